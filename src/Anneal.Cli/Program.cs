@@ -1,0 +1,3 @@
+using Anneal.Cli;
+
+return AnnealCli.Run(args);

@@ -1,0 +1,6 @@
+﻿namespace Anneal.Training;
+
+public class Class1
+{
+
+}

@@ -1,0 +1,41 @@
+namespace Anneal.Curves;
+
+/// <summary>
+/// One logged training run: strictly increasing optimizer steps with the learning rate, training
+/// loss, validation loss and optional gradient norm and tokens seen at each logged step.
+/// Columns that were not logged are null; a value missing at one row (e.g. validation loss logged
+/// every k steps) is NaN. <see cref="ScheduleSpec"/> is the exact schedule when the user attached
+/// one (<c>FILE@SPEC</c>); laws then use it instead of the logged, possibly sparse, LR column.
+/// </summary>
+public sealed record LossCurve
+{
+    /// <summary>Short name, by default the file name without extension.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Optimizer steps, strictly increasing.</summary>
+    public required long[] Steps { get; init; }
+
+    /// <summary>Learning rate at each logged step, or null.</summary>
+    public double[]? Lr { get; init; }
+
+    /// <summary>Training loss at each logged step, or null.</summary>
+    public double[]? Loss { get; init; }
+
+    /// <summary>Validation loss at each logged step (NaN where not evaluated), or null.</summary>
+    public double[]? ValLoss { get; init; }
+
+    /// <summary>Gradient norm at each logged step, or null.</summary>
+    public double[]? GradNorm { get; init; }
+
+    /// <summary>Tokens seen at each logged step, or null.</summary>
+    public double[]? Tokens { get; init; }
+
+    /// <summary>The file this curve was read from, if any.</summary>
+    public string? SourceFile { get; init; }
+
+    /// <summary>Spec of the exact schedule that produced the run, if known.</summary>
+    public string? ScheduleSpec { get; init; }
+
+    /// <summary>Number of logged rows.</summary>
+    public int Count => Steps.Length;
+}
