@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Anneal.Design;
+
+/// <summary>
+/// The seven parameters of the Multi-Power Law (Luo et al., "A Multi-Power Law for Loss Curve
+/// Prediction Across Learning Rate Schedules", arXiv 2503.12811, ICLR 2025):
+/// <code>
+/// L(t)  = L0 + A * (S1(t) + S_W)^(-alpha) - LD(t)
+/// LD(t) = B * sum_{k=1..t} (eta_{k-1} - eta_k) * G(eta_k^(-gamma) * S_k(t)),  G(x) = 1 - (C x + 1)^(-beta)
+/// </code>
+/// in the paper's convention: only post-warmup LR drops count (eta_0 = peak) and
+/// S_W = 0.5 * peak * W for a linear warmup of W steps.
+/// The design layer's own small record; a law fitted by the laws layer converts to it.
+/// </summary>
+public sealed record MplParameters(double L0, double A, double Alpha, double B, double C, double Beta, double Gamma)
+{
+    /// <summary>Published 25M parameters (paper convention; arXiv 2503.12811, reference code README).</summary>
+    public static MplParameters Published25M { get; } = new(3.0405, 0.5247, 0.5079, 363.79, 2.0656, 0.5828, 0.6414);
+
+    /// <summary>Published 100M parameters (paper convention).</summary>
+    public static MplParameters Published100M { get; } = new(2.6514, 0.6012, 0.4530, 437.95, 2.1325, 0.5979, 0.6552);
+
+    /// <summary>Published 400M parameters (paper convention).</summary>
+    public static MplParameters Published400M { get; } = new(2.3747, 0.6542, 0.4288, 523.42, 2.0246, 0.5935, 0.6347);
+
+    /// <summary>Built-in names accepted wherever a law file is expected.</summary>
+    public static IReadOnlyDictionary<string, MplParameters> Builtins { get; } = new Dictionary<string, MplParameters>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["mpl-25m"] = Published25M,
+        ["mpl-100m"] = Published100M,
+        ["mpl-400m"] = Published400M,
+    };
+
+    /// <summary>The parameters as [L0, A, alpha, B, C, beta, gamma] (the paper's order).</summary>
+    public double[] ToArray() => [L0, A, Alpha, B, C, Beta, Gamma];
+
+    /// <summary>Names in the order of <see cref="ToArray"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["L0", "A", "alpha", "B", "C", "beta", "gamma"];
+
+    /// <summary>Throws <see cref="InputException"/> naming <paramref name="where"/> unless every parameter is finite and &gt; 0.</summary>
+    public MplParameters Validate(string where)
+    {
+        var v = ToArray();
+        for (int i = 0; i < v.Length; i++)
+            if (!double.IsFinite(v[i]) || v[i] <= 0)
+                throw new InputException($"{where}: MPL parameter {Names[i]} must be a finite number > 0, got {v[i].ToString("R", CultureInfo.InvariantCulture)}");
+        return this;
+    }
+
+    /// <summary>JSON form <c>{"law":"mpl","convention":"paper","params":{"L0":..,...}}</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var p = new JsonObject();
+        var v = ToArray();
+        for (int i = 0; i < v.Length; i++) p[Names[i]] = v[i];
+        return new JsonObject { ["law"] = "mpl", ["convention"] = "paper", ["params"] = p };
+    }
+
+    /// <summary>
+    /// Reads a law JSON: this record's own form, or any object with an "mpl" law name and a
+    /// "params"/"parameters" member holding the seven values (an object by name or an array in
+    /// the paper's order). Bad input gets an <see cref="InputException"/> naming <paramref name="where"/>.
+    /// </summary>
+    public static MplParameters FromJson(string json, string where)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(json); }
+        catch (System.Text.Json.JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); expected a law file such as {{\"law\":\"mpl\",\"params\":{{\"L0\":2.37,...}}}}"); }
+        if (root is not JsonObject o) throw new InputException($"{where}: a law file must be a JSON object");
+        var kind = (o["law"] ?? o["type"] ?? o["name"] ?? o["kind"])?.ToString();
+        if (kind is not null && !kind.StartsWith("mpl", StringComparison.OrdinalIgnoreCase) && !kind.Contains("multi", StringComparison.OrdinalIgnoreCase))
+            throw new InputException($"{where}: law '{kind}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
+        var p = o["params"] ?? o["parameters"] ?? o["values"];
+        if (p is null) throw new InputException($"{where}: missing \"params\" (the seven MPL parameters L0, A, alpha, B, C, beta, gamma)");
+        double[] v = new double[7];
+        if (p is JsonArray arr)
+        {
+            if (arr.Count != 7) throw new InputException($"{where}: \"params\" must list 7 numbers [L0, A, alpha, B, C, beta, gamma], got {arr.Count}");
+            for (int i = 0; i < 7; i++) v[i] = Num(arr[i], where, Names[i]);
+        }
+        else if (p is JsonObject po)
+        {
+            for (int i = 0; i < 7; i++)
+            {
+                var node = po.FirstOrDefault(kv => string.Equals(kv.Key, Names[i], StringComparison.Ordinal)).Value
+                           ?? po.FirstOrDefault(kv => string.Equals(kv.Key, Names[i], StringComparison.OrdinalIgnoreCase)).Value;
+                if (node is null) throw new InputException($"{where}: \"params\" lacks \"{Names[i]}\"");
+                v[i] = Num(node, where, Names[i]);
+            }
+        }
+        else throw new InputException($"{where}: \"params\" must be an object or an array of 7 numbers");
+        return new MplParameters(v[0], v[1], v[2], v[3], v[4], v[5], v[6]).Validate(where);
+    }
+
+    private static double Num(JsonNode? n, string where, string name)
+    {
+        if (n is JsonObject vo && vo["value"] is { } inner) n = inner;
+        return n is JsonValue jv && jv.TryGetValue<double>(out var d) ? d : throw new InputException($"{where}: parameter {name} must be a number, got {n?.ToJsonString() ?? "null"}");
+    }
+
+    /// <summary>
+    /// Resolves a LAW argument: a built-in name (<c>mpl-25m</c>, <c>mpl-100m</c>, <c>mpl-400m</c>:
+    /// the published parameters) or a path to a law JSON file.
+    /// </summary>
+    public static MplParameters Resolve(string law)
+    {
+        if (Builtins.TryGetValue(law, out var b)) return b;
+        if (!File.Exists(law))
+            throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", Builtins.Keys)}");
+        return FromJson(File.ReadAllText(law), law);
+    }
+}
