@@ -11,6 +11,64 @@ public delegate double ValueAndGradient(ReadOnlySpan<double> x, Span<double> gra
 /// <param name="Patience">Iterations of negligible progress before stopping.</param>
 public sealed record LbfgsOptions(int Memory = 12, int MaxIterations = 3000, double ProjectedGradientTolerance = 1e-12, double RelativeTolerance = 1e-15, int Patience = 10);
 
+/// <summary>
+/// A closed convex feasible set for <see cref="ProjectedLbfgs"/>: its Euclidean projection, and
+/// which coordinates are held fixed in an iteration (at a bound with the gradient pointing out).
+/// </summary>
+public interface IFeasibleSet
+{
+    /// <summary>Replaces <paramref name="x"/> by its Euclidean projection onto the set.</summary>
+    void Project(Span<double> x);
+
+    /// <summary>Whether coordinate i sits on the boundary with the gradient pushing it outward.</summary>
+    bool IsBlocked(ReadOnlySpan<double> x, ReadOnlySpan<double> g, int i);
+}
+
+/// <summary>The box <c>lower &lt;= x &lt;= upper</c>.</summary>
+public sealed class Box(double[] lower, double[] upper) : IFeasibleSet
+{
+    public void Project(Span<double> x) { for (int i = 0; i < x.Length; i++) x[i] = Math.Clamp(x[i], lower[i], upper[i]); }
+
+    public bool IsBlocked(ReadOnlySpan<double> x, ReadOnlySpan<double> g, int i) => (x[i] <= lower[i] && g[i] > 0) || (x[i] >= upper[i] && g[i] < 0);
+}
+
+/// <summary>
+/// Non-increasing sequences inside <c>[lower, upper]</c>: <c>upper &gt;= x_1 &gt;= ... &gt;= x_n &gt;= lower</c>.
+/// The projection is antitonic regression by pool-adjacent-violators (Ayer et al. 1955), O(n),
+/// followed by clipping to the bounds, which preserves both order and optimality.
+/// </summary>
+public sealed class MonotoneBox(double lower, double upper) : IFeasibleSet
+{
+    private double[] _sum = [];
+    private int[] _count = [];
+
+    public void Project(Span<double> x)
+    {
+        int n = x.Length;
+        if (_sum.Length < n) { _sum = new double[n]; _count = new int[n]; }
+        int blocks = 0;
+        for (int i = 0; i < n; i++)
+        {
+            _sum[blocks] = x[i]; _count[blocks] = 1; blocks++;
+            // Non-increasing: a block may not have a larger mean than the block before it.
+            while (blocks > 1 && _sum[blocks - 1] * _count[blocks - 2] > _sum[blocks - 2] * _count[blocks - 1])
+            {
+                _sum[blocks - 2] += _sum[blocks - 1];
+                _count[blocks - 2] += _count[blocks - 1];
+                blocks--;
+            }
+        }
+        int k = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            double v = Math.Clamp(_sum[b] / _count[b], lower, upper);
+            for (int j = 0; j < _count[b]; j++) x[k++] = v;
+        }
+    }
+
+    public bool IsBlocked(ReadOnlySpan<double> x, ReadOnlySpan<double> g, int i) => (x[i] <= lower && g[i] > 0) || (x[i] >= upper && g[i] < 0);
+}
+
 /// <summary>Outcome of a minimisation.</summary>
 public sealed record LbfgsResult(double[] X, double Value, int Iterations, int Evaluations, bool Converged, string Reason);
 
@@ -28,11 +86,18 @@ public static class ProjectedLbfgs
     /// <summary>Minimises <paramref name="f"/> over the box from <paramref name="x0"/> (projected first).</summary>
     public static LbfgsResult Minimize(ValueAndGradient f, double[] x0, double[] lower, double[] upper, LbfgsOptions? options = null, Action<int, double>? progress = null)
     {
+        if (lower.Length != x0.Length || upper.Length != x0.Length) throw new ArgumentException("bounds must have the length of x0");
+        return Minimize(f, x0, new Box(lower, upper), options, progress);
+    }
+
+    /// <summary>Minimises <paramref name="f"/> over a convex set from <paramref name="x0"/> (projected first).</summary>
+    public static LbfgsResult Minimize(ValueAndGradient f, double[] x0, IFeasibleSet set, LbfgsOptions? options = null, Action<int, double>? progress = null)
+    {
         var o = options ?? new LbfgsOptions();
         int n = x0.Length, m = Math.Max(1, o.Memory);
-        if (lower.Length != n || upper.Length != n) throw new ArgumentException("bounds must have the length of x0");
-        var x = new double[n];
-        for (int i = 0; i < n; i++) x[i] = Math.Clamp(x0[i], lower[i], upper[i]);
+        var x = (double[])x0.Clone();
+        set.Project(x);
+        var probe = new double[n];
         var g = new double[n];
         var xt = new double[n];
         var gt = new double[n];
@@ -52,11 +117,12 @@ public static class ProjectedLbfgs
         for (iter = 0; iter < o.MaxIterations; iter++)
         {
             double pg = 0;
+            for (int i = 0; i < n; i++) probe[i] = x[i] - g[i];
+            set.Project(probe);
             for (int i = 0; i < n; i++)
             {
-                double step = Math.Clamp(x[i] - g[i], lower[i], upper[i]) - x[i];
-                pg = Math.Max(pg, Math.Abs(step));
-                free[i] = !((x[i] <= lower[i] && g[i] > 0) || (x[i] >= upper[i] && g[i] < 0));
+                pg = Math.Max(pg, Math.Abs(probe[i] - x[i]));
+                free[i] = !set.IsBlocked(x, g, i);
             }
             if (pg <= o.ProjectedGradientTolerance) { converged = true; reason = "projected gradient below tolerance"; break; }
 
@@ -97,18 +163,18 @@ public static class ProjectedLbfgs
 
             double t = 1, ft = double.NaN;
             bool accepted = false;
-            for (int ls = 0; ls < 40; ls++)
+            for (int ls = 0; ls < 15; ls++)
             {
                 double decrease = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    xt[i] = Math.Clamp(x[i] + t * p[i], lower[i], upper[i]);
-                    decrease += g[i] * (xt[i] - x[i]);
-                }
+                for (int i = 0; i < n; i++) xt[i] = x[i] + t * p[i];
+                set.Project(xt);
+                for (int i = 0; i < n; i++) decrease += g[i] * (xt[i] - x[i]);
                 ft = f(xt, gt);
                 evals++;
-                if (double.IsFinite(ft) && ft <= fx + 1e-4 * decrease) { accepted = true; break; }
-                t *= ls == 0 ? 0.1 : 0.5;
+                if (double.IsFinite(ft) && ft < fx && ft <= fx + 1e-4 * Math.Min(decrease, 0)) { accepted = true; break; }
+                // Quadratic interpolation of f along the path from f(x), the slope and f(x_t), kept in [0.1 t, 0.5 t].
+                double tq = double.IsFinite(ft) ? -slope * t * t / (2 * (ft - fx - slope * t)) : 0.1 * t;
+                t = double.IsFinite(tq) ? Math.Clamp(tq, 0.1 * t, 0.5 * t) : 0.1 * t;
             }
             if (!accepted)
             {

@@ -9,8 +9,18 @@ public sealed record Candidate(string Label, Schedule Schedule, double Loss);
 /// <summary>The free (per-step) optimum of a <see cref="DesignProblem"/>.</summary>
 /// <param name="PostWarmup">Optimal rates of steps W..T-1.</param>
 /// <param name="Loss">Predicted final loss.</param>
-/// <param name="Solver">Iterations, evaluations and stopping reason of the optimiser.</param>
-public sealed record FreeOptimum(double[] PostWarmup, double Loss, LbfgsResult Solver);
+/// <param name="Solver">Iterations, evaluations and stopping reason of the optimiser (all levels).</param>
+/// <param name="Levels">One line per coarse-to-fine level: knots, iterations, evaluations, loss.</param>
+public sealed record FreeOptimum(double[] PostWarmup, double Loss, LbfgsResult Solver, string Levels = "");
+
+/// <summary>How the free optimum is parameterised.</summary>
+public enum FreeMethod
+{
+    /// <summary>v_i = log eta_i with v non-increasing in [log floor, log peak]; projection by pool-adjacent-violators.</summary>
+    LogRates,
+    /// <summary>Non-negative decrements u_i = (eta_{i-1} - eta_i)/peak; simple bounds.</summary>
+    Decrements,
+}
 
 /// <summary>The named schedule closest (RMS over steps, relative to peak) to a free optimum.</summary>
 public sealed record ClosestNamed(Candidate Candidate, double RmsDistance);
@@ -70,49 +80,185 @@ public sealed class ScheduleDesigner
     /// constraints are simple bounds and <see cref="ProjectedLbfgs"/> applies; the gradient in u is
     /// the suffix sum of the analytic rate gradient: dL/du_i = -peak sum_{j&gt;=i, unclamped} dL/deta_j.
     /// </summary>
-    public FreeOptimum Optimize(ReadOnlySpan<double> start, LbfgsOptions? options = null, Action<int, double>? progress = null)
+    public FreeOptimum Optimize(ReadOnlySpan<double> start, LbfgsOptions? options = null, Action<int, double>? progress = null, FreeMethod method = FreeMethod.LogRates)
     {
         int n = Problem.PostWarmupSteps;
         double floor = Problem.Floor;
-        var u0 = new double[n];
-        double prev = P;
-        for (int i = 0; i < n; i++)
-        {
-            double e = Math.Clamp(start[i], floor, prev);
-            u0[i] = (prev - e) / P;
-            prev = e;
-        }
-        var lower = new double[n];
-        var upper = new double[n];
-        Array.Fill(upper, 1 - floor / P);
         var eta = new double[n];
         var ge = new double[n];
         var obj = Problem.Objective();
-        double Eval(ReadOnlySpan<double> u, Span<double> gu)
-        {
-            double c = 0;
-            for (int i = 0; i < n; i++) { c += u[i]; eta[i] = Math.Max(P * (1 - c), floor); }
-            double v = obj.Evaluate(eta, ge);
-            double acc = 0;
-            for (int i = n - 1; i >= 0; i--)
-            {
-                if (eta[i] > floor) acc += ge[i];
-                gu[i] = -P * acc;
-            }
-            return v;
-        }
-        var r = ProjectedLbfgs.Minimize(Eval, u0, lower, upper, options, progress);
-        double cum = 0;
         var best = new double[n];
-        for (int i = 0; i < n; i++) { cum += r.X[i]; best[i] = Math.Max(P * (1 - cum), floor); }
+        LbfgsResult r;
+        if (method == FreeMethod.LogRates)
+        {
+            var v0 = new double[n];
+            for (int i = 0; i < n; i++) v0[i] = Math.Log(Math.Clamp(start[i], floor, P));
+            double Eval(ReadOnlySpan<double> v, Span<double> gv)
+            {
+                for (int i = 0; i < n; i++) eta[i] = Math.Exp(v[i]);
+                double val = obj.Evaluate(eta, ge);
+                for (int i = 0; i < n; i++) gv[i] = ge[i] * eta[i];
+                return val;
+            }
+            r = ProjectedLbfgs.Minimize(Eval, v0, new MonotoneBox(Math.Log(floor), Math.Log(P)), options, progress);
+            for (int i = 0; i < n; i++) best[i] = Math.Clamp(Math.Exp(r.X[i]), floor, P);
+        }
+        else
+        {
+            var u0 = new double[n];
+            double prev = P;
+            for (int i = 0; i < n; i++)
+            {
+                double e = Math.Clamp(start[i], floor, prev);
+                u0[i] = (prev - e) / P;
+                prev = e;
+            }
+            var lower = new double[n];
+            var upper = new double[n];
+            Array.Fill(upper, 1 - floor / P);
+            double Eval(ReadOnlySpan<double> u, Span<double> gu)
+            {
+                double c = 0;
+                for (int i = 0; i < n; i++) { c += u[i]; eta[i] = Math.Max(P * (1 - c), floor); }
+                double v = obj.Evaluate(eta, ge);
+                double acc = 0;
+                for (int i = n - 1; i >= 0; i--)
+                {
+                    if (eta[i] > floor) acc += ge[i];
+                    gu[i] = -P * acc;
+                }
+                return v;
+            }
+            r = ProjectedLbfgs.Minimize(Eval, u0, lower, upper, options, progress);
+            double cum = 0;
+            for (int i = 0; i < n; i++) { cum += r.X[i]; best[i] = Math.Max(P * (1 - cum), floor); }
+        }
+        // Rounding exp/log can leave 1-ulp rises; the schedule handed out is exactly non-increasing.
+        for (int i = 1; i < n; i++) best[i] = Math.Min(best[i], best[i - 1]);
         return new FreeOptimum(best, Predict(best), r);
     }
 
-    /// <summary>The free optimum started from the best WSD schedule (a good, feasible start).</summary>
-    public FreeOptimum Optimize(LbfgsOptions? options = null, Action<int, double>? progress = null)
+    /// <summary>
+    /// Coarse-to-fine free optimum: the schedule is first restricted to staircases that may drop only
+    /// at K knots (denser towards the end of training, where the cooldown lives), parameterised by
+    /// non-negative drops (or monotone log-rates), optimised with <see cref="ProjectedLbfgs"/>; each
+    /// level starts from the previous level's schedule, and the last level frees every step.
+    /// Under the MPL the optimum is itself a staircase (its G term pays more for one sharp drop than
+    /// for the same drop spread out), which the knot levels find quickly. Per-step problems are badly conditioned (the S_k(T) coupling makes
+    /// the Hessian a dense min-kernel plus a local difference operator), so the smooth low-dimensional
+    /// levels do most of the work cheaply; each evaluation is still O(n).
+    /// </summary>
+    public FreeOptimum OptimizeMultilevel(ReadOnlySpan<double> start, IReadOnlyList<int> knotLevels, LbfgsOptions coarse, LbfgsOptions fine, Action<int, double>? progress = null, FreeMethod method = FreeMethod.Decrements)
     {
-        var start = BestWsd([DecayShape.Sqrt]);
-        return Optimize(MplFinalLoss.PostWarmup(start.Schedule, T, W), options, progress);
+        int n = Problem.PostWarmupSteps;
+        double floor = Problem.Floor;
+        var current = start.ToArray();
+        var eta = new double[n];
+        var ge = new double[n];
+        var obj = Problem.Objective();
+        int iters = 0, evals = 0, offset = 0;
+        var trace = new System.Text.StringBuilder();
+        foreach (int kRequested in knotLevels)
+        {
+            if (kRequested >= n) break;
+            var knots = Knots(n, kRequested);
+            int k = knots.Length;
+            var e = new double[k];
+            var ke = new double[k];
+            var gk = new double[k];
+            var x0 = new double[k];
+            double prev = P;
+            for (int j = 0; j < k; j++)
+            {
+                double v = Math.Clamp(current[knots[j]], floor, prev);
+                x0[j] = method == FreeMethod.Decrements ? (prev - v) / P : Math.Log(v);
+                prev = v;
+            }
+            void KnotRates(ReadOnlySpan<double> x)
+            {
+                if (method == FreeMethod.Decrements)
+                {
+                    double c = 0;
+                    for (int j = 0; j < k; j++) { c += x[j]; ke[j] = Math.Max(P * (1 - c), floor); }
+                }
+                else for (int j = 0; j < k; j++) ke[j] = Math.Exp(x[j]);
+            }
+            double Eval(ReadOnlySpan<double> x, Span<double> gx)
+            {
+                KnotRates(x);
+                Expand(knots, ke, eta, n);
+                double val = obj.Evaluate(eta, ge);
+                for (int j = 0; j < k; j++)
+                {
+                    int b = j + 1 < k ? knots[j + 1] : n;
+                    double acc = 0;
+                    for (int i = knots[j]; i < b; i++) acc += ge[i];
+                    gk[j] = acc;
+                }
+                if (method == FreeMethod.Decrements)
+                {
+                    double acc = 0;
+                    for (int j = k - 1; j >= 0; j--)
+                    {
+                        if (ke[j] > floor) acc += gk[j];
+                        gx[j] = -P * acc;
+                    }
+                }
+                else for (int j = 0; j < k; j++) gx[j] = gk[j] * ke[j];
+                return val;
+            }
+            IFeasibleSet set = method == FreeMethod.Decrements
+                ? new Box(new double[k], Enumerable.Repeat(1 - floor / P, k).ToArray())
+                : new MonotoneBox(Math.Log(floor), Math.Log(P));
+            int off = offset;
+            var r = ProjectedLbfgs.Minimize(Eval, x0, set, coarse, progress is null ? null : (i, f) => progress(off + i, f));
+            KnotRates(r.X);
+            Expand(knots, ke, current, n);
+            iters += r.Iterations; evals += r.Evaluations; offset += r.Iterations;
+            trace.Append($"{k} knots: {r.Iterations} it, {r.Evaluations} ev, {r.Value:F6}; ");
+        }
+        var last = Optimize(current, fine, progress is null ? null : (i, f) => progress(offset + i, f), method);
+        var s = last.Solver;
+        trace.Append($"{n} steps: {s.Iterations} it, {s.Evaluations} ev, {last.Loss:F6}");
+        return last with { Solver = s with { Iterations = iters + s.Iterations, Evaluations = evals + s.Evaluations }, Levels = trace.ToString() };
+    }
+
+    /// <summary>K knot indices in [0, n-1] starting at 0, position (n-1)(1 - (1-s)^2) for uniform s: spacing shrinks towards the end.</summary>
+    internal static int[] Knots(int n, int k)
+    {
+        var list = new List<int>(k);
+        for (int j = 0; j < k; j++)
+        {
+            double s = (double)j / (k - 1);
+            int pos = (int)Math.Round((n - 1) * (1 - (1 - s) * (1 - s)));
+            if (list.Count == 0 || pos > list[^1]) list.Add(pos);
+        }
+        
+        return list.ToArray();
+    }
+
+    /// <summary>Per-step rates constant from one knot to the next (a staircase with drops at knots).</summary>
+    private static void Expand(int[] knots, ReadOnlySpan<double> rates, Span<double> eta, int n)
+    {
+        for (int j = 0; j < knots.Length; j++)
+        {
+            int b = j + 1 < knots.Length ? knots[j + 1] : n;
+            eta[knots[j]..b].Fill(rates[j]);
+        }
+    }
+
+    /// <summary>Knot counts of the coarse levels (K - 1 = 15 * 4^m, so every level's knots contain the previous level's) used by <see cref="Optimize(Action{int, double}?)"/>.</summary>
+    public static IReadOnlyList<int> DefaultLevels { get; } = [16, 61, 241, 961];
+
+    /// <summary>
+    /// The free optimum with the default settings: coarse-to-fine from WSD with a 20% 1-sqrt
+    /// cooldown (any feasible start works; this one is cheap and close).
+    /// </summary>
+    public FreeOptimum Optimize(Action<int, double>? progress = null)
+    {
+        var start = Schedule.Parse(WsdSpec(0.2, DecayShape.Sqrt, MinRatio));
+        return OptimizeMultilevel(MplFinalLoss.PostWarmup(start, T, W), DefaultLevels,
+            new LbfgsOptions(MaxIterations: 150, RelativeTolerance: 1e-12), new LbfgsOptions(MaxIterations: 300, RelativeTolerance: 1e-13), progress);
     }
 
     /// <summary>Shapes searched by <see cref="BestWsd"/> by default.</summary>
