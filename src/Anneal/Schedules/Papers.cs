@@ -61,7 +61,7 @@ public sealed record InfiniteSchedule(double Peak, long Warmup, long Cooldown, d
 public sealed record PowerSchedule(double Peak, double A, double Exponent, double TokensPerStep, double Batch = 1, long Warmup = 0,
     long? Total = null, long DecaySteps = 0, DecayShape Shape = DecayShape.Linear, double Min = 0) : Schedule
 {
-    private double Power(long t)
+    internal double Power(long t)
     {
         double n = t * TokensPerStep;
         return n <= 0 ? Peak : Math.Min(Peak, Batch * A * Math.Pow(n, Exponent));
@@ -100,7 +100,10 @@ public sealed record PowerSchedule(double Peak, double A, double Exponent, doubl
         double min = a.Number("min", 0);
         Phases.CheckMinNonNegative(a, min, peak);
         if (shape is DecayShape.Exponential or DecayShape.Inverse && min <= 0) throw a.Fail($"shape={DecayShapes.Name(shape)} needs min > 0");
-        return new PowerSchedule(peak, coef, b, k, batch, w, total, d, shape, min);
+        var s = new PowerSchedule(peak, coef, b, k, batch, w, total, d, shape, min);
+        if (d > 0 && min > s.Power(total!.Value - d))
+            throw a.Fail($"min ({SpecNumber.Format(min)}) exceeds the rate where the decay starts ({SpecNumber.Format(s.Power(total.Value - d))}): lower min");
+        return s;
     }
 }
 
