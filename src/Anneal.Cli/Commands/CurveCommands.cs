@@ -77,7 +77,7 @@ public static class CurveCommands
         {
             var opts = cols.Get(r);
             var infos = r.GetValue(files)!.Select(f => CurveInfo.Analyze(CurveArgument.Parse(f, opts))).ToList();
-            var outw = Console.Out;
+            var outw = r.InvocationConfiguration.Output;
             if (r.GetValue(json))
             {
                 var arr = new JsonArray(infos.Select(i => (JsonNode)ToJson(i)).ToArray());
@@ -102,7 +102,7 @@ public static class CurveCommands
                     outw.WriteLine();
                 }
             }
-            foreach (var w in infos.SelectMany(i => i.Warnings)) Console.Error.WriteLine("warning: " + w);
+            foreach (var w in infos.SelectMany(i => i.Warnings)) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
             return CliExit.Ok;
         });
         return cmd;
@@ -202,16 +202,16 @@ public static class CurveCommands
                 else plot.AddLine(c.Name, x, y, color: color);
                 if (lrs[k].Lr is { } e)
                 {
-                    if (e.Warning is not null) Console.Error.WriteLine("warning: " + e.Warning);
+                    if (e.Warning is not null) r.InvocationConfiguration.Error.WriteLine("warning: " + e.Warning);
                     var lx = new double[e.Lr.Length];
                     for (int i = 0; i < lx.Length; i++) lx[i] = i;
                     plot.AddLine(c.Name + " lr", lx, e.Lr, secondAxis: true, color: color);
                 }
             }
-            foreach (var w in curves.SelectMany(c => c.Warnings)) Console.Error.WriteLine("warning: " + w);
+            foreach (var w in curves.SelectMany(c => c.Warnings)) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
             var path = r.GetValue(svg)!;
             plot.Save(path);
-            Console.Out.WriteLine($"wrote {path} ({curves.Count} curve{(curves.Count == 1 ? "" : "s")})");
+            r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({curves.Count} curve{(curves.Count == 1 ? "" : "s")})");
             return CliExit.Ok;
         });
         return cmd;
@@ -235,8 +235,8 @@ public static class CurveCommands
             if (ext == ".json") CurveWriter.WriteJson(c, path);
             else if (ext == ".csv") CurveWriter.WriteCsv(c, path);
             else throw new InputException($"--out {path}: use a .csv or .json file name");
-            foreach (var w in c.Warnings) Console.Error.WriteLine("warning: " + w);
-            Console.Out.WriteLine($"wrote {path} ({c.Count} rows)");
+            foreach (var w in c.Warnings) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
+            r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({c.Count} rows)");
             return CliExit.Ok;
         });
         return cmd;

@@ -37,7 +37,7 @@ public static class SchedulePlotCommand
             int points = (int)Math.Min(n, MaxPoints);
             var x = new long[points];
             for (int i = 0; i < points; i++) x[i] = points == n ? i : (long)Math.Round((double)i * (n - 1) / (points - 1));
-            if (points < n) Console.Error.WriteLine($"note: {n} steps is more than {MaxPoints}; using {points} evenly spaced steps");
+            if (points < n) r.InvocationConfiguration.Error.WriteLine($"note: {n} steps is more than {MaxPoints}; using {points} evenly spaced steps");
             var ys = schedules.Select(s =>
             {
                 if (points == n) return s.Sample(points);
@@ -58,7 +58,7 @@ public static class SchedulePlotCommand
                 var xd = x.Select(v => (double)v).ToArray();
                 for (int k = 0; k < schedules.Count; k++) plot.AddLine(schedules[k].Spec, xd, ys[k]);
                 plot.Save(svgPath);
-                Console.Out.WriteLine($"wrote {svgPath}");
+                r.InvocationConfiguration.Output.WriteLine($"wrote {svgPath}");
             }
             if (csvPath is not null)
             {
@@ -74,7 +74,7 @@ public static class SchedulePlotCommand
                         w.Write('\n');
                     }
                 });
-                Console.Out.WriteLine($"wrote {csvPath}");
+                r.InvocationConfiguration.Output.WriteLine($"wrote {csvPath}");
             }
             return CliExit.Ok;
         });

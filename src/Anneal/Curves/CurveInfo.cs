@@ -43,7 +43,7 @@ public sealed record CurveInfo
     public bool Warmup { get; init; }
     /// <summary>First step at 98% of the peak LR, when a warmup was seen.</summary>
     public long? WarmupEnd { get; init; }
-    /// <summary>First logged step after the peak where the LR is below 99.9% of the peak, if it decays.</summary>
+    /// <summary>First logged step after the peak where the LR is below 99.99% of the peak, if it decays.</summary>
     public long? DecayStart { get; init; }
     public double LossMin { get; init; }
     public double LossMax { get; init; }
@@ -181,9 +181,9 @@ public sealed record CurveInfo
         for (int i = pk; i < n; i++) if (v[i] < 0.98 * max) { ds = i; break; }
         if (ds < 0) return (ScheduleShape.Constant, warm, warmEnd, null);
 
-        // Report where the LR first leaves the peak (0.1% tolerance), not where the 2% test fired.
+        // Report where the LR first leaves the peak (0.01% tolerance), not where the 2% test fired.
         int leave = pk;
-        while (leave < n && v[leave] >= 0.999 * max) leave++;
+        while (leave < n && v[leave] >= 0.9999 * max) leave++;
         long? decayStart = s[Math.Min(leave, ds)];
 
         int changes = 0;
