@@ -76,7 +76,7 @@ public static class Planner
         }
         double cDeep = p.Flops ?? m * d;
         double cBudget = p.Flops ?? 6 * n * d;
-        ex.Add(new("FLOPs per token M", m, "FLOPs", mFormula, "DeepSeek LLM (arXiv 2401.02954), section 3.1"));
+        ex.Add(new("FLOPs per token M", m, "FLOPs", mFormula, "DeepSeek LLM (arXiv 2401.02954)"));
         ex.Add(new("DeepSeek compute C", cDeep, "FLOPs", p.Flops is null ? "C = M * D" : "C = --flops", "DeepSeek LLM (arXiv 2401.02954)"));
         ex.Add(new("allocation budget C", cBudget, "FLOPs", p.Flops is null ? "C = 6 N D" : "C = --flops", "Kaplan et al. 2020; Hoffmann et al. 2022"));
 

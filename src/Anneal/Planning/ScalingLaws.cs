@@ -125,7 +125,7 @@ public sealed record CriticalBatch(double BStar = 2e8, double AlphaB = 0.21)
     public static CriticalBatch Kaplan { get; } = new();
 
     public static LawSource Source { get; } = new("Kaplan critical batch",
-        "Kaplan et al. 2020, Scaling Laws for Neural Language Models (arXiv 2001.08361), eq. 5.3",
+        "Kaplan et al. 2020, Scaling Laws for Neural Language Models (arXiv 2001.08361), section 5.1",
         "fitted on WebText2 with GPT-2 tokenisation; B* and alpha_B are rough (~) and the loss scale is dataset-specific");
 
     public double Tokens(double loss) => BStar / Math.Pow(loss, 1.0 / AlphaB);
