@@ -205,7 +205,7 @@ public static class PlanCommands
                 else if (c == total || c % Math.Max(1, total / 4) == 0) Console.Error.WriteLine($"bootstrap {c}/{total}");
             });
             var fit = ChinchillaFit.Fit(runs, opts, total > 0 ? progress : null);
-            //SVG if (r.GetValue(svg) is { } svgPath) FrontierPlot.Save(svgPath, runs, fit);
+            if (r.GetValue(svg) is { } svgPath) FrontierPlot.Save(svgPath, runs, fit);
             if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(fit, Json));
             else RenderChinchillaFit(fit, path);
             return CliExit.Ok;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Anneal.Planning;
 
 /// <summary>Options for <see cref="ChinchillaFit.Fit"/>.</summary>
@@ -31,7 +33,12 @@ public sealed record ChinchillaFitResult(
     double Objective, bool Converged, int Iterations, int Starts, int StartsAtBest,
     double RmseLog, double R2, int Runs, int DistinctParams, int DistinctTokens,
     int Resamples, int FailedResamples, int Seed, double Level, double Delta,
-    IReadOnlyList<FrontierPoint> Frontier);
+    IReadOnlyList<FrontierPoint> Frontier,
+    [property: JsonIgnore] IReadOnlyList<ChinchillaLaw> BootstrapLaws)
+{
+    /// <summary>Compute-optimal points at any budgets, with intervals from the stored bootstrap fits.</summary>
+    public IReadOnlyList<FrontierPoint> FrontierAt(IEnumerable<double> budgets) => ChinchillaFit.Frontier(Law, BootstrapLaws, budgets, Level);
+}
 
 /// <summary>
 /// Fits <c>L(N, D) = E + A/N^alpha + B/D^beta</c> the way Hoffmann et al. (arXiv 2203.15556, approach 3)
@@ -160,33 +167,38 @@ public static class ChinchillaFit
             sLog += Math.Pow(Math.Log(pred) - l[i], 2);
         }
 
-        var budgets = o.Frontier ?? DefaultBudgets(runs);
-        var frontier = new List<FrontierPoint>();
         var sampleLaws = ok.Select(ToLaw).ToArray();
+        var frontier = Frontier(law, sampleLaws, o.Frontier ?? DefaultBudgets(runs), o.Level);
+
+        return new ChinchillaFitResult(law, best[0], best[1], best[2], pars, held, bestRes.Value, bestRes.Converged, bestRes.Iterations,
+            ranked.Count, atBest, Math.Sqrt(sLog / n), sst > 0 ? 1 - sse / sst : double.NaN, n, distinctN, distinctD,
+            bN, failed, o.Seed, o.Level, o.Delta, frontier, sampleLaws);
+    }
+
+    /// <summary>N_opt, D_opt, tokens/param and loss along the frontier, with percentile intervals over <paramref name="samples"/>.</summary>
+    internal static IReadOnlyList<FrontierPoint> Frontier(ChinchillaLaw law, IReadOnlyList<ChinchillaLaw> samples, IEnumerable<double> budgets, double level)
+    {
+        var frontier = new List<FrontierPoint>();
         foreach (double c in budgets)
         {
             var (no, dopt) = law.ComputeOptimal(c);
             double lossOpt = law.Loss(no, dopt);
-            if (sampleLaws.Length == 0)
+            if (samples.Count == 0)
             {
                 frontier.Add(new(c, no, double.NaN, double.NaN, dopt, double.NaN, double.NaN, dopt / no, double.NaN, double.NaN, lossOpt, double.NaN, double.NaN));
                 continue;
             }
-            var ns = new double[sampleLaws.Length]; var ds = new double[sampleLaws.Length]; var ls = new double[sampleLaws.Length];
-            for (int k = 0; k < sampleLaws.Length; k++)
+            var ns = new double[samples.Count]; var ds = new double[samples.Count]; var ls = new double[samples.Count]; var tpp = new double[samples.Count];
+            for (int k = 0; k < samples.Count; k++)
             {
-                var (nk, dk) = sampleLaws[k].ComputeOptimal(c);
-                ns[k] = nk; ds[k] = dk; ls[k] = sampleLaws[k].Loss(nk, dk);
+                var (nk, dk) = samples[k].ComputeOptimal(c);
+                ns[k] = nk; ds[k] = dk; ls[k] = samples[k].Loss(nk, dk); tpp[k] = dk / nk;
             }
-            var tpp = ns.Select((v, k) => ds[k] / v).ToArray();
-            var (nl, nh) = Interval(ns, o.Level); var (dl, dh) = Interval(ds, o.Level);
-            var (tl, th) = Interval(tpp, o.Level); var (ll, lh) = Interval(ls, o.Level);
+            var (nl, nh) = Interval(ns, level); var (dl, dh) = Interval(ds, level);
+            var (tl, th) = Interval(tpp, level); var (ll, lh) = Interval(ls, level);
             frontier.Add(new(c, no, nl, nh, dopt, dl, dh, dopt / no, tl, th, lossOpt, ll, lh));
         }
-
-        return new ChinchillaFitResult(law, best[0], best[1], best[2], pars, held, bestRes.Value, bestRes.Converged, bestRes.Iterations,
-            ranked.Count, atBest, Math.Sqrt(sLog / n), sst > 0 ? 1 - sse / sst : double.NaN, n, distinctN, distinctD,
-            bN, failed, o.Seed, o.Level, o.Delta, frontier);
+        return frontier;
     }
 
     internal static ChinchillaLaw ToLaw(double[] t) => new(Math.Exp(t[2]), Math.Exp(t[0]), Math.Exp(t[1]), t[3], t[4]);

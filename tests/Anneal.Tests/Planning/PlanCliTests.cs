@@ -63,8 +63,13 @@ public class PlanCliTests
             string runs = Path.Combine(dir, "runs.csv");
             Run("scaling", "example", "--out", runs, "--noise", "0").Code.ShouldBe(CliExit.Ok);
             File.ReadAllText(runs).ShouldStartWith("# Synthetic runs made by: anneal scaling example");
-            var (code, o, _) = Run("scaling", "fit", runs, "--bootstrap", "0", "--json");
+            string svg = Path.Combine(dir, "frontier.svg");
+            var (code, o, _) = Run("scaling", "fit", runs, "--bootstrap", "20", "--json", "--svg", svg);
             code.ShouldBe(CliExit.Ok);
+            string svgText = File.ReadAllText(svg);
+            svgText.ShouldContain("<svg");
+            svgText.ShouldContain("compute-optimal frontier");
+            svgText.ShouldContain("N = 1e9");
             var law = JsonNode.Parse(o)!["law"]!;
             // Noise-free example generated from the published constants (Hoffmann et al., unrounded).
             law["alpha"]!.GetValue<double>().ShouldBe(0.33917084, 2e-3);
@@ -90,3 +95,7 @@ public class PlanCliTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+/// <summary>Tests that swap Console.Out through <see cref="AnnealCli.Run"/> must not run beside each other.</summary>
+[CollectionDefinition("Console", DisableParallelization = true)]
+public sealed class ConsoleCollection;
