@@ -98,6 +98,24 @@ public class ScalingFitTests
         }
     }
 
+    // The optimiser on the Rosenbrock function, whose minimum (1, 1) with value 0 is known in closed form.
+    [Fact]
+    public void Lbfgs_finds_the_rosenbrock_minimum()
+    {
+        var opt = new Lbfgs(2);
+        double[] x = [-1.2, 1.0];
+        var r = opt.Minimize((p, g) =>
+        {
+            double a = 1 - p[0], b = p[1] - p[0] * p[0];
+            g[0] = -2 * a - 400 * p[0] * b;
+            g[1] = 200 * b;
+            return a * a + 100 * b * b;
+        }, x);
+        r.Converged.ShouldBeTrue();
+        x[0].ShouldBe(1, 1e-5);
+        x[1].ShouldBe(1, 1e-5);
+    }
+
     // One model size: A and alpha are not identifiable and must be reported as held fixed;
     // B and beta (the D-dependence) are still recovered.
     [Fact]
