@@ -75,7 +75,17 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
         var p = o["params"] ?? o["parameters"] ?? o["values"];
         if (p is null) throw new InputException($"{where}: missing \"params\" (the seven MPL parameters L0, A, alpha, B, C, beta, gamma)");
         double[] v = new double[7];
-        if (p is JsonArray arr)
+        if (p is JsonArray named && named.Count > 0 && named[0] is JsonObject)
+        {
+            // The fitted-law format (anneal-law/1): [{"name": "L0", "value": ...}, ...].
+            for (int i = 0; i < 7; i++)
+            {
+                var item = named.OfType<JsonObject>().FirstOrDefault(x => string.Equals(x["name"]?.ToString(), Names[i], StringComparison.Ordinal))
+                    ?? throw new InputException($"{where}: \"parameters\" lacks an entry named \"{Names[i]}\"");
+                v[i] = Num(item["value"], where, Names[i]);
+            }
+        }
+        else if (p is JsonArray arr)
         {
             if (arr.Count != 7) throw new InputException($"{where}: \"params\" must list 7 numbers [L0, A, alpha, B, C, beta, gamma], got {arr.Count}");
             for (int i = 0; i < 7; i++) v[i] = Num(arr[i], where, Names[i]);
@@ -101,6 +111,29 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
     }
 
     /// <summary>
+    /// Resolves a LAW argument with its covariance (null when the source has none) and warmup convention.
+    /// </summary>
+    public static DesignLaw ResolveLaw(string law)
+    {
+        if (Builtins.TryGetValue(law, out var b)) return new DesignLaw(b, null, law + " (published parameters, paper convention)", "paper");
+        var p = Resolve(law);
+        var o = (JsonObject)JsonNode.Parse(File.ReadAllText(law))!;
+        double[][]? cov = null;
+        if (o["covariance"] is JsonArray cj && cj.Count == 7)
+        {
+            cov = new double[7][];
+            for (int i = 0; i < 7; i++)
+            {
+                if (cj[i] is not JsonArray row || row.Count != 7) throw new InputException($"{law}: \"covariance\" must be a 7 x 7 array");
+                cov[i] = row.Select((x, j) => Num(x, law, $"covariance[{i}][{j}]")).ToArray();
+            }
+            if (cov.All(r => r.All(x => x == 0))) cov = null;
+        }
+        var convention = o["warmup_convention"]?.ToString() ?? ((o["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper");
+        return new DesignLaw(p, cov, law, convention);
+    }
+
+    /// <summary>
     /// Resolves a LAW argument: a built-in name (<c>mpl-25m</c>, <c>mpl-100m</c>, <c>mpl-400m</c>:
     /// the published parameters) or a path to a law JSON file.
     /// </summary>
@@ -111,4 +144,36 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
             throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", Builtins.Keys)}");
         return FromJson(File.ReadAllText(law), law);
     }
+}
+
+/// <summary>
+/// An MPL law as the design layer uses it: parameters, their covariance when the law was fitted
+/// (for uncertainty bands), where it came from, and the warmup convention it was fitted in.
+/// </summary>
+public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, string Convention)
+{
+    /// <summary>
+    /// Band of the predicted final loss by the delta method: L +- z sqrt(g' Cov g), g = dL/dtheta by
+    /// central differences (relative step 1e-5) on the seven parameters. Null without a covariance.
+    /// </summary>
+    public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
+    {
+        if (Covariance is null) return null;
+        var theta = Parameters.ToArray();
+        var g = new double[7];
+        for (int i = 0; i < 7; i++)
+        {
+            double h = 1e-5 * Math.Abs(theta[i]);
+            var up = (double[])theta.Clone(); up[i] += h;
+            var dn = (double[])theta.Clone(); dn[i] -= h;
+            g[i] = (Eval(up, problem, postWarmup) - Eval(dn, problem, postWarmup)) / (2 * h);
+        }
+        double v = 0;
+        for (int a = 0; a < 7; a++) for (int b = 0; b < 7; b++) v += g[a] * Covariance[a][b] * g[b];
+        double l = Eval(theta, problem, postWarmup), sd = Math.Sqrt(Math.Max(0, v));
+        return (l - z * sd, l + z * sd);
+    }
+
+    private static double Eval(double[] t, DesignProblem p, ReadOnlySpan<double> eta) =>
+        new MplFinalLoss(new MplParameters(t[0], t[1], t[2], t[3], t[4], t[5], t[6]), p.Peak, p.WarmupArea).Value(eta);
 }
