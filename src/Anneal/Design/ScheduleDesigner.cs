@@ -337,8 +337,31 @@ public sealed class ScheduleDesigner
         return a.Loss < b.Loss ? a : b;
     }
 
-    /// <summary>Best schedule of every family: free optimum excluded; wsd, cosine, linear.</summary>
-    public IReadOnlyList<Candidate> BestOfFamilies() => [BestWsd(), BestCosine(), BestLinear()];
+    /// <summary>Best REX (Chen et al.): golden-section search of the final ratio.</summary>
+    public Candidate BestRex() => BestByRatio("best rex", r => $"rex(peak={F(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={F(Round(r * P))})" : ")"));
+
+    /// <summary>Best cosine power annealing: base B in {2, 5, 10, 20, 50, 100}, each with its best final ratio.</summary>
+    public Candidate BestCosinePower() =>
+        new[] { 2.0, 5, 10, 20, 50, 100 }
+            .Select(b => BestByRatio("best cosine_power", r => $"cosine_power(peak={F(P)}, total={T}, warmup={W}, base={F(b)}" + (r > 0 ? $", min={F(Round(r * P))})" : ")")))
+            .MinBy(c => c.Loss)!;
+
+    /// <summary>Family names accepted by <see cref="BestOf"/>.</summary>
+    public static IReadOnlyList<string> Families { get; } = ["wsd", "cosine", "linear", "rex", "cosine_power"];
+
+    /// <summary>The best member of one family.</summary>
+    public Candidate BestOf(string family) => family switch
+    {
+        "wsd" => BestWsd(),
+        "cosine" => BestCosine(),
+        "linear" => BestLinear(),
+        "rex" => BestRex(),
+        "cosine_power" => BestCosinePower(),
+        _ => throw new InputException($"unknown family '{family}': use free, {string.Join(", ", Families)}"),
+    };
+
+    /// <summary>Best schedule of every named family (wsd, cosine, linear, rex, cosine_power).</summary>
+    public IReadOnlyList<Candidate> BestOfFamilies() => Families.Select(BestOf).ToArray();
 
     /// <summary>
     /// The named schedule nearest the free optimum in RMS rate distance (relative to peak): WSD of
