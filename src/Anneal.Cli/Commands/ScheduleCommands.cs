@@ -14,6 +14,7 @@ public static class ScheduleCommands
         var cmd = new Command("schedule", "Learning-rate schedules: sample, list, plot.");
         cmd.Subcommands.Add(Sample());
         cmd.Subcommands.Add(ScheduleListCommand.Build());
+        cmd.Subcommands.Add(SchedulePlotCommand.Build());
         return cmd;
     }
 
