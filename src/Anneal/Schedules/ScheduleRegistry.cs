@@ -23,7 +23,8 @@ public static class ScheduleRegistry
     public static IReadOnlyList<ScheduleKind> Kinds { get; } =
     [
         new("constant", "constant P after an optional linear warmup", [Peak, Warm], ConstantSchedule.Create, "constant(peak=3e-4, warmup=2160)"),
-        new("cosine", "cosine decay from P to m over [W, T]; optax exponent k", [Peak, Total, Warm, MinAny, P("exponent", "1", "power k of the cosine factor ((1+cos)/2)^k (optax)")],
+        new("cosine", "cosine decay from P to m over [W, T]; optax exponent k", [Peak, Total, Warm, MinAny, P("exponent", "1", "power k of the cosine factor ((1+cos)/2)^k (optax)"),
+            P("cycles", "0.5", "HF num_cycles: factor max(0, (1 + cos(2 pi c p))/2)")],
             CosineSchedule.Create, "cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)"),
         new("linear", "linear decay from P to m over [W, T]; or PyTorch LinearLR factors", [Peak, Total, Warm, MinAny,
             P("start_factor", "-", "PyTorch LinearLR form: factor at step 0 (no warmup/min then)"), P("end_factor", "1", "PyTorch LinearLR form: factor from step T on")],
@@ -90,7 +91,8 @@ public static class ScheduleRegistry
             P("weighting", "sgd", "sgd (w = G^-2) | adam (w = G^-1)")],
             RefinedSchedule.Create, "refined(peak=1e-3, norms=[2, 1.5, 1.2, 1, 1, 0.9, 0.9, 0.8], weighting=adam)"),
         new("warmup", "a warmup prepended to any schedule (the inner one starts at step W)", [P("(schedule)", "required", "the schedule to warm up, positional"),
-            P("steps", "required", "warmup steps W"), P("shape", "linear", "linear | cosine | exponential"), P("start", "0", "rate at step 0")],
+            P("steps", "required", "warmup steps W"), P("shape", "linear", "linear | cosine | exponential"), P("start", "0", "rate at step 0"),
+            P("prefix", "true", "true: inner starts at step W; false: warmup replaces its first W steps (timm warmup_prefix=False)")],
             WarmupSchedule.Create, "warmup(cosine(peak=3e-4, total=22000, min=3e-5), steps=2000)"),
         new("product", "pointwise product of schedules (PyTorch ChainedScheduler)", [P("(schedules)", "required", "two or more schedule specs; give the others peak=1")],
             ProductSchedule.Create, "product(cosine(peak=3e-4, total=10000), cyclic(base=0.8, max=1, up=500))"),

@@ -186,6 +186,23 @@ public class ScheduleBehaviourTests
         shifted.Length.ShouldBe(15);
     }
 
+    [Fact] // timm warmup_prefix=False: the warmup replaces the first W steps of the decay, which keeps its own step count
+    public void Warmup_TimmOverlay()
+    {
+        var s = Schedule.Parse("warmup(cosine(peak=1, total=100), steps=10, start=0.1, prefix=false)");
+        var inner = Schedule.Parse("cosine(peak=1, total=100)");
+        Near(s.At(5), 0.1 + 0.9 * 0.5);
+        Near(s.At(10), inner.At(10)); Near(s.At(60), inner.At(60));
+        s.Length.ShouldBe(100);
+    }
+
+    [Fact] // HF get_cosine_schedule_with_warmup(num_cycles=1): factor max(0, (1 + cos(2 pi p))/2) goes back up to 1 at p = 1
+    public void Cosine_HfNumCycles()
+    {
+        var s = Schedule.Parse("cosine(peak=10, total=12, warmup=2, cycles=1)");
+        Near(s.At(7), 0); Near(s.At(12), 10); Near(s.At(4), 10 * 0.5 * (1 + Math.Cos(2 * Math.PI * 0.2)));
+    }
+
     [Fact] // product multiplies pointwise (PyTorch ChainedScheduler of ConstantLR(0.1, 2) and ExponentialLR(0.9): 0.09, 0.081, 0.729, 0.6561, 0.59049)
     public void Product_ChainedScheduler()
     {
