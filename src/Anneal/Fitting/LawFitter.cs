@@ -10,7 +10,8 @@ namespace Anneal.Fitting;
 /// <param name="Seed">Seed of the random starts; the fit is deterministic for a given seed.</param>
 /// <param name="RandomStarts">Seeded random starts per law on top of the deterministic ones (the law decides how many it offers).</param>
 /// <param name="MaxIterations">Levenberg-Marquardt iterations per start.</param>
-public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300)
+/// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40)
 {
     /// <summary>Progress messages (long fits report each start); null for silence.</summary>
     public Action<string>? Progress { get; init; }
@@ -58,17 +59,28 @@ public static class LawFitter
         for (int i = 0; i < options.RandomStarts; i++)
             starts.Add(first.Select((v, j) => Jitter(law.Parameters[j], v, rng)).ToArray());
 
+        // Screen every start with a short budget, then polish the best one to convergence: most of
+        // the cost of a multi-start fit is spent on starts that end in a worse basin.
         Solution? best = null;
         int totalIter = 0, totalEval = 0, converged = 0;
+        var fixedSet = fixedPs.Select(f => f.Index).ToHashSet();
         for (int s = 0; s < starts.Count; s++)
         {
             var x0 = (double[])starts[s].Clone();
             foreach (var f in fixedPs) x0[f.Index] = f.Value;
-            var sol = problem.Minimize(x0, fixedPs.Select(f => f.Index).ToHashSet());
+            var sol = problem.Minimize(x0, fixedSet, options.ScreenIterations);
             totalIter += sol.Iterations; totalEval += sol.Evaluations;
             if (sol.Converged) converged++;
-            options.Progress?.Invoke($"{law.Spec}: start {s + 1}/{starts.Count}: objective {sol.Objective:G6} after {sol.Iterations} iterations{(sol.Converged ? "" : " (not converged)")}");
+            options.Progress?.Invoke($"{law.Spec}: start {s + 1}/{starts.Count}: objective {sol.Objective:G6} after {sol.Iterations} iterations{(sol.Converged ? " (converged)" : "")}");
             if (best is null || sol.Objective < best.Objective) best = sol;
+        }
+        if (best is not null && !best.Converged && double.IsFinite(best.Objective))
+        {
+            var polished = problem.Minimize(best.X, fixedSet, options.MaxIterations);
+            totalIter += polished.Iterations; totalEval += polished.Evaluations;
+            if (polished.Converged) converged++;
+            options.Progress?.Invoke($"{law.Spec}: polished best start: objective {polished.Objective:G6} after {polished.Iterations} more iterations");
+            if (polished.Objective <= best.Objective) best = polished with { Iterations = best.Iterations + polished.Iterations };
         }
         if (best is null || !double.IsFinite(best.Objective))
             throw new InputException($"fit of {law.Spec} failed: the law gives a non-positive or non-finite loss from every starting point; check that the curves' losses and learning rates are right (loss > 0, lr in the same units for all runs)");
@@ -157,7 +169,7 @@ public static class LawFitter
                     foreach (var b in new[] { 100.0, 550, 1000 })
                     {
                         double[] x0 = [Math.Max(0.01, minLoss + l0), Math.Max(1e-3, a0 + da), Math.Clamp(al0 + dal, 0.01, 4.9), fixedIdx.Count > 0 ? 0 : b];
-                        var sol = problem.Minimize(x0, fixedIdx);
+                        var sol = problem.Minimize(x0, fixedIdx, 100);
                         if (best is null || sol.Objective < best.Objective) best = sol;
                     }
         var x = best!.X;
@@ -252,7 +264,7 @@ public static class LawFitter
             return (u, 1);
         }
 
-        public Solution Minimize(double[] x0, IReadOnlySet<int> fixedIdx)
+        public Solution Minimize(double[] x0, IReadOnlySet<int> fixedIdx, int maxIterations)
         {
             var freeIdx = Enumerable.Range(0, _p).Where(j => !fixedIdx.Contains(j)).ToArray();
             int k = freeIdx.Length;
@@ -270,7 +282,7 @@ public static class LawFitter
             int it = 0, smallSteps = 0;
             bool converged = false;
             double delta = _o.HuberDelta;
-            while (it < _o.MaxIterations)
+            while (it < maxIterations)
             {
                 it++;
                 for (int a = 0; a < k; a++) dv[a] = FromU(freeIdx[a], u[a]).Dv;
