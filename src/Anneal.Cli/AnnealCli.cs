@@ -16,6 +16,7 @@ public static class AnnealCli
         root.Subcommands.Add(CurveCommands.Build());
         root.Subcommands.Add(PlanCommands.Build());
         root.Subcommands.Add(PlanCommands.BuildScaling());
+        foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         return root;
     }
 
