@@ -33,7 +33,8 @@ public class ScheduleBehaviourTests
     // ---------------- bad specs ----------------
 
     [Theory]
-    [InlineData("cosinus(peak=1, total=10)", "unknown schedule 'cosinus'")]
+    [InlineData("cosinus(peak=1, total=10)", "unknown schedule 'cosinus': did you mean 'cosine'")]
+    [InlineData("sawtooth(peak=1)", "unknown schedule 'sawtooth': run 'anneal schedule list'")]
     [InlineData("cosine(peak=1, total=10, warmpu=3)", "unknown parameter 'warmpu'")]
     [InlineData("cosine(peak=1, total=10, warmup=20)", "warmup (20) cannot exceed total (10)")]
     [InlineData("linear(peak=-1, total=10)", "peak must be a finite number >= 0")]
