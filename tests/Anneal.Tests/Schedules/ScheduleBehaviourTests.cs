@@ -284,3 +284,26 @@ public class ScheduleBehaviourTests
         p.Evaluations.ShouldBe(0);
     }
 }
+
+/// <summary>docs/schedules.md stays truthful: every complete spec it shows parses.</summary>
+public class ScheduleDocsTests
+{
+    [Fact]
+    public void EverySpecInTheDocsParses()
+    {
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "docs", "schedules.md"));
+        var kinds = ScheduleRegistry.Kinds.Select(k => k.Name).ToHashSet();
+        int parsed = 0;
+        var failures = new List<string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"`([a-z_0-9]+\(.*?\))`|^((?:wsd|cosine|join)\(.*\))\s*(?:#.*)?$", System.Text.RegularExpressions.RegexOptions.Multiline))
+        {
+            var spec = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value.Trim();
+            var name = spec[..spec.IndexOf('(')];
+            if (!kinds.Contains(name) || spec.Contains("...") || spec.Contains("file=") || System.Text.RegularExpressions.Regex.IsMatch(spec, @"=[A-Z]|[(,]\s*[a-z_]+\s*[,)]")) continue;
+            try { Schedule.Parse(spec); parsed++; }
+            catch (Anneal.Specs.SpecException e) { failures.Add($"{spec}: {e.Message}"); }
+        }
+        failures.ShouldBeEmpty();
+        parsed.ShouldBeGreaterThan(25);
+    }
+}
