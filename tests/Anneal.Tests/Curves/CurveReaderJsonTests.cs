@@ -29,6 +29,18 @@ public sealed class CurveReaderJsonTests : IDisposable
     }
 
     [Fact]
+    public void Json_lines_wandb_style_keys_escapes_and_deep_nesting()
+    {
+        var c = CurveReader.Read(_tmp.File("w.jsonl", """
+            {"_step": 0, "train/loss": 4.0, "trainer": {"lr": {"abs": 1e-3}}, "extra": [1, 2], "_runtime": 1.5}
+            {"_step": 3, "train/loss": 3.0, "trainer": {"lr": {"abs": 5e-4}}, "extra": {"x": 1}}
+            """), new CurveReadOptions { LrColumn = "trainer/lr/abs" });
+        c.Steps.ShouldBe([0L, 3L]);
+        c.Loss.ShouldBe([4.0, 3.0]);
+        c.Lr.ShouldBe([1e-3, 5e-4]); // nested objects flatten to "trainer/lr/abs"
+    }
+
+    [Fact]
     public void Json_lines_errors_name_the_line()
     {
         var e1 = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("a.jsonl", "{\"step\": 0, \"loss\": 4}\n{\"step\": 1, \"loss\": NaN}\n")));
