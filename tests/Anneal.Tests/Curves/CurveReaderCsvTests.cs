@@ -215,3 +215,58 @@ public sealed class CurveReaderCsvTests : IDisposable
         Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.Combine("nope.csv"))).Message.ShouldContain("not found");
     }
 }
+
+/// <summary>Files above CsvCurveParser.ParallelBytes are cut at line ends and parsed on several cores.</summary>
+public sealed class CurveReaderLargeCsvTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private const int Rows = 60_000; // ~2.4 MB with 17-digit numbers: above the parallel threshold
+
+    private static (string Text, double[] Loss, double[] Lr) Generate(Func<int, long>? stepOf = null, Func<int, string?>? lossText = null)
+    {
+        var rng = new Random(7);
+        var sb = new System.Text.StringBuilder("step,lr,loss\n");
+        var loss = new double[Rows];
+        var lr = new double[Rows];
+        for (int i = 0; i < Rows; i++)
+        {
+            lr[i] = 1e-3 * rng.NextDouble();
+            loss[i] = 2 + 8 * rng.NextDouble();
+            sb.Append(stepOf?.Invoke(i) ?? i).Append(',').Append(lr[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append(',')
+              .Append(lossText?.Invoke(i) ?? loss[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+        return (sb.ToString(), loss, lr);
+    }
+
+    [Fact]
+    public void Large_file_reads_every_value_exactly()
+    {
+        var (text, loss, lr) = Generate();
+        text.Length.ShouldBeGreaterThan(Anneal.Curves.CsvCurveParser.ParallelBytes);
+        var c = CurveReader.Read(_tmp.File("big.csv", text));
+        c.Count.ShouldBe(Rows);
+        c.Steps[^1].ShouldBe(Rows - 1);
+        c.Loss.ShouldBe(loss);
+        c.Lr.ShouldBe(lr);
+    }
+
+    [Fact]
+    public void A_resumed_run_appended_halfway_is_reported_at_its_first_row()
+    {
+        // Steps 0..29999 then 0..29999 again: the first bad row is data row 30000, on line 30002.
+        var (text, _, _) = Generate(stepOf: i => i % (Rows / 2));
+        var e = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("resumed.csv", text)));
+        e.Line.ShouldBe(Rows / 2 + 2);
+        e.Message.ShouldContain($"step 0 comes after step {Rows / 2 - 1} on line {Rows / 2 + 1}");
+    }
+
+    [Fact]
+    public void The_first_error_in_file_order_wins()
+    {
+        var (text, _, _) = Generate(lossText: i => i is 10 or Rows - 1 ? "nan" : null);
+        var e = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("two.csv", text)));
+        e.Line.ShouldBe(12);
+    }
+}
