@@ -396,10 +396,16 @@ public sealed class SvgPlot
     /// <summary>Escapes text for XML content and attribute values.</summary>
     public static string Esc(string s)
     {
-        if (s.AsSpan().IndexOfAny("&<>\"'") < 0) return s;
+        bool clean = true;
+        foreach (var c in s) if (c is '&' or '<' or '>' or '"' or '\'' || (c < ' ' && c != '\t')) { clean = false; break; }
+        if (clean) return s;
         var sb = new StringBuilder(s.Length + 16);
         foreach (var c in s)
+        {
+            // Control characters are not allowed in XML 1.0 at all: show them as spaces.
+            if (c < ' ') { sb.Append(' '); continue; }
             sb.Append(c switch { '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&apos;", _ => c.ToString() });
+        }
         return sb.ToString();
     }
 }
