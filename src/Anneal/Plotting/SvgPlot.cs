@@ -304,7 +304,7 @@ public sealed class SvgPlot
     {
         if (_series.Count == 0) return;
         var labels = _series.Select(s => s.Second ? s.Name + " (right axis)" : s.Name).ToArray();
-        double textW = labels.Max(l => l.Length) * 6.8;
+        double textW = labels.Max(l => l.Length) * 7.2;
         double w = textW + 44, rowH = 18, h = rowH * labels.Length + 8;
         // The corner that covers the fewest data points, preferring top-right, top-left, bottom-right, bottom-left.
         (double X, double Y)[] corners = [(right - w - 8, top + 8), (left + 8, top + 8), (right - w - 8, bottom - h - 8), (left + 8, bottom - h - 8)];
