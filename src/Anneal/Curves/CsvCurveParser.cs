@@ -205,6 +205,7 @@ internal static class CsvCurveParser
 
     private static double ParseNumber(ReadOnlySpan<byte> cell, string file, int line, string column)
     {
+        if (NumberText.TryParseShort(cell, out var fast)) return fast;
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return v;
         if (NumberText.TryParseSpecial(Encoding.UTF8.GetString(cell), out v)) return v;
         throw new CurveFormatException(file, line, column, $"expected a number, found '{Encoding.UTF8.GetString(cell)}'",
@@ -212,9 +213,66 @@ internal static class CsvCurveParser
     }
 }
 
-/// <summary>Spellings of NaN and infinity written by Python, NumPy, pandas and others.</summary>
+/// <summary>Number spellings: a fast path for short decimals, and NaN/infinity as loggers write them.</summary>
 internal static class NumberText
 {
+    private static readonly double[] Pow10 =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+    /// <summary>
+    /// Clinger's fast path (Clinger 1990, "How to read floating point numbers accurately"): a
+    /// decimal with at most 15 significant digits w and a power of ten |e| &lt;= 22 is exactly
+    /// <c>w * 10^e</c> (or <c>w / 10^-e</c>) in one correctly rounded IEEE operation, because w
+    /// and 10^|e| are both exact doubles. Logged losses and LRs (<c>3.5563</c>, <c>3e-4</c>) are
+    /// mostly of this kind; anything else returns false and goes to <see cref="double.TryParse(ReadOnlySpan{byte}, System.Globalization.NumberStyles, IFormatProvider?, out double)"/>.
+    /// </summary>
+    public static bool TryParseShort(ReadOnlySpan<byte> s, out double value)
+    {
+        value = 0;
+        int i = 0, n = s.Length;
+        if (n == 0 || n > 32) return false;
+        bool neg = s[0] == (byte)'-';
+        if (neg || s[0] == (byte)'+') i++;
+        ulong w = 0;
+        int digits = 0, exp = 0;
+        bool any = false;
+        for (; i < n && (uint)(s[i] - '0') <= 9; i++)
+        {
+            any = true;
+            if (w == 0 && s[i] == (byte)'0') continue;
+            if (++digits > 15) return false;
+            w = w * 10 + (uint)(s[i] - '0');
+        }
+        if (i < n && s[i] == (byte)'.')
+        {
+            for (i++; i < n && (uint)(s[i] - '0') <= 9; i++)
+            {
+                any = true;
+                exp--;
+                if (w == 0 && s[i] == (byte)'0') continue;
+                if (++digits > 15) return false;
+                w = w * 10 + (uint)(s[i] - '0');
+            }
+        }
+        if (!any) return false;
+        if (i < n && (s[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            bool eneg = i < n && s[i] == (byte)'-';
+            if (i < n && (s[i] == (byte)'-' || s[i] == (byte)'+')) i++;
+            int e = 0, ed = 0;
+            for (; i < n && (uint)(s[i] - '0') <= 9; i++, ed++) if (e < 100_000) e = e * 10 + (s[i] - '0');
+            if (ed == 0) return false;
+            exp += eneg ? -e : e;
+        }
+        if (i != n) return false;
+        if (w == 0) { value = neg ? -0.0 : 0.0; return true; }
+        if (exp < -22 || exp > 22) return false;
+        double d = exp < 0 ? w / Pow10[-exp] : w * Pow10[exp];
+        value = neg ? -d : d;
+        return true;
+    }
+
     public static bool TryParseSpecial(string text, out double value)
     {
         var t = text.Trim().ToLowerInvariant();

@@ -270,3 +270,64 @@ public sealed class CurveReaderLargeCsvTests : IDisposable
         e.Line.ShouldBe(12);
     }
 }
+
+public sealed class NumberTextTests
+{
+    // Independent source: the BCL's correctly rounded parser. Every string the fast path accepts
+    // must give the same bits; the strings it declines must be the long or far-exponent ones.
+    [Fact]
+    public void Fast_path_agrees_bit_for_bit_with_double_Parse()
+    {
+        var rng = new Random(11);
+        string[] formats = ["G3", "G5", "G6", "G9", "G15", "R", "F4", "F8", "E3", "e6", "0.######", "0.000000000000000"];
+        int accepted = 0, total = 0;
+        for (int k = 0; k < 60_000; k++)
+        {
+            double v = (rng.NextDouble() - 0.3) * Math.Pow(10, rng.Next(-30, 30));
+            var text = v.ToString(formats[k % formats.Length], System.Globalization.CultureInfo.InvariantCulture);
+            var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+            total++;
+            if (!Anneal.Curves.NumberText.TryParseShort(bytes, out var fast)) continue;
+            accepted++;
+            BitConverter.DoubleToInt64Bits(fast).ShouldBe(BitConverter.DoubleToInt64Bits(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture)), text);
+        }
+        accepted.ShouldBeGreaterThan(total / 4); // the fast path is actually taken
+    }
+
+    [Theory]
+    [InlineData("3.5563", 3.5563)]
+    [InlineData("0.0003", 0.0003)]
+    [InlineData("3e-4", 3e-4)]
+    [InlineData("-2.5E+3", -2500.0)]
+    [InlineData("+.5", 0.5)]
+    [InlineData("1.", 1.0)]
+    [InlineData("000123.4500", 123.45)]
+    [InlineData("123456789012345", 123456789012345.0)]
+    [InlineData("1e22", 1e22)]
+    public void Fast_path_accepts_short_decimals(string text, double expected)
+    {
+        Anneal.Curves.NumberText.TryParseShort(System.Text.Encoding.ASCII.GetBytes(text), out var v).ShouldBeTrue();
+        v.ShouldBe(expected);
+    }
+
+    [Theory]
+    [InlineData("1234567890123456")] // 16 digits
+    [InlineData("1e23")]
+    [InlineData("1e-23")]
+    [InlineData("0.00029999996503488155")]
+    [InlineData("nan")]
+    [InlineData("1e")]
+    [InlineData(".")]
+    [InlineData("1.2.3")]
+    [InlineData("-")]
+    [InlineData("")]
+    public void Fast_path_declines_everything_else(string text) =>
+        Anneal.Curves.NumberText.TryParseShort(System.Text.Encoding.ASCII.GetBytes(text), out _).ShouldBeFalse();
+
+    [Fact]
+    public void Negative_zero_keeps_its_sign()
+    {
+        Anneal.Curves.NumberText.TryParseShort("-0.0"u8, out var z).ShouldBeTrue();
+        double.IsNegative(z).ShouldBeTrue();
+    }
+}
