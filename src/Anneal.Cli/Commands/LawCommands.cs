@@ -17,6 +17,9 @@ public static class LawCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>Curves with more rows are averaged into this many bins (noisy per-step logs).</summary>
+    private const int MaxPoints = 1000;
+
     /// <summary>All law commands, to add at the root.</summary>
     public static IEnumerable<Command> Build() => [Fit(), Predict(), Evaluate(), Demo(), Accuracy()];
 
@@ -29,7 +32,9 @@ public static class LawCommands
         {
             var curve = CurveArgument.Parse(a);
             foreach (var w in curve.Warnings) Console.Error.WriteLine($"warning: {curve.SourceFile ?? curve.Name}: {w}");
-            runs.Add(LawRun.FromCurve(curve, target));
+            var run = LawRun.FromCurve(curve, target).Binned(MaxPoints);
+            if (run.BinSize > 1) Console.Error.WriteLine($"note: {run.Name}: {curve.Count} rows averaged in bins of {run.BinSize} ({run.Count} points) for the fit");
+            runs.Add(run);
         }
         var dup = runs.GroupBy(r => r.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null)
@@ -272,7 +277,9 @@ public static class LawCommands
             if (r.GetValue(gpt) is { } gdir)
             {
                 string[] names = ["cosine_rope", "wsd_rope", "811_rope"];
-                var runs = names.Select(n => Path.Combine(gdir, n + ".csv")).Select(p => LawRun.FromCurve(CurveReader.Read(p))).ToArray();
+                // The first 2000 steps (the initial transient from loss 10.4, no warmup) are outside what the laws describe.
+                var runs = names.Select(n => Path.Combine(gdir, n + ".csv")).Select(p => LawRun.FromCurve(CurveReader.Read(p)))
+                    .Select(r => { var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= 2000).ToArray(); return (r with { Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }).Binned(300); }).ToArray();
                 for (int hold = 0; hold < runs.Length; hold++)
                 {
                     Console.Error.WriteLine($"== GPT: predict {names[hold]}");
@@ -280,7 +287,7 @@ public static class LawCommands
                     var scores = LawEvaluation.Run(ls, fitRuns, [runs[hold]], Options(false, 0));
                     sb.AppendLine($"## GPT 100M (noisy per-step loss): fit {string.Join(", ", fitRuns.Select(f => f.Name))}, predict {names[hold]}");
                     sb.AppendLine();
-                    sb.AppendLine("Per-step LR rebuilt from the logged lr column (it is logged at every step, so the interpolation is exact where logged).");
+                    sb.AppendLine($"Per-step LR from the logged lr column (logged at every step; the two missing steps are interpolated). The ~34k noisy per-step losses are averaged in bins of {runs[0].BinSize} steps ({runs[0].Count} points per run) before fitting and scoring; steps before 2000 (the initial transient from loss 10.4) are left out.");
                     sb.AppendLine();
                     sb.Append(new EvalReport("gpt", fitRuns.Select(f => f.Name).ToArray(), scores, null).Markdown());
                 }
