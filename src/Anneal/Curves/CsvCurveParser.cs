@@ -39,7 +39,9 @@ internal static class CsvCurveParser
         for (int r = 0; r < CurveColumns.RoleCount; r++) if (map[r] >= 0) roleOf[map[r]] = r;
 
         var rest = data[pos..];
-        var rows = new CurveRows(file, map, rest.Count((byte)'\n') + 1);
+        // Exact when there are no blank or comment lines, so Build need not copy the arrays.
+        int capacity = rest.Count((byte)'\n') + (rest.IsEmpty || rest[^1] == (byte)'\n' ? 0 : 1);
+        var rows = new CurveRows(file, map, capacity);
         string stepName = names[map[0]];
         Span<double> values = stackalloc double[CurveColumns.RoleCount];
 

@@ -41,7 +41,7 @@ public static class CurveReader
             case CurveFileFormat.Csv:
                 return CsvCurveParser.Parse(content, path, name, options);
             case CurveFileFormat.JsonLines:
-                return JsonCurveParser.ParseLines(Decode(content), path, name, options);
+                return JsonLinesParser.Parse(content, path, name, options);
             default:
                 var curve = JsonCurveParser.ParseDocument(Decode(content), path, name, options, out var spec);
                 return spec is null ? curve : curve with { ScheduleSpec = spec };

@@ -77,7 +77,8 @@ internal static class RandomSchedules
             case "cosine_power": return ($"cosine_power(peak={F(peak)}, total={total}{W}, min={F(min)}, base={F(Math.Round(1 + r.NextDouble() * 20, 3))})", peak, min, total);
             case "infinite":
             {
-                long c = r.Next(0, (int)(total - warm) / 2 + 1);
+                int room = (int)(total - warm) / 2;
+                long c = r.Next(Math.Min(10, room), room + 1);
                 long a = r.Next(1, (int)(total - warm - c) + 1);
                 double k = Math.Round(peak * (0.2 + 0.5 * r.NextDouble()), 8);
                 double m = Math.Round(k * (0.05 + 0.5 * r.NextDouble()), 9);
