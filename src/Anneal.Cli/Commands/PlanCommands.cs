@@ -181,7 +181,7 @@ public static class PlanCommands
         var holdAt = new Option<string>("--hold-at") { Description = "chinchilla: constants for parameters the data cannot identify: published or epoch.", DefaultValueFactory = _ => "published" };
         holdAt.AcceptOnlyFromAmong("published", "epoch");
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables." };
-        var svg = new Option<string?>("--svg") { Description = "chinchilla: write an SVG of loss vs compute with the compute-optimal frontier." };
+        var svg = new Option<string?>("--svg") { Description = "Write an SVG: chinchilla, loss vs compute with the compute-optimal frontier; steplaw, near-optimal LRs vs tokens with the fitted law." };
         var cmd = new Command("fit", """
             Fit a scaling law to finished runs with bootstrap confidence intervals.
             Example: anneal scaling example --out runs.csv && anneal scaling fit runs.csv --bootstrap 1000 --seed 1 --svg frontier.svg
@@ -194,8 +194,8 @@ public static class PlanCommands
             var runs = ScalingRunsCsv.Read(path, needLrBatch: step);
             if (step)
             {
-                if (r.GetValue(svg) is not null) throw new InputException("--svg is available for --law chinchilla only");
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
+                if (r.GetValue(svg) is { } stepSvg) StepLawPlot.Save(stepSvg, runs, res);
                 if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(res, Json));
                 else RenderStepFit(res, path);
                 return CliExit.Ok;

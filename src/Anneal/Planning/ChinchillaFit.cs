@@ -58,7 +58,7 @@ public static class ChinchillaFit
     {
         var o = options ?? new ChinchillaFitOptions();
         if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
-        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"confidence level must be in (0, 1), got {o.Level}");
+        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
         if (!(o.Delta > 0)) throw new InputException($"Huber delta must be > 0, got {o.Delta}");
         var hold = o.HoldAt ?? ChinchillaLaw.Published;
 

@@ -28,6 +28,7 @@ public static class StepLawFit
         var o = options ?? new StepLawFitOptions();
         if (!(o.Band >= 0 && o.Band < 1)) throw new InputException($"--band must be in [0, 1), got {o.Band}");
         if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
+        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
         foreach (var r in runs)
             if (!(r.Lr > 0) || !(r.Batch > 0)) throw new InputException($"line {r.Line}: the Step Law fit needs lr and batch (> 0) for every run");
         var hold = o.HoldAt ?? StepLaw.Published;

@@ -91,7 +91,9 @@ public class PlanCliTests
             Run("scaling", "example", "--sweep", "--out", sweep).Code.ShouldBe(CliExit.Ok);
             string cf = Path.Combine(dir, "c.json"), sf = Path.Combine(dir, "s.json");
             File.WriteAllText(cf, Run("scaling", "fit", runs, "--bootstrap", "0", "--json").Out);
-            File.WriteAllText(sf, Run("scaling", "fit", sweep, "--law", "steplaw", "--bootstrap", "0", "--json").Out);
+            string stepSvg = Path.Combine(dir, "step.svg");
+            File.WriteAllText(sf, Run("scaling", "fit", sweep, "--law", "steplaw", "--bootstrap", "0", "--json", "--svg", stepSvg).Out);
+            File.ReadAllText(stepSvg).ShouldContain("published Step Law");
             var (code, o, _) = Run("plan", "-N", "1e9", "-D", "1e11", "--fit", cf, "--fit", sf, "--json");
             code.ShouldBe(CliExit.Ok);
             var plan = JsonNode.Parse(o)!;
