@@ -142,10 +142,13 @@ public static class ChinchillaFit
         int failed = bN - ok.Length;
 
         var law = ToLaw(best);
+        if (!free[0]) law = law with { A = hold.A, Alpha = hold.Alpha };
+        if (!free[1]) law = law with { B = hold.B, Beta = hold.Beta };
         var pars = new List<ParameterEstimate>();
         void Add(string name, Func<double[], double> fn, bool isFixed)
         {
-            double v = fn(best);
+            // Held values are reported exactly as given, not as exp(log(value)).
+            double v = held.FirstOrDefault(h => h.Name == name)?.Value ?? fn(best);
             if (ok.Length == 0 || isFixed) { pars.Add(new(name, v, isFixed ? v : double.NaN, isFixed ? v : double.NaN, isFixed)); return; }
             var (lo, hi) = Interval(ok.Select(fn).ToArray(), o.Level);
             pars.Add(new(name, v, lo, hi, false));
