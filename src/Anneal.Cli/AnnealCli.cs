@@ -13,6 +13,7 @@ public static class AnnealCli
     {
         var root = new RootCommand("Anneal: forecast and design neural-network training runs before you pay for them.");
         root.Subcommands.Add(ScheduleCommands.Build());
+        root.Subcommands.Add(TrainCommand.Build());
         return root;
     }
 

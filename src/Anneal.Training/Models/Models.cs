@@ -68,6 +68,11 @@ public sealed record GptConfig(int Vocab, int Layers, int Heads, int Dim, int Ma
         ["gpt-small"] = new(256, Layers: 4, Heads: 8, Dim: 256, MaxSeq: 128),
     };
 
+    /// <summary>The canonical spec, e.g. <c>gpt(vocab=256, layers=2, heads=4, dim=128, seq=64, rotary=false, norm=layer, dropout=0)</c>.</summary>
+    public string Spec => System.FormattableString.Invariant($"gpt(vocab={Vocab}, layers={Layers}, heads={Heads}, dim={Dim}, seq={MaxSeq}, rotary={(Rotary ? "true" : "false")}, norm={(RmsNorm ? "rms" : "layer")}, dropout={Dropout})");
+
+    public override string ToString() => Spec;
+
     /// <summary>Parameter count: per block 12·D² + 13·D, plus embeddings and the final norm.</summary>
     public long ParameterCount => (long)Layers * (12L * Dim * Dim + 13L * Dim) + (long)Vocab * Dim + (Rotary ? 0 : (long)MaxSeq * Dim) + 2L * Dim;
 
