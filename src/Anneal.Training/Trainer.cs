@@ -101,7 +101,8 @@ public static class Trainer
                 if (double.IsFinite(gn)) opt.Step(lr);
             }
             trainTimer.Stop();
-            trainSeconds += trainTimer.Elapsed.TotalSeconds; trainTokens += (long)cfg.Batch * seq;
+            // throughput leaves out the first two steps of a process (JIT compilation, first-touch allocation)
+            if (step - start >= 2 || cfg.Steps - start <= 4) { trainSeconds += trainTimer.Elapsed.TotalSeconds; trainTokens += (long)cfg.Batch * seq; }
             long done = step + 1, tokens = done * cfg.Batch * seq;
             bool diverged = !double.IsFinite(lv) || !double.IsFinite(gn);
             bool eval = !diverged && (done % cfg.EvalEvery == 0 || done == cfg.Steps);
@@ -123,8 +124,8 @@ public static class Trainer
             if (eval || lastReport.Elapsed.TotalSeconds >= 2 || done == cfg.Steps)
             {
                 lastReport.Restart();
-                double tps = trainTokens / Math.Max(1e-9, trainSeconds);
-                double eta = (cfg.Steps - done) * (double)cfg.Batch * seq / tps;
+                double tps = trainTokens > 0 ? trainTokens / Math.Max(1e-9, trainSeconds) : 0;
+                double eta = tps > 0 ? (cfg.Steps - done) * (double)cfg.Batch * seq / tps : 0;
                 progress.WriteLine($"step {done}/{cfg.Steps}  loss {lv:F4}{(eval ? $"  val {val:F4}" : "")}  lr {lr:G3}  |g| {gn:F3}  {tps / 1000:F1}k tok/s  ETA {TimeSpan.FromSeconds(Math.Round(eta)):c}");
             }
             if (haltAfter == done) return new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, mcfg.ParameterCount, Gemm.Backend, Halted: true);
