@@ -36,6 +36,12 @@ public sealed record LossCurve
     /// <summary>Spec of the exact schedule that produced the run, if known.</summary>
     public string? ScheduleSpec { get; init; }
 
+    /// <summary>
+    /// Things the reader noticed but accepted (e.g. validation points dropped because no training
+    /// row had their step, or an attached schedule that disagrees with the logged LR). The CLI prints them.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Number of logged rows.</summary>
     public int Count => Steps.Length;
 }

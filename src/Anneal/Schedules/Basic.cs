@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Anneal.Specs;
 
 namespace Anneal.Schedules;
@@ -11,6 +12,49 @@ internal static class Phases
     /// <summary>Decay progress p = (t - W) / (T - W), clamped to [0, 1].</summary>
     public static double Progress(long t, long w, long total) =>
         total <= w ? 1.0 : Math.Clamp((double)(t - w) / (total - w), 0.0, 1.0);
+
+    /// <summary>Rejects a min that is not finite or above the peak (negative mins are allowed: optax accepts them).</summary>
+    public static void CheckMin(SpecArgs a, double min, double peak, string name = "min")
+    {
+        if (!double.IsFinite(min) || min > peak) throw a.Fail($"{name} must be a finite number <= peak ({SpecNumber.Format(peak)}), got {SpecNumber.Format(min)}");
+    }
+
+    /// <summary>Rejects a min outside [0, peak].</summary>
+    public static void CheckMinNonNegative(SpecArgs a, double min, double peak, string name = "min")
+    {
+        if (!double.IsFinite(min) || min < 0 || min > peak) throw a.Fail($"{name} must be in [0, peak = {SpecNumber.Format(peak)}], got {SpecNumber.Format(min)}");
+    }
+
+    /// <summary>A whole number of steps that must be >= 0 (or > 0 when <paramref name="positive"/>).</summary>
+    public static long Steps(SpecArgs a, string name, long? fallback = null, bool positive = false)
+    {
+        long v = a.Integer(name, fallback);
+        if (positive ? v <= 0 : v < 0) throw a.Fail($"{name} must be {(positive ? "> 0" : ">= 0")}, got {v}");
+        return v;
+    }
+
+    /// <summary>A finite number, optionally required to be > 0.</summary>
+    public static double Finite(SpecArgs a, string name, double? fallback = null, bool positive = false)
+    {
+        double v = a.Number(name, fallback);
+        if (!double.IsFinite(v) || (positive && v <= 0)) throw a.Fail($"{name} must be a finite number{(positive ? " > 0" : "")}, got {SpecNumber.Format(v)}");
+        return v;
+    }
+
+    /// <summary>A whole-step list, strictly increasing and >= 0 (or > 0 when <paramref name="positive"/>).</summary>
+    public static long[] StepList(SpecArgs a, string name, double[]? fallback = null, bool positive = false)
+    {
+        var xs = a.Numbers(name, fallback);
+        var r = new long[xs.Length];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            if (xs[i] != Math.Floor(xs[i]) || Math.Abs(xs[i]) > 1e15) throw a.Fail($"{name}[{i}] = {SpecNumber.Format(xs[i])} is not a whole step");
+            r[i] = (long)xs[i];
+            if (positive ? r[i] <= 0 : r[i] < 0) throw a.Fail($"{name} must be {(positive ? "> 0" : ">= 0")}, got {r[i]}");
+            if (i > 0 && r[i] <= r[i - 1]) throw a.Fail($"{name} must be strictly increasing, got {r[i - 1]} then {r[i]}");
+        }
+        return r;
+    }
 
     public static void Check(SpecArgs a, double peak, long warmup, long? total = null)
     {
@@ -40,28 +84,65 @@ public sealed record ConstantSchedule(double Peak, long Warmup = 0) : Schedule
 }
 
 /// <summary>
-/// Cosine decay after a linear warmup (Loshchilov &amp; Hutter, SGDR):
-/// <c>eta = m + (P - m) * (1 + cos(pi p)) / 2</c>, p = (t - W)/(T - W); holds m after T.
-/// Spec: <c>cosine(peak=P, total=T, warmup=W, min=M)</c>.
+/// Cosine decay after a linear warmup (Loshchilov &amp; Hutter 2017, SGDR without restarts):
+/// <c>eta = m + (P - m) * ((1 + cos(pi p)) / 2)^k</c>, p = (t - W)/(T - W); holds m after T.
+/// The exponent k (default 1) is optax's <c>cosine_decay_schedule(exponent=k)</c>.
+/// Spec: <c>cosine(peak=P, total=T, warmup=W, min=M, exponent=k)</c>.
 /// </summary>
-public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, double Min = 0) : Schedule
+public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Exponent = 1) : Schedule
 {
     public override double At(long t)
     {
         if (t < Warmup) return Peak * Phases.Warmup(t, Warmup);
         double p = Phases.Progress(t, Warmup, Total);
-        return Min + (Peak - Min) * 0.5 * (1 + Math.Cos(Math.PI * p));
+        double c = 0.5 * (1 + Math.Cos(Math.PI * p));
+        if (Exponent != 1) c = Math.Pow(c, Exponent);
+        return Min + (Peak - Min) * c;
+    }
+
+    /// <summary>Vectorised: the decay phase is one <see cref="TensorPrimitives.Cos{T}(ReadOnlySpan{T}, Span{T})"/> over the range.</summary>
+    public override void Fill(Span<double> destination, long start = 0)
+    {
+        int n = destination.Length, i = 0;
+        for (; i < n && start + i < Warmup; i++) destination[i] = Peak * Phases.Warmup(start + i, Warmup);
+        int decayEnd = (int)Math.Clamp(Total - start, i, n);
+        if (decayEnd > i)
+        {
+            var seg = destination[i..decayEnd];
+            long t0 = start + i - Warmup;
+            for (int j = 0; j < seg.Length; j++) seg[j] = t0 + j;
+            TensorPrimitives.Multiply(seg, Math.PI / (Total - Warmup), seg);
+            TensorPrimitives.Cos(seg, seg);
+            double half = 0.5 * (Peak - Min);
+            if (Exponent == 1)
+            {
+                TensorPrimitives.Multiply(seg, half, seg);
+                TensorPrimitives.Add(seg, half + Min, seg);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(seg, 0.5, seg);
+                TensorPrimitives.Add(seg, 0.5, seg);
+                TensorPrimitives.Max(seg, 0.0, seg);
+                TensorPrimitives.Pow(seg, Exponent, seg);
+                TensorPrimitives.Multiply(seg, Peak - Min, seg);
+                TensorPrimitives.Add(seg, Min, seg);
+            }
+            i = decayEnd;
+        }
+        for (; i < n; i++) destination[i] = At(start + i);
     }
 
     public override long? Length => Total;
 
     public override SpecCall ToSpecCall() =>
-        new SpecBuilder("cosine").Num("peak", Peak).Num("total", Total).NumIf("warmup", Warmup, 0).NumIf("min", Min, 0).Build();
+        new SpecBuilder("cosine").Num("peak", Peak).Num("total", Total).NumIf("warmup", Warmup, 0).NumIf("min", Min, 0).NumIf("exponent", Exponent, 1).Build();
 
     internal static CosineSchedule Create(SpecArgs a)
     {
-        var s = new CosineSchedule(a.Number("peak"), a.Integer("total"), a.Integer("warmup", 0), a.Number("min", 0));
+        var s = new CosineSchedule(a.Number("peak"), a.Integer("total"), a.Integer("warmup", 0), a.Number("min", 0), Phases.Finite(a, "exponent", 1, positive: true));
         Phases.Check(a, s.Peak, s.Warmup, s.Total);
+        Phases.CheckMin(a, s.Min, s.Peak);
         return s;
     }
 }
@@ -69,6 +150,8 @@ public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, do
 /// <summary>
 /// Linear decay after a linear warmup: <c>eta = P + (m - P) * p</c>; holds m after T.
 /// Spec: <c>linear(peak=P, total=T, warmup=W, min=M)</c>. With min=0 this is linear-to-zero (D2Z).
+/// The factor form <c>linear(peak=P, total=T, start_factor=S, end_factor=E)</c> is
+/// <see cref="LinearFactorSchedule"/> (PyTorch <c>LinearLR</c>).
 /// </summary>
 public sealed record LinearSchedule(double Peak, long Total, long Warmup = 0, double Min = 0) : Schedule
 {
@@ -83,10 +166,36 @@ public sealed record LinearSchedule(double Peak, long Total, long Warmup = 0, do
     public override SpecCall ToSpecCall() =>
         new SpecBuilder("linear").Num("peak", Peak).Num("total", Total).NumIf("warmup", Warmup, 0).NumIf("min", Min, 0).Build();
 
-    internal static LinearSchedule Create(SpecArgs a)
+    internal static Schedule Create(SpecArgs a)
     {
+        if (a.Has("start_factor") || a.Has("end_factor")) return LinearFactorSchedule.Create(a);
         var s = new LinearSchedule(a.Number("peak"), a.Integer("total"), a.Integer("warmup", 0), a.Number("min", 0));
         Phases.Check(a, s.Peak, s.Warmup, s.Total);
+        Phases.CheckMin(a, s.Min, s.Peak);
+        return s;
+    }
+}
+
+/// <summary>
+/// PyTorch <c>LinearLR</c>: <c>eta = P * (S + (E - S) * min(t, T) / T)</c>, i.e. the factor moves
+/// linearly from S to E over T steps and then holds E.
+/// Spec: <c>linear(peak=P, total=T, start_factor=S, end_factor=E)</c> (E defaults to 1).
+/// </summary>
+public sealed record LinearFactorSchedule(double Peak, long Total, double StartFactor, double EndFactor = 1) : Schedule
+{
+    public override double At(long t) => Peak * (StartFactor + (EndFactor - StartFactor) * Math.Min(t, Total) / Total);
+
+    public override long? Length => Total;
+
+    public override SpecCall ToSpecCall() =>
+        new SpecBuilder("linear").Num("peak", Peak).Num("total", Total).Num("start_factor", StartFactor).NumIf("end_factor", EndFactor, 1).Build();
+
+    internal static LinearFactorSchedule Create(SpecArgs a)
+    {
+        if (a.Has("warmup") || a.Has("min")) throw a.Fail("the factor form (start_factor/end_factor) takes no warmup or min; use linear(peak, total, warmup, min) or the factors, not both");
+        var s = new LinearFactorSchedule(a.Number("peak"), Phases.Steps(a, "total", positive: true), Phases.Finite(a, "start_factor", 1), Phases.Finite(a, "end_factor", 1));
+        Phases.Check(a, s.Peak, 0, s.Total);
+        if (s.StartFactor < 0 || s.EndFactor < 0) throw a.Fail("start_factor and end_factor must be >= 0");
         return s;
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Anneal.Specs;
 
 namespace Anneal.Schedules;
@@ -59,26 +60,136 @@ public static class DecayShapes
         var w = a.Word(key, Name(fallback));
         return TryParse(w, out var s) ? s : throw a.Fail($"unknown {key} '{w}': use linear, cosine, sqrt, square, exponential or inverse");
     }
+    /// <summary>Writes <paramref name="progressToValue"/>[i] = the rate at progress p = progressToValue[i], in place.</summary>
+    public static void Apply(DecayShape shape, Span<double> progressToValue, double peak, double min)
+    {
+        var v = progressToValue;
+        double h = peak - min;
+        switch (shape)
+        {
+            case DecayShape.Linear:
+                for (int i = 0; i < v.Length; i++) v[i] = min + h * (1 - v[i]);
+                break;
+            case DecayShape.Cosine:
+                TensorPrimitives.Multiply(v, Math.PI, v);
+                TensorPrimitives.Cos(v, v);
+                for (int i = 0; i < v.Length; i++) v[i] = min + h * 0.5 * (1 + v[i]);
+                break;
+            case DecayShape.Sqrt:
+                TensorPrimitives.Sqrt(v, v);
+                for (int i = 0; i < v.Length; i++) v[i] = min + h * (1 - v[i]);
+                break;
+            default:
+                for (int i = 0; i < v.Length; i++) v[i] = Value(shape, v[i], peak, min);
+                break;
+        }
+    }
+}
+
+/// <summary>Warmup shapes: the fraction f(p) of the way from the warmup start to its target at progress p = t/W.</summary>
+public enum WarmupShape
+{
+    /// <summary>f = p.</summary>
+    Linear,
+    /// <summary>f = (1 - cos(pi p)) / 2.</summary>
+    Cosine,
+    /// <summary>f = 1 - sqrt(1 - p) (HF's "1-sqrt" warmup).</summary>
+    Sqrt,
+    /// <summary>eta = start * (target/start)^p (geometric; needs start &gt; 0).</summary>
+    Exponential,
+}
+
+/// <summary>Evaluates a <see cref="WarmupShape"/>.</summary>
+public static class WarmupShapes
+{
+    /// <summary>The warmup rate at progress <paramref name="p"/> from <paramref name="start"/> to <paramref name="target"/>.</summary>
+    public static double Value(WarmupShape shape, double p, double start, double target) => shape switch
+    {
+        WarmupShape.Linear => start + (target - start) * p,
+        WarmupShape.Cosine => start + (target - start) * 0.5 * (1 - Math.Cos(Math.PI * p)),
+        WarmupShape.Sqrt => start + (target - start) * (1 - Math.Sqrt(1 - p)),
+        WarmupShape.Exponential => start * Math.Pow(target / start, p),
+        _ => throw new ArgumentOutOfRangeException(nameof(shape)),
+    };
+
+    public static string Name(WarmupShape s) => s.ToString().ToLowerInvariant();
+
+    internal static WarmupShape Parse(SpecArgs a, string key, bool allowExponential)
+    {
+        var w = a.Word(key, "linear");
+        return w switch
+        {
+            "linear" => WarmupShape.Linear,
+            "cosine" or "cos" => WarmupShape.Cosine,
+            "sqrt" or "1-sqrt" => WarmupShape.Sqrt,
+            "exponential" or "exp" when allowExponential => WarmupShape.Exponential,
+            _ => throw a.Fail($"unknown {key} '{w}': use linear, cosine, sqrt{(allowExponential ? " or exponential" : "")}"),
+        };
+    }
+}
+
+/// <summary>Step conventions offered by <see cref="WsdSchedule"/> so every peer's numbers can be reproduced.</summary>
+public enum WsdConvention
+{
+    /// <summary>Anneal's: 0-based step, warmup from 0.</summary>
+    Standard,
+    /// <summary>HF <c>get_wsd_schedule</c>: the warmup starts at min (every factor f maps to f(1 - r) + r).</summary>
+    Hf,
+    /// <summary>kozistr/pytorch_optimizer: the schedule is evaluated at t + 1, so the warmup is (t + 1)/W.</summary>
+    Kozistr,
 }
 
 /// <summary>
-/// Warmup-stable-decay (Hu et al. 2024, MiniCPM; Hägele et al. 2024): linear warmup to P over W
-/// steps, hold P, then decay to m over the last D steps of T (D = round(F * T) when given as the
-/// fraction F), then hold m. Progress in the cooldown is p = (t - (T - D)) / D.
-/// Spec: <c>wsd(peak=P, total=T, warmup=W, decay=F | decay_steps=D, shape=S, min=M)</c>.
+/// Warmup-stable-decay (Hu et al. 2024, MiniCPM; Hägele et al. 2024): warmup to P over W steps, hold
+/// P, then decay to m over the last D steps of T (D = round(F * T) when given as the fraction F), then
+/// hold m. Progress in the cooldown is p = (t - (T - D)) / D. HF's layout W + S + D is
+/// <c>stable=S, decay_steps=D</c> (T = W + S + D); <c>min_ratio=r</c> sets m = r P;
+/// <c>convention=hf</c> starts the warmup at m, <c>convention=kozistr</c> evaluates at t + 1.
+/// Spec: <c>wsd(peak=P, total=T, warmup=W, decay=F | decay_steps=D, shape=S, min=M | min_ratio=r,
+/// warmup_shape=linear|cosine|sqrt, convention=standard|hf|kozistr)</c>.
 /// </summary>
-public sealed record WsdSchedule(double Peak, long Total, long Warmup, long DecaySteps, DecayShape Shape = DecayShape.Linear, double Min = 0, double? DecayFraction = null) : Schedule
+public sealed record WsdSchedule(double Peak, long Total, long Warmup, long DecaySteps, DecayShape Shape = DecayShape.Linear, double Min = 0, double? DecayFraction = null,
+    WsdConvention Convention = WsdConvention.Standard, WarmupShape WarmupShape = WarmupShape.Linear, double? MinRatio = null) : Schedule
 {
     /// <summary>First step of the cooldown.</summary>
     public long DecayStart => Total - DecaySteps;
 
     public override double At(long t)
     {
-        if (t < Warmup) return Peak * Phases.Warmup(t, Warmup);
+        if (Convention == WsdConvention.Kozistr) t++;
+        if (t < Warmup)
+        {
+            double w = Phases.Warmup(t, Warmup);
+            return WarmupShape == WarmupShape.Linear && Convention != WsdConvention.Hf
+                ? Peak * w
+                : WarmupShapes.Value(WarmupShape, w, Convention == WsdConvention.Hf ? Min : 0, Peak);
+        }
         if (t < DecayStart) return Peak;
         if (t >= Total) return Min;
         double p = DecaySteps == 0 ? 1.0 : (double)(t - DecayStart) / DecaySteps;
         return DecayShapes.Value(Shape, p, Peak, Min);
+    }
+
+    /// <summary>Range loop: warmup, a block fill of the stable phase, the cooldown vectorised per shape, then m.</summary>
+    public override void Fill(Span<double> destination, long start = 0)
+    {
+        if (Convention != WsdConvention.Standard || WarmupShape != WarmupShape.Linear) { base.Fill(destination, start); return; }
+        int n = destination.Length, i = 0;
+        for (; i < n && start + i < Warmup; i++) destination[i] = Peak * Phases.Warmup(start + i, Warmup);
+        int stableEnd = (int)Math.Clamp(DecayStart - start, i, n);
+        destination[i..stableEnd].Fill(Peak);
+        i = stableEnd;
+        int decayEnd = (int)Math.Clamp(Total - start, i, n);
+        if (decayEnd > i)
+        {
+            var seg = destination[i..decayEnd];
+            long t0 = start + i - DecayStart;
+            for (int j = 0; j < seg.Length; j++) seg[j] = t0 + j;
+            TensorPrimitives.Divide(seg, (double)DecaySteps, seg);
+            DecayShapes.Apply(Shape, seg, Peak, Min);
+            i = decayEnd;
+        }
+        destination[i..].Fill(Min);
     }
 
     public override long? Length => Total;
@@ -87,25 +198,51 @@ public sealed record WsdSchedule(double Peak, long Total, long Warmup, long Deca
     {
         var b = new SpecBuilder("wsd").Num("peak", Peak).Num("total", Total).NumIf("warmup", Warmup, 0);
         if (DecayFraction is { } f) b.Num("decay", f); else b.Num("decay_steps", DecaySteps);
-        return b.WordIf("shape", DecayShapes.Name(Shape), "linear").NumIf("min", Min, 0).Build();
+        b.WordIf("shape", DecayShapes.Name(Shape), "linear");
+        if (MinRatio is { } r) b.Num("min_ratio", r); else b.NumIf("min", Min, 0);
+        return b.WordIf("warmup_shape", WarmupShapes.Name(WarmupShape), "linear")
+            .WordIf("convention", Convention.ToString().ToLowerInvariant(), "standard").Build();
     }
 
     internal static WsdSchedule Create(SpecArgs a)
     {
         double peak = a.Number("peak");
-        long total = a.Integer("total"), warmup = a.Integer("warmup", 0);
-        Phases.Check(a, peak, warmup, total);
+        long warmup = a.Integer("warmup", 0);
+        long? stable = a.Has("stable") ? Phases.Steps(a, "stable") : null;
         double? frac = a.OptionalNumber("decay");
         long? steps = a.Has("decay_steps") ? a.Integer("decay_steps") : null;
         if (frac is not null && steps is not null) throw a.Fail("give either decay=F (fraction of total) or decay_steps=D, not both");
+        long total;
+        if (stable is { } st)
+        {
+            if (steps is not { } ds || frac is not null) throw a.Fail("stable=S (HF layout W + S + D) needs decay_steps=D");
+            if (ds < 0) throw a.Fail($"decay_steps must be >= 0, got {ds}");
+            total = warmup + st + ds;
+            if (a.Has("total") && a.Integer("total") != total) throw a.Fail($"total must equal warmup + stable + decay_steps = {total}, or be left out");
+            a.Integer("total", total);
+        }
+        else total = a.Integer("total");
+        Phases.Check(a, peak, warmup, total);
         if (frac is { } f && (f < 0 || f > 1)) throw a.Fail($"decay is a fraction of total in [0, 1], got {f}");
         long d = steps ?? (long)Math.Round((frac ?? 0.2) * total, MidpointRounding.AwayFromZero);
         if (d < 0 || d > total - warmup) throw a.Fail($"the cooldown ({d} steps) must fit after the warmup: 0 <= decay_steps <= total - warmup = {total - warmup}");
         var shape = DecayShapes.Parse(a, "shape", DecayShape.Linear);
-        double min = a.Number("min", 0);
+        double? ratio = a.OptionalNumber("min_ratio");
+        if (ratio is not null && a.Has("min")) throw a.Fail("give either min=M (a rate) or min_ratio=r (a fraction of peak), not both");
+        if (ratio is { } r0 && (!(r0 >= 0) || r0 > 1)) throw a.Fail($"min_ratio must be in [0, 1], got {SpecNumber.Format(r0)}");
+        double min = ratio is { } r ? r * peak : a.Number("min", 0);
         if (min < 0 || min > peak) throw a.Fail($"min must be in [0, peak], got {min}");
         if (shape is DecayShape.Exponential or DecayShape.Inverse && min <= 0)
             throw a.Fail($"shape={DecayShapes.Name(shape)} needs min > 0 (it interpolates {(shape == DecayShape.Exponential ? "log eta" : "1/eta")})");
-        return new WsdSchedule(peak, total, warmup, d, shape, min, steps is null ? frac ?? 0.2 : null);
+        var cw = a.Word("convention", "standard");
+        var conv = cw switch
+        {
+            "standard" => WsdConvention.Standard,
+            "hf" => WsdConvention.Hf,
+            "kozistr" => WsdConvention.Kozistr,
+            _ => throw a.Fail($"convention must be standard, hf or kozistr, got '{cw}'"),
+        };
+        var ws = WarmupShapes.Parse(a, "warmup_shape", allowExponential: false);
+        return new WsdSchedule(peak, total, warmup, d, shape, min, steps is null ? frac ?? 0.2 : null, conv, ws, ratio);
     }
 }

@@ -181,7 +181,7 @@ internal sealed class SpecParser
         if (char.IsDigit(c) || c is '-' or '+' or '.')
         {
             int start = _i;
-            while (_i < _s.Length && (char.IsDigit(_s[_i]) || _s[_i] is '.' or 'e' or 'E' or '-' or '+' or '_')) _i++;
+            while (_i < _s.Length && (char.IsLetterOrDigit(_s[_i]) || _s[_i] is '.' or '-' or '+' or '_')) _i++;
             var tok = _s[start.._i].Replace("_", "");
             if (!double.TryParse(tok, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
             { _i = start; throw Error($"'{tok}' is not a number"); }

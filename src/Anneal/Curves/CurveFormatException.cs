@@ -1,0 +1,36 @@
+namespace Anneal.Curves;
+
+/// <summary>
+/// A loss-curve file that cannot be read. The message starts with <c>file:line:</c> (when a line is
+/// known), names the column and what was expected, and says how to fix it.
+/// </summary>
+public class CurveFormatException : InputException
+{
+    /// <summary>A message that already names the place and the fix.</summary>
+    public CurveFormatException(string message) : base(message) { }
+
+    /// <summary>Builds <c>file:line: column 'c': problem. fix</c>.</summary>
+    public CurveFormatException(string file, int line, string? column, string problem, string fix)
+        : base(Compose(file, line, column, problem, fix))
+    {
+        File = file;
+        Line = line > 0 ? line : null;
+        Column = column;
+    }
+
+    /// <summary>The file, when known.</summary>
+    public string? File { get; }
+
+    /// <summary>1-based line number, when known.</summary>
+    public int? Line { get; }
+
+    /// <summary>The column (or JSON key) involved, when known.</summary>
+    public string? Column { get; }
+
+    private static string Compose(string file, int line, string? column, string problem, string fix)
+    {
+        var where = line > 0 ? $"{file}:{line}: " : $"{file}: ";
+        var col = column is null ? "" : $"column '{column}': ";
+        return $"{where}{col}{problem}. {fix}".TrimEnd();
+    }
+}

@@ -1,0 +1,48 @@
+namespace Anneal.Curves;
+
+/// <summary>File formats <see cref="CurveReader"/> understands.</summary>
+public enum CurveFileFormat
+{
+    /// <summary>Decide from the extension and the first bytes.</summary>
+    Auto,
+    /// <summary>Delimited text with a header row (comma, tab or semicolon).</summary>
+    Csv,
+    /// <summary>One JSON object per line.</summary>
+    JsonLines,
+    /// <summary>One JSON document: W&amp;B-style <c>{"history": {"train": {...}, "val": {...}}}</c> or columns <c>{"step": [...], "loss": [...]}</c>.</summary>
+    Json,
+}
+
+/// <summary>
+/// How to read a curve file. Column names given here override header auto-detection and must
+/// exist (matched case-insensitively); null means "detect from the usual names".
+/// </summary>
+public sealed record CurveReadOptions
+{
+    /// <summary>Column holding the optimizer step.</summary>
+    public string? StepColumn { get; init; }
+
+    /// <summary>Column holding the learning rate.</summary>
+    public string? LrColumn { get; init; }
+
+    /// <summary>Column holding the training loss.</summary>
+    public string? LossColumn { get; init; }
+
+    /// <summary>Column holding the validation loss.</summary>
+    public string? ValLossColumn { get; init; }
+
+    /// <summary>Column holding the gradient norm.</summary>
+    public string? GradNormColumn { get; init; }
+
+    /// <summary>Column holding tokens seen.</summary>
+    public string? TokensColumn { get; init; }
+
+    /// <summary>Curve name; default the file name without extension.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Force a format instead of detecting it.</summary>
+    public CurveFileFormat Format { get; init; } = CurveFileFormat.Auto;
+
+    /// <summary>Default options: detect everything.</summary>
+    public static CurveReadOptions Default { get; } = new();
+}

@@ -1,0 +1,75 @@
+using System.Text;
+
+namespace Anneal.Curves;
+
+/// <summary>
+/// Reads a logged training run into a <see cref="LossCurve"/>: CSV/TSV with a header, JSON Lines,
+/// or a JSON document (W&amp;B-style history dump or column arrays). The format is chosen from
+/// the extension (.csv/.tsv/.txt, .jsonl/.ndjson, .json) and, when that is ambiguous, the content.
+/// Columns are found by their usual names (step/iter/_step/global_step, lr/learning_rate/train_lr,
+/// loss/train_loss, val_loss/eval_loss/valid_loss, grad_norm, tokens) unless
+/// <see cref="CurveReadOptions"/> names them. Steps must be strictly increasing; gaps are fine.
+/// Every problem is a <see cref="CurveFormatException"/> naming file, line, column and fix.
+/// </summary>
+public static class CurveReader
+{
+    /// <summary>Reads <paramref name="path"/>; see the class summary for formats and rules.</summary>
+    public static LossCurve Read(string path, CurveReadOptions? options = null)
+    {
+        options ??= CurveReadOptions.Default;
+        if (Directory.Exists(path))
+            throw new CurveFormatException($"{path}: is a folder, not a curve file; pass the file itself (e.g. {Path.Combine(path, "metrics.csv")})");
+        if (!File.Exists(path))
+            throw new CurveFormatException($"{path}: file not found; check the path (relative paths start at {Environment.CurrentDirectory})");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CurveFormatException($"{path}: cannot be read ({e.Message})");
+        }
+        return Parse(bytes, path, options);
+    }
+
+    /// <summary>Parses file content already in memory; <paramref name="path"/> names it in messages and picks the format.</summary>
+    public static LossCurve Parse(ReadOnlySpan<byte> content, string path, CurveReadOptions? options = null)
+    {
+        options ??= CurveReadOptions.Default;
+        var name = options.Name ?? Path.GetFileNameWithoutExtension(path);
+        var format = options.Format == CurveFileFormat.Auto ? Detect(content, path) : options.Format;
+        switch (format)
+        {
+            case CurveFileFormat.Csv:
+                return CsvCurveParser.Parse(content, path, name, options);
+            case CurveFileFormat.JsonLines:
+                return JsonCurveParser.ParseLines(Decode(content), path, name, options);
+            default:
+                var curve = JsonCurveParser.ParseDocument(Decode(content), path, name, options, out var spec);
+                return spec is null ? curve : curve with { ScheduleSpec = spec };
+        }
+    }
+
+    /// <summary>The format <see cref="Read"/> would use for this content and path.</summary>
+    public static CurveFileFormat Detect(ReadOnlySpan<byte> content, string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is ".jsonl" or ".ndjson") return CurveFileFormat.JsonLines;
+        var text = content.StartsWith("\uFEFF"u8) ? content[3..] : content;
+        int i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') i++;
+        bool jsonLike = i < text.Length && text[i] is (byte)'{' or (byte)'[';
+        if (ext is ".csv" or ".tsv" && !jsonLike) return CurveFileFormat.Csv;
+        if (!jsonLike) return CurveFileFormat.Csv;
+        if (text[i] == (byte)'[') return CurveFileFormat.Json;
+        // '{' starts both a JSON document and JSON Lines: it is JSON Lines when the first line is a
+        // complete object and another object line follows.
+        var rest = text[i..];
+        int nl = rest.IndexOf((byte)'\n');
+        if (nl < 0) return CurveFileFormat.Json;
+        var first = rest[..nl].TrimEnd((byte)'\r').TrimEnd((byte)' ');
+        var after = rest[(nl + 1)..].TrimStart((byte)' ').TrimStart((byte)'\r').TrimStart((byte)'\n');
+        return first.Length > 1 && first[^1] == (byte)'}' && !after.IsEmpty && after[0] == (byte)'{'
+            ? CurveFileFormat.JsonLines : CurveFileFormat.Json;
+    }
+
+    private static string Decode(ReadOnlySpan<byte> b) => Encoding.UTF8.GetString(b.StartsWith("\uFEFF"u8) ? b[3..] : b);
+}

@@ -1,0 +1,217 @@
+using Anneal.Curves;
+
+namespace Anneal.Tests.Curves;
+
+public sealed class CurveReaderCsvTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private CurveFormatException Bad(string content, string name = "bad.csv", CurveReadOptions? o = null) =>
+        Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File(name, content), o));
+
+    // Expected values are read off the shared file with `head -2` / `tail -1` / `wc -l` (171 data rows).
+    [Fact]
+    public void Reads_mpl_400m_cosine_first_last_and_count_as_in_the_file_text()
+    {
+        var c = CurveReader.Read(TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv"));
+        c.Name.ShouldBe("cosine_24000");
+        c.Count.ShouldBe(171);
+        c.Steps[0].ShouldBe(2160);
+        c.Steps[^1].ShouldBe(23920);
+        c.Lr![0].ShouldBe(0.0003);
+        c.Loss![0].ShouldBe(3.5563);
+        c.Lr[^1].ShouldBe(3.000893868085248e-05);
+        c.Loss[^1].ShouldBe(2.7396);
+        c.ValLoss.ShouldBeNull();
+        for (int i = 1; i < c.Count; i++) (c.Steps[i] - c.Steps[i - 1]).ShouldBe(128);
+    }
+
+    // `awk` over the shared file: cosine_rope.csv has steps 0..33907 with step 22493 missing.
+    [Fact]
+    public void Reads_gpt100m_rope_with_its_missing_step_as_a_gap()
+    {
+        var c = CurveReader.Read(TestPaths.SharedData("curves", "gpt100m-rope", "cosine_rope.csv"));
+        c.Count.ShouldBe(33907);
+        c.Steps[0].ShouldBe(0);
+        c.Steps[^1].ShouldBe(33907);
+        Array.IndexOf(c.Steps, 22493L).ShouldBe(-1);
+        c.Steps[22493].ShouldBe(22494);
+        c.Loss![0].ShouldBe(10.40317153930664);
+        c.Lr![1].ShouldBe(0.0009999999980684609);
+        c.Loss[^1].ShouldBe(2.646177291870117);
+    }
+
+    [Fact]
+    public void Detects_common_header_names_in_any_order_case_and_separator()
+    {
+        var c = CurveReader.Read(_tmp.File("a.csv", "Train/Loss,_step,learning_rate,eval/loss,grad_norm,tokens,extra\n3.5,0,1e-4,,0.9,4096,x\n3.25,10,2e-4,3.4,0.8,8192,y\n"));
+        c.Steps.ShouldBe([0L, 10L]);
+        c.Loss.ShouldBe([3.5, 3.25]);
+        c.Lr.ShouldBe([1e-4, 2e-4]);
+        double.IsNaN(c.ValLoss![0]).ShouldBeTrue();
+        c.ValLoss[1].ShouldBe(3.4);
+        c.GradNorm.ShouldBe([0.9, 0.8]);
+        c.Tokens.ShouldBe([4096.0, 8192.0]);
+
+        var t = CurveReader.Read(_tmp.File("b.tsv", "iter\ttrain_loss\ttrain_lr\n1\t2.5\t0.001\n2\t2.4\t0.001\n"));
+        t.Steps.ShouldBe([1L, 2L]);
+        t.Lr.ShouldBe([0.001, 0.001]);
+    }
+
+    [Fact]
+    public void Explicit_column_names_override_detection()
+    {
+        var path = _tmp.File("o.csv", "step,loss,smoothed,my_lr\n0,4.0,3.9,0.1\n5,3.0,2.9,0.05\n");
+        var c = CurveReader.Read(path, new CurveReadOptions { LossColumn = "smoothed", LrColumn = "MY_LR" });
+        c.Loss.ShouldBe([3.9, 2.9]);
+        c.Lr.ShouldBe([0.1, 0.05]);
+        var e = Should.Throw<CurveFormatException>(() => CurveReader.Read(path, new CurveReadOptions { LossColumn = "nope" }));
+        e.Message.ShouldContain("'nope'");
+        e.Message.ShouldContain("'smoothed'");
+    }
+
+    [Fact]
+    public void Accepts_crlf_bom_comments_quotes_blank_lines_and_float_steps()
+    {
+        var c = CurveReader.Read(_tmp.File("w.csv", "\uFEFF# exported by a tool\r\n\"step\",\"lr\",\"loss\"\r\n\r\n1.0,\"0.5\",3\r\n2e0,0.25,2.5\r\n"));
+        c.Steps.ShouldBe([1L, 2L]);
+        c.Lr.ShouldBe([0.5, 0.25]);
+        c.Loss.ShouldBe([3.0, 2.5]);
+    }
+
+    [Fact]
+    public void Blank_lr_cells_are_NaN_for_sparse_logging()
+    {
+        var c = CurveReader.Read(_tmp.File("s.csv", "step,lr,loss\n0,0.001,4\n1,,3.9\n2,0.0009,3.8\n"));
+        c.Lr![0].ShouldBe(0.001);
+        double.IsNaN(c.Lr[1]).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Missing_step_column_lists_columns_found_and_accepted_names()
+    {
+        var e = Bad("epoch,loss\n0,3\n");
+        e.Message.ShouldStartWith(_tmp.Combine("bad.csv") + ":1:");
+        e.Message.ShouldContain("no step column");
+        e.Message.ShouldContain("'epoch', 'loss'");
+        e.Message.ShouldContain("global_step");
+        e.Message.ShouldContain("--step-col");
+    }
+
+    [Fact]
+    public void Missing_loss_column_is_named()
+    {
+        var e = Bad("step,lr\n0,1e-3\n");
+        e.Message.ShouldContain("no loss column");
+        e.Message.ShouldContain("train_loss");
+    }
+
+    [Theory]
+    [InlineData("nan")]
+    [InlineData("NaN")]
+    [InlineData("inf")]
+    [InlineData("-Infinity")]
+    public void Non_finite_loss_names_line_and_column(string bad)
+    {
+        var e = Bad($"step,lr,loss\n0,1e-3,4\n1,1e-3,{bad}\n");
+        e.Line.ShouldBe(3);
+        e.Column.ShouldBe("loss");
+        e.Message.ShouldContain($"'{bad}'");
+        e.Message.ShouldContain("diverged");
+    }
+
+    [Fact]
+    public void Blank_loss_is_an_error()
+    {
+        var e = Bad("step,lr,loss\n0,1e-3,4\n1,1e-3,\n");
+        e.Line.ShouldBe(3);
+        e.Message.ShouldContain("blank");
+    }
+
+    [Theory]
+    [InlineData("nan")]
+    [InlineData("inf")]
+    public void Non_finite_lr_is_an_error(string bad)
+    {
+        var e = Bad($"step,lr,loss\n0,{bad},4\n");
+        e.Line.ShouldBe(2);
+        e.Column.ShouldBe("lr");
+        e.Message.ShouldContain("learning rate");
+    }
+
+    [Fact]
+    public void Negative_lr_is_an_error()
+    {
+        var e = Bad("step,lr,loss\n0,1e-3,4\n1,-1e-3,3.9\n");
+        e.Line.ShouldBe(3);
+        e.Message.ShouldContain("negative");
+    }
+
+    [Fact]
+    public void Duplicate_step_names_both_lines()
+    {
+        var e = Bad("step,lr,loss\n0,1e-3,4\n10,1e-3,3.9\n10,1e-3,3.8\n");
+        e.Line.ShouldBe(4);
+        e.Message.ShouldContain("step 10 repeats the step on line 3");
+    }
+
+    [Fact]
+    public void Decreasing_step_names_both_lines()
+    {
+        var e = Bad("step,lr,loss\n0,1e-3,4\n20,1e-3,3.9\n10,1e-3,3.8\n");
+        e.Line.ShouldBe(4);
+        e.Message.ShouldContain("step 10 comes after step 20 on line 3");
+    }
+
+    [Fact]
+    public void Empty_file_is_an_error()
+    {
+        Bad("").Message.ShouldContain("empty");
+        Bad("\n  \n").Message.ShouldContain("empty");
+    }
+
+    [Fact]
+    public void Header_only_file_is_an_error()
+    {
+        var e = Bad("step,lr,loss\n");
+        e.Message.ShouldContain("header but no data rows");
+        e.Line.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Ragged_row_names_the_line_and_field_counts()
+    {
+        var e = Bad("step,lr,loss\n0,1e-3,4\n1,1e-3\n");
+        e.Line.ShouldBe(3);
+        e.Message.ShouldContain("2 fields");
+        e.Message.ShouldContain("has 3");
+        Bad("step,lr,loss\n0,1e-3,4,5\n").Message.ShouldContain("4 fields");
+    }
+
+    [Fact]
+    public void Unparsable_numbers_name_line_column_and_text()
+    {
+        var e = Bad("step,lr,loss\n0,1e-3,4\n1,1e-3,3,9x\n".Replace("3,9x", "3.9x"));
+        e.Line.ShouldBe(3);
+        e.Column.ShouldBe("loss");
+        e.Message.ShouldContain("'3.9x'");
+        var s = Bad("step,lr,loss\nten,1e-3,4\n");
+        s.Column.ShouldBe("step");
+        s.Message.ShouldContain("'ten'");
+        Bad("step,lr,loss\n1.5,1e-3,4\n").Message.ShouldContain("whole step");
+    }
+
+    [Fact]
+    public void Headerless_file_is_reported_as_data_not_header()
+    {
+        Bad("0,1e-3,4\n1,1e-3,3.9\n").Message.ShouldContain("is data, not a header");
+    }
+
+    [Fact]
+    public void Negative_step_and_missing_file_are_errors()
+    {
+        Bad("step,loss\n-1,4\n").Message.ShouldContain("negative");
+        Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.Combine("nope.csv"))).Message.ShouldContain("not found");
+    }
+}
