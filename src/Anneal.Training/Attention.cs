@@ -14,6 +14,18 @@ public sealed class Rope
     internal double[] Cos { get; }
     internal double[] Sin { get; }
 
+    private readonly Dictionary<Type, (Array, Array)> _typed = [];
+
+    /// <summary>cos/sin tables converted to <typeparamref name="T"/> once.</summary>
+    internal (T[] Cos, T[] Sin) Tables<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        lock (_typed)
+        {
+            if (!_typed.TryGetValue(typeof(T), out var t)) _typed[typeof(T)] = t = (Cos.Select(T.CreateTruncating).ToArray(), Sin.Select(T.CreateTruncating).ToArray());
+            return ((T[])t.Item1, (T[])t.Item2);
+        }
+    }
+
     public int HeadDim { get; }
     public int MaxLen { get; }
 
@@ -48,10 +60,10 @@ public static unsafe partial class Attention
         int bsz = qkv.Shape[0], tl = qkv.Shape[1], dm = qkv.Shape[2] / 3, hd = dm / heads;
         if (rope is not null && (rope.HeadDim != hd || rope.MaxLen < tl)) throw new ArgumentException("rotary table does not match head size or sequence length");
         T scale = T.One / T.Sqrt(T.CreateTruncating(hd));
-        var outp = GC.AllocateUninitializedArray<T>(bsz * tl * dm);
-        var probs = new T[bsz * heads * tl * tl]; // saved for backward; upper triangle stays 0
+        var outp = Ops.New<T>(bsz * tl * dm);
+        var probs = Ops.New<T>(bsz * heads * tl * tl); // saved for backward; the upper triangle is zeroed per row
         T[]? rc = null, rs = null;
-        if (rope is not null) { rc = rope.Cos.Select(T.CreateTruncating).ToArray(); rs = rope.Sin.Select(T.CreateTruncating).ToArray(); }
+        if (rope is not null) (rc, rs) = rope.Tables<T>();
 
         Run(bsz * heads, tl * hd * 3 + tl * tl, () => new Scratch<T>(tl, hd), (bh, s) =>
         {
@@ -70,7 +82,7 @@ public static unsafe partial class Attention
         });
 
         bool rg = Autograd.Enabled && qkv.RequiresGrad;
-        var y = new Tensor<T>(outp, [bsz, tl, dm], rg, rg ? [qkv] : null);
+        var y = new Tensor<T>(outp, [bsz, tl, dm], rg, rg ? [qkv] : null) { Transient = true };
         if (rg)
             y.BackwardFn = () =>
             {

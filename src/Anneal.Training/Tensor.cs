@@ -30,6 +30,9 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>For parameters: whether weight decay applies (matrices and embeddings yes; biases and norm gains no).</summary>
     public bool Decay { get; init; }
 
+    /// <summary>Made by an op (its gradient may come from the step's <see cref="Arena"/>); false for parameters and inputs.</summary>
+    internal bool Transient { get; init; }
+
     internal Tensor<T>[] Parents { get; }
     internal Action? BackwardFn { get; set; }
 
@@ -59,7 +62,7 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal static int Size(int[] shape) { long n = 1; foreach (var d in shape) n *= d; return checked((int)n); }
 
     /// <summary>The gradient (allocated, zero, on first use).</summary>
-    public T[] Grad => _grad ??= new T[Data.Length];
+    public T[] Grad => _grad ??= Transient ? Arena.Rent<T>(Data.Length, clear: true) : new T[Data.Length];
 
     /// <summary>Whether a gradient array exists yet.</summary>
     public bool HasGrad => _grad is not null;

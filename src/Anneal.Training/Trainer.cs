@@ -91,14 +91,17 @@ public static class Trainer
             double lr = schedule.At(step);
             var (x, y) = data.TrainBatch(cfg.Batch, seq, cfg.Seed, step);
             opt.ZeroGrad();
-            var loss = model.Loss(x, y, cfg.Batch, seq, dropoutSeed: cfg.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
-            double lv = loss.Item();
-            double gn = double.NaN;
-            if (double.IsFinite(lv))
+            double lv, gn = double.NaN;
+            using (Arena.Begin())
             {
-                loss.Backward();
-                gn = GradClip.ClipGlobalNorm(model.Parameters, cfg.Clip);
-                if (double.IsFinite(gn)) opt.Step(lr);
+                var loss = model.Loss(x, y, cfg.Batch, seq, dropoutSeed: cfg.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
+                lv = loss.Item();
+                if (double.IsFinite(lv))
+                {
+                    loss.Backward();
+                    gn = GradClip.ClipGlobalNorm(model.Parameters, cfg.Clip);
+                    if (double.IsFinite(gn)) opt.Step(lr);
+                }
             }
             trainTimer.Stop();
             // throughput leaves out the first two steps of a process (JIT compilation, first-touch allocation)
@@ -142,7 +145,7 @@ public static class Trainer
         for (int i = 0; i < batches; i++)
         {
             var (x, y) = data.ValBatch(batch, seq, i);
-            s += model.Loss(x, y, batch, seq).Item();
+            using (Arena.Begin()) s += model.Loss(x, y, batch, seq).Item();
         }
         return s / batches;
     }
