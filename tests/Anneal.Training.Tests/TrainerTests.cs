@@ -104,3 +104,23 @@ public class TrainerTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } }
 }
+
+public class RunSummaryTests
+{
+    [Fact]
+    public void Final_losses_are_the_tail_mean_and_the_last_and_best_validation()
+    {
+        // hand-computed: last 20% of 10 rows = rows 9,10 → mean(1.2, 1.0) = 1.1; val logged at 5 (2.0) and 10 (2.5)
+        var c = new Anneal.Curves.LossCurve
+        {
+            Name = "r", Steps = Enumerable.Range(1, 10).Select(i => (long)i).ToArray(),
+            Loss = [5, 4, 3, 2.5, 2, 1.8, 1.6, 1.4, 1.2, 1.0],
+            ValLoss = [double.NaN, double.NaN, double.NaN, double.NaN, 2.0, double.NaN, double.NaN, double.NaN, double.NaN, 2.5],
+        };
+        var s = RunSummary.From(c, tail: 0.2);
+        s.FinalTrainLoss.ShouldBe(1.1, 1e-12);
+        s.FinalValLoss.ShouldBe(2.5);
+        s.MinValLoss.ShouldBe(2.0);
+        s.MinValStep.ShouldBe(5);
+    }
+}
