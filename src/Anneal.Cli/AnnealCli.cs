@@ -17,6 +17,8 @@ public static class AnnealCli
         root.Subcommands.Add(CurveCommands.Build());
         root.Subcommands.Add(PlanCommands.Build());
         root.Subcommands.Add(PlanCommands.BuildScaling());
+        foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
+        root.Subcommands.Add(TrainCommand.Build());
         return root;
     }
 

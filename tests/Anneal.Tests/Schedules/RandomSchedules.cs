@@ -21,7 +21,7 @@ internal static class RandomSchedules
         switch (kind)
         {
             case "constant": return ($"constant(peak={F(peak)}{W})", peak, peak, total);
-            case "cosine": return ($"cosine(peak={F(peak)}, total={total}{W}, min={F(min)}, exponent={F(0.5 + r.Next(0, 4) * 0.5)})", peak, min, total);
+            case "cosine": return ($"cosine(peak={F(peak)}, total={total}{W}, min={F(min)}, exponent={F(0.5 + r.Next(0, 4) * 0.5)}{(r.Next(4) == 0 ? $", cycles={F(0.25 + r.Next(0, 8) * 0.25)}" : "")})", peak, min, total);
             case "linear":
                 return r.Next(2) == 0
                     ? ($"linear(peak={F(peak)}, total={total}{W}, min={F(min)})", peak, min, total)
@@ -102,7 +102,7 @@ internal static class RandomSchedules
                 string sh = shapes[r.Next(3)];
                 double start = sh == "exponential" ? Math.Round(peak * 0.01, 9) : 0;
                 long ws = r.Next(1, 200);
-                return ($"warmup(cosine(peak={F(peak)}, total={total}, min={F(min)}), steps={ws}, shape={sh}, start={F(start)})", peak, Math.Min(min, start), total + ws);
+                return ($"warmup(cosine(peak={F(peak)}, total={total}, min={F(min)}), steps={ws}, shape={sh}, start={F(start)}{(r.Next(3) == 0 ? ", prefix=false" : "")})", peak, Math.Min(min, start), total + ws);
             }
             case "product": return ($"product(cosine(peak={F(peak)}, total={total}{W}, min={F(min)}), cyclic(base=0.5, max=1, up={r.Next(1, 50)}))", peak, min * 0.5, total);
             case "scale":
