@@ -67,6 +67,8 @@ public static class DesignCommands
             var refs = d.References();
             double baseline = refs[0].Loss;
             var rows = new List<(string Label, string Spec, double Loss, (double, double)? Band)>();
+            var rates = new List<double[]>();
+            var baseRates = Post(refs[0].Schedule, problem);
             double[] designed;
             JsonObject? freeJson = null;
             ClosestNamed? closest = null;
@@ -76,8 +78,9 @@ public static class DesignCommands
                 var opt = d.Optimize();
                 designed = opt.PostWarmup;
                 rows.Add(("free optimum", $"(per-step; {designed.Length} rates, write with --out)", opt.Loss, dl.Band(problem, designed)));
+                rates.Add(designed);
                 Console.Error.WriteLine("optimize: best member of each family...");
-                foreach (var c in d.BestOfFamilies()) rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem))));
+                foreach (var c in d.BestOfFamilies()) { rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem)))); rates.Add(Post(c.Schedule, problem)); }
                 closest = d.Closest(designed);
                 freeJson = new JsonObject
                 {
@@ -93,9 +96,11 @@ public static class DesignCommands
                 var c = d.BestOf(fam);
                 designed = Post(c.Schedule, problem);
                 rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, designed)));
+                rates.Add(designed);
             }
-            foreach (var c in refs) rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem))));
-            if (closest is { } cl) rows.Add(("closest named", cl.Candidate.Schedule.Spec, cl.Candidate.Loss, dl.Band(problem, Post(cl.Candidate.Schedule, problem))));
+            foreach (var c in refs) { rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem)))); rates.Add(Post(c.Schedule, problem)); }
+            if (closest is { } cl) { rows.Add(("closest named", cl.Candidate.Schedule.Spec, cl.Candidate.Loss, dl.Band(problem, Post(cl.Candidate.Schedule, problem)))); rates.Add(Post(cl.Candidate.Schedule, problem)); }
+            var gainHw = rates.Select(x => dl.GainHalfWidth(problem, x, baseRates)).ToArray();
 
             var full = problem.FullSchedule(designed);
             if (r.GetValue(output) is { } outPath) WriteCsv(outPath, full);
@@ -119,6 +124,7 @@ public static class DesignCommands
                     {
                         ["label"] = x.Label, ["spec"] = x.Spec.StartsWith('(') ? null : x.Spec, ["loss"] = x.Loss, ["band"] = BandJson(x.Band), ["gain_vs_cosine_10"] = baseline - x.Loss,
                     }).ToArray()),
+                    ["gain_half_width_95"] = new JsonArray(gainHw.Select(h => (JsonNode?)(h is { } v ? JsonValue.Create(v) : null)).ToArray()),
                     ["closest_rms_distance"] = closest?.RmsDistance,
                 };
                 Console.Out.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -126,9 +132,15 @@ public static class DesignCommands
             }
             Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={G(problem.Peak)}, min-lr={G(problem.MinLr)}");
             Console.Out.WriteLine(BandNote(dl));
-            Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%",14} {(dl.Covariance is null ? "" : "95% band              ")}spec");
-            foreach (var x in rows)
-                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {(baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),14} {(dl.Covariance is null ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
+            Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(dl.Covariance is null ? 14 : 23)} {(dl.Covariance is null ? "" : "95% band              ")}spec");
+            for (int i = 0; i < rows.Count; i++)
+            {
+                var x = rows[i];
+                string gain = (baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture);
+                if (gainHw[i] is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
+                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {gain.PadLeft(dl.Covariance is null ? 14 : 23)} {(dl.Covariance is null ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
+            }
+            if (dl.Covariance is not null) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference; shared parameter errors cancel)");
             if (freeJson is not null)
             {
                 Console.Out.WriteLine($"free optimum: decay starts at step {freeJson["decay_start"]}, final LR {G(designed[^1])}, {Drops(designed)} distinct drops; solver {freeJson["iterations"]} iterations, {freeJson["evaluations"]} evaluations ({freeJson["stop"]})");

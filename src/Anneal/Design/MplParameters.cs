@@ -159,6 +159,35 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
         if (Covariance is null) return null;
+        var g = ParameterGradient(problem, postWarmup);
+        double l = Eval(Parameters.ToArray(), problem, postWarmup), sd = Math.Sqrt(Math.Max(0, Quadratic(g)));
+        return (l - z * sd, l + z * sd);
+    }
+
+    /// <summary>
+    /// 95% half-width of the predicted gain L(b) - L(a) of schedule a over schedule b: the delta method on
+    /// the difference, g = dL(b)/dtheta - dL(a)/dtheta, so the parameter errors the two share cancel.
+    /// Null without a covariance.
+    /// </summary>
+    public double? GainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z = 1.959963984540054)
+    {
+        if (Covariance is null) return null;
+        var ga = ParameterGradient(problem, a);
+        var gb = ParameterGradient(problem, b);
+        for (int i = 0; i < 7; i++) gb[i] -= ga[i];
+        return z * Math.Sqrt(Math.Max(0, Quadratic(gb)));
+    }
+
+    private double Quadratic(double[] g)
+    {
+        double v = 0;
+        for (int a = 0; a < 7; a++) for (int b = 0; b < 7; b++) v += g[a] * Covariance![a][b] * g[b];
+        return v;
+    }
+
+    /// <summary>dL(final)/dtheta by central differences (relative step 1e-5) on the seven parameters.</summary>
+    public double[] ParameterGradient(DesignProblem problem, ReadOnlySpan<double> postWarmup)
+    {
         var theta = Parameters.ToArray();
         var g = new double[7];
         for (int i = 0; i < 7; i++)
@@ -168,10 +197,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             var dn = (double[])theta.Clone(); dn[i] -= h;
             g[i] = (Eval(up, problem, postWarmup) - Eval(dn, problem, postWarmup)) / (2 * h);
         }
-        double v = 0;
-        for (int a = 0; a < 7; a++) for (int b = 0; b < 7; b++) v += g[a] * Covariance[a][b] * g[b];
-        double l = Eval(theta, problem, postWarmup), sd = Math.Sqrt(Math.Max(0, v));
-        return (l - z * sd, l + z * sd);
+        return g;
     }
 
     private static double Eval(double[] t, DesignProblem p, ReadOnlySpan<double> eta) =>

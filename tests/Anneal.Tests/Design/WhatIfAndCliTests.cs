@@ -100,6 +100,23 @@ public class WhatIfAndCliTests
     }
 
     [Fact]
+    public void Gain_uncertainty_cancels_shared_parameter_errors()
+    {
+        // Closed form: L0 enters every schedule's loss with derivative 1, so an error in L0 alone moves
+        // both predictions equally: the band of each has half-width 1.96 sd(L0), the gain's is 0.
+        var cov = new double[7][];
+        for (int i = 0; i < 7; i++) cov[i] = new double[7];
+        cov[0][0] = 0.01 * 0.01;
+        var law = new DesignLaw(MplParameters.Published400M, cov, "test", "paper");
+        var problem = new DesignProblem(law.Parameters, 3000, 300, 3e-4);
+        var a = Schedule.Parse("wsd(peak=3e-4, total=3000, warmup=300, decay=0.2, shape=sqrt)").Sample(3000)[300..];
+        var b = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];
+        var band = law.Band(problem, a)!.Value;
+        ((band.High - band.Low) / 2).ShouldBe(1.959963984540054 * 0.01, 1e-8);
+        law.GainHalfWidth(problem, a, b)!.Value.ShouldBe(0, 1e-8);
+    }
+
+    [Fact]
     public void Whatif_cli_marks_the_grid_minimum_and_writes_svg()
     {
         var svg = Path.Combine(Path.GetTempPath(), $"anneal-whatif-{Guid.NewGuid():N}.svg");
