@@ -36,20 +36,23 @@ public static class PlanCommands
         var dModel = new Option<int?>("--d-model") { Description = "Model width d_model." };
         var vocab = new Option<int?>("--vocab") { Description = "Vocabulary size: with --d-model, subtracts V * d_model embedding parameters from --params." };
         var loss = new Option<double?>("--loss") { Description = "Loss (nats/token) for the critical batch (default: Chinchilla prediction at N, D)." };
+        var fits = new Option<string[]>("--fit") { Description = "A law fitted to your own runs (`anneal scaling fit RUNS.csv --json > fit.json`), shown beside the published ones; repeatable." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of tables." };
         var explain = new Option<bool>("--explain") { Description = "Print every number with its formula and source." };
         var cmd = new Command("plan", """
             Recommend peak LR, batch size and a compute-optimal allocation from published scaling laws
             (Step Law, DeepSeek, Chinchilla published and Epoch refit, Kaplan critical batch).
             Example: anneal plan --params 1e9 --tokens 1e11 --seq-len 2048 --non-embedding-params --explain
+            With your own fits: anneal plan -N 1e9 -D 1e11 --fit chinchilla-fit.json --fit steplaw-fit.json
             Rescaling rules: anneal plan rescale batch|width --help
-            """) { pParams, pTokens, seqLen, flops, batch, nonEmb, layers, dModel, vocab, loss, json, explain };
+            """) { pParams, pTokens, seqLen, flops, batch, nonEmb, layers, dModel, vocab, loss, fits, json, explain };
         cmd.SetAction(r =>
         {
             double n = r.GetValue(pParams) ?? throw new InputException("--params is required, e.g. --params 1e9 (non-embedding parameters)");
             double d = r.GetValue(pTokens) ?? throw new InputException("--tokens is required, e.g. --tokens 1e11");
             var plan = Planner.Plan(new PlanInputs(n, d, r.GetValue(seqLen), r.GetValue(flops), r.GetValue(batch), r.GetValue(nonEmb),
-                r.GetValue(layers), r.GetValue(dModel), r.GetValue(vocab), r.GetValue(loss)));
+                r.GetValue(layers), r.GetValue(dModel), r.GetValue(vocab), r.GetValue(loss),
+                (r.GetValue(fits) ?? []).Select(FitFile.Read).ToList()));
             if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(plan, Json)); return CliExit.Ok; }
             RenderPlan(plan, r.GetValue(explain));
             return CliExit.Ok;
@@ -64,6 +67,8 @@ public static class PlanCommands
         con.MarkupLine($"[bold]Plan[/]: N = {G(p.NonEmbeddingParams)} non-embedding params, D = {G(p.Inputs.Tokens)} tokens ({G(p.Inputs.Tokens / p.NonEmbeddingParams)} tokens/param), L = {p.Inputs.SeqLen}, C = {G(p.BudgetFlops)} FLOPs");
         var t = new Table().Title("Peak learning rate and batch size").AddColumns("law", "peak LR", "batch (tokens)", $"batch (seqs of {p.Inputs.SeqLen})");
         foreach (var rec in new[] { p.StepLaw, p.DeepSeek })
+            t.AddRow(Esc(rec.Law.Name), G(rec.Lr), G(rec.BatchTokens), rec.BatchSequences.ToString("F0", CultureInfo.InvariantCulture));
+        foreach (var rec in p.FittedLrBatch)
             t.AddRow(Esc(rec.Law.Name), G(rec.Lr), G(rec.BatchTokens), rec.BatchSequences.ToString("F0", CultureInfo.InvariantCulture));
         t.AddRow("[italic]ratio Step/DeepSeek[/]", $"{p.LrRatio:F2}x", $"{p.BatchRatio:F2}x", "");
         con.Write(t);
@@ -176,7 +181,7 @@ public static class PlanCommands
         var holdAt = new Option<string>("--hold-at") { Description = "chinchilla: constants for parameters the data cannot identify: published or epoch.", DefaultValueFactory = _ => "published" };
         holdAt.AcceptOnlyFromAmong("published", "epoch");
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables." };
-        var svg = new Option<string?>("--svg") { Description = "chinchilla: write an SVG of loss vs compute with the compute-optimal frontier." };
+        var svg = new Option<string?>("--svg") { Description = "Write an SVG: chinchilla, loss vs compute with the compute-optimal frontier; steplaw, near-optimal LRs vs tokens with the fitted law." };
         var cmd = new Command("fit", """
             Fit a scaling law to finished runs with bootstrap confidence intervals.
             Example: anneal scaling example --out runs.csv && anneal scaling fit runs.csv --bootstrap 1000 --seed 1 --svg frontier.svg
@@ -189,8 +194,8 @@ public static class PlanCommands
             var runs = ScalingRunsCsv.Read(path, needLrBatch: step);
             if (step)
             {
-                if (r.GetValue(svg) is not null) throw new InputException("--svg is available for --law chinchilla only");
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
+                if (r.GetValue(svg) is { } stepSvg) StepLawPlot.Save(stepSvg, runs, res);
                 if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(res, Json));
                 else RenderStepFit(res, path);
                 return CliExit.Ok;

@@ -58,7 +58,7 @@ public static class ChinchillaFit
     {
         var o = options ?? new ChinchillaFitOptions();
         if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
-        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"confidence level must be in (0, 1), got {o.Level}");
+        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
         if (!(o.Delta > 0)) throw new InputException($"Huber delta must be > 0, got {o.Delta}");
         var hold = o.HoldAt ?? ChinchillaLaw.Published;
 
@@ -142,10 +142,13 @@ public static class ChinchillaFit
         int failed = bN - ok.Length;
 
         var law = ToLaw(best);
+        if (!free[0]) law = law with { A = hold.A, Alpha = hold.Alpha };
+        if (!free[1]) law = law with { B = hold.B, Beta = hold.Beta };
         var pars = new List<ParameterEstimate>();
         void Add(string name, Func<double[], double> fn, bool isFixed)
         {
-            double v = fn(best);
+            // Held values are reported exactly as given, not as exp(log(value)).
+            double v = held.FirstOrDefault(h => h.Name == name)?.Value ?? fn(best);
             if (ok.Length == 0 || isFixed) { pars.Add(new(name, v, isFixed ? v : double.NaN, isFixed ? v : double.NaN, isFixed)); return; }
             var (lo, hi) = Interval(ok.Select(fn).ToArray(), o.Level);
             pars.Add(new(name, v, lo, hi, false));

@@ -41,3 +41,41 @@ public static class FrontierPlot
     /// <summary>Renders and writes atomically.</summary>
     public static void Save(string path, IReadOnlyList<ScalingRun> runs, ChinchillaFitResult fit) => Build(runs, fit).Save(path);
 }
+
+/// <summary>
+/// SVG of a Step Law fit: the near-optimal runs' learning rates against tokens D (one colour per
+/// model size) with the fitted <c>eta_opt(N, D)</c> lines, and the published Step Law for comparison.
+/// </summary>
+public static class StepLawPlot
+{
+    public static SvgPlot Build(IReadOnlyList<ScalingRun> runs, StepLawFitResult fit)
+    {
+        var plot = new SvgPlot
+        {
+            Title = $"Near-optimal learning rates (within {fit.Band * 100:G3}% of best) and the fitted Step Law",
+            XLabel = "training tokens D",
+            YLabel = "peak learning rate",
+            LogX = true,
+            LogY = true,
+        };
+        double dMin = runs.Min(r => r.Tokens) / 1.5, dMax = runs.Max(r => r.Tokens) * 1.5;
+        var ds = Enumerable.Range(0, 40).Select(i => dMin * Math.Pow(dMax / dMin, i / 39.0)).ToArray();
+        // One grey series for the published law at every size, segments split by NaN (one legend entry).
+        var pubX = new List<double>();
+        var pubY = new List<double>();
+        foreach (var g in runs.GroupBy(r => r.Params).OrderBy(g => g.Key))
+        {
+            double n = g.Key;
+            string name = "N = " + n.ToString("0.##e0", System.Globalization.CultureInfo.InvariantCulture);
+            var kept = g.GroupBy(r => r.Tokens).SelectMany(t => { double best = t.Min(r => r.Loss); return t.Where(r => r.Loss <= best * (1 + fit.Band)); }).ToArray();
+            plot.AddMarkers(name, kept.Select(r => r.Tokens).ToArray(), kept.Select(r => r.Lr).ToArray());
+            plot.AddLine(name, ds, ds.Select(d => fit.Law.LearningRate(n, d)).ToArray());
+            pubX.AddRange(ds); pubX.Add(double.NaN);
+            pubY.AddRange(ds.Select(d => StepLaw.Published.LearningRate(n, d))); pubY.Add(double.NaN);
+        }
+        plot.AddLine("published Step Law (Li et al. 2025)", pubX.ToArray(), pubY.ToArray(), color: "#999999");
+        return plot;
+    }
+
+    public static void Save(string path, IReadOnlyList<ScalingRun> runs, StepLawFitResult fit) => Build(runs, fit).Save(path);
+}

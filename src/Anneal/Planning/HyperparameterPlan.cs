@@ -11,8 +11,16 @@ namespace Anneal.Planning;
 /// <param name="DModel">Model width.</param>
 /// <param name="Vocab">Vocabulary size, to subtract V * d_model embedding parameters when N includes them.</param>
 /// <param name="Loss">Loss (nats/token) at which to evaluate the critical batch; default: Chinchilla prediction.</param>
+/// <param name="Fits">Laws fitted to the user's own runs (<c>anneal scaling fit --json</c>), shown beside the published ones.</param>
 public sealed record PlanInputs(double Params, double Tokens, int SeqLen = 2048, double? Flops = null, double? Batch = null,
-                                bool NonEmbedding = false, int? Layers = null, int? DModel = null, int? Vocab = null, double? Loss = null);
+                                bool NonEmbedding = false, int? Layers = null, int? DModel = null, int? Vocab = null, double? Loss = null,
+                                IReadOnlyList<FittedLaw>? Fits = null);
+
+/// <summary>A law fitted to the user's runs: exactly one of the two laws is set.</summary>
+/// <param name="Source">Where it came from (the fit file).</param>
+/// <param name="Chinchilla">A fitted Chinchilla loss law (adds an allocation row).</param>
+/// <param name="StepLaw">A fitted Step Law (adds an LR/batch row).</param>
+public sealed record FittedLaw(string Source, ChinchillaLaw? Chinchilla = null, StepLaw? StepLaw = null);
 
 /// <summary>One number with the formula and source that produced it (what <c>--explain</c> prints).</summary>
 public sealed record Explained(string Quantity, double Value, string Unit, string Formula, string Source);
@@ -32,6 +40,7 @@ public sealed record CriticalBatchPlan(double Loss, string LossSource, double Cr
 public sealed record HyperparameterPlan(
     PlanInputs Inputs, double NonEmbeddingParams, double FlopsPerToken, double DeepSeekFlops, double BudgetFlops,
     LrBatchRecommendation StepLaw, LrBatchRecommendation DeepSeek, double LrRatio, double BatchRatio,
+    IReadOnlyList<LrBatchRecommendation> FittedLrBatch,
     IReadOnlyList<Allocation> Allocations, CriticalBatchPlan CriticalBatch,
     IReadOnlyList<string> Notes, IReadOnlyList<Explained> Explanations);
 
@@ -95,8 +104,23 @@ public static class Planner
         ex.Add(new("LR ratio", lrStep / lrDeep, "", "eta_StepLaw / eta_DeepSeek", "disagreement between the two laws"));
         ex.Add(new("batch ratio", bStep / bDeep, "", "B_StepLaw / B_DeepSeek", "disagreement between the two laws"));
 
+        var fittedLrBatch = new List<LrBatchRecommendation>();
+        var sets = new List<(LawSource, ChinchillaLaw)> { (ChinchillaLaw.PublishedSource, ChinchillaLaw.Published), (ChinchillaLaw.EpochSource, ChinchillaLaw.EpochRefit) };
+        foreach (var f in p.Fits ?? [])
+        {
+            var src = new LawSource(f.Chinchilla is not null ? "Chinchilla (your fit)" : "Step Law (your fit)", f.Source,
+                "fitted to your runs: see the fit's confidence intervals; extrapolating beyond your runs' range is a guess");
+            if (f.Chinchilla is { } c) sets.Add((src, c));
+            if (f.StepLaw is { } sf)
+            {
+                double lrF = sf.LearningRate(n, d), bF = sf.BatchTokens(d);
+                fittedLrBatch.Add(new LrBatchRecommendation(src, lrF, bF, bF / p.SeqLen));
+                ex.Add(new("Step Law (your fit) peak LR", lrF, "", $"eta = {sf.LrCoefficient:G6} N^{sf.LrParamsExponent:G6} D^{sf.LrTokensExponent:G6}", f.Source));
+                ex.Add(new("Step Law (your fit) batch", bF, "tokens", $"B = {sf.BatchCoefficient:G6} D^{sf.BatchTokensExponent:G6}", f.Source));
+            }
+        }
         var allocations = new List<Allocation>();
-        foreach (var (src, law) in new[] { (ChinchillaLaw.PublishedSource, ChinchillaLaw.Published), (ChinchillaLaw.EpochSource, ChinchillaLaw.EpochRefit) })
+        foreach (var (src, law) in sets)
         {
             var (no, dopt) = law.ComputeOptimal(cBudget);
             var a = new Allocation(src, law, cBudget, no, dopt, dopt / no, law.Loss(no, dopt), law.Loss(n, d));
@@ -124,7 +148,7 @@ public static class Planner
         ex.Add(new("E_min", crit.MinTokens, "tokens", "E_min = D / (1 + B/B_crit)", CriticalBatch.Source.Citation));
         if (batch > bCrit) notes.Add($"Batch {batch:G3} tokens exceeds the critical batch {bCrit:G3}: extra batch buys few steps (S/S_min = {steps / crit.MinSteps:F2}).");
 
-        return new HyperparameterPlan(p, n, m, cDeep, cBudget, step, deep, lrStep / lrDeep, bStep / bDeep,
+        return new HyperparameterPlan(p, n, m, cDeep, cBudget, step, deep, lrStep / lrDeep, bStep / bDeep, fittedLrBatch,
             allocations, crit, notes, ex);
     }
 
@@ -143,6 +167,8 @@ public static class Planner
         if (p.Layers is { } nl && nl <= 0) throw new InputException($"--layers must be > 0, got {nl}");
         if (p.DModel is { } w && w <= 0) throw new InputException($"--d-model must be > 0, got {w}");
         if (p.Vocab is { } v && v <= 0) throw new InputException($"--vocab must be > 0, got {v}");
+        if (p.Vocab is not null && p.DModel is null)
+            throw new InputException("--vocab needs --d-model (the embedding has vocab x d_model parameters); add --d-model");
         if (p.Layers is not null && p.DModel is null)
             throw new InputException("--layers needs --d-model (DeepSeek's M = 72 n_layer d_model^2 + 12 n_layer d_model L); add --d-model");
     }

@@ -28,6 +28,7 @@ public static class StepLawFit
         var o = options ?? new StepLawFitOptions();
         if (!(o.Band >= 0 && o.Band < 1)) throw new InputException($"--band must be in [0, 1), got {o.Band}");
         if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
+        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
         foreach (var r in runs)
             if (!(r.Lr > 0) || !(r.Batch > 0)) throw new InputException($"line {r.Line}: the Step Law fit needs lr and batch (> 0) for every run");
         var hold = o.HoldAt ?? StepLaw.Published;
@@ -43,25 +44,27 @@ public static class StepLawFit
             held.Add(new("batch exponent on D", hold.BatchTokensExponent, "only one token count: the D-dependence is not identifiable; held at the published Step Law value"));
         }
 
-        var point = Solve(groups, o.Band, fitP, fitQ, hold) ?? throw new InputException(
+        var data = new SweepData(groups);
+        var identity = Enumerable.Range(0, data.Count).ToArray();
+        var point = data.Solve(identity, o.Band, fitP, fitQ, hold, residuals: true) ?? throw new InputException(
             "the Step Law fit needs more near-optimal runs than free coefficients; widen --band or add runs at more learning rates/batch sizes");
         var (law, kept, sdLr, sdB) = point;
 
+        // Stratified bootstrap: each resample redraws runs within every (N, D) group (so the band
+        // selection is redone) into a per-thread index buffer; no per-resample allocation.
         int bN = o.Bootstrap;
         var samples = new StepLaw?[bN];
-        Parallel.For(0, bN, k =>
+        Parallel.For(0, bN, () => new int[data.Count], (k, _, idx) =>
         {
             var rng = new Random(ChinchillaFit.MixSeed(o.Seed, k));
-            var rs = new ScalingRun[groups.Length][];
-            for (int g = 0; g < groups.Length; g++)
+            for (int g = 0; g < data.Groups; g++)
             {
-                var src = groups[g];
-                var dst = new ScalingRun[src.Length];
-                for (int i = 0; i < src.Length; i++) dst[i] = src[rng.Next(src.Length)];
-                rs[g] = dst;
+                int s0 = data.Start[g], len = data.Start[g + 1] - s0;
+                for (int i = 0; i < len; i++) idx[s0 + i] = s0 + rng.Next(len);
             }
-            samples[k] = Solve(rs, o.Band, fitP, fitQ, hold)?.Law;
-        });
+            samples[k] = data.Solve(idx, o.Band, fitP, fitQ, hold, residuals: false)?.Law;
+            return idx;
+        }, _ => { });
         var ok = samples.Where(s => s is not null).Select(s => s!).ToArray();
 
         var pars = new List<ParameterEstimate>();
@@ -81,64 +84,114 @@ public static class StepLawFit
         return new StepLawFitResult(law, pars, held, runs.Count, groups.Length, kept, o.Band, sdLr, sdB, bN, bN - ok.Length, o.Seed, o.Level);
     }
 
-    private static (StepLaw Law, int Kept, double SdLr, double SdB)? Solve(ScalingRun[][] groups, double band, bool fitP, bool fitQ, StepLaw hold)
+    /// <summary>Logs of the sweep, runs stored group by group (group g is [Start[g], Start[g+1])).</summary>
+    private sealed class SweepData
     {
-        var kept = new List<ScalingRun>();
-        foreach (var g in groups)
-        {
-            double best = g.Min(r => r.Loss);
-            foreach (var r in g) if (r.Loss <= best * (1 + band)) kept.Add(r);
-        }
-        int nLr = 1 + (fitP ? 1 : 0) + (fitQ ? 1 : 0);
-        int nB = 1 + (fitQ ? 1 : 0);
-        if (kept.Count <= nLr) return null;
+        public readonly int Count, Groups;
+        public readonly int[] Start;
+        private readonly double[] _ln, _ld, _llr, _lb, _loss;
 
-        // log eta - (held exponents) * logs = c + sum(free exponents * logs)
-        var lrCols = new List<double[]>();
-        var lrY = new double[kept.Count];
-        var bY = new double[kept.Count];
-        var bCols = new List<double[]>();
-        for (int i = 0; i < kept.Count; i++)
+        public SweepData(ScalingRun[][] groups)
         {
-            var r = kept[i];
-            double ln = Math.Log(r.Params), ld = Math.Log(r.Tokens);
-            lrY[i] = Math.Log(r.Lr) - (fitP ? 0 : hold.LrParamsExponent * ln) - (fitQ ? 0 : hold.LrTokensExponent * ld);
-            bY[i] = Math.Log(r.Batch) - (fitQ ? 0 : hold.BatchTokensExponent * ld);
-            var row = new List<double> { 1 };
-            if (fitP) row.Add(ln);
-            if (fitQ) row.Add(ld);
-            lrCols.Add(row.ToArray());
-            bCols.Add(fitQ ? [1, ld] : [1]);
+            Groups = groups.Length;
+            Count = groups.Sum(g => g.Length);
+            Start = new int[Groups + 1];
+            _ln = new double[Count]; _ld = new double[Count]; _llr = new double[Count]; _lb = new double[Count]; _loss = new double[Count];
+            int i = 0;
+            for (int g = 0; g < Groups; g++)
+            {
+                Start[g] = i;
+                foreach (var r in groups[g])
+                {
+                    _ln[i] = Math.Log(r.Params); _ld[i] = Math.Log(r.Tokens); _llr[i] = Math.Log(r.Lr); _lb[i] = Math.Log(r.Batch); _loss[i] = r.Loss;
+                    i++;
+                }
+            }
+            Start[Groups] = i;
         }
-        var lrCoef = LeastSquares(lrCols, lrY);
-        var bCoef = LeastSquares(bCols, bY);
-        if (lrCoef is null || bCoef is null) return null;
-        int j = 1;
-        double p = fitP ? lrCoef[j++] : hold.LrParamsExponent;
-        double q = fitQ ? lrCoef[j++] : hold.LrTokensExponent;
-        double r2 = fitQ ? bCoef[1] : hold.BatchTokensExponent;
-        var law = new StepLaw(Math.Exp(lrCoef[0]), p, q, Math.Exp(bCoef[0]), r2);
-        double ssLr = 0, ssB = 0;
-        foreach (var r in kept)
-        {
-            ssLr += Math.Pow(Math.Log(r.Lr) - Math.Log(law.LearningRate(r.Params, r.Tokens)), 2);
-            ssB += Math.Pow(Math.Log(r.Batch) - Math.Log(law.BatchTokens(r.Tokens)), 2);
-        }
-        return (law, kept.Count, Math.Sqrt(ssLr / Math.Max(1, kept.Count - nLr)), Math.Sqrt(ssB / Math.Max(1, kept.Count - nB)));
-    }
 
-    /// <summary>OLS by QR (MathNet); null when the design is rank deficient (e.g. a resample with one size).</summary>
-    private static double[]? LeastSquares(List<double[]> rows, double[] yv)
-    {
-        int p = rows[0].Length;
-        var x = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(rows.Count, p, (i, j) => rows[i][j]);
-        var y = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(yv);
-        var qr = x.QR();
-        // Rank check: a tiny diagonal of R means the columns are (nearly) collinear.
-        double maxDiag = 0, minDiag = double.PositiveInfinity;
-        for (int i = 0; i < p; i++) { double d = Math.Abs(qr.R[i, i]); maxDiag = Math.Max(maxDiag, d); minDiag = Math.Min(minDiag, d); }
-        if (!(minDiag > 1e-10 * maxDiag)) return null;
-        var c = qr.Solve(y).ToArray();
-        return c.All(double.IsFinite) ? c : null;
+        /// <summary>
+        /// Band selection then least squares on centred sums (exact for these small designs and
+        /// allocation-free): slopes from the centred normal equations, intercept = mean(y) - slopes . mean(x).
+        /// Held exponents are moved to the left-hand side. Null when the design is (nearly) singular.
+        /// </summary>
+        public (StepLaw Law, int Kept, double SdLr, double SdB)? Solve(int[] idx, double band, bool fitP, bool fitQ, StepLaw hold, bool residuals)
+        {
+            int nLr = 1 + (fitP ? 1 : 0) + (fitQ ? 1 : 0);
+            double hp = fitP ? 0 : hold.LrParamsExponent, hq = fitQ ? 0 : hold.LrTokensExponent, hr = fitQ ? 0 : hold.BatchTokensExponent;
+            // Pass 1: keep flags via group best; means.
+            int kept = 0;
+            double m1 = 0, m2 = 0, my = 0, mb = 0;
+            for (int g = 0; g < Groups; g++)
+            {
+                double best = double.PositiveInfinity;
+                for (int i = Start[g]; i < Start[g + 1]; i++) best = Math.Min(best, _loss[idx[i]]);
+                double cut = best * (1 + band);
+                for (int i = Start[g]; i < Start[g + 1]; i++)
+                {
+                    int j = idx[i];
+                    if (_loss[j] > cut) continue;
+                    kept++;
+                    m1 += _ln[j]; m2 += _ld[j]; my += _llr[j] - hp * _ln[j] - hq * _ld[j]; mb += _lb[j] - hr * _ld[j];
+                }
+            }
+            if (kept <= nLr) return null;
+            m1 /= kept; m2 /= kept; my /= kept; mb /= kept;
+            // Pass 2: centred cross-products.
+            double s11 = 0, s12 = 0, s22 = 0, s1y = 0, s2y = 0, s2b = 0;
+            for (int g = 0; g < Groups; g++)
+            {
+                double best = double.PositiveInfinity;
+                for (int i = Start[g]; i < Start[g + 1]; i++) best = Math.Min(best, _loss[idx[i]]);
+                double cut = best * (1 + band);
+                for (int i = Start[g]; i < Start[g + 1]; i++)
+                {
+                    int j = idx[i];
+                    if (_loss[j] > cut) continue;
+                    double x1 = _ln[j] - m1, x2 = _ld[j] - m2;
+                    double y = _llr[j] - hp * _ln[j] - hq * _ld[j] - my, yb = _lb[j] - hr * _ld[j] - mb;
+                    s11 += x1 * x1; s12 += x1 * x2; s22 += x2 * x2; s1y += x1 * y; s2y += x2 * y; s2b += x2 * yb;
+                }
+            }
+            const double tiny = 1e-12;
+            double p = hold.LrParamsExponent, q = hold.LrTokensExponent, r = hold.BatchTokensExponent;
+            if (fitP && fitQ)
+            {
+                double det = s11 * s22 - s12 * s12;
+                if (!(det > tiny * s11 * s22)) return null;
+                p = (s22 * s1y - s12 * s2y) / det;
+                q = (s11 * s2y - s12 * s1y) / det;
+            }
+            else if (fitP)
+            {
+                if (!(s11 > tiny)) return null;
+                p = s1y / s11;
+            }
+            else if (fitQ)
+            {
+                if (!(s22 > tiny)) return null;
+                q = s2y / s22;
+            }
+            if (fitQ) r = s2b / s22;
+            double c = my - (fitP ? p * m1 : 0) - (fitQ ? q * m2 : 0);
+            double cb = mb - (fitQ ? r * m2 : 0);
+            var law = new StepLaw(Math.Exp(c), p, q, Math.Exp(cb), r);
+            if (!residuals) return (law, kept, double.NaN, double.NaN);
+            double ssLr = 0, ssB = 0;
+            for (int g = 0; g < Groups; g++)
+            {
+                double best = double.PositiveInfinity;
+                for (int i = Start[g]; i < Start[g + 1]; i++) best = Math.Min(best, _loss[idx[i]]);
+                for (int i = Start[g]; i < Start[g + 1]; i++)
+                {
+                    int j = idx[i];
+                    if (_loss[j] > best * (1 + band)) continue;
+                    double e1 = _llr[j] - (c + p * _ln[j] + q * _ld[j]), e2 = _lb[j] - (cb + r * _ld[j]);
+                    ssLr += e1 * e1; ssB += e2 * e2;
+                }
+            }
+            int nB = 1 + (fitQ ? 1 : 0);
+            return (law, kept, Math.Sqrt(ssLr / Math.Max(1, kept - nLr)), Math.Sqrt(ssB / Math.Max(1, kept - nB)));
+        }
     }
 }

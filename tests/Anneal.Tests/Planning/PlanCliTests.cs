@@ -78,6 +78,40 @@ public class PlanCliTests
         finally { Directory.Delete(dir, true); }
     }
 
+    // Round trip: `scaling fit --json` output feeds `plan --fit`; the "your fit" allocation must equal
+    // the closed form evaluated by hand from the constants in the JSON.
+    [Fact]
+    public void Plan_uses_fits_of_your_own_runs()
+    {
+        string dir = Directory.CreateTempSubdirectory("anneal-plan-").FullName;
+        try
+        {
+            string runs = Path.Combine(dir, "runs.csv"), sweep = Path.Combine(dir, "sweep.csv");
+            Run("scaling", "example", "--out", runs).Code.ShouldBe(CliExit.Ok);
+            Run("scaling", "example", "--sweep", "--out", sweep).Code.ShouldBe(CliExit.Ok);
+            string cf = Path.Combine(dir, "c.json"), sf = Path.Combine(dir, "s.json");
+            File.WriteAllText(cf, Run("scaling", "fit", runs, "--bootstrap", "0", "--json").Out);
+            string stepSvg = Path.Combine(dir, "step.svg");
+            File.WriteAllText(sf, Run("scaling", "fit", sweep, "--law", "steplaw", "--bootstrap", "0", "--json", "--svg", stepSvg).Out);
+            File.ReadAllText(stepSvg).ShouldContain("published Step Law");
+            var (code, o, _) = Run("plan", "-N", "1e9", "-D", "1e11", "--fit", cf, "--fit", sf, "--json");
+            code.ShouldBe(CliExit.Ok);
+            var plan = JsonNode.Parse(o)!;
+            var mine = plan["allocations"]!.AsArray()[2]!;
+            var law = JsonNode.Parse(File.ReadAllText(cf))!["law"]!;
+            double e = law["e"]!.GetValue<double>(), a = law["a"]!.GetValue<double>(), b = law["b"]!.GetValue<double>();
+            double al = law["alpha"]!.GetValue<double>(), be = law["beta"]!.GetValue<double>();
+            double g = Math.Pow(al * a / (be * b), 1 / (al + be));
+            double nOpt = g * Math.Pow(6e20 / 6, be / (al + be));
+            mine["optimalParams"]!.GetValue<double>().ShouldBe(nOpt, 1e-9 * nOpt);
+            mine["lossAtPlan"]!.GetValue<double>().ShouldBe(e + a / Math.Pow(1e9, al) + b / Math.Pow(1e11, be), 1e-9);
+            var step = JsonNode.Parse(File.ReadAllText(sf))!["law"]!;
+            double lr = step["lrCoefficient"]!.GetValue<double>() * Math.Pow(1e9, step["lrParamsExponent"]!.GetValue<double>()) * Math.Pow(1e11, step["lrTokensExponent"]!.GetValue<double>());
+            plan["fittedLrBatch"]!.AsArray()[0]!["lr"]!.GetValue<double>().ShouldBe(lr, 1e-9 * lr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void Fit_bad_file_names_file_and_line_and_writes_nothing()
     {

@@ -79,6 +79,25 @@ public class PublishedLawTests
         (6 * n * d).ShouldBe(c, 1e-9 * c);
     }
 
+    // Optimality of the closed form for random constant sets: on the budget line 6ND = C, moving N
+    // by +-1% either way never lowers the loss, and 6 N_opt D_opt = C exactly.
+    [Fact]
+    public void Chinchilla_closed_form_is_a_minimum_for_random_constants()
+    {
+        var rng = new Random(1234);
+        for (int k = 0; k < 500; k++)
+        {
+            var law = new ChinchillaLaw(1 + rng.NextDouble(), Math.Exp(3 + 5 * rng.NextDouble()), Math.Exp(3 + 5 * rng.NextDouble()),
+                0.1 + 0.6 * rng.NextDouble(), 0.1 + 0.6 * rng.NextDouble());
+            double c = Math.Pow(10, 17 + 9 * rng.NextDouble());
+            var (n, d) = law.ComputeOptimal(c);
+            (6 * n * d).ShouldBe(c, 1e-9 * c);
+            double at = law.Loss(n, d);
+            foreach (double f in new[] { 0.99, 1.01 })
+                law.Loss(n * f, d / f).ShouldBeGreaterThanOrEqualTo(at - 1e-12 * at, $"k={k}");
+        }
+    }
+
     // Chinchilla's own point (70B params, 1.4T tokens, C ~ 5.76e23). The closed form is checked
     // against the numeric minimiser; the levels are what the papers report: Hoffmann et al.'s
     // approach 3 puts the Gopher budget at ~40B parameters (so ~59 tokens/param, NOT the ~20 of

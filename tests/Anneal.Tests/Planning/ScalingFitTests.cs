@@ -161,6 +161,25 @@ public class ScalingFitTests
         }
     }
 
+    // Independent check of the centred-sums least squares: select the band by hand and regress with
+    // MathNet's QR-based MultipleRegression.
+    [Fact]
+    public void StepLaw_regression_matches_mathnet_qr_on_the_kept_runs()
+    {
+        var runs = StepSweep(new StepLaw(1.5, -0.6, 0.35, 0.7, 0.5), [1e8, 3e8, 1e9], [1e10, 3e10, 1e11], 0.001, 8);
+        var kept = runs.GroupBy(r => (r.Params, r.Tokens)).SelectMany(g => { double best = g.Min(r => r.Loss); return g.Where(r => r.Loss <= best * 1.0025); }).ToArray();
+        var x = kept.Select(r => new[] { Math.Log(r.Params), Math.Log(r.Tokens) }).ToArray();
+        var c = MathNet.Numerics.LinearRegression.MultipleRegression.QR(x, kept.Select(r => Math.Log(r.Lr)).ToArray(), intercept: true);
+        var cb = MathNet.Numerics.Fit.Line(kept.Select(r => Math.Log(r.Tokens)).ToArray(), kept.Select(r => Math.Log(r.Batch)).ToArray());
+        var fit = StepLawFit.Fit(runs, new StepLawFitOptions(Bootstrap: 0));
+        fit.Kept.ShouldBe(kept.Length);
+        fit.Law.LrCoefficient.ShouldBe(Math.Exp(c[0]), 1e-9 * Math.Exp(c[0]));
+        fit.Law.LrParamsExponent.ShouldBe(c[1], 1e-10);
+        fit.Law.LrTokensExponent.ShouldBe(c[2], 1e-10);
+        fit.Law.BatchCoefficient.ShouldBe(Math.Exp(cb.A), 1e-9 * Math.Exp(cb.A));
+        fit.Law.BatchTokensExponent.ShouldBe(cb.B, 1e-10);
+    }
+
     [Fact]
     public void StepLaw_fit_with_one_size_holds_the_size_exponent()
     {

@@ -33,7 +33,8 @@ public class ScheduleBehaviourTests
     // ---------------- bad specs ----------------
 
     [Theory]
-    [InlineData("cosinus(peak=1, total=10)", "unknown schedule 'cosinus'")]
+    [InlineData("cosinus(peak=1, total=10)", "unknown schedule 'cosinus': did you mean 'cosine'")]
+    [InlineData("sawtooth(peak=1)", "unknown schedule 'sawtooth': run 'anneal schedule list'")]
     [InlineData("cosine(peak=1, total=10, warmpu=3)", "unknown parameter 'warmpu'")]
     [InlineData("cosine(peak=1, total=10, warmup=20)", "warmup (20) cannot exceed total (10)")]
     [InlineData("linear(peak=-1, total=10)", "peak must be a finite number >= 0")]
@@ -77,6 +78,25 @@ public class ScheduleBehaviourTests
         var s = Schedule.Parse("cosine_restarts(peak=1, cycle=10, mult=2, min=0.1)");
         double F(double cur, double len) => 0.1 + 0.9 * (1 + Math.Cos(Math.PI * cur / len)) / 2;
         Near(s.At(0), 1); Near(s.At(5), F(5, 10)); Near(s.At(10), 1); Near(s.At(25), F(15, 20)); Near(s.At(30), 1); Near(s.At(69), F(39, 40));
+    }
+
+    [Theory] // SGDR cycle bookkeeping: the closed form agrees with walking the cycles one by one, and stays fast for mult near 1
+    [InlineData(7, 1.5)]
+    [InlineData(10, 2)]
+    [InlineData(3, 3)]
+    [InlineData(2.5, 1.1)]
+    public void CosineRestarts_ClosedFormMatchesCycleWalk(double t0, double mult)
+    {
+        var s = new CosineRestartsSchedule(1, t0, mult, 0.9, 0.01);
+        for (long t = 0; t < 2000; t++)
+        {
+            double cur = t, len = t0;
+            int i = 0;
+            while (cur >= len) { cur -= len; len *= mult; i++; }
+            double expected = 0.01 + (Math.Pow(0.9, i) - 0.01) * (1 + Math.Cos(Math.PI * cur / len)) / 2;
+            Near(s.At(t), expected, 1e-9, $"t={t}");
+        }
+        double.IsFinite(new CosineRestartsSchedule(1, 1, 1.0000001).At(1_000_000_000)).ShouldBeTrue();
     }
 
     [Fact] // timm cycle_decay / SGDR peak decay: cycle i peaks at P * decay^i
@@ -203,7 +223,7 @@ public class ScheduleBehaviourTests
         Near(s.At(7), 0); Near(s.At(12), 10); Near(s.At(4), 10 * 0.5 * (1 + Math.Cos(2 * Math.PI * 0.2)));
     }
 
-    [Fact] // product multiplies pointwise (PyTorch ChainedScheduler of ConstantLR(0.1, 2) and ExponentialLR(0.9): 0.09, 0.081, 0.729, 0.6561, 0.59049)
+    [Fact] // product multiplies pointwise: PyTorch ChainedScheduler of ConstantLR(factor 0.1, total_iters 2) and ExponentialLR(0.9), closed form 0.1^[t<2] * 0.9^t
     public void Product_ChainedScheduler()
     {
         var s = Schedule.Parse("product(join(constant(peak=0.1), constant(peak=1), at=[2]), exponential(peak=1, gamma=0.9))");
@@ -262,5 +282,28 @@ public class ScheduleBehaviourTests
         p.Reset();
         p.Current.ShouldBe(1);
         p.Evaluations.ShouldBe(0);
+    }
+}
+
+/// <summary>docs/schedules.md stays truthful: every complete spec it shows parses.</summary>
+public class ScheduleDocsTests
+{
+    [Fact]
+    public void EverySpecInTheDocsParses()
+    {
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "docs", "schedules.md"));
+        var kinds = ScheduleRegistry.Kinds.Select(k => k.Name).ToHashSet();
+        int parsed = 0;
+        var failures = new List<string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"`([a-z_0-9]+\(.*?\))`|^((?:wsd|cosine|join)\(.*\))\s*(?:#.*)?$", System.Text.RegularExpressions.RegexOptions.Multiline))
+        {
+            var spec = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value.Trim();
+            var name = spec[..spec.IndexOf('(')];
+            if (!kinds.Contains(name) || spec.Contains("...") || spec.Contains("file=") || System.Text.RegularExpressions.Regex.IsMatch(spec, @"=[A-Z]|[(,]\s*[a-z_]+\s*[,)]")) continue;
+            try { Schedule.Parse(spec); parsed++; }
+            catch (Anneal.Specs.SpecException e) { failures.Add($"{spec}: {e.Message}"); }
+        }
+        failures.ShouldBeEmpty();
+        parsed.ShouldBeGreaterThan(25);
     }
 }
