@@ -18,6 +18,7 @@ public static class AnnealCli
         root.Subcommands.Add(PlanCommands.Build());
         root.Subcommands.Add(PlanCommands.BuildScaling());
         foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
+        root.Subcommands.Add(TrainCommand.Build());
         return root;
     }
 

@@ -126,9 +126,9 @@ public static class DesignCommands
             }
             Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={G(problem.Peak)}, min-lr={G(problem.MinLr)}");
             Console.Out.WriteLine(BandNote(dl));
-            Console.Out.WriteLine($"{"schedule",-15} {"final loss",10} {"gain vs cos10%",14} {(dl.Covariance is null ? "" : "95% band              ")}spec");
+            Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%",14} {(dl.Covariance is null ? "" : "95% band              ")}spec");
             foreach (var x in rows)
-                Console.Out.WriteLine($"{x.Label,-15} {L(x.Loss),10} {(baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),14} {(dl.Covariance is null ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
+                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {(baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),14} {(dl.Covariance is null ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
             if (freeJson is not null)
             {
                 Console.Out.WriteLine($"free optimum: decay starts at step {freeJson["decay_start"]}, final LR {G(designed[^1])}, {Drops(designed)} distinct drops; solver {freeJson["iterations"]} iterations, {freeJson["evaluations"]} evaluations ({freeJson["stop"]})");

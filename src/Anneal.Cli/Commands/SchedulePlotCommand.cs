@@ -9,7 +9,7 @@ namespace Anneal.Cli.Commands;
 /// <summary><c>anneal schedule plot SPEC... --steps N --svg OUT [--csv OUT]</c>: overlay schedules.</summary>
 public static class SchedulePlotCommand
 {
-    /// <summary>Beyond this many steps the plot and CSV use evenly spaced steps instead of every step.</summary>
+    /// <summary>Default for --points: beyond this many steps the plot and CSV use evenly spaced steps.</summary>
     public const int MaxPoints = 1_000_000;
 
     public static Command Build()
@@ -20,10 +20,11 @@ public static class SchedulePlotCommand
         var csv = new Option<string?>("--csv") { Description = "Also write step and one LR column per spec as CSV." };
         var logY = new Option<bool>("--log-y") { Description = "Logarithmic LR axis (zero LR is left out)." };
         var title = new Option<string?>("--title") { Description = "Plot title." };
+        var maxPoints = new Option<int>("--points") { Description = $"At most this many (evenly spaced) steps in the plot and CSV; default {MaxPoints}.", DefaultValueFactory = _ => MaxPoints };
         var cmd = new Command("plot", """
             Overlay several learning-rate schedules in one SVG plot (and optionally a CSV).
             Example: anneal schedule plot "cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2)" --steps 24000 --svg schedules.svg
-            """) { specs, steps, svg, csv, logY, title };
+            """) { specs, steps, svg, csv, logY, title, maxPoints };
         cmd.SetAction(r =>
         {
             long n = r.GetValue(steps);
@@ -34,10 +35,12 @@ public static class SchedulePlotCommand
             var schedules = r.GetValue(specs)!.Select(Schedule.Parse).ToList();
 
             // Every step when affordable; otherwise evenly spaced steps including the last one.
-            int points = (int)Math.Min(n, MaxPoints);
+            int limit = r.GetValue(maxPoints);
+            if (limit < 2) throw new InputException($"--points must be at least 2, got {limit}");
+            int points = (int)Math.Min(n, limit);
             var x = new long[points];
             for (int i = 0; i < points; i++) x[i] = points == n ? i : (long)Math.Round((double)i * (n - 1) / (points - 1));
-            if (points < n) r.InvocationConfiguration.Error.WriteLine($"note: {n} steps is more than {MaxPoints}; using {points} evenly spaced steps");
+            if (points < n) r.InvocationConfiguration.Error.WriteLine($"note: {n} steps is more than --points {limit}; using {points} evenly spaced steps including the last");
             var ys = schedules.Select(s =>
             {
                 if (points == n) return s.Sample(points);

@@ -113,7 +113,7 @@ public static class HfExport
         string whyNot = "";
         static Dictionary<string, double> N(params (string, double)[] kv) => kv.ToDictionary(x => x.Item1, x => x.Item2);
         var none = new Dictionary<string, string>();
-        string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        string Fmt(double v) => Anneal.Specs.SpecNumber.Format(v);
         bool TotalMatches(long total)
         {
             if (total == steps) return true;

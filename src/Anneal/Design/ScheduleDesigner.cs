@@ -67,7 +67,7 @@ public sealed class ScheduleDesigner
     /// </summary>
     public IReadOnlyList<Candidate> References() =>
     [
-        Make("cosine to 10%", $"cosine(peak={F(P)}, total={T}, warmup={W}, min={F(0.1 * P)})"),
+        Make("cosine to 10%", $"cosine(peak={F(P)}, total={T}, warmup={W}, min={F(Round(0.1 * P))})"),
         Make("cosine to 0", $"cosine(peak={F(P)}, total={T}, warmup={W})"),
         Make("linear to zero", $"linear(peak={F(P)}, total={T}, warmup={W})"),
         Make("wsd 20% sqrt", $"wsd(peak={F(P)}, total={T}, warmup={W}, decay=0.2, shape=sqrt)"),
@@ -340,9 +340,9 @@ public sealed class ScheduleDesigner
     /// <summary>Best REX (Chen et al.): golden-section search of the final ratio.</summary>
     public Candidate BestRex() => BestByRatio("best rex", r => $"rex(peak={F(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={F(Round(r * P))})" : ")"));
 
-    /// <summary>Best cosine power annealing: base B in {2, 5, 10, 20, 50, 100}, each with its best final ratio.</summary>
+    /// <summary>Best cosine power annealing: base B in {1.5, 2, 5, 10, 20, 50, 100}, each with its best final ratio.</summary>
     public Candidate BestCosinePower() =>
-        new[] { 2.0, 5, 10, 20, 50, 100 }
+        new[] { 1.5, 2.0, 5, 10, 20, 50, 100 }
             .Select(b => BestByRatio("best cosine_power", r => $"cosine_power(peak={F(P)}, total={T}, warmup={W}, base={F(b)}" + (r > 0 ? $", min={F(Round(r * P))})" : ")")))
             .MinBy(c => c.Loss)!;
 

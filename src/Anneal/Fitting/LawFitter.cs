@@ -10,8 +10,9 @@ namespace Anneal.Fitting;
 /// <param name="Seed">Seed of the random starts; the fit is deterministic for a given seed.</param>
 /// <param name="RandomStarts">Seeded random starts per law on top of the deterministic ones (the law decides how many it offers).</param>
 /// <param name="MaxIterations">Levenberg-Marquardt iterations per start.</param>
+/// <param name="Jackknife">Refit without each run in turn (when there are two or more) for the between-run part of the band.</param>
 /// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
-public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40)
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true)
 {
     /// <summary>Progress messages (long fits report each start); null for silence.</summary>
     public Action<string>? Progress { get; init; }
@@ -96,6 +97,23 @@ public static class LawFitter
             bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
             if (nearLo || nearHi) warnings.Add($"{p.Name} = {v:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect");
         }
+        // Leave-one-run-out refits (warm-started at the optimum) for the between-run part of the band.
+        var replicates = new List<double[]>();
+        if (runs.Count >= 2 && options.Jackknife)
+        {
+            for (int i = 0; i < runs.Count; i++)
+            {
+                var sub = states.Where((_, j) => j != i).ToArray();
+                var subFixed = law.NonIdentifiable(sub);
+                var x0 = (double[])best.X.Clone();
+                foreach (var f in subFixed) x0[f.Index] = f.Value;
+                var subProblem = new Problem(law, sub, options);
+                var sol = subProblem.Minimize(x0, subFixed.Select(f => f.Index).ToHashSet(), options.MaxIterations);
+                totalEval += sol.Evaluations;
+                if (double.IsFinite(sol.Objective)) replicates.Add(sol.X);
+                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {sol.Objective:G6}");
+            }
+        }
         var se = new double[law.Parameters.Count];
         for (int j = 0; j < se.Length; j++) se[j] = Math.Sqrt(Math.Max(0, cov[j][j]));
         var report = new FitReport
@@ -118,7 +136,7 @@ public static class LawFitter
             Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
             Warnings = warnings.ToArray(),
         };
-        return new FittedLaw(law, best.X, se, cov, report);
+        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray() };
     }
 
     private static double Jitter(LawParameter p, double v, Random rng)

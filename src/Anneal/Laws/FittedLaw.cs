@@ -56,12 +56,19 @@ public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, do
 /// <summary>
 /// A law with fitted parameter values, standard errors, covariance and the fit report; saved as
 /// <c>law.json</c>. The warmup convention is part of the law spec (<c>mpl(warmup=reference)</c>).
-/// Uncertainty: Laplace / delta method, Var L(t) = g' Cov g with g = dL/dp (analytic), Cov from the
-/// Gauss-Newton matrix with the AR(1) inflation of <see cref="FitReport.Inflation"/>; the band is
-/// L +- z * sqrt(Var) with z from <c>level</c> (normal quantile).
+/// Uncertainty: Var L(t) = g' Cov g (delta method, g = dL/dp analytic, Cov from the Gauss-Newton
+/// matrix with the AR(1) inflation of <see cref="FitReport.Inflation"/>) plus the leave-one-run-out
+/// jackknife variance of L(t) over <see cref="Replicates"/>; the band is L +- z * sqrt(Var) with z
+/// the normal quantile of <c>level</c>.
 /// </summary>
 public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors, double[][] Covariance, FitReport Report)
 {
+    /// <summary>
+    /// Parameters refitted without each fitted run in turn (leave-one-run-out jackknife; empty for a
+    /// single run). Their spread is the between-run part of the band.
+    /// </summary>
+    public double[][] Replicates { get; init; } = [];
+
     /// <summary>Value of a parameter by name.</summary>
     public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
 
@@ -75,9 +82,25 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         state.Evaluate(Values, loss, jac);
         double z = NormalQuantile(0.5 + level / 2);
         var lo = new double[n]; var hi = new double[n];
+        var jackVar = new double[n];
+        if (Replicates.Length >= 2)
+        {
+            // Jackknife variance (R-1)/R * sum (L_(i) - mean)^2 over the leave-one-run-out fits.
+            var preds = Replicates.Select(rp => { var l = new double[n]; state.Evaluate(rp, l, default); return l; }).ToArray();
+            int rr = preds.Length;
+            for (int i = 0; i < n; i++)
+            {
+                double mean = 0;
+                for (int k = 0; k < rr; k++) mean += preds[k][i];
+                mean /= rr;
+                double ss = 0;
+                for (int k = 0; k < rr; k++) ss += (preds[k][i] - mean) * (preds[k][i] - mean);
+                jackVar[i] = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
+            }
+        }
         for (int i = 0; i < n; i++)
         {
-            double v = 0;
+            double v = jackVar[i];
             for (int a = 0; a < p; a++)
             {
                 double ga = jac[i * p + a];
@@ -119,6 +142,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             ["warmup_convention"] = Law is MultiPowerLaw m ? (m.Convention == WarmupConvention.Reference ? "reference" : "paper") : "post-warmup drops",
             ["parameters"] = ps,
             ["covariance"] = new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
             ["fit"] = new JsonObject
             {
                 ["objective"] = r.Objective, ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -189,7 +213,10 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 Fixed = fixedNames.ToArray(),
                 Warnings = (f["warnings"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
             };
-            return new FittedLaw(law, values, se, cov, report);
+            var reps = (o["leave_one_run_out"] as JsonArray)?.Select((row, i) => (row as JsonArray ?? throw new InputException($"{where}: leave_one_run_out[{i}] is not an array"))
+                .Select(v => v!.GetValue<double>()).ToArray()).ToArray() ?? [];
+            if (reps.Any(r => r.Length != values.Length)) throw new InputException($"{where}: every leave_one_run_out entry needs {values.Length} values");
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

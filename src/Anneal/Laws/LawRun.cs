@@ -116,6 +116,32 @@ public sealed record LawRun
         return eta;
     }
 
+    /// <summary>
+    /// At most <paramref name="maxPoints"/> points: consecutive rows are averaged in equal bins (loss
+    /// at the bin's mean step). Noisy per-step logs (tens of thousands of rows) carry no more
+    /// information about a smooth law than a thousand bin means, and cost far less to fit.
+    /// </summary>
+    public LawRun Binned(int maxPoints)
+    {
+        if (maxPoints < 2 || Count <= maxPoints) return this;
+        int b = (Count + maxPoints - 1) / maxPoints;
+        var steps = new List<long>(); var obs = Observed is null ? null : new List<double>();
+        for (int i = 0; i < Count; i += b)
+        {
+            int e = Math.Min(Count, i + b);
+            double ms = 0, ml = 0;
+            for (int j = i; j < e; j++) { ms += Steps[j]; if (Observed is not null) ml += Observed[j]; }
+            long st = (long)Math.Round(ms / (e - i));
+            if (steps.Count > 0 && st <= steps[^1]) continue;
+            steps.Add(st);
+            obs?.Add(ml / (e - i));
+        }
+        return this with { Steps = steps.ToArray(), Observed = obs?.ToArray(), BinSize = b };
+    }
+
+    /// <summary>Rows averaged per point by <see cref="Binned"/> (1 = raw).</summary>
+    public int BinSize { get; init; } = 1;
+
     /// <summary>A run to predict: the schedule's LR at every step, evaluated at <paramref name="steps"/>.</summary>
     public static LawRun ForSchedule(string name, double[] eta, long[] steps, string source) =>
         new LawRun { Name = name, Eta = eta, Steps = steps, EtaSource = source }.Validate();

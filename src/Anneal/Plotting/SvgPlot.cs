@@ -304,7 +304,7 @@ public sealed class SvgPlot
     {
         if (_series.Count == 0) return;
         var labels = _series.Select(s => s.Second ? s.Name + " (right axis)" : s.Name).ToArray();
-        double textW = labels.Max(l => l.Length) * 6.8;
+        double textW = labels.Max(l => l.Length) * 7.2;
         double w = textW + 44, rowH = 18, h = rowH * labels.Length + 8;
         // The corner that covers the fewest data points, preferring top-right, top-left, bottom-right, bottom-left.
         (double X, double Y)[] corners = [(right - w - 8, top + 8), (left + 8, top + 8), (right - w - 8, bottom - h - 8), (left + 8, bottom - h - 8)];
@@ -396,10 +396,16 @@ public sealed class SvgPlot
     /// <summary>Escapes text for XML content and attribute values.</summary>
     public static string Esc(string s)
     {
-        if (s.AsSpan().IndexOfAny("&<>\"'") < 0) return s;
+        bool clean = true;
+        foreach (var c in s) if (c is '&' or '<' or '>' or '"' or '\'' || (c < ' ' && c != '\t')) { clean = false; break; }
+        if (clean) return s;
         var sb = new StringBuilder(s.Length + 16);
         foreach (var c in s)
+        {
+            // Control characters are not allowed in XML 1.0 at all: show them as spaces.
+            if (c < ' ') { sb.Append(' '); continue; }
             sb.Append(c switch { '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&apos;", _ => c.ToString() });
+        }
         return sb.ToString();
     }
 }

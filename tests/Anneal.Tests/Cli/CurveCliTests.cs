@@ -140,6 +140,32 @@ public sealed class CurveCliTests : IDisposable
     }
 
     [Fact]
+    public void Plot_validation_loss_from_a_wandb_history()
+    {
+        var src = _tmp.File("h.json", """{"history": {"train": {"iter": [0, 10, 20, 30], "train_loss": [4.5, 3.25, 3.0, 2.9]}, "val": {"iter": [10, 30], "val_loss": [3.5, 3.1]}}}""");
+        var svg = _tmp.Combine("v.svg");
+        var (code, _, err) = Run("curve", "plot", src, "--target", "val", "--style", "line", "--svg", svg);
+        code.ShouldBe(0, err);
+        // The two evaluated steps are joined by one line of two points.
+        var pts = XDocument.Load(svg).Descendants(Svg + "polyline").Single().Attribute("points")!.Value.Split(' ');
+        pts.Length.ShouldBe(2);
+    }
+
+    [Fact]
+    public void Schedule_plot_beyond_points_uses_evenly_spaced_steps()
+    {
+        var csv = _tmp.Combine("big.csv");
+        var (code, _, err) = Run("schedule", "plot", "linear(peak=1, total=3000000)", "--steps", "3000000", "--points", "1000", "--csv", csv);
+        code.ShouldBe(0, err);
+        err.ShouldContain("evenly spaced");
+        var lines = File.ReadAllLines(csv);
+        lines.Length.ShouldBe(1 + 1000);
+        lines[^1].ShouldStartWith("2999999,"); // the last step is always included
+        // linear(peak=1, total=T) at step t is 1 - t/T (docs/schedules.md): 1/3000000 at the last step.
+        double.Parse(lines[^1].Split(',')[1], CultureInfo.InvariantCulture).ShouldBe(1.0 / 3000000, 1e-15);
+    }
+
+    [Fact]
     public void Schedule_plot_with_a_bad_spec_exits_2_and_writes_nothing()
     {
         var svg = _tmp.Combine("s.svg");

@@ -56,13 +56,18 @@ public class LawFitTests
     public void FittedLawRoundTripsThroughJson()
     {
         var law = new MomentumLaw((double?)null);
-        var runs = new[] { Synthetic(law, [2.6, 0.65, 0.42, 0.3, 0.99], "cosine(peak=3e-4, total=4000, warmup=200, min=3e-5)", 4000, 40, 2e-3, 5) };
+        var runs = new[]
+        {
+            Synthetic(law, [2.6, 0.65, 0.42, 0.3, 0.99], "cosine(peak=3e-4, total=4000, warmup=200, min=3e-5)", 4000, 40, 2e-3, 5),
+            Synthetic(law, [2.6, 0.65, 0.42, 0.3, 0.99], "wsd(peak=3e-4, total=4000, warmup=200, decay=0.3)", 4000, 40, 2e-3, 6),
+        };
         var fit = LawFitter.Fit(law, runs);
         var back = FittedLaw.FromJson(fit.ToJson());
         back.Law.ShouldBe(law);
         back.Values.ShouldBe(fit.Values);
         back.StdErrors.ShouldBe(fit.StdErrors);
         back.Covariance[1][2].ShouldBe(fit.Covariance[1][2]);
+        back.Replicates.Length.ShouldBe(fit.Replicates.Length);
         back.Report.Warnings.ShouldBe(fit.Report.Warnings);
         var a = fit.Predict(runs[0]); var b = back.Predict(runs[0]);
         b.Loss.ShouldBe(a.Loss);

@@ -53,23 +53,36 @@ public class MplBenchmarkTests
     }
 
     [Fact]
-    public void FitFromScratchOn400mSplitBeatsThePublishedObjectiveAndPredictsHeldOutRuns()
+    public void FitFromScratchOnPublishedSplitPredictsHeldOutRunsAndBandCoverage()
     {
         // Independent references: (1) the published 400M parameters, whose reference objective on the
-        // three fit curves is 5.7e-4 — a real optimiser must find a lower value from scratch; (2) the
-        // published held-out accuracy (mean R^2 0.9978, PredE 0.00168), which the exact optimum does
-        // NOT reach (it overfits the three runs; see docs/accuracy.md), so the held-out bound asserted
-        // here is the measured one with a small margin, and the gap is reported, not hidden.
-        var fitRuns = MplData.Runs("400m", MplData.FitSplit);
-        var tests = MplData.Runs("400m", MplData.TestSplit);
-        var fit = LawFitter.Fit(new MultiPowerLaw(), fitRuns);
-        var pubObjective = Objective(new MultiPowerLaw(WarmupConvention.Reference), MplData.Published("400m"), fitRuns);
-        pubObjective.ShouldBeGreaterThan(5e-4);
-        fit.Report.Objective.ShouldBeLessThan(0.2 * pubObjective);
-        var score = LawEvaluation.Score(fit, tests);
-        score.Tests.Average(t => t.Metrics.R2).ShouldBeGreaterThan(0.995);
-        score.Tests.Average(t => t.Metrics.PredE).ShouldBeLessThan(0.0025);
-        score.Pooled!.FinalErr.ShouldBeLessThan(0.007);
+        // three fit curves is 5.7e-4: a real optimiser must find a lower value from scratch; (2) the
+        // published held-out accuracy (mean R^2 0.9978 / 0.9983 / 0.9988, PredE 0.00168 / 0.00142 /
+        // 0.00110). The exact optimum of that objective does NOT reach them (it fits the three runs
+        // better and extrapolates worse; docs/accuracy.md), so the bounds asserted are the measured
+        // ones with a margin and the gap is reported, not hidden. (3) Band coverage of the 18
+        // held-out final losses: measured 11/18 at nominal 95%; asserted >= 9/18.
+        int covered = 0, total = 0;
+        foreach (var (size, minR2, maxPredE) in new[] { ("400m", 0.995, 0.0025), ("100m", 0.996, 0.0020), ("25m", 0.996, 0.0016) })
+        {
+            var fitRuns = MplData.Runs(size, MplData.FitSplit);
+            var tests = MplData.Runs(size, MplData.TestSplit);
+            var fit = LawFitter.Fit(new MultiPowerLaw(), fitRuns);
+            if (size == "400m")
+            {
+                var pubObjective = Objective(new MultiPowerLaw(WarmupConvention.Reference), MplData.Published(size), fitRuns);
+                pubObjective.ShouldBeGreaterThan(5e-4);
+                fit.Report.Objective.ShouldBeLessThan(0.2 * pubObjective);
+            }
+            var score = LawEvaluation.Score(fit, tests);
+            score.Tests.Average(t => t.Metrics.R2).ShouldBeGreaterThan(minR2, size);
+            score.Tests.Average(t => t.Metrics.PredE).ShouldBeLessThan(maxPredE, size);
+            score.Pooled!.FinalErr.ShouldBeLessThan(0.007, size);
+            covered += score.Tests.Count(t => t.FinalCovered);
+            total += score.Tests.Count;
+        }
+        total.ShouldBe(18);
+        covered.ShouldBeGreaterThanOrEqualTo(9);
     }
 
     private static double Objective(LossLaw law, double[] p, LawRun[] runs)
