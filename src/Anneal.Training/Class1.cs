@@ -1,6 +1,0 @@
-﻿namespace Anneal.Training;
-
-public class Class1
-{
-
-}
