@@ -187,6 +187,8 @@ public static class DesignCommands
             var pts = WhatIf.Grid(dl, call, axes, r.GetValue(peak), r.GetValue(warmup), (k, n) => { if (k % 50 == 0 || k == n) Console.Error.Write($"\rwhatif: {k}/{n}"); });
             Console.Error.WriteLine();
             var best = pts.MinBy(p => p.Loss)!;
+            // With a second axis (e.g. total) the overall minimum is trivially at the largest budget: mark the best per line too.
+            var bestPer = pts.GroupBy(p => axes.Count > 1 ? p.Values[1] : 0).Select(g => g.MinBy(p => p.Loss)!).ToHashSet();
             if (r.GetValue(svg) is { } path)
             {
                 var plot = new SvgPlot { Title = $"Predicted final loss vs {axes[0].Key} ({dl.Source.Split(' ')[0]})", XLabel = axes[0].Key, YLabel = "predicted final loss" };
@@ -198,7 +200,8 @@ public static class DesignCommands
                     plot.AddLine(name, x, g.Select(p => p.Loss).ToArray());
                     if (g[0].Band is not null) plot.AddBand(name + " 95%", x, g.Select(p => p.Band!.Value.Low).ToArray(), g.Select(p => p.Band!.Value.High).ToArray());
                 }
-                plot.AddMarkers($"best {string.Join(", ", axes.Select((a, i) => $"{a.Key}={SpecNumber.Format(best.Values[i])}"))}", [best.Values[0]], [best.Loss]);
+                foreach (var bp in bestPer)
+                    plot.AddMarkers($"best {string.Join(", ", axes.Select((a, i) => $"{a.Key}={SpecNumber.Format(bp.Values[i])}"))}", [bp.Values[0]], [bp.Loss]);
                 plot.Save(path);
             }
             if (r.GetValue(json))
@@ -211,6 +214,7 @@ public static class DesignCommands
                         ["values"] = new JsonArray(p.Values.Select(v => (JsonNode)v).ToArray()), ["spec"] = p.Spec, ["total"] = p.Total, ["loss"] = p.Loss, ["band"] = BandJson(p.Band),
                     }).ToArray()),
                     ["best"] = best.Spec, ["best_loss"] = best.Loss,
+                    ["best_per_line"] = new JsonArray(bestPer.Select(bp => (JsonNode)new JsonObject { ["spec"] = bp.Spec, ["loss"] = bp.Loss }).ToArray()),
                 };
                 Console.Out.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 return CliExit.Ok;
@@ -219,8 +223,9 @@ public static class DesignCommands
             Console.Out.WriteLine(BandNote(dl));
             Console.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(dl.Covariance is null ? "" : "95% band              ")}spec");
             foreach (var p in pts)
-                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {L(p.Loss),11}{(p == best ? "*" : " ")} {(dl.Covariance is null ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
-            Console.Out.WriteLine($"* best: {best.Spec} (predicted {L(best.Loss)}). Predictions, not measurements.");
+                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {L(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(dl.Covariance is null ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
+            foreach (var bp in bestPer) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {L(bp.Loss)})");
+            Console.Out.WriteLine("Predictions of the law, not measurements.");
             return CliExit.Ok;
         });
         return cmd;

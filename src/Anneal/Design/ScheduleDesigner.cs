@@ -161,66 +161,134 @@ public sealed class ScheduleDesigner
         foreach (int kRequested in knotLevels)
         {
             if (kRequested >= n) break;
-            var knots = Knots(n, kRequested);
-            int k = knots.Length;
-            var e = new double[k];
-            var ke = new double[k];
-            var gk = new double[k];
-            var x0 = new double[k];
-            double prev = P;
-            for (int j = 0; j < k; j++)
-            {
-                double v = Math.Clamp(current[knots[j]], floor, prev);
-                x0[j] = method == FreeMethod.Decrements ? (prev - v) / P : Math.Log(v);
-                prev = v;
-            }
-            void KnotRates(ReadOnlySpan<double> x)
-            {
-                if (method == FreeMethod.Decrements)
-                {
-                    double c = 0;
-                    for (int j = 0; j < k; j++) { c += x[j]; ke[j] = Math.Max(P * (1 - c), floor); }
-                }
-                else for (int j = 0; j < k; j++) ke[j] = Math.Exp(x[j]);
-            }
-            double Eval(ReadOnlySpan<double> x, Span<double> gx)
-            {
-                KnotRates(x);
-                Expand(knots, ke, eta, n);
-                double val = obj.Evaluate(eta, ge);
-                for (int j = 0; j < k; j++)
-                {
-                    int b = j + 1 < k ? knots[j + 1] : n;
-                    double acc = 0;
-                    for (int i = knots[j]; i < b; i++) acc += ge[i];
-                    gk[j] = acc;
-                }
-                if (method == FreeMethod.Decrements)
-                {
-                    double acc = 0;
-                    for (int j = k - 1; j >= 0; j--)
-                    {
-                        if (ke[j] > floor) acc += gk[j];
-                        gx[j] = -P * acc;
-                    }
-                }
-                else for (int j = 0; j < k; j++) gx[j] = gk[j] * ke[j];
-                return val;
-            }
-            IFeasibleSet set = method == FreeMethod.Decrements
-                ? new Box(new double[k], Enumerable.Repeat(1 - floor / P, k).ToArray())
-                : new MonotoneBox(Math.Log(floor), Math.Log(P));
             int off = offset;
-            var r = ProjectedLbfgs.Minimize(Eval, x0, set, coarse, progress is null ? null : (i, f) => progress(off + i, f));
-            KnotRates(r.X);
-            Expand(knots, ke, current, n);
+            var r = OnKnots(Knots(n, kRequested), current, coarse, method, obj, eta, ge, progress is null ? null : (i, f) => progress(off + i, f));
             iters += r.Iterations; evals += r.Evaluations; offset += r.Iterations;
-            trace.Append($"{k} knots: {r.Iterations} it, {r.Evaluations} ev, {r.Value:F6}; ");
+            trace.Append($"{Knots(n, kRequested).Length} knots: {r.Iterations} it, {r.Evaluations} ev, {r.Value:F6}; ");
+        }
+        // Per-step gradients cannot move a cliff of the staircase (a whole drop shifting by a step is not a
+        // small change of any coordinate), so drop positions are polished by a discrete pattern search,
+        // alternating with re-optimising the levels on the current drop positions.
+        for (int round = 0; round < 6 && DropKnots(current).Length <= 65; round++)
+        {
+            int before = evals;
+            bool moved = ShiftDrops(current, obj, ref evals);
+            var knots = DropKnots(current);
+            var r = OnKnots(knots, current, coarse, method, obj, eta, ge, null);
+            iters += r.Iterations; evals += r.Evaluations;
+            trace.Append($"drop search {round + 1}: {knots.Length - 1} drops, {evals - before} ev, {r.Value:F6}; ");
+            if (!moved) break;
         }
         var last = Optimize(current, fine, progress is null ? null : (i, f) => progress(offset + i, f), method);
         var s = last.Solver;
         trace.Append($"{n} steps: {s.Iterations} it, {s.Evaluations} ev, {last.Loss:F6}");
         return last with { Solver = s with { Iterations = iters + s.Iterations, Evaluations = evals + s.Evaluations }, Levels = trace.ToString() };
+    }
+
+    private LbfgsResult OnKnots(int[] knots, double[] current, LbfgsOptions options, FreeMethod method, MplFinalLoss obj, double[] eta, double[] ge, Action<int, double>? progress)
+    {
+        int n = current.Length, k = knots.Length;
+        double floor = Problem.Floor;
+        var ke = new double[k];
+        var gk = new double[k];
+        var x0 = new double[k];
+        double prev = P;
+        for (int j = 0; j < k; j++)
+        {
+            double v = Math.Clamp(current[knots[j]], floor, prev);
+            x0[j] = method == FreeMethod.Decrements ? (prev - v) / P : Math.Log(v);
+            prev = v;
+        }
+        void KnotRates(ReadOnlySpan<double> x)
+        {
+            if (method == FreeMethod.Decrements)
+            {
+                double c = 0;
+                for (int j = 0; j < k; j++) { c += x[j]; ke[j] = Math.Max(P * (1 - c), floor); }
+            }
+            else for (int j = 0; j < k; j++) ke[j] = Math.Exp(x[j]);
+        }
+        double Eval(ReadOnlySpan<double> x, Span<double> gx)
+        {
+            KnotRates(x);
+            Expand(knots, ke, eta, n);
+            double val = obj.Evaluate(eta, ge);
+            for (int j = 0; j < k; j++)
+            {
+                int b = j + 1 < k ? knots[j + 1] : n;
+                double acc = 0;
+                for (int i = knots[j]; i < b; i++) acc += ge[i];
+                gk[j] = acc;
+            }
+            if (method == FreeMethod.Decrements)
+            {
+                double acc = 0;
+                for (int j = k - 1; j >= 0; j--)
+                {
+                    if (ke[j] > floor) acc += gk[j];
+                    gx[j] = -P * acc;
+                }
+            }
+            else for (int j = 0; j < k; j++) gx[j] = gk[j] * ke[j];
+            return val;
+        }
+        IFeasibleSet set = method == FreeMethod.Decrements
+            ? new Box(new double[k], Enumerable.Repeat(1 - floor / P, k).ToArray())
+            : new MonotoneBox(Math.Log(floor), Math.Log(P));
+        var r = ProjectedLbfgs.Minimize(Eval, x0, set, options, progress);
+        KnotRates(r.X);
+        var candidate = new double[n];
+        Expand(knots, ke, candidate, n);
+        // Keep the start when the restricted problem could not improve on it (it may be finer than the knots).
+        if (obj.Value(candidate) <= obj.Value(current)) Array.Copy(candidate, current, n);
+        return r;
+    }
+
+    /// <summary>Knots at step 0 and at every step where the rate drops.</summary>
+    private static int[] DropKnots(double[] eta)
+    {
+        var k = new List<int> { 0 };
+        for (int i = 1; i < eta.Length; i++) if (eta[i] < eta[i - 1]) k.Add(i);
+        return k.ToArray();
+    }
+
+    /// <summary>
+    /// Pattern search on drop positions: each drop moves earlier or later by 1, 2, 4, ... steps while
+    /// the predicted loss improves (the rates keep their levels). Returns whether anything moved.
+    /// </summary>
+    private static bool ShiftDrops(double[] eta, MplFinalLoss obj, ref int evals)
+    {
+        int n = eta.Length;
+        bool any = false;
+        double best = obj.Value(eta);
+        evals++;
+        var trial = new double[n];
+        var drops = DropKnots(eta);
+        for (int d = 1; d < drops.Length; d++)
+        {
+            foreach (int dir in new[] { -1, 1 })
+            {
+                int step = 1;
+                while (true)
+                {
+                    int b = drops[d], nb = b + dir * step;
+                    int lo = drops[d - 1] + 1, hi = d + 1 < drops.Length ? drops[d + 1] - 1 : n - 1;
+                    if (nb < lo || nb > hi) break;
+                    Array.Copy(eta, trial, n);
+                    if (nb < b) trial.AsSpan(nb, b - nb).Fill(eta[b]);
+                    else trial.AsSpan(b, nb - b).Fill(eta[b - 1]);
+                    double v = obj.Value(trial);
+                    evals++;
+                    if (!(v < best)) break;
+                    best = v;
+                    Array.Copy(trial, eta, n);
+                    drops[d] = nb;
+                    any = true;
+                    step *= 2;
+                }
+            }
+        }
+        return any;
     }
 
     /// <summary>K knot indices in [0, n-1] starting at 0, position (n-1)(1 - (1-s)^2) for uniform s: spacing shrinks towards the end.</summary>
@@ -248,7 +316,7 @@ public sealed class ScheduleDesigner
     }
 
     /// <summary>Knot counts of the coarse levels (K - 1 = 15 * 4^m, so every level's knots contain the previous level's) used by <see cref="Optimize(Action{int, double}?)"/>.</summary>
-    public static IReadOnlyList<int> DefaultLevels { get; } = [16, 61, 241, 961];
+    public static IReadOnlyList<int> DefaultLevels { get; } = [16, 61];
 
     /// <summary>
     /// The free optimum with the default settings: coarse-to-fine from WSD with a 20% 1-sqrt

@@ -100,6 +100,23 @@ public class WhatIfAndCliTests
     }
 
     [Fact]
+    public void Whatif_cli_marks_the_grid_minimum_and_writes_svg()
+    {
+        var svg = Path.Combine(Path.GetTempPath(), $"anneal-whatif-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var (code, stdout, err) = Run("whatif", "mpl-400m", "--base", "wsd(peak=3e-4, total=3000, warmup=300, shape=sqrt)", "--vary", "decay=0.1:0.5:0.1", "--svg", svg, "--json");
+            code.ShouldBe(0, err);
+            var o = JsonNode.Parse(stdout)!.AsObject();
+            var losses = o["points"]!.AsArray().Select(p => p!["loss"]!.GetValue<double>()).ToArray();
+            losses.Length.ShouldBe(5);
+            o["best_loss"]!.GetValue<double>().ShouldBe(losses.Min());
+            File.ReadAllText(svg).ShouldStartWith("<svg");
+        }
+        finally { File.Delete(svg); }
+    }
+
+    [Fact]
     public void Bad_inputs_exit_2_with_the_fix()
     {
         Run("optimize", "no-such-law.json", "--steps", "100", "--peak", "1e-3").Err.ShouldContain("mpl-400m");
