@@ -158,7 +158,7 @@ public static class CurveCommands
         cmd.SetAction(r =>
         {
             var opts = cols.Get(r);
-            var curves = r.GetValue(files)!.Select(f => CurveArgument.Parse(f, opts)).ToList();
+            var curves = Disambiguate(r.GetValue(files)!.Select(f => CurveArgument.Parse(f, opts)).ToList());
             bool val = r.GetValue(target) == "val";
             var plot = new SvgPlot
             {
@@ -215,6 +215,17 @@ public static class CurveCommands
             return CliExit.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Curves named alike (25m/cosine.csv, 400m/cosine.csv) get their folder prefixed, so legends
+    /// tell them apart.
+    /// </summary>
+    internal static List<LossCurve> Disambiguate(List<LossCurve> curves)
+    {
+        var dup = curves.GroupBy(c => c.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        return curves.Select(c => dup.Contains(c.Name) && c.SourceFile is { } f && Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(f))) is { Length: > 0 } dir
+            ? c with { Name = dir + "/" + c.Name } : c).ToList();
     }
 
     private static Command Convert()

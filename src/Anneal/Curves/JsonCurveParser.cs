@@ -195,9 +195,7 @@ internal static class JsonCurveParser
         var vcols = Columns(v, valPath, file);
         var vkeys = vcols.Keys.ToList();
         var vopt = options with { LossColumn = options.ValLossColumn, LrColumn = null, ValLossColumn = null, GradNormColumn = null, TokensColumn = null };
-        int vStep = -1, vLoss = -1;
-        var vmap = ResolveVal(vkeys, vopt, file, valPath, out vStep, out vLoss);
-        _ = vmap;
+        ResolveVal(vkeys, vopt, file, valPath, out int vStep, out int vLoss);
         var vs = vcols[vkeys[vStep]];
         var vl = vcols[vkeys[vLoss]];
         if (vs.Count != vl.Count)
@@ -224,11 +222,10 @@ internal static class JsonCurveParser
         return curve with { ValLoss = valLoss, Warnings = warnings };
     }
 
-    private static int[] ResolveVal(List<string> keys, CurveReadOptions o, string file, string path, out int step, out int loss)
+    private static void ResolveVal(List<string> keys, CurveReadOptions o, string file, string path, out int step, out int loss)
     {
         // In a "val" section the loss may be called plain "loss" as well as "val_loss".
         var norm = keys.Select(CurveColumns.Normalize).ToList();
-        step = -1; loss = -1;
         var probe = new CurveReadOptions { StepColumn = o.StepColumn, LossColumn = o.LossColumn };
         if (o.LossColumn is null)
         {
@@ -241,7 +238,6 @@ internal static class JsonCurveParser
         var map = CurveColumns.Resolve(keys, probe, file, 0, $"keys in '{path}'");
         step = map[(int)CurveRole.Step];
         loss = map[(int)CurveRole.Loss];
-        return map;
     }
 
     private static Dictionary<string, List<JsonElement>> Columns(JsonElement section, string path, string file)

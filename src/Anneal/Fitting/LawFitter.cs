@@ -108,7 +108,7 @@ public static class LawFitter
                 var x0 = (double[])best.X.Clone();
                 foreach (var f in subFixed) x0[f.Index] = f.Value;
                 var subProblem = new Problem(law, sub, options);
-                var sol = subProblem.Minimize(x0, subFixed.Select(f => f.Index).ToHashSet(), options.MaxIterations);
+                var sol = subProblem.Minimize(x0, subFixed.Select(f => f.Index).ToHashSet(), options.ScreenIterations);
                 totalEval += sol.Evaluations;
                 if (double.IsFinite(sol.Objective)) replicates.Add(sol.X);
                 options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {sol.Objective:G6}");

@@ -140,11 +140,11 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
                 try
                 {
                     var eArr = e; var sArr = sums;
-                    if (_pairs > 400_000 && Environment.ProcessorCount > 1)
-                        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => Point(i, eArr, c, beta, sArr));
-                    else
-                        for (int i = 0; i < n; i++) Point(i, e, c, beta, sums);
                     bool wantJ = !jac.IsEmpty;
+                    if (_pairs > 400_000 && Environment.ProcessorCount > 1)
+                        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => { if (wantJ) Point(i, eArr, c, beta, sArr); else PointValue(i, eArr, c, beta, sArr); });
+                    else
+                        for (int i = 0; i < n; i++) { if (wantJ) Point(i, e, c, beta, sums); else PointValue(i, e, c, beta, sums); }
                     for (int i = 0; i < n; i++)
                     {
                         long t = Run.Steps[i];
@@ -168,6 +168,47 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
                 finally { System.Buffers.ArrayPool<double>.Shared.Return(sums); }
             }
             finally { System.Buffers.ArrayPool<double>.Shared.Return(e); }
+        }
+
+        /// <summary>Only s0 = sum d G (no derivatives): the trial evaluations of the optimiser and plain predictions.</summary>
+        private void PointValue(int i, double[] e, double c, double beta, double[] sums)
+        {
+            int m = _upTo[i];
+            double pt1 = _prefix[Run.Steps[i] + 1];
+            double s0 = 0;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated && m >= 16)
+            {
+                var vPt = Vector512.Create(pt1); var vC = Vector512.Create(c); var vNegBeta = Vector512.Create(-beta);
+                Vector512<double> a0 = default;
+                ref double rd = ref _d[0], rp = ref _pk[0], re = ref e[0];
+                for (; j <= m - 8; j += 8)
+                {
+                    var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
+                    var q = Vector512<double>.One + vC * Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
+                    a0 += d - d * Vector512.Exp(vNegBeta * Vector512.Log(q));
+                }
+                s0 = Vector512.Sum(a0);
+            }
+            else if (Vector256.IsHardwareAccelerated && m >= 8)
+            {
+                var vPt = Vector256.Create(pt1); var vC = Vector256.Create(c); var vNegBeta = Vector256.Create(-beta);
+                Vector256<double> a0 = default;
+                ref double rd = ref _d[0], rp = ref _pk[0], re = ref e[0];
+                for (; j <= m - 4; j += 4)
+                {
+                    var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
+                    var q = Vector256<double>.One + vC * Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j));
+                    a0 += d - d * Vector256.Exp(vNegBeta * Vector256.Log(q));
+                }
+                s0 = Vector256.Sum(a0);
+            }
+            for (; j < m; j++)
+            {
+                double d = _d[j], q = 1 + c * e[j] * (pt1 - _pk[j]);
+                s0 += d - d * Math.Exp(-beta * Math.Log(q));
+            }
+            sums[4 * i] = s0; sums[4 * i + 1] = 0; sums[4 * i + 2] = 0; sums[4 * i + 3] = 0;
         }
 
         /// <summary>

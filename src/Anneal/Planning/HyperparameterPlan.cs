@@ -60,7 +60,7 @@ public static class Planner
             {
                 n = p.Params - (double)v * dm;
                 if (n <= 0) throw new InputException($"--params ({p.Params:G4}) minus vocab x d_model ({(double)v * dm:G4}) is not positive; pass the non-embedding count with --non-embedding-params");
-                notes.Add($"N = params - vocab x d_model = {n:G4} (tied input/output embedding assumed; pass --non-embedding-params if --params already excludes embeddings).");
+                notes.Add($"N = params - vocab x d_model = {Sci(n)} (tied input/output embedding assumed; pass --non-embedding-params if --params already excludes embeddings).");
                 ex.Add(new("non-embedding N", n, "params", "N = params - V * d_model", "embedding table removed; Step Law and DeepSeek count non-embedding parameters"));
             }
             else
@@ -146,11 +146,13 @@ public static class Planner
         ex.Add(new("steps S", steps, "steps", "S = D / B", "definition"));
         ex.Add(new("S_min", crit.MinSteps, "steps", "S_min = S / (1 + B_crit/B)", CriticalBatch.Source.Citation));
         ex.Add(new("E_min", crit.MinTokens, "tokens", "E_min = D / (1 + B/B_crit)", CriticalBatch.Source.Citation));
-        if (batch > bCrit) notes.Add($"Batch {batch:G3} tokens exceeds the critical batch {bCrit:G3}: extra batch buys few steps (S/S_min = {steps / crit.MinSteps:F2}).");
+        if (batch > bCrit) notes.Add($"Batch {Sci(batch)} tokens exceeds the critical batch {Sci(bCrit)}: extra batch buys few steps (S/S_min = {steps / crit.MinSteps:F2}).");
 
         return new HyperparameterPlan(p, n, m, cDeep, cBudget, step, deep, lrStep / lrDeep, bStep / bDeep, fittedLrBatch,
             allocations, crit, notes, ex);
     }
+
+    private static string Sci(double v) => v.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Check(PlanInputs p)
     {

@@ -69,6 +69,17 @@ public sealed class CurveCliTests : IDisposable
     }
 
     [Fact]
+    public void Curves_with_the_same_file_name_are_told_apart_by_folder()
+    {
+        var svg = _tmp.Combine("sizes.svg");
+        var a = TestPaths.SharedData("curves", "mpl", "25m", "cosine_24000.csv");
+        var b = TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv");
+        Run("curve", "plot", a, b, "--svg", svg).Code.ShouldBe(0);
+        XDocument.Load(svg).Descendants(Svg + "g").Where(g => (string?)g.Attribute("class") == "legend-entry").Select(g => g.Value)
+            .ShouldBe(["25m/cosine_24000", "400m/cosine_24000"]);
+    }
+
+    [Fact]
     public void Plot_of_a_bad_file_exits_2_names_file_and_line_and_writes_nothing()
     {
         var bad = _tmp.File("bad.csv", "step,lr,loss\n0,1e-3,4\n10,1e-3,nan\n");
