@@ -2,10 +2,10 @@ using System.Text.Json;
 
 namespace Anneal.Planning;
 
-/// <summary>Reads the JSON written by <c>anneal scaling fit --json</c> back as a <see cref="FittedLaw"/>.</summary>
+/// <summary>Reads the JSON written by <c>anneal scaling fit --json</c> back as a <see cref="OwnRunLaws"/>.</summary>
 public static class FitFile
 {
-    public static FittedLaw Read(string path)
+    public static OwnRunLaws Read(string path)
     {
         if (!File.Exists(path)) throw new InputException($"{path}: fit file not found; write one with `anneal scaling fit RUNS.csv --json > fit.json`");
         JsonElement law;
@@ -29,9 +29,9 @@ public static class FitFile
             return x;
         }
         if (law.TryGetProperty("alpha", out _))
-            return new FittedLaw(path, Chinchilla: new ChinchillaLaw(Get("e"), Get("a"), Get("b"), Get("alpha"), Get("beta")));
+            return new OwnRunLaws(path, Chinchilla: new ChinchillaLaw(Get("e"), Get("a"), Get("b"), Get("alpha"), Get("beta")));
         if (law.TryGetProperty("lrParamsExponent", out _))
-            return new FittedLaw(path, StepLaw: new StepLaw(Get("lrCoefficient"), Get("lrParamsExponent"), Get("lrTokensExponent"), Get("batchCoefficient"), Get("batchTokensExponent")));
+            return new OwnRunLaws(path, StepLaw: new StepLaw(Get("lrCoefficient"), Get("lrParamsExponent"), Get("lrTokensExponent"), Get("batchCoefficient"), Get("batchTokensExponent")));
         throw new InputException($"{path}: \"law\" is neither a Chinchilla fit (alpha, beta, ...) nor a Step Law fit (lrParamsExponent, ...)");
     }
 }

@@ -14,13 +14,13 @@ namespace Anneal.Planning;
 /// <param name="Fits">Laws fitted to the user's own runs (<c>anneal scaling fit --json</c>), shown beside the published ones.</param>
 public sealed record PlanInputs(double Params, double Tokens, int SeqLen = 2048, double? Flops = null, double? Batch = null,
                                 bool NonEmbedding = false, int? Layers = null, int? DModel = null, int? Vocab = null, double? Loss = null,
-                                IReadOnlyList<FittedLaw>? Fits = null);
+                                IReadOnlyList<OwnRunLaws>? Fits = null);
 
 /// <summary>A law fitted to the user's runs: exactly one of the two laws is set.</summary>
 /// <param name="Source">Where it came from (the fit file).</param>
 /// <param name="Chinchilla">A fitted Chinchilla loss law (adds an allocation row).</param>
 /// <param name="StepLaw">A fitted Step Law (adds an LR/batch row).</param>
-public sealed record FittedLaw(string Source, ChinchillaLaw? Chinchilla = null, StepLaw? StepLaw = null);
+public sealed record OwnRunLaws(string Source, ChinchillaLaw? Chinchilla = null, StepLaw? StepLaw = null);
 
 /// <summary>One number with the formula and source that produced it (what <c>--explain</c> prints).</summary>
 public sealed record Explained(string Quantity, double Value, string Unit, string Formula, string Source);

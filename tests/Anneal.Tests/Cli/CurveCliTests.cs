@@ -7,6 +7,7 @@ using Anneal.Tests.Curves;
 
 namespace Anneal.Tests.Cli;
 
+[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public sealed class CurveCliTests : IDisposable
 {
     private readonly TempDir _tmp = new();

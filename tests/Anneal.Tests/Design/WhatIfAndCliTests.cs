@@ -6,6 +6,7 @@ using Anneal.Specs;
 
 namespace Anneal.Tests.Design;
 
+[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class WhatIfAndCliTests
 {
     private static readonly DesignLaw Law400 = MplParameters.ResolveLaw("mpl-400m");

@@ -4,6 +4,7 @@ using Anneal.Cli;
 namespace Anneal.Tests.Laws;
 
 /// <summary>The law commands end to end on the shared benchmark files.</summary>
+[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class LawCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)

@@ -6,6 +6,7 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Schedules;
 
 /// <summary>The schedule commands run in-process through <see cref="AnnealCli.Run"/>.</summary>
+[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class ScheduleCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
