@@ -65,20 +65,20 @@ def main():
     other = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
     data = torch.frombuffer(bytearray(open(a.data, "rb").read()), dtype=torch.uint8).long() if a.data else torch.randint(0, 256, (1 << 20,))
-    seq, timed, tokens = cfg["seq"], 0.0, 0
+    seq, timed, cpu, tokens = cfg["seq"], 0.0, 0.0, 0
     for step in range(a.steps):
         ix = torch.randint(0, len(data) - seq - 1, (a.batch,))
         x = torch.stack([data[i:i + seq] for i in ix]); y = torch.stack([data[i + 1:i + 1 + seq] for i in ix])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if step >= 2:  # the first two steps warm up allocators and kernels (Anneal excludes them too)
-            timed += dt; tokens += a.batch * seq
-    print(f"torch {torch.__version__} {a.preset}: loss {loss.item():.4f}, {tokens / timed:.0f} tokens/s (training), threads {a.threads}")
+            timed += dt; cpu += dc; tokens += a.batch * seq
+    print(f"torch {torch.__version__} {a.preset}: loss {loss.item():.4f}, {tokens / timed:.0f} tokens/s (training; {tokens / cpu:.0f} per CPU-second), threads {a.threads}")
 
 
 if __name__ == "__main__":

@@ -86,12 +86,12 @@ public static unsafe partial class Attention
         if (rg)
             y.BackwardFn = () =>
             {
-                var gq = qkv.Grad;
+                var gq = qkv.Grad; var gy = y.Grad; // lazily allocated: fetch on this thread, not inside the parallel body
                 Run(bsz * heads, tl * hd * 5 + tl * tl * 2, () => new Scratch<T>(tl, hd), (bh, s) =>
                 {
                     int b = bh / heads, h = bh % heads;
                     Gather(qkv.Data, b, h, tl, dm, hd, rc, rs, s.Q, s.K, s.V);
-                    for (int t = 0; t < tl; t++) y.Grad.AsSpan((b * tl + t) * dm + h * hd, hd).CopyTo(s.O.AsSpan(t * hd, hd)); // s.O = dO
+                    for (int t = 0; t < tl; t++) gy.AsSpan((b * tl + t) * dm + h * hd, hd).CopyTo(s.O.AsSpan(t * hd, hd)); // s.O = dO
                     var p = probs.AsSpan(bh * tl * tl, tl * tl);
                     Gemm.Run(true, false, tl, hd, tl, T.One, p, tl, s.O, hd, T.Zero, s.DV, hd, parallel: false);
                     Gemm.Run(false, true, tl, tl, hd, T.One, s.O, hd, s.V, hd, T.Zero, s.DS, tl, parallel: false);

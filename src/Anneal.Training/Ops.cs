@@ -282,12 +282,17 @@ public static unsafe class Ops
         ForRows(rows, n * 8, r => SoftmaxRow(x.Data.AsSpan(r * n, n), d.AsSpan(r * n, n)));
         var y = Result(d, x.Shape, x);
         if (y.RequiresGrad)
-            y.BackwardFn = () => ForRows(rows, n * 4, r =>
+            y.BackwardFn = () =>
             {
-                var yr = d.AsSpan(r * n, n); var gr = y.Grad.AsSpan(r * n, n); var xg = x.Grad.AsSpan(r * n, n);
+                // gradients are allocated lazily: fetch them on this thread, never inside the parallel body
+                T[] yg = y.Grad, xgAll = x.Grad;
+                ForRows(rows, n * 4, r =>
+            {
+                var yr = d.AsSpan(r * n, n); var gr = yg.AsSpan(r * n, n); var xg = xgAll.AsSpan(r * n, n);
                 T dot = TP.Dot<T>(gr, yr);
                 for (int i = 0; i < n; i++) xg[i] += yr[i] * (gr[i] - dot);
             });
+            };
         return y;
     }
 
@@ -342,6 +347,7 @@ public static unsafe class Ops
             y.BackwardFn = () =>
             {
                 var g = y.Grad;
+                var xGrad = x.RequiresGrad ? x.Grad : null!;
                 if (x.RequiresGrad)
                     ForRows(rows, n * 8, r =>
                     {
@@ -349,7 +355,7 @@ public static unsafe class Ops
                         var gr = g.AsSpan(r * n, n); var hr = xhat.AsSpan(r * n, n);
                         TP.Multiply(gr, w.Data, gw);
                         T m1 = TP.Sum<T>(gw) * invN, m2 = TP.Dot<T>(gw, hr) * invN, rs = rstd[r];
-                        var xg = x.Grad.AsSpan(r * n, n);
+                        var xg = xGrad.AsSpan(r * n, n);
                         for (int i = 0; i < n; i++) xg[i] += rs * (gw[i] - m1 - hr[i] * m2);
                     });
                 for (int r = 0; r < rows; r++)
@@ -384,6 +390,7 @@ public static unsafe class Ops
             y.BackwardFn = () =>
             {
                 var g = y.Grad;
+                var xGrad = x.RequiresGrad ? x.Grad : null!;
                 if (x.RequiresGrad)
                     ForRows(rows, n * 6, r =>
                     {
@@ -391,7 +398,7 @@ public static unsafe class Ops
                         var gr = g.AsSpan(r * n, n); var hr = xhat.AsSpan(r * n, n);
                         TP.Multiply(gr, w.Data, gw);
                         T m2 = TP.Dot<T>(gw, hr) * invN, ri = rinv[r];
-                        var xg = x.Grad.AsSpan(r * n, n);
+                        var xg = xGrad.AsSpan(r * n, n);
                         for (int i = 0; i < n; i++) xg[i] += ri * (gw[i] - hr[i] * m2);
                     });
                 if (w.RequiresGrad) for (int r = 0; r < rows; r++) TP.FusedMultiplyAdd(g.AsSpan(r * n, n), xhat.AsSpan(r * n, n), w.Grad, w.Grad);
@@ -448,11 +455,12 @@ public static unsafe class Ops
             {
                 if (counted == 0) return;
                 T s = y.Grad[0] / T.CreateTruncating(counted);
+                var lg = logits.Grad;
                 ForRows(rows, v * 2, r =>
                 {
                     int t = targets[r];
                     if (t < 0) return;
-                    var p = probs.AsSpan(r * v, v); var zg = logits.Grad.AsSpan(r * v, v);
+                    var p = probs.AsSpan(r * v, v); var zg = lg.AsSpan(r * v, v);
                     p[t] -= T.One;
                     TP.FusedMultiplyAdd(p, s, zg, zg);
                 });

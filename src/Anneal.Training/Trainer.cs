@@ -37,7 +37,12 @@ public sealed record TrainConfig
 }
 
 /// <summary>Result of <see cref="Trainer.Run"/>.</summary>
-public sealed record TrainSummary(long Steps, double FinalLoss, double FinalValLoss, double TrainTokensPerSecond, double Seconds, long Parameters, string Backend, bool Halted);
+/// <remarks><see cref="TrainTokensPerCpuSecond"/> divides by the process's CPU time (all threads) over the timed steps: on a shared,
+/// oversubscribed machine it is steadier than wall-clock throughput.</remarks>
+public sealed record TrainSummary(long Steps, double FinalLoss, double FinalValLoss, double TrainTokensPerSecond, double Seconds, long Parameters, string Backend, bool Halted)
+{
+    public double TrainTokensPerCpuSecond { get; init; }
+}
 
 /// <summary>Training stopped because the loss or gradient became NaN or infinite.</summary>
 public sealed class TrainingDivergedException(string message) : InputException(message);
@@ -85,9 +90,12 @@ public static class Trainer
         double lastLoss = double.NaN, lastVal = double.NaN;
         var lastReport = Stopwatch.StartNew();
         var trainTimer = new Stopwatch();
+        var proc = Process.GetCurrentProcess();
+        double cpuSeconds = 0;
         for (long step = start; step < cfg.Steps; step++)
         {
             trainTimer.Restart();
+            var cpuBefore = proc.TotalProcessorTime;
             double lr = schedule.At(step);
             var (x, y) = data.TrainBatch(cfg.Batch, seq, cfg.Seed, step);
             opt.ZeroGrad();
@@ -104,8 +112,9 @@ public static class Trainer
                 }
             }
             trainTimer.Stop();
+            proc.Refresh();
             // throughput leaves out the first two steps of a process (JIT compilation, first-touch allocation)
-            if (step - start >= 2 || cfg.Steps - start <= 4) { trainSeconds += trainTimer.Elapsed.TotalSeconds; trainTokens += (long)cfg.Batch * seq; }
+            if (step - start >= 2 || cfg.Steps - start <= 4) { trainSeconds += trainTimer.Elapsed.TotalSeconds; trainTokens += (long)cfg.Batch * seq; cpuSeconds += (proc.TotalProcessorTime - cpuBefore).TotalSeconds; }
             long done = step + 1, tokens = done * cfg.Batch * seq;
             bool diverged = !double.IsFinite(lv) || !double.IsFinite(gn);
             bool eval = !diverged && (done % cfg.EvalEvery == 0 || done == cfg.Steps);
@@ -134,7 +143,8 @@ public static class Trainer
             if (haltAfter == done) return new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, mcfg.ParameterCount, Gemm.Backend, Halted: true);
         }
         WriteLog(cfg.Out, rows);
-        return new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), secondsBefore + total.Elapsed.TotalSeconds, mcfg.ParameterCount, Gemm.Backend, Halted: false);
+        return new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), secondsBefore + total.Elapsed.TotalSeconds, mcfg.ParameterCount, Gemm.Backend, Halted: false)
+        { TrainTokensPerCpuSecond = trainTokens / Math.Max(1e-9, cpuSeconds) };
     }
 
     /// <summary>Mean validation cross-entropy over the fixed validation batches (no graph is built).</summary>

@@ -78,4 +78,25 @@ public class ModelTests
             for (int i = 0; i < wantGrads.Length; i++) m.Parameters[i].Grad.ShouldBe(wantGrads[i]);
         }
     }
+
+    [Fact]
+    public void Two_thread_steps_are_bit_identical_run_to_run()
+    {
+        // sizes chosen so every parallel path runs (row-split GEMMs, per-row norms/softmax/CE, per-head attention)
+        Engine.Threads = 2;
+        var cfg = GptConfig.Parse("gpt(layers=1, heads=2, dim=64, seq=32)");
+        var rng = new Rng(8);
+        int[] x = Enumerable.Range(0, 8 * 32).Select(_ => rng.NextInt(256)).ToArray(), y = x.Select(v => (v * 7 + 3) % 256).ToArray();
+        float[][]? first = null; double firstLoss = 0;
+        for (int rep = 0; rep < 6; rep++)
+        {
+            var m = new Gpt<float>(cfg, 1);
+            double l;
+            using (Arena.Begin()) { var loss = m.Loss(x, y, 8, 32); l = loss.Item(); loss.Backward(); }
+            var grads = m.Parameters.Select(p => (float[])p.Grad.Clone()).ToArray();
+            if (first is null) { first = grads; firstLoss = l; continue; }
+            l.ShouldBe(firstLoss);
+            for (int i = 0; i < grads.Length; i++) grads[i].ShouldBe(first[i], m.Parameters[i].Name);
+        }
+    }
 }

@@ -48,7 +48,7 @@ public static class TrainCommand
             if (cfg.Threads < 1) throw new InputException($"--threads must be >= 1, got {cfg.Threads}");
             var s = Trainer.Run(cfg, ds, err);
             var inv = CultureInfo.InvariantCulture;
-            Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
+            Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training; {s.TrainTokensPerCpuSecond:F0} per CPU-second), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
             if (r.GetValue(plot) is { } svg) PlotRuns([CurveReader.Read(cfg.Out)], svg, $"anneal train: {cfg.Model}", withLr: true);
             return CliExit.Ok;
         });
