@@ -25,14 +25,26 @@ public static class LawCommands
 
     private static Option<string> TargetOption() => new("--target") { Description = "Which loss to fit: loss (training, default) or val.", DefaultValueFactory = _ => "loss" };
 
-    private static LawRun[] LoadRuns(IEnumerable<string> args, string target)
+    private static Option<long?> FromStepOption() => new("--from-step")
+    {
+        Description = "Fit and score only logged points at steps >= S (default: from the end of each run's warmup, where its LR first peaks; 0 keeps every point).",
+    };
+
+    private static LawRun[] LoadRuns(IEnumerable<string> args, string target, long? fromStep = null)
     {
         var runs = new List<LawRun>();
         foreach (var a in args)
         {
             var curve = CurveArgument.Parse(a);
             foreach (var w in curve.Warnings) Console.Error.WriteLine($"warning: {curve.SourceFile ?? curve.Name}: {w}");
-            var run = LawRun.FromCurve(curve, target).Binned(MaxPoints);
+            var run = LawRun.FromCurve(curve, target);
+            long first = fromStep ?? run.PeakStep;
+            if (fromStep is < 0) throw new InputException($"--from-step must be >= 0, got {fromStep}");
+            int before = run.Count;
+            run = run.From(first);
+            if (run.Count < before)
+                Console.Error.WriteLine($"note: {run.Name}: {before - run.Count} logged point(s) before step {first} left out ({(fromStep is null ? "the warmup, which the laws do not describe; --from-step 0 keeps them" : "--from-step")})");
+            run = run.Binned(MaxPoints);
             if (run.BinSize > 1) Console.Error.WriteLine($"note: {run.Name}: {curve.Count} rows averaged in bins of {run.BinSize} ({run.Count} points) for the fit");
             runs.Add(run);
         }
@@ -56,14 +68,15 @@ public static class LawCommands
         var json = new Option<bool>("--json") { Description = "Print the fitted law as JSON instead of a table." };
         var equal = new Option<bool>("--equal-weights") { Description = "Weight every run equally, whatever its number of logged points." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random starts (the fit is deterministic per seed).", DefaultValueFactory = _ => 0 };
+        var fromStep = FromStepOption();
         var cmd = new Command("fit", """
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
-            """) { curves, law, outFile, target, json, equal, seed };
+            """) { curves, law, outFile, target, json, equal, seed, fromStep };
         cmd.SetAction(r =>
         {
             var l = LossLaw.Parse(r.GetValue(law)!);
-            var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!);
+            var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!, r.GetValue(fromStep));
             var fit = LawFitter.Fit(l, runs, Options(r.GetValue(equal), r.GetValue(seed)));
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
             if (r.GetValue(json)) { Console.Out.WriteLine(fit.ToJson()); return CliExit.Ok; }
@@ -178,15 +191,16 @@ public static class LawCommands
         var svg = new Option<string?>("--svg") { Description = "Folder for one SVG per test run (observed markers, each law's prediction and band)." };
         var md = new Option<string?>("--markdown") { Description = "Also write the tables as Markdown to this file." };
         var equal = new Option<bool>("--equal-weights") { Description = "Weight every fitted run equally." };
+        var fromStep = FromStepOption();
         var cmd = new Command("evaluate", """
             Fit each law on some runs, predict held-out runs, and score them (R^2, MAE, RMSE, PredE, WorstE, final-loss error).
             Example: anneal evaluate --fit a.csv@"constant(peak=3e-4, warmup=2160)" b.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" --test c.csv@"cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)" --law mpl,momentum --svg plots
-            """) { fitCurves, testCurves, laws, target, json, svg, md, equal };
+            """) { fitCurves, testCurves, laws, target, json, svg, md, equal, fromStep };
         cmd.SetAction(r =>
         {
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
-            var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!);
-            var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!);
+            var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
+            var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
             var scores = LawEvaluation.Run(ls, fits, tests, Options(r.GetValue(equal), 0));
             var report = new EvalReport("evaluation", fits.Select(f => f.Name).ToArray(), scores, null);
             if (r.GetValue(svg) is { } dir) { Directory.CreateDirectory(dir); foreach (var f in WritePlots(dir, scores, "")) Console.Error.WriteLine($"wrote {f}"); }

@@ -139,6 +139,31 @@ public sealed record LawRun
         return this with { Steps = steps.ToArray(), Observed = obs?.ToArray(), BinSize = b };
     }
 
+    /// <summary>
+    /// The first step at which the learning rate reaches its maximum: the end of the warmup. The laws
+    /// describe training after the warmup (at step 0 of a warmup from zero, S1 = 0 and S1^-alpha is
+    /// undefined), so the CLI fits from here unless told otherwise.
+    /// </summary>
+    public long PeakStep
+    {
+        get
+        {
+            int best = 0;
+            for (int t = 1; t < Eta.Length; t++) if (Eta[t] > Eta[best]) best = t;
+            return best;
+        }
+    }
+
+    /// <summary>The same run keeping only the logged points at steps &gt;= <paramref name="firstStep"/>.</summary>
+    public LawRun From(long firstStep)
+    {
+        var keep = Enumerable.Range(0, Count).Where(i => Steps[i] >= firstStep).ToArray();
+        if (keep.Length == Count) return this;
+        if (keep.Length < 2)
+            throw new InputException($"{Name}: only {keep.Length} logged point(s) at or after step {firstStep}; a law needs at least 2 (lower --from-step)");
+        return this with { Steps = keep.Select(i => Steps[i]).ToArray(), Observed = Observed is null ? null : keep.Select(i => Observed[i]).ToArray() };
+    }
+
     /// <summary>Rows averaged per point by <see cref="Binned"/> (1 = raw).</summary>
     public int BinSize { get; init; } = 1;
 
