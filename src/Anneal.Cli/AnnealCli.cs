@@ -13,6 +13,11 @@ public static class AnnealCli
     {
         var root = new RootCommand("Anneal: forecast and design neural-network training runs before you pay for them.");
         root.Subcommands.Add(ScheduleCommands.Build());
+        foreach (var c in DesignCommands.Build()) root.Subcommands.Add(c);
+        root.Subcommands.Add(CurveCommands.Build());
+        root.Subcommands.Add(PlanCommands.Build());
+        root.Subcommands.Add(PlanCommands.BuildScaling());
+        foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(TrainCommand.Build());
         return root;
     }

@@ -13,6 +13,8 @@ public static class ScheduleCommands
     {
         var cmd = new Command("schedule", "Learning-rate schedules: sample, list, plot.");
         cmd.Subcommands.Add(Sample());
+        cmd.Subcommands.Add(ScheduleListCommand.Build());
+        cmd.Subcommands.Add(SchedulePlotCommand.Build());
         return cmd;
     }
 
@@ -45,7 +47,7 @@ public static class ScheduleCommands
                 for (int i = 0; i < n; i++) { w.Write(i); w.Write(','); w.WriteLine(lr[i].ToString("R", CultureInfo.InvariantCulture)); }
             }
             if (r.GetValue(output) is { } path) AtomicFile.WriteText(path, Emit);
-            else Emit(Console.Out);
+            else Emit(r.InvocationConfiguration.Output);
             return CliExit.Ok;
         });
         return cmd;

@@ -12,9 +12,16 @@ namespace Anneal.Curves;
 /// </summary>
 internal static class CsvCurveParser
 {
-    public static LossCurve Parse(ReadOnlySpan<byte> data, string file, string name, CurveReadOptions options)
+    /// <summary>Inputs at least this large are split at line ends and parsed on several cores.</summary>
+    internal const int ParallelBytes = 1 << 20;
+
+    private sealed record Layout(string File, List<string> Names, int[] Map, int[] RoleOf, byte Delim, int HeaderLine, string StepName);
+
+    public static LossCurve Parse(ReadOnlyMemory<byte> memory, string file, string name, CurveReadOptions options)
     {
-        if (data.StartsWith("\uFEFF"u8)) data = data[3..];
+        var data = memory.Span;
+        int bom = data.StartsWith("\uFEFF"u8) ? 3 : 0;
+        data = data[bom..];
         int pos = 0, lineNo = 0;
         ReadOnlySpan<byte> line = default;
         bool found = false;
@@ -37,19 +44,67 @@ internal static class CsvCurveParser
         var roleOf = new int[names.Count];
         Array.Fill(roleOf, -1);
         for (int r = 0; r < CurveColumns.RoleCount; r++) if (map[r] >= 0) roleOf[map[r]] = r;
+        var layout = new Layout(file, names, map, roleOf, delim, headerLine, names[map[0]]);
 
-        var rest = data[pos..];
-        var rows = new CurveRows(file, map, rest.Count((byte)'\n') + 1);
-        string stepName = names[map[0]];
+        var rest = memory[(bom + pos)..];
+        int chunks = Math.Min(Math.Min(Environment.ProcessorCount, 8), rest.Length / (ParallelBytes / 2));
+        CurveRows rows;
+        if (chunks < 2) rows = ParseRows(rest.Span, headerLine, layout);
+        else
+        {
+            // Cut at line ends; each chunk knows its first line number, so messages stay exact.
+            var starts = new int[chunks + 1];
+            starts[chunks] = rest.Length;
+            for (int i = 1; i < chunks; i++)
+            {
+                int guess = Math.Max(starts[i - 1], (int)((long)rest.Length * i / chunks));
+                int nl = rest.Span[guess..].IndexOf((byte)'\n');
+                starts[i] = nl < 0 ? rest.Length : guess + nl + 1;
+            }
+            var lineBefore = new int[chunks];
+            lineBefore[0] = headerLine;
+            for (int i = 1; i < chunks; i++) lineBefore[i] = lineBefore[i - 1] + rest.Span[starts[i - 1]..starts[i]].Count((byte)'\n');
+            var parts = new CurveRows?[chunks];
+            var errors = new CurveFormatException?[chunks];
+            Parallel.For(0, chunks, i =>
+            {
+                try { parts[i] = ParseRows(rest.Span[starts[i]..starts[i + 1]], lineBefore[i], layout); }
+                catch (CurveFormatException e) { errors[i] = e; }
+            });
+            // Report the first problem in file order, including steps that go backwards across a cut.
+            CurveRows? prev = null;
+            for (int i = 0; i < chunks; i++)
+            {
+                if (prev is not null && prev.Count > 0 && parts[i] is { Count: > 0 } p && (errors[i] is null || errors[i]!.Line > p.LineOf(0)))
+                    p.CheckFollows(prev);
+                if (errors[i] is { } e) throw e;
+                if (parts[i]!.Count > 0) prev = parts[i];
+            }
+            rows = CurveRows.Concat(parts!, file, map);
+        }
+        if (rows.Count == 0)
+            throw new CurveFormatException(file, headerLine, null, "the file has a header but no data rows",
+                "Add one row per logged step below the header (or check that the run actually logged anything).");
+        return rows.Build(name, file);
+    }
+
+    private static CurveRows ParseRows(ReadOnlySpan<byte> data, int lineBefore, Layout h)
+    {
+        // Exact when there are no blank or comment lines, so Build need not copy the arrays.
+        int capacity = data.Count((byte)'\n') + (data.IsEmpty || data[^1] == (byte)'\n' ? 0 : 1);
+        var rows = new CurveRows(h.File, h.Map, capacity);
+        var names = h.Names;
+        var roleOf = h.RoleOf;
+        var map = h.Map;
+        string file = h.File;
         Span<double> values = stackalloc double[CurveColumns.RoleCount];
-
-        while (NextLine(data, ref pos, ref lineNo, out line))
+        int pos = 0, lineNo = lineBefore;
+        while (NextLine(data, ref pos, ref lineNo, out var line))
         {
             if (IsSkippable(line)) continue;
-            int col = 0;
-            fp = 0;
+            int col = 0, fp = 0;
             long step = 0;
-            while (NextField(line, ref fp, delim, out var f))
+            while (NextField(line, ref fp, h.Delim, out var f))
             {
                 if (col < roleOf.Length && roleOf[col] is var role and >= 0)
                 {
@@ -60,8 +115,8 @@ internal static class CsvCurveParser
                     {
                         bool blank = cell.IsEmpty || IsMissingWord(cell);
                         double v = blank ? double.NaN : ParseNumber(cell, file, lineNo, names[col]);
-                        // Only non-finite or blank values need the (string-building) rule check on the fast path.
-                        if (blank || !double.IsFinite(v) || v < 0)
+                        // Only a blank loss or a non-finite/negative value needs the rule check (which builds strings).
+                        if ((blank && role == (int)CurveRole.Loss) || (!blank && (!double.IsFinite(v) || v < 0)))
                             v = CurveRows.Check((CurveRole)role, v, blank, file, lineNo, names[col], Encoding.UTF8.GetString(cell));
                         values[role] = v;
                     }
@@ -70,16 +125,13 @@ internal static class CsvCurveParser
             }
             if (col != names.Count)
                 throw new CurveFormatException(file, lineNo, null,
-                    $"this row has {col} field{(col == 1 ? "" : "s")} but the header on line {headerLine} has {names.Count} ({string.Join(", ", names)})",
+                    $"this row has {col} field{(col == 1 ? "" : "s")} but the header on line {h.HeaderLine} has {names.Count} ({string.Join(", ", names)})",
                     "Every row needs one cell per header column (leave a cell empty for a missing value: 'a,,c').");
-            rows.Begin(step, lineNo, stepName);
+            rows.Begin(step, lineNo, h.StepName);
             for (int r = 1; r < CurveColumns.RoleCount; r++)
                 if (map[r] >= 0) rows.Set((CurveRole)r, values[r]);
         }
-        if (rows.Count == 0)
-            throw new CurveFormatException(file, headerLine, null, "the file has a header but no data rows",
-                "Add one row per logged step below the header (or check that the run actually logged anything).");
-        return rows.Build(name, file);
+        return rows;
     }
 
     /// <summary>Words loggers write for "not logged on this row" (pandas NA, Python None, JSON null).</summary>
@@ -153,6 +205,7 @@ internal static class CsvCurveParser
 
     private static double ParseNumber(ReadOnlySpan<byte> cell, string file, int line, string column)
     {
+        if (NumberText.TryParseShort(cell, out var fast)) return fast;
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return v;
         if (NumberText.TryParseSpecial(Encoding.UTF8.GetString(cell), out v)) return v;
         throw new CurveFormatException(file, line, column, $"expected a number, found '{Encoding.UTF8.GetString(cell)}'",
@@ -160,9 +213,66 @@ internal static class CsvCurveParser
     }
 }
 
-/// <summary>Spellings of NaN and infinity written by Python, NumPy, pandas and others.</summary>
+/// <summary>Number spellings: a fast path for short decimals, and NaN/infinity as loggers write them.</summary>
 internal static class NumberText
 {
+    private static readonly double[] Pow10 =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+    /// <summary>
+    /// Clinger's fast path (Clinger 1990, "How to read floating point numbers accurately"): a
+    /// decimal with at most 15 significant digits w and a power of ten |e| &lt;= 22 is exactly
+    /// <c>w * 10^e</c> (or <c>w / 10^-e</c>) in one correctly rounded IEEE operation, because w
+    /// and 10^|e| are both exact doubles. Logged losses and LRs (<c>3.5563</c>, <c>3e-4</c>) are
+    /// mostly of this kind; anything else returns false and goes to <see cref="double.TryParse(ReadOnlySpan{byte}, System.Globalization.NumberStyles, IFormatProvider?, out double)"/>.
+    /// </summary>
+    public static bool TryParseShort(ReadOnlySpan<byte> s, out double value)
+    {
+        value = 0;
+        int i = 0, n = s.Length;
+        if (n == 0 || n > 32) return false;
+        bool neg = s[0] == (byte)'-';
+        if (neg || s[0] == (byte)'+') i++;
+        ulong w = 0;
+        int digits = 0, exp = 0;
+        bool any = false;
+        for (; i < n && (uint)(s[i] - '0') <= 9; i++)
+        {
+            any = true;
+            if (w == 0 && s[i] == (byte)'0') continue;
+            if (++digits > 15) return false;
+            w = w * 10 + (uint)(s[i] - '0');
+        }
+        if (i < n && s[i] == (byte)'.')
+        {
+            for (i++; i < n && (uint)(s[i] - '0') <= 9; i++)
+            {
+                any = true;
+                exp--;
+                if (w == 0 && s[i] == (byte)'0') continue;
+                if (++digits > 15) return false;
+                w = w * 10 + (uint)(s[i] - '0');
+            }
+        }
+        if (!any) return false;
+        if (i < n && (s[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            bool eneg = i < n && s[i] == (byte)'-';
+            if (i < n && (s[i] == (byte)'-' || s[i] == (byte)'+')) i++;
+            int e = 0, ed = 0;
+            for (; i < n && (uint)(s[i] - '0') <= 9; i++, ed++) if (e < 100_000) e = e * 10 + (s[i] - '0');
+            if (ed == 0) return false;
+            exp += eneg ? -e : e;
+        }
+        if (i != n) return false;
+        if (w == 0) { value = neg ? -0.0 : 0.0; return true; }
+        if (exp < -22 || exp > 22) return false;
+        double d = exp < 0 ? w / Pow10[-exp] : w * Pow10[exp];
+        value = neg ? -d : d;
+        return true;
+    }
+
     public static bool TryParseSpecial(string text, out double value)
     {
         var t = text.Trim().ToLowerInvariant();

@@ -30,18 +30,25 @@ public static class CurveReader
         return Parse(bytes, path, options);
     }
 
+    /// <summary>Parses file content already in memory (no copy; large CSV is parsed on several cores).</summary>
+    public static LossCurve Parse(byte[] content, string path, CurveReadOptions? options = null) =>
+        ParseCore(content, path, options ?? CurveReadOptions.Default);
+
     /// <summary>Parses file content already in memory; <paramref name="path"/> names it in messages and picks the format.</summary>
-    public static LossCurve Parse(ReadOnlySpan<byte> content, string path, CurveReadOptions? options = null)
+    public static LossCurve Parse(ReadOnlySpan<byte> content, string path, CurveReadOptions? options = null) =>
+        ParseCore(content.ToArray(), path, options ?? CurveReadOptions.Default);
+
+    private static LossCurve ParseCore(ReadOnlyMemory<byte> memory, string path, CurveReadOptions options)
     {
-        options ??= CurveReadOptions.Default;
+        var content = memory.Span;
         var name = options.Name ?? Path.GetFileNameWithoutExtension(path);
         var format = options.Format == CurveFileFormat.Auto ? Detect(content, path) : options.Format;
         switch (format)
         {
             case CurveFileFormat.Csv:
-                return CsvCurveParser.Parse(content, path, name, options);
+                return CsvCurveParser.Parse(memory, path, name, options);
             case CurveFileFormat.JsonLines:
-                return JsonCurveParser.ParseLines(Decode(content), path, name, options);
+                return JsonLinesParser.Parse(content, path, name, options);
             default:
                 var curve = JsonCurveParser.ParseDocument(Decode(content), path, name, options, out var spec);
                 return spec is null ? curve : curve with { ScheduleSpec = spec };

@@ -12,12 +12,13 @@ internal sealed class CurveRows
     private int[] _lines;
     private readonly double[]?[] _cols = new double[]?[CurveColumns.RoleCount];
     private int _n;
+    private string? _stepColumn;
 
     public CurveRows(string file, int[] map, int capacity)
     {
         _file = file;
         _map = map;
-        capacity = Math.Max(capacity, 4);
+        capacity = Math.Max(capacity, 1);
         _steps = new long[capacity];
         _lines = new int[capacity];
         for (int r = 1; r < CurveColumns.RoleCount; r++)
@@ -33,6 +34,7 @@ internal sealed class CurveRows
     /// <summary>Starts a row; the caller then sets the values with <see cref="Set"/>.</summary>
     public void Begin(long step, int line, string stepColumn)
     {
+        _stepColumn = stepColumn;
         if (step < 0)
             throw new CurveFormatException(_file, line, stepColumn, $"step {step} is negative", "Steps count optimizer updates from 0; fix or remove the row.");
         if (_n > 0 && step <= _steps[_n - 1])
@@ -103,6 +105,34 @@ internal sealed class CurveRows
             default:
                 return blank ? double.NaN : v;
         }
+    }
+
+    /// <summary>Throws the usual step-order error if this part's first step does not follow <paramref name="before"/>'s last.</summary>
+    public void CheckFollows(CurveRows before)
+    {
+        long prev = before._steps[before._n - 1], step = _steps[0];
+        if (step > prev) return;
+        var problem = step == prev
+            ? $"step {step} repeats the step on line {before._lines[before._n - 1]}"
+            : $"step {step} comes after step {prev} on line {before._lines[before._n - 1]}; steps must be strictly increasing";
+        throw new CurveFormatException(_file, _lines[0], _stepColumn ?? "step", problem,
+            "Keep one row per step in increasing order: remove the duplicate (e.g. from a resumed run) or sort the file by step.");
+    }
+
+    /// <summary>Joins parts read in parallel (already checked to follow each other) into one.</summary>
+    public static CurveRows Concat(IReadOnlyList<CurveRows> parts, string file, int[] map)
+    {
+        var all = new CurveRows(file, map, parts.Sum(p => p._n));
+        foreach (var p in parts)
+        {
+            Array.Copy(p._steps, 0, all._steps, all._n, p._n);
+            Array.Copy(p._lines, 0, all._lines, all._n, p._n);
+            for (int r = 1; r < CurveColumns.RoleCount; r++)
+                if (p._cols[r] is { } c) Array.Copy(c, 0, all._cols[r]!, all._n, p._n);
+            all._n += p._n;
+            all._stepColumn ??= p._stepColumn;
+        }
+        return all;
     }
 
     public LossCurve Build(string name, string? sourceFile, IReadOnlyList<string>? warnings = null)

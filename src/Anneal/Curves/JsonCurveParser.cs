@@ -14,41 +14,6 @@ internal static class JsonCurveParser
 {
     private static readonly JsonDocumentOptions DocOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
 
-    // ---------- JSON Lines ----------
-
-    public static LossCurve ParseLines(string text, string file, string name, CurveReadOptions options)
-    {
-        var rows = new List<(int Line, Dictionary<string, JsonElement> Fields)>();
-        var keys = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        int lineNo = 0;
-        foreach (var raw in text.Split('\n'))
-        {
-            lineNo++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            if (lineNo == 1 && line[0] == '\uFEFF') line = line[1..];
-            JsonDocument doc;
-            try { doc = JsonDocument.Parse(PythonJson.Sanitize(line), DocOptions); }
-            catch (JsonException e)
-            {
-                throw new CurveFormatException(file, lineNo, null, $"not valid JSON ({Short(e.Message)})",
-                    "Each line of a JSON Lines file must be one complete object, e.g. {\"step\": 100, \"loss\": 3.2}.");
-            }
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new CurveFormatException(file, lineNo, null, $"expected a JSON object, found {doc.RootElement.ValueKind}",
-                    "Each line must be an object such as {\"step\": 100, \"loss\": 3.2}.");
-            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            Flatten(doc.RootElement, "", fields);
-            foreach (var k in fields.Keys) if (seen.Add(k)) keys.Add(k);
-            rows.Add((lineNo, fields));
-        }
-        if (rows.Count == 0)
-            throw new CurveFormatException(file, 0, null, "the file is empty",
-                "A JSON Lines curve has one object per logged step, e.g. {\"step\": 100, \"lr\": 3e-4, \"loss\": 3.2}.");
-        return FromRowObjects(rows, keys, file, name, options, "keys");
-    }
-
     private static void Flatten(JsonElement o, string prefix, Dictionary<string, JsonElement> into)
     {
         foreach (var p in o.EnumerateObject())
@@ -230,9 +195,7 @@ internal static class JsonCurveParser
         var vcols = Columns(v, valPath, file);
         var vkeys = vcols.Keys.ToList();
         var vopt = options with { LossColumn = options.ValLossColumn, LrColumn = null, ValLossColumn = null, GradNormColumn = null, TokensColumn = null };
-        int vStep = -1, vLoss = -1;
-        var vmap = ResolveVal(vkeys, vopt, file, valPath, out vStep, out vLoss);
-        _ = vmap;
+        ResolveVal(vkeys, vopt, file, valPath, out int vStep, out int vLoss);
         var vs = vcols[vkeys[vStep]];
         var vl = vcols[vkeys[vLoss]];
         if (vs.Count != vl.Count)
@@ -259,11 +222,10 @@ internal static class JsonCurveParser
         return curve with { ValLoss = valLoss, Warnings = warnings };
     }
 
-    private static int[] ResolveVal(List<string> keys, CurveReadOptions o, string file, string path, out int step, out int loss)
+    private static void ResolveVal(List<string> keys, CurveReadOptions o, string file, string path, out int step, out int loss)
     {
         // In a "val" section the loss may be called plain "loss" as well as "val_loss".
         var norm = keys.Select(CurveColumns.Normalize).ToList();
-        step = -1; loss = -1;
         var probe = new CurveReadOptions { StepColumn = o.StepColumn, LossColumn = o.LossColumn };
         if (o.LossColumn is null)
         {
@@ -276,7 +238,6 @@ internal static class JsonCurveParser
         var map = CurveColumns.Resolve(keys, probe, file, 0, $"keys in '{path}'");
         step = map[(int)CurveRole.Step];
         loss = map[(int)CurveRole.Loss];
-        return map;
     }
 
     private static Dictionary<string, List<JsonElement>> Columns(JsonElement section, string path, string file)

@@ -55,8 +55,9 @@ public static class AxisTicks
     /// <summary>
     /// Log-axis ticks for positive [min, max]: <c>Major</c> are the powers of ten inside the range,
     /// <c>Minor</c> the 2..9 multiples between them (empty beyond 8 decades, where they would blur).
-    /// When the range holds fewer than two powers of ten, decades say too little, so Major holds
-    /// 1-2-5 ticks instead (still placed on the log scale).
+    /// When the range holds fewer than two powers of ten, decades say too little: Major then holds
+    /// the 1, 2 and 5 multiples of powers of ten when the range spans at least a decade, else
+    /// nice linear ticks (all still placed on the log scale).
     /// </summary>
     public static (double[] Major, double[] Minor) Log(double min, double max)
     {
@@ -76,8 +77,18 @@ public static class AxisTicks
                 }
         }
         if (major.Count >= 2) return (major.ToArray(), minor.ToArray());
-        // Too narrow for decades: nice linear ticks inside the range, on the log scale.
-        var lin = Linear(min, max).Where(v => v > 0 && v >= min * (1 - 1e-12) && v <= max * (1 + 1e-12)).ToArray();
+        bool Inside(double v) => v >= min * (1 - 1e-12) && v <= max * (1 + 1e-12);
+        if (max / min >= 10)
+        {
+            // One to two decades: label 1, 2 and 5 times the powers of ten; the rest stay minor.
+            var labelled = new List<double>();
+            for (int d = lo - 1; d <= hi; d++)
+                foreach (int m in (int[])[1, 2, 5])
+                    if (Exact(m, d) is var v && Inside(v)) labelled.Add(v);
+            if (labelled.Count >= 2) return (labelled.ToArray(), minor.Where(v => !labelled.Contains(v)).ToArray());
+        }
+        // Under a decade: nice linear ticks inside the range, on the log scale.
+        var lin = Linear(min, max).Where(v => v > 0 && Inside(v)).ToArray();
         if (lin.Length < 2) lin = [.. major.Concat(minor).Order()];
         return (lin, []);
     }

@@ -165,7 +165,7 @@ public sealed class SvgPlot
             sb.Append($"<text class=\"y2-label\" transform=\"translate({F(width - 16)} {F((top + bottom) / 2)}) rotate(90)\" text-anchor=\"middle\" font-size=\"13\">{Esc(Y2Label)}</text>\n");
         if (Title is not null)
             sb.Append($"<text class=\"title\" x=\"{F(width / 2.0)}\" y=\"26\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{Esc(Title)}</text>\n");
-        RenderLegend(sb, colors, right, top);
+        RenderLegend(sb, colors, left, right, top, bottom, x, y, y2);
         sb.Append("</svg>\n");
         return sb.ToString();
     }
@@ -217,8 +217,11 @@ public sealed class SvgPlot
             return new Axis(true, lo, hi, pixLo, pixHi) { Ticks = major, Minor = minor };
         }
         var ticks = AxisTicks.Linear(lo, hi);
-        // Snap the range to the outer ticks unless the user fixed it.
-        double l = fixLo ?? ticks[0], h = fixHi ?? ticks[^1];
+        // Snap the range to the outer ticks unless the user fixed it; on value axes keep a small
+        // margin so a series sitting on its extreme (a peak LR, a zero floor) is not hidden by the frame.
+        double r = ticks[^1] - ticks[0];
+        double l = fixLo ?? (tight || ticks[0] <= lo - 0.02 * r ? ticks[0] : lo - 0.04 * r);
+        double h = fixHi ?? (tight || ticks[^1] >= hi + 0.02 * r ? ticks[^1] : hi + 0.04 * r);
         if (h <= l) h = l + 1;
         var inside = ticks.Where(t => t >= l - 1e-9 * (h - l) && t <= h + 1e-9 * (h - l)).ToArray();
         return new Axis(false, l, h, pixLo, pixHi) { Ticks = inside };
@@ -297,13 +300,35 @@ public sealed class SvgPlot
         sb.Append("</g>\n");
     }
 
-    private void RenderLegend(StringBuilder sb, string[] colors, double right, double top)
+    private void RenderLegend(StringBuilder sb, string[] colors, double left, double right, double top, double bottom, Axis x, Axis y, Axis? y2)
     {
         if (_series.Count == 0) return;
         var labels = _series.Select(s => s.Second ? s.Name + " (right axis)" : s.Name).ToArray();
-        double textW = labels.Max(l => l.Length) * 6.8;
+        double textW = labels.Max(l => l.Length) * 7.2;
         double w = textW + 44, rowH = 18, h = rowH * labels.Length + 8;
-        double x0 = right - w - 8, y0 = top + 8;
+        // The corner that covers the fewest data points, preferring top-right, top-left, bottom-right, bottom-left.
+        (double X, double Y)[] corners = [(right - w - 8, top + 8), (left + 8, top + 8), (right - w - 8, bottom - h - 8), (left + 8, bottom - h - 8)];
+        var hits = new int[corners.Length];
+        foreach (var s in _series)
+        {
+            var ya = s.Second ? y2! : y;
+            int stride = Math.Max(1, s.X.Length / 4000);
+            for (int i = 0; i < s.X.Length; i += stride)
+            {
+                if (!x.Valid(s.X[i])) continue;
+                double px = x.Map(s.X[i]);
+                foreach (var v in s.High is null ? [s.Y[i]] : new[] { s.Y[i], s.High[i] })
+                {
+                    if (!ya.Valid(v)) continue;
+                    double py = ya.Map(v);
+                    for (int c = 0; c < corners.Length; c++)
+                        if (px >= corners[c].X - 4 && px <= corners[c].X + w + 4 && py >= corners[c].Y - 4 && py <= corners[c].Y + h + 4) hits[c]++;
+                }
+            }
+        }
+        int best = 0;
+        for (int c = 1; c < corners.Length; c++) if (hits[c] < hits[best]) best = c;
+        var (x0, y0) = corners[best];
         sb.Append($"<g class=\"legend\">\n<rect x=\"{F(x0)}\" y=\"{F(y0)}\" width=\"{F(w)}\" height=\"{F(h)}\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#bbbbbb\"/>\n");
         for (int i = 0; i < _series.Count; i++)
         {
@@ -371,10 +396,16 @@ public sealed class SvgPlot
     /// <summary>Escapes text for XML content and attribute values.</summary>
     public static string Esc(string s)
     {
-        if (s.AsSpan().IndexOfAny("&<>\"'") < 0) return s;
+        bool clean = true;
+        foreach (var c in s) if (c is '&' or '<' or '>' or '"' or '\'' || (c < ' ' && c != '\t')) { clean = false; break; }
+        if (clean) return s;
         var sb = new StringBuilder(s.Length + 16);
         foreach (var c in s)
+        {
+            // Control characters are not allowed in XML 1.0 at all: show them as spaces.
+            if (c < ' ') { sb.Append(' '); continue; }
             sb.Append(c switch { '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&apos;", _ => c.ToString() });
+        }
         return sb.ToString();
     }
 }

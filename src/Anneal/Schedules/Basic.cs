@@ -86,16 +86,17 @@ public sealed record ConstantSchedule(double Peak, long Warmup = 0) : Schedule
 /// <summary>
 /// Cosine decay after a linear warmup (Loshchilov &amp; Hutter 2017, SGDR without restarts):
 /// <c>eta = m + (P - m) * ((1 + cos(pi p)) / 2)^k</c>, p = (t - W)/(T - W); holds m after T.
-/// The exponent k (default 1) is optax's <c>cosine_decay_schedule(exponent=k)</c>.
-/// Spec: <c>cosine(peak=P, total=T, warmup=W, min=M, exponent=k)</c>.
+/// The exponent k (default 1) is optax's <c>cosine_decay_schedule(exponent=k)</c>; <c>cycles=c</c>
+/// (default 0.5) is HF's <c>num_cycles</c>, giving the factor max(0, (1 + cos(2 pi c p)) / 2).
+/// Spec: <c>cosine(peak=P, total=T, warmup=W, min=M, exponent=k, cycles=0.5)</c>.
 /// </summary>
-public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Exponent = 1) : Schedule
+public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Exponent = 1, double Cycles = 0.5) : Schedule
 {
     public override double At(long t)
     {
         if (t < Warmup) return Peak * Phases.Warmup(t, Warmup);
         double p = Phases.Progress(t, Warmup, Total);
-        double c = 0.5 * (1 + Math.Cos(Math.PI * p));
+        double c = Cycles == 0.5 ? 0.5 * (1 + Math.Cos(Math.PI * p)) : Math.Max(0, 0.5 * (1 + Math.Cos(Math.PI * Cycles * 2 * p)));
         if (Exponent != 1) c = Math.Pow(c, Exponent);
         return Min + (Peak - Min) * c;
     }
@@ -103,6 +104,7 @@ public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, do
     /// <summary>Vectorised: the decay phase is one <see cref="TensorPrimitives.Cos{T}(ReadOnlySpan{T}, Span{T})"/> over the range.</summary>
     public override void Fill(Span<double> destination, long start = 0)
     {
+        if (Cycles != 0.5) { base.Fill(destination, start); return; }
         int n = destination.Length, i = 0;
         for (; i < n && start + i < Warmup; i++) destination[i] = Peak * Phases.Warmup(start + i, Warmup);
         int decayEnd = (int)Math.Clamp(Total - start, i, n);
@@ -136,11 +138,12 @@ public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, do
     public override long? Length => Total;
 
     public override SpecCall ToSpecCall() =>
-        new SpecBuilder("cosine").Num("peak", Peak).Num("total", Total).NumIf("warmup", Warmup, 0).NumIf("min", Min, 0).NumIf("exponent", Exponent, 1).Build();
+        new SpecBuilder("cosine").Num("peak", Peak).Num("total", Total).NumIf("warmup", Warmup, 0).NumIf("min", Min, 0).NumIf("exponent", Exponent, 1).NumIf("cycles", Cycles, 0.5).Build();
 
     internal static CosineSchedule Create(SpecArgs a)
     {
-        var s = new CosineSchedule(a.Number("peak"), a.Integer("total"), a.Integer("warmup", 0), a.Number("min", 0), Phases.Finite(a, "exponent", 1, positive: true));
+        var s = new CosineSchedule(a.Number("peak"), a.Integer("total"), a.Integer("warmup", 0), a.Number("min", 0), Phases.Finite(a, "exponent", 1, positive: true),
+            Phases.Finite(a, "cycles", 0.5, positive: true));
         Phases.Check(a, s.Peak, s.Warmup, s.Total);
         Phases.CheckMin(a, s.Min, s.Peak);
         return s;

@@ -7,15 +7,19 @@ namespace Anneal.Schedules;
 /// A warmup prepended to any schedule: for t &lt; W the rate moves from <c>start</c> to the inner
 /// schedule's first rate S(0) (linearly, by a half cosine, or geometrically), then the inner schedule
 /// runs shifted by W: <c>eta(t) = S(t - W)</c>. optax's <c>warmup_cosine_decay_schedule</c> is
-/// <c>warmup(cosine(...), steps=W, start=init)</c>.
-/// Spec: <c>warmup(INNER, steps=W, shape=linear|cosine|exponential, start=0)</c>.
+/// <c>warmup(cosine(...), steps=W, start=init)</c>. With <c>prefix=false</c> the warmup instead
+/// replaces the inner schedule's first W steps (timm's <c>warmup_prefix=False</c>): the target is
+/// S(0) and from W on the rate is S(t), unshifted.
+/// Spec: <c>warmup(INNER, steps=W, shape=linear|cosine|exponential, start=0, prefix=true)</c>.
 /// </summary>
-public sealed record WarmupSchedule(Schedule Inner, long Steps, WarmupShape Shape = WarmupShape.Linear, double Start = 0) : Schedule
+public sealed record WarmupSchedule(Schedule Inner, long Steps, WarmupShape Shape = WarmupShape.Linear, double Start = 0, bool Prefix = true) : Schedule
 {
     private double Target => Inner.At(0);
 
+    private long Shift => Prefix ? Steps : 0;
+
     public override double At(long t) =>
-        t < Steps ? WarmupShapes.Value(Shape, Phases.Warmup(t, Steps), Start, Target) : Inner.At(t - Steps);
+        t < Steps ? WarmupShapes.Value(Shape, Phases.Warmup(t, Steps), Start, Target) : Inner.At(t - Shift);
 
     public override void Fill(Span<double> destination, long start = 0)
     {
@@ -25,13 +29,13 @@ public sealed record WarmupSchedule(Schedule Inner, long Steps, WarmupShape Shap
             double target = Target;
             for (; i < n && start + i < Steps; i++) destination[i] = WarmupShapes.Value(Shape, Phases.Warmup(start + i, Steps), Start, target);
         }
-        if (i < n) Inner.Fill(destination[i..], start + i - Steps);
+        if (i < n) Inner.Fill(destination[i..], start + i - Shift);
     }
 
-    public override long? Length => Inner.Length is { } l ? l + Steps : null;
+    public override long? Length => Inner.Length is { } l ? Math.Max(l + Shift, Steps) : null;
 
     public override SpecCall ToSpecCall() => new SpecBuilder("warmup").Add(Inner.ToSpecCall()).Num("steps", Steps)
-        .WordIf("shape", WarmupShapes.Name(Shape), "linear").NumIf("start", Start, 0).Build();
+        .WordIf("shape", WarmupShapes.Name(Shape), "linear").NumIf("start", Start, 0).WordIf("prefix", Prefix ? "true" : "false", "true").Build();
 
     internal static WarmupSchedule Create(SpecArgs a)
     {
@@ -44,7 +48,7 @@ public sealed record WarmupSchedule(Schedule Inner, long Steps, WarmupShape Shap
         if (start < 0) throw a.Fail($"start must be >= 0, got {SpecNumber.Format(start)}");
         if (shape == WarmupShape.Exponential && (start <= 0 || s.At(0) <= 0))
             throw a.Fail("shape=exponential needs start > 0 and an inner schedule starting above 0 (it interpolates log eta)");
-        return new WarmupSchedule(s, w, shape, start);
+        return new WarmupSchedule(s, w, shape, start, a.Flag("prefix", true));
     }
 }
 

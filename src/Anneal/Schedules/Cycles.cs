@@ -63,10 +63,14 @@ public sealed record CosineRestartsSchedule(double Peak, double Cycle, double Mu
         }
         else
         {
-            // cycles grow geometrically, so this loop runs O(log t) times
-            i = 0;
-            cur = s;
-            while (cur >= len) { cur -= len; len *= Mult; i++; }
+            // cycle n starts at T0 (mult^n - 1)/(mult - 1) (PyTorch's closed form); correct the log's rounding by one either way
+            int n = (int)Math.Max(0, Math.Floor(Math.Log(s / Cycle * (Mult - 1) + 1) / Math.Log(Mult)));
+            double Start(int k) => Cycle * (Math.Pow(Mult, k) - 1) / (Mult - 1);
+            while (n > 0 && Start(n) > s) n--;
+            while (Start(n + 1) <= s) n++;
+            i = n;
+            cur = s - Start(n);
+            len = Cycle * Math.Pow(Mult, n);
         }
         double peak = Decay == 1 ? Peak : Peak * Math.Pow(Decay, i);
         return Min + (peak - Min) * (1 + Math.Cos(Math.PI * cur / len)) / 2;

@@ -23,7 +23,8 @@ public static class ScheduleRegistry
     public static IReadOnlyList<ScheduleKind> Kinds { get; } =
     [
         new("constant", "constant P after an optional linear warmup", [Peak, Warm], ConstantSchedule.Create, "constant(peak=3e-4, warmup=2160)"),
-        new("cosine", "cosine decay from P to m over [W, T]; optax exponent k", [Peak, Total, Warm, MinAny, P("exponent", "1", "power k of the cosine factor ((1+cos)/2)^k (optax)")],
+        new("cosine", "cosine decay from P to m over [W, T]; optax exponent k", [Peak, Total, Warm, MinAny, P("exponent", "1", "power k of the cosine factor ((1+cos)/2)^k (optax)"),
+            P("cycles", "0.5", "HF num_cycles: factor max(0, (1 + cos(2 pi c p))/2)")],
             CosineSchedule.Create, "cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)"),
         new("linear", "linear decay from P to m over [W, T]; or PyTorch LinearLR factors", [Peak, Total, Warm, MinAny,
             P("start_factor", "-", "PyTorch LinearLR form: factor at step 0 (no warmup/min then)"), P("end_factor", "1", "PyTorch LinearLR form: factor from step T on")],
@@ -90,7 +91,8 @@ public static class ScheduleRegistry
             P("weighting", "sgd", "sgd (w = G^-2) | adam (w = G^-1)")],
             RefinedSchedule.Create, "refined(peak=1e-3, norms=[2, 1.5, 1.2, 1, 1, 0.9, 0.9, 0.8], weighting=adam)"),
         new("warmup", "a warmup prepended to any schedule (the inner one starts at step W)", [P("(schedule)", "required", "the schedule to warm up, positional"),
-            P("steps", "required", "warmup steps W"), P("shape", "linear", "linear | cosine | exponential"), P("start", "0", "rate at step 0")],
+            P("steps", "required", "warmup steps W"), P("shape", "linear", "linear | cosine | exponential"), P("start", "0", "rate at step 0"),
+            P("prefix", "true", "true: inner starts at step W; false: warmup replaces its first W steps (timm warmup_prefix=False)")],
             WarmupSchedule.Create, "warmup(cosine(peak=3e-4, total=22000, min=3e-5), steps=2000)"),
         new("product", "pointwise product of schedules (PyTorch ChainedScheduler)", [P("(schedules)", "required", "two or more schedule specs; give the others peak=1")],
             ProductSchedule.Create, "product(cosine(peak=3e-4, total=10000), cyclic(base=0.8, max=1, up=500))"),
@@ -111,12 +113,27 @@ public static class ScheduleRegistry
     /// <summary>Looks up a kind by name (case-insensitive).</summary>
     public static ScheduleKind? Find(string name) => ByName.GetValueOrDefault(name);
 
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
     /// <summary>Builds the schedule a parsed spec describes.</summary>
     public static Schedule Create(SpecCall call)
     {
         if (call.Name == Plateau.Name) Plateau.Create(new SpecArgs(call));
         if (Find(call.Name) is not { } kind)
-            throw new SpecException($"unknown schedule '{call.Name}': run 'anneal schedule list' to see them all (e.g. {Kinds[1].Example})");
+        {
+            var near = Kinds.MinBy(k => Distance(k.Name, call.Name.ToLowerInvariant()))!;
+            string hint = Distance(near.Name, call.Name.ToLowerInvariant()) <= 2 ? $"did you mean '{near.Name}', e.g. {near.Example}? " : "";
+            throw new SpecException($"unknown schedule '{call.Name}': {hint}run 'anneal schedule list' to see them all");
+        }
         var args = new SpecArgs(call);
         var s = kind.Create(args);
         args.EnsureAllUsed();

@@ -215,3 +215,119 @@ public sealed class CurveReaderCsvTests : IDisposable
         Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.Combine("nope.csv"))).Message.ShouldContain("not found");
     }
 }
+
+/// <summary>Files above CsvCurveParser.ParallelBytes are cut at line ends and parsed on several cores.</summary>
+public sealed class CurveReaderLargeCsvTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private const int Rows = 60_000; // ~2.4 MB with 17-digit numbers: above the parallel threshold
+
+    private static (string Text, double[] Loss, double[] Lr) Generate(Func<int, long>? stepOf = null, Func<int, string?>? lossText = null)
+    {
+        var rng = new Random(7);
+        var sb = new System.Text.StringBuilder("step,lr,loss\n");
+        var loss = new double[Rows];
+        var lr = new double[Rows];
+        for (int i = 0; i < Rows; i++)
+        {
+            lr[i] = 1e-3 * rng.NextDouble();
+            loss[i] = 2 + 8 * rng.NextDouble();
+            sb.Append(stepOf?.Invoke(i) ?? i).Append(',').Append(lr[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append(',')
+              .Append(lossText?.Invoke(i) ?? loss[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+        return (sb.ToString(), loss, lr);
+    }
+
+    [Fact]
+    public void Large_file_reads_every_value_exactly()
+    {
+        var (text, loss, lr) = Generate();
+        text.Length.ShouldBeGreaterThan(Anneal.Curves.CsvCurveParser.ParallelBytes);
+        var c = CurveReader.Read(_tmp.File("big.csv", text));
+        c.Count.ShouldBe(Rows);
+        c.Steps[^1].ShouldBe(Rows - 1);
+        c.Loss.ShouldBe(loss);
+        c.Lr.ShouldBe(lr);
+    }
+
+    [Fact]
+    public void A_resumed_run_appended_halfway_is_reported_at_its_first_row()
+    {
+        // Steps 0..29999 then 0..29999 again: the first bad row is data row 30000, on line 30002.
+        var (text, _, _) = Generate(stepOf: i => i % (Rows / 2));
+        var e = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("resumed.csv", text)));
+        e.Line.ShouldBe(Rows / 2 + 2);
+        e.Message.ShouldContain($"step 0 comes after step {Rows / 2 - 1} on line {Rows / 2 + 1}");
+    }
+
+    [Fact]
+    public void The_first_error_in_file_order_wins()
+    {
+        var (text, _, _) = Generate(lossText: i => i is 10 or Rows - 1 ? "nan" : null);
+        var e = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("two.csv", text)));
+        e.Line.ShouldBe(12);
+    }
+}
+
+public sealed class NumberTextTests
+{
+    // Independent source: the BCL's correctly rounded parser. Every string the fast path accepts
+    // must give the same bits; the strings it declines must be the long or far-exponent ones.
+    [Fact]
+    public void Fast_path_agrees_bit_for_bit_with_double_Parse()
+    {
+        var rng = new Random(11);
+        string[] formats = ["G3", "G5", "G6", "G9", "G15", "R", "F4", "F8", "E3", "e6", "0.######", "0.000000000000000"];
+        int accepted = 0, total = 0;
+        for (int k = 0; k < 60_000; k++)
+        {
+            double v = (rng.NextDouble() - 0.3) * Math.Pow(10, rng.Next(-30, 30));
+            var text = v.ToString(formats[k % formats.Length], System.Globalization.CultureInfo.InvariantCulture);
+            var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+            total++;
+            if (!Anneal.Curves.NumberText.TryParseShort(bytes, out var fast)) continue;
+            accepted++;
+            BitConverter.DoubleToInt64Bits(fast).ShouldBe(BitConverter.DoubleToInt64Bits(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture)), text);
+        }
+        accepted.ShouldBeGreaterThan(total / 4); // the fast path is actually taken
+    }
+
+    [Theory]
+    [InlineData("3.5563", 3.5563)]
+    [InlineData("0.0003", 0.0003)]
+    [InlineData("3e-4", 3e-4)]
+    [InlineData("-2.5E+3", -2500.0)]
+    [InlineData("+.5", 0.5)]
+    [InlineData("1.", 1.0)]
+    [InlineData("000123.4500", 123.45)]
+    [InlineData("123456789012345", 123456789012345.0)]
+    [InlineData("1e22", 1e22)]
+    public void Fast_path_accepts_short_decimals(string text, double expected)
+    {
+        Anneal.Curves.NumberText.TryParseShort(System.Text.Encoding.ASCII.GetBytes(text), out var v).ShouldBeTrue();
+        v.ShouldBe(expected);
+    }
+
+    [Theory]
+    [InlineData("1234567890123456")] // 16 digits
+    [InlineData("1e23")]
+    [InlineData("1e-23")]
+    [InlineData("0.00029999996503488155")]
+    [InlineData("nan")]
+    [InlineData("1e")]
+    [InlineData(".")]
+    [InlineData("1.2.3")]
+    [InlineData("-")]
+    [InlineData("")]
+    public void Fast_path_declines_everything_else(string text) =>
+        Anneal.Curves.NumberText.TryParseShort(System.Text.Encoding.ASCII.GetBytes(text), out _).ShouldBeFalse();
+
+    [Fact]
+    public void Negative_zero_keeps_its_sign()
+    {
+        Anneal.Curves.NumberText.TryParseShort("-0.0"u8, out var z).ShouldBeTrue();
+        double.IsNegative(z).ShouldBeTrue();
+    }
+}

@@ -59,6 +59,17 @@ public sealed class AxisTicksTests
         m2.ShouldBe([1e-5, 1e-4, 1e-3]);
     }
 
+    // Hand-computed: [2160, 72000] holds only the decade 10^4, so label 1-2-5 multiples inside it.
+    [Fact]
+    public void One_and_a_half_decades_get_1_2_5_labels()
+    {
+        var (major, minor) = AxisTicks.Log(2160, 72000);
+        major.ShouldBe([5000, 10000, 20000, 50000]);
+        minor.ShouldContain(3000);
+        minor.ShouldNotContain(5000);
+        minor.ShouldContain(70000);
+    }
+
     [Fact]
     public void Narrow_log_range_falls_back_to_nice_linear_ticks()
     {
@@ -185,6 +196,17 @@ public sealed class SvgPlotTests
         band.ShouldBe(SvgPlot.Palette[0]);
         mark.ShouldBe(SvgPlot.Palette[0]);
         lines.ShouldBe([SvgPlot.Palette[0], SvgPlot.Palette[1]]);
+    }
+
+    [Fact]
+    public void Hostile_names_stay_well_formed_xml()
+    {
+        var p = new SvgPlot { Title = "a\u0001b </svg> & \"q\"", XLabel = "x'", YLabel = "<y>" };
+        p.AddLine("run <1> & \"2\"\n", [0, 1], [0, 1]);
+        var d = Parse(p);
+        Class(d, "title").Single().Value.ShouldBe("a b </svg> & \"q\"");
+        Class(d, "legend-entry").Single().Value.ShouldBe("run <1> & \"2\" ");
+        Class(d, "y-label").Single().Value.ShouldBe("<y>");
     }
 
     [Fact]

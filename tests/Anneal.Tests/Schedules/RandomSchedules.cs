@@ -21,7 +21,7 @@ internal static class RandomSchedules
         switch (kind)
         {
             case "constant": return ($"constant(peak={F(peak)}{W})", peak, peak, total);
-            case "cosine": return ($"cosine(peak={F(peak)}, total={total}{W}, min={F(min)}, exponent={F(0.5 + r.Next(0, 4) * 0.5)})", peak, min, total);
+            case "cosine": return ($"cosine(peak={F(peak)}, total={total}{W}, min={F(min)}, exponent={F(0.5 + r.Next(0, 4) * 0.5)}{(r.Next(4) == 0 ? $", cycles={F(0.25 + r.Next(0, 8) * 0.25)}" : "")})", peak, min, total);
             case "linear":
                 return r.Next(2) == 0
                     ? ($"linear(peak={F(peak)}, total={total}{W}, min={F(min)})", peak, min, total)
@@ -77,7 +77,8 @@ internal static class RandomSchedules
             case "cosine_power": return ($"cosine_power(peak={F(peak)}, total={total}{W}, min={F(min)}, base={F(Math.Round(1 + r.NextDouble() * 20, 3))})", peak, min, total);
             case "infinite":
             {
-                long c = r.Next(0, (int)(total - warm) / 2 + 1);
+                int room = (int)(total - warm) / 2;
+                long c = r.Next(Math.Min(10, room), room + 1);
                 long a = r.Next(1, (int)(total - warm - c) + 1);
                 double k = Math.Round(peak * (0.2 + 0.5 * r.NextDouble()), 8);
                 double m = Math.Round(k * (0.05 + 0.5 * r.NextDouble()), 9);
@@ -101,7 +102,7 @@ internal static class RandomSchedules
                 string sh = shapes[r.Next(3)];
                 double start = sh == "exponential" ? Math.Round(peak * 0.01, 9) : 0;
                 long ws = r.Next(1, 200);
-                return ($"warmup(cosine(peak={F(peak)}, total={total}, min={F(min)}), steps={ws}, shape={sh}, start={F(start)})", peak, Math.Min(min, start), total + ws);
+                return ($"warmup(cosine(peak={F(peak)}, total={total}, min={F(min)}), steps={ws}, shape={sh}, start={F(start)}{(r.Next(3) == 0 ? ", prefix=false" : "")})", peak, Math.Min(min, start), total + ws);
             }
             case "product": return ($"product(cosine(peak={F(peak)}, total={total}{W}, min={F(min)}), cyclic(base=0.5, max=1, up={r.Next(1, 50)}))", peak, min * 0.5, total);
             case "scale":

@@ -1,0 +1,50 @@
+using Anneal.Schedules;
+
+namespace Anneal.Design;
+
+/// <summary>
+/// A schedule-design question: under an MPL law, which schedule of <see cref="Total"/> steps with a
+/// linear warmup of <see cref="Warmup"/> steps to <see cref="Peak"/> minimises the predicted final
+/// loss? Rates after the warmup are free within [max(MinLr, floor), Peak] and non-increasing.
+/// </summary>
+public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0)
+{
+    /// <summary>n = T - W, the number of free post-warmup rates.</summary>
+    public int PostWarmupSteps => checked((int)(Total - Warmup));
+
+    /// <summary>S_W = 0.5 * peak * W (paper convention).</summary>
+    public double WarmupArea => MplFinalLoss.LinearWarmupArea(Peak, Warmup);
+
+    /// <summary>
+    /// The lowest rate the free optimiser may use: MinLr, but never below 1e-8 * peak because the
+    /// law's eta^(-gamma) factor is singular at 0.
+    /// </summary>
+    public double Floor => Math.Max(MinLr, 1e-8 * Peak);
+
+    /// <summary>A fresh objective (holds scratch buffers; one per thread).</summary>
+    public MplFinalLoss Objective() => new(Law, Peak, WarmupArea);
+
+    /// <summary>Throws <see cref="InputException"/> with the offending option unless the problem is well posed.</summary>
+    public DesignProblem Validate()
+    {
+        Law.Validate("law");
+        if (!(Peak > 0) || !double.IsFinite(Peak)) throw new InputException($"--peak must be a finite learning rate > 0, got {Peak}");
+        if (Warmup < 0) throw new InputException($"--warmup must be >= 0, got {Warmup}");
+        if (Total <= Warmup + 1) throw new InputException($"--steps ({Total}) must exceed --warmup ({Warmup}) by at least 2");
+        if (Total - Warmup > 50_000_000) throw new InputException($"--steps - --warmup = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
+        if (MinLr < 0 || MinLr >= Peak) throw new InputException($"--min-lr must be in [0, peak) = [0, {Peak}), got {MinLr}");
+        return this;
+    }
+
+    /// <summary>Predicted final loss of a schedule (its rates at steps W..T-1 are used).</summary>
+    public double Predict(Schedule schedule) => Objective().Value(MplFinalLoss.PostWarmup(schedule, Total, Warmup));
+
+    /// <summary>Per-step rates for steps 0..T-1: the linear warmup peak*t/W, then <paramref name="postWarmup"/>.</summary>
+    public double[] FullSchedule(ReadOnlySpan<double> postWarmup)
+    {
+        var all = new double[Total];
+        for (long t = 0; t < Warmup; t++) all[t] = Peak * t / Warmup;
+        postWarmup.CopyTo(all.AsSpan((int)Warmup));
+        return all;
+    }
+}

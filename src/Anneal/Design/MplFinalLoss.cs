@@ -1,0 +1,150 @@
+using System.Numerics.Tensors;
+using Anneal.Schedules;
+
+namespace Anneal.Design;
+
+/// <summary>
+/// The Multi-Power Law's predicted FINAL loss as a function of the post-warmup schedule, with its
+/// exact gradient with respect to every per-step learning rate, in O(n) time
+/// (Luo et al., arXiv 2503.12811; paper convention).
+/// <para>
+/// Inputs are the n = T - W post-warmup rates <c>eta_1..eta_n</c> (the rates of the 0-based optimizer
+/// steps W..T-1); <c>eta_0 = peak</c> is the rate the warmup ends at; the warmup itself enters only
+/// through its area S_W = 0.5 * peak * W. With S = sum eta, S_k = sum_{i&gt;=k} eta_i,
+/// x_k = eta_k^(-gamma) S_k, d_k = eta_{k-1} - eta_k:
+/// <code>
+/// L = L0 + A (S + S_W)^(-alpha) - B sum_k d_k G(x_k),      G(x) = 1 - (C x + 1)^(-beta)
+/// dL/deta_j = -alpha A (S + S_W)^(-alpha-1)
+///             - B [ -G(x_j) + G(x_{j+1}) [j &lt; n] + P_j - gamma d_j G'(x_j) x_j / eta_j ]
+/// P_j = sum_{k&lt;=j} d_k G'(x_k) eta_k^(-gamma),          G'(x) = beta C (C x + 1)^(-beta-1)
+/// </code>
+/// (the S_k term of every k &lt;= j depends on eta_j, hence the prefix sum P_j; the rest is local).
+/// </para>
+/// Instances hold scratch buffers and are not thread-safe; create one per thread.
+/// </summary>
+public sealed class MplFinalLoss
+{
+    private double[] _suffix = [], _w = [], _x = [], _u = [], _g = [], _gp = [];
+
+    /// <summary>Creates the objective for a law, a peak LR and the warmup area S_W.</summary>
+    public MplFinalLoss(MplParameters law, double peak, double warmupArea)
+    {
+        Law = law;
+        Peak = peak;
+        WarmupArea = warmupArea;
+    }
+
+    /// <summary>The law.</summary>
+    public MplParameters Law { get; }
+
+    /// <summary>eta_0: the rate at the end of the warmup.</summary>
+    public double Peak { get; }
+
+    /// <summary>S_W, the LR area of the warmup (0.5 * peak * W for a linear warmup).</summary>
+    public double WarmupArea { get; }
+
+    /// <summary>The paper's warmup area of a linear warmup: 0.5 * peak * W.</summary>
+    public static double LinearWarmupArea(double peak, long warmup) => 0.5 * peak * warmup;
+
+    /// <summary>Predicted loss after the last step of <paramref name="eta"/>.</summary>
+    public double Value(ReadOnlySpan<double> eta) => Evaluate(eta, Span<double>.Empty);
+
+    /// <summary>
+    /// Predicted final loss; when <paramref name="gradient"/> is not empty (length n) it receives
+    /// dL/deta_j. Rates must be &gt;= 0; at a rate of exactly 0 the gradient is not defined and its
+    /// eta^(-gamma) terms are taken as their limits (G = 1 if later rates are positive, G' = 0).
+    /// </summary>
+    public double Evaluate(ReadOnlySpan<double> eta, Span<double> gradient)
+    {
+        int n = eta.Length;
+        if (n == 0) return Law.L0 + Law.A * Math.Pow(WarmupArea, -Law.Alpha);
+        bool wantGrad = !gradient.IsEmpty;
+        if (wantGrad && gradient.Length != n) throw new ArgumentException($"gradient has length {gradient.Length}, expected {n}");
+        Ensure(n);
+        double gamma = Law.Gamma, beta = Law.Beta, c = Law.C;
+        var sk = _suffix.AsSpan(0, n);
+        var w = _w.AsSpan(0, n);
+        var x = _x.AsSpan(0, n);
+        var u = _u.AsSpan(0, n);
+        var g = _g.AsSpan(0, n);
+        var gp = _gp.AsSpan(0, n);
+
+        double run = 0;
+        for (int i = n - 1; i >= 0; i--) { run += eta[i]; sk[i] = run; }
+        double total = run;
+        bool positive = TensorPrimitives.Min(eta) > 0;
+        if (positive)
+        {
+            // w = eta^-gamma, x = w S_k, u = 1 + C x, g = 1 - u^-beta, gp = beta C u^(-beta-1): vectorised.
+            TensorPrimitives.Log(eta, w);
+            TensorPrimitives.Multiply(w, -gamma, w);
+            TensorPrimitives.Exp(w, w);
+            TensorPrimitives.Multiply(w, sk, x);
+            TensorPrimitives.Multiply(x, c, u);
+            TensorPrimitives.Add(u, 1.0, u);
+            TensorPrimitives.Log(u, g);
+            TensorPrimitives.Multiply(g, -beta, g);
+            TensorPrimitives.Exp(g, g);                 // g = u^-beta for now
+            TensorPrimitives.Divide(g, u, gp);
+            TensorPrimitives.Multiply(gp, beta * c, gp);
+            TensorPrimitives.Negate(g, g);
+            TensorPrimitives.Add(g, 1.0, g);
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (eta[i] < 0 || double.IsNaN(eta[i])) throw new ArgumentException($"learning rate at post-warmup step {i + 1} is {eta[i]}; rates must be >= 0");
+                if (eta[i] > 0)
+                {
+                    w[i] = Math.Pow(eta[i], -gamma);
+                    x[i] = w[i] * sk[i];
+                    u[i] = 1 + c * x[i];
+                    double p = Math.Pow(u[i], -beta);
+                    g[i] = 1 - p;
+                    gp[i] = beta * c * p / u[i];
+                }
+                else
+                {
+                    w[i] = 0; x[i] = 0; u[i] = 1; gp[i] = 0;
+                    g[i] = sk[i] > 0 ? 1 : 0;
+                }
+            }
+        }
+
+        double ld = 0, prev = Peak;
+        for (int i = 0; i < n; i++) { ld += (prev - eta[i]) * g[i]; prev = eta[i]; }
+        double area = total + WarmupArea;
+        double value = Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * ld;
+        if (!wantGrad) return value;
+
+        double common = -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1);
+        double prefix = 0, b = Law.B;
+        prev = Peak;
+        for (int j = 0; j < n; j++)
+        {
+            double d = prev - eta[j];
+            prev = eta[j];
+            double dgp = d * gp[j];
+            prefix += dgp * w[j];
+            double local = eta[j] > 0 ? gamma * dgp * x[j] / eta[j] : 0;
+            double next = j + 1 < n ? g[j + 1] : 0;
+            gradient[j] = common - b * (next - g[j] + prefix - local);
+        }
+        return value;
+    }
+
+    private void Ensure(int n)
+    {
+        if (_suffix.Length >= n) return;
+        _suffix = new double[n]; _w = new double[n]; _x = new double[n]; _u = new double[n]; _g = new double[n]; _gp = new double[n];
+    }
+
+    /// <summary>The post-warmup rates of <paramref name="schedule"/>: steps W..T-1.</summary>
+    public static double[] PostWarmup(Schedule schedule, long total, long warmup)
+    {
+        var eta = new double[checked((int)(total - warmup))];
+        schedule.Fill(eta, warmup);
+        return eta;
+    }
+}

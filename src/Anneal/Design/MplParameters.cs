@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Anneal.Design;
+
+/// <summary>
+/// The seven parameters of the Multi-Power Law (Luo et al., "A Multi-Power Law for Loss Curve
+/// Prediction Across Learning Rate Schedules", arXiv 2503.12811, ICLR 2025):
+/// <code>
+/// L(t)  = L0 + A * (S1(t) + S_W)^(-alpha) - LD(t)
+/// LD(t) = B * sum_{k=1..t} (eta_{k-1} - eta_k) * G(eta_k^(-gamma) * S_k(t)),  G(x) = 1 - (C x + 1)^(-beta)
+/// </code>
+/// in the paper's convention: only post-warmup LR drops count (eta_0 = peak) and
+/// S_W = 0.5 * peak * W for a linear warmup of W steps.
+/// The design layer's own small record; a law fitted by the laws layer converts to it.
+/// </summary>
+public sealed record MplParameters(double L0, double A, double Alpha, double B, double C, double Beta, double Gamma)
+{
+    /// <summary>Published 25M parameters (paper convention; arXiv 2503.12811, reference code README).</summary>
+    public static MplParameters Published25M { get; } = new(3.0405, 0.5247, 0.5079, 363.79, 2.0656, 0.5828, 0.6414);
+
+    /// <summary>Published 100M parameters (paper convention).</summary>
+    public static MplParameters Published100M { get; } = new(2.6514, 0.6012, 0.4530, 437.95, 2.1325, 0.5979, 0.6552);
+
+    /// <summary>Published 400M parameters (paper convention).</summary>
+    public static MplParameters Published400M { get; } = new(2.3747, 0.6542, 0.4288, 523.42, 2.0246, 0.5935, 0.6347);
+
+    /// <summary>Built-in names accepted wherever a law file is expected.</summary>
+    public static IReadOnlyDictionary<string, MplParameters> Builtins { get; } = new Dictionary<string, MplParameters>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["mpl-25m"] = Published25M,
+        ["mpl-100m"] = Published100M,
+        ["mpl-400m"] = Published400M,
+    };
+
+    /// <summary>The parameters as [L0, A, alpha, B, C, beta, gamma] (the paper's order).</summary>
+    public double[] ToArray() => [L0, A, Alpha, B, C, Beta, Gamma];
+
+    /// <summary>Names in the order of <see cref="ToArray"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["L0", "A", "alpha", "B", "C", "beta", "gamma"];
+
+    /// <summary>Throws <see cref="InputException"/> naming <paramref name="where"/> unless every parameter is finite and &gt; 0.</summary>
+    public MplParameters Validate(string where)
+    {
+        var v = ToArray();
+        for (int i = 0; i < v.Length; i++)
+            if (!double.IsFinite(v[i]) || v[i] <= 0)
+                throw new InputException($"{where}: MPL parameter {Names[i]} must be a finite number > 0, got {v[i].ToString("R", CultureInfo.InvariantCulture)}");
+        return this;
+    }
+
+    /// <summary>JSON form <c>{"law":"mpl","convention":"paper","params":{"L0":..,...}}</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var p = new JsonObject();
+        var v = ToArray();
+        for (int i = 0; i < v.Length; i++) p[Names[i]] = v[i];
+        return new JsonObject { ["law"] = "mpl", ["convention"] = "paper", ["params"] = p };
+    }
+
+    /// <summary>
+    /// Reads a law JSON: this record's own form, or any object with an "mpl" law name and a
+    /// "params"/"parameters" member holding the seven values (an object by name or an array in
+    /// the paper's order). Bad input gets an <see cref="InputException"/> naming <paramref name="where"/>.
+    /// </summary>
+    public static MplParameters FromJson(string json, string where)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(json); }
+        catch (System.Text.Json.JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); expected a law file such as {{\"law\":\"mpl\",\"params\":{{\"L0\":2.37,...}}}}"); }
+        if (root is not JsonObject o) throw new InputException($"{where}: a law file must be a JSON object");
+        var kind = (o["law"] ?? o["type"] ?? o["name"] ?? o["kind"])?.ToString();
+        if (kind is not null && !kind.StartsWith("mpl", StringComparison.OrdinalIgnoreCase) && !kind.Contains("multi", StringComparison.OrdinalIgnoreCase))
+            throw new InputException($"{where}: law '{kind}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
+        var p = o["params"] ?? o["parameters"] ?? o["values"];
+        if (p is null) throw new InputException($"{where}: missing \"params\" (the seven MPL parameters L0, A, alpha, B, C, beta, gamma)");
+        double[] v = new double[7];
+        if (p is JsonArray named && named.Count > 0 && named[0] is JsonObject)
+        {
+            // The fitted-law format (anneal-law/1): [{"name": "L0", "value": ...}, ...].
+            for (int i = 0; i < 7; i++)
+            {
+                var item = named.OfType<JsonObject>().FirstOrDefault(x => string.Equals(x["name"]?.ToString(), Names[i], StringComparison.Ordinal))
+                    ?? throw new InputException($"{where}: \"parameters\" lacks an entry named \"{Names[i]}\"");
+                v[i] = Num(item["value"], where, Names[i]);
+            }
+        }
+        else if (p is JsonArray arr)
+        {
+            if (arr.Count != 7) throw new InputException($"{where}: \"params\" must list 7 numbers [L0, A, alpha, B, C, beta, gamma], got {arr.Count}");
+            for (int i = 0; i < 7; i++) v[i] = Num(arr[i], where, Names[i]);
+        }
+        else if (p is JsonObject po)
+        {
+            for (int i = 0; i < 7; i++)
+            {
+                var node = po.FirstOrDefault(kv => string.Equals(kv.Key, Names[i], StringComparison.Ordinal)).Value
+                           ?? po.FirstOrDefault(kv => string.Equals(kv.Key, Names[i], StringComparison.OrdinalIgnoreCase)).Value;
+                if (node is null) throw new InputException($"{where}: \"params\" lacks \"{Names[i]}\"");
+                v[i] = Num(node, where, Names[i]);
+            }
+        }
+        else throw new InputException($"{where}: \"params\" must be an object or an array of 7 numbers");
+        return new MplParameters(v[0], v[1], v[2], v[3], v[4], v[5], v[6]).Validate(where);
+    }
+
+    private static double Num(JsonNode? n, string where, string name)
+    {
+        if (n is JsonObject vo && vo["value"] is { } inner) n = inner;
+        return n is JsonValue jv && jv.TryGetValue<double>(out var d) ? d : throw new InputException($"{where}: parameter {name} must be a number, got {n?.ToJsonString() ?? "null"}");
+    }
+
+    /// <summary>
+    /// Resolves a LAW argument with its covariance (null when the source has none) and warmup convention.
+    /// </summary>
+    public static DesignLaw ResolveLaw(string law)
+    {
+        if (Builtins.TryGetValue(law, out var b)) return new DesignLaw(b, null, law + " (published parameters, paper convention)", "paper");
+        var p = Resolve(law);
+        var o = (JsonObject)JsonNode.Parse(File.ReadAllText(law))!;
+        double[][]? cov = null;
+        if (o["covariance"] is JsonArray cj && cj.Count == 7)
+        {
+            cov = new double[7][];
+            for (int i = 0; i < 7; i++)
+            {
+                if (cj[i] is not JsonArray row || row.Count != 7) throw new InputException($"{law}: \"covariance\" must be a 7 x 7 array");
+                cov[i] = row.Select((x, j) => Num(x, law, $"covariance[{i}][{j}]")).ToArray();
+            }
+            if (cov.All(r => r.All(x => x == 0))) cov = null;
+        }
+        var convention = o["warmup_convention"]?.ToString() ?? ((o["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper");
+        return new DesignLaw(p, cov, law, convention);
+    }
+
+    /// <summary>
+    /// Resolves a LAW argument: a built-in name (<c>mpl-25m</c>, <c>mpl-100m</c>, <c>mpl-400m</c>:
+    /// the published parameters) or a path to a law JSON file.
+    /// </summary>
+    public static MplParameters Resolve(string law)
+    {
+        if (Builtins.TryGetValue(law, out var b)) return b;
+        if (!File.Exists(law))
+            throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", Builtins.Keys)}");
+        return FromJson(File.ReadAllText(law), law);
+    }
+}
+
+/// <summary>
+/// An MPL law as the design layer uses it: parameters, their covariance when the law was fitted
+/// (for uncertainty bands), where it came from, and the warmup convention it was fitted in.
+/// </summary>
+public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, string Convention)
+{
+    /// <summary>
+    /// Band of the predicted final loss by the delta method: L +- z sqrt(g' Cov g), g = dL/dtheta by
+    /// central differences (relative step 1e-5) on the seven parameters. Null without a covariance.
+    /// </summary>
+    public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
+    {
+        if (Covariance is null) return null;
+        var g = ParameterGradient(problem, postWarmup);
+        double l = Eval(Parameters.ToArray(), problem, postWarmup), sd = Math.Sqrt(Math.Max(0, Quadratic(g)));
+        return (l - z * sd, l + z * sd);
+    }
+
+    /// <summary>
+    /// 95% half-width of the predicted gain L(b) - L(a) of schedule a over schedule b: the delta method on
+    /// the difference, g = dL(b)/dtheta - dL(a)/dtheta, so the parameter errors the two share cancel.
+    /// Null without a covariance.
+    /// </summary>
+    public double? GainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z = 1.959963984540054)
+    {
+        if (Covariance is null) return null;
+        var ga = ParameterGradient(problem, a);
+        var gb = ParameterGradient(problem, b);
+        for (int i = 0; i < 7; i++) gb[i] -= ga[i];
+        return z * Math.Sqrt(Math.Max(0, Quadratic(gb)));
+    }
+
+    private double Quadratic(double[] g)
+    {
+        double v = 0;
+        for (int a = 0; a < 7; a++) for (int b = 0; b < 7; b++) v += g[a] * Covariance![a][b] * g[b];
+        return v;
+    }
+
+    /// <summary>dL(final)/dtheta by central differences (relative step 1e-5) on the seven parameters.</summary>
+    public double[] ParameterGradient(DesignProblem problem, ReadOnlySpan<double> postWarmup)
+    {
+        var theta = Parameters.ToArray();
+        var g = new double[7];
+        for (int i = 0; i < 7; i++)
+        {
+            double h = 1e-5 * Math.Abs(theta[i]);
+            var up = (double[])theta.Clone(); up[i] += h;
+            var dn = (double[])theta.Clone(); dn[i] -= h;
+            g[i] = (Eval(up, problem, postWarmup) - Eval(dn, problem, postWarmup)) / (2 * h);
+        }
+        return g;
+    }
+
+    private static double Eval(double[] t, DesignProblem p, ReadOnlySpan<double> eta) =>
+        new MplFinalLoss(new MplParameters(t[0], t[1], t[2], t[3], t[4], t[5], t[6]), p.Peak, p.WarmupArea).Value(eta);
+}

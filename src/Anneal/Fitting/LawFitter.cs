@@ -1,0 +1,447 @@
+using System.Diagnostics;
+using Anneal.Laws;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Anneal.Fitting;
+
+/// <summary>Options of <see cref="LawFitter.Fit"/>.</summary>
+/// <param name="HuberDelta">Huber threshold on log-loss residuals (1e-3 as in the multi-power-law reference fit).</param>
+/// <param name="EqualRunWeights">Weight every run equally whatever its number of logged points (default: every point equally).</param>
+/// <param name="Seed">Seed of the random starts; the fit is deterministic for a given seed.</param>
+/// <param name="RandomStarts">Seeded random starts per law on top of the deterministic ones (the law decides how many it offers).</param>
+/// <param name="MaxIterations">Levenberg-Marquardt iterations per start.</param>
+/// <param name="Jackknife">Refit without each run in turn (when there are two or more) for the between-run part of the band.</param>
+/// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true)
+{
+    /// <summary>Progress messages (long fits report each start); null for silence.</summary>
+    public Action<string>? Progress { get; init; }
+}
+
+/// <summary>
+/// Fits any <see cref="LossLaw"/> to logged runs. Objective: <c>sum_i w_i Huber_delta(log L_obs,i - log L_pred,i)</c>
+/// in float64 (the multi-power-law reference objective). Parameters are optimised in an unconstrained
+/// space (log for positive, logit for interval bounds) with a Levenberg-Marquardt / IRLS method that
+/// uses the laws' analytic Jacobians; deterministic multi-start from the reference initialisation grid
+/// (pre-fit of <c>L0 + A*S1^-alpha - B*(eta_peak - eta_t)</c> on L0 = min +-0.2, A, alpha = regression +-0.1,
+/// B in {100, 550, 1000}) plus each law's own and seeded random starts. Standard errors come from the
+/// Gauss-Newton matrix at the optimum, inflated for autocorrelated residuals (see <see cref="FitReport.Inflation"/>).
+/// </summary>
+public static class LawFitter
+{
+    /// <summary>Fits <paramref name="law"/> to <paramref name="runs"/> (each with observed losses).</summary>
+    public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
+    {
+        options ??= new FitOptions();
+        var sw = Stopwatch.StartNew();
+        if (runs.Count == 0) throw new InputException("fit: give at least one curve");
+        foreach (var r in runs)
+        {
+            r.Validate();
+            if (r.Observed is null) throw new InputException($"{r.Name}: no observed losses to fit");
+        }
+        var states = runs.Select(law.Prepare).ToArray();
+        var problem = new Problem(law, states, options);
+        var warnings = new List<string>();
+        foreach (var r in runs.Where(r => r.EtaInterpolated))
+            warnings.Add($"{r.Name}: per-step learning rate interpolated from the logged lr column (attach the exact schedule as FILE@SPEC for an exact fit)");
+        var fixedPs = law.NonIdentifiable(states);
+        foreach (var f in fixedPs.GroupBy(f => f.Reason))
+            warnings.Add($"{string.Join(", ", f.Select(x => law.Parameters[x.Index].Name))} held fixed: {f.Key}");
+        int free = law.Parameters.Count - fixedPs.Count;
+        int nPoints = runs.Sum(r => r.Count);
+        if (nPoints <= free)
+            throw new InputException($"fit: {nPoints} logged points cannot determine {free} parameters of {law.Spec}; log more points or use a simpler law (e.g. powerlaw)");
+
+        var hint = PreFit(runs, options);
+        var starts = law.Starts(hint, states).ToList();
+        var rng = new Random(options.Seed);
+        var first = starts.Count > 0 ? starts[0] : throw new InvalidOperationException($"{law.Name} offered no starting point");
+        for (int i = 0; i < options.RandomStarts; i++)
+            starts.Add(first.Select((v, j) => Jitter(law.Parameters[j], v, rng)).ToArray());
+
+        // Screen every start with a short budget, then polish the best one to convergence: most of
+        // the cost of a multi-start fit is spent on starts that end in a worse basin.
+        Solution? best = null;
+        int totalIter = 0, totalEval = 0, converged = 0;
+        var fixedSet = fixedPs.Select(f => f.Index).ToHashSet();
+        for (int s = 0; s < starts.Count; s++)
+        {
+            var x0 = (double[])starts[s].Clone();
+            foreach (var f in fixedPs) x0[f.Index] = f.Value;
+            var sol = problem.Minimize(x0, fixedSet, options.ScreenIterations);
+            totalIter += sol.Iterations; totalEval += sol.Evaluations;
+            if (sol.Converged) converged++;
+            options.Progress?.Invoke($"{law.Spec}: start {s + 1}/{starts.Count}: objective {sol.Objective:G6} after {sol.Iterations} iterations{(sol.Converged ? " (converged)" : "")}");
+            if (best is null || sol.Objective < best.Objective) best = sol;
+        }
+        if (best is not null && !best.Converged && double.IsFinite(best.Objective))
+        {
+            var polished = problem.Minimize(best.X, fixedSet, options.MaxIterations);
+            totalIter += polished.Iterations; totalEval += polished.Evaluations;
+            if (polished.Converged) converged++;
+            options.Progress?.Invoke($"{law.Spec}: polished best start: objective {polished.Objective:G6} after {polished.Iterations} more iterations");
+            if (polished.Objective <= best.Objective) best = polished with { Iterations = best.Iterations + polished.Iterations };
+        }
+        if (best is null || !double.IsFinite(best.Objective))
+            throw new InputException($"fit of {law.Spec} failed: the law gives a non-positive or non-finite loss from every starting point; check that the curves' losses and learning rates are right (loss > 0, lr in the same units for all runs)");
+        if (!best.Converged) warnings.Add($"the best start did not converge within {options.MaxIterations} iterations; the parameters may be imprecise");
+        var (cov, inflation, s2) = problem.Covariance(best.X, fixedPs.Select(f => f.Index).ToHashSet(), out var covWarn);
+        if (covWarn is not null) warnings.Add(covWarn);
+        for (int j = 0; j < law.Parameters.Count; j++)
+        {
+            if (fixedPs.Any(f => f.Index == j)) continue;
+            var p = law.Parameters[j];
+            double v = best.X[j];
+            bool nearLo = double.IsFinite(p.Lower) && v - p.Lower <= 1e-6 * Math.Max(1, Math.Abs(p.Lower));
+            bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
+            if (nearLo || nearHi) warnings.Add($"{p.Name} = {v:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect");
+        }
+        // Leave-one-run-out refits (warm-started at the optimum) for the between-run part of the band.
+        var replicates = new List<double[]>();
+        if (runs.Count >= 2 && options.Jackknife)
+        {
+            for (int i = 0; i < runs.Count; i++)
+            {
+                var sub = states.Where((_, j) => j != i).ToArray();
+                var subFixed = law.NonIdentifiable(sub);
+                var x0 = (double[])best.X.Clone();
+                foreach (var f in subFixed) x0[f.Index] = f.Value;
+                var subProblem = new Problem(law, sub, options);
+                var sol = subProblem.Minimize(x0, subFixed.Select(f => f.Index).ToHashSet(), options.ScreenIterations);
+                totalEval += sol.Evaluations;
+                if (double.IsFinite(sol.Objective)) replicates.Add(sol.X);
+                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {sol.Objective:G6}");
+            }
+        }
+        var se = new double[law.Parameters.Count];
+        for (int j = 0; j < se.Length; j++) se[j] = Math.Sqrt(Math.Max(0, cov[j][j]));
+        var report = new FitReport
+        {
+            Objective = best.Objective,
+            Iterations = best.Iterations,
+            TotalIterations = totalIter,
+            Evaluations = totalEval,
+            Starts = starts.Count,
+            ConvergedStarts = converged,
+            Converged = best.Converged,
+            WallSeconds = sw.Elapsed.TotalSeconds,
+            Points = nPoints,
+            Runs = runs.Select(r => r.Name).ToArray(),
+            RmsLogResidual = Math.Sqrt(s2),
+            Inflation = inflation,
+            HuberDelta = options.HuberDelta,
+            EqualRunWeights = options.EqualRunWeights,
+            Seed = options.Seed,
+            Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
+            Warnings = warnings.ToArray(),
+        };
+        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray() };
+    }
+
+    private static double Jitter(LawParameter p, double v, Random rng)
+    {
+        double f = Math.Exp(0.6 * (rng.NextDouble() - 0.5));
+        double x = v * f;
+        if (x <= p.Lower) x = p.Lower + 0.5 * (v - p.Lower);
+        if (x >= p.Upper) x = p.Upper - 0.5 * (p.Upper - v);
+        return x;
+    }
+
+    /// <summary>
+    /// The reference initialisation: fit L0 + A*S1^-alpha - B*(eta_peak - eta_t) (momentum law at
+    /// lambda = 0) from the 5 x 3 x 3 x 3 grid and keep the best.
+    /// </summary>
+    internal static StartHint PreFit(IReadOnlyList<LawRun> runs, FitOptions options)
+    {
+        double minLoss = runs.Min(r => r.Observed!.Min());
+        double peak = runs.Max(r => r.Eta.Max());
+        // log(L - min + 0.01) against log S1, pooled.
+        var xs = new List<double>(); var ys = new List<double>();
+        foreach (var r in runs)
+        {
+            var pre = EtaMath.Prefix(r.Eta);
+            for (int i = 0; i < r.Count; i++)
+            {
+                double s1 = pre[r.Steps[i] + 1];
+                if (s1 > 0) { xs.Add(Math.Log(s1)); ys.Add(Math.Log(r.Observed![i] - minLoss + 0.01)); }
+            }
+        }
+        double slope = -0.5, intercept = 0;
+        if (xs.Count >= 2)
+        {
+            double mx = xs.Average(), my = ys.Average(), sxy = 0, sxx = 0;
+            for (int i = 0; i < xs.Count; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) * (xs[i] - mx); }
+            if (sxx > 0) { slope = sxy / sxx; intercept = my - slope * mx; }
+        }
+        var law = new MomentumLaw(0.0);
+        var states = runs.Select(law.Prepare).ToArray();
+        var fixedIdx = new HashSet<int>();
+        if (law.NonIdentifiable(states).Count > 0) fixedIdx.Add(3);
+        var problem = new Problem(law, states, options with { MaxIterations = 100 });
+        Solution? best = null;
+        double a0 = Math.Exp(intercept), al0 = -slope;
+        foreach (var l0 in new[] { -0.2, -0.1, 0, 0.1, 0.2 })
+            foreach (var da in new[] { -0.1, 0, 0.1 })
+                foreach (var dal in new[] { -0.1, 0, 0.1 })
+                    foreach (var b in new[] { 100.0, 550, 1000 })
+                    {
+                        double[] x0 = [Math.Max(0.01, minLoss + l0), Math.Max(1e-3, a0 + da), Math.Clamp(al0 + dal, 0.01, 4.9), fixedIdx.Count > 0 ? 0 : b];
+                        var sol = problem.Minimize(x0, fixedIdx, 100);
+                        if (best is null || sol.Objective < best.Objective) best = sol;
+                    }
+        var x = best!.X;
+        return new StartHint(x[0], x[1], x[2], Math.Max(x[3], 1e-3), minLoss, peak, options.Seed);
+    }
+
+    internal sealed record Solution(double[] X, double Objective, int Iterations, int Evaluations, bool Converged);
+
+    /// <summary>The Huber objective over all runs, its IRLS Gauss-Newton model, and the minimiser.</summary>
+    internal sealed class Problem
+    {
+        private readonly LossLaw _law;
+        private readonly LawState[] _states;
+        private readonly FitOptions _o;
+        private readonly double[] _w;          // weight of each point (pooled order)
+        private readonly double[] _logObs;
+        private readonly int _n, _p;
+
+        public Problem(LossLaw law, LawState[] states, FitOptions options)
+        {
+            _law = law; _states = states; _o = options;
+            _p = law.Parameters.Count;
+            _n = states.Sum(s => s.Run.Count);
+            _w = new double[_n]; _logObs = new double[_n];
+            int k = 0;
+            foreach (var s in states)
+            {
+                double w = options.EqualRunWeights ? (double)_n / (states.Length * s.Run.Count) : 1.0;
+                for (int i = 0; i < s.Run.Count; i++) { _w[k] = w; _logObs[k] = Math.Log(s.Run.Observed![i]); k++; }
+            }
+        }
+
+        /// <summary>Residuals r = log obs - log pred and dpred/dp / pred (row-major); false if a prediction is not positive.</summary>
+        public bool Residuals(double[] x, double[] r, double[]? jac)
+        {
+            int k = 0;
+            foreach (var s in _states)
+            {
+                int m = s.Run.Count;
+                var pred = new double[m];
+                var j = jac is null ? Span<double>.Empty : jac.AsSpan(k * _p, m * _p);
+                s.Evaluate(x, pred, j);
+                for (int i = 0; i < m; i++)
+                {
+                    if (!(pred[i] > 0) || !double.IsFinite(pred[i])) return false;
+                    r[k + i] = _logObs[k + i] - Math.Log(pred[i]);
+                    if (jac is not null)
+                        for (int c = 0; c < _p; c++) jac[(k + i) * _p + c] /= pred[i];
+                }
+                k += m;
+            }
+            return true;
+        }
+
+        private double Objective(double[] r)
+        {
+            double d = _o.HuberDelta, f = 0;
+            for (int i = 0; i < _n; i++)
+            {
+                double a = Math.Abs(r[i]);
+                f += _w[i] * (a <= d ? 0.5 * r[i] * r[i] : d * (a - 0.5 * d));
+            }
+            return f;
+        }
+
+        // Unconstrained coordinates: log for one-sided bounds, logit for intervals.
+        private double ToU(int j, double v)
+        {
+            var p = _law.Parameters[j];
+            bool lo = double.IsFinite(p.Lower), hi = double.IsFinite(p.Upper);
+            if (lo && hi)
+            {
+                double w = p.Upper - p.Lower, f = Math.Clamp((v - p.Lower) / w, 1e-12, 1 - 1e-12);
+                return Math.Log(f / (1 - f));
+            }
+            if (lo) return Math.Log(Math.Max(v - p.Lower, 1e-300));
+            if (hi) return -Math.Log(Math.Max(p.Upper - v, 1e-300));
+            return v;
+        }
+
+        private (double V, double Dv) FromU(int j, double u)
+        {
+            var p = _law.Parameters[j];
+            bool lo = double.IsFinite(p.Lower), hi = double.IsFinite(p.Upper);
+            if (lo && hi)
+            {
+                double s = 1 / (1 + Math.Exp(-u)), w = p.Upper - p.Lower;
+                return (p.Lower + w * s, w * s * (1 - s));
+            }
+            if (lo) { double e = Math.Exp(u); return (p.Lower + e, e); }
+            if (hi) { double e = Math.Exp(-u); return (p.Upper - e, e); }
+            return (u, 1);
+        }
+
+        public Solution Minimize(double[] x0, IReadOnlySet<int> fixedIdx, int maxIterations)
+        {
+            var freeIdx = Enumerable.Range(0, _p).Where(j => !fixedIdx.Contains(j)).ToArray();
+            int k = freeIdx.Length;
+            var x = (double[])x0.Clone();
+            var u = freeIdx.Select(j => ToU(j, x[j])).ToArray();
+            for (int a = 0; a < k; a++) x[freeIdx[a]] = FromU(freeIdx[a], u[a]).V;
+            var r = new double[_n];
+            var jac = new double[_n * _p];
+            int evals = 1;
+            if (!Residuals(x, r, jac)) return new Solution(x, double.PositiveInfinity, 0, evals, false);
+            double f = Objective(r);
+            double mu = 1e-3;
+            var g = new double[k]; var h = new double[k * k]; var dv = new double[k];
+            var xt = new double[_p]; var rt = new double[_n];
+            int it = 0, smallSteps = 0;
+            bool converged = false;
+            double delta = _o.HuberDelta;
+            while (it < maxIterations)
+            {
+                it++;
+                for (int a = 0; a < k; a++) dv[a] = FromU(freeIdx[a], u[a]).Dv;
+                Array.Clear(g); Array.Clear(h);
+                for (int i = 0; i < _n; i++)
+                {
+                    double ar = Math.Abs(r[i]);
+                    double psi = ar <= delta ? r[i] : delta * Math.Sign(r[i]);
+                    double omega = ar <= delta ? 1 : delta / ar;
+                    double wi = _w[i];
+                    int row = i * _p;
+                    for (int a = 0; a < k; a++)
+                    {
+                        double ja = -jac[row + freeIdx[a]] * dv[a];   // d r_i / d u_a
+                        g[a] += wi * psi * ja;
+                        double wja = wi * omega * ja;
+                        for (int b = 0; b <= a; b++) h[a * k + b] += wja * (-jac[row + freeIdx[b]] * dv[b]);
+                    }
+                }
+                for (int a = 0; a < k; a++) for (int b = 0; b < a; b++) h[b * k + a] = h[a * k + b];
+                double gmax = g.Max(Math.Abs);
+                if (gmax <= 1e-14 * Math.Max(f, 1e-30) || gmax == 0) { converged = true; break; }
+                bool accepted = false;
+                while (mu < 1e14)
+                {
+                    var step = Solve(h, g, k, mu);
+                    if (step is null) { mu *= 10; continue; }
+                    var ut = new double[k];
+                    Array.Copy(x, xt, _p);
+                    for (int a = 0; a < k; a++) { ut[a] = u[a] + step[a]; xt[freeIdx[a]] = FromU(freeIdx[a], ut[a]).V; }
+                    evals++;
+                    double ft = Residuals(xt, rt, null) ? Objective(rt) : double.PositiveInfinity;
+                    if (ft < f)
+                    {
+                        double rel = (f - ft) / Math.Max(f, 1e-300);
+                        double stepMax = step.Max(Math.Abs);
+                        Array.Copy(ut, u, k); Array.Copy(xt, x, _p);
+                        f = ft;
+                        mu = Math.Max(mu / 3, 1e-12);
+                        accepted = true;
+                        smallSteps = rel < 1e-9 || stepMax < 1e-9 ? smallSteps + 1 : 0;
+                        break;
+                    }
+                    mu *= 4;
+                }
+                if (!accepted) { converged = true; break; }   // no descent even for tiny steps: at a minimum to working precision
+                evals++;
+                Residuals(x, r, jac);
+                if (smallSteps >= 3) { converged = true; break; }
+            }
+            return new Solution(x, f, it, evals, converged);
+        }
+
+        /// <summary>Solves (H + mu*diag(H)) s = -g by Cholesky; null when not positive definite.</summary>
+        private static double[]? Solve(double[] h, double[] g, int k, double mu)
+        {
+            var m = new double[k * k];
+            for (int a = 0; a < k; a++)
+                for (int b = 0; b < k; b++)
+                    m[a * k + b] = h[a * k + b] + (a == b ? mu * Math.Max(h[a * k + a], 1e-30) + 1e-300 : 0);
+            // In-place Cholesky.
+            for (int a = 0; a < k; a++)
+            {
+                for (int b = 0; b <= a; b++)
+                {
+                    double s = m[a * k + b];
+                    for (int c = 0; c < b; c++) s -= m[a * k + c] * m[b * k + c];
+                    if (a == b)
+                    {
+                        if (!(s > 0)) return null;
+                        m[a * k + a] = Math.Sqrt(s);
+                    }
+                    else m[a * k + b] = s / m[b * k + b];
+                }
+            }
+            var y = new double[k];
+            for (int a = 0; a < k; a++)
+            {
+                double s = -g[a];
+                for (int c = 0; c < a; c++) s -= m[a * k + c] * y[c];
+                y[a] = s / m[a * k + a];
+            }
+            for (int a = k - 1; a >= 0; a--)
+            {
+                double s = y[a];
+                for (int c = a + 1; c < k; c++) s -= m[c * k + a] * y[c];
+                y[a] = s / m[a * k + a];
+            }
+            return y.All(double.IsFinite) ? y : null;
+        }
+
+        /// <summary>
+        /// Covariance of the parameters: s^2 (J' W J)^-1 in parameter space (J = dlog pred/dp), times
+        /// the AR(1) inflation (1 + rho)/(1 - rho) with rho the lag-1 autocorrelation of the residuals
+        /// within runs: logged points of one run are not independent, and ignoring that makes the
+        /// standard errors far too small. Fixed parameters get zero variance.
+        /// </summary>
+        public (double[][] Cov, double Inflation, double S2) Covariance(double[] x, IReadOnlySet<int> fixedIdx, out string? warning)
+        {
+            warning = null;
+            var r = new double[_n]; var jac = new double[_n * _p];
+            Residuals(x, r, jac);
+            var free = Enumerable.Range(0, _p).Where(j => !fixedIdx.Contains(j)).ToArray();
+            int k = free.Length;
+            var cov = new double[_p][];
+            for (int j = 0; j < _p; j++) cov[j] = new double[_p];
+            double sw = 0, ssr = 0;
+            for (int i = 0; i < _n; i++) { sw += _w[i]; ssr += _w[i] * r[i] * r[i]; }
+            double s2 = ssr / Math.Max(1, sw - k);
+            // Lag-1 autocorrelation within runs.
+            double num = 0, den = 0; int off = 0;
+            foreach (var s in _states)
+            {
+                for (int i = 0; i < s.Run.Count; i++)
+                {
+                    den += r[off + i] * r[off + i];
+                    if (i > 0) num += r[off + i] * r[off + i - 1];
+                }
+                off += s.Run.Count;
+            }
+            double rho = den > 0 ? Math.Clamp(num / den, 0, 0.995) : 0;
+            double inflation = Math.Min((1 + rho) / (1 - rho), Math.Max(1, _n / (double)Math.Max(1, k + 1)));
+            if (k == 0) return (cov, inflation, s2);
+            var m = Matrix<double>.Build.Dense(k, k);
+            for (int i = 0; i < _n; i++)
+                for (int a = 0; a < k; a++)
+                    for (int b = 0; b < k; b++)
+                        m[a, b] += _w[i] * jac[i * _p + free[a]] * jac[i * _p + free[b]];
+            // Scale to unit diagonal before inverting: the parameters span many orders of magnitude.
+            var d = Enumerable.Range(0, k).Select(a => m[a, a] > 0 ? 1 / Math.Sqrt(m[a, a]) : 1).ToArray();
+            var ms = Matrix<double>.Build.Dense(k, k, (a, b) => m[a, b] * d[a] * d[b]);
+            var svd = ms.Svd(true);
+            double smax = svd.S[0];
+            var sInv = Vector<double>.Build.Dense(k, a => svd.S[a] > 1e-12 * smax ? 1 / svd.S[a] : 0);
+            if (svd.S[k - 1] <= 1e-12 * smax) warning = "the parameters are not all determined by the data (singular Gauss-Newton matrix): standard errors of the dependent combination are unreliable";
+            else if (svd.S[k - 1] <= 1e-9 * smax) warning = "some parameters are almost interchangeable (condition number > 1e9): expect large, correlated standard errors";
+            var inv = svd.VT.Transpose() * Matrix<double>.Build.DenseOfDiagonalVector(sInv) * svd.U.Transpose();
+            for (int a = 0; a < k; a++)
+                for (int b = 0; b < k; b++)
+                    cov[free[a]][free[b]] = inv[a, b] * d[a] * d[b] * s2 * inflation;
+            return (cov, inflation, s2);
+        }
+    }
+}

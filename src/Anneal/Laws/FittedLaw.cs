@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anneal.Fitting;
+using Anneal.Specs;
+
+namespace Anneal.Laws;
+
+/// <summary>How a fit went: objective, effort, convergence and warnings.</summary>
+public sealed record FitReport
+{
+    /// <summary>Final objective: sum of weighted Huber(log obs - log pred).</summary>
+    public double Objective { get; init; }
+    /// <summary>Iterations of the best start.</summary>
+    public int Iterations { get; init; }
+    /// <summary>Iterations over all starts.</summary>
+    public int TotalIterations { get; init; }
+    /// <summary>Law evaluations over all starts.</summary>
+    public int Evaluations { get; init; }
+    /// <summary>Number of starting points tried.</summary>
+    public int Starts { get; init; }
+    /// <summary>Starts that converged.</summary>
+    public int ConvergedStarts { get; init; }
+    /// <summary>Whether the best start converged.</summary>
+    public bool Converged { get; init; }
+    /// <summary>Wall time of the whole fit in seconds.</summary>
+    public double WallSeconds { get; init; }
+    /// <summary>Logged points fitted.</summary>
+    public int Points { get; init; }
+    /// <summary>Names of the fitted runs.</summary>
+    public string[] Runs { get; init; } = [];
+    /// <summary>Root-mean-square residual of log loss at the optimum.</summary>
+    public double RmsLogResidual { get; init; }
+    /// <summary>Variance inflation (1+rho)/(1-rho) for lag-1 autocorrelated residuals, applied to the covariance.</summary>
+    public double Inflation { get; init; } = 1;
+    /// <summary>Huber threshold used.</summary>
+    public double HuberDelta { get; init; }
+    /// <summary>Whether runs were weighted equally.</summary>
+    public bool EqualRunWeights { get; init; }
+    /// <summary>Seed of the random starts.</summary>
+    public int Seed { get; init; }
+    /// <summary>Parameters held fixed because the data cannot determine them.</summary>
+    public string[] Fixed { get; init; } = [];
+    /// <summary>Everything the user should know about this fit.</summary>
+    public string[] Warnings { get; init; } = [];
+}
+
+/// <summary>A prediction for one schedule: the curve, its band and the final loss.</summary>
+public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, double[] High, double Level)
+{
+    public double FinalLoss => Loss[^1];
+    public double FinalLow => Low[^1];
+    public double FinalHigh => High[^1];
+}
+
+/// <summary>
+/// A law with fitted parameter values, standard errors, covariance and the fit report; saved as
+/// <c>law.json</c>. The warmup convention is part of the law spec (<c>mpl(warmup=reference)</c>).
+/// Uncertainty: Var L(t) = g' Cov g (delta method, g = dL/dp analytic, Cov from the Gauss-Newton
+/// matrix with the AR(1) inflation of <see cref="FitReport.Inflation"/>) plus the leave-one-run-out
+/// jackknife variance of L(t) over <see cref="Replicates"/>; the band is L +- z * sqrt(Var) with z
+/// the normal quantile of <c>level</c>.
+/// </summary>
+public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors, double[][] Covariance, FitReport Report)
+{
+    /// <summary>
+    /// Parameters refitted without each fitted run in turn (leave-one-run-out jackknife; empty for a
+    /// single run). Their spread is the between-run part of the band.
+    /// </summary>
+    public double[][] Replicates { get; init; } = [];
+
+    /// <summary>Value of a parameter by name.</summary>
+    public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
+
+    /// <summary>Predicts the loss of <paramref name="run"/> at its steps, with a two-sided band at <paramref name="level"/>.</summary>
+    public LawPrediction Predict(LawRun run, double level = 0.95)
+    {
+        var state = Law.Prepare(run);
+        int n = run.Count, p = Values.Length;
+        var loss = new double[n];
+        var jac = new double[n * p];
+        state.Evaluate(Values, loss, jac);
+        double z = NormalQuantile(0.5 + level / 2);
+        var lo = new double[n]; var hi = new double[n];
+        var jackVar = new double[n];
+        if (Replicates.Length >= 2)
+        {
+            // Jackknife variance (R-1)/R * sum (L_(i) - mean)^2 over the leave-one-run-out fits.
+            var preds = Replicates.Select(rp => { var l = new double[n]; state.Evaluate(rp, l, default); return l; }).ToArray();
+            int rr = preds.Length;
+            for (int i = 0; i < n; i++)
+            {
+                double mean = 0;
+                for (int k = 0; k < rr; k++) mean += preds[k][i];
+                mean /= rr;
+                double ss = 0;
+                for (int k = 0; k < rr; k++) ss += (preds[k][i] - mean) * (preds[k][i] - mean);
+                jackVar[i] = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double v = jackVar[i];
+            for (int a = 0; a < p; a++)
+            {
+                double ga = jac[i * p + a];
+                if (ga == 0) continue;
+                for (int b = 0; b < p; b++) v += ga * Covariance[a][b] * jac[i * p + b];
+            }
+            double sd = Math.Sqrt(Math.Max(0, v));
+            lo[i] = loss[i] - z * sd; hi[i] = loss[i] + z * sd;
+        }
+        return new LawPrediction(run.Steps, loss, lo, hi, level);
+    }
+
+    /// <summary>Predicts the loss of a schedule with per-step rates <paramref name="lrPerStep"/> at <paramref name="steps"/>.</summary>
+    public LawPrediction Predict(double[] lrPerStep, long[] steps, double level = 0.95) =>
+        Predict(LawRun.ForSchedule("prediction", lrPerStep, steps, "per-step array"), level);
+
+    /// <summary>Standard normal quantile.</summary>
+    public static double NormalQuantile(double q) => MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, q);
+
+    /// <summary>The JSON form written to <c>law.json</c>.</summary>
+    public string ToJson()
+    {
+        var ps = new JsonArray();
+        for (int i = 0; i < Values.Length; i++)
+        {
+            var p = Law.Parameters[i];
+            ps.Add(new JsonObject
+            {
+                ["name"] = p.Name, ["value"] = Values[i], ["std_error"] = StdErrors[i], ["unit"] = p.Unit,
+                ["lower"] = Bound(p.Lower), ["upper"] = Bound(p.Upper), ["fixed"] = Report.Fixed.Contains(p.Name),
+            });
+        }
+        var r = Report;
+        var o = new JsonObject
+        {
+            ["format"] = "anneal-law/1",
+            ["law"] = Law.Spec,
+            ["law_spec"] = Law.ToSpecCall().ToJson(),
+            ["warmup_convention"] = Law is MultiPowerLaw m ? (m.Convention == WarmupConvention.Reference ? "reference" : "paper") : "post-warmup drops",
+            ["parameters"] = ps,
+            ["covariance"] = new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["fit"] = new JsonObject
+            {
+                ["objective"] = r.Objective, ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
+                ["evaluations"] = r.Evaluations, ["starts"] = r.Starts, ["converged_starts"] = r.ConvergedStarts,
+                ["converged"] = r.Converged, ["wall_seconds"] = r.WallSeconds, ["points"] = r.Points,
+                ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
+                ["rms_log_residual"] = r.RmsLogResidual, ["inflation"] = r.Inflation, ["huber_delta"] = r.HuberDelta,
+                ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
+                ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
+                ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
+            },
+        };
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
+
+    /// <summary>Reads <c>law.json</c>; <paramref name="where"/> names the file in error messages.</summary>
+    public static FittedLaw FromJson(string json, string where = "law.json")
+    {
+        JsonObject o;
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object written by 'anneal fit --out'"); }
+        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write it with 'anneal fit ... --out {where}'"); }
+        try
+        {
+            var law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
+                : LossLaw.Parse(o["law"]?.GetValue<string>() ?? throw new InputException($"{where}: missing \"law\""));
+            var ps = o["parameters"] as JsonArray ?? throw new InputException($"{where}: missing \"parameters\"");
+            if (ps.Count != law.Parameters.Count) throw new InputException($"{where}: {law.Spec} has {law.Parameters.Count} parameters, the file lists {ps.Count}");
+            var values = new double[ps.Count]; var se = new double[ps.Count];
+            var fixedNames = new List<string>();
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var p = ps[i] as JsonObject ?? throw new InputException($"{where}: parameters[{i}] is not an object");
+                var name = p["name"]?.GetValue<string>();
+                if (name != law.Parameters[i].Name) throw new InputException($"{where}: parameters[{i}] is '{name}', expected '{law.Parameters[i].Name}'");
+                values[i] = p["value"]?.GetValue<double>() ?? throw new InputException($"{where}: parameters[{i}] has no value");
+                se[i] = p["std_error"]?.GetValue<double>() ?? 0;
+                if (p["fixed"]?.GetValue<bool>() == true) fixedNames.Add(name!);
+            }
+            var cov = new double[ps.Count][];
+            var cj = o["covariance"] as JsonArray;
+            for (int i = 0; i < ps.Count; i++)
+            {
+                cov[i] = new double[ps.Count];
+                if (cj is not null && cj[i] is JsonArray row)
+                    for (int j = 0; j < ps.Count; j++) cov[i][j] = row[j]?.GetValue<double>() ?? 0;
+                else cov[i][i] = se[i] * se[i];
+            }
+            var f = o["fit"] as JsonObject;
+            var report = f is null ? new FitReport { Fixed = fixedNames.ToArray() } : new FitReport
+            {
+                Objective = f["objective"]?.GetValue<double>() ?? double.NaN,
+                Iterations = f["iterations"]?.GetValue<int>() ?? 0,
+                TotalIterations = f["total_iterations"]?.GetValue<int>() ?? 0,
+                Evaluations = f["evaluations"]?.GetValue<int>() ?? 0,
+                Starts = f["starts"]?.GetValue<int>() ?? 0,
+                ConvergedStarts = f["converged_starts"]?.GetValue<int>() ?? 0,
+                Converged = f["converged"]?.GetValue<bool>() ?? false,
+                WallSeconds = f["wall_seconds"]?.GetValue<double>() ?? 0,
+                Points = f["points"]?.GetValue<int>() ?? 0,
+                Runs = (f["runs"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
+                RmsLogResidual = f["rms_log_residual"]?.GetValue<double>() ?? double.NaN,
+                Inflation = f["inflation"]?.GetValue<double>() ?? 1,
+                HuberDelta = f["huber_delta"]?.GetValue<double>() ?? 1e-3,
+                EqualRunWeights = f["equal_run_weights"]?.GetValue<bool>() ?? false,
+                Seed = f["seed"]?.GetValue<int>() ?? 0,
+                Fixed = fixedNames.ToArray(),
+                Warnings = (f["warnings"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
+            };
+            var reps = (o["leave_one_run_out"] as JsonArray)?.Select((row, i) => (row as JsonArray ?? throw new InputException($"{where}: leave_one_run_out[{i}] is not an array"))
+                .Select(v => v!.GetValue<double>()).ToArray()).ToArray() ?? [];
+            if (reps.Any(r => r.Length != values.Length)) throw new InputException($"{where}: every leave_one_run_out entry needs {values.Length} values");
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps };
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InputException($"{where}: malformed law file ({e.Message}); write it with 'anneal fit ... --out {where}'");
+        }
+    }
+
+    /// <summary>A fitted law from known parameter values (no covariance), e.g. published ones.</summary>
+    public static FittedLaw FromValues(LossLaw law, params double[] values)
+    {
+        if (values.Length != law.Parameters.Count) throw new ArgumentException($"{law.Spec} needs {law.Parameters.Count} values");
+        var cov = Enumerable.Range(0, values.Length).Select(_ => new double[values.Length]).ToArray();
+        return new FittedLaw(law, values, new double[values.Length], cov, new FitReport());
+    }
+
+    /// <summary>Parameter table as text, with standard errors.</summary>
+    public string Table()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine($"{"parameter",-10} {"value",14} {"std error",12}  unit");
+        for (int i = 0; i < Values.Length; i++)
+        {
+            var p = Law.Parameters[i];
+            bool fx = Report.Fixed.Contains(p.Name);
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{p.Name,-10} {Values[i],14:G6} {(fx ? "fixed" : StdErrors[i].ToString("G3", CultureInfo.InvariantCulture)),12}  {p.Unit}"));
+        }
+        return sb.ToString();
+    }
+}

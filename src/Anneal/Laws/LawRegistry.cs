@@ -1,0 +1,55 @@
+using Anneal.Specs;
+
+namespace Anneal.Laws;
+
+/// <summary>A law kind: spec name, summary, options and factory (for <c>anneal law list</c> and the docs).</summary>
+public sealed record LawKind(string Name, string Summary, string Options, Func<SpecArgs, LossLaw> Create, string Example);
+
+/// <summary>Every loss-curve law Anneal knows, by spec name. The single place a new law is registered.</summary>
+public static class LawRegistry
+{
+    /// <summary>All kinds, in the order tables list them (baseline first).</summary>
+    public static IReadOnlyList<LawKind> Kinds { get; } =
+    [
+        new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
+        new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024)", "lambda=0.999 | lambda=fit", MomentumLaw.Create, "momentum(lambda=fit)"),
+        new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),
+        new("fm", "forward-momentum law (Wang et al. 2026)", "n=model size (recorded; folded into L0)", ForwardMomentumLaw.Create, "fm(n=4e8)"),
+        new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "none", ConvexBoundLaw.Create, "convex"),
+    ];
+
+    /// <summary>The default set compared by <c>anneal evaluate</c> and <c>anneal demo</c>.</summary>
+    public static IReadOnlyList<string> DefaultSpecs { get; } = ["powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "fm", "convex"];
+
+    private static readonly Dictionary<string, LawKind> ByName = Kinds.ToDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Looks up a kind by name (case-insensitive).</summary>
+    public static LawKind? Find(string name) => ByName.GetValueOrDefault(name);
+
+    /// <summary>Builds the law a parsed spec describes.</summary>
+    public static LossLaw Create(SpecCall call)
+    {
+        if (Find(call.Name) is not { } kind)
+            throw new SpecException($"unknown law '{call.Name}': choose one of {string.Join(", ", Kinds.Select(k => k.Name))} (e.g. mpl or momentum(lambda=fit))");
+        var args = new SpecArgs(call);
+        if (args.Positional.Count > 0) throw args.Fail("laws take only named options, e.g. momentum(lambda=0.999)");
+        var law = kind.Create(args);
+        args.EnsureAllUsed();
+        return law;
+    }
+
+    /// <summary>Parses a comma-separated list of law specs; commas inside parentheses do not split.</summary>
+    public static IReadOnlyList<LossLaw> ParseList(string specs)
+    {
+        var parts = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i < specs.Length; i++)
+        {
+            if (specs[i] is '(' or '[') depth++;
+            else if (specs[i] is ')' or ']') depth--;
+            else if (specs[i] == ',' && depth == 0) { parts.Add(specs[start..i]); start = i + 1; }
+        }
+        parts.Add(specs[start..]);
+        return parts.Select(p => p.Trim()).Where(p => p.Length > 0).Select(LossLaw.Parse).ToArray();
+    }
+}

@@ -1,0 +1,133 @@
+using Anneal.Specs;
+
+namespace Anneal.Laws;
+
+/// <summary>One fitted parameter of a law: name, valid range (bounds are exclusive for open ranges) and unit.</summary>
+public sealed record LawParameter(string Name, double Lower, double Upper, string Unit, string Description);
+
+/// <summary>A parameter held fixed during a fit because the data cannot determine it, and why.</summary>
+public sealed record FixedParameter(int Index, double Value, string Reason);
+
+/// <summary>
+/// An empirical loss-curve law L(t; eta_0..eta_t, p): the loss after step t of a run whose
+/// learning rate at every step is known, for parameters p. One interface for all laws
+/// (scikit-learn-like): the fitter, the evaluation loop and the CLI never special-case a law.
+/// Implementations: <see cref="PowerLaw"/>, <see cref="MomentumLaw"/>, <see cref="MultiPowerLaw"/>,
+/// <see cref="ForwardMomentumLaw"/>, <see cref="ConvexBoundLaw"/>; registered in <see cref="LawRegistry"/>.
+/// </summary>
+public abstract record LossLaw
+{
+    /// <summary>Spec name, e.g. <c>mpl</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>One-line description with the source paper.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>Canonical spec (options only; fitted values live in <see cref="FittedLaw"/>).</summary>
+    public abstract SpecCall ToSpecCall();
+
+    /// <summary>Canonical spec string, e.g. <c>momentum(lambda=0.999)</c>.</summary>
+    public string Spec => ToSpecCall().ToString();
+
+    /// <summary>The fitted parameters, in the order of every parameter vector.</summary>
+    public abstract IReadOnlyList<LawParameter> Parameters { get; }
+
+    /// <summary>
+    /// Precomputes everything that does not depend on the parameters (prefix sums of eta, the list
+    /// of steps where eta drops, ...) so that evaluating many parameter vectors is cheap.
+    /// </summary>
+    public abstract LawState Prepare(LawRun run);
+
+    /// <summary>
+    /// Parameters the given runs cannot determine (e.g. a decay term from constant-LR runs only),
+    /// with the value they are held at and the reason. Empty when everything is identifiable.
+    /// </summary>
+    public virtual IReadOnlyList<FixedParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => [];
+
+    /// <summary>
+    /// Deterministic starting points for the multi-start fit, derived from the shared
+    /// pre-fit of <c>L0 + A*S1^-alpha - B*(eta_peak - eta_t)</c> (the reference initialisation).
+    /// </summary>
+    public abstract IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs);
+
+    /// <summary>Loss at <paramref name="run"/>'s steps for parameters <paramref name="p"/>.</summary>
+    public double[] Predict(LawRun run, IReadOnlyList<double> p)
+    {
+        var state = Prepare(run);
+        var loss = new double[run.Count];
+        state.Evaluate(p.ToArray(), loss, default);
+        return loss;
+    }
+
+    /// <summary>Loss at <paramref name="steps"/> of a run with per-step rates <paramref name="lrPerStep"/>.</summary>
+    public double[] Predict(double[] lrPerStep, long[] steps, IReadOnlyList<double> p) =>
+        Predict(LawRun.ForSchedule("prediction", lrPerStep, steps, "per-step array"), p);
+
+    /// <summary>Index of a parameter by name; -1 when absent.</summary>
+    public int IndexOf(string name)
+    {
+        for (int i = 0; i < Parameters.Count; i++) if (Parameters[i].Name == name) return i;
+        return -1;
+    }
+
+    public sealed override string ToString() => Spec;
+
+    /// <summary>Parses a law spec such as <c>momentum(lambda=fit)</c>.</summary>
+    public static LossLaw Parse(string spec) => LawRegistry.Create(SpecCall.Parse(spec));
+}
+
+/// <summary>
+/// The shared pre-fit every law starts from: <c>L0 + A*S1^-alpha - B*(eta_peak - eta_t)</c>
+/// fitted on the reference grid (L0 = min loss +-0.2, A and alpha from a log-log regression +-0.1,
+/// B in {100, 550, 1000}). <see cref="PeakLr"/> is the largest rate of any fitted run.
+/// </summary>
+public sealed record StartHint(double L0, double A, double Alpha, double B, double MinLoss, double PeakLr, int Seed);
+
+/// <summary>
+/// A law prepared for one run: evaluates the loss at the run's steps and, when
+/// <c>jacobian</c> is non-empty, the analytic derivatives dL/dp (row-major,
+/// <c>Count x Parameters</c>).
+/// </summary>
+public abstract class LawState(LawRun run)
+{
+    /// <summary>The run this state was prepared for.</summary>
+    public LawRun Run { get; } = run;
+
+    /// <summary>Writes L(t_i; p) to <paramref name="loss"/> and, if requested, dL/dp_j to jacobian[i*P + j].</summary>
+    public abstract void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian);
+}
+
+/// <summary>Cumulative sums and the peak of a per-step LR array, shared by the laws.</summary>
+internal static class EtaMath
+{
+    /// <summary>P[i] = sum_{tau &lt; i} eta_tau with compensated summation (length n + 1).</summary>
+    public static double[] Prefix(double[] eta)
+    {
+        var p = new double[eta.Length + 1];
+        double s = 0, c = 0;
+        for (int i = 0; i < eta.Length; i++)
+        {
+            double y = eta[i] - c, t = s + y;
+            c = (t - s) - y;
+            s = t;
+            p[i + 1] = s;
+        }
+        return p;
+    }
+
+    /// <summary>First index of the maximum rate: the end of the warmup ramp.</summary>
+    public static int PeakIndex(double[] eta)
+    {
+        int k = 0;
+        for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[k]) k = i;
+        return k;
+    }
+
+    /// <summary>True when some post-peak step lowers the rate.</summary>
+    public static bool HasDrop(double[] eta)
+    {
+        int k = PeakIndex(eta);
+        for (int i = k + 1; i < eta.Length; i++) if (eta[i] < eta[i - 1]) return true;
+        return false;
+    }
+}
