@@ -90,12 +90,17 @@ public static class TrainCommand
     private static void PlotRuns(IReadOnlyList<LossCurve> curves, string path, string title, bool withLr)
     {
         var p = new SvgPlot { Title = title, XLabel = "step", YLabel = "loss (nats/byte)", Y2Label = withLr ? "learning rate" : null };
+        // frame the informative part: the first 5% of steps (initial loss, warmup spikes) would squash the rest
+        var late = curves.SelectMany(c => (c.Loss ?? []).Skip(c.Count / 20).Concat((c.ValLoss ?? []).Skip(c.Count / 20))).Where(double.IsFinite).ToArray();
+        if (late.Length > 0) { double lo = late.Min(), hi = late.Max(), pad = 0.05 * (hi - lo); p.YMin = lo - pad; p.YMax = hi + pad; }
         for (int i = 0; i < curves.Count; i++)
         {
             var c = curves[i];
             string color = SvgPlot.Palette[i % SvgPlot.Palette.Count];
             var x = c.Steps.Select(s => (double)s).ToArray();
-            if (c.Loss is { } l) p.AddLine(c.Name + " train", x, l, color: color);
+            // single-batch losses are noisy: draw their trailing mean over ~2% of the run so runs stay distinguishable
+            int win = Math.Max(1, c.Count / 50);
+            if (c.Loss is { } l) p.AddLine(win > 1 ? $"{c.Name} train (mean of {win})" : c.Name + " train", x, TrailingMean(l, win), color: color);
             if (c.ValLoss is { } v)
             {
                 var idx = Enumerable.Range(0, v.Length).Where(k => double.IsFinite(v[k])).ToArray();
@@ -104,5 +109,18 @@ public static class TrainCommand
             if (withLr && c.Lr is { } lr) p.AddLine(c.Name + " lr", x, lr, secondAxis: true, color: SvgPlot.Palette[^2]);
         }
         p.Save(path);
+    }
+
+    private static double[] TrailingMean(double[] y, int w)
+    {
+        var r = new double[y.Length];
+        double sum = 0; int count = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            if (double.IsFinite(y[i])) { sum += y[i]; count++; }
+            if (i >= w && double.IsFinite(y[i - w])) { sum -= y[i - w]; count--; }
+            r[i] = count > 0 ? sum / count : double.NaN;
+        }
+        return r;
     }
 }
