@@ -1,3 +1,4 @@
+using static Anneal.Tests.Cli.CliRunner;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
@@ -13,13 +14,6 @@ public sealed class CurveCliTests : IDisposable
     private readonly TempDir _tmp = new();
     public void Dispose() => _tmp.Dispose();
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = AnnealCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
     private static string Mpl(string f) => TestPaths.SharedData("curves", "mpl", "400m", f);

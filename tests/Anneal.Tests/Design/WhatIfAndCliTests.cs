@@ -1,3 +1,4 @@
+using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
 using Anneal.Design;
@@ -63,13 +64,6 @@ public class WhatIfAndCliTests
         list.Single(c => c.Extend == 500).Total.ShouldBe(3500);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = AnnealCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void Optimize_json_reports_a_free_optimum_below_every_candidate()

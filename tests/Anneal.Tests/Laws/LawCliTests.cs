@@ -1,3 +1,4 @@
+using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
 
@@ -7,12 +8,6 @@ namespace Anneal.Tests.Laws;
 [Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class LawCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = AnnealCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private static string Curve(string name) => TestPaths.SharedData("curves", "mpl", "400m", name + ".csv") + "@" + MplData.Spec(name);
 

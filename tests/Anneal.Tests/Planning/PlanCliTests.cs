@@ -1,3 +1,4 @@
+using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
 
@@ -6,13 +7,6 @@ namespace Anneal.Tests.Planning;
 [Collection("Console")] // the CLI swaps Console.Out while it runs
 public class PlanCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = AnnealCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     // planning.md worked example through the CLI's JSON: eta ~ 1.63e-3, B ~ 1.11M tokens, 541 sequences.
     [Fact]

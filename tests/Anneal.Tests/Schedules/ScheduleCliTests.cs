@@ -1,3 +1,4 @@
+using static Anneal.Tests.Cli.CliRunner;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
@@ -9,13 +10,6 @@ namespace Anneal.Tests.Schedules;
 [Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class ScheduleCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = AnnealCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private static double[] ParseCsv(string csv)
     {
