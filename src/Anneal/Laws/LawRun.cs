@@ -76,45 +76,19 @@ public sealed record LawRun
         var obs = keep.Select(i => y[i]).ToArray();
         long n = steps[^1] + 1;
         if (n > 200_000_000) throw new InputException($"{where}: step {steps[^1]} is too large (laws need the LR at every step; at most 2e8 steps)");
-        double[] eta;
-        bool interpolated = false;
-        string source;
-        if (curve.ScheduleSpec is { } spec)
+        // One expansion for every consumer: exact from the spec or a fully logged column, else interpolated.
+        var expanded = LrExpansion.Expand(curve, steps[^1]);
+        var eta = expanded.Lr;
+        bool interpolated = expanded.Interpolated;
+        string source = expanded.Source switch
         {
-            eta = Schedule.Parse(spec).Sample((int)n);
-            source = spec;
-        }
-        else if (curve.Lr is { } lr)
-        {
-            eta = InterpolateLr(curve.Steps, lr, (int)n, where);
-            interpolated = true;
-            source = "interpolated lr column";
-        }
-        else throw new InputException($"{where}: no learning-rate column and no schedule; attach the schedule as FILE@SPEC, e.g. {Path.GetFileName(where)}@\"cosine(peak=3e-4, total=24000, warmup=2160)\"");
+            LrSource.Schedule => curve.ScheduleSpec!,
+            LrSource.Logged => "lr column (logged at every step)",
+            _ => "interpolated lr column",
+        };
         return new LawRun { Name = curve.Name, Eta = eta, Steps = steps, Observed = obs, EtaInterpolated = interpolated, EtaSource = source }.Validate();
     }
 
-    /// <summary>
-    /// Per-step LR from a sparsely logged column: linear between logged points, constant before
-    /// the first and after the last logged value. NaN rows are skipped.
-    /// </summary>
-    public static double[] InterpolateLr(long[] steps, double[] lr, int n, string where = "lr")
-    {
-        var idx = Enumerable.Range(0, steps.Length).Where(i => double.IsFinite(lr[i])).ToArray();
-        if (idx.Length == 0) throw new InputException($"{where}: the lr column has no numbers; attach the schedule as FILE@SPEC");
-        var eta = new double[n];
-        int j = 0;
-        for (int t = 0; t < n; t++)
-        {
-            while (j + 1 < idx.Length && steps[idx[j + 1]] <= t) j++;
-            long s0 = steps[idx[j]];
-            if (t <= s0 || j + 1 >= idx.Length) { eta[t] = lr[idx[j]]; continue; }
-            long s1 = steps[idx[j + 1]];
-            double f = (double)(t - s0) / (s1 - s0);
-            eta[t] = lr[idx[j]] + f * (lr[idx[j + 1]] - lr[idx[j]]);
-        }
-        return eta;
-    }
 
     /// <summary>
     /// At most <paramref name="maxPoints"/> points: consecutive rows are averaged in equal bins (loss
