@@ -134,6 +134,7 @@ public static class LawCommands
                 plot.AddBand($"{lv:P0} band", x, pred.Low, pred.High);
                 plot.AddLine("predicted loss", x, pred.Loss);
                 plot.AddLine("learning rate", x, pred.Steps.Select(t => eta[t]).ToArray(), secondAxis: true);
+                plot.FitY([pred.Loss], [pred.Low, pred.High]);
                 plot.Save(g);
             }
             if (r.GetValue(json))
@@ -359,14 +360,20 @@ public static class LawCommands
         {
             var plot = new SvgPlot { Title = $"{name}: observed vs predicted", XLabel = "step", YLabel = "loss" };
             bool first = true;
+            var core = new List<double[]>();
+            var bands = new List<double[]>();
             foreach (var s in scores.Where(s => s.Fit is not null))
             {
                 var t = s.Tests.First(x => x.Run.Name == name);
                 var x = t.Run.Steps.Select(v => (double)v).ToArray();
-                if (first) { plot.AddMarkers("observed", x, t.Run.Observed!); first = false; }
+                if (first) { plot.AddMarkers("observed", x, t.Run.Observed!); core.Add(t.Run.Observed!); first = false; }
                 plot.AddBand($"{s.Law.Spec} 95%", x, t.Prediction.Low, t.Prediction.High);
                 plot.AddLine(s.Law.Spec, x, t.Prediction.Loss);
+                core.Add(t.Prediction.Loss);
+                bands.Add(t.Prediction.Low);
+                bands.Add(t.Prediction.High);
             }
+            plot.FitY(core, bands);
             var path = Path.Combine(dir, $"{prefix}{Slug(name)}.svg");
             plot.Save(path);
             yield return path;

@@ -47,6 +47,36 @@ public sealed class SvgPlot
     public double? YMin { get; set; }
     /// <inheritdoc cref="XMin"/>
     public double? YMax { get; set; }
+    /// <summary>
+    /// Sets <see cref="YMin"/>/<see cref="YMax"/> from the series that matter (observations,
+    /// predictions) and lets <paramref name="optional"/> series (uncertainty bands) widen the range
+    /// by at most <paramref name="maxExtension"/> times the core span on each side, so one exploding
+    /// band cannot flatten every curve into a line. The plot area clips what lies outside.
+    /// </summary>
+    public void FitY(IEnumerable<double[]> core, IEnumerable<double[]>? optional = null, double maxExtension = 1.0)
+    {
+        static (double Lo, double Hi) Range(IEnumerable<double[]> series)
+        {
+            double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+            foreach (var a in series)
+                foreach (var v in a)
+                    if (double.IsFinite(v)) { lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
+            return (lo, hi);
+        }
+        var (a, b) = Range(core);
+        if (!double.IsFinite(a)) return;
+        double span = b > a ? b - a : Math.Max(Math.Abs(b) * 0.01, 1e-12);
+        double lo = a, hi = b;
+        if (optional is not null)
+        {
+            var (oa, ob) = Range(optional);
+            if (double.IsFinite(oa)) { lo = Math.Max(Math.Min(lo, oa), a - maxExtension * span); hi = Math.Min(Math.Max(hi, ob), b + maxExtension * span); }
+        }
+        double pad = 0.04 * (hi - lo);
+        YMin = lo - pad;
+        YMax = hi + pad;
+    }
+
     /// <summary>Points per line segment above which the line is thinned (min/max per bucket).</summary>
     public int MaxLinePoints { get; set; } = 2000;
     /// <summary>Markers per series above which they are thinned (min/max per bucket).</summary>

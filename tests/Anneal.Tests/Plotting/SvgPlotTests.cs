@@ -231,3 +231,25 @@ public sealed class SvgPlotTests
         finally { File.Delete(path); }
     }
 }
+
+public class SvgPlotFitYTests
+{
+    [Fact]
+    public void An_exploding_band_widens_the_range_by_at_most_one_core_span()
+    {
+        // Closed form: core [2, 3] (span 1); a band of [-300, 300] may extend to [1, 4]; padding 4% of 3.
+        var plot = new Anneal.Plotting.SvgPlot();
+        plot.FitY([[2.0, 3.0]], [[-300.0], [300.0]]);
+        plot.YMin!.Value.ShouldBe(1 - 0.12, 1e-12);
+        plot.YMax!.Value.ShouldBe(4 + 0.12, 1e-12);
+    }
+
+    [Fact]
+    public void A_modest_band_is_shown_whole()
+    {
+        var plot = new Anneal.Plotting.SvgPlot();
+        plot.FitY([[2.0, 3.0]], [[1.8], [3.1]]);
+        plot.YMin!.Value.ShouldBe(1.8 - 0.04 * 1.3, 1e-12);
+        plot.YMax!.Value.ShouldBe(3.1 + 0.04 * 1.3, 1e-12);
+    }
+}
