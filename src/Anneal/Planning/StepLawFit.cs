@@ -122,11 +122,14 @@ public static class StepLawFit
             // Pass 1: keep flags via group best; means.
             int kept = 0;
             double m1 = 0, m2 = 0, my = 0, mb = 0;
+            // Each group's near-optimal cut, found once and used by both passes (Solve runs concurrently
+            // in the bootstrap, so the buffer is on the stack, not a shared field).
+            Span<double> cuts = Groups <= 256 ? stackalloc double[Groups] : new double[Groups];
             for (int g = 0; g < Groups; g++)
             {
                 double best = double.PositiveInfinity;
                 for (int i = Start[g]; i < Start[g + 1]; i++) best = Math.Min(best, _loss[idx[i]]);
-                double cut = best * (1 + band);
+                double cut = cuts[g] = best * (1 + band);
                 for (int i = Start[g]; i < Start[g + 1]; i++)
                 {
                     int j = idx[i];
@@ -141,9 +144,7 @@ public static class StepLawFit
             double s11 = 0, s12 = 0, s22 = 0, s1y = 0, s2y = 0, s2b = 0;
             for (int g = 0; g < Groups; g++)
             {
-                double best = double.PositiveInfinity;
-                for (int i = Start[g]; i < Start[g + 1]; i++) best = Math.Min(best, _loss[idx[i]]);
-                double cut = best * (1 + band);
+                double cut = cuts[g];
                 for (int i = Start[g]; i < Start[g + 1]; i++)
                 {
                     int j = idx[i];
