@@ -75,42 +75,58 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     /// <summary>Predicts the loss of <paramref name="run"/> at its steps, with a two-sided band at <paramref name="level"/>.</summary>
     public LawPrediction Predict(LawRun run, double level = 0.95)
     {
+        // One prepared state (prefix sums, rate changes, logs of the rates) serves the fitted
+        // parameters and every jackknife replicate; only the per-vector work is repeated.
         var state = Law.Prepare(run);
-        int n = run.Count, p = Values.Length;
-        var loss = new double[n];
-        var jac = new double[n * p];
-        state.Evaluate(Values, loss, jac);
-        double z = NormalQuantile(0.5 + level / 2);
-        var lo = new double[n]; var hi = new double[n];
-        var jackVar = new double[n];
-        if (Replicates.Length >= 2)
+        try
         {
-            // Jackknife variance (R-1)/R * sum (L_(i) - mean)^2 over the leave-one-run-out fits.
-            var preds = Replicates.Select(rp => { var l = new double[n]; state.Evaluate(rp, l, default); return l; }).ToArray();
-            int rr = preds.Length;
+            int n = run.Count, p = Values.Length, rr = Replicates.Length >= 2 ? Replicates.Length : 0;
+            var loss = new double[n];
+            var jac = new double[n * p];
+            var preds = rr > 0 ? new double[rr * n] : [];
+            var reps = Replicates;
+            if (rr > 0 && !state.ParallelInside && EvaluationParallelism.Allowed)
+            {
+                // Each evaluation is too small to split; run the 1 + R of them side by side instead.
+                Parallel.For(0, rr + 1, EvaluationParallelism.Options, k =>
+                {
+                    using var _ = EvaluationParallelism.Sequential();
+                    if (k == 0) state.Evaluate(Values, loss, jac);
+                    else state.Evaluate(reps[k - 1], preds.AsSpan((k - 1) * n, n), default);
+                });
+            }
+            else
+            {
+                state.Evaluate(Values, loss, jac);
+                for (int k = 0; k < rr; k++) state.Evaluate(reps[k], preds.AsSpan(k * n, n), default);
+            }
+            double z = NormalQuantile(0.5 + level / 2);
+            var lo = new double[n]; var hi = new double[n];
             for (int i = 0; i < n; i++)
             {
-                double mean = 0;
-                for (int k = 0; k < rr; k++) mean += preds[k][i];
-                mean /= rr;
-                double ss = 0;
-                for (int k = 0; k < rr; k++) ss += (preds[k][i] - mean) * (preds[k][i] - mean);
-                jackVar[i] = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
+                double v = 0;
+                if (rr > 0)
+                {
+                    // Jackknife variance (R-1)/R * sum (L_(i) - mean)^2 over the leave-one-run-out fits.
+                    double mean = 0;
+                    for (int k = 0; k < rr; k++) mean += preds[k * n + i];
+                    mean /= rr;
+                    double ss = 0;
+                    for (int k = 0; k < rr; k++) ss += (preds[k * n + i] - mean) * (preds[k * n + i] - mean);
+                    v = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
+                }
+                for (int a = 0; a < p; a++)
+                {
+                    double ga = jac[i * p + a];
+                    if (ga == 0) continue;
+                    for (int b = 0; b < p; b++) v += ga * Covariance[a][b] * jac[i * p + b];
+                }
+                double sd = Math.Sqrt(Math.Max(0, v));
+                lo[i] = loss[i] - z * sd; hi[i] = loss[i] + z * sd;
             }
+            return new LawPrediction(run.Steps, loss, lo, hi, level);
         }
-        for (int i = 0; i < n; i++)
-        {
-            double v = jackVar[i];
-            for (int a = 0; a < p; a++)
-            {
-                double ga = jac[i * p + a];
-                if (ga == 0) continue;
-                for (int b = 0; b < p; b++) v += ga * Covariance[a][b] * jac[i * p + b];
-            }
-            double sd = Math.Sqrt(Math.Max(0, v));
-            lo[i] = loss[i] - z * sd; hi[i] = loss[i] + z * sd;
-        }
-        return new LawPrediction(run.Steps, loss, lo, hi, level);
+        finally { state.Release(); }
     }
 
     /// <summary>Predicts the loss of a schedule with per-step rates <paramref name="lrPerStep"/> at <paramref name="steps"/>.</summary>

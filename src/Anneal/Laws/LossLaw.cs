@@ -54,9 +54,13 @@ public abstract record LossLaw
     public double[] Predict(LawRun run, IReadOnlyList<double> p)
     {
         var state = Prepare(run);
-        var loss = new double[run.Count];
-        state.Evaluate(p.ToArray(), loss, default);
-        return loss;
+        try
+        {
+            var loss = new double[run.Count];
+            state.Evaluate(p.ToArray(), loss, default);
+            return loss;
+        }
+        finally { state.Release(); }
     }
 
     /// <summary>Loss at <paramref name="steps"/> of a run with per-step rates <paramref name="lrPerStep"/>.</summary>
@@ -95,6 +99,15 @@ public abstract class LawState(LawRun run)
 
     /// <summary>Writes L(t_i; p) to <paramref name="loss"/> and, if requested, dL/dp_j to jacobian[i*P + j].</summary>
     public abstract void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian);
+
+    /// <summary>
+    /// Gives pooled buffers back once the caller is done with this state (short-lived prediction
+    /// states); evaluating afterwards is an error. A state never released is simply collected.
+    /// </summary>
+    internal virtual void Release() { }
+
+    /// <summary>True when one <see cref="Evaluate"/> already splits itself over the cores.</summary>
+    internal virtual bool ParallelInside => false;
 }
 
 /// <summary>Cumulative sums and the peak of a per-step LR array, shared by the laws.</summary>
@@ -104,15 +117,26 @@ internal static class EtaMath
     public static double[] Prefix(double[] eta)
     {
         var p = new double[eta.Length + 1];
+        Prefix(eta, p);
+        return p;
+    }
+
+    /// <summary>
+    /// Writes P[0..n] for the n rates of <paramref name="eta"/> to <paramref name="p"/> (length n + 1).
+    /// Neumaier's compensated sum: the running total's dependency chain is one addition per step,
+    /// not Kahan's four, and the error stays O(eps) whatever n.
+    /// </summary>
+    public static void Prefix(ReadOnlySpan<double> eta, Span<double> p)
+    {
         double s = 0, c = 0;
+        p[0] = 0;
         for (int i = 0; i < eta.Length; i++)
         {
-            double y = eta[i] - c, t = s + y;
-            c = (t - s) - y;
+            double x = eta[i], t = s + x;
+            c += Math.Abs(s) >= Math.Abs(x) ? (s - t) + x : (x - t) + s;
             s = t;
-            p[i + 1] = s;
+            p[i + 1] = s + c;
         }
-        return p;
     }
 
     /// <summary>First index of the maximum rate: the end of the warmup ramp.</summary>

@@ -82,201 +82,303 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
             yield return [l0, h.A, h.Alpha, h.B * Math.Exp(rng.NextDouble() - 0.5), Math.Exp(2 * rng.NextDouble() - 1), 0.3 + 0.6 * rng.NextDouble(), 0.3 + 0.6 * rng.NextDouble()];
     }
 
-    /// <summary>Prepared run: prefix sums, the list of rate changes, and the per-point drop counts.</summary>
+    /// <summary>
+    /// Prepared run: the rate changes that enter LD (decrement d_k, prefix P[k], ln eta_k) and, per
+    /// point, the LR area P[t+1] and how many changes precede it. Immutable after construction, so
+    /// one state may be evaluated from several threads at once.
+    /// </summary>
     internal sealed class State : LawState
     {
-        private readonly double[] _prefix;   // P[i] = sum_{tau<i} eta
-        private readonly double[] _d;        // eta_{k-1} - eta_k at each change k (eta_k > 0)
-        private readonly double[] _pk;       // P[k]
-        private readonly double[] _lnEta;    // ln eta_k
-        private readonly long[] _k;          // the steps k
+        /// <summary>Changes per work item: the unit of parallel work and of the fixed summation order.</summary>
+        internal const int Chunk = 8192;
+
+        private readonly double[] _pt1;      // P[t_i + 1]: the LR area up to and including step t_i
+        // Per-change arrays come from the shared pool (a 100k-step prediction would otherwise allocate
+        // 2.4 MB of large-object heap per call, which costs more than the math); only the first
+        // _nPos entries are meaningful. Release() returns them.
+        private double[] _d;                 // eta_{k-1} - eta_k at each change k with eta_k > 0
+        private double[] _pk;                // P[k]
+        private double[] _lnEta;             // ln eta_k
+        private readonly int _nPos;
+        private bool _released;
         private readonly int[] _upTo;        // changes with k <= t_i: _d[0.._upTo[i]]
         private readonly double[] _zeroD;    // changes to eta_k = 0: G = 1 whenever S_k(t) > 0
+        private readonly double[] _zeroPk;
         private readonly long[] _zeroK;
+        private readonly int[] _itemPoint;   // work item -> point; items of one point are consecutive
+        private readonly int[] _itemStart;   // work item -> first change
         private readonly long _pairs;
 
         public State(LawRun run, WarmupConvention convention) : base(run)
         {
             var eta = run.Eta;
-            _prefix = EtaMath.Prefix(eta);
-            int first = convention == WarmupConvention.Paper ? EtaMath.PeakIndex(eta) + 1 : 1;
-            var d = new List<double>(); var k = new List<long>(); var zd = new List<double>(); var zk = new List<long>();
-            for (int i = Math.Max(first, 1); i < eta.Length; i++)
+            int n = run.Count;
+            long last = run.Steps[n - 1];
+            // Only steps 0..last matter; a prefix from the pool (the 100k-step prediction path is
+            // called in loops and a fresh 800 kB array per call costs more than the math).
+            int len = checked((int)last + 1);
+            var prefix = System.Buffers.ArrayPool<double>.Shared.Rent(len + 1);
+            try
             {
-                double diff = eta[i - 1] - eta[i];
-                if (diff == 0) continue;
-                if (eta[i] > 0) { d.Add(diff); k.Add(i); }
-                else { zd.Add(diff); zk.Add(i); }
+                EtaMath.Prefix(eta.AsSpan(0, len), prefix.AsSpan(0, len + 1));
+                int first = Math.Max(1, convention == WarmupConvention.Paper ? EtaMath.PeakIndex(eta) + 1 : 1);
+                int nPos = 0, nZero = 0;
+                for (int i = first; i < len; i++)
+                {
+                    if (eta[i - 1] == eta[i]) continue;
+                    if (eta[i] > 0) nPos++; else nZero++;
+                }
+                var pool = System.Buffers.ArrayPool<double>.Shared;
+                _nPos = nPos;
+                _d = pool.Rent(Math.Max(1, nPos)); _pk = pool.Rent(Math.Max(1, nPos)); _lnEta = pool.Rent(Math.Max(1, nPos));
+                _zeroD = new double[nZero]; _zeroPk = new double[nZero]; _zeroK = new long[nZero];
+                var k = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, nPos));
+                int a = 0, z = 0;
+                for (int i = first; i < len; i++)
+                {
+                    double diff = eta[i - 1] - eta[i];
+                    if (diff == 0) continue;
+                    if (eta[i] > 0) { _d[a] = diff; _pk[a] = prefix[i]; _lnEta[a] = eta[i]; k[a] = i; a++; }
+                    else { _zeroD[z] = diff; _zeroPk[z] = prefix[i]; _zeroK[z] = i; z++; }
+                }
+                System.Numerics.Tensors.TensorPrimitives.Log(_lnEta.AsSpan(0, nPos), _lnEta.AsSpan(0, nPos));
+                _pt1 = new double[n];
+                _upTo = new int[n];
+                int j = 0, items = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    long t = run.Steps[i];
+                    _pt1[i] = prefix[t + 1];
+                    while (j < nPos && k[j] <= t) j++;
+                    _upTo[i] = j;
+                    _pairs += j;
+                    items += Math.Max(1, (j + Chunk - 1) / Chunk);
+                }
+                _itemPoint = new int[items]; _itemStart = new int[items];
+                int it = 0;
+                for (int i = 0; i < n; i++)
+                    for (int s = 0; s == 0 || s < _upTo[i]; s += Chunk) { _itemPoint[it] = i; _itemStart[it] = s; it++; }
+                System.Buffers.ArrayPool<int>.Shared.Return(k);
             }
-            _d = d.ToArray(); _k = k.ToArray(); _zeroD = zd.ToArray(); _zeroK = zk.ToArray();
-            _pk = _k.Select(x => _prefix[x]).ToArray();
-            _lnEta = _k.Select(x => Math.Log(eta[x])).ToArray();
-            _upTo = new int[run.Count];
-            int j = 0;
-            for (int i = 0; i < run.Count; i++)
-            {
-                while (j < _k.Length && _k[j] <= run.Steps[i]) j++;
-                _upTo[i] = j;
-                _pairs += j;
-            }
+            finally { System.Buffers.ArrayPool<double>.Shared.Return(prefix); }
         }
 
         /// <summary>Number of (point, change) pairs one evaluation visits.</summary>
         public long Pairs => _pairs;
 
         /// <summary>Number of steps where the rate changes and enters LD.</summary>
-        public int Changes => _d.Length + _zeroD.Length;
+        public int Changes => _nPos + _zeroD.Length;
+
+        /// <summary>Returns the pooled per-change arrays; the state must not be evaluated afterwards.</summary>
+        internal override void Release()
+        {
+            if (_released) return;
+            _released = true;
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            pool.Return(_d); pool.Return(_pk); pool.Return(_lnEta);
+            _d = _pk = _lnEta = [];
+        }
+
+        /// <summary>Pairs above which one evaluation is split over the cores.</summary>
+        internal const long ParallelPairs = 200_000;
+
+        internal override bool ParallelInside => _pairs > ParallelPairs && EvaluationParallelism.Allowed;
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
             double l0 = p[0], a = p[1], alpha = p[2], b = p[3], c = p[4], beta = p[5], gamma = p[6];
-            int n = Run.Count;
-            // eta_k^-gamma once per parameter vector: O(changes), not O(changes x points).
-            var e = System.Buffers.ArrayPool<double>.Shared.Rent(Math.Max(1, _d.Length));
+            int n = Run.Count, items = _itemPoint.Length;
+            bool wantJ = !jac.IsEmpty;
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            // eta_k^-gamma once per parameter vector: O(changes), vectorised, not O(changes x points).
+            ObjectDisposedException.ThrowIf(_released, this);
+            var e = pool.Rent(Math.Max(1, _nPos));
+            var sums = pool.Rent(4 * items);
             try
             {
-                for (int j = 0; j < _d.Length; j++) e[j] = Math.Exp(-gamma * _lnEta[j]);
-                var sums = System.Buffers.ArrayPool<double>.Shared.Rent(4 * n);
-                try
+                var es = e.AsSpan(0, _nPos);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(_lnEta.AsSpan(0, _nPos), -gamma, es);
+                System.Numerics.Tensors.TensorPrimitives.Exp(es, es);
+                if (_pairs > ParallelPairs && EvaluationParallelism.Allowed)
                 {
                     var eArr = e; var sArr = sums;
-                    bool wantJ = !jac.IsEmpty;
-                    if (_pairs > 400_000 && Environment.ProcessorCount > 1)
-                        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => { if (wantJ) Point(i, eArr, c, beta, sArr); else PointValue(i, eArr, c, beta, sArr); });
-                    else
-                        for (int i = 0; i < n; i++) { if (wantJ) Point(i, e, c, beta, sums); else PointValue(i, e, c, beta, sums); }
-                    for (int i = 0; i < n; i++)
+                    Parallel.For(0, items, EvaluationParallelism.Options, w => Item(w, eArr, c, beta, sArr, wantJ));
+                }
+                else
+                    for (int w = 0; w < items; w++) Item(w, e, c, beta, sums, wantJ);
+                int item = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    // Partial sums of one point in item order: the same result on any number of threads.
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (; item < items && _itemPoint[item] == i; item++)
                     {
-                        long t = Run.Steps[i];
-                        double pt1 = _prefix[t + 1];
-                        double s0 = sums[4 * i], s1 = sums[4 * i + 1], s2 = sums[4 * i + 2], s3 = sums[4 * i + 3];
-                        for (int z = 0; z < _zeroK.Length && _zeroK[z] <= t; z++)
-                            if (pt1 - _prefix[_zeroK[z]] > 0) s0 += _zeroD[z];
-                        double lnX = Math.Log(pt1), pw = Math.Exp(-alpha * lnX);
-                        loss[i] = l0 + a * pw - b * s0;
-                        if (!wantJ) continue;
-                        var row = jac.Slice(7 * i, 7);
-                        row[0] = 1;
-                        row[1] = pw;
-                        row[2] = -a * pw * lnX;
-                        row[3] = -s0;
-                        row[4] = -b * beta * s1;
-                        row[5] = -b * s2;
-                        row[6] = -b * beta * c * s3;
+                        s0 += sums[4 * item]; s1 += sums[4 * item + 1]; s2 += sums[4 * item + 2]; s3 += sums[4 * item + 3];
                     }
+                    double pt1 = _pt1[i];
+                    long t = Run.Steps[i];
+                    for (int z = 0; z < _zeroK.Length && _zeroK[z] <= t; z++)
+                        if (pt1 - _zeroPk[z] > 0) s0 += _zeroD[z];
+                    double lnX = Math.Log(pt1), pw = Math.Exp(-alpha * lnX);
+                    loss[i] = l0 + a * pw - b * s0;
+                    if (!wantJ) continue;
+                    var row = jac.Slice(7 * i, 7);
+                    row[0] = 1;
+                    row[1] = pw;
+                    row[2] = -a * pw * lnX;
+                    row[3] = -s0;
+                    row[4] = -b * beta * s1;
+                    row[5] = -b * s2;
+                    row[6] = -b * beta * c * s3;
                 }
-                finally { System.Buffers.ArrayPool<double>.Shared.Return(sums); }
             }
-            finally { System.Buffers.ArrayPool<double>.Shared.Return(e); }
+            finally { pool.Return(sums); pool.Return(e); }
         }
 
-        /// <summary>Only s0 = sum d G (no derivatives): the trial evaluations of the optimiser and plain predictions.</summary>
-        private void PointValue(int i, double[] e, double c, double beta, double[] sums)
+        private void Item(int w, double[] e, double c, double beta, double[] sums, bool wantJ)
         {
-            int m = _upTo[i];
-            double pt1 = _prefix[Run.Steps[i] + 1];
-            double s0 = 0;
-            int j = 0;
-            if (Vector512.IsHardwareAccelerated && m >= 16)
-            {
-                var vPt = Vector512.Create(pt1); var vC = Vector512.Create(c); var vNegBeta = Vector512.Create(-beta);
-                Vector512<double> a0 = default;
-                ref double rd = ref _d[0], rp = ref _pk[0], re = ref e[0];
-                for (; j <= m - 8; j += 8)
-                {
-                    var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
-                    var q = Vector512<double>.One + vC * Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
-                    a0 += d - d * Vector512.Exp(vNegBeta * Vector512.Log(q));
-                }
-                s0 = Vector512.Sum(a0);
-            }
-            else if (Vector256.IsHardwareAccelerated && m >= 8)
-            {
-                var vPt = Vector256.Create(pt1); var vC = Vector256.Create(c); var vNegBeta = Vector256.Create(-beta);
-                Vector256<double> a0 = default;
-                ref double rd = ref _d[0], rp = ref _pk[0], re = ref e[0];
-                for (; j <= m - 4; j += 4)
-                {
-                    var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
-                    var q = Vector256<double>.One + vC * Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j));
-                    a0 += d - d * Vector256.Exp(vNegBeta * Vector256.Log(q));
-                }
-                s0 = Vector256.Sum(a0);
-            }
-            for (; j < m; j++)
-            {
-                double d = _d[j], q = 1 + c * e[j] * (pt1 - _pk[j]);
-                s0 += d - d * Math.Exp(-beta * Math.Log(q));
-            }
-            sums[4 * i] = s0; sums[4 * i + 1] = 0; sums[4 * i + 2] = 0; sums[4 * i + 3] = 0;
+            int i = _itemPoint[w], j0 = _itemStart[w], j1 = Math.Min(_upTo[i], j0 + Chunk);
+            var o = sums.AsSpan(4 * w, 4);
+            if (wantJ) MplKernel.Sums(_d, _pk, e, _lnEta, j0, j1, _pt1[i], c, beta, o);
+            else { o[0] = MplKernel.Value(_d, _pk, e, j0, j1, _pt1[i], c, beta); o[1] = 0; o[2] = 0; o[3] = 0; }
         }
+    }
+}
 
-        /// <summary>
-        /// The four sums over changes k &lt;= t_i: s0 = sum d G, s1 = sum d p y/(1+x),
-        /// s2 = sum d p ln(1+x), s3 = sum d p y/(1+x) * (-ln eta_k), with y = eta_k^-gamma S_k(t),
-        /// x = C y, p = (1+x)^-beta. Then LD = B s0, dLD/dC = B beta s1, dLD/dbeta = B s2, dLD/dgamma = B beta C s3.
-        /// </summary>
-        private void Point(int i, double[] e, double c, double beta, double[] sums)
+/// <summary>
+/// The loss-drop sums of the multi-power law over a range of rate changes, SIMD over changes.
+/// With y_k = eta_k^-gamma (P_t - P_k), q = 1 + C y, p = q^-beta:
+/// s0 = sum d (1 - p), s1 = sum d p y / q, s2 = sum d p ln q, s3 = -sum d p y / q ln eta_k;
+/// then LD = B s0, dLD/dC = B beta s1, dLD/dbeta = B s2, dLD/dgamma = B beta C s3.
+/// Shared by the laws' evaluator and the design layer's final-loss objective.
+/// </summary>
+internal static class MplKernel
+{
+    /// <summary>
+    /// s0 = sum_{j0 &lt;= k &lt; j1} d_k (1 - (1 + C e_k (pt - P_k))^-beta), bit for bit the s0 of
+    /// <see cref="Sums"/> (same lanes, same order), so a fit sees the same objective whether or not
+    /// it asked for derivatives.
+    /// </summary>
+    public static double Value(double[] dArr, double[] pkArr, double[] eArr, int j0, int j1, double pt, double c, double beta)
+    {
+        double s0 = 0;
+        int j = j0;
+        if (Vector512.IsHardwareAccelerated && j1 - j0 >= 16)
         {
-            int m = _upTo[i];
-            double pt1 = _prefix[Run.Steps[i] + 1];
-            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            int j = 0;
-            if (Vector512.IsHardwareAccelerated && m >= 16)
+            var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta = Vector512.Create(-beta);
+            Vector512<double> a0 = default;
+            ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0];
+            for (; j <= j1 - 8; j += 8)
             {
-                var vPt = Vector512.Create(pt1);
-                var vC = Vector512.Create(c);
-                var vNegBeta = Vector512.Create(-beta);
-                var one = Vector512<double>.One;
-                Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
-                ref double rd = ref _d[0], rp = ref _pk[0], re = ref e[0], rl = ref _lnEta[0];
-                for (; j <= m - 8; j += 8)
-                {
-                    var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
-                    var y = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
-                    var q = one + vC * y;
-                    var l = Vector512.Log(q);
-                    var pw = Vector512.Exp(vNegBeta * l);
-                    var dp = d * pw;
-                    var r = dp * y / q;
-                    a0 += d - dp;
-                    a1 += r;
-                    a2 += dp * l;
-                    a3 -= r * Vector512.LoadUnsafe(ref rl, (nuint)j);
-                }
-                s0 = Vector512.Sum(a0); s1 = Vector512.Sum(a1); s2 = Vector512.Sum(a2); s3 = Vector512.Sum(a3);
+                var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
+                var q = Vector512<double>.One + vC * (Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j)));
+                a0 += d - d * Vector512.Exp(vNegBeta * Vector512.Log(q));
             }
-            else if (Vector256.IsHardwareAccelerated && m >= 8)
-            {
-                var vPt = Vector256.Create(pt1);
-                var vC = Vector256.Create(c);
-                var vNegBeta = Vector256.Create(-beta);
-                var one = Vector256<double>.One;
-                Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
-                ref double rd = ref _d[0], rp = ref _pk[0], re = ref e[0], rl = ref _lnEta[0];
-                for (; j <= m - 4; j += 4)
-                {
-                    var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
-                    var y = Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j));
-                    var q = one + vC * y;
-                    var l = Vector256.Log(q);
-                    var pw = Vector256.Exp(vNegBeta * l);
-                    var dp = d * pw;
-                    var r = dp * y / q;
-                    a0 += d - dp;
-                    a1 += r;
-                    a2 += dp * l;
-                    a3 -= r * Vector256.LoadUnsafe(ref rl, (nuint)j);
-                }
-                s0 = Vector256.Sum(a0); s1 = Vector256.Sum(a1); s2 = Vector256.Sum(a2); s3 = Vector256.Sum(a3);
-            }
-            for (; j < m; j++)
-            {
-                double d = _d[j], y = e[j] * (pt1 - _pk[j]), q = 1 + c * y, l = Math.Log(q), pw = Math.Exp(-beta * l);
-                double dp = d * pw, r = dp * y / q;
-                s0 += d - dp; s1 += r; s2 += dp * l; s3 -= r * _lnEta[j];
-            }
-            sums[4 * i] = s0; sums[4 * i + 1] = s1; sums[4 * i + 2] = s2; sums[4 * i + 3] = s3;
+            s0 = Vector512.Sum(a0);
         }
+        else if (Vector256.IsHardwareAccelerated && j1 - j0 >= 8)
+        {
+            var vPt = Vector256.Create(pt); var vC = Vector256.Create(c); var vNegBeta = Vector256.Create(-beta);
+            Vector256<double> a0 = default;
+            ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0];
+            for (; j <= j1 - 4; j += 4)
+            {
+                var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
+                var q = Vector256<double>.One + vC * (Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j)));
+                a0 += d - d * Vector256.Exp(vNegBeta * Vector256.Log(q));
+            }
+            s0 = Vector256.Sum(a0);
+        }
+        for (; j < j1; j++)
+        {
+            double d = dArr[j], q = 1 + c * (eArr[j] * (pt - pkArr[j]));
+            s0 += d - d * Math.Exp(-beta * Math.Log(q));
+        }
+        return s0;
+    }
+
+    /// <summary>The four sums s0..s3 over changes j0 &lt;= k &lt; j1, written to <paramref name="o"/>.</summary>
+    public static void Sums(double[] dArr, double[] pkArr, double[] eArr, double[] lnEta, int j0, int j1, double pt, double c, double beta, Span<double> o)
+    {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = j0;
+        if (Vector512.IsHardwareAccelerated && j1 - j0 >= 16)
+        {
+            var vPt = Vector512.Create(pt);
+            var vC = Vector512.Create(c);
+            var vNegBeta = Vector512.Create(-beta);
+            var one = Vector512<double>.One;
+            Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0], rl = ref lnEta[0];
+            for (; j <= j1 - 8; j += 8)
+            {
+                var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
+                var y = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
+                var q = one + vC * y;
+                var l = Vector512.Log(q);
+                var pw = Vector512.Exp(vNegBeta * l);
+                var dp = d * pw;
+                var r = dp * y / q;
+                a0 += d - dp;
+                a1 += r;
+                a2 += dp * l;
+                a3 -= r * Vector512.LoadUnsafe(ref rl, (nuint)j);
+            }
+            s0 = Vector512.Sum(a0); s1 = Vector512.Sum(a1); s2 = Vector512.Sum(a2); s3 = Vector512.Sum(a3);
+        }
+        else if (Vector256.IsHardwareAccelerated && j1 - j0 >= 8)
+        {
+            var vPt = Vector256.Create(pt);
+            var vC = Vector256.Create(c);
+            var vNegBeta = Vector256.Create(-beta);
+            var one = Vector256<double>.One;
+            Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0], rl = ref lnEta[0];
+            for (; j <= j1 - 4; j += 4)
+            {
+                var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
+                var y = Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j));
+                var q = one + vC * y;
+                var l = Vector256.Log(q);
+                var pw = Vector256.Exp(vNegBeta * l);
+                var dp = d * pw;
+                var r = dp * y / q;
+                a0 += d - dp;
+                a1 += r;
+                a2 += dp * l;
+                a3 -= r * Vector256.LoadUnsafe(ref rl, (nuint)j);
+            }
+            s0 = Vector256.Sum(a0); s1 = Vector256.Sum(a1); s2 = Vector256.Sum(a2); s3 = Vector256.Sum(a3);
+        }
+        for (; j < j1; j++)
+        {
+            double d = dArr[j], y = eArr[j] * (pt - pkArr[j]), q = 1 + c * y, l = Math.Log(q), pw = Math.Exp(-beta * l);
+            double dp = d * pw, r = dp * y / q;
+            s0 += d - dp; s1 += r; s2 += dp * l; s3 -= r * lnEta[j];
+        }
+        o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
+    }
+}
+
+/// <summary>
+/// Whether a law evaluation may split itself over the cores. Callers that already run independent
+/// evaluations in parallel (jackknife refits, screened starts, prediction replicates) mark their
+/// workers with <see cref="Sequential"/> so the evaluations inside stay on one thread each.
+/// </summary>
+internal static class EvaluationParallelism
+{
+    [ThreadStatic] private static int t_depth;
+
+    public static ParallelOptions Options { get; } = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
+    /// <summary>True when this thread is not already one worker of an outer parallel loop.</summary>
+    public static bool Allowed => t_depth == 0 && Environment.ProcessorCount > 1;
+
+    /// <summary>Marks the current thread as an outer worker until disposed.</summary>
+    public static Scope Sequential() { t_depth++; return default; }
+
+    public readonly struct Scope : IDisposable
+    {
+        public void Dispose() => t_depth--;
     }
 }
