@@ -15,7 +15,7 @@ namespace Anneal.Bench;
 public class LawBenchmarks
 {
     private LawRun[] _fitRuns = [];
-    private FittedLaw _fit = null!;
+    private FittedLaw _fit = null!, _fitted = null!;
     private double[] _cosine = [], _wsd = [];
     private long[] _points = [], _final = [];
 
@@ -32,6 +32,8 @@ public class LawBenchmarks
         ];
         _fitRuns = names.Select((n, i) => Load(Path.Combine(root, "data", "curves", "mpl", "400m", n + ".csv"), n, specs[i])).ToArray();
         _fit = FittedLaw.FromValues(new MultiPowerLaw(), 2.53, 0.654, 0.429, 523.4, 2.02, 0.594, 0.635);
+        // A real fit: covariance and three leave-one-run-out replicates, so the band costs 1 + 3 evaluations.
+        _fitted = LawFitter.Fit(new MultiPowerLaw(), _fitRuns);
         _cosine = Schedule.Parse("cosine(peak=3e-4, total=100000, warmup=2160, min=3e-5)").Sample(100_000);
         _wsd = Schedule.Parse("wsd(peak=3e-4, total=100000, warmup=2160, decay=0.2, shape=sqrt, min=3e-5)").Sample(100_000);
         _points = LawRun.EvenSteps(100_000, 200, 2160);
@@ -53,6 +55,22 @@ public class LawBenchmarks
     /// <summary>Curve at 200 points with band, 100k-step cosine (every step changes the rate).</summary>
     [Benchmark]
     public LawPrediction PredictCurveCosine100k() => _fit.Predict(_cosine, _points);
+
+    /// <summary>Final loss and full band (delta method + 3 jackknife replicates) of a 100k-step cosine.</summary>
+    [Benchmark]
+    public LawPrediction PredictFinalCosine100kJackknife() => _fitted.Predict(_cosine, _final);
+
+    /// <summary>200-point curve with full band, 100k-step WSD.</summary>
+    [Benchmark]
+    public LawPrediction PredictCurveWsd100kJackknife() => _fitted.Predict(_wsd, _points);
+
+    /// <summary>200-point curve with full band, 100k-step cosine: 4 x 9.8M (point, change) pairs.</summary>
+    [Benchmark]
+    public LawPrediction PredictCurveCosine100kJackknife() => _fitted.Predict(_cosine, _points);
+
+    /// <summary>Sampling the 100k-step schedule, part of every CLI prediction.</summary>
+    [Benchmark]
+    public double[] SampleCosine100k() => Schedule.Parse("cosine(peak=3e-4, total=100000, warmup=2160, min=3e-5)").Sample(100_000);
 
     private static LawRun Load(string path, string name, string spec)
     {

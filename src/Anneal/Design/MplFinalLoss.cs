@@ -134,6 +134,58 @@ public sealed class MplFinalLoss
         return value;
     }
 
+    /// <summary>
+    /// Predicted final loss and its gradient with respect to the seven law parameters, written to
+    /// <paramref name="gradient"/> in the order of <see cref="MplParameters.ToArray"/>:
+    /// <code>
+    /// dL/dL0 = 1, dL/dA = X^-alpha, dL/dalpha = -A X^-alpha ln X   (X = S + S_W)
+    /// dL/dB = -sum d_k G(x_k), dL/dC = -B beta s1, dL/dbeta = -B s2, dL/dgamma = -B beta C s3
+    /// </code>
+    /// with s1..s3 the sums of the laws layer's multi-power-law kernel (the same code that gives the
+    /// fitter its Jacobian), evaluated at S_k = the suffix sums of the post-warmup rates.
+    /// </summary>
+    public double ParameterGradient(ReadOnlySpan<double> eta, Span<double> gradient)
+    {
+        if (gradient.Length != 7) throw new ArgumentException($"gradient has length {gradient.Length}, expected 7");
+        int n = eta.Length;
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var d = pool.Rent(Math.Max(1, n)); var negS = pool.Rent(Math.Max(1, n)); var e = pool.Rent(Math.Max(1, n)); var ln = pool.Rent(Math.Max(1, n));
+        try
+        {
+            // The kernel sums over y_k = e_k (pt - P_k); with pt = 0 and P_k = -S_k that is e_k S_k, with
+            // S_k taken from the suffix sum directly (no cancellation for the last, smallest S_k).
+            double run = 0, zero = 0;
+            for (int i = n - 1; i >= 0; i--) { run += eta[i]; negS[i] = -run; }
+            double total = run, prev = Peak;
+            int m = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double diff = prev - eta[i];
+                prev = eta[i];
+                if (diff == 0) continue;
+                if (eta[i] > 0) { d[m] = diff; negS[m] = negS[i]; ln[m] = eta[i]; m++; }
+                else if (negS[i] < 0) zero += diff;   // G = 1 at a rate of 0 followed by positive rates
+            }
+            var lnS = ln.AsSpan(0, m); var es = e.AsSpan(0, m);
+            System.Numerics.Tensors.TensorPrimitives.Log(lnS, lnS);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(lnS, -Law.Gamma, es);
+            System.Numerics.Tensors.TensorPrimitives.Exp(es, es);
+            Span<double> sums = stackalloc double[4];
+            Anneal.Laws.MplKernel.Sums(d, negS, e, ln, 0, m, 0, Law.C, Law.Beta, sums);
+            double s0 = sums[0] + zero;
+            double area = total + WarmupArea, lnX = Math.Log(area), pw = Math.Exp(-Law.Alpha * lnX);
+            gradient[0] = 1;
+            gradient[1] = pw;
+            gradient[2] = -Law.A * pw * lnX;
+            gradient[3] = -s0;
+            gradient[4] = -Law.B * Law.Beta * sums[1];
+            gradient[5] = -Law.B * sums[2];
+            gradient[6] = -Law.B * Law.Beta * Law.C * sums[3];
+            return Law.L0 + Law.A * pw - Law.B * s0;
+        }
+        finally { pool.Return(d); pool.Return(negS); pool.Return(e); pool.Return(ln); }
+    }
+
     private void Ensure(int n)
     {
         if (_suffix.Length >= n) return;

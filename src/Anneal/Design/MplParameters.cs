@@ -110,27 +110,32 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
         return n is JsonValue jv && jv.TryGetValue<double>(out var d) ? d : throw new InputException($"{where}: parameter {name} must be a number, got {n?.ToJsonString() ?? "null"}");
     }
 
+    /// <summary>The parameters of a fitted multi-power law, in the laws layer's order (the same as <see cref="ToArray"/>).</summary>
+    public static MplParameters FromVector(IReadOnlyList<double> v)
+    {
+        if (v.Count != 7) throw new ArgumentException($"the multi-power law has 7 parameters, got {v.Count}");
+        return new MplParameters(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    }
+
     /// <summary>
     /// Resolves a LAW argument with its covariance (null when the source has none) and warmup convention.
+    /// A law file written by <c>anneal fit</c> (format anneal-law/1) is read by the laws layer's own
+    /// reader, <see cref="Anneal.Laws.FittedLaw.FromJson"/>; hand-written files use <see cref="FromJson"/>.
     /// </summary>
     public static DesignLaw ResolveLaw(string law)
     {
         if (Builtins.TryGetValue(law, out var b)) return new DesignLaw(b, null, law + " (published parameters, paper convention)", "paper");
-        var p = Resolve(law);
-        var o = (JsonObject)JsonNode.Parse(File.ReadAllText(law))!;
-        double[][]? cov = null;
-        if (o["covariance"] is JsonArray cj && cj.Count == 7)
-        {
-            cov = new double[7][];
-            for (int i = 0; i < 7; i++)
-            {
-                if (cj[i] is not JsonArray row || row.Count != 7) throw new InputException($"{law}: \"covariance\" must be a 7 x 7 array");
-                cov[i] = row.Select((x, j) => Num(x, law, $"covariance[{i}][{j}]")).ToArray();
-            }
-            if (cov.All(r => r.All(x => x == 0))) cov = null;
-        }
-        var convention = o["warmup_convention"]?.ToString() ?? ((o["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper");
-        return new DesignLaw(p, cov, law, convention);
+        if (!File.Exists(law))
+            throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", Builtins.Keys)}");
+        var json = File.ReadAllText(law);
+        JsonObject? o = null;
+        try { o = JsonNode.Parse(json) as JsonObject; }
+        catch (System.Text.Json.JsonException) { }
+        if (o is not null && (o["format"]?.ToString() == "anneal-law/1" || o["law_spec"] is JsonObject))
+            return DesignLaw.FromFitted(Anneal.Laws.FittedLaw.FromJson(json, law), law);
+        var p = FromJson(json, law);
+        var convention = (o?["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper";
+        return new DesignLaw(p, null, law, convention);
     }
 
     /// <summary>
@@ -153,14 +158,30 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
 public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, string Convention)
 {
     /// <summary>
-    /// Band of the predicted final loss by the delta method: L +- z sqrt(g' Cov g), g = dL/dtheta by
-    /// central differences (relative step 1e-5) on the seven parameters. Null without a covariance.
+    /// A law fitted by the laws layer: its parameter vector, its covariance (null when all zero, e.g.
+    /// published values) and its warmup convention. Throws <see cref="InputException"/> naming
+    /// <paramref name="source"/> unless it is a multi-power law with valid parameters.
+    /// </summary>
+    public static DesignLaw FromFitted(Anneal.Laws.FittedLaw fit, string source)
+    {
+        if (fit.Law is not Anneal.Laws.MultiPowerLaw mpl)
+            throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
+        var p = MplParameters.FromVector(fit.Values).Validate(source);
+        var cov = fit.Covariance.Length == 7 && fit.Covariance.Any(r => r.Any(x => x != 0)) ? fit.Covariance.Select(r => (double[])r.Clone()).ToArray() : null;
+        return new DesignLaw(p, cov, source, mpl.Convention == Anneal.Laws.WarmupConvention.Reference ? "reference" : "paper");
+    }
+
+
+    /// <summary>
+    /// Band of the predicted final loss by the delta method: L +- z sqrt(g' Cov g), g = dL/dtheta
+    /// analytic (the laws layer's kernel). Null without a covariance.
     /// </summary>
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
         if (Covariance is null) return null;
-        var g = ParameterGradient(problem, postWarmup);
-        double l = Eval(Parameters.ToArray(), problem, postWarmup), sd = Math.Sqrt(Math.Max(0, Quadratic(g)));
+        var g = new double[7];
+        double l = new MplFinalLoss(Parameters, problem.Peak, problem.WarmupArea).ParameterGradient(postWarmup, g);
+        double sd = Math.Sqrt(Math.Max(0, Quadratic(g)));
         return (l - z * sd, l + z * sd);
     }
 
@@ -185,21 +206,11 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         return v;
     }
 
-    /// <summary>dL(final)/dtheta by central differences (relative step 1e-5) on the seven parameters.</summary>
+    /// <summary>dL(final)/dtheta, analytic (<see cref="MplFinalLoss.ParameterGradient"/>), in the order of <see cref="MplParameters.ToArray"/>.</summary>
     public double[] ParameterGradient(DesignProblem problem, ReadOnlySpan<double> postWarmup)
     {
-        var theta = Parameters.ToArray();
         var g = new double[7];
-        for (int i = 0; i < 7; i++)
-        {
-            double h = 1e-5 * Math.Abs(theta[i]);
-            var up = (double[])theta.Clone(); up[i] += h;
-            var dn = (double[])theta.Clone(); dn[i] -= h;
-            g[i] = (Eval(up, problem, postWarmup) - Eval(dn, problem, postWarmup)) / (2 * h);
-        }
+        new MplFinalLoss(Parameters, problem.Peak, problem.WarmupArea).ParameterGradient(postWarmup, g);
         return g;
     }
-
-    private static double Eval(double[] t, DesignProblem p, ReadOnlySpan<double> eta) =>
-        new MplFinalLoss(new MplParameters(t[0], t[1], t[2], t[3], t[4], t[5], t[6]), p.Peak, p.WarmupArea).Value(eta);
 }

@@ -1,0 +1,84 @@
+using static Anneal.Tests.Cli.CliRunner;
+using Anneal.Design;
+using Anneal.Laws;
+using Anneal.Schedules;
+
+namespace Anneal.Tests.Design;
+
+/// <summary>
+/// Design reads laws through the laws layer and shares its multi-power-law kernel: the analytic
+/// parameter gradient against central differences of the final loss and against the laws layer's
+/// Jacobian; law.json files written by <c>anneal fit</c> with their covariance and convention.
+/// </summary>
+public class UnifiedLawTests
+{
+    [Theory]
+    [InlineData("cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)")]
+    [InlineData("wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)")]
+    [InlineData("wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=linear)")]   // decays to exactly 0
+    public void Parameter_gradient_matches_central_differences_and_the_laws_jacobian(string spec)
+    {
+        var lr = Schedule.Parse(spec).Sample(24000);
+        var p = MplParameters.Published400M;
+        double area = lr[..2160].Sum();
+        var f = new MplFinalLoss(p, 3e-4, area);
+        var g = new double[7];
+        double value = f.ParameterGradient(lr[2160..], g);
+        value.ShouldBe(f.Value(lr[2160..]), 1e-12);
+        // (1) central differences of the final loss, relative step 1e-5.
+        var theta = p.ToArray();
+        for (int i = 0; i < 7; i++)
+        {
+            double h = 1e-5 * theta[i];
+            var up = (double[])theta.Clone(); up[i] += h;
+            var dn = (double[])theta.Clone(); dn[i] -= h;
+            double fd = (new MplFinalLoss(MplParameters.FromVector(up), 3e-4, area).Value(lr[2160..]) - new MplFinalLoss(MplParameters.FromVector(dn), 3e-4, area).Value(lr[2160..])) / (2 * h);
+            g[i].ShouldBe(fd, 1e-6 * Math.Max(Math.Abs(fd), 1e-6), $"parameter {MplParameters.Names[i]}");
+        }
+        // (2) the laws layer's analytic Jacobian at the last step (paper convention, same warmup area).
+        var state = new MultiPowerLaw().Prepare(LawRun.ForSchedule("t", lr, [23999], spec));
+        var loss = new double[1]; var jac = new double[7];
+        state.Evaluate(theta, loss, jac);
+        loss[0].ShouldBe(value, 1e-9 * value);
+        for (int i = 0; i < 7; i++) g[i].ShouldBe(jac[i], 1e-9 * Math.Max(Math.Abs(jac[i]), 1e-9), $"parameter {MplParameters.Names[i]}");
+    }
+
+    [Fact]
+    public void Law_json_from_anneal_fit_brings_covariance_and_reference_convention()
+    {
+        var v = MplParameters.Published400M.ToArray();
+        var cov = Enumerable.Range(0, 7).Select(i => Enumerable.Range(0, 7).Select(j => i == j ? Math.Pow(0.02 * v[i], 2) : 0.0).ToArray()).ToArray();
+        var fitted = new FittedLaw(new MultiPowerLaw(WarmupConvention.Reference), v, v.Select(x => 0.02 * x).ToArray(), cov, new FitReport());
+        var path = Path.Combine(Path.GetTempPath(), $"anneal-ref-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, fitted.ToJson());
+        try
+        {
+            var law = MplParameters.ResolveLaw(path);
+            law.Parameters.ShouldBe(MplParameters.Published400M);
+            law.Convention.ShouldBe("reference");
+            law.Covariance.ShouldNotBeNull();
+            law.Covariance![3][3].ShouldBe(cov[3][3]);
+            // The CLI keeps warning that design evaluates a reference-convention law in the paper convention.
+            var (code, _, err) = Run("optimize", path, "--steps", "2000", "--peak", "3e-4", "--warmup", "200", "--family", "wsd");
+            code.ShouldBe(0, err);
+            err.ShouldContain("reference-code warmup convention");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Law_json_of_another_law_is_refused_with_the_fix()
+    {
+        var fitted = FittedLaw.FromValues(new PowerLaw(), 2.5, 0.6, 0.4);
+        var path = Path.Combine(Path.GetTempPath(), $"anneal-pl-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, fitted.ToJson());
+        try
+        {
+            Should.Throw<InputException>(() => MplParameters.ResolveLaw(path)).Message.ShouldContain("not the multi-power law");
+            var (code, _, err) = Run("optimize", path, "--steps", "2000", "--peak", "3e-4");
+            code.ShouldBe(2);
+            err.ShouldContain("mpl-400m");
+        }
+        finally { File.Delete(path); }
+    }
+}
