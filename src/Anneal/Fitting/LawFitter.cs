@@ -154,17 +154,16 @@ public static class LawFitter
     }
 
     /// <summary>
-    /// Runs body(0..count-1), independent tasks, on the cores; each worker keeps its law evaluations
-    /// on its own thread. Results must be written by index, so they do not depend on the schedule.
+    /// Runs body(0..count-1), independent tasks, on the cores. Results must be written by index, so
+    /// they do not depend on the schedule. Law evaluations inside may still split themselves: the
+    /// tasks are uneven (one jackknife refit can cost ten times another), and a core that has run
+    /// out of tasks then helps with the evaluations of the one still running. Their sums have a
+    /// fixed order, so the numbers are the same on any number of threads.
     /// </summary>
     internal static void ForEachIndependent(int count, Action<int> body)
     {
         if (count >= 2 && EvaluationParallelism.Allowed)
-            Parallel.For(0, count, EvaluationParallelism.Options, i =>
-            {
-                using var _ = EvaluationParallelism.Sequential();
-                body(i);
-            });
+            Parallel.For(0, count, EvaluationParallelism.Options, body);
         else
             for (int i = 0; i < count; i++) body(i);
     }
