@@ -85,12 +85,13 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             var jac = new double[n * p];
             var preds = rr > 0 ? new double[rr * n] : [];
             var reps = Replicates;
-            if (rr > 0 && !state.ParallelInside && EvaluationParallelism.Allowed)
+            if (rr > 0 && EvaluationParallelism.Allowed)
             {
-                // Each evaluation is too small to split; run the 1 + R of them side by side instead.
+                // The 1 + R evaluations side by side (the Jacobian one, the heaviest, first). A large
+                // evaluation may still split itself: a core that has run out of evaluations then
+                // helps with the last one instead of idling.
                 Parallel.For(0, rr + 1, EvaluationParallelism.Options, k =>
                 {
-                    using var _ = EvaluationParallelism.Sequential();
                     if (k == 0) state.Evaluate(Values, loss, jac);
                     else state.Evaluate(reps[k - 1], preds.AsSpan((k - 1) * n, n), default);
                 });
