@@ -375,10 +375,11 @@ internal static class EvaluationParallelism
     public static bool Allowed => t_depth == 0 && Environment.ProcessorCount > 1;
 
     /// <summary>Marks the current thread as an outer worker until disposed.</summary>
-    public static Scope Sequential() { t_depth++; return default; }
+    public static Scope Sequential() { t_depth++; return new Scope(true); }
 
-    public readonly struct Scope : IDisposable
+    /// <summary>Ends a <see cref="Sequential"/> region; a default instance does nothing.</summary>
+    public readonly struct Scope(bool active) : IDisposable
     {
-        public void Dispose() => t_depth--;
+        public void Dispose() { if (active) t_depth--; }
     }
 }
