@@ -69,23 +69,30 @@ public static class TrainCommand
         {
             double t = r.GetValue(tail);
             if (t is <= 0 or > 1) throw new InputException($"--tail must be in (0, 1], got {t}");
-            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p)).ToList();
+            // a diverged run ends in a NaN row: compare what it logged before that
+            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, new CurveReadOptions { StopAtNonFinite = true })).ToList();
+            foreach (var c in curves) foreach (var w in c.Warnings) Console.Error.WriteLine("warning: " + w);
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = s.FinalTrainLoss, final_val_loss = s.FinalValLoss, min_val_loss = s.MinValLoss, min_val_step = s.MinValStep })));
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = J(s.FinalTrainLoss), final_val_loss = J(s.FinalValLoss), min_val_loss = J(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep })));
             else
             {
                 int w = Math.Max(4, rows.Max(s => s.Name.Length));
-                Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}");
-                foreach (var s in rows.OrderBy(s => s.FinalValLoss))
-                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {s.FinalTrainLoss,10:F4}  {s.FinalValLoss,9:F4}  {s.MinValLoss,9:F4}  {s.MinValStep,7}"));
+                Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}  status");
+                // finished runs by final validation loss, diverged ones after them
+                foreach (var s in rows.OrderBy(s => s.Diverged).ThenBy(s => double.IsNaN(s.FinalValLoss) ? double.MaxValue : s.FinalValLoss))
+                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {N(s.FinalTrainLoss),10}  {N(s.FinalValLoss),9}  {N(s.MinValLoss),9}  {(s.MinValStep >= 0 ? s.MinValStep.ToString(inv) : "-"),7}  {s.Status}"));
             }
             if (r.GetValue(plot) is { } svg) PlotRuns(curves, svg, "Loss curves", withLr: curves.Count == 1);
             return CliExit.Ok;
         });
         return cmd;
     }
+
+    private static string N(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+
+    private static double? J(double v) => double.IsFinite(v) ? v : null;
 
     private static void PlotRuns(IReadOnlyList<LossCurve> curves, string path, string title, bool withLr)
     {
