@@ -38,6 +38,7 @@ public static class LawCommands
             var curve = CurveArgument.Parse(a);
             foreach (var w in curve.Warnings) Console.Error.WriteLine($"warning: {curve.SourceFile ?? curve.Name}: {w}");
             var run = LawRun.FromCurve(curve, target);
+            if (run.GradNormWarning is { } gw) Console.Error.WriteLine("note: " + gw);
             long first = fromStep ?? run.PeakStep;
             if (fromStep is < 0) throw new InputException($"--from-step must be >= 0, got {fromStep}");
             int before = run.Count;
@@ -193,15 +194,24 @@ public static class LawCommands
         var md = new Option<string?>("--markdown") { Description = "Also write the tables as Markdown to this file." };
         var equal = new Option<bool>("--equal-weights") { Description = "Weight every fitted run equally." };
         var fromStep = FromStepOption();
+        var testGrad = new Option<string>("--test-grad-norm")
+        {
+            Description = "Gradient norms of the held-out runs, for convex(grad=logged): fit-mean (a forecast: the mean logged norm of the fitted runs at the same progress) or logged (each held-out run's own grad_norm column).",
+            DefaultValueFactory = _ => "fit-mean",
+        };
+        testGrad.AcceptOnlyFromAmong("fit-mean", "logged");
         var cmd = new Command("evaluate", """
             Fit each law on some runs, predict held-out runs, and score them (R^2, MAE, RMSE, PredE, WorstE, final-loss error).
             Example: anneal evaluate --fit a.csv@"constant(peak=3e-4, warmup=2160)" b.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" --test c.csv@"cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)" --law mpl,momentum --svg plots
-            """) { fitCurves, testCurves, laws, target, json, svg, md, equal, fromStep };
+            """) { fitCurves, testCurves, laws, target, json, svg, md, equal, fromStep, testGrad };
         cmd.SetAction(r =>
         {
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
             var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
             var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
+            // a held-out run's gradient norms are an outcome of training it: forecast them from the fitted runs unless asked not to
+            if (fits.Any(f => f.GradNorm is not null))
+                tests = tests.Select(t => r.GetValue(testGrad) == "logged" && t.GradNorm is not null ? t : t.WithGradNormFrom(fits)).ToArray();
             var scores = LawEvaluation.Run(ls, fits, tests, Options(r.GetValue(equal), 0));
             var report = new EvalReport("evaluation", fits.Select(f => f.Name).ToArray(), scores, null);
             if (r.GetValue(svg) is { } dir) { Directory.CreateDirectory(dir); foreach (var f in WritePlots(dir, scores, "")) Console.Error.WriteLine($"wrote {f}"); }
