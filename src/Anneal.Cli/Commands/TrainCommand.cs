@@ -90,7 +90,7 @@ public static class TrainCommand
         return cmd;
     }
 
-    private static string N(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+    private static string N(double v) => !double.IsFinite(v) ? "-" : v.ToString(Math.Abs(v) < 1e5 ? "F4" : "G4", CultureInfo.InvariantCulture);
 
     private static double? J(double v) => double.IsFinite(v) ? v : null;
 
@@ -98,7 +98,9 @@ public static class TrainCommand
     {
         var p = new SvgPlot { Title = title, XLabel = "step", YLabel = "loss (nats/byte)", Y2Label = withLr ? "learning rate" : null };
         // frame the informative part: the first 5% of steps (initial loss, warmup spikes) would squash the rest
-        var late = curves.SelectMany(c => (c.Loss ?? []).Skip(c.Count / 20).Concat((c.ValLoss ?? []).Skip(c.Count / 20))).Where(double.IsFinite).ToArray();
+        // a diverged run's last finite losses can be astronomically large: frame the runs that finished, if any
+        var framed = curves.Any(c => !c.Diverged) ? curves.Where(c => !c.Diverged) : curves;
+        var late = framed.SelectMany(c => (c.Loss ?? []).Skip(c.Count / 20).Concat((c.ValLoss ?? []).Skip(c.Count / 20))).Where(double.IsFinite).ToArray();
         if (late.Length > 0) { double lo = late.Min(), hi = late.Max(), pad = 0.05 * (hi - lo); p.YMin = lo - pad; p.YMax = hi + pad; }
         for (int i = 0; i < curves.Count; i++)
         {
@@ -107,7 +109,8 @@ public static class TrainCommand
             var x = c.Steps.Select(s => (double)s).ToArray();
             // single-batch losses are noisy: draw their trailing mean over ~2% of the run so runs stay distinguishable
             int win = Math.Max(1, c.Count / 50);
-            if (c.Loss is { } l) p.AddLine(win > 1 ? $"{c.Name} train (mean of {win})" : c.Name + " train", x, TrailingMean(l, win), color: color);
+            string label = c.Name + (c.Diverged ? $" ({RunSummary.From(c).Status})" : "");
+            if (c.Loss is { } l) p.AddLine(win > 1 ? $"{label} train (mean of {win})" : label + " train", x, TrailingMean(l, win), color: color);
             if (c.ValLoss is { } v)
             {
                 var idx = Enumerable.Range(0, v.Length).Where(k => double.IsFinite(v[k])).ToArray();
