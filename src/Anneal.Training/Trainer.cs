@@ -80,14 +80,14 @@ public static class Trainer
     /// </summary>
     public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null)
     {
-        var mcfg = GptConfig.Parse(cfg.Model);
-        int seq = cfg.Seq ?? mcfg.MaxSeq;
-        Validate(cfg, mcfg, seq, data);
+        var model = TextModels.Create(cfg.Model, cfg.Seed);
+        int seq = cfg.Seq ?? model.MaxSeq;
+        Validate(cfg, model, seq, data);
         var schedule = Schedules.Schedule.Parse(cfg.Schedule);
         Engine.Threads = cfg.Threads;
-        var model = new Gpt<float>(mcfg, cfg.Seed);
+        long parameters = model.Parameters.Sum(p => (long)p.Length);
         var opt = Optimizer<float>.Create(cfg.Optimizer, model.Parameters);
-        var header = Header(cfg, mcfg, seq, schedule, opt, data);
+        var header = Header(cfg, model, seq, schedule, opt, data);
 
         var rows = new List<string>();
         // The row of the last update, waiting for its training loss (measured by the next forward pass).
@@ -104,7 +104,7 @@ public static class Trainer
             // a fresh run must not silently continue an older log or checkpoint under the same name
             if (File.Exists(cfg.CheckpointPath)) File.Delete(cfg.CheckpointPath);
         }
-        progress.WriteLine($"model {mcfg} ({model.Parameters.Sum(p => (long)p.Length):N0} parameters), optimizer {opt.Spec}, matmul {Gemm.Backend}, {Engine.Threads} threads");
+        progress.WriteLine($"model {model.Spec} ({parameters:N0} parameters), optimizer {opt.Spec}, matmul {Gemm.Backend}, {Engine.Threads} threads");
 
         var total = Stopwatch.StartNew();
         double trainSeconds = 0; long trainTokens = 0;
@@ -168,7 +168,7 @@ public static class Trainer
                 double eta = tps > 0 ? (cfg.Steps - done) * (double)cfg.Batch * seq / tps : 0;
                 progress.WriteLine($"step {step}/{cfg.Steps - 1}  loss {lv:F4} (before this update){(eval ? $"  val {val:F4}" : "")}  lr {lr:G3}  |g| {gn:F3}  {tps / 1000:F1}k tok/s  ETA {TimeSpan.FromSeconds(Math.Round(eta)):c}");
             }
-            if (haltAfter == done) return new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, mcfg.ParameterCount, Gemm.Backend, Halted: true);
+            if (haltAfter == done) return new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: true);
         }
         if (pending is not null)
         {
@@ -188,7 +188,7 @@ public static class Trainer
             }
         }
         WriteLog(cfg.Out, rows);
-        return new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), secondsBefore + total.Elapsed.TotalSeconds, mcfg.ParameterCount, Gemm.Backend, Halted: false)
+        return new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), secondsBefore + total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: false)
         { TrainTokensPerCpuSecond = trainTokens / Math.Max(1e-9, cpuSeconds) };
     }
 
@@ -208,19 +208,26 @@ public static class Trainer
     }
 
     /// <summary>Mean validation cross-entropy over the fixed validation batches (no graph is built).</summary>
-    public static double Evaluate(Gpt<float> model, TextDataset data, int batch, int seq, int batches)
+    public static double Evaluate(Gpt<float> model, TextDataset data, int batch, int seq, int batches) =>
+        Evaluate((tokens, targets) => model.Loss(tokens, targets, batch, seq), data, batch, seq, batches);
+
+    /// <summary>Mean validation cross-entropy of any workload over the fixed validation batches (no graph is built).</summary>
+    public static double Evaluate(ITextModel model, TextDataset data, int batch, int seq, int batches) =>
+        Evaluate((tokens, targets) => model.Loss(tokens, targets, batch, seq), data, batch, seq, batches);
+
+    private static double Evaluate(Func<int[], int[], Tensor<float>> loss, TextDataset data, int batch, int seq, int batches)
     {
         using var _ = Autograd.NoGrad();
         double s = 0;
         for (int i = 0; i < batches; i++)
         {
             var (x, y) = data.ValBatch(batch, seq, i);
-            using (Arena.Begin()) s += model.Loss(x, y, batch, seq).Item();
+            using (Arena.Begin()) s += loss(x, y).Item();
         }
         return s / batches;
     }
 
-    private static void Validate(TrainConfig cfg, GptConfig m, int seq, TextDataset data)
+    private static void Validate(TrainConfig cfg, ITextModel m, int seq, TextDataset data)
     {
         if (cfg.Steps < 1) throw new InputException($"--steps must be >= 1, got {cfg.Steps}");
         if (cfg.Batch < 1) throw new InputException($"--batch must be >= 1, got {cfg.Batch}");
@@ -228,15 +235,15 @@ public static class Trainer
         if (cfg.EvalEvery < 1) throw new InputException($"--eval-every must be >= 1, got {cfg.EvalEvery}");
         if (cfg.EvalBatches < 1) throw new InputException($"--eval-batches must be >= 1, got {cfg.EvalBatches}");
         if (cfg.Clip < 0) throw new InputException($"--clip must be >= 0 (0 = off), got {cfg.Clip}");
-        if (m.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={m.Vocab} is smaller than the byte tokenizer's 256");
+        if (m is GptModel g && g.Net.Config.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={g.Net.Config.Vocab} is smaller than the byte tokenizer's 256");
         var dir = Path.GetDirectoryName(Path.GetFullPath(cfg.Out))!;
         if (!Directory.Exists(dir)) throw new InputException($"--out {cfg.Out}: folder '{dir}' does not exist; create it first");
         if (data.Val.Length < seq + 2 || data.Train.Length < seq + 2) throw new InputException($"data '{data.Name}' is too short for --seq {seq}");
     }
 
-    private static JsonObject Header(TrainConfig cfg, GptConfig m, int seq, Schedule schedule, Optimizer<float> opt, TextDataset data) => new()
+    private static JsonObject Header(TrainConfig cfg, ITextModel m, int seq, Schedule schedule, Optimizer<float> opt, TextDataset data) => new()
     {
-        ["model"] = m.ToString(), ["optimizer"] = opt.Spec, ["schedule"] = schedule.Spec, ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
+        ["model"] = m.Spec, ["optimizer"] = opt.Spec, ["schedule"] = schedule.Spec, ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
         ["batch"] = cfg.Batch, ["seq"] = seq, ["data"] = data.Name, ["data_bytes"] = data.Train.Length, ["clip"] = cfg.Clip, ["eval_batches"] = cfg.EvalBatches,
     };
 
