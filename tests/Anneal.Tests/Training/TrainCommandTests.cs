@@ -91,3 +91,31 @@ public class TrainCompareDivergedTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 }
+
+/// <summary><c>anneal train --model logreg|mlp</c> end to end.</summary>
+[Collection("Console")]
+public class TrainWorkloadCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("anneal-workloadcmd-").FullName;
+    private static string Sample => Path.Combine(TestPaths.RepoRoot, "tests", "Anneal.Training.Tests", "Data", "brown-sample.txt");
+
+    [Theory]
+    [InlineData("logreg", 256 * 256 + 256)]                       // W [256, 256] + b [256]
+    [InlineData("mlp(context=2, hidden=16)", 512 * 16 + 16 + 16 * 256 + 256)]
+    public void Small_workloads_train_and_log(string model, int parameters)
+    {
+        string csv = Path.Combine(_dir, "run.csv");
+        var (code, stdout, stderr) = Anneal.Tests.Cli.CliRunner.Run("train", "--model", model, "--data", Sample, "--schedule", "cosine(peak=1e-2, total=20, warmup=2)",
+            "--steps", "20", "--batch", "4", "--seq", "32", "--eval-every", "10", "--eval-batches", "2", "--out", csv);
+        code.ShouldBe(0, stderr);
+        stdout.ShouldContain($"{parameters:N0} parameters");
+        var curve = Anneal.Curves.CurveReader.Read(csv);
+        curve.Steps.ShouldBe(Enumerable.Range(0, 20).Select(i => (long)i).ToArray());
+        var schedule = Anneal.Schedules.Schedule.Parse("cosine(peak=1e-2, total=20, warmup=2)");
+        curve.Lr.ShouldBe(Enumerable.Range(0, 20).Select(s => schedule.At(s)).ToArray()); // row s = the LR of update s
+        curve.Loss![0].ShouldBeLessThan(Math.Log(256) + 0.5); // near-uniform start (logreg starts at exactly ln 256 before its first update)
+        curve.Loss![^1].ShouldBeLessThan(curve.Loss![0]);
+    }
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+}
