@@ -39,6 +39,8 @@ public sealed record FitReport
     public bool EqualRunWeights { get; init; }
     /// <summary>Seed of the random starts.</summary>
     public int Seed { get; init; }
+    /// <summary>How the objective was minimised.</summary>
+    public Anneal.Fitting.FitMethod Method { get; init; }
     /// <summary>Parameters held fixed because the data cannot determine them.</summary>
     public string[] Fixed { get; init; } = [];
     /// <summary>Everything the user should know about this fit.</summary>
@@ -151,6 +153,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
                 ["rms_log_residual"] = r.RmsLogResidual, ["inflation"] = r.Inflation, ["huber_delta"] = r.HuberDelta,
                 ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
+                ["method"] = r.Method == Anneal.Fitting.FitMethod.Reference ? "reference" : "optimum",
                 ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
                 ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
             },
@@ -210,6 +213,12 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 HuberDelta = f["huber_delta"]?.GetValue<double>() ?? 1e-3,
                 EqualRunWeights = f["equal_run_weights"]?.GetValue<bool>() ?? false,
                 Seed = f["seed"]?.GetValue<int>() ?? 0,
+                Method = (f["method"]?.GetValue<string>() ?? "optimum") switch
+                {
+                    "optimum" => Anneal.Fitting.FitMethod.Optimum,
+                    "reference" => Anneal.Fitting.FitMethod.Reference,
+                    var m => throw new InputException($"{where}: fit.method must be optimum or reference, got '{m}'"),
+                },
                 Fixed = fixedNames.ToArray(),
                 Warnings = (f["warnings"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
             };
