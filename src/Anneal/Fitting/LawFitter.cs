@@ -131,6 +131,7 @@ public static class LawFitter
         }
         // Leave-one-run-out refits (warm-started at the optimum) for the between-run part of the band.
         var replicates = new List<double[]>();
+        double cvSum = 0; int cvRuns = 0;
         if (runs.Count >= 2 && options.Jackknife)
         {
             for (int i = 0; i < runs.Count; i++)
@@ -145,7 +146,23 @@ public static class LawFitter
                 var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
                 var sol = reference ? subProblem.AdamW(x0, subFixedSet) : subProblem.Minimize(x0, subFixedSet, options.ScreenIterations);
                 totalEval += sol.Evaluations;
-                if (double.IsFinite(sol.Objective)) replicates.Add(sol.X);
+                if (double.IsFinite(sol.Objective))
+                {
+                    replicates.Add(sol.X);
+                    // Out-of-sample error on the left-out run, over the second half of its points.
+                    var left = runs[i];
+                    var pred = new double[left.Count];
+                    states[i].Evaluate(sol.X, pred, default);
+                    long mid = left.Steps[0] + (left.Steps[^1] - left.Steps[0]) / 2;
+                    double ss = 0; int cnt = 0;
+                    for (int q = 0; q < left.Count; q++)
+                    {
+                        if (left.Steps[q] < mid) continue;
+                        double e = pred[q] > 0 && double.IsFinite(pred[q]) ? Math.Log(left.Observed![q] / pred[q]) : 1.0;   // a non-positive prediction counts as a 100% error
+                        ss += e * e; cnt++;
+                    }
+                    if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
+                }
                 options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {sol.Objective:G6}");
             }
         }
@@ -172,7 +189,9 @@ public static class LawFitter
             Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
             Warnings = warnings.ToArray(),
         };
-        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray() };
+        double cvError = cvRuns > 0 ? Math.Sqrt(cvSum / cvRuns) : 0;
+        if (!double.IsFinite(cvError)) cvError = 0;
+        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
     }
 
     private static double Jitter(LawParameter p, double v, Random rng)
