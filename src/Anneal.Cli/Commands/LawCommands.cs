@@ -119,7 +119,8 @@ public static class LawCommands
     private static Command Predict()
     {
         var lawFile = new Argument<string>("law") { Description = "A fitted law written by 'anneal fit --out law.json'." };
-        var schedule = new Option<string>("--schedule", "-s") { Description = "Schedule spec to predict, e.g. 'wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt)'.", Required = true };
+        var schedule = new Option<string?>("--schedule", "-s") { Description = "Schedule spec to predict, e.g. 'wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt)'." };
+        var lrFile = new Option<string?>("--lr-file") { Description = "Predict a schedule given as numbers instead: a CSV with step and lr columns (missing steps are interpolated)." };
         var steps = new Option<long?>("--steps", "-n") { Description = "Horizon: predict steps 0..N-1 (default: the schedule's total)." };
         var points = new Option<int>("--points") { Description = "Number of output points (evenly spaced after the warmup).", DefaultValueFactory = _ => 500 };
         var level = new Option<double>("--level") { Description = "Coverage of the uncertainty band.", DefaultValueFactory = _ => 0.95 };
@@ -129,25 +130,38 @@ public static class LawCommands
         var cmd = new Command("predict", """
             Predict the loss curve of a schedule with a fitted law, with an uncertainty band.
             Example: anneal predict law.json --schedule "wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt, min=3e-5)" --svg wsd.svg
-            """) { lawFile, schedule, steps, points, level, csv, svg, json };
+            Or from per-step rates: anneal predict law.json --lr-file my_schedule.csv
+            """) { lawFile, schedule, lrFile, steps, points, level, csv, svg, json };
         cmd.SetAction(r =>
         {
             var path = r.GetValue(lawFile)!;
             if (!File.Exists(path)) throw new InputException($"{path}: file not found; create it with 'anneal fit ... --out {path}'");
             var fit = FittedLaw.FromJson(File.ReadAllText(path), path);
-            var s = Schedule.Parse(r.GetValue(schedule)!);
-            long n = r.GetValue(steps) ?? s.Length ?? throw new InputException($"--steps is needed: '{s.Spec}' has no total length");
+            var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
+            if ((specText is null) == (lrPath is null)) throw new InputException("predict: give the schedule either as --schedule SPEC or as --lr-file FILE (one of them)");
+            double[]? fileEta = null;
+            if (lrPath is not null)
+            {
+                var given = r.GetValue(steps);
+                if (given is { } g0 && (g0 < 2 || g0 > 200_000_000)) throw new InputException($"--steps must be between 2 and 200000000, got {g0}");
+                var expanded = LrFile.Read(lrPath, given is { } g1 ? g1 - 1 : null);
+                if (expanded.Warning is { } w) Console.Error.WriteLine("warning: " + w);
+                fileEta = expanded.Lr;
+            }
+            var label = specText is not null ? Schedule.Parse(specText).Spec : $"per-step LR from {lrPath}";
+            var s = specText is not null ? Schedule.Parse(specText) : null;
+            long n = fileEta?.Length ?? r.GetValue(steps) ?? s!.Length ?? throw new InputException($"--steps is needed: '{s!.Spec}' has no total length");
             if (n < 2 || n > 200_000_000) throw new InputException($"--steps must be between 2 and 200000000, got {n}");
             double lv = r.GetValue(level);
             if (!(lv > 0 && lv < 1)) throw new InputException($"--level must be in (0, 1), got {lv}");
             int pts = r.GetValue(points);
             if (pts < 1) throw new InputException($"--points must be >= 1, got {pts}");
-            var eta = s.Sample((int)n);
-            var pred = fit.Predict(LawRun.ForSchedule(s.Spec, eta, LawRun.EvenSteps(n, pts, FirstStep(eta)), s.Spec), lv);
+            var eta = fileEta ?? s!.Sample((int)n);
+            var pred = fit.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, pts, FirstStep(eta)), label), lv);
             if (r.GetValue(csv) is { } c) AtomicFile.WriteText(c, w => WriteCsv(w, pred, eta));
             if (r.GetValue(svg) is { } g)
             {
-                var plot = new SvgPlot { Title = $"{fit.Law.Spec}: {s.Spec}", XLabel = "step", YLabel = "loss", Y2Label = "learning rate" };
+                var plot = new SvgPlot { Title = $"{fit.Law.Spec}: {label}", XLabel = "step", YLabel = "loss", Y2Label = "learning rate" };
                 var x = pred.Steps.Select(v => (double)v).ToArray();
                 plot.AddBand($"{lv:P0} band", x, pred.Low, pred.High);
                 plot.AddLine("predicted loss", x, pred.Loss);
@@ -159,7 +173,7 @@ public static class LawCommands
             {
                 var o = new JsonObject
                 {
-                    ["law"] = fit.Law.Spec, ["schedule"] = s.Spec, ["steps"] = n, ["level"] = lv,
+                    ["law"] = fit.Law.Spec, ["schedule"] = label, ["steps"] = n, ["level"] = lv,
                     ["final_loss"] = pred.FinalLoss, ["final_loss_low"] = pred.FinalLow, ["final_loss_high"] = pred.FinalHigh,
                     ["curve"] = new JsonObject
                     {
@@ -169,7 +183,7 @@ public static class LawCommands
                 Console.Out.WriteLine(o.ToJsonString());
                 return CliExit.Ok;
             }
-            Console.Out.WriteLine($"{fit.Law.Spec} predicts for {s.Spec}, {n} steps:");
+            Console.Out.WriteLine($"{fit.Law.Spec} predicts for {label}, {n} steps:");
             Console.Out.WriteLine(string.Create(Inv, $"final loss {pred.FinalLoss:F4}  ({lv:P0} band {pred.FinalLow:F4} .. {pred.FinalHigh:F4})"));
             foreach (var f in new[] { 0.25, 0.5, 0.75 })
             {
