@@ -19,7 +19,7 @@ public static class LawRegistry
     ];
 
     /// <summary>The default set compared by <c>anneal evaluate</c> and <c>anneal demo</c>.</summary>
-    public static IReadOnlyList<string> DefaultSpecs { get; } = ["powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "fm", "convex"];
+    public static IReadOnlyList<string> DefaultSpecs { get; } = ["powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "mpl(warmup=reference)", "fm", "convex"];
 
     private static readonly Dictionary<string, LawKind> ByName = Kinds.ToDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 
