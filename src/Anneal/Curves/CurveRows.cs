@@ -86,7 +86,8 @@ internal sealed class CurveRows
                         "Every row needs a loss: remove rows that only log other metrics, or fill the cell.");
                 if (!double.IsFinite(v))
                     throw new CurveFormatException(file, line, column, $"the training loss is '{text}' (not a finite number){(step is { } s ? $" at step {s}" : "")}",
-                        "The run probably diverged here: read the rows before it with --stop-at-nonfinite (CurveReadOptions.StopAtNonFinite), or cut the file before this row.")
+                        "The run probably diverged here: read the rows before it with --stop-at-nonfinite (anneal curve commands; 'anneal curve convert FILE --stop-at-nonfinite --out finite.csv' " +
+                        "writes them for the law commands; CurveReadOptions.StopAtNonFinite in code), or cut the file before this row.")
                     { NonFiniteLoss = true, Step = step };
                 return v;
             case CurveRole.Lr:
