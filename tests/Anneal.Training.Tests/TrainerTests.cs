@@ -53,11 +53,66 @@ public class TrainerTests : IDisposable
     {
         Trainer.Run(Config("full"), Brown(), TextWriter.Null);
         var cfg = Config("killed");
-        var halted = Trainer.Run(cfg, Brown(), TextWriter.Null, haltAfter: 10); // killed after step 10; last checkpoint at step 8
+        var halted = Trainer.Run(cfg, Brown(), TextWriter.Null, haltAfter: 10); // killed after 10 updates; last checkpoint after 8
         halted.Halted.ShouldBeTrue();
-        File.ReadAllLines(cfg.Out).Length.ShouldBe(1 + 8);
+        // rows 0..6: row 7's training loss is measured by update 8's forward pass, which the checkpoint keeps pending
+        File.ReadAllLines(cfg.Out).Length.ShouldBe(1 + 7);
         Trainer.Run(cfg with { Resume = true }, Brown(), TextWriter.Null);
         Curve(cfg.Out).ShouldBe(Curve(Path.Combine(_dir, "full.csv")));
+    }
+
+    [Fact]
+    public void Log_rows_follow_the_laws_step_convention()
+    {
+        // Independent source for the loss/val index: with lr = 0 no update changes the model, so row s's training loss
+        // must be the untouched model's loss on batch s+1 (measured after updates 0..s), and val_loss the untouched model's.
+        var cfg = Config("zero", steps: 6, schedule: "constant(peak=0)") with { EvalEvery = 3 };
+        Trainer.Run(cfg, Brown(), TextWriter.Null);
+        var curve = Anneal.Curves.CurveReader.Read(cfg.Out);
+        curve.Steps.ShouldBe([0L, 1, 2, 3, 4, 5]);
+        var mcfg = Anneal.Training.Models.GptConfig.Parse(Model);
+        var fresh = new Anneal.Training.Models.Gpt<float>(mcfg, cfg.Seed);
+        int seq = mcfg.MaxSeq;
+        for (int s = 0; s < 6; s++)
+        {
+            var (x, y) = Brown().TrainBatch(cfg.Batch, seq, cfg.Seed, s + 1);
+            double expected;
+            using (Autograd.NoGrad()) using (Arena.Begin()) expected = fresh.Loss(x, y, cfg.Batch, seq).Item();
+            curve.Loss![s].ShouldBe(expected, $"row {s}");
+            curve.Tokens![s].ShouldBe((s + 1) * cfg.Batch * seq);
+        }
+        double val = Trainer.Evaluate(fresh, Brown(), cfg.Batch, seq, cfg.EvalBatches);
+        curve.ValLoss![2].ShouldBe(val); // after 3 updates = step 2
+        curve.ValLoss![5].ShouldBe(val);
+        double.IsNaN(curve.ValLoss![3]).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Laws_read_from_the_log_see_exactly_the_trainers_learning_rates()
+    {
+        // Independent source: the schedule spec sampled directly, step by step (Eta[s] must be the LR of update s, no one-step shift).
+        const string spec = "wsd(peak=3e-3, total=12, warmup=3, decay=0.5, shape=sqrt)";
+        var cfg = Config("lr", steps: 12, schedule: spec);
+        Trainer.Run(cfg, Brown(), TextWriter.Null);
+        var schedule = Anneal.Schedules.Schedule.Parse(spec);
+        var expected = Enumerable.Range(0, 12).Select(s => schedule.At(s)).ToArray();
+        var curve = Anneal.Curves.CurveReader.Read(cfg.Out);
+        var run = Anneal.Laws.LawRun.FromCurve(curve);
+        run.EtaInterpolated.ShouldBeFalse();
+        run.Eta.ShouldBe(expected); // bit for bit: the log writes round-trip numbers
+        run.Steps[^1].ShouldBe(11);
+        foreach (var law in Anneal.Laws.LawRegistry.DefaultSpecs.Select(Anneal.Laws.LossLaw.Parse))
+            law.Prepare(run).Run.Eta.ShouldBe(expected, law.Name);
+        // the same curve with the schedule attached (FILE@SPEC) gives the same rates, up to the rounding of the
+        // vectorised Schedule.Sample the laws use there (the trainer calls Schedule.At)
+        var attached = Anneal.Laws.LawRun.FromCurve(curve with { ScheduleSpec = spec }).Eta;
+        for (int s = 0; s < 12; s++) attached[s].ShouldBe(expected[s], 1e-15 * expected[s] + 1e-300);
+        // a cosine, whose vectorised sampling differs from At in the last bit, through the logged column: exact
+        const string cos = "cosine(peak=1e-2, total=20, warmup=2)";
+        var c2 = Config("cos", steps: 20, schedule: cos);
+        Trainer.Run(c2, Brown(), TextWriter.Null);
+        var cs = Anneal.Schedules.Schedule.Parse(cos);
+        Anneal.Laws.LawRun.FromCurve(Anneal.Curves.CurveReader.Read(c2.Out)).Eta.ShouldBe(Enumerable.Range(0, 20).Select(s => cs.At(s)).ToArray());
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public sealed class CurveColumnOptions
     public Option<string?> Loss { get; } = new("--loss-col") { Description = "Column holding the training loss, when not one of the usual names." };
     public Option<string?> Lr { get; } = new("--lr-col") { Description = "Column holding the learning rate, when not one of the usual names." };
     public Option<string?> Val { get; } = new("--val-col") { Description = "Column holding the validation loss, when not one of the usual names." };
+    public Option<bool> StopAtNonFinite { get; } = new("--stop-at-nonfinite") { Description = "Read a diverged run: stop at the first NaN/infinite training loss and keep the rows before it (CSV, JSON Lines)." };
 
     /// <summary>Adds the options to <paramref name="cmd"/>.</summary>
     public void AddTo(Command cmd)
@@ -23,6 +24,7 @@ public sealed class CurveColumnOptions
         cmd.Options.Add(Loss);
         cmd.Options.Add(Lr);
         cmd.Options.Add(Val);
+        cmd.Options.Add(StopAtNonFinite);
     }
 
     /// <summary>The read options the user asked for.</summary>
@@ -32,6 +34,7 @@ public sealed class CurveColumnOptions
         LossColumn = r.GetValue(Loss),
         LrColumn = r.GetValue(Lr),
         ValLossColumn = r.GetValue(Val),
+        StopAtNonFinite = r.GetValue(StopAtNonFinite),
     };
 }
 

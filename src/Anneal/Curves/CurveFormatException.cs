@@ -27,6 +27,13 @@ public class CurveFormatException : InputException
     /// <summary>The column (or JSON key) involved, when known.</summary>
     public string? Column { get; }
 
+    /// <summary>True when the problem is a NaN or infinite training loss (a diverged run), which
+    /// <see cref="CurveReadOptions.StopAtNonFinite"/> turns into a truncation.</summary>
+    public bool NonFiniteLoss { get; init; }
+
+    /// <summary>The step of the offending row, when it was parsed before the problem was found.</summary>
+    public long? Step { get; init; }
+
     private static string Compose(string file, int line, string? column, string problem, string fix)
     {
         var where = line > 0 ? $"{file}:{line}: " : $"{file}: ";

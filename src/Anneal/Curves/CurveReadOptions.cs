@@ -40,6 +40,14 @@ public sealed record CurveReadOptions
     /// <summary>Curve name; default the file name without extension.</summary>
     public string? Name { get; init; }
 
+    /// <summary>
+    /// Read a diverged run: stop at the first row whose training loss is NaN or infinite, keep the rows
+    /// before it, and record the divergence in <see cref="LossCurve.DivergedAtLine"/> /
+    /// <see cref="LossCurve.DivergedAtStep"/> plus a warning. Without it such a row is an error naming
+    /// file, line and this option. Applies to the line-based formats (CSV, JSON Lines).
+    /// </summary>
+    public bool StopAtNonFinite { get; init; }
+
     /// <summary>Force a format instead of detecting it.</summary>
     public CurveFileFormat Format { get; init; } = CurveFileFormat.Auto;
 

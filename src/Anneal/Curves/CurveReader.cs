@@ -46,13 +46,46 @@ public static class CurveReader
         switch (format)
         {
             case CurveFileFormat.Csv:
-                return CsvCurveParser.Parse(memory, path, name, options);
             case CurveFileFormat.JsonLines:
-                return JsonLinesParser.Parse(content, path, name, options);
+                try
+                {
+                    return format == CurveFileFormat.Csv ? CsvCurveParser.Parse(memory, path, name, options) : JsonLinesParser.Parse(content, path, name, options);
+                }
+                catch (CurveFormatException e) when (e.NonFiniteLoss && options.StopAtNonFinite && e.Line is int line)
+                {
+                    return BeforeDivergence(memory, path, options, e, line);
+                }
             default:
                 var curve = JsonCurveParser.ParseDocument(Decode(content), path, name, options, out var spec);
                 return spec is null ? curve : curve with { ScheduleSpec = spec };
         }
+    }
+
+    /// <summary>
+    /// The curve up to (not including) <paramref name="line"/>, where the training loss stopped being finite.
+    /// Both line-based formats number lines from the start of the content, so cutting there keeps every
+    /// earlier row (and message line number) exactly as a full read would see it.
+    /// </summary>
+    private static LossCurve BeforeDivergence(ReadOnlyMemory<byte> memory, string path, CurveReadOptions options, CurveFormatException e, int line)
+    {
+        var span = memory.Span;
+        int cut = 0;
+        for (int l = 1; l < line; l++)
+        {
+            int nl = span[cut..].IndexOf((byte)'\n');
+            if (nl < 0) { cut = span.Length; break; }
+            cut += nl + 1;
+        }
+        string at = e.Step is { } s ? $"step {s}" : $"line {line}";
+        LossCurve before;
+        try { before = ParseCore(memory[..cut], path, options with { StopAtNonFinite = false }); }
+        catch (CurveFormatException inner) when (inner.Message.Contains("no data rows", StringComparison.Ordinal) || inner.Message.Contains("is empty", StringComparison.Ordinal))
+        {
+            throw new CurveFormatException(path, line, e.Column, $"the training loss is not finite on the first data row ({at}), so nothing is left to read",
+                "The run diverged immediately: lower the learning rate or check the logging.");
+        }
+        var warning = $"{path}:{line}: the training loss is not finite at {at}: the run diverged; read {before.Count} rows up to step {before.Steps[^1]} and ignored the rest";
+        return before with { DivergedAtLine = line, DivergedAtStep = e.Step, Warnings = [.. before.Warnings, warning] };
     }
 
     /// <summary>The format <see cref="Read"/> would use for this content and path.</summary>

@@ -73,9 +73,10 @@ internal sealed class CurveRows
 
     /// <summary>
     /// The rules every value obeys. <paramref name="blank"/> means the cell was empty (not logged
-    /// on this row), which is fine for every column except the loss.
+    /// on this row), which is fine for every column except the loss. <c>step</c> is the row's step
+    /// when already parsed (it names the divergence step in messages).
     /// </summary>
-    public static double Check(CurveRole role, double v, bool blank, string file, int line, string column, string text)
+    public static double Check(CurveRole role, double v, bool blank, string file, int line, string column, string text, long? step = null)
     {
         switch (role)
         {
@@ -84,8 +85,10 @@ internal sealed class CurveRows
                     throw new CurveFormatException(file, line, column, "the training loss is blank",
                         "Every row needs a loss: remove rows that only log other metrics, or fill the cell.");
                 if (!double.IsFinite(v))
-                    throw new CurveFormatException(file, line, column, $"the training loss is '{text}' (not a finite number)",
-                        "The run probably diverged here: cut the file before this row, or remove the row.");
+                    throw new CurveFormatException(file, line, column, $"the training loss is '{text}' (not a finite number){(step is { } s ? $" at step {s}" : "")}",
+                        "The run probably diverged here: read the rows before it with --stop-at-nonfinite (anneal curve commands; 'anneal curve convert FILE --stop-at-nonfinite --out finite.csv' " +
+                        "writes them for the law commands; CurveReadOptions.StopAtNonFinite in code), or cut the file before this row.")
+                    { NonFiniteLoss = true, Step = step };
                 return v;
             case CurveRole.Lr:
                 if (blank) return double.NaN;

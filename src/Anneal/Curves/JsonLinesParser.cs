@@ -127,7 +127,7 @@ internal static class JsonLinesParser
                 int role = roleOfKey[k];
                 if (role == 0) { step = Step(ref r, file, no, stepKey); hasStep = true; continue; }
                 var (v, text) = Number(ref r, file, no, keys[k]);
-                cur[role] = CurveRows.Check((CurveRole)role, v, false, file, no, keys[k], text);
+                cur[role] = CurveRows.Check((CurveRole)role, v, false, file, no, keys[k], text, hasStep ? step : null);
             }
             // A row without a step (e.g. a final summary object) carries no curve point.
             if (!hasStep) continue;

@@ -42,6 +42,18 @@ public sealed record LossCurve
     /// </summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>
+    /// Set when the file was read with <see cref="CurveReadOptions.StopAtNonFinite"/> and a row with a
+    /// non-finite training loss ended it: that row's 1-based line. The curve holds the rows before it.
+    /// </summary>
+    public int? DivergedAtLine { get; init; }
+
+    /// <summary>The step of the non-finite row, when known (see <see cref="DivergedAtLine"/>).</summary>
+    public long? DivergedAtStep { get; init; }
+
+    /// <summary>True when the run diverged and was truncated (<see cref="DivergedAtLine"/> is set).</summary>
+    public bool Diverged => DivergedAtLine is not null;
+
     /// <summary>Number of logged rows.</summary>
     public int Count => Steps.Length;
 }

@@ -4,6 +4,25 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace Anneal.Fitting;
 
+/// <summary>How <see cref="LawFitter.Fit"/> minimises the objective.</summary>
+public enum FitMethod
+{
+    /// <summary>
+    /// Levenberg-Marquardt from every start, the best polished to convergence: the exact minimiser
+    /// of the Huber objective on the fitted runs.
+    /// </summary>
+    Optimum,
+    /// <summary>
+    /// The multi-power-law reference procedure (Luo et al. 2025, MIT code): from the reference
+    /// initialisation only, at most 200 AdamW steps on the raw parameters (learning rate 5e-2 for
+    /// parameters with a one-sided bound such as L0, A, B, C and 5e-3 for interval-bounded exponents
+    /// such as alpha, beta, gamma; betas 0.9/0.999, eps 1e-8, weight decay 0.01), stopped after 20
+    /// steps without improvement, keeping the best point seen. It is deliberately not run to
+    /// convergence: the early stop keeps the parameters near the initialisation, a regulariser.
+    /// </summary>
+    Reference,
+}
+
 /// <summary>Options of <see cref="LawFitter.Fit"/>.</summary>
 /// <param name="HuberDelta">Huber threshold on log-loss residuals (1e-3 as in the multi-power-law reference fit).</param>
 /// <param name="EqualRunWeights">Weight every run equally whatever its number of logged points (default: every point equally).</param>
@@ -12,7 +31,8 @@ namespace Anneal.Fitting;
 /// <param name="MaxIterations">Levenberg-Marquardt iterations per start.</param>
 /// <param name="Jackknife">Refit without each run in turn (when there are two or more) for the between-run part of the band.</param>
 /// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
-public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true)
+/// <param name="Method">Levenberg-Marquardt to the optimum, or the early-stopped reference procedure; null: the law's <see cref="LossLaw.PreferredMethod"/>.</param>
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null)
 {
     /// <summary>Progress messages (long fits report each start); null for silence.</summary>
     public Action<string>? Progress { get; init; }
@@ -65,17 +85,29 @@ public static class LawFitter
         Solution? best = null;
         int totalIter = 0, totalEval = 0, converged = 0;
         var fixedSet = fixedPs.Select(f => f.Index).ToHashSet();
+        var method = options.Method ?? law.PreferredMethod;
+        bool reference = method == FitMethod.Reference;
+        if (reference)
+        {
+            // One start, the reference initialisation, as the reference procedure has.
+            starts.RemoveRange(1, starts.Count - 1);
+            var x0 = (double[])starts[0].Clone();
+            foreach (var f in fixedPs) x0[f.Index] = f.Value;
+            best = problem.AdamW(x0, fixedSet);
+            totalIter = best.Iterations; totalEval = best.Evaluations; converged = 1;
+            options.Progress?.Invoke($"{law.Spec}: reference procedure: objective {best.Objective:G6} after {best.Iterations} AdamW steps");
+        }
         // The starts are independent: screened side by side on the cores, each with its own Problem
         // (its scratch and cache are per instance), then taken in start order so the choice of the
         // best, ties included, is the sequential one.
-        var screened = new Solution[starts.Count];
-        ForEachIndependent(starts.Count, s =>
+        var screened = new Solution[reference ? 0 : starts.Count];
+        ForEachIndependent(screened.Length, s =>
         {
             var x0 = (double[])starts[s].Clone();
             foreach (var f in fixedPs) x0[f.Index] = f.Value;
             screened[s] = (s == 0 ? problem : new Problem(law, states, options)).Minimize(x0, fixedSet, options.ScreenIterations);
         });
-        for (int s = 0; s < starts.Count; s++)
+        for (int s = 0; s < screened.Length; s++)
         {
             var sol = screened[s];
             totalIter += sol.Iterations; totalEval += sol.Evaluations;
@@ -83,7 +115,7 @@ public static class LawFitter
             options.Progress?.Invoke($"{law.Spec}: start {s + 1}/{starts.Count}: objective {sol.Objective:G6} after {sol.Iterations} iterations{(sol.Converged ? " (converged)" : "")}");
             if (best is null || sol.Objective < best.Objective) best = sol;
         }
-        if (best is not null && !best.Converged && double.IsFinite(best.Objective))
+        if (!reference && best is not null && !best.Converged && double.IsFinite(best.Objective))
         {
             var polished = problem.Minimize(best.X, fixedSet, options.MaxIterations);
             totalIter += polished.Iterations; totalEval += polished.Evaluations;
@@ -93,7 +125,7 @@ public static class LawFitter
         }
         if (best is null || !double.IsFinite(best.Objective))
             throw new InputException($"fit of {law.Spec} failed: the law gives a non-positive or non-finite loss from every starting point; check that the curves' losses and learning rates are right (loss > 0, lr in the same units for all runs)");
-        if (!best.Converged) warnings.Add($"the best start did not converge within {options.MaxIterations} iterations; the parameters may be imprecise");
+        if (!best.Converged && !reference) warnings.Add($"the best start did not converge within {options.MaxIterations} iterations; the parameters may be imprecise");
         var (cov, inflation, s2) = problem.Covariance(best.X, fixedPs.Select(f => f.Index).ToHashSet(), out var covWarn);
         if (covWarn is not null) warnings.Add(covWarn);
         for (int j = 0; j < law.Parameters.Count; j++)
@@ -107,24 +139,46 @@ public static class LawFitter
         }
         // Leave-one-run-out refits (warm-started at the optimum) for the between-run part of the band.
         var replicates = new List<double[]>();
+        double cvSum = 0; int cvRuns = 0;
         if (runs.Count >= 2 && options.Jackknife)
         {
             // Independent refits, run side by side; each builds its own Problem over its own subset.
             var refits = new Solution[runs.Count];
             var bestX = best.X;
+            var start0 = starts[0];
             ForEachIndependent(runs.Count, i =>
             {
                 var sub = states.Where((_, j) => j != i).ToArray();
                 var subFixed = law.NonIdentifiable(sub);
-                var x0 = (double[])bestX.Clone();
+                // The reference procedure restarts from the initialisation (an early-stopped fit
+                // depends on where it starts); the optimum is warm-started at the full fit.
+                var x0 = (double[])(reference ? start0 : bestX).Clone();
                 foreach (var f in subFixed) x0[f.Index] = f.Value;
-                refits[i] = new Problem(law, sub, options).Minimize(x0, subFixed.Select(f => f.Index).ToHashSet(), options.ScreenIterations);
+                var subProblem = new Problem(law, sub, options);
+                var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
+                refits[i] = reference ? subProblem.AdamW(x0, subFixedSet) : subProblem.Minimize(x0, subFixedSet, options.ScreenIterations);
             });
             for (int i = 0; i < runs.Count; i++)
             {
                 var sol = refits[i];
                 totalEval += sol.Evaluations;
-                if (double.IsFinite(sol.Objective)) replicates.Add(sol.X);
+                if (double.IsFinite(sol.Objective))
+                {
+                    replicates.Add(sol.X);
+                    // Out-of-sample error on the left-out run, over the second half of its points.
+                    var left = runs[i];
+                    var pred = new double[left.Count];
+                    states[i].Evaluate(sol.X, pred, default);
+                    long mid = left.Steps[0] + (left.Steps[^1] - left.Steps[0]) / 2;
+                    double ss = 0; int cnt = 0;
+                    for (int q = 0; q < left.Count; q++)
+                    {
+                        if (left.Steps[q] < mid) continue;
+                        double e = pred[q] > 0 && double.IsFinite(pred[q]) ? Math.Log(left.Observed![q] / pred[q]) : 1.0;   // a non-positive prediction counts as a 100% error
+                        ss += e * e; cnt++;
+                    }
+                    if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
+                }
                 options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {sol.Objective:G6}");
             }
         }
@@ -146,11 +200,14 @@ public static class LawFitter
             Inflation = inflation,
             HuberDelta = options.HuberDelta,
             EqualRunWeights = options.EqualRunWeights,
+            Method = method,
             Seed = options.Seed,
             Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
             Warnings = warnings.ToArray(),
         };
-        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray() };
+        double cvError = cvRuns > 0 ? Math.Sqrt(cvSum / cvRuns) : 0;
+        if (!double.IsFinite(cvError)) cvError = 0;
+        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
     }
 
     /// <summary>
@@ -422,6 +479,72 @@ public static class LawFitter
                 if (smallSteps >= 3) { converged = true; break; }
             }
             return new Solution(x, f, it, evals, converged);
+        }
+
+        /// <summary>
+        /// The reference procedure's optimiser (Luo et al. 2025, MIT code; hyperparameters from its
+        /// configuration): AdamW on the raw parameters, <c>lr = 5e-2</c> for parameters with a
+        /// one-sided bound and <c>5e-3</c> for interval-bounded ones, betas (0.9, 0.999), eps 1e-8,
+        /// decoupled weight decay 0.01, at most 200 steps, stop after 20 steps without improvement or
+        /// when the gradient norm falls below 1e-5. Like the reference it records, when a step's
+        /// objective is the best so far, the parameters just after that step. Iterates are kept
+        /// inside the parameter bounds (the reference does not need to: its path stays inside).
+        /// </summary>
+        public Solution AdamW(double[] x0, IReadOnlySet<int> fixedIdx, int maxSteps = 200, int patience = 20)
+        {
+            const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, decay = 0.01;
+            var x = (double[])x0.Clone();
+            var lr = new double[_p];
+            for (int j = 0; j < _p; j++)
+            {
+                var par = _law.Parameters[j];
+                lr[j] = fixedIdx.Contains(j) ? 0 : double.IsFinite(par.Lower) && double.IsFinite(par.Upper) ? 5e-3 : 5e-2;
+            }
+            var m = new double[_p]; var v = new double[_p]; var g = new double[_p];
+            var r = new double[_n]; var jac = new double[_n * _p];
+            double best = double.PositiveInfinity, minF = double.PositiveInfinity;
+            double[]? bestX = null;
+            int noImprove = 0, steps = 0, evals = 0;
+            double delta = _o.HuberDelta, c1 = 1, c2 = 1;
+            for (int step = 0; step < maxSteps; step++)
+            {
+                evals++;
+                if (!Residuals(x, r, jac)) break;
+                double f = Objective(r);
+                Array.Clear(g);
+                for (int i = 0; i < _n; i++)
+                {
+                    double psi = Math.Abs(r[i]) <= delta ? r[i] : delta * Math.Sign(r[i]);
+                    double wp = _w[i] * psi;
+                    int row = i * _p;
+                    for (int j = 0; j < _p; j++) g[j] -= wp * jac[row + j];
+                }
+                double gnorm = 0;
+                for (int j = 0; j < _p; j++) if (lr[j] > 0) gnorm += g[j] * g[j];
+                gnorm = Math.Sqrt(gnorm);
+                c1 *= beta1; c2 *= beta2;
+                for (int j = 0; j < _p; j++)
+                {
+                    if (lr[j] == 0) continue;
+                    x[j] *= 1 - lr[j] * decay;
+                    m[j] = beta1 * m[j] + (1 - beta1) * g[j];
+                    v[j] = beta2 * v[j] + (1 - beta2) * g[j] * g[j];
+                    x[j] -= lr[j] * (m[j] / (1 - c1)) / (Math.Sqrt(v[j] / (1 - c2)) + eps);
+                    var par = _law.Parameters[j];
+                    double room = 1e-9 * Math.Max(1, Math.Abs(x[j]));
+                    if (double.IsFinite(par.Lower) && x[j] <= par.Lower) x[j] = par.Lower + room;
+                    if (double.IsFinite(par.Upper) && x[j] >= par.Upper) x[j] = par.Upper - room;
+                }
+                steps = step + 1;
+                if (f < minF) { minF = f; noImprove = 0; } else noImprove++;
+                if (step > patience && noImprove >= patience) break;
+                if (gnorm < 1e-5) break;
+                if (f < best) { best = f; bestX = (double[])x.Clone(); }
+            }
+            if (bestX is null) return new Solution(x0, double.PositiveInfinity, steps, evals, false);
+            evals++;
+            double fBest = Residuals(bestX, r, null) ? Objective(r) : double.PositiveInfinity;
+            return new Solution(bestX, fBest, steps, evals, true);
         }
 
         /// <summary>Solves (H + mu*diag(H)) s = -g by Cholesky; null when not positive definite.</summary>

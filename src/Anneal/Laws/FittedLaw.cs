@@ -39,6 +39,8 @@ public sealed record FitReport
     public bool EqualRunWeights { get; init; }
     /// <summary>Seed of the random starts.</summary>
     public int Seed { get; init; }
+    /// <summary>How the objective was minimised.</summary>
+    public Anneal.Fitting.FitMethod Method { get; init; }
     /// <summary>Parameters held fixed because the data cannot determine them.</summary>
     public string[] Fixed { get; init; } = [];
     /// <summary>Everything the user should know about this fit.</summary>
@@ -58,8 +60,9 @@ public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, do
 /// <c>law.json</c>. The warmup convention is part of the law spec (<c>mpl(warmup=reference)</c>).
 /// Uncertainty: Var L(t) = g' Cov g (delta method, g = dL/dp analytic, Cov from the Gauss-Newton
 /// matrix with the AR(1) inflation of <see cref="FitReport.Inflation"/>) plus the leave-one-run-out
-/// jackknife variance of L(t) over <see cref="Replicates"/>; the band is L +- z * sqrt(Var) with z
-/// the normal quantile of <c>level</c>.
+/// jackknife variance of L(t) over <see cref="Replicates"/>, plus the law's cross-validated error
+/// <c>(L(t) * CrossValidationLogError)^2</c>; the band is L +- z * sqrt(Var) with z the normal
+/// quantile of <c>level</c>.
 /// </summary>
 public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors, double[][] Covariance, FitReport Report)
 {
@@ -68,6 +71,15 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     /// single run). Their spread is the between-run part of the band.
     /// </summary>
     public double[][] Replicates { get; init; } = [];
+
+    /// <summary>
+    /// Cross-validated error of the law itself: the root mean square log residual of each
+    /// leave-one-run-out refit on the run it left out, over the second half of that run's logged
+    /// points (where a prediction extrapolates). It measures what the delta method and the jackknife
+    /// cannot: that the law's form misses the real curve. Enters the band as a relative error; 0
+    /// with fewer than two runs.
+    /// </summary>
+    public double CrossValidationLogError { get; init; }
 
     /// <summary>Value of a parameter by name.</summary>
     public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
@@ -103,6 +115,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             }
             double z = NormalQuantile(0.5 + level / 2);
             var lo = new double[n]; var hi = new double[n];
+            double cv2 = CrossValidationLogError * CrossValidationLogError;
             for (int i = 0; i < n; i++)
             {
                 double v = 0;
@@ -116,6 +129,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                     for (int k = 0; k < rr; k++) ss += (preds[k * n + i] - mean) * (preds[k * n + i] - mean);
                     v = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
                 }
+                v += cv2 * loss[i] * loss[i];
                 for (int a = 0; a < p; a++)
                 {
                     double ga = jac[i * p + a];
@@ -159,6 +173,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             ["warmup_convention"] = Law is MultiPowerLaw m ? (m.Convention == WarmupConvention.Reference ? "reference" : "paper") : "post-warmup drops",
             ["parameters"] = ps,
             ["covariance"] = new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["cv_log_rmse"] = CrossValidationLogError,
             ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
             ["fit"] = new JsonObject
             {
@@ -168,6 +183,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
                 ["rms_log_residual"] = r.RmsLogResidual, ["inflation"] = r.Inflation, ["huber_delta"] = r.HuberDelta,
                 ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
+                ["method"] = r.Method == Anneal.Fitting.FitMethod.Reference ? "reference" : "optimum",
                 ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
                 ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
             },
@@ -227,13 +243,21 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 HuberDelta = f["huber_delta"]?.GetValue<double>() ?? 1e-3,
                 EqualRunWeights = f["equal_run_weights"]?.GetValue<bool>() ?? false,
                 Seed = f["seed"]?.GetValue<int>() ?? 0,
+                Method = (f["method"]?.GetValue<string>() ?? "optimum") switch
+                {
+                    "optimum" => Anneal.Fitting.FitMethod.Optimum,
+                    "reference" => Anneal.Fitting.FitMethod.Reference,
+                    var m => throw new InputException($"{where}: fit.method must be optimum or reference, got '{m}'"),
+                },
                 Fixed = fixedNames.ToArray(),
                 Warnings = (f["warnings"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
             };
             var reps = (o["leave_one_run_out"] as JsonArray)?.Select((row, i) => (row as JsonArray ?? throw new InputException($"{where}: leave_one_run_out[{i}] is not an array"))
                 .Select(v => v!.GetValue<double>()).ToArray()).ToArray() ?? [];
             if (reps.Any(r => r.Length != values.Length)) throw new InputException($"{where}: every leave_one_run_out entry needs {values.Length} values");
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps };
+            double cvErr = o["cv_log_rmse"]?.GetValue<double>() ?? 0;
+            if (!(cvErr >= 0) || !double.IsFinite(cvErr)) throw new InputException($"{where}: cv_log_rmse must be a finite number >= 0, got {cvErr}");
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps, CrossValidationLogError = cvErr };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

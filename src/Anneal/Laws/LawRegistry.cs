@@ -15,11 +15,11 @@ public static class LawRegistry
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024)", "lambda=0.999 | lambda=fit", MomentumLaw.Create, "momentum(lambda=fit)"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),
         new("fm", "forward-momentum law (Wang et al. 2026)", "n=model size (recorded; folded into L0)", ForwardMomentumLaw.Create, "fm(n=4e8)"),
-        new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "none", ConvexBoundLaw.Create, "convex"),
+        new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "grad=unit (G=1) | grad=logged (per-step grad_norm)", ConvexBoundLaw.Create, "convex(grad=logged)"),
     ];
 
     /// <summary>The default set compared by <c>anneal evaluate</c> and <c>anneal demo</c>.</summary>
-    public static IReadOnlyList<string> DefaultSpecs { get; } = ["powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "fm", "convex"];
+    public static IReadOnlyList<string> DefaultSpecs { get; } = ["powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "mpl(warmup=reference)", "fm", "convex"];
 
     private static readonly Dictionary<string, LawKind> ByName = Kinds.ToDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 

@@ -29,6 +29,22 @@ public sealed record LawRun
     /// <summary>Where <see cref="Eta"/> came from, for reports (a schedule spec or "interpolated lr column").</summary>
     public string EtaSource { get; init; } = "per-step array";
 
+    /// <summary>
+    /// Per-step global gradient norm G_t (index = 0-based optimizer step, the gradient of update t, as
+    /// <c>anneal train</c> logs it in <c>grad_norm</c>), same length as <see cref="Eta"/>; null when the
+    /// run has none. Used by <c>convex(grad=logged)</c> (Schaipp et al. 2025's bound with G_t).
+    /// </summary>
+    public double[]? GradNorm { get; init; }
+
+    /// <summary>True when <see cref="GradNorm"/> was filled in between logged steps by linear interpolation.</summary>
+    public bool GradNormInterpolated { get; init; }
+
+    /// <summary>Where <see cref="GradNorm"/> came from, for reports.</summary>
+    public string? GradNormSource { get; init; }
+
+    /// <summary>What was made up when <see cref="GradNorm"/> was rebuilt (null when exact), for the CLI to print.</summary>
+    public string? GradNormWarning { get; init; }
+
     /// <summary>Number of evaluated points.</summary>
     public int Count => Steps.Length;
 
@@ -40,6 +56,12 @@ public sealed record LawRun
         {
             if (Steps[i] < 0) throw new InputException($"{Name}: step {Steps[i]} is negative");
             if (i > 0 && Steps[i] <= Steps[i - 1]) throw new InputException($"{Name}: steps must be strictly increasing (row {i + 1}: {Steps[i]} after {Steps[i - 1]})");
+        }
+        if (GradNorm is { } g)
+        {
+            if (g.Length != Eta.Length) throw new InputException($"{Name}: {g.Length} gradient norms for {Eta.Length} steps of learning rate");
+            for (int i = 0; i < g.Length; i++)
+                if (!double.IsFinite(g[i]) || g[i] < 0) throw new InputException($"{Name}: gradient norm at step {i} is {g[i]}; it must be finite and >= 0");
         }
         if (Steps[^1] >= Eta.Length) throw new InputException($"{Name}: the learning rate is known for steps 0..{Eta.Length - 1} but the loss is wanted at step {Steps[^1]}");
         for (int i = 0; i < Eta.Length; i++)
@@ -86,7 +108,75 @@ public sealed record LawRun
             LrSource.Logged => "lr column (logged at every step)",
             _ => "interpolated lr column",
         };
-        return new LawRun { Name = curve.Name, Eta = eta, Steps = steps, Observed = obs, EtaInterpolated = interpolated, EtaSource = source }.Validate();
+        var (g, gMade, gWarning) = ExpandGradNorm(curve, eta.Length);
+        return new LawRun
+        {
+            Name = curve.Name, Eta = eta, Steps = steps, Observed = obs, EtaInterpolated = interpolated, EtaSource = source,
+            GradNorm = g, GradNormInterpolated = gMade > 0, GradNormWarning = gWarning,
+            GradNormSource = g is null ? null : gMade > 0 ? "interpolated grad_norm column" : "grad_norm column (logged at every step)",
+        }.Validate();
+    }
+
+    /// <summary>
+    /// The logged gradient norm at every step 0..n-1, interpolated linearly between logged finite values
+    /// (held at the first value before it and the last after it), the number of steps made up, and a
+    /// warning naming them. Null when the curve has no finite gradient norm.
+    /// </summary>
+    private static (double[]? G, int Made, string? Warning) ExpandGradNorm(LossCurve curve, int n)
+    {
+        if (curve.GradNorm is not { } raw) return (null, 0, null);
+        var idx = Enumerable.Range(0, raw.Length).Where(i => double.IsFinite(raw[i]) && raw[i] >= 0).ToArray();
+        if (idx.Length == 0) return (null, 0, null);
+        var g = new double[n];
+        int made = 0, a = 0;
+        for (int s = 0; s < n; s++)
+        {
+            while (a + 1 < idx.Length && curve.Steps[idx[a + 1]] <= s) a++;
+            long sa = curve.Steps[idx[a]];
+            if (sa == s) { g[s] = raw[idx[a]]; continue; }
+            made++;
+            if (s < sa || a + 1 >= idx.Length) { g[s] = raw[idx[a]]; continue; }
+            long sb = curve.Steps[idx[a + 1]];
+            double t = (double)(s - sa) / (sb - sa);
+            g[s] = raw[idx[a]] + t * (raw[idx[a + 1]] - raw[idx[a]]);
+        }
+        string? warning = made == 0 ? null
+            : $"{curve.SourceFile ?? curve.Name}: gradient norm not logged at {made} of {n} steps (0..{n - 1}); rebuilt by linear interpolation of {idx.Length} logged values, " +
+              "holding the first before it and the last after it. convex(grad=logged) uses this approximation.";
+        return (g, made, warning);
+    }
+
+    /// <summary>
+    /// The rule for a run whose gradient norms are unknown (a schedule being predicted): G_t is the mean,
+    /// over the <paramref name="fitRuns"/> that have gradient norms, of their norm at the same progress
+    /// t/(n-1) of the run (linear interpolation in each fit run's own steps). Runs of the same length are
+    /// thus compared step by step. Throws when no fit run has gradient norms.
+    /// </summary>
+    public LawRun WithGradNormFrom(IReadOnlyList<LawRun> fitRuns)
+    {
+        var src = fitRuns.Where(r => r.GradNorm is { Length: > 0 }).ToArray();
+        if (src.Length == 0)
+            throw new InputException($"{Name}: no fitted run has a gradient-norm column, so its gradient norms cannot be estimated; fit on runs that log grad_norm or use convex(grad=unit)");
+        int n = Eta.Length;
+        var g = new double[n];
+        for (int t = 0; t < n; t++)
+        {
+            double u = n > 1 ? (double)t / (n - 1) : 1, sum = 0;
+            foreach (var r in src)
+            {
+                var rg = r.GradNorm!;
+                double x = u * (rg.Length - 1);
+                int i = Math.Min((int)x, rg.Length - 1);
+                double f = x - i;
+                sum += i + 1 < rg.Length ? rg[i] + f * (rg[i + 1] - rg[i]) : rg[i];
+            }
+            g[t] = sum / src.Length;
+        }
+        return this with
+        {
+            GradNorm = g, GradNormInterpolated = true, GradNormWarning = null,
+            GradNormSource = $"mean logged gradient norm of {string.Join(", ", src.Select(r => r.Name))} at the same progress",
+        };
     }
 
 

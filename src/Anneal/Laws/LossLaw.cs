@@ -67,6 +67,12 @@ public abstract record LossLaw
     public double[] Predict(double[] lrPerStep, long[] steps, IReadOnlyList<double> p) =>
         Predict(LawRun.ForSchedule("prediction", lrPerStep, steps, "per-step array"), p);
 
+    /// <summary>
+    /// How this law is fitted unless the caller says otherwise: the exact optimum by default; a law
+    /// whose published parameters come from an early-stopped procedure may prefer that procedure.
+    /// </summary>
+    public virtual Anneal.Fitting.FitMethod PreferredMethod => Anneal.Fitting.FitMethod.Optimum;
+
     /// <summary>Index of a parameter by name; -1 when absent.</summary>
     public int IndexOf(string name)
     {

@@ -113,25 +113,14 @@ public static class ScheduleRegistry
     /// <summary>Looks up a kind by name (case-insensitive).</summary>
     public static ScheduleKind? Find(string name) => ByName.GetValueOrDefault(name);
 
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (int i = 1; i <= a.Length; i++)
-            for (int j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
-    }
-
     /// <summary>Builds the schedule a parsed spec describes.</summary>
     public static Schedule Create(SpecCall call)
     {
         if (call.Name == Plateau.Name) Plateau.Create(new SpecArgs(call));
         if (Find(call.Name) is not { } kind)
         {
-            var near = Kinds.MinBy(k => Distance(k.Name, call.Name.ToLowerInvariant()))!;
-            string hint = Distance(near.Name, call.Name.ToLowerInvariant()) <= 2 ? $"did you mean '{near.Name}', e.g. {near.Example}? " : "";
+            var near = Kinds.MinBy(k => SpecArgs.EditDistance(k.Name, call.Name.ToLowerInvariant()))!;
+            string hint = SpecArgs.EditDistance(near.Name, call.Name.ToLowerInvariant()) <= 2 ? $"did you mean '{near.Name}', e.g. {near.Example}? " : "";
             throw new SpecException($"unknown schedule '{call.Name}': {hint}run 'anneal schedule list' to see them all");
         }
         var args = new SpecArgs(call);

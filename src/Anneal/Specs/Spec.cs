@@ -248,7 +248,7 @@ public sealed class SpecArgs
     {
         _used.Add(name);
         if (!_named.TryGetValue(name, out var v))
-            return fallback ?? throw Fail($"missing '{name}=...'");
+            return fallback ?? throw Fail($"missing '{name}=...'{Misspelt(name)}");
         return v is SpecNumber n ? n.Value : throw Fail($"'{name}' must be a number, got {v}");
     }
 
@@ -265,7 +265,7 @@ public sealed class SpecArgs
     {
         _used.Add(name);
         if (!_named.TryGetValue(name, out var v))
-            return fallback ?? throw Fail($"missing '{name}=...'");
+            return fallback ?? throw Fail($"missing '{name}=...'{Misspelt(name)}");
         return v switch
         {
             SpecText t => t.Value,
@@ -289,7 +289,7 @@ public sealed class SpecArgs
     {
         _used.Add(name);
         if (!_named.TryGetValue(name, out var v))
-            return fallback ?? throw Fail($"missing '{name}=[...]'");
+            return fallback ?? throw Fail($"missing '{name}=[...]'{Misspelt(name)}");
         return v switch
         {
             SpecList l => l.Items.Select(i => i is SpecNumber n ? n.Value : throw Fail($"'{name}' must list numbers, got {i}")).ToArray(),
@@ -308,8 +308,40 @@ public sealed class SpecArgs
     public void EnsureAllUsed(params string[] alsoAllowed)
     {
         var unknown = _named.Keys.Where(k => !_used.Contains(k) && !alsoAllowed.Contains(k)).ToArray();
-        if (unknown.Length > 0)
-            throw Fail($"unknown parameter{(unknown.Length > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => "'" + u + "'"))}");
+        if (unknown.Length == 0) return;
+        // Every parameter the factory asked for is in _used (present or not), so it is the list of
+        // valid names to suggest from.
+        var known = _used.Concat(alsoAllowed).Where(k => !_named.ContainsKey(k)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        string Hint(string u)
+        {
+            var near = known.MinBy(k => EditDistance(k, u.ToLowerInvariant()));
+            return near is not null && EditDistance(near, u.ToLowerInvariant()) <= Math.Max(1, Math.Min(2, u.Length / 3)) ? $" (did you mean '{near}'?)" : "";
+        }
+        string list = string.Join(", ", unknown.Select(u => "'" + u + "'" + Hint(u)));
+        string valid = known.Length > 0 ? $"; valid here: {string.Join(", ", known)}" : "";
+        throw Fail($"unknown parameter{(unknown.Length > 1 ? "s" : "")} {list}{valid}");
+    }
+
+    /// <summary>" (you wrote 'totl')" when a given, unused parameter is a near-miss of the missing one.</summary>
+    private string Misspelt(string missing)
+    {
+        var near = _named.Keys.Where(k => !_used.Contains(k)).MinBy(k => EditDistance(k.ToLowerInvariant(), missing));
+        return near is not null && EditDistance(near.ToLowerInvariant(), missing) <= Math.Max(1, Math.Min(2, missing.Length / 3)) ? $" (you wrote '{near}')" : "";
+    }
+
+    /// <summary>Levenshtein distance (insertions, deletions, substitutions), for "did you mean" hints.</summary>
+    public static int EditDistance(string a, string b)
+    {
+        var prev = new int[b.Length + 1]; var cur = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) prev[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
     }
 
     private double? Mark(string name) { _used.Add(name); return null; }

@@ -46,6 +46,20 @@ public class SpecTests
         Should.Throw<SpecException>(() => Schedule.Parse("cosine(peak=1)")).Message.ShouldContain("missing 'total=");
         Should.Throw<SpecException>(() => Schedule.Parse("nosuch(peak=1)")).Message.ShouldContain("unknown schedule 'nosuch'");
     }
+
+    [Fact]
+    public void Misspelt_parameters_get_a_did_you_mean_hint()
+    {
+        // Levenshtein distances by hand: warmpu -> warmup is 2 (a transposition), totl -> total is 1.
+        SpecArgs.EditDistance("warmpu", "warmup").ShouldBe(2);
+        SpecArgs.EditDistance("totl", "total").ShouldBe(1);
+        SpecArgs.EditDistance("", "abc").ShouldBe(3);
+        var e = Should.Throw<SpecException>(() => Schedule.Parse("cosine(peak=1, total=10, warmpu=2, zzz=1)")).Message;
+        e.ShouldContain("'warmpu' (did you mean 'warmup'?)");
+        e.ShouldContain("'zzz';");   // nothing near: no hint
+        e.ShouldContain("valid here: cycles, exponent, min, warmup");
+        Should.Throw<SpecException>(() => Schedule.Parse("wsd(peak=1, totl=100, decay=0.2)")).Message.ShouldContain("missing 'total=...' (you wrote 'totl')");
+    }
 }
 
 /// <summary>The public-contract spec forms, checked against closed forms at chosen steps.</summary>

@@ -52,3 +52,70 @@ public class TrainCommandTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 }
+
+/// <summary><c>anneal train compare</c> on a run that diverged (the trainer's own NaN row).</summary>
+[Collection("Console")]
+public class TrainCompareDivergedTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("anneal-diverged-").FullName;
+    private static string Sample => Path.Combine(TestPaths.RepoRoot, "tests", "Anneal.Training.Tests", "Data", "brown-sample.txt");
+
+    [Fact]
+    public void Diverged_run_is_reported_at_its_nan_row_and_plotted_up_to_it()
+    {
+        string bad = Path.Combine(_dir, "bad.csv"), good = Path.Combine(_dir, "good.csv"), svg = Path.Combine(_dir, "cmp.svg");
+        const string model = "gpt(layers=1, heads=2, dim=16, seq=16)";
+        var (c1, _, e1) = Anneal.Tests.Cli.CliRunner.Run("train", "--model", model, "--data", Sample, "--schedule", "step(peak=1e-3, every=3, gamma=1e12)", "--optimizer", "sgd(momentum=0)",
+            "--clip", "0", "--steps", "30", "--batch", "4", "--eval-every", "5", "--eval-batches", "1", "--out", bad);
+        c1.ShouldBe(2);
+        e1.ShouldContain("diverged");
+        var (c2, _, e2) = Anneal.Tests.Cli.CliRunner.Run("train", "--model", model, "--data", Sample, "--schedule", "constant(peak=1e-3)", "--steps", "6",
+            "--batch", "4", "--eval-every", "3", "--eval-batches", "1", "--out", good);
+        c2.ShouldBe(0, e2);
+        // independent source: the step of the trainer's last row, which holds the NaN
+        var last = File.ReadAllLines(bad)[^1].Split(',');
+        last[2].ShouldBe("NaN");
+        long nanStep = long.Parse(last[0]);
+        var (code, table, err) = Anneal.Tests.Cli.CliRunner.Run("train", "compare", bad, good, "--plot", svg);
+        code.ShouldBe(0, err);
+        table.ShouldContain($"diverged at step {nanStep}");
+        table.Split('\n')[1].ShouldStartWith("good"); // finished runs first
+        err.ShouldContain("warning:");
+        var plot = File.ReadAllText(svg);
+        plot.ShouldStartWith("<svg");
+        plot.ShouldNotContain("NaN");
+        var (cj, json, _) = Anneal.Tests.Cli.CliRunner.Run("train", "compare", bad, "--json");
+        cj.ShouldBe(0);
+        json.ShouldContain($"\"diverged_at_step\":{nanStep}");
+    }
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+}
+
+/// <summary><c>anneal train --model logreg|mlp</c> end to end.</summary>
+[Collection("Console")]
+public class TrainWorkloadCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("anneal-workloadcmd-").FullName;
+    private static string Sample => Path.Combine(TestPaths.RepoRoot, "tests", "Anneal.Training.Tests", "Data", "brown-sample.txt");
+
+    [Theory]
+    [InlineData("logreg", 256 * 256 + 256)]                       // W [256, 256] + b [256]
+    [InlineData("mlp(context=2, hidden=16)", 512 * 16 + 16 + 16 * 256 + 256)]
+    public void Small_workloads_train_and_log(string model, int parameters)
+    {
+        string csv = Path.Combine(_dir, "run.csv");
+        var (code, stdout, stderr) = Anneal.Tests.Cli.CliRunner.Run("train", "--model", model, "--data", Sample, "--schedule", "cosine(peak=1e-2, total=20, warmup=2)",
+            "--steps", "20", "--batch", "4", "--seq", "32", "--eval-every", "10", "--eval-batches", "2", "--out", csv);
+        code.ShouldBe(0, stderr);
+        stdout.ShouldContain($"{parameters:N0} parameters");
+        var curve = Anneal.Curves.CurveReader.Read(csv);
+        curve.Steps.ShouldBe(Enumerable.Range(0, 20).Select(i => (long)i).ToArray());
+        var schedule = Anneal.Schedules.Schedule.Parse("cosine(peak=1e-2, total=20, warmup=2)");
+        curve.Lr.ShouldBe(Enumerable.Range(0, 20).Select(s => schedule.At(s)).ToArray()); // row s = the LR of update s
+        curve.Loss![0].ShouldBeLessThan(Math.Log(256) + 0.5); // near-uniform start (logreg starts at exactly ln 256 before its first update)
+        curve.Loss![^1].ShouldBeLessThan(curve.Loss![0]);
+    }
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+}
