@@ -134,8 +134,19 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
         if (o is not null && (o["format"]?.ToString() == "anneal-law/1" || o["law_spec"] is JsonObject))
             return DesignLaw.FromFitted(Anneal.Laws.FittedLaw.FromJson(json, law), law);
         var p = FromJson(json, law);
-        var convention = (o?["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper";
-        return new DesignLaw(p, null, law, convention);
+        double[][]? cov = null;
+        if (o?["covariance"] is JsonArray cj && cj.Count == 7)
+        {
+            cov = new double[7][];
+            for (int i = 0; i < 7; i++)
+            {
+                if (cj[i] is not JsonArray row || row.Count != 7) throw new InputException($"{law}: \"covariance\" must be a 7 x 7 array");
+                cov[i] = row.Select((x, j) => Num(x, law, $"covariance[{i}][{j}]")).ToArray();
+            }
+            if (cov.All(r => r.All(x => x == 0))) cov = null;
+        }
+        var convention = o?["warmup_convention"]?.ToString() ?? ((o?["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper");
+        return new DesignLaw(p, cov, law, convention);
     }
 
     /// <summary>
@@ -170,7 +181,6 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         var cov = fit.Covariance.Length == 7 && fit.Covariance.Any(r => r.Any(x => x != 0)) ? fit.Covariance.Select(r => (double[])r.Clone()).ToArray() : null;
         return new DesignLaw(p, cov, source, mpl.Convention == Anneal.Laws.WarmupConvention.Reference ? "reference" : "paper");
     }
-
 
     /// <summary>
     /// Band of the predicted final loss by the delta method: L +- z sqrt(g' Cov g), g = dL/dtheta

@@ -111,9 +111,6 @@ public abstract class LawState(LawRun run)
     /// states); evaluating afterwards is an error. A state never released is simply collected.
     /// </summary>
     internal virtual void Release() { }
-
-    /// <summary>True when one <see cref="Evaluate"/> already splits itself over the cores.</summary>
-    internal virtual bool ParallelInside => false;
 }
 
 /// <summary>Cumulative sums and the peak of a per-step LR array, shared by the laws.</summary>

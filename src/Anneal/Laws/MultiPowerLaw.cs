@@ -196,8 +196,6 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
         /// <summary>Pairs above which one evaluation is split over the cores.</summary>
         internal const long ParallelPairs = 200_000;
 
-        internal override bool ParallelInside => _pairs > ParallelPairs && EvaluationParallelism.Allowed;
-
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
             double l0 = p[0], a = p[1], alpha = p[2], b = p[3], c = p[4], beta = p[5], gamma = p[6];
