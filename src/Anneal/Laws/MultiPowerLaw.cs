@@ -196,6 +196,7 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
         /// <summary>Pairs above which one evaluation is split over the cores.</summary>
         internal const long ParallelPairs = 200_000;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
             double l0 = p[0], a = p[1], alpha = p[2], b = p[3], c = p[4], beta = p[5], gamma = p[6];
@@ -247,6 +248,7 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
             finally { pool.Return(sums); pool.Return(e); }
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Item(int w, double[] e, double c, double beta, double[] sums, bool wantJ)
         {
             int i = _itemPoint[w], j0 = _itemStart[w], j1 = Math.Min(_upTo[i], j0 + Chunk);
@@ -271,6 +273,10 @@ internal static class MplKernel
     /// <see cref="Sums"/> (same lanes, same order), so a fit sees the same objective whether or not
     /// it asked for derivatives.
     /// </summary>
+    // AggressiveOptimization: compiled fully optimised on first use. Under tiered compilation a
+    // short-lived CLI process would otherwise run the first hundreds of milliseconds of a fit in
+    // unoptimised code, where every Vector512 Log/Exp is a call.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Value(double[] dArr, double[] pkArr, double[] eArr, int j0, int j1, double pt, double c, double beta)
     {
         double s0 = 0;
@@ -310,6 +316,7 @@ internal static class MplKernel
     }
 
     /// <summary>The four sums s0..s3 over changes j0 &lt;= k &lt; j1, written to <paramref name="o"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Sums(double[] dArr, double[] pkArr, double[] eArr, double[] lnEta, int j0, int j1, double pt, double c, double beta, Span<double> o)
     {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
