@@ -34,7 +34,11 @@ public enum FitMethod
 /// <param name="Method">Levenberg-Marquardt to the optimum, or the early-stopped reference procedure; null: the law's <see cref="LossLaw.PreferredMethod"/>.</param>
 public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null)
 {
-    /// <summary>Progress messages (long fits report each start); null for silence.</summary>
+    /// <summary>
+    /// Progress messages (long fits report each start and refit as it finishes); null for silence.
+    /// Starts and refits run in parallel, so it may be called from several threads: it must be
+    /// thread-safe (<c>Console.Error.WriteLine</c> is).
+    /// </summary>
     public Action<string>? Progress { get; init; }
 }
 
@@ -105,14 +109,16 @@ public static class LawFitter
         {
             var x0 = (double[])starts[s].Clone();
             foreach (var f in fixedPs) x0[f.Index] = f.Value;
-            screened[s] = (s == 0 ? problem : new Problem(law, states, options)).Minimize(x0, fixedSet, options.ScreenIterations);
+            var sol = (s == 0 ? problem : new Problem(law, states, options)).Minimize(x0, fixedSet, options.ScreenIterations);
+            screened[s] = sol;
+            // Reported as each start finishes (so in completion order); the choice below is in start order.
+            options.Progress?.Invoke($"{law.Spec}: start {s + 1}/{starts.Count}: objective {sol.Objective:G6} after {sol.Iterations} iterations{(sol.Converged ? " (converged)" : "")}");
         });
         for (int s = 0; s < screened.Length; s++)
         {
             var sol = screened[s];
             totalIter += sol.Iterations; totalEval += sol.Evaluations;
             if (sol.Converged) converged++;
-            options.Progress?.Invoke($"{law.Spec}: start {s + 1}/{starts.Count}: objective {sol.Objective:G6} after {sol.Iterations} iterations{(sol.Converged ? " (converged)" : "")}");
             if (best is null || sol.Objective < best.Objective) best = sol;
         }
         if (!reference && best is not null && !best.Converged && double.IsFinite(best.Objective))
@@ -157,6 +163,7 @@ public static class LawFitter
                 var subProblem = new Problem(law, sub, options);
                 var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
                 refits[i] = reference ? subProblem.AdamW(x0, subFixedSet) : subProblem.Minimize(x0, subFixedSet, options.ScreenIterations);
+                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6}");
             });
             for (int i = 0; i < runs.Count; i++)
             {
@@ -179,7 +186,6 @@ public static class LawFitter
                     }
                     if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
                 }
-                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {sol.Objective:G6}");
             }
         }
         var se = new double[law.Parameters.Count];
