@@ -28,12 +28,6 @@ public static class DesignCommands
 
     private static JsonNode? BandJson((double Low, double High)? b) => b is { } x ? new JsonObject { ["low"] = x.Low, ["high"] = x.High, ["level"] = 0.95 } : null;
 
-    private static void WarnConvention(DesignLaw law)
-    {
-        if (law.Convention == "reference")
-            Console.Error.WriteLine($"warning: {law.Source} was fitted in the reference-code warmup convention; design evaluates it in the paper convention (post-warmup drops only), which shifts every prediction by about -B*peak but not their order.");
-    }
-
     private static string BandNote(DesignLaw law) => law.Covariance is null
         ? "uncertainty: no band (the law has no covariance: published parameters or a fit without one)"
         : "uncertainty: 95% band from the law's parameter covariance (delta method)";
@@ -60,8 +54,7 @@ public static class DesignCommands
         cmd.SetAction(r =>
         {
             var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
-            WarnConvention(dl);
-            var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr)).Validate();
+            var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr), dl.Convention == "reference").Validate();
             var d = new ScheduleDesigner(problem);
             string fam = r.GetValue(family)!;
             var refs = d.References();
@@ -189,7 +182,6 @@ public static class DesignCommands
         cmd.SetAction(r =>
         {
             var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
-            WarnConvention(dl);
             var call = SpecCall.Parse(r.GetValue(baseSpec)!);
             var b = ScheduleRegistry.Create(call);
             var axes = (r.GetValue(vary) ?? []).Select(VaryAxis.Parse).ToList();

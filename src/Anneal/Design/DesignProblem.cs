@@ -7,13 +7,16 @@ namespace Anneal.Design;
 /// linear warmup of <see cref="Warmup"/> steps to <see cref="Peak"/> minimises the predicted final
 /// loss? Rates after the warmup are free within [max(MinLr, floor), Peak] and non-increasing.
 /// </summary>
-public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0)
+public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0, bool ReferenceWarmup = false)
 {
     /// <summary>n = T - W, the number of free post-warmup rates.</summary>
     public int PostWarmupSteps => checked((int)(Total - Warmup));
 
-    /// <summary>S_W = 0.5 * peak * W (paper convention).</summary>
-    public double WarmupArea => MplFinalLoss.LinearWarmupArea(Peak, Warmup);
+    /// <summary>S_W = 0.5 * peak * W (paper convention); the ramp's exact sum in the reference convention.</summary>
+    public double WarmupArea => ReferenceWarmup ? Ramp().Sum() : MplFinalLoss.LinearWarmupArea(Peak, Warmup);
+
+    /// <summary>The linear warmup's rates at steps 0..W-1 (peak * s / W, as <c>constant(peak, warmup=W)</c> samples them).</summary>
+    public double[] Ramp() => new Anneal.Schedules.ConstantSchedule(Peak, Warmup).Sample(checked((int)Warmup));
 
     /// <summary>
     /// The lowest rate the free optimiser may use: MinLr, but never below 1e-8 * peak because the
@@ -22,7 +25,7 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     public double Floor => Math.Max(MinLr, 1e-8 * Peak);
 
     /// <summary>A fresh objective (holds scratch buffers; one per thread).</summary>
-    public MplFinalLoss Objective() => new(Law, Peak, WarmupArea);
+    public MplFinalLoss Objective() => ReferenceWarmup ? MplFinalLoss.ReferenceConvention(Law, Peak, Ramp()) : new(Law, Peak, WarmupArea);
 
     /// <summary>Throws <see cref="InputException"/> with the offending option unless the problem is well posed.</summary>
     public DesignProblem Validate()

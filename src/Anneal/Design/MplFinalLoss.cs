@@ -34,6 +34,52 @@ public sealed class MplFinalLoss
         WarmupArea = warmupArea;
     }
 
+    /// <summary>
+    /// The objective in the reference code's warmup convention (a law fitted as
+    /// <c>mpl(warmup=reference)</c>): every step-to-step change from step 1 enters LD, so the warmup
+    /// ramp's increases contribute <c>B sum_{k&lt;W} (w_{k-1} - w_k) G(w_k^-gamma (R_k + S))</c>
+    /// (R_k = sum of the ramp from k, S = sum of the post-warmup rates), the first post-warmup
+    /// decrement is measured from the last ramp rate instead of the peak, and S_W is the ramp's
+    /// exact sum. Every post-warmup rate enters each warmup term through S alone, so the gradient
+    /// gains one constant, <c>-B sum_k d_k G'(x_k) w_k^-gamma</c>, on every rate: still O(n + W).
+    /// </summary>
+    public static MplFinalLoss ReferenceConvention(MplParameters law, double peak, double[] ramp)
+    {
+        var f = new MplFinalLoss(law, peak, ramp.Sum()) { _ramp = (double[])ramp.Clone() };
+        int w = ramp.Length;
+        f._rampTail = new double[w];
+        double t = 0;
+        for (int k = w - 1; k >= 0; k--) { t += ramp[k]; f._rampTail[k] = t; }
+        return f;
+    }
+
+    private double[]? _ramp, _rampTail;
+
+    /// <summary>True when the warmup ramp enters LD (the reference convention).</summary>
+    public bool IncludesWarmup => _ramp is not null;
+
+    /// <summary>The rate the first post-warmup decrement is measured from: the peak, or the ramp's last rate.</summary>
+    private double Previous => _ramp is { Length: > 0 } r ? r[^1] : Peak;
+
+    /// <summary>sum_k d_k G(x_k) over the ramp's changes (k = 1..W-1) and, in <paramref name="slope"/>, sum_k d_k G'(x_k) w_k^-gamma.</summary>
+    private double RampTerms(double total, out double slope)
+    {
+        slope = 0;
+        if (_ramp is null) return 0;
+        double ld = 0, gamma = Law.Gamma, beta = Law.Beta, c = Law.C;
+        for (int k = 1; k < _ramp.Length; k++)
+        {
+            double d = _ramp[k - 1] - _ramp[k];
+            if (d == 0) continue;
+            double sk = _rampTail![k] + total;
+            if (_ramp[k] <= 0) { if (sk > 0) ld += d; continue; }
+            double w = Math.Pow(_ramp[k], -gamma), u = 1 + c * w * sk, pw = Math.Pow(u, -beta);
+            ld += d * (1 - pw);
+            slope += d * beta * c * pw / u * w;
+        }
+        return ld;
+    }
+
     /// <summary>The law.</summary>
     public MplParameters Law { get; }
 
@@ -112,15 +158,16 @@ public sealed class MplFinalLoss
             }
         }
 
-        double ld = 0, prev = Peak;
+        double ld = 0, prev = Previous;
         for (int i = 0; i < n; i++) { ld += (prev - eta[i]) * g[i]; prev = eta[i]; }
+        ld += RampTerms(total, out double rampSlope);
         double area = total + WarmupArea;
         double value = Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * ld;
         if (!wantGrad) return value;
 
-        double common = -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1);
+        double common = -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1) - Law.B * rampSlope;
         double prefix = 0, b = Law.B;
-        prev = Peak;
+        prev = Previous;
         for (int j = 0; j < n; j++)
         {
             double d = prev - eta[j];
@@ -149,14 +196,15 @@ public sealed class MplFinalLoss
         if (gradient.Length != 7) throw new ArgumentException($"gradient has length {gradient.Length}, expected 7");
         int n = eta.Length;
         var pool = System.Buffers.ArrayPool<double>.Shared;
-        var d = pool.Rent(Math.Max(1, n)); var negS = pool.Rent(Math.Max(1, n)); var e = pool.Rent(Math.Max(1, n)); var ln = pool.Rent(Math.Max(1, n));
+        int cap = Math.Max(1, n + (_ramp?.Length ?? 0));
+        var d = pool.Rent(cap); var negS = pool.Rent(cap); var e = pool.Rent(cap); var ln = pool.Rent(cap);
         try
         {
             // The kernel sums over y_k = e_k (pt - P_k); with pt = 0 and P_k = -S_k that is e_k S_k, with
             // S_k taken from the suffix sum directly (no cancellation for the last, smallest S_k).
             double run = 0, zero = 0;
             for (int i = n - 1; i >= 0; i--) { run += eta[i]; negS[i] = -run; }
-            double total = run, prev = Peak;
+            double total = run, prev = Previous;
             int m = 0;
             for (int i = 0; i < n; i++)
             {
@@ -166,6 +214,14 @@ public sealed class MplFinalLoss
                 if (eta[i] > 0) { d[m] = diff; negS[m] = negS[i]; ln[m] = eta[i]; m++; }
                 else if (negS[i] < 0) zero += diff;   // G = 1 at a rate of 0 followed by positive rates
             }
+            if (_ramp is not null)
+                for (int k = 1; k < _ramp.Length; k++)
+                {
+                    double diff = _ramp[k - 1] - _ramp[k];
+                    if (diff == 0) continue;
+                    if (_ramp[k] > 0) { d[m] = diff; negS[m] = -(_rampTail![k] + total); ln[m] = _ramp[k]; m++; }
+                    else zero += diff;
+                }
             var lnS = ln.AsSpan(0, m); var es = e.AsSpan(0, m);
             System.Numerics.Tensors.TensorPrimitives.Log(lnS, lnS);
             System.Numerics.Tensors.TensorPrimitives.Multiply(lnS, -Law.Gamma, es);

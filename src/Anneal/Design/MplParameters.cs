@@ -190,7 +190,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     {
         if (Covariance is null) return null;
         var g = new double[7];
-        double l = new MplFinalLoss(Parameters, problem.Peak, problem.WarmupArea).ParameterGradient(postWarmup, g);
+        double l = problem.Objective().ParameterGradient(postWarmup, g);
         double sd = Math.Sqrt(Math.Max(0, Quadratic(g)));
         return (l - z * sd, l + z * sd);
     }
@@ -220,7 +220,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     public double[] ParameterGradient(DesignProblem problem, ReadOnlySpan<double> postWarmup)
     {
         var g = new double[7];
-        new MplFinalLoss(Parameters, problem.Peak, problem.WarmupArea).ParameterGradient(postWarmup, g);
+        problem.Objective().ParameterGradient(postWarmup, g);
         return g;
     }
 }

@@ -143,7 +143,7 @@ public static class LawFitter
             bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
             if (nearLo || nearHi) warnings.Add($"{p.Name} = {v:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect");
         }
-        // Leave-one-run-out refits (warm-started at the optimum) for the between-run part of the band.
+        // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
         var replicates = new List<double[]>();
         double cvSum = 0; int cvRuns = 0;
         if (runs.Count >= 2 && options.Jackknife)
@@ -152,10 +152,15 @@ public static class LawFitter
             var refits = new Solution[runs.Count];
             var bestX = best.X;
             var start0 = starts[0];
+            // A subset that cannot identify what the full fit identified (e.g. leaving out the only
+            // run with an LR decay) is skipped: its refit predicts without that term altogether, which
+            // is not a plausible variant of this fit but a different, cruder law.
+            var skip = new bool[runs.Count];
             ForEachIndependent(runs.Count, i =>
             {
                 var sub = states.Where((_, j) => j != i).ToArray();
                 var subFixed = law.NonIdentifiable(sub);
+                if (subFixed.Count > fixedPs.Count) { skip[i] = true; return; }
                 // The reference procedure restarts from the initialisation (an early-stopped fit
                 // depends on where it starts); the optimum is warm-started at the full fit.
                 var x0 = (double[])(reference ? start0 : bestX).Clone();
@@ -167,6 +172,11 @@ public static class LawFitter
             });
             for (int i = 0; i < runs.Count; i++)
             {
+                if (skip[i])
+                {
+                    warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {string.Join(", ", law.NonIdentifiable(states.Where((_, j) => j != i).ToArray()).Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name))}");
+                    continue;
+                }
                 var sol = refits[i];
                 totalEval += sol.Evaluations;
                 if (double.IsFinite(sol.Objective))

@@ -116,6 +116,11 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             double z = NormalQuantile(0.5 + level / 2);
             var lo = new double[n]; var hi = new double[n];
             double cv2 = CrossValidationLogError * CrossValidationLogError;
+            // The delta method linearises around an optimum of the objective. An early-stopped fit
+            // (the reference procedure) is not at one: its variability is that of the stopped path,
+            // which the leave-one-run-out refits and the cross-validated error measure directly, so
+            // the Gauss-Newton term is left out whenever they exist.
+            bool deltaTerm = Report.Method != Anneal.Fitting.FitMethod.Reference || Replicates.Length == 0;
             for (int i = 0; i < n; i++)
             {
                 double v = 0;
@@ -130,7 +135,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                     v = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
                 }
                 v += cv2 * loss[i] * loss[i];
-                for (int a = 0; a < p; a++)
+                for (int a = 0; a < (deltaTerm ? p : 0); a++)
                 {
                     double ga = jac[i * p + a];
                     if (ga == 0) continue;
