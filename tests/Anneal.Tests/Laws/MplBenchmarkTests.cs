@@ -72,6 +72,10 @@ public class MplBenchmarkTests
         var pub = MplData.Published(size);
         for (int j = 0; j < pub.Length; j++)
             fit.Values[j].ShouldBe(pub[j], 1e-3 * pub[j], $"{size} {law.Parameters[j].Name}");
+        // And, closer, the same procedure re-run in SciPy + PyTorch on the same data (MplData.ReferenceRerun).
+        var rerun = MplData.ReferenceRerun(size);
+        for (int j = 0; j < rerun.Length; j++)
+            fit.Values[j].ShouldBe(rerun[j], 2e-5 * rerun[j], $"{size} {law.Parameters[j].Name} vs the PyTorch re-run");
         var ours = LawEvaluation.Score(fit, tests);
         var published = LawEvaluation.Score(FittedLaw.FromValues(law, pub), tests);
         double r2 = ours.Tests.Average(t => t.Metrics.R2), r2Pub = published.Tests.Average(t => t.Metrics.R2);
