@@ -364,6 +364,12 @@ public static class LawCommands
     }
 
     /// <summary>One line per section x law: mean R^2, mean PredE, mean final error and band coverage.</summary>
+    private static double Median(IEnumerable<double> xs)
+    {
+        var a = xs.Where(double.IsFinite).Order().ToArray();
+        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : 0.5 * (a[a.Length / 2 - 1] + a[a.Length / 2]);
+    }
+
     private static string Summary(List<(string Section, LawScore Score)> rows)
     {
         var sb = new StringBuilder();
@@ -388,6 +394,16 @@ public static class LawCommands
         {
             var ts = rows.Where(r => r.Score.Law.Spec == l && r.Score.Fit is not null).SelectMany(r => r.Score.Tests).ToArray();
             sb.Append(string.Create(Inv, $" {ts.Count(t => t.FinalCovered)}/{ts.Length} ({(double)ts.Count(t => t.FinalCovered) / Math.Max(1, ts.Length):P0}) at nominal 95% |"));
+        }
+        sb.AppendLine();
+        // Coverage alone rewards a useless band: show how wide the bands are against how far off the predictions are.
+        sb.Append("| **median band half-width / median final error** |");
+        foreach (var l in laws)
+        {
+            var ts = rows.Where(r => r.Score.Law.Spec == l && r.Score.Fit is not null).SelectMany(r => r.Score.Tests).ToArray();
+            double half = Median(ts.Select(t => (t.Prediction.FinalHigh - t.Prediction.FinalLow) / 2 / Math.Abs(t.Prediction.FinalLoss)));
+            double err = Median(ts.Select(t => t.Metrics.FinalErr));
+            sb.Append(string.Create(Inv, $" {half:P2} / {err:P2} |"));
         }
         sb.AppendLine();
         sb.AppendLine();

@@ -46,24 +46,7 @@ public class ConvexGradNormTests
         var g = Enumerable.Range(0, 2000).Select(t => 0.5 + 2.0 / (1 + t / 100.0) + 0.3 * Math.Sin(t / 37.0)).ToArray();
         long[] steps = [200, 700, 1300, 1800, 1999];
         var law = LossLaw.Parse("convex(grad=logged)");
-        var state = law.Prepare(Run(eta, steps, g));
-        double[] p = [2.5, 40.0, 0.01];
-        int n = steps.Length, np = p.Length;
-        var loss = new double[n]; var jac = new double[n * np];
-        state.Evaluate(p, loss, jac);
-        for (int j = 0; j < np; j++)
-        {
-            double h = 1e-6 * Math.Max(Math.Abs(p[j]), 1e-3);
-            var pp = (double[])p.Clone(); pp[j] += h;
-            var pm = (double[])p.Clone(); pm[j] -= h;
-            var lp = new double[n]; var lm = new double[n];
-            state.Evaluate(pp, lp, default); state.Evaluate(pm, lm, default);
-            for (int i = 0; i < n; i++)
-            {
-                double fd = (lp[i] - lm[i]) / (2 * h);
-                Math.Abs(jac[i * np + j] - fd).ShouldBeLessThan(1e-6 * Math.Max(1, Math.Abs(fd)), $"dL/d{law.Parameters[j].Name} at step {steps[i]}");
-            }
-        }
+        LawMathTests.JacobianMatchesCentralDifferences(law, law.Prepare(Run(eta, steps, g)), [2.5, 40.0, 0.01], steps);
     }
 
     [Fact]
