@@ -9,9 +9,17 @@ namespace Anneal.Cli;
 /// </summary>
 public static class AnnealCli
 {
-    public static RootCommand Build()
+    /// <summary>
+    /// The command tree. The root is a plain command named <c>anneal</c> rather than a
+    /// <see cref="RootCommand"/>, whose name is the host executable's (<c>Anneal.Cli</c> under
+    /// <c>dotnet run</c>), so that usage lines read as users type them.
+    /// </summary>
+    public static Command Build()
     {
-        var root = new RootCommand("Anneal: forecast and design neural-network training runs before you pay for them.");
+        var root = new Command("anneal", "Anneal: forecast and design neural-network training runs before you pay for them.")
+        {
+            Options = { new System.CommandLine.Help.HelpOption(), new VersionOption() },
+        };
         root.Subcommands.Add(ScheduleCommands.Build());
         foreach (var c in DesignCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(CurveCommands.Build());
