@@ -61,8 +61,9 @@ public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, do
 /// Uncertainty: Var L(t) = g' Cov g (delta method, g = dL/dp analytic, Cov from the Gauss-Newton
 /// matrix with the AR(1) inflation of <see cref="FitReport.Inflation"/>) plus the leave-one-run-out
 /// jackknife variance of L(t) over <see cref="Replicates"/>, plus the law's cross-validated error
-/// <c>(L(t) * CrossValidationLogError)^2</c>; the band is L +- z * sqrt(Var) with z the normal
-/// quantile of <c>level</c>.
+/// <c>(L(t) * CrossValidationLogError)^2</c>; the band is L * exp(+-z * sqrt(Var) / L) (log-normal:
+/// the fit's residuals are on log loss, and a loss band stays positive), z the normal quantile of
+/// <c>level</c>.
 /// </summary>
 public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors, double[][] Covariance, FitReport Report)
 {
@@ -142,7 +143,10 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                     for (int b = 0; b < p; b++) v += ga * Covariance[a][b] * jac[i * p + b];
                 }
                 double sd = Math.Sqrt(Math.Max(0, v));
-                lo[i] = loss[i] - z * sd; hi[i] = loss[i] + z * sd;
+                // In log space, where the fit measures its residuals: L * exp(+-z sd/L). The same as
+                // L +- z sd to first order, and a loss band never crosses zero.
+                double rel = loss[i] > 0 ? sd / loss[i] : double.PositiveInfinity;
+                lo[i] = loss[i] * Math.Exp(-z * rel); hi[i] = loss[i] * Math.Exp(z * rel);
             }
             return new LawPrediction(run.Steps, loss, lo, hi, level);
         }

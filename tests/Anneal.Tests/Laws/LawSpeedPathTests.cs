@@ -166,7 +166,9 @@ public class LawSpeedPathTests
                 var += (reps.Length - 1.0) / reps.Length * repLoss.Sum(l => (l[i] - mean) * (l[i] - mean));
                 double half = FittedLaw.NormalQuantile(0.975) * Math.Sqrt(var);
                 pred.Loss[i].ShouldBe(center[i], 1e-13 * center[i]);
-                (pred.High[i] - pred.Loss[i]).ShouldBe(half, 1e-5 * half, $"{spec} step {steps[i]}");
+                // Log-normal band: High = L exp(z sd / L), Low = L exp(-z sd / L).
+                pred.High[i].ShouldBe(center[i] * Math.Exp(half / center[i]), 1e-5 * half, $"{spec} step {steps[i]}");
+                pred.Low[i].ShouldBe(center[i] * Math.Exp(-half / center[i]), 1e-5 * half, $"{spec} step {steps[i]}");
             }
         }
     }
