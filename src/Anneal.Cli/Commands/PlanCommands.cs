@@ -182,16 +182,18 @@ public static class PlanCommands
         holdAt.AcceptOnlyFromAmong("published", "epoch");
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables." };
         var svg = new Option<string?>("--svg") { Description = "Write an SVG: chinchilla, loss vs compute with the compute-optimal frontier; steplaw, near-optimal LRs vs tokens with the fitted law." };
+        var contours = new Option<string?>("--contours") { Description = "chinchilla only: write an iso-loss map over N and D (contours, iso-compute lines, the compute-optimal path, the runs) to this SVG." };
         var cmd = new Command("fit", """
             Fit a scaling law to finished runs with bootstrap confidence intervals.
-            Example: anneal scaling example --out runs.csv && anneal scaling fit runs.csv --bootstrap 1000 --seed 1 --svg frontier.svg
+            Example: anneal scaling example --out runs.csv && anneal scaling fit runs.csv --bootstrap 1000 --seed 1 --svg frontier.svg --contours isoloss.svg
             Example: anneal scaling example --sweep --out sweep.csv && anneal scaling fit sweep.csv --law steplaw
-            """) { file, law, boot, seed, level, band, holdAt, json, svg };
+            """) { file, law, boot, seed, level, band, holdAt, json, svg, contours };
         cmd.SetAction(r =>
         {
             string path = r.GetValue(file)!;
             bool step = r.GetValue(law) == "steplaw";
             var runs = ScalingRunsCsv.Read(path, needLrBatch: step);
+            if (step && r.GetValue(contours) is not null) throw new InputException("--contours draws the Chinchilla law's iso-loss map; use it with --law chinchilla");
             if (step)
             {
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
@@ -211,6 +213,7 @@ public static class PlanCommands
             });
             var fit = ChinchillaFit.Fit(runs, opts, total > 0 ? progress : null);
             if (r.GetValue(svg) is { } svgPath) FrontierPlot.Save(svgPath, runs, fit);
+            if (r.GetValue(contours) is { } isoPath) IsoLossPlot.Save(isoPath, runs, fit);
             if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(fit, Json));
             else RenderChinchillaFit(fit, path);
             return CliExit.Ok;

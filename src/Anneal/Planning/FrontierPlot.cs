@@ -79,3 +79,61 @@ public static class StepLawPlot
 
     public static void Save(string path, IReadOnlyList<ScalingRun> runs, StepLawFitResult fit) => Build(runs, fit).Save(path);
 }
+
+/// <summary>
+/// Iso-loss map of a Chinchilla fit over model size N (x) and training tokens D (y), log-log: the
+/// contours <c>L(N, D) = l</c> in closed form, <c>D = (B / (l - E - A N^-alpha))^(1/beta)</c> (defined
+/// where <c>l &gt; E + A N^-alpha</c>); iso-compute lines <c>D = C / (6 N)</c>; the compute-optimal path
+/// <c>(N_opt(C), D_opt(C))</c> that touches each iso-compute line where the loss is lowest; and the
+/// runs as markers. Reads like the iso-loss figure of Hoffmann et al. 2022 (approach 3).
+/// </summary>
+public static class IsoLossPlot
+{
+    /// <summary>The D at which a model of N parameters reaches loss <paramref name="loss"/>; NaN where it never does.</summary>
+    public static double TokensFor(ChinchillaLaw law, double n, double loss)
+    {
+        double room = loss - law.E - law.A / Math.Pow(n, law.Alpha);
+        return room > 0 ? Math.Pow(law.B / room, 1 / law.Beta) : double.NaN;
+    }
+
+    public static SvgPlot Build(IReadOnlyList<ScalingRun> runs, ChinchillaFitResult fit, int levels = 6)
+    {
+        var law = fit.Law;
+        var plot = new SvgPlot
+        {
+            Title = $"Iso-loss map of the Chinchilla fit (E={law.E:F3}, alpha={law.Alpha:F3}, beta={law.Beta:F3})",
+            XLabel = "parameters N",
+            YLabel = "training tokens D",
+            LogX = true,
+            LogY = true,
+        };
+        double nMin = runs.Min(r => r.Params) / 3, nMax = runs.Max(r => r.Params) * 10;
+        double dMin = runs.Min(r => r.Tokens) / 3, dMax = runs.Max(r => r.Tokens) * 10;
+        var ns = Enumerable.Range(0, 200).Select(i => nMin * Math.Pow(nMax / nMin, i / 199.0)).ToArray();
+        // Contour levels spread geometrically in the reducible loss L - E over what the map spans
+        // (from its best corner to its worst): power laws are evenly spaced that way.
+        double rLow = law.Loss(nMax, dMax) - law.E, rHigh = law.Loss(nMin, dMin) - law.E;
+        foreach (var l in Enumerable.Range(0, levels).Select(i => law.E + rLow * Math.Pow(rHigh / rLow, (i + 0.5) / levels)))
+        {
+            var d = ns.Select(n => TokensFor(law, n, l)).Select(v => v >= dMin && v <= dMax ? v : double.NaN).ToArray();
+            if (d.Any(double.IsFinite)) plot.AddLine($"L = {l:F3}", ns, d);
+        }
+        var cs = runs.Select(r => r.Compute).ToArray();
+        double cLo = Math.Log10(cs.Min()), cHi = Math.Log10(cs.Max()) + 1;
+        var isoX = new List<double>(); var isoY = new List<double>();
+        for (double lc = Math.Floor(cLo); lc <= Math.Ceiling(cHi); lc++)
+        {
+            double c = Math.Pow(10, lc);
+            foreach (var n in ns) { double d = c / (6 * n); isoX.Add(n); isoY.Add(d >= dMin && d <= dMax ? d : double.NaN); }
+            isoX.Add(double.NaN); isoY.Add(double.NaN);
+        }
+        plot.AddLine("iso-compute C = 6ND (powers of 10)", isoX.ToArray(), isoY.ToArray(), color: "#bbbbbb");
+        var budgets = Enumerable.Range(0, 80).Select(i => Math.Pow(10, cLo - 1 + (cHi - cLo + 2) * i / 79.0)).ToArray();
+        var path = budgets.Select(law.ComputeOptimal).Where(p => p.Params >= nMin && p.Params <= nMax && p.Tokens >= dMin && p.Tokens <= dMax).ToArray();
+        plot.AddLine("compute-optimal N, D", path.Select(p => p.Params).ToArray(), path.Select(p => p.Tokens).ToArray(), color: "#000000");
+        plot.AddMarkers("runs", runs.Select(r => r.Params).ToArray(), runs.Select(r => r.Tokens).ToArray());
+        return plot;
+    }
+
+    public static void Save(string path, IReadOnlyList<ScalingRun> runs, ChinchillaFitResult fit) => Build(runs, fit).Save(path);
+}

@@ -58,8 +58,11 @@ public class PlanCliTests
             Run("scaling", "example", "--out", runs, "--noise", "0").Code.ShouldBe(CliExit.Ok);
             File.ReadAllText(runs).ShouldStartWith("# Synthetic runs made by: anneal scaling example");
             string svg = Path.Combine(dir, "frontier.svg");
-            var (code, o, _) = Run("scaling", "fit", runs, "--bootstrap", "20", "--json", "--svg", svg);
+            string iso = Path.Combine(dir, "iso.svg");
+            var (code, o, _) = Run("scaling", "fit", runs, "--bootstrap", "20", "--json", "--svg", svg, "--contours", iso);
             code.ShouldBe(CliExit.Ok);
+            File.ReadAllText(iso).ShouldContain("compute-optimal N, D");
+            Run("scaling", "fit", runs, "--law", "steplaw", "--contours", iso).Code.ShouldBe(CliExit.BadInput);
             string svgText = File.ReadAllText(svg);
             svgText.ShouldContain("<svg");
             svgText.ShouldContain("compute-optimal frontier");

@@ -7,6 +7,21 @@ public class ScalingFitTests
     private static readonly double[] Sizes = SyntheticRuns.Geometric(1e7, 1e10, Math.Sqrt(10));
     private static readonly double[] Tpp = [2, 5, 10, 20, 50, 100, 200];
 
+    // Closed form: the iso-loss contour D(N) must give back the loss it was drawn for, and not exist
+    // where even infinite data cannot reach that loss (l <= E + A N^-alpha).
+    [Fact]
+    public void Iso_loss_contour_inverts_the_law()
+    {
+        var law = new ChinchillaLaw(1.69, 406.4, 410.7, 0.34, 0.28);
+        foreach (var n in new[] { 1e7, 1e8, 1e9, 1e10 })
+            foreach (var l in new[] { 2.2, 2.5, 3.0 })
+            {
+                double d = IsoLossPlot.TokensFor(law, n, l);
+                if (l <= law.E + law.A / Math.Pow(n, law.Alpha)) { double.IsNaN(d).ShouldBeTrue(); continue; }
+                law.Loss(n, d).ShouldBe(l, 1e-12 * l);
+            }
+    }
+
     // Source of truth: the Epoch refit constants used to generate the runs (recovered-parameter test).
     [Fact]
     public void Chinchilla_fit_recovers_known_constants_from_noisy_runs()
