@@ -232,7 +232,7 @@ public static class PlanCommands
             t.AddRow(Esc(p.Name), R(p.Value), R(p.Low), R(p.High), p.Fixed ? "[yellow]held fixed[/]" : "fitted");
         con.Write(t);
         foreach (var h in f.Held) con.MarkupLine($"[yellow]held:[/] {Esc(h.Name)} = {R(h.Value)}: {Esc(h.Reason)}");
-        var fr = new Table().Title($"Compute-optimal frontier (C = 6 N D), {Pct(f.Level)} intervals").AddColumns("C (FLOPs)", "N_opt", "N CI", "D_opt", "D CI", "tokens/param", "tokens/param CI", "loss");
+        var fr = new Table().Title($"Compute-optimal frontier (C = {f.FlopsPerParamToken.ToString("G4", CultureInfo.InvariantCulture)} N D{(f.FlopsPerParamToken == 6.0 ? "" : ", k = median flops/(N D) of your runs")}), {Pct(f.Level)} intervals").AddColumns("C (FLOPs)", "N_opt", "N CI", "D_opt", "D CI", "tokens/param", "tokens/param CI", "loss");
         foreach (var p in f.Frontier)
             fr.AddRow(G(p.Flops), G(p.Params), Ci(p.ParamsLow, p.ParamsHigh), G(p.Tokens), Ci(p.TokensLow, p.TokensHigh),
                 p.TokensPerParam.ToString("F1", CultureInfo.InvariantCulture), Ci(p.TokensPerParamLow, p.TokensPerParamHigh), p.Loss.ToString("F4", CultureInfo.InvariantCulture));

@@ -36,8 +36,14 @@ public sealed record ChinchillaFitResult(
     IReadOnlyList<FrontierPoint> Frontier,
     [property: JsonIgnore] IReadOnlyList<ChinchillaLaw> BootstrapLaws)
 {
+    /// <summary>
+    /// k in C = k N D used for the frontier: the median of flops / (N D) over runs that log FLOPs
+    /// (their counts may include attention or embeddings), else 6 (Kaplan et al. 2020).
+    /// </summary>
+    public double FlopsPerParamToken { get; init; } = 6.0;
+
     /// <summary>Compute-optimal points at any budgets, with intervals from the stored bootstrap fits.</summary>
-    public IReadOnlyList<FrontierPoint> FrontierAt(IEnumerable<double> budgets) => ChinchillaFit.Frontier(Law, BootstrapLaws, budgets, Level);
+    public IReadOnlyList<FrontierPoint> FrontierAt(IEnumerable<double> budgets) => ChinchillaFit.Frontier(Law, BootstrapLaws, budgets, Level, FlopsPerParamToken);
 }
 
 /// <summary>
@@ -172,20 +178,29 @@ public static class ChinchillaFit
         }
 
         var sampleLaws = ok.Select(ToLaw).ToArray();
-        var frontier = Frontier(law, sampleLaws, o.Frontier ?? DefaultBudgets(runs), o.Level);
+        double kFlops = FlopsPerParamToken(runs);
+        var frontier = Frontier(law, sampleLaws, o.Frontier ?? DefaultBudgets(runs), o.Level, kFlops);
 
         return new ChinchillaFitResult(law, best[0], best[1], best[2], pars, held, bestRes.Value, bestRes.Converged, bestRes.Iterations,
             ranked.Count, atBest, Math.Sqrt(sLog / n), sst > 0 ? 1 - sse / sst : double.NaN, n, distinctN, distinctD,
-            bN, failed, o.Seed, o.Level, o.Delta, frontier, sampleLaws);
+            bN, failed, o.Seed, o.Level, o.Delta, frontier, sampleLaws) { FlopsPerParamToken = kFlops };
+    }
+
+    /// <summary>Median flops / (N D) over the runs with a flops value; 6 when none has one.</summary>
+    public static double FlopsPerParamToken(IReadOnlyList<ScalingRun> runs)
+    {
+        var k = runs.Where(r => r.Flops is > 0).Select(r => r.Flops!.Value / (r.Params * r.Tokens)).Order().ToArray();
+        if (k.Length == 0) return 6.0;
+        return k.Length % 2 == 1 ? k[k.Length / 2] : 0.5 * (k[k.Length / 2 - 1] + k[k.Length / 2]);
     }
 
     /// <summary>N_opt, D_opt, tokens/param and loss along the frontier, with percentile intervals over <paramref name="samples"/>.</summary>
-    internal static IReadOnlyList<FrontierPoint> Frontier(ChinchillaLaw law, IReadOnlyList<ChinchillaLaw> samples, IEnumerable<double> budgets, double level)
+    internal static IReadOnlyList<FrontierPoint> Frontier(ChinchillaLaw law, IReadOnlyList<ChinchillaLaw> samples, IEnumerable<double> budgets, double level, double flopsPerParamToken = 6.0)
     {
         var frontier = new List<FrontierPoint>();
         foreach (double c in budgets)
         {
-            var (no, dopt) = law.ComputeOptimal(c);
+            var (no, dopt) = law.ComputeOptimal(c, flopsPerParamToken);
             double lossOpt = law.Loss(no, dopt);
             if (samples.Count == 0)
             {
@@ -195,7 +210,7 @@ public static class ChinchillaFit
             var ns = new double[samples.Count]; var ds = new double[samples.Count]; var ls = new double[samples.Count]; var tpp = new double[samples.Count];
             for (int k = 0; k < samples.Count; k++)
             {
-                var (nk, dk) = samples[k].ComputeOptimal(c);
+                var (nk, dk) = samples[k].ComputeOptimal(c, flopsPerParamToken);
                 ns[k] = nk; ds[k] = dk; ls[k] = samples[k].Loss(nk, dk); tpp[k] = dk / nk;
             }
             var (nl, nh) = Interval(ns, level); var (dl, dh) = Interval(ds, level);

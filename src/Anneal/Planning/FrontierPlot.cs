@@ -33,7 +33,7 @@ public static class FrontierPlot
             var ds = Enumerable.Range(0, 60).Select(i => dMin * Math.Pow(dMax / dMin, i / 59.0)).ToArray();
             string name = "N = " + n.ToString("0.##e0", System.Globalization.CultureInfo.InvariantCulture);
             plot.AddMarkers(name, g.Select(r => r.Compute).ToArray(), g.Select(r => r.Loss).ToArray());
-            plot.AddLine(name, ds.Select(d => 6 * n * d).ToArray(), ds.Select(d => fit.Law.Loss(n, d)).ToArray());
+            plot.AddLine(name, ds.Select(d => fit.FlopsPerParamToken * n * d).ToArray(), ds.Select(d => fit.Law.Loss(n, d)).ToArray());
         }
         return plot;
     }
@@ -124,12 +124,12 @@ public static class IsoLossPlot
         for (double lc = Math.Floor(cLo); lc <= Math.Ceiling(cHi); lc++)
         {
             double c = Math.Pow(10, lc);
-            foreach (var n in ns) { double d = c / (6 * n); isoX.Add(n); isoY.Add(d >= dMin && d <= dMax ? d : double.NaN); }
+            foreach (var n in ns) { double d = c / (fit.FlopsPerParamToken * n); isoX.Add(n); isoY.Add(d >= dMin && d <= dMax ? d : double.NaN); }
             isoX.Add(double.NaN); isoY.Add(double.NaN);
         }
-        plot.AddLine("iso-compute C = 6ND (powers of 10)", isoX.ToArray(), isoY.ToArray(), color: "#bbbbbb");
+        plot.AddLine($"iso-compute C = {fit.FlopsPerParamToken:G3} N D (powers of 10)", isoX.ToArray(), isoY.ToArray(), color: "#bbbbbb");
         var budgets = Enumerable.Range(0, 80).Select(i => Math.Pow(10, cLo - 1 + (cHi - cLo + 2) * i / 79.0)).ToArray();
-        var path = budgets.Select(law.ComputeOptimal).Where(p => p.Params >= nMin && p.Params <= nMax && p.Tokens >= dMin && p.Tokens <= dMax).ToArray();
+        var path = budgets.Select(c => law.ComputeOptimal(c, fit.FlopsPerParamToken)).Where(p => p.Params >= nMin && p.Params <= nMax && p.Tokens >= dMin && p.Tokens <= dMax).ToArray();
         plot.AddLine("compute-optimal N, D", path.Select(p => p.Params).ToArray(), path.Select(p => p.Tokens).ToArray(), color: "#000000");
         plot.AddMarkers("runs", runs.Select(r => r.Params).ToArray(), runs.Select(r => r.Tokens).ToArray());
         return plot;

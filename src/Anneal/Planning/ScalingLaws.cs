@@ -104,10 +104,13 @@ public sealed record ChinchillaLaw(double E, double A, double B, double Alpha, d
     /// <summary><c>G = (alpha A / (beta B))^(1/(alpha+beta))</c>.</summary>
     public double G => Math.Pow(Alpha * A / (Beta * B), 1.0 / (Alpha + Beta));
 
-    /// <summary>Compute-optimal (N, D) for a budget of C FLOPs with C = 6 N D.</summary>
-    public (double Params, double Tokens) ComputeOptimal(double flops)
+    /// <summary>
+    /// Compute-optimal (N, D) for a budget of C FLOPs with C = k N D (k = 6, Kaplan et al. 2020, by
+    /// default; a measured FLOPs-per-parameter-token from the user's runs otherwise).
+    /// </summary>
+    public (double Params, double Tokens) ComputeOptimal(double flops, double flopsPerParamToken = 6.0)
     {
-        double k = flops / 6.0;
+        double k = flops / flopsPerParamToken;
         double g = G;
         return (g * Math.Pow(k, ParamsExponent), Math.Pow(k, TokensExponent) / g);
     }

@@ -7,6 +7,23 @@ public class ScalingFitTests
     private static readonly double[] Sizes = SyntheticRuns.Geometric(1e7, 1e10, Math.Sqrt(10));
     private static readonly double[] Tpp = [2, 5, 10, 20, 50, 100, 200];
 
+    // Closed form: with FLOPs logged as 8 N D (say, attention counted), the frontier must spend each
+    // budget as C = 8 N D, i.e. N_opt = G (C/8)^a, D_opt = (C/8)^b / G (Hoffmann et al. 2022, eq. 4, with k = 8).
+    [Fact]
+    public void Frontier_uses_the_runs_own_flops_per_parameter_token()
+    {
+        var truth = ChinchillaLaw.EpochRefit;
+        var runs = SyntheticRuns.Chinchilla(truth, Sizes, Tpp, sigma: 0, seed: 1).Select(r => r with { Flops = 8 * r.Params * r.Tokens }).ToArray();
+        ChinchillaFit.FlopsPerParamToken(runs).ShouldBe(8, 1e-12);
+        var fit = ChinchillaFit.Fit(runs, new ChinchillaFitOptions(Bootstrap: 0, Seed: 1, Frontier: [1e22]));
+        fit.FlopsPerParamToken.ShouldBe(8, 1e-12);
+        var fr = fit.Frontier[0];
+        (8 * fr.Params * fr.Tokens).ShouldBe(1e22, 1e-9 * 1e22);
+        double g = fit.Law.G;
+        fr.Params.ShouldBe(g * Math.Pow(1e22 / 8, fit.Law.ParamsExponent), 1e-9 * fr.Params);
+        ChinchillaFit.FlopsPerParamToken(SyntheticRuns.Chinchilla(truth, Sizes, Tpp, sigma: 0, seed: 1)).ShouldBe(6);
+    }
+
     // Closed form: the iso-loss contour D(N) must give back the loss it was drawn for, and not exist
     // where even infinite data cannot reach that loss (l <= E + A N^-alpha).
     [Fact]
