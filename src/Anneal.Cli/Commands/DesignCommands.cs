@@ -28,9 +28,10 @@ public static class DesignCommands
 
     private static JsonNode? BandJson((double Low, double High)? b) => b is { } x ? new JsonObject { ["low"] = x.Low, ["high"] = x.High, ["level"] = 0.95 } : null;
 
-    private static string BandNote(DesignLaw law) => law.Covariance is null
-        ? "uncertainty: no band (the law has no covariance: published parameters or a fit without one)"
-        : "uncertainty: 95% band from the law's parameter covariance (delta method)";
+    private static string BandNote(DesignLaw law) => !law.HasBand
+        ? "uncertainty: no band (the law has no covariance or refits: published parameters or a fit without them)"
+        : "uncertainty: 95% band as 'anneal predict' draws it: " + (law.EarlyStopped && law.Replicates.Length > 0 ? "" : "parameter covariance (delta method), ")
+          + (law.Replicates.Length >= 2 ? "leave-one-run-out refits, " : "") + (law.CrossValidationLogError > 0 ? "cross-validated law error" : "").TrimEnd(',', ' ');
 
     // ------------------------------------------------------------------ optimize
     private static Command Optimize()
@@ -111,7 +112,7 @@ public static class DesignCommands
                 {
                     ["law"] = dl.Source, ["parameters"] = dl.Parameters.ToJson()["params"]!.DeepClone(), ["convention"] = "paper",
                     ["total"] = problem.Total, ["warmup"] = problem.Warmup, ["peak"] = problem.Peak, ["min_lr"] = problem.MinLr,
-                    ["family"] = fam, ["band_available"] = dl.Covariance is not null,
+                    ["family"] = fam, ["band_available"] = dl.HasBand,
                     ["free"] = freeJson,
                     ["candidates"] = new JsonArray(rows.Select(x => (JsonNode)new JsonObject
                     {
@@ -125,15 +126,15 @@ public static class DesignCommands
             }
             Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={G(problem.Peak)}, min-lr={G(problem.MinLr)}");
             Console.Out.WriteLine(BandNote(dl));
-            Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(dl.Covariance is null ? 14 : 23)} {(dl.Covariance is null ? "" : "95% band              ")}spec");
+            Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
             for (int i = 0; i < rows.Count; i++)
             {
                 var x = rows[i];
                 string gain = (baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture);
                 if (gainHw[i] is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
-                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {gain.PadLeft(dl.Covariance is null ? 14 : 23)} {(dl.Covariance is null ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
+                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
             }
-            if (dl.Covariance is not null) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference; shared parameter errors cancel)");
+            if (gainHw.Any(h => h is not null)) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
             if (freeJson is not null)
             {
                 Console.Out.WriteLine($"free optimum: decay starts at step {freeJson["decay_start"]}, final LR {G(designed[^1])}, {Drops(designed)} distinct drops; solver {freeJson["iterations"]} iterations, {freeJson["evaluations"]} evaluations ({freeJson["stop"]})");
@@ -225,9 +226,9 @@ public static class DesignCommands
             }
             Console.Out.WriteLine($"law: {dl.Source}; base: {b.Spec}");
             Console.Out.WriteLine(BandNote(dl));
-            Console.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(dl.Covariance is null ? "" : "95% band              ")}spec");
+            Console.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var p in pts)
-                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {L(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(dl.Covariance is null ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
+                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {L(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(!dl.HasBand ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
             foreach (var bp in bestPer) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {L(bp.Loss)})");
             Console.Out.WriteLine("Predictions of the law, not measurements.");
             return CliExit.Ok;

@@ -164,14 +164,31 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
 
 /// <summary>
 /// An MPL law as the design layer uses it: parameters, their covariance when the law was fitted
-/// (for uncertainty bands), where it came from, and the warmup convention it was fitted in.
+/// (for uncertainty bands), where it came from, and the warmup convention it was fitted in. A law
+/// fitted by <c>anneal fit</c> also brings its leave-one-run-out refits and cross-validated error, so
+/// design bands are the laws layer's bands (<see cref="Anneal.Laws.FittedLaw.Predict(Anneal.Laws.LawRun, double)"/>).
 /// </summary>
 public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, string Convention)
 {
+    /// <summary>Leave-one-run-out refits of the law (empty for published values or a single run).</summary>
+    public double[][] Replicates { get; init; } = [];
+
+    /// <summary>The law's cross-validated log error (0 when unknown).</summary>
+    public double CrossValidationLogError { get; init; }
+
+    /// <summary>True for an early-stopped fit (the reference procedure): the delta method is left out when refits exist.</summary>
+    public bool EarlyStopped { get; init; }
+
+    private bool DeltaTerm => Covariance is not null && (!EarlyStopped || Replicates.Length == 0);
+
+    /// <summary>True when the law carries any uncertainty to draw a band from.</summary>
+    public bool HasBand => DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0;
+
     /// <summary>
     /// A law fitted by the laws layer: its parameter vector, its covariance (null when all zero, e.g.
-    /// published values) and its warmup convention. Throws <see cref="InputException"/> naming
-    /// <paramref name="source"/> unless it is a multi-power law with valid parameters.
+    /// published values), its refits and cross-validated error, and its warmup convention. Throws
+    /// <see cref="InputException"/> naming <paramref name="source"/> unless it is a multi-power law
+    /// with valid parameters.
     /// </summary>
     public static DesignLaw FromFitted(Anneal.Laws.FittedLaw fit, string source)
     {
@@ -179,34 +196,66 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         var p = MplParameters.FromVector(fit.Values).Validate(source);
         var cov = fit.Covariance.Length == 7 && fit.Covariance.Any(r => r.Any(x => x != 0)) ? fit.Covariance.Select(r => (double[])r.Clone()).ToArray() : null;
-        return new DesignLaw(p, cov, source, mpl.Convention == Anneal.Laws.WarmupConvention.Reference ? "reference" : "paper");
+        return new DesignLaw(p, cov, source, mpl.Convention == Anneal.Laws.WarmupConvention.Reference ? "reference" : "paper")
+        {
+            Replicates = fit.Replicates.Where(r => r.Length == 7).Select(r => (double[])r.Clone()).ToArray(),
+            CrossValidationLogError = fit.CrossValidationLogError,
+            EarlyStopped = fit.Report.Method == Anneal.Fitting.FitMethod.Reference,
+        };
     }
 
     /// <summary>
-    /// Band of the predicted final loss by the delta method: L +- z sqrt(g' Cov g), g = dL/dtheta
-    /// analytic (the laws layer's kernel). Null without a covariance.
+    /// Band of the predicted final loss, as the laws layer draws it: Var = g' Cov g (delta method,
+    /// g = dL/dtheta analytic; left out for an early-stopped fit with refits) + the jackknife variance
+    /// over <see cref="Replicates"/> + (L * <see cref="CrossValidationLogError"/>)^2, and the band
+    /// L * exp(+-z sqrt(Var) / L). Null when the law carries no uncertainty.
     /// </summary>
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
-        if (Covariance is null) return null;
+        if (!HasBand) return null;
         var g = new double[7];
         double l = problem.Objective().ParameterGradient(postWarmup, g);
-        double sd = Math.Sqrt(Math.Max(0, Quadratic(g)));
-        return (l - z * sd, l + z * sd);
+        double v = DeltaTerm ? Quadratic(g) : 0;
+        v += JackknifeVariance(problem, postWarmup, null);
+        v += CrossValidationLogError * CrossValidationLogError * l * l;
+        double rel = Math.Sqrt(Math.Max(0, v)) / l;
+        return (l * Math.Exp(-z * rel), l * Math.Exp(z * rel));
     }
 
     /// <summary>
     /// 95% half-width of the predicted gain L(b) - L(a) of schedule a over schedule b: the delta method on
-    /// the difference, g = dL(b)/dtheta - dL(a)/dtheta, so the parameter errors the two share cancel.
-    /// Null without a covariance.
+    /// the difference, g = dL(b)/dtheta - dL(a)/dtheta, so the parameter errors the two share cancel,
+    /// plus the jackknife variance of the difference over the refits. The cross-validated law error
+    /// is not added: it is measured on single runs, not on differences. Null without either.
     /// </summary>
     public double? GainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z = 1.959963984540054)
     {
-        if (Covariance is null) return null;
-        var ga = ParameterGradient(problem, a);
-        var gb = ParameterGradient(problem, b);
-        for (int i = 0; i < 7; i++) gb[i] -= ga[i];
-        return z * Math.Sqrt(Math.Max(0, Quadratic(gb)));
+        if (!DeltaTerm && Replicates.Length < 2) return null;
+        double v = 0;
+        if (DeltaTerm)
+        {
+            var ga = ParameterGradient(problem, a);
+            var gb = ParameterGradient(problem, b);
+            for (int i = 0; i < 7; i++) gb[i] -= ga[i];
+            v = Quadratic(gb);
+        }
+        v += JackknifeVariance(problem, b, a.ToArray());
+        return z * Math.Sqrt(Math.Max(0, v));
+    }
+
+    /// <summary>(R-1)/R * sum (x_i - mean)^2 of the refits' final loss (minus their final loss on <paramref name="minus"/> when given); 0 with fewer than two refits.</summary>
+    private double JackknifeVariance(DesignProblem problem, ReadOnlySpan<double> rates, double[]? minus)
+    {
+        int r = Replicates.Length;
+        if (r < 2) return 0;
+        var x = new double[r];
+        for (int i = 0; i < r; i++)
+        {
+            var f = (problem with { Law = MplParameters.FromVector(Replicates[i]) }).Objective();
+            x[i] = f.Value(rates) - (minus is null ? 0 : f.Value(minus));
+        }
+        double mean = x.Average(), ss = x.Sum(t => (t - mean) * (t - mean));
+        return double.IsFinite(ss) ? (r - 1.0) / r * ss : double.PositiveInfinity;
     }
 
     private double Quadratic(double[] g)

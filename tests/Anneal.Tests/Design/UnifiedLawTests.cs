@@ -119,4 +119,28 @@ public class UnifiedLawTests
         double paper = new DesignProblem(p, 24000, 2160, 3e-4).Objective().Value(post);
         (f.Value(post) - paper).ShouldBe(p.B * 3e-4, 0.1 * p.B * 3e-4);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Design_band_is_the_laws_layer_band_at_the_final_step(bool earlyStopped)
+    {
+        // Independent reference: FittedLaw.Predict's band at the last step of the same schedule
+        // (reference convention, where design's final loss equals the laws layer's exactly).
+        var v = MplParameters.Published400M.ToArray();
+        var cov = Enumerable.Range(0, 7).Select(i => Enumerable.Range(0, 7).Select(j => i == j ? Math.Pow(0.01 * v[i], 2) : 0.0).ToArray()).ToArray();
+        double[][] reps = [v.Select((x, i) => x * (1 + 0.004 * (i % 3 - 1))).ToArray(), v.Select((x, i) => x * (1 - 0.003 * (i % 2))).ToArray(), v.Select((x, i) => x * (1 + 0.002 * (i % 2))).ToArray()];
+        var report = new FitReport { Method = earlyStopped ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum };
+        var fitted = new FittedLaw(new MultiPowerLaw(WarmupConvention.Reference), v, v.Select(x => 0.01 * x).ToArray(), cov, report) { Replicates = reps, CrossValidationLogError = 0.002 };
+        const string spec = "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)";
+        var lr = Schedule.Parse(spec).Sample(24000);
+        var laws = fitted.Predict(LawRun.ForSchedule("t", lr, [23999], spec));
+
+        var law = DesignLaw.FromFitted(fitted, "test");
+        law.EarlyStopped.ShouldBe(earlyStopped);
+        var problem = new DesignProblem(law.Parameters, 24000, 2160, 3e-4, 0, ReferenceWarmup: true);
+        var band = law.Band(problem, lr[2160..])!.Value;
+        band.Low.ShouldBe(laws.FinalLow, 1e-9 * laws.FinalLow);
+        band.High.ShouldBe(laws.FinalHigh, 1e-9 * laws.FinalHigh);
+    }
 }

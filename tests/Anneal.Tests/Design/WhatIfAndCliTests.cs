@@ -98,7 +98,8 @@ public class WhatIfAndCliTests
     public void Gain_uncertainty_cancels_shared_parameter_errors()
     {
         // Closed form: L0 enters every schedule's loss with derivative 1, so an error in L0 alone moves
-        // both predictions equally: the band of each has half-width 1.96 sd(L0), the gain's is 0.
+        // both predictions equally: the band of each has log half-width 1.96 sd(L0) / L (the band is
+        // L exp(+-z sd/L), as the laws layer draws it), the gain's half-width is 0.
         var cov = new double[7][];
         for (int i = 0; i < 7; i++) cov[i] = new double[7];
         cov[0][0] = 0.01 * 0.01;
@@ -107,7 +108,9 @@ public class WhatIfAndCliTests
         var a = Schedule.Parse("wsd(peak=3e-4, total=3000, warmup=300, decay=0.2, shape=sqrt)").Sample(3000)[300..];
         var b = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];
         var band = law.Band(problem, a)!.Value;
-        ((band.High - band.Low) / 2).ShouldBe(1.959963984540054 * 0.01, 1e-8);
+        double l = problem.Objective().Value(a);
+        (Math.Log(band.High / l)).ShouldBe(1.959963984540054 * 0.01 / l, 1e-10);
+        (Math.Log(l / band.Low)).ShouldBe(1.959963984540054 * 0.01 / l, 1e-10);
         law.GainHalfWidth(problem, a, b)!.Value.ShouldBe(0, 1e-8);
     }
 
@@ -164,9 +167,10 @@ public class WhatIfAndCliTests
             var eta = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];
             var band = law.Band(problem, eta)!.Value;
             double l = problem.Objective().Value(eta);
-            // Diagonal covariance: the band half-width is 1.96 sqrt(sum (dL/dp_i sd_i)^2); dL/dL0 = 1 alone gives 1.96 * 0.01 * L0.
-            (band.High - l).ShouldBeGreaterThan(1.959 * 0.01 * p[0]);
-            (band.High - l).ShouldBe(l - band.Low, 1e-12);
+            // Diagonal covariance: sd = sqrt(sum (dL/dp_i sd_i)^2) >= 0.01 * L0 (dL/dL0 = 1 alone); the band
+            // is log-symmetric, L exp(+-1.96 sd / L).
+            Math.Log(band.High / l).ShouldBeGreaterThan(1.959 * 0.01 * p[0] / l);
+            Math.Log(band.High / l).ShouldBe(Math.Log(l / band.Low), 1e-12);
         }
         finally { File.Delete(path); }
     }
