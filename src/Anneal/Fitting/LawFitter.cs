@@ -168,7 +168,7 @@ public static class LawFitter
                 var subProblem = new Problem(law, sub, options);
                 var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
                 refits[i] = reference ? subProblem.AdamW(x0, subFixedSet) : subProblem.Minimize(x0, subFixedSet, options.ScreenIterations);
-                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6}");
+                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6} after {refits[i].Iterations} {(reference ? "AdamW steps" : "iterations")}");
             });
             for (int i = 0; i < runs.Count; i++)
             {
