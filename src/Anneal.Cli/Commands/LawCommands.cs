@@ -62,7 +62,7 @@ public static class LawCommands
 
     private static Option<string> MethodOption() => new("--method")
     {
-        Description = "auto (the law's own: reference for mpl(warmup=reference), optimum otherwise), optimum (Levenberg-Marquardt to the exact Huber optimum) or reference (the multi-power-law reference procedure: early-stopped AdamW from the reference initialisation).",
+        Description = "auto (the law's own: reference for mpl(warmup=reference), optimum otherwise), optimum (Levenberg-Marquardt to the exact Huber optimum) or reference (the multi-power-law reference procedure: early-stopped AdamW from the reference initialisation; validated for mpl(warmup=reference) only: on other laws its 20-step patience often stops it after ~20 steps).",
         DefaultValueFactory = _ => "auto",
     };
 

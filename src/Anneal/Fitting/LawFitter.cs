@@ -141,7 +141,7 @@ public static class LawFitter
             double v = best.X[j];
             bool nearLo = double.IsFinite(p.Lower) && v - p.Lower <= 1e-6 * Math.Max(1, Math.Abs(p.Lower));
             bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
-            if (nearLo || nearHi) warnings.Add($"{p.Name} = {v:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect (try a simpler law, or an early-stopped fit with --method reference)");
+            if (nearLo || nearHi) warnings.Add($"{p.Name} = {v:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect (try a simpler law such as momentum, or fit more runs)");
         }
         // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
         var replicates = new List<double[]>();
