@@ -179,7 +179,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// <summary>True for an early-stopped fit (the reference procedure): the delta method is left out when refits exist.</summary>
     public bool EarlyStopped { get; init; }
 
-    private bool DeltaTerm => Covariance is not null && (!EarlyStopped || Replicates.Length == 0);
+    private bool DeltaTerm => Covariance is not null && Anneal.Laws.PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
 
     /// <summary>True when the law carries any uncertainty to draw a band from.</summary>
     public bool HasBand => DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0;
@@ -218,8 +218,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         double v = DeltaTerm ? Quadratic(g) : 0;
         v += JackknifeVariance(problem, postWarmup, null);
         v += CrossValidationLogError * CrossValidationLogError * l * l;
-        double rel = Math.Sqrt(Math.Max(0, v)) / l;
-        return (l * Math.Exp(-z * rel), l * Math.Exp(z * rel));
+        return Anneal.Laws.PredictionBand.Interval(l, v, z);
     }
 
     /// <summary>
@@ -254,8 +253,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             var f = (problem with { Law = MplParameters.FromVector(Replicates[i]) }).Objective();
             x[i] = f.Value(rates) - (minus is null ? 0 : f.Value(minus));
         }
-        double mean = x.Average(), ss = x.Sum(t => (t - mean) * (t - mean));
-        return double.IsFinite(ss) ? (r - 1.0) / r * ss : double.PositiveInfinity;
+        return Anneal.Laws.PredictionBand.JackknifeVariance(x);
     }
 
     private double Quadratic(double[] g)

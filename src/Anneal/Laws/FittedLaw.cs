@@ -47,6 +47,46 @@ public sealed record FitReport
     public string[] Warnings { get; init; } = [];
 }
 
+/// <summary>
+/// The band arithmetic of every law prediction, shared by <see cref="FittedLaw.Predict(LawRun, double)"/>
+/// and schedule design so that both draw the same band.
+/// </summary>
+public static class PredictionBand
+{
+    /// <summary>
+    /// Whether the delta-method term enters. It linearises around an optimum of the objective; an
+    /// early-stopped fit (the reference procedure) is not at one, and its variability is that of the
+    /// stopped path, which the leave-one-run-out refits and the cross-validated error measure
+    /// directly, so the term is left out whenever refits exist.
+    /// </summary>
+    public static bool UsesDeltaMethod(Anneal.Fitting.FitMethod method, int replicates) =>
+        method != Anneal.Fitting.FitMethod.Reference || replicates == 0;
+
+    /// <summary>Jackknife variance <c>(R-1)/R * sum (x_i - mean)^2</c> of the refits' values; 0 with fewer than two.</summary>
+    public static double JackknifeVariance(ReadOnlySpan<double> x)
+    {
+        int r = x.Length;
+        if (r < 2) return 0;
+        double mean = 0;
+        foreach (var v in x) mean += v;
+        mean /= r;
+        double ss = 0;
+        foreach (var v in x) ss += (v - mean) * (v - mean);
+        return double.IsFinite(ss) ? (r - 1.0) / r * ss : double.PositiveInfinity;
+    }
+
+    /// <summary>
+    /// The band of a loss <paramref name="loss"/> with variance <paramref name="variance"/>: in log
+    /// space, where the fit measures its residuals, <c>L * exp(+-z sd/L)</c>. The same as
+    /// <c>L +- z sd</c> to first order, and a loss band never crosses zero.
+    /// </summary>
+    public static (double Low, double High) Interval(double loss, double variance, double z)
+    {
+        double rel = loss > 0 ? Math.Sqrt(Math.Max(0, variance)) / loss : double.PositiveInfinity;
+        return (loss * Math.Exp(-z * rel), loss * Math.Exp(z * rel));
+    }
+}
+
 /// <summary>A prediction for one schedule: the curve, its band and the final loss.</summary>
 public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, double[] High, double Level)
 {
@@ -121,32 +161,19 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             // (the reference procedure) is not at one: its variability is that of the stopped path,
             // which the leave-one-run-out refits and the cross-validated error measure directly, so
             // the Gauss-Newton term is left out whenever they exist.
-            bool deltaTerm = Report.Method != Anneal.Fitting.FitMethod.Reference || Replicates.Length == 0;
+            bool deltaTerm = PredictionBand.UsesDeltaMethod(Report.Method, Replicates.Length);
+            Span<double> atPoint = stackalloc double[Math.Max(1, rr)];
             for (int i = 0; i < n; i++)
             {
-                double v = 0;
-                if (rr > 0)
-                {
-                    // Jackknife variance (R-1)/R * sum (L_(i) - mean)^2 over the leave-one-run-out fits.
-                    double mean = 0;
-                    for (int k = 0; k < rr; k++) mean += preds[k * n + i];
-                    mean /= rr;
-                    double ss = 0;
-                    for (int k = 0; k < rr; k++) ss += (preds[k * n + i] - mean) * (preds[k * n + i] - mean);
-                    v = double.IsFinite(ss) ? (rr - 1.0) / rr * ss : double.PositiveInfinity;
-                }
-                v += cv2 * loss[i] * loss[i];
+                for (int k = 0; k < rr; k++) atPoint[k] = preds[k * n + i];
+                double v = PredictionBand.JackknifeVariance(atPoint[..rr]) + cv2 * loss[i] * loss[i];
                 for (int a = 0; a < (deltaTerm ? p : 0); a++)
                 {
                     double ga = jac[i * p + a];
                     if (ga == 0) continue;
                     for (int b = 0; b < p; b++) v += ga * Covariance[a][b] * jac[i * p + b];
                 }
-                double sd = Math.Sqrt(Math.Max(0, v));
-                // In log space, where the fit measures its residuals: L * exp(+-z sd/L). The same as
-                // L +- z sd to first order, and a loss band never crosses zero.
-                double rel = loss[i] > 0 ? sd / loss[i] : double.PositiveInfinity;
-                lo[i] = loss[i] * Math.Exp(-z * rel); hi[i] = loss[i] * Math.Exp(z * rel);
+                (lo[i], hi[i]) = PredictionBand.Interval(loss[i], v, z);
             }
             return new LawPrediction(run.Steps, loss, lo, hi, level);
         }
