@@ -149,8 +149,8 @@ public static class LawCommands
                 if (expanded.Warning is { } w) Console.Error.WriteLine("warning: " + w);
                 fileEta = expanded.Lr;
             }
-            var label = specText is not null ? Schedule.Parse(specText).Spec : $"per-step LR from {lrPath}";
             var s = specText is not null ? Schedule.Parse(specText) : null;
+            var label = s?.Spec ?? $"per-step LR from {lrPath}";
             long n = fileEta?.Length ?? r.GetValue(steps) ?? s!.Length ?? throw new InputException($"--steps is needed: '{s!.Spec}' has no total length");
             if (n < 2 || n > 200_000_000) throw new InputException($"--steps must be between 2 and 200000000, got {n}");
             double lv = r.GetValue(level);
@@ -364,12 +364,6 @@ public static class LawCommands
     }
 
     /// <summary>One line per section x law: mean R^2, mean PredE, mean final error and band coverage.</summary>
-    private static double Median(IEnumerable<double> xs)
-    {
-        var a = xs.Where(double.IsFinite).Order().ToArray();
-        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : 0.5 * (a[a.Length / 2 - 1] + a[a.Length / 2]);
-    }
-
     private static string Summary(List<(string Section, LawScore Score)> rows)
     {
         var sb = new StringBuilder();
@@ -401,8 +395,8 @@ public static class LawCommands
         foreach (var l in laws)
         {
             var ts = rows.Where(r => r.Score.Law.Spec == l && r.Score.Fit is not null).SelectMany(r => r.Score.Tests).ToArray();
-            double half = Median(ts.Select(t => (t.Prediction.FinalHigh - t.Prediction.FinalLow) / 2 / Math.Abs(t.Prediction.FinalLoss)));
-            double err = Median(ts.Select(t => t.Metrics.FinalErr));
+            double half = SampleStatistics.Median(ts.Select(t => (t.Prediction.FinalHigh - t.Prediction.FinalLow) / 2 / Math.Abs(t.Prediction.FinalLoss)));
+            double err = SampleStatistics.Median(ts.Select(t => t.Metrics.FinalErr));
             sb.Append(string.Create(Inv, $" {half:P2} / {err:P2} |"));
         }
         sb.AppendLine();

@@ -189,9 +189,8 @@ public static class ChinchillaFit
     /// <summary>Median flops / (N D) over the runs with a flops value; 6 when none has one.</summary>
     public static double FlopsPerParamToken(IReadOnlyList<ScalingRun> runs)
     {
-        var k = runs.Where(r => r.Flops is > 0).Select(r => r.Flops!.Value / (r.Params * r.Tokens)).Order().ToArray();
-        if (k.Length == 0) return 6.0;
-        return k.Length % 2 == 1 ? k[k.Length / 2] : 0.5 * (k[k.Length / 2 - 1] + k[k.Length / 2]);
+        var k = runs.Where(r => r.Flops is > 0).Select(r => r.Flops!.Value / (r.Params * r.Tokens)).ToArray();
+        return k.Length == 0 ? 6.0 : SampleStatistics.Median(k);
     }
 
     /// <summary>N_opt, D_opt, tokens/param and loss along the frontier, with percentile intervals over <paramref name="samples"/>.</summary>
@@ -267,16 +266,7 @@ public static class ChinchillaFit
         if (v.Length == 0) return (double.NaN, double.NaN);
         Array.Sort(v);
         double a = (1 - level) / 2;
-        return (Quantile(v, a), Quantile(v, 1 - a));
-    }
-
-    internal static double Quantile(double[] sorted, double q)
-    {
-        double pos = q * (sorted.Length - 1);
-        int i = (int)Math.Floor(pos);
-        if (i >= sorted.Length - 1) return sorted[^1];
-        double f = pos - i;
-        return sorted[i] + f * (sorted[i + 1] - sorted[i]);
+        return (SampleStatistics.Quantile(v, a), SampleStatistics.Quantile(v, 1 - a));
     }
 
     /// <summary>SplitMix64-style mixing so that neighbouring resample indices get unrelated streams.</summary>
