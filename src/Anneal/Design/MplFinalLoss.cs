@@ -48,12 +48,18 @@ public sealed class MplFinalLoss
         var f = new MplFinalLoss(law, peak, ramp.Sum()) { _ramp = (double[])ramp.Clone() };
         int w = ramp.Length;
         f._rampTail = new double[w];
+        f._rampPow = new double[w];
         double t = 0;
-        for (int k = w - 1; k >= 0; k--) { t += ramp[k]; f._rampTail[k] = t; }
+        for (int k = w - 1; k >= 0; k--)
+        {
+            t += ramp[k];
+            f._rampTail[k] = t;
+            f._rampPow[k] = ramp[k] > 0 ? Math.Pow(ramp[k], -law.Gamma) : 0;   // fixed per law: not recomputed per evaluation
+        }
         return f;
     }
 
-    private double[]? _ramp, _rampTail;
+    private double[]? _ramp, _rampTail, _rampPow;
 
     /// <summary>True when the warmup ramp enters LD (the reference convention).</summary>
     public bool IncludesWarmup => _ramp is not null;
@@ -66,14 +72,14 @@ public sealed class MplFinalLoss
     {
         slope = 0;
         if (_ramp is null) return 0;
-        double ld = 0, gamma = Law.Gamma, beta = Law.Beta, c = Law.C;
+        double ld = 0, beta = Law.Beta, c = Law.C;
         for (int k = 1; k < _ramp.Length; k++)
         {
             double d = _ramp[k - 1] - _ramp[k];
             if (d == 0) continue;
             double sk = _rampTail![k] + total;
             if (_ramp[k] <= 0) { if (sk > 0) ld += d; continue; }
-            double w = Math.Pow(_ramp[k], -gamma), u = 1 + c * w * sk, pw = Math.Pow(u, -beta);
+            double w = _rampPow![k], u = 1 + c * w * sk, pw = Math.Pow(u, -beta);
             ld += d * (1 - pw);
             slope += d * beta * c * pw / u * w;
         }

@@ -155,12 +155,16 @@ public static class LawFitter
             // A subset that cannot identify what the full fit identified (e.g. leaving out the only
             // run with an LR decay) is skipped: its refit predicts without that term altogether, which
             // is not a plausible variant of this fit but a different, cruder law.
-            var skip = new bool[runs.Count];
+            var skip = new string?[runs.Count];   // why a refit was skipped: the parameters its subset cannot determine
             ForEachIndependent(runs.Count, i =>
             {
                 var sub = states.Where((_, j) => j != i).ToArray();
                 var subFixed = law.NonIdentifiable(sub);
-                if (subFixed.Count > fixedPs.Count) { skip[i] = true; return; }
+                if (subFixed.Count > fixedPs.Count)
+                {
+                    skip[i] = string.Join(", ", subFixed.Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name));
+                    return;
+                }
                 // The reference procedure restarts from the initialisation (an early-stopped fit
                 // depends on where it starts); the optimum is warm-started at the full fit.
                 var x0 = (double[])(reference ? start0 : bestX).Clone();
@@ -172,9 +176,9 @@ public static class LawFitter
             });
             for (int i = 0; i < runs.Count; i++)
             {
-                if (skip[i])
+                if (skip[i] is { } cannot)
                 {
-                    warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {string.Join(", ", law.NonIdentifiable(states.Where((_, j) => j != i).ToArray()).Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name))}");
+                    warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {cannot}");
                     continue;
                 }
                 var sol = refits[i];
@@ -222,7 +226,6 @@ public static class LawFitter
             Warnings = warnings.ToArray(),
         };
         double cvError = cvRuns > 0 ? Math.Sqrt(cvSum / cvRuns) : 0;
-        if (!double.IsFinite(cvError)) cvError = 0;
         return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
     }
 
