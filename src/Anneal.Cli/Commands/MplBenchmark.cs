@@ -71,4 +71,18 @@ internal sealed class MplBenchmark
     }
 
     public LawRun[] Runs(string size, IEnumerable<string> names) => names.Select(n => Run(size, n)).ToArray();
+
+    /// <summary>One size's curves (fit and test split alike) as a forecasting corpus for <c>anneal accuracy</c>.</summary>
+    public Anneal.Accuracy.ForecastCorpus Corpus(string size)
+    {
+        var runs = FitSplit.Concat(TestSplit).Distinct().Select(name =>
+        {
+            var rel = $"{size}/{name}.csv";
+            var bytes = _open(rel) ?? throw new InputException($"{Origin}: missing {rel}");
+            var spec = Anneal.Schedules.Schedule.Parse(Schedule(name)).Spec;
+            var curve = CurveReader.Parse(bytes, Path.Combine(Origin, rel)) with { Name = name, ScheduleSpec = spec };
+            return new Anneal.Accuracy.CorpusRun(name, curve, spec, 1);
+        }).ToArray();
+        return new Anneal.Accuracy.ForecastCorpus($"mpl-{size}", Source, runs);
+    }
 }

@@ -56,6 +56,7 @@ public static class LawFitter
     /// <summary>Fits <paramref name="law"/> to <paramref name="runs"/> (each with observed losses).</summary>
     public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
+        if (law is AutoLaw stack) return StackFitter.Fit(stack, runs, options);
         options ??= new FitOptions();
         var sw = Stopwatch.StartNew();
         if (runs.Count == 0) throw new InputException("fit: give at least one curve");

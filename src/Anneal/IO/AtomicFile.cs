@@ -31,6 +31,60 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Checks, before any work starts, that <paramref name="path"/> can be written: its folder exists and
+    /// is writable, and the path is not a folder. <paramref name="what"/> names the input in the message
+    /// (an option, a form field).
+    /// </summary>
+    public static void CheckWritable(string path, string what)
+    {
+        string full;
+        try { full = Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { throw new InputException($"{what} {path}: not a valid path ({e.Message})"); }
+        if (Directory.Exists(full)) throw new InputException($"{what} {path}: is a folder; give a file name inside it");
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw new InputException($"{what} {path}: folder '{dir}' does not exist; create it first or choose another output path");
+        var probe = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".probe");
+        try
+        {
+            using (new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"{what} {path}: cannot write in '{dir}' ({e.Message}); choose a writable folder");
+        }
+    }
+
+    /// <summary>
+    /// Writes several text outputs of one command together: every temporary file is written first and
+    /// only then renamed over its target, so a failure leaves every existing output untouched.
+    /// </summary>
+    public static void WriteAll(IReadOnlyList<(string Path, string Text)> outputs)
+    {
+        var temps = new List<(string Tmp, string Full)>();
+        try
+        {
+            foreach (var (path, text) in outputs)
+            {
+                var full = Path.GetFullPath(path);
+                var dir = Path.GetDirectoryName(full)!;
+                if (!Directory.Exists(dir)) throw new InputException($"{path}: folder '{dir}' does not exist; create it first or choose another output path");
+                var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".tmp");
+                temps.Add((tmp, full));
+                using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                var b = new UTF8Encoding(false).GetBytes(text);
+                fs.Write(b, 0, b.Length);
+                fs.Flush(flushToDisk: true);
+            }
+            foreach (var (tmp, full) in temps) File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (IOException) { } }
+            throw;
+        }
+    }
+
     /// <summary>Writes UTF-8 text (no BOM) to <paramref name="path"/> atomically.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { var b = new UTF8Encoding(false).GetBytes(text); s.Write(b, 0, b.Length); });

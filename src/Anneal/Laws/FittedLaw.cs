@@ -122,12 +122,19 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     /// </summary>
     public double CrossValidationLogError { get; init; }
 
+    /// <summary>
+    /// For an <see cref="AutoLaw"/> stack: each member's own fit, in the order of <see cref="AutoLaw.Members"/>
+    /// (their values are also concatenated in <see cref="Values"/>). Empty for a single law.
+    /// </summary>
+    public IReadOnlyList<FittedLaw> Members { get; init; } = [];
+
     /// <summary>Value of a parameter by name.</summary>
     public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
 
     /// <summary>Predicts the loss of <paramref name="run"/> at its steps, with a two-sided band at <paramref name="level"/>.</summary>
     public LawPrediction Predict(LawRun run, double level = 0.95)
     {
+        if (Law is AutoLaw stack && Members.Count == stack.Members.Count) return PredictStack(stack, run, level);
         // One prepared state (prefix sums, rate changes, logs of the rates) serves the fitted
         // parameters and every jackknife replicate; only the per-vector work is repeated.
         var state = Law.Prepare(run);
@@ -180,6 +187,33 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         finally { state.Release(); }
     }
 
+    /// <summary>
+    /// The stack's forecast: <c>L = sum_i w_i L_i</c> with the mixture's variance
+    /// <c>sum_i w_i (Var_i + (L_i - L)^2)</c>, each member's variance read back from its own band
+    /// (<c>sd_i = L_i ln(high_i / L_i) / z</c>, exact for the log-normal band).
+    /// </summary>
+    private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
+    {
+        var preds = Members.Select(m => m.Predict(run, level)).ToArray();
+        int n = run.Count;
+        double z = NormalQuantile(0.5 + level / 2);
+        var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double mean = 0;
+            for (int m = 0; m < preds.Length; m++) mean += stack.Members[m].Weight * preds[m].Loss[i];
+            double v = 0;
+            for (int m = 0; m < preds.Length; m++)
+            {
+                double li = preds[m].Loss[i], sd = li * Math.Log(preds[m].High[i] / li) / z;
+                v += stack.Members[m].Weight * (sd * sd + (li - mean) * (li - mean));
+            }
+            loss[i] = mean;
+            (lo[i], hi[i]) = PredictionBand.Interval(mean, v, z);
+        }
+        return new LawPrediction(run.Steps, loss, lo, hi, level);
+    }
+
     /// <summary>Predicts the loss of a schedule with per-step rates <paramref name="lrPerStep"/> at <paramref name="steps"/>.</summary>
     public LawPrediction Predict(double[] lrPerStep, long[] steps, double level = 0.95) =>
         Predict(LawRun.ForSchedule("prediction", lrPerStep, steps, "per-step array"), level);
@@ -211,6 +245,12 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             ["covariance"] = new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
             ["cv_log_rmse"] = CrossValidationLogError,
             ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["members"] = Law is AutoLaw st ? new JsonArray(Members.Select((m, i) => (JsonNode)new JsonObject
+            {
+                ["weight"] = st.Members[i].Weight,
+                ["law"] = JsonNode.Parse(m.ToJson()),
+            }).ToArray()) : null,
+            ["chosen_because"] = Law is AutoLaw ? AutoLawReason : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = r.Objective, ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -227,6 +267,9 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
+    /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
+    public const string AutoLawReason = "fixed stacking weights (momentum 0.7, mpl(warmup=reference) 0.3) chosen on the forecasting benchmark of docs/accuracy.md: lowest pooled mean final-loss error, and every held-out corpus of a leave-one-corpus-out check picks the same weights; members whose fit failed are left out (see warnings)";
+
     private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
 
     /// <summary>Reads <c>law.json</c>; <paramref name="where"/> names the file in error messages.</summary>
@@ -237,8 +280,23 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write it with 'anneal fit ... --out {where}'"); }
         try
         {
-            var law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
+            LossLaw law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
                 : LossLaw.Parse(o["law"]?.GetValue<string>() ?? throw new InputException($"{where}: missing \"law\""));
+            var members = new List<FittedLaw>();
+            if (law is AutoLaw && o["members"] is JsonArray ms)
+            {
+                var weighted = new List<(LossLaw, double)>();
+                for (int i = 0; i < ms.Count; i++)
+                {
+                    var m = ms[i] as JsonObject ?? throw new InputException($"{where}: members[{i}] is not an object");
+                    var w = m["weight"]?.GetValue<double>() ?? throw new InputException($"{where}: members[{i}] has no weight");
+                    if (!(w > 0) || !double.IsFinite(w)) throw new InputException($"{where}: members[{i}].weight must be a finite number > 0, got {w}");
+                    var fit = FromJson(m["law"]?.ToJsonString() ?? throw new InputException($"{where}: members[{i}] has no law"), $"{where} members[{i}]");
+                    members.Add(fit);
+                    weighted.Add((fit.Law, w));
+                }
+                law = new AutoLaw(weighted);
+            }
             var ps = o["parameters"] as JsonArray ?? throw new InputException($"{where}: missing \"parameters\"");
             if (ps.Count != law.Parameters.Count) throw new InputException($"{where}: {law.Spec} has {law.Parameters.Count} parameters, the file lists {ps.Count}");
             var values = new double[ps.Count]; var se = new double[ps.Count];
@@ -293,7 +351,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             if (reps.Any(r => r.Length != values.Length)) throw new InputException($"{where}: every leave_one_run_out entry needs {values.Length} values");
             double cvErr = o["cv_log_rmse"]?.GetValue<double>() ?? 0;
             if (!(cvErr >= 0) || !double.IsFinite(cvErr)) throw new InputException($"{where}: cv_log_rmse must be a finite number >= 0, got {cvErr}");
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps, CrossValidationLogError = cvErr };
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps, CrossValidationLogError = cvErr, Members = members };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

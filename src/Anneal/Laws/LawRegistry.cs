@@ -11,6 +11,7 @@ public static class LawRegistry
     /// <summary>All kinds, in the order tables list them (baseline first).</summary>
     public static IReadOnlyList<LawKind> Kinds { get; } =
     [
+        new("auto", "stack of momentum (0.7) and mpl(warmup=reference) (0.3); the default", "none", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024)", "lambda=0.999 | lambda=fit", MomentumLaw.Create, "momentum(lambda=fit)"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),
@@ -19,7 +20,7 @@ public static class LawRegistry
     ];
 
     /// <summary>The default set compared by <c>anneal evaluate</c> and <c>anneal demo</c>.</summary>
-    public static IReadOnlyList<string> DefaultSpecs { get; } = ["powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "mpl(warmup=reference)", "fm", "convex"];
+    public static IReadOnlyList<string> DefaultSpecs { get; } = ["auto", "powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "mpl(warmup=reference)", "fm", "convex"];
 
     private static readonly Dictionary<string, LawKind> ByName = Kinds.ToDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 

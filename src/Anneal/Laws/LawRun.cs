@@ -228,6 +228,12 @@ public sealed record LawRun
         return this with { Steps = keep.Select(i => Steps[i]).ToArray(), Observed = Observed is null ? null : keep.Select(i => Observed[i]).ToArray() };
     }
 
+    /// <summary>
+    /// Points a fit keeps by default (<see cref="Binned"/>): a thousand bin means describe a smooth
+    /// law as well as tens of thousands of noisy per-step rows, at a fraction of the cost.
+    /// </summary>
+    public const int DefaultMaxPoints = 1000;
+
     /// <summary>Rows averaged per point by <see cref="Binned"/> (1 = raw).</summary>
     public int BinSize { get; init; } = 1;
 

@@ -1,0 +1,31 @@
+using System.Reflection;
+using Anneal.Accuracy;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary>The forecasting corpora made with Anneal's own engine (data/corpora), embedded in the CLI so that <c>anneal accuracy</c> runs anywhere.</summary>
+internal static class BundledCorpora
+{
+    /// <summary>Every embedded <c>corpora/NAME/corpus.json</c>, in name order.</summary>
+    public static IReadOnlyList<ForecastCorpus> All()
+    {
+        var asm = Assembly.GetExecutingAssembly();
+        byte[]? Open(string name)
+        {
+            using var s = asm.GetManifestResourceStream(name);
+            if (s is null) return null;
+            using var m = new MemoryStream();
+            s.CopyTo(m);
+            return m.ToArray();
+        }
+        return asm.GetManifestResourceNames()
+            .Where(n => n.StartsWith("corpora/", StringComparison.Ordinal) && n.EndsWith("/corpus.json", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n =>
+            {
+                var folder = n[..^"corpus.json".Length];
+                return ForecastCorpus.Parse(Open(n)!, "bundled " + n, rel => Open(folder + rel));
+            })
+            .ToArray();
+    }
+}

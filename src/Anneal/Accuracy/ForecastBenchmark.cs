@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using Anneal.Fitting;
+using Anneal.Laws;
+
+namespace Anneal.Accuracy;
+
+/// <summary>One held-out run's final loss: observed, predicted, and the predicted band (NaN when the law could not give one).</summary>
+public sealed record TargetForecast(string Run, long Horizon, double Observed, double Predicted, double Low, double High)
+{
+    /// <summary>|predicted - observed| / observed.</summary>
+    public double RelError => Math.Abs(Predicted - Observed) / Observed;
+
+    /// <summary>Whether a band exists.</summary>
+    public bool HasBand => double.IsFinite(Low) && double.IsFinite(High);
+
+    /// <summary>Whether the band holds the observation (false without a band).</summary>
+    public bool Covered => HasBand && Observed >= Low && Observed <= High;
+
+    /// <summary>Half the band's width relative to the prediction (NaN without a band).</summary>
+    public double RelHalfWidth => HasBand ? (High - Low) / 2 / Predicted : double.NaN;
+}
+
+/// <summary>One law on one split: its forecasts and the protocol's metrics.</summary>
+public sealed record LawAccuracy(string Corpus, string Question, string Law, IReadOnlyList<TargetForecast> Forecasts, double FitSeconds, string? Error)
+{
+    /// <summary>What the fitted law chose (for <c>auto</c>) or warned, for the report.</summary>
+    public string? Note { get; init; }
+
+    public bool Failed => Error is not null;
+    public double MeanError => Forecasts.Count == 0 ? double.NaN : Forecasts.Average(f => f.RelError);
+    public double WorstError => Forecasts.Count == 0 ? double.NaN : Forecasts.Max(f => f.RelError);
+    public int Covered => Forecasts.Count(f => f.Covered);
+    public int WithBand => Forecasts.Count(f => f.HasBand);
+    public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
+
+    /// <summary>Groups of at least two held-out runs of one horizon: the schedules a user would choose among.</summary>
+    public IEnumerable<TargetForecast[]> HorizonGroups => Forecasts.GroupBy(f => f.Horizon).Select(g => g.ToArray()).Where(g => g.Length >= 2);
+
+    /// <summary>Spearman correlation of predicted and observed finals within each horizon group of at least three, averaged (NaN when none).</summary>
+    public double Spearman
+    {
+        get
+        {
+            var v = HorizonGroups.Where(g => g.Length >= 3).Select(g => RankStatistics.Spearman(g.Select(f => f.Predicted).ToArray(), g.Select(f => f.Observed).ToArray())).ToArray();
+            return v.Length == 0 ? double.NaN : v.Average();
+        }
+    }
+
+    /// <summary>
+    /// Pick regret per horizon group: the observed loss of the schedule predicted best over the best
+    /// observed loss, minus one; averaged over groups (NaN when none).
+    /// </summary>
+    public double Regret
+    {
+        get
+        {
+            var v = HorizonGroups.Select(PickRegret).ToArray();
+            return v.Length == 0 ? double.NaN : v.Average();
+        }
+    }
+
+    /// <summary>The regret of picking the predicted best of <paramref name="group"/>.</summary>
+    public static double PickRegret(TargetForecast[] group)
+    {
+        var pick = group.MinBy(f => f.Predicted)!;
+        return pick.Observed / group.Min(f => f.Observed) - 1;
+    }
+}
+
+/// <summary>The seed-to-seed difference of one schedule's final loss: the floor below which no forecast can be judged.</summary>
+public sealed record SeedNoise(string Corpus, string Schedule, double[] Finals)
+{
+    /// <summary>Sample standard deviation of the finals over their mean.</summary>
+    public double RelStd
+    {
+        get
+        {
+            double m = Finals.Average();
+            return Math.Sqrt(Finals.Sum(x => (x - m) * (x - m)) / (Finals.Length - 1)) / m;
+        }
+    }
+}
+
+/// <summary>What <see cref="ForecastBenchmark.Run"/> measures: laws by spec, over corpora, at a band level.</summary>
+public sealed record AccuracyRequest(IReadOnlyList<ForecastCorpus> Corpora, IReadOnlyList<string> Laws, double Level = 0.95)
+{
+    /// <summary>Fit options (seed, method); null: the defaults every command uses.</summary>
+    public FitOptions? Options { get; init; }
+}
+
+/// <summary>Every split, every law's accuracy on it, and the corpora's seed noise.</summary>
+public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOnlyList<LawAccuracy> Rows, IReadOnlyList<SeedNoise> Noise, double Level)
+{
+    /// <summary>The laws in request order.</summary>
+    public IReadOnlyList<string> Laws => Rows.Select(r => r.Law).Distinct().ToArray();
+
+    /// <summary>All of one law's rows pooled into one (forecasts concatenated; Spearman and regret over every horizon group).</summary>
+    public PooledAccuracy Pooled(string law, string? question = null)
+    {
+        var rows = Rows.Where(r => r.Law == law && (question is null || r.Question == question)).ToArray();
+        return new PooledAccuracy(law, rows);
+    }
+}
+
+/// <summary>One law's rows pooled over corpora.</summary>
+public sealed record PooledAccuracy(string Law, IReadOnlyList<LawAccuracy> Rows)
+{
+    public IEnumerable<TargetForecast> Forecasts => Rows.Where(r => !r.Failed).SelectMany(r => r.Forecasts);
+    public int Failures => Rows.Count(r => r.Failed);
+    public int Count => Forecasts.Count();
+    public double MeanError => Count == 0 ? double.NaN : Forecasts.Average(f => f.RelError);
+    public double WorstError => Count == 0 ? double.NaN : Forecasts.Max(f => f.RelError);
+    public double Spearman => Mean(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups.Where(g => g.Length >= 3).Select(g => RankStatistics.Spearman(g.Select(f => f.Predicted).ToArray(), g.Select(f => f.Observed).ToArray()))));
+    public double Regret => Mean(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups.Select(LawAccuracy.PickRegret)));
+    public int Covered => Forecasts.Count(f => f.Covered);
+    public int WithBand => Forecasts.Count(f => f.HasBand);
+    public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
+    public double FitSeconds => Rows.Sum(r => r.FitSeconds);
+
+    private static double Mean(IEnumerable<double> v)
+    {
+        var a = v.ToArray();
+        return a.Length == 0 ? double.NaN : a.Average();
+    }
+}
+
+/// <summary>
+/// <c>anneal accuracy</c> as a service: runs <see cref="ForecastProtocol"/> on every corpus, fits every law
+/// on each split's fit runs and scores its forecasts of the held-out finals. Pure: no console, no files.
+/// </summary>
+public static class ForecastBenchmark
+{
+    /// <summary>Runs the protocol. A law that fails on a split is recorded with its message, never thrown.</summary>
+    public static AccuracyReport Run(AccuracyRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
+    {
+        var laws = request.Laws.Select(LossLaw.Parse).ToArray();
+        var splits = new List<ForecastSplit>();
+        var rows = new List<LawAccuracy>();
+        foreach (var corpus in request.Corpora)
+        {
+            foreach (var split in ForecastProtocol.Splits(corpus))
+            {
+                splits.Add(split);
+                foreach (var law in laws)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    progress?.Report($"{corpus.Name} / {split.Question}: {law.Spec}");
+                    rows.Add(Score(split, law, request.Level, request.Options));
+                }
+            }
+        }
+        return new AccuracyReport(splits, rows, Noise(request.Corpora), request.Level);
+    }
+
+    /// <summary>Fits <paramref name="law"/> on the split's fit runs and forecasts each held-out final.</summary>
+    public static LawAccuracy Score(ForecastSplit split, LossLaw law, double level, FitOptions? options)
+    {
+        var sw = Stopwatch.StartNew();
+        FittedLaw fit;
+        try { fit = LawFitter.Fit(law, split.Fit, options); }
+        catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], sw.Elapsed.TotalSeconds, e.Message); }
+        double seconds = sw.Elapsed.TotalSeconds;
+        var forecasts = new List<TargetForecast>();
+        foreach (var t in split.Tests)
+        {
+            try
+            {
+                var p = fit.Predict(t.Run, level);
+                double pred = p.Loss.Average(), lo = p.Low.Average(), hi = p.High.Average();
+                if (!double.IsFinite(pred) || pred <= 0)
+                    return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: the fitted law predicts a non-positive or non-finite loss");
+                if (!(double.IsFinite(lo) && double.IsFinite(hi)) || lo <= 0 || hi / lo > 10) (lo, hi) = (double.NaN, double.NaN);
+                forecasts.Add(new TargetForecast(t.Run.Name, t.Horizon, t.ObservedFinal, pred, lo, hi));
+            }
+            catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {e.Message}"); }
+        }
+        return new LawAccuracy(split.Corpus, split.Question, law.Spec, forecasts, seconds, null) { Note = fit.Report.Warnings.Length > 0 ? string.Join("; ", fit.Report.Warnings) : null };
+    }
+
+    /// <summary>Runs repeated with another seed (same schedule, same horizon): each schedule's finals over seeds.</summary>
+    public static IReadOnlyList<SeedNoise> Noise(IEnumerable<ForecastCorpus> corpora)
+    {
+        var list = new List<SeedNoise>();
+        foreach (var c in corpora)
+        {
+            foreach (var g in c.Runs.Where(r => r.Schedule is not null).GroupBy(r => (Schedules.Schedule.Parse(r.Schedule!).Spec, r.Horizon)))
+            {
+                var bySeed = g.GroupBy(r => r.Seed).Select(s => s.First()).ToArray();
+                if (bySeed.Length < 2) continue;
+                var finals = bySeed.Select(r => ForecastProtocol.Target(c, r).ObservedFinal).ToArray();
+                list.Add(new SeedNoise(c.Name, $"{g.Key.Spec} to step {g.Key.Horizon}", finals));
+            }
+        }
+        return list;
+    }
+}
+
+/// <summary>Rank statistics for the accuracy report.</summary>
+public static class RankStatistics
+{
+    /// <summary>Spearman's rho: the Pearson correlation of the ranks (ties get their mean rank); NaN when either side is constant.</summary>
+    public static double Spearman(double[] x, double[] y)
+    {
+        var rx = Ranks(x); var ry = Ranks(y);
+        double mx = rx.Average(), my = ry.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < x.Length; i++) { sxy += (rx[i] - mx) * (ry[i] - my); sxx += (rx[i] - mx) * (rx[i] - mx); syy += (ry[i] - my) * (ry[i] - my); }
+        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : double.NaN;
+    }
+
+    /// <summary>1-based ranks, ties averaged.</summary>
+    public static double[] Ranks(double[] v)
+    {
+        var idx = Enumerable.Range(0, v.Length).OrderBy(i => v[i]).ToArray();
+        var r = new double[v.Length];
+        for (int i = 0; i < idx.Length;)
+        {
+            int j = i;
+            while (j + 1 < idx.Length && v[idx[j + 1]] == v[idx[i]]) j++;
+            double mean = (i + j) / 2.0 + 1;
+            for (int k = i; k <= j; k++) r[idx[k]] = mean;
+            i = j + 1;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anneal.Curves;
+using Anneal.Laws;
+
+namespace Anneal.Accuracy;
+
+/// <summary>
+/// One logged run of a forecasting corpus: its curve, the exact schedule (null: rebuilt from the
+/// logged lr column), its seed, and, for a cooldown branched from another run's checkpoint, the
+/// parent run and the step it branched at.
+/// </summary>
+public sealed record CorpusRun(string Name, LossCurve Curve, string? Schedule, int Seed, string? BranchOf = null, long BranchStep = 0)
+{
+    /// <summary>Steps the run trained: its last logged step + 1.</summary>
+    public long Horizon => Curve.Steps[^1] + 1;
+}
+
+/// <summary>
+/// A set of real runs of one workload (same model, data and peak rate; different schedules,
+/// horizons and seeds) over which <see cref="ForecastProtocol"/> defines what is fitted and what
+/// is predicted. Read from a folder's <c>corpus.json</c> (format <c>anneal-corpus/1</c>):
+/// <code>
+/// {"format": "anneal-corpus/1", "name": "engine-gpt-tiny", "source": "...",
+///  "min_step": 0, "data_dir": ".",
+///  "runs": [{"file": "constant_s1.csv", "schedule": "constant(peak=3e-3, warmup=100)", "seed": 1},
+///           {"file": "wsd_T3000.csv", "schedule": "wsd(...)", "seed": 1, "branch_of": "constant_s1.csv", "branch_step": 2700}]}
+/// </code>
+/// <c>data_dir</c> (optional) is relative to the file; <c>min_step</c> (optional) drops an initial
+/// transient the laws do not describe; <c>schedule</c> is optional (the lr column is used).
+/// </summary>
+public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<CorpusRun> Runs)
+{
+    /// <summary>Logged points before this step are left out of fits and scores (an initial transient).</summary>
+    public long MinStep { get; init; }
+
+    /// <summary>The format tag every <c>corpus.json</c> carries.</summary>
+    public const string Format = "anneal-corpus/1";
+
+    /// <summary>Reads a corpus from a folder holding <c>corpus.json</c> or from the JSON file itself.</summary>
+    public static ForecastCorpus Load(string path)
+    {
+        string file = Directory.Exists(path) ? Path.Combine(path, "corpus.json") : path;
+        if (!File.Exists(file))
+            throw new InputException(Directory.Exists(path)
+                ? $"{path}: no corpus.json in this folder (a corpus folder lists its runs in corpus.json, see docs/accuracy.md)"
+                : $"{path}: file not found (give a corpus folder or its corpus.json)");
+        var dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        return Parse(File.ReadAllBytes(file), file, name =>
+        {
+            var p = Path.Combine(dir, name);
+            return File.Exists(p) ? File.ReadAllBytes(p) : null;
+        });
+    }
+
+    /// <summary>
+    /// Parses <c>corpus.json</c> text; <paramref name="open"/> returns the bytes of a file named relative
+    /// to the JSON (null when missing), so embedded copies and folders read the same way.
+    /// </summary>
+    public static ForecastCorpus Parse(byte[] json, string origin, Func<string, byte[]?> open)
+    {
+        JsonObject root;
+        try { root = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{origin}: not a JSON object"); }
+        catch (JsonException e) { throw new InputException($"{origin}: not valid JSON ({e.Message})"); }
+        string Str(JsonNode? n, string what) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new InputException($"{origin}: \"{what}\" must be a string");
+        var format = Str(root["format"], "format");
+        if (format != Format) throw new InputException($"{origin}: format '{format}' is not supported (expected \"{Format}\")");
+        var name = Str(root["name"], "name");
+        var source = root["source"] is null ? "" : Str(root["source"], "source");
+        var dataDir = root["data_dir"] is null ? "" : Str(root["data_dir"], "data_dir");
+        long minStep = root["min_step"] is JsonValue ms && ms.TryGetValue<long>(out var m) ? m : 0;
+        if (root["runs"] is not JsonArray arr || arr.Count == 0) throw new InputException($"{origin}: \"runs\" must be a non-empty array");
+        var runs = new List<CorpusRun>();
+        foreach (var node in arr)
+        {
+            if (node is not JsonObject r) throw new InputException($"{origin}: every entry of \"runs\" must be an object");
+            var fileName = Str(r["file"], "runs[].file");
+            var rel = dataDir.Length == 0 ? fileName : dataDir + "/" + fileName;
+            var bytes = open(rel) ?? throw new InputException($"{origin}: run file '{rel}' not found");
+            string? spec = r["schedule"] is null ? null : Str(r["schedule"], "runs[].schedule");
+            int seed = r["seed"] is JsonValue sv && sv.TryGetValue<int>(out var s) ? s : 1;
+            string? parent = r["branch_of"] is null ? null : Str(r["branch_of"], "runs[].branch_of");
+            long at = r["branch_step"] is JsonValue bv && bv.TryGetValue<long>(out var b) ? b : 0;
+            var curve = CurveReader.Parse(bytes, Path.Combine(Path.GetDirectoryName(origin) ?? "", rel));
+            var runName = Path.GetFileNameWithoutExtension(fileName);
+            curve = curve with { Name = runName, ScheduleSpec = spec is null ? null : Schedules.Schedule.Parse(spec).Spec };
+            runs.Add(new CorpusRun(runName, curve, spec, seed, parent is null ? null : Path.GetFileNameWithoutExtension(parent), at));
+        }
+        foreach (var r in runs.Where(r => r.BranchOf is not null))
+            if (!runs.Any(p => p.Name == r.BranchOf)) throw new InputException($"{origin}: run '{r.Name}' branches from '{r.BranchOf}', which is not in \"runs\"");
+        return new ForecastCorpus(name, source, runs) { MinStep = minStep };
+    }
+
+    /// <summary>
+    /// The run as the laws see it: exact per-step rates, points from the end of the warmup (and
+    /// from <see cref="MinStep"/>) on, at most <see cref="LawRun.DefaultMaxPoints"/> bin means.
+    /// </summary>
+    public LawRun LawRunOf(CorpusRun run, long firstStep = 0, long endStep = long.MaxValue)
+    {
+        var r = LawRun.FromCurve(run.Curve);
+        long from = Math.Max(Math.Max(r.PeakStep, MinStep), firstStep);
+        var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from && r.Steps[i] < endStep).ToArray();
+        if (keep.Length < 2) throw new InputException($"{Name}/{run.Name}: fewer than 2 logged points in steps [{from}, {endStep})");
+        long n = r.Steps[keep[^1]] + 1;
+        r = r with
+        {
+            Eta = n < r.Eta.Length ? r.Eta[..(int)n] : r.Eta,
+            GradNorm = r.GradNorm is { } g && n < g.Length ? g[..(int)n] : r.GradNorm,
+            Steps = keep.Select(i => r.Steps[i]).ToArray(),
+            Observed = keep.Select(i => r.Observed![i]).ToArray(),
+        };
+        return r.Binned(LawRun.DefaultMaxPoints);
+    }
+}

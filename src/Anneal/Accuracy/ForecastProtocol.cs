@@ -1,0 +1,146 @@
+using Anneal.Laws;
+using Anneal.Specs;
+
+namespace Anneal.Accuracy;
+
+/// <summary>One held-out run of a split: the run to predict (its schedule at every step, its final window) and what it is.</summary>
+/// <param name="Run">Per-step rates of the whole run; <c>Steps</c>/<c>Observed</c> hold only the final window.</param>
+/// <param name="Horizon">Steps the run trained (<see cref="ForecastProtocol.Nominal"/>); runs of one horizon compete for the pick.</param>
+public sealed record ForecastTarget(LawRun Run, long Horizon)
+{
+    /// <summary>The observed final loss: the mean over the final window (the last 1 % of the run's steps, at least one logged point).</summary>
+    public double ObservedFinal => Run.Observed!.Average();
+}
+
+/// <summary>What a law is fitted on and what it must predict, for one question asked of one corpus.</summary>
+/// <param name="Corpus">The corpus's name.</param>
+/// <param name="Question"><c>schedules</c> (constant prefix + one cosine → every other schedule) or <c>cooldowns</c> (the WSD question).</param>
+/// <param name="Description">What is fitted and predicted, in words.</param>
+/// <param name="Fit">The runs the law is fitted on (points after the warmup, binned).</param>
+/// <param name="Tests">The held-out runs.</param>
+/// <param name="FitHorizon">The last step any fitted point reaches; test horizons are measured against it.</param>
+public sealed record ForecastSplit(string Corpus, string Question, string Description, IReadOnlyList<LawRun> Fit, IReadOnlyList<ForecastTarget> Tests, long FitHorizon);
+
+/// <summary>
+/// The fixed forecasting protocol of <c>anneal accuracy</c>, the same for every corpus (docs/accuracy.md):
+/// <list type="bullet">
+/// <item><b>schedules</b>: the short horizon H is that of the shortest cosine run of the first seed (the one
+/// ending at the lowest rate when several share H). Fit on that cosine plus a constant-rate run truncated at
+/// H (the longest constant run; without one, the longest constant-at-peak prefix of any run). Predict the
+/// final loss of every other run of the first seed, except constant runs no longer than H (already fitted).</item>
+/// <item><b>cooldowns</b> (corpora with at least four cooldowns branched from the constant run, with the same
+/// cooldown fraction): sorted by length, fit on the first two branches (their cooldown points only: the
+/// prefix is the parent's) and the constant run up to the second branch's end; predict the end of every
+/// later branch.</item>
+/// </list>
+/// Fitted runs start at the end of the warmup (and at the corpus's <c>min_step</c>) and are binned to at most
+/// 1000 points. A prediction is scored on the run's final window: the last 1 % of its steps.
+/// </summary>
+public static class ForecastProtocol
+{
+    /// <summary>Fraction of a run's steps that makes its final window.</summary>
+    public const double FinalWindow = 0.01;
+
+    /// <summary>Every split the protocol defines for <paramref name="corpus"/> (one or two).</summary>
+    public static IReadOnlyList<ForecastSplit> Splits(ForecastCorpus corpus)
+    {
+        var splits = new List<ForecastSplit>();
+        if (Schedules(corpus) is { } s) splits.Add(s);
+        if (Cooldowns(corpus) is { } c) splits.Add(c);
+        if (splits.Count == 0)
+            throw new InputException($"{corpus.Name}: the protocol needs a cosine run and a constant-rate run (or a run with a constant-rate prefix) of the same seed; this corpus has neither question");
+        return splits;
+    }
+
+    /// <summary>The schedule kind of a run: the name of its spec (e.g. <c>cosine</c>), else the start of its file name.</summary>
+    public static string Kind(CorpusRun run)
+    {
+        if (run.Schedule is { } spec) return SpecCall.Parse(spec).Name.ToLowerInvariant();
+        var n = run.Name.ToLowerInvariant();
+        return n.StartsWith("constant", StringComparison.Ordinal) ? "constant" : n.StartsWith("cosine", StringComparison.Ordinal) ? "cosine" : n;
+    }
+
+    private static ForecastSplit? Schedules(ForecastCorpus corpus)
+    {
+        int seed = corpus.Runs.Min(r => r.Seed);
+        var first = corpus.Runs.Where(r => r.Seed == seed).ToArray();
+        var cosines = first.Where(r => Kind(r) == "cosine").ToArray();
+        if (cosines.Length == 0) return null;
+        long h = cosines.Min(r => r.Horizon);
+        var cosine = cosines.Where(r => r.Horizon == h).OrderBy(r => FinalRate(corpus, r)).First();
+        var constants = first.Where(r => Kind(r) == "constant").OrderByDescending(r => r.Horizon).ToArray();
+        CorpusRun constant;
+        long end;
+        if (constants.Length > 0) { constant = constants[0]; end = h; }
+        else
+        {
+            // No constant run: the longest constant-at-peak prefix stands in (what a WSD run logs before its cooldown).
+            var best = first.Where(r => r != cosine).Select(r => (Run: r, End: ConstantPrefixEnd(corpus, r))).OrderByDescending(x => x.End).FirstOrDefault();
+            if (best.Run is null || best.End <= 0) return null;
+            constant = best.Run; end = Math.Min(h, best.End);
+        }
+        var fit = new[] { corpus.LawRunOf(constant, endStep: end) with { Name = $"{constant.Name}[:{end}]" }, corpus.LawRunOf(cosine) };
+        var tests = first.Where(r => r != cosine && !(Kind(r) == "constant" && Nominal(r.Horizon) <= Nominal(h))).Select(r => Target(corpus, r)).ToArray();
+        if (tests.Length == 0) return null;
+        return new ForecastSplit(corpus.Name, "schedules", $"fit {constant.Name} to step {end} + {cosine.Name}; predict {tests.Length} other schedules",
+            fit, tests, Math.Max(end, cosine.Horizon));
+    }
+
+    private static ForecastSplit? Cooldowns(ForecastCorpus corpus)
+    {
+        int seed = corpus.Runs.Min(r => r.Seed);
+        var constant = corpus.Runs.Where(r => r.Seed == seed && Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
+        if (constant is null) return null;
+        // Branches of the constant run with one cooldown fraction (the most common; ties: the shortest cooldown).
+        var group = corpus.Runs.Where(r => r.BranchOf == constant.Name && r.BranchStep > 0)
+            .GroupBy(r => Math.Round((double)(r.Horizon - r.BranchStep) / r.Horizon, 2))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key).FirstOrDefault();
+        if (group is null || group.Count() < 4) return null;
+        var branches = group.OrderBy(r => r.Horizon).ToArray();
+        long end = branches[1].Horizon;
+        var fit = new[]
+        {
+            corpus.LawRunOf(constant, endStep: end) with { Name = $"{constant.Name}[:{end}]" },
+            corpus.LawRunOf(branches[0], firstStep: branches[0].BranchStep),
+            corpus.LawRunOf(branches[1], firstStep: branches[1].BranchStep),
+        };
+        var tests = branches.Skip(2).Select(r => Target(corpus, r)).ToArray();
+        return new ForecastSplit(corpus.Name, "cooldowns",
+            $"fit {constant.Name} to step {end} + cooldowns {branches[0].Name}, {branches[1].Name}; predict {tests.Length} later cooldowns ({group.Key:P0} of the run) out to {(double)tests[^1].Horizon / end:0.#}x",
+            fit, tests, end);
+    }
+
+    /// <summary>The held-out run: its rates at every step and its final window of logged points.</summary>
+    public static ForecastTarget Target(ForecastCorpus corpus, CorpusRun run)
+    {
+        var r = LawRun.FromCurve(run.Curve);
+        long from = r.Steps[^1] + 1 - Math.Max(1, (long)Math.Round(FinalWindow * run.Horizon));
+        var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from).ToArray();
+        if (keep.Length == 0) keep = [r.Count - 1];
+        return new ForecastTarget(r with { Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }, Nominal(run.Horizon));
+    }
+
+    /// <summary>
+    /// A horizon rounded to two significant digits: logs end a few steps short of the planned total
+    /// (23,905 and 23,937 are both a 24,000-step run), and runs of one planned total compete for the pick.
+    /// </summary>
+    public static long Nominal(long horizon)
+    {
+        if (horizon < 100) return horizon;
+        double scale = Math.Pow(10, Math.Floor(Math.Log10(horizon)) - 1);
+        return (long)(Math.Round(horizon / scale) * scale);
+    }
+
+    private static double FinalRate(ForecastCorpus corpus, CorpusRun run) => LawRun.FromCurve(run.Curve).Eta[^1];
+
+    /// <summary>The first step after the peak at which the rate falls below it (0 when it never stays at the peak).</summary>
+    private static long ConstantPrefixEnd(ForecastCorpus corpus, CorpusRun run)
+    {
+        var eta = LawRun.FromCurve(run.Curve).Eta;
+        int k = 0;
+        for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[k]) k = i;
+        int j = k;
+        while (j + 1 < eta.Length && eta[j + 1] >= eta[k] * (1 - 1e-9)) j++;
+        return j + 1 >= eta.Length ? 0 : j + 1;
+    }
+}

@@ -1,0 +1,105 @@
+using Anneal.Specs;
+
+namespace Anneal.Laws;
+
+/// <summary>
+/// <c>auto</c>, the default law: a fixed-weight stack of laws whose errors partly cancel,
+/// <c>L(t) = sum_i w_i L_i(t; p_i)</c>, each member fitted on its own (by its own method) and the
+/// weights fixed in advance. Members and weights: <c>momentum</c> 0.7, <c>mpl(warmup=reference)</c> 0.3,
+/// chosen on the forecasting benchmark (docs/accuracy.md, leave-one-corpus-out: every held-out corpus
+/// picks the same weights). The two laws err in opposite directions on the schedules where either
+/// errs most (the momentum law over-predicts the gain of late rate drops, the multi-power law
+/// under-predicts it), so the stack is closer than either (stacked generalisation, Wolpert 1992;
+/// Breiman 1996). A member whose fit fails is dropped and the others renormalised; the fitted law
+/// file records the members, their weights and why.
+/// The band is the mixture's: <c>Var = sum_i w_i (Var_i + (L_i - L)^2)</c>, the members' own bands
+/// plus their disagreement, which grows exactly where the forecast extrapolates.
+/// </summary>
+public sealed record AutoLaw : LossLaw
+{
+    /// <summary>The members and their stacking weights (summing to 1).</summary>
+    public IReadOnlyList<(LossLaw Law, double Weight)> Members { get; }
+
+    private readonly LawParameter[] _parameters;
+
+    /// <summary>The default stack.</summary>
+    public AutoLaw() : this([(new MomentumLaw(0.999), 0.7), (new MultiPowerLaw(WarmupConvention.Reference), 0.3)]) { }
+
+    /// <summary>A stack of the given members (weights are renormalised to sum to 1).</summary>
+    public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members)
+    {
+        if (members.Count == 0) throw new InputException("auto: needs at least one member law");
+        double total = members.Sum(m => m.Weight);
+        if (!(total > 0) || members.Any(m => !(m.Weight >= 0))) throw new InputException("auto: member weights must be >= 0 with a positive sum");
+        Members = members.Select(m => (m.Law, m.Weight / total)).ToArray();
+        _parameters = Members.SelectMany(m => m.Law.Parameters.Select(p => p with { Name = $"{m.Law.Name}.{p.Name}" })).ToArray();
+    }
+
+    /// <summary>Parses <c>auto</c> (the default stack; it takes no options).</summary>
+    public static LossLaw Create(SpecArgs args) => new AutoLaw();
+
+    public override string Name => "auto";
+
+    public override string Summary => "stack of momentum (0.7) and mpl(warmup=reference) (0.3), weights from the forecasting benchmark";
+
+    public override SpecCall ToSpecCall() => new("auto", []);
+
+    public override IReadOnlyList<LawParameter> Parameters => _parameters;
+
+    /// <summary>Offsets of each member's block in the concatenated parameter vector.</summary>
+    public int[] Offsets
+    {
+        get
+        {
+            var o = new int[Members.Count + 1];
+            for (int i = 0; i < Members.Count; i++) o[i + 1] = o[i] + Members[i].Law.Parameters.Count;
+            return o;
+        }
+    }
+
+    public override LawState Prepare(LawRun run) => new State(this, run);
+
+    public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs)
+    {
+        // The stack is never fitted jointly (LawFitter fits each member); one start for completeness.
+        var parts = Members.Select((m, i) => m.Law.Starts(hint, runs.Select(r => ((State)r).Members[i]).ToArray()).First());
+        yield return parts.SelectMany(p => p).ToArray();
+    }
+
+    private sealed class State : LawState
+    {
+        private readonly AutoLaw _law;
+        public readonly LawState[] Members;
+
+        public State(AutoLaw law, LawRun run) : base(run)
+        {
+            _law = law;
+            Members = law.Members.Select(m => m.Law.Prepare(run)).ToArray();
+        }
+
+        public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
+        {
+            int n = Run.Count, total = p.Length;
+            var off = _law.Offsets;
+            loss.Clear();
+            if (!jacobian.IsEmpty) jacobian.Clear();
+            var part = new double[n];
+            for (int m = 0; m < Members.Length; m++)
+            {
+                int k = off[m + 1] - off[m];
+                double w = _law.Members[m].Weight;
+                var jac = jacobian.IsEmpty ? [] : new double[n * k];
+                Members[m].Evaluate(p.Slice(off[m], k), part, jac);
+                for (int i = 0; i < n; i++) loss[i] += w * part[i];
+                if (!jacobian.IsEmpty)
+                    for (int i = 0; i < n; i++)
+                        for (int j = 0; j < k; j++) jacobian[i * total + off[m] + j] = w * jac[i * k + j];
+            }
+        }
+
+        internal override void Release()
+        {
+            foreach (var m in Members) m.Release();
+        }
+    }
+}
