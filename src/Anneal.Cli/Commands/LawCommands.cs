@@ -77,7 +77,7 @@ public static class LawCommands
     private static Command Fit()
     {
         var curves = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated).", Arity = ArgumentArity.OneOrMore };
-        var law = new Option<string>("--law", "-l") { Description = "Law spec: powerlaw, momentum, momentum(lambda=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "mpl" };
+        var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum and mpl(warmup=reference), see docs/accuracy.md), powerlaw, momentum, momentum(lambda=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the fitted law (values, standard errors, covariance, report) to this JSON file." };
         var target = TargetOption();
         var json = new Option<bool>("--json") { Description = "Print the fitted law as JSON instead of a table." };
@@ -92,11 +92,14 @@ public static class LawCommands
         cmd.SetAction(r =>
         {
             var l = LossLaw.Parse(r.GetValue(law)!);
+            if (r.GetValue(outFile) is { } outPath) AtomicFile.CheckWritable(outPath, "--out");
             var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!, r.GetValue(fromStep));
             var fit = LawFitter.Fit(l, runs, Options(r.GetValue(equal), r.GetValue(seed), ParseMethod(r.GetValue(method)!)));
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
             if (r.GetValue(json)) { Console.Out.WriteLine(fit.ToJson()); return CliExit.Ok; }
             Console.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Length} run(s), {fit.Report.Points} points");
+            if (fit.Law is AutoLaw stack)
+                Console.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({FittedLaw.AutoLawReason})");
             Console.Out.Write(fit.Table());
             var rep = fit.Report;
             Console.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));

@@ -192,6 +192,10 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// </summary>
     public static DesignLaw FromFitted(Anneal.Laws.FittedLaw fit, string source)
     {
+        // An auto stack is designed through its multi-power member: the design layer's exact per-rate
+        // gradients exist for the multi-power law only. The source says so, and every report shows it.
+        if (fit.Law is Anneal.Laws.AutoLaw && fit.Members.FirstOrDefault(m => m.Law is Anneal.Laws.MultiPowerLaw) is { } member)
+            return FromFitted(member, source + " (its multi-power member; the auto stack's forecast of the result: anneal predict)");
         if (fit.Law is not Anneal.Laws.MultiPowerLaw mpl)
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         var p = MplParameters.FromVector(fit.Values).Validate(source);

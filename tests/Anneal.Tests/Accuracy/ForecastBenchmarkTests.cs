@@ -1,0 +1,133 @@
+using Anneal.Accuracy;
+using Anneal.Curves;
+using Anneal.Fitting;
+using Anneal.Laws;
+using Anneal.Schedules;
+
+namespace Anneal.Tests.Accuracy;
+
+public class ForecastBenchmarkTests
+{
+    [Fact]
+    public void Spearman_matches_scipy_with_ties()
+    {
+        // scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) = 0.8207826816681233 (the SciPy documentation's example).
+        RankStatistics.Spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]).ShouldBe(0.8207826816681233, 1e-12);
+        RankStatistics.Ranks([10, 20, 20, 5]).ShouldBe([2, 3.5, 3.5, 1]);
+    }
+
+    [Fact]
+    public void Pick_regret_is_the_observed_loss_of_the_predicted_best_over_the_best()
+    {
+        // Predicted best is b (2.90), which observes 3.03; the observed best is a at 3.00: regret 1 %.
+        TargetForecast[] group = [new("a", 100, 3.00, 2.95, double.NaN, double.NaN), new("b", 100, 3.03, 2.90, double.NaN, double.NaN), new("c", 100, 3.10, 3.05, double.NaN, double.NaN)];
+        LawAccuracy.PickRegret(group).ShouldBe(0.01, 1e-12);
+        var row = new LawAccuracy("c", "schedules", "x", group, 0, null);
+        row.Spearman.ShouldBe(0.5, 1e-12); // ranks (2,1,3) against (1,2,3)
+        row.MeanError.ShouldBe((0.05 / 3.00 + 0.13 / 3.03 + 0.05 / 3.10) / 3, 1e-12);
+    }
+
+    [Fact]
+    public void Nominal_horizons_group_logs_that_end_a_few_steps_short()
+    {
+        ForecastProtocol.Nominal(23905).ShouldBe(24000);
+        ForecastProtocol.Nominal(23937).ShouldBe(24000);
+        ForecastProtocol.Nominal(15937).ShouldBe(16000);
+        ForecastProtocol.Nominal(2000).ShouldBe(2000);
+        ForecastProtocol.Nominal(71937).ShouldBe(72000);
+    }
+
+    /// <summary>The MPL 400M curves as a corpus, from the repository's copy.</summary>
+    private static ForecastCorpus Mpl400() => ForecastCorpus.Parse(
+        System.Text.Encoding.UTF8.GetBytes("""
+        {"format": "anneal-corpus/1", "name": "mpl-400m", "runs": [
+          {"file": "constant_24000.csv", "schedule": "constant(peak=3e-4, warmup=2160)"},
+          {"file": "constant_72000.csv", "schedule": "constant(peak=3e-4, warmup=2160)"},
+          {"file": "cosine_24000.csv", "schedule": "cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)"},
+          {"file": "cosine_72000.csv", "schedule": "cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)"},
+          {"file": "wsd_20000_24000.csv", "schedule": "wsd(peak=3e-4, total=24000, warmup=2160, decay_steps=4000, shape=exponential, min=3e-5)"},
+          {"file": "wsdcon_3.csv", "schedule": "join(constant(peak=3e-4, warmup=2160), constant(peak=3e-5), at=[8000])"}]}
+        """), Path.Combine(TestPaths.RepoRoot, "data/examples/mpl/400m/corpus.json"),
+        name => File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "data/examples/mpl/400m", name)));
+
+    [Fact]
+    public void Schedules_question_fits_the_truncated_constant_run_and_the_short_cosine()
+    {
+        var split = ForecastProtocol.Splits(Mpl400()).Single();
+        split.Question.ShouldBe("schedules");
+        split.Fit.Select(f => f.Name).ShouldBe(["constant_72000[:23921]", "cosine_24000"]);
+        split.Fit[0].Steps[^1].ShouldBeLessThan(23921);
+        split.Fit[0].Steps[0].ShouldBeGreaterThanOrEqualTo(2159); // the warmup is left out
+        // constant_24000 is fitted data (the truncated constant run), so it is not a test.
+        split.Tests.Select(t => t.Run.Name).Order().ShouldBe(["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdcon_3"]);
+        // The final window is the last 1 % of the steps: 720 steps of a 72000-step run, logged every 128 steps.
+        var c72 = split.Tests.Single(t => t.Run.Name == "constant_72000");
+        c72.Run.Steps.ShouldAllBe(s => s >= 71937 - 720);
+        c72.Run.Eta.Length.ShouldBe(71937); // last logged step 71936
+    }
+
+    /// <summary>Curves made by a known momentum law (no noise): the runs of a cooldown-branch corpus.</summary>
+    private static ForecastCorpus Synthetic(double[] p)
+    {
+        var law = new MomentumLaw(0.999);
+        CorpusRun Make(string name, string spec, long total, string? parent = null, long at = 0)
+        {
+            var eta = Schedule.Parse(spec).Sample((int)total);
+            var steps = Enumerable.Range(0, (int)(total / 10)).Select(i => (long)(i * 10 + 9)).ToArray();
+            var loss = law.Predict(eta, steps, p);
+            var curve = new LossCurve { Name = name, Steps = steps, Loss = loss, Lr = steps.Select(s => eta[s]).ToArray(), ScheduleSpec = spec };
+            return new CorpusRun(name, curve, spec, 1, parent, at);
+        }
+        var runs = new List<CorpusRun> { Make("constant", "constant(peak=3e-3, warmup=100)", 12000), Make("cosine", "cosine(peak=3e-3, total=2000, warmup=100)", 2000) };
+        foreach (var t in new[] { 1000, 2000, 3000, 4000, 6000 })
+            runs.Add(Make($"cool{t}", $"wsd(peak=3e-3, total={t}, warmup=100, decay=0.1, shape=linear)", t, "constant", t - t / 10));
+        return new ForecastCorpus("synthetic", "momentum law", runs);
+    }
+
+    [Fact]
+    public void On_curves_a_law_generated_the_benchmark_measures_no_error_and_the_cooldown_question_reaches_three_times_the_horizon()
+    {
+        // A recovered known law: curves generated by momentum(lambda=0.999) with known parameters are
+        // predicted by the refitted law to within fit tolerance, on both questions.
+        double[] p = [2.0, 1.5, 0.35, 150.0];
+        var corpus = Synthetic(p);
+        var report = ForecastBenchmark.Run(new AccuracyRequest([corpus], ["momentum"]));
+        report.Splits.Select(s => s.Question).ShouldBe(["schedules", "cooldowns"]);
+        var cool = report.Splits[1];
+        cool.Fit.Select(f => f.Name).ShouldBe(["constant[:2000]", "cool1000", "cool2000"]);
+        cool.Fit[1].Steps[0].ShouldBeGreaterThanOrEqualTo(900); // a branch contributes its cooldown only
+        cool.Tests.Select(t => t.Run.Name).ShouldBe(["cool3000", "cool4000", "cool6000"]);
+        ((double)cool.Tests[^1].Horizon / cool.FitHorizon).ShouldBe(3.0);
+        foreach (var row in report.Rows)
+        {
+            row.Error.ShouldBeNull();
+            row.WorstError.ShouldBeLessThan(1e-4, $"{row.Question}");
+        }
+    }
+
+    [Fact]
+    public void Auto_is_the_weighted_stack_of_its_members_fitted_alone_and_its_band_holds_their_disagreement()
+    {
+        // The stack's definition, checked against its members fitted separately (same runs, same options).
+        var corpus = Mpl400();
+        var split = ForecastProtocol.Splits(corpus).Single();
+        var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
+        var mom = LawFitter.Fit(new MomentumLaw(0.999), split.Fit);
+        var mpl = LawFitter.Fit(new MultiPowerLaw(WarmupConvention.Reference), split.Fit);
+        auto.Members.Count.ShouldBe(2);
+        foreach (var t in split.Tests)
+        {
+            var a = auto.Predict(t.Run); var m = mom.Predict(t.Run); var r = mpl.Predict(t.Run);
+            a.FinalLoss.ShouldBe(0.7 * m.FinalLoss + 0.3 * r.FinalLoss, 1e-9);
+            // The mixture band contains both members' forecasts' spread around the stack at one sd.
+            double spread = Math.Sqrt(0.7 * Math.Pow(m.FinalLoss - a.FinalLoss, 2) + 0.3 * Math.Pow(r.FinalLoss - a.FinalLoss, 2));
+            (a.FinalHigh - a.FinalLoss).ShouldBeGreaterThan(spread);
+        }
+        // The law file round-trips: the same forecast from the file.
+        var back = FittedLaw.FromJson(auto.ToJson());
+        back.Law.ShouldBeOfType<AutoLaw>();
+        var t0 = split.Tests[0].Run;
+        back.Predict(t0).FinalLoss.ShouldBe(auto.Predict(t0).FinalLoss, 1e-12);
+        back.Predict(t0).FinalHigh.ShouldBe(auto.Predict(t0).FinalHigh, 1e-12);
+    }
+}
