@@ -16,7 +16,7 @@ public sealed class CurveCliTests : IDisposable
 
 
     private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
-    private static string Mpl(string f) => TestPaths.SharedData("curves", "mpl", "400m", f);
+    private static string Mpl(string f) => TestPaths.Mpl("400m", f);
 
     [Fact]
     public void Info_prints_a_table_per_file_and_warns_about_interpolated_lr()
@@ -67,8 +67,8 @@ public sealed class CurveCliTests : IDisposable
     public void Curves_with_the_same_file_name_are_told_apart_by_folder()
     {
         var svg = _tmp.Combine("sizes.svg");
-        var a = TestPaths.SharedData("curves", "mpl", "25m", "cosine_24000.csv");
-        var b = TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv");
+        var a = TestPaths.Mpl("25m", "cosine_24000.csv");
+        var b = TestPaths.Mpl("400m", "cosine_24000.csv");
         Run("curve", "plot", a, b, "--svg", svg).Code.ShouldBe(0);
         XDocument.Load(svg).Descendants(Svg + "g").Where(g => (string?)g.Attribute("class") == "legend-entry").Select(g => g.Value)
             .ShouldBe(["25m/cosine_24000", "400m/cosine_24000"]);

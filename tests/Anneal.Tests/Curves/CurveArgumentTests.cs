@@ -11,7 +11,7 @@ public sealed class CurveArgumentTests : IDisposable
     [Fact]
     public void Splits_at_the_at_sign_followed_by_a_spec_and_attaches_the_canonical_spec()
     {
-        var path = TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv");
+        var path = TestPaths.Mpl("400m", "cosine_24000.csv");
         var c = CurveArgument.Parse(path + "@cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)");
         c.Count.ShouldBe(171);
         c.ScheduleSpec.ShouldBe(Schedule.Parse("cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)").Spec);
@@ -22,7 +22,7 @@ public sealed class CurveArgumentTests : IDisposable
     [Fact]
     public void Warns_when_the_attached_schedule_disagrees_with_the_logged_lr()
     {
-        var path = TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv");
+        var path = TestPaths.Mpl("400m", "cosine_24000.csv");
         var c = CurveArgument.Parse(path + "@constant(peak=3e-4)");
         c.Warnings.Count.ShouldBe(1);
         c.Warnings[0].ShouldContain("check the spec");

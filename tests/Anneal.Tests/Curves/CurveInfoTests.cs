@@ -20,7 +20,7 @@ public sealed class CurveInfoTests
     {
         foreach (var size in new[] { "25m", "100m", "400m" })
         {
-            var info = CurveInfo.Analyze(CurveReader.Read(TestPaths.SharedData("curves", "mpl", size, file)));
+            var info = CurveInfo.Analyze(CurveReader.Read(TestPaths.Mpl(size, file)));
             info.Shape.ShouldBe(shape, $"{size}/{file}");
             info.Warmup.ShouldBeFalse(); // the files start after warmup
             info.MedianInterval.ShouldBe(128);
@@ -30,13 +30,13 @@ public sealed class CurveInfoTests
         }
     }
 
-    [Theory]
+    [RopeCurvesTheory]
     [InlineData("811_rope.csv", ScheduleShape.StepWise, 27126)]
     [InlineData("cosine_rope.csv", ScheduleShape.Cosine, null)]
     [InlineData("wsd_rope.csv", ScheduleShape.Wsd, 27126)]
     public void Detects_the_gpt100m_schedules_and_their_decay_start(string file, ScheduleShape shape, int? decay)
     {
-        var info = CurveInfo.Analyze(CurveReader.Read(TestPaths.SharedData("curves", "gpt100m-rope", file)));
+        var info = CurveInfo.Analyze(CurveReader.Read(TestPaths.RopeCurve(file)));
         info.Shape.ShouldBe(shape);
         info.LrMax.ShouldBe(1e-3);
         info.MedianInterval.ShouldBe(1);
@@ -44,10 +44,10 @@ public sealed class CurveInfoTests
         info.FinalWindow.ShouldBe(200);
     }
 
-    [Fact]
+    [RopeCurvesFact]
     public void Interval_gaps_and_final_loss_of_a_per_step_file()
     {
-        var info = CurveInfo.Analyze(CurveReader.Read(TestPaths.SharedData("curves", "gpt100m-rope", "wsd_rope.csv")));
+        var info = CurveInfo.Analyze(CurveReader.Read(TestPaths.RopeCurve("wsd_rope.csv")));
         info.Count.ShouldBe(33907);
         info.Gaps.ShouldBe(1); // step 20815 is missing (awk on the file)
         info.FinalLoss.ShouldBe(2.6357319355010986); // tail -1
@@ -76,7 +76,7 @@ public sealed class CurveInfoTests
     [Fact]
     public void Attached_spec_is_used_for_the_shape_and_clears_the_interpolation_warning()
     {
-        var c = CurveArgument.Parse(TestPaths.SharedData("curves", "mpl", "100m", "wsd_20000_24000.csv") + "@wsd(peak=3e-4, total=24000, warmup=2160, decay_steps=4000, shape=exponential, min=3e-5)");
+        var c = CurveArgument.Parse(TestPaths.Mpl("100m", "wsd_20000_24000.csv") + "@wsd(peak=3e-4, total=24000, warmup=2160, decay_steps=4000, shape=exponential, min=3e-5)");
         var info = CurveInfo.Analyze(c);
         info.Shape.ShouldBe(ScheduleShape.Wsd);
         info.LrInterpolated.ShouldBeFalse();

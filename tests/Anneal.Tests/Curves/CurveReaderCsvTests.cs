@@ -10,11 +10,11 @@ public sealed class CurveReaderCsvTests : IDisposable
     private CurveFormatException Bad(string content, string name = "bad.csv", CurveReadOptions? o = null) =>
         Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File(name, content), o));
 
-    // Expected values are read off the shared file with `head -2` / `tail -1` / `wc -l` (171 data rows).
+    // Expected values are read off data/examples/mpl/400m/cosine_24000.csv with `head -2` / `tail -1` / `wc -l` (171 data rows).
     [Fact]
     public void Reads_mpl_400m_cosine_first_last_and_count_as_in_the_file_text()
     {
-        var c = CurveReader.Read(TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv"));
+        var c = CurveReader.Read(TestPaths.Mpl("400m", "cosine_24000.csv"));
         c.Name.ShouldBe("cosine_24000");
         c.Count.ShouldBe(171);
         c.Steps[0].ShouldBe(2160);
@@ -28,10 +28,10 @@ public sealed class CurveReaderCsvTests : IDisposable
     }
 
     // `awk` over the shared file: cosine_rope.csv has steps 0..33907 with step 22493 missing.
-    [Fact]
+    [RopeCurvesFact]
     public void Reads_gpt100m_rope_with_its_missing_step_as_a_gap()
     {
-        var c = CurveReader.Read(TestPaths.SharedData("curves", "gpt100m-rope", "cosine_rope.csv"));
+        var c = CurveReader.Read(TestPaths.RopeCurve("cosine_rope.csv"));
         c.Count.ShouldBe(33907);
         c.Steps[0].ShouldBe(0);
         c.Steps[^1].ShouldBe(33907);

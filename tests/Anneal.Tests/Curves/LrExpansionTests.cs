@@ -10,7 +10,7 @@ public sealed class LrExpansionTests
     [Fact]
     public void Attached_spec_gives_the_schedule_exactly()
     {
-        var c = CurveArgument.Parse(TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv") + "@" + Cosine400);
+        var c = CurveArgument.Parse(TestPaths.Mpl("400m", "cosine_24000.csv") + "@" + Cosine400);
         var e = LrExpansion.Expand(c);
         e.Source.ShouldBe(LrSource.Schedule);
         e.Warning.ShouldBeNull();
@@ -20,7 +20,7 @@ public sealed class LrExpansionTests
     [Fact]
     public void Sparse_lr_is_interpolated_with_a_warning_and_is_close_to_the_true_cosine()
     {
-        var c = CurveReader.Read(TestPaths.SharedData("curves", "mpl", "400m", "cosine_24000.csv"));
+        var c = CurveReader.Read(TestPaths.Mpl("400m", "cosine_24000.csv"));
         var e = LrExpansion.Expand(c);
         e.Source.ShouldBe(LrSource.Interpolated);
         e.Lr.Length.ShouldBe(23921);
@@ -43,20 +43,20 @@ public sealed class LrExpansionTests
     }
 
     // `awk` on the shared file: cosine_rope.csv lacks step 22493; its neighbours are logged.
-    [Fact]
+    [RopeCurvesFact]
     public void A_single_missing_step_is_the_mean_of_its_neighbours()
     {
-        var c = CurveReader.Read(TestPaths.SharedData("curves", "gpt100m-rope", "cosine_rope.csv"));
+        var c = CurveReader.Read(TestPaths.RopeCurve("cosine_rope.csv"));
         var e = LrExpansion.Expand(c);
         e.InterpolatedSteps.ShouldBe(1);
         e.Lr[22493].ShouldBe((e.Lr[22492] + e.Lr[22494]) / 2, 1e-18);
         e.Warning!.ShouldContain("1 of 33908 steps");
     }
 
-    [Fact]
+    [RopeCurvesFact]
     public void Fully_logged_lr_is_exact_and_silent()
     {
-        var c = CurveReader.Read(TestPaths.SharedData("curves", "gpt100m-rope", "811_rope.csv"));
+        var c = CurveReader.Read(TestPaths.RopeCurve("811_rope.csv"));
         var e = LrExpansion.Expand(c);
         e.Source.ShouldBe(LrSource.Logged);
         e.Warning.ShouldBeNull();

@@ -12,7 +12,7 @@ public class OptimumCheckTests
 {
     internal static double[] ReferenceSchedule()
     {
-        var lines = File.ReadAllLines(TestPaths.SharedData("schedules", "mpl-optimized-400m.csv"));
+        var lines = File.ReadAllLines(TestPaths.TestData("mpl-optimized-400m.csv"));
         lines[0].ShouldBe("step,lr");
         lines[1].ShouldStartWith("2160,");
         return lines.Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();

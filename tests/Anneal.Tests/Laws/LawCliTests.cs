@@ -4,12 +4,12 @@ using Anneal.Cli;
 
 namespace Anneal.Tests.Laws;
 
-/// <summary>The law commands end to end on the shared benchmark files.</summary>
+/// <summary>The law commands end to end on the bundled benchmark files (data/examples/mpl).</summary>
 [Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class LawCliTests
 {
 
-    private static string Curve(string name) => TestPaths.SharedData("curves", "mpl", "400m", name + ".csv") + "@" + MplData.Spec(name);
+    private static string Curve(string name) => TestPaths.Mpl("400m", name + ".csv") + "@" + MplData.Spec(name);
 
     [Fact]
     public void FitThenPredictWritesLawJsonAndFinalLossWithBand()

@@ -5,7 +5,7 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// The multi-power-law benchmark (shared/data/curves/mpl, Luo et al. 2025, MIT): schedules,
+/// The multi-power-law benchmark (data/examples/mpl, Luo et al. 2025, MIT): schedules,
 /// step mapping and the published numbers.
 /// </summary>
 public class MplBenchmarkTests
@@ -20,7 +20,7 @@ public class MplBenchmarkTests
     public void ScheduleSpecsReproduceTheLoggedLrColumn(string size, string name)
     {
         // Source: the lr column logged in the benchmark files themselves.
-        var (steps, lr, _) = MplData.ReadCsv(TestPaths.SharedData("curves", "mpl", size, name + ".csv"));
+        var (steps, lr, _) = MplData.ReadCsv(TestPaths.Mpl(size, name + ".csv"));
         var s = Schedule.Parse(MplData.Spec(name));
         for (int i = 0; i < steps.Length; i++)
             Math.Abs(s.At(steps[i]) - lr[i]).ShouldBeLessThan(1e-12 * lr[i] + 1e-18, $"{name} step {steps[i]}");

@@ -4,7 +4,7 @@ using Anneal.Laws;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// The shared multi-power-law benchmark curves (step,lr,loss every 128 steps after the 2160-step
+/// The multi-power-law benchmark curves in data/examples/mpl (step,lr,loss every 128 steps after the 2160-step
 /// warmup) with their exact schedules, read by a tiny local CSV reader so the law tests do not
 /// depend on the curve reader.
 /// </summary>
@@ -44,7 +44,7 @@ internal static class MplData
 
     public static LawRun Run(string size, string name)
     {
-        var (steps, _, loss) = ReadCsv(TestPaths.SharedData("curves", "mpl", size, name + ".csv"));
+        var (steps, _, loss) = ReadCsv(TestPaths.Mpl(size, name + ".csv"));
         var spec = Spec(name);
         var eta = Anneal.Schedules.Schedule.Parse(spec).Sample((int)steps[^1] + 1);
         return new LawRun { Name = name, Eta = eta, Steps = steps, Observed = loss, EtaSource = spec }.Validate();

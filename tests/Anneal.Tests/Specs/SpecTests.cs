@@ -82,12 +82,12 @@ public class ContractScheduleTests
     public void Wsd_exponential_matches_the_mpl_benchmark_schedule()
     {
         // MPL benchmark wsd_20000_24000: exponential decay 3e-4 -> 3e-5 over steps 20000..24000
-        // (shared/README.md); the logged lr of shared/data/curves/mpl/400m/wsd_20000_24000.csv agrees.
+        // (shared/README.md); the logged lr of data/examples/mpl/400m/wsd_20000_24000.csv agrees.
         var s = Schedule.Parse("wsd(peak=3e-4, total=24000, warmup=2160, decay_steps=4000, shape=exponential, min=3e-5)");
         s[19999].ShouldBe(3e-4);
         s[22000].ShouldBe(3e-4 * Math.Pow(0.1, 0.5), 1e-15);
         s[24000].ShouldBe(3e-5, 1e-18);
-        var file = File.ReadAllLines(TestPaths.SharedData("curves", "mpl", "400m", "wsd_20000_24000.csv")).Skip(1)
+        var file = File.ReadAllLines(TestPaths.Mpl("400m", "wsd_20000_24000.csv")).Skip(1)
             .Select(l => l.Split(',')).Select(c => (step: long.Parse(c[0]), lr: double.Parse(c[1], System.Globalization.CultureInfo.InvariantCulture)));
         foreach (var (step, lr) in file) s[step].ShouldBe(lr, 1e-12 * 3e-4, $"step {step}");
     }
