@@ -14,6 +14,7 @@ public static class LawRegistry
         new("auto", "stack of momentum (0.7) and mpl(warmup=reference) (0.3); the default", "none", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024)", "lambda=0.999 | lambda=fit", MomentumLaw.Create, "momentum(lambda=fit)"),
+        new("floor", "L0 + A*S1^-alpha + sigma*(ebar/eta_peak)^p: the momentum law with a fitted noise-floor shape", "lambda=0.999", NoiseFloorLaw.Create, "floor"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),
         new("fm", "forward-momentum law (Wang et al. 2026)", "n=model size (recorded; folded into L0)", ForwardMomentumLaw.Create, "fm(n=4e8)"),
         new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "grad=unit (G=1) | grad=logged (per-step grad_norm)", ConvexBoundLaw.Create, "convex(grad=logged)"),

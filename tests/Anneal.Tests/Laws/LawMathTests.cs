@@ -68,6 +68,8 @@ public class LawMathTests
         ["mpl(warmup=reference)", new[] { 2.37, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63 }],
         ["fm", new[] { 2.5, 0.6, 0.42, 1e-4 }],
         ["convex", new[] { 2.5, 50.0, 0.01 }],
+        ["floor", new[] { 2.3, 0.6, 0.42, 0.2, 1.3 }],
+        ["floor(time=area)", new[] { 2.3, 0.6, 0.42, 0.2, 0.8 }],
         ["auto", new[] { 2.5, 0.6, 0.42, 0.4, 2.37, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63 }],
     ];
 
@@ -100,6 +102,19 @@ public class LawMathTests
                 Math.Abs(jac[i * np + j] - fd).ShouldBeLessThan(1e-6 * Math.Max(1, Math.Abs(fd)), $"{law.Spec}: dL/d{law.Parameters[j].Name} at step {steps[i]}");
             }
         }
+    }
+
+    [Fact]
+    public void NoiseFloorAtPowerOneIsTheMomentumLaw()
+    {
+        // eta_peak - ebar_t = (1 - lambda) S2(t), so C*S2 = sigma*(1 - ebar/eta_peak) with sigma = C eta_peak / (1 - lambda):
+        // floor(L0 - sigma, A, alpha, sigma, p = 1) equals momentum(L0, A, alpha, C) at every step.
+        var eta = Schedule.Parse("wsd(peak=3e-4, total=6000, warmup=300, decay=0.3, shape=sqrt)").Sample(6000);
+        long[] steps = [299, 1000, 4000, 4300, 5000, 5999];
+        double c = 150, sigma = c * 3e-4 / (1 - 0.999);
+        var m = new MomentumLaw(0.999).Predict(eta, steps, [2.5, 0.6, 0.42, c]);
+        var f = new NoiseFloorLaw().Predict(eta, steps, [2.5 - sigma, 0.6, 0.42, sigma, 1.0]);
+        for (int i = 0; i < steps.Length; i++) f[i].ShouldBe(m[i], 1e-9);
     }
 
     [Fact]
