@@ -21,6 +21,7 @@ public sealed record TrainConfig
     /// <summary>Sequence length; null = the model's maximum.</summary>
     public int? Seq { get; init; }
     public string Optimizer { get; init; } = "adamw";
+    /// <summary>Validate, write the log and checkpoint every EvalEvery updates (and after the last).</summary>
     public int EvalEvery { get; init; } = 100;
     public int EvalBatches { get; init; } = 8;
     public ulong Seed { get; init; } = 1;
@@ -33,7 +34,33 @@ public sealed record TrainConfig
     public bool Resume { get; init; }
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Write one log row every LogEvery updates (1 = every update). Row s is written when s+1 is a multiple of
+    /// LogEvery or of <see cref="EvalEvery"/>, and for the last update; its <c>loss</c> is the mean of the per-update
+    /// training losses of the rows since the previous written row (LogEvery of them on the regular grid), as Hugging
+    /// Face's Trainer logs with <c>logging_steps</c>; lr, grad_norm, val_loss and tokens are those of update s itself.
+    /// </summary>
+    public int LogEvery { get; init; } = 1;
+
+    /// <summary>
+    /// Steps k at which to keep a checkpoint of the model after k updates (updates 0..k-1) at
+    /// <see cref="SavedCheckpointPath"/>: branch points for <see cref="BranchFrom"/>. Each k in 1..<see cref="Steps"/>.
+    /// </summary>
+    public IReadOnlyList<long> SaveAt { get; init; } = [];
+
+    /// <summary>
+    /// Start from a checkpoint of another run (one written at a step of its <see cref="SaveAt"/>, or its last
+    /// checkpoint) instead of from initialisation: a branch with its own schedule, steps and log. All other settings
+    /// must equal the parent's, and the schedule must give the parent's learning rate at every step before the
+    /// checkpoint's, so the branch continues exactly as an uninterrupted run with its schedule would. Its log starts
+    /// with the parent's rows before the branch point. Not with <see cref="Resume"/> (resume a killed branch from its own checkpoint).
+    /// </summary>
+    public string? BranchFrom { get; init; }
+
     public string CheckpointPath => Checkpoint ?? Out + ".ckpt";
+
+    /// <summary>Where the checkpoint kept after <paramref name="step"/> updates (<see cref="SaveAt"/>) goes: <c>Out + ".step{step}.ckpt"</c>.</summary>
+    public string SavedCheckpointPath(long step) => Out + ".step" + step.ToString(CultureInfo.InvariantCulture) + ".ckpt";
 }
 
 /// <summary>Result of <see cref="Trainer.Run"/>.</summary>
@@ -62,8 +89,8 @@ public static class Trainer
     public const string CsvHeader = "step,lr,loss,val_loss,grad_norm,tokens,seconds";
 
     /// <summary>
-    /// Runs (or resumes) training and writes the CSV log <see cref="CsvHeader"/>, one row per optimizer update,
-    /// in the step convention of the loss-curve laws (<c>Anneal.Laws.LawRun</c>): row <c>s</c> (0-based) describes
+    /// Runs (resumes, or branches) training and writes the CSV log <see cref="CsvHeader"/>, one row per optimizer update
+    /// (or per <see cref="TrainConfig.LogEvery"/> updates, with the window's mean loss), in the step convention of the loss-curve laws (<c>Anneal.Laws.LawRun</c>): row <c>s</c> (0-based) describes
     /// update <c>s</c> and the model right after it.
     /// <list type="bullet">
     /// <item><c>lr</c>: the learning rate of update s, <c>schedule.At(s)</c> (so the laws' Eta[s] is exactly this column);</item>
@@ -77,12 +104,15 @@ public static class Trainer
     /// A log written mid-run ends at the last row whose training loss is known (row s is completed by the
     /// forward pass of update s+1). At divergence the row whose loss or gradient is non-finite is written
     /// with <c>NaN</c> and training stops. <paramref name="haltAfter"/> simulates a kill after that many updates (tests).
+    /// A branch (<see cref="TrainConfig.BranchFrom"/>) loads the parent's checkpoint at step k and continues from update k:
+    /// since batches and dropout are functions of (seed, step), its log equals, bit for bit except <c>seconds</c>, the log of
+    /// an uninterrupted run with the branch's schedule.
     /// </summary>
     public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null)
     {
-        var model = TextModels.Create(cfg.Model, cfg.Seed);
+        var model = CheckConfig(cfg, p => p);
         int seq = cfg.Seq ?? model.MaxSeq;
-        Validate(cfg, model, seq, data);
+        if (data.Val.Length < seq + 2 || data.Train.Length < seq + 2) throw new InputException($"data '{data.Name}' is too short for seq={seq}");
         var schedule = Schedules.Schedule.Parse(cfg.Schedule);
         Engine.Threads = cfg.Threads;
         long parameters = model.Parameters.Sum(p => (long)p.Length);
@@ -92,17 +122,24 @@ public static class Trainer
         var rows = new List<string>();
         // The row of the last update, waiting for its training loss (measured by the next forward pass).
         string? pending = null;
+        // Per-update training losses of the rows since the last written row (their mean is the next written row's loss).
+        var window = new LossWindow();
         long start = 0; double secondsBefore = 0;
         if (cfg.Resume)
         {
-            if (!File.Exists(cfg.CheckpointPath)) throw new InputException($"--resume: no checkpoint at {cfg.CheckpointPath}; run without --resume to start afresh");
-            (start, secondsBefore, rows, pending) = Checkpoint.Load(cfg.CheckpointPath, header, model.Parameters, opt);
+            (start, secondsBefore, rows, pending, window) = Checkpoint.Load(cfg.CheckpointPath, header, model.Parameters, opt, branch: false);
             progress.WriteLine($"resuming from {cfg.CheckpointPath} at step {start}");
         }
         else
         {
-            // a fresh run must not silently continue an older log or checkpoint under the same name
-            if (File.Exists(cfg.CheckpointPath)) File.Delete(cfg.CheckpointPath);
+            if (cfg.BranchFrom is { } parent)
+            {
+                (start, secondsBefore, rows, pending, window) = Checkpoint.Load(parent, header, model.Parameters, opt, branch: true);
+                progress.WriteLine($"branching from {parent} at step {start}");
+            }
+            // a fresh run or branch must not silently continue an older log or checkpoint under the same name
+            foreach (var stale in cfg.SaveAt.Select(cfg.SavedCheckpointPath).Append(cfg.CheckpointPath))
+                if (File.Exists(stale)) File.Delete(stale);
         }
         progress.WriteLine($"model {model.Spec} ({parameters:N0} parameters), optimizer {opt.Spec}, matmul {Gemm.Backend}, {Engine.Threads} threads");
 
@@ -136,8 +173,14 @@ public static class Trainer
             proc.Refresh();
             // throughput leaves out the first two steps of a process (JIT compilation, first-touch allocation)
             if (step - start >= 2 || cfg.Steps - start <= 4) { trainSeconds += trainTimer.Elapsed.TotalSeconds; trainTokens += (long)cfg.Batch * seq; cpuSeconds += (proc.TotalProcessorTime - cpuBefore).TotalSeconds; }
-            // lv was measured after updates 0..step-1: it completes the previous update's row
-            if (pending is not null) { rows.Add(Complete(pending, lv)); lastLoss = lv; pending = null; }
+            // lv was measured after updates 0..step-1: it completes the previous update's row (row step-1), which is
+            // written if it is on the log grid (or the loss is not finite: the log must end at the divergence)
+            if (pending is not null)
+            {
+                window.Add(lv);
+                if (Logged(cfg, step) || !double.IsFinite(lv)) rows.Add(Complete(pending, window.TakeMean()));
+                lastLoss = lv; pending = null;
+            }
             else if (step == 0) progress.WriteLine($"initial loss {lv:F4} (before any update)");
             long done = step + 1, tokens = done * cfg.Batch * seq;
             bool diverged = !double.IsFinite(lv) || !double.IsFinite(gn);
@@ -159,8 +202,10 @@ public static class Trainer
             if (eval)
             {
                 WriteLog(cfg.Out, rows);
-                Checkpoint.Save(cfg.CheckpointPath, header, done, secondsBefore + total.Elapsed.TotalSeconds, rows, pending, model.Parameters, opt);
+                Checkpoint.Save(cfg.CheckpointPath, header, done, secondsBefore + total.Elapsed.TotalSeconds, rows, pending, window, model.Parameters, opt);
             }
+            if (cfg.SaveAt.Contains(done))
+                Checkpoint.Save(cfg.SavedCheckpointPath(done), header, done, secondsBefore + total.Elapsed.TotalSeconds, rows, pending, window, model.Parameters, opt);
             if (eval || lastReport.Elapsed.TotalSeconds >= 2 || done == cfg.Steps)
             {
                 lastReport.Restart();
@@ -178,7 +223,8 @@ public static class Trainer
             using (Autograd.NoGrad())
             using (Arena.Begin())
                 lv = model.Loss(x, y, cfg.Batch, seq).Item();
-            rows.Add(Complete(pending, lv));
+            window.Add(lv);
+            rows.Add(Complete(pending, window.TakeMean()));
             lastLoss = lv;
             if (!double.IsFinite(lv))
             {
@@ -227,24 +273,79 @@ public static class Trainer
         return s / batches;
     }
 
-    private static void Validate(TrainConfig cfg, ITextModel m, int seq, TextDataset data)
+    /// <summary>Row s (the row of update s) is written when s+1 is on the log or evaluation grid, or s is the last update.</summary>
+    private static bool Logged(TrainConfig cfg, long done) => done % cfg.LogEvery == 0 || done % cfg.EvalEvery == 0 || done == cfg.Steps;
+
+    /// <summary>
+    /// Checks <paramref name="cfg"/> before any work (no data, no training): the numeric settings, the model and
+    /// schedule specs, the output folder, the checkpoint to resume, and a branch's checkpoint and schedule
+    /// (<see cref="BranchPoint"/>). Messages name each setting through <paramref name="name"/>, which maps the
+    /// parameter name (<c>steps</c>, <c>eval_every</c>, ...) to what the caller calls it (a command line's <c>--steps</c>);
+    /// by default the parameter name itself. Throws <see cref="InputException"/>.
+    /// </summary>
+    public static void Validate(TrainConfig cfg, Func<string, string>? name = null) => CheckConfig(cfg, name ?? (p => p));
+
+    private static ITextModel CheckConfig(TrainConfig cfg, Func<string, string> name)
     {
-        if (cfg.Steps < 1) throw new InputException($"--steps must be >= 1, got {cfg.Steps}");
-        if (cfg.Batch < 1) throw new InputException($"--batch must be >= 1, got {cfg.Batch}");
-        if (seq < 1 || seq > m.MaxSeq) throw new InputException($"--seq must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
-        if (cfg.EvalEvery < 1) throw new InputException($"--eval-every must be >= 1, got {cfg.EvalEvery}");
-        if (cfg.EvalBatches < 1) throw new InputException($"--eval-batches must be >= 1, got {cfg.EvalBatches}");
-        if (cfg.Clip < 0) throw new InputException($"--clip must be >= 0 (0 = off), got {cfg.Clip}");
+        var inv = CultureInfo.InvariantCulture;
+        if (cfg.Steps < 1) throw new InputException($"{name("steps")} must be >= 1, got {cfg.Steps}");
+        if (cfg.Batch < 1) throw new InputException($"{name("batch")} must be >= 1, got {cfg.Batch}");
+        if (cfg.EvalEvery < 1) throw new InputException($"{name("eval_every")} must be >= 1, got {cfg.EvalEvery}");
+        if (cfg.EvalBatches < 1) throw new InputException($"{name("eval_batches")} must be >= 1, got {cfg.EvalBatches}");
+        if (cfg.LogEvery < 1) throw new InputException($"{name("log_every")} must be >= 1 (1 = a row per update), got {cfg.LogEvery}");
+        if (cfg.Clip < 0) throw new InputException(string.Create(inv, $"{name("clip")} must be >= 0 (0 = off), got {cfg.Clip}"));
+        if (cfg.Threads < 1) throw new InputException($"{name("threads")} must be >= 1, got {cfg.Threads}");
+        foreach (var k in cfg.SaveAt)
+            if (k < 1 || k > cfg.Steps) throw new InputException($"{name("save_at")}: step {k} is outside 1..{cfg.Steps} ({name("steps")}); a kept checkpoint holds the model after k updates");
+        var m = TextModels.Create(cfg.Model, cfg.Seed);
+        int seq = cfg.Seq ?? m.MaxSeq;
+        if (seq < 1 || seq > m.MaxSeq) throw new InputException($"{name("seq")} must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
         if (m is GptModel g && g.Net.Config.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={g.Net.Config.Vocab} is smaller than the byte tokenizer's 256");
+        Schedules.Schedule.Parse(cfg.Schedule);
         var dir = Path.GetDirectoryName(Path.GetFullPath(cfg.Out))!;
-        if (!Directory.Exists(dir)) throw new InputException($"--out {cfg.Out}: folder '{dir}' does not exist; create it first");
-        if (data.Val.Length < seq + 2 || data.Train.Length < seq + 2) throw new InputException($"data '{data.Name}' is too short for --seq {seq}");
+        if (!Directory.Exists(dir)) throw new InputException($"{name("out")} {cfg.Out}: folder '{dir}' does not exist; create it first");
+        if (cfg.Resume && cfg.BranchFrom is not null)
+            throw new InputException($"{name("resume")} and {name("branch_from")} cannot be combined: a killed branch resumes from its own checkpoint ({cfg.CheckpointPath}), which already holds the parent's rows");
+        if (cfg.Resume && !File.Exists(cfg.CheckpointPath)) throw new InputException($"{name("resume")}: no checkpoint at {cfg.CheckpointPath}; run without {name("resume")} to start afresh");
+        if (cfg.BranchFrom is { } parent)
+        {
+            if (!File.Exists(parent)) throw new InputException($"{name("branch_from")}: no checkpoint at {parent}; keep one with {name("save_at")} in the parent run");
+            if (Path.GetFullPath(parent) == Path.GetFullPath(cfg.CheckpointPath))
+                throw new InputException($"{name("branch_from")} {parent} is this run's own checkpoint; give the branch its own {name("out")}");
+            BranchPoint(cfg, name);
+        }
+        return m;
+    }
+
+    /// <summary>
+    /// The step k of <see cref="TrainConfig.BranchFrom"/>'s checkpoint (the model after k updates), after checking that
+    /// the branch's schedule gives bit for bit the parent's learning rate at every step before k and that k is at most
+    /// the branch's steps. The other settings are compared with the parent's when the run loads the checkpoint.
+    /// </summary>
+    public static long BranchPoint(TrainConfig cfg, Func<string, string>? name = null)
+    {
+        name ??= p => p;
+        var path = cfg.BranchFrom ?? throw new InputException($"{name("branch_from")} is not set");
+        var (header, k) = Checkpoint.ReadHeader(path);
+        var parentSpec = header["schedule"]?.GetValue<string>() ?? throw new InputException($"{path}: the checkpoint records no schedule");
+        Schedule mine = Schedules.Schedule.Parse(cfg.Schedule), theirs = Schedules.Schedule.Parse(parentSpec);
+        if (k > cfg.Steps) throw new InputException($"{path}: the checkpoint is after {k} updates, more than the branch's {name("steps")}={cfg.Steps}");
+        for (long s = 0; s < k; s++)
+        {
+            double a = mine.At(s), b = theirs.At(s);
+            if (BitConverter.DoubleToInt64Bits(a) != BitConverter.DoubleToInt64Bits(b))
+                throw new InputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}: the branch's {name("schedule")} {mine.Spec} gives lr {a:R} at step {s}, the parent run's {theirs.Spec} gave {b:R}; " +
+                    $"a branch from step {k} must repeat the parent's learning rates at steps 0..{k - 1}. Branch from an earlier checkpoint or start the schedule's decay at step {k} or later"));
+        }
+        return k;
     }
 
     private static JsonObject Header(TrainConfig cfg, ITextModel m, int seq, Schedule schedule, Optimizer<float> opt, TextDataset data) => new()
     {
         ["model"] = m.Spec, ["optimizer"] = opt.Spec, ["schedule"] = schedule.Spec, ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
         ["batch"] = cfg.Batch, ["seq"] = seq, ["data"] = data.Name, ["data_bytes"] = data.Train.Length, ["clip"] = cfg.Clip, ["eval_batches"] = cfg.EvalBatches,
+        ["eval_every"] = cfg.EvalEvery, ["log_every"] = cfg.LogEvery,
     };
 
     /// <summary>
@@ -262,17 +363,40 @@ public static class Trainer
 }
 
 /// <summary>
-/// Checkpoint file: "ANNEALCK", format version, the run header (JSON; must match on resume), step, elapsed
-/// seconds, the completed CSV rows so far, the last update's row without its loss (empty string if none), then every parameter and optimizer state array as raw little-endian floats.
+/// The per-update training losses since the last written log row (<see cref="TrainConfig.LogEvery"/>): summed in
+/// update order, so a resumed or branched run reproduces the mean bit for bit.
+/// </summary>
+internal sealed class LossWindow
+{
+    public double Sum { get; set; }
+    public int Count { get; set; }
+
+    public void Add(double loss) { Sum += loss; Count++; }
+
+    /// <summary>The mean of the window's losses; empties the window.</summary>
+    public double TakeMean()
+    {
+        double mean = Sum / Count;
+        Sum = 0; Count = 0;
+        return mean;
+    }
+}
+
+/// <summary>
+/// Checkpoint file: "ANNEALCK", format version, the run header (JSON; must match on resume, all but the schedule
+/// for a branch), step, elapsed seconds, optimizer step count, the written CSV rows so far, the last update's row
+/// without its loss (empty string if none), the loss window (sum, count) of the rows not yet written, then every
+/// parameter and optimizer state array as raw little-endian floats.
 /// Written atomically, so a kill mid-write leaves the previous checkpoint intact.
 /// </summary>
 internal static class Checkpoint
 {
     private const string Magic = "ANNEALCK";
     // 2: rows follow the laws' step convention and the last update's row (without its loss) is stored apart
-    private const int Version = 2;
+    // 3: the loss window of log_every and the header's eval_every and log_every
+    private const int Version = 3;
 
-    public static void Save(string path, JsonObject header, long step, double seconds, List<string> rows, string? pending, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt) =>
+    public static void Save(string path, JsonObject header, long step, double seconds, List<string> rows, string? pending, LossWindow window, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt) =>
         AtomicFile.Write(path, s =>
         {
             using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
@@ -280,25 +404,35 @@ internal static class Checkpoint
             w.Write(header.ToJsonString()); w.Write(step); w.Write(seconds); w.Write(opt.StepCount);
             w.Write(rows.Count); foreach (var r in rows) w.Write(r);
             w.Write(pending ?? "");
+            w.Write(window.Sum); w.Write(window.Count);
             var arrays = ps.Select(p => (p.Name ?? "?", p.Data)).Concat(opt.State()).ToList();
             w.Write(arrays.Count);
             foreach (var (name, values) in arrays) { w.Write(name); w.Write(values.Length); w.Write(MemoryMarshal.AsBytes(values.AsSpan())); }
         });
 
-    public static (long Step, double Seconds, List<string> Rows, string? Pending) Load(string path, JsonObject header, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt)
+    /// <summary>The run header and step of the checkpoint at <paramref name="path"/>, without its rows and arrays.</summary>
+    public static (JsonObject Header, long Step) ReadHeader(string path)
     {
-        try
+        using var r = Open(path);
+        var header = ReadHeaderJson(r, path);
+        return (header, Read(path, r.ReadInt64));
+    }
+
+    public static (long Step, double Seconds, List<string> Rows, string? Pending, LossWindow Window) Load(string path, JsonObject header, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt, bool branch)
+    {
+        using var r = Open(path);
+        var saved = ReadHeaderJson(r, path);
+        // a branch changes the schedule (checked step by step in Trainer.BranchPoint); everything else must match
+        var diffs = header.Where(kv => !(branch && kv.Key == "schedule") && saved[kv.Key]?.ToJsonString() != kv.Value?.ToJsonString())
+            .Select(kv => $"{kv.Key}: checkpoint has {saved[kv.Key]?.ToJsonString() ?? "nothing"}, this run has {kv.Value?.ToJsonString()}").ToList();
+        if (diffs.Count > 0)
+            throw new InputException($"{path}: {(branch ? "a branch needs the parent run's settings (all but the schedule and steps)" : "resume needs the same settings as the checkpointed run")}; differences: {string.Join("; ", diffs)}");
+        return Read(path, () =>
         {
-            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
-            if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic || r.ReadInt32() != Version)
-                throw new InputException($"{path}: not an Anneal checkpoint of format {Version} (checkpoints of earlier versions cannot be resumed); delete it and restart the run");
-            var saved = (JsonObject)JsonNode.Parse(r.ReadString())!;
-            var diffs = header.Where(kv => saved[kv.Key]?.ToJsonString() != kv.Value?.ToJsonString())
-                .Select(kv => $"{kv.Key}: checkpoint has {saved[kv.Key]?.ToJsonString() ?? "nothing"}, this run has {kv.Value?.ToJsonString()}").ToList();
-            if (diffs.Count > 0) throw new InputException($"{path}: --resume needs the same settings as the checkpointed run; differences: {string.Join("; ", diffs)}");
             long step = r.ReadInt64(); double seconds = r.ReadDouble(); opt.StepCount = r.ReadInt64();
             var rows = new List<string>(); int nr = r.ReadInt32(); for (int i = 0; i < nr; i++) rows.Add(r.ReadString());
             string pending = r.ReadString();
+            var window = new LossWindow { Sum = r.ReadDouble(), Count = r.ReadInt32() };
             var arrays = ps.Select(p => (p.Name ?? "?", p.Data)).Concat(opt.State()).ToList();
             int n = r.ReadInt32();
             if (n != arrays.Count) throw new InputException($"{path}: holds {n} arrays, the model and optimizer need {arrays.Count}");
@@ -309,8 +443,26 @@ internal static class Checkpoint
                 var bytes = MemoryMarshal.AsBytes(values.AsSpan());
                 r.BaseStream.ReadExactly(bytes);
             }
-            return (step, seconds, rows, pending.Length == 0 ? null : pending);
-        }
+            return (step, seconds, rows, pending.Length == 0 ? null : pending, window);
+        });
+    }
+
+    private static BinaryReader Open(string path)
+    {
+        try { return new BinaryReader(File.OpenRead(path), Encoding.UTF8); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InputException($"{path}: cannot read the checkpoint: {e.Message}"); }
+    }
+
+    private static JsonObject ReadHeaderJson(BinaryReader r, string path) => Read(path, () =>
+    {
+        if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic || r.ReadInt32() != Version)
+            throw new InputException($"{path}: not an Anneal checkpoint of format {Version} (checkpoints of earlier versions cannot be resumed or branched from); delete it and restart the run");
+        return (JsonObject)JsonNode.Parse(r.ReadString())!;
+    });
+
+    private static T Read<T>(string path, Func<T> read)
+    {
+        try { return read(); }
         catch (EndOfStreamException) { throw new InputException($"{path}: checkpoint is truncated; delete it and restart the run"); }
     }
 }

@@ -116,6 +116,79 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Branch_from_a_constant_run_equals_the_straight_wsd_run_bit_for_bit()
+    {
+        // Independent source: the same WSD schedule trained from initialisation in one piece. log_every=3 with
+        // eval_every=4 puts the branch point (k=8) in the middle of a loss window, so the saved window is exercised too.
+        const string wsd = "wsd(peak=3e-3, total=12, warmup=2, decay=0.25)"; // cooldown from step 9: lr(8) is still the peak
+        var straight = Config("straight", steps: 12, schedule: wsd) with { LogEvery = 3 };
+        Trainer.Run(straight, Brown(), TextWriter.Null);
+        var parent = Config("const", steps: 16, schedule: "constant(peak=3e-3, warmup=2)") with { LogEvery = 3, SaveAt = [5, 8] };
+        Trainer.Run(parent, Brown(), TextWriter.Null);
+        File.Exists(parent.SavedCheckpointPath(5)).ShouldBeTrue();
+        var branch = Config("branch", steps: 12, schedule: wsd) with { LogEvery = 3, BranchFrom = parent.SavedCheckpointPath(8) };
+        Trainer.BranchPoint(branch).ShouldBe(8);
+        Trainer.Run(branch, Brown(), TextWriter.Null);
+        var b = Curve(branch.Out);
+        b.ShouldBe(Curve(straight.Out));
+        // not vacuous: the parent's own log parts from the WSD run after the branch point (the cooldown changed the curve)
+        var c = Curve(parent.Out);
+        b.Select(r => r.Split(',')[0]).ShouldBe(["step", "2", "3", "5", "7", "8", "11"]); // rows s with s+1 a multiple of 3 or 4, and the last
+        b[..5].ShouldBe(c[..5]);
+        b[6].ShouldNotBe(c.First(r => r.StartsWith("11,", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Branch_whose_schedule_differs_before_the_branch_point_is_refused()
+    {
+        var parent = Config("p", steps: 8, schedule: "constant(peak=3e-3, warmup=2)") with { SaveAt = [6] };
+        Trainer.Run(parent, Brown(), TextWriter.Null);
+        // cooldown from step 4: lr(5) < peak, before the branch point 6
+        var branch = Config("b", steps: 8, schedule: "wsd(peak=3e-3, total=8, warmup=2, decay=0.5)") with { BranchFrom = parent.SavedCheckpointPath(6) };
+        var e = Should.Throw<InputException>(() => Trainer.Run(branch, Brown(), TextWriter.Null));
+        e.Message.ShouldContain("at step 5");
+        e.Message.ShouldNotContain("--");
+        File.Exists(branch.Out).ShouldBeFalse();
+        // a different setting than the schedule (batch) is refused too, naming it
+        var other = Config("o", steps: 8, schedule: "constant(peak=3e-3, warmup=2)") with { BranchFrom = parent.SavedCheckpointPath(6), Batch = 8 };
+        Should.Throw<InputException>(() => Trainer.Run(other, Brown(), TextWriter.Null)).Message.ShouldContain("batch");
+    }
+
+    [Fact]
+    public void Log_every_writes_the_mean_loss_of_the_window_and_resumes_bit_for_bit()
+    {
+        // Independent source: the per-update log of the same run; row s of the compact log must carry the mean of the
+        // per-update losses since the previous written row, and row s's own lr, val_loss, grad_norm and tokens.
+        var every = Config("every", steps: 13) with { EvalEvery = 5 };
+        Trainer.Run(every, Brown(), TextWriter.Null);
+        var compact = Config("compact", steps: 13) with { EvalEvery = 5, LogEvery = 3 };
+        Trainer.Run(compact, Brown(), TextWriter.Null, haltAfter: 7); // killed after 7 updates; the checkpoint after 5 holds row 3's loss in its window
+        Trainer.Run(compact with { Resume = true }, Brown(), TextWriter.Null);
+        var full = File.ReadAllLines(every.Out).Skip(1).Select(l => l.Split(',')).ToArray();
+        var rows = File.ReadAllLines(compact.Out).Skip(1).Select(l => l.Split(',')).ToArray();
+        rows.Select(r => long.Parse(r[0])).ShouldBe([2L, 4, 5, 8, 9, 11, 12]); // s+1 a multiple of 3 or 5, and the last
+        long prev = -1;
+        foreach (var r in rows)
+        {
+            long s = long.Parse(r[0]);
+            double mean = full[(int)(prev + 1)..(int)(s + 1)].Average(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture));
+            double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture).ShouldBe(mean, 1e-12, $"row {s}");
+            r[1].ShouldBe(full[s][1]); r[3].ShouldBe(full[s][3]); r[4].ShouldBe(full[s][4]); r[5].ShouldBe(full[s][5]);
+            prev = s;
+        }
+    }
+
+    [Fact]
+    public void Bad_settings_are_refused_naming_the_parameter()
+    {
+        Should.Throw<InputException>(() => Trainer.Run(Config("bad") with { LogEvery = 0 }, Brown(), TextWriter.Null)).Message.ShouldStartWith("log_every must be >= 1");
+        Should.Throw<InputException>(() => Trainer.Run(Config("bad") with { SaveAt = [13] }, Brown(), TextWriter.Null)).Message.ShouldStartWith("save_at: step 13 is outside 1..12");
+        Should.Throw<InputException>(() => Trainer.Validate(Config("bad") with { Steps = 0 }, p => "--" + p)).Message.ShouldStartWith("--steps must be >= 1");
+        Should.Throw<InputException>(() => Trainer.Run(Config("bad") with { BranchFrom = Path.Combine(_dir, "none.ckpt") }, Brown(), TextWriter.Null)).Message.ShouldContain("branch_from: no checkpoint");
+        File.Exists(Path.Combine(_dir, "bad.csv")).ShouldBeFalse();
+    }
+
+    [Fact]
     public void Resume_with_different_settings_is_refused_with_the_difference()
     {
         var cfg = Config("r");

@@ -30,24 +30,32 @@ public static class TrainCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file (default: OUT.ckpt), rewritten at every evaluation." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint; the resumed curve equals the uninterrupted one bit for bit." };
         var plot = new Option<string?>("--plot") { Description = "Also write an SVG of train/validation loss with the learning rate on the right axis." };
+        var logEvery = new Option<int>("--log-every") { Description = "Write a log row every N updates (and at every evaluation and the last update); its loss is the mean training loss of the updates since the previous row (Hugging Face logging_steps), its lr that of its own update.", DefaultValueFactory = _ => 1 };
+        var saveAt = new Option<string?>("--save-at") { Description = "Keep checkpoints of the model after these numbers of updates, e.g. 900,1800 writes OUT.step900.ckpt and OUT.step1800.ckpt (branch points for --branch-from)." };
+        var branchFrom = new Option<string?>("--branch-from") { Description = "Start from another run's checkpoint at step k (e.g. run.csv.step900.ckpt) with this run's --schedule, --steps and --out; the schedule must give the parent's learning rates at steps 0..k-1. The log starts with the parent's rows 0..k-1 and equals an uninterrupted run's." };
         var cmd = new Command("train", """
             Train a GPT-style byte-level language model on CPU and log its loss curve as CSV (progress on stderr).
             Example: anneal train --model gpt-tiny --data brown --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --eval-every 100 --out run.csv
             Convex workload: anneal train --model logreg --data brown --schedule "cosine(peak=0.1, total=300, warmup=10)" --optimizer "adamw(wd=0)" --steps 300 --out logreg.csv
+            WSD cooldown branched from a constant run (each cooldown costs only its own steps):
+              anneal train --schedule "constant(peak=3e-3, warmup=100)" --steps 2000 --save-at 1600 --out const.csv
+              anneal train --schedule "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)" --steps 2000 --branch-from const.csv.step1600.ckpt --out wsd.csv
             Row s of the log is update s: its lr and grad_norm, and the loss and val_loss after updates 0..s.
-            """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot };
+            """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot, logEvery, saveAt, branchFrom };
         cmd.Subcommands.Add(Compare());
         cmd.SetAction(r =>
         {
             var err = Console.Error;
-            var ds = TextDataset.Load(r.GetValue(data)!, r.GetValue(dataDir)!, err);
             var cfg = new TrainConfig
             {
                 Model = r.GetValue(model)!, Schedule = r.GetValue(schedule)!, Steps = r.GetValue(steps), Batch = r.GetValue(batch), Seq = r.GetValue(seq),
                 Optimizer = r.GetValue(optimizer)!, EvalEvery = r.GetValue(evalEvery), EvalBatches = r.GetValue(evalBatches), Seed = r.GetValue(seed),
                 Clip = r.GetValue(clip), Threads = r.GetValue(threads), Out = r.GetValue(output)!, Checkpoint = r.GetValue(checkpoint), Resume = r.GetValue(resume),
+                LogEvery = r.GetValue(logEvery), SaveAt = ParseSteps(r.GetValue(saveAt)), BranchFrom = r.GetValue(branchFrom),
             };
-            if (cfg.Threads < 1) throw new InputException($"--threads must be >= 1, got {cfg.Threads}");
+            // every option (and a branch's checkpoint and schedule) is checked before the data is fetched or loaded
+            Trainer.Validate(cfg, p => "--" + p.Replace('_', '-'));
+            var ds = TextDataset.Load(r.GetValue(data)!, r.GetValue(dataDir)!, err);
             var s = Trainer.Run(cfg, ds, err);
             var inv = CultureInfo.InvariantCulture;
             Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training; {s.TrainTokensPerCpuSecond:F0} per CPU-second), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
@@ -90,6 +98,15 @@ public static class TrainCommand
             return CliExit.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>Parses <c>--save-at</c>: comma-separated step counts.</summary>
+    private static long[] ParseSteps(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return [];
+        return list.Split(',', StringSplitOptions.TrimEntries).Select(t =>
+            long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var k) ? k
+                : throw new InputException($"--save-at: '{t}' is not a step count; give whole numbers separated by commas, e.g. --save-at 900,1800")).ToArray();
     }
 
     private static string N(double v) => !double.IsFinite(v) ? "-" : v.ToString(Math.Abs(v) < 1e5 ? "F4" : "G4", CultureInfo.InvariantCulture);

@@ -50,6 +50,30 @@ public class TrainCommandTests : IDisposable
         e3.ShouldContain("missing.txt");
     }
 
+    [Fact]
+    public void Branches_from_a_kept_checkpoint_and_refuses_a_schedule_that_differs_before_it()
+    {
+        string parent = Path.Combine(_dir, "const.csv"), wsd = Path.Combine(_dir, "wsd.csv"), bad = Path.Combine(_dir, "bad.csv");
+        string[] common = ["--model", "gpt(layers=1, heads=2, dim=16, seq=16)", "--data", Sample, "--batch", "4", "--eval-every", "4", "--eval-batches", "1", "--log-every", "2"];
+        var (c1, _, e1) = Run(["train", .. common, "--schedule", "constant(peak=1e-2, warmup=2)", "--steps", "12", "--save-at", "6,8", "--out", parent]);
+        c1.ShouldBe(0, e1);
+        File.Exists(parent + ".step6.ckpt").ShouldBeTrue();
+        var (c2, _, e2) = Run(["train", .. common, "--schedule", "wsd(peak=1e-2, total=10, warmup=2, decay=0.2)", "--steps", "10", "--branch-from", parent + ".step8.ckpt", "--out", wsd]);
+        c2.ShouldBe(0, e2);
+        e2.ShouldContain("branching from");
+        // the parent's rows before the branch point (steps 1, 3, 5 on the log-every-2 grid), then the branch's own (7, 9)
+        File.ReadAllLines(wsd).Skip(1).Select(l => l.Split(',')[0]).ShouldBe(["1", "3", "5", "7", "9"]);
+        // the cooldown of wsd(total=10, decay=0.4) starts at step 6: its lr(7) differs from the parent's
+        var (c3, _, e3) = Run(["train", .. common, "--schedule", "wsd(peak=1e-2, total=10, warmup=2, decay=0.4)", "--steps", "10", "--branch-from", parent + ".step8.ckpt", "--out", bad]);
+        c3.ShouldBe(2);
+        e3.ShouldContain("at step 7");
+        e3.ShouldContain("--schedule");
+        File.Exists(bad).ShouldBeFalse();
+        var (c4, _, e4) = Run(["train", .. common, "--schedule", "constant(peak=1e-2)", "--steps", "10", "--save-at", "4,x", "--out", bad]);
+        c4.ShouldBe(2);
+        e4.ShouldContain("--save-at");
+    }
+
     public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 }
 
