@@ -31,6 +31,8 @@ internal static class AccuracyMarkdown
         sb.AppendLine("- Fitted points start after the warmup; runs are binned to at most 1000 points. The final loss is the mean over the last 1 % of a run's steps, observed and predicted alike.");
         sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10) counts as not covering and is reported as missing.");
         sb.AppendLine();
+        foreach (var sk in report.Skipped) sb.AppendLine($"Corpus skipped: {sk}.");
+        if (report.Skipped.Count > 0) sb.AppendLine();
         sb.Append(PooledTable(report));
         sb.AppendLine();
         foreach (var q in report.Rows.Select(r => r.Question).Distinct())

@@ -324,12 +324,18 @@ public static class LawCommands
                 list.AddRange(bench.Sizes.Select(bench.Corpus));
                 list.AddRange(BundledCorpora.All());
             }
-            foreach (var c in r.GetValue(corpora) ?? []) list.Add(Anneal.Accuracy.ForecastCorpus.Load(c));
+            foreach (var c in r.GetValue(corpora) ?? [])
+            {
+                var corpus = Anneal.Accuracy.ForecastCorpus.Load(c);
+                if (Anneal.Accuracy.ForecastProtocol.Splits(corpus).Count == 0) throw new InputException($"--corpus {c}: {Anneal.Accuracy.ForecastProtocol.NoQuestion}");
+                list.Add(corpus);
+            }
             if (list.Count == 0) throw new InputException("--no-bundled needs at least one --corpus");
             var report = Anneal.Accuracy.ForecastBenchmark.Run(new Anneal.Accuracy.AccuracyRequest(list, specs) { Options = Options(false, 0) with { Progress = null } },
                 new Progress<string>(m => Console.Error.WriteLine("== " + m)));
             var command = "anneal accuracy" + string.Concat((r.GetValue(corpora) ?? []).Select(c => $" --corpus {c}")) + (bundled ? "" : " --no-bundled")
                 + (r.GetValue(laws) == string.Join(",", LawRegistry.DefaultSpecs) ? "" : $" --law \"{r.GetValue(laws)}\"") + $" --out {outPath}";
+            foreach (var sk in report.Skipped) Console.Error.WriteLine("note: corpus skipped: " + sk);
             var sb = new StringBuilder(AccuracyMarkdown.Render(report, command));
             if (bench is not null)
             {

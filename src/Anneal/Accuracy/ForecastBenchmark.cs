@@ -91,6 +91,9 @@ public sealed record AccuracyRequest(IReadOnlyList<ForecastCorpus> Corpora, IRea
 /// <summary>Every split, every law's accuracy on it, and the corpora's seed noise.</summary>
 public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOnlyList<LawAccuracy> Rows, IReadOnlyList<SeedNoise> Noise, double Level)
 {
+    /// <summary>Corpora that ask the protocol no question, with the reason.</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
     /// <summary>The laws in request order.</summary>
     public IReadOnlyList<string> Laws => Rows.Select(r => r.Law).Distinct().ToArray();
 
@@ -136,9 +139,12 @@ public static class ForecastBenchmark
         var laws = request.Laws.Select(LossLaw.Parse).ToArray();
         var splits = new List<ForecastSplit>();
         var rows = new List<LawAccuracy>();
+        var skipped = new List<string>();
         foreach (var corpus in request.Corpora)
         {
-            foreach (var split in ForecastProtocol.Splits(corpus))
+            var mine = ForecastProtocol.Splits(corpus);
+            if (mine.Count == 0) { skipped.Add($"{corpus.Name}: {ForecastProtocol.NoQuestion}"); continue; }
+            foreach (var split in mine)
             {
                 splits.Add(split);
                 foreach (var law in laws)
@@ -149,7 +155,7 @@ public static class ForecastBenchmark
                 }
             }
         }
-        return new AccuracyReport(splits, rows, Noise(request.Corpora), request.Level);
+        return new AccuracyReport(splits, rows, Noise(request.Corpora), request.Level) { Skipped = skipped };
     }
 
     /// <summary>Fits <paramref name="law"/> on the split's fit runs and forecasts each held-out final.</summary>

@@ -41,16 +41,17 @@ public static class ForecastProtocol
     /// <summary>Fraction of a run's steps that makes its final window.</summary>
     public const double FinalWindow = 0.01;
 
-    /// <summary>Every split the protocol defines for <paramref name="corpus"/> (one or two).</summary>
+    /// <summary>Every split the protocol defines for <paramref name="corpus"/>: none, one or two.</summary>
     public static IReadOnlyList<ForecastSplit> Splits(ForecastCorpus corpus)
     {
         var splits = new List<ForecastSplit>();
         if (Schedules(corpus) is { } s) splits.Add(s);
         if (Cooldowns(corpus) is { } c) splits.Add(c);
-        if (splits.Count == 0)
-            throw new InputException($"{corpus.Name}: the protocol needs a cosine run and a constant-rate run (or a run with a constant-rate prefix) of the same seed; this corpus has neither question");
         return splits;
     }
+
+    /// <summary>Why a corpus asks no question of the protocol (for a corpus with none).</summary>
+    public const string NoQuestion = "the protocol needs a cosine run plus a constant-rate run (or a run with a constant-rate prefix) of the same seed, or at least four cooldowns branched from a constant run";
 
     /// <summary>The schedule kind of a run: the name of its spec (e.g. <c>cosine</c>), else the start of its file name.</summary>
     public static string Kind(CorpusRun run)
