@@ -405,30 +405,56 @@ public static class LawCommands
 
     private static string Slug(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 
+    /// <summary>
+    /// Per held-out run, two figures: the whole run (observed points, the first law's line and band,
+    /// the other laws as thin lines) and the end of training (the last 30 % of steps, where cooldowns
+    /// act and laws differ). Only the first law draws a band (the others' would hide it); a band the
+    /// law could not compute is not drawn. Legends sit outside the data; the y-range follows the
+    /// observations and the lines, not the bands.
+    /// </summary>
     private static IEnumerable<string> WritePlots(string dir, IReadOnlyList<LawScore> scores, string prefix)
     {
-        var tests = scores.Where(s => s.Fit is not null).SelectMany(s => s.Tests.Select(t => t.Run.Name)).Distinct().ToArray();
+        var ok = scores.Where(s => s.Fit is not null).ToArray();
+        var tests = ok.SelectMany(s => s.Tests.Select(t => t.Run.Name)).Distinct().ToArray();
         foreach (var name in tests)
         {
-            var plot = new SvgPlot { Title = $"{name}: observed vs predicted", XLabel = "step", YLabel = "loss" };
-            bool first = true;
-            var core = new List<double[]>();
-            var bands = new List<double[]>();
-            foreach (var s in scores.Where(s => s.Fit is not null))
+            foreach (var zoom in new[] { false, true })
             {
-                var t = s.Tests.First(x => x.Run.Name == name);
-                var x = t.Run.Steps.Select(v => (double)v).ToArray();
-                if (first) { plot.AddMarkers("observed", x, t.Run.Observed!); core.Add(t.Run.Observed!); first = false; }
-                plot.AddBand($"{s.Law.Spec} 95%", x, t.Prediction.Low, t.Prediction.High);
-                plot.AddLine(s.Law.Spec, x, t.Prediction.Loss);
-                core.Add(t.Prediction.Loss);
-                bands.Add(t.Prediction.Low);
-                bands.Add(t.Prediction.High);
+                var first = ok[0].Tests.First(x => x.Run.Name == name);
+                long last = first.Run.Steps[^1];
+                double from = zoom ? 0.7 * last : double.NegativeInfinity;
+                bool In(long step) => step >= from;
+                var plot = new SvgPlot
+                {
+                    Title = zoom ? $"{name}: the last 30 % of training" : $"{name}: observed vs predicted",
+                    XLabel = "step", YLabel = "loss", LegendOutside = true,
+                };
+                var core = new List<double[]>();
+                var bands = new List<double[]>();
+                var keep = Enumerable.Range(0, first.Run.Count).Where(i => In(first.Run.Steps[i])).ToArray();
+                double[] Sel(double[] v) => keep.Select(i => v[i]).ToArray();
+                var x = Sel(first.Run.Steps.Select(v => (double)v).ToArray());
+                if (zoom) plot.XMin = from;
+                for (int k = 0; k < ok.Length; k++)
+                {
+                    var t = ok[k].Tests.First(x => x.Run.Name == name);
+                    var color = SvgPlot.Palette[k % (SvgPlot.Palette.Count - 1) + 1]; // Palette[0] is the observations'
+                    var p = t.Prediction;
+                    if (k == 0 && p.Low.All(double.IsFinite) && p.High.All(double.IsFinite))
+                    {
+                        plot.AddBand($"{ok[k].Law.Spec} {p.Level:P0} band", x, Sel(p.Low), Sel(p.High), color);
+                        bands.Add(Sel(p.Low)); bands.Add(Sel(p.High));
+                    }
+                    plot.AddLine(ok[k].Law.Spec, x, Sel(p.Loss), color: color);
+                    core.Add(Sel(p.Loss));
+                }
+                plot.AddMarkers("observed", x, Sel(first.Run.Observed!), color: SvgPlot.Palette[0]);
+                core.Add(Sel(first.Run.Observed!));
+                plot.FitY(core, bands, maxExtension: 0.25);
+                var path = Path.Combine(dir, $"{prefix}{Slug(name)}{(zoom ? "_end" : "")}.svg");
+                plot.Save(path, 960, 520);
+                yield return path;
             }
-            plot.FitY(core, bands);
-            var path = Path.Combine(dir, $"{prefix}{Slug(name)}.svg");
-            plot.Save(path);
-            yield return path;
         }
     }
 }

@@ -77,6 +77,9 @@ public sealed class SvgPlot
         YMax = hi + pad;
     }
 
+    /// <summary>Draws the legend to the right of the plot area instead of inside it, so it never hides data.</summary>
+    public bool LegendOutside { get; set; }
+
     /// <summary>Points per line segment above which the line is thinned (min/max per bucket).</summary>
     public int MaxLinePoints { get; set; } = 2000;
     /// <summary>Markers per series above which they are thinned (min/max per bucket).</summary>
@@ -136,6 +139,7 @@ public sealed class SvgPlot
         var colors = AssignColors();
         bool hasSecond = _series.Any(s => s.Second);
         double left = 72, right = width - (hasSecond ? 76 : 24), top = Title is null ? 20 : 44, bottom = height - (XLabel is null ? 40 : 58);
+        if (LegendOutside && _series.Count > 0) right -= LegendWidth() + 16;
 
         var x = MakeAxis(LogX, _series, s => s.X, XMin, XMax, left, right, "x", tight: true);
         var y = MakeAxis(LogY, _series.Where(s => !s.Second), s => s.Y, YMin, YMax, bottom, top, "y", tight: false);
@@ -330,12 +334,13 @@ public sealed class SvgPlot
         sb.Append("</g>\n");
     }
 
+    private double LegendWidth() => _series.Select(s => s.Second ? s.Name + " (right axis)" : s.Name).Max(l => l.Length) * 7.2 + 44;
+
     private void RenderLegend(StringBuilder sb, string[] colors, double left, double right, double top, double bottom, Axis x, Axis y, Axis? y2)
     {
         if (_series.Count == 0) return;
         var labels = _series.Select(s => s.Second ? s.Name + " (right axis)" : s.Name).ToArray();
-        double textW = labels.Max(l => l.Length) * 7.2;
-        double w = textW + 44, rowH = 18, h = rowH * labels.Length + 8;
+        double w = LegendWidth(), rowH = 18, h = rowH * labels.Length + 8;
         // The corner that covers the fewest data points, preferring top-right, top-left, bottom-right, bottom-left.
         (double X, double Y)[] corners = [(right - w - 8, top + 8), (left + 8, top + 8), (right - w - 8, bottom - h - 8), (left + 8, bottom - h - 8)];
         var hits = new int[corners.Length];
@@ -358,7 +363,7 @@ public sealed class SvgPlot
         }
         int best = 0;
         for (int c = 1; c < corners.Length; c++) if (hits[c] < hits[best]) best = c;
-        var (x0, y0) = corners[best];
+        var (x0, y0) = LegendOutside ? (right + (y2 is null ? 12 : 60), top) : corners[best];
         sb.Append($"<g class=\"legend\">\n<rect x=\"{F(x0)}\" y=\"{F(y0)}\" width=\"{F(w)}\" height=\"{F(h)}\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#bbbbbb\"/>\n");
         for (int i = 0; i < _series.Count; i++)
         {
