@@ -27,12 +27,20 @@ public sealed record CorpusRun(string Name, LossCurve Curve, string? Schedule, i
 ///           {"file": "wsd_T3000.csv", "schedule": "wsd(...)", "seed": 1, "branch_of": "constant_s1.csv", "branch_step": 2700}]}
 /// </code>
 /// <c>data_dir</c> (optional) is relative to the file; <c>min_step</c> (optional) drops an initial
-/// transient the laws do not describe; <c>schedule</c> is optional (the lr column is used).
+/// transient the laws do not describe; <c>loss_column</c> (optional, <c>loss</c> or <c>val_loss</c>)
+/// names the loss fitted and scored; <c>schedule</c> is optional (the lr column is used).
 /// </summary>
 public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<CorpusRun> Runs)
 {
     /// <summary>Logged points before this step are left out of fits and scores (an initial transient).</summary>
     public long MinStep { get; init; }
+
+    /// <summary>
+    /// Which loss the laws fit and the protocol scores: <c>loss</c> (the training loss column) or
+    /// <c>val</c> (the validation loss, evaluated on fixed batches: far less noisy when the training
+    /// loss is a small-batch estimate, as in the engine's corpora).
+    /// </summary>
+    public string Target { get; init; } = "loss";
 
     /// <summary>The format tag every <c>corpus.json</c> carries.</summary>
     public const string Format = "anneal-corpus/1";
@@ -69,6 +77,13 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
         var source = root["source"] is null ? "" : Str(root["source"], "source");
         var dataDir = root["data_dir"] is null ? "" : Str(root["data_dir"], "data_dir");
         long minStep = root["min_step"] is JsonValue ms && ms.TryGetValue<long>(out var m) ? m : 0;
+        var lossColumn = root["loss_column"] is null ? "loss" : Str(root["loss_column"], "loss_column");
+        var target = lossColumn switch
+        {
+            "loss" => "loss",
+            "val_loss" => "val",
+            _ => throw new InputException($"{origin}: \"loss_column\" must be \"loss\" or \"val_loss\", got '{lossColumn}'"),
+        };
         if (root["runs"] is not JsonArray arr || arr.Count == 0) throw new InputException($"{origin}: \"runs\" must be a non-empty array");
         var runs = new List<CorpusRun>();
         foreach (var node in arr)
@@ -88,7 +103,7 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
         }
         foreach (var r in runs.Where(r => r.BranchOf is not null))
             if (!runs.Any(p => p.Name == r.BranchOf)) throw new InputException($"{origin}: run '{r.Name}' branches from '{r.BranchOf}', which is not in \"runs\"");
-        return new ForecastCorpus(name, source, runs) { MinStep = minStep };
+        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target };
     }
 
     /// <summary>
@@ -97,10 +112,10 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// </summary>
     public LawRun LawRunOf(CorpusRun run, long firstStep = 0, long endStep = long.MaxValue)
     {
-        var r = LawRun.FromCurve(run.Curve);
+        var r = LawRun.FromCurve(run.Curve, Target);
         long from = Math.Max(Math.Max(r.PeakStep, MinStep), firstStep);
         var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from && r.Steps[i] < endStep).ToArray();
-        if (keep.Length < 2) throw new InputException($"{Name}/{run.Name}: fewer than 2 logged points in steps [{from}, {endStep})");
+        if (keep.Length == 0) throw new InputException($"{Name}/{run.Name}: no logged point in steps [{from}, {endStep})");
         long n = r.Steps[keep[^1]] + 1;
         r = r with
         {

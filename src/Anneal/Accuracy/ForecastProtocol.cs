@@ -93,7 +93,7 @@ public static class ForecastProtocol
         var constant = corpus.Runs.Where(r => r.Seed == seed && Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
         if (constant is null) return null;
         // Branches of the constant run with one cooldown fraction (the most common; ties: the shortest cooldown).
-        var group = corpus.Runs.Where(r => r.BranchOf == constant.Name && r.BranchStep > 0)
+        var group = corpus.Runs.Where(r => r.BranchOf == constant.Name && r.BranchStep > 0 && r.BranchStep >= corpus.MinStep)
             .GroupBy(r => Math.Round((double)(r.Horizon - r.BranchStep) / r.Horizon, 2))
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key).FirstOrDefault();
         if (group is null || group.Count() < 4) return null;
@@ -114,7 +114,7 @@ public static class ForecastProtocol
     /// <summary>The held-out run: its rates at every step and its final window of logged points.</summary>
     public static ForecastTarget Target(ForecastCorpus corpus, CorpusRun run)
     {
-        var r = LawRun.FromCurve(run.Curve);
+        var r = LawRun.FromCurve(run.Curve, corpus.Target);
         long from = r.Steps[^1] + 1 - Math.Max(1, (long)Math.Round(FinalWindow * run.Horizon));
         var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from).ToArray();
         if (keep.Length == 0) keep = [r.Count - 1];

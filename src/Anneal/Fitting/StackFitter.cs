@@ -28,9 +28,63 @@ public static class StackFitter
             }
         }
         if (fits.Count == 0) throw new InputException("fit of auto failed: every member law failed (" + string.Join("; ", errors) + ")");
-        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray());
+        if (fits.Count > 1 && law.HoldOutWeights)
+        {
+            // Leave-the-future-out: each member refitted on the first part of every run forecasts the rest.
+            var err = fits.Select(f => HoldOutError(f.Fit.Law, runs, options)).ToArray();
+            if (err.All(double.IsFinite))
+            {
+                var reweighted = fits.Select((f, i) => f.Weight / Math.Pow(Math.Max(err[i], ErrorFloor), 2)).ToArray();
+                double total = reweighted.Sum();
+                fits = fits.Select((f, i) => (f.Fit, reweighted[i] / total)).ToList();
+                warnings.Add("auto: weights " + string.Join(", ", fits.Select((f, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{f.Fit.Law.Spec} {f.Weight:0.###} (hold-out log error {err[i]:0.####})"))));
+            }
+            else warnings.Add("auto: the hold-out refits failed; the prior weights are kept");
+        }
+        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.HoldOutWeights);
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
         return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Hold-out errors below this (0.1 % in log loss) count as this: no member earns unbounded weight from a lucky tail.</summary>
+    public const double ErrorFloor = 1e-3;
+
+    /// <summary>Fraction of each run's logged steps the hold-out refit sees; the rest is forecast.</summary>
+    public const double HoldOutFraction = 0.7;
+
+    /// <summary>
+    /// The member's forecasting error on the fitted runs themselves: refitted (no band refits) on each run's
+    /// points up to <see cref="HoldOutFraction"/> of its logged steps, it forecasts the rest; the root mean
+    /// square log error over the held-out points, each run weighted equally. NaN when the refit fails or
+    /// no run has held-out points.
+    /// </summary>
+    public static double HoldOutError(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions options)
+    {
+        var heads = new List<LawRun>();
+        var tails = new List<LawRun>();
+        foreach (var r in runs)
+        {
+            long first = r.Steps[0], cut = first + (long)(HoldOutFraction * (r.Steps[^1] - first));
+            int k = Array.FindIndex(r.Steps, s => s > cut);
+            if (k < 2 || k >= r.Count) { heads.Add(r); continue; }
+            heads.Add(r with { Steps = r.Steps[..k], Observed = r.Observed![..k], Eta = r.Eta[..(int)(r.Steps[k - 1] + 1)], GradNorm = r.GradNorm is { } g ? g[..(int)(r.Steps[k - 1] + 1)] : null });
+            tails.Add(r with { Steps = r.Steps[k..], Observed = r.Observed![k..] });
+        }
+        if (tails.Count == 0) return double.NaN;
+        FittedLaw fit;
+        try { fit = LawFitter.Fit(law, heads, options with { Jackknife = false, Progress = null }); }
+        catch (InputException) { return double.NaN; }
+        double sum = 0;
+        foreach (var t in tails)
+        {
+            var pred = law.Predict(t, fit.Values);
+            double ss = 0;
+            for (int i = 0; i < t.Count; i++) { double e = Math.Log(pred[i] / t.Observed![i]); ss += e * e; }
+            sum += ss / t.Count;
+        }
+        double rms = Math.Sqrt(sum / tails.Count);
+        return double.IsFinite(rms) ? rms : double.NaN;
     }
 
     /// <summary>The stack's fitted law from its members' fits (concatenated values, block-diagonal covariance).</summary>

@@ -22,12 +22,20 @@ public sealed record AutoLaw : LossLaw
 
     private readonly LawParameter[] _parameters;
 
+    /// <summary>
+    /// When true (<c>auto(weights=holdout)</c>), the fit multiplies each prior weight by 1/e^2, e the member's
+    /// leave-the-future-out error on the fitted runs (<see cref="Anneal.Fitting.StackFitter.HoldOutError"/>);
+    /// when false (<c>auto</c>), the prior weights stand.
+    /// </summary>
+    public bool HoldOutWeights { get; }
+
     /// <summary>The default stack.</summary>
-    public AutoLaw() : this([(new MomentumLaw(0.999), 0.7), (new MultiPowerLaw(WarmupConvention.Reference), 0.3)]) { }
+    public AutoLaw(bool holdOutWeights = false) : this([(new MomentumLaw(0.999), 0.7), (new MultiPowerLaw(WarmupConvention.Reference), 0.3)], holdOutWeights) { }
 
     /// <summary>A stack of the given members (weights are renormalised to sum to 1).</summary>
-    public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members)
+    public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool holdOutWeights = false)
     {
+        HoldOutWeights = holdOutWeights;
         if (members.Count == 0) throw new InputException("auto: needs at least one member law");
         double total = members.Sum(m => m.Weight);
         if (!(total > 0) || members.Any(m => !(m.Weight >= 0))) throw new InputException("auto: member weights must be >= 0 with a positive sum");
@@ -35,14 +43,23 @@ public sealed record AutoLaw : LossLaw
         _parameters = Members.SelectMany(m => m.Law.Parameters.Select(p => p with { Name = $"{m.Law.Name}.{p.Name}" })).ToArray();
     }
 
-    /// <summary>Parses <c>auto</c> (the default stack; it takes no options).</summary>
-    public static LossLaw Create(SpecArgs args) => new AutoLaw();
+    /// <summary>Parses <c>auto</c> or <c>auto(weights=holdout)</c>.</summary>
+    public static LossLaw Create(SpecArgs args)
+    {
+        var raw = args.Raw("weights");
+        return raw switch
+        {
+            null or SpecText { Value: "fixed" } => new AutoLaw(),
+            SpecText { Value: "holdout" } => new AutoLaw(holdOutWeights: true),
+            _ => throw args.Fail($"weights must be fixed or holdout, got {raw}"),
+        };
+    }
 
     public override string Name => "auto";
 
     public override string Summary => "stack of momentum (0.7) and mpl(warmup=reference) (0.3), weights from the forecasting benchmark";
 
-    public override SpecCall ToSpecCall() => new("auto", []);
+    public override SpecCall ToSpecCall() => HoldOutWeights ? new SpecBuilder("auto").Word("weights", "holdout").Build() : new("auto", []);
 
     public override IReadOnlyList<LawParameter> Parameters => _parameters;
 

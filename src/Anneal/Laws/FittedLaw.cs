@@ -295,7 +295,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                     members.Add(fit);
                     weighted.Add((fit.Law, w));
                 }
-                law = new AutoLaw(weighted);
+                law = new AutoLaw(weighted, ((AutoLaw)law).HoldOutWeights);
             }
             var ps = o["parameters"] as JsonArray ?? throw new InputException($"{where}: missing \"parameters\"");
             if (ps.Count != law.Parameters.Count) throw new InputException($"{where}: {law.Spec} has {law.Parameters.Count} parameters, the file lists {ps.Count}");
