@@ -225,7 +225,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         v += JackknifeVariance(problem, postWarmup, null);
         v += CrossValidationLogError * CrossValidationLogError * l * l;
         var (lo, hi) = Anneal.Laws.PredictionBand.Interval(l, v, z);
-        // Never an absurd band (not finite, or wider than a factor 10): nothing is drawn instead.
+        // Never an absurd band (not finite, or wider than BandCheck.MaxRatio): nothing is drawn instead.
         return Anneal.Laws.BandCheck.IsSane(lo, hi) ? (lo, hi) : null;
     }
 

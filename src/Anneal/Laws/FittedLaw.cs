@@ -180,7 +180,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             CheckLoss(run, loss);
             var cov = Covariance;
             string? unavailable = deltaTerm && cov is null
-                ? $"no {level:P0} band: the fit's parameter covariance could not be computed (see the fit's warnings)" : null;
+                ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the fit's parameter covariance could not be computed (see the fit's warnings)") : null;
             Span<double> atPoint = stackalloc double[Math.Max(1, rr)];
             for (int i = 0; i < n && unavailable is null; i++)
             {

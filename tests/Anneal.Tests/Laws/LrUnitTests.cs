@@ -20,7 +20,7 @@ public class LrUnitTests
         MultiPowerLaw => [2.5, 0.65, 0.43, 520, 2.0, 0.59, 0.63],
         MomentumLaw { FitLambda: true } => [2.6, 0.65, 0.42, 0.3, 0.995],
         MomentumLaw => [2.6, 0.65, 0.42, 0.3],
-        ForwardMomentumLaw => [2.6, 0.65, 0.42, 0.05],
+        ForwardMomentumLaw => [2.6, 0.65, 0.42, 2e-5],
         PowerLaw => [2.6, 0.65, 0.42],
         ConvexBoundLaw => [2.6, 80, 0.02],
         _ => throw new ArgumentException(law.Spec),
@@ -90,16 +90,16 @@ public class LrUnitTests
         // Issue 10: mpl and mpl(warmup=reference) used to forecast differently with peak 3e-5 instead of
         // 3e-4 (initial values, the pre-fit's B grid and the reference procedure's steps are set in LR
         // units). Fit cosine_24000 + constant_24000 (data/examples/mpl/400m, bundled) in both units and
-        // predict the seven other runs' schedules: the final losses must agree to 1e-4 relative, the
-        // fitted parameters must convert into each other, and so must the bands.
+        // predict the seven other runs' schedules: the final losses must agree to 1e-4 relative, and so
+        // must the objective (unit-free) and the bands. The parameters themselves need not: on these two
+        // runs mpl's drop term is degenerate (beta -> 0, B -> inf with B*beta fixed), and the fit stops
+        // anywhere along that valley (B = 2.8e10 or 4.9e10 when the rates move by one part in 1e15).
         var law = LossLaw.Parse(spec);
         string[] fit = ["cosine_24000", "constant_24000"];
         string[] held = ["constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_9", "wsdcon_18"];
         var f1 = LawFitter.Fit(law, fit.Select(n => Bundled(n, 1)).ToArray());
         var f01 = LawFitter.Fit(law, fit.Select(n => Bundled(n, 0.1)).ToArray());
-        var converted = law.RescaleLr(f1.Values, 0.1);
-        for (int j = 0; j < converted.Length; j++)
-            f01.Values[j].ShouldBe(converted[j], 1e-3 * Math.Abs(converted[j]) + 1e-12, $"{spec} {law.Parameters[j].Name}");
+        f01.Report.Objective.ShouldBe(f1.Report.Objective, 1e-6 * f1.Report.Objective, spec);
         foreach (var name in held)
         {
             var a = f1.Predict(Bundled(name, 1));
