@@ -293,13 +293,15 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         try
         {
             LossLaw law;
-            if (o["law_spec"] is JsonObject spec)
+            string? named = o["law"] is JsonValue lv && lv.TryGetValue<string>(out var ls) ? ls : null;
+            try
             {
-                law = LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()));
-                if (o["law"] is JsonValue lv && lv.TryGetValue<string>(out var named) && LossLaw.Parse(named).Spec != law.Spec)
+                law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
+                    : LossLaw.Parse(named ?? throw Bad("no \"law\" (e.g. \"mpl\")"));
+                if (named is not null && LossLaw.Parse(named).Spec != law.Spec)
                     throw Bad($"\"law\" is {named} but \"law_spec\" describes {law.Spec}");
             }
-            else law = LossLaw.Parse(o["law"] is JsonValue lv && lv.TryGetValue<string>(out var ls) ? ls : throw Bad("no \"law\" (e.g. \"mpl\")"));
+            catch (SpecException e) { throw Bad(e.Message); }
             var ps = o["parameters"] as JsonArray ?? throw Bad("no \"parameters\" array");
             int np = law.Parameters.Count;
             if (ps.Count != np) throw Bad($"{law.Spec} has {np} parameters ({string.Join(", ", law.Parameters.Select(q => q.Name))}), the file lists {ps.Count}");
