@@ -28,7 +28,8 @@ public static class DesignCommands
 
     private static JsonNode? BandJson((double Low, double High)? b) => b is { } x ? new JsonObject { ["low"] = x.Low, ["high"] = x.High, ["level"] = 0.95 } : null;
 
-    private static string BandNote(DesignLaw law) => !law.HasBand
+    private static string BandNote(DesignLaw law) => law.BandUnavailable is { } why ? "uncertainty: no band: " + why
+        : !law.HasBand
         ? "uncertainty: no band (the law has no covariance or refits: published parameters or a fit without them)"
         : "uncertainty: 95% band as 'anneal predict' draws it: " + (law.EarlyStopped && law.Replicates.Length > 0 ? "" : "parameter covariance (delta method), ")
           + (law.Replicates.Length >= 2 ? "leave-one-run-out refits, " : "") + (law.CrossValidationLogError > 0 ? "cross-validated law error" : "").TrimEnd(',', ' ');

@@ -167,18 +167,20 @@ public static class LawCommands
             {
                 var plot = new SvgPlot { Title = $"{fit.Law.Spec}: {label}", XLabel = "step", YLabel = "loss", Y2Label = "learning rate" };
                 var x = pred.Steps.Select(v => (double)v).ToArray();
-                plot.AddBand($"{lv:P0} band", x, pred.Low, pred.High);
+                if (pred.HasBand) plot.AddBand($"{lv:P0} band", x, pred.Low, pred.High);
                 plot.AddLine("predicted loss", x, pred.Loss);
                 plot.AddLine("learning rate", x, pred.Steps.Select(t => eta[t]).ToArray(), secondAxis: true);
-                plot.FitY([pred.Loss], [pred.Low, pred.High]);
+                plot.FitY([pred.Loss], pred.HasBand ? [pred.Low, pred.High] : []);
                 plot.Save(g);
             }
+            if (pred.BandUnavailable is { } noBand) Console.Error.WriteLine("warning: " + noBand);
             if (r.GetValue(json))
             {
                 var o = new JsonObject
                 {
                     ["law"] = fit.Law.Spec, ["schedule"] = label, ["steps"] = n, ["level"] = lv,
-                    ["final_loss"] = pred.FinalLoss, ["final_loss_low"] = pred.FinalLow, ["final_loss_high"] = pred.FinalHigh,
+                    ["final_loss"] = pred.FinalLoss, ["final_loss_low"] = Num(pred.FinalLow), ["final_loss_high"] = Num(pred.FinalHigh),
+                    ["band_unavailable"] = pred.BandUnavailable,
                     ["curve"] = new JsonObject
                     {
                         ["step"] = Arr(pred.Steps.Select(v => (double)v)), ["loss"] = Arr(pred.Loss), ["low"] = Arr(pred.Low), ["high"] = Arr(pred.High),
@@ -188,11 +190,13 @@ public static class LawCommands
                 return CliExit.Ok;
             }
             Console.Out.WriteLine($"{fit.Law.Spec} predicts for {label}, {n} steps:");
-            Console.Out.WriteLine(string.Create(Inv, $"final loss {pred.FinalLoss:F4}  ({lv:P0} band {pred.FinalLow:F4} .. {pred.FinalHigh:F4})"));
+            Console.Out.WriteLine(pred.HasBand
+                ? string.Create(Inv, $"final loss {pred.FinalLoss:F4}  ({lv:P0} band {pred.FinalLow:F4} .. {pred.FinalHigh:F4})")
+                : string.Create(Inv, $"final loss {pred.FinalLoss:F4}  ({pred.BandUnavailable})"));
             foreach (var f in new[] { 0.25, 0.5, 0.75 })
             {
                 int i = Math.Clamp((int)(f * (pred.Steps.Length - 1)), 0, pred.Steps.Length - 1);
-                Console.Out.WriteLine(string.Create(Inv, $"  step {pred.Steps[i],9}: {pred.Loss[i]:F4}  [{pred.Low[i]:F4}, {pred.High[i]:F4}]"));
+                Console.Out.WriteLine(string.Create(Inv, $"  step {pred.Steps[i],9}: {pred.Loss[i]:F4}") + (pred.HasBand ? string.Create(Inv, $"  [{pred.Low[i]:F4}, {pred.High[i]:F4}]") : ""));
             }
             if (r.GetValue(csv) is { } c2) Console.Out.WriteLine($"wrote {c2}");
             if (r.GetValue(svg) is { } g2) Console.Out.WriteLine($"wrote {g2}");
@@ -209,13 +213,17 @@ public static class LawCommands
         return Math.Max(1, k);
     }
 
-    private static JsonArray Arr(IEnumerable<double> v) => new(v.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray());
+    /// <summary>A number for JSON, null where unknown (an unavailable band).</summary>
+    internal static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static JsonArray Arr(IEnumerable<double> v) => new(v.Select(Num).ToArray());
 
     private static void WriteCsv(TextWriter w, LawPrediction p, double[] eta)
     {
         w.WriteLine("step,lr,loss,low,high");
+        // Without a band the low and high cells stay empty.
         for (int i = 0; i < p.Steps.Length; i++)
-            w.WriteLine(string.Create(Inv, $"{p.Steps[i]},{eta[p.Steps[i]]:R},{p.Loss[i]:R},{p.Low[i]:R},{p.High[i]:R}"));
+            w.WriteLine(string.Create(Inv, $"{p.Steps[i]},{eta[p.Steps[i]]:R},{p.Loss[i]:R},") + (p.HasBand ? string.Create(Inv, $"{p.Low[i]:R},{p.High[i]:R}") : ","));
     }
 
     private static Command Evaluate()
@@ -394,7 +402,7 @@ public static class LawCommands
         foreach (var l in laws)
         {
             var ts = rows.Where(r => r.Score.Law.Spec == l && r.Score.Fit is not null).SelectMany(r => r.Score.Tests).ToArray();
-            double half = SampleStatistics.Median(ts.Select(t => (t.Prediction.FinalHigh - t.Prediction.FinalLow) / 2 / Math.Abs(t.Prediction.FinalLoss)));
+            double half = SampleStatistics.Median(ts.Where(t => t.Prediction.HasBand).Select(t => (t.Prediction.FinalHigh - t.Prediction.FinalLow) / 2 / Math.Abs(t.Prediction.FinalLoss)));
             double err = SampleStatistics.Median(ts.Select(t => t.Metrics.FinalErr));
             sb.Append(string.Create(Inv, $" {half:P2} / {err:P2} |"));
         }
@@ -440,7 +448,7 @@ public static class LawCommands
                     var t = ok[k].Tests.First(x => x.Run.Name == name);
                     var color = SvgPlot.Palette[k % (SvgPlot.Palette.Count - 1) + 1]; // Palette[0] is the observations'
                     var p = t.Prediction;
-                    if (k == 0 && p.Low.All(double.IsFinite) && p.High.All(double.IsFinite))
+                    if (k == 0 && p.HasBand)
                     {
                         plot.AddBand($"{ok[k].Law.Spec} {p.Level:P0} band", x, Sel(p.Low), Sel(p.High), color);
                         bands.Add(Sel(p.Low)); bands.Add(Sel(p.High));
@@ -476,7 +484,7 @@ internal sealed record EvalReport(string Title, string[] FitNames, IReadOnlyList
             foreach (var t in s.Tests)
                 yield return (s.Law.Spec, t.Run.Name, t.Metrics,
                     string.Create(Inv, $"{t.Run.Observed![^1]:F4} / {t.Prediction.FinalLoss:F4}"),
-                    string.Create(Inv, $"[{t.Prediction.FinalLow:F4}, {t.Prediction.FinalHigh:F4}] {(t.FinalCovered ? "yes" : "no")}"));
+                    t.Prediction.HasBand ? string.Create(Inv, $"[{t.Prediction.FinalLow:F4}, {t.Prediction.FinalHigh:F4}] {(t.FinalCovered ? "yes" : "no")}") : "none (too wide or not finite)");
             yield return (s.Law.Spec, "pooled", s.Pooled!, "", $"{s.Tests.Count(t => t.FinalCovered)}/{s.Tests.Count} covered");
             yield return (s.Law.Spec, "mean of curves", Mean(s), "", "");
         }
@@ -494,7 +502,10 @@ internal sealed record EvalReport(string Title, string[] FitNames, IReadOnlyList
         if (Published is { } p)
             sb.AppendLine(string.Create(Inv, $"{"published mpl",-22} {"mean of curves",-20} {p[0],8:F4} {p[1],8:F5} {p[2],8:F5} {p[3],8:F5} {p[4],8:F5}"));
         foreach (var s in Scores.Where(s => s.Fit is not null))
+        {
             foreach (var w in s.Fit!.Report.Warnings) sb.AppendLine($"note ({s.Law.Spec}): {w}");
+            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"note ({s.Law.Spec}): {t.Run.Name}: {t.Prediction.BandUnavailable}");
+        }
         return sb.ToString();
     }
 
@@ -517,6 +528,7 @@ internal sealed record EvalReport(string Title, string[] FitNames, IReadOnlyList
             var f = s.Fit!;
             sb.AppendLine(string.Create(Inv, $"- `{s.Law.Spec}`: {string.Join(", ", f.Law.Parameters.Select((p, i) => $"{p.Name} = {f.Values[i]:G4} ± {f.StdErrors[i]:G2}"))}; fit {f.Report.WallSeconds:F2} s, {f.Report.Starts} starts, objective {f.Report.Objective:G4}"));
             foreach (var w in f.Report.Warnings) sb.AppendLine($"  - note: {w}");
+            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"  - note: {t.Run.Name}: {t.Prediction.BandUnavailable}");
         }
         sb.AppendLine();
         return sb.ToString();
@@ -535,7 +547,8 @@ internal sealed record EvalReport(string Title, string[] FitNames, IReadOnlyList
             o["tests"] = new JsonArray(s.Tests.Select(t => (JsonNode)new JsonObject
             {
                 ["run"] = t.Run.Name, ["metrics"] = M(t.Metrics), ["final_observed"] = t.Run.Observed![^1],
-                ["final_loss"] = t.Prediction.FinalLoss, ["final_loss_low"] = t.Prediction.FinalLow, ["final_loss_high"] = t.Prediction.FinalHigh,
+                ["final_loss"] = t.Prediction.FinalLoss, ["final_loss_low"] = LawCommands.Num(t.Prediction.FinalLow), ["final_loss_high"] = LawCommands.Num(t.Prediction.FinalHigh),
+                ["band_unavailable"] = t.Prediction.BandUnavailable,
                 ["final_covered"] = t.FinalCovered,
             }).ToArray());
             laws.Add(o);
@@ -545,6 +558,6 @@ internal sealed record EvalReport(string Title, string[] FitNames, IReadOnlyList
 
     private static JsonObject M(LawMetrics m) => new()
     {
-        ["points"] = m.Points, ["r2"] = m.R2, ["mae"] = m.Mae, ["rmse"] = m.Rmse, ["prede"] = m.PredE, ["worste"] = m.WorstE, ["final_rel_error"] = m.FinalErr,
+        ["points"] = m.Points, ["r2"] = LawCommands.Num(m.R2), ["mae"] = m.Mae, ["rmse"] = m.Rmse, ["prede"] = m.PredE, ["worste"] = m.WorstE, ["final_rel_error"] = m.FinalErr,
     };
 }

@@ -181,8 +181,11 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
 
     private bool DeltaTerm => Covariance is not null && Anneal.Laws.PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
 
+    /// <summary>Why the law gives no band although it was fitted (its covariance could not be computed); null otherwise.</summary>
+    public string? BandUnavailable { get; init; }
+
     /// <summary>True when the law carries any uncertainty to draw a band from.</summary>
-    public bool HasBand => DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0;
+    public bool HasBand => BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
 
     /// <summary>
     /// A law fitted by the laws layer: its parameter vector, its covariance (null when all zero, e.g.
@@ -199,12 +202,15 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         if (fit.Law is not Anneal.Laws.MultiPowerLaw mpl)
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         var p = MplParameters.FromVector(fit.Values).Validate(source);
-        var cov = fit.Covariance.Length == 7 && fit.Covariance.Any(r => r.Any(x => x != 0)) ? fit.Covariance.Select(r => (double[])r.Clone()).ToArray() : null;
+        var cov = fit.Covariance is { Length: 7 } c && c.Any(r => r.Any(x => x != 0)) ? c.Select(r => (double[])r.Clone()).ToArray() : null;
         return new DesignLaw(p, cov, source, mpl.Convention == Anneal.Laws.WarmupConvention.Reference ? "reference" : "paper")
         {
             Replicates = fit.Replicates.Where(r => r.Length == 7).Select(r => (double[])r.Clone()).ToArray(),
             CrossValidationLogError = fit.CrossValidationLogError,
             EarlyStopped = fit.Report.Method == Anneal.Fitting.FitMethod.Reference,
+            // As the laws layer decides: a band that needs the delta method needs the covariance.
+            BandUnavailable = fit.Covariance is null && Anneal.Laws.PredictionBand.UsesDeltaMethod(fit.Report.Method, fit.Replicates.Length)
+                ? "the fit's parameter covariance could not be computed (see the fit's warnings)" : null,
         };
     }
 
@@ -212,7 +218,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// Band of the predicted final loss, as the laws layer draws it: Var = g' Cov g (delta method,
     /// g = dL/dtheta analytic; left out for an early-stopped fit with refits) + the jackknife variance
     /// over <see cref="Replicates"/> + (L * <see cref="CrossValidationLogError"/>)^2, and the band
-    /// L * exp(+-z sqrt(Var) / L). Null when the law carries no uncertainty.
+    /// L * exp(+-z sqrt(Var) / L). Null when the law carries no uncertainty or the band fails <see cref="Anneal.Laws.BandCheck"/>.
     /// </summary>
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
@@ -222,7 +228,9 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         double v = DeltaTerm ? Quadratic(g) : 0;
         v += JackknifeVariance(problem, postWarmup, null);
         v += CrossValidationLogError * CrossValidationLogError * l * l;
-        return Anneal.Laws.PredictionBand.Interval(l, v, z);
+        var (lo, hi) = Anneal.Laws.PredictionBand.Interval(l, v, z);
+        // Never an absurd band (not finite, or wider than BandCheck.MaxRatio): nothing is drawn instead.
+        return Anneal.Laws.BandCheck.IsSane(lo, hi) ? (lo, hi) : null;
     }
 
     /// <summary>

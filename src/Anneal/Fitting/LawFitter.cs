@@ -65,6 +65,12 @@ public static class LawFitter
             r.Validate();
             if (r.Observed is null) throw new InputException($"{r.Name}: no observed losses to fit");
         }
+        double peak = runs.Max(r => r.Eta.Max());
+        if (!(peak > 0)) throw new InputException($"fit: every fitted run has learning rate 0 at every step; the laws describe training at a positive rate (check the lr column or the schedule)");
+        // Fit in the canonical LR unit (LrUnits): every start, grid and step size below then means the
+        // same thing whatever unit the runs' rates are in; the parameters are converted back at the end.
+        double unit = peak / LrUnits.CanonicalPeak;
+        if (unit != 1) runs = runs.Select(r => r with { Eta = Array.ConvertAll(r.Eta, e => e / unit) }).ToArray();
         var states = runs.Select(law.Prepare).ToArray();
         var problem = new Problem(law, states, options);
         var warnings = new List<string>();
@@ -133,16 +139,23 @@ public static class LawFitter
         if (best is null || !double.IsFinite(best.Objective))
             throw new InputException($"fit of {law.Spec} failed: the law gives a non-positive or non-finite loss from every starting point; check that the curves' losses and learning rates are right (loss > 0, lr in the same units for all runs)");
         if (!best.Converged && !reference) warnings.Add($"the best start did not converge within {options.MaxIterations} iterations; the parameters may be imprecise");
-        var (cov, inflation, s2) = problem.Covariance(best.X, fixedPs.Select(f => f.Index).ToHashSet(), out var covWarn);
+        var rawX = law.RescaleLr(best.X, unit);
+        // A parameter the optimiser ran to the edge of its search range is not determined by the data
+        // (the fit prefers the law's limit there): its Gauss-Newton column is ~0, so it is left out of
+        // the covariance like a fixed one instead of producing a meaningless, astronomically large variance.
+        var atLimit = Enumerable.Range(0, law.Parameters.Count).Where(j => !fixedPs.Any(f => f.Index == j) && problem.AtSearchLimit(j, best.X[j])).ToArray();
+        foreach (var j in atLimit)
+            warnings.Add($"{law.Parameters[j].Name} = {rawX[j]:G3} ran to the edge of the range the fitter searches: the data do not bound it (the law's limit fits best), so it has no standard error and the fit is suspect (try a simpler law such as momentum, or fit more runs)");
+        var (cov, inflation, s2) = problem.Covariance(best.X, fixedPs.Select(f => f.Index).Concat(atLimit).ToHashSet(), out var covWarn);
         if (covWarn is not null) warnings.Add(covWarn);
         for (int j = 0; j < law.Parameters.Count; j++)
         {
-            if (fixedPs.Any(f => f.Index == j)) continue;
+            if (fixedPs.Any(f => f.Index == j) || atLimit.Contains(j)) continue;
             var p = law.Parameters[j];
             double v = best.X[j];
             bool nearLo = double.IsFinite(p.Lower) && v - p.Lower <= 1e-6 * Math.Max(1, Math.Abs(p.Lower));
             bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
-            if (nearLo || nearHi) warnings.Add($"{p.Name} = {v:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect (try a simpler law such as momentum, or fit more runs)");
+            if (nearLo || nearHi) warnings.Add($"{p.Name} = {rawX[j]:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect (try a simpler law such as momentum, or fit more runs)");
         }
         // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
         var replicates = new List<double[]>();
@@ -184,7 +197,7 @@ public static class LawFitter
                 }
                 var sol = refits[i];
                 totalEval += sol.Evaluations;
-                if (double.IsFinite(sol.Objective))
+                if (double.IsFinite(sol.Objective) && sol.X.All(double.IsFinite))
                 {
                     replicates.Add(sol.X);
                     // Out-of-sample error on the left-out run, over the second half of its points.
@@ -203,8 +216,22 @@ public static class LawFitter
                 }
             }
         }
+        // Back to the runs' own LR unit: values, refits and covariance (J Cov J' with J the Jacobian of the conversion).
+        if (unit != 1)
+        {
+            replicates = replicates.Select(x => law.RescaleLr(x, unit)).ToList();
+            if (cov is not null)
+            {
+                cov = Sandwich(law.RescaleLrJacobian(best.X, unit), cov);
+                // A parameter without variance (fixed, or at the edge of the search range) keeps none:
+                // the conversion couples C to gamma, which would give it covariances without a variance.
+                foreach (var j in fixedPs.Select(f => f.Index).Concat(atLimit))
+                    for (int k = 0; k < cov.Length; k++) cov[j][k] = cov[k][j] = 0;
+            }
+        }
         var se = new double[law.Parameters.Count];
-        for (int j = 0; j < se.Length; j++) se[j] = Math.Sqrt(Math.Max(0, cov[j][j]));
+        for (int j = 0; j < se.Length; j++)
+            se[j] = cov is null ? (fixedPs.Any(f => f.Index == j) ? 0 : double.NaN) : atLimit.Contains(j) ? double.NaN : Math.Sqrt(Math.Max(0, cov[j][j]));
         var report = new FitReport
         {
             Objective = best.Objective,
@@ -227,7 +254,29 @@ public static class LawFitter
             Warnings = warnings.ToArray(),
         };
         double cvError = cvRuns > 0 ? Math.Sqrt(cvSum / cvRuns) : 0;
-        return new FittedLaw(law, best.X, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
+        return new FittedLaw(law, rawX, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
+    }
+
+    /// <summary>J C J', made exactly symmetric (a law file's covariance must be).</summary>
+    private static double[][] Sandwich(double[][] j, double[][] c)
+    {
+        int p = c.Length;
+        var jc = new double[p][];
+        for (int a = 0; a < p; a++)
+        {
+            jc[a] = new double[p];
+            for (int b = 0; b < p; b++) for (int k = 0; k < p; k++) jc[a][b] += j[a][k] * c[k][b];
+        }
+        var r = new double[p][];
+        for (int a = 0; a < p; a++) r[a] = new double[p];
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b <= a; b++)
+            {
+                double v = 0;
+                for (int k = 0; k < p; k++) v += jc[a][k] * j[b][k];
+                r[a][b] = r[b][a] = v;
+            }
+        return r;
     }
 
     /// <summary>
@@ -401,6 +450,24 @@ public static class LawFitter
             return f;
         }
 
+        /// <summary>
+        /// The search range of the unconstrained coordinates: |u| &lt;= 100, i.e. a one-sided parameter
+        /// within e^+-100 (1e+-43) of its bound. Far beyond any value a law means in the canonical LR
+        /// unit, and small enough that every product the laws form stays finite: without it a
+        /// degenerate direction (e.g. a multi-power law whose drop term vanishes, B -> 0 and C -> inf)
+        /// ran to C = inf, whose NaN derivatives broke the covariance.
+        /// </summary>
+        internal const double MaxU = 100;
+
+        /// <summary>True when a parameter of value <paramref name="v"/> sits at the edge of the search range (its bound excluded).</summary>
+        public bool AtSearchLimit(int j, double v)
+        {
+            var p = _law.Parameters[j];
+            bool lo = double.IsFinite(p.Lower), hi = double.IsFinite(p.Upper);
+            if (lo == hi) return false;   // interval-bounded ones end at their bounds, which the bound warning reports
+            return Math.Abs(ToU(j, v)) >= MaxU * (1 - 1e-9);
+        }
+
         // Unconstrained coordinates: log for one-sided bounds, logit for intervals.
         private double ToU(int j, double v)
         {
@@ -411,8 +478,8 @@ public static class LawFitter
                 double w = p.Upper - p.Lower, f = Math.Clamp((v - p.Lower) / w, 1e-12, 1 - 1e-12);
                 return Math.Log(f / (1 - f));
             }
-            if (lo) return Math.Log(Math.Max(v - p.Lower, 1e-300));
-            if (hi) return -Math.Log(Math.Max(p.Upper - v, 1e-300));
+            if (lo) return Math.Clamp(Math.Log(Math.Max(v - p.Lower, 1e-300)), -MaxU, MaxU);
+            if (hi) return Math.Clamp(-Math.Log(Math.Max(p.Upper - v, 1e-300)), -MaxU, MaxU);
             return v;
         }
 
@@ -469,6 +536,15 @@ public static class LawFitter
                     }
                 }
                 for (int a = 0; a < k; a++) for (int b = 0; b < a; b++) h[b * k + a] = h[a * k + b];
+                // A coordinate at the edge of the search range whose descent direction points outward
+                // stays there (an active bound): the others keep improving.
+                for (int a = 0; a < k; a++)
+                {
+                    if (!(u[a] >= MaxU && g[a] < 0) && !(u[a] <= -MaxU && g[a] > 0)) continue;
+                    g[a] = 0;
+                    for (int b = 0; b < k; b++) { h[a * k + b] = 0; h[b * k + a] = 0; }
+                    h[a * k + a] = 1;
+                }
                 double gmax = g.Max(Math.Abs);
                 if (gmax <= 1e-14 * Math.Max(f, 1e-30) || gmax == 0) { converged = true; break; }
                 bool accepted = false;
@@ -478,7 +554,7 @@ public static class LawFitter
                     if (step is null) { mu *= 10; continue; }
                     var ut = new double[k];
                     Array.Copy(x, xt, _p);
-                    for (int a = 0; a < k; a++) { ut[a] = u[a] + step[a]; xt[freeIdx[a]] = FromU(freeIdx[a], ut[a]).V; }
+                    for (int a = 0; a < k; a++) { ut[a] = Math.Clamp(u[a] + step[a], -MaxU, MaxU); xt[freeIdx[a]] = FromU(freeIdx[a], ut[a]).V; }
                     evals++;
                     double ft = Residuals(xt, rt, null) ? Objective(rt) : double.PositiveInfinity;
                     if (ft < f)
@@ -562,10 +638,21 @@ public static class LawFitter
                 if (gnorm < 1e-5) break;
                 if (f < best) { best = f; bestX = (double[])x.Clone(); }
             }
-            if (bestX is null) return new Solution(x0, double.PositiveInfinity, steps, evals, false);
+            // Stopped before any step was recorded: the gradient at the start was already below the
+            // tolerance (an initialisation that fits), or the start itself gives a non-positive loss.
+            // The start is then the result, or the failure.
+            bestX ??= x0;
             evals++;
             double fBest = Residuals(bestX, r, null) ? Objective(r) : double.PositiveInfinity;
-            return new Solution(bestX, fBest, steps, evals, true);
+            if (!double.IsFinite(fBest) && !ReferenceEquals(bestX, x0))
+            {
+                // The recorded point (the parameters just after the best step) overshot into a
+                // non-positive loss: the start, which the procedure evaluated, is the best valid point.
+                bestX = x0;
+                evals++;
+                fBest = Residuals(bestX, r, null) ? Objective(r) : double.PositiveInfinity;
+            }
+            return new Solution(bestX, fBest, steps, evals, double.IsFinite(fBest));
         }
 
         /// <summary>Solves (H + mu*diag(H)) s = -g by Cholesky; null when not positive definite.</summary>
@@ -612,11 +699,11 @@ public static class LawFitter
         /// within runs: logged points of one run are not independent, and ignoring that makes the
         /// standard errors far too small. Fixed parameters get zero variance.
         /// </summary>
-        public (double[][] Cov, double Inflation, double S2) Covariance(double[] x, IReadOnlySet<int> fixedIdx, out string? warning)
+        public (double[][]? Cov, double Inflation, double S2) Covariance(double[] x, IReadOnlySet<int> fixedIdx, out string? warning)
         {
             warning = null;
             var r = new double[_n]; var jac = new double[_n * _p];
-            Residuals(x, r, jac);
+            if (!Residuals(x, r, jac)) throw new InvalidOperationException("the fitted point gives a non-positive loss");
             var free = Enumerable.Range(0, _p).Where(j => !fixedIdx.Contains(j)).ToArray();
             int k = free.Length;
             var cov = new double[_p][];
@@ -646,15 +733,38 @@ public static class LawFitter
             // Scale to unit diagonal before inverting: the parameters span many orders of magnitude.
             var d = Enumerable.Range(0, k).Select(a => m[a, a] > 0 ? 1 / Math.Sqrt(m[a, a]) : 1).ToArray();
             var ms = Matrix<double>.Build.Dense(k, k, (a, b) => m[a, b] * d[a] * d[b]);
-            var svd = ms.Svd(true);
+            const string unavailable = "standard errors unavailable: the Gauss-Newton matrix at the fitted point {0}, so the parameter part of the band cannot be computed (the fitted values stand; the band is given only where refits and the cross-validated error carry it)";
+            if (!ms.Enumerate().All(double.IsFinite) || !d.All(double.IsFinite))
+            {
+                warning = string.Format(System.Globalization.CultureInfo.InvariantCulture, unavailable, "is not finite (the law's derivatives overflow there)");
+                return (null, inflation, s2);
+            }
+            MathNet.Numerics.LinearAlgebra.Factorization.Svd<double> svd;
+            try { svd = ms.Svd(true); }
+            catch (MathNet.Numerics.NonConvergenceException)
+            {
+                warning = string.Format(System.Globalization.CultureInfo.InvariantCulture, unavailable, "could not be decomposed (its SVD did not converge)");
+                return (null, inflation, s2);
+            }
             double smax = svd.S[0];
             var sInv = Vector<double>.Build.Dense(k, a => svd.S[a] > 1e-12 * smax ? 1 / svd.S[a] : 0);
             if (svd.S[k - 1] <= 1e-12 * smax) warning = "the parameters are not all determined by the data (singular Gauss-Newton matrix): standard errors of the dependent combination are unreliable";
             else if (svd.S[k - 1] <= 1e-9 * smax) warning = "some parameters are almost interchangeable (condition number > 1e9): expect large, correlated standard errors";
             var inv = svd.VT.Transpose() * Matrix<double>.Build.DenseOfDiagonalVector(sInv) * svd.U.Transpose();
+            // Symmetrised: U and V of a symmetric matrix agree only to rounding, and a law file's covariance must be symmetric.
             for (int a = 0; a < k; a++)
-                for (int b = 0; b < k; b++)
-                    cov[free[a]][free[b]] = inv[a, b] * d[a] * d[b] * s2 * inflation;
+                for (int b = 0; b <= a; b++)
+                    cov[free[a]][free[b]] = cov[free[b]][free[a]] = 0.5 * (inv[a, b] + inv[b, a]) * d[a] * d[b] * s2 * inflation;
+            // A parameter the data carry no information on gets zero variance from the pseudo-inverse but
+            // rounding leaves covariances of ~1e-170 beside it; a parameter without variance has none.
+            for (int a = 0; a < _p; a++)
+                if (!(cov[a][a] > 0))
+                    for (int b = 0; b < _p; b++) { cov[a][b] = 0; cov[b][a] = 0; }
+            if (!cov.All(row => row.All(double.IsFinite)))
+            {
+                warning = string.Format(System.Globalization.CultureInfo.InvariantCulture, unavailable, "is too close to singular for a finite inverse");
+                return (null, inflation, s2);
+            }
             return (cov, inflation, s2);
         }
     }

@@ -94,10 +94,12 @@ public static class StackFitter
         var off = stack.Offsets;
         var values = members.SelectMany(m => m.Values).ToArray();
         var se = members.SelectMany(m => m.StdErrors).ToArray();
-        var cov = Enumerable.Range(0, p).Select(_ => new double[p]).ToArray();
-        for (int m = 0; m < members.Count; m++)
-            for (int i = 0; i < members[m].Values.Length; i++)
-                for (int j = 0; j < members[m].Values.Length; j++) cov[off[m] + i][off[m] + j] = members[m].Covariance[i][j];
+        // Block-diagonal (members are fitted apart); unknown when any member's is.
+        double[][]? cov = members.Any(m => m.Covariance is null) ? null : Enumerable.Range(0, p).Select(_ => new double[p]).ToArray();
+        if (cov is not null)
+            for (int m = 0; m < members.Count; m++)
+                for (int i = 0; i < members[m].Values.Length; i++)
+                    for (int j = 0; j < members[m].Values.Length; j++) cov[off[m] + i][off[m] + j] = members[m].Covariance![i][j];
         var first = members[0].Report;
         var report = first with
         {

@@ -87,12 +87,22 @@ public static class PredictionBand
     }
 }
 
-/// <summary>A prediction for one schedule: the curve, its band and the final loss.</summary>
+/// <summary>
+/// A prediction for one schedule: the curve, its band and the final loss. The loss is always finite
+/// and positive; the band may be unavailable (<see cref="BandUnavailable"/> says why, and
+/// <see cref="Low"/> and <see cref="High"/> are then NaN: never print or draw them).
+/// </summary>
 public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, double[] High, double Level)
 {
     public double FinalLoss => Loss[^1];
     public double FinalLow => Low[^1];
     public double FinalHigh => High[^1];
+
+    /// <summary>Why there is no band (null when there is one).</summary>
+    public string? BandUnavailable { get; init; }
+
+    /// <summary>True when <see cref="Low"/> and <see cref="High"/> hold a band.</summary>
+    public bool HasBand => BandUnavailable is null;
 }
 
 /// <summary>
@@ -105,7 +115,12 @@ public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, do
 /// the fit's residuals are on log loss, and a loss band stays positive), z the normal quantile of
 /// <c>level</c>.
 /// </summary>
-public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors, double[][] Covariance, FitReport Report)
+/// <param name="Law">The law.</param>
+/// <param name="Values">Fitted values, in the law's parameter order, in the fitted runs' LR unit.</param>
+/// <param name="StdErrors">Standard errors (NaN where unknown).</param>
+/// <param name="Covariance">Parameter covariance; null when it could not be computed (the fit's warnings say why).</param>
+/// <param name="Report">How the fit went.</param>
+public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors, double[][]? Covariance, FitReport Report)
 {
     /// <summary>
     /// Parameters refitted without each fitted run in turn (leave-one-run-out jackknife; empty for a
@@ -169,8 +184,12 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             // which the leave-one-run-out refits and the cross-validated error measure directly, so
             // the Gauss-Newton term is left out whenever they exist.
             bool deltaTerm = PredictionBand.UsesDeltaMethod(Report.Method, Replicates.Length);
+            CheckLoss(run, loss);
+            var cov = Covariance;
+            string? unavailable = deltaTerm && cov is null
+                ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the fit's parameter covariance could not be computed (see the fit's warnings)") : null;
             Span<double> atPoint = stackalloc double[Math.Max(1, rr)];
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && unavailable is null; i++)
             {
                 for (int k = 0; k < rr; k++) atPoint[k] = preds[k * n + i];
                 double v = PredictionBand.JackknifeVariance(atPoint[..rr]) + cv2 * loss[i] * loss[i];
@@ -178,11 +197,13 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 {
                     double ga = jac[i * p + a];
                     if (ga == 0) continue;
-                    for (int b = 0; b < p; b++) v += ga * Covariance[a][b] * jac[i * p + b];
+                    for (int b = 0; b < p; b++) v += ga * cov![a][b] * jac[i * p + b];
                 }
                 (lo[i], hi[i]) = PredictionBand.Interval(loss[i], v, z);
             }
-            return new LawPrediction(run.Steps, loss, lo, hi, level);
+            unavailable ??= BandCheck.Problem(run.Steps, lo, hi, level);
+            if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
+            return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
         }
         finally { state.Release(); }
     }
@@ -211,7 +232,28 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             loss[i] = mean;
             (lo[i], hi[i]) = PredictionBand.Interval(mean, v, z);
         }
-        return new LawPrediction(run.Steps, loss, lo, hi, level);
+        // A member without a band leaves the mixture without one: its spread is unknown, not zero.
+        var unavailable = preds.Select((p, m) => p.BandUnavailable is { } why ? $"{stack.Members[m].Law.Spec}: {why}" : null).FirstOrDefault(w => w is not null)
+            ?? BandCheck.Problem(run.Steps, lo, hi, level);
+        if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
+        return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
+    }
+
+    /// <summary>
+    /// A predicted loss that is not finite and positive is no forecast: an <see cref="InputException"/>
+    /// says where and why instead of passing it on.
+    /// </summary>
+    private void CheckLoss(LawRun run, double[] loss)
+    {
+        for (int i = 0; i < loss.Length; i++)
+        {
+            double v = loss[i];
+            if (double.IsFinite(v) && v > 0) continue;
+            string why = double.IsFinite(v)
+                ? "its loss-drop term exceeds the rest of the law there, so the schedule lies outside what the fitted law describes (far more LR decay than the fitted runs had, or parameters that were not fitted to any run); fit on runs closer to this schedule"
+                : "the law is undefined there (no learning-rate area up to that step: the rate is 0 from the start), so predict only steps after the rate becomes positive";
+            throw new InputException(string.Create(CultureInfo.InvariantCulture, $"{Law.Spec} predicts a loss of {v:G4} at step {run.Steps[i]} of {run.Name}: {why}"));
+        }
     }
 
     /// <summary>Predicts the loss of a schedule with per-step rates <paramref name="lrPerStep"/> at <paramref name="steps"/>.</summary>
@@ -230,21 +272,21 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             var p = Law.Parameters[i];
             ps.Add(new JsonObject
             {
-                ["name"] = p.Name, ["value"] = Values[i], ["std_error"] = StdErrors[i], ["unit"] = p.Unit,
+                ["name"] = p.Name, ["value"] = Num(Values[i]), ["std_error"] = Num(StdErrors[i]), ["unit"] = p.Unit,
                 ["lower"] = Bound(p.Lower), ["upper"] = Bound(p.Upper), ["fixed"] = Report.Fixed.Contains(p.Name),
             });
         }
         var r = Report;
         var o = new JsonObject
         {
-            ["format"] = "anneal-law/1",
+            ["format"] = Format,
             ["law"] = Law.Spec,
             ["law_spec"] = Law.ToSpecCall().ToJson(),
             ["warmup_convention"] = Law is MultiPowerLaw m ? (m.Convention == WarmupConvention.Reference ? "reference" : "paper") : "post-warmup drops",
             ["parameters"] = ps,
-            ["covariance"] = new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["covariance"] = Covariance is null ? null : new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(Num).ToArray())).ToArray()),
             ["cv_log_rmse"] = CrossValidationLogError,
-            ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray())).ToArray()),
+            ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(Num).ToArray())).ToArray()),
             ["members"] = Law is AutoLaw st ? new JsonArray(Members.Select((m, i) => (JsonNode)new JsonObject
             {
                 ["weight"] = st.Members[i].Weight,
@@ -253,11 +295,11 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             ["chosen_because"] = Law is AutoLaw ? AutoLawReason : null,
             ["fit"] = new JsonObject
             {
-                ["objective"] = r.Objective, ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
+                ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
                 ["evaluations"] = r.Evaluations, ["starts"] = r.Starts, ["converged_starts"] = r.ConvergedStarts,
                 ["converged"] = r.Converged, ["wall_seconds"] = r.WallSeconds, ["points"] = r.Points,
                 ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
-                ["rms_log_residual"] = r.RmsLogResidual, ["inflation"] = r.Inflation, ["huber_delta"] = r.HuberDelta,
+                ["rms_log_residual"] = Num(r.RmsLogResidual), ["inflation"] = Num(r.Inflation), ["huber_delta"] = r.HuberDelta,
                 ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
                 ["method"] = r.Method == Anneal.Fitting.FitMethod.Reference ? "reference" : "optimum",
                 ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
@@ -272,16 +314,41 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
 
     private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
 
-    /// <summary>Reads <c>law.json</c>; <paramref name="where"/> names the file in error messages.</summary>
+    /// <summary>A number, or null where it is unknown (JSON has no NaN or infinity).</summary>
+    private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>The format written by <see cref="ToJson"/> and the only one <see cref="FromJson"/> reads.</summary>
+    public const string Format = "anneal-law/1";
+
+    /// <summary>
+    /// Reads <c>law.json</c>; <paramref name="where"/> names the file in error messages. The file is
+    /// checked before anything is predicted from it: the format version, the law, every parameter
+    /// (a finite number inside the law's range), the standard errors, the covariance (parameters x
+    /// parameters, finite, symmetric, non-negative variances, correlations within [-1, 1]), the
+    /// leave-one-run-out refits and the cross-validated error. Any violation is an
+    /// <see cref="InputException"/> naming the file and the field.
+    /// </summary>
     public static FittedLaw FromJson(string json, string where = "law.json")
     {
         JsonObject o;
         try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object written by 'anneal fit --out'"); }
         catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write it with 'anneal fit ... --out {where}'"); }
+        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit ... --out {where}'");
+        var format = o["format"] is JsonValue fv && fv.TryGetValue<string>(out var fs) ? fs : null;
+        if (format != Format)
+            throw Bad(format is null ? $"no \"format\" field (expected \"{Format}\")" : $"\"format\" is \"{format}\", but this version of anneal reads \"{Format}\"");
         try
         {
-            LossLaw law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
-                : LossLaw.Parse(o["law"]?.GetValue<string>() ?? throw new InputException($"{where}: missing \"law\""));
+            LossLaw law;
+            string? named = o["law"] is JsonValue lv && lv.TryGetValue<string>(out var ls) ? ls : null;
+            try
+            {
+                law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
+                    : LossLaw.Parse(named ?? throw Bad("no \"law\" (e.g. \"mpl\")"));
+                if (named is not null && LossLaw.Parse(named).Spec != law.Spec)
+                    throw Bad($"\"law\" is {named} but \"law_spec\" describes {law.Spec}");
+            }
+            catch (SpecException e) { throw Bad(e.Message); }
             var members = new List<FittedLaw>();
             if (law is AutoLaw && o["members"] is JsonArray ms)
             {
@@ -297,28 +364,27 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 }
                 law = new AutoLaw(weighted, ((AutoLaw)law).HoldOutWeights);
             }
-            var ps = o["parameters"] as JsonArray ?? throw new InputException($"{where}: missing \"parameters\"");
-            if (ps.Count != law.Parameters.Count) throw new InputException($"{where}: {law.Spec} has {law.Parameters.Count} parameters, the file lists {ps.Count}");
-            var values = new double[ps.Count]; var se = new double[ps.Count];
+            var ps = o["parameters"] as JsonArray ?? throw Bad("no \"parameters\" array");
+            int np = law.Parameters.Count;
+            if (ps.Count != np) throw Bad($"{law.Spec} has {np} parameters ({string.Join(", ", law.Parameters.Select(q => q.Name))}), the file lists {ps.Count}");
+            var values = new double[np]; var se = new double[np];
             var fixedNames = new List<string>();
-            for (int i = 0; i < ps.Count; i++)
+            for (int i = 0; i < np; i++)
             {
-                var p = ps[i] as JsonObject ?? throw new InputException($"{where}: parameters[{i}] is not an object");
-                var name = p["name"]?.GetValue<string>();
-                if (name != law.Parameters[i].Name) throw new InputException($"{where}: parameters[{i}] is '{name}', expected '{law.Parameters[i].Name}'");
-                values[i] = p["value"]?.GetValue<double>() ?? throw new InputException($"{where}: parameters[{i}] has no value");
-                se[i] = p["std_error"]?.GetValue<double>() ?? 0;
-                if (p["fixed"]?.GetValue<bool>() == true) fixedNames.Add(name!);
+                var par = law.Parameters[i];
+                var p = ps[i] as JsonObject ?? throw Bad($"parameters[{i}] is not an object");
+                var name = p["name"] is JsonValue nv && nv.TryGetValue<string>(out var nm) ? nm : null;
+                if (name != par.Name) throw Bad($"parameters[{i}] is named '{name}', expected '{par.Name}'");
+                string field = $"parameters[{i}] ({par.Name})";
+                values[i] = FiniteNumber(p["value"], () => Bad($"{field}: value must be a finite number, got {Show(p["value"])}"));
+                if (!(values[i] >= par.Lower && values[i] <= par.Upper))
+                    throw Bad(string.Create(CultureInfo.InvariantCulture, $"{field} = {values[i]:G6} is outside its range [{par.Lower:G6}, {par.Upper:G6}] in {law.Spec}"));
+                se[i] = p["std_error"] is null ? double.NaN
+                    : FiniteNumber(p["std_error"], () => Bad($"{field}: std_error must be a finite number >= 0 or null, got {Show(p["std_error"])}"));
+                if (se[i] < 0) throw Bad(string.Create(CultureInfo.InvariantCulture, $"{field}: std_error is {se[i]:G6}; a standard error is >= 0"));
+                if (p["fixed"] is JsonValue xv && xv.TryGetValue<bool>(out var isFixed) && isFixed) fixedNames.Add(name!);
             }
-            var cov = new double[ps.Count][];
-            var cj = o["covariance"] as JsonArray;
-            for (int i = 0; i < ps.Count; i++)
-            {
-                cov[i] = new double[ps.Count];
-                if (cj is not null && cj[i] is JsonArray row)
-                    for (int j = 0; j < ps.Count; j++) cov[i][j] = row[j]?.GetValue<double>() ?? 0;
-                else cov[i][i] = se[i] * se[i];
-            }
+            var cov = ReadCovariance(o, law, se, Bad);
             var f = o["fit"] as JsonObject;
             var report = f is null ? new FitReport { Fixed = fixedNames.ToArray() } : new FitReport
             {
@@ -341,22 +407,89 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 {
                     "optimum" => Anneal.Fitting.FitMethod.Optimum,
                     "reference" => Anneal.Fitting.FitMethod.Reference,
-                    var m => throw new InputException($"{where}: fit.method must be optimum or reference, got '{m}'"),
+                    var m => throw Bad($"fit.method must be optimum or reference, got '{m}'"),
                 },
                 Fixed = fixedNames.ToArray(),
                 Warnings = (f["warnings"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
             };
-            var reps = (o["leave_one_run_out"] as JsonArray)?.Select((row, i) => (row as JsonArray ?? throw new InputException($"{where}: leave_one_run_out[{i}] is not an array"))
-                .Select(v => v!.GetValue<double>()).ToArray()).ToArray() ?? [];
-            if (reps.Any(r => r.Length != values.Length)) throw new InputException($"{where}: every leave_one_run_out entry needs {values.Length} values");
-            double cvErr = o["cv_log_rmse"]?.GetValue<double>() ?? 0;
-            if (!(cvErr >= 0) || !double.IsFinite(cvErr)) throw new InputException($"{where}: cv_log_rmse must be a finite number >= 0, got {cvErr}");
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps, CrossValidationLogError = cvErr, Members = members };
+            var reps = new List<double[]>();
+            if (o["leave_one_run_out"] is { } rj)
+            {
+                if (rj is not JsonArray rows) throw Bad("leave_one_run_out must be an array of parameter vectors");
+                for (int r = 0; r < rows.Count; r++)
+                {
+                    if (rows[r] is not JsonArray row || row.Count != np) throw Bad($"leave_one_run_out[{r}] must list {np} numbers");
+                    var x = new double[np];
+                    for (int j = 0; j < np; j++)
+                    {
+                        var par = law.Parameters[j];
+                        x[j] = FiniteNumber(row[j], () => Bad($"leave_one_run_out[{r}][{j}] ({par.Name}) must be a finite number, got {Show(row[j])}"));
+                        if (!(x[j] >= par.Lower && x[j] <= par.Upper))
+                            throw Bad(string.Create(CultureInfo.InvariantCulture, $"leave_one_run_out[{r}][{j}] ({par.Name}) = {x[j]:G6} is outside its range [{par.Lower:G6}, {par.Upper:G6}]"));
+                    }
+                    reps.Add(x);
+                }
+            }
+            double cvErr = o["cv_log_rmse"] is null ? 0 : FiniteNumber(o["cv_log_rmse"], () => Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}"));
+            if (!(cvErr >= 0)) throw Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}");
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             throw new InputException($"{where}: malformed law file ({e.Message}); write it with 'anneal fit ... --out {where}'");
         }
+    }
+
+    /// <summary>
+    /// The covariance of a law file: null when the file says so (<c>"covariance": null</c>, a fit whose
+    /// covariance could not be computed); the standard errors squared on the diagonal when the field is
+    /// absent (null if any is unknown); otherwise a checked parameters x parameters matrix.
+    /// </summary>
+    private static double[][]? ReadCovariance(JsonObject o, LossLaw law, double[] se, Func<string, InputException> bad)
+    {
+        int np = law.Parameters.Count;
+        if (!o.ContainsKey("covariance"))
+        {
+            if (se.Any(double.IsNaN)) return null;
+            return Enumerable.Range(0, np).Select(i => { var row = new double[np]; row[i] = se[i] * se[i]; return row; }).ToArray();
+        }
+        if (o["covariance"] is null) return null;
+        if (o["covariance"] is not JsonArray cj || cj.Count != np || cj.Any(r => r is not JsonArray ra || ra.Count != np))
+            throw bad($"covariance must be a {np} x {np} array (one row and column per parameter of {law.Spec}) or null");
+        var cov = new double[np][];
+        for (int i = 0; i < np; i++)
+        {
+            var row = (JsonArray)cj[i]!;
+            cov[i] = new double[np];
+            for (int j = 0; j < np; j++)
+                cov[i][j] = FiniteNumber(row[j], () => bad($"covariance[{i}][{j}] must be a finite number, got {Show(row[j])}"));
+        }
+        for (int i = 0; i < np; i++)
+        {
+            string ni = law.Parameters[i].Name;
+            if (cov[i][i] < 0) throw bad(string.Create(CultureInfo.InvariantCulture, $"covariance[{i}][{i}] (the variance of {ni}) is {cov[i][i]:G6}; a variance is >= 0"));
+            for (int j = 0; j < i; j++)
+            {
+                string nj = law.Parameters[j].Name;
+                double scale = Math.Sqrt(cov[i][i] * cov[j][j]);
+                if (Math.Abs(cov[i][j] - cov[j][i]) > 1e-6 * Math.Max(scale, Math.Max(Math.Abs(cov[i][j]), Math.Abs(cov[j][i]))))
+                    throw bad(string.Create(CultureInfo.InvariantCulture, $"covariance is not symmetric: [{i}][{j}] = {cov[i][j]:G6} but [{j}][{i}] = {cov[j][i]:G6} ({ni}, {nj})"));
+                if (Math.Abs(cov[i][j]) > (1 + 1e-6) * scale)
+                    throw bad(string.Create(CultureInfo.InvariantCulture, $"covariance[{i}][{j}] = {cov[i][j]:G6} implies a correlation of {ni} and {nj} outside [-1, 1] (their variances are {cov[i][i]:G6} and {cov[j][j]:G6})"));
+            }
+        }
+        return cov;
+    }
+
+    /// <summary>A finite JSON number, or the exception <paramref name="fail"/> makes.</summary>
+    private static double FiniteNumber(JsonNode? n, Func<InputException> fail) =>
+        n is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : throw fail();
+
+    /// <summary>A JSON value as the user wrote it, shortened, for messages.</summary>
+    private static string Show(JsonNode? n)
+    {
+        var t = n?.ToJsonString() ?? "null";
+        return t.Length <= 40 ? t : t[..40] + "...";
     }
 
     /// <summary>A fitted law from known parameter values (no covariance), e.g. published ones.</summary>
@@ -376,7 +509,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         {
             var p = Law.Parameters[i];
             bool fx = Report.Fixed.Contains(p.Name);
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{p.Name,-10} {Values[i],14:G6} {(fx ? "fixed" : StdErrors[i].ToString("G3", CultureInfo.InvariantCulture)),12}  {p.Unit}"));
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{p.Name,-10} {Values[i],14:G6} {(fx ? "fixed" : double.IsFinite(StdErrors[i]) ? StdErrors[i].ToString("G3", CultureInfo.InvariantCulture) : "n/a"),12}  {p.Unit}"));
         }
         return sb.ToString();
     }

@@ -33,8 +33,8 @@ public sealed record LawMetrics(int Points, double R2, double Mae, double Rmse, 
 /// <summary>A fitted law's prediction of one held-out run.</summary>
 public sealed record TestResult(LawRun Run, LawPrediction Prediction, LawMetrics Metrics)
 {
-    /// <summary>Whether the band holds the observed final loss.</summary>
-    public bool FinalCovered => Run.Observed![^1] >= Prediction.FinalLow && Run.Observed![^1] <= Prediction.FinalHigh;
+    /// <summary>Whether the band holds the observed final loss (false when there is no band).</summary>
+    public bool FinalCovered => Prediction.HasBand && Run.Observed![^1] >= Prediction.FinalLow && Run.Observed![^1] <= Prediction.FinalHigh;
 }
 
 /// <summary>One law fitted on the fit runs and scored on every test run.</summary>
@@ -56,7 +56,7 @@ public static class LawEvaluation
         return new LawScore(fit.Law, fit, results, pooled, null);
     }
 
-    /// <summary>Fits each law on <paramref name="fitRuns"/> and scores it on <paramref name="tests"/>; a failed fit is reported, not thrown.</summary>
+    /// <summary>Fits each law on <paramref name="fitRuns"/> and scores it on <paramref name="tests"/>; a failed fit or prediction is reported, not thrown.</summary>
     public static IReadOnlyList<LawScore> Run(IReadOnlyList<LossLaw> laws, IReadOnlyList<LawRun> fitRuns, IReadOnlyList<LawRun> tests, FitOptions? options = null, double level = 0.95)
     {
         var scores = new List<LawScore>();
@@ -65,7 +65,8 @@ public static class LawEvaluation
             FittedLaw fit;
             try { fit = LawFitter.Fit(law, fitRuns, options); }
             catch (InputException e) { scores.Add(new LawScore(law, null, [], null, e.Message)); continue; }
-            scores.Add(Score(fit, tests, level));
+            try { scores.Add(Score(fit, tests, level)); }
+            catch (InputException e) { scores.Add(new LawScore(law, null, [], null, e.Message)); }
         }
         return scores;
     }

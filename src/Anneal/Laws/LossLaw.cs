@@ -2,8 +2,20 @@ using Anneal.Specs;
 
 namespace Anneal.Laws;
 
-/// <summary>One fitted parameter of a law: name, valid range (bounds are exclusive for open ranges) and unit.</summary>
-public sealed record LawParameter(string Name, double Lower, double Upper, string Unit, string Description);
+/// <summary>
+/// One fitted parameter of a law: name, valid range (bounds are exclusive for open ranges), unit, and how
+/// its value changes with the unit the learning rate is measured in (<see cref="LrPower"/>).
+/// </summary>
+public sealed record LawParameter(string Name, double Lower, double Upper, string Unit, string Description, LrPower LrPower = default);
+
+/// <summary>
+/// How a parameter depends on the unit of the learning rate: when every rate is multiplied by f, the
+/// same losses come from the value multiplied by <c>f^(Constant + p[Plus])</c> (<c>p[Plus]</c> only
+/// when <see cref="Plus"/> is set; that parameter must itself be unit-free). E.g. the amplitude A of
+/// <c>A * S1^-alpha</c> has Constant 0, Plus = alpha's index; a coefficient per unit of LR has Constant -1.
+/// The default is a unit-free parameter.
+/// </summary>
+public readonly record struct LrPower(double Constant, int? Plus = null);
 
 /// <summary>A parameter held fixed during a fit because the data cannot determine it, and why.</summary>
 public sealed record FixedParameter(int Index, double Value, string Reason);
@@ -73,6 +85,43 @@ public abstract record LossLaw
     /// </summary>
     public virtual Anneal.Fitting.FitMethod PreferredMethod => Anneal.Fitting.FitMethod.Optimum;
 
+    /// <summary>
+    /// The parameters that give the same losses when every learning rate is multiplied by
+    /// <paramref name="factor"/>: <c>p_j * factor^(e_j)</c> with e_j from each parameter's
+    /// <see cref="LawParameter.LrPower"/>. Every law is exactly equivariant to the LR's unit in this
+    /// sense; the fitter relies on it to fit in a canonical unit (<see cref="LrUnits"/>).
+    /// </summary>
+    public double[] RescaleLr(IReadOnlyList<double> p, double factor)
+    {
+        var q = new double[p.Count];
+        for (int j = 0; j < q.Length; j++) q[j] = p[j] * Math.Pow(factor, Exponent(j, p));
+        return q;
+    }
+
+    /// <summary>
+    /// d RescaleLr(p, factor)_j / d p_k (row j, column k): the map is linear in each parameter except
+    /// through the exponents that depend on another parameter, which add <c>q_j ln(factor)</c> in that column.
+    /// </summary>
+    public double[][] RescaleLrJacobian(IReadOnlyList<double> p, double factor)
+    {
+        var q = RescaleLr(p, factor);
+        var d = new double[p.Count][];
+        double lnF = Math.Log(factor);
+        for (int j = 0; j < d.Length; j++)
+        {
+            d[j] = new double[p.Count];
+            d[j][j] = Math.Pow(factor, Exponent(j, p));
+            if (Parameters[j].LrPower.Plus is int k) d[j][k] += q[j] * lnF;
+        }
+        return d;
+    }
+
+    private double Exponent(int j, IReadOnlyList<double> p)
+    {
+        var e = Parameters[j].LrPower;
+        return e.Constant + (e.Plus is int k ? p[k] : 0);
+    }
+
     /// <summary>Index of a parameter by name; -1 when absent.</summary>
     public int IndexOf(string name)
     {
@@ -111,6 +160,19 @@ public abstract class LawState(LawRun run)
     /// states); evaluating afterwards is an error. A state never released is simply collected.
     /// </summary>
     internal virtual void Release() { }
+}
+
+/// <summary>
+/// The unit the fitter measures learning rates in. The starting points and the reference procedure
+/// (the multi-power-law reference initialisation C = 1 and B in {100, 550, 1000}, AdamW steps of 5e-2 on
+/// the raw parameters) were set for runs whose peak rate is 3e-4, so each fit divides every rate by
+/// <c>peak / 3e-4</c>, fits, and converts the parameters back with <see cref="LossLaw.RescaleLr"/>: the
+/// same runs in any LR unit give the same forecast, and runs with a 3e-4 peak are fitted unchanged.
+/// </summary>
+public static class LrUnits
+{
+    /// <summary>The peak rate the fitter's fixed constants were set for.</summary>
+    public const double CanonicalPeak = 3e-4;
 }
 
 /// <summary>Cumulative sums and the peak of a per-step LR array, shared by the laws.</summary>

@@ -34,10 +34,10 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
     private static readonly LawParameter[] Params =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "irreducible loss of an infinitely long run at this LR scale"),
-        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the power law in LR area"),
+        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the power law in LR area", new LrPower(0, Plus: 2)),
         new("alpha", 0, 5, "1", "exponent of the LR-area power law"),
-        new("B", 0, double.PositiveInfinity, "loss/lr", "amplitude of the loss drop per unit LR decrease"),
-        new("C", 0, double.PositiveInfinity, "lr^(gamma-1)", "rate at which a decrease's benefit saturates"),
+        new("B", 0, double.PositiveInfinity, "loss/lr", "amplitude of the loss drop per unit LR decrease", new LrPower(-1)),
+        new("C", 0, double.PositiveInfinity, "lr^(gamma-1)", "rate at which a decrease's benefit saturates", new LrPower(-1, Plus: 6)),
         new("beta", 0, 10, "1", "power of the saturation G(x) = 1 - (Cx+1)^-beta"),
         new("gamma", 0, 5, "1", "LR exponent inside G: eta_k^-gamma * S_k(t)"),
     ];

@@ -12,7 +12,7 @@ public sealed record PowerLaw : LossLaw
     private static readonly LawParameter[] Params =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss"),
-        new("A", 0, double.PositiveInfinity, "loss", "amplitude"),
+        new("A", 0, double.PositiveInfinity, "loss", "amplitude", new LrPower(0, Plus: 2)),
         new("alpha", 0, 5, "1", "exponent in LR area"),
     ];
 
@@ -70,9 +70,9 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
     private static readonly LawParameter[] Base =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss"),
-        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the LR-area power law"),
+        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the LR-area power law", new LrPower(0, Plus: 2)),
         new("alpha", 0, 5, "1", "exponent in LR area"),
-        new("C", 0, double.PositiveInfinity, "loss/lr", "loss drop per unit of annealing area S2"),
+        new("C", 0, double.PositiveInfinity, "loss/lr", "loss drop per unit of annealing area S2", new LrPower(-1)),
     ];
 
     private static readonly LawParameter[] WithLambda = [.. Base, new("lambda", 0, 1, "1", "decay of the annealing momentum per step")];
@@ -207,7 +207,7 @@ public sealed record ForwardMomentumLaw(double? N = null) : LossLaw
     private static readonly LawParameter[] Params =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss (includes B*N^-alpha_N for this model size)"),
-        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the LR-area power law"),
+        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the LR-area power law", new LrPower(0, Plus: 2)),
         new("alpha", 0, 5, "1", "exponent in LR area"),
         new("C", 0, double.PositiveInfinity, "loss", "loss drop per unit of forward momentum M"),
     ];
@@ -306,8 +306,8 @@ public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
     private static readonly LawParameter[] Params =
     [
         new("c0", 0, double.PositiveInfinity, "loss", "loss offset"),
-        new("c1", 0, double.PositiveInfinity, "loss/bound", "loss per unit of the bound"),
-        new("D2", 0, double.PositiveInfinity, "lr*G^2", "squared distance to the optimum, D^2 (in units of lr times squared gradient norm)"),
+        new("c1", 0, double.PositiveInfinity, "loss/bound", "loss per unit of the bound", new LrPower(-1)),
+        new("D2", 0, double.PositiveInfinity, "lr*G^2", "squared distance to the optimum, D^2 (in units of lr times squared gradient norm)", new LrPower(2)),
     ];
 
     public override string Name => "convex";

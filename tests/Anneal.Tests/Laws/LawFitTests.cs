@@ -66,7 +66,7 @@ public class LawFitTests
         back.Law.ShouldBe(law);
         back.Values.ShouldBe(fit.Values);
         back.StdErrors.ShouldBe(fit.StdErrors);
-        back.Covariance[1][2].ShouldBe(fit.Covariance[1][2]);
+        back.Covariance![1][2].ShouldBe(fit.Covariance![1][2]);
         back.Replicates.Length.ShouldBe(fit.Replicates.Length);
         back.Report.Warnings.ShouldBe(fit.Report.Warnings);
         var a = fit.Predict(runs[0]); var b = back.Predict(runs[0]);
