@@ -647,7 +647,7 @@ public static class LawFitter
             if (!double.IsFinite(fBest) && !ReferenceEquals(bestX, x0))
             {
                 // The recorded point (the parameters just after the best step) overshot into a
-                // non-positive loss: the start, which the procedure evaluated, is the best valid point.
+                // non-positive loss: fall back to the start, a valid point the procedure evaluated.
                 bestX = x0;
                 evals++;
                 fBest = Residuals(bestX, r, null) ? Objective(r) : double.PositiveInfinity;
@@ -733,7 +733,7 @@ public static class LawFitter
             // Scale to unit diagonal before inverting: the parameters span many orders of magnitude.
             var d = Enumerable.Range(0, k).Select(a => m[a, a] > 0 ? 1 / Math.Sqrt(m[a, a]) : 1).ToArray();
             var ms = Matrix<double>.Build.Dense(k, k, (a, b) => m[a, b] * d[a] * d[b]);
-            const string unavailable = "standard errors unavailable: the Gauss-Newton matrix at the fitted point {0}, so the parameter part of the band cannot be computed (the fitted values stand; the band is given only where refits and the cross-validated error carry it)";
+            const string unavailable = "standard errors unavailable: the Gauss-Newton matrix at the fitted point {0}; the fitted values stand, but predictions that need the parameter covariance (the delta method) get no band";
             if (!ms.Enumerate().All(double.IsFinite) || !d.All(double.IsFinite))
             {
                 warning = string.Format(System.Globalization.CultureInfo.InvariantCulture, unavailable, "is not finite (the law's derivatives overflow there)");
