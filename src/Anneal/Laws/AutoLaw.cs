@@ -40,7 +40,13 @@ public sealed record AutoLaw : LossLaw
         double total = members.Sum(m => m.Weight);
         if (!(total > 0) || members.Any(m => !(m.Weight >= 0))) throw new InputException("auto: member weights must be >= 0 with a positive sum");
         Members = members.Select(m => (m.Law, m.Weight / total)).ToArray();
-        _parameters = Members.SelectMany(m => m.Law.Parameters.Select(p => p with { Name = $"{m.Law.Name}.{p.Name}" })).ToArray();
+        // Member parameters keep their LR-unit exponents; one that depends on another parameter points into the concatenated vector.
+        var offsets = Offsets;
+        _parameters = Members.SelectMany((m, i) => m.Law.Parameters.Select(p => p with
+        {
+            Name = $"{m.Law.Name}.{p.Name}",
+            LrPower = p.LrPower with { Plus = p.LrPower.Plus is int k ? k + offsets[i] : null },
+        })).ToArray();
     }
 
     /// <summary>Parses <c>auto</c> or <c>auto(weights=holdout)</c>.</summary>

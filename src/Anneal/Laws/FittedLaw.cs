@@ -233,7 +233,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             (lo[i], hi[i]) = PredictionBand.Interval(mean, v, z);
         }
         // A member without a band leaves the mixture without one: its spread is unknown, not zero.
-        var unavailable = preds.Select((p, m) => p.BandUnavailable is { } why ? $"{stack.Members[m].Law.Spec}: {why}" : null).FirstOrDefault(w => w is not null)
+        var unavailable = preds.Select((p, m) => p.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
         return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };

@@ -24,7 +24,7 @@ public sealed record NoiseFloorLaw(double Lambda = 0.999, bool AreaTime = false)
     private static readonly LawParameter[] Params =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss at zero rate"),
-        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the LR-area power law"),
+        new("A", 0, double.PositiveInfinity, "loss", "amplitude of the LR-area power law", new LrPower(0, Plus: 2)),
         new("alpha", 0, 5, "1", "exponent in LR area"),
         new("sigma", 0, double.PositiveInfinity, "loss", "noise floor at the peak rate"),
         new("p", 0.05, 4, "1", "exponent of the floor in the averaged rate (1 = the momentum law)"),

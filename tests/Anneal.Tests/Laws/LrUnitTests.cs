@@ -23,6 +23,7 @@ public class LrUnitTests
         ForwardMomentumLaw => [2.6, 0.65, 0.42, 2e-5],
         PowerLaw => [2.6, 0.65, 0.42],
         ConvexBoundLaw => [2.6, 80, 0.02],
+        AutoLaw a => a.Members.SelectMany(m => Typical(m.Law)).ToArray(),
         _ => throw new ArgumentException(law.Spec),
     };
 
