@@ -310,7 +310,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     }
 
     /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
-    public const string AutoLawReason = "fixed stacking weights (momentum 0.7, mpl(warmup=reference) 0.3) chosen on the forecasting benchmark of docs/accuracy.md: lowest pooled mean final-loss error, and every held-out corpus of a leave-one-corpus-out check picks the same weights; members whose fit failed are left out (see warnings)";
+    public const string AutoLawReason = "fixed stacking weights (momentum(lambda=fit) 0.5, mpl(warmup=reference) 0.5) chosen on the forecasting benchmark of docs/accuracy.md (lowest mean over corpora of the mean final-loss error; stable in a leave-one-corpus-out check); members whose fit failed are left out (see warnings)";
 
     private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
 

@@ -112,15 +112,15 @@ public class ForecastBenchmarkTests
         var corpus = Mpl400();
         var split = ForecastProtocol.Splits(corpus).Single();
         var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
-        var mom = LawFitter.Fit(new MomentumLaw(0.999), split.Fit);
+        var mom = LawFitter.Fit(new MomentumLaw((double?)null), split.Fit);
         var mpl = LawFitter.Fit(new MultiPowerLaw(WarmupConvention.Reference), split.Fit);
         auto.Members.Count.ShouldBe(2);
         foreach (var t in split.Tests)
         {
             var a = auto.Predict(t.Run); var m = mom.Predict(t.Run); var r = mpl.Predict(t.Run);
-            a.FinalLoss.ShouldBe(0.7 * m.FinalLoss + 0.3 * r.FinalLoss, 1e-9);
+            a.FinalLoss.ShouldBe(0.5 * m.FinalLoss + 0.5 * r.FinalLoss, 1e-9);
             // The mixture band contains both members' forecasts' spread around the stack at one sd.
-            double spread = Math.Sqrt(0.7 * Math.Pow(m.FinalLoss - a.FinalLoss, 2) + 0.3 * Math.Pow(r.FinalLoss - a.FinalLoss, 2));
+            double spread = Math.Sqrt(0.5 * Math.Pow(m.FinalLoss - a.FinalLoss, 2) + 0.5 * Math.Pow(r.FinalLoss - a.FinalLoss, 2));
             (a.FinalHigh - a.FinalLoss).ShouldBeGreaterThan(spread);
         }
         // The law file round-trips: the same forecast from the file.
