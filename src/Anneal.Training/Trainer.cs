@@ -145,9 +145,10 @@ public static class Trainer
     /// stale checkpoints at this run's checkpoint paths. The stream is completed before this returns or throws, after
     /// every subscriber has handled its events; a subscriber's exception is rethrown.
     /// <paramref name="haltAfter"/> stops after that many updates as a kill would (tests); cancelling
-    /// <paramref name="cancel"/> stops between updates the same way (what subscribers wrote at the last evaluation is what
-    /// a resume continues from), publishes <see cref="RunEnded"/> with a halted summary and throws
-    /// <see cref="OperationCanceledException"/>. Throws <see cref="InputException"/> for bad settings or data and
+    /// <paramref name="cancel"/> stops before the next update the same way (what subscribers wrote at the last evaluation
+    /// is what a resume continues from), publishes <see cref="RunEnded"/> with a halted summary and throws
+    /// <see cref="OperationCanceledException"/>. Publishing waits for lossless subscribers whose buffer is full, whatever
+    /// <paramref name="cancel"/> says: they must see every event. Throws <see cref="InputException"/> for bad settings or data and
     /// <see cref="TrainingDivergedException"/> when the loss or gradient stops being finite.
     /// </summary>
     public static TrainSummary Run(TrainConfig cfg, TextDataset data, TrainEventStream events, long? haltAfter = null, CancellationToken cancel = default)
@@ -162,7 +163,7 @@ public static class Trainer
             throw;
         }
         events.Complete();
-        cancel.ThrowIfCancellationRequested();
+        if (summary.Halted) cancel.ThrowIfCancellationRequested();
         return summary;
     }
 
@@ -193,7 +194,7 @@ public static class Trainer
             foreach (var stale in cfg.SaveAt.Select(cfg.SavedCheckpointPath).Append(cfg.CheckpointPath))
                 if (File.Exists(stale)) File.Delete(stale);
         }
-        events.Publish(new RunStarted(cfg, start, seq, model.Spec, parameters, opt.Spec, Gemm.Backend, Engine.Threads, rows.ToArray()), cancel);
+        events.Publish(new RunStarted(cfg, start, seq, model.Spec, parameters, opt.Spec, Gemm.Backend, Engine.Threads, rows.ToArray()));
 
         var total = Stopwatch.StartNew();
         double trainSeconds = 0; long trainTokens = 0;
@@ -206,7 +207,7 @@ public static class Trainer
         TrainSummary Halt(long done)
         {
             var s = new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: true);
-            events.Publish(new RunEnded(s), cancel);
+            events.Publish(new RunEnded(s));
             return s;
         }
         // Completes the pending row with lv, the training loss measured after its update. The row is written when
@@ -217,7 +218,7 @@ public static class Trainer
             window.Add(lv);
             var row = logged || !double.IsFinite(lv) ? p.Row with { Loss = window.TakeMean() } : null;
             if (row is not null) rows.Add(row);
-            events.Publish(new StepCompleted(p.Row.Step, p.Row.Lr, p.LossBefore, lv, p.Row.ValLoss, p.Row.GradNorm, p.Row.Tokens, p.Row.Seconds, p.TokensPerSecond, row), cancel);
+            events.Publish(new StepCompleted(p.Row.Step, p.Row.Lr, p.LossBefore, lv, p.Row.ValLoss, p.Row.GradNorm, p.Row.Tokens, p.Row.Seconds, p.TokensPerSecond, row));
             lastLoss = lv; pending = null;
         }
         for (long step = start; step < cfg.Steps; step++)
@@ -255,27 +256,27 @@ public static class Trainer
                 {
                     var row = new TrainLogRow(step, lr, double.NaN, double.NaN, gn, tokens, Seconds());
                     rows.Add(row);
-                    events.Publish(new StepCompleted(step, lr, lv, double.NaN, double.NaN, gn, tokens, row.Seconds, TokensPerSecond(), row), cancel);
+                    events.Publish(new StepCompleted(step, lr, lv, double.NaN, double.NaN, gn, tokens, row.Seconds, TokensPerSecond(), row));
                 }
                 long at = double.IsFinite(lv) || step == 0 ? step : step - 1;
                 string reason = $"training diverged at step {at}: {(double.IsFinite(lv) ? "gradient norm" : "loss")} is {(double.IsFinite(lv) ? gn : lv)} (lr {schedule.At(at):G4})";
-                events.Publish(new RunDiverged(at, reason), cancel);
+                events.Publish(new RunDiverged(at, reason));
                 throw new TrainingDivergedException(reason, DivergenceAdvice);
             }
             bool eval = done % cfg.EvalEvery == 0 || done == cfg.Steps;
             double val = eval ? Evaluate(model, data, cfg.Batch, seq, cfg.EvalBatches) : double.NaN;
             if (eval) lastVal = val;
             pending = new Pending(new TrainLogRow(step, lr, double.NaN, val, gn, tokens, Seconds()), lv, TokensPerSecond());
-            if (eval) events.Publish(new Evaluated(step, val, pending.Row.Seconds), cancel);
+            if (eval) events.Publish(new Evaluated(step, val, pending.Row.Seconds));
             bool keep = cfg.SaveAt.Contains(done);
             if ((eval || keep) && events.WantsCheckpoints)
             {
-                events.WaitForCheckpointSlot(cancel);
+                events.WaitForCheckpointSlot();
                 var ck = TrainCheckpoint.Capture(header, done, Seconds(), rows, pending.Row, window, model.Parameters, opt);
                 try
                 {
-                    if (eval) events.Publish(new CheckpointTaken(cfg.CheckpointPath, ck), cancel);
-                    if (keep) events.Publish(new CheckpointTaken(cfg.SavedCheckpointPath(done), ck), cancel);
+                    if (eval) events.Publish(new CheckpointTaken(cfg.CheckpointPath, ck));
+                    if (keep) events.Publish(new CheckpointTaken(cfg.SavedCheckpointPath(done), ck));
                 }
                 finally { ck.RemoveDelivery(events); }
             }
@@ -293,13 +294,13 @@ public static class Trainer
             if (!double.IsFinite(lv))
             {
                 string reason = $"training diverged at step {cfg.Steps - 1}: the final loss is {lv}";
-                events.Publish(new RunDiverged(cfg.Steps - 1, reason), cancel);
+                events.Publish(new RunDiverged(cfg.Steps - 1, reason));
                 throw new TrainingDivergedException(reason, DivergenceAdvice);
             }
         }
         var summary = new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), Seconds(), parameters, Gemm.Backend, Halted: false)
         { TrainTokensPerCpuSecond = trainTokens / Math.Max(1e-9, cpuSeconds) };
-        events.Publish(new RunEnded(summary), cancel);
+        events.Publish(new RunEnded(summary));
         return summary;
     }
 

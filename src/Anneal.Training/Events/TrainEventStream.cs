@@ -74,7 +74,7 @@ public sealed class TrainEventStream
     /// Hands <paramref name="e"/> to every subscriber that takes it, waiting while a lossless subscriber's buffer is full.
     /// Throws the exception of a subscriber that failed.
     /// </summary>
-    internal void Publish(TrainEvent e, CancellationToken cancel = default)
+    internal void Publish(TrainEvent e)
     {
         if (_completed) throw new InvalidOperationException("the stream is complete");
         _started = true;
@@ -84,16 +84,16 @@ public sealed class TrainEventStream
         {
             if (checkpoint && !s.Options.Checkpoints) continue;
             if (e is CheckpointTaken c) c.Checkpoint.AddDelivery();
-            s.Write(e, cancel);
+            s.Write(e);
         }
         ThrowIfFailed();
     }
 
     /// <summary>Waits until fewer than <see cref="CheckpointsInFlight"/> captured checkpoints are still being handled.</summary>
-    internal void WaitForCheckpointSlot(CancellationToken cancel)
+    internal void WaitForCheckpointSlot()
     {
-        // Waits in short slices so that a subscriber failing meanwhile (it then never releases) stops the run.
-        while (!_checkpointSlots.Wait(100, cancel)) ThrowIfFailed();
+        // Waits in short slices so that a subscriber failing meanwhile stops the run.
+        while (!_checkpointSlots.Wait(100)) ThrowIfFailed();
     }
 
     internal void ReleaseCheckpointSlot() => _checkpointSlots.Release();
@@ -136,11 +136,11 @@ public sealed class TrainEventStream
             _pump = Task.Factory.StartNew(Pump, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
-        public void Write(TrainEvent e, CancellationToken cancel)
+        public void Write(TrainEvent e)
         {
             if (_channel.Writer.TryWrite(e)) return;
             // Full in Wait mode (the drop modes always accept), or completed because the subscriber failed.
-            try { _channel.Writer.WriteAsync(e, cancel).AsTask().GetAwaiter().GetResult(); }
+            try { _channel.Writer.WriteAsync(e).AsTask().GetAwaiter().GetResult(); }
             catch (ChannelClosedException) { Release(e); }
         }
 
