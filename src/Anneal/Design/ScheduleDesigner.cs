@@ -57,7 +57,16 @@ public sealed class ScheduleDesigner
     /// <summary>Predicted final loss of explicit post-warmup rates.</summary>
     public double Predict(ReadOnlySpan<double> postWarmup) => _objective.Value(postWarmup);
 
-    private Candidate Make(string label, string spec) { var s = Schedule.Parse(spec); return new Candidate(label, s, Predict(s)); }
+    // Predicted losses by spec: the searches round their parameters to readable specs (3 significant digits, cooldown
+    // fractions to 0.001), so the last golden-section steps and the final comparisons often ask for a spec again.
+    private readonly Dictionary<string, double> _losses = new(StringComparer.Ordinal);
+
+    private Candidate Make(string label, string spec)
+    {
+        var s = Schedule.Parse(spec);
+        if (!_losses.TryGetValue(spec, out double loss)) _losses[spec] = loss = Predict(s);
+        return new Candidate(label, s, loss);
+    }
 
     private static string F(double v) => SpecNumber.Format(v);
 
