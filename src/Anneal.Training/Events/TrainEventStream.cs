@@ -125,7 +125,10 @@ public sealed class TrainEventStream
 
         public TrainSubscriptionOptions Options { get; } = options;
 
-        public ExceptionDispatchInfo? Error { get; private set; }
+        private ExceptionDispatchInfo? _error;
+
+        /// <summary>The handler's exception, set by the pump thread and read by the trainer's.</summary>
+        public ExceptionDispatchInfo? Error => Volatile.Read(ref _error);
 
         public void Start()
         {
@@ -162,7 +165,7 @@ public sealed class TrainEventStream
             }
             catch (Exception ex)
             {
-                Error = ExceptionDispatchInfo.Capture(ex);
+                Volatile.Write(ref _error, ExceptionDispatchInfo.Capture(ex));
                 // No more events for a failed subscriber: the trainer's next write fails over to ThrowIfFailed, and
                 // whatever is still queued is released so the checkpoint bound cannot hold the run up.
                 _channel.Writer.TryComplete();
