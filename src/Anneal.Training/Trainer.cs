@@ -194,7 +194,7 @@ public static class Trainer
             foreach (var stale in cfg.SaveAt.Select(cfg.SavedCheckpointPath).Append(cfg.CheckpointPath))
                 if (File.Exists(stale)) File.Delete(stale);
         }
-        events.Publish(new RunStarted(cfg, start, seq, model.Spec, parameters, opt.Spec, Gemm.Backend, Engine.Threads, rows.ToArray()));
+        events.Publish(new RunStarted(cfg, start, seq, model.Spec, parameters, opt.Spec, Gemm.Backend, Engine.Threads, rows.ToArray(), secondsBefore));
 
         var total = Stopwatch.StartNew();
         double trainSeconds = 0; long trainTokens = 0;

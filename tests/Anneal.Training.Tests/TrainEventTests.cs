@@ -202,5 +202,28 @@ public class TrainEventTests : IDisposable
         File.Exists(cfg.Out).ShouldBeFalse();
     }
 
+    [Fact]
+    public void Progress_lines_show_the_events_values_and_a_resume_starts_at_its_checkpoint()
+    {
+        // Independent source: the events themselves; a line at every evaluation and at the last update.
+        var cfg = Config("progress");
+        var output = new StringWriter();
+        var steps = new List<StepCompleted>();
+        var events = Stream(cfg, (new ProgressPrinter(output).OnEvent, null), (e => { if (e is StepCompleted u) steps.Add(u); }, null));
+        Trainer.Run(cfg, Brown(), events, haltAfter: 10);
+        var lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        lines[0].ShouldStartWith("model gpt(");
+        lines[1].ShouldBe($"initial loss {steps[0].LossBefore:F4} (before any update)");
+        foreach (var u in steps.Where(u => !double.IsNaN(u.ValLoss)))
+            lines.ShouldContain(l => l.StartsWith($"step {u.Step}/11  loss {u.LossBefore:F4} (before this update)  val {u.ValLoss:F4}  lr {u.Lr:G3}  |g| {u.GradNorm:F3}  ", StringComparison.Ordinal));
+        // resumed from the checkpoint after 8 updates: row 7 is completed first, but its line was the killed run's
+        var resumed = new StringWriter();
+        Trainer.Run(cfg with { Resume = true }, Brown(), Stream(cfg, (new ProgressPrinter(resumed).OnEvent, null)));
+        var again = resumed.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        again[0].ShouldBe($"resuming from {cfg.CheckpointPath} at step 8");
+        again.ShouldNotContain(l => l.StartsWith("step 7/", StringComparison.Ordinal) || l.StartsWith("initial loss", StringComparison.Ordinal));
+        again[^1].ShouldStartWith("step 11/11  loss ");
+    }
+
     public void Dispose() { try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } }
 }

@@ -59,7 +59,7 @@ public sealed class ProgressPrinter(TextWriter output)
     private TrainConfig? _config;
     private long _start;
     private int _seq;
-    private double _lastPrinted = double.NegativeInfinity;
+    private double _lastPrinted;
 
     /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
     public void OnEvent(TrainEvent e)
@@ -67,7 +67,7 @@ public sealed class ProgressPrinter(TextWriter output)
         switch (e)
         {
             case RunStarted s:
-                _config = s.Config; _start = s.StartStep; _seq = s.Seq; _lastPrinted = double.NegativeInfinity;
+                _config = s.Config; _start = s.StartStep; _seq = s.Seq; _lastPrinted = s.Seconds;
                 if (s.Config.Resume) output.WriteLine($"resuming from {s.Config.CheckpointPath} at step {s.StartStep}");
                 else if (s.Config.BranchFrom is { } parent) output.WriteLine($"branching from {parent} at step {s.StartStep}");
                 output.WriteLine($"model {s.Model} ({s.Parameters:N0} parameters), optimizer {s.Optimizer}, matmul {s.Backend}, {s.Threads} threads");

@@ -26,7 +26,8 @@ public abstract record TrainEvent;
 /// <param name="Backend">The matrix-product backend (<see cref="Gemm.Backend"/>).</param>
 /// <param name="Threads">Worker threads.</param>
 /// <param name="Rows">The log rows written before <see cref="StartStep"/> (from the checkpoint; empty for a fresh run).</param>
-public sealed record RunStarted(TrainConfig Config, long StartStep, int Seq, string Model, long Parameters, string Optimizer, string Backend, int Threads, IReadOnlyList<TrainLogRow> Rows) : TrainEvent;
+/// <param name="Seconds">Run wall clock at the start: 0, or the checkpoint's when resuming or branching.</param>
+public sealed record RunStarted(TrainConfig Config, long StartStep, int Seq, string Model, long Parameters, string Optimizer, string Backend, int Threads, IReadOnlyList<TrainLogRow> Rows, double Seconds) : TrainEvent;
 
 /// <summary>
 /// Update <see cref="Step"/> is complete: its learning rate and gradient norm, and the training loss after it. Row s
