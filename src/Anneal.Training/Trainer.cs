@@ -27,7 +27,7 @@ public sealed record TrainConfig
     public ulong Seed { get; init; } = 1;
     /// <summary>Global gradient-norm clip (0 = off).</summary>
     public double Clip { get; init; } = 1.0;
-    /// <summary>CSV log path (step,lr,loss,val_loss,grad_norm,tokens,seconds; step convention in <see cref="Trainer.Run"/>).</summary>
+    /// <summary>CSV log path (step,lr,loss,val_loss,grad_norm,tokens,seconds; step convention in <see cref="Trainer.Run(TrainConfig, Data.TextDataset, TextWriter, long?)"/>).</summary>
     public required string Out { get; init; }
     /// <summary>Checkpoint path; null = <c>Out + ".ckpt"</c>. Written at every evaluation and at the end.</summary>
     public string? Checkpoint { get; init; }
@@ -63,7 +63,7 @@ public sealed record TrainConfig
     public string SavedCheckpointPath(long step) => Out + ".step" + step.ToString(CultureInfo.InvariantCulture) + ".ckpt";
 }
 
-/// <summary>Result of <see cref="Trainer.Run"/>.</summary>
+/// <summary>Result of <see cref="Trainer.Run(TrainConfig, Data.TextDataset, TextWriter, long?)"/>.</summary>
 /// <remarks><see cref="TrainTokensPerCpuSecond"/> divides by the process's CPU time (all threads) over the timed steps: on a shared,
 /// oversubscribed machine it is steadier than wall-clock throughput.</remarks>
 public sealed record TrainSummary(long Steps, double FinalLoss, double FinalValLoss, double TrainTokensPerSecond, double Seconds, long Parameters, string Backend, bool Halted)
@@ -71,25 +71,41 @@ public sealed record TrainSummary(long Steps, double FinalLoss, double FinalValL
     public double TrainTokensPerCpuSecond { get; init; }
 }
 
-/// <summary>Training stopped because the loss or gradient became NaN or infinite.</summary>
-public sealed class TrainingDivergedException(string message) : InputException(message);
+/// <summary>
+/// Training stopped because the loss or gradient became NaN or infinite. <see cref="Reason"/> says what diverged and
+/// where; <see cref="Advice"/> how to avoid it; the message joins them (with where the log is, when one was written).
+/// </summary>
+public sealed class TrainingDivergedException(string reason, string advice, string? logNote = null)
+    : InputException(logNote is null ? $"{reason}. {advice}" : $"{reason}. {logNote} {advice}")
+{
+    /// <summary>What diverged, e.g. "training diverged at step 12: gradient norm is NaN (lr 3E+30)".</summary>
+    public string Reason { get; } = reason;
+
+    /// <summary>How to avoid it, naming the run's parameters (<c>peak</c>, <c>warmup</c>, <c>clip</c>).</summary>
+    public string Advice { get; } = advice;
+}
 
 /// <summary>
-/// The training loop: batch → forward → backward → clip → optimizer step with the schedule's LR, logging a CSV
-/// row per step and evaluating/checkpointing every <see cref="TrainConfig.EvalEvery"/> steps. All randomness
-/// is a function of (seed, step), and every reduction has a fixed order, so the same seed gives the same curve
-/// and a resumed run continues bit-for-bit.
+/// The training loop: batch → forward → backward → clip → optimizer step with the schedule's LR, publishing an event per
+/// update and evaluating every <see cref="TrainConfig.EvalEvery"/> steps (<see cref="TrainEventStream"/>); the CSV log,
+/// the progress lines and the checkpoints are written by subscribers (<see cref="TrainLogWriter"/>,
+/// <see cref="ProgressPrinter"/>, <see cref="CheckpointWriter"/>). All randomness is a function of (seed, step), and
+/// every reduction has a fixed order, so the same seed gives the same curve and a resumed run continues bit-for-bit.
 /// </summary>
 public static class Trainer
 {
     /// <summary>
     /// Columns of the training log. Row s follows the laws' convention (<c>Anneal.Laws.LawRun</c>): lr and grad_norm
-    /// belong to update s; loss, val_loss and tokens to the model after updates 0..s (details in <see cref="Run"/>).
+    /// belong to update s; loss, val_loss and tokens to the model after updates 0..s (details in <see cref="Run(TrainConfig, TextDataset, TextWriter, long?)"/>).
     /// </summary>
     public const string CsvHeader = "step,lr,loss,val_loss,grad_norm,tokens,seconds";
 
+    private const string DivergenceAdvice = "Lower the peak learning rate, lengthen the warmup or clip gradients (parameter clip).";
+
     /// <summary>
-    /// Runs (resumes, or branches) training and writes the CSV log <see cref="CsvHeader"/>, one row per optimizer update
+    /// Runs (resumes, or branches) training with the standard subscribers: the CSV log <see cref="CsvHeader"/> at
+    /// <see cref="TrainConfig.Out"/> (<see cref="TrainLogWriter"/>), checkpoints (<see cref="CheckpointWriter"/>) and
+    /// progress lines on <paramref name="progress"/> (<see cref="ProgressPrinter"/>). The log has one row per optimizer update
     /// (or per <see cref="TrainConfig.LogEvery"/> updates, with the window's mean loss), in the step convention of the loss-curve laws (<c>Anneal.Laws.LawRun</c>): row <c>s</c> (0-based) describes
     /// update <c>s</c> and the model right after it.
     /// <list type="bullet">
@@ -101,14 +117,57 @@ public static class Trainer
     /// <item><c>tokens</c>: training tokens consumed by updates 0..s, <c>(s+1)*batch*seq</c>.</item>
     /// </list>
     /// The loss before any update (at initialisation) belongs to no row; it is printed on the progress writer.
-    /// A log written mid-run ends at the last row whose training loss is known (row s is completed by the
-    /// forward pass of update s+1). At divergence the row whose loss or gradient is non-finite is written
+    /// The log is rewritten (atomically) at every evaluation and at the end, so a log written mid-run ends at the last row whose
+    /// training loss is known (row s is completed by the forward pass of update s+1). At divergence the row whose loss or gradient is non-finite is written
     /// with <c>NaN</c> and training stops. <paramref name="haltAfter"/> simulates a kill after that many updates (tests).
     /// A branch (<see cref="TrainConfig.BranchFrom"/>) loads the parent's checkpoint at step k and continues from update k:
     /// since batches and dropout are functions of (seed, step), its log equals, bit for bit except <c>seconds</c>, the log of
     /// an uninterrupted run with the branch's schedule.
     /// </summary>
     public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null)
+    {
+        var events = new TrainEventStream();
+        events.Subscribe(new TrainLogWriter(cfg.Out).OnEvent);
+        events.Subscribe(new CheckpointWriter().OnEvent, CheckpointWriter.Options);
+        events.Subscribe(new ProgressPrinter(progress).OnEvent);
+        try { return Run(cfg, data, events, haltAfter); }
+        catch (TrainingDivergedException e)
+        {
+            throw new TrainingDivergedException(e.Reason, e.Advice, $"The log up to this step is in {cfg.Out} (the last row holds NaN).");
+        }
+    }
+
+    /// <summary>
+    /// Runs (resumes, or branches) training and publishes its events on <paramref name="events"/> (<see cref="TrainEvent"/>
+    /// lists them and their order); it writes no file itself: subscribe <see cref="TrainLogWriter"/>,
+    /// <see cref="CheckpointWriter"/> (needed for a later resume or branch) or anything else. The settings are checked
+    /// first (<see cref="Validate"/>), a resumed or branched run loads its checkpoint, and a fresh run or branch deletes
+    /// stale checkpoints at this run's checkpoint paths. The stream is completed before this returns or throws, after
+    /// every subscriber has handled its events; a subscriber's exception is rethrown.
+    /// <paramref name="haltAfter"/> stops after that many updates as a kill would (tests); cancelling
+    /// <paramref name="cancel"/> stops before the next update the same way (what subscribers wrote at the last evaluation
+    /// is what a resume continues from), publishes <see cref="RunEnded"/> with a halted summary and throws
+    /// <see cref="OperationCanceledException"/>. Publishing waits for lossless subscribers whose buffer is full, whatever
+    /// <paramref name="cancel"/> says: they must see every event. Throws <see cref="InputException"/> for bad settings or data and
+    /// <see cref="TrainingDivergedException"/> when the loss or gradient stops being finite.
+    /// </summary>
+    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TrainEventStream events, long? haltAfter = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        TrainSummary summary;
+        try { summary = Train(cfg, data, events, haltAfter, cancel); }
+        catch
+        {
+            // subscribers finish what they received (a diverged run's log is written); the run's own exception wins
+            events.Complete(throwSubscriberError: false);
+            throw;
+        }
+        events.Complete();
+        if (summary.Halted) cancel.ThrowIfCancellationRequested();
+        return summary;
+    }
+
+    private static TrainSummary Train(TrainConfig cfg, TextDataset data, TrainEventStream events, long? haltAfter, CancellationToken cancel)
     {
         var model = CheckConfig(cfg, p => p);
         int seq = cfg.Seq ?? model.MaxSeq;
@@ -119,39 +178,52 @@ public static class Trainer
         var opt = Optimizer<float>.Create(cfg.Optimizer, model.Parameters);
         var header = Header(cfg, model, seq, schedule, opt, data);
 
-        var rows = new List<string>();
-        // The row of the last update, waiting for its training loss (measured by the next forward pass).
-        string? pending = null;
-        // Per-update training losses of the rows since the last written row (their mean is the next written row's loss).
+        // The log's state, kept in checkpoints: the written rows, the last update's row waiting for its training loss
+        // (measured by the next forward pass), and the per-update losses of the rows since the last written row.
+        var rows = new List<TrainLogRow>();
+        Pending? pending = null;
         var window = new LossWindow();
         long start = 0; double secondsBefore = 0;
         if (cfg.Resume)
-        {
             (start, secondsBefore, rows, pending, window) = Checkpoint.Load(cfg.CheckpointPath, header, model.Parameters, opt, branch: false);
-            progress.WriteLine($"resuming from {cfg.CheckpointPath} at step {start}");
-        }
         else
         {
             if (cfg.BranchFrom is { } parent)
-            {
                 (start, secondsBefore, rows, pending, window) = Checkpoint.Load(parent, header, model.Parameters, opt, branch: true);
-                progress.WriteLine($"branching from {parent} at step {start}");
-            }
             // a fresh run or branch must not silently continue an older log or checkpoint under the same name
             foreach (var stale in cfg.SaveAt.Select(cfg.SavedCheckpointPath).Append(cfg.CheckpointPath))
                 if (File.Exists(stale)) File.Delete(stale);
         }
-        progress.WriteLine($"model {model.Spec} ({parameters:N0} parameters), optimizer {opt.Spec}, matmul {Gemm.Backend}, {Engine.Threads} threads");
+        events.Publish(new RunStarted(cfg, start, seq, model.Spec, parameters, opt.Spec, Gemm.Backend, Engine.Threads, rows.ToArray(), secondsBefore));
 
         var total = Stopwatch.StartNew();
         double trainSeconds = 0; long trainTokens = 0;
         double lastLoss = double.NaN, lastVal = double.NaN;
-        var lastReport = Stopwatch.StartNew();
         var trainTimer = new Stopwatch();
         var proc = Process.GetCurrentProcess();
         double cpuSeconds = 0;
+        double Seconds() => secondsBefore + total.Elapsed.TotalSeconds;
+        double TokensPerSecond() => trainTokens > 0 ? trainTokens / Math.Max(1e-9, trainSeconds) : 0;
+        TrainSummary Halt(long done)
+        {
+            var s = new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: true);
+            events.Publish(new RunEnded(s));
+            return s;
+        }
+        // Completes the pending row with lv, the training loss measured after its update. The row is written when
+        // `logged`, or when the loss is not finite (the log must end at the divergence).
+        void Complete(double lv, bool logged)
+        {
+            var p = pending!;
+            window.Add(lv);
+            var row = logged || !double.IsFinite(lv) ? p.Row with { Loss = window.TakeMean() } : null;
+            if (row is not null) rows.Add(row);
+            events.Publish(new StepCompleted(p.Row.Step, p.Row.Lr, p.LossBefore, lv, p.Row.ValLoss, p.Row.GradNorm, p.Row.Tokens, p.Row.Seconds, p.TokensPerSecond, row));
+            lastLoss = lv; pending = null;
+        }
         for (long step = start; step < cfg.Steps; step++)
         {
+            if (cancel.IsCancellationRequested) return Halt(step);
             trainTimer.Restart();
             var cpuBefore = proc.TotalProcessorTime;
             double lr = schedule.At(step);
@@ -173,47 +245,42 @@ public static class Trainer
             proc.Refresh();
             // throughput leaves out the first two steps of a process (JIT compilation, first-touch allocation)
             if (step - start >= 2 || cfg.Steps - start <= 4) { trainSeconds += trainTimer.Elapsed.TotalSeconds; trainTokens += (long)cfg.Batch * seq; cpuSeconds += (proc.TotalProcessorTime - cpuBefore).TotalSeconds; }
-            // lv was measured after updates 0..step-1: it completes the previous update's row (row step-1), which is
-            // written if it is on the log grid (or the loss is not finite: the log must end at the divergence)
-            if (pending is not null)
-            {
-                window.Add(lv);
-                if (Logged(cfg, step) || !double.IsFinite(lv)) rows.Add(Complete(pending, window.TakeMean()));
-                lastLoss = lv; pending = null;
-            }
-            else if (step == 0) progress.WriteLine($"initial loss {lv:F4} (before any update)");
+            // lv was measured after updates 0..step-1: it completes the previous update's row (row step-1)
+            if (pending is not null) Complete(lv, Logged(cfg, step));
             long done = step + 1, tokens = done * cfg.Batch * seq;
-            bool diverged = !double.IsFinite(lv) || !double.IsFinite(gn);
-            if (diverged)
+            if (!double.IsFinite(lv) || !double.IsFinite(gn))
             {
                 // a non-finite loss already went into the previous row; this update was not applied, so its row
                 // carries its LR and gradient norm and a NaN loss (the state after it is undefined)
                 if (double.IsFinite(lv) || step == 0)
-                    rows.Add(Row(step, lr, "NaN", double.NaN, gn, tokens, secondsBefore + total.Elapsed.TotalSeconds));
-                WriteLog(cfg.Out, rows);
+                {
+                    var row = new TrainLogRow(step, lr, double.NaN, double.NaN, gn, tokens, Seconds());
+                    rows.Add(row);
+                    events.Publish(new StepCompleted(step, lr, lv, double.NaN, double.NaN, gn, tokens, row.Seconds, TokensPerSecond(), row));
+                }
                 long at = double.IsFinite(lv) || step == 0 ? step : step - 1;
-                throw new TrainingDivergedException($"training diverged at step {at}: {(double.IsFinite(lv) ? "gradient norm" : "loss")} is {(double.IsFinite(lv) ? gn : lv)} (lr {schedule.At(at):G4}). " +
-                    $"The log up to this step is in {cfg.Out} (the last row holds NaN). Lower the peak learning rate, lengthen the warmup or clip gradients (--clip).");
+                string reason = $"training diverged at step {at}: {(double.IsFinite(lv) ? "gradient norm" : "loss")} is {(double.IsFinite(lv) ? gn : lv)} (lr {schedule.At(at):G4})";
+                events.Publish(new RunDiverged(at, reason));
+                throw new TrainingDivergedException(reason, DivergenceAdvice);
             }
             bool eval = done % cfg.EvalEvery == 0 || done == cfg.Steps;
             double val = eval ? Evaluate(model, data, cfg.Batch, seq, cfg.EvalBatches) : double.NaN;
             if (eval) lastVal = val;
-            pending = Row(step, lr, "", val, gn, tokens, secondsBefore + total.Elapsed.TotalSeconds);
-            if (eval)
+            pending = new Pending(new TrainLogRow(step, lr, double.NaN, val, gn, tokens, Seconds()), lv, TokensPerSecond());
+            if (eval) events.Publish(new Evaluated(step, val, pending.Row.Seconds));
+            bool keep = cfg.SaveAt.Contains(done);
+            if ((eval || keep) && events.WantsCheckpoints)
             {
-                WriteLog(cfg.Out, rows);
-                Checkpoint.Save(cfg.CheckpointPath, header, done, secondsBefore + total.Elapsed.TotalSeconds, rows, pending, window, model.Parameters, opt);
+                events.WaitForCheckpointSlot();
+                var ck = TrainCheckpoint.Capture(header, done, Seconds(), rows, pending.Row, window, model.Parameters, opt);
+                try
+                {
+                    if (eval) events.Publish(new CheckpointTaken(cfg.CheckpointPath, ck));
+                    if (keep) events.Publish(new CheckpointTaken(cfg.SavedCheckpointPath(done), ck));
+                }
+                finally { ck.RemoveDelivery(events); }
             }
-            if (cfg.SaveAt.Contains(done))
-                Checkpoint.Save(cfg.SavedCheckpointPath(done), header, done, secondsBefore + total.Elapsed.TotalSeconds, rows, pending, window, model.Parameters, opt);
-            if (eval || lastReport.Elapsed.TotalSeconds >= 2 || done == cfg.Steps)
-            {
-                lastReport.Restart();
-                double tps = trainTokens > 0 ? trainTokens / Math.Max(1e-9, trainSeconds) : 0;
-                double eta = tps > 0 ? (cfg.Steps - done) * (double)cfg.Batch * seq / tps : 0;
-                progress.WriteLine($"step {step}/{cfg.Steps - 1}  loss {lv:F4} (before this update){(eval ? $"  val {val:F4}" : "")}  lr {lr:G3}  |g| {gn:F3}  {tps / 1000:F1}k tok/s  ETA {TimeSpan.FromSeconds(Math.Round(eta)):c}");
-            }
-            if (haltAfter == done) return new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: true);
+            if (haltAfter == done) return Halt(done);
         }
         if (pending is not null)
         {
@@ -223,34 +290,18 @@ public static class Trainer
             using (Autograd.NoGrad())
             using (Arena.Begin())
                 lv = model.Loss(x, y, cfg.Batch, seq).Item();
-            window.Add(lv);
-            rows.Add(Complete(pending, window.TakeMean()));
-            lastLoss = lv;
+            Complete(lv, logged: true);
             if (!double.IsFinite(lv))
             {
-                WriteLog(cfg.Out, rows);
-                throw new TrainingDivergedException($"training diverged at step {cfg.Steps - 1}: the final loss is {lv}. The log is in {cfg.Out} (the last row holds NaN). " +
-                    "Lower the peak learning rate, lengthen the warmup or clip gradients (--clip).");
+                string reason = $"training diverged at step {cfg.Steps - 1}: the final loss is {lv}";
+                events.Publish(new RunDiverged(cfg.Steps - 1, reason));
+                throw new TrainingDivergedException(reason, DivergenceAdvice);
             }
         }
-        WriteLog(cfg.Out, rows);
-        return new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), secondsBefore + total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: false)
+        var summary = new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), Seconds(), parameters, Gemm.Backend, Halted: false)
         { TrainTokensPerCpuSecond = trainTokens / Math.Max(1e-9, cpuSeconds) };
-    }
-
-    private static string Row(long step, double lr, string loss, double val, double gn, long tokens, double seconds)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        return string.Join(',', step.ToString(inv), lr.ToString("R", inv), loss, double.IsNaN(val) ? "" : val.ToString("R", inv),
-            gn.ToString("R", inv), tokens.ToString(inv), seconds.ToString("F3", inv));
-    }
-
-    /// <summary>Fills the (empty) loss cell of a pending row.</summary>
-    private static string Complete(string pending, double loss)
-    {
-        var f = pending.Split(',');
-        f[2] = loss.ToString("R", CultureInfo.InvariantCulture);
-        return string.Join(',', f);
+        events.Publish(new RunEnded(summary));
+        return summary;
     }
 
     /// <summary>Mean validation cross-entropy over the fixed validation batches (no graph is built).</summary>
@@ -347,19 +398,6 @@ public static class Trainer
         ["batch"] = cfg.Batch, ["seq"] = seq, ["data"] = data.Name, ["data_bytes"] = data.Train.Length, ["clip"] = cfg.Clip, ["eval_batches"] = cfg.EvalBatches,
         ["eval_every"] = cfg.EvalEvery, ["log_every"] = cfg.LogEvery,
     };
-
-    /// <summary>
-    /// Writes the log atomically: <see cref="CsvHeader"/> then the completed rows. Row s = update s (0-based):
-    /// <c>lr</c> = schedule.At(s), the LR of update s; <c>grad_norm</c> = its gradient norm before clipping;
-    /// <c>loss</c> = training loss after updates 0..s (the forward pass of update s+1, measured before it);
-    /// <c>val_loss</c> = validation loss after update s (blank when not evaluated); <c>tokens</c> = (s+1)*batch*seq;
-    /// <c>seconds</c> = wall clock when update s (and its evaluation) finished.
-    /// </summary>
-    private static void WriteLog(string path, List<string> rows) => AtomicFile.WriteText(path, w =>
-    {
-        w.WriteLine(CsvHeader);
-        foreach (var r in rows) w.WriteLine(r);
-    });
 }
 
 /// <summary>
@@ -387,28 +425,14 @@ internal sealed class LossWindow
 /// for a branch), step, elapsed seconds, optimizer step count, the written CSV rows so far, the last update's row
 /// without its loss (empty string if none), the loss window (sum, count) of the rows not yet written, then every
 /// parameter and optimizer state array as raw little-endian floats.
-/// Written atomically, so a kill mid-write leaves the previous checkpoint intact.
+/// Written atomically (<see cref="TrainCheckpoint.Save"/>), so a kill mid-write leaves the previous checkpoint intact.
 /// </summary>
 internal static class Checkpoint
 {
-    private const string Magic = "ANNEALCK";
+    internal const string Magic = "ANNEALCK";
     // 2: rows follow the laws' step convention and the last update's row (without its loss) is stored apart
     // 3: the loss window of log_every and the header's eval_every and log_every
-    private const int Version = 3;
-
-    public static void Save(string path, JsonObject header, long step, double seconds, List<string> rows, string? pending, LossWindow window, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt) =>
-        AtomicFile.Write(path, s =>
-        {
-            using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
-            w.Write(Encoding.ASCII.GetBytes(Magic)); w.Write(Version);
-            w.Write(header.ToJsonString()); w.Write(step); w.Write(seconds); w.Write(opt.StepCount);
-            w.Write(rows.Count); foreach (var r in rows) w.Write(r);
-            w.Write(pending ?? "");
-            w.Write(window.Sum); w.Write(window.Count);
-            var arrays = ps.Select(p => (p.Name ?? "?", p.Data)).Concat(opt.State()).ToList();
-            w.Write(arrays.Count);
-            foreach (var (name, values) in arrays) { w.Write(name); w.Write(values.Length); w.Write(MemoryMarshal.AsBytes(values.AsSpan())); }
-        });
+    internal const int Version = 3;
 
     /// <summary>The run header and step of the checkpoint at <paramref name="path"/>, without its rows and arrays.</summary>
     public static (JsonObject Header, long Step) ReadHeader(string path)
@@ -418,7 +442,7 @@ internal static class Checkpoint
         return (header, Read(path, r.ReadInt64));
     }
 
-    public static (long Step, double Seconds, List<string> Rows, string? Pending, LossWindow Window) Load(string path, JsonObject header, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt, bool branch)
+    public static (long Step, double Seconds, List<TrainLogRow> Rows, Pending? Pending, LossWindow Window) Load(string path, JsonObject header, IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt, bool branch)
     {
         using var r = Open(path);
         var saved = ReadHeaderJson(r, path);
@@ -430,7 +454,7 @@ internal static class Checkpoint
         return Read(path, () =>
         {
             long step = r.ReadInt64(); double seconds = r.ReadDouble(); opt.StepCount = r.ReadInt64();
-            var rows = new List<string>(); int nr = r.ReadInt32(); for (int i = 0; i < nr; i++) rows.Add(r.ReadString());
+            var rows = new List<TrainLogRow>(); int nr = r.ReadInt32(); for (int i = 0; i < nr; i++) rows.Add(ParseRow(path, r.ReadString()));
             string pending = r.ReadString();
             var window = new LossWindow { Sum = r.ReadDouble(), Count = r.ReadInt32() };
             var arrays = ps.Select(p => (p.Name ?? "?", p.Data)).Concat(opt.State()).ToList();
@@ -443,8 +467,15 @@ internal static class Checkpoint
                 var bytes = MemoryMarshal.AsBytes(values.AsSpan());
                 r.BaseStream.ReadExactly(bytes);
             }
-            return (step, seconds, rows, pending.Length == 0 ? null : pending, window);
+            // the pending row's own forward-pass loss and throughput were measured before the checkpoint: unknown here
+            return (step, seconds, rows, pending.Length == 0 ? null : new Pending(ParseRow(path, pending), double.NaN, double.NaN), window);
         });
+    }
+
+    private static TrainLogRow ParseRow(string path, string line)
+    {
+        try { return TrainLogRow.Parse(line); }
+        catch (FormatException) { throw new InputException($"{path}: the checkpoint holds a malformed log row '{line}'; delete it and restart the run"); }
     }
 
     private static BinaryReader Open(string path)
@@ -464,5 +495,68 @@ internal static class Checkpoint
     {
         try { return read(); }
         catch (EndOfStreamException) { throw new InputException($"{path}: checkpoint is truncated; delete it and restart the run"); }
+    }
+}
+
+/// <summary>The last update's log row, waiting for its training loss, with what its progress line needs.</summary>
+/// <param name="Row">The row, loss NaN (a blank cell in a checkpoint).</param>
+/// <param name="LossBefore">The training loss its update's forward pass measured (NaN when loaded from a checkpoint).</param>
+/// <param name="TokensPerSecond">Training throughput when the update finished (NaN when loaded from a checkpoint).</param>
+internal sealed record Pending(TrainLogRow Row, double LossBefore, double TokensPerSecond);
+
+/// <summary>
+/// A run's state after <see cref="Step"/> updates, captured for a checkpoint file: the settings header, the log's state
+/// (written rows, the pending row, the loss window) and copies of every parameter and optimizer array, so that training
+/// can go on while a subscriber writes it (<see cref="CheckpointWriter"/>). <see cref="Save"/> writes the file that
+/// <see cref="TrainConfig.Resume"/> and <see cref="TrainConfig.BranchFrom"/> read.
+/// </summary>
+public sealed class TrainCheckpoint
+{
+    private readonly string _header;
+    private readonly long _optimizerSteps;
+    private readonly string[] _rows;
+    private readonly string _pending;
+    private readonly double _windowSum;
+    private readonly int _windowCount;
+    private readonly (string Name, float[] Values)[] _arrays;
+    // Deliveries not yet handled by a subscriber, plus the trainer's own hold while it publishes; at zero the
+    // stream's slot (its bound on captured checkpoints) is free again.
+    private int _deliveries = 1;
+
+    private TrainCheckpoint(string header, long step, double seconds, long optimizerSteps, string[] rows, string pending, double windowSum, int windowCount, (string, float[])[] arrays)
+    {
+        _header = header; Step = step; Seconds = seconds; _optimizerSteps = optimizerSteps; _rows = rows; _pending = pending;
+        _windowSum = windowSum; _windowCount = windowCount; _arrays = arrays;
+    }
+
+    /// <summary>Updates done (the model after updates 0..Step-1).</summary>
+    public long Step { get; }
+
+    /// <summary>Run wall clock at the capture (resumed runs included).</summary>
+    public double Seconds { get; }
+
+    internal static TrainCheckpoint Capture(JsonObject header, long step, double seconds, IReadOnlyList<TrainLogRow> rows, TrainLogRow pending, LossWindow window,
+        IReadOnlyList<Tensor<float>> ps, Optimizer<float> opt) =>
+        new(header.ToJsonString(), step, seconds, opt.StepCount, rows.Select(r => r.ToCsv()).ToArray(), pending.ToCsv(""), window.Sum, window.Count,
+            ps.Select(p => (p.Name ?? "?", (float[])p.Data.Clone())).Concat(opt.State().Select(a => (a.Name, (float[])a.Values.Clone()))).ToArray());
+
+    /// <summary>Writes the checkpoint file atomically (a kill mid-write leaves the previous file intact).</summary>
+    public void Save(string path) => AtomicFile.Write(path, s =>
+    {
+        using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+        w.Write(Encoding.ASCII.GetBytes(Checkpoint.Magic)); w.Write(Checkpoint.Version);
+        w.Write(_header); w.Write(Step); w.Write(Seconds); w.Write(_optimizerSteps);
+        w.Write(_rows.Length); foreach (var r in _rows) w.Write(r);
+        w.Write(_pending);
+        w.Write(_windowSum); w.Write(_windowCount);
+        w.Write(_arrays.Length);
+        foreach (var (name, values) in _arrays) { w.Write(name); w.Write(values.Length); w.Write(MemoryMarshal.AsBytes(values.AsSpan())); }
+    });
+
+    internal void AddDelivery() => Interlocked.Increment(ref _deliveries);
+
+    internal void RemoveDelivery(TrainEventStream stream)
+    {
+        if (Interlocked.Decrement(ref _deliveries) == 0) stream.ReleaseCheckpointSlot();
     }
 }

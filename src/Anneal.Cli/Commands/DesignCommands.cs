@@ -70,12 +70,15 @@ public static class DesignCommands
             if (fam == "free")
             {
                 Console.Error.WriteLine($"optimize: free per-step optimum over {problem.PostWarmupSteps} post-warmup steps...");
+                // The family searches need nothing from the free optimum: they run meanwhile on the other core, with a
+                // designer of their own (a designer's scratch buffers are not shared), and give the same candidates.
+                var families = Task.Run(() => new ScheduleDesigner(problem).BestOfFamilies());
                 var opt = d.Optimize();
                 designed = opt.PostWarmup;
                 rows.Add(("free optimum", $"(per-step; {designed.Length} rates, write with --out)", opt.Loss, dl.Band(problem, designed)));
                 rates.Add(designed);
                 Console.Error.WriteLine("optimize: best member of each family...");
-                foreach (var c in d.BestOfFamilies()) { rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem)))); rates.Add(Post(c.Schedule, problem)); }
+                foreach (var c in families.GetAwaiter().GetResult()) { rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem)))); rates.Add(Post(c.Schedule, problem)); }
                 closest = d.Closest(designed);
                 freeJson = new JsonObject
                 {

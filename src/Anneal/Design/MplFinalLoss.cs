@@ -125,6 +125,7 @@ public sealed class MplFinalLoss
         for (int i = n - 1; i >= 0; i--) { run += eta[i]; sk[i] = run; }
         double total = run;
         bool positive = TensorPrimitives.Min(eta) > 0;
+        if (!wantGrad && positive && SparseValue(eta, sk, total) is { } sparse) return sparse;
         if (positive)
         {
             // w = eta^-gamma, x = w S_k, u = 1 + C x, g = 1 - u^-beta, gp = beta C u^(-beta-1): vectorised.
@@ -185,6 +186,53 @@ public sealed class MplFinalLoss
             gradient[j] = common - b * (next - g[j] + prefix - local);
         }
         return value;
+    }
+
+    /// <summary>
+    /// The value alone when at most half the post-warmup rates change (a WSD's stable phase, a staircase): a step
+    /// whose rate equals the previous one adds d_k G(x_k) = 0 to LD, so only the changes need G. They are packed
+    /// (rate, suffix sum, drop) and go through the same element-wise vector operations as the full arrays in
+    /// <see cref="Evaluate"/>, padded to at least one 512-bit vector so that no element takes a scalar path, and LD
+    /// is summed in the same order: the value is bit-identical to the full evaluation's (a test compares them), at a
+    /// fraction of its transcendental functions. Null when too many rates change for packing to pay off.
+    /// </summary>
+    private double? SparseValue(ReadOnlySpan<double> eta, ReadOnlySpan<double> sk, double total)
+    {
+        int n = eta.Length, m = 0;
+        double prev = Previous;
+        for (int i = 0; i < n; i++) { if (eta[i] != prev) m++; prev = eta[i]; }
+        // TensorPrimitives takes narrower vectors or scalar code below Vector512<double>.Count = 8 elements; padding
+        // (rate 1, suffix sum 0: finite through every operation) keeps the packed elements on the full arrays' path.
+        int len = Math.Max(m, 8);
+        if (m > n / 2 || len > n) return null;
+        // Scratch: the full path's buffers (length >= n); the suffix sums are only read while packing.
+        Span<double> pe = _x.AsSpan(0, len), ps = _u.AsSpan(0, len), d = _gp.AsSpan(0, len), w = _w.AsSpan(0, len), g = _g.AsSpan(0, len);
+        int k = 0;
+        prev = Previous;
+        for (int i = 0; i < n; i++)
+        {
+            if (eta[i] != prev) { pe[k] = eta[i]; ps[k] = sk[i]; d[k] = prev - eta[i]; k++; }
+            prev = eta[i];
+        }
+        for (; k < len; k++) { pe[k] = 1; ps[k] = 0; d[k] = 0; }
+        double gamma = Law.Gamma, beta = Law.Beta, c = Law.C;
+        // Evaluate's sequence: w = eta^-gamma, x = w S_k, u = 1 + C x, g = 1 - u^-beta.
+        TensorPrimitives.Log(pe, w);
+        TensorPrimitives.Multiply(w, -gamma, w);
+        TensorPrimitives.Exp(w, w);
+        TensorPrimitives.Multiply(w, ps, pe);   // pe = x: the rates are no longer needed
+        var u = ps;                             // nor the suffix sums
+        TensorPrimitives.Multiply(pe, c, u);
+        TensorPrimitives.Add(u, 1.0, u);
+        TensorPrimitives.Log(u, g);
+        TensorPrimitives.Multiply(g, -beta, g);
+        TensorPrimitives.Exp(g, g);
+        TensorPrimitives.Negate(g, g);
+        TensorPrimitives.Add(g, 1.0, g);
+        double ld = 0;
+        for (int j = 0; j < m; j++) ld += d[j] * g[j];
+        ld += RampTerms(total, out _);
+        return Law.L0 + Law.A * Math.Pow(total + WarmupArea, -Law.Alpha) - Law.B * ld;
     }
 
     /// <summary>

@@ -57,7 +57,16 @@ public sealed class ScheduleDesigner
     /// <summary>Predicted final loss of explicit post-warmup rates.</summary>
     public double Predict(ReadOnlySpan<double> postWarmup) => _objective.Value(postWarmup);
 
-    private Candidate Make(string label, string spec) { var s = Schedule.Parse(spec); return new Candidate(label, s, Predict(s)); }
+    // Predicted losses by spec: the searches round their parameters to readable specs (3 significant digits, cooldown
+    // fractions to 0.001), so the last golden-section steps and the final comparisons often ask for a spec again.
+    private readonly Dictionary<string, double> _losses = new(StringComparer.Ordinal);
+
+    private Candidate Make(string label, string spec)
+    {
+        var s = Schedule.Parse(spec);
+        if (!_losses.TryGetValue(spec, out double loss)) _losses[spec] = loss = Predict(s);
+        return new Candidate(label, s, loss);
+    }
 
     private static string F(double v) => SpecNumber.Format(v);
 
@@ -441,8 +450,7 @@ public sealed class ScheduleDesigner
         double endRatio = Math.Max(optimum[^1] / P, MinRatio);
         string? bestSpec = null;
         double bestDist = double.PositiveInfinity;
-        var eta = new double[optimum.Length];
-        double Dist(string spec)
+        double Dist(string spec, double[] eta)
         {
             Schedule.Parse(spec).Fill(eta, W);
             double s = 0;
@@ -455,11 +463,13 @@ public sealed class ScheduleDesigner
                 specs.Add(WsdSpec(Math.Round(f, 3), shape, endRatio));
         specs.Add($"cosine(peak={F(P)}, total={T}, warmup={W}, min={F(Round(endRatio * P))})");
         specs.Add($"linear(peak={F(P)}, total={T}, warmup={W}, min={F(Round(endRatio * P))})");
-        foreach (var sp in specs)
-        {
-            double d = Dist(sp);
-            if (d < bestDist) { bestDist = d; bestSpec = sp; }
-        }
+        // ~1,100 independent distances: computed on every core (each range with its own buffer), then the first
+        // minimum taken in list order, so the answer does not depend on the number of threads.
+        var dist = new double[specs.Count];
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, specs.Count, 64), () => new double[optimum.Length],
+            (range, _, eta) => { for (int i = range.Item1; i < range.Item2; i++) dist[i] = Dist(specs[i], eta); return eta; }, _ => { });
+        for (int i = 0; i < specs.Count; i++)
+            if (dist[i] < bestDist) { bestDist = dist[i]; bestSpec = specs[i]; }
         return new ClosestNamed(Make("closest named", bestSpec!), bestDist);
     }
 

@@ -89,4 +89,35 @@ public class MplFinalLossTests
         double expected = Law.L0 + Law.A * Math.Pow(21840 * peak + sw, -Law.Alpha);
         new MplFinalLoss(Law, peak, sw).Value(eta).ShouldBe(expected, 1e-12);
     }
+    [Fact]
+    public void Value_of_schedules_with_few_changes_equals_the_full_evaluation_bit_for_bit()
+    {
+        // Independent source: Evaluate with a gradient, which computes G at every step (the value alone skips the steps
+        // whose rate does not change: their d_k G(x_k) is 0). Bit for bit, so the designer's searches are unchanged;
+        // and the naive O(n^2) formula for the staircase, to 1e-9.
+        double peak = 3e-4, sw = 0.5 * peak * 2160;
+        var cases = new List<double[]>();
+        foreach (var spec in new[]
+        {
+            "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)",
+            "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.05, shape=cosine, min=3e-6)",
+            "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.45, shape=linear)",
+            "step(peak=3e-4, every=5000, gamma=0.3)",
+        })
+            cases.Add(MplFinalLoss.PostWarmup(Anneal.Schedules.Schedule.Parse(spec), 24000, 2160));
+        var stairs = Enumerable.Repeat(peak, 3000).ToArray();
+        stairs.AsSpan(2000).Fill(0.3 * peak); stairs.AsSpan(2500).Fill(0.1 * peak); stairs[^1] = 0.05 * peak; // 3 drops: packed and padded
+        cases.Add(stairs);
+        var rise = (double[])stairs.Clone(); rise.AsSpan(2600, 10).Fill(0.2 * peak);                          // a rise, then a drop
+        cases.Add(rise);
+        cases.Add([peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, peak, 0.5 * peak]); // one change in 17
+        foreach (var eta in cases)
+            foreach (var f in new[] { new MplFinalLoss(Law, peak, sw), MplFinalLoss.ReferenceConvention(Law, peak, Enumerable.Range(0, 100).Select(s => peak * s / 100).ToArray()) })
+            {
+                double full = f.Evaluate(eta, new double[eta.Length]);
+                f.Value(eta).ShouldBe(full);
+                BitConverter.DoubleToInt64Bits(f.Value(eta)).ShouldBe(BitConverter.DoubleToInt64Bits(full), $"{eta.Length} rates, reference={f.IncludesWarmup}");
+            }
+        Math.Abs(new MplFinalLoss(Law, peak, sw).Value(stairs) - Naive(Law, peak, sw, stairs)).ShouldBeLessThan(1e-9 * Naive(Law, peak, sw, stairs));
+    }
 }

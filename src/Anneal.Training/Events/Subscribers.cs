@@ -1,0 +1,87 @@
+using Anneal.IO;
+
+namespace Anneal.Training;
+
+/// <summary>
+/// Subscriber that keeps the CSV training log (<see cref="Trainer.CsvHeader"/>) at a path: the rows the run starts with
+/// (a resumed or branched run's, from its checkpoint) and every <see cref="StepCompleted.LogRow"/>, written atomically
+/// at every evaluation, at a divergence and at the end of a finished run (not of a halted one: as after a kill, the
+/// file then holds the log of the last evaluation, which a resume continues). Not thread-safe: one subscription.
+/// </summary>
+/// <param name="path">The CSV file.</param>
+public sealed class TrainLogWriter(string path)
+{
+    private readonly List<TrainLogRow> _rows = [];
+
+    /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
+    public void OnEvent(TrainEvent e)
+    {
+        switch (e)
+        {
+            case RunStarted s: _rows.Clear(); _rows.AddRange(s.Rows); break;
+            case StepCompleted { LogRow: { } row }: _rows.Add(row); break;
+            case Evaluated or RunDiverged or RunEnded { Summary.Halted: false }: Write(); break;
+        }
+    }
+
+    private void Write() => AtomicFile.WriteText(path, w =>
+    {
+        w.WriteLine(Trainer.CsvHeader);
+        foreach (var r in _rows) w.WriteLine(r.ToCsv());
+    });
+}
+
+/// <summary>
+/// Subscriber that writes every <see cref="CheckpointTaken"/> to its path (<see cref="TrainCheckpoint.Save"/>). Subscribe
+/// it with <see cref="Options"/>, which asks for checkpoints; it may run behind training by up to two captured checkpoints.
+/// </summary>
+public sealed class CheckpointWriter
+{
+    /// <summary>Lossless and with checkpoints: every captured checkpoint is written, in order.</summary>
+    public static TrainSubscriptionOptions Options { get; } = new() { Checkpoints = true };
+
+    /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
+    public void OnEvent(TrainEvent e)
+    {
+        if (e is CheckpointTaken c) c.Checkpoint.Save(c.Path);
+    }
+}
+
+/// <summary>
+/// Subscriber that prints a run's progress on a writer: where it starts from, the model, the loss before the first
+/// update, and a line per update at every evaluation, at least every 2 s of run time and at the last update (the
+/// update's loss before it, validation loss, learning rate, gradient norm, throughput and the time left).
+/// Not thread-safe: one subscription.
+/// </summary>
+/// <param name="output">Where the lines go (a console's error stream, a log).</param>
+public sealed class ProgressPrinter(TextWriter output)
+{
+    private TrainConfig? _config;
+    private long _start;
+    private int _seq;
+    private double _lastPrinted;
+
+    /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
+    public void OnEvent(TrainEvent e)
+    {
+        switch (e)
+        {
+            case RunStarted s:
+                _config = s.Config; _start = s.StartStep; _seq = s.Seq; _lastPrinted = s.Seconds;
+                if (s.Config.Resume) output.WriteLine($"resuming from {s.Config.CheckpointPath} at step {s.StartStep}");
+                else if (s.Config.BranchFrom is { } parent) output.WriteLine($"branching from {parent} at step {s.StartStep}");
+                output.WriteLine($"model {s.Model} ({s.Parameters:N0} parameters), optimizer {s.Optimizer}, matmul {s.Backend}, {s.Threads} threads");
+                break;
+            case StepCompleted u when _config is { } cfg && u.Step >= _start:
+                // the first event of a resumed run completes a row whose line the killed run printed
+                if (u.Step == 0) output.WriteLine($"initial loss {u.LossBefore:F4} (before any update)");
+                bool eval = !double.IsNaN(u.ValLoss), last = u.Step == cfg.Steps - 1;
+                if (!eval && !last && u.Seconds - _lastPrinted < 2) break;
+                _lastPrinted = u.Seconds;
+                double tps = u.TokensPerSecond;
+                double eta = tps > 0 ? (cfg.Steps - u.Step - 1) * (double)cfg.Batch * _seq / tps : 0;
+                output.WriteLine($"step {u.Step}/{cfg.Steps - 1}  loss {u.LossBefore:F4} (before this update){(eval ? $"  val {u.ValLoss:F4}" : "")}  lr {u.Lr:G3}  |g| {u.GradNorm:F3}  {tps / 1000:F1}k tok/s  ETA {TimeSpan.FromSeconds(Math.Round(eta)):c}");
+                break;
+        }
+    }
+}
