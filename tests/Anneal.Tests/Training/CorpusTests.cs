@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Anneal.Schedules;
+
+namespace Anneal.Tests.Training;
+
+/// <summary>
+/// The bundled loss-curve corpora of <c>data/corpora/</c> (made by <c>data/corpora/generate.sh</c> with the training
+/// engine): every manifest entry has its file, and the manifest's schedule is the one the run was trained with.
+/// </summary>
+public class CorpusTests
+{
+    private static readonly string Root = Path.Combine(TestPaths.RepoRoot, "data", "corpora");
+
+    private static string[] ManifestPaths() =>
+        Directory.GetFiles(Root, "corpus.json", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Root, f)).Order(StringComparer.Ordinal).ToArray();
+
+    public static TheoryData<string> Manifests() => new(ManifestPaths());
+
+    [Fact]
+    public void The_engine_corpora_are_bundled()
+    {
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("mlp", "corpus.json")], ignoreOrder: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void Every_run_exists_logs_its_schedules_rates_and_branches_from_its_parents_rows(string manifest)
+    {
+        // Independent source for the lr column: the manifest's schedule spec sampled with Schedule.At(step) (what the
+        // trainer calls), compared bit for bit with the log's round-trip numbers; for a branch, the parent's own log.
+        var path = Path.Combine(Root, manifest);
+        var root = (JsonObject)JsonNode.Parse(File.ReadAllText(path))!;
+        root["format"]!.GetValue<string>().ShouldBe("anneal-corpus/1");
+        var runs = root["runs"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        runs.Count.ShouldBeGreaterThan(0);
+        var dir = Path.GetDirectoryName(path)!;
+        var logs = runs.ToDictionary(r => r["file"]!.GetValue<string>(), r => Read(Path.Combine(dir, r["file"]!.GetValue<string>())));
+        foreach (var run in runs)
+        {
+            var file = run["file"]!.GetValue<string>();
+            var rows = logs[file];
+            rows.Count.ShouldBeGreaterThan(10, file);
+            var schedule = Schedule.Parse(run["schedule"]!.GetValue<string>());
+            foreach (var r in rows)
+            {
+                double.IsFinite(r.Loss).ShouldBeTrue($"{file} step {r.Step}");
+                r.Lr.ShouldBe(schedule.At(r.Step), $"{file} step {r.Step}: lr vs {schedule.Spec}");
+            }
+            if (schedule.Length is { } total) (rows[^1].Step + 1).ShouldBe(total, $"{file}: the run ends at its schedule's total");
+            if (run["branch_of"] is { } parentNode)
+            {
+                var parent = logs[parentNode.GetValue<string>()];
+                long k = run["branch_step"]!.GetValue<long>();
+                k.ShouldBeGreaterThan(0);
+                var before = rows.Where(r => r.Step < k).ToList();
+                before.Count.ShouldBeGreaterThan(0, file);
+                before.ShouldBe(parent.Where(r => r.Step < k).ToList(), $"{file}: rows before the branch step are the parent's");
+                // and the cooldown changed the run after the branch point: its final row differs from the parent's row there
+                var last = rows[^1];
+                parent.Where(p => p.Step == last.Step).ShouldAllBe(p => p != last);
+            }
+        }
+    }
+
+    private sealed record Row(long Step, double Lr, double Loss, double Val);
+
+    private static List<Row> Read(string csv)
+    {
+        File.Exists(csv).ShouldBeTrue(csv);
+        var lines = File.ReadAllLines(csv);
+        lines[0].ShouldBe("step,lr,loss,val_loss");
+        var inv = CultureInfo.InvariantCulture;
+        return lines.Skip(1).Select(l => l.Split(',')).Select(f => new Row(long.Parse(f[0], inv), double.Parse(f[1], inv), double.Parse(f[2], inv),
+            f[3].Length == 0 ? double.NaN : double.Parse(f[3], inv))).ToList();
+    }
+}
