@@ -1,4 +1,3 @@
-using System.Reflection;
 using Anneal.Accuracy;
 
 namespace Anneal.Cli.Commands;
@@ -7,25 +6,14 @@ namespace Anneal.Cli.Commands;
 internal static class BundledCorpora
 {
     /// <summary>Every embedded <c>corpora/NAME/corpus.json</c>, in name order.</summary>
-    public static IReadOnlyList<ForecastCorpus> All()
-    {
-        var asm = Assembly.GetExecutingAssembly();
-        byte[]? Open(string name)
-        {
-            using var s = asm.GetManifestResourceStream(name);
-            if (s is null) return null;
-            using var m = new MemoryStream();
-            s.CopyTo(m);
-            return m.ToArray();
-        }
-        return asm.GetManifestResourceNames()
+    public static IReadOnlyList<ForecastCorpus> All() =>
+        EmbeddedData.Names
             .Where(n => n.StartsWith("corpora/", StringComparison.Ordinal) && n.EndsWith("/corpus.json", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(n =>
             {
                 var folder = n[..^"corpus.json".Length];
-                return ForecastCorpus.Parse(Open(n)!, "bundled " + n, rel => Open(folder + rel));
+                return ForecastCorpus.Parse(EmbeddedData.Read(n)!, "bundled " + n, rel => EmbeddedData.Read(folder + rel));
             })
             .ToArray();
-    }
 }

@@ -28,18 +28,7 @@ internal sealed class MplBenchmark
     /// <summary>From a folder (with manifest.json) or, when null, the embedded copy.</summary>
     public static MplBenchmark Open(string? folder)
     {
-        if (folder is null)
-        {
-            var asm = Assembly.GetExecutingAssembly();
-            return new MplBenchmark(name =>
-            {
-                using var s = asm.GetManifestResourceStream("mpl/" + name);
-                if (s is null) return null;
-                using var m = new MemoryStream();
-                s.CopyTo(m);
-                return m.ToArray();
-            }, "bundled benchmark");
-        }
+        if (folder is null) return new MplBenchmark(name => EmbeddedData.Read("mpl/" + name), "bundled benchmark");
         if (!Directory.Exists(folder)) throw new InputException($"--data {folder}: folder not found");
         return new MplBenchmark(name => File.Exists(Path.Combine(folder, name)) ? File.ReadAllBytes(Path.Combine(folder, name)) : null, folder);
     }
@@ -62,13 +51,15 @@ internal sealed class MplBenchmark
     /// <summary>Published MPL parameters (reference warmup convention) for a size, if known.</summary>
     public double[]? PublishedParams(string size) => (_manifest["published"]?[size]?["params"] as JsonArray)?.Select(x => x!.GetValue<double>()).ToArray();
 
-    public LawRun Run(string size, string name)
+    /// <summary>One benchmark curve with its exact schedule attached.</summary>
+    private LossCurve Curve(string size, string name)
     {
         var rel = $"{size}/{name}.csv";
         var bytes = _open(rel) ?? throw new InputException($"{Origin}: missing {rel}");
-        var curve = CurveReader.Parse(bytes, Path.Combine(Origin, rel)) with { Name = name, ScheduleSpec = Anneal.Schedules.Schedule.Parse(Schedule(name)).Spec };
-        return LawRun.FromCurve(curve);
+        return CurveReader.Parse(bytes, Path.Combine(Origin, rel)) with { Name = name, ScheduleSpec = Anneal.Schedules.Schedule.Parse(Schedule(name)).Spec };
     }
+
+    public LawRun Run(string size, string name) => LawRun.FromCurve(Curve(size, name));
 
     public LawRun[] Runs(string size, IEnumerable<string> names) => names.Select(n => Run(size, n)).ToArray();
 
@@ -77,11 +68,8 @@ internal sealed class MplBenchmark
     {
         var runs = FitSplit.Concat(TestSplit).Distinct().Select(name =>
         {
-            var rel = $"{size}/{name}.csv";
-            var bytes = _open(rel) ?? throw new InputException($"{Origin}: missing {rel}");
-            var spec = Anneal.Schedules.Schedule.Parse(Schedule(name)).Spec;
-            var curve = CurveReader.Parse(bytes, Path.Combine(Origin, rel)) with { Name = name, ScheduleSpec = spec };
-            return new Anneal.Accuracy.CorpusRun(name, curve, spec, 1);
+            var curve = Curve(size, name);
+            return new Anneal.Accuracy.CorpusRun(name, curve, curve.ScheduleSpec, 1);
         }).ToArray();
         return new Anneal.Accuracy.ForecastCorpus($"mpl-{size}", Source, runs);
     }
