@@ -353,6 +353,9 @@ public static class Trainer
         if (seq < 1 || seq > m.MaxSeq) throw new InputException($"{name("seq")} must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
         if (m is GptModel g && g.Net.Config.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={g.Net.Config.Vocab} is smaller than the byte tokenizer's 256");
         Schedules.Schedule.Parse(cfg.Schedule);
+        // the optimizer's spec and hyperparameter ranges, before any data is loaded
+        try { Optimizer<float>.Create(cfg.Optimizer, []); }
+        catch (Anneal.Specs.SpecException e) { throw new InputException($"{name("optimizer")} '{cfg.Optimizer}': {e.Message}"); }
         var dir = Path.GetDirectoryName(Path.GetFullPath(cfg.Out))!;
         if (!Directory.Exists(dir)) throw new InputException($"{name("out")} {cfg.Out}: folder '{dir}' does not exist; create it first");
         if (cfg.Resume && cfg.BranchFrom is not null)
