@@ -212,7 +212,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("train: adamw wd=-5", ["train", "--data", "{d}/text.txt", "--optimizer", "adamw(wd=-5)", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["--optimizer", "wd", "-5"], "run.csv", "run.csv.ckpt"),
         R("train: lion b2=-1", ["train", "--data", "{d}/text.txt", "--optimizer", "lion(b2=-1)", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["--optimizer", "b2"], "run.csv", "run.csv.ckpt"),
         R("train: sgd momentum=1", ["train", "--data", "{d}/text.txt", "--optimizer", "sgd(momentum=1)", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["momentum"], "run.csv", "run.csv.ckpt"),
-        R("train: adam eps=0", ["train", "--data", "{d}/text.txt", "--optimizer", "adam(eps=0)", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["eps"], "run.csv", "run.csv.ckpt"),
+        R("train: adam eps=-1", ["train", "--data", "{d}/text.txt", "--optimizer", "adam(eps=-1)", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["eps"], "run.csv", "run.csv.ckpt"),
         R("train: unknown optimizer", ["train", "--data", "{d}/text.txt", "--optimizer", "adagrad", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["adagrad"], "run.csv", "run.csv.ckpt"),
         R("train: zero steps", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "0", "--out", "{d}/run.csv"], ["--steps"], "run.csv", "run.csv.ckpt"),
         R("train: steps in exponent form", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "1e12", "--out", "{d}/run.csv"], ["--steps", "'1e12'", "whole number"], "run.csv"),
