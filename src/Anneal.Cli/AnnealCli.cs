@@ -39,8 +39,13 @@ public static class AnnealCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) error.WriteLine($"error: {e.Message}");
+            foreach (var e in parse.Errors) error.WriteLine($"error: {Plain(e.Message)}");
             error.WriteLine("Run with --help for usage and examples.");
+            return CliExit.BadInput;
+        }
+        if (UnknownOption(parse) is { } unknown)
+        {
+            error.WriteLine($"error: unknown option '{unknown}' for '{CommandPath(parse)}'; run '{CommandPath(parse)} --help' for its options");
             return CliExit.BadInput;
         }
         var previousOut = Console.Out;
@@ -67,6 +72,60 @@ public static class AnnealCli
             Console.SetOut(previousOut);
             Console.SetError(previousErr);
         }
+    }
+
+    private static readonly (string Type, string Words)[] TypeWords =
+    [
+        ("System.Int32", "a whole number between -2147483648 and 2147483647"),
+        ("System.Int64", "a whole number between -9223372036854775808 and 9223372036854775807"),
+        ("System.UInt64", "a whole number between 0 and 18446744073709551615"),
+        ("System.Double", "a number such as 3e-4"),
+        ("System.Boolean", "true or false"),
+    ];
+
+    /// <summary>
+    /// The parser's type errors in the user's words: "Cannot parse argument '1e12' for option '--steps' as expected
+    /// type 'System.Int32'" becomes "--steps: '1e12' is not a whole number between ...".
+    /// </summary>
+    internal static string Plain(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for (?:option|command|argument) '([^']*)' as expected type '([^']*)'\.?$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (!m.Success) return message;
+        var type = m.Groups[3].Value.TrimEnd('?');
+        if (type.StartsWith("System.Nullable`1[", StringComparison.Ordinal)) type = type["System.Nullable`1[".Length..].TrimEnd(']');
+        var words = TypeWords.FirstOrDefault(t => t.Type == type).Words ?? type;
+        return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {words}" + (type.Contains("Int", StringComparison.Ordinal) ? " (write it in digits, e.g. 24000)" : "");
+    }
+
+    /// <summary>
+    /// A token that looks like an option (<c>--bogus</c>, <c>-x</c>) but was taken as one of the command's own
+    /// arguments (a file name, a spec) because the command knows no such option; null when there is none.
+    /// Negative numbers are values, not options.
+    /// </summary>
+    private static string? UnknownOption(ParseResult parse)
+    {
+        foreach (var child in parse.CommandResult.Children)
+        {
+            if (child is not System.CommandLine.Parsing.ArgumentResult arg) continue;
+            foreach (var t in arg.Tokens)
+            {
+                var v = t.Value;
+                if (v.Length > 1 && v[0] == '-' && !double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+                    return v.Split('=')[0];
+            }
+        }
+        foreach (var t in parse.UnmatchedTokens)
+            if (t.Length > 1 && t[0] == '-') return t;
+        return null;
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? s = parse.CommandResult; s is not null; s = s.Parent)
+            if (s is System.CommandLine.Parsing.CommandResult c) names.Add(c.Command.Name);
+        names.Reverse();
+        return string.Join(" ", names);
     }
 }
 

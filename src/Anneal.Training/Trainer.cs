@@ -353,11 +353,16 @@ public static class Trainer
         if (seq < 1 || seq > m.MaxSeq) throw new InputException($"{name("seq")} must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
         if (m is GptModel g && g.Net.Config.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={g.Net.Config.Vocab} is smaller than the byte tokenizer's 256");
         Schedules.Schedule.Parse(cfg.Schedule);
+        // the optimizer's spec and hyperparameter ranges, before any data is loaded
+        try { Optimizer<float>.Create(cfg.Optimizer, []); }
+        catch (Anneal.Specs.SpecException e) { throw new InputException($"{name("optimizer")} '{cfg.Optimizer}': {e.Message}"); }
         var dir = Path.GetDirectoryName(Path.GetFullPath(cfg.Out))!;
         if (!Directory.Exists(dir)) throw new InputException($"{name("out")} {cfg.Out}: folder '{dir}' does not exist; create it first");
         if (cfg.Resume && cfg.BranchFrom is not null)
             throw new InputException($"{name("resume")} and {name("branch_from")} cannot be combined: a killed branch resumes from its own checkpoint ({cfg.CheckpointPath}), which already holds the parent's rows");
         if (cfg.Resume && !File.Exists(cfg.CheckpointPath)) throw new InputException($"{name("resume")}: no checkpoint at {cfg.CheckpointPath}; run without {name("resume")} to start afresh");
+        // a corrupted checkpoint is refused here, before any data is loaded or any file of the run is touched
+        if (cfg.Resume) Checkpoint.Verify(cfg.CheckpointPath);
         if (cfg.BranchFrom is { } parent)
         {
             if (!File.Exists(parent)) throw new InputException($"{name("branch_from")}: no checkpoint at {parent}; keep one with {name("save_at")} in the parent run");
@@ -424,7 +429,8 @@ internal sealed class LossWindow
 /// Checkpoint file: "ANNEALCK", format version, the run header (JSON; must match on resume, all but the schedule
 /// for a branch), step, elapsed seconds, optimizer step count, the written CSV rows so far, the last update's row
 /// without its loss (empty string if none), the loss window (sum, count) of the rows not yet written, then every
-/// parameter and optimizer state array as raw little-endian floats.
+/// parameter and optimizer state array as raw little-endian floats, and last the SHA-256 of every byte before it, so a
+/// corrupted file (a flipped bit, a truncated copy) is refused before anything is read from it.
 /// Written atomically (<see cref="TrainCheckpoint.Save"/>), so a kill mid-write leaves the previous checkpoint intact.
 /// </summary>
 internal static class Checkpoint
@@ -432,7 +438,45 @@ internal static class Checkpoint
     internal const string Magic = "ANNEALCK";
     // 2: rows follow the laws' step convention and the last update's row (without its loss) is stored apart
     // 3: the loss window of log_every and the header's eval_every and log_every
-    internal const int Version = 3;
+    // 4: a SHA-256 of the content at the end
+    internal const int Version = 4;
+
+    /// <summary>Bytes of the trailing checksum.</summary>
+    internal const int ChecksumBytes = 32;
+
+    /// <summary>
+    /// Checks the trailing SHA-256 of the checkpoint at <paramref name="path"/> against its content (streamed: the
+    /// file is never held in memory). Throws <see cref="InputException"/> when it differs, so a corrupted checkpoint
+    /// is refused before a run resumes or branches from it and the run's files stay as they are.
+    /// </summary>
+    public static void Verify(string path)
+    {
+        using var f = OpenStream(path);
+        var head = new byte[Magic.Length + 4];
+        int got = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (got < head.Length || Encoding.ASCII.GetString(head, 0, Magic.Length) != Magic)
+            throw new InputException($"{path}: not an Anneal checkpoint (no ANNEALCK header); give the .ckpt file a run wrote");
+        int version = BitConverter.ToInt32(head, Magic.Length);
+        if (version != Version)
+            throw new InputException($"{path}: checkpoint format {version}, this Anneal reads format {Version}" +
+                (version < Version ? " (written by an earlier Anneal, before checkpoints carried a checksum); it cannot be resumed or branched from: delete it and restart the run" : "; use the Anneal that wrote it"));
+        if (f.Length < head.Length + ChecksumBytes) throw new InputException($"{path}: checkpoint is truncated; delete it and restart the run");
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        sha.AppendData(head);
+        long left = f.Length - head.Length - ChecksumBytes;
+        var buf = new byte[1 << 20];
+        while (left > 0)
+        {
+            int n = f.Read(buf, 0, (int)Math.Min(buf.Length, left));
+            if (n <= 0) throw new InputException($"{path}: checkpoint is truncated; delete it and restart the run");
+            sha.AppendData(buf, 0, n);
+            left -= n;
+        }
+        var stored = new byte[ChecksumBytes];
+        f.ReadExactly(stored);
+        if (!sha.GetHashAndReset().AsSpan().SequenceEqual(stored))
+            throw new InputException($"{path}: checkpoint is corrupted (its SHA-256 checksum does not match its content); nothing was resumed and the run's files are unchanged. Restore an intact copy, branch from an earlier checkpoint, or delete it and restart the run");
+    }
 
     /// <summary>The run header and step of the checkpoint at <paramref name="path"/>, without its rows and arrays.</summary>
     public static (JsonObject Header, long Step) ReadHeader(string path)
@@ -480,7 +524,13 @@ internal static class Checkpoint
 
     private static BinaryReader Open(string path)
     {
-        try { return new BinaryReader(File.OpenRead(path), Encoding.UTF8); }
+        Verify(path);
+        return new BinaryReader(OpenStream(path), Encoding.UTF8);
+    }
+
+    private static FileStream OpenStream(string path)
+    {
+        try { return File.OpenRead(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InputException($"{path}: cannot read the checkpoint: {e.Message}"); }
     }
 
@@ -541,9 +591,18 @@ public sealed class TrainCheckpoint
             ps.Select(p => (p.Name ?? "?", (float[])p.Data.Clone())).Concat(opt.State().Select(a => (a.Name, (float[])a.Values.Clone()))).ToArray());
 
     /// <summary>Writes the checkpoint file atomically (a kill mid-write leaves the previous file intact).</summary>
-    public void Save(string path) => AtomicFile.Write(path, s =>
+    public void Save(string path) => AtomicFile.Write(path, file =>
     {
-        using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+        // every byte goes through the hash on its way to the file; the hash itself comes last
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using (var s = new HashingStream(file, sha))
+        using (var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true))
+            WriteContent(w);
+        file.Write(sha.GetHashAndReset());
+    });
+
+    private void WriteContent(BinaryWriter w)
+    {
         w.Write(Encoding.ASCII.GetBytes(Checkpoint.Magic)); w.Write(Checkpoint.Version);
         w.Write(_header); w.Write(Step); w.Write(Seconds); w.Write(_optimizerSteps);
         w.Write(_rows.Length); foreach (var r in _rows) w.Write(r);
@@ -551,7 +610,23 @@ public sealed class TrainCheckpoint
         w.Write(_windowSum); w.Write(_windowCount);
         w.Write(_arrays.Length);
         foreach (var (name, values) in _arrays) { w.Write(name); w.Write(values.Length); w.Write(MemoryMarshal.AsBytes(values.AsSpan())); }
-    });
+    }
+
+    /// <summary>A write-only stream that hashes what it passes on to <c>inner</c> (left open).</summary>
+    private sealed class HashingStream(Stream inner, System.Security.Cryptography.IncrementalHash hash) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) { hash.AppendData(buffer); inner.Write(buffer); }
+    }
 
     internal void AddDelivery() => Interlocked.Increment(ref _deliveries);
 

@@ -160,6 +160,7 @@ public static class CurveCommands
         cols.AddTo(cmd);
         cmd.SetAction(r =>
         {
+            CliOutputs.Check(("--svg", r.GetValue(svg)));
             var opts = cols.Get(r);
             var curves = Disambiguate(r.GetValue(files)!.Select(f => CurveArgument.Parse(f, opts)).ToList());
             bool val = r.GetValue(target) == "val";
@@ -243,9 +244,11 @@ public static class CurveCommands
         cols.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            var c = CurveArgument.Parse(r.GetValue(file)!, cols.Get(r));
             var path = r.GetValue(output)!;
             var ext = Path.GetExtension(path).ToLowerInvariant();
+            if (ext is not (".json" or ".csv")) throw new InputException($"--out {path}: use a .csv or .json file name");
+            CliOutputs.Check(("--out", path));
+            var c = CurveArgument.Parse(r.GetValue(file)!, cols.Get(r));
             if (ext == ".json") CurveWriter.WriteJson(c, path);
             else if (ext == ".csv") CurveWriter.WriteCsv(c, path);
             else throw new InputException($"--out {path}: use a .csv or .json file name");

@@ -55,8 +55,10 @@ public static class DesignCommands
             """) { law, steps, peak, warmup, family, minLr, output, svg, json };
         cmd.SetAction(r =>
         {
+            CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
             var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
-            var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr), dl.Convention == "reference").Validate();
+            var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr), dl.Convention == "reference")
+                .Validate(p => p == "total" ? "--steps" : "--" + p.Replace('_', '-'));
             var d = new ScheduleDesigner(problem);
             string fam = r.GetValue(family)!;
             var refs = d.References();
@@ -101,15 +103,18 @@ public static class DesignCommands
             var gainHw = rates.Select(x => dl.GainHalfWidth(problem, x, baseRates)).ToArray();
 
             var full = problem.FullSchedule(designed);
-            if (r.GetValue(output) is { } outPath) WriteCsv(outPath, full);
+            var outputs = new List<(string Path, string Text)>();
+            if (r.GetValue(output) is { } outPath) outputs.Add((outPath, Csv(full)));
             if (r.GetValue(svg) is { } svgPath)
             {
                 var plot = new SvgPlot { Title = $"Designed schedule under {dl.Source.Split(' ')[0]} (T={problem.Total}, peak={G(problem.Peak)})", XLabel = "step", YLabel = "learning rate" };
                 var x = Enumerable.Range(0, (int)problem.Total).Select(i => (double)i).ToArray();
                 plot.AddLine($"{rows[0].Label} ({L(rows[0].Loss)})", x, full);
                 foreach (var c in refs) plot.AddLine($"{c.Label} ({L(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
-                plot.Save(svgPath);
+                outputs.Add((svgPath, plot.Render()));
             }
+            // the schedule and its plot together or neither: a failure leaves both existing files as they were
+            AtomicFile.WriteAll(outputs);
             if (r.GetValue(json))
             {
                 var o = new JsonObject
@@ -160,11 +165,15 @@ public static class DesignCommands
 
     private static double[] Post(Schedule s, DesignProblem p) => MplFinalLoss.PostWarmup(s, p.Total, p.Warmup);
 
-    private static void WriteCsv(string path, double[] lr) => AtomicFile.WriteText(path, w =>
+    private static void WriteCsv(string path, double[] lr) => AtomicFile.WriteText(path, w => WriteCsv(w, lr));
+
+    private static void WriteCsv(TextWriter w, double[] lr)
     {
         w.WriteLine("step,lr");
         for (int i = 0; i < lr.Length; i++) { w.Write(i); w.Write(','); w.WriteLine(G(lr[i])); }
-    });
+    }
+
+    private static string Csv(double[] lr) { var w = new StringWriter(); WriteCsv(w, lr); return w.ToString(); }
 
     // ------------------------------------------------------------------ whatif
     private static Command WhatIfCommand()
@@ -186,6 +195,7 @@ public static class DesignCommands
             """) { law, baseSpec, vary, from, shape, peak, warmup, svg, json };
         cmd.SetAction(r =>
         {
+            CliOutputs.Check(("--svg", r.GetValue(svg)));
             var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
             var call = SpecCall.Parse(r.GetValue(baseSpec)!);
             var b = ScheduleRegistry.Create(call);
@@ -309,6 +319,8 @@ public static class DesignCommands
             string arg = r.GetValue(input)!, fmt = r.GetValue(format)!;
             long t = r.GetValue(steps);
             if (t <= 0 || t > 100_000_000) throw new InputException($"--steps must be between 1 and 100000000, got {t}");
+            CliOutputs.Check(("--out", r.GetValue(output)));
+            if (fmt == "pytorch" && r.GetValue(output) is null) throw new InputException("--format pytorch needs --out FILE for the multipliers JSON (the printed snippet reads it)");
             Schedule? schedule = null;
             double[] lr;
             if (File.Exists(arg) && !arg.Contains('('))

@@ -91,8 +91,8 @@ public static class LawCommands
             """) { curves, law, outFile, target, json, equal, seed, fromStep, method };
         cmd.SetAction(r =>
         {
+            CliOutputs.Check(("--out", r.GetValue(outFile)));
             var l = LossLaw.Parse(r.GetValue(law)!);
-            if (r.GetValue(outFile) is { } outPath) AtomicFile.CheckWritable(outPath, "--out");
             var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!, r.GetValue(fromStep));
             var fit = LawFitter.Fit(l, runs, Options(r.GetValue(equal), r.GetValue(seed), ParseMethod(r.GetValue(method)!)));
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
@@ -138,6 +138,7 @@ public static class LawCommands
             """) { lawFile, schedule, lrFile, steps, points, level, csv, svg, json };
         cmd.SetAction(r =>
         {
+            CliOutputs.Check(("--csv", r.GetValue(csv)), ("--svg", r.GetValue(svg)));
             var path = r.GetValue(lawFile)!;
             if (!File.Exists(path)) throw new InputException($"{path}: file not found; create it with 'anneal fit ... --out {path}'");
             var fit = FittedLaw.FromJson(File.ReadAllText(path), path);
@@ -162,7 +163,8 @@ public static class LawCommands
             if (pts < 1) throw new InputException($"--points must be >= 1, got {pts}");
             var eta = fileEta ?? s!.Sample((int)n);
             var pred = fit.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, pts, FirstStep(eta)), label), lv);
-            if (r.GetValue(csv) is { } c) AtomicFile.WriteText(c, w => WriteCsv(w, pred, eta));
+            var outputs = new List<(string Path, string Text)>();
+            if (r.GetValue(csv) is { } c) { var w = new StringWriter(); WriteCsv(w, pred, eta); outputs.Add((c, w.ToString())); }
             if (r.GetValue(svg) is { } g)
             {
                 var plot = new SvgPlot { Title = $"{fit.Law.Spec}: {label}", XLabel = "step", YLabel = "loss", Y2Label = "learning rate" };
@@ -171,8 +173,10 @@ public static class LawCommands
                 plot.AddLine("predicted loss", x, pred.Loss);
                 plot.AddLine("learning rate", x, pred.Steps.Select(t => eta[t]).ToArray(), secondAxis: true);
                 plot.FitY([pred.Loss], pred.HasBand ? [pred.Low, pred.High] : []);
-                plot.Save(g);
+                outputs.Add((g, plot.Render()));
             }
+            // the CSV and the SVG together or neither: a failure leaves both existing files as they were
+            AtomicFile.WriteAll(outputs);
             if (pred.BandUnavailable is { } noBand) Console.Error.WriteLine("warning: " + noBand);
             if (r.GetValue(json))
             {
@@ -250,6 +254,8 @@ public static class LawCommands
             """) { fitCurves, testCurves, laws, target, json, svg, md, equal, fromStep, method, testGrad };
         cmd.SetAction(r =>
         {
+            if (r.GetValue(svg) is { } svgDir) AtomicFile.CheckFolder(svgDir, "--svg");
+            CliOutputs.Check(("--markdown", r.GetValue(md)));
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
             var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
             var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
@@ -258,8 +264,13 @@ public static class LawCommands
                 tests = tests.Select(t => r.GetValue(testGrad) == "logged" && t.GradNorm is not null ? t : t.WithGradNormFrom(fits)).ToArray();
             var scores = LawEvaluation.Run(ls, fits, tests, Options(r.GetValue(equal), 0, ParseMethod(r.GetValue(method)!)));
             var report = new EvalReport("evaluation", fits.Select(f => f.Name).ToArray(), scores, null);
-            if (r.GetValue(svg) is { } dir) { Directory.CreateDirectory(dir); foreach (var f in WritePlots(dir, scores, "")) Console.Error.WriteLine($"wrote {f}"); }
-            if (r.GetValue(md) is { } mdPath) AtomicFile.WriteAllText(mdPath, "# Law evaluation\n\n" + report.Markdown());
+            var outputs = new List<(string Path, string Text)>();
+            if (r.GetValue(svg) is { } dir) outputs.AddRange(Plots(dir, scores, ""));
+            if (r.GetValue(md) is { } mdPath) outputs.Add((mdPath, "# Law evaluation\n\n" + report.Markdown()));
+            // the plots and the table together or none of them
+            if (r.GetValue(svg) is { } dir2) Directory.CreateDirectory(dir2);
+            AtomicFile.WriteAll(outputs);
+            foreach (var (f, _) in outputs) Console.Error.WriteLine($"wrote {f}");
             Console.Out.Write(r.GetValue(json) ? report.Json().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n" : report.Text());
             return CliExit.Ok;
         });
@@ -278,26 +289,24 @@ public static class LawCommands
             """) { outDir, size, laws, data };
         cmd.SetAction(r =>
         {
+            var dir = r.GetValue(outDir)!;
+            AtomicFile.CheckFolder(dir, "--out");
             var bench = MplBenchmark.Open(r.GetValue(data));
             var sz = r.GetValue(size)!;
             if (!bench.Sizes.Contains(sz)) throw new InputException($"--size must be one of {string.Join(", ", bench.Sizes)}, got '{sz}'");
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
-            var dir = r.GetValue(outDir)!;
-            Directory.CreateDirectory(dir);
             Console.Error.WriteLine($"Multi-power-law benchmark, {sz} model ({bench.Source})");
             var scores = LawEvaluation.Run(ls, bench.Runs(sz, bench.FitSplit), bench.Runs(sz, bench.TestSplit), Options(false, 0));
             var report = new EvalReport($"{sz}: fit on {string.Join(", ", bench.FitSplit)}", bench.FitSplit.ToArray(), scores, bench.PublishedMetrics(sz));
             Console.Out.Write(report.Text());
-            var files = WritePlots(dir, scores, sz + "_").ToList();
+            var files = Plots(dir, scores, sz + "_").ToList();
             foreach (var s in scores.Where(s => s.Fit is not null))
-            {
-                var p = Path.Combine(dir, $"{sz}_{Slug(s.Law.Spec)}.law.json");
-                AtomicFile.WriteAllText(p, s.Fit!.ToJson());
-                files.Add(p);
-            }
+                files.Add((Path.Combine(dir, $"{sz}_{Slug(s.Law.Spec)}.law.json"), s.Fit!.ToJson()));
             var mdPath = Path.Combine(dir, $"{sz}_results.md");
-            AtomicFile.WriteAllText(mdPath, $"# anneal demo ({sz})\n\n" + report.Markdown());
-            files.Add(mdPath);
+            files.Add((mdPath, $"# anneal demo ({sz})\n\n" + report.Markdown()));
+            // every plot, law and table together or none of them
+            Directory.CreateDirectory(dir);
+            AtomicFile.WriteAll(files);
             Console.Out.WriteLine($"wrote {files.Count} files to {Path.GetFullPath(dir)} (plots: {sz}_<test>.svg, fitted laws: *.law.json, table: {Path.GetFileName(mdPath)})");
             return CliExit.Ok;
         });
@@ -420,7 +429,7 @@ public static class LawCommands
     /// law could not compute is not drawn. Legends sit outside the data; the y-range follows the
     /// observations and the lines, not the bands.
     /// </summary>
-    private static IEnumerable<string> WritePlots(string dir, IReadOnlyList<LawScore> scores, string prefix)
+    private static IEnumerable<(string Path, string Text)> Plots(string dir, IReadOnlyList<LawScore> scores, string prefix)
     {
         var ok = scores.Where(s => s.Fit is not null).ToArray();
         var tests = ok.SelectMany(s => s.Tests.Select(t => t.Run.Name)).Distinct().ToArray();
@@ -460,8 +469,7 @@ public static class LawCommands
                 core.Add(Sel(first.Run.Observed!));
                 plot.FitY(core, bands, maxExtension: 0.25);
                 var path = Path.Combine(dir, $"{prefix}{Slug(name)}{(zoom ? "_end" : "")}.svg");
-                plot.Save(path, 960, 520);
-                yield return path;
+                yield return (path, plot.Render(960, 520));
             }
         }
     }

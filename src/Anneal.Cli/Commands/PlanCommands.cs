@@ -192,8 +192,9 @@ public static class PlanCommands
         {
             string path = r.GetValue(file)!;
             bool step = r.GetValue(law) == "steplaw";
-            var runs = ScalingRunsCsv.Read(path, needLrBatch: step);
             if (step && r.GetValue(contours) is not null) throw new InputException("--contours draws the Chinchilla law's iso-loss map; use it with --law chinchilla");
+            CliOutputs.Check(("--svg", r.GetValue(svg)), ("--contours", r.GetValue(contours)));
+            var runs = ScalingRunsCsv.Read(path, needLrBatch: step);
             if (step)
             {
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
@@ -212,8 +213,11 @@ public static class PlanCommands
                 else if (c == total || c % Math.Max(1, total / 4) == 0) Console.Error.WriteLine($"bootstrap {c}/{total}");
             });
             var fit = ChinchillaFit.Fit(runs, opts, total > 0 ? progress : null);
-            if (r.GetValue(svg) is { } svgPath) FrontierPlot.Save(svgPath, runs, fit);
-            if (r.GetValue(contours) is { } isoPath) IsoLossPlot.Save(isoPath, runs, fit);
+            var outputs = new List<(string Path, string Text)>();
+            if (r.GetValue(svg) is { } svgPath) outputs.Add((svgPath, FrontierPlot.Build(runs, fit).Render()));
+            if (r.GetValue(contours) is { } isoPath) outputs.Add((isoPath, IsoLossPlot.Build(runs, fit).Render()));
+            // both plots or neither
+            AtomicFile.WriteAll(outputs);
             if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(fit, Json));
             else RenderChinchillaFit(fit, path);
             return CliExit.Ok;
@@ -272,6 +276,7 @@ public static class PlanCommands
             """) { output, sweep, seed, noise };
         cmd.SetAction(r =>
         {
+            CliOutputs.Check(("--out", r.GetValue(output)));
             var pub = ChinchillaLaw.Published;
             int s = r.GetValue(seed);
             bool isSweep = r.GetValue(sweep);

@@ -33,6 +33,7 @@ public static class ScheduleCommands
         {
             int n = r.GetValue(steps);
             if (n <= 0 || n > 100_000_000) throw new InputException($"--steps must be between 1 and 100000000, got {n}");
+            CliOutputs.Check(("--out", r.GetValue(output)));
             var s = Schedule.Parse(r.GetValue(spec)!);
             var lr = s.Sample(n);
             void Emit(TextWriter w)

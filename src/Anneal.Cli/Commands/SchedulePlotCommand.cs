@@ -32,6 +32,7 @@ public static class SchedulePlotCommand
             var svgPath = r.GetValue(svg);
             var csvPath = r.GetValue(csv);
             if (svgPath is null && csvPath is null) throw new InputException("nothing to write: pass --svg OUT.svg and/or --csv OUT.csv");
+            CliOutputs.Check(("--svg", svgPath), ("--csv", csvPath));
             var schedules = r.GetValue(specs)!.Select(Schedule.Parse).ToList();
 
             // Every step when affordable; otherwise evenly spaced steps including the last one.
@@ -49,6 +50,7 @@ public static class SchedulePlotCommand
                 return y;
             }).ToList();
 
+            var outputs = new List<(string Path, string Text)>();
             if (svgPath is not null)
             {
                 var plot = new SvgPlot
@@ -60,12 +62,11 @@ public static class SchedulePlotCommand
                 };
                 var xd = x.Select(v => (double)v).ToArray();
                 for (int k = 0; k < schedules.Count; k++) plot.AddLine(schedules[k].Spec, xd, ys[k]);
-                plot.Save(svgPath);
-                r.InvocationConfiguration.Output.WriteLine($"wrote {svgPath}");
+                outputs.Add((svgPath, plot.Render()));
             }
             if (csvPath is not null)
             {
-                AtomicFile.WriteText(csvPath, w =>
+                var w = new StringWriter();
                 {
                     w.Write("step");
                     foreach (var s in schedules) { w.Write(",\""); w.Write(s.Spec.Replace("\"", "\"\"")); w.Write('"'); }
@@ -76,9 +77,12 @@ public static class SchedulePlotCommand
                         foreach (var y in ys) { w.Write(','); w.Write(y[i].ToString("R", CultureInfo.InvariantCulture)); }
                         w.Write('\n');
                     }
-                });
-                r.InvocationConfiguration.Output.WriteLine($"wrote {csvPath}");
+                }
+                outputs.Add((csvPath, w.ToString()));
             }
+            // both files or neither: a failed write leaves every existing output as it was
+            AtomicFile.WriteAll(outputs);
+            foreach (var (p, _) in outputs) r.InvocationConfiguration.Output.WriteLine($"wrote {p}");
             return CliExit.Ok;
         });
         return cmd;

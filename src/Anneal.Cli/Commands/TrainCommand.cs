@@ -55,6 +55,9 @@ public static class TrainCommand
             };
             // every option (and a branch's checkpoint and schedule) is checked before the data is fetched or loaded
             Trainer.Validate(cfg, p => "--" + p.Replace('_', '-'));
+            CliOutputs.Check(("--out", cfg.Out), ("--checkpoint", cfg.CheckpointPath), ("--plot", r.GetValue(plot)));
+            // an existing cache folder may be read-only and still hold the corpus; a missing one must be creatable
+            if (r.GetValue(data) == "brown" && !Directory.Exists(r.GetValue(dataDir))) AtomicFile.CheckFolder(r.GetValue(dataDir)!, "--data-dir");
             var ds = TextDataset.Load(r.GetValue(data)!, r.GetValue(dataDir)!, err);
             var s = Trainer.Run(cfg, ds, err);
             var inv = CultureInfo.InvariantCulture;
@@ -79,6 +82,7 @@ public static class TrainCommand
         {
             double t = r.GetValue(tail);
             if (t is <= 0 or > 1) throw new InputException($"--tail must be in (0, 1], got {t}");
+            CliOutputs.Check(("--plot", r.GetValue(plot)));
             // a diverged run ends in a NaN row: compare what it logged before that
             var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, new CurveReadOptions { StopAtNonFinite = true })).ToList();
             foreach (var c in curves) foreach (var w in c.Warnings) Console.Error.WriteLine("warning: " + w);

@@ -64,6 +64,12 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _ => throw new SpecException($"unknown optimizer '{call.Name}': use sgd, adam, adamw, nadamw or lion, e.g. 'adamw(b2=0.95, wd=0.1)'"),
         };
         a.EnsureAllUsed();
+        // the documented ranges: a coefficient of 1 or more makes the moving averages grow without bound, a negative
+        // weight decay grows the weights, a negative eps can divide by zero (eps = 0 is PyTorch's allowed minimum)
+        foreach (var (key, lo, hi) in new[] { ("b1", 0.0, 1.0), ("b2", 0.0, 1.0), ("momentum", 0.0, 1.0) })
+            if (a.Has(key) && a.Number(key) is var v && !(v >= lo && v < hi)) throw a.Fail($"{key} must be in [0, 1), got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (a.Has("wd") && a.Number("wd") is var wd && !(wd >= 0 && double.IsFinite(wd))) throw a.Fail($"wd must be a finite weight decay >= 0, got {wd.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (a.Has("eps") && a.Number("eps") is var eps && !(eps >= 0 && double.IsFinite(eps))) throw a.Fail($"eps must be a finite number >= 0, got {eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         return o;
     }
 

@@ -27,15 +27,25 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     /// <summary>A fresh objective (holds scratch buffers; one per thread).</summary>
     public MplFinalLoss Objective() => ReferenceWarmup ? MplFinalLoss.ReferenceConvention(Law, Peak, Ramp()) : new(Law, Peak, WarmupArea);
 
-    /// <summary>Throws <see cref="InputException"/> with the offending option unless the problem is well posed.</summary>
-    public DesignProblem Validate()
+    /// <summary>Largest peak learning rate a design accepts: far above any rate the laws are fitted on, and low
+    /// enough that the law's sums of rates stay finite at the largest supported <see cref="Total"/>.</summary>
+    public const double MaxPeak = 100;
+
+    /// <summary>
+    /// Throws <see cref="InputException"/> naming the offending parameter unless the problem is well posed.
+    /// <paramref name="name"/> maps a parameter name (<c>peak</c>, <c>warmup</c>, <c>total</c>, <c>min_lr</c>) to
+    /// what the caller calls it (a command line's <c>--peak</c>); by default the parameter name itself.
+    /// </summary>
+    public DesignProblem Validate(Func<string, string>? name = null)
     {
+        name ??= p => p;
         Law.Validate("law");
-        if (!(Peak > 0) || !double.IsFinite(Peak)) throw new InputException($"--peak must be a finite learning rate > 0, got {Peak}");
-        if (Warmup < 0) throw new InputException($"--warmup must be >= 0, got {Warmup}");
-        if (Total <= Warmup + 1) throw new InputException($"--steps ({Total}) must exceed --warmup ({Warmup}) by at least 2");
-        if (Total - Warmup > 50_000_000) throw new InputException($"--steps - --warmup = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
-        if (MinLr < 0 || MinLr >= Peak) throw new InputException($"--min-lr must be in [0, peak) = [0, {Peak}), got {MinLr}");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw new InputException(string.Create(inv, $"{name("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}"));
+        if (Warmup < 0) throw new InputException($"{name("warmup")} must be >= 0, got {Warmup}");
+        if (Total <= Warmup + 1) throw new InputException($"{name("total")} ({Total}) must exceed {name("warmup")} ({Warmup}) by at least 2");
+        if (Total - Warmup > 50_000_000) throw new InputException($"{name("total")} - {name("warmup")} = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
+        if (!(MinLr >= 0) || MinLr >= Peak) throw new InputException(string.Create(inv, $"{name("min_lr")} must be in [0, peak) = [0, {Peak}), got {MinLr}"));
         return this;
     }
 

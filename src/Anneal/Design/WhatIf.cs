@@ -113,6 +113,8 @@ public static class WhatIf
         double p = peak ?? Arg(call, "peak") ?? throw new InputException($"'{baseSchedule.Spec}': cannot tell the peak LR; pass --peak");
         long w = warmup ?? (long)(Arg(call, "warmup") ?? 0);
         if (fromStep <= w) throw new InputException($"--from-step {fromStep} must be after the warmup ({w} steps)");
+        if (baseSchedule.Length is { } length && fromStep >= length)
+            throw new InputException($"--from-step {fromStep} is at or past the end of the base schedule ({length} steps), where its LR is no longer the run's; give a step before {length}, or a base with a longer total");
         var wsd = baseSchedule as WsdSchedule;
         var sh = shape ?? wsd?.Shape ?? DecayShape.Sqrt;
         double min = wsd?.Min ?? 0;

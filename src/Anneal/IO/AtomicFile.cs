@@ -24,6 +24,12 @@ public static class AtomicFile
             }
             File.Move(tmp, full, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a full disk or a folder turned read-only meanwhile: the target is untouched, say so
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw new InputException($"{path}: cannot write ({e.Message}); the file was left unchanged");
+        }
         catch
         {
             try { File.Delete(tmp); } catch (IOException) { }
@@ -56,6 +62,34 @@ public static class AtomicFile
     }
 
     /// <summary>
+    /// Checks, before any work starts, that files can be written into the folder <paramref name="path"/>: it is not
+    /// a file, and it is a writable folder or its nearest existing ancestor is one (missing folders are created, with
+    /// their parents, when the outputs are written). <paramref name="what"/> names the input in the message.
+    /// </summary>
+    public static void CheckFolder(string path, string what)
+    {
+        string full;
+        try { full = Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { throw new InputException($"{what} {path}: not a valid path ({e.Message})"); }
+        if (File.Exists(full)) throw new InputException($"{what} {path}: is a file, not a folder; give a folder name");
+        var dir = full;
+        while (!Directory.Exists(dir))
+        {
+            if (File.Exists(dir)) throw new InputException($"{what} {path}: '{dir}' is a file, so the folder cannot be created; choose another output folder");
+            dir = Path.GetDirectoryName(dir) ?? throw new InputException($"{what} {path}: no existing folder above it; choose another output folder");
+        }
+        var probe = Path.Combine(dir, ".anneal." + Environment.ProcessId + ".probe");
+        try
+        {
+            using (new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"{what} {path}: cannot write in '{dir}' ({e.Message}); choose a writable folder");
+        }
+    }
+
+    /// <summary>
     /// Writes several text outputs of one command together: every temporary file is written first and
     /// only then renamed over its target, so a failure leaves every existing output untouched.
     /// </summary>
@@ -77,6 +111,11 @@ public static class AtomicFile
                 fs.Flush(flushToDisk: true);
             }
             foreach (var (tmp, full) in temps) File.Move(tmp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (IOException) { } }
+            throw new InputException($"cannot write {string.Join(", ", outputs.Select(o => o.Path))} ({e.Message}); the files were left unchanged");
         }
         catch
         {

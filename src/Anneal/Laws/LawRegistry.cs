@@ -52,6 +52,8 @@ public static class LawRegistry
             else if (specs[i] == ',' && depth == 0) { parts.Add(specs[start..i]); start = i + 1; }
         }
         parts.Add(specs[start..]);
-        return parts.Select(p => p.Trim()).Where(p => p.Length > 0).Select(LossLaw.Parse).ToArray();
+        var laws = parts.Select(p => p.Trim()).Where(p => p.Length > 0).Select(LossLaw.Parse).ToArray();
+        if (laws.Length == 0) throw new InputException($"no law named in '{specs}'; name at least one, e.g. 'mpl' or 'mpl,momentum'");
+        return laws;
     }
 }

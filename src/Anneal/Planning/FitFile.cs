@@ -12,8 +12,8 @@ public static class FitFile
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (!doc.RootElement.TryGetProperty("law", out law))
-                throw new InputException($"{path}: no \"law\" object; expected the output of `anneal scaling fit --json`");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("law", out law) || law.ValueKind != JsonValueKind.Object)
+                throw new InputException($"{path}: no \"law\" object; expected the output of `anneal scaling fit --json` (a loss-curve law from `anneal fit` is not a scaling fit)");
             law = law.Clone();
         }
         catch (JsonException e)

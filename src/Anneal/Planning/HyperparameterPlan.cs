@@ -154,17 +154,31 @@ public static class Planner
 
     private static string Sci(double v) => v.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Largest model size a plan accepts (non-embedding parameters).</summary>
+    public const double MaxParams = 1e15;
+
+    /// <summary>Largest token count a plan accepts.</summary>
+    public const double MaxTokens = 1e17;
+
     private static void Check(PlanInputs p)
     {
         static void Pos(double v, string name)
         {
             if (!double.IsFinite(v) || v <= 0) throw new InputException($"{name} must be a finite number > 0, got {v}");
         }
+        // far beyond any run the laws were fitted on (1e7..1e11 parameters, 1e9..1e13 tokens), yet small enough that
+        // every derived number (C = 6 N D, the critical batch, the step count) stays finite
+        static void Max(double v, string name, double max)
+        {
+            if (v > max) throw new InputException($"{name} must be at most {max:0e0}, got {v:G4}: the published laws are fitted far below that");
+        }
         Pos(p.Params, "--params");
         Pos(p.Tokens, "--tokens");
+        Max(p.Params, "--params", MaxParams);
+        Max(p.Tokens, "--tokens", MaxTokens);
         if (p.SeqLen <= 0) throw new InputException($"--seq-len must be > 0, got {p.SeqLen}");
-        if (p.Flops is { } c) Pos(c, "--flops");
-        if (p.Batch is { } b) Pos(b, "--batch");
+        if (p.Flops is { } c) { Pos(c, "--flops"); Max(c, "--flops", 6 * MaxParams * MaxTokens); }
+        if (p.Batch is { } b) { Pos(b, "--batch"); Max(b, "--batch", MaxTokens); }
         if (p.Loss is { } l) Pos(l, "--loss");
         if (p.Layers is { } nl && nl <= 0) throw new InputException($"--layers must be > 0, got {nl}");
         if (p.DModel is { } w && w <= 0) throw new InputException($"--d-model must be > 0, got {w}");
