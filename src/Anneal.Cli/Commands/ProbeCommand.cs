@@ -24,12 +24,12 @@ internal static class ProbeCommand
         var budget = new Option<long?>("--budget", "-b") { Description = "Steps the calibration runs may cost together; a cooldown branched from a checkpoint of the constant run counts only its own steps." };
         var targets = new Option<string[]>("--target", "-t") { Description = "A schedule you intend to train (spec with total=, or SPEC@STEPS for an open-ended one); repeatable.", AllowMultipleArgumentsPerToken = false };
         var law = new Option<string>("--law", "-l") { Description = "The law you will fit on the calibration runs.", DefaultValueFactory = _ => "auto" };
-        var reference = new Option<string?>("--reference") { Description = "Corpus folder (corpus.json) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: the bundled multi-power-law 400M runs)." };
+        var reference = new Option<string?>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m)." };
         var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
         var noise = new Option<double?>("--noise") { Description = $"Relative noise of one logged loss at one point per H/{ProbeSimulation.PointsPerHorizon} steps (default {ProbePlanner.DefaultNoise.Sigma.ToString(Inv)}, measured on the 400M runs; see docs/probe.md)." };
         var noiseFrom = new Option<string?>("--noise-from") { Description = "Measure the noise (level, correlation, share between runs) from a corpus folder of your own runs instead." };
         var seeds = new Option<int>("--seeds") { Description = "Noise seeds per prior for the finalists.", DefaultValueFactory = _ => 3 };
-        var check = new Option<string?>("--check") { Description = "Corpus folder: compare only the designs its existing runs realise, fit each on the real runs and score it on the targets' observed finals (the targets must be runs of the corpus)." };
+        var check = new Option<string?>("--check") { Description = "Corpus folder or bundled corpus (mpl-400m, ...): compare only the designs its existing runs realise, fit each on the real runs and score it on the targets' observed finals (the targets must be runs of the corpus)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (format anneal-probe/1) instead of tables." };
         var outFile = new Option<string?>("--out", "-o") { Description = "Also write the JSON result to this file." };
         var cmd = new Command("probe", """
@@ -47,9 +47,9 @@ internal static class ProbeCommand
                 if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f})");
                 return new ProbePrior(Path.GetFileNameWithoutExtension(f), FittedLaw.FromJson(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
-            ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(ForecastCorpus.Load(refPath))
+            ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
                 : userPriors.Length == 0 ? BundledReference() : null;
-            ForecastCorpus? noiseCorpus = r.GetValue(noiseFrom) is { } noisePath ? ForecastCorpus.Load(noisePath) : null;
+            ForecastCorpus? noiseCorpus = r.GetValue(noiseFrom) is { } noisePath ? LoadCorpus(noisePath) : null;
             var request = new ProbeRequest(r.GetValue(budget) ?? throw new InputException("--budget is required: the steps the calibration runs may cost, e.g. --budget 2000"),
                 r.GetValue(targets) ?? [])
             {
@@ -66,11 +66,18 @@ internal static class ProbeCommand
             IReadOnlyList<CorpusDesign> menu = [];
             if (r.GetValue(check) is { } checkPath)
             {
-                corpus = ForecastCorpus.Load(checkPath);
+                corpus = LoadCorpus(checkPath);
                 targetRuns = ProbeCheck.MatchTargets(corpus, parsed, Flag);
                 (menu, var menuBaseline) = ProbeCheck.Menu(corpus, targetRuns, request.Budget);
                 if (menu.Count == 0) throw new InputException($"--budget {request.Budget} pays for none of the designs corpus {corpus.Name} can realise without the targets");
                 request = request with { Candidates = menu.Select(m => m.Design).ToArray(), Baseline = menuBaseline?.Design };
+                // The priors must not have seen the runs they are checked against.
+                if (refRuns is not null && refRuns.Name == corpus.Name)
+                {
+                    var held = targetRuns.Select(t => t.Name).ToHashSet();
+                    refRuns = refRuns with { Runs = refRuns.Runs.Where(x => !held.Contains(x.Name)).ToArray(), Name = $"{refRuns.Name} without the targets" };
+                    request = request with { Reference = refRuns };
+                }
             }
 
             var progress = new SyncProgress(m => Console.Error.WriteLine("== " + m));
@@ -105,11 +112,19 @@ internal static class ProbeCommand
     }
 
     /// <summary>The bundled multi-power-law 400M runs (every schedule of the benchmark), the default reference.</summary>
-    private static ProbeReference BundledReference()
+    private static ProbeReference BundledReference() => Reference(LoadCorpus("mpl-400m"));
+
+    /// <summary>A corpus folder (or its corpus.json), or a bundled multi-power-law corpus by name (mpl-25m, mpl-100m, mpl-400m).</summary>
+    private static ForecastCorpus LoadCorpus(string path)
     {
-        var bench = MplBenchmark.Open(null);
-        var runs = bench.Runs("400m", bench.FitSplit.Concat(bench.TestSplit).Distinct()).ToArray();
-        return new ProbeReference("mpl-400m", runs, runs.Max(x => x.Eta.Max()), runs.Max(x => x.Steps[^1] + 1), "bundled multi-power-law benchmark runs of the 400M model, data/examples/mpl");
+        if (!Directory.Exists(path) && !File.Exists(path) && path.StartsWith("mpl-", StringComparison.OrdinalIgnoreCase))
+        {
+            var bench = MplBenchmark.Open(null);
+            var size = path[4..].ToLowerInvariant();
+            if (!bench.Sizes.Contains(size)) throw new InputException($"{path}: no such folder, and not a bundled corpus (mpl-{string.Join(", mpl-", bench.Sizes)})");
+            return bench.Corpus(size);
+        }
+        return ForecastCorpus.Load(path);
     }
 
     /// <summary>A corpus's runs of its first seed as a reference.</summary>

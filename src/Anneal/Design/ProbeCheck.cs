@@ -58,7 +58,8 @@ public static class ProbeCheck
         return targets.Select(t =>
         {
             var eta = t.Rates();
-            return first.FirstOrDefault(r => ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(t.Horizon) && SameRates(Rates(r), eta, eta.Length))
+            // Logs may end a few steps short of the planned total: the rates must agree wherever both are known.
+            return first.FirstOrDefault(r => ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(t.Horizon) && SameRates(Rates(r), eta))
                 ?? throw new InputException($"{name("target")} {t.Spec}: no run of corpus {corpus.Name} (seed {seed}) has this schedule and horizon, so its observed final is unknown; give the corpus's own schedules as targets");
         }).ToArray();
     }
@@ -97,12 +98,13 @@ public static class ProbeCheck
             var d = new CalibrationDesign(name, family, calib);
             if (d.Cost <= budget && calib.All(c => c.Schedule.Length > 0)) designs.TryAdd(d.Key, new CorpusDesign(d, parts));
         }
-        var horizons = others.Select(o => o.Run.Horizon).Where(h => h <= Math.Max(maxT, 1)).Distinct().Order().ToArray();
+        // Runs of one planned total (logs may end a few steps short) share one calibration horizon.
+        var horizons = others.Select(o => ForecastProtocol.Nominal(o.Run.Horizon)).Where(h => h <= ForecastProtocol.Nominal(maxT)).Distinct().Order().ToArray();
         foreach (var t in horizons)
         {
             long tc = Math.Min(t, constant.Horizon);
             Add($"{constant.Name} to {tc}", "constant", tc);
-            foreach (var o in others.Where(o => o.Run.Horizon == t))
+            foreach (var o in others.Where(o => ForecastProtocol.Nominal(o.Run.Horizon) == t))
             {
                 if (o.Branch == 0)
                 {
@@ -112,7 +114,7 @@ public static class ProbeCheck
                 }
                 if (o.Branch > tc) continue;
                 Add($"{constant.Name} to {tc} + {o.Run.Name}", "constant+cooldowns", tc, o);
-                var earlier = others.Where(e => e.Branch > 0 && e.Run.Horizon < t && Family(e.Run) is { } f && f == Family(o.Run)).OrderBy(e => e.Run.Horizon).ToArray();
+                var earlier = others.Where(e => e.Branch > 0 && ForecastProtocol.Nominal(e.Run.Horizon) < t && Family(e.Run) is { } f && f == Family(o.Run)).OrderBy(e => e.Run.Horizon).ToArray();
                 for (int i = 0; i < earlier.Length; i++)
                 {
                     Add($"{constant.Name} to {tc} + {earlier[i].Run.Name}, {o.Run.Name}", "constant+cooldowns", tc, earlier[i], o);
@@ -122,12 +124,12 @@ public static class ProbeCheck
             }
         }
         // The usual calibration: constant + the cosine (lowest final rate) of the largest horizon that fits twice in the budget.
-        var cos = others.Where(o => o.Branch == 0 && ForecastProtocol.Kind(o.Run) == "cosine" && 2 * o.Run.Horizon <= budget)
+        var cos = others.Where(o => o.Branch == 0 && ForecastProtocol.Kind(o.Run) == "cosine" && ForecastProtocol.Nominal(o.Run.Horizon) + o.Run.Horizon <= budget)
             .OrderByDescending(o => o.Run.Horizon).ThenBy(o => Rates(o.Run)[^1]).FirstOrDefault();
         CorpusDesign? baseline = null;
         if (cos.Run is not null)
         {
-            long tc = Math.Min(cos.Run.Horizon, constant.Horizon);
+            long tc = Math.Min(ForecastProtocol.Nominal(cos.Run.Horizon), constant.Horizon);
             baseline = designs.Values.FirstOrDefault(d => d.Design.Name == $"{constant.Name} to {tc} + {cos.Run.Name}");
         }
         return (designs.Values.OrderBy(d => d.Design.Cost).ThenBy(d => d.Design.Name, StringComparer.Ordinal).ToArray(), baseline);
@@ -156,9 +158,9 @@ public static class ProbeCheck
 
     private static double[] Rates(CorpusRun r) => LawRun.FromCurve(r.Curve).Eta;
 
-    private static bool SameRates(double[] a, double[] b, int n)
+    private static bool SameRates(double[] a, double[] b)
     {
-        if (a.Length < n || b.Length < n) return false;
+        int n = Math.Min(a.Length, b.Length);
         for (int i = 0; i < n; i++) if (Math.Abs(a[i] - b[i]) > 1e-9 * Math.Max(Math.Abs(a[i]), Math.Abs(b[i]))) return false;
         return true;
     }

@@ -23,6 +23,12 @@ public sealed record ProbePrior(string Name, FittedLaw Law, string Source)
 
     /// <summary>Horizon (steps) the longest target is mapped onto; null: the targets' own steps (no stretching).</summary>
     public long? Horizon { get; init; }
+
+    /// <summary>
+    /// The law was fitted in the simulation's own world (<see cref="ProbePriors.FromReference"/>: the targets' rates, in
+    /// blocks of <see cref="ProbeSimulation.Block"/> steps), so it generates on exactly the rates the fit sees.
+    /// </summary>
+    public bool InSimulationWorld { get; init; }
 }
 
 /// <summary>
@@ -134,13 +140,12 @@ public sealed class ProbeSimulation
         _law = Block == 1 ? law : Coarsened(law, Block);
         _targetRuns = targets.Select(t =>
         {
-            var eta = Resample(t.Schedule, t.Horizon, 1.0 / Block, 1);
+            var eta = Blocks(t.Schedule, t.Horizon, Block);
             return LawRun.ForSchedule(t.Label, eta, [eta.Length - 1], t.Spec);
         }).ToArray();
-        _truth = priors.Select(p => targets.Select(t =>
+        _truth = priors.Select(p => targets.Select((t, i) =>
         {
-            var (scale, lr) = World(p);
-            var eta = Resample(t.Schedule, t.Horizon, scale, lr);
+            var eta = p.InSimulationWorld ? _targetRuns[i].Eta : WorldRates(p, t.Schedule, t.Horizon);
             return p.Law.Law.Predict(eta, [eta.Length - 1], p.Law.Values)[0];
         }).ToArray()).ToArray();
         for (int p = 0; p < priors.Count; p++)
@@ -217,23 +222,22 @@ public sealed class ProbeSimulation
     /// <summary>The run at the simulation's resolution: block-mean rates and the logged steps after the warmup (or branch point).</summary>
     private SimRun Prepare(CalibrationRun r)
     {
-        var sched = Schedule.Parse(r.Schedule);
-        var eta = Resample(sched, r.Horizon, 1.0 / Block, 1);
+        var eta = Blocks(Schedule.Parse(r.Schedule), r.Horizon, Block);
         int n = eta.Length;
         long from = Math.Max(ProbeTarget.PeakIndex(eta), (r.BranchStep + Block - 1) / Block);
         var steps = new List<long>();
         for (long j = LogEvery - 1; j < n; j += LogEvery) if (j >= from) steps.Add(j);
         if (steps.Count == 0 || steps[^1] != n - 1) steps.Add(n - 1);
         var arr = steps.ToArray();
-        return new SimRun(eta, arr, arr.Select(j => (j + 1) * Block - 1).ToArray());
+        return new SimRun(eta, arr, arr.Select(j => Math.Min(r.Horizon - 1, (j + 1) * Block - 1)).ToArray());
     }
 
     /// <summary>The prior's noiseless loss at the run's logged points, computed in the prior's world.</summary>
     private double[] Generate(int prior, CalibrationRun r, SimRun sim)
     {
         var p = _priors[prior];
-        var (scale, lr) = World(p);
-        var eta = Resample(Schedule.Parse(r.Schedule), r.Horizon, scale, lr);
+        if (p.InSimulationWorld) return Checked(p, r, p.Law.Law.Predict(sim.Eta, sim.Steps, p.Law.Values));
+        var eta = WorldRates(p, Schedule.Parse(r.Schedule), r.Horizon);
         var at = new long[sim.UserSteps.Length];
         if (at.Length > eta.Length) throw new InputException($"prior {p.Name}: its world has {eta.Length} steps for calibration run {r.Name}, fewer than the run's {at.Length} logged points; give the prior a longer horizon");
         for (int i = 0; i < at.Length; i++)
@@ -243,15 +247,19 @@ public sealed class ProbeSimulation
         }
         // Points that collapse onto the last prior step (a prior world shorter than the targets') keep their order.
         for (int i = at.Length - 2; i >= 0; i--) if (at[i] >= at[i + 1]) at[i] = at[i + 1] - 1;
-        var loss = p.Law.Law.Predict(eta, at, p.Law.Values);
+        return Checked(p, r, p.Law.Law.Predict(eta, at, p.Law.Values));
+    }
+
+    private static double[] Checked(ProbePrior p, CalibrationRun r, double[] loss)
+    {
         foreach (var v in loss)
             if (!(v > 0) || !double.IsFinite(v)) throw new InputException($"prior {p.Name} gives a non-positive or non-finite loss on calibration run {r.Name}; it cannot stand in for real runs of this schedule");
         return loss;
     }
 
-    /// <summary>Time stretch and rate scale from the targets' world to the prior's.</summary>
-    private (double Scale, double Lr) World(ProbePrior p) =>
-        (p.Horizon is { } h ? (double)h / _h : 1.0, p.Peak is { } pk ? pk / _peak : 1.0);
+    /// <summary>A schedule's rates in the prior's world: time stretched so that the longest target horizon becomes its horizon, rates scaled to its peak.</summary>
+    private double[] WorldRates(ProbePrior p, Schedule schedule, long steps) =>
+        Resample(schedule, steps, p.Horizon is { } h ? (double)h / _h : 1.0, p.Peak is { } pk ? pk / _peak : 1.0);
 
     /// <summary>eps at each logged point of <paramref name="r"/> for noise seed <paramref name="seed"/>.</summary>
     private double[] Noise(CalibrationRun r, SimRun sim, int seed)
@@ -301,32 +309,46 @@ public sealed class ProbeSimulation
     /// <paramref name="scale"/> (round(steps * scale) cells; each cell the exact mean of the per-step rate over the
     /// steps it covers), times <paramref name="lrScale"/>.
     /// </summary>
-    public static double[] Resample(Schedule schedule, long steps, double scale, double lrScale) =>
-        Resample((span, start) => schedule.Fill(span, start), steps, scale, lrScale);
-
-    /// <summary>The same for per-step rates given as an array (all of it is the run).</summary>
-    public static double[] Resample(double[] rates, double scale, double lrScale) =>
-        Resample((span, start) => rates.AsSpan((int)start, span.Length).CopyTo(span), rates.Length, scale, lrScale);
-
-    private static double[] Resample(Action<Span<double>, long> fill, long steps, double scale, double lrScale)
+    public static double[] Resample(Schedule schedule, long steps, double scale, double lrScale)
     {
         long m = Math.Max(1, (long)Math.Round(steps * scale));
-        if (m > int.MaxValue / 2) throw new InputException($"a run of {steps} steps stretched {scale:G3} times is too long to simulate");
+        double ratio = (double)steps / m;
+        return Cells((span, start) => schedule.Fill(span, start), steps, m, c => (c * ratio, Math.Min(steps, (c + 1) * ratio)), lrScale);
+    }
+
+    /// <summary>The same for per-step rates given as an array (all of it is the run).</summary>
+    public static double[] Resample(double[] rates, double scale, double lrScale)
+    {
+        long steps = rates.Length, m = Math.Max(1, (long)Math.Round(steps * scale));
+        double ratio = (double)steps / m;
+        return Cells((span, start) => rates.AsSpan((int)start, span.Length).CopyTo(span), steps, m, c => (c * ratio, Math.Min(steps, (c + 1) * ratio)), lrScale);
+    }
+
+    /// <summary>
+    /// The rates of a run of <paramref name="steps"/> steps in blocks of <paramref name="k"/> steps: cell c is the mean
+    /// rate of steps ck..(c+1)k-1 (the last block may be shorter). Runs of any length share the block boundaries,
+    /// so a branch and its parent agree cell by cell up to the branch.
+    /// </summary>
+    public static double[] Blocks(Schedule schedule, long steps, int k) =>
+        Cells((span, start) => schedule.Fill(span, start), steps, (steps + k - 1) / k, c => (c * (double)k, Math.Min(steps, (c + 1) * (double)k)), 1);
+
+    /// <summary>
+    /// Mean of the piecewise-constant per-step rate over each cell [a, b) (fractional overlaps weighted), times
+    /// <paramref name="lrScale"/>. A cell over steps of one rate gets that rate exactly, so a constant stretch stays
+    /// constant to the last bit (a law would read rounding noise as a rate drop).
+    /// </summary>
+    private static double[] Cells(Action<Span<double>, long> fill, long steps, long m, Func<long, (double A, double B)> cell, double lrScale)
+    {
+        if (m > int.MaxValue / 2) throw new InputException($"a run of {steps} steps on {m} cells is too long to simulate");
         var result = new double[m];
-        if (m == steps)
-        {
-            fill(result, 0);
-            if (lrScale != 1) for (int i = 0; i < result.Length; i++) result[i] *= lrScale;
-            return result;
-        }
         const int chunk = 1 << 16;
         var buf = new double[chunk];
         long bufStart = 0; int bufLen = (int)Math.Min(chunk, steps);
         fill(buf.AsSpan(0, bufLen), 0);
-        double ratio = (double)steps / m;
         for (long c = 0; c < m; c++)
         {
-            double a = c * ratio, b = Math.Min(steps, (c + 1) * ratio), sum = 0;
+            var (a, b) = cell(c);
+            double sum = 0, lo = double.PositiveInfinity, hi = double.NegativeInfinity;
             for (long i = (long)Math.Floor(a); i < b && i < steps; i++)
             {
                 if (i >= bufStart + bufLen)
@@ -334,10 +356,11 @@ public sealed class ProbeSimulation
                     bufStart = i; bufLen = (int)Math.Min(chunk, steps - i);
                     fill(buf.AsSpan(0, bufLen), bufStart);
                 }
-                double overlap = Math.Min(b, i + 1) - Math.Max(a, i);
-                sum += buf[i - bufStart] * overlap;
+                double v = buf[i - bufStart];
+                sum += v * (Math.Min(b, i + 1) - Math.Max(a, i));
+                lo = Math.Min(lo, v); hi = Math.Max(hi, v);
             }
-            result[c] = sum / (b - a) * lrScale;
+            result[c] = (lo == hi ? lo : sum / (b - a)) * lrScale;
         }
         return result;
     }
@@ -388,7 +411,7 @@ public static class ProbePriors
         {
             var fit = Fitting.LawFitter.Fit(laws[i], runs, new Fitting.FitOptions(Jackknife: false));
             priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{laws[i].Spec} fitted on {reference.Name} ({reference.Source}) mapped to the targets' peak and horizon")
-            { Peak = peak, Horizon = hs };
+            { InSimulationWorld = true };
         });
         return priors;
     }
