@@ -283,6 +283,10 @@ public static class ProbePlanner
             if (gain.Second.RmsError > gain.First.RmsError)
                 r.Add($"The largest difference is on {gain.First.Target}: {gain.First.RmsError:P2} against {gain.Second.RmsError:P2}.");
         }
+        foreach (var run in rec.Design.Runs)
+            for (int i = 0; i < targets.Count; i++)
+                if (run.Horizon == targets[i].Horizon && run.Schedule == targets[i].Schedule.Spec)
+                    r.Add($"{run.Name} is target {i + 1} itself: training it measures that target's final loss instead of forecasting it.");
         if (rec.Failures > 0) r.Add($"{rec.Failures} of its {rec.Simulations} simulated fits failed: {rec.Failure}");
         return r;
     }
