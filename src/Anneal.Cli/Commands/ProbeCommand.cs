@@ -217,7 +217,16 @@ internal static class ProbeCommand
         Row("constant + cosine", bas);
         Row("best in hindsight", best);
         sb.AppendLine();
+        sb.AppendLine($"Rank correlation (Spearman) of the simulated and the real RMS error over the {ok.Length} designs fitted: {SimRealSpearman(p, real).ToString("0.00", Inv)}.");
+        sb.AppendLine();
         return sb.ToString();
+    }
+
+    /// <summary>How well the simulation ranks the designs: Spearman's rho of simulated and real RMS error (NaN with fewer than 3 designs).</summary>
+    private static double SimRealSpearman(ProbeResult p, IReadOnlyList<RealScore> real)
+    {
+        var pairs = real.Where(x => x.Failure is null).Select(x => (Sim: p.Designs.First(d => d.Design.Key == x.Design.Key).RmsError, Real: x.RmsError)).ToArray();
+        return pairs.Length < 3 ? double.NaN : RankStatistics.Spearman(pairs.Select(x => x.Sim).ToArray(), pairs.Select(x => x.Real).ToArray());
     }
 
     private static JsonNode? N(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
@@ -273,6 +282,7 @@ internal static class ProbeCommand
             o["check"] = new JsonObject
             {
                 ["corpus"] = corpus.Name,
+                ["spearman_simulated_vs_real"] = N(SimRealSpearman(p, real)),
                 ["designs"] = new JsonArray(real.Select(s => (JsonNode)new JsonObject
                 {
                     ["name"] = s.Design.Name, ["cost"] = s.Design.Cost, ["failure"] = s.Failure,

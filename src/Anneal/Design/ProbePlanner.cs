@@ -253,7 +253,7 @@ public static class ProbePlanner
         // The baseline is compared, not offered, when the budget cannot pay for it (it can, by construction of the grid's).
         var ordered = scored.Where(s => s.Design.Cost <= request.Budget || s == baseScore)
             .OrderByDescending(s => s.Finalist).ThenBy(s => s.RmsError).ThenBy(s => s.Design.Cost).ToArray();
-        var settings = new ProbeSettings(priors.Select(p => $"{p.Name} ({p.Source})").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds);
+        var settings = new ProbeSettings(priors.Select(p => $"{p.Name}: {p.Source}").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds);
         var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore);
         return new ProbeResult(targets, peak, warmup, request.Budget, law.Spec, recommended, accurate, baseScore, ordered, reasons, notes, settings);
     }

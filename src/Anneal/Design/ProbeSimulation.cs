@@ -410,7 +410,7 @@ public static class ProbePriors
         Fitting.LawFitter.ForEachIndependent(laws.Length, i =>
         {
             var fit = Fitting.LawFitter.Fit(laws[i], runs, new Fitting.FitOptions(Jackknife: false));
-            priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{laws[i].Spec} fitted on {reference.Name} ({reference.Source}) mapped to the targets' peak and horizon")
+            priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{reference.Source}, mapped to the targets' peak and horizon")
             { InSimulationWorld = true };
         });
         return priors;
