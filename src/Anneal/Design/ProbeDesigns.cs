@@ -130,6 +130,8 @@ public sealed record CalibrationDesign(string Name, string Family, IReadOnlyList
 /// <item><c>constant</c>: a constant-rate run to T;</item>
 /// <item><c>cosine</c>: a cosine run to T alone;</item>
 /// <item><c>constant+cosine</c>: both (the usual calibration, the baseline);</item>
+/// <item><c>target shape</c>: a target's own decay (cosine to its floor, linear, ...) shortened to T, alone (WSD
+/// targets are covered by the cooldowns; schedules with absolute step counts cannot be shortened);</item>
 /// <item><c>constant+cooldowns</c>: the constant run to T plus linear-to-zero cooldowns of fraction f
 /// (10 %, 20 % and every WSD target's fraction up to 50 %) branched from its checkpoints, ending at
 /// T, at T/2 and T, or at T/2, 3T/4 and T.</item>
@@ -166,6 +168,10 @@ public static class ProbeGrid
         }
         foreach (var t in With(1)) Add(ConstantOnly(peak, warmup, t));
         foreach (var t in With(1)) Add(CosineOnly(peak, warmup, t, floor));
+        // A shorter run of each decay the targets use (other than a WSD cooldown, which the branches cover).
+        foreach (var target in targets)
+            foreach (var t in With(1))
+                if (Shortened(target, t) is { } run) Add(new CalibrationDesign(run.Name, "target shape", [run]));
         foreach (var t in With(2)) Add(ConstantAndCosine(peak, warmup, t, floor));
         foreach (var f in fractions)
             foreach (var ends in new[] { new[] { 1.0 }, [0.5, 1.0], [0.5, 0.75, 1.0] })
@@ -215,6 +221,26 @@ public static class ProbeGrid
         var spec = Schedule.Parse(new SpecBuilder("wsd").Num("peak", peak).Num("total", end).NumIf("warmup", warmup, 0).Num("decay", f).Build().ToString());
         var w = (WsdSchedule)spec;
         return new CalibrationRun($"cooldown {f:P0} to {end}", spec.Spec, end, w.DecayStart);
+    }
+
+    /// <summary>Names of spec arguments that count steps from the start of a run, besides warmup and total: a schedule with one cannot simply be shortened.</summary>
+    private static readonly HashSet<string> AbsoluteSteps = ["decay_steps", "stable", "milestones", "at", "every", "cycle", "begin", "up", "down"];
+
+    /// <summary>
+    /// Target <paramref name="target"/>'s schedule with its total set to <paramref name="t"/> (same shape, shorter), or null for
+    /// WSD schedules (their cooldowns are branches), open-ended schedules and schedules with absolute step counts.
+    /// </summary>
+    public static CalibrationRun? Shortened(ProbeTarget target, long t)
+    {
+        if (target.Schedule is WsdSchedule || target.Schedule.Length is null || t >= target.Horizon) return null;
+        var call = target.Schedule.ToSpecCall();
+        if (call.Args.Any(a => a.Name is null || AbsoluteSteps.Contains(a.Name))) return null;
+        var args = call.Args.Select(a => a.Name == "total" ? new SpecArg("total", new SpecNumber(t)) : a).ToArray();
+        Schedule shortened;
+        try { shortened = Schedule.Parse(new SpecCall(call.Name, args).ToString()); }
+        catch (InputException) { return null; }
+        var label = new SpecCall(call.Name, call.Args.Where(a => a.Name is not ("peak" or "warmup" or "total")).ToArray());
+        return new CalibrationRun($"{label} to {t}", shortened.Spec, t);
     }
 
     private static CalibrationDesign ConstantOnly(double peak, long warmup, long t) =>

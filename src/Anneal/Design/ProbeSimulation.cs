@@ -112,7 +112,7 @@ public sealed record ProbeNoise(double Sigma, double Correlation, double CommonS
 public sealed class ProbeSimulation
 {
     /// <summary>Longest target horizon simulated step by step; longer ones are simulated in blocks.</summary>
-    public const int MaxSimSteps = 2500;
+    public const int MaxSimSteps = 1000;
 
     /// <summary>Logged points over the longest target horizon (the logging interval is H / this).</summary>
     public const int PointsPerHorizon = 200;
