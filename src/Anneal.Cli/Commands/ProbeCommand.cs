@@ -201,15 +201,16 @@ internal static class ProbeCommand
         var ok = real.Where(x => x.Failure is null).ToArray();
         var rec = real.FirstOrDefault(x => x.Design.Key == p.Recommended.Design.Key);
         var bas = p.Baseline is null ? null : real.FirstOrDefault(x => x.Design.Key == p.Baseline.Design.Key);
-        var best = ok.OrderBy(x => x.MeanError).FirstOrDefault();
+        // Ranked by RMS error, the criterion the simulation minimises.
+        var best = ok.OrderBy(x => x.RmsError).FirstOrDefault();
         sb.AppendLine("On the real runs:");
         sb.AppendLine();
-        sb.AppendLine("| design | cost | mean error | RMS | worst | pick regret | rank by mean error |");
+        sb.AppendLine("| design | cost | mean error | RMS | worst | pick regret | rank by RMS |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
         void Row(string what, RealScore? s)
         {
             if (s is null) return;
-            int rank = ok.Count(x => x.MeanError < s.MeanError) + 1;
+            int rank = ok.Count(x => x.RmsError < s.RmsError) + 1;
             sb.AppendLine(s.Failure is not null ? $"| {what}: {s.Design.Name} | {s.Design.Cost:N0} | failed | | | | |"
                 : $"| {what}: {s.Design.Name} | {s.Design.Cost:N0} | {Pct(s.MeanError)} | {Pct(s.RmsError)} | {Pct(s.WorstError)} | {Pct(s.Regret, 3)} | {rank} of {ok.Length} |");
         }
