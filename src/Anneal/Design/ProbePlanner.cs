@@ -167,7 +167,8 @@ public static class ProbePlanner
         if (request.Reference is { } reference)
         {
             progress?.Report($"fitting the prior laws on {reference.Name}");
-            priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon)));
+            priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed));
+            notes.AddRange(failed.Select(f => $"prior left out, its fit failed: {f}"));
         }
         var sim = new ProbeSimulation(targets, peak, law, priors, request.Noise, request.Seed);
         var all = designs.ToList();

@@ -29,6 +29,9 @@ public sealed record ProbePrior(string Name, FittedLaw Law, string Source)
     /// blocks of <see cref="ProbeSimulation.Block"/> steps), so it generates on exactly the rates the fit sees.
     /// </summary>
     public bool InSimulationWorld { get; init; }
+
+    /// <summary>For a prior in the simulation's world: the factor from the targets' rates to the rate units the law was fitted in.</summary>
+    public double RateScale { get; init; } = 1;
 }
 
 /// <summary>
@@ -145,7 +148,7 @@ public sealed class ProbeSimulation
         }).ToArray();
         _truth = priors.Select(p => targets.Select((t, i) =>
         {
-            var eta = p.InSimulationWorld ? _targetRuns[i].Eta : WorldRates(p, t.Schedule, t.Horizon);
+            var eta = p.InSimulationWorld ? Scaled(_targetRuns[i].Eta, p.RateScale) : WorldRates(p, t.Schedule, t.Horizon);
             return p.Law.Law.Predict(eta, [eta.Length - 1], p.Law.Values)[0];
         }).ToArray()).ToArray();
         for (int p = 0; p < priors.Count; p++)
@@ -236,7 +239,7 @@ public sealed class ProbeSimulation
     private double[] Generate(int prior, CalibrationRun r, SimRun sim)
     {
         var p = _priors[prior];
-        if (p.InSimulationWorld) return Checked(p, r, p.Law.Law.Predict(sim.Eta, sim.Steps, p.Law.Values));
+        if (p.InSimulationWorld) return Checked(p, r, p.Law.Law.Predict(Scaled(sim.Eta, p.RateScale), sim.Steps, p.Law.Values));
         var eta = WorldRates(p, Schedule.Parse(r.Schedule), r.Horizon);
         var at = new long[sim.UserSteps.Length];
         if (at.Length > eta.Length) throw new InputException($"prior {p.Name}: its world has {eta.Length} steps for calibration run {r.Name}, fewer than the run's {at.Length} logged points; give the prior a longer horizon");
@@ -249,6 +252,8 @@ public sealed class ProbeSimulation
         for (int i = at.Length - 2; i >= 0; i--) if (at[i] >= at[i + 1]) at[i] = at[i + 1] - 1;
         return Checked(p, r, p.Law.Law.Predict(eta, at, p.Law.Values));
     }
+
+    private static double[] Scaled(double[] eta, double factor) => factor == 1 ? eta : eta.Select(v => v * factor).ToArray();
 
     private static double[] Checked(ProbePrior p, CalibrationRun r, double[] loss)
     {
@@ -376,8 +381,8 @@ public sealed class ProbeSimulation
 
 /// <summary>
 /// Real runs that the prior laws are fitted on, after mapping them onto the targets' world: steps stretched so
-/// that <see cref="Horizon"/> becomes the longest target horizon, rates scaled so that <see cref="Peak"/> becomes
-/// the targets' peak. Each law of <see cref="Laws"/> fitted there is one prior: they agree where the runs were
+/// that <see cref="Horizon"/> becomes the longest target horizon (the rates keep their units; the priors then
+/// see the targets' rates scaled by <see cref="Peak"/> over the targets' peak). Each law of <see cref="Laws"/> fitted there is one prior: they agree where the runs were
 /// observed and differ where they extrapolate, which is where a design must be robust.
 /// </summary>
 /// <param name="Name">Short name, e.g. <c>mpl-400m</c>.</param>
@@ -397,23 +402,39 @@ public static class ProbePriors
     /// <summary>
     /// One prior per law of <paramref name="reference"/>, fitted (to the optimum, every default start) on its runs
     /// mapped onto the simulation's world for targets of peak <paramref name="peak"/> and longest horizon
-    /// <paramref name="horizon"/>: rates block-averaged and scaled, logged steps moved to the same fraction of the
-    /// run (points landing on one simulated step averaged), points before each run's peak left out.
+    /// <paramref name="horizon"/>: rates block-averaged, logged steps moved to the same fraction of the run
+    /// (points landing on one simulated step averaged), points before each run's peak left out. A law whose fit
+    /// fails is left out.
     /// </summary>
-    public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon)
+    public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon) => FromReference(reference, peak, horizon, out _);
+
+    /// <summary>
+    /// The same, and the law families whose fit failed on the mapped runs (left out, with the reason). The laws are
+    /// fitted in the reference's own rate units, where they were made to fit (the multi-power law is not
+    /// equivariant to the units of the rate), and generate the targets' rates scaled to those units.
+    /// </summary>
+    public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon, out IReadOnlyList<string> failed)
     {
         long hs = ProbeSimulation.SimHorizon(horizon);
-        double scale = (double)hs / reference.Horizon, lr = peak / reference.Peak;
-        var runs = reference.Runs.Select(r => Map(r, scale, lr)).ToArray();
+        double scale = (double)hs / reference.Horizon;
+        var runs = reference.Runs.Select(r => Map(r, scale, 1)).ToArray();
         var laws = reference.Laws.Select(LossLaw.Parse).ToArray();
-        var priors = new ProbePrior[laws.Length];
+        var priors = new ProbePrior?[laws.Length];
+        var why = new string?[laws.Length];
         Fitting.LawFitter.ForEachIndependent(laws.Length, i =>
         {
-            var fit = Fitting.LawFitter.Fit(laws[i], runs, new Fitting.FitOptions(Jackknife: false));
-            priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{reference.Source}, mapped to the targets' peak and horizon")
-            { InSimulationWorld = true };
+            try
+            {
+                var fit = Fitting.LawFitter.Fit(laws[i], runs, new Fitting.FitOptions(Jackknife: false));
+                priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{reference.Source}, mapped to the targets' horizon")
+                { InSimulationWorld = true, RateScale = reference.Peak / peak };
+            }
+            catch (InputException e) { why[i] = $"{laws[i].Spec} on {reference.Name}: {e.Message}"; }
         });
-        return priors;
+        failed = why.OfType<string>().ToArray();
+        var ok = priors.OfType<ProbePrior>().ToArray();
+        if (ok.Length == 0) throw new InputException($"no prior law could be fitted on {reference.Name} ({string.Join("; ", failed)}); give another reference");
+        return ok;
     }
 
     /// <summary>A run moved to a world stretched <paramref name="scale"/> times with rates times <paramref name="lr"/>.</summary>
