@@ -404,14 +404,9 @@ public static class ProbePriors
     /// mapped onto the simulation's world for targets of peak <paramref name="peak"/> and longest horizon
     /// <paramref name="horizon"/>: rates block-averaged, logged steps moved to the same fraction of the run
     /// (points landing on one simulated step averaged), points before each run's peak left out. A law whose fit
-    /// fails is left out.
-    /// </summary>
-    public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon) => FromReference(reference, peak, horizon, out _);
-
-    /// <summary>
-    /// The same, and the law families whose fit failed on the mapped runs (left out, with the reason). The laws are
-    /// fitted in the reference's own rate units, where they were made to fit (the multi-power law is not
-    /// equivariant to the units of the rate), and generate the targets' rates scaled to those units.
+    /// fails is left out, named in <paramref name="failed"/> with the reason. The laws are fitted in the reference's own
+    /// rate units, where they were made to fit (the multi-power law is not equivariant to the units of the rate), and
+    /// generate the targets' rates scaled to those units.
     /// </summary>
     public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon, out IReadOnlyList<string> failed)
     {
