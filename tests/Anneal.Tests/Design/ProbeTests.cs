@@ -98,11 +98,11 @@ public class ProbeTests
     [Fact]
     public void Long_horizons_are_simulated_in_blocks_with_the_momentum_memory_kept_in_steps()
     {
-        // 10,000 steps: blocks of 4 steps; the fitted momentum law's lambda = 0.999 per step becomes 0.999^4 per block.
+        // 10,000 steps: blocks of 10 steps; the fitted momentum law's lambda = 0.999 per step becomes 0.999^10 per block.
         var targets = new[] { ProbeTarget.Parse(Cos(10000)), ProbeTarget.Parse(Wsd(10000, 0.2)) };
         var sim = new ProbeSimulation(targets, Peak, new MomentumLaw(0.999), [KnownPrior()], new ProbeNoise(0, 0, 0));
-        sim.Block.ShouldBe(4);
-        ((MomentumLaw)sim.Law).Lambda!.Value.ShouldBe(Math.Pow(0.999, 4), 1e-15);
+        sim.Block.ShouldBe(10);
+        ((MomentumLaw)sim.Law).Lambda!.Value.ShouldBe(Math.Pow(0.999, 10), 1e-15);
         // The prior generates at every step, the fit sees block means: the known law is still recovered (to 1e-7 here).
         var (e, _, failure) = sim.Run(ProbeGrid.ConstantAndCosine(Peak, Warmup, 5000, 0), 0, 0);
         failure.ShouldBeNull();
