@@ -25,7 +25,7 @@ internal static class ProbeCommand
         var targets = new Option<string[]>("--target", "-t") { Description = "A schedule you intend to train (spec with total=, or SPEC@STEPS for an open-ended one); repeatable.", AllowMultipleArgumentsPerToken = false };
         var law = new Option<string>("--law", "-l") { Description = "The law you will fit on the calibration runs.", DefaultValueFactory = _ => "auto" };
         var reference = new Option<string?>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m)." };
-        var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
+        var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps, or a published law (mpl-25m, mpl-100m, mpl-400m, mapped from its own world), that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
         var noise = new Option<double?>("--noise") { Description = $"Relative noise of one logged loss at one point per H/{ProbeSimulation.PointsPerHorizon} steps (default {ProbePlanner.DefaultNoise.Sigma.ToString(Inv)}, measured on the 400M runs; see docs/probe.md)." };
         var noiseFrom = new Option<string?>("--noise-from") { Description = "Measure the noise (level, correlation, share between runs) from a corpus folder of your own runs instead." };
         var seeds = new Option<int>("--seeds") { Description = "Noise seeds per prior for the finalists.", DefaultValueFactory = _ => 3 };
@@ -44,7 +44,8 @@ internal static class ProbeCommand
             var priorFiles = r.GetValue(priors) ?? [];
             var userPriors = priorFiles.Select(f =>
             {
-                if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f})");
+                if (!File.Exists(f) && ProbePriors.Published(f) is { } published) return published;
+                if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
                 return new ProbePrior(Path.GetFileNameWithoutExtension(f), FittedLaw.FromJson(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
             ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))

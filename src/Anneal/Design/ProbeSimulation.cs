@@ -455,23 +455,17 @@ public static class ProbePriors
     /// <summary>Peak rate of the multi-power-law benchmark runs.</summary>
     public const double MplPeak = 3e-4;
 
-    /// <summary>The longest multi-power-law benchmark run (72,000 steps): the horizon the published law was checked to.</summary>
+    /// <summary>The longest multi-power-law benchmark run (72,000 steps): the horizon the published laws were checked to.</summary>
     public const long MplHorizon = 72_000;
 
     /// <summary>
-    /// The published multi-power law of the 400M model (Luo et al. 2025; reference warmup convention, in which
-    /// the published parameters reproduce the published metrics), in its world: peak 3e-4, 72,000 steps.
+    /// A published multi-power law (<c>mpl-25m</c>, <c>mpl-100m</c>, <c>mpl-400m</c>; Luo et al. 2025; reference warmup
+    /// convention, in which the published parameters reproduce the published metrics) in its own world: peak 3e-4,
+    /// 72,000 steps. Null for another name.
     /// </summary>
-    public static ProbePrior Mpl400M() =>
-        new("mpl-400m", FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Reference), MplParameters.Published400M.ToArray()),
-            "published multi-power law of the 400M model, Luo et al. 2025")
-        { Peak = MplPeak, Horizon = MplHorizon };
-
-    /// <summary>
-    /// <paramref name="law"/> fitted (to the optimum, every default start) on <paramref name="runs"/>, which trained at
-    /// peak <paramref name="peak"/> for up to <paramref name="horizon"/> steps: a prior of another law family
-    /// that agrees with the data where it was observed and differs where it extrapolates.
-    /// </summary>
-    public static ProbePrior Fitted(string name, LossLaw law, IReadOnlyList<LawRun> runs, double peak, long horizon, string source) =>
-        new(name, Fitting.LawFitter.Fit(law, runs, new Fitting.FitOptions(Jackknife: false)), source) { Peak = peak, Horizon = horizon };
+    public static ProbePrior? Published(string name) =>
+        MplParameters.Builtins.TryGetValue(name, out var p)
+            ? new ProbePrior(name.ToLowerInvariant(), FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Reference), p.ToArray()),
+                "published multi-power law, Luo et al. 2025, in its own world (peak 3e-4, 72,000 steps)") { Peak = MplPeak, Horizon = MplHorizon }
+            : null;
 }

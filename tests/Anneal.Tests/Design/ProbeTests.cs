@@ -110,6 +110,21 @@ public class ProbeTests
     }
 
     [Fact]
+    public void A_prior_in_its_own_world_sees_the_targets_mapped_onto_it()
+    {
+        // The published 400M law lives at peak 3e-4 over 72,000 steps. Targets at peak 3e-3 over 7,200 steps map onto
+        // that world by stretching time ten times and dividing the rates by ten: the true final is the law's own
+        // forecast of the same schedule written in its world (an independent spelling of the mapping).
+        var prior = ProbePriors.Published("mpl-400m")!;
+        var target = ProbeTarget.Parse("cosine(peak=3e-3, total=7200, warmup=216, min=3e-4)");
+        var sim = new ProbeSimulation([target], 3e-3, new MomentumLaw(0.999), [prior], new ProbeNoise(0, 0, 0));
+        var own = Schedule.Parse("cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)").Sample(72000);
+        double expected = prior.Law.Law.Predict(own, [71999], prior.Law.Values)[0];
+        sim.Truth(0, 0).ShouldBe(expected, 2e-4 * expected);
+        ProbePriors.Published("mpl-7b").ShouldBeNull();
+    }
+
+    [Fact]
     public void When_the_targets_are_cosines_at_a_calibration_horizon_a_design_with_that_cosine_is_most_accurate()
     {
         // The cosine to 1000 of the grid is target 1 itself: a design that trains it observes its final instead of forecasting it.
