@@ -27,6 +27,7 @@ public static class AnnealCli
         root.Subcommands.Add(PlanCommands.BuildScaling());
         foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(ProbeCommand.Build());
         return root;
     }
 

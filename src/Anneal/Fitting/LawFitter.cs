@@ -54,7 +54,24 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
 public static class LawFitter
 {
     /// <summary>Fits <paramref name="law"/> to <paramref name="runs"/> (each with observed losses).</summary>
-    public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
+    public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null) => FitShared(law, runs, options, null);
+
+    /// <summary>
+    /// The pre-fit of a set of runs, computed once for every law fitted on them (a stack's members share it:
+    /// it depends only on the runs and the options, and costs more than a small law's own fit).
+    /// </summary>
+    internal sealed class SharedPreFit
+    {
+        private StartHint? _hint;
+        private readonly Lock _gate = new();
+
+        public StartHint Get(IReadOnlyList<LawRun> runs, FitOptions options)
+        {
+            lock (_gate) return _hint ??= PreFit(runs, options);
+        }
+    }
+
+    internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
     {
         if (law is AutoLaw stack) return StackFitter.Fit(stack, runs, options);
         options ??= new FitOptions();
@@ -84,7 +101,7 @@ public static class LawFitter
         if (nPoints <= free)
             throw new InputException($"fit: {nPoints} logged points cannot determine {free} parameters of {law.Spec}; log more points or use a simpler law (e.g. powerlaw)");
 
-        var hint = PreFit(runs, options);
+        var hint = shared is null ? PreFit(runs, options) : shared.Get(runs, options);
         var starts = law.Starts(hint, states).ToList();
         var rng = new Random(options.Seed);
         var first = starts.Count > 0 ? starts[0] : throw new InvalidOperationException($"{law.Name} offered no starting point");

@@ -18,9 +18,10 @@ public static class StackFitter
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var warnings = new List<string>();
         var errors = new List<string>();
+        var preFit = new LawFitter.SharedPreFit();
         foreach (var (member, weight) in law.Members)
         {
-            try { fits.Add((LawFitter.Fit(member, runs, options with { Method = null }), weight)); }
+            try { fits.Add((LawFitter.FitShared(member, runs, options with { Method = null }, preFit), weight)); }
             catch (InputException e)
             {
                 errors.Add($"{member.Spec}: {e.Message}");

@@ -1,0 +1,304 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anneal.Accuracy;
+using Anneal.Design;
+using Anneal.IO;
+using Anneal.Laws;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary><c>anneal probe</c>: the cheapest calibration runs that pin down the law for the user's target schedules (parsing and rendering only; the work is <see cref="ProbePlanner"/>).</summary>
+internal static class ProbeCommand
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Library parameter names as this command's flags.</summary>
+    private static string Flag(string parameter) => "--" + parameter.Replace('_', '-');
+
+    public static Command Build()
+    {
+        var budget = new Option<long?>("--budget", "-b") { Description = "Steps the calibration runs may cost together; a cooldown branched from a checkpoint of the constant run counts only its own steps." };
+        var targets = new Option<string[]>("--target", "-t") { Description = "A schedule you intend to train (spec with total=, or SPEC@STEPS for an open-ended one); repeatable.", AllowMultipleArgumentsPerToken = false };
+        var law = new Option<string>("--law", "-l") { Description = "The law you will fit on the calibration runs.", DefaultValueFactory = _ => "auto" };
+        var reference = new Option<string?>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m)." };
+        var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps, or a published law (mpl-25m, mpl-100m, mpl-400m, mapped from its own world), that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
+        var noise = new Option<double?>("--noise") { Description = $"Relative noise of one logged loss at one point per H/{ProbeSimulation.PointsPerHorizon} steps (default {ProbePlanner.DefaultNoise.Sigma.ToString(Inv)}, measured on the 400M runs; see docs/probe.md)." };
+        var noiseFrom = new Option<string?>("--noise-from") { Description = "Measure the noise (level, correlation, share between runs) from a corpus folder of your own runs instead." };
+        var seeds = new Option<int>("--seeds") { Description = "Noise seeds per prior for the finalists.", DefaultValueFactory = _ => 3 };
+        var check = new Option<string?>("--check") { Description = "Corpus folder or bundled corpus (mpl-400m, ...): compare only the designs its existing runs realise, fit each on the real runs and score it on the targets' observed finals (the targets must be runs of the corpus)." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON (format anneal-probe/1) instead of tables." };
+        var outFile = new Option<string?>("--out", "-o") { Description = "Also write the JSON result to this file." };
+        var cmd = new Command("probe", """
+            Design the calibration runs: the cheapest set of runs that best pins down the loss-curve law for the schedules you intend to train (the targets), within a budget of steps. Candidates: a constant-rate run, a cosine run, both, a constant run with short linear cooldowns branched from its checkpoints (each costs only its own steps), or a shorter run of a target's own decay, at several horizons. Each is scored by simulation: prior laws fitted on real runs generate its curves with measured noise, your law is fitted on them and forecasts the targets' finals; the error is compared with the priors' true finals. Reports each run's cost, the total, and the simulated error of every design (docs/probe.md).
+            Example: anneal probe --budget 2000 --target "cosine(peak=3e-3, total=2000, warmup=100)" --target "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)"
+            """) { budget, targets, law, reference, priors, noise, noiseFrom, seeds, check, json, outFile };
+        cmd.SetAction(r =>
+        {
+            var outPath = r.GetValue(outFile);
+            if (outPath is not null) AtomicFile.CheckWritable(outPath, "--out");
+            if (r.GetValue(noise) is not null && r.GetValue(noiseFrom) is not null) throw new InputException("give either --noise or --noise-from, not both");
+            var priorFiles = r.GetValue(priors) ?? [];
+            var userPriors = priorFiles.Select(f =>
+            {
+                if (!File.Exists(f) && ProbePriors.Published(f) is { } published) return published;
+                if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
+                return new ProbePrior(Path.GetFileNameWithoutExtension(f), FittedLaw.FromJson(File.ReadAllText(f), f), $"law file {f}");
+            }).ToArray();
+            ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
+                : userPriors.Length == 0 ? BundledReference() : null;
+            ForecastCorpus? noiseCorpus = r.GetValue(noiseFrom) is { } noisePath ? LoadCorpus(noisePath) : null;
+            var request = new ProbeRequest(r.GetValue(budget) ?? throw new InputException("--budget is required: the steps the calibration runs may cost, e.g. --budget 2000"),
+                r.GetValue(targets) ?? [])
+            {
+                Law = r.GetValue(law)!,
+                Seeds = r.GetValue(seeds),
+                Noise = r.GetValue(noise) is { } sigma ? ProbePlanner.DefaultNoise with { Sigma = sigma } : ProbePlanner.DefaultNoise,
+                Priors = userPriors,
+                Reference = refRuns,
+            };
+            // Every input is checked before any work: targets, budget, law, noise, files.
+            var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request, Flag);
+            ForecastCorpus? corpus = null;
+            IReadOnlyList<CorpusRun> targetRuns = [];
+            IReadOnlyList<CorpusDesign> menu = [];
+            if (r.GetValue(check) is { } checkPath)
+            {
+                corpus = LoadCorpus(checkPath);
+                targetRuns = ProbeCheck.MatchTargets(corpus, parsed, Flag);
+                (menu, var menuBaseline) = ProbeCheck.Menu(corpus, targetRuns, request.Budget);
+                if (menu.Count == 0) throw new InputException($"--budget {request.Budget} pays for none of the designs corpus {corpus.Name} can realise without the targets");
+                request = request with { Candidates = menu.Select(m => m.Design).ToArray(), Baseline = menuBaseline?.Design };
+                // The priors must not have seen the runs they are checked against.
+                if (refRuns is not null && refRuns.Name == corpus.Name)
+                {
+                    var held = targetRuns.Select(t => t.Name).ToHashSet();
+                    refRuns = refRuns with { Runs = refRuns.Runs.Where(x => !held.Contains(x.Name)).ToArray(), Name = $"{refRuns.Name} without the targets" };
+                    request = request with { Reference = refRuns };
+                }
+            }
+
+            var progress = new SyncProgress(m => Console.Error.WriteLine("== " + m));
+            var sw = Stopwatch.StartNew();
+            if (noiseCorpus is not null)
+            {
+                progress.Report($"measuring the noise of {noiseCorpus.Name}");
+                request = request with { Noise = ProbeNoise.Measure(CorpusRuns(noiseCorpus), LossLaw.Parse(request.Law)) };
+            }
+            var result = ProbePlanner.Plan(request, progress);
+            IReadOnlyList<RealScore> real = [];
+            if (corpus is not null)
+            {
+                var fitLaw = LossLaw.Parse(request.Law);
+                var scores = new RealScore[menu.Count];
+                for (int i = 0; i < menu.Count; i++)
+                {
+                    progress.Report($"check: fitting {menu[i].Design.Name} on the real runs ({i + 1}/{menu.Count})");
+                    scores[i] = ProbeCheck.Score(corpus, menu[i], targetRuns, fitLaw);
+                }
+                real = scores;
+            }
+            double seconds = sw.Elapsed.TotalSeconds;
+            var node = Json(result, corpus, real, seconds);
+            if (outPath is not null) AtomicFile.WriteAllText(outPath, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            if (r.GetValue(json)) Console.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else Console.Out.Write(Markdown(result, corpus, real, seconds));
+            if (outPath is not null) Console.Error.WriteLine($"wrote {outPath}");
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>The bundled multi-power-law 400M runs (every schedule of the benchmark), the default reference.</summary>
+    private static ProbeReference BundledReference() => Reference(LoadCorpus("mpl-400m"));
+
+    /// <summary>A corpus folder (or its corpus.json), or a bundled multi-power-law corpus by name (mpl-25m, mpl-100m, mpl-400m).</summary>
+    private static ForecastCorpus LoadCorpus(string path)
+    {
+        if (!Directory.Exists(path) && !File.Exists(path) && path.StartsWith("mpl-", StringComparison.OrdinalIgnoreCase))
+        {
+            var bench = MplBenchmark.Open(null);
+            var size = path[4..].ToLowerInvariant();
+            if (!bench.Sizes.Contains(size)) throw new InputException($"{path}: no such folder, and not a bundled corpus (mpl-{string.Join(", mpl-", bench.Sizes)})");
+            return bench.Corpus(size);
+        }
+        return ForecastCorpus.Load(path);
+    }
+
+    /// <summary>A corpus's runs of its first seed as a reference.</summary>
+    private static ProbeReference Reference(ForecastCorpus corpus)
+    {
+        var runs = CorpusRuns(corpus);
+        return new ProbeReference(corpus.Name, runs, runs.Max(x => x.Eta.Max()), runs.Max(x => x.Steps[^1] + 1), corpus.Source);
+    }
+
+    /// <summary>Every run of the corpus's first seed as the laws see it (a branch from its branch step on).</summary>
+    private static LawRun[] CorpusRuns(ForecastCorpus corpus)
+    {
+        int seed = corpus.Runs.Min(x => x.Seed);
+        return corpus.Runs.Where(x => x.Seed == seed).Select(x => corpus.LawRunOf(x, x.BranchOf is null ? 0 : x.BranchStep)).ToArray();
+    }
+
+    private static string Pct(double x, int digits = 2) => double.IsFinite(x) ? (x * 100).ToString("F" + digits, Inv) + " %" : "-";
+
+    private static string Markdown(ProbeResult p, ForecastCorpus? corpus, IReadOnlyList<RealScore> real, double seconds)
+    {
+        var sb = new StringBuilder();
+        var rec = p.Recommended.Design;
+        sb.AppendLine($"anneal probe: budget {p.Budget:N0} steps, {p.Targets.Count} target(s) up to {p.Targets.Max(t => t.Horizon):N0} steps, law {p.Law}{(corpus is null ? "" : $", designs realisable in corpus {corpus.Name}")}");
+        sb.AppendLine();
+        sb.AppendLine($"Recommended: **{rec.Name}**, {rec.Cost:N0} steps");
+        sb.AppendLine();
+        sb.AppendLine("| run | schedule | starts from | cost (steps) |");
+        sb.AppendLine("|---|---|---|---|");
+        foreach (var run in rec.Runs)
+            sb.AppendLine($"| {run.Name} | `{run.Schedule}` | {(run.IsBranch ? $"checkpoint of the constant run at step {run.BranchStep:N0}" : "scratch")} | {run.Cost:N0} |");
+        sb.AppendLine($"| **total** | | | **{rec.Cost:N0}** |");
+        sb.AppendLine();
+        foreach (var reason in p.Reasons) sb.AppendLine("- " + reason);
+        foreach (var note in p.Notes) sb.AppendLine("- note: " + note);
+        sb.AppendLine();
+        var realByKey = real.ToDictionary(x => x.Design.Key);
+        bool withReal = real.Count > 0;
+        sb.AppendLine($"Designs by simulated error (finalists with {p.Settings.Seeds} noise seeds first, then the rest screened with one):");
+        sb.AppendLine();
+        sb.AppendLine("| design | cost | simulated error | worst target | pick regret | fits |" + (withReal ? " real mean error | real RMS | real worst | real regret |" : ""));
+        sb.AppendLine("|---|---|---|---|---|---|" + (withReal ? "---|---|---|---|" : ""));
+        foreach (var d in p.Designs)
+        {
+            string mark = d == p.Recommended ? " **(recommended)**" : d == p.Baseline ? " (baseline)" : "";
+            sb.Append($"| {d.Design.Name}{mark} | {d.Design.Cost:N0} | {Pct(d.RmsError)} | {Pct(d.WorstTarget)} | {Pct(d.Regret, 3)} | {d.Simulations}{(d.Failures > 0 ? $" ({d.Failures} failed)" : "")} |");
+            if (withReal)
+            {
+                var s = realByKey.GetValueOrDefault(d.Design.Key);
+                sb.Append(s is null ? " | | | |" : s.Failure is not null ? $" failed: {s.Failure.Replace("|", "/")} | | | |" : $" {Pct(s.MeanError)} | {Pct(s.RmsError)} | {Pct(s.WorstError)} | {Pct(s.Regret, 3)} |");
+            }
+            sb.AppendLine();
+        }
+        sb.AppendLine();
+        if (p.Baseline is { } b && b != p.Recommended)
+        {
+            sb.AppendLine($"Simulated error per target: recommended vs {b.Design.Name}");
+            sb.AppendLine();
+            sb.AppendLine("| target | recommended RMS | mean | baseline RMS | mean |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var (x, y) in p.Recommended.Targets.Zip(b.Targets))
+                sb.AppendLine($"| `{x.Target}` | {Pct(x.RmsError)} | {Pct(x.MeanError)} | {Pct(y.RmsError)} | {Pct(y.MeanError)} |");
+            sb.AppendLine();
+        }
+        if (withReal) sb.Append(CheckSummary(p, real));
+        var s2 = p.Settings;
+        sb.AppendLine($"Simulation: {s2.Simulations} fits in {s2.Seconds:F1} s ({seconds:F1} s in all); priors: {string.Join("; ", s2.Priors)}; noise {Pct(s2.Noise.Sigma)} per logged point, lag-one correlation {s2.Noise.Correlation.ToString("0.00", Inv)}, {Pct(s2.Noise.CommonShare, 0)} shared between runs; logged every {s2.LogEvery:N0} steps{(s2.Block > 1 ? $", simulated in blocks of {s2.Block} steps" : "")}.");
+        return sb.ToString();
+    }
+
+    /// <summary>What the real runs say about the recommendation, against constant + cosine and the best design in hindsight.</summary>
+    private static string CheckSummary(ProbeResult p, IReadOnlyList<RealScore> real)
+    {
+        var sb = new StringBuilder();
+        var ok = real.Where(x => x.Failure is null).ToArray();
+        var rec = real.FirstOrDefault(x => x.Design.Key == p.Recommended.Design.Key);
+        var bas = p.Baseline is null ? null : real.FirstOrDefault(x => x.Design.Key == p.Baseline.Design.Key);
+        // Ranked by RMS error, the criterion the simulation minimises.
+        var best = ok.OrderBy(x => x.RmsError).FirstOrDefault();
+        sb.AppendLine("On the real runs:");
+        sb.AppendLine();
+        sb.AppendLine("| design | cost | mean error | RMS | worst | pick regret | rank by RMS |");
+        sb.AppendLine("|---|---|---|---|---|---|---|");
+        void Row(string what, RealScore? s)
+        {
+            if (s is null) return;
+            int rank = ok.Count(x => x.RmsError < s.RmsError) + 1;
+            sb.AppendLine(s.Failure is not null ? $"| {what}: {s.Design.Name} | {s.Design.Cost:N0} | failed | | | | |"
+                : $"| {what}: {s.Design.Name} | {s.Design.Cost:N0} | {Pct(s.MeanError)} | {Pct(s.RmsError)} | {Pct(s.WorstError)} | {Pct(s.Regret, 3)} | {rank} of {ok.Length} |");
+        }
+        Row("probe's pick", rec);
+        Row("constant + cosine", bas);
+        Row("best in hindsight", best);
+        sb.AppendLine();
+        sb.AppendLine($"Rank correlation (Spearman) of the simulated and the real RMS error over the {ok.Length} designs fitted: {SimRealSpearman(p, real).ToString("0.00", Inv)}.");
+        sb.AppendLine();
+        return sb.ToString();
+    }
+
+    /// <summary>How well the simulation ranks the designs: Spearman's rho of simulated and real RMS error (NaN with fewer than 3 designs).</summary>
+    private static double SimRealSpearman(ProbeResult p, IReadOnlyList<RealScore> real)
+    {
+        var pairs = real.Where(x => x.Failure is null).Select(x => (Sim: p.Designs.First(d => d.Design.Key == x.Design.Key).RmsError, Real: x.RmsError)).ToArray();
+        return pairs.Length < 3 ? double.NaN : RankStatistics.Spearman(pairs.Select(x => x.Sim).ToArray(), pairs.Select(x => x.Real).ToArray());
+    }
+
+    private static JsonNode? N(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static JsonObject Design(DesignScore d) => new()
+    {
+        ["name"] = d.Design.Name,
+        ["family"] = d.Design.Family,
+        ["cost"] = d.Design.Cost,
+        ["runs"] = new JsonArray(d.Design.Runs.Select(x => (JsonNode)new JsonObject
+        {
+            ["name"] = x.Name, ["schedule"] = x.Schedule, ["horizon"] = x.Horizon, ["branch_step"] = x.BranchStep, ["cost"] = x.Cost,
+        }).ToArray()),
+        ["rms_error"] = N(d.RmsError),
+        ["worst_target_error"] = N(d.WorstTarget),
+        ["regret"] = N(d.Regret),
+        ["simulations"] = d.Simulations,
+        ["failures"] = d.Failures,
+        ["failure"] = d.Failure,
+        ["finalist"] = d.Finalist,
+        ["targets"] = new JsonArray(d.Targets.Select(t => (JsonNode)new JsonObject { ["target"] = t.Target, ["rms_error"] = N(t.RmsError), ["mean_error"] = N(t.MeanError) }).ToArray()),
+    };
+
+    private static JsonObject Json(ProbeResult p, ForecastCorpus? corpus, IReadOnlyList<RealScore> real, double seconds)
+    {
+        var o = new JsonObject
+        {
+            ["format"] = "anneal-probe/1",
+            ["budget"] = p.Budget,
+            ["law"] = p.Law,
+            ["peak"] = p.Peak,
+            ["warmup"] = p.Warmup,
+            ["targets"] = new JsonArray(p.Targets.Select(t => (JsonNode)new JsonObject { ["spec"] = t.Spec, ["label"] = t.Label, ["horizon"] = t.Horizon }).ToArray()),
+            ["recommended"] = Design(p.Recommended),
+            ["most_accurate"] = Design(p.MostAccurate),
+            ["baseline"] = p.Baseline is null ? null : Design(p.Baseline),
+            ["designs"] = new JsonArray(p.Designs.Select(d => (JsonNode)Design(d)).ToArray()),
+            ["reasons"] = new JsonArray(p.Reasons.Select(x => (JsonNode?)x).ToArray()),
+            ["notes"] = new JsonArray(p.Notes.Select(x => (JsonNode?)x).ToArray()),
+            ["settings"] = new JsonObject
+            {
+                ["priors"] = new JsonArray(p.Settings.Priors.Select(x => (JsonNode?)x).ToArray()),
+                ["noise"] = new JsonObject { ["sigma"] = p.Settings.Noise.Sigma, ["correlation"] = p.Settings.Noise.Correlation, ["common_share"] = p.Settings.Noise.CommonShare },
+                ["seeds"] = p.Settings.Seeds,
+                ["block"] = p.Settings.Block,
+                ["log_every"] = p.Settings.LogEvery,
+                ["simulations"] = p.Settings.Simulations,
+                ["simulation_seconds"] = p.Settings.Seconds,
+                ["seconds"] = seconds,
+            },
+        };
+        if (corpus is not null)
+            o["check"] = new JsonObject
+            {
+                ["corpus"] = corpus.Name,
+                ["spearman_simulated_vs_real"] = N(SimRealSpearman(p, real)),
+                ["designs"] = new JsonArray(real.Select(s => (JsonNode)new JsonObject
+                {
+                    ["name"] = s.Design.Name, ["cost"] = s.Design.Cost, ["failure"] = s.Failure,
+                    ["mean_error"] = N(s.MeanError), ["rms_error"] = N(s.RmsError), ["worst_error"] = N(s.WorstError), ["regret"] = N(s.Regret),
+                    ["forecasts"] = new JsonArray(s.Forecasts.Select(f => (JsonNode)new JsonObject { ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted }).ToArray()),
+                }).ToArray()),
+            };
+        return o;
+    }
+
+    /// <summary>Progress written on the reporting thread, in order (Progress&lt;T&gt; would post it to the thread pool).</summary>
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        private readonly Lock _gate = new();
+        public void Report(string value) { lock (_gate) report(value); }
+    }
+}

@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Globalization;
+using Anneal.Laws;
+
+namespace Anneal.Design;
+
+/// <summary>What <see cref="ProbePlanner.Plan"/> designs calibration runs for.</summary>
+/// <param name="Budget">Steps the calibration runs may cost together (a cooldown branch counts only its own steps).</param>
+/// <param name="Targets">The schedules whose final loss the calibration must predict (<see cref="ProbeTarget.Parse"/> syntax).</param>
+public sealed record ProbeRequest(long Budget, IReadOnlyList<string> Targets)
+{
+    /// <summary>The law the user will fit on the calibration runs (default <c>auto</c>).</summary>
+    public string Law { get; init; } = "auto";
+
+    /// <summary>Laws that play the real runs as they are (e.g. a law file the user fitted in the targets' units).</summary>
+    public IReadOnlyList<ProbePrior> Priors { get; init; } = [];
+
+    /// <summary>Real runs whose fitted laws play the real runs (<see cref="ProbePriors.FromReference"/>); the CLI's default is in docs/probe.md.</summary>
+    public ProbeReference? Reference { get; init; }
+
+    /// <summary>Noise of the simulated logs.</summary>
+    public ProbeNoise Noise { get; init; } = ProbePlanner.DefaultNoise;
+
+    /// <summary>Noise seeds per prior for the finalists (the screening uses the first).</summary>
+    public int Seeds { get; init; } = 3;
+
+    /// <summary>Designs re-simulated with every seed after the one-seed screening (the best by error, plus the cheapest close ones and the baseline).</summary>
+    public int Finalists { get; init; } = 5;
+
+    /// <summary>Base seed of the noise.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>A design within this relative margin of the most accurate counts as equally good; the cheapest such design is recommended.</summary>
+    public double Tolerance { get; init; } = 0.1;
+
+    /// <summary>The designs to compare; null: <see cref="ProbeGrid.Designs"/>.</summary>
+    public IReadOnlyList<CalibrationDesign>? Candidates { get; init; }
+
+    /// <summary>The design to compare against; null: <see cref="ProbeGrid.Baseline"/> (constant + cosine with the same budget).</summary>
+    public CalibrationDesign? Baseline { get; init; }
+}
+
+/// <summary>One target's simulated forecast error under a design: root mean square and mean (signed) of predicted/true - 1.</summary>
+public sealed record TargetScore(string Target, double RmsError, double MeanError);
+
+/// <summary>How well a design pins down the targets' finals in the simulation.</summary>
+/// <param name="Design">The design.</param>
+/// <param name="RmsError">Root mean square of predicted/true - 1 over priors, seeds and targets (a failed fit counts as 100 %).</param>
+/// <param name="WorstTarget">The largest per-target RMS error.</param>
+/// <param name="Regret">Mean pick regret: the true final of the target predicted best over the true best, minus one, per group of targets of one horizon (NaN without such a group).</param>
+/// <param name="Simulations">Simulated fits (priors x seeds).</param>
+/// <param name="Failures">Simulated fits that failed.</param>
+/// <param name="Targets">Per-target errors.</param>
+/// <param name="Failure">The first failure's message, if any.</param>
+public sealed record DesignScore(CalibrationDesign Design, double RmsError, double WorstTarget, double Regret, int Simulations, int Failures,
+    IReadOnlyList<TargetScore> Targets, string? Failure)
+{
+    /// <summary>Whether the design was simulated with every seed (a finalist) or only screened with the first.</summary>
+    public bool Finalist { get; init; }
+}
+
+/// <summary>The recommendation and everything behind it.</summary>
+/// <param name="Targets">The parsed targets.</param>
+/// <param name="Peak">The calibration runs' peak rate (the first target's).</param>
+/// <param name="Warmup">The calibration runs' warmup steps (the first target's).</param>
+/// <param name="Budget">The budget in steps.</param>
+/// <param name="Law">The fitted law's spec.</param>
+/// <param name="Recommended">The cheapest design within the tolerance of the most accurate.</param>
+/// <param name="MostAccurate">The design with the lowest simulated error.</param>
+/// <param name="Baseline">Constant + cosine with the same budget (null when the budget cannot pay for it).</param>
+/// <param name="Designs">Every design, finalists first, each group by error.</param>
+/// <param name="Reasons">Why the recommendation, in sentences.</param>
+/// <param name="Notes">What the user should know about the inputs.</param>
+/// <param name="Settings">How the simulation was run.</param>
+public sealed record ProbeResult(IReadOnlyList<ProbeTarget> Targets, double Peak, long Warmup, long Budget, string Law,
+    DesignScore Recommended, DesignScore MostAccurate, DesignScore? Baseline, IReadOnlyList<DesignScore> Designs,
+    IReadOnlyList<string> Reasons, IReadOnlyList<string> Notes, ProbeSettings Settings);
+
+/// <summary>The simulation's settings as run, for the report.</summary>
+/// <param name="Priors">Prior names with their sources.</param>
+/// <param name="Noise">The noise model.</param>
+/// <param name="Seeds">Noise seeds of the finalists.</param>
+/// <param name="Block">Steps per simulated step.</param>
+/// <param name="LogEvery">Logging interval in the targets' steps.</param>
+/// <param name="Simulations">Simulated fits run.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record ProbeSettings(IReadOnlyList<string> Priors, ProbeNoise Noise, int Seeds, int Block, long LogEvery, int Simulations, double Seconds);
+
+/// <summary>
+/// <c>anneal probe</c> as a service: recommends the cheapest set of calibration runs that best pins down the
+/// loss-curve law for the user's target schedules. Every candidate design (<see cref="ProbeGrid"/>) is scored
+/// by simulation (<see cref="ProbeSimulation"/>): prior laws generate its runs with realistic noise, the user's
+/// law is fitted on them, and the targets' forecast finals are compared with the priors' true ones. A design
+/// that several priors agree on is robust to the law being wrong in the way they differ. All designs are
+/// screened with one noise seed; the best, the cheapest close ones and the baseline are then simulated with
+/// every seed, and the cheapest of those within <see cref="ProbeRequest.Tolerance"/> of the most accurate is
+/// recommended. Pure: no console, no files.
+/// </summary>
+public static class ProbePlanner
+{
+    /// <summary>
+    /// The default noise: measured on the bundled multi-power-law 400M runs (docs/probe.md: the residuals of
+    /// an auto fit of all nine runs, at one point per H/200 steps).
+    /// </summary>
+    public static ProbeNoise DefaultNoise { get; } = new(0.0017, 0.89, 0.23);
+
+    /// <summary>Checks the request (every problem names its parameter through <paramref name="name"/>) and returns the parsed targets.</summary>
+    public static IReadOnlyList<ProbeTarget> Validate(ProbeRequest request, Func<string, string>? name = null)
+    {
+        name ??= p => p;
+        if (request.Budget < 1) throw new InputException($"{name("budget")} must be a positive number of steps, got {request.Budget}");
+        if (request.Targets.Count == 0) throw new InputException($"give at least one {name("target")}: a schedule to forecast, e.g. cosine(peak=3e-4, total=24000, warmup=2160)");
+        var targets = request.Targets.Select(t => ProbeTarget.Parse(t, name)).ToArray();
+        try { LossLaw.Parse(request.Law); }
+        catch (InputException e) { throw new InputException($"{name("law")}: {e.Message}"); }
+        if (request.Priors.Count == 0 && request.Reference is null) throw new InputException($"{name("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
+        request.Noise.Validate(name);
+        if (request.Seeds is < 1 or > 50) throw new InputException($"{name("seeds")} must be in 1..50, got {request.Seeds}");
+        if (request.Finalists < 1) throw new InputException($"{name("finalists")} must be >= 1, got {request.Finalists}");
+        if (!(request.Tolerance >= 0 && request.Tolerance < 1)) throw new InputException($"{name("tolerance")} must be in [0, 1), got {request.Tolerance}");
+        return targets;
+    }
+
+    /// <summary>
+    /// The calibration horizons, designs and baseline the request will compare, without simulating anything:
+    /// throws <see cref="InputException"/> (naming <c>budget</c>) when the budget pays for no design.
+    /// </summary>
+    public static (IReadOnlyList<ProbeTarget> Targets, double Peak, long Warmup, IReadOnlyList<CalibrationDesign> Designs, CalibrationDesign? Baseline, long StepUnit)
+        Designs(ProbeRequest request, Func<string, string>? name = null)
+    {
+        name ??= p => p;
+        var targets = Validate(request, name);
+        var eta = targets[0].Rates();
+        int w = ProbeTarget.PeakIndex(eta);
+        double peak = eta[w];
+        long h = targets.Max(t => t.Horizon);
+        int block = (int)Math.Max(1, (h + ProbeSimulation.MaxSimSteps - 1) / ProbeSimulation.MaxSimSteps);
+        long unit = Math.Max(1, (int)Math.Round((double)((h + block - 1) / block) / ProbeSimulation.PointsPerHorizon)) * (long)block;
+        var designs = request.Candidates ?? ProbeGrid.Designs(targets, peak, w, request.Budget, unit);
+        designs = designs.Where(d => d.Cost <= request.Budget).ToArray();
+        if (designs.Count == 0)
+        {
+            long cheapest = ProbeGrid.Round(w + 4 * unit, unit);
+            throw new InputException(request.Candidates is null
+                ? $"{name("budget")} {request.Budget} pays for no calibration design: the cheapest, a constant-rate run to step {cheapest} (the warmup of {w} steps plus four logging intervals of {unit}), costs {cheapest} steps"
+                : $"{name("budget")} {request.Budget} pays for none of the {request.Candidates.Count} given designs (the cheapest costs {request.Candidates.Min(d => d.Cost)} steps)");
+        }
+        var baseline = request.Baseline ?? (request.Candidates is null ? ProbeGrid.Baseline(targets, peak, w, request.Budget, unit) : null);
+        return (targets, peak, w, designs, baseline, unit);
+    }
+
+    /// <summary>Scores every design and recommends one.</summary>
+    public static ProbeResult Plan(ProbeRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
+    {
+        var sw = Stopwatch.StartNew();
+        var (targets, peak, warmup, designs, baseline, _) = Designs(request);
+        var notes = new List<string>();
+        for (int i = 1; i < targets.Count; i++)
+        {
+            var e = targets[i].Rates();
+            int wi = ProbeTarget.PeakIndex(e);
+            if (Math.Abs(e[wi] - peak) > 1e-9 * peak || wi != warmup)
+                notes.Add($"target {i + 1} ({targets[i].Label}) peaks at {Num(e[wi])} after {wi} steps; the calibration runs use target 1's peak {Num(peak)} and warmup {warmup}");
+        }
+        var law = LossLaw.Parse(request.Law);
+        var priors = request.Priors.ToList();
+        if (request.Reference is { } reference)
+        {
+            progress?.Report($"fitting the prior laws on {reference.Name}");
+            priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed));
+            notes.AddRange(failed.Select(f => $"prior left out, its fit failed: {f}"));
+        }
+        var sim = new ProbeSimulation(targets, peak, law, priors, request.Noise, request.Seed);
+        var all = designs.ToList();
+        if (baseline is not null && !all.Any(d => d.Key == baseline.Key)) all.Add(baseline);
+        int nPriors = priors.Count;
+        var results = new Dictionary<(int Design, int Prior, int Seed), (double[]? Errors, double[]? Predicted, string? Failure)>();
+        int simulations = 0;
+        var finalists = new HashSet<int>();
+
+        void Simulate(IReadOnlyList<int> which, IReadOnlyList<int> seeds, string stage)
+        {
+            var jobs = (from d in which from p in Enumerable.Range(0, nPriors) from s in seeds select (d, p, s)).ToArray();
+            var outcome = new (double[]?, double[]?, string?)[jobs.Length];
+            int done = 0, reported = 0;
+            var gate = new object();
+            Parallel.For(0, jobs.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
+            {
+                // Each worker fits sequentially: the designs are the parallel work.
+                using var _ = EvaluationParallelism.Sequential();
+                var (d, p, s) = jobs[i];
+                outcome[i] = sim.Run(all[d], p, s);
+                lock (gate)
+                {
+                    done++;
+                    if (progress is not null && (done * 10 / jobs.Length > reported || done == jobs.Length))
+                    {
+                        reported = done * 10 / jobs.Length;
+                        progress.Report($"{stage}: {done}/{jobs.Length} simulated fits ({sw.Elapsed.TotalSeconds:F1} s)");
+                    }
+                }
+            });
+            for (int i = 0; i < jobs.Length; i++) results[jobs[i]] = outcome[i];
+            simulations += jobs.Length;
+        }
+
+        // Stage 1: every design, every prior, the first seed.
+        Simulate(Enumerable.Range(0, all.Count).ToArray(), [0], "screening");
+        var screened = Enumerable.Range(0, all.Count).Select(d => Score(d)).ToArray();
+        double best1 = screened.Min(s => s.RmsError);
+        var byError = Enumerable.Range(0, all.Count).OrderBy(d => screened[d].RmsError).ThenBy(d => all[d].Cost).ToArray();
+        finalists.UnionWith(byError.Take(request.Finalists));
+        // The cheapest designs close to the best might win the tie-break: give them every seed too.
+        foreach (var d in byError.Where(d => screened[d].RmsError <= best1 * (1 + 2 * request.Tolerance)).OrderBy(d => all[d].Cost).Take(2)) finalists.Add(d);
+        int baseIndex = baseline is null ? -1 : all.FindIndex(d => d.Key == baseline.Key);
+        if (baseIndex >= 0) finalists.Add(baseIndex);
+        if (request.Seeds > 1) Simulate(finalists.Order().ToArray(), Enumerable.Range(1, request.Seeds - 1).ToArray(), "finalists");
+
+        DesignScore Score(int d)
+        {
+            var rows = results.Where(kv => kv.Key.Design == d).Select(kv => kv.Value).ToArray();
+            var perTarget = Enumerable.Range(0, targets.Count).Select(_ => new List<double>()).ToArray();
+            var regrets = new List<double>();
+            int failures = 0;
+            string? failure = null;
+            foreach (var (key, (errors, predicted, why)) in results.Where(kv => kv.Key.Design == d).Select(kv => (kv.Key, kv.Value)))
+            {
+                if (errors is null)
+                {
+                    failures++; failure ??= why;
+                    foreach (var list in perTarget) list.Add(1.0);
+                    continue;
+                }
+                for (int t = 0; t < targets.Count; t++) perTarget[t].Add(errors[t]);
+                foreach (var group in Enumerable.Range(0, targets.Count).GroupBy(t => targets[t].Horizon).Where(g => g.Count() >= 2))
+                {
+                    int pick = group.MinBy(t => predicted![t]);
+                    double bestTrue = group.Min(t => sim.Truth(key.Prior, t));
+                    regrets.Add(sim.Truth(key.Prior, pick) / bestTrue - 1);
+                }
+            }
+            var scores = perTarget.Select((l, t) => new TargetScore(targets[t].Label, Math.Sqrt(l.Average(e => e * e)), l.Average())).ToArray();
+            double rms = Math.Sqrt(perTarget.SelectMany(l => l).Average(e => e * e));
+            return new DesignScore(all[d], rms, scores.Max(s => s.RmsError), regrets.Count == 0 ? double.NaN : regrets.Average(), rows.Length, failures, scores, failure)
+            { Finalist = finalists.Contains(d) };
+        }
+
+        var scored = Enumerable.Range(0, all.Count).Select(Score).ToArray();
+        var final = scored.Where(s => s.Finalist).ToArray();
+        var accurate = final.OrderBy(s => s.RmsError).ThenBy(s => s.Design.Cost).First();
+        var recommended = final.Where(s => s.RmsError <= accurate.RmsError * (1 + request.Tolerance) && s.Failures == 0)
+            .OrderBy(s => s.Design.Cost).ThenBy(s => s.RmsError).FirstOrDefault() ?? accurate;
+        var baseScore = baseIndex >= 0 ? scored[baseIndex] : null;
+        // The baseline is compared, not offered, when the budget cannot pay for it (it can, by construction of the grid's).
+        var ordered = scored.Where(s => s.Design.Cost <= request.Budget || s == baseScore)
+            .OrderByDescending(s => s.Finalist).ThenBy(s => s.RmsError).ThenBy(s => s.Design.Cost).ToArray();
+        var settings = new ProbeSettings(priors.Select(p => $"{p.Name}: {p.Source}").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds);
+        var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore);
+        return new ProbeResult(targets, peak, warmup, request.Budget, law.Spec, recommended, accurate, baseScore, ordered, reasons, notes, settings);
+    }
+
+    private static List<string> Reasons(ProbeRequest request, IReadOnlyList<ProbePrior> priors, IReadOnlyList<ProbeTarget> targets, double peak, long warmup, ProbeSimulation sim,
+        DesignScore rec, DesignScore accurate, DesignScore? baseline)
+    {
+        var r = new List<string>();
+        long h = targets.Max(t => t.Horizon);
+        r.Add($"{targets.Count} target schedule{(targets.Count == 1 ? "" : "s")} up to {h:N0} steps; the calibration runs use peak {Num(peak)} and warmup {warmup} (target 1's).");
+        r.Add($"Each design was simulated: {string.Join(" and ", priors.Select(p => p.Name))} generated its runs' curves " +
+              $"(mapped to the targets' peak and horizon), logged every {sim.StepUnit} steps with log-normal noise of {request.Noise.Sigma:P2} " +
+              $"(lag-one correlation {request.Noise.Correlation:0.##}, {request.Noise.CommonShare:P0} shared by runs at the same step); {sim.Law.Spec} was fitted on them " +
+              $"and forecast every target's final loss. Error = root mean square of predicted/true - 1 over priors, noise seeds ({request.Seeds} for the finalists, 1 for the screening) and targets.");
+        r.Add($"Recommended: {rec.Design.Name}, {rec.Design.Cost:N0} steps ({string.Join(" + ", rec.Design.Runs.Select(x => $"{x.Name}: {x.Cost:N0}"))}); simulated error {rec.RmsError:P2}" +
+              (double.IsNaN(rec.Regret) ? "." : $", pick regret {rec.Regret:P3}."));
+        if (accurate != rec)
+            r.Add($"It is the cheapest design within {request.Tolerance:P0} of the most accurate, {accurate.Design.Name} ({accurate.Design.Cost:N0} steps, {accurate.RmsError:P2}).");
+        else
+            r.Add("It is the most accurate design simulated" + (rec.Design.Cost < request.Budget ? $", and leaves {request.Budget - rec.Design.Cost:N0} steps of the budget unspent." : "."));
+        if (baseline is not null && baseline != rec)
+        {
+            string ratio = rec.RmsError > 0 ? $" ({baseline.RmsError / rec.RmsError:0.0}x the recommended design's)" : "";
+            r.Add($"For comparison, {baseline.Design.Name} ({baseline.Design.Cost:N0} steps) simulates at {baseline.RmsError:P2}{ratio}" +
+                  (double.IsNaN(baseline.Regret) ? "." : $", pick regret {baseline.Regret:P3}."));
+            var gain = rec.Targets.Zip(baseline.Targets).OrderByDescending(x => x.Second.RmsError - x.First.RmsError).First();
+            if (gain.Second.RmsError > gain.First.RmsError)
+                r.Add($"The largest difference is on {gain.First.Target}: {gain.First.RmsError:P2} against {gain.Second.RmsError:P2}.");
+        }
+        foreach (var run in rec.Design.Runs)
+            for (int i = 0; i < targets.Count; i++)
+                if (run.Horizon == targets[i].Horizon && run.Schedule == targets[i].Schedule.Spec)
+                    r.Add($"{run.Name} is target {i + 1} itself: training it measures that target's final loss instead of forecasting it.");
+        if (rec.Failures > 0) r.Add($"{rec.Failures} of its {rec.Simulations} simulated fits failed: {rec.Failure}");
+        return r;
+    }
+
+    private static string Num(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+}

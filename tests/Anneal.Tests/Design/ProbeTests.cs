@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Anneal.Accuracy;
+using Anneal.Design;
+using Anneal.Laws;
+using Anneal.Schedules;
+using Anneal.Tests.Laws;
+
+namespace Anneal.Tests.Design;
+
+/// <summary><c>anneal probe</c>'s service: design costs, the simulation's known answers, noise measurement, the corpus check.</summary>
+public class ProbeTests
+{
+    private const double Peak = 3e-3;
+    private const int Warmup = 50;
+
+    /// <summary>A momentum law with known parameters in the targets' own units (peak 3e-3, horizons of ~1000 steps).</summary>
+    private static readonly double[] Known = [2.5, 1.0, 0.5, 0.05];
+
+    private static ProbePrior KnownPrior() => new("known momentum", FittedLaw.FromValues(new MomentumLaw(0.999), Known), "test");
+
+    private static string Cos(int total, double min = 0) => $"cosine(peak={Peak}, total={total}, warmup={Warmup}{(min > 0 ? $", min={min}" : "")})";
+
+    private static string Wsd(int total, double decay) => $"wsd(peak={Peak}, total={total}, warmup={Warmup}, decay={decay})";
+
+    [Fact]
+    public void Cooldown_branches_cost_only_their_own_steps_and_start_from_the_constant_run()
+    {
+        var c = ProbeGrid.Cooldown(Peak, Warmup, 1000, 0.1);
+        c.BranchStep.ShouldBe(900);
+        c.Cost.ShouldBe(100);
+        // The branch really is the constant run up to its checkpoint: same rate at every step before it.
+        var branch = Schedule.Parse(c.Schedule).Sample(1000);
+        var constant = Schedule.Parse(ProbeGrid.Constant(Peak, Warmup, 1000).Schedule).Sample(1000);
+        for (int i = 0; i <= 900; i++) branch[i].ShouldBe(constant[i]);
+        branch[901].ShouldBeLessThan(constant[901]);
+        // Every grid design's cost is its constant run plus f times the sum of its cooldowns' ends (closed form).
+        var targets = new[] { ProbeTarget.Parse(Cos(1000)), ProbeTarget.Parse(Wsd(1000, 0.2)) };
+        var designs = ProbeGrid.Designs(targets, Peak, Warmup, 2000, 10);
+        designs.ShouldNotBeEmpty();
+        foreach (var d in designs)
+        {
+            d.Cost.ShouldBeLessThanOrEqualTo(2000);
+            // A branch pays for its cooldown (the schedule's decay steps), a run from scratch for all its steps.
+            long expected = d.Runs.Sum(r => r.IsBranch ? ((WsdSchedule)Schedule.Parse(r.Schedule)).DecaySteps : r.Horizon);
+            d.Cost.ShouldBe(expected, d.Name);
+        }
+        var three = designs.Single(d => d.Name == "constant to 1000 + 10 % cooldowns to 500, 750, 1000");
+        three.Cost.ShouldBe(1000 + (long)(0.1 * (500 + 750 + 1000)));
+        ProbeGrid.Baseline(targets, Peak, Warmup, 2000, 10)!.Cost.ShouldBe(2000);
+    }
+
+    [Fact]
+    public void Resample_averages_the_rate_over_each_block_exactly()
+    {
+        var s = Schedule.Parse("linear(peak=1, total=1000)");
+        var rates = s.Sample(1000);
+        var coarse = ProbeSimulation.Resample(s, 1000, 0.1, 2.0);
+        coarse.Length.ShouldBe(100);
+        for (int c = 0; c < 100; c++)
+        {
+            double mean = 0;
+            for (int i = 10 * c; i < 10 * c + 10; i++) mean += rates[i];
+            coarse[c].ShouldBe(2 * mean / 10, 1e-12);
+        }
+        // Stretched three times: every step's rate held for three cells.
+        var fine = ProbeSimulation.Resample(s, 1000, 3, 1);
+        fine.Length.ShouldBe(3000);
+        for (int i = 0; i < 3000; i++) fine[i].ShouldBe(rates[i / 3], 1e-12);
+    }
+
+    [Fact]
+    public void A_law_generating_noiseless_data_is_recovered_and_the_error_vanishes_with_the_noise()
+    {
+        var targets = new[] { ProbeTarget.Parse(Cos(1000)), ProbeTarget.Parse(Wsd(1000, 0.2)), ProbeTarget.Parse(Wsd(1000, 0.6)) };
+        var design = ProbeGrid.ConstantAndCosine(Peak, Warmup, 500, 0);
+        double Rms(double sigma)
+        {
+            var sim = new ProbeSimulation(targets, Peak, new MomentumLaw(0.999), [KnownPrior()], new ProbeNoise(sigma, 0.5, 0.3));
+            var errors = new List<double>();
+            for (int seed = 0; seed < 6; seed++)
+            {
+                var (e, _, failure) = sim.Run(design, 0, seed);
+                failure.ShouldBeNull();
+                errors.AddRange(e!);
+            }
+            return Math.Sqrt(errors.Average(x => x * x));
+        }
+        // The fitted law is the generating one: from noiseless curves its forecasts are exact.
+        Rms(0).ShouldBeLessThan(1e-5);
+        double small = Rms(1e-4), large = Rms(1e-3);
+        large.ShouldBeGreaterThan(small);
+        // Forecast errors scale with the noise (about ten times here; allow for the seeds' spread).
+        small.ShouldBeLessThan(0.3 * large);
+    }
+
+    [Fact]
+    public void Long_horizons_are_simulated_in_blocks_with_the_momentum_memory_kept_in_steps()
+    {
+        // 10,000 steps: blocks of 10 steps; the fitted momentum law's lambda = 0.999 per step becomes 0.999^10 per block.
+        var targets = new[] { ProbeTarget.Parse(Cos(10000)), ProbeTarget.Parse(Wsd(10000, 0.2)) };
+        var sim = new ProbeSimulation(targets, Peak, new MomentumLaw(0.999), [KnownPrior()], new ProbeNoise(0, 0, 0));
+        sim.Block.ShouldBe(10);
+        ((MomentumLaw)sim.Law).Lambda!.Value.ShouldBe(Math.Pow(0.999, 10), 1e-15);
+        // The prior generates at every step, the fit sees block means: the known law is still recovered (to 1e-7 here).
+        var (e, _, failure) = sim.Run(ProbeGrid.ConstantAndCosine(Peak, Warmup, 5000, 0), 0, 0);
+        failure.ShouldBeNull();
+        foreach (var x in e!) Math.Abs(x).ShouldBeLessThan(1e-4);
+    }
+
+    [Fact]
+    public void A_prior_in_its_own_world_sees_the_targets_mapped_onto_it()
+    {
+        // The published 400M law lives at peak 3e-4 over 72,000 steps. Targets at peak 3e-3 over 7,200 steps map onto
+        // that world by stretching time ten times and dividing the rates by ten: the true final is the law's own
+        // forecast of the same schedule written in its world (an independent spelling of the mapping).
+        var prior = ProbePriors.Published("mpl-400m")!;
+        var target = ProbeTarget.Parse("cosine(peak=3e-3, total=7200, warmup=216, min=3e-4)");
+        var sim = new ProbeSimulation([target], 3e-3, new MomentumLaw(0.999), [prior], new ProbeNoise(0, 0, 0));
+        var own = Schedule.Parse("cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)").Sample(72000);
+        double expected = prior.Law.Law.Predict(own, [71999], prior.Law.Values)[0];
+        sim.Truth(0, 0).ShouldBe(expected, 2e-4 * expected);
+        ProbePriors.Published("mpl-7b").ShouldBeNull();
+    }
+
+    [Fact]
+    public void When_the_targets_are_cosines_at_a_calibration_horizon_a_design_with_that_cosine_is_most_accurate()
+    {
+        // The cosine to 1000 of the grid is target 1 itself: a design that trains it observes its final instead of forecasting it.
+        var request = new ProbeRequest(2000, [Cos(1000), Cos(1000, 3e-4)])
+        {
+            Reference = Reference400M() with { Laws = ["momentum(lambda=fit)"] },
+            Seeds = 1,
+        };
+        var result = ProbePlanner.Plan(request);
+        result.MostAccurate.Design.Runs.ShouldContain(r => r.Schedule == Schedule.Parse(Cos(1000)).Spec && r.Horizon == 1000, result.MostAccurate.Design.Name);
+        result.Recommended.Design.Cost.ShouldBeLessThanOrEqualTo(2000);
+        result.Baseline.ShouldNotBeNull();
+        result.Designs.Count.ShouldBeGreaterThan(10);
+    }
+
+    [Fact]
+    public void Noise_measurement_recovers_the_level_and_correlation_of_known_noise()
+    {
+        // Runs from the known law with AR(1) log-normal noise drawn here (sigma 0.2 %, rho 0.6, independent between runs),
+        // logged every 10 steps of 2000: one point per cell of H/200 steps.
+        var law = new MomentumLaw(0.999);
+        var rng = new Random(7);
+        double Gauss() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        var runs = new[] { $"constant(peak={Peak}, warmup={Warmup})", Cos(2000), Wsd(2000, 0.3), Wsd(2000, 0.6) }.Select(spec =>
+        {
+            var eta = Schedule.Parse(spec).Sample(2000);
+            var steps = Enumerable.Range(1, 200).Select(g => (long)(10 * g - 1)).Where(t => t >= Warmup).ToArray();
+            var clean = law.Predict(eta, steps, Known);
+            double e = Gauss();
+            var obs = clean.Select(l => { e = 0.6 * e + Math.Sqrt(1 - 0.36) * Gauss(); return l * Math.Exp(0.002 * e); }).ToArray();
+            return new LawRun { Name = spec, Eta = eta, Steps = steps, Observed = obs }.Validate();
+        }).ToArray();
+        var n = ProbeNoise.Measure(runs, law);
+        n.Sigma.ShouldBe(0.002, 0.0003);
+        n.Correlation.ShouldBe(0.6, 0.12);
+        n.CommonShare.ShouldBeLessThan(0.15);
+    }
+
+    [Fact]
+    public void The_default_noise_is_the_measured_noise_of_the_400M_runs()
+    {
+        // docs/probe.md: the residuals of an auto fit of the nine bundled 400M runs, in cells of H/200 steps.
+        var names = MplData.FitSplit.Concat(MplData.TestSplit).ToArray();
+        var n = ProbeNoise.Measure(MplData.Runs("400m", names), new AutoLaw());
+        var d = ProbePlanner.DefaultNoise;
+        n.Sigma.ShouldBe(d.Sigma, 0.00005);
+        n.Correlation.ShouldBe(d.Correlation, 0.005);
+        n.CommonShare.ShouldBe(d.CommonShare, 0.005);
+    }
+
+    [Fact]
+    public void The_corpus_check_finds_branches_prices_them_and_recovers_the_generating_law()
+    {
+        var corpus = SyntheticCorpus();
+        var targets = new[] { ProbeTarget.Parse(Cos(2000)), ProbeTarget.Parse(Wsd(2000, 0.2)) };
+        var targetRuns = ProbeCheck.MatchTargets(corpus, targets);
+        targetRuns.Select(r => r.Name).ShouldBe(["cos2000", "wsd20_2000"]);
+        var (menu, baseline) = ProbeCheck.Menu(corpus, targetRuns, 2000);
+        baseline.ShouldNotBeNull();
+        baseline.Design.Cost.ShouldBe(2000);   // constant to 1000 + cosine to 1000
+        // lin10_1000 says it branches at 900; lin10_1500 does not say, and its rate first differs from the constant run's at 1351.
+        var both = menu.Single(d => d.Design.Runs.Any(r => r.Name == "lin10_1000") && d.Design.Runs.Any(r => r.Name == "lin10_1500"));
+        both.Design.Runs.Single(r => r.Name == "lin10_1000").Cost.ShouldBe(100);
+        both.Design.Runs.Single(r => r.Name == "lin10_1500").Cost.ShouldBe(1500 - 1351);
+        both.Design.Cost.ShouldBe(1500 + 100 + 149);
+        menu.ShouldAllBe(d => d.Design.Cost <= 2000);
+        menu.ShouldNotContain(d => d.Design.Runs.Any(r => r.Name == "cos2000" || r.Name == "wsd20_2000"));
+        // Fitted with the generating law on its own noiseless curves, every design with a decay forecasts exactly.
+        foreach (var d in menu.Where(d => d.Design.Runs.Count > 1))
+        {
+            var s = ProbeCheck.Score(corpus, d, targetRuns, new MomentumLaw(0.999));
+            s.Failure.ShouldBeNull();
+            s.MeanError.ShouldBeLessThan(1e-4, d.Design.Name);
+        }
+    }
+
+    /// <summary>The bundled 400M runs as a reference (data/examples/mpl).</summary>
+    internal static ProbeReference Reference400M()
+    {
+        var names = MplData.FitSplit.Concat(MplData.TestSplit).ToArray();
+        var runs = MplData.Runs("400m", names);
+        return new ProbeReference("mpl-400m", runs, 3e-4, 72000, "data/examples/mpl");
+    }
+
+    /// <summary>
+    /// A corpus generated by the known momentum law (noiseless, logged every 10 steps): a constant run to 3000, linear
+    /// cooldowns of 10 % to 1000 (declared a branch) and to 1500 (not declared), cosines to 1000 and 2000, a 20 % WSD to 2000.
+    /// </summary>
+    private static ForecastCorpus SyntheticCorpus()
+    {
+        var law = new MomentumLaw(0.999);
+        var files = new Dictionary<string, byte[]>();
+        var entries = new List<string>();
+        void Run(string name, string spec, int steps, string extra = "")
+        {
+            var eta = Schedule.Parse(spec).Sample(steps);
+            var at = Enumerable.Range(1, steps / 10).Select(g => (long)(10 * g - 1)).ToArray();
+            var loss = law.Predict(eta, at, Known);
+            var csv = new StringBuilder("step,lr,loss\n");
+            for (int i = 0; i < at.Length; i++) csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{at[i]},{eta[at[i]]:R},{loss[i]:R}"));
+            files[name + ".csv"] = Encoding.UTF8.GetBytes(csv.ToString());
+            entries.Add($"{{\"file\": \"{name}.csv\", \"schedule\": \"{spec}\", \"seed\": 1{extra}}}");
+        }
+        Run("constant", $"constant(peak={Peak}, warmup={Warmup})", 3000);
+        Run("lin10_1000", Wsd(1000, 0.1), 1000, ", \"branch_of\": \"constant.csv\", \"branch_step\": 900");
+        Run("lin10_1500", Wsd(1500, 0.1), 1500);
+        Run("cos1000", Cos(1000), 1000);
+        Run("cos2000", Cos(2000), 2000);
+        Run("wsd20_2000", Wsd(2000, 0.2), 2000, ", \"branch_of\": \"constant.csv\", \"branch_step\": 1600");
+        var json = $"{{\"format\": \"anneal-corpus/1\", \"name\": \"synthetic\", \"runs\": [{string.Join(", ", entries)}]}}";
+        return ForecastCorpus.Parse(Encoding.UTF8.GetBytes(json), "synthetic/corpus.json", f => files.GetValueOrDefault(f));
+    }
+}
+
+/// <summary><c>anneal probe</c> through the CLI entry point, in-process.</summary>
+[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+public class ProbeCliTests
+{
+    private const string Cos = "cosine(peak=3e-3, total=400, warmup=20)";
+
+    [Theory]
+    [InlineData("--budget is required", "probe", "--target", Cos)]
+    [InlineData("--budget must be a positive number", "probe", "--budget", "0", "--target", Cos)]
+    [InlineData("give at least one --target", "probe", "--budget", "800")]
+    [InlineData("--target 'cosin(peak=3e-3)': unknown schedule 'cosin'", "probe", "--budget", "800", "--target", "cosin(peak=3e-3)")]
+    [InlineData("append the steps the run trains, e.g. constant(peak=3e-3)@24000", "probe", "--budget", "800", "--target", "constant(peak=3e-3)")]
+    [InlineData("the horizon after '@' must be a whole number", "probe", "--budget", "800", "--target", "constant(peak=3e-3)@ten")]
+    [InlineData("--budget 20 pays for no calibration design", "probe", "--budget", "20", "--target", Cos)]
+    [InlineData("--noise must be a relative standard deviation", "probe", "--budget", "800", "--target", Cos, "--noise", "-0.1")]
+    [InlineData("--law: unknown law 'nolaw'", "probe", "--budget", "800", "--target", Cos, "--law", "nolaw")]
+    [InlineData("--prior missing.law.json: file not found", "probe", "--budget", "800", "--target", Cos, "--prior", "missing.law.json")]
+    [InlineData("--seeds must be in 1..50", "probe", "--budget", "800", "--target", Cos, "--seeds", "0")]
+    public void Bad_input_is_exit_two_with_a_message_naming_the_flag(string message, params string[] args)
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-probe-");
+        try
+        {
+            var outFile = Path.Combine(dir.FullName, "probe.json");
+            var (code, stdout, err) = Cli.CliRunner.Run([.. args, "--out", outFile]);
+            code.ShouldBe(2, err);
+            err.ShouldContain(message);
+            err.ShouldNotContain("   at ");
+            stdout.ShouldBeEmpty();
+            File.Exists(outFile).ShouldBeFalse();
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void A_probe_prints_json_whose_costs_add_up()
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-probe-");
+        try
+        {
+            var outFile = Path.Combine(dir.FullName, "probe.json");
+            var (code, stdout, err) = Cli.CliRunner.Run("probe", "--budget", "800", "--target", Cos, "--target", "wsd(peak=3e-3, total=400, warmup=20, decay=0.2)", "--seeds", "1", "--json", "--out", outFile);
+            code.ShouldBe(0, err);
+            var o = JsonNode.Parse(stdout)!;
+            o["format"]!.GetValue<string>().ShouldBe("anneal-probe/1");
+            File.ReadAllText(outFile).ShouldBe(stdout, StringCompareShould.IgnoreLineEndings);
+            var rec = o["recommended"]!;
+            long cost = rec["cost"]!.GetValue<long>();
+            cost.ShouldBeLessThanOrEqualTo(800);
+            cost.ShouldBe(rec["runs"]!.AsArray().Sum(r => r!["cost"]!.GetValue<long>()));
+            foreach (var r in rec["runs"]!.AsArray())
+                r!["cost"]!.GetValue<long>().ShouldBe(r["horizon"]!.GetValue<long>() - r["branch_step"]!.GetValue<long>());
+            o["baseline"]!["cost"]!.GetValue<long>().ShouldBe(800);
+            o["designs"]!.AsArray().Count.ShouldBeGreaterThan(5);
+            err.ShouldContain("screening");
+        }
+        finally { dir.Delete(true); }
+    }
+}
