@@ -102,7 +102,7 @@ public static class ProbePlanner
     /// The default noise: measured on the bundled multi-power-law 400M runs (docs/probe.md: the residuals of
     /// an auto fit of all nine runs, at one point per H/200 steps).
     /// </summary>
-    public static ProbeNoise DefaultNoise { get; } = new(0.0017, 0.89, 0.23);
+    public static ProbeNoise DefaultNoise { get; } = new(0.0018, 0.92, 0.17);
 
     /// <summary>Checks the request (every problem names its parameter through <paramref name="name"/>) and returns the parsed targets.</summary>
     public static IReadOnlyList<ProbeTarget> Validate(ProbeRequest request, Func<string, string>? name = null)
