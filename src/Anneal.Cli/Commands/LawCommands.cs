@@ -429,6 +429,9 @@ public static class LawCommands
     /// law could not compute is not drawn. Legends sit outside the data; the y-range follows the
     /// observations and the lines, not the bands.
     /// </summary>
+    /// <summary>One colour per law (eight, none black: black is the observations').</summary>
+    private static readonly string[] LawColors = [.. SvgPlot.Palette.Where(c => c != "#000000"), "#8C564B"];
+
     private static IEnumerable<(string Path, string Text)> Plots(string dir, IReadOnlyList<LawScore> scores, string prefix)
     {
         var ok = scores.Where(s => s.Fit is not null).ToArray();
@@ -447,7 +450,7 @@ public static class LawCommands
                     XLabel = "step", YLabel = "loss", LegendOutside = true,
                 };
                 var core = new List<double[]>();
-                var bands = new List<double[]>();
+                var others = new List<double[]>();
                 var keep = Enumerable.Range(0, first.Run.Count).Where(i => In(first.Run.Steps[i])).ToArray();
                 double[] Sel(double[] v) => keep.Select(i => v[i]).ToArray();
                 var x = Sel(first.Run.Steps.Select(v => (double)v).ToArray());
@@ -455,19 +458,20 @@ public static class LawCommands
                 for (int k = 0; k < ok.Length; k++)
                 {
                     var t = ok[k].Tests.First(x => x.Run.Name == name);
-                    var color = SvgPlot.Palette[k % (SvgPlot.Palette.Count - 1) + 1]; // Palette[0] is the observations'
+                    var color = LawColors[k % LawColors.Length];
                     var p = t.Prediction;
                     if (k == 0 && p.HasBand)
                     {
                         plot.AddBand($"{ok[k].Law.Spec} {p.Level:P0} band", x, Sel(p.Low), Sel(p.High), color);
-                        bands.Add(Sel(p.Low)); bands.Add(Sel(p.High));
+                        others.Add(Sel(p.Low)); others.Add(Sel(p.High));
                     }
                     plot.AddLine(ok[k].Law.Spec, x, Sel(p.Loss), color: color);
-                    core.Add(Sel(p.Loss));
+                    (k == 0 ? core : others).Add(Sel(p.Loss));
                 }
-                plot.AddMarkers("observed", x, Sel(first.Run.Observed!), color: SvgPlot.Palette[0]);
+                plot.AddMarkers("observed", x, Sel(first.Run.Observed!), color: "#000000");
                 core.Add(Sel(first.Run.Observed!));
-                plot.FitY(core, bands, maxExtension: 0.25);
+                // The range follows the observations and the chosen law; a far-off law or a wide band may widen it a little, then is clipped.
+                plot.FitY(core, others, maxExtension: 0.5);
                 var path = Path.Combine(dir, $"{prefix}{Slug(name)}{(zoom ? "_end" : "")}.svg");
                 yield return (path, plot.Render(960, 520));
             }
