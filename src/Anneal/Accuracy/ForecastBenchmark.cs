@@ -37,26 +37,25 @@ public sealed record LawAccuracy(string Corpus, string Question, string Law, IRe
     public IEnumerable<TargetForecast[]> HorizonGroups => Forecasts.GroupBy(f => f.Horizon).Select(g => g.ToArray()).Where(g => g.Length >= 2);
 
     /// <summary>Spearman correlation of predicted and observed finals within each horizon group of at least three, averaged (NaN when none).</summary>
-    public double Spearman
-    {
-        get
-        {
-            var v = HorizonGroups.Where(g => g.Length >= 3).Select(g => RankStatistics.Spearman(g.Select(f => f.Predicted).ToArray(), g.Select(f => f.Observed).ToArray())).ToArray();
-            return v.Length == 0 ? double.NaN : v.Average();
-        }
-    }
+    public double Spearman => MeanSpearman(HorizonGroups);
 
     /// <summary>
     /// Pick regret per horizon group: the observed loss of the schedule predicted best over the best
     /// observed loss, minus one; averaged over groups (NaN when none).
     /// </summary>
-    public double Regret
+    public double Regret => MeanRegret(HorizonGroups);
+
+    /// <summary>The mean Spearman correlation over the groups of at least three (NaN when none).</summary>
+    public static double MeanSpearman(IEnumerable<TargetForecast[]> groups) =>
+        Mean(groups.Where(g => g.Length >= 3).Select(g => RankStatistics.Spearman(g.Select(f => f.Predicted).ToArray(), g.Select(f => f.Observed).ToArray())));
+
+    /// <summary>The mean pick regret over the groups (NaN when none).</summary>
+    public static double MeanRegret(IEnumerable<TargetForecast[]> groups) => Mean(groups.Select(PickRegret));
+
+    private static double Mean(IEnumerable<double> v)
     {
-        get
-        {
-            var v = HorizonGroups.Select(PickRegret).ToArray();
-            return v.Length == 0 ? double.NaN : v.Average();
-        }
+        var a = v.ToArray();
+        return a.Length == 0 ? double.NaN : a.Average();
     }
 
     /// <summary>The regret of picking the predicted best of <paramref name="group"/>.</summary>
@@ -113,18 +112,12 @@ public sealed record PooledAccuracy(string Law, IReadOnlyList<LawAccuracy> Rows)
     public int Count => Forecasts.Count();
     public double MeanError => Count == 0 ? double.NaN : Forecasts.Average(f => f.RelError);
     public double WorstError => Count == 0 ? double.NaN : Forecasts.Max(f => f.RelError);
-    public double Spearman => Mean(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups.Where(g => g.Length >= 3).Select(g => RankStatistics.Spearman(g.Select(f => f.Predicted).ToArray(), g.Select(f => f.Observed).ToArray()))));
-    public double Regret => Mean(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups.Select(LawAccuracy.PickRegret)));
+    public double Spearman => LawAccuracy.MeanSpearman(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups));
+    public double Regret => LawAccuracy.MeanRegret(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups));
     public int Covered => Forecasts.Count(f => f.Covered);
     public int WithBand => Forecasts.Count(f => f.HasBand);
     public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
     public double FitSeconds => Rows.Sum(r => r.FitSeconds);
-
-    private static double Mean(IEnumerable<double> v)
-    {
-        var a = v.ToArray();
-        return a.Length == 0 ? double.NaN : a.Average();
-    }
 }
 
 /// <summary>

@@ -68,7 +68,7 @@ public static class ForecastProtocol
         var cosines = first.Where(r => Kind(r) == "cosine").ToArray();
         if (cosines.Length == 0) return null;
         long h = cosines.Min(r => r.Horizon);
-        var cosine = cosines.Where(r => r.Horizon == h).OrderBy(r => FinalRate(corpus, r)).First();
+        var cosine = cosines.Where(r => r.Horizon == h).OrderBy(FinalRate).First();
         var constants = first.Where(r => Kind(r) == "constant").OrderByDescending(r => r.Horizon).ToArray();
         CorpusRun constant;
         long end;
@@ -76,7 +76,7 @@ public static class ForecastProtocol
         else
         {
             // No constant run: the longest constant-at-peak prefix stands in (what a WSD run logs before its cooldown).
-            var best = first.Where(r => r != cosine).Select(r => (Run: r, End: ConstantPrefixEnd(corpus, r))).OrderByDescending(x => x.End).FirstOrDefault();
+            var best = first.Where(r => r != cosine).Select(r => (Run: r, End: ConstantPrefixEnd(r))).OrderByDescending(x => x.End).FirstOrDefault();
             if (best.Run is null || best.End <= 0) return null;
             constant = best.Run; end = Math.Min(h, best.End);
         }
@@ -132,10 +132,10 @@ public static class ForecastProtocol
         return (long)(Math.Round(horizon / scale) * scale);
     }
 
-    private static double FinalRate(ForecastCorpus corpus, CorpusRun run) => LawRun.FromCurve(run.Curve).Eta[^1];
+    private static double FinalRate(CorpusRun run) => LawRun.FromCurve(run.Curve).Eta[^1];
 
     /// <summary>The first step after the peak at which the rate falls below it (0 when it never stays at the peak).</summary>
-    private static long ConstantPrefixEnd(ForecastCorpus corpus, CorpusRun run)
+    private static long ConstantPrefixEnd(CorpusRun run)
     {
         var eta = LawRun.FromCurve(run.Curve).Eta;
         int k = 0;
