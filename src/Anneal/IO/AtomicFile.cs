@@ -14,7 +14,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new InputException($"{path}: folder '{dir}' does not exist; create it first or choose another output path");
-        var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".tmp");
+        var tmp = TempFor(full);
         try
         {
             using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
@@ -103,7 +103,7 @@ public static class AtomicFile
                 var full = Path.GetFullPath(path);
                 var dir = Path.GetDirectoryName(full)!;
                 if (!Directory.Exists(dir)) throw new InputException($"{path}: folder '{dir}' does not exist; create it first or choose another output path");
-                var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".tmp");
+                var tmp = TempFor(full);
                 temps.Add((tmp, full));
                 using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
                 var b = new UTF8Encoding(false).GetBytes(text);
@@ -122,6 +122,38 @@ public static class AtomicFile
             foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (IOException) { } }
             throw;
         }
+    }
+
+    /// <summary>
+    /// The temporary file beside <paramref name="full"/> for this process, <c>.NAME.PID.tmp</c>. Temporary files
+    /// of the same target left by a process that no longer runs (killed while writing) are deleted first, so a
+    /// crash never leaves a large hidden file behind for longer than the next write.
+    /// </summary>
+    private static string TempFor(string full)
+    {
+        var dir = Path.GetDirectoryName(full)!;
+        var prefix = "." + Path.GetFileName(full) + ".";
+        try
+        {
+            foreach (var stale in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+            {
+                var pid = Path.GetFileName(stale)[prefix.Length..^".tmp".Length];
+                if (int.TryParse(pid, out var id) && id != Environment.ProcessId && !Alive(id)) File.Delete(stale);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // cleaning is best effort
+        return Path.Combine(dir, prefix + Environment.ProcessId + ".tmp");
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>Writes UTF-8 text (no BOM) to <paramref name="path"/> atomically.</summary>

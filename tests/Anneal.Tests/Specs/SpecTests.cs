@@ -132,6 +132,24 @@ public class AtomicFileTests
     }
 
     [Fact]
+    public void A_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write_to_the_same_path()
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-atomic").FullName;
+        var path = Path.Combine(dir, "out.csv");
+        // A process that has exited: its pid names the stale file (a real kill -9 leaves exactly this).
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        var stale = Path.Combine(dir, $".out.csv.{gone.Id}.tmp");
+        var other = Path.Combine(dir, $".other.csv.{gone.Id}.tmp");   // another target's: not ours to touch
+        File.WriteAllText(stale, "half a file");
+        File.WriteAllText(other, "x");
+        AtomicFile.WriteAllText(path, "done");
+        File.Exists(stale).ShouldBeFalse();
+        File.Exists(other).ShouldBeTrue();
+        File.ReadAllText(path).ShouldBe("done");
+    }
+
+    [Fact]
     public void A_missing_folder_is_reported_as_bad_input()
     {
         Should.Throw<InputException>(() => AtomicFile.WriteAllText("/nonexistent-anneal-dir/x.csv", "x")).Message.ShouldContain("does not exist");
