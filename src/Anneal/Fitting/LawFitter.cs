@@ -91,6 +91,11 @@ public static class LawFitter
         var states = runs.Select(law.Prepare).ToArray();
         var problem = new Problem(law, states, options);
         var warnings = new List<string>();
+        // The same run given twice counts twice: its weight doubles and the standard errors shrink by sqrt(2).
+        for (int a = 0; a < runs.Count; a++)
+            for (int b = a + 1; b < runs.Count; b++)
+                if (runs[a].Steps.AsSpan().SequenceEqual(runs[b].Steps) && runs[a].Observed.AsSpan().SequenceEqual(runs[b].Observed) && runs[a].Eta.AsSpan().SequenceEqual(runs[b].Eta))
+                    warnings.Add($"{runs[a].Name} and {runs[b].Name} are the same run (same rates and losses at every point): it counts twice and the standard errors are too small by sqrt(2); give each run once");
         foreach (var r in runs.Where(r => r.EtaInterpolated))
             warnings.Add($"{r.Name}: per-step learning rate interpolated from the logged lr column (attach the exact schedule as FILE@SPEC for an exact fit)");
         var fixedPs = law.NonIdentifiable(states);

@@ -40,6 +40,22 @@ public class LawFitTests
     }
 
     [Fact]
+    public void TheSameRunGivenTwiceIsNamedInAWarningAndItsStandardErrorsShrinkBySqrtTwo()
+    {
+        // Duplicating every run doubles the Gauss-Newton matrix: the standard errors shrink by exactly sqrt(2)
+        // (the AR(1) inflation is the same, residuals being repeated), which is why the fit warns.
+        var law = new MomentumLaw(0.999);
+        double[] p = [2.6, 0.65, 0.42, 0.3];
+        var a = Synthetic(law, p, "cosine(peak=3e-4, total=3000, warmup=100)", 3000, 20, 0.004, 1) with { Name = "a" };
+        var b = Synthetic(law, p, "constant(peak=3e-4, warmup=100)", 3000, 20, 0.004, 2) with { Name = "b" };
+        var once = LawFitter.Fit(law, [a, b], new FitOptions(Jackknife: false));
+        var twice = LawFitter.Fit(law, [a, b, a with { Name = "a again" }, b with { Name = "b again" }], new FitOptions(Jackknife: false));
+        once.Report.Warnings.ShouldNotContain(w => w.Contains("same run"));
+        twice.Report.Warnings.ShouldContain(w => w.Contains("a and a again are the same run"));
+        for (int i = 0; i < p.Length; i++) (once.StdErrors[i] / twice.StdErrors[i]).ShouldBe(Math.Sqrt(2), 0.05);
+    }
+
+    [Fact]
     public void DecayTermFromConstantRunOnlyIsHeldFixedWithAReason()
     {
         var law = new MultiPowerLaw();
