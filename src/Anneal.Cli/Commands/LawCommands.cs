@@ -331,7 +331,8 @@ public static class LawCommands
             var jsonPath = r.GetValue(json);
             AtomicFile.CheckWritable(outPath, "--out");
             if (jsonPath is not null) AtomicFile.CheckWritable(jsonPath, "--json");
-            var specs = LawRegistry.ParseList(r.GetValue(laws)!).Select(l => l.Spec).ToArray();
+            var lawList = LawRegistry.ParseList(r.GetValue(laws)!);
+            var specs = lawList.Select(l => l.Spec).ToArray();
             bool bundled = !r.GetValue(noBundled);
             var list = new List<Anneal.Accuracy.ForecastCorpus>();
             MplBenchmark? bench = null;
@@ -363,7 +364,7 @@ public static class LawCommands
                 foreach (var sz in bench.Sizes)
                 {
                     Console.Error.WriteLine($"== {sz}: published split");
-                    var scores = LawEvaluation.Run(LawRegistry.ParseList(r.GetValue(laws)!), bench.Runs(sz, bench.FitSplit), bench.Runs(sz, bench.TestSplit), Options(false, 0) with { Progress = null });
+                    var scores = LawEvaluation.Run(lawList, bench.Runs(sz, bench.FitSplit), bench.Runs(sz, bench.TestSplit), Options(false, 0) with { Progress = null });
                     sb.AppendLine($"### {sz}");
                     sb.AppendLine();
                     sb.Append(new EvalReport(sz, bench.FitSplit.ToArray(), scores, bench.PublishedMetrics(sz)).Markdown());

@@ -9,33 +9,7 @@ namespace Anneal.IO;
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="write"/>'s output to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new InputException($"{path}: folder '{dir}' does not exist; create it first or choose another output path");
-        var tmp = TempFor(full);
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // a full disk or a folder turned read-only meanwhile: the target is untouched, say so
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw new InputException($"{path}: cannot write ({e.Message}); the file was left unchanged");
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
-    }
+    public static void Write(string path, Action<Stream> write) => Commit([(path, write)]);
 
     /// <summary>
     /// Checks, before any work starts, that <paramref name="path"/> can be written: its folder exists and
@@ -93,12 +67,19 @@ public static class AtomicFile
     /// Writes several text outputs of one command together: every temporary file is written first and
     /// only then renamed over its target, so a failure leaves every existing output untouched.
     /// </summary>
-    public static void WriteAll(IReadOnlyList<(string Path, string Text)> outputs)
+    public static void WriteAll(IReadOnlyList<(string Path, string Text)> outputs) =>
+        Commit(outputs.Select(o => (o.Path, (Action<Stream>)(st => { var b = new UTF8Encoding(false).GetBytes(o.Text); st.Write(b, 0, b.Length); }))).ToArray());
+
+    /// <summary>
+    /// The one write path: every output goes to its temporary file first (flushed to disk), and only then
+    /// is each renamed over its target; on any failure every temporary file is removed and no target changes.
+    /// </summary>
+    private static void Commit(IReadOnlyList<(string Path, Action<Stream> Write)> outputs)
     {
         var temps = new List<(string Tmp, string Full)>();
         try
         {
-            foreach (var (path, text) in outputs)
+            foreach (var (path, write) in outputs)
             {
                 var full = Path.GetFullPath(path);
                 var dir = Path.GetDirectoryName(full)!;
@@ -106,16 +87,18 @@ public static class AtomicFile
                 var tmp = TempFor(full);
                 temps.Add((tmp, full));
                 using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-                var b = new UTF8Encoding(false).GetBytes(text);
-                fs.Write(b, 0, b.Length);
+                write(fs);
                 fs.Flush(flushToDisk: true);
             }
             foreach (var (tmp, full) in temps) File.Move(tmp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // a full disk or a folder turned read-only meanwhile: the targets are untouched, say so
             foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (IOException) { } }
-            throw new InputException($"cannot write {string.Join(", ", outputs.Select(o => o.Path))} ({e.Message}); the files were left unchanged");
+            throw new InputException(outputs.Count == 1
+                ? $"{outputs[0].Path}: cannot write ({e.Message}); the file was left unchanged"
+                : $"cannot write {string.Join(", ", outputs.Select(o => o.Path))} ({e.Message}); the files were left unchanged");
         }
         catch
         {

@@ -41,8 +41,10 @@ public sealed record AutoLaw : LossLaw
         double total = members.Sum(m => m.Weight);
         if (!(total > 0) || members.Any(m => !(m.Weight >= 0))) throw new InputException("auto: member weights must be >= 0 with a positive sum");
         Members = members.Select(m => (m.Law, m.Weight / total)).ToArray();
+        var offsets = new int[Members.Count + 1];
+        for (int i = 0; i < Members.Count; i++) offsets[i + 1] = offsets[i] + Members[i].Law.Parameters.Count;
+        Offsets = offsets;
         // Member parameters keep their LR-unit exponents; one that depends on another parameter points into the concatenated vector.
-        var offsets = Offsets;
         _parameters = Members.SelectMany((m, i) => m.Law.Parameters.Select(p => p with
         {
             Name = $"{m.Law.Name}.{p.Name}",
@@ -70,16 +72,8 @@ public sealed record AutoLaw : LossLaw
 
     public override IReadOnlyList<LawParameter> Parameters => _parameters;
 
-    /// <summary>Offsets of each member's block in the concatenated parameter vector.</summary>
-    public int[] Offsets
-    {
-        get
-        {
-            var o = new int[Members.Count + 1];
-            for (int i = 0; i < Members.Count; i++) o[i + 1] = o[i] + Members[i].Law.Parameters.Count;
-            return o;
-        }
-    }
+    /// <summary>Offsets of each member's block in the concatenated parameter vector (length members + 1).</summary>
+    public IReadOnlyList<int> Offsets { get; }
 
     public override LawState Prepare(LawRun run) => new State(this, run);
 
