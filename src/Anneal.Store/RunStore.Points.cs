@@ -114,7 +114,7 @@ public sealed partial class RunStore
     /// <summary>Writes bucket aggregates: merged into existing buckets (<paramref name="merge"/>), or as new rows.</summary>
     private static void UpsertBuckets(DbConnection c, DbTransaction t, long seriesId, List<Downsampling.Bucket> buckets, bool merge)
     {
-        const int PerRow = 13, RowsPer = 60;
+        const int PerRow = 12, RowsPer = 60;
         for (int start = 0; start < buckets.Count; start += RowsPer)
         {
             int rows = Math.Min(RowsPer, buckets.Count - start);
@@ -122,7 +122,7 @@ public sealed partial class RunStore
             cmd.Transaction = t;
             cmd.CommandText = BucketUpserts.GetOrAdd(rows * 2 + (merge ? 1 : 0), _ =>
             {
-                var sb = new StringBuilder("INSERT INTO point_buckets (series_id, level, bucket, n, total, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value) VALUES ");
+                var sb = new StringBuilder("INSERT INTO point_buckets (series_id, level, bucket, n, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value) VALUES ");
                 for (int i = 0; i < rows; i++)
                 {
                     sb.Append(i == 0 ? "(" : ", (").Append("@s");
@@ -134,7 +134,6 @@ public sealed partial class RunStore
                 if (merge) sb.Append("""
                      ON CONFLICT (series_id, level, bucket) DO UPDATE SET
                       n = point_buckets.n + excluded.n,
-                      total = point_buckets.total + excluded.total,
                       min_step = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_step ELSE point_buckets.min_step END,
                       min_value = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_value ELSE point_buckets.min_value END,
                       max_step = CASE WHEN excluded.max_value > point_buckets.max_value THEN excluded.max_step ELSE point_buckets.max_step END,
@@ -151,9 +150,9 @@ public sealed partial class RunStore
             {
                 var (level, index, a) = buckets[start + i];
                 string p = "p" + i + "_";
-                Add(cmd, p + 1, level); Add(cmd, p + 2, index); Add(cmd, p + 3, a.N); Add(cmd, p + 4, a.Total);
-                Add(cmd, p + 5, a.Min); Add(cmd, p + 6, a.MinStep); Add(cmd, p + 7, a.Max); Add(cmd, p + 8, a.MaxStep);
-                Add(cmd, p + 9, a.FirstStep); Add(cmd, p + 10, a.FirstValue); Add(cmd, p + 11, a.LastStep); Add(cmd, p + 12, a.LastValue);
+                Add(cmd, p + 1, level); Add(cmd, p + 2, index); Add(cmd, p + 3, a.N);
+                Add(cmd, p + 4, a.Min); Add(cmd, p + 5, a.MinStep); Add(cmd, p + 6, a.Max); Add(cmd, p + 7, a.MaxStep);
+                Add(cmd, p + 8, a.FirstStep); Add(cmd, p + 9, a.FirstValue); Add(cmd, p + 10, a.LastStep); Add(cmd, p + 11, a.LastValue);
             }
             cmd.ExecuteNonQuery();
         }
@@ -186,7 +185,7 @@ public sealed partial class RunStore
         using var cmd = c.CreateCommand();
         cmd.Transaction = t;
         cmd.CommandText = """
-            SELECT n, total, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value
+            SELECT n, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value
             FROM point_buckets WHERE series_id = @s AND level = @l AND bucket BETWEEN @b0 AND @b1 ORDER BY bucket
             """;
         Add(cmd, "s", seriesId); Add(cmd, "l", level); Add(cmd, "b0", b0); Add(cmd, "b1", b1);
@@ -195,8 +194,8 @@ public sealed partial class RunStore
         while (r.Read())
             list.Add(new Downsampling.Agg
             {
-                N = r.GetInt64(0), Total = r.GetDouble(1), Min = r.GetDouble(2), MinStep = r.GetInt64(3), Max = r.GetDouble(4), MaxStep = r.GetInt64(5),
-                FirstStep = r.GetInt64(6), FirstValue = r.GetDouble(7), LastStep = r.GetInt64(8), LastValue = r.GetDouble(9),
+                N = r.GetInt64(0), Min = r.GetDouble(1), MinStep = r.GetInt64(2), Max = r.GetDouble(3), MaxStep = r.GetInt64(4),
+                FirstStep = r.GetInt64(5), FirstValue = r.GetDouble(6), LastStep = r.GetInt64(7), LastValue = r.GetDouble(8),
             });
         return list;
     }
