@@ -199,7 +199,15 @@ internal sealed class PostgresDialect : Dialect
     public override int RowsPerStatement => 400;
     public override string OtherTablesSql => "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_version'";
 
-    public override DbConnection Open() => _source.OpenConnection();
+    public override DbConnection Open()
+    {
+        // a server (or a machine) busy enough to miss the connect timeout once usually answers the next try
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return _source.OpenConnection(); }
+            catch (NpgsqlException e) when (e.InnerException is TimeoutException && attempt < 3) { }
+        }
+    }
 
     public override void Dispose() => _source.Dispose();
 
@@ -244,8 +252,9 @@ internal sealed class PostgresDialect : Dialect
             Host = uri.Host,
             Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
             Database = db,
-            // a store that is down should say so quickly, not after Npgsql's default 15 s
-            Timeout = 5,
+            // a refused connection fails at once; this bounds the wait for a host that does not answer (a busy
+            // server's handshake can take seconds, so not much less than Npgsql's default)
+            Timeout = 15,
             ApplicationName = "anneal",
         };
         if (uri.UserInfo.Length > 0)
