@@ -68,7 +68,7 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
     /// and predicts held-out schedules better than the exact optimum, which overfits (docs/laws.md).
     /// </summary>
     public override Anneal.Fitting.FitMethod PreferredMethod =>
-        Convention == WarmupConvention.Reference ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum;
+        Convention == WarmupConvention.Reference ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum;
 
     public override LawState Prepare(LawRun run) => new State(run, Convention);
 
