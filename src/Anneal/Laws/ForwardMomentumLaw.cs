@@ -1,3 +1,4 @@
+using Anneal.Fitting;
 using Anneal.Specs;
 
 namespace Anneal.Laws;
@@ -40,9 +41,9 @@ public sealed record ForwardMomentumLaw(double? N = null) : LossLaw
 
     public override LawState Prepare(LawRun run) => new State(run);
 
-    public override IReadOnlyList<FixedParameter> NonIdentifiable(IReadOnlyList<LawState> runs) =>
+    public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) =>
         runs.Any(r => EtaMath.HasDrop(r.Run.Eta)) ? [] :
-        [new(3, 0, "no fitted run lowers its learning rate after the warmup, so the momentum term cannot be fitted; it is held at zero")];
+        [Held(3, 0, "no fitted run lowers its learning rate after the warmup, so the momentum term cannot be fitted; it is held at zero")];
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
     {

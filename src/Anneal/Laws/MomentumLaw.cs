@@ -1,3 +1,4 @@
+using Anneal.Fitting;
 using Anneal.Specs;
 
 namespace Anneal.Laws;
@@ -48,11 +49,11 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
 
     public override LawState Prepare(LawRun run) => new State(run, Lambda);
 
-    public override IReadOnlyList<FixedParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
+    public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
         const string why = "no fitted run lowers its learning rate after the warmup, so the annealing term cannot be fitted; it is held at zero";
-        return FitLambda ? [new(3, 0, why), new(4, 0.999, why)] : [new(3, 0, why)];
+        return FitLambda ? [Held(3, 0, why), Held(4, 0.999, why)] : [Held(3, 0, why)];
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Anneal.Fitting;
 using Anneal.Optimization;
 
 namespace Anneal.Planning;
@@ -16,9 +17,6 @@ public sealed record ChinchillaFitOptions(int Bootstrap = 1000, int Seed = 0, do
 
 /// <summary>A fitted (or held) quantity with its bootstrap percentile interval (NaN when not bootstrapped).</summary>
 public sealed record ParameterEstimate(string Name, double Value, double Low, double High, bool Fixed);
-
-/// <summary>A parameter the data cannot identify, held at a reference value.</summary>
-public sealed record HeldParameter(string Name, double Value, string Reason);
 
 /// <summary>Compute-optimal point at one budget with bootstrap intervals.</summary>
 public sealed record FrontierPoint(double Flops,

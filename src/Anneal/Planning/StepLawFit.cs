@@ -1,3 +1,5 @@
+using Anneal.Fitting;
+
 namespace Anneal.Planning;
 
 /// <summary>Options for <see cref="StepLawFit.Fit"/>.</summary>
