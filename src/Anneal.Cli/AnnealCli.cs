@@ -59,7 +59,7 @@ public static class AnnealCli
         }
         catch (InputException e)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {OptionNames.Message(e, parse.CommandResult.Command, CommandPath(parse))}");
             return CliExit.BadInput;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

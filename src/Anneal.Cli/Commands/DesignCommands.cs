@@ -58,7 +58,7 @@ public static class DesignCommands
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
             var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
             var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr), dl.Convention == "reference")
-                .Validate(p => p == "total" ? "--steps" : "--" + p.Replace('_', '-'));
+                .Validate();
             var d = new ScheduleDesigner(problem);
             string fam = r.GetValue(family)!;
             var refs = d.References();
