@@ -59,7 +59,7 @@ public static class AnnealCli
         }
         catch (InputException e)
         {
-            error.WriteLine($"error: {OptionNames.Message(e, parse.CommandResult.Command, CommandPath(parse))}");
+            error.WriteLine($"error: {e.MessageNaming(OptionNames.Of(parse))}");
             return CliExit.BadInput;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -120,7 +120,8 @@ public static class AnnealCli
         return null;
     }
 
-    private static string CommandPath(ParseResult parse)
+    /// <summary>The invoked command as typed, e.g. <c>anneal scaling fit</c>.</summary>
+    internal static string CommandPath(ParseResult parse)
     {
         var names = new List<string>();
         for (System.CommandLine.Parsing.SymbolResult? s = parse.CommandResult; s is not null; s = s.Parent)

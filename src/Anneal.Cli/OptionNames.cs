@@ -26,7 +26,11 @@ internal static class OptionNames
         return command.Options.Any(o => o.Name == kebab || o.Aliases.Contains(kebab)) ? kebab : parameter;
     }
 
-    /// <summary>The message of <paramref name="error"/> with its parameters named as <paramref name="command"/>'s options.</summary>
-    public static string Message(InputException error, Command command, string path) =>
-        error.MessageNaming(p => For(command, path, p));
+    /// <summary>The mapping for the command <paramref name="parse"/> invoked.</summary>
+    public static Func<string, string> Of(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var path = AnnealCli.CommandPath(parse);
+        return p => For(command, path, p);
+    }
 }

@@ -84,7 +84,7 @@ public sealed class TrainingDivergedException : InputException
 
     /// <summary>Divergence described by <paramref name="reason"/>, avoided as <paramref name="advice"/> says (its <see cref="ParameterName"/> holes name parameters).</summary>
     public TrainingDivergedException(string reason, FormattableString advice, string? logNote = null)
-        : base(After(logNote is null ? $"{reason}. " : $"{reason}. {logNote} ", advice))
+        : base(Joined(logNote is null ? $"{reason}. " : $"{reason}. {logNote} ", advice))
     {
         Reason = reason;
         _advice = advice;

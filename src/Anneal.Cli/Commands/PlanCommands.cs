@@ -54,14 +54,14 @@ public static class PlanCommands
                 r.GetValue(layers), r.GetValue(dModel), r.GetValue(vocab), r.GetValue(loss),
                 (r.GetValue(fits) ?? []).Select(FitFile.Read).ToList()));
             if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(plan, Json)); return CliExit.Ok; }
-            RenderPlan(plan, r.GetValue(explain));
+            RenderPlan(plan, r.GetValue(explain), OptionNames.Of(r));
             return CliExit.Ok;
         });
         cmd.Subcommands.Add(Rescale());
         return cmd;
     }
 
-    private static void RenderPlan(HyperparameterPlan p, bool explain)
+    private static void RenderPlan(HyperparameterPlan p, bool explain, Func<string, string> optionNames)
     {
         var con = Out();
         con.MarkupLine($"[bold]Plan[/]: N = {G(p.NonEmbeddingParams)} non-embedding params, D = {G(p.Inputs.Tokens)} tokens ({G(p.Inputs.Tokens / p.NonEmbeddingParams)} tokens/param), L = {p.Inputs.SeqLen}, C = {G(p.BudgetFlops)} FLOPs");
@@ -87,7 +87,7 @@ public static class PlanCommands
         var k = new Table().Title("Critical batch (Kaplan et al. 2020)").AddColumns("loss used", "B_crit (tokens)", "your batch", "steps S", "S_min", "E_min (tokens)");
         k.AddRow(c.Loss.ToString("F3", CultureInfo.InvariantCulture), G(c.CriticalBatchTokens), G(c.BatchTokens), G(c.Steps), G(c.MinSteps), G(c.MinTokens));
         con.Write(k);
-        foreach (var note in p.Notes) con.MarkupLine($"[yellow]note:[/] {Esc(note)}");
+        foreach (var note in p.NotesNaming(optionNames)) con.MarkupLine($"[yellow]note:[/] {Esc(note)}");
         if (explain)
         {
             con.MarkupLine("[bold]How each number was computed[/]");

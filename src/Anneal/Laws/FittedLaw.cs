@@ -331,9 +331,9 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     public static FittedLaw FromJson(string json, string where = "law.json")
     {
         JsonObject o;
-        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object written by 'anneal fit --out'"); }
-        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write it with 'anneal fit ... --out {where}'"); }
-        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit ... --out {where}'");
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object: the law file 'anneal fit' writes"); }
+        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write the law file with 'anneal fit'"); }
+        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit'");
         var format = o["format"] is JsonValue fv && fv.TryGetValue<string>(out var fs) ? fs : null;
         if (format != Format)
             throw Bad(format is null ? $"no \"format\" field (expected \"{Format}\")" : $"\"format\" is \"{format}\", but this version of anneal reads \"{Format}\"");
@@ -436,7 +436,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new InputException($"{where}: malformed law file ({e.Message}); write it with 'anneal fit ... --out {where}'");
+            throw new InputException($"{where}: malformed law file ({e.Message}); write the law file with 'anneal fit'");
         }
     }
 

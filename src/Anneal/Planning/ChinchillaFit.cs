@@ -71,8 +71,8 @@ public static class ChinchillaFit
     public static ChinchillaFitResult Fit(IReadOnlyList<ScalingRun> runs, ChinchillaFitOptions? options = null, IProgress<int>? progress = null)
     {
         var o = options ?? new ChinchillaFitOptions();
-        if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
-        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
+        Require.NotNegative(o.Bootstrap, "bootstrap");
+        Require.Level(o.Level, "level");
         if (!(o.Delta > 0)) throw new InputException($"Huber delta must be > 0, got {o.Delta}");
         var hold = o.HoldAt ?? ChinchillaLaw.Published;
 
