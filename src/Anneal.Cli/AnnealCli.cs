@@ -24,7 +24,7 @@ public static class AnnealCli
         foreach (var c in DesignCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(CurveCommands.Build());
         root.Subcommands.Add(PlanCommands.Build());
-        root.Subcommands.Add(PlanCommands.BuildScaling());
+        root.Subcommands.Add(ScalingCommands.Build());
         foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
