@@ -81,10 +81,30 @@ internal sealed class TempStore : IDisposable
             }
         }
         var u = new UriBuilder(url) { Path = "/" + db };
-        return new TempStore(u.Uri.ToString(), () => Admin(url, $"DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+        return new TempStore(u.Uri.ToString(), () => Drop(url, db));
     }
 
     private static readonly object CreateLock = new();
+
+    /// <summary>
+    /// Drops a test database, best effort: an autovacuum worker still connected to it (a superuser's process that the
+    /// test user may not terminate) makes DROP fail for a moment; a database left behind in the throwaway cluster is harmless.
+    /// </summary>
+    private static void Drop(string url, string db)
+    {
+        for (int attempt = 1; attempt <= 5; attempt++)
+        {
+            try
+            {
+                Admin(url, $"DROP DATABASE IF EXISTS {db} WITH (FORCE)");
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is "42501" or "55006")
+            {
+                Thread.Sleep(300 * attempt);
+            }
+        }
+    }
 
     private static void Admin(string url, string sql)
     {
