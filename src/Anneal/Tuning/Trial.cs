@@ -30,4 +30,17 @@ public sealed record TrialRecord(int Number, TrialParams Params, TrialState Stat
 
     /// <summary>The steps the trial plans to run.</summary>
     public long? PlannedSteps { get; init; }
+
+    /// <summary>
+    /// Values a pruner recorded on the trial (successive halving's <c>completed_rung_k</c>, as Optuna keeps them in
+    /// system attributes), stored with the trial so that a resumed study decides as the uninterrupted one would.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Attributes { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The intermediate value reported at <paramref name="step"/>, if any.</summary>
+    public double? ValueAt(long step)
+    {
+        for (int i = Reports.Count - 1; i >= 0; i--) if (Reports[i].Step == step) return Reports[i].Value;
+        return null;
+    }
 }
