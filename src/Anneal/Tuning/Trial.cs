@@ -28,6 +28,9 @@ public sealed record TrialRecord(int Number, TrialParams Params, TrialState Stat
     /// <summary>The schedule spec the trial trains under, after substitution (null for an objective without one).</summary>
     public string? Schedule { get; init; }
 
+    /// <summary>Why it failed or was pruned, when said.</summary>
+    public string? Message { get; init; }
+
     /// <summary>The steps the trial plans to run.</summary>
     public long? PlannedSteps { get; init; }
 
