@@ -2,4 +2,8 @@ using BenchmarkDotNet.Running;
 
 // Every [Benchmark] class in this assembly is listed; pick with --filter, e.g.
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
+// The tuning benchmark replayed from recorded curves is a separate mode (docs/tuning.md):
+//   dotnet run -c Release --project bench/Anneal.Bench -- tuning-table [seeds] [corpora...]
+if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTable.Main(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

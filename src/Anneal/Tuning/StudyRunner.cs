@@ -226,8 +226,14 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
     /// <summary>Progress lines (trial started, pruned, finished), or null.</summary>
     public Action<string>? Progress { get; init; }
 
+    /// <summary>
+    /// The schedule and planned steps of a trial when they are not the study file's (a replayed table whose
+    /// configurations differ in length); null: the study's schedule with the trial's parameters, and its steps.
+    /// </summary>
+    public Func<TrialParams, (string? Schedule, long Steps)>? Plan { get; init; }
+
     /// <summary>Adds the study's schedule and planned steps to a stored trial.</summary>
-    public TrialRecord Enrich(TrialRecord t) => t with
+    public TrialRecord Enrich(TrialRecord t) => Plan is { } plan ? t with { Schedule = plan(t.Params).Schedule, PlannedSteps = plan(t.Params).Steps } : t with
     {
         Schedule = spec.Schedule is null ? null : SearchSpace.Substitute(spec.Schedule.Replace("{trial}", t.Number.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), t.Params, "schedule"),
         PlannedSteps = spec.Objective.Steps,
@@ -302,7 +308,7 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
         Progress?.Invoke($"trial {trial.Number} started: {trial.Params}");
         var context = new TrialContext
         {
-            Number = trial.Number, Params = trial.Params, Schedule = trial.Schedule, PlannedSteps = spec.Objective.Steps, Threads = threads, Cancel = stop.Token,
+            Number = trial.Number, Params = trial.Params, Schedule = trial.Schedule, PlannedSteps = trial.PlannedSteps ?? spec.Objective.Steps, Threads = threads, Cancel = stop.Token,
             Report = (step, value) =>
             {
                 last = value;
