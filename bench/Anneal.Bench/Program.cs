@@ -5,5 +5,8 @@ using BenchmarkDotNet.Running;
 // The tuning benchmark replayed from recorded curves is a separate mode (docs/tuning.md):
 //   dotnet run -c Release --project bench/Anneal.Bench -- tuning-table [seeds] [corpora...]
 if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTable.Main(args[1..]);
+// CPU time (not only wall time, which a loaded machine inflates) of GP proposals at 200 trials:
+//   dotnet run -c Release --project bench/Anneal.Bench -- tuning-propose [proposals]
+if (args.Length > 0 && args[0] == "tuning-propose") return Anneal.Bench.TuningTable.Propose(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -65,6 +65,35 @@ public static class TuningTable
         return 0;
     }
 
+    /// <summary>
+    /// Wall and CPU time per GP proposal with 200 finished trials (the setup of <see cref="TuningBenchmarks"/>), over a
+    /// sequence of proposals by one sampler (so one in five refits its hyperparameters), single-threaded.
+    /// </summary>
+    public static int Propose(string[] args)
+    {
+        int count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
+        var b = new TuningBenchmarks();
+        b.Setup();
+        foreach (var (name, run) in new (string, Func<TrialParams>)[] { ("log-EI, warm", b.Warm), ("log-EI, refit every proposal", b.WarmRefitEach), ("noisy EI, warm", b.WarmNoisy), ("log-EI, cold (new sampler)", b.Cold) })
+        {
+            run();
+            var proc = Process.GetCurrentProcess();
+            var cpu0 = proc.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            int n = name.Contains("cold", StringComparison.Ordinal) ? Math.Max(3, count / 10) : count;
+            var cpus = new List<double>();
+            for (int i = 0; i < n; i++)
+            {
+                var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+                run();
+                cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
+            }
+            double wall = sw.Elapsed.TotalMilliseconds / n, cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / n;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {n} | {wall:F1} | {cpu:F1} | {Median(cpus):F1} | {cpus.Max():F1} |"));
+        }
+        return 0;
+    }
+
     private static (long Steps, int Trials, bool PrunedBest) Sweep(Dictionary<string, TableEntry> table, ISampler sampler, IPruner pruner, double target, string bestKey, int seed)
     {
         var horizons = table.Values.Select(e => e.Steps).Distinct().Order().Select(h => h.ToString(CultureInfo.InvariantCulture)).ToArray();

@@ -26,9 +26,13 @@ public sealed class GpSampler : ISampler
     private readonly int _seed;
     private readonly SobolSampler _startup;
     private GpHyperparameters? _warm;
+    private int _sinceFit, _countAtFit;
+
+    /// <summary>With 30 or more points, hyperparameters are refitted on every this many proposals (and when the data grew by a fifth).</summary>
+    public int RefitEvery { get; init; } = 5;
 
     /// <summary>A sampler with seed <paramref name="seed"/>; <paramref name="startup"/> null means max(5, 2 x parameters) Sobol trials first.</summary>
-    public GpSampler(int seed = 0, int? startup = null, AcquisitionKind acquisition = AcquisitionKind.LogEi, int candidates = 1024)
+    public GpSampler(int seed = 0, int? startup = null, AcquisitionKind acquisition = AcquisitionKind.LogEi, int candidates = 512)
     {
         _seed = seed;
         _startup = new SobolSampler(seed);
@@ -69,8 +73,23 @@ public sealed class GpSampler : ISampler
         int w = space.EncodedWidth;
         var x = observed.Select(o => { var e = new double[w]; space.Encode(o.Params, e); return e; }).ToArray();
         var y = observed.Select(o => o.Value).ToArray();
-        var gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : 2, warm: _warm, seed: _seed * 7919 + number);
-        _warm = gp.Hyperparameters;
+        // Hyperparameters are refitted while the data are few, every RefitEvery proposals, and when the data grew by a
+        // fifth since the last fit; in between the last fit is reused (one Cholesky instead of a multi-start
+        // optimisation: what keeps a proposal at 200 trials fast, docs/benchmarks.md). Fits warm-start from the last.
+        bool refit = _warm is null || x.Length < 30 || _sinceFit >= RefitEvery - 1 || x.Length > 1.2 * _countAtFit;
+        GaussianProcess gp;
+        if (refit)
+        {
+            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null ? 60 : 25);
+            _warm = gp.Hyperparameters;
+            _sinceFit = 0;
+            _countAtFit = x.Length;
+        }
+        else
+        {
+            gp = GaussianProcess.WithHyperparameters(x, y, _warm!);
+            _sinceFit++;
+        }
         LastModel = gp;
         // The incumbent is chosen before fantasies join: a believed value must not lower the bar.
         double best = y.Min();
@@ -197,13 +216,13 @@ public sealed class GpSampler : ISampler
             Add(space.FromUnit(unit));
         }
         foreach (var b in bestObserved)
-            for (int i = 0; i < 64; i++) Add(Perturb(space, b, 0.1, rng));
+            for (int i = 0; i < 32; i++) Add(Perturb(space, b, 0.1, rng));
         var top = scored.OrderByDescending(c => c.S).Take(3).ToArray();
         foreach (var start in top)
         {
             var current = start;
             for (double step = 0.05; step > 0.002; step *= 0.6)
-                for (int i = 0; i < 12; i++)
+                for (int i = 0; i < 8; i++)
                 {
                     var p = Perturb(space, current.P, step, rng);
                     space.Encode(p, enc);
