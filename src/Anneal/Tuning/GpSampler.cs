@@ -32,7 +32,7 @@ public sealed class GpSampler : ISampler
     public int RefitEvery { get; init; } = 5;
 
     /// <summary>A sampler with seed <paramref name="seed"/>; <paramref name="startup"/> null means max(5, 2 x parameters) Sobol trials first.</summary>
-    public GpSampler(int seed = 0, int? startup = null, AcquisitionKind acquisition = AcquisitionKind.LogEi, int candidates = 512)
+    public GpSampler(int seed = 0, int? startup = null, AcquisitionKind acquisition = AcquisitionKind.LogEi, int candidates = 1024)
     {
         _seed = seed;
         _startup = new SobolSampler(seed);
@@ -80,7 +80,8 @@ public sealed class GpSampler : ISampler
         GaussianProcess gp;
         if (refit)
         {
-            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null ? 60 : 25);
+            bool few = x.Length < 30; // small fits are cheap: keep two starts and the full iteration budget
+            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : few ? 2 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null || few ? 60 : 25);
             _warm = gp.Hyperparameters;
             _sinceFit = 0;
             _countAtFit = x.Length;
@@ -216,13 +217,13 @@ public sealed class GpSampler : ISampler
             Add(space.FromUnit(unit));
         }
         foreach (var b in bestObserved)
-            for (int i = 0; i < 32; i++) Add(Perturb(space, b, 0.1, rng));
+            for (int i = 0; i < 64; i++) Add(Perturb(space, b, 0.1, rng));
         var top = scored.OrderByDescending(c => c.S).Take(3).ToArray();
         foreach (var start in top)
         {
             var current = start;
             for (double step = 0.05; step > 0.002; step *= 0.6)
-                for (int i = 0; i < 8; i++)
+                for (int i = 0; i < 12; i++)
                 {
                     var p = Perturb(space, current.P, step, rng);
                     space.Encode(p, enc);
