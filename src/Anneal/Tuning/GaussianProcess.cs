@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using Anneal.Design;
+using Anneal.Optimization;
 
 namespace Anneal.Tuning;
 
