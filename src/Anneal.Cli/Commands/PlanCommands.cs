@@ -207,7 +207,7 @@ public static class PlanCommands
                 HoldAt: r.GetValue(holdAt) == "epoch" ? ChinchillaLaw.EpochRefit : ChinchillaLaw.Published);
             int total = opts.Bootstrap;
             bool tty = !Console.IsErrorRedirected;
-            var progress = new SyncProgress(c =>
+            var progress = new SyncProgress<int>(c =>
             {
                 if (tty) Console.Error.Write($"\rbootstrap {c}/{total}" + (c == total ? "\n" : ""));
                 else if (c == total || c % Math.Max(1, total / 4) == 0) Console.Error.WriteLine($"bootstrap {c}/{total}");
@@ -339,11 +339,4 @@ public static class PlanCommands
     private static string R(double v) => double.IsNaN(v) ? "-" : v.ToString("R", CultureInfo.InvariantCulture);
 
     private static string Ci(double lo, double hi) => double.IsNaN(lo) ? "-" : $"[[{G(lo)}, {G(hi)}]]";
-
-    /// <summary>Progress that reports on the calling thread (no SynchronizationContext hop).</summary>
-    private sealed class SyncProgress(Action<int> report) : IProgress<int>
-    {
-        private readonly Lock _gate = new();
-        public void Report(int value) { lock (_gate) report(value); }
-    }
 }

@@ -81,7 +81,7 @@ internal static class ProbeCommand
                 }
             }
 
-            var progress = new SyncProgress(m => Console.Error.WriteLine("== " + m));
+            var progress = new SyncProgress<string>(m => Console.Error.WriteLine("== " + m));
             var sw = Stopwatch.StartNew();
             if (noiseCorpus is not null)
             {
@@ -120,7 +120,7 @@ internal static class ProbeCommand
     {
         if (!Directory.Exists(path) && !File.Exists(path) && path.StartsWith("mpl-", StringComparison.OrdinalIgnoreCase))
         {
-            var bench = MplBenchmark.Open(null);
+            var bench = BundledBenchmark.Open(null);
             var size = path[4..].ToLowerInvariant();
             if (!bench.Sizes.Contains(size)) throw new InputException($"{path}: no such folder, and not a bundled corpus (mpl-{string.Join(", mpl-", bench.Sizes)})");
             return bench.Corpus(size);
@@ -293,12 +293,5 @@ internal static class ProbeCommand
                 }).ToArray()),
             };
         return o;
-    }
-
-    /// <summary>Progress written on the reporting thread, in order (Progress&lt;T&gt; would post it to the thread pool).</summary>
-    private sealed class SyncProgress(Action<string> report) : IProgress<string>
-    {
-        private readonly Lock _gate = new();
-        public void Report(string value) { lock (_gate) report(value); }
     }
 }

@@ -124,7 +124,7 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
     /// </summary>
     public static DesignLaw ResolveLaw(string law)
     {
-        if (Builtins.TryGetValue(law, out var b)) return new DesignLaw(b, null, law + " (published parameters, paper convention)", "paper");
+        if (Builtins.TryGetValue(law, out var b)) return new DesignLaw(b, null, law + " (published parameters, paper convention)", Anneal.Laws.WarmupConvention.Paper);
         if (!File.Exists(law))
             throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", Builtins.Keys)}");
         var json = File.ReadAllText(law);
@@ -145,7 +145,8 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
             }
             if (cov.All(r => r.All(x => x == 0))) cov = null;
         }
-        var convention = o?["warmup_convention"]?.ToString() ?? ((o?["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? "reference" : "paper");
+        var convention = Anneal.Laws.WarmupConventions.TryParse(o?["warmup_convention"]?.ToString())
+            ?? ((o?["law"]?.ToString() ?? "").Contains("reference", StringComparison.OrdinalIgnoreCase) ? Anneal.Laws.WarmupConvention.Reference : Anneal.Laws.WarmupConvention.Paper);
         return new DesignLaw(p, cov, law, convention);
     }
 
@@ -168,7 +169,7 @@ public sealed record MplParameters(double L0, double A, double Alpha, double B, 
 /// fitted by <c>anneal fit</c> also brings its leave-one-run-out refits and cross-validated error, so
 /// design bands are the laws layer's bands (<see cref="Anneal.Laws.FittedLaw.Predict(Anneal.Laws.LawRun, double)"/>).
 /// </summary>
-public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, string Convention)
+public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, Anneal.Laws.WarmupConvention Convention)
 {
     /// <summary>Leave-one-run-out refits of the law (empty for published values or a single run).</summary>
     public double[][] Replicates { get; init; } = [];
@@ -203,7 +204,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         var p = MplParameters.FromVector(fit.Values).Validate(source);
         var cov = fit.Covariance is { Length: 7 } c && c.Any(r => r.Any(x => x != 0)) ? c.Select(r => (double[])r.Clone()).ToArray() : null;
-        return new DesignLaw(p, cov, source, mpl.Convention == Anneal.Laws.WarmupConvention.Reference ? "reference" : "paper")
+        return new DesignLaw(p, cov, source, mpl.Convention)
         {
             Replicates = fit.Replicates.Where(r => r.Length == 7).Select(r => (double[])r.Clone()).ToArray(),
             CrossValidationLogError = fit.CrossValidationLogError,

@@ -17,7 +17,7 @@ public class LawsIntegrationTests
         {
             var law = MplParameters.ResolveLaw(path);
             law.Parameters.ShouldBe(MplParameters.Published100M);
-            law.Convention.ShouldBe("paper");
+            law.Convention.ShouldBe(Anneal.Laws.WarmupConvention.Paper);
         }
         finally { File.Delete(path); }
     }

@@ -103,7 +103,7 @@ public class WhatIfAndCliTests
         var cov = new double[7][];
         for (int i = 0; i < 7; i++) cov[i] = new double[7];
         cov[0][0] = 0.01 * 0.01;
-        var law = new DesignLaw(MplParameters.Published400M, cov, "test", "paper");
+        var law = new DesignLaw(MplParameters.Published400M, cov, "test", Anneal.Laws.WarmupConvention.Paper);
         var problem = new DesignProblem(law.Parameters, 3000, 300, 3e-4);
         var a = Schedule.Parse("wsd(peak=3e-4, total=3000, warmup=300, decay=0.2, shape=sqrt)").Sample(3000)[300..];
         var b = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];
