@@ -223,7 +223,9 @@ public static class DesignCommands
             {
                 if (exportFormat == ExportFormat.Hf) throw new InputException($"{arg}: --format hf needs a schedule spec (a per-step table has no HF equivalent; use --format pytorch)");
                 var table = LrFile.Read(arg);
-                if (table.Warning is { } w) Console.Error.WriteLine("warning: " + w);
+                // An export hands the rates to a trainer as they are: a rate the table does not give is refused, not made up.
+                if (table.InterpolatedSteps > 0)
+                    throw new InputException($"{table.Warning}; an exported table must list every step from 0 (prepend the warmup rates if it starts later)");
                 request = request with { Rates = table.Lr, RatesSource = Path.GetFileName(arg) };
             }
             else request = request with { Schedule = Schedule.Parse(arg) };

@@ -139,7 +139,8 @@ public static class LawCommands
             var fit = FittedLaw.FromJson(File.ReadAllText(path), path);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
             var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
-            if (lrPath is not null && specText is null)
+            PredictService.CheckOneSchedule(specText is not null, lrPath is not null, OptionName);
+            if (lrPath is not null)
             {
                 var given = r.GetValue(steps);
                 if (given is { } g0) PredictService.CheckSteps(g0, OptionName);

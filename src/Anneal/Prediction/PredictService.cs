@@ -73,6 +73,16 @@ public static class PredictService
     }
 
     /// <summary>
+    /// Throws <see cref="InputException"/> unless exactly one of a spec and per-step rates is given (a caller that
+    /// reads rates from a file checks before reading).
+    /// </summary>
+    public static void CheckOneSchedule(bool schedule, bool rates, Func<string, string>? name = null)
+    {
+        name ??= p => p;
+        if (schedule == rates) throw new InputException($"give the schedule either as {name("schedule")} or as {name("rates")} (one of them)");
+    }
+
+    /// <summary>
     /// Predicts <see cref="PredictRequest.Points"/> points from the end of the warmup (where the learning rate
     /// first peaks: laws are fitted after it) to the last step. Checks the request first; <paramref name="name"/>
     /// maps parameter names (<c>steps</c>, <c>level</c>, <c>points</c>, <c>schedule</c>, <c>rates</c>) to the caller's.
@@ -81,8 +91,7 @@ public static class PredictService
     {
         name ??= p => p;
         var s = request.Schedule;
-        if ((s is null) == (request.Rates is null))
-            throw new InputException($"give the schedule either as {name("schedule")} or as {name("rates")} (one of them)");
+        CheckOneSchedule(s is not null, request.Rates is not null, name);
         var label = s?.Spec ?? request.RatesSource;
         long n = request.Rates?.Length ?? request.Steps ?? s!.Length ?? throw new InputException($"{name("steps")} is needed: '{s!.Spec}' has no total length");
         CheckSteps(n, name);

@@ -179,7 +179,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("export: steps above the maximum", ["export", Base, "--steps", "200000000", "--out", "{d}/x.csv"], ["--steps", "100000000"], "=x.csv"),
         R("export: pytorch without --out", ["export", Base, "--steps", "24000", "--format", "pytorch"], ["--format pytorch", "--out"]),
         R("export: hf from a table", ["export", "{d}/short-lr.csv", "--steps", "3", "--format", "hf", "--out", "{d}/x.json"], ["hf"], "=x.json"),
-        R("export: table with a wrong header", ["export", "{d}/bad-header-lr.csv", "--steps", "1", "--out", "{d}/x.csv"], ["bad-header-lr.csv", "step,lr"], "=x.csv"),
+        R("export: table with a wrong header", ["export", "{d}/bad-header-lr.csv", "--steps", "1", "--out", "{d}/x.csv"], ["bad-header-lr.csv", "learning-rate column", "Name them step and lr"], "=x.csv"),
         R("export: table shorter than --steps", ["export", "{d}/short-lr.csv", "--steps", "10", "--out", "{d}/x.csv"], ["fewer than --steps"], "=x.csv"),
         R("export: bad spec", ["export", "wsd(peak=3e-4, total=100, bogus=1)", "--steps", "100", "--out", "{d}/x.csv"], ["bogus"], "=x.csv"),
         // ---- plan

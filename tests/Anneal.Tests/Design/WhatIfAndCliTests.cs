@@ -76,6 +76,9 @@ public class WhatIfAndCliTests
         cands.Count.ShouldBeGreaterThan(8);
         foreach (var c in cands.Skip(1)) free.ShouldBeLessThan(c!["loss"]!.GetValue<double>(), c["label"]!.ToString());
         o["band_available"]!.GetValue<bool>().ShouldBeFalse();
+        // What the command prints is the service's result (its numbers: Services/DesignServiceTests).
+        var service = OptimizeService.Optimize(new OptimizeRequest(MplParameters.ResolveLaw("mpl-100m"), 3000, 3e-4) { Warmup = 300 });
+        o.ToJsonString().ShouldBe(JsonNode.Parse(service.ToJsonText())!.ToJsonString());
     }
 
     [Fact]
@@ -146,7 +149,8 @@ public class WhatIfAndCliTests
         {
             var e = Run("export", csv, "--steps", "3");
             e.Code.ShouldBe(2);
-            e.Err.ShouldContain(":3: step 2 where 1 was expected");
+            e.Err.ShouldContain("LR not logged at 1 of 3 steps");
+            e.Err.ShouldContain("must list every step from 0");
         }
         finally { File.Delete(csv); }
     }
