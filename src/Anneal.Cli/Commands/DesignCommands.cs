@@ -53,7 +53,7 @@ public static class DesignCommands
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
-            var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
+            var dl = DesignLaw.Resolve(r.GetValue(law)!);
             var request = new OptimizeRequest(dl, r.GetValue(steps), r.GetValue(peak)) { Warmup = r.GetValue(warmup), MinLr = r.GetValue(minLr), Family = r.GetValue(family)! };
             var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => Console.Error.WriteLine("optimize: " + m)), default, OptionName);
             var problem = res.Problem;
@@ -124,7 +124,7 @@ public static class DesignCommands
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--svg", r.GetValue(svg)));
-            var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
+            var dl = DesignLaw.Resolve(r.GetValue(law)!);
             var call = SpecCall.Parse(r.GetValue(baseSpec)!);
             var b = ScheduleRegistry.Create(call);
             var axes = (r.GetValue(vary) ?? []).Select(VaryAxis.Parse).ToList();

@@ -6,7 +6,7 @@ using Anneal.Schedules;
 namespace Anneal.Design;
 
 /// <summary>A request to design a learning-rate schedule under an MPL law.</summary>
-/// <param name="Law">The law (<see cref="MplParameters.ResolveLaw"/> reads a name or a law file).</param>
+/// <param name="Law">The law (<see cref="DesignLaw.Resolve"/> reads a name or a law file).</param>
 /// <param name="Total">Total optimizer steps T (warmup included).</param>
 /// <param name="Peak">Peak learning rate.</param>
 public sealed record OptimizeRequest(DesignLaw Law, long Total, double Peak)
@@ -68,7 +68,7 @@ public sealed record OptimizeResult(DesignProblem Problem, DesignLaw Law, string
         return new JsonObject
         {
             ["format"] = Format,
-            ["law"] = Law.Source, ["parameters"] = Law.Parameters.ToJson()["params"]!.DeepClone(), ["convention"] = WarmupConventions.Name(Law.Convention),
+            ["law"] = Law.Source, ["parameters"] = Law.Parameters.ToJson(), ["convention"] = WarmupConventions.Name(Law.Convention),
             ["total"] = Problem.Total, ["warmup"] = Problem.Warmup, ["peak"] = Problem.Peak, ["min_lr"] = Problem.MinLr,
             ["family"] = Family, ["band_available"] = Law.HasBand,
             ["free"] = Free is not { } f ? null : new JsonObject

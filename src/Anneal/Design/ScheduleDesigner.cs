@@ -1,6 +1,8 @@
 using Anneal.Schedules;
 using Anneal.Specs;
 
+using Anneal.Laws;
+
 namespace Anneal.Design;
 
 /// <summary>A named schedule and its predicted final loss.</summary>

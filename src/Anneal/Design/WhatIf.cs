@@ -2,6 +2,8 @@ using System.Globalization;
 using Anneal.Schedules;
 using Anneal.Specs;
 
+using Anneal.Laws;
+
 namespace Anneal.Design;
 
 /// <summary>One varied spec parameter: <c>key=start:stop:step</c> or <c>key=v1,v2,...</c>.</summary>

@@ -15,7 +15,7 @@ public class LawsIntegrationTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published100M);
             law.Convention.ShouldBe(Anneal.Laws.WarmupConvention.Paper);
         }

@@ -53,7 +53,7 @@ public class UnifiedLawTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published400M);
             law.Convention.ShouldBe(Anneal.Laws.WarmupConvention.Reference);
             law.Covariance.ShouldNotBeNull();
@@ -74,7 +74,7 @@ public class UnifiedLawTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            Should.Throw<InputException>(() => MplParameters.ResolveLaw(path)).Message.ShouldContain("not the multi-power law");
+            Should.Throw<InputException>(() => DesignLaw.Resolve(path)).Message.ShouldContain("not the multi-power law");
             var (code, _, err) = Run("optimize", path, "--steps", "2000", "--peak", "3e-4");
             code.ShouldBe(2);
             err.ShouldContain("mpl-400m");

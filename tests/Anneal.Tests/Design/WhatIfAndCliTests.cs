@@ -2,6 +2,7 @@ using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
 using Anneal.Design;
+using Anneal.Laws;
 using Anneal.Schedules;
 using Anneal.Specs;
 
@@ -10,7 +11,7 @@ namespace Anneal.Tests.Design;
 [Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class WhatIfAndCliTests
 {
-    private static readonly DesignLaw Law400 = MplParameters.ResolveLaw("mpl-400m");
+    private static readonly DesignLaw Law400 = DesignLaw.Resolve("mpl-400m");
 
     /// <summary>Independent O(n^2) MPL final loss straight from the paper's formula (paper convention).</summary>
     private static double Naive(MplParameters p, double peak, long warmup, double[] eta)
@@ -77,7 +78,7 @@ public class WhatIfAndCliTests
         foreach (var c in cands.Skip(1)) free.ShouldBeLessThan(c!["loss"]!.GetValue<double>(), c["label"]!.ToString());
         o["band_available"]!.GetValue<bool>().ShouldBeFalse();
         // What the command prints is the service's result (its numbers: Services/DesignServiceTests).
-        var service = OptimizeService.Optimize(new OptimizeRequest(MplParameters.ResolveLaw("mpl-100m"), 3000, 3e-4) { Warmup = 300 });
+        var service = OptimizeService.Optimize(new OptimizeRequest(DesignLaw.Resolve("mpl-100m"), 3000, 3e-4) { Warmup = 300 });
         o.ToJsonString().ShouldBe(JsonNode.Parse(service.ToJsonText())!.ToJsonString());
     }
 
@@ -165,7 +166,7 @@ public class WhatIfAndCliTests
         File.WriteAllText(path, new JsonObject { ["format"] = "anneal-law/1", ["law"] = "mpl", ["warmup_convention"] = "paper", ["parameters"] = ps, ["covariance"] = cov }.ToJsonString());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published400M);
             var problem = new DesignProblem(law.Parameters, 3000, 300, 3e-4);
             var eta = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];

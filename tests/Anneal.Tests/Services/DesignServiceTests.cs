@@ -8,7 +8,7 @@ namespace Anneal.Tests.Services;
 /// <summary>Schedule design through the services: optimize, what-if and export.</summary>
 public class DesignServiceTests
 {
-    private static readonly DesignLaw Law100 = MplParameters.ResolveLaw("mpl-100m");
+    private static readonly DesignLaw Law100 = DesignLaw.Resolve("mpl-100m");
 
     [Fact]
     public void The_free_optimum_is_below_every_candidate_and_gains_are_against_cosine_to_10_percent()
@@ -35,7 +35,7 @@ public class DesignServiceTests
     [Fact]
     public void A_family_design_writes_the_full_schedule_with_its_warmup()
     {
-        var res = OptimizeService.Optimize(new OptimizeRequest(MplParameters.ResolveLaw("mpl-25m"), 2000, 1e-3) { Warmup = 100, Family = "wsd" });
+        var res = OptimizeService.Optimize(new OptimizeRequest(DesignLaw.Resolve("mpl-25m"), 2000, 1e-3) { Warmup = 100, Family = "wsd" });
         res.Free.ShouldBeNull();
         res.Design.Label.ShouldBe("best wsd");
         var full = res.FullSchedule();
@@ -68,7 +68,7 @@ public class DesignServiceTests
     [Fact]
     public void The_grid_marks_its_minimum_overall_and_per_line()
     {
-        var law = MplParameters.ResolveLaw("mpl-400m");
+        var law = DesignLaw.Resolve("mpl-400m");
         var res = WhatIfService.Grid(new WhatIfGridRequest(law, SpecCall.Parse("wsd(peak=3e-4, total=3000, warmup=300, shape=sqrt)"),
             [VaryAxis.Parse("decay=0.1:0.5:0.1"), VaryAxis.Parse("total=3000,4000")]));
         res.Points.Count.ShouldBe(10);
@@ -83,7 +83,7 @@ public class DesignServiceTests
     [Fact]
     public void Continuations_compare_with_cooling_down_now()
     {
-        var law = MplParameters.ResolveLaw("mpl-400m");
+        var law = DesignLaw.Resolve("mpl-400m");
         var b = Schedule.Parse("wsd(peak=3e-4, total=3000, warmup=300, decay_steps=600, shape=cosine)");
         var res = WhatIfService.Continue(new ContinuationRequest(law, b, 1200) { Axes = [VaryAxis.Parse("extend=0:1200:400")] });
         res.Continuations.Select(c => c.Label).ShouldBe(["as planned", "cool down now", "extend 400 then cool down", "extend 800 then cool down", "extend 1200 then cool down"]);
