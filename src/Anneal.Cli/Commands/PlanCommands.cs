@@ -18,10 +18,18 @@ public static class PlanCommands
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
+
+    /// <summary>A result as the JSON of one versioned format (docs/formats.md): <c>format</c> first, then its snake_case fields.</summary>
+    private static string ToJson(object value, string format)
+    {
+        var o = JsonSerializer.SerializeToNode(value, Json)!.AsObject();
+        o.Insert(0, "format", format);
+        return o.ToJsonString(Json);
+    }
 
     // ------------------------------------------------------------------ anneal plan
     public static Command Build()
@@ -53,7 +61,7 @@ public static class PlanCommands
             var plan = Planner.Plan(new PlanInputs(n, d, r.GetValue(seqLen), r.GetValue(flops), r.GetValue(batch), r.GetValue(nonEmb),
                 r.GetValue(layers), r.GetValue(dModel), r.GetValue(vocab), r.GetValue(loss),
                 (r.GetValue(fits) ?? []).Select(FitFile.Read).ToList()));
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(plan, Json)); return CliExit.Ok; }
+            if (r.GetValue(json)) { Console.Out.WriteLine(ToJson(plan, "anneal-plan/1")); return CliExit.Ok; }
             RenderPlan(plan, r.GetValue(explain));
             return CliExit.Ok;
         });
@@ -125,7 +133,7 @@ public static class PlanCommands
         {
             var kind = r.GetValue(optim) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.AdamW;
             var res = Rescaling.Batch(r.GetValue(lr), r.GetValue(fromB), r.GetValue(toB), kind);
-            if (r.GetValue(json1)) { Console.Out.WriteLine(JsonSerializer.Serialize(new { optimizer = kind, fromBatch = r.GetValue(fromB), toBatch = r.GetValue(toB), fromLr = r.GetValue(lr), result = res }, Json)); return CliExit.Ok; }
+            if (r.GetValue(json1)) { Console.Out.WriteLine(ToJson(new { optimizer = kind, fromBatch = r.GetValue(fromB), toBatch = r.GetValue(toB), fromLr = r.GetValue(lr), result = res }, "anneal-rescale-batch/1")); return CliExit.Ok; }
             var t = new Table().AddColumns("optimizer", "batch", "learning rate", "rule", "source");
             t.AddRow(kind.ToString(), $"{G(r.GetValue(fromB))} -> {G(r.GetValue(toB))}", $"{G(r.GetValue(lr))} -> [bold]{G(res.Lr)}[/] (x{res.Factor:G4})", Esc(res.Rule), Esc(res.Source));
             Out().Write(t);
@@ -146,7 +154,7 @@ public static class PlanCommands
         width.SetAction(r =>
         {
             var res = Rescaling.Width(r.GetValue(lr2), r.GetValue(wd), r.GetValue(fromW), r.GetValue(toW));
-            if (r.GetValue(json2)) { Console.Out.WriteLine(JsonSerializer.Serialize(res, Json)); return CliExit.Ok; }
+            if (r.GetValue(json2)) { Console.Out.WriteLine(ToJson(res, "anneal-rescale-width/1")); return CliExit.Ok; }
             var t = new Table().Title($"Width {G(r.GetValue(fromW))} -> {G(r.GetValue(toW))} (x{res.WidthRatio:G4}), AdamW").AddColumns("group", "learning rate", "weight decay", "LR rule", "WD rule", "source");
             foreach (var g in new[] { res.Matrix, res.Vector })
                 t.AddRow(g.Group, G(g.Lr), G(g.WeightDecay), Esc(g.LrRule), Esc(g.WeightDecayRule), Esc(g.Source));
@@ -199,7 +207,7 @@ public static class PlanCommands
             {
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
                 if (r.GetValue(svg) is { } stepSvg) StepLawPlot.Save(stepSvg, runs, res);
-                if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(res, Json));
+                if (r.GetValue(json)) Console.Out.WriteLine(ToJson(res, "anneal-scaling-fit/1"));
                 else RenderStepFit(res, path);
                 return CliExit.Ok;
             }
@@ -218,7 +226,7 @@ public static class PlanCommands
             if (r.GetValue(contours) is { } isoPath) outputs.Add((isoPath, IsoLossPlot.Build(runs, fit).Render()));
             // both plots or neither
             AtomicFile.WriteAll(outputs);
-            if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(fit, Json));
+            if (r.GetValue(json)) Console.Out.WriteLine(ToJson(fit, "anneal-scaling-fit/1"));
             else RenderChinchillaFit(fit, path);
             return CliExit.Ok;
         });
