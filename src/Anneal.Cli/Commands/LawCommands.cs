@@ -136,7 +136,7 @@ public static class LawCommands
             CliOutputs.Check(("--csv", r.GetValue(csv)), ("--svg", r.GetValue(svg)));
             var path = r.GetValue(lawFile)!;
             if (!File.Exists(path)) throw new InputException($"{path}: file not found; create it with 'anneal fit ... --out {path}'");
-            var fit = FittedLaw.FromJson(File.ReadAllText(path), path);
+            var fit = LawFile.Read(File.ReadAllText(path), path);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
             var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
             PredictService.CheckOneSchedule(specText is not null, lrPath is not null, OptionName);

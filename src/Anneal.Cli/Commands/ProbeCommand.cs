@@ -46,7 +46,7 @@ internal static class ProbeCommand
             {
                 if (!File.Exists(f) && ProbePriors.Published(f) is { } published) return published;
                 if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
-                return new ProbePrior(Path.GetFileNameWithoutExtension(f), FittedLaw.FromJson(File.ReadAllText(f), f), $"law file {f}");
+                return new ProbePrior(Path.GetFileNameWithoutExtension(f), LawFile.Read(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
             ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
                 : userPriors.Length == 0 ? BundledReference() : null;

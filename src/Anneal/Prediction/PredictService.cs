@@ -8,7 +8,7 @@ namespace Anneal.Prediction;
 /// A request to predict the loss curve of one schedule with a fitted law. The schedule is either a
 /// <see cref="Schedule"/> or per-step rates (<see cref="Rates"/>, e.g. read with <see cref="Anneal.Curves.LrFile"/>): exactly one.
 /// </summary>
-/// <param name="Law">The fitted law (e.g. <see cref="FittedLaw.FromJson"/> of a law file).</param>
+/// <param name="Law">The fitted law (e.g. <see cref="LawFile.Read"/> of a law file).</param>
 public sealed record PredictRequest(FittedLaw Law)
 {
     /// <summary>The schedule to predict, as a spec.</summary>
