@@ -55,7 +55,7 @@ public static class DesignCommands
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
             var dl = DesignLaw.Resolve(r.GetValue(law)!);
             var request = new OptimizeRequest(dl, r.GetValue(steps), r.GetValue(peak)) { Warmup = r.GetValue(warmup), MinLr = r.GetValue(minLr), Family = r.GetValue(family)! };
-            var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => Console.Error.WriteLine("optimize: " + m)), default, OptionName);
+            var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => Console.Error.WriteLine("optimize: " + m)));
             var problem = res.Problem;
             var rows = res.Candidates;
             double baseline = res.Baseline;
@@ -100,9 +100,6 @@ public static class DesignCommands
         return cmd;
     }
 
-    /// <summary>The command line's name of a design parameter: <c>total</c> is <c>--steps</c>, <c>min_lr</c> is <c>--min-lr</c>.</summary>
-    private static string OptionName(string parameter) => parameter == "total" ? "--steps" : "--" + parameter.Replace('_', '-');
-
     // ------------------------------------------------------------------ whatif
     private static Command WhatIfCommand()
     {
@@ -130,7 +127,7 @@ public static class DesignCommands
             var axes = (r.GetValue(vary) ?? []).Select(VaryAxis.Parse).ToList();
             if (r.GetValue(from) is { } s) return Continuations(dl, b, s, axes, r.GetValue(shape), r.GetValue(peak), r.GetValue(warmup), r.GetValue(svg), r.GetValue(json));
             var res = WhatIfService.Grid(new WhatIfGridRequest(dl, call, axes) { Peak = r.GetValue(peak), Warmup = r.GetValue(warmup) },
-                new SyncProgress<(int Done, int Total)>(p => { if (p.Done % 50 == 0 || p.Done == p.Total) Console.Error.Write($"\rwhatif: {p.Done}/{p.Total}"); }), default, OptionName);
+                new SyncProgress<(int Done, int Total)>(p => { if (p.Done % 50 == 0 || p.Done == p.Total) Console.Error.Write($"\rwhatif: {p.Done}/{p.Total}"); }));
             Console.Error.WriteLine();
             var pts = res.Points;
             var bestPer = res.BestPerLine.ToHashSet();
@@ -170,7 +167,7 @@ public static class DesignCommands
     {
         DecayShape? shape = null;
         if (shapeName is not null) shape = DecayShapes.TryParse(shapeName, out var sh) ? sh : throw new InputException($"--shape '{shapeName}': use linear, cosine, sqrt, square, exponential or inverse");
-        var res = WhatIfService.Continue(new ContinuationRequest(dl, b, from) { Axes = axes, Shape = shape, Peak = peak, Warmup = warmup }, default, OptionName);
+        var res = WhatIfService.Continue(new ContinuationRequest(dl, b, from) { Axes = axes, Shape = shape, Peak = peak, Warmup = warmup });
         var list = res.Continuations;
         if (svg is not null)
         {
@@ -213,7 +210,7 @@ public static class DesignCommands
         {
             string arg = r.GetValue(input)!, fmt = r.GetValue(format)!;
             long t = r.GetValue(steps);
-            ScheduleExport.CheckSteps(t, OptionName);
+            ScheduleExport.CheckSteps(t);
             CliOutputs.Check(("--out", r.GetValue(output)));
             string? outPath = r.GetValue(output);
             var exportFormat = fmt switch { "csv" => ExportFormat.Csv, "json" => ExportFormat.Json, "pytorch" => ExportFormat.Pytorch, _ => ExportFormat.Hf };
@@ -229,7 +226,7 @@ public static class DesignCommands
                 request = request with { Rates = table.Lr, RatesSource = Path.GetFileName(arg) };
             }
             else request = request with { Schedule = Schedule.Parse(arg) };
-            var res = ScheduleExport.Export(request, OptionName);
+            var res = ScheduleExport.Export(request);
             // a CSV or JSON ends with a newline in a file; on stdout WriteLine adds it
             string text = res.Text.EndsWith('\n') ? res.Text[..^1] : res.Text;
             if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);

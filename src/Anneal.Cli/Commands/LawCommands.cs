@@ -40,14 +40,6 @@ public static class LawCommands
         foreach (var n in notes) Console.Error.WriteLine("note: " + n);
     }
 
-    /// <summary>The command line's name of a law-command parameter (<c>from_step</c> is <c>--from-step</c>, <c>rates</c> is <c>--lr-file FILE</c>).</summary>
-    private static string OptionName(string parameter) => parameter switch
-    {
-        "rates" => "--lr-file FILE",
-        "schedule" => "--schedule SPEC",
-        _ => "--" + parameter.Replace('_', '-'),
-    };
-
     private static readonly IProgress<string> FitProgress = new SyncProgress<string>(m => Console.Error.WriteLine(m));
 
     private static Option<string> MethodOption() => new("--method")
@@ -60,7 +52,7 @@ public static class LawCommands
     {
         "auto" => null,
         "optimum" => FitMethod.Optimum,
-        "reference" => FitMethod.Reference,
+        "reference" => FitMethod.EarlyStoppedAdamW,
         _ => throw new InputException($"--method must be auto, optimum or reference, got '{m}'"),
     };
 
@@ -83,14 +75,14 @@ public static class LawCommands
         {
             CliOutputs.Check(("--out", r.GetValue(outFile)));
             var l = LossLaw.Parse(r.GetValue(law)!);
-            FitWindow.CheckFromStep(r.GetValue(fromStep), OptionName);
+            FitWindow.CheckFromStep(r.GetValue(fromStep));
             var method = ParseMethod(r.GetValue(methodOpt)!);
             var curves = ReadCurves(r.GetValue(curvesArg)!);
             var res = FitService.Fit(new FitRequest(curves, l)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
-            }, FitProgress, default, OptionName);
-            PrintNotes(res.Notes);
+            }, FitProgress);
+            PrintNotes(res.Prepared.NotesNaming(OptionNames.Of(r)));
             var fit = res.Fit;
             var runs = res.Runs;
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
@@ -101,7 +93,7 @@ public static class LawCommands
             Console.Out.Write(fit.Table());
             var rep = fit.Report;
             Console.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));
-            if (rep.Method == FitMethod.Reference)
+            if (rep.Method == FitMethod.EarlyStoppedAdamW)
                 Console.Out.WriteLine(string.Create(Inv, $"reference procedure: {rep.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
             else
                 Console.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
@@ -139,17 +131,17 @@ public static class LawCommands
             var fit = LawFile.Read(File.ReadAllText(path), path);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
             var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
-            PredictService.CheckOneSchedule(specText is not null, lrPath is not null, OptionName);
+            PredictService.CheckOneSchedule(specText is not null, lrPath is not null);
             if (lrPath is not null)
             {
                 var given = r.GetValue(steps);
-                if (given is { } g0) PredictService.CheckSteps(g0, OptionName);
+                if (given is { } g0) PredictService.CheckSteps(g0);
                 var expanded = LrFile.Read(lrPath, given is { } g1 ? g1 - 1 : null);
                 if (expanded.Warning is { } w) Console.Error.WriteLine("warning: " + w);
                 request = request with { Rates = expanded.Lr, RatesSource = $"per-step LR from {lrPath}" };
             }
             if (specText is not null) request = request with { Schedule = Schedule.Parse(specText) };
-            var res = PredictService.Predict(request, default, OptionName);
+            var res = PredictService.Predict(request);
             var pred = res.Prediction;
             var eta = res.Rates;
             var label = res.Label;
@@ -226,15 +218,15 @@ public static class LawCommands
             if (r.GetValue(svg) is { } svgDir) AtomicFile.CheckFolder(svgDir, "--svg");
             CliOutputs.Check(("--markdown", r.GetValue(md)));
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
-            FitWindow.CheckFromStep(r.GetValue(fromStep), OptionName);
+            FitWindow.CheckFromStep(r.GetValue(fromStep));
             var fitMethod = ParseMethod(r.GetValue(method)!);
             var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!), ReadCurves(r.GetValue(testCurves)!), ls)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Method = fitMethod,
                 TestGradNorm = r.GetValue(testGrad) == "logged" ? TestGradNorm.Logged : TestGradNorm.FitMean,
             };
-            var res = EvaluateService.Evaluate(request, FitProgress, default, OptionName);
-            PrintNotes(res.Notes);
+            var res = EvaluateService.Evaluate(request, FitProgress);
+            PrintNotes(res.Fitted.NotesNaming(OptionNames.Of(r)).Concat(res.HeldOut.NotesNaming(OptionNames.Of(r))));
             var report = res.Report;
             var scores = report.Scores;
             var outputs = new List<(string Path, string Text)>();
@@ -268,7 +260,7 @@ public static class LawCommands
             var sz = r.GetValue(size)!;
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
             if (bench.Sizes.Contains(sz)) Console.Error.WriteLine($"Multi-power-law benchmark, {sz} model ({bench.Source})");
-            var report = PublishedSplit.Evaluate(new PublishedSplitRequest(bench, sz, ls), FitProgress, default, OptionName);
+            var report = PublishedSplit.Evaluate(new PublishedSplitRequest(bench, sz, ls), FitProgress);
             var scores = report.Scores;
             Console.Out.Write(EvaluationTables.Text(report));
             var files = Plots(dir, scores, sz + "_").ToList();

@@ -1,3 +1,5 @@
+using Anneal.Optimization;
+
 namespace Anneal.Design;
 
 /// <summary>The free (per-step) optimum of a <see cref="DesignProblem"/>.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Anneal.Laws;
 using Anneal.Schedules;
 
+using static Anneal.ParameterName;
 namespace Anneal.Design;
 
 /// <summary>A request to design a learning-rate schedule under an MPL law.</summary>
@@ -105,18 +106,17 @@ public static class OptimizeService
     public const string Free = "free";
 
     /// <summary>
-    /// Designs the schedule. Checks the request first (<see cref="DesignProblem.Validate"/>; <paramref name="name"/> maps
-    /// parameter names <c>total</c>, <c>peak</c>, <c>warmup</c>, <c>min_lr</c>, <c>family</c> to the caller's).
+    /// Designs the schedule. Checks the request first (<see cref="DesignProblem.Validate"/>; errors name the
+    /// parameters <c>total</c>, <c>peak</c>, <c>warmup</c>, <c>min_lr</c>, <c>family</c>: <see cref="InputException.Parameters"/>).
     /// <paramref name="progress"/> receives one line per phase. Cancellation is checked between phases.
     /// </summary>
-    public static OptimizeResult Optimize(OptimizeRequest request, IProgress<string>? progress = null, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static OptimizeResult Optimize(OptimizeRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
-        name ??= p => p;
         var law = request.Law;
         string family = request.Family;
         if (family != Free && !ScheduleDesigner.Families.Contains(family))
-            throw new InputException($"{name("family")} must be {Free} or one of {string.Join(", ", ScheduleDesigner.Families)}, got '{family}'");
-        var problem = new DesignProblem(law.Parameters, request.Total, request.Warmup, request.Peak, request.MinLr, law.Convention).Validate(name);
+            throw InputException.Naming($"{Parameter("family")} must be {Free} or one of {string.Join(", ", ScheduleDesigner.Families)}, got '{family}'");
+        var problem = new DesignProblem(law.Parameters, request.Total, request.Warmup, request.Peak, request.MinLr, law.Convention).Validate();
         var d = new ScheduleDesigner(problem);
         var refs = d.References();
         cancel.ThrowIfCancellationRequested();

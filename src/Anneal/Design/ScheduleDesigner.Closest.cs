@@ -2,6 +2,8 @@ using Anneal.Schedules;
 using Anneal.Specs;
 using Anneal.Laws;
 
+using Anneal.Optimization;
+
 namespace Anneal.Design;
 
 /// <summary>The named schedule nearest a free optimum.</summary>

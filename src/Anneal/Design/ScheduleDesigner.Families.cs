@@ -2,6 +2,8 @@ using Anneal.Schedules;
 using Anneal.Specs;
 using Anneal.Laws;
 
+using Anneal.Optimization;
+
 namespace Anneal.Design;
 
 /// <summary>The best member of each named schedule family (WSD, cosine, linear, REX, cosine power).</summary>

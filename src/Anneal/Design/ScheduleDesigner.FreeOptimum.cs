@@ -2,6 +2,8 @@ using Anneal.Schedules;
 using Anneal.Specs;
 using Anneal.Laws;
 
+using Anneal.Optimization;
+
 namespace Anneal.Design;
 
 /// <summary>The free (per-step) optimum: projected L-BFGS over the post-warmup rates, coarse to fine.</summary>

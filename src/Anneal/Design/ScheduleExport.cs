@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Anneal.Curves;
 using Anneal.Schedules;
 
+using static Anneal.ParameterName;
 namespace Anneal.Design;
 
 /// <summary>The formats a schedule is exported in.</summary>
@@ -50,27 +51,24 @@ public static class ScheduleExport
     public const string MultipliersFormat = "anneal-multipliers/1";
 
     /// <summary>Throws <see cref="InputException"/> unless <paramref name="steps"/> is in [1, <see cref="MaxSteps"/>].</summary>
-    public static void CheckSteps(long steps, Func<string, string>? name = null)
+    public static void CheckSteps(long steps)
     {
-        name ??= p => p;
-        if (steps <= 0 || steps > MaxSteps) throw new InputException($"{name("steps")} must be between 1 and {MaxSteps}, got {steps}");
+        if (steps <= 0 || steps > MaxSteps) throw InputException.Naming($"{Parameter("steps")} must be between 1 and {MaxSteps}, got {steps}");
     }
 
     /// <summary>
-    /// The export. Checks the request first (<paramref name="name"/> maps parameter names <c>steps</c> and <c>format</c>
-    /// to the caller's): a table must hold at least <see cref="ExportRequest.Steps"/> rates; HF needs a spec it expresses exactly.
+    /// The export. Checks the request first (errors name the parameters <c>steps</c> and <c>format</c>): a table must hold at least <see cref="ExportRequest.Steps"/> rates; HF needs a spec it expresses exactly.
     /// </summary>
-    public static ExportResult Export(ExportRequest request, Func<string, string>? name = null)
+    public static ExportResult Export(ExportRequest request)
     {
-        name ??= p => p;
         long t = request.Steps;
-        CheckSteps(t, name);
+        CheckSteps(t);
         if ((request.Schedule is null) == (request.Rates is null)) throw new ArgumentException("give the schedule either as a spec or as per-step rates (one of them)");
         string source = request.Schedule?.Spec ?? request.RatesSource;
         double[] lr;
         if (request.Rates is { } rates)
         {
-            if (rates.Length < t) throw new InputException($"{request.RatesSource}: has {rates.Length} steps, fewer than {name("steps")} {t}; pass {name("steps")} {rates.Length} or extend the table");
+            if (rates.Length < t) throw InputException.Naming($"{request.RatesSource}: has {rates.Length} steps, fewer than {Parameter("steps")} {t}; pass {Parameter("steps")} {rates.Length} or extend the table");
             lr = rates.Length == t ? rates : rates[..(int)t];
         }
         else lr = request.Schedule!.Sample((int)t);
@@ -93,8 +91,8 @@ public static class ScheduleExport
             }
             default:
             {
-                if (request.Schedule is not { } schedule) throw new InputException($"{source}: {name("format")} hf needs a schedule spec (a per-step table has no HF equivalent; use {name("format")} pytorch)");
-                var hf = HfExport.TryMap(schedule, t, out var why) ?? throw new InputException($"{schedule.Spec} is not exactly expressible as an HF scheduler: {why}");
+                if (request.Schedule is not { } schedule) throw InputException.Naming($"{source}: {Parameter("format")} hf needs a schedule spec (a per-step table has no HF equivalent; use {Parameter("format")} pytorch)");
+                var hf = HfExport.Exact(schedule, t);
                 return new ExportResult(hf.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), null);
             }
         }

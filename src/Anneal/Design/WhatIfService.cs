@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Anneal.Schedules;
 using Anneal.Specs;
 
+using static Anneal.ParameterName;
 namespace Anneal.Design;
 
 /// <summary>A request for the predicted final loss over a grid of a schedule's parameters.</summary>
@@ -98,15 +99,14 @@ public static class WhatIfService
 {
     /// <summary>
     /// The predicted final loss (and band) at every grid point, with the minimum overall and per line.
-    /// <paramref name="progress"/> receives (points done, points in all). <paramref name="name"/> maps the
-    /// parameter names <c>vary</c> and <c>from_step</c> to the caller's.
+    /// <paramref name="progress"/> receives (points done, points in all). Errors name the
+    /// parameters <c>vary</c> and <c>from_step</c>.
     /// </summary>
-    public static WhatIfGridResult Grid(WhatIfGridRequest request, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static WhatIfGridResult Grid(WhatIfGridRequest request, IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default)
     {
-        name ??= p => p;
         var axes = request.Axes;
-        if (axes.Count == 0) throw new InputException($"{name("vary")} is required without {name("from_step")}, e.g. {name("vary")} decay=0.05:0.9:0.05");
-        if (axes.Count > 2) throw new InputException($"at most two {name("vary")} axes (a line per value of the second)");
+        if (axes.Count == 0) throw InputException.Naming($"{Parameter("vary")} is required without {Parameter("from_step")}, e.g. {Parameter("vary")} decay=0.05:0.9:0.05");
+        if (axes.Count > 2) throw InputException.Naming($"at most two {Parameter("vary")} axes (a line per value of the second)");
         var b = ScheduleRegistry.Create(request.Base);
         var pts = WhatIf.Grid(request.Law, request.Base, axes, request.Peak, request.Warmup, (k, n) =>
         {
@@ -121,24 +121,23 @@ public static class WhatIfService
     /// <summary>
     /// Continuations of a run that has reached <see cref="ContinuationRequest.FromStep"/>: cool down now, extend
     /// the stable phase by each <c>extend</c> value then cool down, and the base as planned. Only <c>extend</c>
-    /// (whole steps) and one <c>cooldown</c> length can be varied; <paramref name="name"/> maps the parameter names
-    /// <c>vary</c> and <c>from_step</c> to the caller's.
+    /// (whole steps) and one <c>cooldown</c> length can be varied; errors name the parameters
+    /// <c>vary</c> and <c>from_step</c>.
     /// </summary>
-    public static ContinuationResult Continue(ContinuationRequest request, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static ContinuationResult Continue(ContinuationRequest request, CancellationToken cancel = default)
     {
-        name ??= p => p;
         long[] extends = [0];
         long? cooldown = null;
         foreach (var a in request.Axes)
         {
-            if (a.Values.Any(v => v != Math.Floor(v))) throw new InputException($"{name("vary")} {a.Key}: with {name("from_step")} the values are whole steps");
+            if (a.Values.Any(v => v != Math.Floor(v))) throw InputException.Naming($"{Parameter("vary")} {a.Key}: with {Parameter("from_step")} the values are whole steps");
             if (a.Key == "extend") extends = a.Values.Select(v => (long)v).ToArray();
             else if (a.Key == "cooldown")
             {
-                if (a.Values.Length != 1) throw new InputException($"{name("vary")} cooldown takes one value with {name("from_step")} (vary extend for a table)");
+                if (a.Values.Length != 1) throw InputException.Naming($"{Parameter("vary")} cooldown takes one value with {Parameter("from_step")} (vary extend for a table)");
                 cooldown = (long)a.Values[0];
             }
-            else throw new InputException($"{name("vary")} {a.Key}: with {name("from_step")} only extend=... and cooldown=... (steps) can be varied");
+            else throw InputException.Naming($"{Parameter("vary")} {a.Key}: with {Parameter("from_step")} only extend=... and cooldown=... (steps) can be varied");
         }
         cancel.ThrowIfCancellationRequested();
         var list = WhatIf.Continue(request.Law, request.Base, request.FromStep, extends, cooldown, request.Shape, request.Peak, request.Warmup);

@@ -35,8 +35,8 @@ public sealed record EvaluateRequest(IReadOnlyList<LossCurve> FitCurves, IReadOn
     public TestGradNorm TestGradNorm { get; init; } = TestGradNorm.FitMean;
 }
 
-/// <summary>The outcome of <see cref="EvaluateService.Evaluate"/>: the report and the notes of the run preparation.</summary>
-public sealed record EvaluateResult(EvaluationReport Report, IReadOnlyList<string> Notes);
+/// <summary>The outcome of <see cref="EvaluateService.Evaluate"/>: the report and how the fitted and held-out runs were prepared.</summary>
+public sealed record EvaluateResult(EvaluationReport Report, PreparedRuns Fitted, PreparedRuns HeldOut);
 
 /// <summary>Fit each law on some runs, predict held-out runs, score them.</summary>
 public static class EvaluateService
@@ -46,10 +46,10 @@ public static class EvaluateService
     /// gradient norms unless told to use their own, and scores every law (<see cref="LawEvaluation.Run"/>;
     /// a law that fails is recorded, not thrown). <paramref name="progress"/> receives the fitter's messages.
     /// </summary>
-    public static EvaluateResult Evaluate(EvaluateRequest request, IProgress<string>? progress = null, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static EvaluateResult Evaluate(EvaluateRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
-        var fits = FitWindow.Prepare(request.FitCurves, request.Target, request.FromStep, name, cancel);
-        var tests = FitWindow.Prepare(request.TestCurves, request.Target, request.FromStep, name, cancel);
+        var fits = FitWindow.Prepare(request.FitCurves, request.Target, request.FromStep, cancel);
+        var tests = FitWindow.Prepare(request.TestCurves, request.Target, request.FromStep, cancel);
         var testRuns = tests.Runs;
         // A held-out run's gradient norms are an outcome of training it: forecast them from the fitted runs unless asked not to.
         if (fits.Runs.Any(f => f.GradNorm is not null))
@@ -58,6 +58,6 @@ public static class EvaluateService
         var options = new FitOptions(EqualRunWeights: request.EqualRunWeights, Method: request.Method) { Progress = progress is null ? null : progress.Report };
         var scores = LawEvaluation.Run(request.Laws, fits.Runs, testRuns, options);
         var report = new EvaluationReport("evaluation", fits.Runs.Select(f => f.Name).ToArray(), scores, null);
-        return new EvaluateResult(report, [.. fits.Notes, .. tests.Notes]);
+        return new EvaluateResult(report, fits, tests);
     }
 }

@@ -1,6 +1,7 @@
 using Anneal.Fitting;
 using Anneal.Laws;
 
+using static Anneal.ParameterName;
 namespace Anneal.Evaluation;
 
 /// <summary>A request to evaluate laws on the multi-power-law paper's own split of one model size.</summary>
@@ -22,14 +23,12 @@ public static class PublishedSplit
 {
     /// <summary>
     /// Fits every law on the split's fitted curves and scores it on the held-out ones. Throws
-    /// <see cref="InputException"/> for an unknown size (<paramref name="name"/> maps the parameter
-    /// name <c>size</c> to the caller's). <paramref name="progress"/> receives the fitter's messages.
+    /// <see cref="InputException"/> for an unknown size (naming the parameter <c>size</c>). <paramref name="progress"/> receives the fitter's messages.
     /// </summary>
-    public static EvaluationReport Evaluate(PublishedSplitRequest request, IProgress<string>? progress = null, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static EvaluationReport Evaluate(PublishedSplitRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
-        name ??= p => p;
         var bench = request.Benchmark;
-        if (!bench.Sizes.Contains(request.Size)) throw new InputException($"{name("size")} must be one of {string.Join(", ", bench.Sizes)}, got '{request.Size}'");
+        if (!bench.Sizes.Contains(request.Size)) throw InputException.Naming($"{Parameter("size")} must be one of {string.Join(", ", bench.Sizes)}, got '{request.Size}'");
         var fits = bench.Runs(request.Size, bench.FitSplit);
         var tests = bench.Runs(request.Size, bench.TestSplit);
         cancel.ThrowIfCancellationRequested();

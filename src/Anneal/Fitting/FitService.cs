@@ -30,9 +30,9 @@ public sealed record RunFit(string Run, LawMetrics Metrics);
 /// <summary>The outcome of <see cref="FitService.Fit"/>.</summary>
 /// <param name="Fit">The fitted law (values, standard errors, covariance, report); <see cref="FittedLaw.ToJson"/> is the law file.</param>
 /// <param name="Runs">The runs as fitted (window and bins applied).</param>
-/// <param name="Notes">What was left out or averaged before the fit (see <see cref="FitWindow"/>).</param>
+/// <param name="Prepared">The runs' preparation: what was left out or averaged before the fit (<see cref="FitWindow"/>).</param>
 /// <param name="PerRun">The fitted law's metrics on each fitted run, in order.</param>
-public sealed record FitResult(FittedLaw Fit, IReadOnlyList<LawRun> Runs, IReadOnlyList<string> Notes, IReadOnlyList<RunFit> PerRun);
+public sealed record FitResult(FittedLaw Fit, IReadOnlyList<LawRun> Runs, PreparedRuns Prepared, IReadOnlyList<RunFit> PerRun);
 
 /// <summary>Fitting a loss-curve law to logged runs: window, binning, fit and per-run scores.</summary>
 public static class FitService
@@ -40,12 +40,12 @@ public static class FitService
     /// <summary>
     /// Prepares the runs (<see cref="FitWindow.Prepare"/>), fits the law (<see cref="LawFitter.Fit"/>) and
     /// scores it on each run. <paramref name="progress"/> receives the fitter's messages (it may be called
-    /// from several threads). <paramref name="name"/> maps parameter names (<c>from_step</c>) to the caller's.
+    /// from several threads).
     /// Bad input throws <see cref="InputException"/>.
     /// </summary>
-    public static FitResult Fit(FitRequest request, IProgress<string>? progress = null, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static FitResult Fit(FitRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
-        var prepared = FitWindow.Prepare(request.Curves, request.Target, request.FromStep, name, cancel);
+        var prepared = FitWindow.Prepare(request.Curves, request.Target, request.FromStep, cancel);
         cancel.ThrowIfCancellationRequested();
         var options = new FitOptions(EqualRunWeights: request.EqualRunWeights, Seed: request.Seed, Method: request.Method)
         {
@@ -54,6 +54,6 @@ public static class FitService
         var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
         cancel.ThrowIfCancellationRequested();
         var perRun = prepared.Runs.Select(r => new RunFit(r.Name, LawEvaluation.Score(fit, [r]).Pooled!)).ToArray();
-        return new FitResult(fit, prepared.Runs, prepared.Notes, perRun);
+        return new FitResult(fit, prepared.Runs, prepared, perRun);
     }
 }

@@ -18,7 +18,7 @@ public static class LawFile
     {
         JsonObject? o = null;
         try { o = JsonNode.Parse(json) as JsonObject; }
-        catch (System.Text.Json.JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); expected a law file written by 'anneal fit ... --out {where}', or {{\"law\":\"mpl\",\"params\":{{\"L0\":2.37,...}}}}"); }
+        catch (System.Text.Json.JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write the law file with 'anneal fit', or by hand as {{\"law\":\"mpl\",\"params\":{{\"L0\":2.37,...}}}}"); }
         if (o is null) throw new InputException($"{where}: a law file must be a JSON object");
         if (o["format"] is not null || o["law_spec"] is JsonObject) return FittedLaw.FromJson(json, where);
         var values = HandWrittenValues(o, where);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Anneal.Laws;
 using Anneal.Schedules;
 
+using static Anneal.ParameterName;
 namespace Anneal.Prediction;
 
 /// <summary>
@@ -66,38 +67,35 @@ public static class PredictService
     /// Throws <see cref="InputException"/> unless <paramref name="steps"/> is a horizon in [2, <see cref="MaxSteps"/>];
     /// a caller that reads rates from a file checks a given horizon before reading.
     /// </summary>
-    public static void CheckSteps(long steps, Func<string, string>? name = null)
+    public static void CheckSteps(long steps)
     {
-        name ??= p => p;
-        if (steps < 2 || steps > MaxSteps) throw new InputException($"{name("steps")} must be between 2 and {MaxSteps}, got {steps}");
+        if (steps < 2 || steps > MaxSteps) throw InputException.Naming($"{Parameter("steps")} must be between 2 and {MaxSteps}, got {steps}");
     }
 
     /// <summary>
     /// Throws <see cref="InputException"/> unless exactly one of a spec and per-step rates is given (a caller that
     /// reads rates from a file checks before reading).
     /// </summary>
-    public static void CheckOneSchedule(bool schedule, bool rates, Func<string, string>? name = null)
+    public static void CheckOneSchedule(bool schedule, bool rates)
     {
-        name ??= p => p;
-        if (schedule == rates) throw new InputException($"give the schedule either as {name("schedule")} or as {name("rates")} (one of them)");
+        if (schedule == rates) throw InputException.Naming($"give the schedule either as {Parameter("schedule")} or as {Parameter("rates")} (one of them)");
     }
 
     /// <summary>
     /// Predicts <see cref="PredictRequest.Points"/> points from the end of the warmup (where the learning rate
-    /// first peaks: laws are fitted after it) to the last step. Checks the request first; <paramref name="name"/>
-    /// maps parameter names (<c>steps</c>, <c>level</c>, <c>points</c>, <c>schedule</c>, <c>rates</c>) to the caller's.
+    /// first peaks: laws are fitted after it) to the last step. Checks the request first; errors name
+    /// the parameters (<c>steps</c>, <c>level</c>, <c>points</c>, <c>schedule</c>, <c>rates</c>).
     /// </summary>
-    public static PredictResult Predict(PredictRequest request, CancellationToken cancel = default, Func<string, string>? name = null)
+    public static PredictResult Predict(PredictRequest request, CancellationToken cancel = default)
     {
-        name ??= p => p;
         var s = request.Schedule;
-        CheckOneSchedule(s is not null, request.Rates is not null, name);
+        CheckOneSchedule(s is not null, request.Rates is not null);
         var label = s?.Spec ?? request.RatesSource;
-        long n = request.Rates?.Length ?? request.Steps ?? s!.Length ?? throw new InputException($"{name("steps")} is needed: '{s!.Spec}' has no total length");
-        CheckSteps(n, name);
+        long n = request.Rates?.Length ?? request.Steps ?? s!.Length ?? throw InputException.Naming($"{Parameter("steps")} is needed: '{s!.Spec}' has no total length");
+        CheckSteps(n);
         double level = request.Level;
-        if (!(level > 0 && level < 1)) throw new InputException($"{name("level")} must be in (0, 1), got {level}");
-        if (request.Points < 1) throw new InputException($"{name("points")} must be >= 1, got {request.Points}");
+        if (!(level > 0 && level < 1)) throw InputException.Naming($"{Parameter("level")} must be in (0, 1), got {level}");
+        if (request.Points < 1) throw InputException.Naming($"{Parameter("points")} must be >= 1, got {request.Points}");
         cancel.ThrowIfCancellationRequested();
         var eta = request.Rates ?? s!.Sample((int)n);
         long first = Math.Max(1, EtaMath.PeakIndex(eta));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Anneal.Design;
 using Anneal.Laws;
+using Anneal.Optimization;
 
 namespace Anneal.Tests.Design;
 

@@ -46,7 +46,7 @@ public class DesignServiceTests
         lines[0].ShouldBe("step,lr");
         lines[101].ShouldBe("100,0.001");
         Should.Throw<InputException>(() => OptimizeService.Optimize(new OptimizeRequest(Law100, 3000, 3e-4) { Family = "bogus" })).Message.ShouldContain("family must be free or one of wsd");
-        Should.Throw<InputException>(() => OptimizeService.Optimize(new OptimizeRequest(Law100, 100, 1e-3) { Warmup = 100 }, null, default, p => "--" + p)).Message.ShouldContain("--total (100) must exceed --warmup (100)");
+        Should.Throw<InputException>(() => OptimizeService.Optimize(new OptimizeRequest(Law100, 100, 1e-3) { Warmup = 100 })).MessageNaming(p => "--" + p).ShouldContain("--total (100) must exceed --warmup (100)");
     }
 
     [Fact]
@@ -111,8 +111,8 @@ public class DesignServiceTests
         for (int t = 0; t < 24; t++) (m[t] * 3e-4).ShouldBe(s.At(t), 1e-18);
         var py = ScheduleExport.Export(new ExportRequest(24, ExportFormat.Pytorch) { Schedule = s, MultipliersFile = "m.json" });
         py.Snippet!.ShouldContain("open(\"m.json\")");
-        Should.Throw<InputException>(() => ScheduleExport.Export(new ExportRequest(10, ExportFormat.Csv) { Rates = [1e-4, 2e-4, 3e-4], RatesSource = "short.csv" }, p => "--" + p))
-            .Message.ShouldContain("short.csv: has 3 steps, fewer than --steps 10");
+        Should.Throw<InputException>(() => ScheduleExport.Export(new ExportRequest(10, ExportFormat.Csv) { Rates = [1e-4, 2e-4, 3e-4], RatesSource = "short.csv" }))
+            .MessageNaming(p => "--" + p).ShouldContain("short.csv: has 3 steps, fewer than --steps 10");
         Should.Throw<InputException>(() => ScheduleExport.Export(new ExportRequest(3, ExportFormat.Hf) { Rates = [1e-4, 2e-4, 3e-4] })).Message.ShouldContain("hf needs a schedule spec");
         Should.Throw<InputException>(() => ScheduleExport.Export(new ExportRequest(0, ExportFormat.Csv) { Schedule = s })).Message.ShouldContain("steps must be between 1 and 100000000");
     }

@@ -51,11 +51,15 @@ public class FitAndPredictServiceTests
         prepared.Notes.ShouldBe([
             "log: 1000 logged point(s) before step 1000 left out (the warmup, which the laws do not describe; from_step 0 keeps them)",
             "log: 10000 rows averaged in bins of 9 (1000 points) for the fit"]);
-        var all = FitWindow.Prepare([curve], fromStep: 0, name: p => "--" + p.Replace('_', '-'));
+        var all = FitWindow.Prepare([curve], fromStep: 0);
         all.Runs[0].Steps[0].ShouldBe(4);        // 0..9999 in bins of 10: the first mean is 4.5, rounded to even
         all.Notes.ShouldBe(["log: 10000 rows averaged in bins of 10 (1000 points) for the fit"]);
-        FitWindow.Prepare([curve], fromStep: 5000).Notes[0].ShouldBe("log: 5000 logged point(s) before step 5000 left out (from_step)");
-        Should.Throw<InputException>(() => FitWindow.Prepare([curve], fromStep: -1, name: p => "--" + p.Replace('_', '-'))).Message.ShouldContain("--from-step must be >= 0");
+        var from5000 = FitWindow.Prepare([curve], fromStep: 5000);
+        from5000.Notes.First().ShouldBe("log: 5000 logged point(s) before step 5000 left out (from_step)");
+        prepared.NotesNaming(p => "--" + p.Replace('_', '-')).First().ShouldEndWith("(the warmup, which the laws do not describe; --from-step 0 keeps them)");
+        var e = Should.Throw<InputException>(() => FitWindow.Prepare([curve], fromStep: -1));
+        e.Parameters.ShouldBe(["from_step"]);
+        e.MessageNaming(p => "--" + p.Replace('_', '-')).ShouldContain("--from-step must be >= 0");
         // The same file twice: names made unique.
         FitWindow.Prepare([curve, curve]).Runs.Select(r => r.Name).ShouldBe(["log#1", "log#2"]);
         // The benchmark's logs start after the warmup: nothing left out.
@@ -91,6 +95,6 @@ public class FitAndPredictServiceTests
         Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = Schedule.Parse("constant(peak=1e-3)") })).Message.ShouldContain("steps is needed");
         Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Level = 1 })).Message.ShouldContain("level must be in (0, 1)");
         Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Points = 0 })).Message.ShouldContain("points must be >= 1");
-        Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Steps = 1 }, default, p => "--" + p)).Message.ShouldContain("--steps must be between 2 and 200000000");
+        Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Steps = 1 })).MessageNaming(p => "--" + p).ShouldContain("--steps must be between 2 and 200000000");
     }
 }
