@@ -45,7 +45,8 @@ public static class StackFitter
         }
         var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.HoldOutWeights);
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
-        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds);
+        // The band grows beyond the last fitted step (AutoLaw.ExtrapolationScale): record where that is.
+        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = runs.Max(r => r.Steps[^1]) };
     }
 
     /// <summary>Hold-out errors below this (0.1 % in log loss) count as this: no member earns unbounded weight from a lucky tail.</summary>

@@ -209,9 +209,20 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     }
 
     /// <summary>
-    /// The stack's forecast: <c>L = sum_i w_i L_i</c> with the mixture's variance
-    /// <c>sum_i w_i (Var_i + (L_i - L)^2)</c>, each member's variance read back from its own band
-    /// (<c>sd_i = L_i ln(high_i / L_i) / z</c>, exact for the log-normal band).
+    /// The last step any fitted point reached (0: unknown, e.g. a law file written before it was recorded).
+    /// A stack's band grows with the loss change its forecast claims beyond this step
+    /// (<see cref="AutoLaw.ExtrapolationScale"/>).
+    /// </summary>
+    public long FittedHorizon { get; init; }
+
+    /// <summary>
+    /// The stack's forecast <c>L = sum_i w_i L_i</c> and its calibrated band (<see cref="AutoLaw"/>): relative variance
+    /// <c>k^2 (sum_i w_i s_i^2 + sum_i w_i ((L_i - L)/L)^2) + (c D)^2</c>, with <c>s_i</c> a member's own relative
+    /// standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal band), the
+    /// second sum the members' disagreement, and <c>D = |L(H) - L(t)| / L(t)</c> the loss change the stack
+    /// forecasts for this schedule between the fitted horizon H and step t (0 up to H). A stack left with one
+    /// member (the others' fits failed) cannot measure its disagreement: it is taken as large as the member's own
+    /// variance, so that the fallback is not narrower than a stack would be.
     /// </summary>
     private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
     {
@@ -220,20 +231,35 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         double z = NormalQuantile(0.5 + level / 2);
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
+            for (int m = 0; m < preds.Length; m++) loss[i] += stack.Members[m].Weight * preds[m].Loss[i];
+        // The stack's loss at the fitted horizon on this schedule: beyond it the forecast extrapolates.
+        long h = FittedHorizon;
+        bool extrapolates = h > 0 && run.Steps.Length > 0 && run.Steps[^1] > h;
+        double atHorizon = double.NaN;
+        if (extrapolates)
         {
-            double mean = 0;
-            for (int m = 0; m < preds.Length; m++) mean += stack.Members[m].Weight * preds[m].Loss[i];
-            double v = 0;
+            var at = run with { Steps = [h], Observed = null };
+            atHorizon = 0;
+            for (int m = 0; m < preds.Length; m++) atHorizon += stack.Members[m].Weight * Members[m].Law.Predict(at, Members[m].Values)[0];
+        }
+        double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale;
+        for (int i = 0; i < n; i++)
+        {
+            double mean = loss[i], own = 0, disagree = 0;
             for (int m = 0; m < preds.Length; m++)
             {
-                double li = preds[m].Loss[i], sd = li * Math.Log(preds[m].High[i] / li) / z;
-                v += stack.Members[m].Weight * (sd * sd + (li - mean) * (li - mean));
+                double w = stack.Members[m].Weight, li = preds[m].Loss[i], s = Math.Log(preds[m].High[i] / li) / z, d = (li - mean) / mean;
+                own += w * s * s;
+                disagree += w * d * d;
             }
-            loss[i] = mean;
-            (lo[i], hi[i]) = PredictionBand.Interval(mean, v, z);
+            if (preds.Length == 1) disagree = own;
+            double gain = extrapolates && run.Steps[i] > h ? Math.Abs(atHorizon - mean) / mean : 0;
+            double rel = Math.Sqrt(k * k * (own + disagree) + c * c * gain * gain);
+            (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
-        // A member without a band leaves the mixture without one: its spread is unknown, not zero.
+        // A member without a band leaves the stack without one: its spread is unknown, not zero.
         var unavailable = preds.Select((p, m) => p.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+            ?? (double.IsFinite(atHorizon) || !extrapolates ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the stack's loss at the fitted horizon (step {h}) is not finite"))
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
         return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
@@ -293,6 +319,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["law"] = JsonNode.Parse(m.ToJson()),
             }).ToArray()) : null,
             ["chosen_because"] = Law is AutoLaw ? AutoLawReason : null,
+            ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -432,7 +459,9 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             }
             double cvErr = o["cv_log_rmse"] is null ? 0 : FiniteNumber(o["cv_log_rmse"], () => Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}"));
             if (!(cvErr >= 0)) throw Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}");
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members };
+            long horizon = o["fitted_horizon"] is null ? 0
+                : o["fitted_horizon"] is JsonValue hv && hv.TryGetValue<long>(out var hz) && hz > 0 ? hz : throw Bad($"fitted_horizon must be a whole number of steps > 0, got {Show(o["fitted_horizon"])}");
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
