@@ -276,6 +276,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.
         var unavailable = carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+            ?? (h > 0 ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far this forecast extrapolates is unknown"))
             ?? (double.IsFinite(atHorizon) || !extrapolates ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the stack's loss at the fitted horizon (step {h}) is not finite"))
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }

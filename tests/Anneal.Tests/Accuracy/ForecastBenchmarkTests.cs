@@ -157,6 +157,12 @@ public class ForecastBenchmarkTests
         var back = FittedLaw.FromJson(auto.ToJson());
         back.Law.ShouldBeOfType<AutoLaw>();
         back.FittedHorizon.ShouldBe(auto.FittedHorizon);
+        // A file written before fitted_horizon was recorded predicts without a band, and says why.
+        var old = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
+        old.Remove("fitted_horizon");
+        var noBand = FittedLaw.FromJson(old.ToJsonString()).Predict(split.Tests[0].Run);
+        noBand.HasBand.ShouldBeFalse();
+        noBand.BandUnavailable!.ShouldContain("fitted_horizon");
         foreach (var t in split.Tests)
         {
             back.Predict(t.Run).FinalLoss.ShouldBe(auto.Predict(t.Run).FinalLoss, 1e-12);
