@@ -51,7 +51,7 @@ internal static class BandCalibration
             {
                 var fit = LawFitter.Fit(new AutoLaw(), split.Fit);
                 var stack = (AutoLaw)fit.Law;
-                var carriers = Enumerable.Range(0, fit.Members.Count).Where(m => fit.Members[m].Report.Method != FitMethod.Reference).ToArray();
+                var carriers = Enumerable.Range(0, fit.Members.Count).Where(m => fit.Members[m].Report.Method != FitMethod.EarlyStoppedAdamW).ToArray();
                 if (carriers.Length == 0) carriers = Enumerable.Range(0, fit.Members.Count).ToArray();
                 foreach (var t in split.Tests)
                 {

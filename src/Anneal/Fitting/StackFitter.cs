@@ -18,13 +18,13 @@ public static class StackFitter
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var warnings = new List<string>();
         var errors = new List<string>();
-        var preFit = new LawFitter.SharedPreFit();
+        var preFit = new SharedPreFit();
         var memberOptions = options with { Method = null };
         // Only members fitted to the optimum carry the stack's band (FittedLaw.PredictStack); a member fitted by
         // the early-stopped reference procedure enters through its disagreement with them, so its leave-one-run-out
         // refits (each restarting the procedure: three quarters of the stack's fit) are skipped, unless no
         // optimum member is left to carry the band.
-        bool CarriesBand(LossLaw m) => m.PreferredMethod != FitMethod.Reference;
+        bool CarriesBand(LossLaw m) => m.PreferredMethod != FitMethod.EarlyStoppedAdamW;
         bool anyCarrier = law.Members.Any(m => CarriesBand(m.Law));
         var outcome = new (FittedLaw? Fit, string? Error)[law.Members.Count];
         // The members are independent fits: side by side on the cores (each may still split its own work).
