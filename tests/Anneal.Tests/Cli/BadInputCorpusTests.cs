@@ -45,6 +45,11 @@ public sealed class BadInputFiles : IDisposable
         File.WriteAllText(P("bad-header-lr.csv"), "iteration,rate\n0,1e-4\n");
         File.WriteAllText(P("text.txt"), string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 400)));
         Directory.CreateDirectory(P("afolder"));
+        const string study = "name: bad\nobjective: {command: [bash, x.sh], log: \"r/{trial}.csv\", steps: 10, metric: loss}\nspace: {x: {uniform: [0, 1]}}\n";
+        File.WriteAllText(P("good-study.yaml"), study);
+        File.WriteAllText(P("sampler-study.yaml"), study + "sampler: bayes\n");
+        File.WriteAllText(P("placeholder-study.yaml"), study + "schedule: \"cosine(peak={lr}, total=10)\"\n");
+        File.WriteAllText(P("broken-study.yaml"), "name: bad\nspace: {x: [1, 2\n");
         var (code, _, err) = Run("scaling", "example", "--out", P("runs.csv"));
         if (code != 0) throw new InvalidOperationException("anneal scaling example failed: " + err);
         (code, _, err) = Run("runs", "add", TestPaths.Mpl("400m", "wsdcon_3.csv"), "--store", P("store.db"));
@@ -262,6 +267,13 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("accuracy: unwritable --out", ["accuracy", "--out", "/proc/a.md"], ["--out", "/proc"]),
         R("accuracy: unwritable --json keeps --out", ["accuracy", "--out", "{d}/a.md", "--json", "/proc/a.json"], ["--json", "/proc"], "=a.md"),
         R("accuracy: --no-bundled without --corpus", ["accuracy", "--no-bundled", "--out", "{d}/a.md"], ["--corpus"], "=a.md"),
+        // ---- sweep
+        R("sweep run: missing study file", ["sweep", "run", "{d}/nosuch.yaml", "--store", "{d}/sw.db"], ["nosuch.yaml", "does not exist"], "sw.db"),
+        R("sweep run: unknown sampler", ["sweep", "run", "{d}/sampler-study.yaml", "--store", "{d}/sw.db"], ["sampler-study.yaml:4", "unknown sampler 'bayes'", "gp"], "sw.db"),
+        R("sweep run: placeholder names no parameter", ["sweep", "run", "{d}/placeholder-study.yaml", "--store", "{d}/sw.db"], ["placeholder-study.yaml:4", "{lr}", "space:"], "sw.db"),
+        R("sweep run: broken yaml", ["sweep", "run", "{d}/broken-study.yaml", "--store", "{d}/sw.db"], ["broken-study.yaml:", "not valid YAML"], "sw.db"),
+        R("sweep run: --workers 0", ["sweep", "run", "{d}/good-study.yaml", "--workers", "0", "--store", "{d}/sw.db"], ["--workers"], "sw.db"),
+        R("sweep run: unknown executor", ["sweep", "run", "{d}/good-study.yaml", "--executor", "pbs", "--store", "{d}/sw.db"], ["--executor", "pbs"], "sw.db"),
     ];
 
     public static TheoryData<string> Names() => new(Rows.Select(r => r.Name));
