@@ -148,7 +148,7 @@ public static class LawCommands
             if (lrPath is not null)
             {
                 var given = r.GetValue(steps);
-                if (given is { } g0 && (g0 < 2 || g0 > 200_000_000)) throw new InputException($"--steps must be between 2 and 200000000, got {g0}");
+                if (given is { } g0) LawRun.CheckHorizon(g0, "--steps");
                 var expanded = LrFile.Read(lrPath, given is { } g1 ? g1 - 1 : null);
                 if (expanded.Warning is { } w) Console.Error.WriteLine("warning: " + w);
                 fileEta = expanded.Lr;
@@ -156,7 +156,7 @@ public static class LawCommands
             var s = specText is not null ? Schedule.Parse(specText) : null;
             var label = s?.Spec ?? $"per-step LR from {lrPath}";
             long n = fileEta?.Length ?? r.GetValue(steps) ?? s!.Length ?? throw new InputException($"--steps is needed: '{s!.Spec}' has no total length");
-            if (n < 2 || n > 200_000_000) throw new InputException($"--steps must be between 2 and 200000000, got {n}");
+            LawRun.CheckHorizon(n, r.GetValue(steps) is null && fileEta is null ? $"the schedule's total ({s!.Spec})" : "--steps");
             double lv = r.GetValue(level);
             if (!(lv > 0 && lv < 1)) throw new InputException($"--level must be in (0, 1), got {lv}");
             int pts = r.GetValue(points);

@@ -149,6 +149,7 @@ public sealed class TextDataset
             return new TextDataset("brown", File.ReadAllBytes(t), File.ReadAllBytes(v));
         }
         if (!File.Exists(data)) throw new InputException($"--data: '{data}' is neither 'brown' nor an existing text file");
+        TextFileCheck.Check(data);
         var all = File.ReadAllBytes(data);
         int cut = (int)(all.Length * 0.9);
         return new TextDataset(Path.GetFileName(data), all[..cut], all[cut..]);

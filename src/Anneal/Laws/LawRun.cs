@@ -97,7 +97,7 @@ public sealed record LawRun
         var steps = keep.Select(i => curve.Steps[i]).ToArray();
         var obs = keep.Select(i => y[i]).ToArray();
         long n = steps[^1] + 1;
-        if (n > 200_000_000) throw new InputException($"{where}: step {steps[^1]} is too large (laws need the LR at every step; at most 2e8 steps)");
+        if (n > MaxSteps) throw new InputException($"{where}: step {steps[^1]} is too large (laws need the LR at every step; at most {MaxSteps} steps, to keep memory bounded)");
         // One expansion for every consumer: exact from the spec or a fully logged column, else interpolated.
         var expanded = LrExpansion.Expand(curve, steps[^1]);
         var eta = expanded.Lr;
@@ -236,6 +236,22 @@ public sealed record LawRun
 
     /// <summary>Rows averaged per point by <see cref="Binned"/> (1 = raw).</summary>
     public int BinSize { get; init; } = 1;
+
+    /// <summary>
+    /// The most steps a run may have: laws read the learning rate at every step, and an evaluation holds about
+    /// 50 bytes a step (<see cref="LrExpansion.MaxSteps"/>), so memory stays within about 0.7 GB.
+    /// </summary>
+    public const long MaxSteps = LrExpansion.MaxSteps;
+
+    /// <summary>
+    /// Throws <see cref="InputException"/> unless a horizon of <paramref name="steps"/> steps (0..steps-1) can be
+    /// evaluated: at least 2 and at most <see cref="MaxSteps"/>. <paramref name="what"/> names the input.
+    /// </summary>
+    public static void CheckHorizon(long steps, string what)
+    {
+        if (steps < 2 || steps > MaxSteps)
+            throw new InputException($"{what} must be between 2 and {MaxSteps} steps, got {steps} (laws read the learning rate at every step; beyond {MaxSteps} steps their memory is not bounded)");
+    }
 
     /// <summary>A run to predict: the schedule's LR at every step, evaluated at <paramref name="steps"/>.</summary>
     public static LawRun ForSchedule(string name, double[] eta, long[] steps, string source) =>

@@ -67,6 +67,7 @@ public static class ChinchillaFit
         if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
         if (!(o.Delta > 0)) throw new InputException($"Huber delta must be > 0, got {o.Delta}");
         var hold = o.HoldAt ?? ChinchillaLaw.Published;
+        BootstrapLimit.Check(o.Bootstrap);
 
         int n = runs.Count;
         var x = new double[n]; var y = new double[n]; var l = new double[n];
