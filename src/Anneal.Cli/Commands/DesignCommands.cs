@@ -318,47 +318,38 @@ public static class DesignCommands
         {
             string arg = r.GetValue(input)!, fmt = r.GetValue(format)!;
             long t = r.GetValue(steps);
-            if (t <= 0 || t > 100_000_000) throw new InputException($"--steps must be between 1 and 100000000, got {t}");
+            if (t <= 0 || t > ScheduleTable.MaxSteps) throw new InputException($"--steps must be between 1 and {ScheduleTable.MaxSteps}, got {t}");
             CliOutputs.Check(("--out", r.GetValue(output)));
             if (fmt == "pytorch" && r.GetValue(output) is null) throw new InputException("--format pytorch needs --out FILE for the multipliers JSON (the printed snippet reads it)");
             Schedule? schedule = null;
-            double[] lr;
+            // rates are streamed a block at a time from the spec (or copied out of the table read from the file)
+            RateFill fill;
             if (File.Exists(arg) && !arg.Contains('('))
             {
-                lr = ReadCsv(arg, t);
+                fill = ScheduleTable.FromArray(ReadCsv(arg, t));
             }
             else
             {
                 schedule = Schedule.Parse(arg);
-                lr = schedule.Sample((int)t);
+                fill = schedule.Fill;
             }
             string? outPath = r.GetValue(output);
             string source = schedule?.Spec ?? Path.GetFileName(arg);
             switch (fmt)
             {
                 case "csv":
-                    if (outPath is not null) WriteCsv(outPath, lr);
-                    else { Console.Out.WriteLine("step,lr"); for (int i = 0; i < lr.Length; i++) Console.Out.WriteLine($"{i},{G(lr[i])}"); }
+                    if (outPath is not null) AtomicFile.WriteText(outPath, w => ScheduleTable.WriteCsv(fill, t, w));
+                    else ScheduleTable.WriteCsv(fill, t, Console.Out);
                     return CliExit.Ok;
                 case "json":
+                    if (outPath is not null) AtomicFile.WriteText(outPath, w => ScheduleTable.WriteMultipliersJson(fill, t, source, w));
+                    else ScheduleTable.WriteMultipliersJson(fill, t, source, Console.Out);
+                    return CliExit.Ok;
                 case "pytorch":
                 {
-                    double peakLr = lr.Max();
-                    if (!(peakLr > 0)) throw new InputException($"{source}: every learning rate is <= 0; nothing to normalise");
-                    var o = new JsonObject
-                    {
-                        ["format"] = "anneal-multipliers/1", ["source"] = source, ["peak_lr"] = peakLr, ["steps"] = t,
-                        ["note"] = "lr(step) = peak_lr * multipliers[min(step, steps - 1)]",
-                        ["multipliers"] = new JsonArray(lr.Select(x => (JsonNode)(x / peakLr)).ToArray()),
-                    };
-                    string text = o.ToJsonString();
-                    if (fmt == "json")
-                    {
-                        if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);
-                        return CliExit.Ok;
-                    }
                     if (outPath is null) throw new InputException("--format pytorch needs --out FILE for the multipliers JSON (the printed snippet reads it)");
-                    AtomicFile.WriteAllText(outPath, text + "\n");
+                    double peakLr = 0;
+                    AtomicFile.WriteText(outPath, w => peakLr = ScheduleTable.WriteMultipliersJson(fill, t, source, w));
                     Console.Out.WriteLine(PytorchSnippet(Path.GetFileName(outPath), peakLr));
                     return CliExit.Ok;
                 }
@@ -396,18 +387,20 @@ public static class DesignCommands
 
     private static double[] ReadCsv(string path, long steps)
     {
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || !lines[0].Replace(" ", "").StartsWith("step,lr", StringComparison.OrdinalIgnoreCase))
+        // line by line: a table of 1e8 steps is read into its rates alone (0.8 GB), not into 1e8 strings
+        using var lines = File.ReadLines(path).GetEnumerator();
+        if (!lines.MoveNext() || !lines.Current.Replace(" ", "").StartsWith("step,lr", StringComparison.OrdinalIgnoreCase))
             throw new InputException($"{path}:1: expected the header 'step,lr'");
         var lr = new double[steps];
         long next = 0;
-        for (int i = 1; i < lines.Length && next < steps; i++)
+        for (int i = 1; next < steps && lines.MoveNext(); i++)
         {
-            if (string.IsNullOrWhiteSpace(lines[i])) continue;
-            var parts = lines[i].Split(',');
+            var line = lines.Current;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var parts = line.Split(',');
             if (parts.Length < 2 || !long.TryParse(parts[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var st)
                 || !double.TryParse(parts[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                throw new InputException($"{path}:{i + 1}: expected 'step,lr' with a whole step and a finite rate, got '{lines[i]}'");
+                throw new InputException($"{path}:{i + 1}: expected 'step,lr' with a whole step and a finite rate, got '{line}'");
             if (st != next) throw new InputException($"{path}:{i + 1}: step {st} where {next} was expected; the table must list every step from 0 (prepend the warmup rates if it starts later)");
             lr[next++] = v;
         }

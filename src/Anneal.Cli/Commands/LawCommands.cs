@@ -162,6 +162,8 @@ public static class LawCommands
             int pts = r.GetValue(points);
             if (pts < 1) throw new InputException($"--points must be >= 1, got {pts}");
             var eta = fileEta ?? s!.Sample((int)n);
+            // the laws sum over every step for every output point: long horizons take minutes (docs/reliability.md)
+            if (n > 1_000_000) Console.Error.WriteLine($"note: predicting {n} steps at {pts} points; the law sums over every step, so at this length it takes minutes");
             var pred = fit.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, pts, FirstStep(eta)), label), lv);
             var outputs = new List<(string Path, string Text)>();
             if (r.GetValue(csv) is { } c) { var w = new StringWriter(); WriteCsv(w, pred, eta); outputs.Add((c, w.ToString())); }

@@ -39,12 +39,12 @@ public sealed record ExpandedLr(double[] Lr, LrSource Source, int InterpolatedSt
 public static class LrExpansion
 {
     /// <summary>
-    /// The most steps a per-step learning rate is built for. Every law evaluation holds several per-step arrays
-    /// (the rates, their prefix sums, the multi-power law's per-change terms, about 50 bytes a step in all), so
-    /// 1e7 steps stay within about 0.7 GB of memory; beyond it the expansion is refused before anything is
-    /// allocated, naming this limit.
+    /// The most steps a per-step learning rate is built for. A fit holds several per-step arrays per law and run
+    /// (the rates, their prefix sums, the multi-power law's per-change terms; about 110 bytes a step for the default
+    /// law, measured in docs/reliability.md), so 5e6 steps stay within about 0.6 GB of memory; beyond it the
+    /// expansion is refused before anything is allocated, naming this limit.
     /// </summary>
-    public const long MaxSteps = 10_000_000;
+    public const long MaxSteps = 5_000_000;
 
     /// <summary>Per-step LR for steps 0..<paramref name="lastStep"/> (default: the curve's last step).</summary>
     public static ExpandedLr Expand(LossCurve curve, long? lastStep = null)

@@ -238,8 +238,8 @@ public sealed record LawRun
     public int BinSize { get; init; } = 1;
 
     /// <summary>
-    /// The most steps a run may have: laws read the learning rate at every step, and an evaluation holds about
-    /// 50 bytes a step (<see cref="LrExpansion.MaxSteps"/>), so memory stays within about 0.7 GB.
+    /// The most steps a run may have: laws read the learning rate at every step, and a fit holds about 110 bytes
+    /// a step (<see cref="LrExpansion.MaxSteps"/>), so memory stays within about 0.6 GB.
     /// </summary>
     public const long MaxSteps = LrExpansion.MaxSteps;
 

@@ -45,10 +45,11 @@ public sealed class BadInputFiles : IDisposable
         File.WriteAllText(P("bad-header-lr.csv"), "iteration,rate\n0,1e-4\n");
         File.WriteAllText(P("text.txt"), string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 400)));
         Directory.CreateDirectory(P("afolder"));
-        // runs and rate files past the per-step limit of the laws (LrExpansion.MaxSteps = 1e7): a 5-row log ending
+        // runs and rate files past the per-step limit of the laws (LrExpansion.MaxSteps = 5e6): a 5-row log ending
         // at step 199,999,999 (issue 12, defect 3) and a rate table ending at step 2e7
         File.WriteAllText(P("far.csv"), "step,lr,loss\n20000000,3e-4,3.5\n50000000,2.5e-4,3.4\n100000000,1.6e-4,3.3\n150000000,6e-5,3.1\n199999999,3e-5,3.0\n");
         File.WriteAllText(P("far-lr.csv"), "step,lr\n0,3e-4\n20000000,3e-5\n");
+        File.WriteAllText(P("edge.csv"), "step,lr,loss\n1000000,3e-4,3.5\n2000000,2.5e-4,3.4\n3000000,1.6e-4,3.3\n4000000,6e-5,3.1\n5000000,3e-5,3.0\n");
         // training texts that are not UTF-8 text: a gzip stream, UTF-16 text, a checkpoint-like binary
         using (var gz = new System.IO.Compression.GZipStream(File.Create(P("text.txt.gz")), System.IO.Compression.CompressionLevel.Fastest))
             gz.Write(System.Text.Encoding.UTF8.GetBytes("the quick brown fox jumps over the lazy dog. "));
@@ -125,7 +126,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("curve plot: missing input keeps the plot", ["curve", "plot", "{d}/nosuch.csv", "--svg", "{d}/c.svg"], ["nosuch.csv"], "=c.svg"),
         R("curve plot: --target val without validation loss", ["curve", "plot", Cos, "--target", "val", "--svg", "{d}/c.svg"], ["validation"], "=c.svg"),
         R("curve plot: --lr without a learning rate", ["curve", "plot", "{d}/nolr.csv", "--lr", "--svg", "{d}/c.svg"], ["--lr"], "=c.svg"),
-        R("curve plot: --lr of a run past the per-step limit", ["curve", "plot", "{d}/far.csv", "--lr", "--svg", "{d}/c.svg"], ["far.csv", "10000000"], "=c.svg"),
+        R("curve plot: --lr of a run past the per-step limit", ["curve", "plot", "{d}/far.csv", "--lr", "--svg", "{d}/c.svg"], ["far.csv", "5000000"], "=c.svg"),
         R("export: --out is a symbolic link loop", ["export", S, "--steps", "2400", "--out", "{d}/loop-a.csv"], ["loop-a.csv", "symbolic link"]),
         R("curve convert: unknown extension", ["curve", "convert", Cos, "--out", "{d}/c.txt"], ["--out", ".csv or .json"], "c.txt"),
         R("curve convert: unwritable --out", ["curve", "convert", Cos, "--out", "/proc/c.csv"], ["--out", "/proc"]),
@@ -142,7 +143,8 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("fit: unknown option", ["fit", Cos, "--bogus", "1"], ["unknown option", "--bogus"]),
         R("fit: empty curve keeps the law", ["fit", "{d}/empty.csv", "--out", "{d}/f.json"], ["empty.csv"], "=f.json"),
         R("fit: seed not a number", ["fit", Cos, "--seed", "abc"], ["--seed", "whole number"]),
-        R("fit: a 5-row run ending at step 199,999,999", ["fit", "{d}/far.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["far.csv", "199999999", "10000000"], "=f.json"),
+        R("fit: a run ending one step past the maximum", ["fit", "{d}/edge.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["edge.csv", "5000000"], "=f.json"),
+        R("fit: a 5-row run ending at step 199,999,999", ["fit", "{d}/far.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["far.csv", "199999999", "5000000"], "=f.json"),
         // ---- predict
         R("predict: missing law", ["predict", "{d}/nosuch.json", "--schedule", S, "--csv", "{d}/p.csv"], ["nosuch.json", "not found"], "=p.csv"),
         R("predict: law not JSON", ["predict", "{d}/junk.json", "--schedule", S, "--csv", "{d}/p.csv"], ["junk.json"], "=p.csv"),
@@ -155,11 +157,12 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("predict: --level above 1", ["predict", "{d}/law.json", "--schedule", S, "--level", "1.5", "--csv", "{d}/p.csv"], ["--level"], "=p.csv"),
         R("predict: --points 0", ["predict", "{d}/law.json", "--schedule", S, "--points", "0", "--csv", "{d}/p.csv"], ["--points"], "=p.csv"),
         R("predict: --steps 1", ["predict", "{d}/law.json", "--schedule", S, "--steps", "1", "--csv", "{d}/p.csv"], ["--steps"], "=p.csv"),
-        R("predict: --steps above the maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "300000000", "--csv", "{d}/p.csv"], ["--steps", "10000000"], "=p.csv"),
-        R("predict: --steps 2e8, the old maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "200000000", "--csv", "{d}/p.csv", "--svg", "{d}/p.svg"], ["--steps", "10000000", "memory"], "=p.csv", "p.svg"),
-        R("predict: a schedule's total above the maximum", ["predict", "{d}/law.json", "--schedule", "cosine(peak=3e-4, total=20000000, warmup=100)", "--csv", "{d}/p.csv"], ["total", "10000000"], "=p.csv"),
-        R("predict: --lr-file ending past the maximum", ["predict", "{d}/law.json", "--lr-file", "{d}/far-lr.csv", "--csv", "{d}/p.csv"], ["far-lr.csv", "20000000", "10000000"], "=p.csv"),
-        R("predict: --lr-file with --steps above the maximum", ["predict", "{d}/law.json", "--lr-file", "{d}/short-lr.csv", "--steps", "20000000", "--csv", "{d}/p.csv"], ["--steps", "10000000"], "=p.csv"),
+        R("predict: --steps above the maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "300000000", "--csv", "{d}/p.csv"], ["--steps", "5000000"], "=p.csv"),
+        R("predict: --steps one above the maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "5000001", "--csv", "{d}/p.csv"], ["--steps", "5000001", "5000000"], "=p.csv"),
+        R("predict: --steps 2e8, the old maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "200000000", "--csv", "{d}/p.csv", "--svg", "{d}/p.svg"], ["--steps", "5000000", "memory"], "=p.csv", "p.svg"),
+        R("predict: a schedule's total above the maximum", ["predict", "{d}/law.json", "--schedule", "cosine(peak=3e-4, total=20000000, warmup=100)", "--csv", "{d}/p.csv"], ["total", "5000000"], "=p.csv"),
+        R("predict: --lr-file ending past the maximum", ["predict", "{d}/law.json", "--lr-file", "{d}/far-lr.csv", "--csv", "{d}/p.csv"], ["far-lr.csv", "20000000", "5000000"], "=p.csv"),
+        R("predict: --lr-file with --steps above the maximum", ["predict", "{d}/law.json", "--lr-file", "{d}/short-lr.csv", "--steps", "20000000", "--csv", "{d}/p.csv"], ["--steps", "5000000"], "=p.csv"),
         R("predict: schedule without a length", ["predict", "{d}/law.json", "--schedule", "constant(peak=3e-4, warmup=100)", "--csv", "{d}/p.csv"], ["--steps is needed"], "=p.csv"),
         R("predict: missing --lr-file", ["predict", "{d}/law.json", "--lr-file", "{d}/nosuch.csv", "--csv", "{d}/p.csv"], ["nosuch.csv"], "=p.csv"),
         R("predict: binary --lr-file", ["predict", "{d}/law.json", "--lr-file", "{d}/binary.csv", "--csv", "{d}/p.csv"], ["binary.csv"], "=p.csv"),

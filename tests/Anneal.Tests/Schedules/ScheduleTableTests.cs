@@ -43,6 +43,29 @@ public class ScheduleTableTests
         reported.ShouldBe(n);
     }
 
+    [Theory] // export's multipliers table against the JsonObject tree export built before it streamed
+    [InlineData(70000)]
+    [InlineData(7)]
+    public void The_streamed_multipliers_equal_the_json_of_the_whole_array(int n)
+    {
+        var s = Schedule.Parse("wsd(peak=3e-4, total=70000, warmup=2160, decay=0.2, shape=sqrt)");
+        var lr = s.Sample(n);
+        double peak = lr.Max();
+        var tree = new JsonObject
+        {
+            ["format"] = "anneal-multipliers/1", ["source"] = s.Spec, ["peak_lr"] = peak, ["steps"] = (long)n,
+            ["note"] = "lr(step) = peak_lr * multipliers[min(step, steps - 1)]",
+            ["multipliers"] = new JsonArray(lr.Select(x => (JsonNode)(x / peak)).ToArray()),
+        };
+        var w = new StringWriter();
+        ScheduleTable.WriteMultipliersJson(ScheduleTable.FromArray(lr), n, s.Spec, w).ShouldBe(peak);
+        w.ToString().ShouldBe(tree.ToJsonString() + w.NewLine);
+        var fromSpec = new StringWriter();
+        ScheduleTable.WriteMultipliersJson(s.Fill, n, s.Spec, fromSpec);
+        fromSpec.ToString().ShouldBe(w.ToString());
+        Should.Throw<InputException>(() => ScheduleTable.WriteMultipliersJson(ScheduleTable.FromArray(new double[3]), 3, "zeros.csv", TextWriter.Null)).Message.ShouldContain("zeros.csv");
+    }
+
     [Fact]
     public void Steps_outside_one_to_the_maximum_are_bad_input()
     {
