@@ -70,7 +70,7 @@ public static class LawCommands
     {
         "auto" => null,
         "optimum" => FitMethod.Optimum,
-        "reference" => FitMethod.Reference,
+        "reference" => FitMethod.EarlyStoppedAdamW,
         _ => throw new InputException($"--method must be auto, optimum or reference, got '{m}'"),
     };
 
@@ -103,7 +103,7 @@ public static class LawCommands
             Console.Out.Write(fit.Table());
             var rep = fit.Report;
             Console.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));
-            if (rep.Method == FitMethod.Reference)
+            if (rep.Method == FitMethod.EarlyStoppedAdamW)
                 Console.Out.WriteLine(string.Create(Inv, $"reference procedure: {rep.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
             else
                 Console.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
@@ -148,7 +148,7 @@ public static class LawCommands
             if (lrPath is not null)
             {
                 var given = r.GetValue(steps);
-                if (given is { } g0) LawRun.CheckHorizon(g0, "--steps");
+                if (given is { } g0) LawRun.CheckHorizon(g0);
                 var expanded = LrFile.Read(lrPath, given is { } g1 ? g1 - 1 : null);
                 if (expanded.Warning is { } w) Console.Error.WriteLine("warning: " + w);
                 fileEta = expanded.Lr;
@@ -156,7 +156,7 @@ public static class LawCommands
             var s = specText is not null ? Schedule.Parse(specText) : null;
             var label = s?.Spec ?? $"per-step LR from {lrPath}";
             long n = fileEta?.Length ?? r.GetValue(steps) ?? s!.Length ?? throw new InputException($"--steps is needed: '{s!.Spec}' has no total length");
-            LawRun.CheckHorizon(n, r.GetValue(steps) is null && fileEta is null ? $"the schedule's total ({s!.Spec})" : "--steps");
+            LawRun.CheckHorizon(n, r.GetValue(steps) is null && fileEta is null ? s!.Spec : null);
             double lv = r.GetValue(level);
             if (!(lv > 0 && lv < 1)) throw new InputException($"--level must be in (0, 1), got {lv}");
             int pts = r.GetValue(points);

@@ -75,6 +75,8 @@ public sealed record LawRun
         return this;
     }
 
+    private static readonly ParameterName TargetParameter = ParameterName.Parameter("target");
+
     /// <summary>
     /// Builds a run from a logged curve. The per-step LR comes from the curve's
     /// <see cref="LossCurve.ScheduleSpec"/> when present (exact); otherwise it is rebuilt by
@@ -88,9 +90,9 @@ public sealed record LawRun
         var where = curve.SourceFile ?? curve.Name;
         double[] y = target switch
         {
-            "loss" => curve.Loss ?? throw new InputException($"{where}: no training-loss column; add one or use --target val"),
-            "val" => curve.ValLoss ?? throw new InputException($"{where}: no validation-loss column; use --target loss"),
-            _ => throw new InputException($"--target must be loss or val, got '{target}'"),
+            "loss" => curve.Loss ?? throw InputException.Naming($"{where}: no training-loss column; add one or set {TargetParameter} to val"),
+            "val" => curve.ValLoss ?? throw InputException.Naming($"{where}: no validation-loss column; set {TargetParameter} to loss"),
+            _ => throw InputException.Naming($"{TargetParameter} must be loss or val, got '{target}'"),
         };
         var keep = Enumerable.Range(0, curve.Count).Where(i => double.IsFinite(y[i]) && y[i] > 0).ToArray();
         if (keep.Length == 0) throw new InputException($"{where}: no rows with a finite {target} > 0");
@@ -224,7 +226,7 @@ public sealed record LawRun
         var keep = Enumerable.Range(0, Count).Where(i => Steps[i] >= firstStep).ToArray();
         if (keep.Length == Count) return this;
         if (keep.Length < 2)
-            throw new InputException($"{Name}: only {keep.Length} logged point(s) at or after step {firstStep}; a law needs at least 2 (lower --from-step)");
+            throw InputException.Naming($"{Name}: only {keep.Length} logged point(s) at or after step {firstStep}; a law needs at least 2 (lower {ParameterName.Parameter("from_step")})");
         return this with { Steps = keep.Select(i => Steps[i]).ToArray(), Observed = Observed is null ? null : keep.Select(i => Observed[i]).ToArray() };
     }
 
@@ -245,12 +247,16 @@ public sealed record LawRun
 
     /// <summary>
     /// Throws <see cref="InputException"/> unless a horizon of <paramref name="steps"/> steps (0..steps-1) can be
-    /// evaluated: at least 2 and at most <see cref="MaxSteps"/>. <paramref name="what"/> names the input.
+    /// evaluated: at least 2 and at most <see cref="MaxSteps"/>. The message names the parameter <c>steps</c>, or
+    /// the schedule whose total length it is (<paramref name="schedule"/>) when no horizon was given.
     /// </summary>
-    public static void CheckHorizon(long steps, string what)
+    public static void CheckHorizon(long steps, string? schedule = null)
     {
-        if (steps < 2 || steps > MaxSteps)
-            throw new InputException($"{what} must be between 2 and {MaxSteps} steps, got {steps} (laws read the learning rate at every step; beyond {MaxSteps} steps their memory is not bounded)");
+        if (steps >= 2 && steps <= MaxSteps) return;
+        const string Why = "laws read the learning rate at every step; beyond that their memory is not bounded";
+        throw schedule is null
+            ? InputException.Naming($"{ParameterName.Parameter("steps")} must be between 2 and {MaxSteps} steps, got {steps} ({Why})")
+            : InputException.Naming($"the schedule's total ({schedule}) must be between 2 and {MaxSteps} steps, got {steps} ({Why}); give a shorter horizon with {ParameterName.Parameter("steps")}");
     }
 
     /// <summary>A run to predict: the schedule's LR at every step, evaluated at <paramref name="steps"/>.</summary>

@@ -14,6 +14,6 @@ public static class BootstrapLimit
     public static void Check(int resamples)
     {
         if (resamples > Max)
-            throw new InputException($"bootstrap must be at most {Max} resamples, got {resamples}: more only cost time (intervals from {Max} are already stable to a fraction of a percentile); use {Max} or fewer");
+            throw InputException.Naming($"{ParameterName.Parameter("bootstrap")} must be at most {Max} resamples, got {resamples}: more only cost time (intervals from {Max} are already stable to a fraction of a percentile); use {Max} or fewer");
     }
 }

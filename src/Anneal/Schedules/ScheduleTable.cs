@@ -154,6 +154,6 @@ public static class ScheduleTable
     private static void Check(long steps)
     {
         if (steps < 1 || steps > MaxSteps)
-            throw new InputException(string.Create(CultureInfo.InvariantCulture, $"steps must be between 1 and {MaxSteps}, got {steps}"));
+            throw InputException.Naming($"{ParameterName.Parameter("steps")} must be between 1 and {MaxSteps}, got {steps}");
     }
 }
