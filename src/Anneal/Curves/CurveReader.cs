@@ -13,6 +13,12 @@ namespace Anneal.Curves;
 /// </summary>
 public static class CurveReader
 {
+    /// <summary>
+    /// Largest curve file read: 200 MB (about 5e6 rows of step, lr and loss). A file is read whole and parsed into
+    /// columns, about 5 times its size at the peak (measured in docs/reliability.md), so this keeps a read under 1 GB.
+    /// </summary>
+    public const long MaxBytes = 200_000_000;
+
     /// <summary>Reads <paramref name="path"/>; see the class summary for formats and rules.</summary>
     public static LossCurve Read(string path, CurveReadOptions? options = null)
     {
@@ -21,6 +27,9 @@ public static class CurveReader
             throw new CurveFormatException($"{path}: is a folder, not a curve file; pass the file itself (e.g. {Path.Combine(path, "metrics.csv")})");
         if (!File.Exists(path))
             throw new CurveFormatException($"{path}: file not found; check the path (relative paths start at {Environment.CurrentDirectory})");
+        long size = new FileInfo(path).Length;
+        if (size > MaxBytes)
+            throw new CurveFormatException($"{path}: {size} bytes is more than the {MaxBytes} bytes a curve file may have (it is read whole, and parsing takes about 5 times its size in memory); log every k-th step, or split the file");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

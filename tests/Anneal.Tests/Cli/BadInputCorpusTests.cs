@@ -49,6 +49,8 @@ public sealed class BadInputFiles : IDisposable
         // at step 199,999,999 (issue 12, defect 3) and a rate table ending at step 2e7
         File.WriteAllText(P("far.csv"), "step,lr,loss\n20000000,3e-4,3.5\n50000000,2.5e-4,3.4\n100000000,1.6e-4,3.3\n150000000,6e-5,3.1\n199999999,3e-5,3.0\n");
         File.WriteAllText(P("far-lr.csv"), "step,lr\n0,3e-4\n20000000,3e-5\n");
+        // a curve file one byte over CurveReader.MaxBytes (sparse: no disk is used)
+        using (var big = File.Create(P("huge.csv"))) big.SetLength(Anneal.Curves.CurveReader.MaxBytes + 1);
         File.WriteAllText(P("edge.csv"), "step,lr,loss\n1000000,3e-4,3.5\n2000000,2.5e-4,3.4\n3000000,1.6e-4,3.3\n4000000,6e-5,3.1\n5000000,3e-5,3.0\n");
         // training texts that are not UTF-8 text: a gzip stream, UTF-16 text, a checkpoint-like binary
         using (var gz = new System.IO.Compression.GZipStream(File.Create(P("text.txt.gz")), System.IO.Compression.CompressionLevel.Fastest))
@@ -126,6 +128,8 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("curve plot: missing input keeps the plot", ["curve", "plot", "{d}/nosuch.csv", "--svg", "{d}/c.svg"], ["nosuch.csv"], "=c.svg"),
         R("curve plot: --target val without validation loss", ["curve", "plot", Cos, "--target", "val", "--svg", "{d}/c.svg"], ["validation"], "=c.svg"),
         R("curve plot: --lr without a learning rate", ["curve", "plot", "{d}/nolr.csv", "--lr", "--svg", "{d}/c.svg"], ["--lr"], "=c.svg"),
+        R("curve info: a file above 200 MB", ["curve", "info", "{d}/huge.csv"], ["huge.csv", "200000000"]),
+        R("fit: a curve file above 200 MB", ["fit", "{d}/huge.csv", "--out", "{d}/f.json"], ["huge.csv", "200000000"], "=f.json"),
         R("curve plot: --lr of a run past the per-step limit", ["curve", "plot", "{d}/far.csv", "--lr", "--svg", "{d}/c.svg"], ["far.csv", "5000000"], "=c.svg"),
         R("export: --out is a symbolic link loop", ["export", S, "--steps", "2400", "--out", "{d}/loop-a.csv"], ["loop-a.csv", "symbolic link"]),
         R("curve convert: unknown extension", ["curve", "convert", Cos, "--out", "{d}/c.txt"], ["--out", ".csv or .json"], "c.txt"),
