@@ -21,6 +21,9 @@ public static class ScheduleTable
     /// </summary>
     public const long MaxSteps = 100_000_000;
 
+    /// <summary>The <c>format</c> field of the JSON table (docs/formats.md).</summary>
+    public const string Format = "anneal-schedule-sample/1";
+
     /// <summary>Rates computed and written per block; also how often <c>progress</c> is called.</summary>
     private const int Block = 1 << 16;
 
@@ -64,7 +67,7 @@ public static class ScheduleTable
     }
 
     /// <summary>
-    /// Writes <c>{"schedule":{...},"spec":"...","steps":n,"lr":[...]}</c> on one line, numbers as
+    /// Writes <c>{"format":"anneal-schedule-sample/1","schedule":{...},"spec":"...","steps":n,"lr":[...]}</c> on one line, numbers as
     /// <see cref="System.Text.Json"/> writes them (the same text a <c>JsonObject</c> of the whole array gives).
     /// <paramref name="progress"/> as for <see cref="WriteCsv(Schedule, long, TextWriter, Action{long})"/>.
     /// </summary>
@@ -73,6 +76,7 @@ public static class ScheduleTable
         Check(steps);
         WriteJsonObject(output, w =>
         {
+            w.WriteString("format", Format);
             w.WritePropertyName("schedule");
             schedule.ToSpecCall().ToJson().WriteTo(w);
             w.WriteString("spec", schedule.Spec);

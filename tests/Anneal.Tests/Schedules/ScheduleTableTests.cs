@@ -20,7 +20,7 @@ public class ScheduleTableTests
     {
         var s = Schedule.Parse(spec);
         var lr = s.Sample(n);
-        var tree = new JsonObject { ["schedule"] = s.ToSpecCall().ToJson(), ["spec"] = s.Spec, ["steps"] = n, ["lr"] = new JsonArray(lr.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()) };
+        var tree = new JsonObject { ["format"] = "anneal-schedule-sample/1", ["schedule"] = s.ToSpecCall().ToJson(), ["spec"] = s.Spec, ["steps"] = n, ["lr"] = new JsonArray(lr.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()) };
         var w = new StringWriter();
         ScheduleTable.WriteJson(s, n, w);
         w.ToString().ShouldBe(tree.ToJsonString() + w.NewLine);
