@@ -47,7 +47,8 @@ public static class AnnealServer
             AccuracyApi.Map(e);
             LiveApi.Map(e);
             StaticAssets.Map(e);
-            e.MapFallback(() => ErrorHandling.Json(StatusCodes.Status404NotFound, "no such page or API route; the API lives under /api/ (GET /api/runs, ...) and the UI at /"));
+            // Every other path, file-like ones included (MapFallback skips those), is a JSON 404.
+            e.Map("/{**path}", () => ErrorHandling.Json(StatusCodes.Status404NotFound, "no such page or API route; the API lives under /api/ (GET /api/runs, ...) and the UI at /")).WithOrder(int.MaxValue);
         });
     }
 
