@@ -110,7 +110,7 @@ public sealed class Dashboard
                 await Heavy.WaitAsync();
                 try
                 {
-                    var corpora = _options.Examples();
+                    var corpora = (_options.AccuracyCorpora ?? _options.Examples)();
                     if (corpora.Count == 0) throw new ApiException(404, "this server has no example corpora to score laws on");
                     return ForecastBenchmark.Run(new AccuracyRequest(corpora, _options.AccuracyLaws) { Options = new FitOptions() },
                         new Progress<string>(m => _accuracyProgress = m));

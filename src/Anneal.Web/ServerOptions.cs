@@ -27,6 +27,9 @@ public sealed record ServerOptions
     /// </summary>
     public Func<IReadOnlyList<ForecastCorpus>> Examples { get; init; } = () => [];
 
+    /// <summary>Corpora of the accuracy table; null: <see cref="Examples"/>, as <c>anneal accuracy</c> scores them.</summary>
+    public Func<IReadOnlyList<ForecastCorpus>>? AccuracyCorpora { get; init; }
+
     /// <summary>Laws of the accuracy table (the same default list as <c>anneal accuracy</c>).</summary>
     public IReadOnlyList<string> AccuracyLaws { get; init; } = Anneal.Laws.LawRegistry.DefaultSpecs;
 

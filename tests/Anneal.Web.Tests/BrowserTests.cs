@@ -53,7 +53,9 @@ public sealed class LiveServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (Browser.Missing is not null) return;
-        var options = new ServerOptions { Port = 0, Token = Token, Examples = ServeRunner.Examples, AccuracyLaws = ["powerlaw"] };
+        var options = new ServerOptions { Port = 0, Token = Token, Examples = ServeRunner.Examples, AccuracyLaws = ["powerlaw"],
+            // One corpus keeps the table's computation short; the full one (`anneal accuracy`) takes minutes.
+            AccuracyCorpora = () => [.. ServeRunner.Examples().Where(c => c.Name == "mpl-25m")] };
         (App, Address) = await AnnealServer.Start(options.Validate(), new MemoryRunSource());
         Driver = Browser.Start();
     }
@@ -157,7 +159,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
     public void Accuracy_shows_the_benchmark_table()
     {
         Open("#/accuracy");
-        Wait("#accuracy-pooled tr td", null, 300);
+        Wait("#accuracy-pooled tr td", null, 240);
         D.FindElement(By.Id("accuracy-pooled")).Text.ShouldContain("powerlaw");
     }
 
