@@ -124,12 +124,19 @@ public static class Trainer
     /// since batches and dropout are functions of (seed, step), its log equals, bit for bit except <c>seconds</c>, the log of
     /// an uninterrupted run with the branch's schedule.
     /// </summary>
-    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null)
+    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null) => Run(cfg, data, progress, _ => { }, haltAfter);
+
+    /// <summary>
+    /// As <see cref="Run(TrainConfig, TextDataset, TextWriter, long?)"/>, with more subscribers beside the standard ones:
+    /// <paramref name="subscribe"/> adds them to the run's stream before it starts (e.g. a run store's recorder).
+    /// </summary>
+    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, Action<TrainEventStream> subscribe, long? haltAfter = null)
     {
         var events = new TrainEventStream();
         events.Subscribe(new TrainLogWriter(cfg.Out).OnEvent);
         events.Subscribe(new CheckpointWriter().OnEvent, CheckpointWriter.Options);
         events.Subscribe(new ProgressPrinter(progress).OnEvent);
+        subscribe(events);
         try { return Run(cfg, data, events, haltAfter); }
         catch (TrainingDivergedException e)
         {
