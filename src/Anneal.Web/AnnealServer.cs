@@ -1,6 +1,6 @@
 using System.Net;
 using Anneal.Web.Api;
-using Anneal.Web.Runs;
+using Anneal.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -18,11 +18,11 @@ namespace Anneal.Web;
 /// </summary>
 public static class AnnealServer
 {
-    /// <summary>Registers the options, the run source (seeded with the examples when empty) and the dashboard's caches.</summary>
-    public static void AddServices(IServiceCollection services, ServerOptions options, IRunSource runs)
+    /// <summary>Registers the options, the run store (seeded with the examples when empty) and the dashboard's caches.</summary>
+    public static void AddServices(IServiceCollection services, ServerOptions options, RunStore store)
     {
         services.AddSingleton(options);
-        services.AddSingleton(runs);
+        services.AddSingleton(store);
         services.AddSingleton<Dashboard>();
         services.AddRouting();
     }
@@ -56,7 +56,7 @@ public static class AnnealServer
     /// Starts Kestrel on <see cref="ServerOptions.Host"/>:<see cref="ServerOptions.Port"/> and returns the running app
     /// and the address it listens on. The options must have been validated.
     /// </summary>
-    public static async Task<(WebApplication App, Uri Address)> Start(ServerOptions options, IRunSource runs, CancellationToken cancel = default)
+    public static async Task<(WebApplication App, Uri Address)> Start(ServerOptions options, RunStore store, CancellationToken cancel = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -67,9 +67,11 @@ public static class AnnealServer
             k.Listen(ip, options.Port);
             k.Limits.MaxRequestBodySize = options.MaxUploadBytes;
         });
-        AddServices(builder.Services, options, runs);
+        AddServices(builder.Services, options, store);
         var app = builder.Build();
         UsePipeline(app);
+        // Seeding (an empty store gets the examples) happens before the first request is accepted.
+        app.Services.GetRequiredService<Dashboard>();
         await app.StartAsync(cancel);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)));

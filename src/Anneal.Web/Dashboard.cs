@@ -4,7 +4,7 @@ using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
 using Anneal.Specs;
-using Anneal.Web.Runs;
+using Anneal.Store;
 
 namespace Anneal.Web;
 
@@ -25,21 +25,24 @@ public sealed class Dashboard
     /// <summary>Serialises heavy work (fits, free optima, the accuracy run).</summary>
     public SemaphoreSlim Heavy { get; } = new(1, 1);
 
-    /// <summary>The runs.</summary>
-    public IRunSource Runs { get; }
+    /// <summary>The run store.</summary>
+    public RunStore Runs { get; }
 
     /// <summary>The server's options.</summary>
     public ServerOptions Options => _options;
 
     /// <summary>Opens the dashboard over <paramref name="runs"/>, adding the example runs when it holds none.</summary>
-    public Dashboard(ServerOptions options, IRunSource runs)
+    public Dashboard(ServerOptions options, RunStore runs)
     {
         _options = options;
         Runs = runs;
-        if (runs.Count == 0)
-            foreach (var corpus in options.Examples())
-                foreach (var r in corpus.Runs)
-                    runs.Add(r.Curve with { Name = r.Name, ScheduleSpec = r.Schedule ?? r.Curve.ScheduleSpec }, ["example", corpus.Name]);
+        // One transaction: a second server starting on the same empty store at the same moment may seed it too, but
+        // never half of it.
+        if (runs.ListRuns(new RunQuery { Limit = 1 }).Total == 0)
+            runs.ImportCurves([.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
+            {
+                Name = r.Name, Tags = ["example", corpus.Name], Schedule = r.Schedule ?? r.Curve.ScheduleSpec, SourceFile = $"bundled example {corpus.Name}/{r.Name}",
+            })))]);
     }
 
     /// <summary>Longest schedule spec accepted.</summary>

@@ -60,9 +60,9 @@ public sealed class ApiTests(SeededServer server) : IClassFixture<SeededServer>
         int expected = ServeRunner.Examples().Sum(c => c.Runs.Count);
         expected.ShouldBeGreaterThan(50); // three MPL sizes x 9 and the engine's two corpora x 30
         var page = await Get("/api/runs?tag=example&limit=1");
-        page["total"]!.GetValue<int>().ShouldBe(expected);
-        var mpl = await Get("/api/runs?q=mpl-400m&limit=100");
-        mpl["total"]!.GetValue<int>().ShouldBe(9); // data/examples/mpl/400m holds nine curves
+        page["total"]!.GetValue<long>().ShouldBe(expected);
+        var mpl = await Get("/api/runs?tag=mpl-400m&limit=100");
+        mpl["total"]!.GetValue<long>().ShouldBe(9); // data/examples/mpl/400m holds nine curves
     }
 
     [Fact]
@@ -255,6 +255,35 @@ public sealed class ApiTests(SeededServer server) : IClassFixture<SeededServer>
         req.Headers.Host = "attacker.example";
         var r = await _http.SendAsync(req);
         r.StatusCode.ShouldBe(HttpStatusCode.MisdirectedRequest);
+    }
+
+    [Fact]
+    public async Task The_live_stream_follows_a_run_while_a_trainer_writes_it()
+    {
+        // A trainer's side: a running run whose points arrive in three batches, then the run finishes.
+        var store = server.Factory.Store;
+        long id = store.AddRun(new Anneal.Store.NewRun { Name = "live-run", Schedule = "constant(peak=1e-3, warmup=10)" });
+        var writer = Task.Run(async () =>
+        {
+            for (int batch = 0; batch < 3; batch++)
+            {
+                store.AppendPoints(id, Enumerable.Range(batch * 40, 40).SelectMany(i => new[]
+                {
+                    new Anneal.Store.MetricPoint("loss", 10 + i, 3 + 2 / Math.Sqrt(1 + i)), new Anneal.Store.MetricPoint("lr", 10 + i, 1e-3),
+                }));
+                await Task.Delay(700);
+            }
+            store.SetRunStatus(id, Anneal.Store.RunStatus.Finished);
+        });
+        var text = await _http.GetStringAsync($"/api/live?run={id}&law=powerlaw");
+        await writer;
+        var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(b => b.Split('\n')).ToArray();
+        var steps = events.Where(e => e[0] == "event: points").SelectMany(e => JsonNode.Parse(e[1]["data: ".Length..])!["step"]!.AsArray().Select(x => x!.GetValue<long>())).ToArray();
+        steps.ShouldBe(Enumerable.Range(10, 120).Select(i => (long)i).ToArray()); // every point once, in order
+        events.Count(e => e[0] == "event: points").ShouldBeGreaterThan(1); // they came as the trainer wrote them
+        events[^1][0].ShouldBe("event: end");
+        var forecast = events.First(e => e[0] == "event: forecast");
+        JsonNode.Parse(forecast[1]["data: ".Length..])!["law"]!.GetValue<string>().ShouldBe("powerlaw");
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Anneal.Cli.Commands;
-using Anneal.Web.Runs;
+using Anneal.Store;
 using Microsoft.AspNetCore.Builder;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
@@ -49,6 +49,7 @@ public sealed class LiveServer : IAsyncLifetime
     public Uri Address { get; private set; } = null!;
     public string? Token { get; init; }
     public ChromeDriver? Driver { get; private set; }
+    public RunStore? Store { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -56,7 +57,8 @@ public sealed class LiveServer : IAsyncLifetime
         var options = new ServerOptions { Port = 0, Token = Token, Examples = ServeRunner.Examples, AccuracyLaws = ["powerlaw"],
             // One corpus keeps the table's computation short; the full one (`anneal accuracy`) takes minutes.
             AccuracyCorpora = () => [.. ServeRunner.Examples().Where(c => c.Name == "mpl-25m")] };
-        (App, Address) = await AnnealServer.Start(options.Validate(), new MemoryRunSource());
+        Store = RunStore.Open(TempStore.NewPath());
+        (App, Address) = await AnnealServer.Start(options.Validate(), Store);
         Driver = Browser.Start();
     }
 
@@ -64,6 +66,7 @@ public sealed class LiveServer : IAsyncLifetime
     {
         Driver?.Quit();
         if (App is not null) { await App.StopAsync(); await App.DisposeAsync(); }
+        if (Store is not null) { var where = Store.Location; Store.Dispose(); TempStore.Remove(where); }
     }
 }
 
@@ -114,7 +117,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         Open("#/runs");
         Wait("#runs-table tbody tr");
         Wait("#runs-count", e => e.Text.EndsWith(" runs") && e.Text != "0 runs");
-        D.FindElement(By.Id("runs-filter")).SendKeys("mpl-400m");
+        D.FindElement(By.Id("runs-filter")).SendKeys("wsdcon"); // the three MPL sizes' wsdcon_3, _9 and _18
         Wait("#runs-count", e => e.Text == "9 runs");
         D.FindElements(By.CssSelector("#runs-table tbody tr")).Count.ShouldBe(9);
     }
@@ -122,7 +125,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
     [BrowserFact]
     public void Compare_overlays_runs_with_their_learning_rates()
     {
-        var ids = Ids("q=mpl-400m&sort=name&limit=2");
+        var ids = Ids("tag=mpl-400m&sort=name&limit=2");
         Open($"#/compare?ids={ids[0]},{ids[1]}");
         Drew("#compare-chart", "constant_24000", "constant_72000", "constant_24000 lr");
     }
@@ -130,7 +133,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
     [BrowserFact]
     public void Forecast_fits_the_runs_and_draws_the_prediction_with_its_band_and_residuals()
     {
-        var ids = Ids("q=mpl-400m&sort=name&limit=3");
+        var ids = Ids("tag=mpl-400m&sort=name&limit=3");
         Open($"#/forecast?ids={ids[0]},{ids[2]}&schedule=" + Uri.EscapeDataString("wsd(peak=3e-4, total=48000, warmup=2160, decay=0.2, shape=sqrt)"));
         Wait("#forecast-final", e => e.Text.StartsWith("predicted final loss"), 120);
         Drew("#forecast-prediction-chart", "predicted", "learning rate");

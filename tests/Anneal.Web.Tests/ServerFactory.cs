@@ -1,6 +1,6 @@
 using Anneal.Cli.Commands;
 using Anneal.Web;
-using Anneal.Web.Runs;
+using Anneal.Store;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Hosting;
@@ -15,11 +15,30 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
 {
     public ServerOptions Options { get; init; } = new() { Examples = ServeRunner.Examples };
 
-    public IRunSource Runs { get; init; } = new MemoryRunSource();
+    /// <summary>A fresh SQLite store in a temporary folder, removed with the factory.</summary>
+    public RunStore Store { get; } = RunStore.Open(TempStore.NewPath());
 
     protected override IHostBuilder CreateHostBuilder() => new HostBuilder().ConfigureWebHost(w => w
-        .ConfigureServices(s => AnnealServer.AddServices(s, Options, Runs))
+        .ConfigureServices(s => AnnealServer.AddServices(s, Options, Store))
         .Configure(AnnealServer.UsePipeline));
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) { var where = Store.Location; Store.Dispose(); TempStore.Remove(where); }
+    }
+}
+
+/// <summary>Temporary SQLite store files.</summary>
+public static class TempStore
+{
+    public static string NewPath() => Path.Combine(Directory.CreateTempSubdirectory("anneal-web-test-").FullName, "anneal.db");
+
+    public static void Remove(string path)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); } catch (IOException) { }
+    }
 }
 
 /// <summary>One dashboard with the seeded examples, shared by the read-mostly API tests.</summary>

@@ -12,6 +12,7 @@ public static class ServeCommand
     /// <summary>The command.</summary>
     public static Command Build()
     {
+        var store = RunsCommands.StoreOption();
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on.", DefaultValueFactory = _ => 5177 };
         var host = new Option<string>("--host") { Description = "Address to listen on: 127.0.0.1 (default: this machine only), 0.0.0.0 (every interface; needs --token) or an interface's address.", DefaultValueFactory = _ => "127.0.0.1" };
         var token = new Option<string?>("--token") { Description = "Secret every request must present (at least 16 characters). Required with any --host other than loopback; open the printed address ending in ?token=... once, the browser keeps it in a cookie." };
@@ -20,9 +21,10 @@ public static class ServeCommand
             An empty store opens with the bundled example runs. Stop with Ctrl-C.
             Examples:
               anneal serve                       # http://127.0.0.1:5177/
+              anneal serve --store runs.db       # a store of your own (anneal runs add, anneal train --store)
               anneal serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"
-            """) { port, host, token };
-        cmd.SetAction((r, cancel) => ServeRunner.Run(r.GetValue(host)!, r.GetValue(port), r.GetValue(token), cancel));
+            """) { store, port, host, token };
+        cmd.SetAction((r, cancel) => ServeRunner.Run(r.GetValue(store), r.GetValue(host)!, r.GetValue(port), r.GetValue(token), cancel));
         return cmd;
     }
 }
@@ -38,19 +40,20 @@ internal static class ServeRunner
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static async Task<int> Run(string host, int port, string? token, CancellationToken cancel)
+    public static async Task<int> Run(string? storeLocation, string host, int port, string? token, CancellationToken cancel)
     {
         var options = new Anneal.Web.ServerOptions { Host = host, Port = port, Token = token, Examples = Examples }
             .Validate(p => "--" + p.Replace('_', '-'));
+        using var store = RunsCommands.Open(storeLocation);
         Microsoft.AspNetCore.Builder.WebApplication app;
         Uri address;
-        try { (app, address) = await Anneal.Web.AnnealServer.Start(options, new Anneal.Web.Runs.MemoryRunSource(), cancel); }
+        try { (app, address) = await Anneal.Web.AnnealServer.Start(options, store, cancel); }
         catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
         {
             throw new InputException($"--host {host} --port {port}: cannot listen there ({e.Message}); pick another port with --port, or stop what uses it");
         }
         var open = token is null ? address.ToString() : $"{address}?token={Uri.EscapeDataString(token)}";
-        Console.Out.WriteLine($"anneal serve: {open}  (Ctrl-C to stop)");
+        Console.Out.WriteLine($"anneal serve: {open}  (store {store.Location}; Ctrl-C to stop)");
         try { await Task.Delay(Timeout.Infinite, cancel); }
         catch (OperationCanceledException) { }
         await app.StopAsync(CancellationToken.None);

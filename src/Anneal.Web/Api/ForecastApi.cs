@@ -80,7 +80,7 @@ internal static class ForecastApi
     /// <summary>A stored run as the laws fit it: after its warmup (which the laws do not describe), averaged into at most <see cref="LawRun.DefaultMaxPoints"/> bins.</summary>
     private static Prepared Prepare(Dashboard d, long id, string target)
     {
-        var curve = d.Runs.Curve(id) ?? throw new ApiException(404, $"runs: no run with id {id}");
+        var curve = d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"runs: no run with id {id}");
         var run = LawRun.FromCurve(curve, target);
         return new Prepared(id, run.From(run.PeakStep).Binned(LawRun.DefaultMaxPoints));
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Anneal.Fitting;
 using Anneal.Laws;
+using Anneal.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,11 +23,11 @@ internal static class LiveApi
         var idText = c.Request.Query["run"].ToString();
         if (!long.TryParse(idText, out var id)) throw new ApiException(400, "run: the id of the run to follow, e.g. /api/live?run=12");
         var law = Dashboard.ParseLaw(c.Request.Query["law"].ToString());
-        if (d.Runs.Get(id) is null) throw new ApiException(404, $"no run with id {id}");
+        if (d.Runs.GetRun(id) is null) throw new ApiException(404, $"no run with id {id}");
         c.Response.ContentType = "text/event-stream";
         c.Response.Headers.CacheControl = "no-cache";
         long last = -1;
-        int forecastAt = 0;
+        int forecastAt = 0, sent = 0;
         Task? forecast = null;
         var ct = c.RequestAborted;
         var send = new SemaphoreSlim(1, 1);
@@ -44,33 +45,43 @@ internal static class LiveApi
         {
             while (!ct.IsCancellationRequested)
             {
-                var summary = d.Runs.Get(id);
-                var curve = d.Runs.Curve(id);
-                if (summary is null || curve is null) { await Send("end", new { reason = "the run was removed" }); break; }
-                int from = Array.FindIndex(curve.Steps, s => s > last);
-                if (from >= 0)
+                var run = d.Runs.GetRun(id);
+                if (run is null) { await Send("end", new { reason = "the run was removed" }); break; }
+                // Only the rows after the last one sent, read raw from the store (a window, not the whole run).
+                var loss = d.Runs.GetCurve(id, Metrics.Loss, 100_000, last + 1);
+                var lr = d.Runs.GetCurve(id, Metrics.Lr, 100_000, last + 1);
+                bool fresh = loss is { Steps.Length: > 0 };
+                if (fresh)
                 {
-                    var steps = curve.Steps[from..];
+                    var lrAt = new Dictionary<long, double>();
+                    if (lr is not null) for (int i = 0; i < lr.Steps.Length; i++) lrAt[lr.Steps[i]] = lr.Values[i];
                     await Send("points", new
                     {
-                        step = steps, loss = curve.Loss is { } l ? Body.N(l[from..]) : null, lr = curve.Lr is { } r ? Body.N(r[from..]) : null,
+                        step = loss!.Steps, loss = Body.N(loss.Values), lr = loss.Steps.Select(st => lrAt.TryGetValue(st, out var v) ? Body.N(v) : null).ToArray(),
                     });
-                    last = steps[^1];
+                    last = loss.Steps[^1];
+                    sent += loss.Steps.Length;
                 }
                 // A forecast once the run has grown by a tenth since the last one, fitted off the request loop.
-                if (curve.ScheduleSpec is not null && curve.Count >= 20 && curve.Count >= forecastAt * 11 / 10 && (forecast is null || forecast.IsCompleted))
+                if (run.Schedule is not null && sent >= 20 && sent >= forecastAt * 11 / 10 && (forecast is null || forecast.IsCompleted))
                 {
-                    forecastAt = curve.Count;
-                    var snapshot = curve;
+                    forecastAt = sent;
                     forecast = Task.Run(async () =>
                     {
                         object data;
-                        try { data = Forecast(law, snapshot); }
-                        catch (Exception ex) when (ex is InputException or ArgumentException or InvalidOperationException) { data = new { error = ex.Message, points = snapshot.Count }; }
+                        var snapshot = d.Runs.LoadCurve(id);
+                        try { data = snapshot is null ? new { error = "the run was removed", points = 0 } : Forecast(law, snapshot); }
+                        catch (Exception ex) when (ex is InputException or ArgumentException or InvalidOperationException) { data = new { error = ex.Message, points = snapshot?.Count ?? 0 }; }
                         await Send("forecast", data);
                     }, ct);
                 }
-                if (!summary.Running && from < 0) { await Send("end", new { reason = "finished", points = curve.Count }); break; }
+                if (run.Status != RunStatus.Running && !fresh)
+                {
+                    // The last forecast goes out before the end, so a client that stops reading at "end" has it.
+                    if (forecast is not null) { await forecast; forecast = null; }
+                    await Send("end", new { reason = run.Status.ToString().ToLowerInvariant(), points = sent });
+                    break;
+                }
                 await Task.Delay(Poll, ct);
             }
             if (forecast is not null) await forecast;

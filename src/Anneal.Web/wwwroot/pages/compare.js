@@ -22,10 +22,9 @@ export async function render(root, params) {
   if (ids.length === 0) { msg.textContent = 'Pick runs on the Runs page (tick them, then "Compare selected"), or type their ids.'; return; }
   const width = Math.max(400, (chart.clientWidth || 1000));
   const runs = await Promise.all(ids.map(async id => {
-    const [loss, lr] = await Promise.all([
-      api(`/api/runs/${id}/curve?metric=loss&max_points=${2 * width}`).then(r => r.data),
-      api(`/api/runs/${id}/curve?metric=lr&max_points=${2 * width}`).then(r => r.data),
-    ]);
+    const [loss, lr, tokens] = await Promise.all(['loss', 'lr', 'tokens'].map(m =>
+      api(`/api/runs/${id}/curve?metric=${m}&max_points=${2 * width}`).then(r => r.data)));
+    loss.tokens = tokens.step.length ? loss.step.map(s => interpolate(tokens.step, tokens.value, s)) : null;
     return { id, loss, lr };
   }));
   function draw() {
@@ -38,7 +37,7 @@ export async function render(root, params) {
       if (!x) { missing.push(r.loss.name); return; }
       const ok = x.map((v, j) => v !== null && (!logX.checked || v > 0) ? j : -1).filter(j => j >= 0);
       series.push({ label: r.loss.name, x: ok.map(j => x[j]), y: ema(ok.map(j => r.loss.value[j]), Number(smooth.value)), color: color(i) });
-      if (showLr.checked && r.lr.points > 0 && !useTokens) {
+      if (showLr.checked && r.lr.step.length > 0 && !useTokens) {
         const okl = r.lr.step.map((v, j) => (!logX.checked || v > 0) ? j : -1).filter(j => j >= 0);
         series.push({ label: `${r.loss.name} lr`, x: okl.map(j => r.lr.step[j]), y: okl.map(j => r.lr.value[j]), color: color(i), axis: 'y2', dash: [4, 4], width: 1 });
       }
@@ -48,4 +47,13 @@ export async function render(root, params) {
   }
   for (const c of [logX, logY, showLr, smooth, xAxis]) c.addEventListener('input', draw);
   draw();
+}
+
+/** Linear interpolation of (xs, ys) at x, clamped to the ends; xs increasing. */
+function interpolate(xs, ys, x) {
+  let lo = 0, hi = xs.length - 1;
+  if (x <= xs[0]) return ys[0];
+  if (x >= xs[hi]) return ys[hi];
+  while (hi - lo > 1) { const m = (lo + hi) >> 1; if (xs[m] <= x) lo = m; else hi = m; }
+  return ys[lo] + (ys[hi] - ys[lo]) * (x - xs[lo]) / (xs[hi] - xs[lo]);
 }

@@ -25,7 +25,8 @@ export async function render(root, params) {
     const first = Number((ids.value || '').split(',')[0]);
     if (first) try {
       const { data } = await api(`/api/runs/${first}`);
-      if (data.schedule && /total=(\d+)/.test(data.schedule)) spec.value = data.schedule.replace(/total=(\d+)/, (_, t) => `total=${2 * Number(t)}`);
+      const sched = data.run.schedule;
+      if (sched && /total=(\d+)/.test(sched)) spec.value = sched.replace(/total=(\d+)/, (_, t) => `total=${2 * Number(t)}`);
     } catch { /* leave it empty */ }
   }
   go1.addEventListener('click', run);

@@ -4,8 +4,14 @@ import { drawChart } from '../chart.js';
 // A run being trained into the store, followed through server-sent events: its points as they arrive and the
 // law's forecast of the rest of its schedule, refitted as the run grows.
 export async function render(root, params) {
-  const { data } = await api('/api/runs?sort=-created&limit=200');
-  const pick = el('select', { id: 'live-run' }, data.runs.map(r => el('option', { value: r.id, selected: String(r.id) === params.get('run') }, `${r.running ? '● ' : ''}${r.name} (#${r.id})`)));
+  // Running runs first, then the most recent others.
+  const [running, recent] = await Promise.all([api('/api/runs?sort=-created&limit=100&status=running'), api('/api/runs?sort=-created&limit=200')]);
+  const seen = new Set();
+  const data = { runs: [...running.data.runs.filter(r => r.status === 'running'), ...recent.data.runs].filter(r => !seen.has(r.id) && seen.add(r.id)) };
+  if (params.get('run') && !seen.has(Number(params.get('run')))) {
+    try { const { data: one } = await api(`/api/runs/${Number(params.get('run'))}`); data.runs.unshift(one.run); } catch { /* not a run: the list stays */ }
+  }
+  const pick = el('select', { id: 'live-run' }, data.runs.map(r => el('option', { value: r.id, selected: String(r.id) === params.get('run') }, `${r.status === 'running' ? '● ' : ''}${r.name} (#${r.id})`)));
   const status = el('p', { class: 'muted', id: 'live-status' });
   const forecastText = el('p', { class: 'big', id: 'live-forecast' });
   const chart = el('div', { class: 'chart', id: 'live-chart' });

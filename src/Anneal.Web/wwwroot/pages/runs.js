@@ -2,15 +2,16 @@ import { api, el, fmt, go } from '../app.js';
 
 // The runs table: the server filters, sorts and pages (50 rows at a time), so 10k runs cost one page.
 const columns = [
-  ['name', 'name'], ['tags', null], ['schedule', null], ['steps', 'steps', 'num'], ['points', 'points', 'num'],
-  ['final loss', 'final_loss', 'num'], ['min loss', 'min_loss', 'num'], ['created', 'created'],
+  ['name', 'name'], ['tags', null], ['schedule', null], ['status', 'status'], ['steps', 'steps', 'num'],
+  ['final loss', 'final_loss', 'num'], ['best val loss', 'best_val_loss', 'num'], ['created', 'created'],
 ];
 
 export async function render(root, params) {
-  const state = { q: params.get('q') || '', sort: params.get('sort') || 'created', offset: 0, limit: 50 };
+  const state = { q: params.get('q') || '', tag: params.get('tag') || '', sort: params.get('sort') || '-created', offset: 0, limit: 50 };
   const selected = new Set();
   const filter = el('input', { type: 'text', placeholder: 'filter by name, tag or schedule…', value: state.q, id: 'runs-filter', size: 40 });
   const count = el('span', { class: 'muted', id: 'runs-count' });
+  const tagFilter = el('span', { id: 'runs-tag' });
   const compare = el('button', { id: 'runs-compare', disabled: true, onclick: () => go('compare', { ids: [...selected].join(',') }) }, 'Compare selected');
   const forecast = el('button', { class: 'secondary', id: 'runs-forecast', disabled: true, onclick: () => go('forecast', { ids: [...selected].join(',') }) }, 'Forecast from selected');
   const table = el('table', { id: 'runs-table' });
@@ -35,7 +36,7 @@ export async function render(root, params) {
   } }, 'Upload run');
 
   root.append(el('h1', {}, 'Runs'),
-    el('div', { class: 'row' }, filter, count, compare, forecast),
+    el('div', { class: 'row' }, filter, tagFilter, count, compare, forecast),
     err, table, el('div', { class: 'row' }, prev, pageInfo, next),
     el('h2', {}, 'Add a run'), el('div', { class: 'row' }, file, upName, upSpec, upload, upMsg));
 
@@ -47,6 +48,8 @@ export async function render(root, params) {
     if (ctrl) ctrl.abort();
     ctrl = new AbortController();
     const q = new URLSearchParams({ q: state.q, sort: state.sort, offset: state.offset, limit: state.limit });
+    if (state.tag) q.set('tag', state.tag);
+    tagFilter.replaceChildren(...(state.tag ? [el('span', { class: 'tag' }, `tag: ${state.tag} `, el('a', { href: '#', onclick: ev => { ev.preventDefault(); state.tag = ''; state.offset = 0; load(); } }, '×'))] : []));
     let data;
     try { ({ data } = await api(`/api/runs?${q}`, undefined, ctrl.signal)); err.textContent = ''; }
     catch (e) { if (e.name !== 'AbortError') err.textContent = e.message; return; }
@@ -61,11 +64,12 @@ export async function render(root, params) {
       const box = el('input', { type: 'checkbox', checked: selected.has(r.id) });
       box.addEventListener('change', () => { box.checked ? selected.add(r.id) : selected.delete(r.id); update(); });
       return el('tr', { 'data-id': r.id }, el('td', {}, box),
-        el('td', {}, el('a', { href: `#/compare?ids=${r.id}` }, r.name), r.running ? el('span', { class: 'tag' }, 'running') : null),
-        el('td', {}, r.tags.map(t => el('span', { class: 'tag' }, t))),
+        el('td', {}, el('a', { href: `#/compare?ids=${r.id}` }, r.name)),
+        el('td', {}, r.tags.map(t => el('a', { class: 'tag', href: '#', title: 'show only this tag', onclick: ev => { ev.preventDefault(); state.tag = t; state.offset = 0; load(); } }, t))),
         el('td', { class: 'spec' }, r.schedule || ''),
-        el('td', { class: 'num' }, r.steps), el('td', { class: 'num' }, r.points),
-        el('td', { class: 'num' }, fmt(r.final_loss)), el('td', { class: 'num' }, fmt(r.min_loss)),
+        el('td', {}, r.status === 'running' ? el('a', { href: `#/live?run=${r.id}` }, '● running') : r.status),
+        el('td', { class: 'num' }, r.steps ?? '–'),
+        el('td', { class: 'num' }, fmt(r.final_loss)), el('td', { class: 'num' }, fmt(r.best_val_loss)),
         el('td', { class: 'muted' }, r.created.slice(0, 19).replace('T', ' ')));
     });
     table.replaceChildren(el('thead', {}, head), el('tbody', {}, rows));
