@@ -300,3 +300,36 @@ public sealed class ApiTests(SeededServer server) : IClassFixture<SeededServer>
         events.Select(e => e[0]).ShouldContain("event: forecast");
     }
 }
+
+/// <summary>The accuracy table is the library's forecasting benchmark, computed once in the background.</summary>
+public sealed class AccuracyApiTests
+{
+    [Fact]
+    public async Task The_accuracy_table_is_the_library_benchmarks_numbers()
+    {
+        IReadOnlyList<Anneal.Accuracy.ForecastCorpus> Corpora() => [.. ServeRunner.Examples().Where(c => c.Name == "mpl-25m")];
+        using var f = new ServerFactory { Options = new ServerOptions { Examples = ServeRunner.Examples, AccuracyCorpora = Corpora, AccuracyLaws = ["powerlaw"] } };
+        var http = f.CreateClient();
+        JsonObject? done = null;
+        var first = await http.GetAsync("/api/accuracy");
+        var firstText = await first.Content.ReadAsStringAsync();
+        first.StatusCode.ShouldBeOneOf([HttpStatusCode.Accepted, HttpStatusCode.OK], firstText);
+        for (int i = 0; i < 600 && done is null; i++)
+        {
+            var r = await http.GetAsync("/api/accuracy");
+            var text = await r.Content.ReadAsStringAsync();
+            r.StatusCode.ShouldBeOneOf([HttpStatusCode.Accepted, HttpStatusCode.OK], text);
+            if (r.StatusCode == HttpStatusCode.OK) done = JsonNode.Parse(text)!.AsObject();
+            else await Task.Delay(1000);
+        }
+        done.ShouldNotBeNull("the accuracy table was not ready after 10 minutes");
+        // Independent reading: the library's benchmark called directly on the same corpus and law.
+        var report = Anneal.Accuracy.ForecastBenchmark.Run(new Anneal.Accuracy.AccuracyRequest(Corpora(), ["powerlaw"]) { Options = new Anneal.Fitting.FitOptions() });
+        var pooled = report.Pooled("powerlaw");
+        var row = done["pooled"]!.AsArray().Single()!;
+        row["law"]!.GetValue<string>().ShouldBe("powerlaw");
+        row["forecasts"]!.GetValue<int>().ShouldBe(pooled.Count);
+        row["mean_error"]!.GetValue<double>().ShouldBe(pooled.MeanError, 1e-12);
+        done["rows"]!.AsArray().Count.ShouldBe(report.Rows.Count);
+    }
+}

@@ -80,12 +80,22 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
 
     private void Open(string hash) { D.Navigate().GoToUrl(new Uri(server.Address, "/" + hash)); }
 
-    private IWebElement Wait(string css, Func<IWebElement, bool>? ok = null, int seconds = 30) =>
-        new WebDriverWait(D, TimeSpan.FromSeconds(seconds)).Until(d =>
+    private IWebElement Wait(string css, Func<IWebElement, bool>? ok = null, int seconds = 30)
+    {
+        try
         {
-            var e = d.FindElements(By.CssSelector(css)).FirstOrDefault();
-            return e is not null && (ok is null || ok(e)) ? e : null;
-        })!;
+            return new WebDriverWait(D, TimeSpan.FromSeconds(seconds)).Until(d =>
+            {
+                var e = d.FindElements(By.CssSelector(css)).FirstOrDefault();
+                return e is not null && (ok is null || ok(e)) ? e : null;
+            })!;
+        }
+        catch (WebDriverTimeoutException)
+        {
+            // What the page showed instead, so a failure says why (an error message, a missing element).
+            throw new ShouldAssertException($"waited {seconds} s for '{css}'; the page shows:\n{D.FindElement(By.TagName("body")).Text}");
+        }
+    }
 
     /// <summary>Canvas pixels that are not transparent: a drawn chart has thousands, an empty one none.</summary>
     private long Inked(string holder) => (long)D.ExecuteScript($$"""

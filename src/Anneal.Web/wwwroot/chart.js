@@ -5,6 +5,12 @@ const palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 
 export function color(i) { return palette[i % palette.length]; }
 
+/** Tick labels that stay readable for learning rates (3e-4) and token counts (1e9) alike. */
+function ticks(u, vals) {
+  return vals.map(v => v === null || v === undefined ? '' : v !== 0 && (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e6)
+    ? v.toExponential(1).replace('e-', 'e−') : String(+v.toPrecision(6)));
+}
+
 export function chartsAvailable() { return typeof window.uPlot === 'function'; }
 
 /**
@@ -50,7 +56,8 @@ export function drawChart(holder, spec) {
   const opts = {
     title: spec.title, width, height: spec.height || 320,
     scales: { x: { time: false, distr: spec.xLog ? 3 : 1 }, y: { distr: spec.yLog ? 3 : 1 }, y2: { distr: 1 } },
-    axes: [{ label: spec.xLabel || 'step' }, { label: spec.yLabel || 'loss', scale: 'y' }, ...(hasY2 ? [{ label: spec.y2Label || 'learning rate', scale: 'y2', side: 1, grid: { show: false } }] : [])],
+    axes: [{ label: spec.xLabel || 'step', values: ticks }, { label: spec.yLabel || 'loss', scale: 'y', values: ticks, size: 60 },
+      ...(hasY2 ? [{ label: spec.y2Label || 'learning rate', scale: 'y2', side: 1, grid: { show: false }, values: ticks, size: 60 }] : [])],
     series, bands, legend: { live: true },
   };
   const key = JSON.stringify([spec.series.map(s => [s.label, s.axis, !!s.band, !!s.points]), spec.xLog, spec.yLog, spec.title, opts.height]);

@@ -9,8 +9,8 @@ export async function render(root, params) {
   const law = el('select', { id: 'designer-law' }, meta.design_laws.map(n => el('option', { value: n, selected: n === 'mpl-400m' }, `${n} (published)`)));
   if (params.get('law')) law.append(el('option', { value: params.get('law'), selected: true }, 'fitted on the Forecast page'));
   const slider = (id, min, max, step, value) => el('input', { type: 'range', id, min, max, step, value });
-  const peak = slider('designer-peak', -5, -1.5, 0.01, Math.log10(3e-4));
-  const horizon = slider('designer-horizon', 3, 6, 0.01, Math.log10(24000));
+  const peak = slider('designer-peak', -5, -1.5, 0.005, Math.log10(3e-4));
+  const horizon = slider('designer-horizon', 3, 6, 0.005, Math.log10(24000));
   const warmup = slider('designer-warmup', 0, 0.3, 0.005, 0.09);
   const cooldown = slider('designer-cooldown', 0, 1, 0.01, 0.2);
   const shape = el('select', { id: 'designer-shape' }, meta.shapes.map(s => el('option', { value: s, selected: s === 'sqrt' }, s)));
@@ -38,8 +38,9 @@ export async function render(root, params) {
     chart, exportOut, el('h2', {}, 'Free optimum and the best of each family (same horizon, warmup and peak)'), optStatus, optTable);
 
   const values = () => {
-    const total = Math.round(10 ** Number(horizon.value));
-    return { law: law.value, peak: Number((10 ** Number(peak.value)).toPrecision(3)), total, warmup: Math.round(Number(warmup.value) * total), cooldown: Number(cooldown.value), shape: shape.value };
+    // Log sliders, rounded to numbers a person would type: 2 significant digits of peak, 3 of the horizon.
+    const total = Number((10 ** Number(horizon.value)).toPrecision(3));
+    return { law: law.value, peak: Number((10 ** Number(peak.value)).toPrecision(2)), total, warmup: Math.round(Number(warmup.value) * total), cooldown: Number(cooldown.value), shape: shape.value };
   };
   let optimum = null, current = null, inFlight = false, pending = null;
   window.annealDesignerLatencies = [];
