@@ -58,7 +58,7 @@ public static class DesignCommands
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
             var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
             var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr), dl.Convention == "reference")
-                .Validate(p => p == "total" ? "--steps" : "--" + p.Replace('_', '-'));
+                .Validate();
             var d = new ScheduleDesigner(problem);
             string fam = r.GetValue(family)!;
             var refs = d.References();
@@ -365,8 +365,7 @@ public static class DesignCommands
                 default:
                 {
                     if (schedule is null) throw new InputException($"{arg}: --format hf needs a schedule spec (a per-step table has no HF equivalent; use --format pytorch)");
-                    var hf = HfExport.TryMap(schedule, t, out var why);
-                    if (hf is null) throw new InputException($"{schedule.Spec} is not exactly expressible as an HF scheduler: {why}");
+                    var hf = HfExport.Exact(schedule, t);
                     string text = hf.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
                     if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);
                     return CliExit.Ok;

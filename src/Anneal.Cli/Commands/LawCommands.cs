@@ -70,7 +70,7 @@ public static class LawCommands
     {
         "auto" => null,
         "optimum" => FitMethod.Optimum,
-        "reference" => FitMethod.Reference,
+        "reference" => FitMethod.EarlyStoppedAdamW,
         _ => throw new InputException($"--method must be auto, optimum or reference, got '{m}'"),
     };
 
@@ -103,7 +103,7 @@ public static class LawCommands
             Console.Out.Write(fit.Table());
             var rep = fit.Report;
             Console.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));
-            if (rep.Method == FitMethod.Reference)
+            if (rep.Method == FitMethod.EarlyStoppedAdamW)
                 Console.Out.WriteLine(string.Create(Inv, $"reference procedure: {rep.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
             else
                 Console.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));

@@ -16,9 +16,6 @@ internal static class ProbeCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Library parameter names as this command's flags.</summary>
-    private static string Flag(string parameter) => "--" + parameter.Replace('_', '-');
-
     public static Command Build()
     {
         var budget = new Option<long?>("--budget", "-b") { Description = "Steps the calibration runs may cost together; a cooldown branched from a checkpoint of the constant run counts only its own steps." };
@@ -61,14 +58,14 @@ internal static class ProbeCommand
                 Reference = refRuns,
             };
             // Every input is checked before any work: targets, budget, law, noise, files.
-            var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request, Flag);
+            var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request);
             ForecastCorpus? corpus = null;
             IReadOnlyList<CorpusRun> targetRuns = [];
             IReadOnlyList<CorpusDesign> menu = [];
             if (r.GetValue(check) is { } checkPath)
             {
                 corpus = LoadCorpus(checkPath);
-                targetRuns = ProbeCheck.MatchTargets(corpus, parsed, Flag);
+                targetRuns = ProbeCheck.MatchTargets(corpus, parsed);
                 (menu, var menuBaseline) = ProbeCheck.Menu(corpus, targetRuns, request.Budget);
                 if (menu.Count == 0) throw new InputException($"--budget {request.Budget} pays for none of the designs corpus {corpus.Name} can realise without the targets");
                 request = request with { Candidates = menu.Select(m => m.Design).ToArray(), Baseline = menuBaseline?.Design };

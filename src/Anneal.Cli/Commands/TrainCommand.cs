@@ -58,7 +58,7 @@ public static class TrainCommand
                 LogEvery = r.GetValue(logEvery), SaveAt = ParseSteps(r.GetValue(saveAt)), BranchFrom = r.GetValue(branchFrom),
             };
             // every option (and a branch's checkpoint and schedule) is checked before the data is fetched or loaded
-            Trainer.Validate(cfg, p => "--" + p.Replace('_', '-'));
+            Trainer.Validate(cfg);
             CliOutputs.Check(("--out", cfg.Out), ("--checkpoint", cfg.CheckpointPath), ("--plot", r.GetValue(plot)));
             // an existing cache folder may be read-only and still hold the corpus; a missing one must be creatable
             if (r.GetValue(data) == "brown" && !Directory.Exists(r.GetValue(dataDir))) AtomicFile.CheckFolder(r.GetValue(dataDir)!, "--data-dir");

@@ -1,4 +1,5 @@
 using Anneal.Schedules;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -32,22 +33,20 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     public const double MaxPeak = 100;
 
     /// <summary>
-    /// Throws <see cref="InputException"/> naming the offending parameter unless the problem is well posed.
-    /// <paramref name="name"/> maps a parameter name (<c>peak</c>, <c>warmup</c>, <c>total</c>, <c>min_lr</c>) to
-    /// what the caller calls it (a command line's <c>--peak</c>); by default the parameter name itself.
+    /// Throws <see cref="InputException"/> naming the offending parameter (<c>peak</c>, <c>warmup</c>, <c>total</c>,
+    /// <c>min_lr</c>) unless the problem is well posed; a front end renames them (<see cref="InputException.MessageNaming"/>).
     /// </summary>
-    public DesignProblem Validate(Func<string, string>? name = null)
+    public DesignProblem Validate()
     {
-        name ??= p => p;
         Law.Validate("law");
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw new InputException(string.Create(inv, $"{name("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}"));
-        if (Warmup < 0) throw new InputException($"{name("warmup")} must be >= 0, got {Warmup}");
-        if (Total <= Warmup + 1) throw new InputException($"{name("total")} ({Total}) must exceed {name("warmup")} ({Warmup}) by at least 2");
-        if (Total - Warmup > 50_000_000) throw new InputException($"{name("total")} - {name("warmup")} = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
-        if (!(MinLr >= 0) || MinLr >= Peak) throw new InputException(string.Create(inv, $"{name("min_lr")} must be in [0, peak) = [0, {Peak}), got {MinLr}"));
+        if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw InputException.Naming($"{Parameter("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}");
+        if (Warmup < 0) throw InputException.Naming($"{Parameter("warmup")} must be >= 0, got {Warmup}");
+        if (Total <= Warmup + 1) throw InputException.Naming($"{Parameter("total")} ({Total}) must exceed {Parameter("warmup")} ({Warmup}) by at least 2");
+        if (Total - Warmup > 50_000_000) throw InputException.Naming($"{Parameter("total")} - {Parameter("warmup")} = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
+        if (!(MinLr >= 0) || MinLr >= Peak) throw InputException.Naming($"{Parameter("min_lr")} must be in [0, {Parameter("peak")}) = [0, {Peak}), got {MinLr}");
         return this;
     }
+
 
     /// <summary>Predicted final loss of a schedule (its rates at steps W..T-1 are used).</summary>
     public double Predict(Schedule schedule) => Objective().Value(MplFinalLoss.PostWarmup(schedule, Total, Warmup));

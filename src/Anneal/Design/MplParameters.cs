@@ -179,7 +179,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// <summary>True for an early-stopped fit (the reference procedure): the delta method is left out when refits exist.</summary>
     public bool EarlyStopped { get; init; }
 
-    private bool DeltaTerm => Covariance is not null && Anneal.Laws.PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
+    private bool DeltaTerm => Covariance is not null && Anneal.Laws.PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
 
     /// <summary>Why the law gives no band although it was fitted (its covariance could not be computed); null otherwise.</summary>
     public string? BandUnavailable { get; init; }
@@ -207,7 +207,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         {
             Replicates = fit.Replicates.Where(r => r.Length == 7).Select(r => (double[])r.Clone()).ToArray(),
             CrossValidationLogError = fit.CrossValidationLogError,
-            EarlyStopped = fit.Report.Method == Anneal.Fitting.FitMethod.Reference,
+            EarlyStopped = fit.Report.Method == Anneal.Fitting.FitMethod.EarlyStoppedAdamW,
             // As the laws layer decides: a band that needs the delta method needs the covariance.
             BandUnavailable = fit.Covariance is null && Anneal.Laws.PredictionBand.UsesDeltaMethod(fit.Report.Method, fit.Replicates.Length)
                 ? "the fit's parameter covariance could not be computed (see the fit's warnings)" : null,

@@ -1,3 +1,4 @@
+using Anneal.Optimization;
 using Anneal.Schedules;
 using Anneal.Specs;
 

@@ -18,7 +18,7 @@ public static class StackFitter
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var warnings = new List<string>();
         var errors = new List<string>();
-        var preFit = new LawFitter.SharedPreFit();
+        var preFit = new SharedPreFit();
         foreach (var (member, weight) in law.Members)
         {
             try { fits.Add((LawFitter.FitShared(member, runs, options with { Method = null }, preFit), weight)); }

@@ -60,7 +60,7 @@ public static class PredictionBand
     /// directly, so the term is left out whenever refits exist.
     /// </summary>
     public static bool UsesDeltaMethod(Anneal.Fitting.FitMethod method, int replicates) =>
-        method != Anneal.Fitting.FitMethod.Reference || replicates == 0;
+        method != Anneal.Fitting.FitMethod.EarlyStoppedAdamW || replicates == 0;
 
     /// <summary>Jackknife variance <c>(R-1)/R * sum (x_i - mean)^2</c> of the refits' values; 0 with fewer than two.</summary>
     public static double JackknifeVariance(ReadOnlySpan<double> x)
@@ -301,7 +301,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
                 ["rms_log_residual"] = Num(r.RmsLogResidual), ["inflation"] = Num(r.Inflation), ["huber_delta"] = r.HuberDelta,
                 ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
-                ["method"] = r.Method == Anneal.Fitting.FitMethod.Reference ? "reference" : "optimum",
+                ["method"] = r.Method == Anneal.Fitting.FitMethod.EarlyStoppedAdamW ? "reference" : "optimum",
                 ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
                 ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
             },
@@ -331,9 +331,9 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     public static FittedLaw FromJson(string json, string where = "law.json")
     {
         JsonObject o;
-        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object written by 'anneal fit --out'"); }
-        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write it with 'anneal fit ... --out {where}'"); }
-        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit ... --out {where}'");
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object: the law file 'anneal fit' writes"); }
+        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write the law file with 'anneal fit'"); }
+        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit'");
         var format = o["format"] is JsonValue fv && fv.TryGetValue<string>(out var fs) ? fs : null;
         if (format != Format)
             throw Bad(format is null ? $"no \"format\" field (expected \"{Format}\")" : $"\"format\" is \"{format}\", but this version of anneal reads \"{Format}\"");
@@ -406,7 +406,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 Method = (f["method"]?.GetValue<string>() ?? "optimum") switch
                 {
                     "optimum" => Anneal.Fitting.FitMethod.Optimum,
-                    "reference" => Anneal.Fitting.FitMethod.Reference,
+                    "reference" => Anneal.Fitting.FitMethod.EarlyStoppedAdamW,
                     var m => throw Bad($"fit.method must be optimum or reference, got '{m}'"),
                 },
                 Fixed = fixedNames.ToArray(),
@@ -436,7 +436,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new InputException($"{where}: malformed law file ({e.Message}); write it with 'anneal fit ... --out {where}'");
+            throw new InputException($"{where}: malformed law file ({e.Message}); write the law file with 'anneal fit'");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Anneal.Design;
+using Anneal.Optimization;
 
 namespace Anneal.Tests.Design;
 

@@ -130,7 +130,7 @@ public class UnifiedLawTests
         var v = MplParameters.Published400M.ToArray();
         var cov = Enumerable.Range(0, 7).Select(i => Enumerable.Range(0, 7).Select(j => i == j ? Math.Pow(0.01 * v[i], 2) : 0.0).ToArray()).ToArray();
         double[][] reps = [v.Select((x, i) => x * (1 + 0.004 * (i % 3 - 1))).ToArray(), v.Select((x, i) => x * (1 - 0.003 * (i % 2))).ToArray(), v.Select((x, i) => x * (1 + 0.002 * (i % 2))).ToArray()];
-        var report = new FitReport { Method = earlyStopped ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum };
+        var report = new FitReport { Method = earlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum };
         var fitted = new FittedLaw(new MultiPowerLaw(WarmupConvention.Reference), v, v.Select(x => 0.01 * x).ToArray(), cov, report) { Replicates = reps, CrossValidationLogError = 0.002 };
         const string spec = "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)";
         var lr = Schedule.Parse(spec).Sample(24000);
