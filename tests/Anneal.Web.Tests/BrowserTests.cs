@@ -166,7 +166,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         for (int i = 0; i < 20; i++) slider.SendKeys(Keys.ArrowRight); // a user's keyboard moves: cooldown 0.20 -> 0.40
         Wait("#designer-final", e => e.Text != before && e.Text != "…");
         Wait("#designer-spec", e => e.Text.Contains("decay=0.4"));
-        Wait("#designer-optimum tr td", null, 120);
+        Wait("#designer-optimum", e => e.Text.Contains("best wsd") && e.Text.Contains("cosine to 10%"), 120);
         Drew("#designer-chart", "free optimum: lr");
         if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") == "1")
             D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", "serve-designer.png"));
@@ -176,7 +176,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
     public void Accuracy_shows_the_benchmark_table()
     {
         Open("#/accuracy");
-        Wait("#accuracy-pooled tr td", null, 900);
+        Wait("#accuracy-pooled tr td", null, 600);
         D.FindElement(By.Id("accuracy-pooled")).Text.ShouldContain("powerlaw");
     }
 

@@ -22,12 +22,12 @@ export async function render(root) {
     const d = r.data;
     status.textContent = `${d.pooled.length} laws; band level ${Math.round(100 * d.level)} %` + (d.skipped.length ? `; skipped: ${d.skipped.join('; ')}` : '');
     pooled.replaceChildren(el('tr', {}, ['law', 'forecasts', 'mean error', 'worst error', 'Spearman', 'regret', 'band covers', 'median half-width', 'fit time'].map((h, i) => el('th', { class: i ? 'num' : null }, h))),
-      d.pooled.map(p => el('tr', {}, el('td', {}, p.law), el('td', { class: 'num' }, p.forecasts + (p.failures ? ` (${p.failures} failed)` : '')),
+      ...d.pooled.map(p => el('tr', {}, el('td', {}, p.law), el('td', { class: 'num' }, p.forecasts + (p.failures ? ` (${p.failures} failed)` : '')),
         el('td', { class: 'num' }, pct(p.mean_error)), el('td', { class: 'num' }, pct(p.worst_error)), el('td', { class: 'num' }, fmt(p.spearman, 3)),
         el('td', { class: 'num' }, pct(p.regret)), el('td', { class: 'num' }, `${p.covered}/${p.with_band}`), el('td', { class: 'num' }, pct(p.median_half_width)),
         el('td', { class: 'num' }, `${p.fit_seconds.toFixed(1)} s`))));
     rows.replaceChildren(el('tr', {}, ['corpus', 'question', 'law', 'forecasts', 'mean error', 'worst error', 'Spearman', 'band covers'].map((h, i) => el('th', { class: i > 2 ? 'num' : null }, h))),
-      d.rows.map(x => el('tr', {}, el('td', {}, x.corpus), el('td', {}, x.question), el('td', {}, x.law),
+      ...d.rows.map(x => el('tr', {}, el('td', {}, x.corpus), el('td', {}, x.question), el('td', {}, x.law),
         x.error ? el('td', { class: 'error', colspan: 5 }, x.error) : [el('td', { class: 'num' }, x.forecasts), el('td', { class: 'num' }, pct(x.mean_error)),
           el('td', { class: 'num' }, pct(x.worst_error)), el('td', { class: 'num' }, fmt(x.spearman, 3)), el('td', { class: 'num' }, `${x.covered}/${x.with_band}`)])));
   }

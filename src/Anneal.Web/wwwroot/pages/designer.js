@@ -98,7 +98,7 @@ export async function render(root, params) {
         const mine = current ? current.final_loss : null;
         optTable.replaceChildren(el('tr', {}, el('th', {}, 'schedule'), el('th', { class: 'num' }, 'final loss'), el('th', { class: 'num' }, 'vs yours'), el('th', {}, 'spec')),
           el('tr', {}, el('td', {}, 'free optimum'), el('td', { class: 'num' }, fmt(data.free.final_loss)), el('td', { class: 'num' }, mine === null ? '' : fmt(data.free.final_loss - mine, 5)), el('td', { class: 'spec' }, 'per-step rates (red dashed line)')),
-          data.candidates.map(c => el('tr', {}, el('td', {}, c.label), el('td', { class: 'num' }, fmt(c.final_loss)), el('td', { class: 'num' }, mine === null ? '' : fmt(c.final_loss - mine, 5)), el('td', { class: 'spec' }, c.spec))));
+          ...data.candidates.map(c => el('tr', {}, el('td', {}, c.label), el('td', { class: 'num' }, fmt(c.final_loss)), el('td', { class: 'num' }, mine === null ? '' : fmt(c.final_loss - mine, 5)), el('td', { class: 'spec' }, c.spec))));
         draw();
       } catch (e) { optStatus.textContent = e.message; }
     }, 400);
