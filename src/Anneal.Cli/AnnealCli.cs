@@ -29,6 +29,7 @@ public static class AnnealCli
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(SweepCommands.Build());
         root.Subcommands.Add(RunsCommands.Build());
         return root;
     }

@@ -2,7 +2,7 @@ namespace Anneal.Store;
 
 /// <summary>
 /// The downsampled views kept beside a metric's raw points: for each level L (0..<see cref="Levels"/>-1) the steps are
-/// cut into buckets of <see cref="Width"/>(L) = 16·4^L steps, and each bucket stores its count, sum, minimum and
+/// cut into buckets of <see cref="Width"/>(L) = 16·4^L steps, and each bucket stores its count, minimum and
 /// maximum (with their steps) and first and last point (the M4 aggregate). A view of any step range then reads at
 /// most about <c>maxPoints</c> bucket rows of one level instead of up to millions of raw points, and folds them
 /// into min/max pairs per drawn interval. Buckets are merged on append, so the views are always current.
@@ -15,16 +15,16 @@ internal static class Downsampling
     /// <summary>Steps per bucket at <paramref name="level"/>.</summary>
     public static long Width(int level) => 16L << (2 * level);
 
-    /// <summary>The M4 aggregate of some points: count, sum, extremes with their steps, first and last point.</summary>
+    /// <summary>The M4 aggregate of some points: count, extremes with their steps, first and last point.</summary>
     public struct Agg
     {
         public long N;
-        public double Total, Min, Max, FirstValue, LastValue;
+        public double Min, Max, FirstValue, LastValue;
         public long MinStep, MaxStep, FirstStep, LastStep;
 
         public static Agg Of(long step, double value) => new()
         {
-            N = 1, Total = value, Min = value, MinStep = step, Max = value, MaxStep = step,
+            N = 1, Min = value, MinStep = step, Max = value, MaxStep = step,
             FirstStep = step, FirstValue = value, LastStep = step, LastValue = value,
         };
 
@@ -34,7 +34,6 @@ internal static class Downsampling
             if (o.N == 0) return;
             if (N == 0) { this = o; return; }
             N += o.N;
-            Total += o.Total;
             if (o.Min < Min || (o.Min == Min && o.MinStep < MinStep)) { Min = o.Min; MinStep = o.MinStep; }
             if (o.Max > Max || (o.Max == Max && o.MaxStep < MaxStep)) { Max = o.Max; MaxStep = o.MaxStep; }
             if (o.FirstStep < FirstStep) { FirstStep = o.FirstStep; FirstValue = o.FirstValue; }

@@ -55,7 +55,6 @@ internal static class Migrations
               level INTEGER NOT NULL,
               bucket BIGINT NOT NULL,
               n BIGINT NOT NULL,
-              total DOUBLE PRECISION NOT NULL,
               min_value DOUBLE PRECISION NOT NULL,
               min_step BIGINT NOT NULL,
               max_value DOUBLE PRECISION NOT NULL,

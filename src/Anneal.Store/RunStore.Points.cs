@@ -8,9 +8,6 @@ namespace Anneal.Store;
 
 public sealed partial class RunStore
 {
-    /// <summary>Rows per multi-row INSERT (within both engines' parameter limits).</summary>
-    private const int RowsPerInsert = 400;
-
     private static readonly ConcurrentDictionary<int, string> PointInserts = new();
     private static readonly ConcurrentDictionary<int, string> BucketUpserts = new();
 
@@ -79,26 +76,58 @@ public sealed partial class RunStore
         else Rebuild(c, t, s.Id, steps[0], steps[^1]);
     }
 
-    private static void InsertPoints(DbConnection c, DbTransaction t, long seriesId, long[] steps, double[] values)
-    {
-        for (int start = 0; start < steps.Length; start += RowsPerInsert)
+    private void InsertPoints(DbConnection c, DbTransaction t, long seriesId, long[] steps, double[] values) =>
+        WriteRows(c, t, steps.Length, 2, rows => PointInserts.GetOrAdd(rows, k =>
         {
-            int rows = Math.Min(RowsPerInsert, steps.Length - start);
-            using var cmd = c.CreateCommand();
-            cmd.Transaction = t;
-            cmd.CommandText = PointInserts.GetOrAdd(rows, k =>
+            var sb = new StringBuilder("INSERT INTO points (series_id, step, value) VALUES ");
+            for (int i = 0; i < k; i++) sb.Append(i == 0 ? "" : ", ").Append("(@s, @p").Append(i).Append("_0, @p").Append(i).Append("_1)");
+            return sb.Append(" ON CONFLICT (series_id, step) DO UPDATE SET value = excluded.value").ToString();
+        }), seriesId, (row, set) => { set(0, steps[row]); set(1, values[row]); });
+
+    /// <summary>
+    /// Writes <paramref name="count"/> rows of <paramref name="columns"/> values each (plus the series id, <c>@s</c>)
+    /// with statements of <see cref="Dialect.RowsPerStatement"/> rows whose parameters are <c>@p{row}_{column}</c>.
+    /// A statement of a given size is prepared once and re-run with new values.
+    /// </summary>
+    private void WriteRows(DbConnection c, DbTransaction t, int count, int columns, Func<int, string> sql, long seriesId, Action<int, Action<int, object>> fill)
+    {
+        int per = _db.RowsPerStatement;
+        DbCommand? full = null;
+        try
+        {
+            for (int start = 0; start < count; start += per)
             {
-                var sb = new StringBuilder("INSERT INTO points (series_id, step, value) VALUES ");
-                for (int i = 0; i < k; i++) sb.Append(i == 0 ? "" : ", ").Append("(@s, @t").Append(i).Append(", @v").Append(i).Append(')');
-                return sb.Append(" ON CONFLICT (series_id, step) DO UPDATE SET value = excluded.value").ToString();
-            });
-            Add(cmd, "s", seriesId);
-            for (int i = 0; i < rows; i++)
-            {
-                Add(cmd, "t" + i, steps[start + i]);
-                Add(cmd, "v" + i, values[start + i]);
+                int rows = Math.Min(per, count - start);
+                DbCommand cmd;
+                if (rows == per && full is not null) cmd = full;
+                else
+                {
+                    cmd = c.CreateCommand();
+                    cmd.Transaction = t;
+                    cmd.CommandText = sql(rows);
+                    Add(cmd, "s", seriesId);
+                    for (int i = 0; i < rows; i++)
+                        for (int k = 0; k < columns; k++) cmd.Parameters.Add(cmd.CreateParameter());
+                    if (rows == per) full = cmd;
+                }
+                for (int i = 0; i < rows; i++)
+                {
+                    int row = i;
+                    fill(start + i, (k, v) =>
+                    {
+                        var p = cmd.Parameters[1 + row * columns + k];
+                        p.ParameterName = $"p{row}_{k}";
+                        p.DbType = v is double ? DbType.Double : DbType.Int64;
+                        p.Value = v;
+                    });
+                }
+                cmd.ExecuteNonQuery();
+                if (cmd != full) cmd.Dispose();
             }
-            cmd.ExecuteNonQuery();
+        }
+        finally
+        {
+            full?.Dispose();
         }
     }
 
@@ -112,52 +141,37 @@ public sealed partial class RunStore
     }
 
     /// <summary>Writes bucket aggregates: merged into existing buckets (<paramref name="merge"/>), or as new rows.</summary>
-    private static void UpsertBuckets(DbConnection c, DbTransaction t, long seriesId, List<Downsampling.Bucket> buckets, bool merge)
-    {
-        const int PerRow = 13, RowsPer = 60;
-        for (int start = 0; start < buckets.Count; start += RowsPer)
+    private void UpsertBuckets(DbConnection c, DbTransaction t, long seriesId, List<Downsampling.Bucket> buckets, bool merge) =>
+        WriteRows(c, t, buckets.Count, 11, rows => BucketUpserts.GetOrAdd(rows * 2 + (merge ? 1 : 0), _ =>
         {
-            int rows = Math.Min(RowsPer, buckets.Count - start);
-            using var cmd = c.CreateCommand();
-            cmd.Transaction = t;
-            cmd.CommandText = BucketUpserts.GetOrAdd(rows * 2 + (merge ? 1 : 0), _ =>
-            {
-                var sb = new StringBuilder("INSERT INTO point_buckets (series_id, level, bucket, n, total, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value) VALUES ");
-                for (int i = 0; i < rows; i++)
-                {
-                    sb.Append(i == 0 ? "(" : ", (").Append("@s");
-                    for (int k = 1; k < PerRow; k++) sb.Append(", @p").Append(i).Append('_').Append(k);
-                    sb.Append(')');
-                }
-                // The SET expressions all read the row as it was before the update (both engines), so each CASE
-                // compares the old aggregate with the new one.
-                if (merge) sb.Append("""
-                     ON CONFLICT (series_id, level, bucket) DO UPDATE SET
-                      n = point_buckets.n + excluded.n,
-                      total = point_buckets.total + excluded.total,
-                      min_step = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_step ELSE point_buckets.min_step END,
-                      min_value = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_value ELSE point_buckets.min_value END,
-                      max_step = CASE WHEN excluded.max_value > point_buckets.max_value THEN excluded.max_step ELSE point_buckets.max_step END,
-                      max_value = CASE WHEN excluded.max_value > point_buckets.max_value THEN excluded.max_value ELSE point_buckets.max_value END,
-                      first_value = CASE WHEN excluded.first_step < point_buckets.first_step THEN excluded.first_value ELSE point_buckets.first_value END,
-                      first_step = CASE WHEN excluded.first_step < point_buckets.first_step THEN excluded.first_step ELSE point_buckets.first_step END,
-                      last_value = CASE WHEN excluded.last_step > point_buckets.last_step THEN excluded.last_value ELSE point_buckets.last_value END,
-                      last_step = CASE WHEN excluded.last_step > point_buckets.last_step THEN excluded.last_step ELSE point_buckets.last_step END
-                    """);
-                return sb.ToString();
-            });
-            Add(cmd, "s", seriesId);
+            var sb = new StringBuilder("INSERT INTO point_buckets (series_id, level, bucket, n, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value) VALUES ");
             for (int i = 0; i < rows; i++)
             {
-                var (level, index, a) = buckets[start + i];
-                string p = "p" + i + "_";
-                Add(cmd, p + 1, level); Add(cmd, p + 2, index); Add(cmd, p + 3, a.N); Add(cmd, p + 4, a.Total);
-                Add(cmd, p + 5, a.Min); Add(cmd, p + 6, a.MinStep); Add(cmd, p + 7, a.Max); Add(cmd, p + 8, a.MaxStep);
-                Add(cmd, p + 9, a.FirstStep); Add(cmd, p + 10, a.FirstValue); Add(cmd, p + 11, a.LastStep); Add(cmd, p + 12, a.LastValue);
+                sb.Append(i == 0 ? "(" : ", (").Append("@s");
+                for (int k = 0; k < 11; k++) sb.Append(", @p").Append(i).Append('_').Append(k);
+                sb.Append(')');
             }
-            cmd.ExecuteNonQuery();
-        }
-    }
+            // The SET expressions all read the row as it was before the update (both engines), so each CASE
+            // compares the old aggregate with the new one.
+            if (merge) sb.Append("""
+                 ON CONFLICT (series_id, level, bucket) DO UPDATE SET
+                  n = point_buckets.n + excluded.n,
+                  min_step = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_step ELSE point_buckets.min_step END,
+                  min_value = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_value ELSE point_buckets.min_value END,
+                  max_step = CASE WHEN excluded.max_value > point_buckets.max_value THEN excluded.max_step ELSE point_buckets.max_step END,
+                  max_value = CASE WHEN excluded.max_value > point_buckets.max_value THEN excluded.max_value ELSE point_buckets.max_value END,
+                  first_value = CASE WHEN excluded.first_step < point_buckets.first_step THEN excluded.first_value ELSE point_buckets.first_value END,
+                  first_step = CASE WHEN excluded.first_step < point_buckets.first_step THEN excluded.first_step ELSE point_buckets.first_step END,
+                  last_value = CASE WHEN excluded.last_step > point_buckets.last_step THEN excluded.last_value ELSE point_buckets.last_value END,
+                  last_step = CASE WHEN excluded.last_step > point_buckets.last_step THEN excluded.last_step ELSE point_buckets.last_step END
+                """);
+            return sb.ToString();
+        }), seriesId, (row, set) =>
+        {
+            var (level, index, a) = buckets[row];
+            set(0, (long)level); set(1, index); set(2, a.N); set(3, a.Min); set(4, a.MinStep); set(5, a.Max); set(6, a.MaxStep);
+            set(7, a.FirstStep); set(8, a.FirstValue); set(9, a.LastStep); set(10, a.LastValue);
+        });
 
     /// <summary>
     /// Recomputes the views over the top-level buckets that hold steps <paramref name="from"/>..<paramref name="to"/>
@@ -186,7 +200,7 @@ public sealed partial class RunStore
         using var cmd = c.CreateCommand();
         cmd.Transaction = t;
         cmd.CommandText = """
-            SELECT n, total, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value
+            SELECT n, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value
             FROM point_buckets WHERE series_id = @s AND level = @l AND bucket BETWEEN @b0 AND @b1 ORDER BY bucket
             """;
         Add(cmd, "s", seriesId); Add(cmd, "l", level); Add(cmd, "b0", b0); Add(cmd, "b1", b1);
@@ -195,8 +209,8 @@ public sealed partial class RunStore
         while (r.Read())
             list.Add(new Downsampling.Agg
             {
-                N = r.GetInt64(0), Total = r.GetDouble(1), Min = r.GetDouble(2), MinStep = r.GetInt64(3), Max = r.GetDouble(4), MaxStep = r.GetInt64(5),
-                FirstStep = r.GetInt64(6), FirstValue = r.GetDouble(7), LastStep = r.GetInt64(8), LastValue = r.GetDouble(9),
+                N = r.GetInt64(0), Min = r.GetDouble(1), MinStep = r.GetInt64(2), Max = r.GetDouble(3), MaxStep = r.GetInt64(4),
+                FirstStep = r.GetInt64(5), FirstValue = r.GetDouble(6), LastStep = r.GetInt64(7), LastValue = r.GetDouble(8),
             });
         return list;
     }

@@ -145,6 +145,12 @@ public sealed partial class RunStore : IDisposable
         }
     }
 
+    /// <summary>Rows in one of the store's tables (tests count points, views and tags with it).</summary>
+    internal long CountRows(string table) => Read(c => Dapper.SqlMapper.ExecuteScalar<long>(c, $"SELECT COUNT(*) FROM {table}"));
+
+    /// <summary>Runs a statement directly (tests plant states that the API cannot make, e.g. a newer schema version).</summary>
+    internal void Execute(string sql) => Write((c, t) => { Dapper.SqlMapper.Execute(c, sql, transaction: t); });
+
     // exponential with jitter, so that writers that collided do not collide again in step
     private static void Backoff(int attempt) => Thread.Sleep(Random.Shared.Next(5, 20) << Math.Min(attempt, 6));
 

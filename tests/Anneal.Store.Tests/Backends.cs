@@ -66,10 +66,25 @@ internal sealed class TempStore : IDisposable
         var url = Backends.PostgresUrl ?? throw new InvalidOperationException(
             "CI=true but ANNEAL_TEST_POSTGRES is not set: .ci/run must start PostgreSQL (.ci/start-postgres) and export its URL");
         string db = "anneal_t_" + Guid.NewGuid().ToString("N")[..12];
-        Admin(url, $"CREATE DATABASE {db}");
+        // PostgreSQL refuses concurrent CREATE DATABASE from one template ("template1 is being accessed by other
+        // users"): one at a time here, and a retry for another process's
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                lock (CreateLock) Admin(url, $"CREATE DATABASE {db}");
+                break;
+            }
+            catch (PostgresException e) when (e.SqlState == "55006" && attempt < 20)
+            {
+                Thread.Sleep(200 * attempt);
+            }
+        }
         var u = new UriBuilder(url) { Path = "/" + db };
         return new TempStore(u.Uri.ToString(), () => Admin(url, $"DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     }
+
+    private static readonly object CreateLock = new();
 
     private static void Admin(string url, string sql)
     {

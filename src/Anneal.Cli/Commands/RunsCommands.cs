@@ -153,7 +153,12 @@ public static class RunsCommands
                 Console.Out.WriteLine(JsonSerializer.Serialize(new { total = page.Total, offset = off, runs = page.Runs.Select(RunJson) }));
                 return CliExit.Ok;
             }
-            if (page.Total == 0) { Console.Out.WriteLine($"no runs{(page.Total == 0 && off == 0 ? "" : " on this page")} in {s.Location}; add some with 'anneal runs add FILE'"); return CliExit.Ok; }
+            if (page.Runs.Count == 0)
+            {
+                Console.Out.WriteLine(page.Total > 0 ? $"no runs past --offset {off}: {page.Total} match in {s.Location}"
+                    : $"no runs match in {s.Location}; add some with 'anneal runs add FILE'");
+                return CliExit.Ok;
+            }
             int w = Math.Clamp(page.Runs.Count == 0 ? 4 : page.Runs.Max(x => x.Name.Length), 4, 40);
             Console.Out.WriteLine($"{"id",6}  {"name".PadRight(w)}  {"status",-8}  {"steps",9}  {"loss",9}  {"val_loss",9}  {"created (UTC)",-16}  tags");
             foreach (var run in page.Runs)

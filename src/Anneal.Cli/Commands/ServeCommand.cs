@@ -35,7 +35,7 @@ internal static class ServeRunner
     /// <summary>The bundled example corpora: the multi-power-law benchmark curves per size and the engine's own corpora.</summary>
     public static IReadOnlyList<Anneal.Accuracy.ForecastCorpus> Examples()
     {
-        var bench = MplBenchmark.Open(null);
+        var bench = BundledBenchmark.Open(null);
         return [.. bench.Sizes.Select(bench.Corpus), .. BundledCorpora.All()];
     }
 

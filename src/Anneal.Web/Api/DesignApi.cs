@@ -75,21 +75,21 @@ internal static class DesignApi
         long warmup = Body.Int(o, "warmup", 0, 0, Dashboard.MaxSteps);
         double peak = Body.Num(o, "peak", null, 1e-12, DesignProblem.MaxPeak);
         double minLr = Body.Num(o, "min_lr", 0, 0, DesignProblem.MaxPeak);
-        var problem = new DesignProblem(dl.Parameters, total, warmup, peak, minLr, dl.Convention == "reference").Validate();
+        var problem = new DesignProblem(dl.Parameters, total, warmup, peak, minLr, dl.Convention).Validate();
         return (dl, problem);
     }
 
     /// <summary>A built-in published law (<c>mpl-400m</c>, ...) or a law fitted by <c>/api/forecast</c> (its <c>fit_id</c>).</summary>
     private static DesignLaw Law(Dashboard d, string name)
     {
-        if (MplParameters.Builtins.TryGetValue(name, out var b)) return new DesignLaw(b, null, name + " (published parameters)", "paper");
-        var fit = d.Fit(name) ?? throw new ApiException(400, $"law: '{Body.Trunc(name)}' is neither a built-in law ({string.Join(", ", MplParameters.Builtins.Keys)}) nor a fit of this server (fit runs on the Forecast page first)");
+        if (BuiltinLaws.Resolve(name, WarmupConvention.Paper) is { } builtin) return DesignLaw.FromFitted(builtin, name + " (published parameters)");
+        var fit = d.Fit(name) ?? throw new ApiException(400, $"law: '{Body.Trunc(name)}' is neither a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
         return DesignLaw.FromFitted(fit, "fit of " + name.Split('|')[0] + " to runs " + name.Split('|')[^1]);
     }
 
     /// <summary>The law layer's multi-power law with the design law's parameters, to draw whole curves.</summary>
     private static FittedLaw CurveLaw(DesignLaw dl) =>
-        FittedLaw.FromValues(new MultiPowerLaw(dl.Convention == "reference" ? WarmupConvention.Reference : WarmupConvention.Paper), dl.Parameters.ToArray());
+        FittedLaw.FromValues(new MultiPowerLaw(dl.Convention), dl.Parameters.ToArray());
 
     private static object Optimum(DesignLaw dl, DesignProblem problem)
     {

@@ -26,7 +26,7 @@ internal static class RunsApi
             charts_available = StaticAssets.ChartsAvailable,
             store = d.Runs.Kind.ToString().ToLowerInvariant(),
             laws = Anneal.Laws.LawRegistry.DefaultSpecs,
-            design_laws = Anneal.Design.MplParameters.Builtins.Keys.Order(StringComparer.Ordinal).ToArray(),
+            design_laws = Anneal.Laws.BuiltinLaws.Names,
             shapes = Enum.GetNames<Anneal.Schedules.DecayShape>().Select(s => s.ToLowerInvariant()).ToArray(),
             max_upload_bytes = d.Options.MaxUploadBytes,
         }));

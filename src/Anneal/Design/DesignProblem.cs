@@ -1,3 +1,4 @@
+using Anneal.Laws;
 using Anneal.Schedules;
 using static Anneal.ParameterName;
 
@@ -8,8 +9,11 @@ namespace Anneal.Design;
 /// linear warmup of <see cref="Warmup"/> steps to <see cref="Peak"/> minimises the predicted final
 /// loss? Rates after the warmup are free within [max(MinLr, floor), Peak] and non-increasing.
 /// </summary>
-public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0, bool ReferenceWarmup = false)
+public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0, WarmupConvention Convention = WarmupConvention.Paper)
 {
+    /// <summary>True in the reference convention, where the warmup ramp's changes enter the loss-drop sum.</summary>
+    public bool ReferenceWarmup => Convention == WarmupConvention.Reference;
+
     /// <summary>n = T - W, the number of free post-warmup rates.</summary>
     public int PostWarmupSteps => checked((int)(Total - Warmup));
 

@@ -210,15 +210,7 @@ public sealed record LawRun
     /// describe training after the warmup (at step 0 of a warmup from zero, S1 = 0 and S1^-alpha is
     /// undefined), so the CLI fits from here unless told otherwise.
     /// </summary>
-    public long PeakStep
-    {
-        get
-        {
-            int best = 0;
-            for (int t = 1; t < Eta.Length; t++) if (Eta[t] > Eta[best]) best = t;
-            return best;
-        }
-    }
+    public long PeakStep => EtaMath.PeakIndex(Eta);
 
     /// <summary>The same run keeping only the logged points at steps &gt;= <paramref name="firstStep"/>.</summary>
     public LawRun From(long firstStep)
