@@ -16,6 +16,8 @@ internal static class OptionNames
     {
         // a design problem's total length is the run's --steps
         ["anneal optimize"] = new(StringComparer.Ordinal) { ["total"] = "--steps" },
+        // a prediction's per-step rates come from --lr-file
+        ["anneal predict"] = new(StringComparer.Ordinal) { ["rates"] = "--lr-file" },
     };
 
     /// <summary>The option of <paramref name="command"/> (at <paramref name="path"/>, e.g. <c>anneal optimize</c>) that sets <paramref name="parameter"/>.</summary>

@@ -42,7 +42,7 @@ public static class PlanCommands
             var plan = Planner.Plan(new PlanInputs(n, d, r.GetValue(seqLen), r.GetValue(flops), r.GetValue(batch), r.GetValue(nonEmb),
                 r.GetValue(layers), r.GetValue(dModel), r.GetValue(vocab), r.GetValue(loss),
                 (r.GetValue(fits) ?? []).Select(FitFile.Read).ToList()));
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(plan, Json)); return CliExit.Ok; }
+            if (r.GetValue(json)) { Console.Out.WriteLine(ToJson(plan, "anneal-plan/1")); return CliExit.Ok; }
             RenderPlan(plan, r.GetValue(explain), OptionNames.Of(r));
             return CliExit.Ok;
         });
@@ -114,7 +114,7 @@ public static class PlanCommands
         {
             var kind = r.GetValue(optim) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.AdamW;
             var res = Rescaling.Batch(r.GetValue(lr), r.GetValue(fromB), r.GetValue(toB), kind);
-            if (r.GetValue(json1)) { Console.Out.WriteLine(JsonSerializer.Serialize(new { optimizer = kind, fromBatch = r.GetValue(fromB), toBatch = r.GetValue(toB), fromLr = r.GetValue(lr), result = res }, Json)); return CliExit.Ok; }
+            if (r.GetValue(json1)) { Console.Out.WriteLine(ToJson(new { optimizer = kind, fromBatch = r.GetValue(fromB), toBatch = r.GetValue(toB), fromLr = r.GetValue(lr), result = res }, "anneal-rescale-batch/1")); return CliExit.Ok; }
             var t = new Table().AddColumns("optimizer", "batch", "learning rate", "rule", "source");
             t.AddRow(kind.ToString(), $"{Number(r.GetValue(fromB))} -> {Number(r.GetValue(toB))}", $"{Number(r.GetValue(lr))} -> [bold]{Number(res.Lr)}[/] (x{res.Factor:G4})", Esc(res.Rule), Esc(res.Source));
             ConsoleOut().Write(t);
@@ -135,7 +135,7 @@ public static class PlanCommands
         width.SetAction(r =>
         {
             var res = Rescaling.Width(r.GetValue(lr2), r.GetValue(wd), r.GetValue(fromW), r.GetValue(toW));
-            if (r.GetValue(json2)) { Console.Out.WriteLine(JsonSerializer.Serialize(res, Json)); return CliExit.Ok; }
+            if (r.GetValue(json2)) { Console.Out.WriteLine(ToJson(res, "anneal-rescale-width/1")); return CliExit.Ok; }
             var t = new Table().Title($"Width {Number(r.GetValue(fromW))} -> {Number(r.GetValue(toW))} (x{res.WidthRatio:G4}), AdamW").AddColumns("group", "learning rate", "weight decay", "LR rule", "WD rule", "source");
             foreach (var g in new[] { res.Matrix, res.Vector })
                 t.AddRow(g.Group, Number(g.Lr), Number(g.WeightDecay), Esc(g.LrRule), Esc(g.WeightDecayRule), Esc(g.Source));

@@ -8,14 +8,22 @@ namespace Anneal.Cli.Commands;
 /// <summary>How <c>anneal plan</c> and <c>anneal scaling</c> print: the console, numbers, intervals and JSON.</summary>
 internal static class PlanText
 {
-    /// <summary>JSON of plans and fits (camelCase, NaN allowed, enums by name).</summary>
+    /// <summary>JSON of plans and fits (snake_case as every output, docs/formats.md; NaN allowed, enums by snake_case name).</summary>
     internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
+
+    /// <summary>A result as the JSON of one versioned format (docs/formats.md): <c>format</c> first, then its snake_case fields.</summary>
+    internal static string ToJson(object value, string format)
+    {
+        var o = JsonSerializer.SerializeToNode(value, Json)!.AsObject();
+        o.Insert(0, "format", format);
+        return o.ToJsonString(Json);
+    }
 
     /// <summary>A console on <see cref="Console.Out"/>: plain text when piped, 160 columns wide.</summary>
     internal static IAnsiConsole ConsoleOut()

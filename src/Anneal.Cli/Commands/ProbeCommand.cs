@@ -43,7 +43,7 @@ internal static class ProbeCommand
             {
                 if (!File.Exists(f) && ProbePriors.Published(f) is { } published) return published;
                 if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
-                return new ProbePrior(Path.GetFileNameWithoutExtension(f), FittedLaw.FromJson(File.ReadAllText(f), f), $"law file {f}");
+                return new ProbePrior(Path.GetFileNameWithoutExtension(f), LawFile.Read(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
             ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
                 : userPriors.Length == 0 ? BundledReference() : null;
@@ -78,7 +78,7 @@ internal static class ProbeCommand
                 }
             }
 
-            var progress = new SyncProgress(m => Console.Error.WriteLine("== " + m));
+            var progress = new SyncProgress<string>(m => Console.Error.WriteLine("== " + m));
             var sw = Stopwatch.StartNew();
             if (noiseCorpus is not null)
             {
@@ -117,7 +117,7 @@ internal static class ProbeCommand
     {
         if (!Directory.Exists(path) && !File.Exists(path) && path.StartsWith("mpl-", StringComparison.OrdinalIgnoreCase))
         {
-            var bench = MplBenchmark.Open(null);
+            var bench = BundledBenchmark.Open(null);
             var size = path[4..].ToLowerInvariant();
             if (!bench.Sizes.Contains(size)) throw new InputException($"{path}: no such folder, and not a bundled corpus (mpl-{string.Join(", mpl-", bench.Sizes)})");
             return bench.Corpus(size);
@@ -290,12 +290,5 @@ internal static class ProbeCommand
                 }).ToArray()),
             };
         return o;
-    }
-
-    /// <summary>Progress written on the reporting thread, in order (Progress&lt;T&gt; would post it to the thread pool).</summary>
-    private sealed class SyncProgress(Action<string> report) : IProgress<string>
-    {
-        private readonly Lock _gate = new();
-        public void Report(string value) { lock (_gate) report(value); }
     }
 }

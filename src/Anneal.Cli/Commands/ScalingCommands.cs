@@ -49,7 +49,7 @@ public static class ScalingCommands
             {
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
                 if (r.GetValue(svg) is { } stepSvg) StepLawPlot.Save(stepSvg, runs, res);
-                if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(res, Json));
+                if (r.GetValue(json)) Console.Out.WriteLine(ToJson(res, "anneal-scaling-fit/1"));
                 else RenderStepFit(res, path);
                 return CliExit.Ok;
             }
@@ -68,7 +68,7 @@ public static class ScalingCommands
             if (r.GetValue(contours) is { } isoPath) outputs.Add((isoPath, IsoLossPlot.Build(runs, fit).Render()));
             // both plots or neither
             AtomicFile.WriteAll(outputs);
-            if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(fit, Json));
+            if (r.GetValue(json)) Console.Out.WriteLine(ToJson(fit, "anneal-scaling-fit/1"));
             else RenderChinchillaFit(fit, path);
             return CliExit.Ok;
         });

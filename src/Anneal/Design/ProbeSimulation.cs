@@ -464,7 +464,7 @@ public static class ProbePriors
     /// 72,000 steps. Null for another name.
     /// </summary>
     public static ProbePrior? Published(string name) =>
-        MplParameters.Builtins.TryGetValue(name, out var p)
+        BuiltinLaws.Find(name) is { } p
             ? new ProbePrior(name.ToLowerInvariant(), FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Reference), p.ToArray()),
                 "published multi-power law, Luo et al. 2025, in its own world (peak 3e-4, 72,000 steps)") { Peak = MplPeak, Horizon = MplHorizon }
             : null;

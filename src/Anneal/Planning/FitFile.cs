@@ -20,18 +20,27 @@ public static class FitFile
         {
             throw new InputException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}; expected a scaling fit's JSON, as `anneal scaling fit` prints it");
         }
+        // Fields are snake_case (format anneal-scaling-fit/1); files written before it had camelCase names and no format.
+        bool Has(string name) => law.TryGetProperty(name, out _) || law.TryGetProperty(Camel(name), out _);
         double Get(string name)
         {
-            if (!law.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Number)
+            if ((!law.TryGetProperty(name, out var v) && !law.TryGetProperty(Camel(name), out v)) || v.ValueKind != JsonValueKind.Number)
                 throw new InputException($"{path}: \"law.{name}\" missing or not a number; expected a scaling fit's JSON, as `anneal scaling fit` prints it");
             double x = v.GetDouble();
             if (!double.IsFinite(x)) throw new InputException($"{path}: \"law.{name}\" is not finite");
             return x;
         }
-        if (law.TryGetProperty("alpha", out _))
+        if (Has("alpha"))
             return new OwnRunLaws(path, Chinchilla: new ChinchillaLaw(Get("e"), Get("a"), Get("b"), Get("alpha"), Get("beta")));
-        if (law.TryGetProperty("lrParamsExponent", out _))
-            return new OwnRunLaws(path, StepLaw: new StepLaw(Get("lrCoefficient"), Get("lrParamsExponent"), Get("lrTokensExponent"), Get("batchCoefficient"), Get("batchTokensExponent")));
-        throw new InputException($"{path}: \"law\" is neither a Chinchilla fit (alpha, beta, ...) nor a Step Law fit (lrParamsExponent, ...)");
+        if (Has("lr_params_exponent"))
+            return new OwnRunLaws(path, StepLaw: new StepLaw(Get("lr_coefficient"), Get("lr_params_exponent"), Get("lr_tokens_exponent"), Get("batch_coefficient"), Get("batch_tokens_exponent")));
+        throw new InputException($"{path}: \"law\" is neither a Chinchilla fit (alpha, beta, ...) nor a Step Law fit (lr_params_exponent, ...)");
+    }
+
+    /// <summary>The camelCase name of a snake_case field (<c>lr_params_exponent</c> is <c>lrParamsExponent</c>).</summary>
+    private static string Camel(string snake)
+    {
+        var parts = snake.Split('_');
+        return parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
     }
 }

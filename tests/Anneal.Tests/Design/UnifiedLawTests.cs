@@ -53,9 +53,9 @@ public class UnifiedLawTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published400M);
-            law.Convention.ShouldBe("reference");
+            law.Convention.ShouldBe(Anneal.Laws.WarmupConvention.Reference);
             law.Covariance.ShouldNotBeNull();
             law.Covariance![3][3].ShouldBe(cov[3][3]);
             // Design now evaluates a reference-convention law in its own convention: no warning.
@@ -74,7 +74,7 @@ public class UnifiedLawTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            Should.Throw<InputException>(() => MplParameters.ResolveLaw(path)).Message.ShouldContain("not the multi-power law");
+            Should.Throw<InputException>(() => DesignLaw.Resolve(path)).Message.ShouldContain("not the multi-power law");
             var (code, _, err) = Run("optimize", path, "--steps", "2000", "--peak", "3e-4");
             code.ShouldBe(2);
             err.ShouldContain("mpl-400m");
@@ -93,7 +93,7 @@ public class UnifiedLawTests
         // differences of the final loss for the per-rate gradient.
         var lr = Schedule.Parse(spec).Sample(24000);
         var p = MplParameters.Published400M;
-        var problem = new DesignProblem(p, 24000, 2160, 3e-4, 0, ReferenceWarmup: true);
+        var problem = new DesignProblem(p, 24000, 2160, 3e-4, 0, Convention: Anneal.Laws.WarmupConvention.Reference);
         var f = problem.Objective();
         f.IncludesWarmup.ShouldBeTrue();
         var post = lr[2160..];
@@ -138,7 +138,7 @@ public class UnifiedLawTests
 
         var law = DesignLaw.FromFitted(fitted, "test");
         law.EarlyStopped.ShouldBe(earlyStopped);
-        var problem = new DesignProblem(law.Parameters, 24000, 2160, 3e-4, 0, ReferenceWarmup: true);
+        var problem = new DesignProblem(law.Parameters, 24000, 2160, 3e-4, 0, Convention: Anneal.Laws.WarmupConvention.Reference);
         var band = law.Band(problem, lr[2160..])!.Value;
         band.Low.ShouldBe(laws.FinalLow, 1e-9 * laws.FinalLow);
         band.High.ShouldBe(laws.FinalHigh, 1e-9 * laws.FinalHigh);
