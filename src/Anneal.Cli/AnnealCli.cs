@@ -28,6 +28,7 @@ public static class AnnealCli
         foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(SweepCommands.Build());
         root.Subcommands.Add(RunsCommands.Build());
         return root;

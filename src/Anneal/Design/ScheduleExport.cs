@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Anneal.Curves;
 using Anneal.Schedules;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Design;
 
 /// <summary>The formats a schedule is exported in.</summary>

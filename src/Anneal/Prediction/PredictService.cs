@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Anneal.Laws;
 using Anneal.Schedules;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Prediction;
 
 /// <summary>

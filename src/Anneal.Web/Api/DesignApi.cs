@@ -1,0 +1,113 @@
+using System.Globalization;
+using Anneal.Design;
+using Anneal.Laws;
+using Anneal.Schedules;
+using Anneal.Specs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using System.Text.Json.Nodes;
+
+namespace Anneal.Web.Api;
+
+/// <summary>
+/// The designer: <c>POST /api/design</c> predicts a WSD schedule's curve and final loss as the sliders move (fast: one
+/// law evaluation); <c>POST /api/design/optimum</c> finds the free optimum and the best member of every family at the
+/// same horizon, warmup and peak (seconds; cached); <c>POST /api/export</c> writes a schedule for HF or PyTorch.
+/// </summary>
+internal static class DesignApi
+{
+    public static void Map(IEndpointRouteBuilder e)
+    {
+        e.MapPost("/api/design", async (HttpContext c, Dashboard d) =>
+        {
+            var o = await Body.Json(c);
+            var (dl, problem) = Problem(d, o);
+            double cooldown = Body.Num(o, "cooldown", 0.2, 0, 1);
+            var shapeName = Body.Str(o, "shape") ?? "sqrt";
+            if (!DecayShapes.TryParse(shapeName, out _)) throw new ApiException(400, $"shape: one of linear, cosine, sqrt, square, exponential, inverse; got '{Body.Trunc(shapeName)}'");
+            int points = (int)Body.Int(o, "points", 300, 10, 5000);
+            var spec = new SpecBuilder("wsd").Num("peak", problem.Peak).Num("total", problem.Total).Num("warmup", problem.Warmup)
+                .Num("decay", Math.Round(cooldown, 4)).Word("shape", shapeName);
+            if (problem.MinLr > 0) spec = spec.Num("min", problem.MinLr);
+            var schedule = Dashboard.ParseSchedule(spec.Build().ToString());
+            var post = MplFinalLoss.PostWarmup(schedule, problem.Total, problem.Warmup);
+            double final = problem.Objective().Value(post);
+            var band = dl.Band(problem, post);
+            var eta = schedule.Sample(checked((int)problem.Total));
+            var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
+            var curve = CurveLaw(dl).Predict(eta, at);
+            return Body.Ok(new
+            {
+                law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
+                step = at, loss = Body.N(curve.Loss), lr = at.Select(s => eta[s]).ToArray(),
+            });
+        });
+        e.MapPost("/api/design/optimum", async (HttpContext c, Dashboard d) =>
+        {
+            var o = await Body.Json(c);
+            var (dl, problem) = Problem(d, o);
+            string key = string.Create(CultureInfo.InvariantCulture, $"{dl.Source}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
+            await d.Heavy.WaitAsync(c.RequestAborted);
+            object result;
+            try { result = await Task.Run(() => d.Design(key, () => Optimum(dl, problem)), c.RequestAborted); }
+            finally { d.Heavy.Release(); }
+            return Body.Ok(result);
+        });
+        e.MapPost("/api/export", async (HttpContext c) =>
+        {
+            var o = await Body.Json(c);
+            var schedule = Dashboard.ParseSchedule(Body.Str(o, "schedule"));
+            long steps = Body.Int(o, "steps", schedule.Length, 1, Dashboard.MaxSteps);
+            var format = Body.Str(o, "format") ?? "hf";
+            if (format != "hf") throw new ApiException(400, $"format: hf, got '{Body.Trunc(format)}'");
+            var hf = HfExport.TryMap(schedule, steps, out var why)
+                ?? throw new ApiException(400, $"{schedule.Spec} is not exactly expressible as an HF scheduler: {why}");
+            return Body.Ok(new { format, schedule = schedule.Spec, steps, hf = JsonNode.Parse(hf.ToJson().ToJsonString()) });
+        });
+    }
+
+    /// <summary>The law and the problem (horizon, warmup, peak, floor) shared by both design routes, validated by the library.</summary>
+    private static (DesignLaw Law, DesignProblem Problem) Problem(Dashboard d, JsonObject o)
+    {
+        var dl = Law(d, Body.Str(o, "law") ?? "mpl-400m");
+        long total = Body.Int(o, "total", null, 3, Dashboard.MaxSteps);
+        long warmup = Body.Int(o, "warmup", 0, 0, Dashboard.MaxSteps);
+        double peak = Body.Num(o, "peak", null, 1e-12, DesignProblem.MaxPeak);
+        double minLr = Body.Num(o, "min_lr", 0, 0, DesignProblem.MaxPeak);
+        var problem = new DesignProblem(dl.Parameters, total, warmup, peak, minLr, dl.Convention).Validate();
+        return (dl, problem);
+    }
+
+    /// <summary>A built-in published law (<c>mpl-400m</c>, ...) or a law fitted by <c>/api/forecast</c> (its <c>fit_id</c>).</summary>
+    private static DesignLaw Law(Dashboard d, string name)
+    {
+        if (BuiltinLaws.Resolve(name, WarmupConvention.Paper) is { } builtin) return DesignLaw.FromFitted(builtin, name + " (published parameters)");
+        var fit = d.Fit(name) ?? throw new ApiException(400, $"law: '{Body.Trunc(name)}' is neither a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
+        return DesignLaw.FromFitted(fit, "fit of " + name.Split('|')[0] + " to runs " + name.Split('|')[^1]);
+    }
+
+    /// <summary>The law layer's multi-power law with the design law's parameters, to draw whole curves.</summary>
+    private static FittedLaw CurveLaw(DesignLaw dl) =>
+        FittedLaw.FromValues(new MultiPowerLaw(dl.Convention), dl.Parameters.ToArray());
+
+    private static object Optimum(DesignLaw dl, DesignProblem problem)
+    {
+        var designer = new ScheduleDesigner(problem);
+        var free = designer.Optimize();
+        var full = problem.FullSchedule(free.PostWarmup);
+        var at = LawRun.EvenSteps(problem.Total, 300, Math.Max(1, problem.Warmup));
+        var freeCurve = CurveLaw(dl).Predict(full, at);
+        var families = designer.BestOfFamilies().Concat(designer.References()).Select(x => new
+        {
+            label = x.Label, spec = x.Schedule.Spec, final_loss = x.Loss,
+        }).ToArray();
+        var lrAt = LawRun.EvenSteps(problem.Total, 600);
+        return new
+        {
+            law = dl.Source, total = problem.Total, warmup = problem.Warmup, peak = problem.Peak,
+            free = new { final_loss = free.Loss, step = lrAt, lr = lrAt.Select(s => full[s]).ToArray(), loss_step = at, loss = Body.N(freeCurve.Loss) },
+            candidates = families,
+        };
+    }
+}

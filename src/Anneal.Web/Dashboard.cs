@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using Anneal.Accuracy;
+using Anneal.Fitting;
+using Anneal.Laws;
+using Anneal.Schedules;
+using Anneal.Specs;
+using Anneal.Store;
+
+namespace Anneal.Web;
+
+/// <summary>
+/// The server's shared state: the run source (seeded with the example runs when empty), fitted laws kept for the
+/// designer, and the accuracy table computed once per process. Fits and optimisations are heavy: one runs at a time,
+/// so a burst of requests queues instead of starving the machine.
+/// </summary>
+public sealed class Dashboard
+{
+    private readonly ServerOptions _options;
+    private readonly ConcurrentDictionary<string, FittedLaw> _fits = new();
+    private readonly ConcurrentDictionary<string, object> _designs = new();
+    private readonly object _accuracyLock = new();
+    private Task<AccuracyReport>? _accuracy;
+    private volatile string _accuracyProgress = "";
+
+    /// <summary>Serialises heavy work (fits, free optima, the accuracy run).</summary>
+    public SemaphoreSlim Heavy { get; } = new(1, 1);
+
+    /// <summary>The run store.</summary>
+    public RunStore Runs { get; }
+
+    /// <summary>The server's options.</summary>
+    public ServerOptions Options => _options;
+
+    /// <summary>Opens the dashboard over <paramref name="runs"/>, adding the example runs when it holds none.</summary>
+    public Dashboard(ServerOptions options, RunStore runs)
+    {
+        _options = options;
+        Runs = runs;
+        // One transaction: a second server starting on the same empty store at the same moment may seed it too, but
+        // never half of it.
+        if (runs.ListRuns(new RunQuery { Limit = 1 }).Total == 0)
+            runs.ImportCurves([.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
+            {
+                Name = r.Name, Tags = ["example", corpus.Name], Schedule = r.Schedule ?? r.Curve.ScheduleSpec, SourceFile = $"bundled example {corpus.Name}/{r.Name}",
+            })))]);
+    }
+
+    /// <summary>Longest schedule spec accepted.</summary>
+    public const int MaxSpecLength = 4000;
+
+    /// <summary>Longest horizon the dashboard predicts or designs (steps).</summary>
+    public const long MaxSteps = 10_000_000;
+
+    /// <summary>
+    /// Parses a schedule spec from a request with the library's parser. Specs that read a file on the server
+    /// (<c>refined(file=...)</c>) are refused: a request must never make the server open a path it names.
+    /// </summary>
+    public static Schedule ParseSchedule(string? text, string field = "schedule")
+    {
+        if (string.IsNullOrWhiteSpace(text)) throw new ApiException(400, $"{field}: give a schedule spec, e.g. wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)");
+        if (text.Length > MaxSpecLength) throw new ApiException(400, $"{field}: a spec of at most {MaxSpecLength} characters");
+        SpecCall call;
+        try { call = SpecCall.Parse(text); }
+        catch (SpecException e) { throw new ApiException(400, $"{field}: {e.Message}"); }
+        if (NamesFile(call)) throw new ApiException(400, $"{field}: specs that read a file on the server (file=...) are not accepted here; give the values inline (e.g. norms=[...])");
+        try { return ScheduleRegistry.Create(call); }
+        catch (InputException e) { throw new ApiException(400, $"{field}: {e.Message}"); }
+    }
+
+    private static bool NamesFile(SpecCall c) => c.Args.Any(a => a.Name == "file" || a.Value is SpecCall inner && NamesFile(inner)
+        || a.Value is SpecList l && l.Items.OfType<SpecCall>().Any(NamesFile));
+
+    /// <summary>Parses a law spec (e.g. <c>auto</c>, <c>mpl(warmup=reference)</c>) with the library's parser.</summary>
+    public static LossLaw ParseLaw(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return new AutoLaw();
+        if (text.Length > 200) throw new ApiException(400, "law: a law spec of at most 200 characters");
+        try { return LossLaw.Parse(text); }
+        catch (InputException e) { throw new ApiException(400, "law: " + e.Message); }
+    }
+
+    /// <summary>A fitted law kept for later requests (the designer uses it by id).</summary>
+    public string KeepFit(string key, FittedLaw fit)
+    {
+        if (_fits.Count > 64) _fits.Clear();
+        _fits[key] = fit;
+        return key;
+    }
+
+    /// <summary>A fit kept by <see cref="KeepFit"/>, or null.</summary>
+    public FittedLaw? Fit(string key) => _fits.GetValueOrDefault(key);
+
+    /// <summary>A cached design result, computing it once per key.</summary>
+    public T Design<T>(string key, Func<T> compute) where T : class
+    {
+        if (_designs.TryGetValue(key, out var v)) return (T)v;
+        var r = compute();
+        if (_designs.Count > 64) _designs.Clear();
+        _designs[key] = r;
+        return r;
+    }
+
+    /// <summary>
+    /// The accuracy table of the example corpora (the computation of <c>anneal accuracy</c>), started on the first
+    /// call and kept for the life of the process: null while it runs, with its latest progress message.
+    /// </summary>
+    public (AccuracyReport? Report, string Progress, Exception? Error) Accuracy()
+    {
+        lock (_accuracyLock)
+        {
+            _accuracy ??= Task.Run(async () =>
+            {
+                await Heavy.WaitAsync();
+                try
+                {
+                    var corpora = (_options.AccuracyCorpora ?? _options.Examples)();
+                    if (corpora.Count == 0) throw new ApiException(404, "this server has no example corpora to score laws on");
+                    return ForecastBenchmark.Run(new AccuracyRequest(corpora, _options.AccuracyLaws) { Options = new FitOptions() },
+                        new Progress<string>(m => _accuracyProgress = m));
+                }
+                finally { Heavy.Release(); }
+            });
+        }
+        var t = _accuracy;
+        if (!t.IsCompleted) return (null, _accuracyProgress, null);
+        return t.IsFaulted ? (null, "", t.Exception!.InnerException) : (t.Result, "", null);
+    }
+}

@@ -1,0 +1,121 @@
+import { api, el, fmt } from '../app.js';
+import { drawChart } from '../chart.js';
+
+// Sliders for a WSD schedule under a multi-power law: every move asks the server for the predicted curve and
+// final loss (one law evaluation) and redraws; the free optimum and each family's best member are recomputed
+// (seconds, cached by the server) when the horizon, warmup, peak or law change.
+export async function render(root, params) {
+  const { data: meta } = await api('/api/meta');
+  const law = el('select', { id: 'designer-law' }, meta.design_laws.map(n => el('option', { value: n, selected: n === 'mpl-400m' }, `${n} (published)`)));
+  if (params.get('law')) law.append(el('option', { value: params.get('law'), selected: true }, 'fitted on the Forecast page'));
+  const slider = (id, min, max, step, value) => el('input', { type: 'range', id, min, max, step, value });
+  const peak = slider('designer-peak', -5, -1.5, 0.005, Math.log10(3e-4));
+  const horizon = slider('designer-horizon', 3, 6, 0.005, Math.log10(24000));
+  const warmup = slider('designer-warmup', 0, 0.3, 0.005, 0.09);
+  const cooldown = slider('designer-cooldown', 0, 1, 0.01, 0.2);
+  const shape = el('select', { id: 'designer-shape' }, meta.shapes.map(s => el('option', { value: s, selected: s === 'sqrt' }, s)));
+  const out = { peak: el('span'), horizon: el('span'), warmup: el('span'), cooldown: el('span') };
+  const final = el('div', { class: 'big', id: 'designer-final' }, '…');
+  const specOut = el('div', { class: 'spec muted', id: 'designer-spec' });
+  const latency = el('div', { class: 'muted', id: 'designer-latency' });
+  const chart = el('div', { class: 'chart', id: 'designer-chart' });
+  const optStatus = el('p', { class: 'muted', id: 'designer-optimum-status' });
+  const optTable = el('table', { id: 'designer-optimum' });
+  const exportOut = el('pre', { class: 'hidden', id: 'designer-export' });
+  const err = el('p', { class: 'error' });
+  const hfButton = el('button', { class: 'secondary', id: 'designer-export-hf' }, 'Export for HF transformers');
+  root.append(el('h1', {}, 'Schedule designer'),
+    el('div', { class: 'grid2' },
+      el('div', { class: 'panel sliders' },
+        el('label', {}, 'law', law, ''),
+        el('label', {}, 'peak learning rate', peak, out.peak),
+        el('label', {}, 'horizon (steps)', horizon, out.horizon),
+        el('label', {}, 'warmup', warmup, out.warmup),
+        el('label', {}, 'cooldown fraction', cooldown, out.cooldown),
+        el('label', {}, 'cooldown shape', shape, ''),
+        el('div', { class: 'row' }, hfButton)),
+      el('div', { class: 'panel' }, el('div', { class: 'muted' }, 'predicted final loss'), final, specOut, latency, err)),
+    chart, exportOut, el('h2', {}, 'Free optimum and the best of each family (same horizon, warmup and peak)'), optStatus, optTable);
+
+  const values = () => {
+    // Log sliders, rounded to numbers a person would type: 2 significant digits of peak, 3 of the horizon.
+    const total = Number((10 ** Number(horizon.value)).toPrecision(3));
+    return { law: law.value, peak: Number((10 ** Number(peak.value)).toPrecision(2)), total, warmup: Math.round(Number(warmup.value) * total), cooldown: Number(cooldown.value), shape: shape.value };
+  };
+  let optimum = null, current = null, inFlight = false, pending = null;
+  window.annealDesignerLatencies = [];
+
+  async function update(started) {
+    if (inFlight) { pending = started; return; }
+    inFlight = true;
+    const v = values();
+    out.peak.textContent = v.peak.toExponential(2); out.horizon.textContent = v.total.toLocaleString('en');
+    out.warmup.textContent = `${v.warmup} steps`; out.cooldown.textContent = `${Math.round(100 * v.cooldown)} %`;
+    try {
+      const t0 = performance.now();
+      const { data } = await api('/api/design', v);
+      const server = performance.now() - t0;
+      current = data;
+      err.textContent = '';
+      final.textContent = fmt(data.final_loss) + (data.band ? `  [${fmt(data.band.low)}, ${fmt(data.band.high)}]` : '');
+      specOut.textContent = data.spec;
+      draw();
+      requestAnimationFrame(() => {
+        const ms = performance.now() - started;
+        window.annealDesignerLatencies.push({ total: ms, request: server });
+        latency.textContent = `updated ${ms.toFixed(0)} ms after the move (request ${server.toFixed(0)} ms)`;
+      });
+    } catch (e) { err.textContent = e.message; }
+    inFlight = false;
+    if (pending !== null) { const p = pending; pending = null; update(p); }
+  }
+
+  function draw() {
+    if (!current) return;
+    const series = [{ label: 'your schedule: loss', x: current.step, y: current.loss, color: '#1f77b4', width: 2 },
+      { label: 'your schedule: lr', x: current.step, y: current.lr, color: '#1f77b4', axis: 'y2', dash: [4, 4], width: 1 }];
+    if (optimum && optimum.total === current.step[current.step.length - 1] + 1) {
+      series.push({ label: 'free optimum: loss', x: optimum.free.loss_step, y: optimum.free.loss, color: '#d62728', width: 1.5 });
+      series.push({ label: 'free optimum: lr', x: optimum.free.step, y: optimum.free.lr, color: '#d62728', axis: 'y2', dash: [4, 4], width: 1 });
+    }
+    drawChart(chart, { yLabel: 'predicted loss', y2Label: 'learning rate', height: 380, series });
+  }
+
+  let optTimer = null, optKey = '';
+  function scheduleOptimum() {
+    const v = values();
+    const key = JSON.stringify([v.law, v.peak, v.total, v.warmup]);
+    if (key === optKey) return;
+    clearTimeout(optTimer);
+    optTimer = setTimeout(async () => {
+      optKey = key;
+      optStatus.textContent = 'computing the free optimum and the families…';
+      try {
+        const { data } = await api('/api/design/optimum', { law: v.law, peak: v.peak, total: v.total, warmup: v.warmup });
+        if (optKey !== key) return;
+        optimum = data;
+        optStatus.textContent = `free optimum: predicted final loss ${fmt(data.free.final_loss)} (${data.law})`;
+        const mine = current ? current.final_loss : null;
+        optTable.replaceChildren(el('tr', {}, el('th', {}, 'schedule'), el('th', { class: 'num' }, 'final loss'), el('th', { class: 'num' }, 'vs yours'), el('th', {}, 'spec')),
+          el('tr', {}, el('td', {}, 'free optimum'), el('td', { class: 'num' }, fmt(data.free.final_loss)), el('td', { class: 'num' }, mine === null ? '' : fmt(data.free.final_loss - mine, 5)), el('td', { class: 'spec' }, 'per-step rates (red dashed line)')),
+          ...data.candidates.map(c => el('tr', {}, el('td', {}, c.label), el('td', { class: 'num' }, fmt(c.final_loss)), el('td', { class: 'num' }, mine === null ? '' : fmt(c.final_loss - mine, 5)), el('td', { class: 'spec' }, c.spec))));
+        draw();
+      } catch (e) { optStatus.textContent = e.message; }
+    }, 400);
+  }
+
+  for (const c of [peak, horizon, warmup, cooldown, shape, law]) {
+    c.addEventListener('input', () => { update(performance.now()); scheduleOptimum(); });
+  }
+  hfButton.addEventListener('click', async () => {
+    if (!current) return;
+    exportOut.classList.remove('hidden');
+    try {
+      const { data } = await api('/api/export', { schedule: current.spec, steps: values().total, format: 'hf' });
+      exportOut.textContent = JSON.stringify(data.hf, null, 2);
+    } catch (e) { exportOut.textContent = e.message; }
+  });
+  await update(performance.now());
+  scheduleOptimum();
+  return () => clearTimeout(optTimer);
+}

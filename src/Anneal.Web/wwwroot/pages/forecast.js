@@ -1,0 +1,67 @@
+import { api, el, fmt, go } from '../app.js';
+import { drawChart, color } from '../chart.js';
+
+// Fit a law to chosen runs (auto by default), show each run's fit and residuals, and predict any typed schedule
+// with its band over the observed runs.
+export async function render(root, params) {
+  const ids = el('input', { type: 'text', id: 'forecast-ids', value: params.get('ids') || '', placeholder: 'run ids, e.g. 1,2' });
+  const law = el('input', { type: 'text', id: 'forecast-law', value: params.get('law') || 'auto', size: 24 });
+  const spec = el('input', { type: 'text', id: 'forecast-schedule', class: 'wide', value: params.get('schedule') || '', placeholder: 'schedule to predict, e.g. wsd(peak=3e-4, total=48000, warmup=2160, decay=0.2, shape=sqrt)' });
+  const steps = el('input', { type: 'number', id: 'forecast-steps', placeholder: 'horizon (if the spec has no total)', min: 2 });
+  const go1 = el('button', { id: 'forecast-run' }, 'Fit and predict');
+  const status = el('p', { class: 'muted', id: 'forecast-status' });
+  const params_ = el('div');
+  const fitChart = el('div', { class: 'chart', id: 'forecast-fit-chart' });
+  const resChart = el('div', { class: 'chart', id: 'forecast-residual-chart' });
+  const predChart = el('div', { class: 'chart', id: 'forecast-prediction-chart' });
+  const final = el('p', { class: 'big', id: 'forecast-final' });
+  const toDesigner = el('button', { class: 'secondary hidden', id: 'forecast-designer' }, 'Design a schedule with this law');
+  root.append(el('h1', {}, 'Forecast'),
+    el('div', { class: 'row' }, el('label', {}, 'runs ', ids), el('label', {}, 'law ', law), steps, go1),
+    el('div', { class: 'row' }, spec),
+    status, final, predChart, el('div', { class: 'grid2' }, fitChart, resChart), params_, toDesigner);
+  if (!spec.value) {
+    // Suggest the first chosen run's schedule stretched to twice its horizon, so one click shows a real forecast.
+    const first = Number((ids.value || '').split(',')[0]);
+    if (first) try {
+      const { data } = await api(`/api/runs/${first}`);
+      const sched = data.run.schedule;
+      if (sched && /total=(\d+)/.test(sched)) spec.value = sched.replace(/total=(\d+)/, (_, t) => `total=${2 * Number(t)}`);
+    } catch { /* leave it empty */ }
+  }
+  go1.addEventListener('click', run);
+  async function run() {
+    const runIds = ids.value.split(',').map(s => Number(s.trim())).filter(n => n > 0);
+    if (!runIds.length) { status.textContent = 'Give the ids of the runs to fit (tick them on the Runs page).'; return; }
+    status.className = 'muted';
+    status.textContent = 'fitting… (a few seconds for the auto law)';
+    go1.disabled = true;
+    const body = { runs: runIds, law: law.value || 'auto', schedule: spec.value || null };
+    if (steps.value) body.steps = Number(steps.value);
+    let d;
+    try { ({ data: d } = await api('/api/forecast', body)); }
+    catch (e) { status.className = 'error'; status.textContent = e.message; go1.disabled = false; return; }
+    go1.disabled = false;
+    status.textContent = `${d.law} fitted to ${d.runs.length} run(s), ${d.report.points} points in ${d.report.seconds.toFixed(2)} s; rms log residual ${fmt(d.report.rms_log_residual, 5)}`
+      + (d.report.warnings.length ? ' — ' + d.report.warnings.join('; ') : '');
+    drawChart(fitChart, { title: 'Fitted runs', yLabel: 'loss', height: 300, series: d.runs.flatMap((r, i) => [
+      { label: r.name, x: r.step, y: r.observed, color: color(i), points: true },
+      { label: `${r.name} fit`, x: r.step, y: r.predicted, color: color(i), width: 2 }]) });
+    drawChart(resChart, { title: 'Residuals (observed − fitted)', yLabel: 'residual', height: 300, series: d.runs.map((r, i) => ({ label: `${r.name} residual (R² ${fmt(r.r2)})`, x: r.step, y: r.residual, color: color(i) })) });
+    if (d.prediction) {
+      const p = d.prediction;
+      final.textContent = `predicted final loss ${fmt(p.final_loss)}` + (p.final_low !== null ? `  (${Math.round(100 * p.level)}% band ${fmt(p.final_low)} – ${fmt(p.final_high)})` : `  (no band: ${p.band_unavailable})`);
+      drawChart(predChart, { title: `Forecast: ${p.schedule}`, yLabel: 'loss', y2Label: 'learning rate', height: 380, series: [
+        { label: 'predicted', x: p.step, y: p.loss, color: '#000000', width: 2, band: p.final_low !== null ? { low: p.low, high: p.high } : null },
+        ...d.runs.map((r, i) => ({ label: `${r.name} observed`, x: r.step, y: r.observed, color: color(i), points: true })),
+        { label: 'learning rate', x: p.step, y: p.lr, color: '#999999', axis: 'y2', dash: [4, 4], width: 1 }] });
+    } else { final.textContent = 'Type a schedule spec to see its predicted curve.'; predChart.replaceChildren(); }
+    params_.replaceChildren(el('h2', {}, 'Fitted parameters'), el('table', {},
+      el('tr', {}, el('th', {}, 'parameter'), el('th', { class: 'num' }, 'value'), el('th', { class: 'num' }, 'std error'), el('th', {}, 'unit')),
+      d.parameters.map(p => el('tr', {}, el('td', {}, p.name), el('td', { class: 'num' }, fmt(p.value, 5)), el('td', { class: 'num' }, fmt(p.std_error, 5)), el('td', { class: 'muted' }, p.unit)))),
+      d.members ? el('p', { class: 'muted' }, 'auto = ' + d.members.map(m => `${m.weight} × ${m.law}`).join(' + ')) : null);
+    toDesigner.classList.toggle('hidden', !d.designable);
+    toDesigner.onclick = () => go('designer', { law: d.fit_id });
+  }
+  if (ids.value && params.get('run') !== '0') await run();
+}

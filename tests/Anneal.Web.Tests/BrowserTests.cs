@@ -1,0 +1,230 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Anneal.Cli.Commands;
+using Anneal.Store;
+using Microsoft.AspNetCore.Builder;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace Anneal.Web.Tests;
+
+/// <summary>
+/// Why the browser tests cannot run here, or null. They need Debian's chromium and chromium-driver and a build with
+/// the vendored chart library (npm at build time); without them they skip, except under CI=true, where they run
+/// (and fail) so that CI never passes without a real browser.
+/// </summary>
+public static class Browser
+{
+    public const string Chromium = "/usr/bin/chromium";
+    public const string Driver = "/usr/bin/chromedriver";
+
+    public static string? Missing =>
+        Environment.GetEnvironmentVariable("CI") == "true" ? null
+        : !File.Exists(Chromium) || !File.Exists(Driver) ? $"browser tests need {Chromium} and {Driver} (apt-get install chromium chromium-driver)"
+        : !StaticAssets.ChartsAvailable ? "browser tests need the chart library, vendored at build time by npm (install nodejs and npm, then rebuild)"
+        : null;
+
+    public static ChromeDriver Start()
+    {
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(Driver)!, Path.GetFileName(Driver));
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        var o = new ChromeOptions { BinaryLocation = Chromium };
+        o.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000", "--force-device-scale-factor=1", "--disable-gpu");
+        return new ChromeDriver(service, o, TimeSpan.FromSeconds(60));
+    }
+}
+
+/// <summary>Runs a browser test only where <see cref="Browser.Missing"/> is null; otherwise skips with the reason.</summary>
+public sealed class BrowserFactAttribute : FactAttribute
+{
+    public BrowserFactAttribute() { if (Browser.Missing is { } why) Skip = why; }
+}
+
+/// <summary>A real server (Kestrel on a free loopback port) with the bundled examples, and a headless chromium.</summary>
+public sealed class LiveServer : IAsyncLifetime
+{
+    public WebApplication App { get; private set; } = null!;
+    public Uri Address { get; private set; } = null!;
+    public string? Token { get; init; }
+    public ChromeDriver? Driver { get; private set; }
+    public RunStore? Store { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        if (Browser.Missing is not null) return;
+        var options = new ServerOptions { Port = 0, Token = Token, Examples = ServeRunner.Examples, AccuracyLaws = ["powerlaw"],
+            // One corpus keeps the table's computation short; the full one (`anneal accuracy`) takes minutes.
+            AccuracyCorpora = () => [.. ServeRunner.Examples().Where(c => c.Name == "mpl-25m")] };
+        Store = RunStore.Open(TempStore.NewPath());
+        (App, Address) = await AnnealServer.Start(options.Validate(), Store);
+        Driver = Browser.Start();
+        // The accuracy table takes the longest to compute: start it now, while the other pages are tested.
+        using var http = new HttpClient { BaseAddress = Address };
+        if (Token is not null) http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
+        (await http.GetAsync("/api/accuracy")).EnsureSuccessStatusCode();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Driver?.Quit();
+        if (App is not null) { await App.StopAsync(); await App.DisposeAsync(); }
+        if (Store is not null) { var where = Store.Location; Store.Dispose(); TempStore.Remove(where); }
+    }
+}
+
+public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
+{
+    private ChromeDriver D => server.Driver!;
+
+    private void Open(string hash) { D.Navigate().GoToUrl(new Uri(server.Address, "/" + hash)); }
+
+    private IWebElement Wait(string css, Func<IWebElement, bool>? ok = null, int seconds = 30)
+    {
+        try
+        {
+            return new WebDriverWait(D, TimeSpan.FromSeconds(seconds)).Until(d =>
+            {
+                var e = d.FindElements(By.CssSelector(css)).FirstOrDefault();
+                return e is not null && (ok is null || ok(e)) ? e : null;
+            })!;
+        }
+        catch (WebDriverTimeoutException)
+        {
+            // What the page showed instead, so a failure says why (an error message, a missing element).
+            throw new ShouldAssertException($"waited {seconds} s for '{css}'; the page shows:\n{D.FindElement(By.TagName("body")).Text}");
+        }
+    }
+
+    /// <summary>Canvas pixels that are not transparent: a drawn chart has thousands, an empty one none.</summary>
+    private long Inked(string holder) => (long)D.ExecuteScript($$"""
+        const c = document.querySelector('{{holder}} canvas');
+        if (!c) return -1;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n;
+        """)!;
+
+    private string[] Legend(string holder) =>
+        D.FindElements(By.CssSelector($"{holder} .u-legend .u-series .u-label")).Select(e => e.Text).ToArray();
+
+    private void Drew(string holder, params string[] legend)
+    {
+        Wait($"{holder} canvas");
+        new WebDriverWait(D, TimeSpan.FromSeconds(10)).Until(_ => Inked(holder) > 2000).ShouldBeTrue();
+        var labels = Legend(holder);
+        foreach (var l in legend) labels.ShouldContain(l);
+    }
+
+    private long[] Ids(string query)
+    {
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var j = System.Text.Json.Nodes.JsonNode.Parse(http.GetStringAsync("/api/runs?" + query).Result)!;
+        return j["runs"]!.AsArray().Select(r => r!["id"]!.GetValue<long>()).ToArray();
+    }
+
+    [BrowserFact]
+    public void The_runs_page_lists_the_seeded_runs_and_filters_them_on_the_server()
+    {
+        Open("#/runs");
+        Wait("#runs-table tbody tr");
+        Wait("#runs-count", e => e.Text.EndsWith(" runs") && e.Text != "0 runs");
+        D.FindElement(By.Id("runs-filter")).SendKeys("wsdcon"); // the three MPL sizes' wsdcon_3, _9 and _18
+        Wait("#runs-count", e => e.Text == "9 runs");
+        D.FindElements(By.CssSelector("#runs-table tbody tr")).Count.ShouldBe(9);
+    }
+
+    [BrowserFact]
+    public void Compare_overlays_runs_with_their_learning_rates()
+    {
+        var ids = Ids("tag=mpl-400m&sort=name&limit=2");
+        Open($"#/compare?ids={ids[0]},{ids[1]}");
+        Drew("#compare-chart", "constant_24000", "constant_72000", "constant_24000 lr");
+    }
+
+    [BrowserFact]
+    public void Forecast_fits_the_runs_and_draws_the_prediction_with_its_band_and_residuals()
+    {
+        var ids = Ids("tag=mpl-400m&sort=name&limit=3");
+        Open($"#/forecast?ids={ids[0]},{ids[2]}&schedule=" + Uri.EscapeDataString("wsd(peak=3e-4, total=48000, warmup=2160, decay=0.2, shape=sqrt)"));
+        Wait("#forecast-final", e => e.Text.StartsWith("predicted final loss"), 120);
+        Drew("#forecast-prediction-chart", "predicted", "learning rate");
+        Drew("#forecast-residual-chart");
+        Drew("#forecast-fit-chart");
+    }
+
+    [BrowserFact]
+    public void The_designer_slider_moves_the_predicted_final_loss()
+    {
+        Open("#/designer");
+        var final = Wait("#designer-final", e => double.TryParse(e.Text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out _));
+        Drew("#designer-chart", "your schedule: loss", "your schedule: lr");
+        string before = final.Text;
+        var slider = D.FindElement(By.Id("designer-cooldown"));
+        for (int i = 0; i < 20; i++) slider.SendKeys(Keys.ArrowRight); // a user's keyboard moves: cooldown 0.20 -> 0.40
+        Wait("#designer-final", e => e.Text != before && e.Text != "…");
+        Wait("#designer-spec", e => e.Text.Contains("decay=0.4"));
+        Wait("#designer-optimum", e => e.Text.Contains("best wsd") && e.Text.Contains("cosine to 10%"), 120);
+        Drew("#designer-chart", "free optimum: lr");
+        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") == "1")
+            D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", "serve-designer.png"));
+    }
+
+    [BrowserFact]
+    public void Accuracy_shows_the_benchmark_table()
+    {
+        Open("#/accuracy");
+        Wait("#accuracy-pooled tr td", null, 600);
+        D.FindElement(By.Id("accuracy-pooled")).Text.ShouldContain("powerlaw");
+    }
+
+    [BrowserFact]
+    public void Live_follows_a_run_and_draws_its_points()
+    {
+        var id = Ids("q=wsd_20000_24000&tag=mpl-100m")[0];
+        Open($"#/live?run={id}");
+        Wait("#live-status", e => e.Text.Contains("finished"), 60);
+        Drew("#live-chart", "observed");
+    }
+
+    [BrowserFact]
+    public void A_run_added_through_the_api_appears_in_the_runs_table()
+    {
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var csv = "step,lr,loss\n" + string.Concat(Enumerable.Range(1, 50).Select(i => $"{i * 10},0.001,{4.0 - i * 0.01}\n"));
+        var r = http.PostAsync("/api/runs?file=x.csv&name=browser-added-run", new StringContent(csv, Encoding.UTF8, "text/csv")).Result;
+        ((int)r.StatusCode).ShouldBe(201);
+        Open("#/runs?q=browser-added");
+        Wait("#runs-table tbody tr", e => e.Text.Contains("browser-added-run"));
+        Wait("#runs-count", e => e.Text == "1 runs");
+    }
+}
+
+/// <summary>A server with a token: the browser is refused until it opens the address with ?token=.</summary>
+public sealed class TokenServer : IAsyncLifetime
+{
+    public LiveServer Server { get; } = new() { Token = "browser-test-token-0123456789" };
+    public Task InitializeAsync() => Server.InitializeAsync();
+    public Task DisposeAsync() => Server.DisposeAsync();
+}
+
+public sealed class BrowserTokenTests(TokenServer t) : IClassFixture<TokenServer>
+{
+    [BrowserFact]
+    public void Without_the_token_the_browser_is_refused_and_with_it_the_dashboard_opens()
+    {
+        var d = t.Server.Driver!;
+        d.Navigate().GoToUrl(new Uri(t.Server.Address, "/#/runs"));
+        d.FindElement(By.TagName("body")).Text.ShouldContain("needs its token");
+        d.FindElements(By.Id("runs-table")).ShouldBeEmpty();
+        d.Navigate().GoToUrl(new Uri(t.Server.Address, "/?token=browser-test-token-0123456789#/runs"));
+        new WebDriverWait(d, TimeSpan.FromSeconds(30)).Until(x => x.FindElements(By.CssSelector("#runs-table tbody tr")).Count > 0).ShouldBeTrue();
+        d.Url.ShouldNotContain("token=");
+        using var http = new HttpClient { BaseAddress = t.Server.Address };
+        http.GetAsync("/api/runs").Result.StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "browser-test-token-0123456789");
+        http.GetAsync("/api/runs").Result.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+    }
+}
