@@ -95,6 +95,6 @@ public class FitAndPredictServiceTests
         Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = Schedule.Parse("constant(peak=1e-3)") })).Message.ShouldContain("steps is needed");
         Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Level = 1 })).Message.ShouldContain("level must be in (0, 1)");
         Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Points = 0 })).Message.ShouldContain("points must be >= 1");
-        Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Steps = 1 })).MessageNaming(p => "--" + p).ShouldContain("--steps must be between 2 and 200000000");
+        Should.Throw<InputException>(() => PredictService.Predict(new PredictRequest(law) { Schedule = s, Steps = 1 })).MessageNaming(p => "--" + p).ShouldContain("--steps must be between 2 and 5000000");
     }
 }
