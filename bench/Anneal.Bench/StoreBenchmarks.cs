@@ -30,16 +30,22 @@ public class StoreBenchmarks
         string location = Backend == "sqlite"
             ? Path.Combine(Path.GetTempPath(), "anneal-bench-store.db")
             : new UriBuilder(Environment.GetEnvironmentVariable("ANNEAL_BENCH_POSTGRES")!) { Path = "/anneal_bench" }.Uri.ToString();
+        Ensure(location);
         _store = RunStore.Open(location);
-        if (_store.GetStudy("bench-built") is null) Build();
         _big = _store.ListRuns(new RunQuery { Search = "big-1m", Limit = 1 }).Runs[0].Id;
         _live = _store.AddRun(new NewRun { Name = "live", Tags = ["bench-live"] });
         _nextStep = 0;
     }
 
-    /// <summary>10,000 runs of 200 logged steps (loss, lr; validation every 50) with tags, and one run of 1M points.</summary>
-    private void Build()
+    /// <summary>
+    /// Builds the benchmark's store at <paramref name="location"/> unless it is already built: 10,000 runs of 200 logged
+    /// steps (loss, lr; validation every 50) with tags, and one run of 1M points. Public so that the store can be built
+    /// ahead of a run when building it would outlast BenchmarkDotNet's in-process time limit (a loaded machine).
+    /// </summary>
+    public static void Ensure(string location)
     {
+        using var store = RunStore.Open(location);
+        if (store.GetStudy("bench-built") is not null) return;
         var rng = new Random(1);
         for (int chunk = 0; chunk < Runs; chunk += 500)
         {
@@ -57,12 +63,12 @@ public class StoreBenchmarks
                 };
                 curves.Add((curve, new NewRun { Name = curve.Name, Tags = [i % 3 == 0 ? "a" : "b", $"sweep-{i % 20}"], Schedule = $"cosine(peak={1 + i % 9}e-4, total=20000)" }));
             }
-            _store.ImportCurves(curves);
+            store.ImportCurves(curves);
         }
-        long big = _store.AddRun(new NewRun { Name = "big-1m" });
+        long big = store.AddRun(new NewRun { Name = "big-1m" });
         for (int start = 0; start < BigPoints; start += 50_000)
-            _store.AppendPoints(big, Enumerable.Range(start, 50_000).Select(i => new MetricPoint(Metrics.Loss, i, 2.5 + 8.0 / Math.Sqrt(1 + i) + 0.05 * Math.Sin(i * 0.37))));
-        _store.GetOrCreateStudy("bench-built", "{}");
+            store.AppendPoints(big, Enumerable.Range(start, 50_000).Select(i => new MetricPoint(Metrics.Loss, i, 2.5 + 8.0 / Math.Sqrt(1 + i) + 0.05 * Math.Sin(i * 0.37))));
+        store.GetOrCreateStudy("bench-built", "{}");
     }
 
     [GlobalCleanup]

@@ -158,6 +158,29 @@ public static class Trainer
         {
             throw e.WithLogNote($"The log up to this step is in {cfg.Out} (the last row holds NaN).");
         }
+        catch (OutputWriteException e)
+        {
+            throw new OutputWriteException($"training stopped: {e.Message}. {Intact(cfg)}", e.Paths);
+        }
+    }
+
+    /// <summary>
+    /// What a run stopped by a failed write (a full disk, a folder turned read-only) still has, and how to go on: the
+    /// log and the checkpoint are each replaced whole or not at all, so both hold the run as of their last good write.
+    /// </summary>
+    private static string Intact(TrainConfig cfg)
+    {
+        var ckpt = cfg.CheckpointPath;
+        long? step = null;
+        try
+        {
+            if (File.Exists(ckpt)) { Checkpoint.Verify(ckpt); step = Checkpoint.ReadHeader(ckpt).Step; }
+        }
+        catch (InputException) { }
+        var log = File.Exists(cfg.Out) ? $"the log {cfg.Out} holds the rows up to its last evaluation written" : $"no log was written yet at {cfg.Out}";
+        return step is { } k
+            ? $"Nothing written before is lost: the checkpoint {ckpt} holds the run after {k} updates and {log}; make room (or make the folder writable) and resume the run from the checkpoint (parameter resume), which rewrites the log"
+            : $"No checkpoint was written yet and {log}; make room (or make the folder writable) and start the run again";
     }
 
     /// <summary>

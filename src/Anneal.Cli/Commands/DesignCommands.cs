@@ -226,11 +226,11 @@ public static class DesignCommands
                 request = request with { Rates = table.Lr, RatesSource = Path.GetFileName(arg) };
             }
             else request = request with { Schedule = Schedule.Parse(arg) };
-            var res = ScheduleExport.Export(request);
-            // a CSV or JSON ends with a newline in a file; on stdout WriteLine adds it
-            string text = res.Text.EndsWith('\n') ? res.Text[..^1] : res.Text;
-            if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);
-            if (res.Snippet is { } snippet) Console.Out.WriteLine(snippet);
+            // streamed: the table is written while it is computed (memory stays small at the largest --steps)
+            string? snippet = null;
+            if (outPath is not null) AtomicFile.WriteText(outPath, w => snippet = ScheduleExport.Write(request, w));
+            else snippet = ScheduleExport.Write(request, Console.Out);
+            if (snippet is not null) Console.Out.WriteLine(snippet);
             return CliExit.Ok;
         });
         return cmd;

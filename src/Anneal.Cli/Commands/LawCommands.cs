@@ -141,6 +141,8 @@ public static class LawCommands
                 request = request with { Rates = expanded.Lr, RatesSource = $"per-step LR from {lrPath}" };
             }
             if (specText is not null) request = request with { Schedule = Schedule.Parse(specText) };
+            // long horizons take minutes: say so before the work starts
+            request = request with { Note = m => Console.Error.WriteLine("note: " + m) };
             var res = PredictService.Predict(request);
             var pred = res.Prediction;
             var eta = res.Rates;

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Anneal.IO;
 using Anneal.Schedules;
 
@@ -21,7 +19,7 @@ public static class ScheduleCommands
     private static Command Sample()
     {
         var spec = new Argument<string>("spec") { Description = "Schedule spec, e.g. 'cosine(peak=3e-4, total=10000, warmup=500)'." };
-        var steps = new Option<int>("--steps", "-n") { Description = "Number of steps to print (steps 0..N-1).", Required = true };
+        var steps = new Option<long>("--steps", "-n") { Description = "Number of steps to print (steps 0..N-1).", Required = true };
         var format = new Option<string>("--format") { Description = "csv (default) or json.", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "json");
         var output = new Option<string?>("--out", "-o") { Description = "Write to this file (atomically) instead of standard output." };
@@ -31,21 +29,21 @@ public static class ScheduleCommands
             """) { spec, steps, format, output };
         cmd.SetAction(r =>
         {
-            int n = r.GetValue(steps);
-            if (n <= 0 || n > 100_000_000) throw new InputException($"--steps must be between 1 and 100000000, got {n}");
+            long n = r.GetValue(steps);
+            if (n <= 0 || n > ScheduleTable.MaxSteps) throw new InputException($"--steps must be between 1 and {ScheduleTable.MaxSteps}, got {n}");
             CliOutputs.Check(("--out", r.GetValue(output)));
             var s = Schedule.Parse(r.GetValue(spec)!);
-            var lr = s.Sample(n);
+            bool json = r.GetValue(format) == "json";
+            // Rates are computed and written a block at a time (memory stays small at the largest --steps); a long
+            // table written to a file reports its progress, about every tenth of the way.
+            long next = n / 10;
+            Action<long>? progress = n >= 10_000_000 && r.GetValue(output) is not null
+                ? done => { if (done >= next || done == n) { Console.Error.WriteLine($"schedule sample: {done} of {n} steps written"); next = done + n / 10; } }
+                : null;
             void Emit(TextWriter w)
             {
-                if (r.GetValue(format) == "json")
-                {
-                    var o = new JsonObject { ["format"] = "anneal-schedule-sample/1", ["schedule"] = s.ToSpecCall().ToJson(), ["spec"] = s.Spec, ["steps"] = n, ["lr"] = new JsonArray(lr.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()) };
-                    w.WriteLine(o.ToJsonString());
-                    return;
-                }
-                w.WriteLine("step,lr");
-                for (int i = 0; i < n; i++) { w.Write(i); w.Write(','); w.WriteLine(lr[i].ToString("R", CultureInfo.InvariantCulture)); }
+                if (json) ScheduleTable.WriteJson(s, n, w, progress);
+                else ScheduleTable.WriteCsv(s, n, w, progress);
             }
             if (r.GetValue(output) is { } path) AtomicFile.WriteText(path, Emit);
             else Emit(r.InvocationConfiguration.Output);

@@ -151,6 +151,7 @@ public sealed class TextDataset
             return new TextDataset("brown", File.ReadAllBytes(t), File.ReadAllBytes(v));
         }
         if (!File.Exists(data)) throw InputException.Naming($"{DataParameter}: '{data}' is neither 'brown' nor an existing text file");
+        TextFileCheck.Check(data);
         var all = File.ReadAllBytes(data);
         int cut = (int)(all.Length * 0.9);
         return new TextDataset(Path.GetFileName(data), all[..cut], all[cut..]);

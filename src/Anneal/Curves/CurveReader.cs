@@ -13,6 +13,12 @@ namespace Anneal.Curves;
 /// </summary>
 public static class CurveReader
 {
+    /// <summary>
+    /// Largest curve file read: 200 MB (about 5e6 rows of step, lr and loss). A file is read whole and parsed into
+    /// columns, about 5 times its size at the peak (measured in docs/reliability.md), so this keeps a read under 1 GB.
+    /// </summary>
+    public const long MaxBytes = 200_000_000;
+
     /// <summary>Reads <paramref name="path"/>; see the class summary for formats and rules.</summary>
     public static LossCurve Read(string path, CurveReadOptions? options = null)
     {
@@ -21,6 +27,9 @@ public static class CurveReader
             throw new CurveFormatException($"{path}: is a folder, not a curve file; pass the file itself (e.g. {Path.Combine(path, "metrics.csv")})");
         if (!File.Exists(path))
             throw new CurveFormatException($"{path}: file not found; check the path (relative paths start at {Environment.CurrentDirectory})");
+        long size = new FileInfo(path).Length;
+        if (size > MaxBytes)
+            throw new CurveFormatException($"{path}: {size} bytes is more than the {MaxBytes} bytes a curve file may have (it is read whole, and parsing takes about 5 times its size in memory); log every k-th step, or split the file");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -97,26 +106,16 @@ public static class CurveReader
     /// </summary>
     public static void RefuseNonText(ReadOnlySpan<byte> content, string path)
     {
-        var head = content[..Math.Min(content.Length, 4096)];
-        if (head.Length == 0) return;
         const string Fix = "give the log as CSV, JSON or JSON Lines text in UTF-8";
-        if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || LooksUtf16(head))
-            throw new CurveFormatException($"{path}: looks like UTF-16 text, not UTF-8; convert it first (e.g. iconv -f UTF-16 -t UTF-8 in > out) or save it as UTF-8");
-        if (head.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B])) throw new CurveFormatException($"{path}: is gzip-compressed; decompress it first (gunzip), then {Fix}");
-        if (head.StartsWith("PK\u0003\u0004"u8)) throw new CurveFormatException($"{path}: is a zip archive; extract the log from it, then {Fix}");
-        int control = 0;
-        foreach (var b in head) if (b == 0 || (b < 0x20 && b is not 0x09 and not 0x0A and not 0x0C and not 0x0D)) control++;
-        if (control > 0 && (head.Contains((byte)0) || control * 100 > head.Length))
-            throw new CurveFormatException($"{path}: is a binary file, not a text log ({control} of its first {head.Length} bytes are control bytes); {Fix}");
-    }
-
-    /// <summary>UTF-16 text without a byte-order mark: most odd (or even) bytes are zero.</summary>
-    private static bool LooksUtf16(ReadOnlySpan<byte> head)
-    {
-        if (head.Length < 8) return false;
-        int even = 0, odd = 0, pairs = head.Length / 2;
-        for (int i = 0; i + 1 < head.Length; i += 2) { if (head[i] == 0) even++; if (head[i + 1] == 0) odd++; }
-        return Math.Max(even, odd) * 10 >= pairs * 8 && Math.Min(even, odd) * 10 < pairs;
+        var (kind, control, examined) = Anneal.IO.TextContent.Sniff(content);
+        if (kind == Anneal.IO.TextKind.Text) return;
+        throw kind switch
+        {
+            Anneal.IO.TextKind.Utf16 => new CurveFormatException($"{path}: looks like UTF-16 text, not UTF-8; convert it first (e.g. iconv -f UTF-16 -t UTF-8 in > out) or save it as UTF-8"),
+            Anneal.IO.TextKind.Gzip => new CurveFormatException($"{path}: is gzip-compressed; decompress it first (gunzip), then {Fix}"),
+            Anneal.IO.TextKind.Zip => new CurveFormatException($"{path}: is a zip archive; extract the log from it, then {Fix}"),
+            _ => new CurveFormatException($"{path}: is a binary file, not a text log ({control} of its first {examined} bytes are control bytes); {Fix}"),
+        };
     }
 
     /// <summary>The format <see cref="Read"/> would use for this content and path.</summary>

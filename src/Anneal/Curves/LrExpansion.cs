@@ -38,12 +38,22 @@ public sealed record ExpandedLr(double[] Lr, LrSource Source, int InterpolatedSt
 /// </summary>
 public static class LrExpansion
 {
+    /// <summary>
+    /// The most steps a per-step learning rate is built for. A fit holds several per-step arrays per law and run
+    /// (the rates, their prefix sums, the multi-power law's per-change terms; about 110 bytes a step for the default
+    /// law, measured in docs/reliability.md), so 5e6 steps stay within about 0.6 GB of memory; beyond it the
+    /// expansion is refused before anything is allocated, naming this limit.
+    /// </summary>
+    public const long MaxSteps = 5_000_000;
+
     /// <summary>Per-step LR for steps 0..<paramref name="lastStep"/> (default: the curve's last step).</summary>
     public static ExpandedLr Expand(LossCurve curve, long? lastStep = null)
     {
         long last = lastStep ?? curve.Steps[^1];
         if (last < 0) throw new ArgumentOutOfRangeException(nameof(lastStep), "last step must be >= 0");
-        if (last >= int.MaxValue - 1) throw new CurveFormatException($"{Label(curve)}: step {last} is too large to expand per step (limit {int.MaxValue - 2})");
+        if (last >= MaxSteps)
+            throw new CurveFormatException($"{Label(curve)}: step {last} is past the last step a per-step learning rate is built for ({MaxSteps - 1}: at most {MaxSteps} steps, " +
+                "to keep memory bounded); use a run or a horizon of at most that many steps");
         int n = (int)last + 1;
         if (curve.ScheduleSpec is { } spec)
             return new ExpandedLr(Schedule.Parse(spec).Sample(n), LrSource.Schedule, 0, null);

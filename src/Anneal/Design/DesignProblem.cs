@@ -37,6 +37,13 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     public const double MaxPeak = 100;
 
     /// <summary>
+    /// Most post-warmup steps a design accepts. The free optimum keeps L-BFGS histories of per-step vectors
+    /// (about 0.75 GB and two minutes on two cores at 1e6 steps, docs/reliability.md); a family search evaluates
+    /// hundreds of per-step schedules. Both grow linearly, so larger designs are refused up front.
+    /// </summary>
+    public const int MaxPostWarmupSteps = 1_000_000;
+
+    /// <summary>
     /// Throws <see cref="InputException"/> naming the offending parameter (<c>peak</c>, <c>warmup</c>, <c>total</c>,
     /// <c>min_lr</c>) unless the problem is well posed; a front end renames them (<see cref="InputException.MessageNaming"/>).
     /// </summary>
@@ -46,7 +53,8 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
         if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw InputException.Naming($"{Parameter("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}");
         if (Warmup < 0) throw InputException.Naming($"{Parameter("warmup")} must be >= 0, got {Warmup}");
         if (Total <= Warmup + 1) throw InputException.Naming($"{Parameter("total")} ({Total}) must exceed {Parameter("warmup")} ({Warmup}) by at least 2");
-        if (Total - Warmup > 50_000_000) throw InputException.Naming($"{Parameter("total")} - {Parameter("warmup")} = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
+        if (Total - Warmup > MaxPostWarmupSteps)
+            throw InputException.Naming($"{Parameter("total")} - {Parameter("warmup")} = {Total - Warmup} post-warmup steps is more than the {MaxPostWarmupSteps} supported (a design holds several per-step arrays and searches over them; beyond that its memory and time are not bounded)");
         if (!(MinLr >= 0) || MinLr >= Peak) throw InputException.Naming($"{Parameter("min_lr")} must be in [0, {Parameter("peak")}) = [0, {Peak}), got {MinLr}");
         return this;
     }

@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anneal.Laws;
 using Anneal.Schedules;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Design;
 
 /// <summary>A request to design a learning-rate schedule under an MPL law.</summary>

@@ -1,8 +1,7 @@
+using Anneal.Laws;
+using Anneal.Optimization;
 using Anneal.Schedules;
 using Anneal.Specs;
-using Anneal.Laws;
-
-using Anneal.Optimization;
 
 namespace Anneal.Design;
 

@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Anneal.Curves;
 using Anneal.Schedules;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Design;
 
 /// <summary>The formats a schedule is exported in.</summary>
@@ -44,8 +44,8 @@ public sealed record ExportResult(string Text, string? Snippet);
 /// <summary>Exporting a schedule for a training framework, and the one <c>step,lr</c> writer of designed schedules.</summary>
 public static class ScheduleExport
 {
-    /// <summary>Largest number of steps exported (the rates of every step are held in memory).</summary>
-    public const long MaxSteps = 100_000_000;
+    /// <summary>Largest number of steps exported: a schedule table's (<see cref="ScheduleTable.MaxSteps"/>; the export streams).</summary>
+    public const long MaxSteps = ScheduleTable.MaxSteps;
 
     /// <summary>The versioned name of the multipliers JSON.</summary>
     public const string MultipliersFormat = "anneal-multipliers/1";
@@ -57,43 +57,53 @@ public static class ScheduleExport
     }
 
     /// <summary>
-    /// The export. Checks the request first (errors name the parameters <c>steps</c> and <c>format</c>): a table must hold at least <see cref="ExportRequest.Steps"/> rates; HF needs a spec it expresses exactly.
+    /// The export as text (<see cref="Write"/> into a string: for small exports and tests; a large one streams with
+    /// <see cref="Write"/>).
     /// </summary>
     public static ExportResult Export(ExportRequest request)
+    {
+        var w = new StringWriter { NewLine = "\n" };
+        var snippet = Write(request, w);
+        return new ExportResult(w.ToString(), snippet);
+    }
+
+    /// <summary>
+    /// Writes the export to <paramref name="output"/> while the rates are computed, a block at a time
+    /// (<see cref="ScheduleTable"/>: memory stays small at <see cref="MaxSteps"/>), and returns the PyTorch snippet
+    /// (null for the other formats). Checks the request first (errors name the parameters <c>steps</c> and
+    /// <c>format</c>): a table must hold at least <see cref="ExportRequest.Steps"/> rates; HF needs a spec it
+    /// expresses exactly.
+    /// </summary>
+    public static string? Write(ExportRequest request, TextWriter output)
     {
         long t = request.Steps;
         CheckSteps(t);
         if ((request.Schedule is null) == (request.Rates is null)) throw new ArgumentException("give the schedule either as a spec or as per-step rates (one of them)");
         string source = request.Schedule?.Spec ?? request.RatesSource;
-        double[] lr;
+        RateFill fill;
         if (request.Rates is { } rates)
         {
             if (rates.Length < t) throw InputException.Naming($"{request.RatesSource}: has {rates.Length} steps, fewer than {Parameter("steps")} {t}; pass {Parameter("steps")} {rates.Length} or extend the table");
-            lr = rates.Length == t ? rates : rates[..(int)t];
+            fill = ScheduleTable.FromArray(rates);
         }
-        else lr = request.Schedule!.Sample((int)t);
+        else fill = request.Schedule!.Fill;
         switch (request.Format)
         {
             case ExportFormat.Csv:
-                return new ExportResult(Csv(lr), null);
+                ScheduleTable.WriteCsv(fill, t, output);
+                return null;
             case ExportFormat.Json:
             case ExportFormat.Pytorch:
             {
-                double peak = lr.Max();
-                if (!(peak > 0)) throw new InputException($"{source}: every learning rate is <= 0; nothing to normalise");
-                var o = new JsonObject
-                {
-                    ["format"] = MultipliersFormat, ["source"] = source, ["peak_lr"] = peak, ["steps"] = t,
-                    ["note"] = "lr(step) = peak_lr * multipliers[min(step, steps - 1)]",
-                    ["multipliers"] = new JsonArray(lr.Select(x => (JsonNode)(x / peak)).ToArray()),
-                };
-                return new ExportResult(o.ToJsonString(), request.Format == ExportFormat.Pytorch ? PytorchSnippet(request.MultipliersFile, peak) : null);
+                double peak = ScheduleTable.WriteMultipliersJson(fill, t, source, output);
+                return request.Format == ExportFormat.Pytorch ? PytorchSnippet(request.MultipliersFile, peak) : null;
             }
             default:
             {
                 if (request.Schedule is not { } schedule) throw InputException.Naming($"{source}: {Parameter("format")} hf needs a schedule spec (a per-step table has no HF equivalent; use {Parameter("format")} pytorch)");
                 var hf = HfExport.Exact(schedule, t);
-                return new ExportResult(hf.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), null);
+                output.WriteLine(hf.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                return null;
             }
         }
     }

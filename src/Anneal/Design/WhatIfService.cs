@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anneal.Schedules;
 using Anneal.Specs;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Design;
 
 /// <summary>A request for the predicted final loss over a grid of a schedule's parameters.</summary>

@@ -1,7 +1,7 @@
 using Anneal.Fitting;
 using Anneal.Laws;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Evaluation;
 
 /// <summary>A request to evaluate laws on the multi-power-law paper's own split of one model size.</summary>

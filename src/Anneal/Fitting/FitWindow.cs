@@ -1,7 +1,7 @@
 using Anneal.Curves;
 using Anneal.Laws;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Fitting;
 
 /// <summary>Logged runs made ready for a fit, with what was left out or averaged on the way.</summary>

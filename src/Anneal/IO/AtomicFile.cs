@@ -4,7 +4,9 @@ namespace Anneal.IO;
 
 /// <summary>
 /// Writes files all-or-nothing: content goes to a temporary file beside the target, which is then
-/// renamed over it, so a crash or a failed write never leaves a partly written output.
+/// renamed over it, so a crash or a failed write never leaves a partly written output. An output that is a
+/// symbolic link is written through it (the file it points to is replaced, the link stays), and a replaced
+/// file keeps its permission bits (the temporary file gets them before the rename).
 /// </summary>
 public static class AtomicFile
 {
@@ -22,6 +24,8 @@ public static class AtomicFile
         try { full = Path.GetFullPath(path); }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { throw new InputException($"{what} {path}: not a valid path ({e.Message})"); }
         if (Directory.Exists(full)) throw new InputException($"{what} {path}: is a folder; give a file name inside it");
+        full = LinkTarget(full, $"{what} {path}");
+        if (Directory.Exists(full)) throw new InputException($"{what} {path}: is a link to the folder '{full}'; give a file name");
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new InputException($"{what} {path}: folder '{dir}' does not exist; create it first or choose another output path");
         var probe = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".probe");
@@ -81,29 +85,63 @@ public static class AtomicFile
         {
             foreach (var (path, write) in outputs)
             {
-                var full = Path.GetFullPath(path);
+                var full = LinkTarget(Path.GetFullPath(path), path);
                 var dir = Path.GetDirectoryName(full)!;
                 if (!Directory.Exists(dir)) throw new InputException($"{path}: folder '{dir}' does not exist; create it first or choose another output path");
                 var tmp = TempFor(full);
                 temps.Add((tmp, full));
-                using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-                write(fs);
-                fs.Flush(flushToDisk: true);
+                // Unbuffered file under a tagging stream under the buffer: every failure of the file system (a full
+                // disk, a size limit, a folder gone read-only) reaches the catch below as an OutputFileFailure,
+                // while an exception of the writer itself (a bug) passes through as it is.
+                using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 0))
+                {
+                    var tagged = new FailureTaggingStream(fs);
+                    using (var buffered = new BufferedStream(tagged, 1 << 16))
+                    {
+                        write(buffered);
+                        buffered.Flush();
+                    }
+                    tagged.FlushToDisk();
+                }
+                // the replaced file's permissions carry over (a shared 0664 log, a private 0600 law file)
+                if (!OperatingSystem.IsWindows() && File.Exists(full)) File.SetUnixFileMode(tmp, File.GetUnixFileMode(full));
             }
             foreach (var (tmp, full) in temps) File.Move(tmp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // a full disk or a folder turned read-only meanwhile: the targets are untouched, say so
-            foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (IOException) { } }
-            throw new InputException(outputs.Count == 1
-                ? $"{outputs[0].Path}: cannot write ({e.Message}); the file was left unchanged"
-                : $"cannot write {string.Join(", ", outputs.Select(o => o.Path))} ({e.Message}); the files were left unchanged");
+            foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { } }
+            var why = e is OutputFileFailure f ? f.Reason : e.Message;
+            throw new OutputWriteException(outputs.Count == 1
+                ? $"{outputs[0].Path}: cannot write ({why}); the file was left unchanged"
+                : $"cannot write {string.Join(", ", outputs.Select(o => o.Path))} ({why}); the files were left unchanged",
+                outputs.Select(o => o.Path).ToArray());
         }
         catch
         {
-            foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (IOException) { } }
+            foreach (var (tmp, _) in temps) { try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { } }
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The file a path names once symbolic links are followed: writing replaces that file and leaves the links,
+    /// so an output reached through a link (a shared results folder, <c>latest.csv -&gt; run-7.csv</c>) is updated
+    /// where it lives. A link that points to itself or in a circle is bad input, named by <paramref name="what"/>.
+    /// </summary>
+    private static string LinkTarget(string full, string what)
+    {
+        try
+        {
+            var info = new FileInfo(full);
+            if (info.LinkTarget is null) return full;
+            var target = info.ResolveLinkTarget(returnFinalTarget: true);
+            return target is null ? full : Path.GetFullPath(target.FullName);
+        }
+        catch (IOException e)
+        {
+            throw new InputException($"{what}: is a symbolic link that cannot be followed ({e.Message}); give the file itself");
         }
     }
 
@@ -146,4 +184,59 @@ public static class AtomicFile
     /// <summary>Writes through a <see cref="TextWriter"/> to <paramref name="path"/> atomically.</summary>
     public static void WriteText(string path, Action<TextWriter> write) =>
         Write(path, s => { using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true); write(w); });
+
+    /// <summary>A failure of the file system under a write (not of the code producing the content).</summary>
+    private sealed class OutputFileFailure(string reason, Exception inner) : IOException(reason, inner)
+    {
+        public string Reason { get; } = reason;
+    }
+
+    /// <summary>
+    /// Passes writes to a file and turns each failure of the file system into an <see cref="OutputFileFailure"/>:
+    /// besides IOException (ENOSPC, EIO, EROFS) .NET reports a file outgrowing the process's size limit (EFBIG) as an
+    /// ArgumentOutOfRangeException, which must not read as a bug.
+    /// </summary>
+    private sealed class FailureTaggingStream(FileStream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Guard(() => inner.Write(buffer, offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            try { inner.Write(buffer); }
+            catch (Exception e) when (Tag(e) is { } t) { throw t; }
+        }
+        public override void Flush() => Guard(inner.Flush);
+        public void FlushToDisk() => Guard(() => inner.Flush(flushToDisk: true));
+
+        private static void Guard(Action a)
+        {
+            try { a(); }
+            catch (Exception e) when (Tag(e) is { } t) { throw t; }
+        }
+
+        private static OutputFileFailure? Tag(Exception e) => e switch
+        {
+            OutputFileFailure => null,
+            ArgumentOutOfRangeException => new("the file is larger than the file system or this process's file size limit allows", e),
+            IOException or UnauthorizedAccessException => new(e.Message, e),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>
+/// An output could not be written (a full disk, a size limit, a folder that became read-only); every output of the
+/// write was left as it was. <see cref="Paths"/> names them, so a caller can say what else is intact and what to do.
+/// </summary>
+public sealed class OutputWriteException(string message, IReadOnlyList<string> paths) : InputException(message)
+{
+    /// <summary>The outputs of the failed write, as given.</summary>
+    public IReadOnlyList<string> Paths { get; } = paths;
 }

@@ -99,7 +99,7 @@ public sealed record LawRun
         var steps = keep.Select(i => curve.Steps[i]).ToArray();
         var obs = keep.Select(i => y[i]).ToArray();
         long n = steps[^1] + 1;
-        if (n > 200_000_000) throw new InputException($"{where}: step {steps[^1]} is too large (laws need the LR at every step; at most 2e8 steps)");
+        if (n > MaxSteps) throw new InputException($"{where}: step {steps[^1]} is too large (laws need the LR at every step; at most {MaxSteps} steps, to keep memory bounded)");
         // One expansion for every consumer: exact from the spec or a fully logged column, else interpolated.
         var expanded = LrExpansion.Expand(curve, steps[^1]);
         var eta = expanded.Lr;
@@ -230,6 +230,26 @@ public sealed record LawRun
 
     /// <summary>Rows averaged per point by <see cref="Binned"/> (1 = raw).</summary>
     public int BinSize { get; init; } = 1;
+
+    /// <summary>
+    /// The most steps a run may have: laws read the learning rate at every step, and a fit holds about 110 bytes
+    /// a step (<see cref="LrExpansion.MaxSteps"/>), so memory stays within about 0.6 GB.
+    /// </summary>
+    public const long MaxSteps = LrExpansion.MaxSteps;
+
+    /// <summary>
+    /// Throws <see cref="InputException"/> unless a horizon of <paramref name="steps"/> steps (0..steps-1) can be
+    /// evaluated: at least 2 and at most <see cref="MaxSteps"/>. The message names the parameter <c>steps</c>, or
+    /// the schedule whose total length it is (<paramref name="schedule"/>) when no horizon was given.
+    /// </summary>
+    public static void CheckHorizon(long steps, string? schedule = null)
+    {
+        if (steps >= 2 && steps <= MaxSteps) return;
+        const string Why = "laws read the learning rate at every step; beyond that their memory is not bounded";
+        throw schedule is null
+            ? InputException.Naming($"{ParameterName.Parameter("steps")} must be between 2 and {MaxSteps} steps, got {steps} ({Why})")
+            : InputException.Naming($"the schedule's total ({schedule}) must be between 2 and {MaxSteps} steps, got {steps} ({Why}); give a shorter horizon with {ParameterName.Parameter("steps")}");
+    }
 
     /// <summary>A run to predict: the schedule's LR at every step, evaluated at <paramref name="steps"/>.</summary>
     public static LawRun ForSchedule(string name, double[] eta, long[] steps, string source) =>

@@ -75,6 +75,7 @@ public static class ChinchillaFit
         Require.Level(o.Level, "level");
         if (!(o.Delta > 0)) throw new InputException($"Huber delta must be > 0, got {o.Delta}");
         var hold = o.HoldAt ?? ChinchillaLaw.Published;
+        BootstrapLimit.Check(o.Bootstrap);
 
         int n = runs.Count;
         var x = new double[n]; var y = new double[n]; var l = new double[n];

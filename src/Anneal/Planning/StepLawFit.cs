@@ -37,6 +37,7 @@ public static class StepLawFit
             if (!(r.Lr > 0) || !(r.Batch > 0)) throw new InputException($"line {r.Line}: the Step Law fit needs lr and batch (> 0) for every run");
         var hold = o.HoldAt ?? StepLaw.Published;
         var groups = runs.GroupBy(r => (r.Params, r.Tokens)).Select(g => g.ToArray()).ToArray();
+        BootstrapLimit.Check(o.Bootstrap);
         int distinctN = runs.Select(r => r.Params).Distinct().Count();
         int distinctD = runs.Select(r => r.Tokens).Distinct().Count();
         bool fitP = distinctN >= 2, fitQ = distinctD >= 2;

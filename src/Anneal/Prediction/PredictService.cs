@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Anneal.Laws;
 using Anneal.Schedules;
-
 using static Anneal.ParameterName;
+
 namespace Anneal.Prediction;
 
 /// <summary>
@@ -29,6 +29,9 @@ public sealed record PredictRequest(FittedLaw Law)
 
     /// <summary>Coverage of the band, in (0, 1).</summary>
     public double Level { get; init; } = 0.95;
+
+    /// <summary>Called, before the work starts, with a note when the prediction will take long (a horizon of millions of steps).</summary>
+    public Action<string>? Note { get; init; }
 }
 
 /// <summary>The outcome of <see cref="PredictService.Predict"/>.</summary>
@@ -60,17 +63,17 @@ public sealed record PredictResult(string Law, string Label, long Steps, double[
 /// <summary>Predicting a schedule's loss curve with a fitted law, with its uncertainty band.</summary>
 public static class PredictService
 {
-    /// <summary>Largest horizon a prediction accepts (the rates of every step are held in memory).</summary>
-    public const long MaxSteps = 200_000_000;
+    /// <summary>Largest horizon a prediction accepts: the laws' (<see cref="LawRun.MaxSteps"/>; the rates of every step are held in memory).</summary>
+    public const long MaxSteps = LawRun.MaxSteps;
+
+    /// <summary>Horizons above this many steps get a <see cref="PredictRequest.Note"/>: the laws sum over every step for every point.</summary>
+    private const long LongSteps = 1_000_000;
 
     /// <summary>
-    /// Throws <see cref="InputException"/> unless <paramref name="steps"/> is a horizon in [2, <see cref="MaxSteps"/>];
-    /// a caller that reads rates from a file checks a given horizon before reading.
+    /// Throws <see cref="InputException"/> unless <paramref name="steps"/> is a horizon in [2, <see cref="MaxSteps"/>]
+    /// (<see cref="LawRun.CheckHorizon"/>); a caller that reads rates from a file checks a given horizon before reading.
     /// </summary>
-    public static void CheckSteps(long steps)
-    {
-        if (steps < 2 || steps > MaxSteps) throw InputException.Naming($"{Parameter("steps")} must be between 2 and {MaxSteps}, got {steps}");
-    }
+    public static void CheckSteps(long steps) => LawRun.CheckHorizon(steps);
 
     /// <summary>
     /// Throws <see cref="InputException"/> unless exactly one of a spec and per-step rates is given (a caller that
@@ -92,11 +95,13 @@ public static class PredictService
         CheckOneSchedule(s is not null, request.Rates is not null);
         var label = s?.Spec ?? request.RatesSource;
         long n = request.Rates?.Length ?? request.Steps ?? s!.Length ?? throw InputException.Naming($"{Parameter("steps")} is needed: '{s!.Spec}' has no total length");
-        CheckSteps(n);
+        // a horizon that is the schedule's own total is named as such
+        LawRun.CheckHorizon(n, request.Steps is null && request.Rates is null ? s!.Spec : null);
         double level = request.Level;
         if (!(level > 0 && level < 1)) throw InputException.Naming($"{Parameter("level")} must be in (0, 1), got {level}");
         if (request.Points < 1) throw InputException.Naming($"{Parameter("points")} must be >= 1, got {request.Points}");
         cancel.ThrowIfCancellationRequested();
+        if (n > LongSteps) request.Note?.Invoke($"predicting {n} steps at {request.Points} points; the law sums over every step, so at this length it takes minutes");
         var eta = request.Rates ?? s!.Sample((int)n);
         long first = Math.Max(1, EtaMath.PeakIndex(eta));
         var prediction = request.Law.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, request.Points, first), label), level);

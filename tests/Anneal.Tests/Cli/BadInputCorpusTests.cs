@@ -45,6 +45,23 @@ public sealed class BadInputFiles : IDisposable
         File.WriteAllText(P("bad-header-lr.csv"), "iteration,rate\n0,1e-4\n");
         File.WriteAllText(P("text.txt"), string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 400)));
         Directory.CreateDirectory(P("afolder"));
+        // runs and rate files past the per-step limit of the laws (LrExpansion.MaxSteps = 5e6): a 5-row log ending
+        // at step 199,999,999 (issue 12, defect 3) and a rate table ending at step 2e7
+        File.WriteAllText(P("far.csv"), "step,lr,loss\n20000000,3e-4,3.5\n50000000,2.5e-4,3.4\n100000000,1.6e-4,3.3\n150000000,6e-5,3.1\n199999999,3e-5,3.0\n");
+        File.WriteAllText(P("far-lr.csv"), "step,lr\n0,3e-4\n20000000,3e-5\n");
+        // a curve file one byte over CurveReader.MaxBytes (sparse: no disk is used)
+        using (var big = File.Create(P("huge.csv"))) big.SetLength(Anneal.Curves.CurveReader.MaxBytes + 1);
+        File.WriteAllText(P("edge.csv"), "step,lr,loss\n1000000,3e-4,3.5\n2000000,2.5e-4,3.4\n3000000,1.6e-4,3.3\n4000000,6e-5,3.1\n5000000,3e-5,3.0\n");
+        // training texts that are not UTF-8 text: a gzip stream, UTF-16 text, a checkpoint-like binary
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(P("text.txt.gz")), System.IO.Compression.CompressionLevel.Fastest))
+            gz.Write(System.Text.Encoding.UTF8.GetBytes("the quick brown fox jumps over the lazy dog. "));
+        File.WriteAllText(P("utf16.txt"), string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 40)), System.Text.Encoding.Unicode);
+        if (!OperatingSystem.IsWindows())
+        {
+            // an output that is a link loop cannot be written through
+            File.CreateSymbolicLink(P("loop-a.csv"), P("loop-b.csv"));
+            File.CreateSymbolicLink(P("loop-b.csv"), P("loop-a.csv"));
+        }
         const string study = "name: bad\nobjective: {command: [bash, x.sh], log: \"r/{trial}.csv\", steps: 10, metric: loss}\nspace: {x: {uniform: [0, 1]}}\n";
         File.WriteAllText(P("good-study.yaml"), study);
         File.WriteAllText(P("sampler-study.yaml"), study + "sampler: bayes\n");
@@ -118,6 +135,10 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("curve plot: missing input keeps the plot", ["curve", "plot", "{d}/nosuch.csv", "--svg", "{d}/c.svg"], ["nosuch.csv"], "=c.svg"),
         R("curve plot: --target val without validation loss", ["curve", "plot", Cos, "--target", "val", "--svg", "{d}/c.svg"], ["validation"], "=c.svg"),
         R("curve plot: --lr without a learning rate", ["curve", "plot", "{d}/nolr.csv", "--lr", "--svg", "{d}/c.svg"], ["--lr"], "=c.svg"),
+        R("curve info: a file above 200 MB", ["curve", "info", "{d}/huge.csv"], ["huge.csv", "200000000"]),
+        R("fit: a curve file above 200 MB", ["fit", "{d}/huge.csv", "--out", "{d}/f.json"], ["huge.csv", "200000000"], "=f.json"),
+        R("curve plot: --lr of a run past the per-step limit", ["curve", "plot", "{d}/far.csv", "--lr", "--svg", "{d}/c.svg"], ["far.csv", "5000000"], "=c.svg"),
+        R("export: --out is a symbolic link loop", ["export", S, "--steps", "2400", "--out", "{d}/loop-a.csv"], ["loop-a.csv", "symbolic link"]),
         R("curve convert: unknown extension", ["curve", "convert", Cos, "--out", "{d}/c.txt"], ["--out", ".csv or .json"], "c.txt"),
         R("curve convert: unwritable --out", ["curve", "convert", Cos, "--out", "/proc/c.csv"], ["--out", "/proc"]),
         R("curve convert: missing input keeps the output", ["curve", "convert", "{d}/nosuch.csv", "--out", "{d}/c.csv"], ["nosuch.csv"], "=c.csv"),
@@ -133,6 +154,8 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("fit: unknown option", ["fit", Cos, "--bogus", "1"], ["unknown option", "--bogus"]),
         R("fit: empty curve keeps the law", ["fit", "{d}/empty.csv", "--out", "{d}/f.json"], ["empty.csv"], "=f.json"),
         R("fit: seed not a number", ["fit", Cos, "--seed", "abc"], ["--seed", "whole number"]),
+        R("fit: a run ending one step past the maximum", ["fit", "{d}/edge.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["edge.csv", "5000000"], "=f.json"),
+        R("fit: a 5-row run ending at step 199,999,999", ["fit", "{d}/far.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["far.csv", "199999999", "5000000"], "=f.json"),
         // ---- predict
         R("predict: missing law", ["predict", "{d}/nosuch.json", "--schedule", S, "--csv", "{d}/p.csv"], ["nosuch.json", "not found"], "=p.csv"),
         R("predict: law not JSON", ["predict", "{d}/junk.json", "--schedule", S, "--csv", "{d}/p.csv"], ["junk.json"], "=p.csv"),
@@ -145,7 +168,12 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("predict: --level above 1", ["predict", "{d}/law.json", "--schedule", S, "--level", "1.5", "--csv", "{d}/p.csv"], ["--level"], "=p.csv"),
         R("predict: --points 0", ["predict", "{d}/law.json", "--schedule", S, "--points", "0", "--csv", "{d}/p.csv"], ["--points"], "=p.csv"),
         R("predict: --steps 1", ["predict", "{d}/law.json", "--schedule", S, "--steps", "1", "--csv", "{d}/p.csv"], ["--steps"], "=p.csv"),
-        R("predict: --steps above the maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "300000000", "--csv", "{d}/p.csv"], ["--steps", "200000000"], "=p.csv"),
+        R("predict: --steps above the maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "300000000", "--csv", "{d}/p.csv"], ["--steps", "5000000"], "=p.csv"),
+        R("predict: --steps one above the maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "5000001", "--csv", "{d}/p.csv"], ["--steps", "5000001", "5000000"], "=p.csv"),
+        R("predict: --steps 2e8, the old maximum", ["predict", "{d}/law.json", "--schedule", S, "--steps", "200000000", "--csv", "{d}/p.csv", "--svg", "{d}/p.svg"], ["--steps", "5000000", "memory"], "=p.csv", "p.svg"),
+        R("predict: a schedule's total above the maximum", ["predict", "{d}/law.json", "--schedule", "cosine(peak=3e-4, total=20000000, warmup=100)", "--csv", "{d}/p.csv"], ["total", "5000000"], "=p.csv"),
+        R("predict: --lr-file ending past the maximum", ["predict", "{d}/law.json", "--lr-file", "{d}/far-lr.csv", "--csv", "{d}/p.csv"], ["far-lr.csv", "20000000", "5000000"], "=p.csv"),
+        R("predict: --lr-file with --steps above the maximum", ["predict", "{d}/law.json", "--lr-file", "{d}/short-lr.csv", "--steps", "20000000", "--csv", "{d}/p.csv"], ["--steps", "5000000"], "=p.csv"),
         R("predict: schedule without a length", ["predict", "{d}/law.json", "--schedule", "constant(peak=3e-4, warmup=100)", "--csv", "{d}/p.csv"], ["--steps is needed"], "=p.csv"),
         R("predict: missing --lr-file", ["predict", "{d}/law.json", "--lr-file", "{d}/nosuch.csv", "--csv", "{d}/p.csv"], ["nosuch.csv"], "=p.csv"),
         R("predict: binary --lr-file", ["predict", "{d}/law.json", "--lr-file", "{d}/binary.csv", "--csv", "{d}/p.csv"], ["binary.csv"], "=p.csv"),
@@ -164,7 +192,9 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("optimize: --peak 0", ["optimize", "mpl-400m", "--steps", "24000", "--peak", "0", "--out", "{d}/o.csv"], ["--peak"], "=o.csv"),
         R("optimize: --steps not above --warmup", ["optimize", "mpl-400m", "--steps", "100", "--peak", "1e-3", "--warmup", "100", "--out", "{d}/o.csv"], ["--steps", "--warmup"], "=o.csv"),
         R("optimize: --min-lr above the peak", ["optimize", "mpl-400m", "--steps", "2400", "--peak", "3e-4", "--min-lr", "1", "--out", "{d}/o.csv"], ["--min-lr"], "=o.csv"),
-        R("optimize: post-warmup steps above the maximum", ["optimize", "mpl-400m", "--steps", "60000000", "--peak", "3e-4", "--out", "{d}/o.csv"], ["50,000,000"], "=o.csv"),
+        R("optimize: post-warmup steps above the maximum", ["optimize", "mpl-400m", "--steps", "60000000", "--peak", "3e-4", "--out", "{d}/o.csv"], ["1000000", "post-warmup"], "=o.csv"),
+        R("optimize: wsd family at 5e7 steps, the old maximum", ["optimize", "mpl-400m", "--steps", "50002160", "--warmup", "2160", "--peak", "3e-4", "--family", "wsd", "--out", "{d}/o.csv", "--svg", "{d}/o.svg"], ["--steps", "--warmup", "1000000"], "=o.csv", "o.svg"),
+        R("optimize: one post-warmup step above the maximum", ["optimize", "mpl-400m", "--steps", "1002161", "--warmup", "2160", "--peak", "3e-4", "--out", "{d}/o.csv"], ["1000001", "1000000"], "=o.csv"),
         R("optimize: --steps in exponent form", ["optimize", "mpl-400m", "--steps", "1e12", "--peak", "3e-4"], ["--steps", "whole number"]),
         R("optimize: unwritable --svg keeps --out", ["optimize", "mpl-400m", "--steps", "2400", "--peak", "3e-4", "--warmup", "216", "--out", "{d}/o.csv", "--svg", "/proc/o.svg"], ["--svg", "/proc"], "=o.csv"),
         R("optimize: unwritable --out keeps --svg", ["optimize", "mpl-400m", "--steps", "2400", "--peak", "3e-4", "--warmup", "216", "--out", "/proc/o.csv", "--svg", "{d}/o.svg"], ["--out", "/proc"], "=o.svg"),
@@ -177,6 +207,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("whatif: no --vary", ["whatif", "mpl-400m", "--base", Base, "--svg", "{d}/w.svg"], ["--vary"], "=w.svg"),
         R("whatif: three --vary axes", ["whatif", "mpl-400m", "--base", Base, "--vary", "decay=0.1,0.2", "--vary", "total=24000,48000", "--vary", "warmup=100,200"], ["at most two"]),
         R("whatif: unwritable --svg", ["whatif", "mpl-400m", "--base", Base, "--vary", "decay=0.1,0.2", "--svg", "/proc/w.svg"], ["--svg", "/proc"]),
+        R("whatif: a base run above the design maximum", ["whatif", "mpl-400m", "--base", "wsd(peak=3e-4, total=3000000, warmup=2160, decay=0.2, shape=sqrt)", "--vary", "decay=0.1,0.2", "--svg", "{d}/w.svg"], ["1000000"], "=w.svg"),
         R("whatif: unknown --shape", ["whatif", "mpl-400m", "--base", Base, "--from-step", "12000", "--shape", "nosuch"], ["--shape", "nosuch"]),
         R("whatif: continuation axis not in steps", ["whatif", "mpl-400m", "--base", Base, "--from-step", "12000", "--vary", "extend=0.5,1"], ["whole steps"]),
         // ---- export
@@ -207,6 +238,8 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("scaling fit: unwritable --contours keeps --svg", ["scaling", "fit", "{d}/runs.csv", "--bootstrap", "0", "--svg", "{d}/f.svg", "--contours", "/proc/c.svg"], ["--contours", "/proc"], "=f.svg"),
         R("scaling fit: --contours with steplaw", ["scaling", "fit", "{d}/runs.csv", "--law", "steplaw", "--contours", "{d}/c.svg"], ["--contours"], "=c.svg"),
         R("scaling fit: unknown law", ["scaling", "fit", "{d}/runs.csv", "--law", "kaplan"], ["kaplan"]),
+        R("scaling fit: --bootstrap 1e8 (chinchilla)", ["scaling", "fit", "{d}/runs.csv", "--bootstrap", "100000000", "--svg", "{d}/f.svg"], ["bootstrap", "10000", "100000000"], "=f.svg"),
+        R("scaling fit: --bootstrap above the maximum (steplaw)", ["scaling", "fit", "{d}/runs.csv", "--law", "steplaw", "--bootstrap", "10001", "--svg", "{d}/f.svg"], ["bootstrap", "10000"], "=f.svg"),
         R("scaling example: unwritable --out", ["scaling", "example", "--out", "/proc/r.csv"], ["--out", "/proc"]),
         R("scaling example: --noise 2", ["scaling", "example", "--noise", "2", "--out", "{d}/r.csv"], ["--noise"], "=r.csv"),
         // ---- train
@@ -234,6 +267,10 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("train: --seq above the model's", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "10", "--seq", "100000", "--out", "{d}/run.csv"], ["--seq"], "run.csv", "run.csv.ckpt"),
         R("train: --out and --checkpoint on one file", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv", "--checkpoint", "{d}/run.csv"], ["same file"], "run.csv"),
         R("train: missing --data file", ["train", "--data", "{d}/nosuch.txt", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["nosuch.txt"], "run.csv", "run.csv.ckpt"),
+        R("train: binary --data file", ["train", "--data", "{d}/binary.csv", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["binary.csv", "binary file", "UTF-8 text"], "run.csv", "run.csv.ckpt"),
+        R("train: gzip --data file", ["train", "--data", "{d}/text.txt.gz", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["text.txt.gz", "gzip", "gunzip"], "run.csv", "run.csv.ckpt"),
+        R("train: UTF-16 --data file", ["train", "--data", "{d}/utf16.txt", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv"], ["utf16.txt", "UTF-16", "iconv"], "run.csv", "run.csv.ckpt"),
+        R("train: --out is a symbolic link loop", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "10", "--out", "{d}/loop-a.csv"], ["loop-a.csv", "symbolic link"], "loop-a.csv.ckpt"),
         R("train compare: unwritable --plot", ["train", "compare", Cos, "--plot", "/proc/c.svg"], ["--plot", "/proc"]),
         R("train compare: missing run", ["train", "compare", "{d}/nosuch.csv", "--plot", "{d}/c.svg"], ["nosuch.csv"], "=c.svg"),
         R("train compare: --tail 2", ["train", "compare", Cos, "--tail", "2", "--plot", "{d}/c.svg"], ["--tail"], "=c.svg"),

@@ -149,6 +149,61 @@ public class AtomicFileTests
         File.ReadAllText(path).ShouldBe("done");
     }
 
+    [Fact] // issue 12, defect 8: overwriting keeps the mode (checked against the mode set before the write)
+    public void Overwriting_a_file_keeps_its_permission_bits()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var dir = Directory.CreateTempSubdirectory("anneal-atomic").FullName;
+        var path = Path.Combine(dir, "law.json");
+        File.WriteAllText(path, "old");
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+        File.SetUnixFileMode(path, mode);
+        AtomicFile.WriteAllText(path, "new");
+        File.ReadAllText(path).ShouldBe("new");
+        File.GetUnixFileMode(path).ShouldBe(mode);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.WriteAll([(path, "newer"), (Path.Combine(dir, "other.csv"), "x")]);
+        File.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact] // issue 12, defect 8: a link is written through: the link stays a link, the file it names gets the content
+    public void Writing_to_a_symbolic_link_replaces_the_file_it_points_to_and_keeps_the_link()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var dir = Directory.CreateTempSubdirectory("anneal-atomic").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "runs"));
+        var target = Path.Combine(dir, "runs", "run-7.csv");
+        File.WriteAllText(target, "old");
+        var link = Path.Combine(dir, "latest.csv");
+        File.CreateSymbolicLink(link, "runs/run-7.csv");             // relative, as ln -s writes it
+        var link2 = Path.Combine(dir, "latest2.csv");
+        File.CreateSymbolicLink(link2, link);                         // a link to a link
+        AtomicFile.CheckWritable(link2, "--out");
+        AtomicFile.WriteAllText(link2, "new");
+        new FileInfo(link).LinkTarget.ShouldBe("runs/run-7.csv");
+        new FileInfo(link2).LinkTarget.ShouldBe(link);
+        File.ReadAllText(target).ShouldBe("new");
+        Directory.GetFiles(Path.Combine(dir, "runs")).ShouldBe([target]);   // no temp file left beside the target
+        // a dangling link creates the file it names
+        var dangling = Path.Combine(dir, "next.csv");
+        File.CreateSymbolicLink(dangling, Path.Combine(dir, "runs", "run-8.csv"));
+        AtomicFile.WriteAllText(dangling, "8");
+        File.ReadAllText(Path.Combine(dir, "runs", "run-8.csv")).ShouldBe("8");
+        new FileInfo(dangling).LinkTarget.ShouldNotBeNull();
+    }
+
+    [Fact] // issue 12, defect 8: a link loop cannot be written through: bad input, named, before any work
+    public void A_symbolic_link_loop_is_bad_input()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var dir = Directory.CreateTempSubdirectory("anneal-atomic").FullName;
+        var a = Path.Combine(dir, "a.csv"); var b = Path.Combine(dir, "b.csv");
+        File.CreateSymbolicLink(a, b); File.CreateSymbolicLink(b, a);
+        Should.Throw<InputException>(() => AtomicFile.CheckWritable(a, "--out")).Message.ShouldContain("symbolic link");
+        Should.Throw<InputException>(() => AtomicFile.WriteAllText(a, "x")).Message.ShouldContain("symbolic link");
+        new FileInfo(a).LinkTarget.ShouldBe(b);
+    }
+
     [Fact]
     public void A_missing_folder_is_reported_as_bad_input()
     {
