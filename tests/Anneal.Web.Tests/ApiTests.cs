@@ -310,6 +310,8 @@ public sealed class AccuracyApiTests
         IReadOnlyList<Anneal.Accuracy.ForecastCorpus> Corpora() => [.. ServeRunner.Examples().Where(c => c.Name == "mpl-25m")];
         using var f = new ServerFactory { Options = new ServerOptions { Examples = ServeRunner.Examples, AccuracyCorpora = Corpora, AccuracyLaws = ["powerlaw"] } };
         var http = f.CreateClient();
+        // The first request seeds the store (87 runs into SQLite): minutes on a machine under heavy load.
+        http.Timeout = TimeSpan.FromMinutes(10);
         JsonObject? done = null;
         var first = await http.GetAsync("/api/accuracy");
         var firstText = await first.Content.ReadAsStringAsync();

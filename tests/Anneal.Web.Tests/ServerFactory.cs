@@ -48,7 +48,11 @@ public sealed class SeededServer : IDisposable
 
     public HttpClient Client { get; }
 
-    public SeededServer() => Client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    public SeededServer()
+    {
+        Client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        Client.Timeout = TimeSpan.FromMinutes(10); // the first request seeds the store, slow on a loaded machine
+    }
 
     public void Dispose() => Factory.Dispose();
 }
