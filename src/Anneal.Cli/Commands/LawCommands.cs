@@ -30,13 +30,13 @@ public static class LawCommands
         Description = "Fit and score only logged points at steps >= S (default: from the end of each run's warmup, where its LR first peaks; 0 keeps every point).",
     };
 
-    private static LawRun[] LoadRuns(IEnumerable<string> args, string target, long? fromStep = null)
+    private static LawRun[] LoadRuns(IEnumerable<string> args, string target, long? fromStep, CurveReadOptions read)
     {
         var runs = new List<LawRun>();
         foreach (var a in args)
         {
-            var curve = CurveArgument.Parse(a);
-            foreach (var w in curve.Warnings) Console.Error.WriteLine($"warning: {curve.SourceFile ?? curve.Name}: {w}");
+            var curve = CurveArgument.Parse(a, read);
+            CurveMessages.Print(curve, Console.Error);
             var run = LawRun.FromCurve(curve, target);
             if (run.GradNormWarning is { } gw) Console.Error.WriteLine("note: " + gw);
             long first = fromStep ?? run.PeakStep;
@@ -89,11 +89,12 @@ public static class LawCommands
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
             """) { curves, law, outFile, target, json, equal, seed, fromStep, method };
+        var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--out", r.GetValue(outFile)));
             var l = LossLaw.Parse(r.GetValue(law)!);
-            var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!, r.GetValue(fromStep));
+            var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!, r.GetValue(fromStep), cols.Get(r));
             var fit = LawFitter.Fit(l, runs, Options(r.GetValue(equal), r.GetValue(seed), ParseMethod(r.GetValue(method)!)));
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
             if (r.GetValue(json)) { Console.Out.WriteLine(fit.ToJson()); return CliExit.Ok; }
@@ -252,13 +253,14 @@ public static class LawCommands
             Fit each law on some runs, predict held-out runs, and score them (R^2, MAE, RMSE, PredE, WorstE, final-loss error).
             Example: anneal evaluate --fit a.csv@"constant(peak=3e-4, warmup=2160)" b.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" --test c.csv@"cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)" --law mpl,momentum --svg plots
             """) { fitCurves, testCurves, laws, target, json, svg, md, equal, fromStep, method, testGrad };
+        var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
             if (r.GetValue(svg) is { } svgDir) AtomicFile.CheckFolder(svgDir, "--svg");
             CliOutputs.Check(("--markdown", r.GetValue(md)));
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
-            var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
-            var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!, r.GetValue(fromStep));
+            var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!, r.GetValue(fromStep), cols.Get(r));
+            var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!, r.GetValue(fromStep), cols.Get(r));
             // a held-out run's gradient norms are an outcome of training it: forecast them from the fitted runs unless asked not to
             if (fits.Any(f => f.GradNorm is not null))
                 tests = tests.Select(t => r.GetValue(testGrad) == "logged" && t.GradNorm is not null ? t : t.WithGradNormFrom(fits)).ToArray();

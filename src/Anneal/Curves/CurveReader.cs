@@ -17,8 +17,7 @@ public static class CurveReader
     public static LossCurve Read(string path, CurveReadOptions? options = null)
     {
         options ??= CurveReadOptions.Default;
-        if (Directory.Exists(path))
-            throw new CurveFormatException($"{path}: is a folder, not a curve file; pass the file itself (e.g. {Path.Combine(path, "metrics.csv")})");
+        if (Directory.Exists(path)) return Logs.LogFolder.Read(path, options);
         if (!File.Exists(path))
             throw new CurveFormatException($"{path}: file not found; check the path (relative paths start at {Environment.CurrentDirectory})");
         byte[] bytes;
@@ -41,8 +40,14 @@ public static class CurveReader
     private static LossCurve ParseCore(ReadOnlyMemory<byte> memory, string path, CurveReadOptions options)
     {
         var content = memory.Span;
+        var name = options.Name ?? Logs.LogFolder.DefaultName(path);
+        if (Logs.TensorBoardLog.Looks(content))
+        {
+            var log = new Logs.MetricLog(path, Logs.TensorBoardLog.FormatName, "record");
+            Logs.TensorBoardLog.Read(content, path, log);
+            return log.ToCurve(options, name);
+        }
         RefuseNonText(content, path);
-        var name = options.Name ?? Path.GetFileNameWithoutExtension(path);
         var format = options.Format == CurveFileFormat.Auto ? Detect(content, path) : options.Format;
         switch (format)
         {
@@ -52,12 +57,19 @@ public static class CurveReader
                 {
                     return format == CurveFileFormat.Csv ? CsvCurveParser.Parse(memory, path, name, options) : JsonLinesParser.Parse(content, path, name, options);
                 }
+                catch (CurveFormatException e) when (e.SparseRow && format == CurveFileFormat.Csv)
+                {
+                    // rows that log only some metrics (Lightning's CSVLogger, W&B exports): merge them by step
+                    var what = Path.GetFileName(path) == "metrics.csv" ? "Lightning CSVLogger metrics.csv (rows merged by step)" : "sparse CSV (rows merged by step)";
+                    return CsvCurveParser.ParseSparse(memory, path, name, options, what);
+                }
                 catch (CurveFormatException e) when (e.NonFiniteLoss && options.StopAtNonFinite && e.Line is int line)
                 {
                     return BeforeDivergence(memory, path, options, e, line);
                 }
             default:
                 var curve = JsonCurveParser.ParseDocument(Decode(content), path, name, options, out var spec);
+                if (curve.Format.Length == 0) curve = curve with { Format = "JSON" };
                 return spec is null ? curve : curve with { ScheduleSpec = spec };
         }
     }
