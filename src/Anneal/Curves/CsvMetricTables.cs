@@ -79,6 +79,7 @@ internal static partial class CsvCurveParser
         var series = names.Select((n, i) => i == stepCol ? null : log.Get(n)).ToArray();
         long lastStep = long.MinValue;
         int lastStepLine = 0, skipped = 0, firstSkipped = 0;
+        var rowSteps = new List<(int Line, long Step)>();
         foreach (var (line, cells) in Rows(memory, pos, headerLine, delim))
         {
             if (cells.Length != names.Count)
@@ -98,6 +99,7 @@ internal static partial class CsvCurveParser
                     "Keep the rows in increasing step order (rows of one step may repeat it): remove the rows of a resumed run or sort the file by step.");
             lastStep = step;
             lastStepLine = line;
+            rowSteps.Add((line, step));
             for (int c = 0; c < cells.Length; c++)
             {
                 if (series[c] is not { } s || cells[c].Length == 0 || IsMissing(cells[c])) continue;
@@ -112,13 +114,21 @@ internal static partial class CsvCurveParser
                 }
                 if (s.Count > 0 && s.Steps[^1] == step)
                 {
-                    if (s.Values[^1].Equals(v)) continue;
-                    throw new CurveFormatException(file, line, names[c], $"step {step} has a second value ({CurveText.Echo(cells[c])}) after {s.Values[^1].ToString(CultureInfo.InvariantCulture)} on line {s.Where[^1]}",
+                    // bookkeeping columns (W&B's _runtime, _timestamp) change between rows of one step: keep the first
+                    if (s.Values[^1].Equals(v) || Array.IndexOf(map, c) <= 0) continue;
+                    throw new CurveFormatException(file, line, names[c],
+                        $"step {step} repeats the step on line {s.Where[^1]} with another value ({CurveText.Echo(cells[c])} after {s.Values[^1].ToString(CultureInfo.InvariantCulture)})",
                         "Keep one value per metric and step: remove the duplicate rows (e.g. from a resumed run).");
                 }
                 s.Add(step, v, line);
             }
         }
+        // rows that logged values but no training loss at their step: their values have no row to go to
+        int lossCol = map[(int)CurveRole.Loss];
+        var lossSteps = series[lossCol]!.Steps.ToHashSet();
+        var orphan = rowSteps.Where(p => !lossSteps.Contains(p.Step)).ToList();
+        if (orphan.Count > 0)
+            log.Warnings.Add($"{file}: {orphan.Count} row(s) at steps without a training loss were skipped (first: line {orphan[0].Line}, step {orphan[0].Step}); their other values are not in the curve");
         if (skipped > 0) log.Notes.Add($"{file}: {skipped} row(s) without a step in '{names[stepCol]}' were skipped (first: line {firstSkipped})");
         if (log.Series.All(s => s.Count == 0))
             throw new CurveFormatException(file, headerLine, null, "the file has a header but no data rows",
