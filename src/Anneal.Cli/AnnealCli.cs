@@ -28,6 +28,7 @@ public static class AnnealCli
         foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
+        root.Subcommands.Add(WatchCommand.Build());
         return root;
     }
 
