@@ -15,7 +15,10 @@ public sealed record WatchRequest(string LogPath, string ScheduleSpec, string La
     /// <summary>How the log is read (column names).</summary>
     public CurveReadOptions Read { get; init; } = CurveReadOptions.Default;
 
-    /// <summary>Other plans to compare with: a schedule spec (its final loss under the same fitted law) or a finished log (its final loss).</summary>
+    /// <summary>
+    /// Other plans to compare with: a schedule spec (its final loss under the same fitted law, at its own total or, without
+    /// one, at the watched run's) or a finished log (its final loss).
+    /// </summary>
     public IReadOnlyList<string> Against { get; init; } = [];
 
     /// <summary>How often the log is checked for growth.</summary>
@@ -212,7 +215,9 @@ public static class RunWatcher
         var verdicts = new List<BaselineVerdict>();
         foreach (var (name, final, plan) in baselines)
         {
-            double b = final ?? fit.Predict(LawRun.ForSchedule(plan!.Spec, plan.Sample((int)plan.Length!.Value), [plan.Length.Value - 1], plan.Spec), request.Level).FinalLoss;
+            // a plan without a length of its own (constant) runs as long as the watched run
+            long n = plan?.Length ?? total;
+            double b = final ?? fit.Predict(LawRun.ForSchedule(plan!.Spec, plan.Sample((int)n), [n - 1], plan.Spec), request.Level).FinalLoss;
             long? from = null;
             for (int i = 0; i < pred.Steps.Length; i++) if (pred.Loss[i] < b) { from = pred.Steps[i]; break; }
             bool beats = pred.FinalLoss < b;
@@ -246,7 +251,6 @@ public static class RunWatcher
             return (arg, c.Loss![^k..].Average(), null);
         }
         var s = Schedule.Parse(arg);
-        if (s.Length is null) throw new InputException($"against '{s.Spec}': the schedule has no total length; give its total");
         return (s.Spec, null, s);
     }
 }
