@@ -171,6 +171,8 @@ internal static partial class CsvCurveParser
             {
                 if (!runs.Contains(cells[runCol])) runs.Add(cells[runCol]);
                 run ??= cells[runCol];
+                // the rows of other runs are only counted: the error below lists every run
+                if (cells[runCol] != run) continue;
             }
             long step = ParseStep(Encoding.UTF8.GetBytes(cells[stepCol]), file, line, names[stepCol]);
             double v = ParseNumber(Encoding.UTF8.GetBytes(cells[valCol]), file, line, names[valCol]);

@@ -93,6 +93,9 @@ internal sealed class MetricLog(string file, string format, string whereWord)
     public LossCurve ToCurve(CurveReadOptions options, string name)
     {
         var keys = Series.Where(s => s.Count > 0).Select(s => s.Key).ToList();
+        if (keys.Count == 0)
+            throw new CurveFormatException($"{File}: the {Format} holds no scalar values{(Warnings.Count > 0 ? $" ({Warnings[0]})" : "")}; " +
+                "give the log of a run that has logged its loss (a TensorBoard log needs scalar summaries, e.g. writer.add_scalar(\"train/loss\", loss, step))");
         var notes = new List<string>(Notes);
         var map = CurveColumns.Resolve(keys, options, File, 0, "metrics", notes, stepRequired: false);
         var loss = _byKey[keys[map[(int)CurveRole.Loss]]];
