@@ -209,7 +209,7 @@ public static class CurveCommands
     private static Command Convert()
     {
         var file = new Argument<string>("file") { Description = "Curve file (FILE@SPEC keeps the schedule in JSON output)." };
-        var output = new Option<string>("--out", "-o") { Description = "Output file: .csv or .json (chosen by extension).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output file: .csv or .json (chosen by extension), or a TensorBoard event file (events.out.tfevents.* or *.tfevents: train/loss, train/learning_rate, eval/loss, train/grad_norm).", Required = true };
         var cols = new CurveColumnOptions();
         var cmd = new Command("convert", """
             Read a curve in any supported format and write it as clean CSV (step,lr,loss,...) or JSON.
@@ -220,12 +220,13 @@ public static class CurveCommands
         {
             var path = r.GetValue(output)!;
             var ext = Path.GetExtension(path).ToLowerInvariant();
-            if (ext is not (".json" or ".csv")) throw new InputException($"--out {path}: use a .csv or .json file name");
+            bool tensorBoard = Anneal.Curves.Logs.LogFolder.IsEventFile(path) || ext == ".tfevents";
+            if (ext is not (".json" or ".csv") && !tensorBoard) throw new InputException($"--out {path}: use a .csv or .json file name, or a TensorBoard event file name (events.out.tfevents.NAME or NAME.tfevents)");
             CliOutputs.Check(("--out", path));
             var c = CurveArgument.Parse(r.GetValue(file)!, cols.Get(r));
-            if (ext == ".json") CurveWriter.WriteJson(c, path);
-            else if (ext == ".csv") CurveWriter.WriteCsv(c, path);
-            else throw new InputException($"--out {path}: use a .csv or .json file name");
+            if (tensorBoard) Anneal.Curves.Logs.TensorBoardWriter.Write(c, path);
+            else if (ext == ".json") CurveWriter.WriteJson(c, path);
+            else CurveWriter.WriteCsv(c, path);
             CurveMessages.Print(c, r.InvocationConfiguration.Error);
             r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({c.Count} rows)");
             return CliExit.Ok;

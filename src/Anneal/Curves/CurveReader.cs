@@ -20,6 +20,13 @@ public static class CurveReader
         if (Directory.Exists(path)) return Logs.LogFolder.Read(path, options);
         if (!File.Exists(path))
             throw new CurveFormatException($"{path}: file not found; check the path (relative paths start at {Environment.CurrentDirectory})");
+        if (StartsWithTfRecord(path))
+        {
+            // streamed: a TensorBoard file of a million events is ~80 MB
+            var log = new Logs.MetricLog(path, Logs.TensorBoardLog.FormatName, "record");
+            Logs.TensorBoardLog.ReadFile(path, log);
+            return log.ToCurve(options, options.Name ?? Logs.LogFolder.DefaultName(path));
+        }
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -27,6 +34,17 @@ public static class CurveReader
             throw new CurveFormatException($"{path}: cannot be read ({e.Message})");
         }
         return Parse(bytes, path, options);
+    }
+
+    private static bool StartsWithTfRecord(string path)
+    {
+        try
+        {
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            Span<byte> head = stackalloc byte[12];
+            return f.ReadAtLeast(head, 12, throwOnEndOfStream: false) == 12 && Logs.TensorBoardLog.Looks(head);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>Parses file content already in memory (no copy; large CSV is parsed on several cores).</summary>

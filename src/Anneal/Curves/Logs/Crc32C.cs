@@ -27,6 +27,7 @@ internal static class Crc32C
     /// <summary>The masked CRC-32C of <paramref name="data"/>, as TFRecord stores it.</summary>
     public static uint Masked(ReadOnlySpan<byte> data) => Mask(Compute(data));
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static uint Update(uint crc, ReadOnlySpan<byte> data)
     {
         if (Sse42.X64.IsSupported)

@@ -45,7 +45,7 @@ public static partial class LogFolder
             foreach (var f in files)
             {
                 var prefix = prefixed ? Path.GetRelativePath(dirOf, Path.GetDirectoryName(f)!).Replace(Path.DirectorySeparatorChar, '/') + "/" : "";
-                TensorBoardLog.Read(ReadBytes(f), f, log, prefix);
+                TensorBoardLog.ReadFile(f, log, prefix);
             }
             if (files.Count > 1) log.Notes.Add($"{dirOf}: read {files.Count} event files as one run ({string.Join(", ", files.Select(f => Path.GetRelativePath(dirOf, f)))})");
             curve = log.ToCurve(options, name);

@@ -4,12 +4,12 @@ namespace Anneal.Curves.Logs;
 /// One metric of a log as (step, value) pairs in the order they were logged, with where each came from
 /// (a line or a record number) for messages.
 /// </summary>
-internal sealed class MetricSeries(string key)
+internal sealed class MetricSeries(string key, int capacity = 0)
 {
     public string Key { get; } = key;
-    public List<long> Steps { get; } = [];
-    public List<double> Values { get; } = [];
-    public List<int> Where { get; } = [];
+    public List<long> Steps { get; } = new(capacity);
+    public List<double> Values { get; } = new(capacity);
+    public List<int> Where { get; } = new(capacity);
 
     /// <summary>Values dropped because a later one was logged at the same or an earlier step (a resumed run).</summary>
     public int Replaced { get; private set; }
@@ -20,6 +20,7 @@ internal sealed class MetricSeries(string key)
     public int Count => Steps.Count;
 
     /// <summary>Appends a value logged at the end of the log so far.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Add(long step, double value, int where)
     {
         Steps.Add(step);
@@ -72,12 +73,15 @@ internal sealed class MetricLog(string file, string format, string whereWord)
     public List<string> Notes { get; } = [];
     public List<string> Warnings { get; } = [];
 
+    /// <summary>Values a series may get at most (a TensorBoard file's record count), so series are sized once.</summary>
+    public int CapacityHint { get; set; }
+
     /// <summary>The series of <paramref name="key"/>, created on first use.</summary>
     public MetricSeries Get(string key)
     {
         if (!_byKey.TryGetValue(key, out var s))
         {
-            s = new MetricSeries(key);
+            s = new MetricSeries(key, CapacityHint);
             _byKey[key] = s;
             Series.Add(s);
         }
@@ -121,17 +125,19 @@ internal sealed class MetricLog(string file, string format, string whereWord)
                 n = bad;
             }
         }
-        var steps = loss.Steps.GetRange(0, n).ToArray();
+        var steps = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(loss.Steps)[..n].ToArray();
         if (n > 0 && steps[0] < 0)
             throw new CurveFormatException(File, WhereWord == "line" ? loss.Where[0] : 0, loss.Key, $"step {steps[0]} is negative", "Steps count optimizer updates from 0; fix or remove the value.");
-        var rows = new CurveRows(File, map, n);
+        if (n == 0)
+            throw new CurveFormatException(File, 0, loss.Key, "the training loss has no values", "Check that the run logged anything.");
+        // Columns are filled straight into the curve's arrays (a TensorBoard log may hold a million steps); the
+        // steps were checked above, and each value is checked by the rules every reader shares (CurveRows.Check).
         var cols = new double[CurveColumns.RoleCount][];
         for (int r = 1; r < CurveColumns.RoleCount; r++)
         {
             if (map[r] < 0) continue;
             var s = _byKey[keys[map[r]]];
             var col = new double[n];
-            Array.Fill(col, double.NaN);
             if (r == (int)CurveRole.Loss) loss.Values.CopyTo(0, col, 0, n);
             else if (r == (int)CurveRole.Lr) AsOf(s, steps, col);
             else
@@ -140,30 +146,25 @@ internal sealed class MetricLog(string file, string format, string whereWord)
                 if (dropped > 0 && r == (int)CurveRole.ValLoss)
                     warnings.Add($"{File}: {dropped} validation point(s) of '{s.Key}' at steps with no training loss were skipped (first: step {firstDropped})");
             }
+            for (int i = 0; i < n; i++)
+            {
+                double v = col[i];
+                if (double.IsFinite(v) && v >= 0 || double.IsNaN(v) && r != (int)CurveRole.Loss) continue;
+                int at = r == (int)CurveRole.Loss ? loss.Where[i] : 0;
+                var key = keys[map[r]];
+                col[i] = CurveRows.Check((CurveRole)r, v, false, File, WhereWord == "line" ? at : 0, WhereWord == "line" || at == 0 ? key : $"{key}, {WhereWord} {at}",
+                    v.ToString(System.Globalization.CultureInfo.InvariantCulture), steps[i]);
+            }
             cols[r] = col;
         }
-        for (int i = 0; i < n; i++)
-        {
-            int at = loss.Where[i];
-            rows.Begin(steps[i], WhereWord == "line" ? at : 0, loss.Key);
-            for (int r = 1; r < CurveColumns.RoleCount; r++)
-            {
-                if (cols[r] is not { } c) continue;
-                double v = c[i];
-                bool blank = double.IsNaN(v) && r != (int)CurveRole.Loss;
-                var key = keys[map[r]];
-                if (!blank && (!double.IsFinite(v) || v < 0))
-                    v = CurveRows.Check((CurveRole)r, v, blank, File, WhereWord == "line" ? at : 0, WhereWord == "line" ? key : $"{key}, {WhereWord} {at}",
-                        v.ToString(System.Globalization.CultureInfo.InvariantCulture), steps[i]);
-                rows.Set((CurveRole)r, v);
-            }
-        }
-        if (rows.Count == 0)
-            throw new CurveFormatException(File, 0, loss.Key, "the training loss has no values", "Check that the run logged anything.");
         foreach (var s in Series)
             if (s.Replaced > 0 && (s == loss || Array.IndexOf(map, keys.IndexOf(s.Key)) > 0))
                 notes.Add($"{File}: '{s.Key}' was logged again from step {s.ReplacedFrom} (a resumed run): the {s.Replaced} earlier value(s) from that step on were replaced by the later ones");
-        var curve = rows.Build(name, File, warnings) with { Notes = notes, Format = Format };
+        var curve = new LossCurve
+        {
+            Name = name, Steps = steps, Lr = cols[(int)CurveRole.Lr], Loss = cols[(int)CurveRole.Loss], ValLoss = cols[(int)CurveRole.ValLoss],
+            GradNorm = cols[(int)CurveRole.GradNorm], Tokens = cols[(int)CurveRole.Tokens], SourceFile = File, Warnings = warnings, Notes = notes, Format = Format,
+        };
         return divergedAt is int d ? curve with { DivergedAtLine = WhereWord == "line" ? loss.Where[d] : d + 1, DivergedAtStep = loss.Steps[d] } : curve;
     }
 
@@ -178,16 +179,18 @@ internal sealed class MetricLog(string file, string format, string whereWord)
         }
     }
 
-    /// <summary>Values at exactly the rows' steps; returns how many values had no such row.</summary>
+    /// <summary>Values at exactly the rows' steps (NaN elsewhere); returns how many values had no such row. Both are sorted: one merge walk.</summary>
     private static int Exact(MetricSeries s, long[] steps, double[] into, out long firstDropped)
     {
-        int dropped = 0;
+        Array.Fill(into, double.NaN);
+        int dropped = 0, i = 0;
         firstDropped = -1;
         for (int k = 0; k < s.Count; k++)
         {
-            int at = Array.BinarySearch(steps, s.Steps[k]);
-            if (at < 0) { if (dropped++ == 0) firstDropped = s.Steps[k]; continue; }
-            into[at] = s.Values[k];
+            long step = s.Steps[k];
+            while (i < steps.Length && steps[i] < step) i++;
+            if (i < steps.Length && steps[i] == step) { into[i] = s.Values[k]; continue; }
+            if (dropped++ == 0) firstDropped = step;
         }
         return dropped;
     }
