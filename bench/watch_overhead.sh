@@ -13,7 +13,7 @@ spec="cosine(peak=3e-3, total=$steps, warmup=$((steps / 10)))"
 run() {  # $1 = alone|watched, $2 = index
   local log="$dir/$1-$2.csv"
   if [[ $1 == watched ]]; then
-    /usr/bin/time -f "%e %U %S" -o "$dir/w-$2.time" "$here/anneal" watch "$log" --schedule "$spec" --idle 30 > "$dir/w-$2.out" 2>/dev/null &
+    /usr/bin/time -f "%e %U %S" -o "$dir/w-$2.time" "$here/anneal" watch "$log" --schedule "$spec" --idle 30 > "$dir/w-$2.out" 2> "$dir/w-$2.err" &
     local wpid=$!
   fi
   /usr/bin/time -f "%e %U %S" -o "$dir/t-$1-$2.time" "$here/anneal" train --data "$dir/text.txt" --schedule "$spec" --steps "$steps" \
@@ -22,7 +22,8 @@ run() {  # $1 = alone|watched, $2 = index
   local extra=""
   if [[ $1 == watched ]]; then
     wait "$wpid" || true
-    read -r ww wu ws < "$dir/w-$2.time"
+    read -r ww wu ws < <(tail -1 "$dir/w-$2.time")
+    grep -q "^error" "$dir/w-$2.err" && { echo "watch failed:"; cat "$dir/w-$2.err"; }
     extra="  watch: $(grep -c '^step' "$dir/w-$2.out") updates, CPU $(echo "$wu + $ws" | bc) s"
   fi
   echo "$1 #$2: train wall $wall s, train CPU $(echo "$user + $sys" | bc) s$extra"

@@ -202,9 +202,10 @@ public static class RunWatcher
     {
         if (curve.Steps[^1] >= total)
             throw new InputException($"{request.LogPath}: the log reached step {curve.Steps[^1]}, past the schedule's total of {total} steps; give the run's planned schedule");
-        var run = LawRun.FromCurve(CurveArgument.Attach(curve, schedule));
-        run = run.From(run.PeakStep);
-        if (run.Count < request.MinPoints) return null;
+        // the laws describe the run after its warmup: wait for enough points past the planned schedule's peak
+        long peak = Array.IndexOf(eta, eta.Max());
+        if (curve.Steps.Count(s => s >= peak) < request.MinPoints) return null;
+        var run = LawRun.FromCurve(CurveArgument.Attach(curve, schedule)).From(peak);
         run = run.Binned(request.MaxPoints);
         var fitClock = Stopwatch.StartNew();
         // one random start and no leave-one-out refits (one run has none): a refit per update must stay well under a second
