@@ -90,8 +90,9 @@ public static class WatchCommand
     /// <summary>One update as one line: step, last loss, forecast and band, ETA, verdicts.</summary>
     public static string Line(WatchUpdate u)
     {
-        var s = string.Create(Inv, $"step {u.Step}/{u.TotalSteps} ({100.0 * (u.Step + 1) / u.TotalSteps:F0}%)  loss {u.LastLoss:F4}  final {u.FinalLoss:F4}");
-        s += double.IsNaN(u.Low) ? " (no band)" : string.Create(Inv, $" [{u.Low:F4}, {u.High:F4}] ({u.Level * 100:G3}%)");
+        var s = string.Create(Inv, $"step {u.Step}/{u.TotalSteps} ({100.0 * (u.Step + 1) / u.TotalSteps:F0}%)  loss {u.LastLoss:F4}  final ");
+        s += double.IsNaN(u.FinalLoss) ? "- (see the note)" : string.Create(Inv, $"{u.FinalLoss:F4}") +
+            (double.IsNaN(u.Low) ? " (no band)" : string.Create(Inv, $" [{u.Low:F4}, {u.High:F4}] ({u.Level * 100:G3}%)"));
         s += u.Eta is { } eta ? $"  ETA {Duration(eta)}" : "  ETA -";
         s += string.Create(Inv, $"  (fit {u.FitTime.TotalSeconds:F2} s on {u.FitPoints} points, {u.Latency.TotalSeconds:F2} s after the log changed)");
         foreach (var v in u.Against)

@@ -208,11 +208,26 @@ public static class RunWatcher
         var run = LawRun.FromCurve(CurveArgument.Attach(curve, schedule)).From(peak);
         run = run.Binned(request.MaxPoints);
         var fitClock = Stopwatch.StartNew();
-        // one random start and no leave-one-out refits (one run has none): a refit per update must stay well under a second
-        var fit = LawFitter.Fit(law, [run], new FitOptions(RandomStarts: 1));
+        FittedLaw fit;
+        LawPrediction pred;
+        try
+        {
+            // one random start and no leave-one-out refits (one run has none): a refit per update must stay well under a second
+            fit = LawFitter.Fit(law, [run], new FitOptions(RandomStarts: 1));
+            pred = fit.Predict(LawRun.ForSchedule(schedule.Spec, eta, LawRun.EvenSteps(total, 200, curve.Steps[^1]), schedule.Spec), request.Level);
+        }
+        catch (InputException e)
+        {
+            // early in a run the points may not determine the law yet (it may predict a loss below zero): say why and
+            // wait for more points instead of ending the watch
+            return new WatchUpdate
+            {
+                Step = curve.Steps[^1], TotalSteps = total, Rows = curve.Count, FitPoints = run.Count, LastLoss = curve.Loss![^1],
+                FinalLoss = double.NaN, Low = double.NaN, High = double.NaN, Level = request.Level, Latency = clock.Elapsed - seen,
+                FitTime = fitClock.Elapsed, Messages = [.. messages, "no forecast from these points: " + e.Message], Eta = EtaOf(rate, total).Left, StepsPerSecond = EtaOf(rate, total).Rate,
+            };
+        }
         var fitTime = fitClock.Elapsed;
-        var steps = LawRun.EvenSteps(total, 200, curve.Steps[^1]);
-        var pred = fit.Predict(LawRun.ForSchedule(schedule.Spec, eta, steps, schedule.Spec), request.Level);
         var verdicts = new List<BaselineVerdict>();
         foreach (var (name, final, plan) in baselines)
         {
@@ -225,14 +240,7 @@ public static class RunWatcher
             bool sure = pred.HasBand && (beats ? pred.FinalHigh < b : pred.FinalLow > b);
             verdicts.Add(new BaselineVerdict(name, b, beats, sure, beats ? from : null));
         }
-        double? sps = null; TimeSpan? left = null;
-        var firstSeen = rate[0];
-        var now = rate[^1];
-        if (now.T - firstSeen.T > TimeSpan.FromMilliseconds(500) && now.Step > firstSeen.Step)
-        {
-            sps = (now.Step - firstSeen.Step) / (now.T - firstSeen.T).TotalSeconds;
-            left = TimeSpan.FromSeconds((total - 1 - now.Step) / sps.Value);
-        }
+        var (sps, left) = EtaOf(rate, total);
         if (pred.BandUnavailable is { } why) messages = [.. messages, why];
         return new WatchUpdate
         {
@@ -240,6 +248,16 @@ public static class RunWatcher
             FinalLoss = pred.FinalLoss, Low = pred.HasBand ? pred.FinalLow : double.NaN, High = pred.HasBand ? pred.FinalHigh : double.NaN, Level = request.Level,
             StepsPerSecond = sps, Eta = left, Latency = clock.Elapsed - seen, FitTime = fitTime, Against = verdicts, Messages = messages,
         };
+    }
+
+    /// <summary>Steps per second between the first and the last reading, and the time left at that rate.</summary>
+    private static (double? Rate, TimeSpan? Left) EtaOf(List<(TimeSpan T, long Step)> rate, long total)
+    {
+        var (t0, s0) = rate[0];
+        var (t1, s1) = rate[^1];
+        if (t1 - t0 <= TimeSpan.FromMilliseconds(500) || s1 <= s0) return (null, null);
+        double sps = (s1 - s0) / (t1 - t0).TotalSeconds;
+        return (sps, TimeSpan.FromSeconds((total - 1 - s1) / sps));
     }
 
     /// <summary>A baseline: a finished log's final loss (mean of its last 1% of rows, at least one) or a plan to forecast.</summary>
