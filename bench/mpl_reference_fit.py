@@ -1,6 +1,6 @@
 """Re-run of the multi-power-law reference fitting procedure (Luo et al. 2025) in SciPy + PyTorch,
 written from its documented steps and hyperparameters, as an independent check of Anneal's
-FitMethod.Reference. Not a dependency of Anneal. Usage (via bench/mpl_reference_fit.sh):
+FitMethod.EarlyStoppedAdamW. Not a dependency of Anneal. Usage (via bench/mpl_reference_fit.sh):
     python3 mpl_reference_fit.py DATA_DIR LR_DIR
 DATA_DIR holds cosine_24000.csv, constant_24000.csv, wsdcon_9.csv (step,lr,loss); LR_DIR holds their
 per-step learning rates (step,lr) from 'anneal schedule sample'. Prints the pre-fit and the fit."""

@@ -1,3 +1,4 @@
+using Anneal.Laws;
 using Anneal.Design;
 using Anneal.Schedules;
 using BenchmarkDotNet.Attributes;

@@ -1,5 +1,19 @@
 using BenchmarkDotNet.Running;
 
+// Modes that are not BenchmarkDotNet runs come first; anything else goes to BenchmarkDotNet.
 // Every [Benchmark] class in this assembly is listed; pick with --filter, e.g.
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
+// `band-calibration` recomputes the auto band's constants and their leave-one-corpus-out coverage (docs/laws.md).
+if (args is ["band-calibration", ..])
+{
+    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");
+    return 0;
+}
+// The tuning benchmark replayed from recorded curves is a separate mode (docs/tuning.md):
+//   dotnet run -c Release --project bench/Anneal.Bench -- tuning-table [seeds] [corpora...]
+if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTable.Main(args[1..]);
+// CPU time (not only wall time, which a loaded machine inflates) of GP proposals at 200 trials:
+//   dotnet run -c Release --project bench/Anneal.Bench -- tuning-propose [proposals]
+if (args.Length > 0 && args[0] == "tuning-propose") return Anneal.Bench.TuningTable.Propose(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -24,11 +24,13 @@ public static class AnnealCli
         foreach (var c in DesignCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(CurveCommands.Build());
         root.Subcommands.Add(PlanCommands.Build());
-        root.Subcommands.Add(PlanCommands.BuildScaling());
+        root.Subcommands.Add(ScalingCommands.Build());
         foreach (var c in LawCommands.Build()) root.Subcommands.Add(c);
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
         root.Subcommands.Add(WatchCommand.Build());
+        root.Subcommands.Add(SweepCommands.Build());
+        root.Subcommands.Add(RunsCommands.Build());
         return root;
     }
 
@@ -61,7 +63,7 @@ public static class AnnealCli
         }
         catch (InputException e)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.MessageNaming(OptionNames.Of(parse))}");
             return CliExit.BadInput;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -122,7 +124,8 @@ public static class AnnealCli
         return null;
     }
 
-    private static string CommandPath(ParseResult parse)
+    /// <summary>The invoked command as typed, e.g. <c>anneal scaling fit</c>.</summary>
+    internal static string CommandPath(ParseResult parse)
     {
         var names = new List<string>();
         for (System.CommandLine.Parsing.SymbolResult? s = parse.CommandResult; s is not null; s = s.Parent)

@@ -8,6 +8,7 @@ using Anneal.Schedules;
 using Anneal.Training.Data;
 using Anneal.Training.Models;
 using Anneal.Training.Optim;
+using static Anneal.ParameterName;
 
 namespace Anneal.Training;
 
@@ -74,15 +75,29 @@ public sealed record TrainSummary(long Steps, double FinalLoss, double FinalValL
 /// <summary>
 /// Training stopped because the loss or gradient became NaN or infinite. <see cref="Reason"/> says what diverged and
 /// where; <see cref="Advice"/> how to avoid it; the message joins them (with where the log is, when one was written).
+/// The advice names the run's parameters (<c>schedule</c>, <c>clip</c>), which a front end renames
+/// (<see cref="InputException.MessageNaming"/>).
 /// </summary>
-public sealed class TrainingDivergedException(string reason, string advice, string? logNote = null)
-    : InputException(logNote is null ? $"{reason}. {advice}" : $"{reason}. {logNote} {advice}")
+public sealed class TrainingDivergedException : InputException
 {
-    /// <summary>What diverged, e.g. "training diverged at step 12: gradient norm is NaN (lr 3E+30)".</summary>
-    public string Reason { get; } = reason;
+    private readonly FormattableString _advice;
 
-    /// <summary>How to avoid it, naming the run's parameters (<c>peak</c>, <c>warmup</c>, <c>clip</c>).</summary>
-    public string Advice { get; } = advice;
+    /// <summary>Divergence described by <paramref name="reason"/>, avoided as <paramref name="advice"/> says (its <see cref="ParameterName"/> holes name parameters).</summary>
+    public TrainingDivergedException(string reason, FormattableString advice, string? logNote = null)
+        : base(Joined(logNote is null ? $"{reason}. " : $"{reason}. {logNote} ", advice))
+    {
+        Reason = reason;
+        _advice = advice;
+    }
+
+    /// <summary>What diverged, e.g. "training diverged at step 12: gradient norm is NaN (lr 3E+30)".</summary>
+    public string Reason { get; }
+
+    /// <summary>How to avoid it, naming the run's parameters (<c>schedule</c>, <c>clip</c>).</summary>
+    public string Advice => FormattableString.Invariant(_advice);
+
+    /// <summary>The same divergence, saying where the log up to it is.</summary>
+    public TrainingDivergedException WithLogNote(string logNote) => new(Reason, _advice, logNote);
 }
 
 /// <summary>
@@ -100,7 +115,8 @@ public static class Trainer
     /// </summary>
     public const string CsvHeader = "step,lr,loss,val_loss,grad_norm,tokens,seconds";
 
-    private const string DivergenceAdvice = "Lower the peak learning rate, lengthen the warmup or clip gradients (parameter clip).";
+    private static readonly FormattableString DivergenceAdvice =
+        $"Lower the peak learning rate or lengthen the warmup (both in {Parameter("schedule")}), or clip gradients ({Parameter("clip")}).";
 
     /// <summary>
     /// Runs (resumes, or branches) training with the standard subscribers: the CSV log <see cref="CsvHeader"/> at
@@ -124,16 +140,23 @@ public static class Trainer
     /// since batches and dropout are functions of (seed, step), its log equals, bit for bit except <c>seconds</c>, the log of
     /// an uninterrupted run with the branch's schedule.
     /// </summary>
-    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null)
+    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, long? haltAfter = null) => Run(cfg, data, progress, _ => { }, haltAfter);
+
+    /// <summary>
+    /// As <see cref="Run(TrainConfig, TextDataset, TextWriter, long?)"/>, with more subscribers beside the standard ones:
+    /// <paramref name="subscribe"/> adds them to the run's stream before it starts (e.g. a run store's recorder).
+    /// </summary>
+    public static TrainSummary Run(TrainConfig cfg, TextDataset data, TextWriter progress, Action<TrainEventStream> subscribe, long? haltAfter = null)
     {
         var events = new TrainEventStream();
         events.Subscribe(new TrainLogWriter(cfg.Out).OnEvent);
         events.Subscribe(new CheckpointWriter().OnEvent, CheckpointWriter.Options);
         events.Subscribe(new ProgressPrinter(progress).OnEvent);
+        subscribe(events);
         try { return Run(cfg, data, events, haltAfter); }
         catch (TrainingDivergedException e)
         {
-            throw new TrainingDivergedException(e.Reason, e.Advice, $"The log up to this step is in {cfg.Out} (the last row holds NaN).");
+            throw e.WithLogNote($"The log up to this step is in {cfg.Out} (the last row holds NaN).");
         }
     }
 
@@ -169,9 +192,9 @@ public static class Trainer
 
     private static TrainSummary Train(TrainConfig cfg, TextDataset data, TrainEventStream events, long? haltAfter, CancellationToken cancel)
     {
-        var model = CheckConfig(cfg, p => p);
+        var model = CheckConfig(cfg);
         int seq = cfg.Seq ?? model.MaxSeq;
-        if (data.Val.Length < seq + 2 || data.Train.Length < seq + 2) throw new InputException($"data '{data.Name}' is too short for seq={seq}");
+        if (data.Val.Length < seq + 2 || data.Train.Length < seq + 2) throw InputException.Naming($"{Parameter("data")} '{data.Name}' is too short for {Parameter("seq")}={seq}");
         var schedule = Schedules.Schedule.Parse(cfg.Schedule);
         Engine.Threads = cfg.Threads;
         long parameters = model.Parameters.Sum(p => (long)p.Length);
@@ -330,45 +353,44 @@ public static class Trainer
     /// <summary>
     /// Checks <paramref name="cfg"/> before any work (no data, no training): the numeric settings, the model and
     /// schedule specs, the output folder, the checkpoint to resume, and a branch's checkpoint and schedule
-    /// (<see cref="BranchPoint"/>). Messages name each setting through <paramref name="name"/>, which maps the
-    /// parameter name (<c>steps</c>, <c>eval_every</c>, ...) to what the caller calls it (a command line's <c>--steps</c>);
-    /// by default the parameter name itself. Throws <see cref="InputException"/>.
+    /// (<see cref="BranchPoint"/>). Throws <see cref="InputException"/> naming each setting by its parameter name (<c>steps</c>, <c>eval_every</c>, ...),
+    /// which a front end renames (<see cref="InputException.MessageNaming"/>).
     /// </summary>
-    public static void Validate(TrainConfig cfg, Func<string, string>? name = null) => CheckConfig(cfg, name ?? (p => p));
+    public static void Validate(TrainConfig cfg) => CheckConfig(cfg);
 
-    private static ITextModel CheckConfig(TrainConfig cfg, Func<string, string> name)
+
+    private static ITextModel CheckConfig(TrainConfig cfg)
     {
-        var inv = CultureInfo.InvariantCulture;
-        if (cfg.Steps < 1) throw new InputException($"{name("steps")} must be >= 1, got {cfg.Steps}");
-        if (cfg.Batch < 1) throw new InputException($"{name("batch")} must be >= 1, got {cfg.Batch}");
-        if (cfg.EvalEvery < 1) throw new InputException($"{name("eval_every")} must be >= 1, got {cfg.EvalEvery}");
-        if (cfg.EvalBatches < 1) throw new InputException($"{name("eval_batches")} must be >= 1, got {cfg.EvalBatches}");
-        if (cfg.LogEvery < 1) throw new InputException($"{name("log_every")} must be >= 1 (1 = a row per update), got {cfg.LogEvery}");
-        if (cfg.Clip < 0) throw new InputException(string.Create(inv, $"{name("clip")} must be >= 0 (0 = off), got {cfg.Clip}"));
-        if (cfg.Threads < 1) throw new InputException($"{name("threads")} must be >= 1, got {cfg.Threads}");
+        if (cfg.Steps < 1) throw InputException.Naming($"{Parameter("steps")} must be >= 1, got {cfg.Steps}");
+        if (cfg.Batch < 1) throw InputException.Naming($"{Parameter("batch")} must be >= 1, got {cfg.Batch}");
+        if (cfg.EvalEvery < 1) throw InputException.Naming($"{Parameter("eval_every")} must be >= 1, got {cfg.EvalEvery}");
+        if (cfg.EvalBatches < 1) throw InputException.Naming($"{Parameter("eval_batches")} must be >= 1, got {cfg.EvalBatches}");
+        if (cfg.LogEvery < 1) throw InputException.Naming($"{Parameter("log_every")} must be >= 1 (1 = a row per update), got {cfg.LogEvery}");
+        if (cfg.Clip < 0) throw InputException.Naming($"{Parameter("clip")} must be >= 0 (0 = off), got {cfg.Clip}");
+        if (cfg.Threads < 1) throw InputException.Naming($"{Parameter("threads")} must be >= 1, got {cfg.Threads}");
         foreach (var k in cfg.SaveAt)
-            if (k < 1 || k > cfg.Steps) throw new InputException($"{name("save_at")}: step {k} is outside 1..{cfg.Steps} ({name("steps")}); a kept checkpoint holds the model after k updates");
+            if (k < 1 || k > cfg.Steps) throw InputException.Naming($"{Parameter("save_at")}: step {k} is outside 1..{cfg.Steps} ({Parameter("steps")}); a kept checkpoint holds the model after k updates");
         var m = TextModels.Create(cfg.Model, cfg.Seed);
         int seq = cfg.Seq ?? m.MaxSeq;
-        if (seq < 1 || seq > m.MaxSeq) throw new InputException($"{name("seq")} must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
+        if (seq < 1 || seq > m.MaxSeq) throw InputException.Naming($"{Parameter("seq")} must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
         if (m is GptModel g && g.Net.Config.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={g.Net.Config.Vocab} is smaller than the byte tokenizer's 256");
         Schedules.Schedule.Parse(cfg.Schedule);
         // the optimizer's spec and hyperparameter ranges, before any data is loaded
         try { Optimizer<float>.Create(cfg.Optimizer, []); }
-        catch (Anneal.Specs.SpecException e) { throw new InputException($"{name("optimizer")} '{cfg.Optimizer}': {e.Message}"); }
+        catch (Anneal.Specs.SpecException e) { throw InputException.Naming($"{Parameter("optimizer")} '{cfg.Optimizer}': {e.Message}"); }
         var dir = Path.GetDirectoryName(Path.GetFullPath(cfg.Out))!;
-        if (!Directory.Exists(dir)) throw new InputException($"{name("out")} {cfg.Out}: folder '{dir}' does not exist; create it first");
+        if (!Directory.Exists(dir)) throw InputException.Naming($"{Parameter("out")} {cfg.Out}: folder '{dir}' does not exist; create it first");
         if (cfg.Resume && cfg.BranchFrom is not null)
-            throw new InputException($"{name("resume")} and {name("branch_from")} cannot be combined: a killed branch resumes from its own checkpoint ({cfg.CheckpointPath}), which already holds the parent's rows");
-        if (cfg.Resume && !File.Exists(cfg.CheckpointPath)) throw new InputException($"{name("resume")}: no checkpoint at {cfg.CheckpointPath}; run without {name("resume")} to start afresh");
+            throw InputException.Naming($"{Parameter("resume")} and {Parameter("branch_from")} cannot be combined: a killed branch resumes from its own checkpoint ({cfg.CheckpointPath}), which already holds the parent's rows");
+        if (cfg.Resume && !File.Exists(cfg.CheckpointPath)) throw InputException.Naming($"{Parameter("resume")}: no checkpoint at {cfg.CheckpointPath}; run without {Parameter("resume")} to start afresh");
         // a corrupted checkpoint is refused here, before any data is loaded or any file of the run is touched
         if (cfg.Resume) Checkpoint.Verify(cfg.CheckpointPath);
         if (cfg.BranchFrom is { } parent)
         {
-            if (!File.Exists(parent)) throw new InputException($"{name("branch_from")}: no checkpoint at {parent}; keep one with {name("save_at")} in the parent run");
+            if (!File.Exists(parent)) throw InputException.Naming($"{Parameter("branch_from")}: no checkpoint at {parent}; keep one with {Parameter("save_at")} in the parent run");
             if (Path.GetFullPath(parent) == Path.GetFullPath(cfg.CheckpointPath))
-                throw new InputException($"{name("branch_from")} {parent} is this run's own checkpoint; give the branch its own {name("out")}");
-            BranchPoint(cfg, name);
+                throw InputException.Naming($"{Parameter("branch_from")} {parent} is this run's own checkpoint; give the branch its own {Parameter("out")}");
+            BranchPoint(cfg);
         }
         return m;
     }
@@ -378,21 +400,19 @@ public static class Trainer
     /// the branch's schedule gives bit for bit the parent's learning rate at every step before k and that k is at most
     /// the branch's steps. The other settings are compared with the parent's when the run loads the checkpoint.
     /// </summary>
-    public static long BranchPoint(TrainConfig cfg, Func<string, string>? name = null)
+    public static long BranchPoint(TrainConfig cfg)
     {
-        name ??= p => p;
-        var path = cfg.BranchFrom ?? throw new InputException($"{name("branch_from")} is not set");
+        var path = cfg.BranchFrom ?? throw InputException.Naming($"{Parameter("branch_from")} is not set");
         var (header, k) = Checkpoint.ReadHeader(path);
         var parentSpec = header["schedule"]?.GetValue<string>() ?? throw new InputException($"{path}: the checkpoint records no schedule");
         Schedule mine = Schedules.Schedule.Parse(cfg.Schedule), theirs = Schedules.Schedule.Parse(parentSpec);
-        if (k > cfg.Steps) throw new InputException($"{path}: the checkpoint is after {k} updates, more than the branch's {name("steps")}={cfg.Steps}");
+        if (k > cfg.Steps) throw InputException.Naming($"{path}: the checkpoint is after {k} updates, more than the branch's {Parameter("steps")}={cfg.Steps}");
         for (long s = 0; s < k; s++)
         {
             double a = mine.At(s), b = theirs.At(s);
             if (BitConverter.DoubleToInt64Bits(a) != BitConverter.DoubleToInt64Bits(b))
-                throw new InputException(string.Create(CultureInfo.InvariantCulture,
-                    $"{path}: the branch's {name("schedule")} {mine.Spec} gives lr {a:R} at step {s}, the parent run's {theirs.Spec} gave {b:R}; " +
-                    $"a branch from step {k} must repeat the parent's learning rates at steps 0..{k - 1}. Branch from an earlier checkpoint or start the schedule's decay at step {k} or later"));
+                throw InputException.Naming(
+                    $"{path}: the branch's {Parameter("schedule")} {mine.Spec} gives lr {a:R} at step {s}, the parent run's {theirs.Spec} gave {b:R}; a branch from step {k} must repeat the parent's learning rates at steps 0..{k - 1}. Branch from an earlier checkpoint or start the schedule's decay at step {k} or later");
         }
         return k;
     }

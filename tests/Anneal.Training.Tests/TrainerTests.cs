@@ -183,7 +183,10 @@ public class TrainerTests : IDisposable
     {
         Should.Throw<InputException>(() => Trainer.Run(Config("bad") with { LogEvery = 0 }, Brown(), TextWriter.Null)).Message.ShouldStartWith("log_every must be >= 1");
         Should.Throw<InputException>(() => Trainer.Run(Config("bad") with { SaveAt = [13] }, Brown(), TextWriter.Null)).Message.ShouldStartWith("save_at: step 13 is outside 1..12");
-        Should.Throw<InputException>(() => Trainer.Validate(Config("bad") with { Steps = 0 }, p => "--" + p)).Message.ShouldStartWith("--steps must be >= 1");
+        var steps = Should.Throw<InputException>(() => Trainer.Validate(Config("bad") with { Steps = 0 }));
+        steps.Message.ShouldStartWith("steps must be >= 1");
+        steps.Parameters.ShouldBe(["steps"]);
+        steps.MessageNaming(p => "--" + p).ShouldStartWith("--steps must be >= 1");
         Should.Throw<InputException>(() => Trainer.Run(Config("bad") with { BranchFrom = Path.Combine(_dir, "none.ckpt") }, Brown(), TextWriter.Null)).Message.ShouldContain("branch_from: no checkpoint");
         File.Exists(Path.Combine(_dir, "bad.csv")).ShouldBeFalse();
     }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Anneal.Curves;
 using Anneal.Design;
 using Anneal.IO;
 using Anneal.Plotting;
@@ -25,8 +24,6 @@ public static class DesignCommands
     private static string L(double v) => v.ToString("F5", CultureInfo.InvariantCulture);
 
     private static string BandText((double Low, double High)? b) => b is { } x ? $"[{L(x.Low)}, {L(x.High)}]" : "";
-
-    private static JsonNode? BandJson((double Low, double High)? b) => b is { } x ? new JsonObject { ["low"] = x.Low, ["high"] = x.High, ["level"] = 0.95 } : null;
 
     private static string BandNote(DesignLaw law) => law.BandUnavailable is { } why ? "uncertainty: no band: " + why
         : !law.HasBand
@@ -56,124 +53,52 @@ public static class DesignCommands
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
-            var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
-            var problem = new DesignProblem(dl.Parameters, r.GetValue(steps), r.GetValue(warmup), r.GetValue(peak), r.GetValue(minLr), dl.Convention == "reference")
-                .Validate(p => p == "total" ? "--steps" : "--" + p.Replace('_', '-'));
-            var d = new ScheduleDesigner(problem);
-            string fam = r.GetValue(family)!;
-            var refs = d.References();
-            double baseline = refs[0].Loss;
-            var rows = new List<(string Label, string Spec, double Loss, (double, double)? Band)>();
-            var rates = new List<double[]>();
-            var baseRates = Post(refs[0].Schedule, problem);
-            double[] designed;
-            JsonObject? freeJson = null;
-            ClosestNamed? closest = null;
-            if (fam == "free")
-            {
-                Console.Error.WriteLine($"optimize: free per-step optimum over {problem.PostWarmupSteps} post-warmup steps...");
-                // The family searches need nothing from the free optimum: they run meanwhile on the other core, with a
-                // designer of their own (a designer's scratch buffers are not shared), and give the same candidates.
-                var families = Task.Run(() => new ScheduleDesigner(problem).BestOfFamilies());
-                var opt = d.Optimize();
-                designed = opt.PostWarmup;
-                rows.Add(("free optimum", $"(per-step; {designed.Length} rates, write with --out)", opt.Loss, dl.Band(problem, designed)));
-                rates.Add(designed);
-                Console.Error.WriteLine("optimize: best member of each family...");
-                foreach (var c in families.GetAwaiter().GetResult()) { rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem)))); rates.Add(Post(c.Schedule, problem)); }
-                closest = d.Closest(designed);
-                freeJson = new JsonObject
-                {
-                    ["loss"] = opt.Loss, ["band"] = BandJson(dl.Band(problem, designed)), ["iterations"] = opt.Solver.Iterations, ["evaluations"] = opt.Solver.Evaluations,
-                    ["stop"] = opt.Solver.Reason, ["levels"] = opt.Levels, ["final_lr"] = designed[^1],
-                    ["decay_start"] = problem.Warmup + Array.FindIndex(designed, x => x < problem.Peak),
-                    ["drops"] = Drops(designed),
-                };
-            }
-            else
-            {
-                Console.Error.WriteLine($"optimize: searching the {fam} family...");
-                var c = d.BestOf(fam);
-                designed = Post(c.Schedule, problem);
-                rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, designed)));
-                rates.Add(designed);
-            }
-            foreach (var c in refs) { rows.Add((c.Label, c.Schedule.Spec, c.Loss, dl.Band(problem, Post(c.Schedule, problem)))); rates.Add(Post(c.Schedule, problem)); }
-            if (closest is { } cl) { rows.Add(("closest named", cl.Candidate.Schedule.Spec, cl.Candidate.Loss, dl.Band(problem, Post(cl.Candidate.Schedule, problem)))); rates.Add(Post(cl.Candidate.Schedule, problem)); }
-            var gainHw = rates.Select(x => dl.GainHalfWidth(problem, x, baseRates)).ToArray();
-
-            var full = problem.FullSchedule(designed);
+            var dl = DesignLaw.Resolve(r.GetValue(law)!);
+            var request = new OptimizeRequest(dl, r.GetValue(steps), r.GetValue(peak)) { Warmup = r.GetValue(warmup), MinLr = r.GetValue(minLr), Family = r.GetValue(family)! };
+            var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => Console.Error.WriteLine("optimize: " + m)));
+            var problem = res.Problem;
+            var rows = res.Candidates;
+            double baseline = res.Baseline;
+            var full = res.FullSchedule();
             var outputs = new List<(string Path, string Text)>();
-            if (r.GetValue(output) is { } outPath) outputs.Add((outPath, Csv(full)));
+            if (r.GetValue(output) is { } outPath) outputs.Add((outPath, ScheduleExport.Csv(full)));
             if (r.GetValue(svg) is { } svgPath)
             {
                 var plot = new SvgPlot { Title = $"Designed schedule under {dl.Source.Split(' ')[0]} (T={problem.Total}, peak={G(problem.Peak)})", XLabel = "step", YLabel = "learning rate" };
                 var x = Enumerable.Range(0, (int)problem.Total).Select(i => (double)i).ToArray();
                 plot.AddLine($"{rows[0].Label} ({L(rows[0].Loss)})", x, full);
-                foreach (var c in refs) plot.AddLine($"{c.Label} ({L(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
+                foreach (var c in res.References) plot.AddLine($"{c.Label} ({L(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
                 outputs.Add((svgPath, plot.Render()));
             }
             // the schedule and its plot together or neither: a failure leaves both existing files as they were
             AtomicFile.WriteAll(outputs);
             if (r.GetValue(json))
             {
-                var o = new JsonObject
-                {
-                    ["law"] = dl.Source, ["parameters"] = dl.Parameters.ToJson()["params"]!.DeepClone(), ["convention"] = "paper",
-                    ["total"] = problem.Total, ["warmup"] = problem.Warmup, ["peak"] = problem.Peak, ["min_lr"] = problem.MinLr,
-                    ["family"] = fam, ["band_available"] = dl.HasBand,
-                    ["free"] = freeJson,
-                    ["candidates"] = new JsonArray(rows.Select(x => (JsonNode)new JsonObject
-                    {
-                        ["label"] = x.Label, ["spec"] = x.Spec.StartsWith('(') ? null : x.Spec, ["loss"] = x.Loss, ["band"] = BandJson(x.Band), ["gain_vs_cosine_10"] = baseline - x.Loss,
-                    }).ToArray()),
-                    ["gain_half_width_95"] = new JsonArray(gainHw.Select(h => (JsonNode?)(h is { } v ? JsonValue.Create(v) : null)).ToArray()),
-                    ["closest_rms_distance"] = closest?.RmsDistance,
-                };
-                Console.Out.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                Console.Out.WriteLine(res.ToJsonText());
                 return CliExit.Ok;
             }
             Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={G(problem.Peak)}, min-lr={G(problem.MinLr)}");
             Console.Out.WriteLine(BandNote(dl));
             Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
-            for (int i = 0; i < rows.Count; i++)
+            foreach (var x in rows)
             {
-                var x = rows[i];
                 string gain = (baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture);
-                if (gainHw[i] is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
-                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{x.Spec}");
+                if (x.GainHalfWidth is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
+                var spec = x.Spec ?? $"(per-step; {x.PostWarmup.Length} rates, write with --out)";
+                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{spec}");
             }
-            if (gainHw.Any(h => h is not null)) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
-            if (freeJson is not null)
+            if (rows.Any(h => h.GainHalfWidth is not null)) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
+            if (res.Free is { } f)
             {
-                Console.Out.WriteLine($"free optimum: decay starts at step {freeJson["decay_start"]}, final LR {G(designed[^1])}, {Drops(designed)} distinct drops; solver {freeJson["iterations"]} iterations, {freeJson["evaluations"]} evaluations ({freeJson["stop"]})");
-                Console.Out.WriteLine($"closest named schedule to the optimum (RMS distance {closest!.RmsDistance * 100:F2}% of peak) loses {L(closest.Candidate.Loss - rows[0].Loss)} against it");
+                var designed = res.Design.PostWarmup;
+                Console.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {G(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
+                Console.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {L(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
             }
             Console.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");
             return CliExit.Ok;
         });
         return cmd;
     }
-
-    /// <summary>Number of steps where the rate drops by more than 1e-6 of the previous rate (a smooth decay counts every step).</summary>
-    private static int Drops(double[] eta)
-    {
-        int n = 0;
-        for (int i = 1; i < eta.Length; i++) if (eta[i] < eta[i - 1] * (1 - 1e-6)) n++;
-        return n;
-    }
-
-    private static double[] Post(Schedule s, DesignProblem p) => MplFinalLoss.PostWarmup(s, p.Total, p.Warmup);
-
-    private static void WriteCsv(string path, double[] lr) => AtomicFile.WriteText(path, w => WriteCsv(w, lr));
-
-    private static void WriteCsv(TextWriter w, double[] lr)
-    {
-        w.WriteLine("step,lr");
-        for (int i = 0; i < lr.Length; i++) { w.Write(i); w.Write(','); w.WriteLine(G(lr[i])); }
-    }
-
-    private static string Csv(double[] lr) { var w = new StringWriter(); WriteCsv(w, lr); return w.ToString(); }
 
     // ------------------------------------------------------------------ whatif
     private static Command WhatIfCommand()
@@ -196,18 +121,16 @@ public static class DesignCommands
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--svg", r.GetValue(svg)));
-            var dl = MplParameters.ResolveLaw(r.GetValue(law)!);
+            var dl = DesignLaw.Resolve(r.GetValue(law)!);
             var call = SpecCall.Parse(r.GetValue(baseSpec)!);
             var b = ScheduleRegistry.Create(call);
             var axes = (r.GetValue(vary) ?? []).Select(VaryAxis.Parse).ToList();
-            if (r.GetValue(from) is { } s) return Continuations(r, dl, b, s, axes, r.GetValue(shape), r.GetValue(peak), r.GetValue(warmup), r.GetValue(svg), r.GetValue(json));
-            if (axes.Count == 0) throw new InputException("--vary is required without --from-step, e.g. --vary decay=0.05:0.9:0.05");
-            if (axes.Count > 2) throw new InputException("at most two --vary axes (a line per value of the second)");
-            var pts = WhatIf.Grid(dl, call, axes, r.GetValue(peak), r.GetValue(warmup), (k, n) => { if (k % 50 == 0 || k == n) Console.Error.Write($"\rwhatif: {k}/{n}"); });
+            if (r.GetValue(from) is { } s) return Continuations(dl, b, s, axes, r.GetValue(shape), r.GetValue(peak), r.GetValue(warmup), r.GetValue(svg), r.GetValue(json));
+            var res = WhatIfService.Grid(new WhatIfGridRequest(dl, call, axes) { Peak = r.GetValue(peak), Warmup = r.GetValue(warmup) },
+                new SyncProgress<(int Done, int Total)>(p => { if (p.Done % 50 == 0 || p.Done == p.Total) Console.Error.Write($"\rwhatif: {p.Done}/{p.Total}"); }));
             Console.Error.WriteLine();
-            var best = pts.MinBy(p => p.Loss)!;
-            // With a second axis (e.g. total) the overall minimum is trivially at the largest budget: mark the best per line too.
-            var bestPer = pts.GroupBy(p => axes.Count > 1 ? p.Values[1] : 0).Select(g => g.MinBy(p => p.Loss)!).ToHashSet();
+            var pts = res.Points;
+            var bestPer = res.BestPerLine.ToHashSet();
             if (r.GetValue(svg) is { } path)
             {
                 var plot = new SvgPlot { Title = $"Predicted final loss vs {axes[0].Key} ({dl.Source.Split(' ')[0]})", XLabel = axes[0].Key, YLabel = "predicted final loss" };
@@ -219,23 +142,13 @@ public static class DesignCommands
                     plot.AddLine(name, x, g.Select(p => p.Loss).ToArray());
                     if (g[0].Band is not null) plot.AddBand(name + " 95%", x, g.Select(p => p.Band!.Value.Low).ToArray(), g.Select(p => p.Band!.Value.High).ToArray());
                 }
-                foreach (var bp in bestPer)
+                foreach (var bp in res.BestPerLine)
                     plot.AddMarkers($"best {string.Join(", ", axes.Select((a, i) => $"{a.Key}={SpecNumber.Format(bp.Values[i])}"))}", [bp.Values[0]], [bp.Loss]);
                 plot.Save(path);
             }
             if (r.GetValue(json))
             {
-                var o = new JsonObject
-                {
-                    ["law"] = dl.Source, ["base"] = b.Spec, ["axes"] = new JsonArray(axes.Select(a => (JsonNode)a.Key).ToArray()),
-                    ["points"] = new JsonArray(pts.Select(p => (JsonNode)new JsonObject
-                    {
-                        ["values"] = new JsonArray(p.Values.Select(v => (JsonNode)v).ToArray()), ["spec"] = p.Spec, ["total"] = p.Total, ["loss"] = p.Loss, ["band"] = BandJson(p.Band),
-                    }).ToArray()),
-                    ["best"] = best.Spec, ["best_loss"] = best.Loss,
-                    ["best_per_line"] = new JsonArray(bestPer.Select(bp => (JsonNode)new JsonObject { ["spec"] = bp.Spec, ["loss"] = bp.Loss }).ToArray()),
-                };
-                Console.Out.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                Console.Out.WriteLine(res.ToJsonText());
                 return CliExit.Ok;
             }
             Console.Out.WriteLine($"law: {dl.Source}; base: {b.Spec}");
@@ -243,32 +156,19 @@ public static class DesignCommands
             Console.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var p in pts)
                 Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {L(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(!dl.HasBand ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
-            foreach (var bp in bestPer) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {L(bp.Loss)})");
+            foreach (var bp in res.BestPerLine) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {L(bp.Loss)})");
             Console.Out.WriteLine("Predictions of the law, not measurements.");
             return CliExit.Ok;
         });
         return cmd;
     }
 
-    private static int Continuations(ParseResult r, DesignLaw dl, Schedule b, long from, List<VaryAxis> axes, string? shapeName, double? peak, long? warmup, string? svg, bool json)
+    private static int Continuations(DesignLaw dl, Schedule b, long from, List<VaryAxis> axes, string? shapeName, double? peak, long? warmup, string? svg, bool json)
     {
-        long[] extends = [0];
-        long? cooldown = null;
-        foreach (var a in axes)
-        {
-            if (a.Values.Any(v => v != Math.Floor(v))) throw new InputException($"--vary {a.Key}: with --from-step the values are whole steps");
-            if (a.Key == "extend") extends = a.Values.Select(v => (long)v).ToArray();
-            else if (a.Key == "cooldown")
-            {
-                if (a.Values.Length != 1) throw new InputException("--vary cooldown takes one value with --from-step (vary extend for a table)");
-                cooldown = (long)a.Values[0];
-            }
-            else throw new InputException($"--vary {a.Key}: with --from-step only extend=... and cooldown=... (steps) can be varied");
-        }
         DecayShape? shape = null;
         if (shapeName is not null) shape = DecayShapes.TryParse(shapeName, out var sh) ? sh : throw new InputException($"--shape '{shapeName}': use linear, cosine, sqrt, square, exponential or inverse");
-        var list = WhatIf.Continue(dl, b, from, extends, cooldown, shape, peak, warmup);
-        var now = list.FirstOrDefault(c => c.Extend == 0 && c.Label != "as planned") ?? list[0];
+        var res = WhatIfService.Continue(new ContinuationRequest(dl, b, from) { Axes = axes, Shape = shape, Peak = peak, Warmup = warmup });
+        var list = res.Continuations;
         if (svg is not null)
         {
             var plot = new SvgPlot { Title = $"Continuations from step {from}", XLabel = "total steps", YLabel = "predicted final loss" };
@@ -280,22 +180,14 @@ public static class DesignCommands
         }
         if (json)
         {
-            var o = new JsonObject
-            {
-                ["law"] = dl.Source, ["base"] = b.Spec, ["from_step"] = from,
-                ["continuations"] = new JsonArray(list.Select(c => (JsonNode)new JsonObject
-                {
-                    ["label"] = c.Label, ["extend"] = c.Extend, ["cooldown"] = c.Cooldown, ["total"] = c.Total, ["loss"] = c.Loss, ["band"] = BandJson(c.Band), ["spec"] = c.Spec,
-                }).ToArray()),
-            };
-            Console.Out.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            Console.Out.WriteLine(res.ToJsonText());
             return CliExit.Ok;
         }
         Console.Out.WriteLine($"law: {dl.Source}; run: {b.Spec}; now at step {from} (LR {G(b.At(from))})");
         Console.Out.WriteLine(BandNote(dl));
         Console.Out.WriteLine($"{"continuation",-28} {"total",7} {"final loss",11} {"vs cool-now",12} spec");
         foreach (var c in list)
-            Console.Out.WriteLine($"{c.Label,-28} {c.Total,7} {L(c.Loss),11} {(c.Loss - now.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),12} {c.Spec}");
+            Console.Out.WriteLine($"{c.Label,-28} {c.Total,7} {L(c.Loss),11} {(c.Loss - res.Now.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),12} {c.Spec}");
         Console.Out.WriteLine("Predictions, not measurements: each extra step costs compute; weigh the predicted gain against it.");
         return CliExit.Ok;
     }
@@ -318,100 +210,29 @@ public static class DesignCommands
         {
             string arg = r.GetValue(input)!, fmt = r.GetValue(format)!;
             long t = r.GetValue(steps);
-            if (t <= 0 || t > 100_000_000) throw new InputException($"--steps must be between 1 and 100000000, got {t}");
+            ScheduleExport.CheckSteps(t);
             CliOutputs.Check(("--out", r.GetValue(output)));
-            if (fmt == "pytorch" && r.GetValue(output) is null) throw new InputException("--format pytorch needs --out FILE for the multipliers JSON (the printed snippet reads it)");
-            Schedule? schedule = null;
-            double[] lr;
+            string? outPath = r.GetValue(output);
+            var exportFormat = fmt switch { "csv" => ExportFormat.Csv, "json" => ExportFormat.Json, "pytorch" => ExportFormat.Pytorch, _ => ExportFormat.Hf };
+            if (exportFormat == ExportFormat.Pytorch && outPath is null) throw new InputException("--format pytorch needs --out FILE for the multipliers JSON (the printed snippet reads it)");
+            var request = new ExportRequest(t, exportFormat) { MultipliersFile = outPath is null ? "schedule.json" : Path.GetFileName(outPath) };
             if (File.Exists(arg) && !arg.Contains('('))
             {
-                lr = ReadCsv(arg, t);
+                if (exportFormat == ExportFormat.Hf) throw new InputException($"{arg}: --format hf needs a schedule spec (a per-step table has no HF equivalent; use --format pytorch)");
+                var table = LrFile.Read(arg);
+                // An export hands the rates to a trainer as they are: a rate the table does not give is refused, not made up.
+                if (table.InterpolatedSteps > 0)
+                    throw new InputException($"{table.Warning}; an exported table must list every step from 0 (prepend the warmup rates if it starts later)");
+                request = request with { Rates = table.Lr, RatesSource = Path.GetFileName(arg) };
             }
-            else
-            {
-                schedule = Schedule.Parse(arg);
-                lr = schedule.Sample((int)t);
-            }
-            string? outPath = r.GetValue(output);
-            string source = schedule?.Spec ?? Path.GetFileName(arg);
-            switch (fmt)
-            {
-                case "csv":
-                    if (outPath is not null) WriteCsv(outPath, lr);
-                    else { Console.Out.WriteLine("step,lr"); for (int i = 0; i < lr.Length; i++) Console.Out.WriteLine($"{i},{G(lr[i])}"); }
-                    return CliExit.Ok;
-                case "json":
-                case "pytorch":
-                {
-                    double peakLr = lr.Max();
-                    if (!(peakLr > 0)) throw new InputException($"{source}: every learning rate is <= 0; nothing to normalise");
-                    var o = new JsonObject
-                    {
-                        ["format"] = "anneal-multipliers/1", ["source"] = source, ["peak_lr"] = peakLr, ["steps"] = t,
-                        ["note"] = "lr(step) = peak_lr * multipliers[min(step, steps - 1)]",
-                        ["multipliers"] = new JsonArray(lr.Select(x => (JsonNode)(x / peakLr)).ToArray()),
-                    };
-                    string text = o.ToJsonString();
-                    if (fmt == "json")
-                    {
-                        if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);
-                        return CliExit.Ok;
-                    }
-                    if (outPath is null) throw new InputException("--format pytorch needs --out FILE for the multipliers JSON (the printed snippet reads it)");
-                    AtomicFile.WriteAllText(outPath, text + "\n");
-                    Console.Out.WriteLine(PytorchSnippet(Path.GetFileName(outPath), peakLr));
-                    return CliExit.Ok;
-                }
-                default:
-                {
-                    if (schedule is null) throw new InputException($"{arg}: --format hf needs a schedule spec (a per-step table has no HF equivalent; use --format pytorch)");
-                    var hf = HfExport.TryMap(schedule, t, out var why);
-                    if (hf is null) throw new InputException($"{schedule.Spec} is not exactly expressible as an HF scheduler: {why}");
-                    string text = hf.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-                    if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);
-                    return CliExit.Ok;
-                }
-            }
+            else request = request with { Schedule = Schedule.Parse(arg) };
+            var res = ScheduleExport.Export(request);
+            // a CSV or JSON ends with a newline in a file; on stdout WriteLine adds it
+            string text = res.Text.EndsWith('\n') ? res.Text[..^1] : res.Text;
+            if (outPath is not null) AtomicFile.WriteAllText(outPath, text + "\n"); else Console.Out.WriteLine(text);
+            if (res.Snippet is { } snippet) Console.Out.WriteLine(snippet);
+            return CliExit.Ok;
         });
         return cmd;
-    }
-
-    /// <summary>A self-contained PyTorch snippet: LambdaLR over the exported multipliers (optimizer lr = peak).</summary>
-    public static string PytorchSnippet(string file, double peak) => $$"""
-        # PyTorch: set the optimizer's lr to the peak, then scale it per step with the exported multipliers.
-        import json
-        import torch
-
-        with open("{{file}}") as f:
-            _sched = json.load(f)
-        _mult = _sched["multipliers"]
-
-        def lr_lambda(step: int) -> float:
-            return _mult[min(step, len(_mult) - 1)]
-
-        # optimizer = torch.optim.AdamW(model.parameters(), lr={{G(peak)}})
-        # scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
-        # call scheduler.step() after every optimizer.step()
-        """;
-
-    private static double[] ReadCsv(string path, long steps)
-    {
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || !lines[0].Replace(" ", "").StartsWith("step,lr", StringComparison.OrdinalIgnoreCase))
-            throw new InputException($"{path}:1: expected the header 'step,lr'");
-        var lr = new double[steps];
-        long next = 0;
-        for (int i = 1; i < lines.Length && next < steps; i++)
-        {
-            if (string.IsNullOrWhiteSpace(lines[i])) continue;
-            var parts = lines[i].Split(',');
-            if (parts.Length < 2 || !long.TryParse(parts[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var st)
-                || !double.TryParse(parts[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                throw new InputException($"{path}:{i + 1}: expected 'step,lr' with a whole step and a finite rate, got '{lines[i]}'");
-            if (st != next) throw new InputException($"{path}:{i + 1}: step {st} where {next} was expected; the table must list every step from 0 (prepend the warmup rates if it starts later)");
-            lr[next++] = v;
-        }
-        if (next < steps) throw new InputException($"{path}: has {next} steps, fewer than --steps {steps}; pass --steps {next} or extend the table");
-        return lr;
     }
 }

@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Anneal.Curves;
+using Anneal.Evaluation;
 using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;
 using Anneal.Plotting;
+using Anneal.Prediction;
 using Anneal.Schedules;
 
 namespace Anneal.Cli.Commands;
@@ -16,9 +16,6 @@ namespace Anneal.Cli.Commands;
 public static class LawCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    /// <summary>Curves with more rows are averaged into this many bins (noisy per-step logs).</summary>
-    private const int MaxPoints = LawRun.DefaultMaxPoints;
 
     /// <summary>All law commands, to add at the root.</summary>
     public static IEnumerable<Command> Build() => [Fit(), Predict(), Evaluate(), Demo(), Accuracy()];
@@ -30,35 +27,20 @@ public static class LawCommands
         Description = "Fit and score only logged points at steps >= S (default: from the end of each run's warmup, where its LR first peaks; 0 keeps every point).",
     };
 
-    private static LawRun[] LoadRuns(IEnumerable<string> args, string target, long? fromStep, CurveReadOptions read)
+    /// <summary>Reads the curve arguments (FILE or FILE@SCHEDULE), printing what the readers had to guess.</summary>
+    private static LossCurve[] ReadCurves(IEnumerable<string> args, CurveReadOptions read) => args.Select(a =>
     {
-        var runs = new List<LawRun>();
-        foreach (var a in args)
-        {
-            var curve = CurveArgument.Parse(a, read);
-            CurveMessages.Print(curve, Console.Error);
-            var run = LawRun.FromCurve(curve, target);
-            if (run.GradNormWarning is { } gw) Console.Error.WriteLine("note: " + gw);
-            long first = fromStep ?? run.PeakStep;
-            if (fromStep is < 0) throw new InputException($"--from-step must be >= 0, got {fromStep}");
-            int before = run.Count;
-            run = run.From(first);
-            if (run.Count < before)
-                Console.Error.WriteLine($"note: {run.Name}: {before - run.Count} logged point(s) before step {first} left out ({(fromStep is null ? "the warmup, which the laws do not describe; --from-step 0 keeps them" : "--from-step")})");
-            run = run.Binned(MaxPoints);
-            if (run.BinSize > 1) Console.Error.WriteLine($"note: {run.Name}: {curve.Count} rows averaged in bins of {run.BinSize} ({run.Count} points) for the fit");
-            runs.Add(run);
-        }
-        var dup = runs.GroupBy(r => r.Name).FirstOrDefault(g => g.Count() > 1);
-        if (dup is not null)
-        {
-            // Same file name in two folders: make names unique so tables stay readable.
-            for (int i = 0; i < runs.Count; i++) runs[i] = runs[i] with { Name = $"{runs[i].Name}#{i + 1}" };
-        }
-        return runs.ToArray();
+        var curve = CurveArgument.Parse(a, read);
+        CurveMessages.Print(curve, Console.Error);
+        return curve;
+    }).ToArray();
+
+    private static void PrintNotes(IEnumerable<string> notes)
+    {
+        foreach (var n in notes) Console.Error.WriteLine("note: " + n);
     }
 
-    private static FitOptions Options(bool equal, int seed, FitMethod? method = null) => new(EqualRunWeights: equal, Seed: seed, Method: method) { Progress = m => Console.Error.WriteLine(m) };
+    private static readonly IProgress<string> FitProgress = new SyncProgress<string>(m => Console.Error.WriteLine(m));
 
     private static Option<string> MethodOption() => new("--method")
     {
@@ -70,13 +52,13 @@ public static class LawCommands
     {
         "auto" => null,
         "optimum" => FitMethod.Optimum,
-        "reference" => FitMethod.Reference,
+        "reference" => FitMethod.EarlyStoppedAdamW,
         _ => throw new InputException($"--method must be auto, optimum or reference, got '{m}'"),
     };
 
     private static Command Fit()
     {
-        var curves = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated).", Arity = ArgumentArity.OneOrMore };
+        var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated).", Arity = ArgumentArity.OneOrMore };
         var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(lambda=fit) and mpl(warmup=reference), see docs/accuracy.md), powerlaw, momentum, momentum(lambda=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the fitted law (values, standard errors, covariance, report) to this JSON file." };
         var target = TargetOption();
@@ -84,37 +66,42 @@ public static class LawCommands
         var equal = new Option<bool>("--equal-weights") { Description = "Weight every run equally, whatever its number of logged points." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random starts (the fit is deterministic per seed).", DefaultValueFactory = _ => 0 };
         var fromStep = FromStepOption();
-        var method = MethodOption();
+        var methodOpt = MethodOption();
         var cmd = new Command("fit", """
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
-            """) { curves, law, outFile, target, json, equal, seed, fromStep, method };
+            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt };
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--out", r.GetValue(outFile)));
             var l = LossLaw.Parse(r.GetValue(law)!);
-            var runs = LoadRuns(r.GetValue(curves)!, r.GetValue(target)!, r.GetValue(fromStep), cols.Get(r));
-            var fit = LawFitter.Fit(l, runs, Options(r.GetValue(equal), r.GetValue(seed), ParseMethod(r.GetValue(method)!)));
+            FitWindow.CheckFromStep(r.GetValue(fromStep));
+            var method = ParseMethod(r.GetValue(methodOpt)!);
+            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r));
+            var res = FitService.Fit(new FitRequest(curves, l)
+            {
+                Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
+            }, FitProgress);
+            PrintNotes(res.Prepared.NotesNaming(OptionNames.Of(r)));
+            var fit = res.Fit;
+            var runs = res.Runs;
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
             if (r.GetValue(json)) { Console.Out.WriteLine(fit.ToJson()); return CliExit.Ok; }
-            Console.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Length} run(s), {fit.Report.Points} points");
+            Console.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Count} run(s), {fit.Report.Points} points");
             if (fit.Law is AutoLaw stack)
                 Console.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({FittedLaw.AutoLawReason})");
             Console.Out.Write(fit.Table());
             var rep = fit.Report;
             Console.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));
-            if (rep.Method == FitMethod.Reference)
+            if (rep.Method == FitMethod.EarlyStoppedAdamW)
                 Console.Out.WriteLine(string.Create(Inv, $"reference procedure: {rep.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
             else
                 Console.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
             Console.Out.WriteLine(string.Create(Inv, $"standard errors: Gauss-Newton at the fitted point, x{rep.Inflation:F1} variance for autocorrelated residuals"));
             foreach (var w in rep.Warnings) Console.Out.WriteLine("warning: " + w);
-            foreach (var run in runs)
-            {
-                var m = LawEvaluation.Score(fit, [run]).Pooled!;
-                Console.Out.WriteLine(string.Create(Inv, $"  {run.Name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
-            }
+            foreach (var (name, m) in res.PerRun)
+                Console.Out.WriteLine(string.Create(Inv, $"  {name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
             if (r.GetValue(outFile) is { } p2) Console.Out.WriteLine($"wrote {p2}");
             return CliExit.Ok;
         });
@@ -142,28 +129,25 @@ public static class LawCommands
             CliOutputs.Check(("--csv", r.GetValue(csv)), ("--svg", r.GetValue(svg)));
             var path = r.GetValue(lawFile)!;
             if (!File.Exists(path)) throw new InputException($"{path}: file not found; create it with 'anneal fit ... --out {path}'");
-            var fit = FittedLaw.FromJson(File.ReadAllText(path), path);
+            var fit = LawFile.Read(File.ReadAllText(path), path);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
-            if ((specText is null) == (lrPath is null)) throw new InputException("predict: give the schedule either as --schedule SPEC or as --lr-file FILE (one of them)");
-            double[]? fileEta = null;
+            var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
+            PredictService.CheckOneSchedule(specText is not null, lrPath is not null);
             if (lrPath is not null)
             {
                 var given = r.GetValue(steps);
-                if (given is { } g0 && (g0 < 2 || g0 > 200_000_000)) throw new InputException($"--steps must be between 2 and 200000000, got {g0}");
+                if (given is { } g0) PredictService.CheckSteps(g0);
                 var expanded = LrFile.Read(lrPath, given is { } g1 ? g1 - 1 : null);
                 if (expanded.Warning is { } w) Console.Error.WriteLine("warning: " + w);
-                fileEta = expanded.Lr;
+                request = request with { Rates = expanded.Lr, RatesSource = $"per-step LR from {lrPath}" };
             }
-            var s = specText is not null ? Schedule.Parse(specText) : null;
-            var label = s?.Spec ?? $"per-step LR from {lrPath}";
-            long n = fileEta?.Length ?? r.GetValue(steps) ?? s!.Length ?? throw new InputException($"--steps is needed: '{s!.Spec}' has no total length");
-            if (n < 2 || n > 200_000_000) throw new InputException($"--steps must be between 2 and 200000000, got {n}");
-            double lv = r.GetValue(level);
-            if (!(lv > 0 && lv < 1)) throw new InputException($"--level must be in (0, 1), got {lv}");
-            int pts = r.GetValue(points);
-            if (pts < 1) throw new InputException($"--points must be >= 1, got {pts}");
-            var eta = fileEta ?? s!.Sample((int)n);
-            var pred = fit.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, pts, FirstStep(eta)), label), lv);
+            if (specText is not null) request = request with { Schedule = Schedule.Parse(specText) };
+            var res = PredictService.Predict(request);
+            var pred = res.Prediction;
+            var eta = res.Rates;
+            var label = res.Label;
+            long n = res.Steps;
+            double lv = request.Level;
             var outputs = new List<(string Path, string Text)>();
             if (r.GetValue(csv) is { } c) { var w = new StringWriter(); WriteCsv(w, pred, eta); outputs.Add((c, w.ToString())); }
             if (r.GetValue(svg) is { } g)
@@ -181,17 +165,7 @@ public static class LawCommands
             if (pred.BandUnavailable is { } noBand) Console.Error.WriteLine("warning: " + noBand);
             if (r.GetValue(json))
             {
-                var o = new JsonObject
-                {
-                    ["law"] = fit.Law.Spec, ["schedule"] = label, ["steps"] = n, ["level"] = lv,
-                    ["final_loss"] = pred.FinalLoss, ["final_loss_low"] = Num(pred.FinalLow), ["final_loss_high"] = Num(pred.FinalHigh),
-                    ["band_unavailable"] = pred.BandUnavailable,
-                    ["curve"] = new JsonObject
-                    {
-                        ["step"] = Arr(pred.Steps.Select(v => (double)v)), ["loss"] = Arr(pred.Loss), ["low"] = Arr(pred.Low), ["high"] = Arr(pred.High),
-                    },
-                };
-                Console.Out.WriteLine(o.ToJsonString());
+                Console.Out.WriteLine(res.ToJson().ToJsonString());
                 return CliExit.Ok;
             }
             Console.Out.WriteLine($"{fit.Law.Spec} predicts for {label}, {n} steps:");
@@ -209,19 +183,6 @@ public static class LawCommands
         });
         return cmd;
     }
-
-    /// <summary>First step worth predicting: the end of the warmup (laws are fitted after it).</summary>
-    private static long FirstStep(double[] eta)
-    {
-        int k = 0;
-        for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[k]) k = i;
-        return Math.Max(1, k);
-    }
-
-    /// <summary>A number for JSON, null where unknown (an unavailable band).</summary>
-    internal static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
-
-    private static JsonArray Arr(IEnumerable<double> v) => new(v.Select(Num).ToArray());
 
     private static void WriteCsv(TextWriter w, LawPrediction p, double[] eta)
     {
@@ -259,21 +220,25 @@ public static class LawCommands
             if (r.GetValue(svg) is { } svgDir) AtomicFile.CheckFolder(svgDir, "--svg");
             CliOutputs.Check(("--markdown", r.GetValue(md)));
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
-            var fits = LoadRuns(r.GetValue(fitCurves)!, r.GetValue(target)!, r.GetValue(fromStep), cols.Get(r));
-            var tests = LoadRuns(r.GetValue(testCurves)!, r.GetValue(target)!, r.GetValue(fromStep), cols.Get(r));
-            // a held-out run's gradient norms are an outcome of training it: forecast them from the fitted runs unless asked not to
-            if (fits.Any(f => f.GradNorm is not null))
-                tests = tests.Select(t => r.GetValue(testGrad) == "logged" && t.GradNorm is not null ? t : t.WithGradNormFrom(fits)).ToArray();
-            var scores = LawEvaluation.Run(ls, fits, tests, Options(r.GetValue(equal), 0, ParseMethod(r.GetValue(method)!)));
-            var report = new EvalReport("evaluation", fits.Select(f => f.Name).ToArray(), scores, null);
+            FitWindow.CheckFromStep(r.GetValue(fromStep));
+            var fitMethod = ParseMethod(r.GetValue(method)!);
+            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!, cols.Get(r)), ReadCurves(r.GetValue(testCurves)!, cols.Get(r)), ls)
+            {
+                Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Method = fitMethod,
+                TestGradNorm = r.GetValue(testGrad) == "logged" ? TestGradNorm.Logged : TestGradNorm.FitMean,
+            };
+            var res = EvaluateService.Evaluate(request, FitProgress);
+            PrintNotes(res.Fitted.NotesNaming(OptionNames.Of(r)).Concat(res.HeldOut.NotesNaming(OptionNames.Of(r))));
+            var report = res.Report;
+            var scores = report.Scores;
             var outputs = new List<(string Path, string Text)>();
             if (r.GetValue(svg) is { } dir) outputs.AddRange(Plots(dir, scores, ""));
-            if (r.GetValue(md) is { } mdPath) outputs.Add((mdPath, "# Law evaluation\n\n" + report.Markdown()));
+            if (r.GetValue(md) is { } mdPath) outputs.Add((mdPath, "# Law evaluation\n\n" + EvaluationTables.Markdown(report)));
             // the plots and the table together or none of them
             if (r.GetValue(svg) is { } dir2) Directory.CreateDirectory(dir2);
             AtomicFile.WriteAll(outputs);
             foreach (var (f, _) in outputs) Console.Error.WriteLine($"wrote {f}");
-            Console.Out.Write(r.GetValue(json) ? report.Json().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n" : report.Text());
+            Console.Out.Write(r.GetValue(json) ? report.ToJsonText() + "\n" : EvaluationTables.Text(report));
             return CliExit.Ok;
         });
         return cmd;
@@ -293,19 +258,18 @@ public static class LawCommands
         {
             var dir = r.GetValue(outDir)!;
             AtomicFile.CheckFolder(dir, "--out");
-            var bench = MplBenchmark.Open(r.GetValue(data));
+            var bench = BundledBenchmark.Open(r.GetValue(data));
             var sz = r.GetValue(size)!;
-            if (!bench.Sizes.Contains(sz)) throw new InputException($"--size must be one of {string.Join(", ", bench.Sizes)}, got '{sz}'");
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
-            Console.Error.WriteLine($"Multi-power-law benchmark, {sz} model ({bench.Source})");
-            var scores = LawEvaluation.Run(ls, bench.Runs(sz, bench.FitSplit), bench.Runs(sz, bench.TestSplit), Options(false, 0));
-            var report = new EvalReport($"{sz}: fit on {string.Join(", ", bench.FitSplit)}", bench.FitSplit.ToArray(), scores, bench.PublishedMetrics(sz));
-            Console.Out.Write(report.Text());
+            if (bench.Sizes.Contains(sz)) Console.Error.WriteLine($"Multi-power-law benchmark, {sz} model ({bench.Source})");
+            var report = PublishedSplit.Evaluate(new PublishedSplitRequest(bench, sz, ls), FitProgress);
+            var scores = report.Scores;
+            Console.Out.Write(EvaluationTables.Text(report));
             var files = Plots(dir, scores, sz + "_").ToList();
             foreach (var s in scores.Where(s => s.Fit is not null))
                 files.Add((Path.Combine(dir, $"{sz}_{Slug(s.Law.Spec)}.law.json"), s.Fit!.ToJson()));
             var mdPath = Path.Combine(dir, $"{sz}_results.md");
-            files.Add((mdPath, $"# anneal demo ({sz})\n\n" + report.Markdown()));
+            files.Add((mdPath, $"# anneal demo ({sz})\n\n" + EvaluationTables.Markdown(report)));
             // every plot, law and table together or none of them
             Directory.CreateDirectory(dir);
             AtomicFile.WriteAll(files);
@@ -340,7 +304,7 @@ public static class LawCommands
             MplBenchmark? bench = null;
             if (bundled)
             {
-                bench = MplBenchmark.Open(r.GetValue(data));
+                bench = BundledBenchmark.Open(r.GetValue(data));
                 list.AddRange(bench.Sizes.Select(bench.Corpus));
                 list.AddRange(BundledCorpora.All());
             }
@@ -351,8 +315,8 @@ public static class LawCommands
                 list.Add(corpus);
             }
             if (list.Count == 0) throw new InputException("--no-bundled needs at least one --corpus");
-            var report = Anneal.Accuracy.ForecastBenchmark.Run(new Anneal.Accuracy.AccuracyRequest(list, specs) { Options = Options(false, 0) with { Progress = null } },
-                new Progress<string>(m => Console.Error.WriteLine("== " + m)));
+            var report = Anneal.Accuracy.ForecastBenchmark.Run(new Anneal.Accuracy.AccuracyRequest(list, specs),
+                new SyncProgress<string>(m => Console.Error.WriteLine("== " + m)));
             var command = "anneal accuracy" + string.Concat((r.GetValue(corpora) ?? []).Select(c => $" --corpus {c}")) + (bundled ? "" : " --no-bundled")
                 + (r.GetValue(laws) == string.Join(",", LawRegistry.DefaultSpecs) ? "" : $" --law \"{r.GetValue(laws)}\"") + $" --out {outPath}";
             foreach (var sk in report.Skipped) Console.Error.WriteLine("note: corpus skipped: " + sk);
@@ -366,10 +330,10 @@ public static class LawCommands
                 foreach (var sz in bench.Sizes)
                 {
                     Console.Error.WriteLine($"== {sz}: published split");
-                    var scores = LawEvaluation.Run(lawList, bench.Runs(sz, bench.FitSplit), bench.Runs(sz, bench.TestSplit), Options(false, 0) with { Progress = null });
+                    var split = PublishedSplit.Evaluate(new PublishedSplitRequest(bench, sz, lawList) { Title = sz });
                     sb.AppendLine($"### {sz}");
                     sb.AppendLine();
-                    sb.Append(new EvalReport(sz, bench.FitSplit.ToArray(), scores, bench.PublishedMetrics(sz)).Markdown());
+                    sb.Append(EvaluationTables.Markdown(split));
                 }
             }
             var outputs = new List<(string Path, string Text)> { (outPath, sb.ToString()) };
@@ -380,47 +344,6 @@ public static class LawCommands
             return CliExit.Ok;
         });
         return cmd;
-    }
-
-    /// <summary>One line per section x law: mean R^2, mean PredE, mean final error and band coverage.</summary>
-    private static string Summary(List<(string Section, LawScore Score)> rows)
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("## Summary (mean over the held-out runs of each split)");
-        sb.AppendLine();
-        var laws = rows.Select(r => r.Score.Law.Spec).Distinct().ToArray();
-        sb.AppendLine("| split | " + string.Join(" | ", laws) + " |");
-        sb.AppendLine("|---|" + string.Concat(laws.Select(_ => "---|")));
-        foreach (var sec in rows.Select(r => r.Section).Distinct())
-        {
-            sb.Append($"| {sec} |");
-            foreach (var l in laws)
-            {
-                var s = rows.First(r => r.Section == sec && r.Score.Law.Spec == l).Score;
-                if (s.Fit is null) { sb.Append(" failed |"); continue; }
-                sb.Append(string.Create(Inv, $" R^2 {s.Tests.Average(t => t.Metrics.R2):F4}, PredE {s.Tests.Average(t => t.Metrics.PredE):F5}, final {s.Tests.Average(t => t.Metrics.FinalErr):P2}, band {s.Tests.Count(t => t.FinalCovered)}/{s.Tests.Count} |"));
-            }
-            sb.AppendLine();
-        }
-        sb.Append("| **band coverage, all splits** |");
-        foreach (var l in laws)
-        {
-            var ts = rows.Where(r => r.Score.Law.Spec == l && r.Score.Fit is not null).SelectMany(r => r.Score.Tests).ToArray();
-            sb.Append(string.Create(Inv, $" {ts.Count(t => t.FinalCovered)}/{ts.Length} ({(double)ts.Count(t => t.FinalCovered) / Math.Max(1, ts.Length):P0}) at nominal 95% |"));
-        }
-        sb.AppendLine();
-        // Coverage alone rewards a useless band: show how wide the bands are against how far off the predictions are.
-        sb.Append("| **median band half-width / median final error** |");
-        foreach (var l in laws)
-        {
-            var ts = rows.Where(r => r.Score.Law.Spec == l && r.Score.Fit is not null).SelectMany(r => r.Score.Tests).ToArray();
-            double half = SampleStatistics.Median(ts.Where(t => t.Prediction.HasBand).Select(t => (t.Prediction.FinalHigh - t.Prediction.FinalLow) / 2 / Math.Abs(t.Prediction.FinalLoss)));
-            double err = SampleStatistics.Median(ts.Select(t => t.Metrics.FinalErr));
-            sb.Append(string.Create(Inv, $" {half:P2} / {err:P2} |"));
-        }
-        sb.AppendLine();
-        sb.AppendLine();
-        return sb.ToString();
     }
 
     private static string Slug(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
@@ -480,99 +403,4 @@ public static class LawCommands
             }
         }
     }
-}
-
-/// <summary>Tables of an evaluation: per law x test run, the pooled row and the mean of curves.</summary>
-internal sealed record EvalReport(string Title, string[] FitNames, IReadOnlyList<LawScore> Scores, double[]? Published)
-{
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    private static LawMetrics Mean(LawScore s) => new(
-        s.Tests.Sum(t => t.Metrics.Points), s.Tests.Average(t => t.Metrics.R2), s.Tests.Average(t => t.Metrics.Mae), s.Tests.Average(t => t.Metrics.Rmse),
-        s.Tests.Average(t => t.Metrics.PredE), s.Tests.Average(t => t.Metrics.WorstE), s.Tests.Average(t => t.Metrics.FinalErr));
-
-    private IEnumerable<(string Law, string Curve, LawMetrics M, string Final, string Band)> Rows()
-    {
-        foreach (var s in Scores)
-        {
-            if (s.Fit is null) { yield return (s.Law.Spec, "fit failed: " + s.Error, new LawMetrics(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN), "", ""); continue; }
-            foreach (var t in s.Tests)
-                yield return (s.Law.Spec, t.Run.Name, t.Metrics,
-                    string.Create(Inv, $"{t.Run.Observed![^1]:F4} / {t.Prediction.FinalLoss:F4}"),
-                    t.Prediction.HasBand ? string.Create(Inv, $"[{t.Prediction.FinalLow:F4}, {t.Prediction.FinalHigh:F4}] {(t.FinalCovered ? "yes" : "no")}") : "none (too wide or not finite)");
-            yield return (s.Law.Spec, "pooled", s.Pooled!, "", $"{s.Tests.Count(t => t.FinalCovered)}/{s.Tests.Count} covered");
-            yield return (s.Law.Spec, "mean of curves", Mean(s), "", "");
-        }
-    }
-
-    private static string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, Inv);
-
-    public string Text()
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine($"{Title}");
-        sb.AppendLine($"{"law",-22} {"test run",-20} {"R^2",8} {"MAE",8} {"RMSE",8} {"PredE",8} {"WorstE",8} {"final",7}  {"obs / pred final",17}  band (95%)");
-        foreach (var (law, curve, m, fin, band) in Rows())
-            sb.AppendLine($"{law,-22} {curve,-20} {F(m.R2, "F4"),8} {F(m.Mae, "F5"),8} {F(m.Rmse, "F5"),8} {F(m.PredE, "F5"),8} {F(m.WorstE, "F5"),8} {F(m.FinalErr, "P2"),7}  {fin,17}  {band}");
-        if (Published is { } p)
-            sb.AppendLine(string.Create(Inv, $"{"published mpl",-22} {"mean of curves",-20} {p[0],8:F4} {p[1],8:F5} {p[2],8:F5} {p[3],8:F5} {p[4],8:F5}"));
-        foreach (var s in Scores.Where(s => s.Fit is not null))
-        {
-            foreach (var w in s.Fit!.Report.Warnings) sb.AppendLine($"note ({s.Law.Spec}): {w}");
-            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"note ({s.Law.Spec}): {t.Run.Name}: {t.Prediction.BandUnavailable}");
-        }
-        return sb.ToString();
-    }
-
-    public string Markdown()
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("| law | test run | R^2 | MAE | RMSE | PredE | WorstE | final err | obs / pred final | 95% band, covers? |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var (law, curve, m, fin, band) in Rows())
-        {
-            bool summary = curve is "pooled" or "mean of curves";
-            string b(string x) => summary ? $"**{x}**" : x;
-            sb.AppendLine($"| {law} | {b(curve)} | {F(m.R2, "F4")} | {F(m.Mae, "F5")} | {F(m.Rmse, "F5")} | {F(m.PredE, "F5")} | {F(m.WorstE, "F5")} | {F(m.FinalErr, "P2")} | {fin} | {band} |");
-        }
-        if (Published is { } p)
-            sb.AppendLine(string.Create(Inv, $"| published mpl (Luo et al.) | **mean of curves** | {p[0]:F4} | {p[1]:F5} | {p[2]:F5} | {p[3]:F5} | {p[4]:F5} | | | |"));
-        sb.AppendLine();
-        foreach (var s in Scores.Where(s => s.Fit is not null))
-        {
-            var f = s.Fit!;
-            sb.AppendLine(string.Create(Inv, $"- `{s.Law.Spec}`: {string.Join(", ", f.Law.Parameters.Select((p, i) => $"{p.Name} = {f.Values[i]:G4} ± {f.StdErrors[i]:G2}"))}; fit {f.Report.WallSeconds:F2} s, {f.Report.Starts} starts, objective {f.Report.Objective:G4}"));
-            foreach (var w in f.Report.Warnings) sb.AppendLine($"  - note: {w}");
-            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"  - note: {t.Run.Name}: {t.Prediction.BandUnavailable}");
-        }
-        sb.AppendLine();
-        return sb.ToString();
-    }
-
-    public JsonObject Json()
-    {
-        var laws = new JsonArray();
-        foreach (var s in Scores)
-        {
-            var o = new JsonObject { ["law"] = s.Law.Spec };
-            if (s.Fit is null) { o["error"] = s.Error; laws.Add(o); continue; }
-            o["fit"] = JsonNode.Parse(s.Fit.ToJson());
-            o["pooled"] = M(s.Pooled!);
-            o["mean_of_curves"] = M(Mean(s));
-            o["tests"] = new JsonArray(s.Tests.Select(t => (JsonNode)new JsonObject
-            {
-                ["run"] = t.Run.Name, ["metrics"] = M(t.Metrics), ["final_observed"] = t.Run.Observed![^1],
-                ["final_loss"] = t.Prediction.FinalLoss, ["final_loss_low"] = LawCommands.Num(t.Prediction.FinalLow), ["final_loss_high"] = LawCommands.Num(t.Prediction.FinalHigh),
-                ["band_unavailable"] = t.Prediction.BandUnavailable,
-                ["final_covered"] = t.FinalCovered,
-            }).ToArray());
-            laws.Add(o);
-        }
-        return new JsonObject { ["title"] = Title, ["fit_runs"] = new JsonArray(FitNames.Select(n => (JsonNode?)n).ToArray()), ["laws"] = laws };
-    }
-
-    private static JsonObject M(LawMetrics m) => new()
-    {
-        ["points"] = m.Points, ["r2"] = LawCommands.Num(m.R2), ["mae"] = m.Mae, ["rmse"] = m.Rmse, ["prede"] = m.PredE, ["worste"] = m.WorstE, ["final_rel_error"] = m.FinalErr,
-    };
 }

@@ -16,9 +16,6 @@ internal static class ProbeCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Library parameter names as this command's flags.</summary>
-    private static string Flag(string parameter) => "--" + parameter.Replace('_', '-');
-
     public static Command Build()
     {
         var budget = new Option<long?>("--budget", "-b") { Description = "Steps the calibration runs may cost together; a cooldown branched from a checkpoint of the constant run counts only its own steps." };
@@ -46,7 +43,7 @@ internal static class ProbeCommand
             {
                 if (!File.Exists(f) && ProbePriors.Published(f) is { } published) return published;
                 if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
-                return new ProbePrior(Path.GetFileNameWithoutExtension(f), FittedLaw.FromJson(File.ReadAllText(f), f), $"law file {f}");
+                return new ProbePrior(Path.GetFileNameWithoutExtension(f), LawFile.Read(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
             ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
                 : userPriors.Length == 0 ? BundledReference() : null;
@@ -61,14 +58,14 @@ internal static class ProbeCommand
                 Reference = refRuns,
             };
             // Every input is checked before any work: targets, budget, law, noise, files.
-            var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request, Flag);
+            var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request);
             ForecastCorpus? corpus = null;
             IReadOnlyList<CorpusRun> targetRuns = [];
             IReadOnlyList<CorpusDesign> menu = [];
             if (r.GetValue(check) is { } checkPath)
             {
                 corpus = LoadCorpus(checkPath);
-                targetRuns = ProbeCheck.MatchTargets(corpus, parsed, Flag);
+                targetRuns = ProbeCheck.MatchTargets(corpus, parsed);
                 (menu, var menuBaseline) = ProbeCheck.Menu(corpus, targetRuns, request.Budget);
                 if (menu.Count == 0) throw new InputException($"--budget {request.Budget} pays for none of the designs corpus {corpus.Name} can realise without the targets");
                 request = request with { Candidates = menu.Select(m => m.Design).ToArray(), Baseline = menuBaseline?.Design };
@@ -81,7 +78,7 @@ internal static class ProbeCommand
                 }
             }
 
-            var progress = new SyncProgress(m => Console.Error.WriteLine("== " + m));
+            var progress = new SyncProgress<string>(m => Console.Error.WriteLine("== " + m));
             var sw = Stopwatch.StartNew();
             if (noiseCorpus is not null)
             {
@@ -120,7 +117,7 @@ internal static class ProbeCommand
     {
         if (!Directory.Exists(path) && !File.Exists(path) && path.StartsWith("mpl-", StringComparison.OrdinalIgnoreCase))
         {
-            var bench = MplBenchmark.Open(null);
+            var bench = BundledBenchmark.Open(null);
             var size = path[4..].ToLowerInvariant();
             if (!bench.Sizes.Contains(size)) throw new InputException($"{path}: no such folder, and not a bundled corpus (mpl-{string.Join(", mpl-", bench.Sizes)})");
             return bench.Corpus(size);
@@ -293,12 +290,5 @@ internal static class ProbeCommand
                 }).ToArray()),
             };
         return o;
-    }
-
-    /// <summary>Progress written on the reporting thread, in order (Progress&lt;T&gt; would post it to the thread pool).</summary>
-    private sealed class SyncProgress(Action<string> report) : IProgress<string>
-    {
-        private readonly Lock _gate = new();
-        public void Report(string value) { lock (_gate) report(value); }
     }
 }

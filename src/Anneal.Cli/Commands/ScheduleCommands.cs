@@ -40,7 +40,7 @@ public static class ScheduleCommands
             {
                 if (r.GetValue(format) == "json")
                 {
-                    var o = new JsonObject { ["schedule"] = s.ToSpecCall().ToJson(), ["spec"] = s.Spec, ["steps"] = n, ["lr"] = new JsonArray(lr.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()) };
+                    var o = new JsonObject { ["format"] = "anneal-schedule-sample/1", ["schedule"] = s.ToSpecCall().ToJson(), ["spec"] = s.Spec, ["steps"] = n, ["lr"] = new JsonArray(lr.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()) };
                     w.WriteLine(o.ToJsonString());
                     return;
                 }

@@ -35,7 +35,8 @@ public static class ScheduleListCommand
                     }).ToArray()),
                     ["example"] = k.Example,
                 }).ToArray());
-                stdout.WriteLine(arr.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                var root = new JsonObject { ["format"] = "anneal-schedule-kinds/1", ["kinds"] = arr };
+                stdout.WriteLine(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 return CliExit.Ok;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings

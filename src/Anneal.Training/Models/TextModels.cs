@@ -13,7 +13,7 @@ public interface ITextModel
     /// <summary>Canonical spec, e.g. <c>logreg(context=1)</c> (recorded in checkpoints).</summary>
     string Spec { get; }
 
-    /// <summary>Longest sequence a batch may have (the default <c>--seq</c>).</summary>
+    /// <summary>Longest sequence a batch may have (the default <c>seq</c>).</summary>
     int MaxSeq { get; }
 
     /// <summary>Trainable tensors in a fixed order.</summary>
@@ -24,7 +24,7 @@ public interface ITextModel
 }
 
 /// <summary>
-/// Builds the model of a <c>--model</c> spec: a GPT (<see cref="GptConfig.Parse"/>), or one of the small
+/// Builds the model of a <c>model</c> spec: a GPT (<see cref="GptConfig.Parse"/>), or one of the small
 /// convex / shallow workloads on byte n-gram features:
 /// <list type="bullet">
 /// <item><c>logreg(context=1)</c>: multinomial logistic regression from the one-hot previous <c>context</c> bytes to

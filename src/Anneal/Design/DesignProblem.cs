@@ -1,4 +1,6 @@
+using Anneal.Laws;
 using Anneal.Schedules;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -7,8 +9,11 @@ namespace Anneal.Design;
 /// linear warmup of <see cref="Warmup"/> steps to <see cref="Peak"/> minimises the predicted final
 /// loss? Rates after the warmup are free within [max(MinLr, floor), Peak] and non-increasing.
 /// </summary>
-public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0, bool ReferenceWarmup = false)
+public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, double Peak, double MinLr = 0, WarmupConvention Convention = WarmupConvention.Paper)
 {
+    /// <summary>True in the reference convention, where the warmup ramp's changes enter the loss-drop sum.</summary>
+    public bool ReferenceWarmup => Convention == WarmupConvention.Reference;
+
     /// <summary>n = T - W, the number of free post-warmup rates.</summary>
     public int PostWarmupSteps => checked((int)(Total - Warmup));
 
@@ -32,22 +37,20 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     public const double MaxPeak = 100;
 
     /// <summary>
-    /// Throws <see cref="InputException"/> naming the offending parameter unless the problem is well posed.
-    /// <paramref name="name"/> maps a parameter name (<c>peak</c>, <c>warmup</c>, <c>total</c>, <c>min_lr</c>) to
-    /// what the caller calls it (a command line's <c>--peak</c>); by default the parameter name itself.
+    /// Throws <see cref="InputException"/> naming the offending parameter (<c>peak</c>, <c>warmup</c>, <c>total</c>,
+    /// <c>min_lr</c>) unless the problem is well posed; a front end renames them (<see cref="InputException.MessageNaming"/>).
     /// </summary>
-    public DesignProblem Validate(Func<string, string>? name = null)
+    public DesignProblem Validate()
     {
-        name ??= p => p;
         Law.Validate("law");
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw new InputException(string.Create(inv, $"{name("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}"));
-        if (Warmup < 0) throw new InputException($"{name("warmup")} must be >= 0, got {Warmup}");
-        if (Total <= Warmup + 1) throw new InputException($"{name("total")} ({Total}) must exceed {name("warmup")} ({Warmup}) by at least 2");
-        if (Total - Warmup > 50_000_000) throw new InputException($"{name("total")} - {name("warmup")} = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
-        if (!(MinLr >= 0) || MinLr >= Peak) throw new InputException(string.Create(inv, $"{name("min_lr")} must be in [0, peak) = [0, {Peak}), got {MinLr}"));
+        if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw InputException.Naming($"{Parameter("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}");
+        if (Warmup < 0) throw InputException.Naming($"{Parameter("warmup")} must be >= 0, got {Warmup}");
+        if (Total <= Warmup + 1) throw InputException.Naming($"{Parameter("total")} ({Total}) must exceed {Parameter("warmup")} ({Warmup}) by at least 2");
+        if (Total - Warmup > 50_000_000) throw InputException.Naming($"{Parameter("total")} - {Parameter("warmup")} = {Total - Warmup} post-warmup steps is more than the 50,000,000 supported");
+        if (!(MinLr >= 0) || MinLr >= Peak) throw InputException.Naming($"{Parameter("min_lr")} must be in [0, {Parameter("peak")}) = [0, {Peak}), got {MinLr}");
         return this;
     }
+
 
     /// <summary>Predicted final loss of a schedule (its rates at steps W..T-1 are used).</summary>
     public double Predict(Schedule schedule) => Objective().Value(MplFinalLoss.PostWarmup(schedule, Total, Warmup));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Anneal.Schedules;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -104,20 +105,30 @@ public static class HfExport
     public static HfScheduler? TryMap(Schedule s, long steps, out string whyNot)
     {
         var (r, why) = Map(s, steps);
-        whyNot = why;
+        whyNot = FormattableString.Invariant(why);
         return r;
     }
 
-    private static (HfScheduler?, string) Map(Schedule s, long steps)
+    /// <summary>
+    /// The exact HF equivalent of <paramref name="s"/> over <paramref name="steps"/> steps; throws
+    /// <see cref="InputException"/> saying which difference prevents it (naming the parameters <c>steps</c>, <c>format</c>).
+    /// </summary>
+    public static HfScheduler Exact(Schedule s, long steps)
     {
-        string whyNot = "";
+        var (r, why) = Map(s, steps);
+        return r ?? throw InputException.Naming($"{s.Spec} is not exactly expressible as an HF scheduler: {why}");
+    }
+
+    private static (HfScheduler?, FormattableString) Map(Schedule s, long steps)
+    {
+        FormattableString whyNot = $"";
         static Dictionary<string, double> N(params (string, double)[] kv) => kv.ToDictionary(x => x.Item1, x => x.Item2);
         var none = new Dictionary<string, string>();
         string Fmt(double v) => Anneal.Specs.SpecNumber.Format(v);
         bool TotalMatches(long total)
         {
             if (total == steps) return true;
-            whyNot = $"the schedule's total ({total}) differs from --steps {steps}; HF stretches every decay over max_steps, so pass --steps {total}";
+            whyNot = $"the schedule's total ({total}) differs from {Parameter("steps")} {steps}; HF stretches every decay over max_steps, so give {Parameter("steps")} {total}";
             return false;
         }
         switch (s)
@@ -149,7 +160,7 @@ public static class HfExport
             {
                 if (r.Mult != 1 || r.Decay != 1) { whyNot = $"HF 'cosine_with_restarts' has equal cycles at full peak; this schedule has mult={Fmt(r.Mult)}, decay={Fmt(r.Decay)}"; return (null, whyNot); }
                 if (r.Min != 0) { whyNot = $"HF 'cosine_with_restarts' restarts from 0, this schedule's min is {Fmt(r.Min)}"; return (null, whyNot); }
-                if (r.Total is not { } total) { whyNot = "HF 'cosine_with_restarts' spreads its cycles over max_steps; give the schedule total=T"; return (null, whyNot); }
+                if (r.Total is not { } total) { whyNot = $"HF 'cosine_with_restarts' spreads its cycles over max_steps; give the schedule total=T"; return (null, whyNot); }
                 if (!TotalMatches(total)) return (null, whyNot);
                 double cycles = (total - r.Warmup) / r.Cycle;
                 if (Math.Abs(cycles - Math.Round(cycles)) > 1e-9) { whyNot = $"(total - warmup)/cycle = {Fmt(cycles)} is not a whole number of cycles: HF's last cycle would be cut differently"; return (null, whyNot); }
@@ -160,7 +171,7 @@ public static class HfExport
                 if (!TotalMatches(w.Total)) return (null, whyNot);
                 string? type = w.Shape switch { DecayShape.Linear => "linear", DecayShape.Cosine => "cosine", DecayShape.Sqrt => "1-sqrt", _ => null };
                 if (type is null) { whyNot = $"HF 'warmup_stable_decay' decays linear, cosine or 1-sqrt; shape={DecayShapes.Name(w.Shape)} has no HF equivalent"; return (null, whyNot); }
-                if (w.Convention == WsdConvention.Kozistr) { whyNot = "convention=kozistr evaluates at t+1; HF evaluates at t"; return (null, whyNot); }
+                if (w.Convention == WsdConvention.Kozistr) { whyNot = $"convention=kozistr evaluates at t+1; HF evaluates at t"; return (null, whyNot); }
                 if (w.WarmupShape != WarmupShape.Linear) { whyNot = $"warmup_shape={w.WarmupShape.ToString().ToLowerInvariant()}: set warmup_type in HF yourself (only linear is mapped)"; return (null, whyNot); }
                 if (w.Min > 0 && w.Warmup > 0 && w.Convention != WsdConvention.Hf)
                 {
@@ -172,7 +183,7 @@ public static class HfExport
             }
             default:
                 var name = s.ToSpecCall().Name;
-                whyNot = $"HF transformers has no built-in scheduler for '{name}'; use --format pytorch (a LambdaLR over the exported multipliers) instead";
+                whyNot = $"HF transformers has no built-in scheduler for '{name}'; use {Parameter("format")} pytorch (a LambdaLR over the exported multipliers) instead";
                 return (null, whyNot);
         }
     }

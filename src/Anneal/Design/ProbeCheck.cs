@@ -1,6 +1,7 @@
 using Anneal.Accuracy;
 using Anneal.Fitting;
 using Anneal.Laws;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -50,9 +51,8 @@ public sealed record RealScore(CalibrationDesign Design, IReadOnlyList<TargetFor
 public static class ProbeCheck
 {
     /// <summary>The corpus run of the first seed each target names (same rates at every step, same nominal horizon).</summary>
-    public static IReadOnlyList<CorpusRun> MatchTargets(ForecastCorpus corpus, IReadOnlyList<ProbeTarget> targets, Func<string, string>? name = null)
+    public static IReadOnlyList<CorpusRun> MatchTargets(ForecastCorpus corpus, IReadOnlyList<ProbeTarget> targets)
     {
-        name ??= p => p;
         int seed = corpus.Runs.Min(r => r.Seed);
         var first = corpus.Runs.Where(r => r.Seed == seed).ToArray();
         return targets.Select(t =>
@@ -60,7 +60,7 @@ public static class ProbeCheck
             var eta = t.Rates();
             // Logs may end a few steps short of the planned total: the rates must agree wherever both are known.
             return first.FirstOrDefault(r => ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(t.Horizon) && SameRates(Rates(r), eta))
-                ?? throw new InputException($"{name("target")} {t.Spec}: no run of corpus {corpus.Name} (seed {seed}) has this schedule and horizon, so its observed final is unknown; give the corpus's own schedules as targets");
+                ?? throw InputException.Naming($"{Parameter("target")} {t.Spec}: no run of corpus {corpus.Name} (seed {seed}) has this schedule and horizon, so its observed final is unknown; give the corpus's own schedules as targets");
         }).ToArray();
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Anneal.Schedules;
 using Anneal.Specs;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -38,14 +39,12 @@ public sealed record ProbeTarget(string Text, Schedule Schedule, long Horizon)
     public double[] Rates() => Schedule.Sample(checked((int)Horizon));
 
     /// <summary>
-    /// Parses <c>SPEC</c> or <c>SPEC@STEPS</c>. Errors name the parameter through <paramref name="name"/>
-    /// (<c>target</c> in the library; the CLI passes its flag).
+    /// Parses <c>SPEC</c> or <c>SPEC@STEPS</c>. Errors name the parameter <c>target</c> (<see cref="InputException.Parameters"/>).
     /// </summary>
-    public static ProbeTarget Parse(string text, Func<string, string>? name = null)
+    public static ProbeTarget Parse(string text)
     {
-        name ??= p => p;
-        string what = $"{name("target")} '{text}'";
-        if (string.IsNullOrWhiteSpace(text)) throw new InputException($"{name("target")} is empty: give a schedule spec such as cosine(peak=3e-4, total=24000, warmup=2160)");
+        FormattableString what = $"{Parameter("target")} '{text}'";
+        if (string.IsNullOrWhiteSpace(text)) throw InputException.Naming($"{Parameter("target")} is empty: give a schedule spec such as cosine(peak=3e-4, total=24000, warmup=2160)");
         string spec = text.Trim();
         long? steps = null;
         int at = spec.LastIndexOf('@');
@@ -53,25 +52,25 @@ public sealed record ProbeTarget(string Text, Schedule Schedule, long Horizon)
         {
             var tail = spec[(at + 1)..].Trim();
             if (!double.TryParse(tail, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v != Math.Floor(v) || v < 1 || v > MaxHorizon)
-                throw new InputException($"{what}: the horizon after '@' must be a whole number of steps in 1..{MaxHorizon:N0}, got '{tail}'");
+                throw InputException.Naming($"{what}: the horizon after '@' must be a whole number of steps in 1..{MaxHorizon:N0}, got '{tail}'");
             steps = (long)v;
             spec = spec[..at].Trim();
         }
         Schedule schedule;
         try { schedule = Schedule.Parse(spec); }
-        catch (SpecException e) { throw new InputException($"{what}: {e.Message}"); }
+        catch (SpecException e) { throw InputException.Naming($"{what}: {e.Message}"); }
         long horizon = (steps, schedule.Length) switch
         {
-            ({ } s, { } l) when s != l => throw new InputException($"{what}: the schedule has total={l} but '@{s}' asks for {s} steps; give one of them"),
+            ({ } s, { } l) when s != l => throw InputException.Naming($"{what}: the schedule has total={l} but '@{s}' asks for {s} steps; give one of them"),
             ({ } s, _) => s,
             (null, { } l) => l,
-            _ => throw new InputException($"{what}: the schedule has no length; append the steps the run trains, e.g. {spec}@24000"),
+            _ => throw InputException.Naming($"{what}: the schedule has no length; append the steps the run trains, e.g. {spec}@24000"),
         };
-        if (horizon > MaxHorizon) throw new InputException($"{what}: {horizon:N0} steps is more than the {MaxHorizon:N0} the simulation samples");
+        if (horizon > MaxHorizon) throw InputException.Naming($"{what}: {horizon:N0} steps is more than the {MaxHorizon:N0} the simulation samples");
         var eta = schedule.Sample(checked((int)horizon));
         int peak = PeakIndex(eta);
-        if (!(eta[peak] > 0)) throw new InputException($"{what}: the learning rate is never positive");
-        if (horizon - peak < 10) throw new InputException($"{what}: the run ends {horizon - peak} steps after its warmup; a target needs at least 10 steps after the peak");
+        if (!(eta[peak] > 0)) throw InputException.Naming($"{what}: the learning rate is never positive");
+        if (horizon - peak < 10) throw InputException.Naming($"{what}: the run ends {horizon - peak} steps after its warmup; a target needs at least 10 steps after the peak");
         return new ProbeTarget(text, schedule, horizon);
     }
 

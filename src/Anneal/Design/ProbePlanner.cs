@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Anneal.Laws;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -104,20 +105,19 @@ public static class ProbePlanner
     /// </summary>
     public static ProbeNoise DefaultNoise { get; } = new(0.0018, 0.92, 0.17);
 
-    /// <summary>Checks the request (every problem names its parameter through <paramref name="name"/>) and returns the parsed targets.</summary>
-    public static IReadOnlyList<ProbeTarget> Validate(ProbeRequest request, Func<string, string>? name = null)
+    /// <summary>Checks the request (every problem names its parameter, <see cref="InputException.Parameters"/>) and returns the parsed targets.</summary>
+    public static IReadOnlyList<ProbeTarget> Validate(ProbeRequest request)
     {
-        name ??= p => p;
-        if (request.Budget < 1) throw new InputException($"{name("budget")} must be a positive number of steps, got {request.Budget}");
-        if (request.Targets.Count == 0) throw new InputException($"give at least one {name("target")}: a schedule to forecast, e.g. cosine(peak=3e-4, total=24000, warmup=2160)");
-        var targets = request.Targets.Select(t => ProbeTarget.Parse(t, name)).ToArray();
+        if (request.Budget < 1) throw InputException.Naming($"{Parameter("budget")} must be a positive number of steps, got {request.Budget}");
+        if (request.Targets.Count == 0) throw InputException.Naming($"give at least one {Parameter("target")}: a schedule to forecast, e.g. cosine(peak=3e-4, total=24000, warmup=2160)");
+        var targets = request.Targets.Select(t => ProbeTarget.Parse(t)).ToArray();
         try { LossLaw.Parse(request.Law); }
-        catch (InputException e) { throw new InputException($"{name("law")}: {e.Message}"); }
-        if (request.Priors.Count == 0 && request.Reference is null) throw new InputException($"{name("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
-        request.Noise.Validate(name);
-        if (request.Seeds is < 1 or > 50) throw new InputException($"{name("seeds")} must be in 1..50, got {request.Seeds}");
-        if (request.Finalists < 1) throw new InputException($"{name("finalists")} must be >= 1, got {request.Finalists}");
-        if (!(request.Tolerance >= 0 && request.Tolerance < 1)) throw new InputException($"{name("tolerance")} must be in [0, 1), got {request.Tolerance}");
+        catch (InputException e) { throw e.Prefixed($"{Parameter("law")}: "); }
+        if (request.Priors.Count == 0 && request.Reference is null) throw InputException.Naming($"{Parameter("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
+        request.Noise.Validate();
+        if (request.Seeds is < 1 or > 50) throw InputException.Naming($"{Parameter("seeds")} must be in 1..50, got {request.Seeds}");
+        if (request.Finalists < 1) throw InputException.Naming($"{Parameter("finalists")} must be >= 1, got {request.Finalists}");
+        if (!(request.Tolerance >= 0 && request.Tolerance < 1)) throw InputException.Naming($"{Parameter("tolerance")} must be in [0, 1), got {request.Tolerance}");
         return targets;
     }
 
@@ -126,10 +126,9 @@ public static class ProbePlanner
     /// throws <see cref="InputException"/> (naming <c>budget</c>) when the budget pays for no design.
     /// </summary>
     public static (IReadOnlyList<ProbeTarget> Targets, double Peak, long Warmup, IReadOnlyList<CalibrationDesign> Designs, CalibrationDesign? Baseline, long StepUnit)
-        Designs(ProbeRequest request, Func<string, string>? name = null)
+        Designs(ProbeRequest request)
     {
-        name ??= p => p;
-        var targets = Validate(request, name);
+        var targets = Validate(request);
         var eta = targets[0].Rates();
         int w = ProbeTarget.PeakIndex(eta);
         double peak = eta[w];
@@ -141,9 +140,9 @@ public static class ProbePlanner
         if (designs.Count == 0)
         {
             long cheapest = ProbeGrid.Round(w + 4 * unit, unit);
-            throw new InputException(request.Candidates is null
-                ? $"{name("budget")} {request.Budget} pays for no calibration design: the cheapest, a constant-rate run to step {cheapest} (the warmup of {w} steps plus four logging intervals of {unit}), costs {cheapest} steps"
-                : $"{name("budget")} {request.Budget} pays for none of the {request.Candidates.Count} given designs (the cheapest costs {request.Candidates.Min(d => d.Cost)} steps)");
+            throw request.Candidates is null
+                ? InputException.Naming($"{Parameter("budget")} {request.Budget} pays for no calibration design: the cheapest, a constant-rate run to step {cheapest} (the warmup of {w} steps plus four logging intervals of {unit}), costs {cheapest} steps")
+                : InputException.Naming($"{Parameter("budget")} {request.Budget} pays for none of the {request.Candidates.Count} given designs (the cheapest costs {request.Candidates.Min(d => d.Cost)} steps)");
         }
         var baseline = request.Baseline ?? (request.Candidates is null ? ProbeGrid.Baseline(targets, peak, w, request.Budget, unit) : null);
         return (targets, peak, w, designs, baseline, unit);

@@ -3,6 +3,7 @@ using System.Text;
 using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
+using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -47,13 +48,12 @@ public sealed record ProbePrior(string Name, FittedLaw Law, string Source)
 /// <param name="CommonShare">Fraction of the variance shared by runs at the same step, in [0, 1].</param>
 public sealed record ProbeNoise(double Sigma, double Correlation, double CommonShare)
 {
-    /// <summary>Throws <see cref="InputException"/> naming the parameter (through <paramref name="name"/>) when out of range.</summary>
-    public ProbeNoise Validate(Func<string, string>? name = null)
+    /// <summary>Throws <see cref="InputException"/> naming the parameter (<c>noise</c>, <c>noise_correlation</c>, <c>noise_common</c>) when out of range.</summary>
+    public ProbeNoise Validate()
     {
-        name ??= p => p;
-        if (!(Sigma >= 0 && Sigma < 0.5)) throw new InputException($"{name("noise")} must be a relative standard deviation in [0, 0.5), got {Sigma}");
-        if (!(Correlation >= 0 && Correlation < 1)) throw new InputException($"{name("noise_correlation")} must be in [0, 1), got {Correlation}");
-        if (!(CommonShare >= 0 && CommonShare <= 1)) throw new InputException($"{name("noise_common")} must be in [0, 1], got {CommonShare}");
+        if (!(Sigma >= 0 && Sigma < 0.5)) throw InputException.Naming($"{Parameter("noise")} must be a relative standard deviation in [0, 0.5), got {Sigma}");
+        if (!(Correlation >= 0 && Correlation < 1)) throw InputException.Naming($"{Parameter("noise_correlation")} must be in [0, 1), got {Correlation}");
+        if (!(CommonShare >= 0 && CommonShare <= 1)) throw InputException.Naming($"{Parameter("noise_common")} must be in [0, 1], got {CommonShare}");
         return this;
     }
 
@@ -464,7 +464,7 @@ public static class ProbePriors
     /// 72,000 steps. Null for another name.
     /// </summary>
     public static ProbePrior? Published(string name) =>
-        MplParameters.Builtins.TryGetValue(name, out var p)
+        BuiltinLaws.Find(name) is { } p
             ? new ProbePrior(name.ToLowerInvariant(), FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Reference), p.ToArray()),
                 "published multi-power law, Luo et al. 2025, in its own world (peak 3e-4, 72,000 steps)") { Peak = MplPeak, Horizon = MplHorizon }
             : null;

@@ -1,36 +1,42 @@
 using System.Globalization;
 using Anneal.Schedules;
 using Anneal.Specs;
+using static Anneal.ParameterName;
+
+using Anneal.Laws;
 
 namespace Anneal.Design;
 
 /// <summary>One varied spec parameter: <c>key=start:stop:step</c> or <c>key=v1,v2,...</c>.</summary>
 public sealed record VaryAxis(string Key, double[] Values)
 {
-    /// <summary>Parses the CLI form; the message of a bad value says what was expected.</summary>
+    /// <summary>Parses <c>key=start:stop:step</c> or <c>key=v1,v2,...</c>; the message of a bad value (naming the parameter <c>vary</c>) says what was expected.</summary>
     public static VaryAxis Parse(string text)
     {
         int eq = text.IndexOf('=');
-        if (eq <= 0) throw new InputException($"--vary '{text}': expected key=start:stop:step or key=v1,v2,... (e.g. decay=0.05:0.9:0.05)");
+        if (eq <= 0) throw InputException.Naming($"{Vary} '{text}': expected key=start:stop:step or key=v1,v2,... (e.g. decay=0.05:0.9:0.05)");
         string key = text[..eq].Trim(), rest = text[(eq + 1)..];
         double Num(string s) => double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-            ? v : throw new InputException($"--vary '{text}': '{s}' is not a number");
+            ? v : throw InputException.Naming($"{Vary} '{text}': '{s}' is not a number");
         double[] values;
         var parts = rest.Split(':');
         if (parts.Length == 3)
         {
             double a = Num(parts[0]), b = Num(parts[1]), step = Num(parts[2]);
-            if (!(step > 0) || b < a) throw new InputException($"--vary '{text}': need start <= stop and step > 0");
+            if (!(step > 0) || b < a) throw InputException.Naming($"{Vary} '{text}': need start <= stop and step > 0");
             int count = (int)Math.Floor((b - a) / step + 1e-9) + 1;
-            if (count > 10_000) throw new InputException($"--vary '{text}': {count} values is more than the 10000 supported; use a larger step");
+            if (count > 10_000) throw InputException.Naming($"{Vary} '{text}': {count} values is more than the 10000 supported; use a larger step");
             // Round away the binary noise of a + i*step so specs print as typed (0.15, not 0.15000000000000002).
             values = Enumerable.Range(0, count).Select(i => Math.Round(a + i * step, 12)).ToArray();
         }
         else if (parts.Length == 1) values = rest.Split(',').Select(Num).ToArray();
-        else throw new InputException($"--vary '{text}': expected start:stop:step");
-        if (values.Length == 0) throw new InputException($"--vary '{text}': no values");
+        else throw InputException.Naming($"{Vary} '{text}': expected start:stop:step");
+        if (values.Length == 0) throw InputException.Naming($"{Vary} '{text}': no values");
         return new VaryAxis(key, values);
     }
+
+    /// <summary>The parameter an axis is given as.</summary>
+    internal static readonly ParameterName Vary = Parameter("vary");
 }
 
 /// <summary>A grid point: the varied values, the rebuilt spec and its predicted final loss.</summary>
@@ -58,6 +64,8 @@ public static class WhatIf
         return new SpecCall(call.Name, args);
     }
 
+    private static readonly ParameterName FromStep = Parameter("from_step");
+
     private static double? Arg(SpecCall c, string key) => c.Args.FirstOrDefault(a => a.Name == key)?.Value is SpecNumber n ? n.Value : null;
 
     /// <summary>The design problem a schedule poses: T from its length, W and peak from its spec or the overrides.</summary>
@@ -65,9 +73,9 @@ public static class WhatIf
     {
         var call = s.ToSpecCall();
         long total = s.Length ?? throw new InputException($"'{s.Spec}' has no total length: give total=T in the spec");
-        double p = peak ?? Arg(call, "peak") ?? throw new InputException($"'{s.Spec}': cannot tell the peak LR; pass --peak");
+        double p = peak ?? Arg(call, "peak") ?? throw InputException.Naming($"'{s.Spec}': cannot tell the peak LR; give {Parameter("peak")}");
         long w = warmup ?? (long)(Arg(call, "warmup") ?? 0);
-        return new DesignProblem(law.Parameters, total, w, p, minLr, law.Convention == "reference").Validate();
+        return new DesignProblem(law.Parameters, total, w, p, minLr, law.Convention).Validate();
     }
 
     /// <summary>Predicted final loss (and band) of one schedule.</summary>
@@ -82,7 +90,7 @@ public static class WhatIf
     public static IReadOnlyList<WhatIfPoint> Grid(DesignLaw law, SpecCall baseSpec, IReadOnlyList<VaryAxis> axes, double? peak, long? warmup, Action<int, int>? progress = null)
     {
         int total = axes.Aggregate(1, (n, a) => checked(n * a.Values.Length));
-        if (total > 20_000) throw new InputException($"the --vary grid has {total} points; at most 20000");
+        if (total > 20_000) throw InputException.Naming($"the {VaryAxis.Vary} grid has {total} points; at most 20000");
         var points = new List<WhatIfPoint>(total);
         var idx = new int[axes.Count];
         for (int k = 0; k < total; k++)
@@ -92,7 +100,7 @@ public static class WhatIf
             for (int a = 0; a < axes.Count; a++) { vals[a] = axes[a].Values[idx[a]]; call = With(call, axes[a].Key, vals[a]); }
             Schedule s;
             try { s = ScheduleRegistry.Create(call); }
-            catch (SpecException e) { throw new InputException($"--vary {string.Join(", ", axes.Select((a, i) => $"{a.Key}={SpecNumber.Format(vals[i])}"))} gives an invalid schedule: {e.Message}"); }
+            catch (SpecException e) { throw InputException.Naming($"{VaryAxis.Vary} {string.Join(", ", axes.Select((a, i) => $"{a.Key}={SpecNumber.Format(vals[i])}"))} gives an invalid schedule: {e.Message}"); }
             var (loss, band) = Evaluate(law, s, peak, warmup);
             points.Add(new WhatIfPoint(vals, s.Spec, s.Length!.Value, loss, band));
             progress?.Invoke(k + 1, total);
@@ -110,11 +118,11 @@ public static class WhatIf
     public static IReadOnlyList<Continuation> Continue(DesignLaw law, Schedule baseSchedule, long fromStep, IReadOnlyList<long> extends, long? cooldown, DecayShape? shape, double? peak, long? warmup)
     {
         var call = baseSchedule.ToSpecCall();
-        double p = peak ?? Arg(call, "peak") ?? throw new InputException($"'{baseSchedule.Spec}': cannot tell the peak LR; pass --peak");
+        double p = peak ?? Arg(call, "peak") ?? throw InputException.Naming($"'{baseSchedule.Spec}': cannot tell the peak LR; give {Parameter("peak")}");
         long w = warmup ?? (long)(Arg(call, "warmup") ?? 0);
-        if (fromStep <= w) throw new InputException($"--from-step {fromStep} must be after the warmup ({w} steps)");
+        if (fromStep <= w) throw InputException.Naming($"{FromStep} {fromStep} must be after the warmup ({w} steps)");
         if (baseSchedule.Length is { } length && fromStep >= length)
-            throw new InputException($"--from-step {fromStep} is at or past the end of the base schedule ({length} steps), where its LR is no longer the run's; give a step before {length}, or a base with a longer total");
+            throw InputException.Naming($"{FromStep} {fromStep} is at or past the end of the base schedule ({length} steps), where its LR is no longer the run's; give a step before {length}, or a base with a longer total");
         var wsd = baseSchedule as WsdSchedule;
         var sh = shape ?? wsd?.Shape ?? DecayShape.Sqrt;
         double min = wsd?.Min ?? 0;
@@ -128,13 +136,13 @@ public static class WhatIf
         }
         foreach (long n in extends)
         {
-            if (n < 0) throw new InputException($"--extend values must be >= 0, got {n}");
+            if (n < 0) throw InputException.Naming($"{Parameter("extend")} values must be >= 0, got {n}");
             long d = cooldown ?? wsd?.DecaySteps ?? (long)Math.Round(0.2 * (fromStep + n));
-            if (d <= 0) throw new InputException("--cooldown must be > 0 steps");
+            if (d <= 0) throw InputException.Naming($"{Parameter("cooldown")} must be > 0 steps");
             var tail = new SpecBuilder("wsd").Num("peak", rate).Num("total", n + d).Num("decay_steps", d).WordIf("shape", DecayShapes.Name(sh), "linear").NumIf("min", min, 0).Build();
             var join = new SpecCall("join", [new SpecArg(null, call), new SpecArg(null, tail), new SpecArg("at", new SpecList([new SpecNumber(fromStep)]))]);
             var s = ScheduleRegistry.Create(join);
-            var problem = new DesignProblem(law.Parameters, fromStep + n + d, w, p, 0, law.Convention == "reference").Validate();
+            var problem = new DesignProblem(law.Parameters, fromStep + n + d, w, p, 0, law.Convention).Validate();
             var eta = MplFinalLoss.PostWarmup(s, problem.Total, w);
             double loss = problem.Objective().Value(eta);
             list.Add(new Continuation(n == 0 ? "cool down now" : $"extend {n} then cool down", n, d, s.Spec, problem.Total, loss, law.Band(problem, eta)));

@@ -18,14 +18,35 @@ public static class StackFitter
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var warnings = new List<string>();
         var errors = new List<string>();
-        var preFit = new LawFitter.SharedPreFit();
-        foreach (var (member, weight) in law.Members)
+        var preFit = new SharedPreFit();
+        var memberOptions = options with { Method = null };
+        // Only members fitted to the optimum carry the stack's band (FittedLaw.PredictStack); a member fitted by
+        // the early-stopped reference procedure enters through its disagreement with them, so its leave-one-run-out
+        // refits (each restarting the procedure: three quarters of the stack's fit) are skipped, unless no
+        // optimum member is left to carry the band.
+        bool CarriesBand(LossLaw m) => m.PreferredMethod != FitMethod.EarlyStoppedAdamW;
+        bool anyCarrier = law.Members.Any(m => CarriesBand(m.Law));
+        var outcome = new (FittedLaw? Fit, string? Error)[law.Members.Count];
+        // The members are independent fits: side by side on the cores (each may still split its own work).
+        LawFitter.ForEachIndependent(law.Members.Count, i =>
         {
-            try { fits.Add((LawFitter.FitShared(member, runs, options with { Method = null }, preFit), weight)); }
-            catch (InputException e)
+            var member = law.Members[i].Law;
+            bool refits = !anyCarrier || CarriesBand(member);
+            try { outcome[i] = (LawFitter.FitShared(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit), null); }
+            catch (InputException e) { outcome[i] = (null, e.Message); }
+        });
+        if (anyCarrier && !law.Members.Where((m, i) => CarriesBand(m.Law) && outcome[i].Fit is not null).Any())
+            for (int i = 0; i < law.Members.Count; i++)
+                if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
+                    outcome[i] = (LawFitter.FitShared(law.Members[i].Law, runs, memberOptions, preFit), null);
+        for (int i = 0; i < law.Members.Count; i++)
+        {
+            var (member, weight) = law.Members[i];
+            if (outcome[i].Fit is { } f) fits.Add((f, weight));
+            else
             {
-                errors.Add($"{member.Spec}: {e.Message}");
-                warnings.Add($"auto: member {member.Spec} left out (its fit failed: {e.Message})");
+                errors.Add($"{member.Spec}: {outcome[i].Error}");
+                warnings.Add($"auto: member {member.Spec} left out (its fit failed: {outcome[i].Error})");
             }
         }
         if (fits.Count == 0) throw new InputException("fit of auto failed: every member law failed (" + string.Join("; ", errors) + ")");
@@ -45,7 +66,8 @@ public static class StackFitter
         }
         var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.HoldOutWeights);
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
-        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds);
+        // The band grows beyond the last fitted step (AutoLaw.ExtrapolationScale): record where that is.
+        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = runs.Max(r => r.Steps[^1]) };
     }
 
     /// <summary>Hold-out errors below this (0.1 % in log loss) count as this: no member earns unbounded weight from a lucky tail.</summary>

@@ -60,7 +60,7 @@ public static class PredictionBand
     /// directly, so the term is left out whenever refits exist.
     /// </summary>
     public static bool UsesDeltaMethod(Anneal.Fitting.FitMethod method, int replicates) =>
-        method != Anneal.Fitting.FitMethod.Reference || replicates == 0;
+        method != Anneal.Fitting.FitMethod.EarlyStoppedAdamW || replicates == 0;
 
     /// <summary>Jackknife variance <c>(R-1)/R * sum (x_i - mean)^2</c> of the refits' values; 0 with fewer than two.</summary>
     public static double JackknifeVariance(ReadOnlySpan<double> x)
@@ -209,41 +209,93 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     }
 
     /// <summary>
-    /// The stack's forecast: <c>L = sum_i w_i L_i</c> with the mixture's variance
-    /// <c>sum_i w_i (Var_i + (L_i - L)^2)</c>, each member's variance read back from its own band
-    /// (<c>sd_i = L_i ln(high_i / L_i) / z</c>, exact for the log-normal band).
+    /// The last step any fitted point reached (0: unknown, e.g. a law file written before it was recorded).
+    /// A stack's band grows with the loss change its forecast claims beyond this step
+    /// (<see cref="AutoLaw.ExtrapolationScale"/>).
+    /// </summary>
+    public long FittedHorizon { get; init; }
+
+    /// <summary>
+    /// The stack's forecast <c>L = sum_i w_i L_i</c> and its calibrated band (<see cref="AutoLaw"/>): relative variance
+    /// <c>k^2 (own + sum_i w_i ((L_i - L)/L)^2) + (c D)^2</c>. <c>own</c> is the weighted mean of <c>s_i^2</c> over the
+    /// members that carry the band (those fitted to the optimum, see <see cref="CarriesBand"/>), <c>s_i</c> a member's own
+    /// relative standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal band);
+    /// the sum is the members' disagreement; <c>D = |L(H) - L(t)| / L(t)</c> is the loss change the stack forecasts
+    /// for this schedule between the fitted horizon H and step t (0 up to H). A stack left with one member (the
+    /// others' fits failed) cannot measure its disagreement: it is taken as large as the member's own variance, so
+    /// that the fallback is not narrower than a stack would be.
     /// </summary>
     private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
     {
-        var preds = Members.Select(m => m.Predict(run, level)).ToArray();
-        int n = run.Count;
+        int nm = Members.Count, n = run.Count;
+        var carriers = Enumerable.Range(0, nm).Where(m => CarriesBand(Members, m)).ToArray();
+        var preds = new LawPrediction?[nm];
+        var losses = new double[nm][];
+        for (int m = 0; m < nm; m++)
+        {
+            if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
+            else
+            {
+                // Only its forecast enters: no Jacobian or refits to evaluate.
+                losses[m] = Members[m].Law.Predict(run, Members[m].Values);
+                Members[m].CheckLoss(run, losses[m]);
+            }
+        }
         double z = NormalQuantile(0.5 + level / 2);
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
+            for (int m = 0; m < nm; m++) loss[i] += stack.Members[m].Weight * losses[m][i];
+        // The stack's loss at the fitted horizon on this schedule: beyond it the forecast extrapolates.
+        long h = FittedHorizon;
+        bool extrapolates = h > 0 && run.Steps.Length > 0 && run.Steps[^1] > h;
+        double atHorizon = double.NaN;
+        if (extrapolates)
         {
-            double mean = 0;
-            for (int m = 0; m < preds.Length; m++) mean += stack.Members[m].Weight * preds[m].Loss[i];
-            double v = 0;
-            for (int m = 0; m < preds.Length; m++)
-            {
-                double li = preds[m].Loss[i], sd = li * Math.Log(preds[m].High[i] / li) / z;
-                v += stack.Members[m].Weight * (sd * sd + (li - mean) * (li - mean));
-            }
-            loss[i] = mean;
-            (lo[i], hi[i]) = PredictionBand.Interval(mean, v, z);
+            var at = run with { Steps = [h], Observed = null };
+            atHorizon = 0;
+            for (int m = 0; m < nm; m++) atHorizon += stack.Members[m].Weight * Members[m].Law.Predict(at, Members[m].Values)[0];
         }
-        // A member without a band leaves the mixture without one: its spread is unknown, not zero.
-        var unavailable = preds.Select((p, m) => p.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+        double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale, carried = carriers.Sum(m => stack.Members[m].Weight);
+        for (int i = 0; i < n; i++)
+        {
+            double mean = loss[i], own = 0, disagree = 0;
+            foreach (int m in carriers)
+            {
+                double s = Math.Log(preds[m]!.High[i] / losses[m][i]) / z;
+                own += stack.Members[m].Weight * s * s / carried;
+            }
+            for (int m = 0; m < nm; m++)
+            {
+                double d = (losses[m][i] - mean) / mean;
+                disagree += stack.Members[m].Weight * d * d;
+            }
+            if (nm == 1) disagree = own;
+            double gain = extrapolates && run.Steps[i] > h ? Math.Abs(atHorizon - mean) / mean : 0;
+            double rel = Math.Sqrt(k * k * (own + disagree) + c * c * gain * gain);
+            (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
+        }
+        // A member without a band leaves the stack without one: its spread is unknown, not zero.
+        var unavailable = carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+            ?? (h > 0 ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far this forecast extrapolates is unknown"))
+            ?? (double.IsFinite(atHorizon) || !extrapolates ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the stack's loss at the fitted horizon (step {h}) is not finite"))
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
         return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
     }
 
     /// <summary>
+    /// Whether member <paramref name="m"/> of a stack carries its band: members fitted to the optimum do; a member
+    /// fitted by the early-stopped reference procedure (no refits in a stack, a delta method around a point that
+    /// is no optimum) does only when no member is fitted to the optimum.
+    /// </summary>
+    internal static bool CarriesBand(IReadOnlyList<FittedLaw> members, int m) =>
+        members[m].Report.Method != FitMethod.EarlyStoppedAdamW || members.All(x => x.Report.Method == FitMethod.EarlyStoppedAdamW);
+
+    /// <summary>
     /// A predicted loss that is not finite and positive is no forecast: an <see cref="InputException"/>
     /// says where and why instead of passing it on.
     /// </summary>
-    private void CheckLoss(LawRun run, double[] loss)
+    internal void CheckLoss(LawRun run, double[] loss)
     {
         for (int i = 0; i < loss.Length; i++)
         {
@@ -293,6 +345,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["law"] = JsonNode.Parse(m.ToJson()),
             }).ToArray()) : null,
             ["chosen_because"] = Law is AutoLaw ? AutoLawReason : null,
+            ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -301,7 +354,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
                 ["rms_log_residual"] = Num(r.RmsLogResidual), ["inflation"] = Num(r.Inflation), ["huber_delta"] = r.HuberDelta,
                 ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
-                ["method"] = r.Method == Anneal.Fitting.FitMethod.Reference ? "reference" : "optimum",
+                ["method"] = r.Method == Anneal.Fitting.FitMethod.EarlyStoppedAdamW ? "reference" : "optimum",
                 ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
                 ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
             },
@@ -331,9 +384,9 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     public static FittedLaw FromJson(string json, string where = "law.json")
     {
         JsonObject o;
-        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object written by 'anneal fit --out'"); }
-        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write it with 'anneal fit ... --out {where}'"); }
-        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit ... --out {where}'");
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object: the law file 'anneal fit' writes"); }
+        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write the law file with 'anneal fit'"); }
+        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit'");
         var format = o["format"] is JsonValue fv && fv.TryGetValue<string>(out var fs) ? fs : null;
         if (format != Format)
             throw Bad(format is null ? $"no \"format\" field (expected \"{Format}\")" : $"\"format\" is \"{format}\", but this version of anneal reads \"{Format}\"");
@@ -406,7 +459,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 Method = (f["method"]?.GetValue<string>() ?? "optimum") switch
                 {
                     "optimum" => Anneal.Fitting.FitMethod.Optimum,
-                    "reference" => Anneal.Fitting.FitMethod.Reference,
+                    "reference" => Anneal.Fitting.FitMethod.EarlyStoppedAdamW,
                     var m => throw Bad($"fit.method must be optimum or reference, got '{m}'"),
                 },
                 Fixed = fixedNames.ToArray(),
@@ -432,11 +485,13 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             }
             double cvErr = o["cv_log_rmse"] is null ? 0 : FiniteNumber(o["cv_log_rmse"], () => Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}"));
             if (!(cvErr >= 0)) throw Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}");
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members };
+            long horizon = o["fitted_horizon"] is null ? 0
+                : o["fitted_horizon"] is JsonValue hv && hv.TryGetValue<long>(out var hz) && hz > 0 ? hz : throw Bad($"fitted_horizon must be a whole number of steps > 0, got {Show(o["fitted_horizon"])}");
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new InputException($"{where}: malformed law file ({e.Message}); write it with 'anneal fit ... --out {where}'");
+            throw new InputException($"{where}: malformed law file ({e.Message}); write the law file with 'anneal fit'");
         }
     }
 

@@ -75,6 +75,8 @@ public sealed record LawRun
         return this;
     }
 
+    private static readonly ParameterName TargetParameter = ParameterName.Parameter("target");
+
     /// <summary>
     /// Builds a run from a logged curve. The per-step LR comes from the curve's
     /// <see cref="LossCurve.ScheduleSpec"/> when present (exact); otherwise it is rebuilt by
@@ -88,9 +90,9 @@ public sealed record LawRun
         var where = curve.SourceFile ?? curve.Name;
         double[] y = target switch
         {
-            "loss" => curve.Loss ?? throw new InputException($"{where}: no training-loss column; add one or use --target val"),
-            "val" => curve.ValLoss ?? throw new InputException($"{where}: no validation-loss column; use --target loss"),
-            _ => throw new InputException($"--target must be loss or val, got '{target}'"),
+            "loss" => curve.Loss ?? throw InputException.Naming($"{where}: no training-loss column; add one or set {TargetParameter} to val"),
+            "val" => curve.ValLoss ?? throw InputException.Naming($"{where}: no validation-loss column; set {TargetParameter} to loss"),
+            _ => throw InputException.Naming($"{TargetParameter} must be loss or val, got '{target}'"),
         };
         var keep = Enumerable.Range(0, curve.Count).Where(i => double.IsFinite(y[i]) && y[i] > 0).ToArray();
         if (keep.Length == 0) throw new InputException($"{where}: no rows with a finite {target} > 0");
@@ -208,15 +210,7 @@ public sealed record LawRun
     /// describe training after the warmup (at step 0 of a warmup from zero, S1 = 0 and S1^-alpha is
     /// undefined), so the CLI fits from here unless told otherwise.
     /// </summary>
-    public long PeakStep
-    {
-        get
-        {
-            int best = 0;
-            for (int t = 1; t < Eta.Length; t++) if (Eta[t] > Eta[best]) best = t;
-            return best;
-        }
-    }
+    public long PeakStep => EtaMath.PeakIndex(Eta);
 
     /// <summary>The same run keeping only the logged points at steps &gt;= <paramref name="firstStep"/>.</summary>
     public LawRun From(long firstStep)
@@ -224,7 +218,7 @@ public sealed record LawRun
         var keep = Enumerable.Range(0, Count).Where(i => Steps[i] >= firstStep).ToArray();
         if (keep.Length == Count) return this;
         if (keep.Length < 2)
-            throw new InputException($"{Name}: only {keep.Length} logged point(s) at or after step {firstStep}; a law needs at least 2 (lower --from-step)");
+            throw InputException.Naming($"{Name}: only {keep.Length} logged point(s) at or after step {firstStep}; a law needs at least 2 (lower {ParameterName.Parameter("from_step")})");
         return this with { Steps = keep.Select(i => Steps[i]).ToArray(), Observed = Observed is null ? null : keep.Select(i => Observed[i]).ToArray() };
     }
 

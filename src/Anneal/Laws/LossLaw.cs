@@ -1,3 +1,4 @@
+using Anneal.Fitting;
 using Anneal.Specs;
 
 namespace Anneal.Laws;
@@ -16,9 +17,6 @@ public sealed record LawParameter(string Name, double Lower, double Upper, strin
 /// The default is a unit-free parameter.
 /// </summary>
 public readonly record struct LrPower(double Constant, int? Plus = null);
-
-/// <summary>A parameter held fixed during a fit because the data cannot determine it, and why.</summary>
-public sealed record FixedParameter(int Index, double Value, string Reason);
 
 /// <summary>
 /// An empirical loss-curve law L(t; eta_0..eta_t, p): the loss after step t of a run whose
@@ -54,7 +52,10 @@ public abstract record LossLaw
     /// Parameters the given runs cannot determine (e.g. a decay term from constant-LR runs only),
     /// with the value they are held at and the reason. Empty when everything is identifiable.
     /// </summary>
-    public virtual IReadOnlyList<FixedParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => [];
+    public virtual IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => [];
+
+    /// <summary>Parameter <paramref name="index"/> held at <paramref name="value"/> for <paramref name="reason"/> (for <see cref="NonIdentifiable"/>).</summary>
+    protected HeldParameter Held(int index, double value, string reason) => new(Parameters[index].Name, value, reason) { Index = index };
 
     /// <summary>
     /// Deterministic starting points for the multi-start fit, derived from the shared

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Anneal.Fitting;
 using Anneal.Specs;
 
 namespace Anneal.Laws;
@@ -68,15 +69,15 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
     /// and predicts held-out schedules better than the exact optimum, which overfits (docs/laws.md).
     /// </summary>
     public override Anneal.Fitting.FitMethod PreferredMethod =>
-        Convention == WarmupConvention.Reference ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum;
+        Convention == WarmupConvention.Reference ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum;
 
     public override LawState Prepare(LawRun run) => new State(run, Convention);
 
-    public override IReadOnlyList<FixedParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
+    public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
         const string why = "no fitted run lowers its learning rate after the warmup, so the loss-drop term cannot be fitted; it is held at zero (B = 0) and predictions ignore LR decay";
-        return [new(3, 0, why), new(4, 1, why), new(5, 0.5, why), new(6, 0.5, why)];
+        return [Held(3, 0, why), Held(4, 1, why), Held(5, 0.5, why), Held(6, 0.5, why)];
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)

@@ -1,3 +1,4 @@
+using Anneal.Fitting;
 using Anneal.Specs;
 
 namespace Anneal.Laws;
@@ -61,11 +62,11 @@ public sealed record NoiseFloorLaw(double Lambda = 0.999, bool AreaTime = false)
 
     public override LawState Prepare(LawRun run) => new State(run, Lambda, AreaTime);
 
-    public override IReadOnlyList<FixedParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
+    public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
         const string why = "no fitted run lowers its learning rate after the warmup, so the floor's shape cannot be fitted; it is held at the momentum law's";
-        return [new(4, 1.0, why)];
+        return [Held(4, 1.0, why)];
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)

@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Anneal.Fitting;
+using Anneal.Optimization;
 
 namespace Anneal.Planning;
 
@@ -15,9 +17,6 @@ public sealed record ChinchillaFitOptions(int Bootstrap = 1000, int Seed = 0, do
 
 /// <summary>A fitted (or held) quantity with its bootstrap percentile interval (NaN when not bootstrapped).</summary>
 public sealed record ParameterEstimate(string Name, double Value, double Low, double High, bool Fixed);
-
-/// <summary>A parameter the data cannot identify, held at a reference value.</summary>
-public sealed record HeldParameter(string Name, double Value, string Reason);
 
 /// <summary>Compute-optimal point at one budget with bootstrap intervals.</summary>
 public sealed record FrontierPoint(double Flops,
@@ -60,11 +59,20 @@ public static class ChinchillaFit
     internal const int Dim = 5; // log A, log B, log E, alpha, beta
     internal static readonly string[] Names = ["log A", "log B", "log E", "alpha", "beta"];
 
+    /// <summary>
+    /// The unconstrained L-BFGS settings of the fit (<see cref="LbfgsWorkspace"/> without a feasible set; the domain is
+    /// enforced by the objective returning +inf, which the halving line search steps back from). The objective's scale
+    /// asks for a first step of at most 1 along -g / max|g|, a tolerance relative to |f| itself (a Huber objective near
+    /// its optimum is small) and 3 quiet iterations.
+    /// </summary>
+    internal static readonly LbfgsOptions Solver = new(Memory: 10, MaxIterations: 500, ProjectedGradientTolerance: 1e-12,
+        RelativeTolerance: 1e-14, Patience: 3, FirstStep: 1, FirstStepCap: 1, ToleranceFloor: 1e-300, Search: LineSearch.Halving);
+
     public static ChinchillaFitResult Fit(IReadOnlyList<ScalingRun> runs, ChinchillaFitOptions? options = null, IProgress<int>? progress = null)
     {
         var o = options ?? new ChinchillaFitOptions();
-        if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
-        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
+        Require.NotNegative(o.Bootstrap, "bootstrap");
+        Require.Level(o.Level, "level");
         if (!(o.Delta > 0)) throw new InputException($"Huber delta must be > 0, got {o.Delta}");
         var hold = o.HoldAt ?? ChinchillaLaw.Published;
 
@@ -99,15 +107,15 @@ public static class ChinchillaFit
         var grid = Grid(free, fixedTheta);
         var ranked = RankStarts(objective, grid, Math.Max(1, o.Starts));
 
-        var opt = new Lbfgs(nFree);
+        var opt = new LbfgsWorkspace(nFree, Solver.Memory);
         double[] best = null!;
-        LbfgsResult bestRes = default;
+        LbfgsOutcome bestRes = default;
         var values = new List<double>();
         var freeX = new double[nFree];
         foreach (var start in ranked)
         {
             objective.ToFree(start, freeX);
-            var r = opt.Minimize(objective.Evaluate, freeX);
+            var r = opt.Minimize(objective.Evaluate, freeX, null, Solver);
             values.Add(r.Value);
             if (best is null || r.Value < bestRes.Value) { bestRes = r; best = objective.ToFull(freeX); }
         }
@@ -124,7 +132,7 @@ public static class ChinchillaFit
         warm.AddRange(ranked.Take(2));
         int done = 0;
         Parallel.For(0, bN,
-            () => (w: new double[n], opt: new Lbfgs(nFree), fx: new double[nFree]),
+            () => (w: new double[n], opt: new LbfgsWorkspace(nFree, Solver.Memory), fx: new double[nFree]),
             (k, _, st) =>
             {
                 var rng = new Random(MixSeed(o.Seed, k));
@@ -135,7 +143,7 @@ public static class ChinchillaFit
                 foreach (var s in warm)
                 {
                     obj.ToFree(s, st.fx);
-                    var r = st.opt.Minimize(obj.Evaluate, st.fx);
+                    var r = st.opt.Minimize(obj.Evaluate, st.fx, null, Solver);
                     if (double.IsFinite(r.Value) && r.Converged) { bestT = obj.ToFull(st.fx); break; }
                 }
                 samples[k] = bestT!;

@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using static Anneal.ParameterName;
+
 namespace Anneal.Planning;
 
 /// <summary>What the user is planning.</summary>
@@ -11,7 +14,7 @@ namespace Anneal.Planning;
 /// <param name="DModel">Model width.</param>
 /// <param name="Vocab">Vocabulary size, to subtract V * d_model embedding parameters when N includes them.</param>
 /// <param name="Loss">Loss (nats/token) at which to evaluate the critical batch; default: Chinchilla prediction.</param>
-/// <param name="Fits">Laws fitted to the user's own runs (<c>anneal scaling fit --json</c>), shown beside the published ones.</param>
+/// <param name="Fits">Laws fitted to the user's own runs (a scaling fit's JSON, <see cref="FitFile"/>), shown beside the published ones.</param>
 public sealed record PlanInputs(double Params, double Tokens, int SeqLen = 2048, double? Flops = null, double? Batch = null,
                                 bool NonEmbedding = false, int? Layers = null, int? DModel = null, int? Vocab = null, double? Loss = null,
                                 IReadOnlyList<OwnRunLaws>? Fits = null);
@@ -22,7 +25,7 @@ public sealed record PlanInputs(double Params, double Tokens, int SeqLen = 2048,
 /// <param name="StepLaw">A fitted Step Law (adds an LR/batch row).</param>
 public sealed record OwnRunLaws(string Source, ChinchillaLaw? Chinchilla = null, StepLaw? StepLaw = null);
 
-/// <summary>One number with the formula and source that produced it (what <c>--explain</c> prints).</summary>
+/// <summary>One number with the formula and source that produced it (a plan's explanation of itself).</summary>
 public sealed record Explained(string Quantity, double Value, string Unit, string Formula, string Source);
 
 /// <summary>A law's recommended peak LR and batch.</summary>
@@ -42,7 +45,15 @@ public sealed record HyperparameterPlan(
     LrBatchRecommendation StepLaw, LrBatchRecommendation DeepSeek, double LrRatio, double BatchRatio,
     IReadOnlyList<LrBatchRecommendation> FittedLrBatch,
     IReadOnlyList<Allocation> Allocations, CriticalBatchPlan CriticalBatch,
-    IReadOnlyList<string> Notes, IReadOnlyList<Explained> Explanations);
+    IReadOnlyList<string> Notes, IReadOnlyList<Explained> Explanations)
+{
+    /// <summary>The <see cref="Notes"/> as texts whose <see cref="ParameterName"/> holes name the inputs they refer to.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<FormattableString> NoteTexts { get; init; } = [];
+
+    /// <summary>The notes with the inputs named as <paramref name="name"/> maps them (a command line's <c>--params</c> for <c>params</c>).</summary>
+    public IEnumerable<string> NotesNaming(Func<string, string> name) => NoteTexts.Select(n => ParameterName.Render(n, name));
+}
 
 /// <summary>Builds a <see cref="HyperparameterPlan"/> from published laws (pure; no I/O).</summary>
 public static class Planner
@@ -50,7 +61,7 @@ public static class Planner
     public static HyperparameterPlan Plan(PlanInputs p)
     {
         Check(p);
-        var notes = new List<string>();
+        var notes = new List<FormattableString>();
         var ex = new List<Explained>();
 
         double n = p.Params;
@@ -59,13 +70,13 @@ public static class Planner
             if (p.Vocab is { } v && p.DModel is { } dm)
             {
                 n = p.Params - (double)v * dm;
-                if (n <= 0) throw new InputException($"--params ({p.Params:G4}) minus vocab x d_model ({(double)v * dm:G4}) is not positive; pass the non-embedding count with --non-embedding-params");
-                notes.Add($"N = params - vocab x d_model = {Sci(n)} (tied input/output embedding assumed; pass --non-embedding-params if --params already excludes embeddings).");
+                if (n <= 0) throw InputException.Naming($"{Params} ({p.Params:G4}) minus {Vocab} x {DModel} ({(double)v * dm:G4}) is not positive; give the non-embedding count and set {NonEmbedding}");
+                notes.Add($"N = params - vocab x d_model = {Sci(n)} (tied input/output embedding assumed; set {NonEmbedding} if {Params} already excludes embeddings).");
                 ex.Add(new("non-embedding N", n, "params", "N = params - V * d_model", "embedding table removed; Step Law and DeepSeek count non-embedding parameters"));
             }
             else
             {
-                notes.Add("Step Law and DeepSeek use NON-EMBEDDING parameters; --params was taken as such. Pass --non-embedding-params to confirm, or --vocab and --d-model to subtract the embedding.");
+                notes.Add($"Step Law and DeepSeek use NON-EMBEDDING parameters; {Params} was taken as such. Set {NonEmbedding} to confirm, or give {Vocab} and {DModel} to subtract the embedding.");
             }
         }
 
@@ -80,14 +91,14 @@ public static class Planner
         else
         {
             m = 6 * n;
-            mFormula = "M ~ 6 N (forward + backward matmuls; leaves out attention-score FLOPs 12 n_layer d_model L, pass --layers/--d-model for DeepSeek's exact M)";
-            notes.Add("DeepSeek's C = M D with M approximated as 6N (no --layers/--d-model given); this understates C for long sequences.");
+            mFormula = "M ~ 6 N (forward + backward matmuls; leaves out attention-score FLOPs 12 n_layer d_model L, which the number of layers and d_model give exactly)";
+            notes.Add($"DeepSeek's C = M D with M approximated as 6N (no {Layers}/{DModel} given); this understates C for long sequences.");
         }
         double cDeep = p.Flops ?? m * d;
         double cBudget = p.Flops ?? 6 * n * d;
         ex.Add(new("FLOPs per token M", m, "FLOPs", mFormula, "DeepSeek LLM (arXiv 2401.02954)"));
-        ex.Add(new("DeepSeek compute C", cDeep, "FLOPs", p.Flops is null ? "C = M * D" : "C = --flops", "DeepSeek LLM (arXiv 2401.02954)"));
-        ex.Add(new("allocation budget C", cBudget, "FLOPs", p.Flops is null ? "C = 6 N D" : "C = --flops", "Kaplan et al. 2020; Hoffmann et al. 2022"));
+        ex.Add(new("DeepSeek compute C", cDeep, "FLOPs", p.Flops is null ? "C = M * D" : "C = the given FLOPs budget", "DeepSeek LLM (arXiv 2401.02954)"));
+        ex.Add(new("allocation budget C", cBudget, "FLOPs", p.Flops is null ? "C = 6 N D" : "C = the given FLOPs budget", "Kaplan et al. 2020; Hoffmann et al. 2022"));
 
         var sl = StepLaw.Published;
         double lrStep = sl.LearningRate(n, d), bStep = sl.BatchTokens(d);
@@ -134,14 +145,14 @@ public static class Planner
         }
 
         double loss = p.Loss ?? ChinchillaLaw.Published.Loss(n, d);
-        string lossSource = p.Loss is null ? "Chinchilla (published) prediction at (N, D); Kaplan's constants were fitted on a different dataset/tokeniser" : "--loss";
+        string lossSource = p.Loss is null ? "Chinchilla (published) prediction at (N, D); Kaplan's constants were fitted on a different dataset/tokeniser" : "the given loss";
         var kb = CriticalBatch.Kaplan;
         double bCrit = kb.Tokens(loss);
         double batch = p.Batch ?? bStep;
         double steps = d / batch;
         var crit = new CriticalBatchPlan(loss, lossSource, bCrit, batch, steps,
             CriticalBatch.MinSteps(steps, batch, bCrit), CriticalBatch.MinTokens(d, batch, bCrit));
-        if (p.Batch is null) notes.Add("Critical-batch numbers use the Step Law batch (no --batch given).");
+        if (p.Batch is null) notes.Add($"Critical-batch numbers use the Step Law batch (no {Parameter("batch")} given).");
         ex.Add(new("critical batch B_crit", bCrit, "tokens", $"B_crit = 2e8 / L^(1/0.21), L = {loss:G4} ({lossSource})", CriticalBatch.Source.Citation));
         ex.Add(new("steps S", steps, "steps", "S = D / B", "definition"));
         ex.Add(new("S_min", crit.MinSteps, "steps", "S_min = S / (1 + B_crit/B)", CriticalBatch.Source.Citation));
@@ -149,8 +160,12 @@ public static class Planner
         if (batch > bCrit) notes.Add($"Batch {Sci(batch)} tokens exceeds the critical batch {Sci(bCrit)}: extra batch buys few steps (S/S_min = {steps / crit.MinSteps:F2}).");
 
         return new HyperparameterPlan(p, n, m, cDeep, cBudget, step, deep, lrStep / lrDeep, bStep / bDeep, fittedLrBatch,
-            allocations, crit, notes, ex);
+            allocations, crit, notes.Select(t => ParameterName.Render(t)).ToArray(), ex) { NoteTexts = notes };
     }
+
+    // The inputs the messages name (PlanInputs' parameters, snake_case).
+    private static readonly ParameterName Params = Parameter("params"), NonEmbedding = Parameter("non_embedding_params"),
+        Vocab = Parameter("vocab"), DModel = Parameter("d_model"), Layers = Parameter("layers");
 
     private static string Sci(double v) => v.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -162,30 +177,26 @@ public static class Planner
 
     private static void Check(PlanInputs p)
     {
-        static void Pos(double v, string name)
-        {
-            if (!double.IsFinite(v) || v <= 0) throw new InputException($"{name} must be a finite number > 0, got {v}");
-        }
         // far beyond any run the laws were fitted on (1e7..1e11 parameters, 1e9..1e13 tokens), yet small enough that
         // every derived number (C = 6 N D, the critical batch, the step count) stays finite
         static void Max(double v, string name, double max)
         {
-            if (v > max) throw new InputException($"{name} must be at most {max:0e0}, got {v:G4}: the published laws are fitted far below that");
+            if (v > max) throw InputException.Naming($"{Parameter(name)} must be at most {max:0e0}, got {v:G4}: the published laws are fitted far below that");
         }
-        Pos(p.Params, "--params");
-        Pos(p.Tokens, "--tokens");
-        Max(p.Params, "--params", MaxParams);
-        Max(p.Tokens, "--tokens", MaxTokens);
-        if (p.SeqLen <= 0) throw new InputException($"--seq-len must be > 0, got {p.SeqLen}");
-        if (p.Flops is { } c) { Pos(c, "--flops"); Max(c, "--flops", 6 * MaxParams * MaxTokens); }
-        if (p.Batch is { } b) { Pos(b, "--batch"); Max(b, "--batch", MaxTokens); }
-        if (p.Loss is { } l) Pos(l, "--loss");
-        if (p.Layers is { } nl && nl <= 0) throw new InputException($"--layers must be > 0, got {nl}");
-        if (p.DModel is { } w && w <= 0) throw new InputException($"--d-model must be > 0, got {w}");
-        if (p.Vocab is { } v && v <= 0) throw new InputException($"--vocab must be > 0, got {v}");
+        Require.Positive(p.Params, "params");
+        Require.Positive(p.Tokens, "tokens");
+        Max(p.Params, "params", MaxParams);
+        Max(p.Tokens, "tokens", MaxTokens);
+        if (p.SeqLen <= 0) throw InputException.Naming($"{Parameter("seq_len")} must be > 0, got {p.SeqLen}");
+        if (p.Flops is { } c) { Require.Positive(c, "flops"); Max(c, "flops", 6 * MaxParams * MaxTokens); }
+        if (p.Batch is { } b) { Require.Positive(b, "batch"); Max(b, "batch", MaxTokens); }
+        if (p.Loss is { } l) Require.Positive(l, "loss");
+        if (p.Layers is { } nl && nl <= 0) throw InputException.Naming($"{Layers} must be > 0, got {nl}");
+        if (p.DModel is { } w && w <= 0) throw InputException.Naming($"{DModel} must be > 0, got {w}");
+        if (p.Vocab is { } v && v <= 0) throw InputException.Naming($"{Vocab} must be > 0, got {v}");
         if (p.Vocab is not null && p.DModel is null)
-            throw new InputException("--vocab needs --d-model (the embedding has vocab x d_model parameters); add --d-model");
+            throw InputException.Naming($"{Vocab} needs {DModel} (the embedding has vocab x d_model parameters); add {DModel}");
         if (p.Layers is not null && p.DModel is null)
-            throw new InputException("--layers needs --d-model (DeepSeek's M = 72 n_layer d_model^2 + 12 n_layer d_model L); add --d-model");
+            throw InputException.Naming($"{Layers} needs {DModel} (DeepSeek's M = 72 n_layer d_model^2 + 12 n_layer d_model L); add {DModel}");
     }
 }

@@ -39,7 +39,7 @@ public static class Rescaling
     /// </summary>
     public static BatchRescale Batch(double lr, double fromBatch, double toBatch, OptimizerKind optimizer)
     {
-        Positive(lr, "--lr"); Positive(fromBatch, "--from-batch"); Positive(toBatch, "--to-batch");
+        Require.Positive(lr, "lr"); Require.Positive(fromBatch, "from_batch"); Require.Positive(toBatch, "to_batch");
         double ratio = toBatch / fromBatch;
         return optimizer == OptimizerKind.Sgd
             ? new BatchRescale(lr * ratio, ratio, "eta2 = eta1 * B2/B1 (linear)",
@@ -57,8 +57,8 @@ public static class Rescaling
     /// </summary>
     public static WidthRescale Width(double lr, double weightDecay, double fromWidth, double toWidth)
     {
-        Positive(lr, "--lr"); Positive(fromWidth, "--from-width"); Positive(toWidth, "--to-width");
-        if (!double.IsFinite(weightDecay) || weightDecay < 0) throw new InputException($"--weight-decay must be a finite number >= 0, got {weightDecay}");
+        Require.Positive(lr, "lr"); Require.Positive(fromWidth, "from_width"); Require.Positive(toWidth, "to_width");
+        if (!double.IsFinite(weightDecay) || weightDecay < 0) throw InputException.Naming($"{ParameterName.Parameter("weight_decay")} must be a finite number >= 0, got {weightDecay}");
         double r = toWidth / fromWidth;
         var matrix = new WidthRescaleGroup("matrix-like", lr / r, weightDecay * Math.Sqrt(r),
             "eta2 = eta1 * w1/w2 (muP, Adam)", "lambda2 = lambda1 * sqrt(w2/w1)",
@@ -67,10 +67,5 @@ public static class Rescaling
             "eta2 = eta1 (Theta(1))", "lambda = 0",
             "muP: Yang et al. 2021 (arXiv 2203.03466); Fan et al. 2025 (arXiv 2510.15262)");
         return new WidthRescale(r, matrix, vector);
-    }
-
-    private static void Positive(double v, string name)
-    {
-        if (!double.IsFinite(v) || v <= 0) throw new InputException($"{name} must be a finite number > 0, got {v}");
     }
 }

@@ -27,7 +27,7 @@ public static class ScalingRunsCsv
     /// <summary>Reads runs; <paramref name="needLrBatch"/> makes the lr and batch columns required.</summary>
     public static IReadOnlyList<ScalingRun> Read(string path, bool needLrBatch)
     {
-        if (!File.Exists(path)) throw new InputException($"{path}: file not found; give the path of a runs CSV (header params,tokens,lr,batch,loss[,flops]); `anneal scaling example --out runs.csv` writes one");
+        if (!File.Exists(path)) throw new InputException($"{path}: file not found; give the path of a runs CSV (header params,tokens,lr,batch,loss[,flops]); `anneal scaling example` writes one");
         return Parse(File.ReadAllLines(path), path, needLrBatch);
     }
 

@@ -1,3 +1,5 @@
+using Anneal.Fitting;
+
 namespace Anneal.Planning;
 
 /// <summary>Options for <see cref="StepLawFit.Fit"/>.</summary>
@@ -23,12 +25,14 @@ public sealed record StepLawFitResult(StepLaw Law, IReadOnlyList<ParameterEstima
 /// </summary>
 public static class StepLawFit
 {
+    private static readonly ParameterName Band = ParameterName.Parameter("band");
+
     public static StepLawFitResult Fit(IReadOnlyList<ScalingRun> runs, StepLawFitOptions? options = null)
     {
         var o = options ?? new StepLawFitOptions();
-        if (!(o.Band >= 0 && o.Band < 1)) throw new InputException($"--band must be in [0, 1), got {o.Band}");
-        if (o.Bootstrap < 0) throw new InputException($"--bootstrap must be >= 0, got {o.Bootstrap}");
-        if (!(o.Level > 0 && o.Level < 1)) throw new InputException($"--level must be in (0, 1), got {o.Level}");
+        if (!(o.Band >= 0 && o.Band < 1)) throw InputException.Naming($"{Band} must be in [0, 1), got {o.Band}");
+        Require.NotNegative(o.Bootstrap, "bootstrap");
+        Require.Level(o.Level, "level");
         foreach (var r in runs)
             if (!(r.Lr > 0) || !(r.Batch > 0)) throw new InputException($"line {r.Line}: the Step Law fit needs lr and batch (> 0) for every run");
         var hold = o.HoldAt ?? StepLaw.Published;
@@ -46,8 +50,8 @@ public static class StepLawFit
 
         var data = new SweepData(groups);
         var identity = Enumerable.Range(0, data.Count).ToArray();
-        var point = data.Solve(identity, o.Band, fitP, fitQ, hold, residuals: true) ?? throw new InputException(
-            "the Step Law fit needs more near-optimal runs than free coefficients; widen --band or add runs at more learning rates/batch sizes");
+        var point = data.Solve(identity, o.Band, fitP, fitQ, hold, residuals: true) ?? throw InputException.Naming(
+            $"the Step Law fit needs more near-optimal runs than free coefficients; widen {Band} or add runs at more learning rates/batch sizes");
         var (law, kept, sdLr, sdB) = point;
 
         // Stratified bootstrap: each resample redraws runs within every (N, D) group (so the band

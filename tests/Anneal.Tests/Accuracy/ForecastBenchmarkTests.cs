@@ -105,8 +105,27 @@ public class ForecastBenchmarkTests
         }
     }
 
+    /// <summary>
+    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands"): relative variance
+    /// k^2 (own + disagreement) + (c D)^2, own from the members that carry the band, D the stack's loss change past
+    /// the fitted horizon on this schedule.
+    /// </summary>
+    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double atHorizon, bool past, double z)
+    {
+        double mean = weights.Zip(losses).Sum(x => x.First * x.Second), carried = 0, own = 0, dis = 0;
+        for (int m = 0; m < weights.Length; m++)
+        {
+            if (carries[m]) { own += weights[m] * ownSd[m] * ownSd[m]; carried += weights[m]; }
+            dis += weights[m] * Math.Pow((losses[m] - mean) / mean, 2);
+        }
+        own /= carried;
+        if (weights.Length == 1) dis = own;
+        double d = past ? Math.Abs(atHorizon - mean) / mean : 0;
+        return Math.Sqrt(AutoLaw.BandScale * AutoLaw.BandScale * (own + dis) + Math.Pow(AutoLaw.ExtrapolationScale * d, 2)) * z;
+    }
+
     [Fact]
-    public void Auto_is_the_weighted_stack_of_its_members_fitted_alone_and_its_band_holds_their_disagreement()
+    public void Auto_is_the_weighted_stack_of_its_members_fitted_alone_and_its_band_is_the_calibrated_closed_form()
     {
         // The stack's definition, checked against its members fitted separately (same runs, same options).
         var corpus = Mpl400();
@@ -115,19 +134,78 @@ public class ForecastBenchmarkTests
         var mom = LawFitter.Fit(new MomentumLaw((double?)null), split.Fit);
         var mpl = LawFitter.Fit(new MultiPowerLaw(WarmupConvention.Reference), split.Fit);
         auto.Members.Count.ShouldBe(2);
+        auto.FittedHorizon.ShouldBe(split.Fit.Max(r => r.Steps[^1]));
+        // The reference-procedure member enters through its forecast only: fitted without band refits.
+        auto.Members[1].Replicates.ShouldBeEmpty();
+        auto.Members[1].Values.ShouldBe(mpl.Values, 1e-12);
+        double z = FittedLaw.NormalQuantile(0.975);
+        bool anyPast = false;
         foreach (var t in split.Tests)
         {
             var a = auto.Predict(t.Run); var m = mom.Predict(t.Run); var r = mpl.Predict(t.Run);
             a.FinalLoss.ShouldBe(0.5 * m.FinalLoss + 0.5 * r.FinalLoss, 1e-9);
-            // The mixture band contains both members' forecasts' spread around the stack at one sd.
-            double spread = Math.Sqrt(0.5 * Math.Pow(m.FinalLoss - a.FinalLoss, 2) + 0.5 * Math.Pow(r.FinalLoss - a.FinalLoss, 2));
-            (a.FinalHigh - a.FinalLoss).ShouldBeGreaterThan(spread);
+            var at = t.Run with { Steps = [auto.FittedHorizon], Observed = null };
+            bool past = t.Run.Steps[^1] > auto.FittedHorizon;
+            anyPast |= past;
+            double atH = past ? 0.5 * mom.Law.Predict(at, mom.Values)[0] + 0.5 * mpl.Law.Predict(at, mpl.Values)[0] : double.NaN;
+            double half = ExpectedHalfWidth([0.5, 0.5], [m.FinalLoss, r.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z, double.NaN], [true, false], atH, past, z);
+            Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9, t.Run.Name);
+            Math.Log(a.FinalLoss / a.FinalLow).ShouldBe(half, 1e-9, t.Run.Name);
         }
-        // The law file round-trips: the same forecast from the file.
+        anyPast.ShouldBeTrue(); // the 72000-step runs extrapolate three times the fitted horizon
+        // The law file round-trips: the same forecast and band from the file.
         var back = FittedLaw.FromJson(auto.ToJson());
         back.Law.ShouldBeOfType<AutoLaw>();
-        var t0 = split.Tests[0].Run;
-        back.Predict(t0).FinalLoss.ShouldBe(auto.Predict(t0).FinalLoss, 1e-12);
-        back.Predict(t0).FinalHigh.ShouldBe(auto.Predict(t0).FinalHigh, 1e-12);
+        back.FittedHorizon.ShouldBe(auto.FittedHorizon);
+        // A file written before fitted_horizon was recorded predicts without a band, and says why.
+        var old = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
+        old.Remove("fitted_horizon");
+        var noBand = FittedLaw.FromJson(old.ToJsonString()).Predict(split.Tests[0].Run);
+        noBand.HasBand.ShouldBeFalse();
+        noBand.BandUnavailable!.ShouldContain("fitted_horizon");
+        foreach (var t in split.Tests)
+        {
+            back.Predict(t.Run).FinalLoss.ShouldBe(auto.Predict(t.Run).FinalLoss, 1e-12);
+            back.Predict(t.Run).FinalHigh.ShouldBe(auto.Predict(t.Run).FinalHigh, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void An_auto_stack_left_with_one_member_counts_its_own_variance_as_disagreement()
+    {
+        // Six logged points: mpl(warmup=reference) (7 parameters) cannot be fitted, momentum(lambda=fit) (5) can,
+        // as on the MLP cooldown question. The band is the closed form with disagreement := own variance.
+        double[] p = [2.0, 1.5, 0.35, 0.1];
+        var law = new MomentumLaw(0.999);
+        LawRun Make(string spec, long total, long[] steps)
+        {
+            var eta = Schedule.Parse(spec).Sample((int)total);
+            var loss = law.Predict(eta, steps, p);
+            // A little deterministic noise, so that the fit has residuals and refits differ.
+            for (int i = 0; i < loss.Length; i++) loss[i] *= 1 + 0.002 * Math.Sin(3.7 * i + total);
+            return LawRun.ForSchedule(spec, eta, steps, spec) with { Observed = loss };
+        }
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, [300, 600, 999]), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, [400, 700, 999])];
+        var auto = LawFitter.Fit(new AutoLaw(), runs);
+        auto.Members.Count.ShouldBe(1);
+        auto.Report.Warnings.ShouldContain(w => w.Contains("mpl(warmup=reference) left out"));
+        var mom = LawFitter.Fit(new MomentumLaw((double?)null), runs);
+        var target = LawRun.ForSchedule("wsd", Schedule.Parse("wsd(peak=3e-3, total=3000, warmup=100, decay=0.2)").Sample(3000), [2999], "wsd");
+        var a = auto.Predict(target); var m = mom.Predict(target);
+        double z = FittedLaw.NormalQuantile(0.975);
+        double atH = mom.Law.Predict(target with { Steps = [auto.FittedHorizon] }, mom.Values)[0];
+        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], atH, true, z);
+        a.FinalLoss.ShouldBe(m.FinalLoss, 1e-12);
+        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9);
+        // Not narrower than the member's own band scaled like a two-member stack's with as much disagreement.
+        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(AutoLaw.BandScale * Math.Sqrt(2) * Math.Log(m.FinalHigh / m.FinalLoss) - 1e-12);
+    }
+
+    [Fact]
+    public void A_law_file_with_a_bad_fitted_horizon_is_refused_naming_the_field()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(FittedLaw.FromValues(new MomentumLaw(0.999), 2.0, 1.5, 0.35, 150.0).ToJson())!.AsObject();
+        json["fitted_horizon"] = -5;
+        Should.Throw<InputException>(() => FittedLaw.FromJson(json.ToJsonString(), "law.json")).Message.ShouldContain("fitted_horizon");
     }
 }

@@ -64,8 +64,15 @@ public sealed class BadInputFiles : IDisposable
         File.WriteAllText(P("mlrun/metrics/loss"), "1700000000000 3.2 10\n1700000000001 three 20\n");
         File.WriteAllText(P("long2.csv"), "run_id,key,value,step\nr1,loss,3.2,10\nr2,loss,3.1,10\n");
         File.WriteAllText(P("dupstep.csv"), "step,train_loss,val_loss\n10,3.2,\n10,,3.3\n10,3.1,\n");
+        const string study = "name: bad\nobjective: {command: [bash, x.sh], log: \"r/{trial}.csv\", steps: 10, metric: loss}\nspace: {x: {uniform: [0, 1]}}\n";
+        File.WriteAllText(P("good-study.yaml"), study);
+        File.WriteAllText(P("sampler-study.yaml"), study + "sampler: bayes\n");
+        File.WriteAllText(P("placeholder-study.yaml"), study + "schedule: \"cosine(peak={lr}, total=10)\"\n");
+        File.WriteAllText(P("broken-study.yaml"), "name: bad\nspace: {x: [1, 2\n");
         var (code, _, err) = Run("scaling", "example", "--out", P("runs.csv"));
         if (code != 0) throw new InvalidOperationException("anneal scaling example failed: " + err);
+        (code, _, err) = Run("runs", "add", TestPaths.Mpl("400m", "wsdcon_3.csv"), "--store", P("store.db"));
+        if (code != 0) throw new InvalidOperationException("anneal runs add failed: " + err);
     }
 
     public void Dispose()
@@ -221,7 +228,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("export: steps above the maximum", ["export", Base, "--steps", "200000000", "--out", "{d}/x.csv"], ["--steps", "100000000"], "=x.csv"),
         R("export: pytorch without --out", ["export", Base, "--steps", "24000", "--format", "pytorch"], ["--format pytorch", "--out"]),
         R("export: hf from a table", ["export", "{d}/short-lr.csv", "--steps", "3", "--format", "hf", "--out", "{d}/x.json"], ["hf"], "=x.json"),
-        R("export: table with a wrong header", ["export", "{d}/bad-header-lr.csv", "--steps", "1", "--out", "{d}/x.csv"], ["bad-header-lr.csv", "step,lr"], "=x.csv"),
+        R("export: table with a wrong header", ["export", "{d}/bad-header-lr.csv", "--steps", "1", "--out", "{d}/x.csv"], ["bad-header-lr.csv", "learning-rate column", "Name them step and lr"], "=x.csv"),
         R("export: table shorter than --steps", ["export", "{d}/short-lr.csv", "--steps", "10", "--out", "{d}/x.csv"], ["fewer than --steps"], "=x.csv"),
         R("export: bad spec", ["export", "wsd(peak=3e-4, total=100, bogus=1)", "--steps", "100", "--out", "{d}/x.csv"], ["bogus"], "=x.csv"),
         // ---- plan
@@ -272,6 +279,28 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("train compare: unwritable --plot", ["train", "compare", Cos, "--plot", "/proc/c.svg"], ["--plot", "/proc"]),
         R("train compare: missing run", ["train", "compare", "{d}/nosuch.csv", "--plot", "{d}/c.svg"], ["nosuch.csv"], "=c.svg"),
         R("train compare: --tail 2", ["train", "compare", Cos, "--tail", "2", "--plot", "{d}/c.svg"], ["--tail"], "=c.svg"),
+        // ---- runs (the store {d}/store.db holds run 1; a store that is not created stays uncreated)
+        R("runs add: missing file leaves the store uncreated", ["runs", "add", "{d}/nosuch.csv", "--store", "{d}/new.db"], ["nosuch.csv", "not found"], "new.db"),
+        R("runs add: binary file", ["runs", "add", "{d}/binary.csv", "--store", "{d}/new.db"], ["binary.csv"], "new.db"),
+        R("runs add: one bad file of two adds neither", ["runs", "add", Cos, "{d}/empty.csv", "--store", "{d}/new.db"], ["empty.csv"], "new.db"),
+        R("runs add: --name with two files", ["runs", "add", Cos, Con, "--name", "x", "--store", "{d}/new.db"], ["--name", "2 curve files"], "new.db"),
+        R("runs add: folder without curves", ["runs", "add", "{d}/afolder", "--store", "{d}/new.db"], ["afolder", "no curve files"], "new.db"),
+        R("runs add: store in a missing folder", ["runs", "add", Cos, "--store", "{d}/nofolder/s.db"], ["--store", "does not exist"]),
+        R("runs add: store is a folder", ["runs", "add", Cos, "--store", "{d}/afolder"], ["--store", "is a folder"]),
+        R("runs add: store is not a database", ["runs", "add", Cos, "--store", "{d}/notdb.db"], ["--store", "not a SQLite database"], "=notdb.db"),
+        R("runs list: unknown URL scheme", ["runs", "list", "--store", "mysql://u:p@localhost/db"], ["--store", "mysql://", "postgres://"]),
+        R("runs list: unreachable PostgreSQL", ["runs", "list", "--store", "postgres://u:secretpw@127.0.0.1:1/db"], ["--store", "cannot reach", "127.0.0.1:1"]),
+        R("runs list: URL without a database", ["runs", "list", "--store", "postgresql://u@127.0.0.1:5432"], ["--store", "names no database"]),
+        R("runs list: bad sslmode", ["runs", "list", "--store", "postgres://u@127.0.0.1/db?sslmode=maybe"], ["--store", "sslmode", "maybe"]),
+        R("runs list: unknown --sort", ["runs", "list", "--store", "{d}/store.db", "--sort", "bogus"], ["--sort", "bogus"]),
+        R("runs list: --limit 0", ["runs", "list", "--store", "{d}/store.db", "--limit", "0"], ["--limit"]),
+        R("runs list: unknown --status", ["runs", "list", "--store", "{d}/store.db", "--status", "sleeping"], ["--status", "sleeping"]),
+        R("runs show: unknown run", ["runs", "show", "99", "--store", "{d}/store.db"], ["no run 99", "anneal runs list"]),
+        R("runs show: id not a number", ["runs", "show", "abc", "--store", "{d}/store.db"], ["abc", "whole number"]),
+        R("runs rm: an unknown run among known ones", ["runs", "rm", "1", "99", "--store", "{d}/store.db"], ["no run 99"]),
+        R("train: unreachable --store", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv", "--store", "postgres://u:p@127.0.0.1:1/db"], ["--store", "cannot reach"], "run.csv", "run.csv.ckpt"),
+        R("train: --store in a missing folder", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv", "--store", "{d}/nofolder/s.db"], ["--store", "does not exist"], "run.csv", "run.csv.ckpt"),
+        R("train: --tag without --store", ["train", "--data", "{d}/text.txt", "--schedule", S, "--steps", "10", "--out", "{d}/run.csv", "--tag", "x"], ["--tag", "--store"], "run.csv", "run.csv.ckpt"),
         // ---- demo, accuracy
         R("demo: unwritable --out", ["demo", "--out", "/proc/demo"], ["--out", "/proc"]),
         R("demo: --out is a file", ["demo", "--out", "{d}/e.md"], ["--out", "is a file"], "=e.md"),
@@ -280,6 +309,13 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("accuracy: unwritable --out", ["accuracy", "--out", "/proc/a.md"], ["--out", "/proc"]),
         R("accuracy: unwritable --json keeps --out", ["accuracy", "--out", "{d}/a.md", "--json", "/proc/a.json"], ["--json", "/proc"], "=a.md"),
         R("accuracy: --no-bundled without --corpus", ["accuracy", "--no-bundled", "--out", "{d}/a.md"], ["--corpus"], "=a.md"),
+        // ---- sweep
+        R("sweep run: missing study file", ["sweep", "run", "{d}/nosuch.yaml", "--store", "{d}/sw.db"], ["nosuch.yaml", "does not exist"], "sw.db"),
+        R("sweep run: unknown sampler", ["sweep", "run", "{d}/sampler-study.yaml", "--store", "{d}/sw.db"], ["sampler-study.yaml:4", "unknown sampler 'bayes'", "gp"], "sw.db"),
+        R("sweep run: placeholder names no parameter", ["sweep", "run", "{d}/placeholder-study.yaml", "--store", "{d}/sw.db"], ["placeholder-study.yaml:4", "{lr}", "space:"], "sw.db"),
+        R("sweep run: broken yaml", ["sweep", "run", "{d}/broken-study.yaml", "--store", "{d}/sw.db"], ["broken-study.yaml:", "not valid YAML"], "sw.db"),
+        R("sweep run: --workers 0", ["sweep", "run", "{d}/good-study.yaml", "--workers", "0", "--store", "{d}/sw.db"], ["--workers"], "sw.db"),
+        R("sweep run: unknown executor", ["sweep", "run", "{d}/good-study.yaml", "--executor", "pbs", "--store", "{d}/sw.db"], ["--executor", "pbs"], "sw.db"),
     ];
 
     public static TheoryData<string> Names() => new(Rows.Select(r => r.Name));
@@ -290,7 +326,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         Rows.Length.ShouldBeGreaterThanOrEqualTo(80);
         Rows.Select(r => r.Name).Distinct().Count().ShouldBe(Rows.Length);
         var commands = Rows.Select(r => r.Args[0]).ToHashSet();
-        foreach (var c in new[] { "schedule", "curve", "fit", "predict", "evaluate", "optimize", "whatif", "export", "plan", "scaling", "train", "demo", "accuracy", "watch" })
+        foreach (var c in new[] { "schedule", "curve", "fit", "predict", "evaluate", "optimize", "whatif", "export", "plan", "scaling", "train", "demo", "accuracy", "runs", "watch" })
             commands.ShouldContain(c);
     }
 

@@ -1,4 +1,5 @@
 using Anneal.Design;
+using Anneal.Laws;
 using Anneal.Schedules;
 
 namespace Anneal.Tests.Design;

@@ -57,6 +57,10 @@ public class HfExportTests
     public void Total_must_match_steps()
     {
         HfExport.TryMap(Schedule.Parse("cosine(peak=1, total=100)"), 200, out var why).ShouldBeNull();
-        why.ShouldContain("--steps 100");
+        why.ShouldContain("steps 100");
+        // the parameter is marked, so a command line names its option
+        var e = Should.Throw<InputException>(() => HfExport.Exact(Schedule.Parse("cosine(peak=1, total=100)"), 200));
+        e.Parameters.ShouldBe(["steps"]);
+        e.MessageNaming(p => "--" + p).ShouldContain("--steps 100");
     }
 }

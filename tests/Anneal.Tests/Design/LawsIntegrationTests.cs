@@ -15,9 +15,9 @@ public class LawsIntegrationTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published100M);
-            law.Convention.ShouldBe("paper");
+            law.Convention.ShouldBe(Anneal.Laws.WarmupConvention.Paper);
         }
         finally { File.Delete(path); }
     }

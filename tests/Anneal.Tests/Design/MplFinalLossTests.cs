@@ -1,4 +1,5 @@
 using Anneal.Design;
+using Anneal.Laws;
 
 namespace Anneal.Tests.Design;
 

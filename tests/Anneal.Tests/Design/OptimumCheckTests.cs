@@ -1,5 +1,7 @@
 using System.Globalization;
 using Anneal.Design;
+using Anneal.Laws;
+using Anneal.Optimization;
 
 namespace Anneal.Tests.Design;
 
@@ -42,7 +44,7 @@ public class OptimumCheckTests
     [InlineData("mpl-100m")]
     public void Free_optimum_beats_named_schedules_for_published_25m_and_100m(string law)
     {
-        var d = new ScheduleDesigner(new DesignProblem(MplParameters.Resolve(law), 24000, 2160, 3e-4));
+        var d = new ScheduleDesigner(new DesignProblem(DesignLaw.Resolve(law).Parameters, 24000, 2160, 3e-4));
         var opt = d.Optimize();
         foreach (var c in d.References()) opt.Loss.ShouldBeLessThan(c.Loss, c.Label);
         var wsd = d.BestWsd();

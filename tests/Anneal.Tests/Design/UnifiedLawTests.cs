@@ -53,9 +53,9 @@ public class UnifiedLawTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published400M);
-            law.Convention.ShouldBe("reference");
+            law.Convention.ShouldBe(Anneal.Laws.WarmupConvention.Reference);
             law.Covariance.ShouldNotBeNull();
             law.Covariance![3][3].ShouldBe(cov[3][3]);
             // Design now evaluates a reference-convention law in its own convention: no warning.
@@ -74,7 +74,7 @@ public class UnifiedLawTests
         File.WriteAllText(path, fitted.ToJson());
         try
         {
-            Should.Throw<InputException>(() => MplParameters.ResolveLaw(path)).Message.ShouldContain("not the multi-power law");
+            Should.Throw<InputException>(() => DesignLaw.Resolve(path)).Message.ShouldContain("not the multi-power law");
             var (code, _, err) = Run("optimize", path, "--steps", "2000", "--peak", "3e-4");
             code.ShouldBe(2);
             err.ShouldContain("mpl-400m");
@@ -93,7 +93,7 @@ public class UnifiedLawTests
         // differences of the final loss for the per-rate gradient.
         var lr = Schedule.Parse(spec).Sample(24000);
         var p = MplParameters.Published400M;
-        var problem = new DesignProblem(p, 24000, 2160, 3e-4, 0, ReferenceWarmup: true);
+        var problem = new DesignProblem(p, 24000, 2160, 3e-4, 0, Convention: Anneal.Laws.WarmupConvention.Reference);
         var f = problem.Objective();
         f.IncludesWarmup.ShouldBeTrue();
         var post = lr[2160..];
@@ -130,7 +130,7 @@ public class UnifiedLawTests
         var v = MplParameters.Published400M.ToArray();
         var cov = Enumerable.Range(0, 7).Select(i => Enumerable.Range(0, 7).Select(j => i == j ? Math.Pow(0.01 * v[i], 2) : 0.0).ToArray()).ToArray();
         double[][] reps = [v.Select((x, i) => x * (1 + 0.004 * (i % 3 - 1))).ToArray(), v.Select((x, i) => x * (1 - 0.003 * (i % 2))).ToArray(), v.Select((x, i) => x * (1 + 0.002 * (i % 2))).ToArray()];
-        var report = new FitReport { Method = earlyStopped ? Anneal.Fitting.FitMethod.Reference : Anneal.Fitting.FitMethod.Optimum };
+        var report = new FitReport { Method = earlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum };
         var fitted = new FittedLaw(new MultiPowerLaw(WarmupConvention.Reference), v, v.Select(x => 0.01 * x).ToArray(), cov, report) { Replicates = reps, CrossValidationLogError = 0.002 };
         const string spec = "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)";
         var lr = Schedule.Parse(spec).Sample(24000);
@@ -138,7 +138,7 @@ public class UnifiedLawTests
 
         var law = DesignLaw.FromFitted(fitted, "test");
         law.EarlyStopped.ShouldBe(earlyStopped);
-        var problem = new DesignProblem(law.Parameters, 24000, 2160, 3e-4, 0, ReferenceWarmup: true);
+        var problem = new DesignProblem(law.Parameters, 24000, 2160, 3e-4, 0, Convention: Anneal.Laws.WarmupConvention.Reference);
         var band = law.Band(problem, lr[2160..])!.Value;
         band.Low.ShouldBe(laws.FinalLow, 1e-9 * laws.FinalLow);
         band.High.ShouldBe(laws.FinalHigh, 1e-9 * laws.FinalHigh);

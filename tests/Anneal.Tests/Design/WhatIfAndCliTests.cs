@@ -2,6 +2,7 @@ using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
 using Anneal.Design;
+using Anneal.Laws;
 using Anneal.Schedules;
 using Anneal.Specs;
 
@@ -10,7 +11,7 @@ namespace Anneal.Tests.Design;
 [Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
 public class WhatIfAndCliTests
 {
-    private static readonly DesignLaw Law400 = MplParameters.ResolveLaw("mpl-400m");
+    private static readonly DesignLaw Law400 = DesignLaw.Resolve("mpl-400m");
 
     /// <summary>Independent O(n^2) MPL final loss straight from the paper's formula (paper convention).</summary>
     private static double Naive(MplParameters p, double peak, long warmup, double[] eta)
@@ -76,6 +77,9 @@ public class WhatIfAndCliTests
         cands.Count.ShouldBeGreaterThan(8);
         foreach (var c in cands.Skip(1)) free.ShouldBeLessThan(c!["loss"]!.GetValue<double>(), c["label"]!.ToString());
         o["band_available"]!.GetValue<bool>().ShouldBeFalse();
+        // What the command prints is the service's result (its numbers: Services/DesignServiceTests).
+        var service = OptimizeService.Optimize(new OptimizeRequest(DesignLaw.Resolve("mpl-100m"), 3000, 3e-4) { Warmup = 300 });
+        o.ToJsonString().ShouldBe(JsonNode.Parse(service.ToJsonText())!.ToJsonString());
     }
 
     [Fact]
@@ -103,7 +107,7 @@ public class WhatIfAndCliTests
         var cov = new double[7][];
         for (int i = 0; i < 7; i++) cov[i] = new double[7];
         cov[0][0] = 0.01 * 0.01;
-        var law = new DesignLaw(MplParameters.Published400M, cov, "test", "paper");
+        var law = new DesignLaw(MplParameters.Published400M, cov, "test", Anneal.Laws.WarmupConvention.Paper);
         var problem = new DesignProblem(law.Parameters, 3000, 300, 3e-4);
         var a = Schedule.Parse("wsd(peak=3e-4, total=3000, warmup=300, decay=0.2, shape=sqrt)").Sample(3000)[300..];
         var b = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];
@@ -146,7 +150,8 @@ public class WhatIfAndCliTests
         {
             var e = Run("export", csv, "--steps", "3");
             e.Code.ShouldBe(2);
-            e.Err.ShouldContain(":3: step 2 where 1 was expected");
+            e.Err.ShouldContain("LR not logged at 1 of 3 steps");
+            e.Err.ShouldContain("must list every step from 0");
         }
         finally { File.Delete(csv); }
     }
@@ -161,7 +166,7 @@ public class WhatIfAndCliTests
         File.WriteAllText(path, new JsonObject { ["format"] = "anneal-law/1", ["law"] = "mpl", ["warmup_convention"] = "paper", ["parameters"] = ps, ["covariance"] = cov }.ToJsonString());
         try
         {
-            var law = MplParameters.ResolveLaw(path);
+            var law = DesignLaw.Resolve(path);
             law.Parameters.ShouldBe(MplParameters.Published400M);
             var problem = new DesignProblem(law.Parameters, 3000, 300, 3e-4);
             var eta = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=300)").Sample(3000)[300..];

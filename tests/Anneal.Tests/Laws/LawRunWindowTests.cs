@@ -28,7 +28,9 @@ public class LawRunWindowTests
         r.Steps.First().ShouldBe(5);
         r.Count.ShouldBe(15);
         r.Observed![0].ShouldBe(3.0 + 1.0 / 6);
-        Should.Throw<InputException>(() => r.From(19)).Message.ShouldContain("--from-step");
+        var e = Should.Throw<InputException>(() => r.From(19));
+        e.Message.ShouldContain("lower from_step");
+        e.MessageNaming(p => "--" + p.Replace('_', '-')).ShouldContain("--from-step");
     }
 
     [Fact]

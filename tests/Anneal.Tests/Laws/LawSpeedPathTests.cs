@@ -83,12 +83,12 @@ public class LawSpeedPathTests
         var states = runs.Select(law.Prepare).ToArray();
         double[] x = [3.0, 0.52, 0.5, 360, 2.0, 0.58, 0.64];
         int n = runs.Sum(r => r.Count);
-        var cached = new LawFitter.Problem(law, states, new FitOptions());
+        var cached = new HuberObjective(law, states, new FitOptions());
         var r0 = new double[n];
         cached.Residuals(x, r0, null).ShouldBeTrue();
         var r1 = new double[n]; var j1 = new double[7 * n];
         cached.Residuals(x, r1, j1).ShouldBeTrue();
-        var fresh = new LawFitter.Problem(law, states, new FitOptions());
+        var fresh = new HuberObjective(law, states, new FitOptions());
         var r2 = new double[n]; var j2 = new double[7 * n];
         fresh.Residuals(x, r2, j2).ShouldBeTrue();
         r1.ShouldBe(r2); r0.ShouldBe(r2); j1.ShouldBe(j2);

@@ -1,3 +1,4 @@
+using Anneal.Planning;
 using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
 using Anneal.Cli;
@@ -15,10 +16,37 @@ public class PlanCliTests
         var (code, o, _) = Run("plan", "--params", "1e9", "--tokens", "1e11", "--seq-len", "2048", "--non-embedding-params", "--json");
         code.ShouldBe(CliExit.Ok);
         var j = JsonNode.Parse(o)!;
-        j["stepLaw"]!["lr"]!.GetValue<double>().ShouldBe(1.63e-3, 0.005e-3);
-        j["stepLaw"]!["batchTokens"]!.GetValue<double>().ShouldBe(1.11e6, 0.005e6);
-        Math.Round(j["stepLaw"]!["batchSequences"]!.GetValue<double>()).ShouldBe(541);
+        j["step_law"]!["lr"]!.GetValue<double>().ShouldBe(1.63e-3, 0.005e-3);
+        j["step_law"]!["batch_tokens"]!.GetValue<double>().ShouldBe(1.11e6, 0.005e6);
+        Math.Round(j["step_law"]!["batch_sequences"]!.GetValue<double>()).ShouldBe(541);
         j["allocations"]!.AsArray().Count.ShouldBe(2);
+        j["format"]!.GetValue<string>().ShouldBe("anneal-plan/1");
+    }
+
+    // Fit files written before the snake_case formats (camelCase, no format field; committed in Data/plans) are read
+    // as before: the plan from them equals the plan from the same fits written now.
+    [Fact]
+    public void Scaling_fits_written_by_the_previous_version_still_feed_the_plan()
+    {
+        var oldC = FitFile.Read(TestPaths.TestData("plans", "chinchilla-fit.camel-case.json")).Chinchilla!;
+        var oldS = FitFile.Read(TestPaths.TestData("plans", "steplaw-fit.camel-case.json")).StepLaw!;
+        var c = JsonNode.Parse(File.ReadAllText(TestPaths.TestData("plans", "chinchilla-fit.camel-case.json")))!["law"]!;
+        oldC.Alpha.ShouldBe(c["alpha"]!.GetValue<double>());
+        oldC.E.ShouldBe(c["e"]!.GetValue<double>());
+        var st = JsonNode.Parse(File.ReadAllText(TestPaths.TestData("plans", "steplaw-fit.camel-case.json")))!["law"]!;
+        oldS.ShouldBe(new StepLaw(st["lrCoefficient"]!.GetValue<double>(), st["lrParamsExponent"]!.GetValue<double>(), st["lrTokensExponent"]!.GetValue<double>(),
+            st["batchCoefficient"]!.GetValue<double>(), st["batchTokensExponent"]!.GetValue<double>()));
+        string dir = Directory.CreateTempSubdirectory("anneal-plan-").FullName;
+        try
+        {
+            string sweep = Path.Combine(dir, "sweep.csv"), sf = Path.Combine(dir, "s.json");
+            Run("scaling", "example", "--sweep", "--out", sweep).Code.ShouldBe(CliExit.Ok);
+            var fresh = Run("scaling", "fit", sweep, "--law", "steplaw", "--bootstrap", "0", "--json").Out;
+            JsonNode.Parse(fresh)!["format"]!.GetValue<string>().ShouldBe("anneal-scaling-fit/1");
+            File.WriteAllText(sf, fresh);
+            FitFile.Read(sf).StepLaw.ShouldBe(oldS);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
@@ -100,11 +128,11 @@ public class PlanCliTests
             double al = law["alpha"]!.GetValue<double>(), be = law["beta"]!.GetValue<double>();
             double g = Math.Pow(al * a / (be * b), 1 / (al + be));
             double nOpt = g * Math.Pow(6e20 / 6, be / (al + be));
-            mine["optimalParams"]!.GetValue<double>().ShouldBe(nOpt, 1e-9 * nOpt);
-            mine["lossAtPlan"]!.GetValue<double>().ShouldBe(e + a / Math.Pow(1e9, al) + b / Math.Pow(1e11, be), 1e-9);
+            mine["optimal_params"]!.GetValue<double>().ShouldBe(nOpt, 1e-9 * nOpt);
+            mine["loss_at_plan"]!.GetValue<double>().ShouldBe(e + a / Math.Pow(1e9, al) + b / Math.Pow(1e11, be), 1e-9);
             var step = JsonNode.Parse(File.ReadAllText(sf))!["law"]!;
-            double lr = step["lrCoefficient"]!.GetValue<double>() * Math.Pow(1e9, step["lrParamsExponent"]!.GetValue<double>()) * Math.Pow(1e11, step["lrTokensExponent"]!.GetValue<double>());
-            plan["fittedLrBatch"]!.AsArray()[0]!["lr"]!.GetValue<double>().ShouldBe(lr, 1e-9 * lr);
+            double lr = step["lr_coefficient"]!.GetValue<double>() * Math.Pow(1e9, step["lr_params_exponent"]!.GetValue<double>()) * Math.Pow(1e11, step["lr_tokens_exponent"]!.GetValue<double>());
+            plan["fitted_lr_batch"]!.AsArray()[0]!["lr"]!.GetValue<double>().ShouldBe(lr, 1e-9 * lr);
         }
         finally { Directory.Delete(dir, true); }
     }

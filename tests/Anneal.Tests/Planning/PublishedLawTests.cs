@@ -174,9 +174,17 @@ public class PublishedLawTests
     [Fact]
     public void Plan_rejects_non_positive_input()
     {
-        Should.Throw<InputException>(() => Planner.Plan(new PlanInputs(0, 1e9))).Message.ShouldContain("--params");
-        Should.Throw<InputException>(() => Planner.Plan(new PlanInputs(1e9, double.NaN))).Message.ShouldContain("--tokens");
-        Should.Throw<InputException>(() => Planner.Plan(new PlanInputs(1e9, 1e10, Layers: 12))).Message.ShouldContain("--d-model");
+        // the library names the parameters (PlanInputs' snake_case names); a command line maps them to its options
+        static string Flag(string p) => "--" + p.Replace('_', '-');
+        var noParams = Should.Throw<InputException>(() => Planner.Plan(new PlanInputs(0, 1e9)));
+        noParams.Message.ShouldStartWith("params must be");
+        noParams.MessageNaming(Flag).ShouldContain("--params");
+        var noTokens = Should.Throw<InputException>(() => Planner.Plan(new PlanInputs(1e9, double.NaN)));
+        noTokens.Message.ShouldStartWith("tokens must be");
+        noTokens.MessageNaming(Flag).ShouldContain("--tokens");
+        var noWidth = Should.Throw<InputException>(() => Planner.Plan(new PlanInputs(1e9, 1e10, Layers: 12)));
+        noWidth.Parameters.ShouldBe(["layers", "d_model"]);
+        noWidth.MessageNaming(Flag).ShouldContain("--d-model");
     }
 
     // Embedding subtraction: N_ne = N - V d_model (tied embedding), by hand.

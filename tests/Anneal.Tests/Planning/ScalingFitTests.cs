@@ -1,3 +1,4 @@
+using Anneal.Optimization;
 using Anneal.Planning;
 
 namespace Anneal.Tests.Planning;
@@ -134,7 +135,7 @@ public class ScalingFitTests
     [Fact]
     public void Lbfgs_finds_the_rosenbrock_minimum()
     {
-        var opt = new Lbfgs(2);
+        var opt = new LbfgsWorkspace(2, ChinchillaFit.Solver.Memory);
         double[] x = [-1.2, 1.0];
         var r = opt.Minimize((p, g) =>
         {
@@ -142,7 +143,7 @@ public class ScalingFitTests
             g[0] = -2 * a - 400 * p[0] * b;
             g[1] = 200 * b;
             return a * a + 100 * b * b;
-        }, x);
+        }, x, null, ChinchillaFit.Solver);
         r.Converged.ShouldBeTrue();
         x[0].ShouldBe(1, 1e-5);
         x[1].ShouldBe(1, 1e-5);

@@ -1,11 +1,11 @@
-using Anneal.Design;
+using Anneal.Optimization;
 using Anneal.Planning;
 
 namespace Anneal.Tests.Planning;
 
 /// <summary>
-/// The planning fits' L-BFGS is now Anneal's one projected L-BFGS run without a feasible set (halving
-/// line search): closed-form minima, with and without a domain enforced by +inf.
+/// The planning fits' L-BFGS is Anneal's one projected L-BFGS run without a feasible set, with the Chinchilla
+/// fit's settings (halving line search): closed-form minima, with and without a domain enforced by +inf.
 /// </summary>
 public class UnifiedLbfgsTests
 {
@@ -13,7 +13,7 @@ public class UnifiedLbfgsTests
     public void Planning_lbfgs_finds_the_rosenbrock_minimum()
     {
         // Closed form: f = (1 - a)^2 + 100 (b - a^2)^2 has its only minimum at (1, 1), f = 0.
-        var opt = new Lbfgs(2);
+        var opt = new LbfgsWorkspace(2, ChinchillaFit.Solver.Memory);
         double[] x = [-1.2, 1.0];
         var r = opt.Minimize((p, g) =>
         {
@@ -21,7 +21,7 @@ public class UnifiedLbfgsTests
             g[0] = -2 * (1 - a) - 400 * a * (b - a * a);
             g[1] = 200 * (b - a * a);
             return (1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a);
-        }, x);
+        }, x, null, ChinchillaFit.Solver);
         r.Converged.ShouldBeTrue();
         x[0].ShouldBe(1, 1e-6); x[1].ShouldBe(1, 1e-6);
         r.Value.ShouldBeLessThan(1e-12);
@@ -32,7 +32,7 @@ public class UnifiedLbfgsTests
     {
         // f = x - ln x for x > 0, +inf elsewhere: minimum at x = 1, f = 1. From x = 5 the first
         // gradient step (-g/|g| capped at 1... here g = 0.8) overshoots nowhere, later ones may.
-        var opt = new Lbfgs(1);
+        var opt = new LbfgsWorkspace(1, ChinchillaFit.Solver.Memory);
         foreach (var x0 in new[] { 5.0, 0.01, 40.0 })
         {
             double[] x = [x0];
@@ -41,7 +41,7 @@ public class UnifiedLbfgsTests
                 if (!(p[0] > 0)) { g[0] = 0; return double.PositiveInfinity; }
                 g[0] = 1 - 1 / p[0];
                 return p[0] - Math.Log(p[0]);
-            }, x);
+            }, x, null, ChinchillaFit.Solver);
             r.Converged.ShouldBeTrue();
             x[0].ShouldBe(1, 1e-6, $"from {x0}");
             r.Value.ShouldBe(1, 1e-12);

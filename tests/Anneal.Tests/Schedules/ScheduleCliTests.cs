@@ -34,6 +34,7 @@ public class ScheduleCliTests
     {
         var (code, o, err) = Run("schedule", "sample", "warmup(cosine(peak=1.21, total=50, min=-3, exponent=2), steps=50, start=0.2)", "--steps", "101", "--format", "json");
         code.ShouldBe(0, err);
+        JsonNode.Parse(o)!["format"]!.GetValue<string>().ShouldBe("anneal-schedule-sample/1");
         var lr = JsonNode.Parse(o)!["lr"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
         (long T, double V)[] optax = [(0, 0.2), (10, 0.402), (50, 1.21), (75, -1.9475), (100, -3.0)];
         foreach (var (t, v) in optax) Math.Abs(lr[t] - v).ShouldBeLessThanOrEqualTo(1e-12 * Math.Abs(v), $"t={t}");
@@ -54,7 +55,9 @@ public class ScheduleCliTests
     {
         var (code, o, err) = Run("schedule", "list", "--json");
         code.ShouldBe(0, err);
-        var arr = JsonNode.Parse(o)!.AsArray();
+        var root = JsonNode.Parse(o)!;
+        root["format"]!.GetValue<string>().ShouldBe("anneal-schedule-kinds/1");
+        var arr = root["kinds"]!.AsArray();
         var names = arr.Select(x => x!["name"]!.GetValue<string>()).ToArray();
         names.ShouldBe(ScheduleRegistry.Kinds.Select(k => k.Name).Append("plateau").ToArray());
         foreach (var k in arr.Where(x => !x!["stateful"]!.GetValue<bool>()))

@@ -93,6 +93,7 @@ public class TrainCompareDivergedTests : IDisposable
             "--clip", "0", "--steps", "30", "--batch", "4", "--eval-every", "5", "--eval-batches", "1", "--out", bad);
         c1.ShouldBe(2);
         e1.ShouldContain("diverged");
+        e1.ShouldContain("clip gradients (--clip)"); // the trainer's advice names the parameter, the CLI its option
         var (c2, _, e2) = Anneal.Tests.Cli.CliRunner.Run("train", "--model", model, "--data", Sample, "--schedule", "constant(peak=1e-3)", "--steps", "6",
             "--batch", "4", "--eval-every", "3", "--eval-batches", "1", "--out", good);
         c2.ShouldBe(0, e2);

@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using Anneal.Schedules;
 
-namespace Anneal.Design;
+namespace Anneal.Laws;
 
 /// <summary>
 /// The Multi-Power Law's predicted FINAL loss as a function of the post-warmup schedule, with its

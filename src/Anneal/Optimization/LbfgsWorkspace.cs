@@ -1,137 +1,10 @@
-namespace Anneal.Design;
-
-/// <summary>Objective for <see cref="ProjectedLbfgs"/>: returns f(x) and writes its gradient.</summary>
-public delegate double ValueAndGradient(ReadOnlySpan<double> x, Span<double> gradient);
-
-/// <summary>Settings of <see cref="ProjectedLbfgs"/>.</summary>
-/// <param name="Memory">Number of stored curvature pairs (s, y).</param>
-/// <param name="MaxIterations">Iteration cap.</param>
-/// <param name="ProjectedGradientTolerance">Stop when max_i |P(x - g)_i - x_i| falls below this.</param>
-/// <param name="RelativeTolerance">Stop when f improves by less than this (relative) over <paramref name="Patience"/> iterations.</param>
-/// <param name="Patience">Iterations of negligible progress before stopping.</param>
-/// <param name="FirstStep">Without curvature pairs the step is -FirstStep * g / max|g| ...</param>
-/// <param name="FirstStepCap">... capped at -FirstStepCap * g (no cap by default).</param>
-/// <param name="ToleranceFloor">The improvement test is gain &lt;= RelativeTolerance * max(ToleranceFloor, |f|).</param>
-/// <param name="Search">Line search: interpolating (15 tries, memory reset on failure) or plain halving (60 tries, stop on failure).</param>
-public sealed record LbfgsOptions(int Memory = 12, int MaxIterations = 3000, double ProjectedGradientTolerance = 1e-12, double RelativeTolerance = 1e-15, int Patience = 10,
-    double FirstStep = 1e-3, double FirstStepCap = double.PositiveInfinity, double ToleranceFloor = 1, LineSearch Search = LineSearch.Interpolating);
-
-/// <summary>The backtracking rule of <see cref="ProjectedLbfgs"/>.</summary>
-public enum LineSearch
-{
-    /// <summary>
-    /// Quadratic interpolation of f along the projected path, step kept in [0.1 t, 0.5 t], at most
-    /// 15 tries; a failure drops the curvature memory and retries once from a gradient step. Accepts
-    /// f(x_t) &lt; f(x) and the Armijo condition on the projected path. For large, well-scaled problems.
-    /// </summary>
-    Interpolating,
-    /// <summary>
-    /// Halve the step up to 60 times (Armijo, f(x_t) &lt;= f(x) + 1e-4 t slope); a failure ends the
-    /// minimisation (at the optimum of a Huber objective f is flat to rounding, so that is the usual
-    /// exit); curvature pairs are kept when sy &gt; 1e-12 |s| |y|. Robust for small objectives that
-    /// return +inf outside their domain (the planning fits).
-    /// </summary>
-    Halving,
-}
-
-/// <summary>
-/// A closed convex feasible set for <see cref="ProjectedLbfgs"/>: its Euclidean projection, and
-/// which coordinates are held fixed in an iteration (at a bound with the gradient pointing out).
-/// </summary>
-public interface IFeasibleSet
-{
-    /// <summary>Replaces <paramref name="x"/> by its Euclidean projection onto the set.</summary>
-    void Project(Span<double> x);
-
-    /// <summary>Whether coordinate i sits on the boundary with the gradient pushing it outward.</summary>
-    bool IsBlocked(ReadOnlySpan<double> x, ReadOnlySpan<double> g, int i);
-}
-
-/// <summary>The box <c>lower &lt;= x &lt;= upper</c>.</summary>
-public sealed class Box(double[] lower, double[] upper) : IFeasibleSet
-{
-    public void Project(Span<double> x) { for (int i = 0; i < x.Length; i++) x[i] = Math.Clamp(x[i], lower[i], upper[i]); }
-
-    public bool IsBlocked(ReadOnlySpan<double> x, ReadOnlySpan<double> g, int i) => (x[i] <= lower[i] && g[i] > 0) || (x[i] >= upper[i] && g[i] < 0);
-}
-
-/// <summary>
-/// Non-increasing sequences inside <c>[lower, upper]</c>: <c>upper &gt;= x_1 &gt;= ... &gt;= x_n &gt;= lower</c>.
-/// The projection is antitonic regression by pool-adjacent-violators (Ayer et al. 1955), O(n),
-/// followed by clipping to the bounds, which preserves both order and optimality.
-/// </summary>
-public sealed class MonotoneBox(double lower, double upper) : IFeasibleSet
-{
-    private double[] _sum = [];
-    private int[] _count = [];
-
-    public void Project(Span<double> x)
-    {
-        int n = x.Length;
-        if (_sum.Length < n) { _sum = new double[n]; _count = new int[n]; }
-        int blocks = 0;
-        for (int i = 0; i < n; i++)
-        {
-            _sum[blocks] = x[i]; _count[blocks] = 1; blocks++;
-            // Non-increasing: a block may not have a larger mean than the block before it.
-            while (blocks > 1 && _sum[blocks - 1] * _count[blocks - 2] > _sum[blocks - 2] * _count[blocks - 1])
-            {
-                _sum[blocks - 2] += _sum[blocks - 1];
-                _count[blocks - 2] += _count[blocks - 1];
-                blocks--;
-            }
-        }
-        int k = 0;
-        for (int b = 0; b < blocks; b++)
-        {
-            double v = Math.Clamp(_sum[b] / _count[b], lower, upper);
-            for (int j = 0; j < _count[b]; j++) x[k++] = v;
-        }
-    }
-
-    public bool IsBlocked(ReadOnlySpan<double> x, ReadOnlySpan<double> g, int i) => (x[i] <= lower && g[i] > 0) || (x[i] >= upper && g[i] < 0);
-}
-
-/// <summary>Outcome of a minimisation.</summary>
-public sealed record LbfgsResult(double[] X, double Value, int Iterations, int Evaluations, bool Converged, string Reason);
-
-/// <summary>
-/// Compact L-BFGS for box constraints <c>lower &lt;= x &lt;= upper</c> in the spirit of L-BFGS-B
-/// (Byrd, Lu, Nocedal &amp; Zhu 1995), simplified to the two-metric projection scheme
-/// (Bertsekas 1982; Kim, Sra &amp; Dhillon 2010): variables at a bound whose gradient pushes them
-/// outward are held fixed, the limited-memory inverse-Hessian two-loop recursion
-/// (Nocedal 1980) acts on the rest, and a backtracking Armijo search runs along the projected path
-/// <c>P(x + t p)</c>. Memory and time are O(m n) per iteration, so it scales to the ~10^5
-/// variables of a per-step schedule where a dense quasi-Newton method cannot. Without a feasible
-/// set it is plain L-BFGS (the planning fits use it that way, with the domain enforced by the
-/// objective returning +inf, which the line search steps back from).
-/// </summary>
-public static class ProjectedLbfgs
-{
-    /// <summary>Minimises <paramref name="f"/> over the box from <paramref name="x0"/> (projected first).</summary>
-    public static LbfgsResult Minimize(ValueAndGradient f, double[] x0, double[] lower, double[] upper, LbfgsOptions? options = null, Action<int, double>? progress = null)
-    {
-        if (lower.Length != x0.Length || upper.Length != x0.Length) throw new ArgumentException("bounds must have the length of x0");
-        return Minimize(f, x0, new Box(lower, upper), options, progress);
-    }
-
-    /// <summary>Minimises <paramref name="f"/> over a convex set from <paramref name="x0"/> (projected first).</summary>
-    public static LbfgsResult Minimize(ValueAndGradient f, double[] x0, IFeasibleSet set, LbfgsOptions? options = null, Action<int, double>? progress = null)
-    {
-        var o = options ?? new LbfgsOptions();
-        var x = (double[])x0.Clone();
-        set.Project(x);
-        var r = new LbfgsWorkspace(x.Length, o.Memory).Minimize(f, x, set, o, progress);
-        if (r.Stop == LbfgsStop.NotFinite) throw new ArgumentException("objective is not finite at the starting point");
-        return new LbfgsResult(x, r.Value, r.Iterations, r.Evaluations, r.Converged, r.Reason);
-    }
-}
+namespace Anneal.Optimization;
 
 /// <summary>Why <see cref="LbfgsWorkspace.Minimize"/> stopped.</summary>
 internal enum LbfgsStop { Gradient, Improvement, LineSearch, NoDescent, MaxIterations, NotFinite }
 
 /// <summary>Outcome of <see cref="LbfgsWorkspace.Minimize"/> (no allocation).</summary>
-internal readonly record struct LbfgsRun(double Value, int Iterations, int Evaluations, LbfgsStop Stop)
+internal readonly record struct LbfgsOutcome(double Value, int Iterations, int Evaluations, LbfgsStop Stop)
 {
     public bool Converged => Stop is LbfgsStop.Gradient or LbfgsStop.Improvement or LbfgsStop.LineSearch or LbfgsStop.NoDescent;
 
@@ -172,14 +45,14 @@ internal sealed class LbfgsWorkspace
     /// Minimises <paramref name="f"/> from <paramref name="x"/> (feasible; updated in place) over
     /// <paramref name="set"/>, or without constraints when it is null.
     /// </summary>
-    public LbfgsRun Minimize(ValueAndGradient f, Span<double> x, IFeasibleSet? set, LbfgsOptions o, Action<int, double>? progress = null)
+    public LbfgsOutcome Minimize(ValueAndGradient f, Span<double> x, IFeasibleSet? set, LbfgsOptions o, Action<int, double>? progress = null)
     {
         int n = _n, m = Math.Min(_m, Math.Max(1, o.Memory));
         var probe = _probe; var g = _g; var xt = _xt; var gt = _gt; var p = _p; var free = _free;
         var s = _s; var y = _y; var rho = _rho; var alpha = _alpha;
         int stored = 0, head = 0, evals = 1, quiet = 0;
         double fx = f(x, g);
-        if (!double.IsFinite(fx)) return new LbfgsRun(double.PositiveInfinity, 0, evals, LbfgsStop.NotFinite);
+        if (!double.IsFinite(fx)) return new LbfgsOutcome(double.PositiveInfinity, 0, evals, LbfgsStop.NotFinite);
         var stop = LbfgsStop.MaxIterations;
         int iter;
         for (iter = 0; iter < o.MaxIterations; iter++)
@@ -299,7 +172,7 @@ internal sealed class LbfgsWorkspace
             quiet = gain <= o.RelativeTolerance * Math.Max(o.ToleranceFloor, Math.Abs(fx)) ? quiet + 1 : 0;
             if (quiet >= o.Patience) { stop = LbfgsStop.Improvement; iter++; break; }
         }
-        return new LbfgsRun(fx, iter, evals, stop);
+        return new LbfgsOutcome(fx, iter, evals, stop);
     }
 
     private static double Dot(double[] a, double[] b, bool[] mask)

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text;
+using Anneal.Evaluation;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary>An <see cref="EvaluationReport"/> as the terminal table of <c>anneal evaluate</c> and <c>anneal demo</c>, and as Markdown.</summary>
+internal static class EvaluationTables
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private static string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, Inv);
+
+    /// <summary>The observed and predicted final loss of a test row ("" on summary rows).</summary>
+    private static string Final(EvaluationRow row) => row.Test is { } t ? string.Create(Inv, $"{t.Run.Observed![^1]:F4} / {t.Prediction.FinalLoss:F4}") : "";
+
+    /// <summary>The band of a test row and whether it covers the observation; the coverage count on the pooled row.</summary>
+    private static string Band(EvaluationRow row)
+    {
+        if (row.Test is { } t)
+            return t.Prediction.HasBand ? string.Create(Inv, $"[{t.Prediction.FinalLow:F4}, {t.Prediction.FinalHigh:F4}] {(t.FinalCovered ? "yes" : "no")}") : "none (too wide or not finite)";
+        return row.Curve == "pooled" ? $"{row.Score.Tests.Count(x => x.FinalCovered)}/{row.Score.Tests.Count} covered" : "";
+    }
+
+    /// <summary>The terminal table.</summary>
+    public static string Text(EvaluationReport report)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"{report.Title}");
+        sb.AppendLine($"{"law",-22} {"test run",-20} {"R^2",8} {"MAE",8} {"RMSE",8} {"PredE",8} {"WorstE",8} {"final",7}  {"obs / pred final",17}  band (95%)");
+        foreach (var row in report.Rows())
+        {
+            var m = row.Metrics;
+            sb.AppendLine($"{row.Law,-22} {row.Curve,-20} {F(m.R2, "F4"),8} {F(m.Mae, "F5"),8} {F(m.Rmse, "F5"),8} {F(m.PredE, "F5"),8} {F(m.WorstE, "F5"),8} {F(m.FinalErr, "P2"),7}  {Final(row),17}  {Band(row)}");
+        }
+        if (report.Published is { } p)
+            sb.AppendLine(string.Create(Inv, $"{"published mpl",-22} {"mean of curves",-20} {p[0],8:F4} {p[1],8:F5} {p[2],8:F5} {p[3],8:F5} {p[4],8:F5}"));
+        foreach (var s in report.Scores.Where(s => s.Fit is not null))
+        {
+            foreach (var w in s.Fit!.Report.Warnings) sb.AppendLine($"note ({s.Law.Spec}): {w}");
+            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"note ({s.Law.Spec}): {t.Run.Name}: {t.Prediction.BandUnavailable}");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The Markdown table, then each law's fitted values and notes.</summary>
+    public static string Markdown(EvaluationReport report)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| law | test run | R^2 | MAE | RMSE | PredE | WorstE | final err | obs / pred final | 95% band, covers? |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var row in report.Rows())
+        {
+            var m = row.Metrics;
+            string b(string x) => row.IsSummary ? $"**{x}**" : x;
+            sb.AppendLine($"| {row.Law} | {b(row.Curve)} | {F(m.R2, "F4")} | {F(m.Mae, "F5")} | {F(m.Rmse, "F5")} | {F(m.PredE, "F5")} | {F(m.WorstE, "F5")} | {F(m.FinalErr, "P2")} | {Final(row)} | {Band(row)} |");
+        }
+        if (report.Published is { } p)
+            sb.AppendLine(string.Create(Inv, $"| published mpl (Luo et al.) | **mean of curves** | {p[0]:F4} | {p[1]:F5} | {p[2]:F5} | {p[3]:F5} | {p[4]:F5} | | | |"));
+        sb.AppendLine();
+        foreach (var s in report.Scores.Where(s => s.Fit is not null))
+        {
+            var f = s.Fit!;
+            sb.AppendLine(string.Create(Inv, $"- `{s.Law.Spec}`: {string.Join(", ", f.Law.Parameters.Select((p, i) => $"{p.Name} = {f.Values[i]:G4} ± {f.StdErrors[i]:G2}"))}; fit {f.Report.WallSeconds:F2} s, {f.Report.Starts} starts, objective {f.Report.Objective:G4}"));
+            foreach (var w in f.Report.Warnings) sb.AppendLine($"  - note: {w}");
+            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"  - note: {t.Run.Name}: {t.Prediction.BandUnavailable}");
+        }
+        sb.AppendLine();
+        return sb.ToString();
+    }
+}

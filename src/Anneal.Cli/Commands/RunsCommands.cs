@@ -1,0 +1,236 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Anneal.Curves;
+using Anneal.Store;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary><c>anneal runs add|list|show|rm</c>: the run store from the command line.</summary>
+public static class RunsCommands
+{
+    /// <summary>File extensions of curve files taken from a folder that no log reader recognises as one run.</summary>
+    private static readonly string[] CurveExtensions = [".csv", ".tsv", ".jsonl", ".ndjson", ".json"];
+
+    /// <summary>The <c>--store</c> option (every store command and <c>anneal train</c>).</summary>
+    public static Option<string?> StoreOption() => new("--store")
+    {
+        Description = "The run store: a SQLite file, or postgres://user:password@host:port/database (default: $ANNEAL_STORE, else ~/.local/share/anneal/anneal.db).",
+    };
+
+    /// <summary>Opens the store named by <c>--store</c> (null: the default); a store that cannot be used is bad input naming the option.</summary>
+    public static RunStore Open(string? location)
+    {
+        try { return RunStore.Open(location); }
+        catch (StoreException e) { throw new InputException($"--store: {e.Message}"); }
+    }
+
+    public static Command Build()
+    {
+        var cmd = new Command("runs", """
+            Keep runs in a store (SQLite file or PostgreSQL) for the dashboard, fits and sweeps.
+            Examples:
+              anneal runs add logs/*.csv --tag baseline
+              anneal runs list --sort loss --asc
+              anneal runs show 3
+              anneal runs rm 3
+            """);
+        cmd.Subcommands.Add(Add());
+        cmd.Subcommands.Add(List());
+        cmd.Subcommands.Add(Show());
+        cmd.Subcommands.Add(Remove());
+        return cmd;
+    }
+
+    private static Command Add()
+    {
+        var inputs = new Argument<string[]>("inputs") { Description = "Curve files (FILE or FILE@SPEC, any format the curve readers accept) or folders (a trainer's log folder, else every curve file in it).", Arity = ArgumentArity.OneOrMore };
+        var name = new Option<string?>("--name") { Description = "The run's name (one input only; default: the file's name)." };
+        var tags = new Option<string[]>("--tag") { Description = "A tag for every added run (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var store = StoreOption();
+        var json = new Option<bool>("--json") { Description = "Print the added runs' ids and names as JSON." };
+        var cols = new CurveColumnOptions();
+        var cmd = new Command("add", """
+            Add runs from log files to the store: all of them or, when one cannot be read, none.
+            Example: anneal runs add runs/cosine.csv "runs/wsd.csv@wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2)" --tag sweep1
+            """) { inputs, name, tags, store, json };
+        cols.AddTo(cmd);
+        cmd.SetAction(r =>
+        {
+            var files = Expand(r.GetValue(inputs)!);
+            if (r.GetValue(name) is { } n && files.Count != 1)
+                throw new InputException($"--name names one run, but the inputs hold {files.Count} curve files; drop --name (runs are named after their files) or add them one at a time");
+            if (r.GetValue(name) is { } blank && string.IsNullOrWhiteSpace(blank)) throw new InputException("--name is empty; give the run a name");
+            var opts = cols.Get(r);
+            // every file is read before the store is opened: a bad file leaves the store untouched (not even created)
+            var curves = files.Select(f => f.Curve ?? CurveArgument.Parse(f.Arg, opts)).ToList();
+            foreach (var c in curves) foreach (var w in c.Warnings) Console.Error.WriteLine($"warning: {c.Name}: {w}");
+            using var s = Open(r.GetValue(store));
+            var runTags = r.GetValue(tags) ?? [];
+            var ids = s.ImportCurves(curves.Select((c, i) => (c, (NewRun?)new NewRun
+            {
+                Name = r.GetValue(name) ?? c.Name,
+                Tags = runTags,
+                SourceFile = Path.GetFullPath(CurveArgument.Split(files[i].Arg).File),
+                SourceFormat = Format(files[i].Arg),
+            })).ToList());
+            if (r.GetValue(json))
+                Console.Out.WriteLine(JsonSerializer.Serialize(ids.Select((id, i) => new { id, name = r.GetValue(name) ?? curves[i].Name, points = curves[i].Count })));
+            else
+            {
+                for (int i = 0; i < ids.Count; i++)
+                    Console.Out.WriteLine($"added run {ids[i]} '{r.GetValue(name) ?? curves[i].Name}' ({curves[i].Count} steps) from {files[i].Arg}");
+                Console.Out.WriteLine($"{ids.Count} run{(ids.Count == 1 ? "" : "s")} added to {s.Location}");
+            }
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>
+    /// The curve files the arguments name: a file as given; a folder that a log reader reads as one run (a trainer's
+    /// output folder) as that run; any other folder as each curve file directly inside it, by name.
+    /// </summary>
+    private static List<(string Arg, LossCurve? Curve)> Expand(string[] args)
+    {
+        var files = new List<(string, LossCurve?)>();
+        foreach (var a in args)
+        {
+            if (!Directory.Exists(a)) { files.Add((a, null)); continue; }
+            LossCurve? whole = null;
+            CurveFormatException? why = null;
+            try { whole = CurveReader.Read(a); }
+            catch (CurveFormatException e) { why = e; }
+            if (whole is not null) { files.Add((a, whole)); continue; }
+            var inside = Directory.EnumerateFiles(a).Where(f => CurveExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+            if (inside.Count == 0)
+                throw new InputException($"{a}: a folder with no curve files ({string.Join(", ", CurveExtensions)}) that no log reader recognises ({why?.Message}); name the log files themselves");
+            files.AddRange(inside.Select(f => (f, (LossCurve?)null)));
+        }
+        return files;
+    }
+
+    private static string Format(string arg)
+    {
+        var file = CurveArgument.Split(arg).File;
+        if (Directory.Exists(file)) return "folder";
+        var ext = Path.GetExtension(file).TrimStart('.').ToLowerInvariant();
+        return ext.Length > 0 ? ext : "unknown";
+    }
+
+    private static readonly (string Word, RunSort Sort)[] Sorts =
+        [("created", RunSort.Created), ("name", RunSort.Name), ("status", RunSort.Status), ("steps", RunSort.Steps), ("loss", RunSort.FinalLoss), ("val_loss", RunSort.BestValLoss)];
+
+    private static Command List()
+    {
+        var store = StoreOption();
+        var search = new Option<string?>("--search") { Description = "Only runs whose name or schedule contains this text (case-insensitive)." };
+        var tags = new Option<string[]>("--tag") { Description = "Only runs with this tag (repeatable: all must be present)." };
+        var status = new Option<string?>("--status") { Description = "Only runs with this status: running, finished, stopped or failed." };
+        var sort = new Option<string>("--sort") { Description = "Order by created, name, status, steps, loss (final training loss) or val_loss (best validation loss).", DefaultValueFactory = _ => "created" };
+        var asc = new Option<bool>("--asc") { Description = "Smallest first (default: largest first, i.e. newest first)." };
+        var limit = new Option<int>("--limit") { Description = $"Runs to show (1 to {RunStore.MaxPageSize}).", DefaultValueFactory = _ => 50 };
+        var offset = new Option<int>("--offset") { Description = "Runs to skip (for the next page).", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print JSON: {total, runs: [...]}." };
+        var cmd = new Command("list", "List the store's runs: filter, sort and page.\nExample: anneal runs list --tag baseline --sort loss --asc --limit 20")
+            { store, search, tags, status, sort, asc, limit, offset, json };
+        cmd.SetAction(r =>
+        {
+            var sortWord = r.GetValue(sort)!;
+            var order = Sorts.FirstOrDefault(s => s.Word == sortWord);
+            if (order.Word is null) throw new InputException($"--sort: '{sortWord}' is not one of {string.Join(", ", Sorts.Select(s => s.Word))}");
+            RunStatus? st = null;
+            if (r.GetValue(status) is { } sw)
+                st = Enum.TryParse<RunStatus>(sw, ignoreCase: true, out var parsed) && !int.TryParse(sw, out _) ? parsed
+                    : throw new InputException($"--status: '{sw}' is not one of running, finished, stopped, failed");
+            int lim = r.GetValue(limit), off = r.GetValue(offset);
+            if (lim < 1 || lim > RunStore.MaxPageSize) throw new InputException($"--limit must be between 1 and {RunStore.MaxPageSize}, got {lim}");
+            if (off < 0) throw new InputException($"--offset must be >= 0, got {off}");
+            using var s = Open(r.GetValue(store));
+            var page = s.ListRuns(new RunQuery { Search = r.GetValue(search), Tags = r.GetValue(tags) ?? [], Status = st, Sort = order.Sort, Descending = !r.GetValue(asc), Limit = lim, Offset = off });
+            if (r.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { total = page.Total, offset = off, runs = page.Runs.Select(RunJson) }));
+                return CliExit.Ok;
+            }
+            if (page.Runs.Count == 0)
+            {
+                Console.Out.WriteLine(page.Total > 0 ? $"no runs past --offset {off}: {page.Total} match in {s.Location}"
+                    : $"no runs match in {s.Location}; add some with 'anneal runs add FILE'");
+                return CliExit.Ok;
+            }
+            int w = Math.Clamp(page.Runs.Count == 0 ? 4 : page.Runs.Max(x => x.Name.Length), 4, 40);
+            Console.Out.WriteLine($"{"id",6}  {"name".PadRight(w)}  {"status",-8}  {"steps",9}  {"loss",9}  {"val_loss",9}  {"created (UTC)",-16}  tags");
+            foreach (var run in page.Runs)
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{run.Id,6}  {Clip(run.Name, w).PadRight(w)}  {Status(run.Status),-8}  {(run.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),9}  {N(run.FinalLoss),9}  {N(run.BestValLoss),9}  {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {string.Join(",", run.Tags)}"));
+            Console.Out.WriteLine($"runs {off + 1}-{off + page.Runs.Count} of {page.Total} in {s.Location}");
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<long>("id") { Description = "The run's id (anneal runs list shows them)." };
+        var store = StoreOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var cmd = new Command("show", "Show a run: its fields, tags, metadata and per-metric summary.\nExample: anneal runs show 3") { id, store, json };
+        cmd.SetAction(r =>
+        {
+            using var s = Open(r.GetValue(store));
+            var run = s.GetRun(r.GetValue(id)) ?? throw NotFound(s, r.GetValue(id));
+            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(RunJson(run))); return CliExit.Ok; }
+            var o = Console.Out;
+            o.WriteLine($"run {run.Id}: {run.Name}");
+            o.WriteLine($"  status    {Status(run.Status)} (created {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, updated {run.UpdatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
+            if (run.Tags.Count > 0) o.WriteLine($"  tags      {string.Join(", ", run.Tags)}");
+            if (run.Schedule is not null) o.WriteLine($"  schedule  {run.Schedule}");
+            if (run.SourceFile is not null) o.WriteLine($"  source    {run.SourceFile} ({run.SourceFormat})");
+            if (run.MetadataJson != "{}") o.WriteLine($"  metadata  {run.MetadataJson}");
+            o.WriteLine($"  {"metric",-10}  {"points",8}  {"steps",-17}  {"last",11}  {"min",11}  {"at step",8}");
+            foreach (var m in run.Metrics)
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Metric,-10}  {m.Points,8}  {$"{m.FirstStep}..{m.LastStep}",-17}  {G(m.LastValue),11}  {G(m.MinValue),11}  {m.MinStep,8}"));
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Remove()
+    {
+        var ids = new Argument<long[]>("ids") { Description = "Ids of the runs to delete.", Arity = ArgumentArity.OneOrMore };
+        var store = StoreOption();
+        var cmd = new Command("rm", "Delete runs with their points (results computed from them keep the runs' names).\nExample: anneal runs rm 3 4") { ids, store };
+        cmd.SetAction(r =>
+        {
+            using var s = Open(r.GetValue(store));
+            var list = r.GetValue(ids)!.Distinct().ToList();
+            // all ids are checked before any run is deleted
+            foreach (var id in list) if (s.GetRun(id) is null) throw NotFound(s, id);
+            foreach (var id in list)
+                if (s.DeleteRun(id)) Console.Out.WriteLine($"deleted run {id}");
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static InputException NotFound(RunStore s, long id) => new($"there is no run {id} in {s.Location}; 'anneal runs list' shows the runs and their ids");
+
+    private static object RunJson(RunInfo r) => new
+    {
+        id = r.Id, name = r.Name, tags = r.Tags, status = Status(r.Status), schedule = r.Schedule, source_file = r.SourceFile, source_format = r.SourceFormat,
+        metadata = JsonDocument.Parse(r.MetadataJson).RootElement, created_at = r.CreatedAt, updated_at = r.UpdatedAt,
+        last_step = r.LastStep, final_loss = J(r.FinalLoss), best_val_loss = J(r.BestValLoss),
+        metrics = r.Metrics.Select(m => new { metric = m.Metric, points = m.Points, first_step = m.FirstStep, last_step = m.LastStep, last_value = J(m.LastValue), min_value = J(m.MinValue), min_step = m.MinStep }),
+    };
+
+    private static double? J(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+
+    private static string Status(RunStatus s) => s.ToString().ToLowerInvariant();
+
+    private static string N(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
+
+    private static string G(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "-";
+
+    private static string Clip(string s, int w) => s.Length <= w ? s : s[..(w - 1)] + "…";
+}

@@ -1,0 +1,262 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Anneal.Store;
+using Anneal.Training;
+using Anneal.Training.Data;
+using Anneal.Tuning;
+using StoreTrialState = Anneal.Store.TrialState;
+using TrialState = Anneal.Tuning.TrialState;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary><c>anneal sweep run|show|best</c>: hyperparameter studies kept in the run store.</summary>
+public static class SweepCommands
+{
+    public static Command Build()
+    {
+        var cmd = new Command("sweep", """
+            Hyperparameter sweeps (studies) with samplers (random, grid, sobol, gp) and pruners (median, asha, hyperband, forecast),
+            kept in the run store so that a study survives a crash and can be resumed or extended. See docs/tuning.md.
+            Examples:
+              anneal sweep run study.yaml --trials 20 --workers 2
+              anneal sweep show wsd-gpt-tiny --json
+              anneal sweep best wsd-gpt-tiny
+            """);
+        cmd.Subcommands.Add(RunCommand());
+        cmd.Subcommands.Add(ShowCommand());
+        cmd.Subcommands.Add(BestCommand());
+        return cmd;
+    }
+
+    private static Command RunCommand()
+    {
+        var file = new Argument<string>("study") { Description = "The study file (YAML): name, objective, schedule, space, sampler, pruner, budget." };
+        var trials = new Option<int?>("--trials") { Description = "Trials the study should hold when done (default: the file's budget, else 20). A resumed study runs only the missing ones." };
+        var workers = new Option<int>("--workers") { Description = "Trials run at once (worker threads; the cores are split between them).", DefaultValueFactory = _ => 1 };
+        var executor = new Option<string>("--executor") { Description = "Where trials run: local (this machine).", DefaultValueFactory = _ => "local" };
+        var outDir = new Option<string?>("--out-dir") { Description = "Folder for the trials' logs (default: sweeps/NAME beside the study file)." };
+        var dataDir = new Option<string>("--data-dir") { Description = "Cache folder for fetched corpora (train objective).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
+        var store = RunsCommands.StoreOption();
+        var cmd = new Command("run", """
+            Run (or resume) a study until it holds the requested number of trials.
+            Example: anneal sweep run wsd.yaml --trials 20 --workers 2 --store sweeps.db
+            """) { file, trials, workers, executor, outDir, dataDir, store };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(file)!;
+            var spec = StudyFile.Load(path);
+            int n = r.GetValue(trials) ?? spec.Trials ?? 20;
+            if (n < 1) throw new InputException($"--trials must be at least 1, got {n}");
+            int k = r.GetValue(workers);
+            if (k < 1 || k > 256) throw new InputException($"--workers must be between 1 and 256, got {k}");
+            if (r.GetValue(executor) != "local")
+                throw new InputException($"--executor must be local (the slurm executor is not built yet), got '{r.GetValue(executor)}'");
+            var sampler = StudyComponents.Sampler(spec);
+            var pruner = StudyComponents.Pruner(spec);
+            var dir = r.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "sweeps", spec.Name);
+            using var runStore = RunsCommands.Open(r.GetValue(store));
+            var study = runStore.GetStudy(spec.Name);
+            if (study is not null && study.SpecText != spec.Text)
+                throw new InputException($"{path}: study '{spec.Name}' is already in {runStore.Location} with a different study file; give this one another name, or run the stored file to resume it");
+            study ??= runStore.GetOrCreateStudy(spec.Name, spec.Text);
+            ITrialObjective objective = spec.Objective switch
+            {
+                CommandObjectiveSpec c => new CommandObjective(c, Path.GetDirectoryName(Path.GetFullPath(path))!),
+                TrainObjectiveSpec t => new TrainObjective(t, spec, dir, TextDataset.Load(t.Data, r.GetValue(dataDir)!, Console.Error)),
+                _ => throw new InvalidOperationException("unknown objective"),
+            };
+            Directory.CreateDirectory(dir);
+            var storage = new StoreStudyStorage(runStore, study.Id, spec.Space);
+            var runner = new StudyRunner(spec, sampler, pruner, storage, objective) { Progress = Console.Error.WriteLine };
+            var s = runner.Run(new SweepOptions { Trials = n, Workers = k });
+            var all = storage.Trials().Select(runner.Enrich).ToList();
+            var sum = StudyRunner.Summarise(all);
+            Console.Out.WriteLine($"study {spec.Name}: {all.Count} trials ({sum.Complete} complete, {sum.Pruned} pruned, {sum.Failed} failed; {s.Started} run now), {sum.StepsRun} training steps, {sum.StepsSaved} saved by pruning");
+            PrintBest(all, Console.Out);
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command ShowCommand()
+    {
+        var name = new Argument<string>("name") { Description = "The study's name." };
+        var json = new Option<bool>("--json") { Description = "Print the study as JSON: trials with number, params, state, value and steps." };
+        var store = RunsCommands.StoreOption();
+        var cmd = new Command("show", "Show a study's trials.\nExample: anneal sweep show wsd-gpt-tiny --json") { name, json, store };
+        cmd.SetAction(r =>
+        {
+            var (spec, trials) = Load(r.GetValue(name)!, r.GetValue(store));
+            if (r.GetValue(json)) { Console.Out.WriteLine(StudyRunner.ToJson(spec.Name, trials).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })); return CliExit.Ok; }
+            var inv = CultureInfo.InvariantCulture;
+            Console.Out.WriteLine($"{"#",4}  {"state",-8}  {"value",10}  {"steps",7}  params");
+            foreach (var t in trials)
+                Console.Out.WriteLine(string.Create(inv, $"{t.Number,4}  {t.State.ToString().ToLowerInvariant(),-8}  {(t.Value is { } v ? v.ToString("F4", inv) : "-"),10}  {t.StepsRun,7}  {t.Params}"));
+            var sum = StudyRunner.Summarise(trials);
+            Console.Out.WriteLine($"{trials.Count} trials: {sum.Complete} complete, {sum.Pruned} pruned, {sum.Failed} failed; {sum.StepsRun} steps run, {sum.StepsSaved} saved by pruning");
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command BestCommand()
+    {
+        var name = new Argument<string>("name") { Description = "The study's name." };
+        var store = RunsCommands.StoreOption();
+        var cmd = new Command("best", "Print a study's best complete trial and its substituted schedule.\nExample: anneal sweep best wsd-gpt-tiny") { name, store };
+        cmd.SetAction(r =>
+        {
+            var (_, trials) = Load(r.GetValue(name)!, r.GetValue(store));
+            if (!PrintBest(trials, Console.Out)) throw new InputException($"study '{r.GetValue(name)}' has no complete trial yet; run anneal sweep run on its study file");
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static bool PrintBest(IReadOnlyList<TrialRecord> trials, TextWriter o)
+    {
+        var best = trials.Where(t => t.State == TrialState.Complete && t.Value is not null).MinBy(t => t.Value);
+        if (best is null) return false;
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best: trial {best.Number}, value {best.Value:G6}, {best.Params}"));
+        if (best.Schedule is not null) o.WriteLine($"schedule: {best.Schedule}");
+        return true;
+    }
+
+    private static (StudySpec Spec, IReadOnlyList<TrialRecord> Trials) Load(string name, string? storeLocation)
+    {
+        using var runStore = RunsCommands.Open(storeLocation);
+        var study = runStore.GetStudy(name)
+            ?? throw new InputException($"there is no study '{name}' in {runStore.Location}; studies there: {string.Join(", ", runStore.ListStudies().Select(s => s.Name).DefaultIfEmpty("none"))}");
+        var spec = StudyFile.Parse(study.SpecText, $"study {name} (as stored)");
+        var storage = new StoreStudyStorage(runStore, study.Id, spec.Space);
+        var runner = new StudyRunner(spec, new RandomSampler(), new NopPruner(), storage, null!);
+        return (spec, storage.Trials().Select(runner.Enrich).ToList());
+    }
+}
+
+/// <summary>A study's trials in the run store (<see cref="RunStore"/>), for <see cref="StudyRunner"/>.</summary>
+internal sealed class StoreStudyStorage(RunStore store, long studyId, SearchSpace space) : IStudyStorage
+{
+    private readonly Dictionary<int, long> _ids = [];
+    private readonly object _gate = new();
+
+    private long Id(int number)
+    {
+        lock (_gate) if (_ids.TryGetValue(number, out var id)) return id;
+        Trials();
+        lock (_gate) return _ids[number];
+    }
+
+    public IReadOnlyList<TrialRecord> Trials()
+    {
+        var list = store.ListTrials(studyId);
+        lock (_gate) foreach (var t in list) _ids[t.Number] = t.Id;
+        return list.Select(ToRecord).ToList();
+    }
+
+    private TrialRecord ToRecord(TrialInfo t)
+    {
+        var state = t.State switch
+        {
+            StoreTrialState.Complete => TrialState.Complete,
+            StoreTrialState.Pruned => TrialState.Pruned,
+            StoreTrialState.Failed => TrialState.Failed,
+            _ => TrialState.Running, // waiting trials are pending points too
+        };
+        var attrs = new Dictionary<string, double>();
+        if (JsonNode.Parse(t.AttributesJson) is JsonObject o)
+            foreach (var (k, v) in o) if (v is JsonValue jv && jv.TryGetValue<double>(out var d)) attrs[k] = d;
+        return new TrialRecord(t.Number, StudyRunner.ParseParams(space, t.ParamsJson), state, t.Value, t.Intermediate.Select(i => new Report(i.Step, i.Value)).ToList())
+        { Attributes = attrs, Message = t.Message };
+    }
+
+    public int Create(TrialParams p, string worker)
+    {
+        var t = store.CreateTrial(studyId, StudyRunner.ParamsJson(p), StoreTrialState.Running, worker);
+        lock (_gate) _ids[t.Number] = t.Id;
+        return t.Number;
+    }
+
+    public TrialRecord? ClaimWaiting(string worker)
+    {
+        var t = store.ClaimWaitingTrial(studyId, worker);
+        if (t is null) return null;
+        lock (_gate) _ids[t.Number] = t.Id;
+        return ToRecord(t);
+    }
+
+    public bool Report(int number, long step, double value) => store.ReportIntermediate(Id(number), step, value);
+
+    public void SetAttributes(int number, IReadOnlyDictionary<string, double> attributes)
+    {
+        var t = store.GetTrial(Id(number))!;
+        var o = JsonNode.Parse(t.AttributesJson) as JsonObject ?? [];
+        foreach (var (k, v) in attributes) o[k] = v;
+        store.SetTrialAttributes(t.Id, o.ToJsonString());
+    }
+
+    public bool Finish(int number, TrialState state, double? value, string? message) => store.FinishTrial(Id(number), state switch
+    {
+        TrialState.Complete => StoreTrialState.Complete,
+        TrialState.Pruned => StoreTrialState.Pruned,
+        _ => StoreTrialState.Failed,
+    }, state == TrialState.Complete ? value : value is { } v && double.IsFinite(v) ? v : null, message);
+
+    public bool Heartbeat(int number, string worker) => store.Heartbeat(Id(number), worker);
+
+    public IReadOnlyList<int> ReapStale(TimeSpan timeout) => store.ReapStaleTrials(studyId, timeout, requeue: true).Select(t => t.Number).ToList();
+}
+
+/// <summary>
+/// Anneal's trainer as a trial: the study's model and optimizer specs and schedule with the trial's parameters, the
+/// metric reported from the run's event stream (<c>loss</c> at every logged row, <c>val_loss</c> at every evaluation),
+/// and the run stopped through its cancellation token when the pruner says so. Each trial's log is
+/// <c>trial-N.csv</c> in the sweep's folder.
+/// </summary>
+internal sealed class TrainObjective(TrainObjectiveSpec spec, StudySpec study, string dir, TextDataset data) : ITrialObjective
+{
+    public TrialResult Run(TrialContext ctx)
+    {
+        string S(string s) => SearchSpace.Substitute(s.Replace("{trial}", ctx.Number.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), ctx.Params, "objective");
+        int I(string key, int fallback) => spec.Settings.TryGetValue(key, out var v)
+            ? int.TryParse(S(v), NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new InputException($"{study.File}: objective {key} must be a whole number, got '{S(v)}'")
+            : fallback;
+        var cfg = new TrainConfig
+        {
+            Model = S(spec.Model),
+            Schedule = ctx.Schedule ?? throw new InputException($"{study.File}: the train objective needs a schedule: line (e.g. schedule: \"cosine(peak={{peak}}, total={spec.Steps}, warmup=100)\")"),
+            Steps = checked((int)spec.Steps),
+            Batch = I("batch", 16),
+            Seq = spec.Settings.ContainsKey("seq") ? I("seq", 64) : null,
+            Optimizer = study.Optimizer is null ? "adamw" : S(study.Optimizer),
+            EvalEvery = I("eval_every", 100),
+            EvalBatches = I("eval_batches", 8),
+            LogEvery = I("log_every", 10),
+            Seed = (ulong)I("seed", 1),
+            Threads = spec.Settings.ContainsKey("threads") ? I("threads", 1) : ctx.Threads,
+            Out = Path.Combine(dir, $"trial-{ctx.Number}.csv"),
+        };
+        Trainer.Validate(cfg);
+        var events = new TrainEventStream();
+        events.Subscribe(new TrainLogWriter(cfg.Out).OnEvent);
+        double? last = null;
+        bool stop = false;
+        events.Subscribe(e =>
+        {
+            if (stop) return;
+            (long Step, double Value)? point = null;
+            if (spec.Metric == "loss" && e is StepCompleted { LogRow: { } row } && double.IsFinite(row.Loss)) point = (row.Step, row.Loss);
+            else if (spec.Metric == "val_loss" && e is Evaluated ev && double.IsFinite(ev.ValLoss)) point = (ev.Step, ev.ValLoss);
+            if (point is { } p) { last = p.Value; stop = ctx.Report(p.Step, p.Value); }
+        });
+        try
+        {
+            var s = Trainer.Run(cfg, data, events, cancel: ctx.Cancel);
+            double final = spec.Metric == "val_loss" ? s.FinalValLoss : last ?? s.FinalLoss;
+            return new TrialResult(TrialState.Complete, final);
+        }
+        catch (OperationCanceledException) { return new TrialResult(TrialState.Pruned, last, "stopped"); }
+        catch (TrainingDivergedException e) { return new TrialResult(TrialState.Failed, last, $"diverged: {e.Reason}"); }
+    }
+}

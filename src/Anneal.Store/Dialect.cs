@@ -1,0 +1,287 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Anneal.Store;
+
+/// <summary>Which database holds the store.</summary>
+public enum StoreKind
+{
+    /// <summary>A SQLite file (one user, or a few processes on one machine).</summary>
+    Sqlite,
+    /// <summary>A PostgreSQL database (teams, many workers).</summary>
+    Postgres,
+}
+
+/// <summary>
+/// The few places where SQLite and PostgreSQL differ, kept here so every query elsewhere is written once: how to
+/// connect, the identity-key and clustered-table DDL, row locking, the migration lock, which errors are worth a
+/// retry, and how connection failures read. Everything else (RETURNING, ON CONFLICT upserts, NULLS LAST, LIKE with
+/// ESCAPE) is SQL both accept.
+/// </summary>
+internal abstract class Dialect : IDisposable
+{
+    public abstract StoreKind Kind { get; }
+
+    /// <summary>Releases pooled connections.</summary>
+    public abstract void Dispose();
+
+    /// <summary>The location as shown to users (a path, or the URL without its password).</summary>
+    public abstract string Display { get; }
+
+    /// <summary>An open connection, configured for the store.</summary>
+    public abstract DbConnection Open();
+
+    /// <summary>Starts a write transaction (SQLite: <c>BEGIN IMMEDIATE</c>, so the write lock is taken up front and a busy store waits instead of failing on upgrade).</summary>
+    public virtual DbTransaction Begin(DbConnection c) => c.BeginTransaction();
+
+    /// <summary>The column definition of an auto-numbered 64-bit primary key.</summary>
+    public abstract string IdentityKey { get; }
+
+    /// <summary>Table suffix for tables keyed by their primary key alone (SQLite stores them clustered on it).</summary>
+    public abstract string WithoutRowId { get; }
+
+    /// <summary>Suffix of a SELECT that locks the rows it reads until the transaction ends (SQLite's write transaction already excludes other writers).</summary>
+    public abstract string ForUpdate { get; }
+
+    /// <summary>
+    /// Rows per INSERT when writing many: SQLite is fastest re-running one prepared single-row statement (binding
+    /// hundreds of named parameters costs it quadratic time); PostgreSQL wants few round trips, so many rows per statement.
+    /// </summary>
+    public abstract int RowsPerStatement { get; }
+
+    /// <summary>A query counting the database's tables other than <c>schema_version</c> (and the engine's own).</summary>
+    public abstract string OtherTablesSql { get; }
+
+    /// <summary>Serialises migrations between processes opening the same store at once.</summary>
+    public abstract void LockSchema(DbConnection c, DbTransaction t);
+
+    /// <summary>True when <paramref name="e"/> is contention that a retry of the whole transaction may get past.</summary>
+    public abstract bool IsTransient(Exception e);
+
+    /// <summary>A <see cref="StoreException"/> that says why the store could not be opened, or null when <paramref name="e"/> is not about that.</summary>
+    public abstract StoreException? Explain(Exception e);
+
+    /// <summary>The DDL with this dialect's pieces put in.</summary>
+    public string Ddl(string sql) => sql.Replace("{id}", IdentityKey, StringComparison.Ordinal).Replace("{without_rowid}", WithoutRowId, StringComparison.Ordinal);
+
+    /// <summary>Parses a location: a <c>postgres://</c> or <c>postgresql://</c> URL, or a SQLite file path.</summary>
+    public static Dialect For(string location)
+    {
+        if (string.IsNullOrWhiteSpace(location)) throw new StoreException("the store location is empty; give a SQLite file path or a URL postgres://user:password@host:port/database");
+        int scheme = location.IndexOf("://", StringComparison.Ordinal);
+        if (scheme > 0)
+        {
+            var s = location[..scheme].ToLowerInvariant();
+            if (s is "postgres" or "postgresql") return new PostgresDialect(location);
+            throw new StoreException($"store '{Redact(location)}': unknown scheme '{s}://'; give a SQLite file path or a URL postgres://user:password@host:port/database");
+        }
+        return new SqliteDialect(location);
+    }
+
+    /// <summary>The location with any password replaced by <c>***</c>.</summary>
+    public static string Redact(string location)
+    {
+        int scheme = location.IndexOf("://", StringComparison.Ordinal), at = location.LastIndexOf('@');
+        if (scheme < 0 || at < scheme) return location;
+        int colon = location.IndexOf(':', scheme + 3);
+        return colon > 0 && colon < at ? location[..(colon + 1)] + "***" + location[at..] : location;
+    }
+}
+
+/// <summary>A SQLite file in WAL mode: readers never block the writer, writers queue on a busy timeout.</summary>
+internal sealed class SqliteDialect : Dialect
+{
+    /// <summary>How long a statement waits for another process's write lock before SQLite reports busy.</summary>
+    public const int BusyTimeoutMs = 15000;
+
+    private readonly string _connectionString;
+
+    public SqliteDialect(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(Path)) throw new StoreException($"store '{path}' is a folder; give a file, e.g. {System.IO.Path.Combine(path, "anneal.db")}");
+        var folder = System.IO.Path.GetDirectoryName(Path)!;
+        if (!Directory.Exists(folder)) throw new StoreException($"store '{path}': the folder {folder} does not exist; create it or give another path");
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries a busy statement until the command timeout (seconds); SQLite's own busy
+            // handler (busy_timeout below) waits inside each try.
+            DefaultTimeout = 60,
+        }.ToString();
+    }
+
+    /// <summary>The database file's full path.</summary>
+    public string Path { get; }
+
+    public override StoreKind Kind => StoreKind.Sqlite;
+    public override string Display => Path;
+    public override string IdentityKey => "INTEGER PRIMARY KEY AUTOINCREMENT";
+    public override string WithoutRowId => " WITHOUT ROWID";
+    public override string ForUpdate => "";
+    public override int RowsPerStatement => 1;
+    public override string OtherTablesSql => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT IN ('schema_version', 'sqlite_sequence')";
+
+    public override DbConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        using var cmd = c.CreateCommand();
+        // synchronous=NORMAL is WAL's recommended level: a commit survives a process crash, and only a power cut can
+        // lose the last commits (never corrupt the file).
+        cmd.CommandText = $"PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;";
+        cmd.ExecuteNonQuery();
+        return c;
+    }
+
+    /// <summary>Switches the file to WAL (persistent: done once, at open).</summary>
+    public void EnableWal(DbConnection c)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = cmd.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new StoreException($"store '{Path}': SQLite could not switch it to WAL mode (got '{mode}'); put the store on a local file system");
+    }
+
+    public override void LockSchema(DbConnection c, DbTransaction t) { } // BEGIN IMMEDIATE holds the only write lock
+
+    // pooled connections keep the file open; a closed store lets it be moved or deleted
+    public override void Dispose()
+    {
+        using var c = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(c);
+    }
+
+    public override bool IsTransient(Exception e) => e is SqliteException s && (s.SqliteErrorCode & 0xFF) is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    public override StoreException? Explain(Exception e) => e switch
+    {
+        SqliteException { SqliteErrorCode: 26 } => new StoreException($"store '{Path}' is not a SQLite database (nor an Anneal store); give another path", e),
+        SqliteException { SqliteErrorCode: 8 } => new StoreException($"store '{Path}' is read-only; give a writable file", e),
+        SqliteException { SqliteErrorCode: 14 } => new StoreException($"store '{Path}' cannot be opened or created (no permission in {System.IO.Path.GetDirectoryName(Path)}?); give a writable path", e),
+        SqliteException s when (s.SqliteErrorCode & 0xFF) is 5 or 6 => new StoreException($"store '{Path}' stayed locked by another process for {BusyTimeoutMs / 1000} s; retry when it is done", e),
+        SqliteException s => new StoreException($"store '{Path}': {s.Message}", e),
+        UnauthorizedAccessException or IOException => new StoreException($"store '{Path}': {e.Message}", e),
+        _ => null,
+    };
+}
+
+/// <summary>A PostgreSQL database named by a URL.</summary>
+internal sealed class PostgresDialect : Dialect
+{
+    private readonly NpgsqlDataSource _source;
+    private readonly string _display;
+
+    public PostgresDialect(string url)
+    {
+        _display = Redact(url);
+        var b = Parse(url, _display);
+        Host = b.Host!;
+        Port = b.Port;
+        Database = b.Database!;
+        _source = NpgsqlDataSource.Create(b);
+    }
+
+    public string Host { get; }
+    public int Port { get; }
+    public string Database { get; }
+
+    public override StoreKind Kind => StoreKind.Postgres;
+    public override string Display => _display;
+    public override string IdentityKey => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+    public override string WithoutRowId => "";
+    public override string ForUpdate => " FOR UPDATE";
+    public override int RowsPerStatement => 400;
+    public override string OtherTablesSql => "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_version'";
+
+    public override DbConnection Open()
+    {
+        // a server (or a machine) busy enough to miss the connect timeout once usually answers the next try
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return _source.OpenConnection(); }
+            catch (NpgsqlException e) when (e.InnerException is TimeoutException && attempt < 3) { }
+        }
+    }
+
+    public override void Dispose() => _source.Dispose();
+
+    public override void LockSchema(DbConnection c, DbTransaction t)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = t;
+        cmd.CommandText = "SELECT pg_advisory_xact_lock(7265532)"; // any constant: "anneal's migration"
+        cmd.ExecuteNonQuery();
+    }
+
+    // serialization failure, deadlock: the transaction was rolled back and can be run again
+    public override bool IsTransient(Exception e) => e is PostgresException { SqlState: "40001" or "40P01" };
+
+    public override StoreException? Explain(Exception e)
+    {
+        string where = $"PostgreSQL store {_display}";
+        return e switch
+        {
+            PostgresException { SqlState: "28P01" or "28000" } p => new StoreException($"{where}: the server refused the login ({p.MessageText}); check the user and password in the URL", e),
+            PostgresException { SqlState: "3D000" } => new StoreException($"{where}: database '{Database}' does not exist; create it (createdb {Database}) or name another in the URL", e),
+            PostgresException { SqlState: "42501" } p => new StoreException($"{where}: permission denied ({p.MessageText}); the user needs to create tables in the database", e),
+            PostgresException p => new StoreException($"{where}: {p.MessageText}", e),
+            NpgsqlException { InnerException: SocketException or TimeoutException } or TimeoutException or SocketException =>
+                new StoreException($"{where}: cannot reach the server at {Host}:{Port} ({(e.InnerException ?? e).Message}); check that it is running and the host and port in the URL", e),
+            NpgsqlException n => new StoreException($"{where}: {n.Message}", e),
+            _ => null,
+        };
+    }
+
+    /// <summary>Parses <c>postgres://user:password@host:port/database?sslmode=...</c> into connection settings.</summary>
+    private static NpgsqlConnectionStringBuilder Parse(string url, string display)
+    {
+        const string Form = "postgres://user:password@host:port/database";
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+            throw new StoreException($"store '{display}' is not a valid URL; write it as {Form}");
+        var db = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
+        if (db.Length == 0) throw new StoreException($"store '{display}' names no database; write it as {Form}");
+        if (db.Contains('/')) throw new StoreException($"store '{display}': '{db}' is not a database name; write the URL as {Form}");
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = db,
+            // a refused connection fails at once; this bounds the wait for a host that does not answer (a busy
+            // server's handshake can take seconds, so not much less than Npgsql's default)
+            Timeout = 15,
+            ApplicationName = "anneal",
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2) b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            string key = Uri.UnescapeDataString(kv[0]).ToLowerInvariant(), value = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            switch (key)
+            {
+                case "sslmode":
+                    if (!Enum.TryParse<SslMode>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var mode))
+                        throw new StoreException($"store '{display}': sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full");
+                    b.SslMode = mode;
+                    break;
+                case "connect_timeout":
+                    if (!int.TryParse(value, out var t) || t < 1) throw new StoreException($"store '{display}': connect_timeout '{value}' is not a whole number of seconds >= 1");
+                    b.Timeout = t;
+                    break;
+                case "application_name": b.ApplicationName = value; break;
+                default: throw new StoreException($"store '{display}': unknown URL parameter '{key}'; the store understands sslmode, connect_timeout and application_name");
+            }
+        }
+        return b;
+    }
+}

@@ -1,0 +1,22 @@
+using Anneal.Laws;
+
+namespace Anneal.Fitting;
+
+/// <summary>Options of <see cref="LawFitter.Fit"/>.</summary>
+/// <param name="HuberDelta">Huber threshold on log-loss residuals (1e-3 as in the multi-power-law reference fit).</param>
+/// <param name="EqualRunWeights">Weight every run equally whatever its number of logged points (default: every point equally).</param>
+/// <param name="Seed">Seed of the random starts; the fit is deterministic for a given seed.</param>
+/// <param name="RandomStarts">Seeded random starts per law on top of the deterministic ones (the law decides how many it offers).</param>
+/// <param name="MaxIterations">Levenberg-Marquardt iterations per start.</param>
+/// <param name="Jackknife">Refit without each run in turn (when there are two or more) for the between-run part of the band.</param>
+/// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
+/// <param name="Method">Levenberg-Marquardt to the optimum, or early-stopped AdamW (the multi-power-law reference procedure); null: the law's <see cref="LossLaw.PreferredMethod"/>.</param>
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null)
+{
+    /// <summary>
+    /// Progress messages (long fits report each start and refit as it finishes); null for silence.
+    /// Starts and refits run in parallel, so it may be called from several threads: it must be
+    /// thread-safe (<c>Console.Error.WriteLine</c> is).
+    /// </summary>
+    public Action<string>? Progress { get; init; }
+}

@@ -1,0 +1,59 @@
+using Anneal.Curves;
+using Anneal.Laws;
+
+namespace Anneal.Fitting;
+
+/// <summary>A request to fit one law to logged runs.</summary>
+/// <param name="Curves">The logged runs (each with its schedule or an lr column).</param>
+/// <param name="Law">The law to fit (e.g. <c>LossLaw.Parse("auto")</c>).</param>
+public sealed record FitRequest(IReadOnlyList<LossCurve> Curves, LossLaw Law)
+{
+    /// <summary>Which loss to fit: <c>loss</c> (training) or <c>val</c>.</summary>
+    public string Target { get; init; } = "loss";
+
+    /// <summary>First logged step fitted; null: each run's peak step (the end of its warmup).</summary>
+    public long? FromStep { get; init; }
+
+    /// <summary>Weight every run equally, whatever its number of points.</summary>
+    public bool EqualRunWeights { get; init; }
+
+    /// <summary>Seed of the random starts (the fit is deterministic per seed).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>How to minimise; null: the law's own (<see cref="LossLaw.PreferredMethod"/>).</summary>
+    public FitMethod? Method { get; init; }
+}
+
+/// <summary>How well the fitted law describes one of the runs it was fitted on.</summary>
+public sealed record RunFit(string Run, LawMetrics Metrics);
+
+/// <summary>The outcome of <see cref="FitService.Fit"/>.</summary>
+/// <param name="Fit">The fitted law (values, standard errors, covariance, report); <see cref="FittedLaw.ToJson"/> is the law file.</param>
+/// <param name="Runs">The runs as fitted (window and bins applied).</param>
+/// <param name="Prepared">The runs' preparation: what was left out or averaged before the fit (<see cref="FitWindow"/>).</param>
+/// <param name="PerRun">The fitted law's metrics on each fitted run, in order.</param>
+public sealed record FitResult(FittedLaw Fit, IReadOnlyList<LawRun> Runs, PreparedRuns Prepared, IReadOnlyList<RunFit> PerRun);
+
+/// <summary>Fitting a loss-curve law to logged runs: window, binning, fit and per-run scores.</summary>
+public static class FitService
+{
+    /// <summary>
+    /// Prepares the runs (<see cref="FitWindow.Prepare"/>), fits the law (<see cref="LawFitter.Fit"/>) and
+    /// scores it on each run. <paramref name="progress"/> receives the fitter's messages (it may be called
+    /// from several threads).
+    /// Bad input throws <see cref="InputException"/>.
+    /// </summary>
+    public static FitResult Fit(FitRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
+    {
+        var prepared = FitWindow.Prepare(request.Curves, request.Target, request.FromStep, cancel);
+        cancel.ThrowIfCancellationRequested();
+        var options = new FitOptions(EqualRunWeights: request.EqualRunWeights, Seed: request.Seed, Method: request.Method)
+        {
+            Progress = progress is null ? null : progress.Report,
+        };
+        var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
+        cancel.ThrowIfCancellationRequested();
+        var perRun = prepared.Runs.Select(r => new RunFit(r.Name, LawEvaluation.Score(fit, [r]).Pooled!)).ToArray();
+        return new FitResult(fit, prepared.Runs, prepared, perRun);
+    }
+}

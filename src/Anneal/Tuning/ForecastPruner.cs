@@ -1,0 +1,120 @@
+using System.Globalization;
+using Anneal.Fitting;
+using Anneal.Laws;
+using Anneal.Schedules;
+
+namespace Anneal.Tuning;
+
+/// <summary>
+/// Prunes by forecasting each trial's final value under its own planned schedule, where the other pruners compare
+/// partial curves at equal steps. At each checkpoint (a fraction of the trial's planned steps) it fits a loss-curve
+/// law (default <c>auto</c>) jointly to the trial's partial curve and the curves of the best complete trials (the
+/// study's prior: same workload, so the law's shared parameters are pinned by finished runs and the trial's partial
+/// data places it among them), predicts the trial's value at its last planned step with the law's band, and prunes
+/// when the band's optimistic end is worse than the incumbent's pessimistic end (its observed value raised by the
+/// band's quantile of the fit's rms log residual: the noise of one logged point). A WSD trial whose cooldown is still ahead is forecast with that cooldown, so being
+/// behind a cosine run at equal steps does not prune it. Without a band, a schedule or a complete trial it never prunes.
+/// </summary>
+public sealed class ForecastPruner : IPruner
+{
+    private readonly LossLaw _law;
+
+    /// <summary>A pruner forecasting with <paramref name="law"/> (a law spec; <c>auto</c> by default).</summary>
+    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4)
+    {
+        _law = LossLaw.Parse(law);
+        Checkpoints = checkpoints ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+        if (Checkpoints.Any(c => !(c > 0 && c < 1))) throw new InputException("forecast pruner checkpoints are fractions of the planned steps strictly between 0 and 1");
+        if (!(level > 0 && level < 1)) throw new InputException($"forecast pruner level must be between 0 and 1 (e.g. 0.95), got {level}");
+        Level = level;
+        PriorTrials = priorTrials;
+        MinPoints = minPoints;
+    }
+
+    /// <inheritdoc/>
+    public string Name => "forecast";
+
+    /// <summary>Fractions of a trial's planned steps at which it is judged (a fit each; between them it runs on).</summary>
+    public IReadOnlyList<double> Checkpoints { get; }
+
+    /// <summary>Coverage of the forecast band (0.95: the optimistic end is the 2.5% quantile).</summary>
+    public double Level { get; }
+
+    /// <summary>Number of best complete trials whose curves join the fit.</summary>
+    public int PriorTrials { get; }
+
+    /// <summary>Reported points after the warmup a trial needs before it is judged.</summary>
+    public int MinPoints { get; }
+
+    /// <summary>Fit settings: the law's deterministic starts only, delta-method band (no refits), for speed at every checkpoint.</summary>
+    public FitOptions FitOptions { get; init; } = new(RandomStarts: 0, MaxIterations: 150, Jackknife: false);
+
+    /// <summary>Attribute holding the index of the last checkpoint judged.</summary>
+    public const string CheckedKey = "forecast_checkpoint";
+
+    /// <inheritdoc/>
+    public PruneDecision Decide(string studyName, TrialRecord trial, IReadOnlyList<TrialRecord> trials)
+    {
+        if (trial.Schedule is null || trial.PlannedSteps is not { } planned || trial.Reports.Count == 0) return PruneDecision.Continue;
+        long step = trial.Reports[^1].Step;
+        int reached = -1;
+        for (int i = 0; i < Checkpoints.Count; i++) if (step + 1 >= Checkpoints[i] * planned) reached = i;
+        int done = trial.Attributes.TryGetValue(CheckedKey, out var c) ? (int)c : -1;
+        if (reached <= done) return PruneDecision.Continue;
+        var mark = new Dictionary<string, double> { [CheckedKey] = reached };
+        var incumbent = trials.Where(t => t.State == TrialState.Complete && t.Value is { } v && double.IsFinite(v) && t.Schedule is not null && t.Reports.Count > 0)
+            .OrderBy(t => t.Value).ToList();
+        if (incumbent.Count == 0) return new PruneDecision(false, mark, "no complete trial to compare with");
+        var f = Forecast(trial, incumbent.Take(PriorTrials).ToList(), planned);
+        if (f is null) return new PruneDecision(false, mark, "too few points after the warmup to fit");
+        var (low, mid, high, incPessimistic, why) = f.Value;
+        mark["forecast_low"] = low;
+        mark["forecast"] = mid;
+        mark["forecast_high"] = high;
+        if (why is not null) return new PruneDecision(false, mark, why);
+        bool prune = low > incPessimistic;
+        string reason = string.Create(CultureInfo.InvariantCulture,
+            $"forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
+        return new PruneDecision(prune, mark, reason);
+    }
+
+    /// <summary>
+    /// The trial's forecast final value and band, and the incumbent's pessimistic end; null when the trial has too
+    /// few points; a reason (and no decision) when the band is unavailable or the fit fails.
+    /// </summary>
+    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? Forecast(TrialRecord trial, IReadOnlyList<TrialRecord> prior, long planned)
+    {
+        var partial = Run(trial, $"trial {trial.Number}");
+        if (partial is null) return null;
+        var runs = prior.Select(t => Run(t, $"trial {t.Number}")).Where(r => r is not null).Select(r => r!).Append(partial).ToList();
+        FittedLaw fit;
+        try { fit = LawFitter.Fit(_law, runs, FitOptions); }
+        catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"fit failed: {e.Message}"); }
+        var schedule = Schedule.Parse(trial.Schedule!);
+        try
+        {
+            var p = fit.Predict(schedule.Sample(checked((int)planned)), [planned - 1], Level);
+            // The incumbent is finished: its value is known up to the measurement noise of one logged point, which
+            // the fit's rms log residual estimates. Its pessimistic end is that value at the band's upper quantile.
+            var inc = prior[0];
+            double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
+            double pessimistic = inc.Value!.Value * Math.Exp(z * fit.Report.RmsLogResidual);
+            if (!p.HasBand) return (double.NaN, p.FinalLoss, double.NaN, pessimistic, $"no band: {p.BandUnavailable}");
+            return (p.FinalLow, p.FinalLoss, p.FinalHigh, pessimistic, null);
+        }
+        catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"forecast failed: {e.Message}"); }
+    }
+
+    /// <summary>A trial's reports as a law run under its schedule, from the end of its warmup; null with too few points.</summary>
+    private LawRun? Run(TrialRecord t, string name)
+    {
+        if (t.Schedule is null) return null;
+        var pts = t.Reports.Where(r => double.IsFinite(r.Value) && r.Value > 0).ToArray();
+        if (pts.Length == 0) return null;
+        var eta = Schedule.Parse(t.Schedule).Sample(checked((int)(pts[^1].Step + 1)));
+        var run = new LawRun { Name = name, Eta = eta, Steps = pts.Select(r => r.Step).ToArray(), Observed = pts.Select(r => r.Value).ToArray(), EtaSource = t.Schedule }.Validate();
+        long peak = run.PeakStep;
+        if (pts.Count(r => r.Step >= peak) < MinPoints) return null;
+        return run.From(peak);
+    }
+}

@@ -1,0 +1,256 @@
+namespace Anneal.Tuning;
+
+/// <summary>Which acquisition function <see cref="GpSampler"/> maximises.</summary>
+public enum AcquisitionKind
+{
+    /// <summary>log expected improvement over the best observed value (Ament et al. 2023).</summary>
+    LogEi,
+    /// <summary>
+    /// Noisy expected improvement (Letham, Karrer, Ottoni &amp; Bakshy 2019): EI averaged over joint posterior samples of
+    /// the latent objective at the observed points, each sample's own minimum the incumbent, so one lucky noisy value
+    /// does not become a bar nothing can clear. In log space by log-mean-exp of the per-sample log EI.
+    /// </summary>
+    NoisyEi,
+}
+
+/// <summary>
+/// Gaussian-process Bayesian optimisation (Frazier, "A Tutorial on Bayesian Optimization", 2018): a Matérn-5/2 ARD
+/// process on the one-hot unit encoding of the space (<see cref="SearchSpace.Encode"/>), hyperparameters by marginal
+/// likelihood (warm-started from the previous proposal's), and the next point at the maximum of the acquisition over
+/// Sobol candidates, perturbations of the best points and a shrinking local search. The first
+/// <see cref="Startup"/> trials are Sobol points. Running trials count at their posterior mean (kriging believer),
+/// which spreads parallel proposals. Pruned trials count as no better than the worst complete one; failed ones are left out.
+/// </summary>
+public sealed class GpSampler : ISampler
+{
+    private readonly int _seed;
+    private readonly SobolSampler _startup;
+    private GpHyperparameters? _warm;
+    private int _sinceFit, _countAtFit;
+
+    /// <summary>With 30 or more points, hyperparameters are refitted on every this many proposals (and when the data grew by a fifth).</summary>
+    public int RefitEvery { get; init; } = 5;
+
+    /// <summary>A sampler with seed <paramref name="seed"/>; <paramref name="startup"/> null means max(5, 2 x parameters) Sobol trials first.</summary>
+    public GpSampler(int seed = 0, int? startup = null, AcquisitionKind acquisition = AcquisitionKind.LogEi, int candidates = 1024)
+    {
+        _seed = seed;
+        _startup = new SobolSampler(seed);
+        StartupOverride = startup;
+        Kind = acquisition;
+        Candidates = candidates;
+    }
+
+    private int? StartupOverride { get; }
+
+    /// <summary>The acquisition function.</summary>
+    public AcquisitionKind Kind { get; }
+
+    /// <summary>Number of Sobol candidates scored per proposal (perturbations and local search come on top).</summary>
+    public int Candidates { get; }
+
+    /// <summary>Number of quasi-random samples of the incumbent in noisy EI.</summary>
+    public int NoisySamples { get; init; } = 16;
+
+    /// <inheritdoc/>
+    public string Name => "gp";
+
+    /// <summary>Sobol trials before the model is used, for <paramref name="space"/>.</summary>
+    public int Startup(SearchSpace space) => StartupOverride ?? Math.Max(5, 2 * space.Count);
+
+    /// <summary>The model fitted by the last proposal (null before the first model-based one).</summary>
+    public GaussianProcess? LastModel { get; private set; }
+
+    /// <inheritdoc/>
+    public TrialParams Propose(SearchSpace space, IReadOnlyList<TrialRecord> trials, int number)
+    {
+        var complete = trials.Where(t => t.State == TrialState.Complete && t.Value is { } v && double.IsFinite(v)).ToList();
+        if (complete.Count < Startup(space)) return _startup.Propose(space, trials, number);
+        double worst = complete.Max(t => t.Value!.Value);
+        var observed = complete.Select(t => (t.Params, Value: t.Value!.Value))
+            .Concat(trials.Where(t => t.State == TrialState.Pruned).Select(t => (t.Params, Value: worst)))
+            .ToList();
+        int w = space.EncodedWidth;
+        var x = observed.Select(o => { var e = new double[w]; space.Encode(o.Params, e); return e; }).ToArray();
+        var y = observed.Select(o => o.Value).ToArray();
+        // Hyperparameters are refitted while the data are few, every RefitEvery proposals, and when the data grew by a
+        // fifth since the last fit; in between the last fit is reused (one Cholesky instead of a multi-start
+        // optimisation: what keeps a proposal at 200 trials fast, docs/benchmarks.md). Fits warm-start from the last.
+        bool refit = _warm is null || x.Length < 30 || _sinceFit >= RefitEvery - 1 || x.Length > 1.2 * _countAtFit;
+        GaussianProcess gp;
+        if (refit)
+        {
+            bool few = x.Length < 30; // small fits are cheap: keep two starts and the full iteration budget
+            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : few ? 2 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null || few ? 60 : 25);
+            _warm = gp.Hyperparameters;
+            _sinceFit = 0;
+            _countAtFit = x.Length;
+        }
+        else
+        {
+            gp = GaussianProcess.WithHyperparameters(x, y, _warm!);
+            _sinceFit++;
+        }
+        LastModel = gp;
+        // The incumbent is chosen before fantasies join: a believed value must not lower the bar.
+        double best = y.Min();
+        foreach (var pending in trials.Where(t => t.State == TrialState.Running))
+        {
+            var e = new double[w];
+            space.Encode(pending.Params, e);
+            gp = gp.With(e, gp.Predict(e).Mean);
+        }
+        var score = Kind == AcquisitionKind.NoisyEi ? NoisyEi(gp, observed.Count, number) : (Func<double[], double>)(e =>
+        {
+            var (m, v) = gp.Predict(e);
+            return Acquisition.LogExpectedImprovement(m, Math.Sqrt(v), best);
+        });
+        var seen = new HashSet<string>(trials.Select(t => t.Params.ToString()));
+        return Maximise(space, score, observed.OrderBy(o => o.Value).Take(5).Select(o => o.Params).ToArray(), seen, number);
+    }
+
+    /// <summary>
+    /// Noisy EI over the first <paramref name="nObserved"/> training points of <paramref name="gp"/> (the rest are
+    /// fantasies): draws the latent f at them jointly from the posterior N(K_f(K_f+σ²I)^-1 y, K_f − K_f(K_f+σ²I)^-1 K_f)
+    /// with normal quasi-random numbers, and scores x by log mean_s EI(μ_s(x), σ_f(x), min f_s) where μ_s, σ_f are the
+    /// noise-free process conditioned on sample s (its variance is the same for every sample).
+    /// </summary>
+    private Func<double[], double> NoisyEi(GaussianProcess gp, int nObserved, int number)
+    {
+        int n = gp.Count;
+        int d = gp.Dimension;
+        var kf = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+                kf[i * n + j] = kf[j * n + i] = gp.KernelTo(gp.X.Slice(j * d, d), i);
+        // Posterior of f at the training points: mean K_f α, covariance K_f − K_f (K+σ²I)^-1 K_f = σ² I − σ⁴ (K+σ²I)^-1.
+        double noise = gp.Noise;
+        var l = gp.Cholesky.ToArray();
+        var cov = new double[n * n];
+        var col = new double[n];
+        for (int c = 0; c < n; c++)
+        {
+            Array.Clear(col);
+            col[c] = 1;
+            GaussianProcess.SolveLower(l, n, col);
+            GaussianProcess.SolveUpper(l, n, col);
+            for (int r = 0; r < n; r++) cov[r * n + c] = (r == c ? noise : 0) - noise * noise * col[r];
+        }
+        var mean = new double[n];
+        var alpha = gp.StandardisedY.ToArray();
+        GaussianProcess.SolveLower(l, n, alpha);
+        GaussianProcess.SolveUpper(l, n, alpha);
+        for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j < n; j++) s += kf[i * n + j] * alpha[j]; mean[i] = s; }
+        GaussianProcess.CholeskyWithJitter(cov, n);
+        GaussianProcess.CholeskyWithJitter(kf, n); // the noise-free process conditioned on a sample of f
+        int m = NoisySamples;
+        var sobol = new SobolSequence(Math.Min(n, SobolSequence.MaxDimension), _seed + number);
+        var rng = Samplers.Stream(_seed, number, salt: 3);
+        var u = new double[SobolSequence.MaxDimension];
+        var alphas = new double[m][];
+        var bests = new double[m];
+        for (int s = 0; s < m; s++)
+        {
+            sobol.Point(s + 1, u);
+            var z = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                double p = i < u.Length && i < sobol.Dimension ? u[i] : rng.NextDouble();
+                z[i] = MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, Math.Clamp(p, 1e-12, 1 - 1e-12));
+            }
+            var f = new double[n];
+            for (int i = 0; i < n; i++) { double acc = mean[i]; for (int j = 0; j <= i; j++) acc += cov[i * n + j] * z[j]; f[i] = acc; }
+            bests[s] = f.Take(nObserved).Min();
+            var a = (double[])f.Clone();
+            GaussianProcess.SolveLower(kf, n, a);
+            GaussianProcess.SolveUpper(kf, n, a);
+            alphas[s] = a;
+        }
+        var kstar = new double[n];
+        return e =>
+        {
+            for (int i = 0; i < n; i++) kstar[i] = gp.KernelTo(e, i);
+            var v = (double[])kstar.Clone();
+            GaussianProcess.SolveLower(kf, n, v);
+            double sd = Math.Sqrt(Math.Max(gp.Signal - System.Numerics.Tensors.TensorPrimitives.Dot<double>(v, v), 1e-12 * gp.Signal));
+            double maxLog = double.NegativeInfinity;
+            Span<double> logs = stackalloc double[m];
+            for (int s = 0; s < m; s++)
+            {
+                double mu = System.Numerics.Tensors.TensorPrimitives.Dot<double>(kstar, alphas[s]);
+                logs[s] = Acquisition.LogExpectedImprovement(mu, sd, bests[s]);
+                maxLog = Math.Max(maxLog, logs[s]);
+            }
+            double sum = 0;
+            for (int s = 0; s < m; s++) sum += Math.Exp(logs[s] - maxLog);
+            return maxLog + Math.Log(sum / m);
+        };
+    }
+
+    /// <summary>
+    /// The candidate of highest acquisition: Sobol points, perturbations (σ = 0.1 of the cube, categoricals
+    /// redrawn with probability 0.2) of the best observed points, then a shrinking local search around the
+    /// three best candidates. Candidates are decoded to parameters and encoded again, so integers and categoricals
+    /// are scored where they would actually run. Already tried parameters lose to any new candidate.
+    /// </summary>
+    private TrialParams Maximise(SearchSpace space, Func<double[], double> score, TrialParams[] bestObserved, HashSet<string> seen, int number)
+    {
+        var rng = Samplers.Stream(_seed, number, salt: 1);
+        var sobol = new SobolSequence(Math.Min(space.Count, SobolSequence.MaxDimension), _seed + 17 * number);
+        int w = space.EncodedWidth;
+        var scored = new List<(TrialParams P, double S)>();
+        var unit = new double[space.Count];
+        var enc = new double[w];
+
+        void Add(TrialParams p)
+        {
+            space.Encode(p, enc);
+            double s = score(enc);
+            if (seen.Contains(p.ToString())) s = double.NegativeInfinity;
+            if (!double.IsNaN(s)) scored.Add((p, s));
+        }
+
+        for (int i = 0; i < Candidates; i++)
+        {
+            if (space.Count <= SobolSequence.MaxDimension) sobol.Point(i + 1, unit);
+            else for (int j = 0; j < unit.Length; j++) unit[j] = rng.NextDouble();
+            Add(space.FromUnit(unit));
+        }
+        foreach (var b in bestObserved)
+            for (int i = 0; i < 64; i++) Add(Perturb(space, b, 0.1, rng));
+        var top = scored.OrderByDescending(c => c.S).Take(3).ToArray();
+        foreach (var start in top)
+        {
+            var current = start;
+            for (double step = 0.05; step > 0.002; step *= 0.6)
+                for (int i = 0; i < 12; i++)
+                {
+                    var p = Perturb(space, current.P, step, rng);
+                    space.Encode(p, enc);
+                    double s = seen.Contains(p.ToString()) ? double.NegativeInfinity : score(enc);
+                    if (s > current.S) current = (p, s);
+                }
+            scored.Add(current);
+        }
+        var best = scored.MaxBy(c => c.S);
+        return best.P ?? space.FromUnit(unit);
+    }
+
+    private static TrialParams Perturb(SearchSpace space, TrialParams p, double sd, Random rng)
+    {
+        var items = new KeyValuePair<string, ParamValue>[space.Count];
+        for (int i = 0; i < space.Count; i++)
+        {
+            var (name, domain) = space.Parameters[i];
+            var v = p[name];
+            if (domain is CategoricalDomain c)
+                items[i] = new(name, rng.NextDouble() < 0.2 ? c.FromUnit(rng.NextDouble()) : v);
+            else
+            {
+                double g = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+                items[i] = new(name, domain.FromUnit(Math.Clamp(domain.ToUnit(v) + sd * g, 0, 1)));
+            }
+        }
+        return new TrialParams(items);
+    }
+}

@@ -1,0 +1,412 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Anneal.Tuning;
+
+/// <summary>What a trial's objective gets: its number, parameters, substituted schedule, and a way to report.</summary>
+public sealed class TrialContext
+{
+    /// <summary>The trial's number in the study.</summary>
+    public required int Number { get; init; }
+
+    /// <summary>Its parameters.</summary>
+    public required TrialParams Params { get; init; }
+
+    /// <summary>The study's schedule spec with the parameters substituted; null when the study has none.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>Steps the trial plans to run.</summary>
+    public required long PlannedSteps { get; init; }
+
+    /// <summary>Training threads this worker may use (the machine's cores split between the workers).</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Cancelled when the trial must stop (pruned, reaped as stale, or the sweep is stopping).</summary>
+    public CancellationToken Cancel { get; init; }
+
+    /// <summary>Reports an intermediate value; returns true when the trial must stop now (pruned or no longer owned).</summary>
+    public required Func<long, double, bool> Report { get; init; }
+}
+
+/// <summary>How a trial's objective ended.</summary>
+/// <param name="State">Complete, pruned or failed.</param>
+/// <param name="Value">The final metric (complete), or the last reported one.</param>
+/// <param name="Message">Why it failed or was pruned.</param>
+public sealed record TrialResult(TrialState State, double? Value, string? Message = null);
+
+/// <summary>Runs one trial: Anneal's trainer, an external command, or a recorded table.</summary>
+public interface ITrialObjective
+{
+    /// <summary>Runs the trial to its end, reporting intermediate values through <see cref="TrialContext.Report"/>.</summary>
+    TrialResult Run(TrialContext context);
+}
+
+/// <summary>
+/// Where a study's trials live: the run store for real sweeps (a study then survives a crash and can be resumed
+/// from another process), memory for tests and replayed benchmarks. Trial numbers are the storage's.
+/// </summary>
+public interface IStudyStorage
+{
+    /// <summary>Every trial with its reports and attributes, by number (schedule fields left for the runner).</summary>
+    IReadOnlyList<TrialRecord> Trials();
+
+    /// <summary>Adds a running trial owned by <paramref name="worker"/>; returns its number.</summary>
+    int Create(TrialParams p, string worker);
+
+    /// <summary>Claims the lowest-numbered waiting (requeued) trial for <paramref name="worker"/>, or null.</summary>
+    TrialRecord? ClaimWaiting(string worker);
+
+    /// <summary>Stores an intermediate value (also a heartbeat); false when the trial is no longer running under this worker.</summary>
+    bool Report(int number, long step, double value);
+
+    /// <summary>Records pruner attributes on the trial.</summary>
+    void SetAttributes(int number, IReadOnlyDictionary<string, double> attributes);
+
+    /// <summary>Ends a running trial; false when it had already ended (reaped): the first ending wins.</summary>
+    bool Finish(int number, TrialState state, double? value, string? message);
+
+    /// <summary>Heartbeat; false when the trial is no longer running under <paramref name="worker"/>.</summary>
+    bool Heartbeat(int number, string worker);
+
+    /// <summary>Marks failed the running trials without a heartbeat for <paramref name="timeout"/> and queues a fresh copy of each; returns their numbers.</summary>
+    IReadOnlyList<int> ReapStale(TimeSpan timeout);
+}
+
+/// <summary>Trials in memory (tests, replayed benchmarks). Thread-safe.</summary>
+public sealed class InMemoryStudyStorage : IStudyStorage
+{
+    private readonly object _gate = new();
+    private readonly List<(TrialRecord Trial, string? Worker, DateTime Beat)> _trials = [];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<TrialRecord> Trials() { lock (_gate) return _trials.Select(t => t.Trial).ToList(); }
+
+    /// <inheritdoc/>
+    public int Create(TrialParams p, string worker)
+    {
+        lock (_gate)
+        {
+            int n = _trials.Count;
+            _trials.Add((new TrialRecord(n, p, TrialState.Running, null, []), worker, DateTime.UtcNow));
+            return n;
+        }
+    }
+
+    /// <summary>Adds a waiting trial (as a requeue does).</summary>
+    public int Enqueue(TrialParams p)
+    {
+        lock (_gate)
+        {
+            int n = _trials.Count;
+            _trials.Add((new TrialRecord(n, p, TrialState.Running, null, []) { Attributes = new Dictionary<string, double> { [WaitingKey] = 1 } }, null, DateTime.UtcNow));
+            return n;
+        }
+    }
+
+    private const string WaitingKey = "__waiting";
+
+    /// <inheritdoc/>
+    public TrialRecord? ClaimWaiting(string worker)
+    {
+        lock (_gate)
+        {
+            int i = _trials.FindIndex(t => t.Worker is null && t.Trial.Attributes.ContainsKey(WaitingKey));
+            if (i < 0) return null;
+            var t = _trials[i].Trial with { Attributes = new Dictionary<string, double>() };
+            _trials[i] = (t, worker, DateTime.UtcNow);
+            return t;
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Report(int number, long step, double value)
+    {
+        lock (_gate)
+        {
+            var (t, w, _) = _trials[number];
+            if (t.State != TrialState.Running || w is null) return false;
+            _trials[number] = (t with { Reports = [.. t.Reports.Where(r => r.Step != step), new Report(step, value)] }, w, DateTime.UtcNow);
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SetAttributes(int number, IReadOnlyDictionary<string, double> attributes)
+    {
+        lock (_gate)
+        {
+            var (t, w, b) = _trials[number];
+            var a = new Dictionary<string, double>(t.Attributes);
+            foreach (var kv in attributes) a[kv.Key] = kv.Value;
+            _trials[number] = (t with { Attributes = a }, w, b);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Finish(int number, TrialState state, double? value, string? message)
+    {
+        lock (_gate)
+        {
+            var (t, w, b) = _trials[number];
+            if (t.State != TrialState.Running) return false;
+            _trials[number] = (t with { State = state, Value = value, Message = message }, w, b);
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Heartbeat(int number, string worker)
+    {
+        lock (_gate)
+        {
+            var (t, w, _) = _trials[number];
+            if (t.State != TrialState.Running || w != worker) return false;
+            _trials[number] = (t, w, DateTime.UtcNow);
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> ReapStale(TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            var now = DateTime.UtcNow;
+            var stale = _trials.Where(t => t.Trial.State == TrialState.Running && t.Worker is not null && now - t.Beat > timeout).Select(t => t.Trial.Number).ToList();
+            foreach (var n in stale)
+            {
+                var (t, w, b) = _trials[n];
+                _trials[n] = (t with { State = TrialState.Failed, Message = $"worker {w} stopped sending heartbeats" }, w, b);
+                Enqueue(t.Params);
+            }
+            return stale;
+        }
+    }
+}
+
+/// <summary>Settings of a sweep run.</summary>
+public sealed record SweepOptions
+{
+    /// <summary>Trials the study should hold when done (complete, pruned or running; failed ones are replaced).</summary>
+    public required int Trials { get; init; }
+
+    /// <summary>Parallel workers (threads of this process, each running one trial at a time).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The machine's cores, split between the workers for training.</summary>
+    public int Cores { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>How often a running trial's worker sends a heartbeat.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A running trial without a heartbeat for this long belongs to a dead worker: failed and requeued.</summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Names this process's workers (unique per process: host and process id by default).</summary>
+    public string WorkerPrefix { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Stop after this many failed trials in this run (an objective that always fails must not loop forever).</summary>
+    public int? MaxFailures { get; init; }
+}
+
+/// <summary>What a sweep run did.</summary>
+public sealed record SweepSummary(int Started, int Complete, int Pruned, int Failed, long StepsRun, long StepsSaved);
+
+/// <summary>
+/// Runs a study: K workers each take a requeued trial or ask the sampler for new parameters (with the study's running
+/// trials as pending points), run the objective, report intermediate values through the pruner, and record everything
+/// in the storage. Dead workers' trials (no heartbeat) are failed and requeued by whichever worker notices, so a trial
+/// is never lost and, since a reaped trial's reports are refused, never run twice.
+/// </summary>
+public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner, IStudyStorage storage, ITrialObjective objective)
+{
+    private readonly object _proposeGate = new();
+
+    /// <summary>Progress lines (trial started, pruned, finished), or null.</summary>
+    public Action<string>? Progress { get; init; }
+
+    /// <summary>
+    /// The schedule and planned steps of a trial when they are not the study file's (a replayed table whose
+    /// configurations differ in length); null: the study's schedule with the trial's parameters, and its steps.
+    /// </summary>
+    public Func<TrialParams, (string? Schedule, long Steps)>? Plan { get; init; }
+
+    /// <summary>Adds the study's schedule and planned steps to a stored trial.</summary>
+    public TrialRecord Enrich(TrialRecord t) => Plan is { } plan ? t with { Schedule = plan(t.Params).Schedule, PlannedSteps = plan(t.Params).Steps } : t with
+    {
+        Schedule = spec.Schedule is null ? null : SearchSpace.Substitute(spec.Schedule.Replace("{trial}", t.Number.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), t.Params, "schedule"),
+        PlannedSteps = spec.Objective.Steps,
+    };
+
+    /// <summary>Runs until the study holds <see cref="SweepOptions.Trials"/> finished trials (or the sampler is exhausted).</summary>
+    public SweepSummary Run(SweepOptions options, CancellationToken cancel = default)
+    {
+        int started = 0, failedHere = 0;
+        int maxFailures = options.MaxFailures ?? Math.Max(3, options.Trials);
+        var threads = Math.Max(1, options.Cores / Math.Max(1, options.Workers));
+        var workers = Enumerable.Range(0, options.Workers).Select(w => new Thread(() =>
+        {
+            string worker = $"{options.WorkerPrefix}-w{w}";
+            while (!cancel.IsCancellationRequested && Volatile.Read(ref failedHere) < maxFailures)
+            {
+                storage.ReapStale(options.HeartbeatTimeout);
+                TrialRecord? trial;
+                lock (_proposeGate)
+                {
+                    trial = storage.ClaimWaiting(worker);
+                    if (trial is null)
+                    {
+                        var all = storage.Trials();
+                        if (all.Count(t => t.State != TrialState.Failed) >= options.Trials)
+                        {
+                            // Done only when nothing runs: a running trial of a dead worker is reaped after the timeout
+                            // and requeued, and some worker must then take it.
+                            if (!all.Any(t => t.State == TrialState.Running)) return;
+                            trial = null;
+                        }
+                        else
+                        {
+                            var p = sampler.Propose(spec.Space, all.Select(Enrich).ToList(), all.Count);
+                            if (p is null) return; // the grid is done
+                            int n = storage.Create(p, worker);
+                            trial = new TrialRecord(n, p, TrialState.Running, null, []);
+                        }
+                    }
+                }
+                if (trial is null) { Thread.Sleep(500); continue; }
+                Interlocked.Increment(ref started);
+                var result = RunTrial(Enrich(trial), worker, threads, options, cancel);
+                if (result.State == TrialState.Failed) Interlocked.Increment(ref failedHere);
+            }
+        }) { IsBackground = true, Name = $"anneal-sweep-w{w}" }).ToList();
+        foreach (var t in workers) t.Start();
+        foreach (var t in workers) t.Join();
+        return Summarise(storage.Trials().Select(Enrich).ToList(), started);
+    }
+
+    /// <summary>Counts of a study's trials and the steps that pruning saved (planned minus run, over pruned trials).</summary>
+    public static SweepSummary Summarise(IReadOnlyList<TrialRecord> trials, int started = 0) => new(
+        started,
+        trials.Count(t => t.State == TrialState.Complete),
+        trials.Count(t => t.State == TrialState.Pruned),
+        trials.Count(t => t.State == TrialState.Failed),
+        trials.Sum(t => t.StepsRun),
+        trials.Where(t => t.State == TrialState.Pruned && t.PlannedSteps is not null).Sum(t => Math.Max(0, t.PlannedSteps!.Value - t.StepsRun)));
+
+    private TrialResult RunTrial(TrialRecord trial, string worker, int threads, SweepOptions options, CancellationToken outer)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        string? pruneReason = null;
+        double? last = null;
+        using var beat = new Timer(_ =>
+        {
+            // A callback may still run after the trial ended and disposed its token source: then there is nothing to stop.
+            try { if (!storage.Heartbeat(trial.Number, worker)) stop.Cancel(); } // reaped: another worker runs its copy
+            catch (ObjectDisposedException) { }
+        }, null, options.HeartbeatInterval, options.HeartbeatInterval);
+        Progress?.Invoke($"trial {trial.Number} started: {trial.Params}");
+        var context = new TrialContext
+        {
+            Number = trial.Number, Params = trial.Params, Schedule = trial.Schedule, PlannedSteps = trial.PlannedSteps ?? spec.Objective.Steps, Threads = threads, Cancel = stop.Token,
+            Report = (step, value) =>
+            {
+                last = value;
+                if (!storage.Report(trial.Number, step, value)) { stop.Cancel(); return true; }
+                var all = storage.Trials().Select(Enrich).ToList();
+                var me = all.First(t => t.Number == trial.Number);
+                var d = pruner.Decide(spec.Name, me, all);
+                if (d.SetAttributes is { } set) storage.SetAttributes(trial.Number, set);
+                if (d.Prune) { pruneReason = d.Reason ?? "pruned"; stop.Cancel(); return true; }
+                return false;
+            },
+        };
+        TrialResult result;
+        try { result = objective.Run(context); }
+        catch (OperationCanceledException) { result = new TrialResult(TrialState.Failed, last, "stopped"); }
+        catch (InputException e) { result = new TrialResult(TrialState.Failed, last, e.Message); }
+        catch (Exception e) when (e is not OutOfMemoryException) { result = new TrialResult(TrialState.Failed, last, $"{e.GetType().Name}: {e.Message}"); }
+        if (pruneReason is not null) result = new TrialResult(TrialState.Pruned, last, pruneReason);
+        else if (result.State == TrialState.Complete && (result.Value is not { } v || !double.IsFinite(v)))
+            result = new TrialResult(TrialState.Failed, result.Value, "the objective ended without a finite value");
+        if (storage.Finish(trial.Number, result.State, result.Value, result.Message))
+            Progress?.Invoke($"trial {trial.Number} {result.State.ToString().ToLowerInvariant()}" + (result.Value is { } x ? $": {x.ToString("G6", CultureInfo.InvariantCulture)}" : "") + (result.Message is { } m ? $" ({m})" : ""));
+        return result;
+    }
+
+    /// <summary>The study as JSON (anneal sweep show --json): trials with number, params, state, value, steps run and planned.</summary>
+    public static JsonObject ToJson(string name, IReadOnlyList<TrialRecord> trials)
+    {
+        var s = Summarise(trials);
+        var best = trials.Where(t => t.State == TrialState.Complete && t.Value is not null).MinBy(t => t.Value);
+        return new JsonObject
+        {
+            ["study"] = name,
+            ["trials"] = new JsonArray(trials.Select(t => (JsonNode)new JsonObject
+            {
+                ["number"] = t.Number,
+                ["params"] = new JsonObject(t.Params.Items.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key,
+                    kv.Value.Text is { } w ? JsonValue.Create(w) : kv.Value.IsInteger ? JsonValue.Create((long)kv.Value.Number) : JsonValue.Create(kv.Value.Number)))),
+                ["state"] = t.State.ToString().ToLowerInvariant(),
+                ["value"] = t.Value is { } v && double.IsFinite(v) ? JsonValue.Create(v) : null,
+                ["steps"] = t.StepsRun,
+                ["planned_steps"] = t.PlannedSteps,
+                ["message"] = t.Message,
+            }).ToArray()),
+            ["best"] = best is null ? null : new JsonObject { ["number"] = best.Number, ["value"] = best.Value },
+            ["complete"] = s.Complete,
+            ["pruned"] = s.Pruned,
+            ["failed"] = s.Failed,
+            ["steps_run"] = s.StepsRun,
+            ["steps_saved_by_pruning"] = s.StepsSaved,
+        };
+    }
+
+    /// <summary>Parameters as the JSON object the store keeps (numbers as numbers, choices as strings).</summary>
+    public static string ParamsJson(TrialParams p) => new JsonObject(p.Items.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key,
+        kv.Value.Text is { } w ? JsonValue.Create(w) : kv.Value.IsInteger ? JsonValue.Create((long)kv.Value.Number) : JsonValue.Create(kv.Value.Number)))).ToJsonString();
+
+    /// <summary>Inverse of <see cref="ParamsJson"/> for the study's space.</summary>
+    public static TrialParams ParseParams(SearchSpace space, string json)
+    {
+        var o = JsonNode.Parse(json) as JsonObject ?? throw new InputException("stored trial parameters are not a JSON object");
+        return space.Parse(o.ToDictionary(kv => kv.Key, kv => kv.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s
+            : kv.Value!.ToJsonString()));
+    }
+}
+
+/// <summary>Builds samplers and pruners from a study file's components.</summary>
+public static class StudyComponents
+{
+    /// <summary>The sampler named by the study.</summary>
+    public static ISampler Sampler(StudySpec spec) => spec.Sampler.Name switch
+    {
+        "random" => new RandomSampler(spec.Seed),
+        "grid" => new GridSampler((int)spec.Sampler.Number("points", 5, spec.File)),
+        "sobol" => new SobolSampler(spec.Seed),
+        "gp" => new GpSampler(spec.Seed, spec.Sampler.Options.ContainsKey("startup") ? (int)spec.Sampler.Number("startup", 5, spec.File) : null,
+            spec.Sampler.Word("acquisition", "log_ei") switch
+            {
+                "log_ei" => AcquisitionKind.LogEi,
+                "noisy_ei" => AcquisitionKind.NoisyEi,
+                var a => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp acquisition must be log_ei or noisy_ei, got '{a}'"),
+            }),
+        var s => throw new InputException($"{spec.File}:{spec.Sampler.Line}: unknown sampler '{s}'"),
+    };
+
+    /// <summary>The pruner named by the study.</summary>
+    public static IPruner Pruner(StudySpec spec)
+    {
+        var p = spec.Pruner;
+        long? L(string k) => p.Options.ContainsKey(k) ? (long)p.Number(k, 0, spec.File) : null;
+        return p.Name switch
+        {
+            "none" => new NopPruner(),
+            "median" => new MedianPruner((int)(L("startup_trials") ?? 5), L("warmup_steps") ?? 0, L("interval_steps") ?? 1),
+            "asha" => new SuccessiveHalvingPruner(L("min_resource"), (int)(L("reduction_factor") ?? 4), (int)(L("min_early_stopping_rate") ?? 0)),
+            "hyperband" => new HyperbandPruner(L("min_resource") ?? 1, L("max_resource"), (int)(L("reduction_factor") ?? 3)),
+            "forecast" => new ForecastPruner(p.Word("law", "auto"), level: p.Number("level", 0.95, spec.File), priorTrials: (int)(L("prior_trials") ?? 3)),
+            var s => throw new InputException($"{spec.File}:{p.Line}: unknown pruner '{s}'"),
+        };
+    }
+}

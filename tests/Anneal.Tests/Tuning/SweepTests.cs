@@ -1,0 +1,177 @@
+using Anneal.Cli;
+using Anneal.Tuning;
+
+namespace Anneal.Tests.Tuning;
+
+public class SweepTests
+{
+    private static StudySpec Spec(string pruner = "none", int trials = 6) => StudyFile.Parse($$$"""
+        name: toy
+        objective: {command: [bash, toy.sh], log: "runs/{trial}.csv", steps: 100, metric: loss}
+        space: {x: {uniform: [-2, 2]}}
+        sampler: random
+        pruner: {{{pruner}}}
+        budget: {trials: {{{trials}}}}
+        """, "toy.yaml");
+
+    /// <summary>A toy objective in memory: loss(step) = (x − 0.5)² + 100/(step + 10), reported every 10 steps.</summary>
+    private sealed class Toy : ITrialObjective
+    {
+        public int Runs;
+        public TrialResult Run(TrialContext ctx)
+        {
+            Interlocked.Increment(ref Runs);
+            double x = ctx.Params["x"].Number, v = 0;
+            for (long s = 9; s < ctx.PlannedSteps; s += 10)
+            {
+                v = (x - 0.5) * (x - 0.5) + 100.0 / (s + 10);
+                if (ctx.Report(s, v)) return new TrialResult(TrialState.Pruned, v);
+            }
+            return new TrialResult(TrialState.Complete, v);
+        }
+    }
+
+    [Fact]
+    public void Runs_the_budget_with_parallel_workers_and_records_every_trial()
+    {
+        var storage = new InMemoryStudyStorage();
+        var toy = new Toy();
+        var spec = Spec("none", 8);
+        var s = new StudyRunner(spec, new RandomSampler(1), new NopPruner(), storage, toy).Run(new SweepOptions { Trials = 8, Workers = 3 });
+        s.Complete.ShouldBe(8);
+        toy.Runs.ShouldBe(8);
+        var trials = storage.Trials();
+        trials.Select(t => t.Number).ShouldBe(Enumerable.Range(0, 8));
+        foreach (var t in trials) { t.Reports.Count.ShouldBe(10); t.Value.ShouldBe(t.Reports[t.Reports.Count - 1].Value); }
+    }
+
+    [Fact]
+    public void Asha_prunes_and_steps_saved_are_counted()
+    {
+        var storage = new InMemoryStudyStorage();
+        var spec = Spec("asha", 12);
+        var runner = new StudyRunner(spec, new RandomSampler(2), new SuccessiveHalvingPruner(minResource: 10, reductionFactor: 3), storage, new Toy());
+        runner.Run(new SweepOptions { Trials = 12, Workers = 1 });
+        var all = storage.Trials().Select(runner.Enrich).ToList();
+        var sum = StudyRunner.Summarise(all);
+        sum.Pruned.ShouldBeGreaterThan(0);
+        sum.StepsSaved.ShouldBe(all.Where(t => t.State == TrialState.Pruned).Sum(t => 100 - t.StepsRun));
+        var json = StudyRunner.ToJson("toy", all);
+        json["trials"]!.AsArray().Count.ShouldBe(12);
+        json["trials"]![0]!["state"]!.GetValue<string>().ShouldBeOneOf("complete", "pruned");
+    }
+
+    /// <summary>
+    /// A worker that died mid-trial (a running trial whose heartbeat stopped) is reaped: its trial is marked failed and
+    /// a copy queued, which a live worker runs; the dead trial's reports are refused afterwards, so it is never run twice.
+    /// </summary>
+    [Fact]
+    public void A_dead_workers_trial_is_failed_requeued_and_run_once_more()
+    {
+        var storage = new InMemoryStudyStorage();
+        var space = Spec().Space;
+        int dead = storage.Create(space.FromUnit([0.75]), "dead-worker");
+        storage.Report(dead, 9, 5.0).ShouldBeTrue();
+        var toy = new Toy();
+        var runner = new StudyRunner(Spec("none", 3), new RandomSampler(3), new NopPruner(), storage, toy);
+        var s = runner.Run(new SweepOptions { Trials = 3, Workers = 1, HeartbeatTimeout = TimeSpan.FromMilliseconds(200), HeartbeatInterval = TimeSpan.FromMilliseconds(50) });
+        var all = storage.Trials();
+        all[dead].State.ShouldBe(TrialState.Failed);
+        all[dead].Message!.ShouldContain("dead-worker");
+        all.Count(t => t.State == TrialState.Complete).ShouldBe(3);
+        all.Count(t => t.Params.Equals(all[dead].Params) && t.State == TrialState.Complete).ShouldBe(1); // the requeued copy
+        storage.Report(dead, 19, 4.0).ShouldBeFalse(); // the dead worker, were it to wake, may not go on
+    }
+
+    /// <summary>
+    /// An external command as the objective (bash writing a CSV log): parameters arrive as arguments and environment
+    /// variables, the log is followed while it runs, and a pruned trial's process is killed.
+    /// </summary>
+    [Fact]
+    public void External_command_objective_follows_the_log_and_is_killed_when_pruned()
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-sweep-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "toy.sh"), """
+                x="${1#--x=}"
+                [ "$x" = "$ANNEAL_PARAM_X" ] || { echo "argument $1 disagrees with ANNEAL_PARAM_X=$ANNEAL_PARAM_X" >&2; exit 3; }
+                echo "step,loss" > "$ANNEAL_LOG"
+                for s in $(seq 9 10 99); do
+                  echo "$s,$(awk -v x="$x" -v s="$s" 'BEGIN{printf "%.6f", (x-0.5)^2 + 100/(s+10)}')" >> "$ANNEAL_LOG"
+                  sleep 0.05
+                done
+                """);
+            var spec = Spec("none", 1);
+            var objective = new CommandObjective((CommandObjectiveSpec)spec.Objective, dir.FullName) { Poll = TimeSpan.FromMilliseconds(20) };
+            var storage = new InMemoryStudyStorage();
+            new StudyRunner(spec, new RandomSampler(4), new NopPruner(), storage, objective).Run(new SweepOptions { Trials = 1 });
+            var t = storage.Trials()[0];
+            t.State.ShouldBe(TrialState.Complete, t.Message);
+            t.Reports.Count.ShouldBe(10);
+            double x = t.Params["x"].Number;
+            t.Value!.Value.ShouldBe((x - 0.5) * (x - 0.5) + 100.0 / 109, 1e-5);
+
+            // A pruner that stops every trial at its third report: the process is killed, the trial pruned.
+            var storage2 = new InMemoryStudyStorage();
+            new StudyRunner(spec, new RandomSampler(4), new StopAt(29), storage2, objective).Run(new SweepOptions { Trials = 1 });
+            var p = storage2.Trials()[0];
+            p.State.ShouldBe(TrialState.Pruned);
+            p.StepsRun.ShouldBeLessThan(100);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    private sealed class StopAt(long step) : IPruner
+    {
+        public string Name => "stop";
+        public PruneDecision Decide(string studyName, TrialRecord trial, IReadOnlyList<TrialRecord> trials) => new(trial.Reports[^1].Step >= step, Reason: "test");
+    }
+
+    [Fact]
+    public void Cli_sweep_runs_shows_and_resumes_a_study_in_the_store()
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-sweep-cli-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "toy.sh"), """
+                echo "step,loss" > "$ANNEAL_LOG"
+                for s in 9 19 29; do echo "$s,$(awk -v x="$ANNEAL_PARAM_X" -v s="$s" 'BEGIN{printf "%.6f", (x-0.5)^2 + 10/(s+1)}')" >> "$ANNEAL_LOG"; done
+                """);
+            var study = Path.Combine(dir.FullName, "toy.yaml");
+            File.WriteAllText(study, """
+                name: toy
+                objective: {command: [bash, toy.sh], log: "runs/{trial}.csv", steps: 30, metric: loss}
+                space: {x: {uniform: [-2, 2]}}
+                sampler: sobol
+                """);
+            var db = Path.Combine(dir.FullName, "s.db");
+            var (code, _, err) = Run("sweep", "run", study, "--trials", "3", "--store", db);
+            code.ShouldBe(0, err);
+            (code, _, err) = Run("sweep", "run", study, "--trials", "5", "--store", db, "--workers", "2");
+            code.ShouldBe(0, err);
+            var (c2, json, e2) = Run("sweep", "show", "toy", "--store", db, "--json");
+            c2.ShouldBe(0, e2);
+            var o = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+            var trials = o["trials"]!.AsArray();
+            trials.Count.ShouldBe(5); // resumed: two more, not five more
+            trials.Select(t => t!["number"]!.GetValue<int>()).ShouldBe([0, 1, 2, 3, 4]);
+            trials.ShouldAllBe(t => t!["state"]!.GetValue<string>() == "complete" && t["steps"]!.GetValue<long>() == 30);
+            var (c3, best, _) = Run("sweep", "best", "toy", "--store", db);
+            c3.ShouldBe(0);
+            best.ShouldStartWith("best: trial ");
+            var (c4, _, e4) = Run("sweep", "show", "nope", "--store", db);
+            c4.ShouldBe(2);
+            e4.ShouldContain("there is no study 'nope'");
+        }
+        finally { dir.Delete(true); }
+    }
+
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = AnnealCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+}
