@@ -29,6 +29,7 @@ public static class AnnealCli
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ProbeCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(WatchCommand.Build());
         root.Subcommands.Add(SweepCommands.Build());
         root.Subcommands.Add(RunsCommands.Build());
         return root;
@@ -41,15 +42,16 @@ public static class AnnealCli
         var error = stderr ?? Console.Error;
         var root = Build();
         var parse = root.Parse(args);
+        // an unknown option first: taken as a command's argument it also makes the real argument "unrecognized"
+        if (UnknownOption(parse) is { } unknown)
+        {
+            error.WriteLine($"error: unknown option '{unknown}' for '{CommandPath(parse)}'; run '{CommandPath(parse)} --help' for its options");
+            return CliExit.BadInput;
+        }
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) error.WriteLine($"error: {Plain(e.Message)}");
             error.WriteLine("Run with --help for usage and examples.");
-            return CliExit.BadInput;
-        }
-        if (UnknownOption(parse) is { } unknown)
-        {
-            error.WriteLine($"error: unknown option '{unknown}' for '{CommandPath(parse)}'; run '{CommandPath(parse)} --help' for its options");
             return CliExit.BadInput;
         }
         var previousOut = Console.Out;

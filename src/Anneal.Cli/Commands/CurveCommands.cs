@@ -8,42 +8,12 @@ using Anneal.Plotting;
 
 namespace Anneal.Cli.Commands;
 
-/// <summary>Options naming curve-file columns, shared by every command that reads curves.</summary>
-public sealed class CurveColumnOptions
-{
-    public Option<string?> Step { get; } = new("--step-col") { Description = "Column (or JSON key) holding the step, when not one of the usual names." };
-    public Option<string?> Loss { get; } = new("--loss-col") { Description = "Column holding the training loss, when not one of the usual names." };
-    public Option<string?> Lr { get; } = new("--lr-col") { Description = "Column holding the learning rate, when not one of the usual names." };
-    public Option<string?> Val { get; } = new("--val-col") { Description = "Column holding the validation loss, when not one of the usual names." };
-    public Option<bool> StopAtNonFinite { get; } = new("--stop-at-nonfinite") { Description = "Read a diverged run: stop at the first NaN/infinite training loss and keep the rows before it (CSV, JSON Lines)." };
-
-    /// <summary>Adds the options to <paramref name="cmd"/>.</summary>
-    public void AddTo(Command cmd)
-    {
-        cmd.Options.Add(Step);
-        cmd.Options.Add(Loss);
-        cmd.Options.Add(Lr);
-        cmd.Options.Add(Val);
-        cmd.Options.Add(StopAtNonFinite);
-    }
-
-    /// <summary>The read options the user asked for.</summary>
-    public CurveReadOptions Get(ParseResult r) => new()
-    {
-        StepColumn = r.GetValue(Step),
-        LossColumn = r.GetValue(Loss),
-        LrColumn = r.GetValue(Lr),
-        ValLossColumn = r.GetValue(Val),
-        StopAtNonFinite = r.GetValue(StopAtNonFinite),
-    };
-}
-
 /// <summary><c>anneal curve ...</c>: inspect, plot and convert logged loss curves.</summary>
 public static class CurveCommands
 {
     public static Command Build()
     {
-        var cmd = new Command("curve", "Logged loss curves (CSV, JSON Lines, W&B-style JSON): inspect, plot, convert.");
+        var cmd = new Command("curve", "Logged loss curves (CSV, JSON Lines, JSON, HF trainer_state.json, TensorBoard, Lightning, MLflow, W&B, Keras; a file or a run folder): inspect, plot, convert.");
         cmd.Subcommands.Add(Info());
         cmd.Subcommands.Add(Plot());
         cmd.Subcommands.Add(Convert());
@@ -79,7 +49,8 @@ public static class CurveCommands
         cmd.SetAction(r =>
         {
             var opts = cols.Get(r);
-            var infos = r.GetValue(files)!.Select(f => CurveInfo.Analyze(CurveArgument.Parse(f, opts))).ToList();
+            var curves = r.GetValue(files)!.Select(f => CurveArgument.Parse(f, opts)).ToList();
+            var infos = curves.Select(CurveInfo.Analyze).ToList();
             var outw = r.InvocationConfiguration.Output;
             if (r.GetValue(json))
             {
@@ -92,6 +63,7 @@ public static class CurveCommands
                 {
                     outw.WriteLine(i.SourceFile ?? i.Name);
                     void Row(string k, string v) => outw.WriteLine($"  {k,-14}{v}");
+                    if (i.Format.Length > 0) Row("format", i.Format);
                     Row("rows", $"{i.Count} (steps {i.FirstStep}..{i.LastStep})");
                     Row("logged every", i.Count < 2 ? "-" : i.RegularInterval && i.Gaps == 0
                         ? $"{i.MedianInterval} step{(i.MedianInterval == 1 ? "" : "s")}"
@@ -105,6 +77,7 @@ public static class CurveCommands
                     outw.WriteLine();
                 }
             }
+            foreach (var n in curves.SelectMany(c => c.Notes)) r.InvocationConfiguration.Error.WriteLine("note: " + n);
             foreach (var w in infos.SelectMany(i => i.Warnings)) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
             return CliExit.Ok;
         });
@@ -115,6 +88,7 @@ public static class CurveCommands
     {
         ["name"] = i.Name,
         ["file"] = i.SourceFile,
+        ["format"] = i.Format,
         ["rows"] = i.Count,
         ["first_step"] = i.FirstStep,
         ["last_step"] = i.LastStep,
@@ -212,7 +186,7 @@ public static class CurveCommands
                     plot.AddLine(c.Name + " lr", lx, e.Lr, secondAxis: true, color: color);
                 }
             }
-            foreach (var w in curves.SelectMany(c => c.Warnings)) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
+            foreach (var c in curves) CurveMessages.Print(c, r.InvocationConfiguration.Error);
             var path = r.GetValue(svg)!;
             plot.Save(path);
             r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({curves.Count} curve{(curves.Count == 1 ? "" : "s")})");
@@ -235,7 +209,7 @@ public static class CurveCommands
     private static Command Convert()
     {
         var file = new Argument<string>("file") { Description = "Curve file (FILE@SPEC keeps the schedule in JSON output)." };
-        var output = new Option<string>("--out", "-o") { Description = "Output file: .csv or .json (chosen by extension).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output file: .csv or .json (chosen by extension), or a TensorBoard event file (events.out.tfevents.* or *.tfevents: train/loss, train/learning_rate, eval/loss, train/grad_norm).", Required = true };
         var cols = new CurveColumnOptions();
         var cmd = new Command("convert", """
             Read a curve in any supported format and write it as clean CSV (step,lr,loss,...) or JSON.
@@ -246,13 +220,14 @@ public static class CurveCommands
         {
             var path = r.GetValue(output)!;
             var ext = Path.GetExtension(path).ToLowerInvariant();
-            if (ext is not (".json" or ".csv")) throw new InputException($"--out {path}: use a .csv or .json file name");
+            bool tensorBoard = Anneal.Curves.Logs.LogFolder.IsEventFile(path) || ext == ".tfevents";
+            if (ext is not (".json" or ".csv") && !tensorBoard) throw new InputException($"--out {path}: use a .csv or .json file name, or a TensorBoard event file name (events.out.tfevents.NAME or NAME.tfevents)");
             CliOutputs.Check(("--out", path));
             var c = CurveArgument.Parse(r.GetValue(file)!, cols.Get(r));
-            if (ext == ".json") CurveWriter.WriteJson(c, path);
-            else if (ext == ".csv") CurveWriter.WriteCsv(c, path);
-            else throw new InputException($"--out {path}: use a .csv or .json file name");
-            foreach (var w in c.Warnings) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
+            if (tensorBoard) Anneal.Curves.Logs.TensorBoardWriter.Write(c, path);
+            else if (ext == ".json") CurveWriter.WriteJson(c, path);
+            else CurveWriter.WriteCsv(c, path);
+            CurveMessages.Print(c, r.InvocationConfiguration.Error);
             r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({c.Count} rows)");
             return CliExit.Ok;
         });

@@ -28,10 +28,10 @@ public static class LawCommands
     };
 
     /// <summary>Reads the curve arguments (FILE or FILE@SCHEDULE), printing what the readers had to guess.</summary>
-    private static LossCurve[] ReadCurves(IEnumerable<string> args) => args.Select(a =>
+    private static LossCurve[] ReadCurves(IEnumerable<string> args, CurveReadOptions read) => args.Select(a =>
     {
-        var curve = CurveArgument.Parse(a);
-        foreach (var w in curve.Warnings) Console.Error.WriteLine($"warning: {curve.SourceFile ?? curve.Name}: {w}");
+        var curve = CurveArgument.Parse(a, read);
+        CurveMessages.Print(curve, Console.Error);
         return curve;
     }).ToArray();
 
@@ -71,13 +71,14 @@ public static class LawCommands
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
             """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt };
+        var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--out", r.GetValue(outFile)));
             var l = LossLaw.Parse(r.GetValue(law)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var method = ParseMethod(r.GetValue(methodOpt)!);
-            var curves = ReadCurves(r.GetValue(curvesArg)!);
+            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r));
             var res = FitService.Fit(new FitRequest(curves, l)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
@@ -215,6 +216,7 @@ public static class LawCommands
             Fit each law on some runs, predict held-out runs, and score them (R^2, MAE, RMSE, PredE, WorstE, final-loss error).
             Example: anneal evaluate --fit a.csv@"constant(peak=3e-4, warmup=2160)" b.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" --test c.csv@"cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)" --law mpl,momentum --svg plots
             """) { fitCurves, testCurves, laws, target, json, svg, md, equal, fromStep, method, testGrad };
+        var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
             if (r.GetValue(svg) is { } svgDir) AtomicFile.CheckFolder(svgDir, "--svg");
@@ -222,7 +224,7 @@ public static class LawCommands
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var fitMethod = ParseMethod(r.GetValue(method)!);
-            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!), ReadCurves(r.GetValue(testCurves)!), ls)
+            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!, cols.Get(r)), ReadCurves(r.GetValue(testCurves)!, cols.Get(r)), ls)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Method = fitMethod,
                 TestGradNorm = r.GetValue(testGrad) == "logged" ? TestGradNorm.Logged : TestGradNorm.FitMean,

@@ -87,14 +87,16 @@ public static class TrainCommand
             Compare finished runs: final train loss (mean over the last --tail of steps), final and best validation loss.
             Example: anneal train compare docs/validation/gpt-tiny-*.csv --plot sweep.svg
             """) { runs, plot, json, tail };
+        var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
             double t = r.GetValue(tail);
             if (t is <= 0 or > 1) throw new InputException($"--tail must be in (0, 1], got {t}");
             CliOutputs.Check(("--plot", r.GetValue(plot)));
             // a diverged run ends in a NaN row: compare what it logged before that
-            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, new CurveReadOptions { StopAtNonFinite = true })).ToList();
-            foreach (var c in curves) foreach (var w in c.Warnings) Console.Error.WriteLine("warning: " + w);
+            var opts = cols.Get(r) with { StopAtNonFinite = true };
+            var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, opts)).ToList();
+            foreach (var c in curves) CurveMessages.Print(c, Console.Error);
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))

@@ -10,7 +10,7 @@ namespace Anneal.Curves;
 /// a 100k-row file costs the numeric parsing and nothing else. Blank lines and lines starting
 /// with '#' are skipped; simple double-quoted fields are accepted.
 /// </summary>
-internal static class CsvCurveParser
+internal static partial class CsvCurveParser
 {
     /// <summary>Inputs at least this large are split at line ends and parsed on several cores.</summary>
     internal const int ParallelBytes = 1 << 20;
@@ -38,15 +38,23 @@ internal static class CsvCurveParser
         while (NextField(line, ref fp, delim, out var f))
             names.Add(Unquote(Encoding.UTF8.GetString(Trim(f))));
         if (names.All(n => double.TryParse(n, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-            throw new CurveFormatException(file, headerLine, null, $"the first line '{Encoding.UTF8.GetString(line)}' is data, not a header",
+            throw new CurveFormatException(file, headerLine, null, $"the first line '{CurveText.Echo(line)}' is data, not a header",
                 "Add a header line naming the columns, e.g. 'step,lr,loss'.");
-        var map = CurveColumns.Resolve(names, options, file, headerLine);
+        if (IsLong(names)) return ParseLong(memory, file, name, options);
+        var notes = new List<string>();
+        var map = CurveColumns.Resolve(names, options, file, headerLine, "columns", notes, stepRequired: true);
         var roleOf = new int[names.Count];
         Array.Fill(roleOf, -1);
         for (int r = 0; r < CurveColumns.RoleCount; r++) if (map[r] >= 0) roleOf[map[r]] = r;
         var layout = new Layout(file, names, map, roleOf, delim, headerLine, names[map[0]]);
 
         var rest = memory[(bom + pos)..];
+        var warnings = new List<string>();
+        if (CutLastLine(rest.Span, delim, names.Count, headerLine, file) is { } cut)
+        {
+            rest = rest[..cut.Keep];
+            warnings.Add(cut.Warning);
+        }
         int chunks = Math.Min(Math.Min(Environment.ProcessorCount, 8), rest.Length / (ParallelBytes / 2));
         CurveRows rows;
         if (chunks < 2) rows = ParseRows(rest.Span, headerLine, layout);
@@ -85,7 +93,33 @@ internal static class CsvCurveParser
         if (rows.Count == 0)
             throw new CurveFormatException(file, headerLine, null, "the file has a header but no data rows",
                 "Add one row per logged step below the header (or check that the run actually logged anything).");
-        return rows.Build(name, file);
+        return rows.Build(name, file, warnings) with { Notes = notes, Format = "CSV" };
+    }
+
+    /// <summary>
+    /// A last line without a line end that looks cut off by a writer still running (or killed): fewer cells
+    /// than the header, an empty last cell, or a number ending in '.', 'e', '+' or '-' (<c>500,3e-4,3.</c>).
+    /// Such a line is left out with a warning rather than read as 3; a complete last line without a line end
+    /// (a file saved by hand) is read as usual. Returns the bytes to keep and the warning, or null.
+    /// </summary>
+    private static (int Keep, string Warning)? CutLastLine(ReadOnlySpan<byte> rest, byte delim, int columns, int headerLine, string file)
+    {
+        if (rest.IsEmpty || rest[^1] == (byte)'\n') return null;
+        int nl = rest.LastIndexOf((byte)'\n');
+        var last = rest[(nl + 1)..];
+        if (!last.IsEmpty && last[^1] == (byte)'\r') last = last[..^1];
+        if (IsSkippable(last)) return null;
+        int fields = 0, fp = 0;
+        bool cut = false;
+        while (NextField(last, ref fp, delim, out var f))
+        {
+            fields++;
+            var c = Trim(f);
+            if (c.IsEmpty ? fields == columns : c[^1] is (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-') cut = true;
+        }
+        if (!cut && fields >= columns) return null;
+        int lineNo = headerLine + rest[..(nl + 1)].Count((byte)'\n') + 1;
+        return (nl + 1, $"{file}:{lineNo}: the last line '{CurveText.Echo(last)}' has no line end and looks cut off (the log may still be being written): left out");
     }
 
     private static CurveRows ParseRows(ReadOnlySpan<byte> data, int lineBefore, Layout h)
@@ -117,7 +151,7 @@ internal static class CsvCurveParser
                         double v = blank ? double.NaN : ParseNumber(cell, file, lineNo, names[col]);
                         // Only a blank loss or a non-finite/negative value needs the rule check (which builds strings).
                         if ((blank && role == (int)CurveRole.Loss) || (!blank && (!double.IsFinite(v) || v < 0)))
-                            v = CurveRows.Check((CurveRole)role, v, blank, file, lineNo, names[col], Encoding.UTF8.GetString(cell), map[0] < col ? step : null);
+                            v = CurveRows.Check((CurveRole)role, v, blank, file, lineNo, names[col], CurveText.Echo(cell), map[0] < col ? step : null);
                         values[role] = v;
                     }
                 }
@@ -125,7 +159,7 @@ internal static class CsvCurveParser
             }
             if (col != names.Count)
                 throw new CurveFormatException(file, lineNo, null,
-                    $"this row has {col} field{(col == 1 ? "" : "s")} but the header on line {h.HeaderLine} has {names.Count} ({string.Join(", ", names)})",
+                    $"this row has {col} field{(col == 1 ? "" : "s")} but the header on line {h.HeaderLine} has {names.Count} ({string.Join(", ", names.Take(40).Select(CurveText.Echo))})",
                     "Every row needs one cell per header column (leave a cell empty for a missing value: 'a,,c').");
             rows.Begin(step, lineNo, h.StepName);
             for (int r = 1; r < CurveColumns.RoleCount; r++)
@@ -199,7 +233,7 @@ internal static class CsvCurveParser
         // Some loggers write steps as floats ("128.0", "1.28e3"); accept those when integral.
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 9e15)
             return (long)d;
-        throw new CurveFormatException(file, line, column, $"expected a whole step number, found '{Encoding.UTF8.GetString(cell)}'",
+        throw new CurveFormatException(file, line, column, $"expected a whole step number, found '{CurveText.Echo(cell)}'",
             "Fix the cell, or name the right step column with --step-col.");
     }
 
@@ -208,7 +242,7 @@ internal static class CsvCurveParser
         if (NumberText.TryParseShort(cell, out var fast)) return fast;
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return v;
         if (NumberText.TryParseSpecial(Encoding.UTF8.GetString(cell), out v)) return v;
-        throw new CurveFormatException(file, line, column, $"expected a number, found '{Encoding.UTF8.GetString(cell)}'",
+        throw new CurveFormatException(file, line, column, $"expected a number, found '{CurveText.Echo(cell)}'",
             "Fix the cell (numbers use '.' as the decimal point) or leave it empty if the value was not logged.");
     }
 }

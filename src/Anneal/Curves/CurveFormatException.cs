@@ -31,6 +31,12 @@ public class CurveFormatException : InputException
     /// <see cref="CurveReadOptions.StopAtNonFinite"/> turns into a truncation.</summary>
     public bool NonFiniteLoss { get; init; }
 
+    /// <summary>
+    /// True when a row has no training loss or repeats the previous row's step: a table that logs metrics on
+    /// rows of their own (Lightning's CSVLogger, W&amp;B exports), which the reader then merges by step.
+    /// </summary>
+    internal bool SparseRow { get; init; }
+
     /// <summary>The step of the offending row, when it was parsed before the problem was found.</summary>
     public long? Step { get; init; }
 

@@ -26,6 +26,9 @@ public sealed record CurveInfo
 {
     public required string Name { get; init; }
     public string? SourceFile { get; init; }
+
+    /// <summary>The log format that was read (<see cref="LossCurve.Format"/>).</summary>
+    public string Format { get; init; } = "";
     public int Count { get; init; }
     public long FirstStep { get; init; }
     public long LastStep { get; init; }
@@ -128,6 +131,7 @@ public sealed record CurveInfo
         {
             Name = curve.Name,
             SourceFile = curve.SourceFile,
+            Format = curve.Format,
             Count = n,
             FirstStep = steps[0],
             LastStep = steps[^1],

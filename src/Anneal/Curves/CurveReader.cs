@@ -23,10 +23,16 @@ public static class CurveReader
     public static LossCurve Read(string path, CurveReadOptions? options = null)
     {
         options ??= CurveReadOptions.Default;
-        if (Directory.Exists(path))
-            throw new CurveFormatException($"{path}: is a folder, not a curve file; pass the file itself (e.g. {Path.Combine(path, "metrics.csv")})");
+        if (Directory.Exists(path)) return Logs.LogFolder.Read(path, options);
         if (!File.Exists(path))
             throw new CurveFormatException($"{path}: file not found; check the path (relative paths start at {Environment.CurrentDirectory})");
+        if (StartsWithTfRecord(path))
+        {
+            // streamed: a TensorBoard file of a million events is ~80 MB
+            var log = new Logs.MetricLog(path, Logs.TensorBoardLog.FormatName, "record");
+            Logs.TensorBoardLog.ReadFile(path, log);
+            return log.ToCurve(options, options.Name ?? Logs.LogFolder.DefaultName(path));
+        }
         long size = new FileInfo(path).Length;
         if (size > MaxBytes)
             throw new CurveFormatException($"{path}: {size} bytes is more than the {MaxBytes} bytes a curve file may have (it is read whole, and parsing takes about 5 times its size in memory); log every k-th step, or split the file");
@@ -37,6 +43,17 @@ public static class CurveReader
             throw new CurveFormatException($"{path}: cannot be read ({e.Message})");
         }
         return Parse(bytes, path, options);
+    }
+
+    private static bool StartsWithTfRecord(string path)
+    {
+        try
+        {
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            Span<byte> head = stackalloc byte[12];
+            return f.ReadAtLeast(head, 12, throwOnEndOfStream: false) == 12 && Logs.TensorBoardLog.Looks(head);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>Parses file content already in memory (no copy; large CSV is parsed on several cores).</summary>
@@ -50,8 +67,14 @@ public static class CurveReader
     private static LossCurve ParseCore(ReadOnlyMemory<byte> memory, string path, CurveReadOptions options)
     {
         var content = memory.Span;
+        var name = options.Name ?? Logs.LogFolder.DefaultName(path);
+        if (Logs.TensorBoardLog.Looks(content))
+        {
+            var log = new Logs.MetricLog(path, Logs.TensorBoardLog.FormatName, "record");
+            Logs.TensorBoardLog.Read(content, path, log);
+            return log.ToCurve(options, name);
+        }
         RefuseNonText(content, path);
-        var name = options.Name ?? Path.GetFileNameWithoutExtension(path);
         var format = options.Format == CurveFileFormat.Auto ? Detect(content, path) : options.Format;
         switch (format)
         {
@@ -61,12 +84,19 @@ public static class CurveReader
                 {
                     return format == CurveFileFormat.Csv ? CsvCurveParser.Parse(memory, path, name, options) : JsonLinesParser.Parse(content, path, name, options);
                 }
+                catch (CurveFormatException e) when (e.SparseRow && format == CurveFileFormat.Csv)
+                {
+                    // rows that log only some metrics (Lightning's CSVLogger, W&B exports): merge them by step
+                    var what = Path.GetFileName(path) == "metrics.csv" ? "Lightning CSVLogger metrics.csv (rows merged by step)" : "sparse CSV (rows merged by step)";
+                    return CsvCurveParser.ParseSparse(memory, path, name, options, what);
+                }
                 catch (CurveFormatException e) when (e.NonFiniteLoss && options.StopAtNonFinite && e.Line is int line)
                 {
                     return BeforeDivergence(memory, path, options, e, line);
                 }
             default:
                 var curve = JsonCurveParser.ParseDocument(Decode(content), path, name, options, out var spec);
+                if (curve.Format.Length == 0) curve = curve with { Format = "JSON" };
                 return spec is null ? curve : curve with { ScheduleSpec = spec };
         }
     }

@@ -44,7 +44,8 @@ internal sealed class CurveRows
                 ? $"step {step} repeats the step on line {_lines[_n - 1]}"
                 : $"step {step} comes after step {prev} on line {_lines[_n - 1]}; steps must be strictly increasing";
             throw new CurveFormatException(_file, line, stepColumn, problem,
-                "Keep one row per step in increasing order: remove the duplicate (e.g. from a resumed run) or sort the file by step.");
+                "Keep one row per step in increasing order: remove the duplicate (e.g. from a resumed run) or sort the file by step.")
+            { SparseRow = step == prev };
         }
         if (_n == _steps.Length) Grow();
         _steps[_n] = step;
@@ -83,9 +84,9 @@ internal sealed class CurveRows
             case CurveRole.Loss:
                 if (blank)
                     throw new CurveFormatException(file, line, column, "the training loss is blank",
-                        "Every row needs a loss: remove rows that only log other metrics, or fill the cell.");
+                        "Every row needs a loss: remove rows that only log other metrics, or fill the cell.") { SparseRow = true };
                 if (!double.IsFinite(v))
-                    throw new CurveFormatException(file, line, column, $"the training loss is '{text}' (not a finite number){(step is { } s ? $" at step {s}" : "")}",
+                    throw new CurveFormatException(file, line, column, $"the training loss is '{CurveText.Echo(text)}' (not a finite number){(step is { } s ? $" at step {s}" : "")}",
                         "The run probably diverged here: read the rows before it with --stop-at-nonfinite (anneal curve commands; 'anneal curve convert FILE --stop-at-nonfinite --out finite.csv' " +
                         "writes them for the law commands; CurveReadOptions.StopAtNonFinite in code), or cut the file before this row.")
                     { NonFiniteLoss = true, Step = step };
@@ -93,16 +94,16 @@ internal sealed class CurveRows
             case CurveRole.Lr:
                 if (blank) return double.NaN;
                 if (!double.IsFinite(v))
-                    throw new CurveFormatException(file, line, column, $"the learning rate is '{text}' (not a finite number)",
+                    throw new CurveFormatException(file, line, column, $"the learning rate is '{CurveText.Echo(text)}' (not a finite number)",
                         "Leave the cell empty where the LR was not logged, or fix the value.");
                 if (v < 0)
-                    throw new CurveFormatException(file, line, column, $"the learning rate {text} is negative",
+                    throw new CurveFormatException(file, line, column, $"the learning rate {CurveText.Echo(text)} is negative",
                         "Learning rates are >= 0; check that this is the LR column (or name it with --lr-col).");
                 return v;
             case CurveRole.ValLoss:
                 if (blank || double.IsNaN(v)) return double.NaN;
                 if (!double.IsFinite(v))
-                    throw new CurveFormatException(file, line, column, $"the validation loss is '{text}' (not a finite number)",
+                    throw new CurveFormatException(file, line, column, $"the validation loss is '{CurveText.Echo(text)}' (not a finite number)",
                         "Leave the cell empty where no evaluation ran, or fix the value.");
                 return v;
             default:

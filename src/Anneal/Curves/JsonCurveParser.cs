@@ -127,6 +127,7 @@ internal static class JsonCurveParser
                 if (rows.Count == 0) throw new CurveFormatException(file, 0, null, "the JSON array is empty", "Add one object per logged step.");
                 return FromRowObjects(rows, keys, file, name, options, "keys");
             }
+            if (Logs.HfTrainerState.Looks(root)) return Logs.HfTrainerState.Read(root, file, name, options);
             if (root.ValueKind != JsonValueKind.Object)
                 throw new CurveFormatException(file, 0, null, $"expected a JSON object, found {root.ValueKind}",
                     "Use {\"history\": {\"train\": {...}, \"val\": {...}}} or {\"step\": [...], \"loss\": [...]}.");
@@ -262,7 +263,7 @@ internal static class JsonCurveParser
             if (d == Math.Floor(d) && Math.Abs(d) < 9e15) return (long)d;
         }
         else if (e.ValueKind == JsonValueKind.String && long.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) return s;
-        throw new CurveFormatException(file, line, where, $"expected a whole step number, found {e.GetRawText()}", "Fix the value or name the step key with --step-col.");
+        throw new CurveFormatException(file, line, where, $"expected a whole step number, found {CurveText.Echo(e.GetRawText())}", "Fix the value or name the step key with --step-col.");
     }
 
     private static (double, string) Number(JsonElement e, string file, int line, string where)
@@ -275,7 +276,7 @@ internal static class JsonCurveParser
                 if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || NumberText.TryParseSpecial(s, out d)) return (d, s);
                 break;
         }
-        throw new CurveFormatException(file, line, where, $"expected a number, found {e.GetRawText()}", "Fix the value (use null where it was not logged).");
+        throw new CurveFormatException(file, line, where, $"expected a number, found {CurveText.Echo(e.GetRawText())}", "Fix the value (use null where it was not logged).");
     }
 
     private static string Short(string m) { int i = m.IndexOf(" Path:", StringComparison.Ordinal); return (i > 0 ? m[..i] : m).TrimEnd('.'); }

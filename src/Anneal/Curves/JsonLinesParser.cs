@@ -19,6 +19,12 @@ internal static class JsonLinesParser
     public static LossCurve Parse(ReadOnlySpan<byte> data, string file, string name, CurveReadOptions options)
     {
         if (data.StartsWith("\uFEFF"u8)) data = data[3..];
+        var warnings = new List<string>();
+        if (CutLastLine(data, file) is { } cut)
+        {
+            data = data[..cut.Keep];
+            warnings.Add(cut.Warning);
+        }
 
         // Pass 1: the union of keys, in order of first appearance.
         var keys = new List<string>();
@@ -51,7 +57,8 @@ internal static class JsonLinesParser
             throw new CurveFormatException(file, 0, null, "the file is empty",
                 "A JSON Lines curve has one object per logged step, e.g. {\"step\": 100, \"lr\": 3e-4, \"loss\": 3.2}.");
 
-        var map = CurveColumns.Resolve(keys, options, file, firstLine, "keys");
+        var notes = new List<string>();
+        var map = CurveColumns.Resolve(keys, options, file, firstLine, "keys", notes, stepRequired: true);
         var roleOfKey = new int[keys.Count];
         Array.Fill(roleOfKey, -1);
         for (int r = 0; r < CurveColumns.RoleCount; r++) if (map[r] >= 0) roleOfKey[map[r]] = r;
@@ -159,10 +166,29 @@ internal static class JsonLinesParser
         if (rows.Count == 0)
             throw new CurveFormatException(file, 0, null, "no row has both a step and a training loss",
                 $"Check the key names ({CurveColumns.AcceptedNames(CurveRole.Loss)} for the loss) or name the keys with --step-col/--loss-col.");
-        var warnings = new List<string>();
         if (dropped > 0)
             warnings.Add($"{file}: {dropped} row(s) without a training loss were skipped (first: line {droppedLine}, step {droppedStep}); their other values (e.g. validation loss) are not in the curve");
-        return rows.Build(name, file, warnings);
+        return rows.Build(name, file, warnings) with { Notes = notes, Format = "JSON Lines" };
+    }
+
+    /// <summary>
+    /// A last line without a line end that is not a complete JSON object: a writer still running (or killed)
+    /// cut it. It is left out with a warning; the bytes to keep and the warning, or null.
+    /// </summary>
+    private static (int Keep, string Warning)? CutLastLine(ReadOnlySpan<byte> data, string file)
+    {
+        if (data.IsEmpty || data[^1] == (byte)'\n') return null;
+        int nl = data.LastIndexOf((byte)'\n');
+        var last = data[(nl + 1)..].Trim(" \t\r"u8);
+        if (last.IsEmpty || last[0] == (byte)'#') return null;
+        try
+        {
+            var r = new Utf8JsonReader(Sanitized(last), ReaderOptions);
+            if (r.Read() && r.TokenType == JsonTokenType.StartObject && r.TrySkip() && !r.Read()) return null;
+        }
+        catch (JsonException) { }
+        int lineNo = data[..(nl + 1)].Count((byte)'\n') + 1;
+        return (nl + 1, $"{file}:{lineNo}: the last line '{CurveText.Echo(last)}' has no line end and is not a complete JSON object (the log may still be being written): left out");
     }
 
     private static void CollectKeys(ref Utf8JsonReader r, string prefix, List<string> keys, List<byte[]?> keyBytes)
@@ -250,7 +276,7 @@ internal static class JsonLinesParser
     }
 
     private static string Raw(ref Utf8JsonReader r) =>
-        r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? r.TokenType.ToString() : Encoding.UTF8.GetString(r.ValueSpan);
+        r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? r.TokenType.ToString() : CurveText.Echo(r.ValueSpan);
 
     private static string Short(string m) { int i = m.IndexOf(" LineNumber:", StringComparison.Ordinal); return (i > 0 ? m[..i] : m).TrimEnd('.', ' '); }
 }

@@ -43,6 +43,15 @@ public sealed record LossCurve
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>
+    /// Choices the reader made that the user may want to change (which of several loss-like metrics it took,
+    /// which column gave the steps, which of several logs in a folder it read). The CLI prints them as notes.
+    /// </summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>The log format that was read, e.g. "CSV" or "TensorBoard event file".</summary>
+    public string Format { get; init; } = "";
+
+    /// <summary>
     /// Set when the file was read with <see cref="CurveReadOptions.StopAtNonFinite"/> and a row with a
     /// non-finite training loss ended it: that row's 1-based line. The curve holds the rows before it.
     /// </summary>

@@ -62,6 +62,25 @@ public sealed class BadInputFiles : IDisposable
             File.CreateSymbolicLink(P("loop-a.csv"), P("loop-b.csv"));
             File.CreateSymbolicLink(P("loop-b.csv"), P("loop-a.csv"));
         }
+        // trainer logs (issue 13): a TensorBoard file with one flipped byte, one cut inside its first record, an HF
+        // state without log_history, a folder of two runs, a malformed MLflow metric line, a long table of two runs
+        var tb = File.ReadAllBytes(TestPaths.TestData("logs", "peer-simple.tfevents"));
+        var flipped = (byte[])tb.Clone();
+        flipped[80] ^= 0x10;
+        File.WriteAllBytes(P("badcrc.tfevents"), flipped);
+        File.WriteAllBytes(P("cut.tfevents"), tb[..20]);
+        File.WriteAllBytes(P("good.tfevents"), tb);
+        File.WriteAllText(P("trainer_state.json"), """{"global_step": 200, "max_steps": 200, "logging_steps": 10, "best_metric": null}""");
+        foreach (var v in new[] { "version_0", "version_1" })
+        {
+            Directory.CreateDirectory(P($"tworuns/lightning_logs/{v}"));
+            File.WriteAllText(P($"tworuns/lightning_logs/{v}/metrics.csv"), "epoch,step,train_loss\n0,9,3.1\n");
+        }
+        Directory.CreateDirectory(P("mlrun/metrics"));
+        File.WriteAllText(P("mlrun/meta.yaml"), "run_id: abc\nrun_name: bad-run\n");
+        File.WriteAllText(P("mlrun/metrics/loss"), "1700000000000 3.2 10\n1700000000001 three 20\n");
+        File.WriteAllText(P("long2.csv"), "run_id,key,value,step\nr1,loss,3.2,10\nr2,loss,3.1,10\n");
+        File.WriteAllText(P("dupstep.csv"), "step,train_loss,val_loss\n10,3.2,\n10,,3.3\n10,3.1,\n");
         const string study = "name: bad\nobjective: {command: [bash, x.sh], log: \"r/{trial}.csv\", steps: 10, metric: loss}\nspace: {x: {uniform: [0, 1]}}\n";
         File.WriteAllText(P("good-study.yaml"), study);
         File.WriteAllText(P("sampler-study.yaml"), study + "sampler: bayes\n");
@@ -143,6 +162,29 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("curve convert: unwritable --out", ["curve", "convert", Cos, "--out", "/proc/c.csv"], ["--out", "/proc"]),
         R("curve convert: missing input keeps the output", ["curve", "convert", "{d}/nosuch.csv", "--out", "{d}/c.csv"], ["nosuch.csv"], "=c.csv"),
         R("curve convert: binary input", ["curve", "convert", "{d}/binary.csv", "--out", "{d}/c.csv"], ["binary.csv"], "=c.csv"),
+        // ---- trainer logs (issue 13)
+        R("curve info: TensorBoard file with a bad CRC", ["curve", "info", "{d}/badcrc.tfevents"], ["badcrc.tfevents", "record 2", "CRC-32C does not match"]),
+        R("curve info: TensorBoard file cut in its first record", ["curve", "info", "{d}/cut.tfevents"], ["cut.tfevents", "no scalar values", "cut"]),
+        R("curve info: HF state without log_history", ["curve", "info", "{d}/trainer_state.json"], ["trainer_state.json", "log_history"]),
+        R("curve info: folder of two runs", ["curve", "info", "{d}/tworuns"], ["holds 2 runs", "version_0", "version_1"]),
+        R("curve info: folder without a log", ["curve", "info", "{d}/afolder"], ["afolder", "no training log found"]),
+        R("curve info: MLflow metric line not a number", ["curve", "info", "{d}/mlrun"], ["loss:2", "timestamp value step"]),
+        R("curve info: long table of two runs", ["curve", "info", "{d}/long2.csv"], ["long2.csv", "2 runs", "r1", "r2"]),
+        R("curve info: sparse table with two losses at one step", ["curve", "info", "{d}/dupstep.csv"], ["dupstep.csv:4", "step 10 repeats"]),
+        R("curve info: --step-col on a TensorBoard file", ["curve", "info", "{d}/good.tfevents", "--step-col", "x"], ["stores the step with each value"]),
+        R("fit: TensorBoard file with a bad CRC keeps the law", ["fit", "{d}/badcrc.tfevents", "--out", "{d}/f.json"], ["CRC-32C"], "=f.json"),
+        R("fit: --loss-col names no metric", ["fit", "{d}/tworuns/lightning_logs/version_0", "--loss-col", "nosuch", "--out", "{d}/f.json"], ["nosuch", "train_loss"], "=f.json"),
+        R("evaluate: --val-col names no column", ["evaluate", "--fit", Cos, "--test", Con, "--target", "val", "--val-col", "nosuch", "--markdown", "{d}/e.md"], ["nosuch"], "=e.md"),
+        R("train compare: --loss-col names no column", ["train", "compare", Cos, "--loss-col", "nosuch", "--plot", "{d}/c.svg"], ["nosuch"], "=c.svg"),
+        // ---- watch
+        R("watch: log in a missing folder", ["watch", "{d}/nofolder/run.csv", "--schedule", S], ["nofolder", "neither the log nor its folder"]),
+        R("watch: schedule without a total", ["watch", "{d}/run.csv", "--schedule", "constant(peak=3e-4, warmup=10)"], ["no total length"]),
+        R("watch: bad law", ["watch", "{d}/run.csv", "--schedule", S, "--law", "nosuch"], ["nosuch"]),
+        R("watch: --level 2", ["watch", "{d}/run.csv", "--schedule", S, "--level", "2"], ["--level"]),
+        R("watch: --idle 0", ["watch", "{d}/run.csv", "--schedule", S, "--idle", "0"], ["--idle"]),
+        R("watch: bad --against", ["watch", "{d}/run.csv", "--schedule", S, "--against", "cosin(peak=1)"], ["cosin"]),
+        R("watch: unreadable log", ["watch", "{d}/binary.csv", "--schedule", S, "--idle", "5"], ["binary.csv"]),
+        R("watch: unknown option", ["watch", "{d}/run.csv", "--schedule", S, "--bogus"], ["unknown option", "--bogus"]),
         // ---- fit
         R("fit: missing file", ["fit", "{d}/nosuch.csv", "--out", "{d}/f.json"], ["nosuch.csv", "not found"], "f.json"),
         R("fit: unwritable --out", ["fit", Cos, "--out", "/proc/law.json"], ["--out", "/proc"]),
@@ -321,7 +363,7 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         Rows.Length.ShouldBeGreaterThanOrEqualTo(80);
         Rows.Select(r => r.Name).Distinct().Count().ShouldBe(Rows.Length);
         var commands = Rows.Select(r => r.Args[0]).ToHashSet();
-        foreach (var c in new[] { "schedule", "curve", "fit", "predict", "evaluate", "optimize", "whatif", "export", "plan", "scaling", "train", "demo", "accuracy", "runs" })
+        foreach (var c in new[] { "schedule", "curve", "fit", "predict", "evaluate", "optimize", "whatif", "export", "plan", "scaling", "train", "demo", "accuracy", "runs", "watch" })
             commands.ShouldContain(c);
     }
 

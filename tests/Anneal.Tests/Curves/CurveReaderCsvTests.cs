@@ -91,10 +91,10 @@ public sealed class CurveReaderCsvTests : IDisposable
     [Fact]
     public void Missing_step_column_lists_columns_found_and_accepted_names()
     {
-        var e = Bad("epoch,loss\n0,3\n");
+        var e = Bad("time,loss\n0,3\n");
         e.Message.ShouldStartWith(_tmp.Combine("bad.csv") + ":1:");
         e.Message.ShouldContain("no step column");
-        e.Message.ShouldContain("'epoch', 'loss'");
+        e.Message.ShouldContain("'time', 'loss'");
         e.Message.ShouldContain("global_step");
         e.Message.ShouldContain("--step-col");
     }
@@ -121,12 +121,13 @@ public sealed class CurveReaderCsvTests : IDisposable
         e.Message.ShouldContain("diverged");
     }
 
+    // A blank loss makes a sparse table (Lightning, W&B): rows merge by step, and values at a step without a loss are skipped, said in a warning.
     [Fact]
-    public void Blank_loss_is_an_error()
+    public void Blank_loss_row_is_skipped_with_a_warning_naming_its_line()
     {
-        var e = Bad("step,lr,loss\n0,1e-3,4\n1,1e-3,\n");
-        e.Line.ShouldBe(3);
-        e.Message.ShouldContain("blank");
+        var c = CurveReader.Read(_tmp.File("blank.csv", "step,lr,loss\n0,1e-3,4\n1,1e-3,\n2,1e-3,3.9\n"));
+        c.Steps.ShouldBe([0L, 2L]);
+        c.Warnings.ShouldHaveSingleItem().ShouldContain("first: line 3, step 1");
     }
 
     [Theory]

@@ -54,9 +54,9 @@ public sealed class CurveReaderJsonTests : IDisposable
         var e4 = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("d.jsonl", "{\"step\": 5, \"loss\": 4}\n{\"step\": 3, \"loss\": 3}\n")));
         e4.Line.ShouldBe(2);
         e4.Message.ShouldContain("comes after step 5 on line 1");
-        var e5 = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("e.jsonl", "{\"epoch\": 5, \"loss\": 4}\n")));
+        var e5 = Should.Throw<CurveFormatException>(() => CurveReader.Read(_tmp.File("e.jsonl", "{\"time\": 5, \"loss\": 4}\n")));
         e5.Message.ShouldContain("no step column");
-        e5.Message.ShouldContain("'epoch', 'loss'");
+        e5.Message.ShouldContain("'time', 'loss'");
     }
 
     [Fact]
