@@ -39,7 +39,7 @@ public static class CurveCommands
     private static Command Info()
     {
         var files = Files();
-        var json = new Option<bool>("--json") { Description = "Print one JSON array instead of the tables." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (format anneal-curve-info/1, a curves list) instead of the tables." };
         var cols = new CurveColumnOptions();
         var cmd = new Command("info", """
             Summarise curve files: steps, logging interval, LR range and detected schedule shape, loss range, final loss.
@@ -54,8 +54,8 @@ public static class CurveCommands
             var outw = r.InvocationConfiguration.Output;
             if (r.GetValue(json))
             {
-                var arr = new JsonArray(infos.Select(i => (JsonNode)ToJson(i)).ToArray());
-                outw.WriteLine(arr.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                var doc = new JsonObject { ["format"] = "anneal-curve-info/1", ["curves"] = new JsonArray(infos.Select(i => (JsonNode)ToJson(i)).ToArray()) };
+                outw.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             else
             {

@@ -100,7 +100,7 @@ public static class TrainCommand
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = J(s.FinalTrainLoss), final_val_loss = J(s.FinalValLoss), min_val_loss = J(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep })));
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { format = "anneal-train-compare/1", runs = rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = J(s.FinalTrainLoss), final_val_loss = J(s.FinalValLoss), min_val_loss = J(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep }) }));
             else
             {
                 int w = Math.Max(4, rows.Max(s => s.Name.Length));

@@ -38,7 +38,9 @@ public sealed class CurveCliTests : IDisposable
     {
         var (code, stdout, _) = Run("curve", "info", "--json", Mpl("wsd_20000_24000.csv") + "@wsd(peak=3e-4, total=24000, warmup=2160, decay_steps=4000, shape=exponential, min=3e-5)");
         code.ShouldBe(0);
-        var o = JsonNode.Parse(stdout)!.AsArray().Single()!;
+        var doc = JsonNode.Parse(stdout)!;
+        ((string)doc["format"]!).ShouldBe("anneal-curve-info/1");
+        var o = doc["curves"]!.AsArray().Single()!;
         ((string)o["shape"]!).ShouldBe("wsd");
         ((long)o["last_step"]!).ShouldBe(23936);
         ((bool)o["lr_interpolated"]!).ShouldBeFalse();

@@ -112,6 +112,7 @@ public class TrainCompareDivergedTests : IDisposable
         var (cj, json, _) = Anneal.Tests.Cli.CliRunner.Run("train", "compare", bad, "--json");
         cj.ShouldBe(0);
         json.ShouldContain($"\"diverged_at_step\":{nanStep}");
+        json.ShouldStartWith("{\"format\":\"anneal-train-compare/1\",\"runs\":[");
     }
 
     public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
