@@ -50,7 +50,7 @@ public sealed record MultiPowerLaw(WarmupConvention Convention = WarmupConventio
     public override IReadOnlyList<LawParameter> Parameters => Params;
 
     public override SpecCall ToSpecCall() =>
-        new SpecBuilder("mpl").WordIf("warmup", Convention == WarmupConvention.Reference ? "reference" : "paper", "paper").Build();
+        new SpecBuilder("mpl").WordIf("warmup", WarmupConventions.Name(Convention), "paper").Build();
 
     internal static MultiPowerLaw Create(SpecArgs a)
     {
