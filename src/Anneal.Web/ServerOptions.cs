@@ -1,5 +1,6 @@
 using System.Net;
 using Anneal.Accuracy;
+using static Anneal.ParameterName;
 
 namespace Anneal.Web;
 
@@ -39,19 +40,20 @@ public sealed record ServerOptions
     /// <summary>
     /// Throws <see cref="InputException"/> on options the server must refuse before it starts: a port out of
     /// range, a host that is not an IP address or localhost, a non-loopback host without a token, a short token.
-    /// <paramref name="name"/> maps a parameter name (<c>host</c>, <c>port</c>, <c>token</c>) to the caller's word for it.
+    /// The messages mark the parameters they name (<c>host</c>, <c>port</c>, <c>token</c>), so a front end renders them
+    /// in its own words with <see cref="InputException.MessageNaming"/>.
     /// </summary>
-    public ServerOptions Validate(Func<string, string>? name = null)
+    public ServerOptions Validate()
     {
-        name ??= p => p;
-        if (Port is < 0 or > 65535) throw new InputException($"{name("port")} must be between 0 and 65535, got {Port}");
+        var (host, port, token) = (Parameter("host"), Parameter("port"), Parameter("token"));
+        if (Port is < 0 or > 65535) throw InputException.Naming($"{port} must be between 0 and 65535, got {Port}");
         if (Host != "localhost" && !IPAddress.TryParse(Host, out _))
-            throw new InputException($"{name("host")} '{Host}' is not an IP address; use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one interface's address");
+            throw InputException.Naming($"{host} '{Host}' is not an IP address; use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one interface's address");
         if (!IsLoopback && Token is null)
-            throw new InputException($"{name("host")} {Host} lets other machines connect, so it needs {name("token")} T (a secret of at least 16 characters every request must present)");
+            throw InputException.Naming($"{host} {Host} lets other machines connect, so it needs {token} T (a secret of at least 16 characters every request must present)");
         if (Token is { } t && (t.Length < 16 || t.Any(c => c <= ' ' || c > '~')))
-            throw new InputException($"{name("token")} must be at least 16 printable ASCII characters without spaces (e.g. the output of 'openssl rand -hex 16')");
-        if (MaxUploadBytes < 1024) throw new InputException($"{name("max_upload_bytes")} must be at least 1024, got {MaxUploadBytes}");
+            throw InputException.Naming($"{token} must be at least 16 printable ASCII characters without spaces (e.g. the output of 'openssl rand -hex 16')");
+        if (MaxUploadBytes < 1024) throw InputException.Naming($"{Parameter("max_upload_bytes")} must be at least 1024, got {MaxUploadBytes}");
         return this;
     }
 }

@@ -39,8 +39,9 @@ public sealed class TokenTests
     [InlineData("example.com", null, "--host 'example.com' is not an IP address")]
     public void Unsafe_options_are_refused_before_the_server_starts(string host, string? token, string message)
     {
-        var e = Should.Throw<InputException>(() => new ServerOptions { Host = host, Token = token }.Validate(p => "--" + p));
-        e.Message.ShouldStartWith(message);
+        var e = Should.Throw<InputException>(() => new ServerOptions { Host = host, Token = token }.Validate());
+        e.MessageNaming(p => "--" + p).ShouldStartWith(message);
+        e.Parameters.ShouldContain(message.Split(' ')[0][2..]);
     }
 
     [Fact]

@@ -42,8 +42,7 @@ internal static class ServeRunner
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<int> Run(string? storeLocation, string host, int port, string? token, CancellationToken cancel)
     {
-        var options = new Anneal.Web.ServerOptions { Host = host, Port = port, Token = token, Examples = Examples }
-            .Validate(p => "--" + p.Replace('_', '-'));
+        var options = new Anneal.Web.ServerOptions { Host = host, Port = port, Token = token, Examples = Examples }.Validate();
         using var store = RunsCommands.Open(storeLocation);
         Microsoft.AspNetCore.Builder.WebApplication app;
         Uri address;
