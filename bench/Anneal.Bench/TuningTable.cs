@@ -80,6 +80,7 @@ public static class TuningTable
                 case "--figure": figure = args[++i]; break;
                 case "--export": export = args[++i]; break;
                 case "--methods": only = [.. args[++i].Split(',')]; break;
+                case "--verbose": Verbose = true; break;
                 default:
                     if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) seeds = s;
                     else workloads.Add(args[i]);
@@ -317,6 +318,8 @@ public static class TuningTable
         return 0;
     }
 
+    private static bool Verbose;
+
     private static Outcome Sweep(Bench b, Method m, int seed)
     {
         var objective = new TableObjective(b.Table, b.Key);
@@ -341,6 +344,13 @@ public static class TuningTable
             if (t.State == TrialState.Complete && t.Value <= b.Target) { reached = true; break; }
         }
         bool prunedBest = all.Any(t => t.State == TrialState.Pruned && b.Key(t.Params) == b.BestEntry.Key);
+        if (Verbose)
+            foreach (var t in all)
+            {
+                double A(string k) => t.Attributes.TryGetValue(k, out var v) ? v : double.NaN;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {b.Table[b.Key(t.Params)].Curve[^1].Value:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] {t.Message}"));
+            }
         return new Outcome(b.Name, m.Name, seed, reached, steps, n, seconds, prunedBest, all.Sum(t => t.StepsRun));
     }
 

@@ -13,9 +13,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=src/Anneal.Cli/bin/Release/net10.0/Anneal.Cli
 [[ -x $BIN ]] || dotnet build src/Anneal.Cli -c Release -v quiet -nologo >/dev/null
 WORK=${ANNEAL_TABLE_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/anneal/tuning-work}
+# TABLE_COSINE=0 leaves the cosine runs out (a full run each, where a WSD cooldown costs only its own steps).
+COSINE=${TABLE_COSINE:-1}
 STEPS=1000; EVAL_EVERY=50; EVAL_BATCHES=16; LOG_EVERY=10
 case ${1:-} in
-  mlp) MODEL="mlp(context=4, hidden=256)"; WARMUP=50; PEAKS="6.25e-3 1.25e-2 2.5e-2 5e-2 1e-1 2e-1"; DECAYS="0.2 0.5" ;;
+  mlp) MODEL="mlp(context=4, hidden=256)"; WARMUP=50; PEAKS=${TABLE_PEAKS:-"6.25e-3 2.5e-2 1e-1 4e-1"}; DECAYS="0.2 0.5" ;;
   gpt-tiny) MODEL="gpt-tiny"; WARMUP=100; PEAKS=${TABLE_PEAKS:-"3e-3 1.5e-3 6e-3 1.2e-2 7.5e-4"}; DECAYS="0.2" ;;
   *) echo "record_lr_table.sh: name a workload: mlp or gpt-tiny" >&2; exit 2 ;;
 esac
@@ -40,9 +42,11 @@ for p in $PEAKS; do
   const="constant(peak=$p, warmup=$WARMUP)"
   run "constant_p$p" "$const" --save-at "$saves"
   entries+=("{\"key\": \"constant_p$p\", \"shape\": \"constant\", \"peak\": $p, \"schedule\": \"$const\", \"file\": \"constant_p$p.csv\"}")
-  cos="cosine(peak=$p, total=$STEPS, warmup=$WARMUP)"
-  run "cosine_p$p" "$cos"
-  entries+=("{\"key\": \"cosine_p$p\", \"shape\": \"cosine\", \"peak\": $p, \"schedule\": \"$cos\", \"file\": \"cosine_p$p.csv\"}")
+  if [[ $COSINE == 1 ]]; then
+    cos="cosine(peak=$p, total=$STEPS, warmup=$WARMUP)"
+    run "cosine_p$p" "$cos"
+    entries+=("{\"key\": \"cosine_p$p\", \"shape\": \"cosine\", \"peak\": $p, \"schedule\": \"$cos\", \"file\": \"cosine_p$p.csv\"}")
+  fi
   for d in $DECAYS; do
     at=$(echo "$STEPS * (1 - $d) / 1" | bc); pct=$(echo "$d * 100 / 1" | bc)
     wsd="wsd(peak=$p, total=$STEPS, warmup=$WARMUP, decay=$d)"

@@ -20,7 +20,7 @@ public sealed class ForecastPruner : IPruner
     private readonly LossLaw _law;
 
     /// <summary>A pruner forecasting with <paramref name="law"/> (a law spec; <c>auto</c> by default).</summary>
-    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4)
+    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4, int minPointsWithPrior = 2)
     {
         _law = LossLaw.Parse(law);
         Checkpoints = checkpoints ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
@@ -29,6 +29,7 @@ public sealed class ForecastPruner : IPruner
         Level = level;
         PriorTrials = priorTrials;
         MinPoints = minPoints;
+        MinPointsWithPrior = minPointsWithPrior;
     }
 
     /// <inheritdoc/>
@@ -43,11 +44,21 @@ public sealed class ForecastPruner : IPruner
     /// <summary>Number of best complete trials whose curves join the fit.</summary>
     public int PriorTrials { get; }
 
-    /// <summary>Reported points after the warmup a trial needs before it is judged.</summary>
+    /// <summary>Reported points after the warmup a trial needs before it is judged, alone.</summary>
     public int MinPoints { get; }
+
+    /// <summary>
+    /// The same when complete trials join the fit. Every parameter of the law is shared between the runs of one fit,
+    /// and the prior's full curves pin them, so the trial's few points only have to place it among them: two points
+    /// after the warmup suffice, which lets a clearly worse trial stop at its first checkpoints instead of its middle.
+    /// </summary>
+    public int MinPointsWithPrior { get; }
 
     /// <summary>Fit settings: the law's deterministic starts only, delta-method band (no refits), for speed at every checkpoint.</summary>
     public FitOptions FitOptions { get; init; } = new(RandomStarts: 0, MaxIterations: 150, Jackknife: false);
+
+    /// <summary>Attribute holding the last forecast of the trial's final value (the sampler's stand-in for a pruned trial's value).</summary>
+    public const string ForecastKey = "forecast";
 
     /// <summary>Attribute holding the index of the last checkpoint judged.</summary>
     public const string CheckedKey = "forecast_checkpoint";
@@ -69,7 +80,7 @@ public sealed class ForecastPruner : IPruner
         if (f is null) return new PruneDecision(false, mark, "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
         mark["forecast_low"] = low;
-        mark["forecast"] = mid;
+        mark[ForecastKey] = mid;
         mark["forecast_high"] = high;
         if (why is not null) return new PruneDecision(false, mark, why);
         bool prune = low > incPessimistic;
@@ -84,16 +95,24 @@ public sealed class ForecastPruner : IPruner
     /// </summary>
     public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? Forecast(TrialRecord trial, IReadOnlyList<TrialRecord> prior, long planned)
     {
-        var partial = Run(trial, $"trial {trial.Number}");
+        var priorRuns = prior.Select(t => Run(t, $"trial {t.Number}", MinPoints)).Where(r => r is not null).Select(r => r!).ToList();
+        var partial = Run(trial, $"trial {trial.Number}", priorRuns.Count > 0 ? MinPointsWithPrior : MinPoints);
         if (partial is null) return null;
-        var runs = prior.Select(t => Run(t, $"trial {t.Number}")).Where(r => r is not null).Select(r => r!).Append(partial).ToList();
+        var schedule = Schedule.Parse(trial.Schedule!);
+        var plan = schedule.Sample(checked((int)planned));
+        long now = Math.Min(trial.Reports[^1].Step, planned - 1);
+        // A cooldown's gain is learnt only from runs whose rate fell: with none in the fit, the law's annealing terms are
+        // unidentified (a constant-rate prior gives a confident but arbitrary cooldown forecast), so a trial whose rate
+        // still has to fall is not judged until some complete trial has annealed.
+        if (plan[^1] < AnnealGuard * plan[now] && !prior.Any(t => Annealed(t) <= AnnealGuard))
+            return (double.NaN, double.NaN, double.NaN, double.NaN, "no complete trial has annealed its rate: the cooldown ahead cannot be forecast yet");
+        var runs = priorRuns.Append(partial).ToList();
         FittedLaw fit;
         try { fit = LawFitter.Fit(_law, runs, FitOptions); }
         catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"fit failed: {e.Message}"); }
-        var schedule = Schedule.Parse(trial.Schedule!);
         try
         {
-            var p = fit.Predict(schedule.Sample(checked((int)planned)), [planned - 1], Level);
+            var p = fit.Predict(plan, [planned - 1], Level);
             // The incumbent is finished: its value is known up to the measurement noise of one logged point, which
             // the fit's rms log residual estimates. Its pessimistic end is that value at the band's upper quantile.
             var inc = prior[0];
@@ -105,8 +124,23 @@ public sealed class ForecastPruner : IPruner
         catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"forecast failed: {e.Message}"); }
     }
 
+    /// <summary>
+    /// A trial whose planned rate still falls below this fraction of its current rate has a cooldown ahead; it is
+    /// judged only when a complete trial of the fit has itself annealed to this fraction of its peak.
+    /// </summary>
+    public double AnnealGuard { get; init; } = 0.5;
+
+    /// <summary>The lowest rate a trial ran at after its peak, as a fraction of the peak (1: it never annealed).</summary>
+    private static double Annealed(TrialRecord t)
+    {
+        if (t.Schedule is null || t.Reports.Count == 0) return 1;
+        var eta = Schedule.Parse(t.Schedule).Sample(checked((int)(t.Reports[^1].Step + 1)));
+        int top = Array.IndexOf(eta, eta.Max());
+        return eta[top] > 0 ? eta.AsSpan(top).ToArray().Min() / eta[top] : 1;
+    }
+
     /// <summary>A trial's reports as a law run under its schedule, from the end of its warmup; null with too few points.</summary>
-    private LawRun? Run(TrialRecord t, string name)
+    private static LawRun? Run(TrialRecord t, string name, int minPoints)
     {
         if (t.Schedule is null) return null;
         var pts = t.Reports.Where(r => double.IsFinite(r.Value) && r.Value > 0).ToArray();
@@ -114,7 +148,7 @@ public sealed class ForecastPruner : IPruner
         var eta = Schedule.Parse(t.Schedule).Sample(checked((int)(pts[^1].Step + 1)));
         var run = new LawRun { Name = name, Eta = eta, Steps = pts.Select(r => r.Step).ToArray(), Observed = pts.Select(r => r.Value).ToArray(), EtaSource = t.Schedule }.Validate();
         long peak = run.PeakStep;
-        if (pts.Count(r => r.Step >= peak) < MinPoints) return null;
+        if (pts.Count(r => r.Step >= peak) < minPoints) return null;
         return run.From(peak);
     }
 }
