@@ -12,7 +12,7 @@ namespace Anneal.Bench;
 /// validation-loss curve was recorded once by the engine, and sweeps are replayed from the table, so a pruned trial
 /// costs only the steps it ran and many seeds cost no training. Two kinds of table per workload:
 /// <list type="bullet">
-/// <item><c>lr</c>: data/tuning/&lt;workload&gt;/ (bench/tuning/record_lr_table.sh): peak learning rate (a factor-2
+/// <item><c>lr</c>: data/tuning/&lt;workload&gt;/ (bench/tuning/record_lr_table.sh): peak learning rate (a geometric
 /// series, searched as its integer log2 index) x schedule shape (constant, cosine, WSD cooldowns), 1000 steps.</item>
 /// <item><c>schedules</c>: data/corpora/&lt;workload&gt;/ seed 1: 11 schedule shapes x 2 horizons at one peak.</item>
 /// </list>
@@ -390,7 +390,7 @@ public static class TuningTable
         var peaks = configs.Select(c => c.Peak).Distinct().Order().ToArray();
         var shapes = configs.Select(c => c.Shape).Distinct().ToArray();
         var table = configs.ToDictionary(c => c.Key, c => new TableEntry(c.Key, c.Schedule, steps, ReadCurve(Path.Combine(dir, c.File), steps)));
-        // The peaks are a factor-2 series: searched as their index, an integer on the log scale a sampler can model.
+        // The peaks are a geometric series: searched as their index, an integer on the log scale a sampler can model.
         var space = new SearchSpace([("lr_index", new IntegerDomain(0, peaks.Length - 1)), ("shape", new CategoricalDomain(shapes))]);
         var keys = configs.ToDictionary(c => (Array.IndexOf(peaks, c.Peak), c.Shape), c => c.Key);
         return new Bench($"lr/{workload}", workload, table, space, p => keys[((int)p["lr_index"].Number, p["shape"].Text!)]);
