@@ -13,7 +13,7 @@ namespace Anneal.Bench;
 /// costs only the steps it ran and many seeds cost no training. Two kinds of table per workload:
 /// <list type="bullet">
 /// <item><c>lr</c>: data/tuning/&lt;workload&gt;/ (bench/tuning/record_lr_table.sh): peak learning rate (a geometric
-/// series, searched as its integer log2 index) x schedule shape (constant, cosine, WSD cooldowns), 1000 steps.</item>
+/// series, searched as its index: an integer on the log scale) x schedule shape (constant, cosine, WSD cooldowns), 1000 steps.</item>
 /// <item><c>schedules</c>: data/corpora/&lt;workload&gt;/ seed 1: 11 schedule shapes x 2 horizons at one peak.</item>
 /// </list>
 /// Target: a complete trial within 0.5% of the table's best final value. For each method and seed one worker runs
@@ -226,7 +226,7 @@ public static class TuningTable
     {
         const int pw = 420, ph = 280, left = 55, top = 40, gap = 70;
         double tauMax = 10;
-        string[] colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"];
+        string[] colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#000000", "#ad494a"];
         var methods = curves.First().Value.Keys.ToList();
         int width = left + 2 * pw + gap + 20, height = top + ph + 60 + 18 * ((methods.Count + 3) / 4);
         var sb = new StringBuilder();
@@ -279,7 +279,8 @@ public static class TuningTable
         for (int i = 0; i < methods.Count; i++)
         {
             double lx = left + (i % 4) * 230, ly = top + ph + 55 + 18 * (i / 4);
-            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 24}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"3\"/>");
+            string dash = methods[i].Contains("Optuna", StringComparison.Ordinal) ? " stroke-dasharray=\"6,3\"" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 24}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"3\"{dash}/>");
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{lx + 30}\" y=\"{ly}\">{System.Security.SecurityElement.Escape(methods[i])}</text>\n");
         }
         sb.Append("</svg>\n");
