@@ -13,8 +13,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=src/Anneal.Cli/bin/Release/net10.0/Anneal.Cli
 [[ -x $BIN ]] || dotnet build src/Anneal.Cli -c Release -v quiet -nologo >/dev/null
 WORK=${ANNEAL_TABLE_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/anneal/tuning-work}
-# TABLE_COSINE=0 leaves the cosine runs out (a full run each, where a WSD cooldown costs only its own steps).
-COSINE=${TABLE_COSINE:-1}
+# TABLE_COSINE=1 adds a cosine run per peak (a full run each, where a WSD cooldown costs only its own steps; the
+# recorded mlp table has none).
+COSINE=${TABLE_COSINE:-0}
 STEPS=1000; EVAL_EVERY=50; EVAL_BATCHES=16; LOG_EVERY=10
 case ${1:-} in
   mlp) MODEL="mlp(context=4, hidden=256)"; WARMUP=50; PEAKS=${TABLE_PEAKS:-"6.25e-3 2.5e-2 1e-1 4e-1"}; DECAYS="0.2 0.5" ;;
