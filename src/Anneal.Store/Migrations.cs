@@ -110,6 +110,11 @@ internal static class Migrations
             "CREATE INDEX trials_state ON trials (study_id, state, number)",
             "CREATE TABLE trial_values (trial_id BIGINT NOT NULL REFERENCES trials(id), step BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, PRIMARY KEY (trial_id, step)){without_rowid}",
         ]),
+        new(2, "series.min_level: the lowest downsampled level a series keeps (sparse series skip the levels that would not shrink them)",
+        [
+            // series written before this migration keep every level: 0 is exactly what they hold
+            "ALTER TABLE series ADD COLUMN min_level INTEGER NOT NULL DEFAULT 0",
+        ]),
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -47,6 +47,7 @@ public sealed partial class RunStore
         public double? LastValue { get; set; }
         public double? MinValue { get; set; }
         public long? MinStep { get; set; }
+        public int MinLevel { get; set; }
     }
 
     /// <summary>Adds a run (no points yet) and returns its id.</summary>
@@ -202,6 +203,7 @@ public sealed partial class RunStore
     public IReadOnlyList<long> ImportCurves(IReadOnlyList<(LossCurve Curve, NewRun? Run)> curves) => Write((c, t) =>
     {
         var ids = new List<long>(curves.Count);
+        var rows = new NewRows();
         foreach (var (curve, given) in curves)
         {
             var meta = new Dictionary<string, object?>();
@@ -216,9 +218,11 @@ public sealed partial class RunStore
             };
             long id = InsertRun(c, t, run);
             foreach (var (metric, values) in new[] { (Metrics.Loss, curve.Loss), (Metrics.Lr, curve.Lr), (Metrics.ValLoss, curve.ValLoss), (Metrics.GradNorm, curve.GradNorm), (Metrics.Tokens, curve.Tokens) })
-                if (values is not null) AppendSeries(c, t, id, metric, curve.Steps, values);
+                if (values is not null) AppendSeries(c, t, id, metric, curve.Steps, values, rows, newRun: true);
             ids.Add(id);
         }
+        // every point and bucket of every curve at once (one COPY per table on PostgreSQL)
+        _db.InsertNew(c, t, rows);
         return (IReadOnlyList<long>)ids;
     });
 
