@@ -22,6 +22,15 @@ internal sealed class NewRows
     public List<(long SeriesId, Downsampling.Bucket Bucket)> Buckets { get; } = [];
 }
 
+/// <summary>The store's advisory locks (PostgreSQL keys; any constants no other application of the database uses).</summary>
+internal enum StoreLock : long
+{
+    /// <summary>Migrating the schema.</summary>
+    Schema = 7265532,
+    /// <summary>Seeding an empty store.</summary>
+    Seed = 7265533,
+}
+
 /// <summary>Which database holds the store.</summary>
 public enum StoreKind
 {
@@ -79,8 +88,11 @@ internal abstract class Dialect : IDisposable
     /// <summary>A query counting the database's tables other than <c>schema_version</c> (and the engine's own).</summary>
     public abstract string OtherTablesSql { get; }
 
-    /// <summary>Serialises migrations between processes opening the same store at once.</summary>
-    public abstract void LockSchema(DbConnection c, DbTransaction t);
+    /// <summary>
+    /// Takes <paramref name="which"/> lock until the transaction ends, serialising processes doing the same thing at
+    /// once (migrating a new store, seeding an empty one). SQLite's <c>BEGIN IMMEDIATE</c> already holds the only write lock.
+    /// </summary>
+    public abstract void Lock(DbConnection c, DbTransaction t, StoreLock which);
 
     /// <summary>True when <paramref name="e"/> is contention that a retry of the whole transaction may get past.</summary>
     public abstract bool IsTransient(Exception e);
@@ -173,7 +185,7 @@ internal sealed class SqliteDialect : Dialect
             throw new StoreException($"store '{Path}': SQLite could not switch it to WAL mode (got '{mode}'); put the store on a local file system");
     }
 
-    public override void LockSchema(DbConnection c, DbTransaction t) { } // BEGIN IMMEDIATE holds the only write lock
+    public override void Lock(DbConnection c, DbTransaction t, StoreLock which) { } // BEGIN IMMEDIATE holds the only write lock
 
     public override void InsertNew(DbConnection c, DbTransaction t, NewRows rows)
     {
@@ -277,11 +289,11 @@ internal sealed class PostgresDialect : Dialect
 
     public override void Dispose() => _source.Dispose();
 
-    public override void LockSchema(DbConnection c, DbTransaction t)
+    public override void Lock(DbConnection c, DbTransaction t, StoreLock which)
     {
         using var cmd = c.CreateCommand();
         cmd.Transaction = t;
-        cmd.CommandText = "SELECT pg_advisory_xact_lock(7265532)"; // any constant: "anneal's migration"
+        cmd.CommandText = $"SELECT pg_advisory_xact_lock({(long)which})";
         cmd.ExecuteNonQuery();
     }
 

@@ -124,7 +124,7 @@ internal static class Migrations
     public static int Apply(Dialect db, DbConnection c)
     {
         using var t = db.Begin(c);
-        db.LockSchema(c, t);
+        db.Lock(c, t, StoreLock.Schema);
         c.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL, anneal_version TEXT NOT NULL)", transaction: t);
         int current = c.ExecuteScalar<int?>("SELECT MAX(version) FROM schema_version", transaction: t) ?? 0;
         if (current > Latest)
