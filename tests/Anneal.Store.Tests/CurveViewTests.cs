@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace Anneal.Store.Tests;
 
 /// <summary>
@@ -243,5 +245,62 @@ public sealed class CurveViewTests
         t.Store.GetRun(a)!.Metrics.Single().ShouldBe(t.Store.GetRun(b)!.Metrics.Single());
         var view = t.Store.GetCurve(a, Metrics.Loss, 100)!;
         view.Values.Min().ShouldBe(-5 - 1039);
+    }
+
+    [Fact]
+    public void A_version_1_store_keeps_every_level_of_its_series_after_migration_2()
+    {
+        // a store as version 1 wrote it: its schema, and a sparse series with all 10 levels
+        var dir = Directory.CreateTempSubdirectory("anneal-v1-").FullName;
+        string path = Path.Combine(dir, "v1.db");
+        var steps = Enumerable.Range(0, 3000).Select(i => 10L * i + 9).ToArray();
+        var values = steps.Select(s => 2 + 3 / Math.Sqrt(1 + s / 100.0) + 0.01 * Math.Sin(s)).ToArray();
+        try
+        {
+            using (var db = new SqliteDialect(path))
+            using (var c = db.Open())
+            using (var t = c.BeginTransaction())
+            {
+                void Sql(string sql)
+                {
+                    using var cmd = c.CreateCommand();
+                    cmd.Transaction = t;
+                    cmd.CommandText = sql;
+                    cmd.ExecuteNonQuery();
+                }
+                Sql("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL, anneal_version TEXT NOT NULL)");
+                foreach (var statement in Migrations.All[0].Statements) Sql(db.Ddl(statement));
+                Sql("INSERT INTO schema_version VALUES (1, 'v1', 0, 'old')");
+                Sql("INSERT INTO runs (id, name, metadata, status, created_at, updated_at) VALUES (1, 'old', '{}', 'finished', 0, 0)");
+                Sql(FormattableString.Invariant($"INSERT INTO series (id, run_id, metric, n, first_step, last_step, last_value, min_value, min_step) VALUES (1, 1, 'loss', {steps.Length}, {steps[0]}, {steps[^1]}, {values[^1]:R}, {values.Min():R}, {steps[Array.IndexOf(values, values.Min())]})"));
+                var rows = new NewRows();
+                rows.Points.Add((1, steps, values));
+                foreach (var b in Downsampling.Aggregate(steps, values)) rows.Buckets.Add((1, b));
+                db.InsertNew(c, t, rows);
+                t.Commit();
+            }
+            SqliteConnection.ClearAllPools();
+            using var store = RunStore.Open(path);
+            store.CountRows("schema_version").ShouldBe(Migrations.Latest);
+            // its views still read level 0, which it keeps (a new store would not keep it for this spacing)
+            var view = store.GetCurve(1, Metrics.Loss, 2000)!;
+            var (rs, rv) = Reference(steps, values, steps[0], steps[^1], 2000, Downsampling.Width(0));
+            view.Steps.ShouldBe(rs);
+            view.Values.ShouldBe(rv);
+            // and appending goes on merging into every level
+            var more = Enumerable.Range(3000, 500).Select(i => 10L * i + 9).ToArray();
+            store.AppendPoints(1, more.Select(s => new MetricPoint(Metrics.Loss, s, 1 + 1e-4 * s)));
+            long[] allSteps = [.. steps, .. more];
+            double[] allValues = [.. values, .. more.Select(s => 1 + 1e-4 * s)];
+            var stored = store.BucketRows(1, Metrics.Loss);
+            for (int level = 0; level < Downsampling.Levels; level++)
+                stored.Where(b => b.Level == level).Select(b => (b.Index, b.Agg.N, b.Agg.Min, b.Agg.MinStep, b.Agg.Max, b.Agg.MaxStep, b.Agg.FirstStep, b.Agg.LastValue))
+                    .ShouldBe(BruteBuckets(allSteps, allValues, Downsampling.Width(level)), $"level {level}");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
