@@ -246,10 +246,10 @@ internal static class SweepExecutors
         var errText = p.StandardError.ReadToEndAsync();
         string? job = p.StandardOutput.ReadLine()?.Split(';')[0].Trim();
         if (!string.IsNullOrEmpty(job))
-            Console.Error.WriteLine($"study {setup.Spec.Name}: submitted job array {job} ({k} tasks, logs {Path.Combine(setup.Dir, $"slurm-{job}_*.out")}); follow it with: anneal sweep show {setup.Spec.Name}");
+            Console.Error.WriteLine($"study {setup.Spec.Name}: submitted job array {job} ({k} tasks, logs {Path.Combine(setup.Dir, $"slurm-{job}_*.out")}); follow it with: anneal sweep show {setup.Spec.Name}{(store is null ? "" : $" --store {setup.Store.Location}")}");
         p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        string said = errText.Result.Trim();
+        string said = string.Join("; ", errText.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         if (string.IsNullOrEmpty(job))
             throw new InputException($"sbatch refused the job array (exit code {p.ExitCode}): {said}; check the --sbatch options");
         if (!wait)
