@@ -157,7 +157,7 @@ public sealed partial class ExecutorTests
     /// <summary>
     /// <c>anneal sweep run --executor slurm --workers 4 --wait</c> on the real single-node Slurm that .ci/start-slurm
     /// starts: a job array of four <c>anneal sweep worker</c> tasks. Mid-trial one task gets SIGKILL
-    /// (<c>scancel --batch --signal=KILL</c>: no chance to clean up, so a survivor reaps its trial after the 3 s heartbeat
+    /// (<c>scancel --batch --signal=KILL</c>: no chance to clean up, so a survivor reaps its trial after the 10 s heartbeat
     /// timeout) and another is cancelled (<c>scancel</c>: SIGTERM, the worker requeues its trial itself). The study
     /// completes with every trial accounted for.
     /// </summary>
@@ -167,7 +167,7 @@ public sealed partial class ExecutorTests
         using var t = Backends.Create("sqlite");
         using var study = new Study("slurm");
         const int trials = 8;
-        var run = Anneal(t.Location, ["sweep", "run", study.Path_, "--trials", $"{trials}", "--workers", "4", "--executor", "slurm", "--wait", "--heartbeat-timeout", "3"]);
+        var run = Anneal(t.Location, ["sweep", "run", study.Path_, "--trials", $"{trials}", "--workers", "4", "--executor", "slurm", "--wait", "--heartbeat-timeout", "10"]);
         var output = Task.Run(() => Finish(run, TimeSpan.FromMinutes(5)));
         var two = await RunningTrials(t.Store, Id(t.Store, study), 2, output);
         var tasks = two.Select(x => WorkerName().Match(x.Worker!).Groups[2].Value).ToList();
@@ -221,8 +221,9 @@ public sealed partial class ExecutorTests
 
     /// <summary>
     /// Three <c>anneal sweep worker</c> processes started by hand with no supervisor (as Slurm tasks are); one is killed
-    /// mid-trial. Its trial's heartbeat ages past the 3 s timeout, a survivor marks it failed and queues a copy, which
-    /// runs once; the study completes with every trial accounted for.
+    /// mid-trial. Its trial's heartbeat ages past the 10 s timeout (long enough that no live worker on a loaded machine
+    /// misses it), a survivor marks it failed and queues a copy, which runs once; the study completes with every trial
+    /// accounted for.
     /// </summary>
     [Fact]
     public async Task Unsupervised_workers_reap_a_killed_workers_trial_after_the_heartbeat_timeout()
@@ -230,7 +231,7 @@ public sealed partial class ExecutorTests
         using var t = Backends.Create("sqlite");
         using var study = new Study("bare");
         const int trials = 6;
-        var workers = Enumerable.Range(0, 3).Select(_ => Anneal(t.Location, ["sweep", "worker", study.Path_, "--trials", $"{trials}", "--heartbeat-timeout", "3"])).ToList();
+        var workers = Enumerable.Range(0, 3).Select(_ => Anneal(t.Location, ["sweep", "worker", study.Path_, "--trials", $"{trials}", "--heartbeat-timeout", "10"])).ToList();
         var outputs = workers.Select(w => Task.Run(() => Finish(w, TimeSpan.FromMinutes(5)))).ToList();
         var victim = (await RunningTrials(t.Store, Id(t.Store, study), 1, [.. outputs]))[0];
         int pid = int.Parse(WorkerName().Match(victim.Worker!).Groups[1].Value, CultureInfo.InvariantCulture);
@@ -239,8 +240,69 @@ public sealed partial class ExecutorTests
         var results = await Task.WhenAll(outputs);
         var survivors = workers.Select((w, i) => (w, results[i])).Where(x => x.w.Id != pid).Select(x => x.Item2).ToList();
         survivors.ShouldAllBe(r => r.Code == 0);
-        string.Join("\n", survivors.Select(r => r.Err)).ShouldContain($"trial {victim.Number} failed: its worker sent no heartbeat for 3 s; a copy is queued");
+        string.Join("\n", survivors.Select(r => r.Err)).ShouldContain($"trial {victim.Number} failed: its worker sent no heartbeat for 10 s; a copy is queued");
         AccountedFor(t.Store, study, trials, [(victim.Number, "stopped sending heartbeats")]);
+    }
+
+    /// <summary>
+    /// The store's side of the protocol: a proposal made from a stale view (another worker added a trial since) is
+    /// refused and adds nothing; a released worker's trial is failed with the reason, requeued once under the next
+    /// number, and its worker's later reports are refused.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public void A_stale_proposal_is_refused_and_a_released_workers_trial_is_requeued(string kind)
+    {
+        using var t = Backends.Create(kind);
+        var s = t.Store.GetOrCreateStudy("p", "p");
+        var a = t.Store.TryCreateTrial(s.Id, """{"x": 1}""", "w1", expectedNumber: 0)!;
+        a.Number.ShouldBe(0);
+        a.State.ShouldBe(StoreTrialState.Running);
+        t.Store.TryCreateTrial(s.Id, """{"x": 2}""", "w2", expectedNumber: 0).ShouldBeNull();
+        t.Store.ListTrials(s.Id).Count.ShouldBe(1);
+        var b = t.Store.TryCreateTrial(s.Id, """{"x": 2}""", "w2", expectedNumber: 1)!;
+        b.Number.ShouldBe(1);
+        Should.Throw<KeyNotFoundException>(() => t.Store.TryCreateTrial(s.Id + 99, "{}", "w", 0));
+        var released = t.Store.ReleaseWorkerTrials(s.Id, "w1", "was stopped", requeue: true);
+        released.Select(x => x.Number).ShouldBe([0]);
+        released[0].Message.ShouldBe("worker w1 was stopped");
+        t.Store.ReleaseWorkerTrials(s.Id, "w1", "was stopped", requeue: true).ShouldBeEmpty(); // once
+        t.Store.ReportIntermediate(a.Id, 10, 1.0).ShouldBeFalse();
+        t.Store.Heartbeat(a.Id, "w1").ShouldBeFalse();
+        t.Store.FinishTrial(a.Id, StoreTrialState.Complete, 1.0).ShouldBeFalse();
+        var all = t.Store.ListTrials(s.Id);
+        all.Select(x => (x.Number, x.State, x.ParamsJson)).ShouldBe([(0, StoreTrialState.Failed, """{"x":1}"""), (1, StoreTrialState.Running, """{"x":2}"""), (2, StoreTrialState.Waiting, """{"x":1}""")]);
+        t.Store.ClaimWaitingTrial(s.Id, "w3")!.Number.ShouldBe(2);
+    }
+
+    /// <summary>
+    /// Four workers, each with a store instance of its own, propose at once: each reads the count n, "proposes" f(n) and
+    /// adds it only as trial n. Every trial ends up with f(its number), numbers 0..39 with none missing or doubled,
+    /// which is what a sampler's proposal for trial n needs.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public void Concurrent_proposals_each_get_the_number_they_were_made_for(string kind)
+    {
+        using var t = Backends.Create(kind);
+        var s = t.Store.GetOrCreateStudy("c", "c");
+        const int trials = 40;
+        var stores = Enumerable.Range(0, 4).Select(_ => t.OpenAnother()).ToArray();
+        try
+        {
+            Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, w =>
+            {
+                while (stores[w].ListTrials(s.Id, withIntermediate: false).Count is var n && n < trials)
+                {
+                    // refused (null) when another worker took number n first: read again and retry
+                    if (stores[w].TryCreateTrial(s.Id, $$"""{"x": {{n * n}}}""", $"w{w}", n) is { } trial) stores[w].FinishTrial(trial.Id, StoreTrialState.Complete, n);
+                }
+            });
+        }
+        finally { foreach (var x in stores) x.Dispose(); }
+        var all = t.Store.ListTrials(s.Id, withIntermediate: false);
+        all.Select(x => x.Number).ShouldBe(Enumerable.Range(0, trials));
+        foreach (var x in all) x.ParamsJson.ShouldBe($$"""{"x":{{x.Number * x.Number}}}""");
     }
 
     private static long Id(RunStore store, Study study)
