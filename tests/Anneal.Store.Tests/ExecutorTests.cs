@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Anneal.Tuning;
 using StoreTrialState = Anneal.Store.TrialState;
+using static Anneal.Store.Tests.ExecutorTests;
 
 namespace Anneal.Store.Tests;
 
@@ -14,12 +15,12 @@ namespace Anneal.Store.Tests;
 /// </summary>
 public sealed partial class ExecutorTests
 {
-    private const int Rows = 6;
+    internal const int Rows = 6;
 
     /// <summary>The toy objective: loss = (x - 0.5)² + 10 / (step + 1) at steps 9, 19, ..., one row every 0.5 s.</summary>
-    private static double Loss(double x, long step) => (x - 0.5) * (x - 0.5) + 10.0 / (step + 1);
+    internal static double Loss(double x, long step) => (x - 0.5) * (x - 0.5) + 10.0 / (step + 1);
 
-    private sealed class Study : IDisposable
+    internal sealed class Study : IDisposable
     {
         public Study(string name)
         {
@@ -32,19 +33,19 @@ public sealed partial class ExecutorTests
                 done
                 """);
             Name = name;
-            Path_ = Path.Combine(Dir, "toy.yaml");
-            File.WriteAllText(Path_, $$$"""
+            Yaml = Path.Combine(Dir, "toy.yaml");
+            File.WriteAllText(Yaml, $$$"""
                 name: {{{name}}}
                 objective: {command: [bash, toy.sh], log: "runs/{trial}.csv", steps: {{{10 * Rows}}}, metric: loss}
                 space: {x: {uniform: [-2, 2]}}
                 sampler: sobol
                 """);
-            Spec = StudyFile.Load(Path_);
+            Spec = StudyFile.Load(Yaml);
         }
 
         public string Dir { get; }
         public string Name { get; }
-        public string Path_ { get; }
+        public string Yaml { get; }
         public StudySpec Spec { get; }
 
         public void Dispose()
@@ -54,7 +55,7 @@ public sealed partial class ExecutorTests
         }
     }
 
-    private static Process Anneal(string? store, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    internal static Process StartAnneal(string? store, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath is { } h && Path.GetFileNameWithoutExtension(h) == "dotnet" ? h : "dotnet")
         {
@@ -67,7 +68,7 @@ public sealed partial class ExecutorTests
         return Process.Start(psi)!;
     }
 
-    private static (int Code, string Out, string Err) Finish(Process p, TimeSpan timeout)
+    internal static (int Code, string Out, string Err) Finish(Process p, TimeSpan timeout)
     {
         var o = p.StandardOutput.ReadToEndAsync();
         var e = p.StandardError.ReadToEndAsync();
@@ -81,10 +82,10 @@ public sealed partial class ExecutorTests
     }
 
     [GeneratedRegex(@"-(\d+)(?:-slurm(\d+_\d+))?-w0$")]
-    private static partial Regex WorkerName();
+    internal static partial Regex WorkerName();
 
     /// <summary>Waits until <paramref name="count"/> trials are running under distinct workers, each past its first report and with most of its rows to go.</summary>
-    private static async Task<List<TrialInfo>> RunningTrials(RunStore store, long studyId, int count, params Task<(int Code, string Out, string Err)>[] anneal)
+    internal static async Task<List<TrialInfo>> RunningTrials(RunStore store, long studyId, int count, params Task<(int Code, string Out, string Err)>[] anneal)
     {
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (DateTime.UtcNow < until)
@@ -104,7 +105,7 @@ public sealed partial class ExecutorTests
     /// has exactly one complete copy (same parameters, later number) and no configuration completed twice; every fresh
     /// trial's parameters are the sampler's proposal for its number; every value is the closed form's.
     /// </summary>
-    private static void AccountedFor(RunStore store, Study study, int trials, IReadOnlyList<(int Number, string Message)> failed)
+    internal static void AccountedFor(RunStore store, Study study, int trials, IReadOnlyList<(int Number, string Message)> failed)
     {
         var info = store.GetStudy(study.Name)!;
         var all = store.ListTrials(info.Id);
@@ -140,7 +141,7 @@ public sealed partial class ExecutorTests
         using var t = Backends.Create(kind);
         using var study = new Study("four");
         const int trials = 8;
-        var run = Anneal(t.Location, ["sweep", "run", study.Path_, "--trials", $"{trials}", "--workers", "4", "--heartbeat-timeout", "60"]);
+        var run = StartAnneal(t.Location, ["sweep", "run", study.Yaml, "--trials", $"{trials}", "--workers", "4", "--heartbeat-timeout", "60"]);
         var output = Task.Run(() => Finish(run, TimeSpan.FromMinutes(5)));
         var victim = (await RunningTrials(t.Store, Id(t.Store, study), 1, output))[0];
         int pid = int.Parse(WorkerName().Match(victim.Worker!).Groups[1].Value, CultureInfo.InvariantCulture);
@@ -152,43 +153,6 @@ public sealed partial class ExecutorTests
         AccountedFor(t.Store, study, trials, [(victim.Number, $"(process {pid}) exited with code 137 during the trial")]);
         // trials ran in several processes (how many of the four got one depends on how fast each started)
         t.Store.ListTrials(Id(t.Store, study)).Select(x => x.Worker).Distinct().Count().ShouldBeGreaterThanOrEqualTo(2);
-    }
-
-    /// <summary>
-    /// <c>anneal sweep run --executor slurm --workers 4 --wait</c> on the real single-node Slurm that .ci/start-slurm
-    /// starts: a job array of four <c>anneal sweep worker</c> tasks. Mid-trial one task gets SIGKILL
-    /// (<c>scancel --batch --signal=KILL</c>: no chance to clean up, so a survivor reaps its trial after the 10 s heartbeat
-    /// timeout) and another is cancelled (<c>scancel</c>: SIGTERM, the worker requeues its trial itself). The study
-    /// completes with every trial accounted for.
-    /// </summary>
-    [SlurmFact]
-    public async Task A_slurm_job_array_finishes_the_study_when_tasks_are_killed()
-    {
-        using var t = Backends.Create("sqlite");
-        using var study = new Study("slurm");
-        const int trials = 8;
-        var run = Anneal(t.Location, ["sweep", "run", study.Path_, "--trials", $"{trials}", "--workers", "4", "--executor", "slurm", "--wait", "--heartbeat-timeout", "10"]);
-        var output = Task.Run(() => Finish(run, TimeSpan.FromMinutes(5)));
-        var two = await RunningTrials(t.Store, Id(t.Store, study), 2, output);
-        var tasks = two.Select(x => WorkerName().Match(x.Worker!).Groups[2].Value).ToList();
-        tasks.ShouldAllBe(x => x.Length > 0, "workers under Slurm name their array task");
-        Scancel("--batch", "--signal=KILL", tasks[0]);
-        Scancel(tasks[1]);
-        var (code, stdout, err) = await output;
-        code.ShouldBe(0, err);
-        err.ShouldContain("submitted job array");
-        stdout.ShouldContain($"study slurm: {trials + 2} trials ({trials} complete, 0 pruned, 2 failed; job array");
-        AccountedFor(t.Store, study, trials, [(two[0].Number, "stopped sending heartbeats"), (two[1].Number, "was stopped before its trial ended")]);
-    }
-
-    private static void Scancel(params string[] args)
-    {
-        var psi = new ProcessStartInfo("scancel") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        p.ExitCode.ShouldBe(0, err);
     }
 
     /// <summary>
@@ -209,39 +173,14 @@ public sealed partial class ExecutorTests
             (["--executor", "slurm", "--threads", "2"], "--threads applies to --executor local; a Slurm task trains with the CPUs Slurm gives it (--sbatch=--cpus-per-task=N)"),
         })
         {
-            var (code, _, err) = Finish(Anneal(t.Location, ["sweep", "run", study.Path_, .. args]), TimeSpan.FromMinutes(2));
+            var (code, _, err) = Finish(StartAnneal(t.Location, ["sweep", "run", study.Yaml, .. args]), TimeSpan.FromMinutes(2));
             code.ShouldBe(2, err);
             err.Trim().ShouldBe($"error: {message}");
         }
-        var (c, _, e) = Finish(Anneal(t.Location, ["sweep", "run", study.Path_, "--executor", "slurm"], new Dictionary<string, string> { ["PATH"] = "/nonexistent" }), TimeSpan.FromMinutes(2));
+        var (c, _, e) = Finish(StartAnneal(t.Location, ["sweep", "run", study.Yaml, "--executor", "slurm"], new Dictionary<string, string> { ["PATH"] = "/nonexistent" }), TimeSpan.FromMinutes(2));
         c.ShouldBe(2, e);
         e.Trim().ShouldBe("error: --executor slurm needs sbatch on PATH (Slurm's client commands): run this on a Slurm login node, or use --executor local");
         t.Store.GetStudy("bad").ShouldBeNull(); // refused before the study was created
-    }
-
-    /// <summary>
-    /// Three <c>anneal sweep worker</c> processes started by hand with no supervisor (as Slurm tasks are); one is killed
-    /// mid-trial. Its trial's heartbeat ages past the 10 s timeout (long enough that no live worker on a loaded machine
-    /// misses it), a survivor marks it failed and queues a copy, which runs once; the study completes with every trial
-    /// accounted for.
-    /// </summary>
-    [Fact]
-    public async Task Unsupervised_workers_reap_a_killed_workers_trial_after_the_heartbeat_timeout()
-    {
-        using var t = Backends.Create("sqlite");
-        using var study = new Study("bare");
-        const int trials = 6;
-        var workers = Enumerable.Range(0, 3).Select(_ => Anneal(t.Location, ["sweep", "worker", study.Path_, "--trials", $"{trials}", "--heartbeat-timeout", "10"])).ToList();
-        var outputs = workers.Select(w => Task.Run(() => Finish(w, TimeSpan.FromMinutes(5)))).ToList();
-        var victim = (await RunningTrials(t.Store, Id(t.Store, study), 1, [.. outputs]))[0];
-        int pid = int.Parse(WorkerName().Match(victim.Worker!).Groups[1].Value, CultureInfo.InvariantCulture);
-        var killed = workers.Single(w => w.Id == pid);
-        killed.Kill();
-        var results = await Task.WhenAll(outputs);
-        var survivors = workers.Select((w, i) => (w, results[i])).Where(x => x.w.Id != pid).Select(x => x.Item2).ToList();
-        survivors.ShouldAllBe(r => r.Code == 0);
-        string.Join("\n", survivors.Select(r => r.Err)).ShouldContain($"trial {victim.Number} failed: its worker sent no heartbeat for 10 s; a copy is queued");
-        AccountedFor(t.Store, study, trials, [(victim.Number, "stopped sending heartbeats")]);
     }
 
     /// <summary>
@@ -305,7 +244,7 @@ public sealed partial class ExecutorTests
         foreach (var x in all) x.ParamsJson.ShouldBe($$"""{"x":{{x.Number * x.Number}}}""");
     }
 
-    private static long Id(RunStore store, Study study)
+    internal static long Id(RunStore store, Study study)
     {
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (store.GetStudy(study.Name) is not { } s)
@@ -331,4 +270,76 @@ public sealed class SlurmFactAttribute : FactAttribute
         if (!sbatch || !conf)
             Skip = "needs a Slurm cluster: sbatch on PATH and SLURM_CONF naming its slurm.conf (sudo .ci/start-slurm starts a single-node one and prints the path)";
     }
+}
+
+/// <summary>Unsupervised worker processes: a killed worker's trial is reaped through its heartbeat (a class of its own, so it runs beside the other executor tests).</summary>
+public sealed class ExecutorHeartbeatTests
+{
+    /// <summary>
+    /// Three <c>anneal sweep worker</c> processes started by hand with no supervisor (as Slurm tasks are); one is killed
+    /// mid-trial. Its trial's heartbeat ages past the 10 s timeout (long enough that no live worker on a loaded machine
+    /// misses it), a survivor marks it failed and queues a copy, which runs once; the study completes with every trial
+    /// accounted for.
+    /// </summary>
+    [Fact]
+    public async Task Unsupervised_workers_reap_a_killed_workers_trial_after_the_heartbeat_timeout()
+    {
+        using var t = Backends.Create("sqlite");
+        using var study = new Study("bare");
+        const int trials = 6;
+        var workers = Enumerable.Range(0, 3).Select(_ => StartAnneal(t.Location, ["sweep", "worker", study.Yaml, "--trials", $"{trials}", "--heartbeat-timeout", "10"])).ToList();
+        var outputs = workers.Select(w => Task.Run(() => Finish(w, TimeSpan.FromMinutes(5)))).ToList();
+        var victim = (await RunningTrials(t.Store, Id(t.Store, study), 1, [.. outputs]))[0];
+        int pid = int.Parse(WorkerName().Match(victim.Worker!).Groups[1].Value, CultureInfo.InvariantCulture);
+        var killed = workers.Single(w => w.Id == pid);
+        killed.Kill();
+        var results = await Task.WhenAll(outputs);
+        var survivors = workers.Select((w, i) => (w, results[i])).Where(x => x.w.Id != pid).Select(x => x.Item2).ToList();
+        survivors.ShouldAllBe(r => r.Code == 0);
+        string.Join("\n", survivors.Select(r => r.Err)).ShouldContain($"trial {victim.Number} failed: its worker sent no heartbeat for 10 s; a copy is queued");
+        AccountedFor(t.Store, study, trials, [(victim.Number, "stopped sending heartbeats")]);
+    }
+
+}
+
+/// <summary>The Slurm executor on a real cluster (a class of its own, so it runs beside the other executor tests).</summary>
+public sealed class ExecutorSlurmTests
+{
+    /// <summary>
+    /// <c>anneal sweep run --executor slurm --workers 4 --wait</c> on the real single-node Slurm that .ci/start-slurm
+    /// starts: a job array of four <c>anneal sweep worker</c> tasks. Mid-trial one task gets SIGKILL
+    /// (<c>scancel --batch --signal=KILL</c>: no chance to clean up, so a survivor reaps its trial after the 10 s heartbeat
+    /// timeout) and another is cancelled (<c>scancel</c>: SIGTERM, the worker requeues its trial itself). The study
+    /// completes with every trial accounted for.
+    /// </summary>
+    [SlurmFact]
+    public async Task A_slurm_job_array_finishes_the_study_when_tasks_are_killed()
+    {
+        using var t = Backends.Create("sqlite");
+        using var study = new Study("slurm");
+        const int trials = 8;
+        var run = StartAnneal(t.Location, ["sweep", "run", study.Yaml, "--trials", $"{trials}", "--workers", "4", "--executor", "slurm", "--wait", "--heartbeat-timeout", "10"]);
+        var output = Task.Run(() => Finish(run, TimeSpan.FromMinutes(5)));
+        var two = await RunningTrials(t.Store, Id(t.Store, study), 2, output);
+        var tasks = two.Select(x => WorkerName().Match(x.Worker!).Groups[2].Value).ToList();
+        tasks.ShouldAllBe(x => x.Length > 0, "workers under Slurm name their array task");
+        Scancel("--batch", "--signal=KILL", tasks[0]);
+        Scancel(tasks[1]);
+        var (code, stdout, err) = await output;
+        code.ShouldBe(0, err);
+        err.ShouldContain("submitted job array");
+        stdout.ShouldContain($"study slurm: {trials + 2} trials ({trials} complete, 0 pruned, 2 failed; job array");
+        AccountedFor(t.Store, study, trials, [(two[0].Number, "stopped sending heartbeats"), (two[1].Number, "was stopped before its trial ended")]);
+    }
+
+    internal static void Scancel(params string[] args)
+    {
+        var psi = new ProcessStartInfo("scancel") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        p.ExitCode.ShouldBe(0, err);
+    }
+
 }
