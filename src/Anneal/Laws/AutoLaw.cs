@@ -5,19 +5,18 @@ namespace Anneal.Laws;
 /// <summary>
 /// <c>auto</c>, the default law: a fixed-weight stack of laws whose errors partly cancel,
 /// <c>L(t) = sum_i w_i L_i(t; p_i)</c>, each member fitted on its own (by its own method) and the
-/// weights fixed in advance. Members and weights: <c>momentum(lambda=fit)</c> 0.5,
-/// <c>mpl(warmup=reference)</c> 0.5, chosen on the forecasting benchmark (docs/accuracy.md: the lowest
-/// mean over corpora of the mean final-loss error among stacks of momentum, momentum(lambda=fit),
-/// mpl(warmup=reference) and floor on a 0.1 grid, within 0.01 % of the best four-law stack; in a
-/// leave-one-corpus-out check three of five held-out corpora pick these weights and the others 0.6/0.4
-/// and 0.7/0.3). The two laws often err in opposite directions, so the stack is closer than either
-/// (stacked generalisation, Wolpert 1992; Breiman 1996). A member whose fit fails is dropped and the others renormalised; the fitted law
-/// file records the members, their weights and why.
+/// weights fixed in advance. Members and weights: <c>momentum(cap=fit)</c> 0.6, <c>momentum(lambda=fit)</c> 0.2,
+/// <c>mpl(warmup=reference)</c> 0.2, chosen on the forecasting benchmark (docs/laws.md, "Cooldown gains that
+/// saturate": the lowest mean over corpus questions of mean final-loss error plus pick regret on a 0.1 grid; in a
+/// leave-one-corpus-out check four of six held-out corpora pick these weights). The capped momentum law ranks schedules
+/// as well as the convex bound (pick regret 0.03 %) while describing whole curves; the other two keep the stack
+/// close to the laws that fit long curves best (stacked generalisation, Wolpert 1992; Breiman 1996). A member whose
+/// fit fails is dropped and the others renormalised; the fitted law file records the members, their weights and why.
 /// The band (<see cref="FittedLaw.FittedHorizon"/>, <see cref="BandScale"/>, <see cref="ExtrapolationScale"/>) has
 /// relative variance <c>k^2 (own + sum_i w_i ((L_i - L)/L)^2) + (c D)^2</c>: the own variance of the members fitted
-/// to the optimum (momentum(lambda=fit): the reference-procedure member is fitted without band refits and enters
-/// through its disagreement) and the members' disagreement, scaled by k, plus a term for the loss change <c>D</c>
-/// the stack forecasts beyond the last fitted step, which no refit of the fitted runs can measure.
+/// to the optimum (the reference-procedure member is fitted without band refits and enters through its disagreement)
+/// and the members' disagreement, scaled by k, plus a term for the loss change <c>D</c> the stack forecasts beyond
+/// the last fitted step, which no refit of the fitted runs can measure.
 /// </summary>
 public sealed record AutoLaw : LossLaw
 {
@@ -51,8 +50,18 @@ public sealed record AutoLaw : LossLaw
     /// </summary>
     public const double ExtrapolationScale = 0.15;
 
-    /// <summary>The default stack.</summary>
-    public AutoLaw(bool holdOutWeights = false) : this([(new MomentumLaw((double?)null), 0.5), (new MultiPowerLaw(WarmupConvention.Reference), 0.5)], holdOutWeights) { }
+    /// <summary>The default stack: <see cref="DefaultMembers"/>.</summary>
+    public AutoLaw(bool holdOutWeights = false) : this(DefaultMembers, holdOutWeights) { }
+
+    /// <summary>
+    /// The default members and weights (docs/laws.md, "Cooldown gains that saturate"): <c>momentum(cap=fit)</c> 0.6,
+    /// <c>momentum(lambda=fit)</c> 0.2, <c>mpl(warmup=reference)</c> 0.2.
+    /// </summary>
+    public static IReadOnlyList<(LossLaw Law, double Weight)> DefaultMembers { get; } =
+        [(new MomentumLaw(0.999, Cap: true), 0.6), (new MomentumLaw((double?)null), 0.2), (new MultiPowerLaw(WarmupConvention.Reference), 0.2)];
+
+    /// <summary>The default stack in words, for summaries and law files.</summary>
+    public static string DefaultDescription => string.Join(", ", DefaultMembers.Select(m => $"{m.Law.Spec} {m.Weight:0.#}"));
 
     /// <summary>A stack of the given members (weights are renormalised to sum to 1).</summary>
     public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool holdOutWeights = false)
@@ -66,9 +75,12 @@ public sealed record AutoLaw : LossLaw
         for (int i = 0; i < Members.Count; i++) offsets[i + 1] = offsets[i] + Members[i].Law.Parameters.Count;
         Offsets = offsets;
         // Member parameters keep their LR-unit exponents; one that depends on another parameter points into the concatenated vector.
+        // They are named after their member's law (momentum.L0), or after its whole spec when two members share a law
+        // (momentum(cap=fit).L0 and momentum(lambda=fit).L0), so every name is unique.
+        string Prefix(LossLaw law) => Members.Count(m => m.Law.Name == law.Name) > 1 ? law.Spec : law.Name;
         _parameters = Members.SelectMany((m, i) => m.Law.Parameters.Select(p => p with
         {
-            Name = $"{m.Law.Name}.{p.Name}",
+            Name = $"{Prefix(m.Law)}.{p.Name}",
             LrPower = p.LrPower with { Plus = p.LrPower.Plus is int k ? k + offsets[i] : null },
         })).ToArray();
     }
@@ -87,7 +99,7 @@ public sealed record AutoLaw : LossLaw
 
     public override string Name => "auto";
 
-    public override string Summary => "stack of momentum(lambda=fit) (0.5) and mpl(warmup=reference) (0.5), weights from the forecasting benchmark";
+    public override string Summary => $"stack of {DefaultDescription}, weights from the forecasting benchmark";
 
     public override SpecCall ToSpecCall() => HoldOutWeights ? new SpecBuilder("auto").Word("weights", "holdout").Build() : new("auto", []);
 
