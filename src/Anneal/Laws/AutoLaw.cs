@@ -67,7 +67,7 @@ public sealed record AutoLaw : LossLaw
         [(new MomentumLaw(0.999, Cap: true), 0.5), (new MultiPowerLaw(WarmupConvention.Reference), 0.5)];
 
     /// <summary>The default stack in words, for summaries and law files.</summary>
-    public static string DefaultDescription => string.Join(", ", DefaultMembers.Select(m => $"{m.Law.Spec} {m.Weight:0.#}"));
+    public static string DefaultDescription => string.Join(", ", DefaultMembers.Select(m => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{m.Law.Spec} {m.Weight:0.#}")));
 
     /// <summary>A stack of the given members (weights are renormalised to sum to 1).</summary>
     public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool holdOutWeights = false)
