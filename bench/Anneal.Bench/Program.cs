@@ -4,6 +4,12 @@ using BenchmarkDotNet.Running;
 // Every [Benchmark] class in this assembly is listed; pick with --filter, e.g.
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
 // `band-calibration` recomputes the auto band's constants and their leave-one-corpus-out coverage (docs/laws.md).
+// `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
+if (args is ["horizon-diagnosis", ..])
+{
+    Anneal.Bench.HorizonDiagnosis.Run(args.Length > 1 ? args[1] : ".");
+    return 0;
+}
 if (args is ["band-calibration", ..])
 {
     Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");
