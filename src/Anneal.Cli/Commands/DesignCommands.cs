@@ -15,7 +15,7 @@ namespace Anneal.Cli.Commands;
 /// </summary>
 public static class DesignCommands
 {
-    private const string LawHelp = "Law: a law.json written by 'anneal fit' (an MPL law), or a built-in name mpl-25m, mpl-100m, mpl-400m (the published MPL parameters, paper convention).";
+    private const string LawHelp = "Law: a law.json written by 'anneal fit' (an MPL law), or a built-in name mpl-25m, mpl-100m, mpl-400m (the published MPL parameters, in the reference warmup convention they were fitted in).";
 
     /// <summary>The three top-level commands.</summary>
     public static IEnumerable<Command> Build() => [Optimize(), WhatIfCommand(), Export()];

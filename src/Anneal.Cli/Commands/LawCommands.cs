@@ -28,10 +28,10 @@ public static class LawCommands
     };
 
     /// <summary>Reads the curve arguments (FILE or FILE@SCHEDULE), printing what the readers had to guess.</summary>
-    private static LossCurve[] ReadCurves(IEnumerable<string> args, CurveReadOptions read) => args.Select(a =>
+    private static LossCurve[] ReadCurves(IEnumerable<string> args, CurveReadOptions read, ParseResult parse) => args.Select(a =>
     {
         var curve = CurveArgument.Parse(a, read);
-        CurveMessages.Print(curve, Console.Error);
+        CurveMessages.Print(curve, Console.Error, parse);
         return curve;
     }).ToArray();
 
@@ -78,7 +78,7 @@ public static class LawCommands
             var l = LossLaw.Parse(r.GetValue(law)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var method = ParseMethod(r.GetValue(methodOpt)!);
-            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r));
+            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r), r);
             var res = FitService.Fit(new FitRequest(curves, l)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
@@ -224,7 +224,7 @@ public static class LawCommands
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var fitMethod = ParseMethod(r.GetValue(method)!);
-            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!, cols.Get(r)), ReadCurves(r.GetValue(testCurves)!, cols.Get(r)), ls)
+            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!, cols.Get(r), r), ReadCurves(r.GetValue(testCurves)!, cols.Get(r), r), ls)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Method = fitMethod,
                 TestGradNorm = r.GetValue(testGrad) == "logged" ? TestGradNorm.Logged : TestGradNorm.FitMean,

@@ -459,13 +459,12 @@ public static class ProbePriors
     public const long MplHorizon = 72_000;
 
     /// <summary>
-    /// A published multi-power law (<c>mpl-25m</c>, <c>mpl-100m</c>, <c>mpl-400m</c>; Luo et al. 2025; reference warmup
-    /// convention, in which the published parameters reproduce the published metrics) in its own world: peak 3e-4,
-    /// 72,000 steps. Null for another name.
+    /// A published multi-power law (<c>mpl-25m</c>, <c>mpl-100m</c>, <c>mpl-400m</c>; Luo et al. 2025; in its own warmup
+    /// convention, <see cref="BuiltinLaws.Convention"/>) in its own world: peak 3e-4, 72,000 steps. Null for another name.
     /// </summary>
     public static ProbePrior? Published(string name) =>
-        BuiltinLaws.Find(name) is { } p
-            ? new ProbePrior(name.ToLowerInvariant(), FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Reference), p.ToArray()),
+        BuiltinLaws.Resolve(name) is { } law
+            ? new ProbePrior(name.ToLowerInvariant(), law,
                 "published multi-power law, Luo et al. 2025, in its own world (peak 3e-4, 72,000 steps)") { Peak = MplPeak, Horizon = MplHorizon }
             : null;
 }

@@ -44,7 +44,8 @@ public class OptimumCheckTests
     [InlineData("mpl-100m")]
     public void Free_optimum_beats_named_schedules_for_published_25m_and_100m(string law)
     {
-        var d = new ScheduleDesigner(new DesignProblem(DesignLaw.Resolve(law).Parameters, 24000, 2160, 3e-4));
+        var resolved = DesignLaw.Resolve(law);
+        var d = new ScheduleDesigner(new DesignProblem(resolved.Parameters, 24000, 2160, 3e-4, 0, resolved.Convention));
         var opt = d.Optimize();
         foreach (var c in d.References()) opt.Loss.ShouldBeLessThan(c.Loss, c.Label);
         var wsd = d.BestWsd();
