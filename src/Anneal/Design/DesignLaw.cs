@@ -32,13 +32,8 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// they were fitted in) or a law file (<see cref="LawFile.Read"/>). Throws
     /// <see cref="InputException"/> for anything else, or a law that is not the multi-power law.
     /// </summary>
-    public static DesignLaw Resolve(string law)
-    {
-        if (BuiltinLaws.Resolve(law) is { } builtin) return FromFitted(builtin, BuiltinLaws.Describe(law));
-        if (!File.Exists(law))
-            throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", BuiltinLaws.Names)}");
-        return FromFitted(LawFile.Read(File.ReadAllText(law), law), law);
-    }
+    public static DesignLaw Resolve(string law) =>
+        FromFitted(BuiltinLaws.Read(law), BuiltinLaws.Find(law) is null ? law : BuiltinLaws.Describe(law));
 
     /// <summary>
     /// A law fitted by the laws layer: its parameter vector, its covariance (null when all zero, e.g.

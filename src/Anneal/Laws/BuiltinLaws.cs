@@ -35,6 +35,18 @@ public static class BuiltinLaws
     public static FittedLaw? Resolve(string name) =>
         Find(name) is { } p ? FittedLaw.FromValues(new MultiPowerLaw(Convention), p.ToArray()) : null;
 
+    /// <summary>
+    /// A law argument, as every command and service that takes a law reads it: a built-in name (<see cref="Resolve"/>) or a
+    /// law file (<see cref="LawFile.Read"/>). Throws <see cref="InputException"/> naming the argument when it is neither.
+    /// </summary>
+    public static FittedLaw Read(string nameOrPath)
+    {
+        if (Resolve(nameOrPath) is { } builtin) return builtin;
+        if (!File.Exists(nameOrPath))
+            throw new InputException($"{nameOrPath}: law file not found, and not a built-in law; fit one to your curves (anneal fit) or use one of {string.Join(", ", Names)}");
+        return LawFile.Read(File.ReadAllText(nameOrPath), nameOrPath);
+    }
+
     /// <summary>How a built-in law is described where it is used: <c>mpl-400m (published parameters, reference convention)</c>.</summary>
     public static string Describe(string name) => $"{name} (published parameters, {WarmupConventions.Name(Convention)} convention)";
 }
