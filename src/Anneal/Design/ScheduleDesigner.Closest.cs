@@ -38,8 +38,8 @@ public sealed partial class ScheduleDesigner
         foreach (var shape in AllShapes)
             for (double f = 0.005; f <= MaxDecay + 1e-12; f += 0.005)
                 specs.Add(WsdSpec(Math.Round(f, 3), shape, endRatio));
-        specs.Add($"cosine(peak={F(P)}, total={T}, warmup={W}, min={F(Round(endRatio * P))})");
-        specs.Add($"linear(peak={F(P)}, total={T}, warmup={W}, min={F(Round(endRatio * P))})");
+        specs.Add($"cosine(peak={Num(P)}, total={T}, warmup={W}, min={Num(Round(endRatio * P))})");
+        specs.Add($"linear(peak={Num(P)}, total={T}, warmup={W}, min={Num(Round(endRatio * P))})");
         // ~1,100 independent distances: computed on every core (each range with its own buffer), then the first
         // minimum taken in list order, so the answer does not depend on the number of threads.
         var dist = new double[specs.Count];
