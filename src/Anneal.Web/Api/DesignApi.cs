@@ -82,7 +82,7 @@ internal static class DesignApi
     /// <summary>A built-in published law (<c>mpl-400m</c>, ...) or a law fitted by <c>/api/forecast</c> (its <c>fit_id</c>).</summary>
     private static DesignLaw Law(Dashboard d, string name)
     {
-        if (BuiltinLaws.Resolve(name, WarmupConvention.Paper) is { } builtin) return DesignLaw.FromFitted(builtin, name + " (published parameters)");
+        if (BuiltinLaws.Resolve(name) is { } builtin) return DesignLaw.FromFitted(builtin, BuiltinLaws.Describe(name));
         var fit = d.Fit(name) ?? throw new ApiException(400, $"law: '{Body.Trunc(name)}' is neither a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
         return DesignLaw.FromFitted(fit, "fit of " + name.Split('|')[0] + " to runs " + name.Split('|')[^1]);
     }
