@@ -5,6 +5,7 @@ using Anneal.Schedules;
 using Anneal.Specs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using System.Text.Json.Nodes;
 
@@ -54,18 +55,69 @@ internal static class DesignApi
             finally { d.Heavy.Release(); }
             return Body.Ok(result);
         });
+        // Export (the library's ScheduleExport, as `anneal export` writes it): POST answers what the designer shows
+        // (the HF scheduler, the PyTorch snippet) and the address of the file; GET streams the file as a download, a
+        // block of rates at a time, so a long horizon costs no memory.
         e.MapPost("/api/export", async (HttpContext c) =>
         {
             var o = await Body.Json(c);
             var schedule = Dashboard.ParseSchedule(Body.Str(o, "schedule"));
-            long steps = Body.Int(o, "steps", schedule.Length, 1, Dashboard.MaxSteps);
-            var format = Body.Str(o, "format") ?? "hf";
-            if (format != "hf") throw new ApiException(400, $"format: hf, got '{Body.Trunc(format)}'");
-            var hf = HfExport.TryMap(schedule, steps, out var why)
-                ?? throw new ApiException(400, $"{schedule.Spec} is not exactly expressible as an HF scheduler: {why}");
-            return Body.Ok(new { format, schedule = schedule.Spec, steps, hf = JsonNode.Parse(hf.ToJson().ToJsonString()) });
+            long steps = Body.Int(o, "steps", schedule.Length, 1, ScheduleExport.MaxSteps);
+            var format = Format(Body.Str(o, "format"));
+            var request = new ExportRequest(steps, format) { Schedule = schedule };
+            // The whole export is computed (and dropped): its checks and the snippet's peak are the download's own.
+            var snippet = await Task.Run(() => ScheduleExport.Write(request, TextWriter.Null), c.RequestAborted);
+            var query = $"schedule={Uri.EscapeDataString(schedule.Spec)}&steps={steps}&format={FormatName(format)}";
+            return Body.Ok(new
+            {
+                format = FormatName(format), schedule = schedule.Spec, steps, file = FileName(format), download = "/api/export?" + query, snippet,
+                hf = format == ExportFormat.Hf ? JsonNode.Parse(HfExport.Exact(schedule, steps).ToJson().ToJsonString()) : null,
+            });
+        });
+        e.MapGet("/api/export", async (HttpContext c) =>
+        {
+            var q = c.Request.Query;
+            var schedule = Dashboard.ParseSchedule(q["schedule"].ToString());
+            long steps = q["steps"].ToString() is { Length: > 0 } st
+                ? long.TryParse(st, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= ScheduleExport.MaxSteps ? n
+                    : throw new ApiException(400, $"steps: a whole number between 1 and {ScheduleExport.MaxSteps}, got '{Body.Trunc(st)}'")
+                : schedule.Length ?? throw new ApiException(400, $"steps: '{schedule.Spec}' has no total length; give steps (the horizon)");
+            var format = Format(q["format"].ToString() is { Length: > 0 } f ? f : null);
+            var request = new ExportRequest(steps, format) { Schedule = schedule };
+            // HF's check (an exact equivalent) runs before the first byte, so its refusal is a 400, not a cut file.
+            if (format == ExportFormat.Hf) _ = HfExport.Exact(schedule, steps);
+            c.Response.ContentType = format == ExportFormat.Csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+            c.Response.Headers.ContentDisposition = $"attachment; filename=\"{FileName(format)}\"";
+            // ScheduleExport writes to a TextWriter synchronously: off the request thread, with synchronous writes allowed
+            // for this response only.
+            if (c.Features.Get<IHttpBodyControlFeature>() is { } body) body.AllowSynchronousIO = true;
+            await Task.Run(() =>
+            {
+                using var w = new StreamWriter(c.Response.Body, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                ScheduleExport.Write(request, w);
+            }, c.RequestAborted);
+            return Results.Empty;
         });
     }
+
+    private static ExportFormat Format(string? text) => text switch
+    {
+        null or "hf" => ExportFormat.Hf,
+        "pytorch" => ExportFormat.Pytorch,
+        "json" => ExportFormat.Json,
+        "csv" => ExportFormat.Csv,
+        _ => throw new ApiException(400, $"format: hf, pytorch, json or csv, got '{Body.Trunc(text)}'"),
+    };
+
+    private static string FormatName(ExportFormat f) => f.ToString().ToLowerInvariant();
+
+    /// <summary>The download's name: the PyTorch snippet opens <c>schedule.json</c> (<see cref="ExportRequest.MultipliersFile"/>).</summary>
+    private static string FileName(ExportFormat f) => f switch
+    {
+        ExportFormat.Csv => "schedule.csv",
+        ExportFormat.Hf => "hf_scheduler.json",
+        _ => new ExportRequest(1, f).MultipliersFile,
+    };
 
     /// <summary>The law and the problem (horizon, warmup, peak, floor) shared by both design routes, validated by the library.</summary>
     private static (DesignLaw Law, DesignProblem Problem) Problem(Dashboard d, JsonObject o)

@@ -85,3 +85,54 @@ export function ema(y, alpha) {
   }
   return out;
 }
+
+// Parallel coordinates, which uPlot cannot draw, on ECharts (vendored at build time like uPlot). The 1 MB library is
+// loaded on the first parallel chart only, so the other pages never fetch it.
+let echartsLoading = null;
+
+function loadEcharts() {
+  if (window.echarts) return Promise.resolve(true);
+  echartsLoading ??= new Promise(resolve => {
+    const s = document.createElement('script');
+    s.src = '/static/vendor/echarts.min.js';
+    s.onload = () => resolve(!!window.echarts);
+    s.onerror = () => resolve(false);
+    document.head.append(s);
+  });
+  return echartsLoading;
+}
+
+/**
+ * Draws parallel coordinates into holder. spec: { axes: [{ name, log, low, high, choices, objective }],
+ * series: [{ label, rows: [[value per axis], ...] }] }. Log axes for log parameters, categories for choices; lines
+ * colored by the last (objective) axis. The ECharts instance is holder.chart.
+ */
+export async function drawParallel(holder, spec) {
+  if (!(await loadEcharts())) {
+    holder.replaceChildren(Object.assign(document.createElement('div'), { className: 'chart-missing',
+      textContent: 'Parallel coordinates are unavailable: this server was built without its chart library (npm was missing at build time). The trials table below is complete.' }));
+    return null;
+  }
+  const values = spec.series.flatMap(s => s.rows.map(r => r[r.length - 1])).filter(v => Number.isFinite(v));
+  const axis = (a, i) => {
+    const base = { dim: i, name: a.name, nameLocation: 'start', nameTextStyle: { fontWeight: a.objective ? 'bold' : 'normal' } };
+    if (a.choices) return { ...base, type: 'category', data: a.choices };
+    if (a.log) return { ...base, type: 'log', logBase: 10, min: a.low ?? undefined, max: a.high ?? undefined };
+    return { ...base, type: 'value', scale: true, min: a.low ?? undefined, max: a.high ?? undefined };
+  };
+  const option = {
+    animation: false,
+    legend: { top: 0, data: spec.series.map(s => s.label) },
+    parallel: { left: 70, right: 110, top: 60, bottom: 30 },
+    parallelAxis: spec.axes.map(axis),
+    visualMap: values.length ? { type: 'continuous', dimension: spec.axes.length - 1, min: Math.min(...values), max: Math.max(...values), right: 10, top: 60,
+      calculable: false, precision: 4, text: ['worse', 'better'], inRange: { color: ['#1a9850', '#fee08b', '#d73027'] } } : undefined,
+    series: spec.series.map(s => ({ type: 'parallel', name: s.label, data: s.rows, lineStyle: { width: 1.5, opacity: 0.85 } })),
+  };
+  if (!holder.chart || holder.chart.isDisposed()) {
+    holder.replaceChildren();
+    holder.chart = window.echarts.init(holder, null, { renderer: 'canvas', width: Math.max(320, holder.clientWidth || 800), height: 360 });
+  }
+  holder.chart.setOption(option, { notMerge: true });
+  return holder.chart;
+}

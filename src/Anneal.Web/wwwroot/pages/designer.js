@@ -23,7 +23,9 @@ export async function render(root, params) {
   const optTable = el('table', { id: 'designer-optimum' });
   const exportOut = el('pre', { class: 'hidden', id: 'designer-export' });
   const err = el('p', { class: 'error' });
+  const ptButton = el('button', { class: 'secondary', id: 'designer-export-pytorch' }, 'Export for PyTorch');
   const hfButton = el('button', { class: 'secondary', id: 'designer-export-hf' }, 'Export for HF transformers');
+  const exportLink = el('a', { class: 'hidden', id: 'designer-export-link' });
   root.append(el('h1', {}, 'Schedule designer'),
     el('div', { class: 'grid2' },
       el('div', { class: 'panel sliders' },
@@ -33,7 +35,7 @@ export async function render(root, params) {
         el('label', {}, 'warmup', warmup, out.warmup),
         el('label', {}, 'cooldown fraction', cooldown, out.cooldown),
         el('label', {}, 'cooldown shape', shape, ''),
-        el('div', { class: 'row' }, hfButton)),
+        el('div', { class: 'row' }, ptButton, hfButton, exportLink)),
       el('div', { class: 'panel' }, el('div', { class: 'muted' }, 'predicted final loss'), final, specOut, latency, err)),
     chart, exportOut, el('h2', {}, 'Free optimum and the best of each family (same horizon, warmup and peak)'), optStatus, optTable);
 
@@ -107,14 +109,25 @@ export async function render(root, params) {
   for (const c of [peak, horizon, warmup, cooldown, shape, law]) {
     c.addEventListener('input', () => { update(performance.now()); scheduleOptimum(); });
   }
-  hfButton.addEventListener('click', async () => {
+  // One click: the server checks the export and answers what to show (the PyTorch snippet, the HF scheduler), then the
+  // file itself downloads from the same service (`anneal export`'s ScheduleExport), streamed by the server.
+  async function exportAs(format) {
     if (!current) return;
     exportOut.classList.remove('hidden');
     try {
-      const { data } = await api('/api/export', { schedule: current.spec, steps: values().total, format: 'hf' });
-      exportOut.textContent = JSON.stringify(data.hf, null, 2);
-    } catch (e) { exportOut.textContent = e.message; }
-  });
+      const { data } = await api('/api/export', { schedule: current.spec, steps: values().total, format });
+      exportOut.textContent = format === 'hf'
+        ? `# ${data.file}: Hugging Face transformers scheduler for ${data.schedule}\n${JSON.stringify(data.hf, null, 2)}`
+        : `# ${data.file}: the multipliers of ${data.schedule} (${data.steps} steps), read by this snippet\n${data.snippet}`;
+      exportLink.href = data.download;
+      exportLink.setAttribute('download', data.file);
+      exportLink.textContent = `download ${data.file} again`;
+      exportLink.classList.remove('hidden');
+      exportLink.click();
+    } catch (e) { exportOut.textContent = e.message; exportLink.classList.add('hidden'); }
+  }
+  ptButton.addEventListener('click', () => exportAs('pytorch'));
+  hfButton.addEventListener('click', () => exportAs('hf'));
   await update(performance.now());
   scheduleOptimum();
   return () => clearTimeout(optTimer);
