@@ -14,8 +14,8 @@ function ticks(u, vals) {
 export function chartsAvailable() { return typeof window.uPlot === 'function'; }
 
 /**
- * Draws (or redraws) a chart into holder. spec: { title, xLabel, yLabel, y2Label, xLog, yLog, height,
- * series: [{ label, x, y, color, axis: 'y'|'y2', dash, width, points, band: { low, high } }] }.
+ * Draws (or redraws) a chart into holder. spec: { title, xLabel, yLabel, y2Label, xLog, yLog, xInteger, height,
+ * series: [{ label, x, y, color, axis: 'y'|'y2', dash, width, points, pointSize, stepped, band: { low, high } }] }.
  * Returns the uPlot instance (holder.chart), reusing it when only the data changed.
  */
 export function drawChart(holder, spec) {
@@ -42,7 +42,8 @@ export function drawChart(holder, spec) {
   spec.series.forEach((s, i) => {
     const c = s.color || color(i);
     series.push({ label: s.label, stroke: c, width: s.width || 1.5, dash: s.dash, scale: s.axis === 'y2' ? 'y2' : 'y', spanGaps: true,
-      points: { show: !!s.points, size: 3, fill: c, stroke: c }, paths: s.points ? () => null : undefined });
+      points: { show: !!s.points, size: s.pointSize || 3, fill: c, stroke: c },
+      paths: s.points ? () => null : s.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined });
     k++;
     if (s.band) {
       series.push({ label: `${s.label} (low)`, stroke: c + '55', width: 0.5, scale: 'y', spanGaps: true });
@@ -56,11 +57,12 @@ export function drawChart(holder, spec) {
   const opts = {
     title: spec.title, width, height: spec.height || 320,
     scales: { x: { time: false, distr: spec.xLog ? 3 : 1 }, y: { distr: spec.yLog ? 3 : 1 }, y2: { distr: 1 } },
-    axes: [{ label: spec.xLabel || 'step', values: ticks }, { label: spec.yLabel || 'loss', scale: 'y', values: ticks, size: 60 },
+    // Whole-number x ticks (trial numbers) when asked: the increments uPlot may pick are then integers only.
+    axes: [{ label: spec.xLabel || 'step', values: ticks, ...(spec.xInteger ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] } : {}) }, { label: spec.yLabel || 'loss', scale: 'y', values: ticks, size: 60 },
       ...(hasY2 ? [{ label: spec.y2Label || 'learning rate', scale: 'y2', side: 1, grid: { show: false }, values: ticks, size: 60 }] : [])],
     series, bands, legend: { live: true },
   };
-  const key = JSON.stringify([spec.series.map(s => [s.label, s.axis, !!s.band, !!s.points]), spec.xLog, spec.yLog, spec.title, opts.height]);
+  const key = JSON.stringify([spec.series.map(s => [s.label, s.axis, !!s.band, !!s.points, !!s.stepped]), spec.xLog, spec.yLog, spec.xInteger, spec.title, opts.height]);
   if (holder.chart && holder.chartKey === key) {
     holder.chart.setData(data);
     return holder.chart;

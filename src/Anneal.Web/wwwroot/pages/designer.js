@@ -62,14 +62,24 @@ export async function render(root, params) {
       final.textContent = fmt(data.final_loss) + (data.band ? `  [${fmt(data.band.low)}, ${fmt(data.band.high)}]` : '');
       specOut.textContent = data.spec;
       draw();
+      const work = serverTime();
       requestAnimationFrame(() => {
         const ms = performance.now() - started;
-        window.annealDesignerLatencies.push({ total: ms, request: server });
-        latency.textContent = `updated ${ms.toFixed(0)} ms after the move (request ${server.toFixed(0)} ms)`;
+        window.annealDesignerLatencies.push({ total: ms, request: server, server: work });
+        latency.textContent = `updated ${ms.toFixed(0)} ms after the move (request ${server.toFixed(0)} ms, of which the server's work ${work === null ? '?' : work.toFixed(0)} ms)`;
       });
     } catch (e) { err.textContent = e.message; }
     inFlight = false;
     if (pending !== null) { const p = pending; pending = null; update(p); }
+  }
+
+  // The server's own time for the last update (its Server-Timing header), read from the resource timing entries, which
+  // are then cleared: the browser keeps only 250 of them.
+  function serverTime() {
+    const e = performance.getEntriesByType('resource').filter(x => x.name.endsWith('/api/design')).pop();
+    performance.clearResourceTimings();
+    const t = e && e.serverTiming ? e.serverTiming.find(x => x.name === 'design') : null;
+    return t ? t.duration : null;
   }
 
   function draw() {

@@ -70,12 +70,12 @@ async function study(root, id) {
     title.textContent = `Sweep ${s.name}`;
     const c = s.counts;
     summary.textContent = `${s.trials.length} trials: ${c.running} running, ${c.waiting} waiting, ${c.complete} complete, ${c.pruned} pruned, ${c.failed} failed` +
-      (s.best ? `; best ${fmt(s.best.value)} (trial #${s.best.number}: ${Object.entries(s.best.params).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v, 4) : v}`).join(', ')})` : '; no complete trial yet') +
+      (s.best ? `; best ${fmt(s.best.value)} (trial #${s.best.number}: ${Object.entries(s.best.params).map(([k, v]) => `${k}=${param(v)}`).join(', ')})` : '; no complete trial yet') +
       ` · sampler ${s.sampler || '?'}, pruner ${s.pruner || '?'}, ${s.direction} ${s.metric || 'value'}` + (s.spec_error ? ` (stored study file unreadable here: ${s.spec_error})` : '');
     const metric = s.metric || 'objective value';
-    drawChart(history, { xLabel: 'trial', yLabel: metric, height: 300, series: [
-      { label: 'complete trials', x: s.history.number, y: s.history.value, color: '#1f77b4', points: true },
-      { label: 'best so far', x: s.history.number, y: s.history.best, color: '#d62728', width: 2 }] });
+    drawChart(history, { xLabel: 'trial', yLabel: metric, height: 300, xInteger: true, series: [
+      { label: 'complete trials', x: s.history.number, y: s.history.value, color: '#1f77b4', points: true, pointSize: 7 },
+      { label: 'best so far', x: s.history.number, y: s.history.best, color: '#d62728', width: 2, stepped: true }] });
 
     const done = s.trials.filter(t => t.state === 'complete' && t.value !== null);
     const axes = s.space.map(p => ({ name: p.name, log: p.log, low: p.low, high: p.high, choices: p.choices }));
@@ -94,11 +94,18 @@ async function study(root, id) {
       el('tbody', {}, s.trials.map(t => el('tr', { 'data-number': t.number, 'data-state': t.state },
         el('td', { class: 'num' }, t.number), el('td', {}, el('span', { class: `state ${t.state}` }, t.state)),
         el('td', { class: 'num' }, fmt(t.value)), el('td', { class: 'num' }, t.steps),
-        names.map(n => el('td', { class: 'num' }, typeof t.params[n] === 'number' ? fmt(t.params[n], 4) : String(t.params[n] ?? '–'))),
+        names.map(n => el('td', { class: 'num' }, param(t.params[n]))),
         el('td', {}, t.run_id ? el('a', { href: '#', onclick: ev => { ev.preventDefault(); go(t.state === 'running' ? 'live' : 'compare', t.state === 'running' ? { run: t.run_id } : { ids: t.run_id }); } }, `run ${t.run_id}`) : ''),
         el('td', { class: 'muted' }, t.message || '')))));
   }
 
   await poll();
   return () => { stopped = true; clearTimeout(timer); if (ctrl) ctrl.abort(); };
+}
+
+/** A parameter's value as a person reads it: whole numbers as they are, reals to 4 significant digits, words as written. */
+function param(v) {
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'number') return String(v);
+  return Number.isInteger(v) ? String(v) : String(+v.toPrecision(4));
 }
