@@ -49,7 +49,7 @@ internal static class DesignApi
         {
             var o = await Body.Json(c);
             var schedule = Dashboard.ParseSchedule(Body.Str(o, "schedule"));
-            long steps = Body.Int(o, "steps", schedule.Length, 1, ScheduleExport.MaxSteps);
+            long steps = Body.Int(o, "steps", schedule.Length, 1, Dashboard.MaxSteps);
             var format = Format(Body.Str(o, "format"));
             var request = new ExportRequest(steps, format) { Schedule = schedule };
             // The whole export is computed (and dropped): its checks and the snippet's peak are the download's own.
@@ -65,10 +65,10 @@ internal static class DesignApi
         {
             var q = c.Request.Query;
             var schedule = Dashboard.ParseSchedule(q["schedule"].ToString());
-            long steps = q["steps"].ToString() is { Length: > 0 } st
-                ? long.TryParse(st, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= ScheduleExport.MaxSteps ? n
-                    : throw new ApiException(400, $"steps: a whole number between 1 and {ScheduleExport.MaxSteps}, got '{Body.Trunc(st)}'")
-                : schedule.Length ?? throw new ApiException(400, $"steps: '{schedule.Spec}' has no total length; give steps (the horizon)");
+            var st = q["steps"].ToString();
+            long steps = st.Length == 0 ? schedule.Length ?? throw new ApiException(400, $"steps: '{schedule.Spec}' has no total length; give steps (the horizon)")
+                : long.TryParse(st, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            if (steps < 1 || steps > Dashboard.MaxSteps) throw new ApiException(400, $"steps: a whole number between 1 and {Dashboard.MaxSteps}, got '{Body.Trunc(st.Length == 0 ? steps.ToString(CultureInfo.InvariantCulture) : st)}'");
             var format = Format(q["format"].ToString() is { Length: > 0 } f ? f : null);
             var request = new ExportRequest(steps, format) { Schedule = schedule };
             // HF's check (an exact equivalent) runs before the first byte, so its refusal is a 400, not a cut file.
