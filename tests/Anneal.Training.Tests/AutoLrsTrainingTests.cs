@@ -78,6 +78,7 @@ public class AutoLrsTrainingTests : IDisposable
         var chosen = side.Skip(1).Select(l => l.Split(',')).Where(f => f[^1] == "1").ToArray();
         chosen.Select(f => double.Parse(f[4], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Lr));
         chosen.Select(f => double.Parse(f[6], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Forecast));
+        chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Candidates.Where(c => !c.Diverged).Min(c => c.Score)));
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class ProgressPrinter(TextWriter output)
                 var st = a.Stage;
                 var chosen = st.Chosen;
                 output.WriteLine(FormattableString.Invariant(
-                    $"autolrs stage {st.Plan.Index}: steps {st.Plan.Start}..{st.Plan.Start + st.Plan.Length - 1} at lr {st.Lr:G4} (forecast {chosen.Forecast:F4} at {st.Plan.Length} steps; {st.Candidates.Count} candidates of {st.Plan.ExploreSteps} steps, {st.Candidates.Count(c => c.Diverged)} diverged; {a.ExploreSteps} exploration steps so far)"));
+                    $"autolrs stage {st.Plan.Index}: steps {st.Plan.Start}..{st.Plan.Start + st.Plan.Length - 1} at lr {st.Lr:G4} (forecast {chosen.Forecast:F4} ± {chosen.Fit!.Rms:F4} at {st.Plan.Length} steps; {st.Candidates.Count} candidates of {st.Plan.ExploreSteps} steps, {st.Candidates.Count(c => c.Diverged)} diverged; {a.ExploreSteps} exploration steps so far)"));
                 break;
         }
     }
@@ -95,7 +95,8 @@ public sealed class ProgressPrinter(TextWriter output)
 /// <summary>
 /// Subscriber that keeps an AutoLRS run's decisions as CSV (<see cref="Header"/>), one row per explored candidate:
 /// the stage, its first update and length, the candidate's order, rate, exploration updates, forecast loss at the
-/// stage's end (blank when it diverged), the exponential fit's parameters and whether the stage chose it. Rewritten
+/// stage's end and score (<see cref="Anneal.Tuning.AutoLrsCandidate.Score"/>; blank when it diverged), the exponential
+/// fit's parameters and whether the stage chose it. Rewritten
 /// atomically at every decision and at the end. A fresh run starts the file afresh; a resumed run keeps the rows of
 /// the stages that started before its checkpoint (they are not decided again). Not thread-safe: one subscription.
 /// </summary>
@@ -103,7 +104,7 @@ public sealed class ProgressPrinter(TextWriter output)
 public sealed class AutoLrsLogWriter(string path)
 {
     /// <summary>The columns.</summary>
-    public const string Header = "stage,start,steps,candidate,lr,explore_steps,forecast,fit_a,fit_b,fit_c,fit_rms,chosen";
+    public const string Header = "stage,start,steps,candidate,lr,explore_steps,forecast,score,fit_a,fit_b,fit_c,fit_rms,chosen";
 
     private readonly List<(long Start, string Line)> _rows = [];
 
@@ -125,7 +126,7 @@ public sealed class AutoLrsLogWriter(string path)
                 {
                     var c = st.Candidates[i];
                     string F(double v) => double.IsFinite(v) ? v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
-                    _rows.Add((st.Plan.Start, string.Join(',', st.Plan.Index, st.Plan.Start, st.Plan.Length, i, F(c.Lr), c.StepsRun, F(c.Forecast),
+                    _rows.Add((st.Plan.Start, string.Join(',', st.Plan.Index, st.Plan.Start, st.Plan.Length, i, F(c.Lr), c.StepsRun, F(c.Forecast), F(c.Score),
                         F(c.Fit?.A ?? double.NaN), F(c.Fit?.B ?? double.NaN), F(c.Fit?.C ?? double.NaN), F(c.Fit?.Rms ?? double.NaN), i == st.ChosenIndex ? 1 : 0)));
                 }
                 Write();

@@ -9,7 +9,7 @@ public class AutoLrsTests
 {
     [Theory] // recovered known parameters of a noise-free y = a exp(-b t) + c (the generating values are the source)
     [InlineData(1.5, 0.3, 2.0, 10)]
-    [InlineData(0.8, 0.02, 1.7, 30)]
+    [InlineData(0.8, 0.05, 1.7, 30)]
     [InlineData(0.25, 1.1, 0.0, 10)] // c on its lower bound
     [InlineData(-0.4, 0.15, 3.0, 20)] // a rising loss (a < 0): what a too-high rate looks like
     public void Exponential_fit_recovers_the_parameters_of_a_synthetic_curve(double a, double b, double c, int n)
@@ -34,14 +34,15 @@ public class AutoLrsTests
         f.Rms.ShouldBeLessThan(0.01);
     }
 
-    [Fact] // a straight falling window is not extrapolated as a line below zero loss: c >= 0 bounds the forecast
-    public void A_straight_window_is_not_extrapolated_below_zero()
+    [Fact] // a straight falling window is not extrapolated as a line: the curve must bend inside the window
+    public void A_straight_window_is_not_extrapolated_as_a_line()
     {
         var y = Enumerable.Range(0, 11).Select(t => 2.0 - 0.05 * t).ToArray(); // a line would reach -3 at t = 100
         var f = ExponentialForecast.Fit(y);
+        (f.B * 10).ShouldBeGreaterThanOrEqualTo(1 - 1e-12);
         f.C.ShouldBeGreaterThanOrEqualTo(0);
-        f.At(100).ShouldBeGreaterThanOrEqualTo(0);
-        f.At(100).ShouldBeLessThan(1.5);
+        // the forecast stays within one window's drop (0.5) below the window's end, 1.5
+        f.At(100).ShouldBeInRange(1.0, 1.5);
     }
 
     [Fact]
@@ -106,7 +107,20 @@ public class AutoLrsTests
         Math.Abs(Math.Log10(stage.Lr) - Math.Log10(3e-3)).ShouldBeLessThan(0.15);
         // every forecast is the curve's value at tau = 100 (the fit is exact on a noise-free exponential)
         foreach (var c in stage.Candidates) c.Forecast.ShouldBe(Loss(c.Lr) + 0.5 * Math.Exp(-20), 1e-6);
-        stage.Chosen.Forecast.ShouldBe(stage.Candidates.Min(c => c.Forecast));
+        stage.Chosen.Score.ShouldBe(stage.Candidates.Min(c => c.Score));
+    }
+
+    [Fact] // a rate whose loss spikes and falls back is fitted as a fall that goes on; its score does not trust that
+    public void A_spiking_candidate_scores_worse_than_a_steady_one()
+    {
+        // steady: settles to 2.2 (noise-free); spiking: climbs to 5.3 in three updates and falls back to 2.26
+        var steady = Enumerable.Range(0, 21).Select(t => 2.2 + 0.1 * Math.Exp(-0.5 * t)).ToArray();
+        var spike = Enumerable.Range(0, 21).Select(t => t <= 3 ? 2.3 + t : 2.0 + 3.3 * Math.Exp(-0.15 * (t - 3))).ToArray();
+        var a = AutoLrsController.Evaluate(0.01, steady, 20, 200);
+        var b = AutoLrsController.Evaluate(0.4, spike, 20, 200);
+        b.Forecast.ShouldBeLessThan(a.Forecast); // the plain forecast would pick the spike
+        b.Score.ShouldBeGreaterThan(a.Score);
+        a.Score.ShouldBe(a.Forecast + 2 * a.Fit!.Rms);
     }
 
     [Fact]
