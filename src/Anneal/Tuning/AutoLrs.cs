@@ -174,17 +174,30 @@ public static class AutoLrsController
             var losses = explore(lr, plan.ExploreSteps);
             var c = Evaluate(lr, losses, plan.ExploreSteps, plan.Length);
             candidates.Add(c);
-            // the BO objective: a diverged candidate, or one forecast to end above the stage's starting loss, is no
-            // better than not training; capping there keeps one wild extrapolation from flattening the GP's scale
-            double start = losses.Count > 0 && double.IsFinite(losses[0]) ? losses[0] : double.NaN;
-            double y = c.Diverged ? start : double.IsFinite(start) ? Math.Min(c.Score, start) : c.Score;
-            search.Observe(lr, double.IsFinite(y) ? y : c.Score);
+            search.Observe(lr, Objective(c, losses));
         }
         // the lowest score; when every candidate diverged, the lowest rate (the least likely to diverge again)
         int chosen = candidates.Any(c => !c.Diverged)
             ? Enumerable.Range(0, candidates.Count).Where(i => !candidates[i].Diverged).MinBy(i => candidates[i].Score)
             : Enumerable.Range(0, candidates.Count).MinBy(i => candidates[i].Lr);
         return new AutoLrsStage(plan, candidates, chosen);
+    }
+
+    /// <summary>
+    /// What the GP models for a candidate: log of its <see cref="AutoLrsCandidate.Score"/>, capped at twice the loss
+    /// the stage started from (a diverged candidate sits at the cap). The log and the cap keep one exploding rate
+    /// (scores of hundreds beside 2.3) from setting the GP's scale, which would flatten everything else. The cap is
+    /// well above the start: a single batch's loss is noisy, and capping at it flattened every steady candidate
+    /// onto one value in the first MLP run.
+    /// </summary>
+    public static double Objective(AutoLrsCandidate c, IReadOnlyList<double> losses)
+    {
+        double start = losses.Count > 0 && double.IsFinite(losses[0]) && losses[0] > 0 ? losses[0] : double.NaN;
+        double cap = double.IsFinite(start) ? 2 * start : double.PositiveInfinity;
+        double score = c.Diverged ? cap : Math.Min(c.Score, cap);
+        // a diverged first exploration step leaves no start to cap at: count it as 10x worse than any loss seen
+        if (!double.IsFinite(score)) score = 10 * Math.Max(1, losses.Where(double.IsFinite).DefaultIfEmpty(1).Max());
+        return Math.Log(Math.Max(score, 1e-12));
     }
 
     /// <summary>
@@ -233,9 +246,13 @@ public sealed class AutoLrsSearch(double min, double max, int seed = 0)
         _y.Add(value);
     }
 
+    /// <summary>Grid points closer than this (in unit coordinates, a fiftieth of the log range) to an observed point are not proposed.</summary>
+    public const double Exclusion = 0.02;
+
     /// <summary>
-    /// The next rate: the middle of the log range first, then the grid point of highest log-EI among those not
-    /// within half a grid spacing of an observed point (re-measuring a point tells a noisy forecast little).
+    /// The next rate: the middle of the log range first, then the grid point of highest log-EI among those at least
+    /// <see cref="Exclusion"/> from every observed point (a rate next to a measured one tells a noisy forecast
+    /// little; without it the first MLP run spent its candidates one grid step apart at the range's ends).
     /// </summary>
     public double Next()
     {
@@ -246,7 +263,7 @@ public sealed class AutoLrsSearch(double min, double max, int seed = 0)
         for (int g = 0; g < Grid; g++)
         {
             double u = (double)g / (Grid - 1);
-            if (_u.Any(o => Math.Abs(o - u) < 0.5 / (Grid - 1))) continue;
+            if (_u.Any(o => Math.Abs(o - u) < Exclusion)) continue;
             var (m, v) = gp.Predict([u]);
             double acq = Acquisition.LogExpectedImprovement(m, Math.Sqrt(v), best);
             if (acq > bestAcq) { bestAcq = acq; bestU = u; }

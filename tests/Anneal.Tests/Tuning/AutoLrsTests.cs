@@ -123,6 +123,23 @@ public class AutoLrsTests
         a.Score.ShouldBe(a.Forecast + 2 * a.Fit!.Rms);
     }
 
+    [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
+    public void The_search_objective_is_capped_and_candidates_are_spread()
+    {
+        double[] window = [2.0, 1.9, 1.8, 1.75];
+        var steady = AutoLrsController.Evaluate(0.01, window, 3, 30);
+        AutoLrsController.Objective(steady, window).ShouldBe(Math.Log(steady.Score), 1e-12);
+        var exploding = AutoLrsController.Evaluate(1, [2.0, 40, 300, 900], 3, 30);
+        AutoLrsController.Objective(exploding, [2.0, 40, 300, 900]).ShouldBe(Math.Log(4.0), 1e-12);
+        var diverged = AutoLrsController.Evaluate(1, [2.0, 40, double.NaN], 3, 30);
+        AutoLrsController.Objective(diverged, [2.0, 40, double.NaN]).ShouldBe(Math.Log(4.0), 1e-12);
+        // a flat objective (every rate forecast the same): the proposals still cover the range instead of piling up
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        var stage = AutoLrsController.Decide(o, o.Plan(100)[0], (lr, n) => Enumerable.Range(0, n + 1).Select(t => 2 + Math.Exp(-0.3 * t)).ToArray());
+        var u = stage.Candidates.Select(c => (Math.Log10(c.Lr) + 4) / 4).Order().ToArray();
+        for (int i = 1; i < u.Length; i++) (u[i] - u[i - 1]).ShouldBeGreaterThanOrEqualTo(AutoLrsSearch.Exclusion - 1e-9);
+    }
+
     [Fact]
     public void Diverged_candidates_are_never_chosen()
     {
