@@ -15,5 +15,8 @@ if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTabl
 // CPU time (not only wall time, which a loaded machine inflates) of GP proposals at 200 trials:
 //   dotnet run -c Release --project bench/Anneal.Bench -- tuning-propose [proposals]
 if (args.Length > 0 && args[0] == "tuning-propose") return Anneal.Bench.TuningTable.Propose(args[1..]);
+// Trials per second through the sweep workers' claim and proposal protocol (docs/tuning.md, "Executors"):
+//   dotnet run -c Release --project bench/Anneal.Bench -- sweep-claims [workers] [trials]
+if (args.Length > 0 && args[0] == "sweep-claims") return Anneal.Bench.SweepClaims.Main(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

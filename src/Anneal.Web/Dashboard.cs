@@ -36,13 +36,11 @@ public sealed class Dashboard
     {
         _options = options;
         Runs = runs;
-        // One transaction: a second server starting on the same empty store at the same moment may seed it too, but
-        // never half of it.
-        if (runs.ListRuns(new RunQuery { Limit = 1 }).Total == 0)
-            runs.ImportCurves([.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
-            {
-                Name = r.Name, Tags = ["example", corpus.Name], Schedule = r.Schedule ?? r.Curve.ScheduleSpec, SourceFile = $"bundled example {corpus.Name}/{r.Name}",
-            })))]);
+        // all or none, and once when servers start together on one empty store
+        runs.SeedIfEmpty(() => [.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
+        {
+            Name = r.Name, Tags = ["example", corpus.Name], Schedule = r.Schedule ?? r.Curve.ScheduleSpec, SourceFile = $"bundled example {corpus.Name}/{r.Name}",
+        })))]);
     }
 
     /// <summary>Longest schedule spec accepted.</summary>
