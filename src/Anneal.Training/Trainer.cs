@@ -8,6 +8,7 @@ using Anneal.Schedules;
 using Anneal.Training.Data;
 using Anneal.Training.Models;
 using Anneal.Training.Optim;
+using Anneal.Tuning;
 using static Anneal.ParameterName;
 
 namespace Anneal.Training;
@@ -60,6 +61,12 @@ public sealed record TrainConfig
 
     public string CheckpointPath => Checkpoint ?? Out + ".ckpt";
 
+    /// <summary>
+    /// Where an AutoLRS run (<see cref="Schedule"/> <c>autolrs(...)</c>) lists every stage's candidate rates, their
+    /// forecasts and the chosen rate (<see cref="AutoLrsLogWriter"/>): <c>Out + ".autolrs.csv"</c>.
+    /// </summary>
+    public string AutoLrsLogPath => Out + ".autolrs.csv";
+
     /// <summary>Where the checkpoint kept after <paramref name="step"/> updates (<see cref="SaveAt"/>) goes: <c>Out + ".step{step}.ckpt"</c>.</summary>
     public string SavedCheckpointPath(long step) => Out + ".step" + step.ToString(CultureInfo.InvariantCulture) + ".ckpt";
 }
@@ -70,6 +77,12 @@ public sealed record TrainConfig
 public sealed record TrainSummary(long Steps, double FinalLoss, double FinalValLoss, double TrainTokensPerSecond, double Seconds, long Parameters, string Backend, bool Halted)
 {
     public double TrainTokensPerCpuSecond { get; init; }
+
+    /// <summary>
+    /// Updates trained on top of <see cref="Steps"/> to choose the learning rate and then undone (AutoLRS's candidate
+    /// explorations, in this process); 0 for a step schedule. The run's training cost is Steps + ExploreSteps updates.
+    /// </summary>
+    public long ExploreSteps { get; init; }
 }
 
 /// <summary>
@@ -152,6 +165,7 @@ public static class Trainer
         events.Subscribe(new TrainLogWriter(cfg.Out).OnEvent);
         events.Subscribe(new CheckpointWriter().OnEvent, CheckpointWriter.Options);
         events.Subscribe(new ProgressPrinter(progress).OnEvent);
+        if (AutoLrsOptions.Is(cfg.Schedule)) events.Subscribe(new AutoLrsLogWriter(cfg.AutoLrsLogPath).OnEvent);
         subscribe(events);
         try { return Run(cfg, data, events, haltAfter); }
         catch (TrainingDivergedException e)
@@ -218,11 +232,13 @@ public static class Trainer
         var model = CheckConfig(cfg);
         int seq = cfg.Seq ?? model.MaxSeq;
         if (data.Val.Length < seq + 2 || data.Train.Length < seq + 2) throw InputException.Naming($"{Parameter("data")} '{data.Name}' is too short for {Parameter("seq")}={seq}");
-        var schedule = Schedules.Schedule.Parse(cfg.Schedule);
+        // a step schedule, or AutoLRS: rates chosen stage by stage by exploring candidates from the stage's start
+        var auto = AutoLrsOptions.Is(cfg.Schedule) ? AutoLrsOptions.Parse(cfg.Schedule) : null;
+        var schedule = auto is null ? Schedules.Schedule.Parse(cfg.Schedule) : null;
         Engine.Threads = cfg.Threads;
         long parameters = model.Parameters.Sum(p => (long)p.Length);
         var opt = Optimizer<float>.Create(cfg.Optimizer, model.Parameters);
-        var header = Header(cfg, model, seq, schedule, opt, data);
+        var header = Header(cfg, model, seq, auto?.Spec ?? schedule!.Spec, opt, data);
 
         // The log's state, kept in checkpoints: the written rows, the last update's row waiting for its training loss
         // (measured by the next forward pass), and the per-update losses of the rows since the last written row.
@@ -248,11 +264,12 @@ public static class Trainer
         var trainTimer = new Stopwatch();
         var proc = Process.GetCurrentProcess();
         double cpuSeconds = 0;
+        long explored = 0; // AutoLRS exploration updates in this process (undone; training cost on top of the run's)
         double Seconds() => secondsBefore + total.Elapsed.TotalSeconds;
         double TokensPerSecond() => trainTokens > 0 ? trainTokens / Math.Max(1e-9, trainSeconds) : 0;
         TrainSummary Halt(long done)
         {
-            var s = new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: true);
+            var s = new TrainSummary(done, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), total.Elapsed.TotalSeconds, parameters, Gemm.Backend, Halted: true) { ExploreSteps = explored };
             events.Publish(new RunEnded(s));
             return s;
         }
@@ -267,26 +284,60 @@ public static class Trainer
             events.Publish(new StepCompleted(p.Row.Step, p.Row.Lr, p.LossBefore, lv, p.Row.ValLoss, p.Row.GradNorm, p.Row.Tokens, p.Row.Seconds, p.TokensPerSecond, row));
             lastLoss = lv; pending = null;
         }
-        for (long step = start; step < cfg.Steps; step++)
+        // One update at `rate` on batch s (the run's and every exploration's): its forward loss (the loss after
+        // updates 0..s-1) and its gradient norm; the update is skipped when either is not finite.
+        (double Loss, double GradNorm) Update(long s, double rate)
         {
-            if (cancel.IsCancellationRequested) return Halt(step);
-            trainTimer.Restart();
-            var cpuBefore = proc.TotalProcessorTime;
-            double lr = schedule.At(step);
-            var (x, y) = data.TrainBatch(cfg.Batch, seq, cfg.Seed, step);
+            var (x, y) = data.TrainBatch(cfg.Batch, seq, cfg.Seed, s);
             opt.ZeroGrad();
             double lv, gn = double.NaN;
             using (Arena.Begin())
             {
-                var loss = model.Loss(x, y, cfg.Batch, seq, dropoutSeed: cfg.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
+                var loss = model.Loss(x, y, cfg.Batch, seq, dropoutSeed: DropoutSeed(cfg, s));
                 lv = loss.Item();
                 if (double.IsFinite(lv))
                 {
                     loss.Backward();
                     gn = GradClip.ClipGlobalNorm(model.Parameters, cfg.Clip);
-                    if (double.IsFinite(gn)) opt.Step(lr);
+                    if (double.IsFinite(gn)) opt.Step(rate);
                 }
             }
+            return (lv, gn);
+        }
+        var stages = auto?.Plan(cfg.Steps);
+        int nextStage = 0;
+        double stageLr = double.NaN, prevLr = double.NaN;
+        if (stages is not null)
+        {
+            // a resumed run goes on at the rate its current stage chose (the last update's row holds it); a stage
+            // that starts exactly here is decided afresh below, as the uninterrupted run decided it
+            nextStage = stages.Count(st => st.Start < start);
+            if (nextStage > 0 && stages[nextStage - 1].Start < start) stageLr = pending?.Row.Lr ?? rows[^1].Lr;
+        }
+        for (long step = start; step < cfg.Steps; step++)
+        {
+            if (cancel.IsCancellationRequested) return Halt(step);
+            double lr;
+            if (stages is null) lr = schedule!.At(step);
+            else
+            {
+                if (nextStage < stages.Count && stages[nextStage].Start == step)
+                {
+                    var plan = stages[nextStage];
+                    var explore = new Exploration(model.Parameters, opt, plan.Start, Update, s => Loss(model, data, cfg, seq, s), cancel);
+                    AutoLrsStage decided;
+                    try { decided = AutoLrsController.Decide(auto!, plan, explore.Run, nextStage > 0 ? stageLr : null); }
+                    catch (OperationCanceledException) when (cancel.IsCancellationRequested) { explored += explore.Steps; return Halt(step); }
+                    explored += explore.Steps;
+                    stageLr = decided.Lr;
+                    nextStage++;
+                    events.Publish(new AutoLrsStageChosen(decided, explored, Seconds()));
+                }
+                lr = stageLr;
+            }
+            trainTimer.Restart();
+            var cpuBefore = proc.TotalProcessorTime;
+            var (lv, gn) = Update(step, lr);
             trainTimer.Stop();
             proc.Refresh();
             // throughput leaves out the first two steps of a process (JIT compilation, first-touch allocation)
@@ -305,7 +356,7 @@ public static class Trainer
                     events.Publish(new StepCompleted(step, lr, lv, double.NaN, double.NaN, gn, tokens, row.Seconds, TokensPerSecond(), row));
                 }
                 long at = double.IsFinite(lv) || step == 0 ? step : step - 1;
-                string reason = $"training diverged at step {at}: {(double.IsFinite(lv) ? "gradient norm" : "loss")} is {(double.IsFinite(lv) ? gn : lv)} (lr {schedule.At(at):G4})";
+                string reason = $"training diverged at step {at}: {(double.IsFinite(lv) ? "gradient norm" : "loss")} is {(double.IsFinite(lv) ? gn : lv)} (lr {(at == step ? lr : prevLr):G4})";
                 events.Publish(new RunDiverged(at, reason));
                 throw new TrainingDivergedException(reason, DivergenceAdvice);
             }
@@ -326,6 +377,7 @@ public static class Trainer
                 }
                 finally { ck.RemoveDelivery(events); }
             }
+            prevLr = lr;
             if (haltAfter == done) return Halt(done);
         }
         if (pending is not null)
@@ -345,7 +397,7 @@ public static class Trainer
             }
         }
         var summary = new TrainSummary(cfg.Steps, lastLoss, lastVal, trainTokens / Math.Max(1e-9, trainSeconds), Seconds(), parameters, Gemm.Backend, Halted: false)
-        { TrainTokensPerCpuSecond = trainTokens / Math.Max(1e-9, cpuSeconds) };
+        { TrainTokensPerCpuSecond = trainTokens / Math.Max(1e-9, cpuSeconds), ExploreSteps = explored };
         events.Publish(new RunEnded(summary));
         return summary;
     }
@@ -397,7 +449,13 @@ public static class Trainer
         int seq = cfg.Seq ?? m.MaxSeq;
         if (seq < 1 || seq > m.MaxSeq) throw InputException.Naming($"{Parameter("seq")} must be between 1 and the model's maximum {m.MaxSeq}, got {seq}");
         if (m is GptModel g && g.Net.Config.Vocab < ByteTokenizer.VocabSize) throw new InputException($"the model's vocab={g.Net.Config.Vocab} is smaller than the byte tokenizer's 256");
-        Schedules.Schedule.Parse(cfg.Schedule);
+        if (AutoLrsOptions.Is(cfg.Schedule))
+        {
+            AutoLrsOptions.Parse(cfg.Schedule);
+            if (cfg.BranchFrom is not null)
+                throw InputException.Naming($"{Parameter("schedule")} autolrs cannot start a branch ({Parameter("branch_from")}): it chooses its rates stage by stage from step 0, and a branch continues another run's rates. Train it from initialisation");
+        }
+        else Schedules.Schedule.Parse(cfg.Schedule);
         // the optimizer's spec and hyperparameter ranges, before any data is loaded
         try { Optimizer<float>.Create(cfg.Optimizer, []); }
         catch (Anneal.Specs.SpecException e) { throw InputException.Naming($"{Parameter("optimizer")} '{cfg.Optimizer}': {e.Message}"); }
@@ -428,6 +486,8 @@ public static class Trainer
         var path = cfg.BranchFrom ?? throw InputException.Naming($"{Parameter("branch_from")} is not set");
         var (header, k) = Checkpoint.ReadHeader(path);
         var parentSpec = header["schedule"]?.GetValue<string>() ?? throw new InputException($"{path}: the checkpoint records no schedule");
+        if (AutoLrsOptions.Is(parentSpec))
+            throw InputException.Naming($"{path}: the parent run used {parentSpec}, whose rates were chosen while it trained (its log holds them), not by a step schedule a branch could repeat; branch from a run with a step schedule");
         Schedule mine = Schedules.Schedule.Parse(cfg.Schedule), theirs = Schedules.Schedule.Parse(parentSpec);
         if (k > cfg.Steps) throw InputException.Naming($"{path}: the checkpoint is after {k} updates, more than the branch's {Parameter("steps")}={cfg.Steps}");
         for (long s = 0; s < k; s++)
@@ -440,12 +500,86 @@ public static class Trainer
         return k;
     }
 
-    private static JsonObject Header(TrainConfig cfg, ITextModel m, int seq, Schedule schedule, Optimizer<float> opt, TextDataset data) => new()
+    /// <summary>The dropout seed of update <paramref name="step"/>: a function of (seed, step), so any replay of the step is exact.</summary>
+    private static ulong DropoutSeed(TrainConfig cfg, long step) => cfg.Seed * 0x9E3779B97F4A7C15UL + (ulong)step;
+
+    /// <summary>
+    /// The training loss the forward pass of update <paramref name="step"/> would measure (its batch, its dropout),
+    /// without a graph: the loss after updates 0..step-1, as the log defines it.
+    /// </summary>
+    private static double Loss(ITextModel model, TextDataset data, TrainConfig cfg, int seq, long step)
     {
-        ["model"] = m.Spec, ["optimizer"] = opt.Spec, ["schedule"] = schedule.Spec, ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
+        var (x, y) = data.TrainBatch(cfg.Batch, seq, cfg.Seed, step);
+        using (Autograd.NoGrad())
+        using (Arena.Begin())
+            return model.Loss(x, y, cfg.Batch, seq, dropoutSeed: DropoutSeed(cfg, step)).Item();
+    }
+
+    private static JsonObject Header(TrainConfig cfg, ITextModel m, int seq, string schedule, Optimizer<float> opt, TextDataset data) => new()
+    {
+        ["model"] = m.Spec, ["optimizer"] = opt.Spec, ["schedule"] = schedule, ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
         ["batch"] = cfg.Batch, ["seq"] = seq, ["data"] = data.Name, ["data_bytes"] = data.Train.Length, ["clip"] = cfg.Clip, ["eval_batches"] = cfg.EvalBatches,
         ["eval_every"] = cfg.EvalEvery, ["log_every"] = cfg.LogEvery,
     };
+}
+
+/// <summary>
+/// One AutoLRS stage's explorations (<see cref="AutoLrsExplore"/>): each candidate trains from the stage's starting
+/// state on the batches of the stage's first updates (the batches the stage itself will train on, so candidates are
+/// compared on the same data), and afterwards every parameter and optimizer array and the optimizer's step count are
+/// copied back from a snapshot taken before the first candidate, so no exploration leaks into the run.
+/// </summary>
+internal sealed class Exploration
+{
+    private readonly IReadOnlyList<Tensor<float>> _params;
+    private readonly Optimizer<float> _opt;
+    private readonly long _start;
+    private readonly Func<long, double, (double Loss, double GradNorm)> _update;
+    private readonly Func<long, double> _loss;
+    private readonly CancellationToken _cancel;
+    private readonly float[][] _saved;
+    private readonly long _savedSteps;
+
+    public Exploration(IReadOnlyList<Tensor<float>> parameters, Optimizer<float> opt, long start, Func<long, double, (double Loss, double GradNorm)> update, Func<long, double> loss, CancellationToken cancel)
+    {
+        _params = parameters; _opt = opt; _start = start; _update = update; _loss = loss; _cancel = cancel;
+        _saved = Arrays().Select(a => (float[])a.Clone()).ToArray();
+        _savedSteps = opt.StepCount;
+    }
+
+    /// <summary>Updates trained by the explorations so far.</summary>
+    public long Steps { get; private set; }
+
+    private IEnumerable<float[]> Arrays() => _params.Select(p => p.Data).Concat(_opt.State().Select(s => s.Values));
+
+    /// <summary>Trains <paramref name="steps"/> updates at <paramref name="lr"/>, returns the losses after 0..steps updates, restores the state.</summary>
+    public IReadOnlyList<double> Run(double lr, int steps)
+    {
+        var losses = new List<double>(steps + 1);
+        try
+        {
+            bool diverged = false;
+            for (int j = 0; j < steps; j++)
+            {
+                _cancel.ThrowIfCancellationRequested();
+                var (lv, gn) = _update(_start + j, lr);
+                Steps++;
+                losses.Add(lv);
+                if (!double.IsFinite(lv)) { diverged = true; break; }
+                if (!double.IsFinite(gn)) { losses.Add(double.NaN); diverged = true; break; }
+            }
+            if (!diverged) losses.Add(_loss(_start + steps));
+        }
+        finally { Restore(); }
+        return losses;
+    }
+
+    private void Restore()
+    {
+        int i = 0;
+        foreach (var a in Arrays()) _saved[i++].AsSpan().CopyTo(a);
+        _opt.StepCount = _savedSteps;
+    }
 }
 
 /// <summary>

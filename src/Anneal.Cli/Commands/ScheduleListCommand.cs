@@ -21,14 +21,14 @@ public static class ScheduleListCommand
         {
             // the invocation's writer, not Console.Out, so in-process runs in parallel tests stay separate
             var stdout = r.InvocationConfiguration.Output;
-            var kinds = ScheduleRegistry.Kinds.Append(ScheduleRegistry.Plateau).ToArray();
+            var kinds = ScheduleRegistry.Kinds.Append(ScheduleRegistry.Plateau).Append(ScheduleRegistry.AutoLrs).ToArray();
             if (r.GetValue(json))
             {
                 var arr = new JsonArray(kinds.Select(k => (JsonNode?)new JsonObject
                 {
                     ["name"] = k.Name,
                     ["summary"] = k.Summary,
-                    ["stateful"] = k == ScheduleRegistry.Plateau,
+                    ["stateful"] = k == ScheduleRegistry.Plateau || k == ScheduleRegistry.AutoLrs,
                     ["parameters"] = new JsonArray(k.Parameters.Select(p => (JsonNode?)new JsonObject
                     {
                         ["name"] = p.Name, ["default"] = p.Default, ["description"] = p.Description,
@@ -54,7 +54,7 @@ public static class ScheduleListCommand
                 table.AddRow(new Markup($"[bold]{Markup.Escape(k.Name)}[/]\n{Markup.Escape(k.Summary)}"), new Text(ps), new Text(k.Example));
             }
             console.Write(table);
-            console.WriteLine("plateau is stateful (fed one metric per evaluation): ReduceOnPlateau in the library. Sample any other kind with: anneal schedule sample SPEC --steps N");
+            console.WriteLine("plateau is stateful (fed one metric per evaluation): ReduceOnPlateau in the library. autolrs chooses its rates while training: anneal train --schedule \"autolrs(...)\". Sample any other kind with: anneal schedule sample SPEC --steps N");
             return CliExit.Ok;
         });
         return cmd;

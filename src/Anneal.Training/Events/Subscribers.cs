@@ -82,6 +82,64 @@ public sealed class ProgressPrinter(TextWriter output)
                 double eta = tps > 0 ? (cfg.Steps - u.Step - 1) * (double)cfg.Batch * _seq / tps : 0;
                 output.WriteLine($"step {u.Step}/{cfg.Steps - 1}  loss {u.LossBefore:F4} (before this update){(eval ? $"  val {u.ValLoss:F4}" : "")}  lr {u.Lr:G3}  |g| {u.GradNorm:F3}  {tps / 1000:F1}k tok/s  ETA {TimeSpan.FromSeconds(Math.Round(eta)):c}");
                 break;
+            case AutoLrsStageChosen a:
+                var st = a.Stage;
+                var chosen = st.Chosen;
+                output.WriteLine(FormattableString.Invariant(
+                    $"autolrs stage {st.Plan.Index}: steps {st.Plan.Start}..{st.Plan.Start + st.Plan.Length - 1} at lr {st.Lr:G4} (forecast {chosen.Forecast:F4} ± {chosen.Fit!.Rms:F4} at {st.Plan.Length} steps; {st.Candidates.Count} candidates of {st.Plan.ExploreSteps} steps, {st.Candidates.Count(c => c.Diverged)} diverged; {a.ExploreSteps} exploration steps so far)"));
+                break;
         }
     }
+}
+
+/// <summary>
+/// Subscriber that keeps an AutoLRS run's decisions as CSV (<see cref="Header"/>), one row per explored candidate:
+/// the stage, its first update and length, the candidate's order, rate, exploration updates, forecast loss at the
+/// stage's end and score (<see cref="Anneal.Tuning.AutoLrsCandidate.Score"/>; blank when it diverged), the exponential
+/// fit's parameters and whether the stage chose it. Rewritten
+/// atomically at every decision and at the end. A fresh run starts the file afresh; a resumed run keeps the rows of
+/// the stages that started before its checkpoint (they are not decided again). Not thread-safe: one subscription.
+/// </summary>
+/// <param name="path">The CSV file (<see cref="TrainConfig.AutoLrsLogPath"/>).</param>
+public sealed class AutoLrsLogWriter(string path)
+{
+    /// <summary>The columns.</summary>
+    public const string Header = "stage,start,steps,candidate,lr,explore_steps,forecast,score,fit_a,fit_b,fit_c,fit_rms,chosen";
+
+    private readonly List<(long Start, string Line)> _rows = [];
+
+    /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
+    public void OnEvent(TrainEvent e)
+    {
+        switch (e)
+        {
+            case RunStarted s:
+                _rows.Clear();
+                if (s.Config.Resume && File.Exists(path))
+                    foreach (var line in File.ReadLines(path).Skip(1))
+                        if (long.TryParse(line.Split(',')[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var start) && start < s.StartStep)
+                            _rows.Add((start, line));
+                break;
+            case AutoLrsStageChosen a:
+                var st = a.Stage;
+                for (int i = 0; i < st.Candidates.Count; i++)
+                {
+                    var c = st.Candidates[i];
+                    string F(double v) => double.IsFinite(v) ? v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
+                    _rows.Add((st.Plan.Start, string.Join(',', st.Plan.Index, st.Plan.Start, st.Plan.Length, i, F(c.Lr), c.StepsRun, F(c.Forecast), F(c.Score),
+                        F(c.Fit?.A ?? double.NaN), F(c.Fit?.B ?? double.NaN), F(c.Fit?.C ?? double.NaN), F(c.Fit?.Rms ?? double.NaN), i == st.ChosenIndex ? 1 : 0)));
+                }
+                Write();
+                break;
+            case RunEnded or RunDiverged:
+                if (_rows.Count > 0) Write();
+                break;
+        }
+    }
+
+    private void Write() => AtomicFile.WriteText(path, w =>
+    {
+        w.WriteLine(Header);
+        foreach (var (_, line) in _rows) w.WriteLine(line);
+    });
 }

@@ -115,3 +115,13 @@ public sealed record TrainLogRow(long Step, double Lr, double Loss, double ValLo
         return new TrainLogRow(long.Parse(f[0], inv), D(f[1]), D(f[2]), D(f[3]), D(f[4]), long.Parse(f[5], inv), D(f[6]));
     }
 }
+
+/// <summary>
+/// An AutoLRS run (<c>autolrs(...)</c>) decided a stage before its first update: every candidate rate it explored
+/// (each from the stage's starting state, undone afterwards), the exponential forecast of each at the stage's end,
+/// and the chosen rate, which the stage's updates (and their log rows' <c>lr</c>) use.
+/// </summary>
+/// <param name="Stage">The decided stage.</param>
+/// <param name="ExploreSteps">Exploration updates of the run so far in this process, this stage's included.</param>
+/// <param name="Seconds">Run wall clock when the decision was taken.</param>
+public sealed record AutoLrsStageChosen(Anneal.Tuning.AutoLrsStage Stage, long ExploreSteps, double Seconds) : TrainEvent;

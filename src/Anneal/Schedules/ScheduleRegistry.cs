@@ -110,6 +110,16 @@ public static class ScheduleRegistry
         _ => throw new SpecException("plateau is a stateful controller fed with metrics, not a step schedule: use ReduceOnPlateau.Parse"),
         "plateau(peak=0.5, patience=5, threshold=0.1, threshold_mode=abs)");
 
+    /// <summary>
+    /// AutoLRS (<see cref="Tuning.AutoLrsOptions"/>): rates chosen while training by trying candidates on the model
+    /// itself, so not a <see cref="Schedule"/>; only the trainer runs it.
+    /// </summary>
+    public static ScheduleKind AutoLrs { get; } = new("autolrs", "online: stages of tau steps at one rate each, the rate chosen by Bayesian optimisation over k candidates explored tau/10 steps each (Jin et al. 2021); tau doubles up to tau_max",
+        [P("min", "required", "lowest candidate rate (> 0)"), P("max", "required", "highest candidate rate"), P("tau", "required", "first stage's steps (>= 30)"),
+         P("tau_max", "8 tau", "longest stage"), P("k", "10", "candidates per stage")],
+        _ => throw new SpecException("autolrs chooses its rates while training, by trying candidate rates on the model itself (AutoLRS), so it is not a function of the step: it has no rates to sample, plot or fit before a run. Train with it; the run's log holds the rates it chose"),
+        "autolrs(min=1e-4, max=1e-1, tau=100)");
+
     /// <summary>Looks up a kind by name (case-insensitive).</summary>
     public static ScheduleKind? Find(string name) => ByName.GetValueOrDefault(name);
 
@@ -117,6 +127,7 @@ public static class ScheduleRegistry
     public static Schedule Create(SpecCall call)
     {
         if (call.Name == Plateau.Name) Plateau.Create(new SpecArgs(call));
+        if (call.Name.Equals(AutoLrs.Name, StringComparison.OrdinalIgnoreCase)) AutoLrs.Create(new SpecArgs(call));
         if (Find(call.Name) is not { } kind)
         {
             var near = Kinds.MinBy(k => SpecArgs.EditDistance(k.Name, call.Name.ToLowerInvariant()))!;

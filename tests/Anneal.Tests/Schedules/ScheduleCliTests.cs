@@ -59,7 +59,7 @@ public class ScheduleCliTests
         root["format"]!.GetValue<string>().ShouldBe("anneal-schedule-kinds/1");
         var arr = root["kinds"]!.AsArray();
         var names = arr.Select(x => x!["name"]!.GetValue<string>()).ToArray();
-        names.ShouldBe(ScheduleRegistry.Kinds.Select(k => k.Name).Append("plateau").ToArray());
+        names.ShouldBe(ScheduleRegistry.Kinds.Select(k => k.Name).Append("plateau").Append("autolrs").ToArray());
         foreach (var k in arr.Where(x => !x!["stateful"]!.GetValue<bool>()))
         {
             k!["parameters"]!.AsArray().Count.ShouldBeGreaterThan(0);

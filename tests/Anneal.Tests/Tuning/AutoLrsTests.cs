@@ -1,0 +1,157 @@
+using Anneal.Schedules;
+using Anneal.Specs;
+using Anneal.Tuning;
+
+namespace Anneal.Tests.Tuning;
+
+/// <summary>AutoLRS's parts that do not need a trainer: the spec, the stage plan, the exponential forecast and the search.</summary>
+public class AutoLrsTests
+{
+    [Theory] // recovered known parameters of a noise-free y = a exp(-b t) + c (the generating values are the source)
+    [InlineData(1.5, 0.3, 2.0, 10)]
+    [InlineData(0.8, 0.05, 1.7, 30)]
+    [InlineData(0.25, 1.1, 0.0, 10)] // c on its lower bound
+    [InlineData(-0.4, 0.15, 3.0, 20)] // a rising loss (a < 0): what a too-high rate looks like
+    public void Exponential_fit_recovers_the_parameters_of_a_synthetic_curve(double a, double b, double c, int n)
+    {
+        var y = Enumerable.Range(0, n + 1).Select(t => a * Math.Exp(-b * t) + c).ToArray();
+        var f = ExponentialForecast.Fit(y);
+        f.A.ShouldBe(a, 1e-6 * Math.Max(1, Math.Abs(a)));
+        f.B.ShouldBe(b, 1e-6 * b);
+        f.C.ShouldBe(c, 1e-6 * Math.Max(1, c));
+        // the forecast at 10x the window is the curve's own value there
+        f.At(10 * n).ShouldBe(a * Math.Exp(-b * 10 * n) + c, 1e-6);
+    }
+
+    [Fact] // with noise, the least-squares fit's forecast stays near the truth (independent: the generating curve)
+    public void Exponential_fit_of_a_noisy_curve_forecasts_near_the_true_value()
+    {
+        var rng = new Random(3);
+        double a = 1.0, b = 0.1, c = 2.0;
+        var y = Enumerable.Range(0, 31).Select(t => a * Math.Exp(-b * t) + c + 0.01 * (rng.NextDouble() - 0.5)).ToArray();
+        var f = ExponentialForecast.Fit(y);
+        f.At(300).ShouldBe(c, 0.02);
+        f.Rms.ShouldBeLessThan(0.01);
+    }
+
+    [Fact] // a straight falling window is not extrapolated as a line: the curve must bend inside the window
+    public void A_straight_window_is_not_extrapolated_as_a_line()
+    {
+        var y = Enumerable.Range(0, 11).Select(t => 2.0 - 0.05 * t).ToArray(); // a line would reach -3 at t = 100
+        var f = ExponentialForecast.Fit(y);
+        (f.B * 10).ShouldBeGreaterThanOrEqualTo(1 - 1e-12);
+        f.C.ShouldBeGreaterThanOrEqualTo(0);
+        // the forecast stays within one window's drop (0.5) below the window's end, 1.5
+        f.At(100).ShouldBeInRange(1.0, 1.5);
+    }
+
+    [Fact]
+    public void Stages_double_tau_up_to_tau_max_and_cover_every_step()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100, tau_max=400)");
+        var plan = o.Plan(1500);
+        plan.Select(s => s.Length).ShouldBe([100L, 200, 400, 400, 400]);
+        plan.Select(s => s.Start).ShouldBe([0L, 100, 300, 700, 1100]);
+        plan.Select(s => s.ExploreSteps).ShouldBe([10, 20, 40, 40, 40]);
+        // a remainder shorter than tau joins the last stage: 100 + 200 + 400 = 700, then 750 - 700 = 50 < 100
+        o.Plan(750).Select(s => s.Length).ShouldBe([100L, 200, 450]);
+        o.Plan(750).Sum(s => s.Length).ShouldBe(750);
+        // a run shorter than tau is one stage; exploration never goes below 3 steps
+        o.Plan(40).Single().ShouldBe(new AutoLrsStagePlan(0, 0, 40, 4));
+        o.StageAt(699, 1500).Index.ShouldBe(2);
+        o.StageAt(700, 1500).Index.ShouldBe(3);
+    }
+
+    [Fact]
+    public void Spec_round_trips_and_bad_arguments_are_named()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(tau=100, max=0.1, min=1e-4)");
+        o.Spec.ShouldBe("autolrs(min=0.0001, max=0.1, tau=100)");
+        o.TauMax.ShouldBe(800);
+        o.Candidates.ShouldBe(10);
+        AutoLrsOptions.Parse(o.Spec).ShouldBe(o);
+        var p = AutoLrsOptions.Parse("autolrs(min=1e-4, max=0.1, tau=50, tau_max=200, k=6)");
+        AutoLrsOptions.Parse(p.Spec).ShouldBe(p);
+        AutoLrsOptions.Is("autolrs(min=1)").ShouldBeTrue();
+        AutoLrsOptions.Is("cosine(peak=1, total=10)").ShouldBeFalse();
+        Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=0, max=0.1, tau=100)")).Message.ShouldContain("min must be");
+        Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=0.1, max=0.01, tau=100)")).Message.ShouldContain("max must be");
+        Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=1e-4, max=0.1, tau=20)")).Message.ShouldContain("tau must be >= 30");
+        Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=1e-4, max=0.1, tau=100, tau_max=50)")).Message.ShouldContain("tau_max");
+        Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=1e-4, max=0.1, tau=100, kk=3)")).Message.ShouldContain("'kk'");
+    }
+
+    [Fact] // the schedule parser refuses it with the reason, wherever a pure schedule is needed
+    public void A_pure_schedule_cannot_be_made_of_autolrs()
+    {
+        var e = Should.Throw<SpecException>(() => Schedule.Parse("autolrs(min=1e-4, max=0.1, tau=100)"));
+        e.Message.ShouldContain("not a function of the step");
+        e.Message.ShouldNotContain("--");
+        // its own mistakes are still reported as such
+        Should.Throw<SpecException>(() => Schedule.Parse("autolrs(min=1e-4, max=0.1)")).Message.ShouldContain("autolrs");
+    }
+
+    [Fact] // BO over log rate finds the minimum of a known function of the rate (independent source: the function's argmin)
+    public void Search_finds_the_best_rate_of_a_known_function_in_ten_evaluations()
+    {
+        // a loss valley in log rate with its minimum at lr = 3e-3 inside [1e-4, 1e-1]
+        static double Loss(double lr) { double d = Math.Log10(lr) - Math.Log10(3e-3); return 2 + 0.3 * d * d; }
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100)");
+        var plan = o.Plan(1000)[0];
+        // the exploration returns losses that fall towards Loss(lr) with a known exponential shape
+        IReadOnlyList<double> Explore(double lr, int steps) => Enumerable.Range(0, steps + 1).Select(t => Loss(lr) + 0.5 * Math.Exp(-0.2 * t)).ToArray();
+        var stage = AutoLrsController.Decide(o, plan, Explore);
+        stage.Candidates.Count.ShouldBe(10);
+        stage.Candidates.Select(c => c.StepsRun).ShouldAllBe(s => s == 10);
+        stage.ExploreSteps.ShouldBe(100);
+        Math.Abs(Math.Log10(stage.Lr) - Math.Log10(3e-3)).ShouldBeLessThan(0.15);
+        // every forecast is the curve's value at tau = 100 (the fit is exact on a noise-free exponential)
+        foreach (var c in stage.Candidates) c.Forecast.ShouldBe(Loss(c.Lr) + 0.5 * Math.Exp(-20), 1e-6);
+        stage.Chosen.Score.ShouldBe(stage.Candidates.Min(c => c.Score));
+    }
+
+    [Fact] // a rate whose loss spikes and falls back is fitted as a fall that goes on; its score does not trust that
+    public void A_spiking_candidate_scores_worse_than_a_steady_one()
+    {
+        // steady: settles to 2.2 (noise-free); spiking: climbs to 5.3 in three updates and falls back to 2.26
+        var steady = Enumerable.Range(0, 21).Select(t => 2.2 + 0.1 * Math.Exp(-0.5 * t)).ToArray();
+        var spike = Enumerable.Range(0, 21).Select(t => t <= 3 ? 2.3 + t : 2.0 + 3.3 * Math.Exp(-0.15 * (t - 3))).ToArray();
+        var a = AutoLrsController.Evaluate(0.01, steady, 20, 200);
+        var b = AutoLrsController.Evaluate(0.4, spike, 20, 200);
+        b.Forecast.ShouldBeLessThan(a.Forecast); // the plain forecast would pick the spike
+        b.Score.ShouldBeGreaterThan(a.Score);
+        a.Score.ShouldBe(a.Forecast + 2 * a.Fit!.Rms);
+    }
+
+    [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
+    public void The_search_objective_is_capped_and_candidates_are_spread()
+    {
+        double[] window = [2.0, 1.9, 1.8, 1.75];
+        var steady = AutoLrsController.Evaluate(0.01, window, 3, 30);
+        AutoLrsController.Objective(steady, window).ShouldBe(Math.Log(steady.Score), 1e-12);
+        var exploding = AutoLrsController.Evaluate(1, [2.0, 40, 300, 900], 3, 30);
+        AutoLrsController.Objective(exploding, [2.0, 40, 300, 900]).ShouldBe(Math.Log(4.0), 1e-12);
+        var diverged = AutoLrsController.Evaluate(1, [2.0, 40, double.NaN], 3, 30);
+        AutoLrsController.Objective(diverged, [2.0, 40, double.NaN]).ShouldBe(Math.Log(4.0), 1e-12);
+        // a flat objective (every rate forecast the same): the proposals still cover the range instead of piling up
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        var stage = AutoLrsController.Decide(o, o.Plan(100)[0], (lr, n) => Enumerable.Range(0, n + 1).Select(t => 2 + Math.Exp(-0.3 * t)).ToArray());
+        var u = stage.Candidates.Select(c => (Math.Log10(c.Lr) + 4) / 4).Order().ToArray();
+        for (int i = 1; i < u.Length; i++) (u[i] - u[i - 1]).ShouldBeGreaterThanOrEqualTo(AutoLrsSearch.Exclusion - 1e-9);
+    }
+
+    [Fact]
+    public void Diverged_candidates_are_never_chosen()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, k=6)");
+        // above 1e-2 training diverges after 3 steps; below, lower rates end lower (a monotone valley)
+        IReadOnlyList<double> Explore(double lr, int steps) => lr > 1e-2
+            ? [3.0, 2.9, 2.8, double.NaN]
+            : Enumerable.Range(0, steps + 1).Select(t => 2 + lr + Math.Exp(-0.3 * t)).ToArray();
+        var stage = AutoLrsController.Decide(o, o.Plan(100)[0], Explore);
+        stage.Candidates.ShouldContain(c => c.Diverged);
+        stage.Candidates.Where(c => c.Diverged).ShouldAllBe(c => c.StepsRun == 3 && double.IsNaN(c.Forecast));
+        stage.Chosen.Diverged.ShouldBeFalse();
+        stage.Lr.ShouldBeLessThanOrEqualTo(1e-2);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Anneal.Training.Data;
+using Anneal.Tuning;
+
+namespace Anneal.Training.Tests;
+
+/// <summary>AutoLRS in the trainer, on a tiny GPT over the bundled Brown slice (seconds).</summary>
+public class AutoLrsTrainingTests : IDisposable
+{
+    private const string Model = "gpt(layers=1, heads=2, dim=16, seq=16)";
+    // 120 steps: stages of 30, 60 (tau doubled) and 30 (capped at tau_max = 60, then cut by the run's end)
+    private const string Spec = "autolrs(min=1e-4, max=1e-1, tau=30, tau_max=60)";
+    private readonly string _dir = Directory.CreateTempSubdirectory("anneal-autolrs-").FullName;
+
+    private static TextDataset Brown()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "tests", "Anneal.Training.Tests", "Data", "brown-sample.txt"));
+        int cut = bytes.Length * 9 / 10;
+        return new TextDataset("brown-sample", bytes[..cut], bytes[cut..]);
+    }
+
+    private TrainConfig Config(string name, string schedule = Spec, int steps = 120) => new()
+    {
+        Model = Model, Schedule = schedule, Steps = steps, Batch = 4, EvalEvery = 8, EvalBatches = 2, Seed = 42, Out = Path.Combine(_dir, name + ".csv"), Threads = 2,
+    };
+
+    private static string[] Curve(string csv) => File.ReadAllLines(csv).Select(l => string.Join(',', l.Split(',')[..6])).ToArray(); // all but seconds
+
+    private static (TrainSummary Summary, List<AutoLrsStageChosen> Stages) Run(TrainConfig cfg, long? haltAfter = null)
+    {
+        var seen = new ConcurrentQueue<AutoLrsStageChosen>();
+        var s = Trainer.Run(cfg, Brown(), TextWriter.Null, events => events.Subscribe(e => { if (e is AutoLrsStageChosen a) seen.Enqueue(a); }), haltAfter);
+        return (s, seen.ToList());
+    }
+
+    [Fact]
+    public void Stages_have_the_planned_lengths_and_the_run_equals_a_plain_run_at_the_chosen_rates_bit_for_bit()
+    {
+        var cfg = Config("auto");
+        var (summary, stages) = Run(cfg);
+        // the plan: tau doubles (30 -> 60), is capped at tau_max and the last stage ends with the run
+        stages.Select(a => a.Stage.Plan.Start).ShouldBe([0L, 30, 90]);
+        stages.Select(a => a.Stage.Plan.Length).ShouldBe([30L, 60, 30]);
+        stages.Select(a => a.Stage.Plan.ExploreSteps).ShouldBe([3, 6, 3]);
+        stages.ShouldAllBe(a => a.Stage.Candidates.Count == AutoLrsOptions.DefaultCandidates);
+        // steps accounted: the run's 120 updates, plus every candidate's exploration
+        summary.Steps.ShouldBe(120);
+        long explored = stages.Sum(a => a.Stage.ExploreSteps);
+        summary.ExploreSteps.ShouldBe(explored);
+        stages[^1].ExploreSteps.ShouldBe(explored);
+        explored.ShouldBe(10 * (3 + 6 + 3) - stages.Sum(a => a.Stage.Candidates.Where(c => c.Diverged).Sum(c => a.Stage.Plan.ExploreSteps - c.StepsRun)));
+        // the explorations differed (not vacuous): candidates were trained at different rates and forecast differently
+        foreach (var a in stages) a.Stage.Candidates.Select(c => c.Forecast).Where(double.IsFinite).Distinct().Count().ShouldBeGreaterThan(5);
+
+        // the log's lr column is the chosen rate of each stage
+        var rows = File.ReadAllLines(cfg.Out).Skip(1).Select(l => l.Split(',')).ToArray();
+        rows.Length.ShouldBe(120);
+        foreach (var r in rows)
+        {
+            long step = long.Parse(r[0], CultureInfo.InvariantCulture);
+            double lr = double.Parse(r[1], CultureInfo.InvariantCulture);
+            lr.ShouldBe(stages.Last(a => a.Stage.Plan.Start <= step).Stage.Lr);
+        }
+
+        // Independent source: a plain run whose step schedule gives those rates. Restoring the model and optimizer
+        // after each exploration must leave nothing behind, so every logged loss, validation loss and gradient norm
+        // is the plain run's, bit for bit; a leaked exploration update would change them from its stage on.
+        string R(int i) => stages[i].Stage.Lr.ToString("R", CultureInfo.InvariantCulture);
+        var plain = Config("plain", $"join(constant(peak={R(0)}), constant(peak={R(1)}), constant(peak={R(2)}), at=[30, 90])");
+        Trainer.Run(plain, Brown(), TextWriter.Null);
+        Curve(cfg.Out).ShouldBe(Curve(plain.Out));
+
+        // the decisions file: a row per candidate, the chosen one marked, forecasts as the events gave them
+        var side = File.ReadAllLines(cfg.AutoLrsLogPath);
+        side[0].ShouldBe(AutoLrsLogWriter.Header);
+        side.Length.ShouldBe(1 + 30);
+        var chosen = side.Skip(1).Select(l => l.Split(',')).Where(f => f[^1] == "1").ToArray();
+        chosen.Select(f => double.Parse(f[4], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Lr));
+        chosen.Select(f => double.Parse(f[6], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Forecast));
+        chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Candidates.Where(c => !c.Diverged).Min(c => c.Score)));
+    }
+
+    [Fact]
+    public void A_killed_autolrs_run_resumes_bit_for_bit_with_its_decisions()
+    {
+        var full = Config("full");
+        Run(full);
+        var cfg = Config("killed");
+        // killed after 50 updates (inside the second stage); its last checkpoint is after 48
+        Run(cfg, haltAfter: 50).Summary.Halted.ShouldBeTrue();
+        var (resumed, stages) = Run(cfg with { Resume = true });
+        // only the stage that starts after the checkpoint is decided again
+        stages.Select(a => a.Stage.Plan.Start).ShouldBe([90L]);
+        resumed.ExploreSteps.ShouldBe(stages.Sum(a => a.Stage.ExploreSteps));
+        Curve(cfg.Out).ShouldBe(Curve(full.Out));
+        File.ReadAllLines(cfg.AutoLrsLogPath).ShouldBe(File.ReadAllLines(full.AutoLrsLogPath));
+    }
+
+    [Fact]
+    public void Branching_with_or_from_autolrs_is_refused_before_any_work()
+    {
+        var parent = Config("parent", "constant(peak=3e-3)", steps: 40) with { SaveAt = [30] };
+        Trainer.Run(parent, Brown(), TextWriter.Null);
+        var branch = Config("branch") with { BranchFrom = parent.SavedCheckpointPath(30) };
+        var e = Should.Throw<InputException>(() => Trainer.Validate(branch));
+        e.Message.ShouldContain("autolrs");
+        e.Message.ShouldNotContain("--");
+        var auto = Config("autoparent", steps: 40) with { SaveAt = [30] };
+        Trainer.Run(auto, Brown(), TextWriter.Null);
+        var fromAuto = Config("fromauto", "constant(peak=3e-3)", steps: 40) with { BranchFrom = auto.SavedCheckpointPath(30) };
+        Should.Throw<InputException>(() => Trainer.Validate(fromAuto)).Message.ShouldContain("chosen while it trained");
+        File.Exists(fromAuto.Out).ShouldBeFalse();
+    }
+
+    public void Dispose() { try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } }
+}
