@@ -35,7 +35,7 @@ public class CorpusTests
         var cooldowns = splits.Single(s => s.Question == "cooldowns");
         cooldowns.FitHorizon.ShouldBe(1500);
         cooldowns.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:1500]", "wsd_lin10_T750_s1", "wsd_lin10_T1500_s1"]);
-        cooldowns.Tests.Select(t => t.Horizon).ShouldBe([3000L, 4500]);
+        cooldowns.Tests.Select(t => t.Horizon).ShouldBe([3000L, 4500, 6000]);
         cooldowns.Tests.Max(t => t.Horizon).ShouldBeGreaterThanOrEqualTo(3 * cooldowns.FitHorizon);
         // every fitted point is a validation loss (after every 100th update), from the end of the warmup (step 99) on
         foreach (var r in cooldowns.Fit) r.Steps.ShouldAllBe(s => s >= 99 && (s + 1) % 100 == 0);
