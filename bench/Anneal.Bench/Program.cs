@@ -4,6 +4,12 @@ using BenchmarkDotNet.Running;
 // Every [Benchmark] class in this assembly is listed; pick with --filter, e.g.
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
 // `band-calibration` recomputes the auto band's constants and their leave-one-corpus-out coverage (docs/laws.md).
+// `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
+if (args is ["horizon-diagnosis", ..])
+{
+    Anneal.Bench.HorizonDiagnosis.Run(args.Length > 1 ? args[1] : ".");
+    return 0;
+}
 if (args is ["band-calibration", ..])
 {
     Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");
@@ -15,5 +21,8 @@ if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTabl
 // CPU time (not only wall time, which a loaded machine inflates) of GP proposals at 200 trials:
 //   dotnet run -c Release --project bench/Anneal.Bench -- tuning-propose [proposals]
 if (args.Length > 0 && args[0] == "tuning-propose") return Anneal.Bench.TuningTable.Propose(args[1..]);
+// Trials per second through the sweep workers' claim and proposal protocol (docs/tuning.md, "Executors"):
+//   dotnet run -c Release --project bench/Anneal.Bench -- sweep-claims [workers] [trials]
+if (args.Length > 0 && args[0] == "sweep-claims") return Anneal.Bench.SweepClaims.Main(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

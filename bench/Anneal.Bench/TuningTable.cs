@@ -1,68 +1,290 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anneal.Tuning;
 
 namespace Anneal.Bench;
 
 /// <summary>
-/// The tabular tuning benchmark of docs/tuning.md. Configurations are the recorded engine runs of
-/// data/corpora/{gpt-tiny,mlp} (seed 1): 11 schedule shapes x 2 horizons = 22 configurations, each with its real
-/// validation-loss curve (every 100 steps); the constant run is cut at each horizon. A study searches
-/// {schedule, horizon} for the lowest final validation loss; a trial replays its configuration's curve, so a pruned
-/// trial costs only the steps it ran. Target: within 0.5% of the table's best final value. For each method and seed,
-/// one worker runs trials until one reaches the target (at most 40 trials): steps-to-target is the sum of the steps
-/// every trial ran until then, trials-to-target their number.
+/// The tabular tuning benchmark of docs/tuning.md (Klein &amp; Hutter-style): every configuration's full
+/// validation-loss curve was recorded once by the engine, and sweeps are replayed from the table, so a pruned trial
+/// costs only the steps it ran and many seeds cost no training. Two kinds of table per workload:
+/// <list type="bullet">
+/// <item><c>lr</c>: data/tuning/&lt;workload&gt;/ (bench/tuning/record_lr_table.sh): peak learning rate (a geometric
+/// series, searched as its index: an integer on the log scale) x schedule shape (constant, cosine, WSD cooldowns), 1000 steps.</item>
+/// <item><c>schedules</c>: data/corpora/&lt;workload&gt;/ seed 1: 11 schedule shapes x 2 horizons at one peak.</item>
+/// </list>
+/// Target: a complete trial within 0.5% of the table's best final value. For each method and seed one worker runs
+/// trials until one reaches the target (at most <see cref="MaxTrials"/>): steps-to-target is the sum of the steps
+/// every trial ran until then, wall-clock-to-target those steps at the workload's measured seconds per training step
+/// plus the tuner's own measured time (sampling, pruning, forecasting). Performance profiles in the AlgoPerf style
+/// (Dahl et al. 2023): over the (table, seed) problems, the fraction where a method reaches the target within τ x
+/// the cost of the best method on that problem.
 /// </summary>
 public static class TuningTable
 {
+    private const int MaxTrials = 40;
     private static readonly string[] Shapes = ["constant", "cosine", "cosine10", "linear", "step", "wsd_lin10", "wsd_lin20", "wsd_lin40", "wsd_lin60", "wsd_lin80", "wsd_sqrt20"];
 
+    // Seconds per training step of one engine run (one thread, batch 16 x 64, evaluation every 100 steps included),
+    // measured while the corpora were recorded (data/corpora/README.md, "Cost"): what a replayed step would have cost.
+    private static readonly Dictionary<string, double> SecondsPerStep = new() { ["gpt-tiny"] = 0.0998, ["mlp"] = 0.0528 };
+
+    /// <summary>One replayable table: its configurations, the space a study searches and how parameters pick a configuration.</summary>
+    public sealed record Bench(string Name, string Workload, Dictionary<string, TableEntry> Table, SearchSpace Space, Func<TrialParams, string> Key)
+    {
+        public TableEntry BestEntry => Table.Values.MinBy(e => e.Curve[^1].Value)!;
+        public double Target => BestEntry.Curve[^1].Value * 1.005;
+        public long MaxSteps => Table.Values.Max(e => e.Steps);
+        public double StepSeconds => SecondsPerStep[Workload];
+    }
+
+    /// <summary>One sweep's outcome.</summary>
+    public sealed record Outcome(string Table, string Method, int Seed, bool Reached, long Steps, int Trials, double TunerSeconds, bool PrunedBest, long StepsAll)
+    {
+        public double Cost(Bench b) => Reached ? Steps : double.PositiveInfinity;
+    }
+
+    private sealed record Method(string Name, Func<int, ISampler> Sampler, Func<Bench, IPruner> Pruner);
+
+    private static Method[] Methods() =>
+    [
+        new("random", s => new RandomSampler(s), _ => new NopPruner()),
+        new("random + median", s => new RandomSampler(s), _ => new MedianPruner(startupTrials: 5, warmupSteps: 0)),
+        new("random + ASHA", s => new RandomSampler(s), _ => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
+        new("random + Hyperband", s => new RandomSampler(s), b => new HyperbandPruner(minResource: 100, maxResource: b.MaxSteps, reductionFactor: 3)),
+        new("random + forecast", s => new RandomSampler(s), _ => new ForecastPruner()),
+        new("GP-BO", s => new GpSampler(s), _ => new NopPruner()),
+        new("GP-BO + ASHA", s => new GpSampler(s), _ => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
+        new("GP-BO + forecast", s => new GpSampler(s), _ => new ForecastPruner()),
+    ];
+
+    /// <summary>
+    /// tuning-table [seeds] [workloads...] [--tables lr,schedules] [--methods a,b] [--optuna FILE] [--figure SVG] [--export JSON]
+    /// </summary>
     public static int Main(string[] args)
     {
-        int seeds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
-        var corpora = args.Length > 1 ? args[1..] : ["gpt-tiny", "mlp"];
-        var root = FindRoot();
-        foreach (var corpus in corpora)
+        int seeds = 5;
+        var workloads = new List<string>();
+        var kinds = new[] { "lr", "schedules" };
+        string? optuna = null, figure = null, export = null;
+        HashSet<string>? only = null;
+        for (int i = 0; i < args.Length; i++)
         {
-            var (table, horizons) = Load(Path.Combine(root, "data", "corpora", corpus));
-            double best = table.Values.Min(e => e.Curve[^1].Value);
-            double target = best * 1.005;
-            var bestKey = table.Values.MinBy(e => e.Curve[^1].Value)!.Key;
-            Console.WriteLine($"## {corpus}: {table.Count} configurations, best {bestKey} at {best:F4}, target {target:F4} (best + 0.5%); configurations at target: {string.Join(", ", table.Values.Where(e => e.Curve[^1].Value <= target).Select(e => e.Key))}");
+            switch (args[i])
+            {
+                case "--tables": kinds = args[++i].Split(','); break;
+                case "--optuna": optuna = args[++i]; break;
+                case "--figure": figure = args[++i]; break;
+                case "--export": export = args[++i]; break;
+                case "--methods": only = [.. args[++i].Split(',')]; break;
+                case "--verbose": Verbose = true; break;
+                default:
+                    if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) seeds = s;
+                    else workloads.Add(args[i]);
+                    break;
+            }
+        }
+        if (workloads.Count == 0) workloads = ["gpt-tiny", "mlp"];
+        var root = FindRoot();
+        var benches = new List<Bench>();
+        foreach (var kind in kinds)
+            foreach (var w in workloads)
+                if (Load(root, kind, w) is { } b) benches.Add(b);
+                else Console.WriteLine($"(table {kind}/{w} not recorded: skipped)");
+        if (export is not null) { Export(benches, export); Console.WriteLine($"wrote {export}"); return 0; }
+
+        var outcomes = new List<Outcome>();
+        var methods = Methods().Where(m => only is null || only.Contains(m.Name)).ToArray();
+        foreach (var b in benches)
+        {
+            Console.WriteLine($"## {b.Name}: {b.Table.Count} configurations, best {b.BestEntry.Key} at {b.BestEntry.Curve[^1].Value:F4}, target {b.Target:F4} (best + 0.5%); at target: " +
+                string.Join(", ", b.Table.Values.Where(e => e.Curve[^1].Value <= b.Target).Select(e => e.Key)));
             Console.WriteLine();
-            Console.WriteLine("| method | median steps to target | median trials to target | steps per seed | best config pruned (seeds) | tuner seconds per seed |");
-            Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: |");
-            var methods = new (string Name, Func<int, ISampler> Sampler, Func<IPruner> Pruner)[]
-            {
-                ("random", s => new RandomSampler(s), () => new NopPruner()),
-                ("random + ASHA", s => new RandomSampler(s), () => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
-                ("random + Hyperband", s => new RandomSampler(s), () => new HyperbandPruner(minResource: 100, maxResource: horizons[^1], reductionFactor: 3)),
-                ("GP-BO", s => new GpSampler(s), () => new NopPruner()),
-                ("GP-BO + ASHA", s => new GpSampler(s), () => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
-                ("GP-BO + forecast", s => new GpSampler(s), () => new ForecastPruner(checkpoints: [0.2, 0.4, 0.6, 0.8])),
-            };
-            foreach (var (name, sampler, pruner) in methods)
-            {
-                var steps = new List<long>();
-                var trials = new List<int>();
-                int lost = 0;
-                double seconds = 0;
+            foreach (var m in methods)
                 for (int seed = 1; seed <= seeds; seed++)
+                    outcomes.Add(Sweep(b, m, seed));
+            if (optuna is not null) outcomes.AddRange(ReadOptuna(optuna).Where(o => o.Table == b.Name && o.Seed <= seeds));
+            PrintTable(b, outcomes.Where(o => o.Table == b.Name).ToList());
+        }
+        PrintSummary(benches, outcomes);
+        PrintProfiles(benches, outcomes, figure);
+        return 0;
+    }
+
+    private static void PrintTable(Bench b, List<Outcome> os)
+    {
+        Console.WriteLine("| method | reached (seeds) | median steps to target | median trials | median wall-clock to target (s) | steps per seed | best config pruned (seeds) | tuner s per sweep |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+        foreach (var g in os.GroupBy(o => o.Method))
+        {
+            var l = g.OrderBy(o => o.Seed).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {g.Key} | {l.Count(o => o.Reached)}/{l.Count} | {Fmt(Median(l.Select(o => o.Cost(b))))} | {Fmt(Median(l.Select(o => o.Reached ? o.Trials : double.PositiveInfinity)), "F1")} | " +
+                $"{Fmt(Median(l.Select(o => Wall(b, o))))} | {string.Join(", ", l.Select(o => o.Reached ? o.Steps.ToString(CultureInfo.InvariantCulture) : $">{o.Steps}"))} | {l.Count(o => o.PrunedBest)} | {l.Average(o => o.TunerSeconds):F2} |"));
+        }
+        Console.WriteLine();
+    }
+
+    private static double Wall(Bench b, Outcome o) => o.Reached ? o.Steps * b.StepSeconds + o.TunerSeconds : double.PositiveInfinity;
+
+    /// <summary>The issue's forecast-pruning targets: steps relative to ASHA and to the same sampler unpruned, per table (median over seeds).</summary>
+    private static void PrintSummary(List<Bench> benches, List<Outcome> outcomes)
+    {
+        var pairs = new (string Pruned, string Against)[]
+        {
+            ("GP-BO + forecast", "GP-BO"), ("GP-BO + forecast", "GP-BO + ASHA"), ("GP-BO + forecast", "random + ASHA"),
+            ("random + forecast", "random"), ("random + forecast", "random + ASHA"), ("GP-BO", "random"),
+        };
+        Console.WriteLine("## Ratios (median steps to target of the first over the second; in brackets the median of the per-seed ratios)");
+        Console.WriteLine();
+        Console.WriteLine("| table | " + string.Join(" | ", pairs.Select(p => $"{p.Pruned} / {p.Against}")) + " |");
+        Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", pairs.Length)));
+        foreach (var b in benches)
+        {
+            var cells = pairs.Select(p =>
+            {
+                var a = outcomes.Where(o => o.Table == b.Name && o.Method == p.Pruned).OrderBy(o => o.Seed).ToList();
+                var c = outcomes.Where(o => o.Table == b.Name && o.Method == p.Against).OrderBy(o => o.Seed).ToList();
+                if (a.Count == 0 || c.Count == 0) return "-";
+                // A sweep that did not reach the target counts at the steps it spent (a lower bound of its cost): a
+                // ratio against it is then an upper bound, marked "<=".
+                double ma = Median(a.Select(o => o.Cost(b))), mc = Median(c.Select(o => o.Cost(b)));
+                string r = double.IsFinite(ma) && double.IsFinite(mc) ? (ma / mc).ToString("F2", CultureInfo.InvariantCulture)
+                    : double.IsFinite(ma) ? "<=" + (ma / Median(c.Select(o => (double)o.Steps))).ToString("F2", CultureInfo.InvariantCulture) : "n/r";
+                double pr = Median(a.Zip(c, (x, y) => x.Cost(b) / (y.Reached ? y.Steps : double.PositiveInfinity)));
+                return $"{r} ({Fmt(pr, "F2")})";
+            });
+            Console.WriteLine($"| {b.Name} | {string.Join(" | ", cells)} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine("Trials to target, GP-BO vs random (median): " + string.Join("; ", benches.Select(b =>
+        {
+            double T(string m) => Median(outcomes.Where(o => o.Table == b.Name && o.Method == m).Select(o => o.Reached ? o.Trials : double.PositiveInfinity));
+            return string.Create(CultureInfo.InvariantCulture, $"{b.Name} {Fmt(T("GP-BO"), "F1")} vs {Fmt(T("random"), "F1")}");
+        })));
+        Console.WriteLine();
+    }
+
+    /// <summary>
+    /// AlgoPerf-style performance profiles over every (table, seed) problem, in steps and in wall-clock: ρ_m(τ), the
+    /// fraction of problems where method m reached the target within τ times the best method's cost, at a few τ,
+    /// and the AlgoPerf score (the profile's mean over τ in [1, 4]). With <paramref name="figure"/>, an SVG of both.
+    /// </summary>
+    private static void PrintProfiles(List<Bench> benches, List<Outcome> outcomes, string? figure)
+    {
+        var byName = benches.ToDictionary(b => b.Name);
+        var methods = outcomes.Select(o => o.Method).Distinct().ToList();
+        var problems = outcomes.Select(o => (o.Table, o.Seed)).Distinct().ToList();
+        double[] taus = [1, 1.25, 1.5, 2, 3, 4, 10];
+        var curves = new Dictionary<string, Dictionary<string, double[]>>();
+        foreach (var (measure, cost) in new (string, Func<Outcome, double>)[] { ("steps", o => o.Cost(byName[o.Table])), ("wall-clock", o => Wall(byName[o.Table], o)) })
+        {
+            var ratios = methods.ToDictionary(m => m, _ => new List<double>());
+            foreach (var p in problems)
+            {
+                var here = outcomes.Where(o => o.Table == p.Table && o.Seed == p.Seed).ToList();
+                double best = here.Min(cost);
+                foreach (var m in methods)
                 {
-                    var sw = Stopwatch.StartNew();
-                    var (s, t, prunedBest) = Sweep(table, sampler(seed), pruner(), target, bestKey, seed);
-                    seconds += sw.Elapsed.TotalSeconds;
-                    steps.Add(s);
-                    trials.Add(t);
-                    if (prunedBest) lost++;
+                    var o = here.FirstOrDefault(x => x.Method == m);
+                    ratios[m].Add(o is null || !double.IsFinite(best) ? double.PositiveInfinity : cost(o) / best);
                 }
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {Median(steps.Select(x => (double)x)):F0} | {Median(trials.Select(x => (double)x)):F1} | {string.Join(", ", steps)} | {lost} | {seconds / seeds:F1} |"));
+            }
+            Console.WriteLine($"## Performance profile ({measure} to target; {problems.Count} problems: {benches.Count} tables x seeds)");
+            Console.WriteLine();
+            Console.WriteLine("| method | " + string.Join(" | ", taus.Select(t => string.Create(CultureInfo.InvariantCulture, $"ρ(τ={t})"))) + " | score (mean ρ on [1, 4]) |");
+            Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", taus.Length + 1)));
+            curves[measure] = [];
+            foreach (var m in methods)
+            {
+                var r = ratios[m];
+                double Rho(double t) => r.Count(x => x <= t * (1 + 1e-12)) / (double)r.Count;
+                // The score integrates the step function exactly: ρ changes only at the ratios themselves.
+                double score = Integrate(r, 1, 4) / 3;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {m} | {string.Join(" | ", taus.Select(t => Rho(t).ToString("F2", CultureInfo.InvariantCulture)))} | {score:F3} |"));
+                curves[measure][m] = [.. r];
             }
             Console.WriteLine();
         }
-        return 0;
+        if (figure is not null)
+        {
+            File.WriteAllText(figure, ProfileSvg(curves, problems.Count));
+            Console.WriteLine($"wrote {figure}");
+        }
+    }
+
+    private static double Integrate(List<double> ratios, double lo, double hi)
+    {
+        // ∫_lo^hi ρ(τ) dτ with ρ(τ) = #{r ≤ τ}/n = (1/n) Σ_i max(0, hi − max(lo, r_i)).
+        return ratios.Sum(r => r <= hi ? hi - Math.Max(lo, r) : 0) / ratios.Count;
+    }
+
+    private static string ProfileSvg(Dictionary<string, Dictionary<string, double[]>> curves, int problems)
+    {
+        const int pw = 420, ph = 280, left = 55, top = 40, gap = 70;
+        double tauMax = 10;
+        string[] colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#000000", "#ad494a"];
+        var methods = curves.First().Value.Keys.ToList();
+        int width = left + 2 * pw + gap + 20, height = top + ph + 60 + 18 * ((methods.Count + 3) / 4);
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n");
+        int panel = 0;
+        foreach (var (measure, byMethod) in curves)
+        {
+            double x0 = left + panel * (pw + gap);
+            double X(double tau) => x0 + pw * Math.Log(tau) / Math.Log(tauMax);
+            double Y(double rho) => top + ph * (1 - rho);
+            double nudge = 0; // methods with equal profiles would hide each other: each is drawn 1.5 px apart
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + pw / 2}\" y=\"{top - 15}\" text-anchor=\"middle\" font-size=\"14\">{measure} to target ({problems} problems)</text>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x0}\" y=\"{top}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#444\"/>\n");
+            foreach (var t in new double[] { 1, 1.5, 2, 3, 4, 6, 10 })
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(t):F1}\" y1=\"{top}\" x2=\"{X(t):F1}\" y2=\"{top + ph}\" stroke=\"#ddd\"/>");
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(t):F1}\" y=\"{top + ph + 15}\" text-anchor=\"middle\">{t}</text>\n");
+            }
+            foreach (var r in new[] { 0, 0.25, 0.5, 0.75, 1 })
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x0}\" y1=\"{Y(r):F1}\" x2=\"{x0 + pw}\" y2=\"{Y(r):F1}\" stroke=\"#ddd\"/>");
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 - 6}\" y=\"{Y(r) + 4:F1}\" text-anchor=\"end\">{r}</text>\n");
+            }
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + pw / 2}\" y=\"{top + ph + 32}\" text-anchor=\"middle\">τ (cost / best method's cost on the problem, log scale)</text>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate({x0 - 38},{top + ph / 2}) rotate(-90)\" text-anchor=\"middle\">fraction of problems within τ</text>\n");
+            int ci = 0;
+            foreach (var (m, ratios) in byMethod)
+            {
+                var sorted = ratios.Where(double.IsFinite).Order().ToArray();
+                var pts = new List<string>();
+                double rho = 0;
+                nudge = 1.5 * (ci - (byMethod.Count - 1) / 2.0);
+                double Yn(double v) => Y(v) + nudge;
+                pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(1):F1},{Yn(0):F1}"));
+                foreach (var r in sorted)
+                {
+                    double t = Math.Min(Math.Max(r, 1), tauMax);
+                    pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(t):F1},{Yn(rho):F1}"));
+                    rho += 1.0 / ratios.Length;
+                    pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(t):F1},{Yn(rho):F1}"));
+                }
+                pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(tauMax):F1},{Yn(rho):F1}"));
+                string dash = m.Contains("Optuna", StringComparison.Ordinal) ? " stroke-dasharray=\"6,3\"" : "";
+                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{string.Join(' ', pts)}\" fill=\"none\" stroke=\"{colors[ci % colors.Length]}\" stroke-width=\"2\"{dash} opacity=\"0.85\"/>\n");
+                ci++;
+            }
+            panel++;
+        }
+        for (int i = 0; i < methods.Count; i++)
+        {
+            double lx = left + (i % 4) * 230, ly = top + ph + 55 + 18 * (i / 4);
+            string dash = methods[i].Contains("Optuna", StringComparison.Ordinal) ? " stroke-dasharray=\"6,3\"" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 24}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"3\"{dash}/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{lx + 30}\" y=\"{ly}\">{System.Security.SecurityElement.Escape(methods[i])}</text>\n");
+        }
+        sb.Append("</svg>\n");
+        return sb.ToString();
     }
 
     /// <summary>
@@ -82,42 +304,55 @@ public static class TuningTable
             var sw = Stopwatch.StartNew();
             int n = name.Contains("cold", StringComparison.Ordinal) ? Math.Max(3, count / 10) : count;
             var cpus = new List<double>();
+            var walls = new List<double>();
             for (int i = 0; i < n; i++)
             {
                 var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+                var w0 = Stopwatch.GetTimestamp();
                 run();
+                walls.Add(Stopwatch.GetElapsedTime(w0).TotalMilliseconds);
                 cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
             }
             double wall = sw.Elapsed.TotalMilliseconds / n, cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / n;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {n} | {wall:F1} | {cpu:F1} | {Median(cpus):F1} | {cpus.Max():F1} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {n} | {wall:F1} | {Median(walls):F1} | {walls.Max():F1} | {cpu:F1} | {Median(cpus):F1} | {cpus.Max():F1} |"));
         }
         return 0;
     }
 
-    private static (long Steps, int Trials, bool PrunedBest) Sweep(Dictionary<string, TableEntry> table, ISampler sampler, IPruner pruner, double target, string bestKey, int seed)
+    private static bool Verbose;
+
+    private static Outcome Sweep(Bench b, Method m, int seed)
     {
-        var horizons = table.Values.Select(e => e.Steps).Distinct().Order().Select(h => h.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var space = new SearchSpace([("schedule", new CategoricalDomain(Shapes)), ("horizon", new CategoricalDomain(horizons))]);
-        string Key(TrialParams p) => $"{p["schedule"].Text}_T{p["horizon"].Text}";
-        var objective = new TableObjective(table, Key);
-        var spec = StudyFile.Parse($"name: table-{seed}\nobjective: {{command: [replay], log: none, steps: {horizons[^1]}, metric: val_loss}}\nspace: {{x: {{uniform: [0, 1]}}}}\n", "table");
-        spec = spec with { Space = space };
+        var objective = new TableObjective(b.Table, b.Key);
+        var spec = StudyFile.Parse($"name: table-{seed}\nobjective: {{command: [replay], log: none, steps: {b.MaxSteps}, metric: val_loss}}\nspace: {{x: {{uniform: [0, 1]}}}}\n", "table");
+        spec = spec with { Space = b.Space };
         var storage = new InMemoryStudyStorage();
         using var stop = new CancellationTokenSource();
-        var stopping = new StoppingObjective(objective, target, stop);
-        var runner = new StudyRunner(spec, sampler, pruner, storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
-        runner.Run(new SweepOptions { Trials = 40, Workers = 1, Cores = 1 }, stop.Token);
+        var stopping = new StoppingObjective(objective, b.Target, stop);
+        var runner = new StudyRunner(spec, m.Sampler(seed), m.Pruner(b), storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
+        // Replaying costs no time, so the sweep's wall time is the tuner's own (sampler, pruner, store in memory).
+        var sw = Stopwatch.StartNew();
+        runner.Run(new SweepOptions { Trials = MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
+        double seconds = sw.Elapsed.TotalSeconds;
         var all = storage.Trials().Select(runner.Enrich).ToList();
         long steps = 0;
         int n = 0;
+        bool reached = false;
         foreach (var t in all)
         {
             steps += t.StepsRun;
             n++;
-            if (t.State == TrialState.Complete && t.Value <= target) break;
+            if (t.State == TrialState.Complete && t.Value <= b.Target) { reached = true; break; }
         }
-        bool prunedBest = all.Any(t => t.State == TrialState.Pruned && Key(t.Params) == bestKey);
-        return (steps, n, prunedBest);
+        bool prunedBest = all.Any(t => t.State == TrialState.Pruned && b.Key(t.Params) == b.BestEntry.Key);
+        if (Verbose)
+            foreach (var t in all)
+            {
+                double A(string k) => t.Attributes.TryGetValue(k, out var v) ? v : double.NaN;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {b.Table[b.Key(t.Params)].Curve[^1].Value:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] {t.Message}"));
+            }
+        return new Outcome(b.Name, m.Name, seed, reached, steps, n, seconds, prunedBest, all.Sum(t => t.StepsRun));
     }
 
     /// <summary>Stops the sweep once a trial completes at the target (steps-to-target needs no more).</summary>
@@ -131,8 +366,42 @@ public static class TuningTable
         }
     }
 
-    private static (Dictionary<string, TableEntry> Table, long[] Horizons) Load(string dir)
+    private static Bench? Load(string root, string kind, string workload) => kind switch
     {
+        "schedules" => LoadSchedules(root, workload),
+        "lr" => LoadLr(root, workload),
+        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr or schedules)"),
+    };
+
+    private static List<Report> ReadCurve(string file, long below) => File.ReadLines(file).Skip(1).Select(l => l.Split(','))
+        .Where(c => c.Length > 3 && c[3].Length > 0)
+        .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[3], CultureInfo.InvariantCulture)))
+        .Where(r => r.Step < below).ToList();
+
+    /// <summary>The learning-rate table of bench/tuning/record_lr_table.sh: peak (integer log2 index) x shape.</summary>
+    private static Bench? LoadLr(string root, string workload)
+    {
+        var dir = Path.Combine(root, "data", "tuning", workload);
+        var file = Path.Combine(dir, "table.json");
+        if (!File.Exists(file)) return null;
+        var t = JsonNode.Parse(File.ReadAllText(file))!;
+        long steps = t["steps"]!.GetValue<long>();
+        var configs = t["configurations"]!.AsArray().Select(c => (Key: c!["key"]!.GetValue<string>(), Shape: c["shape"]!.GetValue<string>(), Peak: c["peak"]!.GetValue<double>(),
+            Schedule: c["schedule"]!.GetValue<string>(), File: c["file"]!.GetValue<string>())).ToList();
+        var peaks = configs.Select(c => c.Peak).Distinct().Order().ToArray();
+        var shapes = configs.Select(c => c.Shape).Distinct().ToArray();
+        var table = configs.ToDictionary(c => c.Key, c => new TableEntry(c.Key, c.Schedule, steps, ReadCurve(Path.Combine(dir, c.File), steps)));
+        // The peaks are a geometric series: searched as their index, an integer on the log scale a sampler can model.
+        var space = new SearchSpace([("lr_index", new IntegerDomain(0, peaks.Length - 1)), ("shape", new CategoricalDomain(shapes))]);
+        var keys = configs.ToDictionary(c => (Array.IndexOf(peaks, c.Peak), c.Shape), c => c.Key);
+        return new Bench($"lr/{workload}", workload, table, space, p => keys[((int)p["lr_index"].Number, p["shape"].Text!)]);
+    }
+
+    /// <summary>The schedule table: the seed-1 runs of data/corpora/&lt;workload&gt;, 11 shapes x 2 horizons.</summary>
+    private static Bench? LoadSchedules(string root, string workload)
+    {
+        var dir = Path.Combine(root, "data", "corpora", workload);
+        if (!File.Exists(Path.Combine(dir, "corpus.json"))) return null;
         var corpus = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "corpus.json")))!;
         var runs = corpus["runs"]!.AsArray().Select(r => (File: r!["file"]!.GetValue<string>(), Schedule: r["schedule"]!.GetValue<string>())).ToList();
         var cosines = runs.Where(r => r.File.StartsWith("cosine_T", StringComparison.Ordinal) && r.File.EndsWith("_s1.csv", StringComparison.Ordinal))
@@ -142,19 +411,76 @@ public static class TuningTable
             foreach (var shape in Shapes)
             {
                 var file = shape == "constant" ? "constant_s1.csv" : $"{shape}_T{h}_s1.csv";
-                var run = runs.First(r => r.File == file);
-                var curve = File.ReadLines(Path.Combine(dir, file)).Skip(1).Select(l => l.Split(','))
-                    .Where(c => c.Length > 3 && c[3].Length > 0)
-                    .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[3], CultureInfo.InvariantCulture)))
-                    .Where(r => r.Step < h).ToList();
-                table[$"{shape}_T{h}"] = new TableEntry($"{shape}_T{h}", run.Schedule, h, curve);
+                var run = runs.FirstOrDefault(r => r.File == file);
+                if (run.File is null) return null; // a corpus without this run (another design): not this table
+                table[$"{shape}_T{h}"] = new TableEntry($"{shape}_T{h}", run.Schedule, h, ReadCurve(Path.Combine(dir, file), h));
             }
-        return (table, cosines);
+        var horizons = cosines.Select(h => h.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var space = new SearchSpace([("schedule", new CategoricalDomain(Shapes)), ("horizon", new CategoricalDomain(horizons))]);
+        return new Bench($"schedules/{workload}", workload, table, space, p => $"{p["schedule"].Text}_T{p["horizon"].Text}");
     }
+
+    /// <summary>
+    /// Writes the tables as JSON for peers (bench/tuning/optuna_table.py): per table its target, best key, seconds
+    /// per step, the space (integer and categorical parameters) and every configuration's parameters and curve.
+    /// </summary>
+    private static void Export(List<Bench> benches, string path)
+    {
+        var arr = new JsonArray();
+        foreach (var b in benches)
+        {
+            var space = new JsonArray(b.Space.Parameters.Select(p => (JsonNode)(p.Domain switch
+            {
+                IntegerDomain d => new JsonObject { ["name"] = p.Name, ["int"] = new JsonArray(d.Low, d.High) },
+                CategoricalDomain c => new JsonObject { ["name"] = p.Name, ["choice"] = new JsonArray(c.Choices.Select(x => (JsonNode)JsonValue.Create(x)!).ToArray()) },
+                _ => throw new InvalidOperationException("tables have integer and categorical parameters only"),
+            })).ToArray());
+            // Every point of the space and the configuration it selects (the peer looks keys up by parameters).
+            var points = new JsonObject();
+            foreach (var combo in Combinations(b.Space))
+            {
+                var key = b.Key(combo);
+                points[string.Join("|", combo.Items.Select(kv => kv.Value.ToString()))] = key;
+            }
+            arr.Add(new JsonObject
+            {
+                ["name"] = b.Name, ["workload"] = b.Workload, ["target"] = b.Target, ["best"] = b.BestEntry.Key, ["seconds_per_step"] = b.StepSeconds,
+                ["max_trials"] = MaxTrials, ["max_steps"] = b.MaxSteps, ["space"] = space, ["points"] = points,
+                ["configurations"] = new JsonObject(b.Table.Values.Select(e => new KeyValuePair<string, JsonNode?>(e.Key, new JsonObject
+                {
+                    ["steps"] = e.Steps,
+                    ["curve"] = new JsonArray(e.Curve.Select(r => (JsonNode)new JsonArray(r.Step, r.Value)).ToArray()),
+                }))),
+            });
+        }
+        File.WriteAllText(path, arr.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+    }
+
+    private static IEnumerable<TrialParams> Combinations(SearchSpace space)
+    {
+        IEnumerable<List<KeyValuePair<string, ParamValue>>> acc = [[]];
+        foreach (var (name, domain) in space.Parameters)
+        {
+            var values = domain.Grid(int.MaxValue / 2);
+            acc = acc.SelectMany(a => values.Select(v => new List<KeyValuePair<string, ParamValue>>(a) { new(name, v) })).ToList();
+        }
+        return acc.Select(a => new TrialParams(a));
+    }
+
+    /// <summary>Outcomes written by bench/tuning/optuna_table.py (JSON lines), joined as further methods.</summary>
+    private static IEnumerable<Outcome> ReadOptuna(string path) => File.ReadLines(path).Where(l => l.Length > 0).Select(l =>
+    {
+        var o = JsonNode.Parse(l)!;
+        return new Outcome(o["table"]!.GetValue<string>(), o["method"]!.GetValue<string>(), o["seed"]!.GetValue<int>(), o["reached"]!.GetValue<bool>(),
+            o["steps"]!.GetValue<long>(), o["trials"]!.GetValue<int>(), o["tuner_seconds"]!.GetValue<double>(), o["pruned_best"]!.GetValue<bool>(), o["steps_all"]!.GetValue<long>());
+    });
+
+    private static string Fmt(double v, string f = "F0") => double.IsPositiveInfinity(v) ? "not reached" : v.ToString(f, CultureInfo.InvariantCulture);
 
     private static double Median(IEnumerable<double> v)
     {
         var s = v.Order().ToArray();
+        if (s.Length == 0) return double.NaN;
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 

@@ -2,8 +2,34 @@ using System.Data.Common;
 using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Anneal.Store;
+
+/// <summary>
+/// Rows new to <c>points</c> and <c>point_buckets</c>, collected while a write transaction works out what to store and
+/// written at its end in bulk by <see cref="Dialect.InsertNew"/> (one COPY per table on PostgreSQL for a whole import).
+/// </summary>
+internal sealed class NewRows
+{
+    /// <summary>The columns of a bucket row, in the order both dialects write them.</summary>
+    public const string BucketColumns = "series_id, level, bucket, n, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value";
+
+    /// <summary>Points per series (steps strictly increasing, none stored yet).</summary>
+    public List<(long SeriesId, long[] Steps, double[] Values)> Points { get; } = [];
+
+    /// <summary>Buckets per series (none stored yet).</summary>
+    public List<(long SeriesId, Downsampling.Bucket Bucket)> Buckets { get; } = [];
+}
+
+/// <summary>The store's advisory locks (PostgreSQL keys; any constants no other application of the database uses).</summary>
+internal enum StoreLock : long
+{
+    /// <summary>Migrating the schema.</summary>
+    Schema = 7265532,
+    /// <summary>Seeding an empty store.</summary>
+    Seed = 7265533,
+}
 
 /// <summary>Which database holds the store.</summary>
 public enum StoreKind
@@ -51,11 +77,22 @@ internal abstract class Dialect : IDisposable
     /// </summary>
     public abstract int RowsPerStatement { get; }
 
+    /// <summary>
+    /// Writes rows that are new to <c>points</c> and <c>point_buckets</c> (no key of theirs is stored yet), the bulk of
+    /// every import and append: SQLite re-runs one prepared single-row INSERT per table (the fastest way into SQLite
+    /// within a transaction), PostgreSQL streams them with binary COPY (one round trip per table instead of one per
+    /// few hundred rows). Rows whose key may exist go through the ON CONFLICT upserts instead.
+    /// </summary>
+    public abstract void InsertNew(DbConnection c, DbTransaction t, NewRows rows);
+
     /// <summary>A query counting the database's tables other than <c>schema_version</c> (and the engine's own).</summary>
     public abstract string OtherTablesSql { get; }
 
-    /// <summary>Serialises migrations between processes opening the same store at once.</summary>
-    public abstract void LockSchema(DbConnection c, DbTransaction t);
+    /// <summary>
+    /// Takes <paramref name="which"/> lock until the transaction ends, serialising processes doing the same thing at
+    /// once (migrating a new store, seeding an empty one). SQLite's <c>BEGIN IMMEDIATE</c> already holds the only write lock.
+    /// </summary>
+    public abstract void Lock(DbConnection c, DbTransaction t, StoreLock which);
 
     /// <summary>True when <paramref name="e"/> is contention that a retry of the whole transaction may get past.</summary>
     public abstract bool IsTransient(Exception e);
@@ -148,7 +185,48 @@ internal sealed class SqliteDialect : Dialect
             throw new StoreException($"store '{Path}': SQLite could not switch it to WAL mode (got '{mode}'); put the store on a local file system");
     }
 
-    public override void LockSchema(DbConnection c, DbTransaction t) { } // BEGIN IMMEDIATE holds the only write lock
+    public override void Lock(DbConnection c, DbTransaction t, StoreLock which) { } // BEGIN IMMEDIATE holds the only write lock
+
+    public override void InsertNew(DbConnection c, DbTransaction t, NewRows rows)
+    {
+        if (rows.Points.Count > 0)
+        {
+            using var cmd = Prepared(c, t, "INSERT INTO points (series_id, step, value) VALUES ($0, $1, $2)", 3);
+            var p = cmd.Parameters;
+            foreach (var (id, steps, values) in rows.Points)
+            {
+                p[0].Value = id;
+                for (int i = 0; i < steps.Length; i++)
+                {
+                    p[1].Value = steps[i];
+                    p[2].Value = values[i];
+                    cmd.ExecuteNonQuery();
+                }
+            }
+        }
+        if (rows.Buckets.Count > 0)
+        {
+            using var cmd = Prepared(c, t, "INSERT INTO point_buckets (" + NewRows.BucketColumns + ") VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 12);
+            var p = cmd.Parameters;
+            foreach (var (id, (level, index, a)) in rows.Buckets)
+            {
+                p[0].Value = id; p[1].Value = level; p[2].Value = index; p[3].Value = a.N; p[4].Value = a.Min; p[5].Value = a.MinStep;
+                p[6].Value = a.Max; p[7].Value = a.MaxStep; p[8].Value = a.FirstStep; p[9].Value = a.FirstValue; p[10].Value = a.LastStep; p[11].Value = a.LastValue;
+                cmd.ExecuteNonQuery();
+            }
+        }
+    }
+
+    /// <summary>A prepared command with parameters <c>$0</c>..<c>$(n-1)</c>, re-run with new values per row.</summary>
+    private static SqliteCommand Prepared(DbConnection c, DbTransaction t, string sql, int n)
+    {
+        var cmd = (SqliteCommand)c.CreateCommand();
+        cmd.Transaction = (SqliteTransaction)t;
+        cmd.CommandText = sql;
+        for (int i = 0; i < n; i++) cmd.Parameters.Add(new SqliteParameter("$" + i, null));
+        cmd.Prepare();
+        return cmd;
+    }
 
     // pooled connections keep the file open; a closed store lets it be moved or deleted
     public override void Dispose()
@@ -211,12 +289,51 @@ internal sealed class PostgresDialect : Dialect
 
     public override void Dispose() => _source.Dispose();
 
-    public override void LockSchema(DbConnection c, DbTransaction t)
+    public override void Lock(DbConnection c, DbTransaction t, StoreLock which)
     {
         using var cmd = c.CreateCommand();
         cmd.Transaction = t;
-        cmd.CommandText = "SELECT pg_advisory_xact_lock(7265532)"; // any constant: "anneal's migration"
+        cmd.CommandText = $"SELECT pg_advisory_xact_lock({(long)which})";
         cmd.ExecuteNonQuery();
+    }
+
+    public override void InsertNew(DbConnection c, DbTransaction t, NewRows rows)
+    {
+        var npg = (NpgsqlConnection)c; // COPY joins the connection's open transaction
+        if (rows.Points.Count > 0)
+        {
+            using var w = npg.BeginBinaryImport("COPY points (series_id, step, value) FROM STDIN (FORMAT BINARY)");
+            foreach (var (id, steps, values) in rows.Points)
+                for (int i = 0; i < steps.Length; i++)
+                {
+                    w.StartRow();
+                    w.Write(id, NpgsqlDbType.Bigint);
+                    w.Write(steps[i], NpgsqlDbType.Bigint);
+                    w.Write(values[i], NpgsqlDbType.Double);
+                }
+            w.Complete();
+        }
+        if (rows.Buckets.Count > 0)
+        {
+            using var w = npg.BeginBinaryImport("COPY point_buckets (" + NewRows.BucketColumns + ") FROM STDIN (FORMAT BINARY)");
+            foreach (var (id, (level, index, a)) in rows.Buckets)
+            {
+                w.StartRow();
+                w.Write(id, NpgsqlDbType.Bigint);
+                w.Write(level, NpgsqlDbType.Integer);
+                w.Write(index, NpgsqlDbType.Bigint);
+                w.Write(a.N, NpgsqlDbType.Bigint);
+                w.Write(a.Min, NpgsqlDbType.Double);
+                w.Write(a.MinStep, NpgsqlDbType.Bigint);
+                w.Write(a.Max, NpgsqlDbType.Double);
+                w.Write(a.MaxStep, NpgsqlDbType.Bigint);
+                w.Write(a.FirstStep, NpgsqlDbType.Bigint);
+                w.Write(a.FirstValue, NpgsqlDbType.Double);
+                w.Write(a.LastStep, NpgsqlDbType.Bigint);
+                w.Write(a.LastValue, NpgsqlDbType.Double);
+            }
+            w.Complete();
+        }
     }
 
     // serialization failure, deadlock: the transaction was rolled back and can be run again

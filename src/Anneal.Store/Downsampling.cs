@@ -5,7 +5,8 @@ namespace Anneal.Store;
 /// cut into buckets of <see cref="Width"/>(L) = 16·4^L steps, and each bucket stores its count, minimum and
 /// maximum (with their steps) and first and last point (the M4 aggregate). A view of any step range then reads at
 /// most about <c>maxPoints</c> bucket rows of one level instead of up to millions of raw points, and folds them
-/// into min/max pairs per drawn interval. Buckets are merged on append, so the views are always current.
+/// into min/max pairs per drawn interval. Buckets are merged on append, so the views are always current. A series
+/// keeps only the levels that reduce its point count by a useful factor (<see cref="MinLevel"/>).
 /// </summary>
 internal static class Downsampling
 {
@@ -28,6 +29,21 @@ internal static class Downsampling
             FirstStep = step, FirstValue = value, LastStep = step, LastValue = value,
         };
 
+        /// <summary>The aggregate of points sorted by strictly increasing step (at least one).</summary>
+        public static Agg Of(ReadOnlySpan<long> steps, ReadOnlySpan<double> values)
+        {
+            var a = Of(steps[0], values[0]);
+            for (int i = 1; i < steps.Length; i++)
+            {
+                a.N++;
+                if (values[i] < a.Min) { a.Min = values[i]; a.MinStep = steps[i]; }
+                if (values[i] > a.Max) { a.Max = values[i]; a.MaxStep = steps[i]; }
+            }
+            a.LastStep = steps[^1];
+            a.LastValue = values[^1];
+            return a;
+        }
+
         /// <summary>Folds <paramref name="o"/> in (ties keep the earlier step).</summary>
         public void Merge(in Agg o)
         {
@@ -44,10 +60,30 @@ internal static class Downsampling
     /// <summary>A bucket's aggregate.</summary>
     public readonly record struct Bucket(int Level, long Index, Agg Agg);
 
-    /// <summary>The buckets of every level for points sorted by strictly increasing, non-negative step.</summary>
-    public static List<Bucket> Aggregate(ReadOnlySpan<long> steps, ReadOnlySpan<double> values)
+    /// <summary>
+    /// The lowest level worth storing for a series of <paramref name="n"/> points between steps <paramref name="first"/>
+    /// and <paramref name="last"/>, or <see cref="Levels"/> for none: a level is kept only when it has at most a quarter
+    /// as many buckets as there are points (counting every bucket index the span can touch, so the bound holds however
+    /// the points are spread). A run logged every 10 steps would otherwise store a level-0 bucket (a dozen columns) per
+    /// point, several times its raw size; a view that would read such a level folds the raw points instead, which
+    /// costs at most about 4 rows per bucket it replaces. Higher levels have fewer buckets, so the kept levels are
+    /// always min..<see cref="Levels"/>-1.
+    /// </summary>
+    public static int MinLevel(long n, long first, long last)
+    {
+        for (int l = 0; l < Levels; l++)
+            if (4 * (last / Width(l) - first / Width(l) + 1) <= n) return l;
+        return Levels;
+    }
+
+    /// <summary>
+    /// The buckets of levels <paramref name="fromLevel"/>..<paramref name="toLevel"/>-1 (lowest first) for points sorted
+    /// by strictly increasing, non-negative step.
+    /// </summary>
+    public static List<Bucket> Aggregate(ReadOnlySpan<long> steps, ReadOnlySpan<double> values, int fromLevel = 0, int toLevel = Levels)
     {
         var result = new List<Bucket>();
+        if (fromLevel >= toLevel) return result;
         if (steps.Length == 0) return result;
         // level 0 from the points, each further level from the one below (a bucket is 4 buckets of the level below)
         var level = new List<Bucket>();
@@ -61,8 +97,8 @@ internal static class Downsampling
             else cur.Merge(Agg.Of(steps[i], values[i]));
         }
         level.Add(new Bucket(0, index, cur));
-        result.AddRange(level);
-        for (int l = 1; l < Levels; l++)
+        if (fromLevel == 0) result.AddRange(level);
+        for (int l = 1; l < toLevel; l++)
         {
             var up = new List<Bucket>(level.Count / 4 + 1);
             var acc = level[0].Agg;
@@ -74,7 +110,7 @@ internal static class Downsampling
                 else acc.Merge(level[i].Agg);
             }
             up.Add(new Bucket(l, ix, acc));
-            result.AddRange(up);
+            if (l >= fromLevel) result.AddRange(up);
             level = up;
         }
         return result;

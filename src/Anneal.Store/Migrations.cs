@@ -110,6 +110,11 @@ internal static class Migrations
             "CREATE INDEX trials_state ON trials (study_id, state, number)",
             "CREATE TABLE trial_values (trial_id BIGINT NOT NULL REFERENCES trials(id), step BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, PRIMARY KEY (trial_id, step)){without_rowid}",
         ]),
+        new(2, "series.min_level: the lowest downsampled level a series keeps (sparse series skip the levels that would not shrink them)",
+        [
+            // series written before this migration keep every level: 0 is exactly what they hold
+            "ALTER TABLE series ADD COLUMN min_level INTEGER NOT NULL DEFAULT 0",
+        ]),
     ];
 
     /// <summary>The newest schema version this build knows.</summary>
@@ -119,7 +124,7 @@ internal static class Migrations
     public static int Apply(Dialect db, DbConnection c)
     {
         using var t = db.Begin(c);
-        db.LockSchema(c, t);
+        db.Lock(c, t, StoreLock.Schema);
         c.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL, anneal_version TEXT NOT NULL)", transaction: t);
         int current = c.ExecuteScalar<int?>("SELECT MAX(version) FROM schema_version", transaction: t) ?? 0;
         if (current > Latest)

@@ -8,7 +8,7 @@ namespace Anneal.Store;
 
 public sealed partial class RunStore
 {
-    private static readonly ConcurrentDictionary<int, string> PointInserts = new();
+    private static readonly ConcurrentDictionary<int, string> PointUpserts = new();
     private static readonly ConcurrentDictionary<int, string> BucketUpserts = new();
 
     /// <summary>
@@ -34,13 +34,20 @@ public sealed partial class RunStore
         {
             if (c.ExecuteScalar<long?>("SELECT id FROM runs WHERE id = @runId", new { runId }, t) is null)
                 throw new KeyNotFoundException($"there is no run {runId} in store {Location}");
-            foreach (var (metric, m) in byMetric) AppendSeries(c, t, runId, metric, m.Keys.ToArray(), m.Values.ToArray());
+            var rows = new NewRows();
+            foreach (var (metric, m) in byMetric) AppendSeries(c, t, runId, metric, m.Keys.ToArray(), m.Values.ToArray(), rows, newRun: false);
+            _db.InsertNew(c, t, rows);
             c.Execute("UPDATE runs SET updated_at = @now WHERE id = @runId", new { runId, now = Now }, t);
         });
     }
 
-    /// <summary>Appends one metric's points (steps increasing, NaN skipped) and updates its views and summary.</summary>
-    private void AppendSeries(DbConnection c, DbTransaction t, long runId, string metric, long[] allSteps, double[] allValues)
+    /// <summary>
+    /// Appends one metric's points (steps strictly increasing, NaN skipped) and updates its views and summary. Points
+    /// and buckets that are new go to <paramref name="rows"/>, written in bulk when the caller is done; rows that may
+    /// exist (a replaced point, the stored bucket an append continues) are upserted at once. <paramref name="newRun"/>:
+    /// the run was added in this transaction, so the series cannot exist yet.
+    /// </summary>
+    private void AppendSeries(DbConnection c, DbTransaction t, long runId, string metric, long[] allSteps, double[] allValues, NewRows rows, bool newRun)
     {
         int n = 0;
         var steps = new long[allSteps.Length];
@@ -49,35 +56,76 @@ public sealed partial class RunStore
         {
             if (double.IsNaN(allValues[i])) continue;
             if (allSteps[i] < 0) throw new ArgumentOutOfRangeException(nameof(allSteps), $"steps must be >= 0, got {allSteps[i]} for {metric}");
+            if (n > 0 && allSteps[i] <= steps[n - 1]) throw new ArgumentException($"steps must be strictly increasing, got {allSteps[i]} after {steps[n - 1]} for {metric}", nameof(allSteps));
             steps[n] = allSteps[i]; values[n] = allValues[i]; n++;
         }
         if (n == 0) return;
         Array.Resize(ref steps, n);
         Array.Resize(ref values, n);
-        c.Execute("INSERT INTO series (run_id, metric) VALUES (@runId, @metric) ON CONFLICT (run_id, metric) DO NOTHING", new { runId, metric }, t);
-        var s = c.QuerySingle<SeriesRow>($"SELECT id AS Id, n AS N, last_step AS LastStep FROM series WHERE run_id = @runId AND metric = @metric{_db.ForUpdate}", new { runId, metric }, t);
-        InsertPoints(c, t, s.Id, steps, values);
-        if (s.LastStep is null || steps[0] > s.LastStep)
+        var batch = Downsampling.Agg.Of(steps, values);
+        if (newRun)
         {
-            // appending past the end: merge the new points' aggregates into the views and the summary
-            var buckets = Downsampling.Aggregate(steps, values);
-            UpsertBuckets(c, t, s.Id, buckets, merge: true);
-            var all = default(Downsampling.Agg);
-            foreach (var b in buckets.Where(b => b.Level == Downsampling.Levels - 1)) all.Merge(b.Agg);
-            c.Execute("""
-                UPDATE series SET n = n + @N,
-                  first_step = CASE WHEN first_step IS NULL THEN @FirstStep ELSE first_step END,
-                  last_step = @LastStep, last_value = @LastValue,
-                  min_step = CASE WHEN min_value IS NULL OR @Min < min_value THEN @MinStep ELSE min_step END,
-                  min_value = CASE WHEN min_value IS NULL OR @Min < min_value THEN @Min ELSE min_value END
-                WHERE id = @id
-                """, new { id = s.Id, all.N, all.FirstStep, all.LastStep, all.LastValue, all.Min, all.MinStep }, t);
+            // one statement for the whole series row: it is created complete
+            int level = Downsampling.MinLevel(batch.N, batch.FirstStep, batch.LastStep);
+            long id = c.ExecuteScalar<long>("""
+                INSERT INTO series (run_id, metric, n, first_step, last_step, last_value, min_value, min_step, min_level)
+                VALUES (@runId, @metric, @N, @FirstStep, @LastStep, @LastValue, @Min, @MinStep, @level) RETURNING id
+                """, new { runId, metric, batch.N, batch.FirstStep, batch.LastStep, batch.LastValue, batch.Min, batch.MinStep, level }, t);
+            rows.Points.Add((id, steps, values));
+            foreach (var b in Downsampling.Aggregate(steps, values, level)) rows.Buckets.Add((id, b));
+            return;
         }
-        else Rebuild(c, t, s.Id, steps[0], steps[^1]);
+        c.Execute("INSERT INTO series (run_id, metric, min_level) VALUES (@runId, @metric, @none) ON CONFLICT (run_id, metric) DO NOTHING",
+            new { runId, metric, none = Downsampling.Levels }, t);
+        var s = c.QuerySingle<SeriesRow>($"SELECT id AS Id, n AS N, first_step AS FirstStep, last_step AS LastStep, min_level AS MinLevel FROM series WHERE run_id = @runId AND metric = @metric{_db.ForUpdate}",
+            new { runId, metric }, t);
+        if (s.LastStep is { } last && steps[0] <= last)
+        {
+            // replacing points or inserting before the end: keys may exist, and merging would count points twice
+            UpsertPoints(c, t, s.Id, steps, values);
+            Rebuild(c, t, s, steps[0], steps[^1]);
+            return;
+        }
+        // appending past the end (or to an empty series): every point is new
+        rows.Points.Add((s.Id, steps, values));
+        int built = s.N == 0 ? Downsampling.Levels : s.MinLevel;
+        int wanted = Math.Min(built, Downsampling.MinLevel(s.N + batch.N, s.FirstStep ?? batch.FirstStep, batch.LastStep));
+        if (built < Downsampling.Levels)
+        {
+            // at each kept level the batch's first bucket may continue the stored last one (merged), the rest are new
+            var merge = new List<Downsampling.Bucket>();
+            foreach (var b in Downsampling.Aggregate(steps, values, built))
+                if (b.Index == s.LastStep!.Value / Downsampling.Width(b.Level)) merge.Add(b);
+                else rows.Buckets.Add((s.Id, b));
+            UpsertBuckets(c, t, s.Id, merge);
+        }
+        if (wanted < built)
+        {
+            // the series became dense enough for finer levels: build them from all its points, stored and new
+            long[] allS = steps;
+            double[] allV = values;
+            if (s.N > 0)
+            {
+                var (ss, sv) = RawPoints(c, t, s.Id, 0, long.MaxValue);
+                allS = [.. ss, .. steps];
+                allV = [.. sv, .. values];
+            }
+            foreach (var b in Downsampling.Aggregate(allS, allV, wanted, built)) rows.Buckets.Add((s.Id, b));
+        }
+        c.Execute("""
+            UPDATE series SET n = n + @N,
+              first_step = CASE WHEN first_step IS NULL THEN @FirstStep ELSE first_step END,
+              last_step = @LastStep, last_value = @LastValue,
+              min_step = CASE WHEN min_value IS NULL OR @Min < min_value THEN @MinStep ELSE min_step END,
+              min_value = CASE WHEN min_value IS NULL OR @Min < min_value THEN @Min ELSE min_value END,
+              min_level = @wanted
+            WHERE id = @id
+            """, new { id = s.Id, batch.N, batch.FirstStep, batch.LastStep, batch.LastValue, batch.Min, batch.MinStep, wanted }, t);
     }
 
-    private void InsertPoints(DbConnection c, DbTransaction t, long seriesId, long[] steps, double[] values) =>
-        WriteRows(c, t, steps.Length, 2, rows => PointInserts.GetOrAdd(rows, k =>
+    /// <summary>Writes points whose steps may already be stored (those are replaced).</summary>
+    private void UpsertPoints(DbConnection c, DbTransaction t, long seriesId, long[] steps, double[] values) =>
+        WriteRows(c, t, steps.Length, 2, rows => PointUpserts.GetOrAdd(rows, k =>
         {
             var sb = new StringBuilder("INSERT INTO points (series_id, step, value) VALUES ");
             for (int i = 0; i < k; i++) sb.Append(i == 0 ? "" : ", ").Append("(@s, @p").Append(i).Append("_0, @p").Append(i).Append("_1)");
@@ -140,11 +188,11 @@ public sealed partial class RunStore
         cmd.Parameters.Add(p);
     }
 
-    /// <summary>Writes bucket aggregates: merged into existing buckets (<paramref name="merge"/>), or as new rows.</summary>
-    private void UpsertBuckets(DbConnection c, DbTransaction t, long seriesId, List<Downsampling.Bucket> buckets, bool merge) =>
-        WriteRows(c, t, buckets.Count, 11, rows => BucketUpserts.GetOrAdd(rows * 2 + (merge ? 1 : 0), _ =>
+    /// <summary>Merges bucket aggregates into the stored buckets with the same key (or stores them when there are none).</summary>
+    private void UpsertBuckets(DbConnection c, DbTransaction t, long seriesId, List<Downsampling.Bucket> buckets) =>
+        WriteRows(c, t, buckets.Count, 11, rows => BucketUpserts.GetOrAdd(rows, _ =>
         {
-            var sb = new StringBuilder("INSERT INTO point_buckets (series_id, level, bucket, n, min_value, min_step, max_value, max_step, first_step, first_value, last_step, last_value) VALUES ");
+            var sb = new StringBuilder("INSERT INTO point_buckets (" + NewRows.BucketColumns + ") VALUES ");
             for (int i = 0; i < rows; i++)
             {
                 sb.Append(i == 0 ? "(" : ", (").Append("@s");
@@ -153,7 +201,7 @@ public sealed partial class RunStore
             }
             // The SET expressions all read the row as it was before the update (both engines), so each CASE
             // compares the old aggregate with the new one.
-            if (merge) sb.Append("""
+            sb.Append("""
                  ON CONFLICT (series_id, level, bucket) DO UPDATE SET
                   n = point_buckets.n + excluded.n,
                   min_step = CASE WHEN excluded.min_value < point_buckets.min_value THEN excluded.min_step ELSE point_buckets.min_step END,
@@ -174,25 +222,45 @@ public sealed partial class RunStore
         });
 
     /// <summary>
-    /// Recomputes the views over the top-level buckets that hold steps <paramref name="from"/>..<paramref name="to"/>
-    /// from the raw points, then the series summary from the top level (after points were replaced or inserted before
-    /// the end, where merging would count them twice).
+    /// After points were replaced or inserted before the end (where merging would count them twice): recomputes the
+    /// kept levels over the top-level buckets that hold steps <paramref name="from"/>..<paramref name="to"/> from the raw
+    /// points, then the series summary, and adds the finer levels the series may now be dense enough for.
     /// </summary>
-    private void Rebuild(DbConnection c, DbTransaction t, long seriesId, long from, long to)
+    private void Rebuild(DbConnection c, DbTransaction t, SeriesRow s, long from, long to)
     {
-        int top = Downsampling.Levels - 1;
-        long w = Downsampling.Width(top), lo = from / w * w, hi = (to / w + 1) * w - 1;
-        var raw = c.Query<(long Step, double Value)>("SELECT step, value FROM points WHERE series_id = @seriesId AND step BETWEEN @lo AND @hi ORDER BY step", new { seriesId, lo, hi }, t).ToArray();
-        for (int l = 0; l <= top; l++)
-        {
-            long lw = Downsampling.Width(l);
-            c.Execute("DELETE FROM point_buckets WHERE series_id = @seriesId AND level = @l AND bucket BETWEEN @b0 AND @b1", new { seriesId, l, b0 = lo / lw, b1 = hi / lw }, t);
-        }
-        UpsertBuckets(c, t, seriesId, Downsampling.Aggregate(raw.Select(r => r.Step).ToArray(), raw.Select(r => r.Value).ToArray()), merge: false);
+        int top = Downsampling.Levels - 1, built = s.MinLevel;
+        var rows = new NewRows();
         var all = default(Downsampling.Agg);
-        foreach (var b in ReadBuckets(c, t, seriesId, top, 0, long.MaxValue)) all.Merge(b);
-        c.Execute("UPDATE series SET n = @N, first_step = @FirstStep, last_step = @LastStep, last_value = @LastValue, min_value = @Min, min_step = @MinStep WHERE id = @id",
-            new { id = seriesId, all.N, all.FirstStep, all.LastStep, all.LastValue, all.Min, all.MinStep }, t);
+        (long[] Steps, double[] Values)? everything = null;
+        if (built <= top)
+        {
+            long w = Downsampling.Width(top), lo = from / w * w, hi = (to / w + 1) * w - 1;
+            var (steps, values) = RawPoints(c, t, s.Id, lo, hi);
+            for (int l = built; l <= top; l++)
+            {
+                long lw = Downsampling.Width(l);
+                c.Execute("DELETE FROM point_buckets WHERE series_id = @id AND level = @l AND bucket BETWEEN @b0 AND @b1", new { id = s.Id, l, b0 = lo / lw, b1 = hi / lw }, t);
+            }
+            foreach (var b in Downsampling.Aggregate(steps, values, built)) rows.Buckets.Add((s.Id, b));
+            _db.InsertNew(c, t, rows);
+            rows.Buckets.Clear();
+            foreach (var b in ReadBuckets(c, t, s.Id, top, 0, long.MaxValue)) all.Merge(b);
+        }
+        else
+        {
+            // no level kept: few points, summarised directly
+            everything = RawPoints(c, t, s.Id, 0, long.MaxValue);
+            all = Downsampling.Agg.Of(everything.Value.Steps, everything.Value.Values);
+        }
+        int wanted = Math.Min(built, Downsampling.MinLevel(all.N, all.FirstStep, all.LastStep));
+        if (wanted < built)
+        {
+            everything ??= RawPoints(c, t, s.Id, 0, long.MaxValue);
+            foreach (var b in Downsampling.Aggregate(everything.Value.Steps, everything.Value.Values, wanted, built)) rows.Buckets.Add((s.Id, b));
+            _db.InsertNew(c, t, rows);
+        }
+        c.Execute("UPDATE series SET n = @N, first_step = @FirstStep, last_step = @LastStep, last_value = @LastValue, min_value = @Min, min_step = @MinStep, min_level = @wanted WHERE id = @id",
+            new { id = s.Id, all.N, all.FirstStep, all.LastStep, all.LastValue, all.Min, all.MinStep, wanted }, t);
     }
 
     private static List<Downsampling.Agg> ReadBuckets(DbConnection c, DbTransaction? t, long seriesId, int level, long b0, long b1)
@@ -227,7 +295,7 @@ public sealed partial class RunStore
         if (maxPoints < 2) throw new ArgumentOutOfRangeException(nameof(maxPoints), $"maxPoints must be >= 2, got {maxPoints}");
         return Read(c =>
         {
-            var s = c.QuerySingleOrDefault<SeriesRow>("SELECT id AS Id, n AS N, first_step AS FirstStep, last_step AS LastStep FROM series WHERE run_id = @runId AND metric = @metric",
+            var s = c.QuerySingleOrDefault<SeriesRow>("SELECT id AS Id, n AS N, first_step AS FirstStep, last_step AS LastStep, min_level AS MinLevel FROM series WHERE run_id = @runId AND metric = @metric",
                 new { runId, metric });
             if (s is null) return null;
             if (s.N == 0) return new CurveView(runId, metric, [], [], false, 0);
@@ -237,10 +305,11 @@ public sealed partial class RunStore
             if (whole && s.N <= maxPoints) return Raw(c, runId, metric, s.Id, lo, hi);
             int intervals = maxPoints / 2;
             int level = Downsampling.LevelFor(hi - lo + 1, intervals);
-            if (level < 0)
+            if (level < s.MinLevel)
             {
-                // narrower than one level-0 bucket per interval: fold the raw points themselves
-                var raw = RawPoints(c, s.Id, lo, hi);
+                // narrower than one level-0 bucket per interval, or a level this series does not keep (it would hold
+                // nearly a bucket per point): fold the raw points themselves
+                var raw = RawPoints(c, null, s.Id, lo, hi);
                 if (raw.Steps.Length <= maxPoints) return new CurveView(runId, metric, raw.Steps, raw.Values, false, raw.Steps.Length);
                 var aggs = raw.Steps.Select((st, i) => Downsampling.Agg.Of(st, raw.Values[i])).ToList();
                 var mm = Downsampling.MinMax(aggs, lo, hi, intervals);
@@ -257,13 +326,14 @@ public sealed partial class RunStore
 
     private static CurveView Raw(DbConnection c, long runId, string metric, long seriesId, long lo, long hi)
     {
-        var (steps, values) = RawPoints(c, seriesId, lo, hi);
+        var (steps, values) = RawPoints(c, null, seriesId, lo, hi);
         return new CurveView(runId, metric, steps, values, false, steps.Length);
     }
 
-    private static (long[] Steps, double[] Values) RawPoints(DbConnection c, long seriesId, long lo, long hi)
+    private static (long[] Steps, double[] Values) RawPoints(DbConnection c, DbTransaction? t, long seriesId, long lo, long hi)
     {
         using var cmd = c.CreateCommand();
+        cmd.Transaction = t;
         cmd.CommandText = "SELECT step, value FROM points WHERE series_id = @s AND step BETWEEN @lo AND @hi ORDER BY step";
         Add(cmd, "s", seriesId); Add(cmd, "lo", lo); Add(cmd, "hi", hi);
         var steps = new List<long>();
@@ -273,10 +343,29 @@ public sealed partial class RunStore
         return (steps.ToArray(), values.ToArray());
     }
 
+    /// <summary>Every stored bucket of a run's metric, by level then index (tests compare them with a brute-force aggregation).</summary>
+    internal List<Downsampling.Bucket> BucketRows(long runId, string metric) => Read(c =>
+    {
+        var id = c.ExecuteScalar<long?>("SELECT id FROM series WHERE run_id = @runId AND metric = @metric", new { runId, metric });
+        var list = new List<Downsampling.Bucket>();
+        if (id is null) return list;
+        for (int l = 0; l < Downsampling.Levels; l++)
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT bucket FROM point_buckets WHERE series_id = @s AND level = @l ORDER BY bucket";
+            Add(cmd, "s", id.Value); Add(cmd, "l", l);
+            var indexes = new List<long>();
+            using (var r = cmd.ExecuteReader()) while (r.Read()) indexes.Add(r.GetInt64(0));
+            var aggs = ReadBuckets(c, null, id.Value, l, 0, long.MaxValue);
+            for (int i = 0; i < aggs.Count; i++) list.Add(new Downsampling.Bucket(l, indexes[i], aggs[i]));
+        }
+        return list;
+    });
+
     /// <summary>Every raw point of a run's metric, in step order; null when the run has no such metric.</summary>
     public (long[] Steps, double[] Values)? GetPoints(long runId, string metric) => Read<(long[], double[])?>(c =>
     {
         var id = c.ExecuteScalar<long?>("SELECT id FROM series WHERE run_id = @runId AND metric = @metric", new { runId, metric });
-        return id is null ? null : RawPoints(c, id.Value, 0, long.MaxValue);
+        return id is null ? null : RawPoints(c, null, id.Value, 0, long.MaxValue);
     });
 }

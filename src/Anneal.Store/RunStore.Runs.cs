@@ -47,6 +47,7 @@ public sealed partial class RunStore
         public double? LastValue { get; set; }
         public double? MinValue { get; set; }
         public long? MinStep { get; set; }
+        public int MinLevel { get; set; }
     }
 
     /// <summary>Adds a run (no points yet) and returns its id.</summary>
@@ -199,9 +200,33 @@ public sealed partial class RunStore
     public long ImportCurve(LossCurve curve, NewRun? run = null) => ImportCurves([(curve, run)])[0];
 
     /// <summary>Adds several curves as runs in one transaction: either all are stored or none. Returns their ids, in order.</summary>
-    public IReadOnlyList<long> ImportCurves(IReadOnlyList<(LossCurve Curve, NewRun? Run)> curves) => Write((c, t) =>
+    public IReadOnlyList<long> ImportCurves(IReadOnlyList<(LossCurve Curve, NewRun? Run)> curves) => Write((c, t) => Import(c, t, curves));
+
+    /// <summary>
+    /// Adds <paramref name="runs"/> (asked for only when needed) when the store holds no run at all, and returns their
+    /// ids; returns none, adding nothing, when it holds any. The check and the import are one transaction under a lock,
+    /// so servers starting together on one empty store seed it once. <c>anneal serve</c> seeds the bundled examples so.
+    /// </summary>
+    public IReadOnlyList<long> SeedIfEmpty(Func<IReadOnlyList<(LossCurve Curve, NewRun? Run)>> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        // checked first without the write lock: a store in use is never locked for it, and the runs are made (read
+        // from files, which takes a while) before the lock is taken
+        if (!IsEmpty()) return [];
+        var list = runs();
+        return Write((c, t) =>
+        {
+            _db.Lock(c, t, StoreLock.Seed);
+            return c.ExecuteScalar<long?>("SELECT id FROM runs LIMIT 1", transaction: t) is null ? Import(c, t, list) : [];
+        });
+    }
+
+    private bool IsEmpty() => Read(c => c.ExecuteScalar<long?>("SELECT id FROM runs LIMIT 1") is null);
+
+    private IReadOnlyList<long> Import(DbConnection c, DbTransaction t, IReadOnlyList<(LossCurve Curve, NewRun? Run)> curves)
     {
         var ids = new List<long>(curves.Count);
+        var rows = new NewRows();
         foreach (var (curve, given) in curves)
         {
             var meta = new Dictionary<string, object?>();
@@ -216,11 +241,13 @@ public sealed partial class RunStore
             };
             long id = InsertRun(c, t, run);
             foreach (var (metric, values) in new[] { (Metrics.Loss, curve.Loss), (Metrics.Lr, curve.Lr), (Metrics.ValLoss, curve.ValLoss), (Metrics.GradNorm, curve.GradNorm), (Metrics.Tokens, curve.Tokens) })
-                if (values is not null) AppendSeries(c, t, id, metric, curve.Steps, values);
+                if (values is not null) AppendSeries(c, t, id, metric, curve.Steps, values, rows, newRun: true);
             ids.Add(id);
         }
-        return (IReadOnlyList<long>)ids;
-    });
+        // every point and bucket of every curve at once (one COPY per table on PostgreSQL)
+        _db.InsertNew(c, t, rows);
+        return ids;
+    }
 
     /// <summary>
     /// A stored run as a <see cref="LossCurve"/> (for fitting or forecasting): its steps are those of its loss, lr and

@@ -96,14 +96,39 @@ public sealed partial class RunStore
         if (state is not (TrialState.Running or TrialState.Waiting)) throw new ArgumentException($"a new trial is running or waiting, not {state}", nameof(state));
         if (state == TrialState.Running && string.IsNullOrWhiteSpace(worker)) throw new ArgumentException("a running trial needs its worker's name", nameof(worker));
         string p = JsonObject(paramsJson, "params");
-        return Write((c, t) => InsertTrial(c, t, studyId, p, state, worker, runId));
+        return Write((c, t) => InsertTrial(c, t, studyId, p, state, worker, runId, expectedNumber: null))!;
     }
 
-    private TrialInfo InsertTrial(DbConnection c, DbTransaction t, long studyId, string paramsJson, TrialState state, string? worker, long? runId)
+    /// <summary>
+    /// Adds a running trial under <paramref name="worker"/> only if it gets number <paramref name="expectedNumber"/>,
+    /// i.e. only if no trial was added to the study since the caller read its trials (there were exactly
+    /// <paramref name="expectedNumber"/>); null otherwise, adding nothing. This is how workers in different processes keep
+    /// the sampler's proposals consistent with the trials: a proposal made from a stale view of the study is refused
+    /// and proposed again from the fresh one, without holding a lock while the sampler thinks.
+    /// </summary>
+    /// <exception cref="ArgumentException">The params are not a JSON object, or the worker is empty.</exception>
+    /// <exception cref="KeyNotFoundException">There is no study <paramref name="studyId"/>.</exception>
+    public TrialInfo? TryCreateTrial(long studyId, string paramsJson, string worker, int expectedNumber)
     {
-        // the study row's counter hands out numbers: its UPDATE locks the row, so two workers never get the same one
-        var next = c.ExecuteScalar<int?>("UPDATE studies SET next_number = next_number + 1 WHERE id = @studyId RETURNING next_number", new { studyId }, t)
-            ?? throw new KeyNotFoundException($"there is no study {studyId} in store {Location}");
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        string p = JsonObject(paramsJson, "params");
+        return Write((c, t) => InsertTrial(c, t, studyId, p, TrialState.Running, worker, null, expectedNumber));
+    }
+
+    private TrialInfo? InsertTrial(DbConnection c, DbTransaction t, long studyId, string paramsJson, TrialState state, string? worker, long? runId, int? expectedNumber)
+    {
+        // The study row's counter hands out numbers: its UPDATE locks the row, so two workers never get the same one.
+        // With an expected number it is a compare-and-set (PostgreSQL re-tests the WHERE on the row's latest version
+        // after waiting for its lock; SQLite has one writer at a time).
+        var next = expectedNumber is { } e
+            ? c.ExecuteScalar<int?>("UPDATE studies SET next_number = next_number + 1 WHERE id = @studyId AND next_number = @e RETURNING next_number", new { studyId, e }, t)
+            : c.ExecuteScalar<int?>("UPDATE studies SET next_number = next_number + 1 WHERE id = @studyId RETURNING next_number", new { studyId }, t);
+        if (next is null)
+        {
+            bool exists = c.ExecuteScalar<long>("SELECT COUNT(*) FROM studies WHERE id = @studyId", new { studyId }, t) == 1;
+            if (!exists) throw new KeyNotFoundException($"there is no study {studyId} in store {Location}");
+            return null;
+        }
         long? now = Now, running = state == TrialState.Running ? now : null;
         long id = c.ExecuteScalar<long>("""
             INSERT INTO trials (study_id, number, params, state, worker, heartbeat_at, started_at, run_id)
@@ -193,21 +218,45 @@ public sealed partial class RunStore
     /// in one transaction. Returns the trials marked failed. Safe to call from every worker: each stale trial is
     /// failed (and requeued) once.
     /// </summary>
-    public IReadOnlyList<TrialInfo> ReapStaleTrials(long studyId, TimeSpan timeout, bool requeue) => Write((c, t) =>
+    public IReadOnlyList<TrialInfo> ReapStaleTrials(long studyId, TimeSpan timeout, bool requeue)
     {
-        long now = Now, cutoff = now - (long)timeout.TotalMilliseconds;
-        var stale = c.Query<long>("SELECT id FROM trials WHERE study_id = @studyId AND state = 'running' AND heartbeat_at < @cutoff ORDER BY number", new { studyId, cutoff }, t).ToList();
+        long cutoff = Now - (long)timeout.TotalMilliseconds;
+        return Reap(studyId, "heartbeat_at < @cutoff", new { cutoff }, "' stopped sending heartbeats'", requeue);
+    }
+
+    /// <summary>
+    /// Ends every running trial of the study held by <paramref name="worker"/> as failed (message: the worker and
+    /// <paramref name="reason"/>) and, with <paramref name="requeue"/>, queues a waiting copy of each (same params, next
+    /// number), in one transaction; returns the trials ended. For a worker known to be gone without waiting for its
+    /// heartbeat to age: it stopped on a signal, or its process was seen to exit. The worker's later reports are refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">The worker or the reason is empty.</exception>
+    public IReadOnlyList<TrialInfo> ReleaseWorkerTrials(long studyId, string worker, string reason, bool requeue)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return Reap(studyId, "worker = @worker", new { worker }, "' ' || @reason", requeue, new { reason });
+    }
+
+    private IReadOnlyList<TrialInfo> Reap(long studyId, string condition, object conditionArgs, string messageSql, bool requeue, object? messageArgs = null) => Write((c, t) =>
+    {
+        long now = Now;
+        var args = new DynamicParameters(conditionArgs);
+        if (messageArgs is not null) args.AddDynamicParams(messageArgs);
+        args.AddDynamicParams(new { studyId, now });
+        var found = c.Query<long>($"SELECT id FROM trials WHERE study_id = @studyId AND state = 'running' AND {condition} ORDER BY number", args, t).ToList();
         var reaped = new List<TrialInfo>();
-        foreach (var id in stale)
+        foreach (var id in found)
         {
+            args.Add("id", id);
             // re-tested under the row's lock: another reaper or the worker itself may have ended it meanwhile
-            if (c.Execute("""
-                UPDATE trials SET state = 'failed', finished_at = @now, message = 'worker ' || COALESCE(worker, '?') || ' stopped sending heartbeats'
-                WHERE id = @id AND state = 'running' AND heartbeat_at < @cutoff
-                """, new { id, now, cutoff }, t) != 1) continue;
+            if (c.Execute($"""
+                UPDATE trials SET state = 'failed', finished_at = @now, message = 'worker ' || COALESCE(worker, '?') || {messageSql}
+                WHERE id = @id AND state = 'running' AND {condition}
+                """, args, t) != 1) continue;
             var trial = c.QuerySingle<TrialRow>($"SELECT {TrialColumns} FROM trials WHERE id = @id", new { id }, t);
             reaped.Add(trial.ToInfo([]));
-            if (requeue) InsertTrial(c, t, studyId, trial.Params, TrialState.Waiting, null, null);
+            if (requeue) InsertTrial(c, t, studyId, trial.Params, TrialState.Waiting, null, null, expectedNumber: null);
         }
         return (IReadOnlyList<TrialInfo>)reaped;
     });

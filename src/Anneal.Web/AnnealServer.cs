@@ -46,6 +46,7 @@ public static class AnnealServer
             DesignApi.Map(e);
             AccuracyApi.Map(e);
             LiveApi.Map(e);
+            StudiesApi.Map(e);
             StaticAssets.Map(e);
             // Every other path, file-like ones included (MapFallback skips those), is a JSON 404.
             e.Map("/{**path}", () => ErrorHandling.Json(StatusCodes.Status404NotFound, "no such page or API route; the API lives under /api/ (GET /api/runs, ...) and the UI at /")).WithOrder(int.MaxValue);
@@ -71,8 +72,10 @@ public static class AnnealServer
         var app = builder.Build();
         UsePipeline(app);
         // Seeding (an empty store gets the examples) happens before the first request is accepted.
-        app.Services.GetRequiredService<Dashboard>();
+        var dashboard = app.Services.GetRequiredService<Dashboard>();
         await app.StartAsync(cancel);
+        // The designer's path is compiled in the background, so that the first slider move is not the one that pays the JIT.
+        _ = Task.Run(() => { try { DesignApi.WarmUp(dashboard); } catch (Exception) { /* a warm-up only: the request reports any error itself */ } }, cancel);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)));
     }

@@ -18,6 +18,9 @@ public sealed class Dashboard
     private readonly ServerOptions _options;
     private readonly ConcurrentDictionary<string, FittedLaw> _fits = new();
     private readonly ConcurrentDictionary<string, object> _designs = new();
+    private readonly ConcurrentDictionary<string, Anneal.Design.DesignLaw> _designLaws = new();
+    private readonly ConcurrentDictionary<string, FittedLaw> _curveLaws = new();
+    private readonly ConcurrentDictionary<string, ConcurrentBag<MplFinalLoss>> _objectives = new();
     private readonly object _accuracyLock = new();
     private Task<AccuracyReport>? _accuracy;
     private volatile string _accuracyProgress = "";
@@ -36,13 +39,11 @@ public sealed class Dashboard
     {
         _options = options;
         Runs = runs;
-        // One transaction: a second server starting on the same empty store at the same moment may seed it too, but
-        // never half of it.
-        if (runs.ListRuns(new RunQuery { Limit = 1 }).Total == 0)
-            runs.ImportCurves([.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
-            {
-                Name = r.Name, Tags = ["example", corpus.Name], Schedule = r.Schedule ?? r.Curve.ScheduleSpec, SourceFile = $"bundled example {corpus.Name}/{r.Name}",
-            })))]);
+        // all or none, and once when servers start together on one empty store
+        runs.SeedIfEmpty(() => [.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
+        {
+            Name = r.Name, Tags = ["example", corpus.Name], Schedule = r.Schedule ?? r.Curve.ScheduleSpec, SourceFile = $"bundled example {corpus.Name}/{r.Name}",
+        })))]);
     }
 
     /// <summary>Longest schedule spec accepted.</summary>
@@ -98,6 +99,37 @@ public sealed class Dashboard
         if (_designs.Count > 64) _designs.Clear();
         _designs[key] = r;
         return r;
+    }
+
+    /// <summary>
+    /// The designer's law by name (a built-in or a fit id), made once: every slider move resolves it. A fit kept under
+    /// the same id again is the same fit (same law, runs and target), so the cached law stays right.
+    /// </summary>
+    public Anneal.Design.DesignLaw DesignLaw(string name, Func<Anneal.Design.DesignLaw> create)
+    {
+        if (_designLaws.TryGetValue(name, out var law)) return law;
+        law = create();
+        if (_designLaws.Count > 64) _designLaws.Clear();
+        return _designLaws[name] = law;
+    }
+
+    /// <summary>The multi-power law that draws a design law's curves, made once per design law.</summary>
+    public FittedLaw CurveLaw(string source, Func<FittedLaw> create) => _curveLaws.Count > 64 ? create() : _curveLaws.GetOrAdd(source, _ => create());
+
+    /// <summary>
+    /// A final-loss evaluator for one design problem (law, horizon, warmup, peak, floor), reused across slider moves:
+    /// it keeps six buffers of the horizon's length (48 MB at a million steps) that a new one would allocate on every
+    /// move. Not thread-safe, so each request rents one and gives it back (<see cref="ReturnObjective"/>).
+    /// </summary>
+    public MplFinalLoss RentObjective(string key, Func<MplFinalLoss> create) =>
+        _objectives.TryGetValue(key, out var bag) && bag.TryTake(out var o) ? o : create();
+
+    /// <summary>Gives back an evaluator rented with <see cref="RentObjective"/>; only the latest problems are kept.</summary>
+    public void ReturnObjective(string key, MplFinalLoss objective)
+    {
+        if (_objectives.Count > 4 && !_objectives.ContainsKey(key)) _objectives.Clear();
+        var bag = _objectives.GetOrAdd(key, _ => []);
+        if (bag.Count < 2) bag.Add(objective);
     }
 
     /// <summary>

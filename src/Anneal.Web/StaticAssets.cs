@@ -17,8 +17,8 @@ public static class StaticAssets
 
     private static readonly FrozenDictionary<string, Asset> Files = Load();
 
-    /// <summary>True when the chart library was vendored into this build (npm was available).</summary>
-    public static bool ChartsAvailable => Files.ContainsKey("vendor/uPlot.iife.min.js");
+    /// <summary>True when the chart libraries (uPlot, and ECharts for parallel coordinates) were vendored into this build (npm was available).</summary>
+    public static bool ChartsAvailable => Files.ContainsKey("vendor/uPlot.iife.min.js") && Files.ContainsKey("vendor/echarts.min.js");
 
     /// <summary>Keys of every embedded file (paths below <c>/static/</c>).</summary>
     public static IEnumerable<string> Names => Files.Keys;

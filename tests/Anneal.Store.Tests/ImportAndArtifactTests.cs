@@ -65,4 +65,36 @@ public sealed class ImportAndArtifactTests
         t.Store.DeleteRun(a).ShouldBeTrue();
         t.Store.GetArtifact(law)!.Runs.ShouldBe([new ArtifactRun(a, "run-a", false), new ArtifactRun(b, "run-b", true)]);
     }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public void Servers_starting_together_on_an_empty_store_seed_it_once_and_a_used_store_never(string kind)
+    {
+        using var t = Backends.Create(kind);
+        var files = new[] { "cosine_24000.csv", "wsdcon_3.csv" }.Select(f => CurveReader.Read(TestPaths.Mpl("400m", f))).ToList();
+        IReadOnlyList<(LossCurve, NewRun?)> Examples() => files.Select(c => (c, (NewRun?)new NewRun { Name = c.Name, Tags = ["example"] })).ToList();
+        // four servers, each with a store instance (a connection pool) of its own, released at the same moment
+        var stores = Enumerable.Range(0, 4).Select(_ => t.OpenAnother()).ToArray();
+        try
+        {
+            using var go = new Barrier(stores.Length);
+            var seeded = new int[stores.Length];
+            Parallel.For(0, stores.Length, new ParallelOptions { MaxDegreeOfParallelism = stores.Length }, i =>
+            {
+                go.SignalAndWait();
+                seeded[i] = stores[i].SeedIfEmpty(Examples).Count;
+            });
+            seeded.Sum().ShouldBe(files.Count);
+            t.Store.ListRuns().Runs.Select(r => r.Name).Order().ShouldBe(files.Select(f => f.Name).Order());
+            t.Store.CountRows("points").ShouldBe(files.Sum(f => new[] { f.Loss, f.Lr, f.ValLoss, f.GradNorm, f.Tokens }.Sum(m => m?.LongCount(v => !double.IsNaN(v)) ?? 0)));
+        }
+        finally
+        {
+            foreach (var s in stores) s.Dispose();
+        }
+        // a store with runs (even one the user added after deleting the examples) is left alone, the examples unread
+        foreach (var r in t.Store.ListRuns().Runs.Skip(1)) t.Store.DeleteRun(r.Id);
+        t.Store.SeedIfEmpty(() => throw new InvalidOperationException("read the examples for a store with runs")).ShouldBeEmpty();
+        t.Store.ListRuns().Total.ShouldBe(1);
+    }
 }

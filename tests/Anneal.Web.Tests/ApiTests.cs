@@ -174,7 +174,7 @@ public sealed class ApiTests(SeededServer server) : IClassFixture<SeededServer>
         Math.Abs(curveEnd / final - 1).ShouldBeLessThan(1e-5);
         d["spec"]!.GetValue<string>().ShouldBe(Schedule.Parse("wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)").Spec);
         // The published law itself, through the design layer's public API, as a third reading.
-        var problem = new DesignProblem(MplParameters.Published400M, 24000, 2160, 3e-4);
+        var problem = new DesignProblem(MplParameters.Published400M, 24000, 2160, 3e-4, 0, BuiltinLaws.Convention);
         final.ShouldBe(problem.Predict(Schedule.Parse(d["spec"]!.GetValue<string>())), 1e-12);
         // A longer cooldown changes the prediction: the slider moves the number.
         var longer = await Post("/api/design", new { law = "mpl-400m", peak = 3e-4, total = 24000, warmup = 2160, cooldown = 0.5, shape = "sqrt" });

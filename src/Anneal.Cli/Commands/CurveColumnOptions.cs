@@ -44,10 +44,13 @@ public sealed class CurveColumnOptions
 /// <summary>What the curve readers tell the user, printed the same way by every command.</summary>
 public static class CurveMessages
 {
-    /// <summary>Prints a curve's notes (choices the reader made) and warnings (things it accepted) to <paramref name="err"/>.</summary>
-    public static void Print(LossCurve c, TextWriter err)
+    /// <summary>
+    /// Prints a curve's notes (choices the reader made) and warnings (things it accepted) to <paramref name="err"/>, the
+    /// read options the notes name as the command <paramref name="parse"/> calls them (<see cref="OptionNames"/>).
+    /// </summary>
+    public static void Print(LossCurve c, TextWriter err, ParseResult parse)
     {
-        foreach (var n in c.Notes) err.WriteLine("note: " + n);
+        foreach (var n in c.NotesNaming(OptionNames.Of(parse))) err.WriteLine("note: " + n);
         foreach (var w in c.Warnings) err.WriteLine("warning: " + w);
     }
 }

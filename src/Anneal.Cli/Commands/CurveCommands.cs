@@ -77,7 +77,7 @@ public static class CurveCommands
                     outw.WriteLine();
                 }
             }
-            foreach (var n in curves.SelectMany(c => c.Notes)) r.InvocationConfiguration.Error.WriteLine("note: " + n);
+            foreach (var n in curves.SelectMany(c => c.NotesNaming(OptionNames.Of(r)))) r.InvocationConfiguration.Error.WriteLine("note: " + n);
             foreach (var w in infos.SelectMany(i => i.Warnings)) r.InvocationConfiguration.Error.WriteLine("warning: " + w);
             return CliExit.Ok;
         });
@@ -186,7 +186,7 @@ public static class CurveCommands
                     plot.AddLine(c.Name + " lr", lx, e.Lr, secondAxis: true, color: color);
                 }
             }
-            foreach (var c in curves) CurveMessages.Print(c, r.InvocationConfiguration.Error);
+            foreach (var c in curves) CurveMessages.Print(c, r.InvocationConfiguration.Error, r);
             var path = r.GetValue(svg)!;
             plot.Save(path);
             r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({curves.Count} curve{(curves.Count == 1 ? "" : "s")})");
@@ -227,7 +227,7 @@ public static class CurveCommands
             if (tensorBoard) Anneal.Curves.Logs.TensorBoardWriter.Write(c, path);
             else if (ext == ".json") CurveWriter.WriteJson(c, path);
             else CurveWriter.WriteCsv(c, path);
-            CurveMessages.Print(c, r.InvocationConfiguration.Error);
+            CurveMessages.Print(c, r.InvocationConfiguration.Error, r);
             r.InvocationConfiguration.Output.WriteLine($"wrote {path} ({c.Count} rows)");
             return CliExit.Ok;
         });

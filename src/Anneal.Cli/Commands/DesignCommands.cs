@@ -15,15 +15,18 @@ namespace Anneal.Cli.Commands;
 /// </summary>
 public static class DesignCommands
 {
-    private const string LawHelp = "Law: a law.json written by 'anneal fit' (an MPL law), or a built-in name mpl-25m, mpl-100m, mpl-400m (the published MPL parameters, paper convention).";
+    private const string LawHelp = "Law: a law.json written by 'anneal fit' (an MPL law), or a built-in name mpl-25m, mpl-100m, mpl-400m (the published MPL parameters, in the reference warmup convention they were fitted in).";
 
     /// <summary>The three top-level commands.</summary>
     public static IEnumerable<Command> Build() => [Optimize(), WhatIfCommand(), Export()];
 
-    private static string G(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-    private static string L(double v) => v.ToString("F5", CultureInfo.InvariantCulture);
+    /// <summary>A number as it round-trips (R), for the problem line.</summary>
+    private static string Exact(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
-    private static string BandText((double Low, double High)? b) => b is { } x ? $"[{L(x.Low)}, {L(x.High)}]" : "";
+    /// <summary>A predicted loss to 5 decimals, as every table prints it.</summary>
+    private static string Loss5(double v) => v.ToString("F5", CultureInfo.InvariantCulture);
+
+    private static string BandText((double Low, double High)? b) => b is { } x ? $"[{Loss5(x.Low)}, {Loss5(x.High)}]" : "";
 
     private static string BandNote(DesignLaw law) => law.BandUnavailable is { } why ? "uncertainty: no band: " + why
         : !law.HasBand
@@ -64,10 +67,10 @@ public static class DesignCommands
             if (r.GetValue(output) is { } outPath) outputs.Add((outPath, ScheduleExport.Csv(full)));
             if (r.GetValue(svg) is { } svgPath)
             {
-                var plot = new SvgPlot { Title = $"Designed schedule under {dl.Source.Split(' ')[0]} (T={problem.Total}, peak={G(problem.Peak)})", XLabel = "step", YLabel = "learning rate" };
+                var plot = new SvgPlot { Title = $"Designed schedule under {dl.Source.Split(' ')[0]} (T={problem.Total}, peak={Exact(problem.Peak)})", XLabel = "step", YLabel = "learning rate" };
                 var x = Enumerable.Range(0, (int)problem.Total).Select(i => (double)i).ToArray();
-                plot.AddLine($"{rows[0].Label} ({L(rows[0].Loss)})", x, full);
-                foreach (var c in res.References) plot.AddLine($"{c.Label} ({L(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
+                plot.AddLine($"{rows[0].Label} ({Loss5(rows[0].Loss)})", x, full);
+                foreach (var c in res.References) plot.AddLine($"{c.Label} ({Loss5(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
                 outputs.Add((svgPath, plot.Render()));
             }
             // the schedule and its plot together or neither: a failure leaves both existing files as they were
@@ -77,7 +80,7 @@ public static class DesignCommands
                 Console.Out.WriteLine(res.ToJsonText());
                 return CliExit.Ok;
             }
-            Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={G(problem.Peak)}, min-lr={G(problem.MinLr)}");
+            Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={Exact(problem.Peak)}, min-lr={Exact(problem.MinLr)}");
             Console.Out.WriteLine(BandNote(dl));
             Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var x in rows)
@@ -85,14 +88,14 @@ public static class DesignCommands
                 string gain = (baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture);
                 if (x.GainHalfWidth is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
                 var spec = x.Spec ?? $"(per-step; {x.PostWarmup.Length} rates, write with --out)";
-                Console.Out.WriteLine($"{x.Label,-17} {L(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{spec}");
+                Console.Out.WriteLine($"{x.Label,-17} {Loss5(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{spec}");
             }
             if (rows.Any(h => h.GainHalfWidth is not null)) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
             if (res.Free is { } f)
             {
                 var designed = res.Design.PostWarmup;
-                Console.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {G(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
-                Console.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {L(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
+                Console.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Exact(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
+                Console.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
             }
             Console.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");
             return CliExit.Ok;
@@ -155,8 +158,8 @@ public static class DesignCommands
             Console.Out.WriteLine(BandNote(dl));
             Console.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var p in pts)
-                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {L(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(!dl.HasBand ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
-            foreach (var bp in res.BestPerLine) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {L(bp.Loss)})");
+                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {Loss5(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(!dl.HasBand ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
+            foreach (var bp in res.BestPerLine) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {Loss5(bp.Loss)})");
             Console.Out.WriteLine("Predictions of the law, not measurements.");
             return CliExit.Ok;
         });
@@ -183,11 +186,11 @@ public static class DesignCommands
             Console.Out.WriteLine(res.ToJsonText());
             return CliExit.Ok;
         }
-        Console.Out.WriteLine($"law: {dl.Source}; run: {b.Spec}; now at step {from} (LR {G(b.At(from))})");
+        Console.Out.WriteLine($"law: {dl.Source}; run: {b.Spec}; now at step {from} (LR {Exact(b.At(from))})");
         Console.Out.WriteLine(BandNote(dl));
         Console.Out.WriteLine($"{"continuation",-28} {"total",7} {"final loss",11} {"vs cool-now",12} spec");
         foreach (var c in list)
-            Console.Out.WriteLine($"{c.Label,-28} {c.Total,7} {L(c.Loss),11} {(c.Loss - res.Now.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),12} {c.Spec}");
+            Console.Out.WriteLine($"{c.Label,-28} {c.Total,7} {Loss5(c.Loss),11} {(c.Loss - res.Now.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),12} {c.Spec}");
         Console.Out.WriteLine("Predictions, not measurements: each extra step costs compute; weigh the predicted gain against it.");
         return CliExit.Ok;
     }

@@ -28,10 +28,10 @@ public static class LawCommands
     };
 
     /// <summary>Reads the curve arguments (FILE or FILE@SCHEDULE), printing what the readers had to guess.</summary>
-    private static LossCurve[] ReadCurves(IEnumerable<string> args, CurveReadOptions read) => args.Select(a =>
+    private static LossCurve[] ReadCurves(IEnumerable<string> args, CurveReadOptions read, ParseResult parse) => args.Select(a =>
     {
         var curve = CurveArgument.Parse(a, read);
-        CurveMessages.Print(curve, Console.Error);
+        CurveMessages.Print(curve, Console.Error, parse);
         return curve;
     }).ToArray();
 
@@ -59,7 +59,7 @@ public static class LawCommands
     private static Command Fit()
     {
         var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated).", Arity = ArgumentArity.OneOrMore };
-        var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(lambda=fit) and mpl(warmup=reference), see docs/accuracy.md), powerlaw, momentum, momentum(lambda=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
+        var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(cap=fit) and mpl(warmup=reference), see docs/laws.md), powerlaw, momentum, momentum(lambda=fit), momentum(cap=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the fitted law (values, standard errors, covariance, report) to this JSON file." };
         var target = TargetOption();
         var json = new Option<bool>("--json") { Description = "Print the fitted law as JSON instead of a table." };
@@ -78,7 +78,7 @@ public static class LawCommands
             var l = LossLaw.Parse(r.GetValue(law)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var method = ParseMethod(r.GetValue(methodOpt)!);
-            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r));
+            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r), r);
             var res = FitService.Fit(new FitRequest(curves, l)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
@@ -110,7 +110,7 @@ public static class LawCommands
 
     private static Command Predict()
     {
-        var lawFile = new Argument<string>("law") { Description = "A fitted law written by 'anneal fit --out law.json'." };
+        var lawFile = new Argument<string>("law") { Description = "A fitted law written by 'anneal fit --out law.json', or a built-in name: mpl-25m, mpl-100m, mpl-400m (the published multi-power laws)." };
         var schedule = new Option<string?>("--schedule", "-s") { Description = "Schedule spec to predict, e.g. 'wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt)'." };
         var lrFile = new Option<string?>("--lr-file") { Description = "Predict a schedule given as numbers instead: a CSV with step and lr columns (missing steps are interpolated)." };
         var steps = new Option<long?>("--steps", "-n") { Description = "Horizon: predict steps 0..N-1 (default: the schedule's total)." };
@@ -128,8 +128,7 @@ public static class LawCommands
         {
             CliOutputs.Check(("--csv", r.GetValue(csv)), ("--svg", r.GetValue(svg)));
             var path = r.GetValue(lawFile)!;
-            if (!File.Exists(path)) throw new InputException($"{path}: file not found; create it with 'anneal fit ... --out {path}'");
-            var fit = LawFile.Read(File.ReadAllText(path), path);
+            var fit = BuiltinLaws.Read(path);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
             var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
             PredictService.CheckOneSchedule(specText is not null, lrPath is not null);
@@ -224,7 +223,7 @@ public static class LawCommands
             var ls = LawRegistry.ParseList(r.GetValue(laws)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var fitMethod = ParseMethod(r.GetValue(method)!);
-            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!, cols.Get(r)), ReadCurves(r.GetValue(testCurves)!, cols.Get(r)), ls)
+            var request = new EvaluateRequest(ReadCurves(r.GetValue(fitCurves)!, cols.Get(r), r), ReadCurves(r.GetValue(testCurves)!, cols.Get(r), r), ls)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Method = fitMethod,
                 TestGradNorm = r.GetValue(testGrad) == "logged" ? TestGradNorm.Logged : TestGradNorm.FitMean,

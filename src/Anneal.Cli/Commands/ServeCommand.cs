@@ -17,7 +17,7 @@ public static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on: 127.0.0.1 (default: this machine only), 0.0.0.0 (every interface; needs --token) or an interface's address.", DefaultValueFactory = _ => "127.0.0.1" };
         var token = new Option<string?>("--token") { Description = "Secret every request must present (at least 16 characters). Required with any --host other than loopback; open the printed address ending in ?token=... once, the browser keeps it in a cookie." };
         var cmd = new Command("serve", """
-            Serve the dashboard: runs, compare, forecast, designer, accuracy and live pages, and their JSON API under /api/.
+            Serve the dashboard: runs, compare, forecast, designer, accuracy, live and sweeps pages, and their JSON API under /api/.
             An empty store opens with the bundled example runs. Stop with Ctrl-C.
             Examples:
               anneal serve                       # http://127.0.0.1:5177/

@@ -20,10 +20,12 @@ public static class SweepCommands
             kept in the run store so that a study survives a crash and can be resumed or extended. See docs/tuning.md.
             Examples:
               anneal sweep run study.yaml --trials 20 --workers 2
+              anneal sweep run study.yaml --trials 100 --workers 16 --executor slurm --store postgres://me:pw@db:5432/sweeps
               anneal sweep show wsd-gpt-tiny --json
               anneal sweep best wsd-gpt-tiny
             """);
         cmd.Subcommands.Add(RunCommand());
+        cmd.Subcommands.Add(WorkerCommand());
         cmd.Subcommands.Add(ShowCommand());
         cmd.Subcommands.Add(BestCommand());
         return cmd;
@@ -32,52 +34,94 @@ public static class SweepCommands
     private static Command RunCommand()
     {
         var file = new Argument<string>("study") { Description = "The study file (YAML): name, objective, schedule, space, sampler, pruner, budget." };
-        var trials = new Option<int?>("--trials") { Description = "Trials the study should hold when done (default: the file's budget, else 20). A resumed study runs only the missing ones." };
-        var workers = new Option<int>("--workers") { Description = "Trials run at once (worker threads; the cores are split between them).", DefaultValueFactory = _ => 1 };
-        var executor = new Option<string>("--executor") { Description = "Where trials run: local (this machine).", DefaultValueFactory = _ => "local" };
-        var outDir = new Option<string?>("--out-dir") { Description = "Folder for the trials' logs (default: sweeps/NAME beside the study file)." };
-        var dataDir = new Option<string>("--data-dir") { Description = "Cache folder for fetched corpora (train objective).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
+        var trials = TrialsOption();
+        var workers = new Option<int>("--workers") { Description = "Workers running trials at once: K processes (local; the training threads are split between them) or K Slurm array tasks (slurm).", DefaultValueFactory = _ => 1 };
+        var executor = new Option<string>("--executor") { Description = "Where the workers run: local (processes on this machine) or slurm (a job array submitted with sbatch).", DefaultValueFactory = _ => "local" };
+        var threads = new Option<int?>("--threads") { Description = "Training threads in all, split between the local workers (default: every core)." };
+        var sbatch = new Option<string[]>("--sbatch") { Description = "An option passed to sbatch as is (repeatable), e.g. --sbatch=--partition=cpu --sbatch=--time=02:00:00 --sbatch=--cpus-per-task=4." };
+        var wait = new Option<bool>("--wait") { Description = "With --executor slurm: wait until the job array ends, then print the study's summary." };
+        var heartbeat = HeartbeatOption();
+        var outDir = OutDirOption();
+        var dataDir = DataDirOption();
         var store = RunsCommands.StoreOption();
         var cmd = new Command("run", """
             Run (or resume) a study until it holds the requested number of trials.
-            Example: anneal sweep run wsd.yaml --trials 20 --workers 2 --store sweeps.db
-            """) { file, trials, workers, executor, outDir, dataDir, store };
+            Examples:
+              anneal sweep run wsd.yaml --trials 20 --workers 2 --store sweeps.db
+              anneal sweep run wsd.yaml --trials 200 --workers 32 --executor slurm --store postgres://me:pw@db:5432/sweeps --sbatch=--partition=cpu
+            """) { file, trials, workers, executor, threads, sbatch, wait, heartbeat, outDir, dataDir, store };
         cmd.SetAction(r =>
         {
-            var path = r.GetValue(file)!;
-            var spec = StudyFile.Load(path);
-            int n = r.GetValue(trials) ?? spec.Trials ?? 20;
-            if (n < 1) throw new InputException($"--trials must be at least 1, got {n}");
+            string exec = r.GetValue(executor)!;
+            if (exec is not ("local" or "slurm")) throw new InputException($"--executor must be local or slurm, got '{exec}'");
             int k = r.GetValue(workers);
-            if (k < 1 || k > 256) throw new InputException($"--workers must be between 1 and 256, got {k}");
-            if (r.GetValue(executor) != "local")
-                throw new InputException($"--executor must be local (the slurm executor is not built yet), got '{r.GetValue(executor)}'");
-            var sampler = StudyComponents.Sampler(spec);
-            var pruner = StudyComponents.Pruner(spec);
-            var dir = r.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "sweeps", spec.Name);
-            using var runStore = RunsCommands.Open(r.GetValue(store));
-            var study = runStore.GetStudy(spec.Name);
-            if (study is not null && study.SpecText != spec.Text)
-                throw new InputException($"{path}: study '{spec.Name}' is already in {runStore.Location} with a different study file; give this one another name, or run the stored file to resume it");
-            study ??= runStore.GetOrCreateStudy(spec.Name, spec.Text);
-            ITrialObjective objective = spec.Objective switch
+            int maxWorkers = exec == "local" ? 256 : 10000;
+            if (k < 1 || k > maxWorkers) throw new InputException($"--workers must be between 1 and {maxWorkers}, got {k}");
+            var hb = HeartbeatTimeout(r.GetValue(heartbeat));
+            var sbatchArgs = r.GetValue(sbatch) ?? [];
+            string? sbatchPath = null;
+            if (exec == "slurm")
             {
-                CommandObjectiveSpec c => new CommandObjective(c, Path.GetDirectoryName(Path.GetFullPath(path))!),
-                TrainObjectiveSpec t => new TrainObjective(t, spec, dir, TextDataset.Load(t.Data, r.GetValue(dataDir)!, Console.Error)),
-                _ => throw new InvalidOperationException("unknown objective"),
-            };
-            Directory.CreateDirectory(dir);
-            var storage = new StoreStudyStorage(runStore, study.Id, spec.Space);
-            var runner = new StudyRunner(spec, sampler, pruner, storage, objective) { Progress = Console.Error.WriteLine };
-            var s = runner.Run(new SweepOptions { Trials = n, Workers = k });
-            var all = storage.Trials().Select(runner.Enrich).ToList();
-            var sum = StudyRunner.Summarise(all);
-            Console.Out.WriteLine($"study {spec.Name}: {all.Count} trials ({sum.Complete} complete, {sum.Pruned} pruned, {sum.Failed} failed; {s.Started} run now), {sum.StepsRun} training steps, {sum.StepsSaved} saved by pruning");
-            PrintBest(all, Console.Out);
-            return CliExit.Ok;
+                if (r.GetValue(threads) is not null)
+                    throw new InputException("--threads applies to --executor local; a Slurm task trains with the CPUs Slurm gives it (--sbatch=--cpus-per-task=N)");
+                sbatchPath = SweepExecutors.FindOnPath("sbatch")
+                    ?? throw new InputException("--executor slurm needs sbatch on PATH (Slurm's client commands): run this on a Slurm login node, or use --executor local");
+            }
+            else if (sbatchArgs.Length > 0 || r.GetValue(wait))
+                throw new InputException($"{(sbatchArgs.Length > 0 ? "--sbatch" : "--wait")} applies to --executor slurm only");
+            int cores = r.GetValue(threads) ?? Environment.ProcessorCount;
+            if (cores < 1) throw new InputException($"--threads must be at least 1, got {cores}");
+            using var setup = SweepSetup.Prepare(r.GetValue(file)!, r.GetValue(trials), r.GetValue(store), r.GetValue(outDir), r.GetValue(dataDir)!);
+            if (exec == "slurm") return SweepExecutors.RunSlurm(setup, r.GetValue(store), k, hb, r.GetValue(dataDir)!, sbatchPath!, sbatchArgs, r.GetValue(wait));
+            return k == 1
+                ? SweepExecutors.RunHere(setup, cores, hb)
+                : SweepExecutors.RunProcesses(setup, r.GetValue(store), k, cores, hb, r.GetValue(dataDir)!);
         });
         return cmd;
     }
+
+    private static Command WorkerCommand()
+    {
+        var file = new Argument<string>("study") { Description = "The study file (YAML), the same as the run's." };
+        var trials = TrialsOption();
+        var threads = new Option<int?>("--threads") { Description = "Training threads of this worker (default: $SLURM_CPUS_PER_TASK under Slurm, else every core)." };
+        var heartbeat = HeartbeatOption();
+        var outDir = OutDirOption();
+        var dataDir = DataDirOption();
+        var store = RunsCommands.StoreOption();
+        var cmd = new Command("worker", """
+            One worker process of a study: takes requeued trials or proposes new ones from the shared store, one at a time, until
+            the study holds its trials. anneal sweep run starts these (local processes, or Slurm array tasks); start more by hand to
+            add machines to a study on a shared PostgreSQL store. SIGTERM/SIGINT requeue its running trial at once.
+            Example: ANNEAL_STORE=postgres://me:pw@db:5432/sweeps anneal sweep worker wsd.yaml --trials 200
+            """) { file, trials, threads, heartbeat, outDir, dataDir, store };
+        cmd.SetAction(r =>
+        {
+            var hb = HeartbeatTimeout(r.GetValue(heartbeat));
+            int cores = r.GetValue(threads)
+                ?? (int.TryParse(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) && c > 0 ? c : Environment.ProcessorCount);
+            if (cores < 1) throw new InputException($"--threads must be at least 1, got {cores}");
+            using var setup = SweepSetup.Prepare(r.GetValue(file)!, r.GetValue(trials), r.GetValue(store), r.GetValue(outDir), r.GetValue(dataDir)!);
+            return SweepExecutors.RunHere(setup, cores, hb);
+        });
+        return cmd;
+    }
+
+    private static Option<int?> TrialsOption() => new("--trials") { Description = "Trials the study should hold when done (default: the file's budget, else 20). A resumed study runs only the missing ones." };
+
+    private static Option<string?> OutDirOption() => new("--out-dir") { Description = "Folder for the trials' logs (default: sweeps/NAME beside the study file)." };
+
+    private static Option<string> DataDirOption() => new("--data-dir") { Description = "Cache folder for fetched corpora (train objective).", DefaultValueFactory = _ => BrownCorpus.DefaultDataDir };
+
+    private static Option<double> HeartbeatOption() => new("--heartbeat-timeout")
+    {
+        Description = "Seconds without a heartbeat after which a running trial's worker counts as dead: the trial is marked failed and a copy requeued (workers beat every 5 s, or a quarter of this when shorter).",
+        DefaultValueFactory = _ => SweepExecutors.DefaultHeartbeatTimeout.TotalSeconds,
+    };
+
+    private static TimeSpan HeartbeatTimeout(double seconds) => seconds is >= 1 and <= 86400
+        ? TimeSpan.FromSeconds(seconds)
+        : throw new InputException($"--heartbeat-timeout must be between 1 and 86400 seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
 
     private static Command ShowCommand()
     {
@@ -114,7 +158,7 @@ public static class SweepCommands
         return cmd;
     }
 
-    private static bool PrintBest(IReadOnlyList<TrialRecord> trials, TextWriter o)
+    internal static bool PrintBest(IReadOnlyList<TrialRecord> trials, TextWriter o)
     {
         var best = trials.Where(t => t.State == TrialState.Complete && t.Value is not null).MinBy(t => t.Value);
         if (best is null) return false;
@@ -171,12 +215,15 @@ internal sealed class StoreStudyStorage(RunStore store, long studyId, SearchSpac
         { Attributes = attrs, Message = t.Message };
     }
 
-    public int Create(TrialParams p, string worker)
+    public int? TryCreate(TrialParams p, string worker, int expectedNumber)
     {
-        var t = store.CreateTrial(studyId, StudyRunner.ParamsJson(p), StoreTrialState.Running, worker);
+        if (store.TryCreateTrial(studyId, StudyRunner.ParamsJson(p), worker, expectedNumber) is not { } t) return null;
         lock (_gate) _ids[t.Number] = t.Id;
         return t.Number;
     }
+
+    public IReadOnlyList<int> Release(string worker, string reason) =>
+        store.ReleaseWorkerTrials(studyId, worker, reason, requeue: true).Select(t => t.Number).ToList();
 
     public TrialRecord? ClaimWaiting(string worker)
     {

@@ -96,7 +96,7 @@ public static class TrainCommand
             // a diverged run ends in a NaN row: compare what it logged before that
             var opts = cols.Get(r) with { StopAtNonFinite = true };
             var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, opts)).ToList();
-            foreach (var c in curves) CurveMessages.Print(c, Console.Error);
+            foreach (var c in curves) CurveMessages.Print(c, Console.Error, r);
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))

@@ -49,7 +49,8 @@ public static class WatchCommand
             try
             {
                 err.WriteLine($"watching {request.LogPath} (schedule {request.ScheduleSpec}, law {request.LawSpec}); Ctrl-C stops");
-                var progress = new SyncProgress(u => Render(u, outw, err, inPlace));
+                var names = OptionNames.Of(r);
+                var progress = new SyncProgress(u => Render(u, outw, err, inPlace, names));
                 var result = RunWatcher.RunAsync(request, progress, cts.Token).GetAwaiter().GetResult();
                 if (inPlace && result.Updates > 0) outw.WriteLine();
                 err.WriteLine(result.Reason switch
@@ -75,9 +76,9 @@ public static class WatchCommand
         public void Report(WatchUpdate value) => report(value);
     }
 
-    private static void Render(WatchUpdate u, TextWriter outw, TextWriter err, bool inPlace)
+    private static void Render(WatchUpdate u, TextWriter outw, TextWriter err, bool inPlace, Func<string, string> names)
     {
-        foreach (var m in u.Messages)
+        foreach (var m in u.MessagesNaming(names))
         {
             if (inPlace) outw.Write("\r\u001b[2K");
             err.WriteLine("note: " + m);

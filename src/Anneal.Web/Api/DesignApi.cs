@@ -5,6 +5,7 @@ using Anneal.Schedules;
 using Anneal.Specs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using System.Text.Json.Nodes;
 
@@ -17,60 +18,142 @@ namespace Anneal.Web.Api;
 /// </summary>
 internal static class DesignApi
 {
+    private const string DefaultLaw = "mpl-400m";
+
     public static void Map(IEndpointRouteBuilder e)
     {
         e.MapPost("/api/design", async (HttpContext c, Dashboard d) =>
         {
             var o = await Body.Json(c);
-            var (dl, problem) = Problem(d, o);
-            double cooldown = Body.Num(o, "cooldown", 0.2, 0, 1);
-            var shapeName = Body.Str(o, "shape") ?? "sqrt";
-            if (!DecayShapes.TryParse(shapeName, out _)) throw new ApiException(400, $"shape: one of linear, cosine, sqrt, square, exponential, inverse; got '{Body.Trunc(shapeName)}'");
-            int points = (int)Body.Int(o, "points", 300, 10, 5000);
-            var spec = new SpecBuilder("wsd").Num("peak", problem.Peak).Num("total", problem.Total).Num("warmup", problem.Warmup)
-                .Num("decay", Math.Round(cooldown, 4)).Word("shape", shapeName);
-            if (problem.MinLr > 0) spec = spec.Num("min", problem.MinLr);
-            var schedule = Dashboard.ParseSchedule(spec.Build().ToString());
-            var post = MplFinalLoss.PostWarmup(schedule, problem.Total, problem.Warmup);
-            double final = problem.Objective().Value(post);
-            var band = dl.Band(problem, post);
-            var eta = schedule.Sample(checked((int)problem.Total));
-            var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
-            var curve = CurveLaw(dl).Predict(eta, at);
-            return Body.Ok(new
-            {
-                law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
-                step = at, loss = Body.N(curve.Loss), lr = at.Select(s => eta[s]).ToArray(),
-            });
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = Design(d, o);
+            // The server's own time, for the browser's latency measurement (PerformanceResourceTiming.serverTiming).
+            c.Response.Headers["Server-Timing"] = $"design;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}";
+            return Body.Ok(result);
         });
         e.MapPost("/api/design/optimum", async (HttpContext c, Dashboard d) =>
         {
             var o = await Body.Json(c);
             var (dl, problem) = Problem(d, o);
-            string key = string.Create(CultureInfo.InvariantCulture, $"{dl.Source}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
+            string key = string.Create(CultureInfo.InvariantCulture, $"{Body.Str(o, "law") ?? DefaultLaw}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
             await d.Heavy.WaitAsync(c.RequestAborted);
             object result;
             try { result = await Task.Run(() => d.Design(key, () => Optimum(dl, problem)), c.RequestAborted); }
             finally { d.Heavy.Release(); }
             return Body.Ok(result);
         });
+        // Export (the library's ScheduleExport, as `anneal export` writes it): POST answers what the designer shows
+        // (the HF scheduler, the PyTorch snippet) and the address of the file; GET streams the file as a download, a
+        // block of rates at a time, so a long horizon costs no memory.
         e.MapPost("/api/export", async (HttpContext c) =>
         {
             var o = await Body.Json(c);
             var schedule = Dashboard.ParseSchedule(Body.Str(o, "schedule"));
             long steps = Body.Int(o, "steps", schedule.Length, 1, Dashboard.MaxSteps);
-            var format = Body.Str(o, "format") ?? "hf";
-            if (format != "hf") throw new ApiException(400, $"format: hf, got '{Body.Trunc(format)}'");
-            var hf = HfExport.TryMap(schedule, steps, out var why)
-                ?? throw new ApiException(400, $"{schedule.Spec} is not exactly expressible as an HF scheduler: {why}");
-            return Body.Ok(new { format, schedule = schedule.Spec, steps, hf = JsonNode.Parse(hf.ToJson().ToJsonString()) });
+            var format = Format(Body.Str(o, "format"));
+            var request = new ExportRequest(steps, format) { Schedule = schedule };
+            // The whole export is computed (and dropped): its checks and the snippet's peak are the download's own.
+            var snippet = await Task.Run(() => ScheduleExport.Write(request, TextWriter.Null), c.RequestAborted);
+            var query = $"schedule={Uri.EscapeDataString(schedule.Spec)}&steps={steps}&format={FormatName(format)}";
+            return Body.Ok(new
+            {
+                format = FormatName(format), schedule = schedule.Spec, steps, file = FileName(format), download = "/api/export?" + query, snippet,
+                hf = format == ExportFormat.Hf ? JsonNode.Parse(HfExport.Exact(schedule, steps).ToJson().ToJsonString()) : null,
+            });
+        });
+        e.MapGet("/api/export", async (HttpContext c) =>
+        {
+            var q = c.Request.Query;
+            var schedule = Dashboard.ParseSchedule(q["schedule"].ToString());
+            var st = q["steps"].ToString();
+            long steps = st.Length == 0 ? schedule.Length ?? throw new ApiException(400, $"steps: '{schedule.Spec}' has no total length; give steps (the horizon)")
+                : long.TryParse(st, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            if (steps < 1 || steps > Dashboard.MaxSteps) throw new ApiException(400, $"steps: a whole number between 1 and {Dashboard.MaxSteps}, got '{Body.Trunc(st.Length == 0 ? steps.ToString(CultureInfo.InvariantCulture) : st)}'");
+            var format = Format(q["format"].ToString() is { Length: > 0 } f ? f : null);
+            var request = new ExportRequest(steps, format) { Schedule = schedule };
+            // HF's check (an exact equivalent) runs before the first byte, so its refusal is a 400, not a cut file.
+            if (format == ExportFormat.Hf) _ = HfExport.Exact(schedule, steps);
+            c.Response.ContentType = format == ExportFormat.Csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+            c.Response.Headers.ContentDisposition = $"attachment; filename=\"{FileName(format)}\"";
+            // ScheduleExport writes to a TextWriter synchronously: off the request thread, with synchronous writes allowed
+            // for this response only.
+            if (c.Features.Get<IHttpBodyControlFeature>() is { } body) body.AllowSynchronousIO = true;
+            await Task.Run(() =>
+            {
+                using var w = new StreamWriter(c.Response.Body, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                ScheduleExport.Write(request, w);
+            }, c.RequestAborted);
+            return Results.Empty;
         });
     }
+
+    private static ExportFormat Format(string? text) => text switch
+    {
+        null or "hf" => ExportFormat.Hf,
+        "pytorch" => ExportFormat.Pytorch,
+        "json" => ExportFormat.Json,
+        "csv" => ExportFormat.Csv,
+        _ => throw new ApiException(400, $"format: hf, pytorch, json or csv, got '{Body.Trunc(text)}'"),
+    };
+
+    private static string FormatName(ExportFormat f) => f.ToString().ToLowerInvariant();
+
+    /// <summary>The download's name: the PyTorch snippet opens <c>schedule.json</c> (<see cref="ExportRequest.MultipliersFile"/>).</summary>
+    private static string FileName(ExportFormat f) => f switch
+    {
+        ExportFormat.Csv => "schedule.csv",
+        ExportFormat.Hf => "hf_scheduler.json",
+        _ => new ExportRequest(1, f).MultipliersFile,
+    };
+
+    /// <summary>
+    /// One designer update: the WSD spec of the sliders, its predicted final loss (the design layer's MplFinalLoss, with
+    /// the band when the law has one) and its curve (the laws layer's multi-power law). The schedule is sampled once;
+    /// the law objects and the final-loss evaluator's buffers are reused across moves (<see cref="Dashboard"/>), so a
+    /// move allocates little beyond its rates, even at a horizon of a million steps.
+    /// </summary>
+    internal static object Design(Dashboard d, JsonObject o)
+    {
+        var (dl, problem) = Problem(d, o);
+        // Keyed by the law's name (a built-in or a fit id), which names one parameter vector; the source text may not.
+        string lawName = Body.Str(o, "law") ?? DefaultLaw;
+        double cooldown = Body.Num(o, "cooldown", 0.2, 0, 1);
+        var shapeName = Body.Str(o, "shape") ?? "sqrt";
+        if (!DecayShapes.TryParse(shapeName, out _)) throw new ApiException(400, $"shape: one of linear, cosine, sqrt, square, exponential, inverse; got '{Body.Trunc(shapeName)}'");
+        int points = (int)Body.Int(o, "points", 300, 10, 5000);
+        var spec = new SpecBuilder("wsd").Num("peak", problem.Peak).Num("total", problem.Total).Num("warmup", problem.Warmup)
+            .Num("decay", Math.Round(cooldown, 4)).Word("shape", shapeName);
+        if (problem.MinLr > 0) spec = spec.Num("min", problem.MinLr);
+        var schedule = Dashboard.ParseSchedule(spec.Build().ToString());
+        var eta = schedule.Sample(checked((int)problem.Total));
+        // Steps W..T-1 of the same rates are the post-warmup schedule MplFinalLoss.PostWarmup would sample again.
+        var post = eta.AsSpan(checked((int)problem.Warmup));
+        string key = string.Create(CultureInfo.InvariantCulture, $"{lawName}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
+        var objective = d.RentObjective(key, problem.Objective);
+        double final;
+        try { final = objective.Value(post); }
+        finally { d.ReturnObjective(key, objective); }
+        var band = dl.Band(problem, post);
+        var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
+        var curve = d.CurveLaw(lawName, () => CurveLaw(dl)).Predict(eta, at);
+        return new
+        {
+            law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
+            step = at, loss = Body.N(curve.Loss), lr = at.Select(s => eta[s]).ToArray(),
+        };
+    }
+
+    /// <summary>
+    /// One designer update computed at start-up, off the request path: the CLI runs without tiered compilation, so the
+    /// first call of each method pays its full JIT (about a second here), which would otherwise land on the first slider move.
+    /// </summary>
+    internal static void WarmUp(Dashboard d) =>
+        Design(d, new JsonObject { ["law"] = "mpl-400m", ["peak"] = 3e-4, ["total"] = 24000, ["warmup"] = 2160, ["cooldown"] = 0.2, ["shape"] = "sqrt" });
 
     /// <summary>The law and the problem (horizon, warmup, peak, floor) shared by both design routes, validated by the library.</summary>
     private static (DesignLaw Law, DesignProblem Problem) Problem(Dashboard d, JsonObject o)
     {
-        var dl = Law(d, Body.Str(o, "law") ?? "mpl-400m");
+        var dl = Law(d, Body.Str(o, "law") ?? DefaultLaw);
         long total = Body.Int(o, "total", null, 3, Dashboard.MaxSteps);
         long warmup = Body.Int(o, "warmup", 0, 0, Dashboard.MaxSteps);
         double peak = Body.Num(o, "peak", null, 1e-12, DesignProblem.MaxPeak);
@@ -80,12 +163,12 @@ internal static class DesignApi
     }
 
     /// <summary>A built-in published law (<c>mpl-400m</c>, ...) or a law fitted by <c>/api/forecast</c> (its <c>fit_id</c>).</summary>
-    private static DesignLaw Law(Dashboard d, string name)
+    private static DesignLaw Law(Dashboard d, string name) => d.DesignLaw(name, () =>
     {
-        if (BuiltinLaws.Resolve(name, WarmupConvention.Paper) is { } builtin) return DesignLaw.FromFitted(builtin, name + " (published parameters)");
+        if (BuiltinLaws.Resolve(name) is { } builtin) return DesignLaw.FromFitted(builtin, BuiltinLaws.Describe(name));
         var fit = d.Fit(name) ?? throw new ApiException(400, $"law: '{Body.Trunc(name)}' is neither a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
         return DesignLaw.FromFitted(fit, "fit of " + name.Split('|')[0] + " to runs " + name.Split('|')[^1]);
-    }
+    });
 
     /// <summary>The law layer's multi-power law with the design law's parameters, to draw whole curves.</summary>
     private static FittedLaw CurveLaw(DesignLaw dl) =>

@@ -7,6 +7,7 @@ const pages = {
   designer: () => import('./pages/designer.js'),
   accuracy: () => import('./pages/accuracy.js'),
   live: () => import('./pages/live.js'),
+  sweeps: () => import('./pages/sweeps.js'),
 };
 
 let cleanup = null;

@@ -41,7 +41,7 @@ internal static partial class CsvCurveParser
             throw new CurveFormatException(file, headerLine, null, $"the first line '{CurveText.Echo(line)}' is data, not a header",
                 "Add a header line naming the columns, e.g. 'step,lr,loss'.");
         if (IsLong(names)) return ParseLong(memory, file, name, options);
-        var notes = new List<string>();
+        var notes = new List<FormattableString>();
         var map = CurveColumns.Resolve(names, options, file, headerLine, "columns", notes, stepRequired: true);
         var roleOf = new int[names.Count];
         Array.Fill(roleOf, -1);
@@ -93,7 +93,7 @@ internal static partial class CsvCurveParser
         if (rows.Count == 0)
             throw new CurveFormatException(file, headerLine, null, "the file has a header but no data rows",
                 "Add one row per logged step below the header (or check that the run actually logged anything).");
-        return rows.Build(name, file, warnings) with { Notes = notes, Format = "CSV" };
+        return rows.Build(name, file, warnings) with { NoteTexts = notes, Format = "CSV" };
     }
 
     /// <summary>
@@ -233,8 +233,8 @@ internal static partial class CsvCurveParser
         // Some loggers write steps as floats ("128.0", "1.28e3"); accept those when integral.
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 9e15)
             return (long)d;
-        throw new CurveFormatException(file, line, column, $"expected a whole step number, found '{CurveText.Echo(cell)}'",
-            "Fix the cell, or name the right step column with --step-col.");
+        throw new CurveFormatException(file, line, column,
+            $"expected a whole step number, found '{CurveText.Echo(cell)}'. Fix the cell, or name the right step column with {CurveColumns.ColumnOption(CurveRole.Step)}.");
     }
 
     private static double ParseNumber(ReadOnlySpan<byte> cell, string file, int line, string column)

@@ -70,7 +70,7 @@ internal static partial class CsvCurveParser
         int bom = memory.Span.StartsWith("\uFEFF"u8) ? 3 : 0;
         memory = memory[bom..];
         var (names, delim, headerLine, pos) = Header(memory.Span)!.Value;
-        var notes = new List<string>();
+        var notes = new List<FormattableString>();
         var map = CurveColumns.Resolve(names, options, file, headerLine);
         int stepCol = map[(int)CurveRole.Step];
         if (CurveColumns.StepNote(names, stepCol, options, file) is { } note) notes.Add(note);
@@ -154,10 +154,11 @@ internal static partial class CsvCurveParser
         int valCol = norm.IndexOf("value");
         int stepCol = options.StepColumn is { } want ? names.FindIndex(n => string.Equals(n, want, StringComparison.OrdinalIgnoreCase)) : norm.IndexOf("step");
         if (stepCol < 0)
-            throw new CurveFormatException(file, headerLine, null,
-                options.StepColumn is null ? $"a long table (one '{names[keyCol]}' and '{names[valCol]}' per row) needs a 'step' column; found columns: {string.Join(", ", names.Select(n => "'" + CurveText.Echo(n) + "'"))}"
-                    : $"the step column was set to '{CurveText.Echo(options.StepColumn)}' but there is no such column",
-                $"Add the step of each value (option {CurveColumns.OptionHint(CurveRole.Step)} names another column).");
+        {
+            var problem = options.StepColumn is null ? $"a long table (one '{names[keyCol]}' and '{names[valCol]}' per row) needs a 'step' column; found columns: {string.Join(", ", names.Select(n => "'" + CurveText.Echo(n) + "'"))}"
+                : $"the step column was set to '{CurveText.Echo(options.StepColumn)}' but there is no such column";
+            throw new CurveFormatException(file, headerLine, null, $"{problem}. Add the step of each value (option {CurveColumns.ColumnOption(CurveRole.Step)} names another column).");
+        }
         int runCol = new[] { "run_id", "run", "run_uuid" }.Select(k => norm.IndexOf(k)).FirstOrDefault(i => i >= 0, -1);
         var log = new MetricLog(file, "long CSV (key,value,step)", "line");
         string? run = null;

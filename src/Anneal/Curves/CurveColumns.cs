@@ -1,3 +1,5 @@
+using static Anneal.ParameterName;
+
 namespace Anneal.Curves;
 
 /// <summary>What a column of a curve file holds.</summary>
@@ -36,15 +38,19 @@ internal static class CurveColumns
         _ => "tokens",
     };
 
-    /// <summary>CLI option that names the column explicitly, for error messages.</summary>
-    public static string OptionHint(CurveRole r) => r switch
+    /// <summary>
+    /// The read option that names the column explicitly (<see cref="CurveReadOptions.StepColumn"/> ...), as messages name it:
+    /// a parameter (<c>step_col</c>) that a front end renames (the CLI's <c>--step-col</c>).
+    /// </summary>
+    public static ParameterName ColumnOption(CurveRole r) => Parameter(r switch
     {
-        CurveRole.Step => "--step-col",
-        CurveRole.Lr => "--lr-col",
-        CurveRole.Loss => "--loss-col",
-        CurveRole.ValLoss => "--val-col",
-        _ => "CurveReadOptions",
-    };
+        CurveRole.Step => "step_col",
+        CurveRole.Lr => "lr_col",
+        CurveRole.Loss => "loss_col",
+        CurveRole.ValLoss => "val_col",
+        CurveRole.GradNorm => "grad_norm_col",
+        _ => "tokens_col",
+    });
 
     public static string AcceptedNames(CurveRole r) => string.Join(", ", Aliases[(int)r]);
 
@@ -61,12 +67,12 @@ internal static class CurveColumns
     /// What to tell about the step column <paramref name="si"/> when it was detected, not named: the optimizer step
     /// taken over W&amp;B's <c>_step</c> (a count of log calls), <c>_step</c> taken for want of another, or epochs.
     /// </summary>
-    public static string? StepNote(IReadOnlyList<string> names, int si, CurveReadOptions o, string file)
+    public static FormattableString? StepNote(IReadOnlyList<string> names, int si, CurveReadOptions o, string file)
     {
         if (si < 0 || Explicit(o, CurveRole.Step) is not null) return null;
         var n = Normalize(names[si]);
         if (n == "_step")
-            return $"{file}: the steps are '_step', which W&B counts in log calls, not optimizer steps; if the run logged its optimizer step under another name, give it with {OptionHint(CurveRole.Step)} NAME";
+            return $"{file}: the steps are '_step', which W&B counts in log calls, not optimizer steps; if the run logged its optimizer step under another name, give it with {ColumnOption(CurveRole.Step)} NAME";
         if (names.Any(x => Normalize(x) == "_step"))
             return $"{file}: the steps are '{CurveText.Echo(names[si])}' (the trainer's optimizer step), not '_step' (W&B's count of log calls)";
         if (n == "epoch")
@@ -116,11 +122,11 @@ internal static class CurveColumns
     /// training loss, and which step column was taken (the optimizer step over W&amp;B's <c>_step</c>, epochs).
     /// With <paramref name="stepRequired"/> false the step is not looked for (logs that store a step with each value).
     /// </summary>
-    public static int[] Resolve(IReadOnlyList<string> names, CurveReadOptions o, string file, int line, string what, List<string>? notes, bool stepRequired)
+    public static int[] Resolve(IReadOnlyList<string> names, CurveReadOptions o, string file, int line, string what, List<FormattableString>? notes, bool stepRequired)
     {
         if (!stepRequired && o.StepColumn is { } sc)
-            throw new CurveFormatException(file, line, null, $"the step column was set to '{CurveText.Echo(sc)}', but this log stores the step with each value",
-                $"Leave out {OptionHint(CurveRole.Step)}: the steps are read from the log itself.");
+            throw new CurveFormatException(file, line, null,
+                $"the step column was set to '{CurveText.Echo(sc)}', but this log stores the step with each value. Leave out {ColumnOption(CurveRole.Step)}: the steps are read from the log itself.");
         var normalized = names.Select(Normalize).ToArray();
         var map = new int[RoleCount];
         Array.Fill(map, -1);
@@ -138,8 +144,7 @@ internal static class CurveColumns
                 if (normalized[i] == nw) idx = i;
             if (idx < 0)
                 throw new CurveFormatException(file, line, null,
-                    $"the {RoleName((CurveRole)r)} column was set to '{CurveText.Echo(want)}' but there is no such column; {Found()}",
-                    $"Pass one of the names found (option {OptionHint((CurveRole)r)}).");
+                    $"the {RoleName((CurveRole)r)} column was set to '{CurveText.Echo(want)}' but there is no such column; {Found()}. Pass one of the names found (option {ColumnOption((CurveRole)r)}).");
             map[r] = idx;
             used[idx] = true;
         }
@@ -168,16 +173,17 @@ internal static class CurveColumns
         if (notes is not null)
         {
             if (map[(int)CurveRole.Loss] is var li and >= 0 && Explicit(o, CurveRole.Loss) is null && lossLike.Count > 0)
-                notes.Add($"{file}: the training loss is '{CurveText.Echo(names[li])}'; other loss-like {what}: {string.Join(", ", lossLike.Take(6).Select(i => "'" + CurveText.Echo(names[i]) + "'"))}" +
-                    $"{(lossLike.Count > 6 ? $" and {lossLike.Count - 6} more" : "")}; pick another with {OptionHint(CurveRole.Loss)} NAME");
+            {
+                var others = string.Join(", ", lossLike.Take(6).Select(i => "'" + CurveText.Echo(names[i]) + "'")) + (lossLike.Count > 6 ? $" and {lossLike.Count - 6} more" : "");
+                notes.Add($"{file}: the training loss is '{CurveText.Echo(names[li])}'; other loss-like {what}: {others}; pick another with {ColumnOption(CurveRole.Loss)} NAME");
+            }
             if (stepRequired && StepNote(names, map[(int)CurveRole.Step], o, file) is { } note) notes.Add(note);
         }
         foreach (var required in stepRequired ? new[] { CurveRole.Step, CurveRole.Loss } : [CurveRole.Loss])
         {
             if (map[(int)required] >= 0) continue;
             throw new CurveFormatException(file, line, null,
-                $"no {RoleName(required)} column; {Found()}; accepted names for the {RoleName(required)}: {AcceptedNames(required)}",
-                $"Rename the column in the header or name it explicitly (option {OptionHint(required)} NAME).");
+                $"no {RoleName(required)} column; {Found()}; accepted names for the {RoleName(required)}: {AcceptedNames(required)}. Rename the column in the header or name it explicitly (option {ColumnOption(required)} NAME).");
         }
         return map;
     }

@@ -18,6 +18,19 @@ public class CurveFormatException : InputException
         Column = column;
     }
 
+    /// <summary>
+    /// Builds <c>file:line: column 'c': </c> and <paramref name="problemAndFix"/>, whose <see cref="ParameterName"/> holes
+    /// name the read options that fix it (<c>step_col</c>, <c>stop_at_nonfinite</c>: <see cref="CurveReadOptions"/>), as
+    /// <see cref="InputException.Naming"/> does: a front end renames them (<see cref="InputException.MessageNaming"/>).
+    /// </summary>
+    public CurveFormatException(string file, int line, string? column, FormattableString problemAndFix)
+        : base(Joined(Where(file, line, column), problemAndFix))
+    {
+        File = file;
+        Line = line > 0 ? line : null;
+        Column = column;
+    }
+
     /// <summary>The file, when known.</summary>
     public string? File { get; }
 
@@ -40,10 +53,9 @@ public class CurveFormatException : InputException
     /// <summary>The step of the offending row, when it was parsed before the problem was found.</summary>
     public long? Step { get; init; }
 
-    private static string Compose(string file, int line, string? column, string problem, string fix)
-    {
-        var where = line > 0 ? $"{file}:{line}: " : $"{file}: ";
-        var col = column is null ? "" : $"column '{column}': ";
-        return $"{where}{col}{problem}. {fix}".TrimEnd();
-    }
+    private static string Compose(string file, int line, string? column, string problem, string fix) =>
+        $"{Where(file, line, column)}{problem}. {fix}".TrimEnd();
+
+    private static string Where(string file, int line, string? column) =>
+        (line > 0 ? $"{file}:{line}: " : $"{file}: ") + (column is null ? "" : $"column '{column}': ");
 }

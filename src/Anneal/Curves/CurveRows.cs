@@ -1,3 +1,5 @@
+using static Anneal.ParameterName;
+
 namespace Anneal.Curves;
 
 /// <summary>
@@ -86,9 +88,8 @@ internal sealed class CurveRows
                     throw new CurveFormatException(file, line, column, "the training loss is blank",
                         "Every row needs a loss: remove rows that only log other metrics, or fill the cell.") { SparseRow = true };
                 if (!double.IsFinite(v))
-                    throw new CurveFormatException(file, line, column, $"the training loss is '{CurveText.Echo(text)}' (not a finite number){(step is { } s ? $" at step {s}" : "")}",
-                        "The run probably diverged here: read the rows before it with --stop-at-nonfinite (anneal curve commands; 'anneal curve convert FILE --stop-at-nonfinite --out finite.csv' " +
-                        "writes them for the law commands; CurveReadOptions.StopAtNonFinite in code), or cut the file before this row.")
+                    throw new CurveFormatException(file, line, column,
+                        $"the training loss is '{CurveText.Echo(text)}' (not a finite number){(step is { } s ? $" at step {s}" : "")}. The run probably diverged here: read the rows before it with {Parameter("stop_at_nonfinite")}, or cut the file before this row.")
                     { NonFiniteLoss = true, Step = step };
                 return v;
             case CurveRole.Lr:
@@ -97,8 +98,8 @@ internal sealed class CurveRows
                     throw new CurveFormatException(file, line, column, $"the learning rate is '{CurveText.Echo(text)}' (not a finite number)",
                         "Leave the cell empty where the LR was not logged, or fix the value.");
                 if (v < 0)
-                    throw new CurveFormatException(file, line, column, $"the learning rate {CurveText.Echo(text)} is negative",
-                        "Learning rates are >= 0; check that this is the LR column (or name it with --lr-col).");
+                    throw new CurveFormatException(file, line, column,
+                        $"the learning rate {CurveText.Echo(text)} is negative. Learning rates are >= 0; check that this is the LR column (or name it with {CurveColumns.ColumnOption(CurveRole.Lr)}).");
                 return v;
             case CurveRole.ValLoss:
                 if (blank || double.IsNaN(v)) return double.NaN;

@@ -85,8 +85,8 @@ internal static class JsonCurveParser
             for (int r = 1; r < CurveColumns.RoleCount; r++) if (map[r] >= 0) acc.Set((CurveRole)r, m.V[r]);
         }
         if (acc.Count == 0)
-            throw new CurveFormatException(file, 0, null, "no row has both a step and a training loss",
-                $"Check the key names ({CurveColumns.AcceptedNames(CurveRole.Loss)} for the loss) or name the keys with --step-col/--loss-col.");
+            throw new CurveFormatException(file, 0, null,
+                $"no row has both a step and a training loss. Check the key names ({CurveColumns.AcceptedNames(CurveRole.Loss)} for the loss) or name the keys with {CurveColumns.ColumnOption(CurveRole.Step)} and {CurveColumns.ColumnOption(CurveRole.Loss)}.");
         return acc.Build(name, file, warnings);
     }
 
@@ -263,7 +263,7 @@ internal static class JsonCurveParser
             if (d == Math.Floor(d) && Math.Abs(d) < 9e15) return (long)d;
         }
         else if (e.ValueKind == JsonValueKind.String && long.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) return s;
-        throw new CurveFormatException(file, line, where, $"expected a whole step number, found {CurveText.Echo(e.GetRawText())}", "Fix the value or name the step key with --step-col.");
+        throw new CurveFormatException(file, line, where, $"expected a whole step number, found {CurveText.Echo(e.GetRawText())}. Fix the value or name the step key with {CurveColumns.ColumnOption(CurveRole.Step)}.");
     }
 
     private static (double, string) Number(JsonElement e, string file, int line, string where)

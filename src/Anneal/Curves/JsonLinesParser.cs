@@ -57,7 +57,7 @@ internal static class JsonLinesParser
             throw new CurveFormatException(file, 0, null, "the file is empty",
                 "A JSON Lines curve has one object per logged step, e.g. {\"step\": 100, \"lr\": 3e-4, \"loss\": 3.2}.");
 
-        var notes = new List<string>();
+        var notes = new List<FormattableString>();
         var map = CurveColumns.Resolve(keys, options, file, firstLine, "keys", notes, stepRequired: true);
         var roleOfKey = new int[keys.Count];
         Array.Fill(roleOfKey, -1);
@@ -164,11 +164,11 @@ internal static class JsonLinesParser
         }
         Flush();
         if (rows.Count == 0)
-            throw new CurveFormatException(file, 0, null, "no row has both a step and a training loss",
-                $"Check the key names ({CurveColumns.AcceptedNames(CurveRole.Loss)} for the loss) or name the keys with --step-col/--loss-col.");
+            throw new CurveFormatException(file, 0, null,
+                $"no row has both a step and a training loss. Check the key names ({CurveColumns.AcceptedNames(CurveRole.Loss)} for the loss) or name the keys with {CurveColumns.ColumnOption(CurveRole.Step)} and {CurveColumns.ColumnOption(CurveRole.Loss)}.");
         if (dropped > 0)
             warnings.Add($"{file}: {dropped} row(s) without a training loss were skipped (first: line {droppedLine}, step {droppedStep}); their other values (e.g. validation loss) are not in the curve");
-        return rows.Build(name, file, warnings) with { Notes = notes, Format = "JSON Lines" };
+        return rows.Build(name, file, warnings) with { NoteTexts = notes, Format = "JSON Lines" };
     }
 
     /// <summary>
@@ -261,7 +261,7 @@ internal static class JsonLinesParser
             if (d == Math.Floor(d) && Math.Abs(d) < 9e15) return (long)d;
         }
         else if (r.TokenType == JsonTokenType.String && Utf8Parser.TryParse(r.ValueSpan, out long s, out int used) && used == r.ValueSpan.Length) return s;
-        throw new CurveFormatException(file, line, key, $"expected a whole step number, found {Raw(ref r)}", "Fix the value or name the step key with --step-col.");
+        throw new CurveFormatException(file, line, key, $"expected a whole step number, found {Raw(ref r)}. Fix the value or name the step key with {CurveColumns.ColumnOption(CurveRole.Step)}.");
     }
 
     private static (double, string) Number(ref Utf8JsonReader r, string file, int line, string key)

@@ -44,9 +44,17 @@ public sealed record LossCurve
 
     /// <summary>
     /// Choices the reader made that the user may want to change (which of several loss-like metrics it took,
-    /// which column gave the steps, which of several logs in a folder it read). The CLI prints them as notes.
+    /// which column gave the steps, which of several logs in a folder it read). Their <see cref="ParameterName"/>
+    /// holes name the read options that change them (<c>loss_col</c>, <c>step_col</c>: <see cref="CurveReadOptions"/>),
+    /// which a front end names in its own words (<see cref="NotesNaming"/>).
     /// </summary>
-    public IReadOnlyList<string> Notes { get; init; } = [];
+    public IReadOnlyList<FormattableString> NoteTexts { get; init; } = [];
+
+    /// <summary>The notes, read options by their parameter names (<c>step_col</c>).</summary>
+    public IReadOnlyList<string> Notes => NotesNaming(p => p);
+
+    /// <summary>The notes with every read option named as <paramref name="name"/> maps it (a command line's <c>--step-col</c>).</summary>
+    public IReadOnlyList<string> NotesNaming(Func<string, string> name) => NoteTexts.Select(n => ParameterName.Render(n, name)).ToArray();
 
     /// <summary>The log format that was read, e.g. "CSV" or "TensorBoard event file".</summary>
     public string Format { get; init; } = "";

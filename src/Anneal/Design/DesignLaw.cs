@@ -28,17 +28,12 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     public bool HasBand => BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
 
     /// <summary>
-    /// Resolves a law argument: a built-in name (<see cref="BuiltinLaws"/>: the published values, used in the paper
-    /// convention as schedule design always has) or a law file (<see cref="LawFile.Read"/>). Throws
+    /// Resolves a law argument: a built-in name (<see cref="BuiltinLaws"/>: the published values in the warmup convention
+    /// they were fitted in) or a law file (<see cref="LawFile.Read"/>). Throws
     /// <see cref="InputException"/> for anything else, or a law that is not the multi-power law.
     /// </summary>
-    public static DesignLaw Resolve(string law)
-    {
-        if (BuiltinLaws.Resolve(law, WarmupConvention.Paper) is { } builtin) return FromFitted(builtin, law + " (published parameters, paper convention)");
-        if (!File.Exists(law))
-            throw new InputException($"law '{law}': no such file and not a built-in name; use a law.json file or one of {string.Join(", ", BuiltinLaws.Names)}");
-        return FromFitted(LawFile.Read(File.ReadAllText(law), law), law);
-    }
+    public static DesignLaw Resolve(string law) =>
+        FromFitted(BuiltinLaws.Read(law), BuiltinLaws.Find(law) is null ? law : BuiltinLaws.Describe(law));
 
     /// <summary>
     /// A law fitted by the laws layer: its parameter vector, its covariance (null when all zero, e.g.

@@ -25,7 +25,7 @@ public sealed partial class ScheduleDesigner
     private double MaxDecay => (double)(T - W) / T;
 
     private string WsdSpec(double decay, DecayShape shape, double minRatio) =>
-        $"wsd(peak={F(P)}, total={T}, warmup={W}, decay={F(decay)}, shape={DecayShapes.Name(shape)}" + (minRatio > 0 ? $", min={F(Round(minRatio * P))})" : ")");
+        $"wsd(peak={Num(P)}, total={T}, warmup={W}, decay={Num(decay)}, shape={DecayShapes.Name(shape)}" + (minRatio > 0 ? $", min={Num(Round(minRatio * P))})" : ")");
 
     /// <summary>Three significant digits, so printed specs stay short.</summary>
     private static double Round(double v) => v == 0 ? 0 : Math.Round(v, Math.Clamp(2 - (int)Math.Floor(Math.Log10(Math.Abs(v))), 0, 15));
@@ -65,10 +65,10 @@ public sealed partial class ScheduleDesigner
     }
 
     /// <summary>Best cosine: golden-section search of the final ratio min/peak in [MinLr/peak, 0.5].</summary>
-    public Candidate BestCosine() => BestByRatio("best cosine", r => $"cosine(peak={F(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={F(Round(r * P))})" : ")"));
+    public Candidate BestCosine() => BestByRatio("best cosine", r => $"cosine(peak={Num(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={Num(Round(r * P))})" : ")"));
 
     /// <summary>Best linear decay: golden-section search of the final ratio min/peak in [MinLr/peak, 0.5].</summary>
-    public Candidate BestLinear() => BestByRatio("best linear", r => $"linear(peak={F(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={F(Round(r * P))})" : ")"));
+    public Candidate BestLinear() => BestByRatio("best linear", r => $"linear(peak={Num(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={Num(Round(r * P))})" : ")"));
 
     private Candidate BestByRatio(string label, Func<double, string> spec)
     {
@@ -85,12 +85,12 @@ public sealed partial class ScheduleDesigner
     }
 
     /// <summary>Best REX (Chen et al.): golden-section search of the final ratio.</summary>
-    public Candidate BestRex() => BestByRatio("best rex", r => $"rex(peak={F(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={F(Round(r * P))})" : ")"));
+    public Candidate BestRex() => BestByRatio("best rex", r => $"rex(peak={Num(P)}, total={T}, warmup={W}" + (r > 0 ? $", min={Num(Round(r * P))})" : ")"));
 
     /// <summary>Best cosine power annealing: base B in {1.5, 2, 5, 10, 20, 50, 100}, each with its best final ratio.</summary>
     public Candidate BestCosinePower() =>
         new[] { 1.5, 2.0, 5, 10, 20, 50, 100 }
-            .Select(b => BestByRatio("best cosine_power", r => $"cosine_power(peak={F(P)}, total={T}, warmup={W}, base={F(b)}" + (r > 0 ? $", min={F(Round(r * P))})" : ")")))
+            .Select(b => BestByRatio("best cosine_power", r => $"cosine_power(peak={Num(P)}, total={T}, warmup={W}, base={Num(b)}" + (r > 0 ? $", min={Num(Round(r * P))})" : ")")))
             .MinBy(c => c.Loss)!;
 
     /// <summary>Family names accepted by <see cref="BestOf"/>.</summary>

@@ -50,7 +50,8 @@ public sealed partial class ScheduleDesigner
         return new Candidate(label, s, loss);
     }
 
-    private static string F(double v) => SpecNumber.Format(v);
+    /// <summary>A number as specs print it (shortest round trip).</summary>
+    private static string Num(double v) => SpecNumber.Format(v);
 
     /// <summary>
     /// The references printed beside every design: cosine to 10% of peak, cosine to 0,
@@ -58,9 +59,9 @@ public sealed partial class ScheduleDesigner
     /// </summary>
     public IReadOnlyList<Candidate> References() =>
     [
-        Make("cosine to 10%", $"cosine(peak={F(P)}, total={T}, warmup={W}, min={F(Round(0.1 * P))})"),
-        Make("cosine to 0", $"cosine(peak={F(P)}, total={T}, warmup={W})"),
-        Make("linear to zero", $"linear(peak={F(P)}, total={T}, warmup={W})"),
-        Make("wsd 20% sqrt", $"wsd(peak={F(P)}, total={T}, warmup={W}, decay=0.2, shape=sqrt)"),
+        Make("cosine to 10%", $"cosine(peak={Num(P)}, total={T}, warmup={W}, min={Num(Round(0.1 * P))})"),
+        Make("cosine to 0", $"cosine(peak={Num(P)}, total={T}, warmup={W})"),
+        Make("linear to zero", $"linear(peak={Num(P)}, total={T}, warmup={W})"),
+        Make("wsd 20% sqrt", $"wsd(peak={Num(P)}, total={T}, warmup={W}, decay=0.2, shape=sqrt)"),
     ];
 }

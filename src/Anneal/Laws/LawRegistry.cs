@@ -11,9 +11,9 @@ public static class LawRegistry
     /// <summary>All kinds, in the order tables list them (baseline first).</summary>
     public static IReadOnlyList<LawKind> Kinds { get; } =
     [
-        new("auto", "stack of momentum(lambda=fit) (0.5) and mpl(warmup=reference) (0.5); the default", "weights=fixed | holdout", AutoLaw.Create, "auto"),
+        new("auto", "stack of momentum(cap=fit) (0.5) and mpl(warmup=reference) (0.5); the default", "weights=fixed | holdout", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
-        new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024)", "lambda=0.999 | lambda=fit", MomentumLaw.Create, "momentum(lambda=fit)"),
+        new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024); cap=fit: gain C*S2/(1 + S2/S2max)", "lambda=0.999 | lambda=fit; cap=none | fit", MomentumLaw.Create, "momentum(lambda=fit)"),
         new("floor", "L0 + A*S1^-alpha + sigma*(ebar/eta_peak)^p: the momentum law with a fitted noise-floor shape", "lambda=0.999", NoiseFloorLaw.Create, "floor"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),
         new("fm", "forward-momentum law (Wang et al. 2026)", "n=model size (recorded; folded into L0)", ForwardMomentumLaw.Create, "fm(n=4e8)"),
@@ -21,7 +21,7 @@ public static class LawRegistry
     ];
 
     /// <summary>The default set compared by <c>anneal evaluate</c> and <c>anneal demo</c>.</summary>
-    public static IReadOnlyList<string> DefaultSpecs { get; } = ["auto", "powerlaw", "momentum", "momentum(lambda=fit)", "mpl", "mpl(warmup=reference)", "fm", "convex"];
+    public static IReadOnlyList<string> DefaultSpecs { get; } = ["auto", "powerlaw", "momentum", "momentum(lambda=fit)", "momentum(cap=fit)", "mpl", "mpl(warmup=reference)", "fm", "convex"];
 
     private static readonly Dictionary<string, LawKind> ByName = Kinds.ToDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 

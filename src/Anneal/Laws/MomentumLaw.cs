@@ -10,8 +10,15 @@ namespace Anneal.Laws;
 /// </code>
 /// Only post-warmup decrements enter m (warmup increases are not "annealing"). lambda is fixed
 /// (0.999 as in the paper) or fitted (<c>momentum(lambda=fit)</c>); lambda = 0 gives S2 = eta_peak - eta_t.
+/// <para>
+/// <c>momentum(cap=fit)</c> makes the annealing gain saturate: <c>C * S2</c> becomes <c>C * S2 / (1 + S2 / S2max)</c>,
+/// linear for a small annealing area and at most <c>C * S2max</c> (a fitted cap on the annealing area; docs/laws.md,
+/// "Cooldown gains that saturate"). With lambda = 0.999 the momentum's memory is long, so a short cooldown's S2 keeps
+/// growing for ~1000 steps after the rate has stopped falling; the cap lets the data say how soon the gain stops.
+/// S2max is in units of the rate (S2 is), so the law stays equivariant to the rate's unit.
+/// </para>
 /// </summary>
-public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
+public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : LossLaw
 {
     private static readonly LawParameter[] Base =
     [
@@ -21,39 +28,70 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
         new("C", 0, double.PositiveInfinity, "loss/lr", "loss drop per unit of annealing area S2", new LrPower(-1)),
     ];
 
-    private static readonly LawParameter[] WithLambda = [.. Base, new("lambda", 0, 1, "1", "decay of the annealing momentum per step")];
+    private static readonly LawParameter LambdaParameter = new("lambda", 0, 1, "1", "decay of the annealing momentum per step");
+
+    private static readonly LawParameter CapParameter = new("S2max", 0, double.PositiveInfinity, "lr", "annealing area at which the gain has reached half its cap C*S2max", new LrPower(1));
+
+    private static readonly LawParameter[] WithLambda = [.. Base, LambdaParameter];
+
+    private static readonly LawParameter[] WithCap = [.. Base, CapParameter];
+
+    private static readonly LawParameter[] WithLambdaAndCap = [.. Base, LambdaParameter, CapParameter];
 
     /// <summary>True when lambda is a fitted parameter.</summary>
     public bool FitLambda => Lambda is null;
 
+    /// <summary>Index of S2max in the parameter vector (-1 without a cap).</summary>
+    private int CapIndex => Cap ? (FitLambda ? 5 : 4) : -1;
+
     public override string Name => "momentum";
 
-    public override string Summary => "momentum law (Tissue et al. 2024): L0 + A*S1^-alpha - C*S2, 4 parameters (+ lambda)";
+    public override string Summary => "momentum law (Tissue et al. 2024): L0 + A*S1^-alpha - C*S2, 4 parameters (+ lambda, + a cap on the annealing area)";
 
-    public override IReadOnlyList<LawParameter> Parameters => FitLambda ? WithLambda : Base;
+    public override IReadOnlyList<LawParameter> Parameters => (FitLambda, Cap) switch
+    {
+        (false, false) => Base,
+        (true, false) => WithLambda,
+        (false, true) => WithCap,
+        (true, true) => WithLambdaAndCap,
+    };
 
     public override SpecCall ToSpecCall()
     {
-        if (Lambda is { } l) return new SpecBuilder("momentum").NumIf("lambda", l, 0.999).Build();
-        return new SpecBuilder("momentum").Word("lambda", "fit").Build();
+        var b = new SpecBuilder("momentum");
+        if (Lambda is { } l) b.NumIf("lambda", l, 0.999);
+        else b.Word("lambda", "fit");
+        if (Cap) b.Word("cap", "fit");
+        return b.Build();
     }
 
     internal static MomentumLaw Create(SpecArgs a)
     {
         var raw = a.Raw("lambda");
-        if (raw is null) return new MomentumLaw(0.999);
-        if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null);
-        if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value);
+        var capRaw = a.Raw("cap");
+        bool cap = capRaw switch
+        {
+            null or SpecText { Value: "none" } => false,
+            SpecText { Value: "fit" } => true,
+            _ => throw a.Fail($"cap must be fit or none, got {capRaw}"),
+        };
+        if (raw is null) return new MomentumLaw(0.999, cap);
+        if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null, cap);
+        if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value, cap);
         throw a.Fail($"lambda must be a number in [0, 1) or the word fit, got {raw}");
     }
 
-    public override LawState Prepare(LawRun run) => new State(run, Lambda);
+    public override LawState Prepare(LawRun run) => new State(run, Lambda, CapIndex);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
         const string why = "no fitted run lowers its learning rate after the warmup, so the annealing term cannot be fitted; it is held at zero";
-        return FitLambda ? [Held(3, 0, why), Held(4, 0.999, why)] : [Held(3, 0, why)];
+        var held = new List<HeldParameter> { Held(3, 0, why) };
+        if (FitLambda) held.Add(Held(4, 0.999, why));
+        // With C = 0 the cap changes nothing; any positive value will do (1 in the fitter's canonical rate unit).
+        if (Cap) held.Add(Held(CapIndex, 1, why));
+        return held;
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
@@ -62,17 +100,31 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
         // that grows about 1/(1 - lambda) times faster, so C starts smaller by that factor.
         double lam = Lambda ?? 0.999;
         double c = h.B * (1 - lam) + 1e-3;
+        var starts = new List<double[]>();
         if (FitLambda)
         {
-            yield return [h.L0, h.A, h.Alpha, c, lam];
-            yield return [h.L0, h.A, h.Alpha, h.B * 0.01, 0.99];
-            yield return [h.L0, h.A, h.Alpha, h.B * 0.5, 0.5];
+            starts.Add([h.L0, h.A, h.Alpha, c, lam]);
+            starts.Add([h.L0, h.A, h.Alpha, h.B * 0.01, 0.99]);
+            starts.Add([h.L0, h.A, h.Alpha, h.B * 0.5, 0.5]);
         }
         else
         {
-            yield return [h.L0, h.A, h.Alpha, c];
-            yield return [h.L0, h.A, h.Alpha, c * 10];
+            starts.Add([h.L0, h.A, h.Alpha, c]);
+            starts.Add([h.L0, h.A, h.Alpha, c * 10]);
         }
+        if (!Cap)
+        {
+            foreach (var s in starts) yield return s;
+            yield break;
+        }
+        // Uncapped (S2max far beyond any S2 the runs reach: the plain law's starts) ...
+        double far = 1e3 * h.PeakLr / (1 - lam);
+        foreach (var s in starts) yield return [.. s, far];
+        // ... and capped: the gain saturates at C*S2max, which the pre-fit's full-decay gain B*eta_peak sets, for caps of
+        // 1, 10 and 100 peak rates of annealing area. Without these the fit can settle in the uncapped basin (a worse
+        // optimum seen on the cooldown question of gpt-tiny at lambda = 0.9985).
+        foreach (double m in (double[])[1, 10, 100])
+            yield return FitLambda ? [h.L0, h.A, h.Alpha, h.B / m, lam, m * h.PeakLr] : [h.L0, h.A, h.Alpha, h.B / m, m * h.PeakLr];
     }
 
     private sealed class State : LawState
@@ -80,9 +132,11 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
         private readonly double[] _lnS1;
         private readonly double[] _drop;   // post-warmup eta_{i-1} - eta_i, 0 elsewhere
         private readonly double[]? _s2;    // S2 at the run's steps when lambda is fixed
+        private readonly int _cap;         // index of S2max in p, -1 without a cap
 
-        public State(LawRun run, double? lambda) : base(run)
+        public State(LawRun run, double? lambda, int cap) : base(run)
         {
+            _cap = cap;
             var eta = run.Eta;
             var pre = EtaMath.Prefix(eta);
             _lnS1 = run.Steps.Select(t => Math.Log(pre[t + 1])).ToArray();
@@ -117,7 +171,7 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
-            int n = loss.Length, np = _s2 is null ? 5 : 4;
+            int n = loss.Length, np = p.Length;
             double[]? s2 = _s2, ds2 = null;
             if (s2 is null)
             {
@@ -127,11 +181,21 @@ public sealed record MomentumLaw(double? Lambda = 0.999) : LossLaw
             for (int i = 0; i < n; i++)
             {
                 double pw = Math.Exp(-p[2] * _lnS1[i]);
-                loss[i] = p[0] + p[1] * pw - p[3] * s2[i];
+                // The annealing area as it enters the gain: S2, or S2 / (1 + S2/S2max) with a cap (dG/dS2 = 1/(1 + S2/S2max)^2).
+                double g = s2[i], dg = 1, dgdm = 0;
+                if (_cap >= 0)
+                {
+                    double m = p[_cap], den = 1 + s2[i] / m;
+                    g = s2[i] / den;
+                    dg = 1 / (den * den);
+                    dgdm = g * g / (m * m);
+                }
+                loss[i] = p[0] + p[1] * pw - p[3] * g;
                 if (jac.IsEmpty) continue;
                 var row = jac.Slice(np * i, np);
-                row[0] = 1; row[1] = pw; row[2] = -p[1] * pw * _lnS1[i]; row[3] = -s2[i];
-                if (ds2 is not null) row[4] = -p[3] * ds2[i];
+                row[0] = 1; row[1] = pw; row[2] = -p[1] * pw * _lnS1[i]; row[3] = -g;
+                if (ds2 is not null) row[4] = -p[3] * dg * ds2[i];
+                if (_cap >= 0) row[_cap] = -p[3] * dgdm;
             }
         }
     }

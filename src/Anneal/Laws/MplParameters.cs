@@ -18,7 +18,7 @@ namespace Anneal.Laws;
 public sealed record MplParameters(double L0, double A, double Alpha, double B, double C, double Beta, double Gamma)
 {
     // The published values (arXiv 2503.12811, reference code README) reproduce the published metrics in the reference
-    // warmup convention (MplBenchmarkTests); schedule design has always used them in the paper convention (BuiltinLaws).
+    // warmup convention (MplBenchmarkTests): BuiltinLaws gives them by name, with that convention, to every caller.
 
     /// <summary>Published 25M parameters (arXiv 2503.12811, reference code README).</summary>
     public static MplParameters Published25M { get; } = new(3.0405, 0.5247, 0.5079, 363.79, 2.0656, 0.5828, 0.6414);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Anneal.Specs;
 
 namespace Anneal.Schedules;
@@ -101,39 +100,9 @@ public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, do
         return Min + (Peak - Min) * c;
     }
 
-    /// <summary>Vectorised: the decay phase is one <see cref="TensorPrimitives.Cos{T}(ReadOnlySpan{T}, Span{T})"/> over the range.</summary>
-    public override void Fill(Span<double> destination, long start = 0)
-    {
-        if (Cycles != 0.5) { base.Fill(destination, start); return; }
-        int n = destination.Length, i = 0;
-        for (; i < n && start + i < Warmup; i++) destination[i] = Peak * Phases.Warmup(start + i, Warmup);
-        int decayEnd = (int)Math.Clamp(Total - start, i, n);
-        if (decayEnd > i)
-        {
-            var seg = destination[i..decayEnd];
-            long t0 = start + i - Warmup;
-            for (int j = 0; j < seg.Length; j++) seg[j] = t0 + j;
-            TensorPrimitives.Multiply(seg, Math.PI / (Total - Warmup), seg);
-            TensorPrimitives.Cos(seg, seg);
-            double half = 0.5 * (Peak - Min);
-            if (Exponent == 1)
-            {
-                TensorPrimitives.Multiply(seg, half, seg);
-                TensorPrimitives.Add(seg, half + Min, seg);
-            }
-            else
-            {
-                TensorPrimitives.Multiply(seg, 0.5, seg);
-                TensorPrimitives.Add(seg, 0.5, seg);
-                TensorPrimitives.Max(seg, 0.0, seg);
-                TensorPrimitives.Pow(seg, Exponent, seg);
-                TensorPrimitives.Multiply(seg, Peak - Min, seg);
-                TensorPrimitives.Add(seg, Min, seg);
-            }
-            i = decayEnd;
-        }
-        for (; i < n; i++) destination[i] = At(start + i);
-    }
+    // No vectorised Fill: TensorPrimitives.Cos differs in the last bits between JIT tiers (and between vector widths),
+    // so a range filled early and the same range filled later could disagree. Scalar Math.Cos per step (the base
+    // class's Fill through At) gives every caller the same bits: a streamed table equals the whole array, Fill equals At.
 
     public override long? Length => Total;
 

@@ -60,7 +60,11 @@ public static class DecayShapes
         var w = a.Word(key, Name(fallback));
         return TryParse(w, out var s) ? s : throw a.Fail($"unknown {key} '{w}': use linear, cosine, sqrt, square, exponential or inverse");
     }
-    /// <summary>Writes <paramref name="progressToValue"/>[i] = the rate at progress p = progressToValue[i], in place.</summary>
+    /// <summary>
+    /// Writes <paramref name="progressToValue"/>[i] = the rate at progress p = progressToValue[i], in place: the same bits as
+    /// <see cref="Value"/>. Only exact operations are vectorised (the square root is correctly rounded at every width); the
+    /// cosine stays scalar <see cref="Math.Cos"/>, because TensorPrimitives.Cos differs in the last bits between JIT tiers.
+    /// </summary>
     public static void Apply(DecayShape shape, Span<double> progressToValue, double peak, double min)
     {
         var v = progressToValue;
@@ -69,11 +73,6 @@ public static class DecayShapes
         {
             case DecayShape.Linear:
                 for (int i = 0; i < v.Length; i++) v[i] = min + h * (1 - v[i]);
-                break;
-            case DecayShape.Cosine:
-                TensorPrimitives.Multiply(v, Math.PI, v);
-                TensorPrimitives.Cos(v, v);
-                for (int i = 0; i < v.Length; i++) v[i] = min + h * 0.5 * (1 + v[i]);
                 break;
             case DecayShape.Sqrt:
                 TensorPrimitives.Sqrt(v, v);

@@ -8,19 +8,22 @@ namespace Anneal.Tuning;
 /// <summary>
 /// Prunes by forecasting each trial's final value under its own planned schedule, where the other pruners compare
 /// partial curves at equal steps. At each checkpoint (a fraction of the trial's planned steps) it fits a loss-curve
-/// law (default <c>auto</c>) jointly to the trial's partial curve and the curves of the best complete trials (the
-/// study's prior: same workload, so the law's shared parameters are pinned by finished runs and the trial's partial
-/// data places it among them), predicts the trial's value at its last planned step with the law's band, and prunes
-/// when the band's optimistic end is worse than the incumbent's pessimistic end (its observed value raised by the
-/// band's quantile of the fit's rms log residual: the noise of one logged point). A WSD trial whose cooldown is still ahead is forecast with that cooldown, so being
-/// behind a cosine run at equal steps does not prune it. Without a band, a schedule or a complete trial it never prunes.
+/// law (default <c>auto</c>) jointly to the trial's partial curve and the curves of the best complete trials at the
+/// same peak rate (the study's prior: same workload and peak, so the law's shared parameters are pinned by finished
+/// runs and the trial's partial data places it among them; without such a trial it fits the trial alone), predicts
+/// the trial's value at its last planned step with the law's band, and prunes when the band's optimistic end is worse
+/// than the incumbent's pessimistic end (its observed value raised by the band's quantile of the fit's rms log
+/// residual: the noise of one logged point). A WSD trial whose cooldown is still ahead is forecast with that
+/// cooldown, so being behind a cosine run at equal steps does not prune it; and it is not judged at all while no run
+/// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains.
+/// Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
 {
     private readonly LossLaw _law;
 
     /// <summary>A pruner forecasting with <paramref name="law"/> (a law spec; <c>auto</c> by default).</summary>
-    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4)
+    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4, int minPointsWithPrior = 2)
     {
         _law = LossLaw.Parse(law);
         Checkpoints = checkpoints ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
@@ -29,6 +32,7 @@ public sealed class ForecastPruner : IPruner
         Level = level;
         PriorTrials = priorTrials;
         MinPoints = minPoints;
+        MinPointsWithPrior = minPointsWithPrior;
     }
 
     /// <inheritdoc/>
@@ -43,11 +47,21 @@ public sealed class ForecastPruner : IPruner
     /// <summary>Number of best complete trials whose curves join the fit.</summary>
     public int PriorTrials { get; }
 
-    /// <summary>Reported points after the warmup a trial needs before it is judged.</summary>
+    /// <summary>Reported points after the warmup a trial needs before it is judged, alone.</summary>
     public int MinPoints { get; }
+
+    /// <summary>
+    /// The same when complete trials join the fit. Every parameter of the law is shared between the runs of one fit,
+    /// and the prior's full curves pin them, so the trial's few points only have to place it among them: two points
+    /// after the warmup suffice, which lets a clearly worse trial stop at its first checkpoints instead of its middle.
+    /// </summary>
+    public int MinPointsWithPrior { get; }
 
     /// <summary>Fit settings: the law's deterministic starts only, delta-method band (no refits), for speed at every checkpoint.</summary>
     public FitOptions FitOptions { get; init; } = new(RandomStarts: 0, MaxIterations: 150, Jackknife: false);
+
+    /// <summary>Attribute holding the last forecast of the trial's final value (the sampler's stand-in for a pruned trial's value).</summary>
+    public const string ForecastKey = "forecast";
 
     /// <summary>Attribute holding the index of the last checkpoint judged.</summary>
     public const string CheckedKey = "forecast_checkpoint";
@@ -65,11 +79,18 @@ public sealed class ForecastPruner : IPruner
         var incumbent = trials.Where(t => t.State == TrialState.Complete && t.Value is { } v && double.IsFinite(v) && t.Schedule is not null && t.Reports.Count > 0)
             .OrderBy(t => t.Value).ToList();
         if (incumbent.Count == 0) return new PruneDecision(false, mark, "no complete trial to compare with");
-        var f = Forecast(trial, incumbent.Take(PriorTrials).ToList(), planned);
+        // The prior: the best complete trials at the trial's own peak rate. Every parameter of a law is shared between
+        // the runs of one fit, and the laws describe how a schedule's shape moves the curve at one peak, not how the peak
+        // moves its noise floor: a run at another peak would pull the forecast off (on the learning-rate table a 0.025
+        // trial was forecast 1.99 from a 0.1 prior and pruned; it ended at 1.796, the table's best). Without one the
+        // trial is fitted alone.
+        double peak = Peak(trial.Schedule, planned);
+        var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).Take(PriorTrials).ToList();
+        var f = Forecast(trial, incumbent[0], prior, planned);
         if (f is null) return new PruneDecision(false, mark, "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
         mark["forecast_low"] = low;
-        mark["forecast"] = mid;
+        mark[ForecastKey] = mid;
         mark["forecast_high"] = high;
         if (why is not null) return new PruneDecision(false, mark, why);
         bool prune = low > incPessimistic;
@@ -82,21 +103,29 @@ public sealed class ForecastPruner : IPruner
     /// The trial's forecast final value and band, and the incumbent's pessimistic end; null when the trial has too
     /// few points; a reason (and no decision) when the band is unavailable or the fit fails.
     /// </summary>
-    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? Forecast(TrialRecord trial, IReadOnlyList<TrialRecord> prior, long planned)
+    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? Forecast(TrialRecord trial, TrialRecord incumbent, IReadOnlyList<TrialRecord> prior, long planned)
     {
-        var partial = Run(trial, $"trial {trial.Number}");
+        var priorRuns = prior.Select(t => Run(t, $"trial {t.Number}", MinPoints)).Where(r => r is not null).Select(r => r!).ToList();
+        var partial = Run(trial, $"trial {trial.Number}", priorRuns.Count > 0 ? MinPointsWithPrior : MinPoints);
         if (partial is null) return null;
-        var runs = prior.Select(t => Run(t, $"trial {t.Number}")).Where(r => r is not null).Select(r => r!).Append(partial).ToList();
+        var schedule = Schedule.Parse(trial.Schedule!);
+        var plan = schedule.Sample(checked((int)planned));
+        long now = Math.Min(trial.Reports[^1].Step, planned - 1);
+        // A cooldown's gain is learnt only from runs whose rate fell: with none in the fit, the law's annealing terms are
+        // unidentified (a constant-rate prior gives a confident but arbitrary cooldown forecast), so a trial whose rate
+        // still has to fall is not judged until some complete trial has annealed.
+        if (plan[^1] < AnnealGuard * plan[now] && !prior.Append(trial).Any(t => Annealed(t) <= AnnealGuard))
+            return (double.NaN, double.NaN, double.NaN, double.NaN, "no run of the fit has annealed its rate: the cooldown ahead cannot be forecast yet");
+        var runs = priorRuns.Append(partial).ToList();
         FittedLaw fit;
         try { fit = LawFitter.Fit(_law, runs, FitOptions); }
         catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"fit failed: {e.Message}"); }
-        var schedule = Schedule.Parse(trial.Schedule!);
         try
         {
-            var p = fit.Predict(schedule.Sample(checked((int)planned)), [planned - 1], Level);
+            var p = fit.Predict(plan, [planned - 1], Level);
             // The incumbent is finished: its value is known up to the measurement noise of one logged point, which
             // the fit's rms log residual estimates. Its pessimistic end is that value at the band's upper quantile.
-            var inc = prior[0];
+            var inc = incumbent;
             double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
             double pessimistic = inc.Value!.Value * Math.Exp(z * fit.Report.RmsLogResidual);
             if (!p.HasBand) return (double.NaN, p.FinalLoss, double.NaN, pessimistic, $"no band: {p.BandUnavailable}");
@@ -105,8 +134,26 @@ public sealed class ForecastPruner : IPruner
         catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"forecast failed: {e.Message}"); }
     }
 
+    /// <summary>
+    /// A trial whose planned rate still falls below this fraction of its current rate has a cooldown ahead; it is
+    /// judged only when a run of the fit (a complete trial or the trial itself) has annealed to this fraction of its peak.
+    /// </summary>
+    public double AnnealGuard { get; init; } = 0.5;
+
+    /// <summary>The highest rate of a schedule over its first <paramref name="steps"/> steps.</summary>
+    private static double Peak(string schedule, long steps) => Schedule.Parse(schedule).Sample(checked((int)Math.Max(1, steps))).Max();
+
+    /// <summary>The lowest rate a trial ran at after its peak, as a fraction of the peak (1: it never annealed).</summary>
+    private static double Annealed(TrialRecord t)
+    {
+        if (t.Schedule is null || t.Reports.Count == 0) return 1;
+        var eta = Schedule.Parse(t.Schedule).Sample(checked((int)(t.Reports[^1].Step + 1)));
+        int top = Array.IndexOf(eta, eta.Max());
+        return eta[top] > 0 ? eta.AsSpan(top).ToArray().Min() / eta[top] : 1;
+    }
+
     /// <summary>A trial's reports as a law run under its schedule, from the end of its warmup; null with too few points.</summary>
-    private LawRun? Run(TrialRecord t, string name)
+    private static LawRun? Run(TrialRecord t, string name, int minPoints)
     {
         if (t.Schedule is null) return null;
         var pts = t.Reports.Where(r => double.IsFinite(r.Value) && r.Value > 0).ToArray();
@@ -114,7 +161,7 @@ public sealed class ForecastPruner : IPruner
         var eta = Schedule.Parse(t.Schedule).Sample(checked((int)(pts[^1].Step + 1)));
         var run = new LawRun { Name = name, Eta = eta, Steps = pts.Select(r => r.Step).ToArray(), Observed = pts.Select(r => r.Value).ToArray(), EtaSource = t.Schedule }.Validate();
         long peak = run.PeakStep;
-        if (pts.Count(r => r.Step >= peak) < MinPoints) return null;
+        if (pts.Count(r => r.Step >= peak) < minPoints) return null;
         return run.From(peak);
     }
 }

@@ -19,7 +19,8 @@ public enum AcquisitionKind
 /// likelihood (warm-started from the previous proposal's), and the next point at the maximum of the acquisition over
 /// Sobol candidates, perturbations of the best points and a shrinking local search. The first
 /// <see cref="Startup"/> trials are Sobol points. Running trials count at their posterior mean (kriging believer),
-/// which spreads parallel proposals. Pruned trials count as no better than the worst complete one; failed ones are left out.
+/// which spreads parallel proposals. Pruned trials count at the forecast pruner's forecast of their final value when it stopped them (no better than
+/// the incumbent), else as no better than the worst complete one; failed ones are left out.
 /// </summary>
 public sealed class GpSampler : ISampler
 {
@@ -67,8 +68,13 @@ public sealed class GpSampler : ISampler
         var complete = trials.Where(t => t.State == TrialState.Complete && t.Value is { } v && double.IsFinite(v)).ToList();
         if (complete.Count < Startup(space)) return _startup.Propose(space, trials, number);
         double worst = complete.Max(t => t.Value!.Value);
+        // A pruned trial's final value is unknown. When the forecast pruner stopped it, its forecast final value is the
+        // model's best guess of it (at least the
+        // incumbent's value, since it was pruned for being worse); otherwise it counts as the worst complete value.
+        double incumbent = complete.Min(t => t.Value!.Value);
         var observed = complete.Select(t => (t.Params, Value: t.Value!.Value))
-            .Concat(trials.Where(t => t.State == TrialState.Pruned).Select(t => (t.Params, Value: worst)))
+            .Concat(trials.Where(t => t.State == TrialState.Pruned).Select(t => (t.Params, Value:
+                t.Attributes.TryGetValue(ForecastPruner.ForecastKey, out var f) && double.IsFinite(f) ? Math.Max(f, incumbent) : worst)))
             .ToList();
         int w = space.EncodedWidth;
         var x = observed.Select(o => { var e = new double[w]; space.Encode(o.Params, e); return e; }).ToArray();

@@ -66,7 +66,8 @@ public sealed class RandomSampler(int seed = 0) : ISampler
 /// <summary>
 /// Every combination of grid points in a fixed order (the last parameter varies fastest): all choices of a
 /// categorical, whole numbers up to <paramref name="points"/>, <paramref name="points"/> even (log-even) points of a range.
-/// Trial n takes combination n; the grid ends when every combination has been proposed.
+/// Each proposal is the first combination that no trial of the study has yet, so a requeued copy of a dead worker's
+/// trial (same parameters, a later number) does not skip a combination; the grid ends when every combination is taken.
 /// </summary>
 public sealed class GridSampler(int points = 5) : ISampler
 {
@@ -82,14 +83,21 @@ public sealed class GridSampler(int points = 5) : ISampler
     /// <inheritdoc/>
     public TrialParams? Propose(SearchSpace space, IReadOnlyList<TrialRecord> trials, int number)
     {
-        if (number >= Size(space)) return null;
+        long size = Size(space);
         var grids = space.Parameters.Select(p => p.Domain.Grid(points)).ToArray();
+        var taken = trials.Select(t => t.Params).ToHashSet();
+        for (long n = 0; n < size; n++)
+            if (Combination(space, grids, n) is var c && !taken.Contains(c)) return c;
+        return null;
+    }
+
+    private static TrialParams Combination(SearchSpace space, IReadOnlyList<ParamValue>[] grids, long n)
+    {
         var items = new KeyValuePair<string, ParamValue>[space.Count];
-        long rest = number;
         for (int i = space.Count - 1; i >= 0; i--)
         {
-            items[i] = new(space.Parameters[i].Name, grids[i][(int)(rest % grids[i].Count)]);
-            rest /= grids[i].Count;
+            items[i] = new(space.Parameters[i].Name, grids[i][(int)(n % grids[i].Count)]);
+            n /= grids[i].Count;
         }
         return new TrialParams(items);
     }

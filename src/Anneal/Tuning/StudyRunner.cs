@@ -51,8 +51,13 @@ public interface IStudyStorage
     /// <summary>Every trial with its reports and attributes, by number (schedule fields left for the runner).</summary>
     IReadOnlyList<TrialRecord> Trials();
 
-    /// <summary>Adds a running trial owned by <paramref name="worker"/>; returns its number.</summary>
-    int Create(TrialParams p, string worker);
+    /// <summary>
+    /// Adds a running trial owned by <paramref name="worker"/> if it gets number <paramref name="expectedNumber"/> (no
+    /// trial was added since the caller read <see cref="Trials"/>, which held that many); returns its number, or null
+    /// (nothing added) when another worker, perhaps in another process, added one meanwhile: the proposal was made from
+    /// a stale view of the study and must be made again.
+    /// </summary>
+    int? TryCreate(TrialParams p, string worker, int expectedNumber);
 
     /// <summary>Claims the lowest-numbered waiting (requeued) trial for <paramref name="worker"/>, or null.</summary>
     TrialRecord? ClaimWaiting(string worker);
@@ -71,6 +76,12 @@ public interface IStudyStorage
 
     /// <summary>Marks failed the running trials without a heartbeat for <paramref name="timeout"/> and queues a fresh copy of each; returns their numbers.</summary>
     IReadOnlyList<int> ReapStale(TimeSpan timeout);
+
+    /// <summary>
+    /// Marks failed the running trials of <paramref name="worker"/> (message: the worker and <paramref name="reason"/>)
+    /// and queues a fresh copy of each, at once: the worker is known to be gone or stopping. Returns their numbers.
+    /// </summary>
+    IReadOnlyList<int> Release(string worker, string reason);
 }
 
 /// <summary>Trials in memory (tests, replayed benchmarks). Thread-safe.</summary>
@@ -82,14 +93,20 @@ public sealed class InMemoryStudyStorage : IStudyStorage
     /// <inheritdoc/>
     public IReadOnlyList<TrialRecord> Trials() { lock (_gate) return _trials.Select(t => t.Trial).ToList(); }
 
-    /// <inheritdoc/>
+    /// <summary>Adds a running trial owned by <paramref name="worker"/>; returns its number.</summary>
     public int Create(TrialParams p, string worker)
+    {
+        lock (_gate) return TryCreate(p, worker, _trials.Count)!.Value;
+    }
+
+    /// <inheritdoc/>
+    public int? TryCreate(TrialParams p, string worker, int expectedNumber)
     {
         lock (_gate)
         {
-            int n = _trials.Count;
-            _trials.Add((new TrialRecord(n, p, TrialState.Running, null, []), worker, DateTime.UtcNow));
-            return n;
+            if (_trials.Count != expectedNumber) return null;
+            _trials.Add((new TrialRecord(expectedNumber, p, TrialState.Running, null, []), worker, DateTime.UtcNow));
+            return expectedNumber;
         }
     }
 
@@ -173,15 +190,26 @@ public sealed class InMemoryStudyStorage : IStudyStorage
         lock (_gate)
         {
             var now = DateTime.UtcNow;
-            var stale = _trials.Where(t => t.Trial.State == TrialState.Running && t.Worker is not null && now - t.Beat > timeout).Select(t => t.Trial.Number).ToList();
-            foreach (var n in stale)
-            {
-                var (t, w, b) = _trials[n];
-                _trials[n] = (t with { State = TrialState.Failed, Message = $"worker {w} stopped sending heartbeats" }, w, b);
-                Enqueue(t.Params);
-            }
-            return stale;
+            return Fail(t => now - t.Beat > timeout, "stopped sending heartbeats");
         }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> Release(string worker, string reason)
+    {
+        lock (_gate) return Fail(t => t.Worker == worker, reason);
+    }
+
+    private List<int> Fail(Func<(TrialRecord Trial, string? Worker, DateTime Beat), bool> which, string reason)
+    {
+        var found = _trials.Where(t => t.Trial.State == TrialState.Running && t.Worker is not null && which(t)).Select(t => t.Trial.Number).ToList();
+        foreach (var n in found)
+        {
+            var (t, w, b) = _trials[n];
+            _trials[n] = (t with { State = TrialState.Failed, Message = $"worker {w} {reason}" }, w, b);
+            Enqueue(t.Params);
+        }
+        return found;
     }
 }
 
@@ -191,7 +219,11 @@ public sealed record SweepOptions
     /// <summary>Trials the study should hold when done (complete, pruned or running; failed ones are replaced).</summary>
     public required int Trials { get; init; }
 
-    /// <summary>Parallel workers (threads of this process, each running one trial at a time).</summary>
+    /// <summary>
+    /// Parallel workers in this process (threads, each running one trial at a time). Workers in other processes or on
+    /// other machines may run the same study through a shared storage at the same time (the CLI's worker processes and
+    /// Slurm array tasks do).
+    /// </summary>
     public int Workers { get; init; } = 1;
 
     /// <summary>The machine's cores, split between the workers for training.</summary>
@@ -204,7 +236,16 @@ public sealed record SweepOptions
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Names this process's workers (unique per process: host and process id by default).</summary>
-    public string WorkerPrefix { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+    public string WorkerPrefix { get; init; } = ProcessPrefix(Environment.ProcessId);
+
+    /// <summary>The default <see cref="WorkerPrefix"/> of the process <paramref name="processId"/> on this machine.</summary>
+    public static string ProcessPrefix(int processId) => $"{Environment.MachineName}-{processId}";
+
+    /// <summary>
+    /// The name worker <paramref name="index"/> of a process with prefix <paramref name="prefix"/> records on its trials
+    /// (so a supervisor that saw the process die can release exactly its trials).
+    /// </summary>
+    public static string WorkerName(string prefix, int index) => $"{prefix}-w{index}";
 
     /// <summary>Stop after this many failed trials in this run (an objective that always fails must not loop forever).</summary>
     public int? MaxFailures { get; init; }
@@ -222,6 +263,10 @@ public sealed record SweepSummary(int Started, int Complete, int Pruned, int Fai
 public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner, IStudyStorage storage, ITrialObjective objective)
 {
     private readonly object _proposeGate = new();
+    private int _staleProposals;
+
+    /// <summary>Proposals refused because another process added a trial between reading the study and creating the trial (each was made again).</summary>
+    public int StaleProposals => Volatile.Read(ref _staleProposals);
 
     /// <summary>Progress lines (trial started, pruned, finished), or null.</summary>
     public Action<string>? Progress { get; init; }
@@ -247,10 +292,11 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
         var threads = Math.Max(1, options.Cores / Math.Max(1, options.Workers));
         var workers = Enumerable.Range(0, options.Workers).Select(w => new Thread(() =>
         {
-            string worker = $"{options.WorkerPrefix}-w{w}";
+            string worker = SweepOptions.WorkerName(options.WorkerPrefix, w);
             while (!cancel.IsCancellationRequested && Volatile.Read(ref failedHere) < maxFailures)
             {
-                storage.ReapStale(options.HeartbeatTimeout);
+                foreach (var dead in storage.ReapStale(options.HeartbeatTimeout))
+                    Progress?.Invoke($"trial {dead} failed: its worker sent no heartbeat for {options.HeartbeatTimeout.TotalSeconds:0.#} s; a copy is queued");
                 TrialRecord? trial;
                 lock (_proposeGate)
                 {
@@ -269,7 +315,9 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
                         {
                             var p = sampler.Propose(spec.Space, all.Select(Enrich).ToList(), all.Count);
                             if (p is null) return; // the grid is done
-                            int n = storage.Create(p, worker);
+                            // Refused when a worker of another process added a trial since all was read: propose again
+                            // from the fresh view (this process's workers are serialised by the gate).
+                            if (storage.TryCreate(p, worker, all.Count) is not { } n) { Interlocked.Increment(ref _staleProposals); continue; }
                             trial = new TrialRecord(n, p, TrialState.Running, null, []);
                         }
                     }
@@ -326,6 +374,14 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
         catch (OperationCanceledException) { result = new TrialResult(TrialState.Failed, last, "stopped"); }
         catch (InputException e) { result = new TrialResult(TrialState.Failed, last, e.Message); }
         catch (Exception e) when (e is not OutOfMemoryException) { result = new TrialResult(TrialState.Failed, last, $"{e.GetType().Name}: {e.Message}"); }
+        if (outer.IsCancellationRequested && pruneReason is null && result.State != TrialState.Complete)
+        {
+            // The sweep is stopping (a signal, scancel): the trial did not end on its own, so it goes back to the queue at
+            // once instead of waiting for its heartbeat to age, and another worker runs it from the start.
+            foreach (var n in storage.Release(worker, "was stopped before its trial ended"))
+                Progress?.Invoke($"trial {n} requeued: its worker {worker} was stopped");
+            return new TrialResult(TrialState.Failed, last, "stopped");
+        }
         if (pruneReason is not null) result = new TrialResult(TrialState.Pruned, last, pruneReason);
         else if (result.State == TrialState.Complete && (result.Value is not { } v || !double.IsFinite(v)))
             result = new TrialResult(TrialState.Failed, result.Value, "the objective ended without a finite value");

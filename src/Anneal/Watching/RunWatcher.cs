@@ -81,8 +81,17 @@ public sealed record WatchUpdate
 
     public IReadOnlyList<BaselineVerdict> Against { get; init; } = [];
 
-    /// <summary>Notes and warnings from reading the log the first time, and why there is no band.</summary>
-    public IReadOnlyList<string> Messages { get; init; } = [];
+    /// <summary>
+    /// Notes and warnings from reading the log the first time, and why there is no band. Their <see cref="ParameterName"/>
+    /// holes name the read options that change them (<see cref="LossCurve.NoteTexts"/>), which a front end renames (<see cref="MessagesNaming"/>).
+    /// </summary>
+    public IReadOnlyList<FormattableString> MessageTexts { get; init; } = [];
+
+    /// <summary>The messages, read options by their parameter names (<c>step_col</c>).</summary>
+    public IReadOnlyList<string> Messages => MessagesNaming(p => p);
+
+    /// <summary>The messages with every read option named as <paramref name="name"/> maps it (a command line's <c>--step-col</c>).</summary>
+    public IReadOnlyList<string> MessagesNaming(Func<string, string> name) => MessageTexts.Select(m => ParameterName.Render(m, name)).ToArray();
 }
 
 /// <summary>Why watching ended.</summary>
@@ -149,7 +158,7 @@ public static class RunWatcher
                 }
                 if (curve is not null)
                 {
-                    var messages = first ? curve.Notes.Concat(curve.Warnings).ToList() : [];
+                    var messages = first ? curve.NoteTexts.Concat(curve.Warnings.Select(w => (FormattableString)$"{w}")).ToList() : [];
                     first = false;
                     rate.Add((seen, curve.Steps[^1]));
                     if (curve.Count - lastRows >= request.RefitEvery || curve.Steps[^1] >= total - 1)
@@ -198,7 +207,7 @@ public static class RunWatcher
     }
 
     private static WatchUpdate? Forecast(LossCurve curve, Schedule schedule, LossLaw law, double[] eta, long total, WatchRequest request,
-        List<(string Name, double? Final, Schedule? Plan)> baselines, TimeSpan seen, Stopwatch clock, List<(TimeSpan T, long Step)> rate, List<string> messages)
+        List<(string Name, double? Final, Schedule? Plan)> baselines, TimeSpan seen, Stopwatch clock, List<(TimeSpan T, long Step)> rate, List<FormattableString> messages)
     {
         if (curve.Steps[^1] >= total)
             throw new InputException($"{request.LogPath}: the log reached step {curve.Steps[^1]}, past the schedule's total of {total} steps; give the run's planned schedule");
@@ -224,7 +233,7 @@ public static class RunWatcher
             {
                 Step = curve.Steps[^1], TotalSteps = total, Rows = curve.Count, FitPoints = run.Count, LastLoss = curve.Loss![^1],
                 FinalLoss = double.NaN, Low = double.NaN, High = double.NaN, Level = request.Level, Latency = clock.Elapsed - seen,
-                FitTime = fitClock.Elapsed, Messages = [.. messages, "no forecast from these points: " + e.Message], Eta = EtaOf(rate, total).Left, StepsPerSecond = EtaOf(rate, total).Rate,
+                FitTime = fitClock.Elapsed, MessageTexts = [.. messages, $"no forecast from these points: {e.Message}"], Eta = EtaOf(rate, total).Left, StepsPerSecond = EtaOf(rate, total).Rate,
             };
         }
         var fitTime = fitClock.Elapsed;
@@ -241,12 +250,12 @@ public static class RunWatcher
             verdicts.Add(new BaselineVerdict(name, b, beats, sure, beats ? from : null));
         }
         var (sps, left) = EtaOf(rate, total);
-        if (pred.BandUnavailable is { } why) messages = [.. messages, why];
+        if (pred.BandUnavailable is { } why) messages = [.. messages, $"{why}"];
         return new WatchUpdate
         {
             Step = curve.Steps[^1], TotalSteps = total, Rows = curve.Count, FitPoints = run.Count, LastLoss = curve.Loss![^1],
             FinalLoss = pred.FinalLoss, Low = pred.HasBand ? pred.FinalLow : double.NaN, High = pred.HasBand ? pred.FinalHigh : double.NaN, Level = request.Level,
-            StepsPerSecond = sps, Eta = left, Latency = clock.Elapsed - seen, FitTime = fitTime, Against = verdicts, Messages = messages,
+            StepsPerSecond = sps, Eta = left, Latency = clock.Elapsed - seen, FitTime = fitTime, Against = verdicts, MessageTexts = messages,
         };
     }
 

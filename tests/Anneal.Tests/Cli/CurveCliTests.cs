@@ -103,6 +103,25 @@ public sealed class CurveCliTests : IDisposable
     }
 
     [Fact]
+    public void Curve_reader_messages_name_the_options_of_the_command_that_read_the_file()
+    {
+        // The readers name their read options as parameters (stop_at_nonfinite, step_col: CurveReaderCsvTests); each
+        // command shows its own option for them (OptionNames), in errors and in notes alike.
+        var diverged = _tmp.File("diverged.csv", "step,lr,loss\n0,1e-3,3.0\n1,1e-3,nan\n");
+        var (code, _, err) = Run("curve", "info", diverged);
+        code.ShouldBe(2, err);
+        err.ShouldContain("read the rows before it with --stop-at-nonfinite");
+        (code, _, err) = Run("fit", diverged);
+        code.ShouldBe(2, err);
+        err.ShouldContain("read the rows before it with --stop-at-nonfinite");
+        var wandb = _tmp.File("wandb.csv", "_step,lr,loss\n0,1e-3,3.0\n1,1e-3,2.9\n");
+        (code, _, err) = Run("curve", "info", wandb);
+        code.ShouldBe(0, err);
+        err.ShouldContain("give it with --step-col NAME");
+        err.ShouldNotContain("step_col");
+    }
+
+    [Fact]
     public void Column_options_reach_the_reader()
     {
         var f = _tmp.File("odd.csv", "t,objective\n0,4\n5,3\n");

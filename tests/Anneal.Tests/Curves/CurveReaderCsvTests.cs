@@ -96,7 +96,8 @@ public sealed class CurveReaderCsvTests : IDisposable
         e.Message.ShouldContain("no step column");
         e.Message.ShouldContain("'time', 'loss'");
         e.Message.ShouldContain("global_step");
-        e.Message.ShouldContain("--step-col");
+        e.Message.ShouldContain("(option step_col NAME)"); // the read option by its parameter name, which a front end renames
+        e.Parameters.ShouldBe(["step_col"]);
     }
 
     [Fact]

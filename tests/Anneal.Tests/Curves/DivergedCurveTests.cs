@@ -17,7 +17,8 @@ public sealed class DivergedCurveTests : IDisposable
         var e = Should.Throw<CurveFormatException>(() => CurveReader.Read(path));
         e.Message.ShouldStartWith($"{path}:4: column 'loss'");
         e.Message.ShouldContain("at step 2");
-        e.Message.ShouldContain("--stop-at-nonfinite");
+        e.Message.ShouldContain("read the rows before it with stop_at_nonfinite");
+        e.Parameters.ShouldBe(["stop_at_nonfinite"]);
         e.NonFiniteLoss.ShouldBeTrue();
     }
 

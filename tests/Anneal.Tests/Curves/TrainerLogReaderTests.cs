@@ -123,7 +123,8 @@ public sealed class TrainerLogReaderTests : IDisposable
     {
         var c = CurveReader.Read(_tmp.File("w.csv", "_step,loss\n0,3.0\n1,2.9\n"));
         c.Steps.ShouldBe([0L, 1L]);
-        c.Notes.ShouldContain(n => n.Contains("counts in log calls", StringComparison.Ordinal) && n.Contains("--step-col", StringComparison.Ordinal));
+        c.Notes.ShouldContain(n => n.Contains("counts in log calls", StringComparison.Ordinal) && n.Contains("give it with step_col NAME", StringComparison.Ordinal));
+        c.NotesNaming(p => "<" + p + ">").ShouldContain(n => n.Contains("give it with <step_col> NAME", StringComparison.Ordinal));
     }
 
     [Fact]

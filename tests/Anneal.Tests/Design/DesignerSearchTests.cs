@@ -42,4 +42,19 @@ public class DesignerSearchTests
         near.RmsDistance.ShouldBe(rms, 1e-15);
         near.RmsDistance.ShouldBeLessThan(0.01); // only the end rate differs: the probe's last rate, not its min
     }
+
+    [Fact]
+    public void Closest_distance_to_a_free_optimum_is_the_plain_running_sum_over_every_step_to_the_last_bit()
+    {
+        // The search starts a WSD candidate from a prefix sum over the optimum's stable phase. Independent source: the
+        // plain running sum over every post-warmup step of the returned schedule, in step order; equal, not close.
+        var d = new ScheduleDesigner(Problem);
+        var opt = d.Optimize().PostWarmup;
+        var near = d.Closest(opt);
+        near.Candidate.Schedule.ShouldBeOfType<WsdSchedule>(); // the prefix-sum path
+        var eta = MplFinalLoss.PostWarmup(near.Candidate.Schedule, 3000, 300);
+        double s = 0;
+        for (int i = 0; i < eta.Length; i++) { double x = (eta[i] - opt[i]) / 3e-4; s += x * x; }
+        BitConverter.DoubleToInt64Bits(near.RmsDistance).ShouldBe(BitConverter.DoubleToInt64Bits(Math.Sqrt(s / eta.Length)));
+    }
 }

@@ -13,6 +13,9 @@ public class WhatIfAndCliTests
 {
     private static readonly DesignLaw Law400 = DesignLaw.Resolve("mpl-400m");
 
+    /// <summary>The published 400M values in the paper convention, the one <see cref="Naive"/> evaluates.</summary>
+    private static readonly DesignLaw Paper400 = new(MplParameters.Published400M, null, "published 400M, paper convention", Anneal.Laws.WarmupConvention.Paper);
+
     /// <summary>Independent O(n^2) MPL final loss straight from the paper's formula (paper convention).</summary>
     private static double Naive(MplParameters p, double peak, long warmup, double[] eta)
     {
@@ -39,7 +42,7 @@ public class WhatIfAndCliTests
     public void Whatif_grid_values_match_the_naive_law_on_each_rebuilt_spec()
     {
         var baseSpec = SpecCall.Parse("wsd(peak=3e-4, total=2000, warmup=200, decay_steps=300, shape=sqrt)");
-        var pts = WhatIf.Grid(Law400, baseSpec, [VaryAxis.Parse("decay=0.1:0.5:0.2")], null, null);
+        var pts = WhatIf.Grid(Paper400, baseSpec, [VaryAxis.Parse("decay=0.1:0.5:0.2")], null, null);
         pts.Count.ShouldBe(3);
         foreach (var p in pts)
         {

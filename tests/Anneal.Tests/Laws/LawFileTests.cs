@@ -40,7 +40,7 @@ public class LawFileTests
         BuiltinLaws.Find("mpl-7m").ShouldBeNull();
         DesignLaw.Resolve("mpl-400m").Parameters.ShouldBe(DesignLaw.Resolve(path).Parameters);
         DesignLaw.Resolve(path).HasBand.ShouldBeFalse();
-        BuiltinLaws.Resolve("mpl-100m", WarmupConvention.Reference)!.Law.ShouldBe(new MultiPowerLaw(WarmupConvention.Reference));
+        BuiltinLaws.Resolve("mpl-100m")!.Law.ShouldBe(new MultiPowerLaw(WarmupConvention.Reference));
         Should.Throw<InputException>(() => DesignLaw.Resolve("no-such-law.json")).Message.ShouldContain("mpl-25m, mpl-100m, mpl-400m");
         Should.Throw<InputException>(() => LawFile.Read("{\"law\": \"momentum\", \"params\": [1, 2]}", "x.json")).Message.ShouldContain("not the multi-power law");
         Should.Throw<InputException>(() => LawFile.Read("{\"format\": \"anneal-law/9\"}", "x.json")).Message.ShouldContain("anneal-law/1");

@@ -18,6 +18,8 @@ public class LrUnitTests
     private static double[] Typical(LossLaw law) => law switch
     {
         MultiPowerLaw => [2.5, 0.65, 0.43, 520, 2.0, 0.59, 0.63],
+        MomentumLaw { Cap: true, FitLambda: true } => [2.6, 0.65, 0.42, 0.3, 0.995, 1.0],
+        MomentumLaw { Cap: true } => [2.6, 0.65, 0.42, 0.3, 1.0],
         MomentumLaw { FitLambda: true } => [2.6, 0.65, 0.42, 0.3, 0.995],
         MomentumLaw => [2.6, 0.65, 0.42, 0.3],
         ForwardMomentumLaw => [2.6, 0.65, 0.42, 2e-5],

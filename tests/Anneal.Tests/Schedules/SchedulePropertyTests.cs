@@ -25,7 +25,7 @@ public class SchedulePropertyTests
         return again.Equals(s) && fromJson.Equals(s) && again.Spec == s.Spec && again.GetHashCode() == s.GetHashCode();
     }
 
-    [Property(MaxTest = 200)] // Fill over any range agrees with At step by step (vectorised cos may differ by a few ulps)
+    [Property(MaxTest = 200)] // Fill over any range agrees with At step by step (range fills may round differently, e.g. a cumulative product)
     public bool FillEqualsAt(byte kind, int seed, ushort offset, ushort length)
     {
         var (spec, peak, _, total) = RandomSchedules.Make(KindOf(kind), new Random(seed));

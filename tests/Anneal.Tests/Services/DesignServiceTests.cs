@@ -19,7 +19,7 @@ public class DesignServiceTests
         res.Design.Spec.ShouldBeNull();
         foreach (var c in res.Candidates.Skip(1)) res.Design.Loss.ShouldBeLessThan(c.Loss, c.Label);
         // Source: the law itself: each candidate's loss is the objective of its own rates.
-        var problem = new DesignProblem(Law100.Parameters, 3000, 300, 3e-4);
+        var problem = new DesignProblem(Law100.Parameters, 3000, 300, 3e-4, 0, Law100.Convention);
         foreach (var c in res.Candidates) c.Loss.ShouldBe(problem.Objective().Value(c.PostWarmup), 1e-12, c.Label);
         var cos10 = res.Candidates.Single(c => c.Label == "cosine to 10%");
         res.Baseline.ShouldBe(cos10.Loss);
@@ -62,7 +62,9 @@ public class DesignServiceTests
         var eta = Schedule.Parse(spec).Sample(3000);
         var laws = FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Reference), MplParameters.Published400M.ToArray()).Predict(eta, [2999]);
         res.Design.Loss.ShouldBe(laws.FinalLoss, 1e-9 * laws.FinalLoss);
-        OptimizeService.Optimize(new OptimizeRequest(Law100, 3000, 3e-4) { Warmup = 300, Family = "cosine" }).ToJson()["convention"]!.GetValue<string>().ShouldBe("paper");
+        OptimizeService.Optimize(new OptimizeRequest(Law100, 3000, 3e-4) { Warmup = 300, Family = "cosine" }).ToJson()["convention"]!.GetValue<string>().ShouldBe("reference"); // the built-in laws' (BuiltinLawsTests)
+        var paper = new DesignLaw(MplParameters.Published100M, null, "test", WarmupConvention.Paper);
+        OptimizeService.Optimize(new OptimizeRequest(paper, 3000, 3e-4) { Warmup = 300, Family = "cosine" }).ToJson()["convention"]!.GetValue<string>().ShouldBe("paper");
     }
 
     [Fact]

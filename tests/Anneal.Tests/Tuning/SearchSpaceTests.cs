@@ -54,10 +54,24 @@ public class SearchSpaceTests
         var s = new SearchSpace([("a", new UniformDomain(0, 1)), ("b", new CategoricalDomain(["x", "y", "z"]))]);
         var g = new GridSampler(points: 4);
         g.Size(s).ShouldBe(12);
-        var all = Enumerable.Range(0, 12).Select(n => g.Propose(s, [], n)!.ToString()).ToList();
+        var history = new List<TrialRecord>();
+        for (int n = 0; n < 12; n++) history.Add(new TrialRecord(n, g.Propose(s, history, n)!, TrialState.Complete, 1.0, []));
+        var all = history.Select(t => t.Params.ToString()).ToList();
         all.Distinct().Count().ShouldBe(12);
         all[0].ShouldBe("a=0, b=x");
+        all[1].ShouldBe("a=0, b=y");
         all[11].ShouldBe("a=1, b=z");
-        g.Propose(s, [], 12).ShouldBeNull();
+        g.Propose(s, history, 12).ShouldBeNull();
+    }
+
+    /// <summary>A dead worker's trial is failed and a copy (same parameters, next number) queued: the grid must not skip a combination for it.</summary>
+    [Fact]
+    public void Grid_does_not_skip_a_combination_for_a_requeued_copy()
+    {
+        var s = new SearchSpace([("b", new CategoricalDomain(["x", "y", "z"]))]);
+        var g = new GridSampler();
+        var x = g.Propose(s, [], 0)!;
+        TrialRecord[] history = [new(0, x, TrialState.Failed, null, []), new(1, x, TrialState.Running, null, [])];
+        g.Propose(s, history, 2)!.ToString().ShouldBe("b=y");
     }
 }

@@ -23,7 +23,9 @@ export async function render(root, params) {
   const optTable = el('table', { id: 'designer-optimum' });
   const exportOut = el('pre', { class: 'hidden', id: 'designer-export' });
   const err = el('p', { class: 'error' });
+  const ptButton = el('button', { class: 'secondary', id: 'designer-export-pytorch' }, 'Export for PyTorch');
   const hfButton = el('button', { class: 'secondary', id: 'designer-export-hf' }, 'Export for HF transformers');
+  const exportLink = el('a', { class: 'hidden', id: 'designer-export-link' });
   root.append(el('h1', {}, 'Schedule designer'),
     el('div', { class: 'grid2' },
       el('div', { class: 'panel sliders' },
@@ -33,7 +35,7 @@ export async function render(root, params) {
         el('label', {}, 'warmup', warmup, out.warmup),
         el('label', {}, 'cooldown fraction', cooldown, out.cooldown),
         el('label', {}, 'cooldown shape', shape, ''),
-        el('div', { class: 'row' }, hfButton)),
+        el('div', { class: 'row' }, ptButton, hfButton, exportLink)),
       el('div', { class: 'panel' }, el('div', { class: 'muted' }, 'predicted final loss'), final, specOut, latency, err)),
     chart, exportOut, el('h2', {}, 'Free optimum and the best of each family (same horizon, warmup and peak)'), optStatus, optTable);
 
@@ -60,14 +62,24 @@ export async function render(root, params) {
       final.textContent = fmt(data.final_loss) + (data.band ? `  [${fmt(data.band.low)}, ${fmt(data.band.high)}]` : '');
       specOut.textContent = data.spec;
       draw();
+      const work = serverTime();
       requestAnimationFrame(() => {
         const ms = performance.now() - started;
-        window.annealDesignerLatencies.push({ total: ms, request: server });
-        latency.textContent = `updated ${ms.toFixed(0)} ms after the move (request ${server.toFixed(0)} ms)`;
+        window.annealDesignerLatencies.push({ total: ms, request: server, server: work });
+        latency.textContent = `updated ${ms.toFixed(0)} ms after the move (request ${server.toFixed(0)} ms, of which the server's work ${work === null ? '?' : work.toFixed(0)} ms)`;
       });
     } catch (e) { err.textContent = e.message; }
     inFlight = false;
     if (pending !== null) { const p = pending; pending = null; update(p); }
+  }
+
+  // The server's own time for the last update (its Server-Timing header), read from the resource timing entries, which
+  // are then cleared: the browser keeps only 250 of them.
+  function serverTime() {
+    const e = performance.getEntriesByType('resource').filter(x => x.name.endsWith('/api/design')).pop();
+    performance.clearResourceTimings();
+    const t = e && e.serverTiming ? e.serverTiming.find(x => x.name === 'design') : null;
+    return t ? t.duration : null;
   }
 
   function draw() {
@@ -107,14 +119,25 @@ export async function render(root, params) {
   for (const c of [peak, horizon, warmup, cooldown, shape, law]) {
     c.addEventListener('input', () => { update(performance.now()); scheduleOptimum(); });
   }
-  hfButton.addEventListener('click', async () => {
+  // One click: the server checks the export and answers what to show (the PyTorch snippet, the HF scheduler), then the
+  // file itself downloads from the same service (`anneal export`'s ScheduleExport), streamed by the server.
+  async function exportAs(format) {
     if (!current) return;
     exportOut.classList.remove('hidden');
     try {
-      const { data } = await api('/api/export', { schedule: current.spec, steps: values().total, format: 'hf' });
-      exportOut.textContent = JSON.stringify(data.hf, null, 2);
-    } catch (e) { exportOut.textContent = e.message; }
-  });
+      const { data } = await api('/api/export', { schedule: current.spec, steps: values().total, format });
+      exportOut.textContent = format === 'hf'
+        ? `# ${data.file}: Hugging Face transformers scheduler for ${data.schedule}\n${JSON.stringify(data.hf, null, 2)}`
+        : `# ${data.file}: the multipliers of ${data.schedule} (${data.steps} steps), read by this snippet\n${data.snippet}`;
+      exportLink.href = data.download;
+      exportLink.setAttribute('download', data.file);
+      exportLink.textContent = `download ${data.file} again`;
+      exportLink.classList.remove('hidden');
+      exportLink.click();
+    } catch (e) { exportOut.textContent = e.message; exportLink.classList.add('hidden'); }
+  }
+  ptButton.addEventListener('click', () => exportAs('pytorch'));
+  hfButton.addEventListener('click', () => exportAs('hf'));
   await update(performance.now());
   scheduleOptimum();
   return () => clearTimeout(optTimer);

@@ -51,19 +51,19 @@ public static partial class LogFolder
             curve = log.ToCurve(options, name);
         }
         else curve = CurveReader.Parse(ReadBytes(files[0]), files[0], options with { Name = name });
-        return curve with { Notes = [.. notes, .. curve.Notes] };
+        return curve with { NoteTexts = [.. notes, .. curve.NoteTexts] };
     }
 
     /// <summary>
     /// The files of the one run in <paramref name="dir"/> (none for an MLflow run folder, which is read as a whole),
     /// the run's folder and notes on what was chosen; throws naming every run when there are several.
     /// </summary>
-    internal static (IReadOnlyList<string> Files, string RunDir, List<string> Notes) Locate(string dir)
+    internal static (IReadOnlyList<string> Files, string RunDir, List<FormattableString> Notes) Locate(string dir)
     {
         var found = new List<Candidate>();
         int folders = 0;
         Scan(dir, 0, found, ref folders);
-        var notes = new List<string>();
+        var notes = new List<FormattableString>();
         if (found.Count == 0)
             throw new CurveFormatException($"{dir}: no training log found in this folder or the {MaxDepth} levels below it " +
                 "(looked for trainer_state.json, events.out.tfevents.*, metrics.csv, MLflow run folders, and *.csv / *.jsonl / *.json logs); give the log file itself");

@@ -70,7 +70,7 @@ internal sealed class MetricLog(string file, string format, string whereWord)
     /// <summary>Series in the order their keys first appeared.</summary>
     public List<MetricSeries> Series { get; } = [];
 
-    public List<string> Notes { get; } = [];
+    public List<FormattableString> Notes { get; } = [];
     public List<string> Warnings { get; } = [];
 
     /// <summary>Values a series may get at most (a TensorBoard file's record count), so series are sized once.</summary>
@@ -100,7 +100,7 @@ internal sealed class MetricLog(string file, string format, string whereWord)
         if (keys.Count == 0)
             throw new CurveFormatException($"{File}: the {Format} holds no scalar values{(Warnings.Count > 0 ? $" ({Warnings[0]})" : "")}; " +
                 "give the log of a run that has logged its loss (a TensorBoard log needs scalar summaries, e.g. writer.add_scalar(\"train/loss\", loss, step))");
-        var notes = new List<string>(Notes);
+        var notes = new List<FormattableString>(Notes);
         var map = CurveColumns.Resolve(keys, options, File, 0, "metrics", notes, stepRequired: false);
         var loss = _byKey[keys[map[(int)CurveRole.Loss]]];
         var warnings = new List<string>(Warnings);
@@ -163,7 +163,7 @@ internal sealed class MetricLog(string file, string format, string whereWord)
         var curve = new LossCurve
         {
             Name = name, Steps = steps, Lr = cols[(int)CurveRole.Lr], Loss = cols[(int)CurveRole.Loss], ValLoss = cols[(int)CurveRole.ValLoss],
-            GradNorm = cols[(int)CurveRole.GradNorm], Tokens = cols[(int)CurveRole.Tokens], SourceFile = File, Warnings = warnings, Notes = notes, Format = Format,
+            GradNorm = cols[(int)CurveRole.GradNorm], Tokens = cols[(int)CurveRole.Tokens], SourceFile = File, Warnings = warnings, NoteTexts = notes, Format = Format,
         };
         return divergedAt is int d ? curve with { DivergedAtLine = WhereWord == "line" ? loss.Where[d] : d + 1, DivergedAtStep = loss.Steps[d] } : curve;
     }
