@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Anneal.Accuracy;
 using Anneal.Schedules;
 
 namespace Anneal.Tests.Training;
@@ -20,7 +21,30 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("mlp", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json")], ignoreOrder: true);
+    }
+
+    [Fact]
+    public void The_long_gpt_tiny_corpus_asks_the_wsd_question_out_to_three_times_its_fitted_horizon()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-tiny-long): 10% linear cooldowns at totals 750,
+        // 1500, 3000, 4500 and 6000 branched from the constant run, and a 4000-step cosine. The protocol fits the first two cooldowns and the
+        // constant run to their end (1500) and must predict the later ones, out to at least 3x.
+        var corpus = ForecastCorpus.Load(Path.Combine(Root, "gpt-tiny-long", "corpus.json"));
+        var splits = ForecastProtocol.Splits(corpus);
+        var cooldowns = splits.Single(s => s.Question == "cooldowns");
+        cooldowns.FitHorizon.ShouldBe(1500);
+        cooldowns.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:1500]", "wsd_lin10_T750_s1", "wsd_lin10_T1500_s1"]);
+        cooldowns.Tests.Select(t => t.Horizon).ShouldBe([3000L, 4500, 6000]);
+        cooldowns.Tests.Max(t => t.Horizon).ShouldBeGreaterThanOrEqualTo(3 * cooldowns.FitHorizon);
+        // the schedules question at the 4000-step horizon: the constant run to 4000 and the cosine
+        var schedules = splits.Single(s => s.Question == "schedules");
+        schedules.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:4000]", "cosine_T4000_s1"]);
+        // every fitted point is a validation loss (after every 100th update and the run's last), from the end of the warmup (step 99) on
+        foreach (var r in cooldowns.Fit.Concat(schedules.Fit)) r.Steps.ShouldAllBe(s => s >= 99 && ((s + 1) % 100 == 0 || s + 1 == r.Eta.Length));
+        // the two runs trained again here from this corpus's constant run are the short corpus's, byte for byte (the engine is deterministic)
+        foreach (var f in new[] { "wsd_lin10_T1500_s1.csv", "wsd_lin10_T3000_s1.csv" })
+            File.ReadAllBytes(Path.Combine(Root, "gpt-tiny-long", f)).ShouldBe(File.ReadAllBytes(Path.Combine(Root, "gpt-tiny", f)), f);
     }
 
     [Theory]
