@@ -349,6 +349,10 @@ public static class LawCommands
 
     private static string Slug(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 
+    /// <summary>One colour per law (nine, none black: black is the observations'); the demo compares nine laws,
+    /// so a shorter list would give two of them one colour.</summary>
+    private static readonly string[] LawColors = [.. SvgPlot.Palette.Where(c => c != "#000000"), "#8C564B", "#7B3294"];
+
     /// <summary>
     /// Per held-out run, two figures: the whole run (observed points, the first law's line and band,
     /// the other laws as thin lines) and the end of training (the last 30 % of steps, where cooldowns
@@ -356,9 +360,6 @@ public static class LawCommands
     /// law could not compute is not drawn. Legends sit outside the data; the y-range follows the
     /// observations and the lines, not the bands.
     /// </summary>
-    /// <summary>One colour per law (eight, none black: black is the observations').</summary>
-    private static readonly string[] LawColors = [.. SvgPlot.Palette.Where(c => c != "#000000"), "#8C564B"];
-
     private static IEnumerable<(string Path, string Text)> Plots(string dir, IReadOnlyList<LawScore> scores, string prefix)
     {
         var ok = scores.Where(s => s.Fit is not null).ToArray();
