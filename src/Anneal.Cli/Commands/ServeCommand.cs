@@ -53,7 +53,10 @@ internal static class ServeRunner
         }
         var open = token is null ? address.ToString() : $"{address}?token={Uri.EscapeDataString(token)}";
         Console.Out.WriteLine($"anneal serve: {open}  (store {store.Location}; Ctrl-C to stop)");
-        try { await Task.Delay(Timeout.Infinite, cancel); }
+        // The host's console lifetime takes SIGTERM (and Ctrl-C) for itself: it only asks the app to stop. Waiting on
+        // that too, not only on the command's token, is what lets `kill`, systemd or Slurm stop the server.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, app.Lifetime.ApplicationStopping);
+        try { await Task.Delay(Timeout.Infinite, stop.Token); }
         catch (OperationCanceledException) { }
         await app.StopAsync(CancellationToken.None);
         await app.DisposeAsync();
