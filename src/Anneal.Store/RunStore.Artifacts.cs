@@ -96,3 +96,21 @@ public sealed partial class RunStore
         }
     }
 }
+
+public sealed partial class RunStore
+{
+    /// <summary>The ids of the runs named exactly <paramref name="name"/>, oldest first (names need not be unique).</summary>
+    public IReadOnlyList<long> FindRunsNamed(string name) =>
+        Read(c => (IReadOnlyList<long>)c.Query<long>("SELECT id FROM runs WHERE name = @name ORDER BY id LIMIT 100", new { name }).ToList());
+
+    /// <summary>
+    /// The oldest stored result of <paramref name="kind"/> whose body is <paramref name="bodyJson"/> (compared compacted), or
+    /// null: a law saved again (a built-in law, the same law file) is found instead of stored twice.
+    /// </summary>
+    public long? FindArtifact(ArtifactKind kind, string bodyJson)
+    {
+        string body = JsonAny(bodyJson);
+        return Read(c => c.ExecuteScalar<long?>("SELECT MIN(id) FROM artifacts WHERE kind = @kind AND body = @body",
+            new { kind = kind.ToString().ToLowerInvariant(), body }));
+    }
+}

@@ -47,16 +47,21 @@ public static class DesignCommands
         var output = new Option<string?>("--out", "-o") { Description = "Write the designed schedule as step,lr for steps 0..T-1 (CSV)." };
         var svg = new Option<string?>("--svg") { Description = "Plot the designed schedule beside the references (SVG)." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of the table." };
+        var store = StoreInputs.SaveOption("design (linked to its law)");
         var cmd = new Command("optimize", """
             Design the learning-rate schedule that minimises the law's predicted final loss, and compare it
             with cosine to 10%, cosine to 0, linear to zero and WSD (20%, 1-sqrt) at the same T and peak.
             Predictions, not measurements: validate the winner on a real run.
             Example: anneal optimize mpl-400m --steps 24000 --peak 3e-4 --warmup 2160 --out opt.csv --svg opt.svg
-            """) { law, steps, peak, warmup, family, minLr, output, svg, json };
+            With a stored law (anneal fit --store), the design saved beside it: anneal optimize law:5 --steps 24000 --peak 3e-4 --store
+            """) { law, steps, peak, warmup, family, minLr, output, svg, json, store };
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
-            var dl = DesignLaw.Resolve(r.GetValue(law)!);
+            var lawArg = r.GetValue(law)!;
+            using var runStore = StoreInputs.Open(r, store, Anneal.Store.Provenance.IsLaw(lawArg));
+            var (fitted, storedLaw) = StoreInputs.ReadLaw(lawArg, runStore);
+            var dl = storedLaw is null ? DesignLaw.Resolve(lawArg) : DesignLaw.FromFitted(fitted, storedLaw.Describe());
             var request = new OptimizeRequest(dl, r.GetValue(steps), r.GetValue(peak)) { Warmup = r.GetValue(warmup), MinLr = r.GetValue(minLr), Family = r.GetValue(family)! };
             var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => Console.Error.WriteLine("optimize: " + m)));
             var problem = res.Problem;
@@ -75,6 +80,13 @@ public static class DesignCommands
             }
             // the schedule and its plot together or neither: a failure leaves both existing files as they were
             AtomicFile.WriteAll(outputs);
+            if (r.GetResult(store) is not null)
+            {
+                long lawId = StoreInputs.LawId(runStore!, lawArg, fitted, storedLaw);
+                long id = Anneal.Store.Provenance.SaveDesign(runStore!, res, lawId);
+                // on stderr: stdout stays the table (the JSON with --json)
+                Console.Error.WriteLine($"saved design {id} to {runStore!.Location} (law {lawId}; Anneal {Anneal.Store.RunStore.AnnealVersion})");
+            }
             if (r.GetValue(json))
             {
                 Console.Out.WriteLine(res.ToJsonText());

@@ -58,7 +58,7 @@ public static class LawCommands
 
     private static Command Fit()
     {
-        var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated).", Arity = ArgumentArity.OneOrMore };
+        var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated), or a stored run: run:ID or run:NAME (optionally @SCHEDULE; read from --store's store).", Arity = ArgumentArity.OneOrMore };
         var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(cap=fit) and mpl(warmup=reference), see docs/laws.md), powerlaw, momentum, momentum(lambda=fit), momentum(cap=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the fitted law (values, standard errors, covariance, report) to this JSON file." };
         var target = TargetOption();
@@ -67,10 +67,12 @@ public static class LawCommands
         var seed = new Option<int>("--seed") { Description = "Seed of the random starts (the fit is deterministic per seed).", DefaultValueFactory = _ => 0 };
         var fromStep = FromStepOption();
         var methodOpt = MethodOption();
+        var store = StoreInputs.SaveOption("fitted law");
         var cmd = new Command("fit", """
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
-            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt };
+            Stored runs, the law saved with them: anneal fit run:12 run:13 --store   (then: anneal predict law:ID ..., anneal runs artifacts)
+            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt, store };
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
@@ -78,7 +80,10 @@ public static class LawCommands
             var l = LossLaw.Parse(r.GetValue(law)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var method = ParseMethod(r.GetValue(methodOpt)!);
-            var curves = ReadCurves(r.GetValue(curvesArg)!, cols.Get(r), r);
+            var args = r.GetValue(curvesArg)!;
+            using var runStore = StoreInputs.Open(r, store, args.Any(Anneal.Store.Provenance.IsRun));
+            var read = cols.Get(r);
+            var (curves, runIds) = StoreInputs.ReadCurves(args, runStore, a => ReadCurves([a], read, r)[0]);
             var res = FitService.Fit(new FitRequest(curves, l)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
@@ -87,7 +92,20 @@ public static class LawCommands
             var fit = res.Fit;
             var runs = res.Runs;
             if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
-            if (r.GetValue(json)) { Console.Out.WriteLine(fit.ToJson()); return CliExit.Ok; }
+            string? saved = null;
+            if (r.GetResult(store) is not null)
+            {
+                long lawId = Anneal.Store.Provenance.SaveLaw(runStore!, fit, runIds);
+                saved = $"saved law {lawId} to {runStore!.Location} (" + (runIds.Length == 0 ? "fitted to files only: no stored runs recorded"
+                    : $"fitted to run{(runIds.Length == 1 ? "" : "s")} {string.Join(", ", runIds)}" + (args.Length > runIds.Length ? $" and {args.Length - runIds.Length} file(s)" : ""))
+                    + $"; Anneal {Anneal.Store.RunStore.AnnealVersion}); use it as law:{lawId}";
+            }
+            if (r.GetValue(json))
+            {
+                Console.Out.WriteLine(fit.ToJson());
+                if (saved is not null) Console.Error.WriteLine(saved);
+                return CliExit.Ok;
+            }
             Console.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Count} run(s), {fit.Report.Points} points");
             if (fit.Law is AutoLaw stack)
                 Console.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({FittedLaw.AutoLawReason})");
@@ -103,6 +121,7 @@ public static class LawCommands
             foreach (var (name, m) in res.PerRun)
                 Console.Out.WriteLine(string.Create(Inv, $"  {name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
             if (r.GetValue(outFile) is { } p2) Console.Out.WriteLine($"wrote {p2}");
+            if (saved is not null) Console.Out.WriteLine(saved);
             return CliExit.Ok;
         });
         return cmd;
@@ -110,7 +129,7 @@ public static class LawCommands
 
     private static Command Predict()
     {
-        var lawFile = new Argument<string>("law") { Description = "A fitted law written by 'anneal fit --out law.json', or a built-in name: mpl-25m, mpl-100m, mpl-400m (the published multi-power laws)." };
+        var lawFile = new Argument<string>("law") { Description = "A fitted law written by 'anneal fit --out law.json', a stored law law:ID (saved by 'anneal fit --store'), or a built-in name: mpl-25m, mpl-100m, mpl-400m (the published multi-power laws)." };
         var schedule = new Option<string?>("--schedule", "-s") { Description = "Schedule spec to predict, e.g. 'wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt)'." };
         var lrFile = new Option<string?>("--lr-file") { Description = "Predict a schedule given as numbers instead: a CSV with step and lr columns (missing steps are interpolated)." };
         var steps = new Option<long?>("--steps", "-n") { Description = "Horizon: predict steps 0..N-1 (default: the schedule's total)." };
@@ -119,16 +138,19 @@ public static class LawCommands
         var csv = new Option<string?>("--csv") { Description = "Write step,loss,low,high to this CSV file." };
         var svg = new Option<string?>("--svg") { Description = "Plot the predicted curve and band to this SVG file." };
         var json = new Option<bool>("--json") { Description = "Print JSON (final_loss, final_loss_low, final_loss_high, curve)." };
+        var store = StoreInputs.SaveOption("forecast (linked to its law)");
         var cmd = new Command("predict", """
             Predict the loss curve of a schedule with a fitted law, with an uncertainty band.
             Example: anneal predict law.json --schedule "wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt, min=3e-5)" --svg wsd.svg
             Or from per-step rates: anneal predict law.json --lr-file my_schedule.csv
-            """) { lawFile, schedule, lrFile, steps, points, level, csv, svg, json };
+            With a stored law, the forecast saved beside it: anneal predict law:5 --schedule "cosine(peak=3e-4, total=48000, warmup=2160)" --store
+            """) { lawFile, schedule, lrFile, steps, points, level, csv, svg, json, store };
         cmd.SetAction(r =>
         {
             CliOutputs.Check(("--csv", r.GetValue(csv)), ("--svg", r.GetValue(svg)));
             var path = r.GetValue(lawFile)!;
-            var fit = BuiltinLaws.Read(path);
+            using var runStore = StoreInputs.Open(r, store, Anneal.Store.Provenance.IsLaw(path));
+            var (fit, storedLaw) = StoreInputs.ReadLaw(path, runStore);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
             var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
             PredictService.CheckOneSchedule(specText is not null, lrPath is not null);
@@ -164,6 +186,13 @@ public static class LawCommands
             // the CSV and the SVG together or neither: a failure leaves both existing files as they were
             AtomicFile.WriteAll(outputs);
             if (pred.BandUnavailable is { } noBand) Console.Error.WriteLine("warning: " + noBand);
+            if (r.GetResult(store) is not null)
+            {
+                long lawId = StoreInputs.LawId(runStore!, path, fit, storedLaw);
+                long id = Anneal.Store.Provenance.SaveForecast(runStore!, res, request.Schedule?.Spec, lawId);
+                // on stderr: stdout stays the prediction (its JSON with --json)
+                Console.Error.WriteLine($"saved forecast {id} to {runStore!.Location} (law {lawId}; Anneal {Anneal.Store.RunStore.AnnealVersion})");
+            }
             if (r.GetValue(json))
             {
                 Console.Out.WriteLine(res.ToJson().ToJsonString());

@@ -34,11 +34,15 @@ public static class RunsCommands
               anneal runs list --sort loss --asc
               anneal runs show 3
               anneal runs rm 3
+              anneal runs artifacts --kind law
+              anneal runs artifact 5 --body > law.json
             """);
         cmd.Subcommands.Add(Add());
         cmd.Subcommands.Add(List());
         cmd.Subcommands.Add(Show());
         cmd.Subcommands.Add(Remove());
+        cmd.Subcommands.Add(ArtifactList());
+        cmd.Subcommands.Add(ArtifactShow());
         return cmd;
     }
 
@@ -191,6 +195,12 @@ public static class RunsCommands
             o.WriteLine($"  {"metric",-10}  {"points",8}  {"steps",-17}  {"last",11}  {"min",11}  {"at step",8}");
             foreach (var m in run.Metrics)
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Metric,-10}  {m.Points,8}  {$"{m.FirstStep}..{m.LastStep}",-17}  {G(m.LastValue),11}  {G(m.MinValue),11}  {m.MinStep,8}"));
+            var results = s.ListArtifacts(runId: run.Id);
+            if (results.Count > 0)
+            {
+                o.WriteLine($"  results computed from this run ({results.Count}, newest first; 'anneal runs artifact ID' shows one):");
+                ArtifactTable(o, results, "    ");
+            }
             return CliExit.Ok;
         });
         return cmd;
@@ -213,6 +223,109 @@ public static class RunsCommands
         });
         return cmd;
     }
+
+    private static Command ArtifactList()
+    {
+        var store = StoreOption();
+        var kind = new Option<string?>("--kind") { Description = "Only laws, forecasts or designs (law, forecast, design)." };
+        kind.AcceptOnlyFromAmong("law", "forecast", "design");
+        var run = new Option<long?>("--run") { Description = "Only results computed from this run (by id)." };
+        var limit = new Option<int>("--limit") { Description = $"Results to show (1 to {RunStore.MaxPageSize}).", DefaultValueFactory = _ => 50 };
+        var json = new Option<bool>("--json") { Description = "Print JSON (without the bodies: 'anneal runs artifact ID --json' has them)." };
+        var cmd = new Command("artifacts", """
+            List the fitted laws, forecasts and designs saved in the store (anneal fit|predict|optimize --store, the dashboard's
+            save buttons), newest first, each with its provenance: the runs, the law it used, the Anneal version.
+            Example: anneal runs artifacts --kind law --run 12
+            """) { store, kind, run, limit, json };
+        cmd.SetAction(r =>
+        {
+            int lim = r.GetValue(limit);
+            if (lim < 1 || lim > RunStore.MaxPageSize) throw new InputException($"--limit must be between 1 and {RunStore.MaxPageSize}, got {lim}");
+            ArtifactKind? k = r.GetValue(kind) is { } kw ? Enum.Parse<ArtifactKind>(kw, ignoreCase: true) : null;
+            using var s = Open(r.GetValue(store));
+            if (r.GetValue(run) is { } rid && s.GetRun(rid) is null && s.ListArtifacts(k, rid, 1).Count == 0) throw NotFound(s, rid);
+            var list = s.ListArtifacts(k, r.GetValue(run), lim);
+            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(list.Select(a => ArtifactJson(a, body: false)))); return CliExit.Ok; }
+            if (list.Count == 0)
+            {
+                Console.Out.WriteLine($"no saved results match in {s.Location}; save some with 'anneal fit ... --store', 'anneal predict law:ID ... --store' or 'anneal optimize ... --store'");
+                return CliExit.Ok;
+            }
+            ArtifactTable(Console.Out, list, "");
+            Console.Out.WriteLine($"{list.Count} result{(list.Count == 1 ? "" : "s")} in {s.Location}");
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command ArtifactShow()
+    {
+        var id = new Argument<long>("id") { Description = "The result's id ('anneal runs artifacts' lists them)." };
+        var store = StoreOption();
+        var json = new Option<bool>("--json") { Description = "Print its provenance and body as JSON." };
+        var body = new Option<bool>("--body") { Description = "Print only its body: for a law, the law file ('anneal predict' and 'anneal optimize' read it)." };
+        var cmd = new Command("artifact", "Show one saved law, forecast or design with its provenance.\nExample: anneal runs artifact 5 --body > law.json") { id, store, json, body };
+        cmd.SetAction(r =>
+        {
+            using var s = Open(r.GetValue(store));
+            var a = s.GetArtifact(r.GetValue(id)) ?? throw new InputException($"there is no saved result {r.GetValue(id)} in {s.Location}; 'anneal runs artifacts' lists them");
+            if (r.GetValue(body))
+            {
+                using var doc = JsonDocument.Parse(a.BodyJson);
+                Console.Out.WriteLine(JsonSerializer.Serialize(doc.RootElement, new JsonSerializerOptions { WriteIndented = true }));
+                return CliExit.Ok;
+            }
+            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(ArtifactJson(a, body: true))); return CliExit.Ok; }
+            var o = Console.Out;
+            o.WriteLine($"{Kind(a.Kind)} {a.Id}: {a.Name}");
+            o.WriteLine($"  saved     {a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC by Anneal {a.AnnealVersion}");
+            if (a.Spec is not null) o.WriteLine($"  schedule  {a.Spec}");
+            if (a.LawId is { } lawId) o.WriteLine($"  law       {lawId}" + (s.GetArtifact(lawId) is { } law ? $" ({law.Name}, saved {law.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC)" : ""));
+            o.WriteLine(a.Runs.Count == 0 ? "  runs      none recorded (a law from a file or a built-in law, or one fitted to files)"
+                : "  runs      " + string.Join(", ", a.Runs.Select(x => $"{x.RunId} '{x.RunName}'" + (x.Exists ? "" : " (deleted)"))));
+            foreach (var line in Summary(a)) o.WriteLine("  " + line);
+            o.WriteLine($"  body      {a.BodyJson.Length} characters of JSON: 'anneal runs artifact {a.Id} --body'" + (a.Kind == ArtifactKind.Law ? $"; use the law as law:{a.Id}" : ""));
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>A line or two of what the body says: a law's fit, a forecast's final loss, a design's best schedule.</summary>
+    private static IEnumerable<string> Summary(ArtifactInfo a)
+    {
+        using var doc = JsonDocument.Parse(a.BodyJson);
+        var b = doc.RootElement;
+        double? Num(JsonElement e, string key) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        var lines = new List<string>();
+        if (a.Kind == ArtifactKind.Law && b.TryGetProperty("fit", out var fit))
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"fit       {Num(fit, "points")} points, rms log residual {G(Num(fit, "rms_log_residual") ?? double.NaN)}"));
+        if (a.Kind == ArtifactKind.Forecast && Num(b, "final_loss") is { } f)
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"final     {f:F4}") + (Num(b, "final_loss_low") is { } lo && Num(b, "final_loss_high") is { } hi
+                ? string.Create(CultureInfo.InvariantCulture, $" ({Num(b, "level") ?? 0.95:P0} band {lo:F4} .. {hi:F4})") : "") + string.Create(CultureInfo.InvariantCulture, $" at step {Num(b, "steps")}"));
+        if (a.Kind == ArtifactKind.Design && b.TryGetProperty("candidates", out var cands) && cands.ValueKind == JsonValueKind.Array && cands.GetArrayLength() > 0)
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"design    {cands[0].GetProperty("label").GetString()}: predicted final loss {Num(cands[0], "loss"):F5}"));
+        else if (a.Kind == ArtifactKind.Design && Num(b, "final_loss") is { } df)
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"design    predicted final loss {df:F5}"));
+        return lines;
+    }
+
+    private static void ArtifactTable(TextWriter o, IReadOnlyList<ArtifactInfo> list, string indent)
+    {
+        int w = Math.Clamp(list.Max(x => x.Name.Length), 4, 40);
+        o.WriteLine($"{indent}{"id",6}  {"kind",-8}  {"name".PadRight(w)}  {"law",5}  {"saved (UTC)",-16}  {"anneal",-10}  runs");
+        foreach (var a in list)
+            o.WriteLine($"{indent}{a.Id,6}  {Kind(a.Kind),-8}  {Clip(a.Name, w).PadRight(w)}  {(a.LawId?.ToString(CultureInfo.InvariantCulture) ?? "-"),5}  {a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {Clip(a.AnnealVersion, 10),-10}  "
+                + (a.Runs.Count == 0 ? "-" : string.Join(",", a.Runs.Select(x => x.RunId.ToString(CultureInfo.InvariantCulture) + (x.Exists ? "" : "(deleted)")))));
+    }
+
+    private static string Kind(ArtifactKind k) => k.ToString().ToLowerInvariant();
+
+    private static object ArtifactJson(ArtifactInfo a, bool body) => new
+    {
+        id = a.Id, kind = Kind(a.Kind), name = a.Name, spec = a.Spec, law_id = a.LawId, anneal_version = a.AnnealVersion, created_at = a.CreatedAt,
+        runs = a.Runs.Select(x => new { id = x.RunId, name = x.RunName, exists = x.Exists }),
+        body = body ? JsonDocument.Parse(a.BodyJson).RootElement : (JsonElement?)null,
+    };
 
     private static InputException NotFound(RunStore s, long id) => new($"there is no run {id} in {s.Location}; 'anneal runs list' shows the runs and their ids");
 
