@@ -47,6 +47,7 @@ public static class AnnealServer
             AccuracyApi.Map(e);
             LiveApi.Map(e);
             StudiesApi.Map(e);
+            ArtifactsApi.Map(e);
             StaticAssets.Map(e);
             // Every other path, file-like ones included (MapFallback skips those), is a JSON 404.
             e.Map("/{**path}", () => ErrorHandling.Json(StatusCodes.Status404NotFound, "no such page or API route; the API lives under /api/ (GET /api/runs, ...) and the UI at /")).WithOrder(int.MaxValue);

@@ -16,7 +16,7 @@ namespace Anneal.Web;
 public sealed class Dashboard
 {
     private readonly ServerOptions _options;
-    private readonly ConcurrentDictionary<string, FittedLaw> _fits = new();
+    private readonly ConcurrentDictionary<string, (FittedLaw Fit, long[] Runs)> _fits = new();
     private readonly ConcurrentDictionary<string, object> _designs = new();
     private readonly ConcurrentDictionary<string, Anneal.Design.DesignLaw> _designLaws = new();
     private readonly ConcurrentDictionary<string, FittedLaw> _curveLaws = new();
@@ -80,16 +80,38 @@ public sealed class Dashboard
         catch (InputException e) { throw new ApiException(400, "law: " + e.Message); }
     }
 
-    /// <summary>A fitted law kept for later requests (the designer uses it by id).</summary>
-    public string KeepFit(string key, FittedLaw fit)
+    /// <summary>A fitted law kept for later requests (the designer uses it by id; saving it records <paramref name="runs"/>, the stored runs it was fitted to).</summary>
+    public string KeepFit(string key, FittedLaw fit, IReadOnlyList<long> runs)
     {
         if (_fits.Count > 64) _fits.Clear();
-        _fits[key] = fit;
+        _fits[key] = (fit, runs.ToArray());
         return key;
     }
 
     /// <summary>A fit kept by <see cref="KeepFit"/>, or null.</summary>
-    public FittedLaw? Fit(string key) => _fits.GetValueOrDefault(key);
+    public FittedLaw? Fit(string key) => _fits.TryGetValue(key, out var f) ? f.Fit : null;
+
+    /// <summary>
+    /// The stored law a result computed with law <paramref name="name"/> links to: a saved law (<c>law:ID</c>) is itself; a fit
+    /// of this server (its fit id) is saved with the runs it was fitted to (once: saving the same fit again finds it); a
+    /// built-in law is saved once without runs. The saving is the library's (<see cref="Provenance"/>), as the CLI's <c>--store</c>.
+    /// </summary>
+    public (long Id, bool Saved) LawInStore(string name)
+    {
+        if (Provenance.IsLaw(name)) return (Provenance.ReadLaw(Runs, name).Id, false);
+        if (BuiltinLaws.Resolve(name) is { } builtin)
+        {
+            long? known = Runs.FindArtifact(ArtifactKind.Law, builtin.ToJson());
+            return known is { } k ? (k, false) : (Provenance.LawFromOutside(Runs, builtin, name), true);
+        }
+        if (!_fits.TryGetValue(name, out var f))
+            throw new ApiException(400, $"law: '{(name.Length <= 60 ? name : name[..60] + "...")}' is neither a saved law (law:ID), a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
+        lock (_fits)
+        {
+            long? same = Runs.FindArtifact(ArtifactKind.Law, f.Fit.ToJson());
+            return same is { } id ? (id, false) : (Provenance.SaveLaw(Runs, f.Fit, f.Runs), true);
+        }
+    }
 
     /// <summary>A cached design result, computing it once per key.</summary>
     public T Design<T>(string key, Func<T> compute) where T : class

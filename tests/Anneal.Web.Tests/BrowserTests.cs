@@ -167,6 +167,33 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
     }
 
     [BrowserFact]
+    public void The_forecast_pages_law_is_saved_with_its_runs_listed_and_opened_and_the_designer_saves_its_schedule()
+    {
+        var ids = Ids("tag=mpl-25m&sort=name&limit=3");
+        Open($"#/forecast?ids={ids[0]},{ids[2]}&law=mpl&schedule=" + Uri.EscapeDataString("wsd(peak=3e-4, total=48000, warmup=2160, decay=0.2, shape=sqrt)"));
+        var final = Wait("#forecast-final", e => e.Text.StartsWith("predicted final loss"), 120).Text;
+        D.FindElement(By.Id("forecast-save")).Click();
+        var saved = Wait("#forecast-saved", e => e.Text.Contains("saved as law:")).Text;
+        long lawId = long.Parse(System.Text.RegularExpressions.Regex.Match(saved, @"law:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        // the store holds it with the two runs, as anneal fit --store would
+        server.Store!.GetArtifact(lawId)!.Runs.Select(r => r.RunId).ShouldBe(new[] { ids[0], ids[2] }.Order());
+        Wait("#forecast-saved-laws", e => e.Text.Contains($"law:{lawId}") && e.Text.Contains($"{ids[0]} "));
+        // opened from the list: the same forecast, from the stored law
+        D.FindElement(By.CssSelector($"#forecast-saved-laws button[data-law='{lawId}']")).Click();
+        Wait("#forecast-status", e => e.Text.StartsWith($"law:{lawId} (saved"), 60);
+        Wait("#forecast-final", e => e.Text == final, 60);
+        D.FindElement(By.Id("forecast-designer")).Click();
+        Wait("#designer-final", e => double.TryParse(e.Text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out _), 60);
+        ((string)D.ExecuteScript("return document.getElementById('designer-law').value;")!).ShouldBe($"law:{lawId}");
+        D.FindElement(By.Id("designer-save")).Click();
+        var design = Wait("#designer-saved", e => e.Text.StartsWith("saved as design")).Text;
+        long designId = long.Parse(System.Text.RegularExpressions.Regex.Match(design, @"design (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var stored = server.Store!.GetArtifact(designId)!;
+        stored.LawId.ShouldBe(lawId);
+        stored.Spec.ShouldBe(D.FindElement(By.Id("designer-spec")).Text);
+    }
+
+    [BrowserFact]
     public void The_designer_slider_moves_the_predicted_final_loss()
     {
         Open("#/designer");

@@ -18,7 +18,7 @@ namespace Anneal.Web.Api;
 /// </summary>
 internal static class DesignApi
 {
-    private const string DefaultLaw = "mpl-400m";
+    internal const string DefaultLaw = "mpl-400m";
 
     public static void Map(IEndpointRouteBuilder e)
     {
@@ -162,10 +162,16 @@ internal static class DesignApi
         return (dl, problem);
     }
 
-    /// <summary>A built-in published law (<c>mpl-400m</c>, ...) or a law fitted by <c>/api/forecast</c> (its <c>fit_id</c>).</summary>
+    /// <summary>A built-in published law (<c>mpl-400m</c>, ...), a saved law (<c>law:ID</c>) or a law fitted by <c>/api/forecast</c> (its <c>fit_id</c>).</summary>
     private static DesignLaw Law(Dashboard d, string name) => d.DesignLaw(name, () =>
     {
         if (BuiltinLaws.Resolve(name) is { } builtin) return DesignLaw.FromFitted(builtin, BuiltinLaws.Describe(name));
+        if (Anneal.Store.Provenance.IsLaw(name))
+        {
+            // a saved law never changes, so the cache keyed by its name stays right
+            var stored = Anneal.Store.Provenance.ReadLaw(d.Runs, name);
+            return DesignLaw.FromFitted(stored.Law, stored.Describe());
+        }
         var fit = d.Fit(name) ?? throw new ApiException(400, $"law: '{Body.Trunc(name)}' is neither a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
         return DesignLaw.FromFitted(fit, "fit of " + name.Split('|')[0] + " to runs " + name.Split('|')[^1]);
     });

@@ -1,5 +1,6 @@
 using Anneal.Fitting;
 using Anneal.Laws;
+using Anneal.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -15,8 +16,10 @@ internal static class ForecastApi
     public static void Map(IEndpointRouteBuilder e) => e.MapPost("/api/forecast", async (HttpContext c, Dashboard d) =>
     {
         var o = await Body.Json(c);
-        var ids = Body.Ids(o, "runs", 1, 8);
-        var law = Dashboard.ParseLaw(Body.Str(o, "law"));
+        // A saved law (law_id) is opened as it was fitted, over the runs it was fitted to that are still stored.
+        var stored = o["law_id"] is null ? null : Provenance.ReadLaw(d.Runs, Body.Int(o, "law_id", null, 1, long.MaxValue));
+        var ids = stored is null ? Body.Ids(o, "runs", 1, 8) : stored.ExistingRuns.Take(8).ToArray();
+        var law = stored?.Law.Law ?? Dashboard.ParseLaw(Body.Str(o, "law"));
         var target = Body.Str(o, "target") ?? "loss";
         if (target is not ("loss" or "val")) throw new ApiException(400, $"target: loss (training loss) or val (validation loss), got '{Body.Trunc(target)}'");
         double level = Body.Num(o, "level", 0.95, 0.5, 0.999);
@@ -28,14 +31,14 @@ internal static class ForecastApi
         var runs = ids.Select(id => Prepare(d, id, target)).ToArray();
         if (runs.Select(r => r.Run.Name).Distinct().Count() < runs.Length)
             for (int i = 0; i < runs.Length; i++) runs[i] = runs[i] with { Run = runs[i].Run with { Name = $"{runs[i].Run.Name}#{runs[i].Id}" } };
-        string key = $"{law.Spec}|{target}|{string.Join(",", ids.Order())}";
-        var fit = d.Fit(key);
+        string key = stored is not null ? Provenance.LawPrefix + stored.Id : $"{law.Spec}|{target}|{string.Join(",", ids.Order())}";
+        var fit = stored?.Law ?? d.Fit(key);
         if (fit is null)
         {
             await d.Heavy.WaitAsync(c.RequestAborted);
             try { fit = await Task.Run(() => LawFitter.Fit(law, runs.Select(r => r.Run).ToArray(), new FitOptions()), c.RequestAborted); }
             finally { d.Heavy.Release(); }
-            d.KeepFit(key, fit);
+            d.KeepFit(key, fit, ids);
         }
 
         object? prediction = null;
@@ -55,7 +58,11 @@ internal static class ForecastApi
         }
         return Body.Ok(new
         {
-            fit_id = key, law = fit.Law.Spec, target,
+            fit_id = key, law = fit.Law.Spec, target, saved_law = stored is null ? null : new
+            {
+                id = stored.Id, name = stored.Info.Name, anneal_version = stored.Info.AnnealVersion, created = stored.Info.CreatedAt,
+                runs = stored.Info.Runs.Select(r => new { id = r.RunId, name = r.RunName, exists = r.Exists }).ToArray(),
+            },
             members = fit.Law is AutoLaw stack ? stack.Members.Select(m => new { law = m.Law.Spec, weight = m.Weight }).ToArray() : null,
             parameters = fit.Law.Parameters.Select((p, i) => new { name = p.Name, value = Body.N(fit.Values[i]), std_error = Body.N(fit.StdErrors[i]), unit = p.Unit }).ToArray(),
             report = new { points = fit.Report.Points, rms_log_residual = Body.N(fit.Report.RmsLogResidual), seconds = fit.Report.WallSeconds, warnings = fit.Report.Warnings },

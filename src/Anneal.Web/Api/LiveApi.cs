@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Anneal.Fitting;
 using Anneal.Laws;
+using Anneal.Prediction;
 using Anneal.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -70,7 +71,7 @@ internal static class LiveApi
                     {
                         object data;
                         var snapshot = d.Runs.LoadCurve(id);
-                        try { data = snapshot is null ? new { error = "the run was removed", points = 0 } : Forecast(law, snapshot); }
+                        try { data = snapshot is null ? new { error = "the run was removed", points = 0 } : Forecast(law, snapshot, run.MetadataJson); }
                         catch (Exception ex) when (ex is InputException or ArgumentException or InvalidOperationException) { data = new { error = ex.Message, points = snapshot?.Count ?? 0 }; }
                         await Send("forecast", data);
                     }, ct);
@@ -90,20 +91,55 @@ internal static class LiveApi
         return Results.Empty;
     });
 
-    private static object Forecast(LossLaw law, Anneal.Curves.LossCurve curve)
+    /// <summary>
+    /// The law fitted to the run so far, predicting the rest of its schedule. A run trained with <c>autolrs(...)</c> has no
+    /// schedule to sample (its rates are chosen while training): it is fitted on, and forecast with, the rates it realised
+    /// (<see cref="RealisedRates.AutoLrs"/>: exact per stage to the current stage's end, then held), to the planned total
+    /// its trainer recorded (the metadata's <c>steps</c>); the event's <c>schedule_note</c> says which rates are assumed.
+    /// </summary>
+    internal static object Forecast(LossLaw law, Anneal.Curves.LossCurve curve, string metadataJson)
     {
-        var run = LawRun.FromCurve(curve);
-        run = run.From(run.PeakStep).Binned(LawRun.DefaultMaxPoints);
+        string? note = null;
+        double[] eta;
+        string label;
+        LawRun run;
+        if (Anneal.Tuning.AutoLrsOptions.Is(curve.ScheduleSpec!))
+        {
+            var options = Anneal.Tuning.AutoLrsOptions.Parse(curve.ScheduleSpec!);
+            long total = PlannedSteps(metadataJson) ?? curve.Steps[^1] + 1;
+            var realised = RealisedRates.AutoLrs(curve, options, Math.Min(total, Dashboard.MaxSteps));
+            eta = realised.Rates;
+            label = options.Spec + " (realised)";
+            note = realised.Description + (PlannedSteps(metadataJson) is null ? "; the run recorded no planned total, so the forecast ends at its last logged step" : "");
+            var logged = LawRun.FromCurve(curve with { ScheduleSpec = null });
+            run = logged with { Eta = eta[..(int)(realised.LoggedTo + 1)], EtaInterpolated = false, EtaSource = "AutoLRS realised rates (one per stage, from the logged lr)" };
+        }
+        else
+        {
+            var schedule = Anneal.Schedules.Schedule.Parse(curve.ScheduleSpec!);
+            long n = schedule.Length ?? curve.Steps[^1] + 1;
+            eta = schedule.Sample((int)Math.Min(n, Dashboard.MaxSteps));
+            label = schedule.Spec;
+            run = LawRun.FromCurve(curve);
+        }
+        // Laws are fitted after the warmup, where the rate first peaks; AutoLRS has no warmup, and its rate may rise at a
+        // later stage, which must not cut the points before it, so its run is fitted whole.
+        bool auto = note is not null;
+        run = (auto ? run : run.From(run.PeakStep)).Binned(LawRun.DefaultMaxPoints);
         var fit = LawFitter.Fit(law, [run], new FitOptions());
-        var schedule = Anneal.Schedules.Schedule.Parse(curve.ScheduleSpec!);
-        long n = schedule.Length ?? curve.Steps[^1] + 1;
-        var eta = schedule.Sample((int)Math.Min(n, Dashboard.MaxSteps));
-        var at = LawRun.EvenSteps(eta.Length, 200, ForecastApi.FirstStep(eta));
-        var p = fit.Predict(LawRun.ForSchedule(schedule.Spec, eta, at, schedule.Spec));
+        var at = LawRun.EvenSteps(eta.Length, 200, auto ? Math.Max(1, run.Steps[0]) : ForecastApi.FirstStep(eta));
+        var p = fit.Predict(LawRun.ForSchedule(label, eta, at, label));
         return new
         {
-            law = fit.Law.Spec, points = curve.Count, schedule = schedule.Spec, final_loss = p.FinalLoss, final_low = Body.N(p.FinalLow), final_high = Body.N(p.FinalHigh),
+            law = fit.Law.Spec, points = curve.Count, schedule = label, schedule_note = note, final_loss = p.FinalLoss, final_low = Body.N(p.FinalLow), final_high = Body.N(p.FinalHigh),
             step = p.Steps, loss = Body.N(p.Loss), low = Body.N(p.Low), high = Body.N(p.High),
         };
+    }
+
+    /// <summary>The planned number of steps a trainer recorded in the run's metadata (<c>steps</c>), or null.</summary>
+    private static long? PlannedSteps(string metadataJson)
+    {
+        using var doc = JsonDocument.Parse(metadataJson);
+        return doc.RootElement.TryGetProperty("steps", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var v) && v > 0 ? v : null;
     }
 }

@@ -7,7 +7,17 @@ import { drawChart } from '../chart.js';
 export async function render(root, params) {
   const { data: meta } = await api('/api/meta');
   const law = el('select', { id: 'designer-law' }, meta.design_laws.map(n => el('option', { value: n, selected: n === 'mpl-400m' }, `${n} (published)`)));
-  if (params.get('law')) law.append(el('option', { value: params.get('law'), selected: true }, 'fitted on the Forecast page'));
+  // Saved laws the designer can use (multi-power laws and auto stacks, designed through their multi-power member).
+  try {
+    const { data: { artifacts } } = await api('/api/artifacts?kind=law&limit=50');
+    for (const a of artifacts.filter(a => a.designable && !meta.design_laws.includes(a.name)))
+      law.append(el('option', { value: `law:${a.id}` }, `law:${a.id} ${a.law}` + (a.runs.length ? ` (runs ${a.runs.map(r => r.id).join(', ')})` : '')));
+  } catch { /* the published laws still work */ }
+  if (params.get('law')) {
+    const known = [...law.options].find(o => o.value === params.get('law'));
+    if (known) known.selected = true;
+    else law.append(el('option', { value: params.get('law'), selected: true }, 'fitted on the Forecast page'));
+  }
   const slider = (id, min, max, step, value) => el('input', { type: 'range', id, min, max, step, value });
   const peak = slider('designer-peak', -5, -1.5, 0.005, Math.log10(3e-4));
   const horizon = slider('designer-horizon', 3, 6, 0.005, Math.log10(24000));
@@ -26,6 +36,8 @@ export async function render(root, params) {
   const ptButton = el('button', { class: 'secondary', id: 'designer-export-pytorch' }, 'Export for PyTorch');
   const hfButton = el('button', { class: 'secondary', id: 'designer-export-hf' }, 'Export for HF transformers');
   const exportLink = el('a', { class: 'hidden', id: 'designer-export-link' });
+  const saveButton = el('button', { class: 'secondary', id: 'designer-save' }, 'Save this design');
+  const savedOut = el('p', { class: 'muted', id: 'designer-saved' });
   root.append(el('h1', {}, 'Schedule designer'),
     el('div', { class: 'grid2' },
       el('div', { class: 'panel sliders' },
@@ -35,7 +47,7 @@ export async function render(root, params) {
         el('label', {}, 'warmup', warmup, out.warmup),
         el('label', {}, 'cooldown fraction', cooldown, out.cooldown),
         el('label', {}, 'cooldown shape', shape, ''),
-        el('div', { class: 'row' }, ptButton, hfButton, exportLink)),
+        el('div', { class: 'row' }, ptButton, hfButton, exportLink), el('div', { class: 'row' }, saveButton), savedOut),
       el('div', { class: 'panel' }, el('div', { class: 'muted' }, 'predicted final loss'), final, specOut, latency, err)),
     chart, exportOut, el('h2', {}, 'Free optimum and the best of each family (same horizon, warmup and peak)'), optStatus, optTable);
 
@@ -136,6 +148,16 @@ export async function render(root, params) {
       exportLink.click();
     } catch (e) { exportOut.textContent = e.message; exportLink.classList.add('hidden'); }
   }
+  // Saves the sliders' schedule with its predicted final loss, linked to its law (a fit of this server is saved with
+  // the runs it was fitted to; a published law once, without runs).
+  saveButton.addEventListener('click', async () => {
+    try {
+      const { data } = await api('/api/designs', values());
+      savedOut.className = 'muted';
+      savedOut.textContent = `saved as design ${data.id} (law:${data.law_id}` + (data.artifact.runs.length ? `, runs ${data.artifact.runs.map(r => r.id).join(', ')}` : '')
+        + `): ${data.artifact.spec}, predicted final loss ${fmt(data.artifact.final_loss)}`;
+    } catch (e) { savedOut.className = 'error'; savedOut.textContent = e.message; }
+  });
   ptButton.addEventListener('click', () => exportAs('pytorch'));
   hfButton.addEventListener('click', () => exportAs('hf'));
   await update(performance.now());

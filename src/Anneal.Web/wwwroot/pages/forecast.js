@@ -16,10 +16,15 @@ export async function render(root, params) {
   const predChart = el('div', { class: 'chart', id: 'forecast-prediction-chart' });
   const final = el('p', { class: 'big', id: 'forecast-final' });
   const toDesigner = el('button', { class: 'secondary hidden', id: 'forecast-designer' }, 'Design a schedule with this law');
+  const save = el('button', { class: 'secondary hidden', id: 'forecast-save' }, 'Save this law');
+  const saved = el('p', { class: 'muted', id: 'forecast-saved' });
+  const savedLaws = el('table', { id: 'forecast-saved-laws' });
   root.append(el('h1', {}, 'Forecast'),
     el('div', { class: 'row' }, el('label', {}, 'runs ', ids), el('label', {}, 'law ', law), steps, go1),
     el('div', { class: 'row' }, spec),
-    status, final, predChart, el('div', { class: 'grid2' }, fitChart, resChart), params_, toDesigner);
+    status, final, predChart, el('div', { class: 'grid2' }, fitChart, resChart), params_, el('div', { class: 'row' }, toDesigner, save), saved,
+    el('h2', {}, 'Saved laws'), el('p', { class: 'muted' }, 'Laws saved here or by anneal fit --store, with the runs they were fitted to. Open one to predict with it as it was fitted.'), savedLaws);
+  await listSaved();
   if (!spec.value) {
     // Suggest the first chosen run's schedule stretched to twice its horizon, so one click shows a real forecast.
     const first = Number((ids.value || '').split(',')[0]);
@@ -29,21 +34,35 @@ export async function render(root, params) {
       if (sched && /total=(\d+)/.test(sched)) spec.value = sched.replace(/total=(\d+)/, (_, t) => `total=${2 * Number(t)}`);
     } catch { /* leave it empty */ }
   }
-  go1.addEventListener('click', run);
-  async function run() {
+  go1.addEventListener('click', () => run(null));
+  // The saved laws with their provenance; "open" predicts with one as it was saved (no refit).
+  async function listSaved() {
+    let list = [];
+    try { ({ data: { artifacts: list } } = await api('/api/artifacts?kind=law&limit=50')); } catch (e) { savedLaws.replaceChildren(el('tr', {}, el('td', { class: 'error' }, e.message))); return; }
+    if (!list.length) { savedLaws.replaceChildren(el('tr', {}, el('td', { class: 'muted' }, 'No saved laws yet.'))); return; }
+    savedLaws.replaceChildren(el('tr', {}, el('th', {}, 'law'), el('th', {}, 'name'), el('th', {}, 'fitted to runs'), el('th', {}, 'Anneal'), el('th', {}, 'saved (UTC)'), el('th', {})),
+      ...list.map(a => el('tr', {}, el('td', {}, `law:${a.id}`), el('td', {}, a.name),
+        el('td', {}, a.runs.length ? a.runs.map(r => `${r.id} ${r.name}${r.exists ? '' : ' (deleted)'}`).join(', ') : 'none (built-in or file)'),
+        el('td', { class: 'muted' }, a.anneal_version.split('+')[0]), el('td', { class: 'muted' }, a.created.replace('T', ' ').slice(0, 16)),
+        el('td', {}, (() => { const b = el('button', { class: 'secondary', 'data-law': a.id }, 'open'); b.addEventListener('click', () => run(a.id)); return b; })()))));
+  }
+  async function run(lawId) {
     const runIds = ids.value.split(',').map(s => Number(s.trim())).filter(n => n > 0);
-    if (!runIds.length) { status.textContent = 'Give the ids of the runs to fit (tick them on the Runs page).'; return; }
+    if (!runIds.length && !lawId) { status.textContent = 'Give the ids of the runs to fit (tick them on the Runs page).'; return; }
     status.className = 'muted';
-    status.textContent = 'fitting… (a few seconds for the auto law)';
+    status.textContent = lawId ? `opening law:${lawId}…` : 'fitting… (a few seconds for the auto law)';
+    saved.textContent = '';
     go1.disabled = true;
-    const body = { runs: runIds, law: law.value || 'auto', schedule: spec.value || null };
+    const body = lawId ? { law_id: lawId, schedule: spec.value || null } : { runs: runIds, law: law.value || 'auto', schedule: spec.value || null };
     if (steps.value) body.steps = Number(steps.value);
     let d;
     try { ({ data: d } = await api('/api/forecast', body)); }
     catch (e) { status.className = 'error'; status.textContent = e.message; go1.disabled = false; return; }
     go1.disabled = false;
-    status.textContent = `${d.law} fitted to ${d.runs.length} run(s), ${d.report.points} points in ${d.report.seconds.toFixed(2)} s; rms log residual ${fmt(d.report.rms_log_residual, 5)}`
+    status.textContent = (d.saved_law ? `law:${d.saved_law.id} (saved ${d.saved_law.created.slice(0, 10)} by Anneal ${d.saved_law.anneal_version.split('+')[0]}): ` : '')
+      + `${d.law} fitted to ${d.runs.length} run(s), ${d.report.points} points in ${d.report.seconds.toFixed(2)} s; rms log residual ${fmt(d.report.rms_log_residual, 5)}`
       + (d.report.warnings.length ? ' — ' + d.report.warnings.join('; ') : '');
+    if (d.saved_law) ids.value = d.saved_law.runs.filter(r => r.exists).map(r => r.id).join(',');
     drawChart(fitChart, { title: 'Fitted runs', yLabel: 'loss', height: 300, series: d.runs.flatMap((r, i) => [
       { label: r.name, x: r.step, y: r.observed, color: color(i), points: true },
       { label: `${r.name} fit`, x: r.step, y: r.predicted, color: color(i), width: 2 }]) });
@@ -62,6 +81,16 @@ export async function render(root, params) {
       d.members ? el('p', { class: 'muted' }, 'auto = ' + d.members.map(m => `${m.weight} × ${m.law}`).join(' + ')) : null);
     toDesigner.classList.toggle('hidden', !d.designable);
     toDesigner.onclick = () => go('designer', { law: d.fit_id });
+    save.classList.toggle('hidden', !!d.saved_law);
+    save.onclick = async () => {
+      try {
+        const { data: s } = await api('/api/laws', { fit_id: d.fit_id });
+        saved.className = 'muted';
+        saved.textContent = `${s.saved ? 'saved as' : 'already saved as'} law:${s.id} (${s.artifact.law}, fitted to runs ${s.artifact.runs.map(r => r.id).join(', ')}, Anneal ${s.artifact.anneal_version.split('+')[0]}); predict with it: anneal predict law:${s.id} --store …`;
+        await listSaved();
+      } catch (e) { saved.className = 'error'; saved.textContent = e.message; }
+    };
   }
-  if (ids.value && params.get('run') !== '0') await run();
+  if (params.get('law_id')) await run(Number(params.get('law_id')));
+  else if (ids.value && params.get('run') !== '0') await run(null);
 }

@@ -14,10 +14,11 @@ export async function render(root, params) {
   const pick = el('select', { id: 'live-run' }, data.runs.map(r => el('option', { value: r.id, selected: String(r.id) === params.get('run') }, `${r.status === 'running' ? '● ' : ''}${r.name} (#${r.id})`)));
   const status = el('p', { class: 'muted', id: 'live-status' });
   const forecastText = el('p', { class: 'big', id: 'live-forecast' });
+  const forecastNote = el('p', { class: 'muted', id: 'live-forecast-note' });
   const chart = el('div', { class: 'chart', id: 'live-chart' });
   root.append(el('h1', {}, 'Live'),
     el('p', { class: 'muted' }, 'Runs trained with `anneal train --store` appear here while they train (● marks runs still running).'),
-    el('div', { class: 'row' }, el('label', {}, 'run ', pick)), status, forecastText, chart);
+    el('div', { class: 'row' }, el('label', {}, 'run ', pick)), status, forecastText, forecastNote, chart);
   let source = null;
   function follow() {
     if (source) source.close();
@@ -39,6 +40,7 @@ export async function render(root, params) {
     source.addEventListener('forecast', e => {
       fc = JSON.parse(e.data);
       forecastText.textContent = fc.error ? '' : `forecast final loss ${fmt(fc.final_loss)}` + (fc.final_low !== null ? ` [${fmt(fc.final_low)}, ${fmt(fc.final_high)}]` : '') + ` from ${fc.points} points`;
+      forecastNote.textContent = fc.error ? '' : (fc.schedule_note || `schedule: ${fc.schedule}`);
       if (fc.error) status.textContent += ` (no forecast yet: ${fc.error})`;
       draw();
     });

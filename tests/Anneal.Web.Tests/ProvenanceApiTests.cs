@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Anneal.Laws;
+using Anneal.Schedules;
+using Anneal.Store;
+
+namespace Anneal.Web.Tests;
+
+/// <summary>
+/// Saving from the dashboard (the Forecast page's law, the Designer's schedule) and reading saved results back, on the
+/// test server over an unseeded store: what is saved is what <c>anneal fit|optimize --store</c> saves (the library's
+/// <see cref="Provenance"/>), with the runs it came from and the Anneal version.
+/// </summary>
+public sealed class ProvenanceApiTests : IDisposable
+{
+    // no examples: the store holds only what a test puts there
+    private readonly ServerFactory _factory = new() { Options = new() };
+    private readonly HttpClient _http;
+
+    public ProvenanceApiTests() => _http = _factory.CreateClient();
+
+    public void Dispose() => _factory.Dispose();
+
+    private async Task<JsonObject> Send(HttpMethod method, string path, object? body, HttpStatusCode expect)
+    {
+        using var req = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        var r = await _http.SendAsync(req);
+        var text = await r.Content.ReadAsStringAsync();
+        r.StatusCode.ShouldBe(expect, text);
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    private static readonly FittedLaw Published400M = FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Paper), MplParameters.Published400M.ToArray());
+
+    /// <summary>Two runs made by the published 400M law, stored as an upload stores them; their ids.</summary>
+    private long[] StoreLawRuns()
+    {
+        var cos = Schedule.Parse("cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)");
+        var con = Schedule.Parse("constant(peak=3e-4, warmup=2160)");
+        return [.. new[] { (cos, "law-cosine"), (con, "law-constant") }.Select(x => _factory.Store.ImportCurve(
+            Anneal.Curves.CurveArgument.Attach(Anneal.Curves.CurveReader.Parse(System.Text.Encoding.UTF8.GetBytes(ApiTests.LawCsv(Published400M, x.Item1, 24000)), "run.csv"), x.Item1),
+            new NewRun { Name = x.Item2 }))];
+    }
+
+    [Fact]
+    public async Task A_forecast_pages_fit_is_saved_with_its_runs_and_version_and_opens_again_without_a_refit()
+    {
+        var ids = StoreLawRuns();
+        var target = "wsd(peak=3e-4, total=36000, warmup=2160, decay=0.2, shape=sqrt)";
+        var fit = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, law = "mpl", schedule = target }, HttpStatusCode.OK);
+        string fitId = fit["fit_id"]!.GetValue<string>();
+
+        var saved = await Send(HttpMethod.Post, "/api/laws", new { fit_id = fitId }, HttpStatusCode.Created);
+        long lawId = saved["id"]!.GetValue<long>();
+        saved["saved"]!.GetValue<bool>().ShouldBeTrue();
+        // saving the same fit again finds it
+        (await Send(HttpMethod.Post, "/api/laws", new { fit_id = fitId }, HttpStatusCode.OK))["id"]!.GetValue<long>().ShouldBe(lawId);
+
+        // the store holds it as the CLI's --store does: its law file, its runs by id and name, this build's version
+        var info = _factory.Store.GetArtifact(lawId)!;
+        info.Kind.ShouldBe(ArtifactKind.Law);
+        info.Runs.Select(r => (r.RunId, r.RunName)).ShouldBe([(ids[0], "law-cosine"), (ids[1], "law-constant")]);
+        info.AnnealVersion.ShouldBe(RunStore.AnnealVersion);
+        var stored = LawFile.Read(info.BodyJson, "stored");
+        stored.Values.ShouldBe(fit["parameters"]!.AsArray().Select(p => p!["value"]!.GetValue<double>()).ToArray());
+
+        var list = await Send(HttpMethod.Get, "/api/artifacts?kind=law", null, HttpStatusCode.OK);
+        var row = list["artifacts"]!.AsArray().Single()!;
+        row["id"]!.GetValue<long>().ShouldBe(lawId);
+        row["designable"]!.GetValue<bool>().ShouldBeTrue();
+        row["runs"]!.AsArray().Select(r => r!["id"]!.GetValue<long>()).ShouldBe(ids);
+
+        // opened again: the same predicted final loss, no refit (its report is the stored fit's), its runs' residuals
+        var opened = await Send(HttpMethod.Post, "/api/forecast", new { law_id = lawId, schedule = target }, HttpStatusCode.OK);
+        opened["fit_id"]!.GetValue<string>().ShouldBe($"law:{lawId}");
+        opened["saved_law"]!["id"]!.GetValue<long>().ShouldBe(lawId);
+        opened["prediction"]!["final_loss"]!.GetValue<double>().ShouldBe(fit["prediction"]!["final_loss"]!.GetValue<double>());
+        opened["runs"]!.AsArray().Select(r => r!["id"]!.GetValue<long>()).ShouldBe(ids);
+        // peer: the generating law's final loss of the target (the fit recovered it, so the stored law does)
+        double truth = Published400M.Predict(Schedule.Parse(target).Sample(36000), [35999]).Loss[0];
+        Math.Abs(opened["prediction"]!["final_loss"]!.GetValue<double>() / truth - 1).ShouldBeLessThan(2e-3);
+    }
+
+    [Fact]
+    public async Task The_designers_save_keeps_its_schedule_and_final_loss_linked_to_its_law()
+    {
+        // a published law: saved once without runs, and every design links to that one
+        var move = new { law = "mpl-400m", peak = 3e-4, total = 24000, warmup = 2160, cooldown = 0.3, shape = "sqrt" };
+        var shown = await Send(HttpMethod.Post, "/api/design", move, HttpStatusCode.OK);
+        var saved = await Send(HttpMethod.Post, "/api/designs", move, HttpStatusCode.Created);
+        var again = await Send(HttpMethod.Post, "/api/designs", move with { cooldown = 0.4 }, HttpStatusCode.Created);
+        again["law_id"]!.GetValue<long>().ShouldBe(saved["law_id"]!.GetValue<long>());
+        var design = _factory.Store.GetArtifact(saved["id"]!.GetValue<long>())!;
+        design.Kind.ShouldBe(ArtifactKind.Design);
+        design.Spec.ShouldBe(shown["spec"]!.GetValue<string>());
+        design.LawId.ShouldBe(saved["law_id"]!.GetValue<long>());
+        design.Runs.ShouldBeEmpty();
+        var body = JsonNode.Parse(design.BodyJson)!;
+        body["final_loss"]!.GetValue<double>().ShouldBe(shown["final_loss"]!.GetValue<double>());
+        // peer: the design layer's final loss of the saved spec, computed directly
+        var dl = Anneal.Design.DesignLaw.Resolve("mpl-400m");
+        Anneal.Design.WhatIf.Evaluate(dl, Schedule.Parse(design.Spec!), null, null).Loss.ShouldBe(body["final_loss"]!.GetValue<double>(), 1e-9);
+        var law = _factory.Store.GetArtifact(design.LawId!.Value)!;
+        law.Name.ShouldBe("mpl-400m");
+        LawFile.Read(law.BodyJson, "stored").Values.ShouldBe(BuiltinLaws.Resolve("mpl-400m")!.Values);
+
+        // a fit of the Forecast page: the design saves the law with its runs first, and inherits them
+        var ids = StoreLawRuns();
+        var fit = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, law = "mpl" }, HttpStatusCode.OK);
+        var fitted = await Send(HttpMethod.Post, "/api/designs", move with { law = fit["fit_id"]!.GetValue<string>() }, HttpStatusCode.Created);
+        var fd = _factory.Store.GetArtifact(fitted["id"]!.GetValue<long>())!;
+        fd.Runs.Select(r => r.RunId).ShouldBe(ids);
+        _factory.Store.GetArtifact(fd.LawId!.Value)!.Runs.Select(r => r.RunId).ShouldBe(ids);
+        // and the saved law designs by its name law:ID as the fit did
+        var byName = await Send(HttpMethod.Post, "/api/design", move with { law = $"law:{fd.LawId}" }, HttpStatusCode.OK);
+        byName["final_loss"]!.GetValue<double>().ShouldBe((await Send(HttpMethod.Post, "/api/design", move with { law = fit["fit_id"]!.GetValue<string>() }, HttpStatusCode.OK))["final_loss"]!.GetValue<double>());
+        (await Send(HttpMethod.Get, $"/api/artifacts?run={ids[0]}", null, HttpStatusCode.OK))["artifacts"]!.AsArray().Count.ShouldBe(2); // the law and the design
+    }
+
+    [Fact]
+    public async Task Bad_saves_and_lookups_are_refused_naming_the_field()
+    {
+        (await Send(HttpMethod.Post, "/api/laws", new { fit_id = "mpl|loss|1,2" }, HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldContain("Forecast page");
+        (await Send(HttpMethod.Post, "/api/forecast", new { law_id = 4242 }, HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldContain("no stored result 4242");
+        (await Send(HttpMethod.Get, "/api/artifacts/4242", null, HttpStatusCode.NotFound))["error"]!.GetValue<string>().ShouldContain("4242");
+        (await Send(HttpMethod.Get, "/api/artifacts?kind=sweep", null, HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldContain("kind");
+        (await Send(HttpMethod.Post, "/api/designs", new { law = "law:999", peak = 3e-4, total = 24000 }, HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldContain("law:999");
+        _factory.Store.ListArtifacts().ShouldBeEmpty(); // nothing half-saved
+    }
+}
