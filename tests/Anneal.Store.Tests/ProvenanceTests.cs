@@ -56,21 +56,25 @@ public sealed class ProvenanceTests
         {
             var (c3, predicted, e3) = Run("predict", $"law:{law.Id}", "--schedule", target, "--json", "--store", t.Location);
             c3.ShouldBe(0, e3);
-            var forecast = t.Store.ListArtifacts(ArtifactKind.Forecast).ShouldHaveSingleItem();
-            forecast.LawId.ShouldBe(law.Id);
-            forecast.Spec.ShouldBe(Anneal.Schedules.Schedule.Parse(target).Spec);
-            forecast.Runs.Select(r => r.RunId).ShouldBe([cos, con]);
-            JsonNode.DeepEquals(JsonNode.Parse(forecast.BodyJson), JsonNode.Parse(predicted)).ShouldBeTrue();
+            var first = t.Store.ListArtifacts(ArtifactKind.Forecast).ShouldHaveSingleItem();
+            first.LawId.ShouldBe(law.Id);
+            first.Spec.ShouldBe(Anneal.Schedules.Schedule.Parse(target).Spec);
+            first.Runs.Select(r => r.RunId).ShouldBe([cos, con]);
+            JsonNode.DeepEquals(JsonNode.Parse(first.BodyJson), JsonNode.Parse(predicted)).ShouldBeTrue();
             // peer: the same law read from its file predicts the same final loss
             var (c4, fromFile, e4) = Run("predict", lawFile, "--schedule", target, "--json");
             c4.ShouldBe(0, e4);
-            JsonNode.Parse(forecast.BodyJson)!["final_loss"]!.GetValue<double>().ShouldBe(JsonNode.Parse(fromFile)!["final_loss"]!.GetValue<double>());
+            JsonNode.Parse(first.BodyJson)!["final_loss"]!.GetValue<double>().ShouldBe(JsonNode.Parse(fromFile)!["final_loss"]!.GetValue<double>());
 
-            // a law from a file is kept once (no runs) so that results link to it
+            // the stored law's own file is that law: the forecast links to it, with its runs
             Run("predict", lawFile, "--schedule", target, "--store", t.Location).Code.ShouldBe(0);
-            Run("predict", lawFile, "--schedule", target, "--store", t.Location).Code.ShouldBe(0);
+            t.Store.ListArtifacts(ArtifactKind.Forecast)[0].LawId.ShouldBe(law.Id);
+            // a law from outside the store (a built-in one) is kept once, without runs, so that results link to it
+            Run("predict", "mpl-400m", "--schedule", target, "--store", t.Location).Code.ShouldBe(0);
+            Run("predict", "mpl-400m", "--schedule", target, "--store", t.Location).Code.ShouldBe(0);
             var outside = t.Store.ListArtifacts(ArtifactKind.Law).Where(a => a.Id != law.Id).ShouldHaveSingleItem();
             outside.Runs.ShouldBeEmpty();
+            outside.Name.ShouldBe("mpl-400m");
             t.Store.ListArtifacts(ArtifactKind.Forecast).Count(f => f.LawId == outside.Id).ShouldBe(2);
         }
         finally { System.IO.File.Delete(lawFile); }
@@ -87,10 +91,10 @@ public sealed class ProvenanceTests
         // listed: per run, and shown with provenance
         var (c6, listed, e6) = Run("runs", "artifacts", "--run", cos.ToString(), "--json", "--store", t.Location);
         c6.ShouldBe(0, e6);
-        JsonDocument.Parse(listed).RootElement.EnumerateArray().Select(a => a.GetProperty("kind").GetString()).ShouldBe(["design", "forecast", "law"]);
+        JsonDocument.Parse(listed).RootElement.EnumerateArray().Select(a => a.GetProperty("kind").GetString()).ShouldBe(["design", "forecast", "forecast", "law"]);
         var (c7, shown, e7) = Run("runs", "show", cos.ToString(), "--store", t.Location);
         c7.ShouldBe(0, e7);
-        shown.ShouldContain("results computed from this run (3");
+        shown.ShouldContain("results computed from this run (4");
         var (c8, one, e8) = Run("runs", "artifact", design.Id.ToString(), "--store", t.Location);
         c8.ShouldBe(0, e8);
         one.ShouldContain($"law       {law.Id} (mpl");
