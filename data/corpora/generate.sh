@@ -4,16 +4,17 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long]   (default: all three, in that order)
 #
-# gpt-tiny-long is gpt-tiny again, longer: the WSD question fitted at twice gpt-tiny's horizon and the schedules at
-# a 4,000-step horizon, further past the early transient (its own design in generate_long below).
+# gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
+# at 3,000 out to 12,000, past the early transient (its own design in generate_long below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
-# Resumable: a run whose CSV already exists in data/corpora/<workload>/ is skipped, so the corpus can be made
-# in parts (kill it and start it again). corpus.json is rewritten after every run and lists the finished ones.
+# Resumable: a run whose CSV already exists in data/corpora/<workload>/ (to its last step) is skipped, so the corpus
+# can be made in parts (kill it and start it again). corpus.json is rewritten after every run and lists the finished ones.
 # Raw logs (every column), progress output and the checkpoints the WSD branches start from go to
 # $ANNEAL_CORPUS_WORK (default ~/.cache/anneal/corpus-work); a branch whose checkpoint is missing there re-runs
-# its constant-rate parent first (deterministic: the same curve again).
+# its constant-rate parent first (deterministic: the same curve again), and a constant-rate run continues from the
+# latest of its checkpoints kept there (the same run: a constant rate does not depend on the run's length).
 # One training thread (--threads 1), one run at a time: the machine is shared.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
