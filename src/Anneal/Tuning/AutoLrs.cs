@@ -12,13 +12,15 @@ namespace Anneal.Tuning;
 /// (<see cref="AutoLrsSearch"/>), and the stage trains at the rate with the lowest forecast. τ doubles after each stage
 /// up to <see cref="TauMax"/>. Not a <see cref="Schedules.Schedule"/>: its rates depend on the model, so only a
 /// trainer can run it.
-/// With <see cref="Anneal"/> (the default) two changes to the paper aim at the loss at the end of the run rather than
-/// at the end of each stage: every candidate is also cooled down (its rate decayed linearly to 0 over another τ'
-/// steps) and its score credits the validation loss that cooldown removed (<see cref="AutoLrsCandidate.AnnealDrop"/>),
-/// and the last stage decays its chosen rate linearly to 0 (<see cref="RateAt"/>). A constant-rate forecast charges a
-/// high rate for the noise floor it trains at, which the final decay removes; compared that way, the greedy stage
-/// choice picks rates 4-25x below the best hand-tuned peak (the short-horizon bias, Wu et al. 2018).
-/// <c>anneal=false</c> is the paper's method.
+/// With <see cref="Anneal"/> (the default) three changes to the paper aim at the loss at the end of the run rather
+/// than at the end of each stage: every candidate is also cooled down (its rate decayed linearly to 0 over another τ'
+/// steps) and its score credits the validation loss that cooldown removed (<see cref="AutoLrsCandidate.AnnealDrop"/>);
+/// among candidates whose scores the window cannot tell apart the highest rate wins
+/// (<see cref="AutoLrsController.Choose"/>); and the stage that reaches past the run's midpoint is the last one, its
+/// chosen rate decaying linearly to 0 over the rest of the run (<see cref="Plan"/>, <see cref="RateAt"/>). A
+/// constant-rate forecast over a short window charges a high rate for the noise floor it trains at, which the final
+/// decay removes; compared that way the greedy stage choice picked rates 4-25x below the best hand-tuned peak on the
+/// MLP (the short-horizon bias, Wu et al. 2018). <c>anneal=false</c> is the paper's method.
 /// </summary>
 public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMax, int Candidates = AutoLrsOptions.DefaultCandidates, bool Anneal = true)
 {
@@ -81,8 +83,10 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
     /// <summary>
     /// The stages of a run of <paramref name="totalSteps"/> updates: lengths τ, 2τ, 4τ, ... capped at
     /// <see cref="TauMax"/>; a remainder shorter than τ joins the last stage (it would be too short to explore), so
-    /// the stages cover 0..totalSteps-1 exactly. Each stage explores a tenth of its length per candidate (at least
-    /// <see cref="MinExploreSteps"/>).
+    /// the stages cover 0..totalSteps-1 exactly. With <see cref="Anneal"/> the first stage that ends past the run's
+    /// midpoint runs to the end instead (the final decay: at least half the run, as in the best hand-tuned linear,
+    /// cosine and long-cooldown WSD runs of the MLP corpus). Each stage explores a tenth of its length per candidate
+    /// (at least <see cref="MinExploreSteps"/>).
     /// </summary>
     public IReadOnlyList<AutoLrsStagePlan> Plan(long totalSteps)
     {
@@ -93,7 +97,7 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
         {
             long left = totalSteps - start;
             long length = Math.Min(tau, left);
-            if (left - length < Tau) length = left;
+            if (left - length < Tau || (Anneal && 2 * (start + length) > totalSteps)) length = left;
             stages.Add(new AutoLrsStagePlan(stages.Count, start, length, (int)Math.Max(MinExploreSteps, length / ExploreDivisor)));
             start += length;
             tau = Math.Min(2 * tau, TauMax);
@@ -106,8 +110,8 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
 
     /// <summary>
     /// The rate of update <paramref name="step"/> of <paramref name="stage"/>, which chose <paramref name="rate"/>: the
-    /// rate itself, except in the last stage of an <see cref="Anneal"/> run, which decays it linearly to 0 over the
-    /// stage (<see cref="Schedules.D2zSchedule"/> from the stage's start: the rate at its first update, rate/length at
+    /// rate itself, except in the last stage of an <see cref="Anneal"/> run (the final decay), which decays it linearly
+    /// to 0 over the stage (<see cref="Schedules.D2zSchedule"/> from the stage's start: the rate at its first update, rate/length at
     /// its last), so the run ends annealed as the candidates' cooldowns assumed.
     /// </summary>
     public double RateAt(AutoLrsStagePlan stage, bool last, double rate, long step) =>
@@ -172,7 +176,7 @@ public sealed record AutoLrsCandidate(double Lr, double Forecast, int StepsRun, 
 /// <summary>A decided stage: its plan, the candidates in the order they were tried and the rate it trains at.</summary>
 /// <param name="Plan">Where the stage is.</param>
 /// <param name="Candidates">The explored candidates.</param>
-/// <param name="ChosenIndex">The chosen candidate (the lowest <see cref="AutoLrsCandidate.Score"/>) in <see cref="Candidates"/>.</param>
+/// <param name="ChosenIndex">The chosen candidate (<see cref="AutoLrsController.Choose"/>) in <see cref="Candidates"/>.</param>
 public sealed record AutoLrsStage(AutoLrsStagePlan Plan, IReadOnlyList<AutoLrsCandidate> Candidates, int ChosenIndex)
 {
     /// <summary>The chosen rate, which the stage trains at.</summary>
@@ -230,11 +234,24 @@ public static class AutoLrsController
             candidates.Add(c);
             search.Observe(lr, Objective(c, probe.Losses));
         }
-        // the lowest score; when every candidate diverged, the lowest rate (the least likely to diverge again)
-        int chosen = candidates.Any(c => !c.Diverged)
-            ? Enumerable.Range(0, candidates.Count).Where(i => !candidates[i].Diverged).MinBy(i => candidates[i].Score)
-            : Enumerable.Range(0, candidates.Count).MinBy(i => candidates[i].Lr);
-        return new AutoLrsStage(plan, candidates, chosen);
+        return new AutoLrsStage(plan, candidates, Choose(options, candidates));
+    }
+
+    /// <summary>
+    /// The candidate a stage trains at: the lowest <see cref="AutoLrsCandidate.Score"/>, or with
+    /// <see cref="AutoLrsOptions.Anneal"/> the highest rate among those scoring within the best one's fit rms of it (a
+    /// difference smaller than the window's own noise is not resolved, and the short window's bias is towards low
+    /// rates: a lower rate's loss drops at once, a higher rate's progress shows later). When every candidate diverged,
+    /// the lowest rate (the least likely to diverge again).
+    /// </summary>
+    public static int Choose(AutoLrsOptions options, IReadOnlyList<AutoLrsCandidate> candidates)
+    {
+        var ok = Enumerable.Range(0, candidates.Count).Where(i => !candidates[i].Diverged).ToList();
+        if (ok.Count == 0) return Enumerable.Range(0, candidates.Count).MinBy(i => candidates[i].Lr);
+        int best = ok.MinBy(i => candidates[i].Score);
+        if (!options.Anneal) return best;
+        double within = candidates[best].Score + candidates[best].Fit!.Rms;
+        return ok.Where(i => candidates[i].Score <= within).MaxBy(i => candidates[i].Lr);
     }
 
     /// <summary>
