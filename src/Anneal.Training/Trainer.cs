@@ -314,8 +314,12 @@ public static class Trainer
             nextStage = stages.Count(st => st.Start < start);
             if (nextStage > 0 && stages[nextStage - 1].Start < start)
             {
+                // the decisions file holds the rate exactly; the log's last row gives it back to rounding when that is gone
                 var last = pending?.Row ?? rows[^1];
-                stageLr = auto!.ChosenRate(stages[nextStage - 1], nextStage == stages.Count, last.Lr, last.Step);
+                var stage = stages[nextStage - 1];
+                bool final = nextStage == stages.Count;
+                stageLr = AutoLrsLogWriter.ReadChosen(cfg.AutoLrsLogPath, stage.Start) is { } r && auto!.RateAt(stage, final, r, last.Step) == last.Lr
+                    ? r : auto!.ChosenRate(stage, final, last.Lr, last.Step);
             }
         }
         for (long step = start; step < cfg.Steps; step++)

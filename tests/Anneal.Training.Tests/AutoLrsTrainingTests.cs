@@ -84,7 +84,15 @@ public class AutoLrsTrainingTests : IDisposable
         chosen.Select(f => double.Parse(f[13], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.AnnealDrop));
         chosen.Select(f => double.Parse(f[4], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Lr));
         chosen.Select(f => double.Parse(f[6], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Forecast));
-        chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Candidates.Where(c => !c.Diverged).Min(c => c.Score)));
+        chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Score));
+        // the choice: no candidate scores lower by more than the best fit's rms, and none of a higher rate is within it
+        foreach (var a in stages)
+        {
+            var ok = a.Stage.Candidates.Where(c => !c.Diverged).ToList();
+            var best = ok.MinBy(c => c.Score)!;
+            a.Stage.Chosen.Score.ShouldBeLessThanOrEqualTo(best.Score + best.Fit!.Rms);
+            ok.Where(c => c.Lr > a.Stage.Lr).ShouldAllBe(c => c.Score > best.Score + best.Fit!.Rms);
+        }
     }
 
     [Fact]
@@ -107,6 +115,14 @@ public class AutoLrsTrainingTests : IDisposable
         Run(late, haltAfter: 106).Summary.Halted.ShouldBeTrue();
         Run(late with { Resume = true }).Stages.ShouldBeEmpty();
         Curve(late.Out).ShouldBe(Curve(full.Out));
+        // without the decisions file the rate comes back from the log's last row, to rounding
+        var bare = Config("bare");
+        Run(bare, haltAfter: 106);
+        File.Delete(bare.AutoLrsLogPath);
+        Run(bare with { Resume = true });
+        var got = File.ReadAllLines(bare.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        var want = File.ReadAllLines(full.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        for (int i = 0; i < want.Length; i++) got[i].ShouldBe(want[i], 4e-16 * want[i]);
     }
 
     [Fact]

@@ -109,6 +109,25 @@ public sealed class AutoLrsLogWriter(string path)
 
     private readonly List<(long Start, string Line)> _rows = [];
 
+    /// <summary>
+    /// The rate the stage starting at update <paramref name="start"/> chose, as written to <paramref name="path"/>
+    /// (round-trip precision), or null when the file or the row is missing. A run resumed inside the final decay
+    /// needs the rate itself: its log's rows hold the decayed rates, whose quotient by the decay factor can be off by
+    /// a unit in the last place.
+    /// </summary>
+    public static double? ReadChosen(string path, long start)
+    {
+        if (!File.Exists(path)) return null;
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length > 12 && f[12] == "1" && f[1] == start.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                && double.TryParse(f[4], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var lr))
+                return lr;
+        }
+        return null;
+    }
+
     /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
     public void OnEvent(TrainEvent e)
     {
