@@ -204,7 +204,7 @@ public delegate AutoLrsProbe AutoLrsExplore(double lr, int steps, bool anneal);
 public sealed record AutoLrsProbe(IReadOnlyList<double> Losses, double AnnealDrop = 0, int CooldownSteps = 0)
 {
     /// <summary>A probe without a cooldown.</summary>
-    public static implicit operator AutoLrsProbe(double[] losses) => new(losses);
+    public static implicit operator AutoLrsProbe(double[] losses) => new((IReadOnlyList<double>)losses, 0, 0);
 }
 
 /// <summary>
