@@ -27,7 +27,8 @@ public sealed partial class ExecutorRestartTests
     {
         using var t = Backends.Create("sqlite");
         using var study = new Study("restart");
-        const int trials = 8;
+        // enough trials (3 s each) that the survivor cannot finish them alone while the new process starts on a loaded machine
+        const int trials = 12;
         var run = StartAnneal(t.Location, ["sweep", "run", study.Yaml, "--trials", $"{trials}", "--workers", "2", "--heartbeat-timeout", "60"]);
         var output = Task.Run(() => Finish(run, TimeSpan.FromMinutes(5)));
         long id = Id(t.Store, study);
