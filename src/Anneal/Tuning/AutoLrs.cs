@@ -19,7 +19,7 @@ namespace Anneal.Tuning;
 /// (<see cref="AutoLrsController.Choose"/>); and the stage that reaches past the run's midpoint is the last one, its
 /// chosen rate decaying linearly to 0 over the rest of the run (<see cref="Plan"/>, <see cref="RateAt"/>). A
 /// constant-rate forecast over a short window charges a high rate for the noise floor it trains at, which the final
-/// decay removes; compared that way the greedy stage choice picked rates 4-25x below the best hand-tuned peak on the
+/// decay removes; compared that way the greedy stage choice picked rates 4-27x below the best hand-tuned peak on the
 /// MLP (the short-horizon bias, Wu et al. 2018). <c>anneal=false</c> is the paper's method.
 /// </summary>
 public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMax, int Candidates = AutoLrsOptions.DefaultCandidates, bool Anneal = true)
