@@ -312,7 +312,15 @@ public static class Trainer
             // a resumed run goes on at the rate its current stage chose (the last update's row holds it); a stage
             // that starts exactly here is decided afresh below, as the uninterrupted run decided it
             nextStage = stages.Count(st => st.Start < start);
-            if (nextStage > 0 && stages[nextStage - 1].Start < start) stageLr = pending?.Row.Lr ?? rows[^1].Lr;
+            if (nextStage > 0 && stages[nextStage - 1].Start < start)
+            {
+                // the decisions file holds the rate exactly; the log's last row gives it back to rounding when that is gone
+                var last = pending?.Row ?? rows[^1];
+                var stage = stages[nextStage - 1];
+                bool final = nextStage == stages.Count;
+                stageLr = AutoLrsLogWriter.ReadChosen(cfg.AutoLrsLogPath, stage.Start) is { } r && auto!.RateAt(stage, final, r, last.Step) == last.Lr
+                    ? r : auto!.ChosenRate(stage, final, last.Lr, last.Step);
+            }
         }
         for (long step = start; step < cfg.Steps; step++)
         {
@@ -324,7 +332,7 @@ public static class Trainer
                 if (nextStage < stages.Count && stages[nextStage].Start == step)
                 {
                     var plan = stages[nextStage];
-                    var explore = new Exploration(model.Parameters, opt, plan.Start, Update, s => Loss(model, data, cfg, seq, s), cancel);
+                    var explore = new Exploration(model.Parameters, opt, plan.Start, Update, s => Loss(model, data, cfg, seq, s), () => Evaluate(model, data, cfg.Batch, seq, cfg.EvalBatches), cancel);
                     AutoLrsStage decided;
                     try { decided = AutoLrsController.Decide(auto!, plan, explore.Run, nextStage > 0 ? stageLr : null); }
                     catch (OperationCanceledException) when (cancel.IsCancellationRequested) { explored += explore.Steps; return Halt(step); }
@@ -333,7 +341,7 @@ public static class Trainer
                     nextStage++;
                     events.Publish(new AutoLrsStageChosen(decided, explored, Seconds()));
                 }
-                lr = stageLr;
+                lr = auto!.RateAt(stages[nextStage - 1], nextStage == stages.Count, stageLr, step);
             }
             trainTimer.Restart();
             var cpuBefore = proc.TotalProcessorTime;
@@ -526,7 +534,8 @@ public static class Trainer
 /// <summary>
 /// One AutoLRS stage's explorations (<see cref="AutoLrsExplore"/>): each candidate trains from the stage's starting
 /// state on the batches of the stage's first updates (the batches the stage itself will train on, so candidates are
-/// compared on the same data), and afterwards every parameter and optimizer array and the optimizer's step count are
+/// compared on the same data), its cooldown (when asked) on the batches after those and is measured on the fixed
+/// validation batches before and after it, and afterwards every parameter and optimizer array and the optimizer's step count are
 /// copied back from a snapshot taken before the first candidate, so no exploration leaks into the run.
 /// </summary>
 internal sealed class Exploration
@@ -536,13 +545,14 @@ internal sealed class Exploration
     private readonly long _start;
     private readonly Func<long, double, (double Loss, double GradNorm)> _update;
     private readonly Func<long, double> _loss;
+    private readonly Func<double> _validate;
     private readonly CancellationToken _cancel;
     private readonly float[][] _saved;
     private readonly long _savedSteps;
 
-    public Exploration(IReadOnlyList<Tensor<float>> parameters, Optimizer<float> opt, long start, Func<long, double, (double Loss, double GradNorm)> update, Func<long, double> loss, CancellationToken cancel)
+    public Exploration(IReadOnlyList<Tensor<float>> parameters, Optimizer<float> opt, long start, Func<long, double, (double Loss, double GradNorm)> update, Func<long, double> loss, Func<double> validate, CancellationToken cancel)
     {
-        _params = parameters; _opt = opt; _start = start; _update = update; _loss = loss; _cancel = cancel;
+        _params = parameters; _opt = opt; _start = start; _update = update; _loss = loss; _validate = validate; _cancel = cancel;
         _saved = Arrays().Select(a => (float[])a.Clone()).ToArray();
         _savedSteps = opt.StepCount;
     }
@@ -552,10 +562,15 @@ internal sealed class Exploration
 
     private IEnumerable<float[]> Arrays() => _params.Select(p => p.Data).Concat(_opt.State().Select(s => s.Values));
 
-    /// <summary>Trains <paramref name="steps"/> updates at <paramref name="lr"/>, returns the losses after 0..steps updates, restores the state.</summary>
-    public IReadOnlyList<double> Run(double lr, int steps)
+    /// <summary>
+    /// Trains <paramref name="steps"/> updates at <paramref name="lr"/> and, when <paramref name="anneal"/>, another
+    /// <paramref name="steps"/> decaying it linearly to 0; returns the losses after 0..steps updates and what the
+    /// cooldown took off the validation loss; restores the state.
+    /// </summary>
+    public AutoLrsProbe Run(double lr, int steps, bool anneal)
     {
         var losses = new List<double>(steps + 1);
+        double drop = 0; int cooled = 0;
         try
         {
             bool diverged = false;
@@ -569,9 +584,22 @@ internal sealed class Exploration
                 if (!double.IsFinite(gn)) { losses.Add(double.NaN); diverged = true; break; }
             }
             if (!diverged) losses.Add(_loss(_start + steps));
+            if (!diverged && double.IsFinite(losses[^1]) && anneal)
+            {
+                double before = _validate();
+                var cooldown = new Schedules.D2zSchedule(lr, steps);
+                for (int j = 0; j < steps && double.IsFinite(drop); j++)
+                {
+                    _cancel.ThrowIfCancellationRequested();
+                    var (lv, gn) = _update(_start + steps + j, cooldown.At(j));
+                    Steps++; cooled++;
+                    if (!double.IsFinite(lv) || !double.IsFinite(gn)) drop = double.NaN;
+                }
+                if (double.IsFinite(drop)) drop = before - _validate();
+            }
         }
         finally { Restore(); }
-        return losses;
+        return new AutoLrsProbe(losses, drop, cooled);
     }
 
     private void Restore()

@@ -9,7 +9,7 @@ namespace Anneal.Training.Tests;
 public class AutoLrsTrainingTests : IDisposable
 {
     private const string Model = "gpt(layers=1, heads=2, dim=16, seq=16)";
-    // 120 steps: stages of 30, 60 (tau doubled) and 30 (capped at tau_max = 60, then cut by the run's end)
+    // 120 steps: stages of 30 and 90 (tau doubled to 60, which ends past the midpoint: the final decay runs to the end)
     private const string Spec = "autolrs(min=1e-4, max=1e-1, tau=30, tau_max=60)";
     private readonly string _dir = Directory.CreateTempSubdirectory("anneal-autolrs-").FullName;
 
@@ -39,46 +39,60 @@ public class AutoLrsTrainingTests : IDisposable
     {
         var cfg = Config("auto");
         var (summary, stages) = Run(cfg);
-        // the plan: tau doubles (30 -> 60), is capped at tau_max and the last stage ends with the run
-        stages.Select(a => a.Stage.Plan.Start).ShouldBe([0L, 30, 90]);
-        stages.Select(a => a.Stage.Plan.Length).ShouldBe([30L, 60, 30]);
-        stages.Select(a => a.Stage.Plan.ExploreSteps).ShouldBe([3, 6, 3]);
+        // the plan: tau doubles (30 -> 60); that stage would end past the midpoint, so it runs to the end
+        stages.Select(a => a.Stage.Plan.Start).ShouldBe([0L, 30]);
+        stages.Select(a => a.Stage.Plan.Length).ShouldBe([30L, 90]);
+        stages.Select(a => a.Stage.Plan.ExploreSteps).ShouldBe([3, 9]);
         stages.ShouldAllBe(a => a.Stage.Candidates.Count == AutoLrsOptions.DefaultCandidates);
         // steps accounted: the run's 120 updates, plus every candidate's exploration
         summary.Steps.ShouldBe(120);
         long explored = stages.Sum(a => a.Stage.ExploreSteps);
         summary.ExploreSteps.ShouldBe(explored);
         stages[^1].ExploreSteps.ShouldBe(explored);
-        explored.ShouldBe(10 * (3 + 6 + 3) - stages.Sum(a => a.Stage.Candidates.Where(c => c.Diverged).Sum(c => a.Stage.Plan.ExploreSteps - c.StepsRun)));
+        // each candidate: its exploration and (the default anneal=true) a cooldown as long, unless it diverged
+        explored.ShouldBe(stages.Sum(a => a.Stage.Candidates.Sum(c => c.Diverged ? c.StepsRun : 2 * a.Stage.Plan.ExploreSteps)));
+        explored.ShouldBeGreaterThan(10 * (3 + 9));
         // the explorations differed (not vacuous): candidates were trained at different rates and forecast differently
         foreach (var a in stages) a.Stage.Candidates.Select(c => c.Forecast).Where(double.IsFinite).Distinct().Count().ShouldBeGreaterThan(5);
 
-        // the log's lr column is the chosen rate of each stage
+        // the log's lr column is the chosen rate of each stage, and in the last stage that rate decayed linearly to 0
         var rows = File.ReadAllLines(cfg.Out).Skip(1).Select(l => l.Split(',')).ToArray();
         rows.Length.ShouldBe(120);
         foreach (var r in rows)
         {
             long step = long.Parse(r[0], CultureInfo.InvariantCulture);
             double lr = double.Parse(r[1], CultureInfo.InvariantCulture);
-            lr.ShouldBe(stages.Last(a => a.Stage.Plan.Start <= step).Stage.Lr);
+            var stage = stages.Last(a => a.Stage.Plan.Start <= step).Stage;
+            lr.ShouldBe(stage.Plan.Index < 1 ? stage.Lr : stage.Lr * (1 - (step - 30) / 90.0), 1e-15);
         }
+        // every candidate's cooldown was measured (the drops differ between rates)
+        foreach (var a in stages) a.Stage.Candidates.Where(c => !c.Diverged).Select(c => c.AnnealDrop).Distinct().Count().ShouldBeGreaterThan(5);
 
         // Independent source: a plain run whose step schedule gives those rates. Restoring the model and optimizer
-        // after each exploration must leave nothing behind, so every logged loss, validation loss and gradient norm
-        // is the plain run's, bit for bit; a leaked exploration update would change them from its stage on.
+        // after each exploration and cooldown must leave nothing behind, so every logged loss, validation loss and
+        // gradient norm is the plain run's, bit for bit; a leaked exploration update would change them from its stage on.
         string R(int i) => stages[i].Stage.Lr.ToString("R", CultureInfo.InvariantCulture);
-        var plain = Config("plain", $"join(constant(peak={R(0)}), constant(peak={R(1)}), constant(peak={R(2)}), at=[30, 90])");
+        var plain = Config("plain", $"join(constant(peak={R(0)}), d2z(peak={R(1)}, total=90), at=[30])");
         Trainer.Run(plain, Brown(), TextWriter.Null);
         Curve(cfg.Out).ShouldBe(Curve(plain.Out));
 
         // the decisions file: a row per candidate, the chosen one marked, forecasts as the events gave them
         var side = File.ReadAllLines(cfg.AutoLrsLogPath);
         side[0].ShouldBe(AutoLrsLogWriter.Header);
-        side.Length.ShouldBe(1 + 30);
-        var chosen = side.Skip(1).Select(l => l.Split(',')).Where(f => f[^1] == "1").ToArray();
+        side.Length.ShouldBe(1 + 20);
+        var chosen = side.Skip(1).Select(l => l.Split(',')).Where(f => f[12] == "1").ToArray();
+        chosen.Select(f => double.Parse(f[13], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.AnnealDrop));
         chosen.Select(f => double.Parse(f[4], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Lr));
         chosen.Select(f => double.Parse(f[6], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Forecast));
-        chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Candidates.Where(c => !c.Diverged).Min(c => c.Score)));
+        chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Score));
+        // the choice: no candidate scores lower by more than the best fit's rms, and none of a higher rate is within it
+        foreach (var a in stages)
+        {
+            var ok = a.Stage.Candidates.Where(c => !c.Diverged).ToList();
+            var best = ok.MinBy(c => c.Score)!;
+            a.Stage.Chosen.Score.ShouldBeLessThanOrEqualTo(best.Score + best.Fit!.Rms);
+            ok.Where(c => c.Lr > a.Stage.Lr).ShouldAllBe(c => c.Score > best.Score + best.Fit!.Rms);
+        }
     }
 
     [Fact]
@@ -87,14 +101,28 @@ public class AutoLrsTrainingTests : IDisposable
         var full = Config("full");
         Run(full);
         var cfg = Config("killed");
-        // killed after 50 updates (inside the second stage); its last checkpoint is after 48
-        Run(cfg, haltAfter: 50).Summary.Halted.ShouldBeTrue();
+        // killed after 20 updates (inside the first stage); its last checkpoint is after 16
+        Run(cfg, haltAfter: 20).Summary.Halted.ShouldBeTrue();
         var (resumed, stages) = Run(cfg with { Resume = true });
         // only the stage that starts after the checkpoint is decided again
-        stages.Select(a => a.Stage.Plan.Start).ShouldBe([90L]);
+        stages.Select(a => a.Stage.Plan.Start).ShouldBe([30L]);
         resumed.ExploreSteps.ShouldBe(stages.Sum(a => a.Stage.ExploreSteps));
         Curve(cfg.Out).ShouldBe(Curve(full.Out));
         File.ReadAllLines(cfg.AutoLrsLogPath).ShouldBe(File.ReadAllLines(full.AutoLrsLogPath));
+        // killed inside the last, decaying stage (checkpoint after 104): the stage's rate is read back from the log's
+        // last row and the decay goes on bit for bit
+        var late = Config("late");
+        Run(late, haltAfter: 106).Summary.Halted.ShouldBeTrue();
+        Run(late with { Resume = true }).Stages.ShouldBeEmpty();
+        Curve(late.Out).ShouldBe(Curve(full.Out));
+        // without the decisions file the rate comes back from the log's last row, to rounding
+        var bare = Config("bare");
+        Run(bare, haltAfter: 106);
+        File.Delete(bare.AutoLrsLogPath);
+        Run(bare with { Resume = true });
+        var got = File.ReadAllLines(bare.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        var want = File.ReadAllLines(full.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        for (int i = 0; i < want.Length; i++) got[i].ShouldBe(want[i], 4e-16 * want[i]);
     }
 
     [Fact]

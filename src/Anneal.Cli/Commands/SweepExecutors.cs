@@ -129,10 +129,17 @@ internal static class SweepExecutors
     }
 
     /// <summary>
+    /// Times one worker slot is started again after its process died, before the supervisor gives up on it: a worker that
+    /// dies over and over (an objective that crashes its process, memory running out) is a fault to report, not to loop on.
+    /// </summary>
+    public const int MaxWorkerRestarts = 3;
+
+    /// <summary>
     /// K worker processes (<c>anneal sweep worker</c>) on this machine, each with its share of the training threads; their
     /// output is forwarded with a <c>[worker i]</c> prefix. A worker that exits while it holds a trial (killed, crashed)
-    /// has that trial failed and requeued at once, without waiting for the heartbeat timeout; the others run the copy.
-    /// SIGTERM/SIGINT are passed on to the workers, which requeue their trials and exit.
+    /// has that trial failed and requeued at once, without waiting for the heartbeat timeout, and a worker that exits
+    /// with an error is started again (at most <see cref="MaxWorkerRestarts"/> times per worker), so the study goes on
+    /// with K workers rather than fewer. SIGTERM/SIGINT are passed on to the workers, which requeue their trials and exit.
     /// </summary>
     public static int RunProcesses(SweepSetup setup, string? store, int k, int cores, TimeSpan heartbeatTimeout, string dataDir)
     {
@@ -151,7 +158,8 @@ internal static class SweepExecutors
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         var err = Console.Error;
-        for (int i = 0; i < k; i++)
+        // Starts worker `index` (again, after a death); null when stopping.
+        (Process Process, int Index, string Name)? Start(int index)
         {
             var psi = new ProcessStartInfo(self[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Environment.CurrentDirectory };
             foreach (var a in self.Skip(1)) psi.ArgumentList.Add(a);
@@ -162,22 +170,28 @@ internal static class SweepExecutors
             }) psi.ArgumentList.Add(a);
             // The store goes by environment, not on the command line, where a PostgreSQL URL's password would show in ps.
             if (store is not null) psi.Environment["ANNEAL_STORE"] = store;
-            int index = i;
             var p = new Process { StartInfo = psi };
             p.OutputDataReceived += (_, e) => { if (e.Data is { } l) lock (gate) err.WriteLine($"[worker {index}] {l}"); };
             p.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (gate) err.WriteLine($"[worker {index}] {l}"); };
+            (Process, int, string) w;
             lock (gate)
             {
-                if (Volatile.Read(ref stopping) == 1) break;
+                if (Volatile.Read(ref stopping) == 1) { p.Dispose(); return null; }
                 p.Start();
-                workers.Add((p, i, SweepOptions.WorkerName(SweepOptions.ProcessPrefix(p.Id), 0)));
+                w = (p, index, SweepOptions.WorkerName(SweepOptions.ProcessPrefix(p.Id), 0));
+                workers.Add(w);
             }
             p.BeginOutputReadLine();
             p.BeginErrorReadLine();
+            return w;
         }
-        err.WriteLine($"study {setup.Spec.Name}: {workers.Count} worker processes, {threads} training thread(s) each, store {setup.Store.Location}");
-        var pending = workers.ToList();
-        int died = 0;
+        var pending = new List<(Process Process, int Index, string Name)>();
+        for (int i = 0; i < k; i++)
+            if (Start(i) is { } w) pending.Add(w);
+            else break;
+        err.WriteLine($"study {setup.Spec.Name}: {pending.Count} worker processes, {threads} training thread(s) each, store {setup.Store.Location}");
+        var restarts = new int[k];
+        int died = 0, gaveUp = 0;
         while (pending.Count > 0)
         {
             foreach (var w in pending.Where(w => w.Process.HasExited).ToList())
@@ -190,7 +204,22 @@ internal static class SweepExecutors
                 if (code != 0) died++;
                 if (code != 0 || released.Count > 0)
                     lock (gate) err.WriteLine($"worker {w.Index} (process {w.Process.Id}) exited with code {code}"
-                        + (released.Count > 0 ? $"; trial {string.Join(", ", released.Select(t => t.Number))} failed and requeued for the other workers" : ""));
+                        + (released.Count > 0 ? $"; trial {string.Join(", ", released.Select(t => t.Number))} failed and requeued" : ""));
+                // A worker that exits 0 found nothing left to run; one that died leaves its share of the study to the
+                // others unless it is started again.
+                if (code == 0 || Volatile.Read(ref stopping) == 1) continue;
+                if (restarts[w.Index] >= MaxWorkerRestarts)
+                {
+                    gaveUp++;
+                    lock (gate) err.WriteLine($"worker {w.Index} died {restarts[w.Index] + 1} times (last exit code {code}); not starting it again, the study goes on with {pending.Count} worker(s). Its output above ([worker {w.Index}] lines) says why; fix that and run the same command to resume the study");
+                    continue;
+                }
+                restarts[w.Index]++;
+                if (Start(w.Index) is { } again)
+                {
+                    pending.Add(again);
+                    lock (gate) err.WriteLine($"worker {w.Index} restarted as process {again.Process.Id} (restart {restarts[w.Index]} of at most {MaxWorkerRestarts})");
+                }
             }
             if (pending.Count > 0) Thread.Sleep(100);
         }
@@ -204,7 +233,7 @@ internal static class SweepExecutors
         }
         if (!Finished(setup, all))
         {
-            err.WriteLine($"error: {died} of {workers.Count} workers died before the study was done; run the same command to resume it");
+            err.WriteLine($"error: the study is not done: {died} worker process(es) died{(gaveUp > 0 ? $" and {gaveUp} worker(s) were given up after {MaxWorkerRestarts} restarts" : "")}; run the same command to resume it");
             return CliExit.Internal;
         }
         return CliExit.Ok;

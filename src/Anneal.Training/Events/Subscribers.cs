@@ -96,7 +96,8 @@ public sealed class ProgressPrinter(TextWriter output)
 /// Subscriber that keeps an AutoLRS run's decisions as CSV (<see cref="Header"/>), one row per explored candidate:
 /// the stage, its first update and length, the candidate's order, rate, exploration updates, forecast loss at the
 /// stage's end and score (<see cref="Anneal.Tuning.AutoLrsCandidate.Score"/>; blank when it diverged), the exponential
-/// fit's parameters and whether the stage chose it. Rewritten
+/// fit's parameters, whether the stage chose it and the validation loss its cooldown removed
+/// (<see cref="Anneal.Tuning.AutoLrsCandidate.AnnealDrop"/>; 0 with <c>anneal=false</c>). Rewritten
 /// atomically at every decision and at the end. A fresh run starts the file afresh; a resumed run keeps the rows of
 /// the stages that started before its checkpoint (they are not decided again). Not thread-safe: one subscription.
 /// </summary>
@@ -104,9 +105,28 @@ public sealed class ProgressPrinter(TextWriter output)
 public sealed class AutoLrsLogWriter(string path)
 {
     /// <summary>The columns.</summary>
-    public const string Header = "stage,start,steps,candidate,lr,explore_steps,forecast,score,fit_a,fit_b,fit_c,fit_rms,chosen";
+    public const string Header = "stage,start,steps,candidate,lr,explore_steps,forecast,score,fit_a,fit_b,fit_c,fit_rms,chosen,anneal_drop";
 
     private readonly List<(long Start, string Line)> _rows = [];
+
+    /// <summary>
+    /// The rate the stage starting at update <paramref name="start"/> chose, as written to <paramref name="path"/>
+    /// (round-trip precision), or null when the file or the row is missing. A run resumed inside the final decay
+    /// needs the rate itself: its log's rows hold the decayed rates, whose quotient by the decay factor can be off by
+    /// a unit in the last place.
+    /// </summary>
+    public static double? ReadChosen(string path, long start)
+    {
+        if (!File.Exists(path)) return null;
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length > 12 && f[12] == "1" && f[1] == start.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                && double.TryParse(f[4], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var lr))
+                return lr;
+        }
+        return null;
+    }
 
     /// <summary>Handles one event (pass to <see cref="TrainEventStream.Subscribe"/>).</summary>
     public void OnEvent(TrainEvent e)
@@ -127,7 +147,7 @@ public sealed class AutoLrsLogWriter(string path)
                     var c = st.Candidates[i];
                     string F(double v) => double.IsFinite(v) ? v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
                     _rows.Add((st.Plan.Start, string.Join(',', st.Plan.Index, st.Plan.Start, st.Plan.Length, i, F(c.Lr), c.StepsRun, F(c.Forecast), F(c.Score),
-                        F(c.Fit?.A ?? double.NaN), F(c.Fit?.B ?? double.NaN), F(c.Fit?.C ?? double.NaN), F(c.Fit?.Rms ?? double.NaN), i == st.ChosenIndex ? 1 : 0)));
+                        F(c.Fit?.A ?? double.NaN), F(c.Fit?.B ?? double.NaN), F(c.Fit?.C ?? double.NaN), F(c.Fit?.Rms ?? double.NaN), i == st.ChosenIndex ? 1 : 0, F(c.Diverged ? double.NaN : c.AnnealDrop))));
                 }
                 Write();
                 break;

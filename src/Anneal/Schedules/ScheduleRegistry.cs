@@ -116,7 +116,8 @@ public static class ScheduleRegistry
     /// </summary>
     public static ScheduleKind AutoLrs { get; } = new("autolrs", "online: stages of tau steps at one rate each, the rate chosen by Bayesian optimisation over k candidates explored tau/10 steps each (Jin et al. 2021); tau doubles up to tau_max",
         [P("min", "required", "lowest candidate rate (> 0)"), P("max", "required", "highest candidate rate"), P("tau", "required", "first stage's steps (>= 30)"),
-         P("tau_max", "8 tau", "longest stage"), P("k", "10", "candidates per stage")],
+         P("tau_max", "8 tau", "longest stage"), P("k", "10", "candidates per stage"),
+         P("anneal", "true", "cool each candidate down and credit the loss that removes; decay the last stage (from the one past the midpoint) to 0; false: the paper's method")],
         _ => throw new SpecException("autolrs chooses its rates while training, by trying candidate rates on the model itself (AutoLRS), so it is not a function of the step: it has no rates to sample, plot or fit before a run. Train with it; the run's log holds the rates it chose"),
         "autolrs(min=1e-4, max=1e-1, tau=100)");
 

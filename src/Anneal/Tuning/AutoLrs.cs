@@ -12,8 +12,17 @@ namespace Anneal.Tuning;
 /// (<see cref="AutoLrsSearch"/>), and the stage trains at the rate with the lowest forecast. τ doubles after each stage
 /// up to <see cref="TauMax"/>. Not a <see cref="Schedules.Schedule"/>: its rates depend on the model, so only a
 /// trainer can run it.
+/// With <see cref="Anneal"/> (the default) three changes to the paper aim at the loss at the end of the run rather
+/// than at the end of each stage: every candidate is also cooled down (its rate decayed linearly to 0 over another τ'
+/// steps) and its score credits the validation loss that cooldown removed (<see cref="AutoLrsCandidate.AnnealDrop"/>);
+/// among candidates whose scores the window cannot tell apart the highest rate wins
+/// (<see cref="AutoLrsController.Choose"/>); and the stage that reaches past the run's midpoint is the last one, its
+/// chosen rate decaying linearly to 0 over the rest of the run (<see cref="Plan"/>, <see cref="RateAt"/>). A
+/// constant-rate forecast over a short window charges a high rate for the noise floor it trains at, which the final
+/// decay removes; compared that way the greedy stage choice picked rates 4-27x below the best hand-tuned peak on the
+/// MLP (the short-horizon bias, Wu et al. 2018). <c>anneal=false</c> is the paper's method.
 /// </summary>
-public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMax, int Candidates = AutoLrsOptions.DefaultCandidates)
+public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMax, int Candidates = AutoLrsOptions.DefaultCandidates, bool Anneal = true)
 {
     /// <summary>The spec name.</summary>
     public const string Name = "autolrs";
@@ -35,7 +44,7 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
 
     /// <summary>The canonical spec as a parsed call.</summary>
     public SpecCall ToSpecCall() => new SpecBuilder(Name).Num("min", Min).Num("max", Max).Num("tau", Tau)
-        .NumIf("tau_max", TauMax, 8 * Tau).NumIf("k", Candidates, DefaultCandidates).Build();
+        .NumIf("tau_max", TauMax, 8 * Tau).NumIf("k", Candidates, DefaultCandidates).WordIf("anneal", Anneal ? "true" : "false", "true").Build();
 
     /// <inheritdoc/>
     public override string ToString() => Spec;
@@ -47,7 +56,7 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
         catch (SpecException) { return false; }
     }
 
-    /// <summary>Parses <c>autolrs(min=, max=, tau=, tau_max=, k=)</c>; throws <see cref="SpecException"/> naming the bad argument.</summary>
+    /// <summary>Parses <c>autolrs(min=, max=, tau=, tau_max=, k=, anneal=)</c>; throws <see cref="SpecException"/> naming the bad argument.</summary>
     public static AutoLrsOptions Parse(string spec) => Create(SpecCall.Parse(spec));
 
     /// <summary>Builds the options a parsed call describes.</summary>
@@ -55,7 +64,7 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
     {
         if (!call.Name.Equals(Name, StringComparison.OrdinalIgnoreCase)) throw new SpecException($"expected {Name}(min=..., max=..., tau=...), got '{call.Name}'");
         var a = new SpecArgs(call);
-        if (a.Positional.Count > 0) throw a.Fail("takes named arguments only: min, max, tau, tau_max, k");
+        if (a.Positional.Count > 0) throw a.Fail("takes named arguments only: min, max, tau, tau_max, k, anneal");
         double min = a.Number("min"), max = a.Number("max");
         if (!(min > 0 && double.IsFinite(min))) throw a.Fail($"min must be a finite rate > 0 (the search is over log rate), got {SpecNumber.Format(min)}");
         if (!(max > min && double.IsFinite(max))) throw a.Fail($"max must be a finite rate above min ({SpecNumber.Format(min)}), got {SpecNumber.Format(max)}");
@@ -66,15 +75,18 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
         if (tauMax < tau) throw a.Fail($"tau_max must be >= tau ({tau}), got {tauMax}");
         long k = a.Integer("k", DefaultCandidates);
         if (k is < 2 or > 100) throw a.Fail($"k (candidate rates per stage) must be between 2 and 100, got {k}");
+        bool anneal = a.Flag("anneal", true);
         a.EnsureAllUsed();
-        return new AutoLrsOptions(min, max, tau, tauMax, (int)k);
+        return new AutoLrsOptions(min, max, tau, tauMax, (int)k, anneal);
     }
 
     /// <summary>
     /// The stages of a run of <paramref name="totalSteps"/> updates: lengths τ, 2τ, 4τ, ... capped at
     /// <see cref="TauMax"/>; a remainder shorter than τ joins the last stage (it would be too short to explore), so
-    /// the stages cover 0..totalSteps-1 exactly. Each stage explores a tenth of its length per candidate (at least
-    /// <see cref="MinExploreSteps"/>).
+    /// the stages cover 0..totalSteps-1 exactly. With <see cref="Anneal"/> the first stage that ends past the run's
+    /// midpoint runs to the end instead (the final decay: at least half the run, as in the best hand-tuned linear,
+    /// cosine and long-cooldown WSD runs of the MLP corpus). Each stage explores a tenth of its length per candidate
+    /// (at least <see cref="MinExploreSteps"/>).
     /// </summary>
     public IReadOnlyList<AutoLrsStagePlan> Plan(long totalSteps)
     {
@@ -85,7 +97,7 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
         {
             long left = totalSteps - start;
             long length = Math.Min(tau, left);
-            if (left - length < Tau) length = left;
+            if (left - length < Tau || (Anneal && 2 * (start + length) > totalSteps)) length = left;
             stages.Add(new AutoLrsStagePlan(stages.Count, start, length, (int)Math.Max(MinExploreSteps, length / ExploreDivisor)));
             start += length;
             tau = Math.Min(2 * tau, TauMax);
@@ -95,6 +107,35 @@ public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMa
 
     /// <summary>The stage holding update <paramref name="step"/> in a run of <paramref name="totalSteps"/> updates.</summary>
     public AutoLrsStagePlan StageAt(long step, long totalSteps) => Plan(totalSteps).Last(s => s.Start <= step);
+
+    /// <summary>
+    /// The rate of update <paramref name="step"/> of <paramref name="stage"/>, which chose <paramref name="rate"/>: the
+    /// rate itself, except in the last stage of an <see cref="Anneal"/> run (the final decay), which decays it linearly
+    /// to 0 over the stage (<see cref="Schedules.D2zSchedule"/> from the stage's start: the rate at its first update, rate/length at
+    /// its last), so the run ends annealed as the candidates' cooldowns assumed.
+    /// </summary>
+    public double RateAt(AutoLrsStagePlan stage, bool last, double rate, long step) =>
+        Anneal && last ? new Schedules.D2zSchedule(rate, stage.Length).At(step - stage.Start) : rate;
+
+    /// <summary>
+    /// The rate <paramref name="stage"/> chose, from the rate <paramref name="lr"/> its update <paramref name="step"/>
+    /// used (<see cref="RateAt"/> inverted; a resumed run reads the rate from its log's last row). Inside the final
+    /// decay the division is exact to rounding: of the nearest doubles, the one that gives <paramref name="lr"/> back.
+    /// </summary>
+    public double ChosenRate(AutoLrsStagePlan stage, bool last, double lr, long step)
+    {
+        if (!(Anneal && last)) return lr;
+        double factor = RateAt(stage, last, 1.0, step);
+        double r = lr / factor, up = r, down = r;
+        if (RateAt(stage, last, r, step) == lr) return r;
+        for (int d = 0; d < 4; d++)
+        {
+            up = Math.BitIncrement(up); down = Math.BitDecrement(down);
+            if (RateAt(stage, last, up, step) == lr) return up;
+            if (RateAt(stage, last, down, step) == lr) return down;
+        }
+        return r;
+    }
 }
 
 /// <summary>One stage of an AutoLRS run: updates <see cref="Start"/>..<see cref="Start"/>+<see cref="Length"/>-1 at one rate.</summary>
@@ -109,7 +150,12 @@ public sealed record AutoLrsStagePlan(int Index, long Start, long Length, int Ex
 /// <param name="Forecast">Its fitted loss after the stage's τ updates (NaN when it diverged).</param>
 /// <param name="StepsRun">Updates it trained (the stage's τ', fewer when it diverged).</param>
 /// <param name="Fit">The exponential fit of its losses (null when it diverged).</param>
-public sealed record AutoLrsCandidate(double Lr, double Forecast, int StepsRun, ExponentialForecast? Fit)
+/// <param name="AnnealDrop">
+/// What a linear cooldown to 0 after the exploration removed from the validation loss (the loss before it minus the
+/// loss after; 0 when the run does not anneal): the part of the loss that is the noise floor of training at this rate,
+/// which the run's final decay removes too.
+/// </param>
+public sealed record AutoLrsCandidate(double Lr, double Forecast, int StepsRun, ExponentialForecast? Fit, double AnnealDrop = 0)
 {
     /// <summary>The loss or gradient stopped being finite during the exploration.</summary>
     public bool Diverged => Fit is null;
@@ -118,19 +164,19 @@ public sealed record AutoLrsCandidate(double Lr, double Forecast, int StepsRun, 
     public const double RmsPenalty = 2;
 
     /// <summary>
-    /// What the stage minimises: the forecast plus <see cref="RmsPenalty"/> times the fit's rms residual (NaN when
-    /// diverged). A pessimistic forecast: an exponential that does not describe the window (a rate that makes the loss
+    /// What the stage minimises: the forecast minus <see cref="AnnealDrop"/> (the forecast annealed) plus
+    /// <see cref="RmsPenalty"/> times the fit's rms residual (NaN when diverged). A pessimistic forecast: an exponential that does not describe the window (a rate that makes the loss
     /// spike and fall back, fitted as a fall that goes on) is not trusted for ten windows ahead. The paper smooths the
     /// losses and drops outliers instead; on the MLP the plain forecast chose a spiking rate of 0.44 at 1.0 (its fit's
     /// rms 0.84, the steady candidates' 0.05).
     /// </summary>
-    public double Score => Diverged ? double.NaN : Forecast + RmsPenalty * Fit!.Rms;
+    public double Score => Diverged ? double.NaN : Forecast - AnnealDrop + RmsPenalty * Fit!.Rms;
 }
 
 /// <summary>A decided stage: its plan, the candidates in the order they were tried and the rate it trains at.</summary>
 /// <param name="Plan">Where the stage is.</param>
 /// <param name="Candidates">The explored candidates.</param>
-/// <param name="ChosenIndex">The chosen candidate (the lowest <see cref="AutoLrsCandidate.Score"/>) in <see cref="Candidates"/>.</param>
+/// <param name="ChosenIndex">The chosen candidate (<see cref="AutoLrsController.Choose"/>) in <see cref="Candidates"/>.</param>
 public sealed record AutoLrsStage(AutoLrsStagePlan Plan, IReadOnlyList<AutoLrsCandidate> Candidates, int ChosenIndex)
 {
     /// <summary>The chosen rate, which the stage trains at.</summary>
@@ -145,10 +191,21 @@ public sealed record AutoLrsStage(AutoLrsStagePlan Plan, IReadOnlyList<AutoLrsCa
 
 /// <summary>
 /// What a trainer does for an exploration: from the stage's starting state, train <c>steps</c> updates at rate
-/// <c>lr</c> and return the training losses after 0..steps updates (steps+1 values; shorter, ending in a non-finite
-/// value, when training diverged), then restore the starting state exactly.
+/// <c>lr</c>, collect the training losses after 0..steps updates (steps+1 values; shorter, ending in a non-finite
+/// value, when training diverged), and when <c>anneal</c> is set cool the rate down to 0 over another <c>steps</c>
+/// updates and measure the validation loss before and after; then restore the starting state exactly.
 /// </summary>
-public delegate IReadOnlyList<double> AutoLrsExplore(double lr, int steps);
+public delegate AutoLrsProbe AutoLrsExplore(double lr, int steps, bool anneal);
+
+/// <summary>What one exploration measured.</summary>
+/// <param name="Losses">Training losses after 0..τ' updates at the candidate rate (see <see cref="AutoLrsExplore"/>).</param>
+/// <param name="AnnealDrop">Validation loss before the cooldown minus after it (0 without one; NaN when the cooldown diverged).</param>
+/// <param name="CooldownSteps">Updates the cooldown trained.</param>
+public sealed record AutoLrsProbe(IReadOnlyList<double> Losses, double AnnealDrop = 0, int CooldownSteps = 0)
+{
+    /// <summary>A probe without a cooldown.</summary>
+    public static implicit operator AutoLrsProbe(double[] losses) => new((IReadOnlyList<double>)losses, 0, 0);
+}
 
 /// <summary>
 /// The AutoLRS decision of one stage (Algorithm 1 of the paper): k rounds of "BO proposes a rate, the trainer explores
@@ -171,16 +228,30 @@ public static class AutoLrsController
         for (int i = 0; i < options.Candidates; i++)
         {
             double lr = i == 0 && first is { } p && p >= options.Min && p <= options.Max ? p : search.Next();
-            var losses = explore(lr, plan.ExploreSteps);
-            var c = Evaluate(lr, losses, plan.ExploreSteps, plan.Length);
+            var probe = explore(lr, plan.ExploreSteps, options.Anneal);
+            var c = Evaluate(lr, probe.Losses, plan.ExploreSteps, plan.Length, probe.AnnealDrop);
+            c = c with { StepsRun = c.StepsRun + probe.CooldownSteps };
             candidates.Add(c);
-            search.Observe(lr, Objective(c, losses));
+            search.Observe(lr, Objective(c, probe.Losses));
         }
-        // the lowest score; when every candidate diverged, the lowest rate (the least likely to diverge again)
-        int chosen = candidates.Any(c => !c.Diverged)
-            ? Enumerable.Range(0, candidates.Count).Where(i => !candidates[i].Diverged).MinBy(i => candidates[i].Score)
-            : Enumerable.Range(0, candidates.Count).MinBy(i => candidates[i].Lr);
-        return new AutoLrsStage(plan, candidates, chosen);
+        return new AutoLrsStage(plan, candidates, Choose(options, candidates));
+    }
+
+    /// <summary>
+    /// The candidate a stage trains at: the lowest <see cref="AutoLrsCandidate.Score"/>, or with
+    /// <see cref="AutoLrsOptions.Anneal"/> the highest rate among those scoring within the best one's fit rms of it (a
+    /// difference smaller than the window's own noise is not resolved, and the short window's bias is towards low
+    /// rates: a lower rate's loss drops at once, a higher rate's progress shows later). When every candidate diverged,
+    /// the lowest rate (the least likely to diverge again).
+    /// </summary>
+    public static int Choose(AutoLrsOptions options, IReadOnlyList<AutoLrsCandidate> candidates)
+    {
+        var ok = Enumerable.Range(0, candidates.Count).Where(i => !candidates[i].Diverged).ToList();
+        if (ok.Count == 0) return Enumerable.Range(0, candidates.Count).MinBy(i => candidates[i].Lr);
+        int best = ok.MinBy(i => candidates[i].Score);
+        if (!options.Anneal) return best;
+        double within = candidates[best].Score + candidates[best].Fit!.Rms;
+        return ok.Where(i => candidates[i].Score <= within).MaxBy(i => candidates[i].Lr);
     }
 
     /// <summary>
@@ -202,14 +273,15 @@ public static class AutoLrsController
 
     /// <summary>
     /// A candidate from its exploration's losses (after 0..τ' updates): the exponential fit of them and its value at
-    /// <paramref name="horizon"/> updates; diverged when a loss is not finite or fewer than τ'+1 came back.
+    /// <paramref name="horizon"/> updates; diverged when a loss or <paramref name="annealDrop"/> is not finite or
+    /// fewer than τ'+1 losses came back.
     /// </summary>
-    public static AutoLrsCandidate Evaluate(double lr, IReadOnlyList<double> losses, int exploreSteps, long horizon)
+    public static AutoLrsCandidate Evaluate(double lr, IReadOnlyList<double> losses, int exploreSteps, long horizon, double annealDrop = 0)
     {
         int run = Math.Max(0, Math.Min(exploreSteps, losses.Count - 1));
-        if (losses.Count < exploreSteps + 1 || losses.Any(l => !double.IsFinite(l))) return new AutoLrsCandidate(lr, double.NaN, run, null);
+        if (losses.Count < exploreSteps + 1 || losses.Any(l => !double.IsFinite(l)) || !double.IsFinite(annealDrop)) return new AutoLrsCandidate(lr, double.NaN, run, null);
         var fit = ExponentialForecast.Fit(losses.ToArray());
-        return new AutoLrsCandidate(lr, fit.At(horizon), run, fit);
+        return new AutoLrsCandidate(lr, fit.At(horizon), run, fit, annealDrop);
     }
 }
 

@@ -22,11 +22,12 @@ public class AutoLrsCliTests : IDisposable
         var (code, stdout, stderr) = Run("train", "--model", "gpt(layers=1, heads=2, dim=16, seq=16)", "--data", Sample, "--schedule", "autolrs(min=1e-4, max=1e-1, tau=30, k=4)",
             "--steps", "60", "--batch", "4", "--eval-every", "30", "--eval-batches", "1", "--threads", "1", "--out", csv);
         code.ShouldBe(0, stderr);
-        // one stage of 60 steps (the 30 left after the first stage are not less than tau, so: 30 + 30), 4 candidates of 3 steps each
+        // two stages (the 30 left after the first stage are not less than tau, so: 30 + 30), 4 candidates of 3 steps
+        // each, and each candidate's cooldown of 3 more (anneal, the default)
         stderr.ShouldContain("autolrs stage 0: steps 0..29");
         stderr.ShouldContain("autolrs stage 1: steps 30..59");
-        stdout.ShouldContain("autolrs explored 24 more steps");
-        stdout.ShouldContain("training cost 84 steps in all");
+        stdout.ShouldContain("autolrs explored 48 more steps");
+        stdout.ShouldContain("training cost 108 steps in all");
         File.ReadAllLines(csv + ".autolrs.csv").Length.ShouldBe(1 + 2 * 4);
     }
 

@@ -48,7 +48,7 @@ public class AutoLrsTests
     [Fact]
     public void Stages_double_tau_up_to_tau_max_and_cover_every_step()
     {
-        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100, tau_max=400)");
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100, tau_max=400, anneal=false)");
         var plan = o.Plan(1500);
         plan.Select(s => s.Length).ShouldBe([100L, 200, 400, 400, 400]);
         plan.Select(s => s.Start).ShouldBe([0L, 100, 300, 700, 1100]);
@@ -87,6 +87,12 @@ public class AutoLrsTests
         var e = Should.Throw<SpecException>(() => Schedule.Parse("autolrs(min=1e-4, max=0.1, tau=100)"));
         e.Message.ShouldContain("not a function of the step");
         e.Message.ShouldNotContain("--");
+        // with the final decay (the default), the stage that ends past the midpoint runs to the end: 100 + 200 + 400 > 750
+        var annealed = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100, tau_max=400)");
+        annealed.Plan(1500).Select(s => s.Length).ShouldBe([100L, 200, 400, 800]);
+        annealed.Plan(1500)[^1].ExploreSteps.ShouldBe(80);
+        annealed.Plan(1000).Select(s => s.Length).ShouldBe([100L, 200, 700]);
+        annealed.Plan(40).Single().Length.ShouldBe(40);
         // its own mistakes are still reported as such
         Should.Throw<SpecException>(() => Schedule.Parse("autolrs(min=1e-4, max=0.1)")).Message.ShouldContain("autolrs");
     }
@@ -96,10 +102,14 @@ public class AutoLrsTests
     {
         // a loss valley in log rate with its minimum at lr = 3e-3 inside [1e-4, 1e-1]
         static double Loss(double lr) { double d = Math.Log10(lr) - Math.Log10(3e-3); return 2 + 0.3 * d * d; }
-        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100)");
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-1, tau=100, anneal=false)");
         var plan = o.Plan(1000)[0];
         // the exploration returns losses that fall towards Loss(lr) with a known exponential shape
-        IReadOnlyList<double> Explore(double lr, int steps) => Enumerable.Range(0, steps + 1).Select(t => Loss(lr) + 0.5 * Math.Exp(-0.2 * t)).ToArray();
+        AutoLrsProbe Explore(double lr, int steps, bool anneal)
+        {
+            anneal.ShouldBeFalse();
+            return Enumerable.Range(0, steps + 1).Select(t => Loss(lr) + 0.5 * Math.Exp(-0.2 * t)).ToArray();
+        }
         var stage = AutoLrsController.Decide(o, plan, Explore);
         stage.Candidates.Count.ShouldBe(10);
         stage.Candidates.Select(c => c.StepsRun).ShouldAllBe(s => s == 10);
@@ -123,6 +133,68 @@ public class AutoLrsTests
         a.Score.ShouldBe(a.Forecast + 2 * a.Fit!.Rms);
     }
 
+    [Fact] // the cooldown credit: a high rate forecast worse at constant rate wins when its cooldown removes more
+    public void The_score_credits_the_validation_loss_the_cooldown_removed_and_the_choice_follows_it()
+    {
+        // every rate's window falls to the same shape, offset by a noise floor 0.5*lr above 2 that a cooldown removes
+        // (the toy's annealed loss is 2 - 0.3*lr: more progress at a higher rate); the known best rate is the top one
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-3, max=1e-1, tau=100, k=6)");
+        o.Anneal.ShouldBeTrue();
+        var calls = new List<bool>();
+        AutoLrsProbe Explore(double lr, int steps, bool anneal)
+        {
+            calls.Add(anneal);
+            double floor = 2 + 5 * lr; // constant-rate loss: higher for higher rates
+            var losses = Enumerable.Range(0, steps + 1).Select(t => floor + 0.5 * Math.Exp(-0.5 * t)).ToArray();
+            double annealed = 2 - 0.3 * lr;
+            return new AutoLrsProbe(losses, floor - annealed, steps);
+        }
+        var stage = AutoLrsController.Decide(o, o.Plan(1000)[0], Explore);
+        calls.ShouldAllBe(a => a);
+        foreach (var c in stage.Candidates)
+        {
+            c.AnnealDrop.ShouldBe(5.3 * c.Lr, 1e-12);
+            c.Score.ShouldBe(c.Forecast - c.AnnealDrop + 2 * c.Fit!.Rms, 1e-12);
+            c.StepsRun.ShouldBe(2 * 10); // exploration and cooldown
+        }
+        // the plain forecast prefers the lowest rate tried; the annealed score the highest
+        stage.Candidates.MinBy(c => c.Forecast)!.Lr.ShouldBe(stage.Candidates.Min(c => c.Lr));
+        stage.Lr.ShouldBe(stage.Candidates.Max(c => c.Lr));
+        // a cooldown that diverged makes the candidate diverged
+        AutoLrsController.Evaluate(0.5, [2.0, 1.9, 1.8, 1.7], 3, 30, double.NaN).Diverged.ShouldBeTrue();
+    }
+
+    [Fact] // the final stage decays linearly to 0 (independent: d2z's closed form P*(1 - t/T)); earlier stages hold their rate
+    public void The_last_stage_decays_to_zero_and_its_rate_is_recovered_from_any_of_its_updates()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        var plan = o.Plan(1000);
+        var last = plan[^1];
+        last.ShouldBe(new AutoLrsStagePlan(2, 300, 700, 70));
+        o.RateAt(plan[1], last: false, 0.03, 150).ShouldBe(0.03);
+        o.RateAt(last, last: true, 0.03, 300).ShouldBe(0.03);
+        o.RateAt(last, last: true, 0.03, 650).ShouldBe(0.03 * (1 - 350.0 / 700), 1e-15);
+        o.RateAt(last, last: true, 0.03, 999).ShouldBe(0.03 / 700, 1e-15);
+        // without its decisions file a resume reads the rate of its last update: it gives that update's rate back exactly
+        var rng = new Random(5);
+        for (int i = 0; i < 200; i++)
+        {
+            double r = Math.Exp(rng.NextDouble() * -9);
+            long step = 300 + rng.Next(700);
+            double lr = o.RateAt(last, true, r, step);
+            o.RateAt(last, true, o.ChosenRate(last, true, lr, step), step).ShouldBe(lr);
+            // the next update's rate to rounding (a unit in the last place; the decisions file holds the exact rate)
+            double next = o.RateAt(last, true, r, Math.Min(999, step + 1));
+            o.RateAt(last, true, o.ChosenRate(last, true, lr, step), Math.Min(999, step + 1)).ShouldBe(next, 4e-16 * next);
+        }
+        // the paper's method holds the last stage's rate too
+        var paper = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)");
+        paper.RateAt(last, last: true, 0.03, 999).ShouldBe(0.03);
+        paper.Spec.ShouldBe("autolrs(min=0.0001, max=1, tau=100, anneal=false)");
+        o.Spec.ShouldBe("autolrs(min=0.0001, max=1, tau=100)");
+        Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=maybe)")).Message.ShouldContain("'anneal' must be true or false");
+    }
+
     [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
     public void The_search_objective_is_capped_and_candidates_are_spread()
     {
@@ -135,7 +207,7 @@ public class AutoLrsTests
         AutoLrsController.Objective(diverged, [2.0, 40, double.NaN]).ShouldBe(Math.Log(4.0), 1e-12);
         // a flat objective (every rate forecast the same): the proposals still cover the range instead of piling up
         var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
-        var stage = AutoLrsController.Decide(o, o.Plan(100)[0], (lr, n) => Enumerable.Range(0, n + 1).Select(t => 2 + Math.Exp(-0.3 * t)).ToArray());
+        var stage = AutoLrsController.Decide(o, o.Plan(100)[0], (lr, n, _) => Enumerable.Range(0, n + 1).Select(t => 2 + Math.Exp(-0.3 * t)).ToArray());
         var u = stage.Candidates.Select(c => (Math.Log10(c.Lr) + 4) / 4).Order().ToArray();
         for (int i = 1; i < u.Length; i++) (u[i] - u[i - 1]).ShouldBeGreaterThanOrEqualTo(AutoLrsSearch.Exclusion - 1e-9);
     }
@@ -145,8 +217,8 @@ public class AutoLrsTests
     {
         var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, k=6)");
         // above 1e-2 training diverges after 3 steps; below, lower rates end lower (a monotone valley)
-        IReadOnlyList<double> Explore(double lr, int steps) => lr > 1e-2
-            ? [3.0, 2.9, 2.8, double.NaN]
+        AutoLrsProbe Explore(double lr, int steps, bool anneal) => lr > 1e-2
+            ? new double[] { 3.0, 2.9, 2.8, double.NaN }
             : Enumerable.Range(0, steps + 1).Select(t => 2 + lr + Math.Exp(-0.3 * t)).ToArray();
         var stage = AutoLrsController.Decide(o, o.Plan(100)[0], Explore);
         stage.Candidates.ShouldContain(c => c.Diverged);
