@@ -22,7 +22,7 @@ namespace Anneal.Laws;
 /// </para>
 /// Instances hold scratch buffers and are not thread-safe; create one per thread.
 /// </summary>
-public sealed partial class MplFinalLoss
+public sealed class MplFinalLoss
 {
     private double[] _suffix = [], _w = [], _x = [], _u = [], _g = [], _gp = [];
 
@@ -121,20 +121,28 @@ public sealed partial class MplFinalLoss
         var g = _g.AsSpan(0, n);
         var gp = _gp.AsSpan(0, n);
 
-        // Suffix sums, whether every rate is positive (not for a NaN either), and how many rates differ from the one before.
         double run = 0;
-        bool positive = true;
-        int changes = 0;
-        for (int i = n - 1; i >= 0; i--)
-        {
-            run += eta[i];
-            sk[i] = run;
-            positive &= eta[i] > 0;
-            if (eta[i] != (i > 0 ? eta[i - 1] : Previous)) changes++;
-        }
+        for (int i = n - 1; i >= 0; i--) { run += eta[i]; sk[i] = run; }
         double total = run;
-        if (!wantGrad && positive && SparseValue(eta, sk, total, changes) is { } sparse) return sparse;
-        if (positive) Terms(eta, sk, Law, w, x, u, g, wantGrad ? gp : Span<double>.Empty);
+        bool positive = TensorPrimitives.Min(eta) > 0;
+        if (!wantGrad && positive && SparseValue(eta, sk, total) is { } sparse) return sparse;
+        if (positive)
+        {
+            // w = eta^-gamma, x = w S_k, u = 1 + C x, g = 1 - u^-beta, gp = beta C u^(-beta-1): vectorised.
+            TensorPrimitives.Log(eta, w);
+            TensorPrimitives.Multiply(w, -gamma, w);
+            TensorPrimitives.Exp(w, w);
+            TensorPrimitives.Multiply(w, sk, x);
+            TensorPrimitives.Multiply(x, c, u);
+            TensorPrimitives.Add(u, 1.0, u);
+            TensorPrimitives.Log(u, g);
+            TensorPrimitives.Multiply(g, -beta, g);
+            TensorPrimitives.Exp(g, g);                 // g = u^-beta for now
+            TensorPrimitives.Divide(g, u, gp);
+            TensorPrimitives.Multiply(gp, beta * c, gp);
+            TensorPrimitives.Negate(g, g);
+            TensorPrimitives.Add(g, 1.0, g);
+        }
         else
         {
             for (int i = 0; i < n; i++)
@@ -157,32 +165,27 @@ public sealed partial class MplFinalLoss
             }
         }
 
-        double rampLd = RampTerms(total, out double rampSlope);
-        double area = total + WarmupArea;
         double ld = 0, prev = Previous;
-        if (!wantGrad)
-        {
-            for (int i = 0; i < n; i++) { ld += (prev - eta[i]) * g[i]; prev = eta[i]; }
-            return Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * (ld + rampLd);
-        }
+        for (int i = 0; i < n; i++) { ld += (prev - eta[i]) * g[i]; prev = eta[i]; }
+        ld += RampTerms(total, out double rampSlope);
+        double area = total + WarmupArea;
+        double value = Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * ld;
+        if (!wantGrad) return value;
 
-        // The loss-drop sum and the gradient's prefix sum in one pass: two independent running sums, each in step order.
         double common = -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1) - Law.B * rampSlope;
         double prefix = 0, b = Law.B;
+        prev = Previous;
         for (int j = 0; j < n; j++)
         {
             double d = prev - eta[j];
             prev = eta[j];
-            ld += d * g[j];
             double dgp = d * gp[j];
             prefix += dgp * w[j];
-            // A step whose rate does not change has d = +0, and its local term gamma dgp x / eta is gamma dgp (a zero; x
-            // and eta are positive): the division is skipped.
-            double local = eta[j] > 0 ? (d != 0 ? gamma * dgp * x[j] / eta[j] : gamma * dgp) : 0;
+            double local = eta[j] > 0 ? gamma * dgp * x[j] / eta[j] : 0;
             double next = j + 1 < n ? g[j + 1] : 0;
             gradient[j] = common - b * (next - g[j] + prefix - local);
         }
-        return Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * (ld + rampLd);
+        return value;
     }
 
     /// <summary>
@@ -193,25 +196,39 @@ public sealed partial class MplFinalLoss
     /// is summed in the same order: the value is bit-identical to the full evaluation's (a test compares them), at a
     /// fraction of its transcendental functions. Null when too many rates change for packing to pay off.
     /// </summary>
-    private double? SparseValue(ReadOnlySpan<double> eta, ReadOnlySpan<double> sk, double total, int m)
+    private double? SparseValue(ReadOnlySpan<double> eta, ReadOnlySpan<double> sk, double total)
     {
-        int n = eta.Length;
+        int n = eta.Length, m = 0;
+        double prev = Previous;
+        for (int i = 0; i < n; i++) { if (eta[i] != prev) m++; prev = eta[i]; }
         // TensorPrimitives takes narrower vectors or scalar code below Vector512<double>.Count = 8 elements; padding
         // (rate 1, suffix sum 0: finite through every operation) keeps the packed elements on the full arrays' path.
         int len = Math.Max(m, 8);
         if (m > n / 2 || len > n) return null;
-        // Scratch: the full path's buffers (length >= n). The suffix sums are packed in place (the k-th change is at a
-        // step >= k, read before it is overwritten); w, x and u share one buffer, as only g is read afterwards.
-        Span<double> pe = _gp.AsSpan(0, len), ps = _suffix.AsSpan(0, len), d = _u.AsSpan(0, len), scratch = _x.AsSpan(0, len), g = _g.AsSpan(0, len);
+        // Scratch: the full path's buffers (length >= n); the suffix sums are only read while packing.
+        Span<double> pe = _x.AsSpan(0, len), ps = _u.AsSpan(0, len), d = _gp.AsSpan(0, len), w = _w.AsSpan(0, len), g = _g.AsSpan(0, len);
         int k = 0;
-        double prev = Previous;
+        prev = Previous;
         for (int i = 0; i < n; i++)
         {
             if (eta[i] != prev) { pe[k] = eta[i]; ps[k] = sk[i]; d[k] = prev - eta[i]; k++; }
             prev = eta[i];
         }
         for (; k < len; k++) { pe[k] = 1; ps[k] = 0; d[k] = 0; }
-        Terms(pe, ps, Law, scratch, scratch, scratch, g, Span<double>.Empty);
+        double gamma = Law.Gamma, beta = Law.Beta, c = Law.C;
+        // Evaluate's sequence: w = eta^-gamma, x = w S_k, u = 1 + C x, g = 1 - u^-beta.
+        TensorPrimitives.Log(pe, w);
+        TensorPrimitives.Multiply(w, -gamma, w);
+        TensorPrimitives.Exp(w, w);
+        TensorPrimitives.Multiply(w, ps, pe);   // pe = x: the rates are no longer needed
+        var u = ps;                             // nor the suffix sums
+        TensorPrimitives.Multiply(pe, c, u);
+        TensorPrimitives.Add(u, 1.0, u);
+        TensorPrimitives.Log(u, g);
+        TensorPrimitives.Multiply(g, -beta, g);
+        TensorPrimitives.Exp(g, g);
+        TensorPrimitives.Negate(g, g);
+        TensorPrimitives.Add(g, 1.0, g);
         double ld = 0;
         for (int j = 0; j < m; j++) ld += d[j] * g[j];
         ld += RampTerms(total, out _);
