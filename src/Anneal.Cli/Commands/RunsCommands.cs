@@ -163,7 +163,7 @@ public static class RunsCommands
             Console.Out.WriteLine($"{"id",6}  {"name".PadRight(w)}  {"status",-8}  {"steps",9}  {"loss",9}  {"val_loss",9}  {"created (UTC)",-16}  tags");
             foreach (var run in page.Runs)
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{run.Id,6}  {Clip(run.Name, w).PadRight(w)}  {Status(run.Status),-8}  {(run.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),9}  {N(run.FinalLoss),9}  {N(run.BestValLoss),9}  {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {string.Join(",", run.Tags)}"));
+                    $"{run.Id,6}  {Clip(run.Name, w).PadRight(w)}  {Status(run.Status),-8}  {(run.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),9}  {FormatFixed4(run.FinalLoss),9}  {FormatFixed4(run.BestValLoss),9}  {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {string.Join(",", run.Tags)}"));
             Console.Out.WriteLine($"runs {off + 1}-{off + page.Runs.Count} of {page.Total} in {s.Location}");
             return CliExit.Ok;
         });
@@ -190,7 +190,7 @@ public static class RunsCommands
             if (run.MetadataJson != "{}") o.WriteLine($"  metadata  {run.MetadataJson}");
             o.WriteLine($"  {"metric",-10}  {"points",8}  {"steps",-17}  {"last",11}  {"min",11}  {"at step",8}");
             foreach (var m in run.Metrics)
-                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Metric,-10}  {m.Points,8}  {$"{m.FirstStep}..{m.LastStep}",-17}  {G(m.LastValue),11}  {G(m.MinValue),11}  {m.MinStep,8}"));
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Metric,-10}  {m.Points,8}  {$"{m.FirstStep}..{m.LastStep}",-17}  {FormatGeneral6(m.LastValue),11}  {FormatGeneral6(m.MinValue),11}  {m.MinStep,8}"));
             return CliExit.Ok;
         });
         return cmd;
@@ -220,17 +220,17 @@ public static class RunsCommands
     {
         id = r.Id, name = r.Name, tags = r.Tags, status = Status(r.Status), schedule = r.Schedule, source_file = r.SourceFile, source_format = r.SourceFormat,
         metadata = JsonDocument.Parse(r.MetadataJson).RootElement, created_at = r.CreatedAt, updated_at = r.UpdatedAt,
-        last_step = r.LastStep, final_loss = J(r.FinalLoss), best_val_loss = J(r.BestValLoss),
-        metrics = r.Metrics.Select(m => new { metric = m.Metric, points = m.Points, first_step = m.FirstStep, last_step = m.LastStep, last_value = J(m.LastValue), min_value = J(m.MinValue), min_step = m.MinStep }),
+        last_step = r.LastStep, final_loss = FiniteOrNull(r.FinalLoss), best_val_loss = FiniteOrNull(r.BestValLoss),
+        metrics = r.Metrics.Select(m => new { metric = m.Metric, points = m.Points, first_step = m.FirstStep, last_step = m.LastStep, last_value = FiniteOrNull(m.LastValue), min_value = FiniteOrNull(m.MinValue), min_step = m.MinStep }),
     };
 
-    private static double? J(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+    private static double? FiniteOrNull(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 
     private static string Status(RunStatus s) => s.ToString().ToLowerInvariant();
 
-    private static string N(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
+    private static string FormatFixed4(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
 
-    private static string G(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "-";
+    private static string FormatGeneral6(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "-";
 
     private static string Clip(string s, int w) => s.Length <= w ? s : s[..(w - 1)] + "…";
 }
