@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Anneal.Curves;
 using Anneal.Store;
 
@@ -75,7 +76,11 @@ public static class RunsCommands
                 SourceFormat = Format(files[i].Arg),
             })).ToList());
             if (r.GetValue(json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(ids.Select((id, i) => new { id, name = r.GetValue(name) ?? curves[i].Name, points = curves[i].Count })));
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["format"] = AddedFormat,
+                    ["runs"] = new JsonArray(ids.Select((id, i) => (JsonNode)new JsonObject { ["id"] = id, ["name"] = r.GetValue(name) ?? curves[i].Name, ["points"] = curves[i].Count }).ToArray()),
+                }.ToJsonString());
             else
             {
                 for (int i = 0; i < ids.Count; i++)
@@ -150,7 +155,11 @@ public static class RunsCommands
             var page = s.ListRuns(new RunQuery { Search = r.GetValue(search), Tags = r.GetValue(tags) ?? [], Status = st, Sort = order.Sort, Descending = !r.GetValue(asc), Limit = lim, Offset = off });
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { total = page.Total, offset = off, runs = page.Runs.Select(RunJson) }));
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["format"] = ListFormat, ["total"] = page.Total, ["offset"] = off,
+                    ["runs"] = new JsonArray(page.Runs.Select(run => (JsonNode)RunJson(run)).ToArray()),
+                }.ToJsonString());
                 return CliExit.Ok;
             }
             if (page.Runs.Count == 0)
@@ -180,7 +189,7 @@ public static class RunsCommands
         {
             using var s = Open(r.GetValue(store));
             var run = s.GetRun(r.GetValue(id)) ?? throw NotFound(s, r.GetValue(id));
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(RunJson(run))); return CliExit.Ok; }
+            if (r.GetValue(json)) { Console.Out.WriteLine(RunJson(run, RunFormat).ToJsonString()); return CliExit.Ok; }
             var o = Console.Out;
             o.WriteLine($"run {run.Id}: {run.Name}");
             o.WriteLine($"  status    {Status(run.Status)} (created {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, updated {run.UpdatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
@@ -216,13 +225,25 @@ public static class RunsCommands
 
     private static InputException NotFound(RunStore s, long id) => new($"there is no run {id} in {s.Location}; 'anneal runs list' shows the runs and their ids");
 
-    private static object RunJson(RunInfo r) => new
+    /// <summary>The versioned names of the JSON that <c>runs add</c>, <c>runs list</c> and <c>runs show</c> print (docs/formats.md).</summary>
+    internal const string AddedFormat = "anneal-runs-added/1", ListFormat = "anneal-run-list/1", RunFormat = "anneal-run/1";
+
+    /// <summary>A run as JSON; with <paramref name="format"/> first when it is a whole document (<c>runs show</c>), without inside a list.</summary>
+    private static JsonObject RunJson(RunInfo r, string? format = null)
     {
-        id = r.Id, name = r.Name, tags = r.Tags, status = Status(r.Status), schedule = r.Schedule, source_file = r.SourceFile, source_format = r.SourceFormat,
-        metadata = JsonDocument.Parse(r.MetadataJson).RootElement, created_at = r.CreatedAt, updated_at = r.UpdatedAt,
-        last_step = r.LastStep, final_loss = FiniteOrNull(r.FinalLoss), best_val_loss = FiniteOrNull(r.BestValLoss),
-        metrics = r.Metrics.Select(m => new { metric = m.Metric, points = m.Points, first_step = m.FirstStep, last_step = m.LastStep, last_value = FiniteOrNull(m.LastValue), min_value = FiniteOrNull(m.MinValue), min_step = m.MinStep }),
-    };
+        var o = new JsonObject();
+        if (format is not null) o["format"] = format;
+        o["id"] = r.Id; o["name"] = r.Name; o["tags"] = new JsonArray(r.Tags.Select(t => (JsonNode?)t).ToArray());
+        o["status"] = Status(r.Status); o["schedule"] = r.Schedule; o["source_file"] = r.SourceFile; o["source_format"] = r.SourceFormat;
+        o["metadata"] = JsonNode.Parse(r.MetadataJson); o["created_at"] = r.CreatedAt; o["updated_at"] = r.UpdatedAt;
+        o["last_step"] = r.LastStep; o["final_loss"] = FiniteOrNull(r.FinalLoss); o["best_val_loss"] = FiniteOrNull(r.BestValLoss);
+        o["metrics"] = new JsonArray(r.Metrics.Select(m => (JsonNode)new JsonObject
+        {
+            ["metric"] = m.Metric, ["points"] = m.Points, ["first_step"] = m.FirstStep, ["last_step"] = m.LastStep,
+            ["last_value"] = FiniteOrNull(m.LastValue), ["min_value"] = FiniteOrNull(m.MinValue), ["min_step"] = m.MinStep,
+        }).ToArray());
+        return o;
+    }
 
     private static double? FiniteOrNull(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 
