@@ -127,31 +127,31 @@ internal static class AccuracyMarkdown
     /// <summary>Every forecast and metric as JSON (<c>format: anneal-accuracy/1</c>).</summary>
     public static string Json(AccuracyReport report)
     {
-        static JsonNode? N(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+        static JsonNode? FiniteJson(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
         var rows = new JsonArray();
         foreach (var r in report.Rows)
         {
             rows.Add(new JsonObject
             {
                 ["corpus"] = r.Corpus, ["question"] = r.Question, ["law"] = r.Law, ["error"] = r.Error, ["note"] = r.Note,
-                ["mean_error"] = N(r.MeanError), ["worst_error"] = N(r.WorstError), ["spearman"] = N(r.Spearman), ["regret"] = N(r.Regret),
-                ["covered"] = r.Covered, ["with_band"] = r.WithBand, ["median_half_width"] = N(r.MedianHalfWidth), ["fit_seconds"] = r.FitSeconds,
+                ["mean_error"] = FiniteJson(r.MeanError), ["worst_error"] = FiniteJson(r.WorstError), ["spearman"] = FiniteJson(r.Spearman), ["regret"] = FiniteJson(r.Regret),
+                ["covered"] = r.Covered, ["with_band"] = r.WithBand, ["median_half_width"] = FiniteJson(r.MedianHalfWidth), ["fit_seconds"] = r.FitSeconds,
                 ["forecasts"] = new JsonArray(r.Forecasts.Select(f => (JsonNode)new JsonObject
                 {
-                    ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted, ["low"] = N(f.Low), ["high"] = N(f.High),
+                    ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted, ["low"] = FiniteJson(f.Low), ["high"] = FiniteJson(f.High),
                 }).ToArray()),
             });
         }
         var pooled = new JsonArray(report.Laws.Select(l => report.Pooled(l)).Select(p => (JsonNode)new JsonObject
         {
-            ["law"] = p.Law, ["forecasts"] = p.Count, ["mean_error"] = N(p.MeanError), ["worst_error"] = N(p.WorstError), ["spearman"] = N(p.Spearman),
-            ["regret"] = N(p.Regret), ["covered"] = p.Covered, ["median_half_width"] = N(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
+            ["law"] = p.Law, ["forecasts"] = p.Count, ["mean_error"] = FiniteJson(p.MeanError), ["worst_error"] = FiniteJson(p.WorstError), ["spearman"] = FiniteJson(p.Spearman),
+            ["regret"] = FiniteJson(p.Regret), ["covered"] = p.Covered, ["median_half_width"] = FiniteJson(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
         }).ToArray());
-        var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = N(n.RelStd) }).ToArray());
+        var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = FiniteJson(n.RelStd) }).ToArray());
         var byRatio = new JsonArray(report.Laws.SelectMany(report.ByRatio).Select(b => (JsonNode)new JsonObject
         {
-            ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = N(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = N(b.MeanError),
-            ["mean_signed_error"] = N(b.MeanSignedError), ["worst_error"] = N(b.WorstError), ["covered"] = b.Covered, ["median_half_width"] = N(b.MedianHalfWidth),
+            ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = FiniteJson(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = FiniteJson(b.MeanError),
+            ["mean_signed_error"] = FiniteJson(b.MeanSignedError), ["worst_error"] = FiniteJson(b.WorstError), ["covered"] = b.Covered, ["median_half_width"] = FiniteJson(b.MedianHalfWidth),
         }).ToArray());
         var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = pooled, ["by_extrapolation"] = byRatio, ["rows"] = rows, ["seed_noise"] = noise };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";

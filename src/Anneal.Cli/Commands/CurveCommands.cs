@@ -27,7 +27,7 @@ public static class CurveCommands
     };
 
     /// <summary>5 significant digits, compact exponent (3.0009e-5).</summary>
-    internal static string F(double v)
+    internal static string FormatG5(double v)
     {
         var t = v.ToString("G5", CultureInfo.InvariantCulture);
         int e = t.IndexOf('E');
@@ -68,12 +68,12 @@ public static class CurveCommands
                     Row("logged every", i.Count < 2 ? "-" : i.RegularInterval && i.Gaps == 0
                         ? $"{i.MedianInterval} step{(i.MedianInterval == 1 ? "" : "s")}"
                         : $"{i.MedianInterval} step{(i.MedianInterval == 1 ? "" : "s")} (median; {i.Gaps} gap{(i.Gaps == 1 ? "" : "s")}{(i.RegularInterval ? "" : ", irregular")})");
-                    Row("lr", i.LrMax is null ? "not logged" : $"{F(i.LrMin!.Value)} .. {F(i.LrMax.Value)}" +
+                    Row("lr", i.LrMax is null ? "not logged" : $"{FormatG5(i.LrMin!.Value)} .. {FormatG5(i.LrMax.Value)}" +
                         (i.ScheduleSpec is null ? $" (logged on {i.LrLogged} rows)" : " (from the attached schedule)"));
                     Row("schedule", i.ScheduleSpec is null ? i.ShapeText : $"{i.ShapeText}: {i.ScheduleSpec}");
-                    Row("loss", $"{F(i.LossMin)} .. {F(i.LossMax)}");
-                    Row("final loss", i.FinalWindow > 1 ? $"{F(i.FinalLoss)} (mean of last {i.FinalWindow}: {F(i.FinalLossMean)})" : F(i.FinalLoss));
-                    if (i.FinalValLoss is { } v) Row("final val", F(v));
+                    Row("loss", $"{FormatG5(i.LossMin)} .. {FormatG5(i.LossMax)}");
+                    Row("final loss", i.FinalWindow > 1 ? $"{FormatG5(i.FinalLoss)} (mean of last {i.FinalWindow}: {FormatG5(i.FinalLossMean)})" : FormatG5(i.FinalLoss));
+                    if (i.FinalValLoss is { } v) Row("final val", FormatG5(v));
                     outw.WriteLine();
                 }
             }

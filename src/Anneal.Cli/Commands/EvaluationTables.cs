@@ -9,7 +9,7 @@ internal static class EvaluationTables
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private static string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, Inv);
+    private static string FormatOrDash(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, Inv);
 
     /// <summary>The observed and predicted final loss of a test row ("" on summary rows).</summary>
     private static string Final(EvaluationRow row) => row.Test is { } t ? string.Create(Inv, $"{t.Run.Observed![^1]:F4} / {t.Prediction.FinalLoss:F4}") : "";
@@ -31,7 +31,7 @@ internal static class EvaluationTables
         foreach (var row in report.Rows())
         {
             var m = row.Metrics;
-            sb.AppendLine($"{row.Law,-22} {row.Curve,-20} {F(m.R2, "F4"),8} {F(m.Mae, "F5"),8} {F(m.Rmse, "F5"),8} {F(m.PredE, "F5"),8} {F(m.WorstE, "F5"),8} {F(m.FinalErr, "P2"),7}  {Final(row),17}  {Band(row)}");
+            sb.AppendLine($"{row.Law,-22} {row.Curve,-20} {FormatOrDash(m.R2, "F4"),8} {FormatOrDash(m.Mae, "F5"),8} {FormatOrDash(m.Rmse, "F5"),8} {FormatOrDash(m.PredE, "F5"),8} {FormatOrDash(m.WorstE, "F5"),8} {FormatOrDash(m.FinalErr, "P2"),7}  {Final(row),17}  {Band(row)}");
         }
         if (report.Published is { } p)
             sb.AppendLine(string.Create(Inv, $"{"published mpl",-22} {"mean of curves",-20} {p[0],8:F4} {p[1],8:F5} {p[2],8:F5} {p[3],8:F5} {p[4],8:F5}"));
@@ -53,7 +53,7 @@ internal static class EvaluationTables
         {
             var m = row.Metrics;
             string b(string x) => row.IsSummary ? $"**{x}**" : x;
-            sb.AppendLine($"| {row.Law} | {b(row.Curve)} | {F(m.R2, "F4")} | {F(m.Mae, "F5")} | {F(m.Rmse, "F5")} | {F(m.PredE, "F5")} | {F(m.WorstE, "F5")} | {F(m.FinalErr, "P2")} | {Final(row)} | {Band(row)} |");
+            sb.AppendLine($"| {row.Law} | {b(row.Curve)} | {FormatOrDash(m.R2, "F4")} | {FormatOrDash(m.Mae, "F5")} | {FormatOrDash(m.Rmse, "F5")} | {FormatOrDash(m.PredE, "F5")} | {FormatOrDash(m.WorstE, "F5")} | {FormatOrDash(m.FinalErr, "P2")} | {Final(row)} | {Band(row)} |");
         }
         if (report.Published is { } p)
             sb.AppendLine(string.Create(Inv, $"| published mpl (Luo et al.) | **mean of curves** | {p[0]:F4} | {p[1]:F5} | {p[2]:F5} | {p[3]:F5} | {p[4]:F5} | | | |"));

@@ -228,7 +228,7 @@ internal static class ProbeCommand
         return pairs.Length < 3 ? double.NaN : RankStatistics.Spearman(pairs.Select(x => x.Sim).ToArray(), pairs.Select(x => x.Real).ToArray());
     }
 
-    private static JsonNode? N(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+    private static JsonNode? FiniteJson(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     private static JsonObject Design(DesignScore d) => new()
     {
@@ -239,14 +239,14 @@ internal static class ProbeCommand
         {
             ["name"] = x.Name, ["schedule"] = x.Schedule, ["horizon"] = x.Horizon, ["branch_step"] = x.BranchStep, ["cost"] = x.Cost,
         }).ToArray()),
-        ["rms_error"] = N(d.RmsError),
-        ["worst_target_error"] = N(d.WorstTarget),
-        ["regret"] = N(d.Regret),
+        ["rms_error"] = FiniteJson(d.RmsError),
+        ["worst_target_error"] = FiniteJson(d.WorstTarget),
+        ["regret"] = FiniteJson(d.Regret),
         ["simulations"] = d.Simulations,
         ["failures"] = d.Failures,
         ["failure"] = d.Failure,
         ["finalist"] = d.Finalist,
-        ["targets"] = new JsonArray(d.Targets.Select(t => (JsonNode)new JsonObject { ["target"] = t.Target, ["rms_error"] = N(t.RmsError), ["mean_error"] = N(t.MeanError) }).ToArray()),
+        ["targets"] = new JsonArray(d.Targets.Select(t => (JsonNode)new JsonObject { ["target"] = t.Target, ["rms_error"] = FiniteJson(t.RmsError), ["mean_error"] = FiniteJson(t.MeanError) }).ToArray()),
     };
 
     private static JsonObject Json(ProbeResult p, ForecastCorpus? corpus, IReadOnlyList<RealScore> real, double seconds)
@@ -281,11 +281,11 @@ internal static class ProbeCommand
             o["check"] = new JsonObject
             {
                 ["corpus"] = corpus.Name,
-                ["spearman_simulated_vs_real"] = N(SimRealSpearman(p, real)),
+                ["spearman_simulated_vs_real"] = FiniteJson(SimRealSpearman(p, real)),
                 ["designs"] = new JsonArray(real.Select(s => (JsonNode)new JsonObject
                 {
                     ["name"] = s.Design.Name, ["cost"] = s.Design.Cost, ["failure"] = s.Failure,
-                    ["mean_error"] = N(s.MeanError), ["rms_error"] = N(s.RmsError), ["worst_error"] = N(s.WorstError), ["regret"] = N(s.Regret),
+                    ["mean_error"] = FiniteJson(s.MeanError), ["rms_error"] = FiniteJson(s.RmsError), ["worst_error"] = FiniteJson(s.WorstError), ["regret"] = FiniteJson(s.Regret),
                     ["forecasts"] = new JsonArray(s.Forecasts.Select(f => (JsonNode)new JsonObject { ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted }).ToArray()),
                 }).ToArray()),
             };

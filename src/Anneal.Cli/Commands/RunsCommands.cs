@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Anneal.Curves;
 using Anneal.Store;
 
@@ -79,7 +80,11 @@ public static class RunsCommands
                 SourceFormat = Format(files[i].Arg),
             })).ToList());
             if (r.GetValue(json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(ids.Select((id, i) => new { id, name = r.GetValue(name) ?? curves[i].Name, points = curves[i].Count })));
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["format"] = AddedFormat,
+                    ["runs"] = new JsonArray(ids.Select((id, i) => (JsonNode)new JsonObject { ["id"] = id, ["name"] = r.GetValue(name) ?? curves[i].Name, ["points"] = curves[i].Count }).ToArray()),
+                }.ToJsonString());
             else
             {
                 for (int i = 0; i < ids.Count; i++)
@@ -154,7 +159,11 @@ public static class RunsCommands
             var page = s.ListRuns(new RunQuery { Search = r.GetValue(search), Tags = r.GetValue(tags) ?? [], Status = st, Sort = order.Sort, Descending = !r.GetValue(asc), Limit = lim, Offset = off });
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { total = page.Total, offset = off, runs = page.Runs.Select(RunJson) }));
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["format"] = ListFormat, ["total"] = page.Total, ["offset"] = off,
+                    ["runs"] = new JsonArray(page.Runs.Select(run => (JsonNode)RunJson(run)).ToArray()),
+                }.ToJsonString());
                 return CliExit.Ok;
             }
             if (page.Runs.Count == 0)
@@ -167,7 +176,7 @@ public static class RunsCommands
             Console.Out.WriteLine($"{"id",6}  {"name".PadRight(w)}  {"status",-8}  {"steps",9}  {"loss",9}  {"val_loss",9}  {"created (UTC)",-16}  tags");
             foreach (var run in page.Runs)
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{run.Id,6}  {Clip(run.Name, w).PadRight(w)}  {Status(run.Status),-8}  {(run.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),9}  {N(run.FinalLoss),9}  {N(run.BestValLoss),9}  {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {string.Join(",", run.Tags)}"));
+                    $"{run.Id,6}  {Clip(run.Name, w).PadRight(w)}  {Status(run.Status),-8}  {(run.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),9}  {FormatFixed4(run.FinalLoss),9}  {FormatFixed4(run.BestValLoss),9}  {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {string.Join(",", run.Tags)}"));
             Console.Out.WriteLine($"runs {off + 1}-{off + page.Runs.Count} of {page.Total} in {s.Location}");
             return CliExit.Ok;
         });
@@ -184,7 +193,7 @@ public static class RunsCommands
         {
             using var s = Open(r.GetValue(store));
             var run = s.GetRun(r.GetValue(id)) ?? throw NotFound(s, r.GetValue(id));
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(RunJson(run))); return CliExit.Ok; }
+            if (r.GetValue(json)) { Console.Out.WriteLine(RunJson(run, RunFormat).ToJsonString()); return CliExit.Ok; }
             var o = Console.Out;
             o.WriteLine($"run {run.Id}: {run.Name}");
             o.WriteLine($"  status    {Status(run.Status)} (created {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, updated {run.UpdatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
@@ -194,7 +203,7 @@ public static class RunsCommands
             if (run.MetadataJson != "{}") o.WriteLine($"  metadata  {run.MetadataJson}");
             o.WriteLine($"  {"metric",-10}  {"points",8}  {"steps",-17}  {"last",11}  {"min",11}  {"at step",8}");
             foreach (var m in run.Metrics)
-                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Metric,-10}  {m.Points,8}  {$"{m.FirstStep}..{m.LastStep}",-17}  {G(m.LastValue),11}  {G(m.MinValue),11}  {m.MinStep,8}"));
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Metric,-10}  {m.Points,8}  {$"{m.FirstStep}..{m.LastStep}",-17}  {FormatGeneral6(m.LastValue),11}  {FormatGeneral6(m.MinValue),11}  {m.MinStep,8}"));
             var results = s.ListArtifacts(runId: run.Id);
             if (results.Count > 0)
             {
@@ -298,7 +307,7 @@ public static class RunsCommands
         double? Num(JsonElement e, string key) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
         var lines = new List<string>();
         if (a.Kind == ArtifactKind.Law && b.TryGetProperty("fit", out var fit))
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"fit       {Num(fit, "points")} points, rms log residual {G(Num(fit, "rms_log_residual") ?? double.NaN)}"));
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"fit       {Num(fit, "points")} points, rms log residual {FormatGeneral6(Num(fit, "rms_log_residual") ?? double.NaN)}"));
         if (a.Kind == ArtifactKind.Forecast && Num(b, "final_loss") is { } f)
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"final     {f:F4}") + (Num(b, "final_loss_low") is { } lo && Num(b, "final_loss_high") is { } hi
                 ? string.Create(CultureInfo.InvariantCulture, $" ({Num(b, "level") ?? 0.95:P0} band {lo:F4} .. {hi:F4})") : "") + string.Create(CultureInfo.InvariantCulture, $" at step {Num(b, "steps")}"));
@@ -329,21 +338,33 @@ public static class RunsCommands
 
     private static InputException NotFound(RunStore s, long id) => new($"there is no run {id} in {s.Location}; 'anneal runs list' shows the runs and their ids");
 
-    private static object RunJson(RunInfo r) => new
-    {
-        id = r.Id, name = r.Name, tags = r.Tags, status = Status(r.Status), schedule = r.Schedule, source_file = r.SourceFile, source_format = r.SourceFormat,
-        metadata = JsonDocument.Parse(r.MetadataJson).RootElement, created_at = r.CreatedAt, updated_at = r.UpdatedAt,
-        last_step = r.LastStep, final_loss = J(r.FinalLoss), best_val_loss = J(r.BestValLoss),
-        metrics = r.Metrics.Select(m => new { metric = m.Metric, points = m.Points, first_step = m.FirstStep, last_step = m.LastStep, last_value = J(m.LastValue), min_value = J(m.MinValue), min_step = m.MinStep }),
-    };
+    /// <summary>The versioned names of the JSON that <c>runs add</c>, <c>runs list</c> and <c>runs show</c> print (docs/formats.md).</summary>
+    internal const string AddedFormat = "anneal-runs-added/1", ListFormat = "anneal-run-list/1", RunFormat = "anneal-run/1";
 
-    private static double? J(double? v) => v is { } x && double.IsFinite(x) ? x : null;
+    /// <summary>A run as JSON; with <paramref name="format"/> first when it is a whole document (<c>runs show</c>), without inside a list.</summary>
+    private static JsonObject RunJson(RunInfo r, string? format = null)
+    {
+        var o = new JsonObject();
+        if (format is not null) o["format"] = format;
+        o["id"] = r.Id; o["name"] = r.Name; o["tags"] = new JsonArray(r.Tags.Select(t => (JsonNode?)t).ToArray());
+        o["status"] = Status(r.Status); o["schedule"] = r.Schedule; o["source_file"] = r.SourceFile; o["source_format"] = r.SourceFormat;
+        o["metadata"] = JsonNode.Parse(r.MetadataJson); o["created_at"] = r.CreatedAt; o["updated_at"] = r.UpdatedAt;
+        o["last_step"] = r.LastStep; o["final_loss"] = FiniteOrNull(r.FinalLoss); o["best_val_loss"] = FiniteOrNull(r.BestValLoss);
+        o["metrics"] = new JsonArray(r.Metrics.Select(m => (JsonNode)new JsonObject
+        {
+            ["metric"] = m.Metric, ["points"] = m.Points, ["first_step"] = m.FirstStep, ["last_step"] = m.LastStep,
+            ["last_value"] = FiniteOrNull(m.LastValue), ["min_value"] = FiniteOrNull(m.MinValue), ["min_step"] = m.MinStep,
+        }).ToArray());
+        return o;
+    }
+
+    private static double? FiniteOrNull(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 
     private static string Status(RunStatus s) => s.ToString().ToLowerInvariant();
 
-    private static string N(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
+    private static string FormatFixed4(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
 
-    private static string G(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "-";
+    private static string FormatGeneral6(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "-";
 
     private static string Clip(string s, int w) => s.Length <= w ? s : s[..(w - 1)] + "…";
 }

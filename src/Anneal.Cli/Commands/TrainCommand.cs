@@ -102,14 +102,14 @@ public static class TrainCommand
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { format = "anneal-train-compare/1", runs = rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = J(s.FinalTrainLoss), final_val_loss = J(s.FinalValLoss), min_val_loss = J(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep }) }));
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { format = "anneal-train-compare/1", runs = rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = FiniteOrNull(s.FinalTrainLoss), final_val_loss = FiniteOrNull(s.FinalValLoss), min_val_loss = FiniteOrNull(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep }) }));
             else
             {
                 int w = Math.Max(4, rows.Max(s => s.Name.Length));
                 Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}  status");
                 // finished runs by final validation loss, diverged ones after them
                 foreach (var s in rows.OrderBy(s => s.Diverged).ThenBy(s => double.IsNaN(s.FinalValLoss) ? double.MaxValue : s.FinalValLoss))
-                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {N(s.FinalTrainLoss),10}  {N(s.FinalValLoss),9}  {N(s.MinValLoss),9}  {(s.MinValStep >= 0 ? s.MinValStep.ToString(inv) : "-"),7}  {s.Status}"));
+                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {FormatCell(s.FinalTrainLoss),10}  {FormatCell(s.FinalValLoss),9}  {FormatCell(s.MinValLoss),9}  {(s.MinValStep >= 0 ? s.MinValStep.ToString(inv) : "-"),7}  {s.Status}"));
             }
             if (r.GetValue(plot) is { } svg) PlotRuns(curves, svg, "Loss curves", withLr: curves.Count == 1);
             return CliExit.Ok;
@@ -126,9 +126,9 @@ public static class TrainCommand
                 : throw new InputException($"--save-at: '{t}' is not a step count; give whole numbers separated by commas, e.g. --save-at 900,1800")).ToArray();
     }
 
-    private static string N(double v) => !double.IsFinite(v) ? "-" : v.ToString(Math.Abs(v) < 1e5 ? "F4" : "G4", CultureInfo.InvariantCulture);
+    private static string FormatCell(double v) => !double.IsFinite(v) ? "-" : v.ToString(Math.Abs(v) < 1e5 ? "F4" : "G4", CultureInfo.InvariantCulture);
 
-    private static double? J(double v) => double.IsFinite(v) ? v : null;
+    private static double? FiniteOrNull(double v) => double.IsFinite(v) ? v : null;
 
     private static void PlotRuns(IReadOnlyList<LossCurve> curves, string path, string title, bool withLr)
     {

@@ -46,8 +46,25 @@ public sealed partial class ScheduleDesigner
     private Candidate Make(string label, string spec)
     {
         var s = Schedule.Parse(spec);
-        if (!_losses.TryGetValue(spec, out double loss)) _losses[spec] = loss = Predict(s);
+        if (!_losses.TryGetValue(spec, out double loss)) _losses[spec] = loss = s is IScaledDecay d && d.Warmup <= W ? PredictScaled(d) : Predict(s);
         return new Candidate(label, s, loss);
+    }
+
+    // Post-warmup factors of the scaled decays predicted so far (cosine, cosine power), by shape: a search over the final
+    // rate (e.g. 36 final rates for each of 7 cosine-power bases) computes each shape's cosines and powers once.
+    private readonly Dictionary<object, double[]> _factors = [];
+
+    /// <summary><see cref="Predict(Schedule)"/> of a scaled decay, its rates from its shape's cached factors (the same bits as its Fill).</summary>
+    private double PredictScaled(IScaledDecay decay)
+    {
+        if (!_factors.TryGetValue(decay.FactorKey, out var factors))
+        {
+            factors = new double[_eta.Length];
+            ScaledDecay.FillFactors(decay, factors, W);
+            _factors[decay.FactorKey] = factors;
+        }
+        ScaledDecay.Scale(decay, factors, _eta);
+        return _objective.Value(_eta);
     }
 
     /// <summary>A number as specs print it (shortest round trip).</summary>

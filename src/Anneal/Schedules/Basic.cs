@@ -89,16 +89,19 @@ public sealed record ConstantSchedule(double Peak, long Warmup = 0) : Schedule
 /// (default 0.5) is HF's <c>num_cycles</c>, giving the factor max(0, (1 + cos(2 pi c p)) / 2).
 /// Spec: <c>cosine(peak=P, total=T, warmup=W, min=M, exponent=k, cycles=0.5)</c>.
 /// </summary>
-public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Exponent = 1, double Cycles = 0.5) : Schedule
+public sealed record CosineSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Exponent = 1, double Cycles = 0.5) : Schedule, IScaledDecay
 {
-    public override double At(long t)
+    public override double At(long t) => t < Warmup ? Peak * Phases.Warmup(t, Warmup) : Min + (Peak - Min) * Factor(t);
+
+    /// <summary>The factor ((1 + cos(pi p)) / 2)^k (or its <c>cycles</c> form) at step t &gt;= W.</summary>
+    public double Factor(long t)
     {
-        if (t < Warmup) return Peak * Phases.Warmup(t, Warmup);
         double p = Phases.Progress(t, Warmup, Total);
         double c = Cycles == 0.5 ? 0.5 * (1 + Math.Cos(Math.PI * p)) : Math.Max(0, 0.5 * (1 + Math.Cos(Math.PI * Cycles * 2 * p)));
-        if (Exponent != 1) c = Math.Pow(c, Exponent);
-        return Min + (Peak - Min) * c;
+        return Exponent != 1 ? Math.Pow(c, Exponent) : c;
     }
+
+    object IScaledDecay.FactorKey => (nameof(CosineSchedule), Total, Warmup, Exponent, Cycles);
 
     // No vectorised Fill: TensorPrimitives.Cos differs in the last bits between JIT tiers (and between vector widths),
     // so a range filled early and the same range filled later could disagree. Scalar Math.Cos per step (the base

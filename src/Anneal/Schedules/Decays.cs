@@ -223,16 +223,19 @@ public sealed record RexSchedule(double Peak, long Total, long Warmup = 0, doubl
 /// <c>eta = m + (P - m) * (B^(1+c) - B) / (B^2 - B)</c>; B = 10 by default, B = 1 is plain cosine.
 /// Spec: <c>cosine_power(peak=P, total=T, warmup=W, min=M, base=B)</c>.
 /// </summary>
-public sealed record CosinePowerSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Base = 10) : Schedule
+public sealed record CosinePowerSchedule(double Peak, long Total, long Warmup = 0, double Min = 0, double Base = 10) : Schedule, IScaledDecay
 {
-    public override double At(long t)
+    public override double At(long t) => t < Warmup ? Peak * Phases.Warmup(t, Warmup) : Min + (Peak - Min) * Factor(t);
+
+    /// <summary>The factor (B^(1+c) - B) / (B^2 - B) at step t &gt;= W.</summary>
+    public double Factor(long t)
     {
-        if (t < Warmup) return Peak * Phases.Warmup(t, Warmup);
         double p = Phases.Progress(t, Warmup, Total);
         double c = 0.5 * (1 + Math.Cos(Math.PI * p));
-        double v = Base == 1 ? c : (Math.Pow(Base, 1 + c) - Base) / (Base * Base - Base);
-        return Min + (Peak - Min) * v;
+        return Base == 1 ? c : (Math.Pow(Base, 1 + c) - Base) / (Base * Base - Base);
     }
+
+    object IScaledDecay.FactorKey => (nameof(CosinePowerSchedule), Total, Warmup, Base);
 
     public override long? Length => Total;
 
