@@ -10,14 +10,15 @@ namespace Anneal.Bench;
 /// <summary>
 /// The tabular tuning benchmark of docs/tuning.md (Klein &amp; Hutter-style): every configuration's full
 /// validation-loss curve was recorded once by the engine, and sweeps are replayed from the table, so a pruned trial
-/// costs only the steps it ran and many seeds cost no training. Two kinds of table per workload:
+/// costs only the steps it ran and many seeds cost no training. Three kinds of table per workload:
 /// <list type="bullet">
 /// <item><c>lr</c>: data/tuning/&lt;workload&gt;/ (bench/tuning/record_lr_table.sh): peak learning rate (a geometric
 /// series, searched as its index: an integer on the log scale) x schedule shape (constant, cosine, WSD cooldowns), 1000 steps.</item>
+/// <item><c>large</c>: data/tuning/&lt;workload&gt;-large/, the same with 10 peaks x 8 shapes (80 configurations).</item>
 /// <item><c>schedules</c>: data/corpora/&lt;workload&gt;/ seed 1: 11 schedule shapes x 2 horizons at one peak.</item>
 /// </list>
-/// Target: a complete trial within 0.5% of the table's best final value. For each method and seed one worker runs
-/// trials until one reaches the target (at most <see cref="MaxTrials"/>): steps-to-target is the sum of the steps
+/// Target: a complete trial within 0.5% of the table's best final value (the large table: at most the 5th best's). For each method and seed one worker runs
+/// trials until one reaches the target (at most <see cref="Bench.MaxTrials"/>): steps-to-target is the sum of the steps
 /// every trial ran until then, wall-clock-to-target those steps at the workload's measured seconds per training step
 /// plus the tuner's own measured time (sampling, pruning, forecasting). Performance profiles in the AlgoPerf style
 /// (Dahl et al. 2023): over the (table, seed) problems, the fraction where a method reaches the target within τ x
@@ -25,20 +26,27 @@ namespace Anneal.Bench;
 /// </summary>
 public static class TuningTable
 {
-    private const int MaxTrials = 40;
     private static readonly string[] Shapes = ["constant", "cosine", "cosine10", "linear", "step", "wsd_lin10", "wsd_lin20", "wsd_lin40", "wsd_lin60", "wsd_lin80", "wsd_sqrt20"];
 
     // Seconds per training step of one engine run (one thread, batch 16 x 64, evaluation every 100 steps included),
     // measured while the corpora were recorded (data/corpora/README.md, "Cost"): what a replayed step would have cost.
     private static readonly Dictionary<string, double> SecondsPerStep = new() { ["gpt-tiny"] = 0.0998, ["mlp"] = 0.0528 };
 
-    /// <summary>One replayable table: its configurations, the space a study searches and how parameters pick a configuration.</summary>
-    public sealed record Bench(string Name, string Workload, Dictionary<string, TableEntry> Table, SearchSpace Space, Func<TrialParams, string> Key)
+    /// <summary>
+    /// One replayable table: its configurations, the space a study searches and how parameters pick a configuration.
+    /// <paramref name="TargetRank"/> 0: the target is the best final value + 0.5%; k &gt; 0: the k-th best
+    /// configuration's final value, so exactly k configurations reach it (the large table, where best + 0.5% would
+    /// depend on how flat the optimum happens to be; chosen before its curves were recorded).
+    /// </summary>
+    public sealed record Bench(string Name, string Workload, Dictionary<string, TableEntry> Table, SearchSpace Space, Func<TrialParams, string> Key, int TargetRank = 0)
     {
         public TableEntry BestEntry => Table.Values.MinBy(e => e.Curve[^1].Value)!;
-        public double Target => BestEntry.Curve[^1].Value * 1.005;
+        public double Target => TargetRank > 0 ? Table.Values.Select(e => e.Curve[^1].Value).Order().ElementAt(TargetRank - 1) : BestEntry.Curve[^1].Value * 1.005;
+        public string TargetRule => TargetRank > 0 ? $"the {TargetRank}th best configuration's final value" : "best + 0.5%";
         public long MaxSteps => Table.Values.Max(e => e.Steps);
         public double StepSeconds => SecondsPerStep[Workload];
+        /// <summary>Trials a sweep may run: 40, or as many as the table has configurations when it has more.</summary>
+        public int MaxTrials => Math.Max(40, Table.Count);
     }
 
     /// <summary>One sweep's outcome.</summary>
@@ -68,7 +76,7 @@ public static class TuningTable
     {
         int seeds = 5;
         var workloads = new List<string>();
-        var kinds = new[] { "lr", "schedules" };
+        var kinds = new[] { "lr", "large", "schedules" };
         string? optuna = null, figure = null, export = null;
         HashSet<string>? only = null;
         for (int i = 0; i < args.Length; i++)
@@ -100,7 +108,7 @@ public static class TuningTable
         var methods = Methods().Where(m => only is null || only.Contains(m.Name)).ToArray();
         foreach (var b in benches)
         {
-            Console.WriteLine($"## {b.Name}: {b.Table.Count} configurations, best {b.BestEntry.Key} at {b.BestEntry.Curve[^1].Value:F4}, target {b.Target:F4} (best + 0.5%); at target: " +
+            Console.WriteLine($"## {b.Name}: {b.Table.Count} configurations, best {b.BestEntry.Key} at {b.BestEntry.Curve[^1].Value:F4}, target {b.Target:F4} ({b.TargetRule}); at target: " +
                 string.Join(", ", b.Table.Values.Where(e => e.Curve[^1].Value <= b.Target).Select(e => e.Key)));
             Console.WriteLine();
             foreach (var m in methods)
@@ -332,7 +340,7 @@ public static class TuningTable
         var runner = new StudyRunner(spec, m.Sampler(seed), m.Pruner(b), storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
         // Replaying costs no time, so the sweep's wall time is the tuner's own (sampler, pruner, store in memory).
         var sw = Stopwatch.StartNew();
-        runner.Run(new SweepOptions { Trials = MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
+        runner.Run(new SweepOptions { Trials = b.MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
         double seconds = sw.Elapsed.TotalSeconds;
         var all = storage.Trials().Select(runner.Enrich).ToList();
         long steps = 0;
@@ -369,8 +377,10 @@ public static class TuningTable
     private static Bench? Load(string root, string kind, string workload) => kind switch
     {
         "schedules" => LoadSchedules(root, workload),
-        "lr" => LoadLr(root, workload),
-        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr or schedules)"),
+        "lr" => LoadLr(root, "lr", workload, workload, 0),
+        // 80 configurations; target: the 5th best (top ~6%), declared before the table was recorded
+        "large" => LoadLr(root, "large", workload, workload + "-large", 5),
+        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr, large or schedules)"),
     };
 
     private static List<Report> ReadCurve(string file, long below) => File.ReadLines(file).Skip(1).Select(l => l.Split(','))
@@ -378,10 +388,10 @@ public static class TuningTable
         .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[3], CultureInfo.InvariantCulture)))
         .Where(r => r.Step < below).ToList();
 
-    /// <summary>The learning-rate table of bench/tuning/record_lr_table.sh: peak (integer log2 index) x shape.</summary>
-    private static Bench? LoadLr(string root, string workload)
+    /// <summary>A learning-rate table of bench/tuning/record_lr_table.sh (data/tuning/<paramref name="folder"/>): peak (integer index on the log scale) x shape.</summary>
+    private static Bench? LoadLr(string root, string kind, string workload, string folder, int targetRank)
     {
-        var dir = Path.Combine(root, "data", "tuning", workload);
+        var dir = Path.Combine(root, "data", "tuning", folder);
         var file = Path.Combine(dir, "table.json");
         if (!File.Exists(file)) return null;
         var t = JsonNode.Parse(File.ReadAllText(file))!;
@@ -394,7 +404,7 @@ public static class TuningTable
         // The peaks are a geometric series: searched as their index, an integer on the log scale a sampler can model.
         var space = new SearchSpace([("lr_index", new IntegerDomain(0, peaks.Length - 1)), ("shape", new CategoricalDomain(shapes))]);
         var keys = configs.ToDictionary(c => (Array.IndexOf(peaks, c.Peak), c.Shape), c => c.Key);
-        return new Bench($"lr/{workload}", workload, table, space, p => keys[((int)p["lr_index"].Number, p["shape"].Text!)]);
+        return new Bench($"{kind}/{workload}", workload, table, space, p => keys[((int)p["lr_index"].Number, p["shape"].Text!)], targetRank);
     }
 
     /// <summary>The schedule table: the seed-1 runs of data/corpora/&lt;workload&gt;, 11 shapes x 2 horizons.</summary>
@@ -445,7 +455,7 @@ public static class TuningTable
             arr.Add(new JsonObject
             {
                 ["name"] = b.Name, ["workload"] = b.Workload, ["target"] = b.Target, ["best"] = b.BestEntry.Key, ["seconds_per_step"] = b.StepSeconds,
-                ["max_trials"] = MaxTrials, ["max_steps"] = b.MaxSteps, ["space"] = space, ["points"] = points,
+                ["max_trials"] = b.MaxTrials, ["max_steps"] = b.MaxSteps, ["space"] = space, ["points"] = points,
                 ["configurations"] = new JsonObject(b.Table.Values.Select(e => new KeyValuePair<string, JsonNode?>(e.Key, new JsonObject
                 {
                     ["steps"] = e.Steps,
