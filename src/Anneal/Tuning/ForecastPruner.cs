@@ -15,7 +15,8 @@ namespace Anneal.Tuning;
 /// than the incumbent's pessimistic end (its observed value raised by the band's quantile of the fit's rms log
 /// residual: the noise of one logged point). A WSD trial whose cooldown is still ahead is forecast with that
 /// cooldown, so being behind a cosine run at equal steps does not prune it; and it is not judged at all while no run
-/// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains.
+/// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains,
+/// nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry over).
 /// Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
