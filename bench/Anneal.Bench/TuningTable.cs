@@ -198,8 +198,10 @@ public static class TuningTable
     private static void PrintProfiles(List<Bench> benches, List<Outcome> outcomes, string? figure)
     {
         var byName = benches.ToDictionary(b => b.Name);
-        var methods = outcomes.Select(o => o.Method).Distinct().ToList();
         var problems = outcomes.Select(o => (o.Table, o.Seed)).Distinct().ToList();
+        // Only methods run on every problem (AutoLRS's engine runs exist for one table and a few seeds: its rows are in
+        // that table, not in the profiles, where a missing run would count as a miss).
+        var methods = outcomes.Select(o => o.Method).Distinct().Where(m => outcomes.Count(o => o.Method == m) == problems.Count).ToList();
         double[] taus = [1, 1.25, 1.5, 2, 3, 4, 10];
         var measures = new (string Name, Func<Outcome, double> Cost)[] { ("steps", o => o.Cost(byName[o.Table])), ("wall-clock", o => Wall(byName[o.Table], o)) };
         foreach (var (measure, cost) in measures)
@@ -272,13 +274,13 @@ public static class TuningTable
     /// </summary>
     private static string ProfileSvg(string title, Dictionary<string, Dictionary<string, double[]>> curves, int problems)
     {
-        const int pw = 380, ph = 260, left = 60, top = 58, gap = 75, legendWidth = 220;
+        const int pw = 380, ph = 260, left = 60, top = 58, gap = 75, legendWidth = 270;
         const double tauMax = 10;
         string[] colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"];
         string[] dashes = ["", "8,4", "2,3", "10,3,2,3", "", "5,5", "1,4"];
         var methods = curves.First().Value.Keys.ToList();
         int width = left + 2 * pw + gap + 30 + legendWidth, height = top + ph + 50;
-        double W(int i) => 2 + 2.0 * (methods.Count - 1 - i); // the first drawn is the widest
+        double W(int i) => 1.5 + 1.0 * (methods.Count - 1 - i); // the first drawn is the widest
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n");
@@ -317,7 +319,7 @@ public static class TuningTable
                 }
                 pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(tauMax):F1},{Y(rho):F1}"));
                 string dash = dashes[ci % dashes.Length] is { Length: > 0 } d ? $" stroke-dasharray=\"{d}\"" : "";
-                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{string.Join(' ', pts)}\" fill=\"none\" stroke=\"{colors[ci % colors.Length]}\" stroke-width=\"{W(ci):F0}\"{dash} stroke-linejoin=\"round\" opacity=\"0.8\"/>\n");
+                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{string.Join(' ', pts)}\" fill=\"none\" stroke=\"{colors[ci % colors.Length]}\" stroke-width=\"{W(ci):F1}\"{dash} stroke-linejoin=\"round\" opacity=\"0.8\"/>\n");
                 ci++;
             }
             // the frame over the lines, so a profile at 1.0 or 0 runs along the edge, not outside it
@@ -331,7 +333,7 @@ public static class TuningTable
             double ly = top + 28 + 24 * i;
             string dash = dashes[i % dashes.Length] is { Length: > 0 } d ? $" stroke-dasharray=\"{d}\"" : "";
             double score = Score(curves.First().Value[methods[i]]);
-            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 36}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"{Math.Min(W(i), 6):F0}\"{dash}/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 36}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"{Math.Min(W(i), 6):F1}\"{dash}/>");
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{lx + 44}\" y=\"{ly}\">{System.Security.SecurityElement.Escape(methods[i])} ({score:F2})</text>\n");
         }
         sb.Append("</svg>\n");
