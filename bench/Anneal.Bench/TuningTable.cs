@@ -10,14 +10,15 @@ namespace Anneal.Bench;
 /// <summary>
 /// The tabular tuning benchmark of docs/tuning.md (Klein &amp; Hutter-style): every configuration's full
 /// validation-loss curve was recorded once by the engine, and sweeps are replayed from the table, so a pruned trial
-/// costs only the steps it ran and many seeds cost no training. Two kinds of table per workload:
+/// costs only the steps it ran and many seeds cost no training. Three kinds of table per workload:
 /// <list type="bullet">
 /// <item><c>lr</c>: data/tuning/&lt;workload&gt;/ (bench/tuning/record_lr_table.sh): peak learning rate (a geometric
 /// series, searched as its index: an integer on the log scale) x schedule shape (constant, cosine, WSD cooldowns), 1000 steps.</item>
+/// <item><c>large</c>: data/tuning/&lt;workload&gt;-large/, the same with 10 peaks x 8 shapes (80 configurations).</item>
 /// <item><c>schedules</c>: data/corpora/&lt;workload&gt;/ seed 1: 11 schedule shapes x 2 horizons at one peak.</item>
 /// </list>
-/// Target: a complete trial within 0.5% of the table's best final value. For each method and seed one worker runs
-/// trials until one reaches the target (at most <see cref="MaxTrials"/>): steps-to-target is the sum of the steps
+/// Target: a complete trial within 0.5% of the table's best final value (the large table: at most the 5th best's). For each method and seed one worker runs
+/// trials until one reaches the target (at most <see cref="Bench.MaxTrials"/>): steps-to-target is the sum of the steps
 /// every trial ran until then, wall-clock-to-target those steps at the workload's measured seconds per training step
 /// plus the tuner's own measured time (sampling, pruning, forecasting). Performance profiles in the AlgoPerf style
 /// (Dahl et al. 2023): over the (table, seed) problems, the fraction where a method reaches the target within τ x
@@ -25,24 +26,32 @@ namespace Anneal.Bench;
 /// </summary>
 public static class TuningTable
 {
-    private const int MaxTrials = 40;
     private static readonly string[] Shapes = ["constant", "cosine", "cosine10", "linear", "step", "wsd_lin10", "wsd_lin20", "wsd_lin40", "wsd_lin60", "wsd_lin80", "wsd_sqrt20"];
 
     // Seconds per training step of one engine run (one thread, batch 16 x 64, evaluation every 100 steps included),
     // measured while the corpora were recorded (data/corpora/README.md, "Cost"): what a replayed step would have cost.
     private static readonly Dictionary<string, double> SecondsPerStep = new() { ["gpt-tiny"] = 0.0998, ["mlp"] = 0.0528 };
 
-    /// <summary>One replayable table: its configurations, the space a study searches and how parameters pick a configuration.</summary>
-    public sealed record Bench(string Name, string Workload, Dictionary<string, TableEntry> Table, SearchSpace Space, Func<TrialParams, string> Key)
+    /// <summary>
+    /// One replayable table: its configurations, the space a study searches and how parameters pick a configuration.
+    /// <paramref name="TargetRank"/> 0: the target is the best final value + 0.5%; k &gt; 0: the k-th best
+    /// configuration's final value, so exactly k configurations reach it (the large table, where best + 0.5% would
+    /// depend on how flat the optimum happens to be; chosen before its curves were recorded).
+    /// </summary>
+    public sealed record Bench(string Name, string Workload, Dictionary<string, TableEntry> Table, SearchSpace Space, Func<TrialParams, string> Key, int TargetRank = 0)
     {
         public TableEntry BestEntry => Table.Values.MinBy(e => e.Curve[^1].Value)!;
-        public double Target => BestEntry.Curve[^1].Value * 1.005;
+        public double Target => TargetRank > 0 ? Table.Values.Select(e => e.Curve[^1].Value).Order().ElementAt(TargetRank - 1) : BestEntry.Curve[^1].Value * 1.005;
+        public string TargetRule => TargetRank > 0 ? $"the {TargetRank}th best configuration's final value" : "best + 0.5%";
         public long MaxSteps => Table.Values.Max(e => e.Steps);
         public double StepSeconds => SecondsPerStep[Workload];
+        /// <summary>Trials a sweep may run: 40, or as many as the table has configurations when it has more.</summary>
+        public int MaxTrials => Math.Max(40, Table.Count);
     }
 
     /// <summary>One sweep's outcome.</summary>
-    public sealed record Outcome(string Table, string Method, int Seed, bool Reached, long Steps, int Trials, double TunerSeconds, bool PrunedBest, long StepsAll)
+    /// <param name="PrunedAtTarget">pruned trials whose configuration reaches the target (a winner lost), until the target was reached</param>
+    public sealed record Outcome(string Table, string Method, int Seed, bool Reached, long Steps, int Trials, double TunerSeconds, bool PrunedBest, long StepsAll, int PrunedAtTarget)
     {
         public double Cost(Bench b) => Reached ? Steps : double.PositiveInfinity;
     }
@@ -62,21 +71,23 @@ public static class TuningTable
     ];
 
     /// <summary>
-    /// tuning-table [seeds] [workloads...] [--tables lr,schedules] [--methods a,b] [--optuna FILE] [--figure SVG] [--export JSON]
+    /// tuning-table [seeds] [workloads...] [--tables lr,schedules] [--methods a,b] [--optuna FILE]... [--figure SVG] [--export JSON]
+    /// (--optuna: outcomes of other tools in the same JSON lines, e.g. bench/tuning/optuna_table.py's; may be repeated)
     /// </summary>
     public static int Main(string[] args)
     {
         int seeds = 5;
         var workloads = new List<string>();
-        var kinds = new[] { "lr", "schedules" };
-        string? optuna = null, figure = null, export = null;
+        var kinds = new[] { "lr", "large", "schedules" };
+        string? figure = null, export = null;
+        var optuna = new List<string>();
         HashSet<string>? only = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--tables": kinds = args[++i].Split(','); break;
-                case "--optuna": optuna = args[++i]; break;
+                case "--optuna": optuna.Add(args[++i]); break;
                 case "--figure": figure = args[++i]; break;
                 case "--export": export = args[++i]; break;
                 case "--methods": only = [.. args[++i].Split(',')]; break;
@@ -86,6 +97,16 @@ public static class TuningTable
                     else workloads.Add(args[i]);
                     break;
             }
+        }
+        if (figure is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(figure))))
+        {
+            Console.Error.WriteLine($"tuning-table: --figure {figure}: its folder does not exist; create it or name a file in an existing folder");
+            return 2;
+        }
+        foreach (var file in optuna.Where(f => !File.Exists(f)))
+        {
+            Console.Error.WriteLine($"tuning-table: --optuna {file}: no such file (make it with bench/tuning/optuna_table.py)");
+            return 2;
         }
         if (workloads.Count == 0) workloads = ["gpt-tiny", "mlp"];
         var root = FindRoot();
@@ -100,13 +121,13 @@ public static class TuningTable
         var methods = Methods().Where(m => only is null || only.Contains(m.Name)).ToArray();
         foreach (var b in benches)
         {
-            Console.WriteLine($"## {b.Name}: {b.Table.Count} configurations, best {b.BestEntry.Key} at {b.BestEntry.Curve[^1].Value:F4}, target {b.Target:F4} (best + 0.5%); at target: " +
+            Console.WriteLine($"## {b.Name}: {b.Table.Count} configurations, best {b.BestEntry.Key} at {b.BestEntry.Curve[^1].Value:F4}, target {b.Target:F4} ({b.TargetRule}); at target: " +
                 string.Join(", ", b.Table.Values.Where(e => e.Curve[^1].Value <= b.Target).Select(e => e.Key)));
             Console.WriteLine();
             foreach (var m in methods)
                 for (int seed = 1; seed <= seeds; seed++)
                     outcomes.Add(Sweep(b, m, seed));
-            if (optuna is not null) outcomes.AddRange(ReadOptuna(optuna).Where(o => o.Table == b.Name && o.Seed <= seeds));
+            foreach (var file in optuna) outcomes.AddRange(ReadOptuna(file).Where(o => o.Table == b.Name && o.Seed <= seeds));
             PrintTable(b, outcomes.Where(o => o.Table == b.Name).ToList());
         }
         PrintSummary(benches, outcomes);
@@ -116,14 +137,14 @@ public static class TuningTable
 
     private static void PrintTable(Bench b, List<Outcome> os)
     {
-        Console.WriteLine("| method | reached (seeds) | median steps to target | median trials | median wall-clock to target (s) | steps per seed | best config pruned (seeds) | tuner s per sweep |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+        Console.WriteLine("| method | reached (seeds) | median steps to target | median trials | median wall-clock to target (s) | steps per seed | best config pruned (seeds) | target configs pruned (trials) | tuner s per sweep |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         foreach (var g in os.GroupBy(o => o.Method))
         {
             var l = g.OrderBy(o => o.Seed).ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {g.Key} | {l.Count(o => o.Reached)}/{l.Count} | {Fmt(Median(l.Select(o => o.Cost(b))))} | {Fmt(Median(l.Select(o => o.Reached ? o.Trials : double.PositiveInfinity)), "F1")} | " +
-                $"{Fmt(Median(l.Select(o => Wall(b, o))))} | {string.Join(", ", l.Select(o => o.Reached ? o.Steps.ToString(CultureInfo.InvariantCulture) : $">{o.Steps}"))} | {l.Count(o => o.PrunedBest)} | {l.Average(o => o.TunerSeconds):F2} |"));
+                $"{Fmt(Median(l.Select(o => Wall(b, o))))} | {string.Join(", ", l.Select(o => o.Reached ? o.Steps.ToString(CultureInfo.InvariantCulture) : $">{o.Steps}"))} | {l.Count(o => o.PrunedBest)} | {l.Sum(o => o.PrunedAtTarget)} | {l.Average(o => o.TunerSeconds):F2} |"));
         }
         Console.WriteLine();
     }
@@ -171,117 +192,149 @@ public static class TuningTable
     /// <summary>
     /// AlgoPerf-style performance profiles over every (table, seed) problem, in steps and in wall-clock: ρ_m(τ), the
     /// fraction of problems where method m reached the target within τ times the best method's cost, at a few τ,
-    /// and the AlgoPerf score (the profile's mean over τ in [1, 4]). With <paramref name="figure"/>, an SVG of both.
+    /// and the AlgoPerf score (the profile's mean over τ in [1, 4]). With <paramref name="figure"/> (a path ending in
+    /// .svg), one figure per question (<see cref="Questions"/>), each with its own methods only, next to that path.
     /// </summary>
     private static void PrintProfiles(List<Bench> benches, List<Outcome> outcomes, string? figure)
     {
         var byName = benches.ToDictionary(b => b.Name);
-        var methods = outcomes.Select(o => o.Method).Distinct().ToList();
         var problems = outcomes.Select(o => (o.Table, o.Seed)).Distinct().ToList();
+        // Only methods run on every problem (AutoLRS's engine runs exist for one table and a few seeds: its rows are in
+        // that table, not in the profiles, where a missing run would count as a miss).
+        var methods = outcomes.Select(o => o.Method).Distinct().Where(m => outcomes.Count(o => o.Method == m) == problems.Count).ToList();
         double[] taus = [1, 1.25, 1.5, 2, 3, 4, 10];
-        var curves = new Dictionary<string, Dictionary<string, double[]>>();
-        foreach (var (measure, cost) in new (string, Func<Outcome, double>)[] { ("steps", o => o.Cost(byName[o.Table])), ("wall-clock", o => Wall(byName[o.Table], o)) })
+        var measures = new (string Name, Func<Outcome, double> Cost)[] { ("steps", o => o.Cost(byName[o.Table])), ("wall-clock", o => Wall(byName[o.Table], o)) };
+        foreach (var (measure, cost) in measures)
         {
-            var ratios = methods.ToDictionary(m => m, _ => new List<double>());
-            foreach (var p in problems)
-            {
-                var here = outcomes.Where(o => o.Table == p.Table && o.Seed == p.Seed).ToList();
-                double best = here.Min(cost);
-                foreach (var m in methods)
-                {
-                    var o = here.FirstOrDefault(x => x.Method == m);
-                    ratios[m].Add(o is null || !double.IsFinite(best) ? double.PositiveInfinity : cost(o) / best);
-                }
-            }
+            var ratios = Ratios(outcomes, problems, methods, cost);
             Console.WriteLine($"## Performance profile ({measure} to target; {problems.Count} problems: {benches.Count} tables x seeds)");
             Console.WriteLine();
             Console.WriteLine("| method | " + string.Join(" | ", taus.Select(t => string.Create(CultureInfo.InvariantCulture, $"ρ(τ={t})"))) + " | score (mean ρ on [1, 4]) |");
             Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", taus.Length + 1)));
-            curves[measure] = [];
             foreach (var m in methods)
             {
                 var r = ratios[m];
-                double Rho(double t) => r.Count(x => x <= t * (1 + 1e-12)) / (double)r.Count;
-                // The score integrates the step function exactly: ρ changes only at the ratios themselves.
-                double score = Integrate(r, 1, 4) / 3;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {m} | {string.Join(" | ", taus.Select(t => Rho(t).ToString("F2", CultureInfo.InvariantCulture)))} | {score:F3} |"));
-                curves[measure][m] = [.. r];
+                double Rho(double t) => r.Count(x => x <= t * (1 + 1e-12)) / (double)r.Length;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {m} | {string.Join(" | ", taus.Select(t => Rho(t).ToString("F2", CultureInfo.InvariantCulture)))} | {Score(r):F3} |"));
             }
             Console.WriteLine();
         }
-        if (figure is not null)
+        if (figure is null) return;
+        foreach (var (file, title, members) in Questions)
         {
-            File.WriteAllText(figure, ProfileSvg(curves, problems.Count));
-            Console.WriteLine($"wrote {figure}");
+            var here = members.Where(methods.Contains).ToList();
+            if (here.Count < 2) continue;
+            var curves = measures.ToDictionary(m => m.Name, m => Ratios(outcomes, problems, here, m.Cost));
+            var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(figure))!, Path.GetFileNameWithoutExtension(figure) + "-" + file + ".svg");
+            File.WriteAllText(path, ProfileSvg(title, curves, problems.Count));
+            Console.WriteLine($"wrote {path} (scores within the figure's methods, steps: " +
+                string.Join(", ", here.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m} {Score(curves["steps"][m]):F3}"))) + "; wall-clock: " +
+                string.Join(", ", here.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m} {Score(curves["wall-clock"][m]):F3}"))) + ")");
         }
     }
 
-    private static double Integrate(List<double> ratios, double lo, double hi)
+    /// <summary>
+    /// The figures' questions, one each (13 methods in one figure are unreadable): which pruner on random search, which
+    /// sampler without pruning, and the forecast pruner on GP-BO against the pruned sweeps practitioners run with Optuna.
+    /// Each profile's τ is relative to the best of the figure's own methods.
+    /// </summary>
+    private static readonly (string File, string Title, string[] Methods)[] Questions =
+    [
+        ("pruners", "Which pruner? (random sampler)", ["random", "random + median", "random + ASHA", "random + Hyperband", "random + forecast"]),
+        ("samplers", "Which sampler? (no pruning)", ["random", "GP-BO", "Optuna TPE", "Optuna random"]),
+        ("vs-optuna", "GP-BO + forecast vs Optuna TPE with its pruners", ["GP-BO", "GP-BO + forecast", "GP-BO + ASHA", "Optuna TPE", "Optuna TPE + median", "Optuna TPE + ASHA", "Optuna TPE + Hyperband"]),
+    ];
+
+    /// <summary>Per method, its cost over the best of <paramref name="methods"/> on each problem (∞ when it missed the target).</summary>
+    private static Dictionary<string, double[]> Ratios(List<Outcome> outcomes, List<(string Table, int Seed)> problems, List<string> methods, Func<Outcome, double> cost)
     {
-        // ∫_lo^hi ρ(τ) dτ with ρ(τ) = #{r ≤ τ}/n = (1/n) Σ_i max(0, hi − max(lo, r_i)).
-        return ratios.Sum(r => r <= hi ? hi - Math.Max(lo, r) : 0) / ratios.Count;
+        var ratios = methods.ToDictionary(m => m, _ => new List<double>());
+        foreach (var p in problems)
+        {
+            var here = outcomes.Where(o => o.Table == p.Table && o.Seed == p.Seed && methods.Contains(o.Method)).ToList();
+            double best = here.Count == 0 ? double.PositiveInfinity : here.Min(cost);
+            foreach (var m in methods)
+            {
+                var o = here.FirstOrDefault(x => x.Method == m);
+                ratios[m].Add(o is null || !double.IsFinite(best) ? double.PositiveInfinity : cost(o) / best);
+            }
+        }
+        return ratios.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
     }
 
-    private static string ProfileSvg(Dictionary<string, Dictionary<string, double[]>> curves, int problems)
+    /// <summary>AlgoPerf score: the profile's mean over τ in [1, 4], integrated exactly (ρ changes only at the ratios).</summary>
+    private static double Score(IReadOnlyCollection<double> ratios) =>
+        // ∫_1^4 ρ(τ) dτ / 3 with ρ(τ) = #{r ≤ τ}/n = (1/n) Σ_i max(0, 4 − max(1, r_i)).
+        ratios.Sum(r => r <= 4 ? 4 - Math.Max(1, r) : 0) / ratios.Count / 3;
+
+    /// <summary>
+    /// Two panels (steps, wall-clock) of step-function profiles and a legend beside them. Lines are drawn exactly at
+    /// their values (no offsets, so none crosses 1.0); methods with equal profiles stay visible because each is drawn
+    /// narrower than the one before it, in its own colour and dash pattern.
+    /// </summary>
+    private static string ProfileSvg(string title, Dictionary<string, Dictionary<string, double[]>> curves, int problems)
     {
-        const int pw = 420, ph = 280, left = 55, top = 40, gap = 70;
-        double tauMax = 10;
-        string[] colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#000000", "#ad494a"];
+        const int pw = 380, ph = 260, left = 60, top = 58, gap = 75, legendWidth = 270;
+        const double tauMax = 10;
+        string[] colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"];
+        string[] dashes = ["", "8,4", "2,3", "10,3,2,3", "", "5,5", "1,4"];
         var methods = curves.First().Value.Keys.ToList();
-        int width = left + 2 * pw + gap + 20, height = top + ph + 60 + 18 * ((methods.Count + 3) / 4);
+        int width = left + 2 * pw + gap + 30 + legendWidth, height = top + ph + 50;
+        double W(int i) => 1.5 + 1.0 * (methods.Count - 1 - i); // the first drawn is the widest
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{left + pw + gap / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{System.Security.SecurityElement.Escape(title)}</text>\n");
         int panel = 0;
         foreach (var (measure, byMethod) in curves)
         {
             double x0 = left + panel * (pw + gap);
             double X(double tau) => x0 + pw * Math.Log(tau) / Math.Log(tauMax);
             double Y(double rho) => top + ph * (1 - rho);
-            double nudge = 0; // methods with equal profiles would hide each other: each is drawn 1.5 px apart
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + pw / 2}\" y=\"{top - 15}\" text-anchor=\"middle\" font-size=\"14\">{measure} to target ({problems} problems)</text>\n");
-            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x0}\" y=\"{top}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#444\"/>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + pw / 2}\" y=\"{top - 10}\" text-anchor=\"middle\" font-size=\"13\">{measure} to target ({problems} problems)</text>\n");
             foreach (var t in new double[] { 1, 1.5, 2, 3, 4, 6, 10 })
             {
-                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(t):F1}\" y1=\"{top}\" x2=\"{X(t):F1}\" y2=\"{top + ph}\" stroke=\"#ddd\"/>");
+                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(t):F1}\" y1=\"{top}\" x2=\"{X(t):F1}\" y2=\"{top + ph}\" stroke=\"#e4e4e4\"/>");
                 sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(t):F1}\" y=\"{top + ph + 15}\" text-anchor=\"middle\">{t}</text>\n");
             }
             foreach (var r in new[] { 0, 0.25, 0.5, 0.75, 1 })
             {
-                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x0}\" y1=\"{Y(r):F1}\" x2=\"{x0 + pw}\" y2=\"{Y(r):F1}\" stroke=\"#ddd\"/>");
+                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x0}\" y1=\"{Y(r):F1}\" x2=\"{x0 + pw}\" y2=\"{Y(r):F1}\" stroke=\"#e4e4e4\"/>");
                 sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 - 6}\" y=\"{Y(r) + 4:F1}\" text-anchor=\"end\">{r}</text>\n");
             }
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + pw / 2}\" y=\"{top + ph + 32}\" text-anchor=\"middle\">τ (cost / best method's cost on the problem, log scale)</text>\n");
-            sb.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate({x0 - 38},{top + ph / 2}) rotate(-90)\" text-anchor=\"middle\">fraction of problems within τ</text>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + pw / 2}\" y=\"{top + ph + 34}\" text-anchor=\"middle\">τ = cost / best cost on the problem (log scale)</text>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate({x0 - 40},{top + ph / 2}) rotate(-90)\" text-anchor=\"middle\">fraction of problems within τ</text>\n");
             int ci = 0;
             foreach (var (m, ratios) in byMethod)
             {
-                var sorted = ratios.Where(double.IsFinite).Order().ToArray();
-                var pts = new List<string>();
+                var sorted = ratios.Where(r => r <= tauMax).Order().ToArray();
+                var pts = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{X(1):F1},{Y(0):F1}") };
                 double rho = 0;
-                nudge = 1.5 * (ci - (byMethod.Count - 1) / 2.0);
-                double Yn(double v) => Y(v) + nudge;
-                pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(1):F1},{Yn(0):F1}"));
                 foreach (var r in sorted)
                 {
-                    double t = Math.Min(Math.Max(r, 1), tauMax);
-                    pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(t):F1},{Yn(rho):F1}"));
+                    double t = Math.Max(r, 1);
+                    pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(t):F1},{Y(rho):F1}"));
                     rho += 1.0 / ratios.Length;
-                    pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(t):F1},{Yn(rho):F1}"));
+                    pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(t):F1},{Y(rho):F1}"));
                 }
-                pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(tauMax):F1},{Yn(rho):F1}"));
-                string dash = m.Contains("Optuna", StringComparison.Ordinal) ? " stroke-dasharray=\"6,3\"" : "";
-                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{string.Join(' ', pts)}\" fill=\"none\" stroke=\"{colors[ci % colors.Length]}\" stroke-width=\"2\"{dash} opacity=\"0.85\"/>\n");
+                pts.Add(string.Create(CultureInfo.InvariantCulture, $"{X(tauMax):F1},{Y(rho):F1}"));
+                string dash = dashes[ci % dashes.Length] is { Length: > 0 } d ? $" stroke-dasharray=\"{d}\"" : "";
+                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{string.Join(' ', pts)}\" fill=\"none\" stroke=\"{colors[ci % colors.Length]}\" stroke-width=\"{W(ci):F1}\"{dash} stroke-linejoin=\"round\" opacity=\"0.8\"/>\n");
                 ci++;
             }
+            // the frame over the lines, so a profile at 1.0 or 0 runs along the edge, not outside it
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x0}\" y=\"{top}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#444\"/>\n");
             panel++;
         }
+        double lx = left + 2 * pw + gap + 25;
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{lx}\" y=\"{top + 4}\" font-weight=\"bold\">method (AlgoPerf score, steps)</text>\n");
         for (int i = 0; i < methods.Count; i++)
         {
-            double lx = left + (i % 4) * 230, ly = top + ph + 55 + 18 * (i / 4);
-            string dash = methods[i].Contains("Optuna", StringComparison.Ordinal) ? " stroke-dasharray=\"6,3\"" : "";
-            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 24}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"3\"{dash}/>");
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{lx + 30}\" y=\"{ly}\">{System.Security.SecurityElement.Escape(methods[i])}</text>\n");
+            double ly = top + 28 + 24 * i;
+            string dash = dashes[i % dashes.Length] is { Length: > 0 } d ? $" stroke-dasharray=\"{d}\"" : "";
+            double score = Score(curves.First().Value[methods[i]]);
+            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{lx}\" y1=\"{ly - 4}\" x2=\"{lx + 36}\" y2=\"{ly - 4}\" stroke=\"{colors[i % colors.Length]}\" stroke-width=\"{Math.Min(W(i), 6):F1}\"{dash}/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{lx + 44}\" y=\"{ly}\">{System.Security.SecurityElement.Escape(methods[i])} ({score:F2})</text>\n");
         }
         sb.Append("</svg>\n");
         return sb.ToString();
@@ -332,7 +385,7 @@ public static class TuningTable
         var runner = new StudyRunner(spec, m.Sampler(seed), m.Pruner(b), storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
         // Replaying costs no time, so the sweep's wall time is the tuner's own (sampler, pruner, store in memory).
         var sw = Stopwatch.StartNew();
-        runner.Run(new SweepOptions { Trials = MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
+        runner.Run(new SweepOptions { Trials = b.MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
         double seconds = sw.Elapsed.TotalSeconds;
         var all = storage.Trials().Select(runner.Enrich).ToList();
         long steps = 0;
@@ -345,6 +398,7 @@ public static class TuningTable
             if (t.State == TrialState.Complete && t.Value <= b.Target) { reached = true; break; }
         }
         bool prunedBest = all.Any(t => t.State == TrialState.Pruned && b.Key(t.Params) == b.BestEntry.Key);
+        int prunedAtTarget = all.Take(n).Count(t => t.State == TrialState.Pruned && b.Table[b.Key(t.Params)].Curve[^1].Value <= b.Target);
         if (Verbose)
             foreach (var t in all)
             {
@@ -352,7 +406,7 @@ public static class TuningTable
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {b.Table[b.Key(t.Params)].Curve[^1].Value:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] {t.Message}"));
             }
-        return new Outcome(b.Name, m.Name, seed, reached, steps, n, seconds, prunedBest, all.Sum(t => t.StepsRun));
+        return new Outcome(b.Name, m.Name, seed, reached, steps, n, seconds, prunedBest, all.Sum(t => t.StepsRun), prunedAtTarget);
     }
 
     /// <summary>Stops the sweep once a trial completes at the target (steps-to-target needs no more).</summary>
@@ -369,8 +423,10 @@ public static class TuningTable
     private static Bench? Load(string root, string kind, string workload) => kind switch
     {
         "schedules" => LoadSchedules(root, workload),
-        "lr" => LoadLr(root, workload),
-        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr or schedules)"),
+        "lr" => LoadLr(root, "lr", workload, workload, 0),
+        // 80 configurations; target: the 5th best (top ~6%), declared before the table was recorded
+        "large" => LoadLr(root, "large", workload, workload + "-large", 5),
+        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr, large or schedules)"),
     };
 
     private static List<Report> ReadCurve(string file, long below) => File.ReadLines(file).Skip(1).Select(l => l.Split(','))
@@ -378,10 +434,10 @@ public static class TuningTable
         .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[3], CultureInfo.InvariantCulture)))
         .Where(r => r.Step < below).ToList();
 
-    /// <summary>The learning-rate table of bench/tuning/record_lr_table.sh: peak (integer log2 index) x shape.</summary>
-    private static Bench? LoadLr(string root, string workload)
+    /// <summary>A learning-rate table of bench/tuning/record_lr_table.sh (data/tuning/<paramref name="folder"/>): peak (integer index on the log scale) x shape.</summary>
+    private static Bench? LoadLr(string root, string kind, string workload, string folder, int targetRank)
     {
-        var dir = Path.Combine(root, "data", "tuning", workload);
+        var dir = Path.Combine(root, "data", "tuning", folder);
         var file = Path.Combine(dir, "table.json");
         if (!File.Exists(file)) return null;
         var t = JsonNode.Parse(File.ReadAllText(file))!;
@@ -394,7 +450,7 @@ public static class TuningTable
         // The peaks are a geometric series: searched as their index, an integer on the log scale a sampler can model.
         var space = new SearchSpace([("lr_index", new IntegerDomain(0, peaks.Length - 1)), ("shape", new CategoricalDomain(shapes))]);
         var keys = configs.ToDictionary(c => (Array.IndexOf(peaks, c.Peak), c.Shape), c => c.Key);
-        return new Bench($"lr/{workload}", workload, table, space, p => keys[((int)p["lr_index"].Number, p["shape"].Text!)]);
+        return new Bench($"{kind}/{workload}", workload, table, space, p => keys[((int)p["lr_index"].Number, p["shape"].Text!)], targetRank);
     }
 
     /// <summary>The schedule table: the seed-1 runs of data/corpora/&lt;workload&gt;, 11 shapes x 2 horizons.</summary>
@@ -445,7 +501,7 @@ public static class TuningTable
             arr.Add(new JsonObject
             {
                 ["name"] = b.Name, ["workload"] = b.Workload, ["target"] = b.Target, ["best"] = b.BestEntry.Key, ["seconds_per_step"] = b.StepSeconds,
-                ["max_trials"] = MaxTrials, ["max_steps"] = b.MaxSteps, ["space"] = space, ["points"] = points,
+                ["max_trials"] = b.MaxTrials, ["max_steps"] = b.MaxSteps, ["space"] = space, ["points"] = points,
                 ["configurations"] = new JsonObject(b.Table.Values.Select(e => new KeyValuePair<string, JsonNode?>(e.Key, new JsonObject
                 {
                     ["steps"] = e.Steps,
@@ -472,7 +528,8 @@ public static class TuningTable
     {
         var o = JsonNode.Parse(l)!;
         return new Outcome(o["table"]!.GetValue<string>(), o["method"]!.GetValue<string>(), o["seed"]!.GetValue<int>(), o["reached"]!.GetValue<bool>(),
-            o["steps"]!.GetValue<long>(), o["trials"]!.GetValue<int>(), o["tuner_seconds"]!.GetValue<double>(), o["pruned_best"]!.GetValue<bool>(), o["steps_all"]!.GetValue<long>());
+            o["steps"]!.GetValue<long>(), o["trials"]!.GetValue<int>(), o["tuner_seconds"]!.GetValue<double>(), o["pruned_best"]!.GetValue<bool>(), o["steps_all"]!.GetValue<long>(),
+            o["pruned_at_target"]?.GetValue<int>() ?? 0);
     });
 
     private static string Fmt(double v, string f = "F0") => double.IsPositiveInfinity(v) ? "not reached" : v.ToString(f, CultureInfo.InvariantCulture);

@@ -40,7 +40,7 @@ def sweep(table, sampler, pruner, seed):
     study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner, study_name=f"{table['name']}-{seed}")
     configs = table["configurations"]
     target = table["target"]
-    steps, n, reached, pruned_best, steps_all = 0, 0, False, False, 0
+    steps, n, reached, pruned_best, steps_all, pruned_at_target = 0, 0, False, False, 0, 0
     t0 = time.perf_counter()
     for _ in range(table["max_trials"]):
         trial = study.ask()
@@ -61,6 +61,8 @@ def sweep(table, sampler, pruner, seed):
         if pruned:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             pruned_best |= key == table["best"]
+            if not reached and configs[key]["curve"][-1][1] <= target:
+                pruned_at_target += 1
         else:
             study.tell(trial, last)
         steps_all += ran
@@ -70,7 +72,8 @@ def sweep(table, sampler, pruner, seed):
             if not pruned and last <= target:
                 reached = True
                 break
-    return {"reached": reached, "steps": steps, "trials": n, "tuner_seconds": time.perf_counter() - t0, "pruned_best": pruned_best, "steps_all": steps_all}
+    return {"reached": reached, "steps": steps, "trials": n, "tuner_seconds": time.perf_counter() - t0, "pruned_best": pruned_best, "steps_all": steps_all,
+            "pruned_at_target": pruned_at_target}
 
 
 def main():
