@@ -26,23 +26,7 @@ internal static class BandCalibration
 
     public static void Run(string repo)
     {
-        var corpora = new List<ForecastCorpus>();
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(repo, "data/examples/mpl/manifest.json")))!;
-        string[] Names(string key) => manifest[key]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
-        foreach (var size in Names("sizes"))
-        {
-            // The bundled MPL curves as corpora, as `anneal accuracy` builds them (fit and test split alike).
-            var runs = new JsonArray(Names("fit").Concat(Names("test")).Distinct()
-                .Select(n => (JsonNode)new JsonObject { ["file"] = n + ".csv", ["schedule"] = manifest["schedules"]![n]!.GetValue<string>() }).ToArray());
-            var json = new JsonObject { ["format"] = ForecastCorpus.Format, ["name"] = $"mpl-{size}", ["runs"] = runs };
-            var dir = Path.Combine(repo, "data/examples/mpl", size);
-            corpora.Add(ForecastCorpus.Parse(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Path.Combine(dir, "corpus.json"),
-                f => File.Exists(Path.Combine(dir, f)) ? File.ReadAllBytes(Path.Combine(dir, f)) : null));
-        }
-        foreach (var d in Directory.GetDirectories(Path.Combine(repo, "data/corpora")).Order(StringComparer.Ordinal))
-            if (File.Exists(Path.Combine(d, "corpus.json"))) corpora.Add(ForecastCorpus.Load(d));
-        try { corpora.Add(ForecastCorpus.Load(Path.Combine(repo, "bench/corpora/gpt100m-rope.json"))); }
-        catch (InputException e) { Console.WriteLine($"gpt100m-rope left out: {e.Message}"); }
+        var corpora = Corpora(repo);
 
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         var rows = new List<Row>();
@@ -88,6 +72,29 @@ internal static class BandCalibration
         foreach (var g in rows.GroupBy(r => (r.Corpus, r.Question)))
             Console.WriteLine(Line(g.Key.Corpus, g.Key.Question, g.Select(r => (r, AutoLaw.BandScale, AutoLaw.ExtrapolationScale)).ToList(), loco.Where(x => x.Row.Corpus == g.Key.Corpus && x.Row.Question == g.Key.Question).ToList(), z));
         Console.WriteLine(Line("**pooled**", "", rows.Select(r => (r, AutoLaw.BandScale, AutoLaw.ExtrapolationScale)).ToList(), loco, z));
+    }
+
+    /// <summary>Every corpus of the forecasting benchmark, as <c>anneal accuracy</c> builds them (gpt100m-rope when ../shared exists).</summary>
+    internal static List<ForecastCorpus> Corpora(string repo)
+    {
+        var corpora = new List<ForecastCorpus>();
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(repo, "data/examples/mpl/manifest.json")))!;
+        string[] Names(string key) => manifest[key]!.AsArray().Select(x => x!.GetValue<string>()).ToArray();
+        foreach (var size in Names("sizes"))
+        {
+            // The bundled MPL curves as corpora, as `anneal accuracy` builds them (fit and test split alike).
+            var runs = new JsonArray(Names("fit").Concat(Names("test")).Distinct()
+                .Select(n => (JsonNode)new JsonObject { ["file"] = n + ".csv", ["schedule"] = manifest["schedules"]![n]!.GetValue<string>() }).ToArray());
+            var json = new JsonObject { ["format"] = ForecastCorpus.Format, ["name"] = $"mpl-{size}", ["runs"] = runs };
+            var dir = Path.Combine(repo, "data/examples/mpl", size);
+            corpora.Add(ForecastCorpus.Parse(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Path.Combine(dir, "corpus.json"),
+                f => File.Exists(Path.Combine(dir, f)) ? File.ReadAllBytes(Path.Combine(dir, f)) : null));
+        }
+        foreach (var d in Directory.GetDirectories(Path.Combine(repo, "data/corpora")).Order(StringComparer.Ordinal))
+            if (File.Exists(Path.Combine(d, "corpus.json"))) corpora.Add(ForecastCorpus.Load(d));
+        try { corpora.Add(ForecastCorpus.Load(Path.Combine(repo, "bench/corpora/gpt100m-rope.json"))); }
+        catch (InputException e) { Console.WriteLine($"gpt100m-rope left out: {e.Message}"); }
+        return corpora;
     }
 
     private static double HalfWidth(Row r, double k, double c, double z)

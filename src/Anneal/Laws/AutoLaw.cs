@@ -27,11 +27,12 @@ public sealed record AutoLaw : LossLaw
     private readonly LawParameter[] _parameters;
 
     /// <summary>
-    /// When true (<c>auto(weights=holdout)</c>), the fit multiplies each prior weight by 1/e^2, e the member's
-    /// leave-the-future-out error on the fitted runs (<see cref="Anneal.Fitting.StackFitter.HoldOutError"/>);
-    /// when false (<c>auto</c>), the prior weights stand.
+    /// When true (<c>auto</c>, the default), each fit chooses the members' weights from the fitted runs' own future
+    /// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>): the prior weights, or one member tilted to
+    /// <see cref="Anneal.Fitting.StackFitter.Tilt"/> when that forecasts the fitted runs' later points clearly better.
+    /// When false (<c>auto(weights=fixed)</c>), the prior weights stand.
     /// </summary>
-    public bool HoldOutWeights { get; }
+    public bool CrossValidatedWeights { get; }
 
     /// <summary>
     /// k of the band: the own variance of the members that carry it and the members' disagreement are scaled by
@@ -56,8 +57,8 @@ public sealed record AutoLaw : LossLaw
     /// </summary>
     public const double ExtrapolationScale = 0.15;
 
-    /// <summary>The default stack: <see cref="DefaultMembers"/>.</summary>
-    public AutoLaw(bool holdOutWeights = false) : this(DefaultMembers, holdOutWeights) { }
+    /// <summary>The default stack: <see cref="DefaultMembers"/>, weights chosen per fit unless <paramref name="crossValidatedWeights"/> is false.</summary>
+    public AutoLaw(bool crossValidatedWeights = true) : this(DefaultMembers, crossValidatedWeights) { }
 
     /// <summary>
     /// The default members and weights (docs/laws.md, "Cooldown gains that saturate"): <c>momentum(cap=fit)</c> 0.5,
@@ -69,10 +70,10 @@ public sealed record AutoLaw : LossLaw
     /// <summary>The default stack in words, for summaries and law files.</summary>
     public static string DefaultDescription => string.Join(", ", DefaultMembers.Select(m => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{m.Law.Spec} {m.Weight:0.#}")));
 
-    /// <summary>A stack of the given members (weights are renormalised to sum to 1).</summary>
-    public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool holdOutWeights = false)
+    /// <summary>A stack of the given members (weights are renormalised to sum to 1); they are the prior weights of a cross-validated fit.</summary>
+    public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool crossValidatedWeights = true)
     {
-        HoldOutWeights = holdOutWeights;
+        CrossValidatedWeights = crossValidatedWeights;
         if (members.Count == 0) throw new InputException("auto: needs at least one member law");
         double total = members.Sum(m => m.Weight);
         if (!(total > 0) || members.Any(m => !(m.Weight >= 0))) throw new InputException("auto: member weights must be >= 0 with a positive sum");
@@ -91,23 +92,26 @@ public sealed record AutoLaw : LossLaw
         })).ToArray();
     }
 
-    /// <summary>Parses <c>auto</c> or <c>auto(weights=holdout)</c>.</summary>
+    /// <summary>
+    /// Parses <c>auto</c> (weights chosen per fit; also <c>auto(weights=cv)</c>, and <c>auto(weights=holdout)</c>, the name of
+    /// the earlier data-driven weights it replaces) or <c>auto(weights=fixed)</c>.
+    /// </summary>
     public static LossLaw Create(SpecArgs args)
     {
         var raw = args.Raw("weights");
         return raw switch
         {
-            null or SpecText { Value: "fixed" } => new AutoLaw(),
-            SpecText { Value: "holdout" } => new AutoLaw(holdOutWeights: true),
-            _ => throw args.Fail($"weights must be fixed or holdout, got {raw}"),
+            null or SpecText { Value: "cv" or "holdout" } => new AutoLaw(),
+            SpecText { Value: "fixed" } => new AutoLaw(crossValidatedWeights: false),
+            _ => throw args.Fail($"weights must be cv or fixed, got {raw}"),
         };
     }
 
     public override string Name => "auto";
 
-    public override string Summary => $"stack of {DefaultDescription}, weights from the forecasting benchmark";
+    public override string Summary => $"stack of {DefaultDescription} (prior weights from the forecasting benchmark), tilted per fit by the fitted runs' own future";
 
-    public override SpecCall ToSpecCall() => HoldOutWeights ? new SpecBuilder("auto").Word("weights", "holdout").Build() : new("auto", []);
+    public override SpecCall ToSpecCall() => CrossValidatedWeights ? new("auto", []) : new SpecBuilder("auto").Word("weights", "fixed").Build();
 
     public override IReadOnlyList<LawParameter> Parameters => _parameters;
 
