@@ -137,11 +137,18 @@ public static class StackFitter
     }
 
     /// <summary>
-    /// Cuts the fitted runs at one step, so that their past forecasts their future: the law's own extrapolation
-    /// error, measured on the fitted runs alone. The cut is the end of the latest fitted run that ends between
-    /// <see cref="CutLow"/> and <see cref="CutHigh"/> of the fitted horizon H (the WSD question: the constant run and
-    /// the first cooldown forecast the constant run's continuation and the second cooldown), else <see cref="CutFallback"/>
-    /// x H (the schedules question: the first half of the constant and cosine runs forecast their second half).
+    /// Splits the fitted runs into a past and a future, so that the past forecasts the future: the law's own extrapolation
+    /// error, measured on the fitted runs alone.
+    /// <list type="bullet">
+    /// <item>When the run that starts last (a cooldown branch: its points begin at its branch step) starts after
+    /// <see cref="CutLow"/> x the fitted horizon H and at least two runs remain, that run is the future and every other
+    /// run, whole, the past (the WSD question: the constant run and the first cooldown forecast the second cooldown, a
+    /// branch later than any the past holds). The returned cut is the step before its first point.</item>
+    /// <item>Otherwise every run is cut at the end of the latest run that ends between <see cref="CutLow"/> and
+    /// <see cref="CutHigh"/> x H (a constant prefix shorter than the cosine: the prefix forecasts the cosine's end),
+    /// else at <see cref="CutFallback"/> x H (the schedules question: the first half of the constant and cosine runs
+    /// forecast their second half).</item>
+    /// </list>
     /// Heads: each run's points up to the cut (runs with none are left out); tails: the points after it, with the
     /// run's rates at every step. (Thinning the heads to 100 points each, to save time, changed the choice on gpt100m-rope:
     /// the early-stopped reference procedure depends on the points it is given.)
@@ -149,6 +156,9 @@ public static class StackFitter
     public static (List<LawRun> Heads, List<LawRun> Tails, long Cut) FutureCut(IReadOnlyList<LawRun> runs)
     {
         long h = runs.Max(r => r.Steps[^1]);
+        var latest = runs.MaxBy(r => r.Steps[0])!;
+        if (runs.Count >= 3 && latest.Steps[0] >= CutLow * h && runs.Count(r => r.Steps[0] == latest.Steps[0]) == 1)
+            return (runs.Where(r => r != latest).ToList(), [latest], latest.Steps[0] - 1);
         long cut = runs.Select(r => r.Steps[^1]).Where(e => e >= CutLow * h && e <= CutHigh * h).DefaultIfEmpty((long)(CutFallback * h)).Max();
         var heads = new List<LawRun>();
         var tails = new List<LawRun>();
@@ -163,10 +173,13 @@ public static class StackFitter
         return (heads, tails, cut);
     }
 
-    /// <summary>Range, as fractions of the fitted horizon, in which a fitted run's end is taken as the cut of <see cref="FutureCut"/>.</summary>
+    /// <summary>
+    /// Fractions of the fitted horizon: a fitted run starting after <c>CutLow</c> is a later branch, which <see cref="FutureCut"/>
+    /// holds out; else a run ending between the two sets the cut.
+    /// </summary>
     public const double CutLow = 0.3, CutHigh = 0.9;
 
-    /// <summary>The cut of <see cref="FutureCut"/>, as a fraction of the fitted horizon, when no fitted run ends in its range.</summary>
+    /// <summary>The cut of <see cref="FutureCut"/>, as a fraction of the fitted horizon, when no fitted run is a later branch or ends early.</summary>
     public const double CutFallback = 0.5;
 
     /// <summary>The stack's fitted law from its members' fits (concatenated values, block-diagonal covariance).</summary>

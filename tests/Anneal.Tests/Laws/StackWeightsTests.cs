@@ -24,18 +24,27 @@ public class StackWeightsTests
     private static long[] Every(long from, long to, long by) => Enumerable.Range(0, (int)((to - from) / by) + 1).Select(i => from + i * by).ToArray();
 
     [Fact]
-    public void The_cut_is_the_first_cooldowns_end_on_the_wsd_question_and_half_the_horizon_otherwise()
+    public void The_wsd_question_holds_out_its_latest_branch_and_the_schedules_question_is_cut_in_time()
     {
         // The WSD question's layout: the constant run to 1499, cooldowns ending at 749 and 1499 (their points only).
+        // The later cooldown is the future; the constant run, whole, and the first cooldown are the past.
         var constant = Make("constant(peak=3e-3, warmup=100)", 1500, Every(199, 1499, 50));
         var first = Make("wsd(peak=3e-3, total=750, warmup=100, decay=0.1)", 750, Every(679, 749, 10));
         var second = Make("wsd(peak=3e-3, total=1500, warmup=100, decay=0.1)", 1500, Every(1359, 1499, 10));
         var (heads, tails, cut) = StackFitter.FutureCut([constant, first, second]);
-        cut.ShouldBe(749);
-        heads.Select(h => h.Steps[^1]).ShouldBe([749L, 749L]);        // the constant run's past and the whole first cooldown
-        heads[0].Eta.Length.ShouldBe(750);                            // no rate after the cut is seen
-        tails.Select(t => (t.Steps[0], t.Steps[^1])).ShouldBe([(799L, 1499L), (1359L, 1499L)]);
-        tails[1].Eta.Length.ShouldBe(1500);                           // a tail keeps the rates of its whole run
+        cut.ShouldBe(1358);
+        heads.ShouldBe([constant, first]);
+        tails.ShouldBe([second]);
+
+        // A constant prefix that ends before the cosine (gpt100m-rope's layout): both are cut where the prefix ends.
+        var prefix = Make("constant(peak=3e-3, warmup=100)", 1500, Every(199, 799, 50));
+        var cosine1500 = Make("cosine(peak=3e-3, total=1500, warmup=100)", 1500, Every(199, 1499, 50));
+        var (h1, t1, cut1) = StackFitter.FutureCut([prefix, cosine1500]);
+        cut1.ShouldBe(799);
+        h1.Select(h => h.Steps.Last()).ShouldBe([799L, 799L]);
+        h1[1].Eta.Length.ShouldBe(800);                               // no rate after the cut is seen
+        t1.Select(t => (t.Steps[0], t.Steps.Last())).ShouldBe([(849L, 1499L)]);
+        t1[0].Eta.Length.ShouldBe(1500);                              // a tail keeps the rates of its whole run
 
         // The schedules question's layout: two runs to the same horizon are both cut at half of it.
         var cosine = Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(199, 999, 50));
