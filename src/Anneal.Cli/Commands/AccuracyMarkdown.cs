@@ -27,7 +27,7 @@ internal static class AccuracyMarkdown
         sb.AppendLine();
         sb.AppendLine("One fixed protocol for every corpus (`ForecastProtocol`):");
         sb.AppendLine("- **schedules**: fit on a constant-rate run truncated at the short horizon H (that of the shortest cosine run) plus that cosine run; predict the final loss of every other run of the first seed.");
-        sb.AppendLine("- **cooldowns** (the WSD question, corpora with cooldown branches of a constant run): fit on the constant run up to the second branch's end plus the first two branches' cooldowns; predict the end of every later branch.");
+        sb.AppendLine("- **cooldowns** (the WSD question, corpora with cooldown branches of a constant run): fit on the constant run up to the second branch's end plus the first two branches' cooldowns (or the two the corpus names in `cooldowns_fit`, e.g. gpt-tiny-long's 1,500 and 3,000); predict the end of every later branch.");
         sb.AppendLine("- Fitted points start after the warmup; runs are binned to at most 1000 points. The final loss is the mean over the last 1 % of a run's steps, observed and predicted alike.");
         sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10) counts as not covering and is reported as missing. The `auto` band's two constants are calibrated on these same corpora, so its coverage here is in-sample; docs/laws.md (\"Calibrated bands\") has its coverage on each corpus left out of the calibration.");
         sb.AppendLine();
@@ -42,6 +42,12 @@ internal static class AccuracyMarkdown
             sb.Append(PooledTable(report, q));
             sb.AppendLine();
         }
+        sb.AppendLine("### By extrapolation: the held-out run's horizon over the fit's last step");
+        sb.AppendLine();
+        sb.AppendLine("Every corpus and question pooled; signed error < 0: the law forecasts too low a loss.");
+        sb.AppendLine();
+        sb.Append(RatioTable(report));
+        sb.AppendLine();
         sb.AppendLine("## Per corpus");
         sb.AppendLine();
         sb.AppendLine("| corpus | question | law | mean err | worst | Spearman | regret | band covers | median half-width | fit s |");
@@ -103,6 +109,21 @@ internal static class AccuracyMarkdown
         return sb.ToString();
     }
 
+    /// <summary>Each law's pooled accuracy by extrapolation ratio (<see cref="AccuracyReport.ByRatio"/>).</summary>
+    public static string RatioTable(AccuracyReport report)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| law | horizon / fit | forecasts | mean err | mean signed | worst | band covers | median half-width |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var law in report.Laws)
+            foreach (var b in report.ByRatio(law))
+            {
+                string range = double.IsPositiveInfinity(b.To) ? $"> {b.From:0.#}x" : b.From == 0 ? $"<= {b.To:0.#}x" : $"{b.From:0.#}-{b.To:0.#}x";
+                sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {(b.MeanSignedError * 100).ToString("+0.00;-0.00", Inv)} % | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {Pct(b.MedianHalfWidth)} |");
+            }
+        return sb.ToString();
+    }
+
     /// <summary>Every forecast and metric as JSON (<c>format: anneal-accuracy/1</c>).</summary>
     public static string Json(AccuracyReport report)
     {
@@ -127,7 +148,12 @@ internal static class AccuracyMarkdown
             ["regret"] = N(p.Regret), ["covered"] = p.Covered, ["median_half_width"] = N(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
         }).ToArray());
         var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = N(n.RelStd) }).ToArray());
-        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = pooled, ["rows"] = rows, ["seed_noise"] = noise };
+        var byRatio = new JsonArray(report.Laws.SelectMany(report.ByRatio).Select(b => (JsonNode)new JsonObject
+        {
+            ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = N(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = N(b.MeanError),
+            ["mean_signed_error"] = N(b.MeanSignedError), ["worst_error"] = N(b.WorstError), ["covered"] = b.Covered, ["median_half_width"] = N(b.MedianHalfWidth),
+        }).ToArray());
+        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = pooled, ["by_extrapolation"] = byRatio, ["rows"] = rows, ["seed_noise"] = noise };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 

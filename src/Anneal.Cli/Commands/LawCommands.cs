@@ -289,7 +289,7 @@ public static class LawCommands
         var laws = new Option<string>("--law", "-l") { Description = "Comma-separated law specs (default: all laws).", DefaultValueFactory = _ => string.Join(",", LawRegistry.DefaultSpecs) };
         var json = new Option<string?>("--json") { Description = "Also write every forecast and metric as JSON to this file." };
         var cmd = new Command("accuracy", """
-            The forecasting benchmark: one fixed protocol (docs/accuracy.md) over every corpus. Fit on a constant run truncated at the short horizon plus one cosine run at that horizon and predict every other run's final loss; on corpora with cooldown branches, also fit the first two branches and predict the later ones. Reports mean and worst final-loss error, Spearman correlation among schedules of one horizon, pick regret, 95% band coverage and width, fit time and seed noise, per corpus and pooled.
+            The forecasting benchmark: one fixed protocol (docs/accuracy.md) over every corpus. Fit on a constant run truncated at the short horizon plus one cosine run at that horizon and predict every other run's final loss; on corpora with cooldown branches, also fit the first two branches (or the two the corpus's cooldowns_fit names) and predict the later ones. Reports mean and worst final-loss error, Spearman correlation among schedules of one horizon, pick regret, 95% band coverage and width, fit time and seed noise, per corpus and pooled.
             Example: anneal accuracy --corpus bench/corpora/gpt100m-rope.json --out docs/accuracy.md
             """) { outFile, data, corpora, noBundled, laws, json };
         cmd.SetAction(r =>

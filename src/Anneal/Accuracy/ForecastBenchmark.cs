@@ -102,6 +102,43 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
         var rows = Rows.Where(r => r.Law == law && (question is null || r.Question == question)).ToArray();
         return new PooledAccuracy(law, rows);
     }
+
+    /// <summary>Upper ends of the extrapolation-ratio buckets of <see cref="ByRatio"/> (the last is open).</summary>
+    public static readonly double[] RatioBuckets = [1.0, 1.5, 2.0, 3.0, double.PositiveInfinity];
+
+    /// <summary>
+    /// How far a forecast can be trusted: one law's forecasts pooled over every split, grouped by how far they
+    /// extrapolate, the held-out run's horizon over the last fitted step of its split (<see cref="ForecastSplit.FitHorizon"/>).
+    /// One accuracy per bucket of <see cref="RatioBuckets"/> (a bucket holds ratios above the previous end, up to its own);
+    /// empty buckets are left out.
+    /// </summary>
+    public IReadOnlyList<RatioAccuracy> ByRatio(string law)
+    {
+        var fitEnd = Splits.ToDictionary(s => (s.Corpus, s.Question), s => s.FitHorizon);
+        var ratios = Rows.Where(r => r.Law == law && !r.Failed)
+            .SelectMany(r => r.Forecasts.Select(f => (Ratio: (double)f.Horizon / fitEnd[(r.Corpus, r.Question)], Forecast: f)))
+            .ToArray();
+        var result = new List<RatioAccuracy>();
+        double from = 0;
+        foreach (double to in RatioBuckets)
+        {
+            var inside = ratios.Where(x => x.Ratio > from && x.Ratio <= to).Select(x => x.Forecast).ToArray();
+            if (inside.Length > 0) result.Add(new RatioAccuracy(law, from, to, inside));
+            from = to;
+        }
+        return result;
+    }
+}
+
+/// <summary>One law's forecasts whose horizon is more than <paramref name="From"/> and at most <paramref name="To"/> times its fit's last step.</summary>
+public sealed record RatioAccuracy(string Law, double From, double To, IReadOnlyList<TargetForecast> Forecasts)
+{
+    public double MeanError => Forecasts.Average(f => f.RelError);
+    public double WorstError => Forecasts.Max(f => f.RelError);
+    /// <summary>Mean signed error (pred-obs)/obs: negative when the law forecasts too low a loss.</summary>
+    public double MeanSignedError => Forecasts.Average(f => (f.Predicted - f.Observed) / f.Observed);
+    public int Covered => Forecasts.Count(f => f.Covered);
+    public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
 }
 
 /// <summary>One law's rows pooled over corpora.</summary>

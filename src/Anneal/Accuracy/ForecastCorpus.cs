@@ -28,7 +28,9 @@ public sealed record CorpusRun(string Name, LossCurve Curve, string? Schedule, i
 /// </code>
 /// <c>data_dir</c> (optional) is relative to the file; <c>min_step</c> (optional) drops an initial
 /// transient the laws do not describe; <c>loss_column</c> (optional, <c>loss</c> or <c>val_loss</c>)
-/// names the loss fitted and scored; <c>schedule</c> is optional (the lr column is used).
+/// names the loss fitted and scored; <c>schedule</c> is optional (the lr column is used);
+/// <c>cooldowns_fit</c> (optional, two run files) names the two cooldown branches the cooldowns question
+/// fits (<see cref="CooldownsFit"/>).
 /// </summary>
 public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<CorpusRun> Runs)
 {
@@ -41,6 +43,13 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// loss is a small-batch estimate, as in the engine's corpora).
     /// </summary>
     public string Target { get; init; } = "loss";
+
+    /// <summary>
+    /// The two cooldown branches the cooldowns question fits (run names), when the corpus names them: a WSD series
+    /// that starts earlier than the point it is asked from (gpt-tiny-long keeps a 750-step cooldown and fits at 3,000).
+    /// Empty: the first two branches of the series.
+    /// </summary>
+    public IReadOnlyList<string> CooldownsFit { get; init; } = [];
 
     /// <summary>The format tag every <c>corpus.json</c> carries.</summary>
     public const string Format = "anneal-corpus/1";
@@ -103,7 +112,20 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
         }
         foreach (var r in runs.Where(r => r.BranchOf is not null))
             if (!runs.Any(p => p.Name == r.BranchOf)) throw new InputException($"{origin}: run '{r.Name}' branches from '{r.BranchOf}', which is not in \"runs\"");
-        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target };
+        var cooldownsFit = new List<string>();
+        if (root["cooldowns_fit"] is { } cf)
+        {
+            if (cf is not JsonArray fits || fits.Count != 2)
+                throw new InputException($"{origin}: \"cooldowns_fit\" must be an array of two run files (the two cooldown branches the cooldowns question fits), e.g. [\"wsd_T1500.csv\", \"wsd_T3000.csv\"]");
+            foreach (var f in fits)
+            {
+                var n = Path.GetFileNameWithoutExtension(Str(f, "cooldowns_fit[]"));
+                if (!runs.Any(r => r.Name == n && r.BranchOf is not null))
+                    throw new InputException($"{origin}: \"cooldowns_fit\" names '{n}', which is not a branched run of \"runs\" (give runs with branch_of and branch_step)");
+                cooldownsFit.Add(n);
+            }
+        }
+        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target, CooldownsFit = cooldownsFit };
     }
 
     /// <summary>

@@ -31,7 +31,8 @@ public sealed record ForecastSplit(string Corpus, string Question, string Descri
 /// <item><b>cooldowns</b> (corpora with at least four cooldowns branched from the constant run, with the same
 /// cooldown fraction): sorted by length, fit on the first two branches (their cooldown points only: the
 /// prefix is the parent's) and the constant run up to the second branch's end; predict the end of every
-/// later branch.</item>
+/// later branch. A corpus may name the two fitted branches (<see cref="ForecastCorpus.CooldownsFit"/>): then
+/// they are fitted, and every branch of their series that ends after the second is predicted.</item>
 /// </list>
 /// Fitted runs start at the end of the warmup (and at the corpus's <c>min_step</c>) and are binned to at most
 /// 1000 points. A prediction is scored on the run's final window: the last 1 % of its steps.
@@ -93,21 +94,29 @@ public static class ForecastProtocol
         var constant = corpus.Runs.Where(r => r.Seed == seed && Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
         if (constant is null) return null;
         // Branches of the constant run with one cooldown fraction (the most common; ties: the shortest cooldown).
-        var group = corpus.Runs.Where(r => r.BranchOf == constant.Name && r.BranchStep > 0 && r.BranchStep >= corpus.MinStep)
-            .GroupBy(r => Math.Round((double)(r.Horizon - r.BranchStep) / r.Horizon, 2))
-            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key).FirstOrDefault();
+        static double Fraction(CorpusRun r) => Math.Round((double)(r.Horizon - r.BranchStep) / r.Horizon, 2);
+        var series = corpus.Runs.Where(r => r.BranchOf == constant.Name && r.BranchStep > 0 && r.BranchStep >= corpus.MinStep).ToArray();
+        var group = series.GroupBy(Fraction).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).FirstOrDefault();
         if (group is null || group.Count() < 4) return null;
         var branches = group.OrderBy(r => r.Horizon).ToArray();
-        long end = branches[1].Horizon;
+        CorpusRun[] fitted = branches[..2];
+        if (corpus.CooldownsFit.Count == 2)
+        {
+            // the corpus names its two fitted cooldowns: they must be branches of this series
+            fitted = corpus.CooldownsFit.Select(n => branches.FirstOrDefault(r => r.Name == n)
+                ?? throw new InputException($"{corpus.Name}: cooldowns_fit names '{n}', which is not one of the {group.Key:P0} cooldowns branched from {constant.Name}")).OrderBy(r => r.Horizon).ToArray();
+        }
+        long end = fitted[1].Horizon;
         var fit = new[]
         {
             corpus.LawRunOf(constant, endStep: end) with { Name = $"{constant.Name}[:{end}]" },
-            corpus.LawRunOf(branches[0], firstStep: branches[0].BranchStep),
-            corpus.LawRunOf(branches[1], firstStep: branches[1].BranchStep),
+            corpus.LawRunOf(fitted[0], firstStep: fitted[0].BranchStep),
+            corpus.LawRunOf(fitted[1], firstStep: fitted[1].BranchStep),
         };
-        var tests = branches.Skip(2).Select(r => Target(corpus, r)).ToArray();
+        var tests = branches.Where(r => r.Horizon > end).Select(r => Target(corpus, r)).ToArray();
+        if (tests.Length == 0) return null;
         return new ForecastSplit(corpus.Name, "cooldowns",
-            $"fit {constant.Name} to step {end} + cooldowns {branches[0].Name}, {branches[1].Name}; predict {tests.Length} later cooldowns ({group.Key:P0} of the run) out to {(double)tests[^1].Horizon / end:0.#}x",
+            $"fit {constant.Name} to step {end} + cooldowns {fitted[0].Name}, {fitted[1].Name}; predict {tests.Length} later cooldowns ({group.Key:P0} of the run) out to {(double)tests[^1].Horizon / end:0.#}x",
             fit, tests, end);
     }
 

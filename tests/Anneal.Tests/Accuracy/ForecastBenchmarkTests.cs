@@ -28,6 +28,28 @@ public class ForecastBenchmarkTests
     }
 
     [Fact]
+    public void By_extrapolation_groups_forecasts_by_horizon_over_the_fits_last_step()
+    {
+        // Hand-made: a split fitted to step 1000 with forecasts at 1000 (1x), 2000 (2x) and 3500 (3.5x); another fitted to
+        // 2000 with a forecast at 3000 (1.5x). Buckets (0,1], (1,1.5], (1.5,2], (2,3], (3,inf): 1x, 1.5x, 2x, 3.5x.
+        var fitA = new ForecastSplit("a", "schedules", "", [], [], 1000);
+        var fitB = new ForecastSplit("b", "schedules", "", [], [], 2000);
+        TargetForecast F(string run, long h, double obs, double pred) => new(run, h, obs, pred, pred * 0.99, pred * 1.01);
+        var rows = new[]
+        {
+            new LawAccuracy("a", "schedules", "x", [F("r1", 1000, 2.0, 2.02), F("r2", 2000, 2.0, 1.96), F("r3", 3500, 2.0, 1.90)], 0, null),
+            new LawAccuracy("b", "schedules", "x", [F("r4", 3000, 3.0, 3.03)], 0, null),
+        };
+        var byRatio = new AccuracyReport([fitA, fitB], rows, [], 0.95).ByRatio("x");
+        byRatio.Select(b => (b.From, b.To, b.Forecasts.Count)).ShouldBe([(0.0, 1.0, 1), (1.0, 1.5, 1), (1.5, 2.0, 1), (3.0, double.PositiveInfinity, 1)]);
+        byRatio[2].MeanSignedError.ShouldBe(-0.02, 1e-12); // 1.96 against 2.0
+        byRatio[3].WorstError.ShouldBe(0.05, 1e-12);
+        byRatio[0].Covered.ShouldBe(1); // 2.0 lies in [2.02 x 0.99, 2.02 x 1.01] = [1.9998, 2.0402]
+        byRatio[1].Covered.ShouldBe(1); // 3.0 in [2.9997, 3.0603]
+        byRatio[3].Covered.ShouldBe(0); // 2.0 above [1.881, 1.919]
+    }
+
+    [Fact]
     public void Nominal_horizons_group_logs_that_end_a_few_steps_short()
     {
         ForecastProtocol.Nominal(23905).ShouldBe(24000);

@@ -25,26 +25,56 @@ public class CorpusTests
     }
 
     [Fact]
-    public void The_long_gpt_tiny_corpus_asks_the_wsd_question_out_to_three_times_its_fitted_horizon()
+    public void The_long_gpt_tiny_corpus_asks_the_wsd_question_out_to_four_times_its_fitted_horizon()
     {
-        // Independent source: the design in data/corpora/generate.sh (gpt-tiny-long): 10% linear cooldowns at totals 750,
-        // 1500, 3000, 4500 and 6000 branched from the constant run, and a 4000-step cosine. The protocol fits the first two cooldowns and the
-        // constant run to their end (1500) and must predict the later ones, out to at least 3x.
+        // Independent source: the design in data/corpora/generate.sh (gpt-tiny-long) and its manifest's cooldowns_fit: 10% linear
+        // cooldowns at totals 750, 1500, 3000, 4500, 6000, 7500, 9000, 10500 and 12000 (and the 10% runs of the two schedule
+        // horizons, 2000 and 4000) branched from the constant run. The cooldowns question fits the 1500 and 3000 cooldowns and the
+        // constant run to 3000 and must predict every later 10% cooldown, out to 4x.
         var corpus = ForecastCorpus.Load(Path.Combine(Root, "gpt-tiny-long", "corpus.json"));
         var splits = ForecastProtocol.Splits(corpus);
         var cooldowns = splits.Single(s => s.Question == "cooldowns");
-        cooldowns.FitHorizon.ShouldBe(1500);
-        cooldowns.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:1500]", "wsd_lin10_T750_s1", "wsd_lin10_T1500_s1"]);
-        cooldowns.Tests.Select(t => t.Horizon).ShouldBe([3000L, 4500, 6000]);
-        cooldowns.Tests.Max(t => t.Horizon).ShouldBeGreaterThanOrEqualTo(3 * cooldowns.FitHorizon);
-        // the schedules question at the 4000-step horizon: the constant run to 4000 and the cosine
+        cooldowns.FitHorizon.ShouldBe(3000);
+        cooldowns.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:3000]", "wsd_lin10_T1500_s1", "wsd_lin10_T3000_s1"]);
+        // (the runs' own lengths: the report's horizon is rounded to two significant digits, 10,500 to 10,000)
+        cooldowns.Tests.Select(t => t.Run.Steps[^1] + 1).ShouldBe([4000L, 4500, 6000, 7500, 9000, 10500, 12000]);
+        cooldowns.Tests.Max(t => t.Run.Steps[^1] + 1).ShouldBe(4 * cooldowns.FitHorizon);
+        // the schedules question at horizons 2000 and 4000: the constant run to 2000 and the cosine to 0 at 2000; ten schedules at
+        // 4000 (cosine to 0 and to P/10, linear, step, WSD linear 10-80% and 1-sqrt 20%) and nine more at 2000 are predicted
         var schedules = splits.Single(s => s.Question == "schedules");
-        schedules.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:4000]", "cosine_T4000_s1"]);
+        schedules.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:2000]", "cosine_T2000_s1"]);
+        schedules.Tests.Count(t => t.Horizon == 2000).ShouldBe(9);
+        schedules.Tests.Count(t => t.Horizon == 4000).ShouldBe(10);
         // every fitted point is a validation loss (after every 100th update and the run's last), from the end of the warmup (step 99) on
         foreach (var r in cooldowns.Fit.Concat(schedules.Fit)) r.Steps.ShouldAllBe(s => s >= 99 && ((s + 1) % 100 == 0 || s + 1 == r.Eta.Length));
-        // the two runs trained again here from this corpus's constant run are the short corpus's, byte for byte (the engine is deterministic)
-        foreach (var f in new[] { "wsd_lin10_T1500_s1.csv", "wsd_lin10_T3000_s1.csv" })
-            File.ReadAllBytes(Path.Combine(Root, "gpt-tiny-long", f)).ShouldBe(File.ReadAllBytes(Path.Combine(Root, "gpt-tiny", f)), f);
+        // the runs both corpora hold are the short corpus's, byte for byte (the engine is deterministic; README says which were copied)
+        var shared = Directory.GetFiles(Path.Combine(Root, "gpt-tiny-long"), "*_s?.csv").Select(Path.GetFileName)
+            .Where(f => !f!.StartsWith("constant", StringComparison.Ordinal) && File.Exists(Path.Combine(Root, "gpt-tiny", f))).ToArray();
+        shared.Length.ShouldBe(14);
+        foreach (var f in shared)
+            File.ReadAllBytes(Path.Combine(Root, "gpt-tiny-long", f!)).ShouldBe(File.ReadAllBytes(Path.Combine(Root, "gpt-tiny", f!)), f);
+        // and the long constant runs continue the short ones: equal in every column up to the short run's last row, which a run
+        // that ends there measures after its last update
+        foreach (var (f, steps) in new[] { ("constant_s1.csv", 3000), ("constant_s2.csv", 2000) })
+        {
+            var shortRows = Read(Path.Combine(Root, "gpt-tiny", f));
+            shortRows.Count.ShouldBe(steps / 10);
+            Read(Path.Combine(Root, "gpt-tiny-long", f)).Take(steps / 10 - 1).ShouldBe(shortRows.Take(steps / 10 - 1), f);
+        }
+    }
+
+    [Fact]
+    public void A_corpus_naming_a_fitted_cooldown_that_is_not_a_branch_is_refused_with_the_field_named()
+    {
+        // Independent source: the manifest format of ForecastCorpus (cooldowns_fit names two branched runs of "runs")
+        var json = """
+            {"format": "anneal-corpus/1", "name": "t", "cooldowns_fit": ["a.csv", "b.csv"],
+             "runs": [{"file": "a.csv", "schedule": "constant(peak=1e-3)"}, {"file": "b.csv", "schedule": "constant(peak=1e-3)", "branch_of": "a.csv", "branch_step": 5}]}
+            """u8.ToArray();
+        var csv = "step,lr,loss\n0,0.001,3\n9,0.001,2\n"u8.ToArray();
+        var e = Should.Throw<InputException>(() => ForecastCorpus.Parse(json, "t/corpus.json", _ => csv));
+        e.Message.ShouldContain("\"cooldowns_fit\" names 'a'");
+        e.Message.ShouldContain("t/corpus.json");
     }
 
     [Theory]
