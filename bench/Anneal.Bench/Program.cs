@@ -10,6 +10,12 @@ if (args is ["horizon-diagnosis", ..])
     Anneal.Bench.HorizonDiagnosis.Run(args.Length > 1 ? args[1] : ".");
     return 0;
 }
+if (args is ["stack-selection", ..])
+{
+    Anneal.Bench.StackSelection.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "stack-selection.json",
+        args.Length > 3 ? args[3] : "momentum(cap=fit),mpl(warmup=reference),momentum(lambda=fit),powerlaw,momentum");
+    return 0;
+}
 if (args is ["band-calibration", ..])
 {
     Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");

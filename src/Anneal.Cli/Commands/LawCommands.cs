@@ -108,7 +108,7 @@ public static class LawCommands
             }
             Console.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Count} run(s), {fit.Report.Points} points");
             if (fit.Law is AutoLaw stack)
-                Console.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({FittedLaw.AutoLawReason})");
+                Console.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({fit.StackChoice ?? FittedLaw.AutoLawReason})");
             Console.Out.Write(fit.Table());
             var rep = fit.Report;
             Console.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));

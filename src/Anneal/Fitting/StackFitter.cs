@@ -5,7 +5,8 @@ namespace Anneal.Fitting;
 
 /// <summary>
 /// Fits an <see cref="AutoLaw"/>: each member law on its own (its own method, starts and band refits), then
-/// the fixed stacking weights. A member whose fit fails is left out and the remaining weights renormalised,
+/// the stacking weights: the prior ones, or (<see cref="AutoLaw.CrossValidatedWeights"/>) those that forecast the
+/// fitted runs' own future best (<see cref="ChooseWeights"/>). A member whose fit fails is left out and the remaining weights renormalised,
 /// with a warning naming it; the stack fails only when every member does.
 /// </summary>
 public static class StackFitter
@@ -26,23 +27,38 @@ public static class StackFitter
         // optimum member is left to carry the band.
         bool CarriesBand(LossLaw m) => m.PreferredMethod != FitMethod.EarlyStoppedAdamW;
         bool anyCarrier = law.Members.Any(m => CarriesBand(m.Law));
-        var outcome = new (FittedLaw? Fit, string? Error)[law.Members.Count];
-        // The members are independent fits: side by side on the cores (each may still split its own work).
-        LawFitter.ForEachIndependent(law.Members.Count, i =>
+        int n = law.Members.Count;
+        var outcome = new (FittedLaw? Fit, string? Error)[n];
+        // The cross-validation's refits on the fitted runs' past (ChooseWeights) are independent of the full fits:
+        // all of them run side by side on the cores (each may still split its own work).
+        bool cv = law.CrossValidatedWeights && n > 1;
+        var (heads, tails, cut) = cv ? FutureCut(runs) : ([], [], 0);
+        cv &= heads.Count > 0 && tails.Count > 0;
+        var past = new (FittedLaw? Fit, string? Error)[n];
+        var pastPreFit = new SharedPreFit();
+        LawFitter.ForEachIndependent(cv ? 2 * n : n, j =>
         {
+            int i = j % n;
             var member = law.Members[i].Law;
+            if (j >= n)
+            {
+                try { past[i] = (LawFitter.FitShared(member, heads, memberOptions with { Jackknife = false, Progress = null }, pastPreFit), null); }
+                catch (InputException e) { past[i] = (null, e.Message); }
+                return;
+            }
             bool refits = !anyCarrier || CarriesBand(member);
             try { outcome[i] = (LawFitter.FitShared(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit), null); }
             catch (InputException e) { outcome[i] = (null, e.Message); }
         });
         if (anyCarrier && !law.Members.Where((m, i) => CarriesBand(m.Law) && outcome[i].Fit is not null).Any())
-            for (int i = 0; i < law.Members.Count; i++)
+            for (int i = 0; i < n; i++)
                 if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
                     outcome[i] = (LawFitter.FitShared(law.Members[i].Law, runs, memberOptions, preFit), null);
-        for (int i = 0; i < law.Members.Count; i++)
+        var pasts = new List<(FittedLaw? Fit, string? Error)>();
+        for (int i = 0; i < n; i++)
         {
             var (member, weight) = law.Members[i];
-            if (outcome[i].Fit is { } f) fits.Add((f, weight));
+            if (outcome[i].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[i]); }
             else
             {
                 errors.Add($"{member.Spec}: {outcome[i].Error}");
@@ -50,65 +66,121 @@ public static class StackFitter
             }
         }
         if (fits.Count == 0) throw new InputException("fit of auto failed: every member law failed (" + string.Join("; ", errors) + ")");
-        if (fits.Count > 1 && law.HoldOutWeights)
+        string? choice = null;
+        if (law.CrossValidatedWeights && fits.Count > 1)
         {
-            // Leave-the-future-out: each member refitted on the first part of every run forecasts the rest.
-            var err = fits.Select(f => HoldOutError(f.Fit.Law, runs, options)).ToArray();
-            if (err.All(double.IsFinite))
-            {
-                var reweighted = fits.Select((f, i) => f.Weight / Math.Pow(Math.Max(err[i], ErrorFloor), 2)).ToArray();
-                double total = reweighted.Sum();
-                fits = fits.Select((f, i) => (f.Fit, reweighted[i] / total)).ToList();
-                warnings.Add("auto: weights " + string.Join(", ", fits.Select((f, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{f.Fit.Law.Spec} {f.Weight:0.###} (hold-out log error {err[i]:0.####})"))));
-            }
-            else warnings.Add("auto: the hold-out refits failed; the prior weights are kept");
+            double total = fits.Sum(f => f.Weight);
+            var prior = fits.Select(f => f.Weight / total).ToArray();
+            int failed = pasts.FindIndex(p => p.Fit is null);
+            var (weights, why) = !cv ? (prior, "the prior weights stand: no step of the fitted runs leaves points on both sides to forecast their future from their past")
+                : failed >= 0 ? (prior, $"the prior weights stand: {fits[failed].Fit.Law.Spec} could not be refitted on the fitted runs' points up to step {cut} ({pasts[failed].Error})")
+                : ChooseWeights(fits.Select(f => f.Fit.Law).ToArray(), prior, pasts.Select(p => p.Fit!).ToArray(), tails, cut);
+            fits = fits.Select((f, i) => (f.Fit, weights[i])).ToList();
+            choice = why;
         }
-        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.HoldOutWeights);
+        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights);
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
         // The band grows beyond the last fitted step (AutoLaw.ExtrapolationScale): record where that is.
-        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = runs.Max(r => r.Steps[^1]) };
+        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = runs.Max(r => r.Steps[^1]), StackChoice = choice };
     }
 
-    /// <summary>Hold-out errors below this (0.1 % in log loss) count as this: no member earns unbounded weight from a lucky tail.</summary>
-    public const double ErrorFloor = 1e-3;
+    /// <summary>Weight a cross-validated fit may give one member (the others share the rest in their prior proportions).</summary>
+    public const double Tilt = 0.9;
 
-    /// <summary>Fraction of each run's logged steps the hold-out refit sees; the rest is forecast.</summary>
-    public const double HoldOutFraction = 0.7;
+    /// <summary>A tilted weighting is adopted only when its cross-validated error is below this fraction of the prior weights'.</summary>
+    public const double Margin = 0.8;
 
     /// <summary>
-    /// The member's forecasting error on the fitted runs themselves: refitted (no band refits) on each run's
-    /// points up to <see cref="HoldOutFraction"/> of its logged steps, it forecasts the rest; the root mean
-    /// square log error over the held-out points, each run weighted equally. NaN when the refit fails or
-    /// no run has held-out points.
+    /// The weights of a cross-validated stack. Each member, refitted (<paramref name="past"/>) on the fitted runs' points up
+    /// to the cut of <see cref="FutureCut"/>, forecasts the last point of every <paramref name="tails"/> run (the constant
+    /// run's continuation, a later cooldown's end, a cosine's end). Candidates: the <paramref name="prior"/> weights, and
+    /// each member tilted to <see cref="Tilt"/>; error = the mean |ln(forecast / observed)| over those last points. The best
+    /// tilt is chosen when its error is below <see cref="Margin"/> x the prior's, else the prior stands: a member is never
+    /// dropped (its disagreement stays in the band) and one lucky tail cannot move the weights far. Returns the weights
+    /// (in the order of <paramref name="laws"/>) and the reason in words, with every candidate's error.
     /// </summary>
-    public static double HoldOutError(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions options)
+    public static (double[] Weights, string Reason) ChooseWeights(IReadOnlyList<LossLaw> laws, IReadOnlyList<double> prior, IReadOnlyList<FittedLaw> past, IReadOnlyList<LawRun> tails, long cut)
     {
+        int n = laws.Count;
+        // Each member's forecast of each tail run's last point.
+        var ends = new double[n][];
+        for (int i = 0; i < n; i++)
+            ends[i] = tails.Select(t => past[i].Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, past[i].Values)[0]).ToArray();
+        double Error(double[] w)
+        {
+            double sum = 0;
+            for (int t = 0; t < tails.Count; t++)
+            {
+                double f = 0;
+                for (int i = 0; i < n; i++) f += w[i] * ends[i][t];
+                sum += Math.Abs(Math.Log(f / tails[t].Observed![^1]));
+            }
+            return sum / tails.Count;
+        }
+        var candidates = new List<double[]> { prior.ToArray() };
+        for (int i = 0; i < n; i++)
+        {
+            double rest = prior.Where((_, j) => j != i).Sum();
+            candidates.Add(Enumerable.Range(0, n).Select(j => j == i ? Tilt : (1 - Tilt) * (rest > 0 ? prior[j] / rest : 1.0 / (n - 1))).ToArray());
+        }
+        var errs = candidates.Select(Error).ToArray();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string Show(double[] w) => string.Join("/", w.Select(x => x.ToString("0.##", inv)));
+        var listed = string.Join(", ", candidates.Select((w, c) => double.IsFinite(errs[c]) ? string.Create(inv, $"{Show(w)} {100 * errs[c]:0.###} %") : $"{Show(w)} not finite"));
+        string setup = string.Create(inv, $"refitted on the fitted runs' points up to step {cut}, the weightings forecast the last points of {string.Join(", ", tails.Select(t => t.Name))} with mean |log error| {listed}");
+        if (!double.IsFinite(errs[0])) return (prior.ToArray(), "the prior weights stand (their cross-validated error is not finite): " + setup);
+        int best = 0;
+        for (int c = 1; c < candidates.Count; c++) if (errs[c] < errs[best]) best = c;
+        if (best > 0 && errs[best] < Margin * errs[0])
+            return (candidates[best], string.Create(inv, $"{laws[best - 1].Spec} tilted to {Tilt}, its error being below {Margin} x the prior weights': ") + setup);
+        return (prior.ToArray(), string.Create(inv, $"the prior weights stand (no tilt's error is below {Margin} x theirs): ") + setup);
+    }
+
+    /// <summary>
+    /// Splits the fitted runs into a past and a future, so that the past forecasts the future: the law's own extrapolation
+    /// error, measured on the fitted runs alone.
+    /// <list type="bullet">
+    /// <item>When the run that starts last (a cooldown branch: its points begin at its branch step) starts after
+    /// <see cref="CutLow"/> x the fitted horizon H and at least two runs remain, that run is the future and every other
+    /// run, whole, the past (the WSD question: the constant run and the first cooldown forecast the second cooldown, a
+    /// branch later than any the past holds). The returned cut is the step before its first point.</item>
+    /// <item>Otherwise every run is cut at the end of the latest run that ends between <see cref="CutLow"/> and
+    /// <see cref="CutHigh"/> x H (a constant prefix shorter than the cosine: the prefix forecasts the cosine's end),
+    /// else at <see cref="CutFallback"/> x H (the schedules question: the first half of the constant and cosine runs
+    /// forecast their second half).</item>
+    /// </list>
+    /// Heads: each run's points up to the cut (runs with none are left out); tails: the points after it, with the
+    /// run's rates at every step. (Thinning the heads to 100 points each, to save time, changed the choice on gpt100m-rope:
+    /// the early-stopped reference procedure depends on the points it is given.)
+    /// </summary>
+    public static (List<LawRun> Heads, List<LawRun> Tails, long Cut) FutureCut(IReadOnlyList<LawRun> runs)
+    {
+        long h = runs.Max(r => r.Steps[^1]);
+        var latest = runs.MaxBy(r => r.Steps[0])!;
+        if (runs.Count >= 3 && latest.Steps[0] >= CutLow * h && runs.Count(r => r.Steps[0] == latest.Steps[0]) == 1)
+            return (runs.Where(r => r != latest).ToList(), [latest], latest.Steps[0] - 1);
+        long cut = runs.Select(r => r.Steps[^1]).Where(e => e >= CutLow * h && e <= CutHigh * h).DefaultIfEmpty((long)(CutFallback * h)).Max();
         var heads = new List<LawRun>();
         var tails = new List<LawRun>();
         foreach (var r in runs)
         {
-            long first = r.Steps[0], cut = first + (long)(HoldOutFraction * (r.Steps[^1] - first));
             int k = Array.FindIndex(r.Steps, s => s > cut);
-            if (k < 2 || k >= r.Count) { heads.Add(r); continue; }
-            heads.Add(r with { Steps = r.Steps[..k], Observed = r.Observed![..k], Eta = r.Eta[..(int)(r.Steps[k - 1] + 1)], GradNorm = r.GradNorm is { } g ? g[..(int)(r.Steps[k - 1] + 1)] : null });
-            tails.Add(r with { Steps = r.Steps[k..], Observed = r.Observed![k..] });
+            if (k < 0) k = r.Count;
+            if (k >= 1)
+                heads.Add(r with { Steps = r.Steps[..k], Observed = r.Observed![..k], Eta = r.Eta[..(int)(r.Steps[k - 1] + 1)], GradNorm = r.GradNorm is { } g ? g[..(int)(r.Steps[k - 1] + 1)] : null });
+            if (k < r.Count) tails.Add(r with { Steps = r.Steps[k..], Observed = r.Observed![k..] });
         }
-        if (tails.Count == 0) return double.NaN;
-        FittedLaw fit;
-        try { fit = LawFitter.Fit(law, heads, options with { Jackknife = false, Progress = null }); }
-        catch (InputException) { return double.NaN; }
-        double sum = 0;
-        foreach (var t in tails)
-        {
-            var pred = law.Predict(t, fit.Values);
-            double ss = 0;
-            for (int i = 0; i < t.Count; i++) { double e = Math.Log(pred[i] / t.Observed![i]); ss += e * e; }
-            sum += ss / t.Count;
-        }
-        double rms = Math.Sqrt(sum / tails.Count);
-        return double.IsFinite(rms) ? rms : double.NaN;
+        return (heads, tails, cut);
     }
+
+    /// <summary>
+    /// Fractions of the fitted horizon: a fitted run starting after <c>CutLow</c> is a later branch, which <see cref="FutureCut"/>
+    /// holds out; else a run ending between the two sets the cut.
+    /// </summary>
+    public const double CutLow = 0.3, CutHigh = 0.9;
+
+    /// <summary>The cut of <see cref="FutureCut"/>, as a fraction of the fitted horizon, when no fitted run is a later branch or ends early.</summary>
+    public const double CutFallback = 0.5;
 
     /// <summary>The stack's fitted law from its members' fits (concatenated values, block-diagonal covariance).</summary>
     public static FittedLaw Assemble(AutoLaw stack, IReadOnlyList<FittedLaw> members, IEnumerable<string> warnings, double seconds)

@@ -143,6 +143,13 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     /// </summary>
     public IReadOnlyList<FittedLaw> Members { get; init; } = [];
 
+    /// <summary>
+    /// For an <see cref="AutoLaw"/> stack: what this fit chose and why (the members' weights and the fitted runs'
+    /// cross-validated errors behind them, <see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>); law.json's
+    /// <c>chosen_because</c>. Null: the general reason, <see cref="AutoLawReason"/>.
+    /// </summary>
+    public string? StackChoice { get; init; }
+
     /// <summary>Value of a parameter by name.</summary>
     public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
 
@@ -344,7 +351,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 ["weight"] = st.Members[i].Weight,
                 ["law"] = JsonNode.Parse(m.ToJson()),
             }).ToArray()) : null,
-            ["chosen_because"] = Law is AutoLaw ? AutoLawReason : null,
+            ["chosen_because"] = Law is AutoLaw ? StackChoice ?? AutoLawReason : null,
             ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
             ["fit"] = new JsonObject
             {
@@ -415,7 +422,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                     members.Add(fit);
                     weighted.Add((fit.Law, w));
                 }
-                law = new AutoLaw(weighted, ((AutoLaw)law).HoldOutWeights);
+                law = new AutoLaw(weighted, ((AutoLaw)law).CrossValidatedWeights);
             }
             var ps = o["parameters"] as JsonArray ?? throw Bad("no \"parameters\" array");
             int np = law.Parameters.Count;
@@ -487,7 +494,8 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
             if (!(cvErr >= 0)) throw Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}");
             long horizon = o["fitted_horizon"] is null ? 0
                 : o["fitted_horizon"] is JsonValue hv && hv.TryGetValue<long>(out var hz) && hz > 0 ? hz : throw Bad($"fitted_horizon must be a whole number of steps > 0, got {Show(o["fitted_horizon"])}");
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon };
+            string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon, StackChoice = choice };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

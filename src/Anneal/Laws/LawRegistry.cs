@@ -11,7 +11,7 @@ public static class LawRegistry
     /// <summary>All kinds, in the order tables list them (baseline first).</summary>
     public static IReadOnlyList<LawKind> Kinds { get; } =
     [
-        new("auto", "stack of momentum(cap=fit) (0.5) and mpl(warmup=reference) (0.5); the default", "weights=fixed | holdout", AutoLaw.Create, "auto"),
+        new("auto", "stack of momentum(cap=fit) (0.5) and mpl(warmup=reference) (0.5), tilted per fit by the fitted runs' own future; the default", "weights=cv | fixed", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024); cap=fit: gain C*S2/(1 + S2/S2max)", "lambda=0.999 | lambda=fit; cap=none | fit", MomentumLaw.Create, "momentum(lambda=fit)"),
         new("floor", "L0 + A*S1^-alpha + sigma*(ebar/eta_peak)^p: the momentum law with a fitted noise-floor shape", "lambda=0.999", NoiseFloorLaw.Create, "floor"),

@@ -1,0 +1,110 @@
+using Anneal.Fitting;
+using Anneal.Laws;
+using Anneal.Schedules;
+using Shouldly;
+using Xunit;
+
+namespace Anneal.Tests.Laws;
+
+/// <summary>
+/// <c>auto</c>'s per-fit weights (<see cref="StackFitter.FutureCut"/>, <see cref="StackFitter.ChooseWeights"/>): where the
+/// fitted runs are cut, and that the cross-validation tilts the stack to the member that generated the data.
+/// </summary>
+public class StackWeightsTests
+{
+    private static readonly double[] Truth = [2.0, 1.5, 0.35, 0.1];
+
+    /// <summary>A run of <paramref name="spec"/> logged at <paramref name="steps"/>, its loss exactly the momentum law at <see cref="Truth"/>.</summary>
+    private static LawRun Make(string spec, long total, long[] steps)
+    {
+        var eta = Schedule.Parse(spec).Sample((int)total);
+        return LawRun.ForSchedule(spec, eta, steps, spec) with { Observed = new MomentumLaw(0.999).Predict(eta, steps, Truth) };
+    }
+
+    private static long[] Every(long from, long to, long by) => Enumerable.Range(0, (int)((to - from) / by) + 1).Select(i => from + i * by).ToArray();
+
+    [Fact]
+    public void The_wsd_question_holds_out_its_latest_branch_and_the_schedules_question_is_cut_in_time()
+    {
+        // The WSD question's layout: the constant run to 1499, cooldowns ending at 749 and 1499 (their points only).
+        // The later cooldown is the future; the constant run, whole, and the first cooldown are the past.
+        var constant = Make("constant(peak=3e-3, warmup=100)", 1500, Every(199, 1499, 50));
+        var first = Make("wsd(peak=3e-3, total=750, warmup=100, decay=0.1)", 750, Every(679, 749, 10));
+        var second = Make("wsd(peak=3e-3, total=1500, warmup=100, decay=0.1)", 1500, Every(1359, 1499, 10));
+        var (heads, tails, cut) = StackFitter.FutureCut([constant, first, second]);
+        cut.ShouldBe(1358);
+        heads.ShouldBe([constant, first]);
+        tails.ShouldBe([second]);
+
+        // A constant prefix that ends before the cosine (gpt100m-rope's layout): both are cut where the prefix ends.
+        var prefix = Make("constant(peak=3e-3, warmup=100)", 1500, Every(199, 799, 50));
+        var cosine1500 = Make("cosine(peak=3e-3, total=1500, warmup=100)", 1500, Every(199, 1499, 50));
+        var (h1, t1, cut1) = StackFitter.FutureCut([prefix, cosine1500]);
+        cut1.ShouldBe(799);
+        h1.Select(h => h.Steps.Last()).ShouldBe([799L, 799L]);
+        h1[1].Eta.Length.ShouldBe(800);                               // no rate after the cut is seen
+        t1.Select(t => (t.Steps[0], t.Steps.Last())).ShouldBe([(849L, 1499L)]);
+        t1[0].Eta.Length.ShouldBe(1500);                              // a tail keeps the rates of its whole run
+
+        // The schedules question's layout: two runs to the same horizon are both cut at half of it.
+        var cosine = Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(199, 999, 50));
+        var constant1000 = Make("constant(peak=3e-3, warmup=100)", 1000, Every(199, 999, 50));
+        var (h2, t2, cut2) = StackFitter.FutureCut([constant1000, cosine]);
+        cut2.ShouldBe((long)(StackFitter.CutFallback * 999));
+        h2.Select(h => h.Steps.Last() <= cut2).ShouldBe([true, true]);
+        t2.Select(t => t.Steps[0] > cut2 && t.Steps.Last() == 999).ShouldBe([true, true]);
+    }
+
+    [Fact]
+    public void Cross_validation_tilts_the_stack_to_the_member_that_generated_the_data()
+    {
+        // Data from the momentum law (known parameters); the other member, the power law, is blind to the cosine's decay,
+        // so on the runs' own future it errs and the momentum law does not.
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 25)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 25))];
+        LossLaw[] laws = [new MomentumLaw(0.999), new PowerLaw()];
+        var auto = LawFitter.Fit(new AutoLaw([(laws[0], 0.5), (laws[1], 0.5)]), runs);
+        ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([StackFitter.Tilt, 1 - StackFitter.Tilt], 1e-12);
+        auto.StackChoice!.ShouldContain("momentum tilted to 0.9");
+        auto.StackChoice!.ShouldContain($"up to step {(long)(StackFitter.CutFallback * 999)}");
+
+        // The same choice from the past fits directly; the momentum law's past fit recovers the generating parameters
+        // (the independent source), so its forecast of the future is exact and the tilt's error is 0.1 x the power law's.
+        var (heads, tails, cut) = StackFitter.FutureCut(runs);
+        var past = laws.Select(l => LawFitter.Fit(l, heads, new FitOptions { Jackknife = false })).ToArray();
+        past[0].Values.ShouldBe(Truth, 1e-4);
+        var (weights, reason) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut);
+        weights.ShouldBe([0.9, 0.1], 1e-12);
+        reason.ShouldContain("cosine");
+        double Error(double w) => tails.Average(t =>
+        {
+            var end = t with { Steps = [t.Steps[^1]], Observed = null };
+            double f = w * past[0].Law.Predict(end, past[0].Values)[0] + (1 - w) * past[1].Law.Predict(end, past[1].Values)[0];
+            return Math.Abs(Math.Log(f / t.Observed![^1]));
+        });
+        Error(0.9).ShouldBeLessThan(StackFitter.Margin * Error(0.5));
+        Error(0.9).ShouldBeLessThan(Error(0.1));
+
+        // The law file records the choice and reads it back; weights=fixed keeps the prior.
+        FittedLaw.FromJson(auto.ToJson()).StackChoice.ShouldBe(auto.StackChoice);
+        var fixedFit = LawFitter.Fit(new AutoLaw([(laws[0], 0.5), (laws[1], 0.5)], crossValidatedWeights: false), runs);
+        ((AutoLaw)fixedFit.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([0.5, 0.5]);
+        fixedFit.StackChoice.ShouldBeNull();
+        fixedFit.Law.Spec.ShouldBe("auto(weights=fixed)");
+    }
+
+    [Fact]
+    public void Without_a_clear_winner_the_prior_weights_stand()
+    {
+        // Two members with the same forecasts (the same fit twice): every weighting has the same error, no tilt is
+        // below the margin, and the prior stands.
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 25)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 25))];
+        var noisy = runs.Select(r => r with { Observed = r.Observed!.Select((l, i) => l * (1 + 0.003 * Math.Sin(2.3 * i))).ToArray() }).ToArray();
+        var (heads, tails, cut) = StackFitter.FutureCut(noisy);
+        var fit = LawFitter.Fit(new PowerLaw(), heads, new FitOptions { Jackknife = false });
+        LossLaw[] laws = [fit.Law, fit.Law];
+        var past = new[] { fit, fit };
+        var (weights, reason) = StackFitter.ChooseWeights(laws, [0.3, 0.7], past, tails, cut);
+        weights.ShouldBe([0.3, 0.7]);
+        reason.ShouldStartWith("the prior weights stand");
+    }
+}
