@@ -27,7 +27,9 @@ public sealed class CliTests
         var files = Directory.GetFiles(folder, "*.csv").Order(StringComparer.Ordinal).ToArray();
         var (code, stdout, err) = Run("runs", "add", folder, "--tag", "mpl", "--tag", "400m", "--store", t.Location, "--json");
         code.ShouldBe(0, err);
-        var added = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
+        var addedDoc = JsonDocument.Parse(stdout).RootElement;
+        addedDoc.GetProperty("format").GetString().ShouldBe("anneal-runs-added/1");
+        var added = addedDoc.GetProperty("runs").EnumerateArray().ToList();
         added.Select(a => a.GetProperty("name").GetString()).ShouldBe(files.Select(Path.GetFileNameWithoutExtension));
         var (c2, one, e2) = Run("runs", "add", files[2] + "@cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)", "--name", "named", "--store", t.Location);
         c2.ShouldBe(0, e2);
