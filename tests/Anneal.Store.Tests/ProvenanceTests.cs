@@ -91,7 +91,12 @@ public sealed class ProvenanceTests
         // listed: per run, and shown with provenance
         var (c6, listed, e6) = Run("runs", "artifacts", "--run", cos.ToString(), "--json", "--store", t.Location);
         c6.ShouldBe(0, e6);
-        JsonDocument.Parse(listed).RootElement.EnumerateArray().Select(a => a.GetProperty("kind").GetString()).ShouldBe(["design", "forecast", "forecast", "law"]);
+        JsonDocument.Parse(listed).RootElement.GetProperty("format").GetString().ShouldBe("anneal-artifact-list/1");
+        JsonDocument.Parse(listed).RootElement.GetProperty("artifacts").EnumerateArray().Select(a => a.GetProperty("kind").GetString()).ShouldBe(["design", "forecast", "forecast", "law"]);
+        var (c6b, oneJson, e6b) = Run("runs", "artifact", law.Id.ToString(), "--json", "--store", t.Location);
+        c6b.ShouldBe(0, e6b);
+        JsonDocument.Parse(oneJson).RootElement.GetProperty("format").GetString().ShouldBe("anneal-artifact/1");
+        JsonDocument.Parse(oneJson).RootElement.GetProperty("id").GetInt64().ShouldBe(law.Id);
         var (c7, shown, e7) = Run("runs", "show", cos.ToString(), "--store", t.Location);
         c7.ShouldBe(0, e7);
         shown.ShouldContain("results computed from this run (4");

@@ -254,7 +254,7 @@ public static class RunsCommands
             using var s = Open(r.GetValue(store));
             if (r.GetValue(run) is { } rid && s.GetRun(rid) is null && s.ListArtifacts(k, rid, 1).Count == 0) throw NotFound(s, rid);
             var list = s.ListArtifacts(k, r.GetValue(run), lim);
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(list.Select(a => ArtifactJson(a, body: false)))); return CliExit.Ok; }
+            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(new { format = ArtifactListFormat, artifacts = list.Select(a => ArtifactJson(a, body: false)) })); return CliExit.Ok; }
             if (list.Count == 0)
             {
                 Console.Out.WriteLine($"no saved results match in {s.Location}; save some with 'anneal fit ... --store', 'anneal predict law:ID ... --store' or 'anneal optimize ... --store'");
@@ -284,7 +284,7 @@ public static class RunsCommands
                 Console.Out.WriteLine(JsonSerializer.Serialize(doc.RootElement, new JsonSerializerOptions { WriteIndented = true }));
                 return CliExit.Ok;
             }
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(ArtifactJson(a, body: true))); return CliExit.Ok; }
+            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(ArtifactJson(a, body: true, ArtifactFormat))); return CliExit.Ok; }
             var o = Console.Out;
             o.WriteLine($"{Kind(a.Kind)} {a.Id}: {a.Name}");
             o.WriteLine($"  saved     {a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC by Anneal {a.AnnealVersion}");
@@ -329,8 +329,13 @@ public static class RunsCommands
 
     private static string Kind(ArtifactKind k) => k.ToString().ToLowerInvariant();
 
-    private static object ArtifactJson(ArtifactInfo a, bool body) => new
+    /// <summary>The versioned names of the JSON that <c>runs artifacts</c> and <c>runs artifact</c> print (docs/formats.md).</summary>
+    internal const string ArtifactListFormat = "anneal-artifact-list/1", ArtifactFormat = "anneal-artifact/1";
+
+    /// <summary>A saved result as JSON; with <paramref name="format"/> when it is a whole document (<c>runs artifact</c>), null inside a list.</summary>
+    private static object ArtifactJson(ArtifactInfo a, bool body, string? format = null) => new
     {
+        format,
         id = a.Id, kind = Kind(a.Kind), name = a.Name, spec = a.Spec, law_id = a.LawId, anneal_version = a.AnnealVersion, created_at = a.CreatedAt,
         runs = a.Runs.Select(x => new { id = x.RunId, name = x.RunName, exists = x.Exists }),
         body = body ? JsonDocument.Parse(a.BodyJson).RootElement : (JsonElement?)null,
