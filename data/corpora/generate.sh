@@ -2,10 +2,11 @@
 # Generates the loss-curve corpora of data/corpora/ with Anneal's own CPU training engine (design and
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
-#   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long]   (default: all three, in that order)
+#   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long]   (default: all four, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
-# at 3,000 out to 12,000, past the early transient (its own design in generate_long below).
+# at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
+# and the WSD question fitted at 1,500 out to 6,000 (their design in generate_long below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -50,7 +51,12 @@ workload() {
     # constant run to 3,000 + the 1,500 and 3,000 cooldowns) out to 12,000 (4x); 750 is the short corpus's fit point
     gpt-tiny-long) MODEL="gpt-tiny"; PEAK=3e-3; MINLR=3e-4; WARMUP=100; H1=2000; H2=4000; TMAX=12000
       TOTALS="750 1500 3000 4500 6000 7500 9000 10500 12000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T3000_s1" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp or gpt-tiny-long)" >&2; exit 2 ;;
+    # mlp's design at twice its lengths: schedules at 1,000 and 2,000; the WSD question fitted at 1,500 (the constant
+    # run to 1,500 + the 750 and 1,500 cooldowns, named because the schedules' 10% run at 1,000 sorts between them)
+    # out to 6,000 (4x), every 750 steps
+    mlp-long) MODEL="mlp(context=4, hidden=256)"; PEAK=5e-2; MINLR=5e-3; WARMUP=50; H1=1000; H2=2000; TMAX=6000
+      TOTALS="750 1500 2250 3000 3750 4500 5250 6000"; COOLDOWNS_FIT="wsd_lin10_T750_s1 wsd_lin10_T1500_s1" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long or mlp-long)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -173,12 +179,12 @@ run_all() {
   manifest
 }
 
-# generate_long PASS: gpt-tiny-long. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long or mlp-long. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
 generate_long() {
-  workload gpt-tiny-long
+  workload "$1"
   local P=$PEAK W=$WARMUP H T c
   define constant_s1 1 $TMAX "constant(peak=$P, warmup=$W)"
   for T in $TOTALS; do
@@ -201,12 +207,12 @@ generate_long() {
     define "wsd_lin20_T${H}_s2" 2 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2)" constant_s2 $(( H - H / 5 ))
   done
   LATER=()
-  run_all "$1"
+  run_all "$2"
 }
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  [[ $1 != gpt-tiny-long ]] || { generate_long "$2"; return; }
+  [[ $1 != *-long ]] || { generate_long "$1" "$2"; return; }
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -243,4 +249,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long}"; do for x in $w; do generate "$x" $pass; done; done; done

@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json")], ignoreOrder: true);
     }
 
     [Fact]
@@ -60,6 +60,44 @@ public class CorpusTests
             var shortRows = Read(Path.Combine(Root, "gpt-tiny", f));
             shortRows.Count.ShouldBe(steps / 10);
             Read(Path.Combine(Root, "gpt-tiny-long", f)).Take(steps / 10 - 1).ShouldBe(shortRows.Take(steps / 10 - 1), f);
+        }
+    }
+
+    [Fact]
+    public void The_long_mlp_corpus_asks_the_wsd_question_out_to_four_times_its_fitted_horizon()
+    {
+        // Independent source: the design in data/corpora/generate.sh (mlp-long) and its manifest's cooldowns_fit: 10% linear
+        // cooldowns at totals 750, 1500, 2250, ..., 6000 (and the 10% runs of the two schedule horizons, 1000 and 2000) branched from
+        // the constant run. The cooldowns question fits the 750 and 1500 cooldowns (named: the 10% run at 1000 sorts between them)
+        // and the constant run to 1500, and must predict every later 10% cooldown, out to 4x.
+        var corpus = ForecastCorpus.Load(Path.Combine(Root, "mlp-long", "corpus.json"));
+        var splits = ForecastProtocol.Splits(corpus);
+        var cooldowns = splits.Single(s => s.Question == "cooldowns");
+        cooldowns.FitHorizon.ShouldBe(1500);
+        cooldowns.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:1500]", "wsd_lin10_T750_s1", "wsd_lin10_T1500_s1"]);
+        cooldowns.Tests.Select(t => t.Run.Steps[^1] + 1).ShouldBe([2000L, 2250, 3000, 3750, 4500, 5250, 6000]);
+        cooldowns.Tests.Max(t => t.Run.Steps[^1] + 1).ShouldBe(4 * cooldowns.FitHorizon);
+        // the schedules question at horizons 1000 and 2000: the constant run to 1000 and the cosine to 0 at 1000; nine more schedules
+        // at 1000 and the ten at 2000 (cosine to 0 and to P/10, linear, step, WSD linear 10-80% and 1-sqrt 20%) are predicted
+        var schedules = splits.Single(s => s.Question == "schedules");
+        schedules.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:1000]", "cosine_T1000_s1"]);
+        schedules.Tests.Count(t => t.Horizon == 1000).ShouldBe(9);
+        schedules.Tests.Count(t => t.Horizon == 2000).ShouldBe(10);
+        // every fitted point is a validation loss (after every 100th update and the run's last), from the end of the warmup (step 49) on
+        foreach (var r in cooldowns.Fit.Concat(schedules.Fit)) r.Steps.ShouldAllBe(s => s >= 49 && ((s + 1) % 100 == 0 || s + 1 == r.Eta.Length));
+        // the runs both corpora hold are the short corpus's, byte for byte (the engine is deterministic; README says which were copied)
+        var shared = Directory.GetFiles(Path.Combine(Root, "mlp-long"), "*_s?.csv").Select(Path.GetFileName)
+            .Where(f => !f!.StartsWith("constant", StringComparison.Ordinal) && File.Exists(Path.Combine(Root, "mlp", f))).ToArray();
+        shared.Length.ShouldBe(13);
+        foreach (var f in shared)
+            File.ReadAllBytes(Path.Combine(Root, "mlp-long", f!)).ShouldBe(File.ReadAllBytes(Path.Combine(Root, "mlp", f!)), f);
+        // and the long constant runs continue the short ones (from their checkpoints at 900 and 800): equal in every column up to the
+        // short run's last row, which a run that ends there measures after its last update
+        foreach (var (f, steps) in new[] { ("constant_s1.csv", 1500), ("constant_s2.csv", 1000) })
+        {
+            var shortRows = Read(Path.Combine(Root, "mlp", f));
+            shortRows.Count.ShouldBe(steps / 10);
+            Read(Path.Combine(Root, "mlp-long", f)).Take(steps / 10 - 1).ShouldBe(shortRows.Take(steps / 10 - 1), f);
         }
     }
 
