@@ -21,7 +21,8 @@ public sealed record RealisedRates(double[] Rates, long LoggedTo, long ExactTo, 
     /// not be every step), and the current stage keeps its rate to its end. Later stages' rates do not exist yet: AutoLRS
     /// chooses each by Bayesian optimisation over candidates explored on the model, so nothing plans them; the
     /// continuation holds the current rate to <paramref name="total"/>, the one choice that assumes no decision AutoLRS has
-    /// not made (a lower rate later would end lower than forecast).
+    /// not made, except that the final stage of an annealing run (<see cref="AutoLrsOptions.Anneal"/>, the default) decays
+    /// it linearly to 0 as AutoLRS plans (<see cref="AutoLrsOptions.RateAt"/>).
     /// </summary>
     /// <exception cref="InputException">The curve logs no learning rate, or <paramref name="total"/> is past the laws' limit.</exception>
     public static RealisedRates AutoLrs(LossCurve curve, AutoLrsOptions options, long total)
@@ -35,6 +36,7 @@ public sealed record RealisedRates(double[] Rates, long LoggedTo, long ExactTo, 
         Laws.LawRun.CheckHorizon(total);
         var rates = new double[total];
         var stages = options.Plan(total);
+        var final = stages[^1];
         long exactTo = last;
         int li = 0;
         double held = double.NaN;
@@ -42,21 +44,28 @@ public sealed record RealisedRates(double[] Rates, long LoggedTo, long ExactTo, 
         {
             if (stage.Start > last) break;
             long end = stage.Start + stage.Length - 1;
-            // the stage's rate: the rate logged at its first logged step (every step of a stage has it)
+            bool isFinal = stage == final;
+            // the stage's chosen rate, from the rate logged at its first logged step (the final decay of an annealing run
+            // logs the chosen rate times the decay factor of that step: inverted exactly by ChosenRate)
             while (li < curve.Steps.Length && (curve.Steps[li] < stage.Start || double.IsNaN(lr[li])) && curve.Steps[li] <= end) li++;
-            double rate = li < curve.Steps.Length && curve.Steps[li] <= end && !double.IsNaN(lr[li]) ? lr[li] : held;
+            double rate = li < curve.Steps.Length && curve.Steps[li] <= end && !double.IsNaN(lr[li]) ? options.ChosenRate(stage, isFinal, lr[li], curve.Steps[li]) : held;
             if (double.IsNaN(rate)) throw new InputException($"{where}: no learning rate is logged in AutoLRS stage {stage.Index} (steps {stage.Start}..{end}) or before it; log the lr column more often");
-            Array.Fill(rates, rate, (int)stage.Start, (int)stage.Length);
+            for (long t = stage.Start; t <= end; t++) rates[t] = options.RateAt(stage, isFinal, rate, t);
             held = rate;
             exactTo = end;
         }
-        if (exactTo + 1 < total) Array.Fill(rates, held, (int)(exactTo + 1), (int)(total - exactTo - 1));
+        // Later stages: hold the current rate; the final stage of an annealing run decays it (the decay is planned, the rate is not).
+        foreach (var stage in stages.Where(st => st.Start > exactTo))
+            for (long t = stage.Start; t < stage.Start + stage.Length; t++) rates[t] = options.RateAt(stage, stage == final, held, t);
         var current = stages.Last(s => s.Start <= last);
         string g(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+        bool decays = options.Anneal && final.Start > exactTo;
         var description = $"{options.Spec} chose its rates while training: the rates it realised to step {last} (one per AutoLRS stage, from the logged lr), "
             + $"and stage {current.Index}'s rate {g(held)} to its end at step {exactTo}"
             + (exactTo + 1 < total
-                ? $"; after it AutoLRS will choose each stage's rate on the model, so no planned rates exist: the forecast holds {g(held)} to step {total - 1} (a lower rate chosen later would end lower)"
+                ? $"; after it AutoLRS will choose each stage's rate on the model, so no planned rates exist: the forecast holds {g(held)}"
+                  + (decays ? $" to step {final.Start - 1}, then decays it linearly to 0 over the final stage (steps {final.Start}..{total - 1}), as AutoLRS with anneal=true plans" : $" to step {total - 1}")
+                  + " (another rate chosen later would end elsewhere)"
                 : "");
         return new RealisedRates(rates, last, exactTo, description);
     }
