@@ -13,6 +13,13 @@ internal static class AccuracyMarkdown
 
     private static string Pct(double x, int digits = 2) => double.IsFinite(x) ? (x * 100).ToString("F" + digits, Inv) + " %" : "-";
 
+    /// <summary>A relative difference as a signed percentage; rounded first, so a tiny negative prints +0.00 %, not -+0.00 %.</summary>
+    private static string SignedPct(double x)
+    {
+        double v = Math.Round(x * 100, 2) + 0.0; // + 0.0 turns -0 into +0
+        return v.ToString("+0.00;-0.00;+0.00", Inv) + " %";
+    }
+
     private static string Num(double x, string fmt = "F2") => double.IsFinite(x) ? x.ToString(fmt, Inv) : "-";
 
     /// <summary>The whole protocol part of docs/accuracy.md.</summary>
@@ -85,7 +92,7 @@ internal static class AccuracyMarkdown
                 foreach (var r in rows)
                 {
                     var f = r.Forecasts.First(x => x.Run == t.Run.Name);
-                    sb.Append($" {f.Predicted.ToString("F4", Inv)} ({(f.Predicted / f.Observed - 1) * 100:+0.00;-0.00} %){(f.HasBand ? f.Covered ? "" : " out" : " no band")} |");
+                    sb.Append($" {f.Predicted.ToString("F4", Inv)} ({SignedPct(f.Predicted / f.Observed - 1)}){(f.HasBand ? f.Covered ? "" : " out" : " no band")} |");
                 }
                 sb.AppendLine();
             }
@@ -119,7 +126,7 @@ internal static class AccuracyMarkdown
             foreach (var b in report.ByRatio(law))
             {
                 string range = double.IsPositiveInfinity(b.To) ? $"> {b.From:0.#}x" : b.From == 0 ? $"<= {b.To:0.#}x" : $"{b.From:0.#}-{b.To:0.#}x";
-                sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {(b.MeanSignedError * 100).ToString("+0.00;-0.00", Inv)} % | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {Pct(b.MedianHalfWidth)} |");
+                sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {SignedPct(b.MeanSignedError)} | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {Pct(b.MedianHalfWidth)} |");
             }
         return sb.ToString();
     }
