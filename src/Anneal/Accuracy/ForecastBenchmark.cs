@@ -167,6 +167,9 @@ public static class ForecastBenchmark
     public static AccuracyReport Run(AccuracyRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         var laws = request.Laws.Select(LossLaw.Parse).ToArray();
+        // Splits, rows and the report's tables are keyed by corpus name: two corpora of one name would be conflated.
+        if (request.Corpora.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InputException($"two corpora are named '{twice.Key}' (a corpus given twice, or two manifests with one \"name\"): give each corpus once, with names of their own");
         var splits = new List<ForecastSplit>();
         var rows = new List<LawAccuracy>();
         var skipped = new List<string>();

@@ -50,6 +50,14 @@ public class ForecastBenchmarkTests
     }
 
     [Fact]
+    public void Two_corpora_of_one_name_are_refused_before_any_fit()
+    {
+        var corpus = Synthetic([2.0, 1.5, 0.35, 150.0]);
+        Should.Throw<InputException>(() => ForecastBenchmark.Run(new AccuracyRequest([corpus, corpus], ["momentum"])))
+            .Message.ShouldContain("two corpora are named 'synthetic'");
+    }
+
+    [Fact]
     public void Nominal_horizons_group_logs_that_end_a_few_steps_short()
     {
         ForecastProtocol.Nominal(23905).ShouldBe(24000);
