@@ -36,13 +36,8 @@ case ${1:-} in
   *) echo "record_lr_table.sh: name a table: mlp, mlp-large or gpt-tiny" >&2; exit 2 ;;
 esac
 WL=$1; DIR=data/tuning/$WL; mkdir -p "$DIR" "$WORK/$WL"
-[[ ${TABLE_JSON_ONLY:-0} == 1 ]] || dotnet build src/Anneal.Cli -c Release -v quiet -nologo >/dev/null
-BINDIR=$(mktemp -d "$WORK/bin.XXXXXX")
-trap 'rm -rf "$BINDIR"' EXIT
-cp -r src/Anneal.Cli/bin/Release/net10.0/. "$BINDIR"
-BIN=$BINDIR/Anneal.Cli
-ENGINE=$(git log -1 --format=%h -- src/Anneal.Training src/Anneal.Cli src/Anneal/Schedules)
-git diff --quiet HEAD -- src/Anneal.Training src/Anneal.Cli src/Anneal/Schedules || ENGINE="$ENGINE+uncommitted changes"
+# a private copy of the build (BIN) and its version (ENGINE); TABLE_JSON_ONLY trains nothing, so it builds nothing
+ANNEAL_SKIP_BUILD=${TABLE_JSON_ONLY:-0} source bench/private_engine.sh
 
 # run NAME SCHEDULE [--save-at K,... | --branch-from CKPT]: fails (status 1) when another recorder holds the run (its
 # lock), so two recorders can share a table (e.g. TABLE_ORDER=reverse for the second); a stale lock (a killed

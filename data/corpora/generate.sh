@@ -21,17 +21,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 WORK=${ANNEAL_CORPUS_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/anneal/corpus-work}
-dotnet build src/Anneal.Cli -c Release -v quiet -nologo >/dev/null
-# Runs use a private copy of the build: a generation takes an hour or more, and rebuilding the tree meanwhile
-# must not swap the engine (or leave a half-written binary) between two runs of one corpus.
-mkdir -p "$WORK"
-BINDIR=$(mktemp -d "$WORK/bin.XXXXXX")
-trap 'rm -rf "$BINDIR"' EXIT
-cp -r src/Anneal.Cli/bin/Release/net10.0/. "$BINDIR"
-BIN=$BINDIR/Anneal.Cli
-# the engine's version: the last commit that touched the trainer, the CLI or the schedules (data commits do not count)
-ENGINE=$(git log -1 --format=%h -- src/Anneal.Training src/Anneal.Cli src/Anneal/Schedules)
-git diff --quiet HEAD -- src/Anneal.Training src/Anneal.Cli src/Anneal/Schedules || ENGINE="$ENGINE+uncommitted changes"
+# Runs use a private copy of the build (BIN) and record its version (ENGINE): a generation takes an hour or more.
+source bench/private_engine.sh
 
 # --- the design (README.md explains the choices) ---
 COOLDOWNS="10 20 40 60 80"  # linear WSD cooldowns, % of the horizon
