@@ -23,6 +23,12 @@ public static class DesignCommands
     /// <summary>A number as it round-trips (R), for the problem line.</summary>
     private static string Exact(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A designed learning rate to 6 significant digits with a lower-case exponent, as the specs print rates: the solver's
+    /// 17th digit is noise to a reader (the JSON keeps the full value).
+    /// </summary>
+    private static string Rate6(double v) => SpecNumber.Format(double.Parse(v.ToString("G6", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+
     /// <summary>A predicted loss to 5 decimals, as every table prints it.</summary>
     private static string Loss5(double v) => v.ToString("F5", CultureInfo.InvariantCulture);
 
@@ -107,7 +113,7 @@ public static class DesignCommands
             if (res.Free is { } f)
             {
                 var designed = res.Design.PostWarmup;
-                io.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Exact(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
+                io.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Rate6(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
                 io.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
             }
             io.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");

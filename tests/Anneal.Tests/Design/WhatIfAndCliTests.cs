@@ -86,6 +86,23 @@ public class WhatIfAndCliTests
     }
 
     [Fact]
+    public void Optimize_text_prints_the_final_rate_to_6_significant_digits()
+    {
+        var (code, stdout, err) = Run("optimize", "mpl-100m", "--steps", "3000", "--peak", "3e-4", "--warmup", "300");
+        code.ShouldBe(0, err);
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @"final LR ([0-9.e+-]+),");
+        m.Success.ShouldBeTrue(stdout);
+        string printed = m.Groups[1].Value;
+        // The full-precision rate is the service's (what --json prints); 6 significant digits round it within half a unit
+        // of the 6th digit, i.e. 5e-6 relative, and print no more digits than that.
+        double exact = OptimizeService.Optimize(new OptimizeRequest(DesignLaw.Resolve("mpl-100m"), 3000, 3e-4) { Warmup = 300 }).Design.PostWarmup[^1];
+        double shown = double.Parse(printed, System.Globalization.CultureInfo.InvariantCulture);
+        Math.Abs(shown - exact).ShouldBeLessThanOrEqualTo(5e-6 * Math.Abs(exact), $"{printed} vs {exact:R}");
+        printed.Split('e')[0].Replace(".", "").TrimStart('0', '-').Length.ShouldBeLessThanOrEqualTo(6, printed);
+        exact.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Split('E')[0].Replace(".", "").Length.ShouldBeGreaterThan(6, "the check needs a rate with more than 6 digits");
+    }
+
+    [Fact]
     public void Optimize_writes_a_full_schedule_csv()
     {
         var path = Path.Combine(Path.GetTempPath(), $"anneal-opt-{Guid.NewGuid():N}.csv");
