@@ -125,6 +125,13 @@ public class AutoLrsTrainingTests : IDisposable
         var got = File.ReadAllLines(bare.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
         var want = File.ReadAllLines(full.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
         for (int i = 0; i < want.Length; i++) got[i].ShouldBe(want[i], 4e-16 * want[i]);
+        // the same inside the warmup (checkpoint after 16): the rate is read back from the ramp's last logged rate
+        var early = Config("early");
+        Run(early, haltAfter: 20);
+        File.Delete(early.AutoLrsLogPath);
+        Run(early with { Resume = true }).Stages.Select(a => a.Stage.Plan.Start).ShouldBe([30L]);
+        var first = File.ReadAllLines(early.Out).Skip(1).Take(30).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        for (int i = 0; i < 30; i++) first[i].ShouldBe(want[i], 4e-16 * want[i]);
     }
 
     [Fact]
