@@ -263,6 +263,29 @@ public class AutoLrsTests
         second.Lr.ShouldBeGreaterThan(first.Lr);
     }
 
+    [Fact] // a window the exponential does not describe (rms far above the stage's median) is not chosen, however low its forecast
+    public void A_candidate_whose_fit_rms_is_far_above_the_stages_median_is_not_chosen()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        // steady windows at 2.2-2.3 with noise +-0.05 (rms ~0.05); a high rate whose loss jumps between 3.3 and 1.9 and
+        // ends low: its fit sends the forecast far below the others, and its rms is ~10x theirs
+        static double[] Steady(double level) => Enumerable.Range(0, 21).Select(t => level + 0.3 * Math.Exp(-0.3 * t) + (t % 2 == 0 ? 0.05 : -0.05)).ToArray();
+        var spiky = Enumerable.Range(0, 21).Select(t => t < 10 ? (t % 2 == 0 ? 3.3 : 2.5) : 1.9 - 0.02 * t).ToArray();
+        var cands = new[]
+        {
+            AutoLrsController.Evaluate(0.003, Steady(2.3), 20, 200), AutoLrsController.Evaluate(0.01, Steady(2.25), 20, 200),
+            AutoLrsController.Evaluate(0.045, Steady(2.22), 20, 200), AutoLrsController.Evaluate(0.3, spiky, 20, 200),
+        };
+        cands[3].Fit!.Rms.ShouldBeGreaterThan(AutoLrsController.SpikeRms * cands[1].Fit!.Rms);
+        cands[3].Score.ShouldBeLessThan(cands.Take(3).Min(c => c.Score)); // the score alone would take it
+        AutoLrsController.Spiked(cands, 3).ShouldBeTrue();
+        Enumerable.Range(0, 3).ShouldAllBe(i => !AutoLrsController.Spiked(cands, i));
+        AutoLrsController.Choose(o, cands).ShouldBe(2);
+        AutoLrsController.Choose(o, cands, warmup: true).ShouldBe(2);
+        // the paper's method keeps its rule: the lowest score
+        AutoLrsController.Choose(AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)"), cands).ShouldBe(3);
+    }
+
     [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
     public void The_search_objective_is_capped_and_candidates_are_spread()
     {
