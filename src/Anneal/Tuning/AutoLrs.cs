@@ -12,7 +12,7 @@ namespace Anneal.Tuning;
 /// (<see cref="AutoLrsSearch"/>), and the stage trains at the rate with the lowest forecast. τ doubles after each stage
 /// up to <see cref="TauMax"/>. Not a <see cref="Schedules.Schedule"/>: its rates depend on the model, so only a
 /// trainer can run it.
-/// With <see cref="Anneal"/> (the default) three changes to the paper aim at the loss at the end of the run rather
+/// With <see cref="Anneal"/> (the default) four changes to the paper aim at the loss at the end of the run rather
 /// than at the end of each stage: every candidate is also cooled down (its rate decayed linearly to 0 over another τ'
 /// steps) and its score credits the validation loss that cooldown removed (<see cref="AutoLrsCandidate.AnnealDrop"/>);
 /// among candidates whose scores the window cannot tell apart the highest rate wins
@@ -20,7 +20,8 @@ namespace Anneal.Tuning;
 /// chosen rate decaying linearly to 0 over the rest of the run (<see cref="Plan"/>, <see cref="RateAt"/>). A
 /// constant-rate forecast over a short window charges a high rate for the noise floor it trains at, which the final
 /// decay removes; compared that way the greedy stage choice picked rates 4-27x below the best hand-tuned peak on the
-/// MLP (the short-horizon bias, Wu et al. 2018). <c>anneal=false</c> is the paper's method.
+/// MLP (the short-horizon bias, Wu et al. 2018). The fourth: the first stage is a warmup (<see cref="WarmsUp"/>).
+/// <c>anneal=false</c> is the paper's method.
 /// </summary>
 public sealed record AutoLrsOptions(double Min, double Max, long Tau, long TauMax, int Candidates = AutoLrsOptions.DefaultCandidates, bool Anneal = true, bool? Warmup = null)
 {
