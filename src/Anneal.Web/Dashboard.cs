@@ -157,6 +157,23 @@ public sealed class Dashboard
         if (bag.Count < 2) bag.Add(objective);
     }
 
+    private CurveMemo? _curveMemo;
+
+    /// <summary>
+    /// The designer's curve through the last move's <see cref="CurveMemo"/> (exact: points whose rates did not change
+    /// keep their loss). Concurrent updates do not wait: one that finds the memo taken evaluates every point itself.
+    /// </summary>
+    public double[] DesignCurve(string lawKey, FittedLaw law, double[] eta, long[] at)
+    {
+        var memo = Interlocked.Exchange(ref _curveMemo, null) ?? new CurveMemo();
+        var loss = memo.Predict(lawKey, law, eta, at);
+        Volatile.Write(ref _curveMemo, memo);
+        return loss;
+    }
+
+    /// <summary>Points of the last designer curve taken from the memo (for tests).</summary>
+    internal int DesignCurveReused => Volatile.Read(ref _curveMemo)?.Reused ?? -1;
+
     private readonly ConcurrentBag<double[]> _rates = [];
 
     /// <summary>

@@ -111,7 +111,8 @@ internal static class DesignApi
     /// the band when the law has one) and its curve (the laws layer's multi-power law). The schedule is sampled once,
     /// into a buffer of the horizon's length kept across moves (a fresh 8 MB array per move at a million steps cost more
     /// CPU in page faults and collections than filling it); the law objects and the final-loss evaluator's buffers are
-    /// reused too (<see cref="Dashboard"/>), so a move allocates little beyond its answer, even at a million steps.
+    /// reused too (<see cref="Dashboard"/>), so a move allocates little beyond its answer, even at a million steps. The
+    /// curve's points whose rates the move did not change keep the last move's loss (<see cref="CurveMemo"/>, exact).
     /// </summary>
     internal static object Design(Dashboard d, JsonObject o)
     {
@@ -139,7 +140,7 @@ internal static class DesignApi
             finally { d.ReturnObjective(key, objective); }
             var band = dl.Band(problem, post);
             var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
-            var curve = Curve(d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at);
+            var curve = d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at);
             return new
             {
                 law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
@@ -150,8 +151,8 @@ internal static class DesignApi
     }
 
     /// <summary>
-    /// The predicted loss of rates <paramref name="eta"/> at steps <paramref name="at"/>: the law's own evaluation, the
-    /// losses of <see cref="FittedLaw.Predict(double[], long[], double)"/> bit for bit, without that call's band (its
+    /// The predicted loss of rates <paramref name="eta"/> at steps <paramref name="at"/> (the free optimum's curve; a
+    /// slider move's goes through <see cref="Dashboard.DesignCurve"/>): the law's own evaluation, the losses of <see cref="FittedLaw.Predict(double[], long[], double)"/> bit for bit, without that call's band (its
     /// parameter Jacobian costs a fifth more at a million steps, and the designer's band is the final loss's, from
     /// <see cref="DesignLaw.Band"/>).
     /// </summary>
