@@ -218,6 +218,7 @@ public static partial class Trainer
                 bool final = nextStage == stages.Count;
                 stageLr = AutoLrsLogWriter.ReadChosen(cfg.AutoLrsLogPath, stage.Start) is { } r && auto!.RateAt(stage, final, r, last.Step) == last.Lr
                     ? r : auto!.ChosenRate(stage, final, last.Lr, last.Step);
+                if (double.IsNaN(stageLr)) throw new InputException($"{cfg.AutoLrsLogPath}: cannot resume AutoLRS stage {stage.Index}: its only update so far is the warmup's first, whose rate is 0 whatever the stage chose, and this decisions file (which holds the rate) is missing; train the run again from the start");
             }
         }
         for (long step = start; step < cfg.Steps; step++)

@@ -16,7 +16,7 @@ namespace Anneal.Web;
 public sealed class Dashboard
 {
     private readonly ServerOptions _options;
-    private readonly ConcurrentDictionary<string, (FittedLaw Fit, long[] Runs)> _fits = new();
+    private readonly ConcurrentDictionary<string, (FitResult Result, long[] Runs)> _fits = new();
     private readonly ConcurrentDictionary<string, object> _designs = new();
     private readonly ConcurrentDictionary<string, Anneal.Design.DesignLaw> _designLaws = new();
     private readonly ConcurrentDictionary<string, FittedLaw> _curveLaws = new();
@@ -80,16 +80,19 @@ public sealed class Dashboard
         catch (InputException e) { throw new ApiException(400, "law: " + e.Message); }
     }
 
-    /// <summary>A fitted law kept for later requests (the designer uses it by id; saving it records <paramref name="runs"/>, the stored runs it was fitted to).</summary>
-    public string KeepFit(string key, FittedLaw fit, IReadOnlyList<long> runs)
+    /// <summary>A fit kept for later requests (the designer uses its law by id; saving it records <paramref name="runs"/>, the stored runs it was fitted to).</summary>
+    public string KeepFit(string key, FitResult result, IReadOnlyList<long> runs)
     {
         if (_fits.Count > 64) _fits.Clear();
-        _fits[key] = (fit, runs.ToArray());
+        _fits[key] = (result, runs.ToArray());
         return key;
     }
 
-    /// <summary>A fit kept by <see cref="KeepFit"/>, or null.</summary>
-    public FittedLaw? Fit(string key) => _fits.TryGetValue(key, out var f) ? f.Fit : null;
+    /// <summary>The law of a fit kept by <see cref="KeepFit"/>, or null.</summary>
+    public FittedLaw? Fit(string key) => _fits.TryGetValue(key, out var f) ? f.Result.Fit : null;
+
+    /// <summary>A fit kept by <see cref="KeepFit"/> with its prepared runs and per-run scores, or null.</summary>
+    public FitResult? FitResult(string key) => _fits.TryGetValue(key, out var f) ? f.Result : null;
 
     /// <summary>
     /// The stored law a result computed with law <paramref name="name"/> links to: a saved law (<c>law:ID</c>) is itself; a fit
@@ -108,8 +111,8 @@ public sealed class Dashboard
             throw new ApiException(400, $"law: '{(name.Length <= 60 ? name : name[..60] + "...")}' is neither a saved law (law:ID), a built-in law ({string.Join(", ", BuiltinLaws.Names)}) nor a fit of this server (fit runs on the Forecast page first)");
         lock (_fits)
         {
-            long? same = Runs.FindArtifact(ArtifactKind.Law, f.Fit.ToJson());
-            return same is { } id ? (id, false) : (Provenance.SaveLaw(Runs, f.Fit, f.Runs), true);
+            long? same = Runs.FindArtifact(ArtifactKind.Law, f.Result.Fit.ToJson());
+            return same is { } id ? (id, false) : (Provenance.SaveLaw(Runs, f.Result.Fit, f.Runs), true);
         }
     }
 
@@ -152,6 +155,43 @@ public sealed class Dashboard
         if (_objectives.Count > 4 && !_objectives.ContainsKey(key)) _objectives.Clear();
         var bag = _objectives.GetOrAdd(key, _ => []);
         if (bag.Count < 2) bag.Add(objective);
+    }
+
+    private CurveMemo? _curveMemo;
+
+    /// <summary>
+    /// The designer's curve through the last move's <see cref="CurveMemo"/> (exact: points whose rates did not change
+    /// keep their loss). Concurrent updates do not wait: one that finds the memo taken evaluates every point itself.
+    /// </summary>
+    public double[] DesignCurve(string lawKey, FittedLaw law, double[] eta, long[] at)
+    {
+        var memo = Interlocked.Exchange(ref _curveMemo, null) ?? new CurveMemo();
+        var loss = memo.Predict(lawKey, law, eta, at);
+        Volatile.Write(ref _curveMemo, memo);
+        return loss;
+    }
+
+    /// <summary>Points of the last designer curve taken from the memo (for tests).</summary>
+    internal int DesignCurveReused => Volatile.Read(ref _curveMemo)?.Reused ?? -1;
+
+    private readonly ConcurrentBag<double[]> _rates = [];
+
+    /// <summary>
+    /// A buffer of <paramref name="length"/> rates for one designer update, reused across slider moves (a million-step
+    /// horizon is 8 MB, which a new array per move pays in page faults and collections). Give it back with
+    /// <see cref="ReturnRates"/>; its contents are whatever the last user left.
+    /// </summary>
+    public double[] RentRates(int length)
+    {
+        while (_rates.TryTake(out var a))
+            if (a.Length == length) return a; // buffers of another horizon are dropped: the sliders moved on
+        return GC.AllocateUninitializedArray<double>(length);
+    }
+
+    /// <summary>Gives back a buffer rented with <see cref="RentRates"/>; at most two are kept.</summary>
+    public void ReturnRates(double[] rates)
+    {
+        if (_rates.Count < 2) _rates.Add(rates);
     }
 
     /// <summary>

@@ -182,6 +182,35 @@ public sealed class ApiTests(SeededServer server) : IClassFixture<SeededServer>
     }
 
     [Fact]
+    public async Task The_designers_curve_is_the_librarys_prediction_point_by_point_bit_for_bit()
+    {
+        // The designer draws its curve through the law's own evaluation into a rates buffer it reuses across moves, and
+        // keeps the last curve's points whose rates did not change (CurveMemo). Peer: the published law's
+        // FittedLaw.Predict (with its band's Jacobian), one call per point, on rates sampled afresh from the answer's spec.
+        // Another horizon and a longer cooldown first, so the buffer holds stale rates and the memo a curve to reuse.
+        await Post("/api/design", new { law = "mpl-400m", peak = 3e-4, total = 150_000, warmup = 3000, cooldown = 0.6, shape = "linear" });
+        await Post("/api/design", new { law = "mpl-400m", peak = 3e-4, total = 100_000, warmup = 3000, cooldown = 0.6, shape = "linear" });
+        var d = await Post("/api/design", new { law = "mpl-400m", peak = 3e-4, total = 100_000, warmup = 3000, cooldown = 0.25, shape = "sqrt" });
+        var eta = Schedule.Parse(d["spec"]!.GetValue<string>()).Sample(100_000);
+        var law = BuiltinLaws.Resolve("mpl-400m")!;
+        var steps = d["step"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+        var loss = d["loss"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+        var lr = d["lr"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+        steps.Length.ShouldBe(300);
+        steps[^1].ShouldBe(99_999);
+        steps.Count(t => t >= 75_000).ShouldBeGreaterThan(50); // the cooldown, where every point sums its own changes
+        // The points up to the previous move's cooldown start (step 40,000, the last rate both schedules share) were reused.
+        var dashboard = server.Factory.Services.GetService(typeof(Dashboard)).ShouldBeOfType<Dashboard>();
+        dashboard.DesignCurveReused.ShouldBe(steps.Count(t => t <= 40_000));
+        dashboard.DesignCurveReused.ShouldBeGreaterThan(100);
+        for (int i = 0; i < steps.Length; i++)
+        {
+            loss[i].ShouldBe(law.Predict(eta, [steps[i]]).Loss[0], $"step {steps[i]}");
+            lr[i].ShouldBe(eta[steps[i]]);
+        }
+    }
+
+    [Fact]
     public async Task The_free_optimum_beats_every_family_and_reference()
     {
         var d = await Post("/api/design/optimum", new { law = "mpl-400m", peak = 3e-4, total = 6000, warmup = 500 });
@@ -242,6 +271,14 @@ public sealed class ApiTests(SeededServer server) : IClassFixture<SeededServer>
         r.StatusCode.ShouldBe(HttpStatusCode.OK);
         r.Headers.GetValues("Content-Security-Policy").Single().ShouldBe(Security.ContentSecurityPolicy);
         r.Headers.Contains("Access-Control-Allow-Origin").ShouldBeFalse();
+        // A CORS preflight from another origin gets no permission either (no Access-Control-* header at all).
+        var pre = new HttpRequestMessage(HttpMethod.Options, "/api/design");
+        pre.Headers.Add("Origin", "http://evil.example");
+        pre.Headers.Add("Access-Control-Request-Method", "POST");
+        pre.Headers.Add("Access-Control-Request-Headers", "content-type");
+        var preflight = await _http.SendAsync(pre);
+        ((int)preflight.StatusCode).ShouldBeGreaterThanOrEqualTo(400);
+        preflight.Headers.Select(h => h.Key).Concat(preflight.Content.Headers.Select(h => h.Key)).ShouldNotContain(k => k.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase));
         var page = await _http.GetAsync("/");
         page.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
         var html = await page.Content.ReadAsStringAsync();

@@ -91,11 +91,22 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
 
     private void Open(string hash) { D.Navigate().GoToUrl(new Uri(server.Address, "/" + hash)); }
 
+    /// <summary>
+    /// A wait that survives redraws: the element is found again on every poll, and one replaced between being found and
+    /// being read (a page that re-renders while polling its server, e.g. the sweeps page) counts as not ready yet.
+    /// </summary>
+    private WebDriverWait Waiter(int seconds)
+    {
+        var w = new WebDriverWait(D, TimeSpan.FromSeconds(seconds));
+        w.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
+        return w;
+    }
+
     private IWebElement Wait(string css, Func<IWebElement, bool>? ok = null, int seconds = 30)
     {
         try
         {
-            return new WebDriverWait(D, TimeSpan.FromSeconds(seconds)).Until(d =>
+            return Waiter(seconds).Until(d =>
             {
                 var e = d.FindElements(By.CssSelector(css)).FirstOrDefault();
                 return e is not null && (ok is null || ok(e)) ? e : null;
@@ -108,6 +119,9 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         }
     }
 
+    /// <summary>Clicks what <paramref name="by"/> finds, finding it again if a redraw replaced it before the click landed.</summary>
+    private void Click(By by, int seconds = 30) => Waiter(seconds).Until(d => { d.FindElement(by).Click(); return true; });
+
     /// <summary>Canvas pixels that are not transparent: a drawn chart has thousands, an empty one none.</summary>
     private long Inked(string holder) => (long)D.ExecuteScript($$"""
         const c = document.querySelector('{{holder}} canvas');
@@ -118,15 +132,22 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         return n;
         """)!;
 
+    /// <summary>The chart's legend labels, read in one script (no element handles that a redraw could make stale).</summary>
     private string[] Legend(string holder) =>
-        D.FindElements(By.CssSelector($"{holder} .u-legend .u-series .u-label")).Select(e => e.Text).ToArray();
+        ((IReadOnlyCollection<object>)D.ExecuteScript($"return [...document.querySelectorAll('{holder} .u-legend .u-series .u-label')].map(e => e.textContent);")!)
+        .Select(o => (string)o).ToArray();
 
+    /// <summary>Waits until the chart in <paramref name="holder"/> has ink and every label of <paramref name="legend"/>: a page may still be redrawing it with newer data.</summary>
     private void Drew(string holder, params string[] legend)
     {
         Wait($"{holder} canvas");
-        new WebDriverWait(D, TimeSpan.FromSeconds(10)).Until(_ => Inked(holder) > 2000).ShouldBeTrue();
-        var labels = Legend(holder);
-        foreach (var l in legend) labels.ShouldContain(l);
+        string[] labels = [];
+        long ink = 0;
+        try { Waiter(30).Until(_ => (ink = Inked(holder)) > 2000 && legend.All((labels = Legend(holder)).Contains)); }
+        catch (WebDriverTimeoutException)
+        {
+            throw new ShouldAssertException($"'{holder}': {ink} inked pixels (want > 2000), legend [{string.Join(", ", labels)}], want [{string.Join(", ", legend)}]");
+        }
     }
 
     private long[] Ids(string query)
@@ -276,13 +297,13 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         var (_, running) = StudySeed.Write(server.Store!);
         Open("#/sweeps");
         Wait("#sweeps-table tbody tr", e => e.Text.Contains(StudySeed.Name));
-        D.FindElement(By.LinkText(StudySeed.Name)).Click();
+        Click(By.LinkText(StudySeed.Name));
         Wait("#sweep-summary", e => e.Text.StartsWith("8 trials: 1 running, 1 waiting, 4 complete, 1 pruned, 1 failed; best 3.2100 (trial #3"));
         Drew("#sweep-history", "complete trials", "best so far");
         Drew("#sweep-intermediate", "trial 0 (complete)", "trial 2 (pruned)", "trial 4 (failed)", "trial 5 (running)");
         // Parallel coordinates (ECharts draws its legend into the canvas: its option says what it drew).
         Wait("#sweep-parallel canvas");
-        new WebDriverWait(D, TimeSpan.FromSeconds(10)).Until(_ => Inked("#sweep-parallel") > 2000).ShouldBeTrue();
+        Waiter(30).Until(_ => Inked("#sweep-parallel") > 2000).ShouldBeTrue();
         var drawn = (IReadOnlyCollection<object>)D.ExecuteScript("""
             const o = echarts.getInstanceByDom(document.querySelector('#sweep-parallel')).getOption();
             return [o.parallelAxis.map(a => a.name + ':' + a.type).join(' '), o.legend[0].data.join(','), o.series[0].data.length];

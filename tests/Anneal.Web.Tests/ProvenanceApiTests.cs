@@ -44,6 +44,44 @@ public sealed class ProvenanceApiTests : IDisposable
     }
 
     [Fact]
+    public async Task The_forecast_pages_fit_and_prediction_are_those_of_anneal_fit_and_anneal_predict_on_the_same_stored_runs()
+    {
+        // Peer: the CLI itself, in this process, on the same store: `anneal fit run:A run:B --law auto --store` (which saves
+        // the law) then `anneal predict law:ID --schedule S --points 400`. The page must show the same law, the same
+        // fitted values (auto's members included), the same curve and the same band, bit for bit.
+        var ids = StoreLawRuns();
+        var target = "wsd(peak=3e-4, total=36000, warmup=2160, decay=0.2, shape=sqrt)";
+        var web = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, schedule = target }, HttpStatusCode.OK);
+        string where = _factory.Store.Location;
+        static (int Code, string Out, string Err) Cli(params string[] args)
+        {
+            var o = new StringWriter(); var e = new StringWriter();
+            return (Anneal.Cli.AnnealCli.Run(args, o, e), o.ToString(), e.ToString());
+        }
+        var (fitCode, fitOut, fitErr) = Cli("fit", $"run:{ids[0]}", $"run:{ids[1]}", "--law", "auto", "--json", "--store", where);
+        fitCode.ShouldBe(0, fitErr);
+        var cliLaw = LawFile.Read(fitOut, "anneal fit --json");
+        web["law"]!.GetValue<string>().ShouldBe(cliLaw.Law.Spec);
+        cliLaw.Law.ShouldBeOfType<AutoLaw>();
+        web["parameters"]!.AsArray().Select(p => p!["value"]!.GetValue<double>()).ToArray().ShouldBe(cliLaw.Values);
+        web["parameters"]!.AsArray().Select(p => p!["std_error"]!.GetValue<double>()).ToArray().ShouldBe(cliLaw.StdErrors);
+        web["members"]!.AsArray().Select(m => m!["weight"]!.GetValue<double>()).ToArray()
+            .ShouldBe(((AutoLaw)cliLaw.Law).Members.Select(m => m.Weight).ToArray());
+        long lawId = long.Parse(System.Text.RegularExpressions.Regex.Match(fitErr, @"law:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        var (code, predOut, predErr) = Cli("predict", $"law:{lawId}", "--schedule", target, "--points", "400", "--json", "--store", where);
+        code.ShouldBe(0, predErr);
+        var cli = JsonNode.Parse(predOut)!;
+        var p = web["prediction"]!;
+        p["band_unavailable"].ShouldBeNull(); // a band to compare
+        p["final_loss"]!.GetValue<double>().ShouldBe(cli["final_loss"]!.GetValue<double>());
+        p["final_low"]!.GetValue<double>().ShouldBe(cli["final_loss_low"]!.GetValue<double>());
+        p["final_high"]!.GetValue<double>().ShouldBe(cli["final_loss_high"]!.GetValue<double>());
+        foreach (var (mine, theirs) in new[] { ("step", "step"), ("loss", "loss"), ("low", "low"), ("high", "high") })
+            p[mine]!.AsArray().Select(v => v!.GetValue<double>()).ToArray().ShouldBe(cli["curve"]![theirs]!.AsArray().Select(v => v!.GetValue<double>()).ToArray(), mine);
+    }
+
+    [Fact]
     public async Task A_forecast_pages_fit_is_saved_with_its_runs_and_version_and_opens_again_without_a_refit()
     {
         var ids = StoreLawRuns();

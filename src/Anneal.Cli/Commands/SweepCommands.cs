@@ -241,7 +241,11 @@ internal sealed class StoreStudyStorage(RunStore store, long studyId, SearchSpac
     {
         var t = store.GetTrial(Id(number))!;
         var o = JsonNode.Parse(t.AttributesJson) as JsonObject ?? [];
-        foreach (var (k, v) in attributes) o[k] = v;
+        // JSON has no NaN or infinity (the serializer throws on them, which failed every forecast-pruned trial whose
+        // band was unavailable): a value that is not a number is unknown now, so an older one of that key is dropped too.
+        foreach (var (k, v) in attributes)
+            if (double.IsFinite(v)) o[k] = v;
+            else o.Remove(k);
         store.SetTrialAttributes(t.Id, o.ToJsonString());
     }
 

@@ -108,9 +108,11 @@ internal static class DesignApi
 
     /// <summary>
     /// One designer update: the WSD spec of the sliders, its predicted final loss (the design layer's MplFinalLoss, with
-    /// the band when the law has one) and its curve (the laws layer's multi-power law). The schedule is sampled once;
-    /// the law objects and the final-loss evaluator's buffers are reused across moves (<see cref="Dashboard"/>), so a
-    /// move allocates little beyond its rates, even at a horizon of a million steps.
+    /// the band when the law has one) and its curve (the laws layer's multi-power law). The schedule is sampled once,
+    /// into a buffer of the horizon's length kept across moves (a fresh 8 MB array per move at a million steps cost more
+    /// CPU in page faults and collections than filling it); the law objects and the final-loss evaluator's buffers are
+    /// reused too (<see cref="Dashboard"/>), so a move allocates little beyond its answer, even at a million steps. The
+    /// curve's points whose rates the move did not change keep the last move's loss (<see cref="CurveMemo"/>, exact).
     /// </summary>
     internal static object Design(Dashboard d, JsonObject o)
     {
@@ -125,23 +127,37 @@ internal static class DesignApi
             .Num("decay", Math.Round(cooldown, 4)).Word("shape", shapeName);
         if (problem.MinLr > 0) spec = spec.Num("min", problem.MinLr);
         var schedule = Dashboard.ParseSchedule(spec.Build().ToString());
-        var eta = schedule.Sample(checked((int)problem.Total));
-        // Steps W..T-1 of the same rates are the post-warmup schedule MplFinalLoss.PostWarmup would sample again.
-        var post = eta.AsSpan(checked((int)problem.Warmup));
-        string key = string.Create(CultureInfo.InvariantCulture, $"{lawName}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
-        var objective = d.RentObjective(key, problem.Objective);
-        double final;
-        try { final = objective.Value(post); }
-        finally { d.ReturnObjective(key, objective); }
-        var band = dl.Band(problem, post);
-        var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
-        var curve = d.CurveLaw(lawName, () => CurveLaw(dl)).Predict(eta, at);
-        return new
+        var eta = d.RentRates(checked((int)problem.Total));
+        try
         {
-            law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
-            step = at, loss = Body.N(curve.Loss), lr = at.Select(s => eta[s]).ToArray(),
-        };
+            schedule.Fill(eta);
+            // Steps W..T-1 of the same rates are the post-warmup schedule MplFinalLoss.PostWarmup would sample again.
+            var post = eta.AsSpan(checked((int)problem.Warmup));
+            string key = string.Create(CultureInfo.InvariantCulture, $"{lawName}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
+            var objective = d.RentObjective(key, problem.Objective);
+            double final;
+            try { final = objective.Value(post); }
+            finally { d.ReturnObjective(key, objective); }
+            var band = dl.Band(problem, post);
+            var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
+            var curve = d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at);
+            return new
+            {
+                law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
+                step = at, loss = Body.N(curve), lr = at.Select(s => eta[s]).ToArray(),
+            };
+        }
+        finally { d.ReturnRates(eta); }
     }
+
+    /// <summary>
+    /// The predicted loss of rates <paramref name="eta"/> at steps <paramref name="at"/> (the free optimum's curve; a
+    /// slider move's goes through <see cref="Dashboard.DesignCurve"/>): the law's own evaluation, the losses of <see cref="FittedLaw.Predict(double[], long[], double)"/> bit for bit, without that call's band (its
+    /// parameter Jacobian costs a fifth more at a million steps, and the designer's band is the final loss's, from
+    /// <see cref="DesignLaw.Band"/>).
+    /// </summary>
+    internal static double[] Curve(FittedLaw law, double[] eta, long[] at) =>
+        law.Law.Predict(LawRun.ForSchedule("design", eta, at, "designer sliders"), law.Values);
 
     /// <summary>
     /// One designer update computed at start-up, off the request path: the CLI runs without tiered compilation, so the
@@ -186,7 +202,7 @@ internal static class DesignApi
         var free = designer.Optimize();
         var full = problem.FullSchedule(free.PostWarmup);
         var at = LawRun.EvenSteps(problem.Total, 300, Math.Max(1, problem.Warmup));
-        var freeCurve = CurveLaw(dl).Predict(full, at);
+        var freeCurve = Curve(CurveLaw(dl), full, at);
         var families = designer.BestOfFamilies().Concat(designer.References()).Select(x => new
         {
             label = x.Label, spec = x.Schedule.Spec, final_loss = x.Loss,
@@ -195,7 +211,7 @@ internal static class DesignApi
         return new
         {
             law = dl.Source, total = problem.Total, warmup = problem.Warmup, peak = problem.Peak,
-            free = new { final_loss = free.Loss, step = lrAt, lr = lrAt.Select(s => full[s]).ToArray(), loss_step = at, loss = Body.N(freeCurve.Loss) },
+            free = new { final_loss = free.Loss, step = lrAt, lr = lrAt.Select(s => full[s]).ToArray(), loss_step = at, loss = Body.N(freeCurve) },
             candidates = families,
         };
     }

@@ -1,5 +1,6 @@
 using Anneal.Fitting;
 using Anneal.Laws;
+using Anneal.Prediction;
 using Anneal.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +10,9 @@ namespace Anneal.Web.Api;
 
 /// <summary>
 /// <c>POST /api/forecast</c>: fit a law (auto by default) to chosen runs, show each run's residuals, and predict the
-/// curve of a typed schedule with its band. The fit is kept under <c>fit_id</c> for the designer.
+/// curve of a typed schedule with its band. The fit and the prediction are the services of <c>anneal fit</c> and
+/// <c>anneal predict</c> (<see cref="FitService"/>, <see cref="PredictService"/>); this page only renders them. The fit is
+/// kept under <c>fit_id</c> for the designer.
 /// </summary>
 internal static class ForecastApi
 {
@@ -28,32 +31,36 @@ internal static class ForecastApi
         var schedule = string.IsNullOrWhiteSpace(specText) ? null : Dashboard.ParseSchedule(specText);
         long? steps = o["steps"] is null ? null : Body.Int(o, "steps", null, 2, Dashboard.MaxSteps);
 
-        var runs = ids.Select(id => Prepare(d, id, target)).ToArray();
-        if (runs.Select(r => r.Run.Name).Distinct().Count() < runs.Length)
-            for (int i = 0; i < runs.Length; i++) runs[i] = runs[i] with { Run = runs[i].Run with { Name = $"{runs[i].Run.Name}#{runs[i].Id}" } };
-        string key = stored is not null ? Provenance.LawPrefix + stored.Id : $"{law.Spec}|{target}|{string.Join(",", ids.Order())}";
-        var fit = stored?.Law ?? d.Fit(key);
-        if (fit is null)
+        // The curves as the store holds them; one name per run (two stored runs may share a name).
+        var curves = ids.Select(id => d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"runs: no run with id {id}")).ToArray();
+        if (curves.Select(r => r.Name).Distinct().Count() < curves.Length)
+            for (int i = 0; i < curves.Length; i++) curves[i] = curves[i] with { Name = $"{curves[i].Name}#{ids[i]}" };
+        string key = stored is not null ? Provenance.LawPrefix + stored.Id : $"{law.Spec}|{target}|{string.Join(",", ids)}"; // in the given order: the runs' order is the fit's
+        // The fit of `anneal fit` (FitService: the same fit window, bins, fitter and per-run scores); a saved law is
+        // scored on its runs prepared the same way.
+        var result = stored is not null ? FitService.Scored(stored.Law, FitWindow.Prepare(curves, target, cancel: c.RequestAborted)) : d.FitResult(key);
+        if (result is null)
         {
             await d.Heavy.WaitAsync(c.RequestAborted);
-            try { fit = await Task.Run(() => LawFitter.Fit(law, runs.Select(r => r.Run).ToArray(), new FitOptions()), c.RequestAborted); }
+            try { result = await Task.Run(() => FitService.Fit(new FitRequest(curves, law) { Target = target }, cancel: c.RequestAborted), c.RequestAborted); }
             finally { d.Heavy.Release(); }
-            d.KeepFit(key, fit, ids);
+            d.KeepFit(key, result, ids);
         }
+        var fit = result.Fit;
 
         object? prediction = null;
         if (schedule is not null)
         {
             long n = steps ?? schedule.Length ?? throw new ApiException(400, $"steps: '{schedule.Spec}' has no total length; give steps (the horizon)");
             if (n < 2 || n > Dashboard.MaxSteps) throw new ApiException(400, $"steps: must be between 2 and {Dashboard.MaxSteps}, got {n}");
-            var eta = schedule.Sample((int)n);
-            var at = LawRun.EvenSteps(n, points, FirstStep(eta));
-            var p = fit.Predict(LawRun.ForSchedule(schedule.Spec, eta, at, schedule.Spec), level);
+            // The prediction of `anneal predict` (PredictService): the same points from the end of the warmup, the same band.
+            var res = await Task.Run(() => PredictService.Predict(new PredictRequest(fit) { Schedule = schedule, Steps = n, Points = points, Level = level }, c.RequestAborted), c.RequestAborted);
+            var p = res.Prediction;
             prediction = new
             {
                 schedule = schedule.Spec, steps = n, level, final_loss = p.FinalLoss, final_low = Body.N(p.FinalLow), final_high = Body.N(p.FinalHigh),
                 band_unavailable = p.BandUnavailable, step = p.Steps, loss = Body.N(p.Loss), low = Body.N(p.Low), high = Body.N(p.High),
-                lr = p.Steps.Select(s => eta[s]).ToArray(),
+                lr = p.Steps.Select(s => res.Rates[s]).ToArray(),
             };
         }
         return Body.Ok(new
@@ -67,30 +74,21 @@ internal static class ForecastApi
             parameters = fit.Law.Parameters.Select((p, i) => new { name = p.Name, value = Body.N(fit.Values[i]), std_error = Body.N(fit.StdErrors[i]), unit = p.Unit }).ToArray(),
             report = new { points = fit.Report.Points, rms_log_residual = Body.N(fit.Report.RmsLogResidual), seconds = fit.Report.WallSeconds, warnings = fit.Report.Warnings },
             designable = fit.Law is MultiPowerLaw || fit.Law is AutoLaw,
-            runs = runs.Select(r =>
+            notes = result.Prepared.Notes.ToArray(),
+            runs = result.Runs.Select((run, i) =>
             {
-                var pr = fit.Predict(r.Run, level);
-                var obs = r.Run.Observed!;
-                var m = LawEvaluation.Score(fit, [r.Run]).Pooled!;
+                var pr = fit.Predict(run, level);
+                var obs = run.Observed!;
+                var m = result.PerRun[i].Metrics;
                 return new
                 {
-                    id = r.Id, name = r.Run.Name, step = r.Run.Steps, observed = Body.N(obs), predicted = Body.N(pr.Loss),
-                    residual = Body.N(obs.Select((v, i) => v - pr.Loss[i])), r2 = Body.N(m.R2), rmse = Body.N(m.Rmse),
+                    id = ids[i], name = run.Name, step = run.Steps, observed = Body.N(obs), predicted = Body.N(pr.Loss),
+                    residual = Body.N(obs.Select((v, j) => v - pr.Loss[j])), r2 = Body.N(m.R2), rmse = Body.N(m.Rmse),
                 };
             }).ToArray(),
             prediction,
         });
     });
-
-    private sealed record Prepared(long Id, LawRun Run);
-
-    /// <summary>A stored run as the laws fit it: after its warmup (which the laws do not describe), averaged into at most <see cref="LawRun.DefaultMaxPoints"/> bins.</summary>
-    private static Prepared Prepare(Dashboard d, long id, string target)
-    {
-        var curve = d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"runs: no run with id {id}");
-        var run = LawRun.FromCurve(curve, target);
-        return new Prepared(id, run.From(run.PeakStep).Binned(LawRun.DefaultMaxPoints));
-    }
 
     /// <summary>First step worth predicting: the end of the warmup (laws are fitted after it).</summary>
     internal static long FirstStep(double[] eta) => Math.Max(1, new LawRun { Name = "", Eta = eta, Steps = [] }.PeakStep);

@@ -53,6 +53,16 @@ public static class FitService
         };
         var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
         cancel.ThrowIfCancellationRequested();
+        return Scored(fit, prepared);
+    }
+
+    /// <summary>
+    /// The result <see cref="Fit"/> gives, for a law fitted before (e.g. a saved one reopened with the runs it was
+    /// fitted to): <paramref name="fit"/> scored on each of the <paramref name="prepared"/> runs
+    /// (<see cref="FitWindow.Prepare"/>, as a fit prepares them).
+    /// </summary>
+    public static FitResult Scored(FittedLaw fit, PreparedRuns prepared)
+    {
         var perRun = prepared.Runs.Select(r => new RunFit(r.Name, LawEvaluation.Score(fit, [r]).Pooled!)).ToArray();
         return new FitResult(fit, prepared.Runs, prepared, perRun);
     }

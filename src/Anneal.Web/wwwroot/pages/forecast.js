@@ -61,7 +61,8 @@ export async function render(root, params) {
     go1.disabled = false;
     status.textContent = (d.saved_law ? `law:${d.saved_law.id} (saved ${d.saved_law.created.slice(0, 10)} by Anneal ${d.saved_law.anneal_version.split('+')[0]}): ` : '')
       + `${d.law} fitted to ${d.runs.length} run(s), ${d.report.points} points in ${d.report.seconds.toFixed(2)} s; rms log residual ${fmt(d.report.rms_log_residual, 5)}`
-      + (d.report.warnings.length ? ' — ' + d.report.warnings.join('; ') : '');
+      + (d.report.warnings.length ? ' — ' + d.report.warnings.join('; ') : '')
+      + (d.notes && d.notes.length ? ' — ' + d.notes.join('; ') : ''); // what the fit window left out or averaged, as `anneal fit` notes it
     if (d.saved_law) ids.value = d.saved_law.runs.filter(r => r.exists).map(r => r.id).join(',');
     drawChart(fitChart, { title: 'Fitted runs', yLabel: 'loss', height: 300, series: d.runs.flatMap((r, i) => [
       { label: r.name, x: r.step, y: r.observed, color: color(i), points: true },
