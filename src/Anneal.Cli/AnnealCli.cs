@@ -35,7 +35,11 @@ public static class AnnealCli
         return root;
     }
 
-    /// <summary>Parses and runs; never lets an exception escape as a stack trace.</summary>
+    /// <summary>
+    /// Parses and runs; never lets an exception escape as a stack trace. The command writes to <paramref name="stdout"/>
+    /// and <paramref name="stderr"/> (the process's console when null) through its <see cref="CliContext"/>, never to the
+    /// global <see cref="Console"/>, so commands may run concurrently in one process, each with its own writers.
+    /// </summary>
     public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var output = stdout ?? Console.Out;
@@ -54,12 +58,8 @@ public static class AnnealCli
             error.WriteLine("Run with --help for usage and examples.");
             return CliExit.BadInput;
         }
-        var previousOut = Console.Out;
-        var previousErr = Console.Error;
         try
         {
-            if (stdout is not null) Console.SetOut(output);
-            if (stderr is not null) Console.SetError(error);
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error });
         }
         catch (InputException e)
@@ -72,11 +72,6 @@ public static class AnnealCli
             error.WriteLine($"internal error: {e.GetType().Name}: {e.Message}");
             error.WriteLine("This is a bug in Anneal; please report it with the command line that caused it.");
             return CliExit.Internal;
-        }
-        finally
-        {
-            Console.SetOut(previousOut);
-            Console.SetError(previousErr);
         }
     }
 

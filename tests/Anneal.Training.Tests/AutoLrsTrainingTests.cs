@@ -55,7 +55,7 @@ public class AutoLrsTrainingTests : IDisposable
         // the explorations differed (not vacuous): candidates were trained at different rates and forecast differently
         foreach (var a in stages) a.Stage.Candidates.Select(c => c.Forecast).Where(double.IsFinite).Distinct().Count().ShouldBeGreaterThan(5);
 
-        // the log's lr column is the chosen rate of each stage, and in the last stage that rate decayed linearly to 0
+        // the log's lr column: the first stage warms up linearly to its chosen rate (rate*t/30), the last decays its rate linearly to 0
         var rows = File.ReadAllLines(cfg.Out).Skip(1).Select(l => l.Split(',')).ToArray();
         rows.Length.ShouldBe(120);
         foreach (var r in rows)
@@ -63,7 +63,7 @@ public class AutoLrsTrainingTests : IDisposable
             long step = long.Parse(r[0], CultureInfo.InvariantCulture);
             double lr = double.Parse(r[1], CultureInfo.InvariantCulture);
             var stage = stages.Last(a => a.Stage.Plan.Start <= step).Stage;
-            lr.ShouldBe(stage.Plan.Index < 1 ? stage.Lr : stage.Lr * (1 - (step - 30) / 90.0), 1e-15);
+            lr.ShouldBe(stage.Plan.Index < 1 ? stage.Lr * step / 30.0 : stage.Lr * (1 - (step - 30) / 90.0), 1e-15);
         }
         // every candidate's cooldown was measured (the drops differ between rates)
         foreach (var a in stages) a.Stage.Candidates.Where(c => !c.Diverged).Select(c => c.AnnealDrop).Distinct().Count().ShouldBeGreaterThan(5);
@@ -72,7 +72,7 @@ public class AutoLrsTrainingTests : IDisposable
         // after each exploration and cooldown must leave nothing behind, so every logged loss, validation loss and
         // gradient norm is the plain run's, bit for bit; a leaked exploration update would change them from its stage on.
         string R(int i) => stages[i].Stage.Lr.ToString("R", CultureInfo.InvariantCulture);
-        var plain = Config("plain", $"join(constant(peak={R(0)}), d2z(peak={R(1)}, total=90), at=[30])");
+        var plain = Config("plain", $"join(constant(peak={R(0)}, warmup=30), d2z(peak={R(1)}, total=90), at=[30])");
         Trainer.Run(plain, Brown(), TextWriter.Null);
         Curve(cfg.Out).ShouldBe(Curve(plain.Out));
 
@@ -85,8 +85,10 @@ public class AutoLrsTrainingTests : IDisposable
         chosen.Select(f => double.Parse(f[4], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Lr));
         chosen.Select(f => double.Parse(f[6], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Forecast));
         chosen.Select(f => double.Parse(f[7], CultureInfo.InvariantCulture)).ShouldBe(stages.Select(a => a.Stage.Chosen.Score));
-        // the choice: no candidate scores lower by more than the best fit's rms, and none of a higher rate is within it
-        foreach (var a in stages)
+        // the choice: the warmup stage takes the lowest score; a later one a candidate no more than the best fit's rms
+        // above it, and none of a higher rate is within it
+        stages[0].Stage.Chosen.ShouldBe(stages[0].Stage.Candidates.Where(c => !c.Diverged).MinBy(c => c.Score));
+        foreach (var a in stages.Skip(1))
         {
             var ok = a.Stage.Candidates.Where(c => !c.Diverged).ToList();
             var best = ok.MinBy(c => c.Score)!;
@@ -123,6 +125,13 @@ public class AutoLrsTrainingTests : IDisposable
         var got = File.ReadAllLines(bare.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
         var want = File.ReadAllLines(full.Out).Skip(1).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
         for (int i = 0; i < want.Length; i++) got[i].ShouldBe(want[i], 4e-16 * want[i]);
+        // the same inside the warmup (checkpoint after 16): the rate is read back from the ramp's last logged rate
+        var early = Config("early");
+        Run(early, haltAfter: 20);
+        File.Delete(early.AutoLrsLogPath);
+        Run(early with { Resume = true }).Stages.Select(a => a.Stage.Plan.Start).ShouldBe([30L]);
+        var first = File.ReadAllLines(early.Out).Skip(1).Take(30).Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        for (int i = 0; i < 30; i++) first[i].ShouldBe(want[i], 4e-16 * want[i]);
     }
 
     [Fact]

@@ -21,8 +21,9 @@ public sealed class LiveAutoLrsTests : IDisposable
         long[] starts = [0, 200, 600, 1400, 3000];
         double[] rates = [3e-4, 2.5e-4, 2e-4, 1.2e-4];
         var published = FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Paper), MplParameters.Published400M.ToArray());
-        // The generating law's rates as the forecast must assume them: the realised stages, then stage 3's rate decayed linearly to 0.
-        var eta = Enumerable.Range(0, 6000).Select(s => s < 3000 ? rates[Array.FindLastIndex(starts, b => b <= s)] : 1.2e-4 * (6000 - s) / 3000).ToArray();
+        // The generating law's rates as the forecast must assume them: the realised stages (the first a warmup to its rate,
+        // r s / 200, as AutoLRS trains it by default), then stage 3's rate decayed linearly to 0.
+        var eta = Enumerable.Range(0, 6000).Select(s => s < 200 ? 3e-4 * s / 200 : s < 3000 ? rates[Array.FindLastIndex(starts, b => b <= s)] : 1.2e-4 * (6000 - s) / 3000).ToArray();
         var steps = Enumerable.Range(1, 149).Select(i => 20L * i).ToArray();
         var loss = published.Predict(eta, steps).Loss;
         var store = _factory.Store;

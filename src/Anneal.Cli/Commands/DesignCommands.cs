@@ -57,13 +57,14 @@ public static class DesignCommands
             """) { law, steps, peak, warmup, family, minLr, output, svg, json, store };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             CliOutputs.Check(("--out", r.GetValue(output)), ("--svg", r.GetValue(svg)));
             var lawArg = r.GetValue(law)!;
             using var runStore = StoreInputs.Open(r, store, Anneal.Store.Provenance.IsLaw(lawArg));
             var (fitted, storedLaw) = StoreInputs.ReadLaw(lawArg, runStore);
             var dl = storedLaw is null ? DesignLaw.Resolve(lawArg) : DesignLaw.FromFitted(fitted, storedLaw.Describe());
             var request = new OptimizeRequest(dl, r.GetValue(steps), r.GetValue(peak)) { Warmup = r.GetValue(warmup), MinLr = r.GetValue(minLr), Family = r.GetValue(family)! };
-            var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => Console.Error.WriteLine("optimize: " + m)));
+            var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => io.Err.WriteLine("optimize: " + m)));
             var problem = res.Problem;
             var rows = res.Candidates;
             double baseline = res.Baseline;
@@ -82,34 +83,34 @@ public static class DesignCommands
             AtomicFile.WriteAll(outputs);
             if (r.GetResult(store) is not null)
             {
-                long lawId = StoreInputs.LawId(runStore!, lawArg, fitted, storedLaw);
+                long lawId = StoreInputs.LawId(runStore!, lawArg, fitted, storedLaw, io.Err);
                 long id = Anneal.Store.Provenance.SaveDesign(runStore!, res, lawId);
                 // on stderr: stdout stays the table (the JSON with --json)
-                Console.Error.WriteLine($"saved design {id} to {runStore!.Location} (law {lawId}; Anneal {Anneal.Store.RunStore.AnnealVersion})");
+                io.Err.WriteLine($"saved design {id} to {runStore!.Location} (law {lawId}; Anneal {Anneal.Store.RunStore.AnnealVersion})");
             }
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(res.ToJsonText());
+                io.Out.WriteLine(res.ToJsonText());
                 return CliExit.Ok;
             }
-            Console.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={Exact(problem.Peak)}, min-lr={Exact(problem.MinLr)}");
-            Console.Out.WriteLine(BandNote(dl));
-            Console.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
+            io.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={Exact(problem.Peak)}, min-lr={Exact(problem.MinLr)}");
+            io.Out.WriteLine(BandNote(dl));
+            io.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var x in rows)
             {
                 string gain = (baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture);
                 if (x.GainHalfWidth is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
                 var spec = x.Spec ?? $"(per-step; {x.PostWarmup.Length} rates, write with --out)";
-                Console.Out.WriteLine($"{x.Label,-17} {Loss5(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{spec}");
+                io.Out.WriteLine($"{x.Label,-17} {Loss5(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{spec}");
             }
-            if (rows.Any(h => h.GainHalfWidth is not null)) Console.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
+            if (rows.Any(h => h.GainHalfWidth is not null)) io.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
             if (res.Free is { } f)
             {
                 var designed = res.Design.PostWarmup;
-                Console.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Exact(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
-                Console.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
+                io.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Exact(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
+                io.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
             }
-            Console.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");
+            io.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");
             return CliExit.Ok;
         });
         return cmd;
@@ -135,15 +136,16 @@ public static class DesignCommands
             """) { law, baseSpec, vary, from, shape, peak, warmup, svg, json };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             CliOutputs.Check(("--svg", r.GetValue(svg)));
             var dl = DesignLaw.Resolve(r.GetValue(law)!);
             var call = SpecCall.Parse(r.GetValue(baseSpec)!);
             var b = ScheduleRegistry.Create(call);
             var axes = (r.GetValue(vary) ?? []).Select(VaryAxis.Parse).ToList();
-            if (r.GetValue(from) is { } s) return Continuations(dl, b, s, axes, r.GetValue(shape), r.GetValue(peak), r.GetValue(warmup), r.GetValue(svg), r.GetValue(json));
+            if (r.GetValue(from) is { } s) return Continuations(dl, b, s, axes, r.GetValue(shape), r.GetValue(peak), r.GetValue(warmup), r.GetValue(svg), r.GetValue(json), io.Out);
             var res = WhatIfService.Grid(new WhatIfGridRequest(dl, call, axes) { Peak = r.GetValue(peak), Warmup = r.GetValue(warmup) },
-                new SyncProgress<(int Done, int Total)>(p => { if (p.Done % 50 == 0 || p.Done == p.Total) Console.Error.Write($"\rwhatif: {p.Done}/{p.Total}"); }));
-            Console.Error.WriteLine();
+                new SyncProgress<(int Done, int Total)>(p => { if (p.Done % 50 == 0 || p.Done == p.Total) io.Err.Write($"\rwhatif: {p.Done}/{p.Total}"); }));
+            io.Err.WriteLine();
             var pts = res.Points;
             var bestPer = res.BestPerLine.ToHashSet();
             if (r.GetValue(svg) is { } path)
@@ -163,22 +165,22 @@ public static class DesignCommands
             }
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(res.ToJsonText());
+                io.Out.WriteLine(res.ToJsonText());
                 return CliExit.Ok;
             }
-            Console.Out.WriteLine($"law: {dl.Source}; base: {b.Spec}");
-            Console.Out.WriteLine(BandNote(dl));
-            Console.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(!dl.HasBand ? "" : "95% band              ")}spec");
+            io.Out.WriteLine($"law: {dl.Source}; base: {b.Spec}");
+            io.Out.WriteLine(BandNote(dl));
+            io.Out.WriteLine(string.Join(" ", axes.Select(a => $"{a.Key,10}")) + $" {"final loss",11}  {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var p in pts)
-                Console.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {Loss5(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(!dl.HasBand ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
-            foreach (var bp in res.BestPerLine) Console.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {Loss5(bp.Loss)})");
-            Console.Out.WriteLine("Predictions of the law, not measurements.");
+                io.Out.WriteLine(string.Join(" ", p.Values.Select(v => $"{SpecNumber.Format(v),10}")) + $" {Loss5(p.Loss),11}{(bestPer.Contains(p) ? "*" : " ")} {(!dl.HasBand ? "" : BandText(p.Band).PadRight(22))}{p.Spec}");
+            foreach (var bp in res.BestPerLine) io.Out.WriteLine($"* best{(axes.Count > 1 ? $" at {axes[1].Key}={SpecNumber.Format(bp.Values[1])}" : "")}: {bp.Spec} (predicted {Loss5(bp.Loss)})");
+            io.Out.WriteLine("Predictions of the law, not measurements.");
             return CliExit.Ok;
         });
         return cmd;
     }
 
-    private static int Continuations(DesignLaw dl, Schedule b, long from, List<VaryAxis> axes, string? shapeName, double? peak, long? warmup, string? svg, bool json)
+    private static int Continuations(DesignLaw dl, Schedule b, long from, List<VaryAxis> axes, string? shapeName, double? peak, long? warmup, string? svg, bool json, TextWriter output)
     {
         DecayShape? shape = null;
         if (shapeName is not null) shape = DecayShapes.TryParse(shapeName, out var sh) ? sh : throw new InputException($"--shape '{shapeName}': use linear, cosine, sqrt, square, exponential or inverse");
@@ -195,15 +197,15 @@ public static class DesignCommands
         }
         if (json)
         {
-            Console.Out.WriteLine(res.ToJsonText());
+            output.WriteLine(res.ToJsonText());
             return CliExit.Ok;
         }
-        Console.Out.WriteLine($"law: {dl.Source}; run: {b.Spec}; now at step {from} (LR {Exact(b.At(from))})");
-        Console.Out.WriteLine(BandNote(dl));
-        Console.Out.WriteLine($"{"continuation",-28} {"total",7} {"final loss",11} {"vs cool-now",12} spec");
+        output.WriteLine($"law: {dl.Source}; run: {b.Spec}; now at step {from} (LR {Exact(b.At(from))})");
+        output.WriteLine(BandNote(dl));
+        output.WriteLine($"{"continuation",-28} {"total",7} {"final loss",11} {"vs cool-now",12} spec");
         foreach (var c in list)
-            Console.Out.WriteLine($"{c.Label,-28} {c.Total,7} {Loss5(c.Loss),11} {(c.Loss - res.Now.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),12} {c.Spec}");
-        Console.Out.WriteLine("Predictions, not measurements: each extra step costs compute; weigh the predicted gain against it.");
+            output.WriteLine($"{c.Label,-28} {c.Total,7} {Loss5(c.Loss),11} {(c.Loss - res.Now.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture),12} {c.Spec}");
+        output.WriteLine("Predictions, not measurements: each extra step costs compute; weigh the predicted gain against it.");
         return CliExit.Ok;
     }
 
@@ -223,6 +225,7 @@ public static class DesignCommands
             """) { input, format, steps, output };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             string arg = r.GetValue(input)!, fmt = r.GetValue(format)!;
             long t = r.GetValue(steps);
             ScheduleExport.CheckSteps(t);
@@ -244,8 +247,8 @@ public static class DesignCommands
             // streamed: the table is written while it is computed (memory stays small at the largest --steps)
             string? snippet = null;
             if (outPath is not null) AtomicFile.WriteText(outPath, w => snippet = ScheduleExport.Write(request, w));
-            else snippet = ScheduleExport.Write(request, Console.Out);
-            if (snippet is not null) Console.Out.WriteLine(snippet);
+            else snippet = ScheduleExport.Write(request, io.Out);
+            if (snippet is not null) io.Out.WriteLine(snippet);
             return CliExit.Ok;
         });
         return cmd;

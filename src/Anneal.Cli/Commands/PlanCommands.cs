@@ -37,22 +37,23 @@ public static class PlanCommands
             """) { pParams, pTokens, seqLen, flops, batch, nonEmb, layers, dModel, vocab, loss, fits, json, explain };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             double n = r.GetValue(pParams) ?? throw new InputException("--params is required, e.g. --params 1e9 (non-embedding parameters)");
             double d = r.GetValue(pTokens) ?? throw new InputException("--tokens is required, e.g. --tokens 1e11");
             var plan = Planner.Plan(new PlanInputs(n, d, r.GetValue(seqLen), r.GetValue(flops), r.GetValue(batch), r.GetValue(nonEmb),
                 r.GetValue(layers), r.GetValue(dModel), r.GetValue(vocab), r.GetValue(loss),
                 (r.GetValue(fits) ?? []).Select(FitFile.Read).ToList()));
-            if (r.GetValue(json)) { Console.Out.WriteLine(ToJson(plan, "anneal-plan/1")); return CliExit.Ok; }
-            RenderPlan(plan, r.GetValue(explain), OptionNames.Of(r));
+            if (r.GetValue(json)) { io.Out.WriteLine(ToJson(plan, "anneal-plan/1")); return CliExit.Ok; }
+            RenderPlan(plan, r.GetValue(explain), OptionNames.Of(r), io);
             return CliExit.Ok;
         });
         cmd.Subcommands.Add(Rescale());
         return cmd;
     }
 
-    private static void RenderPlan(HyperparameterPlan p, bool explain, Func<string, string> optionNames)
+    private static void RenderPlan(HyperparameterPlan p, bool explain, Func<string, string> optionNames, CliContext io)
     {
-        var con = ConsoleOut();
+        var con = ConsoleOut(io);
         con.MarkupLine($"[bold]Plan[/]: N = {Number(p.NonEmbeddingParams)} non-embedding params, D = {Number(p.Inputs.Tokens)} tokens ({Number(p.Inputs.Tokens / p.NonEmbeddingParams)} tokens/param), L = {p.Inputs.SeqLen}, C = {Number(p.BudgetFlops)} FLOPs");
         var t = new Table().Title("Peak learning rate and batch size").AddColumns("law", "peak LR", "batch (tokens)", $"batch (seqs of {p.Inputs.SeqLen})");
         foreach (var rec in new[] { p.StepLaw, p.DeepSeek })
@@ -112,12 +113,13 @@ public static class PlanCommands
             """) { lr, fromB, toB, optim, json1 };
         batch.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var kind = r.GetValue(optim) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.AdamW;
             var res = Rescaling.Batch(r.GetValue(lr), r.GetValue(fromB), r.GetValue(toB), kind);
-            if (r.GetValue(json1)) { Console.Out.WriteLine(ToJson(new { optimizer = kind, fromBatch = r.GetValue(fromB), toBatch = r.GetValue(toB), fromLr = r.GetValue(lr), result = res }, "anneal-rescale-batch/1")); return CliExit.Ok; }
+            if (r.GetValue(json1)) { io.Out.WriteLine(ToJson(new { optimizer = kind, fromBatch = r.GetValue(fromB), toBatch = r.GetValue(toB), fromLr = r.GetValue(lr), result = res }, "anneal-rescale-batch/1")); return CliExit.Ok; }
             var t = new Table().AddColumns("optimizer", "batch", "learning rate", "rule", "source");
             t.AddRow(kind.ToString(), $"{Number(r.GetValue(fromB))} -> {Number(r.GetValue(toB))}", $"{Number(r.GetValue(lr))} -> [bold]{Number(res.Lr)}[/] (x{res.Factor:G4})", Esc(res.Rule), Esc(res.Source));
-            ConsoleOut().Write(t);
+            ConsoleOut(io).Write(t);
             return CliExit.Ok;
         });
 
@@ -134,12 +136,13 @@ public static class PlanCommands
             """) { lr2, wd, fromW, toW, json2 };
         width.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var res = Rescaling.Width(r.GetValue(lr2), r.GetValue(wd), r.GetValue(fromW), r.GetValue(toW));
-            if (r.GetValue(json2)) { Console.Out.WriteLine(ToJson(res, "anneal-rescale-width/1")); return CliExit.Ok; }
+            if (r.GetValue(json2)) { io.Out.WriteLine(ToJson(res, "anneal-rescale-width/1")); return CliExit.Ok; }
             var t = new Table().Title($"Width {Number(r.GetValue(fromW))} -> {Number(r.GetValue(toW))} (x{res.WidthRatio:G4}), AdamW").AddColumns("group", "learning rate", "weight decay", "LR rule", "WD rule", "source");
             foreach (var g in new[] { res.Matrix, res.Vector })
                 t.AddRow(g.Group, Number(g.Lr), Number(g.WeightDecay), Esc(g.LrRule), Esc(g.WeightDecayRule), Esc(g.Source));
-            var con = ConsoleOut();
+            var con = ConsoleOut(io);
             con.Write(t);
             con.MarkupLine("[grey]matrix-like: hidden and output weight matrices; vector-like: embeddings, biases, norm gains. Diagnostic (Fan et al.): top singular values of matrix parameters should match across widths.[/]");
             return CliExit.Ok;

@@ -25,17 +25,17 @@ internal static class PlanText
         return o.ToJsonString(Json);
     }
 
-    /// <summary>A console on <see cref="Console.Out"/>: plain text when piped, 160 columns wide.</summary>
-    internal static IAnsiConsole ConsoleOut()
+    /// <summary>A console on the command's output writer: plain text when it is not a terminal, 160 columns wide.</summary>
+    internal static IAnsiConsole ConsoleOut(CliContext io)
     {
         var con = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Out = new AnsiConsoleOutput(Console.Out),
-            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Out = new AnsiConsoleOutput(io.Out),
+            Ansi = io.OutIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = io.OutIsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         });
-        // Piped output (files, CI logs) has no terminal width; 80 columns would wrap every number.
-        if (Console.IsOutputRedirected) con.Profile.Width = 160;
+        // Piped output (files, CI logs, a caller's writer) has no terminal width; 80 columns would wrap every number.
+        if (!io.OutIsTerminal) con.Profile.Width = 160;
         return con;
     }
 

@@ -35,6 +35,7 @@ internal static class ProbeCommand
             """) { budget, targets, law, reference, priors, noise, noiseFrom, seeds, check, json, outFile };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var outPath = r.GetValue(outFile);
             if (outPath is not null) AtomicFile.CheckWritable(outPath, "--out");
             if (r.GetValue(noise) is not null && r.GetValue(noiseFrom) is not null) throw new InputException("give either --noise or --noise-from, not both");
@@ -78,7 +79,7 @@ internal static class ProbeCommand
                 }
             }
 
-            var progress = new SyncProgress<string>(m => Console.Error.WriteLine("== " + m));
+            var progress = new SyncProgress<string>(m => io.Err.WriteLine("== " + m));
             var sw = Stopwatch.StartNew();
             if (noiseCorpus is not null)
             {
@@ -101,9 +102,9 @@ internal static class ProbeCommand
             double seconds = sw.Elapsed.TotalSeconds;
             var node = Json(result, corpus, real, seconds);
             if (outPath is not null) AtomicFile.WriteAllText(outPath, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            if (r.GetValue(json)) Console.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            else Console.Out.Write(Markdown(result, corpus, real, seconds));
-            if (outPath is not null) Console.Error.WriteLine($"wrote {outPath}");
+            if (r.GetValue(json)) io.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else io.Out.Write(Markdown(result, corpus, real, seconds));
+            if (outPath is not null) io.Err.WriteLine($"wrote {outPath}");
             return CliExit.Ok;
         });
         return cmd;

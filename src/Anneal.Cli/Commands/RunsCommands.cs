@@ -62,6 +62,7 @@ public static class RunsCommands
         cols.AddTo(cmd);
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var files = Expand(r.GetValue(inputs)!);
             if (r.GetValue(name) is { } n && files.Count != 1)
                 throw new InputException($"--name names one run, but the inputs hold {files.Count} curve files; drop --name (runs are named after their files) or add them one at a time");
@@ -69,7 +70,7 @@ public static class RunsCommands
             var opts = cols.Get(r);
             // every file is read before the store is opened: a bad file leaves the store untouched (not even created)
             var curves = files.Select(f => f.Curve ?? CurveArgument.Parse(f.Arg, opts)).ToList();
-            foreach (var c in curves) foreach (var w in c.Warnings) Console.Error.WriteLine($"warning: {c.Name}: {w}");
+            foreach (var c in curves) foreach (var w in c.Warnings) io.Err.WriteLine($"warning: {c.Name}: {w}");
             using var s = Open(r.GetValue(store));
             var runTags = r.GetValue(tags) ?? [];
             var ids = s.ImportCurves(curves.Select((c, i) => (c, (NewRun?)new NewRun
@@ -80,7 +81,7 @@ public static class RunsCommands
                 SourceFormat = Format(files[i].Arg),
             })).ToList());
             if (r.GetValue(json))
-                Console.Out.WriteLine(new JsonObject
+                io.Out.WriteLine(new JsonObject
                 {
                     ["format"] = AddedFormat,
                     ["runs"] = new JsonArray(ids.Select((id, i) => (JsonNode)new JsonObject { ["id"] = id, ["name"] = r.GetValue(name) ?? curves[i].Name, ["points"] = curves[i].Count }).ToArray()),
@@ -88,8 +89,8 @@ public static class RunsCommands
             else
             {
                 for (int i = 0; i < ids.Count; i++)
-                    Console.Out.WriteLine($"added run {ids[i]} '{r.GetValue(name) ?? curves[i].Name}' ({curves[i].Count} steps) from {files[i].Arg}");
-                Console.Out.WriteLine($"{ids.Count} run{(ids.Count == 1 ? "" : "s")} added to {s.Location}");
+                    io.Out.WriteLine($"added run {ids[i]} '{r.GetValue(name) ?? curves[i].Name}' ({curves[i].Count} steps) from {files[i].Arg}");
+                io.Out.WriteLine($"{ids.Count} run{(ids.Count == 1 ? "" : "s")} added to {s.Location}");
             }
             return CliExit.Ok;
         });
@@ -145,6 +146,7 @@ public static class RunsCommands
             { store, search, tags, status, sort, asc, limit, offset, json };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var sortWord = r.GetValue(sort)!;
             var order = Sorts.FirstOrDefault(s => s.Word == sortWord);
             if (order.Word is null) throw new InputException($"--sort: '{sortWord}' is not one of {string.Join(", ", Sorts.Select(s => s.Word))}");
@@ -159,7 +161,7 @@ public static class RunsCommands
             var page = s.ListRuns(new RunQuery { Search = r.GetValue(search), Tags = r.GetValue(tags) ?? [], Status = st, Sort = order.Sort, Descending = !r.GetValue(asc), Limit = lim, Offset = off });
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(new JsonObject
+                io.Out.WriteLine(new JsonObject
                 {
                     ["format"] = ListFormat, ["total"] = page.Total, ["offset"] = off,
                     ["runs"] = new JsonArray(page.Runs.Select(run => (JsonNode)RunJson(run)).ToArray()),
@@ -168,16 +170,16 @@ public static class RunsCommands
             }
             if (page.Runs.Count == 0)
             {
-                Console.Out.WriteLine(page.Total > 0 ? $"no runs past --offset {off}: {page.Total} match in {s.Location}"
+                io.Out.WriteLine(page.Total > 0 ? $"no runs past --offset {off}: {page.Total} match in {s.Location}"
                     : $"no runs match in {s.Location}; add some with 'anneal runs add FILE'");
                 return CliExit.Ok;
             }
             int w = Math.Clamp(page.Runs.Count == 0 ? 4 : page.Runs.Max(x => x.Name.Length), 4, 40);
-            Console.Out.WriteLine($"{"id",6}  {"name".PadRight(w)}  {"status",-8}  {"steps",9}  {"loss",9}  {"val_loss",9}  {"created (UTC)",-16}  tags");
+            io.Out.WriteLine($"{"id",6}  {"name".PadRight(w)}  {"status",-8}  {"steps",9}  {"loss",9}  {"val_loss",9}  {"created (UTC)",-16}  tags");
             foreach (var run in page.Runs)
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{run.Id,6}  {Clip(run.Name, w).PadRight(w)}  {Status(run.Status),-8}  {(run.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),9}  {FormatFixed4(run.FinalLoss),9}  {FormatFixed4(run.BestValLoss),9}  {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {string.Join(",", run.Tags)}"));
-            Console.Out.WriteLine($"runs {off + 1}-{off + page.Runs.Count} of {page.Total} in {s.Location}");
+            io.Out.WriteLine($"runs {off + 1}-{off + page.Runs.Count} of {page.Total} in {s.Location}");
             return CliExit.Ok;
         });
         return cmd;
@@ -191,10 +193,11 @@ public static class RunsCommands
         var cmd = new Command("show", "Show a run: its fields, tags, metadata and per-metric summary.\nExample: anneal runs show 3") { id, store, json };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             using var s = Open(r.GetValue(store));
             var run = s.GetRun(r.GetValue(id)) ?? throw NotFound(s, r.GetValue(id));
-            if (r.GetValue(json)) { Console.Out.WriteLine(RunJson(run, RunFormat).ToJsonString()); return CliExit.Ok; }
-            var o = Console.Out;
+            if (r.GetValue(json)) { io.Out.WriteLine(RunJson(run, RunFormat).ToJsonString()); return CliExit.Ok; }
+            var o = io.Out;
             o.WriteLine($"run {run.Id}: {run.Name}");
             o.WriteLine($"  status    {Status(run.Status)} (created {run.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, updated {run.UpdatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)");
             if (run.Tags.Count > 0) o.WriteLine($"  tags      {string.Join(", ", run.Tags)}");
@@ -222,12 +225,13 @@ public static class RunsCommands
         var cmd = new Command("rm", "Delete runs with their points (results computed from them keep the runs' names).\nExample: anneal runs rm 3 4") { ids, store };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             using var s = Open(r.GetValue(store));
             var list = r.GetValue(ids)!.Distinct().ToList();
             // all ids are checked before any run is deleted
             foreach (var id in list) if (s.GetRun(id) is null) throw NotFound(s, id);
             foreach (var id in list)
-                if (s.DeleteRun(id)) Console.Out.WriteLine($"deleted run {id}");
+                if (s.DeleteRun(id)) io.Out.WriteLine($"deleted run {id}");
             return CliExit.Ok;
         });
         return cmd;
@@ -248,20 +252,21 @@ public static class RunsCommands
             """) { store, kind, run, limit, json };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             int lim = r.GetValue(limit);
             if (lim < 1 || lim > RunStore.MaxPageSize) throw new InputException($"--limit must be between 1 and {RunStore.MaxPageSize}, got {lim}");
             ArtifactKind? k = r.GetValue(kind) is { } kw ? Enum.Parse<ArtifactKind>(kw, ignoreCase: true) : null;
             using var s = Open(r.GetValue(store));
             if (r.GetValue(run) is { } rid && s.GetRun(rid) is null && s.ListArtifacts(k, rid, 1).Count == 0) throw NotFound(s, rid);
             var list = s.ListArtifacts(k, r.GetValue(run), lim);
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(new { format = ArtifactListFormat, artifacts = list.Select(a => ArtifactJson(a, body: false)) })); return CliExit.Ok; }
+            if (r.GetValue(json)) { io.Out.WriteLine(JsonSerializer.Serialize(new { format = ArtifactListFormat, artifacts = list.Select(a => ArtifactJson(a, body: false)) })); return CliExit.Ok; }
             if (list.Count == 0)
             {
-                Console.Out.WriteLine($"no saved results match in {s.Location}; save some with 'anneal fit ... --store', 'anneal predict law:ID ... --store' or 'anneal optimize ... --store'");
+                io.Out.WriteLine($"no saved results match in {s.Location}; save some with 'anneal fit ... --store', 'anneal predict law:ID ... --store' or 'anneal optimize ... --store'");
                 return CliExit.Ok;
             }
-            ArtifactTable(Console.Out, list, "");
-            Console.Out.WriteLine($"{list.Count} result{(list.Count == 1 ? "" : "s")} in {s.Location}");
+            ArtifactTable(io.Out, list, "");
+            io.Out.WriteLine($"{list.Count} result{(list.Count == 1 ? "" : "s")} in {s.Location}");
             return CliExit.Ok;
         });
         return cmd;
@@ -276,16 +281,17 @@ public static class RunsCommands
         var cmd = new Command("artifact", "Show one saved law, forecast or design with its provenance.\nExample: anneal runs artifact 5 --body > law.json") { id, store, json, body };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             using var s = Open(r.GetValue(store));
             var a = s.GetArtifact(r.GetValue(id)) ?? throw new InputException($"there is no saved result {r.GetValue(id)} in {s.Location}; 'anneal runs artifacts' lists them");
             if (r.GetValue(body))
             {
                 using var doc = JsonDocument.Parse(a.BodyJson);
-                Console.Out.WriteLine(JsonSerializer.Serialize(doc.RootElement, new JsonSerializerOptions { WriteIndented = true }));
+                io.Out.WriteLine(JsonSerializer.Serialize(doc.RootElement, new JsonSerializerOptions { WriteIndented = true }));
                 return CliExit.Ok;
             }
-            if (r.GetValue(json)) { Console.Out.WriteLine(JsonSerializer.Serialize(ArtifactJson(a, body: true, ArtifactFormat))); return CliExit.Ok; }
-            var o = Console.Out;
+            if (r.GetValue(json)) { io.Out.WriteLine(JsonSerializer.Serialize(ArtifactJson(a, body: true, ArtifactFormat))); return CliExit.Ok; }
+            var o = io.Out;
             o.WriteLine($"{Kind(a.Kind)} {a.Id}: {a.Name}");
             o.WriteLine($"  saved     {a.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC by Anneal {a.AnnealVersion}");
             if (a.Spec is not null) o.WriteLine($"  schedule  {a.Spec}");

@@ -40,6 +40,7 @@ public static class ScalingCommands
             """) { file, law, boot, seed, level, band, holdAt, json, svg, contours };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             string path = r.GetValue(file)!;
             bool step = r.GetValue(law) == "steplaw";
             if (step && r.GetValue(contours) is not null) throw new InputException("--contours draws the Chinchilla law's iso-loss map; use it with --law chinchilla");
@@ -49,18 +50,18 @@ public static class ScalingCommands
             {
                 var res = StepLawFit.Fit(runs, new StepLawFitOptions(r.GetValue(band), r.GetValue(boot), r.GetValue(seed), r.GetValue(level)));
                 if (r.GetValue(svg) is { } stepSvg) StepLawPlot.Save(stepSvg, runs, res);
-                if (r.GetValue(json)) Console.Out.WriteLine(ToJson(res, "anneal-scaling-fit/1"));
-                else RenderStepFit(res, path);
+                if (r.GetValue(json)) io.Out.WriteLine(ToJson(res, "anneal-scaling-fit/1"));
+                else RenderStepFit(res, path, io);
                 return CliExit.Ok;
             }
             var opts = new ChinchillaFitOptions(r.GetValue(boot), r.GetValue(seed), Level: r.GetValue(level),
                 HoldAt: r.GetValue(holdAt) == "epoch" ? ChinchillaLaw.EpochRefit : ChinchillaLaw.Published);
             int total = opts.Bootstrap;
-            bool tty = !Console.IsErrorRedirected;
+            bool tty = io.ErrIsTerminal;
             var progress = new SyncProgress(c =>
             {
-                if (tty) Console.Error.Write($"\rbootstrap {c}/{total}" + (c == total ? "\n" : ""));
-                else if (c == total || c % Math.Max(1, total / 4) == 0) Console.Error.WriteLine($"bootstrap {c}/{total}");
+                if (tty) io.Err.Write($"\rbootstrap {c}/{total}" + (c == total ? "\n" : ""));
+                else if (c == total || c % Math.Max(1, total / 4) == 0) io.Err.WriteLine($"bootstrap {c}/{total}");
             });
             var fit = ChinchillaFit.Fit(runs, opts, total > 0 ? progress : null);
             var outputs = new List<(string Path, string Text)>();
@@ -68,16 +69,16 @@ public static class ScalingCommands
             if (r.GetValue(contours) is { } isoPath) outputs.Add((isoPath, IsoLossPlot.Build(runs, fit).Render()));
             // both plots or neither
             AtomicFile.WriteAll(outputs);
-            if (r.GetValue(json)) Console.Out.WriteLine(ToJson(fit, "anneal-scaling-fit/1"));
-            else RenderChinchillaFit(fit, path);
+            if (r.GetValue(json)) io.Out.WriteLine(ToJson(fit, "anneal-scaling-fit/1"));
+            else RenderChinchillaFit(fit, path, io);
             return CliExit.Ok;
         });
         return cmd;
     }
 
-    private static void RenderChinchillaFit(ChinchillaFitResult f, string path)
+    private static void RenderChinchillaFit(ChinchillaFitResult f, string path, CliContext io)
     {
-        var con = ConsoleOut();
+        var con = ConsoleOut(io);
         con.MarkupLine($"[bold]Chinchilla fit[/] of {Esc(path)}: L(N, D) = E + A/N^alpha + B/D^beta, Huber(delta={f.Delta:G3}) on log loss, L-BFGS from {f.Starts} grid starts ({f.StartsAtBest} reached the best), {(f.Converged ? "converged" : "[red]NOT converged[/]")} in {f.Iterations} iterations");
         con.MarkupLine($"{f.Runs} runs, {f.DistinctParams} model sizes, {f.DistinctTokens} token counts; R^2 = {f.R2:F5}, RMSE(log loss) = {f.RmseLog:G3}, objective = {f.Objective:G6}");
         string ci = f.Resamples > 0 ? $"{Percent(f.Level)} CI ({f.Resamples - f.FailedResamples}/{f.Resamples} resamples, seed {f.Seed})" : "CI (no bootstrap)";
@@ -95,9 +96,9 @@ public static class ScalingCommands
         con.MarkupLine("[grey]Compare: Hoffmann et al. published alpha=0.3392, beta=0.2849; Epoch refit alpha=0.3478, beta=0.3658 (arXiv 2404.10102).[/]");
     }
 
-    private static void RenderStepFit(StepLawFitResult f, string path)
+    private static void RenderStepFit(StepLawFitResult f, string path, CliContext io)
     {
-        var con = ConsoleOut();
+        var con = ConsoleOut(io);
         con.MarkupLine($"[bold]Step Law fit[/] of {Esc(path)}: log eta = log c + p log N + q log D, log B = log c_B + r log D (Li et al. 2025, arXiv 2503.04715)");
         con.MarkupLine($"{f.Runs} runs in {f.Groups} (N, D) groups; {f.Kept} within {Percent(f.Band)} of their group's best loss; residual SD(log eta) = {f.LrResidualSd:G3}, SD(log B) = {f.BatchResidualSd:G3}");
         var t = new Table().AddColumns("coefficient", "value", $"{Percent(f.Level)} CI low", "high", "status", "published");
@@ -126,6 +127,7 @@ public static class ScalingCommands
             """) { output, sweep, seed, noise };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             CliOutputs.Check(("--out", r.GetValue(output)));
             var pub = ChinchillaLaw.Published;
             int s = r.GetValue(seed);
@@ -153,7 +155,7 @@ public static class ScalingCommands
                 header.Add("lr from 1e-4 to 1e-1 and batch from 2^16 to 2^24 tokens, both in steps of sqrt(2)");
             }
             ScalingRunsCsv.Write(r.GetValue(output)!, runs, header);
-            Console.Error.WriteLine($"wrote {runs.Count} runs to {r.GetValue(output)}");
+            io.Err.WriteLine($"wrote {runs.Count} runs to {r.GetValue(output)}");
             return CliExit.Ok;
         });
         return cmd;

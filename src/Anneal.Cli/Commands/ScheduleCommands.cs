@@ -29,6 +29,7 @@ public static class ScheduleCommands
             """) { spec, steps, format, output };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             long n = r.GetValue(steps);
             if (n <= 0 || n > ScheduleTable.MaxSteps) throw new InputException($"--steps must be between 1 and {ScheduleTable.MaxSteps}, got {n}");
             CliOutputs.Check(("--out", r.GetValue(output)));
@@ -38,7 +39,7 @@ public static class ScheduleCommands
             // table written to a file reports its progress, about every tenth of the way.
             long next = n / 10;
             Action<long>? progress = n >= 10_000_000 && r.GetValue(output) is not null
-                ? done => { if (done >= next || done == n) { Console.Error.WriteLine($"schedule sample: {done} of {n} steps written"); next = done + n / 10; } }
+                ? done => { if (done >= next || done == n) { io.Err.WriteLine($"schedule sample: {done} of {n} steps written"); next = done + n / 10; } }
                 : null;
             void Emit(TextWriter w)
             {

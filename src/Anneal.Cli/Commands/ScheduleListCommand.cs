@@ -19,8 +19,8 @@ public static class ScheduleListCommand
             """) { json };
         cmd.SetAction(r =>
         {
-            // the invocation's writer, not Console.Out, so in-process runs in parallel tests stay separate
-            var stdout = r.InvocationConfiguration.Output;
+            var io = CliContext.Of(r);
+            var stdout = io.Out;
             var kinds = ScheduleRegistry.Kinds.Append(ScheduleRegistry.Plateau).Append(ScheduleRegistry.AutoLrs).ToArray();
             if (r.GetValue(json))
             {
@@ -42,10 +42,10 @@ public static class ScheduleListCommand
             var console = AnsiConsole.Create(new AnsiConsoleSettings
             {
                 Out = new AnsiConsoleOutput(stdout),
-                Ansi = Redirected(stdout) ? AnsiSupport.No : AnsiSupport.Detect,
-                ColorSystem = Redirected(stdout) ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+                Ansi = io.OutIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = io.OutIsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             });
-            if (Redirected(stdout)) console.Profile.Width = 160;
+            if (!io.OutIsTerminal) console.Profile.Width = 160;
             var table = new Table().Border(TableBorder.Rounded)
                 .AddColumn(new TableColumn("kind").Width(30)).AddColumn(new TableColumn("parameters (name=default  meaning)").Width(75)).AddColumn(new TableColumn("example").Width(45));
             foreach (var k in kinds)
@@ -59,6 +59,4 @@ public static class ScheduleListCommand
         });
         return cmd;
     }
-
-    private static bool Redirected(TextWriter w) => !ReferenceEquals(w, Console.Out) || Console.IsOutputRedirected;
 }

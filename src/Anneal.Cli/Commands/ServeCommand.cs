@@ -24,7 +24,7 @@ public static class ServeCommand
               anneal serve --store runs.db       # a store of your own (anneal runs add, anneal train --store)
               anneal serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"
             """) { store, port, host, token };
-        cmd.SetAction((r, cancel) => ServeRunner.Run(r.GetValue(store), r.GetValue(host)!, r.GetValue(port), r.GetValue(token), cancel));
+        cmd.SetAction((r, cancel) => ServeRunner.Run(r.GetValue(store), r.GetValue(host)!, r.GetValue(port), r.GetValue(token), CliContext.Of(r).Out, cancel));
         return cmd;
     }
 }
@@ -40,7 +40,7 @@ internal static class ServeRunner
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static async Task<int> Run(string? storeLocation, string host, int port, string? token, CancellationToken cancel)
+    public static async Task<int> Run(string? storeLocation, string host, int port, string? token, TextWriter output, CancellationToken cancel)
     {
         var options = new Anneal.Web.ServerOptions { Host = host, Port = port, Token = token, Examples = Examples }.Validate();
         using var store = RunsCommands.Open(storeLocation);
@@ -52,7 +52,7 @@ internal static class ServeRunner
             throw new InputException($"--host {host} --port {port}: cannot listen there ({e.Message}); pick another port with --port, or stop what uses it");
         }
         var open = token is null ? address.ToString() : $"{address}?token={Uri.EscapeDataString(token)}";
-        Console.Out.WriteLine($"anneal serve: {open}  (store {store.Location}; Ctrl-C to stop)");
+        output.WriteLine($"anneal serve: {open}  (store {store.Location}; Ctrl-C to stop)");
         // The host's console lifetime takes SIGTERM (and Ctrl-C) for itself: it only asks the app to stop. Waiting on
         // that too, not only on the command's token, is what lets `kill`, systemd or Slurm stop the server.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, app.Lifetime.ApplicationStopping);

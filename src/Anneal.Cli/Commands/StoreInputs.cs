@@ -45,7 +45,7 @@ internal static class StoreInputs
     /// Reads curve arguments: files (FILE or FILE@SCHEDULE) with <paramref name="readFile"/>, stored runs (run:ID, run:NAME,
     /// optionally @SCHEDULE) from <paramref name="store"/>. Returns the curves in order and the store ids of the stored ones.
     /// </summary>
-    public static (LossCurve[] Curves, long[] RunIds) ReadCurves(IReadOnlyList<string> args, RunStore? store, Func<string, LossCurve> readFile)
+    public static (LossCurve[] Curves, long[] RunIds) ReadCurves(IReadOnlyList<string> args, RunStore? store, Func<string, LossCurve> readFile, TextWriter notes)
     {
         var stored = args.Where(Provenance.IsRun).ToList();
         // every stored reference is resolved (and the store's runs read) before any file is parsed
@@ -57,7 +57,7 @@ internal static class StoreInputs
             if (Provenance.IsRun(args[i]))
             {
                 var run = runs[k++];
-                foreach (var w in run.Curve.Warnings) Console.Error.WriteLine("note: " + w);
+                foreach (var w in run.Curve.Warnings) notes.WriteLine("note: " + w);
                 curves[i] = run.Curve;
             }
             else curves[i] = readFile(args[i]);
@@ -77,11 +77,11 @@ internal static class StoreInputs
     }
 
     /// <summary>The stored law a result made with <paramref name="law"/> links to (saving an outside law first), with a note saying which.</summary>
-    public static long LawId(RunStore store, string arg, FittedLaw law, StoredLaw? stored)
+    public static long LawId(RunStore store, string arg, FittedLaw law, StoredLaw? stored, TextWriter notes)
     {
         if (stored is not null) return stored.Id;
         long id = Provenance.LawFromOutside(store, law, BuiltinLaws.Find(arg) is null ? $"{Path.GetFileName(arg)}: {law.Law.Spec}" : arg);
-        Console.Error.WriteLine($"note: {arg} is kept in the store as law {id} (no runs recorded: it was not fitted to stored runs), so the result links to it");
+        notes.WriteLine($"note: {arg} is kept in the store as law {id} (no runs recorded: it was not fitted to stored runs), so the result links to it");
         return id;
     }
 }

@@ -71,7 +71,7 @@ public static class SweepCommands
                 throw new InputException($"{(sbatchArgs.Length > 0 ? "--sbatch" : "--wait")} applies to --executor slurm only");
             int cores = r.GetValue(threads) ?? Environment.ProcessorCount;
             if (cores < 1) throw new InputException($"--threads must be at least 1, got {cores}");
-            using var setup = SweepSetup.Prepare(r.GetValue(file)!, r.GetValue(trials), r.GetValue(store), r.GetValue(outDir), r.GetValue(dataDir)!);
+            using var setup = SweepSetup.Prepare(r.GetValue(file)!, r.GetValue(trials), r.GetValue(store), r.GetValue(outDir), r.GetValue(dataDir)!, CliContext.Of(r));
             if (exec == "slurm") return SweepExecutors.RunSlurm(setup, r.GetValue(store), k, hb, r.GetValue(dataDir)!, sbatchPath!, sbatchArgs, r.GetValue(wait));
             return k == 1
                 ? SweepExecutors.RunHere(setup, cores, hb)
@@ -101,7 +101,7 @@ public static class SweepCommands
             int cores = r.GetValue(threads)
                 ?? (int.TryParse(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) && c > 0 ? c : Environment.ProcessorCount);
             if (cores < 1) throw new InputException($"--threads must be at least 1, got {cores}");
-            using var setup = SweepSetup.Prepare(r.GetValue(file)!, r.GetValue(trials), r.GetValue(store), r.GetValue(outDir), r.GetValue(dataDir)!);
+            using var setup = SweepSetup.Prepare(r.GetValue(file)!, r.GetValue(trials), r.GetValue(store), r.GetValue(outDir), r.GetValue(dataDir)!, CliContext.Of(r));
             return SweepExecutors.RunHere(setup, cores, hb);
         });
         return cmd;
@@ -131,14 +131,15 @@ public static class SweepCommands
         var cmd = new Command("show", "Show a study's trials.\nExample: anneal sweep show wsd-gpt-tiny --json") { name, json, store };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var (spec, trials) = Load(r.GetValue(name)!, r.GetValue(store));
-            if (r.GetValue(json)) { Console.Out.WriteLine(StudyRunner.ToJson(spec.Name, trials).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })); return CliExit.Ok; }
+            if (r.GetValue(json)) { io.Out.WriteLine(StudyRunner.ToJson(spec.Name, trials).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })); return CliExit.Ok; }
             var inv = CultureInfo.InvariantCulture;
-            Console.Out.WriteLine($"{"#",4}  {"state",-8}  {"value",10}  {"steps",7}  params");
+            io.Out.WriteLine($"{"#",4}  {"state",-8}  {"value",10}  {"steps",7}  params");
             foreach (var t in trials)
-                Console.Out.WriteLine(string.Create(inv, $"{t.Number,4}  {t.State.ToString().ToLowerInvariant(),-8}  {(t.Value is { } v ? v.ToString("F4", inv) : "-"),10}  {t.StepsRun,7}  {t.Params}"));
+                io.Out.WriteLine(string.Create(inv, $"{t.Number,4}  {t.State.ToString().ToLowerInvariant(),-8}  {(t.Value is { } v ? v.ToString("F4", inv) : "-"),10}  {t.StepsRun,7}  {t.Params}"));
             var sum = StudyRunner.Summarise(trials);
-            Console.Out.WriteLine($"{trials.Count} trials: {sum.Complete} complete, {sum.Pruned} pruned, {sum.Failed} failed; {sum.StepsRun} steps run, {sum.StepsSaved} saved by pruning");
+            io.Out.WriteLine($"{trials.Count} trials: {sum.Complete} complete, {sum.Pruned} pruned, {sum.Failed} failed; {sum.StepsRun} steps run, {sum.StepsSaved} saved by pruning");
             return CliExit.Ok;
         });
         return cmd;
@@ -151,8 +152,9 @@ public static class SweepCommands
         var cmd = new Command("best", "Print a study's best complete trial and its substituted schedule.\nExample: anneal sweep best wsd-gpt-tiny") { name, store };
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             var (_, trials) = Load(r.GetValue(name)!, r.GetValue(store));
-            if (!PrintBest(trials, Console.Out)) throw new InputException($"study '{r.GetValue(name)}' has no complete trial yet; run anneal sweep run on its study file");
+            if (!PrintBest(trials, io.Out)) throw new InputException($"study '{r.GetValue(name)}' has no complete trial yet; run anneal sweep run on its study file");
             return CliExit.Ok;
         });
         return cmd;
@@ -239,7 +241,11 @@ internal sealed class StoreStudyStorage(RunStore store, long studyId, SearchSpac
     {
         var t = store.GetTrial(Id(number))!;
         var o = JsonNode.Parse(t.AttributesJson) as JsonObject ?? [];
-        foreach (var (k, v) in attributes) o[k] = v;
+        // JSON has no NaN or infinity (the serializer throws on them, which failed every forecast-pruned trial whose
+        // band was unavailable): a value that is not a number is unknown now, so an older one of that key is dropped too.
+        foreach (var (k, v) in attributes)
+            if (double.IsFinite(v)) o[k] = v;
+            else o.Remove(k);
         store.SetTrialAttributes(t.Id, o.ToJsonString());
     }
 

@@ -24,7 +24,10 @@ internal sealed class SweepSetup : IDisposable
     public required IPruner Pruner { get; init; }
     public required ITrialObjective Objective { get; init; }
 
-    public static SweepSetup Prepare(string path, int? trials, string? store, string? outDir, string dataDir)
+    /// <summary>The command's writers: the executors' summaries and messages go there.</summary>
+    public required CliContext Io { get; init; }
+
+    public static SweepSetup Prepare(string path, int? trials, string? store, string? outDir, string dataDir, CliContext io)
     {
         var spec = StudyFile.Load(path);
         int n = trials ?? spec.Trials ?? 20;
@@ -43,11 +46,11 @@ internal sealed class SweepSetup : IDisposable
             ITrialObjective objective = spec.Objective switch
             {
                 CommandObjectiveSpec c => new CommandObjective(c, here),
-                TrainObjectiveSpec t => new TrainObjective(t, spec, dir, TextDataset.Load(t.Data, dataDir, Console.Error)),
+                TrainObjectiveSpec t => new TrainObjective(t, spec, dir, TextDataset.Load(t.Data, dataDir, io.Err)),
                 _ => throw new InvalidOperationException("unknown objective"),
             };
             Directory.CreateDirectory(dir);
-            return new SweepSetup { Spec = spec, File = full, Trials = n, Store = runStore, Study = study, Dir = dir, Sampler = sampler, Pruner = pruner, Objective = objective };
+            return new SweepSetup { Spec = spec, File = full, Trials = n, Store = runStore, Study = study, Dir = dir, Sampler = sampler, Pruner = pruner, Objective = objective, Io = io };
         }
         catch
         {
@@ -58,7 +61,7 @@ internal sealed class SweepSetup : IDisposable
 
     public StoreStudyStorage Storage() => new(Store, Study.Id, Spec.Space);
 
-    public StudyRunner Runner(StoreStudyStorage storage) => new(Spec, Sampler, Pruner, storage, Objective) { Progress = Console.Error.WriteLine };
+    public StudyRunner Runner(StoreStudyStorage storage) => new(Spec, Sampler, Pruner, storage, Objective) { Progress = Io.Err.WriteLine };
 
     /// <summary>The study's trials now, with their schedules and planned steps.</summary>
     public IReadOnlyList<TrialRecord> CurrentTrials()
@@ -110,10 +113,10 @@ internal static class SweepExecutors
         };
         var s = runner.Run(options, stop.Token);
         var all = storage.Trials().Select(runner.Enrich).ToList();
-        Summary(setup, all, $"{s.Started} run by this worker", Console.Out);
+        Summary(setup, all, $"{s.Started} run by this worker", setup.Io.Out);
         if (stop.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"error: stopped by a signal; run the same command to resume the study");
+            setup.Io.Err.WriteLine($"error: stopped by a signal; run the same command to resume the study");
             return CliExit.Internal;
         }
         return CliExit.Ok;
@@ -157,7 +160,7 @@ internal static class SweepExecutors
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        var err = Console.Error;
+        var err = setup.Io.Err;
         // Starts worker `index` (again, after a death); null when stopping.
         (Process Process, int Index, string Name)? Start(int index)
         {
@@ -225,7 +228,7 @@ internal static class SweepExecutors
         }
         foreach (var w in workers) w.Process.Dispose();
         var all = setup.CurrentTrials();
-        Summary(setup, all, $"{all.Count - before} new", Console.Out);
+        Summary(setup, all, $"{all.Count - before} new", setup.Io.Out);
         if (Volatile.Read(ref stopping) == 1)
         {
             err.WriteLine("error: stopped by a signal; run the same command to resume the study");
@@ -250,7 +253,7 @@ internal static class SweepExecutors
         string location = store is not null && !store.Contains("://", StringComparison.Ordinal) ? Path.GetFullPath(store)
             : store ?? (setup.Store.Kind == StoreKind.Sqlite ? setup.Store.Location : Environment.GetEnvironmentVariable("ANNEAL_STORE")!);
         if (setup.Store.Kind == StoreKind.Sqlite)
-            Console.Error.WriteLine($"warning: a SQLite store serialises writers and must sit on a local disk of the one node all tasks run on; for more than a handful of tasks, or several nodes, use PostgreSQL (docs/tuning.md)");
+            setup.Io.Err.WriteLine($"warning: a SQLite store serialises writers and must sit on a local disk of the one node all tasks run on; for more than a handful of tasks, or several nodes, use PostgreSQL (docs/tuning.md)");
         var self = SelfCommand();
         var worker = self.Concat(["sweep", "worker", setup.File, "--trials", setup.Trials.ToString(CultureInfo.InvariantCulture),
             "--out-dir", setup.Dir, "--data-dir", Path.GetFullPath(dataDir), "--heartbeat-timeout", heartbeatTimeout.TotalSeconds.ToString("R", CultureInfo.InvariantCulture)]);
@@ -275,7 +278,7 @@ internal static class SweepExecutors
         var errText = p.StandardError.ReadToEndAsync();
         string? job = p.StandardOutput.ReadLine()?.Split(';')[0].Trim();
         if (!string.IsNullOrEmpty(job))
-            Console.Error.WriteLine($"study {setup.Spec.Name}: submitted job array {job} ({k} tasks, logs {Path.Combine(setup.Dir, $"slurm-{job}_*.out")}); follow it with: anneal sweep show {setup.Spec.Name}{(store is null ? "" : $" --store {setup.Store.Location}")}");
+            setup.Io.Err.WriteLine($"study {setup.Spec.Name}: submitted job array {job} ({k} tasks, logs {Path.Combine(setup.Dir, $"slurm-{job}_*.out")}); follow it with: anneal sweep show {setup.Spec.Name}{(store is null ? "" : $" --store {setup.Store.Location}")}");
         p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         string said = string.Join("; ", errText.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -283,14 +286,14 @@ internal static class SweepExecutors
             throw new InputException($"sbatch refused the job array (exit code {p.ExitCode}): {said}; check the --sbatch options");
         if (!wait)
         {
-            Console.Out.WriteLine(job);
+            setup.Io.Out.WriteLine(job);
             return CliExit.Ok;
         }
         var all = setup.CurrentTrials();
-        Summary(setup, all, $"job array {job}", Console.Out);
+        Summary(setup, all, $"job array {job}", setup.Io.Out);
         if (!Finished(setup, all))
         {
-            Console.Error.WriteLine($"error: job array {job} ended before the study was done (sbatch exit code {p.ExitCode}{(said.Length > 0 ? $": {said}" : "")}); run the same command to resume it");
+            setup.Io.Err.WriteLine($"error: job array {job} ended before the study was done (sbatch exit code {p.ExitCode}{(said.Length > 0 ? $": {said}" : "")}); run the same command to resume it");
             return CliExit.Internal;
         }
         return CliExit.Ok;

@@ -49,7 +49,8 @@ public static class TrainCommand
         cmd.Subcommands.Add(Compare());
         cmd.SetAction(r =>
         {
-            var err = Console.Error;
+            var io = CliContext.Of(r);
+            var err = io.Err;
             var cfg = new TrainConfig
             {
                 Model = r.GetValue(model)!, Schedule = r.GetValue(schedule)!, Steps = r.GetValue(steps), Batch = r.GetValue(batch), Seq = r.GetValue(seq),
@@ -69,10 +70,10 @@ public static class TrainCommand
             var ds = TextDataset.Load(r.GetValue(data)!, r.GetValue(dataDir)!, err);
             var s = Trainer.Run(cfg, ds, err, events => { if (recorder is not null) events.Subscribe(recorder.OnEvent); });
             var inv = CultureInfo.InvariantCulture;
-            Console.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training; {s.TrainTokensPerCpuSecond:F0} per CPU-second), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
+            io.Out.WriteLine(string.Create(inv, $"trained {s.Steps} steps: loss {s.FinalLoss:F4}, val_loss {s.FinalValLoss:F4}, {s.TrainTokensPerSecond:F0} tokens/s (training; {s.TrainTokensPerCpuSecond:F0} per CPU-second), {s.Seconds:F1} s, {s.Parameters:N0} parameters, matmul {s.Backend}; log {cfg.Out}"));
             if (s.ExploreSteps > 0)
-                Console.Out.WriteLine(string.Create(inv, $"autolrs explored {s.ExploreSteps} more steps choosing the rates (training cost {s.Steps + s.ExploreSteps} steps in all); stages and candidates in {cfg.AutoLrsLogPath}"));
-            if (recorder?.RunId is { } runId) Console.Out.WriteLine($"stored as run {runId} ({recorder.RowsWritten} steps) in {runStore!.Location}");
+                io.Out.WriteLine(string.Create(inv, $"autolrs explored {s.ExploreSteps} more steps choosing the rates (training cost {s.Steps + s.ExploreSteps} steps in all); stages and candidates in {cfg.AutoLrsLogPath}"));
+            if (recorder?.RunId is { } runId) io.Out.WriteLine($"stored as run {runId} ({recorder.RowsWritten} steps) in {runStore!.Location}");
             if (r.GetValue(plot) is { } svg) PlotRuns([CurveReader.Read(cfg.Out)], svg, $"anneal train: {cfg.Model}", withLr: true);
             return CliExit.Ok;
         });
@@ -92,24 +93,25 @@ public static class TrainCommand
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             double t = r.GetValue(tail);
             if (t is <= 0 or > 1) throw new InputException($"--tail must be in (0, 1], got {t}");
             CliOutputs.Check(("--plot", r.GetValue(plot)));
             // a diverged run ends in a NaN row: compare what it logged before that
             var opts = cols.Get(r) with { StopAtNonFinite = true };
             var curves = r.GetValue(runs)!.Select(p => CurveReader.Read(p, opts)).ToList();
-            foreach (var c in curves) CurveMessages.Print(c, Console.Error, r);
+            foreach (var c in curves) CurveMessages.Print(c, io.Err, r);
             var rows = curves.Select(c => RunSummary.From(c, t)).ToList();
             var inv = CultureInfo.InvariantCulture;
             if (r.GetValue(json))
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { format = "anneal-train-compare/1", runs = rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = FiniteOrNull(s.FinalTrainLoss), final_val_loss = FiniteOrNull(s.FinalValLoss), min_val_loss = FiniteOrNull(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep }) }));
+                io.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { format = "anneal-train-compare/1", runs = rows.Select(s => new { run = s.Name, steps = s.Steps, final_train_loss = FiniteOrNull(s.FinalTrainLoss), final_val_loss = FiniteOrNull(s.FinalValLoss), min_val_loss = FiniteOrNull(s.MinValLoss), min_val_step = s.MinValStep >= 0 ? s.MinValStep : (long?)null, diverged = s.Diverged, diverged_at_step = s.DivergedAtStep }) }));
             else
             {
                 int w = Math.Max(4, rows.Max(s => s.Name.Length));
-                Console.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}  status");
+                io.Out.WriteLine($"{"run".PadRight(w)}  {"steps",6}  {"train_loss",10}  {"val_loss",9}  {"best_val",9}  {"at_step",7}  status");
                 // finished runs by final validation loss, diverged ones after them
                 foreach (var s in rows.OrderBy(s => s.Diverged).ThenBy(s => double.IsNaN(s.FinalValLoss) ? double.MaxValue : s.FinalValLoss))
-                    Console.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {FormatCell(s.FinalTrainLoss),10}  {FormatCell(s.FinalValLoss),9}  {FormatCell(s.MinValLoss),9}  {(s.MinValStep >= 0 ? s.MinValStep.ToString(inv) : "-"),7}  {s.Status}"));
+                    io.Out.WriteLine(string.Create(inv, $"{s.Name.PadRight(w)}  {s.Steps,6}  {FormatCell(s.FinalTrainLoss),10}  {FormatCell(s.FinalValLoss),9}  {FormatCell(s.MinValLoss),9}  {(s.MinValStep >= 0 ? s.MinValStep.ToString(inv) : "-"),7}  {s.Status}"));
             }
             if (r.GetValue(plot) is { } svg) PlotRuns(curves, svg, "Loss curves", withLr: curves.Count == 1);
             return CliExit.Ok;

@@ -29,6 +29,7 @@ public static class WatchCommand
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
+            var io = CliContext.Of(r);
             double idleS = r.GetValue(idle), pollS = r.GetValue(poll);
             if (!(idleS > 0)) throw new InputException($"--idle must be > 0 seconds, got {idleS}");
             if (!(pollS is > 0 and <= 60)) throw new InputException($"--poll must be in (0, 60] seconds, got {pollS}");
@@ -39,10 +40,10 @@ public static class WatchCommand
             };
             try { RunWatcher.Validate(request); }
             catch (InputException e) { throw new InputException(Flags(e.Message)); }
-            var outw = r.InvocationConfiguration.Output;
-            var err = r.InvocationConfiguration.Error;
+            var outw = io.Out;
+            var err = io.Err;
             // redraw in place only on a real terminal; a pipe or a file gets one line per update
-            bool inPlace = ReferenceEquals(outw, Console.Out) && !Console.IsOutputRedirected;
+            bool inPlace = io.OutIsTerminal;
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += stop;

@@ -88,8 +88,6 @@ public sealed partial class ScheduleDesigner
         int n = Problem.PostWarmupSteps;
         double floor = Problem.Floor;
         var current = start.ToArray();
-        var eta = new double[n];
-        var ge = new double[n];
         var obj = Problem.Objective();
         int iters = 0, evals = 0, offset = 0;
         var trace = new System.Text.StringBuilder();
@@ -97,7 +95,7 @@ public sealed partial class ScheduleDesigner
         {
             if (kRequested >= n) break;
             int off = offset;
-            var r = OnKnots(Knots(n, kRequested), current, coarse, method, obj, eta, ge, progress is null ? null : (i, f) => progress(off + i, f));
+            var r = OnKnots(Knots(n, kRequested), current, coarse, method, obj, progress is null ? null : (i, f) => progress(off + i, f));
             iters += r.Iterations; evals += r.Evaluations; offset += r.Iterations;
             trace.Append($"{Knots(n, kRequested).Length} knots: {r.Iterations} it, {r.Evaluations} ev, {r.Value:F6}; ");
         }
@@ -109,7 +107,7 @@ public sealed partial class ScheduleDesigner
             int before = evals;
             bool moved = ShiftDrops(current, obj, ref evals);
             var knots = DropKnots(current);
-            var r = OnKnots(knots, current, coarse, method, obj, eta, ge, null);
+            var r = OnKnots(knots, current, coarse, method, obj, null);
             iters += r.Iterations; evals += r.Evaluations;
             trace.Append($"drop search {round + 1}: {knots.Length - 1} drops, {evals - before} ev, {r.Value:F6}; ");
             if (!moved) break;
@@ -120,7 +118,7 @@ public sealed partial class ScheduleDesigner
         return last with { Solver = s with { Iterations = iters + s.Iterations, Evaluations = evals + s.Evaluations }, Levels = trace.ToString() };
     }
 
-    private LbfgsResult OnKnots(int[] knots, double[] current, LbfgsOptions options, FreeMethod method, MplFinalLoss obj, double[] eta, double[] ge, Action<int, double>? progress)
+    private LbfgsResult OnKnots(int[] knots, double[] current, LbfgsOptions options, FreeMethod method, MplFinalLoss obj, Action<int, double>? progress)
     {
         int n = current.Length, k = knots.Length;
         double floor = Problem.Floor;
@@ -146,15 +144,8 @@ public sealed partial class ScheduleDesigner
         double Eval(ReadOnlySpan<double> x, Span<double> gx)
         {
             KnotRates(x);
-            Expand(knots, ke, eta, n);
-            double val = obj.Evaluate(eta, ge);
-            for (int j = 0; j < k; j++)
-            {
-                int b = j + 1 < k ? knots[j + 1] : n;
-                double acc = 0;
-                for (int i = knots[j]; i < b; i++) acc += ge[i];
-                gk[j] = acc;
-            }
+            // the knot problem's rates are a staircase: its loss and per-knot gradient cost O(k), not O(n)
+            double val = obj.EvaluateStaircase(knots, ke, n, gk);
             if (method == FreeMethod.Decrements)
             {
                 double acc = 0;
@@ -190,15 +181,17 @@ public sealed partial class ScheduleDesigner
     /// <summary>
     /// Pattern search on drop positions: each drop moves earlier or later by 1, 2, 4, ... steps while
     /// the predicted loss improves (the rates keep their levels). Returns whether anything moved.
+    /// The trial schedules are staircases, evaluated in O(drops) (<see cref="MplFinalLoss.EvaluateStaircase"/>).
     /// </summary>
     private static bool ShiftDrops(double[] eta, MplFinalLoss obj, ref int evals)
     {
         int n = eta.Length;
         bool any = false;
-        double best = obj.Value(eta);
-        evals++;
-        var trial = new double[n];
         var drops = DropKnots(eta);
+        var levels = drops.Select(i => eta[i]).ToArray();
+        var trial = (int[])drops.Clone();
+        double best = obj.EvaluateStaircase(drops, levels, n, default);
+        evals++;
         for (int d = 1; d < drops.Length; d++)
         {
             foreach (int dir in new[] { -1, 1 })
@@ -209,20 +202,18 @@ public sealed partial class ScheduleDesigner
                     int b = drops[d], nb = b + dir * step;
                     int lo = drops[d - 1] + 1, hi = d + 1 < drops.Length ? drops[d + 1] - 1 : n - 1;
                     if (nb < lo || nb > hi) break;
-                    Array.Copy(eta, trial, n);
-                    if (nb < b) trial.AsSpan(nb, b - nb).Fill(eta[b]);
-                    else trial.AsSpan(b, nb - b).Fill(eta[b - 1]);
-                    double v = obj.Value(trial);
+                    trial[d] = nb;
+                    double v = obj.EvaluateStaircase(trial, levels, n, default);
                     evals++;
-                    if (!(v < best)) break;
+                    if (!(v < best)) { trial[d] = b; break; }
                     best = v;
-                    Array.Copy(trial, eta, n);
                     drops[d] = nb;
                     any = true;
                     step *= 2;
                 }
             }
         }
+        if (any) Expand(drops, levels, eta, n);
         return any;
     }
 

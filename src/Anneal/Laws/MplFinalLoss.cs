@@ -22,7 +22,7 @@ namespace Anneal.Laws;
 /// </para>
 /// Instances hold scratch buffers and are not thread-safe; create one per thread.
 /// </summary>
-public sealed class MplFinalLoss
+public sealed partial class MplFinalLoss
 {
     private double[] _suffix = [], _w = [], _x = [], _u = [], _g = [], _gp = [];
 
@@ -138,8 +138,12 @@ public sealed class MplFinalLoss
             TensorPrimitives.Log(u, g);
             TensorPrimitives.Multiply(g, -beta, g);
             TensorPrimitives.Exp(g, g);                 // g = u^-beta for now
-            TensorPrimitives.Divide(g, u, gp);
-            TensorPrimitives.Multiply(gp, beta * c, gp);
+            if (wantGrad)
+            {
+                // gp enters the gradient only: a value alone skips its two passes (the value's bits are the same)
+                TensorPrimitives.Divide(g, u, gp);
+                TensorPrimitives.Multiply(gp, beta * c, gp);
+            }
             TensorPrimitives.Negate(g, g);
             TensorPrimitives.Add(g, 1.0, g);
         }

@@ -47,7 +47,8 @@ public sealed record RealisedRates(double[] Rates, long LoggedTo, long ExactTo, 
             bool isFinal = stage == final;
             // the stage's chosen rate, from the rate logged at its first logged step (the final decay of an annealing run
             // logs the chosen rate times the decay factor of that step: inverted exactly by ChosenRate)
-            while (li < curve.Steps.Length && (curve.Steps[li] < stage.Start || double.IsNaN(lr[li])) && curve.Steps[li] <= end) li++;
+            // (the warmup's first update logs 0 whatever was chosen: ChosenRate gives NaN there, and the next logged step is read)
+            while (li < curve.Steps.Length && (curve.Steps[li] < stage.Start || double.IsNaN(lr[li]) || double.IsNaN(options.ChosenRate(stage, isFinal, lr[li], curve.Steps[li]))) && curve.Steps[li] <= end) li++;
             double rate = li < curve.Steps.Length && curve.Steps[li] <= end && !double.IsNaN(lr[li]) ? options.ChosenRate(stage, isFinal, lr[li], curve.Steps[li]) : held;
             if (double.IsNaN(rate)) throw new InputException($"{where}: no learning rate is logged in AutoLRS stage {stage.Index} (steps {stage.Start}..{end}) or before it; log the lr column more often");
             for (long t = stage.Start; t <= end; t++) rates[t] = options.RateAt(stage, isFinal, rate, t);

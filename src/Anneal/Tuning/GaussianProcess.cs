@@ -5,7 +5,8 @@ namespace Anneal.Tuning;
 
 /// <summary>
 /// Hyperparameters of <see cref="GaussianProcess"/>, all as natural logarithms: one length scale per input
-/// dimension (ARD), the signal variance and the noise variance, in units of the standardised targets.
+/// dimension (ARD), or per group of dimensions when the model ties them (a categorical's one-hot block), the signal
+/// variance and the noise variance, in units of the standardised targets.
 /// </summary>
 public sealed record GpHyperparameters(double[] LogLengthScales, double LogSignalVariance, double LogNoiseVariance)
 {
@@ -19,7 +20,10 @@ public sealed record GpHyperparameters(double[] LogLengthScales, double LogSigna
 /// <summary>
 /// A Gaussian-process regression model with the Matérn-5/2 ARD kernel
 /// k(x, x') = s² (1 + √5 r + 5r²/3) exp(−√5 r), r² = Σ_i (x_i − x'_i)² / ℓ_i², and Gaussian observation noise σ²
-/// (Rasmussen &amp; Williams 2006, eqs. 2.25-2.26, 4.17, 5.8-5.9). Targets are standardised (mean 0, variance 1)
+/// (Rasmussen &amp; Williams 2006, eqs. 2.25-2.26, 4.17, 5.8-5.9). Dimensions may share a length scale (groups): a
+/// categorical parameter's one-hot block has one, so that its kernel depends only on whether two choices are equal
+/// (the Hamming-distance treatment of categoricals) and a few points can teach it that the choice matters little,
+/// where one length scale per column leaves every untried choice at its prior. Targets are standardised (mean 0, variance 1)
 /// before fitting; predictions are returned in the original units. Hyperparameters maximise the log marginal
 /// likelihood plus weak log-normal priors (MAP), by multi-start box-constrained L-BFGS.
 /// </summary>
@@ -39,8 +43,9 @@ public sealed class GaussianProcess
     private readonly double[] _x; // n x d, row-major
     private readonly double[] _l; // n x n lower Cholesky factor of K + σ²I
     private readonly double[] _alpha; // (K + σ²I)^-1 y
-    private readonly double[] _invLength2; // 1/ℓ_i²
+    private readonly double[] _invLength2; // 1/ℓ_i² per input dimension (a group's scale repeated over its dimensions)
     private readonly double _signal;
+    private readonly int[]? _groups;
 
     /// <summary>Number of training points.</summary>
     public int Count { get; }
@@ -63,10 +68,10 @@ public sealed class GaussianProcess
     /// <summary>The training inputs, row-major.</summary>
     internal ReadOnlySpan<double> X => _x;
 
-    private GaussianProcess(double[] x, int n, int d, double[] ys, double yMean, double yScale, GpHyperparameters h)
+    private GaussianProcess(double[] x, int n, int d, double[] ys, double yMean, double yScale, GpHyperparameters h, int[]? groups)
     {
-        _x = x; Count = n; Dimension = d; YMean = yMean; YScale = yScale; Hyperparameters = h; StandardisedY = ys;
-        _invLength2 = h.LogLengthScales.Select(l => Math.Exp(-2 * l)).ToArray();
+        _x = x; Count = n; Dimension = d; YMean = yMean; YScale = yScale; Hyperparameters = h; StandardisedY = ys; _groups = groups;
+        _invLength2 = Enumerable.Range(0, d).Select(i => Math.Exp(-2 * h.LogLengthScales[groups?[i] ?? i])).ToArray();
         _signal = Math.Exp(h.LogSignalVariance);
         _l = new double[n * n];
         FillKernel(_x, n, d, _invLength2, _signal, Math.Exp(h.LogNoiseVariance), _l);
@@ -78,25 +83,40 @@ public sealed class GaussianProcess
 
     /// <summary>
     /// A model with given hyperparameters (no fitting): the closed-form posterior of Rasmussen &amp; Williams eq. 2.25-2.26
-    /// on the standardised targets.
+    /// on the standardised targets. <paramref name="groups"/> as in <see cref="Fit"/>.
     /// </summary>
-    public static GaussianProcess WithHyperparameters(double[][] x, double[] y, GpHyperparameters h)
+    public static GaussianProcess WithHyperparameters(double[][] x, double[] y, GpHyperparameters h, IReadOnlyList<int>? groups = null)
     {
         var (flat, n, d) = Flatten(x);
         var (ys, mean, scale) = Standardise(y);
-        return new GaussianProcess(flat, n, d, ys, mean, scale, h);
+        var g = CheckGroups(groups, d);
+        if (h.LogLengthScales.Length != (g is null ? d : g.Max() + 1)) throw new ArgumentException("one length scale per group (per dimension without groups)");
+        return new GaussianProcess(flat, n, d, ys, mean, scale, h, g);
+    }
+
+    /// <summary>Validates a dimension-to-group map: one entry per dimension, groups numbered 0..G-1 with none empty.</summary>
+    private static int[]? CheckGroups(IReadOnlyList<int>? groups, int d)
+    {
+        if (groups is null) return null;
+        if (groups.Count != d) throw new ArgumentException($"groups has {groups.Count} entries for {d} dimensions");
+        int g = groups.Max() + 1;
+        if (groups.Any(x => x < 0) || Enumerable.Range(0, g).Any(k => !groups.Contains(k))) throw new ArgumentException("groups must number 0..G-1, each used");
+        return [.. groups];
     }
 
     /// <summary>
     /// Fits hyperparameters by maximising the log marginal likelihood plus the priors, from <paramref name="starts"/>
     /// starting points: <paramref name="warm"/> (the previous fit, when given) and the prior means, then random points
-    /// of the box. Returns the model at the best optimum found.
+    /// of the box. Returns the model at the best optimum found. <paramref name="groups"/> (optional, one entry per
+    /// input dimension) gives the length scale each dimension uses: dimensions of one group share it.
     /// </summary>
-    public static GaussianProcess Fit(double[][] x, double[] y, int starts = 3, GpHyperparameters? warm = null, int seed = 0, int maxIterations = 60)
+    public static GaussianProcess Fit(double[][] x, double[] y, int starts = 3, GpHyperparameters? warm = null, int seed = 0, int maxIterations = 60, IReadOnlyList<int>? groups = null)
     {
-        var (flat, n, d) = Flatten(x);
+        var (flat, n, dims) = Flatten(x);
         var (ys, mean, scale) = Standardise(y);
-        var lml = new MarginalLikelihood(flat, n, d, ys);
+        var g = CheckGroups(groups, dims);
+        int d = g is null ? dims : g.Max() + 1; // number of length scales
+        var lml = new MarginalLikelihood(flat, n, dims, ys, g);
         var lower = new double[d + 2];
         var upper = new double[d + 2];
         for (int i = 0; i < d; i++) { lower[i] = MinLogLength; upper[i] = MaxLogLength; }
@@ -118,17 +138,17 @@ public sealed class GaussianProcess
             if (r.Value < bestValue) { bestValue = r.Value; best = r.X; }
         }
         best ??= initial[0];
-        return new GaussianProcess(flat, n, d, ys, mean, scale, GpHyperparameters.Unpack(best));
+        return new GaussianProcess(flat, n, dims, ys, mean, scale, GpHyperparameters.Unpack(best), g);
     }
 
     /// <summary>
     /// The log marginal likelihood log p(y | X, θ) of standardised targets <paramref name="ys"/> and its gradient in θ
     /// (Rasmussen &amp; Williams eqs. 5.8-5.9); public for the finite-difference test.
     /// </summary>
-    public static double LogMarginalLikelihood(double[][] x, double[] ys, ReadOnlySpan<double> theta, Span<double> gradient)
+    public static double LogMarginalLikelihood(double[][] x, double[] ys, ReadOnlySpan<double> theta, Span<double> gradient, IReadOnlyList<int>? groups = null)
     {
         var (flat, n, d) = Flatten(x);
-        return new MarginalLikelihood(flat, n, d, ys).Value(theta, gradient);
+        return new MarginalLikelihood(flat, n, d, ys, CheckGroups(groups, d)).Value(theta, gradient);
     }
 
     /// <summary>Posterior mean and variance of the latent function at <paramref name="x"/>, in the targets' original units.</summary>
@@ -175,7 +195,7 @@ public sealed class GaussianProcess
         var ys = new double[n + 1];
         for (int i = 0; i < n; i++) ys[i] = StandardisedY[i];
         ys[n] = (y - YMean) / YScale;
-        return new GaussianProcess(flat, n + 1, d, ys, YMean, YScale, Hyperparameters);
+        return new GaussianProcess(flat, n + 1, d, ys, YMean, YScale, Hyperparameters, _groups);
     }
 
     private static double Kernel(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> invLength2, double signal)
@@ -274,14 +294,15 @@ public sealed class GaussianProcess
     /// </summary>
     private sealed class MarginalLikelihood
     {
-        private readonly int _n, _d;
+        private readonly int _n, _d, _g; // points, input dimensions, length scales
+        private readonly int[]? _groups;
         private readonly double[] _y;
         private readonly double[] _diff2; // (i, j < i, dim) squared differences, packed lower triangle
         private readonly double[] _k, _inv, _r;
 
-        public MarginalLikelihood(double[] x, int n, int d, double[] y)
+        public MarginalLikelihood(double[] x, int n, int d, double[] y, int[]? groups)
         {
-            _n = n; _d = d; _y = y;
+            _n = n; _d = d; _y = y; _groups = groups; _g = groups is null ? d : groups.Max() + 1;
             _diff2 = new double[n * (n - 1) / 2 * d];
             int p = 0;
             for (int i = 0; i < n; i++)
@@ -299,7 +320,7 @@ public sealed class GaussianProcess
             if (!double.IsFinite(v)) return negate ? double.PositiveInfinity : double.NaN; // the line search steps back from +inf
             for (int i = 0; i < theta.Length; i++)
             {
-                var (m, s) = i < _d ? LengthPrior : i == _d ? SignalPrior : NoisePrior;
+                var (m, s) = i < _g ? LengthPrior : i == _g ? SignalPrior : NoisePrior;
                 v += -0.5 * (theta[i] - m) * (theta[i] - m) / (s * s);
                 gradient[i] += -(theta[i] - m) / (s * s);
             }
@@ -309,10 +330,10 @@ public sealed class GaussianProcess
 
         public double Value(ReadOnlySpan<double> theta, Span<double> gradient)
         {
-            int n = _n, d = _d;
+            int n = _n, d = _d, g = _g;
             Span<double> invL2 = stackalloc double[d];
-            for (int k = 0; k < d; k++) invL2[k] = Math.Exp(-2 * theta[k]);
-            double s2 = Math.Exp(theta[d]), noise = Math.Exp(theta[d + 1]);
+            for (int k = 0; k < d; k++) invL2[k] = Math.Exp(-2 * theta[_groups?[k] ?? k]);
+            double s2 = Math.Exp(theta[g]), noise = Math.Exp(theta[g + 1]);
             var k_ = _k;
             int p = 0, q = 0;
             for (int i = 0; i < n; i++)
@@ -373,11 +394,12 @@ public sealed class GaussianProcess
                     double kij = s2 * (1 + Sqrt5 * _r[q] + 5.0 / 3.0 * _r[q] * _r[q]) * Math.Exp(-Sqrt5 * _r[q]);
                     gSignal += w * kij;
                     double common = w * 5.0 / 3.0 * s2 * (1 + Sqrt5 * _r[q]) * Math.Exp(-Sqrt5 * _r[q]);
-                    for (int k = 0; k < d; k++) gradient[k] += common * _diff2[p++] * invL2[k];
+                    // a shared length scale collects the terms of every dimension of its group
+                    for (int k = 0; k < d; k++) gradient[_groups?[k] ?? k] += common * _diff2[p++] * invL2[k];
                 }
             }
-            gradient[d] = gSignal;
-            gradient[d + 1] = gNoise;
+            gradient[g] = gSignal;
+            gradient[g + 1] = gNoise;
             return value;
         }
     }

@@ -17,8 +17,8 @@ public enum AcquisitionKind
 /// Gaussian-process Bayesian optimisation (Frazier, "A Tutorial on Bayesian Optimization", 2018): a Matérn-5/2 ARD
 /// process on the one-hot unit encoding of the space (<see cref="SearchSpace.Encode"/>), hyperparameters by marginal
 /// likelihood (warm-started from the previous proposal's), and the next point at the maximum of the acquisition over
-/// Sobol candidates, perturbations of the best points and a shrinking local search. The first
-/// <see cref="Startup"/> trials are Sobol points. Running trials count at their posterior mean (kriging believer),
+/// Sobol candidates, perturbations of the best points and a shrinking local search. Each categorical parameter has
+/// one length scale (<see cref="SharedCategoricalScale"/>). The first <see cref="Startup"/> trials are Sobol points. Running trials count at their posterior mean (kriging believer),
 /// which spreads parallel proposals. Pruned trials count at the forecast pruner's forecast of their final value when it stopped them (no better than
 /// the incumbent), else as no better than the worst complete one; failed ones are left out.
 /// </summary>
@@ -87,14 +87,14 @@ public sealed class GpSampler : ISampler
         if (refit)
         {
             bool few = x.Length < 30; // small fits are cheap: keep two starts and the full iteration budget
-            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : few ? 2 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null || few ? 60 : 25);
+            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : few ? 2 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null || few ? 60 : 25, groups: Groups(space));
             _warm = gp.Hyperparameters;
             _sinceFit = 0;
             _countAtFit = x.Length;
         }
         else
         {
-            gp = GaussianProcess.WithHyperparameters(x, y, _warm!);
+            gp = GaussianProcess.WithHyperparameters(x, y, _warm!, Groups(space));
             _sinceFit++;
         }
         LastModel = gp;
@@ -114,6 +114,31 @@ public sealed class GpSampler : ISampler
         var seen = new HashSet<string>(trials.Select(t => t.Params.ToString()));
         return Maximise(space, score, observed.OrderBy(o => o.Value).Take(5).Select(o => o.Params).ToArray(), seen, number);
     }
+
+    /// <summary>
+    /// The length scale of each encoded coordinate: one per numeric parameter and, with <see cref="SharedCategoricalScale"/>,
+    /// one per categorical parameter for its whole one-hot block (else one per column); null when every coordinate has its own.
+    /// </summary>
+    public int[]? Groups(SearchSpace space)
+    {
+        if (!SharedCategoricalScale) return null;
+        var g = new List<int>();
+        int k = 0;
+        foreach (var (_, domain) in space.Parameters)
+        {
+            for (int j = 0; j < domain.Width; j++) g.Add(k);
+            k++;
+        }
+        return [.. g];
+    }
+
+    /// <summary>
+    /// One length scale per categorical parameter (its kernel then depends only on whether two choices are equal),
+    /// instead of one per one-hot column. With per-column scales, a choice no complete trial has tried keeps its prior
+    /// length scale whatever the data say, so the model cannot learn from a few trials that a choice matters less
+    /// than a numeric parameter (docs/tuning.md, "Samplers").
+    /// </summary>
+    public bool SharedCategoricalScale { get; init; } = true;
 
     /// <summary>
     /// Noisy EI over the first <paramref name="nObserved"/> training points of <paramref name="gp"/> (the rest are

@@ -105,7 +105,7 @@ public sealed class BadInputFiles : IDisposable
 /// must keep it; the others must not exist afterwards, and no temporary file may be left beside them.
 /// Placeholders: <c>{d}</c> the corpus folder (<see cref="BadInputFiles"/>), <c>{E}</c> the bundled 400m MPL curves.
 /// </summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<BadInputFiles>
 {
     private const string Keep = "KEEP: written before the command ran\n";

@@ -3,7 +3,7 @@ using Anneal.Cli;
 namespace Anneal.Tests.Cli;
 
 /// <summary>Runs the anneal command in-process and captures its exit code and output.</summary>
-/// <remarks>Test classes that use it join the non-parallel "Console" collection: AnnealCli.Run swaps Console.Out.</remarks>
+/// <remarks>Each run writes only to its own writers (<see cref="CliContext"/>), so runs may overlap (ConcurrentRunTests).</remarks>
 internal static class CliRunner
 {
     public static (int Code, string Out, string Err) Run(params string[] args)

@@ -8,7 +8,7 @@ using Anneal.Tests.Curves;
 
 namespace Anneal.Tests.Cli;
 
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public sealed class CurveCliTests : IDisposable
 {
     private readonly TempDir _tmp = new();

@@ -4,7 +4,7 @@ using static Anneal.Tests.Cli.CliRunner;
 namespace Anneal.Tests.Cli;
 
 /// <summary>The JSON of <c>runs add|list|show --json</c>: versioned like every other output (docs/formats.md), with the run's data.</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class RunsJsonTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("anneal-runs-json-").FullName;

@@ -5,7 +5,7 @@ using static Anneal.Tests.Curves.TrainerLogFixtures;
 namespace Anneal.Tests.Curves;
 
 /// <summary>Every trainer log is read by the commands with no options: a fit runs on it directly, on every logged row.</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public sealed class TrainerLogCliTests : IDisposable
 {
     private readonly TempDir _tmp = new();

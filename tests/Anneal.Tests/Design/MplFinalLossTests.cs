@@ -121,4 +121,66 @@ public class MplFinalLossTests
             }
         Math.Abs(new MplFinalLoss(Law, peak, sw).Value(stairs) - Naive(Law, peak, sw, stairs)).ShouldBeLessThan(1e-9 * Naive(Law, peak, sw, stairs));
     }
+
+    private static double[] Expand(int[] starts, double[] levels, int n)
+    {
+        var eta = new double[n];
+        for (int j = 0; j < starts.Length; j++) eta.AsSpan(starts[j], (j + 1 < starts.Length ? starts[j + 1] : n) - starts[j]).Fill(levels[j]);
+        return eta;
+    }
+
+    [Fact]
+    public void Staircase_value_and_level_gradient_match_the_naive_formula_and_finite_differences()
+    {
+        // Independent sources: the naive O(n^2) formula of the expanded rates for the value, and its central finite
+        // differences moving a whole segment's level for the gradient. A rise (segment 3) and a last segment of one step.
+        double peak = 3e-4, sw = 0.5 * peak * 200;
+        int n = 600;
+        int[] starts = [0, 350, 480, 500, 560, 599];
+        double[] levels = [peak, 0.4 * peak, 0.2 * peak, 0.25 * peak, 0.05 * peak, 0.01 * peak];
+        var law = MplParameters.Published100M;
+        var f = new MplFinalLoss(law, peak, sw);
+        var g = new double[levels.Length];
+        double value = f.EvaluateStaircase(starts, levels, n, g);
+        double naive = Naive(law, peak, sw, Expand(starts, levels, n));
+        Math.Abs(value - naive).ShouldBeLessThan(1e-10 * naive);
+        double scale = g.Max(Math.Abs);
+        for (int j = 0; j < levels.Length; j++)
+        {
+            double h = 1e-6 * levels[j];
+            var up = (double[])levels.Clone(); up[j] += h;
+            var dn = (double[])levels.Clone(); dn[j] -= h;
+            double fd = (Naive(law, peak, sw, Expand(starts, up, n)) - Naive(law, peak, sw, Expand(starts, dn, n))) / (2 * h);
+            Math.Abs(fd - g[j]).ShouldBeLessThan(1e-5 * scale + 1e-6 * Math.Abs(g[j]), $"segment {j}: analytic {g[j]}, finite difference {fd}");
+        }
+    }
+
+    [Fact]
+    public void Staircase_evaluation_equals_the_per_step_evaluation_in_both_warmup_conventions()
+    {
+        // Independent source: Evaluate of the expanded per-step rates (O(n), its gradient checked against finite
+        // differences above); the level gradient is the sum of the per-step gradient over the segment. The reference
+        // convention adds the warmup ramp's terms, which the naive formula does not have.
+        double peak = 3e-4;
+        int n = 21840;
+        int[] starts = [0, 16000, 20100, 21000, 21700];
+        double[] levels = [peak, 0.5 * peak, 0.1 * peak, 0.02 * peak, 0.004 * peak];
+        var eta = Expand(starts, levels, n);
+        foreach (var f in new[] { new MplFinalLoss(Law, peak, 0.5 * peak * 2160), MplFinalLoss.ReferenceConvention(Law, peak, Enumerable.Range(0, 2160).Select(s => peak * s / 2160).ToArray()) })
+        {
+            var perStep = new double[n];
+            double full = f.Evaluate(eta, perStep);
+            var g = new double[levels.Length];
+            double value = f.EvaluateStaircase(starts, levels, n, g);
+            Math.Abs(value - full).ShouldBeLessThan(1e-13 * full, $"reference={f.IncludesWarmup}");
+            f.EvaluateStaircase(starts, levels, n, default).ShouldBe(value);
+            for (int j = 0; j < levels.Length; j++)
+            {
+                int end = j + 1 < starts.Length ? starts[j + 1] : n;
+                double sum = 0;
+                for (int i = starts[j]; i < end; i++) sum += perStep[i];
+                Math.Abs(g[j] - sum).ShouldBeLessThan(1e-9 * Math.Abs(sum) + 1e-12 * g.Max(Math.Abs), $"segment {j}, reference={f.IncludesWarmup}");
+            }
+        }
+    }
 }

@@ -244,7 +244,7 @@ public class ProbeTests
 }
 
 /// <summary><c>anneal probe</c> through the CLI entry point, in-process.</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class ProbeCliTests
 {
     private const string Cos = "cosine(peak=3e-3, total=400, warmup=20)";

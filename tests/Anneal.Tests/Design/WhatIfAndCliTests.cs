@@ -8,7 +8,7 @@ using Anneal.Specs;
 
 namespace Anneal.Tests.Design;
 
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class WhatIfAndCliTests
 {
     private static readonly DesignLaw Law400 = DesignLaw.Resolve("mpl-400m");

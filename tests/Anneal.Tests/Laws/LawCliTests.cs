@@ -5,7 +5,7 @@ using Anneal.Cli;
 namespace Anneal.Tests.Laws;
 
 /// <summary>The law commands end to end on the bundled benchmark files (data/examples/mpl).</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class LawCliTests
 {
 

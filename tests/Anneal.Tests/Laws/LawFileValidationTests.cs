@@ -13,7 +13,7 @@ namespace Anneal.Tests.Laws;
 /// cross-validated error. Each crafted bad file is an <see cref="InputException"/> naming the file and
 /// the field, and exit 2 from <c>anneal predict</c> and <c>anneal optimize</c>.
 /// </summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class LawFileValidationTests
 {
     private const string Schedule400 = "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=linear, min=3e-5)";

@@ -3,7 +3,7 @@ using Anneal.Laws;
 namespace Anneal.Tests.Laws;
 
 /// <summary>The fit window: laws describe training after the warmup (S1 = 0 at step 0 of a warmup from zero).</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class LawRunWindowTests
 {
     private static LawRun Run(string spec, int n)

@@ -5,7 +5,7 @@ using Anneal.Cli;
 
 namespace Anneal.Tests.Planning;
 
-[Collection("Console")] // the CLI swaps Console.Out while it runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class PlanCliTests
 {
 
@@ -155,6 +155,6 @@ public class PlanCliTests
     }
 }
 
-/// <summary>Tests that swap Console.Out through <see cref="AnnealCli.Run"/> must not run beside each other.</summary>
+/// <summary>In-process CLI tests that run one at a time. <see cref="AnnealCli.Run"/> no longer swaps the global Console (ConcurrentRunTests runs two commands at once).</summary>
 [CollectionDefinition("Console", DisableParallelization = true)]
 public sealed class ConsoleCollection;

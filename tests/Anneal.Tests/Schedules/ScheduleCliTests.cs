@@ -7,7 +7,7 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Schedules;
 
 /// <summary>The schedule commands run in-process through <see cref="AnnealCli.Run"/>.</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class ScheduleCliTests
 {
 

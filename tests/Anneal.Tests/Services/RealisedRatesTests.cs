@@ -50,16 +50,19 @@ public class RealisedRatesTests
     public void With_the_final_decay_the_last_stage_decays_the_held_rate_linearly_to_zero()
     {
         // autolrs(tau=30) anneals by default: stages 0, 30, 90, 210 as above, then the first stage ending past the midpoint
-        // (450 + 240 > 500) runs to the end, 450..999 (550 steps), decaying its rate r as r (550 - k) / 550 at its update k.
+        // (450 + 240 > 500) runs to the end, 450..999 (550 steps), decaying its rate r as r (550 - k) / 550 at its update k;
+        // and the first stage warms up to its rate as r k / 30 (the logged rate of step 0 is 0: step 7's gives r back).
+        static double Annealed(long s) => s < 30 ? 1e-3 * s / 30 : RateAt(s);
         var options = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1e-2, tau=30)");
         var curve = Logged(300) with { ScheduleSpec = "autolrs(min=1e-4, max=1e-2, tau=30)" };
+        curve = curve with { Lr = curve.Steps.Select(Annealed).ToArray() };
         var r = RealisedRates.AutoLrs(curve, options, 1000);
         r.ExactTo.ShouldBe(449);
-        for (long s = 0; s <= 449; s++) r.Rates[s].ShouldBe(RateAt(s), $"step {s}");
+        for (long s = 0; s <= 449; s++) r.Rates[s].ShouldBe(Annealed(s), 1e-18, $"step {s}");
         for (long s = 450; s < 1000; s++) r.Rates[s].ShouldBe(5e-4 * (550 - (s - 450)) / 550.0, 1e-18, $"step {s}");
         r.Description.ShouldContain("decays it linearly to 0");
         // a run logged into its final decay: the chosen rate is read back from the decayed logged rate
-        var decayed = Logged(999) with { Lr = Logged(999).Steps.Select(s => s < 450 ? RateAt(s) : 5e-4 * (550 - (s - 450)) / 550.0).ToArray() };
+        var decayed = Logged(999) with { Lr = Logged(999).Steps.Select(s => s < 450 ? Annealed(s) : 5e-4 * (550 - (s - 450)) / 550.0).ToArray() };
         var done = RealisedRates.AutoLrs(decayed, options, 1000);
         for (long s = 450; s < 1000; s++) done.Rates[s].ShouldBe(5e-4 * (550 - (s - 450)) / 550.0, 1e-15, $"step {s}");
     }

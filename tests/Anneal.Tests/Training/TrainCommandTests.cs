@@ -3,7 +3,7 @@ using Anneal.Cli;
 namespace Anneal.Tests.Training;
 
 /// <summary>The anneal train command end to end on the bundled Brown slice (tiny model, a few steps).</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class TrainCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("anneal-traincmd-").FullName;

@@ -15,7 +15,7 @@ namespace Anneal.Tests.Training;
 /// the log of the same run done without the fault. Kill-and-resume and corrupt checkpoints are tested beside this
 /// (<see cref="CorruptCheckpointTests"/>, Anneal.Training.Tests).
 /// </summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public sealed class TrainingFaultTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("anneal-fault-").FullName;

@@ -3,7 +3,7 @@ using Anneal.Cli;
 namespace Anneal.Tests.Tuning;
 
 /// <summary><c>anneal train --schedule "autolrs(...)"</c> end to end, and the commands that need a pure schedule refusing it.</summary>
-[Collection("Console")] // AnnealCli.Run swaps Console.Out while a command runs
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public class AutoLrsCliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("anneal-autolrs-cli-").FullName;

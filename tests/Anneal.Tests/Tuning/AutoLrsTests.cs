@@ -195,6 +195,97 @@ public class AutoLrsTests
         Should.Throw<SpecException>(() => AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=maybe)")).Message.ShouldContain("'anneal' must be true or false");
     }
 
+    [Fact] // the first stage warms up (independent: constant(warmup=)'s closed form P*t/W); the rate is recovered from any update but the first
+    public void The_first_stage_warms_up_linearly_and_its_rate_is_recovered_from_its_updates()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        o.WarmsUp.ShouldBeTrue();
+        var plan = o.Plan(2000);
+        plan.Select(p => p.Length).ShouldBe([100L, 200, 400, 1300]);
+        o.IsWarmup(plan[0], last: false).ShouldBeTrue();
+        o.IsWarmup(plan[1], last: false).ShouldBeFalse();
+        o.RateAt(plan[0], last: false, 0.03, 0).ShouldBe(0);
+        o.RateAt(plan[0], last: false, 0.03, 25).ShouldBe(0.03 * 25 / 100, 1e-17);
+        o.RateAt(plan[0], last: false, 0.03, 99).ShouldBe(0.03 * 99 / 100, 1e-17);
+        o.RateAt(plan[1], last: false, 0.03, 100).ShouldBe(0.03);
+        for (long step = 0; step < 100; step++) o.RateAt(plan[0], false, 0.03, step).ShouldBe(Schedule.Parse("constant(peak=0.03, warmup=100)").At(step));
+        var rng = new Random(7);
+        for (int i = 0; i < 200; i++)
+        {
+            double r = Math.Exp(rng.NextDouble() * -9);
+            long step = 1 + rng.Next(99);
+            double lr = o.RateAt(plan[0], false, r, step);
+            o.RateAt(plan[0], false, o.ChosenRate(plan[0], false, lr, step), step).ShouldBe(lr);
+            o.ChosenRate(plan[0], false, lr, step).ShouldBe(r, 4e-16 * r);
+        }
+        // the first update's rate is 0 whatever was chosen: nothing to recover
+        double.IsNaN(o.ChosenRate(plan[0], false, 0, 0)).ShouldBeTrue();
+        // a run of one stage decays it (no warmup); the paper's method has none; both can be asked for
+        o.IsWarmup(o.Plan(150).Single(), last: true).ShouldBeFalse();
+        var paper = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)");
+        paper.WarmsUp.ShouldBeFalse();
+        paper.RateAt(paper.Plan(2000)[0], false, 0.03, 10).ShouldBe(0.03);
+        var noWarmup = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, warmup=false)");
+        noWarmup.RateAt(noWarmup.Plan(2000)[0], false, 0.03, 10).ShouldBe(0.03);
+        noWarmup.Spec.ShouldBe("autolrs(min=0.0001, max=1, tau=100, warmup=false)");
+        AutoLrsOptions.Parse(noWarmup.Spec).ShouldBe(noWarmup);
+        var paperWarm = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false, warmup=true)");
+        paperWarm.WarmsUp.ShouldBeTrue();
+        paperWarm.Spec.ShouldBe("autolrs(min=0.0001, max=1, tau=100, anneal=false, warmup=true)");
+        AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, warmup=true)").ShouldBe(o);
+    }
+
+    [Fact] // from initialisation the window favours high rates: the warmup stage takes the lowest score, later stages the highest rate within the rms
+    public void The_warmup_stage_takes_the_lowest_score_and_later_stages_the_highest_rate_within_the_noise()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        // three steady candidates: 0.003 lowest, 0.01 within its rms (0.05), 0.1 not
+        static AutoLrsCandidate C(double lr, double level) =>
+            AutoLrsController.Evaluate(lr, Enumerable.Range(0, 11).Select(t => level + 0.5 * Math.Exp(-0.5 * t) + (t % 2 == 0 ? 0.05 : -0.05)).ToArray(), 10, 100);
+        var cands = new[] { C(0.01, 2.03), C(0.003, 2.0), C(0.1, 2.5) };
+        cands[0].Score.ShouldBeLessThan(cands[1].Score + cands[1].Fit!.Rms);
+        cands[0].Score.ShouldBeGreaterThan(cands[1].Score);
+        cands[2].Score.ShouldBeGreaterThan(cands[1].Score + cands[1].Fit!.Rms);
+        AutoLrsController.Choose(o, cands, warmup: true).ShouldBe(1);
+        AutoLrsController.Choose(o, cands).ShouldBe(0);
+        // through Decide: stage 0 of a warmup run chooses the lowest score, stage 1 does not
+        var levels = new Dictionary<double, double>();
+        AutoLrsProbe Explore(double lr, int steps, bool anneal)
+        {
+            // a valley in log rate at 3e-3, shallow enough that rates up to ~3x above it are within the noise
+            double d = Math.Log10(lr) - Math.Log10(3e-3);
+            return Enumerable.Range(0, steps + 1).Select(t => 2 + 0.02 * d * d + 0.5 * Math.Exp(-0.5 * t) + (t % 2 == 0 ? 0.05 : -0.05)).ToArray();
+        }
+        var plan = o.Plan(2000);
+        var first = AutoLrsController.Decide(o, plan[0], Explore);
+        first.Chosen.ShouldBe(first.Candidates.MinBy(c => c.Score));
+        var second = AutoLrsController.Decide(o, plan[1], Explore, first.Lr);
+        second.Lr.ShouldBeGreaterThan(first.Lr);
+    }
+
+    [Fact] // a window the exponential does not describe (rms far above the stage's median) is not chosen, however low its forecast
+    public void A_candidate_whose_fit_rms_is_far_above_the_stages_median_is_not_chosen()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        // steady windows at 2.2-2.3 with noise +-0.05 (rms ~0.05); a high rate whose loss jumps between 3.3 and 1.9 and
+        // ends low: its fit sends the forecast far below the others, and its rms is ~10x theirs
+        static double[] Steady(double level) => Enumerable.Range(0, 21).Select(t => level + 0.3 * Math.Exp(-0.3 * t) + (t % 2 == 0 ? 0.05 : -0.05)).ToArray();
+        var spiky = Enumerable.Range(0, 21).Select(t => t < 10 ? (t % 2 == 0 ? 3.3 : 2.5) : 1.9 - 0.02 * t).ToArray();
+        var cands = new[]
+        {
+            AutoLrsController.Evaluate(0.003, Steady(2.3), 20, 200), AutoLrsController.Evaluate(0.01, Steady(2.25), 20, 200),
+            AutoLrsController.Evaluate(0.045, Steady(2.22), 20, 200), AutoLrsController.Evaluate(0.3, spiky, 20, 200),
+        };
+        cands[3].Fit!.Rms.ShouldBeGreaterThan(AutoLrsController.SpikeRms * cands[1].Fit!.Rms);
+        cands[3].Score.ShouldBeLessThan(cands.Take(3).Min(c => c.Score)); // the score alone would take it
+        AutoLrsController.Spiked(cands, 3).ShouldBeTrue();
+        Enumerable.Range(0, 3).ShouldAllBe(i => !AutoLrsController.Spiked(cands, i));
+        AutoLrsController.Choose(o, cands).ShouldBe(2);
+        AutoLrsController.Choose(o, cands, warmup: true).ShouldBe(2);
+        // the paper's method keeps its rule: the lowest score
+        AutoLrsController.Choose(AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)"), cands).ShouldBe(3);
+    }
+
     [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
     public void The_search_objective_is_capped_and_candidates_are_spread()
     {

@@ -167,6 +167,31 @@ public class SweepTests
         finally { dir.Delete(true); }
     }
 
+    [Fact]
+    public void Store_drops_attributes_that_are_not_numbers_instead_of_failing_the_trial()
+    {
+        // The forecast pruner marks a checkpoint with NaN band ends when the band is unavailable; JSON cannot hold NaN,
+        // and writing it threw, which failed every such trial of a live sweep (store only; the in-memory storage kept it).
+        var dir = Directory.CreateTempSubdirectory("anneal-sweep-attrs-");
+        try
+        {
+            var spec = Spec("forecast");
+            using var store = Anneal.Store.RunStore.Open(Path.Combine(dir.FullName, "s.db"));
+            var study = store.GetOrCreateStudy(spec.Name, spec.Text);
+            var storage = new Anneal.Cli.Commands.StoreStudyStorage(store, study.Id, spec.Space);
+            var p = new RandomSampler(1).Propose(spec.Space, [], 0)!;
+            storage.TryCreate(p, "w0", 0).ShouldBe(0);
+            storage.SetAttributes(0, new Dictionary<string, double> { ["forecast_checkpoint"] = 1, ["forecast_low"] = 1.25, ["forecast"] = 1.5 });
+            storage.SetAttributes(0, new Dictionary<string, double> { ["forecast_checkpoint"] = 2, ["forecast_low"] = double.NaN, ["forecast"] = 1.75, ["forecast_high"] = double.PositiveInfinity });
+            var a = storage.Trials().Single().Attributes;
+            a["forecast_checkpoint"].ShouldBe(2);
+            a["forecast"].ShouldBe(1.75);
+            a.ContainsKey("forecast_low").ShouldBeFalse(); // the older 1.25 is no longer the trial's band
+            a.ContainsKey("forecast_high").ShouldBeFalse();
+        }
+        finally { dir.Delete(true); }
+    }
+
     internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();

@@ -12,7 +12,7 @@ namespace Anneal.Tests.Watching;
 /// <c>anneal watch</c> end to end: a test task appends to a log while the watcher follows it. The log is a cosine run of
 /// a multi-power law with known parameters, so the forecast made on the whole run must recover the law's final loss.
 /// </summary>
-[Collection("Console")] // the CLI test swaps Console.Out
+[Collection("Console")] // the serial collection of the in-process CLI tests
 public sealed class RunWatcherTests : IDisposable
 {
     private readonly TempDir _tmp = new();

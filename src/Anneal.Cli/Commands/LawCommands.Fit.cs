@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Anneal.Curves;
+using Anneal.Evaluation;
+using Anneal.Fitting;
+using Anneal.IO;
+using Anneal.Laws;
+using Anneal.Plotting;
+using Anneal.Prediction;
+using Anneal.Schedules;
+
+namespace Anneal.Cli.Commands;
+
+/// <summary><c>anneal fit</c>: fits a loss-curve law to logged runs.</summary>
+public static partial class LawCommands
+{
+    private static Command Fit()
+    {
+        var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated), or a stored run: run:ID or run:NAME (optionally @SCHEDULE; read from --store's store).", Arity = ArgumentArity.OneOrMore };
+        var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(cap=fit) and mpl(warmup=reference), see docs/laws.md), powerlaw, momentum, momentum(lambda=fit), momentum(cap=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
+        var outFile = new Option<string?>("--out", "-o") { Description = "Write the fitted law (values, standard errors, covariance, report) to this JSON file." };
+        var target = TargetOption();
+        var json = new Option<bool>("--json") { Description = "Print the fitted law as JSON instead of a table." };
+        var equal = new Option<bool>("--equal-weights") { Description = "Weight every run equally, whatever its number of logged points." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random starts (the fit is deterministic per seed).", DefaultValueFactory = _ => 0 };
+        var fromStep = FromStepOption();
+        var methodOpt = MethodOption();
+        var store = StoreInputs.SaveOption("fitted law");
+        var cmd = new Command("fit", """
+            Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
+            Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
+            Stored runs, the law saved with them: anneal fit run:12 run:13 --store   (then: anneal predict law:ID ..., anneal runs artifacts)
+            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt, store };
+        var cols = CurveColumnOptions.For(cmd);
+        cmd.SetAction(r =>
+        {
+            var io = CliContext.Of(r);
+            CliOutputs.Check(("--out", r.GetValue(outFile)));
+            var l = LossLaw.Parse(r.GetValue(law)!);
+            FitWindow.CheckFromStep(r.GetValue(fromStep));
+            var method = ParseMethod(r.GetValue(methodOpt)!);
+            var args = r.GetValue(curvesArg)!;
+            using var runStore = StoreInputs.Open(r, store, args.Any(Anneal.Store.Provenance.IsRun));
+            var read = cols.Get(r);
+            var (curves, runIds) = StoreInputs.ReadCurves(args, runStore, a => ReadCurves([a], read, r)[0], io.Err);
+            var res = FitService.Fit(new FitRequest(curves, l)
+            {
+                Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
+            }, FitProgress(io.Err));
+            PrintNotes(res.Prepared.NotesNaming(OptionNames.Of(r)), io.Err);
+            var fit = res.Fit;
+            var runs = res.Runs;
+            if (r.GetValue(outFile) is { } path) AtomicFile.WriteAllText(path, fit.ToJson());
+            string? saved = null;
+            if (r.GetResult(store) is not null)
+            {
+                long lawId = Anneal.Store.Provenance.SaveLaw(runStore!, fit, runIds);
+                saved = $"saved law {lawId} to {runStore!.Location} (" + (runIds.Length == 0 ? "fitted to files only: no stored runs recorded"
+                    : $"fitted to run{(runIds.Length == 1 ? "" : "s")} {string.Join(", ", runIds)}" + (args.Length > runIds.Length ? $" and {args.Length - runIds.Length} file(s)" : ""))
+                    + $"; Anneal {Anneal.Store.RunStore.AnnealVersion}); use it as law:{lawId}";
+            }
+            if (r.GetValue(json))
+            {
+                io.Out.WriteLine(fit.ToJson());
+                if (saved is not null) io.Err.WriteLine(saved);
+                return CliExit.Ok;
+            }
+            io.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Count} run(s), {fit.Report.Points} points");
+            if (fit.Law is AutoLaw stack)
+                io.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({fit.StackChoice ?? FittedLaw.AutoLawReason})");
+            io.Out.Write(fit.Table());
+            var rep = fit.Report;
+            io.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));
+            if (rep.Method == FitMethod.EarlyStoppedAdamW)
+                io.Out.WriteLine(string.Create(Inv, $"reference procedure: {rep.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
+            else
+                io.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
+            io.Out.WriteLine(string.Create(Inv, $"standard errors: Gauss-Newton at the fitted point, x{rep.Inflation:F1} variance for autocorrelated residuals"));
+            foreach (var w in rep.Warnings) io.Out.WriteLine("warning: " + w);
+            foreach (var (name, m) in res.PerRun)
+                io.Out.WriteLine(string.Create(Inv, $"  {name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
+            if (r.GetValue(outFile) is { } p2) io.Out.WriteLine($"wrote {p2}");
+            if (saved is not null) io.Out.WriteLine(saved);
+            return CliExit.Ok;
+        });
+        return cmd;
+    }
+}
