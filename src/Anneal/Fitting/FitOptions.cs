@@ -10,8 +10,9 @@ namespace Anneal.Fitting;
 /// <param name="MaxIterations">Levenberg-Marquardt iterations per start.</param>
 /// <param name="Jackknife">Refit without each run in turn (when there are two or more) for the between-run part of the band.</param>
 /// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
+/// <param name="SkipTransient">Fit from the end of the early transient (<see cref="TransientWindow"/>) when the runs show one.</param>
 /// <param name="Method">Levenberg-Marquardt to the optimum, or early-stopped AdamW (the multi-power-law reference procedure); null: the law's <see cref="LossLaw.PreferredMethod"/>.</param>
-public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null)
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null, bool SkipTransient = true)
 {
     /// <summary>
     /// Progress messages (long fits report each start and refit as it finishes); null for silence.

@@ -68,3 +68,108 @@ public static class FitWindow
         return new PreparedRuns(runs, notes);
     }
 }
+
+/// <summary>
+/// The early transient: right after the warmup a small model's loss can fall at a nearly constant rate in log time
+/// (-dL/d ln S1 stays at 0.27-0.31 from step 199 to 599 on the engine's gpt-tiny, S1 growing 3.7-fold) before it enters
+/// the regime the laws describe, where that slope falls steadily (every law's constant part <c>L0 + A*S1^-alpha</c> has a
+/// log-time slope proportional to S1^-alpha). Fitted from the warmup on, those transient points bend the power law: L0
+/// goes too low and the forecast falls too steeply beyond the fitted horizon (gpt-tiny-long's 12,000-step constant run,
+/// fitted to 2,000: -5 to -9 % for the annealing laws; docs/laws.md "The early transient"). So the laws are fitted from
+/// the end of that plateau of the log-time slope, when there is one.
+/// </summary>
+public static class TransientWindow
+{
+    /// <summary>The plateau ends where the smoothed log-time slope first falls below (1 - this) times its largest value so far.</summary>
+    public const double Tolerance = 0.15;
+
+    /// <summary>
+    /// The plateau must span at least this factor of S1 to count as a transient: over a doubling a power law's log-time slope
+    /// falls by 2^-alpha, below 1 - <see cref="Tolerance"/> for every alpha above 0.23, so noise on a falling slope is not
+    /// taken for a plateau.
+    /// </summary>
+    public const double MinSpan = 2.0;
+
+    /// <summary>The transient may take at most this fraction of the fitted horizon (the last fitted step), so a noisy slope cannot discard most of the data.</summary>
+    public const double MaxFraction = 0.4;
+
+    /// <summary>Half-width, in ln S1, of the local regression that smooths the slope (at least the two neighbours are always used).</summary>
+    public const double HalfWidth = 0.15;
+
+    /// <summary>Fewest constant-rate points the detection needs.</summary>
+    public const int MinPoints = 6;
+
+    /// <summary>
+    /// The step where the transient ends, 0 when there is none (or it cannot be seen): on the fitted run with the most
+    /// points in its constant-rate phase (from the peak rate to the first decrease), scanning the smoothed log-time slope
+    /// -dL/d ln S1 from the first point, the last point before it falls below (1 - <see cref="Tolerance"/>) times its
+    /// running maximum, if S1 has grown at least <see cref="MinSpan"/>-fold by then; the scan stops at
+    /// <see cref="MaxFraction"/> of the fitted horizon. Runs that keep points before their peak (a window chosen to
+    /// include the warmup) are left alone: 0.
+    /// </summary>
+    public static long End(IReadOnlyList<LawRun> runs)
+    {
+        if (runs.Count == 0) return 0;
+        LawRun? best = null; int bestN = 0;
+        foreach (var r in runs)
+        {
+            if (r.Observed is null) return 0;
+            long peak = r.PeakStep;
+            if (r.Steps[0] < peak) return 0;
+            double top = r.Eta[peak];
+            long firstDrop = peak + 1;
+            while (firstDrop < r.Eta.Length && r.Eta[firstDrop] >= top) firstDrop++;
+            int n = 0;
+            while (n < r.Count && r.Steps[n] < firstDrop) n++;
+            if (n > bestN) { best = r; bestN = n; }
+        }
+        if (best is null || bestN < MinPoints) return 0;
+        var pre = EtaMath.Prefix(best.Eta);
+        var x = new double[bestN]; var y = new double[bestN];
+        for (int i = 0; i < bestN; i++) { x[i] = Math.Log(pre[best.Steps[i] + 1]); y[i] = best.Observed![i]; }
+        double limit = MaxFraction * runs.Max(r => r.Steps[^1]);
+        double max = Slope(x, y, 0);
+        if (!(max > 0)) return 0;
+        int last = 0;
+        for (int i = 1; i < bestN && best.Steps[i] <= limit; i++)
+        {
+            double s = Slope(x, y, i);
+            if (s < (1 - Tolerance) * max) break;
+            max = Math.Max(max, s);
+            last = i;
+        }
+        return x[last] - x[0] >= Math.Log(MinSpan) ? best.Steps[last] : 0;
+    }
+    /// <summary>Least-squares slope -dy/dx over the points within <see cref="HalfWidth"/> of x[i] in x, at least i-1..i+1.</summary>
+    private static double Slope(double[] x, double[] y, int i)
+    {
+        int lo = Math.Max(0, i - 1), hi = Math.Min(x.Length - 1, i + 1);
+        while (lo > 0 && x[i] - x[lo - 1] <= HalfWidth) lo--;
+        while (hi < x.Length - 1 && x[hi + 1] - x[i] <= HalfWidth) hi++;
+        double mx = 0, my = 0;
+        int n = hi - lo + 1;
+        for (int j = lo; j <= hi; j++) { mx += x[j]; my += y[j]; }
+        mx /= n; my /= n;
+        double sxx = 0, sxy = 0;
+        for (int j = lo; j <= hi; j++) { sxx += (x[j] - mx) * (x[j] - mx); sxy += (x[j] - mx) * (y[j] - my); }
+        return sxx > 0 ? -sxy / sxx : 0;
+    }
+
+    /// <summary>
+    /// The runs without their points before <see cref="End"/> (a run keeps at least its last two points, and one that
+    /// starts later is unchanged); <paramref name="end"/> is that step (0: the runs are returned as they are).
+    /// </summary>
+    public static IReadOnlyList<LawRun> Skip(IReadOnlyList<LawRun> runs, out long end)
+    {
+        end = End(runs);
+        if (end <= 0) return runs;
+        long e = end;
+        return runs.Select(r =>
+        {
+            int keep = r.Steps.Count(s => s >= e);
+            if (keep == r.Count || keep < 2) return r;
+            int k = r.Count - keep;
+            return r with { Steps = r.Steps[k..], Observed = r.Observed![k..] };
+        }).ToArray();
+    }
+}

@@ -34,9 +34,15 @@ public static class LawFitter
         // same thing whatever unit the runs' rates are in; the parameters are converted back at the end.
         double unit = peak / LrUnits.CanonicalPeak;
         if (unit != 1) runs = runs.Select(r => r with { Eta = Array.ConvertAll(r.Eta, e => e / unit) }).ToArray();
+        var warnings = new List<string>();
+        // The fit window starts after the early transient, where the laws' form holds (TransientWindow).
+        if (options.SkipTransient)
+        {
+            runs = TransientWindow.Skip(runs, out long transientEnd);
+            if (transientEnd > 0) warnings.Add($"points before step {transientEnd} left out: the early transient, where the loss still falls ever faster in log time (the laws describe what follows)");
+        }
         var states = runs.Select(law.Prepare).ToArray();
         var objective = new HuberObjective(law, states, options);
-        var warnings = new List<string>();
         // The same run given twice counts twice: its weight doubles and the standard errors shrink by sqrt(2).
         for (int a = 0; a < runs.Count; a++)
             for (int b = a + 1; b < runs.Count; b++)
