@@ -160,6 +160,16 @@ public static class StackFitter
         if (runs.Count >= 3 && latest.Steps[0] >= CutLow * h && runs.Count(r => r.Steps[0] == latest.Steps[0]) == 1)
             return (runs.Where(r => r != latest).ToList(), [latest], latest.Steps[0] - 1);
         long cut = runs.Select(r => r.Steps[^1]).Where(e => e >= CutLow * h && e <= CutHigh * h).DefaultIfEmpty((long)(CutFallback * h)).Max();
+        var (heads, tails) = SplitAt(runs, cut);
+        return (heads, tails, cut);
+    }
+
+    /// <summary>
+    /// Every run cut after step <paramref name="cut"/>: heads, each run's points up to it (runs with none are left out);
+    /// tails, the points after it, with the run's rates at every step.
+    /// </summary>
+    public static (List<LawRun> Heads, List<LawRun> Tails) SplitAt(IReadOnlyList<LawRun> runs, long cut)
+    {
         var heads = new List<LawRun>();
         var tails = new List<LawRun>();
         foreach (var r in runs)
@@ -170,7 +180,7 @@ public static class StackFitter
                 heads.Add(r with { Steps = r.Steps[..k], Observed = r.Observed![..k], Eta = r.Eta[..(int)(r.Steps[k - 1] + 1)], GradNorm = r.GradNorm is { } g ? g[..(int)(r.Steps[k - 1] + 1)] : null });
             if (k < r.Count) tails.Add(r with { Steps = r.Steps[k..], Observed = r.Observed![k..] });
         }
-        return (heads, tails, cut);
+        return (heads, tails);
     }
 
     /// <summary>
