@@ -423,7 +423,8 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 {
                     var m = ms[i] as JsonObject ?? throw new InputException($"{where}: members[{i}] is not an object");
                     var w = m["weight"]?.GetValue<double>() ?? throw new InputException($"{where}: members[{i}] has no weight");
-                    if (!(w > 0) || !double.IsFinite(w)) throw new InputException($"{where}: members[{i}].weight must be a finite number > 0, got {w}");
+                    // 0: a member the cross-validation left out of this fit (StackFitter.Alone); the total must stay positive.
+                    if (!(w >= 0) || !double.IsFinite(w)) throw new InputException($"{where}: members[{i}].weight must be a finite number >= 0, got {w}");
                     var fit = FromJson(m["law"]?.ToJsonString() ?? throw new InputException($"{where}: members[{i}] has no law"), $"{where} members[{i}]");
                     members.Add(fit);
                     weighted.Add((fit.Law, w));
