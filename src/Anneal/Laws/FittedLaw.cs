@@ -376,7 +376,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     }
 
     /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
-    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.5, mpl(warmup=reference) 0.5) chosen on the forecasting benchmark of docs/accuracy.md (final-loss error and pick regret over corpora, leave-one-corpus-out checked) and the whole-curve fit of the published multi-power-law split (docs/laws.md); members whose fit failed are left out (see warnings)";
+    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.35, mpl(warmup=reference) 0.35, convex 0.3: the prior of the cross-validated auto) chosen on the forecasting benchmark of docs/accuracy.md (pooled final-loss error, leave-one-corpus-out checked; docs/laws.md, \"auto in session 7\"); members whose fit failed are left out (see warnings)";
 
     private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
 
