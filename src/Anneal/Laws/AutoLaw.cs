@@ -63,7 +63,8 @@ public sealed record AutoLaw : LossLaw
     /// far past the fitted horizon (too high where they are too low, docs/accuracy.md "By extrapolation"), so its share
     /// cancels much of their common error there; where it is the worse forecaster, the per-fit cross-validation tilts
     /// the stack away from it (the MPL splits and gpt100m-rope). 0.3 is the prior weight with the lowest pooled error on
-    /// the forecasting benchmark, and the same with any one corpus left out (7 of 8 folds; 0.35 without gpt-tiny).
+    /// the forecasting benchmark, and the same with any one corpus left out in 7 of 8 folds (0.45 without gpt-tiny;
+    /// bench/stack_rules.py).
     /// </summary>
     public static IReadOnlyList<(LossLaw Law, double Weight)> DefaultMembers { get; } =
         [(new MomentumLaw(0.999, Cap: true), 0.35), (new MultiPowerLaw(WarmupConvention.Reference), 0.35), (new ConvexBoundLaw(), 0.3)];
