@@ -49,12 +49,12 @@ def choose(s, prior):
     def tilt(x):
         rest = 1 - prior[x]
         return {m: TILT if m == x else (1 - TILT) * (prior[m] / rest if rest > 1e-12 else 1 / (len(ms) - 1)) for m in ms}
-    cands = [prior] + [tilt(x) for x in ms]
+    cands = [prior] + [tilt(x) for x in ms if x != CVX]   # never tilted to convex (StackFitter.ChooseWeights)
     errs = [cv_error(s, w) for w in cands]
     if any(e is None for e in errs): return prior
     b = min(range(len(cands)), key=lambda i: errs[i])
     if b == 0 or not errs[b] < MARGIN * errs[0]: return prior
-    alone = {m: 1.0 if m == ms[b - 1] else 0.0 for m in ms}
+    alone = {m: 1.0 if m == [x for x in ms if x != CVX][b - 1] else 0.0 for m in ms}
     return alone if cv_error(s, alone) < ALONE * errs[b] else cands[b]
 
 

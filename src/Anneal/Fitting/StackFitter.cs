@@ -107,7 +107,7 @@ public static class StackFitter
     /// The weights of a cross-validated stack. Each member, refitted (<paramref name="past"/>) on the fitted runs' points up
     /// to the cut of <see cref="FutureCut"/>, forecasts the last point of every <paramref name="tails"/> run (the constant
     /// run's continuation, a later cooldown's end, a cosine's end). Candidates: the <paramref name="prior"/> weights, and
-    /// each member tilted to <see cref="Tilt"/>; error = the mean |ln(forecast / observed)| over those last points. The best
+    /// each member but the convex bound tilted to <see cref="Tilt"/>; error = the mean |ln(forecast / observed)| over those last points. The best
     /// tilt is chosen when its error is below <see cref="Margin"/> x the prior's, else the prior stands, so one lucky tail
     /// cannot move the weights far; a chosen tilt becomes its member alone when that member's error alone is below
     /// <see cref="Alone"/> x the tilt's (the others keep weight 0 in the stack, and leave the band). Returns the weights
@@ -132,10 +132,17 @@ public static class StackFitter
             return sum / tails.Count;
         }
         var candidates = new List<double[]> { prior.ToArray() };
+        var tilted = new List<int> { -1 };   // the member each candidate tilts to (-1: the prior)
         for (int i = 0; i < n; i++)
         {
+            // The convex bound is in the stack to cancel the annealing laws' error far past the horizon; on its own it
+            // forecasts WSD cooldowns 4-5 % too high (docs/accuracy.md), and the fitted runs' future, often full anneals
+            // (cosine, linear), which it forecasts well, would tilt to it: with a tuning trial's partial WSD curve the
+            // stack then forecast 1.80 for a run ending at 1.74. It is tilted away from, never to.
+            if (laws[i] is ConvexBoundLaw) continue;
             double rest = prior.Where((_, j) => j != i).Sum();
             candidates.Add(Enumerable.Range(0, n).Select(j => j == i ? Tilt : (1 - Tilt) * (rest > 0 ? prior[j] / rest : 1.0 / (n - 1))).ToArray());
+            tilted.Add(i);
         }
         var errs = candidates.Select(Error).ToArray();
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -147,11 +154,12 @@ public static class StackFitter
         for (int c = 1; c < candidates.Count; c++) if (errs[c] < errs[best]) best = c;
         if (best > 0 && errs[best] < Margin * errs[0])
         {
-            var alone = Enumerable.Range(0, n).Select(j => j == best - 1 ? 1.0 : 0.0).ToArray();
+            int member = tilted[best];
+            var alone = Enumerable.Range(0, n).Select(j => j == member ? 1.0 : 0.0).ToArray();
             double aloneErr = Error(alone);
             if (aloneErr < Alone * errs[best])
-                return (alone, string.Create(inv, $"{laws[best - 1].Spec} alone, its error alone ({100 * aloneErr:0.###} %) being below {Alone} x its tilt to {Tilt}, itself below {Margin} x the prior weights': ") + setup);
-            return (candidates[best], string.Create(inv, $"{laws[best - 1].Spec} tilted to {Tilt}, its error being below {Margin} x the prior weights': ") + setup);
+                return (alone, string.Create(inv, $"{laws[member].Spec} alone, its error alone ({100 * aloneErr:0.###} %) being below {Alone} x its tilt to {Tilt}, itself below {Margin} x the prior weights': ") + setup);
+            return (candidates[best], string.Create(inv, $"{laws[member].Spec} tilted to {Tilt}, its error being below {Margin} x the prior weights': ") + setup);
         }
         return (prior.ToArray(), string.Create(inv, $"the prior weights stand (no tilt's error is below {Margin} x theirs): ") + setup);
     }
