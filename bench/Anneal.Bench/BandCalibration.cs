@@ -37,16 +37,17 @@ internal static class BandCalibration
             {
                 var fit = LawFitter.Fit(new AutoLaw(), split.Fit);
                 var stack = (AutoLaw)fit.Law;
-                var carriers = Enumerable.Range(0, fit.Members.Count).Where(m => fit.Members[m].Report.Method != FitMethod.EarlyStoppedAdamW).ToArray();
-                if (carriers.Length == 0) carriers = Enumerable.Range(0, fit.Members.Count).ToArray();
+                // As FittedLaw.PredictStack: members of positive weight; own = the smallest own variance among those fitted to the optimum.
+                var weighted = Enumerable.Range(0, fit.Members.Count).Where(m => stack.Members[m].Weight > 0).ToArray();
+                var carriers = weighted.Where(m => fit.Members[m].Report.Method != FitMethod.EarlyStoppedAdamW).ToArray();
+                if (carriers.Length == 0) carriers = weighted;
                 foreach (var t in split.Tests)
                 {
                     var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
                     double Mean(double[] v) => v.Average();
                     var losses = preds.Select(p => Mean(p.Loss)).ToArray();
                     double pred = stack.Members.Select((m, i) => m.Weight * losses[i]).Sum();
-                    double carried = carriers.Sum(m => stack.Members[m].Weight);
-                    double own = carriers.Sum(m => stack.Members[m].Weight * Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2)) / carried;
+                    double own = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
                     double dis = stack.Members.Select((m, i) => m.Weight * Math.Pow((losses[i] - pred) / pred, 2)).Sum();
                     double gain = 0;
                     if (t.Run.Steps[^1] > fit.FittedHorizon)
@@ -55,7 +56,7 @@ internal static class BandCalibration
                         double atH = fit.Members.Select((m, i) => stack.Members[i].Weight * m.Law.Predict(at, m.Values)[0]).Sum();
                         gain = Math.Abs(atH - pred) / pred;
                     }
-                    rows.Add(new Row(corpus.Name, split.Question, t.ObservedFinal, pred, own, dis, gain, fit.Members.Count == 1));
+                    rows.Add(new Row(corpus.Name, split.Question, t.ObservedFinal, pred, own, dis, gain, weighted.Length == 1));
                 }
                 Console.WriteLine($"fitted {corpus.Name} / {split.Question}");
             }

@@ -7,55 +7,96 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// The evidence behind <c>auto</c>'s per-fit choice of members (docs/laws.md, "auto: choosing members per fit").
-/// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- stack-selection [repo] [out.json] [laws]</c>.
-/// Every split of <c>anneal accuracy</c>'s protocol is fitted once by each candidate law (no band refits); each
-/// candidate also forecasts the fitted runs' own future from their past (<see cref="StackFitter.FutureCut"/>, the
-/// cross-validation <c>auto</c> uses). The JSON holds, per split, the held-out finals observed and forecast by
-/// each candidate and the candidates' cross-validated forecasts, so selection rules can be scored without refitting.
+/// The evidence behind <c>auto</c>'s per-fit choice of members and its band (docs/laws.md, "auto: weights chosen per fit",
+/// "Calibrated bands"). Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- stack-selection [repo] [out.json] [laws]</c>.
+/// Every split of <c>anneal accuracy</c>'s protocol is fitted once by each candidate law (with its leave-one-run-out
+/// refits, except for laws fitted by the early-stopped reference procedure, which a stack fits without them). Per
+/// held-out run: each candidate's forecast of the final window, its own relative standard error (read back from its
+/// band) and its loss at the fitted horizon on that schedule (the loss change it extrapolates). Each candidate also
+/// forecasts the fitted runs' own future from their past, for several cuts (<see cref="StackFitter.FutureCut"/>, the one
+/// <c>auto</c> uses, and the cuts of <see cref="Cuts"/>), so selection and band rules can be scored without refitting.
 /// </summary>
 internal static class StackSelection
 {
+    /// <summary>The cuts tried besides <see cref="StackFitter.FutureCut"/>: name and step (or null when the split has none).</summary>
+    private static IEnumerable<(string Name, long? Cut)> Cuts(IReadOnlyList<LawRun> fit)
+    {
+        long h = fit.Max(r => r.Steps[^1]);
+        yield return ("half", h / 2);
+        yield return ("two-thirds", 2 * h / 3);
+        // The end of the earliest fitted run that ends before the horizon: for the WSD question, the first cooldown's
+        // end, so that the past holds the constant run only up to there and the future asks for both its continuation
+        // and the later cooldown.
+        var early = fit.Select(r => r.Steps[^1]).Where(e => e < h && e >= StackFitter.CutLow * h).ToArray();
+        yield return ("first-end", early.Length > 0 ? early.Min() : null);
+    }
+
     public static void Run(string repo, string output, string laws)
     {
         var candidates = LawRegistry.ParseList(laws);
+        double z = FittedLaw.NormalQuantile(0.975);
         var splits = new List<object>();
         foreach (var corpus in BandCalibration.Corpora(repo))
             foreach (var split in ForecastProtocol.Splits(corpus))
             {
-                var options = new FitOptions { Jackknife = false };
-                var (heads, tails, cut) = StackFitter.FutureCut(split.Fit);
+                long h = split.Fit.Max(r => r.Steps[^1]);
+                var cuts = new List<(string Name, long Cut, List<LawRun> Heads, List<LawRun> Tails)>();
+                var (dh, dt, dc) = StackFitter.FutureCut(split.Fit);
+                if (dt.Count > 0)
+                {
+                    cuts.Add(("default", dc, dh, dt));
+                    // The same cut with the past thinned (bin means), as a cheaper cross-validation would fit it.
+                    cuts.Add(("default-thin60", dc, dh.Select(r => r.Binned(60)).ToList(), dt));
+                }
+                foreach (var (name, c) in Cuts(split.Fit))
+                    if (c is long cc)
+                    {
+                        var (hh, tt) = StackFitter.SplitAt(split.Fit, cc);
+                        if (tt.Count > 0 && hh.Count > 0) cuts.Add((name, cc, hh, tt));
+                    }
                 var perLaw = new Dictionary<string, object>();
                 foreach (var law in candidates)
                 {
-                    double[]? finals = null;
-                    List<double[]>? cvPred = null;
+                    double[]? finals = null, own = null, atH = null;
+                    double cvRmse = double.NaN;
+                    var cv = new Dictionary<string, object?>();
                     string? error = null;
                     try
                     {
+                        var options = new FitOptions { Jackknife = law.PreferredMethod != FitMethod.EarlyStoppedAdamW };
                         var fit = LawFitter.Fit(law, split.Fit, options);
-                        finals = split.Tests.Select(t => fit.Law.Predict(t.Run, fit.Values).Average()).ToArray();
-                        if (tails.Count > 0)
+                        cvRmse = fit.CrossValidationLogError;
+                        var preds = split.Tests.Select(t => fit.Predict(t.Run)).ToArray();
+                        finals = preds.Select(p => p.Loss.Average()).ToArray();
+                        own = preds.Select(p => p.BandUnavailable is null ? p.High.Select((hi, i) => Math.Log(hi / p.Loss[i]) / z).Average() : double.NaN).ToArray();
+                        // Runs that end within the fitted horizon extrapolate nothing (D = 0 in the band): null.
+                        atH = split.Tests.Select(t => t.Run.Steps[^1] > h ? fit.Law.Predict(t.Run with { Steps = [h], Observed = null }, fit.Values)[0] : double.NaN).ToArray();
+                        foreach (var (name, _, heads, tails) in cuts)
                         {
-                            var cvFit = LawFitter.Fit(law, heads, options);
-                            cvPred = tails.Select(t => cvFit.Law.Predict(t, cvFit.Values)).ToList();
+                            try
+                            {
+                                var cvFit = LawFitter.Fit(law, heads, options with { Jackknife = false });
+                                cv[name] = tails.Select(t => cvFit.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, cvFit.Values)[0]).ToArray();
+                            }
+                            catch (InputException e) { cv[name] = e.Message; }
                         }
                     }
                     catch (InputException e) { error = e.Message; }
-                    perLaw[law.Spec] = new { finals, cv = cvPred, error };
+                    perLaw[law.Spec] = new { finals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, cv, error };
                 }
                 splits.Add(new
                 {
                     corpus = split.Corpus,
                     question = split.Question,
-                    cut,
-                    tests = split.Tests.Select(t => new { run = t.Run.Name, horizon = t.Horizon, observed = t.ObservedFinal }).ToArray(),
-                    cv_observed = tails.Select(t => new { run = t.Name, steps = t.Steps, observed = t.Observed }).ToArray(),
+                    fit_horizon = h,
+                    fit_runs = split.Fit.Select(r => new { run = r.Name, first = r.Steps[0], last = r.Steps[^1], points = r.Count }).ToArray(),
+                    tests = split.Tests.Select(t => new { run = t.Run.Name, horizon = t.Horizon, last = t.Run.Steps[^1], observed = t.ObservedFinal }).ToArray(),
+                    cuts = cuts.Select(c => new { name = c.Name, cut = c.Cut, tails = c.Tails.Select(t => new { run = t.Name, step = t.Steps[^1], observed = t.Observed![^1] }).ToArray() }).ToArray(),
                     laws = perLaw,
                 });
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {split.Corpus} / {split.Question} (cut at {cut})"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {split.Corpus} / {split.Question}"));
             }
-        File.WriteAllText(output, JsonSerializer.Serialize(splits));
+        File.WriteAllText(output, JsonSerializer.Serialize(splits, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.WriteLine($"wrote {output}");
     }
 }

@@ -224,22 +224,28 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
 
     /// <summary>
     /// The stack's forecast <c>L = sum_i w_i L_i</c> and its calibrated band (<see cref="AutoLaw"/>): relative variance
-    /// <c>k^2 (own + sum_i w_i ((L_i - L)/L)^2) + (c D)^2</c>. <c>own</c> is the weighted mean of <c>s_i^2</c> over the
-    /// members that carry the band (those fitted to the optimum, see <see cref="CarriesBand"/>), <c>s_i</c> a member's own
+    /// <c>k^2 (own + sum_i w_i ((L_i - L)/L)^2) + (c D)^2</c> over the members of positive weight. <c>own</c> is the smallest
+    /// <c>s_i^2</c> among those that carry the band (fitted to the optimum, see <see cref="CarriesBand"/>): the stack is taken
+    /// as sure as its surest member, and no surer (a wide member, such as the convex bound's, enters through its
+    /// disagreement, not its own spread; docs/laws.md, "Calibrated bands"), <c>s_i</c> a member's own
     /// relative standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal band);
     /// the sum is the members' disagreement; <c>D = |L(H) - L(t)| / L(t)</c> is the loss change the stack forecasts
     /// for this schedule between the fitted horizon H and step t (0 up to H). A stack left with one member (the
-    /// others' fits failed) cannot measure its disagreement: it is taken as large as the member's own variance, so
+    /// others' fits failed, or the cross-validation kept one) cannot measure its disagreement: it is taken as large as the member's own variance, so
     /// that the fallback is not narrower than a stack would be.
     /// </summary>
     private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
     {
         int nm = Members.Count, n = run.Count;
-        var carriers = Enumerable.Range(0, nm).Where(m => CarriesBand(Members, m)).ToArray();
+        // A member the cross-validation gave weight 0 is out of the forecast and of the band.
+        var weighted = Enumerable.Range(0, nm).Where(m => stack.Members[m].Weight > 0).ToArray();
+        var carriers = weighted.Where(m => CarriesBand(Members, m)).ToArray();
+        if (carriers.Length == 0) carriers = weighted;
         var preds = new LawPrediction?[nm];
         var losses = new double[nm][];
         for (int m = 0; m < nm; m++)
         {
+            if (!weighted.Contains(m)) { losses[m] = new double[n]; continue; }
             if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
             else
             {
@@ -260,23 +266,23 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
         {
             var at = run with { Steps = [h], Observed = null };
             atHorizon = 0;
-            for (int m = 0; m < nm; m++) atHorizon += stack.Members[m].Weight * Members[m].Law.Predict(at, Members[m].Values)[0];
+            foreach (int m in weighted) atHorizon += stack.Members[m].Weight * Members[m].Law.Predict(at, Members[m].Values)[0];
         }
-        double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale, carried = carriers.Sum(m => stack.Members[m].Weight);
+        double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale;
         for (int i = 0; i < n; i++)
         {
-            double mean = loss[i], own = 0, disagree = 0;
+            double mean = loss[i], own = double.PositiveInfinity, disagree = 0;
             foreach (int m in carriers)
             {
                 double s = Math.Log(preds[m]!.High[i] / losses[m][i]) / z;
-                own += stack.Members[m].Weight * s * s / carried;
+                own = Math.Min(own, s * s);
             }
-            for (int m = 0; m < nm; m++)
+            foreach (int m in weighted)
             {
                 double d = (losses[m][i] - mean) / mean;
                 disagree += stack.Members[m].Weight * d * d;
             }
-            if (nm == 1) disagree = own;
+            if (weighted.Length == 1) disagree = own;
             double gain = extrapolates && run.Steps[i] > h ? Math.Abs(atHorizon - mean) / mean : 0;
             double rel = Math.Sqrt(k * k * (own + disagree) + c * c * gain * gain);
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
@@ -370,7 +376,7 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
     }
 
     /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
-    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.5, mpl(warmup=reference) 0.5) chosen on the forecasting benchmark of docs/accuracy.md (final-loss error and pick regret over corpora, leave-one-corpus-out checked) and the whole-curve fit of the published multi-power-law split (docs/laws.md); members whose fit failed are left out (see warnings)";
+    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.35, mpl(warmup=reference) 0.35, convex 0.3: the prior of the cross-validated auto) chosen on the forecasting benchmark of docs/accuracy.md (pooled final-loss error, leave-one-corpus-out checked; docs/laws.md, \"auto in session 7\"); members whose fit failed are left out (see warnings)";
 
     private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
 
@@ -417,7 +423,8 @@ public sealed record FittedLaw(LossLaw Law, double[] Values, double[] StdErrors,
                 {
                     var m = ms[i] as JsonObject ?? throw new InputException($"{where}: members[{i}] is not an object");
                     var w = m["weight"]?.GetValue<double>() ?? throw new InputException($"{where}: members[{i}] has no weight");
-                    if (!(w > 0) || !double.IsFinite(w)) throw new InputException($"{where}: members[{i}].weight must be a finite number > 0, got {w}");
+                    // 0: a member the cross-validation left out of this fit (StackFitter.Alone); the total must stay positive.
+                    if (!(w >= 0) || !double.IsFinite(w)) throw new InputException($"{where}: members[{i}].weight must be a finite number >= 0, got {w}");
                     var fit = FromJson(m["law"]?.ToJsonString() ?? throw new InputException($"{where}: members[{i}] has no law"), $"{where} members[{i}]");
                     members.Add(fit);
                     weighted.Add((fit.Law, w));

@@ -137,19 +137,20 @@ public class ForecastBenchmarkTests
 
     /// <summary>
     /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands"): relative variance
-    /// k^2 (own + disagreement) + (c D)^2, own from the members that carry the band, D the stack's loss change past
+    /// k^2 (own + disagreement) + (c D)^2 over the members of positive weight, own the smallest variance among those that
+    /// carry the band, D the stack's loss change past
     /// the fitted horizon on this schedule.
     /// </summary>
     private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double atHorizon, bool past, double z)
     {
-        double mean = weights.Zip(losses).Sum(x => x.First * x.Second), carried = 0, own = 0, dis = 0;
+        double mean = weights.Zip(losses).Sum(x => x.First * x.Second), own = double.PositiveInfinity, dis = 0;
         for (int m = 0; m < weights.Length; m++)
         {
-            if (carries[m]) { own += weights[m] * ownSd[m] * ownSd[m]; carried += weights[m]; }
+            if (weights[m] == 0) continue;
+            if (carries[m]) own = Math.Min(own, ownSd[m] * ownSd[m]);
             dis += weights[m] * Math.Pow((losses[m] - mean) / mean, 2);
         }
-        own /= carried;
-        if (weights.Length == 1) dis = own;
+        if (weights.Count(x => x > 0) == 1) dis = own;
         double d = past ? Math.Abs(atHorizon - mean) / mean : 0;
         return Math.Sqrt(AutoLaw.BandScale * AutoLaw.BandScale * (own + dis) + Math.Pow(AutoLaw.ExtrapolationScale * d, 2)) * z;
     }
@@ -162,7 +163,8 @@ public class ForecastBenchmarkTests
         var split = ForecastProtocol.Splits(corpus).Single();
         var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
         var alone = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, split.Fit)).ToArray();
-        double[] w = AutoLaw.DefaultMembers.Select(m => m.Weight).ToArray();
+        // The weights this fit chose (StackFitter.ChooseWeights, tested in StackWeightsTests).
+        double[] w = ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray();
         w.Sum().ShouldBe(1, 1e-12);
         auto.Members.Count.ShouldBe(alone.Length);
         auto.FittedHorizon.ShouldBe(split.Fit.Max(r => r.Steps[^1]));

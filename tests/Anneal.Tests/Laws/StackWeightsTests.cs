@@ -63,9 +63,13 @@ public class StackWeightsTests
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 25)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 25))];
         LossLaw[] laws = [new MomentumLaw(0.999), new PowerLaw()];
         var auto = LawFitter.Fit(new AutoLaw([(laws[0], 0.5), (laws[1], 0.5)]), runs);
-        ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([StackFitter.Tilt, 1 - StackFitter.Tilt], 1e-12);
-        auto.StackChoice!.ShouldContain("momentum tilted to 0.9");
+        // The momentum law's forecast of the future is exact, so it is kept alone (its error is far below the tilt's).
+        ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([1.0, 0.0], 1e-12);
+        auto.StackChoice!.ShouldContain("momentum alone");
         auto.StackChoice!.ShouldContain($"up to step {(long)(StackFitter.CutFallback * 999)}");
+        // The member left at weight 0 is out of the forecast: the stack forecasts what the momentum member does.
+        var far = LawRun.ForSchedule("wsd", Schedule.Parse("wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)").Sample(2000), [1999], "wsd");
+        auto.Predict(far).FinalLoss.ShouldBe(auto.Members[0].Predict(far).FinalLoss, 1e-12);
 
         // The same choice from the past fits directly; the momentum law's past fit recovers the generating parameters
         // (the independent source), so its forecast of the future is exact and the tilt's error is 0.1 x the power law's.
@@ -73,7 +77,7 @@ public class StackWeightsTests
         var past = laws.Select(l => LawFitter.Fit(l, heads, new FitOptions { Jackknife = false })).ToArray();
         past[0].Values.ShouldBe(Truth, 1e-4);
         var (weights, reason) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut);
-        weights.ShouldBe([0.9, 0.1], 1e-12);
+        weights.ShouldBe([1.0, 0.0], 1e-12);
         reason.ShouldContain("cosine");
         double Error(double w) => tails.Average(t =>
         {
@@ -83,6 +87,7 @@ public class StackWeightsTests
         });
         Error(0.9).ShouldBeLessThan(StackFitter.Margin * Error(0.5));
         Error(0.9).ShouldBeLessThan(Error(0.1));
+        Error(1.0).ShouldBeLessThan(StackFitter.Alone * Error(0.9));
 
         // The law file records the choice and reads it back; weights=fixed keeps the prior.
         FittedLaw.FromJson(auto.ToJson()).StackChoice.ShouldBe(auto.StackChoice);
@@ -90,6 +95,31 @@ public class StackWeightsTests
         ((AutoLaw)fixedFit.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([0.5, 0.5]);
         fixedFit.StackChoice.ShouldBeNull();
         fixedFit.Law.Spec.ShouldBe("auto(weights=fixed)");
+    }
+
+    [Fact]
+    public void A_tilt_stands_unless_its_member_alone_is_clearly_better()
+    {
+        // Two power-law members that differ only in L0, and a future observed where member A's forecast is e^0.01 too
+        // high; member B's is e^-0.06 of A's. Hand-computed |log error|: prior 0.5/0.5 0.0196, A tilted to 0.9
+        // 0.00416 (< 0.8 x 0.0196), A alone 0.01 (not < 0.5 x 0.00418): the tilt stands. With A e^0.001 too high, A alone
+        // (0.001) is below 0.5 x the tilt's 0.00484 (itself < 0.8 x the prior's 0.0286) and takes all the weight.
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 25))];
+        var (_, tails, cut) = StackFitter.FutureCut([runs[0], Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 25))]);
+        var law = new PowerLaw();
+        var a = FittedLaw.FromValues(law, 2.0, 1.5, 0.35);
+        double Forecast(FittedLaw f, LawRun t) => f.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, f.Values)[0];
+        foreach (var (errA, expected) in new[] { (0.01, new[] { 0.9, 0.1 }), (0.001, new[] { 1.0, 0.0 }) })
+        {
+            // Every tail's observed end set from A's forecast; B's L0 lowered so that its forecast is e^-0.06 of A's on the first tail.
+            var t0 = tails[0];
+            double fa = Forecast(a, t0);
+            var b = FittedLaw.FromValues(law, 2.0 - fa * (1 - Math.Exp(-0.06)), 1.5, 0.35);
+            var observed = new[] { t0 with { Observed = [.. t0.Observed![..^1], fa * Math.Exp(-errA)] } };
+            var (weights, reason) = StackFitter.ChooseWeights([law, law], [0.5, 0.5], [a, b], observed, cut);
+            weights.ShouldBe(expected, 1e-12);
+            reason.ShouldContain(expected[0] == 1.0 ? "alone" : "tilted to 0.9");
+        }
     }
 
     [Fact]
