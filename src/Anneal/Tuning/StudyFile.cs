@@ -84,7 +84,7 @@ public sealed record StudySpec
     /// <summary>Number of trials the study runs (budget: {trials: N}); null when the file sets none.</summary>
     public int? Trials { get; init; }
 
-    /// <summary>Seed of the sampler and of the trials' training.</summary>
+    /// <summary>Seed of the sampler; a train objective's runs use the objective's own <c>seed</c> (default 1).</summary>
     public int Seed { get; init; }
 
     /// <summary>The study file's path (for messages).</summary>
