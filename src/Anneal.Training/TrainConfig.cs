@@ -1,5 +1,4 @@
 using System.Globalization;
-using Anneal.Tuning;
 
 namespace Anneal.Training;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Anneal.IO;
-using Anneal.Schedules;
 using Anneal.Training.Data;
 using Anneal.Training.Models;
 using Anneal.Training.Optim;

@@ -1,5 +1,3 @@
-using static Anneal.ParameterName;
-
 namespace Anneal.Training;
 
 /// <summary>

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using Anneal.Curves;
-using Anneal.Evaluation;
 using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;

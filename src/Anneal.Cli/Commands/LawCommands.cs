@@ -1,10 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Anneal.Curves;
-using Anneal.Evaluation;
 using Anneal.Fitting;
-using Anneal.IO;
 using Anneal.Laws;
 using Anneal.Plotting;
 using Anneal.Prediction;
