@@ -49,11 +49,8 @@ public sealed partial class MplFinalLoss
             ld += (prev - eta) * g[j];
             prev = eta;
         }
-        ld += RampTerms(total, out double rampSlope);
-        double area = total + WarmupArea;
-        double value = Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * ld;
+        double value = Combine(total, ld, wantGrad, out double common);
         if (!wantGrad) return value;
-        double common = -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1) - Law.B * rampSlope;
         double prefix = 0, b = Law.B;
         prev = Previous;
         for (int j = 0; j < k; j++)

@@ -171,12 +171,9 @@ public sealed partial class MplFinalLoss
 
         double ld = 0, prev = Previous;
         for (int i = 0; i < n; i++) { ld += (prev - eta[i]) * g[i]; prev = eta[i]; }
-        ld += RampTerms(total, out double rampSlope);
-        double area = total + WarmupArea;
-        double value = Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * ld;
+        double value = Combine(total, ld, wantGrad, out double common);
         if (!wantGrad) return value;
 
-        double common = -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1) - Law.B * rampSlope;
         double prefix = 0, b = Law.B;
         prev = Previous;
         for (int j = 0; j < n; j++)
@@ -235,8 +232,21 @@ public sealed partial class MplFinalLoss
         TensorPrimitives.Add(g, 1.0, g);
         double ld = 0;
         for (int j = 0; j < m; j++) ld += d[j] * g[j];
-        ld += RampTerms(total, out _);
-        return Law.L0 + Law.A * Math.Pow(total + WarmupArea, -Law.Alpha) - Law.B * ld;
+        return Combine(total, ld, false, out _);
+    }
+
+    /// <summary>
+    /// The final loss L0 + A (S1 + S_W)^-alpha - B LD from the rates' total area S1 and the annealing drop
+    /// <paramref name="ld"/> of the schedule's steps (the warmup ramp's terms are added here), and, when
+    /// <paramref name="wantSlope"/>, its derivative in S1 through the area and the ramp's terms: the part every
+    /// rate's gradient shares. One place for the per-step, the staircase and the value-only evaluations.
+    /// </summary>
+    private double Combine(double total, double ld, bool wantSlope, out double slope)
+    {
+        ld += RampTerms(total, out double rampSlope);
+        double area = total + WarmupArea;
+        slope = wantSlope ? -Law.Alpha * Law.A * Math.Pow(area, -Law.Alpha - 1) - Law.B * rampSlope : 0;
+        return Law.L0 + Law.A * Math.Pow(area, -Law.Alpha) - Law.B * ld;
     }
 
     /// <summary>
