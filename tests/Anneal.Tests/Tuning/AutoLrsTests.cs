@@ -286,6 +286,29 @@ public class AutoLrsTests
         AutoLrsController.Choose(AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)"), cands).ShouldBe(3);
     }
 
+    [Fact] // the choice compares annealed forecasts (independent: the generating curves' levels), not rms-penalised scores
+    public void The_choice_is_not_biased_against_a_higher_rate_by_its_larger_batch_scatter()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        // the same batches (the same +-1 pattern) for both rates; the higher rate scatters more around its curve
+        // (amplitude 0.08 against 0.05) and settles 0.02 higher, less than the window's noise: not resolved, so the
+        // higher rate is chosen. Its rms penalty (2 x 0.03 more) alone would put its score outside the tolerance.
+        static AutoLrsCandidate C(double lr, double level, double noise) => AutoLrsController.Evaluate(lr,
+            Enumerable.Range(0, 21).Select(t => level + 0.5 * Math.Exp(-0.3 * t) + (t % 2 == 0 ? noise : -noise)).ToArray(), 20, 200);
+        var cands = new[] { C(0.003, 2.0, 0.05), C(0.01, 2.02, 0.08) };
+        cands[0].Annealed.ShouldBe(2.0, 0.01); // the forecast recovers each generating level
+        cands[1].Annealed.ShouldBe(2.02, 0.01);
+        cands[1].Fit!.Rms.ShouldBeGreaterThan(cands[0].Fit!.Rms + 0.02);
+        cands[1].Annealed.ShouldBeLessThan(cands[0].Annealed + cands[0].Fit!.Rms);
+        cands[1].Score.ShouldBeGreaterThan(cands[0].Score + cands[0].Fit!.Rms); // the score would step down
+        AutoLrsController.Choose(o, cands).ShouldBe(1);
+        AutoLrsController.Choose(o, cands, warmup: true).ShouldBe(0); // the warmup takes the lowest annealed forecast
+        // the paper's method keeps its rule: the lowest score
+        AutoLrsController.Choose(AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)"), cands).ShouldBe(0);
+        // with the rates' curves 3x the tolerance apart, the lower rate is chosen
+        AutoLrsController.Choose(o, [cands[0], C(0.01, 2.15, 0.08)]).ShouldBe(0);
+    }
+
     [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
     public void The_search_objective_is_capped_and_candidates_are_spread()
     {
