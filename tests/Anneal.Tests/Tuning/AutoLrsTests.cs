@@ -276,7 +276,7 @@ public class AutoLrsTests
             AutoLrsController.Evaluate(0.003, Steady(2.3), 20, 200), AutoLrsController.Evaluate(0.01, Steady(2.25), 20, 200),
             AutoLrsController.Evaluate(0.045, Steady(2.22), 20, 200), AutoLrsController.Evaluate(0.3, spiky, 20, 200),
         };
-        cands[3].Fit!.Rms.ShouldBeGreaterThan(AutoLrsController.SpikeRms * cands[1].Fit!.Rms);
+        cands[3].Fit!.Rms.ShouldBeGreaterThan(3 * cands[1].Fit!.Rms);
         cands[3].Score.ShouldBeLessThan(cands.Take(3).Min(c => c.Score)); // the score alone would take it
         AutoLrsController.Spiked(cands, 3).ShouldBeTrue();
         Enumerable.Range(0, 3).ShouldAllBe(i => !AutoLrsController.Spiked(cands, i));
@@ -307,6 +307,33 @@ public class AutoLrsTests
         AutoLrsController.Choose(AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100, anneal=false)"), cands).ShouldBe(0);
         // with the rates' curves 3x the tolerance apart, the lower rate is chosen
         AutoLrsController.Choose(o, [cands[0], C(0.01, 2.15, 0.08)]).ShouldBe(0);
+    }
+
+    [Fact] // the spike threshold is the median rms plus 3 standard errors of an rms from n - 3 degrees of freedom
+    public void A_window_is_spiked_when_its_rms_is_beyond_the_sampling_error_of_the_stages_shared_scatter()
+    {
+        // closed form: median * (1 + 3/sqrt(2(n-3))); 21 points: 1 + 3/6 = 1.5x, 11 points: 1 + 3/4 = 1.75x
+        AutoLrsController.SpikeThreshold(0.068, 21).ShouldBe(0.068 * 1.5, 1e-15);
+        AutoLrsController.SpikeThreshold(0.1, 11).ShouldBe(0.175, 1e-15);
+        AutoLrsController.SpikeThreshold(1e-12, 21).ShouldBe(AutoLrsController.RmsFloor); // rounding is not scatter
+        // the sampling error it allows for (independent: Monte Carlo of the rms of exponential fits to 21 points of a
+        // known curve plus normal noise of sd 0.05): the threshold over the median rms sits ~3 sd of the rms above it
+        var rng = new Random(7);
+        var rms = Enumerable.Range(0, 400).Select(_ => ExponentialForecast.Fit(Enumerable.Range(0, 21).Select(t =>
+        {
+            double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
+            return 2 + 0.4 * Math.Exp(-0.2 * t) + 0.05 * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        }).ToArray()).Rms).Order().ToArray();
+        double median = rms[200], mean = rms.Average(), sd = Math.Sqrt(rms.Sum(r => (r - mean) * (r - mean)) / (rms.Length - 1));
+        ((AutoLrsController.SpikeThreshold(median, 21) - median) / sd).ShouldBeInRange(2.4, 3.6);
+        rms.Count(r => r > AutoLrsController.SpikeThreshold(median, 21)).ShouldBeLessThanOrEqualTo(4); // <= 1% of steady windows
+        // a stage of steady windows (rms ~0.068) and one at 2.98x that: the fixed 3x rule let it through, this one does not
+        static AutoLrsCandidate C(double lr, double noise) => AutoLrsController.Evaluate(lr,
+            Enumerable.Range(0, 21).Select(t => 2 + 0.3 * Math.Exp(-0.3 * t) + (t % 2 == 0 ? noise : -noise)).ToArray(), 20, 200);
+        var cands = new[] { C(0.01, 0.066), C(0.02, 0.068), C(0.045, 0.07), C(0.154, 0.2026) };
+        (cands[3].Fit!.Rms / cands[1].Fit!.Rms).ShouldBeInRange(2.9, 3.0);
+        AutoLrsController.Spiked(cands, 3).ShouldBeTrue();
+        Enumerable.Range(0, 3).ShouldAllBe(i => !AutoLrsController.Spiked(cands, i));
     }
 
     [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
