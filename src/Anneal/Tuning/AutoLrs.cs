@@ -277,10 +277,14 @@ public static class AutoLrsController
     /// step 100 that 2x difference alone moved the incumbent 3.2e-3 out of the tolerance and the run stepped down to
     /// 1.8e-3; spiking windows, the penalty's reason, are excluded by <see cref="Spiked"/> instead, and the search
     /// still models the score (<see cref="Objective"/>) so it does not spend candidates near them. In a
-    /// <paramref name="warmup"/> stage (the first of a <see cref="AutoLrsOptions.WarmsUp"/> run) the lowest annealed
-    /// forecast: from initialisation the window's bias is the other way, the first updates fall fastest at a high rate
-    /// (on gpt-tiny 0.008 had the lowest loss after 10 steps, while after 100 steps 0.0124 was at 2.93 and 1.49e-3 at
-    /// 2.52). When every candidate diverged, the lowest rate (the least likely to diverge again). With
+    /// <paramref name="warmup"/> stage (the first of a <see cref="AutoLrsOptions.WarmsUp"/> run) the lowest forecast,
+    /// without the cooldown credit: from initialisation the window's bias is the other way, the first updates fall
+    /// fastest at a high rate (on gpt-tiny 0.008 had the lowest loss after 10 steps, while after 100 steps 0.0124 was at
+    /// 2.93 and 1.49e-3 at 2.52); and the credit assumes a candidate's constant-rate loss is near its floor, while ten
+    /// updates from initialisation it is still falling steeply (fitted amplitudes 2-2.5, later stages' 0.05-0.3), so the
+    /// cooldown measures progress still to come, largest at the slowest rates (gpt-tiny seed 4: 0.43-0.47 at
+    /// 6.7e-4-9.3e-4, 0.04-0.08 at 4.2e-3-1e-2; with it the warmup chose 9.3e-4, the run was 0.03-0.04 behind the other
+    /// seeds from step 99 to 699 and ended 1.5% above the best hand-tuned schedule). When every candidate diverged, the lowest rate (the least likely to diverge again). With
     /// <see cref="AutoLrsOptions.Anneal"/> a candidate whose fit rms is more than sampling error above the stage's median
     /// (<see cref="Spiked"/>) is not chosen.
     /// </summary>
@@ -290,8 +294,9 @@ public static class AutoLrsController
         if (ok.Count == 0) return Enumerable.Range(0, candidates.Count).MinBy(i => candidates[i].Lr);
         if (!options.Anneal) return ok.MinBy(i => candidates[i].Score);
         ok = ok.Where(i => !Spiked(candidates, i)).ToList(); // never empty: the lowest rms is at most the median
+        // from initialisation the cooldown measures progress still to come, not a noise floor: no credit in the warmup
+        if (warmup) return ok.MinBy(i => candidates[i].Forecast);
         int best = ok.MinBy(i => candidates[i].Annealed);
-        if (warmup) return best;
         double within = candidates[best].Annealed + candidates[best].Fit!.Rms;
         return ok.Where(i => candidates[i].Annealed <= within).MaxBy(i => candidates[i].Lr);
     }

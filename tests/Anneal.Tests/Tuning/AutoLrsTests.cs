@@ -149,13 +149,13 @@ public class AutoLrsTests
             double annealed = 2 - 0.3 * lr;
             return new AutoLrsProbe(losses, floor - annealed, steps);
         }
-        var stage = AutoLrsController.Decide(o, o.Plan(1000)[0], Explore);
+        var stage = AutoLrsController.Decide(o, o.Plan(1000)[1], Explore); // stage 1: the warmup gives no credit
         calls.ShouldAllBe(a => a);
         foreach (var c in stage.Candidates)
         {
             c.AnnealDrop.ShouldBe(5.3 * c.Lr, 1e-12);
             c.Score.ShouldBe(c.Forecast - c.AnnealDrop + 2 * c.Fit!.Rms, 1e-12);
-            c.StepsRun.ShouldBe(2 * 10); // exploration and cooldown
+            c.StepsRun.ShouldBe(2 * 20); // exploration and cooldown
         }
         // the plain forecast prefers the lowest rate tried; the annealed score the highest
         stage.Candidates.MinBy(c => c.Forecast)!.Lr.ShouldBe(stage.Candidates.Min(c => c.Lr));
@@ -334,6 +334,22 @@ public class AutoLrsTests
         (cands[3].Fit!.Rms / cands[1].Fit!.Rms).ShouldBeInRange(2.9, 3.0);
         AutoLrsController.Spiked(cands, 3).ShouldBeTrue();
         Enumerable.Range(0, 3).ShouldAllBe(i => !AutoLrsController.Spiked(cands, i));
+    }
+
+    [Fact] // the warmup compares forecasts without the cooldown credit (independent: the generating curves' levels)
+    public void The_warmup_stage_gives_no_cooldown_credit()
+    {
+        var o = AutoLrsOptions.Parse("autolrs(min=1e-4, max=1, tau=100)");
+        // from initialisation a slow rate is still far above its floor, so its "cooldown" keeps learning and removes
+        // 0.45; a fast rate is near its floor and its cooldown removes 0.05. Forecasts (the curves' levels) 3.35 and 3.05
+        static AutoLrsCandidate C(double lr, double level, double drop) => AutoLrsController.Evaluate(lr,
+            Enumerable.Range(0, 11).Select(t => level + 2.5 * Math.Exp(-0.4 * t) + (t % 2 == 0 ? 0.04 : -0.04)).ToArray(), 10, 100, drop);
+        var cands = new[] { C(9.3e-4, 3.35, 0.45), C(4.2e-3, 3.05, 0.05) };
+        cands[0].Forecast.ShouldBe(3.35, 0.05);
+        cands[1].Forecast.ShouldBe(3.05, 0.05);
+        cands[0].Annealed.ShouldBeLessThan(cands[1].Annealed - 0.05); // with the credit the slow rate would win
+        AutoLrsController.Choose(o, cands, warmup: true).ShouldBe(1);
+        AutoLrsController.Choose(o, cands).ShouldBe(0); // a later stage credits the cooldown
     }
 
     [Fact] // the GP sees log scores capped at twice the stage's starting loss; candidates are spread over the range
