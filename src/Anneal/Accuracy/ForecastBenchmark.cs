@@ -216,21 +216,38 @@ public static class ForecastBenchmark
         return new LawAccuracy(split.Corpus, split.Question, law.Spec, forecasts, seconds, null) { Note = fit.Report.Warnings.Length > 0 ? string.Join("; ", fit.Report.Warnings) : null };
     }
 
-    /// <summary>Runs repeated with another seed (same schedule, same horizon): each schedule's finals over seeds.</summary>
+    /// <summary>
+    /// Runs repeated with another seed: each schedule's finals over seeds. Runs of one schedule spec are compared at the
+    /// shortest horizon among them (a spec fixes the rate at every step whatever the run's length, so a longer run
+    /// truncated there is the same schedule to that step): the engine corpora's second-seed constant runs are a third
+    /// as long as the first seed's, which branches cooldowns out to 4x further.
+    /// </summary>
     public static IReadOnlyList<SeedNoise> Noise(IEnumerable<ForecastCorpus> corpora)
     {
         var list = new List<SeedNoise>();
         foreach (var c in corpora)
         {
-            foreach (var g in c.Runs.Where(r => r.Schedule is not null).GroupBy(r => (Schedules.Schedule.Parse(r.Schedule!).Spec, r.Horizon)))
+            foreach (var g in c.Runs.Where(r => r.Schedule is not null).GroupBy(r => Schedules.Schedule.Parse(r.Schedule!).Spec))
             {
-                var bySeed = g.GroupBy(r => r.Seed).Select(s => s.First()).ToArray();
+                // One run per seed: its longest.
+                var bySeed = g.GroupBy(r => r.Seed).OrderBy(s => s.Key).Select(s => s.MaxBy(r => r.Horizon)!).ToArray();
                 if (bySeed.Length < 2) continue;
-                var finals = bySeed.Select(r => ForecastProtocol.Target(c, r).ObservedFinal).ToArray();
-                list.Add(new SeedNoise(c.Name, $"{g.Key.Spec} to step {g.Key.Horizon}", finals));
+                long h = bySeed.Min(r => r.Horizon);
+                var finals = bySeed.Select(r => ForecastProtocol.Target(c, r, h).ObservedFinal).ToArray();
+                list.Add(new SeedNoise(c.Name, $"{g.Key} to step {h}", finals));
             }
         }
         return list;
+    }
+
+    /// <summary>
+    /// A corpus's seed noise in one number: the root mean square of its schedules' relative standard deviations
+    /// (<see cref="SeedNoise.RelStd"/>); NaN when it has no schedule run with two seeds.
+    /// </summary>
+    public static double NoiseFloor(IEnumerable<SeedNoise> noise, string corpus)
+    {
+        var v = noise.Where(n => n.Corpus == corpus).Select(n => n.RelStd * n.RelStd).ToArray();
+        return v.Length == 0 ? double.NaN : Math.Sqrt(v.Average());
     }
 }
 

@@ -67,6 +67,54 @@ public class ForecastBenchmarkTests
         ForecastProtocol.Nominal(71937).ShouldBe(72000);
     }
 
+    [Fact]
+    public void Seed_noise_compares_runs_of_one_schedule_at_their_shortest_horizon()
+    {
+        // Hand-made: seed 1's constant run logs 1000 steps, seed 2's 500; at step 499 (the final window of a 500-step run,
+        // the last 5 steps, holds that one logged point) they read 2.00 and 2.10: sample std 0.1/sqrt(2) over the mean 2.05
+        // = 0.0344932. A cosine pair of one length reads 1.90 and 1.92 at its last step: 0.0141421/1.91 = 0.00740426.
+        // A schedule with one seed gives no entry.
+        CorpusRun Run(string name, string spec, int seed, long total, double final)
+        {
+            var steps = Enumerable.Range(0, (int)(total / 10)).Select(i => (long)(i * 10 + 9)).ToArray();
+            var eta = Schedule.Parse(spec).Sample((int)total);
+            // 3.0 everywhere except step 499 and the last step, so the window's choice of points shows.
+            var loss = steps.Select(s => s == 499 || s == total - 1 ? final : 3.0).ToArray();
+            return new CorpusRun(name, new LossCurve { Name = name, Steps = steps, Loss = loss, Lr = steps.Select(s => eta[s]).ToArray(), ScheduleSpec = spec }, spec, seed);
+        }
+        const string constant = "constant(peak=3e-3, warmup=100)", cosine = "cosine(peak=3e-3, total=500, warmup=100)";
+        var corpus = new ForecastCorpus("hand", "", [
+            Run("c1", constant, 1, 1000, 2.00), Run("c2", constant, 2, 500, 2.10),
+            Run("k1", cosine, 1, 500, 1.90), Run("k2", cosine, 2, 500, 1.92),
+            Run("l1", "linear(peak=3e-3, total=500, warmup=100)", 1, 500, 1.8)]);
+        var noise = ForecastBenchmark.Noise([corpus]);
+        noise.Count.ShouldBe(2);
+        var c = noise.Single(n => n.Schedule.StartsWith("constant", StringComparison.Ordinal));
+        c.Schedule.ShouldEndWith("to step 500");
+        c.Finals.ShouldBe([2.00, 2.10]);
+        c.RelStd.ShouldBe(0.0344932, 1e-6);
+        noise.Single(n => n.Schedule.StartsWith("cosine", StringComparison.Ordinal)).RelStd.ShouldBe(0.00740426, 1e-7);
+        // The corpus's floor: the root mean square of the two, sqrt((0.0344932^2 + 0.00740426^2) / 2) = 0.0249468.
+        ForecastBenchmark.NoiseFloor(noise, "hand").ShouldBe(0.0249468, 1e-6);
+        ForecastBenchmark.NoiseFloor(noise, "other").ShouldBe(double.NaN);
+    }
+
+    [Fact]
+    public void Seed_noise_of_the_bundled_corpus_includes_its_constant_runs_read_at_the_second_seeds_length()
+    {
+        // gpt-tiny-long: constant_s1 trains 12,000 steps, constant_s2 4,000. Read straight from the CSVs (column val_loss
+        // at step 3999, the one validation point in the last 1 % of 4,000 steps) they must be the entry's two finals.
+        var dir = Path.Combine(TestPaths.RepoRoot, "data/corpora/gpt-tiny-long");
+        double ValAt(string file, long step) => File.ReadLines(Path.Combine(dir, file)).Skip(1).Select(l => l.Split(','))
+            .Where(f => long.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture) == step)
+            .Select(f => double.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture)).Single();
+        var noise = ForecastBenchmark.Noise([ForecastCorpus.Load(dir)]);
+        var c = noise.Single(n => n.Schedule.StartsWith("constant", StringComparison.Ordinal));
+        c.Schedule.ShouldEndWith("to step 4000");
+        c.Finals.ShouldBe([ValAt("constant_s1.csv", 3999), ValAt("constant_s2.csv", 3999)]);
+        noise.Count.ShouldBe(5); // constant, cosine and wsd_lin20 at 2,000 and 4,000
+    }
+
     /// <summary>The MPL 400M curves as a corpus, from the repository's copy.</summary>
     private static ForecastCorpus Mpl400() => ForecastCorpus.Parse(
         System.Text.Encoding.UTF8.GetBytes("""
