@@ -115,6 +115,26 @@ public class ForecastBenchmarkTests
         noise.Count.ShouldBe(5); // constant, cosine and wsd_lin20 at 2,000 and 4,000
     }
 
+    [Fact]
+    public void Auto_against_the_best_single_law_uses_the_corpus_seed_noise()
+    {
+        // Hand-made: on corpus a, auto's mean error 1.0 % against the best other law's 0.8 % (law y; z is 2 %) and a seed pair
+        // of rel. std 0.3 %: excess 0.2 % <= 0.3 %, within. On b, no seed pairs and auto worse: unknown.
+        TargetForecast F(double obs, double pred) => new("r", 100, obs, pred, double.NaN, double.NaN);
+        LawAccuracy Row(string corpus, string law, double err) => new(corpus, "schedules", law, [F(1.0, 1.0 + err)], 0, null);
+        double d = 0.003 * Math.Sqrt(2); // finals m - d/2, m + d/2 with m = 1: sample std d / sqrt(2) = 0.003
+        var noise = new SeedNoise("a", "s", [1 - d / 2, 1 + d / 2]);
+        noise.RelStd.ShouldBe(0.003, 1e-12);
+        var report = new AccuracyReport([], [Row("a", "auto", 0.010), Row("a", "y", 0.008), Row("a", "z", 0.02), Row("b", "auto", 0.02), Row("b", "y", 0.01)], [noise], 0.95);
+        var v = report.AgainstBest("auto");
+        v.Count.ShouldBe(2);
+        v[0].Best.ShouldBe("y");
+        v[0].Excess.ShouldBe(0.002, 1e-12);
+        v[0].Noise.ShouldBe(0.003, 1e-12);
+        v[0].Within.ShouldBe(true);
+        v[1].Within.ShouldBeNull();
+    }
+
     /// <summary>The MPL 400M curves as a corpus, from the repository's copy.</summary>
     private static ForecastCorpus Mpl400() => ForecastCorpus.Parse(
         System.Text.Encoding.UTF8.GetBytes("""
