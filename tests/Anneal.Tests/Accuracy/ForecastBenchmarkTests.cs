@@ -204,10 +204,10 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands"): relative variance
-    /// k^2 (own + disagreement) + (c D)^2 over the members of positive weight, own the smallest variance among those that
-    /// carry the band, D the stack's loss change past
-    /// the fitted horizon on this schedule.
+    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands", "auto in session 8"):
+    /// relative variance k^2 (own + disagreement) + (c D)^2, own the smallest variance among the members of positive weight
+    /// that carry the band, the disagreement the mean square relative distance of every member's forecast (also those of
+    /// weight 0) from the stack's, D the stack's loss change past the fitted horizon on this schedule.
     /// </summary>
     private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double atHorizon, bool past, double z)
     {
@@ -216,9 +216,9 @@ public class ForecastBenchmarkTests
         {
             if (weights[m] == 0) continue;
             if (carries[m]) own = Math.Min(own, ownSd[m] * ownSd[m]);
-            dis += weights[m] * Math.Pow((losses[m] - mean) / mean, 2);
         }
-        if (weights.Count(x => x > 0) == 1) dis = own;
+        for (int m = 0; m < weights.Length; m++) dis += Math.Pow((losses[m] - mean) / mean, 2) / weights.Length;
+        if (weights.Length == 1) dis = own;
         double d = past ? Math.Abs(atHorizon - mean) / mean : 0;
         return Math.Sqrt(AutoLaw.BandScale * AutoLaw.BandScale * (own + dis) + Math.Pow(AutoLaw.ExtrapolationScale * d, 2)) * z;
     }
