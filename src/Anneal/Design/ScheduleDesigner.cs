@@ -1,5 +1,4 @@
 using Anneal.Laws;
-using Anneal.Optimization;
 using Anneal.Schedules;
 using Anneal.Specs;
 
