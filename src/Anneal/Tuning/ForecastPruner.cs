@@ -87,7 +87,7 @@ public sealed class ForecastPruner : IPruner
         // trial is fitted alone.
         double peak = Peak(trial.Schedule, planned);
         var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).Take(PriorTrials).ToList();
-        var f = Forecast(trial, incumbent[0], prior, planned);
+        var f = prior.Count > 0 ? Forecast(trial, incumbent[0], prior, planned) : CrossPeak(trial, incumbent, planned, peak);
         if (f is null) return new PruneDecision(false, mark, "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
         mark["forecast_low"] = low;
@@ -141,6 +141,44 @@ public sealed class ForecastPruner : IPruner
             return (p.FinalLow, p.FinalLoss, p.FinalHigh, pessimistic, null);
         }
         catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"forecast failed: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// The forecast without a complete trial at the trial's peak (<see cref="CrossPeakForecast"/>): the noise-floor form
+    /// fitted to the trial's partial curve and the <see cref="CrossPeakTrials"/> complete trials nearest to its peak on
+    /// the log scale, each run with its own level, so the complete runs teach how the rest of a schedule (its area and
+    /// its cooldown) moves a curve and the trial's own points say where it is. The incumbent's pessimistic end is its
+    /// value plus the band's quantile of the fit's residual rms.
+    /// </summary>
+    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? CrossPeak(TrialRecord trial, IReadOnlyList<TrialRecord> complete, long planned, double peak)
+    {
+        var plan = Schedule.Parse(trial.Schedule!).Sample(checked((int)planned));
+        var own = Curve(trial, plan);
+        if (own is null || own.Steps.Length < MinPointsWithPrior) return null;
+        var near = complete.OrderBy(t => Math.Abs(Math.Log(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak))).ThenBy(t => t.Value).Take(CrossPeakTrials).ToList();
+        long now = Math.Min(trial.Reports[^1].Step, planned - 1);
+        // As with a prior at the trial's peak: what a cooldown gains is learnt only from runs whose rate fell.
+        if (plan[^1] < AnnealGuard * plan[now] && !near.Append(trial).Any(t => Annealed(t) <= AnnealGuard))
+            return (double.NaN, double.NaN, double.NaN, double.NaN, "no run of the fit has annealed its rate: the cooldown ahead cannot be forecast yet");
+        var curves = near.Select(t => Curve(t, Schedule.Parse(t.Schedule!).Sample(checked((int)t.StepsRun)))).Where(c => c is not null && c.Steps.Length >= 2).Select(c => c!).ToList();
+        if (curves.Count == 0) return null;
+        var r = CrossPeakForecast.Forecast(curves, own, plan, Level);
+        if (r is not { } x) return null;
+        double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
+        return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Rms, null);
+    }
+
+    /// <summary>Complete trials nearest to a trial's peak (log scale) that join its cross-peak fit.</summary>
+    public int CrossPeakTrials { get; init; } = 5;
+
+    /// <summary>A trial's finite positive reports from its peak step on, with the rates of <paramref name="eta"/>.</summary>
+    private static CrossPeakForecast.Curve? Curve(TrialRecord t, double[] eta)
+    {
+        if (eta.Length == 0) return null;
+        int top = Array.IndexOf(eta, eta.Max());
+        var pts = t.Reports.Where(r => double.IsFinite(r.Value) && r.Value > 0 && r.Step >= top && r.Step < eta.Length).ToArray();
+        if (pts.Length == 0) return null;
+        return new CrossPeakForecast.Curve(eta, pts.Select(r => r.Step).ToArray(), pts.Select(r => r.Value).ToArray());
     }
 
     /// <summary>
