@@ -398,7 +398,9 @@ public static class TuningTable
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var ratios = new List<double>();
         var oracleRatios = new List<double>();
-        int prunedAll = 0, lostAll = 0, judged = 0;
+        int prunedAll = 0, lostAll = 0, judged = 0, forecasts = 0, below = 0, above = 0;
+        var absErr = new List<double>();
+        var width = new List<double>();
         foreach (var sw in sweeps)
         {
             string name = sw!["sweep"]!.GetValue<string>();
@@ -430,6 +432,14 @@ public static class TuningTable
                         rec = rec with { Attributes = a };
                     }
                     if (verbose && d.Reason is not null) Console.WriteLine($"  {name} trial {t.Number} step {r.Step}: {d.Reason} (final {t.Final:F4})");
+                    if (d.SetAttributes is { } at && at.TryGetValue("forecast_low", out var lo) && at.TryGetValue("forecast_high", out var hi) && double.IsFinite(lo))
+                    {
+                        forecasts++;
+                        if (t.Final < lo) below++;
+                        if (t.Final > hi) above++;
+                        absErr.Add(Math.Abs(at[ForecastPruner.ForecastKey] - t.Final));
+                        width.Add(hi - lo);
+                    }
                     if (d.Prune) { ran = r.Step + 1; break; }
                 }
                 double inc = done.Count == 0 ? double.PositiveInfinity : done.Min(x => x.Value!.Value);
@@ -449,7 +459,8 @@ public static class TuningTable
                 $"| {name} | {n} | {unpruned} | {with} | {(double)with / unpruned:F2} | {oracle} | {(double)oracle / unpruned:F2} | {pruned} | {lost} |"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"\nmedian ratio {Median(ratios):F2} (oracle {Median(oracleRatios):F2}); trials pruned {prunedAll} of {judged} judged; winners lost {lostAll}"));
+            $"\nmedian ratio {Median(ratios):F2} (oracle {Median(oracleRatios):F2}); trials pruned {prunedAll} of {judged} judged; winners lost {lostAll}; " +
+            $"{forecasts} forecasts: final below the band {below}, above {above}, median |error| {Median(absErr):F4}, median band width {Median(width):F4}"));
         return 0;
     }
 

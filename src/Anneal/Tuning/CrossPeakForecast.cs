@@ -34,7 +34,64 @@ public static class CrossPeakForecast
     public sealed record Curve(double[] Eta, long[] Steps, double[] Values);
 
     /// <summary>A forecast: band ends, point forecast, the fit's residual rms (loss units) and the number of plausible grid points.</summary>
-    public readonly record struct Result(double Low, double Mid, double High, double Rms, int Plausible);
+    /// <param name="Low">the band's optimistic end</param>
+    /// <param name="Mid">the point forecast (the best grid point's)</param>
+    /// <param name="High">the band's pessimistic end</param>
+    /// <param name="Rms">the fit's residual rms, loss units</param>
+    /// <param name="Plausible">grid points inside the profile band</param>
+    /// <param name="Noise">the measurement noise of one reported point, from the complete runs' later halves (<see cref="PointNoise"/>)</param>
+    public readonly record struct Result(double Low, double Mid, double High, double Rms, int Plausible, double Noise);
+
+    /// <summary>
+    /// The standard deviation of one reported value's noise, law-free: the median absolute second difference of the
+    /// later half of each complete run's reports (where the curve is nearly straight, so a second difference is noise,
+    /// with variance 6 sigma^2 for independent noise), over 0.6745 sqrt(6). Null with too few points.
+    /// </summary>
+    public static double? PointNoise(IReadOnlyList<Curve> complete)
+    {
+        var d = new List<double>();
+        foreach (var c in complete)
+            for (int i = Math.Max(1, c.Values.Length / 2); i + 1 < c.Values.Length; i++)
+                d.Add(Math.Abs(c.Values[i + 1] - 2 * c.Values[i] + c.Values[i - 1]));
+        if (d.Count < 3) return null;
+        d.Sort();
+        double med = d.Count % 2 == 1 ? d[d.Count / 2] : 0.5 * (d[d.Count / 2 - 1] + d[d.Count / 2]);
+        return med / (0.6745 * Math.Sqrt(6));
+    }
+
+    /// <summary>
+    /// <see cref="Forecast"/> with its band widened by the model's own errors on the complete runs: each complete run,
+    /// cut at the same fraction of its planned steps as the trial's last report, is forecast from the other complete
+    /// runs, and the band's ends are moved out to at least z times the rms of those errors around the point forecast
+    /// (cross-validation: the error a forecast of this kind really makes on this study's curves, which the profile band
+    /// cannot see when the model is wrong across peaks). Null as <see cref="Forecast"/>, or with fewer than 3 complete runs.
+    /// </summary>
+    public static Result? ForecastValidated(IReadOnlyList<Curve> complete, Curve trial, double[] plan, double level)
+    {
+        if (complete.Count < 3) return null;
+        if (Forecast(complete, trial, plan, level) is not { } r) return null;
+        double frac = (double)(trial.Steps[^1] + 1) / plan.Length;
+        double sq = 0;
+        int k = 0;
+        for (int j = 0; j < complete.Count; j++)
+        {
+            var c = complete[j];
+            long cut = (long)Math.Ceiling(frac * c.Eta.Length) - 1;
+            int m = c.Steps.Count(s => s <= cut);
+            if (m < 2 || m >= c.Steps.Length) continue;
+            var others = complete.Where((_, i) => i != j).ToList();
+            var part = new Curve(c.Eta, c.Steps[..m], c.Values[..m]);
+            if (Forecast(others, part, c.Eta, level) is not { } cv) continue;
+            double e = c.Values[^1] - cv.Mid;
+            sq += e * e;
+            k++;
+        }
+        if (k < 2) return null;
+        double zq = Anneal.Laws.FittedLaw.NormalQuantile(0.5 + level / 2);
+        double q = zq * Math.Sqrt(sq / k);
+        return r with { Low = Math.Min(r.Low, r.Mid - q), High = Math.Max(r.High, r.Mid + q) };
+    }
+
 
     /// <summary>Exponents alpha of the area term.</summary>
     public static readonly double[] AlphaGrid = [0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3];
@@ -96,14 +153,16 @@ public static class CrossPeakForecast
                             double dx = x[i] - mx, dz = z[i] - mz, dy = run.Values[i] - my;
                             sxx += dx * dx; sxz += dx * dz; szz += dz * dz; sxy += dx * dy; szy += dz * dy; syy += dy * dy;
                         }
-                        if (r == ti) { xt = mx; zt = mz; yt = my; }
+                        // The trial's level is its latest point: the forecast is where it is now plus what the rest of its
+                        // schedule changes, so the early points, which the model fits worst, do not set it.
+                        if (r == ti) { xt = x[m - 1]; zt = z[m - 1]; yt = run.Values[m - 1]; }
                     }
                     var (a, s, inv) = NonNegative(sxx, sxz, szz, sxy, szy);
                     double sse = Math.Max(0, syy - 2 * (a * sxy + s * szy) + a * a * sxx + 2 * a * s * sxz + s * s * szz);
                     double dX = Math.Pow(areaEnd, -alpha) - xt, dZ = Math.Pow(avgEnd, p) - zt;
                     double f = yt + a * dX + s * dZ;
-                    // Var(f) / residual variance: the trial's level (its mean) and the shared coefficients' covariance.
-                    double v = 1.0 / trial.Steps.Length + dX * dX * inv[0] + 2 * dX * dZ * inv[1] + dZ * dZ * inv[2];
+                    // Var(f) / residual variance: the trial's level (one point) and the shared coefficients' covariance.
+                    double v = 1.0 + dX * dX * inv[0] + 2 * dX * dZ * inv[1] + dZ * dZ * inv[2];
                     fits.Add((sse, f, v));
                 }
         }
@@ -119,7 +178,7 @@ public static class CrossPeakForecast
             low = Math.Min(low, f.F - zq * se);
             high = Math.Max(high, f.F + zq * se);
         }
-        return new Result(low, best.F, high, Math.Sqrt(s2), plausible);
+        return new Result(low, best.F, high, Math.Sqrt(s2), plausible, PointNoise(complete) ?? Math.Sqrt(s2));
     }
 
     /// <summary>

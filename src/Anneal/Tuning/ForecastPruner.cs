@@ -96,7 +96,7 @@ public sealed class ForecastPruner : IPruner
         if (why is not null) return new PruneDecision(false, mark, why);
         bool prune = low > incPessimistic;
         string reason = string.Create(CultureInfo.InvariantCulture,
-            $"forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
+            $"{(prior.Count > 0 ? "" : "cross-peak ")}forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
         return new PruneDecision(prune, mark, reason);
     }
 
@@ -162,10 +162,10 @@ public sealed class ForecastPruner : IPruner
             return (double.NaN, double.NaN, double.NaN, double.NaN, "no run of the fit has annealed its rate: the cooldown ahead cannot be forecast yet");
         var curves = near.Select(t => Curve(t, Schedule.Parse(t.Schedule!).Sample(checked((int)t.StepsRun)))).Where(c => c is not null && c.Steps.Length >= 2).Select(c => c!).ToList();
         if (curves.Count == 0) return null;
-        var r = CrossPeakForecast.Forecast(curves, own, plan, Level);
+        var r = CrossPeakForecast.ForecastValidated(curves, own, plan, Level);
         if (r is not { } x) return null;
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
-        return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Rms, null);
+        return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Noise, null);
     }
 
     /// <summary>Complete trials nearest to a trial's peak (log scale) that join its cross-peak fit.</summary>
