@@ -13,7 +13,8 @@ namespace Anneal.Tuning;
 /// runs and the trial's partial data places it among them; without such a trial it fits the trial alone), predicts
 /// the trial's value at its last planned step with the law's band, and prunes when the band's optimistic end is worse
 /// than the incumbent's pessimistic end (its observed value raised by the band's quantile of the fit's rms log
-/// residual: the noise of one logged point). A WSD trial whose cooldown is still ahead is forecast with that
+/// residual: the noise of one logged point). Without a complete trial at its peak (a continuous peak space) a trial gets
+/// <see cref="CrossPeak"/>, which fits every run a level of its own. A WSD trial whose cooldown is still ahead is forecast with that
 /// cooldown, so being behind a cosine run at equal steps does not prune it; and it is not judged at all while no run
 /// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains,
 /// nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry over).
@@ -84,7 +85,7 @@ public sealed class ForecastPruner : IPruner
         // the runs of one fit, and the laws describe how a schedule's shape moves the curve at one peak, not how the peak
         // moves its noise floor: a run at another peak would pull the forecast off (on the learning-rate table a 0.025
         // trial was forecast 1.99 from a 0.1 prior and pruned; it ended at 1.796, the table's best). Without one the
-        // trial is fitted alone.
+        // trial gets the cross-peak forecast, which gives each run a level of its own (CrossPeak).
         double peak = Peak(trial.Schedule, planned);
         var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).Take(PriorTrials).ToList();
         var f = prior.Count > 0 ? Forecast(trial, incumbent[0], prior, planned) : CrossPeak(trial, incumbent, planned, peak);
