@@ -31,6 +31,9 @@ if (args is ["band-calibration", ..])
 if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTable.Main(args[1..]);
 // CPU time (not only wall time, which a loaded machine inflates) of GP proposals at 200 trials:
 //   dotnet run -c Release --project bench/Anneal.Bench -- tuning-propose [proposals]
+// The forecast pruner replayed on the live sweeps' recorded trial curves (bench/tuning/live/curves.json):
+//   dotnet run -c Release --project bench/Anneal.Bench -- tuning-live-replay [--verbose]
+if (args.Length > 0 && args[0] == "tuning-live-replay") return Anneal.Bench.TuningTable.LiveReplay(args[1..]);
 if (args.Length > 0 && args[0] == "tuning-propose") return Anneal.Bench.TuningTable.Propose(args[1..]);
 // Trials per second through the sweep workers' claim and proposal protocol (docs/tuning.md, "Executors"):
 //   dotnet run -c Release --project bench/Anneal.Bench -- sweep-claims [workers] [trials]
