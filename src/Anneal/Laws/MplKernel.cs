@@ -9,11 +9,11 @@ namespace Anneal.Laws;
 /// then LD = B s0, dLD/dC = B beta s1, dLD/dbeta = B s2, dLD/dgamma = B beta C s3.
 /// Shared by the laws' evaluator and the design layer's final-loss objective.
 /// Per pair: p1 = q^-(beta+1) = exp(-(beta+1) ln q), then d p = (d p1) q and d p y / q = (d p1) y, which saves the
-/// division by q; on AVX-512 the log is <see cref="VectorLog"/>'s, inlined (q is at least 1 and clamped to a finite value).
+/// division by q; on AVX-512 the log and exp are <see cref="VectorLogExp"/>'s, inlined (q is at least 1 and clamped to a finite value).
 /// </summary>
 internal static class MplKernel
 {
-    // q = 1 + C y is clamped here for VectorLog.Log, which needs finite input: beyond it q^-beta is 0 to double precision.
+    // q = 1 + C y is clamped here for VectorLogExp.Log, which needs finite input: beyond it q^-beta is 0 to double precision.
     private const double QMax = 1e300;
 
     /// <summary>
@@ -27,20 +27,20 @@ internal static class MplKernel
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Value(double[] dArr, double[] pkArr, double[] eArr, int j0, int j1, double pt, double c, double beta)
     {
-        // VectorLog does not carry a NaN through: a NaN parameter gives NaN here, as Math.Log would.
+        // VectorLogExp does not carry a NaN through: a NaN parameter gives NaN here, as Math.Log would.
         if (!double.IsFinite(c) || !double.IsFinite(beta)) return double.NaN;
         double s0 = 0;
         int j = j0;
         if (Vector512.IsHardwareAccelerated && j1 - j0 >= 16)
         {
-            var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta1 = Vector512.Create(-beta - 1); var qMax = Vector512.Create(QMax);
+            var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta1 = Vector512.Create(-beta - 1); var qMax = Vector512.Create(QMax); var (tLo, tHi) = VectorLogExp.ExpTable();
             Vector512<double> a0 = default;
             ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0];
             for (; j <= j1 - 8; j += 8)
             {
                 var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
                 var q = Vector512.MinNative(Vector512<double>.One + vC * (Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j))), qMax);
-                a0 += d - d * Vector512.Exp(vNegBeta1 * VectorLog.Log(q)) * q;
+                a0 += d - d * VectorLogExp.Exp(vNegBeta1 * VectorLogExp.Log(q), tLo, tHi) * q;
             }
             s0 = Vector512.Sum(a0);
         }
@@ -79,6 +79,7 @@ internal static class MplKernel
             var vNegBeta1 = Vector512.Create(-beta - 1);
             var one = Vector512<double>.One;
             var qMax = Vector512.Create(QMax);
+            var (tLo, tHi) = VectorLogExp.ExpTable();
             Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
             ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0], rl = ref lnEta[0];
             for (; j <= j1 - 8; j += 8)
@@ -86,8 +87,8 @@ internal static class MplKernel
                 var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
                 var y = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
                 var q = Vector512.MinNative(one + vC * y, qMax);
-                var l = VectorLog.Log(q);
-                var dp1 = d * Vector512.Exp(vNegBeta1 * l);
+                var l = VectorLogExp.Log(q);
+                var dp1 = d * VectorLogExp.Exp(vNegBeta1 * l, tLo, tHi);
                 var dp = dp1 * q;
                 var r = dp1 * y;
                 a0 += d - dp;
