@@ -8,14 +8,9 @@ namespace Anneal.Laws;
 /// s0 = sum d (1 - p), s1 = sum d p y / q, s2 = sum d p ln q, s3 = -sum d p y / q ln eta_k;
 /// then LD = B s0, dLD/dC = B beta s1, dLD/dbeta = B s2, dLD/dgamma = B beta C s3.
 /// Shared by the laws' evaluator and the design layer's final-loss objective.
-/// Per pair: p1 = q^-(beta+1) = exp(-(beta+1) ln q), then d p = (d p1) q and d p y / q = (d p1) y, which saves the
-/// division by q; on AVX-512 the log and exp are <see cref="VectorLogExp"/>'s, inlined (q is at least 1 and clamped to a finite value).
 /// </summary>
 internal static class MplKernel
 {
-    // q = 1 + C y is clamped here for VectorLogExp.Log, which needs finite input: beyond it q^-beta is 0 to double precision.
-    private const double QMax = 1e300;
-
     /// <summary>
     /// s0 = sum_{j0 &lt;= k &lt; j1} d_k (1 - (1 + C e_k (pt - P_k))^-beta), bit for bit the s0 of
     /// <see cref="Sums"/> (same lanes, same order), so a fit sees the same objective whether or not
@@ -27,40 +22,38 @@ internal static class MplKernel
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Value(double[] dArr, double[] pkArr, double[] eArr, int j0, int j1, double pt, double c, double beta)
     {
-        // VectorLogExp does not carry a NaN through: a NaN parameter gives NaN here, as Math.Log would.
-        if (!double.IsFinite(c) || !double.IsFinite(beta)) return double.NaN;
         double s0 = 0;
         int j = j0;
         if (Vector512.IsHardwareAccelerated && j1 - j0 >= 16)
         {
-            var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta1 = Vector512.Create(-beta - 1); var qMax = Vector512.Create(QMax); var (tLo, tHi) = VectorLogExp.ExpTable();
+            var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta = Vector512.Create(-beta);
             Vector512<double> a0 = default;
             ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0];
             for (; j <= j1 - 8; j += 8)
             {
                 var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
-                var q = Vector512.MinNative(Vector512<double>.One + vC * (Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j))), qMax);
-                a0 += d - d * VectorLogExp.Exp(vNegBeta1 * VectorLogExp.Log(q), tLo, tHi) * q;
+                var q = Vector512<double>.One + vC * (Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j)));
+                a0 += d - d * Vector512.Exp(vNegBeta * Vector512.Log(q));
             }
             s0 = Vector512.Sum(a0);
         }
         else if (Vector256.IsHardwareAccelerated && j1 - j0 >= 8)
         {
-            var vPt = Vector256.Create(pt); var vC = Vector256.Create(c); var vNegBeta1 = Vector256.Create(-beta - 1);
+            var vPt = Vector256.Create(pt); var vC = Vector256.Create(c); var vNegBeta = Vector256.Create(-beta);
             Vector256<double> a0 = default;
             ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0];
             for (; j <= j1 - 4; j += 4)
             {
                 var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
                 var q = Vector256<double>.One + vC * (Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j)));
-                a0 += d - d * Vector256.Exp(vNegBeta1 * Vector256.Log(q)) * q;
+                a0 += d - d * Vector256.Exp(vNegBeta * Vector256.Log(q));
             }
             s0 = Vector256.Sum(a0);
         }
         for (; j < j1; j++)
         {
             double d = dArr[j], q = 1 + c * (eArr[j] * (pt - pkArr[j]));
-            s0 += d - d * Math.Exp((-beta - 1) * Math.Log(q)) * q;
+            s0 += d - d * Math.Exp(-beta * Math.Log(q));
         }
         return s0;
     }
@@ -69,28 +62,25 @@ internal static class MplKernel
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Sums(double[] dArr, double[] pkArr, double[] eArr, double[] lnEta, int j0, int j1, double pt, double c, double beta, Span<double> o)
     {
-        if (!double.IsFinite(c) || !double.IsFinite(beta)) { o[..4].Fill(double.NaN); return; }
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int j = j0;
         if (Vector512.IsHardwareAccelerated && j1 - j0 >= 16)
         {
             var vPt = Vector512.Create(pt);
             var vC = Vector512.Create(c);
-            var vNegBeta1 = Vector512.Create(-beta - 1);
+            var vNegBeta = Vector512.Create(-beta);
             var one = Vector512<double>.One;
-            var qMax = Vector512.Create(QMax);
-            var (tLo, tHi) = VectorLogExp.ExpTable();
             Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
             ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0], rl = ref lnEta[0];
             for (; j <= j1 - 8; j += 8)
             {
                 var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
                 var y = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
-                var q = Vector512.MinNative(one + vC * y, qMax);
-                var l = VectorLogExp.Log(q);
-                var dp1 = d * VectorLogExp.Exp(vNegBeta1 * l, tLo, tHi);
-                var dp = dp1 * q;
-                var r = dp1 * y;
+                var q = one + vC * y;
+                var l = Vector512.Log(q);
+                var pw = Vector512.Exp(vNegBeta * l);
+                var dp = d * pw;
+                var r = dp * y / q;
                 a0 += d - dp;
                 a1 += r;
                 a2 += dp * l;
@@ -102,7 +92,7 @@ internal static class MplKernel
         {
             var vPt = Vector256.Create(pt);
             var vC = Vector256.Create(c);
-            var vNegBeta1 = Vector256.Create(-beta - 1);
+            var vNegBeta = Vector256.Create(-beta);
             var one = Vector256<double>.One;
             Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
             ref double rd = ref dArr[0], rp = ref pkArr[0], re = ref eArr[0], rl = ref lnEta[0];
@@ -112,9 +102,9 @@ internal static class MplKernel
                 var y = Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j));
                 var q = one + vC * y;
                 var l = Vector256.Log(q);
-                var dp1 = d * Vector256.Exp(vNegBeta1 * l);
-                var dp = dp1 * q;
-                var r = dp1 * y;
+                var pw = Vector256.Exp(vNegBeta * l);
+                var dp = d * pw;
+                var r = dp * y / q;
                 a0 += d - dp;
                 a1 += r;
                 a2 += dp * l;
@@ -124,8 +114,8 @@ internal static class MplKernel
         }
         for (; j < j1; j++)
         {
-            double d = dArr[j], y = eArr[j] * (pt - pkArr[j]), q = 1 + c * y, l = Math.Log(q), dp1 = d * Math.Exp((-beta - 1) * l);
-            double dp = dp1 * q, r = dp1 * y;
+            double d = dArr[j], y = eArr[j] * (pt - pkArr[j]), q = 1 + c * y, l = Math.Log(q), pw = Math.Exp(-beta * l);
+            double dp = d * pw, r = dp * y / q;
             s0 += d - dp; s1 += r; s2 += dp * l; s3 -= r * lnEta[j];
         }
         o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;

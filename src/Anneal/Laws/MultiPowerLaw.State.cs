@@ -111,8 +111,6 @@ public sealed partial record MultiPowerLaw
             var pool = System.Buffers.ArrayPool<double>.Shared;
             // eta_k^-gamma once per parameter vector: O(changes), vectorised, not O(changes x points).
             ObjectDisposedException.ThrowIf(_released, this);
-            // MplKernel's log does not carry a NaN through eta_k^-gamma: a NaN gamma gives NaN here, as Math.Log would there.
-            if (!double.IsFinite(gamma)) { loss.Fill(double.NaN); jac.Fill(double.NaN); return; }
             var e = pool.Rent(Math.Max(1, _nPos));
             var sums = pool.Rent(4 * items);
             try
