@@ -16,6 +16,11 @@ if (args is ["stack-selection", ..])
         args.Length > 3 ? args[3] : "momentum(cap=fit),mpl(warmup=reference),momentum(lambda=fit),powerlaw,momentum");
     return 0;
 }
+if (args is ["published-blend", ..])
+{
+    Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json");
+    return 0;
+}
 if (args is ["band-calibration", ..])
 {
     Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");
