@@ -92,7 +92,7 @@ public static class ProbePriors
     internal static LawRun Map(LawRun run, double scale, double lr)
     {
         var eta = ProbeSimulation.Resample(run.Eta, scale, lr);
-        int peakAt = ProbeTarget.PeakIndex(eta);
+        int peakAt = EtaMath.PeakIndex(eta);
         var bins = new SortedDictionary<long, (double Sum, int Count)>();
         for (int i = 0; i < run.Count; i++)
         {
