@@ -1,7 +1,4 @@
-using System.Text;
-using Anneal.Fitting;
 using Anneal.Laws;
-using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
