@@ -7,21 +7,25 @@ namespace Anneal.Laws;
 public sealed partial record FittedLaw
 {
     /// <summary>
-    /// The stack's forecast <c>L = sum_i w_i L_i</c> and its calibrated band (<see cref="AutoLaw"/>): relative variance
-    /// <c>k^2 (own + sum_i w_i ((L_i - L)/L)^2) + (c D)^2</c> over the members of positive weight. <c>own</c> is the smallest
-    /// <c>s_i^2</c> among those that carry the band (fitted to the optimum, see <see cref="CarriesBand"/>): the stack is taken
-    /// as sure as its surest member, and no surer (a wide member, such as the convex bound's, enters through its
-    /// disagreement, not its own spread; docs/laws.md, "Calibrated bands"), <c>s_i</c> a member's own
-    /// relative standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal band);
-    /// the sum is the members' disagreement; <c>D = |L(H) - L(t)| / L(t)</c> is the loss change the stack forecasts
-    /// for this schedule between the fitted horizon H and step t (0 up to H). A stack left with one member (the
-    /// others' fits failed, or the cross-validation kept one) cannot measure its disagreement: it is taken as large as the member's own variance, so
-    /// that the fallback is not narrower than a stack would be.
+    /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
+    /// (<see cref="AutoLaw"/>): relative variance <c>k^2 (own + (1/n) sum_i ((L_i - L)/L)^2) + (c D)^2</c>. <c>own</c> is the
+    /// smallest <c>s_i^2</c> among the members of positive weight that carry the band (fitted to the optimum, see
+    /// <see cref="CarriesBand"/>): the stack is taken as sure as its surest member, and no surer (a wide member, such as the
+    /// convex bound's, enters through its disagreement, not its own spread; docs/laws.md, "Calibrated bands"), <c>s_i</c> a
+    /// member's own relative standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal
+    /// band). The sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
+    /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
+    /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
+    /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it).
+    /// <c>D = |L(H) - L(t)| / L(t)</c> is the loss change the stack forecasts for this schedule between the fitted horizon H
+    /// and step t (0 up to H). A stack left with one fitted member (the others' fits failed) cannot measure its
+    /// disagreement: it is taken as large as the member's own variance, so that the fallback is not narrower than a stack
+    /// would be.
     /// </summary>
     private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
     {
         int nm = Members.Count, n = run.Count;
-        // A member the cross-validation gave weight 0 is out of the forecast and of the band.
+        // A member the cross-validation gave weight 0 is out of the forecast and of own, but still measures the disagreement.
         var weighted = Enumerable.Range(0, nm).Where(m => stack.Members[m].Weight > 0).ToArray();
         var carriers = weighted.Where(m => CarriesBand(Members, m)).ToArray();
         if (carriers.Length == 0) carriers = weighted;
@@ -29,19 +33,21 @@ public sealed partial record FittedLaw
         var losses = new double[nm][];
         for (int m = 0; m < nm; m++)
         {
-            if (!weighted.Contains(m)) { losses[m] = new double[n]; continue; }
             if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
             else
             {
-                // Only its forecast enters: no Jacobian or refits to evaluate.
+                // Only its forecast enters (the disagreement, and the loss when weighted): no Jacobian or refits to evaluate.
                 losses[m] = Members[m].Law.Predict(run, Members[m].Values);
-                Members[m].CheckLoss(run, losses[m]);
+                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
             }
         }
+        // Every member with a usable forecast measures the disagreement; one of weight 0 whose forecast is not finite and
+        // positive is left out of it (it is out of the forecast already).
+        var voices = Enumerable.Range(0, nm).Where(m => weighted.Contains(m) || losses[m].All(x => double.IsFinite(x) && x > 0)).ToArray();
         double z = NormalQuantile(0.5 + level / 2);
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
-            for (int m = 0; m < nm; m++) loss[i] += stack.Members[m].Weight * losses[m][i];
+            foreach (int m in weighted) loss[i] += stack.Members[m].Weight * losses[m][i];
         // The stack's loss at the fitted horizon on this schedule: beyond it the forecast extrapolates.
         long h = FittedHorizon;
         bool extrapolates = h > 0 && run.Steps.Length > 0 && run.Steps[^1] > h;
@@ -61,12 +67,12 @@ public sealed partial record FittedLaw
                 double s = Math.Log(preds[m]!.High[i] / losses[m][i]) / z;
                 own = Math.Min(own, s * s);
             }
-            foreach (int m in weighted)
+            foreach (int m in voices)
             {
                 double d = (losses[m][i] - mean) / mean;
-                disagree += stack.Members[m].Weight * d * d;
+                disagree += d * d / voices.Length;
             }
-            if (weighted.Length == 1) disagree = own;
+            if (voices.Length == 1) disagree = own;
             double gain = extrapolates && run.Steps[i] > h ? Math.Abs(atHorizon - mean) / mean : 0;
             double rel = Math.Sqrt(k * k * (own + disagree) + c * c * gain * gain);
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));

@@ -16,10 +16,10 @@ internal static class MplKernel
     /// <see cref="Sums"/> (same lanes, same order), so a fit sees the same objective whether or not
     /// it asked for derivatives.
     /// </summary>
-    // AggressiveOptimization: compiled fully optimised on first use. Under tiered compilation a
-    // short-lived CLI process would otherwise run the first hundreds of milliseconds of a fit in
-    // unoptimised code, where every Vector512 Log/Exp is a call.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    // Not marked AggressiveOptimization (nor are State.Evaluate/Item and HuberObjective.Residuals): the CLI runs
+    // without tiered compilation (Anneal.Cli.csproj), so every method is compiled fully optimised anyway, and the
+    // attribute kept these out of ./anneal's precompiled (ReadyToRun) image: five methods compiled at run time in
+    // every fit. Without it they are precompiled, with the same bits (docs/benchmarks.md, "fit of the 400M split").
     public static double Value(double[] dArr, double[] pkArr, double[] eArr, int j0, int j1, double pt, double c, double beta)
     {
         double s0 = 0;
@@ -59,7 +59,6 @@ internal static class MplKernel
     }
 
     /// <summary>The four sums s0..s3 over changes j0 &lt;= k &lt; j1, written to <paramref name="o"/>.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Sums(double[] dArr, double[] pkArr, double[] eArr, double[] lnEta, int j0, int j1, double pt, double c, double beta, Span<double> o)
     {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -102,7 +102,6 @@ public sealed partial record MultiPowerLaw
         /// <summary>Pairs above which one evaluation is split over the cores.</summary>
         internal const long ParallelPairs = 200_000;
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
             double l0 = p[0], a = p[1], alpha = p[2], b = p[3], c = p[4], beta = p[5], gamma = p[6];
@@ -154,7 +153,6 @@ public sealed partial record MultiPowerLaw
             finally { pool.Return(sums); pool.Return(e); }
         }
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Item(int w, double[] e, double c, double beta, double[] sums, bool wantJ)
         {
             int i = _itemPoint[w], j0 = _itemStart[w], j1 = Math.Min(_upTo[i], j0 + Chunk);
