@@ -68,7 +68,7 @@ public static class DesignCommands
             var lawArg = r.GetValue(law)!;
             using var runStore = StoreInputs.Open(r, store, Anneal.Store.Provenance.IsLaw(lawArg));
             var (fitted, storedLaw) = StoreInputs.ReadLaw(lawArg, runStore);
-            var dl = storedLaw is null ? DesignLaw.Resolve(lawArg) : DesignLaw.FromFitted(fitted, storedLaw.Describe());
+            var dl = DesignLaw.FromFitted(fitted, storedLaw?.Describe() ?? DesignLaw.SourceOf(lawArg));   // read once, above
             var request = new OptimizeRequest(dl, r.GetValue(steps), r.GetValue(peak)) { Warmup = r.GetValue(warmup), MinLr = r.GetValue(minLr), Family = r.GetValue(family)! };
             var res = OptimizeService.Optimize(request, new SyncProgress<string>(m => io.Err.WriteLine("optimize: " + m)));
             var problem = res.Problem;

@@ -1,10 +1,7 @@
 using System.CommandLine;
-using Anneal.Curves;
-using Anneal.Evaluation;
 using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;
-using Anneal.Schedules;
 
 namespace Anneal.Cli.Commands;
 

@@ -2,9 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Anneal.Curves;
 using Anneal.Fitting;
-using Anneal.Plotting;
-using Anneal.Prediction;
-using Anneal.Schedules;
 
 namespace Anneal.Cli.Commands;
 

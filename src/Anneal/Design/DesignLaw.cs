@@ -32,8 +32,10 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// they were fitted in) or a law file (<see cref="LawFile.Read"/>). Throws
     /// <see cref="InputException"/> for anything else, or a law that is not the multi-power law.
     /// </summary>
-    public static DesignLaw Resolve(string law) =>
-        FromFitted(BuiltinLaws.Read(law), BuiltinLaws.Find(law) is null ? law : BuiltinLaws.Describe(law));
+    public static DesignLaw Resolve(string law) => FromFitted(BuiltinLaws.Read(law), SourceOf(law));
+
+    /// <summary>How a law argument is named in reports: a built-in law's description, or the file name as given.</summary>
+    public static string SourceOf(string law) => BuiltinLaws.Find(law) is null ? law : BuiltinLaws.Describe(law);
 
     /// <summary>
     /// A law fitted by the laws layer: its parameter vector, its covariance (null when all zero, e.g.

@@ -173,7 +173,7 @@ public static class ProbeCheck
     {
         if (r.BranchOf == constant.Name && r.BranchStep > 0) return r.BranchStep;
         var eta = Rates(r);
-        int n = Math.Min(eta.Length, cEta.Length), peak = ProbeTarget.PeakIndex(cEta), i = 0;
+        int n = Math.Min(eta.Length, cEta.Length), peak = EtaMath.PeakIndex(cEta), i = 0;
         while (i < n && Math.Abs(eta[i] - cEta[i]) <= 1e-9 * Math.Max(eta[i], cEta[i])) i++;
         return i > peak + 1 && i < eta.Length ? i : 0;
     }

@@ -68,18 +68,10 @@ public sealed record ProbeTarget(string Text, Schedule Schedule, long Horizon)
         };
         if (horizon > MaxHorizon) throw InputException.Naming($"{what}: {horizon:N0} steps is more than the {MaxHorizon:N0} the simulation samples");
         var eta = schedule.Sample(checked((int)horizon));
-        int peak = PeakIndex(eta);
+        int peak = Laws.EtaMath.PeakIndex(eta);
         if (!(eta[peak] > 0)) throw InputException.Naming($"{what}: the learning rate is never positive");
         if (horizon - peak < 10) throw InputException.Naming($"{what}: the run ends {horizon - peak} steps after its warmup; a target needs at least 10 steps after the peak");
         return new ProbeTarget(text, schedule, horizon);
-    }
-
-    /// <summary>First index of the largest rate: the end of the warmup (as <see cref="Laws.LawRun.PeakStep"/>).</summary>
-    internal static int PeakIndex(double[] eta)
-    {
-        int k = 0;
-        for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[k]) k = i;
-        return k;
     }
 }
 

@@ -1,5 +1,3 @@
-using System.Text;
-using Anneal.Fitting;
 using Anneal.Laws;
 using static Anneal.ParameterName;
 

@@ -130,7 +130,7 @@ public static class ProbePlanner
     {
         var targets = Validate(request);
         var eta = targets[0].Rates();
-        int w = ProbeTarget.PeakIndex(eta);
+        int w = EtaMath.PeakIndex(eta);
         double peak = eta[w];
         long h = targets.Max(t => t.Horizon);
         int block = (int)Math.Max(1, (h + ProbeSimulation.MaxSimSteps - 1) / ProbeSimulation.MaxSimSteps);
@@ -157,7 +157,7 @@ public static class ProbePlanner
         for (int i = 1; i < targets.Count; i++)
         {
             var e = targets[i].Rates();
-            int wi = ProbeTarget.PeakIndex(e);
+            int wi = EtaMath.PeakIndex(e);
             if (Math.Abs(e[wi] - peak) > 1e-9 * peak || wi != warmup)
                 notes.Add($"target {i + 1} ({targets[i].Label}) peaks at {Num(e[wi])} after {wi} steps; the calibration runs use target 1's peak {Num(peak)} and warmup {warmup}");
         }

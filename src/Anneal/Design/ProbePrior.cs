@@ -1,7 +1,4 @@
-using System.Text;
-using Anneal.Fitting;
 using Anneal.Laws;
-using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 
@@ -92,7 +89,7 @@ public static class ProbePriors
     internal static LawRun Map(LawRun run, double scale, double lr)
     {
         var eta = ProbeSimulation.Resample(run.Eta, scale, lr);
-        int peakAt = ProbeTarget.PeakIndex(eta);
+        int peakAt = EtaMath.PeakIndex(eta);
         var bins = new SortedDictionary<long, (double Sum, int Count)>();
         for (int i = 0; i < run.Count; i++)
         {

@@ -135,7 +135,7 @@ public sealed class ProbeSimulation
     {
         var eta = Blocks(Schedule.Parse(r.Schedule), r.Horizon, Block);
         int n = eta.Length;
-        long from = Math.Max(ProbeTarget.PeakIndex(eta), (r.BranchStep + Block - 1) / Block);
+        long from = Math.Max(EtaMath.PeakIndex(eta), (r.BranchStep + Block - 1) / Block);
         var steps = new List<long>();
         for (long j = LogEvery - 1; j < n; j += LogEvery) if (j >= from) steps.Add(j);
         if (steps.Count == 0 || steps[^1] != n - 1) steps.Add(n - 1);

@@ -1,4 +1,3 @@
-using Anneal.Optimization;
 using Anneal.Schedules;
 
 namespace Anneal.Design;

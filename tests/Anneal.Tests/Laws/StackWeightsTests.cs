@@ -1,7 +1,6 @@
 using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
-using Xunit;
 
 namespace Anneal.Tests.Laws;
 
