@@ -100,8 +100,10 @@ public class MomentumCapTests
         {
             nearHyper[j].ShouldBe(hyper[j], 1e-5, $"step {steps[j]}");
             nearLog[j].ShouldBe(log[j], 1e-5, $"step {steps[j]}");
-            log[j].ShouldBeLessThan(hyper[j], "the log cap's gain is larger than the hyperbolic cap's at the same S2max");
+            log[j].ShouldBeLessThanOrEqualTo(hyper[j], "the log cap's gain is at least the hyperbolic cap's at the same S2max");
         }
+        // Past the decay's start (step 1200) the gains differ: ln(1 + x) > x / (1 + x) for x > 0.
+        log[^1].ShouldBeLessThan(hyper[^1] - 1e-3);
     }
 
     [Fact]
