@@ -14,13 +14,14 @@ namespace Anneal.Laws;
 /// Each mode is the rate averaged on the clock of LR area at its own speed r_j: at a constant rate it fills towards
 /// eta (mode j after an area of about 1/r_j), and when the rate falls it relaxes towards the new rate, again only as
 /// area accrues (no area, no relaxation: SGD at rate zero does not move). The modes span M = 12 octaves of speed with
-/// equal weight, the scale-free case of the FSL's power-law spectrum (<c>fsl(octaves=M)</c> sets M); tau is the slowest mode's area. Why this shape
+/// equal weight, the scale-free case of the FSL's power-law spectrum (<c>fsl(octaves=M)</c> sets M); tau is the slowest mode's area, fitted, or held at N steps of the run's own peak rate
+/// with <c>fsl(slowest=N)</c> (a prior on the time scales, which the calibration runs do not identify: docs/laws.md, "Session 8"). Why this shape
 /// (docs/laws.md, "Session 8"): a short cooldown relaxes the fast modes at once, a longer one reaches slower modes, so
 /// the gain keeps growing with the cooldown's length like a log of its area; and a later cooldown of the same fraction
 /// finds more slow modes filled, so gains grow with the run's progress, as gpt-tiny-long's 10 % cooldowns do.
 /// Equivariant in the rate's unit: sigma is per unit of rate, tau an area.
 /// </summary>
-public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes) : LossLaw
+public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes, double? SlowestSteps = null) : LossLaw
 {
     /// <summary>Default number of modes (octaves of relaxation speed).</summary>
     public const int DefaultModes = 12;
@@ -34,30 +35,38 @@ public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes)
         new("tau", 0, double.PositiveInfinity, "lr", "LR area over which the slowest mode fills or relaxes", new LrPower(1)),
     ];
 
+    // Declared after Params: static fields initialise in textual order.
+    private static readonly LawParameter[] HeldTau = [.. Params[..4]];
+
     public override string Name => "fsl";
 
     public override string Summary => "spectrum-floor law (after Li et al. 2025's functional scaling law): L0 + A*S1^-alpha + sigma*mean_j V_j, V_j the rate averaged in LR-area time at speeds 2^j/tau, 12 octaves; 5 parameters";
 
-    public override IReadOnlyList<LawParameter> Parameters => Params;
+    public override IReadOnlyList<LawParameter> Parameters => SlowestSteps is null ? Params : HeldTau;
 
-    public override SpecCall ToSpecCall() => new SpecBuilder("fsl").NumIf("octaves", Modes, DefaultModes).Build();
+    public override SpecCall ToSpecCall() => new SpecBuilder("fsl").NumIf("octaves", Modes, DefaultModes).NumIf("slowest", SlowestSteps).Build();
 
     internal static SpectrumFloorLaw Create(SpecArgs a)
     {
         var raw = a.Raw("octaves");
-        if (raw is null) return new();
-        if (raw is SpecNumber { Value: >= 1 and <= 24 } n && n.Value == Math.Floor(n.Value)) return new((int)n.Value);
-        throw a.Fail($"octaves must be a whole number from 1 to 24, got {raw}");
+        int modes = DefaultModes;
+        if (raw is SpecNumber { Value: >= 1 and <= 24 } n && n.Value == Math.Floor(n.Value)) modes = (int)n.Value;
+        else if (raw is not null) throw a.Fail($"octaves must be a whole number from 1 to 24, got {raw}");
+        double? slowest = null;
+        var sl = a.Raw("slowest");
+        if (sl is SpecNumber { Value: > 0 } s) slowest = s.Value;
+        else if (sl is not null) throw a.Fail($"slowest must be a positive number of steps at the peak rate, got {sl}");
+        return new(modes, slowest);
     }
 
-    public override LawState Prepare(LawRun run) => new State(run, Modes);
+    public override LawState Prepare(LawRun run) => new State(run, Modes, SlowestSteps);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
         const string why = "no fitted run lowers its learning rate after the warmup, so the floor cannot be told from the power law; it is held at zero";
         // With sigma = 0 tau changes nothing; any positive value will do (1 in the fitter's canonical rate unit).
-        return [Held(3, 0, why), Held(4, 1, why)];
+        return SlowestSteps is null ? [Held(3, 0, why), Held(4, 1, why)] : [Held(3, 0, why)];
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
@@ -68,8 +77,8 @@ public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes)
         double l0 = Math.Max(h.L0 - 0.5 * sigma * h.PeakLr, 0.5 * h.L0);
         foreach (double n in (double[])[300, 3000, 30000])
         {
-            yield return [l0, h.A, h.Alpha, sigma, n * h.PeakLr];
-            yield return [h.L0, h.A, h.Alpha, 0.2 * sigma, n * h.PeakLr];
+            yield return SlowestSteps is null ? [l0, h.A, h.Alpha, sigma, n * h.PeakLr] : [l0, h.A, h.Alpha, sigma];
+            yield return SlowestSteps is null ? [h.L0, h.A, h.Alpha, 0.2 * sigma, n * h.PeakLr] : [h.L0, h.A, h.Alpha, 0.2 * sigma];
         }
     }
 
@@ -78,9 +87,12 @@ public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes)
         private readonly double[] _lnS1;
         private readonly int _modes;
 
-        public State(LawRun run, int modes) : base(run)
+        private readonly double _heldTau;   // tau held at slowest x the run's peak rate; 0 when tau is fitted
+
+        public State(LawRun run, int modes, double? slowest) : base(run)
         {
             _modes = modes;
+            _heldTau = slowest is { } n ? n * run.Eta[EtaMath.PeakIndex(run.Eta)] : 0;
             var pre = EtaMath.Prefix(run.Eta);
             _lnS1 = run.Steps.Select(t => Math.Log(pre[t + 1])).ToArray();
         }
@@ -89,7 +101,7 @@ public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes)
         {
             int n = loss.Length, np = p.Length;
             var eta = Run.Eta;
-            double tau = p[4];
+            double tau = _heldTau > 0 ? _heldTau : p[4];
             bool withJac = !jac.IsEmpty;
             Span<double> r = stackalloc double[_modes], v = stackalloc double[_modes], dv = stackalloc double[_modes], x = stackalloc double[_modes];
             for (int m = 0; m < _modes; m++) r[m] = Math.ScaleB(1.0, m) / tau;
@@ -121,7 +133,8 @@ public sealed record SpectrumFloorLaw(int Modes = SpectrumFloorLaw.DefaultModes)
                 if (withJac)
                 {
                     var row = jac.Slice(np * j, np);
-                    row[0] = 1; row[1] = pw; row[2] = -p[1] * pw * _lnS1[j]; row[3] = mean; row[4] = p[3] * dmean;
+                    row[0] = 1; row[1] = pw; row[2] = -p[1] * pw * _lnS1[j]; row[3] = mean;
+                    if (np > 4) row[4] = p[3] * dmean;
                 }
                 j++;
             }
