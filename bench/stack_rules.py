@@ -2,13 +2,13 @@
 """Scores auto's weighting rule and band offline from `stack-selection` evidence (docs/laws.md, "auto in session 7").
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
-      "momentum(cap=fit),mpl(warmup=reference),momentum(lambda=fit),convex,powerlaw"
+      "momentum(cap=fit),mpl(warmup=reference),convex"
   python3 bench/stack_rules.py evidence.json
 
-A stack's forecast is the weighted sum of its members' (each fitted alone), so the rule of StackFitter.ChooseWeights
+(docs/laws.md, "auto in session 8", used the three members only.) A stack's forecast is the weighted sum of its members' (each fitted alone), so the rule of StackFitter.ChooseWeights
 (prior, each member tilted to 0.9, adopted below 0.8 x the prior's cross-validated error, kept alone below 0.5 x the
-tilt's) and the band of FittedLaw.PredictStack (k^2 (min own + disagreement) + (c D)^2) are recomputed here from the
-evidence. Prints: the prior weight of convex swept, chosen with each corpus left out; per split auto's mean final
+tilt's) and the band of FittedLaw.PredictStack (k^2 (min own + disagreement) + (c D)^2, the disagreement of every fitted member
+with the stack's forecast, equally weighted) are recomputed here from the evidence. Prints: the prior weight of convex swept, chosen with each corpus left out; per split auto's mean final
 error and weights; the band's (k, c) by the narrowest-median rule, in sample and with each corpus left out.
 """
 import json, math, statistics, sys
@@ -89,10 +89,11 @@ for s in E:
     weighted = [m for m in w if w[m] > 0]
     carriers = [m for m in weighted if m != REF] or weighted
     for i, t in enumerate(s['tests']):
-        f = {m: s['laws'][m]['finals'][i] for m in weighted}
+        f = {m: s['laws'][m]['finals'][i] for m in w}   # every fitted member, also those of weight 0
         L = sum(w[m] * f[m] for m in weighted)
         own = min(s['laws'][m]['own'][i] ** 2 for m in carriers)
-        dis = own if len(weighted) == 1 else sum(w[m] * ((f[m] - L) / L) ** 2 for m in weighted)
+        # the disagreement of every fitted member with the stack's forecast, equally weighted (session 8)
+        dis = own if len(f) == 1 else sum(((f[m] - L) / L) ** 2 for m in f) / len(f)
         ah = [s['laws'][m]['at_horizon'][i] for m in weighted]
         D = abs(sum(w[m] * a for m, a in zip(weighted, ah)) - L) / L if all(a == a for a in ah) else 0.0
         rows.append((s['corpus'], s['question'], math.log(t['observed'] / L), own + dis, D))

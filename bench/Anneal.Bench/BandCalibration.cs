@@ -48,7 +48,8 @@ internal static class BandCalibration
                     var losses = preds.Select(p => Mean(p.Loss)).ToArray();
                     double pred = stack.Members.Select((m, i) => m.Weight * losses[i]).Sum();
                     double own = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
-                    double dis = stack.Members.Select((m, i) => m.Weight * Math.Pow((losses[i] - pred) / pred, 2)).Sum();
+                    // The disagreement of every fitted member, equally weighted (also those of weight 0).
+                    double dis = losses.Length == 1 ? own : losses.Select(l => Math.Pow((l - pred) / pred, 2)).Average();
                     double gain = 0;
                     if (t.Run.Steps[^1] > fit.FittedHorizon)
                     {
@@ -56,7 +57,7 @@ internal static class BandCalibration
                         double atH = fit.Members.Select((m, i) => stack.Members[i].Weight * m.Law.Predict(at, m.Values)[0]).Sum();
                         gain = Math.Abs(atH - pred) / pred;
                     }
-                    rows.Add(new Row(corpus.Name, split.Question, t.ObservedFinal, pred, own, dis, gain, weighted.Length == 1));
+                    rows.Add(new Row(corpus.Name, split.Question, t.ObservedFinal, pred, own, dis, gain, fit.Members.Count == 1));
                 }
                 Console.WriteLine($"fitted {corpus.Name} / {split.Question}");
             }

@@ -16,6 +16,11 @@ if (args is ["stack-selection", ..])
         args.Length > 3 ? args[3] : "momentum(cap=fit),mpl(warmup=reference),momentum(lambda=fit),powerlaw,momentum");
     return 0;
 }
+if (args is ["published-blend", ..])
+{
+    Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json");
+    return 0;
+}
 if (args is ["band-calibration", ..])
 {
     Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");
@@ -26,6 +31,9 @@ if (args is ["band-calibration", ..])
 if (args.Length > 0 && args[0] == "tuning-table") return Anneal.Bench.TuningTable.Main(args[1..]);
 // CPU time (not only wall time, which a loaded machine inflates) of GP proposals at 200 trials:
 //   dotnet run -c Release --project bench/Anneal.Bench -- tuning-propose [proposals]
+// The forecast pruner replayed on the live sweeps' recorded trial curves (bench/tuning/live/curves.json):
+//   dotnet run -c Release --project bench/Anneal.Bench -- tuning-live-replay [--verbose]
+if (args.Length > 0 && args[0] == "tuning-live-replay") return Anneal.Bench.TuningTable.LiveReplay(args[1..]);
 if (args.Length > 0 && args[0] == "tuning-propose") return Anneal.Bench.TuningTable.Propose(args[1..]);
 // Trials per second through the sweep workers' claim and proposal protocol (docs/tuning.md, "Executors"):
 //   dotnet run -c Release --project bench/Anneal.Bench -- sweep-claims [workers] [trials]

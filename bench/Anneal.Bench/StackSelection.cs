@@ -31,6 +31,14 @@ internal static class StackSelection
         yield return ("first-end", early.Length > 0 ? early.Min() : null);
     }
 
+    /// <summary>The run's constant counterpart: its rate's running maximum (the warmup, then the peak held), nothing observed.</summary>
+    internal static LawRun Counterpart(LawRun r)
+    {
+        var eta = (double[])r.Eta.Clone();
+        for (int i = 1; i < eta.Length; i++) eta[i] = Math.Max(eta[i], eta[i - 1]);
+        return r with { Eta = eta, Observed = null };
+    }
+
     public static void Run(string repo, string output, string laws)
     {
         var candidates = LawRegistry.ParseList(laws);
@@ -57,7 +65,7 @@ internal static class StackSelection
                 var perLaw = new Dictionary<string, object>();
                 foreach (var law in candidates)
                 {
-                    double[]? finals = null, own = null, atH = null;
+                    double[]? finals = null, own = null, atH = null, constFinals = null;
                     double cvRmse = double.NaN;
                     var cv = new Dictionary<string, object?>();
                     string? error = null;
@@ -68,6 +76,8 @@ internal static class StackSelection
                         cvRmse = fit.CrossValidationLogError;
                         var preds = split.Tests.Select(t => fit.Predict(t.Run)).ToArray();
                         finals = preds.Select(p => p.Loss.Average()).ToArray();
+                        // The same law's forecast of the schedule's constant counterpart (its running maximum) over the same final window.
+                        constFinals = split.Tests.Select(t => fit.Law.Predict(Counterpart(t.Run), fit.Values).Average()).ToArray();
                         own = preds.Select(p => p.BandUnavailable is null ? p.High.Select((hi, i) => Math.Log(hi / p.Loss[i]) / z).Average() : double.NaN).ToArray();
                         // Runs that end within the fitted horizon extrapolate nothing (D = 0 in the band): null.
                         atH = split.Tests.Select(t => t.Run.Steps[^1] > h ? fit.Law.Predict(t.Run with { Steps = [h], Observed = null }, fit.Values)[0] : double.NaN).ToArray();
@@ -77,12 +87,13 @@ internal static class StackSelection
                             {
                                 var cvFit = LawFitter.Fit(law, heads, options with { Jackknife = false });
                                 cv[name] = tails.Select(t => cvFit.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, cvFit.Values)[0]).ToArray();
+                                cv[name + "/constant"] = tails.Select(t => cvFit.Law.Predict(Counterpart(t) with { Steps = [t.Steps[^1]] }, cvFit.Values)[0]).ToArray();
                             }
                             catch (InputException e) { cv[name] = e.Message; }
                         }
                     }
                     catch (InputException e) { error = e.Message; }
-                    perLaw[law.Spec] = new { finals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, cv, error };
+                    perLaw[law.Spec] = new { finals, const_finals = constFinals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, cv, error };
                 }
                 splits.Add(new
                 {

@@ -376,6 +376,94 @@ public static class TuningTable
 
     private static bool Verbose;
 
+    /// <summary>
+    /// The forecast pruner replayed on the live sweeps' trials (bench/tuning/live/curves.json: every trial's reported
+    /// validation losses, read from the stores of the unpruned sweeps of docs/tuning.md, "Live engine sweeps"). For each
+    /// unpruned sweep (random, GP-BO, Optuna TPE; 5 seeds each) the trials are replayed in their order: trial k reports
+    /// its recorded values to the pruner with trials 0..k-1 complete. Counts the trials pruned, those pruned although
+    /// they end better than the incumbent they were judged against (winners lost), and the steps to the target had the
+    /// same trials been proposed (the samplers' feedback from pruned trials is not replayed), against the same sequence
+    /// unpruned and against a pruner that stops, at the first report, every trial that ends worse than the incumbent
+    /// (the most any pruner judging against the incumbent could save).
+    /// </summary>
+    public static int LiveReplay(string[] args)
+    {
+        bool verbose = args.Contains("--verbose");
+        var root = FindRoot();
+        var live = Path.Combine(root, "bench", "tuning", "live");
+        double target = JsonNode.Parse(File.ReadAllText(Path.Combine(live, "target.json")))!["target"]!.GetValue<double>();
+        var sweeps = JsonNode.Parse(File.ReadAllText(Path.Combine(live, "curves.json")))!.AsArray();
+        var pruner = new ForecastPruner();
+        Console.WriteLine("| sweep | trials to target | steps unpruned | steps with forecast | ratio | oracle steps | oracle ratio | pruned | winners lost |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var ratios = new List<double>();
+        var oracleRatios = new List<double>();
+        int prunedAll = 0, lostAll = 0, judged = 0, forecasts = 0, below = 0, above = 0;
+        var absErr = new List<double>();
+        var width = new List<double>();
+        foreach (var sw in sweeps)
+        {
+            string name = sw!["sweep"]!.GetValue<string>();
+            if (!(name.StartsWith("random-s", StringComparison.Ordinal) || name.StartsWith("GP-BO-s", StringComparison.Ordinal) || name.StartsWith("Optuna-TPE-s", StringComparison.Ordinal))) continue;
+            var trials = sw["trials"]!.AsArray().Where(t => t!["state"]!.GetValue<string>() == "complete").Select(t =>
+            {
+                var pr = t!["params"]!;
+                string sched = string.Create(CultureInfo.InvariantCulture,
+                    $"wsd(peak={pr["peak"]!.GetValue<double>()}, total=300, warmup=15, decay={pr["decay"]!.GetValue<double>()}, shape={pr["shape"]!.GetValue<string>()})");
+                var reps = t["reports"]!.AsArray().Select(r => new Report(r![0]!.GetValue<long>(), r[1]!.GetValue<double>())).ToArray();
+                return (Number: t["number"]!.GetValue<int>(), Schedule: sched, Reports: reps, Final: reps[^1].Value);
+            }).OrderBy(t => t.Number).ToList();
+            long unpruned = 0, with = 0, oracle = 0;
+            int pruned = 0, lost = 0, n = 0;
+            var done = new List<TrialRecord>();
+            foreach (var t in trials)
+            {
+                n++;
+                var rec = new TrialRecord(t.Number, new TrialParams([]), TrialState.Running, null, []) { Schedule = t.Schedule, PlannedSteps = 300 };
+                long ran = 300;
+                foreach (var r in t.Reports)
+                {
+                    rec = rec with { Reports = [.. rec.Reports, r] };
+                    var d = pruner.Decide("live", rec, [.. done, rec]);
+                    if (d.SetAttributes is { } set)
+                    {
+                        var a = new Dictionary<string, double>(rec.Attributes);
+                        foreach (var kv in set) a[kv.Key] = kv.Value;
+                        rec = rec with { Attributes = a };
+                    }
+                    if (verbose && d.Reason is not null) Console.WriteLine($"  {name} trial {t.Number} step {r.Step}: {d.Reason} (final {t.Final:F4})");
+                    if (d.SetAttributes is { } at && at.TryGetValue("forecast_low", out var lo) && at.TryGetValue("forecast_high", out var hi) && double.IsFinite(lo))
+                    {
+                        forecasts++;
+                        if (t.Final < lo) below++;
+                        if (t.Final > hi) above++;
+                        absErr.Add(Math.Abs(at[ForecastPruner.ForecastKey] - t.Final));
+                        width.Add(hi - lo);
+                    }
+                    if (d.Prune) { ran = r.Step + 1; break; }
+                }
+                double inc = done.Count == 0 ? double.PositiveInfinity : done.Min(x => x.Value!.Value);
+                if (done.Count > 0) judged++;
+                if (ran < 300) { pruned++; if (t.Final < inc) lost++; }
+                unpruned += 300;
+                with += ran;
+                oracle += done.Count > 0 && t.Final >= inc && t.Final > target ? t.Reports[0].Step + 1 : 300;
+                done.Add(new TrialRecord(t.Number, new TrialParams([]), TrialState.Complete, t.Final, t.Reports) { Schedule = t.Schedule, PlannedSteps = 300 });
+                if (t.Final <= target) break;
+            }
+            prunedAll += pruned;
+            lostAll += lost;
+            ratios.Add((double)with / unpruned);
+            oracleRatios.Add((double)oracle / unpruned);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {n} | {unpruned} | {with} | {(double)with / unpruned:F2} | {oracle} | {(double)oracle / unpruned:F2} | {pruned} | {lost} |"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"\nmedian ratio {Median(ratios):F2} (oracle {Median(oracleRatios):F2}); trials pruned {prunedAll} of {judged} judged; winners lost {lostAll}; " +
+            $"{forecasts} forecasts: final below the band {below}, above {above}, median |error| {Median(absErr):F4}, median band width {Median(width):F4}"));
+        return 0;
+    }
+
     private static Outcome Sweep(Bench b, Method m, int seed)
     {
         var objective = new TableObjective(b.Table, b.Key);

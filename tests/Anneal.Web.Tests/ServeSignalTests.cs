@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Shouldly;
 using Xunit;
 
 namespace Anneal.Web.Tests;

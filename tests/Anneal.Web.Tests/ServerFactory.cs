@@ -1,5 +1,4 @@
 using Anneal.Cli.Commands;
-using Anneal.Web;
 using Anneal.Store;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -1,5 +1,4 @@
 using System.Net;
-using Anneal.Web;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Anneal.Web.Tests;

@@ -77,6 +77,18 @@ internal static class AccuracyMarkdown
                 sb.AppendLine($"| {n.Corpus} | `{n.Schedule}` | {string.Join(", ", n.Finals.Select(f => f.ToString("F4", Inv)))} | {Pct(n.RelStd, 3)} |");
             sb.AppendLine();
         }
+        if (report.Laws.Contains("auto") && report.Noise.Count > 0)
+        {
+            sb.AppendLine("### `auto` against the best single law, per corpus");
+            sb.AppendLine();
+            sb.AppendLine("Mean final-loss error; seed noise is the root mean square of the corpus's relative standard deviations above (none: the corpus has no seed pairs).");
+            sb.AppendLine();
+            sb.AppendLine("| corpus | question | `auto` | best single law | excess | seed noise | within seed noise? |");
+            sb.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var v in report.AgainstBest("auto"))
+                sb.AppendLine($"| {v.Corpus} | {v.Question} | {Pct(v.Mean)} | {Pct(v.BestMean)} `{v.Best}` | {SignedPct(v.Excess)} | {(double.IsFinite(v.Noise) ? Pct(v.Noise, 3) : "none")} | {v.Within switch { true => v.Excess <= 0 ? "yes (better)" : "yes", false => "**no**", null => "unknown" }} |");
+            sb.AppendLine();
+        }
         sb.AppendLine("## Splits and every forecast");
         sb.AppendLine();
         foreach (var s in report.Splits)

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anneal.Curves;
-using Anneal.IO;
 using Anneal.Plotting;
 
 namespace Anneal.Cli.Commands;

@@ -85,8 +85,9 @@ public static class DesignCommands
                 foreach (var c in res.References) plot.AddLine($"{c.Label} ({Loss5(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
                 outputs.Add((svgPath, plot.Render()));
             }
-            // the schedule and its plot together or neither: a failure leaves both existing files as they were
-            AtomicFile.WriteAll(outputs);
+            // the schedule and its plot together or neither: a failure leaves both existing files as they were (none asked
+            // for: not called, its LINQ over tuples is compiled at run time)
+            if (outputs.Count > 0) AtomicFile.WriteAll(outputs);
             if (r.GetResult(store) is not null)
             {
                 long lawId = StoreInputs.LawId(runStore!, lawArg, fitted, storedLaw, io.Err);

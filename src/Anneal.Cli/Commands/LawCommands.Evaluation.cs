@@ -5,7 +5,6 @@ using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;
 using Anneal.Plotting;
-using Anneal.Schedules;
 
 namespace Anneal.Cli.Commands;
 

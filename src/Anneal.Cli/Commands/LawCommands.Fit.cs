@@ -1,11 +1,9 @@
 using System.CommandLine;
-using System.Text;
 using Anneal.Curves;
 using Anneal.Evaluation;
 using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;
-using Anneal.Prediction;
 using Anneal.Schedules;
 
 namespace Anneal.Cli.Commands;

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Text;
 using Anneal.Curves;
-using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;
 using Anneal.Plotting;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Anneal.Curves;
 using Anneal.Fitting;
-using Anneal.Laws;
 using Anneal.Plotting;
 using Anneal.Prediction;
 using Anneal.Schedules;

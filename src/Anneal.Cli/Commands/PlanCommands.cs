@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Anneal.Planning;
 using Spectre.Console;
 using static Anneal.Cli.Commands.PlanText;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Anneal.IO;
 using Anneal.Planning;
 using Spectre.Console;

@@ -45,18 +45,18 @@ internal static class Body
     {
         var n = o[key];
         double v;
-        if (n is null) v = fallback ?? throw new ApiException(400, $"{key}: required (a number between {G(min)} and {G(max)})");
+        if (n is null) v = fallback ?? throw new ApiException(400, $"{key}: required (a number between {G6(min)} and {G6(max)})");
         else if (n is JsonValue jv && jv.TryGetValue<double>(out var d)) v = d;
         else if (n is JsonValue js && js.TryGetValue<string>(out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var p)) v = p;
         else throw new ApiException(400, $"{key}: expected a number, e.g. 3e-4");
-        if (!(v >= min && v <= max)) throw new ApiException(400, $"{key}: must be between {G(min)} and {G(max)}, got {G(v)}");
+        if (!(v >= min && v <= max)) throw new ApiException(400, $"{key}: must be between {G6(min)} and {G6(max)}, got {G6(v)}");
         return v;
     }
 
     public static long Int(JsonObject o, string key, long? fallback, long min, long max)
     {
         double v = Num(o, key, fallback, min, max);
-        if (v != Math.Floor(v)) throw new ApiException(400, $"{key}: must be a whole number, got {G(v)}");
+        if (v != Math.Floor(v)) throw new ApiException(400, $"{key}: must be a whole number, got {G6(v)}");
         return (long)v;
     }
 
@@ -78,7 +78,7 @@ internal static class Body
 
     public static string Trunc(string s) => s.Length <= 60 ? s : s[..60] + "...";
 
-    public static string G(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+    public static string G6(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     /// <summary>A number for JSON: null where it is not finite (JSON has no NaN).</summary>
     public static double? N(double v) => double.IsFinite(v) ? v : null;

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Anneal.Store;
 using Anneal.Tuning;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using TrialState = Anneal.Store.TrialState;
 

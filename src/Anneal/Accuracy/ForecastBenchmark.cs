@@ -103,6 +103,23 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
         return new PooledAccuracy(law, rows);
     }
 
+    /// <summary>
+    /// Per split, <paramref name="law"/> against the best of the report's other laws (by mean final-loss error) and the
+    /// corpus's seed noise; splits where <paramref name="law"/> or every other law failed are left out.
+    /// </summary>
+    public IReadOnlyList<VersusBest> AgainstBest(string law)
+    {
+        var list = new List<VersusBest>();
+        foreach (var g in Rows.GroupBy(r => (r.Corpus, r.Question)))
+        {
+            var mine = g.FirstOrDefault(r => r.Law == law && !r.Failed);
+            var best = g.Where(r => r.Law != law && !r.Failed).MinBy(r => r.MeanError);
+            if (mine is null || best is null) continue;
+            list.Add(new VersusBest(g.Key.Corpus, g.Key.Question, law, mine.MeanError, best.Law, best.MeanError, ForecastBenchmark.NoiseFloor(Noise, g.Key.Corpus)));
+        }
+        return list;
+    }
+
     /// <summary>Upper ends of the extrapolation-ratio buckets of <see cref="ByRatio"/> (the last is open).</summary>
     public static readonly double[] RatioBuckets = [1.0, 1.5, 2.0, 3.0, double.PositiveInfinity];
 
@@ -128,6 +145,25 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
         }
         return result;
     }
+}
+
+/// <summary>
+/// One split's answer to the requirement for <c>auto</c>: never worse than the best single law by more than seed noise.
+/// </summary>
+/// <param name="Corpus">The corpus's name.</param>
+/// <param name="Question">The protocol's question.</param>
+/// <param name="Law">The law compared (<c>auto</c>).</param>
+/// <param name="Mean">Its mean final-loss error on the split.</param>
+/// <param name="Best">The single law (any other law of the report) with the lowest mean error there.</param>
+/// <param name="BestMean">That law's mean error.</param>
+/// <param name="Noise">The corpus's seed noise (<see cref="ForecastBenchmark.NoiseFloor"/>; NaN without seed pairs).</param>
+public sealed record VersusBest(string Corpus, string Question, string Law, double Mean, string Best, double BestMean, double Noise)
+{
+    /// <summary>The law's mean error minus the best single law's (negative: better).</summary>
+    public double Excess => Mean - BestMean;
+
+    /// <summary>True when the excess is at most the seed noise; null when the corpus has no seed pairs and the law is worse.</summary>
+    public bool? Within => Excess <= 0 ? true : double.IsFinite(Noise) ? Excess <= Noise : null;
 }
 
 /// <summary>One law's forecasts whose horizon is more than <paramref name="From"/> and at most <paramref name="To"/> times its fit's last step.</summary>
@@ -216,21 +252,38 @@ public static class ForecastBenchmark
         return new LawAccuracy(split.Corpus, split.Question, law.Spec, forecasts, seconds, null) { Note = fit.Report.Warnings.Length > 0 ? string.Join("; ", fit.Report.Warnings) : null };
     }
 
-    /// <summary>Runs repeated with another seed (same schedule, same horizon): each schedule's finals over seeds.</summary>
+    /// <summary>
+    /// Runs repeated with another seed: each schedule's finals over seeds. Runs of one schedule spec are compared at the
+    /// shortest horizon among them (a spec fixes the rate at every step whatever the run's length, so a longer run
+    /// truncated there is the same schedule to that step): the engine corpora's second-seed constant runs are a third
+    /// as long as the first seed's, which branches cooldowns out to 4x further.
+    /// </summary>
     public static IReadOnlyList<SeedNoise> Noise(IEnumerable<ForecastCorpus> corpora)
     {
         var list = new List<SeedNoise>();
         foreach (var c in corpora)
         {
-            foreach (var g in c.Runs.Where(r => r.Schedule is not null).GroupBy(r => (Schedules.Schedule.Parse(r.Schedule!).Spec, r.Horizon)))
+            foreach (var g in c.Runs.Where(r => r.Schedule is not null).GroupBy(r => Schedules.Schedule.Parse(r.Schedule!).Spec))
             {
-                var bySeed = g.GroupBy(r => r.Seed).Select(s => s.First()).ToArray();
+                // One run per seed: its longest.
+                var bySeed = g.GroupBy(r => r.Seed).OrderBy(s => s.Key).Select(s => s.MaxBy(r => r.Horizon)!).ToArray();
                 if (bySeed.Length < 2) continue;
-                var finals = bySeed.Select(r => ForecastProtocol.Target(c, r).ObservedFinal).ToArray();
-                list.Add(new SeedNoise(c.Name, $"{g.Key.Spec} to step {g.Key.Horizon}", finals));
+                long h = bySeed.Min(r => r.Horizon);
+                var finals = bySeed.Select(r => ForecastProtocol.Target(c, r, h).ObservedFinal).ToArray();
+                list.Add(new SeedNoise(c.Name, $"{g.Key} to step {h}", finals));
             }
         }
         return list;
+    }
+
+    /// <summary>
+    /// A corpus's seed noise in one number: the root mean square of its schedules' relative standard deviations
+    /// (<see cref="SeedNoise.RelStd"/>); NaN when it has no schedule run with two seeds.
+    /// </summary>
+    public static double NoiseFloor(IEnumerable<SeedNoise> noise, string corpus)
+    {
+        var v = noise.Where(n => n.Corpus == corpus).Select(n => n.RelStd * n.RelStd).ToArray();
+        return v.Length == 0 ? double.NaN : Math.Sqrt(v.Average());
     }
 }
 

@@ -120,14 +120,26 @@ public static class ForecastProtocol
             fit, tests, end);
     }
 
-    /// <summary>The held-out run: its rates at every step and its final window of logged points.</summary>
-    public static ForecastTarget Target(ForecastCorpus corpus, CorpusRun run)
+    /// <summary>
+    /// The held-out run: its rates at every step and its final window of logged points. With <paramref name="endStep"/>,
+    /// the run as if it had stopped there (its steps before <paramref name="endStep"/>; for comparing a longer run of one
+    /// schedule with a shorter one).
+    /// </summary>
+    public static ForecastTarget Target(ForecastCorpus corpus, CorpusRun run, long endStep = long.MaxValue)
     {
         var r = LawRun.FromCurve(run.Curve, corpus.Target);
-        long from = r.Steps[^1] + 1 - Math.Max(1, (long)Math.Round(FinalWindow * run.Horizon));
-        var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from).ToArray();
-        if (keep.Length == 0) keep = [r.Count - 1];
-        return new ForecastTarget(r with { Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }, Nominal(run.Horizon));
+        long horizon = Math.Min(run.Horizon, endStep);
+        long from = horizon - Math.Max(1, (long)Math.Round(FinalWindow * horizon));
+        var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from && r.Steps[i] < horizon).ToArray();
+        if (keep.Length == 0)
+        {
+            int last = Array.FindLastIndex(r.Steps, s => s < horizon);
+            if (last < 0) throw new InputException($"{corpus.Name}/{run.Name}: no logged point before step {horizon}");
+            keep = [last];
+        }
+        var eta = horizon < r.Eta.Length ? r.Eta[..(int)horizon] : r.Eta;
+        var grad = r.GradNorm is { } g && horizon < g.Length ? g[..(int)horizon] : r.GradNorm;
+        return new ForecastTarget(r with { Eta = eta, GradNorm = grad, Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }, Nominal(horizon));
     }
 
     /// <summary>

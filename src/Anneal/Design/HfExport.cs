@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Anneal.Schedules;
 using static Anneal.ParameterName;

@@ -118,24 +118,26 @@ public static class OptimizeService
             throw InputException.Naming($"{Parameter("family")} must be {Free} or one of {string.Join(", ", ScheduleDesigner.Families)}, got '{family}'");
         var problem = new DesignProblem(law.Parameters, request.Total, request.Warmup, request.Peak, request.MinLr, law.Convention).Validate();
         var d = new ScheduleDesigner(problem);
-        var refs = d.References();
-        cancel.ThrowIfCancellationRequested();
         var rows = new List<(string Label, Schedule? Schedule, double Loss, double[] Rates)>();
         FreeDesign? free = null;
+        IReadOnlyList<Candidate> refs;
         if (family == Free)
         {
             progress?.Report($"free per-step optimum over {problem.PostWarmupSteps} post-warmup steps...");
-            // The family searches need nothing from the free optimum. The WSD search, the longest, runs meanwhile on the
-            // other core with a designer of its own (a designer's scratch buffers are not shared); this one does the free
-            // optimum and then the other families, which takes about as long. Same candidates in the same order.
-            var wsd = Task.Run(() => new ScheduleDesigner(problem).BestOf("wsd"), cancel);
+            // Nothing here depends on anything else until the closest named schedule. The two longest family searches, WSD
+            // and cosine power, run on other threads, each with a designer of its own (a designer's scratch buffers are not
+            // shared), from the start, so that they also overlap the references and the first calls' set-up; this thread
+            // does the references, the free optimum and the three short families. With two cores the scheduler shares
+            // them out; with more, they run side by side. Same candidates in the same order.
+            var background = new[] { "wsd", "cosine_power" }.ToDictionary(f => f, f => Task.Run(() => new ScheduleDesigner(problem).BestOf(f), cancel));
+            refs = d.References();
             var opt = d.Optimize();
             rows.Add(("free optimum", null, opt.Loss, opt.PostWarmup));
             progress?.Report("best member of each family...");
-            var others = ScheduleDesigner.Families.Where(f => f != "wsd").ToDictionary(f => f, d.BestOf);
+            var others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
             foreach (var f in ScheduleDesigner.Families)
             {
-                var c = f == "wsd" ? wsd.GetAwaiter().GetResult() : others[f];
+                var c = background.TryGetValue(f, out var task) ? task.GetAwaiter().GetResult() : others[f];
                 rows.Add((c.Label, c.Schedule, c.Loss, Post(c.Schedule, problem)));
             }
             cancel.ThrowIfCancellationRequested();
@@ -146,6 +148,7 @@ public static class OptimizeService
         }
         else
         {
+            refs = d.References();
             progress?.Report($"searching the {family} family...");
             var c = d.BestOf(family);
             rows.Add((c.Label, c.Schedule, c.Loss, Post(c.Schedule, problem)));

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Anneal.Fitting;
 using Anneal.Laws;
-using Anneal.Schedules;
 using static Anneal.ParameterName;
 
 namespace Anneal.Design;

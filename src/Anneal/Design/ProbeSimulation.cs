@@ -3,7 +3,6 @@ using System.Text;
 using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
-using static Anneal.ParameterName;
 
 namespace Anneal.Design;
 

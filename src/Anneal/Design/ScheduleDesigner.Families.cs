@@ -1,7 +1,5 @@
-using Anneal.Laws;
 using Anneal.Optimization;
 using Anneal.Schedules;
-using Anneal.Specs;
 
 namespace Anneal.Design;
 

@@ -1,5 +1,4 @@
 using Anneal.Laws;
-using Anneal.Optimization;
 using Anneal.Schedules;
 using Anneal.Specs;
 
@@ -46,8 +45,43 @@ public sealed partial class ScheduleDesigner
     private Candidate Make(string label, string spec)
     {
         var s = Schedule.Parse(spec);
-        if (!_losses.TryGetValue(spec, out double loss)) _losses[spec] = loss = s is IScaledDecay d && d.Warmup <= W ? PredictScaled(d) : Predict(s);
+        if (!_losses.TryGetValue(spec, out double loss)) _losses[spec] = loss = PredictCandidate(s);
         return new Candidate(label, s, loss);
+    }
+
+    /// <summary><see cref="Predict(Schedule)"/> to the bit, from cached factors where the schedule has them.</summary>
+    internal double PredictCandidate(Schedule s) =>
+        s is IScaledDecay d && d.Warmup <= W ? PredictScaled(d)
+        : s is WsdSchedule { Convention: WsdConvention.Standard, WarmupShape: WarmupShape.Linear, DecaySteps: > 0 } w
+          && w.Warmup <= W && w.DecayStart >= W && w.Total == T && DecayShapes.IsScaled(w.Shape) ? PredictWsd(w)
+        : Predict(s);
+
+    // Cooldown factors of the WSD schedules predicted so far, by shape and length: the WSD grid tries five final rates for
+    // each shape and cooldown fraction, and computes each cooldown's cosines or square roots once.
+    private readonly Dictionary<(DecayShape Shape, long Steps), double[]> _cooldowns = [];
+
+    /// <summary>
+    /// The loss of a WSD schedule whose cooldown starts after the warmup and ends at T, with a scaled shape
+    /// (<see cref="DecayShapes.IsScaled"/>): the stable phase at its peak, the cooldown from its shape's cached factors,
+    /// as <see cref="WsdSchedule.Fill"/> computes them (progress j / D, then <see cref="DecayShapes.Apply"/>).
+    /// </summary>
+    private double PredictWsd(WsdSchedule w)
+    {
+        var key = (w.Shape, w.DecaySteps);
+        if (!_cooldowns.TryGetValue(key, out var factors))
+        {
+            factors = new double[w.DecaySteps];
+            for (int j = 0; j < factors.Length; j++) factors[j] = j;
+            System.Numerics.Tensors.TensorPrimitives.Divide(factors, (double)w.DecaySteps, factors);
+            DecayShapes.Factors(w.Shape, factors);
+            _cooldowns[key] = factors;
+        }
+        int stable = (int)(w.DecayStart - W);
+        _eta.AsSpan(0, stable).Fill(w.Peak);
+        double min = w.Min, k = DecayShapes.Scale(w.Shape, w.Peak, w.Min);
+        var cooldown = _eta.AsSpan(stable);
+        for (int j = 0; j < cooldown.Length; j++) cooldown[j] = min + k * factors[j];
+        return _objective.Value(_eta);
     }
 
     // Post-warmup factors of the scaled decays predicted so far (cosine, cosine power), by shape: a search over the final

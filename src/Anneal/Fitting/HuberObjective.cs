@@ -49,7 +49,6 @@ internal sealed partial class HuberObjective
     /// instead of 2.2). The numbers are the same either way: the law computes the loss
     /// identically with or without the Jacobian.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool Residuals(double[] x, double[] r, double[]? jac)
     {
         if (jac is not null && _cacheValid && x.AsSpan().SequenceEqual(_cacheX))

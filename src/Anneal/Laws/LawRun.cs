@@ -1,5 +1,4 @@
 using Anneal.Curves;
-using Anneal.Schedules;
 
 namespace Anneal.Laws;
 

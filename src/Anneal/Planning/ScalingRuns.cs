@@ -95,13 +95,13 @@ public static class ScalingRunsCsv
         sb.AppendLine(flops ? "params,tokens,lr,batch,loss,flops" : "params,tokens,lr,batch,loss");
         foreach (var r in runs)
         {
-            sb.Append(F(r.Params)).Append(',').Append(F(r.Tokens)).Append(',').Append(F(r.Lr)).Append(',')
-              .Append(F(r.Batch)).Append(',').Append(F(r.Loss));
-            if (flops) sb.Append(',').Append(r.Flops is { } c ? F(c) : "");
+            sb.Append(RoundTrip(r.Params)).Append(',').Append(RoundTrip(r.Tokens)).Append(',').Append(RoundTrip(r.Lr)).Append(',')
+              .Append(RoundTrip(r.Batch)).Append(',').Append(RoundTrip(r.Loss));
+            if (flops) sb.Append(',').Append(r.Flops is { } c ? RoundTrip(c) : "");
             sb.AppendLine();
         }
         return sb.ToString();
     }
 
-    private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    private static string RoundTrip(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

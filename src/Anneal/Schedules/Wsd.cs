@@ -68,19 +68,49 @@ public static class DecayShapes
     public static void Apply(DecayShape shape, Span<double> progressToValue, double peak, double min)
     {
         var v = progressToValue;
-        double h = peak - min;
+        if (!IsScaled(shape))
+        {
+            for (int i = 0; i < v.Length; i++) v[i] = Value(shape, v[i], peak, min);
+            return;
+        }
+        Factors(shape, v);
+        double k = Scale(shape, peak, min);
+        for (int i = 0; i < v.Length; i++) v[i] = min + k * v[i];
+    }
+
+    /// <summary>
+    /// Whether the rate is <c>min + Scale(peak, min) * c(p)</c> with a factor c that depends on neither rate (linear, cosine,
+    /// sqrt, square): schedule design then computes a cooldown's factors once for all the final rates it tries.
+    /// </summary>
+    internal static bool IsScaled(DecayShape shape) => shape is DecayShape.Linear or DecayShape.Cosine or DecayShape.Sqrt or DecayShape.Square;
+
+    /// <summary>The multiplier of a scaled shape's factor (<see cref="IsScaled"/>): <see cref="Value"/>'s own first product.</summary>
+    internal static double Scale(DecayShape shape, double peak, double min) => shape == DecayShape.Cosine ? (peak - min) * 0.5 : peak - min;
+
+    /// <summary>
+    /// Writes the factor c(p) of a scaled shape (<see cref="IsScaled"/>) in place of each progress p, so that
+    /// <c>min + Scale(peak, min) * c</c> is <see cref="Value"/> to the bit: the same operations in the same order.
+    /// </summary>
+    internal static void Factors(DecayShape shape, Span<double> progressToFactor)
+    {
+        var v = progressToFactor;
         switch (shape)
         {
             case DecayShape.Linear:
-                for (int i = 0; i < v.Length; i++) v[i] = min + h * (1 - v[i]);
+                for (int i = 0; i < v.Length; i++) v[i] = 1 - v[i];
                 break;
             case DecayShape.Sqrt:
                 TensorPrimitives.Sqrt(v, v);
-                for (int i = 0; i < v.Length; i++) v[i] = min + h * (1 - v[i]);
+                for (int i = 0; i < v.Length; i++) v[i] = 1 - v[i];
+                break;
+            case DecayShape.Square:
+                for (int i = 0; i < v.Length; i++) v[i] = 1 - v[i] * v[i];
+                break;
+            case DecayShape.Cosine:
+                for (int i = 0; i < v.Length; i++) v[i] = 1 + Math.Cos(Math.PI * v[i]);
                 break;
             default:
-                for (int i = 0; i < v.Length; i++) v[i] = Value(shape, v[i], peak, min);
-                break;
+                throw new ArgumentOutOfRangeException(nameof(shape), $"{shape} is not a scaled shape");
         }
     }
 }

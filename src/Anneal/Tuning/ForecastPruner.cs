@@ -13,7 +13,8 @@ namespace Anneal.Tuning;
 /// runs and the trial's partial data places it among them; without such a trial it fits the trial alone), predicts
 /// the trial's value at its last planned step with the law's band, and prunes when the band's optimistic end is worse
 /// than the incumbent's pessimistic end (its observed value raised by the band's quantile of the fit's rms log
-/// residual: the noise of one logged point). A WSD trial whose cooldown is still ahead is forecast with that
+/// residual: the noise of one logged point). Without a complete trial at its peak (a continuous peak space) a trial gets
+/// <see cref="CrossPeak"/>, which fits every run a level of its own. A WSD trial whose cooldown is still ahead is forecast with that
 /// cooldown, so being behind a cosine run at equal steps does not prune it; and it is not judged at all while no run
 /// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains,
 /// nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry over).
@@ -84,10 +85,10 @@ public sealed class ForecastPruner : IPruner
         // the runs of one fit, and the laws describe how a schedule's shape moves the curve at one peak, not how the peak
         // moves its noise floor: a run at another peak would pull the forecast off (on the learning-rate table a 0.025
         // trial was forecast 1.99 from a 0.1 prior and pruned; it ended at 1.796, the table's best). Without one the
-        // trial is fitted alone.
+        // trial gets the cross-peak forecast, which gives each run a level of its own (CrossPeak).
         double peak = Peak(trial.Schedule, planned);
         var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).Take(PriorTrials).ToList();
-        var f = Forecast(trial, incumbent[0], prior, planned);
+        var f = prior.Count > 0 ? Forecast(trial, incumbent[0], prior, planned) : CrossPeak(trial, incumbent, planned, peak);
         if (f is null) return new PruneDecision(false, mark, "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
         mark["forecast_low"] = low;
@@ -96,7 +97,7 @@ public sealed class ForecastPruner : IPruner
         if (why is not null) return new PruneDecision(false, mark, why);
         bool prune = low > incPessimistic;
         string reason = string.Create(CultureInfo.InvariantCulture,
-            $"forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
+            $"{(prior.Count > 0 ? "" : "cross-peak ")}forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
         return new PruneDecision(prune, mark, reason);
     }
 
@@ -141,6 +142,44 @@ public sealed class ForecastPruner : IPruner
             return (p.FinalLow, p.FinalLoss, p.FinalHigh, pessimistic, null);
         }
         catch (InputException e) { return (double.NaN, double.NaN, double.NaN, double.NaN, $"forecast failed: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// The forecast without a complete trial at the trial's peak (<see cref="CrossPeakForecast"/>): the noise-floor form
+    /// fitted to the trial's partial curve and the <see cref="CrossPeakTrials"/> complete trials nearest to its peak on
+    /// the log scale, each run with its own level, so the complete runs teach how the rest of a schedule (its area and
+    /// its cooldown) moves a curve and the trial's own points say where it is. The incumbent's pessimistic end is its
+    /// value plus the band's quantile of the fit's residual rms.
+    /// </summary>
+    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? CrossPeak(TrialRecord trial, IReadOnlyList<TrialRecord> complete, long planned, double peak)
+    {
+        var plan = Schedule.Parse(trial.Schedule!).Sample(checked((int)planned));
+        var own = Curve(trial, plan);
+        if (own is null || own.Steps.Length < MinPointsWithPrior) return null;
+        var near = complete.OrderBy(t => Math.Abs(Math.Log(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak))).ThenBy(t => t.Value).Take(CrossPeakTrials).ToList();
+        long now = Math.Min(trial.Reports[^1].Step, planned - 1);
+        // As with a prior at the trial's peak: what a cooldown gains is learnt only from runs whose rate fell.
+        if (plan[^1] < AnnealGuard * plan[now] && !near.Append(trial).Any(t => Annealed(t) <= AnnealGuard))
+            return (double.NaN, double.NaN, double.NaN, double.NaN, "no run of the fit has annealed its rate: the cooldown ahead cannot be forecast yet");
+        var curves = near.Select(t => Curve(t, Schedule.Parse(t.Schedule!).Sample(checked((int)t.StepsRun)))).Where(c => c is not null && c.Steps.Length >= 2).Select(c => c!).ToList();
+        if (curves.Count == 0) return null;
+        var r = CrossPeakForecast.ForecastValidated(curves, own, plan, Level);
+        if (r is not { } x) return null;
+        double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
+        return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Noise, null);
+    }
+
+    /// <summary>Complete trials nearest to a trial's peak (log scale) that join its cross-peak fit.</summary>
+    public int CrossPeakTrials { get; init; } = 5;
+
+    /// <summary>A trial's finite positive reports from its peak step on, with the rates of <paramref name="eta"/>.</summary>
+    private static CrossPeakForecast.Curve? Curve(TrialRecord t, double[] eta)
+    {
+        if (eta.Length == 0) return null;
+        int top = Array.IndexOf(eta, eta.Max());
+        var pts = t.Reports.Where(r => double.IsFinite(r.Value) && r.Value > 0 && r.Step >= top && r.Step < eta.Length).ToArray();
+        if (pts.Length == 0) return null;
+        return new CrossPeakForecast.Curve(eta, pts.Select(r => r.Step).ToArray(), pts.Select(r => r.Value).ToArray());
     }
 
     /// <summary>

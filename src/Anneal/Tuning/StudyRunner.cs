@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Anneal.Tuning;
@@ -140,6 +139,9 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
         return result;
     }
 
+    /// <summary>The versioned name of <see cref="ToJson"/>'s form (docs/formats.md).</summary>
+    public const string Format = "anneal-study/1";
+
     /// <summary>The study as JSON (anneal sweep show --json): trials with number, params, state, value, steps run and planned.</summary>
     public static JsonObject ToJson(string name, IReadOnlyList<TrialRecord> trials)
     {
@@ -147,6 +149,7 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
         var best = trials.Where(t => t.State == TrialState.Complete && t.Value is not null).MinBy(t => t.Value);
         return new JsonObject
         {
+            ["format"] = Format,
             ["study"] = name,
             ["trials"] = new JsonArray(trials.Select(t => (JsonNode)new JsonObject
             {

@@ -67,6 +67,74 @@ public class ForecastBenchmarkTests
         ForecastProtocol.Nominal(71937).ShouldBe(72000);
     }
 
+    [Fact]
+    public void Seed_noise_compares_runs_of_one_schedule_at_their_shortest_horizon()
+    {
+        // Hand-made: seed 1's constant run logs 1000 steps, seed 2's 500; at step 499 (the final window of a 500-step run,
+        // the last 5 steps, holds that one logged point) they read 2.00 and 2.10: sample std 0.1/sqrt(2) over the mean 2.05
+        // = 0.0344932. A cosine pair of one length reads 1.90 and 1.92 at its last step: 0.0141421/1.91 = 0.00740426.
+        // A schedule with one seed gives no entry.
+        CorpusRun Run(string name, string spec, int seed, long total, double final)
+        {
+            var steps = Enumerable.Range(0, (int)(total / 10)).Select(i => (long)(i * 10 + 9)).ToArray();
+            var eta = Schedule.Parse(spec).Sample((int)total);
+            // 3.0 everywhere except step 499 and the last step, so the window's choice of points shows.
+            var loss = steps.Select(s => s == 499 || s == total - 1 ? final : 3.0).ToArray();
+            return new CorpusRun(name, new LossCurve { Name = name, Steps = steps, Loss = loss, Lr = steps.Select(s => eta[s]).ToArray(), ScheduleSpec = spec }, spec, seed);
+        }
+        const string constant = "constant(peak=3e-3, warmup=100)", cosine = "cosine(peak=3e-3, total=500, warmup=100)";
+        var corpus = new ForecastCorpus("hand", "", [
+            Run("c1", constant, 1, 1000, 2.00), Run("c2", constant, 2, 500, 2.10),
+            Run("k1", cosine, 1, 500, 1.90), Run("k2", cosine, 2, 500, 1.92),
+            Run("l1", "linear(peak=3e-3, total=500, warmup=100)", 1, 500, 1.8)]);
+        var noise = ForecastBenchmark.Noise([corpus]);
+        noise.Count.ShouldBe(2);
+        var c = noise.Single(n => n.Schedule.StartsWith("constant", StringComparison.Ordinal));
+        c.Schedule.ShouldEndWith("to step 500");
+        c.Finals.ShouldBe([2.00, 2.10]);
+        c.RelStd.ShouldBe(0.0344932, 1e-6);
+        noise.Single(n => n.Schedule.StartsWith("cosine", StringComparison.Ordinal)).RelStd.ShouldBe(0.00740426, 1e-7);
+        // The corpus's floor: the root mean square of the two, sqrt((0.0344932^2 + 0.00740426^2) / 2) = 0.0249468.
+        ForecastBenchmark.NoiseFloor(noise, "hand").ShouldBe(0.0249468, 1e-6);
+        ForecastBenchmark.NoiseFloor(noise, "other").ShouldBe(double.NaN);
+    }
+
+    [Fact]
+    public void Seed_noise_of_the_bundled_corpus_includes_its_constant_runs_read_at_the_second_seeds_length()
+    {
+        // gpt-tiny-long: constant_s1 trains 12,000 steps, constant_s2 4,000. Read straight from the CSVs (column val_loss
+        // at step 3999, the one validation point in the last 1 % of 4,000 steps) they must be the entry's two finals.
+        var dir = Path.Combine(TestPaths.RepoRoot, "data/corpora/gpt-tiny-long");
+        double ValAt(string file, long step) => File.ReadLines(Path.Combine(dir, file)).Skip(1).Select(l => l.Split(','))
+            .Where(f => long.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture) == step)
+            .Select(f => double.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture)).Single();
+        var noise = ForecastBenchmark.Noise([ForecastCorpus.Load(dir)]);
+        var c = noise.Single(n => n.Schedule.StartsWith("constant", StringComparison.Ordinal));
+        c.Schedule.ShouldEndWith("to step 4000");
+        c.Finals.ShouldBe([ValAt("constant_s1.csv", 3999), ValAt("constant_s2.csv", 3999)]);
+        noise.Count.ShouldBe(5); // constant, cosine and wsd_lin20 at 2,000 and 4,000
+    }
+
+    [Fact]
+    public void Auto_against_the_best_single_law_uses_the_corpus_seed_noise()
+    {
+        // Hand-made: on corpus a, auto's mean error 1.0 % against the best other law's 0.8 % (law y; z is 2 %) and a seed pair
+        // of rel. std 0.3 %: excess 0.2 % <= 0.3 %, within. On b, no seed pairs and auto worse: unknown.
+        TargetForecast F(double obs, double pred) => new("r", 100, obs, pred, double.NaN, double.NaN);
+        LawAccuracy Row(string corpus, string law, double err) => new(corpus, "schedules", law, [F(1.0, 1.0 + err)], 0, null);
+        double d = 0.003 * Math.Sqrt(2); // finals m - d/2, m + d/2 with m = 1: sample std d / sqrt(2) = 0.003
+        var noise = new SeedNoise("a", "s", [1 - d / 2, 1 + d / 2]);
+        noise.RelStd.ShouldBe(0.003, 1e-12);
+        var report = new AccuracyReport([], [Row("a", "auto", 0.010), Row("a", "y", 0.008), Row("a", "z", 0.02), Row("b", "auto", 0.02), Row("b", "y", 0.01)], [noise], 0.95);
+        var v = report.AgainstBest("auto");
+        v.Count.ShouldBe(2);
+        v[0].Best.ShouldBe("y");
+        v[0].Excess.ShouldBe(0.002, 1e-12);
+        v[0].Noise.ShouldBe(0.003, 1e-12);
+        v[0].Within.ShouldBe(true);
+        v[1].Within.ShouldBeNull();
+    }
+
     /// <summary>The MPL 400M curves as a corpus, from the repository's copy.</summary>
     private static ForecastCorpus Mpl400() => ForecastCorpus.Parse(
         System.Text.Encoding.UTF8.GetBytes("""
@@ -136,10 +204,10 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands"): relative variance
-    /// k^2 (own + disagreement) + (c D)^2 over the members of positive weight, own the smallest variance among those that
-    /// carry the band, D the stack's loss change past
-    /// the fitted horizon on this schedule.
+    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands", "auto in session 8"):
+    /// relative variance k^2 (own + disagreement) + (c D)^2, own the smallest variance among the members of positive weight
+    /// that carry the band, the disagreement the mean square relative distance of every member's forecast (also those of
+    /// weight 0) from the stack's, D the stack's loss change past the fitted horizon on this schedule.
     /// </summary>
     private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double atHorizon, bool past, double z)
     {
@@ -148,9 +216,9 @@ public class ForecastBenchmarkTests
         {
             if (weights[m] == 0) continue;
             if (carries[m]) own = Math.Min(own, ownSd[m] * ownSd[m]);
-            dis += weights[m] * Math.Pow((losses[m] - mean) / mean, 2);
         }
-        if (weights.Count(x => x > 0) == 1) dis = own;
+        for (int m = 0; m < weights.Length; m++) dis += Math.Pow((losses[m] - mean) / mean, 2) / weights.Length;
+        if (weights.Length == 1) dis = own;
         double d = past ? Math.Abs(atHorizon - mean) / mean : 0;
         return Math.Sqrt(AutoLaw.BandScale * AutoLaw.BandScale * (own + dis) + Math.Pow(AutoLaw.ExtrapolationScale * d, 2)) * z;
     }

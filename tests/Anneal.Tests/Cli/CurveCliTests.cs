@@ -2,7 +2,6 @@ using static Anneal.Tests.Cli.CliRunner;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using Anneal.Cli;
 using Anneal.Schedules;
 using Anneal.Tests.Curves;
 

@@ -57,4 +57,23 @@ public class DesignerSearchTests
         for (int i = 0; i < eta.Length; i++) { double x = (eta[i] - opt[i]) / 3e-4; s += x * x; }
         BitConverter.DoubleToInt64Bits(near.RmsDistance).ShouldBe(BitConverter.DoubleToInt64Bits(Math.Sqrt(s / eta.Length)));
     }
+
+    [Fact]
+    public void A_wsd_loss_from_cached_cooldown_factors_is_the_loss_of_its_filled_rates_to_the_bit()
+    {
+        // The WSD grid predicts from each cooldown's cached factors. Independent source: the schedule's own Fill (through
+        // Predict), evaluated on a fresh designer; every shape (exponential and inverse are filled, not cached), several
+        // final rates per cooldown (the second one reuses the cache), and cooldowns as long as the whole post-warmup phase.
+        var cached = new ScheduleDesigner(Problem);
+        foreach (var shape in ScheduleDesigner.AllShapes)
+            foreach (var decay in new[] { 0.05, 0.2, 0.355, 0.9 })
+                foreach (var min in new[] { 3e-6, 0.0, 3e-5, 1.234e-5 })
+                {
+                    if (min == 0 && shape is DecayShape.Exponential or DecayShape.Inverse) continue;
+                    var spec = $"wsd(peak=0.0003, total=3000, warmup=300, decay={decay}, shape={DecayShapes.Name(shape)}, min={min})";
+                    double fromCache = cached.PredictCandidate(Schedule.Parse(spec));
+                    double filled = new ScheduleDesigner(Problem).Predict(Schedule.Parse(spec));
+                    BitConverter.DoubleToInt64Bits(fromCache).ShouldBe(BitConverter.DoubleToInt64Bits(filled), spec);
+                }
+    }
 }

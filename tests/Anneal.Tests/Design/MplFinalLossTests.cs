@@ -1,4 +1,3 @@
-using Anneal.Design;
 using Anneal.Laws;
 
 namespace Anneal.Tests.Design;

@@ -1,6 +1,5 @@
 using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
-using Anneal.Cli;
 using Anneal.Design;
 using Anneal.Laws;
 using Anneal.Schedules;

@@ -1,6 +1,5 @@
 using static Anneal.Tests.Cli.CliRunner;
 using System.Text.Json.Nodes;
-using Anneal.Cli;
 
 namespace Anneal.Tests.Laws;
 

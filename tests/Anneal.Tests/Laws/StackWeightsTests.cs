@@ -1,7 +1,6 @@
 using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
-using Shouldly;
 using Xunit;
 
 namespace Anneal.Tests.Laws;

@@ -57,6 +57,7 @@ public class SweepTests
         sum.Pruned.ShouldBeGreaterThan(0);
         sum.StepsSaved.ShouldBe(all.Where(t => t.State == TrialState.Pruned).Sum(t => 100 - t.StepsRun));
         var json = StudyRunner.ToJson("toy", all);
+        json["format"]!.GetValue<string>().ShouldBe("anneal-study/1");   // docs/formats.md
         json["trials"]!.AsArray().Count.ShouldBe(12);
         json["trials"]![0]!["state"]!.GetValue<string>().ShouldBeOneOf("complete", "pruned");
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Anneal.Laws;
 using Anneal.Schedules;
 using Anneal.Tests.Curves;

@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anneal.Specs;
+
+namespace Anneal.Laws;
+
+// The law file, anneal-law/1: its writer (ToJson) and its checked reader (FromJson).
+public sealed partial record FittedLaw
+{
+    /// <summary>The JSON form written to <c>law.json</c>.</summary>
+    public string ToJson()
+    {
+        var ps = new JsonArray();
+        for (int i = 0; i < Values.Length; i++)
+        {
+            var p = Law.Parameters[i];
+            ps.Add(new JsonObject
+            {
+                ["name"] = p.Name, ["value"] = Num(Values[i]), ["std_error"] = Num(StdErrors[i]), ["unit"] = p.Unit,
+                ["lower"] = Bound(p.Lower), ["upper"] = Bound(p.Upper), ["fixed"] = Report.Fixed.Contains(p.Name),
+            });
+        }
+        var r = Report;
+        var o = new JsonObject
+        {
+            ["format"] = Format,
+            ["law"] = Law.Spec,
+            ["law_spec"] = Law.ToSpecCall().ToJson(),
+            ["warmup_convention"] = Law is MultiPowerLaw m ? WarmupConventions.Name(m.Convention) : "post-warmup drops",
+            ["parameters"] = ps,
+            ["covariance"] = Covariance is null ? null : new JsonArray(Covariance.Select(row => (JsonNode)new JsonArray(row.Select(Num).ToArray())).ToArray()),
+            ["cv_log_rmse"] = CrossValidationLogError,
+            ["leave_one_run_out"] = new JsonArray(Replicates.Select(row => (JsonNode)new JsonArray(row.Select(Num).ToArray())).ToArray()),
+            ["members"] = Law is AutoLaw st ? new JsonArray(Members.Select((m, i) => (JsonNode)new JsonObject
+            {
+                ["weight"] = st.Members[i].Weight,
+                ["law"] = JsonNode.Parse(m.ToJson()),
+            }).ToArray()) : null,
+            ["chosen_because"] = Law is AutoLaw ? StackChoice ?? AutoLawReason : null,
+            ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
+            ["fit"] = new JsonObject
+            {
+                ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
+                ["evaluations"] = r.Evaluations, ["starts"] = r.Starts, ["converged_starts"] = r.ConvergedStarts,
+                ["converged"] = r.Converged, ["wall_seconds"] = r.WallSeconds, ["points"] = r.Points,
+                ["runs"] = new JsonArray(r.Runs.Select(x => (JsonNode?)x).ToArray()),
+                ["rms_log_residual"] = Num(r.RmsLogResidual), ["inflation"] = Num(r.Inflation), ["huber_delta"] = r.HuberDelta,
+                ["equal_run_weights"] = r.EqualRunWeights, ["seed"] = r.Seed,
+                ["method"] = r.Method == Anneal.Fitting.FitMethod.EarlyStoppedAdamW ? "reference" : "optimum",
+                ["fixed"] = new JsonArray(r.Fixed.Select(x => (JsonNode?)x).ToArray()),
+                ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
+            },
+        };
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
+    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.35, mpl(warmup=reference) 0.35, convex 0.3: the prior of the cross-validated auto) chosen on the forecasting benchmark of docs/accuracy.md (pooled final-loss error, leave-one-corpus-out checked; docs/laws.md, \"auto in session 7\"); members whose fit failed are left out (see warnings)";
+
+    private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
+
+    /// <summary>A number, or null where it is unknown (JSON has no NaN or infinity).</summary>
+    private static JsonNode? Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>The format written by <see cref="ToJson"/> and the only one <see cref="FromJson"/> reads.</summary>
+    public const string Format = "anneal-law/1";
+
+    /// <summary>
+    /// Reads <c>law.json</c>; <paramref name="where"/> names the file in error messages. The file is
+    /// checked before anything is predicted from it: the format version, the law, every parameter
+    /// (a finite number inside the law's range), the standard errors, the covariance (parameters x
+    /// parameters, finite, symmetric, non-negative variances, correlations within [-1, 1]), the
+    /// leave-one-run-out refits and the cross-validated error. Any violation is an
+    /// <see cref="InputException"/> naming the file and the field.
+    /// </summary>
+    public static FittedLaw FromJson(string json, string where = "law.json")
+    {
+        JsonObject o;
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{where}: expected a JSON object: the law file 'anneal fit' writes"); }
+        catch (JsonException e) { throw new InputException($"{where}: not valid JSON ({e.Message}); write the law file with 'anneal fit'"); }
+        InputException Bad(string what) => new($"{where}: {what}; write the law file with 'anneal fit'");
+        var format = o["format"] is JsonValue fv && fv.TryGetValue<string>(out var fs) ? fs : null;
+        if (format != Format)
+            throw Bad(format is null ? $"no \"format\" field (expected \"{Format}\")" : $"\"format\" is \"{format}\", but this version of anneal reads \"{Format}\"");
+        try
+        {
+            LossLaw law;
+            string? named = o["law"] is JsonValue lv && lv.TryGetValue<string>(out var ls) ? ls : null;
+            try
+            {
+                law = o["law_spec"] is JsonObject spec ? LawRegistry.Create(SpecCall.FromJson(spec.ToJsonString()))
+                    : LossLaw.Parse(named ?? throw Bad("no \"law\" (e.g. \"mpl\")"));
+                if (named is not null && LossLaw.Parse(named).Spec != law.Spec)
+                    throw Bad($"\"law\" is {named} but \"law_spec\" describes {law.Spec}");
+            }
+            catch (SpecException e) { throw Bad(e.Message); }
+            var members = new List<FittedLaw>();
+            if (law is AutoLaw && o["members"] is JsonArray ms)
+            {
+                var weighted = new List<(LossLaw, double)>();
+                for (int i = 0; i < ms.Count; i++)
+                {
+                    var m = ms[i] as JsonObject ?? throw new InputException($"{where}: members[{i}] is not an object");
+                    var w = m["weight"]?.GetValue<double>() ?? throw new InputException($"{where}: members[{i}] has no weight");
+                    // 0: a member the cross-validation left out of this fit (StackFitter.Alone); the total must stay positive.
+                    if (!(w >= 0) || !double.IsFinite(w)) throw new InputException($"{where}: members[{i}].weight must be a finite number >= 0, got {w}");
+                    var fit = FromJson(m["law"]?.ToJsonString() ?? throw new InputException($"{where}: members[{i}] has no law"), $"{where} members[{i}]");
+                    members.Add(fit);
+                    weighted.Add((fit.Law, w));
+                }
+                law = new AutoLaw(weighted, ((AutoLaw)law).CrossValidatedWeights);
+            }
+            var ps = o["parameters"] as JsonArray ?? throw Bad("no \"parameters\" array");
+            int np = law.Parameters.Count;
+            if (ps.Count != np) throw Bad($"{law.Spec} has {np} parameters ({string.Join(", ", law.Parameters.Select(q => q.Name))}), the file lists {ps.Count}");
+            var values = new double[np]; var se = new double[np];
+            var fixedNames = new List<string>();
+            for (int i = 0; i < np; i++)
+            {
+                var par = law.Parameters[i];
+                var p = ps[i] as JsonObject ?? throw Bad($"parameters[{i}] is not an object");
+                var name = p["name"] is JsonValue nv && nv.TryGetValue<string>(out var nm) ? nm : null;
+                if (name != par.Name) throw Bad($"parameters[{i}] is named '{name}', expected '{par.Name}'");
+                string field = $"parameters[{i}] ({par.Name})";
+                values[i] = FiniteNumber(p["value"], () => Bad($"{field}: value must be a finite number, got {Show(p["value"])}"));
+                if (!(values[i] >= par.Lower && values[i] <= par.Upper))
+                    throw Bad(string.Create(CultureInfo.InvariantCulture, $"{field} = {values[i]:G6} is outside its range [{par.Lower:G6}, {par.Upper:G6}] in {law.Spec}"));
+                se[i] = p["std_error"] is null ? double.NaN
+                    : FiniteNumber(p["std_error"], () => Bad($"{field}: std_error must be a finite number >= 0 or null, got {Show(p["std_error"])}"));
+                if (se[i] < 0) throw Bad(string.Create(CultureInfo.InvariantCulture, $"{field}: std_error is {se[i]:G6}; a standard error is >= 0"));
+                if (p["fixed"] is JsonValue xv && xv.TryGetValue<bool>(out var isFixed) && isFixed) fixedNames.Add(name!);
+            }
+            var cov = ReadCovariance(o, law, se, Bad);
+            var f = o["fit"] as JsonObject;
+            var report = f is null ? new FitReport { Fixed = fixedNames.ToArray() } : new FitReport
+            {
+                Objective = f["objective"]?.GetValue<double>() ?? double.NaN,
+                Iterations = f["iterations"]?.GetValue<int>() ?? 0,
+                TotalIterations = f["total_iterations"]?.GetValue<int>() ?? 0,
+                Evaluations = f["evaluations"]?.GetValue<int>() ?? 0,
+                Starts = f["starts"]?.GetValue<int>() ?? 0,
+                ConvergedStarts = f["converged_starts"]?.GetValue<int>() ?? 0,
+                Converged = f["converged"]?.GetValue<bool>() ?? false,
+                WallSeconds = f["wall_seconds"]?.GetValue<double>() ?? 0,
+                Points = f["points"]?.GetValue<int>() ?? 0,
+                Runs = (f["runs"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
+                RmsLogResidual = f["rms_log_residual"]?.GetValue<double>() ?? double.NaN,
+                Inflation = f["inflation"]?.GetValue<double>() ?? 1,
+                HuberDelta = f["huber_delta"]?.GetValue<double>() ?? 1e-3,
+                EqualRunWeights = f["equal_run_weights"]?.GetValue<bool>() ?? false,
+                Seed = f["seed"]?.GetValue<int>() ?? 0,
+                Method = (f["method"]?.GetValue<string>() ?? "optimum") switch
+                {
+                    "optimum" => Anneal.Fitting.FitMethod.Optimum,
+                    "reference" => Anneal.Fitting.FitMethod.EarlyStoppedAdamW,
+                    var m => throw Bad($"fit.method must be optimum or reference, got '{m}'"),
+                },
+                Fixed = fixedNames.ToArray(),
+                Warnings = (f["warnings"] as JsonArray)?.Select(x => x!.GetValue<string>()).ToArray() ?? [],
+            };
+            var reps = new List<double[]>();
+            if (o["leave_one_run_out"] is { } rj)
+            {
+                if (rj is not JsonArray rows) throw Bad("leave_one_run_out must be an array of parameter vectors");
+                for (int r = 0; r < rows.Count; r++)
+                {
+                    if (rows[r] is not JsonArray row || row.Count != np) throw Bad($"leave_one_run_out[{r}] must list {np} numbers");
+                    var x = new double[np];
+                    for (int j = 0; j < np; j++)
+                    {
+                        var par = law.Parameters[j];
+                        x[j] = FiniteNumber(row[j], () => Bad($"leave_one_run_out[{r}][{j}] ({par.Name}) must be a finite number, got {Show(row[j])}"));
+                        if (!(x[j] >= par.Lower && x[j] <= par.Upper))
+                            throw Bad(string.Create(CultureInfo.InvariantCulture, $"leave_one_run_out[{r}][{j}] ({par.Name}) = {x[j]:G6} is outside its range [{par.Lower:G6}, {par.Upper:G6}]"));
+                    }
+                    reps.Add(x);
+                }
+            }
+            double cvErr = o["cv_log_rmse"] is null ? 0 : FiniteNumber(o["cv_log_rmse"], () => Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}"));
+            if (!(cvErr >= 0)) throw Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}");
+            long horizon = o["fitted_horizon"] is null ? 0
+                : o["fitted_horizon"] is JsonValue hv && hv.TryGetValue<long>(out var hz) && hz > 0 ? hz : throw Bad($"fitted_horizon must be a whole number of steps > 0, got {Show(o["fitted_horizon"])}");
+            string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon, StackChoice = choice };
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InputException($"{where}: malformed law file ({e.Message}); write the law file with 'anneal fit'");
+        }
+    }
+
+    /// <summary>
+    /// The covariance of a law file: null when the file says so (<c>"covariance": null</c>, a fit whose
+    /// covariance could not be computed); the standard errors squared on the diagonal when the field is
+    /// absent (null if any is unknown); otherwise a checked parameters x parameters matrix.
+    /// </summary>
+    private static double[][]? ReadCovariance(JsonObject o, LossLaw law, double[] se, Func<string, InputException> bad)
+    {
+        int np = law.Parameters.Count;
+        if (!o.ContainsKey("covariance"))
+        {
+            if (se.Any(double.IsNaN)) return null;
+            return Enumerable.Range(0, np).Select(i => { var row = new double[np]; row[i] = se[i] * se[i]; return row; }).ToArray();
+        }
+        if (o["covariance"] is null) return null;
+        if (o["covariance"] is not JsonArray cj || cj.Count != np || cj.Any(r => r is not JsonArray ra || ra.Count != np))
+            throw bad($"covariance must be a {np} x {np} array (one row and column per parameter of {law.Spec}) or null");
+        var cov = new double[np][];
+        for (int i = 0; i < np; i++)
+        {
+            var row = (JsonArray)cj[i]!;
+            cov[i] = new double[np];
+            for (int j = 0; j < np; j++)
+                cov[i][j] = FiniteNumber(row[j], () => bad($"covariance[{i}][{j}] must be a finite number, got {Show(row[j])}"));
+        }
+        for (int i = 0; i < np; i++)
+        {
+            string ni = law.Parameters[i].Name;
+            if (cov[i][i] < 0) throw bad(string.Create(CultureInfo.InvariantCulture, $"covariance[{i}][{i}] (the variance of {ni}) is {cov[i][i]:G6}; a variance is >= 0"));
+            for (int j = 0; j < i; j++)
+            {
+                string nj = law.Parameters[j].Name;
+                double scale = Math.Sqrt(cov[i][i] * cov[j][j]);
+                if (Math.Abs(cov[i][j] - cov[j][i]) > 1e-6 * Math.Max(scale, Math.Max(Math.Abs(cov[i][j]), Math.Abs(cov[j][i]))))
+                    throw bad(string.Create(CultureInfo.InvariantCulture, $"covariance is not symmetric: [{i}][{j}] = {cov[i][j]:G6} but [{j}][{i}] = {cov[j][i]:G6} ({ni}, {nj})"));
+                if (Math.Abs(cov[i][j]) > (1 + 1e-6) * scale)
+                    throw bad(string.Create(CultureInfo.InvariantCulture, $"covariance[{i}][{j}] = {cov[i][j]:G6} implies a correlation of {ni} and {nj} outside [-1, 1] (their variances are {cov[i][i]:G6} and {cov[j][j]:G6})"));
+            }
+        }
+        return cov;
+    }
+
+    /// <summary>A finite JSON number, or the exception <paramref name="fail"/> makes.</summary>
+    private static double FiniteNumber(JsonNode? n, Func<InputException> fail) =>
+        n is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : throw fail();
+
+    /// <summary>A JSON value as the user wrote it, shortened, for messages.</summary>
+    private static string Show(JsonNode? n)
+    {
+        var t = n?.ToJsonString() ?? "null";
+        return t.Length <= 40 ? t : t[..40] + "...";
+    }
+}

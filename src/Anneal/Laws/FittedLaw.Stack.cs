@@ -1,0 +1,96 @@
+using System.Globalization;
+using Anneal.Fitting;
+
+namespace Anneal.Laws;
+
+// The prediction of an auto stack: the weighted members' forecast and its calibrated band.
+public sealed partial record FittedLaw
+{
+    /// <summary>
+    /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
+    /// (<see cref="AutoLaw"/>): relative variance <c>k^2 (own + (1/n) sum_i ((L_i - L)/L)^2) + (c D)^2</c>. <c>own</c> is the
+    /// smallest <c>s_i^2</c> among the members of positive weight that carry the band (fitted to the optimum, see
+    /// <see cref="CarriesBand"/>): the stack is taken as sure as its surest member, and no surer (a wide member, such as the
+    /// convex bound's, enters through its disagreement, not its own spread; docs/laws.md, "Calibrated bands"), <c>s_i</c> a
+    /// member's own relative standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal
+    /// band). The sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
+    /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
+    /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
+    /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it).
+    /// <c>D = |L(H) - L(t)| / L(t)</c> is the loss change the stack forecasts for this schedule between the fitted horizon H
+    /// and step t (0 up to H). A stack left with one fitted member (the others' fits failed) cannot measure its
+    /// disagreement: it is taken as large as the member's own variance, so that the fallback is not narrower than a stack
+    /// would be.
+    /// </summary>
+    private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
+    {
+        int nm = Members.Count, n = run.Count;
+        // A member the cross-validation gave weight 0 is out of the forecast and of own, but still measures the disagreement.
+        var weighted = Enumerable.Range(0, nm).Where(m => stack.Members[m].Weight > 0).ToArray();
+        var carriers = weighted.Where(m => CarriesBand(Members, m)).ToArray();
+        if (carriers.Length == 0) carriers = weighted;
+        var preds = new LawPrediction?[nm];
+        var losses = new double[nm][];
+        for (int m = 0; m < nm; m++)
+        {
+            if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
+            else
+            {
+                // Only its forecast enters (the disagreement, and the loss when weighted): no Jacobian or refits to evaluate.
+                losses[m] = Members[m].Law.Predict(run, Members[m].Values);
+                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
+            }
+        }
+        // Every member with a usable forecast measures the disagreement; one of weight 0 whose forecast is not finite and
+        // positive is left out of it (it is out of the forecast already).
+        var voices = Enumerable.Range(0, nm).Where(m => weighted.Contains(m) || losses[m].All(x => double.IsFinite(x) && x > 0)).ToArray();
+        double z = NormalQuantile(0.5 + level / 2);
+        var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
+        for (int i = 0; i < n; i++)
+            foreach (int m in weighted) loss[i] += stack.Members[m].Weight * losses[m][i];
+        // The stack's loss at the fitted horizon on this schedule: beyond it the forecast extrapolates.
+        long h = FittedHorizon;
+        bool extrapolates = h > 0 && run.Steps.Length > 0 && run.Steps[^1] > h;
+        double atHorizon = double.NaN;
+        if (extrapolates)
+        {
+            var at = run with { Steps = [h], Observed = null };
+            atHorizon = 0;
+            foreach (int m in weighted) atHorizon += stack.Members[m].Weight * Members[m].Law.Predict(at, Members[m].Values)[0];
+        }
+        double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale;
+        for (int i = 0; i < n; i++)
+        {
+            double mean = loss[i], own = double.PositiveInfinity, disagree = 0;
+            foreach (int m in carriers)
+            {
+                double s = Math.Log(preds[m]!.High[i] / losses[m][i]) / z;
+                own = Math.Min(own, s * s);
+            }
+            foreach (int m in voices)
+            {
+                double d = (losses[m][i] - mean) / mean;
+                disagree += d * d / voices.Length;
+            }
+            if (voices.Length == 1) disagree = own;
+            double gain = extrapolates && run.Steps[i] > h ? Math.Abs(atHorizon - mean) / mean : 0;
+            double rel = Math.Sqrt(k * k * (own + disagree) + c * c * gain * gain);
+            (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
+        }
+        // A member without a band leaves the stack without one: its spread is unknown, not zero.
+        var unavailable = carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+            ?? (h > 0 ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far this forecast extrapolates is unknown"))
+            ?? (double.IsFinite(atHorizon) || !extrapolates ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the stack's loss at the fitted horizon (step {h}) is not finite"))
+            ?? BandCheck.Problem(run.Steps, lo, hi, level);
+        if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
+        return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
+    }
+
+    /// <summary>
+    /// Whether member <paramref name="m"/> of a stack carries its band: members fitted to the optimum do; a member
+    /// fitted by the early-stopped reference procedure (no refits in a stack, a delta method around a point that
+    /// is no optimum) does only when no member is fitted to the optimum.
+    /// </summary>
+    internal static bool CarriesBand(IReadOnlyList<FittedLaw> members, int m) =>
+        members[m].Report.Method != FitMethod.EarlyStoppedAdamW || members.All(x => x.Report.Method == FitMethod.EarlyStoppedAdamW);
+}

@@ -1,0 +1,164 @@
+namespace Anneal.Laws;
+
+public sealed partial record MultiPowerLaw
+{
+    /// <summary>
+    /// Prepared run: the rate changes that enter LD (decrement d_k, prefix P[k], ln eta_k) and, per
+    /// point, the LR area P[t+1] and how many changes precede it. Immutable after construction, so
+    /// one state may be evaluated from several threads at once.
+    /// </summary>
+    internal sealed class State : LawState
+    {
+        /// <summary>Changes per work item: the unit of parallel work and of the fixed summation order.</summary>
+        internal const int Chunk = 8192;
+
+        private readonly double[] _pt1;      // P[t_i + 1]: the LR area up to and including step t_i
+        // Per-change arrays come from the shared pool (a 100k-step prediction would otherwise allocate
+        // 2.4 MB of large-object heap per call, which costs more than the math); only the first
+        // _nPos entries are meaningful. Release() returns them.
+        private double[] _d;                 // eta_{k-1} - eta_k at each change k with eta_k > 0
+        private double[] _pk;                // P[k]
+        private double[] _lnEta;             // ln eta_k
+        private readonly int _nPos;
+        private bool _released;
+        private readonly int[] _upTo;        // changes with k <= t_i: _d[0.._upTo[i]]
+        private readonly double[] _zeroD;    // changes to eta_k = 0: G = 1 whenever S_k(t) > 0
+        private readonly double[] _zeroPk;
+        private readonly long[] _zeroK;
+        private readonly int[] _itemPoint;   // work item -> point; items of one point are consecutive
+        private readonly int[] _itemStart;   // work item -> first change
+        private readonly long _pairs;
+
+        public State(LawRun run, WarmupConvention convention) : base(run)
+        {
+            var eta = run.Eta;
+            int n = run.Count;
+            long last = run.Steps[n - 1];
+            // Only steps 0..last matter; a prefix from the pool (the 100k-step prediction path is
+            // called in loops and a fresh 800 kB array per call costs more than the math).
+            int len = checked((int)last + 1);
+            var prefix = System.Buffers.ArrayPool<double>.Shared.Rent(len + 1);
+            try
+            {
+                EtaMath.Prefix(eta.AsSpan(0, len), prefix.AsSpan(0, len + 1));
+                int first = Math.Max(1, convention == WarmupConvention.Paper ? EtaMath.PeakIndex(eta) + 1 : 1);
+                int nPos = 0, nZero = 0;
+                for (int i = first; i < len; i++)
+                {
+                    if (eta[i - 1] == eta[i]) continue;
+                    if (eta[i] > 0) nPos++; else nZero++;
+                }
+                var pool = System.Buffers.ArrayPool<double>.Shared;
+                _nPos = nPos;
+                _d = pool.Rent(Math.Max(1, nPos)); _pk = pool.Rent(Math.Max(1, nPos)); _lnEta = pool.Rent(Math.Max(1, nPos));
+                _zeroD = new double[nZero]; _zeroPk = new double[nZero]; _zeroK = new long[nZero];
+                var k = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, nPos));
+                int a = 0, z = 0;
+                for (int i = first; i < len; i++)
+                {
+                    double diff = eta[i - 1] - eta[i];
+                    if (diff == 0) continue;
+                    if (eta[i] > 0) { _d[a] = diff; _pk[a] = prefix[i]; _lnEta[a] = eta[i]; k[a] = i; a++; }
+                    else { _zeroD[z] = diff; _zeroPk[z] = prefix[i]; _zeroK[z] = i; z++; }
+                }
+                System.Numerics.Tensors.TensorPrimitives.Log(_lnEta.AsSpan(0, nPos), _lnEta.AsSpan(0, nPos));
+                _pt1 = new double[n];
+                _upTo = new int[n];
+                int j = 0, items = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    long t = run.Steps[i];
+                    _pt1[i] = prefix[t + 1];
+                    while (j < nPos && k[j] <= t) j++;
+                    _upTo[i] = j;
+                    _pairs += j;
+                    items += Math.Max(1, (j + Chunk - 1) / Chunk);
+                }
+                _itemPoint = new int[items]; _itemStart = new int[items];
+                int it = 0;
+                for (int i = 0; i < n; i++)
+                    for (int s = 0; s == 0 || s < _upTo[i]; s += Chunk) { _itemPoint[it] = i; _itemStart[it] = s; it++; }
+                System.Buffers.ArrayPool<int>.Shared.Return(k);
+            }
+            finally { System.Buffers.ArrayPool<double>.Shared.Return(prefix); }
+        }
+
+        /// <summary>Number of (point, change) pairs one evaluation visits.</summary>
+        public long Pairs => _pairs;
+
+        /// <summary>Number of steps where the rate changes and enters LD.</summary>
+        public int Changes => _nPos + _zeroD.Length;
+
+        /// <summary>Returns the pooled per-change arrays; the state must not be evaluated afterwards.</summary>
+        internal override void Release()
+        {
+            if (_released) return;
+            _released = true;
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            pool.Return(_d); pool.Return(_pk); pool.Return(_lnEta);
+            _d = _pk = _lnEta = [];
+        }
+
+        /// <summary>Pairs above which one evaluation is split over the cores.</summary>
+        internal const long ParallelPairs = 200_000;
+
+        public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
+        {
+            double l0 = p[0], a = p[1], alpha = p[2], b = p[3], c = p[4], beta = p[5], gamma = p[6];
+            int n = Run.Count, items = _itemPoint.Length;
+            bool wantJ = !jac.IsEmpty;
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            // eta_k^-gamma once per parameter vector: O(changes), vectorised, not O(changes x points).
+            ObjectDisposedException.ThrowIf(_released, this);
+            var e = pool.Rent(Math.Max(1, _nPos));
+            var sums = pool.Rent(4 * items);
+            try
+            {
+                var es = e.AsSpan(0, _nPos);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(_lnEta.AsSpan(0, _nPos), -gamma, es);
+                System.Numerics.Tensors.TensorPrimitives.Exp(es, es);
+                if (_pairs > ParallelPairs && EvaluationParallelism.Allowed)
+                {
+                    var eArr = e; var sArr = sums;
+                    Parallel.For(0, items, EvaluationParallelism.Options, w => Item(w, eArr, c, beta, sArr, wantJ));
+                }
+                else
+                    for (int w = 0; w < items; w++) Item(w, e, c, beta, sums, wantJ);
+                int item = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    // Partial sums of one point in item order: the same result on any number of threads.
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (; item < items && _itemPoint[item] == i; item++)
+                    {
+                        s0 += sums[4 * item]; s1 += sums[4 * item + 1]; s2 += sums[4 * item + 2]; s3 += sums[4 * item + 3];
+                    }
+                    double pt1 = _pt1[i];
+                    long t = Run.Steps[i];
+                    for (int z = 0; z < _zeroK.Length && _zeroK[z] <= t; z++)
+                        if (pt1 - _zeroPk[z] > 0) s0 += _zeroD[z];
+                    double lnX = Math.Log(pt1), pw = Math.Exp(-alpha * lnX);
+                    loss[i] = l0 + a * pw - b * s0;
+                    if (!wantJ) continue;
+                    var row = jac.Slice(7 * i, 7);
+                    row[0] = 1;
+                    row[1] = pw;
+                    row[2] = -a * pw * lnX;
+                    row[3] = -s0;
+                    row[4] = -b * beta * s1;
+                    row[5] = -b * s2;
+                    row[6] = -b * beta * c * s3;
+                }
+            }
+            finally { pool.Return(sums); pool.Return(e); }
+        }
+
+        private void Item(int w, double[] e, double c, double beta, double[] sums, bool wantJ)
+        {
+            int i = _itemPoint[w], j0 = _itemStart[w], j1 = Math.Min(_upTo[i], j0 + Chunk);
+            var o = sums.AsSpan(4 * w, 4);
+            if (wantJ) MplKernel.Sums(_d, _pk, e, _lnEta, j0, j1, _pt1[i], c, beta, o);
+            else { o[0] = MplKernel.Value(_d, _pk, e, j0, j1, _pt1[i], c, beta); o[1] = 0; o[2] = 0; o[3] = 0; }
+        }
+    }
+}
