@@ -17,9 +17,22 @@ namespace Anneal.Laws;
 /// growing for ~1000 steps after the rate has stopped falling; the cap lets the data say how soon the gain stops.
 /// S2max is in units of the rate (S2 is), so the law stays equivariant to the rate's unit.
 /// </para>
+/// <para>
+/// <c>momentum(cap=log)</c> and <c>momentum(cap=fit, power=q)</c> change how the gain bends: its slope in S2 is
+/// <c>(1 + S2/S2max)^-q</c>, so <c>G = S2max ((1 + S2/S2max)^(1-q) - 1) / (1 - q)</c>; q = 2 is the hyperbolic cap above
+/// (<see cref="HyperbolicCap"/>), q = 1 the log cap <c>S2max ln(1 + S2/S2max)</c> (<see cref="LogCap"/>), whose gain keeps
+/// growing with the log of the area: longer cooldowns keep gaining, as gpt-tiny-long's 10 % cooldowns do (docs/laws.md,
+/// "Session 8").
+/// </para>
 /// </summary>
-public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : LossLaw
+public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, double CapPower = 2) : LossLaw
 {
+    /// <summary>The cap's shape of <c>cap=fit</c>: the hyperbolic cap, G = S2 / (1 + S2/S2max).</summary>
+    public const double HyperbolicCap = 2;
+
+    /// <summary>The cap's shape of <c>cap=log</c>: G = S2max ln(1 + S2/S2max), a gain growing with the log of the area.</summary>
+    public const double LogCap = 1;
+
     private static readonly LawParameter[] Base =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss"),
@@ -46,7 +59,7 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : Los
 
     public override string Name => "momentum";
 
-    public override string Summary => "momentum law (Tissue et al. 2024): L0 + A*S1^-alpha - C*S2, 4 parameters (+ lambda, + a cap on the annealing area)";
+    public override string Summary => "momentum law (Tissue et al. 2024): L0 + A*S1^-alpha - C*S2, 4 parameters (+ lambda, + a cap on the annealing area, hyperbolic or log)";
 
     public override IReadOnlyList<LawParameter> Parameters => (FitLambda, Cap) switch
     {
@@ -61,7 +74,8 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : Los
         var b = new SpecBuilder("momentum");
         if (Lambda is { } l) b.NumIf("lambda", l, 0.999);
         else b.Word("lambda", "fit");
-        if (Cap) b.Word("cap", "fit");
+        if (Cap && CapPower == LogCap) b.Word("cap", "log");
+        else if (Cap) { b.Word("cap", "fit"); b.NumIf("power", CapPower, HyperbolicCap); }
         return b.Build();
     }
 
@@ -72,16 +86,23 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : Los
         bool cap = capRaw switch
         {
             null or SpecText { Value: "none" } => false,
-            SpecText { Value: "fit" } => true,
-            _ => throw a.Fail($"cap must be fit or none, got {capRaw}"),
+            SpecText { Value: "fit" or "log" } => true,
+            _ => throw a.Fail($"cap must be fit, log or none, got {capRaw}"),
         };
-        if (raw is null) return new MomentumLaw(0.999, cap);
-        if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null, cap);
-        if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value, cap);
+        double power = capRaw is SpecText { Value: "log" } ? LogCap : HyperbolicCap;
+        if (a.Raw("power") is { } powRaw)
+        {
+            if (capRaw is not SpecText { Value: "fit" }) throw a.Fail("power= shapes the cap: give it with cap=fit");
+            if (powRaw is not SpecNumber { Value: > 0 and <= 4 } pn) throw a.Fail($"power must be a number in (0, 4], got {powRaw}");
+            power = pn.Value;
+        }
+        if (raw is null) return new MomentumLaw(0.999, cap, power);
+        if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null, cap, power);
+        if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value, cap, power);
         throw a.Fail($"lambda must be a number in [0, 1) or the word fit, got {raw}");
     }
 
-    public override LawState Prepare(LawRun run) => new State(run, Lambda, CapIndex);
+    public override LawState Prepare(LawRun run) => new State(run, Lambda, CapIndex, CapPower);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
@@ -133,10 +154,12 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : Los
         private readonly double[] _drop;   // post-warmup eta_{i-1} - eta_i, 0 elsewhere
         private readonly double[]? _s2;    // S2 at the run's steps when lambda is fixed
         private readonly int _cap;         // index of S2max in p, -1 without a cap
+        private readonly double _power;    // the cap's shape: dG/dS2 = (1 + S2/S2max)^-power
 
-        public State(LawRun run, double? lambda, int cap) : base(run)
+        public State(LawRun run, double? lambda, int cap, double power) : base(run)
         {
             _cap = cap;
+            _power = power;
             var eta = run.Eta;
             var pre = EtaMath.Prefix(eta);
             _lnS1 = run.Steps.Select(t => Math.Log(pre[t + 1])).ToArray();
@@ -181,14 +204,29 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false) : Los
             for (int i = 0; i < n; i++)
             {
                 double pw = Math.Exp(-p[2] * _lnS1[i]);
-                // The annealing area as it enters the gain: S2, or S2 / (1 + S2/S2max) with a cap (dG/dS2 = 1/(1 + S2/S2max)^2).
+                // The annealing area as it enters the gain: S2, or with a cap G(S2) = S2max ((1 + x)^(1-q) - 1) / (1 - q),
+                // x = S2/S2max, whose slope dG/dS2 = (1 + x)^-q falls from 1 as the area grows: q = 2 is S2 / (1 + x)
+                // (at most S2max), q = 1 is S2max ln(1 + x) (no bound: the gain keeps growing with the log of the area).
                 double g = s2[i], dg = 1, dgdm = 0;
                 if (_cap >= 0)
                 {
-                    double m = p[_cap], den = 1 + s2[i] / m;
-                    g = s2[i] / den;
-                    dg = 1 / (den * den);
-                    dgdm = g * g / (m * m);
+                    double m = p[_cap], x = s2[i] / m, u = 1 + x;
+                    if (_power == HyperbolicCap)
+                    {
+                        g = s2[i] / u;
+                        dg = 1 / (u * u);
+                        dgdm = g * g / (m * m);
+                    }
+                    else
+                    {
+                        double lnU = Math.Log(u);
+                        // ((1+x)^(1-q) - 1)/(1-q) = lnU * E((1-q) lnU), E(z) = (e^z - 1)/z: continuous through q = 1.
+                        double z = (1 - _power) * lnU;
+                        double shape = Math.Abs(z) < 1e-8 ? lnU * (1 + z / 2) : double.ExpM1(z) / (1 - _power);
+                        dg = Math.Exp(-_power * lnU);
+                        g = m * shape;
+                        dgdm = shape - x * dg;
+                    }
                 }
                 loss[i] = p[0] + p[1] * pw - p[3] * g;
                 if (jac.IsEmpty) continue;

@@ -72,6 +72,10 @@ public class LawMathTests
         ["floor(time=area)", new[] { 2.3, 0.6, 0.42, 0.2, 0.8 }],
         ["momentum(cap=fit)", new[] { 2.5, 0.6, 0.42, 0.4, 0.05 }],
         ["momentum(lambda=fit, cap=fit)", new[] { 2.5, 0.6, 0.42, 0.4, 0.995, 0.05 }],
+        ["momentum(cap=log)", new[] { 2.5, 0.6, 0.42, 0.4, 0.05 }],
+        ["fsl", new[] { 2.4, 0.6, 0.42, 300.0, 0.3 }],
+        ["fsl(slowest=1000)", new[] { 2.4, 0.6, 0.42, 300.0 }],
+        ["momentum(lambda=fit, cap=fit, power=1.5)", new[] { 2.5, 0.6, 0.42, 0.4, 0.995, 0.05 }],
         ["auto", new[] { 2.5, 0.6, 0.42, 0.4, 0.05, 2.37, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63, 2.5, 50.0, 0.01 }],
     ];
 

@@ -60,13 +60,91 @@ public class MomentumCapTests
         law.Predict(held, [999], fit.Values)[0].ShouldBe(law.Predict(held, [999], truth)[0], 1e-5);
     }
 
+    [Theory]
+    [InlineData("momentum(cap=log)", 1.0)]
+    [InlineData("momentum(cap=fit, power=1.5)", 1.5)]
+    [InlineData("momentum(cap=fit, power=0.5)", 0.5)]
+    public void OtherCapShapesMatchTheirClosedFormOnAOneDropSchedule(string spec, double q)
+    {
+        // The same one-drop schedule as above; the gain is C * G(S2) with G = S2max ((1 + x)^(1-q) - 1) / (1 - q),
+        // x = S2/S2max, and G = S2max ln(1 + x) at q = 1 (cap=log), written here directly from those formulas.
+        const double hi = 3e-3, lo = 1e-3, lambda = 0.999;
+        const int k0 = 400, n = 1500;
+        var eta = Enumerable.Range(0, n).Select(i => i < k0 ? hi : lo).ToArray();
+        long[] steps = [100, 399, 400, 401, 650, 1000, 1499];
+        double[] p = [1.7, 0.9, 0.35, 0.5, 0.4];
+        var pred = LossLaw.Parse(spec).Predict(eta, steps, p);
+        for (int j = 0; j < steps.Length; j++)
+        {
+            long t = steps[j];
+            double s1 = t < k0 ? hi * (t + 1) : hi * k0 + lo * (t - k0 + 1);
+            double s2 = t < k0 ? 0 : (hi - lo) * (1 - Math.Pow(lambda, t - k0 + 1)) / (1 - lambda);
+            double g = q == 1 ? p[4] * Math.Log(1 + s2 / p[4]) : p[4] * (Math.Pow(1 + s2 / p[4], 1 - q) - 1) / (1 - q);
+            double expected = p[0] + p[1] * Math.Pow(s1, -p[2]) - p[3] * g;
+            pred[j].ShouldBe(expected, 1e-12 * expected, $"{spec} step {t}");
+        }
+    }
+
+    [Fact]
+    public void CapShapesAreContinuousInThePower()
+    {
+        // power -> 2 gives the hyperbolic cap (its own code path), power -> 1 the log cap (the series branch near z = 0).
+        var eta = Schedule.Parse("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)").Sample(2000);
+        long[] steps = [500, 1300, 1600, 1999];
+        double[] p = [1.5, 0.8, 0.38, 0.3, 0.6];
+        var hyper = LossLaw.Parse("momentum(cap=fit)").Predict(eta, steps, p);
+        var nearHyper = LossLaw.Parse("momentum(cap=fit, power=2.000001)").Predict(eta, steps, p);
+        var log = LossLaw.Parse("momentum(cap=log)").Predict(eta, steps, p);
+        var nearLog = LossLaw.Parse("momentum(cap=fit, power=1.000001)").Predict(eta, steps, p);
+        for (int j = 0; j < steps.Length; j++)
+        {
+            nearHyper[j].ShouldBe(hyper[j], 1e-5, $"step {steps[j]}");
+            nearLog[j].ShouldBe(log[j], 1e-5, $"step {steps[j]}");
+            log[j].ShouldBeLessThanOrEqualTo(hyper[j], "the log cap's gain is at least the hyperbolic cap's at the same S2max");
+        }
+        // Past the decay's start (step 1200) the gains differ: ln(1 + x) > x / (1 + x) for x > 0.
+        log[^1].ShouldBeLessThan(hyper[^1] - 1e-3);
+    }
+
+    [Fact]
+    public void LogCapFitRecoversTheParametersThatGeneratedTheCurves()
+    {
+        // Noise-free curves of a constant run to 3000 and 10 % cooldown branches at 1500 and 3000 (the WSD question's
+        // calibration) from known parameters of momentum(cap=log): the fit gives them back and forecasts a 4x later branch.
+        double[] truth = [1.5, 0.8, 0.38, 0.3, 0.2];
+        var law = LossLaw.Parse("momentum(cap=log)");
+        LawRun Make(string spec, int total)
+        {
+            var eta = Schedule.Parse(spec).Sample(total);
+            var steps = Enumerable.Range(20, total / 10 - 20).Select(i => (long)(10 * i + 9)).ToArray();
+            return LawRun.ForSchedule(spec, eta, steps, spec) with { Observed = law.Predict(eta, steps, truth) };
+        }
+        LawRun[] runs =
+        [
+            Make("constant(peak=3e-3, warmup=100)", 3000),
+            Make("wsd(peak=3e-3, total=1500, warmup=100, decay=0.1)", 1500),
+            Make("wsd(peak=3e-3, total=3000, warmup=100, decay=0.1)", 3000),
+        ];
+        var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false });
+        for (int k = 0; k < truth.Length; k++)
+            fit.Values[k].ShouldBe(truth[k], 1e-3 * truth[k], law.Parameters[k].Name);
+        var held = Schedule.Parse("wsd(peak=3e-3, total=12000, warmup=100, decay=0.1)").Sample(12000);
+        law.Predict(held, [11999], fit.Values)[0].ShouldBe(law.Predict(held, [11999], truth)[0], 1e-5);
+    }
+
     [Fact]
     public void ParsesAndPrintsItsSpec()
     {
+        LossLaw.Parse("momentum(cap=log)").Spec.ShouldBe("momentum(cap=log)");
+        LossLaw.Parse("momentum(cap=fit, power=1)").Spec.ShouldBe("momentum(cap=log)");
+        LossLaw.Parse("momentum(cap=fit, power=1.5)").Spec.ShouldBe("momentum(cap=fit, power=1.5)");
+        LossLaw.Parse("momentum(cap=fit, power=2)").Spec.ShouldBe("momentum(cap=fit)");
+        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("momentum(power=1.5)")).Message.ShouldContain("give it with cap=fit");
+        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("momentum(cap=fit, power=5)")).Message.ShouldContain("power must be a number in (0, 4]");
         LossLaw.Parse("momentum(cap=fit)").Spec.ShouldBe("momentum(cap=fit)");
         LossLaw.Parse("momentum(lambda=fit, cap=fit)").Spec.ShouldBe("momentum(lambda=fit, cap=fit)");
         LossLaw.Parse("momentum(cap=none)").Spec.ShouldBe("momentum");
         LossLaw.Parse("momentum(cap=fit)").Parameters.Select(q => q.Name).ShouldBe(["L0", "A", "alpha", "C", "S2max"]);
-        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("momentum(cap=3)")).Message.ShouldContain("cap must be fit or none");
+        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("momentum(cap=3)")).Message.ShouldContain("cap must be fit, log or none");
     }
 }
