@@ -46,12 +46,7 @@ public class MomentumCapTests
         // them back, the cap included, and reproduce a held-out schedule.
         double[] truth = [1.5, 0.8, 0.38, 0.3, 0.6];
         var law = new MomentumLaw(0.999, Cap: true);
-        LawRun Make(string spec)
-        {
-            var eta = Schedule.Parse(spec).Sample(1000);
-            var steps = Enumerable.Range(10, 90).Select(i => (long)(10 * i + 9)).ToArray();
-            return LawRun.ForSchedule(spec, eta, steps, spec) with { Observed = law.Predict(eta, steps, truth) };
-        }
+        LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 1000, firstLog: 10);
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=1000, warmup=100)"), Make("wsd(peak=3e-3, total=1000, warmup=100, decay=0.2)")];
         var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false });
         for (int k = 0; k < truth.Length; k++)
@@ -113,12 +108,7 @@ public class MomentumCapTests
         // calibration) from known parameters of momentum(cap=log): the fit gives them back and forecasts a 4x later branch.
         double[] truth = [1.5, 0.8, 0.38, 0.3, 0.2];
         var law = LossLaw.Parse("momentum(cap=log)");
-        LawRun Make(string spec, int total)
-        {
-            var eta = Schedule.Parse(spec).Sample(total);
-            var steps = Enumerable.Range(20, total / 10 - 20).Select(i => (long)(10 * i + 9)).ToArray();
-            return LawRun.ForSchedule(spec, eta, steps, spec) with { Observed = law.Predict(eta, steps, truth) };
-        }
+        LawRun Make(string spec, int total) => SyntheticRun.Of(law, truth, spec, total, firstLog: 20);
         LawRun[] runs =
         [
             Make("constant(peak=3e-3, warmup=100)", 3000),

@@ -45,12 +45,7 @@ public class SpectrumFloorLawTests
         // held-out 10 % cooldown twice as long.
         double[] truth = [1.5, 0.8, 0.38, 25.0, 2.0];
         var law = new SpectrumFloorLaw();
-        LawRun Make(string spec, int total)
-        {
-            var eta = Schedule.Parse(spec).Sample(total);
-            var steps = Enumerable.Range(10, total / 10 - 10).Select(i => (long)(10 * i + 9)).ToArray();
-            return LawRun.ForSchedule(spec, eta, steps, spec) with { Observed = law.Predict(eta, steps, truth) };
-        }
+        LawRun Make(string spec, int total) => SyntheticRun.Of(law, truth, spec, total, firstLog: 10);
         LawRun[] runs =
         [
             Make("constant(peak=3e-3, warmup=100)", 2000),

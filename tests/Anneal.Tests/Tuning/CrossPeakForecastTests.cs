@@ -1,4 +1,3 @@
-using System.Globalization;
 using Anneal.Schedules;
 using Anneal.Tuning;
 
@@ -75,15 +74,15 @@ public class CrossPeakForecastTests
     [Fact]
     public void Keeps_a_wsd_trial_behind_before_its_cooldown_that_wins_without_a_complete_trial_at_its_peak()
     {
-        var incumbent = TableTrial(0, "cosine_p3.54e-2", "cosine(peak=3.54e-2, total=1000, warmup=50)");
+        var incumbent = MlpLargeTable.Trial(0, "cosine_p3.54e-2", "cosine(peak=3.54e-2, total=1000, warmup=50)");
         var complete = new[]
         {
             incumbent,
-            TableTrial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)"),
-            TableTrial(2, "cosine_p1.41e-1", "cosine(peak=1.41e-1, total=1000, warmup=50)"),
-            TableTrial(3, "wsd35_p1.77e-2", "wsd(peak=1.77e-2, total=1000, warmup=50, decay=0.35)"),
+            MlpLargeTable.Trial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)"),
+            MlpLargeTable.Trial(2, "cosine_p1.41e-1", "cosine(peak=1.41e-1, total=1000, warmup=50)"),
+            MlpLargeTable.Trial(3, "wsd35_p1.77e-2", "wsd(peak=1.77e-2, total=1000, warmup=50, decay=0.35)"),
         };
-        var best = TableCurve("wsdsqrt50_p5e-2");
+        var best = MlpLargeTable.Curve("wsdsqrt50_p5e-2");
         var stable = best.Where(r => r.Step < 500).ToArray();
         stable[^1].Value.ShouldBeGreaterThan(incumbent.ValueAt(stable[^1].Step)!.Value + 0.05); // behind at equal steps
         best[^1].Value.ShouldBeLessThan(incumbent.Value!.Value - 0.015); // and wins
@@ -103,31 +102,16 @@ public class CrossPeakForecastTests
     {
         var complete = new[]
         {
-            TableTrial(0, "cosine_p3.54e-2", "cosine(peak=3.54e-2, total=1000, warmup=50)"),
-            TableTrial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)"),
-            TableTrial(2, "cosine_p1.41e-1", "cosine(peak=1.41e-1, total=1000, warmup=50)"),
-            TableTrial(3, "wsd35_p1.77e-2", "wsd(peak=1.77e-2, total=1000, warmup=50, decay=0.35)"),
+            MlpLargeTable.Trial(0, "cosine_p3.54e-2", "cosine(peak=3.54e-2, total=1000, warmup=50)"),
+            MlpLargeTable.Trial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)"),
+            MlpLargeTable.Trial(2, "cosine_p1.41e-1", "cosine(peak=1.41e-1, total=1000, warmup=50)"),
+            MlpLargeTable.Trial(3, "wsd35_p1.77e-2", "wsd(peak=1.77e-2, total=1000, warmup=50, decay=0.35)"),
         };
-        var worse = TableCurve("constant_p7.07e-2");
+        var worse = MlpLargeTable.Curve("constant_p7.07e-2");
         worse[^1].Value.ShouldBeGreaterThan(1.9);
         var trial = new TrialRecord(4, new TrialParams([]), TrialState.Running, null, []) { Schedule = "constant(peak=7.07e-2, warmup=50)", PlannedSteps = 1000 };
         var (prunedAt, reasons) = ForecastPrunerTests.ReplayWith(new ForecastPruner(), complete, trial, worse.Where(r => r.Step < 999).ToArray());
         prunedAt.ShouldNotBeNull(string.Join("\n", reasons));
         prunedAt!.Value.ShouldBeLessThan(900L, string.Join("\n", reasons));
-    }
-
-    private static Report[] TableCurve(string key)
-    {
-        var file = Path.Combine(TestPaths.RepoRoot, "data", "tuning", "mlp-large", key + ".csv");
-        return File.ReadLines(file).Skip(1).Select(l => l.Split(','))
-            .Where(c => c.Length > 3 && c[3].Length > 0)
-            .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[3], CultureInfo.InvariantCulture)))
-            .ToArray();
-    }
-
-    private static TrialRecord TableTrial(int n, string key, string schedule)
-    {
-        var c = TableCurve(key);
-        return new TrialRecord(n, new TrialParams([]), TrialState.Complete, c[^1].Value, c) { Schedule = schedule, PlannedSteps = 1000 };
     }
 }

@@ -11,11 +11,16 @@ public class ForecastPrunerTests
 {
     /// <summary>A corpus run's curve of one metric: column 2 is the training loss (every 10 steps), 3 the validation loss (every 100).</summary>
     internal static Report[] Curve(string corpus, string file, long? untilStep = null, int column = 3) =>
-        File.ReadLines(Path.Combine(TestPaths.RepoRoot, "data", "corpora", corpus, file)).Skip(1)
+        CurveIn(Path.Combine(TestPaths.RepoRoot, "data", "corpora", corpus, file), column)
+            .Where(r => untilStep is null || r.Step <= untilStep)
+            .ToArray();
+
+    /// <summary>The (step, value) rows of a step-first log CSV whose <paramref name="column"/> is filled.</summary>
+    internal static Report[] CurveIn(string path, int column = 3) =>
+        File.ReadLines(path).Skip(1)
             .Select(l => l.Split(','))
             .Where(c => c.Length > column && c[column].Length > 0)
             .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[column], CultureInfo.InvariantCulture)))
-            .Where(r => untilStep is null || r.Step <= untilStep)
             .ToArray();
 
     private static TrialRecord Complete(int n, string file, string schedule, string corpus = "gpt-tiny")
@@ -133,28 +138,14 @@ public class ForecastPrunerTests
     [Fact]
     public void Does_not_forecast_a_long_cooldown_from_a_short_one()
     {
-        var shortCooldown = TableTrial(0, "wsd10_p5e-2", "wsd(peak=5e-2, total=1000, warmup=50, decay=0.1)");
-        var incumbent = TableTrial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)");
-        var best = TableCurve("wsd50_p5e-2");
+        var shortCooldown = MlpLargeTable.Trial(0, "wsd10_p5e-2", "wsd(peak=5e-2, total=1000, warmup=50, decay=0.1)");
+        var incumbent = MlpLargeTable.Trial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)");
+        var best = MlpLargeTable.Curve("wsd50_p5e-2");
         best[^1].Value.ShouldBeLessThan(incumbent.Value!.Value - 0.02); // the premise: it wins
         var trial = new TrialRecord(2, new TrialParams([]), TrialState.Running, null, []) { Schedule = "wsd(peak=5e-2, total=1000, warmup=50, decay=0.5)", PlannedSteps = 1000 };
         var (prunedAt, reasons) = ReplayWith(new ForecastPruner(), [shortCooldown, incumbent], trial, best.Where(r => r.Step < 999).ToArray());
         prunedAt.ShouldBeNull(string.Join("\n", reasons));
         reasons.ShouldContain(r => r.Contains("cooldown as long", StringComparison.Ordinal));
-    }
-
-    /// <summary>A configuration's validation curve in the large MLP tuning table (data/tuning/mlp-large).</summary>
-    private static Report[] TableCurve(string key) =>
-        File.ReadLines(Path.Combine(TestPaths.RepoRoot, "data", "tuning", "mlp-large", key + ".csv")).Skip(1)
-            .Select(l => l.Split(','))
-            .Where(c => c.Length > 3 && c[3].Length > 0)
-            .Select(c => new Report(long.Parse(c[0], CultureInfo.InvariantCulture), double.Parse(c[3], CultureInfo.InvariantCulture)))
-            .ToArray();
-
-    private static TrialRecord TableTrial(int n, string key, string schedule)
-    {
-        var c = TableCurve(key);
-        return new TrialRecord(n, new TrialParams([]), TrialState.Complete, c[^1].Value, c) { Schedule = schedule, PlannedSteps = 1000 };
     }
 
     /// <summary>
