@@ -121,32 +121,31 @@ public static class CrossPeakForecast
         double chi = zq * zq; // chi^2 with one degree of freedom at the level: the profile band of one forecast
 
         // Per run, the rate area (in steps at the reference rate) at each report, and at the trial's last planned step.
+        // The features of every grid point are powers of these: computed once per exponent, not once per grid point.
         var area = runs.Select(r => Area(r.Eta, r.Steps, refRate)).ToList();
-        double areaEnd = AreaAt(plan, last, refRate);
+        double areaEnd = Area(plan, [last], refRate)[0];
+        var xs = AlphaGrid.Select(alpha => area.Select(a => a.Select(v => Math.Pow(v, -alpha)).ToArray()).ToArray()).ToArray();
         var fits = new List<(double Sse, double F, double Var)>();
         foreach (var tauFrac in TauGrid)
         {
             double tau = Math.Max(1, tauFrac * plan.Length);
             var avg = runs.Select(r => Average(r.Eta, r.Steps, tau, refRate)).ToList();
             double avgEnd = Average(plan, [last], tau, refRate)[0];
-            foreach (var alpha in AlphaGrid)
-                foreach (var p in PGrid)
+            var zs = PGrid.Select(p => avg.Select(a => a.Select(v => Math.Pow(v, p)).ToArray()).ToArray()).ToArray();
+            for (int ai = 0; ai < AlphaGrid.Length; ai++)
+                for (int pi = 0; pi < PGrid.Length; pi++)
                 {
+                    double alpha = AlphaGrid[ai], p = PGrid[pi];
                     // Centred sums over every run (the per-run level eliminated), and the trial's own means.
                     double sxx = 0, sxz = 0, szz = 0, sxy = 0, szy = 0, syy = 0, xt = 0, zt = 0, yt = 0;
                     for (int r = 0; r < runs.Count; r++)
                     {
                         var run = runs[r];
+                        var x = xs[ai][r];
+                        var z = zs[pi][r];
                         int m = run.Steps.Length;
-                        var x = new double[m];
-                        var z = new double[m];
                         double mx = 0, mz = 0, my = 0;
-                        for (int i = 0; i < m; i++)
-                        {
-                            x[i] = Math.Pow(area[r][i], -alpha);
-                            z[i] = Math.Pow(avg[r][i], p);
-                            mx += x[i]; mz += z[i]; my += run.Values[i];
-                        }
+                        for (int i = 0; i < m; i++) { mx += x[i]; mz += z[i]; my += run.Values[i]; }
                         mx /= m; mz /= m; my /= m;
                         for (int i = 0; i < m; i++)
                         {
@@ -216,13 +215,6 @@ public static class CrossPeakForecast
         return res;
     }
 
-    private static double AreaAt(double[] eta, int step, double refRate)
-    {
-        double s = 0;
-        for (int k = 0; k <= step && k < eta.Length; k++) s += eta[k] / refRate;
-        return Math.Max(s, 1e-9);
-    }
-
     /// <summary>
     /// The exponential average of the rate (relative to <paramref name="refRate"/>) at each step: the run's peak rate
     /// at its peak step (as <see cref="Anneal.Laws.NoiseFloorLaw"/>), then ebar += (eta - ebar) / tau per step.
@@ -230,8 +222,7 @@ public static class CrossPeakForecast
     private static double[] Average(double[] eta, long[] steps, double tau, double refRate)
     {
         var res = new double[steps.Length];
-        int top = 0;
-        for (int k = 1; k < eta.Length; k++) if (eta[k] > eta[top]) top = k;
+        int top = Anneal.Laws.EtaMath.PeakIndex(eta);
         double w = 1 / tau, e = eta[0] / refRate;
         int j = 0;
         for (int k = 0; k < eta.Length && j < steps.Length; k++)
