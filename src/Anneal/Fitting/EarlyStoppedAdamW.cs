@@ -4,6 +4,14 @@ namespace Anneal.Fitting;
 internal sealed partial class HuberObjective
 {
     /// <summary>
+    /// Relative margin by which an objective must fall below the best so far to count as an improvement (for the
+    /// patience counter and for the recorded step). Last-bit differences of the objective (another log/exp, another
+    /// summation order: ~1e-14 relative) then decide nothing where the objective stalls: a decision flips only when two
+    /// objectives differ by 1e-9 to within 1e-14, instead of whenever they are equal to within rounding.
+    /// </summary>
+    internal const double ImprovementTolerance = 1e-9;
+
+    /// <summary>
     /// The reference procedure's optimiser (Luo et al. 2025, MIT code; hyperparameters from its
     /// configuration): AdamW on the raw parameters, <c>lr = 5e-2</c> for parameters with a
     /// one-sided bound and <c>5e-3</c> for interval-bounded ones, betas (0.9, 0.999), eps 1e-8,
@@ -11,6 +19,10 @@ internal sealed partial class HuberObjective
     /// when the gradient norm falls below 1e-5. Like the reference it records, when a step's
     /// objective is the best so far, the parameters just after that step. Iterates are kept
     /// inside the parameter bounds (the reference does not need to: its path stays inside).
+    /// An improvement counts only beyond <see cref="ImprovementTolerance"/>. This does not make the result independent
+    /// of the objective's last bits where the path itself is chaotic (on some small splits Adam's fixed steps oscillate
+    /// around the optimum and a 1e-15 difference grows tenfold every ~8 steps: docs/benchmarks.md, "Session 9: fit speed");
+    /// the objective's bits are therefore made the same on every machine (<see cref="Anneal.Laws.MplKernel"/>).
     /// </summary>
     public FitSolution AdamW(double[] x0, IReadOnlySet<int> fixedIdx, int maxSteps = 200, int patience = 20)
     {
@@ -24,7 +36,7 @@ internal sealed partial class HuberObjective
         }
         var m = new double[_p]; var v = new double[_p]; var g = new double[_p];
         var r = new double[_n]; var jac = new double[_n * _p];
-        double best = double.PositiveInfinity, minF = double.PositiveInfinity;
+        double best = double.PositiveInfinity;
         double[]? bestX = null;
         int noImprove = 0, steps = 0, evals = 0;
         double delta = _o.HuberDelta, c1 = 1, c2 = 1;
@@ -33,6 +45,7 @@ internal sealed partial class HuberObjective
             evals++;
             if (!Residuals(x, r, jac)) break;
             double f = Objective(r);
+            bool improved = f < best * (1 - ImprovementTolerance);
             Array.Clear(g);
             for (int i = 0; i < _n; i++)
             {
@@ -58,10 +71,10 @@ internal sealed partial class HuberObjective
                 if (double.IsFinite(par.Upper) && x[j] >= par.Upper) x[j] = par.Upper - room;
             }
             steps = step + 1;
-            if (f < minF) { minF = f; noImprove = 0; } else noImprove++;
+            if (improved) noImprove = 0; else noImprove++;
             if (step > patience && noImprove >= patience) break;
             if (gnorm < 1e-5) break;
-            if (f < best) { best = f; bestX = (double[])x.Clone(); }
+            if (improved) { best = f; bestX = (double[])x.Clone(); }
         }
         // Stopped before any step was recorded: the gradient at the start was already below the
         // tolerance (an initialisation that fits), or the start itself gives a non-positive loss.

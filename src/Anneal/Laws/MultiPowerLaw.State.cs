@@ -61,7 +61,8 @@ public sealed partial record MultiPowerLaw
                     if (eta[i] > 0) { _d[a] = diff; _pk[a] = prefix[i]; _lnEta[a] = eta[i]; k[a] = i; a++; }
                     else { _zeroD[z] = diff; _zeroPk[z] = prefix[i]; _zeroK[z] = i; z++; }
                 }
-                System.Numerics.Tensors.TensorPrimitives.Log(_lnEta.AsSpan(0, nPos), _lnEta.AsSpan(0, nPos));
+                // The kernel's own log: the same bits on every vector width (MplKernel).
+                MplKernel.Log(_lnEta.AsSpan(0, nPos), _lnEta.AsSpan(0, nPos));
                 _pt1 = new double[n];
                 _upTo = new int[n];
                 int j = 0, items = 0;
@@ -110,13 +111,14 @@ public sealed partial record MultiPowerLaw
             var pool = System.Buffers.ArrayPool<double>.Shared;
             // eta_k^-gamma once per parameter vector: O(changes), vectorised, not O(changes x points).
             ObjectDisposedException.ThrowIf(_released, this);
+            // The kernel's exp does not carry a NaN through: a NaN gamma gives NaN here, as Math.Exp would there.
+            if (!double.IsFinite(gamma)) { loss.Fill(double.NaN); jac.Fill(double.NaN); return; }
             var e = pool.Rent(Math.Max(1, _nPos));
             var sums = pool.Rent(4 * items);
             try
             {
                 var es = e.AsSpan(0, _nPos);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(_lnEta.AsSpan(0, _nPos), -gamma, es);
-                System.Numerics.Tensors.TensorPrimitives.Exp(es, es);
+                MplKernel.ScaledExp(_lnEta.AsSpan(0, _nPos), -gamma, es);
                 if (_pairs > ParallelPairs && EvaluationParallelism.Allowed)
                 {
                     var eArr = e; var sArr = sums;
