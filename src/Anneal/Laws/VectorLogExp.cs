@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Anneal.Laws;
 
@@ -27,9 +28,6 @@ internal static class VectorLogExp
     private const double RoundMagic = 6755399441055744.0;
     private const long RoundMagicBits = 0x4338000000000000L;
     private const double InvLn2 = 1.44269504088896338700e+00;
-    // Taylor coefficients of e^r, |r| <= ln2/2: the remainder after degree 13 is below 5e-18 relative.
-    private const double C2 = 1.0 / 2, C3 = 1.0 / 6, C4 = 1.0 / 24, C5 = 1.0 / 120, C6 = 1.0 / 720, C7 = 1.0 / 5040, C8 = 1.0 / 40320,
-        C9 = 1.0 / 362880, C10 = 1.0 / 3628800, C11 = 1.0 / 39916800, C12 = 1.0 / 479001600, C13 = 1.0 / 6227020800;
 
     /// <summary>Lower end of <see cref="Exp(double)"/>'s range: below it the result is e^MinArg ~ 1e-307, not smaller.</summary>
     public const double MinArg = -707;
@@ -91,24 +89,27 @@ internal static class VectorLogExp
         return kd * Vector256.Create(Ln2Hi) - ((hfsq - (s * (hfsq + (t1 + t2)) + kd * Vector256.Create(Ln2Lo))) - f);
     }
 
-    // e^x: x = n ln2 + r, |r| <= ln2/2, e^x = 2^n e^r, e^r by its Taylor polynomial of degree 13 (Estrin's scheme), 2^n
-    // added to the exponent field. No table: the same code then runs on every width (a 16-entry table of 2^(j/16) with a
-    // degree-7 polynomial needs a two-register permute that only AVX-512 has).
+    // e^x: x = (16 m + j) ln2/16 + r, |r| <= ln2/32; e^x = 2^m 2^(j/16) e^r, 2^(j/16) from a 16-entry table (on AVX-512 held
+    // in two registers: one permute, no gather; elsewhere read lane by lane, the same entries), e^r by its Taylor
+    // polynomial of degree 7 (remainder below 2e-18), 2^m added to the exponent field.
+    private static readonly double[] Pow2Sixteenths = [.. Enumerable.Range(0, 16).Select(j => Math.Pow(2, j / 16.0))];
+    private static readonly Vector512<double> TableLo = Vector512.Create(Pow2Sixteenths.AsSpan(0, 8)), TableHi = Vector512.Create(Pow2Sixteenths.AsSpan(8, 8));
+    private const double Ln2Over16Hi = Ln2Hi / 16, Ln2Over16Lo = Ln2Lo / 16, SixteenOverLn2 = 16 * InvLn2;
+    private const double C2 = 1.0 / 2, C3 = 1.0 / 6, C4 = 1.0 / 24, C5 = 1.0 / 120, C6 = 1.0 / 720, C7 = 1.0 / 5040;
 
     /// <summary>e^x for finite x &lt;= 709; x below <see cref="MinArg"/> gives e^MinArg (NaN gives meaningless values).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Exp(double x)
     {
         x = Math.Max(x, MinArg);
-        double t = x * InvLn2 + RoundMagic;
+        double t = x * SixteenOverLn2 + RoundMagic;
         double n = t - RoundMagic;
-        double r = (x - n * Ln2Hi) - n * Ln2Lo;
+        double r = (x - n * Ln2Over16Hi) - n * Ln2Over16Lo;
         long ni = BitConverter.DoubleToInt64Bits(t) - RoundMagicBits;
-        double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-        double h0 = ((1.0 + r) + r2 * (C2 + r * C3)) + r4 * ((C4 + r * C5) + r2 * (C6 + r * C7));
-        double h1 = ((C8 + r * C9) + r2 * (C10 + r * C11)) + r4 * (C12 + r * C13);
-        double p = h0 + r8 * h1;
-        return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(p) + (ni << 52));
+        double tj = Pow2Sixteenths[(int)(ni & 15)];
+        double r2 = r * r, r4 = r2 * r2;
+        double p = ((1.0 + r) + r2 * (C2 + r * C3)) + r4 * ((C4 + r * C5) + r2 * (C6 + r * C7));
+        return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(tj * p) + ((ni >> 4) << 52));
     }
 
     /// <inheritdoc cref="Exp(double)"/>
@@ -116,17 +117,19 @@ internal static class VectorLogExp
     public static Vector512<double> Exp(Vector512<double> x)
     {
         x = Vector512.Max(x, Vector512.Create(MinArg));
-        var t = x * Vector512.Create(InvLn2) + Vector512.Create(RoundMagic);
+        var t = x * Vector512.Create(SixteenOverLn2) + Vector512.Create(RoundMagic);
         var n = t - Vector512.Create(RoundMagic);
-        var r = (x - n * Vector512.Create(Ln2Hi)) - n * Vector512.Create(Ln2Lo);
+        var r = (x - n * Vector512.Create(Ln2Over16Hi)) - n * Vector512.Create(Ln2Over16Lo);
         var ni = t.AsInt64() - Vector512.Create(RoundMagicBits);
-        var r2 = r * r; var r4 = r2 * r2; var r8 = r4 * r4;
-        var h0 = ((Vector512<double>.One + r) + r2 * (Vector512.Create(C2) + r * Vector512.Create(C3)))
-               + r4 * ((Vector512.Create(C4) + r * Vector512.Create(C5)) + r2 * (Vector512.Create(C6) + r * Vector512.Create(C7)));
-        var h1 = ((Vector512.Create(C8) + r * Vector512.Create(C9)) + r2 * (Vector512.Create(C10) + r * Vector512.Create(C11)))
-               + r4 * (Vector512.Create(C12) + r * Vector512.Create(C13));
-        var p = h0 + r8 * h1;
-        return (p.AsInt64() + (ni << 52)).AsDouble();
+        var j = ni & Vector512.Create(15L);
+        var tab = Pow2Sixteenths;
+        // Without AVX-512 (a test of this path in the runtime's software vectors) the same entries lane by lane.
+        var tj = Avx512F.IsSupported ? Avx512F.PermuteVar8x64x2(TableLo, j, TableHi)
+            : Vector512.Create(tab[(int)j[0]], tab[(int)j[1]], tab[(int)j[2]], tab[(int)j[3]], tab[(int)j[4]], tab[(int)j[5]], tab[(int)j[6]], tab[(int)j[7]]);
+        var r2 = r * r; var r4 = r2 * r2;
+        var p = ((Vector512<double>.One + r) + r2 * (Vector512.Create(C2) + r * Vector512.Create(C3)))
+              + r4 * ((Vector512.Create(C4) + r * Vector512.Create(C5)) + r2 * (Vector512.Create(C6) + r * Vector512.Create(C7)));
+        return ((tj * p).AsInt64() + (Vector512.ShiftRightArithmetic(ni, 4) << 52)).AsDouble();
     }
 
     /// <inheritdoc cref="Exp(double)"/>
@@ -134,16 +137,15 @@ internal static class VectorLogExp
     public static Vector256<double> Exp(Vector256<double> x)
     {
         x = Vector256.Max(x, Vector256.Create(MinArg));
-        var t = x * Vector256.Create(InvLn2) + Vector256.Create(RoundMagic);
+        var t = x * Vector256.Create(SixteenOverLn2) + Vector256.Create(RoundMagic);
         var n = t - Vector256.Create(RoundMagic);
-        var r = (x - n * Vector256.Create(Ln2Hi)) - n * Vector256.Create(Ln2Lo);
+        var r = (x - n * Vector256.Create(Ln2Over16Hi)) - n * Vector256.Create(Ln2Over16Lo);
         var ni = t.AsInt64() - Vector256.Create(RoundMagicBits);
-        var r2 = r * r; var r4 = r2 * r2; var r8 = r4 * r4;
-        var h0 = ((Vector256<double>.One + r) + r2 * (Vector256.Create(C2) + r * Vector256.Create(C3)))
-               + r4 * ((Vector256.Create(C4) + r * Vector256.Create(C5)) + r2 * (Vector256.Create(C6) + r * Vector256.Create(C7)));
-        var h1 = ((Vector256.Create(C8) + r * Vector256.Create(C9)) + r2 * (Vector256.Create(C10) + r * Vector256.Create(C11)))
-               + r4 * (Vector256.Create(C12) + r * Vector256.Create(C13));
-        var p = h0 + r8 * h1;
-        return (p.AsInt64() + (ni << 52)).AsDouble();
+        var tab = Pow2Sixteenths;
+        var tj = Vector256.Create(tab[(int)(ni[0] & 15)], tab[(int)(ni[1] & 15)], tab[(int)(ni[2] & 15)], tab[(int)(ni[3] & 15)]);
+        var r2 = r * r; var r4 = r2 * r2;
+        var p = ((Vector256<double>.One + r) + r2 * (Vector256.Create(C2) + r * Vector256.Create(C3)))
+              + r4 * ((Vector256.Create(C4) + r * Vector256.Create(C5)) + r2 * (Vector256.Create(C6) + r * Vector256.Create(C7)));
+        return ((tj * p).AsInt64() + (Vector256.ShiftRightArithmetic(ni, 4) << 52)).AsDouble();
     }
 }
