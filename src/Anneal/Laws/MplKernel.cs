@@ -9,8 +9,9 @@ namespace Anneal.Laws;
 /// s0 = sum d (1 - p), s1 = sum d p y / q, s2 = sum d p ln q, s3 = -sum d p y / q ln eta_k;
 /// then LD = B s0, dLD/dC = B beta s1, dLD/dbeta = B s2, dLD/dgamma = B beta C s3.
 /// Shared by the laws' evaluator and the design layer's final-loss objective.
-/// Per pair: p1 = q^-(beta+1) = exp(-(beta+1) ln q), then d p = (d p1) q and d p y / q = (d p1) y, which saves the
-/// division by q; the log and exp are <see cref="VectorLogExp"/>'s, inlined.
+/// Per pair: p = exp(-beta ln q) with <see cref="VectorLogExp"/>'s log and exp, inlined. (Computing p as q^-(beta+1) q
+/// saves the division of d p y / q but doubles p's rounding error, which 1 - p magnifies where beta is small: on the 400M
+/// runs' degenerate valley of <c>mpl</c> (beta -> 0) the band then moved 0.5 % with the LR's units, LrUnitTests.)
 /// <para>
 /// The same bits on every machine: the changes are summed in 8 lanes (change j0 + 8 i + l into lane l), whatever the
 /// hardware's width: one 512-bit vector, two 256-bit ones, or 8 scalars (<see cref="Path"/>); the last partial block is
@@ -121,7 +122,7 @@ internal static class MplKernel
 
     private static void Blocks512(ReadOnlySpan<double> dArr, ReadOnlySpan<double> pkArr, ReadOnlySpan<double> eArr, ReadOnlySpan<double> lnEta, bool derivs, int j0, int j1, double pt, double c, double beta, Span<double> acc)
     {
-        var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta1 = Vector512.Create(-beta - 1);
+        var vPt = Vector512.Create(pt); var vC = Vector512.Create(c); var vNegBeta = Vector512.Create(-beta);
         var one = Vector512<double>.One; var qMax = Vector512.Create(VectorLogExp.MaxLogArg);
         var a0 = Vector512.Create(acc[..8]); var a1 = Vector512.Create(acc.Slice(8, 8));
         var a2 = Vector512.Create(acc.Slice(16, 8)); var a3 = Vector512.Create(acc.Slice(24, 8));
@@ -131,7 +132,7 @@ internal static class MplKernel
             {
                 var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
                 var q = Vector512.Min(one + vC * (Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j))), qMax);
-                a0 += d - d * VectorLogExp.Exp(vNegBeta1 * VectorLogExp.Log(q)) * q;
+                a0 += d - d * VectorLogExp.Exp(vNegBeta * VectorLogExp.Log(q));
             }
         else
         {
@@ -142,9 +143,8 @@ internal static class MplKernel
                 var y = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
                 var q = Vector512.Min(one + vC * y, qMax);
                 var l = VectorLogExp.Log(q);
-                var dp1 = d * VectorLogExp.Exp(vNegBeta1 * l);
-                var dp = dp1 * q;
-                var r = dp1 * y;
+                var dp = d * VectorLogExp.Exp(vNegBeta * l);
+                var r = dp * y / q;
                 a0 += d - dp;
                 a1 += r;
                 a2 += dp * l;
@@ -157,7 +157,7 @@ internal static class MplKernel
     // Lanes 0-3 in the "lo" vectors, 4-7 in the "hi" ones.
     private static void Blocks256(ReadOnlySpan<double> dArr, ReadOnlySpan<double> pkArr, ReadOnlySpan<double> eArr, ReadOnlySpan<double> lnEta, bool derivs, int j0, int j1, double pt, double c, double beta, Span<double> acc)
     {
-        var vPt = Vector256.Create(pt); var vC = Vector256.Create(c); var vNegBeta1 = Vector256.Create(-beta - 1);
+        var vPt = Vector256.Create(pt); var vC = Vector256.Create(c); var vNegBeta = Vector256.Create(-beta);
         var one = Vector256<double>.One; var qMax = Vector256.Create(VectorLogExp.MaxLogArg);
         Span<Vector256<double>> a = stackalloc Vector256<double>[8];
         for (int s = 0; s < 8; s++) a[s] = Vector256.Create(acc.Slice(4 * s, 4));
@@ -168,10 +168,10 @@ internal static class MplKernel
             {
                 var d = Vector256.LoadUnsafe(ref rd, (nuint)j);
                 var q = Vector256.Min(one + vC * (Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j))), qMax);
-                a0l += d - d * VectorLogExp.Exp(vNegBeta1 * VectorLogExp.Log(q)) * q;
+                a0l += d - d * VectorLogExp.Exp(vNegBeta * VectorLogExp.Log(q));
                 d = Vector256.LoadUnsafe(ref rd, (nuint)(j + 4));
                 q = Vector256.Min(one + vC * (Vector256.LoadUnsafe(ref re, (nuint)(j + 4)) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)(j + 4)))), qMax);
-                a0h += d - d * VectorLogExp.Exp(vNegBeta1 * VectorLogExp.Log(q)) * q;
+                a0h += d - d * VectorLogExp.Exp(vNegBeta * VectorLogExp.Log(q));
             }
         else
         {
@@ -182,9 +182,8 @@ internal static class MplKernel
                 var y = Vector256.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector256.LoadUnsafe(ref rp, (nuint)j));
                 var q = Vector256.Min(one + vC * y, qMax);
                 var l = VectorLogExp.Log(q);
-                var dp1 = d * VectorLogExp.Exp(vNegBeta1 * l);
-                var dp = dp1 * q;
-                var r = dp1 * y;
+                var dp = d * VectorLogExp.Exp(vNegBeta * l);
+                var r = dp * y / q;
                 var lnE = Vector256.LoadUnsafe(ref rl, (nuint)j);
                 // j - j0 is a multiple of 4: alternate between the lanes 0-3 and 4-7.
                 if (((j - j0) & 4) == 0) { a0l += d - dp; a1l += r; a2l += dp * l; a3l -= r * lnE; }
@@ -197,13 +196,13 @@ internal static class MplKernel
 
     private static void BlocksScalar(ReadOnlySpan<double> dArr, ReadOnlySpan<double> pkArr, ReadOnlySpan<double> eArr, ReadOnlySpan<double> lnEta, bool derivs, int j0, int j1, double pt, double c, double beta, Span<double> acc)
     {
-        double negBeta1 = -beta - 1;
+        double negBeta = -beta;
         for (int j = j0; j < j1; j++)
         {
             int lane = (j - j0) & (Lanes - 1);
             double d = dArr[j], y = eArr[j] * (pt - pkArr[j]), q = Math.Min(1 + c * y, VectorLogExp.MaxLogArg);
-            if (!derivs) { acc[lane] += d - d * VectorLogExp.Exp(negBeta1 * VectorLogExp.Log(q)) * q; continue; }
-            double l = VectorLogExp.Log(q), dp1 = d * VectorLogExp.Exp(negBeta1 * l), dp = dp1 * q, r = dp1 * y;
+            if (!derivs) { acc[lane] += d - d * VectorLogExp.Exp(negBeta * VectorLogExp.Log(q)); continue; }
+            double l = VectorLogExp.Log(q), dp = d * VectorLogExp.Exp(negBeta * l), r = dp * y / q;
             acc[lane] += d - dp;
             acc[Lanes + lane] += r;
             acc[2 * Lanes + lane] += dp * l;
