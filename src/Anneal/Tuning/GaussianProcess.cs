@@ -254,7 +254,8 @@ public sealed class GaussianProcess
         if (_additive == 0)
         {
             for (int i = 0; i < a.Length; i++) { double t = a[i] - b[i]; r2 += t * t * _invLength2[i]; }
-            return _signal * Matern(r2);
+            double r = Math.Sqrt(r2);
+            return _signal * (1 + Sqrt5 * r + 5.0 / 3.0 * r2) * Math.Exp(-Sqrt5 * r); // as before the additive model, to the last bit
         }
         Span<double> part = stackalloc double[_groupCount];
         part.Clear();
