@@ -132,8 +132,12 @@ public sealed class GpSampler : ISampler
     /// <summary>Length-scale and noise priors scaled with the number of length scales (<see cref="GpPrior.DimensionScaled"/>); else <see cref="GpPrior.Weak"/>.</summary>
     public bool DimensionScaledPrior { get; init; }
 
-    /// <summary>Candidates of the acquisition are every point of a finite space (integers and categoricals only) up to this many points.</summary>
-    public int EnumerateUpTo { get; init; } = 4096;
+    /// <summary>
+    /// Candidates of the acquisition are every point of a finite space (integers and categoricals only) up to this many
+    /// points: no more acquisition evaluations than the continuous search's (1024 Sobol points, 320 perturbations and
+    /// the local search), so a proposal costs no more than on a continuous space.
+    /// </summary>
+    public int EnumerateUpTo { get; init; } = 1024;
 
     /// <summary>
     /// The startup design's point for trial <paramref name="number"/>: the Sobol point of that number, or, when its
