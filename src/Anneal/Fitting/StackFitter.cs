@@ -82,10 +82,14 @@ public static class StackFitter
             if (memberOptions.Jackknife && !fits.Any(f => f.Weight > 0 && CarriesBand(f.Fit.Law)))
                 fits = fits.Select(f => f.Weight > 0 && f.Fit.Replicates.Length == 0 ? (LawFitter.FitShared(f.Fit.Law, runs, memberOptions, preFit), f.Weight) : f).ToList();
         }
-        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights);
+        long horizon = runs.Max(r => r.Steps[^1]);
+        if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
+        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights) { FittedHorizon = horizon };
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
         // The band grows beyond the last fitted step (AutoLaw.ExtrapolationScale): record where that is.
-        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = runs.Max(r => r.Steps[^1]), StackChoice = choice };
+        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = horizon, StackChoice = choice };
     }
 
     /// <summary>Weight a cross-validated fit may give one member (the others share the rest in their prior proportions).</summary>
