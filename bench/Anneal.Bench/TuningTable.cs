@@ -93,6 +93,7 @@ public static class TuningTable
                 case "--export": export = args[++i]; break;
                 case "--methods": only = [.. args[++i].Split(',')]; break;
                 case "--verbose": Verbose = true; break;
+                case "--decisions": Verbose = true; DecisionsFile = args[++i]; File.WriteAllText(DecisionsFile, "table,method,seed,trial,key,step,low,mid,high,final,prune,reason\n"); break;
                 default:
                     if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) seeds = s;
                     else workloads.Add(args[i]);
@@ -137,6 +138,7 @@ public static class TuningTable
             foreach (var file in optuna) outcomes.AddRange(ReadOptuna(file).Where(o => o.Table == b.Name && o.Seed <= seeds));
             PrintTable(b, outcomes.Where(o => o.Table == b.Name).ToList());
         }
+        PrintBreakdown();
         PrintSummary(benches, outcomes);
         PrintProfiles(benches, outcomes, figure);
         return 0;
@@ -382,6 +384,9 @@ public static class TuningTable
 
     private static bool Verbose;
 
+    /// <summary>--decisions FILE: every forecast the pruner made (CSV), with the trial's real final value, for calibration.</summary>
+    private static string? DecisionsFile;
+
     /// <summary>
     /// The forecast pruner replayed on the live sweeps' trials (bench/tuning/live/curves.json: every trial's reported
     /// validation losses, read from the stores of the unpruned sweeps of docs/tuning.md, "Live engine sweeps"). For each
@@ -478,7 +483,8 @@ public static class TuningTable
         var storage = new InMemoryStudyStorage();
         using var stop = new CancellationTokenSource();
         var stopping = new StoppingObjective(objective, b.Target, stop);
-        var runner = new StudyRunner(spec, m.Sampler(seed), m.Pruner(b), storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
+        var log = new DecisionLog(m.Pruner(b));
+        var runner = new StudyRunner(spec, m.Sampler(seed), Verbose ? log : log.Inner, storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
         // Replaying costs no time, so the sweep's wall time is the tuner's own (sampler, pruner, store in memory).
         var sw = Stopwatch.StartNew();
         runner.Run(new SweepOptions { Trials = b.MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
@@ -495,14 +501,77 @@ public static class TuningTable
         }
         bool prunedBest = all.Any(t => t.State == TrialState.Pruned && b.Key(t.Params) == b.BestEntry.Key);
         int prunedAtTarget = all.Take(n).Count(t => t.State == TrialState.Pruned && b.Table[b.Key(t.Params)].Curve[^1].Value <= b.Target);
+        if (DecisionsFile is not null)
+            lock (DecisionsFile)
+                foreach (var f in log.Forecasts)
+                {
+                    var t = all.First(x => x.Number == f.Trial);
+                    File.AppendAllText(DecisionsFile, string.Create(CultureInfo.InvariantCulture,
+                        $"{b.Name},{m.Name},{seed},{f.Trial},{b.Key(t.Params)},{f.Step},{f.Low},{f.Mid},{f.High},{b.Table[b.Key(t.Params)].Curve[^1].Value},{f.Prune},\"{f.Reason}\"\n"));
+                }
+        double incumbentNow = double.PositiveInfinity;
         if (Verbose)
             foreach (var t in all)
             {
                 double A(string k) => t.Attributes.TryGetValue(k, out var v) ? v : double.NaN;
+                double final = b.Table[b.Key(t.Params)].Curve[^1].Value;
+                // Where the steps of the trials until the target went: the last reason the pruner gave for not judging
+                // (or not pruning) a trial that ran in full, so that the unsaved steps can be attributed to a rule.
+                // A trial that ends better than every complete trial before it cannot be pruned by a rule that compares
+                // with the incumbent: its steps are no pruner's to save.
+                string why = t.State == TrialState.Pruned ? "pruned" : final <= b.Target ? "reaches the target"
+                    : final < incumbentNow ? "new incumbent"
+                    : log.Judged.Contains(t.Number) ? "judged, kept" : "never judged: " + Category(log.LastReason.GetValueOrDefault(t.Number));
+                if (t.State == TrialState.Complete) incumbentNow = Math.Min(incumbentNow, final);
+                if (t.Number < n) Breakdown.Add((b.Name, m.Name, why, t.StepsRun));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {b.Table[b.Key(t.Params)].Curve[^1].Value:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] {t.Message}"));
+                    $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {final:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] [{why}] {t.Message ?? log.LastReason.GetValueOrDefault(t.Number)}"));
             }
         return new Outcome(b.Name, m.Name, seed, reached, steps, n, seconds, prunedBest, all.Sum(t => t.StepsRun), prunedAtTarget);
+    }
+
+    /// <summary>With --verbose: (table, method, where the steps went, steps) for every trial until the target.</summary>
+    private static readonly List<(string Table, string Method, string Why, long Steps)> Breakdown = [];
+
+    /// <summary>The rule a reason names, without its numbers (the breakdown's category).</summary>
+    private static string Category(string? reason) => reason is null ? "no reason given" : reason.Split(':', '(')[0].Trim();
+
+    /// <summary>
+    /// Records, for --verbose, the last reason a pruner gave at each trial's reports and whether it ever forecast the
+    /// trial (a decision carrying a band), so the steps it did not save can be attributed to the rule that let them run.
+    /// </summary>
+    private sealed class DecisionLog(IPruner inner) : IPruner
+    {
+        public IPruner Inner => inner;
+        public Dictionary<int, string> LastReason { get; } = [];
+        public HashSet<int> Judged { get; } = [];
+        public List<(int Trial, long Step, double Low, double Mid, double High, bool Prune, string Reason)> Forecasts { get; } = [];
+        public string Name => inner.Name;
+
+        public PruneDecision Decide(string studyName, TrialRecord trial, IReadOnlyList<TrialRecord> trials)
+        {
+            var d = inner.Decide(studyName, trial, trials);
+            if (d.Reason is not null) LastReason[trial.Number] = d.Reason;
+            if (d.SetAttributes is { } a && a.TryGetValue("forecast_low", out var lo) && double.IsFinite(lo))
+            {
+                Judged.Add(trial.Number);
+                Forecasts.Add((trial.Number, trial.Reports[^1].Step, lo, a[ForecastPruner.ForecastKey], a["forecast_high"], d.Prune, d.Reason ?? ""));
+            }
+            return d;
+        }
+    }
+
+    /// <summary>With --verbose: the steps until the target per table and method, by where they went.</summary>
+    private static void PrintBreakdown()
+    {
+        if (Breakdown.Count == 0) return;
+        Console.WriteLine("## Where the steps to target went (sum over seeds; --verbose)");
+        Console.WriteLine();
+        Console.WriteLine("| table | method | category | trials | steps |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: |");
+        foreach (var g in Breakdown.GroupBy(x => (x.Table, x.Method, x.Why)).OrderBy(g => g.Key.Table).ThenBy(g => g.Key.Method).ThenByDescending(g => g.Sum(x => x.Steps)))
+            Console.WriteLine($"| {g.Key.Table} | {g.Key.Method} | {g.Key.Why} | {g.Count()} | {g.Sum(x => x.Steps)} |");
+        Console.WriteLine();
     }
 
     /// <summary>
