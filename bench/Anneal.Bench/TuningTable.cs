@@ -64,12 +64,12 @@ public static class TuningTable
         new("random + median", s => new RandomSampler(s), _ => new MedianPruner(startupTrials: 5, warmupSteps: 0)),
         new("random + ASHA", s => new RandomSampler(s), _ => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
         new("random + Hyperband", s => new RandomSampler(s), b => new HyperbandPruner(minResource: 100, maxResource: b.MaxSteps, reductionFactor: 3)),
-        new("random + forecast", s => new RandomSampler(s), _ => new ForecastPruner()),
+        new("random + forecast", s => new RandomSampler(s), _ => Environment.GetEnvironmentVariable("CP5") == "1" ? new ForecastPruner(checkpoints: Enumerable.Range(1, 18).Select(i => i * 0.05).ToArray()) : new ForecastPruner()),
         new("random + oracle", s => new RandomSampler(s), b => new OraclePruner(b)),
         new("random + incumbent oracle", s => new RandomSampler(s), b => new OraclePruner(b, AgainstIncumbent: true)),
         new("GP-BO", s => new GpSampler(s), _ => new NopPruner()),
         new("GP-BO + ASHA", s => new GpSampler(s), _ => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
-        new("GP-BO + forecast", s => new GpSampler(s), _ => new ForecastPruner()),
+        new("GP-BO + forecast", s => new GpSampler(s), _ => Environment.GetEnvironmentVariable("CP5") == "1" ? new ForecastPruner(checkpoints: Enumerable.Range(1, 18).Select(i => i * 0.05).ToArray()) : new ForecastPruner()),
     ];
 
     /// <summary>
