@@ -15,10 +15,11 @@ namespace Anneal.Tuning;
 /// than the incumbent's pessimistic end (its observed value raised by the band's quantile of the fit's rms log
 /// residual: the noise of one logged point). Without a complete trial at its peak (a continuous peak space) a trial gets
 /// <see cref="CrossPeak"/>, which fits every run a level of its own. A WSD trial whose cooldown is still ahead is forecast with that
-/// cooldown, so being behind a cosine run at equal steps does not prune it; and it is not judged at all while no run
-/// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains,
-/// nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry over).
-/// Without a band, a schedule or a complete trial it never prunes.
+/// cooldown, so being behind a cosine run at equal steps does not prune it; and the law path does not judge it while
+/// no run of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown
+/// gains, nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry
+/// over): such a trial gets <see cref="CrossPeak"/> instead (<see cref="CrossPeakFallback"/>), which applies the same
+/// annealing rule to its own fit. Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
 {
@@ -90,10 +91,11 @@ public sealed class ForecastPruner : IPruner
         var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).DistinctBy(t => t.Schedule).Take(PriorTrials).ToList();
         var f = prior.Count > 0 ? Forecast(trial, incumbent[0], prior, planned) : CrossPeak(trial, incumbent, planned, peak);
         bool cross = prior.Count == 0;
-        // The law path refuses a cooldown longer than any complete one at the trial's peak (or one no run of its fit has
-        // annealed towards): then the cross-peak forecast, whose complete runs at every peak carry what cooldowns of
-        // each length gained and whose band is widened by its own cross-validated errors, judges the trial instead.
-        if (CrossPeakFallback && f is { Unavailable: not null } refused && refused.Low is double.NaN && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
+        // The law path refuses a cooldown longer than any complete one at the trial's peak or one no run of its fit has
+        // annealed towards (or its fit gives no band): then the cross-peak forecast, whose complete runs at every peak
+        // carry what cooldowns of each length gained and whose band is widened by its own cross-validated errors,
+        // judges the trial instead of letting it run unjudged (on the large MLP table these were most unjudged steps).
+        if (CrossPeakFallback && f is { Unavailable: not null } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
         { f = x; cross = true; }
         if (f is null) return new PruneDecision(false, mark, cross ? "too few points or complete trials for a cross-peak forecast" : "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
