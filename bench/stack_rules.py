@@ -6,15 +6,15 @@
   python3 bench/stack_rules.py evidence.json
 
 (docs/laws.md, "auto in session 8", used the three members only.) A stack's forecast is the weighted sum of its members' (each fitted alone), so the rule of StackFitter.ChooseWeights
-(prior, each member tilted to 0.9, adopted below 0.8 x the prior's cross-validated error, kept alone below 0.5 x the
-tilt's) and the band of FittedLaw.PredictStack (k^2 (min own + disagreement) + (c D)^2, the disagreement of every fitted member
+(prior, each member tilted to 0.9, adopted below 0.8 x the prior's cross-validated error, kept alone below 0.33 x the
+tilt's; session 9: the convex weight tapered as 5 H / T beyond 5x the fitted horizon H, AutoLaw.ConvexTaper) and the band of FittedLaw.PredictStack (k^2 (min own + disagreement) + (c D)^2, the disagreement of every fitted member
 with the stack's forecast, equally weighted) are recomputed here from the evidence. Prints: the prior weight of convex swept, chosen with each corpus left out; per split auto's mean final
 error and weights; the band's (k, c) by the narrowest-median rule, in sample and with each corpus left out.
 """
 import json, math, statistics, sys
 
 CAP, REF, CVX = 'momentum(cap=fit)', 'mpl(warmup=reference)', 'convex'
-MEMBERS, TILT, MARGIN, ALONE, Z = (CAP, REF, CVX), 0.9, 0.8, 0.5, 1.959963984540054
+MEMBERS, TILT, MARGIN, ALONE, Z, TAPER = (CAP, REF, CVX), 0.9, 0.8, 0.33, 1.959963984540054, 5.0
 
 
 def fix(o):
@@ -58,8 +58,16 @@ def choose(s, prior):
     return alone if cv_error(s, alone) < ALONE * errs[b] else cands[b]
 
 
+def tapered(s, w, t):
+    """The weights on held-out run t: the convex member's scaled by 5 H / T beyond 5x the fitted horizon (AutoLaw.WeightsFor)."""
+    ratio = t['last'] / s['fit_horizon']
+    if CVX not in w or not 0 < w[CVX] < 1 or ratio <= TAPER: return w
+    kept = w[CVX] * TAPER / ratio
+    return {m: (kept if m == CVX else v * (1 - kept) / (1 - w[CVX])) for m, v in w.items()}
+
+
 def mean_error(s, w):
-    return 100 * statistics.mean(abs(sum(w[m] * s['laws'][m]['finals'][i] for m in w) - t['observed']) / t['observed'] for i, t in enumerate(s['tests']))
+    return 100 * statistics.mean(abs(sum(v * s['laws'][m]['finals'][i] for m, v in tapered(s, w, t).items()) - t['observed']) / t['observed'] for i, t in enumerate(s['tests']))
 
 
 def pooled(splits, p):
@@ -88,7 +96,9 @@ for s in E:
     w = choose(s, prior)
     weighted = [m for m in w if w[m] > 0]
     carriers = [m for m in weighted if m != REF] or weighted
+    w0 = w
     for i, t in enumerate(s['tests']):
+        w = tapered(s, w0, t)
         f = {m: s['laws'][m]['finals'][i] for m in w}   # every fitted member, also those of weight 0
         L = sum(w[m] * f[m] for m in weighted)
         own = min(s['laws'][m]['own'][i] ** 2 for m in carriers)

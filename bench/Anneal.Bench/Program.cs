@@ -18,7 +18,7 @@ if (args is ["stack-selection", ..])
 }
 if (args is ["published-blend", ..])
 {
-    Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json");
+    Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json", args.Length > 3 ? args[3] : null);
     return 0;
 }
 if (args is ["band-calibration", ..])

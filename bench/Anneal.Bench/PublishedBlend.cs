@@ -16,7 +16,7 @@ namespace Anneal.Bench;
 /// </summary>
 internal static class PublishedBlend
 {
-    public static void Run(string repo, string output)
+    public static void Run(string repo, string output, string? laws = null)
     {
         var bench = MplBenchmark.FromFolder(Path.Combine(repo, "data/examples/mpl"));
         var sizes = new List<object>();
@@ -25,8 +25,11 @@ internal static class PublishedBlend
             var fitRuns = bench.Runs(size, bench.FitSplit);
             var tests = bench.Runs(size, bench.TestSplit);
             var (heads, tails, cut) = StackFitter.FutureCut(fitRuns);
+            long h = fitRuns.Max(r => r.Steps[^1]);
+            // Other cuts of the fitted runs (as stack-selection tries them), each member refitted on the points before it.
+            var other = new[] { ("half", h / 2), ("two-thirds", 2 * h / 3) }.Select(c => (c.Item1, c.Item2, Split: StackFitter.SplitAt(fitRuns, c.Item2))).ToArray();
             var members = new Dictionary<string, object>();
-            foreach (var (law, _) in AutoLaw.DefaultMembers)
+            foreach (var law in laws is null ? AutoLaw.DefaultMembers.Select(m => m.Law).ToList() : LawRegistry.ParseList(laws))
             {
                 var fit = LawFitter.Fit(law, fitRuns, new FitOptions { Jackknife = false });
                 var past = LawFitter.Fit(law, heads, new FitOptions { Jackknife = false });
@@ -35,6 +38,12 @@ internal static class PublishedBlend
                     curves = tests.Select(t => fit.Law.Predict(t, fit.Values)).ToArray(),
                     constant_curves = tests.Select(t => fit.Law.Predict(StackSelection.Counterpart(t), fit.Values)).ToArray(),
                     cv = tails.Select(t => past.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, past.Values)[0]).ToArray(),
+                    cv_points = tails.Select(t => past.Law.Predict(t with { Observed = null }, past.Values)).ToArray(),
+                    other_cuts = other.ToDictionary(c => c.Item1, c =>
+                    {
+                        var f = LawFitter.Fit(law, c.Split.Heads, new FitOptions { Jackknife = false });
+                        return c.Split.Tails.Select(t => f.Law.Predict(t with { Observed = null }, f.Values)).ToArray();
+                    }),
                     cv_constant = tails.Select(t => past.Law.Predict(StackSelection.Counterpart(t) with { Steps = [t.Steps[^1]] }, past.Values)[0]).ToArray(),
                 };
             }
@@ -43,7 +52,8 @@ internal static class PublishedBlend
                 size,
                 published = bench.PublishedMetrics(size),
                 cut,
-                tails = tails.Select(t => new { run = t.Name, step = t.Steps[^1], observed = t.Observed![^1] }).ToArray(),
+                tails = tails.Select(t => new { run = t.Name, step = t.Steps[^1], observed = t.Observed![^1], observed_points = t.Observed }).ToArray(),
+                other_cuts = other.ToDictionary(c => c.Item1, c => new { cut = c.Item2, tails = c.Split.Tails.Select(t => new { run = t.Name, observed_points = t.Observed }).ToArray() }),
                 tests = tests.Select(t => new { run = t.Name, observed = t.Observed }).ToArray(),
                 members,
             });

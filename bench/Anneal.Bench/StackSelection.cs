@@ -39,6 +39,15 @@ internal static class StackSelection
         return r with { Eta = eta, Observed = null };
     }
 
+    /// <summary>Points kept per held-out tail when every future point is scored (evenly spaced, the last always kept).</summary>
+    private const int TailPoints = 24;
+
+    private static int[] ThinIndex(int n) => Enumerable.Range(0, Math.Min(n, TailPoints)).Select(i => n <= TailPoints ? i : (int)Math.Round((double)(i + 1) * n / TailPoints) - 1).ToArray();
+
+    private static long[] Thin(long[] steps) => ThinIndex(steps.Length).Select(i => steps[i]).ToArray();
+
+    private static double[] Thin(long[] steps, double[] values) => ThinIndex(steps.Length).Select(i => values[i]).ToArray();
+
     public static void Run(string repo, string output, string laws)
     {
         var candidates = LawRegistry.ParseList(laws);
@@ -88,6 +97,8 @@ internal static class StackSelection
                                 var cvFit = LawFitter.Fit(law, heads, options with { Jackknife = false });
                                 cv[name] = tails.Select(t => cvFit.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, cvFit.Values)[0]).ToArray();
                                 cv[name + "/constant"] = tails.Select(t => cvFit.Law.Predict(Counterpart(t) with { Steps = [t.Steps[^1]] }, cvFit.Values)[0]).ToArray();
+                                // Every future point (thinned to TailPoints per tail), for rules that score a member on the whole held-out segment.
+                                cv[name + "/points"] = tails.Select(t => cvFit.Law.Predict(t with { Steps = Thin(t.Steps), Observed = null }, cvFit.Values)).ToArray();
                             }
                             catch (InputException e) { cv[name] = e.Message; }
                         }
@@ -102,7 +113,7 @@ internal static class StackSelection
                     fit_horizon = h,
                     fit_runs = split.Fit.Select(r => new { run = r.Name, first = r.Steps[0], last = r.Steps[^1], points = r.Count }).ToArray(),
                     tests = split.Tests.Select(t => new { run = t.Run.Name, horizon = t.Horizon, last = t.Run.Steps[^1], observed = t.ObservedFinal }).ToArray(),
-                    cuts = cuts.Select(c => new { name = c.Name, cut = c.Cut, tails = c.Tails.Select(t => new { run = t.Name, step = t.Steps[^1], observed = t.Observed![^1] }).ToArray() }).ToArray(),
+                    cuts = cuts.Select(c => new { name = c.Name, cut = c.Cut, tails = c.Tails.Select(t => new { run = t.Name, step = t.Steps[^1], observed = t.Observed![^1], steps = Thin(t.Steps), observed_points = Thin(t.Steps, t.Observed!) }).ToArray() }).ToArray(),
                     laws = perLaw,
                 });
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {split.Corpus} / {split.Question}"));

@@ -73,8 +73,10 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         return o;
     }
 
-    protected static double D(T x) => double.CreateTruncating(x);
-    protected static T F(double x) => T.CreateTruncating(x);
+    // the update arithmetic runs in double whatever the tensors' element type; only the stored moments and parameters
+    // take T's precision (one rounding per stored value instead of one per operation)
+    protected static double ToDouble(T x) => double.CreateTruncating(x);
+    protected static T FromDouble(double x) => T.CreateTruncating(x);
 }
 
 /// <summary>
@@ -92,10 +94,10 @@ public sealed class Sgd<T>(IReadOnlyList<Tensor<T>> parameters, double momentum,
         var v = _v[index];
         for (int i = 0; i < p.Length; i++)
         {
-            double gi = D(g[i]) + wd * D(p[i]);
-            double vi = momentum * D(v[i]) + gi;
-            v[i] = F(vi);
-            p[i] = F(D(p[i]) - lr * (nesterov ? gi + momentum * vi : vi));
+            double gi = ToDouble(g[i]) + wd * ToDouble(p[i]);
+            double vi = momentum * ToDouble(v[i]) + gi;
+            v[i] = FromDouble(vi);
+            p[i] = FromDouble(ToDouble(p[i]) - lr * (nesterov ? gi + momentum * vi : vi));
         }
     }
 
@@ -121,11 +123,11 @@ public sealed class Adam<T>(IReadOnlyList<Tensor<T>> parameters, double b1, doub
         double c1 = 1 - Math.Pow(b1, StepCount), c2 = 1 - Math.Pow(b2, StepCount);
         for (int i = 0; i < p.Length; i++)
         {
-            double pi = D(p[i]), gi = D(g[i]);
+            double pi = ToDouble(p[i]), gi = ToDouble(g[i]);
             if (decoupled) pi -= lr * wd * pi; else gi += wd * pi;
-            double mi = b1 * D(m[i]) + (1 - b1) * gi, vi = b2 * D(v[i]) + (1 - b2) * gi * gi;
-            m[i] = F(mi); v[i] = F(vi);
-            p[i] = F(pi - lr * (mi / c1) / (Math.Sqrt(vi / c2) + eps));
+            double mi = b1 * ToDouble(m[i]) + (1 - b1) * gi, vi = b2 * ToDouble(v[i]) + (1 - b2) * gi * gi;
+            m[i] = FromDouble(mi); v[i] = FromDouble(vi);
+            p[i] = FromDouble(pi - lr * (mi / c1) / (Math.Sqrt(vi / c2) + eps));
         }
     }
 
@@ -151,11 +153,11 @@ public sealed class NAdamW<T>(IReadOnlyList<Tensor<T>> parameters, double b1, do
         double c1 = 1 - Math.Pow(b1, StepCount), c2 = 1 - Math.Pow(b2, StepCount);
         for (int i = 0; i < p.Length; i++)
         {
-            double pi = D(p[i]), gi = D(g[i]);
-            double mi = b1 * D(m[i]) + (1 - b1) * gi, vi = b2 * D(v[i]) + (1 - b2) * gi * gi;
-            m[i] = F(mi); v[i] = F(vi);
+            double pi = ToDouble(p[i]), gi = ToDouble(g[i]);
+            double mi = b1 * ToDouble(m[i]) + (1 - b1) * gi, vi = b2 * ToDouble(v[i]) + (1 - b2) * gi * gi;
+            m[i] = FromDouble(mi); v[i] = FromDouble(vi);
             double mt = (b1 * mi + (1 - b1) * gi) / c1;
-            p[i] = F(pi - lr * (mt / (Math.Sqrt(vi / c2) + eps) + wd * pi));
+            p[i] = FromDouble(pi - lr * (mt / (Math.Sqrt(vi / c2) + eps) + wd * pi));
         }
     }
 
@@ -177,10 +179,10 @@ public sealed class Lion<T>(IReadOnlyList<Tensor<T>> parameters, double b1, doub
         var m = _m[index];
         for (int i = 0; i < p.Length; i++)
         {
-            double pi = D(p[i]), gi = D(g[i]), mi = D(m[i]);
+            double pi = ToDouble(p[i]), gi = ToDouble(g[i]), mi = ToDouble(m[i]);
             double c = b1 * mi + (1 - b1) * gi;
-            p[i] = F(pi - lr * (Math.Sign(c) + wd * pi));
-            m[i] = F(b2 * mi + (1 - b2) * gi);
+            p[i] = FromDouble(pi - lr * (Math.Sign(c) + wd * pi));
+            m[i] = FromDouble(b2 * mi + (1 - b2) * gi);
         }
     }
 

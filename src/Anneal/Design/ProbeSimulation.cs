@@ -282,7 +282,7 @@ public sealed class ProbeSimulation
     internal static LossLaw Coarsened(LossLaw law, int k) => law switch
     {
         MomentumLaw { Lambda: { } l } => new MomentumLaw(Math.Pow(l, k)),
-        AutoLaw a => new AutoLaw(a.Members.Select(m => (Coarsened(m.Law, k), m.Weight)).ToArray()),
+        AutoLaw a => new AutoLaw(a.Members.Select(m => (Coarsened(m.Law, k), m.Weight)).ToArray()) { FittedHorizon = a.FittedHorizon / k },
         _ => law,
     };
 }

@@ -182,6 +182,8 @@ public sealed partial record FittedLaw
             long horizon = o["fitted_horizon"] is null ? 0
                 : o["fitted_horizon"] is JsonValue hv && hv.TryGetValue<long>(out var hz) && hz > 0 ? hz : throw Bad($"fitted_horizon must be a whole number of steps > 0, got {Show(o["fitted_horizon"])}");
             string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
+            // The stack tapers its convex member's weight past a multiple of the fitted horizon (AutoLaw.ConvexTaper).
+            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon };
             return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon, StackChoice = choice };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)

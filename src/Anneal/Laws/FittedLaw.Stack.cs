@@ -27,6 +27,8 @@ public sealed partial record FittedLaw
         int nm = Members.Count, n = run.Count;
         // A member the cross-validation gave weight 0 is out of the forecast and of own, but still measures the disagreement.
         var weighted = Enumerable.Range(0, nm).Where(m => stack.Members[m].Weight > 0).ToArray();
+        // The weights on this schedule (a convex bound's tapers off far past the fitted horizon, AutoLaw.ConvexTaper).
+        var weights = stack.WeightsFor(run);
         var carriers = weighted.Where(m => CarriesBand(Members, m)).ToArray();
         if (carriers.Length == 0) carriers = weighted;
         var preds = new LawPrediction?[nm];
@@ -47,7 +49,7 @@ public sealed partial record FittedLaw
         double z = NormalQuantile(0.5 + level / 2);
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
-            foreach (int m in weighted) loss[i] += stack.Members[m].Weight * losses[m][i];
+            foreach (int m in weighted) loss[i] += weights[m] * losses[m][i];
         // The stack's loss at the fitted horizon on this schedule: beyond it the forecast extrapolates.
         long h = FittedHorizon;
         bool extrapolates = h > 0 && run.Steps.Length > 0 && run.Steps[^1] > h;
@@ -56,7 +58,7 @@ public sealed partial record FittedLaw
         {
             var at = run with { Steps = [h], Observed = null };
             atHorizon = 0;
-            foreach (int m in weighted) atHorizon += stack.Members[m].Weight * Members[m].Law.Predict(at, Members[m].Values)[0];
+            foreach (int m in weighted) atHorizon += weights[m] * Members[m].Law.Predict(at, Members[m].Values)[0];
         }
         double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale;
         for (int i = 0; i < n; i++)

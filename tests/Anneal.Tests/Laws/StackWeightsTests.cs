@@ -100,14 +100,17 @@ public class StackWeightsTests
     {
         // Two power-law members that differ only in L0, and a future observed where member A's forecast is e^0.01 too
         // high; member B's is e^-0.06 of A's. Hand-computed |log error|: prior 0.5/0.5 0.0196, A tilted to 0.9
-        // 0.00416 (< 0.8 x 0.0196), A alone 0.01 (not < 0.5 x 0.00418): the tilt stands. With A e^0.001 too high, A alone
-        // (0.001) is below 0.5 x the tilt's 0.00484 (itself < 0.8 x the prior's 0.0286) and takes all the weight.
+        // 0.00416 (< 0.8 x 0.0196), A alone 0.01 (not < 0.33 x 0.00418): the tilt stands. With A e^0.001 too high, A alone
+        // (0.001) is below 0.33 x the tilt's 0.00484 (itself < 0.8 x the prior's 0.0286) and takes all the weight. With A
+        // e^0.00167 too high, A alone (0.00167) is 0.40 x the tilt's 0.00417: the tilt stands (StackFitter.Alone 0.33, the
+        // published split's 100M case; at session 8's 0.5 A would have been kept alone).
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 25))];
         var (_, tails, cut) = StackFitter.FutureCut([runs[0], Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 25))]);
         var law = new PowerLaw();
         var a = FittedLaw.FromValues(law, 2.0, 1.5, 0.35);
         double Forecast(FittedLaw f, LawRun t) => f.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, f.Values)[0];
-        foreach (var (errA, expected) in new[] { (0.01, new[] { 0.9, 0.1 }), (0.001, new[] { 1.0, 0.0 }) })
+        StackFitter.Alone.ShouldBe(0.33);
+        foreach (var (errA, expected) in new[] { (0.01, new[] { 0.9, 0.1 }), (0.001, new[] { 1.0, 0.0 }), (0.00167, new[] { 0.9, 0.1 }) })
         {
             // Every tail's observed end set from A's forecast; B's L0 lowered so that its forecast is e^-0.06 of A's on the first tail.
             var t0 = tails[0];
