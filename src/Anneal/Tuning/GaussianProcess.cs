@@ -6,46 +6,78 @@ namespace Anneal.Tuning;
 /// <summary>
 /// Hyperparameters of <see cref="GaussianProcess"/>, all as natural logarithms: one length scale per input
 /// dimension (ARD), or per group of dimensions when the model ties them (a categorical's one-hot block), the signal
-/// variance and the noise variance, in units of the standardised targets.
+/// variance of the joint kernel, the noise variance and, for the additive model, the variance of its first-order
+/// (additive) part; in units of the standardised targets.
 /// </summary>
-public sealed record GpHyperparameters(double[] LogLengthScales, double LogSignalVariance, double LogNoiseVariance)
+public sealed record GpHyperparameters(double[] LogLengthScales, double LogSignalVariance, double LogNoiseVariance, double? LogAdditiveVariance = null)
 {
-    /// <summary>Packed as θ = (log ℓ_1..log ℓ_d, log s², log σ²), the order of the marginal-likelihood gradient.</summary>
-    public double[] Pack() => [.. LogLengthScales, LogSignalVariance, LogNoiseVariance];
+    /// <summary>Packed as θ = (log ℓ_1..log ℓ_d, log s², log σ²[, log s_a²]), the order of the marginal-likelihood gradient.</summary>
+    public double[] Pack() => LogAdditiveVariance is { } a ? [.. LogLengthScales, LogSignalVariance, LogNoiseVariance, a] : [.. LogLengthScales, LogSignalVariance, LogNoiseVariance];
 
-    /// <summary>Inverse of <see cref="Pack"/>.</summary>
-    public static GpHyperparameters Unpack(ReadOnlySpan<double> theta) => new(theta[..^2].ToArray(), theta[^2], theta[^1]);
+    /// <summary>Inverse of <see cref="Pack"/>; <paramref name="additive"/> when θ ends with the additive variance.</summary>
+    public static GpHyperparameters Unpack(ReadOnlySpan<double> theta, bool additive = false) =>
+        additive ? new(theta[..^3].ToArray(), theta[^3], theta[^2], theta[^1]) : new(theta[..^2].ToArray(), theta[^2], theta[^1]);
+}
+
+/// <summary>
+/// Normal priors on the log hyperparameters of <see cref="GaussianProcess"/> (log-normal priors on the length scales,
+/// signal variance and noise variance), for inputs in the unit cube and standardised targets.
+/// </summary>
+/// <param name="LogLength">mean and standard deviation of every log length scale</param>
+/// <param name="LogSignal">mean and standard deviation of the log signal variance</param>
+/// <param name="LogNoise">mean and standard deviation of the log noise variance</param>
+public sealed record GpPrior((double Mean, double Sd) LogLength, (double Mean, double Sd) LogSignal, (double Mean, double Sd) LogNoise)
+{
+    /// <summary>
+    /// The session-7 priors: length scales around 0.5 of the cube (sd 1.5 in log), signal variance around 1 (sd 1.5),
+    /// noise variance around 1e-3 (sd 3). Short length scales a priori: with few points the model is wiggly and its
+    /// acquisition close to space filling.
+    /// </summary>
+    public static GpPrior Weak { get; } = new((Math.Log(0.5), 1.5), (0, 1.5), (Math.Log(1e-3), 3));
+
+    /// <summary>
+    /// Hvarfner, Hellsten &amp; Nardi, "Vanilla Bayesian Optimization Performs Great in High Dimensions" (ICML 2024),
+    /// BoTorch's default since 0.12: log ℓ ~ N(√2 + ½ log D, √3) for D length scales, so the prior's functions stay
+    /// equally complex whatever the dimension (the expected squared distance of two points of the cube grows with D);
+    /// noise variance log-normal N(−4, 1) (about 2% of the standardised variance). The signal variance keeps the weak
+    /// prior (BoTorch fixes it at 1 on standardised targets; here it is fitted around 1).
+    /// </summary>
+    public static GpPrior DimensionScaled(int lengthScales) =>
+        new((Math.Sqrt(2) + 0.5 * Math.Log(Math.Max(1, lengthScales)), Math.Sqrt(3)), (0, 1.5), (-4, 1));
 }
 
 /// <summary>
 /// A Gaussian-process regression model with the Matérn-5/2 ARD kernel
-/// k(x, x') = s² (1 + √5 r + 5r²/3) exp(−√5 r), r² = Σ_i (x_i − x'_i)² / ℓ_i², and Gaussian observation noise σ²
-/// (Rasmussen &amp; Williams 2006, eqs. 2.25-2.26, 4.17, 5.8-5.9). Dimensions may share a length scale (groups): a
+/// k(x, x') = s² M(r), M(r) = (1 + √5 r + 5r²/3) exp(−√5 r), r² = Σ_i (x_i − x'_i)² / ℓ_i², and Gaussian observation
+/// noise σ² (Rasmussen &amp; Williams 2006, eqs. 2.25-2.26, 4.17, 5.8-5.9). The additive model adds a first-order
+/// additive part over the groups (parameters): k = s² M(r) + (s_a²/G) Σ_g M(r_g), r_g² the part of r² from group g's
+/// dimensions (Duvenaud, Nickisch &amp; Rasmussen, "Additive Gaussian Processes", 2011, orders 1 and G; for one numeric
+/// and one categorical parameter BoTorch's MixedSingleTaskGP kernel K_cont + K_cat + K_cont·K_cat with the length
+/// scales shared between the parts), so that what one trial says about a parameter's effect carries over to the
+/// other parameters' values. Dimensions may share a length scale (groups): a
 /// categorical parameter's one-hot block has one, so that its kernel depends only on whether two choices are equal
 /// (the Hamming-distance treatment of categoricals) and a few points can teach it that the choice matters little,
 /// where one length scale per column leaves every untried choice at its prior. Targets are standardised (mean 0, variance 1)
 /// before fitting; predictions are returned in the original units. Hyperparameters maximise the log marginal
-/// likelihood plus weak log-normal priors (MAP), by multi-start box-constrained L-BFGS.
+/// likelihood plus log-normal priors (MAP, <see cref="GpPrior"/>), by multi-start box-constrained L-BFGS.
 /// </summary>
 public sealed class GaussianProcess
 {
     private static readonly double Sqrt5 = Math.Sqrt(5);
 
-    // Box for θ: length scales from 1% to 20x the unit cube, signal from 0.05 to 20 standardised variances, noise
-    // from 1e-6 (interpolation) to 1 (all noise). Inside it the priors below do the regularising.
+    // Box for θ: length scales from 1% to 20x the unit cube (further when the prior's mean + 2 sd is beyond: the
+    // dimension-scaled prior's median reaches 15 with 13 one-hot columns), signal from 0.05 to 20 standardised
+    // variances, noise from 1e-6 (interpolation) to 1 (all noise). Inside it the priors do the regularising: without
+    // them a handful of points is fitted by vanishing length scales (a GP that interpolates noise).
     internal const double MinLogLength = -4.6, MaxLogLength = 3.0, MinLogSignal = -3.0, MaxLogSignal = 3.0, MinLogNoise = -13.8, MaxLogNoise = 0.0;
-
-    // Weak priors (log-normal, i.e. normal on θ): length scale around 0.5 of the cube (sd 1.5 in log), signal
-    // variance around 1 (sd 1.5), noise variance around 1e-3 (sd 3). Without them a handful of points is fitted by
-    // vanishing length scales (a GP that interpolates noise); with them ten points behave.
-    internal static readonly (double Mean, double Sd) LengthPrior = (Math.Log(0.5), 1.5), SignalPrior = (0, 1.5), NoisePrior = (Math.Log(1e-3), 3);
 
     private readonly double[] _x; // n x d, row-major
     private readonly double[] _l; // n x n lower Cholesky factor of K + σ²I
     private readonly double[] _alpha; // (K + σ²I)^-1 y
     private readonly double[] _invLength2; // 1/ℓ_i² per input dimension (a group's scale repeated over its dimensions)
-    private readonly double _signal;
+    private readonly double _signal, _additive; // s², s_a² (0 without the additive part)
     private readonly int[]? _groups;
+    private readonly int _groupCount;
 
     /// <summary>Number of training points.</summary>
     public int Count { get; }
@@ -73,8 +105,10 @@ public sealed class GaussianProcess
         _x = x; Count = n; Dimension = d; YMean = yMean; YScale = yScale; Hyperparameters = h; StandardisedY = ys; _groups = groups;
         _invLength2 = Enumerable.Range(0, d).Select(i => Math.Exp(-2 * h.LogLengthScales[groups?[i] ?? i])).ToArray();
         _signal = Math.Exp(h.LogSignalVariance);
+        _additive = h.LogAdditiveVariance is { } a ? Math.Exp(a) : 0;
+        _groupCount = h.LogLengthScales.Length;
         _l = new double[n * n];
-        FillKernel(_x, n, d, _invLength2, _signal, Math.Exp(h.LogNoiseVariance), _l);
+        FillKernel(Math.Exp(h.LogNoiseVariance), _l);
         CholeskyWithJitter(_l, n);
         _alpha = (double[])ys.Clone();
         SolveLower(_l, n, _alpha);
@@ -91,6 +125,7 @@ public sealed class GaussianProcess
         var (ys, mean, scale) = Standardise(y);
         var g = CheckGroups(groups, d);
         if (h.LogLengthScales.Length != (g is null ? d : g.Max() + 1)) throw new ArgumentException("one length scale per group (per dimension without groups)");
+        if (h.LogAdditiveVariance is not null && g is null) throw new ArgumentException("the additive model needs groups (its first-order parts are the groups)");
         return new GaussianProcess(flat, n, d, ys, mean, scale, h, g);
     }
 
@@ -108,25 +143,33 @@ public sealed class GaussianProcess
     /// Fits hyperparameters by maximising the log marginal likelihood plus the priors, from <paramref name="starts"/>
     /// starting points: <paramref name="warm"/> (the previous fit, when given) and the prior means, then random points
     /// of the box. Returns the model at the best optimum found. <paramref name="groups"/> (optional, one entry per
-    /// input dimension) gives the length scale each dimension uses: dimensions of one group share it.
+    /// input dimension) gives the length scale each dimension uses: dimensions of one group share it. <paramref name="prior"/>
+    /// null is <see cref="GpPrior.Weak"/>. <paramref name="additive"/> adds the first-order additive part over the groups
+    /// (needs at least two groups), its variance fitted with the signal variance's prior.
     /// </summary>
-    public static GaussianProcess Fit(double[][] x, double[] y, int starts = 3, GpHyperparameters? warm = null, int seed = 0, int maxIterations = 60, IReadOnlyList<int>? groups = null)
+    public static GaussianProcess Fit(double[][] x, double[] y, int starts = 3, GpHyperparameters? warm = null, int seed = 0, int maxIterations = 60, IReadOnlyList<int>? groups = null, GpPrior? prior = null, bool additive = false)
     {
         var (flat, n, dims) = Flatten(x);
         var (ys, mean, scale) = Standardise(y);
         var g = CheckGroups(groups, dims);
         int d = g is null ? dims : g.Max() + 1; // number of length scales
-        var lml = new MarginalLikelihood(flat, n, dims, ys, g);
-        var lower = new double[d + 2];
-        var upper = new double[d + 2];
-        for (int i = 0; i < d; i++) { lower[i] = MinLogLength; upper[i] = MaxLogLength; }
+        if (additive && (g is null || d < 2)) throw new ArgumentException("the additive model needs at least two groups");
+        prior ??= GpPrior.Weak;
+        double maxLogLength = Math.Max(MaxLogLength, prior.LogLength.Mean + 2 * prior.LogLength.Sd);
+        var lml = new MarginalLikelihood(flat, n, dims, ys, g, prior, additive);
+        int m = d + (additive ? 3 : 2);
+        var lower = new double[m];
+        var upper = new double[m];
+        for (int i = 0; i < d; i++) { lower[i] = MinLogLength; upper[i] = maxLogLength; }
         lower[d] = MinLogSignal; upper[d] = MaxLogSignal; lower[d + 1] = MinLogNoise; upper[d + 1] = MaxLogNoise;
+        if (additive) { lower[d + 2] = MinLogSignal; upper[d + 2] = MaxLogSignal; }
         var rng = new Random(seed);
         var initial = new List<double[]>();
-        if (warm is not null && warm.LogLengthScales.Length == d) initial.Add(warm.Pack());
-        initial.Add([.. Enumerable.Repeat(LengthPrior.Mean, d), SignalPrior.Mean, NoisePrior.Mean]);
+        if (warm is not null && warm.LogLengthScales.Length == d && (warm.LogAdditiveVariance is not null) == additive) initial.Add(warm.Pack());
+        double[] centre = [.. Enumerable.Repeat(Math.Clamp(prior.LogLength.Mean, MinLogLength, maxLogLength), d), prior.LogSignal.Mean, Math.Clamp(prior.LogNoise.Mean, MinLogNoise, MaxLogNoise)];
+        initial.Add(additive ? [.. centre, prior.LogSignal.Mean] : centre);
         while (initial.Count < Math.Max(1, starts))
-            initial.Add(Enumerable.Range(0, d + 2).Select(i => lower[i] + rng.NextDouble() * (upper[i] - lower[i])).ToArray());
+            initial.Add(Enumerable.Range(0, m).Select(i => lower[i] + rng.NextDouble() * (upper[i] - lower[i])).ToArray());
         var options = new LbfgsOptions(Memory: 8, MaxIterations: maxIterations, ProjectedGradientTolerance: 1e-5, RelativeTolerance: 1e-9, Patience: 3, FirstStep: 0.5, ToleranceFloor: 1);
         double[]? best = null;
         double bestValue = double.PositiveInfinity;
@@ -138,17 +181,17 @@ public sealed class GaussianProcess
             if (r.Value < bestValue) { bestValue = r.Value; best = r.X; }
         }
         best ??= initial[0];
-        return new GaussianProcess(flat, n, dims, ys, mean, scale, GpHyperparameters.Unpack(best), g);
+        return new GaussianProcess(flat, n, dims, ys, mean, scale, GpHyperparameters.Unpack(best, additive), g);
     }
 
     /// <summary>
     /// The log marginal likelihood log p(y | X, θ) of standardised targets <paramref name="ys"/> and its gradient in θ
     /// (Rasmussen &amp; Williams eqs. 5.8-5.9); public for the finite-difference test.
     /// </summary>
-    public static double LogMarginalLikelihood(double[][] x, double[] ys, ReadOnlySpan<double> theta, Span<double> gradient, IReadOnlyList<int>? groups = null)
+    public static double LogMarginalLikelihood(double[][] x, double[] ys, ReadOnlySpan<double> theta, Span<double> gradient, IReadOnlyList<int>? groups = null, bool additive = false)
     {
         var (flat, n, d) = Flatten(x);
-        return new MarginalLikelihood(flat, n, d, ys, CheckGroups(groups, d)).Value(theta, gradient);
+        return new MarginalLikelihood(flat, n, d, ys, CheckGroups(groups, d), null, additive).Value(theta, gradient);
     }
 
     /// <summary>Posterior mean and variance of the latent function at <paramref name="x"/>, in the targets' original units.</summary>
@@ -166,18 +209,18 @@ public sealed class GaussianProcess
     internal (double Mean, double Variance) PredictStandardised(ReadOnlySpan<double> x, Span<double> work)
     {
         int n = Count, d = Dimension;
-        for (int i = 0; i < n; i++) work[i] = Kernel(x, _x.AsSpan(i * d, d), _invLength2, _signal);
+        for (int i = 0; i < n; i++) work[i] = Kernel(x, _x.AsSpan(i * d, d));
         double mean = TensorPrimitives.Dot<double>(work, _alpha);
         SolveLower(_l, n, work);
-        double variance = _signal - TensorPrimitives.Dot<double>(work, work);
-        return (mean, Math.Max(variance, 1e-12 * _signal));
+        double variance = Signal - TensorPrimitives.Dot<double>(work, work);
+        return (mean, Math.Max(variance, 1e-12 * Signal));
     }
 
     /// <summary>Kernel between a point and training point <paramref name="i"/> (standardised signal units).</summary>
-    internal double KernelTo(ReadOnlySpan<double> x, int i) => Kernel(x, _x.AsSpan(i * Dimension, Dimension), _invLength2, _signal);
+    internal double KernelTo(ReadOnlySpan<double> x, int i) => Kernel(x, _x.AsSpan(i * Dimension, Dimension));
 
-    /// <summary>Signal variance s² (standardised units).</summary>
-    internal double Signal => _signal;
+    /// <summary>Prior variance k(x, x) of the latent function: s², plus s_a² in the additive model (standardised units).</summary>
+    internal double Signal => _signal + _additive;
 
     /// <summary>Noise variance σ² (standardised units).</summary>
     internal double Noise => Math.Exp(Hyperparameters.LogNoiseVariance);
@@ -198,21 +241,38 @@ public sealed class GaussianProcess
         return new GaussianProcess(flat, n + 1, d, ys, YMean, YScale, Hyperparameters, _groups);
     }
 
-    private static double Kernel(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> invLength2, double signal)
+    /// <summary>Matérn-5/2 correlation M(r) = (1 + √5 r + 5r²/3) exp(−√5 r) at squared distance <paramref name="r2"/>.</summary>
+    private static double Matern(double r2)
     {
-        double r2 = 0;
-        for (int i = 0; i < a.Length; i++) { double t = a[i] - b[i]; r2 += t * t * invLength2[i]; }
         double r = Math.Sqrt(r2);
-        return signal * (1 + Sqrt5 * r + 5.0 / 3.0 * r2) * Math.Exp(-Sqrt5 * r);
+        return (1 + Sqrt5 * r + 5.0 / 3.0 * r2) * Math.Exp(-Sqrt5 * r);
     }
 
-    private static void FillKernel(double[] x, int n, int d, double[] invLength2, double signal, double noise, double[] k)
+    private double Kernel(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
+        double r2 = 0;
+        if (_additive == 0)
+        {
+            for (int i = 0; i < a.Length; i++) { double t = a[i] - b[i]; r2 += t * t * _invLength2[i]; }
+            double r = Math.Sqrt(r2);
+            return _signal * (1 + Sqrt5 * r + 5.0 / 3.0 * r2) * Math.Exp(-Sqrt5 * r); // as before the additive model, to the last bit
+        }
+        Span<double> part = stackalloc double[_groupCount];
+        part.Clear();
+        for (int i = 0; i < a.Length; i++) { double t = a[i] - b[i]; part[_groups![i]] += t * t * _invLength2[i]; }
+        double sum = 0;
+        for (int g = 0; g < part.Length; g++) { r2 += part[g]; sum += Matern(part[g]); }
+        return _signal * Matern(r2) + _additive / _groupCount * sum;
+    }
+
+    private void FillKernel(double noise, double[] k)
+    {
+        int n = Count, d = Dimension;
         for (int i = 0; i < n; i++)
         {
-            k[i * n + i] = signal + noise;
+            k[i * n + i] = Signal + noise;
             for (int j = 0; j < i; j++)
-                k[i * n + j] = k[j * n + i] = Kernel(x.AsSpan(i * d, d), x.AsSpan(j * d, d), invLength2, signal);
+                k[i * n + j] = k[j * n + i] = Kernel(_x.AsSpan(i * d, d), _x.AsSpan(j * d, d));
         }
     }
 
@@ -299,10 +359,13 @@ public sealed class GaussianProcess
         private readonly double[] _y;
         private readonly double[] _diff2; // (i, j < i, dim) squared differences, packed lower triangle
         private readonly double[] _k, _inv, _r;
+        private readonly GpPrior _prior;
+        private readonly bool _additive;
 
-        public MarginalLikelihood(double[] x, int n, int d, double[] y, int[]? groups)
+        public MarginalLikelihood(double[] x, int n, int d, double[] y, int[]? groups, GpPrior? prior = null, bool additive = false)
         {
-            _n = n; _d = d; _y = y; _groups = groups; _g = groups is null ? d : groups.Max() + 1;
+            _n = n; _d = d; _y = y; _groups = groups; _g = groups is null ? d : groups.Max() + 1; _prior = prior ?? GpPrior.Weak; _additive = additive;
+            if (additive && groups is null) throw new ArgumentException("the additive model needs groups");
             _diff2 = new double[n * (n - 1) / 2 * d];
             int p = 0;
             for (int i = 0; i < n; i++)
@@ -320,7 +383,7 @@ public sealed class GaussianProcess
             if (!double.IsFinite(v)) return negate ? double.PositiveInfinity : double.NaN; // the line search steps back from +inf
             for (int i = 0; i < theta.Length; i++)
             {
-                var (m, s) = i < _g ? LengthPrior : i == _g ? SignalPrior : NoisePrior;
+                var (m, s) = i < _g ? _prior.LogLength : i == _g + 1 ? _prior.LogNoise : _prior.LogSignal; // the additive variance (last) takes the signal's prior
                 v += -0.5 * (theta[i] - m) * (theta[i] - m) / (s * s);
                 gradient[i] += -(theta[i] - m) / (s * s);
             }
@@ -334,18 +397,33 @@ public sealed class GaussianProcess
             Span<double> invL2 = stackalloc double[d];
             for (int k = 0; k < d; k++) invL2[k] = Math.Exp(-2 * theta[_groups?[k] ?? k]);
             double s2 = Math.Exp(theta[g]), noise = Math.Exp(theta[g + 1]);
+            double sa = _additive ? Math.Exp(theta[g + 2]) / g : 0; // s_a²/G
+            Span<double> part = stackalloc double[g];
             var k_ = _k;
             int p = 0, q = 0;
             for (int i = 0; i < n; i++)
             {
-                k_[i * n + i] = s2 + noise;
+                k_[i * n + i] = s2 + (_additive ? sa * g : 0) + noise;
                 for (int j = 0; j < i; j++, q++)
                 {
                     double r2 = 0;
-                    for (int k = 0; k < d; k++) r2 += _diff2[p++] * invL2[k];
-                    double r = Math.Sqrt(r2);
-                    _r[q] = r;
-                    k_[i * n + j] = k_[j * n + i] = s2 * (1 + Sqrt5 * r + 5.0 / 3.0 * r2) * Math.Exp(-Sqrt5 * r);
+                    if (_additive)
+                    {
+                        part.Clear();
+                        for (int k = 0; k < d; k++) part[_groups![k]] += _diff2[p++] * invL2[k];
+                        double add = 0;
+                        for (int c = 0; c < g; c++) { r2 += part[c]; add += Matern(part[c]); }
+                        double r = Math.Sqrt(r2);
+                        _r[q] = r;
+                        k_[i * n + j] = k_[j * n + i] = s2 * Matern(r2) + sa * add;
+                    }
+                    else
+                    {
+                        for (int k = 0; k < d; k++) r2 += _diff2[p++] * invL2[k];
+                        double r = Math.Sqrt(r2);
+                        _r[q] = r;
+                        k_[i * n + j] = k_[j * n + i] = s2 * (1 + Sqrt5 * r + 5.0 / 3.0 * r2) * Math.Exp(-Sqrt5 * r);
+                    }
                 }
             }
             if (!TryCholesky(k_, n)) { gradient.Clear(); return double.NaN; }
@@ -382,7 +460,7 @@ public sealed class GaussianProcess
                 traceDiag += alpha[i] * alpha[i] - kinvII;
             }
             // ∂K_ii/∂log s² = s², ∂K_ii/∂log σ² = σ²; ∂K_ij/∂log s² = K_ij; ∂K_ij/∂log ℓ_k = (5/3) s² (1 + √5 r) e^{−√5 r} Δ_k²/ℓ_k².
-            double gSignal = 0.5 * traceDiag * s2, gNoise = 0.5 * traceDiag * noise;
+            double gSignal = 0.5 * traceDiag * s2, gNoise = 0.5 * traceDiag * noise, gAdditive = 0.5 * traceDiag * sa * g;
             p = 0; q = 0;
             for (int i = 0; i < n; i++)
             {
@@ -394,12 +472,29 @@ public sealed class GaussianProcess
                     double kij = s2 * (1 + Sqrt5 * _r[q] + 5.0 / 3.0 * _r[q] * _r[q]) * Math.Exp(-Sqrt5 * _r[q]);
                     gSignal += w * kij;
                     double common = w * 5.0 / 3.0 * s2 * (1 + Sqrt5 * _r[q]) * Math.Exp(-Sqrt5 * _r[q]);
+                    if (_additive) part.Clear();
                     // a shared length scale collects the terms of every dimension of its group
-                    for (int k = 0; k < d; k++) gradient[_groups?[k] ?? k] += common * _diff2[p++] * invL2[k];
+                    for (int k = 0; k < d; k++)
+                    {
+                        double t = _diff2[p++] * invL2[k];
+                        gradient[_groups?[k] ?? k] += common * t;
+                        if (_additive) part[_groups![k]] += t;
+                    }
+                    if (_additive)
+                    {
+                        // ∂(s_a²/G) M(r_c)/∂log ℓ_c = (s_a²/G)(5/3)(1 + √5 r_c) e^{−√5 r_c} r_c²; ∂/∂log s_a² = the part itself
+                        for (int c = 0; c < g; c++)
+                        {
+                            double rc = Math.Sqrt(part[c]);
+                            gradient[c] += w * sa * 5.0 / 3.0 * (1 + Sqrt5 * rc) * Math.Exp(-Sqrt5 * rc) * part[c];
+                            gAdditive += w * sa * Matern(part[c]);
+                        }
+                    }
                 }
             }
             gradient[g] = gSignal;
             gradient[g + 1] = gNoise;
+            if (_additive) gradient[g + 2] = gAdditive;
             return value;
         }
     }

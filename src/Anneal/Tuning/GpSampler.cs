@@ -66,7 +66,7 @@ public sealed class GpSampler : ISampler
     public TrialParams Propose(SearchSpace space, IReadOnlyList<TrialRecord> trials, int number)
     {
         var complete = trials.Where(t => t.State == TrialState.Complete && t.Value is { } v && double.IsFinite(v)).ToList();
-        if (complete.Count < Startup(space)) return _startup.Propose(space, trials, number);
+        if (complete.Count < Startup(space)) return StartupPoint(space, trials, number);
         double worst = complete.Max(t => t.Value!.Value);
         // A pruned trial's final value is unknown. When the forecast pruner stopped it, its forecast final value is the
         // model's best guess of it (at least the
@@ -87,7 +87,10 @@ public sealed class GpSampler : ISampler
         if (refit)
         {
             bool few = x.Length < 30; // small fits are cheap: keep two starts and the full iteration budget
-            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : few ? 2 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null || few ? 60 : 25, groups: Groups(space));
+            var groups = Groups(space);
+            var prior = DimensionScaledPrior ? GpPrior.DimensionScaled(groups is null ? w : groups.Max() + 1) : GpPrior.Weak;
+            gp = GaussianProcess.Fit(x, y, starts: _warm is null ? 4 : few ? 2 : 1, warm: _warm, seed: _seed * 7919 + number, maxIterations: _warm is null || few ? 60 : 25,
+                groups: groups, prior: prior, additive: IsAdditive(space));
             _warm = gp.Hyperparameters;
             _sinceFit = 0;
             _countAtFit = x.Length;
@@ -116,12 +119,54 @@ public sealed class GpSampler : ISampler
     }
 
     /// <summary>
-    /// The length scale of each encoded coordinate: one per numeric parameter and, with <see cref="SharedCategoricalScale"/>,
-    /// one per categorical parameter for its whole one-hot block (else one per column); null when every coordinate has its own.
+    /// The additive model (<see cref="GaussianProcess"/>: a first-order additive part over the parameters next to the
+    /// joint Matérn kernel) for spaces of two or more parameters, with one length scale per parameter (a categorical's
+    /// one-hot block shares one). What a trial says about one parameter's effect then carries over to the other
+    /// parameters' values: with a product kernel alone, a learning rate found bad under one schedule is barely
+    /// evidence against it under another schedule.
+    /// </summary>
+    public bool Additive { get; init; }
+
+    private bool IsAdditive(SearchSpace space) => Additive && space.Count >= 2;
+
+    /// <summary>Length-scale and noise priors scaled with the number of length scales (<see cref="GpPrior.DimensionScaled"/>); else <see cref="GpPrior.Weak"/>.</summary>
+    public bool DimensionScaledPrior { get; init; }
+
+    /// <summary>
+    /// Candidates of the acquisition are every point of a finite space (integers and categoricals only) up to this many
+    /// points: no more acquisition evaluations than the continuous search's (1024 Sobol points, 320 perturbations and
+    /// the local search), so a proposal costs no more than on a continuous space.
+    /// </summary>
+    public int EnumerateUpTo { get; init; } = 1024;
+
+    /// <summary>
+    /// The startup design's point for trial <paramref name="number"/>: the Sobol point of that number, or, when its
+    /// parameters were already tried (integers and categoricals make Sobol points collide), the next Sobol point whose
+    /// parameters were not. A repeated configuration of a deterministic objective teaches nothing, and the model-based
+    /// proposals already avoid them.
+    /// </summary>
+    private TrialParams StartupPoint(SearchSpace space, IReadOnlyList<TrialRecord> trials, int number)
+    {
+        var seen = new HashSet<string>(trials.Select(t => t.Params.ToString()));
+        TrialParams? first = null;
+        // Points after the study's own numbers: at most 64 tries (a nearly exhausted finite space may have no new one).
+        for (int k = 0; k < 64; k++)
+        {
+            var p = _startup.Propose(space, trials, k == 0 ? number : number + 1000 * k);
+            first ??= p;
+            if (!seen.Contains(p.ToString())) return p;
+        }
+        return first!;
+    }
+
+    /// <summary>
+    /// The length scale of each encoded coordinate: one per numeric parameter and, with <see cref="SharedCategoricalScale"/>
+    /// or the additive model, one per categorical parameter for its whole one-hot block (else one per column); null when
+    /// every coordinate has its own.
     /// </summary>
     public int[]? Groups(SearchSpace space)
     {
-        if (!SharedCategoricalScale) return null;
+        if (!SharedCategoricalScale && !IsAdditive(space)) return null;
         var g = new List<int>();
         int k = 0;
         foreach (var (_, domain) in space.Parameters)
@@ -242,6 +287,13 @@ public sealed class GpSampler : ISampler
             if (!double.IsNaN(s)) scored.Add((p, s));
         }
 
+        if (FiniteSpace(space) is { } all)
+        {
+            // A finite space small enough to score whole: the acquisition's exact maximum, no search needed.
+            foreach (var p in all) Add(p);
+            var exact = scored.MaxBy(c => c.S);
+            return exact.P ?? all[0];
+        }
         for (int i = 0; i < Candidates; i++)
         {
             if (space.Count <= SobolSequence.MaxDimension) sobol.Point(i + 1, unit);
@@ -266,6 +318,29 @@ public sealed class GpSampler : ISampler
         }
         var best = scored.MaxBy(c => c.S);
         return best.P ?? space.FromUnit(unit);
+    }
+
+    /// <summary>Every point of <paramref name="space"/> when all its parameters are integers or categoricals and there are at most <see cref="EnumerateUpTo"/>; else null.</summary>
+    private List<TrialParams>? FiniteSpace(SearchSpace space)
+    {
+        long size = 1;
+        foreach (var (_, domain) in space.Parameters)
+        {
+            long count = domain switch { IntegerDomain d => d.High - d.Low + 1, CategoricalDomain c => c.Choices.Count, _ => long.MaxValue };
+            if (count == long.MaxValue || (size *= count) > EnumerateUpTo) return null;
+        }
+        IEnumerable<List<KeyValuePair<string, ParamValue>>> acc = [[]];
+        foreach (var (name, domain) in space.Parameters)
+        {
+            var values = domain switch
+            {
+                IntegerDomain d => Enumerable.Range(0, (int)(d.High - d.Low + 1)).Select(i => ParamValue.Integer(d.Low + i)).ToArray(),
+                CategoricalDomain c => c.Choices.Select((w, i) => ParamValue.Choice(w, i)).ToArray(),
+                _ => throw new InvalidOperationException("finite spaces hold integers and categoricals only"),
+            };
+            acc = acc.SelectMany(a => values.Select(v => new List<KeyValuePair<string, ParamValue>>(a) { new(name, v) })).ToList();
+        }
+        return acc.Select(a => new TrialParams(a)).ToList();
     }
 
     private static TrialParams Perturb(SearchSpace space, TrialParams p, double sd, Random rng)

@@ -124,5 +124,95 @@ public class BayesOptTests
             }
     }
 
+    /// <summary>
+    /// On a finite space (integers and categoricals) the proposal is the exact maximum of log-EI over every untried
+    /// point: recomputed here from the sampler's fitted model (<see cref="GpSampler.LastModel"/>) by scoring the
+    /// whole space with <see cref="Acquisition.LogExpectedImprovement"/>, independently of the sampler's own search.
+    /// </summary>
+    [Fact]
+    public void On_a_finite_space_the_proposal_is_the_exact_maximum_of_log_ei()
+    {
+        string[] choices = ["a", "b", "c", "d"];
+        var space = new SearchSpace([("i", new IntegerDomain(0, 9)), ("c", new CategoricalDomain(choices))]);
+        double F(TrialParams p) => (p["i"].Number - 6.3) * (p["i"].Number - 6.3) / 8 + new[] { 0.4, 0.0, 0.7, 0.2 }[(int)p["c"].Number];
+        var sampler = new GpSampler(4);
+        var history = new List<TrialRecord>();
+        for (int n = 0; n < 9; n++)
+        {
+            var p = sampler.Propose(space, history, n)!;
+            if (n >= sampler.Startup(space))
+            {
+                var gp = sampler.LastModel!;
+                double best = history.Min(t => t.Value!.Value);
+                var seen = history.Select(t => t.Params.ToString()).ToHashSet();
+                var enc = new double[space.EncodedWidth];
+                double top = double.NegativeInfinity;
+                TrialParams? argmax = null;
+                for (int i = 0; i <= 9; i++)
+                    foreach (var (c, k) in choices.Select((c, k) => (c, k)))
+                    {
+                        var q = new TrialParams([new("i", ParamValue.Integer(i)), new("c", ParamValue.Choice(c, k))]);
+                        if (seen.Contains(q.ToString())) continue;
+                        space.Encode(q, enc);
+                        var (m, v) = gp.Predict(enc);
+                        double s = Acquisition.LogExpectedImprovement(m, Math.Sqrt(v), best);
+                        if (s > top) { top = s; argmax = q; }
+                    }
+                p.ShouldBe(argmax, $"trial {n}");
+            }
+            history.Add(new TrialRecord(n, p, TrialState.Complete, F(p), []));
+        }
+    }
+
+    /// <summary>
+    /// The Sobol startup design never repeats a configuration: on a space of 3 x 3 points (base-2 Sobol points do not
+    /// stratify thirds), for a seed whose first six Sobol points collide (checked here with <see cref="SobolSampler"/>
+    /// alone), the six startup trials are still six distinct configurations.
+    /// </summary>
+    [Fact]
+    public void The_startup_design_skips_configurations_already_tried()
+    {
+        var space = new SearchSpace([("i", new IntegerDomain(0, 2)), ("c", new CategoricalDomain(["a", "b", "c"]))]);
+        int seed = Enumerable.Range(1, 50).First(s =>
+        {
+            var sobol = new SobolSampler(s);
+            return Enumerable.Range(0, 6).Select(n => sobol.Propose(space, [], n).ToString()).Distinct().Count() < 6;
+        });
+        var sampler = new GpSampler(seed, startup: 6);
+        var history = new List<TrialRecord>();
+        for (int n = 0; n < 6; n++) history.Add(new TrialRecord(n, sampler.Propose(space, history, n)!, TrialState.Complete, n, []));
+        history.Select(t => t.Params.ToString()).Distinct().Count().ShouldBe(6, string.Join("; ", history.Select(t => t.Params)));
+    }
+
+    /// <summary>
+    /// Trials to the optimum on a known finite function of the tables' shape (an integer on a log scale x a
+    /// four-way choice, 10 x 4 = 40 points, one minimum, a smooth effect of the integer and an additive effect of the
+    /// choice): over 20 seeds GP-BO needs at most 12 trials on average and at most 15 on every seed (measured: mean
+    /// 9.45, 5-12). Random search needs 40 on average (a geometric draw with p = 1/40), a random order of the 40 points 20.5.
+    /// </summary>
+    [Fact]
+    public void Gp_finds_the_minimum_of_a_finite_function_in_few_trials()
+    {
+        string[] choices = ["a", "b", "c", "d"];
+        var space = new SearchSpace([("i", new IntegerDomain(0, 9)), ("c", new CategoricalDomain(choices))]);
+        double F(TrialParams p) => (p["i"].Number - 6.3) * (p["i"].Number - 6.3) / 8 + new[] { 0.4, 0.0, 0.7, 0.2 }[(int)p["c"].Number];
+        string optimum = "i=6, c=b";
+        var trials = new List<int>();
+        for (int seed = 1; seed <= 20; seed++)
+        {
+            var sampler = new GpSampler(seed);
+            var history = new List<TrialRecord>();
+            for (int n = 0; n < 40; n++)
+            {
+                var p = sampler.Propose(space, history, n)!;
+                history.Add(new TrialRecord(n, p, TrialState.Complete, F(p), []));
+                if (p.ToString() == optimum) break;
+            }
+            trials.Add(history.Count);
+        }
+        trials.Average().ShouldBeLessThanOrEqualTo(12, string.Join(", ", trials));
+        trials.Max().ShouldBeLessThanOrEqualTo(15, string.Join(", ", trials));
+    }
+
     private static double Median(List<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]); }
 }
