@@ -17,7 +17,9 @@ namespace Anneal.Bench;
 /// <item><c>large</c>: data/tuning/&lt;workload&gt;-large/, the same with 10 peaks x 8 shapes (80 configurations).</item>
 /// <item><c>schedules</c>: data/corpora/&lt;workload&gt;/ seed 1: 11 schedule shapes x 2 horizons at one peak.</item>
 /// </list>
-/// Target: a complete trial within 0.5% of the table's best final value (the large table: at most the 5th best's). For each method and seed one worker runs
+/// Target: a complete trial within 0.5% of the table's best final value (the large table: at most the 5th best's);
+/// each table also as "-best" (lr-best, large-best, schedules-best), with the best configuration's final value as the
+/// target (declared for every table before any sweep ran on them). For each method and seed one worker runs
 /// trials until one reaches the target (at most <see cref="Bench.MaxTrials"/>): steps-to-target is the sum of the steps
 /// every trial ran until then, wall-clock-to-target those steps at the workload's measured seconds per training step
 /// plus the tuner's own measured time (sampling, pruning, forecasting). Performance profiles in the AlgoPerf style
@@ -66,20 +68,21 @@ public static class TuningTable
         new("random + Hyperband", s => new RandomSampler(s), b => new HyperbandPruner(minResource: 100, maxResource: b.MaxSteps, reductionFactor: 3)),
         new("random + forecast", s => new RandomSampler(s), _ => new ForecastPruner()),
         new("random + oracle", s => new RandomSampler(s), b => new OraclePruner(b)),
+        new("random + incumbent oracle", s => new RandomSampler(s), b => new OraclePruner(b, AgainstIncumbent: true)),
         new("GP-BO", s => new GpSampler(s), _ => new NopPruner()),
         new("GP-BO + ASHA", s => new GpSampler(s), _ => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
         new("GP-BO + forecast", s => new GpSampler(s), _ => new ForecastPruner()),
     ];
 
     /// <summary>
-    /// tuning-table [seeds] [workloads...] [--tables lr,schedules] [--methods a,b] [--optuna FILE]... [--figure SVG] [--export JSON]
+    /// tuning-table [seeds] [workloads...] [--tables lr,lr-best,large,large-best,schedules,schedules-best] [--methods a,b] [--optuna FILE]... [--figure SVG] [--export JSON]
     /// (--optuna: outcomes of other tools in the same JSON lines, e.g. bench/tuning/optuna_table.py's; may be repeated)
     /// </summary>
     public static int Main(string[] args)
     {
         int seeds = 5;
         var workloads = new List<string>();
-        var kinds = new[] { "lr", "large", "large-best", "schedules" };
+        var kinds = new[] { "lr", "lr-best", "large", "large-best", "schedules", "schedules-best" };
         string? figure = null, export = null;
         var optuna = new List<string>();
         HashSet<string>? only = null;
@@ -93,6 +96,7 @@ public static class TuningTable
                 case "--export": export = args[++i]; break;
                 case "--methods": only = [.. args[++i].Split(',')]; break;
                 case "--verbose": Verbose = true; break;
+                case "--decisions": Verbose = true; DecisionsFile = args[++i]; File.WriteAllText(DecisionsFile, "table,method,seed,trial,key,step,low,mid,high,final,prune,reason\n"); break;
                 default:
                     if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)) seeds = s;
                     else workloads.Add(args[i]);
@@ -107,6 +111,12 @@ public static class TuningTable
         foreach (var file in optuna.Where(f => !File.Exists(f)))
         {
             Console.Error.WriteLine($"tuning-table: --optuna {file}: no such file (make it with bench/tuning/optuna_table.py)");
+            return 2;
+        }
+        string[] known = ["lr", "lr-best", "large", "large-best", "schedules", "schedules-best"];
+        foreach (var k in kinds.Where(k => !known.Contains(k)))
+        {
+            Console.Error.WriteLine($"tuning-table: --tables {k}: no such table kind; use a comma-separated list of {string.Join(", ", known)}");
             return 2;
         }
         if (workloads.Count == 0) workloads = ["gpt-tiny", "mlp"];
@@ -131,6 +141,7 @@ public static class TuningTable
             foreach (var file in optuna) outcomes.AddRange(ReadOptuna(file).Where(o => o.Table == b.Name && o.Seed <= seeds));
             PrintTable(b, outcomes.Where(o => o.Table == b.Name).ToList());
         }
+        PrintBreakdown();
         PrintSummary(benches, outcomes);
         PrintTrialsVsRandom(benches, outcomes);
         PrintProfiles(benches, outcomes, figure);
@@ -159,7 +170,7 @@ public static class TuningTable
         var pairs = new (string Pruned, string Against)[]
         {
             ("GP-BO + forecast", "GP-BO"), ("GP-BO + forecast", "GP-BO + ASHA"), ("GP-BO + forecast", "random + ASHA"),
-            ("random + forecast", "random"), ("random + forecast", "random + ASHA"), ("random + oracle", "random"), ("GP-BO", "random"),
+            ("random + forecast", "random"), ("random + forecast", "random + ASHA"), ("random + oracle", "random"), ("random + incumbent oracle", "random"), ("GP-BO", "random"),
         };
         Console.WriteLine("## Ratios (median steps to target of the first over the second; in brackets the median of the per-seed ratios)");
         Console.WriteLine();
@@ -274,7 +285,7 @@ public static class TuningTable
         // Only methods run on every problem (AutoLRS's engine runs exist for one table and a few seeds: its rows are in
         // that table, not in the profiles, where a missing run would count as a miss).
         // The oracle is a bound, not a method: it would be the best on nearly every problem and set every τ.
-        var methods = outcomes.Select(o => o.Method).Distinct().Where(m => outcomes.Count(o => o.Method == m) == problems.Count && m != "random + oracle").ToList();
+        var methods = outcomes.Select(o => o.Method).Distinct().Where(m => outcomes.Count(o => o.Method == m) == problems.Count && !m.Contains("oracle", StringComparison.Ordinal)).ToList();
         double[] taus = [1, 1.25, 1.5, 2, 3, 4, 10];
         var measures = new (string Name, Func<Outcome, double> Cost)[] { ("steps", o => o.Cost(byName[o.Table])), ("wall-clock", o => Wall(byName[o.Table], o)) };
         foreach (var (measure, cost) in measures)
@@ -447,6 +458,9 @@ public static class TuningTable
 
     private static bool Verbose;
 
+    /// <summary>--decisions FILE: every forecast the pruner made (CSV), with the trial's real final value, for calibration.</summary>
+    private static string? DecisionsFile;
+
     /// <summary>
     /// The forecast pruner replayed on the live sweeps' trials (bench/tuning/live/curves.json: every trial's reported
     /// validation losses, read from the stores of the unpruned sweeps of docs/tuning.md, "Live engine sweeps"). For each
@@ -543,7 +557,8 @@ public static class TuningTable
         var storage = new InMemoryStudyStorage();
         using var stop = new CancellationTokenSource();
         var stopping = new StoppingObjective(objective, b.Target, stop);
-        var runner = new StudyRunner(spec, m.Sampler(seed), m.Pruner(b), storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
+        var log = new DecisionLog(m.Pruner(b));
+        var runner = new StudyRunner(spec, m.Sampler(seed), Verbose ? log : log.Inner, storage, stopping) { Plan = p => (objective.Entry(p).Schedule, objective.Entry(p).Steps) };
         // Replaying costs no time, so the sweep's wall time is the tuner's own (sampler, pruner, store in memory).
         var sw = Stopwatch.StartNew();
         runner.Run(new SweepOptions { Trials = b.MaxTrials, Workers = 1, Cores = 1 }, stop.Token);
@@ -560,14 +575,77 @@ public static class TuningTable
         }
         bool prunedBest = all.Any(t => t.State == TrialState.Pruned && b.Key(t.Params) == b.BestEntry.Key);
         int prunedAtTarget = all.Take(n).Count(t => t.State == TrialState.Pruned && b.Table[b.Key(t.Params)].Curve[^1].Value <= b.Target);
+        if (DecisionsFile is not null)
+            lock (DecisionsFile)
+                foreach (var f in log.Forecasts)
+                {
+                    var t = all.First(x => x.Number == f.Trial);
+                    File.AppendAllText(DecisionsFile, string.Create(CultureInfo.InvariantCulture,
+                        $"{b.Name},{m.Name},{seed},{f.Trial},{b.Key(t.Params)},{f.Step},{f.Low},{f.Mid},{f.High},{b.Table[b.Key(t.Params)].Curve[^1].Value},{f.Prune},\"{f.Reason}\"\n"));
+                }
+        double incumbentNow = double.PositiveInfinity;
         if (Verbose)
             foreach (var t in all)
             {
                 double A(string k) => t.Attributes.TryGetValue(k, out var v) ? v : double.NaN;
+                double final = b.Table[b.Key(t.Params)].Curve[^1].Value;
+                // Where the steps of the trials until the target went: the last reason the pruner gave for not judging
+                // (or not pruning) a trial that ran in full, so that the unsaved steps can be attributed to a rule.
+                // A trial that ends better than every complete trial before it cannot be pruned by a rule that compares
+                // with the incumbent: its steps are no pruner's to save.
+                string why = t.State == TrialState.Pruned ? "pruned" : final <= b.Target ? "reaches the target"
+                    : final < incumbentNow ? "new incumbent"
+                    : log.Judged.Contains(t.Number) ? "judged, kept" : "never judged: " + Category(log.LastReason.GetValueOrDefault(t.Number));
+                if (t.State == TrialState.Complete) incumbentNow = Math.Min(incumbentNow, final);
+                if (t.Number < n) Breakdown.Add((b.Name, m.Name, why, t.StepsRun));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {b.Table[b.Key(t.Params)].Curve[^1].Value:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] {t.Message}"));
+                    $"  {b.Name} {m.Name} seed {seed} trial {t.Number} {b.Key(t.Params)} {t.State} steps {t.StepsRun} final {final:F4} forecast {A("forecast"):F4} [{A("forecast_low"):F4}, {A("forecast_high"):F4}] [{why}] {t.Message ?? log.LastReason.GetValueOrDefault(t.Number)}"));
             }
         return new Outcome(b.Name, m.Name, seed, reached, steps, n, seconds, prunedBest, all.Sum(t => t.StepsRun), prunedAtTarget);
+    }
+
+    /// <summary>With --verbose: (table, method, where the steps went, steps) for every trial until the target.</summary>
+    private static readonly List<(string Table, string Method, string Why, long Steps)> Breakdown = [];
+
+    /// <summary>The rule a reason names, without its numbers (the breakdown's category).</summary>
+    private static string Category(string? reason) => reason is null ? "no reason given" : reason.Split(':', '(')[0].Trim();
+
+    /// <summary>
+    /// Records, for --verbose, the last reason a pruner gave at each trial's reports and whether it ever forecast the
+    /// trial (a decision carrying a band), so the steps it did not save can be attributed to the rule that let them run.
+    /// </summary>
+    private sealed class DecisionLog(IPruner inner) : IPruner
+    {
+        public IPruner Inner => inner;
+        public Dictionary<int, string> LastReason { get; } = [];
+        public HashSet<int> Judged { get; } = [];
+        public List<(int Trial, long Step, double Low, double Mid, double High, bool Prune, string Reason)> Forecasts { get; } = [];
+        public string Name => inner.Name;
+
+        public PruneDecision Decide(string studyName, TrialRecord trial, IReadOnlyList<TrialRecord> trials)
+        {
+            var d = inner.Decide(studyName, trial, trials);
+            if (d.Reason is not null) LastReason[trial.Number] = d.Reason;
+            if (d.SetAttributes is { } a && a.TryGetValue("forecast_low", out var lo) && double.IsFinite(lo))
+            {
+                Judged.Add(trial.Number);
+                Forecasts.Add((trial.Number, trial.Reports[^1].Step, lo, a[ForecastPruner.ForecastKey], a["forecast_high"], d.Prune, d.Reason ?? ""));
+            }
+            return d;
+        }
+    }
+
+    /// <summary>With --verbose: the steps until the target per table and method, by where they went.</summary>
+    private static void PrintBreakdown()
+    {
+        if (Breakdown.Count == 0) return;
+        Console.WriteLine("## Where the steps to target went (sum over seeds; --verbose)");
+        Console.WriteLine();
+        Console.WriteLine("| table | method | category | trials | steps |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: |");
+        foreach (var g in Breakdown.GroupBy(x => (x.Table, x.Method, x.Why)).OrderBy(g => g.Key.Table).ThenBy(g => g.Key.Method).ThenByDescending(g => g.Sum(x => x.Steps)))
+            Console.WriteLine($"| {g.Key.Table} | {g.Key.Method} | {g.Key.Why} | {g.Count()} | {g.Sum(x => x.Steps)} |");
+        Console.WriteLine();
     }
 
     /// <summary>
@@ -576,12 +654,22 @@ public static class TuningTable
     /// any pruner could spend on the same sequence of trials: the complete trials at the target, plus one report of
     /// every other trial.
     /// </summary>
-    private sealed class OraclePruner(Bench b) : IPruner
+    /// <remarks>
+    /// With <paramref name="AgainstIncumbent"/>: the bound of a pruner that compares with the incumbent (as the forecast
+    /// pruner does) and does not know the target: it stops, at its first report, every trial that misses the target
+    /// and ends no better than the best complete trial so far; the first trial and every new incumbent run in full.
+    /// </remarks>
+    private sealed class OraclePruner(Bench b, bool AgainstIncumbent = false) : IPruner
     {
         public string Name => "oracle";
 
-        public PruneDecision Decide(string studyName, TrialRecord trial, IReadOnlyList<TrialRecord> trials) =>
-            new(b.Table[b.Key(trial.Params)].Curve[^1].Value > b.Target);
+        public PruneDecision Decide(string studyName, TrialRecord trial, IReadOnlyList<TrialRecord> trials)
+        {
+            double final = b.Table[b.Key(trial.Params)].Curve[^1].Value;
+            if (!AgainstIncumbent) return new(final > b.Target);
+            double incumbent = trials.Where(t => t.State == TrialState.Complete && t.Value is not null).Select(t => t.Value!.Value).DefaultIfEmpty(double.PositiveInfinity).Min();
+            return new(final > b.Target && final >= incumbent);
+        }
     }
 
     /// <summary>Stops the sweep once a trial completes at the target (steps-to-target needs no more).</summary>
@@ -597,14 +685,20 @@ public static class TuningTable
 
     private static Bench? Load(string root, string kind, string workload) => kind switch
     {
-        "schedules" => LoadSchedules(root, workload),
+        "schedules" => LoadSchedules(root, workload, 0),
         "lr" => LoadLr(root, "lr", workload, workload, 0),
+        // "-best": every table again with the target "find the best configuration" (its final value; one configuration
+        // reaches it). Declared for every table at once in session 9, before any sweep was run on the new rows, by the
+        // rule large-best already followed: on the tables where the first targets are reached in 2-4 trials, the first
+        // trial and the winner run in full whatever a pruner does, so they cannot measure what pruning is worth.
+        "lr-best" => LoadLr(root, "lr-best", workload, workload, 1),
+        "schedules-best" => LoadSchedules(root, workload, 1),
         // 80 configurations; target: the 5th best (top ~6%), declared before the table was recorded
         "large" => LoadLr(root, "large", workload, workload + "-large", 5),
         // the same table with the harder target "find the best configuration" (added after the first results, when
         // the 5th-best target turned out to be reached in 4-6 trials, too few for any pruner to save half the steps)
         "large-best" => LoadLr(root, "large-best", workload, workload + "-large", 1),
-        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr, large, large-best or schedules)"),
+        _ => throw new ArgumentException($"unknown table kind '{kind}' (lr, lr-best, large, large-best, schedules or schedules-best)"),
     };
 
     private static List<Report> ReadCurve(string file, long below) => File.ReadLines(file).Skip(1).Select(l => l.Split(','))
@@ -632,7 +726,7 @@ public static class TuningTable
     }
 
     /// <summary>The schedule table: the seed-1 runs of data/corpora/&lt;workload&gt;, 11 shapes x 2 horizons.</summary>
-    private static Bench? LoadSchedules(string root, string workload)
+    private static Bench? LoadSchedules(string root, string workload, int targetRank)
     {
         var dir = Path.Combine(root, "data", "corpora", workload);
         if (!File.Exists(Path.Combine(dir, "corpus.json"))) return null;
@@ -651,7 +745,7 @@ public static class TuningTable
             }
         var horizons = cosines.Select(h => h.ToString(CultureInfo.InvariantCulture)).ToArray();
         var space = new SearchSpace([("schedule", new CategoricalDomain(Shapes)), ("horizon", new CategoricalDomain(horizons))]);
-        return new Bench($"schedules/{workload}", workload, table, space, p => $"{p["schedule"].Text}_T{p["horizon"].Text}");
+        return new Bench($"{(targetRank == 1 ? "schedules-best" : "schedules")}/{workload}", workload, table, space, p => $"{p["schedule"].Text}_T{p["horizon"].Text}", targetRank);
     }
 
     /// <summary>

@@ -332,9 +332,9 @@ public static class AutoLrsController
     /// </summary>
     public static bool Spiked(IReadOnlyList<AutoLrsCandidate> candidates, int i)
     {
-        var rms = candidates.Where(c => !c.Diverged).Select(c => c.Fit!.Rms).Order().ToArray();
+        var rms = candidates.Where(c => !c.Diverged).Select(c => c.Fit!.Rms).ToArray();
         if (rms.Length == 0 || candidates[i].Diverged) return false;
-        double median = rms.Length % 2 == 1 ? rms[rms.Length / 2] : 0.5 * (rms[rms.Length / 2 - 1] + rms[rms.Length / 2]);
+        double median = SampleStatistics.Median(rms);
         return candidates[i].Fit!.Rms > SpikeThreshold(median, candidates[i].Fit!.Points);
     }
 

@@ -54,9 +54,7 @@ public static class CrossPeakForecast
             for (int i = Math.Max(1, c.Values.Length / 2); i + 1 < c.Values.Length; i++)
                 d.Add(Math.Abs(c.Values[i + 1] - 2 * c.Values[i] + c.Values[i - 1]));
         if (d.Count < 3) return null;
-        d.Sort();
-        double med = d.Count % 2 == 1 ? d[d.Count / 2] : 0.5 * (d[d.Count / 2 - 1] + d[d.Count / 2]);
-        return med / (0.6745 * Math.Sqrt(6));
+        return SampleStatistics.Median(d) / (0.6745 * Math.Sqrt(6));
     }
 
     /// <summary>

@@ -15,10 +15,11 @@ namespace Anneal.Tuning;
 /// than the incumbent's pessimistic end (its observed value raised by the band's quantile of the fit's rms log
 /// residual: the noise of one logged point). Without a complete trial at its peak (a continuous peak space) a trial gets
 /// <see cref="CrossPeak"/>, which fits every run a level of its own. A WSD trial whose cooldown is still ahead is forecast with that
-/// cooldown, so being behind a cosine run at equal steps does not prune it; and it is not judged at all while no run
-/// of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown gains,
-/// nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry over).
-/// Without a band, a schedule or a complete trial it never prunes.
+/// cooldown, so being behind a cosine run at equal steps does not prune it; and the law path does not judge it while
+/// no run of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown
+/// gains, nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry
+/// over): such a trial gets <see cref="CrossPeak"/> instead (<see cref="CrossPeakFallback"/>), which applies the same
+/// annealing rule to its own fit. Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
 {
@@ -87,9 +88,16 @@ public sealed class ForecastPruner : IPruner
         // trial was forecast 1.99 from a 0.1 prior and pruned; it ended at 1.796, the table's best). Without one the
         // trial gets the cross-peak forecast, which gives each run a level of its own (CrossPeak).
         double peak = Peak(trial.Schedule, planned);
-        var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).Take(PriorTrials).ToList();
+        var prior = incumbent.Where(t => Math.Abs(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak - 1) <= 0.01).DistinctBy(t => t.Schedule).Take(PriorTrials).ToList();
         var f = prior.Count > 0 ? Forecast(trial, incumbent[0], prior, planned) : CrossPeak(trial, incumbent, planned, peak);
-        if (f is null) return new PruneDecision(false, mark, "too few points after the warmup to fit");
+        bool cross = prior.Count == 0;
+        // The law path refuses a cooldown longer than any complete one at the trial's peak or one no run of its fit has
+        // annealed towards (or its fit gives no band): then the cross-peak forecast, whose complete runs at every peak
+        // carry what cooldowns of each length gained and whose band is widened by its own cross-validated errors,
+        // judges the trial instead of letting it run unjudged (on the large MLP table these were most unjudged steps).
+        if (CrossPeakFallback && f is { Unavailable: not null } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
+        { f = x; cross = true; }
+        if (f is null) return new PruneDecision(false, mark, cross ? "too few points or complete trials for a cross-peak forecast" : "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
         mark["forecast_low"] = low;
         mark[ForecastKey] = mid;
@@ -97,7 +105,7 @@ public sealed class ForecastPruner : IPruner
         if (why is not null) return new PruneDecision(false, mark, why);
         bool prune = low > incPessimistic;
         string reason = string.Create(CultureInfo.InvariantCulture,
-            $"{(prior.Count > 0 ? "" : "cross-peak ")}forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
+            $"{(cross ? "cross-peak " : "")}forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
         return new PruneDecision(prune, mark, reason);
     }
 
@@ -156,7 +164,10 @@ public sealed class ForecastPruner : IPruner
         var plan = Schedule.Parse(trial.Schedule!).Sample(checked((int)planned));
         var own = Curve(trial, plan);
         if (own is null || own.Steps.Length < MinPointsWithPrior) return null;
-        var near = complete.OrderBy(t => Math.Abs(Math.Log(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak))).ThenBy(t => t.Value).Take(CrossPeakTrials).ToList();
+        // One run per schedule (the best): a sampler that proposes a configuration twice would otherwise put its copy
+        // among the "other" runs that forecast it in the cross-validation, which then sees no error at all.
+        var near = complete.OrderBy(t => Math.Abs(Math.Log(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak))).ThenBy(t => t.Value)
+            .DistinctBy(t => t.Schedule).Take(CrossPeakTrials).ToList();
         long now = Math.Min(trial.Reports[^1].Step, planned - 1);
         // As with a prior at the trial's peak: what a cooldown gains is learnt only from runs whose rate fell.
         if (plan[^1] < AnnealGuard * plan[now] && !near.Append(trial).Any(t => Annealed(t) <= AnnealGuard))
@@ -168,6 +179,12 @@ public sealed class ForecastPruner : IPruner
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Noise, null);
     }
+
+    /// <summary>
+    /// Whether a trial the law path refuses to judge (a cooldown longer than any complete run's at its peak, or none of
+    /// its fit annealed) gets the cross-peak forecast instead of running unjudged.
+    /// </summary>
+    public bool CrossPeakFallback { get; init; } = true;
 
     /// <summary>Complete trials nearest to a trial's peak (log scale) that join its cross-peak fit.</summary>
     public int CrossPeakTrials { get; init; } = 5;

@@ -114,4 +114,65 @@ public class CrossPeakForecastTests
         prunedAt.ShouldNotBeNull(string.Join("\n", reasons));
         prunedAt!.Value.ShouldBeLessThan(900L, string.Join("\n", reasons));
     }
+
+    /// <summary>
+    /// The law path refuses a cooldown longer than any complete run's at the trial's peak; such a trial now gets the
+    /// cross-peak forecast instead of running unjudged (<see cref="ForecastPruner.CrossPeakFallback"/>). Real large MLP
+    /// curves: `wsd50_p8.84e-3` (50% cooldown at the lowest peak, final 1.870) with `wsd10_p8.84e-3` (10% cooldown, final
+    /// 1.862) the only complete trial at its peak, and the incumbent `cosine_p3.54e-2` (1.790) among trials at other
+    /// peaks. It must be pruned before step 900 by the cross-peak forecast; with the fallback off it is never judged.
+    /// </summary>
+    [Fact]
+    public void Judges_a_cooldown_longer_than_any_complete_one_at_its_peak_by_the_cross_peak_forecast()
+    {
+        var complete = new[]
+        {
+            MlpLargeTable.Trial(0, "cosine_p3.54e-2", "cosine(peak=3.54e-2, total=1000, warmup=50)"),
+            MlpLargeTable.Trial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)"),
+            MlpLargeTable.Trial(2, "wsd35_p1.77e-2", "wsd(peak=1.77e-2, total=1000, warmup=50, decay=0.35)"),
+            MlpLargeTable.Trial(3, "wsd10_p8.84e-3", "wsd(peak=8.84e-3, total=1000, warmup=50, decay=0.1)"),
+        };
+        var loser = MlpLargeTable.Curve("wsd50_p8.84e-3");
+        loser[^1].Value.ShouldBeGreaterThan(complete[0].Value!.Value + 0.07);
+        var trial = new TrialRecord(4, new TrialParams([]), TrialState.Running, null, []) { Schedule = "wsd(peak=8.84e-3, total=1000, warmup=50, decay=0.5)", PlannedSteps = 1000 };
+        var reports = loser.Where(r => r.Step < 999).ToArray();
+        var (prunedAt, reasons) = ForecastPrunerTests.ReplayWith(new ForecastPruner(), complete, trial, reports);
+        prunedAt.ShouldNotBeNull(string.Join("\n", reasons));
+        prunedAt!.Value.ShouldBeLessThan(900L, string.Join("\n", reasons));
+        reasons.Last().ShouldContain("cross-peak forecast");
+        var (off, offReasons) = ForecastPrunerTests.ReplayWith(new ForecastPruner { CrossPeakFallback = false }, complete, trial, reports);
+        off.ShouldBeNull(string.Join("\n", offReasons));
+        offReasons.ShouldContain(r => r.Contains("cooldown as long as this trial's", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A configuration proposed twice (a random sampler on a discrete table does this) must count once in the cross-peak
+    /// fit: otherwise its copy is among the "other" runs that forecast it in the cross-validation, the error seen is nil
+    /// and the band collapses to the profile band. The sequence of a `lr-best/mlp` sweep (random + forecast, seed 8,
+    /// data/tuning/mlp) that lost the table's best configuration this way: complete `wsd20_p1e-1` three times,
+    /// `constant_p6.25e-3` and `wsd50_p1e-1` twice (incumbent, 1.800); then `wsd50_p2.5e-2` (no complete trial at its
+    /// peak; final 1.796, the best of the table) was forecast 1.857 [1.832, 1.881] at step 499 and pruned. It must run
+    /// to its end.
+    /// </summary>
+    [Fact]
+    public void Counts_a_repeated_configuration_once_and_keeps_the_lr_tables_best()
+    {
+        static TrialRecord Done(int n, string key, string schedule)
+        {
+            var c = ForecastPrunerTests.CurveIn(Path.Combine(TestPaths.RepoRoot, "data", "tuning", "mlp", key + ".csv"));
+            return new TrialRecord(n, new TrialParams([]), TrialState.Complete, c[^1].Value, c) { Schedule = schedule, PlannedSteps = 1000 };
+        }
+        const string wsd20 = "wsd(peak=1e-1, total=1000, warmup=50, decay=0.2)", wsd50 = "wsd(peak=1e-1, total=1000, warmup=50, decay=0.5)";
+        var complete = new[]
+        {
+            Done(0, "wsd20_p1e-1", wsd20), Done(1, "wsd20_p1e-1", wsd20), Done(2, "constant_p6.25e-3", "constant(peak=6.25e-3, warmup=50)"),
+            Done(3, "wsd20_p1e-1", wsd20), Done(5, "wsd50_p1e-1", wsd50), Done(11, "wsd50_p1e-1", wsd50),
+        };
+        var best = ForecastPrunerTests.CurveIn(Path.Combine(TestPaths.RepoRoot, "data", "tuning", "mlp", "wsd50_p2.5e-2.csv"));
+        best[^1].Value.ShouldBeLessThan(complete.Min(t => t.Value!.Value));
+        var trial = new TrialRecord(12, new TrialParams([]), TrialState.Running, null, []) { Schedule = "wsd(peak=2.5e-2, total=1000, warmup=50, decay=0.5)", PlannedSteps = 1000 };
+        var (prunedAt, reasons) = ForecastPrunerTests.ReplayWith(new ForecastPruner(), complete, trial, best.Where(r => r.Step < 999).ToArray());
+        prunedAt.ShouldBeNull(string.Join("\n", reasons));
+        reasons.Count(r => r.Contains("cross-peak forecast", StringComparison.Ordinal)).ShouldBeGreaterThanOrEqualTo(3, string.Join("\n", reasons));
+    }
 }
