@@ -9,7 +9,8 @@ namespace Anneal.Bench;
 /// <summary>
 /// How the <c>auto</c> band's constants (<see cref="AutoLaw.BandScale"/>, <see cref="AutoLaw.ExtrapolationScale"/>)
 /// were calibrated, and how well they hold on a corpus left out of the calibration (docs/laws.md, "Calibrated bands").
-/// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration</c> (gpt100m-rope joins when
+/// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
+/// forecast's inputs to the band, for offline checks; gpt100m-rope joins when
 /// ../shared exists). Every split of <c>anneal accuracy</c>'s protocol is fitted once with <c>auto</c>; each held-out
 /// final gives its log error e = ln(observed / predicted), the stack's own and disagreement variance and the loss
 /// change D it forecasts beyond the fitted horizon. Two rules are printed: the one in use (<c>Narrowest</c>: the
@@ -26,7 +27,7 @@ internal static class BandCalibration
 
     private const double Level = 0.95, Quantile = 0.95, Extrapolated = 0.01;
 
-    public static void Run(string repo)
+    public static void Run(string repo, string? rowsCsv = null)
     {
         var corpora = Corpora(repo);
 
@@ -61,6 +62,13 @@ internal static class BandCalibration
                 }
                 Console.WriteLine($"fitted {corpus.Name} / {split.Question}");
             }
+
+        if (rowsCsv is not null)
+        {
+            // Every forecast's inputs to the band, for offline checks of other rules (docs/laws.md, "Band recalibrated after the transient window").
+            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.D:R},{r.Single}"));
+            File.WriteAllLines(rowsCsv, lines.Prepend("corpus,question,observed,predicted,own,disagree,d,single"));
+        }
 
         foreach (var (rule, calibrate) in new (string, Func<List<Row>, (double K, double C)>)[] { ("95th percentile of the scaled errors", Calibrate), ("narrowest band covering 95 % of the calibration forecasts", Narrowest) })
         {

@@ -23,7 +23,7 @@ if (args is ["published-blend", ..])
 }
 if (args is ["band-calibration", ..])
 {
-    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".");
+    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null);
     return 0;
 }
 // The tuning benchmark replayed from recorded curves is a separate mode (docs/tuning.md):

@@ -1,5 +1,6 @@
 using Anneal.Accuracy;
 using Anneal.Curves;
+using Anneal.Evaluation;
 using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
@@ -277,6 +278,25 @@ public class ForecastBenchmarkTests
             back.Predict(t.Run).FinalLoss.ShouldBe(auto.Predict(t.Run).FinalLoss, 1e-12);
             back.Predict(t.Run).FinalHigh.ShouldBe(auto.Predict(t.Run).FinalHigh, 1e-12);
         }
+    }
+
+    [Fact]
+    public void Auto_band_covers_90_to_98_percent_of_the_bundled_benchmark_finals()
+    {
+        // Issue 10, item 4: the 95 % band covers 90-98 % of the held-out finals. AutoLaw.BandScale and ExtrapolationScale
+        // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
+        // guards against a change to the members, their weights or the fit window that moves the band without a
+        // recalibration (the session 9 transient window took it to 151/152 at the old k 0.42; docs/laws.md, "Band
+        // recalibrated after the transient window"). Independent source: the bundled runs' observed finals. Measured 146/152.
+        var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
+        var engine = Directory.GetDirectories(Path.Combine(TestPaths.RepoRoot, "data/corpora")).Order(StringComparer.Ordinal)
+            .Where(d => File.Exists(Path.Combine(d, "corpus.json"))).Select(ForecastCorpus.Load);
+        var report = ForecastBenchmark.Run(new AccuracyRequest([.. mpl.Sizes.Select(mpl.Corpus), .. engine], ["auto"]));
+        report.Rows.ShouldAllBe(r => r.Error == null);
+        var forecasts = report.Rows.SelectMany(r => r.Forecasts).ToArray();
+        forecasts.Length.ShouldBe(152); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long
+        int covered = forecasts.Count(f => f.Covered);
+        ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.98, $"{covered}/{forecasts.Length} covered");
     }
 
     [Fact]
