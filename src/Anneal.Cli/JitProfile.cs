@@ -13,7 +13,7 @@ namespace Anneal.Cli;
 /// </summary>
 /// <remarks>
 /// One profile per command (<c>fit.jitprofile</c>, ...), in <c>jit-profiles/</c> beside the binary, rewritten at every exit
-/// with what that run compiled. Where that folder cannot be created or written (a read-only install), the command runs
+/// with what that run compiled; none for a bare option or a help page. Where that folder cannot be created or written (a read-only install), the command runs
 /// without it, as it does on its first run. The compiled code is the same whichever thread compiles it: outputs do not
 /// depend on the profile. <c>ANNEAL_JIT_PROFILE=0</c> turns it off (benchmarks of the cold path).
 /// </remarks>
@@ -25,8 +25,11 @@ internal static class JitProfile
         if (Environment.GetEnvironmentVariable("ANNEAL_JIT_PROFILE") == "0" || Environment.ProcessorCount < 2) return;
         // Only as the process's own entry point: the web tests start this Main inside their test host, which is no command.
         if (System.Reflection.Assembly.GetEntryAssembly() != typeof(JitProfile).Assembly) return;
-        // Only command names make file names: anything else (an option, a typo) shares one profile.
-        string command = args.Length > 0 && args[0].Length is > 0 and <= 32 && args[0][0] is >= 'a' and <= 'z' && args[0].All(c => c is >= 'a' and <= 'z' or '-') ? args[0] : "other";
+        // Only a command's run: a bare option (--version, --help) or a help page starts faster without (reading and rewriting
+        // a profile costs ~20 ms wall, more than such a run compiles), and would overwrite the command's profile with its own.
+        if (args.Length == 0 || args[0].Length is 0 or > 32 || !args[0].All(c => c is >= 'a' and <= 'z' or '-') || args[0][0] == '-') return;
+        if (args.Any(a => a is "--help" or "-h" or "-?" or "--version")) return;
+        string command = args[0];
         // Reading the profile and starting its thread takes ~20 ms on the calling thread: off the main thread, which meanwhile
         // builds the command tree. Methods the main thread compiles before the profile starts are compiled there, as without one.
         var thread = new Thread(() =>
