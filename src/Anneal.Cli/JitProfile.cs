@@ -25,11 +25,7 @@ internal static class JitProfile
         if (Environment.GetEnvironmentVariable("ANNEAL_JIT_PROFILE") == "0" || Environment.ProcessorCount < 2) return;
         // Only as the process's own entry point: the web tests start this Main inside their test host, which is no command.
         if (System.Reflection.Assembly.GetEntryAssembly() != typeof(JitProfile).Assembly) return;
-        // Only a command's run: a bare option (--version, --help) or a help page starts faster without (reading and rewriting
-        // a profile costs ~20 ms wall, more than such a run compiles), and would overwrite the command's profile with its own.
-        if (args.Length == 0 || args[0].Length is 0 or > 32 || !args[0].All(c => c is >= 'a' and <= 'z' or '-') || args[0][0] == '-') return;
-        if (args.Any(a => a is "--help" or "-h" or "-?" or "--version")) return;
-        string command = args[0];
+        if (ProfileName(args) is not { } command) return;
         // Reading the profile and starting its thread takes ~20 ms on the calling thread: off the main thread, which meanwhile
         // builds the command tree. Methods the main thread compiles before the profile starts are compiled there, as without one.
         var thread = new Thread(() =>
@@ -44,5 +40,18 @@ internal static class JitProfile
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // not writable: run without it
         }) { IsBackground = true, Name = "anneal jit profile" };
         thread.Start();
+    }
+
+    /// <summary>
+    /// The profile's name for a run with <paramref name="args"/>: its command's name (the first word, lower-case letters and
+    /// hyphens), or null for a run that gets none. A bare option (--version, --help), a help page or no command starts faster
+    /// without (reading and rewriting a profile costs ~20 ms wall, more than such a run compiles), and a help page would
+    /// overwrite the command's profile with its own.
+    /// </summary>
+    internal static string? ProfileName(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0 || args[0].Length is 0 or > 32 || args[0][0] is < 'a' or > 'z' || !args[0].All(c => c is >= 'a' and <= 'z' or '-')) return null;
+        if (args.Any(a => a is "--help" or "-h" or "-?" or "--version")) return null;
+        return args[0];
     }
 }
