@@ -22,8 +22,14 @@ namespace Anneal.Laws;
 /// and a long cooldown at a later horizon too much of the gain; one that scales with the age gives both the cosine's
 /// share. Equivariant to the rate's unit (nu is unit-free, B is per unit of rate).
 /// </para>
+/// <para>
+/// <c>age(q=...)</c> lets the memory grow as a power of the age, <c>(t+1)^q/nu</c> steps: the gain of a decrease at k is
+/// realised as <c>1 - exp(-nu (tau(t) - tau(k)))</c> on the clock <c>tau(t) = ((t+1)^(1-q) - 1)/(1-q)</c>, which is
+/// <c>ln(t+1)</c> at q = 1 (the default: the law above) and the step count at q = 0 (a fixed memory, as in
+/// <c>momentum</c>). q &lt; 1 realises a cooldown of a given share of the run faster the longer the run.
+/// </para>
 /// </summary>
-public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
+public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
 {
     private static readonly LawParameter[] Base =
     [
@@ -33,7 +39,7 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
         new("B", 0, double.PositiveInfinity, "loss/lr", "loss drop per unit of rate decrease, once realised", new LrPower(-1)),
     ];
 
-    private static readonly LawParameter NuParameter = new("nu", 0, 1e4, "1", "speed at which a decrease's gain is realised, per unit of log-age (memory (t+1)/nu steps)");
+    private static readonly LawParameter NuParameter = new("nu", 0, 1e4, "1", "speed at which a decrease's gain is realised, per unit of the age clock (memory (t+1)^q/nu steps)");
 
     private static readonly LawParameter[] WithNu = [.. Base, NuParameter];
 
@@ -48,18 +54,24 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
 
     public override SpecCall ToSpecCall()
     {
-        return new SpecBuilder("age").NumIf("nu", Nu).Build();
+        return new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1).Build();
     }
 
     internal static AgeMomentumLaw Create(SpecArgs a)
     {
+        double q = 1;
+        if (a.Raw("q") is { } qRaw)
+        {
+            if (qRaw is not SpecNumber { Value: >= 0 and <= 1 } qn) throw a.Fail($"q must be a number in [0, 1], got {qRaw}");
+            q = qn.Value;
+        }
         var raw = a.Raw("nu");
-        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw();
-        if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value);
+        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q);
+        if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value, q);
         throw a.Fail($"nu must be a number in (0, 10000] or the word fit, got {raw}");
     }
 
-    public override LawState Prepare(LawRun run) => new State(run, Nu);
+    public override LawState Prepare(LawRun run) => new State(run, Nu, Q);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
@@ -73,8 +85,11 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
     {
         // The pre-fit's B*(eta_peak - eta_t) is this law's gain with every decrease realised at once (nu -> infinity),
-        // so its B is this law's B. nu from a slow to a fast realisation: memories of half, an eighth and a 32nd of the age.
+        // so its B is this law's B. nu from a slow to a fast realisation: memories of half, an eighth and a 32nd of the
+        // fitted horizon H at age H (memory H^q/nu).
         double b = Math.Max(h.B, 1e-6);
+        double horizon = runs.Max(r => r.Run.Steps[^1]) + 1.0;
+        double unit = Math.Pow(horizon, Q - 1);
         if (!FitNu)
         {
             yield return [h.L0, h.A, h.Alpha, b];
@@ -82,19 +97,19 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
             yield break;
         }
         foreach (double nu in (double[])[2, 8, 32])
-            yield return [h.L0, h.A, h.Alpha, b, nu];
+            yield return [h.L0, h.A, h.Alpha, b, nu * unit];
     }
 
     private sealed class State : LawState
     {
         private readonly double[] _lnS1;
         private readonly double[] _drop;    // post-warmup eta_{i-1} - eta_i, 0 elsewhere
-        private readonly double[] _lnAge;   // ln(i / (i+1)) = ln lambda_i / nu
+        private readonly double[] _dTau;    // tau(i) - tau(i-1) = -ln(lambda_i) / nu
         private readonly double[] _total;   // sum of the decreases up to each logged step
         private readonly double[]? _gain;   // G at the run's steps when nu is fixed
         private readonly int _first;        // first step with a decrease (the recursion is 0 before it)
 
-        public State(LawRun run, double? nu) : base(run)
+        public State(LawRun run, double? nu, double q) : base(run)
         {
             var eta = run.Eta;
             var pre = EtaMath.Prefix(eta);
@@ -107,8 +122,11 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
                 _drop[i] = eta[i - 1] - eta[i];
                 if (_drop[i] != 0 && _first == eta.Length) _first = i;
             }
-            _lnAge = new double[eta.Length];
-            for (int i = 1; i < eta.Length; i++) _lnAge[i] = Math.Log((double)i / (i + 1));
+            // The clock's increments: ln((i+1)/i) at q = 1; otherwise ((i+1)^(1-q) - i^(1-q))/(1-q), so that their sum
+            // from k+1 to t is tau(t) - tau(k) exactly (the recursion below telescopes to the closed form).
+            _dTau = new double[eta.Length];
+            for (int i = 1; i < eta.Length; i++)
+                _dTau[i] = q == 1 ? Math.Log((i + 1.0) / i) : (Math.Pow(i + 1.0, 1 - q) - Math.Pow(i, 1 - q)) / (1 - q);
             _total = new double[run.Count];
             double s = 0;
             int j = 0;
@@ -124,8 +142,8 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
             }
         }
 
-        // G_t = sum d - m_t with m_t = lambda_t m_{t-1} + d_t, lambda_t = (t/(t+1))^nu, so that the product of the lambdas
-        // from k+1 to t is ((k+1)/(t+1))^nu; dm_t/dnu = lambda_t (dm_{t-1}/dnu + ln(t/(t+1)) m_{t-1}).
+        // G_t = sum d - m_t with m_t = lambda_t m_{t-1} + d_t, lambda_t = exp(-nu dtau_t), so that the product of the lambdas
+        // from k+1 to t is exp(-nu (tau(t) - tau(k))) (((k+1)/(t+1))^nu at q = 1); dm_t/dnu = lambda_t (dm_{t-1}/dnu - dtau_t m_{t-1}).
         private void Gain(double nu, Span<double> g, Span<double> dg)
         {
             double m = 0, dm = 0;
@@ -135,8 +153,8 @@ public sealed record AgeMomentumLaw(double? Nu = null) : LossLaw
             {
                 if (i >= _first)
                 {
-                    double lam = Math.Exp(nu * _lnAge[i]);
-                    dm = lam * (dm + _lnAge[i] * m);
+                    double lam = Math.Exp(-nu * _dTau[i]);
+                    dm = lam * (dm - _dTau[i] * m);
                     m = lam * m + _drop[i];
                 }
                 if (i == Run.Steps[j])
