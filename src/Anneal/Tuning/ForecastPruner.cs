@@ -163,7 +163,7 @@ public sealed class ForecastPruner : IPruner
     {
         var plan = Schedule.Parse(trial.Schedule!).Sample(checked((int)planned));
         var own = Curve(trial, plan);
-        if (own is null || own.Steps.Length < MinPointsWithPrior) return null;
+        if (own is null || own.Steps.Length < CrossPeakMinPoints) return null;
         // One run per schedule (the best): a sampler that proposes a configuration twice would otherwise put its copy
         // among the "other" runs that forecast it in the cross-validation, which then sees no error at all.
         var near = complete.OrderBy(t => Math.Abs(Math.Log(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak))).ThenBy(t => t.Value)
@@ -185,6 +185,16 @@ public sealed class ForecastPruner : IPruner
     /// its fit annealed) gets the cross-peak forecast instead of running unjudged.
     /// </summary>
     public bool CrossPeakFallback { get; init; } = true;
+
+    /// <summary>
+    /// Reported points from its peak step on a trial needs before the cross-peak forecast judges it. One suffices: in
+    /// that model the trial's own points set only its level (its latest point), the shared terms come from the complete
+    /// runs, and the band is widened by the same forecast's errors on the complete runs cut at the same fraction
+    /// (<see cref="CrossPeakForecast.ForecastValidated"/>), so a forecast from one point is as wide as such forecasts
+    /// have really missed. With a 50-step warmup and a report every 50 steps, this judges a trial at 10% of its steps
+    /// instead of 20%.
+    /// </summary>
+    public int CrossPeakMinPoints { get; init; } = 1;
 
     /// <summary>Complete trials nearest to a trial's peak (log scale) that join its cross-peak fit.</summary>
     public int CrossPeakTrials { get; init; } = 5;
