@@ -19,7 +19,7 @@ namespace Anneal.Tuning;
 /// no run of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown
 /// gains, nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry
 /// over): such a trial gets <see cref="CrossPeak"/> instead (<see cref="CrossPeakFallback"/>), which applies the same
-/// annealing rule to its own fit. Without a band, a schedule or a complete trial it never prunes.
+/// annealing rule to its own fit, as does a trial with too few points after its warmup for the law path. Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
 {
