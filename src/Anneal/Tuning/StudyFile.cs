@@ -106,6 +106,19 @@ public static class StudyFile
     /// <summary>Pruner names.</summary>
     public static readonly string[] PrunerNames = ["none", "median", "asha", "hyperband", "forecast"];
 
+    /// <summary>
+    /// The options each sampler and pruner reads (<see cref="StudyComponents"/>). A key outside its component's list is
+    /// refused when the file is read: a misspelt option silently falling back to its default would run a whole study
+    /// with settings nobody asked for.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> ComponentOptions = new Dictionary<string, string[]>
+    {
+        ["random"] = [], ["grid"] = ["points"], ["sobol"] = [], ["gp"] = ["startup", "acquisition", "kernel", "prior"],
+        ["none"] = [], ["median"] = ["startup_trials", "warmup_steps", "interval_steps"],
+        ["asha"] = ["min_resource", "reduction_factor", "min_early_stopping_rate"],
+        ["hyperband"] = ["min_resource", "max_resource", "reduction_factor"], ["forecast"] = ["law", "level", "prior_trials"],
+    };
+
     private static readonly string[] TopKeys = ["name", "objective", "schedule", "optimizer", "space", "sampler", "pruner", "budget", "seed", "direction"];
 
     /// <summary>Reads and checks <paramref name="path"/>.</summary>
@@ -300,6 +313,12 @@ public static class StudyFile
         }
         else throw new InputException($"{file}:{node.Start.Line}: {what} is a name ({string.Join(", ", names)}) or one name with options");
         if (!names.Contains(name)) throw new InputException($"{file}:{node.Start.Line}: unknown {what} '{name}'; use one of {string.Join(", ", names)}");
+        var known = ComponentOptions[name];
+        foreach (var key in options.Keys)
+            if (!known.Contains(key))
+                throw new InputException(known.Length == 0
+                    ? $"{file}:{node.Start.Line}: {what} {name} takes no options, got '{key}'; write {what}: {name}"
+                    : $"{file}:{node.Start.Line}: unknown {what} {name} option '{key}'; known options: {string.Join(", ", known)}");
         return new ComponentSpec(name, options, (int)node.Start.Line);
     }
 

@@ -199,7 +199,21 @@ public static class StudyComponents
                 "log_ei" => AcquisitionKind.LogEi,
                 "noisy_ei" => AcquisitionKind.NoisyEi,
                 var a => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp acquisition must be log_ei or noisy_ei, got '{a}'"),
-            }),
+            })
+        {
+            Additive = spec.Sampler.Word("kernel", "matern") switch
+            {
+                "matern" => false,
+                "additive" => true,
+                var k => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp kernel must be matern or additive, got '{k}'"),
+            },
+            DimensionScaledPrior = spec.Sampler.Word("prior", "weak") switch
+            {
+                "weak" => false,
+                "dimension_scaled" => true,
+                var k => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp prior must be weak or dimension_scaled, got '{k}'"),
+            },
+        },
         var s => throw new InputException($"{spec.File}:{spec.Sampler.Line}: unknown sampler '{s}'"),
     };
 

@@ -64,6 +64,10 @@ public class StudyFileTests
         "s.yaml:2: metric must be val_loss or loss, got 'accuracy'")]
     [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {uniform: [1e-2, 1e-4]}}\n",
         "s.yaml:3: parameter peak: uniform needs low < high, got [1e-2, 1e-4]")]
+    [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\nsampler: {gp: {acqusition: noisy_ei}}\n",
+        "s.yaml:4: unknown sampler gp option 'acqusition'; known options: startup, acquisition, kernel, prior")]
+    [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\npruner: {none: {level: 0.9}}\n",
+        "s.yaml:4: pruner none takes no options, got 'level'; write pruner: none")]
     [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\n",
         "s.yaml:1: missing 'space'; add e.g. space: {peak: {log_uniform: [3e-4, 1e-2]}}")]
     public void Bad_study_files_get_one_message_naming_the_line_and_the_fix(string text, string message)
@@ -84,5 +88,17 @@ public class StudyFileTests
         var e = Should.Throw<InputException>(() => StudyFile.Parse("name: a\nspace: {peak: [1, 2\nsampler: gp\n", "s.yaml"));
         e.Message.ShouldStartWith("s.yaml:");
         e.Message.ShouldContain("not valid YAML");
+    }
+
+    [Fact]
+    public void The_gp_kernel_and_prior_are_study_options()
+    {
+        const string head = "name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}, decay: {uniform: [0.1, 0.5]}}\n";
+        var gp = StudyComponents.Sampler(StudyFile.Parse(head + "sampler: {gp: {kernel: additive, prior: dimension_scaled}}\n", "s.yaml")).ShouldBeOfType<GpSampler>();
+        (gp.Additive, gp.DimensionScaledPrior).ShouldBe((true, true));
+        var plain = StudyComponents.Sampler(StudyFile.Parse(head + "sampler: gp\n", "s.yaml")).ShouldBeOfType<GpSampler>();
+        (plain.Additive, plain.DimensionScaledPrior).ShouldBe((false, false));
+        Should.Throw<InputException>(() => StudyComponents.Sampler(StudyFile.Parse(head + "sampler: {gp: {kernel: rbf}}\n", "s.yaml")))
+            .Message.ShouldBe("s.yaml:4: gp kernel must be matern or additive, got 'rbf'");
     }
 }
