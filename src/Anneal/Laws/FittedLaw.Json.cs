@@ -39,8 +39,6 @@ public sealed partial record FittedLaw
             }).ToArray()) : null,
             ["chosen_because"] = Law is AutoLaw ? StackChoice ?? AutoLawReason : null,
             ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
-            ["band_end_misfit"] = Law is AutoLaw && double.IsFinite(EndMisfit) ? EndMisfit : null,
-            ["band_future_error"] = Law is AutoLaw && double.IsFinite(FutureError) ? FutureError : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -54,6 +52,12 @@ public sealed partial record FittedLaw
                 ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
             },
         };
+        if (Law is AutoLaw)
+        {
+            // The stack band's fit-time evidence (StackBand); null: unknown or not measured.
+            o["band_end_misfit"] = double.IsFinite(EndMisfit) ? EndMisfit : null;
+            o["band_future_error"] = double.IsFinite(FutureError) ? FutureError : null;
+        }
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
