@@ -29,8 +29,20 @@ namespace Anneal.Laws;
 /// <c>momentum</c>). q &lt; 1 realises a cooldown of a given share of the run faster the longer the run.
 /// </para>
 /// </summary>
-public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
+public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuPrior = AgeMomentumLaw.DefaultNuPrior) : LossLaw
 {
+    /// <summary>
+    /// The prior's mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1): the age at the horizon over the memory there,
+    /// the geometric mean of the constant + cosine fits of the four engine workloads (docs/laws.md, "Pinning nu").
+    /// </summary>
+    public const double DefaultNuPrior = 13;
+
+    /// <summary>Standard deviation of ln nu in the prior: the spread of those four fits' ln(nu H^(1-q)).</summary>
+    public const double NuPriorSigma = 0.6;
+
+    /// <summary>The log-loss residual one sigma of the prior is worth (LawPrior.Scale).</summary>
+    public static double NuPriorScale = double.Parse(Environment.GetEnvironmentVariable("AGE_PRIOR_SCALE") ?? "0.01", System.Globalization.CultureInfo.InvariantCulture);
+
     private static readonly LawParameter[] Base =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss"),
@@ -54,7 +66,9 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
 
     public override SpecCall ToSpecCall()
     {
-        return new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1).Build();
+        var b = new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1);
+        if (FitNu) b = NuPrior is { } m ? b.NumIf("prior", m, DefaultNuPrior) : b.Word("prior", "none");
+        return b.Build();
     }
 
     internal static AgeMomentumLaw Create(SpecArgs a)
@@ -65,8 +79,15 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
             if (qRaw is not SpecNumber { Value: >= 0 and <= 1 } qn) throw a.Fail($"q must be a number in [0, 1], got {qRaw}");
             q = qn.Value;
         }
+        double? prior = DefaultNuPrior;
+        if (a.Raw("prior") is { } pRaw)
+        {
+            if (pRaw is SpecText { Value: "none" }) prior = null;
+            else if (pRaw is SpecNumber { Value: > 0 and <= 1e4 } pn) prior = pn.Value;
+            else throw a.Fail($"prior must be a number in (0, 10000] (the mode of nu*H^(1-q)) or the word none, got {pRaw}");
+        }
         var raw = a.Raw("nu");
-        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q);
+        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q, prior);
         if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value, q);
         throw a.Fail($"nu must be a number in (0, 10000] or the word fit, got {raw}");
     }
@@ -80,6 +101,15 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
         var held = new List<HeldParameter> { Held(3, 0, why) };
         if (FitNu) held.Add(Held(4, 8, why));
         return held;
+    }
+
+    internal override LawPrior? Prior(IReadOnlyList<LawState> runs)
+    {
+        // On nu * H^(1-q), the fitted horizon's age over the memory there: unit-free in time, so one mode serves runs of
+        // any length and any q (the memory at age H is H^q/nu steps).
+        if (!FitNu || NuPrior is not { } mode || runs.Count == 0) return null;
+        double horizon = runs.Max(r => r.Run.Steps[^1]) + 1.0;
+        return new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale);
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
