@@ -29,19 +29,24 @@ namespace Anneal.Laws;
 /// <c>momentum</c>). q &lt; 1 realises a cooldown of a given share of the run faster the longer the run.
 /// </para>
 /// </summary>
-public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuPrior = AgeMomentumLaw.DefaultNuPrior) : LossLaw
+public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuPrior = null) : LossLaw
 {
     /// <summary>
-    /// The prior's mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1): the age at the horizon over the memory there,
-    /// the geometric mean of the constant + cosine fits of the four engine workloads (docs/laws.md, "Pinning nu").
+    /// The mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1: the age at the horizon over the memory there) that
+    /// <c>age(prior=13)</c> uses: the geometric mean of the constant + cosine fits of the four engine workloads
+    /// (docs/laws.md, "Pinning nu"). The prior is off unless the spec asks for it.
     /// </summary>
-    public const double DefaultNuPrior = 13;
+    public const double SuggestedNuPrior = 13;
 
     /// <summary>Standard deviation of ln nu in the prior: the spread of those four fits' ln(nu H^(1-q)).</summary>
     public const double NuPriorSigma = 0.6;
 
-    /// <summary>The log-loss residual one sigma of the prior is worth (LawPrior.Scale).</summary>
-    public static double NuPriorScale = double.Parse(Environment.GetEnvironmentVariable("AGE_PRIOR_SCALE") ?? "0.01", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The log-loss residual one sigma of the prior is worth (<see cref="LawPrior.Scale"/>): 0.01 pulls nu with a force
+    /// of 1.7e-5 (objective units) per unit of ln nu once ln nu is 0.06 or more from the mode, enough to pin it on the WSD calibration of
+    /// gpt-tiny-long (docs/laws.md, "Pinning nu": 0.003 was not).
+    /// </summary>
+    public const double NuPriorScale = 0.01;
 
     private static readonly LawParameter[] Base =
     [
@@ -67,7 +72,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
     public override SpecCall ToSpecCall()
     {
         var b = new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1);
-        if (FitNu) b = NuPrior is { } m ? b.NumIf("prior", m, DefaultNuPrior) : b.Word("prior", "none");
+        if (FitNu) b = b.NumIf("prior", NuPrior);
         return b.Build();
     }
 
@@ -79,7 +84,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
             if (qRaw is not SpecNumber { Value: >= 0 and <= 1 } qn) throw a.Fail($"q must be a number in [0, 1], got {qRaw}");
             q = qn.Value;
         }
-        double? prior = DefaultNuPrior;
+        double? prior = null;
         if (a.Raw("prior") is { } pRaw)
         {
             if (pRaw is SpecText { Value: "none" }) prior = null;

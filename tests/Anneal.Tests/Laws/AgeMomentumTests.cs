@@ -75,7 +75,7 @@ public class AgeMomentumTests
         // Noise-free curves of a constant run to 2000 and a cosine at 2000 (the schedules question's calibration) from
         // known parameters: the fit gives them back and forecasts a WSD run at twice the horizon.
         double[] truth = [1.5, 0.8, 0.45, 60, 7];
-        var law = new AgeMomentumLaw(NuPrior: null);
+        var law = new AgeMomentumLaw();
         LawRun Make(string spec, int total) => SyntheticRun.Of(law, truth, spec, total, firstLog: 10);
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 2000), Make("cosine(peak=3e-3, total=2000, warmup=100)", 2000)];
         var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false });
@@ -91,11 +91,11 @@ public class AgeMomentumTests
         // Curves generated with B = 0: the loss does not depend on nu, so only the prior speaks for it and the MAP fit
         // puts nu at the prior's mode, nu * H^(1-q) = 13 with H the fitted horizon + 1 (here 2,000, q = 0.7).
         double[] truth = [1.5, 0.8, 0.45, 0, 7];
-        var law = new AgeMomentumLaw(null, 0.7);
+        var law = new AgeMomentumLaw(null, 0.7, AgeMomentumLaw.SuggestedNuPrior);
         LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=2000, warmup=100)")];
         var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false, SkipTransient = false });
-        fit.Values[4].ShouldBe(AgeMomentumLaw.DefaultNuPrior * Math.Pow(2000, 0.7 - 1), 1e-3 * fit.Values[4]);
+        fit.Values[4].ShouldBe(AgeMomentumLaw.SuggestedNuPrior * Math.Pow(2000, 0.7 - 1), 1e-3 * fit.Values[4]);
         fit.Values[3].ShouldBeLessThan(1e-6);
     }
 
@@ -109,7 +109,7 @@ public class AgeMomentumTests
         // sum_i (dlog L_i/dtheta)(dlog L_i/dtheta)' at the truth (theta = L0, A, alpha, B, ln nu), computed here from the
         // law's own Jacobian; the other parameters absorb the rest.
         double[] truth = [1.5, 0.8, 0.45, 60, 7];
-        var law = new AgeMomentumLaw();
+        var law = new AgeMomentumLaw(NuPrior: AgeMomentumLaw.SuggestedNuPrior);
         LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=2000, warmup=100)")];
         var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(5, 5);
@@ -141,10 +141,10 @@ public class AgeMomentumTests
         LossLaw.Parse("age(nu=6)").Spec.ShouldBe("age(nu=6)");
         LossLaw.Parse("age(q=0.8)").Spec.ShouldBe("age(q=0.8)");
         LossLaw.Parse("age(q=1)").Spec.ShouldBe("age");
-        LossLaw.Parse("age(prior=13)").Spec.ShouldBe("age");
-        LossLaw.Parse("age(prior=none)").Spec.ShouldBe("age(prior=none)");
+        LossLaw.Parse("age(prior=none)").Spec.ShouldBe("age");
+        LossLaw.Parse("age(prior=13)").Spec.ShouldBe("age(prior=13)");
         LossLaw.Parse("age(q=0.7, prior=20)").Spec.ShouldBe("age(q=0.7, prior=20)");
-        LossLaw.Parse("age(nu=6, prior=none)").Spec.ShouldBe("age(nu=6)");
+        LossLaw.Parse("age(nu=6, prior=13)").Spec.ShouldBe("age(nu=6)");   // a held nu needs no prior
         Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("age(prior=-1)")).Message.ShouldContain("prior must be a number in (0, 10000]");
         Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("age(q=1.5)")).Message.ShouldContain("q must be a number in [0, 1]");
         LossLaw.Parse("age").Parameters.Select(q => q.Name).ShouldBe(["L0", "A", "alpha", "B", "nu"]);
