@@ -89,11 +89,12 @@ public class AgeMomentumTests
     public void WithoutInformationOnNuTheFitReturnsThePriorsMode()
     {
         // Curves generated with B = 0: the loss does not depend on nu, so only the prior speaks for it and the MAP fit
-        // puts nu at the prior's mode, nu * H^(1-q) = 13 with H the fitted horizon + 1 (here 2,000, q = 0.7).
+        // puts nu at the prior's mode, nu * H^(1-q) = 13 with H the fitted horizon + 1 (here 2,000, q = 0.7). The
+        // calibration of the WSD question: a constant run and a cooldown branch (no decay spanning half a run).
         double[] truth = [1.5, 0.8, 0.45, 0, 7];
         var law = new AgeMomentumLaw(null, 0.7, AgeMomentumLaw.SuggestedNuPrior);
         LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
-        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=2000, warmup=100)")];
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)")];
         var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false, SkipTransient = false });
         fit.Values[4].ShouldBe(AgeMomentumLaw.SuggestedNuPrior * Math.Pow(2000, 0.7 - 1), 1e-3 * fit.Values[4]);
         fit.Values[3].ShouldBeLessThan(1e-6);
@@ -102,7 +103,7 @@ public class AgeMomentumTests
     [Fact]
     public void WithStrongDataThePriorMovesNuByItsForceOverTheProfileCurvature()
     {
-        // Noise-free constant + cosine curves from nu = 7 (q = 1, prior mode 13): the residuals are 0 at the truth, inside
+        // Noise-free constant + WSD (40 % cooldown) curves from nu = 7 (q = 1, prior mode 13): the residuals are 0 at the truth, inside
         // the Huber threshold (quadratic), while the prior's row, |0.01 ln(7/13)/0.6| = 0.010 > delta = 1e-3, is in its linear
         // part and pushes ln nu up with the constant force delta * Scale / Sigma. To first order the fit moves ln nu by that
         // force over the profile curvature of the data in ln nu: the Schur complement of the Gauss-Newton matrix
@@ -111,7 +112,7 @@ public class AgeMomentumTests
         double[] truth = [1.5, 0.8, 0.45, 60, 7];
         var law = new AgeMomentumLaw(NuPrior: AgeMomentumLaw.SuggestedNuPrior);
         LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
-        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=2000, warmup=100)")];
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)")];
         var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(5, 5);
         foreach (var run in runs)
         {
@@ -131,6 +132,19 @@ public class AgeMomentumTests
         double moved = Math.Log(fit.Values[4] / truth[4]);
         moved.ShouldBe(expected, 0.1 * expected);
         moved.ShouldBeLessThan(0.05);   // and that is small: strong data keep nu within 5 % of the truth
+    }
+
+    [Fact]
+    public void ADecaySpanningARunPinsNuWithoutThePrior()
+    {
+        // With a cosine among the fitted runs the prior is off: the fit equals the fit without a prior, bit for bit.
+        double[] truth = [1.5, 0.8, 0.45, 60, 7];
+        var plain = new AgeMomentumLaw();
+        LawRun Make(string spec) => SyntheticRun.Of(plain, truth, spec, 2000, firstLog: 10);
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=2000, warmup=100)")];
+        var options = new FitOptions { Jackknife = false };
+        var withPrior = LawFitter.Fit(new AgeMomentumLaw(NuPrior: AgeMomentumLaw.SuggestedNuPrior), runs, options);
+        withPrior.Values.ShouldBe(LawFitter.Fit(plain, runs, options).Values);
     }
 
     [Fact]
