@@ -34,7 +34,8 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
     /// <summary>
     /// The mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1: the age at the horizon over the memory there) that
     /// <c>age(prior=13)</c> uses: the geometric mean of the constant + cosine fits of the four engine workloads
-    /// (docs/laws.md, "Pinning nu"). The prior is off unless the spec asks for it.
+    /// (docs/laws.md, "Pinning nu"). The prior is off unless the spec asks for it, and then acts only where no fitted run
+    /// decays over more than half its length.
     /// </summary>
     public const double SuggestedNuPrior = 13;
 
