@@ -20,7 +20,11 @@ public static class StackFitter
         var warnings = new List<string>();
         var errors = new List<string>();
         var preFit = new SharedPreFit();
-        var memberOptions = options with { Method = null };
+        // A member fitted by the early-stopped reference procedure keeps the best point its path evaluated, not the point
+        // one step after it (the reference's choice, kept for mpl(warmup=reference) fitted alone so that it reproduces the
+        // published fits): on the engine corpora's small splits the path oscillates and the point after the best step fit
+        // its own runs 3.4x worse, which put engine-mlp's stack 0.8 % above every schedule (docs/laws.md, "Session 10: auto").
+        var memberOptions = options with { Method = null, KeepBestEvaluated = true };
         // Only members fitted to the optimum carry the stack's band (FittedLaw.PredictStack); a member fitted by
         // the early-stopped reference procedure enters through its disagreement with them, so its leave-one-run-out
         // refits (each restarting the procedure: three quarters of the stack's fit) are skipped, unless no

@@ -19,7 +19,7 @@ namespace Anneal.Tuning;
 /// no run of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown
 /// gains, nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry
 /// over): such a trial gets <see cref="CrossPeak"/> instead (<see cref="CrossPeakFallback"/>), which applies the same
-/// annealing rule to its own fit. Without a band, a schedule or a complete trial it never prunes.
+/// annealing rule to its own fit, as does a trial with too few points after its warmup for the law path. Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
 {
@@ -95,7 +95,10 @@ public sealed class ForecastPruner : IPruner
         // annealed towards (or its fit gives no band): then the cross-peak forecast, whose complete runs at every peak
         // carry what cooldowns of each length gained and whose band is widened by its own cross-validated errors,
         // judges the trial instead of letting it run unjudged (on the large MLP table these were most unjudged steps).
-        if (!cross && CrossPeakFallback && f is { Unavailable: not null } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
+        // So does a trial with too few points after its warmup for the law path (one, at its first checkpoint): the
+        // cross-peak forecast needs only one, its band being as wide as such forecasts from that fraction of a run
+        // have missed on the complete runs, so a clear loser stops at 10% of its steps instead of 20%.
+        if (!cross && CrossPeakFallback && f is null or { Unavailable: not null } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
         { f = x; cross = true; }
         if (f is null) return new PruneDecision(false, mark, cross ? "too few points or complete trials for a cross-peak forecast" : "too few points after the warmup to fit");
         var (low, mid, high, incPessimistic, why) = f.Value;
@@ -163,7 +166,7 @@ public sealed class ForecastPruner : IPruner
     {
         var plan = Schedule.Parse(trial.Schedule!).Sample(checked((int)planned));
         var own = Curve(trial, plan);
-        if (own is null || own.Steps.Length < MinPointsWithPrior) return null;
+        if (own is null || own.Steps.Length < CrossPeakMinPoints) return null;
         // One run per schedule (the best): a sampler that proposes a configuration twice would otherwise put its copy
         // among the "other" runs that forecast it in the cross-validation, which then sees no error at all.
         var near = complete.OrderBy(t => Math.Abs(Math.Log(Peak(t.Schedule!, t.PlannedSteps ?? t.StepsRun) / peak))).ThenBy(t => t.Value)
@@ -185,6 +188,16 @@ public sealed class ForecastPruner : IPruner
     /// its fit annealed) gets the cross-peak forecast instead of running unjudged.
     /// </summary>
     public bool CrossPeakFallback { get; init; } = true;
+
+    /// <summary>
+    /// Reported points from its peak step on a trial needs before the cross-peak forecast judges it. One suffices: in
+    /// that model the trial's own points set only its level (its latest point), the shared terms come from the complete
+    /// runs, and the band is widened by the same forecast's errors on the complete runs cut at the same fraction
+    /// (<see cref="CrossPeakForecast.ForecastValidated"/>), so a forecast from one point is as wide as such forecasts
+    /// have really missed. With a 50-step warmup and a report every 50 steps, this judges a trial at 10% of its steps
+    /// instead of 20%.
+    /// </summary>
+    public int CrossPeakMinPoints { get; init; } = 1;
 
     /// <summary>Complete trials nearest to a trial's peak (log scale) that join its cross-peak fit.</summary>
     public int CrossPeakTrials { get; init; } = 5;

@@ -231,7 +231,8 @@ public class ForecastBenchmarkTests
         var corpus = Mpl400();
         var split = ForecastProtocol.Splits(corpus).Single();
         var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
-        var alone = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, split.Fit)).ToArray();
+        // As the stack fits them: an early-stopped member keeps its best evaluated point (FitOptions.KeepBestEvaluated).
+        var alone = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, split.Fit, new FitOptions(KeepBestEvaluated: true))).ToArray();
         // The weights this fit chose (StackFitter.ChooseWeights, tested in StackWeightsTests).
         double[] w = ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray();
         w.Sum().ShouldBe(1, 1e-12);
