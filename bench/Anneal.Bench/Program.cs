@@ -21,6 +21,11 @@ if (args is ["published-blend", ..])
     Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json", args.Length > 3 ? args[3] : null);
     return 0;
 }
+if (args is ["band-features", _, _])
+{
+    Anneal.Bench.BandFeatures.Run(args[1], args[2]);
+    return 0;
+}
 if (args is ["band-calibration", ..])
 {
     Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null);

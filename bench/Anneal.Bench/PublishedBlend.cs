@@ -31,8 +31,9 @@ internal static class PublishedBlend
             var members = new Dictionary<string, object>();
             foreach (var law in laws is null ? AutoLaw.DefaultMembers.Select(m => m.Law).ToList() : LawRegistry.ParseList(laws))
             {
-                var fit = LawFitter.Fit(law, fitRuns, new FitOptions { Jackknife = false });
-                var past = LawFitter.Fit(law, heads, new FitOptions { Jackknife = false });
+                // As auto fits its members (StackFitter): an early-stopped member keeps its best evaluated point.
+                var fit = LawFitter.Fit(law, fitRuns, new FitOptions { Jackknife = false, KeepBestEvaluated = true });
+                var past = LawFitter.Fit(law, heads, new FitOptions { Jackknife = false, KeepBestEvaluated = true });
                 members[law.Spec] = new
                 {
                     curves = tests.Select(t => fit.Law.Predict(t, fit.Values)).ToArray(),
@@ -41,7 +42,7 @@ internal static class PublishedBlend
                     cv_points = tails.Select(t => past.Law.Predict(t with { Observed = null }, past.Values)).ToArray(),
                     other_cuts = other.ToDictionary(c => c.Item1, c =>
                     {
-                        var f = LawFitter.Fit(law, c.Split.Heads, new FitOptions { Jackknife = false });
+                        var f = LawFitter.Fit(law, c.Split.Heads, new FitOptions { Jackknife = false, KeepBestEvaluated = true });
                         return c.Split.Tails.Select(t => f.Law.Predict(t with { Observed = null }, f.Values)).ToArray();
                     }),
                     cv_constant = tails.Select(t => past.Law.Predict(StackSelection.Counterpart(t) with { Steps = [t.Steps[^1]] }, past.Values)[0]).ToArray(),

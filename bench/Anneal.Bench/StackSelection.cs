@@ -80,7 +80,7 @@ internal static class StackSelection
                     string? error = null;
                     try
                     {
-                        var options = new FitOptions { Jackknife = law.PreferredMethod != FitMethod.EarlyStoppedAdamW };
+                        var options = new FitOptions { Jackknife = law.PreferredMethod != FitMethod.EarlyStoppedAdamW, KeepBestEvaluated = true };   // as auto fits its members (StackFitter)
                         var fit = LawFitter.Fit(law, split.Fit, options);
                         cvRmse = fit.CrossValidationLogError;
                         var preds = split.Tests.Select(t => fit.Predict(t.Run)).ToArray();

@@ -1,5 +1,6 @@
 using Anneal.Cli;
 
+JitProfile.Start(args);
 return AnnealCli.Run(args);
 
 /// <summary>The entry point; public so that the web tests' WebApplicationFactory can name this assembly.</summary>

@@ -103,7 +103,7 @@ public static class ProbePlanner
     /// The default noise: measured on the bundled multi-power-law 400M runs (docs/probe.md: the residuals of
     /// an auto fit of all nine runs, at one point per H/200 steps).
     /// </summary>
-    public static ProbeNoise DefaultNoise { get; } = new(0.0018, 0.92, 0.17);
+    public static ProbeNoise DefaultNoise { get; } = new(0.00186, 0.91, 0.18);
 
     /// <summary>Checks the request (every problem names its parameter, <see cref="InputException.Parameters"/>) and returns the parsed targets.</summary>
     public static IReadOnlyList<ProbeTarget> Validate(ProbeRequest request)

@@ -23,6 +23,11 @@ internal sealed partial class HuberObjective
     /// of the objective's last bits where the path itself is chaotic (on some small splits Adam's fixed steps oscillate
     /// around the optimum and a 1e-15 difference grows tenfold every ~8 steps: docs/benchmarks.md, "Session 9: fit speed");
     /// the objective's bits are therefore made the same on every machine (<see cref="Anneal.Laws.MplKernel"/>).
+    /// With <see cref="FitOptions.KeepBestEvaluated"/> it returns instead the parameters at which the best objective was
+    /// evaluated (the point before that step), so the result is the best fit the path reached: on a long split the two
+    /// are a step apart on a smooth path, but where Adam's fixed steps oscillate (a few points: engine-mlp's schedules
+    /// split, 10 points for 7 parameters) the point after the best step fits 3.4 times worse (objective 1.38e-4 against
+    /// 4.09e-5) and lands anywhere on the oscillation (docs/laws.md, "Session 10: auto").
     /// </summary>
     public FitSolution AdamW(double[] x0, IReadOnlySet<int> fixedIdx, int maxSteps = 200, int patience = 20)
     {
@@ -46,6 +51,8 @@ internal sealed partial class HuberObjective
             if (!Residuals(x, r, jac)) break;
             double f = Objective(r);
             bool improved = f < best * (1 - ImprovementTolerance);
+            // The evaluated point, kept before the step moves x when it is the best so far and asked for.
+            var evaluated = improved && _o.KeepBestEvaluated ? (double[])x.Clone() : null;
             Array.Clear(g);
             for (int i = 0; i < _n; i++)
             {
@@ -74,7 +81,7 @@ internal sealed partial class HuberObjective
             if (improved) noImprove = 0; else noImprove++;
             if (step > patience && noImprove >= patience) break;
             if (gnorm < 1e-5) break;
-            if (improved) { best = f; bestX = (double[])x.Clone(); }
+            if (improved) { best = f; bestX = evaluated ?? (double[])x.Clone(); }
         }
         // Stopped before any step was recorded: the gradient at the start was already below the
         // tolerance (an initialisation that fits), or the start itself gives a non-positive loss.

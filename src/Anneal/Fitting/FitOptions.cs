@@ -12,7 +12,10 @@ namespace Anneal.Fitting;
 /// <param name="ScreenIterations">Iterations each start gets before only the best one is continued.</param>
 /// <param name="SkipTransient">Fit from the end of the early transient (<see cref="TransientWindow"/>) when the runs show one.</param>
 /// <param name="Method">Levenberg-Marquardt to the optimum, or early-stopped AdamW (the multi-power-law reference procedure); null: the law's <see cref="LossLaw.PreferredMethod"/>.</param>
-public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null, bool SkipTransient = true)
+/// <param name="KeepBestEvaluated">Early-stopped AdamW returns the parameters at which its best objective was evaluated,
+/// instead of the reference procedure's parameters just after that step (which reproduce the published fits, but on an
+/// oscillating path with few points fit several times worse). <see cref="StackFitter"/> sets it for its members.</param>
+public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights = false, int Seed = 0, int RandomStarts = 2, int MaxIterations = 300, int ScreenIterations = 40, bool Jackknife = true, FitMethod? Method = null, bool SkipTransient = true, bool KeepBestEvaluated = false)
 {
     /// <summary>
     /// Progress messages (long fits report each start and refit as it finishes); null for silence.

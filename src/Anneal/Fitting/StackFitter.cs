@@ -20,7 +20,11 @@ public static class StackFitter
         var warnings = new List<string>();
         var errors = new List<string>();
         var preFit = new SharedPreFit();
-        var memberOptions = options with { Method = null };
+        // A member fitted by the early-stopped reference procedure keeps the best point its path evaluated, not the point
+        // one step after it (the reference's choice, kept for mpl(warmup=reference) fitted alone so that it reproduces the
+        // published fits): on the engine corpora's small splits the path oscillates and the point after the best step fit
+        // its own runs 3.4x worse, which put engine-mlp's stack 0.8 % above every schedule (docs/laws.md, "Session 10: auto").
+        var memberOptions = options with { Method = null, KeepBestEvaluated = true };
         // Only members fitted to the optimum carry the stack's band (FittedLaw.PredictStack); a member fitted by
         // the early-stopped reference procedure enters through its disagreement with them, so its leave-one-run-out
         // refits (each restarting the procedure: three quarters of the stack's fit) are skipped, unless no
@@ -88,8 +92,12 @@ public static class StackFitter
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
         var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights) { FittedHorizon = horizon };
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
-        // The band grows beyond the last fitted step (AutoLaw.ExtrapolationScale): record where that is.
-        return Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds) with { FittedHorizon = horizon, StackChoice = choice };
+        // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
+        // The band's fit-time evidence (StackBand): the misfit at the fitted runs' ends, and the chosen weights' error on
+        // the fitted runs' future from the refits on their past (when every member could be refitted there).
+        var assembled = Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds);
+        double future = cv && pasts.All(p => p.Fit is not null) ? StackBand.FutureErrorOf(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), tails) : double.NaN;
+        return assembled with { FittedHorizon = horizon, StackChoice = choice, EndMisfit = StackBand.EndMisfitOf(stack, assembled.Values, runs), FutureError = future };
     }
 
     /// <summary>Weight a cross-validated fit may give one member (the others share the rest in their prior proportions).</summary>

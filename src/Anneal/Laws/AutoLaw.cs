@@ -13,14 +13,8 @@ namespace Anneal.Laws;
 /// way from both far past the fitted horizon. Their errors partly cancel (stacked generalisation, Wolpert 1992;
 /// Breiman 1996). A member whose fit fails is dropped and the others renormalised; the fitted law file records the
 /// members, their weights and why (<see cref="FittedLaw.StackChoice"/>).
-/// The band (<see cref="FittedLaw.FittedHorizon"/>, <see cref="BandScale"/>, <see cref="ExtrapolationScale"/>) has
-/// relative variance <c>k^2 (own + (1/n) sum_i ((L_i - L)/L)^2) + (c D)^2</c>: <c>own</c>, the smallest own variance
-/// among the weighted members fitted to the optimum (the reference-procedure member is fitted without band refits and
-/// enters through its disagreement), and the disagreement of all n fitted members (also those weighted 0) with the
-/// stack's forecast, scaled by k, plus a term for the loss change
-/// <c>D</c> the stack forecasts beyond the last fitted step. The disagreement is the fit-time evidence that sets the
-/// width: where the members agree (in the fitted horizon, or where the cross-validation kept one member) the band is
-/// narrow, and it widens as their forecasts part, which they do the further a forecast extrapolates.
+/// The band: <see cref="StackBand"/> (the members' disagreement, the fit's misfit at its runs' ends and its error on their
+/// own future, calibrated on the forecasting benchmark; docs/laws.md, "Session 10: bands").
 /// </summary>
 public sealed record AutoLaw : LossLaw
 {
@@ -36,27 +30,6 @@ public sealed record AutoLaw : LossLaw
     /// When false (<c>auto(weights=fixed)</c>), the prior weights stand.
     /// </summary>
     public bool CrossValidatedWeights { get; }
-
-    /// <summary>
-    /// k of the band: the own variance and the members' disagreement are scaled by it. Calibrated with
-    /// <see cref="ExtrapolationScale"/> on the forecasting benchmark (docs/laws.md, "auto in session 8" and "Band
-    /// recalibrated after the transient window"; bench <c>band-calibration</c>): the pair (k, c) with the narrowest median
-    /// band whose 95 % band covers at least 95 % of the benchmark's 154 held-out finals (12 corpus questions), on a grid of
-    /// k in steps of 0.01 and c in steps of 0.005: k = 0.44, c = 0, 147 of 154 covered in sample at a median half-width of
-    /// 1.79 %, after the fit window started at the transient's steepest point and the MPL kernel's arithmetic became the
-    /// same on every vector width (which moved the reference member's early-stopped fit on engine-mlp's schedules split;
-    /// the constants of the state before that, k = 0.37 and c = 0.01, covered 141 of 154 after it). Leaving each corpus
-    /// out of the calibration in turn gives k = 0.30-0.52, and the left-out corpora's bands then cover 140 of 154 (91 %).
-    /// </summary>
-    public const double BandScale = 0.44;
-
-    /// <summary>
-    /// c of the band: one standard error per unit of relative loss change forecast beyond the fitted horizon. With the
-    /// convex bound in the stack its disagreement with the annealing laws grows with the extrapolation by itself, and
-    /// the calibration (<see cref="BandScale"/>) gives this term no weight: c = 0 (0-0.04 with any one corpus left out).
-    /// The term stays in the band's formula so that a recalibration can give it weight again.
-    /// </summary>
-    public const double ExtrapolationScale = 0.0;
 
     /// <summary>
     /// R of the convex bound's taper: on a schedule whose last step T lies beyond R x the fitted horizon H

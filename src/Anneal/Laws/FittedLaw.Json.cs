@@ -52,6 +52,12 @@ public sealed partial record FittedLaw
                 ["warnings"] = new JsonArray(r.Warnings.Select(x => (JsonNode?)x).ToArray()),
             },
         };
+        if (Law is AutoLaw)
+        {
+            // The stack band's fit-time evidence (StackBand); null: unknown or not measured.
+            o["band_end_misfit"] = double.IsFinite(EndMisfit) ? EndMisfit : null;
+            o["band_future_error"] = double.IsFinite(FutureError) ? FutureError : null;
+        }
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -181,10 +187,14 @@ public sealed partial record FittedLaw
             if (!(cvErr >= 0)) throw Bad($"cv_log_rmse must be a finite number >= 0, got {Show(o["cv_log_rmse"])}");
             long horizon = o["fitted_horizon"] is null ? 0
                 : o["fitted_horizon"] is JsonValue hv && hv.TryGetValue<long>(out var hz) && hz > 0 ? hz : throw Bad($"fitted_horizon must be a whole number of steps > 0, got {Show(o["fitted_horizon"])}");
+            // The stack band's fit-time evidence (StackBand); absent: unknown (no band) and not measured (no such term).
+            double Evidence(string key) => o[key] is null ? double.NaN
+                : FiniteNumber(o[key], () => Bad($"{key} must be a finite number >= 0 or null, got {Show(o[key])}")) is var x && x >= 0 ? x : throw Bad($"{key} must be a finite number >= 0 or null, got {Show(o[key])}");
+            double endMisfit = Evidence("band_end_misfit"), futureError = Evidence("band_future_error");
             string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
             // The stack tapers its convex member's weight past a multiple of the fitted horizon (AutoLaw.ConvexTaper).
             if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon };
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon, StackChoice = choice };
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

@@ -8,19 +8,16 @@ public sealed partial record FittedLaw
 {
     /// <summary>
     /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
-    /// (<see cref="AutoLaw"/>): relative variance <c>k^2 (own + (1/n) sum_i ((L_i - L)/L)^2) + (c D)^2</c>. <c>own</c> is the
-    /// smallest <c>s_i^2</c> among the members of positive weight that carry the band (fitted to the optimum, see
-    /// <see cref="CarriesBand"/>): the stack is taken as sure as its surest member, and no surer (a wide member, such as the
-    /// convex bound's, enters through its disagreement, not its own spread; docs/laws.md, "Calibrated bands"), <c>s_i</c> a
-    /// member's own relative standard error read back from its band (<c>ln(high_i / L_i) / z</c>, exact for the log-normal
-    /// band). The sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
+    /// (<see cref="StackBand"/>): relative variance <c>k^2 (1/n) sum_i ((L_i - L)/L)^2 + a^2 M^2 + b^2 F^2</c>, M the
+    /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
+    /// (<see cref="FutureError"/>). The sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
     /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
     /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
     /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it).
-    /// <c>D = |L(H) - L(t)| / L(t)</c> is the loss change the stack forecasts for this schedule between the fitted horizon H
-    /// and step t (0 up to H). A stack left with one fitted member (the others' fits failed) cannot measure its
-    /// disagreement: it is taken as large as the member's own variance, so that the fallback is not narrower than a stack
-    /// would be.
+    /// A stack left with one fitted member (the others' fits failed) cannot measure its
+    /// disagreement: it is taken as large as the member's own variance <c>own</c> (the smallest <c>s_i^2</c> among the members
+    /// of positive weight that carry the band, <see cref="CarriesBand"/>; <c>s_i = ln(high_i / L_i) / z</c>, read back from
+    /// the member's log-normal band), so that the fallback is not narrower than a stack would be.
     /// </summary>
     private LawPrediction PredictStack(AutoLaw stack, LawRun run, double level)
     {
@@ -50,17 +47,6 @@ public sealed partial record FittedLaw
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
             foreach (int m in weighted) loss[i] += weights[m] * losses[m][i];
-        // The stack's loss at the fitted horizon on this schedule: beyond it the forecast extrapolates.
-        long h = FittedHorizon;
-        bool extrapolates = h > 0 && run.Steps.Length > 0 && run.Steps[^1] > h;
-        double atHorizon = double.NaN;
-        if (extrapolates)
-        {
-            var at = run with { Steps = [h], Observed = null };
-            atHorizon = 0;
-            foreach (int m in weighted) atHorizon += weights[m] * Members[m].Law.Predict(at, Members[m].Values)[0];
-        }
-        double k = AutoLaw.BandScale, c = AutoLaw.ExtrapolationScale;
         for (int i = 0; i < n; i++)
         {
             double mean = loss[i], own = double.PositiveInfinity, disagree = 0;
@@ -75,14 +61,13 @@ public sealed partial record FittedLaw
                 disagree += d * d / voices.Length;
             }
             if (voices.Length == 1) disagree = own;
-            double gain = extrapolates && run.Steps[i] > h ? Math.Abs(atHorizon - mean) / mean : 0;
-            double rel = Math.Sqrt(k * k * (own + disagree) + c * c * gain * gain);
+            // The band model and its constants: StackBand (docs/laws.md, "Session 10: bands").
+            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, EndMisfit, FutureError));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.
         var unavailable = carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
-            ?? (h > 0 ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far this forecast extrapolates is unknown"))
-            ?? (double.IsFinite(atHorizon) || !extrapolates ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the stack's loss at the fitted horizon (step {h}) is not finite"))
+            ?? (double.IsFinite(EndMisfit) ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_end_misfit (a law file written before it was; refit it), so how far its fit misses its own runs is unknown"))
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
         return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };

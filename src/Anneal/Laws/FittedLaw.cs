@@ -114,8 +114,7 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
 
     /// <summary>
     /// The last step any fitted point reached (0: unknown, e.g. a law file written before it was recorded).
-    /// A stack's band grows with the loss change its forecast claims beyond this step
-    /// (<see cref="AutoLaw.ExtrapolationScale"/>).
+    /// A stack's convex member tapers off far beyond it (<see cref="AutoLaw.ConvexTaper"/>).
     /// </summary>
     public long FittedHorizon { get; init; }
 

@@ -137,7 +137,46 @@ internal static class MplKernel
         else
         {
             ref double rl = ref MemoryMarshal.GetReference(lnEta);
-            for (int j = j0; j < j1; j += Lanes)
+            int j = j0;
+            // Four blocks per pass, each computed as below and added into the lanes in block order (the same bits): the four
+            // log/exp chains (two divisions each) are independent, so the core overlaps them instead of waiting on one.
+            // One core, the 400M default fit: CPU -9 % with two blocks per pass, -15 % more with four (docs/benchmarks.md,
+            // "Session 10: fit speed").
+            for (; j + 4 * Lanes <= j1; j += 4 * Lanes)
+            {
+                var dA = Vector512.LoadUnsafe(ref rd, (nuint)j);
+                var dB = Vector512.LoadUnsafe(ref rd, (nuint)(j + 1 * Lanes));
+                var dC = Vector512.LoadUnsafe(ref rd, (nuint)(j + 2 * Lanes));
+                var dD = Vector512.LoadUnsafe(ref rd, (nuint)(j + 3 * Lanes));
+                var yA = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));
+                var yB = Vector512.LoadUnsafe(ref re, (nuint)(j + 1 * Lanes)) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)(j + 1 * Lanes)));
+                var yC = Vector512.LoadUnsafe(ref re, (nuint)(j + 2 * Lanes)) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)(j + 2 * Lanes)));
+                var yD = Vector512.LoadUnsafe(ref re, (nuint)(j + 3 * Lanes)) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)(j + 3 * Lanes)));
+                var qA = Vector512.Min(one + vC * yA, qMax);
+                var qB = Vector512.Min(one + vC * yB, qMax);
+                var qC = Vector512.Min(one + vC * yC, qMax);
+                var qD = Vector512.Min(one + vC * yD, qMax);
+                var lA = VectorLogExp.Log(qA);
+                var lB = VectorLogExp.Log(qB);
+                var lC = VectorLogExp.Log(qC);
+                var lD = VectorLogExp.Log(qD);
+                var dpA = dA * VectorLogExp.Exp(vNegBeta * lA);
+                var dpB = dB * VectorLogExp.Exp(vNegBeta * lB);
+                var dpC = dC * VectorLogExp.Exp(vNegBeta * lC);
+                var dpD = dD * VectorLogExp.Exp(vNegBeta * lD);
+                var rA = dpA * yA / qA;
+                var rB = dpB * yB / qB;
+                var rC = dpC * yC / qC;
+                var rD = dpD * yD / qD;
+                a0 += dA - dpA; a0 += dB - dpB; a0 += dC - dpC; a0 += dD - dpD;
+                a1 += rA; a1 += rB; a1 += rC; a1 += rD;
+                a2 += dpA * lA; a2 += dpB * lB; a2 += dpC * lC; a2 += dpD * lD;
+                a3 -= rA * Vector512.LoadUnsafe(ref rl, (nuint)j);
+                a3 -= rB * Vector512.LoadUnsafe(ref rl, (nuint)(j + 1 * Lanes));
+                a3 -= rC * Vector512.LoadUnsafe(ref rl, (nuint)(j + 2 * Lanes));
+                a3 -= rD * Vector512.LoadUnsafe(ref rl, (nuint)(j + 3 * Lanes));
+            }
+            for (; j < j1; j += Lanes)
             {
                 var d = Vector512.LoadUnsafe(ref rd, (nuint)j);
                 var y = Vector512.LoadUnsafe(ref re, (nuint)j) * (vPt - Vector512.LoadUnsafe(ref rp, (nuint)j));

@@ -205,12 +205,12 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Calibrated bands", "auto in session 8"):
-    /// relative variance k^2 (own + disagreement) + (c D)^2, own the smallest variance among the members of positive weight
-    /// that carry the band, the disagreement the mean square relative distance of every member's forecast (also those of
-    /// weight 0) from the stack's, D the stack's loss change past the fitted horizon on this schedule.
+    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 10: bands"; StackBand): relative
+    /// variance k^2 disagreement + a^2 M^2 + b^2 F^2, the disagreement the mean square relative distance of every member's
+    /// forecast (also those of weight 0) from the stack's (with one member: its own variance, the smallest among those of
+    /// positive weight that carry the band), M the end misfit and F the future error (0 when not measured).
     /// </summary>
-    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double atHorizon, bool past, double z)
+    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double endMisfit, double futureError, double z)
     {
         double mean = weights.Zip(losses).Sum(x => x.First * x.Second), own = double.PositiveInfinity, dis = 0;
         for (int m = 0; m < weights.Length; m++)
@@ -220,9 +220,28 @@ public class ForecastBenchmarkTests
         }
         for (int m = 0; m < weights.Length; m++) dis += Math.Pow((losses[m] - mean) / mean, 2) / weights.Length;
         if (weights.Length == 1) dis = own;
-        double d = past ? Math.Abs(atHorizon - mean) / mean : 0;
-        return Math.Sqrt(AutoLaw.BandScale * AutoLaw.BandScale * (own + dis) + Math.Pow(AutoLaw.ExtrapolationScale * d, 2)) * z;
+        double f = double.IsNaN(futureError) ? 0 : futureError;
+        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale;
+        return Math.Sqrt(k * k * dis + a * a * endMisfit * endMisfit + b * b * f * f) * z;
     }
+
+    /// <summary>
+    /// The end misfit recomputed from the members fitted alone: |mean over the fitted runs of the mean log residual of the
+    /// weighted members' forecast over each run's last tenth of points (at least one)|.
+    /// </summary>
+    private static double ExpectedEndMisfit(double[] weights, FittedLaw[] members, IReadOnlyList<LawRun> runs) =>
+        Math.Abs(runs.Average(r =>
+        {
+            int w = Math.Max(1, r.Count / 10);
+            var tail = r with { Steps = r.Steps[^w..], Observed = r.Observed![^w..] };
+            var pred = new double[w];
+            for (int m = 0; m < members.Length; m++)
+            {
+                var l = members[m].Law.Predict(tail, members[m].Values);
+                for (int i = 0; i < w; i++) pred[i] += weights[m] * l[i];
+            }
+            return Enumerable.Range(0, w).Average(i => Math.Log(tail.Observed![i] / pred[i]));
+        }));
 
     [Fact]
     public void Auto_is_the_weighted_stack_of_its_members_fitted_alone_and_its_band_is_the_calibrated_closed_form()
@@ -231,7 +250,8 @@ public class ForecastBenchmarkTests
         var corpus = Mpl400();
         var split = ForecastProtocol.Splits(corpus).Single();
         var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
-        var alone = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, split.Fit)).ToArray();
+        // As the stack fits them: an early-stopped member keeps its best evaluated point (FitOptions.KeepBestEvaluated).
+        var alone = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, split.Fit, new FitOptions(KeepBestEvaluated: true))).ToArray();
         // The weights this fit chose (StackFitter.ChooseWeights, tested in StackWeightsTests).
         double[] w = ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray();
         w.Sum().ShouldBe(1, 1e-12);
@@ -247,32 +267,35 @@ public class ForecastBenchmarkTests
             if (!carries[m]) auto.Members[m].Replicates.ShouldBeEmpty();
         }
         double z = FittedLaw.NormalQuantile(0.975);
-        bool anyPast = false;
+        // The band's fit-time evidence, recomputed: the misfit at the fitted runs' ends, and the chosen weights' error on
+        // the fitted runs' future from the members refitted on their past (StackFitter.FutureCut).
+        auto.EndMisfit.ShouldBe(ExpectedEndMisfit(w, alone, split.Fit), 1e-9);
+        var (heads, tails, _) = StackFitter.FutureCut(split.Fit);
+        var past = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, heads, new FitOptions(Jackknife: false))).ToArray();
+        double future = tails.Average(t => Math.Abs(Math.Log(t.Observed![^1] / w.Zip(past).Sum(x => x.First * x.Second.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, x.Second.Values)[0]))));
+        auto.FutureError.ShouldBe(future, 1e-6 * future);
         foreach (var t in split.Tests)
         {
             var a = auto.Predict(t.Run);
             var each = alone.Select(f => f.Predict(t.Run)).ToArray();
             a.FinalLoss.ShouldBe(w.Zip(each).Sum(x => x.First * x.Second.FinalLoss), 1e-9);
-            var at = t.Run with { Steps = [auto.FittedHorizon], Observed = null };
-            bool past = t.Run.Steps[^1] > auto.FittedHorizon;
-            anyPast |= past;
-            double atH = past ? w.Zip(alone).Sum(x => x.First * x.Second.Law.Predict(at, x.Second.Values)[0]) : double.NaN;
             double half = ExpectedHalfWidth(w, each.Select(e => e.FinalLoss).ToArray(),
-                each.Select((e, m) => carries[m] ? Math.Log(e.FinalHigh / e.FinalLoss) / z : double.NaN).ToArray(), carries, atH, past, z);
+                each.Select((e, m) => carries[m] ? Math.Log(e.FinalHigh / e.FinalLoss) / z : double.NaN).ToArray(), carries, auto.EndMisfit, auto.FutureError, z);
             Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9, t.Run.Name);
             Math.Log(a.FinalLoss / a.FinalLow).ShouldBe(half, 1e-9, t.Run.Name);
         }
-        anyPast.ShouldBeTrue(); // the 72000-step runs extrapolate three times the fitted horizon
         // The law file round-trips: the same forecast and band from the file.
         var back = FittedLaw.FromJson(auto.ToJson());
         back.Law.ShouldBeOfType<AutoLaw>();
         back.FittedHorizon.ShouldBe(auto.FittedHorizon);
-        // A file written before fitted_horizon was recorded predicts without a band, and says why.
+        back.EndMisfit.ShouldBe(auto.EndMisfit);
+        back.FutureError.ShouldBe(auto.FutureError);
+        // A file written before the end misfit was recorded predicts without a band, and says why.
         var old = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
-        old.Remove("fitted_horizon");
+        old.Remove("band_end_misfit");
         var noBand = FittedLaw.FromJson(old.ToJsonString()).Predict(split.Tests[0].Run);
         noBand.HasBand.ShouldBeFalse();
-        noBand.BandUnavailable!.ShouldContain("fitted_horizon");
+        noBand.BandUnavailable!.ShouldContain("band_end_misfit");
         foreach (var t in split.Tests)
         {
             back.Predict(t.Run).FinalLoss.ShouldBe(auto.Predict(t.Run).FinalLoss, 1e-12);
@@ -283,11 +306,13 @@ public class ForecastBenchmarkTests
     [Fact]
     public void Auto_band_covers_90_to_98_percent_of_the_bundled_benchmark_finals()
     {
-        // Issue 10, item 4: the 95 % band covers 90-98 % of the held-out finals. AutoLaw.BandScale and ExtrapolationScale
+        // Issue 10, item 4: on every corpus, the 95 % band covers 90-98 % of the held-out finals. StackBand's constants
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
-        // recalibration (the session 9 transient window took it to 151/152 at the old k 0.42; docs/laws.md, "Band
-        // recalibrated after the transient window"). Independent source: the bundled runs' observed finals. Measured 146/152.
+        // recalibration (docs/laws.md, "Session 10: bands"; the leave-one-corpus-out check is bench band-calibration's).
+        // Independent source: the bundled runs' observed finals. Measured 147/152: MPL 7/7, 6/7, 7/7, gpt-tiny 27/30,
+        // gpt-tiny-long 36/36, MLP 29/30, MLP-long 35/35. A corpus of 7 forecasts can only be 86 % or 100 % covered:
+        // it may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
         var engine = Directory.GetDirectories(Path.Combine(TestPaths.RepoRoot, "data/corpora")).Order(StringComparer.Ordinal)
             .Where(d => File.Exists(Path.Combine(d, "corpus.json"))).Select(ForecastCorpus.Load);
@@ -297,6 +322,13 @@ public class ForecastBenchmarkTests
         forecasts.Length.ShouldBe(152); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long
         int covered = forecasts.Count(f => f.Covered);
         ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.98, $"{covered}/{forecasts.Length} covered");
+        foreach (var corpus in report.Rows.GroupBy(r => r.Corpus))
+        {
+            var fs = corpus.SelectMany(r => r.Forecasts).ToArray();
+            int c = fs.Count(f => f.Covered);
+            if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeGreaterThanOrEqualTo(0.90, $"{corpus.Key}: {c}/{fs.Length} covered");
+            else (fs.Length - c).ShouldBeLessThanOrEqualTo(1, $"{corpus.Key}: {c}/{fs.Length} covered");
+        }
     }
 
     [Fact]
@@ -323,12 +355,12 @@ public class ForecastBenchmarkTests
         var target = LawRun.ForSchedule("wsd", Schedule.Parse("wsd(peak=3e-3, total=3000, warmup=100, decay=0.2)").Sample(3000), [2999], "wsd");
         var a = auto.Predict(target); var m = mom.Predict(target);
         double z = FittedLaw.NormalQuantile(0.975);
-        double atH = mom.Law.Predict(target with { Steps = [auto.FittedHorizon] }, mom.Values)[0];
-        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], atH, true, z);
+        auto.EndMisfit.ShouldBe(ExpectedEndMisfit([1.0], [mom], runs), 1e-9);
+        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], auto.EndMisfit, auto.FutureError, z);
         a.FinalLoss.ShouldBe(m.FinalLoss, 1e-12);
         Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9);
-        // Not narrower than the member's own band scaled like a two-member stack's with as much disagreement.
-        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(AutoLaw.BandScale * Math.Sqrt(2) * Math.Log(m.FinalHigh / m.FinalLoss) - 1e-12);
+        // Not narrower than the member's own band scaled as a disagreement would be.
+        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(StackBand.DisagreementScale * Math.Log(m.FinalHigh / m.FinalLoss) - 1e-12);
     }
 
     [Fact]

@@ -1,0 +1,116 @@
+using Anneal.Fitting;
+
+namespace Anneal.Laws;
+
+/// <summary>
+/// The band model of an <see cref="AutoLaw"/> stack (docs/laws.md, "Session 10: bands"). The 95 % band is log-normal
+/// around the stack's forecast L with relative variance
+/// <c>k^2 disagreement + a^2 M^2 + b^2 F^2</c>, each term a different error source seen at fit time:
+/// <list type="bullet">
+/// <item><c>disagreement</c>: the mean square relative distance of every fitted member's forecast of this schedule from
+/// the stack's (<see cref="FittedLaw"/>'s members, also those weighted 0): how far the laws part where the forecast
+/// extrapolates (with one member left, its own variance stands in). Scale k = <see cref="DisagreementScale"/>.</item>
+/// <item><c>M</c> (<see cref="FittedLaw.EndMisfit"/>): how far the stack misses its own fitted runs where they end, the
+/// mean over the fitted runs of each run's mean log residual over its last tenth of points. A level the fit cannot
+/// reach at the end of its runs is inherited by every forecast made from them (engine-mlp's schedules: the fit misses
+/// the fitted cosine's end by -0.9 % and the constant prefix's by -0.4 %, and all 25 forecasts are 0.7-1.3 % high).
+/// Scale a = <see cref="MisfitScale"/>.</item>
+/// <item><c>F</c> (<see cref="FittedLaw.FutureError"/>): the stack's out-of-sample error on the fitted runs' own future,
+/// its members refitted on the runs' past (the cross-validation of <see cref="StackFitter.ChooseWeights"/>, reused at no
+/// extra fit time): the mean |log error| of the chosen weights on the last points of the held-back future. 0 where it
+/// could not be measured (too few points to refit on the past, or <c>auto(weights=fixed)</c>). Scale
+/// b = <see cref="FutureScale"/>.</item>
+/// </list>
+/// The constants are calibrated by <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration . rows.csv</c>:
+/// (k, a, b) of the narrowest median band that covers at least 95 % of the forecasting benchmark's held-out finals (154
+/// with gpt100m-rope), on a grid of k in steps of 0.01 and a, b in steps of 0.25 (finer steps for a and b let the
+/// narrowest median jump between distant optima and cover fewer finals of a corpus left out), judged by leaving each
+/// corpus out of the calibration in turn. Session 8's term for the loss change forecast past the fitted horizon is gone:
+/// every calibration since gave it no weight, the members' disagreement growing with the extrapolation by itself.
+/// </summary>
+public static class StackBand
+{
+    /// <summary>k: scale of the members' disagreement (and of a lone member's own variance).</summary>
+    public const double DisagreementScale = 0.27;
+
+    /// <summary>a: scale of the stack's misfit at the end of its fitted runs (<see cref="FittedLaw.EndMisfit"/>).</summary>
+    public const double MisfitScale = 0.75;
+
+    /// <summary>b: scale of the stack's error on the fitted runs' own future (<see cref="FittedLaw.FutureError"/>).</summary>
+    public const double FutureScale = 0.25;
+
+    /// <summary>Fraction of a fitted run's logged points, at its end, over which <see cref="EndMisfitOf"/> averages the residual.</summary>
+    public const double EndFraction = 0.1;
+
+    /// <summary>
+    /// The relative variance of the band from its three inputs (see <see cref="StackBand"/>); a NaN
+    /// <paramref name="futureError"/> (not measured) adds nothing.
+    /// </summary>
+    public static double RelativeVariance(double disagreement, double endMisfit, double futureError)
+    {
+        double k = DisagreementScale, a = MisfitScale, b = FutureScale;
+        double f = double.IsNaN(futureError) ? 0 : futureError;
+        return k * k * disagreement + a * a * endMisfit * endMisfit + b * b * f * f;
+    }
+
+    /// <summary>
+    /// <see cref="FittedLaw.EndMisfit"/> of a stack with parameters <paramref name="values"/> on its fitted
+    /// <paramref name="runs"/>: |mean over runs of the mean of ln(observed / predicted) over each run's last
+    /// <see cref="EndFraction"/> of logged points (at least one)|. Signed per run before the mean: a fit that passes above
+    /// one run's end and below another's has not missed a common level.
+    /// </summary>
+    public static double EndMisfitOf(AutoLaw stack, double[] values, IReadOnlyList<LawRun> runs)
+    {
+        double sum = 0;
+        int n = 0;
+        foreach (var r in runs)
+        {
+            if (r.Observed is not { Length: > 0 } obs) continue;
+            int w = Math.Max(1, (int)(EndFraction * obs.Length));
+            var tail = r with { Steps = r.Steps[^w..], Observed = obs[^w..] };
+            var pred = stack.Predict(tail, values);
+            double s = 0;
+            for (int i = 0; i < w; i++) s += Math.Log(tail.Observed![i] / pred[i]);
+            sum += s / w;
+            n++;
+        }
+        return n > 0 ? Math.Abs(sum / n) : double.NaN;
+    }
+
+    /// <summary>
+    /// <see cref="FittedLaw.FutureError"/>: the mean over <paramref name="tails"/> of |ln(observed / forecast)| at each
+    /// tail's last point, the forecast being the members refitted on the fitted runs' past (<paramref name="past"/>,
+    /// in the stack's member order) mixed with <paramref name="weights"/> (normalised to sum to 1); NaN when there is nothing to measure.
+    /// </summary>
+    public static double FutureErrorOf(IReadOnlyList<FittedLaw> past, IReadOnlyList<double> weights, IReadOnlyList<LawRun> tails)
+    {
+        if (tails.Count == 0 || past.Count != weights.Count) return double.NaN;
+        double total = weights.Where(w => w > 0).Sum();
+        double sum = 0;
+        foreach (var t in tails)
+        {
+            var last = t with { Steps = [t.Steps[^1]], Observed = null };
+            double f = 0;
+            for (int i = 0; i < past.Count; i++)
+                if (weights[i] > 0) f += weights[i] / total * past[i].Law.Predict(last, past[i].Values)[0];
+            sum += Math.Abs(Math.Log(t.Observed![^1] / f));
+        }
+        double e = sum / tails.Count;
+        return double.IsFinite(e) ? e : double.NaN;
+    }
+}
+
+public sealed partial record FittedLaw
+{
+    /// <summary>
+    /// For an <see cref="AutoLaw"/> stack: how far it misses its fitted runs where they end (<see cref="StackBand.EndMisfitOf"/>;
+    /// law.json's <c>band_end_misfit</c>). NaN: unknown (a law file written before session 10), and the stack gives no band.
+    /// </summary>
+    public double EndMisfit { get; init; } = double.NaN;
+
+    /// <summary>
+    /// For an <see cref="AutoLaw"/> stack: its error on the fitted runs' own future (<see cref="StackBand.FutureErrorOf"/>;
+    /// law.json's <c>band_future_error</c>). NaN: not measured (the band then has no such term).
+    /// </summary>
+    public double FutureError { get; init; } = double.NaN;
+}
