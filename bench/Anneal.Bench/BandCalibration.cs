@@ -15,7 +15,7 @@ namespace Anneal.Bench;
 /// <c>anneal accuracy</c>'s protocol is fitted once with <c>auto</c>; each held-out final gives its log error
 /// e = ln(observed / predicted) and the band's inputs as <see cref="FittedLaw"/> computes them (the members'
 /// disagreement, the fit's <see cref="FittedLaw.EndMisfit"/> and <see cref="FittedLaw.FutureError"/>). The rule: the
-/// (k, a, b) of the narrowest median band that covers at least 95 % of the forecasts, on a grid of k in steps of 0.01,
+/// (k, a, b) of the narrowest median band that covers at least 95 % of the forecasts and every corpus (<see cref="EveryCorpus"/>), on a grid of k in steps of 0.01,
 /// a and b in steps of 0.25 (see <see cref="StackBand"/> for why not finer); printed with its coverage
 /// and median half-width per corpus question and per corpus, in sample and with each corpus left out of the calibration.
 /// </summary>
@@ -41,35 +41,41 @@ internal static class BandCalibration
 
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         var rows = new List<Row>();
-        foreach (var corpus in corpora)
-            foreach (var split in ForecastProtocol.Splits(corpus))
+        var splits = corpora.SelectMany(ForecastProtocol.Splits).Select(s => (s.Corpus, s.Question, s.Fit, s.Tests)).ToList();
+        // The published multi-power-law split of every size (three fitted runs: the constant and cosine runs to 24,000 and a
+        // WSD run; six held-out runs to 72,000): a calibration of two-run fits only left a three-run fit's band too narrow
+        // (the demo's 400M band covered 4 of 6), since such a fit meets its own runs' ends and their future closely.
+        var bench = Anneal.Evaluation.MplBenchmark.FromFolder(Path.Combine(repo, "data/examples/mpl"));
+        foreach (var size in bench.Sizes)
+            splits.Add(($"mpl-{size}", "published", bench.Runs(size, bench.FitSplit), bench.Runs(size, bench.TestSplit).Select(FinalWindow).ToList()));
+        foreach (var split in splits)
+        {
+            var fit = LawFitter.Fit(new AutoLaw(), split.Fit);
+            var stack = (AutoLaw)fit.Law;
+            // As FittedLaw.PredictStack: members of positive weight; own = the smallest own variance among those fitted to the optimum.
+            var weighted = Enumerable.Range(0, fit.Members.Count).Where(m => stack.Members[m].Weight > 0).ToArray();
+            var carriers = weighted.Where(m => fit.Members[m].Report.Method != FitMethod.EarlyStoppedAdamW).ToArray();
+            if (carriers.Length == 0) carriers = weighted;
+            foreach (var t in split.Tests)
             {
-                var fit = LawFitter.Fit(new AutoLaw(), split.Fit);
-                var stack = (AutoLaw)fit.Law;
-                // As FittedLaw.PredictStack: members of positive weight; own = the smallest own variance among those fitted to the optimum.
-                var weighted = Enumerable.Range(0, fit.Members.Count).Where(m => stack.Members[m].Weight > 0).ToArray();
-                var carriers = weighted.Where(m => fit.Members[m].Report.Method != FitMethod.EarlyStoppedAdamW).ToArray();
-                if (carriers.Length == 0) carriers = weighted;
-                foreach (var t in split.Tests)
-                {
-                    var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
-                    double Mean(double[] v) => v.Average();
-                    var losses = preds.Select(p => Mean(p.Loss)).ToArray();
-                    // The weights on this schedule (the convex member's taper far past the fitted horizon), as the stack forecasts.
-                    var w = stack.WeightsFor(t.Run);
-                    double pred = w.Select((x, i) => x * losses[i]).Sum();
-                    double own = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
-                    // The disagreement of every fitted member, equally weighted (also those of weight 0).
-                    double dis = losses.Length == 1 ? own : losses.Select(l => Math.Pow((l - pred) / pred, 2)).Average();
-                    // The stack's own band, as FittedLaw.PredictStack draws it: the check that this row reproduces it.
-                    var band = fit.Predict(t.Run, Level);
-                    var row = new Row(corpus.Name, split.Question, t.ObservedFinal, pred, own, dis, fit.Members.Count == 1, fit.EndMisfit, fit.FutureError);
-                    if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: {corpus.Name}/{t.Run.Name}: the law's band ({Math.Log(band.High.Average() / band.Loss.Average()):G4}) differs from this row's ({HalfWidth(row, InUse, z):G4})"));
-                    rows.Add(row);
-                }
-                Console.WriteLine($"fitted {corpus.Name} / {split.Question}");
+                var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
+                double Mean(double[] v) => v.Average();
+                var losses = preds.Select(p => Mean(p.Loss)).ToArray();
+                // The weights on this schedule (the convex member's taper far past the fitted horizon), as the stack forecasts.
+                var w = stack.WeightsFor(t.Run);
+                double pred = w.Select((x, i) => x * losses[i]).Sum();
+                double own = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
+                // The disagreement of every fitted member, equally weighted (also those of weight 0).
+                double dis = losses.Length == 1 ? own : losses.Select(l => Math.Pow((l - pred) / pred, 2)).Average();
+                // The stack's own band, as FittedLaw.PredictStack draws it: the check that this row reproduces it.
+                var band = fit.Predict(t.Run, Level);
+                var row = new Row(split.Corpus, split.Question, t.ObservedFinal, pred, own, dis, fit.Members.Count == 1, fit.EndMisfit, fit.FutureError);
+                if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: {split.Corpus}/{t.Run.Name}: the law's band ({Math.Log(band.High.Average() / band.Loss.Average()):G4}) differs from this row's ({HalfWidth(row, InUse, z):G4})"));
+                rows.Add(row);
             }
+            Console.WriteLine($"fitted {split.Corpus} / {split.Question}");
+        }
 
         if (rowsCsv is not null)
         {
@@ -79,6 +85,14 @@ internal static class BandCalibration
         }
 
         var all = Narrowest(rows);
+        static ForecastTarget FinalWindow(LawRun r)
+        {
+            // As ForecastProtocol.Target: the held-out run's last 1 % of steps (at least its last logged point).
+            long horizon = r.Eta.Length;
+            long from = horizon - Math.Max(1, (long)Math.Round(ForecastProtocol.FinalWindow * horizon));
+            var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from).DefaultIfEmpty(r.Count - 1).ToArray();
+            return new ForecastTarget(r with { Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }, ForecastProtocol.Nominal(horizon));
+        }
         Console.WriteLine($"\n## rule: narrowest median band covering {Quantile:P0} of the calibration forecasts\nall corpora: {all} (in use: {InUse})");
         var loco = new List<(Row Row, Constants P)>();
         foreach (var name in rows.Select(r => r.Corpus).Distinct())
@@ -118,11 +132,29 @@ internal static class BandCalibration
                         widths[i] = HalfWidth(rows[i], p, z);
                         if (Math.Abs(rows[i].E) <= widths[i]) covered++;
                     }
-                    if (covered < Quantile * rows.Count) continue;
+                    if (covered < Quantile * rows.Count || !EveryCorpus(rows, widths)) continue;
                     double median = Median(widths);
                     if (median < bestWidth - 1e-12) (best, bestWidth) = (p, median);
                 }
         return best!;
+    }
+
+    /// <summary>
+    /// Issue 10's "on every corpus": each corpus (its schedules and cooldowns questions together; the published split of
+    /// a size apart, being another kind of fit) covered at least 90 % when it has 20 forecasts or more, else missing at
+    /// most one (a corpus of 7 can only be 86 % or 100 % covered). Without it the narrowest pooled band left MPL 100M at
+    /// 5/7 and gpt-tiny-long's cooldowns at 5/7.
+    /// </summary>
+    private static bool EveryCorpus(List<Row> rows, double[] widths)
+    {
+        var groups = new Dictionary<string, (int N, int Covered)>();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            string key = rows[i].Question == "published" ? rows[i].Corpus + "/published" : rows[i].Corpus;
+            var (n, c) = groups.GetValueOrDefault(key);
+            groups[key] = (n + 1, c + (Math.Abs(rows[i].E) <= widths[i] ? 1 : 0));
+        }
+        return groups.Values.All(g => g.N >= 20 ? g.Covered >= 0.90 * g.N : g.N - g.Covered <= 1);
     }
 
     private static double Median(double[] x)

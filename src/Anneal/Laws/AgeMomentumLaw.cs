@@ -29,8 +29,26 @@ namespace Anneal.Laws;
 /// <c>momentum</c>). q &lt; 1 realises a cooldown of a given share of the run faster the longer the run.
 /// </para>
 /// </summary>
-public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
+public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuPrior = null) : LossLaw
 {
+    /// <summary>
+    /// The mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1: the age at the horizon over the memory there) that
+    /// <c>age(prior=13)</c> uses: the geometric mean of the constant + cosine fits of the four engine workloads
+    /// (docs/laws.md, "Pinning nu"). The prior is off unless the spec asks for it, and then acts only where no fitted run
+    /// decays over more than half its length.
+    /// </summary>
+    public const double SuggestedNuPrior = 13;
+
+    /// <summary>Standard deviation of ln nu in the prior: the spread of those four fits' ln(nu H^(1-q)).</summary>
+    public const double NuPriorSigma = 0.6;
+
+    /// <summary>
+    /// The log-loss residual one sigma of the prior is worth (<see cref="LawPrior.Scale"/>): 0.01 pulls nu with a force
+    /// of 1.7e-5 (objective units) per unit of ln nu once ln nu is 0.06 or more from the mode, enough to pin it on the WSD calibration of
+    /// gpt-tiny-long (docs/laws.md, "Pinning nu": 0.003 was not).
+    /// </summary>
+    public const double NuPriorScale = 0.01;
+
     private static readonly LawParameter[] Base =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "asymptotic loss"),
@@ -54,7 +72,9 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
 
     public override SpecCall ToSpecCall()
     {
-        return new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1).Build();
+        var b = new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1);
+        if (FitNu) b = b.NumIf("prior", NuPrior);
+        return b.Build();
     }
 
     internal static AgeMomentumLaw Create(SpecArgs a)
@@ -65,8 +85,15 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
             if (qRaw is not SpecNumber { Value: >= 0 and <= 1 } qn) throw a.Fail($"q must be a number in [0, 1], got {qRaw}");
             q = qn.Value;
         }
+        double? prior = null;
+        if (a.Raw("prior") is { } pRaw)
+        {
+            if (pRaw is SpecText { Value: "none" }) prior = null;
+            else if (pRaw is SpecNumber { Value: > 0 and <= 1e4 } pn) prior = pn.Value;
+            else throw a.Fail($"prior must be a number in (0, 10000] (the mode of nu*H^(1-q)) or the word none, got {pRaw}");
+        }
         var raw = a.Raw("nu");
-        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q);
+        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q, prior);
         if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value, q);
         throw a.Fail($"nu must be a number in (0, 10000] or the word fit, got {raw}");
     }
@@ -80,6 +107,20 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
         var held = new List<HeldParameter> { Held(3, 0, why) };
         if (FitNu) held.Add(Held(4, 8, why));
         return held;
+    }
+
+    internal override LawPrior? Prior(IReadOnlyList<LawState> runs)
+    {
+        // On nu * H^(1-q), the fitted horizon's age over the memory there: unit-free in time, so one mode serves runs of
+        // any length and any q (the memory at age H is H^q/nu steps).
+        if (!FitNu || NuPrior is not { } mode || runs.Count == 0) return null;
+        // A decay spanning most of a run (a cosine, a linear decay) pins nu by itself: its gain is realised over the
+        // whole age clock. Only a calibration without one (a constant run and short cooldown branches: the WSD
+        // question's) leaves nu to the prior; with one, the prior would overrule a fit that forecasts better
+        // (docs/laws.md, "Pinning nu").
+        if (runs.Any(r => r is State s && s.DecayShare > 0.5)) return null;
+        double horizon = runs.Max(r => r.Run.Steps[^1]) + 1.0;
+        return new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale);
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
@@ -108,6 +149,9 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1) : LossLaw
         private readonly double[] _total;   // sum of the decreases up to each logged step
         private readonly double[]? _gain;   // G at the run's steps when nu is fixed
         private readonly int _first;        // first step with a decrease (the recursion is 0 before it)
+
+        /// <summary>The share of the run after its first post-peak decrease of the rate (0 for a run without one).</summary>
+        public double DecayShare => _first >= Run.Eta.Length ? 0 : (Run.Steps[^1] + 1.0 - _first) / (Run.Steps[^1] + 1.0);
 
         public State(LawRun run, double? nu, double q) : base(run)
         {

@@ -14,7 +14,7 @@ public static class LawRegistry
         new("auto", "stack of momentum(cap=fit) (0.5) and mpl(warmup=reference) (0.5), tilted per fit by the fitted runs' own future; the default", "weights=cv | fixed", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024); cap=fit: gain C*S2/(1 + S2/S2max); cap=log: C*S2max*ln(1 + S2/S2max)", "lambda=0.999 | lambda=fit; cap=none | fit | log; power=q (cap=fit's shape, 2)", MomentumLaw.Create, "momentum(lambda=fit)"),
-        new("age", "L0 + A*S1^-alpha - B*sum_k d_k (1 - ((k+1)/(t+1))^nu): the momentum law with a memory proportional to the run's age", "nu=fit | a number; q=1 (the memory grows as age^q; 0 = a fixed memory)", AgeMomentumLaw.Create, "age"),
+        new("age", "L0 + A*S1^-alpha - B*sum_k d_k (1 - ((k+1)/(t+1))^nu): the momentum law with a memory proportional to the run's age", "nu=fit | a number; q=1 (the memory grows as age^q; 0 = a fixed memory); prior=none | a number (a prior on a fitted nu where no fitted run decays over half its length, its mode of nu*H^(1-q); 13 suggested)", AgeMomentumLaw.Create, "age"),
         new("floor", "L0 + A*S1^-alpha + sigma*(ebar/eta_peak)^p: the momentum law with a fitted noise-floor shape", "lambda=0.999", NoiseFloorLaw.Create, "floor"),
         new("fsl", "L0 + A*S1^-alpha + sigma*mean_j V_j: a noise floor filling and relaxing in LR-area time over 12 octaves of speed (after Li et al. 2025's functional scaling law)", "octaves=12 (number of modes)", SpectrumFloorLaw.Create, "fsl"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),

@@ -31,10 +31,10 @@ namespace Anneal.Laws;
 public static class StackBand
 {
     /// <summary>k: scale of the members' disagreement (and of a lone member's own variance).</summary>
-    public const double DisagreementScale = 0.27;
+    public const double DisagreementScale = 0.36;
 
     /// <summary>a: scale of the stack's misfit at the end of its fitted runs (<see cref="FittedLaw.EndMisfit"/>).</summary>
-    public const double MisfitScale = 0.75;
+    public const double MisfitScale = 1.0;
 
     /// <summary>b: scale of the stack's error on the fitted runs' own future (<see cref="FittedLaw.FutureError"/>).</summary>
     public const double FutureScale = 0.25;

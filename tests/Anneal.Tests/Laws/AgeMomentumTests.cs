@@ -86,6 +86,68 @@ public class AgeMomentumTests
     }
 
     [Fact]
+    public void WithoutInformationOnNuTheFitReturnsThePriorsMode()
+    {
+        // Curves generated with B = 0: the loss does not depend on nu, so only the prior speaks for it and the MAP fit
+        // puts nu at the prior's mode, nu * H^(1-q) = 13 with H the fitted horizon + 1 (here 2,000, q = 0.7). The
+        // calibration of the WSD question: a constant run and a cooldown branch (no decay spanning half a run).
+        double[] truth = [1.5, 0.8, 0.45, 0, 7];
+        var law = new AgeMomentumLaw(null, 0.7, AgeMomentumLaw.SuggestedNuPrior);
+        LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)")];
+        var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false, SkipTransient = false });
+        fit.Values[4].ShouldBe(AgeMomentumLaw.SuggestedNuPrior * Math.Pow(2000, 0.7 - 1), 1e-3 * fit.Values[4]);
+        fit.Values[3].ShouldBeLessThan(1e-6);
+    }
+
+    [Fact]
+    public void WithStrongDataThePriorMovesNuByItsForceOverTheProfileCurvature()
+    {
+        // Noise-free constant + WSD (40 % cooldown) curves from nu = 7 (q = 1, prior mode 13): the residuals are 0 at the truth, inside
+        // the Huber threshold (quadratic), while the prior's row, |0.01 ln(7/13)/0.6| = 0.010 > delta = 1e-3, is in its linear
+        // part and pushes ln nu up with the constant force delta * Scale / Sigma. To first order the fit moves ln nu by that
+        // force over the profile curvature of the data in ln nu: the Schur complement of the Gauss-Newton matrix
+        // sum_i (dlog L_i/dtheta)(dlog L_i/dtheta)' at the truth (theta = L0, A, alpha, B, ln nu), computed here from the
+        // law's own Jacobian; the other parameters absorb the rest.
+        double[] truth = [1.5, 0.8, 0.45, 60, 7];
+        var law = new AgeMomentumLaw(NuPrior: AgeMomentumLaw.SuggestedNuPrior);
+        LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)")];
+        var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(5, 5);
+        foreach (var run in runs)
+        {
+            var loss = new double[run.Count];
+            var jac = new double[run.Count * 5];
+            law.Prepare(run).Evaluate(truth, loss, jac);
+            for (int i = 0; i < run.Count; i++)
+            {
+                var g = Enumerable.Range(0, 5).Select(c => jac[i * 5 + c] / loss[i] * (c == 4 ? truth[4] : 1)).ToArray();
+                for (int a = 0; a < 5; a++) for (int b = 0; b < 5; b++) m[a, b] += g[a] * g[b];
+            }
+        }
+        double profile = 1 / m.Inverse()[4, 4];
+        double force = 1e-3 * AgeMomentumLaw.NuPriorScale / AgeMomentumLaw.NuPriorSigma;
+        double expected = force / profile;
+        var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false, SkipTransient = false });
+        double moved = Math.Log(fit.Values[4] / truth[4]);
+        moved.ShouldBe(expected, 0.1 * expected);
+        moved.ShouldBeLessThan(0.05);   // and that is small: strong data keep nu within 5 % of the truth
+    }
+
+    [Fact]
+    public void ADecaySpanningARunPinsNuWithoutThePrior()
+    {
+        // With a cosine among the fitted runs the prior is off: the fit equals the fit without a prior, bit for bit.
+        double[] truth = [1.5, 0.8, 0.45, 60, 7];
+        var plain = new AgeMomentumLaw();
+        LawRun Make(string spec) => SyntheticRun.Of(plain, truth, spec, 2000, firstLog: 10);
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("cosine(peak=3e-3, total=2000, warmup=100)")];
+        var options = new FitOptions { Jackknife = false };
+        var withPrior = LawFitter.Fit(new AgeMomentumLaw(NuPrior: AgeMomentumLaw.SuggestedNuPrior), runs, options);
+        withPrior.Values.ShouldBe(LawFitter.Fit(plain, runs, options).Values);
+    }
+
+    [Fact]
     public void ParsesAndPrintsItsSpec()
     {
         LossLaw.Parse("age").Spec.ShouldBe("age");
@@ -93,6 +155,11 @@ public class AgeMomentumTests
         LossLaw.Parse("age(nu=6)").Spec.ShouldBe("age(nu=6)");
         LossLaw.Parse("age(q=0.8)").Spec.ShouldBe("age(q=0.8)");
         LossLaw.Parse("age(q=1)").Spec.ShouldBe("age");
+        LossLaw.Parse("age(prior=none)").Spec.ShouldBe("age");
+        LossLaw.Parse("age(prior=13)").Spec.ShouldBe("age(prior=13)");
+        LossLaw.Parse("age(q=0.7, prior=20)").Spec.ShouldBe("age(q=0.7, prior=20)");
+        LossLaw.Parse("age(nu=6, prior=13)").Spec.ShouldBe("age(nu=6)");   // a held nu needs no prior
+        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("age(prior=-1)")).Message.ShouldContain("prior must be a number in (0, 10000]");
         Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("age(q=1.5)")).Message.ShouldContain("q must be a number in [0, 1]");
         LossLaw.Parse("age").Parameters.Select(q => q.Name).ShouldBe(["L0", "A", "alpha", "B", "nu"]);
         Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("age(nu=0)")).Message.ShouldContain("nu must be a number in (0, 10000]");

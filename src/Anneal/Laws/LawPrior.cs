@@ -1,0 +1,29 @@
+namespace Anneal.Laws;
+
+/// <summary>
+/// A prior on one positive parameter of a law, added to the fit as a pseudo-observation (a maximum a posteriori fit):
+/// one more residual row <c>r = -Scale * (ln p[Index] - ln Mode) / Sigma</c> after the runs' log residuals, treated by the
+/// fitter's Huber objective like the others. Where the runs say nothing about the parameter the fit returns
+/// <see cref="Mode"/>; where they do, the row pulls with a force of at most <c>HuberDelta * Scale / Sigma</c> per unit of
+/// <c>ln p</c> (beyond the Huber threshold the row is linear: a Laplace prior's tails), so strong data move it little.
+/// Used by <see cref="AgeMomentumLaw"/> for nu, which a WSD calibration (two early cooldowns) does not pin
+/// (docs/laws.md, "Pinning nu").
+/// </summary>
+/// <param name="Index">The parameter the prior is on.</param>
+/// <param name="Mode">Its most probable value (in the fitter's canonical LR unit; a unit-free parameter needs no conversion).</param>
+/// <param name="Sigma">Standard deviation of <c>ln p</c> in the prior's Gaussian core.</param>
+/// <param name="Scale">The log-loss residual that one Sigma of the prior is worth, i.e. how many logged points it weighs.</param>
+internal sealed record LawPrior(int Index, double Mode, double Sigma, double Scale)
+{
+    /// <summary>The pseudo-residual at <paramref name="p"/> and its row of the fitter's Jacobian (d log pred / dp, so -dr/dp).</summary>
+    public double Residual(ReadOnlySpan<double> p, Span<double> jacRow)
+    {
+        double v = p[Index];
+        if (!jacRow.IsEmpty)
+        {
+            jacRow.Clear();
+            jacRow[Index] = Scale / (Sigma * v);
+        }
+        return -Scale * Math.Log(v / Mode) / Sigma;
+    }
+}
