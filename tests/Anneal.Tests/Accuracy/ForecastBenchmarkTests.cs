@@ -271,7 +271,7 @@ public class ForecastBenchmarkTests
         // the fitted runs' future from the members refitted on their past (StackFitter.FutureCut).
         auto.EndMisfit.ShouldBe(ExpectedEndMisfit(w, alone, split.Fit), 1e-9);
         var (heads, tails, _) = StackFitter.FutureCut(split.Fit);
-        var past = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, heads, new FitOptions(Jackknife: false))).ToArray();
+        var past = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, heads, new FitOptions(Jackknife: false, KeepBestEvaluated: true))).ToArray();
         double future = tails.Average(t => Math.Abs(Math.Log(t.Observed![^1] / w.Zip(past).Sum(x => x.First * x.Second.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, x.Second.Values)[0]))));
         auto.FutureError.ShouldBe(future, 1e-6 * future);
         foreach (var t in split.Tests)
