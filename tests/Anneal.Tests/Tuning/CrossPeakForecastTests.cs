@@ -30,28 +30,9 @@ public class CrossPeakForecastTests
         };
         var etas = specs.Select(s => Schedule.Parse(s.Schedule).Sample(T)).ToArray();
         double refRate = etas.Max(e => e.Max());
-        var curves = new List<(long[] Steps, double[] Values)>();
-        for (int r = 0; r < specs.Length; r++)
-        {
-            var eta = etas[r];
-            int top = Array.IndexOf(eta, eta.Max());
-            double area = 0, avg = 0;
-            var steps = new List<long>();
-            var values = new List<double>();
-            for (int k = 0; k < T; k++)
-            {
-                area += eta[k] / refRate;
-                avg = k <= top ? eta[k] / refRate : avg + (eta[k] / refRate - avg) / Tau;
-                if (k >= top && (k + 1) % 20 == 0)
-                {
-                    steps.Add(k);
-                    values.Add(specs[r].Level + A * Math.Pow(area, -Alpha) + Sigma * Math.Pow(avg, P));
-                }
-            }
-            curves.Add((steps.ToArray(), values.ToArray()));
-        }
-        var complete = Enumerable.Range(0, 3).Select(r => new CrossPeakForecast.Curve(etas[r], curves[r].Steps, curves[r].Values)).ToList();
-        var (ts, tv) = curves[3];
+        var curves = specs.Select((sp, r) => ModelCurve(etas[r], refRate, sp.Level, A, Alpha, Sigma, P, Tau)).ToList();
+        var complete = curves.Take(3).ToList();
+        var (ts, tv) = (curves[3].Steps, curves[3].Values);
         int cut = ts.Count(s => s < 0.6 * T); // before its cooldown
         var trial = new CrossPeakForecast.Curve(etas[3][..(int)(ts[cut - 1] + 1)], ts[..cut], tv[..cut]);
         var f = CrossPeakForecast.ForecastValidated(complete, trial, etas[3], 0.95);
@@ -90,27 +71,9 @@ public class CrossPeakForecastTests
         };
         var etas = specs.Select(s => Schedule.Parse(s.Schedule).Sample(T)).ToArray();
         double refRate = etas.Max(e => e.Max());
-        var curves = new List<CrossPeakForecast.Curve>();
-        for (int r = 0; r < specs.Length; r++)
-        {
-            var eta = etas[r];
-            int top = Array.IndexOf(eta, eta.Max());
-            double area = 0, avg = 0;
-            var steps = new List<long>();
-            var values = new List<double>();
-            for (int k = 0; k < T; k++)
-            {
-                area += eta[k] / refRate;
-                avg = k <= top ? eta[k] / refRate : avg + (eta[k] / refRate - avg) / Tau;
-                if (k >= top && (k + 1) % 20 == 0)
-                {
-                    steps.Add(k);
-                    values.Add(specs[r].Level + A * Math.Pow(area, -Alpha) + Sigma * Math.Pow(avg, P));
-                }
-            }
-            if (r == 4) values[^1] += Delta;
-            curves.Add(new CrossPeakForecast.Curve(eta, steps.ToArray(), values.ToArray()));
-        }
+        var curves = specs.Select((sp, r) => ModelCurve(etas[r], refRate, sp.Level, A, Alpha, Sigma, P, Tau)).ToList();
+        // The run at the top peak ends Delta above its model curve at its last report.
+        curves[4].Values[^1] += Delta;
         var t = curves[5];
         int cut = t.Steps.Count(s => s < 0.3 * T);
         var trial = new CrossPeakForecast.Curve(etas[5][..(int)(t.Steps[cut - 1] + 1)], t.Steps[..cut], t.Values[..cut]);
@@ -241,5 +204,28 @@ public class CrossPeakForecastTests
         var (prunedAt, reasons) = ForecastPrunerTests.ReplayWith(new ForecastPruner(), complete, trial, best.Where(r => r.Step < 999).ToArray());
         prunedAt.ShouldBeNull(string.Join("\n", reasons));
         reasons.Count(r => r.Contains("cross-peak forecast", StringComparison.Ordinal)).ShouldBeGreaterThanOrEqualTo(3, string.Join("\n", reasons));
+    }
+
+    /// <summary>
+    /// A run generated from the cross-peak model, computed here step by step: from the peak on, every 20th step's value
+    /// level + A (area / refRate)^-alpha + sigma avg^p, avg the rate (over refRate) averaged with time constant tau.
+    /// </summary>
+    private static CrossPeakForecast.Curve ModelCurve(double[] eta, double refRate, double level, double a, double alpha, double sigma, double p, double tau)
+    {
+        int top = Array.IndexOf(eta, eta.Max());
+        double area = 0, avg = 0;
+        var steps = new List<long>();
+        var values = new List<double>();
+        for (int k = 0; k < eta.Length; k++)
+        {
+            area += eta[k] / refRate;
+            avg = k <= top ? eta[k] / refRate : avg + (eta[k] / refRate - avg) / tau;
+            if (k >= top && (k + 1) % 20 == 0)
+            {
+                steps.Add(k);
+                values.Add(level + a * Math.Pow(area, -alpha) + sigma * Math.Pow(avg, p));
+            }
+        }
+        return new CrossPeakForecast.Curve(eta, steps.ToArray(), values.ToArray());
     }
 }
