@@ -47,7 +47,7 @@ internal static class BandCalibration
         // (the demo's 400M band covered 4 of 6), since such a fit meets its own runs' ends and their future closely.
         var bench = Anneal.Evaluation.MplBenchmark.FromFolder(Path.Combine(repo, "data/examples/mpl"));
         foreach (var size in bench.Sizes)
-            splits.Add(($"mpl-{size}", "published", bench.Runs(size, bench.FitSplit), bench.Runs(size, bench.TestSplit).Select(FinalWindow).ToList()));
+            splits.Add(($"mpl-{size}", "published", bench.Runs(size, bench.FitSplit), bench.Runs(size, bench.TestSplit).Select(r => ForecastProtocol.Target(r, r.Eta.Length, $"mpl-{size}/{r.Name}")).ToList()));
         foreach (var split in splits)
         {
             var fit = LawFitter.Fit(new AutoLaw(), split.Fit);
@@ -85,14 +85,6 @@ internal static class BandCalibration
         }
 
         var all = Narrowest(rows);
-        static ForecastTarget FinalWindow(LawRun r)
-        {
-            // As ForecastProtocol.Target: the held-out run's last 1 % of steps (at least its last logged point).
-            long horizon = r.Eta.Length;
-            long from = horizon - Math.Max(1, (long)Math.Round(ForecastProtocol.FinalWindow * horizon));
-            var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from).DefaultIfEmpty(r.Count - 1).ToArray();
-            return new ForecastTarget(r with { Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }, ForecastProtocol.Nominal(horizon));
-        }
         Console.WriteLine($"\n## rule: narrowest median band covering {Quantile:P0} of the calibration forecasts\nall corpora: {all} (in use: {InUse})");
         var loco = new List<(Row Row, Constants P)>();
         foreach (var name in rows.Select(r => r.Corpus).Distinct())

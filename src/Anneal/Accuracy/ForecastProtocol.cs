@@ -125,16 +125,22 @@ public static class ForecastProtocol
     /// the run as if it had stopped there (its steps before <paramref name="endStep"/>; for comparing a longer run of one
     /// schedule with a shorter one).
     /// </summary>
-    public static ForecastTarget Target(ForecastCorpus corpus, CorpusRun run, long endStep = long.MaxValue)
+    public static ForecastTarget Target(ForecastCorpus corpus, CorpusRun run, long endStep = long.MaxValue) =>
+        Target(LawRun.FromCurve(run.Curve, corpus.Target), Math.Min(run.Horizon, endStep), $"{corpus.Name}/{run.Name}");
+
+    /// <summary>
+    /// Run <paramref name="r"/> as a held-out target stopped at <paramref name="horizon"/>: its rates before that step and
+    /// its final window (the logged points of the last <see cref="FinalWindow"/> of its steps, at least the last one).
+    /// <paramref name="name"/> names it in the message when no point is logged before the horizon.
+    /// </summary>
+    public static ForecastTarget Target(LawRun r, long horizon, string name)
     {
-        var r = LawRun.FromCurve(run.Curve, corpus.Target);
-        long horizon = Math.Min(run.Horizon, endStep);
         long from = horizon - Math.Max(1, (long)Math.Round(FinalWindow * horizon));
         var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from && r.Steps[i] < horizon).ToArray();
         if (keep.Length == 0)
         {
             int last = Array.FindLastIndex(r.Steps, s => s < horizon);
-            if (last < 0) throw new InputException($"{corpus.Name}/{run.Name}: no logged point before step {horizon}");
+            if (last < 0) throw new InputException($"{name}: no logged point before step {horizon}");
             keep = [last];
         }
         var eta = horizon < r.Eta.Length ? r.Eta[..(int)horizon] : r.Eta;
