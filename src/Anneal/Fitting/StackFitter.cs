@@ -71,35 +71,26 @@ public static class StackFitter
                 if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
                     outcome[i] = (LawFitter.FitShared(candidates[i], runs, memberOptions, preFit), null);
 
-        // Which candidate takes each member's place: the member, unless its alternate forecasts the fitted runs' future
-        // better (with every fitted candidate refitted on their past, as the weights' cross-validation needs), or is the
-        // one of the two that could be fitted at all.
+        // The candidate in each place: the member, or its alternate when only that one could be fitted; an alternate
+        // fitted beside its member (alternate[i]) is weighed against it once the weights are chosen.
         var place = Enumerable.Range(0, n).ToArray();
+        var alternateOf = Enumerable.Repeat(-1, n).ToArray();
         var placeWhy = new List<string>();
-        int unrefitted = Enumerable.Range(0, nc).FirstOrDefault(i => outcome[i].Fit is not null && past[i].Fit is null, -1);
         for (int c = n; c < nc; c++)
         {
             int i = slot[c];
-            string member = candidates[i].Spec, alternate = candidates[c].Spec;
             if (outcome[c].Fit is null) continue;   // an alternate that cannot be fitted leaves the member in place
-            if (outcome[i].Fit is null) { place[i] = c; placeWhy.Add($"{alternate} in place of {member}, whose fit failed"); continue; }
-            if (unrefitted >= 0)
-            {
-                placeWhy.Add($"{member} stands ({alternate} not compared: {candidates[unrefitted].Spec} could not be refitted on the fitted runs' points up to step {cut}: {past[unrefitted].Error})");
-                continue;
-            }
-            var (useAlternate, why) = ChooseMembers(past[i].Fit!, past[c].Fit!, tails, cut);
-            if (useAlternate) place[i] = c;
-            placeWhy.Add(why);
+            if (outcome[i].Fit is null) { place[i] = c; placeWhy.Add($"{candidates[c].Spec} in place of {candidates[i].Spec}, whose fit failed"); }
+            else alternateOf[i] = c;
         }
-
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var pasts = new List<(FittedLaw? Fit, string? Error)>();
+        var places = new List<int>();
         for (int i = 0; i < n; i++)
         {
             int c = place[i];
             double weight = law.Members[i].Weight;
-            if (outcome[c].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[c]); }
+            if (outcome[c].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[c]); places.Add(i); }
             else
             {
                 errors.Add($"{candidates[c].Spec}: {outcome[c].Error}");
@@ -118,12 +109,28 @@ public static class StackFitter
                 : ChooseWeights(fits.Select(f => f.Fit.Law).ToArray(), prior, pasts.Select(p => p.Fit!).ToArray(), tails, cut);
             fits = fits.Select((f, i) => (f.Fit, weights[i])).ToList();
             choice = why;
+            // Then each member's alternate takes its place, at its weight (or alone), where that forecasts the fitted runs'
+            // future better (only where the weights were cross-validated: the same refits decide both).
+            for (int k = 0; k < fits.Count && cv && failed < 0; k++)
+            {
+                int c = alternateOf[places[k]];
+                if (c < 0) continue;
+                if (past[c].Fit is null)
+                {
+                    placeWhy.Add($"{fits[k].Fit.Law.Spec} stands ({candidates[c].Spec} could not be refitted on the fitted runs' points up to step {cut}: {past[c].Error})");
+                    continue;
+                }
+                var (chosen, swap, reason) = ChooseMembers(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), k, past[c].Fit!, tails, cut);
+                placeWhy.Add(reason);
+                if (swap) { fits[k] = (outcome[c].Fit!, fits[k].Weight); pasts[k] = past[c]; }
+                fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
+            }
             // The band is carried by the weighted members fitted to the optimum; when the choice kept only members fitted
             // without band refits, they get their refits after all.
             if (memberOptions.Jackknife && !fits.Any(f => f.Weight > 0 && CarriesBand(f.Fit.Law)))
                 fits = fits.Select(f => f.Weight > 0 && f.Fit.Replicates.Length == 0 ? (LawFitter.FitShared(f.Fit.Law, runs, memberOptions, preFit), f.Weight) : f).ToList();
         }
-        if (placeWhy.Count > 0) choice = string.Join("; ", placeWhy) + "; weights: " + (choice ?? FittedLaw.AutoLawReason);
+        if (placeWhy.Count > 0) choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join("; ", placeWhy);
         long horizon = runs.Max(r => r.Steps[^1]);
         // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
@@ -139,21 +146,39 @@ public static class StackFitter
     }
 
     /// <summary>
-    /// Whether a member's alternate takes its place (<see cref="AutoLaw.Alternates"/>): each, refitted on the fitted runs'
-    /// points up to the cut of <see cref="FutureCut"/> (<paramref name="memberPast"/>, <paramref name="alternatePast"/>),
-    /// forecasts the last point of every <paramref name="tails"/> run alone, as <see cref="ChooseWeights"/> scores a
-    /// weighting (mean |ln(forecast / observed)|); the alternate takes the place when its error is lower. No margin: the
-    /// two are alternatives of one place, neither the default by merit, and the weights' cross-validation that follows
-    /// still tilts away from the place when it forecasts worse than the others. Returns the choice and the reason in
-    /// words, with both errors.
+    /// Whether a member's alternate takes its place (<see cref="AutoLaw.Alternates"/>): the stack's members refitted on the
+    /// fitted runs' points up to the cut of <see cref="FutureCut"/> (<paramref name="past"/>), at the weights the
+    /// cross-validation chose (<paramref name="weights"/>), forecast the last point of every <paramref name="tails"/> run,
+    /// once as they are and once with <paramref name="alternatePast"/> in place of member <paramref name="place"/>, scored
+    /// as <see cref="ChooseWeights"/> scores a weighting (mean |ln(forecast / observed)|). The alternate takes the place, at
+    /// the member's weight, when its error is lower; then, as after a tilt, it takes all the weight when its error alone is
+    /// below <see cref="Alone"/> x the stack's (a law that forecasts the future exactly is not kept at a share that only
+    /// cancelled the member's error). No margin for the swap: the two are alternatives of one place, neither the better by
+    /// default, and at a small weight the place changes the stack little either way. Why after the weights and not among
+    /// them: the weights are chosen among the default members as before, so that a law swapped in cannot also move them on
+    /// a tail or two (on the published 25M split, weights chosen with the age law in place turned a tilt to the multi-power
+    /// law, the best forecaster there, into a tilt to the age law, R^2 0.9990 -> 0.9982; docs/laws.md, "Session 11: auto").
+    /// Returns the weights (in the order of <paramref name="past"/>), whether the alternate is in, and the reason in words,
+    /// with the errors.
     /// </summary>
-    public static (bool UseAlternate, string Reason) ChooseMembers(FittedLaw memberPast, FittedLaw alternatePast, IReadOnlyList<LawRun> tails, long cut)
+    public static (double[] Weights, bool UseAlternate, string Reason) ChooseMembers(IReadOnlyList<FittedLaw> past, IReadOnlyList<double> weights, int place, FittedLaw alternatePast, IReadOnlyList<LawRun> tails, long cut)
     {
-        double m = EndError(EndForecasts(memberPast, tails), tails), a = EndError(EndForecasts(alternatePast, tails), tails);
+        var ends = past.Select(p => EndForecasts(p, tails)).ToArray();
+        double Error(double[][] e, IReadOnlyList<double> w) => EndError(Enumerable.Range(0, tails.Count).Select(t => Enumerable.Range(0, e.Length).Sum(i => w[i] * e[i][t])).ToArray(), tails);
+        double now = Error(ends, weights);
+        var swapped = (double[][])ends.Clone();
+        swapped[place] = EndForecasts(alternatePast, tails);
+        double with = Error(swapped, weights);
+        var alone = Enumerable.Range(0, past.Count).Select(i => i == place ? 1.0 : 0.0).ToArray();
+        double aloneErr = Error(swapped, alone);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        string scores = string.Create(inv, $"refitted on the fitted runs' points up to step {cut}, alone they forecast the last points of {string.Join(", ", tails.Select(t => t.Name))} with mean |log error| {100 * a:0.###} % and {100 * m:0.###} %");
-        bool use = a < m;   // false too when either is not finite: the member stands
-        return (use, use ? $"{alternatePast.Law.Spec} in place of {memberPast.Law.Spec}: {scores}" : $"{memberPast.Law.Spec} stands, not {alternatePast.Law.Spec}: {scores}");
+        string member = past[place].Law.Spec, alternate = alternatePast.Law.Spec;
+        bool use = with < now;   // false too when either is not finite: the member stands
+        double best = Math.Min(now, with);
+        string scores = string.Create(inv, $"refitted on the fitted runs' points up to step {cut}, the stack forecasts the last points of {string.Join(", ", tails.Select(t => t.Name))} with mean |log error| {100 * with:0.###} % with {alternate} at weight {weights[place]:0.##} and {100 * now:0.###} % with {member}");
+        if (aloneErr < Alone * best)
+            return (alone, true, string.Create(inv, $"{alternate} alone in place of {member}, its error alone ({100 * aloneErr:0.###} %) being below {Alone} x the stack's: ") + scores);
+        return (weights.ToArray(), use, use ? $"{alternate} in place of {member}: {scores}" : $"{member} stands, not {alternate}: {scores}");
     }
 
     /// <summary>A fit's forecast of the last point of each tail run.</summary>
