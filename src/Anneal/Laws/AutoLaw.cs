@@ -5,12 +5,12 @@ namespace Anneal.Laws;
 /// <summary>
 /// <c>auto</c>, the default law: a stack of laws whose errors partly cancel,
 /// <c>L(t) = sum_i w_i L_i(t; p_i)</c>, each member fitted on its own (by its own method). Members and prior weights:
-/// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>);
-/// the first member's place goes to <c>age(q=0.7, prior=13)</c> instead when, refitted on the fitted runs' past, it
-/// forecasts their future better (<see cref="DefaultAlternates"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>;
-/// docs/laws.md, "Session 11: auto"); each fit then tilts one member to 0.9, or keeps it alone, when the fitted runs' own
-/// future says so clearly (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/laws.md, "auto: weights chosen per
-/// fit"), unless the spec is <c>auto(weights=fixed)</c>, which keeps the default members at their prior weights. The capped
+/// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>).
+/// Each fit tilts one member to 0.9, or keeps it alone, when the fitted runs' own future says so clearly
+/// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/laws.md, "auto: weights chosen per fit"); then the first
+/// member's place goes to <c>age(q=0.7, prior=13)</c>, at its weight or alone, where that forecasts the same future better
+/// (<see cref="DefaultAlternates"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11:
+/// auto"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
 /// best; the convex bound errs the other way from both far past the fitted horizon. Their errors partly cancel (stacked
@@ -26,8 +26,8 @@ public sealed record AutoLaw : LossLaw
 
     /// <summary>
     /// For each member (same order as <see cref="Members"/>), a law that may take its place, or null: a cross-validated
-    /// fit puts the alternate there, at the member's prior weight, when refitted on the fitted runs' past it forecasts
-    /// their future better (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>). Empty: no alternates (a fitted stack,
+    /// fit puts the alternate there, at the weight the member was given or alone, when refitted on the fitted runs' past
+    /// it forecasts their future better (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>). Empty: no alternates (a fitted stack,
     /// whose places are decided, and any stack built from explicit members).
     /// </summary>
     public IReadOnlyList<LossLaw?> Alternates { get; init; } = [];
@@ -108,14 +108,14 @@ public sealed record AutoLaw : LossLaw
 
     /// <summary>
     /// The alternates of <see cref="DefaultMembers"/> (<see cref="Alternates"/>): <c>age(q=0.7, prior=13)</c> for the capped
-    /// momentum law. Both are annealing laws of the same parameters but one (the cap's S2max, the age law's nu); the age law
-    /// realises a cooldown's gain on the clock of the run's age, which the engine corpora follow (docs/laws.md, "Session 10:
-    /// cooldown gains"), but not the MPL runs or gpt100m-rope, and as a fixed member it cost several corpora more than seed
-    /// noise. Chosen per fit by the fitted runs' own future, it takes the place on the engine corpora's schedules questions,
-    /// MPL 400M and gpt-tiny-long's WSD question, and leaves it on the other MPL sizes, mlp-long's WSD question and
-    /// gpt100m-rope (docs/laws.md, "Session 11: auto"). q = 0.7 and the prior on nu (active only where no fitted run decays
-    /// over more than half its length: the WSD calibration, which does not pin nu) are the age law's settings that met
-    /// the WSD target as a single law (helper agenu, "Pinning nu").
+    /// momentum law. Both are annealing laws of five parameters; the age law realises a cooldown's gain on the clock of the
+    /// run's age, which the engine corpora follow (docs/laws.md, "Session 10: cooldown gains") and the MPL runs and
+    /// gpt100m-rope less so; as a fixed member it cost several corpora more than seed noise. Put in per fit by the fitted
+    /// runs' own future (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>), it takes the place on the engine corpora's
+    /// schedules questions and gpt-tiny-long's WSD question and leaves it on MPL 25M / 100M, mlp-long's WSD question and
+    /// gpt100m-rope (docs/laws.md, "Session 11: auto"). q = 0.7 and the prior on nu (active only where no fitted run
+    /// decays over more than half its length: the WSD calibration, which does not pin nu) are the settings that met the
+    /// WSD target as a single law ("Pinning nu"); q = 0.8, or no prior, lose gpt-tiny-long's WSD question (0.98 and 1.26 %).
     /// </summary>
     public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } = [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null];
 
