@@ -6,16 +6,16 @@ namespace Anneal.Fitting;
 /// <summary>
 /// Fits an <see cref="AutoLaw"/>: each member law on its own (its own method, starts and band refits), then
 /// the stacking weights: the prior ones, or (<see cref="AutoLaw.CrossValidatedWeights"/>) those that forecast the
-/// fitted runs' own future best (<see cref="ChooseWeights"/>), after each member's alternate has taken its place where
-/// it forecasts that future better (<see cref="ChooseMembers"/>). A member whose fit fails is left out and the remaining weights renormalised,
+/// fitted runs' own future best (<see cref="ChooseWeights"/>); then each member's alternate takes its place where it
+/// forecasts that future better (<see cref="ChooseMembers"/>). A member whose fit fails is left out and the remaining weights renormalised,
 /// with a warning naming it; the stack fails only when every member does.
 /// </summary>
 public static class StackFitter
 {
     /// <summary>
     /// Fits every member of <paramref name="law"/> on <paramref name="runs"/>, and, when the weights are cross-validated,
-    /// each member's alternate (<see cref="AutoLaw.Alternates"/>): <see cref="ChooseMembers"/> decides which of the two
-    /// takes the member's place, then <see cref="ChooseWeights"/> the weights.
+    /// each member's alternate (<see cref="AutoLaw.Alternates"/>): <see cref="ChooseWeights"/> chooses the weights among
+    /// the members, then <see cref="ChooseMembers"/> whether an alternate takes its member's place.
     /// </summary>
     public static FittedLaw Fit(AutoLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
@@ -72,7 +72,7 @@ public static class StackFitter
                     outcome[i] = (LawFitter.FitShared(candidates[i], runs, memberOptions, preFit), null);
 
         // The candidate in each place: the member, or its alternate when only that one could be fitted; an alternate
-        // fitted beside its member (alternate[i]) is weighed against it once the weights are chosen.
+        // fitted beside its member (alternateOf[i]) is weighed against it once the weights are chosen.
         var place = Enumerable.Range(0, n).ToArray();
         var alternateOf = Enumerable.Repeat(-1, n).ToArray();
         var placeWhy = new List<string>();
