@@ -17,8 +17,9 @@ namespace Anneal.Laws;
 internal sealed record LawPrior(int Index, double Mode, double Sigma, double Scale)
 {
     /// <summary>
-    /// Standard deviation of <c>ln alpha</c> in <see cref="Exponent"/>: the spread of the exponents of the whole constant
-    /// runs of the seven corpora with one (0.435-0.625 around their geometric mean 0.50; docs/laws.md, "Session 11: horizons").
+    /// Standard deviation of <c>ln alpha</c> in <see cref="Exponent"/>: a little wider than the spread (0.12) of the exponents
+    /// of the whole constant runs of the seven corpora that have one (0.435-0.625 around their geometric mean 0.50; docs/laws.md,
+    /// "Session 11: horizons").
     /// </summary>
     public const double ExponentSigma = 0.15;
 
