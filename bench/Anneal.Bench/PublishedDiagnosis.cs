@@ -1,0 +1,138 @@
+using System.Globalization;
+using Anneal.Evaluation;
+using Anneal.Fitting;
+using Anneal.Laws;
+
+namespace Anneal.Bench;
+
+/// <summary>
+/// Where the published multi-power-law split's error comes from (docs/laws.md, "Session 11: published split").
+/// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- published-diagnosis [repo] [laws] [sizes]</c>.
+/// Per size and law: the fit (as the published split fits it, without band refits), then per held-out curve its R^2 and
+/// PredE and the mean signed relative error (prediction - observation) / observation over step windows, so that the
+/// early part, the constant middle, the in-horizon cooldowns and the long horizons are told apart; and the same for the
+/// fitted curves (in sample). The last line per law is the mean over the six held-out curves, the published table's
+/// number.
+/// </summary>
+internal static class PublishedDiagnosis
+{
+    private static readonly long[] Edges = [0, 4000, 8000, 10000, 16000, 20000, 24001, 48000, 72001];
+
+    public static void Run(string repo, string laws, string sizes)
+    {
+        var bench = MplBenchmark.FromFolder(Path.Combine(repo, "data/examples/mpl"));
+        foreach (var size in sizes.Split(','))
+        {
+            var fitRuns = bench.Runs(size, bench.FitSplit);
+            var tests = bench.Runs(size, bench.TestSplit);
+            var pub = bench.PublishedMetrics(size);
+            Console.WriteLine(F($"== {size} (published table: R^2 {pub?[0]:0.0000}, PredE {pub?[3]:0.00000})"));
+            Console.WriteLine("   window edges (steps): " + string.Join(" ", Edges));
+            var curves = new List<(string Spec, double[][] Pred)>();
+            foreach (var law in laws.Split(';').SelectMany(Parse))
+            {
+                // PUBLISHED_DIAGNOSIS_ALL=1: fitted on all nine curves (an oracle: can the law's form describe them at once?).
+                var on = Environment.GetEnvironmentVariable("PUBLISHED_DIAGNOSIS_ALL") == "1" ? [.. fitRuns, .. tests] : fitRuns;
+                var fit = LawFitter.Fit(law, on, Options());
+                Console.WriteLine(F($"-- {law.Spec}: ") + string.Join(", ", fit.Law.Parameters.Select((p, i) => F($"{p.Name} {fit.Values[i]:G5}")))
+                    + (fit.StackChoice is { } c ? "\n   choice: " + c : ""));
+                foreach (var r in fitRuns) Row("fit  " + r.Name, r, fit.Law.Predict(r, fit.Values));
+                double r2 = 0, pe = 0;
+                foreach (var t in tests)
+                {
+                    var pred = fit.Law.Predict(t, fit.Values);
+                    var m = LawMetrics.Compute([(t.Observed!, pred)]);
+                    r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+                    Row("test " + t.Name, t, pred);
+                }
+                Console.WriteLine(F($"   mean of held-out curves: R^2 {r2:0.00000}, PredE {pe:0.000000}"));
+                curves.Add((law.Spec, tests.Select(t => fit.Law.Predict(t, fit.Values)).ToArray()));
+            }
+            if (curves.Count >= 2) Blends(curves, tests);
+        }
+    }
+
+    // Every weighting of the laws on a 0.1 simplex grid (a stack's curve is the weighted sum of its members'): the mean
+    // over held-out curves of R^2 and PredE, best R^2 first.
+    private static void Blends(List<(string Spec, double[][] Pred)> curves, LawRun[] tests)
+    {
+        int k = curves.Count;
+        var rows = new List<(double[] W, double R2, double PredE)>();
+        void Rec(int i, int left, int[] w)
+        {
+            if (i == k - 1) { w[i] = left; Score(w.Select(x => x / 10.0).ToArray()); return; }
+            for (int a = 0; a <= left; a++) { w[i] = a; Rec(i + 1, left - a, w); }
+        }
+        void Score(double[] w)
+        {
+            double r2 = 0, pe = 0;
+            for (int t = 0; t < tests.Length; t++)
+            {
+                var p = new double[tests[t].Count];
+                for (int j = 0; j < k; j++) for (int i = 0; i < p.Length; i++) p[i] += w[j] * curves[j].Pred[t][i];
+                var m = LawMetrics.Compute([(tests[t].Observed!, p)]);
+                r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+            }
+            rows.Add((w, r2, pe));
+        }
+        Rec(0, 10, new int[k]);
+        Console.WriteLine("   blends of " + string.Join(" / ", curves.Select(c => c.Spec)) + " (weights: mean R^2, PredE), best 8 by R^2 and by PredE:");
+        foreach (var r in rows.OrderByDescending(r => r.R2).Take(8).Concat(rows.OrderBy(r => r.PredE).Take(8)))
+            Console.WriteLine(F($"     {string.Join("/", r.W.Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))}: {r.R2:0.00000}, {r.PredE:0.000000}"));
+    }
+
+    // Fit options from the environment, to compare fitting choices: PUBLISHED_DIAGNOSIS_DELTA (Huber delta),
+    // PUBLISHED_DIAGNOSIS_METHOD (optimum or reference), PUBLISHED_DIAGNOSIS_EQUAL=1 (equal run weights),
+    // PUBLISHED_DIAGNOSIS_KEEPBEST=1 (as auto fits its members).
+    private static FitOptions Options()
+    {
+        string? E(string n) => Environment.GetEnvironmentVariable("PUBLISHED_DIAGNOSIS_" + n);
+        var o = new FitOptions { Jackknife = false, EqualRunWeights = E("EQUAL") == "1", KeepBestEvaluated = E("KEEPBEST") == "1" };
+        if (E("DELTA") is { } d) o = o with { HuberDelta = double.Parse(d, CultureInfo.InvariantCulture) };
+        if (E("METHOD") is { } m) o = o with { Method = m == "optimum" ? FitMethod.Optimum : FitMethod.EarlyStoppedAdamW };
+        return o;
+    }
+
+    // "bmpl:1.0" (paper convention) or "bmplr:1.0" (reference): the multi-power law with beta >= 1.0; else law specs.
+    private static IEnumerable<LossLaw> Parse(string spec) =>
+        spec.StartsWith("bmpl") ? [new BoundedMpl(double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture),
+            spec.StartsWith("bmplr") ? WarmupConvention.Reference : WarmupConvention.Paper)] : LawRegistry.ParseList(spec);
+
+    private sealed record BoundedMpl(double BetaMin, WarmupConvention Convention) : LossLaw
+    {
+        private MultiPowerLaw Inner => new(Convention);
+        public override string Name => F($"mpl-beta>={BetaMin}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
+        public override string Summary => "mpl with a lower bound on beta";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters.Select((p, i) => i == 5 ? p with { Lower = BetaMin } : p).ToArray();
+        public override FitMethod PreferredMethod => FitMethod.Optimum;
+        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => Inner.NonIdentifiable(runs);
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs)
+        {
+            foreach (var s in Inner.Starts(hint, runs))
+                foreach (var (c, b) in new[] { (1.0, 0.0), (0.1, 1.0), (0.03, 1.5) })
+                {
+                    var x = (double[])s.Clone();
+                    x[4] *= c; x[5] = Math.Max(x[5], BetaMin) + b;
+                    yield return x;
+                }
+        }
+    }
+
+    private static void Row(string name, LawRun run, double[] pred)
+    {
+        var m = LawMetrics.Compute([(run.Observed!, pred)]);
+        var cells = new List<string>();
+        for (int w = 0; w + 1 < Edges.Length; w++)
+        {
+            double s = 0; int n = 0;
+            for (int i = 0; i < run.Count; i++)
+                if (run.Steps[i] >= Edges[w] && run.Steps[i] < Edges[w + 1]) { s += (pred[i] - run.Observed![i]) / run.Observed![i]; n++; }
+            cells.Add(n == 0 ? "      ." : F($"{100 * s / n,6:+0.00;-0.00}%"));
+        }
+        Console.WriteLine(F($"   {name,-24} R^2 {m.R2:0.0000} PredE {m.PredE:0.00000} final {100 * (pred[^1] - run.Observed![^1]) / run.Observed![^1],6:+0.00;-0.00}% | ") + string.Join(" ", cells));
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
