@@ -21,6 +21,11 @@ if (args is ["published-blend", ..])
     Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json", args.Length > 3 ? args[3] : null);
     return 0;
 }
+if (args is ["published-path", ..])
+{
+    Anneal.Bench.PublishedDiagnosis.ReferencePath(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "25m,100m,400m");
+    return 0;
+}
 if (args is ["published-diagnosis", ..])
 {
     Anneal.Bench.PublishedDiagnosis.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "mpl(warmup=reference),momentum(cap=fit),auto",

@@ -20,7 +20,7 @@ internal static class PublishedDiagnosis
 
     public static void Run(string repo, string laws, string sizes)
     {
-        var bench = MplBenchmark.FromFolder(Path.Combine(repo, "data/examples/mpl"));
+        var bench = MplBenchmark.FromFolder(System.IO.Path.Combine(repo, "data/examples/mpl"));
         foreach (var size in sizes.Split(','))
         {
             var fitRuns = bench.Runs(size, bench.FitSplit);
@@ -117,6 +117,44 @@ internal static class PublishedDiagnosis
                     x[4] *= c; x[5] = Math.Max(x[5], BetaMin) + b;
                     yield return x;
                 }
+        }
+    }
+
+    /// <summary>
+    /// The reference procedure's path (mpl(warmup=reference), early-stopped AdamW from the reference initialisation): the
+    /// fit after k steps (no patience stop) and its held-out mean R^2 / PredE, to show how much the split's metrics move
+    /// along the path near where the procedure stops.
+    /// </summary>
+    public static void ReferencePath(string repo, string sizes)
+    {
+        var bench = MplBenchmark.FromFolder(System.IO.Path.Combine(repo, "data/examples/mpl"));
+        var law = new MultiPowerLaw(WarmupConvention.Reference);
+        foreach (var size in sizes.Split(','))
+        {
+            var fitRuns = bench.Runs(size, bench.FitSplit);
+            var tests = bench.Runs(size, bench.TestSplit);
+            var options = new FitOptions { Jackknife = false };
+            var reference = LawFitter.Fit(law, fitRuns, options);
+            Console.WriteLine(F($"== {size}: the reference procedure stops after {reference.Report.Iterations} steps, objective {reference.Report.Objective:G6}"));
+            var hint = PreFit.Fit(fitRuns, options);
+            var states = fitRuns.Select(law.Prepare).ToArray();
+            var objective = new HuberObjective(law, states, options);
+            var x0 = law.Starts(hint, states).First();
+            foreach (int k in (int[])[50, 60, 65, 70, 75, 80, 90, 100, -1, -2, -3])
+            {
+                // k = -1: the reference's point, then L0, A, alpha to the optimum with B, C, beta, gamma held at it;
+                // -2: the kept best-evaluated point, likewise; -3: all seven polished to the optimum from the reference's point.
+                var sol = k > 0 ? objective.AdamW(x0, new HashSet<int>(), k, patience: int.MaxValue)
+                    : k == -3 ? objective.Minimize(reference.Values, new HashSet<int>(), 300)
+                    : objective.Minimize(k == -1 ? reference.Values : LawFitter.Fit(law, fitRuns, options with { KeepBestEvaluated = true }).Values, new HashSet<int> { 3, 4, 5, 6 }, 300);
+                double r2 = 0, pe = 0;
+                foreach (var t in tests)
+                {
+                    var m = LawMetrics.Compute([(t.Observed!, law.Predict(t, sol.X))]);
+                    r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+                }
+                Console.WriteLine(F($"   {k,4} steps: objective {sol.Objective:G6}; held-out R^2 {r2:0.00000}, PredE {pe:0.000000}; ") + string.Join(", ", sol.X.Select(v => v.ToString("G5", CultureInfo.InvariantCulture))));
+            }
         }
     }
 
