@@ -93,10 +93,28 @@ internal static class PublishedDiagnosis
         return o;
     }
 
-    // "bmpl:1.0" (paper convention) or "bmplr:1.0" (reference): the multi-power law with beta >= 1.0; else law specs.
-    private static IEnumerable<LossLaw> Parse(string spec) =>
-        spec.StartsWith("bmpl") ? [new BoundedMpl(double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture),
-            spec.StartsWith("bmplr") ? WarmupConvention.Reference : WarmupConvention.Paper)] : LawRegistry.ParseList(spec);
+    // "bmpl:1.0" (paper convention) or "bmplr:1.0" (reference): the multi-power law with beta >= 1.0; "gmpl:0.2" /
+    // "gmplr:0.2": with gamma held at 0.2, fitted by the law's own method; else law specs.
+    private static IEnumerable<LossLaw> Parse(string spec)
+    {
+        double V() => double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+        var conv = spec.StartsWith("bmplr") || spec.StartsWith("gmplr") ? WarmupConvention.Reference : WarmupConvention.Paper;
+        return spec.StartsWith("bmpl") ? [new BoundedMpl(V(), conv)] : spec.StartsWith("gmpl") ? [new GammaHeldMpl(V(), conv)] : LawRegistry.ParseList(spec);
+    }
+
+    private sealed record GammaHeldMpl(double Gamma, WarmupConvention Convention) : LossLaw
+    {
+        private MultiPowerLaw Inner => new(Convention);
+        public override string Name => F($"mpl-gamma={Gamma}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
+        public override string Summary => "mpl with gamma held";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;
+        public override FitMethod PreferredMethod => Inner.PreferredMethod;
+        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) =>
+            [.. Inner.NonIdentifiable(runs).Where(h => h.Index != 6), Held(6, Gamma, "held by the diagnosis")];
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) => Inner.Starts(hint, runs);
+    }
 
     private sealed record BoundedMpl(double BetaMin, WarmupConvention Convention) : LossLaw
     {
