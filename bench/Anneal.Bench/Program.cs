@@ -5,6 +5,8 @@ using BenchmarkDotNet.Running;
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
 // `band-calibration` recomputes the auto band's constants and their leave-one-corpus-out coverage (docs/laws.md).
 // `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
+// `published-diagnosis [repo] [laws] [sizes]` and `published-path [repo] [sizes]`: where the published MPL split's error
+// comes from, and the reference procedure's path (docs/laws.md, "Session 11: published split").
 if (args is ["horizon-diagnosis", ..])
 {
     Anneal.Bench.HorizonDiagnosis.Run(args.Length > 1 ? args[1] : ".");
