@@ -99,12 +99,12 @@ internal static class PublishedDiagnosis
     {
         double V() => double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture);
         var conv = spec.StartsWith("bmplr") || spec.StartsWith("gmplr") ? WarmupConvention.Reference : WarmupConvention.Paper;
-        var pconv = spec.StartsWith("pmplr") ? WarmupConvention.Reference : WarmupConvention.Paper;
         return spec.StartsWith("bmpl") ? [new BoundedMpl(V(), conv)] : spec.StartsWith("gmpl") ? [new GammaHeldMpl(V(), conv)]
-            : spec == "fmpl" ? [new FittedPowerMpl()] : spec.StartsWith("pmpl") ? [new PowerAreaMpl(V(), pconv)] : LawRegistry.ParseList(spec);
+            : spec == "fmpl" ? [new FittedPowerMpl()] : LawRegistry.ParseList(spec);
     }
 
-    // "fmpl": pmpl with the power P fitted (an eighth parameter, start 0.7), paper convention, to the optimum.
+    // "fmpl": mpl(area=P) with the power P fitted (an eighth parameter, starts 0.7 and 1), paper convention, to the optimum:
+    // does the fit identify P? (It does not: docs/laws.md.) The progress sum is MultiPowerLaw's, plus its derivative in P.
     private sealed record FittedPowerMpl : LossLaw
     {
         private static readonly MultiPowerLaw Inner = new();
@@ -147,68 +147,6 @@ internal static class PublishedDiagnosis
                 }
             }
         }
-    }
-
-    // "pmpl:0.7" / "pmplr:0.7": the multi-power law whose power-law term counts progress in sum peak (eta / peak)^P instead
-    // of the LR area (P = 1 is mpl): at P < 1 a low rate makes more progress per unit of area than the area says.
-    private sealed record PowerAreaMpl(double P, WarmupConvention Convention) : LossLaw
-    {
-        private MultiPowerLaw Inner => new(Convention);
-        public override string Name => F($"mpl-area^{P}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
-        public override string Summary => "mpl with a power of the LR in its power-law term";
-        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
-        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;
-        public override FitMethod PreferredMethod => Inner.PreferredMethod;
-        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => Inner.NonIdentifiable(runs.Select(r => ((State)r).Inner).ToArray());
-        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) => Inner.Starts(hint, runs.Select(r => ((State)r).Inner).ToArray());
-        public override LawState Prepare(LawRun run) => new State(run, Inner.Prepare(run), P);
-
-        private sealed class State : LawState
-        {
-            public LawState Inner { get; }
-            private readonly double[] _lnS, _lnSp;
-
-            public State(LawRun run, LawState inner, double power) : base(run)
-            {
-                Inner = inner;
-                double peak = run.Eta.Max(), s = 0, sp = 0;
-                _lnS = new double[run.Count]; _lnSp = new double[run.Count];
-                int i = 0;
-                for (long t = 0; t <= run.Steps[^1]; t++)
-                {
-                    s += run.Eta[t]; sp += run.Eta[t] > 0 ? peak * Math.Pow(run.Eta[t] / peak, power) : 0;
-                    if (t == run.Steps[i]) { _lnS[i] = Math.Log(s); _lnSp[i] = Math.Log(sp); i++; }
-                }
-            }
-
-            public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
-            {
-                Inner.Evaluate(p, loss, jacobian);
-                double a = p[1], alpha = p[2];
-                for (int i = 0; i < loss.Length; i++)
-                {
-                    double pw = Math.Exp(-alpha * _lnS[i]), pwp = Math.Exp(-alpha * _lnSp[i]);
-                    loss[i] += a * (pwp - pw);
-                    if (jacobian.IsEmpty) continue;
-                    jacobian[7 * i + 1] += pwp - pw;
-                    jacobian[7 * i + 2] += -a * (pwp * _lnSp[i] - pw * _lnS[i]);
-                }
-            }
-        }
-    }
-
-    private sealed record GammaHeldMpl(double Gamma, WarmupConvention Convention) : LossLaw
-    {
-        private MultiPowerLaw Inner => new(Convention);
-        public override string Name => F($"mpl-gamma={Gamma}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
-        public override string Summary => "mpl with gamma held";
-        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
-        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;
-        public override FitMethod PreferredMethod => Inner.PreferredMethod;
-        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
-        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) =>
-            [.. Inner.NonIdentifiable(runs).Where(h => h.Index != 6), Held(6, Gamma, "held by the diagnosis")];
-        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) => Inner.Starts(hint, runs);
     }
 
     private sealed record BoundedMpl(double BetaMin, WarmupConvention Convention) : LossLaw
