@@ -149,6 +149,20 @@ internal static class PublishedDiagnosis
         }
     }
 
+    private sealed record GammaHeldMpl(double Gamma, WarmupConvention Convention) : LossLaw
+    {
+        private MultiPowerLaw Inner => new(Convention);
+        public override string Name => F($"mpl-gamma={Gamma}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
+        public override string Summary => "mpl with gamma held";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;
+        public override FitMethod PreferredMethod => Inner.PreferredMethod;
+        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) =>
+            [.. Inner.NonIdentifiable(runs).Where(h => h.Index != 6), Held(6, Gamma, "held by the diagnosis")];
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) => Inner.Starts(hint, runs);
+    }
+
     private sealed record BoundedMpl(double BetaMin, WarmupConvention Convention) : LossLaw
     {
         private MultiPowerLaw Inner => new(Convention);
