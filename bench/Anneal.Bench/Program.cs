@@ -5,6 +5,8 @@ using BenchmarkDotNet.Running;
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
 // `band-calibration` recomputes the auto band's constants and their leave-one-corpus-out coverage (docs/laws.md).
 // `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
+// `published-diagnosis [repo] [laws] [sizes]` and `published-path [repo] [sizes]`: where the published MPL split's error
+// comes from, and the reference procedure's path (docs/laws.md, "Session 11: published split").
 if (args is ["horizon-diagnosis", ..])
 {
     Anneal.Bench.HorizonDiagnosis.Run(args.Length > 1 ? args[1] : ".");
@@ -19,6 +21,17 @@ if (args is ["stack-selection", ..])
 if (args is ["published-blend", ..])
 {
     Anneal.Bench.PublishedBlend.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "published-blend.json", args.Length > 3 ? args[3] : null);
+    return 0;
+}
+if (args is ["published-path", ..])
+{
+    Anneal.Bench.PublishedDiagnosis.ReferencePath(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "25m,100m,400m");
+    return 0;
+}
+if (args is ["published-diagnosis", ..])
+{
+    Anneal.Bench.PublishedDiagnosis.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "mpl(warmup=reference),momentum(cap=fit),auto",
+        args.Length > 3 ? args[3] : "25m,100m,400m");
     return 0;
 }
 if (args is ["band-features", _, _])

@@ -17,7 +17,7 @@ public static class LawRegistry
         new("age", "L0 + A*S1^-alpha - B*sum_k d_k (1 - ((k+1)/(t+1))^nu): the momentum law with a memory proportional to the run's age", "nu=fit | a number; q=1 (the memory grows as age^q; 0 = a fixed memory); prior=none | a number (a prior on a fitted nu where no fitted run decays over half its length, its mode of nu*H^(1-q); 13 suggested); alpha_prior=none | a number (a weak prior on the LR-area exponent, its mode; 0.5 suggested)", AgeMomentumLaw.Create, "age"),
         new("floor", "L0 + A*S1^-alpha + sigma*(ebar/eta_peak)^p: the momentum law with a fitted noise-floor shape", "lambda=0.999", NoiseFloorLaw.Create, "floor"),
         new("fsl", "L0 + A*S1^-alpha + sigma*mean_j V_j: a noise floor filling and relaxing in LR-area time over 12 octaves of speed (after Li et al. 2025's functional scaling law)", "octaves=12 (number of modes)", SpectrumFloorLaw.Create, "fsl"),
-        new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference", MultiPowerLaw.Create, "mpl"),
+        new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference; area=1 | a number in [0.05, 1.5] (progress sum peak*(eta/peak)^area in the power-law term; 1 = the LR area, the paper)", MultiPowerLaw.Create, "mpl"),
         new("fm", "forward-momentum law (Wang et al. 2026)", "n=model size (recorded; folded into L0)", ForwardMomentumLaw.Create, "fm(n=4e8)"),
         new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "grad=unit (G=1) | grad=logged (per-step grad_norm)", ConvexBoundLaw.Create, "convex(grad=logged)"),
     ];

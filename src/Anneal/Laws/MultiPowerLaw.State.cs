@@ -13,6 +13,7 @@ public sealed partial record MultiPowerLaw
         internal const int Chunk = 8192;
 
         private readonly double[] _pt1;      // P[t_i + 1]: the LR area up to and including step t_i
+        private readonly double[]? _lnProgress; // ln sum_{tau<=t_i} peak (eta_tau/peak)^P, the power-law term's clock when P != 1
         // Per-change arrays come from the shared pool (a 100k-step prediction would otherwise allocate
         // 2.4 MB of large-object heap per call, which costs more than the math); only the first
         // _nPos entries are meaningful. Release() returns them.
@@ -29,7 +30,7 @@ public sealed partial record MultiPowerLaw
         private readonly int[] _itemStart;   // work item -> first change
         private readonly long _pairs;
 
-        public State(LawRun run, WarmupConvention convention) : base(run)
+        public State(LawRun run, WarmupConvention convention, double areaPower = 1) : base(run)
         {
             var eta = run.Eta;
             int n = run.Count;
@@ -74,6 +75,18 @@ public sealed partial record MultiPowerLaw
                     _upTo[i] = j;
                     _pairs += j;
                     items += Math.Max(1, (j + Chunk - 1) / Chunk);
+                }
+                if (areaPower != 1)
+                {
+                    // The power-law term's clock: each step adds peak (eta / peak)^P (a step at the peak adds its rate, as the area does).
+                    double peak = 0, sum = 0;
+                    for (int t = 0; t < len; t++) peak = Math.Max(peak, eta[t]);
+                    _lnProgress = new double[n];
+                    for (int t = 0, p = 0; t < len && p < n; t++)
+                    {
+                        if (eta[t] > 0) sum += peak * Math.Pow(eta[t] / peak, areaPower);
+                        while (p < n && run.Steps[p] == t) _lnProgress[p++] = Math.Log(sum);
+                    }
                 }
                 _itemPoint = new int[items]; _itemStart = new int[items];
                 int it = 0;
@@ -139,7 +152,7 @@ public sealed partial record MultiPowerLaw
                     long t = Run.Steps[i];
                     for (int z = 0; z < _zeroK.Length && _zeroK[z] <= t; z++)
                         if (pt1 - _zeroPk[z] > 0) s0 += _zeroD[z];
-                    double lnX = Math.Log(pt1), pw = Math.Exp(-alpha * lnX);
+                    double lnX = _lnProgress is null ? Math.Log(pt1) : _lnProgress[i], pw = Math.Exp(-alpha * lnX);
                     loss[i] = l0 + a * pw - b * s0;
                     if (!wantJ) continue;
                     var row = jac.Slice(7 * i, 7);

@@ -11,12 +11,13 @@ namespace Anneal.Tests.Laws;
 public class LawMathTests
 {
     /// <summary>Direct transcription of L(t) = L0 + A (sum_{tau&lt;=t} eta)^-alpha - B sum_k (eta_{k-1}-eta_k) (1 - (1 + C eta_k^-gamma S_k(t))^-beta).</summary>
-    private static double NaiveMpl(double[] eta, long t, double[] p, bool paper)
+    /// With <paramref name="area"/> P != 1 (mpl(area=P)) the power-law term's sum is sum_{tau&lt;=t} peak (eta_tau / peak)^P.
+    private static double NaiveMpl(double[] eta, long t, double[] p, bool paper, double area = 1)
     {
-        double s1 = 0;
-        for (long i = 0; i <= t; i++) s1 += eta[i];
         int peak = 0;
         for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[peak]) peak = i;
+        double s1 = 0;
+        for (long i = 0; i <= t; i++) s1 += area == 1 ? eta[i] : eta[i] > 0 ? eta[peak] * Math.Pow(eta[i] / eta[peak], area) : 0;
         double ld = 0;
         for (long k = paper ? peak + 1 : 1; k <= t; k++)
         {
@@ -59,6 +60,42 @@ public class LawMathTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Schedules))]
+    public void FastMplWithAreaPowerEqualsNaiveTo1e9(string spec)
+    {
+        // mpl(area=P): the same direct transcription with the power-law term's sum taken over peak (eta / peak)^P.
+        var eta = Schedule.Parse(spec).Sample(3000);
+        var rng = new Random(spec.Length + 1);
+        var steps = Enumerable.Range(0, 3000).Where(i => i >= 5 && rng.NextDouble() < 0.03).Select(i => (long)i).Append(2999).Distinct().ToArray();
+        foreach (var (paper, area) in new[] { (true, 0.6), (false, 0.6), (true, 1.3) })
+        {
+            double[] p = [2.5 + rng.NextDouble(), 0.3 + rng.NextDouble(), 0.3 + 0.3 * rng.NextDouble(), 300 + 500 * rng.NextDouble(), 0.5 + 2 * rng.NextDouble(), 0.3 + 0.5 * rng.NextDouble(), 0.3 + 0.5 * rng.NextDouble()];
+            var law = new MultiPowerLaw(paper ? WarmupConvention.Paper : WarmupConvention.Reference, area);
+            var fast = law.Predict(eta, steps, p);
+            for (int i = 0; i < steps.Length; i++)
+            {
+                double naive = NaiveMpl(eta, steps[i], p, paper, area);
+                Math.Abs(fast[i] - naive).ShouldBeLessThan(1e-9 * Math.Abs(naive), $"{spec} step {steps[i]} paper={paper} area={area}");
+            }
+        }
+    }
+
+    [Fact]
+    public void MplAreaPowerLeavesARunAtItsPeakRateUnchanged()
+    {
+        // peak (eta / peak)^P = eta when eta = peak: a run at its peak rate from step 0 (no warmup, no decay) has the same
+        // progress sum, so mpl(area=0.6) forecasts it exactly as mpl does; a run that decays does not.
+        double[] p = [2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63];
+        long[] steps = [10, 500, 1999];
+        var constant = Enumerable.Repeat(3e-4, 2000).ToArray();
+        var same = new MultiPowerLaw(AreaPower: 0.6).Predict(constant, steps, p);
+        var mpl = new MultiPowerLaw().Predict(constant, steps, p);
+        for (int i = 0; i < steps.Length; i++) same[i].ShouldBe(mpl[i], 1e-12 * mpl[i]);   // the sums' order differs: last bits
+        var cosine = Schedule.Parse("cosine(peak=3e-4, total=2000, min=3e-5)").Sample(2000);
+        new MultiPowerLaw(AreaPower: 0.6).Predict(cosine, [1999], p)[0].ShouldBeLessThan(new MultiPowerLaw().Predict(cosine, [1999], p)[0] - 1e-3);
+    }
+
     public static IEnumerable<object[]> LawsWithParams() =>
     [
         ["powerlaw", new[] { 2.5, 0.6, 0.42 }],
@@ -66,6 +103,7 @@ public class LawMathTests
         ["momentum(lambda=fit)", new[] { 2.5, 0.6, 0.42, 0.4, 0.995 }],
         ["mpl", new[] { 2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63 }],
         ["mpl(warmup=reference)", new[] { 2.37, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63 }],
+        ["mpl(area=0.6)", new[] { 2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63 }],
         ["fm", new[] { 2.5, 0.6, 0.42, 1e-4 }],
         ["convex", new[] { 2.5, 50.0, 0.01 }],
         ["floor", new[] { 2.3, 0.6, 0.42, 0.2, 1.3 }],

@@ -1,0 +1,241 @@
+using System.Globalization;
+using Anneal.Evaluation;
+using Anneal.Fitting;
+using Anneal.Laws;
+
+namespace Anneal.Bench;
+
+/// <summary>
+/// Where the published multi-power-law split's error comes from (docs/laws.md, "Session 11: published split").
+/// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- published-diagnosis [repo] [laws] [sizes]</c>.
+/// Per size and law: the fit (as the published split fits it, without band refits), then per held-out curve its R^2 and
+/// PredE and the mean signed relative error (prediction - observation) / observation over step windows, so that the
+/// early part, the constant middle, the in-horizon cooldowns and the long horizons are told apart; and the same for the
+/// fitted curves (in sample). The last line per law is the mean over the six held-out curves, the published table's
+/// number.
+/// </summary>
+internal static class PublishedDiagnosis
+{
+    private static readonly long[] Edges = [0, 4000, 8000, 10000, 16000, 20000, 24001, 48000, 72001];
+
+    public static void Run(string repo, string laws, string sizes)
+    {
+        var bench = MplBenchmark.FromFolder(System.IO.Path.Combine(repo, "data/examples/mpl"));
+        foreach (var size in sizes.Split(','))
+        {
+            var fitRuns = bench.Runs(size, bench.FitSplit);
+            var tests = bench.Runs(size, bench.TestSplit);
+            var pub = bench.PublishedMetrics(size);
+            Console.WriteLine(F($"== {size} (published table: R^2 {pub?[0]:0.0000}, PredE {pub?[3]:0.00000})"));
+            Console.WriteLine("   window edges (steps): " + string.Join(" ", Edges));
+            var curves = new List<(string Spec, double[][] Pred)>();
+            foreach (var law in laws.Split(';').SelectMany(Parse))
+            {
+                // PUBLISHED_DIAGNOSIS_ALL=1: fitted on all nine curves (an oracle: can the law's form describe them at once?).
+                var on = Environment.GetEnvironmentVariable("PUBLISHED_DIAGNOSIS_ALL") == "1" ? [.. fitRuns, .. tests] : fitRuns;
+                var fit = LawFitter.Fit(law, on, Options());
+                Console.WriteLine(F($"-- {law.Spec}: ") + string.Join(", ", fit.Law.Parameters.Select((p, i) => F($"{p.Name} {fit.Values[i]:G5}")))
+                    + (fit.StackChoice is { } c ? "\n   choice: " + c : ""));
+                foreach (var r in fitRuns) Row("fit  " + r.Name, r, fit.Law.Predict(r, fit.Values));
+                double r2 = 0, pe = 0;
+                foreach (var t in tests)
+                {
+                    var pred = fit.Law.Predict(t, fit.Values);
+                    var m = LawMetrics.Compute([(t.Observed!, pred)]);
+                    r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+                    Row("test " + t.Name, t, pred);
+                }
+                Console.WriteLine(F($"   mean of held-out curves: R^2 {r2:0.00000}, PredE {pe:0.000000}"));
+                curves.Add((law.Spec, tests.Select(t => fit.Law.Predict(t, fit.Values)).ToArray()));
+            }
+            if (curves.Count >= 2) Blends(curves, tests);
+        }
+    }
+
+    // Every weighting of the laws on a 0.1 simplex grid (a stack's curve is the weighted sum of its members'): the mean
+    // over held-out curves of R^2 and PredE, best R^2 first.
+    private static void Blends(List<(string Spec, double[][] Pred)> curves, LawRun[] tests)
+    {
+        int k = curves.Count;
+        var rows = new List<(double[] W, double R2, double PredE)>();
+        void Rec(int i, int left, int[] w)
+        {
+            if (i == k - 1) { w[i] = left; Score(w.Select(x => x / 10.0).ToArray()); return; }
+            for (int a = 0; a <= left; a++) { w[i] = a; Rec(i + 1, left - a, w); }
+        }
+        void Score(double[] w)
+        {
+            double r2 = 0, pe = 0;
+            for (int t = 0; t < tests.Length; t++)
+            {
+                var p = new double[tests[t].Count];
+                for (int j = 0; j < k; j++) for (int i = 0; i < p.Length; i++) p[i] += w[j] * curves[j].Pred[t][i];
+                var m = LawMetrics.Compute([(tests[t].Observed!, p)]);
+                r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+            }
+            rows.Add((w, r2, pe));
+        }
+        Rec(0, 10, new int[k]);
+        Console.WriteLine("   blends of " + string.Join(" / ", curves.Select(c => c.Spec)) + " (weights: mean R^2, PredE), best 8 by R^2 and by PredE:");
+        foreach (var r in rows.OrderByDescending(r => r.R2).Take(8).Concat(rows.OrderBy(r => r.PredE).Take(8)))
+            Console.WriteLine(F($"     {string.Join("/", r.W.Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))}: {r.R2:0.00000}, {r.PredE:0.000000}"));
+    }
+
+    // Fit options from the environment, to compare fitting choices: PUBLISHED_DIAGNOSIS_DELTA (Huber delta),
+    // PUBLISHED_DIAGNOSIS_METHOD (optimum or reference), PUBLISHED_DIAGNOSIS_EQUAL=1 (equal run weights),
+    // PUBLISHED_DIAGNOSIS_KEEPBEST=1 (as auto fits its members).
+    private static FitOptions Options()
+    {
+        string? E(string n) => Environment.GetEnvironmentVariable("PUBLISHED_DIAGNOSIS_" + n);
+        var o = new FitOptions { Jackknife = false, EqualRunWeights = E("EQUAL") == "1", KeepBestEvaluated = E("KEEPBEST") == "1" };
+        if (E("DELTA") is { } d) o = o with { HuberDelta = double.Parse(d, CultureInfo.InvariantCulture) };
+        if (E("METHOD") is { } m) o = o with { Method = m == "optimum" ? FitMethod.Optimum : FitMethod.EarlyStoppedAdamW };
+        return o;
+    }
+
+    // "bmpl:1.0" (paper convention) or "bmplr:1.0" (reference): the multi-power law with beta >= 1.0; "gmpl:0.2" /
+    // "gmplr:0.2": with gamma held at 0.2, fitted by the law's own method; else law specs.
+    private static IEnumerable<LossLaw> Parse(string spec)
+    {
+        double V() => double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+        var conv = spec.StartsWith("bmplr") || spec.StartsWith("gmplr") ? WarmupConvention.Reference : WarmupConvention.Paper;
+        return spec.StartsWith("bmpl") ? [new BoundedMpl(V(), conv)] : spec.StartsWith("gmpl") ? [new GammaHeldMpl(V(), conv)]
+            : spec == "fmpl" ? [new FittedPowerMpl()] : LawRegistry.ParseList(spec);
+    }
+
+    // "fmpl": mpl(area=P) with the power P fitted (an eighth parameter, starts 0.7 and 1), paper convention, to the optimum:
+    // does the fit identify P? (It does not: docs/laws.md.) The progress sum is MultiPowerLaw's, plus its derivative in P.
+    private sealed record FittedPowerMpl : LossLaw
+    {
+        private static readonly MultiPowerLaw Inner = new();
+        public override string Name => "mpl-area^P";
+        public override string Summary => "mpl with a fitted power of the LR in its power-law term";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters { get; } = [.. Inner.Parameters, new LawParameter("P", 0.05, 1.5, "1", "power of the LR in the progress term")];
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => Inner.NonIdentifiable(runs.Select(r => ((State)r).Inner).ToArray());
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) =>
+            Inner.Starts(hint, runs.Select(r => ((State)r).Inner).ToArray()).SelectMany(x => new[] { 0.7, 1.0 }.Select(p0 => (double[])[.. x, p0]));
+        public override LawState Prepare(LawRun run) => new State(run, Inner.Prepare(run));
+
+        private sealed class State(LawRun run, LawState inner) : LawState(run)
+        {
+            public LawState Inner { get; } = inner;
+
+            public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
+            {
+                int n = Run.Count;
+                var jac7 = jacobian.IsEmpty ? [] : new double[7 * n];
+                Inner.Evaluate(p[..7], loss, jac7);
+                double a = p[1], alpha = p[2], power = p[7], peak = Run.Eta.Max(), s = 0, sp = 0, dsp = 0;
+                int i = 0;
+                for (long t = 0; t <= Run.Steps[^1]; t++)
+                {
+                    double e = Run.Eta[t];
+                    s += e;
+                    if (e > 0) { double r = Math.Log(e / peak), v = peak * Math.Exp(power * r); sp += v; dsp += v * r; }
+                    if (t != Run.Steps[i]) continue;
+                    double lnS = Math.Log(s), lnSp = Math.Log(sp), pw = Math.Exp(-alpha * lnS), pwp = Math.Exp(-alpha * lnSp);
+                    loss[i] += a * (pwp - pw);
+                    if (!jacobian.IsEmpty)
+                    {
+                        for (int j = 0; j < 7; j++) jacobian[8 * i + j] = jac7[7 * i + j];
+                        jacobian[8 * i + 1] += pwp - pw;
+                        jacobian[8 * i + 2] += -a * (pwp * lnSp - pw * lnS);
+                        jacobian[8 * i + 7] = -a * alpha * pwp / sp * dsp;
+                    }
+                    i++;
+                }
+            }
+        }
+    }
+
+    private sealed record GammaHeldMpl(double Gamma, WarmupConvention Convention) : LossLaw
+    {
+        private MultiPowerLaw Inner => new(Convention);
+        public override string Name => F($"mpl-gamma={Gamma}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
+        public override string Summary => "mpl with gamma held";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;
+        public override FitMethod PreferredMethod => Inner.PreferredMethod;
+        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) =>
+            [.. Inner.NonIdentifiable(runs).Where(h => h.Index != 6), Held(6, Gamma, "held by the diagnosis")];
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) => Inner.Starts(hint, runs);
+    }
+
+    private sealed record BoundedMpl(double BetaMin, WarmupConvention Convention) : LossLaw
+    {
+        private MultiPowerLaw Inner => new(Convention);
+        public override string Name => F($"mpl-beta>={BetaMin}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
+        public override string Summary => "mpl with a lower bound on beta";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters.Select((p, i) => i == 5 ? p with { Lower = BetaMin } : p).ToArray();
+        public override FitMethod PreferredMethod => FitMethod.Optimum;
+        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => Inner.NonIdentifiable(runs);
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs)
+        {
+            foreach (var s in Inner.Starts(hint, runs))
+                foreach (var (c, b) in new[] { (1.0, 0.0), (0.1, 1.0), (0.03, 1.5) })
+                {
+                    var x = (double[])s.Clone();
+                    x[4] *= c; x[5] = Math.Max(x[5], BetaMin) + b;
+                    yield return x;
+                }
+        }
+    }
+
+    /// <summary>
+    /// The reference procedure's path (mpl(warmup=reference), early-stopped AdamW from the reference initialisation): the
+    /// fit after k steps (no patience stop) and its held-out mean R^2 / PredE, to show how much the split's metrics move
+    /// along the path near where the procedure stops.
+    /// </summary>
+    public static void ReferencePath(string repo, string sizes)
+    {
+        var bench = MplBenchmark.FromFolder(System.IO.Path.Combine(repo, "data/examples/mpl"));
+        var law = new MultiPowerLaw(WarmupConvention.Reference);
+        foreach (var size in sizes.Split(','))
+        {
+            var fitRuns = bench.Runs(size, bench.FitSplit);
+            var tests = bench.Runs(size, bench.TestSplit);
+            var options = new FitOptions { Jackknife = false };
+            var reference = LawFitter.Fit(law, fitRuns, options);
+            Console.WriteLine(F($"== {size}: the reference procedure stops after {reference.Report.Iterations} steps, objective {reference.Report.Objective:G6}"));
+            var hint = PreFit.Fit(fitRuns, options);
+            var states = fitRuns.Select(law.Prepare).ToArray();
+            var objective = new HuberObjective(law, states, options);
+            var x0 = law.Starts(hint, states).First();
+            foreach (int k in (int[])[50, 60, 65, 70, 75, 80, 90, 100, -1, -2, -3])
+            {
+                // k = -1: the reference's point, then L0, A, alpha to the optimum with B, C, beta, gamma held at it;
+                // -2: the kept best-evaluated point, likewise; -3: all seven polished to the optimum from the reference's point.
+                var sol = k > 0 ? objective.AdamW(x0, new HashSet<int>(), k, patience: int.MaxValue)
+                    : k == -3 ? objective.Minimize(reference.Values, new HashSet<int>(), 300)
+                    : objective.Minimize(k == -1 ? reference.Values : LawFitter.Fit(law, fitRuns, options with { KeepBestEvaluated = true }).Values, new HashSet<int> { 3, 4, 5, 6 }, 300);
+                double r2 = 0, pe = 0;
+                foreach (var t in tests)
+                {
+                    var m = LawMetrics.Compute([(t.Observed!, law.Predict(t, sol.X))]);
+                    r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+                }
+                Console.WriteLine(F($"   {k,4} steps: objective {sol.Objective:G6}; held-out R^2 {r2:0.00000}, PredE {pe:0.000000}; ") + string.Join(", ", sol.X.Select(v => v.ToString("G5", CultureInfo.InvariantCulture))));
+            }
+        }
+    }
+
+    private static void Row(string name, LawRun run, double[] pred)
+    {
+        var m = LawMetrics.Compute([(run.Observed!, pred)]);
+        var cells = new List<string>();
+        for (int w = 0; w + 1 < Edges.Length; w++)
+        {
+            double s = 0; int n = 0;
+            for (int i = 0; i < run.Count; i++)
+                if (run.Steps[i] >= Edges[w] && run.Steps[i] < Edges[w + 1]) { s += (pred[i] - run.Observed![i]) / run.Observed![i]; n++; }
+            cells.Add(n == 0 ? "      ." : F($"{100 * s / n,6:+0.00;-0.00}%"));
+        }
+        Console.WriteLine(F($"   {name,-24} R^2 {m.R2:0.0000} PredE {m.PredE:0.00000} final {100 * (pred[^1] - run.Observed![^1]) / run.Observed![^1],6:+0.00;-0.00}% | ") + string.Join(" ", cells));
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
