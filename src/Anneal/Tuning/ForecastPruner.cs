@@ -26,13 +26,16 @@ public sealed class ForecastPruner : IPruner
     private readonly LossLaw _law;
 
     /// <summary>A pruner forecasting with <paramref name="law"/> (a law spec; <c>auto</c> by default).</summary>
-    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4, int minPointsWithPrior = 2)
+    public ForecastPruner(string law = "auto", IReadOnlyList<double>? checkpoints = null, double level = 0.95, int priorTrials = 3, int minPoints = 4, int minPointsWithPrior = 2, double? risk = null)
     {
         _law = LossLaw.Parse(law);
         Checkpoints = checkpoints ?? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
         if (Checkpoints.Any(c => !(c > 0 && c < 1))) throw new InputException("forecast pruner checkpoints are fractions of the planned steps strictly between 0 and 1");
         if (!(level > 0 && level < 1)) throw new InputException($"forecast pruner level must be between 0 and 1 (e.g. 0.95), got {level}");
         Level = level;
+        if (risk is { } r && !(r > 0 && r <= 0.5)) throw new InputException($"forecast pruner risk must be a probability above 0 and at most 0.5 (e.g. 0.1), got {r.ToString(CultureInfo.InvariantCulture)}");
+        Risk = risk ?? (1 - level) / 2;
+        RiskScale = risk is null ? 1 : FittedLaw.NormalQuantile(1 - Risk) / FittedLaw.NormalQuantile(0.5 + level / 2);
         PriorTrials = priorTrials;
         MinPoints = minPoints;
         MinPointsWithPrior = minPointsWithPrior;
@@ -46,6 +49,21 @@ public sealed class ForecastPruner : IPruner
 
     /// <summary>Coverage of the forecast band (0.95: the optimistic end is the 2.5% quantile).</summary>
     public double Level { get; }
+
+    /// <summary>
+    /// The risk a prune accepts: the probability, by the calibrated band, that the trial would have ended below the
+    /// incumbent. A trial is pruned when the band's quantile <c>Risk</c> (its optimistic end at the default, half of
+    /// 1 - <see cref="Level"/>: 0.025) is worse than the incumbent's value raised by the same quantile of its noise.
+    /// Other values move both ends' distances from their centres by z(1 - Risk) / z(0.5 + Level / 2) (normal
+    /// quantiles); 0.5 prunes whenever the point forecast is worse than the incumbent's value. The band recorded on the
+    /// trial stays at <see cref="Level"/>. The rules that refuse to judge (a cooldown ahead with no annealed run, a
+    /// cooldown longer than any complete one) do not depend on it: a trial whose cooldown has not started is never
+    /// pruned for being behind at equal steps, whatever the risk.
+    /// </summary>
+    public double Risk { get; }
+
+    /// <summary>z(1 - <see cref="Risk"/>) / z(0.5 + <see cref="Level"/> / 2): 1 at the default risk.</summary>
+    private double RiskScale { get; }
 
     /// <summary>Number of best complete trials whose curves join the fit.</summary>
     public int PriorTrials { get; }
@@ -107,9 +125,15 @@ public sealed class ForecastPruner : IPruner
         mark[ForecastKey] = mid;
         mark["forecast_high"] = high;
         if (why is not null) return new PruneDecision(false, mark, why);
-        bool prune = low > incPessimistic;
+        // At the default risk the band's own ends decide (bit for bit the rule without the option); another risk moves
+        // the trial's optimistic end and the incumbent's pessimistic end to that quantile of the same calibrated errors.
+        double incValue = incumbent[0].Value!.Value;
+        double optimistic = RiskScale == 1 ? low : mid - RiskScale * (mid - low);
+        double incumbentEnd = RiskScale == 1 ? incPessimistic : incValue + RiskScale * (incPessimistic - incValue);
+        bool prune = optimistic > incumbentEnd;
         string reason = string.Create(CultureInfo.InvariantCulture,
-            $"{(cross ? "cross-peak " : "")}forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}");
+            $"{(cross ? "cross-peak " : "")}forecast at step {planned - 1}: {mid:G5} [{low:G5}, {high:G5}] ({Level:P0} band) vs incumbent trial {incumbent[0].Number}'s pessimistic {incPessimistic:G5}")
+            + (RiskScale == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"; at risk {Risk:G3}: {optimistic:G5} vs {incumbentEnd:G5}"));
         return new PruneDecision(prune, mark, reason);
     }
 
