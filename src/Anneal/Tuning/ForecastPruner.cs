@@ -228,10 +228,10 @@ public sealed class ForecastPruner : IPruner
 
     /// <summary>
     /// Most calibration forecasts kept (a key of about 200 characters and a number each: about 2 MB at the default).
-    /// A study adds at most <see cref="CalibrationTrials"/> per judged report, and far fewer in practice (a case recurs
-    /// until the best trials at its peak change): the tabular benchmark's 48-trial sweeps stay below it, so the limit
-    /// only matters for very long studies, where the oldest cases, cut from trials that have since left the best few,
-    /// are the ones evicted.
+    /// A study adds at most <see cref="CalibrationTrials"/> per judged report (8 checkpoints per trial: 40 per trial),
+    /// fewer in practice since a case recurs until the best trials at its peak change, so only studies of about a
+    /// hundred trials or more reach it; there the oldest cases, cut from trials that have since left the best few, are
+    /// the ones evicted.
     /// </summary>
     public int CaseCacheCapacity { get; init; } = 4096;
 
