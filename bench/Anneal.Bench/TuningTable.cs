@@ -84,8 +84,9 @@ public static class TuningTable
     private static string RiskMethod(string sampler, double risk) => string.Create(CultureInfo.InvariantCulture, $"{sampler} + forecast risk {risk:G3}");
 
     /// <summary>
-    /// tuning-table [seeds] [workloads...] [--tables lr,lr-best,large,large-best,schedules,schedules-best] [--methods a,b] [--optuna FILE]... [--figure SVG] [--export JSON]
-    /// (--optuna: outcomes of other tools in the same JSON lines, e.g. bench/tuning/optuna_table.py's; may be repeated)
+    /// tuning-table [seeds] [workloads...] [--tables lr,lr-best,large,large-best,schedules,schedules-best] [--methods a,b] [--risks 0.1,0.2] [--optuna FILE]... [--figure SVG] [--export JSON]
+    /// (--optuna: outcomes of other tools in the same JSON lines, e.g. bench/tuning/optuna_table.py's; may be repeated;
+    /// --risks: both forecast methods again at each of those risks, and the trade-off table)
     /// </summary>
     public static int Main(string[] args)
     {
