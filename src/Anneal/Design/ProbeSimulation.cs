@@ -281,8 +281,13 @@ public sealed class ProbeSimulation
     /// <summary>The law as simulated in blocks of <paramref name="k"/> steps: a fixed momentum λ becomes λ^k.</summary>
     internal static LossLaw Coarsened(LossLaw law, int k) => law switch
     {
-        MomentumLaw { Lambda: { } l } => new MomentumLaw(Math.Pow(l, k)),
-        AutoLaw a => new AutoLaw(a.Members.Select(m => (Coarsened(m.Law, k), m.Weight)).ToArray()) { FittedHorizon = a.FittedHorizon / k },
+        // A fixed per-step momentum lambda becomes lambda^k per block; every other option (cap, priors) is kept as is.
+        MomentumLaw { Lambda: { } l } m => m with { Lambda = Math.Pow(l, k) },
+        AutoLaw a => new AutoLaw(a.Members.Select(m => (Coarsened(m.Law, k), m.Weight)).ToArray(), a.CrossValidatedWeights)
+        {
+            FittedHorizon = a.FittedHorizon / k,
+            Alternates = a.Alternates.Select(x => x is null ? null : Coarsened(x, k)).ToArray(),
+        },
         _ => law,
     };
 }

@@ -110,6 +110,23 @@ public class ProbeTests
     }
 
     [Fact]
+    public void Coarsening_keeps_every_option_of_a_law_and_the_stacks_alternates()
+    {
+        // lambda per block = lambda^k (closed form); the cap, its power and the exponent prior are per-law options, not
+        // per-step quantities, so a block of 10 steps keeps them (it lost the cap before session 11).
+        var capped = new MomentumLaw(0.999, Cap: true, CapPower: MomentumLaw.LogCap, AlphaPrior: 0.5);
+        var c = (MomentumLaw)ProbeSimulation.Coarsened(capped, 10);
+        c.Lambda!.Value.ShouldBe(Math.Pow(0.999, 10), 1e-15);
+        c.Cap.ShouldBeTrue();
+        c.CapPower.ShouldBe(MomentumLaw.LogCap);
+        c.AlphaPrior.ShouldBe(0.5);
+        var auto = (AutoLaw)ProbeSimulation.Coarsened(new AutoLaw(), 10);
+        auto.CrossValidatedWeights.ShouldBeTrue();
+        auto.Alternates.Select(a => a?.Spec).ShouldBe(AutoLaw.DefaultAlternates.Select(a => a?.Spec));
+        ((AutoLaw)ProbeSimulation.Coarsened(new AutoLaw(crossValidatedWeights: false), 10)).CrossValidatedWeights.ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_prior_in_its_own_world_sees_the_targets_mapped_onto_it()
     {
         // The published 400M law lives at peak 3e-4 over 72,000 steps. Targets at peak 3e-3 over 7,200 steps map onto
