@@ -60,7 +60,8 @@ public static class TuningTable
 
     private sealed record Method(string Name, Func<int, ISampler> Sampler, Func<Bench, IPruner> Pruner);
 
-    private static Method[] Methods() =>
+    /// <summary>The methods; with <paramref name="risks"/> (--risks) also both forecast methods at each of those risks (<see cref="ForecastPruner.Risk"/>).</summary>
+    private static Method[] Methods(IReadOnlyList<double> risks) =>
     [
         new("random", s => new RandomSampler(s), _ => new NopPruner()),
         new("random + median", s => new RandomSampler(s), _ => new MedianPruner(startupTrials: 5, warmupSteps: 0)),
@@ -73,11 +74,19 @@ public static class TuningTable
         new("GP-BO", s => new GpSampler(s), _ => new NopPruner()),
         new("GP-BO + ASHA", s => new GpSampler(s), _ => new SuccessiveHalvingPruner(minResource: 100, reductionFactor: 3)),
         new("GP-BO + forecast", s => new GpSampler(s), _ => new ForecastPruner()),
+        .. risks.SelectMany(r => new Method[]
+        {
+            new(RiskMethod("random", r), s => new RandomSampler(s), _ => new ForecastPruner(risk: r)),
+            new(RiskMethod("GP-BO", r), s => new GpSampler(s), _ => new ForecastPruner(risk: r)),
+        }),
     ];
 
+    private static string RiskMethod(string sampler, double risk) => string.Create(CultureInfo.InvariantCulture, $"{sampler} + forecast risk {risk:G3}");
+
     /// <summary>
-    /// tuning-table [seeds] [workloads...] [--tables lr,lr-best,large,large-best,schedules,schedules-best] [--methods a,b] [--optuna FILE]... [--figure SVG] [--export JSON]
-    /// (--optuna: outcomes of other tools in the same JSON lines, e.g. bench/tuning/optuna_table.py's; may be repeated)
+    /// tuning-table [seeds] [workloads...] [--tables lr,lr-best,large,large-best,schedules,schedules-best] [--methods a,b] [--risks 0.1,0.2] [--optuna FILE]... [--figure SVG] [--export JSON]
+    /// (--optuna: outcomes of other tools in the same JSON lines, e.g. bench/tuning/optuna_table.py's; may be repeated;
+    /// --risks: both forecast methods again at each of those risks, and the trade-off table)
     /// </summary>
     public static int Main(string[] args)
     {
@@ -87,6 +96,7 @@ public static class TuningTable
         string? figure = null, export = null;
         var optuna = new List<string>();
         HashSet<string>? only = null;
+        var risks = new List<double>();
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -96,6 +106,11 @@ public static class TuningTable
                 case "--figure": figure = args[++i]; break;
                 case "--export": export = args[++i]; break;
                 case "--methods": only = [.. args[++i].Split(',')]; break;
+                case "--risks":
+                    foreach (var t in args[++i].Split(','))
+                        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r > 0 && r <= 0.5) risks.Add(r);
+                        else { Console.Error.WriteLine($"tuning-table: --risks {t}: a risk is a probability above 0 and at most 0.5 (comma-separated, e.g. --risks 0.1,0.2,0.3)"); return 2; }
+                    break;
                 case "--verbose": Verbose = true; break;
                 case "--decisions": Verbose = true; DecisionsFile = args[++i]; File.WriteAllText(DecisionsFile, "table,method,seed,trial,key,step,low,mid,high,final,prune,reason\n"); break;
                 default:
@@ -130,7 +145,7 @@ public static class TuningTable
         if (export is not null) { Export(benches, export); Console.WriteLine($"wrote {export}"); return 0; }
 
         var outcomes = new List<Outcome>();
-        var methods = Methods().Where(m => only is null || only.Contains(m.Name)).ToArray();
+        var methods = Methods(risks).Where(m => only is null || only.Contains(m.Name) || (risks.Count > 0 && m.Name.Contains(" + forecast risk ", StringComparison.Ordinal) && only.Contains(m.Name[..m.Name.IndexOf(" risk ", StringComparison.Ordinal)]))).ToArray();
         foreach (var b in benches)
         {
             Console.WriteLine($"## {b.Name}: {b.Table.Count} configurations, best {b.BestEntry.Key} at {b.BestEntry.Curve[^1].Value:F4}, target {b.Target:F4} ({b.TargetRule}); at target: " +
@@ -144,6 +159,7 @@ public static class TuningTable
         }
         PrintBreakdown();
         PrintSummary(benches, outcomes);
+        PrintRisk(benches, outcomes, risks);
         PrintTrialsVsRandom(benches, outcomes);
         PrintProfiles(benches, outcomes, figure);
         return 0;
@@ -200,6 +216,42 @@ public static class TuningTable
             double T(string m) => Median(outcomes.Where(o => o.Table == b.Name && o.Method == m).Select(o => o.Reached ? o.Trials : double.PositiveInfinity));
             return string.Create(CultureInfo.InvariantCulture, $"{b.Name} {Fmt(T("GP-BO"), "F1")} vs {Fmt(T("random"), "F1")}");
         })));
+        Console.WriteLine();
+    }
+
+    /// <summary>
+    /// With --risks: the forecast pruner's trade-off, per sampler and risk (the default first): per table the median
+    /// steps to target over the same sampler unpruned and over that sampler + ASHA (a sweep that missed the target counts
+    /// as never reaching it, so a median of "n/r" means half the seeds or more lost it), and the seeds in which the
+    /// table's best configuration was pruned at least once, summed over the tables, beside ASHA's.
+    /// </summary>
+    private static void PrintRisk(List<Bench> benches, List<Outcome> outcomes, List<double> risks)
+    {
+        if (risks.Count == 0) return;
+        Console.WriteLine("## Risk trade-off (per table: forecast / unpruned, forecast / same sampler + ASHA, median steps to target; lost: seeds with the best configuration pruned)");
+        Console.WriteLine();
+        Console.WriteLine("| sampler | risk | " + string.Join(" | ", benches.Select(b => b.Name)) + " | lost (seeds) | ASHA lost (seeds) |");
+        Console.WriteLine("| --- | ---: |" + string.Concat(Enumerable.Repeat(" --- |", benches.Count)) + " ---: | ---: |");
+        foreach (var sampler in new[] { "random", "GP-BO" })
+            foreach (var (risk, name) in risks.Select(r => ((double?)r, RiskMethod(sampler, r))).Prepend((null, $"{sampler} + forecast")))
+            {
+                if (!outcomes.Any(o => o.Method == name)) continue;
+                string R(Bench b, string against)
+                {
+                    var c = outcomes.Where(o => o.Table == b.Name && o.Method == against).ToList();
+                    var a = outcomes.Where(o => o.Table == b.Name && o.Method == name).ToList();
+                    if (a.Count == 0 || c.Count == 0) return "-";
+                    double ma = Median(a.Select(o => o.Cost(b))), mc = Median(c.Select(o => o.Cost(b)));
+                    return double.IsFinite(ma) && double.IsFinite(mc) ? (ma / mc).ToString("F2", CultureInfo.InvariantCulture)
+                        : double.IsFinite(ma) ? "<=" + (ma / Median(c.Select(o => (double)o.Steps))).ToString("F2", CultureInfo.InvariantCulture) : "n/r";
+                }
+                int lost = outcomes.Count(o => o.Method == name && o.PrunedBest);
+                int seeds = outcomes.Count(o => o.Method == name);
+                int ashaLost = outcomes.Count(o => o.Method == $"{sampler} + ASHA" && o.PrunedBest);
+                int ashaSeeds = outcomes.Count(o => o.Method == $"{sampler} + ASHA");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {sampler} | {(risk is { } r ? r.ToString("G3", CultureInfo.InvariantCulture) : "default (0.025)")} | {string.Join(" | ", benches.Select(b => $"{R(b, sampler)}, {R(b, sampler + " + ASHA")}"))} | {lost}/{seeds} | {(ashaSeeds > 0 ? $"{ashaLost}/{ashaSeeds}" : "-")} |"));
+            }
         Console.WriteLine();
     }
 

@@ -47,14 +47,27 @@ public sealed record CommandObjectiveSpec : ObjectiveSpec
 /// <summary>A sampler or pruner name with its options as written.</summary>
 public sealed record ComponentSpec(string Name, IReadOnlyDictionary<string, string> Options, int Line)
 {
+    /// <summary>
+    /// Every key asked for through <see cref="Number"/>, <see cref="Word"/> or <see cref="Has"/>, when set: how
+    /// <see cref="StudyComponents.KnownOptions"/> learns the options a component reads from the code that reads them.
+    /// </summary>
+    internal List<string>? Asked { get; init; }
+
     /// <summary>Option <paramref name="key"/> as a number, or <paramref name="fallback"/>.</summary>
     public double Number(string key, double fallback, string file) =>
-        !Options.TryGetValue(key, out var t) ? fallback
-        : double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
-        : throw new InputException($"{file}:{Line}: {Name} option {key} must be a number, got '{t}'");
+        !Has(key) ? fallback
+        : double.TryParse(Options[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
+        : throw new InputException($"{file}:{Line}: {Name} option {key} must be a number, got '{Options[key]}'");
 
     /// <summary>Option <paramref name="key"/> as a word, or <paramref name="fallback"/>.</summary>
-    public string Word(string key, string fallback) => Options.TryGetValue(key, out var t) ? t : fallback;
+    public string Word(string key, string fallback) => Has(key) ? Options[key] : fallback;
+
+    /// <summary>Whether the study sets option <paramref name="key"/>.</summary>
+    public bool Has(string key)
+    {
+        if (Asked is { } a && !a.Contains(key)) a.Add(key);
+        return Options.ContainsKey(key);
+    }
 }
 
 /// <summary>A parsed study file: everything a sweep needs, checked before any trial runs.</summary>
@@ -105,19 +118,6 @@ public static class StudyFile
 
     /// <summary>Pruner names.</summary>
     public static readonly string[] PrunerNames = ["none", "median", "asha", "hyperband", "forecast"];
-
-    /// <summary>
-    /// The options each sampler and pruner reads (<see cref="StudyComponents"/>). A key outside its component's list is
-    /// refused when the file is read: a misspelt option silently falling back to its default would run a whole study
-    /// with settings nobody asked for.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string[]> ComponentOptions = new Dictionary<string, string[]>
-    {
-        ["random"] = [], ["grid"] = ["points"], ["sobol"] = [], ["gp"] = ["startup", "acquisition", "kernel", "prior"],
-        ["none"] = [], ["median"] = ["startup_trials", "warmup_steps", "interval_steps"],
-        ["asha"] = ["min_resource", "reduction_factor", "min_early_stopping_rate"],
-        ["hyperband"] = ["min_resource", "max_resource", "reduction_factor"], ["forecast"] = ["law", "level", "prior_trials"],
-    };
 
     private static readonly string[] TopKeys = ["name", "objective", "schedule", "optimizer", "space", "sampler", "pruner", "budget", "seed", "direction"];
 
@@ -313,13 +313,18 @@ public static class StudyFile
         }
         else throw new InputException($"{file}:{node.Start.Line}: {what} is a name ({string.Join(", ", names)}) or one name with options");
         if (!names.Contains(name)) throw new InputException($"{file}:{node.Start.Line}: unknown {what} '{name}'; use one of {string.Join(", ", names)}");
-        var known = ComponentOptions[name];
+        // The options a component reads are the known ones (StudyComponents.KnownOptions): a misspelt option silently
+        // falling back to its default would run a whole study with settings nobody asked for.
+        var known = StudyComponents.KnownOptions(what, name);
         foreach (var key in options.Keys)
             if (!known.Contains(key))
-                throw new InputException(known.Length == 0
+                throw new InputException(known.Count == 0
                     ? $"{file}:{node.Start.Line}: {what} {name} takes no options, got '{key}'; write {what}: {name}"
                     : $"{file}:{node.Start.Line}: unknown {what} {name} option '{key}'; known options: {string.Join(", ", known)}");
-        return new ComponentSpec(name, options, (int)node.Start.Line);
+        var spec = new ComponentSpec(name, options, (int)node.Start.Line);
+        // Built once here so that a value out of range is refused with the file and line before any trial runs.
+        _ = what == "sampler" ? StudyComponents.Sampler(spec, 0, file) : (object)StudyComponents.Pruner(spec, file);
+        return spec;
     }
 
     private static Dictionary<string, YamlNode> Keys(YamlMappingNode map, string file, string[] allowed, string what)

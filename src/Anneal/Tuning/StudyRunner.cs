@@ -184,52 +184,86 @@ public sealed class StudyRunner(StudySpec spec, ISampler sampler, IPruner pruner
     }
 }
 
-/// <summary>Builds samplers and pruners from a study file's components.</summary>
+/// <summary>
+/// Builds samplers and pruners from a study file's components. The code that reads a component's options is their only
+/// list: <see cref="KnownOptions"/> builds each component once with no options and records the keys it asks for, so
+/// an option added here is known to the study file's check without a second list to keep in step.
+/// </summary>
 public static class StudyComponents
 {
     /// <summary>The sampler named by the study.</summary>
-    public static ISampler Sampler(StudySpec spec) => spec.Sampler.Name switch
+    public static ISampler Sampler(StudySpec spec) => Sampler(spec.Sampler, spec.Seed, spec.File);
+
+    /// <summary>The pruner named by the study.</summary>
+    public static IPruner Pruner(StudySpec spec) => Pruner(spec.Pruner, spec.File);
+
+    /// <summary>The sampler <paramref name="c"/> names, seeded; <paramref name="file"/> names the study file in messages.</summary>
+    public static ISampler Sampler(ComponentSpec c, int seed, string file) => c.Name switch
     {
-        "random" => new RandomSampler(spec.Seed),
-        "grid" => new GridSampler((int)spec.Sampler.Number("points", 5, spec.File)),
-        "sobol" => new SobolSampler(spec.Seed),
-        "gp" => new GpSampler(spec.Seed, spec.Sampler.Options.ContainsKey("startup") ? (int)spec.Sampler.Number("startup", 5, spec.File) : null,
-            spec.Sampler.Word("acquisition", "log_ei") switch
+        "random" => new RandomSampler(seed),
+        "grid" => new GridSampler((int)c.Number("points", 5, file)),
+        "sobol" => new SobolSampler(seed),
+        "gp" => new GpSampler(seed, c.Has("startup") ? (int)c.Number("startup", 5, file) : null,
+            c.Word("acquisition", "log_ei") switch
             {
                 "log_ei" => AcquisitionKind.LogEi,
                 "noisy_ei" => AcquisitionKind.NoisyEi,
-                var a => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp acquisition must be log_ei or noisy_ei, got '{a}'"),
+                var a => throw new InputException($"{file}:{c.Line}: gp acquisition must be log_ei or noisy_ei, got '{a}'"),
             })
         {
-            Additive = spec.Sampler.Word("kernel", "matern") switch
+            Additive = c.Word("kernel", "matern") switch
             {
                 "matern" => false,
                 "additive" => true,
-                var k => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp kernel must be matern or additive, got '{k}'"),
+                var k => throw new InputException($"{file}:{c.Line}: gp kernel must be matern or additive, got '{k}'"),
             },
-            DimensionScaledPrior = spec.Sampler.Word("prior", "weak") switch
+            DimensionScaledPrior = c.Word("prior", "weak") switch
             {
                 "weak" => false,
                 "dimension_scaled" => true,
-                var k => throw new InputException($"{spec.File}:{spec.Sampler.Line}: gp prior must be weak or dimension_scaled, got '{k}'"),
+                var k => throw new InputException($"{file}:{c.Line}: gp prior must be weak or dimension_scaled, got '{k}'"),
             },
         },
-        var s => throw new InputException($"{spec.File}:{spec.Sampler.Line}: unknown sampler '{s}'"),
+        var s => throw new InputException($"{file}:{c.Line}: unknown sampler '{s}'"),
     };
 
-    /// <summary>The pruner named by the study.</summary>
-    public static IPruner Pruner(StudySpec spec)
+    /// <summary>The pruner <paramref name="p"/> names; <paramref name="file"/> names the study file in messages.</summary>
+    public static IPruner Pruner(ComponentSpec p, string file)
     {
-        var p = spec.Pruner;
-        long? L(string k) => p.Options.ContainsKey(k) ? (long)p.Number(k, 0, spec.File) : null;
+        long? L(string k) => p.Has(k) ? (long)p.Number(k, 0, file) : null;
         return p.Name switch
         {
             "none" => new NopPruner(),
             "median" => new MedianPruner((int)(L("startup_trials") ?? 5), L("warmup_steps") ?? 0, L("interval_steps") ?? 1),
             "asha" => new SuccessiveHalvingPruner(L("min_resource"), (int)(L("reduction_factor") ?? 4), (int)(L("min_early_stopping_rate") ?? 0)),
             "hyperband" => new HyperbandPruner(L("min_resource") ?? 1, L("max_resource"), (int)(L("reduction_factor") ?? 3)),
-            "forecast" => new ForecastPruner(p.Word("law", "auto"), level: p.Number("level", 0.95, spec.File), priorTrials: (int)(L("prior_trials") ?? 3)),
-            var s => throw new InputException($"{spec.File}:{p.Line}: unknown pruner '{s}'"),
+            "forecast" => Forecast(p, file),
+            var s => throw new InputException($"{file}:{p.Line}: unknown pruner '{s}'"),
         };
     }
+
+    /// <summary>The forecast pruner; its own refusal of a value (a law that does not parse, a level or risk out of range) gets the study file's line.</summary>
+    private static ForecastPruner Forecast(ComponentSpec p, string file)
+    {
+        string law = p.Word("law", "auto");
+        double level = p.Number("level", 0.95, file);
+        int priorTrials = (int)p.Number("prior_trials", 3, file);
+        double? risk = p.Has("risk") ? p.Number("risk", 0, file) : null;
+        try { return new ForecastPruner(law, level: level, priorTrials: priorTrials, risk: risk); }
+        catch (InputException e) { throw new InputException($"{file}:{p.Line}: pruner forecast: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// The options component <paramref name="name"/> (a <paramref name="kind"/>: <c>sampler</c> or <c>pruner</c>)
+    /// reads, in the order it reads them: learnt by building it once with no options and recording every key it asks
+    /// for (every option is asked for whether set or not). Cached per component.
+    /// </summary>
+    public static IReadOnlyList<string> KnownOptions(string kind, string name) => Known.GetOrAdd((kind, name), k =>
+    {
+        var probe = new ComponentSpec(k.Name, new Dictionary<string, string>(), 0) { Asked = [] };
+        _ = k.Kind == "sampler" ? Sampler(probe, 0, "probe") : (object)Pruner(probe, "probe");
+        return probe.Asked!.ToArray();
+    });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Kind, string Name), IReadOnlyList<string>> Known = new();
 }

@@ -63,8 +63,10 @@ public class ForecastPrunerTests
     /// ends ahead (1.731 vs 1.751). The forecast pruner, which forecasts the planned cooldown, must not prune it before the
     /// cooldown starts.
     /// </summary>
-    [Fact]
-    public void Never_prunes_a_wsd_trial_before_its_cooldown_for_being_behind_a_cosine_incumbent()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(0.5)] // the riskiest setting: prunes whenever the point forecast is worse than the incumbent
+    public void Never_prunes_a_wsd_trial_before_its_cooldown_for_being_behind_a_cosine_incumbent(double? risk)
     {
         var incumbent = Complete(0, "cosine_T2000_s1.csv", "cosine(peak=3e-3, total=2000, warmup=100)");
         var wsd = Curve("gpt-tiny", "wsd_lin20_T2000_s1.csv");
@@ -77,7 +79,7 @@ public class ForecastPrunerTests
         // Equal-step pruning gets it wrong: Optuna's median rule (one complete trial) prunes it.
         Replay(new MedianPruner(startupTrials: 1), incumbent, trial, stable).PrunedAt.ShouldNotBeNull();
 
-        var (prunedAt, reasons) = Replay(new ForecastPruner(), incumbent, trial, stable);
+        var (prunedAt, reasons) = Replay(new ForecastPruner(risk: risk), incumbent, trial, stable);
         prunedAt.ShouldBeNull(string.Join("\n", reasons));
         reasons.Count.ShouldBeGreaterThanOrEqualTo(4); // it was judged at the checkpoints up to 80%, not skipped
     }
@@ -88,13 +90,19 @@ public class ForecastPrunerTests
     /// pruned before its cooldown starts, with two complete trials (cosine and linear) in the fit.
     /// </summary>
     [Theory]
-    [InlineData("wsd_lin10_T2000_s1.csv", 0.1, "linear")]
-    [InlineData("wsd_lin20_T2000_s1.csv", 0.2, "linear")]
-    [InlineData("wsd_lin40_T2000_s1.csv", 0.4, "linear")]
-    [InlineData("wsd_lin60_T2000_s1.csv", 0.6, "linear")]
-    [InlineData("wsd_lin80_T2000_s1.csv", 0.8, "linear")]
-    [InlineData("wsd_sqrt20_T2000_s1.csv", 0.2, "sqrt")]
-    public void Never_prunes_any_wsd_cooldown_of_the_corpus_before_it_starts(string file, double decay, string shape)
+    [InlineData("wsd_lin10_T2000_s1.csv", 0.1, "linear", null)]
+    [InlineData("wsd_lin20_T2000_s1.csv", 0.2, "linear", null)]
+    [InlineData("wsd_lin40_T2000_s1.csv", 0.4, "linear", null)]
+    [InlineData("wsd_lin60_T2000_s1.csv", 0.6, "linear", null)]
+    [InlineData("wsd_lin80_T2000_s1.csv", 0.8, "linear", null)]
+    [InlineData("wsd_sqrt20_T2000_s1.csv", 0.2, "sqrt", null)]
+    [InlineData("wsd_lin10_T2000_s1.csv", 0.1, "linear", 0.5)]
+    [InlineData("wsd_lin20_T2000_s1.csv", 0.2, "linear", 0.5)]
+    [InlineData("wsd_lin40_T2000_s1.csv", 0.4, "linear", 0.5)]
+    [InlineData("wsd_lin60_T2000_s1.csv", 0.6, "linear", 0.5)]
+    [InlineData("wsd_lin80_T2000_s1.csv", 0.8, "linear", 0.5)]
+    [InlineData("wsd_sqrt20_T2000_s1.csv", 0.2, "sqrt", 0.5)]
+    public void Never_prunes_any_wsd_cooldown_of_the_corpus_before_it_starts(string file, double decay, string shape, double? risk)
     {
         var cosine = Complete(0, "cosine_T2000_s1.csv", "cosine(peak=3e-3, total=2000, warmup=100)");
         var linear = Complete(1, "linear_T2000_s1.csv", "linear(peak=3e-3, total=2000, warmup=100)");
@@ -104,7 +112,7 @@ public class ForecastPrunerTests
         var stable = wsd.Where(r => r.Step < start).ToArray();
         var trial = new TrialRecord(2, new TrialParams([]), TrialState.Running, null, [])
         { Schedule = $"wsd(peak=3e-3, total=2000, warmup=100, decay={decay.ToString(CultureInfo.InvariantCulture)}, shape={shape})", PlannedSteps = 2000 };
-        var (prunedAt, reasons) = ReplayWith(new ForecastPruner(), [cosine, linear], trial, stable);
+        var (prunedAt, reasons) = ReplayWith(new ForecastPruner(risk: risk), [cosine, linear], trial, stable);
         prunedAt.ShouldBeNull(string.Join("\n", reasons));
     }
 
@@ -161,5 +169,80 @@ public class ForecastPrunerTests
         var (prunedAt, reasons) = Replay(new ForecastPruner(), incumbent, trial, constant);
         prunedAt.ShouldNotBeNull(string.Join("\n", reasons));
         prunedAt!.Value.ShouldBeLessThan(900L, string.Join("\n", reasons));
+    }
+
+    /// <summary>
+    /// The risk option's closed form: a prune compares the band's quantile <c>risk</c> with the incumbent's value raised
+    /// by the same quantile of its noise, each distance from its centre scaled by z(1 - risk) / z(0.975). So risk 0.025
+    /// (= (1 - level) / 2) is the default rule bit for bit (scale 1), and at risk 0.5 (z = 0) a trial is pruned exactly
+    /// when its point forecast is worse than the incumbent's value. Replayed on the MLP corpus's constant-rate trial
+    /// against the cosine incumbent (1.918 vs 1.777 at the end), and a higher risk never prunes later.
+    /// </summary>
+    [Fact]
+    public void Risk_sets_the_quantile_that_decides()
+    {
+        var incumbent = Complete(0, "cosine_T1000_s1.csv", "cosine(peak=5e-2, total=1000, warmup=50)", "mlp");
+        var constant = Curve("mlp", "constant_s1.csv", untilStep: 999);
+        var trial = new TrialRecord(1, new TrialParams([]), TrialState.Running, null, []) { Schedule = "constant(peak=5e-2, warmup=50)", PlannedSteps = 1000 };
+        var byDefault = Replay(new ForecastPruner(), incumbent, trial, constant);
+        var explicitDefault = Replay(new ForecastPruner(risk: 0.025), incumbent, trial, constant);
+        explicitDefault.PrunedAt.ShouldBe(byDefault.PrunedAt);
+        explicitDefault.Reasons.ShouldBe(byDefault.Reasons);
+
+        // At risk 0.5 every judged decision is "point forecast above the incumbent's value".
+        var half = new ForecastPruner(risk: 0.5);
+        var t = trial;
+        int judged = 0;
+        long? prunedHalf = null;
+        foreach (var r in constant)
+        {
+            t = t with { Reports = [.. t.Reports, r] };
+            var d = half.Decide("s", t, [incumbent, t]);
+            if (d.SetAttributes is { } set)
+            {
+                var a = new Dictionary<string, double>(t.Attributes);
+                foreach (var kv in set) a[kv.Key] = kv.Value;
+                t = t with { Attributes = a };
+                if (set.TryGetValue(ForecastPruner.ForecastKey, out var mid) && set.TryGetValue("forecast_low", out var low) && double.IsFinite(low) && d.Reason!.Contains("at risk", StringComparison.Ordinal))
+                {
+                    judged++;
+                    d.Prune.ShouldBe(mid > incumbent.Value!.Value, d.Reason);
+                }
+            }
+            if (d.Prune) { prunedHalf = r.Step; break; }
+        }
+        judged.ShouldBeGreaterThan(0);
+        var fifth = Replay(new ForecastPruner(risk: 0.2), incumbent, trial, constant).PrunedAt;
+        prunedHalf.ShouldNotBeNull();
+        fifth.ShouldNotBeNull();
+        byDefault.PrunedAt.ShouldNotBeNull();
+        prunedHalf!.Value.ShouldBeLessThanOrEqualTo(fifth!.Value);
+        fifth.Value.ShouldBeLessThanOrEqualTo(byDefault.PrunedAt!.Value);
+    }
+
+    /// <summary>
+    /// The calibration cache is a memo: bounded to 2 entries (evicting the oldest), the pruner makes the same decisions
+    /// with the same reasons as with the default bound on a replay that calibrates (three complete trials at the
+    /// trial's peak: gpt-tiny's cosine, linear and 20% WSD runs, and the 40% WSD trial), and never holds more than 2.
+    /// </summary>
+    [Fact]
+    public void The_calibration_cache_is_bounded_and_changes_no_decision()
+    {
+        var complete = new[]
+        {
+            Complete(0, "cosine_T2000_s1.csv", "cosine(peak=3e-3, total=2000, warmup=100)"),
+            Complete(1, "linear_T2000_s1.csv", "linear(peak=3e-3, total=2000, warmup=100)"),
+            Complete(2, "wsd_lin20_T2000_s1.csv", "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)"),
+        };
+        var trial = new TrialRecord(3, new TrialParams([]), TrialState.Running, null, []) { Schedule = "constant(peak=3e-3, warmup=100)", PlannedSteps = 2000 };
+        var reports = Curve("gpt-tiny", "constant_s1.csv", untilStep: 1999);
+        var small = new ForecastPruner { CaseCacheCapacity = 2 };
+        var big = new ForecastPruner();
+        var a = ReplayWith(small, complete, trial, reports);
+        var b = ReplayWith(big, complete, trial, reports);
+        a.Reasons.ShouldBe(b.Reasons);
+        a.PrunedAt.ShouldBe(b.PrunedAt);
+        big.CachedCases.ShouldBeGreaterThan(2); // the replay does fill a cache, so the bound was exercised
+        small.CachedCases.ShouldBeLessThanOrEqualTo(2);
     }
 }

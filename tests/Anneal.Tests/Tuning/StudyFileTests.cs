@@ -68,6 +68,14 @@ public class StudyFileTests
         "s.yaml:4: unknown sampler gp option 'acqusition'; known options: startup, acquisition, kernel, prior")]
     [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\npruner: {none: {level: 0.9}}\n",
         "s.yaml:4: pruner none takes no options, got 'level'; write pruner: none")]
+    [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\npruner: {forecast: {risk: 0.7}}\n",
+        "s.yaml:4: pruner forecast: forecast pruner risk must be a probability above 0 and at most 0.5 (e.g. 0.1), got 0.7")]
+    [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\npruner: {forecast: {risk: often}}\n",
+        "s.yaml:4: forecast option risk must be a number, got 'often'")]
+    [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\npruner: {forecast: {level: 1.5}}\n",
+        "s.yaml:4: pruner forecast: forecast pruner level must be between 0 and 1 (e.g. 0.95), got 1.5")]
+    [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\npruner: {forecast: {risks: 0.1}}\n",
+        "s.yaml:4: unknown pruner forecast option 'risks'; known options: law, level, prior_trials, risk")]
     [InlineData("name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\n",
         "s.yaml:1: missing 'space'; add e.g. space: {peak: {log_uniform: [3e-4, 1e-2]}}")]
     public void Bad_study_files_get_one_message_naming_the_line_and_the_fix(string text, string message)
@@ -100,5 +108,19 @@ public class StudyFileTests
         (plain.Additive, plain.DimensionScaledPrior).ShouldBe((false, false));
         Should.Throw<InputException>(() => StudyComponents.Sampler(StudyFile.Parse(head + "sampler: {gp: {kernel: rbf}}\n", "s.yaml")))
             .Message.ShouldBe("s.yaml:4: gp kernel must be matern or additive, got 'rbf'");
+    }
+
+    /// <summary>
+    /// The forecast pruner's risk is a study option, read by the code that builds the pruner (its only list of options):
+    /// the value reaches the pruner, and the default is half of 1 - level.
+    /// </summary>
+    [Fact]
+    public void The_forecast_risk_is_a_study_option()
+    {
+        const string head = "name: a\nobjective: {train: {model: gpt-tiny, data: brown, steps: 2000, metric: val_loss}}\nspace: {peak: {log_uniform: [1e-4, 1e-2]}}\n";
+        StudyComponents.Pruner(StudyFile.Parse(head + "pruner: {forecast: {risk: 0.3}}\n", "s.yaml")).ShouldBeOfType<ForecastPruner>().Risk.ShouldBe(0.3);
+        StudyComponents.Pruner(StudyFile.Parse(head + "pruner: {forecast: {level: 0.9}}\n", "s.yaml")).ShouldBeOfType<ForecastPruner>().Risk.ShouldBe(0.05, 1e-15);
+        StudyComponents.KnownOptions("pruner", "asha").ShouldBe(["min_resource", "reduction_factor", "min_early_stopping_rate"]);
+        StudyComponents.KnownOptions("sampler", "random").ShouldBeEmpty();
     }
 }
