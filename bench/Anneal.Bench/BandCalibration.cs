@@ -30,19 +30,19 @@ internal static class BandCalibration
         /// <summary>For offline checks: the fitted runs' point-to-point scatter about the stack (log; from second differences of the residuals).</summary>
         public double Noise { get; init; } = double.NaN;
 
-        /// <summary>For offline checks: the disagreement of the members of positive weight only.</summary>
+        /// <summary>The disagreement of the members of positive weight only (the band's <c>chosen</c>, <see cref="StackBand"/>; 0 with one of them).</summary>
         public double DisWeighted { get; init; } = double.NaN;
         public double E => Math.Log(Observed / Predicted);
     }
 
-    private sealed record Constants(double K, double A, double B)
+    private sealed record Constants(double K, double KW, double A, double B)
     {
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, a = {A:0.###}, b = {B:0.###}");
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}");
     }
 
     private const double Level = 0.95, Quantile = 0.95;
 
-    private static readonly Constants InUse = new(StackBand.DisagreementScale, StackBand.MisfitScale, StackBand.FutureScale);
+    private static readonly Constants InUse = new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale);
 
     public static void Run(string repo, string? rowsCsv = null)
     {
@@ -114,7 +114,7 @@ internal static class BandCalibration
             Console.WriteLine($"\nno (k, a, b) with k <= 1, a <= {MaxA}, b <= {MaxB} covers {Quantile:P0} of the {rows.Count} finals and every corpus: the constants in use stay ({InUse}); look at the per-corpus table below and at the band's inputs in the rows file");
             all = InUse;
         }
-        else Console.WriteLine($"\n## rule: narrowest band (mean half-width) covering {Quantile:P0} of the calibration forecasts and every corpus\nall corpora: {all} (in use: {InUse}){(all == InUse ? "" : "  <- copy into StackBand.DisagreementScale, MisfitScale, FutureScale")}");
+        else Console.WriteLine($"\n## rule: narrowest band (mean half-width) covering {Quantile:P0} of the calibration forecasts and every corpus\nall corpora: {all} (in use: {InUse}){(all == InUse ? "" : "  <- copy into StackBand.DisagreementScale, WeightedDisagreementScale, MisfitScale, FutureScale")}");
         var loco = new List<(Row Row, Constants P)>();
         foreach (var name in rows.Select(r => r.Corpus).Distinct())
         {
@@ -150,19 +150,21 @@ internal static class BandCalibration
         var widths = new double[rows.Count];
         for (int bi = 0; bi <= (int)(4 * MaxB); bi++)
             for (int ai = 0; ai <= (int)(4 * MaxA); ai++)
-                for (int ki = 1; ki <= 100; ki++)
-                {
-                    var p = new Constants(ki / 100.0, ai / 4.0, bi / 4.0);
-                    int covered = 0;
-                    for (int i = 0; i < rows.Count; i++)
+                for (int wi = 0; wi <= 100; wi++)
+                    for (int ki = 0; ki <= 100; ki++)
                     {
-                        widths[i] = HalfWidth(rows[i], p, z);
-                        if (Math.Abs(rows[i].E) <= widths[i]) covered++;
+                        var p = new Constants(ki / 100.0, wi / 100.0, ai / 4.0, bi / 4.0);
+                        int covered = 0;
+                        double sum = 0;
+                        for (int i = 0; i < rows.Count; i++)
+                        {
+                            widths[i] = HalfWidth(rows[i], p, z);
+                            sum += widths[i];
+                            if (Math.Abs(rows[i].E) <= widths[i]) covered++;
+                        }
+                        if (covered < Quantile * rows.Count || sum >= (bestWidth - 1e-12) * rows.Count || !EveryCorpus(rows, widths)) continue;
+                        (best, bestWidth) = (p, sum / rows.Count);
                     }
-                    if (covered < Quantile * rows.Count || !EveryCorpus(rows, widths)) continue;
-                    double mean = widths.Average();
-                    if (mean < bestWidth - 1e-12) (best, bestWidth) = (p, mean);
-                }
         return best;
     }
 
@@ -219,9 +221,9 @@ internal static class BandCalibration
     /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance"/> computes it, with constants <paramref name="p"/>.</summary>
     private static double HalfWidth(Row r, Constants p, double z)
     {
-        double dis = r.Single ? r.Own : r.Disagree;
+        double dis = r.Single ? r.Own : r.Disagree, chosen = r.Single ? r.Own : r.DisWeighted;
         double f = double.IsNaN(r.FutureError) ? 0 : r.FutureError;
-        return z * Math.Sqrt(p.K * p.K * dis + p.A * p.A * r.EndMisfit * r.EndMisfit + p.B * p.B * f * f);
+        return z * Math.Sqrt(p.K * p.K * dis + p.KW * p.KW * chosen + p.A * p.A * r.EndMisfit * r.EndMisfit + p.B * p.B * f * f);
     }
 
     private static string Line(string corpus, string question, List<(Row Row, Constants P)> inUse, List<(Row Row, Constants P)> rule, List<(Row Row, Constants P)> held, double z)

@@ -11,11 +11,11 @@ internal static class EvaluationTables
 
     private static string FormatOrDash(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, Inv);
 
-    /// <summary>The observed and predicted final loss of a test row, the protocol's final (<see cref="TestResult.ObservedFinal"/>; "" on summary rows).</summary>
+    /// <summary>The observed and predicted final loss of a test row, the protocol's final (<see cref="Anneal.Laws.TestResult.ObservedFinal"/>; "" on summary rows).</summary>
     private static string Final(EvaluationRow row) => row.Test is { } t ? string.Create(Inv, $"{t.ObservedFinal:F4} / {t.PredictedFinal:F4}") : "";
 
     /// <summary>
-    /// The final-loss error of a row at the protocol's final (<see cref="TestResult.FinalError"/>; the mean over the tests on a
+    /// The final-loss error of a row at the protocol's final (<see cref="Anneal.Laws.TestResult.FinalError"/>; the mean over the tests on a
     /// summary row), so that the error, the finals shown and the band's coverage all score the same final.
     /// </summary>
     private static double FinalErr(EvaluationRow row) =>

@@ -205,24 +205,29 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 10: bands"; StackBand): relative
-    /// variance k^2 disagreement + a^2 M^2 + b^2 F^2, the disagreement the mean square relative distance of every member's
-    /// forecast (also those of weight 0) from the stack's (with one member: its own variance, the smallest among those of
-    /// positive weight that carry the band), M the end misfit and F the future error (0 when not measured).
+    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 11: bands"; StackBand): relative
+    /// variance k^2 disagreement + kw^2 chosen + a^2 M^2 + b^2 F^2, the disagreement the mean square relative distance of
+    /// every member's forecast (also those of weight 0) from the stack's, chosen the same over the members of positive
+    /// weight (0 with one of them; with one member fitted, both are its own variance, the smallest among those of positive
+    /// weight that carry the band), M the end misfit and F the future error (0 when not measured).
     /// </summary>
     private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double endMisfit, double futureError, double z)
     {
-        double mean = weights.Zip(losses).Sum(x => x.First * x.Second), own = double.PositiveInfinity, dis = 0;
+        double mean = weights.Zip(losses).Sum(x => x.First * x.Second), own = double.PositiveInfinity, dis = 0, chosen = 0;
         for (int m = 0; m < weights.Length; m++)
         {
             if (weights[m] == 0) continue;
             if (carries[m]) own = Math.Min(own, ownSd[m] * ownSd[m]);
         }
         for (int m = 0; m < weights.Length; m++) dis += Math.Pow((losses[m] - mean) / mean, 2) / weights.Length;
-        if (weights.Length == 1) dis = own;
+        int nw = weights.Count(x => x > 0);
+        if (nw > 1)
+            for (int m = 0; m < weights.Length; m++)
+                if (weights[m] > 0) chosen += Math.Pow((losses[m] - mean) / mean, 2) / nw;
+        if (weights.Length == 1) dis = chosen = own;
         double f = double.IsNaN(futureError) ? 0 : futureError;
-        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale;
-        return Math.Sqrt(k * k * dis + a * a * endMisfit * endMisfit + b * b * f * f) * z;
+        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale;
+        return Math.Sqrt(k * k * dis + kw * kw * chosen + a * a * endMisfit * endMisfit + b * b * f * f) * z;
     }
 
     /// <summary>
@@ -361,7 +366,7 @@ public class ForecastBenchmarkTests
         a.FinalLoss.ShouldBe(m.FinalLoss, 1e-12);
         Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9);
         // Not narrower than the member's own band scaled as a disagreement would be.
-        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(StackBand.DisagreementScale * Math.Log(m.FinalHigh / m.FinalLoss) - 1e-12);
+        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(StackBand.WeightedDisagreementScale * Math.Log(m.FinalHigh / m.FinalLoss) - 1e-12);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Anneal.Accuracy;
 using Anneal.Laws;
 using Anneal.Schedules;
 using Shouldly;
@@ -5,7 +6,7 @@ using Xunit;
 
 namespace Anneal.Tests.Laws;
 
-/// <summary>The auto stack's band model (<see cref="StackBand"/>; docs/laws.md, "Session 10: bands").</summary>
+/// <summary>The auto stack's band model (<see cref="StackBand"/>; docs/laws.md, "Session 10: bands" and "Session 11: bands").</summary>
 public class StackBandTests
 {
     private static readonly double[] P = [2.0, 1.5, 0.35, 0.1];
@@ -64,7 +65,7 @@ public class StackBandTests
         var rng = new Random(12345);
         double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         double z = FittedLaw.NormalQuantile(0.975);
-        double sigma = Math.Sqrt(StackBand.RelativeVariance(1.2e-4, 0.004, 0.01));
+        double sigma = Math.Sqrt(StackBand.RelativeVariance(1.2e-4, 0.8e-4, 0.004, 0.01));
         int n = 40000, covered = 0, offsetCovered = 0;
         for (int i = 0; i < n; i++)
         {
@@ -72,11 +73,60 @@ public class StackBandTests
             var (lo, hi) = PredictionBand.Interval(loss, Math.Pow(sigma * loss, 2), z);
             if (observed >= lo && observed <= hi) covered++;
             double m = 0.008, offset = m * Normal();
-            double s = Math.Sqrt(StackBand.RelativeVariance(0, m, double.NaN));
+            double s = Math.Sqrt(StackBand.RelativeVariance(0, 0, m, double.NaN));
             if (Math.Abs(offset) <= z * s) offsetCovered++;
         }
         ((double)covered / n).ShouldBe(0.95, 0.0045);
         double expected = 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, z * StackBand.MisfitScale) - 1;
         ((double)offsetCovered / n).ShouldBe(expected, 0.007);
+    }
+
+    [Fact]
+    public void A_member_of_weight_0_widens_the_band_by_k_and_the_mixed_members_by_kw()
+    {
+        // Closed form of the session 11 band: the stack mixes two members (weights 0.5, 0.5) whose forecasts are L(1 -+ d),
+        // and a set-aside third member forecasts L(1 + D). Disagreement of all three about L: (d^2 + d^2 + D^2) / 3; of the
+        // mixed two: d^2. The relative variance is k^2 (2 d^2 + D^2) / 3 + kw^2 d^2 + a^2 M^2 + b^2 F^2.
+        double d = 0.004, D = 0.05, m = 0.003, f = 0.006;
+        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale;
+        double all = (2 * d * d + D * D) / 3;
+        StackBand.RelativeVariance(all, d * d, m, f).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f, 1e-18);
+        // A set-aside member 5 % off widens the band less than the same distance among the mixed members would.
+        StackBand.RelativeVariance(all, d * d, m, f).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f));
+        // Every input finite gives a finite band; a non-finite input is no band (BandCheck), never an absurd one.
+        double rel = Math.Sqrt(StackBand.RelativeVariance(all, d * d, m, f));
+        var (lo, hi) = PredictionBand.Interval(3.0, Math.Pow(rel * 3.0, 2), FittedLaw.NormalQuantile(0.975));
+        BandCheck.IsSane(lo, hi).ShouldBeTrue();
+        var (lo2, hi2) = PredictionBand.Interval(3.0, Math.Pow(Math.Sqrt(StackBand.RelativeVariance(double.PositiveInfinity, d * d, m, f)) * 3.0, 2), FittedLaw.NormalQuantile(0.975));
+        BandCheck.Problem([1000], [lo2], [hi2], 0.95).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void The_published_splits_table_scores_the_protocols_final()
+    {
+        // Issue 10 item 4's reconciliation: the published split's table (TestResult) and anneal accuracy / the band's
+        // calibration (ForecastProtocol.Target) score the same final, the mean over the logged points of the run's last 1 %
+        // of steps. Independent source: that mean computed here from the run's points (constant_72000 of the 400M curves:
+        // 72,000 steps, so steps 71,280 to 71,999), and a band whose ends are known at every point.
+        var run = MplData.Run("400m", "constant_72000");
+        long horizon = run.Eta.Length;
+        long from = horizon - (long)Math.Round(0.01 * horizon);
+        var window = Enumerable.Range(0, run.Count).Where(i => run.Steps[i] >= from && run.Steps[i] < horizon).ToArray();
+        window.Length.ShouldBeGreaterThan(1);
+        double observed = window.Average(i => run.Observed![i]);
+        ForecastProtocol.FinalPoints(run.Steps, horizon).ShouldBe(window);
+        ForecastProtocol.Target(run, horizon, "constant_72000").ObservedFinal.ShouldBe(observed, 1e-12);
+        // A prediction 1 % below every observation with a band of +-0.5 % around it: the window's observed mean is above
+        // the band's high end, so not covered, whatever the last point alone would say.
+        var loss = run.Observed!.Select(o => o * 0.99).ToArray();
+        var pred = new LawPrediction(run.Steps, loss, loss.Select(x => x * 0.995).ToArray(), loss.Select(x => x * 1.005).ToArray(), 0.95);
+        var t = new TestResult(run, pred, LawMetrics.Compute([(run.Observed!, loss)]));
+        t.ObservedFinal.ShouldBe(observed, 1e-12);
+        t.PredictedFinal.ShouldBe(0.99 * observed, 1e-12);
+        t.FinalHigh.ShouldBe(0.99 * 1.005 * observed, 1e-12);
+        t.FinalError.ShouldBe(0.01, 1e-12);
+        t.FinalCovered.ShouldBeFalse();
+        var wide = pred with { Low = loss.Select(x => x * 0.98).ToArray(), High = loss.Select(x => x * 1.02).ToArray() };
+        new TestResult(run, wide, t.Metrics).FinalCovered.ShouldBeTrue();
     }
 }
