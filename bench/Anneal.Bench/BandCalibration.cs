@@ -8,16 +8,16 @@ namespace Anneal.Bench;
 
 /// <summary>
 /// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k <see cref="StackBand.DisagreementScale"/>,
-/// a <see cref="StackBand.MisfitScale"/>, b <see cref="StackBand.FutureScale"/>)
-/// are calibrated, and how well they hold on a corpus left out of the calibration (docs/laws.md, "Session 10: bands").
+/// kw <see cref="StackBand.WeightedDisagreementScale"/>, a <see cref="StackBand.MisfitScale"/>, b <see cref="StackBand.FutureScale"/>)
+/// are calibrated, and how well they hold on a corpus left out of the calibration (docs/laws.md, "Session 11: bands").
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
 /// forecast's inputs to the band, for offline checks; gpt100m-rope joins when ../shared exists). Every split of
 /// <c>anneal accuracy</c>'s protocol is fitted once with <c>auto</c>; each held-out final gives its log error
-/// e = ln(observed / predicted) and the band's inputs as <see cref="FittedLaw"/> computes them (the members'
-/// disagreement, the fit's <see cref="FittedLaw.EndMisfit"/> and <see cref="FittedLaw.FutureError"/>). The rule
-/// (<see cref="Narrowest"/>): the (k, a, b) of the narrowest band (mean half-width) that covers at least 95 % of the
-/// forecasts and every corpus (<see cref="EveryCorpus"/>), on a grid of k in steps of 0.01 and a, b in steps of 0.25 (see
-/// <see cref="StackBand"/> for why not finer), a at most 1.5 and b at most 0.5; printed with its coverage
+/// e = ln(observed / predicted) and the band's inputs as <see cref="FittedLaw"/> computes them (the disagreement of
+/// every member and of the weighted ones, the fit's <see cref="FittedLaw.EndMisfit"/> and <see cref="FittedLaw.FutureError"/>). The rule
+/// (<see cref="Narrowest"/>): the (k, kw, a, b) of the narrowest band (mean half-width) that covers at least 95 % of the
+/// forecasts and every corpus (<see cref="EveryCorpus"/>), on a grid of k and kw in steps of 0.01 and a, b in steps of
+/// 0.25, a at most 1.5 and b at most 0.5; printed with its coverage
 /// and median half-width per corpus question and per corpus, in sample and with each corpus left out of the calibration.
 /// </summary>
 internal static class BandCalibration
@@ -111,7 +111,7 @@ internal static class BandCalibration
         {
             // No constants of the grid cover 95 % of the finals and every corpus: the forecasts changed more than a band of
             // this form can follow. Say so instead of printing constants that break the rule.
-            Console.WriteLine($"\nno (k, a, b) with k <= 1, a <= {MaxA}, b <= {MaxB} covers {Quantile:P0} of the {rows.Count} finals and every corpus: the constants in use stay ({InUse}); look at the per-corpus table below and at the band's inputs in the rows file");
+            Console.WriteLine($"\nno (k, kw, a, b) with k, kw <= 1, a <= {MaxA}, b <= {MaxB} covers {Quantile:P0} of the {rows.Count} finals and every corpus: the constants in use stay ({InUse}); look at the per-corpus table below and at the band's inputs in the rows file");
             all = InUse;
         }
         else Console.WriteLine($"\n## rule: narrowest band (mean half-width) covering {Quantile:P0} of the calibration forecasts and every corpus\nall corpora: {all} (in use: {InUse}){(all == InUse ? "" : "  <- copy into StackBand.DisagreementScale, WeightedDisagreementScale, MisfitScale, FutureScale")}");
@@ -133,10 +133,10 @@ internal static class BandCalibration
     }
 
     /// <summary>
-    /// The rule's constants for <paramref name="rows"/>: among the (k, a, b) whose 95 % band covers at least 95 % of the
+    /// The rule's constants for <paramref name="rows"/>: among the (k, kw, a, b) whose 95 % band covers at least 95 % of the
     /// forecasts (each counting once) and every corpus (<see cref="EveryCorpus"/>), the one of the smallest mean log
-    /// half-width, on a grid of k in [0.01, 1] (steps of 0.01), a in [0, <see cref="MaxA"/>] and b in [0, <see cref="MaxB"/>]
-    /// (steps of 0.25). Ties: the first found (smallest b, a, k). Null when no grid point satisfies the constraints.
+    /// half-width, on a grid of k and kw in [0, 1] (steps of 0.01), a in [0, <see cref="MaxA"/>] and b in [0, <see cref="MaxB"/>]
+    /// (steps of 0.25). Ties: the first found (smallest b, a, kw, k). Null when no grid point satisfies the constraints.
     /// Why the mean and the bounds (docs/laws.md, "Session 11: bands"): the smallest median had distant optima (k near 0
     /// with a, b 1.25-1.5, a band set by the per-fit constants M and F alone) that the calibrations with gpt-tiny-long or
     /// MLP-long left out jumped to, giving those corpora 5.2 % and 4.0 % wide bands; the mean counts the wide bands such a
