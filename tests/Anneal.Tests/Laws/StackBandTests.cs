@@ -129,4 +129,42 @@ public class StackBandTests
         var wide = pred with { Low = loss.Select(x => x * 0.98).ToArray(), High = loss.Select(x => x * 1.02).ToArray() };
         new TestResult(run, wide, t.Metrics).FinalCovered.ShouldBeTrue();
     }
+
+    [Fact]
+    public void A_stack_that_sets_a_member_aside_draws_the_band_of_its_closed_form()
+    {
+        // A stack of two fitted members, the momentum law mixed with weight 1 and the power law set aside (weight 0), as
+        // the cross-validation leaves engine-mlp-long's cooldown stack. Closed form (StackBand): one weighted member, so
+        // chosen = 0; the disagreement of both about the stack's forecast L = L_m: ((L_p - L_m) / L_m)^2 / 2; the band's
+        // half-width in log space z sqrt(k^2 disagreement + a^2 M^2 + b^2 F^2), with M and F as recorded.
+        LawRun Noisy(string spec, long total)
+        {
+            var r = Run(spec, total, 0);
+            for (int i = 0; i < r.Count; i++) r.Observed![i] *= Math.Exp(0.003 * Math.Sin(2.3 * i + total));
+            return r;
+        }
+        LawRun[] runs = [Noisy("constant(peak=3e-3, warmup=100)", 1000), Noisy("cosine(peak=3e-3, total=1000, warmup=100)", 1000)];
+        var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
+        var pow = Anneal.Fitting.LawFitter.Fit(new PowerLaw(), runs);
+        var stack = new AutoLaw([(new MomentumLaw(0.999), 1.0), (new PowerLaw(), 0.0)]) { FittedHorizon = 999 };
+        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, pow], [], 0) with { FittedHorizon = 999, EndMisfit = 0.002, FutureError = 0.004 };
+        var target = LawRun.ForSchedule("wsd", Schedule.Parse("wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)").Sample(2000), [1999], "wsd");
+        var band = fit.Predict(target);
+        double lm = mom.Law.Predict(target, mom.Values)[0], lp = pow.Law.Predict(target, pow.Values)[0];
+        band.FinalLoss.ShouldBe(lm, 1e-12);
+        Math.Abs(lp / lm - 1).ShouldBeGreaterThan(0.001);   // the two laws part on this schedule, or the test shows nothing
+        double dis = Math.Pow((lp - lm) / lm, 2) / 2;
+        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, z = FittedLaw.NormalQuantile(0.975);
+        double half = z * Math.Sqrt(k * k * dis + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004);
+        band.BandUnavailable.ShouldBeNull();
+        Math.Log(band.FinalHigh / band.FinalLoss).ShouldBe(half, 1e-9);
+        Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
+        // The same two members both mixed (0.5, 0.5): chosen = disagreement about their mean, scaled by kw as well.
+        var both = new AutoLaw([(new MomentumLaw(0.999), 0.5), (new PowerLaw(), 0.5)]) { FittedHorizon = 999 };
+        var fit2 = Anneal.Fitting.StackFitter.Assemble(both, [mom, pow], [], 0) with { FittedHorizon = 999, EndMisfit = 0.002, FutureError = 0.004 };
+        var band2 = fit2.Predict(target);
+        double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
+        double kw = StackBand.WeightedDisagreementScale;
+        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004), 1e-9);
+    }
 }
