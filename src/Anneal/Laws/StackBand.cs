@@ -12,7 +12,7 @@ namespace Anneal.Laws;
 /// weighted member; with one member fitted at all, its own variance stands in). Scale kw = <see cref="WeightedDisagreementScale"/>.</item>
 /// <item><c>disagreement</c>: the same over every fitted member, also those the cross-validation gave weight 0: a law it
 /// set aside still says how far the forecast could be off, but less (session 11: engine-mlp-long's cooldowns, forecast
-/// within 0.4 % by the momentum member alone, had 6 % wide bands from a set-aside member 5 % off). Scale
+/// within 0.4 % by the momentum member alone, had 2.2 % half-widths from a set-aside member 5 % off). Scale
 /// k = <see cref="DisagreementScale"/>.</item>
 /// <item><c>M</c> (<see cref="FittedLaw.EndMisfit"/>): how far the stack misses its own fitted runs where they end, the
 /// mean over the fitted runs of each run's mean log residual over its last tenth of points. A level the fit cannot
