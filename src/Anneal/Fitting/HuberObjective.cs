@@ -18,14 +18,14 @@ internal sealed partial class HuberObjective
     private readonly double[] _w;          // weight of each point (pooled order)
     private readonly double[] _logObs;
     private readonly int _n, _p, _maxRun;
-    private readonly LawPrior? _prior;     // one pseudo-residual row after the runs' points (LossLaw.Prior)
+    private readonly IReadOnlyList<LawPrior> _priors;   // one pseudo-residual row each after the runs' points (LossLaw.Priors)
 
     public HuberObjective(LossLaw law, LawState[] states, FitOptions options)
     {
         _law = law; _states = states; _o = options;
         _p = law.Parameters.Count;
-        _prior = law.Prior(states);
-        _n = states.Sum(s => s.Run.Count) + (_prior is null ? 0 : 1);
+        _priors = law.Priors(states);
+        _n = states.Sum(s => s.Run.Count) + _priors.Count;
         _maxRun = states.Length == 0 ? 0 : states.Max(s => s.Run.Count);
         _w = new double[_n]; _logObs = new double[_n];
         int k = 0;
@@ -34,7 +34,7 @@ internal sealed partial class HuberObjective
             double w = options.EqualRunWeights ? (double)_n / (states.Length * s.Run.Count) : 1.0;
             for (int i = 0; i < s.Run.Count; i++) { _w[k] = w; _logObs[k] = Math.Log(s.Run.Observed![i]); k++; }
         }
-        if (_prior is not null) _w[k] = 1;
+        for (int j = 0; j < _priors.Count; j++) _w[k + j] = 1;
     }
 
     // Scratch and a one-entry cache, owned by this problem: a HuberObjective is used by one thread at a time
@@ -83,10 +83,11 @@ internal sealed partial class HuberObjective
             }
             k += m;
         }
-        if (_prior is not null)
+        foreach (var prior in _priors)
         {
-            if (!(x[_prior.Index] > 0)) return false;
-            r[k] = _prior.Residual(x, jv.AsSpan(k * _p, _p));
+            if (!(x[prior.Index] > 0)) return false;
+            r[k] = prior.Residual(x, jv.AsSpan(k * _p, _p));
+            k++;
         }
         if (speculative)
         {

@@ -6,17 +6,21 @@ namespace Anneal.Fitting;
 /// <summary>
 /// Fits an <see cref="AutoLaw"/>: each member law on its own (its own method, starts and band refits), then
 /// the stacking weights: the prior ones, or (<see cref="AutoLaw.CrossValidatedWeights"/>) those that forecast the
-/// fitted runs' own future best (<see cref="ChooseWeights"/>). A member whose fit fails is left out and the remaining weights renormalised,
+/// fitted runs' own future best (<see cref="ChooseWeights"/>); then each member's alternate takes its place where it
+/// forecasts that future better (<see cref="ChooseMembers"/>). A member whose fit fails is left out and the remaining weights renormalised,
 /// with a warning naming it; the stack fails only when every member does.
 /// </summary>
 public static class StackFitter
 {
-    /// <summary>Fits every member of <paramref name="law"/> on <paramref name="runs"/>.</summary>
+    /// <summary>
+    /// Fits every member of <paramref name="law"/> on <paramref name="runs"/>, and, when the weights are cross-validated,
+    /// each member's alternate (<see cref="AutoLaw.Alternates"/>): <see cref="ChooseWeights"/> chooses the weights among
+    /// the members, then <see cref="ChooseMembers"/> whether an alternate takes its member's place.
+    /// </summary>
     public static FittedLaw Fit(AutoLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
         options ??= new FitOptions();
         var sw = Stopwatch.StartNew();
-        var fits = new List<(FittedLaw Fit, double Weight)>();
         var warnings = new List<string>();
         var errors = new List<string>();
         var preFit = new SharedPreFit();
@@ -25,26 +29,34 @@ public static class StackFitter
         // published fits): on the engine corpora's small splits the path oscillates and the point after the best step fit
         // its own runs 3.4x worse, which put engine-mlp's stack 0.8 % above every schedule (docs/laws.md, "Session 10: auto").
         var memberOptions = options with { Method = null, KeepBestEvaluated = true };
+        int n = law.Members.Count;
+        // The cross-validation's refits on the fitted runs' past (ChooseMembers, ChooseWeights) are independent of the full
+        // fits: all of them run side by side on the cores (each may still split its own work).
+        bool cv = law.CrossValidatedWeights && n > 1;
+        var (heads, tails, cut) = cv ? FutureCut(runs) : ([], [], 0);
+        cv &= heads.Count > 0 && tails.Count > 0;
+        // The candidates: the members, then (only with a cross-validation to choose by) their alternates; slot[c] is the
+        // member whose place candidate c would take.
+        var candidates = law.Members.Select(m => m.Law).ToList();
+        var slot = Enumerable.Range(0, n).ToList();
+        if (cv)
+            for (int i = 0; i < Math.Min(n, law.Alternates.Count); i++)
+                if (law.Alternates[i] is { } alternate) { candidates.Add(alternate); slot.Add(i); }
+        int nc = candidates.Count;
         // Only members fitted to the optimum carry the stack's band (FittedLaw.PredictStack); a member fitted by
         // the early-stopped reference procedure enters through its disagreement with them, so its leave-one-run-out
         // refits (each restarting the procedure: three quarters of the stack's fit) are skipped, unless no
         // optimum member is left to carry the band.
         bool CarriesBand(LossLaw m) => m.PreferredMethod != FitMethod.EarlyStoppedAdamW;
-        bool anyCarrier = law.Members.Any(m => CarriesBand(m.Law));
-        int n = law.Members.Count;
-        var outcome = new (FittedLaw? Fit, string? Error)[n];
-        // The cross-validation's refits on the fitted runs' past (ChooseWeights) are independent of the full fits:
-        // all of them run side by side on the cores (each may still split its own work).
-        bool cv = law.CrossValidatedWeights && n > 1;
-        var (heads, tails, cut) = cv ? FutureCut(runs) : ([], [], 0);
-        cv &= heads.Count > 0 && tails.Count > 0;
-        var past = new (FittedLaw? Fit, string? Error)[n];
+        bool anyCarrier = candidates.Any(CarriesBand);
+        var outcome = new (FittedLaw? Fit, string? Error)[nc];
+        var past = new (FittedLaw? Fit, string? Error)[nc];
         var pastPreFit = new SharedPreFit();
-        LawFitter.ForEachIndependent(cv ? 2 * n : n, j =>
+        LawFitter.ForEachIndependent(cv ? 2 * nc : nc, j =>
         {
-            int i = j % n;
-            var member = law.Members[i].Law;
-            if (j >= n)
+            int i = j % nc;
+            var member = candidates[i];
+            if (j >= nc)
             {
                 try { past[i] = (LawFitter.FitShared(member, heads, memberOptions with { Jackknife = false, Progress = null }, pastPreFit), null); }
                 catch (InputException e) { past[i] = (null, e.Message); }
@@ -54,19 +66,35 @@ public static class StackFitter
             try { outcome[i] = (LawFitter.FitShared(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit), null); }
             catch (InputException e) { outcome[i] = (null, e.Message); }
         });
-        if (anyCarrier && !law.Members.Where((m, i) => CarriesBand(m.Law) && outcome[i].Fit is not null).Any())
-            for (int i = 0; i < n; i++)
+        if (anyCarrier && !Enumerable.Range(0, nc).Any(i => CarriesBand(candidates[i]) && outcome[i].Fit is not null))
+            for (int i = 0; i < nc; i++)
                 if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
-                    outcome[i] = (LawFitter.FitShared(law.Members[i].Law, runs, memberOptions, preFit), null);
+                    outcome[i] = (LawFitter.FitShared(candidates[i], runs, memberOptions, preFit), null);
+
+        // The candidate in each place: the member, or its alternate when only that one could be fitted; an alternate
+        // fitted beside its member (alternateOf[i]) is weighed against it once the weights are chosen.
+        var place = Enumerable.Range(0, n).ToArray();
+        var alternateOf = Enumerable.Repeat(-1, n).ToArray();
+        var placeWhy = new List<string>();
+        for (int c = n; c < nc; c++)
+        {
+            int i = slot[c];
+            if (outcome[c].Fit is null) continue;   // an alternate that cannot be fitted leaves the member in place
+            if (outcome[i].Fit is null) { place[i] = c; placeWhy.Add($"{candidates[c].Spec} in place of {candidates[i].Spec}, whose fit failed"); }
+            else alternateOf[i] = c;
+        }
+        var fits = new List<(FittedLaw Fit, double Weight)>();
         var pasts = new List<(FittedLaw? Fit, string? Error)>();
+        var places = new List<int>();
         for (int i = 0; i < n; i++)
         {
-            var (member, weight) = law.Members[i];
-            if (outcome[i].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[i]); }
+            int c = place[i];
+            double weight = law.Members[i].Weight;
+            if (outcome[c].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[c]); places.Add(i); }
             else
             {
-                errors.Add($"{member.Spec}: {outcome[i].Error}");
-                warnings.Add($"auto: member {member.Spec} left out (its fit failed: {outcome[i].Error})");
+                errors.Add($"{candidates[c].Spec}: {outcome[c].Error}");
+                warnings.Add($"auto: member {candidates[c].Spec} left out (its fit failed: {outcome[c].Error})");
             }
         }
         if (fits.Count == 0) throw new InputException("fit of auto failed: every member law failed (" + string.Join("; ", errors) + ")");
@@ -81,24 +109,85 @@ public static class StackFitter
                 : ChooseWeights(fits.Select(f => f.Fit.Law).ToArray(), prior, pasts.Select(p => p.Fit!).ToArray(), tails, cut);
             fits = fits.Select((f, i) => (f.Fit, weights[i])).ToList();
             choice = why;
+            // Then each member's alternate takes its place, at its weight (or alone), where that forecasts the fitted runs'
+            // future better (only where the weights were cross-validated: the same refits decide both).
+            for (int k = 0; k < fits.Count && cv && failed < 0; k++)
+            {
+                int c = alternateOf[places[k]];
+                if (c < 0) continue;
+                if (past[c].Fit is null)
+                {
+                    placeWhy.Add($"{fits[k].Fit.Law.Spec} stands ({candidates[c].Spec} could not be refitted on the fitted runs' points up to step {cut}: {past[c].Error})");
+                    continue;
+                }
+                var (chosen, swap, reason) = ChooseMembers(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), k, past[c].Fit!, tails, cut);
+                placeWhy.Add(reason);
+                if (swap) { fits[k] = (outcome[c].Fit!, fits[k].Weight); pasts[k] = past[c]; }
+                fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
+            }
             // The band is carried by the weighted members fitted to the optimum; when the choice kept only members fitted
             // without band refits, they get their refits after all.
             if (memberOptions.Jackknife && !fits.Any(f => f.Weight > 0 && CarriesBand(f.Fit.Law)))
                 fits = fits.Select(f => f.Weight > 0 && f.Fit.Replicates.Length == 0 ? (LawFitter.FitShared(f.Fit.Law, runs, memberOptions, preFit), f.Weight) : f).ToList();
         }
+        if (placeWhy.Count > 0) choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join("; ", placeWhy);
         long horizon = runs.Max(r => r.Steps[^1]);
+        // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
         var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights) { FittedHorizon = horizon };
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
-        // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
         // The band's fit-time evidence (StackBand): the misfit at the fitted runs' ends, and the chosen weights' error on
         // the fitted runs' future from the refits on their past (when every member could be refitted there).
         var assembled = Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds);
         double future = cv && pasts.All(p => p.Fit is not null) ? StackBand.FutureErrorOf(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), tails) : double.NaN;
-        return assembled with { FittedHorizon = horizon, StackChoice = choice, EndMisfit = StackBand.EndMisfitOf(stack, assembled.Values, runs), FutureError = future };
+        return assembled with { StackChoice = choice, EndMisfit = StackBand.EndMisfitOf(stack, assembled.Values, runs), FutureError = future };
     }
+
+    /// <summary>
+    /// Whether a member's alternate takes its place (<see cref="AutoLaw.Alternates"/>): the stack's members refitted on the
+    /// fitted runs' points up to the cut of <see cref="FutureCut"/> (<paramref name="past"/>), at the weights the
+    /// cross-validation chose (<paramref name="weights"/>), forecast the last point of every <paramref name="tails"/> run,
+    /// once as they are and once with <paramref name="alternatePast"/> in place of member <paramref name="place"/>, scored
+    /// as <see cref="ChooseWeights"/> scores a weighting (mean |ln(forecast / observed)|). The alternate takes the place, at
+    /// the member's weight, when its error is lower; then, as after a tilt, it takes all the weight when its error alone is
+    /// below <see cref="Alone"/> x the stack's (a law that forecasts the future exactly is not kept at a share that only
+    /// cancelled the member's error). No margin for the swap: the two are alternatives of one place, neither the better by
+    /// default, and at a small weight the place changes the stack little either way. Why after the weights and not among
+    /// them: the weights are chosen among the default members as before, so that a law swapped in cannot also move them on
+    /// a tail or two (on the published 25M split, weights chosen with the age law in place turned a tilt to the multi-power
+    /// law, the best forecaster there, into a tilt to the age law, R^2 0.9990 -> 0.9982; docs/laws.md, "Session 11: auto").
+    /// Returns the weights (in the order of <paramref name="past"/>), whether the alternate is in, and the reason in words,
+    /// with the errors.
+    /// </summary>
+    public static (double[] Weights, bool UseAlternate, string Reason) ChooseMembers(IReadOnlyList<FittedLaw> past, IReadOnlyList<double> weights, int place, FittedLaw alternatePast, IReadOnlyList<LawRun> tails, long cut)
+    {
+        var ends = past.Select(p => EndForecasts(p, tails)).ToArray();
+        double Error(double[][] e, IReadOnlyList<double> w) => EndError(Enumerable.Range(0, tails.Count).Select(t => Enumerable.Range(0, e.Length).Sum(i => w[i] * e[i][t])).ToArray(), tails);
+        double now = Error(ends, weights);
+        var swapped = (double[][])ends.Clone();
+        swapped[place] = EndForecasts(alternatePast, tails);
+        double with = Error(swapped, weights);
+        var alone = Enumerable.Range(0, past.Count).Select(i => i == place ? 1.0 : 0.0).ToArray();
+        double aloneErr = Error(swapped, alone);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string member = past[place].Law.Spec, alternate = alternatePast.Law.Spec;
+        bool use = with < now;   // false too when either is not finite: the member stands
+        double best = Math.Min(now, with);
+        string scores = string.Create(inv, $"refitted on the fitted runs' points up to step {cut}, the stack forecasts the last points of {string.Join(", ", tails.Select(t => t.Name))} with mean |log error| {100 * with:0.###} % with {alternate} at weight {weights[place]:0.##} and {100 * now:0.###} % with {member}");
+        if (aloneErr < Alone * best)
+            return (alone, true, string.Create(inv, $"{alternate} alone in place of {member}, its error alone ({100 * aloneErr:0.###} %) being below {Alone} x the stack's: ") + scores);
+        return (weights.ToArray(), use, use ? $"{alternate} in place of {member}: {scores}" : $"{member} stands, not {alternate}: {scores}");
+    }
+
+    /// <summary>A fit's forecast of the last point of each tail run.</summary>
+    private static double[] EndForecasts(FittedLaw fit, IReadOnlyList<LawRun> tails) =>
+        tails.Select(t => fit.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, fit.Values)[0]).ToArray();
+
+    /// <summary>Mean |ln(forecast / observed)| over the tails' last points.</summary>
+    private static double EndError(double[] forecast, IReadOnlyList<LawRun> tails) =>
+        tails.Select((t, i) => Math.Abs(Math.Log(forecast[i] / t.Observed![^1]))).Average();
 
     /// <summary>Weight a cross-validated fit may give one member (the others share the rest in their prior proportions).</summary>
     public const double Tilt = 0.9;
@@ -132,20 +221,8 @@ public static class StackFitter
     {
         int n = laws.Count;
         // Each member's forecast of each tail run's last point.
-        var ends = new double[n][];
-        for (int i = 0; i < n; i++)
-            ends[i] = tails.Select(t => past[i].Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, past[i].Values)[0]).ToArray();
-        double Error(double[] w)
-        {
-            double sum = 0;
-            for (int t = 0; t < tails.Count; t++)
-            {
-                double f = 0;
-                for (int i = 0; i < n; i++) f += w[i] * ends[i][t];
-                sum += Math.Abs(Math.Log(f / tails[t].Observed![^1]));
-            }
-            return sum / tails.Count;
-        }
+        var ends = Enumerable.Range(0, n).Select(i => EndForecasts(past[i], tails)).ToArray();
+        double Error(double[] w) => EndError(Enumerable.Range(0, tails.Count).Select(t => Enumerable.Range(0, n).Sum(i => w[i] * ends[i][t])).ToArray(), tails);
         var candidates = new List<double[]> { prior.ToArray() };
         var tilted = new List<int> { -1 };   // the member each candidate tilts to (-1: the prior)
         for (int i = 0; i < n; i++)

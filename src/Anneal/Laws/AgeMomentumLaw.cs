@@ -29,7 +29,7 @@ namespace Anneal.Laws;
 /// <c>momentum</c>). q &lt; 1 realises a cooldown of a given share of the run faster the longer the run.
 /// </para>
 /// </summary>
-public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuPrior = null) : LossLaw
+public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuPrior = null, double? AlphaPrior = null) : LossLaw
 {
     /// <summary>
     /// The mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1: the age at the horizon over the memory there) that
@@ -74,7 +74,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
     {
         var b = new SpecBuilder("age").NumIf("nu", Nu).NumIf("q", Q, 1);
         if (FitNu) b = b.NumIf("prior", NuPrior);
-        return b.Build();
+        return b.NumIf("alpha_prior", AlphaPrior).Build();
     }
 
     internal static AgeMomentumLaw Create(SpecArgs a)
@@ -92,9 +92,10 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
             else if (pRaw is SpecNumber { Value: > 0 and <= 1e4 } pn) prior = pn.Value;
             else throw a.Fail($"prior must be a number in (0, 10000] (the mode of nu*H^(1-q)) or the word none, got {pRaw}");
         }
+        double? alphaPrior = ExponentPrior(a);
         var raw = a.Raw("nu");
-        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q, prior);
-        if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value, q);
+        if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q, prior, alphaPrior);
+        if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value, q, null, alphaPrior);
         throw a.Fail($"nu must be a number in (0, 10000] or the word fit, got {raw}");
     }
 
@@ -109,19 +110,33 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
         return held;
     }
 
-    internal override LawPrior? Prior(IReadOnlyList<LawState> runs)
+    internal override IReadOnlyList<LawPrior> Priors(IReadOnlyList<LawState> runs)
     {
+        var priors = new List<LawPrior>(2);
+        if (AlphaPrior is { } a && runs.Count > 0) priors.Add(LawPrior.Exponent(2, a));
         // On nu * H^(1-q), the fitted horizon's age over the memory there: unit-free in time, so one mode serves runs of
         // any length and any q (the memory at age H is H^q/nu steps).
-        if (!FitNu || NuPrior is not { } mode || runs.Count == 0) return null;
+        if (!FitNu || NuPrior is not { } mode || runs.Count == 0) return priors;
         // A decay spanning most of a run (a cosine, a linear decay) pins nu by itself: its gain is realised over the
         // whole age clock. Only a calibration without one (a constant run and short cooldown branches: the WSD
         // question's) leaves nu to the prior; with one, the prior would overrule a fit that forecasts better
         // (docs/laws.md, "Pinning nu").
-        if (runs.Any(r => r is State s && s.DecayShare > 0.5)) return null;
+        if (runs.Any(r => r is State s && s.DecayShare > 0.5)) return priors;
         double horizon = runs.Max(r => r.Run.Steps[^1]) + 1.0;
-        return new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale);
+        priors.Add(new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale));
+        return priors;
     }
+
+    /// <summary>
+    /// The <c>alpha_prior=</c> option of <c>age</c> and <c>momentum</c>: the mode of a weak prior on the LR-area exponent
+    /// (<see cref="LawPrior.Exponent"/>), or null without it.
+    /// </summary>
+    internal static double? ExponentPrior(SpecArgs a) => a.Raw("alpha_prior") switch
+    {
+        null or SpecText { Value: "none" } => null,
+        SpecNumber { Value: > 0 and <= 5 } n => n.Value,
+        var other => throw a.Fail($"alpha_prior must be a number in (0, 5] (the mode of the LR-area exponent alpha) or the word none, got {other}"),
+    };
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
     {

@@ -194,7 +194,7 @@ public sealed partial record FittedLaw
             string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
             // The stack tapers its convex member's weight past a multiple of the fitted horizon (AutoLaw.ConvexTaper).
             if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon };
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, FittedHorizon = horizon, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

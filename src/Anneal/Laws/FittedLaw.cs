@@ -113,10 +113,11 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     }
 
     /// <summary>
-    /// The last step any fitted point reached (0: unknown, e.g. a law file written before it was recorded).
-    /// A stack's convex member tapers off far beyond it (<see cref="AutoLaw.ConvexTaper"/>).
+    /// The last step any fitted point reached, as an <c>auto</c> stack records it (<see cref="AutoLaw.FittedHorizon"/>, the
+    /// one place it is kept: the stack's convex member tapers off far beyond it, <see cref="AutoLaw.ConvexTaper"/>); 0 for
+    /// other laws and for a law file written before it was recorded.
     /// </summary>
-    public long FittedHorizon { get; init; }
+    public long FittedHorizon => Law is AutoLaw stack ? stack.FittedHorizon : 0;
 
     /// <summary>
     /// A predicted loss that is not finite and positive is no forecast: an <see cref="InputException"/>

@@ -55,10 +55,10 @@ public abstract record LossLaw
     public virtual IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => [];
 
     /// <summary>
-    /// A prior the fit adds to the runs' residuals (a maximum a posteriori fit) for a parameter the given runs may not
-    /// pin; null (the default) for none. See <see cref="LawPrior"/>.
+    /// Priors the fit adds to the runs' residuals (a maximum a posteriori fit), one row each, for parameters the given runs
+    /// may not pin; empty (the default) for none. See <see cref="LawPrior"/>.
     /// </summary>
-    internal virtual LawPrior? Prior(IReadOnlyList<LawState> runs) => null;
+    internal virtual IReadOnlyList<LawPrior> Priors(IReadOnlyList<LawState> runs) => [];
 
     /// <summary>Parameter <paramref name="index"/> held at <paramref name="value"/> for <paramref name="reason"/> (for <see cref="NonIdentifiable"/>).</summary>
     protected HeldParameter Held(int index, double value, string reason) => new(Parameters[index].Name, value, reason) { Index = index };

@@ -25,7 +25,7 @@ namespace Anneal.Laws;
 /// "Session 8").
 /// </para>
 /// </summary>
-public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, double CapPower = 2) : LossLaw
+public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, double CapPower = 2, double? AlphaPrior = null) : LossLaw
 {
     /// <summary>The cap's shape of <c>cap=fit</c>: the hyperbolic cap, G = S2 / (1 + S2/S2max).</summary>
     public const double HyperbolicCap = 2;
@@ -76,7 +76,7 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, doubl
         else b.Word("lambda", "fit");
         if (Cap && CapPower == LogCap) b.Word("cap", "log");
         else if (Cap) { b.Word("cap", "fit"); b.NumIf("power", CapPower, HyperbolicCap); }
-        return b.Build();
+        return b.NumIf("alpha_prior", AlphaPrior).Build();
     }
 
     internal static MomentumLaw Create(SpecArgs a)
@@ -96,13 +96,17 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, doubl
             if (powRaw is not SpecNumber { Value: > 0 and <= 4 } pn) throw a.Fail($"power must be a number in (0, 4], got {powRaw}");
             power = pn.Value;
         }
-        if (raw is null) return new MomentumLaw(0.999, cap, power);
-        if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null, cap, power);
-        if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value, cap, power);
+        double? alphaPrior = AgeMomentumLaw.ExponentPrior(a);
+        if (raw is null) return new MomentumLaw(0.999, cap, power, alphaPrior);
+        if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null, cap, power, alphaPrior);
+        if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value, cap, power, alphaPrior);
         throw a.Fail($"lambda must be a number in [0, 1) or the word fit, got {raw}");
     }
 
     public override LawState Prepare(LawRun run) => new State(run, Lambda, CapIndex, CapPower);
+
+    internal override IReadOnlyList<LawPrior> Priors(IReadOnlyList<LawState> runs) =>
+        AlphaPrior is { } a && runs.Count > 0 ? [LawPrior.Exponent(2, a)] : [];
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {

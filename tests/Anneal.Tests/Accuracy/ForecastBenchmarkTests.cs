@@ -256,7 +256,12 @@ public class ForecastBenchmarkTests
         var split = ForecastProtocol.Splits(corpus).Single();
         var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
         // As the stack fits them: an early-stopped member keeps its best evaluated point (FitOptions.KeepBestEvaluated).
-        var alone = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, split.Fit, new FitOptions(KeepBestEvaluated: true))).ToArray();
+        // The members this fit chose (a default member or its alternate in each place: StackFitter.ChooseMembers, tested in
+        // StackMembersTests), each fitted alone.
+        var chosen = ((AutoLaw)auto.Law).Members.Select(m => m.Law).ToArray();
+        chosen.Length.ShouldBe(AutoLaw.DefaultMembers.Count);
+        for (int m = 0; m < chosen.Length; m++) chosen[m].Spec.ShouldBeOneOf(AutoLaw.DefaultMembers[m].Law.Spec, AutoLaw.DefaultAlternates[m]?.Spec);
+        var alone = chosen.Select(l => LawFitter.Fit(l, split.Fit, new FitOptions(KeepBestEvaluated: true))).ToArray();
         // The weights this fit chose (StackFitter.ChooseWeights, tested in StackWeightsTests).
         double[] w = ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray();
         w.Sum().ShouldBe(1, 1e-12);
@@ -276,7 +281,7 @@ public class ForecastBenchmarkTests
         // the fitted runs' future from the members refitted on their past (StackFitter.FutureCut).
         auto.EndMisfit.ShouldBe(ExpectedEndMisfit(w, alone, split.Fit), 1e-9);
         var (heads, tails, _) = StackFitter.FutureCut(split.Fit);
-        var past = AutoLaw.DefaultMembers.Select(m => LawFitter.Fit(m.Law, heads, new FitOptions(Jackknife: false, KeepBestEvaluated: true))).ToArray();
+        var past = chosen.Select(l => LawFitter.Fit(l, heads, new FitOptions(Jackknife: false, KeepBestEvaluated: true))).ToArray();
         double future = tails.Average(t => Math.Abs(Math.Log(t.Observed![^1] / w.Zip(past).Sum(x => x.First * x.Second.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, x.Second.Values)[0]))));
         auto.FutureError.ShouldBe(future, 1e-6 * future);
         foreach (var t in split.Tests)
