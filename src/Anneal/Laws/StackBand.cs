@@ -33,16 +33,16 @@ namespace Anneal.Laws;
 public static class StackBand
 {
     /// <summary>k: scale of the disagreement of every fitted member (also those of weight 0).</summary>
-    public const double DisagreementScale = 0.07;
+    public const double DisagreementScale = 0.0;
 
     /// <summary>kw: scale of the disagreement of the members the stack mixes (and of a lone member's own variance).</summary>
-    public const double WeightedDisagreementScale = 0.35;
+    public const double WeightedDisagreementScale = 0.25;
 
     /// <summary>a: scale of the stack's misfit at the end of its fitted runs (<see cref="FittedLaw.EndMisfit"/>).</summary>
-    public const double MisfitScale = 1.0;
+    public const double MisfitScale = 1.25;
 
     /// <summary>b: scale of the stack's error on the fitted runs' own future (<see cref="FittedLaw.FutureError"/>).</summary>
-    public const double FutureScale = 0.25;
+    public const double FutureScale = 0.5;
 
     /// <summary>Fraction of a fitted run's logged points, at its end, over which <see cref="EndMisfitOf"/> averages the residual.</summary>
     public const double EndFraction = 0.1;

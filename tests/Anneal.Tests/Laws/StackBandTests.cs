@@ -147,7 +147,7 @@ public class StackBandTests
         var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
         var pow = Anneal.Fitting.LawFitter.Fit(new PowerLaw(), runs);
         var stack = new AutoLaw([(new MomentumLaw(0.999), 1.0), (new PowerLaw(), 0.0)]) { FittedHorizon = 999 };
-        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, pow], [], 0) with { FittedHorizon = 999, EndMisfit = 0.002, FutureError = 0.004 };
+        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, pow], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
         var target = LawRun.ForSchedule("wsd", Schedule.Parse("wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)").Sample(2000), [1999], "wsd");
         var band = fit.Predict(target);
         double lm = mom.Law.Predict(target, mom.Values)[0], lp = pow.Law.Predict(target, pow.Values)[0];
@@ -161,7 +161,7 @@ public class StackBandTests
         Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
         // The same two members both mixed (0.5, 0.5): chosen = disagreement about their mean, scaled by kw as well.
         var both = new AutoLaw([(new MomentumLaw(0.999), 0.5), (new PowerLaw(), 0.5)]) { FittedHorizon = 999 };
-        var fit2 = Anneal.Fitting.StackFitter.Assemble(both, [mom, pow], [], 0) with { FittedHorizon = 999, EndMisfit = 0.002, FutureError = 0.004 };
+        var fit2 = Anneal.Fitting.StackFitter.Assemble(both, [mom, pow], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
         var band2 = fit2.Predict(target);
         double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
         double kw = StackBand.WeightedDisagreementScale;
