@@ -321,9 +321,9 @@ public class ForecastBenchmarkTests
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
         // Independent source: the bundled runs' observed finals. Measured 146/152 with session 11's band model (the mixed
-        // members' disagreement apart from the set-aside ones'; docs/laws.md, "Session 11: bands"), as after the lead's
-        // recalibration of session 10: MPL 6/7, 6/7, 7/7, gpt-tiny 27/30, gpt-tiny-long 35/36, MLP 30/30, MLP-long 35/35
-        // (MLP-long's bands 16 % narrower). A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
+        // members' disagreement apart from the set-aside ones'; docs/laws.md, "Session 11: bands") recalibrated on the
+        // merged main of session 11: MPL 7/7, 6/7, 7/7, gpt-tiny 30/30, gpt-tiny-long 34/36, MLP 30/30, MLP-long 32/35.
+        // A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
         var engine = Directory.GetDirectories(Path.Combine(TestPaths.RepoRoot, "data/corpora")).Order(StringComparer.Ordinal)
             .Where(d => File.Exists(Path.Combine(d, "corpus.json"))).Select(ForecastCorpus.Load);
