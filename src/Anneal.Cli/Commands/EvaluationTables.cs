@@ -11,14 +11,21 @@ internal static class EvaluationTables
 
     private static string FormatOrDash(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, Inv);
 
-    /// <summary>The observed and predicted final loss of a test row ("" on summary rows).</summary>
-    private static string Final(EvaluationRow row) => row.Test is { } t ? string.Create(Inv, $"{t.Run.Observed![^1]:F4} / {t.Prediction.FinalLoss:F4}") : "";
+    /// <summary>The observed and predicted final loss of a test row, the protocol's final (<see cref="Anneal.Laws.TestResult.ObservedFinal"/>; "" on summary rows).</summary>
+    private static string Final(EvaluationRow row) => row.Test is { } t ? string.Create(Inv, $"{t.ObservedFinal:F4} / {t.PredictedFinal:F4}") : "";
 
-    /// <summary>The band of a test row and whether it covers the observation; the coverage count on the pooled row.</summary>
+    /// <summary>
+    /// The final-loss error of a row at the protocol's final (<see cref="Anneal.Laws.TestResult.FinalError"/>; the mean over the tests on a
+    /// summary row), so that the error, the finals shown and the band's coverage all score the same final.
+    /// </summary>
+    private static double FinalErr(EvaluationRow row) =>
+        row.Test is { } t ? t.FinalError : row.IsSummary && row.Score.Tests.Count > 0 ? row.Score.Tests.Average(x => x.FinalError) : double.NaN;
+
+    /// <summary>The band of a test row at the protocol's final and whether it covers the observed final; the coverage count on the pooled row.</summary>
     private static string Band(EvaluationRow row)
     {
         if (row.Test is { } t)
-            return t.Prediction.HasBand ? string.Create(Inv, $"[{t.Prediction.FinalLow:F4}, {t.Prediction.FinalHigh:F4}] {(t.FinalCovered ? "yes" : "no")}") : "none (too wide or not finite)";
+            return t.Prediction.HasBand ? string.Create(Inv, $"[{t.FinalLow:F4}, {t.FinalHigh:F4}] {(t.FinalCovered ? "yes" : "no")}") : "none (too wide or not finite)";
         return row.Curve == "pooled" ? $"{row.Score.Tests.Count(x => x.FinalCovered)}/{row.Score.Tests.Count} covered" : "";
     }
 
@@ -31,7 +38,7 @@ internal static class EvaluationTables
         foreach (var row in report.Rows())
         {
             var m = row.Metrics;
-            sb.AppendLine($"{row.Law,-22} {row.Curve,-20} {FormatOrDash(m.R2, "F4"),8} {FormatOrDash(m.Mae, "F5"),8} {FormatOrDash(m.Rmse, "F5"),8} {FormatOrDash(m.PredE, "F5"),8} {FormatOrDash(m.WorstE, "F5"),8} {FormatOrDash(m.FinalErr, "P2"),7}  {Final(row),17}  {Band(row)}");
+            sb.AppendLine($"{row.Law,-22} {row.Curve,-20} {FormatOrDash(m.R2, "F4"),8} {FormatOrDash(m.Mae, "F5"),8} {FormatOrDash(m.Rmse, "F5"),8} {FormatOrDash(m.PredE, "F5"),8} {FormatOrDash(m.WorstE, "F5"),8} {FormatOrDash(FinalErr(row), "P2"),7}  {Final(row),17}  {Band(row)}");
         }
         if (report.Published is { } p)
             sb.AppendLine(string.Create(Inv, $"{"published mpl",-22} {"mean of curves",-20} {p[0],8:F4} {p[1],8:F5} {p[2],8:F5} {p[3],8:F5} {p[4],8:F5}"));
@@ -53,7 +60,7 @@ internal static class EvaluationTables
         {
             var m = row.Metrics;
             string b(string x) => row.IsSummary ? $"**{x}**" : x;
-            sb.AppendLine($"| {row.Law} | {b(row.Curve)} | {FormatOrDash(m.R2, "F4")} | {FormatOrDash(m.Mae, "F5")} | {FormatOrDash(m.Rmse, "F5")} | {FormatOrDash(m.PredE, "F5")} | {FormatOrDash(m.WorstE, "F5")} | {FormatOrDash(m.FinalErr, "P2")} | {Final(row)} | {Band(row)} |");
+            sb.AppendLine($"| {row.Law} | {b(row.Curve)} | {FormatOrDash(m.R2, "F4")} | {FormatOrDash(m.Mae, "F5")} | {FormatOrDash(m.Rmse, "F5")} | {FormatOrDash(m.PredE, "F5")} | {FormatOrDash(m.WorstE, "F5")} | {FormatOrDash(FinalErr(row), "P2")} | {Final(row)} | {Band(row)} |");
         }
         if (report.Published is { } p)
             sb.AppendLine(string.Create(Inv, $"| published mpl (Luo et al.) | **mean of curves** | {p[0]:F4} | {p[1]:F5} | {p[2]:F5} | {p[3]:F5} | {p[4]:F5} | | | |"));

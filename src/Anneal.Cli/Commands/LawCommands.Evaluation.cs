@@ -147,7 +147,7 @@ public static partial class LawCommands
             {
                 sb.AppendLine("## The published multi-power-law split");
                 sb.AppendLine();
-                sb.AppendLine("The reference paper's own split (fit cosine_24000, constant_24000, wsdcon_9; predict the six others), scored on whole curves with its metrics. Its numbers are per-curve means over the six test curves, so the `mean of curves` row is the one to compare.");
+                sb.AppendLine("The reference paper's own split (fit cosine_24000, constant_24000, wsdcon_9; predict the six others), scored on whole curves with its metrics. Its numbers are per-curve means over the six test curves, so the `mean of curves` row is the one to compare. The final loss, its error and the band's coverage are scored on the protocol's final (the mean over the last 1 % of each run's steps), as above.");
                 sb.AppendLine();
                 foreach (var sz in bench.Sizes)
                 {

@@ -135,17 +135,27 @@ public static class ForecastProtocol
     /// </summary>
     public static ForecastTarget Target(LawRun r, long horizon, string name)
     {
-        long from = horizon - Math.Max(1, (long)Math.Round(FinalWindow * horizon));
-        var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from && r.Steps[i] < horizon).ToArray();
-        if (keep.Length == 0)
-        {
-            int last = Array.FindLastIndex(r.Steps, s => s < horizon);
-            if (last < 0) throw new InputException($"{name}: no logged point before step {horizon}");
-            keep = [last];
-        }
+        var keep = FinalPoints(r.Steps, horizon);
+        if (keep.Length == 0) throw new InputException($"{name}: no logged point before step {horizon}");
         var eta = horizon < r.Eta.Length ? r.Eta[..(int)horizon] : r.Eta;
         var grad = r.GradNorm is { } g && horizon < g.Length ? g[..(int)horizon] : r.GradNorm;
         return new ForecastTarget(r with { Eta = eta, GradNorm = grad, Steps = keep.Select(i => r.Steps[i]).ToArray(), Observed = keep.Select(i => r.Observed![i]).ToArray() }, Nominal(horizon));
+    }
+
+    /// <summary>
+    /// The indices of a run's final window among its logged <paramref name="steps"/>, for a run of <paramref name="horizon"/>
+    /// steps: the points logged in the last <see cref="FinalWindow"/> of its steps (before <paramref name="horizon"/>), else
+    /// the last point before it; empty when none is. The one definition of "the final" that every score of a held-out run
+    /// uses (the protocol's targets, and the published split's table through <see cref="TestResult"/>).
+    /// </summary>
+    public static int[] FinalPoints(IReadOnlyList<long> steps, long horizon)
+    {
+        long from = horizon - Math.Max(1, (long)Math.Round(FinalWindow * horizon));
+        var keep = Enumerable.Range(0, steps.Count).Where(i => steps[i] >= from && steps[i] < horizon).ToArray();
+        if (keep.Length > 0) return keep;
+        int last = -1;
+        for (int i = 0; i < steps.Count; i++) if (steps[i] < horizon) last = i;
+        return last < 0 ? [] : [last];
     }
 
     /// <summary>

@@ -62,8 +62,9 @@ public sealed record EvaluationReport(string Title, string[] FitNames, IReadOnly
             o["mean_of_curves"] = Metrics(MeanOfCurves(s));
             o["tests"] = new JsonArray(s.Tests.Select(t => (JsonNode)new JsonObject
             {
-                ["run"] = t.Run.Name, ["metrics"] = Metrics(t.Metrics), ["final_observed"] = t.Run.Observed![^1],
-                ["final_loss"] = t.Prediction.FinalLoss, ["final_loss_low"] = JsonNumbers.OrNull(t.Prediction.FinalLow), ["final_loss_high"] = JsonNumbers.OrNull(t.Prediction.FinalHigh),
+                ["run"] = t.Run.Name, ["metrics"] = Metrics(t.Metrics), ["final_observed"] = t.ObservedFinal,
+                // The protocol's final (TestResult): means over the run's last 1 % of steps, as final_covered judges it.
+                ["final_loss"] = t.PredictedFinal, ["final_loss_low"] = JsonNumbers.OrNull(t.FinalLow), ["final_loss_high"] = JsonNumbers.OrNull(t.FinalHigh),
                 ["band_unavailable"] = t.Prediction.BandUnavailable,
                 ["final_covered"] = t.FinalCovered,
             }).ToArray());

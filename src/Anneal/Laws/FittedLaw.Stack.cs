@@ -8,12 +8,14 @@ public sealed partial record FittedLaw
 {
     /// <summary>
     /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
-    /// (<see cref="StackBand"/>): relative variance <c>k^2 (1/n) sum_i ((L_i - L)/L)^2 + a^2 M^2 + b^2 F^2</c>, M the
+    /// (<see cref="StackBand"/>): relative variance <c>k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2
+    /// + a^2 M^2 + b^2 F^2</c> (the second sum 0 when one member has weight), M the
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
-    /// (<see cref="FutureError"/>). The sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
+    /// (<see cref="FutureError"/>). The first sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
     /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
     /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
-    /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it).
+    /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it),
+    /// with a small scale since session 11; the second, of the n_w members of positive weight, carries most of the band.
     /// A stack left with one fitted member (the others' fits failed) cannot measure its
     /// disagreement: it is taken as large as the member's own variance <c>own</c> (the smallest <c>s_i^2</c> among the members
     /// of positive weight that carry the band, <see cref="CarriesBand"/>; <c>s_i = ln(high_i / L_i) / z</c>, read back from
@@ -49,7 +51,7 @@ public sealed partial record FittedLaw
             foreach (int m in weighted) loss[i] += weights[m] * losses[m][i];
         for (int i = 0; i < n; i++)
         {
-            double mean = loss[i], own = double.PositiveInfinity, disagree = 0;
+            double mean = loss[i], own = double.PositiveInfinity, disagree = 0, chosen = 0;
             foreach (int m in carriers)
             {
                 double s = Math.Log(preds[m]!.High[i] / losses[m][i]) / z;
@@ -60,9 +62,16 @@ public sealed partial record FittedLaw
                 double d = (losses[m][i] - mean) / mean;
                 disagree += d * d / voices.Length;
             }
-            if (voices.Length == 1) disagree = own;
-            // The band model and its constants: StackBand (docs/laws.md, "Session 10: bands").
-            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, EndMisfit, FutureError));
+            // The members the stack mixes, equally weighted: 0 with one of them (it is the forecast).
+            if (weighted.Length > 1)
+                foreach (int m in weighted)
+                {
+                    double d = (losses[m][i] - mean) / mean;
+                    chosen += d * d / weighted.Length;
+                }
+            if (voices.Length == 1) disagree = chosen = own;
+            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands").
+            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.

@@ -38,7 +38,13 @@ public class EvaluationServiceTests
         json["format"]!.GetValue<string>().ShouldBe(EvaluationReport.Format);
         var t0 = json["laws"]![0]!["tests"]![0]!;
         t0["run"]!.GetValue<string>().ShouldBe("wsdcon_3");
-        t0["final_loss"]!.GetValue<double>().ShouldBe(report.Scores[0].Tests[0].Prediction.FinalLoss);
+        // The JSON's finals are the protocol's (TestResult): means over the logged points of the run's last 1 % of steps.
+        var first = report.Scores[0].Tests[0];
+        long horizon = first.Run.Eta.Length, from = horizon - (long)Math.Round(0.01 * horizon);
+        var window = Enumerable.Range(0, first.Run.Count).Where(i => first.Run.Steps[i] >= from).ToArray();
+        t0["final_observed"]!.GetValue<double>().ShouldBe(window.Average(i => first.Run.Observed![i]), 1e-12);
+        t0["final_loss"]!.GetValue<double>().ShouldBe(window.Average(i => first.Prediction.Loss[i]), 1e-12);
+        t0["final_covered"]!.GetValue<bool>().ShouldBe(first.FinalCovered);
     }
 
     [Fact]
