@@ -113,19 +113,7 @@ public class AgeMomentumTests
         var law = new AgeMomentumLaw(NuPrior: AgeMomentumLaw.SuggestedNuPrior);
         LawRun Make(string spec) => SyntheticRun.Of(law, truth, spec, 2000, firstLog: 10);
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)")];
-        var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(5, 5);
-        foreach (var run in runs)
-        {
-            var loss = new double[run.Count];
-            var jac = new double[run.Count * 5];
-            law.Prepare(run).Evaluate(truth, loss, jac);
-            for (int i = 0; i < run.Count; i++)
-            {
-                var g = Enumerable.Range(0, 5).Select(c => jac[i * 5 + c] / loss[i] * (c == 4 ? truth[4] : 1)).ToArray();
-                for (int a = 0; a < 5; a++) for (int b = 0; b < 5; b++) m[a, b] += g[a] * g[b];
-            }
-        }
-        double profile = 1 / m.Inverse()[4, 4];
+        double profile = SyntheticRun.ProfileCurvature(law, runs, truth, 4);
         double force = 1e-3 * AgeMomentumLaw.NuPriorScale / AgeMomentumLaw.NuPriorSigma;
         double expected = force / profile;
         var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false, SkipTransient = false });

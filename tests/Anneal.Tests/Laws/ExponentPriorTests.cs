@@ -61,23 +61,10 @@ public class ExponentPriorTests
         // ln alpha for alpha), from the law's own Jacobian.
         var law = LossLaw.Parse(spec);
         double[] truth = spec.StartsWith("momentum") ? [1.5, 0.8, 0.45, 0.06] : Truth;
-        int np = truth.Length;
         LawRun Make(string s) => SyntheticRun.Of(law, truth, s, 2000, firstLog: 10);
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)"), Make("wsd(peak=3e-3, total=2000, warmup=100, decay=0.4)")];
         Math.Abs(LawPrior.ExponentScale * Math.Log(0.45 / 0.5) / LawPrior.ExponentSigma).ShouldBeGreaterThan(1e-3);
-        var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(np, np);
-        foreach (var run in runs)
-        {
-            var loss = new double[run.Count];
-            var jac = new double[run.Count * np];
-            law.Prepare(run).Evaluate(truth, loss, jac);
-            for (int i = 0; i < run.Count; i++)
-            {
-                var g = Enumerable.Range(0, np).Select(c => jac[i * np + c] / loss[i] * (c == 2 ? truth[2] : 1)).ToArray();
-                for (int a = 0; a < np; a++) for (int b = 0; b < np; b++) m[a, b] += g[a] * g[b];
-            }
-        }
-        double profile = 1 / m.Inverse()[2, 2];
+        double profile = SyntheticRun.ProfileCurvature(law, runs, truth, 2);
         double force = 1e-3 * LawPrior.ExponentScale / LawPrior.ExponentSigma;
         double expected = force / profile;
         var fit = LawFitter.Fit(law, runs, new FitOptions { Jackknife = false, SkipTransient = false });
