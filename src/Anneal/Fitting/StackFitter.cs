@@ -167,13 +167,12 @@ public static class StackFitter
     public static (double[] Weights, bool UseAlternate, string Reason) ChooseMembers(IReadOnlyList<FittedLaw> past, IReadOnlyList<double> weights, int place, FittedLaw alternatePast, IReadOnlyList<LawRun> tails, long cut)
     {
         var ends = past.Select(p => EndForecasts(p, tails)).ToArray();
-        double Error(double[][] e, IReadOnlyList<double> w) => EndError(Enumerable.Range(0, tails.Count).Select(t => Enumerable.Range(0, e.Length).Sum(i => w[i] * e[i][t])).ToArray(), tails);
-        double now = Error(ends, weights);
+        double now = EndError(ends, weights, tails);
         var swapped = (double[][])ends.Clone();
         swapped[place] = EndForecasts(alternatePast, tails);
-        double with = Error(swapped, weights);
+        double with = EndError(swapped, weights, tails);
         var alone = Enumerable.Range(0, past.Count).Select(i => i == place ? 1.0 : 0.0).ToArray();
-        double aloneErr = Error(swapped, alone);
+        double aloneErr = EndError(swapped, alone, tails);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         string member = past[place].Law.Spec, alternate = alternatePast.Law.Spec;
         bool use = with < now;   // false too when either is not finite: the member stands
@@ -188,9 +187,13 @@ public static class StackFitter
     private static double[] EndForecasts(FittedLaw fit, IReadOnlyList<LawRun> tails) =>
         tails.Select(t => fit.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, fit.Values)[0]).ToArray();
 
-    /// <summary>Mean |ln(forecast / observed)| over the tails' last points.</summary>
-    private static double EndError(double[] forecast, IReadOnlyList<LawRun> tails) =>
-        tails.Select((t, i) => Math.Abs(Math.Log(forecast[i] / t.Observed![^1]))).Average();
+    /// <summary>
+    /// Mean |ln(forecast / observed)| over the tails' last points of the weighting <paramref name="w"/> of the members'
+    /// end forecasts <paramref name="ends"/> (<see cref="EndForecasts"/>, one row per member): how <see cref="ChooseWeights"/>
+    /// and <see cref="ChooseMembers"/> score a stack.
+    /// </summary>
+    private static double EndError(double[][] ends, IReadOnlyList<double> w, IReadOnlyList<LawRun> tails) =>
+        tails.Select((t, k) => Math.Abs(Math.Log(Enumerable.Range(0, ends.Length).Sum(i => w[i] * ends[i][k]) / t.Observed![^1]))).Average();
 
     /// <summary>Weight a cross-validated fit may give one member (the others share the rest in their prior proportions).</summary>
     public const double Tilt = 0.9;
@@ -225,7 +228,7 @@ public static class StackFitter
         int n = laws.Count;
         // Each member's forecast of each tail run's last point.
         var ends = Enumerable.Range(0, n).Select(i => EndForecasts(past[i], tails)).ToArray();
-        double Error(double[] w) => EndError(Enumerable.Range(0, tails.Count).Select(t => Enumerable.Range(0, n).Sum(i => w[i] * ends[i][t])).ToArray(), tails);
+        double Error(double[] w) => EndError(ends, w, tails);
         var candidates = new List<double[]> { prior.ToArray() };
         var tilted = new List<int> { -1 };   // the member each candidate tilts to (-1: the prior)
         for (int i = 0; i < n; i++)
