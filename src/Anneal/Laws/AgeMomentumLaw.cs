@@ -92,7 +92,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
             else if (pRaw is SpecNumber { Value: > 0 and <= 1e4 } pn) prior = pn.Value;
             else throw a.Fail($"prior must be a number in (0, 10000] (the mode of nu*H^(1-q)) or the word none, got {pRaw}");
         }
-        double? alphaPrior = ExponentPrior(a);
+        double? alphaPrior = LawPrior.ExponentMode(a);
         var raw = a.Raw("nu");
         if (raw is null or SpecText { Value: "fit" }) return new AgeMomentumLaw(null, q, prior, alphaPrior);
         if (raw is SpecNumber { Value: > 0 and <= 1e4 } n) return new AgeMomentumLaw(n.Value, q, null, alphaPrior);
@@ -126,17 +126,6 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
         priors.Add(new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale));
         return priors;
     }
-
-    /// <summary>
-    /// The <c>alpha_prior=</c> option of <c>age</c> and <c>momentum</c>: the mode of a weak prior on the LR-area exponent
-    /// (<see cref="LawPrior.Exponent"/>), or null without it.
-    /// </summary>
-    internal static double? ExponentPrior(SpecArgs a) => a.Raw("alpha_prior") switch
-    {
-        null or SpecText { Value: "none" } => null,
-        SpecNumber { Value: > 0 and <= 5 } n => n.Value,
-        var other => throw a.Fail($"alpha_prior must be a number in (0, 5] (the mode of the LR-area exponent alpha) or the word none, got {other}"),
-    };
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
     {

@@ -1,3 +1,5 @@
+using Anneal.Specs;
+
 namespace Anneal.Laws;
 
 /// <summary>
@@ -32,6 +34,17 @@ internal sealed record LawPrior(int Index, double Mode, double Sigma, double Sca
 
     /// <summary>A prior on the exponent of the LR-area power law (parameter <paramref name="index"/>) with mode <paramref name="mode"/>.</summary>
     public static LawPrior Exponent(int index, double mode) => new(index, mode, ExponentSigma, ExponentScale);
+
+    /// <summary>
+    /// The <c>alpha_prior=</c> option of <c>age</c> and <c>momentum</c>: the mode of a weak prior on the LR-area exponent
+    /// (<see cref="Exponent"/>), or null without it.
+    /// </summary>
+    public static double? ExponentMode(SpecArgs a) => a.Raw("alpha_prior") switch
+    {
+        null or SpecText { Value: "none" } => null,
+        SpecNumber { Value: > 0 and <= 5 } n => n.Value,
+        var other => throw a.Fail($"alpha_prior must be a number in (0, 5] (the mode of the LR-area exponent alpha) or the word none, got {other}"),
+    };
 
     /// <summary>The pseudo-residual at <paramref name="p"/> and its row of the fitter's Jacobian (d log pred / dp, so -dr/dp).</summary>
     public double Residual(ReadOnlySpan<double> p, Span<double> jacRow)

@@ -96,7 +96,7 @@ public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, doubl
             if (powRaw is not SpecNumber { Value: > 0 and <= 4 } pn) throw a.Fail($"power must be a number in (0, 4], got {powRaw}");
             power = pn.Value;
         }
-        double? alphaPrior = AgeMomentumLaw.ExponentPrior(a);
+        double? alphaPrior = LawPrior.ExponentMode(a);
         if (raw is null) return new MomentumLaw(0.999, cap, power, alphaPrior);
         if (raw is SpecText { Value: "fit" }) return new MomentumLaw((double?)null, cap, power, alphaPrior);
         if (raw is SpecNumber n && n.Value >= 0 && n.Value < 1) return new MomentumLaw(n.Value, cap, power, alphaPrior);
