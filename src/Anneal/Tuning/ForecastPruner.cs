@@ -357,16 +357,19 @@ public sealed class ForecastPruner : IPruner
         var eta = Schedule.Parse(schedule).Sample(checked((int)planned));
         int top = Array.IndexOf(eta, eta.Max());
         long now = Math.Min(step, planned - 1);
-        bool started = now > top && eta[now] < 0.9 * eta[top];
-        return !started && eta[^1] < 0.9 * eta[top];
+        bool started = now > top && eta[now] < CooldownLevel * eta[top];
+        return !started && eta[^1] < CooldownLevel * eta[top];
     }
+
+    /// <summary>A schedule is in its cooldown where its rate is below this fraction of its peak (<see cref="CooldownAhead"/>, <see cref="CooldownSteps"/>).</summary>
+    private const double CooldownLevel = 0.9;
 
     /// <summary>Steps after a schedule's peak at which its rate is below 90% of the peak (its cooldown; a cosine's is most of it).</summary>
     private static long CooldownSteps(double[] eta)
     {
         int top = Array.IndexOf(eta, eta.Max());
         long n = 0;
-        for (int i = top; i < eta.Length; i++) if (eta[i] < 0.9 * eta[top]) n++;
+        for (int i = top; i < eta.Length; i++) if (eta[i] < CooldownLevel * eta[top]) n++;
         return n;
     }
 
