@@ -7,18 +7,15 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k <see cref="StackBand.DisagreementScale"/>,
-/// kw <see cref="StackBand.WeightedDisagreementScale"/>, a <see cref="StackBand.MisfitScale"/>, b <see cref="StackBand.FutureScale"/>)
-/// are calibrated, and how well they hold on a corpus left out of the calibration (docs/laws.md, "Session 11: bands").
+/// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k, kw, a, b and the floor s) are calibrated, and how well
+/// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands").
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
 /// forecast's inputs to the band, for offline checks; gpt100m-rope joins when ../shared exists). Every split of
-/// <c>anneal accuracy</c>'s protocol is fitted once with <c>auto</c>; each held-out final gives its log error
-/// e = ln(observed / predicted) and the band's inputs as <see cref="FittedLaw"/> computes them (the disagreement of
-/// every member and of the weighted ones, the fit's <see cref="FittedLaw.EndMisfit"/> and <see cref="FittedLaw.FutureError"/>). The rule
-/// (<see cref="Narrowest"/>): the (k, kw, a, b) of the narrowest band (mean half-width) that covers at least 95 % of the
-/// forecasts and every corpus (<see cref="EveryCorpus"/>), on a grid of k and kw in steps of 0.01 and a, b in steps of
-/// 0.25, a at most 1.5 and b at most 0.5; printed with its coverage
-/// and median half-width per corpus question and per corpus, in sample and with each corpus left out of the calibration.
+/// <c>anneal accuracy</c>'s protocol, and the published split of every size, is fitted once with <c>auto</c>; each
+/// held-out final gives its log error e = ln(observed / predicted) and the band's inputs as <see cref="FittedLaw"/>
+/// computes them. The rule is the library's (<see cref="StackBandCalibration"/>); printed with its coverage and median
+/// half-width per corpus question and per corpus, in sample and with each corpus left out of the calibration, beside the
+/// constants in use.
 /// </summary>
 internal static class BandCalibration
 {
@@ -32,17 +29,18 @@ internal static class BandCalibration
 
         /// <summary>The disagreement of the members of positive weight only (the band's <c>chosen</c>, <see cref="StackBand"/>; 0 with one of them).</summary>
         public double DisWeighted { get; init; } = double.NaN;
+
+        /// <summary>For offline checks: the run's name, its members' forecasts, weights and own variances (';'-joined), and its schedule's shape.</summary>
+        public string Extra { get; init; } = "";
         public double E => Math.Log(Observed / Predicted);
     }
 
-    private sealed record Constants(double K, double KW, double A, double B)
-    {
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}");
-    }
+    private const double Level = 0.95;
 
-    private const double Level = 0.95, Quantile = 0.95;
+    private static readonly BandConstants InUse = BandConstants.InUse;
 
-    private static readonly Constants InUse = new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale);
+    /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
+    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError);
 
     public static void Run(string repo, string? rowsCsv = null)
     {
@@ -68,6 +66,8 @@ internal static class BandCalibration
             // The fitted runs' point-to-point scatter about the stack: for white noise on a smooth residual, the second
             // differences have variance 6 sigma^2.
             double nz = 0; int nzn = 0;
+            // Each fitted run's mean log residual over its last tenth, RMS over the runs (offline column end_rms).
+            double endRms = Math.Sqrt(split.Fit.Average(r => { var pr = stack.Predict(r, fit.Values); int w = Math.Max(1, (int)(StackBand.EndFraction * r.Observed!.Length)); double m = 0; for (int i = r.Observed.Length - w; i < r.Observed.Length; i++) m += Math.Log(r.Observed[i] / pr[i]) / w; return m * m; }));
             foreach (var r in split.Fit)
             {
                 var pr = stack.Predict(r, fit.Values);
@@ -91,6 +91,7 @@ internal static class BandCalibration
                 {
                     Ratio = (double)t.Run.Eta.Length / fit.FittedHorizon, Noise = nzn > 0 ? Math.Sqrt(nz / nzn) : double.NaN,
                     DisWeighted = weighted.Length > 1 ? weighted.Select(m => Math.Pow((losses[m] - pred) / pred, 2)).Average() : 0,
+                    Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, preds.Select((p, m) => Math.Pow(Math.Log(Mean(p.High) / losses[m]) / z, 2)).ToArray()),
                 };
                 if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: {split.Corpus}/{t.Run.Name}: the law's band ({Math.Log(band.High.Average() / band.Loss.Average()):G4}) differs from this row's ({HalfWidth(row, InUse, z):G4})"));
@@ -102,20 +103,26 @@ internal static class BandCalibration
         if (rowsCsv is not null)
         {
             // Every forecast's inputs to the band, for offline checks of other rules.
-            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R}"));
-            File.WriteAllLines(rowsCsv, lines.Prepend("corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted"));
+            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra}"));
+            File.WriteAllLines(rowsCsv, lines.Prepend("corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area"));
         }
 
         var all = Narrowest(rows);
         if (all is null)
         {
-            // No constants of the grid cover 95 % of the finals and every corpus: the forecasts changed more than a band of
-            // this form can follow. Say so instead of printing constants that break the rule.
-            Console.WriteLine($"\nno (k, kw, a, b) with k, kw <= 1, a <= {MaxA}, b <= {MaxB} covers {Quantile:P0} of the {rows.Count} finals and every corpus: the constants in use stay ({InUse}); look at the per-corpus table below and at the band's inputs in the rows file");
+            // No constants of the grid meet the rule: the forecasts changed more than a band of this form can follow. Say so
+            // instead of printing constants that break the rule.
+            Console.WriteLine($"\nno constants of the rule's grid cover {StackBandCalibration.Pooled:P0} of the {rows.Count} finals, every corpus and at most {StackBandCalibration.QuestionHigh:P0} of every large question: the constants in use stay ({InUse}); look at the per-corpus table below and at the band's inputs in the rows file");
             all = InUse;
         }
-        else Console.WriteLine($"\n## rule: narrowest band (mean half-width) covering {Quantile:P0} of the calibration forecasts and every corpus\nall corpora: {all} (in use: {InUse}){(all == InUse ? "" : "  <- copy into StackBand.DisagreementScale, WeightedDisagreementScale, MisfitScale, FutureScale")}");
-        var loco = new List<(Row Row, Constants P)>();
+        else
+        {
+            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}");
+            Console.WriteLine($"all corpora: {all} (in use: {InUse})");
+            Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
+                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}"));
+        }
+        var loco = new List<(Row Row, BandConstants P)>();
         foreach (var name in rows.Select(r => r.Corpus).Distinct())
         {
             // A left-out calibration without a solution falls back to the all-corpora constants (said in its line).
@@ -132,61 +139,27 @@ internal static class BandCalibration
         Console.WriteLine(Line("**pooled**", "", rows.Select(r => (r, InUse)).ToList(), rows.Select(r => (r, all)).ToList(), loco, z));
     }
 
-    /// <summary>
-    /// The rule's constants for <paramref name="rows"/>: among the (k, kw, a, b) whose 95 % band covers at least 95 % of the
-    /// forecasts (each counting once) and every corpus (<see cref="EveryCorpus"/>), the one of the smallest mean log
-    /// half-width, on a grid of k and kw in [0, 1] (steps of 0.01), a in [0, <see cref="MaxA"/>] and b in [0, <see cref="MaxB"/>]
-    /// (steps of 0.25). Ties: the first found (smallest b, a, kw, k). Null when no grid point satisfies the constraints.
-    /// Why the mean and the bounds (docs/laws.md, "Session 11: bands"): the smallest median had distant optima (k near 0
-    /// with a, b 1.25-1.5, a band set by the per-fit constants M and F alone) that the calibrations with gpt-tiny-long or
-    /// MLP-long left out jumped to, giving those corpora 5.2 % and 4.0 % wide bands; the mean counts the wide bands such a
-    /// model gives where F is large, and b above 0.5 (F is measured on one or two held-back runs) was never chosen otherwise.
-    /// </summary>
-    private static Constants? Narrowest(List<Row> rows)
-    {
-        double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
-        Constants? best = null;
-        double bestWidth = double.PositiveInfinity;
-        var widths = new double[rows.Count];
-        for (int bi = 0; bi <= (int)(4 * MaxB); bi++)
-            for (int ai = 0; ai <= (int)(4 * MaxA); ai++)
-                for (int wi = 0; wi <= 100; wi++)
-                    for (int ki = 0; ki <= 100; ki++)
-                    {
-                        var p = new Constants(ki / 100.0, wi / 100.0, ai / 4.0, bi / 4.0);
-                        int covered = 0;
-                        double sum = 0;
-                        for (int i = 0; i < rows.Count; i++)
-                        {
-                            widths[i] = HalfWidth(rows[i], p, z);
-                            sum += widths[i];
-                            if (Math.Abs(rows[i].E) <= widths[i]) covered++;
-                        }
-                        if (covered < Quantile * rows.Count || sum >= (bestWidth - 1e-12) * rows.Count || !EveryCorpus(rows, widths)) continue;
-                        (best, bestWidth) = (p, sum / rows.Count);
-                    }
-        return best;
-    }
-
-    /// <summary>Largest a (scale of the end misfit) and b (scale of the future error) the rule's grid tries.</summary>
-    private const double MaxA = 1.5, MaxB = 0.5;
+    private static BandConstants? Narrowest(List<Row> rows) => StackBandCalibration.Narrowest(rows.Select(Rule).ToList(), Level);
 
     /// <summary>
-    /// Issue 10's "on every corpus": each corpus (its schedules and cooldowns questions together; the published split of
-    /// a size apart, being another kind of fit) covered at least 90 % when it has 20 forecasts or more, else missing at
-    /// most one (a corpus of 7 can only be 86 % or 100 % covered). Without it the narrowest pooled band left MPL 100M at
-    /// 5/7 and gpt-tiny-long's cooldowns at 5/7.
+    /// The offline columns of a row: the run's name; the members' forecasts, weights and own variances; the LR area of the
+    /// target up to its last step and the largest of the fitted runs' (relative to the peak), the final LR over the peak, and
+    /// the annealing area (sum of peak - eta over the steps, relative to the peak) of the target and the largest fitted one.
     /// </summary>
-    private static bool EveryCorpus(List<Row> rows, double[] widths)
+    private static string ExtraOf(LawRun target, IReadOnlyList<LawRun> fitted, double[] losses, double[] weights, double[] owns)
     {
-        var groups = new Dictionary<string, (int N, int Covered)>();
-        for (int i = 0; i < rows.Count; i++)
+        var inv = CultureInfo.InvariantCulture;
+        (double Area, double Final, double Anneal) Shape(LawRun r)
         {
-            string key = rows[i].Question == "published" ? rows[i].Corpus + "/published" : rows[i].Corpus;
-            var (n, c) = groups.GetValueOrDefault(key);
-            groups[key] = (n + 1, c + (Math.Abs(rows[i].E) <= widths[i] ? 1 : 0));
+            long end = r.Steps[^1];
+            double area = 0, anneal = 0, p = r.Eta.Max();
+            for (long i = 0; i <= end && i < r.Eta.Length; i++) { area += r.Eta[i] / p; anneal += (p - r.Eta[i]) / p; }
+            return (area, r.Eta[Math.Min(end, r.Eta.Length - 1)] / p, anneal);
         }
-        return groups.Values.All(g => g.N >= 20 ? g.Covered >= 0.90 * g.N : g.N - g.Covered <= 1);
+        var t = Shape(target);
+        var f = fitted.Select(Shape).ToArray();
+        string J(IEnumerable<double> v) => string.Join(";", v.Select(x => x.ToString("R", inv)));
+        return string.Create(inv, $"{target.Name},{J(losses)},{J(weights)},{J(owns)},{t.Area:R},{f.Max(x => x.Area):R},{t.Final:R},{f.Min(x => x.Final):R},{t.Anneal:R},{f.Max(x => x.Anneal):R}");
     }
 
     private static double Median(double[] x)
@@ -218,17 +191,12 @@ internal static class BandCalibration
         return corpora;
     }
 
-    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance"/> computes it, with constants <paramref name="p"/>.</summary>
-    private static double HalfWidth(Row r, Constants p, double z)
-    {
-        double dis = r.Single ? r.Own : r.Disagree, chosen = r.Single ? r.Own : r.DisWeighted;
-        double f = double.IsNaN(r.FutureError) ? 0 : r.FutureError;
-        return z * Math.Sqrt(p.K * p.K * dis + p.KW * p.KW * chosen + p.A * p.A * r.EndMisfit * r.EndMisfit + p.B * p.B * f * f);
-    }
+    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
+    private static double HalfWidth(Row r, BandConstants p, double z) => z * Math.Sqrt(p.Variance(Rule(r)));
 
-    private static string Line(string corpus, string question, List<(Row Row, Constants P)> inUse, List<(Row Row, Constants P)> rule, List<(Row Row, Constants P)> held, double z)
+    private static string Line(string corpus, string question, List<(Row Row, BandConstants P)> inUse, List<(Row Row, BandConstants P)> rule, List<(Row Row, BandConstants P)> held, double z)
     {
-        string Part(List<(Row Row, Constants P)> xs)
+        string Part(List<(Row Row, BandConstants P)> xs)
         {
             int covered = xs.Count(x => Math.Abs(x.Row.E) <= HalfWidth(x.Row, x.P, z));
             // Relative half-width of the log-normal band, as anneal accuracy reports it.
