@@ -226,8 +226,8 @@ public class ForecastBenchmarkTests
                 if (weights[m] > 0) chosen += Math.Pow((losses[m] - mean) / mean, 2) / nw;
         if (weights.Length == 1) dis = chosen = own;
         double f = double.IsNaN(futureError) ? 0 : futureError;
-        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale;
-        return Math.Sqrt(k * k * dis + kw * kw * chosen + a * a * endMisfit * endMisfit + b * b * f * f) * z;
+        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
+        return Math.Sqrt(k * k * dis + kw * kw * chosen + a * a * endMisfit * endMisfit + b * b * f * f + s * s) * z;
     }
 
     /// <summary>
@@ -320,10 +320,11 @@ public class ForecastBenchmarkTests
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
-        // Independent source: the bundled runs' observed finals. Measured 146/152 with session 11's band model (the mixed
-        // members' disagreement apart from the set-aside ones'; docs/laws.md, "Session 11: bands") recalibrated on the
-        // merged main of session 11: MPL 7/7, 6/7, 7/7, gpt-tiny 30/30, gpt-tiny-long 34/36, MLP 30/30, MLP-long 32/35.
-        // A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
+        // Independent source: the bundled runs' observed finals. Measured 144/152 with session 12's band model (a floor s
+        // beside the members' disagreement and the future error; docs/laws.md, "Session 12: bands"): MPL 7/7, 7/7, 7/7,
+        // gpt-tiny 28/30, gpt-tiny-long 33/36, MLP 28/30, MLP-long 34/35. A corpus of 7 forecasts can only be 86 % or
+        // 100 % covered: it may miss one. A corpus of 20 or more must also stay at or below 98 % (the rule holds every
+        // question of 20 or more there, so its corpus, below 50 forecasts, misses at least one).
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
         var engine = Directory.GetDirectories(Path.Combine(TestPaths.RepoRoot, "data/corpora")).Order(StringComparer.Ordinal)
             .Where(d => File.Exists(Path.Combine(d, "corpus.json"))).Select(ForecastCorpus.Load);
@@ -337,7 +338,7 @@ public class ForecastBenchmarkTests
         {
             var fs = corpus.SelectMany(r => r.Forecasts).ToArray();
             int c = fs.Count(f => f.Covered);
-            if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeGreaterThanOrEqualTo(0.90, $"{corpus.Key}: {c}/{fs.Length} covered");
+            if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeInRange(0.90, 0.98, $"{corpus.Key}: {c}/{fs.Length} covered");
             else (fs.Length - c).ShouldBeLessThanOrEqualTo(1, $"{corpus.Key}: {c}/{fs.Length} covered");
         }
     }

@@ -61,7 +61,7 @@ public class StackBandTests
         // seed; 40,000 draws: standard deviation 0.11 %). And with a level offset shared by every forecast of a fit
         // (the MLP case): drawn as N(0, M^2) per fit and known to the band as M = its scale, the band's a-term alone
         // (disagreement and future error 0) covers at the rate of a normal of standard deviation a M against one of
-        // standard deviation M: P(|N(0,1)| <= z a), the closed form.
+        // standard deviation M: with the floor s, P(|N(0,1)| <= z sqrt(a^2 + s^2 / M^2)), the closed form.
         var rng = new Random(12345);
         double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         double z = FittedLaw.NormalQuantile(0.975);
@@ -77,7 +77,8 @@ public class StackBandTests
             if (Math.Abs(offset) <= z * s) offsetCovered++;
         }
         ((double)covered / n).ShouldBe(0.95, 0.0045);
-        double expected = 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, z * StackBand.MisfitScale) - 1;
+        double ratio = Math.Sqrt(StackBand.MisfitScale * StackBand.MisfitScale + Math.Pow(StackBand.FloorScale / 0.008, 2));
+        double expected = 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, z * ratio) - 1;
         ((double)offsetCovered / n).ShouldBe(expected, 0.007);
     }
 
@@ -86,11 +87,11 @@ public class StackBandTests
     {
         // Closed form of the session 11 band: the stack mixes two members (weights 0.5, 0.5) whose forecasts are L(1 -+ d),
         // and a set-aside third member forecasts L(1 + D). Disagreement of all three about L: (d^2 + d^2 + D^2) / 3; of the
-        // mixed two: d^2. The relative variance is k^2 (2 d^2 + D^2) / 3 + kw^2 d^2 + a^2 M^2 + b^2 F^2.
+        // mixed two: d^2. The relative variance is k^2 (2 d^2 + D^2) / 3 + kw^2 d^2 + a^2 M^2 + b^2 F^2 + s^2.
         double d = 0.004, D = 0.05, m = 0.003, f = 0.006;
-        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale;
+        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
         double all = (2 * d * d + D * D) / 3;
-        StackBand.RelativeVariance(all, d * d, m, f).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f, 1e-18);
+        StackBand.RelativeVariance(all, d * d, m, f).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
         // A set-aside member 5 % off widens the band less than the same distance among the mixed members would.
         StackBand.RelativeVariance(all, d * d, m, f).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f));
         // Every input finite gives a finite band; a non-finite input is no band (BandCheck), never an absurd one.
@@ -136,7 +137,7 @@ public class StackBandTests
         // A stack of two fitted members, the momentum law mixed with weight 1 and the power law set aside (weight 0), as
         // the cross-validation leaves engine-mlp-long's cooldown stack. Closed form (StackBand): one weighted member, so
         // chosen = 0; the disagreement of both about the stack's forecast L = L_m: ((L_p - L_m) / L_m)^2 / 2; the band's
-        // half-width in log space z sqrt(k^2 disagreement + a^2 M^2 + b^2 F^2), with M and F as recorded.
+        // half-width in log space z sqrt(k^2 disagreement + a^2 M^2 + b^2 F^2 + s^2), with M and F as recorded.
         LawRun Noisy(string spec, long total)
         {
             var r = Run(spec, total, 0);
@@ -154,8 +155,8 @@ public class StackBandTests
         band.FinalLoss.ShouldBe(lm, 1e-12);
         Math.Abs(lp / lm - 1).ShouldBeGreaterThan(0.001);   // the two laws part on this schedule, or the test shows nothing
         double dis = Math.Pow((lp - lm) / lm, 2) / 2;
-        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, z = FittedLaw.NormalQuantile(0.975);
-        double half = z * Math.Sqrt(k * k * dis + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004);
+        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, z = FittedLaw.NormalQuantile(0.975);
+        double half = z * Math.Sqrt(k * k * dis + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s);
         band.BandUnavailable.ShouldBeNull();
         Math.Log(band.FinalHigh / band.FinalLoss).ShouldBe(half, 1e-9);
         Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
@@ -165,6 +166,49 @@ public class StackBandTests
         var band2 = fit2.Predict(target);
         double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
         double kw = StackBand.WeightedDisagreementScale;
-        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004), 1e-9);
+        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s), 1e-9);
+    }
+
+    /// <summary>Rows of one corpus and question whose |log error| is i x <paramref name="step"/> (i = 1..n, alternating signs) and whose future error is <paramref name="f"/>, the other inputs 0.</summary>
+    private static IEnumerable<BandCalibrationRow> Ladder(string corpus, int n, double step, double f) =>
+        Enumerable.Range(1, n).Select(i => new BandCalibrationRow(corpus, "schedules", (i % 2 == 0 ? 1 : -1) * step * i, 0, 0, 0, f));
+
+    [Fact]
+    public void The_calibration_rule_finds_the_floor_of_a_known_ladder()
+    {
+        // Independent source: order statistics counted by hand. 40 forecasts of one corpus and question, |e| = 0.001 i
+        // (i = 1..40), every fit-time input 0: only the floor s sets the band, half-width z s for all. At least 95 % covered
+        // (38 of 40) needs z s >= 0.038, at most 98 % (39 of 40) needs z s < 0.040: the narrowest is z s = 0.038, so
+        // s = 0.038 / z rounded up to five decimals, and exactly 38 covered.
+        var rows = Ladder("c", 40, 0.001, double.NaN).ToList();
+        double z = FittedLaw.NormalQuantile(0.975);
+        var c = StackBandCalibration.Narrowest(rows)!;
+        c.ShouldNotBeNull();
+        c.S.ShouldBe(Math.Ceiling(0.038 / z * 1e5) / 1e5, 1e-12);
+        rows.Count(r => Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(38);
+        StackBandCalibration.Meets(rows, c).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void The_calibration_rule_scales_the_band_with_the_input_that_tracks_the_error()
+    {
+        // Two corpora of 30 forecasts whose errors scale with their future error F: corpus a has F = 1 %, |e| = 0.1 F i;
+        // corpus b F = 2 %, |e| = 0.1 F i (i = 1..30). A band b F (the shapes given: b alone) gives both the same scores
+        // 0.1 i / (z b): 95 % of 60 (57) covered needs i = 29 in (its 57th and 58th smallest scores), at most 98 % of each
+        // question (29 of 30) needs i = 30 out: z b 0.01 in [0.029, 0.030), the narrowest b = 0.029 / (z 0.01) rounded up to
+        // three decimals, each corpus 29/30. A floor alone (one width for both) cannot: b's 27th error (0.054) must be
+        // covered and a's 30th (0.030) missed, so the rule finds nothing.
+        var rows = Ladder("a", 30, 0.001, 0.01).Concat(Ladder("b", 30, 0.002, 0.02)).ToList();
+        double z = FittedLaw.NormalQuantile(0.975);
+        var byF = StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(0, 0, 0, 1, 0)])!;
+        byF.ShouldNotBeNull();
+        byF.B.ShouldBe(Math.Ceiling(0.029 / (z * 0.01) * 1e3) / 1e3, 1e-12);
+        foreach (var corpus in new[] { "a", "b" })
+            rows.Count(r => r.Corpus == corpus && Math.Abs(r.LogError) <= z * Math.Sqrt(byF.Variance(r))).ShouldBe(29);
+        StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(0, 0, 0, 0, 0.001)]).ShouldBeNull();
+        // On the full grid the rule meets every bound too, and is no wider on average than the band b F alone.
+        var full = StackBandCalibration.Narrowest(rows)!;
+        StackBandCalibration.Meets(rows, full).ShouldBeTrue();
+        rows.Average(r => Math.Sqrt(full.Variance(r))).ShouldBeLessThanOrEqualTo(rows.Average(r => Math.Sqrt(byF.Variance(r))) + 1e-4);
     }
 }
