@@ -30,7 +30,7 @@ internal static class BandCalibration
         /// <summary>The disagreement of the members of positive weight only (the band's <c>chosen</c>, <see cref="StackBand"/>; 0 with one of them).</summary>
         public double DisWeighted { get; init; } = double.NaN;
 
-        /// <summary>For offline checks: the run's name, its members' forecasts, weights and own variances (';'-joined), and its schedule's shape.</summary>
+        /// <summary>For offline checks: the RMS over the fitted runs of their end residuals, the run's name, its members' forecasts, weights and own variances (';'-joined), and its schedule's shape (<see cref="ExtraOf"/>).</summary>
         public string Extra { get; init; } = "";
         public double E => Math.Log(Observed / Predicted);
     }

@@ -9,7 +9,7 @@ public sealed partial record FittedLaw
     /// <summary>
     /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
     /// (<see cref="StackBand"/>): relative variance <c>k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2
-    /// + a^2 M^2 + b^2 F^2</c> (the second sum 0 when one member has weight), M the
+    /// + a^2 M^2 + b^2 F^2 + s^2</c> (the second sum 0 when one member has weight; s the floor), M the
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
     /// (<see cref="FutureError"/>). The first sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
     /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
