@@ -38,19 +38,19 @@ namespace Anneal.Laws;
 public static class StackBand
 {
     /// <summary>k: scale of the disagreement of every fitted member (also those of weight 0).</summary>
-    public const double DisagreementScale = 0.0;
+    public const double DisagreementScale = 0.071;
 
     /// <summary>kw: scale of the disagreement of the members the stack mixes (and of a lone member's own variance).</summary>
-    public const double WeightedDisagreementScale = 0.281;
+    public const double WeightedDisagreementScale = 0.494;
 
     /// <summary>a: scale of the stack's misfit at the end of its fitted runs (<see cref="FittedLaw.EndMisfit"/>).</summary>
-    public const double MisfitScale = 0.0;
+    public const double MisfitScale = 0.529;
 
     /// <summary>b: scale of the stack's error on the fitted runs' own future (<see cref="FittedLaw.FutureError"/>).</summary>
-    public const double FutureScale = 0.301;
+    public const double FutureScale = 0.353;
 
     /// <summary>s: the floor, the relative standard deviation of the error every forecast has (see <see cref="StackBand"/>).</summary>
-    public const double FloorScale = 0.00261;
+    public const double FloorScale = 0.0;
 
     /// <summary>Fraction of a fitted run's logged points, at its end, over which <see cref="EndMisfitOf"/> averages the residual.</summary>
     public const double EndFraction = 0.1;

@@ -56,14 +56,17 @@ public static class StackBandCalibration
     /// <summary>A group of at least this many forecasts is held to a fraction; a smaller one may miss one forecast.</summary>
     public const int LargeGroup = 20;
 
-    /// <summary>The shapes the rule tries: k and kw in [0, 0.5], a in [0, 2], b in [0, 1.5], s in [0, 0.4 %].</summary>
-    public static IEnumerable<BandConstants> Shapes()
+    /// <summary>
+    /// The shapes the rule tries: k and kw in [0, 0.5], a in [0, 2], b in [0, 1.5], and with <paramref name="floor"/> s in
+    /// [0, 0.4 %], else s = 0 (the band calibration tool keeps the floor only where it holds with each corpus left out).
+    /// </summary>
+    public static IEnumerable<BandConstants> Shapes(bool floor = true)
     {
         for (int k = 0; k <= 6; k++)
             for (int kw = 0; kw <= 10; kw++)
                 for (int a = 0; a <= 16; a++)
                     for (int b = 0; b <= 12; b++)
-                        for (int s = 0; s <= 16; s++)
+                        for (int s = 0; s <= (floor ? 16 : 0); s++)
                             if (k + kw + a + b + s > 0)
                                 yield return new BandConstants(0.05 * k, 0.05 * kw, 0.125 * a, 0.125 * b, 0.00025 * s);
     }
@@ -91,17 +94,29 @@ public static class StackBandCalibration
         return null;
     }
 
-    /// <summary>Whether constants <paramref name="c"/> meet the rule's bounds on <paramref name="rows"/> (every forecast counted once).</summary>
-    public static bool Meets(IReadOnlyList<BandCalibrationRow> rows, BandConstants c, double level = 0.95)
+    /// <summary>
+    /// Whether the bands of <paramref name="rows"/>, each with its own constants (<paramref name="constants"/>, e.g. those
+    /// calibrated without the row's corpus), meet the rule's lower bounds: 95 % pooled, every corpus 90 % or one miss.
+    /// </summary>
+    public static bool MeetsLowerBounds(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level = 0.95)
     {
         double z = FittedLaw.NormalQuantile(0.5 + level / 2);
-        var covered = rows.Select(r => Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ToArray();
+        var covered = rows.Select((r, i) => Math.Abs(r.LogError) <= z * Math.Sqrt(constants[i].Variance(r))).ToArray();
         if (covered.Count(x => x) < Pooled * rows.Count - 1e-9) return false;
         foreach (var g in rows.Select((r, i) => (r.Group, i)).GroupBy(x => x.Group, x => x.i))
         {
             int n = g.Count(), hit = g.Count(i => covered[i]);
             if (n >= LargeGroup ? hit < CorpusLow * n - 1e-9 : n - hit > 1) return false;
         }
+        return true;
+    }
+
+    /// <summary>Whether constants <paramref name="c"/> meet the rule's bounds on <paramref name="rows"/> (every forecast counted once).</summary>
+    public static bool Meets(IReadOnlyList<BandCalibrationRow> rows, BandConstants c, double level = 0.95)
+    {
+        double z = FittedLaw.NormalQuantile(0.5 + level / 2);
+        if (!MeetsLowerBounds(rows, rows.Select(_ => c).ToList(), level)) return false;
+        var covered = rows.Select(r => Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ToArray();
         foreach (var g in rows.Select((r, i) => ((r.Corpus, r.Question), i)).GroupBy(x => x.Item1, x => x.i))
             if (g.Count() >= LargeGroup && g.Count(i => covered[i]) > QuestionHigh * g.Count() + 1e-9) return false;
         return true;
