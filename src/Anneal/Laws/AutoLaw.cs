@@ -25,10 +25,12 @@ public sealed record AutoLaw : LossLaw
     public IReadOnlyList<(LossLaw Law, double Weight)> Members { get; }
 
     /// <summary>
-    /// For each member (same order as <see cref="Members"/>), a law that may take its place, or null: a cross-validated
-    /// fit puts the alternate there, at the weight the member was given or alone, when refitted on the fitted runs' past
-    /// it forecasts their future better (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>). Empty: no alternates (a fitted stack,
-    /// whose places are decided, and any stack built from explicit members).
+    /// Laws that may take a member's place, or null: entry i may take the place of member <c>i mod Members.Count</c> (so the
+    /// first <see cref="Members"/>.Count entries are one alternate per member in order, the next ones a second round). A
+    /// cross-validated fit puts an alternate there, at the weight the member was given or alone, when refitted on the fitted
+    /// runs' past it forecasts their future better than whichever law holds the place then, the rounds in order
+    /// (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>). Empty: no alternates (a fitted stack, whose places are
+    /// decided, and any stack built from explicit members).
     /// </summary>
     public IReadOnlyList<LossLaw?> Alternates { get; init; } = [];
 
@@ -117,11 +119,35 @@ public sealed record AutoLaw : LossLaw
     /// decays over more than half its length: the WSD calibration, which does not pin nu) are the settings that met the
     /// WSD target as a single law ("Pinning nu"); q = 0.8, or no prior, lose gpt-tiny-long's WSD question (0.98 and 1.26 %).
     /// </summary>
-    public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } = [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null];
+    public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } = [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null, new ShareLaw(), null, null];
+
+    /// <summary>
+    /// Whether a fit on <paramref name="runs"/> weighs <paramref name="alternate"/> for its place at all: the share law only
+    /// where a fitted run decays over more than half its length (that decay pins its spectrum's exponent:
+    /// <see cref="ShareLaw.SpansLongDecay"/>), an age law with a prior on nu only where none does (there the prior pins nu,
+    /// which the share law's scale-free spectrum cannot replace: the WSD question's later cooldowns gain more the longer
+    /// the run). Why not both, the fitted runs' future choosing: on the schedules question the future of a calibration cut
+    /// at half its horizon holds the cosine's second half only, where the two laws' forecasts differ by less than the cut's
+    /// noise (gpt-tiny: 2.1 % against 1.5 %, both from 5 points), so the choice was noise; their gain shapes differ where
+    /// the cosine decays over the whole run, which the full fit sees (docs/laws.md, "Session 12: forms"). Any other law is
+    /// always weighed.
+    /// </summary>
+    public static bool Weighs(LossLaw alternate, IReadOnlyList<LawRun> runs) => alternate switch
+    {
+        ShareLaw => ShareLaw.SpansLongDecay(runs),
+        AgeMomentumLaw { NuPrior: not null } => !ShareLaw.SpansLongDecay(runs),
+        _ => true,
+    };
 
     /// <summary>The default stack in words, for summaries and law files.</summary>
     public static string DefaultDescription => string.Join(", ", DefaultMembers.Select((m, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"{m.Law.Spec}{(DefaultAlternates[i] is { } a ? $" (or {a.Spec})" : "")} {m.Weight:0.##}")));
+        $"{m.Law.Spec}{AlternatesText(i)} {m.Weight:0.##}")));
+
+    private static string AlternatesText(int member)
+    {
+        var specs = DefaultAlternates.Where((a, i) => a is not null && i % DefaultMembers.Count == member).Select(a => a!.Spec).ToArray();
+        return specs.Length == 0 ? "" : $" (or {string.Join(" or ", specs)})";
+    }
 
     /// <summary>A stack of the given members (weights are renormalised to sum to 1); they are the prior weights of a cross-validated fit.</summary>
     public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool crossValidatedWeights = true)

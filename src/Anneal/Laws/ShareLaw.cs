@@ -32,7 +32,9 @@ namespace Anneal.Laws;
 /// </summary>
 /// <param name="P">The spectrum's exponent, or null to fit it (the default).</param>
 /// <param name="AlphaPrior">The mode of a weak prior on alpha (<see cref="LawPrior.Exponent"/>), or null.</param>
-public sealed record ShareLaw(double? P = null, double? AlphaPrior = null) : LossLaw
+/// <param name="Q">The clock, as the age law's: <c>tau(t) = ((t+1)^(1-q) - 1)/(1-q)</c>, <c>ln(t+1)</c> at q = 1 (the default,
+/// scale-free); q &lt; 1 realises a cooldown of a given share of the run more completely the longer the run.</param>
+public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, double Q = 1) : LossLaw
 {
     /// <summary>The modes' speeds per unit of log-age: 2^-2 .. 2^8.</summary>
     public static IReadOnlyList<double> Speeds { get; } = Enumerable.Range(-2, 11).Select(j => Math.Pow(2, j)).ToArray();
@@ -60,14 +62,20 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null) : Los
 
     public override IReadOnlyList<LawParameter> Parameters => FitP ? WithP : Base;
 
-    public override SpecCall ToSpecCall() => new SpecBuilder("share").NumIf("p", P).NumIf("alpha_prior", AlphaPrior).Build();
+    public override SpecCall ToSpecCall() => new SpecBuilder("share").NumIf("p", P).NumIf("q", Q, 1).NumIf("alpha_prior", AlphaPrior).Build();
 
     internal static ShareLaw Create(SpecArgs a)
     {
         double? alphaPrior = LawPrior.ExponentMode(a);
+        double q = 1;
+        if (a.Raw("q") is { } qRaw)
+        {
+            if (qRaw is not SpecNumber { Value: >= 0 and <= 1 } qn) throw a.Fail($"q must be a number in [0, 1], got {qRaw}");
+            q = qn.Value;
+        }
         var raw = a.Raw("p");
-        if (raw is null or SpecText { Value: "fit" }) return new ShareLaw(null, alphaPrior);
-        if (raw is SpecNumber { Value: >= -2 and <= 3 } n) return new ShareLaw(n.Value, alphaPrior);
+        if (raw is null or SpecText { Value: "fit" }) return new ShareLaw(null, alphaPrior, q);
+        if (raw is SpecNumber { Value: >= -2 and <= 3 } n) return new ShareLaw(n.Value, alphaPrior, q);
         throw a.Fail($"p must be a number in [-2, 3] or the word fit, got {raw}");
     }
 
@@ -85,7 +93,22 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null) : Los
         return (w, mean);
     }
 
-    public override LawState Prepare(LawRun run) => new State(run, P);
+    /// <summary>
+    /// True when some run decays its rate over more than half of its length (its first post-peak decrease lies before the
+    /// middle of its steps: a cosine, a linear decay, a long WSD cooldown): such a decay realises its gain over most of the
+    /// log-age clock, which is what pins p. Short cooldowns alone (the WSD question's calibration) realise theirs in a
+    /// small range of log-age and leave the spectrum's tilt to the fit's noise (docs/laws.md, "Session 12: forms").
+    /// </summary>
+    public static bool SpansLongDecay(IReadOnlyList<LawRun> runs) => runs.Any(r =>
+    {
+        int peak = EtaMath.PeakIndex(r.Eta);
+        long last = r.Steps[^1];
+        for (int i = peak + 1; i <= last && i < r.Eta.Length; i++)
+            if (r.Eta[i] < r.Eta[i - 1]) return (last + 1.0 - i) / (last + 1.0) > 0.5;
+        return false;
+    });
+
+    public override LawState Prepare(LawRun run) => new State(run, P, Q);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
@@ -120,7 +143,7 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null) : Los
         private readonly double[][] _modeGain;   // [mode][logged point]: sum_k d_k (1 - ((k+1)/(t+1))^nu_j)
         private readonly double[]? _gain;        // the weighted gain when p is fixed
 
-        public State(LawRun run, double? p) : base(run)
+        public State(LawRun run, double? p, double q) : base(run)
         {
             var eta = run.Eta;
             var pre = EtaMath.Prefix(eta);
@@ -129,8 +152,8 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null) : Los
             int m = Speeds.Count, n = run.Count;
             _modeGain = new double[m][];
             for (int j = 0; j < m; j++) _modeGain[j] = new double[n];
-            // Per mode, the age law's recursion at q = 1: m_t = (t/(t+1))^nu m_{t-1} + d_t, G = sum d - m (it telescopes
-            // to sum_k d_k (1 - ((k+1)/(t+1))^nu)). Nothing to do before the first decrease.
+            // Per mode, the age law's recursion: m_t = exp(-nu (tau(t) - tau(t-1))) m_{t-1} + d_t, G = sum d - m (it telescopes
+            // to sum_k d_k (1 - exp(-nu (tau(t) - tau(k)))), ((k+1)/(t+1))^nu at q = 1). Nothing to do before the first decrease.
             var mem = new double[m];
             double total = 0;
             bool started = false;
@@ -142,7 +165,7 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null) : Los
                 if (d != 0) started = true;
                 if (started)
                 {
-                    double ln = Math.Log(i / (i + 1.0));
+                    double ln = q == 1 ? Math.Log(i / (i + 1.0)) : -(Math.Pow(i + 1.0, 1 - q) - Math.Pow(i, 1 - q)) / (1 - q);
                     for (int j = 0; j < m; j++) mem[j] = Math.Exp(Speeds[j] * ln) * mem[j] + d;
                     total += d;
                 }
