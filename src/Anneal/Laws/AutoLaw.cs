@@ -8,9 +8,10 @@ namespace Anneal.Laws;
 /// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>).
 /// Each fit tilts one member to 0.9, or keeps it alone, when the fitted runs' own future says so clearly
 /// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/laws.md, "auto: weights chosen per fit"); then the first
-/// member's place goes to <c>age(q=0.7, prior=13)</c>, at its weight or alone, where that forecasts the same future better
-/// (<see cref="DefaultAlternates"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11:
-/// auto"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
+/// member's place goes to <c>age(q=0.7, prior=13)</c> (calibrations without a decay over half a run) or <c>share</c> (with
+/// one), at its weight or alone, where that forecasts the same future better (<see cref="DefaultAlternates"/>,
+/// <see cref="Weighs"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11: auto",
+/// "Session 12: forms"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
 /// best; the convex bound errs the other way from both far past the fitted horizon. Their errors partly cancel (stacked
@@ -115,10 +116,18 @@ public sealed record AutoLaw : LossLaw
     /// gpt100m-rope less so; as a fixed member it cost several corpora more than seed noise. Put in per fit by the fitted
     /// runs' own future (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>), it takes the place on the engine corpora's
     /// schedules questions and gpt-tiny-long's WSD question and leaves it on MPL 25M / 100M, mlp-long's WSD question and
-    /// gpt100m-rope (docs/laws.md, "Session 11: auto"). q = 0.7 and the prior on nu (active only where no fitted run
+    /// gpt100m-rope (docs/laws.md, "Session 11: auto"; since session 12 it is weighed only where no fitted run decays over
+    /// half its length, <see cref="Weighs"/>: the WSD questions). q = 0.7 and the prior on nu (active only where no fitted run
     /// decays over more than half its length: the WSD calibration, which does not pin nu) are the settings that met the
     /// WSD target as a single law ("Pinning nu"); q = 0.8, or no prior, lose gpt-tiny-long's WSD question (0.98 and 1.26 %).
     /// </summary>
+    /// <remarks>
+    /// Second round: <c>share</c> for the capped momentum law, weighed only where a fitted run decays over more than half
+    /// its length (<see cref="Weighs"/>), where the age law is not: its spectrum of memories realises a cooldown's gain as
+    /// a power of its share of the log-age, as the engine corpora do, where the age law's one memory gives cooldowns of
+    /// 20-60 % nearly a full decay's gain (engine-gpt-tiny's schedules 0.77 -> 0.65 %, gpt-tiny-long's 0.66 -> 0.60 %;
+    /// docs/laws.md, "Session 12: forms").
+    /// </remarks>
     public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } = [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null, new ShareLaw(), null, null];
 
     /// <summary>
