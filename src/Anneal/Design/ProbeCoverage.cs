@@ -47,7 +47,7 @@ public static class ProbeCoverage
     /// How far outside the design's box a target may lie and still count as covered, in both coordinates. Chosen a priori,
     /// not on the corpora: a cosine to a tenth of the peak (area removed 0.45) then covers a cosine to 0 (0.5); a
     /// schedule shortened to a quarter of its length with the same warmup moves by a few hundredths; constant + 10 %
-    /// cooldowns covers 20 % cooldowns (one grid step of the cooldown fractions further) but no 40 % one and no cosine.
+    /// cooldowns covers cooldowns up to about 20 % (one step of the grid's cooldown fractions further) but no 40 % one and no cosine.
     /// </summary>
     public const double Slack = 0.1;
 
