@@ -191,7 +191,7 @@ public static class ProbePlanner
         {
             progress?.Report($"fitting the prior laws on {reference.Name}");
             priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed));
-            notes.AddRange(failed.Select(f => $"prior left out, its fit failed: {f}"));
+            notes.AddRange(failed);
         }
         var sim = new ProbeSimulation(targets, peak, law, priors, request.Noise, request.Seed);
         var all = designs.ToList();
