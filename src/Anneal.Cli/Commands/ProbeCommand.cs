@@ -21,7 +21,7 @@ internal static class ProbeCommand
         var budget = new Option<long?>("--budget", "-b") { Description = "Steps the calibration runs may cost together; a cooldown branched from a checkpoint of the constant run counts only its own steps." };
         var targets = new Option<string[]>("--target", "-t") { Description = "A schedule you intend to train (spec with total=, or SPEC@STEPS for an open-ended one); repeatable.", AllowMultipleArgumentsPerToken = false };
         var law = new Option<string>("--law", "-l") { Description = "The law you will fit on the calibration runs.", DefaultValueFactory = _ => "auto" };
-        var reference = new Option<string?>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m)." };
+        var reference = new Option<string[]>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m); repeatable: each adds its priors, and another design must beat constant + cosine under all of them.", AllowMultipleArgumentsPerToken = false };
         var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps, or a published law (mpl-25m, mpl-100m, mpl-400m, mapped from its own world), that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
         var noise = new Option<double?>("--noise") { Description = $"Relative noise of one logged loss at one point per H/{ProbeSimulation.PointsPerHorizon} steps (default {ProbePlanner.DefaultNoise.Sigma.ToString(Inv)}, measured on the 400M runs; see docs/probe.md)." };
         var noiseFrom = new Option<string?>("--noise-from") { Description = "Measure the noise (level, correlation, share between runs) from a corpus folder of your own runs instead." };
@@ -47,8 +47,9 @@ internal static class ProbeCommand
                 if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
                 return new ProbePrior(Path.GetFileNameWithoutExtension(f), LawFile.Read(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
-            ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
-                : userPriors.Length == 0 ? BundledReference() : null;
+            var refPaths = r.GetValue(reference) ?? [];
+            IReadOnlyList<ProbeReference> refRuns = refPaths.Length > 0 ? refPaths.Select(path => Reference(LoadCorpus(path))).ToArray()
+                : userPriors.Length == 0 ? [BundledReference()] : [];
             ForecastCorpus? noiseCorpus = r.GetValue(noiseFrom) is { } noisePath ? LoadCorpus(noisePath) : null;
             var request = new ProbeRequest(r.GetValue(budget) ?? throw new InputException("--budget is required: the steps the calibration runs may cost, e.g. --budget 2000"),
                 r.GetValue(targets) ?? [])
@@ -58,7 +59,7 @@ internal static class ProbeCommand
                 Margin = r.GetValue(margin),
                 Noise = r.GetValue(noise) is { } sigma ? ProbePlanner.DefaultNoise with { Sigma = sigma } : ProbePlanner.DefaultNoise,
                 Priors = userPriors,
-                Reference = refRuns,
+                References = refRuns,
             };
             // Every input is checked before any work: targets, budget, law, noise, files.
             var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request);
@@ -73,12 +74,12 @@ internal static class ProbeCommand
                 if (menu.Count == 0) throw new InputException($"--budget {request.Budget} pays for none of the designs corpus {corpus.Name} can realise without the targets");
                 request = request with { Candidates = menu.Select(m => m.Design).ToArray(), Baseline = menuBaseline?.Design };
                 // The priors must not have seen the runs they are checked against.
-                if (refRuns is not null && refRuns.Name == corpus.Name)
+                var held = targetRuns.Select(t => t.Name).ToHashSet();
+                request = request with
                 {
-                    var held = targetRuns.Select(t => t.Name).ToHashSet();
-                    refRuns = refRuns with { Runs = refRuns.Runs.Where(x => !held.Contains(x.Name)).ToArray(), Name = $"{refRuns.Name} without the targets" };
-                    request = request with { Reference = refRuns };
-                }
+                    References = refRuns.Select(x => x.Name != corpus.Name ? x
+                        : x with { Runs = x.Runs.Where(run => !held.Contains(run.Name)).ToArray(), Name = $"{x.Name} without the targets" }).ToArray(),
+                };
             }
 
             var progress = new SyncProgress<string>(m => io.Err.WriteLine("== " + m));

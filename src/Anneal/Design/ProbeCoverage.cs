@@ -63,10 +63,14 @@ public static class ProbeCoverage
         && target.DecayShare >= runs.Min(r => r.DecayShare) - Slack && target.DecayShare <= runs.Max(r => r.DecayShare) + Slack
         && target.AreaRemoved >= runs.Min(r => r.AreaRemoved) - Slack && target.AreaRemoved <= runs.Max(r => r.AreaRemoved) + Slack;
 
-    /// <summary>The targets (indices) that <paramref name="design"/>'s runs do not cover.</summary>
-    public static IReadOnlyList<int> Uncovered(CalibrationDesign design, IReadOnlyList<ScheduleShape> targets)
+    /// <summary>
+    /// The targets (indices) that <paramref name="design"/>'s runs do not cover. <paramref name="cache"/> keeps the shapes by
+    /// <see cref="CalibrationRun.Key"/>: designs share runs, and a shape samples every step of its run.
+    /// </summary>
+    public static IReadOnlyList<int> Uncovered(CalibrationDesign design, IReadOnlyList<ScheduleShape> targets, IDictionary<string, ScheduleShape>? cache = null)
     {
-        var runs = design.Runs.Select(Shape).ToArray();
+        cache ??= new Dictionary<string, ScheduleShape>();
+        var runs = design.Runs.Select(r => cache.TryGetValue(r.Key, out var known) ? known : cache[r.Key] = Shape(r)).ToArray();
         return Enumerable.Range(0, targets.Count).Where(t => !Covers(runs, targets[t])).ToArray();
     }
 }

@@ -16,8 +16,11 @@ public sealed record ProbeRequest(long Budget, IReadOnlyList<string> Targets)
     /// <summary>Laws that play the real runs as they are (e.g. a law file the user fitted in the targets' units).</summary>
     public IReadOnlyList<ProbePrior> Priors { get; init; } = [];
 
-    /// <summary>Real runs whose fitted laws play the real runs (<see cref="ProbePriors.FromReference"/>); the CLI's default is in docs/probe.md.</summary>
-    public ProbeReference? Reference { get; init; }
+    /// <summary>
+    /// Sets of real runs whose fitted laws play the real runs (<see cref="ProbePriors.FromReference"/>), each adding its priors;
+    /// the CLI's default is in docs/probe.md. More references are more truths another design must beat the baseline under.
+    /// </summary>
+    public IReadOnlyList<ProbeReference> References { get; init; } = [];
 
     /// <summary>Noise of the simulated logs.</summary>
     public ProbeNoise Noise { get; init; } = ProbePlanner.DefaultNoise;
@@ -113,9 +116,10 @@ public sealed record ProbeSettings(IReadOnlyList<string> Priors, ProbeNoise Nois
 /// by simulation (<see cref="ProbeSimulation"/>): prior laws generate its runs with realistic noise, the user's
 /// law is fitted on them, and the targets' forecast finals are compared with the priors' true ones. A design
 /// that several priors agree on is robust to the law being wrong in the way they differ. All designs are
-/// screened with one noise seed; the best, the cheapest close ones and the baseline are then simulated with
-/// every seed, and the cheapest of those within <see cref="ProbeRequest.Tolerance"/> of the most accurate is
-/// recommended. Pure: no console, no files.
+/// screened with one noise seed; among the designs whose runs bracket every target's schedule shape
+/// (<see cref="ProbeCoverage"/>), the best and the cheapest close ones are then simulated with every seed, with the
+/// baseline, and <see cref="Recommend"/> keeps the baseline unless one of them beats it by
+/// <see cref="ProbeRequest.Margin"/> under every prior. Pure: no console, no files.
 /// </summary>
 public static class ProbePlanner
 {
@@ -136,7 +140,7 @@ public static class ProbePlanner
         var targets = request.Targets.Select(t => ProbeTarget.Parse(t)).ToArray();
         try { LossLaw.Parse(request.Law); }
         catch (InputException e) { throw e.Prefixed($"{Parameter("law")}: "); }
-        if (request.Priors.Count == 0 && request.Reference is null) throw InputException.Naming($"{Parameter("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
+        if (request.Priors.Count == 0 && request.References.Count == 0) throw InputException.Naming($"{Parameter("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
         request.Noise.Validate();
         if (request.Seeds is < 1 or > 50) throw InputException.Naming($"{Parameter("seeds")} must be in 1..50, got {request.Seeds}");
         if (request.Finalists < 1) throw InputException.Naming($"{Parameter("finalists")} must be >= 1, got {request.Finalists}");
@@ -187,7 +191,7 @@ public static class ProbePlanner
         }
         var law = LossLaw.Parse(request.Law);
         var priors = request.Priors.ToList();
-        if (request.Reference is { } reference)
+        foreach (var reference in request.References)
         {
             progress?.Report($"fitting the prior laws on {reference.Name}");
             priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed));
@@ -228,7 +232,8 @@ public static class ProbePlanner
         }
 
         var targetShapes = targets.Select(ProbeCoverage.Shape).ToArray();
-        var uncovered = all.Select(d => (IReadOnlyList<string>)ProbeCoverage.Uncovered(d, targetShapes).Select(t => targets[t].Label).ToArray()).ToArray();
+        var shapes = new Dictionary<string, ScheduleShape>();
+        var uncovered = all.Select(d => (IReadOnlyList<string>)ProbeCoverage.Uncovered(d, targetShapes, shapes).Select(t => targets[t].Label).ToArray()).ToArray();
         // Only designs that bracket every target can be recommended (docs/probe.md, "Robust recommendation"): the finalists
         // are chosen among them, unless none does.
         var candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0).ToArray();

@@ -147,7 +147,7 @@ public class ProbeTests
         // The cosine to 1000 of the grid is target 1 itself: a design that trains it observes its final instead of forecasting it.
         var request = new ProbeRequest(2000, [Cos(1000), Cos(1000, 3e-4)])
         {
-            Reference = Reference400M() with { Laws = ["momentum(lambda=fit)"] },
+            References = [Reference400M() with { Laws = ["momentum(lambda=fit)"] }],
             Law = "momentum",   // pinned: the claim is about designs, not about the default law (it held for the 0.7/0.3 auto, not for momentum(lambda=fit), whose lambda one cosine cannot pin)
             Seeds = 1,
         };
