@@ -331,7 +331,7 @@ public static class ProbePlanner
         var r = new List<string>();
         long h = targets.Max(t => t.Horizon);
         r.Add($"{targets.Count} target schedule{(targets.Count == 1 ? "" : "s")} up to {h:N0} steps; the calibration runs use peak {Num(peak)} and warmup {warmup} (target 1's).");
-        r.Add($"Each design was simulated: {string.Join(" and ", priors.Select(p => p.Name))} generated its runs' curves " +
+        r.Add($"Each design was simulated: {string.Join(", ", priors.Select(p => p.Name))} generated its runs' curves " +
               $"(mapped to the targets' peak and horizon), logged every {sim.StepUnit} steps with log-normal noise of {request.Noise.Sigma:P2} " +
               $"(lag-one correlation {request.Noise.Correlation:0.##}, {request.Noise.CommonShare:P0} shared by runs at the same step); {sim.Law.Spec} was fitted on them " +
               $"and forecast every target's final loss. Error = root mean square of predicted/true - 1 over priors, noise seeds ({request.Seeds} for the finalists, 1 for the screening) and targets.");

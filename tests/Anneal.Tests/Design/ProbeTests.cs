@@ -243,6 +243,22 @@ public class ProbeTests
     }
 
     [Fact]
+    public void A_reference_run_with_too_few_points_once_mapped_is_left_out_with_a_note()
+    {
+        // A run logged once (like a short cooldown of a long corpus shrunk onto a short horizon) cannot be fitted; the
+        // reference's other runs still make the prior, with the same values as without that run.
+        var reference = Reference400M() with { Laws = ["momentum"] };
+        var first = reference.Runs[0];
+        var stub = first with { Name = "one point", Steps = first.Steps[^1..], Observed = first.Observed![^1..] };
+        var priors = ProbePriors.FromReference(reference with { Runs = [.. reference.Runs, stub] }, Peak, 1000, out var failed);
+        priors.Count.ShouldBe(1);
+        failed.ShouldHaveSingleItem().ShouldContain("reference run left out: one point: fewer than 2 logged points");
+        var alone = ProbePriors.FromReference(reference, Peak, 1000, out var none);
+        none.ShouldBeEmpty();
+        priors[0].Law.Values.ShouldBe(alone[0].Law.Values);
+    }
+
+    [Fact]
     public void Noise_measurement_recovers_the_level_and_correlation_of_known_noise()
     {
         // Runs from the known law with AR(1) log-normal noise drawn here (sigma 0.2 %, rho 0.6, independent between runs),
