@@ -52,6 +52,50 @@ internal static class PublishedDiagnosis
         }
     }
 
+    /// <summary>
+    /// Per size and law: the law's error on the fitted runs' own future (refitted on their past as <c>auto</c> cuts them,
+    /// <see cref="StackFitter.FutureCut"/>: mean |ln(forecast / observed)| at the tails' last points, and over the tails'
+    /// whole points) beside its held-out mean R^2 / PredE, so that a choice among laws made by that future can be read off.
+    /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- published-cv [repo] [laws] [sizes]</c>.
+    /// </summary>
+    public static void CrossValidation(string repo, string laws, string sizes)
+    {
+        var bench = MplBenchmark.FromFolder(System.IO.Path.Combine(repo, "data/examples/mpl"));
+        foreach (var size in sizes.Split(','))
+        {
+            var fitRuns = bench.Runs(size, bench.FitSplit);
+            var tests = bench.Runs(size, bench.TestSplit);
+            var (heads, tails, cut) = StackFitter.FutureCut(fitRuns);
+            Console.WriteLine(F($"== {size}: past up to step {cut}; tails {string.Join(", ", tails.Select(t => t.Name))}"));
+            foreach (var law in laws.Split(';').SelectMany(Parse))
+            {
+                string cvEnd = "failed", cvAll = "";
+                try
+                {
+                    var past = LawFitter.Fit(law, heads, Options());
+                    double e = 0, a = 0; int na = 0;
+                    foreach (var t in tails)
+                    {
+                        var pred = past.Law.Predict(t, past.Values);
+                        e += Math.Abs(Math.Log(pred[^1] / t.Observed![^1])) / tails.Count;
+                        for (int i = 0; i < t.Count; i++) { a += Math.Abs(Math.Log(pred[i] / t.Observed![i])); na++; }
+                    }
+                    cvEnd = F($"{100 * e:0.000} %"); cvAll = F($", whole tails {100 * a / na:0.000} %");
+                }
+                catch (InputException ex) { cvEnd = "failed: " + ex.Message; }
+                var fit = LawFitter.Fit(law, fitRuns, Options());
+                double r2 = 0, pe = 0;
+                foreach (var t in tests)
+                {
+                    var m = LawMetrics.Compute([(t.Observed!, fit.Law.Predict(t, fit.Values))]);
+                    r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+                }
+                Console.WriteLine(F($"   {law.Spec,-40} future: last points {cvEnd}{cvAll}; held-out R^2 {r2:0.00000}, PredE {pe:0.000000}; ")
+                    + string.Join(", ", fit.Law.Parameters.Select((p, i) => F($"{p.Name} {fit.Values[i]:G4}"))));
+            }
+        }
+    }
+
     // Every weighting of the laws on a 0.1 simplex grid (a stack's curve is the weighted sum of its members'): the mean
     // over held-out curves of R^2 and PredE, best R^2 first.
     private static void Blends(List<(string Spec, double[][] Pred)> curves, LawRun[] tests)

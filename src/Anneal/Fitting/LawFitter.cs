@@ -20,6 +20,20 @@ public static class LawFitter
     internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
     {
         if (law is AutoLaw stack) return StackFitter.Fit(stack, runs, options);
+        var (fit, refits) = FitDeferred(law, runs, options, shared);
+        return refits is null ? fit : refits();
+    }
+
+    /// <summary>
+    /// The fit without its leave-one-run-out refits, and, when the options ask for them (<see cref="FitOptions.Jackknife"/>,
+    /// two runs or more), the function that runs them and returns the same fit with them: <c>refits()</c> gives exactly
+    /// what <see cref="Fit"/> gives (the refits depend only on the fit's point, its runs and its options). Why: a stack fits
+    /// candidates it may not keep (a member and the alternate that may take its place, <see cref="StackFitter"/>), and the
+    /// refits are most of a small law's fit; they need only be run for the candidates kept. Not for <see cref="AutoLaw"/>.
+    /// </summary>
+    internal static (FittedLaw Fit, Func<FittedLaw>? Refits) FitDeferred(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
+    {
+        if (law is AutoLaw) throw new ArgumentException("a stack is fitted by StackFitter", nameof(law));
         options ??= new FitOptions();
         var sw = Stopwatch.StartNew();
         if (runs.Count == 0) throw new InputException("fit: give at least one curve");
@@ -131,15 +145,72 @@ public static class LawFitter
             bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
             if (nearLo || nearHi) warnings.Add($"{p.Name} = {rawX[j]:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect (try a simpler law such as momentum, or fit more runs)");
         }
+        // Back to the runs' own LR unit: values and covariance (the refits convert theirs) (J Cov J' with J the Jacobian of the conversion).
+        if (unit != 1)
+        {
+            if (cov is not null)
+            {
+                cov = HuberObjective.Sandwich(law.RescaleLrJacobian(best.X, unit), cov);
+                // A parameter without variance (fixed, or at the edge of the search range) keeps none:
+                // the conversion couples C to gamma, which would give it covariances without a variance.
+                foreach (var j in fixedPs.Select(f => f.Index).Concat(atLimit))
+                    for (int k = 0; k < cov.Length; k++) cov[j][k] = cov[k][j] = 0;
+            }
+        }
+        var se = new double[law.Parameters.Count];
+        for (int j = 0; j < se.Length; j++)
+            se[j] = cov is null ? (fixedPs.Any(f => f.Index == j) ? 0 : double.NaN) : atLimit.Contains(j) ? double.NaN : Math.Sqrt(Math.Max(0, cov[j][j]));
+        var report = new FitReport
+        {
+            Objective = best.Objective,
+            Iterations = best.Iterations,
+            TotalIterations = totalIter,
+            Evaluations = totalEval,
+            Starts = starts.Count,
+            ConvergedStarts = converged,
+            Converged = best.Converged,
+            WallSeconds = sw.Elapsed.TotalSeconds,
+            Points = nPoints,
+            Runs = runs.Select(r => r.Name).ToArray(),
+            RmsLogResidual = Math.Sqrt(s2),
+            Inflation = inflation,
+            HuberDelta = options.HuberDelta,
+            EqualRunWeights = options.EqualRunWeights,
+            Method = method,
+            Seed = options.Seed,
+            Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
+            Warnings = warnings.ToArray(),
+        };
+        var fit = new FittedLaw(law, rawX, se, cov, report);
+        if (runs.Count < 2 || !options.Jackknife) return (fit, null);
+        var context = new RefitContext(law, runs, states, fixedPs, earlyStopped, starts[0], best.X, unit, options);
+        return (fit, () => WithRefits(fit, context));
+    }
+
+    /// <summary>What the leave-one-run-out refits of a fit need: its law, runs and states (in the canonical LR unit, after
+    /// the transient), the parameters it held, its method, first start and point, the runs' LR unit and the options.</summary>
+    private sealed record RefitContext(LossLaw Law, IReadOnlyList<LawRun> Runs, LawState[] States, IReadOnlyList<HeldParameter> FixedPs,
+        bool EarlyStopped, double[] Start0, double[] BestX, double Unit, FitOptions Options);
+
+    /// <summary>
+    /// <paramref name="fit"/> with its leave-one-run-out refits: the replicates (in the runs' own LR unit), the
+    /// cross-validated law error, their evaluations added to the report's and a warning for each run that could not be left
+    /// out, after the fit's own warnings.
+    /// </summary>
+    private static FittedLaw WithRefits(FittedLaw fit, RefitContext x)
+    {
+        var sw = Stopwatch.StartNew();
+        var (law, runs, states, fixedPs, earlyStopped, options) = (x.Law, x.Runs, x.States, x.FixedPs, x.EarlyStopped, x.Options);
+        var warnings = new List<string>();
+        int totalEval = 0;
         // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
         var replicates = new List<double[]>();
         double cvSum = 0; int cvRuns = 0;
-        if (runs.Count >= 2 && options.Jackknife)
         {
             // Independent refits, run side by side; each builds its own HuberObjective over its own subset.
             var refits = new FitSolution[runs.Count];
-            var bestX = best.X;
-            var start0 = starts[0];
+            var bestX = x.BestX;
+            var start0 = x.Start0;
             // A subset that cannot identify what the full fit identified (e.g. leaving out the only
             // run with an LR decay) is skipped: its refit predicts without that term altogether, which
             // is not a plausible variant of this fit but a different, cruder law.
@@ -190,45 +261,15 @@ public static class LawFitter
                 }
             }
         }
-        // Back to the runs' own LR unit: values, refits and covariance (J Cov J' with J the Jacobian of the conversion).
-        if (unit != 1)
-        {
-            replicates = replicates.Select(x => law.RescaleLr(x, unit)).ToList();
-            if (cov is not null)
-            {
-                cov = HuberObjective.Sandwich(law.RescaleLrJacobian(best.X, unit), cov);
-                // A parameter without variance (fixed, or at the edge of the search range) keeps none:
-                // the conversion couples C to gamma, which would give it covariances without a variance.
-                foreach (var j in fixedPs.Select(f => f.Index).Concat(atLimit))
-                    for (int k = 0; k < cov.Length; k++) cov[j][k] = cov[k][j] = 0;
-            }
-        }
-        var se = new double[law.Parameters.Count];
-        for (int j = 0; j < se.Length; j++)
-            se[j] = cov is null ? (fixedPs.Any(f => f.Index == j) ? 0 : double.NaN) : atLimit.Contains(j) ? double.NaN : Math.Sqrt(Math.Max(0, cov[j][j]));
-        var report = new FitReport
-        {
-            Objective = best.Objective,
-            Iterations = best.Iterations,
-            TotalIterations = totalIter,
-            Evaluations = totalEval,
-            Starts = starts.Count,
-            ConvergedStarts = converged,
-            Converged = best.Converged,
-            WallSeconds = sw.Elapsed.TotalSeconds,
-            Points = nPoints,
-            Runs = runs.Select(r => r.Name).ToArray(),
-            RmsLogResidual = Math.Sqrt(s2),
-            Inflation = inflation,
-            HuberDelta = options.HuberDelta,
-            EqualRunWeights = options.EqualRunWeights,
-            Method = method,
-            Seed = options.Seed,
-            Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
-            Warnings = warnings.ToArray(),
-        };
+        if (x.Unit != 1) replicates = replicates.Select(r => law.RescaleLr(r, x.Unit)).ToList();
         double cvError = cvRuns > 0 ? Math.Sqrt(cvSum / cvRuns) : 0;
-        return new FittedLaw(law, rawX, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
+        var report = fit.Report with
+        {
+            Evaluations = fit.Report.Evaluations + totalEval,
+            WallSeconds = fit.Report.WallSeconds + sw.Elapsed.TotalSeconds,
+            Warnings = [.. fit.Report.Warnings, .. warnings],
+        };
+        return fit with { Report = report, Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
     }
 
     /// <summary>
