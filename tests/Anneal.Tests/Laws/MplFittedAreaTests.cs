@@ -61,6 +61,38 @@ public class MplFittedAreaTests
             fit.Values[j].ShouldBe(truth[j], 2e-3 * Math.Max(Math.Abs(truth[j]), 1e-3), law.Parameters[j].Name);
     }
 
+    [Theory]
+    [InlineData("25m", 1.5, 0.99275, 0.001827)]
+    [InlineData("100m", 0.774, 0.99927, 0.000820)]
+    [InlineData("400m", 0.704, 0.99894, 0.001192)]
+    public void Published_split_with_the_power_fitted_and_gamma_zero(string size, double power, double r2Measured, double predEMeasured)
+    {
+        // Source: the published table (mean over the six held-out curves; Luo et al. 2025, laws.md in ../shared): 25M 0.9988 /
+        // 0.00110, 100M 0.9983 / 0.00142, 400M 0.9978 / 0.00168; issue 10's 400M target R^2 >= 0.998, PredE <= 0.0015.
+        // Measured (docs/laws.md, "Session 12: published split"): with P fitted and gamma held at 0 the three fitted curves
+        // put P inside its range at 100M (0.77) and 400M (0.70), where the held-out curves beat the table and 400M meets the
+        // target; at 25M they drive P to its upper bound (1.5, with beta -> 0 and B large: not identified) and the
+        // held-out curves fall below the table. Asserted: the measured values (3e-4 in R^2, 3 % in PredE, 0.01 in P).
+        var law = new MultiPowerLaw(AreaPower: double.NaN) { HeldGamma = 0 };
+        var fit = LawFitter.Fit(law, MplData.Runs(size, MplData.FitSplit), new FitOptions(Jackknife: false));
+        var score = LawEvaluation.Score(fit, MplData.Runs(size, MplData.TestSplit));
+        double r2 = score.Tests.Average(t => t.Metrics.R2), pe = score.Tests.Average(t => t.Metrics.PredE);
+        fit.Values[7].ShouldBe(power, 0.01, size);
+        r2.ShouldBe(r2Measured, 3e-4, size);
+        pe.ShouldBe(predEMeasured, 0.03 * predEMeasured, size);
+        var table = MplData.PublishedMetrics(size);
+        if (size == "25m")
+        {
+            r2.ShouldBeLessThan(table[0]);
+            return;
+        }
+        r2.ShouldBeGreaterThanOrEqualTo(table[0], size);
+        pe.ShouldBeLessThanOrEqualTo(table[3], size);
+        if (size != "400m") return;
+        r2.ShouldBeGreaterThanOrEqualTo(0.998);
+        pe.ShouldBeLessThanOrEqualTo(0.0015);
+    }
+
     [Fact]
     public void Rates_in_other_units_give_the_same_losses()
     {
