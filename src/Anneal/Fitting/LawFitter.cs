@@ -206,59 +206,57 @@ public static class LawFitter
         // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
         var replicates = new List<double[]>();
         double cvSum = 0; int cvRuns = 0;
+        // Independent refits, run side by side; each builds its own HuberObjective over its own subset.
+        var refits = new FitSolution[runs.Count];
+        var bestX = x.BestX;
+        var start0 = x.Start0;
+        // A subset that cannot identify what the full fit identified (e.g. leaving out the only
+        // run with an LR decay) is skipped: its refit predicts without that term altogether, which
+        // is not a plausible variant of this fit but a different, cruder law.
+        var skip = new string?[runs.Count];   // why a refit was skipped: the parameters its subset cannot determine
+        ForEachIndependent(runs.Count, i =>
         {
-            // Independent refits, run side by side; each builds its own HuberObjective over its own subset.
-            var refits = new FitSolution[runs.Count];
-            var bestX = x.BestX;
-            var start0 = x.Start0;
-            // A subset that cannot identify what the full fit identified (e.g. leaving out the only
-            // run with an LR decay) is skipped: its refit predicts without that term altogether, which
-            // is not a plausible variant of this fit but a different, cruder law.
-            var skip = new string?[runs.Count];   // why a refit was skipped: the parameters its subset cannot determine
-            ForEachIndependent(runs.Count, i =>
+            var sub = states.Where((_, j) => j != i).ToArray();
+            var subFixed = law.NonIdentifiable(sub);
+            if (subFixed.Count > fixedPs.Count)
             {
-                var sub = states.Where((_, j) => j != i).ToArray();
-                var subFixed = law.NonIdentifiable(sub);
-                if (subFixed.Count > fixedPs.Count)
-                {
-                    skip[i] = string.Join(", ", subFixed.Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name));
-                    return;
-                }
-                // The reference procedure restarts from the initialisation (an early-stopped fit
-                // depends on where it starts); the optimum is warm-started at the full fit.
-                var x0 = (double[])(earlyStopped ? start0 : bestX).Clone();
-                foreach (var f in subFixed) x0[f.Index] = f.Value;
-                var subObjective = new HuberObjective(law, sub, options);
-                var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
-                refits[i] = earlyStopped ? subObjective.AdamW(x0, subFixedSet) : subObjective.Minimize(x0, subFixedSet, options.ScreenIterations);
-                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6} after {refits[i].Iterations} {(earlyStopped ? "AdamW steps" : "iterations")}");
-            });
-            for (int i = 0; i < runs.Count; i++)
+                skip[i] = string.Join(", ", subFixed.Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name));
+                return;
+            }
+            // The reference procedure restarts from the initialisation (an early-stopped fit
+            // depends on where it starts); the optimum is warm-started at the full fit.
+            var x0 = (double[])(earlyStopped ? start0 : bestX).Clone();
+            foreach (var f in subFixed) x0[f.Index] = f.Value;
+            var subObjective = new HuberObjective(law, sub, options);
+            var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
+            refits[i] = earlyStopped ? subObjective.AdamW(x0, subFixedSet) : subObjective.Minimize(x0, subFixedSet, options.ScreenIterations);
+            options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6} after {refits[i].Iterations} {(earlyStopped ? "AdamW steps" : "iterations")}");
+        });
+        for (int i = 0; i < runs.Count; i++)
+        {
+            if (skip[i] is { } cannot)
             {
-                if (skip[i] is { } cannot)
+                warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {cannot}");
+                continue;
+            }
+            var sol = refits[i];
+            totalEval += sol.Evaluations;
+            if (double.IsFinite(sol.Objective) && sol.X.All(double.IsFinite))
+            {
+                replicates.Add(sol.X);
+                // Out-of-sample error on the left-out run, over the second half of its points.
+                var left = runs[i];
+                var pred = new double[left.Count];
+                states[i].Evaluate(sol.X, pred, default);
+                long mid = left.Steps[0] + (left.Steps[^1] - left.Steps[0]) / 2;
+                double ss = 0; int cnt = 0;
+                for (int q = 0; q < left.Count; q++)
                 {
-                    warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {cannot}");
-                    continue;
+                    if (left.Steps[q] < mid) continue;
+                    double e = pred[q] > 0 && double.IsFinite(pred[q]) ? Math.Log(left.Observed![q] / pred[q]) : 1.0;   // a non-positive prediction counts as a 100% error
+                    ss += e * e; cnt++;
                 }
-                var sol = refits[i];
-                totalEval += sol.Evaluations;
-                if (double.IsFinite(sol.Objective) && sol.X.All(double.IsFinite))
-                {
-                    replicates.Add(sol.X);
-                    // Out-of-sample error on the left-out run, over the second half of its points.
-                    var left = runs[i];
-                    var pred = new double[left.Count];
-                    states[i].Evaluate(sol.X, pred, default);
-                    long mid = left.Steps[0] + (left.Steps[^1] - left.Steps[0]) / 2;
-                    double ss = 0; int cnt = 0;
-                    for (int q = 0; q < left.Count; q++)
-                    {
-                        if (left.Steps[q] < mid) continue;
-                        double e = pred[q] > 0 && double.IsFinite(pred[q]) ? Math.Log(left.Observed![q] / pred[q]) : 1.0;   // a non-positive prediction counts as a 100% error
-                        ss += e * e; cnt++;
-                    }
-                    if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
-                }
+                if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
             }
         }
         if (x.Unit != 1) replicates = replicates.Select(r => law.RescaleLr(r, x.Unit)).ToList();
