@@ -106,7 +106,7 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta)))
-            return double.IsNaN(HeldGamma) ? [] : [Held(6, HeldGamma, "held by the law's spec (gamma=...)")];
+            return double.IsNaN(HeldGamma) ? [] : [Held(6, HeldGamma, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the law's spec holds it (gamma={HeldGamma:0.###})"))];
         const string why = "no fitted run lowers its learning rate after the warmup, so the loss-drop term cannot be fitted; it is held at zero (B = 0) and predictions ignore LR decay";
         // Without a drop every rate is the peak (the warmup aside), where the progress sum is the LR area for any P.
         HeldParameter[] drop = [Held(3, 0, why), Held(4, 1, why), Held(5, 0.5, why), Held(6, double.IsNaN(HeldGamma) ? 0.5 : HeldGamma, why)];
