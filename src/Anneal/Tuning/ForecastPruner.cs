@@ -123,8 +123,9 @@ public sealed class ForecastPruner : IPruner
         // So, too, does a trial the law path can forecast but not calibrate (fewer than 2 complete trials at its peak
         // whose cut curves it could forecast): its band would be the law's own widened by UncalibratedScale, and the
         // law's own band (auto's) is built for another question, so that guess decided nothing on the tables (session
-        // 12: 123 of 158 law-path forecasts of kept losers on large-best/mlp were uncalibrated, at a median half-width
-        // of 0.2 where their errors were 0.01), while the cross-peak band is measured on this study's own runs.
+        // 12: 123 of 158 law-path forecasts of kept losers on large-best/mlp were uncalibrated; those forecasts had a
+        // median low half-width of 0.13 where the finals lay 0.007 from them), while the cross-peak band is measured
+        // on this study's own runs.
         if (!cross && CrossPeakFallback && f is null or { Unavailable: not null } or { Calibrated: false } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
         { f = x; cross = true; }
         if (f is null) return new PruneDecision(false, mark, cross ? "too few points or complete trials for a cross-peak forecast" : "too few points after the warmup to fit");
