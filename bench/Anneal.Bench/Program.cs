@@ -28,6 +28,17 @@ if (args is ["published-path", ..])
     Anneal.Bench.PublishedDiagnosis.ReferencePath(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "25m,100m,400m");
     return 0;
 }
+if (args is ["fit-profile", ..])
+{
+    Anneal.Bench.FitProfile.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "400m", args.Length > 3 ? int.Parse(args[3]) : 5);
+    return 0;
+}
+if (args is ["published-cv", ..])
+{
+    Anneal.Bench.PublishedDiagnosis.CrossValidation(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "mpl;mpl(area=0.8);mpl(area=0.6)",
+        args.Length > 3 ? args[3] : "25m,100m,400m");
+    return 0;
+}
 if (args is ["published-diagnosis", ..])
 {
     Anneal.Bench.PublishedDiagnosis.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "mpl(warmup=reference),momentum(cap=fit),auto",

@@ -52,6 +52,50 @@ internal static class PublishedDiagnosis
         }
     }
 
+    /// <summary>
+    /// Per size and law: the law's error on the fitted runs' own future (refitted on their past as <c>auto</c> cuts them,
+    /// <see cref="StackFitter.FutureCut"/>: mean |ln(forecast / observed)| at the tails' last points, and over the tails'
+    /// whole points) beside its held-out mean R^2 / PredE, so that a choice among laws made by that future can be read off.
+    /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- published-cv [repo] [laws] [sizes]</c>.
+    /// </summary>
+    public static void CrossValidation(string repo, string laws, string sizes)
+    {
+        var bench = MplBenchmark.FromFolder(System.IO.Path.Combine(repo, "data/examples/mpl"));
+        foreach (var size in sizes.Split(','))
+        {
+            var fitRuns = bench.Runs(size, bench.FitSplit);
+            var tests = bench.Runs(size, bench.TestSplit);
+            var (heads, tails, cut) = StackFitter.FutureCut(fitRuns);
+            Console.WriteLine(F($"== {size}: past up to step {cut}; tails {string.Join(", ", tails.Select(t => t.Name))}"));
+            foreach (var law in laws.Split(';').SelectMany(Parse))
+            {
+                string cvEnd = "failed", cvAll = "";
+                try
+                {
+                    var past = LawFitter.Fit(law, heads, Options());
+                    double e = 0, a = 0; int na = 0;
+                    foreach (var t in tails)
+                    {
+                        var pred = past.Law.Predict(t, past.Values);
+                        e += Math.Abs(Math.Log(pred[^1] / t.Observed![^1])) / tails.Count;
+                        for (int i = 0; i < t.Count; i++) { a += Math.Abs(Math.Log(pred[i] / t.Observed![i])); na++; }
+                    }
+                    cvEnd = F($"{100 * e:0.000} %"); cvAll = F($", whole tails {100 * a / na:0.000} %");
+                }
+                catch (InputException ex) { cvEnd = "failed: " + ex.Message; }
+                var fit = LawFitter.Fit(law, fitRuns, Options());
+                double r2 = 0, pe = 0;
+                foreach (var t in tests)
+                {
+                    var m = LawMetrics.Compute([(t.Observed!, fit.Law.Predict(t, fit.Values))]);
+                    r2 += m.R2 / tests.Length; pe += m.PredE / tests.Length;
+                }
+                Console.WriteLine(F($"   {law.Spec,-40} future: last points {cvEnd}{cvAll}; held-out R^2 {r2:0.00000}, PredE {pe:0.000000}; ")
+                    + string.Join(", ", fit.Law.Parameters.Select((p, i) => F($"{p.Name} {fit.Values[i]:G4}"))));
+            }
+        }
+    }
+
     // Every weighting of the laws on a 0.1 simplex grid (a stack's curve is the weighted sum of its members'): the mean
     // over held-out curves of R^2 and PredE, best R^2 first.
     private static void Blends(List<(string Spec, double[][] Pred)> curves, LawRun[] tests)
@@ -100,21 +144,30 @@ internal static class PublishedDiagnosis
         double V() => double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture);
         var conv = spec.StartsWith("bmplr") || spec.StartsWith("gmplr") ? WarmupConvention.Reference : WarmupConvention.Paper;
         return spec.StartsWith("bmpl") ? [new BoundedMpl(V(), conv)] : spec.StartsWith("gmpl") ? [new GammaHeldMpl(V(), conv)]
-            : spec == "fmpl" ? [new FittedPowerMpl()] : LawRegistry.ParseList(spec);
+            : spec == "fmpl" ? [new FittedPowerMpl()] : spec.StartsWith("fmplg:") ? [new FittedPowerMpl(V())]
+            : spec.StartsWith("fmplg1:") ? [new FittedPowerMpl(V(), 1)]
+            : spec.StartsWith("amplg:") ? [new GammaHeldMpl(double.Parse(spec.Split(':')[2], CultureInfo.InvariantCulture), WarmupConvention.Paper, double.Parse(spec.Split(':')[1], CultureInfo.InvariantCulture))]
+            : LawRegistry.ParseList(spec);
     }
 
     // "fmpl": mpl(area=P) with the power P fitted (an eighth parameter, starts 0.7 and 1), paper convention, to the optimum:
     // does the fit identify P? (It does not: docs/laws.md.) The progress sum is MultiPowerLaw's, plus its derivative in P.
-    private sealed record FittedPowerMpl : LossLaw
+    // "fmplg:G": the same with gamma held at G (realisation in LR area at G = 0): does P become identifiable then?
+    // "fmplg1:G": and P <= 1.
+    private sealed record FittedPowerMpl(double HeldGamma = double.NaN, double MaxPower = 1.5) : LossLaw
     {
         private static readonly MultiPowerLaw Inner = new();
-        public override string Name => "mpl-area^P";
+        public override string Name => (double.IsNaN(HeldGamma) ? "mpl-area^P" : F($"mpl-area^P-gamma={HeldGamma}")) + (MaxPower != 1.5 ? F($"-P<={MaxPower}") : "");
         public override string Summary => "mpl with a fitted power of the LR in its power-law term";
         public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
-        public override IReadOnlyList<LawParameter> Parameters { get; } = [.. Inner.Parameters, new LawParameter("P", 0.05, 1.5, "1", "power of the LR in the progress term")];
-        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => Inner.NonIdentifiable(runs.Select(r => ((State)r).Inner).ToArray());
+        public override IReadOnlyList<LawParameter> Parameters { get; } = [.. Inner.Parameters, new LawParameter("P", 0.05, MaxPower, "1", "power of the LR in the progress term")];
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
+        {
+            var held = Inner.NonIdentifiable(runs.Select(r => ((State)r).Inner).ToArray());
+            return double.IsNaN(HeldGamma) || held.Any(h => h.Index == 6) ? held : [.. held, Held(6, HeldGamma, "held by the diagnosis")];
+        }
         public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) =>
-            Inner.Starts(hint, runs.Select(r => ((State)r).Inner).ToArray()).SelectMany(x => new[] { 0.7, 1.0 }.Select(p0 => (double[])[.. x, p0]));
+            Inner.Starts(hint, runs.Select(r => ((State)r).Inner).ToArray()).SelectMany(x => new[] { 0.7, Math.Min(1.0, 0.99 * MaxPower) }.Select(p0 => (double[])[.. x, p0]));
         public override LawState Prepare(LawRun run) => new State(run, Inner.Prepare(run));
 
         private sealed class State(LawRun run, LawState inner) : LawState(run)
@@ -149,10 +202,11 @@ internal static class PublishedDiagnosis
         }
     }
 
-    private sealed record GammaHeldMpl(double Gamma, WarmupConvention Convention) : LossLaw
+    // "amplg:P:G": mpl(area=P) with gamma held at G.
+    private sealed record GammaHeldMpl(double Gamma, WarmupConvention Convention, double Area = 1) : LossLaw
     {
-        private MultiPowerLaw Inner => new(Convention);
-        public override string Name => F($"mpl-gamma={Gamma}{(Convention == WarmupConvention.Reference ? "-ref" : "")}");
+        private MultiPowerLaw Inner => new(Convention, Area);
+        public override string Name => F($"mpl-gamma={Gamma}{(Convention == WarmupConvention.Reference ? "-ref" : "")}{(Area != 1 ? F($"-area={Area}") : "")}");
         public override string Summary => "mpl with gamma held";
         public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
         public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;

@@ -21,10 +21,11 @@ internal static class ProbeCommand
         var budget = new Option<long?>("--budget", "-b") { Description = "Steps the calibration runs may cost together; a cooldown branched from a checkpoint of the constant run counts only its own steps." };
         var targets = new Option<string[]>("--target", "-t") { Description = "A schedule you intend to train (spec with total=, or SPEC@STEPS for an open-ended one); repeatable.", AllowMultipleArgumentsPerToken = false };
         var law = new Option<string>("--law", "-l") { Description = "The law you will fit on the calibration runs.", DefaultValueFactory = _ => "auto" };
-        var reference = new Option<string?>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m)." };
+        var reference = new Option<string[]>("--reference") { Description = "Corpus folder (corpus.json) or bundled corpus (mpl-25m, mpl-100m, mpl-400m) whose runs the prior laws are fitted on, mapped to your peak and horizon (default: mpl-400m); repeatable: each adds its priors, and another design must beat constant + cosine under all of them.", AllowMultipleArgumentsPerToken = false };
         var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps, or a published law (mpl-25m, mpl-100m, mpl-400m, mapped from its own world), that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
         var noise = new Option<double?>("--noise") { Description = $"Relative noise of one logged loss at one point per H/{ProbeSimulation.PointsPerHorizon} steps (default {ProbePlanner.DefaultNoise.Sigma.ToString(Inv)}, measured on the 400M runs; see docs/probe.md)." };
         var noiseFrom = new Option<string?>("--noise-from") { Description = "Measure the noise (level, correlation, share between runs) from a corpus folder of your own runs instead." };
+        var margin = new Option<double>("--margin") { Description = "Recommend a design other than constant + cosine only when its runs bracket every target's schedule shape and its simulated error is at most 1/MARGIN of constant + cosine's under every prior (docs/probe.md).", DefaultValueFactory = _ => ProbePlanner.DefaultMargin };
         var seeds = new Option<int>("--seeds") { Description = "Noise seeds per prior for the finalists.", DefaultValueFactory = _ => 3 };
         var check = new Option<string?>("--check") { Description = "Corpus folder or bundled corpus (mpl-400m, ...): compare only the designs its existing runs realise, fit each on the real runs and score it on the targets' observed finals (the targets must be runs of the corpus)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (format anneal-probe/1) instead of tables." };
@@ -32,7 +33,7 @@ internal static class ProbeCommand
         var cmd = new Command("probe", """
             Design the calibration runs: the cheapest set of runs that best pins down the loss-curve law for the schedules you intend to train (the targets), within a budget of steps. Candidates: a constant-rate run, a cosine run, both, a constant run with short linear cooldowns branched from its checkpoints (each costs only its own steps), or a shorter run of a target's own decay, at several horizons. Each is scored by simulation: prior laws fitted on real runs generate its curves with measured noise, your law is fitted on them and forecasts the targets' finals; the error is compared with the priors' true finals. Reports each run's cost, the total, and the simulated error of every design (docs/probe.md).
             Example: anneal probe --budget 2000 --target "cosine(peak=3e-3, total=2000, warmup=100)" --target "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)"
-            """) { budget, targets, law, reference, priors, noise, noiseFrom, seeds, check, json, outFile };
+            """) { budget, targets, law, reference, priors, noise, noiseFrom, seeds, margin, check, json, outFile };
         cmd.SetAction(r =>
         {
             var io = CliContext.Of(r);
@@ -46,17 +47,19 @@ internal static class ProbeCommand
                 if (!File.Exists(f)) throw new InputException($"--prior {f}: file not found (write one with anneal fit ... --out {f}, or name a published law: mpl-25m, mpl-100m, mpl-400m)");
                 return new ProbePrior(Path.GetFileNameWithoutExtension(f), LawFile.Read(File.ReadAllText(f), f), $"law file {f}");
             }).ToArray();
-            ProbeReference? refRuns = r.GetValue(reference) is { } refPath ? Reference(LoadCorpus(refPath))
-                : userPriors.Length == 0 ? BundledReference() : null;
+            var refPaths = r.GetValue(reference) ?? [];
+            IReadOnlyList<ProbeReference> refRuns = refPaths.Length > 0 ? refPaths.Select(path => Reference(LoadCorpus(path))).ToArray()
+                : userPriors.Length == 0 ? [BundledReference()] : [];
             ForecastCorpus? noiseCorpus = r.GetValue(noiseFrom) is { } noisePath ? LoadCorpus(noisePath) : null;
             var request = new ProbeRequest(r.GetValue(budget) ?? throw new InputException("--budget is required: the steps the calibration runs may cost, e.g. --budget 2000"),
                 r.GetValue(targets) ?? [])
             {
                 Law = r.GetValue(law)!,
                 Seeds = r.GetValue(seeds),
+                Margin = r.GetValue(margin),
                 Noise = r.GetValue(noise) is { } sigma ? ProbePlanner.DefaultNoise with { Sigma = sigma } : ProbePlanner.DefaultNoise,
                 Priors = userPriors,
-                Reference = refRuns,
+                References = refRuns,
             };
             // Every input is checked before any work: targets, budget, law, noise, files.
             var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request);
@@ -71,12 +74,12 @@ internal static class ProbeCommand
                 if (menu.Count == 0) throw new InputException($"--budget {request.Budget} pays for none of the designs corpus {corpus.Name} can realise without the targets");
                 request = request with { Candidates = menu.Select(m => m.Design).ToArray(), Baseline = menuBaseline?.Design };
                 // The priors must not have seen the runs they are checked against.
-                if (refRuns is not null && refRuns.Name == corpus.Name)
+                var held = targetRuns.Select(t => t.Name).ToHashSet();
+                request = request with
                 {
-                    var held = targetRuns.Select(t => t.Name).ToHashSet();
-                    refRuns = refRuns with { Runs = refRuns.Runs.Where(x => !held.Contains(x.Name)).ToArray(), Name = $"{refRuns.Name} without the targets" };
-                    request = request with { Reference = refRuns };
-                }
+                    References = refRuns.Select(x => x.Name != corpus.Name ? x
+                        : x with { Runs = x.Runs.Where(run => !held.Contains(run.Name)).ToArray(), Name = $"{x.Name} without the targets" }).ToArray(),
+                };
             }
 
             var progress = new SyncProgress<string>(m => io.Err.WriteLine("== " + m));
@@ -163,12 +166,13 @@ internal static class ProbeCommand
         bool withReal = real.Count > 0;
         sb.AppendLine($"Designs by simulated error (finalists with {p.Settings.Seeds} noise seeds first, then the rest screened with one):");
         sb.AppendLine();
-        sb.AppendLine("| design | cost | simulated error | worst target | pick regret | fits |" + (withReal ? " real mean error | real RMS | real worst | real regret |" : ""));
-        sb.AppendLine("|---|---|---|---|---|---|" + (withReal ? "---|---|---|---|" : ""));
+        sb.AppendLine("| design | cost | brackets the targets | simulated error | per prior | worst target | pick regret | fits |" + (withReal ? " real mean error | real RMS | real worst | real regret |" : ""));
+        sb.AppendLine("|---|---|---|---|---|---|---|---|" + (withReal ? "---|---|---|---|" : ""));
         foreach (var d in p.Designs)
         {
             string mark = d == p.Recommended ? " **(recommended)**" : d == p.Baseline ? " (baseline)" : "";
-            sb.Append($"| {d.Design.Name}{mark} | {d.Design.Cost:N0} | {Pct(d.RmsError)} | {Pct(d.WorstTarget)} | {Pct(d.Regret, 3)} | {d.Simulations}{(d.Failures > 0 ? $" ({d.Failures} failed)" : "")} |");
+            string covers = d.Covers ? "yes" : d.Uncovered.Count <= 2 ? "not " + string.Join(", ", d.Uncovered) : $"not {d.Uncovered.Count} of {p.Targets.Count}";
+            sb.Append($"| {d.Design.Name}{mark} | {d.Design.Cost:N0} | {covers} | {Pct(d.RmsError)} | {string.Join(" / ", d.PriorErrors.Select(e => Pct(e)))} | {Pct(d.WorstTarget)} | {Pct(d.Regret, 3)} | {d.Simulations}{(d.Failures > 0 ? $" ({d.Failures} failed)" : "")} |");
             if (withReal)
             {
                 var s = realByKey.GetValueOrDefault(d.Design.Key);
@@ -241,6 +245,9 @@ internal static class ProbeCommand
             ["name"] = x.Name, ["schedule"] = x.Schedule, ["horizon"] = x.Horizon, ["branch_step"] = x.BranchStep, ["cost"] = x.Cost,
         }).ToArray()),
         ["rms_error"] = FiniteJson(d.RmsError),
+        ["prior_rms_errors"] = new JsonArray(d.PriorErrors.Select(FiniteJson).ToArray()),
+        ["covers_targets"] = d.Covers,
+        ["uncovered_targets"] = new JsonArray(d.Uncovered.Select(x => (JsonNode?)x).ToArray()),
         ["worst_target_error"] = FiniteJson(d.WorstTarget),
         ["regret"] = FiniteJson(d.Regret),
         ["simulations"] = d.Simulations,
@@ -271,6 +278,7 @@ internal static class ProbeCommand
                 ["priors"] = new JsonArray(p.Settings.Priors.Select(x => (JsonNode?)x).ToArray()),
                 ["noise"] = new JsonObject { ["sigma"] = p.Settings.Noise.Sigma, ["correlation"] = p.Settings.Noise.Correlation, ["common_share"] = p.Settings.Noise.CommonShare },
                 ["seeds"] = p.Settings.Seeds,
+                ["margin"] = p.Settings.Margin,
                 ["block"] = p.Settings.Block,
                 ["log_every"] = p.Settings.LogEvery,
                 ["simulations"] = p.Settings.Simulations,

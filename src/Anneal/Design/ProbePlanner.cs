@@ -16,8 +16,11 @@ public sealed record ProbeRequest(long Budget, IReadOnlyList<string> Targets)
     /// <summary>Laws that play the real runs as they are (e.g. a law file the user fitted in the targets' units).</summary>
     public IReadOnlyList<ProbePrior> Priors { get; init; } = [];
 
-    /// <summary>Real runs whose fitted laws play the real runs (<see cref="ProbePriors.FromReference"/>); the CLI's default is in docs/probe.md.</summary>
-    public ProbeReference? Reference { get; init; }
+    /// <summary>
+    /// Sets of real runs whose fitted laws play the real runs (<see cref="ProbePriors.FromReference"/>), each adding its priors;
+    /// the CLI's default is in docs/probe.md. More references are more truths another design must beat the baseline under.
+    /// </summary>
+    public IReadOnlyList<ProbeReference> References { get; init; } = [];
 
     /// <summary>Noise of the simulated logs.</summary>
     public ProbeNoise Noise { get; init; } = ProbePlanner.DefaultNoise;
@@ -33,6 +36,13 @@ public sealed record ProbeRequest(long Budget, IReadOnlyList<string> Targets)
 
     /// <summary>A design within this relative margin of the most accurate counts as equally good; the cheapest such design is recommended.</summary>
     public double Tolerance { get; init; } = 0.1;
+
+    /// <summary>
+    /// How much better than the baseline (constant + cosine) another design must simulate before it is recommended: its
+    /// RMS error times this must not exceed the baseline's under every prior (docs/probe.md, "Robust recommendation").
+    /// 1 asks only that it win under every prior.
+    /// </summary>
+    public double Margin { get; init; } = ProbePlanner.DefaultMargin;
 
     /// <summary>The designs to compare; null: <see cref="ProbeGrid.Designs"/>.</summary>
     public IReadOnlyList<CalibrationDesign>? Candidates { get; init; }
@@ -58,6 +68,15 @@ public sealed record DesignScore(CalibrationDesign Design, double RmsError, doub
 {
     /// <summary>Whether the design was simulated with every seed (a finalist) or only screened with the first.</summary>
     public bool Finalist { get; init; }
+
+    /// <summary>The RMS error under each prior alone (over its seeds and the targets), in the order of <see cref="ProbeSettings.Priors"/>.</summary>
+    public IReadOnlyList<double> PriorErrors { get; init; } = [];
+
+    /// <summary>Labels of the targets whose schedule shape the design's runs do not bracket (<see cref="ProbeCoverage"/>); empty when it covers them all.</summary>
+    public IReadOnlyList<string> Uncovered { get; init; } = [];
+
+    /// <summary>Whether the design's runs bracket every target's schedule shape.</summary>
+    public bool Covers => Uncovered.Count == 0;
 }
 
 /// <summary>The recommendation and everything behind it.</summary>
@@ -85,7 +104,11 @@ public sealed record ProbeResult(IReadOnlyList<ProbeTarget> Targets, double Peak
 /// <param name="LogEvery">Logging interval in the targets' steps.</param>
 /// <param name="Simulations">Simulated fits run.</param>
 /// <param name="Seconds">Wall time.</param>
-public sealed record ProbeSettings(IReadOnlyList<string> Priors, ProbeNoise Noise, int Seeds, int Block, long LogEvery, int Simulations, double Seconds);
+public sealed record ProbeSettings(IReadOnlyList<string> Priors, ProbeNoise Noise, int Seeds, int Block, long LogEvery, int Simulations, double Seconds)
+{
+    /// <summary>The margin another design had to beat the baseline by (<see cref="ProbeRequest.Margin"/>).</summary>
+    public double Margin { get; init; } = ProbePlanner.DefaultMargin;
+}
 
 /// <summary>
 /// <c>anneal probe</c> as a service: recommends the cheapest set of calibration runs that best pins down the
@@ -93,9 +116,10 @@ public sealed record ProbeSettings(IReadOnlyList<string> Priors, ProbeNoise Nois
 /// by simulation (<see cref="ProbeSimulation"/>): prior laws generate its runs with realistic noise, the user's
 /// law is fitted on them, and the targets' forecast finals are compared with the priors' true ones. A design
 /// that several priors agree on is robust to the law being wrong in the way they differ. All designs are
-/// screened with one noise seed; the best, the cheapest close ones and the baseline are then simulated with
-/// every seed, and the cheapest of those within <see cref="ProbeRequest.Tolerance"/> of the most accurate is
-/// recommended. Pure: no console, no files.
+/// screened with one noise seed; among the designs whose runs bracket every target's schedule shape
+/// (<see cref="ProbeCoverage"/>), the best and the cheapest close ones are then simulated with every seed, with the
+/// baseline, and <see cref="Recommend"/> keeps the baseline unless one of them beats it by
+/// <see cref="ProbeRequest.Margin"/> under every prior. Pure: no console, no files.
 /// </summary>
 public static class ProbePlanner
 {
@@ -105,6 +129,9 @@ public static class ProbePlanner
     /// </summary>
     public static ProbeNoise DefaultNoise { get; } = new(0.00186, 0.91, 0.18);
 
+    /// <summary>The default <see cref="ProbeRequest.Margin"/> (docs/probe.md, "Robust recommendation").</summary>
+    public const double DefaultMargin = 2;
+
     /// <summary>Checks the request (every problem names its parameter, <see cref="InputException.Parameters"/>) and returns the parsed targets.</summary>
     public static IReadOnlyList<ProbeTarget> Validate(ProbeRequest request)
     {
@@ -113,10 +140,11 @@ public static class ProbePlanner
         var targets = request.Targets.Select(t => ProbeTarget.Parse(t)).ToArray();
         try { LossLaw.Parse(request.Law); }
         catch (InputException e) { throw e.Prefixed($"{Parameter("law")}: "); }
-        if (request.Priors.Count == 0 && request.Reference is null) throw InputException.Naming($"{Parameter("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
+        if (request.Priors.Count == 0 && request.References.Count == 0) throw InputException.Naming($"{Parameter("prior")}: give at least one prior law (or reference runs) to simulate the runs with");
         request.Noise.Validate();
         if (request.Seeds is < 1 or > 50) throw InputException.Naming($"{Parameter("seeds")} must be in 1..50, got {request.Seeds}");
         if (request.Finalists < 1) throw InputException.Naming($"{Parameter("finalists")} must be >= 1, got {request.Finalists}");
+        if (!(request.Margin >= 1 && request.Margin <= 100)) throw InputException.Naming($"{Parameter("margin")} must be in 1..100 (how many times smaller than constant + cosine's the simulated error of another design must be), got {request.Margin}");
         if (!(request.Tolerance >= 0 && request.Tolerance < 1)) throw InputException.Naming($"{Parameter("tolerance")} must be in [0, 1), got {request.Tolerance}");
         return targets;
     }
@@ -163,11 +191,11 @@ public static class ProbePlanner
         }
         var law = LossLaw.Parse(request.Law);
         var priors = request.Priors.ToList();
-        if (request.Reference is { } reference)
+        foreach (var reference in request.References)
         {
             progress?.Report($"fitting the prior laws on {reference.Name}");
             priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed));
-            notes.AddRange(failed.Select(f => $"prior left out, its fit failed: {f}"));
+            notes.AddRange(failed);
         }
         var sim = new ProbeSimulation(targets, peak, law, priors, request.Noise, request.Seed);
         var all = designs.ToList();
@@ -203,11 +231,19 @@ public static class ProbePlanner
             simulations += jobs.Length;
         }
 
+        var targetShapes = targets.Select(ProbeCoverage.Shape).ToArray();
+        var shapes = new Dictionary<string, ScheduleShape>();
+        var uncovered = all.Select(d => (IReadOnlyList<string>)ProbeCoverage.Uncovered(d, targetShapes, shapes).Select(t => targets[t].Label).ToArray()).ToArray();
+        // Only designs that bracket every target can be recommended (docs/probe.md, "Robust recommendation"): the finalists
+        // are chosen among them, unless none does.
+        var candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0).ToArray();
+        if (candidates.Length == 0) candidates = Enumerable.Range(0, all.Count).ToArray();
+
         // Stage 1: every design, every prior, the first seed.
         Simulate(Enumerable.Range(0, all.Count).ToArray(), [0], "screening");
         var screened = Enumerable.Range(0, all.Count).Select(d => Score(d)).ToArray();
-        double best1 = screened.Min(s => s.RmsError);
-        var byError = Enumerable.Range(0, all.Count).OrderBy(d => screened[d].RmsError).ThenBy(d => all[d].Cost).ToArray();
+        double best1 = candidates.Min(d => screened[d].RmsError);
+        var byError = candidates.OrderBy(d => screened[d].RmsError).ThenBy(d => all[d].Cost).ToArray();
         finalists.UnionWith(byError.Take(request.Finalists));
         // The cheapest designs close to the best might win the tie-break: give them every seed too.
         foreach (var d in byError.Where(d => screened[d].RmsError <= best1 * (1 + 2 * request.Tolerance)).OrderBy(d => all[d].Cost).Take(2)) finalists.Add(d);
@@ -219,6 +255,7 @@ public static class ProbePlanner
         {
             var rows = results.Where(kv => kv.Key.Design == d).Select(kv => kv.Value).ToArray();
             var perTarget = Enumerable.Range(0, targets.Count).Select(_ => new List<double>()).ToArray();
+            var perPrior = Enumerable.Range(0, nPriors).Select(_ => new List<double>()).ToArray();
             var regrets = new List<double>();
             int failures = 0;
             string? failure = null;
@@ -228,9 +265,11 @@ public static class ProbePlanner
                 {
                     failures++; failure ??= why;
                     foreach (var list in perTarget) list.Add(1.0);
+                    for (int t = 0; t < targets.Count; t++) perPrior[key.Prior].Add(1.0);
                     continue;
                 }
                 for (int t = 0; t < targets.Count; t++) perTarget[t].Add(errors[t]);
+                perPrior[key.Prior].AddRange(errors);
                 foreach (var group in Enumerable.Range(0, targets.Count).GroupBy(t => targets[t].Horizon).Where(g => g.Count() >= 2))
                 {
                     int pick = group.MinBy(t => predicted![t]);
@@ -241,36 +280,71 @@ public static class ProbePlanner
             var scores = perTarget.Select((l, t) => new TargetScore(targets[t].Label, Math.Sqrt(l.Average(e => e * e)), l.Average())).ToArray();
             double rms = Math.Sqrt(perTarget.SelectMany(l => l).Average(e => e * e));
             return new DesignScore(all[d], rms, scores.Max(s => s.RmsError), regrets.Count == 0 ? double.NaN : regrets.Average(), rows.Length, failures, scores, failure)
-            { Finalist = finalists.Contains(d) };
+            {
+                Finalist = finalists.Contains(d),
+                PriorErrors = perPrior.Select(l => l.Count == 0 ? double.NaN : Math.Sqrt(l.Average(e => e * e))).ToArray(),
+                Uncovered = uncovered[d],
+            };
         }
 
         var scored = Enumerable.Range(0, all.Count).Select(Score).ToArray();
         var final = scored.Where(s => s.Finalist).ToArray();
         var accurate = final.OrderBy(s => s.RmsError).ThenBy(s => s.Design.Cost).First();
-        var recommended = final.Where(s => s.RmsError <= accurate.RmsError * (1 + request.Tolerance) && s.Failures == 0)
-            .OrderBy(s => s.Design.Cost).ThenBy(s => s.RmsError).FirstOrDefault() ?? accurate;
         var baseScore = baseIndex >= 0 ? scored[baseIndex] : null;
+        var (recommended, winners) = Recommend(final, baseScore, request.Margin, request.Tolerance);
         // The baseline is compared, not offered, when the budget cannot pay for it (it can, by construction of the grid's).
         var ordered = scored.Where(s => s.Design.Cost <= request.Budget || s == baseScore)
             .OrderByDescending(s => s.Finalist).ThenBy(s => s.RmsError).ThenBy(s => s.Design.Cost).ToArray();
-        var settings = new ProbeSettings(priors.Select(p => $"{p.Name}: {p.Source}").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds);
-        var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore);
+        var settings = new ProbeSettings(priors.Select(p => $"{p.Name}: {p.Source}").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds) { Margin = request.Margin };
+        var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore, winners, scored.Count(x => !x.Covers));
         return new ProbeResult(targets, peak, warmup, request.Budget, law.Spec, recommended, accurate, baseScore, ordered, reasons, notes, settings);
     }
 
+    /// <summary>
+    /// The recommendation among the finalists (docs/probe.md, "Robust recommendation"). With a baseline: the designs that
+    /// bracket every target, never failed, and simulate at most 1/<paramref name="margin"/> of the baseline's error under
+    /// every prior are the winners; the cheapest winner within <paramref name="tolerance"/> of the most accurate winner is
+    /// recommended, and the baseline when nothing wins. Without one: the cheapest covering finalist within the tolerance of
+    /// the most accurate covering finalist (any finalist if none covers). Also returns how many designs won.
+    /// </summary>
+    public static (DesignScore Recommended, int Winners) Recommend(IReadOnlyList<DesignScore> finalists, DesignScore? baseline, double margin, double tolerance)
+    {
+        static DesignScore Cheapest(IReadOnlyList<DesignScore> pool, double tolerance)
+        {
+            var best = pool.OrderBy(s => s.RmsError).ThenBy(s => s.Design.Cost).First();
+            return pool.Where(s => s.RmsError <= best.RmsError * (1 + tolerance)).OrderBy(s => s.Design.Cost).ThenBy(s => s.RmsError).First();
+        }
+        var sound = finalists.Where(s => s.Covers && s.Failures == 0).ToArray();
+        if (baseline is null) return (Cheapest(sound.Length > 0 ? sound : finalists, tolerance), 0);
+        var winners = sound.Where(s => s.Design.Key != baseline.Design.Key && Beats(s, baseline, margin)).ToArray();
+        return winners.Length == 0 ? (baseline, 0) : (Cheapest(winners, tolerance), winners.Length);
+    }
+
+    /// <summary>Whether <paramref name="design"/>'s simulated error times <paramref name="margin"/> is at most <paramref name="baseline"/>'s under every prior.</summary>
+    public static bool Beats(DesignScore design, DesignScore baseline, double margin) =>
+        design.PriorErrors.Count == baseline.PriorErrors.Count && design.PriorErrors.Count > 0
+        && design.PriorErrors.Zip(baseline.PriorErrors).All(x => x.First * margin <= x.Second);
+
     private static List<string> Reasons(ProbeRequest request, IReadOnlyList<ProbePrior> priors, IReadOnlyList<ProbeTarget> targets, double peak, long warmup, ProbeSimulation sim,
-        DesignScore rec, DesignScore accurate, DesignScore? baseline)
+        DesignScore rec, DesignScore accurate, DesignScore? baseline, int winners, int notCovering)
     {
         var r = new List<string>();
         long h = targets.Max(t => t.Horizon);
         r.Add($"{targets.Count} target schedule{(targets.Count == 1 ? "" : "s")} up to {h:N0} steps; the calibration runs use peak {Num(peak)} and warmup {warmup} (target 1's).");
-        r.Add($"Each design was simulated: {string.Join(" and ", priors.Select(p => p.Name))} generated its runs' curves " +
+        r.Add($"Each design was simulated: {string.Join(", ", priors.Select(p => p.Name))} generated its runs' curves " +
               $"(mapped to the targets' peak and horizon), logged every {sim.StepUnit} steps with log-normal noise of {request.Noise.Sigma:P2} " +
               $"(lag-one correlation {request.Noise.Correlation:0.##}, {request.Noise.CommonShare:P0} shared by runs at the same step); {sim.Law.Spec} was fitted on them " +
               $"and forecast every target's final loss. Error = root mean square of predicted/true - 1 over priors, noise seeds ({request.Seeds} for the finalists, 1 for the screening) and targets.");
         r.Add($"Recommended: {rec.Design.Name}, {rec.Design.Cost:N0} steps ({string.Join(" + ", rec.Design.Runs.Select(x => $"{x.Name}: {x.Cost:N0}"))}); simulated error {rec.RmsError:P2}" +
               (double.IsNaN(rec.Regret) ? "." : $", pick regret {rec.Regret:P3}."));
-        if (accurate != rec)
+        string rule = $"another design than {baseline?.Design.Name ?? "constant + cosine"} is recommended only when its runs bracket every target's schedule shape " +
+                      $"(decay share and area removed, within {ProbeCoverage.Slack:0.##}) and its simulated error is at most 1/{request.Margin:0.##} of the baseline's under every prior";
+        if (baseline is not null && rec == baseline)
+            r.Add($"It is the baseline: {rule}, and no design did ({notCovering} of the designs do not bracket the targets" +
+                  (accurate != rec ? $"; the most accurate covering finalist, {accurate.Design.Name}, simulates at {accurate.RmsError:P2} against {rec.RmsError:P2}, not under every prior by the margin)." : ")."));
+        else if (baseline is not null)
+            r.Add($"It beats the baseline: {rule}; {winners} design{(winners == 1 ? "" : "s")} did, and it is the cheapest within {request.Tolerance:P0} of the most accurate of them.");
+        else if (accurate != rec)
             r.Add($"It is the cheapest design within {request.Tolerance:P0} of the most accurate, {accurate.Design.Name} ({accurate.Design.Cost:N0} steps, {accurate.RmsError:P2}).");
         else
             r.Add("It is the most accurate design simulated" + (rec.Design.Cost < request.Budget ? $", and leaves {request.Budget - rec.Design.Cost:N0} steps of the budget unspent." : "."));

@@ -57,7 +57,7 @@ public static class ProbePriors
     /// mapped onto the simulation's world for targets of peak <paramref name="peak"/> and longest horizon
     /// <paramref name="horizon"/>: rates block-averaged, logged steps moved to the same fraction of the run
     /// (points landing on one simulated step averaged), points before each run's peak left out. A law whose fit
-    /// fails is left out, named in <paramref name="failed"/> with the reason. The laws are fitted in the reference's own
+    /// fails is left out, named in <paramref name="failed"/> with the reason, and so is a reference run that keeps fewer than two logged points once mapped. The laws are fitted in the reference's own
     /// rate units, where they were made to fit (the multi-power law is not equivariant to the units of the rate), and
     /// generate the targets' rates scaled to those units.
     /// </summary>
@@ -65,7 +65,15 @@ public static class ProbePriors
     {
         long hs = ProbeSimulation.SimHorizon(horizon);
         double scale = (double)hs / reference.Horizon;
-        var runs = reference.Runs.Select(r => Map(r, scale, 1)).ToArray();
+        // A run that keeps fewer than two logged points once shrunk onto the targets' horizon (a short cooldown branch of a
+        // long reference) carries nothing a fit can use: it is left out, named in failed; the others still make priors.
+        var skipped = new List<string>();
+        var runs = reference.Runs.Select(r =>
+        {
+            try { return Map(r, scale, 1); }
+            catch (InputException e) { skipped.Add($"reference run left out: {e.Message}"); return null; }
+        }).OfType<LawRun>().ToArray();
+        if (runs.Length == 0) throw new InputException($"no run of {reference.Name} keeps two logged points once mapped onto the targets' horizon ({string.Join("; ", skipped)}); give another reference");
         var laws = reference.Laws.Select(LossLaw.Parse).ToArray();
         var priors = new ProbePrior?[laws.Length];
         var why = new string?[laws.Length];
@@ -77,9 +85,9 @@ public static class ProbePriors
                 priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{reference.Source}, mapped to the targets' horizon")
                 { InSimulationWorld = true, RateScale = reference.Peak / peak };
             }
-            catch (InputException e) { why[i] = $"{laws[i].Spec} on {reference.Name}: {e.Message}"; }
+            catch (InputException e) { why[i] = $"prior left out, its fit failed: {laws[i].Spec} on {reference.Name}: {e.Message}"; }
         });
-        failed = why.OfType<string>().ToArray();
+        failed = skipped.Concat(why.OfType<string>()).ToArray();
         var ok = priors.OfType<ProbePrior>().ToArray();
         if (ok.Length == 0) throw new InputException($"no prior law could be fitted on {reference.Name} ({string.Join("; ", failed)}); give another reference");
         return ok;

@@ -20,6 +20,20 @@ public static class LawFitter
     internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
     {
         if (law is AutoLaw stack) return StackFitter.Fit(stack, runs, options);
+        var (fit, refits) = FitDeferred(law, runs, options, shared);
+        return refits is null ? fit : refits();
+    }
+
+    /// <summary>
+    /// The fit without its leave-one-run-out refits, and, when the options ask for them (<see cref="FitOptions.Jackknife"/>,
+    /// two runs or more), the function that runs them and returns the same fit with them: <c>refits()</c> gives exactly
+    /// what <see cref="Fit"/> gives (the refits depend only on the fit's point, its runs and its options). Why: a stack fits
+    /// candidates it may not keep (a member and the alternate that may take its place, <see cref="StackFitter"/>), and the
+    /// refits are most of a small law's fit; they need only be run for the candidates kept. Not for <see cref="AutoLaw"/>.
+    /// </summary>
+    internal static (FittedLaw Fit, Func<FittedLaw>? Refits) FitDeferred(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
+    {
+        if (law is AutoLaw) throw new ArgumentException("a stack is fitted by StackFitter", nameof(law));
         options ??= new FitOptions();
         var sw = Stopwatch.StartNew();
         if (runs.Count == 0) throw new InputException("fit: give at least one curve");
@@ -131,69 +145,9 @@ public static class LawFitter
             bool nearHi = double.IsFinite(p.Upper) && p.Upper - v <= 1e-6 * Math.Max(1, Math.Abs(p.Upper));
             if (nearLo || nearHi) warnings.Add($"{p.Name} = {rawX[j]:G6} sits on its bound {(nearLo ? p.Lower : p.Upper):G6}: the data push it out of the law's valid range, so the fit is suspect (try a simpler law such as momentum, or fit more runs)");
         }
-        // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
-        var replicates = new List<double[]>();
-        double cvSum = 0; int cvRuns = 0;
-        if (runs.Count >= 2 && options.Jackknife)
-        {
-            // Independent refits, run side by side; each builds its own HuberObjective over its own subset.
-            var refits = new FitSolution[runs.Count];
-            var bestX = best.X;
-            var start0 = starts[0];
-            // A subset that cannot identify what the full fit identified (e.g. leaving out the only
-            // run with an LR decay) is skipped: its refit predicts without that term altogether, which
-            // is not a plausible variant of this fit but a different, cruder law.
-            var skip = new string?[runs.Count];   // why a refit was skipped: the parameters its subset cannot determine
-            ForEachIndependent(runs.Count, i =>
-            {
-                var sub = states.Where((_, j) => j != i).ToArray();
-                var subFixed = law.NonIdentifiable(sub);
-                if (subFixed.Count > fixedPs.Count)
-                {
-                    skip[i] = string.Join(", ", subFixed.Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name));
-                    return;
-                }
-                // The reference procedure restarts from the initialisation (an early-stopped fit
-                // depends on where it starts); the optimum is warm-started at the full fit.
-                var x0 = (double[])(earlyStopped ? start0 : bestX).Clone();
-                foreach (var f in subFixed) x0[f.Index] = f.Value;
-                var subObjective = new HuberObjective(law, sub, options);
-                var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
-                refits[i] = earlyStopped ? subObjective.AdamW(x0, subFixedSet) : subObjective.Minimize(x0, subFixedSet, options.ScreenIterations);
-                options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6} after {refits[i].Iterations} {(earlyStopped ? "AdamW steps" : "iterations")}");
-            });
-            for (int i = 0; i < runs.Count; i++)
-            {
-                if (skip[i] is { } cannot)
-                {
-                    warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {cannot}");
-                    continue;
-                }
-                var sol = refits[i];
-                totalEval += sol.Evaluations;
-                if (double.IsFinite(sol.Objective) && sol.X.All(double.IsFinite))
-                {
-                    replicates.Add(sol.X);
-                    // Out-of-sample error on the left-out run, over the second half of its points.
-                    var left = runs[i];
-                    var pred = new double[left.Count];
-                    states[i].Evaluate(sol.X, pred, default);
-                    long mid = left.Steps[0] + (left.Steps[^1] - left.Steps[0]) / 2;
-                    double ss = 0; int cnt = 0;
-                    for (int q = 0; q < left.Count; q++)
-                    {
-                        if (left.Steps[q] < mid) continue;
-                        double e = pred[q] > 0 && double.IsFinite(pred[q]) ? Math.Log(left.Observed![q] / pred[q]) : 1.0;   // a non-positive prediction counts as a 100% error
-                        ss += e * e; cnt++;
-                    }
-                    if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
-                }
-            }
-        }
-        // Back to the runs' own LR unit: values, refits and covariance (J Cov J' with J the Jacobian of the conversion).
+        // Back to the runs' own LR unit: values and covariance (the refits convert theirs) (J Cov J' with J the Jacobian of the conversion).
         if (unit != 1)
         {
-            replicates = replicates.Select(x => law.RescaleLr(x, unit)).ToList();
             if (cov is not null)
             {
                 cov = HuberObjective.Sandwich(law.RescaleLrJacobian(best.X, unit), cov);
@@ -227,8 +181,93 @@ public static class LawFitter
             Fixed = fixedPs.Select(f => law.Parameters[f.Index].Name).ToArray(),
             Warnings = warnings.ToArray(),
         };
+        var fit = new FittedLaw(law, rawX, se, cov, report);
+        if (runs.Count < 2 || !options.Jackknife) return (fit, null);
+        var context = new RefitContext(law, runs, states, fixedPs, earlyStopped, starts[0], best.X, unit, options);
+        return (fit, () => WithRefits(fit, context));
+    }
+
+    /// <summary>What the leave-one-run-out refits of a fit need: its law, runs and states (in the canonical LR unit, after
+    /// the transient), the parameters it held, its method, first start and point, the runs' LR unit and the options.</summary>
+    private sealed record RefitContext(LossLaw Law, IReadOnlyList<LawRun> Runs, LawState[] States, IReadOnlyList<HeldParameter> FixedPs,
+        bool EarlyStopped, double[] Start0, double[] BestX, double Unit, FitOptions Options);
+
+    /// <summary>
+    /// <paramref name="fit"/> with its leave-one-run-out refits: the replicates (in the runs' own LR unit), the
+    /// cross-validated law error, their evaluations added to the report's and a warning for each run that could not be left
+    /// out, after the fit's own warnings.
+    /// </summary>
+    private static FittedLaw WithRefits(FittedLaw fit, RefitContext x)
+    {
+        var sw = Stopwatch.StartNew();
+        var (law, runs, states, fixedPs, earlyStopped, options) = (x.Law, x.Runs, x.States, x.FixedPs, x.EarlyStopped, x.Options);
+        var warnings = new List<string>();
+        int totalEval = 0;
+        // Leave-one-run-out refits for the between-run part of the band and the cross-validated law error.
+        var replicates = new List<double[]>();
+        double cvSum = 0; int cvRuns = 0;
+        // Independent refits, run side by side; each builds its own HuberObjective over its own subset.
+        var refits = new FitSolution[runs.Count];
+        var bestX = x.BestX;
+        var start0 = x.Start0;
+        // A subset that cannot identify what the full fit identified (e.g. leaving out the only
+        // run with an LR decay) is skipped: its refit predicts without that term altogether, which
+        // is not a plausible variant of this fit but a different, cruder law.
+        var skip = new string?[runs.Count];   // why a refit was skipped: the parameters its subset cannot determine
+        ForEachIndependent(runs.Count, i =>
+        {
+            var sub = states.Where((_, j) => j != i).ToArray();
+            var subFixed = law.NonIdentifiable(sub);
+            if (subFixed.Count > fixedPs.Count)
+            {
+                skip[i] = string.Join(", ", subFixed.Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name));
+                return;
+            }
+            // The reference procedure restarts from the initialisation (an early-stopped fit
+            // depends on where it starts); the optimum is warm-started at the full fit.
+            var x0 = (double[])(earlyStopped ? start0 : bestX).Clone();
+            foreach (var f in subFixed) x0[f.Index] = f.Value;
+            var subObjective = new HuberObjective(law, sub, options);
+            var subFixedSet = subFixed.Select(f => f.Index).ToHashSet();
+            refits[i] = earlyStopped ? subObjective.AdamW(x0, subFixedSet) : subObjective.Minimize(x0, subFixedSet, options.ScreenIterations);
+            options.Progress?.Invoke($"{law.Spec}: refit without {runs[i].Name}: objective {refits[i].Objective:G6} after {refits[i].Iterations} {(earlyStopped ? "AdamW steps" : "iterations")}");
+        });
+        for (int i = 0; i < runs.Count; i++)
+        {
+            if (skip[i] is { } cannot)
+            {
+                warnings.Add($"band: no leave-one-out refit without {runs[i].Name}: the other runs cannot determine {cannot}");
+                continue;
+            }
+            var sol = refits[i];
+            totalEval += sol.Evaluations;
+            if (double.IsFinite(sol.Objective) && sol.X.All(double.IsFinite))
+            {
+                replicates.Add(sol.X);
+                // Out-of-sample error on the left-out run, over the second half of its points.
+                var left = runs[i];
+                var pred = new double[left.Count];
+                states[i].Evaluate(sol.X, pred, default);
+                long mid = left.Steps[0] + (left.Steps[^1] - left.Steps[0]) / 2;
+                double ss = 0; int cnt = 0;
+                for (int q = 0; q < left.Count; q++)
+                {
+                    if (left.Steps[q] < mid) continue;
+                    double e = pred[q] > 0 && double.IsFinite(pred[q]) ? Math.Log(left.Observed![q] / pred[q]) : 1.0;   // a non-positive prediction counts as a 100% error
+                    ss += e * e; cnt++;
+                }
+                if (cnt > 0) { cvSum += ss / cnt; cvRuns++; }
+            }
+        }
+        if (x.Unit != 1) replicates = replicates.Select(r => law.RescaleLr(r, x.Unit)).ToList();
         double cvError = cvRuns > 0 ? Math.Sqrt(cvSum / cvRuns) : 0;
-        return new FittedLaw(law, rawX, se, cov, report) { Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
+        var report = fit.Report with
+        {
+            Evaluations = fit.Report.Evaluations + totalEval,
+            WallSeconds = fit.Report.WallSeconds + sw.Elapsed.TotalSeconds,
+            Warnings = [.. fit.Report.Warnings, .. warnings],
+        };
+        return fit with { Report = report, Replicates = replicates.ToArray(), CrossValidationLogError = cvError };
     }
 
     /// <summary>

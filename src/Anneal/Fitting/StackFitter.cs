@@ -36,12 +36,12 @@ public static class StackFitter
         var (heads, tails, cut) = cv ? FutureCut(runs) : ([], [], 0);
         cv &= heads.Count > 0 && tails.Count > 0;
         // The candidates: the members, then (only with a cross-validation to choose by) their alternates; slot[c] is the
-        // member whose place candidate c would take.
+        // member whose place candidate c would take (alternate i takes member i mod n's: AutoLaw.Alternates).
         var candidates = law.Members.Select(m => m.Law).ToList();
         var slot = Enumerable.Range(0, n).ToList();
         if (cv)
-            for (int i = 0; i < Math.Min(n, law.Alternates.Count); i++)
-                if (law.Alternates[i] is { } alternate) { candidates.Add(alternate); slot.Add(i); }
+            for (int i = 0; i < law.Alternates.Count; i++)
+                if (law.Alternates[i] is { } alternate && AutoLaw.Weighs(alternate, runs)) { candidates.Add(alternate); slot.Add(i % n); }
         int nc = candidates.Count;
         // Only members fitted to the optimum carry the stack's band (FittedLaw.PredictStack); a member fitted by
         // the early-stopped reference procedure enters through its disagreement with them, so its leave-one-run-out
@@ -52,6 +52,7 @@ public static class StackFitter
         var outcome = new (FittedLaw? Fit, string? Error)[nc];
         var past = new (FittedLaw? Fit, string? Error)[nc];
         var pastPreFit = new SharedPreFit();
+        var deferred = new Func<FittedLaw>?[nc];   // the band refits of a candidate that shares its place, run once it is kept
         // The early-stopped reference procedure's fits (full and past) take several times longer than the others: started
         // first, they run while the short fits fill the other core, instead of starting last and leaving one core idle.
         var order = Enumerable.Range(0, cv ? 2 * nc : nc).OrderBy(j => candidates[j % nc].PreferredMethod == FitMethod.EarlyStoppedAdamW ? 0 : 1).ToArray();
@@ -66,25 +67,35 @@ public static class StackFitter
                 return;
             }
             bool refits = !anyCarrier || CarriesBand(member);
-            try { outcome[i] = (LawFitter.FitShared(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit), null); }
+            try
+            {
+                var (fit, pending) = LawFitter.FitDeferred(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit);
+                outcome[i] = (fit, null);
+                // A member with an alternate, and the alternate: only the one kept in the place needs its band refits.
+                if (slot.Count(s => s == slot[i]) > 1) deferred[i] = pending; else if (pending is not null) outcome[i] = (pending(), null);
+            }
             catch (InputException e) { outcome[i] = (null, e.Message); }
         });
         if (anyCarrier && !Enumerable.Range(0, nc).Any(i => CarriesBand(candidates[i]) && outcome[i].Fit is not null))
             for (int i = 0; i < nc; i++)
                 if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
+                {
                     outcome[i] = (LawFitter.FitShared(candidates[i], runs, memberOptions, preFit), null);
+                    deferred[i] = null;
+                }
 
-        // The candidate in each place: the member, or its alternate when only that one could be fitted; an alternate
-        // fitted beside its member (alternateOf[i]) is weighed against it once the weights are chosen.
+        // The candidate in each place: the member, or its first alternate that could be fitted when the member could not;
+        // the alternates fitted beside it (alternatesOf[i], in order) are weighed against it, one after the other, once
+        // the weights are chosen.
         var place = Enumerable.Range(0, n).ToArray();
-        var alternateOf = Enumerable.Repeat(-1, n).ToArray();
+        var alternatesOf = Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
         var placeWhy = new List<string>();
         for (int c = n; c < nc; c++)
         {
             int i = slot[c];
             if (outcome[c].Fit is null) continue;   // an alternate that cannot be fitted leaves the member in place
-            if (outcome[i].Fit is null) { place[i] = c; placeWhy.Add($"{candidates[c].Spec} in place of {candidates[i].Spec}, whose fit failed"); }
-            else alternateOf[i] = c;
+            if (outcome[place[i]].Fit is null) { placeWhy.Add($"{candidates[c].Spec} in place of {candidates[place[i]].Spec}, whose fit failed"); place[i] = c; }
+            else alternatesOf[i].Add(c);
         }
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var pasts = new List<(FittedLaw? Fit, string? Error)>();
@@ -114,27 +125,41 @@ public static class StackFitter
             choice = why;
             // Then each member's alternate takes its place, at its weight (or alone), where that forecasts the fitted runs'
             // future better (only where the weights were cross-validated: the same refits decide both).
+            // With several alternates for one place, each is weighed in turn against whichever law holds the place then.
             for (int k = 0; k < fits.Count && cv && failed < 0; k++)
             {
-                int c = alternateOf[places[k]];
-                if (c < 0) continue;
-                if (past[c].Fit is null)
+                foreach (int c in alternatesOf[places[k]])
                 {
-                    placeWhy.Add($"{fits[k].Fit.Law.Spec} stands ({candidates[c].Spec} could not be refitted on the fitted runs' points up to step {cut}: {past[c].Error})");
-                    continue;
+                    if (past[c].Fit is null)
+                    {
+                        placeWhy.Add($"{fits[k].Fit.Law.Spec} stands ({candidates[c].Spec} could not be refitted on the fitted runs' points up to step {cut}: {past[c].Error})");
+                        continue;
+                    }
+                    var (chosen, swap, reason) = ChooseMembers(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), k, past[c].Fit!, tails, cut);
+                    placeWhy.Add(reason);
+                    if (swap) { fits[k] = (outcome[c].Fit!, fits[k].Weight); pasts[k] = past[c]; }
+                    fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
                 }
-                var (chosen, swap, reason) = ChooseMembers(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), k, past[c].Fit!, tails, cut);
-                placeWhy.Add(reason);
-                if (swap) { fits[k] = (outcome[c].Fit!, fits[k].Weight); pasts[k] = past[c]; }
-                fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
             }
+            CompleteRefits();
             // The band is carried by the weighted members fitted to the optimum; when the choice kept only members fitted
             // without band refits, they get their refits after all.
             if (memberOptions.Jackknife && !fits.Any(f => f.Weight > 0 && CarriesBand(f.Fit.Law)))
                 fits = fits.Select(f => f.Weight > 0 && f.Fit.Replicates.Length == 0 ? (LawFitter.FitShared(f.Fit.Law, runs, memberOptions, preFit), f.Weight) : f).ToList();
         }
+        CompleteRefits();
         if (placeWhy.Count > 0) choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join("; ", placeWhy);
         long horizon = runs.Max(r => r.Steps[^1]);
+
+        // The deferred band refits of the candidates kept (LawFitter.FitDeferred: the same fit as with them inline), side by side.
+        void CompleteRefits()
+        {
+            var todo = Enumerable.Range(0, fits.Count).Select(k => (k, c: Array.FindIndex(outcome, o => ReferenceEquals(o.Fit, fits[k].Fit))))
+                .Where(x => x.c >= 0 && deferred[x.c] is not null).ToArray();
+            var done = new FittedLaw[todo.Length];
+            LawFitter.ForEachIndependent(todo.Length, j => done[j] = deferred[todo[j].c]!());
+            for (int j = 0; j < todo.Length; j++) { fits[todo[j].k] = (done[j], fits[todo[j].k].Weight); deferred[todo[j].c] = null; }
+        }
         // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -8,9 +8,10 @@ namespace Anneal.Laws;
 /// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>).
 /// Each fit tilts one member to 0.9, or keeps it alone, when the fitted runs' own future says so clearly
 /// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/laws.md, "auto: weights chosen per fit"); then the first
-/// member's place goes to <c>age(q=0.7, prior=13)</c>, at its weight or alone, where that forecasts the same future better
-/// (<see cref="DefaultAlternates"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11:
-/// auto"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
+/// member's place goes to <c>age(q=0.7, prior=13)</c> (calibrations without a decay over half a run) or <c>share</c> (with
+/// one), at its weight or alone, where that forecasts the same future better (<see cref="DefaultAlternates"/>,
+/// <see cref="Weighs"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11: auto",
+/// "Session 12: forms"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
 /// best; the convex bound errs the other way from both far past the fitted horizon. Their errors partly cancel (stacked
@@ -25,10 +26,12 @@ public sealed record AutoLaw : LossLaw
     public IReadOnlyList<(LossLaw Law, double Weight)> Members { get; }
 
     /// <summary>
-    /// For each member (same order as <see cref="Members"/>), a law that may take its place, or null: a cross-validated
-    /// fit puts the alternate there, at the weight the member was given or alone, when refitted on the fitted runs' past
-    /// it forecasts their future better (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>). Empty: no alternates (a fitted stack,
-    /// whose places are decided, and any stack built from explicit members).
+    /// Laws that may take a member's place, or null: entry i may take the place of member <c>i mod Members.Count</c> (so the
+    /// first <see cref="Members"/>.Count entries are one alternate per member in order, the next ones a second round). A
+    /// cross-validated fit puts an alternate there, at the weight the member was given or alone, when refitted on the fitted
+    /// runs' past it forecasts their future better than whichever law holds the place then, the rounds in order
+    /// (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>). Empty: no alternates (a fitted stack, whose places are
+    /// decided, and any stack built from explicit members).
     /// </summary>
     public IReadOnlyList<LossLaw?> Alternates { get; init; } = [];
 
@@ -113,15 +116,47 @@ public sealed record AutoLaw : LossLaw
     /// gpt100m-rope less so; as a fixed member it cost several corpora more than seed noise. Put in per fit by the fitted
     /// runs' own future (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>), it takes the place on the engine corpora's
     /// schedules questions and gpt-tiny-long's WSD question and leaves it on MPL 25M / 100M, mlp-long's WSD question and
-    /// gpt100m-rope (docs/laws.md, "Session 11: auto"). q = 0.7 and the prior on nu (active only where no fitted run
+    /// gpt100m-rope (docs/laws.md, "Session 11: auto"; since session 12 it is weighed only where no fitted run decays over
+    /// half its length, <see cref="Weighs"/>: the WSD questions). q = 0.7 and the prior on nu (active only where no fitted run
     /// decays over more than half its length: the WSD calibration, which does not pin nu) are the settings that met the
     /// WSD target as a single law ("Pinning nu"); q = 0.8, or no prior, lose gpt-tiny-long's WSD question (0.98 and 1.26 %).
     /// </summary>
-    public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } = [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null];
+    /// <remarks>
+    /// Second round: <c>share</c> for the capped momentum law, weighed only where a fitted run decays over more than half
+    /// its length (<see cref="Weighs"/>), where the age law is not: its spectrum of memories realises a cooldown's gain as
+    /// a power of its share of the log-age, as the engine corpora do, where the age law's one memory gives cooldowns of
+    /// 20-60 % nearly a full decay's gain (engine-gpt-tiny's schedules 0.77 -> 0.65 %, gpt-tiny-long's 0.66 -> 0.60 %;
+    /// docs/laws.md, "Session 12: forms").
+    /// </remarks>
+    public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } = [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null, new ShareLaw(), null, null];
+
+    /// <summary>
+    /// Whether a fit on <paramref name="runs"/> weighs <paramref name="alternate"/> for its place at all: the share law only
+    /// where a fitted run decays over more than half its length (that decay pins its spectrum's exponent:
+    /// <see cref="ShareLaw.SpansLongDecay"/>), an age law with a prior on nu only where none does (there the prior pins nu,
+    /// which the share law's scale-free spectrum cannot replace: the WSD question's later cooldowns gain more the longer
+    /// the run). Why not both, the fitted runs' future choosing: on the schedules question the future of a calibration cut
+    /// at half its horizon holds the cosine's second half only, where the two laws' forecasts differ by less than the cut's
+    /// noise (gpt-tiny: 2.1 % against 1.5 %, both from 5 points), so the choice was noise; their gain shapes differ where
+    /// the cosine decays over the whole run, which the full fit sees (docs/laws.md, "Session 12: forms"). Any other law is
+    /// always weighed.
+    /// </summary>
+    public static bool Weighs(LossLaw alternate, IReadOnlyList<LawRun> runs) => alternate switch
+    {
+        ShareLaw => ShareLaw.SpansLongDecay(runs),
+        AgeMomentumLaw { NuPrior: not null } => !ShareLaw.SpansLongDecay(runs),
+        _ => true,
+    };
 
     /// <summary>The default stack in words, for summaries and law files.</summary>
     public static string DefaultDescription => string.Join(", ", DefaultMembers.Select((m, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"{m.Law.Spec}{(DefaultAlternates[i] is { } a ? $" (or {a.Spec})" : "")} {m.Weight:0.##}")));
+        $"{m.Law.Spec}{AlternatesText(i)} {m.Weight:0.##}")));
+
+    private static string AlternatesText(int member)
+    {
+        var specs = DefaultAlternates.Where((a, i) => a is not null && i % DefaultMembers.Count == member).Select(a => a!.Spec).ToArray();
+        return specs.Length == 0 ? "" : $" (or {string.Join(" or ", specs)})";
+    }
 
     /// <summary>A stack of the given members (weights are renormalised to sum to 1); they are the prior weights of a cross-validated fit.</summary>
     public AutoLaw(IReadOnlyList<(LossLaw Law, double Weight)> members, bool crossValidatedWeights = true)

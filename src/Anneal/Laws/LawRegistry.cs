@@ -11,10 +11,11 @@ public static class LawRegistry
     /// <summary>All kinds, in the order tables list them (baseline first).</summary>
     public static IReadOnlyList<LawKind> Kinds { get; } =
     [
-        new("auto", "stack of momentum(cap=fit) (0.5) and mpl(warmup=reference) (0.5), tilted per fit by the fitted runs' own future; the default", "weights=cv | fixed", AutoLaw.Create, "auto"),
+        new("auto", "stack of momentum(cap=fit) (or age(q=0.7, prior=13) or share) 0.35, mpl(warmup=reference) 0.35 and convex 0.3, tilted and chosen per fit by the fitted runs' own future; the default", "weights=cv | fixed", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024); cap=fit: gain C*S2/(1 + S2/S2max); cap=log: C*S2max*ln(1 + S2/S2max)", "lambda=0.999 | lambda=fit; cap=none | fit | log; power=q (cap=fit's shape, 2); alpha_prior=none | a number (a weak prior on the LR-area exponent, its mode; 0.5 suggested)", MomentumLaw.Create, "momentum(lambda=fit)"),
         new("age", "L0 + A*S1^-alpha - B*sum_k d_k (1 - ((k+1)/(t+1))^nu): the momentum law with a memory proportional to the run's age", "nu=fit | a number; q=1 (the memory grows as age^q; 0 = a fixed memory); prior=none | a number (a prior on a fitted nu where no fitted run decays over half its length, its mode of nu*H^(1-q); 13 suggested); alpha_prior=none | a number (a weak prior on the LR-area exponent, its mode; 0.5 suggested)", AgeMomentumLaw.Create, "age"),
+        new("share", "L0 + A*S1^-alpha - B*sum_k d_k sum_j w_j(p) (1 - ((k+1)/(t+1))^(2^j)): the age law with a spectrum of memories (2^-2 .. 2^8 per unit of log-age) weighted ~ speed^-p, p fitted", "p=fit | a number in [-2, 3]; alpha_prior=none | a number (a weak prior on the LR-area exponent, its mode; 0.5 suggested)", ShareLaw.Create, "share"),
         new("floor", "L0 + A*S1^-alpha + sigma*(ebar/eta_peak)^p: the momentum law with a fitted noise-floor shape", "lambda=0.999", NoiseFloorLaw.Create, "floor"),
         new("fsl", "L0 + A*S1^-alpha + sigma*mean_j V_j: a noise floor filling and relaxing in LR-area time over 12 octaves of speed (after Li et al. 2025's functional scaling law)", "octaves=12 (number of modes)", SpectrumFloorLaw.Create, "fsl"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference; area=1 | a number in [0.05, 1.5] (progress sum peak*(eta/peak)^area in the power-law term; 1 = the LR area, the paper)", MultiPowerLaw.Create, "mpl"),

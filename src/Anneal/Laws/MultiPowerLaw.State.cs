@@ -14,6 +14,11 @@ public sealed partial record MultiPowerLaw
 
         private readonly double[] _pt1;      // P[t_i + 1]: the LR area up to and including step t_i
         private readonly double[]? _lnProgress; // ln sum_{tau<=t_i} peak (eta_tau/peak)^P, the power-law term's clock when P != 1
+        // area=fit (P is p[7]): ln(eta_tau / peak) of every step with a positive rate up to the last point, and how many
+        // of them precede each point; the progress sum and its derivative in P are summed per evaluation.
+        private readonly double[]? _lnRatio;
+        private readonly int[]? _ratioUpTo;
+        private readonly double _peak;
         // Per-change arrays come from the shared pool (a 100k-step prediction would otherwise allocate
         // 2.4 MB of large-object heap per call, which costs more than the math); only the first
         // _nPos entries are meaningful. Release() returns them.
@@ -30,6 +35,7 @@ public sealed partial record MultiPowerLaw
         private readonly int[] _itemStart;   // work item -> first change
         private readonly long _pairs;
 
+        /// <summary>Prepares <paramref name="run"/>; <paramref name="areaPower"/> NaN: the power is the fitted eighth parameter.</summary>
         public State(LawRun run, WarmupConvention convention, double areaPower = 1) : base(run)
         {
             var eta = run.Eta;
@@ -76,7 +82,20 @@ public sealed partial record MultiPowerLaw
                     _pairs += j;
                     items += Math.Max(1, (j + Chunk - 1) / Chunk);
                 }
-                if (areaPower != 1)
+                if (double.IsNaN(areaPower))
+                {
+                    for (int t = 0; t < len; t++) _peak = Math.Max(_peak, eta[t]);
+                    int m = 0;
+                    for (int t = 0; t < len; t++) if (eta[t] > 0) m++;
+                    _lnRatio = new double[m];
+                    _ratioUpTo = new int[n];
+                    for (int t = 0, q = 0, p = 0; t < len && p < n; t++)
+                    {
+                        if (eta[t] > 0) _lnRatio[q++] = Math.Log(eta[t] / _peak);
+                        while (p < n && run.Steps[p] == t) _ratioUpTo[p++] = q;
+                    }
+                }
+                else if (areaPower != 1)
                 {
                     // The power-law term's clock: each step adds peak (eta / peak)^P (a step at the peak adds its rate, as the area does).
                     double peak = 0, sum = 0;
@@ -119,7 +138,7 @@ public sealed partial record MultiPowerLaw
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
             double l0 = p[0], a = p[1], alpha = p[2], b = p[3], c = p[4], beta = p[5], gamma = p[6];
-            int n = Run.Count, items = _itemPoint.Length;
+            int n = Run.Count, items = _itemPoint.Length, np = _lnRatio is null ? 7 : 8;
             bool wantJ = !jac.IsEmpty;
             var pool = System.Buffers.ArrayPool<double>.Shared;
             // eta_k^-gamma once per parameter vector: O(changes), vectorised, not O(changes x points).
@@ -128,8 +147,11 @@ public sealed partial record MultiPowerLaw
             if (!double.IsFinite(gamma)) { loss.Fill(double.NaN); jac.Fill(double.NaN); return; }
             var e = pool.Rent(Math.Max(1, _nPos));
             var sums = pool.Rent(4 * items);
+            // area=fit: per point, ln X (X = sum peak (eta/peak)^P) and d ln X / dP.
+            var lnX = _lnRatio is null ? null : pool.Rent(2 * n);
             try
             {
+                if (lnX is not null) ProgressSums(p[7], lnX);
                 var es = e.AsSpan(0, _nPos);
                 MplKernel.ScaledExp(_lnEta.AsSpan(0, _nPos), -gamma, es);
                 if (_pairs > ParallelPairs && EvaluationParallelism.Allowed)
@@ -152,20 +174,37 @@ public sealed partial record MultiPowerLaw
                     long t = Run.Steps[i];
                     for (int z = 0; z < _zeroK.Length && _zeroK[z] <= t; z++)
                         if (pt1 - _zeroPk[z] > 0) s0 += _zeroD[z];
-                    double lnX = _lnProgress is null ? Math.Log(pt1) : _lnProgress[i], pw = Math.Exp(-alpha * lnX);
+                    double lnXi = lnX is not null ? lnX[2 * i] : _lnProgress is null ? Math.Log(pt1) : _lnProgress[i], pw = Math.Exp(-alpha * lnXi);
                     loss[i] = l0 + a * pw - b * s0;
                     if (!wantJ) continue;
-                    var row = jac.Slice(7 * i, 7);
+                    var row = jac.Slice(np * i, np);
+                    if (lnX is not null) row[7] = -a * alpha * pw * lnX[2 * i + 1];
                     row[0] = 1;
                     row[1] = pw;
-                    row[2] = -a * pw * lnX;
+                    row[2] = -a * pw * lnXi;
                     row[3] = -s0;
                     row[4] = -b * beta * s1;
                     row[5] = -b * s2;
                     row[6] = -b * beta * c * s3;
                 }
             }
-            finally { pool.Return(sums); pool.Return(e); }
+            finally { pool.Return(sums); pool.Return(e); if (lnX is not null) pool.Return(lnX); }
+        }
+
+        // X_i = sum_{tau<=t_i, eta_tau>0} peak exp(P ln(eta_tau/peak)): o[2i] = ln X_i, o[2i+1] = (dX_i/dP) / X_i.
+        private void ProgressSums(double power, double[] o)
+        {
+            double x = 0, dx = 0;
+            for (int i = 0, q = 0; i < Run.Count; i++)
+            {
+                for (; q < _ratioUpTo![i]; q++)
+                {
+                    double r = _lnRatio![q], v = _peak * Math.Exp(power * r);
+                    x += v; dx += v * r;
+                }
+                o[2 * i] = Math.Log(x);
+                o[2 * i + 1] = dx / x;
+            }
         }
 
         private void Item(int w, double[] e, double c, double beta, double[] sums, bool wantJ)

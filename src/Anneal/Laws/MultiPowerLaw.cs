@@ -18,11 +18,23 @@ namespace Anneal.Laws;
 /// Why: on the published MPL split the form misses cosine_24000's long low-rate end by 0.4-0.5 % at every size even
 /// fitted to all nine curves, and fitting that end through B over-credits the WSD cooldowns (docs/laws.md, "Session 11:
 /// published split").
+/// <c>mpl(area=fit)</c> makes P an eighth fitted parameter (the last; in [0.05, 1.5]); <c>mpl(gamma=G)</c> holds gamma at G:
+/// at G = 0 each drop's gain is realised on the clock of the LR area since the drop, so a drop to a low rate is realised
+/// as slowly as its area accrues (what the published split's step drops show: docs/laws.md, "Session 12: published split").
 /// Evaluation is exact and fast: prefix sums make S_k(t) O(1), only steps where eta changes enter
 /// LD, and the inner sum runs over SIMD lanes with the four gradient sums accumulated alongside.
 /// </summary>
 public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupConvention.Paper, double AreaPower = 1) : LossLaw
 {
+    /// <summary>
+    /// True for <c>mpl(area=fit)</c>, written <see cref="AreaPower"/> = NaN: the power P is the fitted eighth parameter (so
+    /// that every caller that handles only the paper's progress sum, <c>AreaPower == 1</c>, refuses it as it refuses a fixed P).
+    /// </summary>
+    public bool FitsArea => double.IsNaN(AreaPower);
+
+    /// <summary>gamma held at this value (<c>mpl(gamma=G)</c>); NaN: fitted (the paper's form).</summary>
+    public double HeldGamma { get; init; } = double.NaN;
+
     private static readonly LawParameter[] Params =
     [
         new("L0", 0, double.PositiveInfinity, "loss", "irreducible loss of an infinitely long run at this LR scale"),
@@ -34,15 +46,26 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
         new("gamma", 0, 5, "1", "LR exponent inside G: eta_k^-gamma * S_k(t)"),
     ];
 
+    private static readonly LawParameter AreaParam = new("P", 0.05, 1.5, "1", "power of the rate in the power-law term's progress sum peak*(eta/peak)^P");
+    private static readonly LawParameter[] ParamsWithArea = [.. Params, AreaParam];
+
+
     public override string Name => "mpl";
 
-    public override string Summary => AreaPower == 1 ? "multi-power law (Luo et al. 2025): L0 + A*(S1+S_W)^-alpha - LD(t), 7 parameters"
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"multi-power law with progress sum peak*(eta/peak)^{AreaPower:0.###} in its power-law term: L0 + A*S_P^-alpha - LD(t), 7 parameters");
+    public override string Summary => (FitsArea ? "multi-power law with progress sum peak*(eta/peak)^P (P fitted) in its power-law term: L0 + A*S_P^-alpha - LD(t), 8 parameters"
+        : AreaPower == 1 ? "multi-power law (Luo et al. 2025): L0 + A*(S1+S_W)^-alpha - LD(t), 7 parameters"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"multi-power law with progress sum peak*(eta/peak)^{AreaPower:0.###} in its power-law term: L0 + A*S_P^-alpha - LD(t), 7 parameters"))
+        + (double.IsNaN(HeldGamma) ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", gamma held at {HeldGamma:0.###}"));
 
-    public override IReadOnlyList<LawParameter> Parameters => Params;
+    public override IReadOnlyList<LawParameter> Parameters => FitsArea ? ParamsWithArea : Params;
 
-    public override SpecCall ToSpecCall() =>
-        new SpecBuilder("mpl").WordIf("warmup", WarmupConventions.Name(Convention), "paper").NumIf("area", AreaPower, 1).Build();
+    public override SpecCall ToSpecCall()
+    {
+        var b = new SpecBuilder("mpl").WordIf("warmup", WarmupConventions.Name(Convention), "paper");
+        if (FitsArea) b.Word("area", "fit"); else b.NumIf("area", AreaPower, 1);
+        if (!double.IsNaN(HeldGamma)) b.Num("gamma", HeldGamma);
+        return b.Build();
+    }
 
     internal static MultiPowerLaw Create(SpecArgs a)
     {
@@ -54,12 +77,20 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
             _ => throw a.Fail($"warmup must be paper (only post-warmup LR drops count) or reference (the MIT code's convention), got '{w}'"),
         };
         double power = 1;
+        bool fit = false;
         if (a.Raw("area") is { } raw)
         {
-            if (raw is not SpecNumber { Value: >= 0.05 and <= 1.5 } n) throw a.Fail($"area must be a number in [0.05, 1.5] (the power P of the rate in the progress sum peak*(eta/peak)^P; 1 = the LR area, the paper's form), got {raw}");
-            power = n.Value;
+            if (raw is SpecText { Value: "fit" }) fit = true;
+            else if (raw is not SpecNumber { Value: >= 0.05 and <= 1.5 } n) throw a.Fail($"area must be fit or a number in [0.05, 1.5] (the power P of the rate in the progress sum peak*(eta/peak)^P; 1 = the LR area, the paper's form), got {raw}");
+            else power = n.Value;
         }
-        return new MultiPowerLaw(convention, power);
+        double gamma = double.NaN;
+        if (a.Raw("gamma") is { } g)
+        {
+            if (g is not SpecNumber { Value: >= 0 and <= 5 } n) throw a.Fail($"gamma must be a number in [0, 5] (the rate's exponent in the loss drop's clock eta_k^-gamma S_k(t), held instead of fitted; 0 = the LR area since the drop), got {g}");
+            gamma = n.Value;
+        }
+        return new MultiPowerLaw(convention, fit ? double.NaN : power) { HeldGamma = gamma };
     }
 
     /// <summary>
@@ -74,9 +105,12 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
-        if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
+        if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta)))
+            return double.IsNaN(HeldGamma) ? [] : [Held(6, HeldGamma, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the law's spec holds it (gamma={HeldGamma:0.###})"))];
         const string why = "no fitted run lowers its learning rate after the warmup, so the loss-drop term cannot be fitted; it is held at zero (B = 0) and predictions ignore LR decay";
-        return [Held(3, 0, why), Held(4, 1, why), Held(5, 0.5, why), Held(6, 0.5, why)];
+        // Without a drop every rate is the peak (the warmup aside), where the progress sum is the LR area for any P.
+        HeldParameter[] drop = [Held(3, 0, why), Held(4, 1, why), Held(5, 0.5, why), Held(6, double.IsNaN(HeldGamma) ? 0.5 : HeldGamma, why)];
+        return FitsArea ? [.. drop, Held(7, 1, "no fitted run lowers its learning rate after the warmup, so the power of the rate in the progress sum cannot be fitted; it is held at 1 (the LR area)")] : drop;
     }
 
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
@@ -84,15 +118,20 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
         // Reference initialisation first (the reference procedure uses only it): the pre-fit, then
         // C = 1, beta = 0.5, gamma = 0.5. In the reference convention the warmup ramp adds about
         // B*eta_peak, which L0 must absorb: a second start does that for the optimum.
-        yield return [h.L0, h.A, h.Alpha, h.B, 1, 0.5, 0.5];
+        // area=fit: each start from the LR area (P = 1, the paper's form) and from P = 0.7.
+        double[][] powers = FitsArea ? [[1.0], [0.7]] : [[]];
+        foreach (var pw in powers) yield return [h.L0, h.A, h.Alpha, h.B, 1, 0.5, 0.5, .. pw];
         double l0 = h.L0;
         if (Convention == WarmupConvention.Reference)
         {
             l0 = Math.Max(0.05, h.L0 - h.B * h.PeakLr);
-            yield return [l0, h.A, h.Alpha, h.B, 1, 0.5, 0.5];
+            foreach (var pw in powers) yield return [l0, h.A, h.Alpha, h.B, 1, 0.5, 0.5, .. pw];
         }
         var rng = new Random(h.Seed);
         for (int i = 0; i < 1; i++)
-            yield return [l0, h.A, h.Alpha, h.B * Math.Exp(rng.NextDouble() - 0.5), Math.Exp(2 * rng.NextDouble() - 1), 0.3 + 0.6 * rng.NextDouble(), 0.3 + 0.6 * rng.NextDouble()];
+        {
+            double[] x = [l0, h.A, h.Alpha, h.B * Math.Exp(rng.NextDouble() - 0.5), Math.Exp(2 * rng.NextDouble() - 1), 0.3 + 0.6 * rng.NextDouble(), 0.3 + 0.6 * rng.NextDouble()];
+            foreach (var pw in powers) yield return [.. x, .. pw];
+        }
     }
 }

@@ -19,7 +19,9 @@ namespace Anneal.Tuning;
 /// no run of the fit has annealed (<see cref="AnnealGuard"/>), since then nothing in the fit measures what a cooldown
 /// gains, nor while no complete run of the fit has a cooldown as long as the trial's (a short one's gain does not carry
 /// over): such a trial gets <see cref="CrossPeak"/> instead (<see cref="CrossPeakFallback"/>), which applies the same
-/// annealing rule to its own fit, as does a trial with too few points after its warmup for the law path. Without a band, a schedule or a complete trial it never prunes.
+/// annealing rule to its own fit, as does a trial with too few points after its warmup for the law path, or too few
+/// complete trials at its peak to calibrate the law path's band (which is the law path's own errors on those trials).
+/// Without a band, a schedule or a complete trial it never prunes.
 /// </summary>
 public sealed class ForecastPruner : IPruner
 {
@@ -118,10 +120,16 @@ public sealed class ForecastPruner : IPruner
         // So does a trial with too few points after its warmup for the law path (one, at its first checkpoint): the
         // cross-peak forecast needs only one, its band being as wide as such forecasts from that fraction of a run
         // have missed on the complete runs, so a clear loser stops at 10% of its steps instead of 20%.
-        if (!cross && CrossPeakFallback && f is null or { Unavailable: not null } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
+        // So, too, does a trial the law path can forecast but not calibrate (fewer than 2 complete trials at its peak
+        // whose cut curves it could forecast): its band would be the law's own widened by UncalibratedScale, and the
+        // law's own band (auto's) is built for another question, so that guess decided nothing on the tables (session
+        // 12: 123 of 158 law-path forecasts of kept losers on large-best/mlp were uncalibrated; those forecasts had a
+        // median low half-width of 0.13 where the finals lay 0.007 from them), while the cross-peak band is measured
+        // on this study's own runs.
+        if (!cross && CrossPeakFallback && f is null or { Unavailable: not null } or { Calibrated: false } && CrossPeak(trial, incumbent, planned, peak) is { Unavailable: null } x)
         { f = x; cross = true; }
         if (f is null) return new PruneDecision(false, mark, cross ? "too few points or complete trials for a cross-peak forecast" : "too few points after the warmup to fit");
-        var (low, mid, high, incPessimistic, why) = f.Value;
+        var (low, mid, high, incPessimistic, why, _) = f.Value;
         mark["forecast_low"] = low;
         mark[ForecastKey] = mid;
         mark["forecast_high"] = high;
@@ -145,11 +153,13 @@ public sealed class ForecastPruner : IPruner
 
     /// <summary>
     /// The trial's forecast final value and band, and the incumbent's pessimistic end; null when the trial has too
-    /// few points; a reason (and no decision) when the band is unavailable or the fit fails. The law's own band is
-    /// widened by the law path's cross-validated errors on <paramref name="calibration"/> (the complete trials at the
-    /// trial's peak, one per schedule, best first; <paramref name="prior"/> when null): see <see cref="Calibrate"/>.
+    /// few points; a reason (and no decision) when the band is unavailable or the fit fails. The band is the law
+    /// path's cross-validated errors on <paramref name="calibration"/> (the complete trials at the trial's peak, one
+    /// per schedule, best first; <paramref name="prior"/> when null) about the law's point forecast: see
+    /// <see cref="Calibrate"/>. With fewer than 2 such cases it is the law's own band widened by
+    /// <see cref="UncalibratedScale"/>, and <c>Calibrated</c> is false.
     /// </summary>
-    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? Forecast(TrialRecord trial, TrialRecord incumbent, IReadOnlyList<TrialRecord> prior, long planned, IReadOnlyList<TrialRecord>? calibration = null)
+    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable, bool Calibrated)? Forecast(TrialRecord trial, TrialRecord incumbent, IReadOnlyList<TrialRecord> prior, long planned, IReadOnlyList<TrialRecord>? calibration = null)
     {
         if (LawBand(trial, prior, planned) is not { } b) return null;
         var (low, mid, high, rms, why) = b;
@@ -157,11 +167,16 @@ public sealed class ForecastPruner : IPruner
         // the fit's rms log residual estimates. Its pessimistic end is that value at the band's upper quantile.
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         double pessimistic = incumbent.Value!.Value * Math.Exp(z * rms);
-        if (why is not null) return (low, mid, high, pessimistic, why);
+        if (why is not null) return (low, mid, high, pessimistic, why, false);
         var (qLow, qHigh, k) = Calibrate(trial, calibration ?? prior, planned);
-        if (k >= 2) return (Math.Min(low, mid - qLow), mid, Math.Max(high, mid + qHigh), pessimistic, null);
+        // The measured errors replace the law's own band rather than widen it. That band is auto's, calibrated on the
+        // corpora's forecasts of whole runs from their schedules (StackBand, since session 10), not on a partial curve
+        // pinned by a prior at its peak; taken as a floor it decided a third of the calibrated forecasts on
+        // large-best/mlp at a median 3.25 times the width the cases measured (session 12; the session-10 band on which
+        // this rule was tuned was the fit's delta-method band, narrower than the cases' errors).
+        if (k >= 2) return (mid - qLow, mid, mid + qHigh, pessimistic, null, true);
         // Too few cases to measure the law path's error here: the law's band scaled by UncalibratedScale.
-        return (mid - UncalibratedScale * (mid - low), mid, mid + UncalibratedScale * (high - mid), pessimistic, null);
+        return (mid - UncalibratedScale * (mid - low), mid, mid + UncalibratedScale * (high - mid), pessimistic, null, false);
     }
 
     /// <summary>
@@ -240,7 +255,8 @@ public sealed class ForecastPruner : IPruner
 
     /// <summary>
     /// With fewer than 2 cross-validation cases at its peak, the law's own band is widened by this factor about the
-    /// point forecast (conservative: the uncalibrated band's low end missed the final in 19% of forecasts on the tables,
+    /// point forecast, when the cross-peak forecast cannot judge the trial instead (or <see cref="CrossPeakFallback"/> is
+    /// off) (conservative: the uncalibrated band's low end missed the final in 19% of forecasts on the tables,
     /// which a normal error puts at 0.9 instead of 1.96 standard deviations, a factor 2.2).
     /// </summary>
     public double UncalibratedScale { get; init; } = 3;
@@ -291,7 +307,7 @@ public sealed class ForecastPruner : IPruner
     /// its cooldown) moves a curve and the trial's own points say where it is. The incumbent's pessimistic end is its
     /// value plus the band's quantile of the fit's residual rms.
     /// </summary>
-    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable)? CrossPeak(TrialRecord trial, IReadOnlyList<TrialRecord> complete, long planned, double peak)
+    public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable, bool Calibrated)? CrossPeak(TrialRecord trial, IReadOnlyList<TrialRecord> complete, long planned, double peak)
     {
         var plan = Schedule.Parse(trial.Schedule!).Sample(checked((int)planned));
         var own = Curve(trial, plan);
@@ -303,13 +319,13 @@ public sealed class ForecastPruner : IPruner
         long now = Math.Min(trial.Reports[^1].Step, planned - 1);
         // As with a prior at the trial's peak: what a cooldown gains is learnt only from runs whose rate fell.
         if (plan[^1] < AnnealGuard * plan[now] && !near.Append(trial).Any(t => Annealed(t) <= AnnealGuard))
-            return (double.NaN, double.NaN, double.NaN, double.NaN, "no run of the fit has annealed its rate: the cooldown ahead cannot be forecast yet");
+            return (double.NaN, double.NaN, double.NaN, double.NaN, "no run of the fit has annealed its rate: the cooldown ahead cannot be forecast yet", false);
         var curves = near.Select(t => Curve(t, Schedule.Parse(t.Schedule!).Sample(checked((int)t.StepsRun)))).Where(c => c is not null && c.Steps.Length >= 2).Select(c => c!).ToList();
         if (curves.Count == 0) return null;
         var r = CrossPeakForecast.ForecastValidated(curves, own, plan, Level);
         if (r is not { } x) return null;
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
-        return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Noise, null);
+        return (x.Low, x.Mid, x.High, complete[0].Value!.Value + z * x.Noise, null, true);
     }
 
     /// <summary>

@@ -260,7 +260,7 @@ public class ForecastBenchmarkTests
         // StackMembersTests), each fitted alone.
         var chosen = ((AutoLaw)auto.Law).Members.Select(m => m.Law).ToArray();
         chosen.Length.ShouldBe(AutoLaw.DefaultMembers.Count);
-        for (int m = 0; m < chosen.Length; m++) chosen[m].Spec.ShouldBeOneOf(AutoLaw.DefaultMembers[m].Law.Spec, AutoLaw.DefaultAlternates[m]?.Spec);
+        for (int m = 0; m < chosen.Length; m++) chosen[m].Spec.ShouldBeOneOf([AutoLaw.DefaultMembers[m].Law.Spec, .. AutoLaw.DefaultAlternates.Where((a, i) => a is not null && i % AutoLaw.DefaultMembers.Count == m).Select(a => a!.Spec)]);
         var alone = chosen.Select(l => LawFitter.Fit(l, split.Fit, new FitOptions(KeepBestEvaluated: true))).ToArray();
         // The weights this fit chose (StackFitter.ChooseWeights, tested in StackWeightsTests).
         double[] w = ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray();

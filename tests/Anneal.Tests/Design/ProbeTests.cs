@@ -147,7 +147,7 @@ public class ProbeTests
         // The cosine to 1000 of the grid is target 1 itself: a design that trains it observes its final instead of forecasting it.
         var request = new ProbeRequest(2000, [Cos(1000), Cos(1000, 3e-4)])
         {
-            Reference = Reference400M() with { Laws = ["momentum(lambda=fit)"] },
+            References = [Reference400M() with { Laws = ["momentum(lambda=fit)"] }],
             Law = "momentum",   // pinned: the claim is about designs, not about the default law (it held for the 0.7/0.3 auto, not for momentum(lambda=fit), whose lambda one cosine cannot pin)
             Seeds = 1,
         };
@@ -156,6 +156,106 @@ public class ProbeTests
         result.Recommended.Design.Cost.ShouldBeLessThanOrEqualTo(2000);
         result.Baseline.ShouldNotBeNull();
         result.Designs.Count.ShouldBeGreaterThan(10);
+    }
+
+    [Fact]
+    public void Schedule_shapes_are_the_closed_form_decay_share_and_area_removed()
+    {
+        // After the warmup's peak (step 50) a cosine to 0 decays every step and removes half the rate's area
+        // (mean of (1 + cos(pi u)) / 2 over u in [0, 1] is 1/2; the discrete sum differs by O(1/n)).
+        var cos = ScheduleShape.Of(Schedule.Parse(Cos(1000)), 1000);
+        cos.DecayShare.ShouldBe(1, 2.0 / 950);
+        cos.AreaRemoved.ShouldBe(0.5, 2.0 / 950);
+        // A cosine to a tenth of the peak removes 0.9 / 2 = 0.45.
+        ScheduleShape.Of(Schedule.Parse(Cos(1000, 3e-4)), 1000).AreaRemoved.ShouldBe(0.45, 2.0 / 950);
+        // WSD, 20 % linear cooldown of 2000 steps: 400 of the 1950 steps from the peak decay, removing 400 / 1950 / 2.
+        var wsd = ScheduleShape.Of(Schedule.Parse(Wsd(2000, 0.2)), 2000);
+        wsd.DecayShare.ShouldBe(400.0 / 1950, 1.0 / 1950);
+        wsd.AreaRemoved.ShouldBe(200.0 / 1950, 1.0 / 1950);
+        var constant = ScheduleShape.Of(Schedule.Parse($"constant(peak={Peak}, warmup={Warmup})"), 1000);
+        constant.ShouldBe(new ScheduleShape(0, 0));
+        // Constant + cosine brackets every shape in between; a cosine to a tenth brackets a cosine to 0 within the slack of
+        // 0.1; constant + 10 % cooldowns brackets 10 % cooldowns of any length but neither a 40 % one nor the cosine; a
+        // cosine alone does not bracket a constant-rate target.
+        ProbeCoverage.Covers([constant, cos], wsd).ShouldBeTrue();
+        ProbeCoverage.Covers([constant, ScheduleShape.Of(Schedule.Parse(Cos(500, 3e-4)), 500)], cos).ShouldBeTrue();
+        var lin10 = ScheduleShape.Of(Schedule.Parse(Wsd(1000, 0.1)), 1000);
+        ProbeCoverage.Covers([constant, lin10], ScheduleShape.Of(Schedule.Parse(Wsd(3000, 0.1)), 3000)).ShouldBeTrue();
+        ProbeCoverage.Covers([constant, lin10], ScheduleShape.Of(Schedule.Parse(Wsd(3000, 0.4)), 3000)).ShouldBeFalse();
+        ProbeCoverage.Covers([constant, lin10], cos).ShouldBeFalse();
+        ProbeCoverage.Covers([cos], constant).ShouldBeFalse();
+    }
+
+    private static DesignScore Scored(string name, double[] priorErrors, bool covers = true) =>
+        new(new CalibrationDesign(name, "test", [new CalibrationRun(name, $"constant(peak={Peak})", 100 + name.Length)]),
+            Math.Sqrt(priorErrors.Average(e => e * e)), priorErrors.Max(), double.NaN, priorErrors.Length, 0, [], null)
+        { Finalist = true, PriorErrors = priorErrors, Uncovered = covers ? [] : ["cosine@2000"] };
+
+    [Fact]
+    public void Another_design_is_recommended_only_when_it_brackets_the_targets_and_wins_under_every_prior_by_the_margin()
+    {
+        var baseline = Scored("baseline", [0.010, 0.010]);
+        var steady = Scored("steady design", [0.004, 0.006]);         // 2.5x and 1.67x better than the baseline
+        var lopsided = Scored("lopsided design", [0.001, 0.012]);     // far better under prior 1, worse under prior 2
+        var outside = Scored("outside", [0.0005, 0.0005], covers: false);     // the best, but it does not bracket a target
+        DesignScore[] finalists = [baseline, steady, lopsided, outside];
+        // Hand-checked: steady beats the baseline by 1.5 under both priors (0.006 * 1.5 = 0.009 <= 0.010), not by 2 (0.012 > 0.010).
+        ProbePlanner.Recommend(finalists, baseline, 1.5, 0.1).Recommended.ShouldBe(steady);
+        ProbePlanner.Recommend(finalists, baseline, 2, 0.1).Recommended.ShouldBe(baseline);
+        // Even a margin of 1 keeps out the lopsided design (it loses under prior 2) and the one that does not cover.
+        ProbePlanner.Recommend(finalists, baseline, 1, 0.1).ShouldBe((steady, 1));
+        // Without a baseline to defend, the most accurate covering design is recommended.
+        ProbePlanner.Recommend([steady, lopsided, outside], null, 2, 0.1).Recommended.ShouldBe(steady);
+    }
+
+    [Fact]
+    public void When_the_targets_are_the_baselines_own_runs_constant_plus_cosine_is_recommended()
+    {
+        // Known answer: constant + cosine to 1000 trains both targets itself, so it observes their finals; no other design
+        // can forecast them better, let alone under every prior by the margin. Designs with short cooldowns do not
+        // bracket the cosine target, and were the most accurate before coverage was required on a similar question.
+        var request = new ProbeRequest(2000, [Cos(1000), $"constant(peak={Peak}, warmup={Warmup})@1000"])
+        {
+            Priors = [KnownPrior()], Law = "momentum", Seeds = 2,
+        };
+        var result = ProbePlanner.Plan(request);
+        result.Baseline.ShouldNotBeNull();
+        result.Recommended.ShouldBe(result.Baseline);
+        result.Designs.Where(d => d.Design.Family == "constant+cooldowns").ShouldAllBe(d => !d.Covers);
+        result.Designs.Where(d => d.Design.Family == "cosine").ShouldAllBe(d => !d.Covers);
+    }
+
+    [Fact]
+    public void When_the_targets_are_later_cooldowns_a_constant_run_with_cooldown_branches_is_recommended()
+    {
+        // The WSD question: 10 % cooldowns at 2, 2.5 and 3 times a 1000-step calibration. The known momentum law generates
+        // the runs; a constant run with 10 % cooldown branches observes the very shape of the targets (the gain of a 10 %
+        // cooldown) at several lengths, constant + cosine must infer it from a full decay.
+        var request = new ProbeRequest(2000, [Wsd(2000, 0.1), Wsd(2500, 0.1), Wsd(3000, 0.1)])
+        {
+            Priors = [KnownPrior()], Law = "momentum", Seeds = 2,
+        };
+        var result = ProbePlanner.Plan(request);
+        result.Baseline.ShouldNotBeNull();
+        result.Recommended.Design.Family.ShouldBe("constant+cooldowns", result.Recommended.Design.Name);
+        result.Recommended.Covers.ShouldBeTrue();
+        ProbePlanner.Beats(result.Recommended, result.Baseline, ProbePlanner.DefaultMargin).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_reference_run_with_too_few_points_once_mapped_is_left_out_with_a_note()
+    {
+        // A run logged once (like a short cooldown of a long corpus shrunk onto a short horizon) cannot be fitted; the
+        // reference's other runs still make the prior, with the same values as without that run.
+        var reference = Reference400M() with { Laws = ["momentum"] };
+        var first = reference.Runs[0];
+        var stub = first with { Name = "one point", Steps = first.Steps[^1..], Observed = first.Observed![^1..] };
+        var priors = ProbePriors.FromReference(reference with { Runs = [.. reference.Runs, stub] }, Peak, 1000, out var failed);
+        priors.Count.ShouldBe(1);
+        failed.ShouldHaveSingleItem().ShouldContain("reference run left out: one point: fewer than 2 logged points");
+        var alone = ProbePriors.FromReference(reference, Peak, 1000, out var none);
+        none.ShouldBeEmpty();
+        priors[0].Law.Values.ShouldBe(alone[0].Law.Values);
     }
 
     [Fact]
@@ -279,6 +379,7 @@ public class ProbeCliTests
     [InlineData("--law: unknown law 'nolaw'", "probe", "--budget", "800", "--target", Cos, "--law", "nolaw")]
     [InlineData("--prior missing.law.json: file not found", "probe", "--budget", "800", "--target", Cos, "--prior", "missing.law.json")]
     [InlineData("--seeds must be in 1..50", "probe", "--budget", "800", "--target", Cos, "--seeds", "0")]
+    [InlineData("--margin must be in 1..100", "probe", "--budget", "800", "--target", Cos, "--margin", "0.5")]
     public void Bad_input_is_exit_two_with_a_message_naming_the_flag(string message, params string[] args)
     {
         var dir = Directory.CreateTempSubdirectory("anneal-probe-");

@@ -18,8 +18,8 @@ public class MplAreaPowerTests
         LossLaw.Parse("mpl(area=0.6)").Spec.ShouldBe("mpl(area=0.6)");
         LossLaw.Parse("mpl(area=1)").Spec.ShouldBe("mpl");
         LossLaw.Parse("mpl(warmup=reference, area=0.7)").Spec.ShouldBe("mpl(warmup=reference, area=0.7)");
-        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("mpl(area=2)")).Message.ShouldContain("area must be a number in [0.05, 1.5]");
-        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("mpl(area=fit)")).Message.ShouldContain("area must be a number");
+        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("mpl(area=2)")).Message.ShouldContain("area must be fit or a number in [0.05, 1.5]");
+        Should.Throw<Anneal.Specs.SpecException>(() => LossLaw.Parse("mpl(area=free)")).Message.ShouldContain("area must be fit or a number");
         var fit = FittedLaw.FromValues(new MultiPowerLaw(AreaPower: 0.6), 2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63);
         var back = FittedLaw.FromJson(fit.ToJson());
         back.Law.ShouldBe(new MultiPowerLaw(AreaPower: 0.6));

@@ -95,12 +95,34 @@ public class StackMembersTests
     }
 
     [Fact]
+    public void A_second_round_alternate_takes_the_place_from_the_first_on_the_curves_it_generated()
+    {
+        // Alternates in two rounds for the first place (AutoLaw.Alternates: entry i takes member i mod n's place): the age
+        // law, then the share law. Curves of the schedules question's calibration (a constant run and a cosine to the
+        // horizon) from the share law at known parameters: refitted on the runs' first halves, it forecasts their ends
+        // exactly; the capped law and the age law (one memory) cannot. Whichever of those holds the place after the first
+        // round, the share law takes it, alone, and its full fit gives the generating parameters back.
+        var share = new ShareLaw();
+        double[] truth = [1.5, 0.8, 0.45, 60, 0.4];
+        LawRun[] runs = [SyntheticRun.Of(share, truth, "constant(peak=3e-3, warmup=100)", 2000, firstLog: 10),
+            SyntheticRun.Of(share, truth, "cosine(peak=3e-3, total=2000, warmup=100)", 2000, firstLog: 10)];
+        var stack = new AutoLaw([(Capped, 0.5), (new PowerLaw(), 0.5)]) { Alternates = [Age, null, share, null] };
+        var auto = LawFitter.Fit(stack, runs);
+        var members = ((AutoLaw)auto.Law).Members;
+        members.Select(m => m.Law.Spec).ShouldBe([share.Spec, "powerlaw"], auto.StackChoice);
+        members[0].Weight.ShouldBe(1.0);
+        auto.StackChoice!.ShouldContain($"{share.Spec} alone in place of");
+        for (int k = 0; k < truth.Length; k++) auto.Members[0].Values[k].ShouldBe(truth[k], 1e-3 * truth[k], share.Parameters[k].Name);
+    }
+
+    [Fact]
     public void Fixed_weights_keep_the_default_members_and_fit_no_alternate()
     {
         // auto(weights=fixed) keeps its members and prior weights: no cross-validation to choose an alternate by.
         new AutoLaw(crossValidatedWeights: false).Alternates.ShouldBeEmpty();
-        new AutoLaw().Alternates.Count.ShouldBe(AutoLaw.DefaultMembers.Count);
+        new AutoLaw().Alternates.Count.ShouldBe(2 * AutoLaw.DefaultMembers.Count);
         new AutoLaw().Alternates[0]!.Spec.ShouldBe("age(q=0.7, prior=13)");
+        new AutoLaw().Alternates[AutoLaw.DefaultMembers.Count]!.Spec.ShouldBe("share");
         double[] truth = [1.5, 0.8, 0.45, 60, AgeMomentumLaw.SuggestedNuPrior * Math.Pow(2000, 0.7 - 1)];
         var fit = LawFitter.Fit(Stack(crossValidated: false), WsdCalibration(Age, truth, 2000));
         ((AutoLaw)fit.Law).Members.Select(m => (m.Law.Spec, m.Weight)).ShouldBe([(Capped.Spec, 0.5), ("powerlaw", 0.5)]);

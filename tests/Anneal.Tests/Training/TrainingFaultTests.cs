@@ -122,15 +122,22 @@ public sealed class TrainingFaultTests(ITestOutputHelper output) : IDisposable
         bool triggered = false;
         try
         {
-            var e = Should.Throw<OutputWriteException>(() => Trainer.Run(cfg, TextDataset.Load(Sample, _dir), TextWriter.Null,
-                // a buffer of one event holds training back while the folder is being made read-only
-                events => events.Subscribe(ev => { if (ev is Evaluated { Step: 11 }) { triggered = true; readOnly = ReadOnly.Make(runDir); } }, new TrainSubscriptionOptions { Capacity = 1 })),
-                $"triggered {triggered}, read-only {readOnly is not null}");
+            Exception? thrown = null;
+            try
+            {
+                Trainer.Run(cfg, TextDataset.Load(Sample, _dir), TextWriter.Null,
+                    // a buffer of one event holds training back while the folder is being made read-only
+                    events => events.Subscribe(ev => { if (ev is Evaluated { Step: 11 }) { triggered = true; readOnly = ReadOnly.Make(runDir); } }, new TrainSubscriptionOptions { Capacity = 1 }));
+            }
+            catch (Exception ex) { thrown = ex; }
+            // in this order, so that a failure says which step of the fault did not happen
+            triggered.ShouldBeTrue("the subscriber saw the third evaluation");
+            readOnly.ShouldNotBeNull("the folder was made read-only (the probe before the run could)");
+            var e = thrown.ShouldBeOfType<OutputWriteException>();
             output.WriteLine(e.Message);
             e.Message.ShouldContain("training stopped");
             e.Message.ShouldContain("cannot write");
             e.Message.ShouldContain("left unchanged");
-            readOnly.ShouldNotBeNull();
             readOnly.Dispose();
             readOnly = null;
             ResumesToTheReference(e.Message, csv, reference, common);

@@ -245,4 +245,45 @@ public class ForecastPrunerTests
         big.CachedCases.ShouldBeGreaterThan(2); // the replay does fill a cache, so the bound was exercised
         small.CachedCases.ShouldBeLessThanOrEqualTo(2);
     }
+    /// <summary>
+    /// A trial with a single complete trial at its peak cannot have its law-path band calibrated (fewer than 2
+    /// cross-validation cases), and the law's own band widened 3x decided nothing on the tables (session 12: on
+    /// large-best/mlp such forecasts of losers had a median half-width of 0.2 where their errors were 0.01); such a
+    /// trial now gets the cross-peak forecast, whose band is the same forecast's errors on this study's complete runs.
+    /// On the large MLP table (data/tuning/mlp-large), with `wsd10_p5e-2` complete at the trial's peak and three
+    /// complete trials at other peaks (`wsd20_p3.54e-2`, `cosine_p3.54e-2`, the incumbent at 1.7904, `wsd35_p7.07e-2`),
+    /// `constant_p5e-2` (recorded final 1.9180) is judged by the cross-peak forecast and pruned at its first checkpoint
+    /// (measured: step 99, 1.920 [1.856, 1.952]), and the band it is pruned on contains its recorded final value (the
+    /// independent check: the table's own end). The rule before (<see cref="ForecastPruner.CrossPeakFallback"/> off, so
+    /// the uncalibrated law band) never prunes it: its forecasts are as close (1.922-1.929) but its band about 0.35 wide
+    /// on each side ([1.58, 2.30] at step 199).
+    /// </summary>
+    [Fact]
+    public void An_uncalibrated_law_path_trial_gets_the_cross_peak_forecast()
+    {
+        var complete = new[]
+        {
+            MlpLargeTable.Trial(0, "wsd10_p5e-2", "wsd(peak=5e-2, total=1000, warmup=50, decay=0.1)"),
+            MlpLargeTable.Trial(1, "wsd20_p3.54e-2", "wsd(peak=3.54e-2, total=1000, warmup=50, decay=0.2)"),
+            MlpLargeTable.Trial(2, "cosine_p3.54e-2", "cosine(peak=3.54e-2, total=1000, warmup=50)"),
+            MlpLargeTable.Trial(3, "wsd35_p7.07e-2", "wsd(peak=7.07e-2, total=1000, warmup=50, decay=0.35)"),
+        };
+        var curve = MlpLargeTable.Curve("constant_p5e-2");
+        double final = curve[^1].Value;
+        final.ShouldBe(1.9180, 1e-4); // the premise: a clear loser against the incumbent's 1.7909
+        var trial = new TrialRecord(4, new TrialParams([]), TrialState.Running, null, []) { Schedule = "constant(peak=5e-2, warmup=50)", PlannedSteps = 1000 };
+        var reports = curve.Where(r => r.Step < 999).ToArray();
+        var (prunedAt, reasons) = ReplayWith(new ForecastPruner(), complete, trial, reports);
+        var (prunedBefore, reasonsBefore) = ReplayWith(new ForecastPruner { CrossPeakFallback = false }, complete, trial, reports);
+        string said = string.Join("\n", reasons) + "\n-- before:\n" + string.Join("\n", reasonsBefore);
+        reasons.ShouldAllBe(r => r.Contains("cross-peak forecast", StringComparison.Ordinal), said);
+        reasonsBefore.ShouldContain(r => r.Contains(": forecast at step", StringComparison.Ordinal), said); // the law path judged it before
+        prunedAt.ShouldNotBeNull(said);
+        prunedBefore.ShouldBeNull(said);
+        var last = reasons[^1];
+        var band = System.Text.RegularExpressions.Regex.Match(last, @"\[([0-9.]+), ([0-9.]+)\]");
+        band.Success.ShouldBeTrue(last);
+        double lo = double.Parse(band.Groups[1].Value, CultureInfo.InvariantCulture), hi = double.Parse(band.Groups[2].Value, CultureInfo.InvariantCulture);
+        final.ShouldBeInRange(lo, hi, last);
+    }
 }

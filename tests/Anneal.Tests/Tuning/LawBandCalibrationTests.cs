@@ -34,7 +34,7 @@ public class LawBandCalibrationTests(ITestOutputHelper output)
         int lowCal = 0, highCal = 0, lowRaw = 0, judged = 0;
         var widths = new List<double>();
         var calibrated = new ForecastPruner("powerlaw");
-        var raw = new ForecastPruner("powerlaw") { CalibrationTrials = 0, UncalibratedScale = 1 };
+        var raw = new ForecastPruner("powerlaw") { CalibrationTrials = 0, UncalibratedScale = 1, CrossPeakFallback = false };
         for (int s = 0; s < studies; s++)
         {
             var complete = new List<TrialRecord>();
