@@ -143,7 +143,7 @@ internal static class BandCalibration
         }
         else
         {
-            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)")}");
+            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
             Console.WriteLine($"all corpora: {all} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
                 $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}"));

@@ -39,16 +39,16 @@ namespace Anneal.Laws;
 public static class StackBand
 {
     /// <summary>k: scale of the disagreement of every fitted member (also those of weight 0).</summary>
-    public const double DisagreementScale = 0.071;
+    public const double DisagreementScale = 0.317;
 
     /// <summary>kw: scale of the disagreement of the members the stack mixes (and of a lone member's own variance).</summary>
-    public const double WeightedDisagreementScale = 0.494;
+    public const double WeightedDisagreementScale = 0.571;
 
     /// <summary>a: scale of the stack's misfit at the end of its fitted runs (<see cref="FittedLaw.EndMisfit"/>).</summary>
-    public const double MisfitScale = 0.529;
+    public const double MisfitScale = 0.634;
 
     /// <summary>b: scale of the stack's error on the fitted runs' own future (<see cref="FittedLaw.FutureError"/>).</summary>
-    public const double FutureScale = 0.353;
+    public const double FutureScale = 0.0;
 
     /// <summary>s: the floor, the relative standard deviation of the error every forecast has (see <see cref="StackBand"/>).</summary>
     public const double FloorScale = 0.0;
