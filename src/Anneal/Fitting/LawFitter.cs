@@ -27,9 +27,10 @@ public static class LawFitter
     /// <summary>
     /// The fit without its leave-one-run-out refits, and, when the options ask for them (<see cref="FitOptions.Jackknife"/>,
     /// two runs or more), the function that runs them and returns the same fit with them: <c>refits()</c> gives exactly
-    /// what <see cref="Fit"/> gives (the refits depend only on the fit's point, its runs and its options). Why: a stack fits
-    /// candidates it may not keep (a member and the alternate that may take its place, <see cref="StackFitter"/>), and the
-    /// refits are most of a small law's fit; they need only be run for the candidates kept. Not for <see cref="AutoLaw"/>.
+    /// what <see cref="Fit"/> gives (the refits depend only on the fit's point, its runs and its options). The split keeps the
+    /// fit and its refits apart (<see cref="WithRefits"/>); deferring a stack's unkept candidates' refits with it saved under
+    /// 10 ms on the 400M split (docs/benchmarks.md, "Session 12"), so <see cref="StackFitter"/> runs them inline. Not for
+    /// <see cref="AutoLaw"/>.
     /// </summary>
     internal static (FittedLaw Fit, Func<FittedLaw>? Refits) FitDeferred(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
     {

@@ -52,7 +52,6 @@ public static class StackFitter
         var outcome = new (FittedLaw? Fit, string? Error)[nc];
         var past = new (FittedLaw? Fit, string? Error)[nc];
         var pastPreFit = new SharedPreFit();
-        var deferred = new Func<FittedLaw>?[nc];   // the band refits of a candidate that shares its place, run once it is kept
         // The early-stopped reference procedure's fits (full and past) take several times longer than the others: started
         // first, they run while the short fits fill the other core, instead of starting last and leaving one core idle.
         var order = Enumerable.Range(0, cv ? 2 * nc : nc).OrderBy(j => candidates[j % nc].PreferredMethod == FitMethod.EarlyStoppedAdamW ? 0 : 1).ToArray();
@@ -67,22 +66,13 @@ public static class StackFitter
                 return;
             }
             bool refits = !anyCarrier || CarriesBand(member);
-            try
-            {
-                var (fit, pending) = LawFitter.FitDeferred(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit);
-                outcome[i] = (fit, null);
-                // A member with an alternate, and the alternate: only the one kept in the place needs its band refits.
-                if (slot.Count(s => s == slot[i]) > 1) deferred[i] = pending; else if (pending is not null) outcome[i] = (pending(), null);
-            }
+            try { outcome[i] = (LawFitter.FitShared(member, runs, refits ? memberOptions : memberOptions with { Jackknife = false }, preFit), null); }
             catch (InputException e) { outcome[i] = (null, e.Message); }
         });
         if (anyCarrier && !Enumerable.Range(0, nc).Any(i => CarriesBand(candidates[i]) && outcome[i].Fit is not null))
             for (int i = 0; i < nc; i++)
                 if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
-                {
                     outcome[i] = (LawFitter.FitShared(candidates[i], runs, memberOptions, preFit), null);
-                    deferred[i] = null;
-                }
 
         // The candidate in each place: the member, or its first alternate that could be fitted when the member could not;
         // the alternates fitted beside it (alternatesOf[i], in order) are weighed against it, one after the other, once
@@ -141,25 +131,13 @@ public static class StackFitter
                     fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
                 }
             }
-            CompleteRefits();
             // The band is carried by the weighted members fitted to the optimum; when the choice kept only members fitted
             // without band refits, they get their refits after all.
             if (memberOptions.Jackknife && !fits.Any(f => f.Weight > 0 && CarriesBand(f.Fit.Law)))
                 fits = fits.Select(f => f.Weight > 0 && f.Fit.Replicates.Length == 0 ? (LawFitter.FitShared(f.Fit.Law, runs, memberOptions, preFit), f.Weight) : f).ToList();
         }
-        CompleteRefits();
         if (placeWhy.Count > 0) choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join("; ", placeWhy);
         long horizon = runs.Max(r => r.Steps[^1]);
-
-        // The deferred band refits of the candidates kept (LawFitter.FitDeferred: the same fit as with them inline), side by side.
-        void CompleteRefits()
-        {
-            var todo = Enumerable.Range(0, fits.Count).Select(k => (k, c: Array.FindIndex(outcome, o => ReferenceEquals(o.Fit, fits[k].Fit))))
-                .Where(x => x.c >= 0 && deferred[x.c] is not null).ToArray();
-            var done = new FittedLaw[todo.Length];
-            LawFitter.ForEachIndependent(todo.Length, j => done[j] = deferred[todo[j].c]!());
-            for (int j = 0; j < todo.Length; j++) { fits[todo[j].k] = (done[j], fits[todo[j].k].Weight); deferred[todo[j].c] = null; }
-        }
         // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -6,8 +6,8 @@ namespace Anneal.Tests.Laws;
 
 /// <summary>
 /// <see cref="LawFitter.FitDeferred"/> (a fit without its leave-one-run-out refits, and the function that runs them) against
-/// the fit that runs them inline (<see cref="LawFitter.Fit"/>): the same numbers bit for bit, and a stack that defers the
-/// refits of the candidates sharing a place gives its kept candidate the refits its own fit gives.
+/// the fit that runs them inline (<see cref="LawFitter.Fit"/>): the same numbers bit for bit, and a stack
+/// gives its kept candidate the refits its own fit gives.
 /// </summary>
 public class DeferredRefitsTests
 {
