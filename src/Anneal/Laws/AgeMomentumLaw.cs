@@ -121,7 +121,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
         // whole age clock. Only a calibration without one (a constant run and short cooldown branches: the WSD
         // question's) leaves nu to the prior; with one, the prior would overrule a fit that forecasts better
         // (docs/laws.md, "Pinning nu").
-        if (runs.Any(r => r is State s && s.DecayShare > 0.5)) return priors;
+        if (ShareLaw.SpansLongDecay(runs.Select(r => r.Run).ToArray())) return priors;
         double horizon = runs.Max(r => r.Run.Steps[^1]) + 1.0;
         priors.Add(new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale));
         return priors;
@@ -153,9 +153,6 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
         private readonly double[] _total;   // sum of the decreases up to each logged step
         private readonly double[]? _gain;   // G at the run's steps when nu is fixed
         private readonly int _first;        // first step with a decrease (the recursion is 0 before it)
-
-        /// <summary>The share of the run after its first post-peak decrease of the rate (0 for a run without one).</summary>
-        public double DecayShare => _first >= Run.Eta.Length ? 0 : (Run.Steps[^1] + 1.0 - _first) / (Run.Steps[^1] + 1.0);
 
         public State(LawRun run, double? nu, double q) : base(run)
         {

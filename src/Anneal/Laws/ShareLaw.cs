@@ -97,7 +97,9 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, doubl
     /// True when some run decays its rate over more than half of its length (its first post-peak decrease lies before the
     /// middle of its steps: a cosine, a linear decay, a long WSD cooldown): such a decay realises its gain over most of the
     /// log-age clock, which is what pins p. Short cooldowns alone (the WSD question's calibration) realise theirs in a
-    /// small range of log-age and leave the spectrum's tilt to the fit's noise (docs/laws.md, "Session 12: forms").
+    /// small range of log-age and leave the spectrum's tilt to the fit's noise (docs/laws.md, "Session 12: forms"). The same
+    /// test decides whether <see cref="AgeMomentumLaw"/>'s prior on nu applies (a long decay pins nu there too), so
+    /// <see cref="AutoLaw.Weighs"/> weighs exactly one of the two alternates.
     /// </summary>
     public static bool SpansLongDecay(IReadOnlyList<LawRun> runs) => runs.Any(r =>
     {
