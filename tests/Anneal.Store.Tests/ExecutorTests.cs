@@ -328,8 +328,8 @@ public sealed class ExecutorSlurmTests
         var (code, stdout, err) = await output;
         code.ShouldBe(0, err);
         err.ShouldContain("submitted job array");
-        stdout.ShouldContain($"study slurm: {trials + 2} trials ({trials} complete, 0 pruned, 2 failed; job array");
         AccountedFor(t.Store, study, trials, [(two[0].Number, "stopped sending heartbeats"), (two[1].Number, "was stopped before its trial ended")]);
+        stdout.ShouldContain($"study slurm: {trials + 2} trials ({trials} complete, 0 pruned, 2 failed; job array", customMessage: err);
     }
 
     internal static void Scancel(params string[] args)
