@@ -19,6 +19,15 @@ public sealed class CommandObjective(CommandObjectiveSpec spec, string workingDi
     /// <summary>How often the log is re-read while the program runs.</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long a program that died of SIGHUP, SIGINT or SIGTERM waits for the sweep's own stop before its trial is
+    /// judged failed. Those signals usually reach a whole process group or job at once (Ctrl+C in a terminal, scancel of
+    /// a Slurm task), so the program may die a moment before this process's handler cancels the trial; judged at once,
+    /// a trial stopped from outside would count as failed on its own merit and not be requeued, and the worker would
+    /// start another trial before its stop arrived.
+    /// </summary>
+    public TimeSpan SignalGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The command line of a trial (program first), for messages and tests.</summary>
     public static IReadOnlyList<string> Arguments(CommandObjectiveSpec spec, TrialParams p, int trial)
     {
@@ -93,9 +102,13 @@ public sealed class CommandObjective(CommandObjectiveSpec spec, string workingDi
             if (stopped) return new TrialResult(TrialState.Pruned, last, "stopped by the pruner");
             if (process.ExitCode != 0)
             {
+                // 128 + n: killed by signal n (how .NET reports a signalled child); 1 HUP, 2 INT, 15 TERM
+                int signal = process.ExitCode > 128 ? process.ExitCode - 128 : 0;
+                if (signal is 1 or 2 or 15) ctx.Cancel.WaitHandle.WaitOne(SignalGrace);
                 string said;
                 lock (gate) said = string.Join(" | ", tail);
-                return new TrialResult(TrialState.Failed, last, $"exited with code {process.ExitCode}" + (said.Length > 0 ? $"; its last output: {said}" : "") + $" (all of it in {log}.out)");
+                string how = signal > 0 ? $"was killed by signal {signal} (exit code {process.ExitCode})" : $"exited with code {process.ExitCode}";
+                return new TrialResult(TrialState.Failed, last, how + (said.Length > 0 ? $"; its last output: {said}" : "") + $" (all of it in {log}.out)");
             }
             return last is null
                 ? new TrialResult(TrialState.Failed, null, $"exited with code 0 but its log {log} has no {spec.Metric} value; write the metric column the study names")

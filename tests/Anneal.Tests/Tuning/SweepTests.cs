@@ -123,6 +123,57 @@ public class SweepTests
         finally { dir.Delete(true); }
     }
 
+    /// <summary>
+    /// A signal that reaches the whole process group (Ctrl+C, scancel of a Slurm task) may kill the objective's program
+    /// before the sweep's own handler stops the worker. The trial must then be released and requeued like any trial
+    /// stopped from outside, not failed as if the program had crashed (CI once saw scancel cost a trial this way, and
+    /// the worker start another before its stop arrived). A program killed by SIGTERM with no stop coming is still
+    /// failed, once its grace has passed, and the message names the signal.
+    /// </summary>
+    [Fact]
+    public async Task A_program_killed_by_a_group_wide_signal_waits_for_the_sweeps_stop_and_is_requeued()
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-sweep-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "toy.sh"), """
+                echo "step,loss" > "$ANNEAL_LOG"
+                echo "9,1.5" >> "$ANNEAL_LOG"
+                touch "$ANNEAL_LOG.dying"
+                kill -TERM $$
+                """);
+            var spec = Spec("none", 1);
+            var objective = new CommandObjective((CommandObjectiveSpec)spec.Objective, dir.FullName) { Poll = TimeSpan.FromMilliseconds(20), SignalGrace = TimeSpan.FromSeconds(30) };
+            var storage = new InMemoryStudyStorage();
+            using var stop = new CancellationTokenSource();
+            // the sweep's own SIGTERM, 300 ms after the program died of it
+            var late = Task.Run(async () =>
+            {
+                while (!File.Exists(Path.Combine(dir.FullName, "runs", "0.csv.dying"))) await Task.Delay(10);
+                await Task.Delay(300);
+                stop.Cancel();
+            });
+            new StudyRunner(spec, new RandomSampler(4), new NopPruner(), storage, objective).Run(new SweepOptions { Trials = 1 }, stop.Token);
+            await late;
+            var all = storage.Trials();
+            all.Count.ShouldBe(2, string.Join("; ", all.Select(t => $"{t.Number} {t.State} {t.Message}")));
+            all[0].State.ShouldBe(TrialState.Failed);
+            all[0].Message!.ShouldContain("was stopped before its trial ended");
+            all[1].State.ShouldBe(TrialState.Running); // the queued copy, which no worker has claimed (the sweep stopped)
+            all[1].Params.ShouldBe(all[0].Params);
+
+            // no stop comes: after the grace the trial fails on its own, naming the signal, and is not requeued
+            var quick = new CommandObjective((CommandObjectiveSpec)spec.Objective, dir.FullName) { Poll = TimeSpan.FromMilliseconds(20), SignalGrace = TimeSpan.FromMilliseconds(200) };
+            var storage2 = new InMemoryStudyStorage();
+            new StudyRunner(spec, new RandomSampler(4), new NopPruner(), storage2, quick).Run(new SweepOptions { Trials = 1, MaxFailures = 1 });
+            var f = storage2.Trials();
+            f.Count.ShouldBe(1);
+            f[0].State.ShouldBe(TrialState.Failed);
+            f[0].Message!.ShouldContain("was killed by signal 15 (exit code 143)");
+        }
+        finally { dir.Delete(true); }
+    }
+
     private sealed class StopAt(long step) : IPruner
     {
         public string Name => "stop";
