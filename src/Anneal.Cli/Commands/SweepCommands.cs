@@ -259,15 +259,23 @@ internal sealed class StoreStudyStorage(RunStore store, long studyId, SearchSpac
     public bool Heartbeat(int number, string worker) => store.Heartbeat(Id(number), worker);
 
     public IReadOnlyList<int> ReapStale(TimeSpan timeout) => store.ReapStaleTrials(studyId, timeout, requeue: true).Select(t => t.Number).ToList();
+
+    /// <summary>Links trial <paramref name="number"/> of the study to the stored run that holds its curve.</summary>
+    public static void LinkRun(RunStore store, long studyId, int number, long runId)
+    {
+        if (store.ListTrials(studyId, withIntermediate: false).FirstOrDefault(t => t.Number == number) is { } trial) store.SetTrialRun(trial.Id, runId);
+    }
 }
 
 /// <summary>
 /// Anneal's trainer as a trial: the study's model and optimizer specs and schedule with the trial's parameters, the
 /// metric reported from the run's event stream (<c>loss</c> at every logged row, <c>val_loss</c> at every evaluation),
 /// and the run stopped through its cancellation token when the pruner says so. Each trial's log is
-/// <c>trial-N.csv</c> in the sweep's folder.
+/// <c>trial-N.csv</c> in the sweep's folder. With a <paramref name="store"/>, each trial's run is also streamed into it
+/// as it trains (<see cref="RunRecorder"/>, named "STUDY trial N", tagged <c>sweep</c> and the study's name) and linked to
+/// its trial, so the dashboard shows every trial's whole curve, live while it runs.
 /// </summary>
-internal sealed class TrainObjective(TrainObjectiveSpec spec, StudySpec study, string dir, TextDataset data) : ITrialObjective
+internal sealed class TrainObjective(TrainObjectiveSpec spec, StudySpec study, string dir, TextDataset data, RunStore? store = null, long studyId = 0) : ITrialObjective
 {
     public TrialResult Run(TrialContext ctx)
     {
@@ -293,6 +301,18 @@ internal sealed class TrainObjective(TrainObjectiveSpec spec, StudySpec study, s
         Trainer.Validate(cfg);
         var events = new TrainEventStream();
         events.Subscribe(new TrainLogWriter(cfg.Out).OnEvent);
+        if (store is not null)
+        {
+            var recorder = new RunRecorder(store, new NewRun { Name = $"{study.Name} trial {ctx.Number}", Tags = ["sweep", study.Name] });
+            bool linked = false;
+            events.Subscribe(e =>
+            {
+                recorder.OnEvent(e);
+                if (linked || recorder.RunId is not { } runId) return;
+                linked = true; // at the run's start, so a running trial links to its live curve
+                StoreStudyStorage.LinkRun(store, studyId, ctx.Number, runId);
+            });
+        }
         double? last = null;
         bool stop = false;
         events.Subscribe(e =>

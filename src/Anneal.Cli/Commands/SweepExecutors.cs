@@ -45,8 +45,8 @@ internal sealed class SweepSetup : IDisposable
             study ??= runStore.GetOrCreateStudy(spec.Name, spec.Text);
             ITrialObjective objective = spec.Objective switch
             {
-                CommandObjectiveSpec c => new CommandObjective(c, here),
-                TrainObjectiveSpec t => new TrainObjective(t, spec, dir, TextDataset.Load(t.Data, dataDir, io.Err)),
+                CommandObjectiveSpec c => new StoredCommandObjective(new CommandObjective(c, here), runStore, study.Id, spec.Name),
+                TrainObjectiveSpec t => new TrainObjective(t, spec, dir, TextDataset.Load(t.Data, dataDir, io.Err), runStore, study.Id),
                 _ => throw new InvalidOperationException("unknown objective"),
             };
             Directory.CreateDirectory(dir);

@@ -209,12 +209,68 @@ public class SweepTests
             trials.Count.ShouldBe(5); // resumed: two more, not five more
             trials.Select(t => t!["number"]!.GetValue<int>()).ShouldBe([0, 1, 2, 3, 4]);
             trials.ShouldAllBe(t => t!["state"]!.GetValue<string>() == "complete" && t["steps"]!.GetValue<long>() == 30);
+            using (var store = Anneal.Store.RunStore.Open(db))
+                foreach (var t in store.ListTrials(store.GetStudy("toy")!.Id))
+                {
+                    // each trial's log, stored as a run and linked: its loss column is what the trial reported
+                    t.RunId.ShouldNotBeNull($"trial {t.Number} has no run");
+                    store.GetRun(t.RunId!.Value)!.SourceFile.ShouldBe(Path.Combine(dir.FullName, "runs", $"{t.Number}.csv"));
+                    var (steps, values) = store.GetPoints(t.RunId!.Value, "loss")!.Value;
+                    steps.ShouldBe(t.Intermediate.Select(i => i.Step).ToArray());
+                    values.ShouldBe(t.Intermediate.Select(i => i.Value).ToArray());
+                }
             var (c3, best, _) = Run("sweep", "best", "toy", "--store", db);
             c3.ShouldBe(0);
             best.ShouldStartWith("best: trial ");
             var (c4, _, e4) = Run("sweep", "show", "nope", "--store", db);
             c4.ShouldBe(2);
             e4.ShouldContain("there is no study 'nope'");
+        }
+        finally { dir.Delete(true); }
+    }
+
+    /// <summary>
+    /// A sweep of the engine's own training: every trial's run is streamed into the store and linked to its trial, so the
+    /// dashboard can show its whole curve. The stored loss curve equals the trial's CSV log (written by another
+    /// subscriber of the same event stream) and the intermediate values the trial reported.
+    /// </summary>
+    [Fact]
+    public void A_train_objective_sweep_stores_each_trials_run_and_links_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("anneal-sweep-train-");
+        try
+        {
+            var text = Path.Combine(dir.FullName, "text.txt");
+            File.WriteAllText(text, string.Concat(Enumerable.Range(0, 400).Select(i => $"the quick brown fox {i % 17} jumps over the lazy dog {i % 5}. ")));
+            var study = Path.Combine(dir.FullName, "train.yaml");
+            File.WriteAllText(study, $$$"""
+                name: linked
+                objective: {train: {model: "gpt(layers=1, heads=2, dim=16, seq=16)", data: "{{{text}}}", steps: 24, metric: loss, batch: 4, eval_every: 8, eval_batches: 1, log_every: 4, threads: 1}}
+                schedule: "cosine(peak={peak}, total=24, warmup=2)"
+                space: {peak: {log_uniform: [1e-3, 1e-2]}}
+                sampler: sobol
+                """);
+            var db = Path.Combine(dir.FullName, "s.db");
+            var (code, _, err) = Run("sweep", "run", study, "--trials", "2", "--store", db);
+            code.ShouldBe(0, err);
+            using var store = Anneal.Store.RunStore.Open(db);
+            var trials = store.ListTrials(store.GetStudy("linked")!.Id);
+            trials.Count.ShouldBe(2);
+            foreach (var t in trials)
+            {
+                t.RunId.ShouldNotBeNull($"trial {t.Number} has no run");
+                var run = store.GetRun(t.RunId!.Value)!;
+                run.Name.ShouldBe($"linked trial {t.Number}");
+                run.Tags.ShouldContain("sweep");
+                run.Status.ShouldBe(Anneal.Store.RunStatus.Finished);
+                var lines = File.ReadAllLines(Path.Combine(dir.FullName, "sweeps", "linked", $"trial-{t.Number}.csv"));
+                int col = Array.IndexOf(lines[0].Split(','), "loss");
+                var logged = lines.Skip(1).Select(l => l.Split(',')).Select(c => (long.Parse(c[0], System.Globalization.CultureInfo.InvariantCulture), double.Parse(c[col], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+                var (steps, values) = store.GetPoints(run.Id, "loss")!.Value;
+                steps.ShouldBe(logged.Select(x => x.Item1).ToArray());
+                for (int i = 0; i < values.Length; i++) values[i].ShouldBe(logged[i].Item2, 1e-6 * Math.Abs(logged[i].Item2));
+                t.Intermediate.Select(x => x.Step).ShouldBe(steps);
+            }
         }
         finally { dir.Delete(true); }
     }
