@@ -125,4 +125,26 @@ public class MplContinuousDropsTests
         back.Law.ShouldBe(Continuous);
         Should.Throw<InputException>(() => DesignLaw.FromFitted(fit, "law.json")).Message.ShouldContain("drops=continuous");
     }
+    [Theory]
+    [InlineData("25m", 0.99927, 0.000874)]
+    [InlineData("100m", 0.99871, 0.001220)]
+    [InlineData("400m", 0.99814, 0.001545)]
+    public void Reference_procedure_with_continuous_drops_beats_the_published_table(string size, double r2Measured, double predEMeasured)
+    {
+        // Source: the published table (mean over the six held-out curves; Luo et al. 2025): 25M 0.9988 / 0.00110, 100M 0.9983 /
+        // 0.00142, 400M 0.9978 / 0.00168. mpl(warmup=reference, drops=continuous), fitted by the reference procedure from the
+        // reference initialisation, beats R^2 and PredE at every size; issue 10's 400M target (R^2 >= 0.998, PredE <= 0.0015)
+        // is met in R^2 and missed in PredE (0.00155). Measured values (docs/laws.md, "Session 13: mpl") pinned to 3e-4 in R^2 and
+        // 3 % in PredE: the early-stopped fit moves with the last bits of its input.
+        var law = new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true };
+        var fit = LawFitter.Fit(law, MplData.Runs(size, MplData.FitSplit), new FitOptions(Jackknife: false));
+        var score = LawEvaluation.Score(fit, MplData.Runs(size, MplData.TestSplit));
+        double r2 = score.Tests.Average(t => t.Metrics.R2), pe = score.Tests.Average(t => t.Metrics.PredE);
+        r2.ShouldBe(r2Measured, 3e-4, size);
+        pe.ShouldBe(predEMeasured, 0.03 * predEMeasured, size);
+        var table = MplData.PublishedMetrics(size);
+        r2.ShouldBeGreaterThan(table[0], size);
+        pe.ShouldBeLessThan(table[3], size);
+        if (size == "400m") r2.ShouldBeGreaterThanOrEqualTo(0.998);
+    }
 }
