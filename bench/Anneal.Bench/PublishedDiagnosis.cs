@@ -143,6 +143,15 @@ internal static class PublishedDiagnosis
     {
         double V() => double.Parse(spec[(spec.IndexOf(':') + 1)..], CultureInfo.InvariantCulture);
         var conv = spec.StartsWith("bmplr") || spec.StartsWith("gmplr") ? WarmupConvention.Reference : WarmupConvention.Paper;
+        if (spec.StartsWith("prior:"))
+        {
+            // "prior:SIGMA:SCALE:i=mode/i=mode:LAW": LAW with weak log-normal priors (LawPrior) on parameters i, fitted to the optimum.
+            var f = spec.Split(':', 5);
+            double sg = double.Parse(f[1], CultureInfo.InvariantCulture), sc = double.Parse(f[2], CultureInfo.InvariantCulture);
+            var ps = f[3].Split('/').Select(kv => new LawPrior(int.Parse(kv.Split('=')[0]), double.Parse(kv.Split('=')[1], CultureInfo.InvariantCulture), sg, sc)).ToArray();
+            return Parse(f[4]).Select(l => (LossLaw)new PriorLaw(l, ps, spec));
+        }
+        if (spec.StartsWith("cap:")) return Parse(spec[4..]).Select(l => (LossLaw)new CappedDrop(l));
         return spec.StartsWith("bmpl") ? [new BoundedMpl(V(), conv)] : spec.StartsWith("gmpl") ? [new GammaHeldMpl(V(), conv)]
             : spec == "fmpl" ? [new FittedPowerMpl()] : spec.StartsWith("fmplg:") ? [new FittedPowerMpl(V())]
             : spec.StartsWith("fmplg1:") ? [new FittedPowerMpl(V(), 1)]
@@ -197,6 +206,66 @@ internal static class PublishedDiagnosis
                         jacobian[8 * i + 7] = -a * alpha * pwp / sp * dsp;
                     }
                     i++;
+                }
+            }
+        }
+    }
+
+    private sealed record PriorLaw(LossLaw Inner, LawPrior[] Ps, string Tag) : LossLaw
+    {
+        public override string Name => Tag;
+        public override string Summary => "a law with priors";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => Inner.Parameters;
+        public override FitMethod PreferredMethod => FitMethod.Optimum;
+        public override LawState Prepare(LawRun run) => Inner.Prepare(run);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => Inner.NonIdentifiable(runs);
+        internal override IReadOnlyList<LawPrior> Priors(IReadOnlyList<LawState> runs)
+        {
+            var held = NonIdentifiable(runs).Select(h => h.Index).ToHashSet();
+            return [.. Inner.Priors(runs), .. Ps.Where(q => !held.Contains(q.Index))];
+        }
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) => Inner.Starts(hint, runs);
+    }
+
+    // "cap:LAW": an mpl law whose loss drop saturates, LD' = LD D / (D + LD), D fitted (the last parameter).
+    private sealed record CappedDrop(LossLaw Inner) : LossLaw
+    {
+        public override string Name => "cap:" + Inner.Spec;
+        public override string Summary => "mpl with a saturating loss drop";
+        public override Anneal.Specs.SpecCall ToSpecCall() => new(Name, []);
+        public override IReadOnlyList<LawParameter> Parameters => [.. Inner.Parameters, new LawParameter("D", 0, double.PositiveInfinity, "loss", "cap of the loss drop")];
+        public override FitMethod PreferredMethod => Inner.PreferredMethod;
+        public override LawState Prepare(LawRun run) => new State(run, Inner.Prepare(run), Inner.Parameters.Count);
+        public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
+        {
+            var h = Inner.NonIdentifiable(runs.Select(r => ((State)r).Inner).ToArray());
+            return h.Any(x => x.Index == 3) ? [.. h, Held(Inner.Parameters.Count, 1, "no drop")] : h;
+        }
+        public override IEnumerable<double[]> Starts(StartHint hint, IReadOnlyList<LawState> runs) =>
+            Inner.Starts(hint, runs.Select(r => ((State)r).Inner).ToArray()).SelectMany(x => new[] { 0.3, 1.0 }.Select(d => (double[])[.. x, d]));
+
+        private sealed class State(LawRun run, LawState inner, int m) : LawState(run)
+        {
+            public LawState Inner { get; } = inner;
+            public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
+            {
+                int n = Run.Count;
+                double d = p[m];
+                var q = p[..m].ToArray();
+                var full = new double[n];
+                var jf = jacobian.IsEmpty ? [] : new double[m * n];
+                Inner.Evaluate(q, full, jf);
+                q[1] = 0;
+                var l0only = new double[n];
+                Inner.Evaluate(q, l0only, []);
+                for (int i = 0; i < n; i++)
+                {
+                    double ld = q[0] - l0only[i], f = ld * d / (d + ld), g = d * d / ((d + ld) * (d + ld));
+                    loss[i] = full[i] + ld - f;
+                    if (jacobian.IsEmpty) continue;
+                    for (int j = 0; j < m; j++) jacobian[(m + 1) * i + j] = j is 0 or 1 or 2 || (j == 7) ? jf[m * i + j] : g * jf[m * i + j];
+                    jacobian[(m + 1) * i + m] = -ld * ld / ((d + ld) * (d + ld));
                 }
             }
         }

@@ -53,6 +53,8 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         if (mpl.AreaPower != 1)
             throw new InputException($"{source}: law '{fit.Law.Spec}' counts progress with a power of the rate (area != 1), which schedule design does not model; fit mpl or mpl(warmup=reference) for design");
+        if (mpl.ContinuousDrops)
+            throw new InputException($"{source}: law '{fit.Law.Spec}' realises each decrease over the rates it crosses (drops=continuous), which schedule design does not model; fit mpl or mpl(warmup=reference) for design");
         var p = MplParameters.FromVector(fit.Values).Validate(source);
         var cov = fit.Covariance is { Length: 7 } c && c.Any(r => r.Any(x => x != 0)) ? c.Select(r => (double[])r.Clone()).ToArray() : null;
         return new DesignLaw(p, cov, source, mpl.Convention)

@@ -32,6 +32,17 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
     /// </summary>
     public bool FitsArea => double.IsNaN(AreaPower);
 
+    /// <summary>
+    /// <c>mpl(drops=continuous)</c>: a decrease between two consecutive steps enters LD as the continuous decay it is the limit
+    /// of, <c>B * integral_{eta_k}^{eta_(k-1)} G(e^(-gamma) S_k(t)) de</c>, instead of <c>B (eta_(k-1) - eta_k) G(eta_k^(-gamma) S_k(t))</c>:
+    /// each level e the rate crosses is realised on its own clock e^(-gamma) S_k(t), as in the paper's continuous form. For
+    /// a smooth decay (per-step ratios near 1) the two agree; a step drop to a low rate is then realised on the clocks of
+    /// every level it crosses, not all of it on the fastest one, so LD no longer jumps between a step drop and a short ramp
+    /// to the same rate. Evaluated by the midpoint rule on geometric pieces of ratio at most <see cref="State.MaxPieceRatio"/>
+    /// (exact at gamma = 0, where the clock does not depend on the level).
+    /// </summary>
+    public bool ContinuousDrops { get; init; }
+
     /// <summary>gamma held at this value (<c>mpl(gamma=G)</c>); NaN: fitted (the paper's form).</summary>
     public double HeldGamma { get; init; } = double.NaN;
 
@@ -55,7 +66,8 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
     public override string Summary => (FitsArea ? "multi-power law with progress sum peak*(eta/peak)^P (P fitted) in its power-law term: L0 + A*S_P^-alpha - LD(t), 8 parameters"
         : AreaPower == 1 ? "multi-power law (Luo et al. 2025): L0 + A*(S1+S_W)^-alpha - LD(t), 7 parameters"
         : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"multi-power law with progress sum peak*(eta/peak)^{AreaPower:0.###} in its power-law term: L0 + A*S_P^-alpha - LD(t), 7 parameters"))
-        + (double.IsNaN(HeldGamma) ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", gamma held at {HeldGamma:0.###}"));
+        + (double.IsNaN(HeldGamma) ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", gamma held at {HeldGamma:0.###}"))
+        + (ContinuousDrops ? ", each decrease realised over the rates it crosses" : "");
 
     public override IReadOnlyList<LawParameter> Parameters => FitsArea ? ParamsWithArea : Params;
 
@@ -64,6 +76,7 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
         var b = new SpecBuilder("mpl").WordIf("warmup", WarmupConventions.Name(Convention), "paper");
         if (FitsArea) b.Word("area", "fit"); else b.NumIf("area", AreaPower, 1);
         if (!double.IsNaN(HeldGamma)) b.Num("gamma", HeldGamma);
+        if (ContinuousDrops) b.Word("drops", "continuous");
         return b.Build();
     }
 
@@ -90,7 +103,10 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
             if (g is not SpecNumber { Value: >= 0 and <= 5 } n) throw a.Fail($"gamma must be a number in [0, 5] (the rate's exponent in the loss drop's clock eta_k^-gamma S_k(t), held instead of fitted; 0 = the LR area since the drop), got {g}");
             gamma = n.Value;
         }
-        return new MultiPowerLaw(convention, fit ? double.NaN : power) { HeldGamma = gamma };
+        var drops = a.Word("drops", "step");
+        if (drops is not ("step" or "continuous"))
+            throw a.Fail($"drops must be step (a decrease between two steps is realised on the clock of the rate it lands on, the paper's form) or continuous (on the clocks of every rate it crosses), got '{drops}'");
+        return new MultiPowerLaw(convention, fit ? double.NaN : power) { HeldGamma = gamma, ContinuousDrops = drops == "continuous" };
     }
 
     /// <summary>
@@ -101,7 +117,7 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
     public override FitMethod PreferredMethod =>
         Convention == WarmupConvention.Reference ? FitMethod.EarlyStoppedAdamW : FitMethod.Optimum;
 
-    public override LawState Prepare(LawRun run) => new State(run, Convention, AreaPower);
+    public override LawState Prepare(LawRun run) => new State(run, Convention, AreaPower, ContinuousDrops);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
