@@ -11,7 +11,10 @@ namespace Anneal.Laws;
 /// member's place goes to <c>age(q=0.7, prior=13)</c> (calibrations without a decay over half a run) or <c>share</c> (with
 /// one), at its weight or alone, where that forecasts the same future better (<see cref="DefaultAlternates"/>,
 /// <see cref="Weighs"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11: auto",
-/// "Session 12: forms"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
+/// "Session 12: forms"). Per schedule, the convex member's weight tapers off beyond <see cref="ConvexTaper"/> x the fitted
+/// horizon, and, where the fit kept the prior weights with <c>share</c> in the first place, the reference member's weight
+/// ramps from 0 at the fitted horizon to its prior at <see cref="ReferenceRamp"/> x it (<see cref="WeightsFor"/>;
+/// docs/laws.md, "Session 13: auto"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
 /// best; the convex bound errs the other way from both far past the fitted horizon. Their errors partly cancel (stacked
