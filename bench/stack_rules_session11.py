@@ -24,54 +24,14 @@ Rules:
 """
 import json, math, statistics, sys
 
-CAP, REF, CVX = 'momentum(cap=fit)', 'mpl(warmup=reference)', 'convex'
-TILT, MARGIN, ALONE, TAPER = 0.9, 0.8, 0.33, 5
+from stack_replay import CAP, REF, CVX, ok, cvp, tails, err, allcv, choose
+
+TAPER = 5
 PRIOR = {CAP: 0.35, REF: 0.35, CVX: 0.3}
 E = json.load(open(sys.argv[1]))
 P = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else []
 # Seed noise (docs/accuracy.md) and the best single law's mean error per question (of the laws `anneal accuracy` runs).
 NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long': .185, 'engine-mlp': .423}
-
-
-def ok(s, m): return m in s['laws'] and s['laws'][m]['finals'] is not None
-
-
-def cvp(s, m):
-    p = s['laws'][m]['cv'].get('default') if m in s['laws'] else None
-    return p if isinstance(p, list) else None
-
-
-def tails(s):
-    c = next((c for c in s['cuts'] if c['name'] == 'default'), None)
-    return c['tails'] if c else []
-
-
-def err(s, w):
-    ts = tails(s)
-    return statistics.mean(abs(math.log(sum(x * cvp(s, m)[i] for m, x in w.items() if x > 0) / t['observed'])) for i, t in enumerate(ts))
-
-
-def allcv(s, ms): return bool(tails(s)) and all(cvp(s, m) is not None for m in ms if ok(s, m))
-
-
-def choose(s, prior):
-    """StackFitter.ChooseWeights (with the prior standing where a member cannot be refitted)."""
-    ms = [m for m in prior if ok(s, m)]
-    tot = sum(prior[m] for m in ms); pr = {m: prior[m] / tot for m in ms}
-    if len(ms) < 2: return pr, 'single'
-    if not allcv(s, ms): return pr, 'prior (no cv)'
-    cands = [(None, pr)]
-    for m in ms:
-        if m == CVX: continue
-        rest = sum(pr[j] for j in ms if j != m)
-        cands.append((m, {j: TILT if j == m else (1 - TILT) * pr[j] / rest for j in ms}))
-    errs = [err(s, w) for _, w in cands]
-    b = min(range(len(cands)), key=lambda i: errs[i])
-    if b > 0 and errs[b] < MARGIN * errs[0]:
-        m = cands[b][0]; al = {j: 1.0 if j == m else 0.0 for j in ms}
-        if err(s, al) < ALONE * errs[b]: return al, f'{m} alone'
-        return cands[b][1], f'{m} tilt'
-    return pr, 'prior'
 
 
 def finals(s, w):

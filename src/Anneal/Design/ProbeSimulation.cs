@@ -286,6 +286,7 @@ public sealed class ProbeSimulation
         AutoLaw a => new AutoLaw(a.Members.Select(m => (Coarsened(m.Law, k), m.Weight)).ToArray(), a.CrossValidatedWeights)
         {
             FittedHorizon = a.FittedHorizon / k,
+            RampsReference = a.RampsReference,
             Alternates = a.Alternates.Select(x => x is null ? null : Coarsened(x, k)).ToArray(),
         },
         _ => law,

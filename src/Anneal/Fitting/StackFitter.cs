@@ -103,6 +103,7 @@ public static class StackFitter
         }
         if (fits.Count == 0) throw new InputException("fit of auto failed: every member law failed (" + string.Join("; ", errors) + ")");
         string? choice = null;
+        bool ramps = false;
         if (law.CrossValidatedWeights && fits.Count > 1)
         {
             double total = fits.Sum(f => f.Weight);
@@ -131,6 +132,9 @@ public static class StackFitter
                     fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
                 }
             }
+            // Where the cross-validation kept the prior weights and put the share law in the first place, the reference
+            // member's weight ramps up with the extrapolation (AutoLaw.ReferenceRamp); a tilt or a member alone stands as chosen.
+            ramps = cv && failed < 0 && RampsReference(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), prior);
             // The band is carried by the weighted members fitted to the optimum; when the choice kept only members fitted
             // without band refits, they get their refits after all.
             if (memberOptions.Jackknife && !fits.Any(f => f.Weight > 0 && CarriesBand(f.Fit.Law)))
@@ -142,7 +146,10 @@ public static class StackFitter
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
-        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights) { FittedHorizon = horizon };
+        if (ramps)
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"with the share law in the first place at the prior weights, the reference member keeps the fraction clamp((T / {horizon} - 1) / {AutoLaw.ReferenceRamp - 1}, 0, 1) of its weight on a schedule ending at step T, the others sharing the rest (AutoLaw.ReferenceRamp)");
+        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights) { FittedHorizon = horizon, RampsReference = ramps };
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
         // The band's fit-time evidence (StackBand): the misfit at the fitted runs' ends, and the chosen weights' error on
         // the fitted runs' future from the refits on their past (when every member could be refitted there).
@@ -185,6 +192,17 @@ public static class StackFitter
             return (alone, true, string.Create(inv, $"{alternate} alone in place of {member}, its error alone ({100 * aloneErr:0.###} %) being below {Alone} x the stack's: ") + scores);
         return (weights.ToArray(), use, use ? $"{alternate} in place of {member}: {scores}" : $"{member} stands, not {alternate}: {scores}");
     }
+
+    /// <summary>
+    /// Whether a cross-validated stack ramps its reference member's weight (<see cref="AutoLaw.RampsReference"/>): the
+    /// members as chosen (<paramref name="chosen"/>, after <see cref="ChooseWeights"/> and <see cref="ChooseMembers"/>) are
+    /// at the <paramref name="prior"/> weights (no tilt, no member alone), the share law holds a place and a multi-power
+    /// member fitted by the reference procedure another: the stack on which the ramp was measured (docs/laws.md,
+    /// "Session 13: auto").
+    /// </summary>
+    public static bool RampsReference(IReadOnlyList<(LossLaw Law, double Weight)> chosen, IReadOnlyList<double> prior) =>
+        chosen.Select(m => m.Weight).SequenceEqual(prior) && chosen.Any(m => m.Law is ShareLaw && m.Weight > 0)
+        && chosen.Any(m => m.Law is MultiPowerLaw { Convention: WarmupConvention.Reference } && m.Weight > 0);
 
     /// <summary>A fit's forecast of the last point of each tail run.</summary>
     private static double[] EndForecasts(FittedLaw fit, IReadOnlyList<LawRun> tails) =>

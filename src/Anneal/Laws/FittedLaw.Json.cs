@@ -39,6 +39,7 @@ public sealed partial record FittedLaw
             }).ToArray()) : null,
             ["chosen_because"] = Law is AutoLaw ? StackChoice ?? AutoLawReason : null,
             ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
+            ["reference_ramp"] = Law is AutoLaw ramp ? ramp.RampsReference : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -192,8 +193,11 @@ public sealed partial record FittedLaw
                 : FiniteNumber(o[key], () => Bad($"{key} must be a finite number >= 0 or null, got {Show(o[key])}")) is var x && x >= 0 ? x : throw Bad($"{key} must be a finite number >= 0 or null, got {Show(o[key])}");
             double endMisfit = Evidence("band_end_misfit"), futureError = Evidence("band_future_error");
             string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
-            // The stack tapers its convex member's weight past a multiple of the fitted horizon (AutoLaw.ConvexTaper).
-            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon };
+            // The stack tapers its convex member's weight past a multiple of the fitted horizon (AutoLaw.ConvexTaper), and may
+            // ramp its reference member's (AutoLaw.ReferenceRamp; absent in files written before it: no ramp).
+            bool ramps = o["reference_ramp"] is null ? false
+                : o["reference_ramp"] is JsonValue rv && rv.TryGetValue<bool>(out var rb) ? rb : throw Bad($"reference_ramp must be true or false, got {Show(o["reference_ramp"])}");
+            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps };
             return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)

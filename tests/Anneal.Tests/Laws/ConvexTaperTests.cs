@@ -20,13 +20,13 @@ public class ConvexTaperTests
     {
         var stack = new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.35), (new MultiPowerLaw(WarmupConvention.Reference), 0.35), (new ConvexBoundLaw(), 0.3)])
         { FittedHorizon = 1000 };
-        AutoLaw.ConvexTaper.ShouldBe(5);
-        // Last step 5000 = R x H: untouched.
-        stack.WeightsFor(RunOf("constant(peak=1e-3)", 5001)).ShouldBe([0.35, 0.35, 0.3], 1e-15);
-        // Last step 10,000 = 2 R H: convex 0.3 x 5000/10000 = 0.15; the others share 0.85 in their proportions, 0.425 each.
-        stack.WeightsFor(RunOf("constant(peak=1e-3)", 10001)).ShouldBe([0.425, 0.425, 0.15], 1e-15);
-        // Last step 40,000: 0.3 x 5000/40000 = 0.0375, the others (1 - 0.0375) / 2.
-        stack.WeightsFor(RunOf("cosine(peak=1e-3, total=40001)", 40001)).ShouldBe([0.48125, 0.48125, 0.0375], 1e-15);
+        AutoLaw.ConvexTaper.ShouldBe(4);
+        // Last step 4000 = R x H: untouched.
+        stack.WeightsFor(RunOf("constant(peak=1e-3)", 4001)).ShouldBe([0.35, 0.35, 0.3], 1e-15);
+        // Last step 8000 = 2 R H: convex 0.3 x 4000/8000 = 0.15; the others share 0.85 in their proportions, 0.425 each.
+        stack.WeightsFor(RunOf("constant(peak=1e-3)", 8001)).ShouldBe([0.425, 0.425, 0.15], 1e-15);
+        // Last step 40,000: 0.3 x 4000/40000 = 0.03, the others (1 - 0.03) / 2.
+        stack.WeightsFor(RunOf("cosine(peak=1e-3, total=40001)", 40001)).ShouldBe([0.485, 0.485, 0.03], 1e-15);
         // No fitted horizon (a stack never fitted, or a law file without one): no taper.
         (stack with { FittedHorizon = 0 }).WeightsFor(RunOf("constant(peak=1e-3)", 10001)).ShouldBe([0.35, 0.35, 0.3], 1e-15);
         // A convex member alone keeps all the weight (nobody to give it to).
@@ -47,7 +47,7 @@ public class ConvexTaperTests
         var stack = (AutoLaw)fit.Law;
         stack.FittedHorizon.ShouldBe(999);
         fit.Members[0].Values.ShouldBe(Truth, 1e-4);
-        fit.StackChoice!.ShouldContain("convex member's weight is scaled by 4995 / T");
+        fit.StackChoice!.ShouldContain("convex member's weight is scaled by 3996 / T");
 
         var far = RunOf("constant(peak=3e-3, warmup=100)", 8000);
         double truth = new MomentumLaw(0.999).Predict(far.Eta, far.Steps, Truth)[0];
@@ -56,8 +56,8 @@ public class ConvexTaperTests
         momentum.ShouldBe(truth, 1e-4 * truth);
         // The convex member is off by more than 1 % there: the case the taper is for.
         Math.Abs(convex / truth - 1).ShouldBeGreaterThan(0.01);
-        // Its weight: 0.3 x 4995 / 7999 (closed form); the stack's forecast is the members' mix at those weights.
-        double wc = 0.3 * 5 * 999 / 7999.0;
+        // Its weight: 0.3 x 3996 / 7999 (closed form); the stack's forecast is the members' mix at those weights.
+        double wc = 0.3 * 4 * 999 / 7999.0;
         double tapered = (1 - wc) * momentum + wc * convex, fixedMix = 0.7 * momentum + 0.3 * convex;
         fit.Predict(far).FinalLoss.ShouldBe(tapered, 1e-12 * tapered);
         Math.Abs(tapered - truth).ShouldBeLessThan(0.7 * Math.Abs(fixedMix - truth));

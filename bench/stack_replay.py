@@ -1,0 +1,53 @@
+"""The replay of auto's per-fit weight choice from a stack-selection evidence file (bench/Anneal.Bench StackSelection), shared
+by the offline rule scripts (bench/stack_rules_session11.py, bench/stack_rules_session13.py): StackFitter.ChooseWeights
+recomputed from each candidate's forecasts of the fitted runs' own future (the default cut, StackFitter.FutureCut)."""
+import math, statistics
+
+CAP, REF, CVX = 'momentum(cap=fit)', 'mpl(warmup=reference)', 'convex'
+# StackFitter.Tilt, Margin, Alone.
+TILT, MARGIN, ALONE = 0.9, 0.8, 0.33
+
+
+def ok(s, m):
+    """Whether law m could be fitted on split s."""
+    return m in s['laws'] and s['laws'][m]['finals'] is not None
+
+
+def cvp(s, m):
+    """Law m refitted on the fitted runs' past: its forecasts of the last point of each future tail (None: not refittable)."""
+    p = s['laws'][m]['cv'].get('default') if m in s['laws'] else None
+    return p if isinstance(p, list) else None
+
+
+def tails(s):
+    c = next((c for c in s['cuts'] if c['name'] == 'default'), None)
+    return c['tails'] if c else []
+
+
+def err(s, w):
+    """StackFitter.EndError: mean |ln(forecast / observed)| of the weighting w over the tails' last points."""
+    ts = tails(s)
+    return statistics.mean(abs(math.log(sum(x * cvp(s, m)[i] for m, x in w.items() if x > 0) / t['observed'])) for i, t in enumerate(ts))
+
+
+def allcv(s, ms): return bool(tails(s)) and all(cvp(s, m) is not None for m in ms if ok(s, m))
+
+
+def choose(s, prior):
+    """StackFitter.ChooseWeights (with the prior standing where a member cannot be refitted)."""
+    ms = [m for m in prior if ok(s, m)]
+    tot = sum(prior[m] for m in ms); pr = {m: prior[m] / tot for m in ms}
+    if len(ms) < 2: return pr, 'single'
+    if not allcv(s, ms): return pr, 'prior (no cv)'
+    cands = [(None, pr)]
+    for m in ms:
+        if m == CVX: continue
+        rest = sum(pr[j] for j in ms if j != m)
+        cands.append((m, {j: TILT if j == m else (1 - TILT) * pr[j] / rest for j in ms}))
+    errs = [err(s, w) for _, w in cands]
+    b = min(range(len(cands)), key=lambda i: errs[i])
+    if b > 0 and errs[b] < MARGIN * errs[0]:
+        m = cands[b][0]; al = {j: 1.0 if j == m else 0.0 for j in ms}
+        if err(s, al) < ALONE * errs[b]: return al, f'{m} alone'
+        return cands[b][1], f'{m} tilt'
+    return pr, 'prior'
