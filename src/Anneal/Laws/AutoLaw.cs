@@ -149,7 +149,7 @@ public sealed record AutoLaw : LossLaw
     /// bench/stack_rules.py).
     /// </summary>
     public static IReadOnlyList<(LossLaw Law, double Weight)> DefaultMembers { get; } =
-        [(new MomentumLaw(0.999, Cap: true), 0.35), (new MultiPowerLaw(WarmupConvention.Reference), 0.35), (new ConvexBoundLaw(), 0.3)];
+        [(new MomentumLaw(0.999, Cap: true), 0.35), (new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true }, 0.35), (new ConvexBoundLaw(), 0.3)];
 
     /// <summary>
     /// The alternates of <see cref="DefaultMembers"/> (<see cref="Alternates"/>): <c>age(q=0.7, prior=13)</c> for the capped
