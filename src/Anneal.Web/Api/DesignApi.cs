@@ -174,7 +174,7 @@ internal static class DesignApi
         long warmup = Body.Int(o, "warmup", 0, 0, Dashboard.MaxSteps);
         double peak = Body.Num(o, "peak", null, 1e-12, DesignProblem.MaxPeak);
         double minLr = Body.Num(o, "min_lr", 0, 0, DesignProblem.MaxPeak);
-        var problem = new DesignProblem(dl.Parameters, total, warmup, peak, minLr, dl.Convention).Validate();
+        var problem = new DesignProblem(dl.Parameters, total, warmup, peak, minLr, dl.Convention) { ContinuousDrops = dl.ContinuousDrops }.Validate();
         return (dl, problem);
     }
 
@@ -194,7 +194,7 @@ internal static class DesignApi
 
     /// <summary>The law layer's multi-power law with the design law's parameters, to draw whole curves.</summary>
     private static FittedLaw CurveLaw(DesignLaw dl) =>
-        FittedLaw.FromValues(new MultiPowerLaw(dl.Convention), dl.Parameters.ToArray());
+        FittedLaw.FromValues(new MultiPowerLaw(dl.Convention) { ContinuousDrops = dl.ContinuousDrops }, dl.Parameters.ToArray());
 
     private static object Optimum(DesignLaw dl, DesignProblem problem)
     {

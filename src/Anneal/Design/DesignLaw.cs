@@ -10,6 +10,9 @@ namespace Anneal.Design;
 /// </summary>
 public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance, string Source, WarmupConvention Convention)
 {
+    /// <summary>True for a law fitted with <c>drops=continuous</c>: its problems' objectives cut large decreases as the law does (<see cref="DesignProblem.ContinuousDrops"/>).</summary>
+    public bool ContinuousDrops { get; init; }
+
     /// <summary>Leave-one-run-out refits of the law (empty for published values or a single run).</summary>
     public double[][] Replicates { get; init; } = [];
 
@@ -53,12 +56,11 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         if (mpl.AreaPower != 1)
             throw new InputException($"{source}: law '{fit.Law.Spec}' counts progress with a power of the rate (area != 1), which schedule design does not model; fit mpl or mpl(warmup=reference) for design");
-        if (mpl.ContinuousDrops)
-            throw new InputException($"{source}: law '{fit.Law.Spec}' realises each decrease over the rates it crosses (drops=continuous), which schedule design does not model; fit mpl or mpl(warmup=reference) for design");
         var p = MplParameters.FromVector(fit.Values).Validate(source);
         var cov = fit.Covariance is { Length: 7 } c && c.Any(r => r.Any(x => x != 0)) ? c.Select(r => (double[])r.Clone()).ToArray() : null;
         return new DesignLaw(p, cov, source, mpl.Convention)
         {
+            ContinuousDrops = mpl.ContinuousDrops,
             Replicates = fit.Replicates.Where(r => r.Length == 7).Select(r => (double[])r.Clone()).ToArray(),
             CrossValidationLogError = fit.CrossValidationLogError,
             EarlyStopped = fit.Report.Method == Anneal.Fitting.FitMethod.EarlyStoppedAdamW,

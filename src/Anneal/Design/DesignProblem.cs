@@ -30,7 +30,10 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     public double Floor => Math.Max(MinLr, 1e-8 * Peak);
 
     /// <summary>A fresh objective (holds scratch buffers; one per thread).</summary>
-    public MplFinalLoss Objective() => ReferenceWarmup ? MplFinalLoss.ReferenceConvention(Law, Peak, Ramp()) : new(Law, Peak, WarmupArea);
+    public MplFinalLoss Objective() => ReferenceWarmup ? MplFinalLoss.ReferenceConvention(Law, Peak, Ramp(), ContinuousDrops) : new(Law, Peak, WarmupArea) { ContinuousDrops = ContinuousDrops };
+
+    /// <summary>True for a law fitted with <c>drops=continuous</c> (<see cref="MplFinalLoss.ContinuousDrops"/>).</summary>
+    public bool ContinuousDrops { get; init; }
 
     /// <summary>Largest peak learning rate a design accepts: far above any rate the laws are fitted on, and low
     /// enough that the law's sums of rates stay finite at the largest supported <see cref="Total"/>.</summary>

@@ -46,7 +46,7 @@ public sealed partial class MplFinalLoss
                 gp[j] = beta * c * p / u;
             }
             else { w[j] = 0; x[j] = 0; gp[j] = 0; g[j] = s[j] > 0 ? 1 : 0; }
-            ld += (prev - eta) * g[j];
+            ld += Cut(prev, eta) ? CutDrop(prev, eta, s[j], out _, out _, out _) : (prev - eta) * g[j];
             prev = eta;
         }
         double value = Combine(total, ld, wantGrad, out double common);
@@ -55,14 +55,23 @@ public sealed partial class MplFinalLoss
         prev = Previous;
         for (int j = 0; j < k; j++)
         {
-            double eta = levels[j], d = prev - eta;
+            double eta = levels[j], d = prev - eta, own = g[j], local = 0;
+            if (Cut(prev, eta))
+            {
+                CutDrop(prev, eta, s[j], out _, out double dTo, out double dS);
+                prefix += dS;
+                own = -dTo;
+            }
+            else
+            {
+                double dgp = d * gp[j];
+                prefix += dgp * w[j];
+                local = eta > 0 ? gamma * dgp * x[j] / eta : 0;
+            }
             prev = eta;
-            double dgp = d * gp[j];
-            prefix += dgp * w[j];
-            double local = eta > 0 ? gamma * dgp * x[j] / eta : 0;
-            double next = j + 1 < k ? g[j + 1] : 0;
+            double next = j + 1 >= k ? 0 : Cut(eta, levels[j + 1]) ? DropFrom(eta, levels[j + 1], s[j + 1]) : g[j + 1];
             int len = (j + 1 < k ? starts[j + 1] : n) - starts[j];
-            gradient[j] = len * common - b * (next - g[j] + len * prefix - local);
+            gradient[j] = len * common - b * (next - own + len * prefix - local);
         }
         return value;
     }

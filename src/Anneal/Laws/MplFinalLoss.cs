@@ -42,10 +42,11 @@ public sealed partial class MplFinalLoss
     /// decrement is measured from the last ramp rate instead of the peak, and S_W is the ramp's
     /// exact sum. Every post-warmup rate enters each warmup term through S alone, so the gradient
     /// gains one constant, <c>-B sum_k d_k G'(x_k) w_k^-gamma</c>, on every rate: still O(n + W).
+    /// <paramref name="continuousDrops"/>: <see cref="ContinuousDrops"/> (the ramp rises, so only post-warmup decreases are cut).
     /// </summary>
-    public static MplFinalLoss ReferenceConvention(MplParameters law, double peak, double[] ramp)
+    public static MplFinalLoss ReferenceConvention(MplParameters law, double peak, double[] ramp, bool continuousDrops = false)
     {
-        var f = new MplFinalLoss(law, peak, ramp.Sum()) { _ramp = (double[])ramp.Clone() };
+        var f = new MplFinalLoss(law, peak, ramp.Sum()) { _ramp = (double[])ramp.Clone(), ContinuousDrops = continuousDrops };
         int w = ramp.Length;
         f._rampTail = new double[w];
         f._rampPow = new double[w];
@@ -125,7 +126,7 @@ public sealed partial class MplFinalLoss
         for (int i = n - 1; i >= 0; i--) { run += eta[i]; sk[i] = run; }
         double total = run;
         bool positive = TensorPrimitives.Min(eta) > 0;
-        if (!wantGrad && positive && SparseValue(eta, sk, total) is { } sparse) return sparse;
+        if (!wantGrad && positive && !ContinuousDrops && SparseValue(eta, sk, total) is { } sparse) return sparse;
         if (positive)
         {
             // w = eta^-gamma, x = w S_k, u = 1 + C x, g = 1 - u^-beta, gp = beta C u^(-beta-1): vectorised.
@@ -170,7 +171,11 @@ public sealed partial class MplFinalLoss
         }
 
         double ld = 0, prev = Previous;
-        for (int i = 0; i < n; i++) { ld += (prev - eta[i]) * g[i]; prev = eta[i]; }
+        for (int i = 0; i < n; i++)
+        {
+            ld += Cut(prev, eta[i]) ? CutDrop(prev, eta[i], sk[i], out _, out _, out _) : (prev - eta[i]) * g[i];
+            prev = eta[i];
+        }
         double value = Combine(total, ld, wantGrad, out double common);
         if (!wantGrad) return value;
 
@@ -178,13 +183,23 @@ public sealed partial class MplFinalLoss
         prev = Previous;
         for (int j = 0; j < n; j++)
         {
-            double d = prev - eta[j];
+            double d = prev - eta[j], own = g[j], local = 0;
+            if (Cut(prev, eta[j]))
+            {
+                // dT_j/deta_j = -own - local with local = 0; its LR-area term enters every later rate through the prefix.
+                CutDrop(prev, eta[j], sk[j], out _, out double dTo, out double dS);
+                prefix += dS;
+                own = -dTo;
+            }
+            else
+            {
+                double dgp = d * gp[j];
+                prefix += dgp * w[j];
+                local = eta[j] > 0 ? gamma * dgp * x[j] / eta[j] : 0;
+            }
             prev = eta[j];
-            double dgp = d * gp[j];
-            prefix += dgp * w[j];
-            double local = eta[j] > 0 ? gamma * dgp * x[j] / eta[j] : 0;
-            double next = j + 1 < n ? g[j + 1] : 0;
-            gradient[j] = common - b * (next - g[j] + prefix - local);
+            double next = j + 1 >= n ? 0 : Cut(eta[j], eta[j + 1]) ? DropFrom(eta[j], eta[j + 1], sk[j + 1]) : g[j + 1];
+            gradient[j] = common - b * (next - own + prefix - local);
         }
         return value;
     }
@@ -265,22 +280,34 @@ public sealed partial class MplFinalLoss
         int n = eta.Length;
         var pool = System.Buffers.ArrayPool<double>.Shared;
         int cap = Math.Max(1, n + (_ramp?.Length ?? 0));
+        if (ContinuousDrops)
+        {
+            double from = Previous;
+            foreach (var r in eta) { if (Cut(from, r)) cap += MultiPowerLaw.State.Pieces(from, r) - 1; from = r; }
+        }
         var d = pool.Rent(cap); var negS = pool.Rent(cap); var e = pool.Rent(cap); var ln = pool.Rent(cap);
         try
         {
             // The kernel sums over y_k = e_k (pt - P_k); with pt = 0 and P_k = -S_k that is e_k S_k, with
-            // S_k taken from the suffix sum directly (no cancellation for the last, smallest S_k).
+            // S_k taken from the suffix sum directly (no cancellation for the last, smallest S_k). The suffix sums are kept
+            // in e (scratch until the kernel's factors), since a cut decrease writes more changes than it reads steps.
             double run = 0, zero = 0;
-            for (int i = n - 1; i >= 0; i--) { run += eta[i]; negS[i] = -run; }
+            for (int i = n - 1; i >= 0; i--) { run += eta[i]; e[i] = -run; }
             double total = run, prev = Previous;
             int m = 0;
             for (int i = 0; i < n; i++)
             {
-                double diff = prev - eta[i];
+                double from = prev, diff = prev - eta[i];
                 prev = eta[i];
                 if (diff == 0) continue;
-                if (eta[i] > 0) { d[m] = diff; negS[m] = negS[i]; ln[m] = eta[i]; m++; }
-                else if (negS[i] < 0) zero += diff;   // G = 1 at a rate of 0 followed by positive rates
+                if (Cut(from, eta[i]))
+                {
+                    int pieces = CutPieces(from, eta[i], d.AsSpan(m), ln.AsSpan(m));
+                    negS.AsSpan(m, pieces).Fill(e[i]);   // every piece on this step's clock
+                    m += pieces;
+                }
+                else if (eta[i] > 0) { d[m] = diff; negS[m] = e[i]; ln[m] = eta[i]; m++; }
+                else if (e[i] < 0) zero += diff;   // G = 1 at a rate of 0 followed by positive rates
             }
             if (_ramp is not null)
                 for (int k = 1; k < _ramp.Length; k++)

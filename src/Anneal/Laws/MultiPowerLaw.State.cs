@@ -47,6 +47,14 @@ public sealed partial record MultiPowerLaw
             from > to * MaxPieceRatio ? (int)Math.Ceiling(Math.Log(from / to) / Math.Log(MaxPieceRatio)) : 1;
 
         /// <summary>
+        /// Edge <paramref name="j"/> (0..<paramref name="m"/>) of the geometric pieces of a decrease from <paramref name="from"/>
+        /// to <paramref name="to"/>: <c>to r^j</c>, r = (from / to)^(1/m), <paramref name="lnR"/> = ln r; edge 0 is <c>to</c>
+        /// and edge m is <c>from</c> exactly. The laws layer and schedule design (<see cref="MplFinalLoss"/>) cut a drop here alike.
+        /// </summary>
+        internal static double PieceEdge(double from, double to, double lnR, int m, int j) =>
+            j == 0 ? to : j == m ? from : to * Math.Exp(j * lnR);
+
+        /// <summary>
         /// Prepares <paramref name="run"/>; <paramref name="areaPower"/> NaN: the power is the fitted eighth parameter;
         /// <paramref name="continuousDrops"/>: <see cref="MultiPowerLaw.ContinuousDrops"/>.
         /// </summary>
@@ -86,7 +94,7 @@ public sealed partial record MultiPowerLaw
                         double lnR = Math.Log(eta[i - 1] / eta[i]) / m, lo = eta[i];
                         for (int q = 0; q < m; q++, a++)
                         {
-                            double hi = q == m - 1 ? eta[i - 1] : eta[i] * Math.Exp((q + 1) * lnR);
+                            double hi = PieceEdge(eta[i - 1], eta[i], lnR, m, q + 1);
                             _d[a] = hi - lo; _pk[a] = prefix[i]; _lnEta[a] = 0.5 * (lo + hi); k[a] = i;
                             lo = hi;
                         }

@@ -10,7 +10,7 @@ namespace Anneal.Tests.Laws;
 /// of, <c>B * integral_{eta_k}^{eta_(k-1)} G(e^-gamma S_k(t)) de</c> (docs/laws.md, "Session 13: mpl"). Checked against a
 /// fine quadrature of that integral, the closed form at gamma = 0 (where it is the paper's term), its invariance to how a
 /// drop is cut into steps, the parameters it recovers from curves it generated, its Jacobian (central differences), its
-/// spec and schedule design's refusal.
+/// spec and law file.
 /// </summary>
 public class MplContinuousDropsTests
 {
@@ -114,7 +114,7 @@ public class MplContinuousDropsTests
     }
 
     [Fact]
-    public void Parses_prints_and_is_refused_by_schedule_design()
+    public void Parses_prints_and_is_designed_with_its_own_form()
     {
         LossLaw.Parse("mpl(drops=continuous)").Spec.ShouldBe("mpl(drops=continuous)");
         LossLaw.Parse("mpl(warmup=reference, drops=continuous)").Spec.ShouldBe("mpl(warmup=reference, drops=continuous)");
@@ -123,7 +123,8 @@ public class MplContinuousDropsTests
         var fit = FittedLaw.FromValues(Continuous, 2.52, 0.66, 0.42, 600.0, 0.3, 0.7, 0.63);
         var back = FittedLaw.FromJson(fit.ToJson());
         back.Law.ShouldBe(Continuous);
-        Should.Throw<InputException>(() => DesignLaw.FromFitted(fit, "law.json")).Message.ShouldContain("drops=continuous");
+        // Schedule design models it (tests/Anneal.Tests/Design/ContinuousDropsDesignTests.cs).
+        DesignLaw.FromFitted(fit, "law.json").ContinuousDrops.ShouldBeTrue();
     }
     [Theory]
     [InlineData("25m", 0.99927, 0.000874)]
