@@ -11,7 +11,7 @@ public static class LawRegistry
     /// <summary>All kinds, in the order tables list them (baseline first).</summary>
     public static IReadOnlyList<LawKind> Kinds { get; } =
     [
-        new("auto", "stack of momentum(cap=fit) (or age(q=0.7, prior=13) or share) 0.35, mpl(warmup=reference) 0.35 and convex 0.3, tilted and chosen per fit by the fitted runs' own future; the default", "weights=cv | fixed", AutoLaw.Create, "auto"),
+        new("auto", "stack of momentum(cap=fit) (or age(q=0.7, prior=13) or share) 0.35, mpl(warmup=reference, drops=continuous) 0.35 and convex 0.3, tilted and chosen per fit by the fitted runs' own future; the default", "weights=cv | fixed", AutoLaw.Create, "auto"),
         new("powerlaw", "L0 + A*S1^-alpha (baseline; ignores LR decay)", "none", PowerLaw.Create, "powerlaw"),
         new("momentum", "L0 + A*S1^-alpha - C*S2 (Tissue et al. 2024); cap=fit: gain C*S2/(1 + S2/S2max); cap=log: C*S2max*ln(1 + S2/S2max)", "lambda=0.999 | lambda=fit; cap=none | fit | log; power=q (cap=fit's shape, 2); alpha_prior=none | a number (a weak prior on the LR-area exponent, its mode; 0.5 suggested)", MomentumLaw.Create, "momentum(lambda=fit)"),
         new("age", "L0 + A*S1^-alpha - B*sum_k d_k (1 - ((k+1)/(t+1))^nu): the momentum law with a memory proportional to the run's age", "nu=fit | a number; q=1 (the memory grows as age^q; 0 = a fixed memory); prior=none | a number (a prior on a fitted nu where no fitted run decays over half its length, its mode of nu*H^(1-q); 13 suggested); alpha_prior=none | a number (a weak prior on the LR-area exponent, its mode; 0.5 suggested)", AgeMomentumLaw.Create, "age"),
