@@ -8,7 +8,7 @@ namespace Anneal.Bench;
 
 /// <summary>
 /// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k, kw, a, b and the floor s) are calibrated, and how well
-/// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands").
+/// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands" and "Session 13: bands").
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
 /// forecast's inputs to the band, for offline checks; gpt100m-rope joins when ../shared exists). Every split of
 /// <c>anneal accuracy</c>'s protocol, and the published split of every size, is fitted once with <c>auto</c>; each
