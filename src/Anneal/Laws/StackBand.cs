@@ -89,10 +89,10 @@ public static class StackBand
     /// (<see cref="LawRun"/>'s convention) and H = <paramref name="fittedHorizon"/>, the last step a fitted point reached.
     /// 0 up to H; past it, how many times more learning-rate area the forecast integrates than the fitted horizon saw along
     /// the same schedule, on a log scale: ln 4 at 4 H of a constant run, ln 3.8 for a 10 % linear cooldown ending at 4 H,
-    /// ln(1 / 0.82) for a cosine to zero over 2 H (half its area is spent by H). The cumulative learning rate is the clock
-    /// the laws extrapolate on (the multi-power law's S1, the momentum law's area), so a law's error grows with it, not
-    /// with the steps a cooldown adds at a low rate. Invariant to the learning rate's units. NaN where it is not defined
-    /// (no fitted horizon recorded, or no learning-rate area by H).
+    /// ln(1 / 0.82) for a cosine to zero over 2 H (82 % of its area is spent by H). The cumulative learning rate is the
+    /// clock the laws extrapolate on (the multi-power law's S1, the momentum law's area), so their forecasts part with it,
+    /// not with the steps a cooldown adds at a low rate. Invariant to the learning rate's units. NaN where it is not
+    /// defined (no fitted horizon recorded, or no learning-rate area by H).
     /// </summary>
     public static double[] Extrapolation(LawRun run, long fittedHorizon)
     {
