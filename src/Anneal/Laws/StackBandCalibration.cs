@@ -4,10 +4,11 @@ namespace Anneal.Laws;
 
 /// <summary>
 /// One held-out forecast of the band's calibration: its corpus and question, its log error ln(observed / forecast), and
-/// the band's inputs as <see cref="StackBand.RelativeVariance(double, double, double, double)"/> takes them (the disagreement of every fitted member, that
-/// of the members of positive weight, the end misfit M and the future error F, NaN when not measured).
+/// the band's inputs as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> takes them (the disagreement of every fitted member, that
+/// of the members of positive weight, the end misfit M, the future error F, NaN when not measured, and the extrapolation
+/// in intrinsic time h, <see cref="StackBand.Extrapolation"/>).
 /// </summary>
-public sealed record BandCalibrationRow(string Corpus, string Question, double LogError, double Disagreement, double Chosen, double EndMisfit, double FutureError)
+public sealed record BandCalibrationRow(string Corpus, string Question, double LogError, double Disagreement, double Chosen, double EndMisfit, double FutureError, double Extrapolation)
 {
     /// <summary>The group whose coverage is held to the rule: the corpus, the published split of a size apart (another kind of fit).</summary>
     public string Group => Question == StackBandCalibration.Published ? Corpus + "/" + Question : Corpus;
@@ -19,8 +20,8 @@ public sealed record BandConstants(double K, double KW, double A, double B, doub
     /// <summary>The constants in use (<see cref="StackBand"/>).</summary>
     public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale);
 
-    /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double)"/> computes it with these constants.</summary>
-    public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, this);
+    /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> computes it with these constants.</summary>
+    public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, this);
 
     /// <summary>The line to copy into <see cref="StackBand"/>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}");
