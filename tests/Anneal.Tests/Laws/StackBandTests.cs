@@ -232,6 +232,33 @@ public class StackBandTests
     }
 
     [Fact]
+    public void The_calibration_rule_holds_a_question_pooled_over_corpora_to_90_percent()
+    {
+        // Independent source: order statistics counted by hand, floor-only bands (half-width w = z s for all). Two corpora,
+        // each with 100 schedules forecasts (|e| = 0.0003 i, i = 1..98, and two misses 0.2, 0.3 that the 98 % upper bound of
+        // each 100-forecast question asks for) and 10 cooldowns forecasts (|e| = 0.031 + 0.001 j, j = 0..9). Pooled, 95 %
+        // of 220 = 209 covered: 196 schedules + 13 cooldowns, so w >= 0.037 (7 cooldowns a corpus); each corpus's 90 % of
+        // 110 holds from w >= 0.0294. The cooldowns question pooled over the corpora (20 forecasts) must reach 90 %: 18
+        // covered, 9 a corpus, so w >= 0.031 + 0.008 = 0.039, the narrowest.
+        double z = FittedLaw.NormalQuantile(0.975);
+        var rows = new List<BandCalibrationRow>();
+        foreach (var corpus in new[] { "a", "b" })
+        {
+            rows.AddRange(Enumerable.Range(1, 98).Select(i => new BandCalibrationRow(corpus, "schedules", (i % 2 == 0 ? 1 : -1) * 0.0003 * i, 0, 0, 0, double.NaN, 0)));
+            rows.Add(new BandCalibrationRow(corpus, "schedules", 0.2, 0, 0, 0, double.NaN, 0));
+            rows.Add(new BandCalibrationRow(corpus, "schedules", -0.3, 0, 0, 0, double.NaN, 0));
+            rows.AddRange(Enumerable.Range(0, 10).Select(j => new BandCalibrationRow(corpus, "cooldowns", (j % 2 == 0 ? 1 : -1) * (0.031 + 0.001 * j), 0, 0, 0, double.NaN, 0)));
+        }
+        var c = StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(0, 0, 0, 0, 0.001)])!;
+        c.ShouldNotBeNull();
+        c.S.ShouldBe(Math.Ceiling((0.031 + 0.001 * 8) / z * 1e5) / 1e5, 1e-12);
+        rows.Count(r => r.Question == "cooldowns" && Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(18);
+        StackBandCalibration.Meets(rows, c).ShouldBeTrue();
+        // one cooldown less covered (w = 0.038) meets every other bound but not this one
+        StackBandCalibration.Meets(rows, c with { S = (0.031 + 0.001 * 7.5) / z }).ShouldBeFalse();
+    }
+
+    [Fact]
     public void The_calibration_rule_scales_the_band_with_the_input_that_tracks_the_error()
     {
         // Two corpora of 30 forecasts whose errors scale with their future error F: corpus a has F = 1 %, |e| = 0.1 F i;
