@@ -8,7 +8,7 @@ namespace Anneal.Bench;
 
 /// <summary>
 /// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k, kw, a, b and the floor s) are calibrated, and how well
-/// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands").
+/// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands" and "Session 13: bands").
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
 /// forecast's inputs to the band, for offline checks; gpt100m-rope joins when ../shared exists). Every split of
 /// <c>anneal accuracy</c>'s protocol, and the published split of every size, is fitted once with <c>auto</c>; each
@@ -32,6 +32,9 @@ internal static class BandCalibration
 
         /// <summary>For offline checks: the RMS over the fitted runs of their end residuals, the run's name, its members' forecasts, weights and own variances (';'-joined), and its schedule's shape (<see cref="ExtraOf"/>).</summary>
         public string Extra { get; init; } = "";
+
+        /// <summary>The forecast's extrapolation in intrinsic time (<see cref="StackBand.Extrapolation"/>), averaged over the final's points as the members' forecasts are.</summary>
+        public double Extrapolation { get; init; } = double.NaN;
         public double E => Math.Log(Observed / Predicted);
     }
 
@@ -40,7 +43,7 @@ internal static class BandCalibration
     private static readonly BandConstants InUse = BandConstants.InUse;
 
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
-    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError);
+    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation);
 
     public static void Run(string repo, string? rowsCsv = null)
     {
@@ -91,6 +94,7 @@ internal static class BandCalibration
                 {
                     Ratio = (double)t.Run.Eta.Length / fit.FittedHorizon, Noise = nzn > 0 ? Math.Sqrt(nz / nzn) : double.NaN,
                     DisWeighted = weighted.Length > 1 ? weighted.Select(m => Math.Pow((losses[m] - pred) / pred, 2)).Average() : 0,
+                    Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(),
                     Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, preds.Select((p, m) => Math.Pow(Math.Log(Mean(p.High) / losses[m]) / z, 2)).ToArray()),
                 };
                 if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
@@ -103,8 +107,8 @@ internal static class BandCalibration
         if (rowsCsv is not null)
         {
             // Every forecast's inputs to the band, for offline checks of other rules.
-            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra}"));
-            File.WriteAllLines(rowsCsv, lines.Prepend("corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area"));
+            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R}"));
+            File.WriteAllLines(rowsCsv, lines.Prepend("corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation"));
         }
 
         // The rule twice: with the floor s in its grid and without. The floor is kept only when the calibrations without
@@ -143,7 +147,7 @@ internal static class BandCalibration
         }
         else
         {
-            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
+            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question of {StackBandCalibration.LargeGroup}+ forecasts pooled over the corpora >= {StackBandCalibration.CorpusLow:P0}, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
             Console.WriteLine($"all corpora: {all} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
                 $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}"));
@@ -209,7 +213,7 @@ internal static class BandCalibration
         return corpora;
     }
 
-    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
+    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
     private static double HalfWidth(Row r, BandConstants p, double z) => z * Math.Sqrt(p.Variance(Rule(r)));
 
     private static string Line(string corpus, string question, List<(Row Row, BandConstants P)> inUse, List<(Row Row, BandConstants P)> rule, List<(Row Row, BandConstants P)> held, double z)

@@ -8,8 +8,9 @@ public sealed partial record FittedLaw
 {
     /// <summary>
     /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
-    /// (<see cref="StackBand"/>): relative variance <c>k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2
-    /// + a^2 M^2 + b^2 F^2 + s^2</c> (the second sum 0 when one member has weight; s the floor), M the
+    /// (<see cref="StackBand"/>): relative variance <c>[k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2] e^(-2 h)
+    /// + a^2 M^2 + b^2 F^2 + s^2</c> (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
+    /// time past the fitted horizon, <see cref="StackBand.Extrapolation"/>; s the floor), M the
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
     /// (<see cref="FutureError"/>). The first sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
     /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
@@ -46,6 +47,8 @@ public sealed partial record FittedLaw
         // positive is left out of it (it is out of the forecast already).
         var voices = Enumerable.Range(0, nm).Where(m => weighted.Contains(m) || losses[m].All(x => double.IsFinite(x) && x > 0)).ToArray();
         double z = NormalQuantile(0.5 + level / 2);
+        // How far each point extrapolates past the fitted horizon in intrinsic time: the disagreements count per unit of it.
+        var extrapolation = StackBand.Extrapolation(run, FittedHorizon);
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
             foreach (int m in weighted) loss[i] += weights[m] * losses[m][i];
@@ -70,8 +73,8 @@ public sealed partial record FittedLaw
                     chosen += d * d / weighted.Length;
                 }
             if (voices.Length == 1) disagree = chosen = own;
-            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands").
-            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError));
+            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands" to "Session 13: bands").
+            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i]));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.

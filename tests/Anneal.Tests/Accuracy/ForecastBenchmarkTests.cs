@@ -205,13 +205,14 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 11: bands"; StackBand): relative
-    /// variance k^2 disagreement + kw^2 chosen + a^2 M^2 + b^2 F^2, the disagreement the mean square relative distance of
-    /// every member's forecast (also those of weight 0) from the stack's, chosen the same over the members of positive
-    /// weight (0 with one of them; with one member fitted, both are its own variance, the smallest among those of positive
-    /// weight that carry the band), M the end misfit and F the future error (0 when not measured).
+    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 11: bands" to "Session 13: bands";
+    /// StackBand): relative variance (k^2 disagreement + kw^2 chosen) e^(-2 h) + a^2 M^2 + b^2 F^2 + s^2, the disagreement
+    /// the mean square relative distance of every member's forecast (also those of weight 0) from the stack's, chosen the
+    /// same over the members of positive weight (0 with one of them; with one member fitted, both are its own variance, the
+    /// smallest among those of positive weight that carry the band), M the end misfit, F the future error (0 when not
+    /// measured) and h the target's extrapolation in intrinsic time at its last point (<see cref="IntrinsicExtrapolation"/>).
     /// </summary>
-    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double endMisfit, double futureError, double z)
+    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double endMisfit, double futureError, double h, double z)
     {
         double mean = weights.Zip(losses).Sum(x => x.First * x.Second), own = double.PositiveInfinity, dis = 0, chosen = 0;
         for (int m = 0; m < weights.Length; m++)
@@ -227,7 +228,17 @@ public class ForecastBenchmarkTests
         if (weights.Length == 1) dis = chosen = own;
         double f = double.IsNaN(futureError) ? 0 : futureError;
         double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
-        return Math.Sqrt(k * k * dis + kw * kw * chosen + a * a * endMisfit * endMisfit + b * b * f * f + s * s) * z;
+        return Math.Sqrt((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s) * z;
+    }
+
+    /// <summary>
+    /// ln of the cumulative learning rate through <paramref name="run"/>'s last step over that through the fitted horizon
+    /// <paramref name="horizon"/> (0 when the run ends within it), summed here from the per-step rates.
+    /// </summary>
+    private static double IntrinsicExtrapolation(LawRun run, long horizon)
+    {
+        long last = run.Steps[^1];
+        return last <= horizon ? 0 : Math.Log(run.Eta.Take((int)last + 1).Sum() / run.Eta.Take((int)horizon + 1).Sum());
     }
 
     /// <summary>
@@ -290,7 +301,7 @@ public class ForecastBenchmarkTests
             var each = alone.Select(f => f.Predict(t.Run)).ToArray();
             a.FinalLoss.ShouldBe(w.Zip(each).Sum(x => x.First * x.Second.FinalLoss), 1e-9);
             double half = ExpectedHalfWidth(w, each.Select(e => e.FinalLoss).ToArray(),
-                each.Select((e, m) => carries[m] ? Math.Log(e.FinalHigh / e.FinalLoss) / z : double.NaN).ToArray(), carries, auto.EndMisfit, auto.FutureError, z);
+                each.Select((e, m) => carries[m] ? Math.Log(e.FinalHigh / e.FinalLoss) / z : double.NaN).ToArray(), carries, auto.EndMisfit, auto.FutureError, IntrinsicExtrapolation(t.Run, auto.FittedHorizon), z);
             Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9, t.Run.Name);
             Math.Log(a.FinalLoss / a.FinalLow).ShouldBe(half, 1e-9, t.Run.Name);
         }
@@ -367,11 +378,11 @@ public class ForecastBenchmarkTests
         var a = auto.Predict(target); var m = mom.Predict(target);
         double z = FittedLaw.NormalQuantile(0.975);
         auto.EndMisfit.ShouldBe(ExpectedEndMisfit([1.0], [mom], runs), 1e-9);
-        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], auto.EndMisfit, auto.FutureError, z);
+        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], auto.EndMisfit, auto.FutureError, IntrinsicExtrapolation(target, auto.FittedHorizon), z);
         a.FinalLoss.ShouldBe(m.FinalLoss, 1e-12);
         Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9);
-        // Not narrower than the member's own band scaled as a disagreement would be.
-        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(StackBand.WeightedDisagreementScale * Math.Log(m.FinalHigh / m.FinalLoss) - 1e-12);
+        // Not narrower than the member's own band scaled as a disagreement would be (per unit of intrinsic time extrapolated).
+        Math.Log(a.FinalHigh / a.FinalLoss).ShouldBeGreaterThanOrEqualTo(StackBand.WeightedDisagreementScale * Math.Log(m.FinalHigh / m.FinalLoss) * Math.Exp(-IntrinsicExtrapolation(target, auto.FittedHorizon)) - 1e-12);
     }
 
     [Fact]

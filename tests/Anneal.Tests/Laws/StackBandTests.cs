@@ -65,7 +65,7 @@ public class StackBandTests
         var rng = new Random(12345);
         double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         double z = FittedLaw.NormalQuantile(0.975);
-        double sigma = Math.Sqrt(StackBand.RelativeVariance(1.2e-4, 0.8e-4, 0.004, 0.01));
+        double sigma = Math.Sqrt(StackBand.RelativeVariance(1.2e-4, 0.8e-4, 0.004, 0.01, 0.3));
         int n = 40000, covered = 0, offsetCovered = 0;
         for (int i = 0; i < n; i++)
         {
@@ -73,7 +73,7 @@ public class StackBandTests
             var (lo, hi) = PredictionBand.Interval(loss, Math.Pow(sigma * loss, 2), z);
             if (observed >= lo && observed <= hi) covered++;
             double m = 0.008, offset = m * Normal();
-            double s = Math.Sqrt(StackBand.RelativeVariance(0, 0, m, double.NaN));
+            double s = Math.Sqrt(StackBand.RelativeVariance(0, 0, m, double.NaN, 0));
             if (Math.Abs(offset) <= z * s) offsetCovered++;
         }
         ((double)covered / n).ShouldBe(0.95, 0.0045);
@@ -87,19 +87,58 @@ public class StackBandTests
     {
         // Closed form of the session 11 band: the stack mixes two members (weights 0.5, 0.5) whose forecasts are L(1 -+ d),
         // and a set-aside third member forecasts L(1 + D). Disagreement of all three about L: (d^2 + d^2 + D^2) / 3; of the
-        // mixed two: d^2. The relative variance is k^2 (2 d^2 + D^2) / 3 + kw^2 d^2 + a^2 M^2 + b^2 F^2 + s^2.
+        // mixed two: d^2. Within the fitted horizon (h = 0) the relative variance is k^2 (2 d^2 + D^2) / 3 + kw^2 d^2 +
+        // a^2 M^2 + b^2 F^2 + s^2.
         double d = 0.004, D = 0.05, m = 0.003, f = 0.006;
         double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
         double all = (2 * d * d + D * D) / 3;
-        StackBand.RelativeVariance(all, d * d, m, f).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
+        StackBand.RelativeVariance(all, d * d, m, f, 0).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
         // A set-aside member 5 % off widens the band less than the same distance among the mixed members would.
-        StackBand.RelativeVariance(all, d * d, m, f).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f));
+        StackBand.RelativeVariance(all, d * d, m, f, 0).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f, 0));
         // Every input finite gives a finite band; a non-finite input is no band (BandCheck), never an absurd one.
-        double rel = Math.Sqrt(StackBand.RelativeVariance(all, d * d, m, f));
+        double rel = Math.Sqrt(StackBand.RelativeVariance(all, d * d, m, f, 0));
         var (lo, hi) = PredictionBand.Interval(3.0, Math.Pow(rel * 3.0, 2), FittedLaw.NormalQuantile(0.975));
         BandCheck.IsSane(lo, hi).ShouldBeTrue();
-        var (lo2, hi2) = PredictionBand.Interval(3.0, Math.Pow(Math.Sqrt(StackBand.RelativeVariance(double.PositiveInfinity, d * d, m, f)) * 3.0, 2), FittedLaw.NormalQuantile(0.975));
+        var (lo2, hi2) = PredictionBand.Interval(3.0, Math.Pow(Math.Sqrt(StackBand.RelativeVariance(double.PositiveInfinity, d * d, m, f, 0)) * 3.0, 2), FittedLaw.NormalQuantile(0.975));
         BandCheck.Problem([1000], [lo2], [hi2], 0.95).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void The_band_formula_matches_a_hand_computation()
+    {
+        // Constants k 0.3, kw 0.5, a 0.6, b 0.2, s 0.001; inputs: disagreement 4e-4, chosen 1e-4, M 0.003, F 0.005, and a
+        // forecast at twice the fitted horizon's learning-rate area (h = ln 2, so the disagreements count a quarter).
+        // By hand: (0.09 x 4e-4 + 0.25 x 1e-4) / 4 = 1.525e-5; a^2 M^2 = 0.36 x 9e-6 = 3.24e-6; b^2 F^2 = 0.04 x 2.5e-5 = 1e-6;
+        // s^2 = 1e-6; total 2.049e-5.
+        var c = new BandConstants(0.3, 0.5, 0.6, 0.2, 0.001);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), c).ShouldBe(2.049e-5, 1e-15);
+        // Within the fitted horizon nothing is discounted: 0.09 x 4e-4 + 0.25 x 1e-4 = 6.1e-5, plus 5.24e-6.
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, c).ShouldBe(6.624e-5, 1e-15);
+        // F not measured adds nothing (2.049e-5 - 1e-6); no extrapolation known (NaN) discounts nothing (the wider band).
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, double.NaN, Math.Log(2), c).ShouldBe(1.949e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, c).ShouldBe(6.624e-5, 1e-15);
+        // The calibration's rows read the same formula.
+        c.Variance(new BandCalibrationRow("c", "q", 0, 4e-4, 1e-4, 0.003, 0.005, Math.Log(2))).ShouldBe(2.049e-5, 1e-15);
+    }
+
+    [Fact]
+    public void The_extrapolation_is_the_log_ratio_of_cumulative_learning_rate_past_the_fitted_horizon()
+    {
+        // Hand computation, S1(t) = sum of eta over steps 0..t (LawRun's convention). A constant rate: S1(t) = (t + 1) eta, so
+        // with H = 999 the points 500 and 999 extrapolate nothing, 1000 by ln(1001 / 1000) and 3999 by ln(4000 / 1000).
+        var steps = new long[] { 500, 999, 1000, 3999 };
+        var constant = new LawRun { Name = "constant", Eta = Enumerable.Repeat(3e-3, 4000).ToArray(), Steps = steps };
+        StackBand.Extrapolation(constant, 999).ShouldBe([0, 0, Math.Log(1001.0 / 1000), Math.Log(4.0)], 1e-12);
+        // A WSD run: rate 1 for steps 0..2999, then (3999 - t) / 1000 down to 0 at step 3999; the decay's area is
+        // sum_{j=0..999} j / 1000 = 499.5, so S1(3999) = 3499.5 against S1(999) = 1000: h = ln 3.4995. The same in other
+        // units of the learning rate (x 10).
+        var wsd = Enumerable.Range(0, 4000).Select(t => t < 3000 ? 1.0 : (3999 - t) / 1000.0).ToArray();
+        var run = new LawRun { Name = "wsd", Eta = wsd, Steps = [3999] };
+        StackBand.Extrapolation(run, 999)[0].ShouldBe(Math.Log(3.4995), 1e-12);
+        StackBand.Extrapolation(run with { Eta = wsd.Select(x => 10 * x).ToArray() }, 999)[0].ShouldBe(Math.Log(3.4995), 1e-12);
+        // Undefined, not guessed: no fitted horizon recorded, or no learning-rate area by it.
+        StackBand.Extrapolation(run, 0)[0].ShouldBe(double.NaN);
+        StackBand.Extrapolation(run with { Eta = wsd.Select((x, t) => t < 1000 ? 0 : x).ToArray() }, 999)[0].ShouldBe(double.NaN);
     }
 
     [Fact]
@@ -137,7 +176,8 @@ public class StackBandTests
         // A stack of two fitted members, the momentum law mixed with weight 1 and the power law set aside (weight 0), as
         // the cross-validation leaves engine-mlp-long's cooldown stack. Closed form (StackBand): one weighted member, so
         // chosen = 0; the disagreement of both about the stack's forecast L = L_m: ((L_p - L_m) / L_m)^2 / 2; the band's
-        // half-width in log space z sqrt(k^2 disagreement + a^2 M^2 + b^2 F^2 + s^2), with M and F as recorded.
+        // half-width in log space z sqrt(k^2 disagreement e^(-2 h) + a^2 M^2 + b^2 F^2 + s^2), with M and F as recorded and
+        // e^h the target's learning-rate area over that of its first 1,000 steps.
         LawRun Noisy(string spec, long total)
         {
             var r = Run(spec, total, 0);
@@ -156,7 +196,9 @@ public class StackBandTests
         Math.Abs(lp / lm - 1).ShouldBeGreaterThan(0.001);   // the two laws part on this schedule, or the test shows nothing
         double dis = Math.Pow((lp - lm) / lm, 2) / 2;
         double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, z = FittedLaw.NormalQuantile(0.975);
-        double half = z * Math.Sqrt(k * k * dis + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s);
+        // The target extrapolates past the fitted horizon (999): its learning-rate area through 1999 over that through 999.
+        double discount = Math.Pow(target.Eta.Take(1000).Sum() / target.Eta.Take(2000).Sum(), 2);
+        double half = z * Math.Sqrt(k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s);
         band.BandUnavailable.ShouldBeNull();
         Math.Log(band.FinalHigh / band.FinalLoss).ShouldBe(half, 1e-9);
         Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
@@ -166,12 +208,12 @@ public class StackBandTests
         var band2 = fit2.Predict(target);
         double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
         double kw = StackBand.WeightedDisagreementScale;
-        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s), 1e-9);
+        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s), 1e-9);
     }
 
     /// <summary>Rows of one corpus and question whose |log error| is i x <paramref name="step"/> (i = 1..n, alternating signs) and whose future error is <paramref name="f"/>, the other inputs 0.</summary>
     private static IEnumerable<BandCalibrationRow> Ladder(string corpus, int n, double step, double f) =>
-        Enumerable.Range(1, n).Select(i => new BandCalibrationRow(corpus, "schedules", (i % 2 == 0 ? 1 : -1) * step * i, 0, 0, 0, f));
+        Enumerable.Range(1, n).Select(i => new BandCalibrationRow(corpus, "schedules", (i % 2 == 0 ? 1 : -1) * step * i, 0, 0, 0, f, 0));
 
     [Fact]
     public void The_calibration_rule_finds_the_floor_of_a_known_ladder()
@@ -187,6 +229,33 @@ public class StackBandTests
         c.S.ShouldBe(Math.Ceiling(0.038 / z * 1e5) / 1e5, 1e-12);
         rows.Count(r => Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(38);
         StackBandCalibration.Meets(rows, c).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void The_calibration_rule_holds_a_question_pooled_over_corpora_to_90_percent()
+    {
+        // Independent source: order statistics counted by hand, floor-only bands (half-width w = z s for all). Two corpora,
+        // each with 100 schedules forecasts (|e| = 0.0003 i, i = 1..98, and two misses 0.2, 0.3 that the 98 % upper bound of
+        // each 100-forecast question asks for) and 10 cooldowns forecasts (|e| = 0.031 + 0.001 j, j = 0..9). Pooled, 95 %
+        // of 220 = 209 covered: 196 schedules + 13 cooldowns, so w >= 0.037 (7 cooldowns a corpus); each corpus's 90 % of
+        // 110 holds from w >= 0.0294. The cooldowns question pooled over the corpora (20 forecasts) must reach 90 %: 18
+        // covered, 9 a corpus, so w >= 0.031 + 0.008 = 0.039, the narrowest.
+        double z = FittedLaw.NormalQuantile(0.975);
+        var rows = new List<BandCalibrationRow>();
+        foreach (var corpus in new[] { "a", "b" })
+        {
+            rows.AddRange(Enumerable.Range(1, 98).Select(i => new BandCalibrationRow(corpus, "schedules", (i % 2 == 0 ? 1 : -1) * 0.0003 * i, 0, 0, 0, double.NaN, 0)));
+            rows.Add(new BandCalibrationRow(corpus, "schedules", 0.2, 0, 0, 0, double.NaN, 0));
+            rows.Add(new BandCalibrationRow(corpus, "schedules", -0.3, 0, 0, 0, double.NaN, 0));
+            rows.AddRange(Enumerable.Range(0, 10).Select(j => new BandCalibrationRow(corpus, "cooldowns", (j % 2 == 0 ? 1 : -1) * (0.031 + 0.001 * j), 0, 0, 0, double.NaN, 0)));
+        }
+        var c = StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(0, 0, 0, 0, 0.001)])!;
+        c.ShouldNotBeNull();
+        c.S.ShouldBe(Math.Ceiling((0.031 + 0.001 * 8) / z * 1e5) / 1e5, 1e-12);
+        rows.Count(r => r.Question == "cooldowns" && Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(18);
+        StackBandCalibration.Meets(rows, c).ShouldBeTrue();
+        // one cooldown less covered (w = 0.038) meets every other bound but not this one
+        StackBandCalibration.Meets(rows, c with { S = (0.031 + 0.001 * 7.5) / z }).ShouldBeFalse();
     }
 
     [Fact]
