@@ -185,6 +185,41 @@ public class BayesOptTests
     }
 
     /// <summary>
+    /// Pruned trials count towards the startup design: after one complete trial and Startup - 1 pruned ones (each with
+    /// the forecast pruner's forecast), the next proposal is the model's, and it is the exact argmax of log EI over the
+    /// finite space's untried points (recomputed here from <see cref="GpSampler.LastModel"/>), with the model holding
+    /// all Startup points. Before any trial is complete the proposal is still the Sobol point of its number (checked
+    /// against <see cref="SobolSampler"/> alone): the incumbent and the worst value come from complete trials.
+    /// </summary>
+    [Fact]
+    public void Pruned_trials_count_towards_the_startup_design()
+    {
+        string[] choices = ["a", "b", "c", "d"];
+        var space = new SearchSpace([("i", new IntegerDomain(0, 9)), ("c", new CategoricalDomain(choices))]);
+        var sampler = new GpSampler(3);
+        int startup = sampler.Startup(space);
+        var sobol = new SobolSampler(3);
+        TrialRecord Pruned(int n, double forecast) => new(n, sobol.Propose(space, [], n), TrialState.Pruned, null, [new Report(99, forecast + 0.3)])
+        { Attributes = new Dictionary<string, double> { [ForecastPruner.ForecastKey] = forecast } };
+        var onlyPruned = Enumerable.Range(0, startup).Select(n => Pruned(n, 1 + n)).ToList();
+        sampler.Propose(space, onlyPruned, startup).ShouldBe(sobol.Propose(space, [], startup));
+        sampler.LastModel.ShouldBeNull();
+
+        var history = new List<TrialRecord> { new(0, sobol.Propose(space, [], 0), TrialState.Complete, 1.0, []) };
+        history.AddRange(Enumerable.Range(1, startup - 1).Select(n => Pruned(n, 1 + 0.5 * n)));
+        var p = sampler.Propose(space, history, startup);
+        var gp = sampler.LastModel.ShouldNotBeNull();
+        gp.Count.ShouldBe(startup);
+        var seen = history.Select(t => t.Params.ToString()).ToHashSet();
+        var enc = new double[space.EncodedWidth];
+        double best = 1.0; // the complete trial's value; every pruned one entered at max(forecast, 1.0) >= 1.0
+        var argmax = Enumerable.Range(0, 10).SelectMany(i => choices.Select((c, k) => new TrialParams([new("i", ParamValue.Integer(i)), new("c", ParamValue.Choice(c, k))])))
+            .Where(q => !seen.Contains(q.ToString()))
+            .MaxBy(q => { space.Encode(q, enc); var (m, v) = gp.Predict(enc); return Acquisition.LogExpectedImprovement(m, Math.Sqrt(v), best); });
+        p.ShouldBe(argmax);
+    }
+
+    /// <summary>
     /// Trials to the optimum on a known finite function of the tables' shape (an integer on a log scale x a
     /// four-way choice, 10 x 4 = 40 points, one minimum, a smooth effect of the integer and an additive effect of the
     /// choice): over 20 seeds GP-BO needs at most 12 trials on average and at most 15 on every seed (measured: mean
