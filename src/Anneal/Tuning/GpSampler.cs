@@ -18,8 +18,8 @@ public enum AcquisitionKind
 /// process on the one-hot unit encoding of the space (<see cref="SearchSpace.Encode"/>), hyperparameters by marginal
 /// likelihood (warm-started from the previous proposal's), and the next point at the maximum of the acquisition over
 /// Sobol candidates, perturbations of the best points and a shrinking local search. One length scale per one-hot
-/// column unless <see cref="SharedCategoricalScale"/>. Trials are Sobol points until <see cref="Startup"/> complete or pruned trials
-/// (at least one complete) have finished. Running trials count at their posterior mean (kriging believer),
+/// column unless <see cref="SharedCategoricalScale"/>. Trials are Sobol points until <see cref="Startup"/> trials (at least one
+/// complete) have finished complete or pruned with a forecast. Running trials count at their posterior mean (kriging believer),
 /// which spreads parallel proposals. Pruned trials count at the forecast pruner's forecast of their final value when it stopped them (no better than
 /// the incumbent), else as no better than the worst complete one; failed ones are left out.
 /// </summary>
@@ -57,7 +57,7 @@ public sealed class GpSampler : ISampler
     /// <inheritdoc/>
     public string Name => "gp";
 
-    /// <summary>Complete or pruned trials before the model is used, for <paramref name="space"/> (Sobol points until then).</summary>
+    /// <summary>Complete trials, or trials pruned with a forecast, before the model is used, for <paramref name="space"/> (Sobol points until then).</summary>
     public int Startup(SearchSpace space) => StartupOverride ?? Math.Max(5, 2 * space.Count);
 
     /// <summary>The model fitted by the last proposal (null before the first model-based one).</summary>
@@ -67,12 +67,14 @@ public sealed class GpSampler : ISampler
     public TrialParams Propose(SearchSpace space, IReadOnlyList<TrialRecord> trials, int number)
     {
         var complete = trials.Where(t => t.State == TrialState.Complete && t.Value is { } v && double.IsFinite(v)).ToList();
-        // The startup design ends when as many trials as it holds have entered the data, pruned ones included: a pruned
-        // trial is a point of the design with a value (below). Counting complete trials only kept a pruned sweep on
-        // Sobol points long after the model had its data (schedules-best/mlp: up to 15 startup trials for 5 complete
-        // ones, and GP-BO + forecast needed 1.27x plain GP-BO's steps; docs/tuning.md, "Session 13: GP-BO and pruned
-        // trials"). A complete trial is still needed: the incumbent and the worst value come from them.
-        int entered = complete.Count + trials.Count(t => t.State == TrialState.Pruned);
+        // The startup design ends when as many trials as it holds have entered the data with a value of their own,
+        // pruned ones with a forecast of their final value included (below). Counting complete trials only kept a
+        // forecast-pruned sweep on Sobol points long after the model had its data (schedules-best/mlp: up to 16 startup
+        // trials for 5 complete ones, and GP-BO + forecast needed 1.27x plain GP-BO's steps; docs/tuning.md, "Session
+        // 13: GP-BO and pruned trials"). A trial pruned without a forecast enters at the worst complete value, a
+        // placeholder, and does not count (counting it cost GP-BO + ASHA 31 % more steps on lr-best/mlp). A complete
+        // trial is still needed: the incumbent and the worst value come from them.
+        int entered = complete.Count + trials.Count(t => t.State == TrialState.Pruned && HasForecast(t));
         if (complete.Count == 0 || entered < Startup(space)) return StartupPoint(space, trials, number);
         double worst = complete.Max(t => t.Value!.Value);
         // A pruned trial's final value is unknown. When the forecast pruner stopped it, its forecast final value is the
@@ -81,7 +83,7 @@ public sealed class GpSampler : ISampler
         double incumbent = complete.Min(t => t.Value!.Value);
         var observed = complete.Select(t => (t.Params, Value: t.Value!.Value))
             .Concat(trials.Where(t => t.State == TrialState.Pruned).Select(t => (t.Params, Value:
-                t.Attributes.TryGetValue(ForecastPruner.ForecastKey, out var f) && double.IsFinite(f) ? Math.Max(f, incumbent) : worst)))
+                HasForecast(t) ? Math.Max(t.Attributes[ForecastPruner.ForecastKey], incumbent) : worst)))
             .ToList();
         int w = space.EncodedWidth;
         var x = observed.Select(o => { var e = new double[w]; space.Encode(o.Params, e); return e; }).ToArray();
@@ -124,6 +126,9 @@ public sealed class GpSampler : ISampler
         var seen = new HashSet<string>(trials.Select(t => t.Params.ToString()));
         return Maximise(space, score, observed.OrderBy(o => o.Value).Take(5).Select(o => o.Params).ToArray(), seen, number);
     }
+
+    /// <summary>Whether the forecast pruner left a finite forecast of <paramref name="t"/>'s final value.</summary>
+    private static bool HasForecast(TrialRecord t) => t.Attributes.TryGetValue(ForecastPruner.ForecastKey, out var f) && double.IsFinite(f);
 
     /// <summary>
     /// The additive model (<see cref="GaussianProcess"/>: a first-order additive part over the parameters next to the

@@ -189,7 +189,8 @@ public class BayesOptTests
     /// the forecast pruner's forecast), the next proposal is the model's, and it is the exact argmax of log EI over the
     /// finite space's untried points (recomputed here from <see cref="GpSampler.LastModel"/>), with the model holding
     /// all Startup points. Before any trial is complete the proposal is still the Sobol point of its number (checked
-    /// against <see cref="SobolSampler"/> alone): the incumbent and the worst value come from complete trials.
+    /// against <see cref="SobolSampler"/> alone): the incumbent and the worst value come from complete trials. Trials
+    /// pruned without a forecast (entering at the worst complete value) do not count: the proposal is still Sobol's.
     /// </summary>
     [Fact]
     public void Pruned_trials_count_towards_the_startup_design()
@@ -217,6 +218,12 @@ public class BayesOptTests
             .Where(q => !seen.Contains(q.ToString()))
             .MaxBy(q => { space.Encode(q, enc); var (m, v) = gp.Predict(enc); return Acquisition.LogExpectedImprovement(m, Math.Sqrt(v), best); });
         p.ShouldBe(argmax);
+
+        // Pruned without a forecast (ASHA, median): the value is the worst complete one, a placeholder, and the trial does not count.
+        var fresh = new GpSampler(3);
+        var placeholders = history.Select(t => t.State == TrialState.Pruned ? t with { Attributes = new Dictionary<string, double>() } : t).ToList();
+        fresh.Propose(space, placeholders, startup).ShouldBe(sobol.Propose(space, [], startup));
+        fresh.LastModel.ShouldBeNull();
     }
 
     /// <summary>
