@@ -54,18 +54,4 @@ public sealed partial class MplFinalLoss
         CutDrop(from, to, s, out double dFrom, out _, out _);
         return dFrom;
     }
-
-    /// <summary>The pieces of a cut decrease as the kernel's changes: decrement, midpoint rate (for <see cref="ParameterGradient"/>).</summary>
-    private static int CutPieces(double from, double to, Span<double> d, Span<double> rate)
-    {
-        int m = MultiPowerLaw.State.Pieces(from, to);
-        double lnR = Math.Log(from / to) / m, lo = to;
-        for (int q = 0; q < m; q++)
-        {
-            double hi = MultiPowerLaw.State.PieceEdge(from, to, lnR, m, q + 1);
-            d[q] = hi - lo; rate[q] = 0.5 * (lo + hi);
-            lo = hi;
-        }
-        return m;
-    }
 }

@@ -302,7 +302,7 @@ public sealed partial class MplFinalLoss
                 if (diff == 0) continue;
                 if (Cut(from, eta[i]))
                 {
-                    int pieces = CutPieces(from, eta[i], d.AsSpan(m), ln.AsSpan(m));
+                    int pieces = MultiPowerLaw.State.CutPieces(from, eta[i], d.AsSpan(m), ln.AsSpan(m));
                     negS.AsSpan(m, pieces).Fill(e[i]);   // every piece on this step's clock
                     m += pieces;
                 }

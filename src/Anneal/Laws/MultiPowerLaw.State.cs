@@ -55,6 +55,25 @@ public sealed partial record MultiPowerLaw
             j == 0 ? to : j == m ? from : to * Math.Exp(j * lnR);
 
         /// <summary>
+        /// Cuts a decrease from <paramref name="from"/> to <paramref name="to"/> into its <see cref="Pieces"/> geometric pieces
+        /// (edges <see cref="PieceEdge"/>): each piece's decrement into <paramref name="d"/> and its midpoint rate into
+        /// <paramref name="mid"/>; returns how many. The laws layer and schedule design (<see cref="MplFinalLoss"/>) enter a
+        /// cut decrease into LD as these changes alike.
+        /// </summary>
+        internal static int CutPieces(double from, double to, Span<double> d, Span<double> mid)
+        {
+            int m = Pieces(from, to);
+            double lnR = Math.Log(from / to) / m, lo = to;
+            for (int q = 0; q < m; q++)
+            {
+                double hi = PieceEdge(from, to, lnR, m, q + 1);
+                d[q] = hi - lo; mid[q] = 0.5 * (lo + hi);
+                lo = hi;
+            }
+            return m;
+        }
+
+        /// <summary>
         /// Prepares <paramref name="run"/>; <paramref name="areaPower"/> NaN: the power is the fitted eighth parameter;
         /// <paramref name="continuousDrops"/>: <see cref="MultiPowerLaw.ContinuousDrops"/>.
         /// </summary>
@@ -90,14 +109,11 @@ public sealed partial record MultiPowerLaw
                     int m = continuousDrops && eta[i] > 0 ? Pieces(eta[i - 1], eta[i]) : 1;
                     if (m > 1)
                     {
-                        // Geometric pieces lo_j = eta_k r^j, r = (eta_(k-1) / eta_k)^(1/m), each at its midpoint rate.
-                        double lnR = Math.Log(eta[i - 1] / eta[i]) / m, lo = eta[i];
-                        for (int q = 0; q < m; q++, a++)
-                        {
-                            double hi = PieceEdge(eta[i - 1], eta[i], lnR, m, q + 1);
-                            _d[a] = hi - lo; _pk[a] = prefix[i]; _lnEta[a] = 0.5 * (lo + hi); k[a] = i;
-                            lo = hi;
-                        }
+                        // Geometric pieces, each at its midpoint rate, all on this step's clock.
+                        CutPieces(eta[i - 1], eta[i], _d.AsSpan(a, m), _lnEta.AsSpan(a, m));
+                        _pk.AsSpan(a, m).Fill(prefix[i]);
+                        k.AsSpan(a, m).Fill(i);
+                        a += m;
                     }
                     else if (eta[i] > 0) { _d[a] = diff; _pk[a] = prefix[i]; _lnEta[a] = eta[i]; k[a] = i; a++; }
                     else { _zeroD[z] = diff; _zeroPk[z] = prefix[i]; _zeroK[z] = i; z++; }
