@@ -202,7 +202,7 @@ public static class StackFitter
     /// </summary>
     public static bool RampsReference(IReadOnlyList<(LossLaw Law, double Weight)> chosen, IReadOnlyList<double> prior) =>
         chosen.Select(m => m.Weight).SequenceEqual(prior) && chosen.Any(m => m.Law is ShareLaw && m.Weight > 0)
-        && chosen.Any(m => m.Law is MultiPowerLaw { Convention: WarmupConvention.Reference } && m.Weight > 0);
+        && chosen.Any(m => AutoLaw.IsReferenceMember(m.Law) && m.Weight > 0);
 
     /// <summary>A fit's forecast of the last point of each tail run.</summary>
     private static double[] EndForecasts(FittedLaw fit, IReadOnlyList<LawRun> tails) =>

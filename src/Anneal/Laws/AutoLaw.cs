@@ -116,11 +116,14 @@ public sealed record AutoLaw : LossLaw
         {
             double ratio = (double)last / FittedHorizon;
             for (int i = 0; i < w.Length; i++)
-                if (Members[i].Law is MultiPowerLaw { Convention: WarmupConvention.Reference })
+                if (IsReferenceMember(Members[i].Law))
                     Scale(w, i, Math.Clamp((ratio - 1) / (ReferenceRamp - 1), 0, 1));
         }
         return w;
     }
+
+    /// <summary>Whether <paramref name="law"/> is the member <see cref="ReferenceRamp"/> ramps: a multi-power law fitted by the reference procedure.</summary>
+    public static bool IsReferenceMember(LossLaw law) => law is MultiPowerLaw { Convention: WarmupConvention.Reference };
 
     /// <summary>Member i keeps <paramref name="factor"/> of its weight; the others share what it gives up in proportion to theirs (a member alone keeps all).</summary>
     private static void Scale(double[] w, int i, double factor)
