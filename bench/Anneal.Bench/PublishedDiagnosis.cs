@@ -34,7 +34,7 @@ internal static class PublishedDiagnosis
                 // PUBLISHED_DIAGNOSIS_ALL=1: fitted on all nine curves (an oracle: can the law's form describe them at once?).
                 var on = Environment.GetEnvironmentVariable("PUBLISHED_DIAGNOSIS_ALL") == "1" ? [.. fitRuns, .. tests] : fitRuns;
                 var fit = LawFitter.Fit(law, on, Options());
-                Console.WriteLine(F($"-- {law.Spec}: ") + string.Join(", ", fit.Law.Parameters.Select((p, i) => F($"{p.Name} {fit.Values[i]:G5}")))
+                Console.WriteLine(F($"-- {law.Spec} (objective {fit.Report.Objective:G6}): ") + string.Join(", ", fit.Law.Parameters.Select((p, i) => F($"{p.Name} {fit.Values[i]:G5}")))
                     + (fit.StackChoice is { } c ? "\n   choice: " + c : ""));
                 foreach (var r in fitRuns) Row("fit  " + r.Name, r, fit.Law.Predict(r, fit.Values));
                 double r2 = 0, pe = 0;

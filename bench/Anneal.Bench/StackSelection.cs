@@ -75,7 +75,7 @@ internal static class StackSelection
                 foreach (var law in candidates)
                 {
                     double[]? finals = null, own = null, atH = null, constFinals = null;
-                    double cvRmse = double.NaN;
+                    double cvRmse = double.NaN, objective = double.NaN;
                     var cv = new Dictionary<string, object?>();
                     string? error = null;
                     try
@@ -83,6 +83,7 @@ internal static class StackSelection
                         var options = new FitOptions { Jackknife = law.PreferredMethod != FitMethod.EarlyStoppedAdamW, KeepBestEvaluated = true };   // as auto fits its members (StackFitter)
                         var fit = LawFitter.Fit(law, split.Fit, options);
                         cvRmse = fit.CrossValidationLogError;
+                        objective = fit.Report.Objective;
                         var preds = split.Tests.Select(t => fit.Predict(t.Run)).ToArray();
                         finals = preds.Select(p => p.Loss.Average()).ToArray();
                         // The same law's forecast of the schedule's constant counterpart (its running maximum) over the same final window.
@@ -104,7 +105,7 @@ internal static class StackSelection
                         }
                     }
                     catch (InputException e) { error = e.Message; }
-                    perLaw[law.Spec] = new { finals, const_finals = constFinals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, cv, error };
+                    perLaw[law.Spec] = new { finals, const_finals = constFinals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, objective = double.IsFinite(objective) ? objective : (double?)null, cv, error };
                 }
                 splits.Add(new
                 {

@@ -34,7 +34,9 @@ namespace Anneal.Laws;
 /// <param name="AlphaPrior">The mode of a weak prior on alpha (<see cref="LawPrior.Exponent"/>), or null.</param>
 /// <param name="Q">The clock, as the age law's: <c>tau(t) = ((t+1)^(1-q) - 1)/(1-q)</c>, <c>ln(t+1)</c> at q = 1 (the default,
 /// scale-free); q &lt; 1 realises a cooldown of a given share of the run more completely the longer the run.</param>
-public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, double Q = 1) : LossLaw
+/// <param name="LevelClock">When true (<c>clock=level</c>), each decrease is realised on the clock of the level it crosses:
+/// <see cref="LevelGains"/> (docs/laws.md, "Session 14: the published split through auto"). Needs q = 1.</param>
+public sealed partial record ShareLaw(double? P = null, double? AlphaPrior = null, double Q = 1, bool LevelClock = false) : LossLaw
 {
     /// <summary>The modes' speeds per unit of log-age: 2^-2 .. 2^8.</summary>
     public static IReadOnlyList<double> Speeds { get; } = Enumerable.Range(-2, 11).Select(j => Math.Pow(2, j)).ToArray();
@@ -62,7 +64,7 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, doubl
 
     public override IReadOnlyList<LawParameter> Parameters => FitP ? WithP : Base;
 
-    public override SpecCall ToSpecCall() => new SpecBuilder("share").NumIf("p", P).NumIf("q", Q, 1).NumIf("alpha_prior", AlphaPrior).Build();
+    public override SpecCall ToSpecCall() => new SpecBuilder("share").NumIf("p", P).NumIf("q", Q, 1).NumIf("alpha_prior", AlphaPrior).WordIf("clock", LevelClock ? "level" : "age", "age").Build();
 
     internal static ShareLaw Create(SpecArgs a)
     {
@@ -73,9 +75,16 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, doubl
             if (qRaw is not SpecNumber { Value: >= 0 and <= 1 } qn) throw a.Fail($"q must be a number in [0, 1], got {qRaw}");
             q = qn.Value;
         }
+        bool level = a.Word("clock", "age") switch
+        {
+            "age" => false,
+            "level" => true,
+            var c => throw a.Fail($"clock must be age or level, got {c}"),
+        };
+        if (level && q != 1) throw a.Fail($"clock=level runs on the log of the age (q = 1); drop q={q.ToString(System.Globalization.CultureInfo.InvariantCulture)} or the clock");
         var raw = a.Raw("p");
-        if (raw is null or SpecText { Value: "fit" }) return new ShareLaw(null, alphaPrior, q);
-        if (raw is SpecNumber { Value: >= -2 and <= 3 } n) return new ShareLaw(n.Value, alphaPrior, q);
+        if (raw is null or SpecText { Value: "fit" }) return new ShareLaw(null, alphaPrior, q, level);
+        if (raw is SpecNumber { Value: >= -2 and <= 3 } n) return new ShareLaw(n.Value, alphaPrior, q, level);
         throw a.Fail($"p must be a number in [-2, 3] or the word fit, got {raw}");
     }
 
@@ -110,7 +119,7 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, doubl
         return false;
     });
 
-    public override LawState Prepare(LawRun run) => new State(run, P, Q);
+    public override LawState Prepare(LawRun run) => new State(run, P, Q, LevelClock);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
@@ -145,7 +154,7 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, doubl
         private readonly double[][] _modeGain;   // [mode][logged point]: sum_k d_k (1 - ((k+1)/(t+1))^nu_j)
         private readonly double[]? _gain;        // the weighted gain when p is fixed
 
-        public State(LawRun run, double? p, double q) : base(run)
+        public State(LawRun run, double? p, double q, bool levelClock) : base(run)
         {
             var eta = run.Eta;
             var pre = EtaMath.Prefix(eta);
@@ -156,25 +165,29 @@ public sealed record ShareLaw(double? P = null, double? AlphaPrior = null, doubl
             for (int j = 0; j < m; j++) _modeGain[j] = new double[n];
             // Per mode, the age law's recursion: m_t = exp(-nu (tau(t) - tau(t-1))) m_{t-1} + d_t, G = sum d - m (it telescopes
             // to sum_k d_k (1 - exp(-nu (tau(t) - tau(k)))), ((k+1)/(t+1))^nu at q = 1). Nothing to do before the first decrease.
-            var mem = new double[m];
-            double total = 0;
-            bool started = false;
-            int point = 0;
-            long last = run.Steps[^1];
-            for (long i = 0; i <= last; i++)
+            if (levelClock) LevelGains(eta, run.Steps, peak, _modeGain);
+            else
             {
-                double d = i > peak ? eta[i - 1] - eta[i] : 0;
-                if (d != 0) started = true;
-                if (started)
+                var mem = new double[m];
+                double total = 0;
+                bool started = false;
+                int point = 0;
+                long last = run.Steps[^1];
+                for (long i = 0; i <= last; i++)
                 {
-                    double ln = q == 1 ? Math.Log(i / (i + 1.0)) : -(Math.Pow(i + 1.0, 1 - q) - Math.Pow(i, 1 - q)) / (1 - q);
-                    for (int j = 0; j < m; j++) mem[j] = Math.Exp(Speeds[j] * ln) * mem[j] + d;
-                    total += d;
-                }
-                if (i == run.Steps[point])
-                {
-                    for (int j = 0; j < m; j++) _modeGain[j][point] = total - mem[j];
-                    point++;
+                    double d = i > peak ? eta[i - 1] - eta[i] : 0;
+                    if (d != 0) started = true;
+                    if (started)
+                    {
+                        double ln = q == 1 ? Math.Log(i / (i + 1.0)) : -(Math.Pow(i + 1.0, 1 - q) - Math.Pow(i, 1 - q)) / (1 - q);
+                        for (int j = 0; j < m; j++) mem[j] = Math.Exp(Speeds[j] * ln) * mem[j] + d;
+                        total += d;
+                    }
+                    if (i == run.Steps[point])
+                    {
+                        for (int j = 0; j < m; j++) _modeGain[j][point] = total - mem[j];
+                        point++;
+                    }
                 }
             }
             if (p is { } v)

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Session 14 (published split): `share(clock=area)` in the share law's place in `auto`, scored offline from the evidence file
+(docs/laws.md, "Session 14: the published split through auto"):
+
+  dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
+      "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=area)"
+  python3 bench/stack_rules_session14.py evidence.json
+
+The rule replayed is main's (session 13): StackFitter.ChooseWeights among the default members, then the alternate
+AutoLaw.Weighs picks (the age law on the WSD questions, the share law elsewhere) in the capped member's place
+(ChooseMembers), the convex taper at R = 4 and, where the stack holds the share law at the prior weights, the reference
+member's ramp (0 at the fitted horizon to its prior at 3x). It is run once with `share` and once with `share(clock=area)` as
+the share law; then each corpus is left out and the option is chosen on the others (the lower pooled mean among the options
+that worsen no remaining question by more than its seed noise, nor the pooled mean or worst) and scored on the one left out.
+"""
+import json, statistics, sys
+
+import stack_replay
+from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose
+
+REF = 'mpl(warmup=reference, drops=continuous)'
+AGE = 'age(q=0.7, prior=13)'
+PRIOR = {CAP: 0.35, REF: 0.35, CVX: 0.3}
+NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long': .185, 'engine-mlp': .423}
+E = json.load(open(sys.argv[1]))
+BY_FIT = False
+
+
+def current(s, share):
+    """share: one share-law spec, or several separated by '+', weighed in turn against whichever law holds the place."""
+    w, why = choose(s, PRIOR)
+    if why in ('prior (no cv)', 'single'): return w, why
+    holder = CAP
+    alts = [AGE] if s.get('question') == 'cooldowns' else share.split('+')
+    if BY_FIT and len(alts) > 1:
+        # Alternates with the same parameters (one law under another structural option): the one that fits the fitted runs
+        # better (lower objective) is weighed (StackFitter.BetterFitOfSameParameters).
+        fitted = [a for a in alts if ok(s, a) and s['laws'][a].get('objective') is not None]
+        if fitted: alts = [min(fitted, key=lambda a: s['laws'][a]['objective'])]
+    for alt in alts:
+        if not (ok(s, alt) and cvp(s, alt) is not None and holder in w): continue
+        now = err(s, w); w2 = {(alt if m == holder else m): x for m, x in w.items()}; wi = err(s, w2)
+        if err(s, {alt: 1.0}) < ALONE * min(now, wi): w, why, holder = {alt: 1.0}, f'[{alt} alone] ' + why, alt
+        elif wi < now: w, why, holder = w2, f'[{alt} in] ' + why, alt
+    return w, why
+
+
+def scale(ww, m, factor):
+    if m not in ww or not 0 < ww[m] < 1: return ww
+    kept, rest = ww[m] * factor, 1 - ww[m]
+    return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
+
+
+def finals(s, w, ramp, R=4, E_=3):
+    h, out = s['fit_horizon'], []
+    for i, t in enumerate(s['tests']):
+        ww, r = dict(w), t['last'] / h
+        if r > R: ww = scale(ww, CVX, R / r)
+        if ramp: ww = scale(ww, REF, min(1, max(0, (r - 1) / (E_ - 1))))
+        out.append(sum(x * s['laws'][m]['finals'][i] for m, x in ww.items() if x > 0))
+    return [abs(f / t['observed'] - 1) * 100 for f, t in zip(out, s['tests'])]
+
+
+def per_question(share):
+    d, whys = {}, {}
+    for s in E:
+        w, why = current(s, share)
+        ramp = any(sh in w and 0 < w[sh] < 1 for sh in share.split('+')) and why.endswith('prior')
+        d[(s['corpus'], s['question'])] = finals(s, w, ramp)
+        whys[(s['corpus'], s['question'])] = ' '.join(f'{m} {x:.2f}' for m, x in w.items() if x > 0) + (' (ramp)' if ramp else '')
+    return d, whys
+
+
+def pooled(d, keep=lambda c: True):
+    p = [x for k, v in d.items() if keep(k[0]) for x in v]
+    return statistics.mean(p), max(p)
+
+
+options = {}
+for share in ['share'] + [a for a in sys.argv[2:] if a != '--by-fit']:
+    BY_FIT = '--by-fit' in sys.argv and '+' in share
+    d, whys = per_question(share)
+    options[share] = d
+    m, w = pooled(d)
+    print(f'== {share}: pooled {m:.3f} / {w:.2f} %')
+    for k, v in d.items(): print(f'   {k[0]:22s} {k[1]:10s} {statistics.mean(v):.3f} / {max(v):.2f} %   {whys[k]}')
+
+base = options['share']
+for c in sorted(set(k[0] for k in base)) + [None]:
+    keep = (lambda x: x != c)
+    mb, wb = pooled(base, keep)
+    adm = [o for o, d in options.items() if pooled(d, keep)[0] <= mb + 1e-9 and pooled(d, keep)[1] <= wb + 1e-9
+           and all(statistics.mean(d[k]) - statistics.mean(base[k]) <= NOISE.get(k[0], 0) + 1e-9 for k in d if keep(k[0]))]
+    o = min(adm, key=lambda o: pooled(options[o], keep)[0])
+    held = (lambda x: x == c) if c else keep
+    h, hb = pooled(options[o], held), pooled(base, held)
+    print(f"  without {str(c):22s}: chooses {o}; {'held out' if c else 'all'} {h[0]:.3f} / {h[1]:.2f} % (share: {hb[0]:.3f} / {hb[1]:.2f} %)")
