@@ -20,7 +20,7 @@ internal static class FitProfile
         var runs = bench.Runs(size, bench.FitSplit);
         var (heads, _, cut) = StackFitter.FutureCut(runs);
         var options = new FitOptions { KeepBestEvaluated = true };
-        var laws = LawRegistry.ParseList("mpl(warmup=reference),momentum(cap=fit),convex,age(q=0.7, prior=13)");
+        var laws = LawRegistry.ParseList("mpl(warmup=reference, drops=continuous),momentum(cap=fit),convex,share,share(clock=level)");
         var rows = new List<(string Name, Action Work)>
         {
             ("pre-fit (full runs)", () => PreFit.Fit(runs, options)),
@@ -33,6 +33,8 @@ internal static class FitProfile
             rows.Add((law.Spec + F($" past (to step {cut})"), () => LawFitter.Fit(law, heads, options with { Jackknife = false })));
         }
         rows.Add(("auto", () => LawFitter.Fit(new AutoLaw(), runs, new FitOptions())));
+        // Without the third round of alternates (share(clock=level), session 14): what it adds to the default fit.
+        rows.Add(("auto without share(clock=level)", () => LawFitter.Fit(new AutoLaw() { Alternates = AutoLaw.DefaultAlternates.Take(2 * AutoLaw.DefaultMembers.Count).ToArray() }, runs, new FitOptions())));
         using var _ = EvaluationParallelism.Sequential();   // one thread: CPU, not wall time under load
         foreach (var (name, work) in rows)
         {

@@ -17,24 +17,25 @@ public sealed partial record ShareLaw
     /// (in sample, at every size), and a drop to a low rate is realised several times more slowly than the same drop in
     /// small steps (docs/laws.md, "Session 11: published split", "Session 14: the published split through auto"). Unit-free
     /// (only rate ratios enter). The same prefix I serves every level, so the decreases are grouped by level in buckets of
-    /// ratio <see cref="MultiPowerLaw.State.MaxPieceRatio"/> (each realised at its bucket's geometric centre: the clock's speed
-    /// within 1 % of the decrease's own) and each bucket's memory is brought forward only when a decrease joins it or a
+    /// ratio <see cref="MultiPowerLaw.State.MaxPieceRatio"/> counted from the peak rate (each realised at its bucket's geometric
+    /// centre: the clock's speed within 1 % of the decrease's own; equivariant to the rate's units) and each bucket's memory is brought forward only when a decrease joins it or a
     /// logged point reads it: O(steps + points x buckets) per mode.
     /// </summary>
     private static void LevelGains(double[] eta, long[] steps, int peak, double[][] gain)
     {
         int m = Speeds.Count;
-        double lnR = Math.Log(MultiPowerLaw.State.MaxPieceRatio), clock = 0, total = 0;
+        // Buckets are counted from the run's peak rate, so that the same schedule in other units falls into the same buckets.
+        double top = eta[peak], lnR = Math.Log(MultiPowerLaw.State.MaxPieceRatio), clock = 0, total = 0;
         var buckets = new Dictionary<int, LevelBucket>();
         var order = new List<LevelBucket>();
         var d = new double[16];
         var mid = new double[16];
         void Add(double level, double decrease)
         {
-            int key = (int)Math.Floor(Math.Log(level) / lnR);
+            int key = (int)Math.Floor(Math.Log(level / top) / lnR);
             if (!buckets.TryGetValue(key, out var b))
             {
-                b = new LevelBucket(Math.Exp((key + 0.5) * lnR), clock, m);
+                b = new LevelBucket(top * Math.Exp((key + 0.5) * lnR), clock, m);
                 buckets[key] = b;
                 order.Add(b);
             }
