@@ -51,3 +51,25 @@ def choose(s, prior):
         if err(s, al) < ALONE * errs[b]: return al, f'{m} alone'
         return cands[b][1], f'{m} tilt'
     return pr, 'prior'
+
+
+def pooled(d, keep=lambda c: True):
+    """Mean and worst |error| (%) over the questions of d ((corpus, question) -> errors) whose corpus passes keep."""
+    p = [x for k, v in d.items() if keep(k[0]) for x in v]
+    return statistics.mean(p), max(p)
+
+
+def loco(options, base, label, noise, base_name):
+    """Each corpus left out: the option with the lowest pooled mean on the others among those that worsen no remaining
+    question by more than its seed noise (noise: corpus -> %) nor the pooled mean or worst (against base); scored on the
+    corpus left out."""
+    corpora = sorted(set(k[0] for k in base))
+    for c in corpora + [None]:
+        keep = (lambda x: x != c)
+        mb, wb = pooled(base, keep)
+        adm = [o for o, d in options.items() if pooled(d, keep)[0] <= mb + 1e-9 and pooled(d, keep)[1] <= wb + 1e-9
+               and all(statistics.mean(d[k]) - statistics.mean(base[k]) <= noise.get(k[0], 0) + 1e-9 for k in d if keep(k[0]))]
+        o = min(adm, key=lambda o: pooled(options[o], keep)[0])
+        held = (lambda x: x == c) if c else keep
+        h, hb = pooled(options[o], held), pooled(base, held)
+        print(f"  {label} without {str(c):22s}: chooses {o}; {'held out' if c else 'all'} {h[0]:.3f} / {h[1]:.2f} % ({base_name}: {hb[0]:.3f} / {hb[1]:.2f} %)")

@@ -20,7 +20,7 @@ published split (25M 0.9989 / 0.00102, 100M 0.9985 / 0.00130, 400M 0.9979 / 0.00
 """
 import itertools, json, statistics, sys
 
-from stack_replay import CAP, REF, CVX, ALONE, ok, cvp, err, choose
+from stack_replay import CAP, REF, CVX, ALONE, ok, cvp, err, choose, pooled, loco as loco_with
 
 AGE, SHARE = 'age(q=0.7, prior=13)', 'share'
 PRIOR = {CAP: 0.35, REF: 0.35, CVX: 0.3}
@@ -72,24 +72,7 @@ def per_question(R, ramp=None):
     return d
 
 
-def pooled(d, keep=lambda c: True):
-    p = [x for k, v in d.items() if keep(k[0]) for x in v]
-    return statistics.mean(p), max(p)
-
-
-def loco(options, base, label):
-    """Each corpus left out: the option with the lowest pooled mean on the others among those that worsen no remaining
-    question by more than its seed noise nor the pooled mean or worst (against base); scored on the corpus left out."""
-    corpora = sorted(set(k[0] for k in base))
-    for c in corpora + [None]:
-        keep = (lambda x: x != c)
-        mb, wb = pooled(base, keep)
-        adm = [o for o, d in options.items() if pooled(d, keep)[0] <= mb + 1e-9 and pooled(d, keep)[1] <= wb + 1e-9
-               and all(statistics.mean(d[k]) - statistics.mean(base[k]) <= NOISE.get(k[0], 0) + 1e-9 for k in d if keep(k[0]))]
-        o = min(adm, key=lambda o: pooled(options[o], keep)[0])
-        held = (lambda x: x == c) if c else keep
-        h, hb = pooled(options[o], held), pooled(base, held)
-        print(f"  {label} without {str(c):22s}: chooses {o}; {'held out' if c else 'all'} {h[0]:.3f} / {h[1]:.2f} % (session 12: {hb[0]:.3f} / {hb[1]:.2f} %)")
+def loco(options, base, label): loco_with(options, base, label, NOISE, 'session 12')
 
 
 def table(d, label):

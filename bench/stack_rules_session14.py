@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
-"""Session 14 (published split): `share(clock=area)` in the share law's place in `auto`, scored offline from the evidence file
+"""Session 14 (the published split through auto): the share law's alternates in `auto`, scored offline from the evidence file
 (docs/laws.md, "Session 14: the published split through auto"):
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
-      "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=area)"
-  python3 bench/stack_rules_session14.py evidence.json
+      "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=level)"
+  python3 bench/stack_rules_session14.py evidence.json 'share(clock=level)' 'share+share(clock=level)' --by-fit
 
 The rule replayed is main's (session 13): StackFitter.ChooseWeights among the default members, then the alternate
 AutoLaw.Weighs picks (the age law on the WSD questions, the share law elsewhere) in the capped member's place
-(ChooseMembers), the convex taper at R = 4 and, where the stack holds the share law at the prior weights, the reference
-member's ramp (0 at the fitted horizon to its prior at 3x). It is run once with `share` and once with `share(clock=area)` as
-the share law; then each corpus is left out and the option is chosen on the others (the lower pooled mean among the options
-that worsen no remaining question by more than its seed noise, nor the pooled mean or worst) and scored on the one left out.
+(ChooseMembers), the convex taper at R = 4 and, where the stack holds a share law at the prior weights, the reference
+member's ramp (0 at the fitted horizon to its prior at 3x). Each argument is a share-law option: one spec (it replaces
+`share`), or several joined by '+', weighed in turn against whichever law holds the place (ChooseMembers, rounds in
+order); with --by-fit, of several, only the one with the lowest in-sample objective is weighed (StackFitter.BetterFitOfSame,
+what `auto` does since session 14). `share` alone (main before) is always scored first; then each corpus is left out and
+the option chosen on the others (the lowest pooled mean among the options that worsen no remaining question by more than
+its seed noise, nor the pooled mean or worst) is scored on the one left out.
 """
 import json, statistics, sys
 
 import stack_replay
-from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose
+from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose, pooled, loco
 
 REF = 'mpl(warmup=reference, drops=continuous)'
 AGE = 'age(q=0.7, prior=13)'
@@ -71,11 +74,6 @@ def per_question(share):
     return d, whys
 
 
-def pooled(d, keep=lambda c: True):
-    p = [x for k, v in d.items() if keep(k[0]) for x in v]
-    return statistics.mean(p), max(p)
-
-
 options = {}
 for share in ['share'] + [a for a in sys.argv[2:] if a != '--by-fit']:
     BY_FIT = '--by-fit' in sys.argv and '+' in share
@@ -85,13 +83,4 @@ for share in ['share'] + [a for a in sys.argv[2:] if a != '--by-fit']:
     print(f'== {share}: pooled {m:.3f} / {w:.2f} %')
     for k, v in d.items(): print(f'   {k[0]:22s} {k[1]:10s} {statistics.mean(v):.3f} / {max(v):.2f} %   {whys[k]}')
 
-base = options['share']
-for c in sorted(set(k[0] for k in base)) + [None]:
-    keep = (lambda x: x != c)
-    mb, wb = pooled(base, keep)
-    adm = [o for o, d in options.items() if pooled(d, keep)[0] <= mb + 1e-9 and pooled(d, keep)[1] <= wb + 1e-9
-           and all(statistics.mean(d[k]) - statistics.mean(base[k]) <= NOISE.get(k[0], 0) + 1e-9 for k in d if keep(k[0]))]
-    o = min(adm, key=lambda o: pooled(options[o], keep)[0])
-    held = (lambda x: x == c) if c else keep
-    h, hb = pooled(options[o], held), pooled(base, held)
-    print(f"  without {str(c):22s}: chooses {o}; {'held out' if c else 'all'} {h[0]:.3f} / {h[1]:.2f} % (share: {hb[0]:.3f} / {hb[1]:.2f} %)")
+loco(options, options['share'], 'option', NOISE, 'share')
