@@ -170,6 +170,11 @@ public class ShareLevelClockTests
         {
             m[0].ShouldBeGreaterThanOrEqualTo(0.998);
             m[3].ShouldBeLessThanOrEqualTo(0.0015);
+            // The law file keeps the member: read back, it forecasts the same curve.
+            var back = FittedLaw.FromJson(fit.ToJson());
+            back.Members.ShouldContain(f => f.Law.Spec == "share(clock=level)");
+            var test = MplData.Run(size, "wsdcon_3");
+            back.Law.Predict(test, back.Values).ShouldBe(fit.Law.Predict(test, fit.Values), 1e-12);
         }
     }
 }
