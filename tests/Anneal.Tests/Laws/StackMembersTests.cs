@@ -120,9 +120,10 @@ public class StackMembersTests
     {
         // auto(weights=fixed) keeps its members and prior weights: no cross-validation to choose an alternate by.
         new AutoLaw(crossValidatedWeights: false).Alternates.ShouldBeEmpty();
-        new AutoLaw().Alternates.Count.ShouldBe(2 * AutoLaw.DefaultMembers.Count);
+        new AutoLaw().Alternates.Count.ShouldBe(3 * AutoLaw.DefaultMembers.Count);
         new AutoLaw().Alternates[0]!.Spec.ShouldBe("age(q=0.7, prior=13)");
         new AutoLaw().Alternates[AutoLaw.DefaultMembers.Count]!.Spec.ShouldBe("share");
+        new AutoLaw().Alternates[2 * AutoLaw.DefaultMembers.Count]!.Spec.ShouldBe("share(clock=level)");
         double[] truth = [1.5, 0.8, 0.45, 60, AgeMomentumLaw.SuggestedNuPrior * Math.Pow(2000, 0.7 - 1)];
         var fit = LawFitter.Fit(Stack(crossValidated: false), WsdCalibration(Age, truth, 2000));
         ((AutoLaw)fit.Law).Members.Select(m => (m.Law.Spec, m.Weight)).ShouldBe([(Capped.Spec, 0.5), ("powerlaw", 0.5)]);
