@@ -248,14 +248,19 @@ public class StackBandTests
     }
 
     [Fact]
-    public void A_forecast_read_without_rising_holds_its_minimum_until_the_rate_rises()
+    public void A_forecast_read_after_a_fall_of_the_rate_is_held_until_it_comes_back_or_the_rate_rises()
     {
-        // Hand-checked: points at steps 0..5 on a rate 1, 1, 0.5, 0.5, 2, 2 (it rises at step 4).
-        var run = LawRun.ForSchedule("hand", [1, 1, 0.5, 0.5, 2, 2], [0, 1, 2, 3, 4, 5], "hand");
-        NonRisingForecast.Of(run, [3.0, 2.9, 3.2, 2.95, 3.1, 3.3]).ShouldBe([3.0, 2.9, 2.9, 2.9, 3.1, 3.1]);
-        // A falling forecast is returned as it is; a non-finite value is kept and stays out of the minimum.
-        NonRisingForecast.Of(run, [3.0, 2.9, 2.8, 2.7, 2.6, 2.5]).ShouldBe([3.0, 2.9, 2.8, 2.7, 2.6, 2.5]);
-        NonRisingForecast.Of(run, [3.0, double.NaN, 3.2, 2.95, 3.1, 3.3]).ShouldBe([3.0, double.NaN, 3.0, 2.95, 3.1, 3.1]);
+        // Hand-checked: points at steps 0..6 on a rate 1, 1, 0.5, 0.5, 0.5, 2, 2 (it falls at step 2, rises at step 5).
+        var run = LawRun.ForSchedule("hand", [1, 1, 0.5, 0.5, 0.5, 2, 2], [0, 1, 2, 3, 4, 5, 6], "hand");
+        // Held at 2.9 (step 1's) through steps 2 and 3, released at step 4 (2.8 is below), the rise at step 5 not held.
+        NonRisingForecast.Of(run, [3.0, 2.9, 3.2, 2.95, 2.8, 3.1, 3.3]).ShouldBe([3.0, 2.9, 2.9, 2.9, 2.8, 3.1, 3.3]);
+        // Released once below, a later rise at a constant rate is the law's claim: 2.85 at step 4 stays.
+        NonRisingForecast.Of(run, [3.0, 2.9, 2.8, 2.7, 2.85, 3.1, 3.3]).ShouldBe([3.0, 2.9, 2.8, 2.7, 2.85, 3.1, 3.3]);
+        // A non-finite value is kept and does not release the hold.
+        NonRisingForecast.Of(run, [3.0, 2.9, double.NaN, 2.95, 2.8, 3.1, 3.3]).ShouldBe([3.0, 2.9, double.NaN, 2.9, 2.8, 3.1, 3.3]);
+        // Points farther apart: a fall between steps 1 and 3 holds step 1's value at step 3.
+        var sparse = run with { Steps = [1, 3, 6] };
+        NonRisingForecast.Of(sparse, [2.9, 3.0, 3.3]).ShouldBe([2.9, 2.9, 3.3]);
     }
 
     /// <summary>Rows of one corpus and question whose |log error| is i x <paramref name="step"/> (i = 1..n, alternating signs) and whose future error is <paramref name="f"/>, the other inputs 0.</summary>
@@ -303,6 +308,32 @@ public class StackBandTests
         StackBandCalibration.Meets(rows, c).ShouldBeTrue();
         // one cooldown less covered (w = 0.038) meets every other bound but not this one
         StackBandCalibration.Meets(rows, c with { S = (0.031 + 0.001 * 7.5) / z }).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void The_calibration_rule_holds_a_small_question_pooled_over_corpora_to_all_but_one()
+    {
+        // Independent source: order statistics counted by hand, floor-only bands (half-width w = z s). Two corpora, each
+        // with the 100 schedules forecasts above and 8 cooldowns forecasts, |e| = 0.031 + 0.001 j (corpus a) and
+        // 0.0315 + 0.001 j (corpus b), j = 0..7: pooled over the corpora, 16 distinct cooldown errors 0.031, 0.0315, ...,
+        // 0.0385. Pooled, 95 % of 216 = 206 covered: 196 schedules + 10 cooldowns, w >= 0.0355 (the 10th). The cooldowns
+        // question (16 forecasts, fewer than 20) may miss one: 15 covered, w >= 0.038 (the 15th), the narrowest.
+        double z = FittedLaw.NormalQuantile(0.975);
+        var rows = new List<BandCalibrationRow>();
+        foreach (var (corpus, start) in new[] { ("a", 0.031), ("b", 0.0315) })
+        {
+            rows.AddRange(Enumerable.Range(1, 98).Select(i => new BandCalibrationRow(corpus, "schedules", (i % 2 == 0 ? 1 : -1) * 0.0003 * i, 0, 0, 0, double.NaN, 0)));
+            rows.Add(new BandCalibrationRow(corpus, "schedules", 0.2, 0, 0, 0, double.NaN, 0));
+            rows.Add(new BandCalibrationRow(corpus, "schedules", -0.3, 0, 0, 0, double.NaN, 0));
+            rows.AddRange(Enumerable.Range(0, 8).Select(j => new BandCalibrationRow(corpus, "cooldowns", (j % 2 == 0 ? 1 : -1) * (start + 0.001 * j), 0, 0, 0, double.NaN, 0)));
+        }
+        var c = StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(0, 0, 0, 0, 0.001)])!;
+        c.ShouldNotBeNull();
+        c.S.ShouldBe(Math.Ceiling(0.038 / z * 1e5) / 1e5, 1e-12);
+        rows.Count(r => r.Question == "cooldowns" && Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(15);
+        // Two cooldowns missed (w = 0.0375) meets every other bound but not this one.
+        StackBandCalibration.Meets(rows, c with { S = 0.0375 / z }).ShouldBeFalse();
+        StackBandCalibration.Meets(rows.Where(r => r.Question == "schedules" || r.Corpus == "a").ToList(), c with { S = 0.0375 / z }).ShouldBeTrue();
     }
 
     [Fact]
