@@ -77,6 +77,27 @@ internal static class AccuracyMarkdown
                 sb.AppendLine($"| {n.Corpus} | `{n.Schedule}` | {string.Join(", ", n.Finals.Select(f => f.ToString("F4", Inv)))} | {Pct(n.RelStd, 3)} |");
             sb.AppendLine();
         }
+        if (SeedFloor.Of(report) is { Count: > 0 } floors)
+        {
+            bool auto = report.Laws.Contains("auto");
+            sb.AppendLine("### The floor in the benchmark's metrics: a perfect forecaster against one seed");
+            sb.AppendLine();
+            sb.AppendLine("A forecaster that knew every held-out run's expected final loss would still be scored against one seed's observation: its relative error is that seed's deviation, drawn from N(0, sigma^2) with sigma the corpus's seed noise (the root mean square of the relative standard deviations above). Expected mean |error| sigma sqrt(2/pi) (closed form); expected worst |error| over the corpus's forecasts, the expected largest of that many half-normals (numerical integration of its survival function; pooled: over every corpus with seed pairs, each with its own sigma). The draws are taken as independent; the held-out runs of one seed, and the cooldown branches of one constant run, share noise, which lowers the expected worst, so it is the upper end of the floor's. Corpora without seed pairs have no floor and are left out of the pooled row." + (auto ? " `auto`'s errors are on the same forecasts." : ""));
+            sb.AppendLine();
+            sb.AppendLine("| corpus | forecasts | seed noise | floor: mean error | floor: worst error |" + (auto ? " `auto` mean | `auto` worst |" : ""));
+            sb.AppendLine("|---|---|---|---|---|" + (auto ? "---|---|" : ""));
+            foreach (var f in floors)
+            {
+                sb.Append($"| {(f.Corpus == SeedFloor.Pooled ? "**pooled** (corpora with seed pairs)" : f.Corpus)} | {f.Forecasts} | {Pct(f.Sigma, 3)} | {Pct(f.ExpectedMean, 3)} | {Pct(f.ExpectedWorst, 3)} |");
+                if (auto)
+                {
+                    var mine = report.Rows.Where(r => r.Law == "auto" && (f.Corpus == SeedFloor.Pooled ? floors.Any(x => x.Corpus == r.Corpus) : r.Corpus == f.Corpus)).SelectMany(r => r.Forecasts).ToArray();
+                    sb.Append(mine.Length == 0 ? " - | - |" : $" {Pct(mine.Average(x => x.RelError))} | {Pct(mine.Max(x => x.RelError))} |");
+                }
+                sb.AppendLine();
+            }
+            sb.AppendLine();
+        }
         if (report.Laws.Contains("auto") && report.Noise.Count > 0)
         {
             sb.AppendLine("### `auto` against the best single law, per corpus");
@@ -166,13 +187,14 @@ internal static class AccuracyMarkdown
             ["law"] = p.Law, ["forecasts"] = p.Count, ["mean_error"] = FiniteJson(p.MeanError), ["worst_error"] = FiniteJson(p.WorstError), ["spearman"] = FiniteJson(p.Spearman),
             ["regret"] = FiniteJson(p.Regret), ["covered"] = p.Covered, ["median_half_width"] = FiniteJson(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
         }).ToArray());
+        var floor = new JsonArray(SeedFloor.Of(report).Select(f => (JsonNode)new JsonObject { ["corpus"] = f.Corpus, ["forecasts"] = f.Forecasts, ["seed_noise"] = FiniteJson(f.Sigma), ["expected_mean_error"] = FiniteJson(f.ExpectedMean), ["expected_worst_error"] = FiniteJson(f.ExpectedWorst) }).ToArray());
         var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = FiniteJson(n.RelStd) }).ToArray());
         var byRatio = new JsonArray(report.Laws.SelectMany(report.ByRatio).Select(b => (JsonNode)new JsonObject
         {
             ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = FiniteJson(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = FiniteJson(b.MeanError),
             ["mean_signed_error"] = FiniteJson(b.MeanSignedError), ["worst_error"] = FiniteJson(b.WorstError), ["covered"] = b.Covered, ["median_half_width"] = FiniteJson(b.MedianHalfWidth),
         }).ToArray());
-        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = pooled, ["by_extrapolation"] = byRatio, ["rows"] = rows, ["seed_noise"] = noise };
+        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = pooled, ["by_extrapolation"] = byRatio, ["rows"] = rows, ["seed_noise"] = noise, ["seed_floor"] = floor };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
