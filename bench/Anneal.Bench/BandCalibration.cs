@@ -214,7 +214,10 @@ internal static class BandCalibration
         return w.Length % 2 == 1 ? w[w.Length / 2] : (w[w.Length / 2 - 1] + w[w.Length / 2]) / 2;
     }
 
-    /// <summary>Every corpus of the forecasting benchmark, as <c>anneal accuracy</c> builds them (gpt100m-rope when ../shared exists).</summary>
+    /// <summary>
+    /// Every corpus of the forecasting benchmark the calibrations may read, as <c>anneal accuracy</c> builds them (gpt100m-rope
+    /// when ../shared exists): not the held-out ones (<see cref="ForecastCorpus.HeldOut"/>), which no constant is chosen on.
+    /// </summary>
     internal static List<ForecastCorpus> Corpora(string repo)
     {
         var corpora = new List<ForecastCorpus>();
@@ -230,8 +233,10 @@ internal static class BandCalibration
             corpora.Add(ForecastCorpus.Parse(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Path.Combine(dir, "corpus.json"),
                 f => File.Exists(Path.Combine(dir, f)) ? File.ReadAllBytes(Path.Combine(dir, f)) : null));
         }
-        foreach (var d in Directory.GetDirectories(Path.Combine(repo, "data/corpora")).Order(StringComparer.Ordinal))
-            if (File.Exists(Path.Combine(d, "corpus.json"))) corpora.Add(ForecastCorpus.Load(d));
+        var engine = Path.Combine(repo, "data/corpora");
+        corpora.AddRange(ForecastCorpus.LoadFolders(engine, includeHeldOut: false));
+        foreach (var c in ForecastCorpus.LoadFolders(engine, includeHeldOut: true).Where(c => c.HeldOut))
+            Console.WriteLine($"{c.Name} left out: held out (\"held_out\": true), never read to choose a constant");
         try { corpora.Add(ForecastCorpus.Load(Path.Combine(repo, "bench/corpora/gpt100m-rope.json"))); }
         catch (InputException e) { Console.WriteLine($"gpt100m-rope left out: {e.Message}"); }
         return corpora;

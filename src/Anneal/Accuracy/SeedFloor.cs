@@ -27,7 +27,7 @@ public sealed record SeedFloor(string Corpus, int Forecasts, double Sigma, doubl
 
     /// <summary>
     /// Per corpus with seed pairs (its forecasts being the held-out finals of every question of <paramref name="report"/>'s
-    /// splits) and pooled over them; empty when no corpus has seed pairs.
+    /// splits) and pooled over those not held out (<see cref="AccuracyReport.HeldOut"/>); empty when no corpus has seed pairs.
     /// </summary>
     public static IReadOnlyList<SeedFloor> Of(AccuracyReport report)
     {
@@ -36,7 +36,9 @@ public sealed record SeedFloor(string Corpus, int Forecasts, double Sigma, doubl
             .Where(g => double.IsFinite(g.Sigma) && g.Count > 0).ToArray();
         if (groups.Length == 0) return [];
         var list = groups.Select(g => new SeedFloor(g.Corpus, g.Count, g.Sigma, ExpectedMeanError([(g.Sigma, g.Count)]), ExpectedWorstError([(g.Sigma, g.Count)]))).ToList();
-        var all = groups.Select(g => (g.Sigma, g.Count)).ToArray();
+        // pooled like the report's pooled rows: in-sample corpora only (a held-out corpus has its own row)
+        var all = groups.Where(g => !report.HeldOut.Contains(g.Corpus)).Select(g => (g.Sigma, g.Count)).ToArray();
+        if (all.Length == 0) return list;
         int n = all.Sum(g => g.Count);
         list.Add(new SeedFloor(Pooled, n, Math.Sqrt(all.Sum(g => g.Count * g.Sigma * g.Sigma) / n), ExpectedMeanError(all), ExpectedWorstError(all)));
         return list;
