@@ -45,11 +45,36 @@ internal static class BandCalibration
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
     private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation);
 
-    public static void Run(string repo, string? rowsCsv = null)
+    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false)
+    {
+        double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
+        // The rule again on the rows a previous run wrote, without refitting (minutes): for checking a change of the rule.
+        var rows = fromRows ? ReadRows(rowsCsv ?? throw new ArgumentException("--from-rows needs the rows file")) : Fit(repo, z);
+        if (rowsCsv is not null && !fromRows)
+        {
+            // Every forecast's inputs to the band, for offline checks of other rules.
+            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R}"));
+            File.WriteAllLines(rowsCsv, lines.Prepend(Header));
+        }
+        Calibrate(rows, z);
+    }
+
+    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation";
+
+    /// <summary>The rows a previous run wrote (the columns the rule reads; the offline ones are not read back).</summary>
+    private static List<Row> ReadRows(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var head = lines[0].Split(',');
+        int Col(string name) => Array.IndexOf(head, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column {name}");
+        double D(string[] f, string name) => double.Parse(f[Col(name)], CultureInfo.InvariantCulture);
+        return lines.Skip(1).Select(l => l.Split(',')).Select(f => new Row(f[Col("corpus")], f[Col("question")], D(f, "observed"), D(f, "predicted"), D(f, "own"), D(f, "disagree"),
+            bool.Parse(f[Col("single")]), D(f, "end_misfit"), D(f, "future_error")) { DisWeighted = D(f, "disagree_weighted"), Extrapolation = D(f, "extrapolation"), Ratio = D(f, "ratio") }).ToList();
+    }
+
+    private static List<Row> Fit(string repo, double z)
     {
         var corpora = Corpora(repo);
-
-        double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         var rows = new List<Row>();
         var splits = corpora.SelectMany(ForecastProtocol.Splits).Select(s => (s.Corpus, s.Question, s.Fit, s.Tests)).ToList();
         // The published multi-power-law split of every size (three fitted runs: the constant and cosine runs to 24,000 and a
@@ -103,14 +128,11 @@ internal static class BandCalibration
             }
             Console.WriteLine($"fitted {split.Corpus} / {split.Question}");
         }
+        return rows;
+    }
 
-        if (rowsCsv is not null)
-        {
-            // Every forecast's inputs to the band, for offline checks of other rules.
-            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R}"));
-            File.WriteAllLines(rowsCsv, lines.Prepend("corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation"));
-        }
-
+    private static void Calibrate(List<Row> rows, double z)
+    {
         // The rule twice: with the floor s in its grid and without. The floor is kept only when the calibrations without
         // each corpus in turn still meet the rule's lower bounds on the corpus left out (and 95 % pooled): on the
         // forecasts of session 12 it made the band narrowest in sample but left MLP, the one corpus whose errors are a
@@ -147,7 +169,7 @@ internal static class BandCalibration
         }
         else
         {
-            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question of {StackBandCalibration.LargeGroup}+ forecasts pooled over the corpora >= {StackBandCalibration.CorpusLow:P0}, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
+            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
             Console.WriteLine($"all corpora: {all} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
                 $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}"));
@@ -158,6 +180,8 @@ internal static class BandCalibration
             Console.WriteLine(Line(g.Key.Corpus, g.Key.Question, g.Select(r => (r, InUse)).ToList(), g.Select(r => (r, all)).ToList(), loco.Where(x => x.Row.Corpus == g.Key.Corpus && x.Row.Question == g.Key.Question).ToList(), z));
         foreach (var g in rows.GroupBy(r => r.Corpus))
             Console.WriteLine(Line(g.Key, "(both)", g.Select(r => (r, InUse)).ToList(), g.Select(r => (r, all)).ToList(), loco.Where(x => x.Row.Corpus == g.Key).ToList(), z));
+        foreach (var g in rows.GroupBy(r => r.Question))
+            Console.WriteLine(Line("(every corpus)", g.Key, g.Select(r => (r, InUse)).ToList(), g.Select(r => (r, all)).ToList(), loco.Where(x => x.Row.Question == g.Key).ToList(), z));
         Console.WriteLine(Line("**pooled**", "", rows.Select(r => (r, InUse)).ToList(), rows.Select(r => (r, all)).ToList(), loco, z));
     }
 
@@ -190,7 +214,10 @@ internal static class BandCalibration
         return w.Length % 2 == 1 ? w[w.Length / 2] : (w[w.Length / 2 - 1] + w[w.Length / 2]) / 2;
     }
 
-    /// <summary>Every corpus of the forecasting benchmark, as <c>anneal accuracy</c> builds them (gpt100m-rope when ../shared exists).</summary>
+    /// <summary>
+    /// Every corpus of the forecasting benchmark the calibrations may read, as <c>anneal accuracy</c> builds them (gpt100m-rope
+    /// when ../shared exists): not the held-out ones (<see cref="ForecastCorpus.HeldOut"/>), which no constant is chosen on.
+    /// </summary>
     internal static List<ForecastCorpus> Corpora(string repo)
     {
         var corpora = new List<ForecastCorpus>();
@@ -206,8 +233,10 @@ internal static class BandCalibration
             corpora.Add(ForecastCorpus.Parse(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), Path.Combine(dir, "corpus.json"),
                 f => File.Exists(Path.Combine(dir, f)) ? File.ReadAllBytes(Path.Combine(dir, f)) : null));
         }
-        foreach (var d in Directory.GetDirectories(Path.Combine(repo, "data/corpora")).Order(StringComparer.Ordinal))
-            if (File.Exists(Path.Combine(d, "corpus.json"))) corpora.Add(ForecastCorpus.Load(d));
+        var engine = Path.Combine(repo, "data/corpora");
+        corpora.AddRange(ForecastCorpus.LoadFolders(engine, includeHeldOut: false));
+        foreach (var c in ForecastCorpus.LoadFolders(engine, includeHeldOut: true).Where(c => c.HeldOut))
+            Console.WriteLine($"{c.Name} left out: held out (\"held_out\": true), never read to choose a constant");
         try { corpora.Add(ForecastCorpus.Load(Path.Combine(repo, "bench/corpora/gpt100m-rope.json"))); }
         catch (InputException e) { Console.WriteLine($"gpt100m-rope left out: {e.Message}"); }
         return corpora;

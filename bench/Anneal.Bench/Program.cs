@@ -52,7 +52,8 @@ if (args is ["band-features", _, _])
 }
 if (args is ["band-calibration", ..])
 {
-    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null);
+    // band-calibration [repo] [rows.csv] [--from-rows]: with --from-rows, the rule on rows.csv as a previous run wrote it.
+    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null, args.Contains("--from-rows"));
     return 0;
 }
 // The tuning benchmark replayed from recorded curves is a separate mode (docs/tuning.md):

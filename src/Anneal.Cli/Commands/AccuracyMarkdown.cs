@@ -36,33 +36,33 @@ internal static class AccuracyMarkdown
         sb.AppendLine("- **schedules**: fit on a constant-rate run truncated at the short horizon H (that of the shortest cosine run) plus that cosine run; predict the final loss of every other run of the first seed.");
         sb.AppendLine("- **cooldowns** (the WSD question, corpora with cooldown branches of a constant run): fit on the constant run up to the second branch's end plus the first two branches' cooldowns (or the two the corpus names in `cooldowns_fit`, e.g. gpt-tiny-long's 1,500 and 3,000); predict the end of every later branch.");
         sb.AppendLine("- Fitted points start after the warmup; runs are binned to at most 1000 points. The final loss is the mean over the last 1 % of a run's steps, observed and predicted alike.");
-        sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10) counts as not covering and is reported as missing. The `auto` band's constants (StackBand) are calibrated on these same corpora, so its coverage here is in-sample; docs/laws.md (\"Session 13: bands\") has its coverage on each corpus left out of the calibration (`bench band-calibration`).");
+        sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10) counts as not covering and is reported as missing. The `auto` band's constants (StackBand) and every rule of `auto` were chosen on these same corpora, so its numbers here are in-sample, except on a held-out corpus (`\"held_out\": true` in its corpus.json), which no calibration reads and which is pooled apart; docs/laws.md (\"Session 13: bands\") has the band's coverage on each corpus left out of the calibration (`bench band-calibration`).");
         sb.AppendLine();
         foreach (var sk in report.Skipped) sb.AppendLine($"Corpus skipped: {sk}.");
         if (report.Skipped.Count > 0) sb.AppendLine();
-        sb.Append(PooledTable(report));
-        sb.AppendLine();
-        foreach (var q in report.Rows.Select(r => r.Question).Distinct())
+        var heldOut = report.HeldOut.Where(n => report.Rows.Any(r => r.Corpus == n)).Order(StringComparer.Ordinal).ToArray();
+        if (heldOut.Length > 0)
         {
-            sb.AppendLine($"### Pooled, {q} question only");
-            sb.AppendLine();
-            sb.Append(PooledTable(report, q));
+            sb.AppendLine($"In-sample corpora only: the held-out {string.Join(", ", heldOut)} {(heldOut.Length == 1 ? "is" : "are")} pooled apart ([below](#held-out-corpora-never-used-to-choose-a-constant)).");
             sb.AppendLine();
         }
-        sb.AppendLine("### By extrapolation: the held-out run's horizon over the fit's last step");
-        sb.AppendLine();
-        sb.AppendLine("Every corpus and question pooled; signed error < 0: the law forecasts too low a loss.");
-        sb.AppendLine();
-        sb.Append(RatioTable(report));
-        sb.AppendLine();
+        Pooled(sb, report, heldOut: false);
+        if (heldOut.Length > 0)
+        {
+            sb.AppendLine("## Held-out corpora: never used to choose a constant");
+            sb.AppendLine();
+            sb.AppendLine($"{string.Join(", ", heldOut)}: made after every law, every rule of `auto` and every band constant was chosen, and marked `\"held_out\": true` in its corpus.json, which the calibrations (`bench band-calibration` and the tools beside it) skip. The same protocol and metrics as above: these are the out-of-sample numbers.");
+            sb.AppendLine();
+            Pooled(sb, report, heldOut: true);
+        }
         sb.AppendLine("## Per corpus");
         sb.AppendLine();
         sb.AppendLine("| corpus | question | law | mean err | worst | Spearman | regret | band covers | median half-width | fit s |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in report.Rows)
         {
-            if (r.Failed) { sb.AppendLine($"| {r.Corpus} | {r.Question} | `{r.Law}` | failed: {Escape(r.Error!)} | | | | | | {Num(r.FitSeconds)} |"); continue; }
-            sb.AppendLine($"| {r.Corpus} | {r.Question} | `{r.Law}` | {Pct(r.MeanError)} | {Pct(r.WorstError)} | {Num(r.Spearman)} | {Pct(r.Regret)} | {r.Covered}/{r.Forecasts.Count}{(r.WithBand < r.Forecasts.Count ? $" ({r.Forecasts.Count - r.WithBand} no band)" : "")} | {Pct(r.MedianHalfWidth)} | {Num(r.FitSeconds)} |");
+            if (r.Failed) { sb.AppendLine($"| {Label(report, r.Corpus)} | {r.Question} | `{r.Law}` | failed: {Escape(r.Error!)} | | | | | | {Num(r.FitSeconds)} |"); continue; }
+            sb.AppendLine($"| {Label(report, r.Corpus)} | {r.Question} | `{r.Law}` | {Pct(r.MeanError)} | {Pct(r.WorstError)} | {Num(r.Spearman)} | {Pct(r.Regret)} | {r.Covered}/{r.Forecasts.Count}{(r.WithBand < r.Forecasts.Count ? $" ({r.Forecasts.Count - r.WithBand} no band)" : "")} | {Pct(r.MedianHalfWidth)} | {Num(r.FitSeconds)} |");
         }
         sb.AppendLine();
         if (report.Noise.Count > 0)
@@ -74,7 +74,28 @@ internal static class AccuracyMarkdown
             sb.AppendLine("| corpus | schedule | finals | rel. std |");
             sb.AppendLine("|---|---|---|---|");
             foreach (var n in report.Noise)
-                sb.AppendLine($"| {n.Corpus} | `{n.Schedule}` | {string.Join(", ", n.Finals.Select(f => f.ToString("F4", Inv)))} | {Pct(n.RelStd, 3)} |");
+                sb.AppendLine($"| {Label(report, n.Corpus)} | `{n.Schedule}` | {string.Join(", ", n.Finals.Select(f => f.ToString("F4", Inv)))} | {Pct(n.RelStd, 3)} |");
+            sb.AppendLine();
+        }
+        if (SeedFloor.Of(report) is { Count: > 0 } floors)
+        {
+            bool auto = report.Laws.Contains("auto");
+            sb.AppendLine("### The floor in the benchmark's metrics: a perfect forecaster against one seed");
+            sb.AppendLine();
+            sb.AppendLine("A forecaster that knew every held-out run's expected final loss would still be scored against one seed's observation: its relative error is that seed's deviation, drawn from N(0, sigma^2) with sigma the corpus's seed noise (the root mean square of the relative standard deviations above). Expected mean |error| sigma sqrt(2/pi) (closed form); expected worst |error| over the corpus's forecasts, the expected largest of that many half-normals (numerical integration of its survival function; pooled: over every corpus with seed pairs, each with its own sigma). The draws are taken as independent; the held-out runs of one seed, and the cooldown branches of one constant run, share noise, which lowers the expected worst, so it is the upper end of the floor's. Corpora without seed pairs have no floor and are left out of the pooled row." + (auto ? " `auto`'s errors are on the same forecasts." : ""));
+            sb.AppendLine();
+            sb.AppendLine("| corpus | forecasts | seed noise | floor: mean error | floor: worst error |" + (auto ? " `auto` mean | `auto` worst |" : ""));
+            sb.AppendLine("|---|---|---|---|---|" + (auto ? "---|---|" : ""));
+            foreach (var f in floors)
+            {
+                sb.Append($"| {(f.Corpus == SeedFloor.Pooled ? "**pooled** (in-sample corpora with seed pairs)" : Label(report, f.Corpus))} | {f.Forecasts} | {Pct(f.Sigma, 3)} | {Pct(f.ExpectedMean, 3)} | {Pct(f.ExpectedWorst, 3)} |");
+                if (auto)
+                {
+                    var mine = report.Rows.Where(r => r.Law == "auto" && (f.Corpus == SeedFloor.Pooled ? floors.Any(x => x.Corpus == r.Corpus) && !report.HeldOut.Contains(r.Corpus) : r.Corpus == f.Corpus)).SelectMany(r => r.Forecasts).ToArray();
+                    sb.Append(mine.Length == 0 ? " - | - |" : $" {Pct(mine.Average(x => x.RelError))} | {Pct(mine.Max(x => x.RelError))} |");
+                }
+                sb.AppendLine();
+            }
             sb.AppendLine();
         }
         if (report.Laws.Contains("auto") && report.Noise.Count > 0)
@@ -86,14 +107,14 @@ internal static class AccuracyMarkdown
             sb.AppendLine("| corpus | question | `auto` | best single law | excess | seed noise | within seed noise? |");
             sb.AppendLine("|---|---|---|---|---|---|---|");
             foreach (var v in report.AgainstBest("auto"))
-                sb.AppendLine($"| {v.Corpus} | {v.Question} | {Pct(v.Mean)} | {Pct(v.BestMean)} `{v.Best}` | {SignedPct(v.Excess)} | {(double.IsFinite(v.Noise) ? Pct(v.Noise, 3) : "none")} | {v.Within switch { true => v.Excess <= 0 ? "yes (better)" : "yes", false => "**no**", null => "unknown" }} |");
+                sb.AppendLine($"| {Label(report, v.Corpus)} | {v.Question} | {Pct(v.Mean)} | {Pct(v.BestMean)} `{v.Best}` | {SignedPct(v.Excess)} | {(double.IsFinite(v.Noise) ? Pct(v.Noise, 3) : "none")} | {v.Within switch { true => v.Excess <= 0 ? "yes (better)" : "yes", false => "**no**", null => "unknown" }} |");
             sb.AppendLine();
         }
         sb.AppendLine("## Splits and every forecast");
         sb.AppendLine();
         foreach (var s in report.Splits)
         {
-            sb.AppendLine($"### {s.Corpus}, {s.Question}: {s.Description}");
+            sb.AppendLine($"### {Label(report, s.Corpus)}, {s.Question}: {s.Description}");
             sb.AppendLine();
             var rows = report.Rows.Where(r => r.Corpus == s.Corpus && r.Question == s.Question && !r.Failed).ToArray();
             sb.AppendLine("| held-out run | steps | observed | " + string.Join(" | ", rows.Select(r => $"`{r.Law}`")) + " |");
@@ -113,29 +134,53 @@ internal static class AccuracyMarkdown
         return sb.ToString();
     }
 
-    /// <summary>The pooled table (every law over every corpus, or one question).</summary>
-    public static string PooledTable(AccuracyReport report, string? question = null)
+    /// <summary>A corpus's name, marked when it is held out.</summary>
+    private static string Label(AccuracyReport report, string corpus) => report.HeldOut.Contains(corpus) ? corpus + " (held out)" : corpus;
+
+    /// <summary>The pooled tables of the in-sample or the held-out corpora: every question, each question, by extrapolation.</summary>
+    private static void Pooled(StringBuilder sb, AccuracyReport report, bool heldOut)
+    {
+        string which = heldOut ? "held-out" : "in-sample";
+        sb.Append(PooledTable(report, heldOut: heldOut));
+        sb.AppendLine();
+        foreach (var q in report.Rows.Where(r => report.HeldOut.Contains(r.Corpus) == heldOut).Select(r => r.Question).Distinct())
+        {
+            sb.AppendLine($"### Pooled{(heldOut ? " held-out" : "")}, {q} question only");
+            sb.AppendLine();
+            sb.Append(PooledTable(report, q, heldOut));
+            sb.AppendLine();
+        }
+        sb.AppendLine($"### {(heldOut ? "Held out, by" : "By")} extrapolation: the held-out run's horizon over the fit's last step");
+        sb.AppendLine();
+        sb.AppendLine($"Every {which} corpus and question pooled; signed error < 0: the law forecasts too low a loss.");
+        sb.AppendLine();
+        sb.Append(RatioTable(report, heldOut));
+        sb.AppendLine();
+    }
+
+    /// <summary>The pooled table (every law over every in-sample corpus, or the held-out ones; or one question).</summary>
+    public static string PooledTable(AccuracyReport report, string? question = null, bool heldOut = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine("| law | forecasts | mean err | worst | Spearman | regret | band covers | median half-width | fit s | failures |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var law in report.Laws)
         {
-            var p = report.Pooled(law, question);
+            var p = report.Pooled(law, question, heldOut);
             if (p.Rows.Count == 0) continue;
             sb.AppendLine($"| `{law}` | {p.Count} | {Pct(p.MeanError)} | {Pct(p.WorstError)} | {Num(p.Spearman)} | {Pct(p.Regret)} | {p.Covered}/{p.Count} ({(p.Count == 0 ? "-" : Pct((double)p.Covered / p.Count, 0))}) | {Pct(p.MedianHalfWidth)} | {Num(p.FitSeconds, "F1")} | {p.Failures} |");
         }
         return sb.ToString();
     }
 
-    /// <summary>Each law's pooled accuracy by extrapolation ratio (<see cref="AccuracyReport.ByRatio"/>).</summary>
-    public static string RatioTable(AccuracyReport report)
+    /// <summary>Each law's pooled accuracy by extrapolation ratio (<see cref="AccuracyReport.ByRatio"/>), in-sample or held out.</summary>
+    public static string RatioTable(AccuracyReport report, bool heldOut = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine("| law | horizon / fit | forecasts | mean err | mean signed | worst | band covers | median half-width |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var law in report.Laws)
-            foreach (var b in report.ByRatio(law))
+            foreach (var b in report.ByRatio(law, heldOut))
             {
                 string range = double.IsPositiveInfinity(b.To) ? $"> {b.From:0.#}x" : b.From == 0 ? $"<= {b.To:0.#}x" : $"{b.From:0.#}-{b.To:0.#}x";
                 sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {SignedPct(b.MeanSignedError)} | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {Pct(b.MedianHalfWidth)} |");
@@ -152,7 +197,7 @@ internal static class AccuracyMarkdown
         {
             rows.Add(new JsonObject
             {
-                ["corpus"] = r.Corpus, ["question"] = r.Question, ["law"] = r.Law, ["error"] = r.Error, ["note"] = r.Note,
+                ["corpus"] = r.Corpus, ["held_out"] = report.HeldOut.Contains(r.Corpus), ["question"] = r.Question, ["law"] = r.Law, ["error"] = r.Error, ["note"] = r.Note,
                 ["mean_error"] = FiniteJson(r.MeanError), ["worst_error"] = FiniteJson(r.WorstError), ["spearman"] = FiniteJson(r.Spearman), ["regret"] = FiniteJson(r.Regret),
                 ["covered"] = r.Covered, ["with_band"] = r.WithBand, ["median_half_width"] = FiniteJson(r.MedianHalfWidth), ["fit_seconds"] = r.FitSeconds,
                 ["forecasts"] = new JsonArray(r.Forecasts.Select(f => (JsonNode)new JsonObject
@@ -161,18 +206,28 @@ internal static class AccuracyMarkdown
                 }).ToArray()),
             });
         }
-        var pooled = new JsonArray(report.Laws.Select(l => report.Pooled(l)).Select(p => (JsonNode)new JsonObject
+        JsonArray Pooled(bool heldOut) => new(report.Laws.Select(l => report.Pooled(l, heldOut: heldOut)).Where(p => p.Rows.Count > 0).Select(p => (JsonNode)new JsonObject
         {
             ["law"] = p.Law, ["forecasts"] = p.Count, ["mean_error"] = FiniteJson(p.MeanError), ["worst_error"] = FiniteJson(p.WorstError), ["spearman"] = FiniteJson(p.Spearman),
             ["regret"] = FiniteJson(p.Regret), ["covered"] = p.Covered, ["median_half_width"] = FiniteJson(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
         }).ToArray());
-        var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = FiniteJson(n.RelStd) }).ToArray());
-        var byRatio = new JsonArray(report.Laws.SelectMany(report.ByRatio).Select(b => (JsonNode)new JsonObject
+        JsonArray ByRatio(bool heldOut) => new(report.Laws.SelectMany(l => report.ByRatio(l, heldOut)).Select(b => (JsonNode)new JsonObject
         {
             ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = FiniteJson(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = FiniteJson(b.MeanError),
             ["mean_signed_error"] = FiniteJson(b.MeanSignedError), ["worst_error"] = FiniteJson(b.WorstError), ["covered"] = b.Covered, ["median_half_width"] = FiniteJson(b.MedianHalfWidth),
         }).ToArray());
-        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = pooled, ["by_extrapolation"] = byRatio, ["rows"] = rows, ["seed_noise"] = noise };
+        var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = FiniteJson(n.RelStd) }).ToArray());
+        // "pooled" and "by_extrapolation" are the in-sample corpora's; the held-out corpora's are pooled apart
+        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = Pooled(false), ["by_extrapolation"] = ByRatio(false) };
+        if (report.HasHeldOut)
+        {
+            root["held_out_corpora"] = new JsonArray(report.HeldOut.Order(StringComparer.Ordinal).Select(n => (JsonNode)n).ToArray());
+            root["pooled_held_out"] = Pooled(true);
+            root["by_extrapolation_held_out"] = ByRatio(true);
+        }
+        root["rows"] = rows;
+        root["seed_noise"] = noise;
+        root["seed_floor"] = new JsonArray(SeedFloor.Of(report).Select(f => (JsonNode)new JsonObject { ["corpus"] = f.Corpus, ["forecasts"] = f.Forecasts, ["seed_noise"] = FiniteJson(f.Sigma), ["expected_mean_error"] = FiniteJson(f.ExpectedMean), ["expected_worst_error"] = FiniteJson(f.ExpectedWorst) }).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 

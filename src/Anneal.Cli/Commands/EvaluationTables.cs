@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Anneal.Evaluation;
+using Anneal.Laws;
 
 namespace Anneal.Cli.Commands;
 
@@ -45,9 +46,22 @@ internal static class EvaluationTables
         foreach (var s in report.Scores.Where(s => s.Fit is not null))
         {
             foreach (var w in s.Fit!.Report.Warnings) sb.AppendLine($"note ({s.Law.Spec}): {w}");
-            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"note ({s.Law.Spec}): {t.Run.Name}: {t.Prediction.BandUnavailable}");
+            foreach (var n in BandNotes(s)) sb.AppendLine($"note ({s.Law.Spec}): {n}");
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Why a law has no band, once per reason: a band that cannot be computed usually fails the same way for every
+    /// held-out run (the fit's covariance, not the run), so the runs sharing a reason are named together.
+    /// </summary>
+    internal static IEnumerable<string> BandNotes(LawScore s)
+    {
+        var missing = s.Tests.Where(t => !t.Prediction.HasBand).ToList();
+        foreach (var g in missing.GroupBy(t => t.Prediction.BandUnavailable))
+            yield return g.Count() == s.Tests.Count && s.Tests.Count > 1
+                ? $"every held-out run: {g.Key}"
+                : $"{string.Join(", ", g.Select(t => t.Run.Name))}: {g.Key}";
     }
 
     /// <summary>The Markdown table, then each law's fitted values and notes.</summary>
@@ -70,7 +84,7 @@ internal static class EvaluationTables
             var f = s.Fit!;
             sb.AppendLine(string.Create(Inv, $"- `{s.Law.Spec}`: {string.Join(", ", f.Law.Parameters.Select((p, i) => $"{p.Name} = {f.Values[i]:G4} ± {f.StdErrors[i]:G2}"))}; fit {f.Report.WallSeconds:F2} s, {f.Report.Starts} starts, objective {f.Report.Objective:G4}"));
             foreach (var w in f.Report.Warnings) sb.AppendLine($"  - note: {w}");
-            foreach (var t in s.Tests.Where(t => !t.Prediction.HasBand)) sb.AppendLine($"  - note: {t.Run.Name}: {t.Prediction.BandUnavailable}");
+            foreach (var n in BandNotes(s)) sb.AppendLine($"  - note: {n}");
         }
         sb.AppendLine();
         return sb.ToString();

@@ -162,6 +162,11 @@ public static partial class LawCommands
             if (jsonPath is not null) outputs.Add((jsonPath, AccuracyMarkdown.Json(report)));
             AtomicFile.WriteAll(outputs);
             io.Out.Write(AccuracyMarkdown.PooledTable(report));
+            if (report.HasHeldOut)
+            {
+                io.Out.WriteLine("held out (" + string.Join(", ", report.HeldOut.Order(StringComparer.Ordinal)) + "):");
+                io.Out.Write(AccuracyMarkdown.PooledTable(report, heldOut: true));
+            }
             io.Out.WriteLine($"wrote {string.Join(", ", outputs.Select(o => o.Path))}");
             return CliExit.Ok;
         });

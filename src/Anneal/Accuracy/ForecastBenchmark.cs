@@ -93,13 +93,25 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     /// <summary>Corpora that ask the protocol no question, with the reason.</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
 
+    /// <summary>
+    /// The names of the held-out corpora (<see cref="ForecastCorpus.HeldOut"/>): no constant was chosen on them, so their
+    /// forecasts are pooled apart from the others' (<see cref="Pooled"/>, <see cref="ByRatio"/>).
+    /// </summary>
+    public IReadOnlySet<string> HeldOut { get; init; } = new HashSet<string>();
+
     /// <summary>The laws in request order.</summary>
     public IReadOnlyList<string> Laws => Rows.Select(r => r.Law).Distinct().ToArray();
 
-    /// <summary>All of one law's rows pooled into one (forecasts concatenated; Spearman and regret over every horizon group).</summary>
-    public PooledAccuracy Pooled(string law, string? question = null)
+    /// <summary>Whether the report has rows of a held-out corpus.</summary>
+    public bool HasHeldOut => Rows.Any(r => HeldOut.Contains(r.Corpus));
+
+    /// <summary>
+    /// All of one law's rows pooled into one (forecasts concatenated; Spearman and regret over every horizon group): those
+    /// of the in-sample corpora, or with <paramref name="heldOut"/> those of the held-out ones (<see cref="HeldOut"/>).
+    /// </summary>
+    public PooledAccuracy Pooled(string law, string? question = null, bool heldOut = false)
     {
-        var rows = Rows.Where(r => r.Law == law && (question is null || r.Question == question)).ToArray();
+        var rows = Rows.Where(r => r.Law == law && (question is null || r.Question == question) && HeldOut.Contains(r.Corpus) == heldOut).ToArray();
         return new PooledAccuracy(law, rows);
     }
 
@@ -127,12 +139,12 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     /// How far a forecast can be trusted: one law's forecasts pooled over every split, grouped by how far they
     /// extrapolate, the held-out run's horizon over the last fitted step of its split (<see cref="ForecastSplit.FitHorizon"/>).
     /// One accuracy per bucket of <see cref="RatioBuckets"/> (a bucket holds ratios above the previous end, up to its own);
-    /// empty buckets are left out.
+    /// empty buckets are left out. The in-sample corpora's splits, or with <paramref name="heldOut"/> the held-out ones'.
     /// </summary>
-    public IReadOnlyList<RatioAccuracy> ByRatio(string law)
+    public IReadOnlyList<RatioAccuracy> ByRatio(string law, bool heldOut = false)
     {
         var fitEnd = Splits.ToDictionary(s => (s.Corpus, s.Question), s => s.FitHorizon);
-        var ratios = Rows.Where(r => r.Law == law && !r.Failed)
+        var ratios = Rows.Where(r => r.Law == law && !r.Failed && HeldOut.Contains(r.Corpus) == heldOut)
             .SelectMany(r => r.Forecasts.Select(f => (Ratio: (double)f.Horizon / fitEnd[(r.Corpus, r.Question)], Forecast: f)))
             .ToArray();
         var result = new List<RatioAccuracy>();
@@ -224,7 +236,10 @@ public static class ForecastBenchmark
                 }
             }
         }
-        return new AccuracyReport(splits, rows, Noise(request.Corpora), request.Level) { Skipped = skipped };
+        return new AccuracyReport(splits, rows, Noise(request.Corpora), request.Level)
+        {
+            Skipped = skipped, HeldOut = request.Corpora.Where(c => c.HeldOut).Select(c => c.Name).ToHashSet(),
+        };
     }
 
     /// <summary>Fits <paramref name="law"/> on the split's fit runs and forecasts each held-out final.</summary>

@@ -30,7 +30,8 @@ public sealed record CorpusRun(string Name, LossCurve Curve, string? Schedule, i
 /// transient the laws do not describe; <c>loss_column</c> (optional, <c>loss</c> or <c>val_loss</c>)
 /// names the loss fitted and scored; <c>schedule</c> is optional (the lr column is used);
 /// <c>cooldowns_fit</c> (optional, two run files) names the two cooldown branches the cooldowns question
-/// fits (<see cref="CooldownsFit"/>).
+/// fits (<see cref="CooldownsFit"/>); <c>held_out</c> (optional, default false) marks a corpus that no calibration may
+/// read (<see cref="HeldOut"/>).
 /// </summary>
 public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<CorpusRun> Runs)
 {
@@ -50,6 +51,13 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// Empty: the first two branches of the series.
     /// </summary>
     public IReadOnlyList<string> CooldownsFit { get; init; } = [];
+
+    /// <summary>
+    /// A held-out corpus (<c>"held_out": true</c>): made after every law's and band's constants were chosen, and never read
+    /// when choosing them (<see cref="LoadFolders"/> leaves it out unless asked), so that its forecasts measure the laws
+    /// out of sample. <c>anneal accuracy</c> reports it apart from the pooled in-sample numbers.
+    /// </summary>
+    public bool HeldOut { get; init; }
 
     /// <summary>The format tag every <c>corpus.json</c> carries.</summary>
     public const string Format = "anneal-corpus/1";
@@ -71,6 +79,18 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     }
 
     /// <summary>
+    /// The corpora of <paramref name="root"/>'s subfolders that hold a <c>corpus.json</c> (e.g. data/corpora), in name
+    /// order. Without <paramref name="includeHeldOut"/>, the ones a calibration may read: every corpus not marked
+    /// <see cref="HeldOut"/>.
+    /// </summary>
+    public static IReadOnlyList<ForecastCorpus> LoadFolders(string root, bool includeHeldOut) =>
+        Directory.GetDirectories(root).Order(StringComparer.Ordinal)
+            .Where(d => File.Exists(Path.Combine(d, "corpus.json")))
+            .Select(Load)
+            .Where(c => includeHeldOut || !c.HeldOut)
+            .ToArray();
+
+    /// <summary>
     /// Parses <c>corpus.json</c> text; <paramref name="open"/> returns the bytes of a file named relative
     /// to the JSON (null when missing), so embedded copies and folders read the same way.
     /// </summary>
@@ -86,6 +106,12 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
         var source = root["source"] is null ? "" : Str(root["source"], "source");
         var dataDir = root["data_dir"] is null ? "" : Str(root["data_dir"], "data_dir");
         long minStep = root["min_step"] is JsonValue ms && ms.TryGetValue<long>(out var m) ? m : 0;
+        bool heldOut = root["held_out"] switch
+        {
+            null => false,
+            JsonValue hv when hv.TryGetValue<bool>(out var h) => h,
+            _ => throw new InputException($"{origin}: \"held_out\" must be true or false (true: a corpus no calibration reads, reported apart)"),
+        };
         var lossColumn = root["loss_column"] is null ? "loss" : Str(root["loss_column"], "loss_column");
         var target = lossColumn switch
         {
@@ -125,7 +151,7 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
                 cooldownsFit.Add(n);
             }
         }
-        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target, CooldownsFit = cooldownsFit };
+        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target, CooldownsFit = cooldownsFit, HeldOut = heldOut };
     }
 
     /// <summary>

@@ -17,6 +17,8 @@ public sealed partial record FittedLaw
     /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
     /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it),
     /// with a small scale since session 11; the second, of the n_w members of positive weight, carries most of the band.
+    /// Both are read on the members' forecasts held at their running minimum while the rate does not rise
+    /// (<see cref="NonRisingForecast"/>; the convex bound's jump at a step drop is no parting), about the weighted mix of those.
     /// A stack left with one fitted member (the others' fits failed) cannot measure its
     /// disagreement: it is taken as large as the member's own variance <c>own</c> (the smallest <c>s_i^2</c> among the members
     /// of positive weight that carry the band, <see cref="CarriesBand"/>; <c>s_i = ln(high_i / L_i) / z</c>, read back from
@@ -52,24 +54,30 @@ public sealed partial record FittedLaw
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         for (int i = 0; i < n; i++)
             foreach (int m in weighted) loss[i] += weights[m] * losses[m][i];
+        // The members' disagreement is read on forecasts that do not rise while the rate does not (NonRisingForecast): the
+        // convex bound's jump right after a step drop of the rate is no parting of the laws (docs/laws.md, "Session 14:
+        // band at a step drop"), and it is measured about the stack's forecast made of those same readings.
+        var read = new double[nm][];
+        foreach (int m in voices) read[m] = NonRisingForecast.Of(run, losses[m]);
         for (int i = 0; i < n; i++)
         {
-            double mean = loss[i], own = double.PositiveInfinity, disagree = 0, chosen = 0;
+            double mean = loss[i], centre = 0, own = double.PositiveInfinity, disagree = 0, chosen = 0;
+            foreach (int m in weighted) centre += weights[m] * read[m][i];
             foreach (int m in carriers)
             {
-                double s = Math.Log(preds[m]!.High[i] / losses[m][i]) / z;
+                double s = Math.Log(preds[m]!.High[i] / preds[m]!.Loss[i]) / z;
                 own = Math.Min(own, s * s);
             }
             foreach (int m in voices)
             {
-                double d = (losses[m][i] - mean) / mean;
+                double d = (read[m][i] - centre) / centre;
                 disagree += d * d / voices.Length;
             }
             // The members the stack mixes, equally weighted: 0 with one of them (it is the forecast).
             if (weighted.Length > 1)
                 foreach (int m in weighted)
                 {
-                    double d = (losses[m][i] - mean) / mean;
+                    double d = (read[m][i] - centre) / centre;
                     chosen += d * d / weighted.Length;
                 }
             if (voices.Length == 1) disagree = chosen = own;

@@ -10,7 +10,9 @@ namespace Anneal.Laws;
 /// <list type="bullet">
 /// <item><c>chosen</c>: the mean square relative distance of the forecasts of this schedule by the members the stack mixes
 /// (weight above 0) from the stack's: how far the laws it relies on part where the forecast extrapolates (0 with one
-/// weighted member; with one member fitted at all, its own variance stands in). Scale kw = <see cref="WeightedDisagreementScale"/>.</item>
+/// weighted member; with one member fitted at all, its own variance stands in). Scale kw = <see cref="WeightedDisagreementScale"/>.
+/// Both disagreements read each member's forecast through <see cref="NonRisingForecast"/> (session 14: held after a fall of
+/// the rate while it stays above its value before the fall; the convex bound's jump at a step drop is no parting).</item>
 /// <item><c>disagreement</c>: the same over every fitted member, also those the cross-validation gave weight 0: a law it
 /// set aside still says how far the forecast could be off, but less (session 11: engine-mlp-long's cooldowns, forecast
 /// within 0.4 % by the momentum member alone, had 2.2 % half-widths from a set-aside member 5 % off). Scale

@@ -21,7 +21,66 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json")], ignoreOrder: true);
+    }
+
+    [Fact]
+    public void The_held_out_corpus_is_another_model_and_optimizer_and_the_calibrations_do_not_read_it()
+    {
+        // Independent source: the design in data/corpora/generate.sh: gpt-rope-lion alone is marked "held_out" (the calibrations,
+        // bench band-calibration and the tools beside it, read ForecastCorpus.LoadFolders without the held-out corpora), and it
+        // differs from every in-sample engine corpus in architecture (RMSNorm, rotary positions) and optimizer (Lion, not AdamW).
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        all.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-mlp", "engine-mlp-long"]);
+        all.Where(c => c.HeldOut).Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion"]);
+        var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false);
+        calibration.Select(c => c.Name).ShouldBe(["engine-gpt-tiny", "engine-gpt-tiny-long", "engine-mlp", "engine-mlp-long"]);
+        foreach (var c in calibration)
+        {
+            c.Source.ShouldContain("adamw");
+            c.Source.ShouldNotContain("lion");
+            c.Source.ShouldNotContain("norm=rms");
+        }
+        var held = all[0];
+        held.Source.ShouldContain("lion (b1 0.9, b2 0.99, wd 0.3)");
+        held.Source.ShouldContain("gpt(layers=2, heads=2, dim=64, seq=64, norm=rms, rotary=true)");
+        held.Source.ShouldNotContain("adamw");
+    }
+
+    [Fact]
+    public void The_held_out_corpus_asks_both_questions_out_to_three_and_a_half_times_its_fitted_horizon()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-rope-lion): schedules at 600 and 1,200, a constant run to
+        // 2,100 with 10% linear cooldowns at totals 300, 600, 900, 1,200, 1,500, 1,800 and 2,100. The cooldowns question fits the
+        // first two branches (300, 600) and the constant run to 600 and predicts the five later ones; the schedules question fits the
+        // constant run to 600 and the cosine to 0 at 600 and predicts the other schedules of seed 1 (9 at 600, 10 at 1,200) and the
+        // cooldowns and the constant run of the WSD question.
+        var corpus = ForecastCorpus.Load(Path.Combine(Root, "gpt-rope-lion"));
+        var splits = ForecastProtocol.Splits(corpus);
+        var cooldowns = splits.Single(s => s.Question == "cooldowns");
+        cooldowns.FitHorizon.ShouldBe(600);
+        cooldowns.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:600]", "wsd_lin10_T300_s1", "wsd_lin10_T600_s1"]);
+        cooldowns.Tests.Select(t => t.Run.Steps[^1] + 1).ShouldBe([900L, 1200, 1500, 1800, 2100]);
+        var schedules = splits.Single(s => s.Question == "schedules");
+        schedules.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:600]", "cosine_T600_s1"]);
+        schedules.Tests.Count(t => t.Horizon == 600).ShouldBe(9);
+        schedules.Tests.Count(t => t.Horizon == 1200).ShouldBe(10);
+        // seed pairs: constant (to 1,200), cosine at 600, WSD 20% at 600 and 1,200
+        var noise = ForecastBenchmark.Noise([corpus]);
+        noise.Count.ShouldBe(4);
+        noise.ShouldAllBe(n => n.Finals.Length == 2);
+    }
+
+    [Fact]
+    public void A_corpus_whose_held_out_field_is_not_a_boolean_is_refused_with_the_field_named()
+    {
+        var csv = "step,lr,loss\n0,0.001,3\n9,0.001,2\n"u8.ToArray();
+        var bad = """{"format": "anneal-corpus/1", "name": "t", "held_out": "yes", "runs": [{"file": "a.csv"}]}"""u8.ToArray();
+        var e = Should.Throw<InputException>(() => ForecastCorpus.Parse(bad, "t/corpus.json", _ => csv));
+        e.Message.ShouldContain("\"held_out\" must be true or false");
+        e.Message.ShouldContain("t/corpus.json");
+        var good = """{"format": "anneal-corpus/1", "name": "t", "held_out": true, "runs": [{"file": "a.csv"}]}"""u8.ToArray();
+        ForecastCorpus.Parse(good, "t/corpus.json", _ => csv).HeldOut.ShouldBeTrue();
     }
 
     [Fact]
