@@ -21,18 +21,19 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json")], ignoreOrder: true);
     }
 
     [Fact]
-    public void The_held_out_corpus_is_another_model_and_optimizer_and_the_calibrations_do_not_read_it()
+    public void The_held_out_corpora_are_other_models_and_the_calibrations_do_not_read_them()
     {
-        // Independent source: the design in data/corpora/generate.sh: gpt-rope-lion alone is marked "held_out" (the calibrations,
-        // bench band-calibration and the tools beside it, read ForecastCorpus.LoadFolders without the held-out corpora), and it
-        // differs from every in-sample engine corpus in architecture (RMSNorm, rotary positions) and optimizer (Lion, not AdamW).
+        // Independent source: the design in data/corpora/generate.sh: gpt-rope-lion and gpt3-b32 alone are marked "held_out" (the
+        // calibrations, bench band-calibration and the tools beside it, read ForecastCorpus.LoadFolders without the held-out
+        // corpora). gpt-rope-lion differs from every in-sample engine corpus in architecture (RMSNorm, rotary positions) and
+        // optimizer (Lion, not AdamW); gpt3-b32 in depth (3 layers of 4 heads, width 64) and batch (32, not 16).
         var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
-        all.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-mlp", "engine-mlp-long"]);
-        all.Where(c => c.HeldOut).Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion"]);
+        all.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-gpt3-b32", "engine-mlp", "engine-mlp-long"]);
+        all.Where(c => c.HeldOut).Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt3-b32"]);
         var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false);
         calibration.Select(c => c.Name).ShouldBe(["engine-gpt-tiny", "engine-gpt-tiny-long", "engine-mlp", "engine-mlp-long"]);
         foreach (var c in calibration)
@@ -40,22 +41,32 @@ public class CorpusTests
             c.Source.ShouldContain("adamw");
             c.Source.ShouldNotContain("lion");
             c.Source.ShouldNotContain("norm=rms");
+            c.Source.ShouldContain("batch 16 x seq 64");
+            c.Source.ShouldNotContain("layers=3");
         }
         var held = all[0];
         held.Source.ShouldContain("lion (b1 0.9, b2 0.99, wd 0.3)");
         held.Source.ShouldContain("gpt(layers=2, heads=2, dim=64, seq=64, norm=rms, rotary=true)");
         held.Source.ShouldNotContain("adamw");
+        var held2 = all[3];
+        held2.Source.ShouldContain("gpt(layers=3, heads=4, dim=64, seq=64)");
+        held2.Source.ShouldContain("batch 32 x seq 64");
+        held2.Source.ShouldContain("adamw");
+        held2.Source.ShouldContain("peak 5e-3");
     }
 
-    [Fact]
-    public void The_held_out_corpus_asks_both_questions_out_to_three_and_a_half_times_its_fitted_horizon()
+    [Theory]
+    [InlineData("gpt-rope-lion", 9, 10)]
+    [InlineData("gpt3-b32", 7, 8)]
+    public void The_held_out_corpora_ask_both_questions_out_to_three_and_a_half_times_their_fitted_horizon(string folder, int at600, int at1200)
     {
-        // Independent source: the design in data/corpora/generate.sh (gpt-rope-lion): schedules at 600 and 1,200, a constant run to
-        // 2,100 with 10% linear cooldowns at totals 300, 600, 900, 1,200, 1,500, 1,800 and 2,100. The cooldowns question fits the
-        // first two branches (300, 600) and the constant run to 600 and predicts the five later ones; the schedules question fits the
-        // constant run to 600 and the cosine to 0 at 600 and predicts the other schedules of seed 1 (9 at 600, 10 at 1,200) and the
-        // cooldowns and the constant run of the WSD question.
-        var corpus = ForecastCorpus.Load(Path.Combine(Root, "gpt-rope-lion"));
+        // Independent source: the design in data/corpora/generate.sh (gpt-rope-lion, gpt3-b32): schedules at 600 and 1,200, a
+        // constant run to 2,100 with 10% linear cooldowns at totals 300, 600, 900, 1,200, 1,500, 1,800 and 2,100. The cooldowns
+        // question fits the first two branches (300, 600) and the constant run to 600 and predicts the five later ones; the schedules
+        // question fits the constant run to 600 and the cosine to 0 at 600 and predicts the other schedules of seed 1 and the
+        // cooldowns and the constant run of the WSD question. At 600: the linear cooldowns (gpt-rope-lion 10-80%, gpt3-b32 10, 20
+        // and 40%), the 1-sqrt 20% cooldown, cosine to P/10, linear and step (9 or 7); at 1,200 the cosine to 0 too (10 or 8).
+        var corpus = ForecastCorpus.Load(Path.Combine(Root, folder));
         var splits = ForecastProtocol.Splits(corpus);
         var cooldowns = splits.Single(s => s.Question == "cooldowns");
         cooldowns.FitHorizon.ShouldBe(600);
@@ -63,8 +74,8 @@ public class CorpusTests
         cooldowns.Tests.Select(t => t.Run.Steps[^1] + 1).ShouldBe([900L, 1200, 1500, 1800, 2100]);
         var schedules = splits.Single(s => s.Question == "schedules");
         schedules.Fit.Select(f => f.Name).ShouldBe(["constant_s1[:600]", "cosine_T600_s1"]);
-        schedules.Tests.Count(t => t.Horizon == 600).ShouldBe(9);
-        schedules.Tests.Count(t => t.Horizon == 1200).ShouldBe(10);
+        schedules.Tests.Count(t => t.Horizon == 600).ShouldBe(at600);
+        schedules.Tests.Count(t => t.Horizon == 1200).ShouldBe(at1200);
         // seed pairs: constant (to 1,200), cosine at 600, WSD 20% at 600 and 1,200
         var noise = ForecastBenchmark.Noise([corpus]);
         noise.Count.ShouldBe(4);
