@@ -4,7 +4,10 @@ namespace Anneal.Laws;
 
 /// <summary>
 /// <c>auto</c>, the default law: a stack of laws whose errors partly cancel,
-/// <c>L(t) = sum_i w_i L_i(t; p_i)</c>, each member fitted on its own (by its own method). Members and prior weights:
+/// <c>L(t) = sum_i w_i N(L_i)(t; p_i)</c>, each member fitted on its own (by its own method) and read through
+/// <see cref="NonRisingForecast"/> (<c>N</c>: held after a fall of the rate for as long as it stays above its value before
+/// the fall, so that the stack's forecast does not rise where the rate falls; docs/laws.md, "Session 14: auto at a step
+/// drop"). Members and prior weights:
 /// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference, drops=continuous)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>).
 /// Each fit tilts one member to 0.9, or keeps it alone, when the fitted runs' own future says so clearly
 /// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/laws.md, "auto: weights chosen per fit"); then the first
@@ -296,10 +299,14 @@ public sealed record AutoLaw : LossLaw
                 double w = weights[m];
                 var jac = jacobian.IsEmpty ? [] : new double[n * k];
                 Members[m].Evaluate(p.Slice(off[m], k), part, jac);
-                for (int i = 0; i < n; i++) loss[i] += w * part[i];
+                // Each member enters as NonRisingForecast reads it (held after a fall of the rate while it stays above its
+                // value before the fall), the same readings the band's disagreement is measured on: the convex bound's
+                // jump right after a step drop is no forecast of a rising loss (docs/laws.md, "Session 14: auto at a step drop").
+                var from = NonRisingForecast.Sources(Run, part);
+                for (int i = 0; i < n; i++) loss[i] += w * part[from[i]];
                 if (!jacobian.IsEmpty)
                     for (int i = 0; i < n; i++)
-                        for (int j = 0; j < k; j++) jacobian[i * total + off[m] + j] = w * jac[i * k + j];
+                        for (int j = 0; j < k; j++) jacobian[i * total + off[m] + j] = w * jac[from[i] * k + j];
             }
         }
 

@@ -7,7 +7,8 @@ namespace Anneal.Laws;
 public sealed partial record FittedLaw
 {
     /// <summary>
-    /// The stack's forecast <c>L = sum_i w_i L_i</c> over the members of positive weight and its calibrated band
+    /// The stack's forecast <c>L = sum_i w_i N(L_i)</c> over the members of positive weight (<c>N</c>: a member's forecast
+    /// held after a fall of the rate, <see cref="NonRisingForecast"/>, as <see cref="AutoLaw"/> mixes them) and its calibrated band
     /// (<see cref="StackBand"/>): relative variance <c>[k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2] e^(-2 h)
     /// + a^2 M^2 + b^2 F^2 + s^2</c> (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
     /// time past the fitted horizon, <see cref="StackBand.Extrapolation"/>; s the floor), M the
@@ -17,8 +18,7 @@ public sealed partial record FittedLaw
     /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
     /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it),
     /// with a small scale since session 11; the second, of the n_w members of positive weight, carries most of the band.
-    /// Both are read on the members' forecasts held at their running minimum while the rate does not rise
-    /// (<see cref="NonRisingForecast"/>; the convex bound's jump at a step drop is no parting), about the weighted mix of those.
+    /// Both are read on the same held forecasts <c>N(L_i)</c> (the convex bound's jump at a step drop is no parting).
     /// A stack left with one fitted member (the others' fits failed) cannot measure its
     /// disagreement: it is taken as large as the member's own variance <c>own</c> (the smallest <c>s_i^2</c> among the members
     /// of positive weight that carry the band, <see cref="CarriesBand"/>; <c>s_i = ln(high_i / L_i) / z</c>, read back from
@@ -52,17 +52,17 @@ public sealed partial record FittedLaw
         // How far each point extrapolates past the fitted horizon in intrinsic time: the disagreements count per unit of it.
         var extrapolation = StackBand.Extrapolation(run, FittedHorizon);
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
-        for (int i = 0; i < n; i++)
-            foreach (int m in weighted) loss[i] += weights[m] * losses[m][i];
-        // The members' disagreement is read on forecasts that do not rise while the rate does not (NonRisingForecast): the
-        // convex bound's jump right after a step drop of the rate is no parting of the laws (docs/laws.md, "Session 14:
-        // band at a step drop"), and it is measured about the stack's forecast made of those same readings.
+        // The members are read on forecasts that do not rise while the rate does not (NonRisingForecast): the convex
+        // bound's jump right after a step drop of the rate is neither a rise of the loss (the stack's forecast, as
+        // AutoLaw's own evaluation mixes them; docs/laws.md, "Session 14: auto at a step drop") nor a parting of the laws
+        // (the disagreement, measured about that forecast; "Session 14: band at a step drop").
         var read = new double[nm][];
         foreach (int m in voices) read[m] = NonRisingForecast.Of(run, losses[m]);
         for (int i = 0; i < n; i++)
+            foreach (int m in weighted) loss[i] += weights[m] * read[m][i];
+        for (int i = 0; i < n; i++)
         {
-            double mean = loss[i], centre = 0, own = double.PositiveInfinity, disagree = 0, chosen = 0;
-            foreach (int m in weighted) centre += weights[m] * read[m][i];
+            double mean = loss[i], own = double.PositiveInfinity, disagree = 0, chosen = 0;
             foreach (int m in carriers)
             {
                 double s = Math.Log(preds[m]!.High[i] / preds[m]!.Loss[i]) / z;
@@ -70,14 +70,14 @@ public sealed partial record FittedLaw
             }
             foreach (int m in voices)
             {
-                double d = (read[m][i] - centre) / centre;
+                double d = (read[m][i] - mean) / mean;
                 disagree += d * d / voices.Length;
             }
             // The members the stack mixes, equally weighted: 0 with one of them (it is the forecast).
             if (weighted.Length > 1)
                 foreach (int m in weighted)
                 {
-                    double d = (read[m][i] - centre) / centre;
+                    double d = (read[m][i] - mean) / mean;
                     chosen += d * d / weighted.Length;
                 }
             if (voices.Length == 1) disagree = chosen = own;

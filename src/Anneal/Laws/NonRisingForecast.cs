@@ -1,7 +1,8 @@
 namespace Anneal.Laws;
 
 /// <summary>
-/// A member's forecast as the auto stack's band reads it (docs/laws.md, "Session 14: band at a step drop"): where the
+/// A member's forecast as the auto stack mixes it into its forecast (<see cref="AutoLaw"/>; docs/laws.md, "Session 14: auto
+/// at a step drop") and its band reads it (docs/laws.md, "Session 14: band at a step drop"): where the
 /// learning rate falls, the forecast is held at its value before the fall for as long as it stays above it, until it
 /// comes back below or the rate rises. Why: lowering the rate does not raise the loss, not in the logged runs (they fall
 /// at every drop) and not in the multi-power, momentum or share laws (their forecasts fall with the rate); the convex
@@ -18,24 +19,37 @@ namespace Anneal.Laws;
 public static class NonRisingForecast
 {
     /// <summary>
-    /// <paramref name="loss"/> (at <paramref name="run"/>'s steps, ascending) as read by the band: after a fall of the rate
+    /// <paramref name="loss"/> (at <paramref name="run"/>'s steps, ascending) as the stack reads it: after a fall of the rate
     /// <c>run.Eta</c> between two points, each point's value is at most the value read at the point before the fall, until
     /// a point's forecast is below that value or the rate rises. Non-finite values are left as they are.
     /// </summary>
     public static double[] Of(LawRun run, double[] loss)
     {
-        var result = (double[])loss.Clone();
-        double held = double.NaN;
+        var from = Sources(run, loss);
+        return from.Select(j => loss[j]).ToArray();
+    }
+
+    /// <summary>
+    /// The rule of <see cref="Of"/> as indices: for each point i of <paramref name="run"/>, the point j &lt;= i whose forecast
+    /// it takes (<c>Of(run, loss)[i] = loss[j]</c>; j = i where nothing is held). A caller that also has the forecast's
+    /// derivatives takes point j's for point i: the held forecast is point j's, so its derivative is too (exact wherever the
+    /// hold's choice does not change under a small step of the parameters, i.e. except where two forecasts tie).
+    /// </summary>
+    public static int[] Sources(LawRun run, ReadOnlySpan<double> loss)
+    {
+        var from = new int[run.Count];
+        for (int i = 0; i < from.Length; i++) from[i] = i;
+        int held = -1;
         for (int i = 1; i < run.Count; i++)
         {
             var (falls, rises) = Changes(run.Eta, run.Steps[i - 1], run.Steps[i]);
-            if (rises) held = double.NaN;
-            else if (falls && double.IsNaN(held) && double.IsFinite(result[i - 1])) held = result[i - 1];
-            if (double.IsNaN(held) || !double.IsFinite(loss[i])) continue;
-            if (loss[i] >= held) result[i] = held;
-            else held = double.NaN;
+            if (rises) held = -1;
+            else if (falls && held < 0 && double.IsFinite(loss[from[i - 1]])) held = from[i - 1];
+            if (held < 0 || !double.IsFinite(loss[i])) continue;
+            if (loss[i] >= loss[held]) from[i] = held;
+            else held = -1;
         }
-        return result;
+        return from;
     }
 
     /// <summary>Whether the rate falls, and whether it rises, at any step of (<paramref name="from"/>, <paramref name="to"/>].</summary>
