@@ -12,7 +12,7 @@ public class StackBandTests
     private static readonly double[] P = [2.0, 1.5, 0.35, 0.1];
 
     /// <summary>A run whose logged points follow the momentum law with parameters <see cref="P"/>, times exp(offset) over its last tenth.</summary>
-    internal static LawRun Run(string spec, long total, double offset)
+    private static LawRun Run(string spec, long total, double offset)
     {
         var eta = Schedule.Parse(spec).Sample((int)total);
         long[] steps = Enumerable.Range(1, 50).Select(i => (long)(i * (total - 1) / 50)).ToArray();
@@ -211,6 +211,22 @@ public class StackBandTests
         Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s), 1e-9);
     }
 
+    /// <summary>
+    /// A stack of the momentum law and the convex bound (weight <paramref name="convexWeight"/>), each fitted to momentum-law
+    /// runs of 1,000 steps, and a constant run whose rate drops 10x at step 600, asked at every step from 560 to <paramref name="last"/>.
+    /// </summary>
+    internal static (FittedLaw Momentum, FittedLaw Convex, FittedLaw Stack, LawRun Target) StepDrop(double convexWeight, int last)
+    {
+        LawRun[] runs = [Run("constant(peak=3e-3, warmup=100)", 1000, 0), Run("cosine(peak=3e-3, total=1000, warmup=100)", 1000, 0)];
+        var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
+        var cvx = Anneal.Fitting.LawFitter.Fit(new ConvexBoundLaw(), runs);
+        var stack = new AutoLaw([(new MomentumLaw(0.999), 1 - convexWeight), (new ConvexBoundLaw(), convexWeight)]) { FittedHorizon = 999 };
+        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, cvx], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
+        const string spec = "join(constant(peak=3e-3, warmup=100), constant(peak=3e-4), at=[600])";
+        long[] steps = Enumerable.Range(560, last - 559).Select(i => (long)i).ToArray();
+        return (mom, cvx, fit, LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(1000), steps, spec));
+    }
+
     [Fact]
     public void The_band_has_no_spike_at_a_step_drop_of_the_rate()
     {
@@ -223,14 +239,8 @@ public class StackBandTests
         // drop's step was 2.8 times as wide). And a closed form
         // at step 600: the disagreement read with the convex member held at its forecast of step 599 (NonRisingForecast),
         // about the mix of those readings, which is the stack's forecast the band is drawn around.
-        LawRun[] runs = [Run("constant(peak=3e-3, warmup=100)", 1000, 0), Run("cosine(peak=3e-3, total=1000, warmup=100)", 1000, 0)];
-        var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
-        var cvx = Anneal.Fitting.LawFitter.Fit(new ConvexBoundLaw(), runs);
-        var stack = new AutoLaw([(new MomentumLaw(0.999), 0.5), (new ConvexBoundLaw(), 0.5)]) { FittedHorizon = 999 };
-        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, cvx], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
-        const string spec = "join(constant(peak=3e-3, warmup=100), constant(peak=3e-4), at=[600])";
-        long[] steps = Enumerable.Range(560, 101).Select(i => (long)i).ToArray();
-        var target = LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(1000), steps, spec);
+        var (mom, cvx, fit, target) = StepDrop(0.5, 660);
+        var steps = target.Steps;
         double[] lc = cvx.Law.Predict(target, cvx.Values), lm = mom.Law.Predict(target, mom.Values);
         int at = Array.IndexOf(steps, 600L);
         (lc[at] / lc[at - 1] - 1).ShouldBeGreaterThan(0.005);   // the convex bound rises at the drop, or the test shows nothing

@@ -1,5 +1,4 @@
 using Anneal.Laws;
-using Anneal.Schedules;
 using Shouldly;
 using Xunit;
 
@@ -18,14 +17,9 @@ public class StackStepDropTests
         // The rule: no point from step 600 on is above the forecast at step 599, with no tolerance: each member's term
         // there is at most its term at step 599 (held at that very value, or below it), the terms are added in the same
         // order, and rounded addition is monotone, so the sum cannot exceed step 599's, not even by rounding.
-        LawRun[] runs = [StackBandTests.Run("constant(peak=3e-3, warmup=100)", 1000, 0), StackBandTests.Run("cosine(peak=3e-3, total=1000, warmup=100)", 1000, 0)];
-        var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
-        var cvx = Anneal.Fitting.LawFitter.Fit(new ConvexBoundLaw(), runs);
-        var stack = new AutoLaw([(new MomentumLaw(0.999), 0.7), (new ConvexBoundLaw(), 0.3)]) { FittedHorizon = 999 };
-        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, cvx], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
-        const string spec = "join(constant(peak=3e-3, warmup=100), constant(peak=3e-4), at=[600])";
-        long[] steps = Enumerable.Range(560, 141).Select(i => (long)i).ToArray();
-        var target = LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(1000), steps, spec);
+        var (mom, cvx, fit, target) = StackBandTests.StepDrop(0.3, 700);
+        var stack = (AutoLaw)fit.Law;
+        var steps = target.Steps;
         double[] lc = cvx.Law.Predict(target, cvx.Values), lm = mom.Law.Predict(target, mom.Values);
         var raw = steps.Select((_, i) => 0.7 * lm[i] + 0.3 * lc[i]).ToArray();
         int at = Array.IndexOf(steps, 600L);
