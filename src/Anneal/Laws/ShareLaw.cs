@@ -119,6 +119,38 @@ public sealed partial record ShareLaw(double? P = null, double? AlphaPrior = nul
         return false;
     });
 
+    /// <summary>
+    /// The share law's per-mode gains on the age clock (<c>share</c>, the default): per mode the age law's recursion
+    /// <c>m_t = exp(-nu (tau(t) - tau(t-1))) m_{t-1} + d_t</c>, <c>G = sum d - m</c>, which telescopes to
+    /// <c>sum_k d_k (1 - exp(-nu (tau(t) - tau(k))))</c>, <c>((k+1)/(t+1))^nu</c> at q = 1. Nothing to do before the first
+    /// decrease. The level clock's counterpart is <see cref="LevelGains"/>.
+    /// </summary>
+    private static void AgeGains(double[] eta, long[] steps, int peak, double q, double[][] gain)
+    {
+        int m = Speeds.Count;
+        var mem = new double[m];
+        double total = 0;
+        bool started = false;
+        int point = 0;
+        long last = steps[^1];
+        for (long i = 0; i <= last; i++)
+        {
+            double d = i > peak ? eta[i - 1] - eta[i] : 0;
+            if (d != 0) started = true;
+            if (started)
+            {
+                double ln = q == 1 ? Math.Log(i / (i + 1.0)) : -(Math.Pow(i + 1.0, 1 - q) - Math.Pow(i, 1 - q)) / (1 - q);
+                for (int j = 0; j < m; j++) mem[j] = Math.Exp(Speeds[j] * ln) * mem[j] + d;
+                total += d;
+            }
+            if (i == steps[point])
+            {
+                for (int j = 0; j < m; j++) gain[j][point] = total - mem[j];
+                point++;
+            }
+        }
+    }
+
     public override LawState Prepare(LawRun run) => new State(run, P, Q, LevelClock);
 
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
@@ -163,33 +195,8 @@ public sealed partial record ShareLaw(double? P = null, double? AlphaPrior = nul
             int m = Speeds.Count, n = run.Count;
             _modeGain = new double[m][];
             for (int j = 0; j < m; j++) _modeGain[j] = new double[n];
-            // Per mode, the age law's recursion: m_t = exp(-nu (tau(t) - tau(t-1))) m_{t-1} + d_t, G = sum d - m (it telescopes
-            // to sum_k d_k (1 - exp(-nu (tau(t) - tau(k)))), ((k+1)/(t+1))^nu at q = 1). Nothing to do before the first decrease.
             if (levelClock) LevelGains(eta, run.Steps, peak, _modeGain);
-            else
-            {
-                var mem = new double[m];
-                double total = 0;
-                bool started = false;
-                int point = 0;
-                long last = run.Steps[^1];
-                for (long i = 0; i <= last; i++)
-                {
-                    double d = i > peak ? eta[i - 1] - eta[i] : 0;
-                    if (d != 0) started = true;
-                    if (started)
-                    {
-                        double ln = q == 1 ? Math.Log(i / (i + 1.0)) : -(Math.Pow(i + 1.0, 1 - q) - Math.Pow(i, 1 - q)) / (1 - q);
-                        for (int j = 0; j < m; j++) mem[j] = Math.Exp(Speeds[j] * ln) * mem[j] + d;
-                        total += d;
-                    }
-                    if (i == run.Steps[point])
-                    {
-                        for (int j = 0; j < m; j++) _modeGain[j][point] = total - mem[j];
-                        point++;
-                    }
-                }
-            }
+            else AgeGains(eta, run.Steps, peak, q, _modeGain);
             if (p is { } v)
             {
                 var (w, _) = Weights(v);
