@@ -35,13 +35,7 @@ public class ContinuousDropsDesignTests
         var problem = new DesignProblem(Law, 24000, 2160, 3e-4, 0, WarmupConvention.Reference) { ContinuousDrops = true };
         var f = problem.Objective();
         f.ContinuousDrops.ShouldBeTrue();
-        var state = new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true }.Prepare(LawRun.ForSchedule("t", lr, [23999], spec));
-        var loss = new double[1]; var jac = new double[7];
-        state.Evaluate(Law.ToArray(), loss, jac);
-        f.Value(post).ShouldBe(loss[0], 1e-9 * loss[0]);
-        var g7 = new double[7];
-        f.ParameterGradient(post, g7).ShouldBe(loss[0], 1e-9 * loss[0]);
-        for (int i = 0; i < 7; i++) g7[i].ShouldBe(jac[i], 1e-9 * Math.Max(Math.Abs(jac[i]), 1e-9), $"parameter {MplParameters.Names[i]}");
+        UnifiedLawTests.EqualsTheLawsLayer(f, new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true }, Law, lr, spec);
 
         foreach (var convention in new[] { WarmupConvention.Paper, WarmupConvention.Reference })
         {

@@ -82,6 +82,23 @@ public class UnifiedLawTests
         finally { File.Delete(path); }
     }
 
+    /// <summary>
+    /// The design objective <paramref name="f"/> at the last step of <paramref name="lr"/> (24,000 steps, warmup 2,160) equals
+    /// the laws layer's <paramref name="law"/> with parameters <paramref name="p"/> there, in value and in its parameter
+    /// gradient (the law's Jacobian, itself checked against central differences in the laws' tests).
+    /// </summary>
+    internal static void EqualsTheLawsLayer(MplFinalLoss f, MultiPowerLaw law, MplParameters p, double[] lr, string spec)
+    {
+        var post = lr[2160..];
+        var state = law.Prepare(LawRun.ForSchedule("t", lr, [23999], spec));
+        var loss = new double[1]; var jac = new double[7];
+        state.Evaluate(p.ToArray(), loss, jac);
+        f.Value(post).ShouldBe(loss[0], 1e-9 * loss[0]);
+        var g7 = new double[7];
+        f.ParameterGradient(post, g7).ShouldBe(loss[0], 1e-9 * loss[0]);
+        for (int i = 0; i < 7; i++) g7[i].ShouldBe(jac[i], 1e-9 * Math.Max(Math.Abs(jac[i]), 1e-9), $"parameter {MplParameters.Names[i]}");
+    }
+
     [Theory]
     [InlineData("cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)")]
     [InlineData("wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)")]
@@ -97,13 +114,7 @@ public class UnifiedLawTests
         var f = problem.Objective();
         f.IncludesWarmup.ShouldBeTrue();
         var post = lr[2160..];
-        var state = new MultiPowerLaw(WarmupConvention.Reference).Prepare(LawRun.ForSchedule("t", lr, [23999], spec));
-        var loss = new double[1]; var jac = new double[7];
-        state.Evaluate(p.ToArray(), loss, jac);
-        f.Value(post).ShouldBe(loss[0], 1e-9 * loss[0]);
-        var g7 = new double[7];
-        f.ParameterGradient(post, g7).ShouldBe(loss[0], 1e-9 * loss[0]);
-        for (int i = 0; i < 7; i++) g7[i].ShouldBe(jac[i], 1e-9 * Math.Max(Math.Abs(jac[i]), 1e-9), $"parameter {MplParameters.Names[i]}");
+        EqualsTheLawsLayer(f, new MultiPowerLaw(WarmupConvention.Reference), p, lr, spec);
 
         var grad = new double[post.Length];
         f.Evaluate(post, grad);
