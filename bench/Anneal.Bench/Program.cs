@@ -7,6 +7,13 @@ using BenchmarkDotNet.Running;
 // `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
 // `published-diagnosis [repo] [laws] [sizes]` and `published-path [repo] [sizes]`: where the published MPL split's error
 // comes from, and the reference procedure's path (docs/laws.md, "Session 11: published split").
+// `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
+// curves and on their end points (docs/laws.md, "Session 15: the WSD question from end points").
+if (args is ["cooldown-ends", ..])
+{
+    Anneal.Bench.CooldownEndsDiagnosis.Run(args[1..], Environment.GetEnvironmentVariable("ANNEAL_LAWS") ?? string.Join(",", Anneal.Laws.LawRegistry.DefaultSpecs));
+    return 0;
+}
 if (args is ["horizon-diagnosis", ..])
 {
     Anneal.Bench.HorizonDiagnosis.Run(args.Length > 1 ? args[1] : ".");

@@ -106,12 +106,25 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     public bool HasHeldOut => Rows.Any(r => HeldOut.Contains(r.Corpus));
 
     /// <summary>
+    /// The questions that restate another (<see cref="ForecastSplit.Restates"/>, e.g. <c>cooldown-ends</c>): left out of
+    /// every pooling over questions, since they predict the same finals again.
+    /// </summary>
+    public IReadOnlySet<string> Restatements => Splits.Where(s => s.Restates is not null).Select(s => s.Question).ToHashSet();
+
+    /// <summary>The questions of the report in split order, the pooled ones first, then the restatements.</summary>
+    public IReadOnlyList<string> Questions => Splits.Select(s => s.Question).Distinct().OrderBy(q => Restatements.Contains(q) ? 1 : 0).ToArray();
+
+    /// <summary>Whether row <paramref name="r"/> answers <paramref name="question"/> (null: any question that restates none).</summary>
+    private bool Answers(LawAccuracy r, string? question) => question is null ? !Restatements.Contains(r.Question) : r.Question == question;
+
+    /// <summary>
     /// All of one law's rows pooled into one (forecasts concatenated; Spearman and regret over every horizon group): those
-    /// of the in-sample corpora, or with <paramref name="heldOut"/> those of the held-out ones (<see cref="HeldOut"/>).
+    /// of the in-sample corpora, or with <paramref name="heldOut"/> those of the held-out ones (<see cref="HeldOut"/>). With
+    /// <paramref name="question"/> null, every question but the restatements (<see cref="Restatements"/>).
     /// </summary>
     public PooledAccuracy Pooled(string law, string? question = null, bool heldOut = false)
     {
-        var rows = Rows.Where(r => r.Law == law && (question is null || r.Question == question) && HeldOut.Contains(r.Corpus) == heldOut).ToArray();
+        var rows = Rows.Where(r => r.Law == law && Answers(r, question) && HeldOut.Contains(r.Corpus) == heldOut).ToArray();
         return new PooledAccuracy(law, rows);
     }
 
@@ -139,12 +152,13 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     /// How far a forecast can be trusted: one law's forecasts pooled over every split, grouped by how far they
     /// extrapolate, the held-out run's horizon over the last fitted step of its split (<see cref="ForecastSplit.FitHorizon"/>).
     /// One accuracy per bucket of <see cref="RatioBuckets"/> (a bucket holds ratios above the previous end, up to its own);
-    /// empty buckets are left out. The in-sample corpora's splits, or with <paramref name="heldOut"/> the held-out ones'.
+    /// empty buckets are left out. The in-sample corpora's splits, or with <paramref name="heldOut"/> the held-out ones'; every
+    /// question but the restatements, or only <paramref name="question"/>.
     /// </summary>
-    public IReadOnlyList<RatioAccuracy> ByRatio(string law, bool heldOut = false)
+    public IReadOnlyList<RatioAccuracy> ByRatio(string law, bool heldOut = false, string? question = null)
     {
         var fitEnd = Splits.ToDictionary(s => (s.Corpus, s.Question), s => s.FitHorizon);
-        var ratios = Rows.Where(r => r.Law == law && !r.Failed && HeldOut.Contains(r.Corpus) == heldOut)
+        var ratios = Rows.Where(r => r.Law == law && !r.Failed && HeldOut.Contains(r.Corpus) == heldOut && Answers(r, question))
             .SelectMany(r => r.Forecasts.Select(f => (Ratio: (double)f.Horizon / fitEnd[(r.Corpus, r.Question)], Forecast: f)))
             .ToArray();
         var result = new List<RatioAccuracy>();
@@ -211,7 +225,10 @@ public sealed record PooledAccuracy(string Law, IReadOnlyList<LawAccuracy> Rows)
 /// </summary>
 public static class ForecastBenchmark
 {
-    /// <summary>Runs the protocol. A law that fails on a split is recorded with its message, never thrown.</summary>
+    /// <summary>
+    /// Runs the protocol (every split of <see cref="ForecastProtocol.AllSplits"/>). A law that fails on a split is recorded with
+    /// its message, never thrown.
+    /// </summary>
     public static AccuracyReport Run(AccuracyRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         var laws = request.Laws.Select(LossLaw.Parse).ToArray();
@@ -223,7 +240,7 @@ public static class ForecastBenchmark
         var skipped = new List<string>();
         foreach (var corpus in request.Corpora)
         {
-            var mine = ForecastProtocol.Splits(corpus);
+            var mine = ForecastProtocol.AllSplits(corpus);
             if (mine.Count == 0) { skipped.Add($"{corpus.Name}: {ForecastProtocol.NoQuestion}"); continue; }
             foreach (var split in mine)
             {
@@ -249,6 +266,7 @@ public static class ForecastBenchmark
         FittedLaw fit;
         try { fit = LawFitter.Fit(law, split.Fit, options); }
         catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], sw.Elapsed.TotalSeconds, e.Message); }
+        catch (Exception e) when (e is not OperationCanceledException) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], sw.Elapsed.TotalSeconds, InternalError("fit", e)); }
         double seconds = sw.Elapsed.TotalSeconds;
         var forecasts = new List<TargetForecast>();
         foreach (var t in split.Tests)
@@ -263,9 +281,17 @@ public static class ForecastBenchmark
                 forecasts.Add(new TargetForecast(t.Run.Name, t.Horizon, t.ObservedFinal, pred, lo, hi));
             }
             catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {e.Message}"); }
+            catch (Exception e) when (e is not OperationCanceledException) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {InternalError("predict", e)}"); }
         }
         return new LawAccuracy(split.Corpus, split.Question, law.Spec, forecasts, seconds, null) { Note = fit.Report.Warnings.Length > 0 ? string.Join("; ", fit.Report.Warnings) : null };
     }
+
+    /// <summary>
+    /// A law's internal error (a bug: anything but an <see cref="InputException"/>) as the row's one-line failure, so that one
+    /// law's bug is reported where it happened instead of ending the benchmark of every other law.
+    /// </summary>
+    private static string InternalError(string stage, Exception e) =>
+        $"{stage}: internal error ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")})";
 
     /// <summary>
     /// Runs repeated with another seed: each schedule's finals over seeds. Runs of one schedule spec are compared at the

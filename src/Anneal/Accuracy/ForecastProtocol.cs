@@ -19,7 +19,15 @@ public sealed record ForecastTarget(LawRun Run, long Horizon)
 /// <param name="Fit">The runs the law is fitted on (points after the warmup, binned).</param>
 /// <param name="Tests">The held-out runs.</param>
 /// <param name="FitHorizon">The last step any fitted point reaches; test horizons are measured against it.</param>
-public sealed record ForecastSplit(string Corpus, string Question, string Description, IReadOnlyList<LawRun> Fit, IReadOnlyList<ForecastTarget> Tests, long FitHorizon);
+public sealed record ForecastSplit(string Corpus, string Question, string Description, IReadOnlyList<LawRun> Fit, IReadOnlyList<ForecastTarget> Tests, long FitHorizon)
+{
+    /// <summary>
+    /// The question whose held-out finals this split predicts again from other fitted data (<c>cooldown-ends</c> restates
+    /// <c>cooldowns</c>); null for a question of its own. A restatement is reported apart: pooling it with the question it
+    /// restates would count the same finals twice.
+    /// </summary>
+    public string? Restates { get; init; }
+}
 
 /// <summary>
 /// The fixed forecasting protocol of <c>anneal accuracy</c>, the same for every corpus (docs/accuracy.md):
@@ -33,6 +41,12 @@ public sealed record ForecastSplit(string Corpus, string Question, string Descri
 /// prefix is the parent's) and the constant run up to the second branch's end; predict the end of every
 /// later branch. A corpus may name the two fitted branches (<see cref="ForecastCorpus.CooldownsFit"/>): then
 /// they are fitted, and every branch of their series that ends after the second is predicted.</item>
+/// <item><b>cooldown-ends</b> (restates <b>cooldowns</b>: the same series, split and held-out branches): each fitted branch
+/// contributes only its end point, as the WSD question is asked of runs kept outside the project ("each given as its constant
+/// prefix and its end point"): one point, the mean loss over the branch's final window (the same number the protocol scores
+/// as a held-out run's observed final) at the window's mean step (the last logged point when the window holds one, as every
+/// fitted branch of the bundled corpora does). The constant run is fitted as in <b>cooldowns</b>. Reported apart from the
+/// pooled questions (<see cref="ForecastSplit.Restates"/>).</item>
 /// </list>
 /// Fitted runs start at the end of the warmup (and at the corpus's <c>min_step</c>) and are binned to at most
 /// 1000 points. A prediction is scored on the run's final window: the last 1 % of its steps.
@@ -42,12 +56,25 @@ public static class ForecastProtocol
     /// <summary>Fraction of a run's steps that makes its final window.</summary>
     public const double FinalWindow = 0.01;
 
-    /// <summary>Every split the protocol defines for <paramref name="corpus"/>: none, one or two.</summary>
-    public static IReadOnlyList<ForecastSplit> Splits(ForecastCorpus corpus)
+    /// <summary>The question that fits the cooldown branches' end points only (<see cref="CooldownEnds"/>).</summary>
+    public const string CooldownEndsQuestion = "cooldown-ends";
+
+    /// <summary>
+    /// The splits the protocol pools for <paramref name="corpus"/>: none, one (<c>schedules</c>) or two (and <c>cooldowns</c>).
+    /// Without the restatements (<see cref="ForecastSplit.Restates"/>): what the pooled tables and the band's calibration read.
+    /// </summary>
+    public static IReadOnlyList<ForecastSplit> Splits(ForecastCorpus corpus) => AllSplits(corpus).Where(s => s.Restates is null).ToArray();
+
+    /// <summary>Every split the protocol defines for <paramref name="corpus"/>: <see cref="Splits"/>, then the restatements (<c>cooldown-ends</c>).</summary>
+    public static IReadOnlyList<ForecastSplit> AllSplits(ForecastCorpus corpus)
     {
         var splits = new List<ForecastSplit>();
         if (Schedules(corpus) is { } s) splits.Add(s);
-        if (Cooldowns(corpus) is { } c) splits.Add(c);
+        if (CooldownSeries(corpus) is { } series)
+        {
+            splits.Add(Cooldowns(corpus, series));
+            splits.Add(CooldownEnds(corpus, series));
+        }
         return splits;
     }
 
@@ -88,7 +115,19 @@ public static class ForecastProtocol
             fit, tests, Math.Max(end, cosine.Horizon));
     }
 
-    private static ForecastSplit? Cooldowns(ForecastCorpus corpus)
+    /// <summary>
+    /// The WSD question's series of one corpus: the constant run, its two fitted branches, the held-out branches (ending
+    /// after the second fitted one, by length) and the cooldown fraction; null when the corpus has none.
+    /// </summary>
+    private sealed record Series(CorpusRun Constant, CorpusRun[] Fitted, ForecastTarget[] Tests, double Fraction)
+    {
+        /// <summary>The last step the fitted runs reach: the second fitted branch's end.</summary>
+        public long End => Fitted[1].Horizon;
+
+        public string Predicts => $"predict {Tests.Length} later cooldowns ({Fraction:P0} of the run) out to {(double)Tests[^1].Horizon / End:0.#}x";
+    }
+
+    private static Series? CooldownSeries(ForecastCorpus corpus)
     {
         int seed = corpus.Runs.Min(r => r.Seed);
         var constant = corpus.Runs.Where(r => r.Seed == seed && Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
@@ -107,17 +146,49 @@ public static class ForecastProtocol
                 ?? throw new InputException($"{corpus.Name}: cooldowns_fit names '{n}', which is not one of the {group.Key:P0} cooldowns branched from {constant.Name}")).OrderBy(r => r.Horizon).ToArray();
         }
         long end = fitted[1].Horizon;
+        var tests = branches.Where(r => r.Horizon > end).Select(r => Target(corpus, r)).ToArray();
+        return tests.Length == 0 ? null : new Series(constant, fitted, tests, group.Key);
+    }
+
+    /// <summary>The constant run up to the second fitted branch's end, fitted by both cooldown questions.</summary>
+    private static LawRun ConstantPrefix(ForecastCorpus corpus, Series s) =>
+        corpus.LawRunOf(s.Constant, endStep: s.End) with { Name = $"{s.Constant.Name}[:{s.End}]" };
+
+    private static ForecastSplit Cooldowns(ForecastCorpus corpus, Series s)
+    {
         var fit = new[]
         {
-            corpus.LawRunOf(constant, endStep: end) with { Name = $"{constant.Name}[:{end}]" },
-            corpus.LawRunOf(fitted[0], firstStep: fitted[0].BranchStep),
-            corpus.LawRunOf(fitted[1], firstStep: fitted[1].BranchStep),
+            ConstantPrefix(corpus, s),
+            corpus.LawRunOf(s.Fitted[0], firstStep: s.Fitted[0].BranchStep),
+            corpus.LawRunOf(s.Fitted[1], firstStep: s.Fitted[1].BranchStep),
         };
-        var tests = branches.Where(r => r.Horizon > end).Select(r => Target(corpus, r)).ToArray();
-        if (tests.Length == 0) return null;
         return new ForecastSplit(corpus.Name, "cooldowns",
-            $"fit {constant.Name} to step {end} + cooldowns {fitted[0].Name}, {fitted[1].Name}; predict {tests.Length} later cooldowns ({group.Key:P0} of the run) out to {(double)tests[^1].Horizon / end:0.#}x",
-            fit, tests, end);
+            $"fit {s.Constant.Name} to step {s.End} + cooldowns {s.Fitted[0].Name}, {s.Fitted[1].Name}; {s.Predicts}", fit, s.Tests, s.End);
+    }
+
+    private static ForecastSplit CooldownEnds(ForecastCorpus corpus, Series s)
+    {
+        var fit = new[] { ConstantPrefix(corpus, s), EndPoint(corpus, s.Fitted[0]), EndPoint(corpus, s.Fitted[1]) };
+        return new ForecastSplit(corpus.Name, CooldownEndsQuestion,
+            $"fit {s.Constant.Name} to step {s.End} + the end points of cooldowns {s.Fitted[0].Name}, {s.Fitted[1].Name}; {s.Predicts}", fit, s.Tests, s.End)
+        { Restates = "cooldowns" };
+    }
+
+    /// <summary>
+    /// A branch as its end point only: its rates at every step up to it and one observed point, the mean loss over the
+    /// branch's final window (<see cref="ForecastTarget.ObservedFinal"/>, what a held-out run is scored on) at the window's
+    /// mean step, rounded (the last logged point when the window holds one).
+    /// </summary>
+    public static LawRun EndPoint(ForecastCorpus corpus, CorpusRun branch)
+    {
+        var window = Target(corpus, branch);
+        long step = (long)Math.Round(window.Run.Steps.Average(s => (double)s));
+        var r = window.Run;
+        return r with
+        {
+            Name = $"{branch.Name}[end]", Steps = [step], Observed = [window.ObservedFinal],
+            Eta = r.Eta[..(int)(step + 1)], GradNorm = r.GradNorm is { } g ? g[..(int)(step + 1)] : null,
+        };
     }
 
     /// <summary>

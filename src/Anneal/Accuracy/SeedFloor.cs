@@ -27,11 +27,12 @@ public sealed record SeedFloor(string Corpus, int Forecasts, double Sigma, doubl
 
     /// <summary>
     /// Per corpus with seed pairs (its forecasts being the held-out finals of every question of <paramref name="report"/>'s
-    /// splits) and pooled over those not held out (<see cref="AccuracyReport.HeldOut"/>); empty when no corpus has seed pairs.
+    /// splits but the restatements, which predict the same finals again) and pooled over those not held out (<see cref="AccuracyReport.HeldOut"/>); empty when no corpus has seed pairs.
     /// </summary>
     public static IReadOnlyList<SeedFloor> Of(AccuracyReport report)
     {
-        var groups = report.Splits.GroupBy(s => s.Corpus)
+        // a restatement (cooldown-ends) predicts finals another question already counts
+        var groups = report.Splits.Where(s => s.Restates is null).GroupBy(s => s.Corpus)
             .Select(g => (Corpus: g.Key, Sigma: ForecastBenchmark.NoiseFloor(report.Noise, g.Key), Count: g.Sum(s => s.Tests.Count)))
             .Where(g => double.IsFinite(g.Sigma) && g.Count > 0).ToArray();
         if (groups.Length == 0) return [];
