@@ -23,4 +23,12 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
     /// thread-safe (<c>Console.Error.WriteLine</c> is).
     /// </summary>
     public Action<string>? Progress { get; init; }
+
+    /// <summary>
+    /// When the runs have too few logged points for every free parameter, fit the law's reduced form
+    /// (<see cref="LossLaw.ReducedForm"/>: the multi-power law holds its drop term's shape) instead of refusing the fit.
+    /// <see cref="StackFitter"/> turns it off for its members: inside <c>auto</c> the reduced multi-power law forecast the
+    /// WSD question worse than the stack without it (docs/laws.md, "Session 15: the WSD question from end points").
+    /// </summary>
+    public bool ReducedForm { get; init; } = true;
 }

@@ -65,11 +65,14 @@ public static class LawFitter
                     warnings.Add($"{runs[a].Name} and {runs[b].Name} are the same run (same rates and losses at every point): it counts twice and the standard errors are too small by sqrt(2); give each run once");
         foreach (var r in runs.Where(r => r.EtaInterpolated))
             warnings.Add($"{r.Name}: per-step learning rate interpolated from the logged lr column (attach the exact schedule as FILE@SPEC for an exact fit)");
-        var fixedPs = law.NonIdentifiable(states);
+        var fixedPs = law.NonIdentifiable(states).ToList();
+        int nPoints = runs.Sum(r => r.Count);
+        // Too few points for every parameter: the law's reduced form, when it has one and the options allow it.
+        IReadOnlyList<HeldParameter> reduced = nPoints <= law.Parameters.Count - fixedPs.Count && options.ReducedForm ? law.ReducedForm(states, fixedPs, nPoints) : [];
+        fixedPs.AddRange(reduced);
         foreach (var f in fixedPs.GroupBy(f => f.Reason))
             warnings.Add($"{string.Join(", ", f.Select(x => law.Parameters[x.Index].Name))} held fixed: {f.Key}");
         int free = law.Parameters.Count - fixedPs.Count;
-        int nPoints = runs.Sum(r => r.Count);
         if (nPoints <= free)
             throw new InputException($"fit: {nPoints} logged points cannot determine {free} parameters of {law.Spec}; log more points or use a simpler law (e.g. powerlaw)");
 
@@ -184,14 +187,15 @@ public static class LawFitter
         };
         var fit = new FittedLaw(law, rawX, se, cov, report);
         if (runs.Count < 2 || !options.Jackknife) return (fit, null);
-        var context = new RefitContext(law, runs, states, fixedPs, earlyStopped, starts[0], best.X, unit, options);
+        var context = new RefitContext(law, runs, states, fixedPs, reduced, earlyStopped, starts[0], best.X, unit, options);
         return (fit, () => WithRefits(fit, context));
     }
 
     /// <summary>What the leave-one-run-out refits of a fit need: its law, runs and states (in the canonical LR unit, after
-    /// the transient), the parameters it held, its method, first start and point, the runs' LR unit and the options.</summary>
+    /// the transient), the parameters it held (and those of them its reduced form held), its method, first start and point,
+    /// the runs' LR unit and the options.</summary>
     private sealed record RefitContext(LossLaw Law, IReadOnlyList<LawRun> Runs, LawState[] States, IReadOnlyList<HeldParameter> FixedPs,
-        bool EarlyStopped, double[] Start0, double[] BestX, double Unit, FitOptions Options);
+        IReadOnlyList<HeldParameter> Reduced, bool EarlyStopped, double[] Start0, double[] BestX, double Unit, FitOptions Options);
 
     /// <summary>
     /// <paramref name="fit"/> with its leave-one-run-out refits: the replicates (in the runs' own LR unit), the
@@ -218,7 +222,9 @@ public static class LawFitter
         ForEachIndependent(runs.Count, i =>
         {
             var sub = states.Where((_, j) => j != i).ToArray();
-            var subFixed = law.NonIdentifiable(sub);
+            // a refit of a reduced form holds what the full fit's reduced form held (it is a variant of that fit)
+            var identifiable = law.NonIdentifiable(sub);
+            IReadOnlyList<HeldParameter> subFixed = [.. identifiable, .. x.Reduced.Where(h => !identifiable.Any(f => f.Index == h.Index))];
             if (subFixed.Count > fixedPs.Count)
             {
                 skip[i] = string.Join(", ", subFixed.Where(f => !fixedPs.Any(g => g.Index == f.Index)).Select(f => law.Parameters[f.Index].Name));

@@ -28,7 +28,10 @@ public static class StackFitter
         // one step after it (the reference's choice, kept for mpl(warmup=reference) fitted alone so that it reproduces the
         // published fits): on the engine corpora's small splits the path oscillates and the point after the best step fit
         // its own runs 3.4x worse, which put engine-mlp's stack 0.8 % above every schedule (docs/laws.md, "Session 10: auto").
-        var memberOptions = options with { Method = null, KeepBestEvaluated = true };
+        // A member whose runs have too few points for its full form is left out, not fitted in its reduced form
+        // (FitOptions.ReducedForm): the reduced multi-power law made the stack's WSD forecasts worse (docs/laws.md, "Session 15:
+        // the WSD question from end points").
+        var memberOptions = options with { Method = null, KeepBestEvaluated = true, ReducedForm = false };
         int n = law.Members.Count;
         // The cross-validation's refits on the fitted runs' past (ChooseMembers, ChooseWeights) are independent of the full
         // fits: all of them run side by side on the cores (each may still split its own work).

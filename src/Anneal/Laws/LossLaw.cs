@@ -55,6 +55,13 @@ public abstract record LossLaw
     public virtual IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs) => [];
 
     /// <summary>
+    /// The law's reduced form, for runs whose <paramref name="points"/> logged points do not outnumber its free parameters
+    /// (those not in <paramref name="held"/>): further parameters to hold, with their values and the reason, so that they do
+    /// (<see cref="Fitting.FitOptions.ReducedForm"/>). Empty (the default) when the law has none: the fit is then refused.
+    /// </summary>
+    internal virtual IReadOnlyList<HeldParameter> ReducedForm(IReadOnlyList<LawState> runs, IReadOnlyList<HeldParameter> held, int points) => [];
+
+    /// <summary>
     /// Priors the fit adds to the runs' residuals (a maximum a posteriori fit), one row each, for parameters the given runs
     /// may not pin; empty (the default) for none. See <see cref="LawPrior"/>.
     /// </summary>

@@ -129,6 +129,33 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
         return FitsArea ? [.. drop, Held(7, 1, "no fitted run lowers its learning rate after the warmup, so the power of the rate in the progress sum cannot be fitted; it is held at 1 (the LR area)")] : drop;
     }
 
+    /// <summary>
+    /// What a fit with too few logged points for every parameter holds (<see cref="ReducedForm"/>), in this order, until the
+    /// points outnumber the free parameters: the progress sum's power P at 1 (the LR area, the paper's form), then the drop
+    /// term's shape at the reference initialisation, gamma = 0.5, beta = 0.5, then C = 1 in the fitter's canonical LR unit
+    /// (peak 3e-4: the same runs in other LR units hold the same C), keeping the drop term's amplitude B and the power law's
+    /// L0, A and alpha fitted. Why these: the constant run pins the power law, and a calibration of a constant run plus
+    /// cooldowns given by their end points has one point per cooldown for the drop term's four parameters.
+    /// </summary>
+    private static readonly (int Index, double Value)[] FewPointHolds = [(7, 1), (6, 0.5), (5, 0.5), (4, 1)];
+
+    internal override IReadOnlyList<HeldParameter> ReducedForm(IReadOnlyList<LawState> runs, IReadOnlyList<HeldParameter> held, int points)
+    {
+        // Without a drop the drop term is held already (NonIdentifiable): nothing of its shape is left to hold.
+        if (!runs.Any(r => EtaMath.HasDrop(r.Run.Eta))) return [];
+        var more = new List<HeldParameter>();
+        int free = Parameters.Count - held.Count;
+        string why = $"{points} logged points are too few for every parameter of {Spec}: held at the reference initialisation (C in the LR unit where the peak is 3e-4), the loss-drop term's amplitude B fitted";
+        foreach (var (index, value) in FewPointHolds)
+        {
+            if (points > free) break;
+            if (index >= Parameters.Count || held.Any(h => h.Index == index)) continue;
+            more.Add(Held(index, value, why));
+            free--;
+        }
+        return more;
+    }
+
     public override IEnumerable<double[]> Starts(StartHint h, IReadOnlyList<LawState> runs)
     {
         // Reference initialisation first (the reference procedure uses only it): the pre-fit, then
