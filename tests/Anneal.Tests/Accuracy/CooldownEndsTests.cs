@@ -49,7 +49,7 @@ public class CooldownEndsTests
         curves.Restates.ShouldBeNull();
         // the same held-out branches and horizon
         ends.Tests.Select(t => t.Run.Name).ShouldBe(curves.Tests.Select(t => t.Run.Name));
-        ends.Tests.Select(t => t.Run.Name).ShouldBe(["hand/cool3000", "hand/cool4000", "hand/cool6000"]);
+        ends.Tests.Select(t => t.Run.Name).ShouldBe(["cool3000", "cool4000", "cool6000"]);
         ends.FitHorizon.ShouldBe(2000);
         curves.FitHorizon.ShouldBe(2000);
         // the constant run as in cooldowns: its points from the end of the warmup to step 2000
@@ -102,11 +102,13 @@ public class CooldownEndsTests
     {
         // Hand-made: cooldowns errors 1 % and 2 %, cooldown-ends 4 % and 6 % on the same finals, schedules 3 %. Pooled over
         // questions: 1, 2, 3 % (mean 2 %, three forecasts); cooldown-ends alone: mean 5 %, worst 6 %.
+        static ForecastTarget[] Targets(params string[] names) =>
+            names.Select(n => new ForecastTarget(new LawRun { Name = n, Eta = [1.0], Steps = [0], Observed = [1.0] }, 1000)).ToArray();
         ForecastSplit[] splits =
         [
-            new("a", "schedules", "", [], [], 1000),
-            new("a", "cooldowns", "", [], [], 1000),
-            new("a", "cooldown-ends", "", [], [], 1000) { Restates = "cooldowns" },
+            new("a", "schedules", "", [], Targets("s"), 1000),
+            new("a", "cooldowns", "", [], Targets("c3", "c4"), 1000),
+            new("a", "cooldown-ends", "", [], Targets("c3", "c4"), 1000) { Restates = "cooldowns" },
         ];
         var rows = new[]
         {

@@ -130,6 +130,25 @@ public class LawRobustnessTests
         return (fit.ToArray(), targets);
     }
 
+    /// <summary>
+    /// The WSD question from end points on a sparsely evaluated run (the <c>cooldown-ends</c> question of runs evaluated every
+    /// 100 steps): <see cref="WsdQuestion"/> with only the constant run's last <paramref name="constantPoints"/> points and
+    /// each fitted cooldown's end point.
+    /// </summary>
+    public static (LawRun[] Fit, LawRun[] Targets) WsdEndPoints(int seed, double peak, int constantPoints)
+    {
+        var (fit, targets) = WsdQuestion(seed, peak);
+        static LawRun Last(LawRun r, int n) => r with { Steps = r.Steps[^n..], Observed = r.Observed![^n..] };
+        return ([Last(fit[0], constantPoints), Last(fit[1], 1), Last(fit[2], 1)], targets);
+    }
+
+    public static IEnumerable<object[]> EndPointSeeds() => Enumerable.Range(200, 12).Select(s => new object[] { s });
+
+    [Theory]
+    [MemberData(nameof(EndPointSeeds))]
+    public void EveryLawFitsAndPredictsTheWsdQuestionFromFewPointsAndEndPointsWithoutInternalErrors(int seed) =>
+        CheckAll(WsdEndPoints(seed, 3e-3, 2 + seed % 5), $"end points seed {seed}");
+
     public static IEnumerable<object[]> WsdSeeds() => Enumerable.Range(0, 24).Select(s => new object[] { s });
 
     public static IEnumerable<object[]> LayoutSeeds() => Enumerable.Range(100, 24).Select(s => new object[] { s });
