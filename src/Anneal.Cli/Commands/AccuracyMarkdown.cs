@@ -147,31 +147,28 @@ internal static class AccuracyMarkdown
         sb.Append(PooledTable(report, heldOut: heldOut));
         sb.AppendLine();
         var asked = report.Questions.Where(q => report.Rows.Any(r => r.Question == q && report.HeldOut.Contains(r.Corpus) == heldOut)).ToArray();
-        foreach (var q in asked.Where(q => !report.Restatements.Contains(q)))
+        // One question's pooled table; a restatement (cooldown-ends) also gets its own by-extrapolation rows.
+        void Question(string q)
         {
-            sb.AppendLine($"### Pooled{(heldOut ? " held-out" : "")}, {q} question only");
+            var restates = report.Splits.First(s => s.Question == q).Restates;
+            sb.AppendLine($"### Pooled{(heldOut ? " held-out" : "")}, {q} question only{(restates is null ? "" : $" (apart: it predicts the {restates} question's finals again)")}");
             sb.AppendLine();
             sb.Append(PooledTable(report, q, heldOut));
             sb.AppendLine();
+            if (restates is null) return;
+            sb.AppendLine($"{(heldOut ? "Held out, by" : "By")} extrapolation, {q} only:");
+            sb.AppendLine();
+            sb.Append(RatioTable(report, heldOut, q));
+            sb.AppendLine();
         }
+        foreach (var q in asked.Where(q => !report.Restatements.Contains(q))) Question(q);
         sb.AppendLine($"### {(heldOut ? "Held out, by" : "By")} extrapolation: the held-out run's horizon over the fit's last step");
         sb.AppendLine();
         sb.AppendLine($"Every {which} corpus and question pooled{(report.Restatements.Count > 0 ? " (but " + string.Join(", ", report.Restatements) + ")" : "")}; signed error < 0: the law forecasts too low a loss.");
         sb.AppendLine();
         sb.Append(RatioTable(report, heldOut));
         sb.AppendLine();
-        foreach (var q in asked.Where(report.Restatements.Contains))
-        {
-            var restates = report.Splits.First(s => s.Question == q).Restates;
-            sb.AppendLine($"### Pooled{(heldOut ? " held-out" : "")}, {q} question only (apart: it predicts the {restates} question's finals again)");
-            sb.AppendLine();
-            sb.Append(PooledTable(report, q, heldOut));
-            sb.AppendLine();
-            sb.AppendLine($"{(heldOut ? "Held out, by" : "By")} extrapolation, {q} only:");
-            sb.AppendLine();
-            sb.Append(RatioTable(report, heldOut, q));
-            sb.AppendLine();
-        }
+        foreach (var q in asked.Where(report.Restatements.Contains)) Question(q);
     }
 
     /// <summary>Mean error of issue 10's target for the WSD question (cooldown branches out to 3x the fitted horizon).</summary>
