@@ -41,7 +41,7 @@ def choose(s, prior):
     if not allcv(s, ms): return pr, 'prior (no cv)'
     cands = [(None, pr)]
     for m in ms:
-        if m == CVX: continue
+        if m.startswith(CVX): continue   # any convex bound (convex, convex(area=fit)): never tilted to, as StackFitter's `is ConvexBoundLaw`
         rest = sum(pr[j] for j in ms if j != m)
         cands.append((m, {j: TILT if j == m else (1 - TILT) * pr[j] / rest for j in ms}))
     errs = [err(s, w) for _, w in cands]
