@@ -24,8 +24,7 @@ it on the corpus left out.
 import itertools, json, statistics as st, sys
 from collections import defaultdict
 
-import stack_replay
-from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose, loco
+from stack_replay import CAP, CVX, choose, loco, place, scale
 
 REF, AGE, SHARE = 'mpl(warmup=reference, drops=continuous)', 'age(q=0.7, prior=13)', 'share'
 NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long': .185, 'engine-mlp': .423,
@@ -44,21 +43,8 @@ def load(files):
 
 def replay(s, sub):
     """The stack's weights on split s (main's rule), with the members renamed by sub."""
-    prior = {sub.get(CAP, CAP): .35, REF: .35, sub.get(CVX, CVX): .3}
-    w, why = choose(s, prior)
-    if why in ('prior (no cv)', 'single'): return w, why
-    holder, alt = sub.get(CAP, CAP), sub.get(AGE, AGE) if s['question'] == 'cooldowns' else sub.get(SHARE, SHARE)
-    if ok(s, alt) and cvp(s, alt) is not None and holder in w:
-        now = err(s, w); w2 = {(alt if m == holder else m): x for m, x in w.items()}; wi = err(s, w2)
-        if err(s, {alt: 1.0}) < ALONE * min(now, wi): return {alt: 1.0}, f'[{alt} alone] ' + why
-        if wi < now: return w2, f'[{alt} in] ' + why
-    return w, why
-
-
-def scale(ww, m, f):
-    if m not in ww or not 0 < ww[m] < 1: return ww
-    kept, rest = ww[m] * f, 1 - ww[m]
-    return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
+    w, why = choose(s, {sub.get(CAP, CAP): .35, REF: .35, sub.get(CVX, CVX): .3})
+    return place(s, w, why, sub.get(CAP, CAP), sub.get(AGE, AGE) if s['question'] == 'cooldowns' else sub.get(SHARE, SHARE))
 
 
 def forecasts(E, sub, show=False):
