@@ -112,21 +112,8 @@ public static class StackFitter
             double total = fits.Sum(f => f.Weight);
             var prior = fits.Select(f => f.Weight / total).ToArray();
             int failed = pasts.FindIndex(p => p.Fit is null);
-            // Without the fitted runs' future to choose by, the prior weights stand; with a long decay among the fitted runs,
-            // the convex member's lowered (AutoLaw.ConvexWithoutFuture), the members left out taking nothing with them.
-            var (standing, stands) = (prior, "the prior weights stand");
-            if ((!cv || failed >= 0) && ShareLaw.SpansLongDecay(runs))
-            {
-                var all = AutoLaw.WithoutFuture(law.Members);
-                var kept = places.Select(i => all[i]).ToArray();
-                if (!kept.SequenceEqual(places.Select(i => law.Members[i].Weight / law.Members.Sum(m => m.Weight))))
-                {
-                    standing = kept.Select(x => x / kept.Sum()).ToArray();
-                    stands = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the prior weights stand, with the convex member's lowered to {AutoLaw.ConvexWithoutFuture} since a fitted run decays over more than half its length (AutoLaw.ConvexWithoutFuture)");
-                }
-            }
-            var (weights, why) = !cv ? (standing, $"{stands}: no step of the fitted runs leaves points on both sides to forecast their future from their past")
-                : failed >= 0 ? (standing, $"{stands}: {fits[failed].Fit.Law.Spec} could not be refitted on the fitted runs' points up to step {cut} ({pasts[failed].Error})")
+            var (weights, why) = !cv ? (prior, "the prior weights stand: no step of the fitted runs leaves points on both sides to forecast their future from their past")
+                : failed >= 0 ? (prior, $"the prior weights stand: {fits[failed].Fit.Law.Spec} could not be refitted on the fitted runs' points up to step {cut} ({pasts[failed].Error})")
                 : ChooseWeights(fits.Select(f => f.Fit.Law).ToArray(), prior, pasts.Select(p => p.Fit!).ToArray(), tails, cut);
             fits = fits.Select((f, i) => (f.Fit, weights[i])).ToList();
             choice = why;

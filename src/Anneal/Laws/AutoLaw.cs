@@ -86,41 +86,6 @@ public sealed record AutoLaw : LossLaw
     public const double ReferenceRamp = 3;
 
     /// <summary>
-    /// The convex member's weight where a cross-validated fit cannot forecast the fitted runs' own future (no step leaves
-    /// points on both sides, or a member cannot be refitted on the past: the schedules question of a short calibration,
-    /// 4-5 logged points a run) and a fitted run decays over more than half its length (<see cref="ShareLaw.SpansLongDecay"/>):
-    /// the prior weights stand with the convex bound's lowered to this, the annealing members sharing what it gives up in
-    /// proportion to theirs (<see cref="WithoutFuture"/>; the default stack: 0.4 / 0.4 / 0.2 instead of 0.35 / 0.35 / 0.3).
-    /// Why: 0.3 is the counterweight's share calibrated where the share law holds the first place (the cross-validated
-    /// schedules questions of the long corpora); with the capped momentum law there, at the prior weights, the convex
-    /// bound's high far forecasts over-cancel the annealing members' low ones: on the three splits where this happens
-    /// (engine-mlp, engine-gpt-rope-lion, engine-gpt3-b32) the stack's mean signed error past the fitted horizon is +0.4 to
-    /// +1.4 % at 0.3 and +0.0 to +0.6 % at 0.2, and the ratio of the members' mean far errors (annealing about -1 to
-    /// -3 %, convex +4 to +10 %) puts the share that cancels them at 0.19-0.25. Chosen with each corpus left out
-    /// (docs/laws.md, "Session 15: stack weights out of sample"; bench/stack_rules_session15.py): 0.2 in 9 of 10 folds
-    /// (0.25 without gpt-rope-lion), and each of the three corpora it moves gains left out (gpt-rope-lion 0.98 -> 0.80 %,
-    /// gpt3-b32 0.57 -> 0.51 %, MLP 0.44 -> 0.34 %). Not on the WSD question (no fitted run decays over half its length):
-    /// there the annealing members' constant part extrapolates 4-5 % low at 3-4x and the full 0.3 is what cancels it
-    /// (engine-gpt-tiny's cooldowns: 0.41 -> 0.45 %, worst 0.99 -> 2.28 % at 0.2).
-    /// </summary>
-    public const double ConvexWithoutFuture = 0.2;
-
-    /// <summary>
-    /// The prior weights of <paramref name="members"/> as they stand without a cross-validation on a calibration with a long
-    /// decay (<see cref="ConvexWithoutFuture"/>): a convex member's weight above <see cref="ConvexWithoutFuture"/> is lowered
-    /// to it, the other members sharing what it gives up in proportion to their weights; a member alone keeps all.
-    /// </summary>
-    public static double[] WithoutFuture(IReadOnlyList<(LossLaw Law, double Weight)> members)
-    {
-        var w = members.Select(m => m.Weight).ToArray();
-        double total = w.Sum();
-        for (int i = 0; i < w.Length; i++) w[i] /= total;
-        for (int i = 0; i < w.Length; i++)
-            if (members[i].Law is ConvexBoundLaw && w[i] > ConvexWithoutFuture) Scale(w, i, ConvexWithoutFuture / w[i]);
-        return w;
-    }
-
-    /// <summary>
     /// Whether the reference member's weight ramps up with the extrapolation (<see cref="ReferenceRamp"/>): set by a fit
     /// whose cross-validation kept the prior weights and put the share law in the first place
     /// (<see cref="Anneal.Fitting.StackFitter.Fit"/>), the stack the ramp was measured on; a tilt chosen by the fitted runs'
