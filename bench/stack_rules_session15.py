@@ -3,13 +3,19 @@
 evidence file and judged leave-one-corpus-out over the nine engine/MPL corpora and gpt100m-rope (docs/laws.md, "Session 15:
 stack weights out of sample").
 
-  dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
-      "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=level),momentum(lambda=fit)"
-  python3 bench/stack_rules_session15.py evidence.json [accuracy.json]
+  dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json "$LAWS"
+  ./anneal accuracy --corpus bench/corpora/gpt100m-rope.json --law auto --json accuracy.json
+  python3 bench/stack_rules_session15.py --swap-repo /tmp/swaprepo .          # the seed-swap corpora (see below)
+  dotnet run -c Release --project bench/Anneal.Bench -- stack-selection /tmp/swaprepo evidence-seed2.json "$LAWS"
+  python3 bench/stack_rules_session15.py evidence.json --accuracy accuracy.json --seed2 evidence-seed2.json
 
-(stack-selection reads the corpora BandCalibration.Corpora lists: gpt-rope-lion and gpt3-b32 must be without their
-"held_out" flag, as they are once they are development corpora.) With `anneal accuracy --law auto --json accuracy.json`
-beside it, the replay of main's rule is checked against auto's finals, forecast by forecast.
+with LAWS="momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=level),momentum(lambda=fit)".
+stack-selection reads the corpora BandCalibration.Corpora lists: gpt-rope-lion and gpt3-b32 must be without their
+"held_out" flag (development corpora since session 15). With --accuracy, the replay of main's rule is checked against
+`auto`'s finals forecast by forecast. --swap-repo writes a repository skeleton whose engine corpora are the repository's
+with each seed pair's labels swapped (the seed-2 constant and cosine runs are the calibration, the seed-1 ones left out; the
+cooldowns question dropped), the check "Session 13: auto" made by hand; --seed2 adds its splits to every corpus (leaving a
+corpus out leaves out both of its calibrations).
 
 The rule replayed as main's: StackFitter.Fit (members failed -> left out, renormalised), ChooseWeights (prior, or a member
 tilted to 0.9 when its error on the fitted runs' own future is below 0.8 x the prior's, alone below 0.33 x the tilt's),
@@ -25,8 +31,17 @@ AGE, SHARE, SHAREL = 'age(q=0.7, prior=13)', 'share', 'share(clock=level)'
 PRIOR = {CAP: 0.35, REF: 0.35, CVX: 0.3}
 TILT, MARGIN, ALONE, TAPER, RAMP = 0.9, 0.8, 0.33, 4.0, 3.0
 
-E = json.load(open(sys.argv[1]))
-ACC = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else None
+def _opt(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
+E = json.load(open(sys.argv[1])) if len(sys.argv) > 1 and not sys.argv[1].startswith('--') else []
+ACC = json.load(open(_opt('--accuracy'))) if _opt('--accuracy') else None
+if _opt('--seed2'):
+    # The seed-swap splits, each under its corpus's name (a leave-one-corpus-out fold leaves out both calibrations).
+    for s2 in json.load(open(_opt('--seed2'))):
+        if s2['corpus'].endswith('-seed2'):
+            s2['corpus'] = s2['corpus'][:-len('-seed2')]; s2['question'] = 'schedules (seed-2 calibration)'; E.append(s2)
 CORPORA = sorted(set(s['corpus'] for s in E))
 # Seed noise per corpus (docs/accuracy.md, "auto against the best single law": RMS of the relative standard deviations).
 NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long': .185, 'engine-mlp': .423,
@@ -45,7 +60,11 @@ def cut_of(s, name='default'): return next((c for c in s['cuts'] if c['name'] ==
 
 
 def end_err(s, w, cut='default', loss='abs'):
-    """StackFitter.EndError: mean |ln(forecast / observed)| of weighting w over the cut's tails' last points."""
+    """StackFitter.EndError: mean |ln(forecast / observed)| of weighting w over the cut's tails' last points ('multi': the
+    mean over the default, two-thirds and half cuts where every weighted law could be refitted at that cut)."""
+    if cut == 'multi':
+        cs = [c for c in ('default', 'two-thirds', 'half') if cut_of(s, c) and all(cvp(s, m, c) is not None for m, x in w.items() if x > 0)]
+        return statistics.mean(end_err(s, w, c, loss) for c in cs)
     ts = cut_of(s, cut)['tails']
     e = [math.log(sum(x * cvp(s, m, cut)[i] for m, x in w.items() if x > 0) / t['observed']) for i, t in enumerate(ts)]
     if loss == 'abs': return statistics.mean(abs(v) for v in e)
@@ -64,7 +83,7 @@ def scale(ww, m, factor):
     return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
 
 
-def spans_long_decay(s): return s['question'] != 'cooldowns'   # ShareLaw.SpansLongDecay on the protocol's splits
+def spans_long_decay(s): return not s['question'].startswith('cooldowns')   # ShareLaw.SpansLongDecay on the protocol's splits
 
 
 class Rule:
@@ -85,10 +104,10 @@ class Rule:
             if bound and len(bound) < len(ms): ms = [m for m in ms if m not in bound]
         pr = renorm({m: prior[m] for m in ms})
         if len(ms) < 2: return pr, False, 'single'
-        c = cut_of(s, self.cut)
-        if self.nocv_prior and (self.nocv_question is None or s['question'] == self.nocv_question) and (c is None or not c['tails'] or any(cvp(s, m, self.cut) is None for m in ms)):
+        c = cut_of(s, 'default' if self.cut == 'multi' else self.cut)
+        if self.nocv_prior and (self.nocv_question is None or s['question'].startswith(self.nocv_question)) and (c is None or not c['tails'] or any(cvp(s, m, 'default' if self.cut == 'multi' else self.cut) is None for m in ms)):
             return renorm({m: self.nocv_prior[m] for m in ms}), False, 'prior (no cv)'
-        if (c is None or not c['tails'] or any(cvp(s, m, self.cut) is None for m in ms)): return pr, False, 'prior (no cv)'
+        if (c is None or not c['tails'] or any(cvp(s, m, 'default' if self.cut == 'multi' else self.cut) is None for m in ms)): return pr, False, 'prior (no cv)'
         if len(c['tails']) < self.min_tails: return pr, False, 'prior (few tails)'
         err = lambda w: end_err(s, w, self.cut, self.loss)
         cands = [(None, pr)]
@@ -109,7 +128,7 @@ class Rule:
         if len(alts) == 2: alts = [min(alts, key=lambda a: s['laws'][a]['objective'])]
         if not self.no_swap:
             for alt in alts:
-                if holder not in w or cvp(s, alt, self.cut) is None: continue
+                if holder not in w or cvp(s, alt, 'default' if self.cut == 'multi' else self.cut) is None: continue
                 now = err(w); w2 = {(alt if m == holder else m): x for m, x in w.items()}; wi = err(w2)
                 al = {(alt if m == holder else m): (1.0 if m == holder else 0.0) for m in w}
                 if err(al) < self.swap_alone * min(now, wi): w, holder, why = al, alt, f'[{alt} alone] ' + why
@@ -195,13 +214,6 @@ def table(res, base, label):
         f = lambda e, sp, rg: f"{statistics.mean(e):.3f} / {max(e):.2f} %, {'-' if sp is None else f'{sp:.2f}'}, {'-' if rg is None else f'{rg:.2f} %'}"
         ws = ' '.join(f'{m.split("(")[0]}{"" if "(" not in m else "(" + m.split("(")[1][:6]} {x:.2f}' for m, x in w.items() if x > 0) + (' ramp' if ramp else '')
         print(f'| {k[0]} | {k[1]} | {f(eb, spb, rgb)} | {f(e, sp, rg)} | {ws} |')
-
-
-if __name__ == '__main__':
-    if ACC: check_against_accuracy()
-    base = run(Rule())
-    print('main pooled (mean / worst / Spearman / regret): %.3f / %.2f / %.2f / %.3f' % summary(base))
-    table(base, base, 'main')
 
 
 def diagnose():
@@ -315,3 +327,65 @@ def show_options(family, base, labels=None):
         d = [statistics.mean(pa[c]) - statistics.mean(pb[c]) for c in CORPORA]
         better = sum(x < -1e-9 for x in d); worse = sum(x > 1e-9 for x in d); beyond = sum(x > NOISE.get(c, 0) + 1e-9 for x, c in zip(d, CORPORA))
         print(f'| {lbl} | {sa[0]:.3f} / {sa[1]:.2f} %, {sa[2]:.2f}, {sa[3]:.3f} % | ' + ' | '.join(f'{statistics.mean(pa[c]):.3f}' for c in CORPORA) + f' | {better} / {worse} ({beyond}) |')
+
+
+def swap_repo(out, repo):
+    """A repository skeleton at out: repo's MPL examples, and each engine corpus with its seed pairs' labels swapped."""
+    import os
+    os.makedirs(f'{out}/data/examples', exist_ok=True); os.makedirs(f'{out}/data/corpora', exist_ok=True)
+    if not os.path.exists(f'{out}/data/examples/mpl'): os.symlink(os.path.abspath(f'{repo}/data/examples/mpl'), f'{out}/data/examples/mpl')
+    for c in sorted(os.listdir(f'{repo}/data/corpora')):
+        src = os.path.abspath(f'{repo}/data/corpora/{c}')
+        if not os.path.exists(f'{src}/corpus.json'): continue
+        d = json.load(open(f'{src}/corpus.json'))
+        if d.get('held_out'): continue   # never a held-out corpus
+        dst = f'{out}/data/corpora/{c}-seed2'; os.makedirs(dst, exist_ok=True)
+        d.pop('cooldowns_fit', None); d['name'] += '-seed2'
+        pairs = {r['file'].replace('_s2', '_s1') for r in d['runs'] if r.get('seed') == 2}
+        for r in d['runs']:
+            if r.get('seed') == 2: r['seed'] = 1
+            elif r['file'] in pairs: r['seed'] = 2
+        json.dump(d, open(f'{dst}/corpus.json', 'w'), indent=1)
+        for f in os.listdir(src):
+            if f.endswith('.csv') and not os.path.exists(f'{dst}/{f}'): os.symlink(f'{src}/{f}', f'{dst}/{f}')
+    print(f'wrote {out}')
+
+
+def convex_without_future(c):
+    """The candidate measured and reverted: where the cross-validation cannot run and a fitted run decays over more than
+    half its length (the schedules question), the prior with the convex member at c and the annealing members sharing the
+    rest equally (AutoLaw.ConvexWithoutFuture in the session's reverted commit)."""
+    return Rule(nocv_prior={CAP: (1 - c) / 2, REF: (1 - c) / 2, CVX: c}, nocv_question='schedules')
+
+
+if __name__ == '__main__':
+    if _opt('--swap-repo'):
+        swap_repo(_opt('--swap-repo'), sys.argv[sys.argv.index('--swap-repo') + 2]); sys.exit()
+    if ACC: check_against_accuracy()
+    base = run(Rule())
+    print('main pooled (mean / worst / Spearman / regret): %.3f / %.2f / %.2f / %.3f' % summary(base))
+    table(base, base, 'main')
+    knobs = {'main': base}
+    for sa in [0.2, 0.5]: knobs[f'swap alone {sa}'] = run(Rule(swap_alone=sa))
+    for t in [0.7, 0.8]: knobs[f'tilt {t}'] = run(Rule(tilt=t))
+    for m in [0.7, 0.9, 1.0]: knobs[f'margin {m}'] = run(Rule(margin=m))
+    for c in ['two-thirds', 'half', 'multi']: knobs[f'cut {c}'] = run(Rule(cut=c))
+    for l in ['rms', 'max']: knobs[f'loss {l}'] = run(Rule(loss=l))
+    knobs['min tails 2'] = run(Rule(min_tails=2))
+    knobs['members at a bound left out'] = run(Rule(drop_bound=True))
+    knobs['swap margin 0.9'] = run(Rule(swap_margin=0.9))
+    for l in [0.8, 0.6]: knobs[f'shrink {l}'] = run(Rule(shrink=shrink_to_prior(l)))
+    for k in [0.5, 2]: knobs[f'shrink n/(n+{k})'] = run(Rule(shrink=shrink_to_prior(None, k)))
+    print(); show_options(knobs, base)
+    for name, fam in families().items(): report_loco(name, fam, base)
+    g = [i / 20 for i in range(21)]
+    priors = {'main': base}
+    for cw in g:
+        for rw in g:
+            v = round(1 - cw - rw, 4)
+            if v < -1e-9 or (cw == 0 and rw == 0): continue
+            priors[f'{cw:.2f}/{rw:.2f}/{v:.2f}'] = run(Rule(prior={CAP: max(cw, 1e-9), REF: rw, CVX: max(v, 0)}))
+    report_loco('the prior weights (capped / reference / convex) on a 0.05 grid', priors, base)
+    cvx = {'main': base, **{f'convex {c}': run(convex_without_future(c)) for c in [0.3, 0.25, 0.2, 0.15, 0.1]}}
+    print(); show_options(cvx, base)
+    report_loco('the convex prior where the cross-validation cannot run (schedules question)', cvx, base)
