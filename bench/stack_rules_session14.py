@@ -48,20 +48,8 @@ def current(s, share):
     return w, why
 
 
-def scale(ww, m, factor):
-    if m not in ww or not 0 < ww[m] < 1: return ww
-    kept, rest = ww[m] * factor, 1 - ww[m]
-    return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
-
-
 def finals(s, w, ramp, R=4, E_=3):
-    h, out = s['fit_horizon'], []
-    for i, t in enumerate(s['tests']):
-        ww, r = dict(w), t['last'] / h
-        if r > R: ww = scale(ww, CVX, R / r)
-        if ramp: ww = scale(ww, REF, min(1, max(0, (r - 1) / (E_ - 1))))
-        out.append(sum(x * s['laws'][m]['finals'][i] for m, x in ww.items() if x > 0))
-    return [abs(f / t['observed'] - 1) * 100 for f, t in zip(out, s['tests'])]
+    return [abs(f / t['observed'] - 1) * 100 for f, t in zip(stack_replay.stack_finals(s, w, ramp, REF, R, E_), s['tests'])]
 
 
 def per_question(share):

@@ -26,6 +26,8 @@ at the prior weights (0 at the fitted horizon to its prior at 3x) and the convex
 import json, math, statistics, sys
 from itertools import product
 
+from stack_replay import stack_finals
+
 CAP, REF, CVX = 'momentum(cap=fit)', 'mpl(warmup=reference, drops=continuous)', 'convex'
 AGE, SHARE, SHAREL = 'age(q=0.7, prior=13)', 'share', 'share(clock=level)'
 PRIOR = {CAP: 0.35, REF: 0.35, CVX: 0.3}
@@ -75,12 +77,6 @@ def end_err(s, w, cut='default', loss='abs'):
 
 def renorm(w):
     t = sum(w.values()); return {m: x / t for m, x in w.items()}
-
-
-def scale(ww, m, factor):
-    if m not in ww or not 0 < ww[m] < 1: return ww
-    kept, rest = ww[m] * factor, 1 - ww[m]
-    return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
 
 
 def spans_long_decay(s): return not s['question'].startswith('cooldowns')   # ShareLaw.SpansLongDecay on the protocol's splits
@@ -139,14 +135,7 @@ class Rule:
         return w, ramp, why
 
 
-def finals(s, w, ramp):
-    h, out = s['fit_horizon'], []
-    for i, t in enumerate(s['tests']):
-        ww, r = dict(w), t['last'] / h
-        if r > TAPER: ww = scale(ww, CVX, TAPER / r)
-        if ramp: ww = scale(ww, REF, min(1, max(0, (r - 1) / (RAMP - 1))))
-        out.append(sum(x * s['laws'][m]['finals'][i] for m, x in ww.items() if x > 0))
-    return out
+def finals(s, w, ramp): return stack_finals(s, w, ramp, REF, TAPER, RAMP)
 
 
 def spearman(a, b):
