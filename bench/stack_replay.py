@@ -41,7 +41,7 @@ def choose(s, prior):
     if not allcv(s, ms): return pr, 'prior (no cv)'
     cands = [(None, pr)]
     for m in ms:
-        if m == CVX: continue
+        if m.startswith(CVX): continue   # any convex bound (convex, convex(area=fit)): never tilted to, as StackFitter's `is ConvexBoundLaw`
         rest = sum(pr[j] for j in ms if j != m)
         cands.append((m, {j: TILT if j == m else (1 - TILT) * pr[j] / rest for j in ms}))
     errs = [err(s, w) for _, w in cands]
@@ -53,8 +53,18 @@ def choose(s, prior):
     return pr, 'prior'
 
 
+def place(s, w, why, holder, alt):
+    """StackFitter.ChooseMembers: alt takes holder's place in the weights w (from choose) when that forecasts the fitted runs'
+    future better, or all of it when alone it is below ALONE x the better of the two."""
+    if why in ('prior (no cv)', 'single') or not (ok(s, alt) and cvp(s, alt) is not None and holder in w): return w, why
+    now = err(s, w); w2 = {(alt if m == holder else m): x for m, x in w.items()}; wi = err(s, w2)
+    if err(s, {alt: 1.0}) < ALONE * min(now, wi): return {alt: 1.0}, f'[{alt} alone] ' + why
+    if wi < now: return w2, f'[{alt} in] ' + why
+    return w, why
+
+
 def scale(ww, m, factor):
-    """AutoLaw.Scale: member m keeps factor of its weight, the others share what it gives up in proportion (alone: unchanged)."""
+    """AutoLaw.Scale: member m keeps factor of its weight, the others share the rest in proportion."""
     if m not in ww or not 0 < ww[m] < 1: return ww
     kept, rest = ww[m] * factor, 1 - ww[m]
     return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}

@@ -20,7 +20,7 @@ published split (25M 0.9989 / 0.00102, 100M 0.9985 / 0.00130, 400M 0.9979 / 0.00
 """
 import itertools, json, statistics, sys
 
-from stack_replay import CAP, REF, CVX, ALONE, ok, cvp, err, choose, pooled, loco as loco_with
+from stack_replay import CAP, REF, CVX, ok, choose, place, scale, pooled, loco as loco_with
 
 AGE, SHARE = 'age(q=0.7, prior=13)', 'share'
 PRIOR = {CAP: 0.35, REF: 0.35, CVX: 0.3}
@@ -33,19 +33,7 @@ NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long
 def current(s):
     """Session 12: the weights, then the alternate AutoLaw.Weighs picks in the capped member's place (ChooseMembers)."""
     w, why = choose(s, PRIOR)
-    if why in ('prior (no cv)', 'single'): return w, why
-    alt = AGE if s.get('question') == 'cooldowns' else SHARE
-    if ok(s, alt) and cvp(s, alt) is not None and CAP in w:
-        now = err(s, w); w2 = {(alt if m == CAP else m): x for m, x in w.items()}; wi = err(s, w2)
-        if err(s, {alt: 1.0}) < ALONE * min(now, wi): return {alt: 1.0}, f'[{alt} alone] ' + why
-        if wi < now: return w2, f'[{alt} in] ' + why
-    return w, why
-
-
-def scale(ww, m, factor):
-    if m not in ww or not 0 < ww[m] < 1: return ww
-    kept, rest = ww[m] * factor, 1 - ww[m]
-    return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
+    return place(s, w, why, CAP, AGE if s.get('question') == 'cooldowns' else SHARE)
 
 
 def finals(s, w, R, ramp=None, signed=False):

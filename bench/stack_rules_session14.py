@@ -19,7 +19,7 @@ its seed noise, nor the pooled mean or worst) is scored on the one left out.
 import json, statistics, sys
 
 import stack_replay
-from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose, pooled, loco
+from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose, place, pooled, loco
 
 REF = 'mpl(warmup=reference, drops=continuous)'
 AGE = 'age(q=0.7, prior=13)'
@@ -41,10 +41,9 @@ def current(s, share):
         fitted = [a for a in alts if ok(s, a) and s['laws'][a].get('objective') is not None]
         if fitted: alts = [min(fitted, key=lambda a: s['laws'][a]['objective'])]
     for alt in alts:
-        if not (ok(s, alt) and cvp(s, alt) is not None and holder in w): continue
-        now = err(s, w); w2 = {(alt if m == holder else m): x for m, x in w.items()}; wi = err(s, w2)
-        if err(s, {alt: 1.0}) < ALONE * min(now, wi): w, why, holder = {alt: 1.0}, f'[{alt} alone] ' + why, alt
-        elif wi < now: w, why, holder = w2, f'[{alt} in] ' + why, alt
+        w2, why = place(s, w, why, holder, alt)
+        if w2 is not w: holder = alt
+        w = w2
     return w, why
 
 

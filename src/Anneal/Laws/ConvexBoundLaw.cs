@@ -16,8 +16,17 @@ namespace Anneal.Laws;
 /// of update t, interpolated between logged steps). A run without gradient norms (a schedule to predict)
 /// must be given them first, e.g. by <see cref="LawRun.WithGradNormFrom"/> (the mean of the fitted runs'
 /// norms at the same progress), which <c>anneal evaluate</c> applies to every held-out run.
+/// <para>
+/// <c>convex(area=fit)</c> (<paramref name="FitArea"/>) replaces the distance term's <c>D^2 / (2 sum eta)</c> by
+/// <c>D^2 / (2 eta_max^(1-a) (sum eta)^a)</c> with a in [0.05, 1] a fourth parameter (a = 1 is the bound; eta_max, the run's
+/// peak rate, keeps the law equivariant to the rate's unit): for a constant rate the bound's distance term falls as
+/// 1 / (eta T) while its noise term grows as (eta / 2) ln T, so fitted at a short horizon the two cancel beyond it and the
+/// bound's constant part flattens (docs/laws.md, "Session 14: members" and "Session 15: far horizons").
+/// </para>
 /// </summary>
-public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
+/// <param name="LoggedGrad">G_t from the logged gradient norms (true) or 1.</param>
+/// <param name="FitArea">Fit the distance term's power of the rate's area (<c>area=fit</c>).</param>
+public sealed record ConvexBoundLaw(bool LoggedGrad = false, bool FitArea = false) : LossLaw
 {
     private static readonly LawParameter[] Params =
     [
@@ -26,25 +35,38 @@ public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
         new("D2", 0, double.PositiveInfinity, "lr*G^2", "squared distance to the optimum, D^2 (in units of lr times squared gradient norm)", new LrPower(2)),
     ];
 
+    private static readonly LawParameter[] AreaParams =
+    [
+        .. Params,
+        new("a", 0.05, 1, "1", "power of the rate's area in the distance term, D^2 / (2 eta_max^(1-a) (sum eta)^a) (1: the bound)"),
+    ];
+
     public override string Name => "convex";
 
     public override string Summary => LoggedGrad
         ? "convex-bound law (Schaipp et al. 2025): c0 + c1*bound(schedule, logged G_t; D^2), 3 parameters"
         : "convex-bound law (Schaipp et al. 2025): c0 + c1*bound(schedule; D^2, G=1), 3 parameters";
 
-    public override IReadOnlyList<LawParameter> Parameters => Params;
+    public override IReadOnlyList<LawParameter> Parameters => FitArea ? AreaParams : Params;
 
-    public override SpecCall ToSpecCall() => LoggedGrad ? new SpecBuilder("convex").Word("grad", "logged").Build() : new("convex");
+    public override SpecCall ToSpecCall() => new SpecBuilder("convex").WordIf("grad", LoggedGrad ? "logged" : "unit", "unit").WordIf("area", FitArea ? "fit" : "bound", "bound").Build();
 
     internal static ConvexBoundLaw Create(SpecArgs a)
     {
         var raw = a.Raw("grad");
-        return raw switch
+        bool logged = raw switch
         {
-            null or SpecText { Value: "unit" } => new ConvexBoundLaw(false),
-            SpecText { Value: "logged" } => new ConvexBoundLaw(true),
+            null or SpecText { Value: "unit" } => false,
+            SpecText { Value: "logged" } => true,
             _ => throw a.Fail($"grad must be logged (per-step gradient norms from the grad_norm column) or unit (G = 1), got {raw}"),
         };
+        bool area = a.Word("area", "bound") switch
+        {
+            "bound" => false,
+            "fit" => true,
+            var w => throw a.Fail($"area must be fit (the distance term's power of the rate's area fitted) or bound (1, the bound's), got {w}"),
+        };
+        return new ConvexBoundLaw(logged, area);
     }
 
     public override LawState Prepare(LawRun run)
@@ -81,8 +103,13 @@ public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
                 for (int i = 0; i < s.Run.Count; i++) { double r = s.Run.Observed![i] - c0 - c1 * (d2 * s.A[i] + s.B[i]); sse += r * r; }
             best.Add((sse, [c0, c1, d2]));
         }
-        foreach (var b in best.OrderBy(b => b.Sse).Take(3)) yield return b.P;
-        yield return [Math.Max(0.05, h.MinLoss - 0.3), 1, 1];
+        // With the area's power fitted, each start begins at the bound (a = 1) and once halfway to the power laws' exponents.
+        double[][] powers = FitArea ? [[1], [0.5]] : [[]];
+        foreach (var a in powers)
+        {
+            foreach (var b in best.OrderBy(b => b.Sse).Take(3)) yield return [.. b.P, .. a];
+            yield return [Math.Max(0.05, h.MinLoss - 0.3), 1, 1, .. a];
+        }
     }
 
     internal sealed class State : LawState
@@ -94,6 +121,9 @@ public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
 
         /// <summary>Mean of G_t^2 over the run's steps (1 when G = 1).</summary>
         public double MeanG2 { get; }
+
+        /// <summary>ln((sum eta) / eta_max) per point: <c>A_a = A (sum eta / eta_max)^(1-a)</c> with <c>area=fit</c>.</summary>
+        private readonly double[] _lnArea;
 
         /// <param name="run">The run.</param>
         /// <param name="grad">G_t per step (same length as the run's eta), or null for G = 1.</param>
@@ -112,6 +142,8 @@ public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
             MeanG2 = eta.Length > 0 ? g2 / eta.Length : 1;
             var q = EtaMath.Prefix(sq);
             A = new double[run.Count]; B = new double[run.Count];
+            _lnArea = new double[run.Count];
+            double peak = eta.Length > 0 ? eta.Max() : 0;
             for (int j = 0; j < run.Count; j++)
             {
                 long t = run.Steps[j];
@@ -127,17 +159,22 @@ public sealed record ConvexBoundLaw(bool LoggedGrad = false) : LossLaw
                 }
                 A[j] = 1 / (2 * total);
                 B[j] = q[t + 1] / (2 * total) + 0.5 * tail;
+                _lnArea[j] = peak > 0 ? Math.Log(total / peak) : 0;
             }
         }
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jac)
         {
+            int np = p.Length;
             for (int i = 0; i < loss.Length; i++)
             {
-                double bound = p[2] * A[i] + B[i];
+                // area=fit: D^2 / (2 eta_max^(1-a) S^a) = A (S / eta_max)^(1-a), its derivative in a -A_a ln(S / eta_max).
+                double a = np == 4 ? A[i] * Math.Exp((1 - p[3]) * _lnArea[i]) : A[i];
+                double bound = p[2] * a + B[i];
                 loss[i] = p[0] + p[1] * bound;
                 if (jac.IsEmpty) continue;
-                jac[3 * i] = 1; jac[3 * i + 1] = bound; jac[3 * i + 2] = p[1] * A[i];
+                jac[np * i] = 1; jac[np * i + 1] = bound; jac[np * i + 2] = p[1] * a;
+                if (np == 4) jac[np * i + 3] = -p[1] * p[2] * a * _lnArea[i];
             }
         }
     }

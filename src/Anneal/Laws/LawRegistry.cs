@@ -20,7 +20,7 @@ public static class LawRegistry
         new("fsl", "L0 + A*S1^-alpha + sigma*mean_j V_j: a noise floor filling and relaxing in LR-area time over 12 octaves of speed (after Li et al. 2025's functional scaling law)", "octaves=12 (number of modes)", SpectrumFloorLaw.Create, "fsl"),
         new("mpl", "multi-power law (Luo et al. 2025)", "warmup=paper | reference; area=1 | a number in [0.05, 1.5] (progress sum peak*(eta/peak)^area in the power-law term; 1 = the LR area, the paper)", MultiPowerLaw.Create, "mpl"),
         new("fm", "forward-momentum law (Wang et al. 2026)", "n=model size (recorded; folded into L0)", ForwardMomentumLaw.Create, "fm(n=4e8)"),
-        new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "grad=unit (G=1) | grad=logged (per-step grad_norm)", ConvexBoundLaw.Create, "convex(grad=logged)"),
+        new("convex", "c0 + c1*convex SGD bound (Schaipp et al. 2025)", "grad=unit (G=1) | grad=logged (per-step grad_norm); area=fit (the distance term's power of the rate's area fitted)", ConvexBoundLaw.Create, "convex(grad=logged)"),
     ];
 
     /// <summary>The default set compared by <c>anneal evaluate</c> and <c>anneal demo</c>.</summary>

@@ -109,6 +109,7 @@ public class LawMathTests
         ["mpl(area=fit, gamma=0)", new[] { 2.56, 0.64, 0.47, 510.0, 80.0, 0.83, 0.0, 0.7 }],
         ["fm", new[] { 2.5, 0.6, 0.42, 1e-4 }],
         ["convex", new[] { 2.5, 50.0, 0.01 }],
+        ["convex(area=fit)", new[] { 2.5, 50.0, 0.01, 0.6 }],
         ["floor", new[] { 2.3, 0.6, 0.42, 0.2, 1.3 }],
         ["floor(time=area)", new[] { 2.3, 0.6, 0.42, 0.2, 0.8 }],
         ["momentum(cap=fit)", new[] { 2.5, 0.6, 0.42, 0.4, 0.05 }],
