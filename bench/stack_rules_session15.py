@@ -85,7 +85,7 @@ def spans_long_decay(s): return not s['question'].startswith('cooldowns')   # Sh
 class Rule:
     """main's rule, with knobs for the candidates (defaults: main)."""
     def __init__(self, name='main', tilt=TILT, margin=MARGIN, alone=ALONE, cut='default', loss='abs', prior=None,
-                 shrink=None, min_tails=0, nocv_prior=None, nocv_question=None, drop_bound=False, swap_alone=ALONE, no_swap=False, swap_margin=1.0):
+                 shrink=None, min_tails=0, nocv_prior=None, nocv_question=None, nocv_alternate=None, nocv_ramp=False, drop_bound=False, swap_alone=ALONE, no_swap=False, swap_margin=1.0):
         self.__dict__.update(locals()); del self.__dict__['self']
 
     def prior_of(self, s):
@@ -103,7 +103,13 @@ class Rule:
         c = cut_of(s, 'default' if self.cut == 'multi' else self.cut)
         if self.nocv_prior and (self.nocv_question is None or s['question'].startswith(self.nocv_question)) and (c is None or not c['tails'] or any(cvp(s, m, 'default' if self.cut == 'multi' else self.cut) is None for m in ms)):
             return renorm({m: self.nocv_prior[m] for m in ms}), False, 'prior (no cv)'
-        if (c is None or not c['tails'] or any(cvp(s, m, 'default' if self.cut == 'multi' else self.cut) is None for m in ms)): return pr, False, 'prior (no cv)'
+        if (c is None or not c['tails'] or any(cvp(s, m, 'default' if self.cut == 'multi' else self.cut) is None for m in ms)):
+            if self.nocv_alternate and spans_long_decay(s) and CAP in pr:
+                # helper far's open question: an alternate in the capped member's place where no cross-validation runs
+                alt = min([a for a in (SHARE, SHAREL) if ok(s, a)], key=lambda a: s['laws'][a]['objective']) if self.nocv_alternate == 'share' else self.nocv_alternate
+                w = {(alt if m == CAP else m): x for m, x in pr.items()}
+                return w, self.nocv_ramp and w.get(REF, 0) > 0, 'prior (no cv)'
+            return pr, False, 'prior (no cv)'
         if len(c['tails']) < self.min_tails: return pr, False, 'prior (few tails)'
         err = lambda w: end_err(s, w, self.cut, self.loss)
         cands = [(None, pr)]
@@ -375,6 +381,9 @@ if __name__ == '__main__':
             if v < -1e-9 or (cw == 0 and rw == 0): continue
             priors[f'{cw:.2f}/{rw:.2f}/{v:.2f}'] = run(Rule(prior={CAP: max(cw, 1e-9), REF: rw, CVX: max(v, 0)}))
     report_loco('the prior weights (capped / reference / convex) on a 0.05 grid', priors, base)
+    alt = {'main': base, 'share in place': run(Rule(nocv_alternate='share')), 'share in place, ramp': run(Rule(nocv_alternate='share', nocv_ramp=True)),
+           'age in place': run(Rule(nocv_alternate=AGE))}
+    print('\nan alternate in the capped member\'s place where the cross-validation cannot run (schedules question)'); show_options(alt, base)
     cvx = {'main': base, **{f'convex {c}': run(convex_without_future(c)) for c in [0.3, 0.25, 0.2, 0.15, 0.1]}}
     print(); show_options(cvx, base)
     report_loco('the convex prior where the cross-validation cannot run (schedules question)', cvx, base)
