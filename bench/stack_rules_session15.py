@@ -10,8 +10,8 @@ stack weights out of sample").
   python3 bench/stack_rules_session15.py evidence.json --accuracy accuracy.json --seed2 evidence-seed2.json
 
 with LAWS="momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=level),momentum(lambda=fit)".
-stack-selection reads the corpora BandCalibration.Corpora lists: gpt-rope-lion and gpt3-b32 must be without their
-"held_out" flag (development corpora since session 15). With --accuracy, the replay of main's rule is checked against
+stack-selection reads the corpora BandCalibration.Corpora lists (gpt-rope-lion and gpt3-b32 among them since their
+"held_out" flag was removed in session 15). With --accuracy, the replay of main's rule is checked against
 `auto`'s finals forecast by forecast. --swap-repo writes a repository skeleton whose engine corpora are the repository's
 with each seed pair's labels swapped (the seed-2 constant and cosine runs are the calibration, the seed-1 ones left out; the
 cooldowns question dropped), the check "Session 13: auto" made by hand; --seed2 adds its splits to every corpus (leaving a

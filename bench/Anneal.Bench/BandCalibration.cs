@@ -139,24 +139,24 @@ internal static class BandCalibration
         // shared offset, 73 % covered when calibrated without it (docs/laws.md, "Session 12: bands").
         var forms = new[] { true, false }.Select(floor =>
         {
-            var constants = Narrowest(rows, floor);
+            var (constants, upper) = Narrowest(rows, floor);
             var held = new List<(Row Row, BandConstants P)>();
             foreach (var name in rows.Select(r => r.Corpus).Distinct())
             {
                 // A left-out calibration without a solution falls back to the all-corpora constants (said in its line).
-                var without = Narrowest(rows.Where(r => r.Corpus != name).ToList(), floor);
-                Console.WriteLine($"{(floor ? "with" : "without")} the floor, without {name}: {(without is null ? "no solution, the all-corpora constants used" : without.ToString())}");
+                var (without, withoutUpper) = Narrowest(rows.Where(r => r.Corpus != name).ToList(), floor);
+                Console.WriteLine($"{(floor ? "with" : "without")} the floor, without {name}: {(without is null ? "no solution, the all-corpora constants used" : without + (withoutUpper ? "" : UpperDropped))}");
                 held.AddRange(rows.Where(r => r.Corpus == name).Select(r => (r, without ?? constants ?? InUse)));
             }
             var heldRows = held.Select(x => Rule(x.Row)).ToList();
             bool holds = StackBandCalibration.MeetsLowerBounds(heldRows, held.Select(x => x.P).ToList(), Level);
             int covered = held.Count(x => Math.Abs(x.Row.E) <= HalfWidth(x.Row, x.P, z));
-            Console.WriteLine($"{(floor ? "with" : "without")} the floor: {(constants is null ? "no solution" : constants.ToString())}; left out: {covered}/{held.Count} covered, lower bounds {(holds ? "met" : "not met")}");
-            return (Floor: floor, Constants: constants, Held: held, Holds: holds, Covered: covered);
+            Console.WriteLine($"{(floor ? "with" : "without")} the floor: {(constants is null ? "no solution" : constants + (upper ? "" : UpperDropped))}; left out: {covered}/{held.Count} covered, lower bounds {(holds ? "met" : "not met")}");
+            return (Floor: floor, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper);
         }).ToList();
-        var chosen = forms.Where(f => f.Constants is not null && f.Holds).Select(f => (f.Floor, f.Constants, f.Held)).FirstOrDefault();
+        var chosen = forms.Where(f => f.Constants is not null && f.Holds).Select(f => (f.Floor, f.Constants, f.Held, f.Upper)).FirstOrDefault();
         if (chosen.Constants is null)
-            chosen = forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered).Select(f => (f.Floor, f.Constants, f.Held)).FirstOrDefault();
+            chosen = forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered).Select(f => (f.Floor, f.Constants, f.Held, f.Upper)).FirstOrDefault();
         var all = chosen.Constants;
         var loco = chosen.Held ?? [];
         if (all is null)
@@ -170,7 +170,7 @@ internal static class BandCalibration
         else
         {
             Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
-            Console.WriteLine($"all corpora: {all} (in use: {InUse})");
+            Console.WriteLine($"all corpora: {all}{(chosen.Upper ? "" : UpperDropped)} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
                 $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}"));
         }
@@ -185,7 +185,18 @@ internal static class BandCalibration
         Console.WriteLine(Line("**pooled**", "", rows.Select(r => (r, InUse)).ToList(), rows.Select(r => (r, all)).ToList(), loco, z));
     }
 
-    private static BandConstants? Narrowest(List<Row> rows, bool floor) => StackBandCalibration.Narrowest(rows.Select(Rule).ToList(), Level, StackBandCalibration.Shapes(floor));
+    /// <summary>
+    /// The rule's constants on <paramref name="rows"/>, and whether they meet the questions' upper bound too: when no shape
+    /// does, the narrowest that meets the lower bounds (<see cref="StackBandCalibration.Narrowest"/>, session 15).
+    /// </summary>
+    private static (BandConstants? Constants, bool Upper) Narrowest(List<Row> rows, bool floor)
+    {
+        var rule = rows.Select(Rule).ToList();
+        var both = StackBandCalibration.Narrowest(rule, Level, StackBandCalibration.Shapes(floor));
+        return both is not null ? (both, true) : (StackBandCalibration.Narrowest(rule, Level, StackBandCalibration.Shapes(floor), upperBound: false), false);
+    }
+
+    private const string UpperDropped = " (no shape meets the questions' upper bound: the narrowest meeting the lower bounds)";
 
     /// <summary>
     /// The offline columns of a row: the run's name; the members' forecasts, weights and own variances; the LR area of the

