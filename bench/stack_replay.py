@@ -70,6 +70,18 @@ def scale(ww, m, factor):
     return {j: kept if j == m else ww[j] * (1 - kept) / rest for j in ww}
 
 
+def stack_finals(s, w, ramp, ref, R=4, E=3):
+    """The stack's forecast of each held-out final (AutoLaw.WeightsFor): weights w, the convex taper beyond R x the fitted
+    horizon and, with ramp, the reference member ref's ramp from 0 at the horizon to its weight at E x it."""
+    h, out = s['fit_horizon'], []
+    for i, t in enumerate(s['tests']):
+        ww, r = dict(w), t['last'] / h
+        if r > R: ww = scale(ww, CVX, R / r)
+        if ramp: ww = scale(ww, ref, min(1, max(0, (r - 1) / (E - 1))))
+        out.append(sum(x * s['laws'][m]['finals'][i] for m, x in ww.items() if x > 0))
+    return out
+
+
 def pooled(d, keep=lambda c: True):
     """Mean and worst |error| (%) over the questions of d ((corpus, question) -> errors) whose corpus passes keep."""
     p = [x for k, v in d.items() if keep(k[0]) for x in v]

@@ -19,7 +19,7 @@ its seed noise, nor the pooled mean or worst) is scored on the one left out.
 import json, statistics, sys
 
 import stack_replay
-from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose, place, scale, pooled, loco
+from stack_replay import CAP, CVX, ALONE, ok, cvp, err, choose, place, pooled, loco
 
 REF = 'mpl(warmup=reference, drops=continuous)'
 AGE = 'age(q=0.7, prior=13)'
@@ -48,13 +48,7 @@ def current(s, share):
 
 
 def finals(s, w, ramp, R=4, E_=3):
-    h, out = s['fit_horizon'], []
-    for i, t in enumerate(s['tests']):
-        ww, r = dict(w), t['last'] / h
-        if r > R: ww = scale(ww, CVX, R / r)
-        if ramp: ww = scale(ww, REF, min(1, max(0, (r - 1) / (E_ - 1))))
-        out.append(sum(x * s['laws'][m]['finals'][i] for m, x in ww.items() if x > 0))
-    return [abs(f / t['observed'] - 1) * 100 for f, t in zip(out, s['tests'])]
+    return [abs(f / t['observed'] - 1) * 100 for f, t in zip(stack_replay.stack_finals(s, w, ramp, REF, R, E_), s['tests'])]
 
 
 def per_question(share):

@@ -35,6 +35,9 @@ internal static class BandCalibration
 
         /// <summary>The forecast's extrapolation in intrinsic time (<see cref="StackBand.Extrapolation"/>), averaged over the final's points as the members' forecasts are.</summary>
         public double Extrapolation { get; init; } = double.NaN;
+        /// <summary>For offline checks (session 15): phase, phase_obs, rms_resid, rms_resid_half, fit_points of the fit.</summary>
+        public string Candidates { get; init; } = ",,,,";
+
         public double E => Math.Log(Observed / Predicted);
     }
 
@@ -53,13 +56,13 @@ internal static class BandCalibration
         if (rowsCsv is not null && !fromRows)
         {
             // Every forecast's inputs to the band, for offline checks of other rules.
-            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R}"));
+            var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R},{r.Candidates}"));
             File.WriteAllLines(rowsCsv, lines.Prepend(Header));
         }
         Calibrate(rows, z);
     }
 
-    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation";
+    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points";
 
     /// <summary>The rows a previous run wrote (the columns the rule reads; the offline ones are not read back).</summary>
     private static List<Row> ReadRows(string path)
@@ -102,6 +105,28 @@ internal static class BandCalibration
                 var res = r.Observed!.Select((o, i) => Math.Log(o / pr[i])).ToArray();
                 for (int i = 1; i + 1 < res.Length; i++) { double d2 = res[i + 1] - 2 * res[i] + res[i - 1]; nz += d2 * d2 / 6; nzn++; }
             }
+            // Offline candidates (session 15): the phase of training at the fitted horizon, -d ln L / d ln S1 of the stack along
+            // the fitted run of the most learning-rate area, between half its area and its end (also from the observed points);
+            // the RMS log residual of the stack over all fitted points and over each run's second half; the fitted points.
+            var longest = split.Fit.MaxBy(r => Area(r, r.Steps[^1]))!;
+            long tb = longest.Steps[^1], ta = StepAtArea(longest, Area(longest, tb) / 2);
+            var ends = stack.Predict(longest with { Steps = [ta, tb], Observed = null }, fit.Values);
+            double ratio = Math.Log(Area(longest, tb) / Area(longest, ta));
+            double phase = Math.Log(ends[0] / ends[1]) / ratio;
+            int ia = Array.FindIndex(longest.Steps, x => x >= ta);
+            double phaseObs = Math.Log(longest.Observed![ia] / longest.Observed[^1]) / Math.Log(Area(longest, tb) / Area(longest, longest.Steps[ia]));
+            double rs = 0, rh = 0; int rn = 0, rhn = 0;
+            foreach (var r in split.Fit)
+            {
+                var pr = stack.Predict(r, fit.Values);
+                for (int i = 0; i < pr.Length; i++)
+                {
+                    double e2 = Math.Pow(Math.Log(r.Observed![i] / pr[i]), 2);
+                    rs += e2; rn++;
+                    if (2 * i >= pr.Length) { rh += e2; rhn++; }
+                }
+            }
+            string candidates = string.Create(CultureInfo.InvariantCulture, $"{phase:R},{phaseObs:R},{Math.Sqrt(rs / rn):R},{Math.Sqrt(rh / rhn):R},{rn}");
             foreach (var t in split.Tests)
             {
                 var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
@@ -119,7 +144,7 @@ internal static class BandCalibration
                 {
                     Ratio = (double)t.Run.Eta.Length / fit.FittedHorizon, Noise = nzn > 0 ? Math.Sqrt(nz / nzn) : double.NaN,
                     DisWeighted = weighted.Length > 1 ? weighted.Select(m => Math.Pow((losses[m] - pred) / pred, 2)).Average() : 0,
-                    Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(),
+                    Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(), Candidates = candidates,
                     Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, preds.Select((p, m) => Math.Pow(Math.Log(Mean(p.High) / losses[m]) / z, 2)).ToArray()),
                 };
                 if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
@@ -218,6 +243,12 @@ internal static class BandCalibration
         string J(IEnumerable<double> v) => string.Join(";", v.Select(x => x.ToString("R", inv)));
         return string.Create(inv, $"{target.Name},{J(losses)},{J(weights)},{J(owns)},{t.Area:R},{f.Max(x => x.Area):R},{t.Final:R},{f.Min(x => x.Final):R},{t.Anneal:R},{f.Max(x => x.Anneal):R}");
     }
+
+    /// <summary>S1(t): the run's cumulative learning rate up to step <paramref name="t"/> included.</summary>
+    private static double Area(LawRun r, long t) { double a = 0; for (long i = 0; i <= t; i++) a += r.Eta[i]; return a; }
+
+    /// <summary>The first step at which the run's cumulative learning rate reaches <paramref name="area"/>.</summary>
+    private static long StepAtArea(LawRun r, double area) { double a = 0; for (long i = 0; i < r.Eta.Length; i++) { a += r.Eta[i]; if (a >= area) return i; } return r.Eta.Length - 1; }
 
     private static double Median(double[] x)
     {

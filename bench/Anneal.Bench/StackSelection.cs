@@ -76,6 +76,7 @@ internal static class StackSelection
                 {
                     double[]? finals = null, own = null, atH = null, constFinals = null;
                     double cvRmse = double.NaN, objective = double.NaN;
+                    string[] warnings = [];
                     var cv = new Dictionary<string, object?>();
                     string? error = null;
                     try
@@ -85,7 +86,10 @@ internal static class StackSelection
                         cvRmse = fit.CrossValidationLogError;
                         objective = fit.Report.Objective;
                         var preds = split.Tests.Select(t => fit.Predict(t.Run)).ToArray();
-                        finals = preds.Select(p => p.Loss.Average()).ToArray();
+                        // Read as the stack mixes its members (NonRisingForecast: held after a fall of the rate), so that a replay of
+                        // the weights reproduces auto's finals.
+                        finals = preds.Select((p, k) => NonRisingForecast.Of(split.Tests[k].Run, p.Loss).Average()).ToArray();
+                        warnings = fit.Report.Warnings;
                         // The same law's forecast of the schedule's constant counterpart (its running maximum) over the same final window.
                         constFinals = split.Tests.Select(t => fit.Law.Predict(Counterpart(t.Run), fit.Values).Average()).ToArray();
                         own = preds.Select(p => p.BandUnavailable is null ? p.High.Select((hi, i) => Math.Log(hi / p.Loss[i]) / z).Average() : double.NaN).ToArray();
@@ -96,6 +100,7 @@ internal static class StackSelection
                             try
                             {
                                 var cvFit = LawFitter.Fit(law, heads, options with { Jackknife = false });
+                                cv[name + "/warnings"] = cvFit.Report.Warnings;
                                 cv[name] = tails.Select(t => cvFit.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, cvFit.Values)[0]).ToArray();
                                 cv[name + "/constant"] = tails.Select(t => cvFit.Law.Predict(Counterpart(t) with { Steps = [t.Steps[^1]] }, cvFit.Values)[0]).ToArray();
                                 // Every future point (thinned to TailPoints per tail), for rules that score a member on the whole held-out segment.
@@ -105,7 +110,7 @@ internal static class StackSelection
                         }
                     }
                     catch (InputException e) { error = e.Message; }
-                    perLaw[law.Spec] = new { finals, const_finals = constFinals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, objective = double.IsFinite(objective) ? objective : (double?)null, cv, error };
+                    perLaw[law.Spec] = new { finals, const_finals = constFinals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, objective = double.IsFinite(objective) ? objective : (double?)null, warnings, cv, error };
                 }
                 splits.Add(new
                 {

@@ -368,4 +368,28 @@ public class StackBandTests
         StackBandCalibration.Meets(rows, full).ShouldBeTrue();
         rows.Average(r => Math.Sqrt(full.Variance(r))).ShouldBeLessThanOrEqualTo(rows.Average(r => Math.Sqrt(byF.Variance(r))) + 1e-4);
     }
+
+    [Fact]
+    public void Without_the_upper_bound_the_rule_keeps_the_lower_bounds_of_a_band_that_cannot_meet_both()
+    {
+        // Session 15: when no shape keeps every large question at most 98 %, the tool asks for the lower bounds alone.
+        // Independent source: order statistics counted by hand on the two ladders above (corpus a |e| = 0.001 i, corpus b
+        // 0.002 i, i = 1..30), a floor alone (one half-width w for all). Corpus b's 90 % (27 of 30) needs w >= 0.054; pooled
+        // 95 % of 60 (57) needs the 57th smallest error: a's 30 and b's 15 up to 0.030, then b's 0.032 ... so also 0.054; the
+        // question pooled over the corpora (60, 90 % = 54) less. So w = 0.054, s = 0.054 / z rounded up to five decimals:
+        // a 30/30 (100 %, above the 98 % the full rule asks, which is why it has no solution), b 27/30.
+        var rows = Ladder("a", 30, 0.001, 0.01).Concat(Ladder("b", 30, 0.002, 0.02)).ToList();
+        double z = FittedLaw.NormalQuantile(0.975);
+        BandConstants[] floor = [new BandConstants(0, 0, 0, 0, 0.001)];
+        StackBandCalibration.Narrowest(rows, shapes: floor).ShouldBeNull();
+        var c = StackBandCalibration.Narrowest(rows, shapes: floor, upperBound: false)!;
+        c.ShouldNotBeNull();
+        c.S.ShouldBe(Math.Ceiling(0.054 / z * 1e5) / 1e5, 1e-12);
+        rows.Count(r => r.Corpus == "a" && Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(30);
+        rows.Count(r => r.Corpus == "b" && Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(27);
+        StackBandCalibration.MeetsLowerBounds(rows, rows.Select(_ => c).ToList()).ShouldBeTrue();
+        StackBandCalibration.Meets(rows, c).ShouldBeFalse();
+        // and a floor one error narrower (b's 27th just out) misses b's 90 %
+        StackBandCalibration.MeetsLowerBounds(rows, rows.Select(_ => c with { S = 0.053 / z }).ToList()).ShouldBeFalse();
+    }
 }
