@@ -3,7 +3,7 @@ using Anneal.Fitting;
 namespace Anneal.Laws;
 
 /// <summary>
-/// The band model of an <see cref="AutoLaw"/> stack (docs/laws.md, "Session 10: bands" to "Session 13: bands"). The 95 %
+/// The band model of an <see cref="AutoLaw"/> stack (docs/laws.md, "Session 10: bands" to "Session 15: band out of sample"). The 95 %
 /// band is log-normal around the stack's forecast L with relative variance
 /// <c>(k^2 disagreement + kw^2 chosen) e^(-2 h) + a^2 M^2 + b^2 F^2 + s^2</c>, each term a different error source seen at
 /// fit time:
