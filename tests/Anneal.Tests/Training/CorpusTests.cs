@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json")], ignoreOrder: true);
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public class CorpusTests
         // without the held-out corpora) read all six. gpt-rope-lion differs from the other engine corpora in architecture
         // (RMSNorm, rotary positions) and optimizer (Lion, not AdamW); gpt3-b32 in depth (3 layers of 4 heads, width 64) and
         // batch (32, not 16).
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true).Where(c => !Session15HeldOut.Contains(c.Name)).ToList(); // (those: the test below)
         all.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-gpt3-b32", "engine-mlp", "engine-mlp-long"]);
         all.Where(c => c.HeldOut).ShouldBeEmpty();
         var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false);
@@ -81,6 +81,73 @@ public class CorpusTests
         // seed pairs: constant (to 1,200), cosine at 600, WSD 20% at 600 and 1,200
         var noise = ForecastBenchmark.Noise([corpus]);
         noise.Count.ShouldBe(4);
+        noise.ShouldAllBe(n => n.Finals.Length == 2);
+    }
+
+    private static readonly string[] Session15HeldOut = ["engine-gpt-deep", "engine-mlp-sgd"];
+
+    [Fact]
+    public void Session_15s_held_out_corpora_are_flagged_left_out_of_the_calibrations_and_name_their_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (mlp-sgd, gpt-deep): both are marked "held_out", so the
+        // calibrations (ForecastCorpus.LoadFolders without the held-out corpora) never read them. mlp-sgd is an MLP of another shape
+        // than mlp/mlp-long (context 6, hidden 192) trained with SGD with Nesterov momentum at batch 32 on the Brown corpus;
+        // gpt-deep a 4-layer GPT of width 48 trained with AdamW (b2 0.99) at batch 24 on the King James Bible.
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var held = all.Where(c => Session15HeldOut.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal).ToArray();
+        held.Select(c => c.Name).ShouldBe(Session15HeldOut);
+        held.ShouldAllBe(c => c.HeldOut);
+        var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ToArray();
+        foreach (var n in Session15HeldOut) calibration.ShouldNotContain(n);
+        var (gpt, mlp) = (held[0], held[1]);
+        mlp.Source.ShouldContain("model mlp(context=6, hidden=192) on the Brown corpus");
+        mlp.Source.ShouldContain("batch 32 x seq 64, sgd (momentum 0.9, Nesterov, wd 5e-4)");
+        mlp.Source.ShouldNotContain("adamw");
+        gpt.Source.ShouldContain("model gpt(layers=4, heads=4, dim=48, seq=64) on the King James Bible");
+        gpt.Source.ShouldContain("batch 24 x seq 64, adamw (b1 0.9, b2 0.99, wd 0.1)");
+        gpt.Source.ShouldNotContain("Brown");
+        // and no other corpus is that model, optimizer or text
+        foreach (var c in all.Where(c => !Session15HeldOut.Contains(c.Name)))
+        {
+            c.Source.ShouldNotContain("mlp(context=6");
+            c.Source.ShouldNotContain("sgd");
+            c.Source.ShouldNotContain("layers=4");
+            c.Source.ShouldNotContain("King James");
+        }
+    }
+
+    [Theory]
+    // mlp-sgd: mlp-long's design (generate_long): schedules at 1,000 and 2,000, 10% cooldowns at totals 750, 1,500, ..., 6,000
+    // (and the 10% runs of the schedules at 1,000 and 2,000); the cooldowns question fits the 750 and 1,500 ones (named) and the
+    // constant run to 1,500 and predicts the seven later 10% cooldowns out to 4x. Seed 2: constant, cosine at both horizons and
+    // WSD 20% at both (5 pairs), validation every 100 updates.
+    [InlineData("mlp-sgd", 34, 1000, 2000, 1500, new[] { 750, 1500 }, new[] { 2000, 2250, 3000, 3750, 4500, 5250, 6000 }, 5, 100, 49)]
+    // gpt-deep: the short design (generate): schedules at 800 and 1,600, 10% cooldowns at totals 600, 1,200, ..., 3,600 and 4,000
+    // (and the schedules' 10% runs at 800 and 1,600); the cooldowns question fits the 600 and 1,200 ones (named: 800 sorts between
+    // them) and the constant run to 1,200 and predicts the six later ones out to 3.3x. Seed 2: constant, cosine at 800 and WSD 20%
+    // at both horizons (4 pairs), validation every 50 updates.
+    [InlineData("gpt-deep", 32, 800, 1600, 1200, new[] { 600, 1200 }, new[] { 1600, 1800, 2400, 3000, 3600, 4000 }, 4, 50, 99)]
+    public void Session_15s_held_out_corpora_ask_both_questions_with_the_runs_of_their_design(
+        string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
+    {
+        // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
+        // cooldown, cosine to P/10, linear and step (9 at H1, where the cosine to 0 is fitted) and the cosine to 0 too at H2 (10).
+        var corpus = ForecastCorpus.Load(Path.Combine(Root, folder));
+        corpus.Runs.Count.ShouldBe(runs);
+        var splits = ForecastProtocol.Splits(corpus);
+        var cooldowns = splits.Single(s => s.Question == "cooldowns");
+        cooldowns.FitHorizon.ShouldBe(fitAt);
+        cooldowns.Fit.Select(f => f.Name).ShouldBe([$"constant_s1[:{fitAt}]", .. fitted.Select(t => $"wsd_lin10_T{t}_s1")]);
+        cooldowns.Tests.Select(t => t.Run.Steps[^1] + 1).ShouldBe(predicted.Select(t => (long)t));
+        var schedules = splits.Single(s => s.Question == "schedules");
+        schedules.Fit.Select(f => f.Name).ShouldBe([$"constant_s1[:{h1}]", $"cosine_T{h1}_s1"]);
+        schedules.Tests.Count(t => t.Horizon == h1).ShouldBe(9);
+        schedules.Tests.Count(t => t.Horizon == h2).ShouldBe(10);
+        // every fitted point is a validation loss (after every evalEvery-th update and the run's last), from the end of the warmup on
+        foreach (var r in cooldowns.Fit.Concat(schedules.Fit))
+            r.Steps.ShouldAllBe(s => s >= warmupEnd && ((s + 1) % evalEvery == 0 || s + 1 == r.Eta.Length));
+        var noise = ForecastBenchmark.Noise([corpus]);
+        noise.Count.ShouldBe(pairs);
         noise.ShouldAllBe(n => n.Finals.Length == 2);
     }
 
