@@ -9,6 +9,17 @@ using BenchmarkDotNet.Running;
 // comes from, and the reference procedure's path (docs/laws.md, "Session 11: published split").
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
 // curves and on their end points (docs/laws.md, "Session 15: the WSD question from end points").
+// Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
+// folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
+string[] folderModes = ["cooldown-ends", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
+    "published-cv", "published-diagnosis", "band-features", "band-calibration"];
+if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
+{
+    Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
+        + (args[0] == "cooldown-ends" ? ", or corpus folders such as data/corpora/gpt-tiny-long" : "")
+        + "; the usage of each mode is in the comments of bench/Anneal.Bench/Program.cs.");
+    return 2;
+}
 if (args is ["cooldown-ends", ..])
 {
     Anneal.Bench.CooldownEndsDiagnosis.Run(args[1..], Environment.GetEnvironmentVariable("ANNEAL_LAWS") ?? string.Join(",", Anneal.Laws.LawRegistry.DefaultSpecs));
