@@ -89,12 +89,13 @@ internal static class AccuracyMarkdown
             sb.AppendLine();
             sb.AppendLine("| corpus | forecasts | seed noise | floor: mean error | floor: worst error |" + (auto ? " `auto` mean | `auto` worst |" : ""));
             sb.AppendLine("|---|---|---|---|---|" + (auto ? "---|---|" : ""));
+            var restated = report.Restatements;
             foreach (var f in floors)
             {
                 sb.Append($"| {(f.Corpus == SeedFloor.Pooled ? "**pooled** (in-sample corpora with seed pairs)" : Label(report, f.Corpus))} | {f.Forecasts} | {Pct(f.Sigma, 3)} | {Pct(f.ExpectedMean, 3)} | {Pct(f.ExpectedWorst, 3)} |");
                 if (auto)
                 {
-                    var mine = report.Rows.Where(r => r.Law == "auto" && !report.Restatements.Contains(r.Question) && (f.Corpus == SeedFloor.Pooled ? floors.Any(x => x.Corpus == r.Corpus) && !report.HeldOut.Contains(r.Corpus) : r.Corpus == f.Corpus)).SelectMany(r => r.Forecasts).ToArray();
+                    var mine = report.Rows.Where(r => r.Law == "auto" && !restated.Contains(r.Question) && (f.Corpus == SeedFloor.Pooled ? floors.Any(x => x.Corpus == r.Corpus) && !report.HeldOut.Contains(r.Corpus) : r.Corpus == f.Corpus)).SelectMany(r => r.Forecasts).ToArray();
                     sb.Append(mine.Length == 0 ? " - | - |" : $" {Pct(mine.Average(x => x.RelError))} | {Pct(mine.Max(x => x.RelError))} |");
                 }
                 sb.AppendLine();
@@ -150,7 +151,7 @@ internal static class AccuracyMarkdown
         // One question's pooled table; a restatement (cooldown-ends) also gets its own by-extrapolation rows.
         void Question(string q)
         {
-            var restates = report.Splits.First(s => s.Question == q).Restates;
+            var restates = report.QuestionRestatedBy(q);
             sb.AppendLine($"### Pooled{(heldOut ? " held-out" : "")}, {q} question only{(restates is null ? "" : $" (apart: it predicts the {restates} question's finals again)")}");
             sb.AppendLine();
             sb.Append(PooledTable(report, q, heldOut));
@@ -294,7 +295,7 @@ internal static class AccuracyMarkdown
         var restated = new JsonArray();
         foreach (var q in report.Questions.Where(report.Restatements.Contains))
         {
-            var node = new JsonObject { ["question"] = q, ["restates"] = report.Splits.First(s => s.Question == q).Restates, ["pooled"] = Pooled(false, q), ["by_extrapolation"] = ByRatio(false, q) };
+            var node = new JsonObject { ["question"] = q, ["restates"] = report.QuestionRestatedBy(q), ["pooled"] = Pooled(false, q), ["by_extrapolation"] = ByRatio(false, q) };
             if (report.Rows.Any(r => r.Question == q && report.HeldOut.Contains(r.Corpus)))
             {
                 node["pooled_held_out"] = Pooled(true, q);

@@ -111,11 +111,29 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     /// </summary>
     public IReadOnlySet<string> Restatements => Splits.Where(s => s.Restates is not null).Select(s => s.Question).ToHashSet();
 
-    /// <summary>The questions of the report in split order, the pooled ones first, then the restatements.</summary>
-    public IReadOnlyList<string> Questions => Splits.Select(s => s.Question).Distinct().OrderBy(q => Restatements.Contains(q) ? 1 : 0).ToArray();
+    /// <summary>The question <paramref name="question"/> restates (<see cref="ForecastSplit.Restates"/>), or null.</summary>
+    public string? QuestionRestatedBy(string question) => Splits.FirstOrDefault(s => s.Question == question)?.Restates;
 
-    /// <summary>Whether row <paramref name="r"/> answers <paramref name="question"/> (null: any question that restates none).</summary>
-    private bool Answers(LawAccuracy r, string? question) => question is null ? !Restatements.Contains(r.Question) : r.Question == question;
+    /// <summary>The questions of the report in split order, the pooled ones first, then the restatements.</summary>
+    public IReadOnlyList<string> Questions
+    {
+        get
+        {
+            var restated = Restatements;
+            return Splits.Select(s => s.Question).Distinct().OrderBy(q => restated.Contains(q) ? 1 : 0).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Whether a row answers <paramref name="question"/> (null: any question that restates none); the restatements are
+    /// listed once per call, not once per row.
+    /// </summary>
+    private Func<LawAccuracy, bool> Answering(string? question)
+    {
+        if (question is not null) return r => r.Question == question;
+        var restated = Restatements;
+        return r => !restated.Contains(r.Question);
+    }
 
     /// <summary>
     /// All of one law's rows pooled into one (forecasts concatenated; Spearman and regret over every horizon group): those
@@ -124,7 +142,8 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     /// </summary>
     public PooledAccuracy Pooled(string law, string? question = null, bool heldOut = false)
     {
-        var rows = Rows.Where(r => r.Law == law && Answers(r, question) && HeldOut.Contains(r.Corpus) == heldOut).ToArray();
+        var answers = Answering(question);
+        var rows = Rows.Where(r => r.Law == law && answers(r) && HeldOut.Contains(r.Corpus) == heldOut).ToArray();
         return new PooledAccuracy(law, rows);
     }
 
@@ -158,7 +177,8 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     public IReadOnlyList<RatioAccuracy> ByRatio(string law, bool heldOut = false, string? question = null)
     {
         var fitEnd = Splits.ToDictionary(s => (s.Corpus, s.Question), s => s.FitHorizon);
-        var ratios = Rows.Where(r => r.Law == law && !r.Failed && HeldOut.Contains(r.Corpus) == heldOut && Answers(r, question))
+        var answers = Answering(question);
+        var ratios = Rows.Where(r => r.Law == law && !r.Failed && HeldOut.Contains(r.Corpus) == heldOut && answers(r))
             .SelectMany(r => r.Forecasts.Select(f => (Ratio: (double)f.Horizon / fitEnd[(r.Corpus, r.Question)], Forecast: f)))
             .ToArray();
         var result = new List<RatioAccuracy>();
