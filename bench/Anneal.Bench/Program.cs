@@ -7,11 +7,13 @@ using BenchmarkDotNet.Running;
 // `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
 // `published-diagnosis [repo] [laws] [sizes]` and `published-path [repo] [sizes]`: where the published MPL split's error
 // comes from, and the reference procedure's path (docs/laws.md, "Session 11: published split").
+// `wsd-diagnosis [corpus folder ...]`: the WSD question's signed errors per forecaster and held-out branch, split into the
+// constant run's part and the cooldown gain's part, with issue 10's by-hand baseline (docs/laws.md, "Session 16: the WSD question").
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
 // curves and on their end points (docs/laws.md, "Session 15: the WSD question from end points").
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
-string[] folderModes = ["cooldown-ends", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
+string[] folderModes = ["cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
     "published-cv", "published-diagnosis", "band-features", "band-calibration"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
@@ -23,6 +25,11 @@ if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1
 if (args is ["cooldown-ends", ..])
 {
     Anneal.Bench.CooldownEndsDiagnosis.Run(args[1..], Environment.GetEnvironmentVariable("ANNEAL_LAWS") ?? string.Join(",", Anneal.Laws.LawRegistry.DefaultSpecs));
+    return 0;
+}
+if (args is ["wsd-diagnosis", ..])
+{
+    Anneal.Bench.WsdDiagnosis.Run(args[1..]);
     return 0;
 }
 if (args is ["horizon-diagnosis", ..])

@@ -287,6 +287,7 @@ public sealed class ProbeSimulation
         {
             FittedHorizon = a.FittedHorizon / k,
             RampsReference = a.RampsReference,
+            GainScales = a.GainScales,
             Alternates = a.Alternates.Select(x => x is null ? null : Coarsened(x, k)).ToArray(),
         },
         _ => law,

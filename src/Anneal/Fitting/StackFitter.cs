@@ -77,6 +77,19 @@ public static class StackFitter
                 if (outcome[i].Fit is not null && memberOptions.Jackknife)   // no band carrier survived: the others get their refits after all
                     outcome[i] = (LawFitter.FitShared(candidates[i], runs, memberOptions, preFit), null);
 
+        // Each fit's gain scale (GainScale): its gain over its constant counterpart scaled to meet its runs' points inside
+        // decays; the past refits' on the past's own points, so that the cross-validation weighs the members as the stack
+        // will use them. Only on a calibration of short cooldowns (no fitted run decays over more than half its length: the
+        // WSD question, where the scale carries a cooldown's gain from the fitted branch steps to later ones of the same
+        // shape); a full decay's gain scaled onto other shapes forecast them worse (engine-gpt-tiny's schedules 0.31 ->
+        // 2.18 %; docs/laws.md, "Session 16: the WSD question").
+        var scale = Enumerable.Repeat(1.0, nc).ToArray();
+        if (!ShareLaw.SpansLongDecay(runs))
+            for (int i = 0; i < nc; i++)
+            {
+                if (outcome[i].Fit is { } f) scale[i] = GainScale.Fit(f.Law, f.Values, runs);
+                if (past[i].Fit is { } pf) past[i] = (Scaled(pf, heads), null);
+            }
         // The candidate in each place: the member, or its first alternate that could be fitted when the member could not;
         // the alternates fitted beside it (alternatesOf[i], in order) are weighed against it, one after the other, once
         // the weights are chosen.
@@ -96,11 +109,12 @@ public static class StackFitter
         var fits = new List<(FittedLaw Fit, double Weight)>();
         var pasts = new List<(FittedLaw? Fit, string? Error)>();
         var places = new List<int>();
+        var scales = new List<double>();
         for (int i = 0; i < n; i++)
         {
             int c = place[i];
             double weight = law.Members[i].Weight;
-            if (outcome[c].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[c]); places.Add(i); }
+            if (outcome[c].Fit is { } f) { fits.Add((f, weight)); pasts.Add(past[c]); places.Add(i); scales.Add(scale[c]); }
             else
             {
                 errors.Add($"{candidates[c].Spec}: {outcome[c].Error}");
@@ -134,7 +148,7 @@ public static class StackFitter
                     }
                     var (chosen, swap, reason) = ChooseMembers(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), k, past[c].Fit!, tails, cut);
                     placeWhy.Add(reason);
-                    if (swap) { fits[k] = (outcome[c].Fit!, fits[k].Weight); pasts[k] = past[c]; }
+                    if (swap) { fits[k] = (outcome[c].Fit!, fits[k].Weight); pasts[k] = past[c]; scales[k] = scale[c]; }
                     fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
                 }
             }
@@ -155,7 +169,14 @@ public static class StackFitter
         if (ramps)
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"with the share law in the first place at the prior weights, the reference member keeps the fraction clamp((T / {horizon} - 1) / {AutoLaw.ReferenceRamp - 1}, 0, 1) of its weight on a schedule ending at step T, the others sharing the rest (AutoLaw.ReferenceRamp)");
-        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights) { FittedHorizon = horizon, RampsReference = ramps };
+        var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights)
+        {
+            FittedHorizon = horizon, RampsReference = ramps,
+            GainScales = scales.All(k => k == 1) ? [] : scales.ToArray(),
+        };
+        if (scales.Any(k => k != 1))
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join(", ", fits.Select((f, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{f.Fit.Law.Spec} gain x {scales[i]:0.###}"))) + " (each member's gain over its constant counterpart scaled to meet the fitted runs' points inside decays: GainScale)";
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
         // The band's fit-time evidence (StackBand): the misfit at the fitted runs' ends, and the chosen weights' error on
         // the fitted runs' future from the refits on their past (when every member could be refitted there).
@@ -190,7 +211,7 @@ public static class StackFitter
         var alone = Enumerable.Range(0, past.Count).Select(i => i == place ? 1.0 : 0.0).ToArray();
         double aloneErr = EndError(swapped, alone, tails);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        string member = past[place].Law.Spec, alternate = alternatePast.Law.Spec;
+        string member = SpecOf(past[place]), alternate = SpecOf(alternatePast);
         bool use = with < now;   // false too when either is not finite: the member stands
         double best = Math.Min(now, with);
         string scores = string.Create(inv, $"refitted on the fitted runs' points up to step {cut}, the stack forecasts the last points of {string.Join(", ", tails.Select(t => t.Name))} with mean |log error| {100 * with:0.###} % with {alternate} at weight {weights[place]:0.##} and {100 * now:0.###} % with {member}");
@@ -240,6 +261,19 @@ public static class StackFitter
     public static bool RampsReference(IReadOnlyList<(LossLaw Law, double Weight)> chosen, IReadOnlyList<double> prior) =>
         chosen.Select(m => m.Weight).SequenceEqual(prior) && chosen.Any(m => m.Law is ShareLaw && m.Weight > 0)
         && chosen.Any(m => AutoLaw.IsReferenceMember(m.Law) && m.Weight > 0);
+
+    /// <summary>
+    /// A past refit as the stack uses its member: its gain scaled to meet <paramref name="heads"/>' points inside decays
+    /// (<see cref="GainScale"/>), as the one-member stack with that scale; the fit itself when the scale is 1.
+    /// </summary>
+    private static FittedLaw Scaled(FittedLaw fit, IReadOnlyList<LawRun> heads)
+    {
+        double k = GainScale.Fit(fit.Law, fit.Values, heads);
+        return k == 1 ? fit : new FittedLaw(new AutoLaw([(fit.Law, 1.0)], crossValidatedWeights: false) { GainScales = [k] }, fit.Values, fit.StdErrors, fit.Covariance, fit.Report) { Members = [fit] };
+    }
+
+    /// <summary>The spec of the law a past refit fits: a gain-scaled refit's member's (<see cref="Scaled"/>).</summary>
+    private static string SpecOf(FittedLaw past) => past.Law is AutoLaw { Members.Count: 1 } && past.Members.Count == 1 ? past.Members[0].Law.Spec : past.Law.Spec;
 
     /// <summary>A fit's forecast of the last point of each tail run.</summary>
     private static double[] EndForecasts(FittedLaw fit, IReadOnlyList<LawRun> tails) =>

@@ -125,6 +125,17 @@ public sealed record AutoLaw : LossLaw
         return w;
     }
 
+    /// <summary>
+    /// Each member's gain scale k (<see cref="GainScale"/>), in the order of <see cref="Members"/>; empty (or a missing entry):
+    /// 1, the member as fitted. Member i forecasts <c>Lc - k_i (Lc - L_i)</c>, its gain over its own forecast of the run's
+    /// constant counterpart scaled so that it meets the fitted runs' points inside decays. Set by a fit
+    /// (<see cref="Anneal.Fitting.StackFitter.Fit"/>) and recorded in the law file (<c>gain_scales</c>).
+    /// </summary>
+    public IReadOnlyList<double> GainScales { get; init; } = [];
+
+    /// <summary>Member <paramref name="m"/>'s gain scale (<see cref="GainScales"/>; 1 when none is recorded).</summary>
+    public double GainScaleOf(int m) => m < GainScales.Count ? GainScales[m] : 1;
+
     /// <summary>Whether <paramref name="law"/> is the member <see cref="ReferenceRamp"/> ramps: a multi-power law fitted by the reference procedure.</summary>
     public static bool IsReferenceMember(LossLaw law) => law is MultiPowerLaw { Convention: WarmupConvention.Reference };
 
@@ -279,10 +290,16 @@ public sealed record AutoLaw : LossLaw
         private readonly AutoLaw _law;
         public readonly LawState[] Members;
 
+        /// <summary>Each member's state on the run's constant counterpart, where its gain is scaled (GainScale) and the run decays; else null.</summary>
+        private readonly LawState?[] _constant;
+
         public State(AutoLaw law, LawRun run) : base(run)
         {
             _law = law;
             Members = law.Members.Select(m => m.Law.Prepare(run)).ToArray();
+            bool decays = GainScale.Decays(run);
+            var counterpart = decays ? GainScale.Counterpart(run) : null;
+            _constant = law.Members.Select((m, i) => decays && law.GainScaleOf(i) != 1 ? m.Law.Prepare(counterpart!) : null).ToArray();
         }
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
@@ -299,6 +316,16 @@ public sealed record AutoLaw : LossLaw
                 double w = weights[m];
                 var jac = jacobian.IsEmpty ? [] : new double[n * k];
                 Members[m].Evaluate(p.Slice(off[m], k), part, jac);
+                if (_constant[m] is { } cs)
+                {
+                    // The member's gain over its constant counterpart scaled (GainScale): Lc - g (Lc - L), and so its Jacobian.
+                    double g = _law.GainScaleOf(m);
+                    var cpart = new double[n];
+                    var cjac = jacobian.IsEmpty ? [] : new double[n * k];
+                    cs.Evaluate(p.Slice(off[m], k), cpart, cjac);
+                    for (int i = 0; i < n; i++) part[i] = GainScale.Mix(part[i], cpart[i], g);
+                    for (int i = 0; i < cjac.Length; i++) jac[i] = GainScale.Mix(jac[i], cjac[i], g);
+                }
                 // Each member enters as NonRisingForecast reads it (held after a fall of the rate while it stays above its
                 // value before the fall), the same readings the band's disagreement is measured on: the convex bound's
                 // jump right after a step drop is no forecast of a rising loss (docs/laws.md, "Session 14: auto at a step drop").
@@ -313,6 +340,7 @@ public sealed record AutoLaw : LossLaw
         internal override void Release()
         {
             foreach (var m in Members) m.Release();
+            foreach (var c in _constant) c?.Release();
         }
     }
 }

@@ -40,6 +40,7 @@ public sealed partial record FittedLaw
             ["chosen_because"] = Law is AutoLaw ? StackChoice ?? AutoLawReason : null,
             ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
             ["reference_ramp"] = Law is AutoLaw ramp ? ramp.RampsReference : null,
+            ["gain_scales"] = Law is AutoLaw { GainScales.Count: > 0 } scaled ? new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray()) : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -197,7 +198,16 @@ public sealed partial record FittedLaw
             // ramp its reference member's (AutoLaw.ReferenceRamp; absent in files written before it: no ramp).
             bool ramps = o["reference_ramp"] is null ? false
                 : o["reference_ramp"] is JsonValue rv && rv.TryGetValue<bool>(out var rb) ? rb : throw Bad($"reference_ramp must be true or false, got {Show(o["reference_ramp"])}");
-            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps };
+            // Each member's gain scale (AutoLaw.GainScales, GainScale); absent in files written before it, and where every scale is 1.
+            double[] gainScales = [];
+            if (o["gain_scales"] is { } gs)
+            {
+                int memberCount = law is AutoLaw st ? st.Members.Count : 0;
+                if (gs is not JsonArray ga || ga.Count != memberCount) throw Bad($"gain_scales must list one number >= 0 per member of the auto stack ({memberCount}), got {Show(gs)}");
+                gainScales = ga.Select((x, i) => FiniteNumber(x, () => Bad($"gain_scales[{i}] must be a finite number >= 0, got {Show(x)}")) is var k && k >= 0 ? k
+                    : throw Bad($"gain_scales[{i}] must be a finite number >= 0, got {Show(x)}")).ToArray();
+            }
+            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales };
             return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)

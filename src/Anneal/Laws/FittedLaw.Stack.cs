@@ -44,6 +44,13 @@ public sealed partial record FittedLaw
                 losses[m] = Members[m].Law.Predict(run, Members[m].Values);
                 if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
             }
+            // The member's gain scaled to the fitted runs' decay points (AutoLaw.GainScales); its own band (own) stays relative to its forecast.
+            if (stack.GainScaleOf(m) != 1 && GainScale.Decays(run))
+            {
+                var constant = Members[m].Law.Predict(GainScale.Counterpart(run), Members[m].Values);
+                losses[m] = losses[m].Select((x, i) => GainScale.Mix(x, constant[i], stack.GainScaleOf(m))).ToArray();
+                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
+            }
         }
         // Every member with a usable forecast measures the disagreement; one of weight 0 whose forecast is not finite and
         // positive is left out of it (it is out of the forecast already).

@@ -1,0 +1,143 @@
+using Anneal.Fitting;
+using Anneal.Laws;
+using Anneal.Schedules;
+
+namespace Anneal.Tests.Laws;
+
+/// <summary>
+/// A stack member's decay gain scaled to the fitted runs' points inside decays (<see cref="GainScale"/>,
+/// <see cref="AutoLaw.GainScales"/>; docs/laws.md, "Session 16: the WSD question"): a known scale recovered, the stack's
+/// forecast and Jacobian against the formula by hand and finite differences, the fit's choice of where to scale, and
+/// the law file keeping the scales.
+/// </summary>
+public class GainScaleTests
+{
+    private static readonly MomentumLaw Law = new(0.999);
+    private static readonly double[] P = [2.0, 1.5, 0.35, 1.0];
+    private const string Constant = "constant(peak=3e-3, warmup=100)";
+
+    private static string Wsd(int total) => $"wsd(peak=3e-3, total={total}, warmup=100, decay=0.1, shape=linear)";
+
+    /// <summary>A run of <paramref name="spec"/> logged at <paramref name="steps"/>, no loss.</summary>
+    private static LawRun RunOf(string spec, int total, long[] steps) => LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(total), steps, spec);
+
+    /// <summary>
+    /// The WSD question's calibration from end points, its losses the momentum law's with every cooldown's gain over the
+    /// constant run multiplied by <paramref name="gain"/>: the constant run to step 2000 (every 10th step from 209) and the
+    /// end points of the 10 % cooldowns ending at 1000 and 2000. The constant counterpart is the constant schedule sampled
+    /// on its own, not <see cref="GainScale.Counterpart"/>.
+    /// </summary>
+    private static LawRun[] Calibration(double gain)
+    {
+        var constant = RunOf(Constant, 2000, Enumerable.Range(20, 180).Select(i => 10L * i + 9).ToArray());
+        var runs = new List<LawRun> { constant with { Observed = Law.Predict(constant, P) } };
+        foreach (int t in new[] { 1000, 2000 })
+        {
+            var end = RunOf(Wsd(t), t, [t - 1]);
+            double l = Law.Predict(end, P)[0], c = Law.Predict(RunOf(Constant, t, [t - 1]), P)[0];
+            runs.Add(end with { Observed = [c - gain * (c - l)] });
+        }
+        return runs.ToArray();
+    }
+
+    [Fact]
+    public void A_known_gain_scale_is_recovered_from_the_cooldowns_end_points()
+    {
+        // The constant run has no point inside a decay; the two end points carry the scale, recovered exactly.
+        GainScale.Fit(Law, P, Calibration(1.7)).ShouldBe(1.7, 1e-9);
+        GainScale.Fit(Law, P, Calibration(1.0)).ShouldBe(1.0, 1e-9);
+        // A constant run alone: nothing to scale.
+        GainScale.Fit(Law, P, Calibration(1.7)[..1]).ShouldBe(1);
+        // End points above the constant run (a decay that raised the loss): the scale stops at 0, not below.
+        GainScale.Fit(Law, P, Calibration(-0.5)).ShouldBe(0);
+        // The counterpart holds the peak from the peak on: the constant schedule, step for step.
+        var branch = RunOf(Wsd(1000), 1000, [999]);
+        GainScale.Counterpart(branch).Eta.ShouldBe(Schedule.Parse(Constant).Sample(1000), 1e-18);
+        GainScale.Decays(branch).ShouldBeTrue();
+        GainScale.Decays(RunOf(Wsd(1000), 1000, [899])).ShouldBeFalse();   // the step before the cooldown
+    }
+
+    [Fact]
+    public void The_stacks_forecast_is_each_members_constant_part_minus_its_scaled_gain_and_its_jacobian_matches_finite_differences()
+    {
+        var other = new MomentumLaw(0.99);
+        double[] q = [1.9, 1.2, 0.3, 0.6];
+        var stack = new AutoLaw([(Law, 0.6), (other, 0.4)], crossValidatedWeights: false) { GainScales = [1.7, 0.5] };
+        double[] p = [.. P, .. q];
+        var steps = new long[] { 500, 1799, 1850, 1999 };
+        var run = RunOf(Wsd(2000), 2000, steps);
+        var constant = RunOf(Constant, 2000, steps);
+        // By hand: 0.6 (Lc - 1.7 (Lc - L)) + 0.4 (Lc' - 0.5 (Lc' - L')), each member on the WSD run and on the constant schedule.
+        double[] l1 = Law.Predict(run, P), c1 = Law.Predict(constant, P), l2 = other.Predict(run, q), c2 = other.Predict(constant, q);
+        var byHand = steps.Select((_, i) => 0.6 * (c1[i] - 1.7 * (c1[i] - l1[i])) + 0.4 * (c2[i] - 0.5 * (c2[i] - l2[i]))).ToArray();
+        stack.Predict(run, p).ShouldBe(byHand, 1e-12);
+        // Step 500, before the cooldown: each member as fitted.
+        stack.Predict(run, p)[0].ShouldBe(0.6 * l1[0] + 0.4 * l2[0], 1e-12);
+        // The Jacobian against central differences of the forecast.
+        var loss = new double[steps.Length];
+        var jac = new double[steps.Length * p.Length];
+        stack.Prepare(run).Evaluate(p, loss, jac);
+        for (int j = 0; j < p.Length; j++)
+        {
+            double h = 1e-6 * Math.Max(1, Math.Abs(p[j]));
+            var up = (double[])p.Clone(); up[j] += h;
+            var down = (double[])p.Clone(); down[j] -= h;
+            double[] fu = stack.Predict(run, up), fd = stack.Predict(run, down);
+            for (int i = 0; i < steps.Length; i++)
+                jac[i * p.Length + j].ShouldBe((fu[i] - fd[i]) / (2 * h), 1e-6 * Math.Max(1, Math.Abs(jac[i * p.Length + j])));
+        }
+    }
+
+    [Fact]
+    public void A_fit_on_short_cooldowns_scales_each_members_gain_to_its_least_squares_and_a_fit_on_a_full_decay_does_not()
+    {
+        // End points whose gain is 1.5 x the momentum law's: each member's scale is its least-squares scale over the two end
+        // points, by hand (the member on each cooldown and on the constant schedule sampled on its own), stopped at 0 (the
+        // convex member forecasts a gain of the other sign there).
+        var runs = Calibration(1.5);
+        var fit = LawFitter.Fit(new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.5), (new ConvexBoundLaw(), 0.5)]), runs);
+        var stack = (AutoLaw)fit.Law;
+        stack.GainScales.Count.ShouldBe(2);
+        for (int m = 0; m < 2; m++)
+        {
+            var member = fit.Members[m];
+            double num = 0, den = 0;
+            foreach (var (end, t) in runs[1..].Zip(new[] { 1000, 2000 }))
+            {
+                double l = member.Law.Predict(end, member.Values)[0], c = member.Law.Predict(RunOf(Constant, t, [t - 1]), member.Values)[0];
+                num += (c - l) * (c - end.Observed![0]);
+                den += (c - l) * (c - l);
+            }
+            stack.GainScaleOf(m).ShouldBe(Math.Max(0, num / den), 1e-9);
+        }
+        stack.GainScaleOf(0).ShouldBe(1, 0.01);   // the capped momentum member meets the end points itself (its C takes the 1.5): its gain stays
+        fit.StackChoice!.ShouldContain("gain x");
+        // A calibration with a cosine over the whole run (the schedules question): no member's gain is scaled.
+        LawRun[] full =
+        [
+            SyntheticRun.Of(Law, P, Constant, 1000, 15),
+            SyntheticRun.Of(Law, P, "cosine(peak=3e-3, total=1000, warmup=100)", 1000, 15),
+        ];
+        ((AutoLaw)LawFitter.Fit(new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.5), (new ConvexBoundLaw(), 0.5)]), full).Law).GainScales.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void The_law_file_keeps_the_gain_scales()
+    {
+        var fit = LawFitter.Fit(new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.5), (new ConvexBoundLaw(), 0.5)]), Calibration(1.5));
+        var later = RunOf(Wsd(6000), 6000, [5999]);
+        string json = fit.ToJson();
+        json.ShouldContain("\"gain_scales\"");
+        var back = FittedLaw.FromJson(json);
+        ((AutoLaw)back.Law).GainScales.ShouldBe(((AutoLaw)fit.Law).GainScales);
+        back.Predict(later).Loss[0].ShouldBe(fit.Predict(later).Loss[0], 1e-12);
+        // A file written before the scales: every member as fitted.
+        var old = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        old.Remove("gain_scales");
+        ((AutoLaw)FittedLaw.FromJson(old.ToJsonString()).Law).GainScales.ShouldBeEmpty();
+        old["gain_scales"] = new System.Text.Json.Nodes.JsonArray(1.0);
+        Should.Throw<InputException>(() => FittedLaw.FromJson(old.ToJsonString())).Message.ShouldContain("gain_scales must list one number >= 0 per member");
+        old["gain_scales"] = new System.Text.Json.Nodes.JsonArray(1.0, -2.0);
+        Should.Throw<InputException>(() => FittedLaw.FromJson(old.ToJsonString())).Message.ShouldContain("gain_scales[1] must be a finite number >= 0");
+    }
+}
