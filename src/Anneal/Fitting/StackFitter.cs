@@ -82,9 +82,9 @@ public static class StackFitter
         // will use them. Only on a calibration of short cooldowns (no fitted run decays over more than half its length: the
         // WSD question, where the scale carries a cooldown's gain from the fitted branch steps to later ones of the same
         // shape); a full decay's gain scaled onto other shapes forecast them worse (engine-gpt-tiny's schedules 0.31 ->
-        // 2.18 %; docs/laws.md, "Session 16: the WSD question").
+        // 2.18 %; docs/laws.md, "Session 16: the WSD question"). auto(weights=fixed) makes no per-fit choice, this one included.
         var scale = Enumerable.Repeat(1.0, nc).ToArray();
-        if (!ShareLaw.SpansLongDecay(runs))
+        if (law.CrossValidatedWeights && !ShareLaw.SpansLongDecay(runs))
             for (int i = 0; i < nc; i++)
             {
                 if (outcome[i].Fit is { } f) scale[i] = GainScale.Fit(f.Law, f.Values, runs);

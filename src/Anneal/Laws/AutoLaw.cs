@@ -17,7 +17,10 @@ namespace Anneal.Laws;
 /// "Session 12: forms"). Per schedule, the convex member's weight tapers off beyond <see cref="ConvexTaper"/> x the fitted
 /// horizon, and, where the fit kept the prior weights with <c>share</c> in the first place, the reference member's weight
 /// ramps from 0 at the fitted horizon to its prior at <see cref="ReferenceRamp"/> x it (<see cref="WeightsFor"/>;
-/// docs/laws.md, "Session 13: auto"). <c>auto(weights=fixed)</c> keeps the default members at their prior weights. The capped
+/// docs/laws.md, "Session 13: auto"). On a calibration of short cooldowns (no fitted run decaying over half its length: the
+/// WSD question), each member's gain over its own forecast of the run's constant counterpart is scaled to meet the fitted
+/// runs' points inside decays (<see cref="GainScales"/>, <see cref="GainScale"/>; docs/laws.md, "Session 16: the WSD question").
+/// <c>auto(weights=fixed)</c> keeps the default members at their prior weights, unscaled. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
 /// best; the convex bound errs the other way from both far past the fitted horizon. Their errors partly cancel (stacked

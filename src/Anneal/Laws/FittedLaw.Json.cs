@@ -40,7 +40,6 @@ public sealed partial record FittedLaw
             ["chosen_because"] = Law is AutoLaw ? StackChoice ?? AutoLawReason : null,
             ["fitted_horizon"] = FittedHorizon > 0 ? FittedHorizon : null,
             ["reference_ramp"] = Law is AutoLaw ramp ? ramp.RampsReference : null,
-            ["gain_scales"] = Law is AutoLaw { GainScales.Count: > 0 } scaled ? new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray()) : null,
             ["fit"] = new JsonObject
             {
                 ["objective"] = Num(r.Objective), ["iterations"] = r.Iterations, ["total_iterations"] = r.TotalIterations,
@@ -60,6 +59,8 @@ public sealed partial record FittedLaw
             o["band_end_misfit"] = double.IsFinite(EndMisfit) ? EndMisfit : null;
             o["band_future_error"] = double.IsFinite(FutureError) ? FutureError : null;
         }
+        // Each member's gain scale (AutoLaw.GainScales), only where a fit scaled one: a file without them reads, and writes, as before.
+        if (Law is AutoLaw { GainScales.Count: > 0 } scaled) o["gain_scales"] = new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray());
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
