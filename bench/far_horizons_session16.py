@@ -7,7 +7,7 @@ constant-rate part, scored on every corpus and leave-one-corpus-out (docs/laws.m
       "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share"
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . ev-prior.json \\
       "share(alpha_prior=0.5),age(q=0.7, prior=13, alpha_prior=0.5),momentum(cap=fit, alpha_prior=0.5)"
-  python3 bench/far_horizons_session16.py ev-base.json ev-prior.json [--constant] [--features] [--candidates [--loco] [--show NAME]]
+  python3 bench/far_horizons_session16.py ev-base.json ev-prior.json [--constant] [--features] [--train] [--candidates [--loco] [--show NAME]]
   python3 bench/far_horizons_session16.py ev-swap.json --swap
 
 The evidence must be written with data/corpora/mlp-sgd and gpt-deep read as development corpora (their "held_out" flag gone).
@@ -15,9 +15,9 @@ ev-swap.json is the seed-swap check: stack-selection run on a scratch copy of th
 whose engine corpus.json files relabel the seed-2 runs seed 1 and the seed-1 constant and cosine runs seed 2 (so the
 protocol calibrates on seed 2 and predicts the other seed-1 runs), with "held_out" and "cooldowns_fit" removed.
 """
-import csv, json, math, os, statistics as st, sys
+import csv, math, os, statistics as st, sys
 
-from stack_replay import CAP, CVX, choose, loco, place, scale
+from stack_replay import CAP, CVX, choose, load, loco, place, scale
 
 REF, AGE, SHARE = 'mpl(warmup=reference, drops=continuous)', 'age(q=0.7, prior=13)', 'share'
 MEMBERS = [CAP, REF, CVX, AGE, SHARE]
@@ -26,15 +26,6 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long': .185, 'engine-mlp': .423,
          'engine-gpt3-b32': .378, 'engine-gpt-rope-lion': 2.951, 'engine-gpt-deep': .407, 'engine-mlp-sgd': .207}
 BINS = [(0, 1), (1, 1.5), (1.5, 2), (2, 3), (3, 99)]
-
-
-def load(files):
-    E = json.load(open(files[0]))
-    for f in files[1:]:
-        for s, x in zip(E, json.load(open(f))):
-            assert (s['corpus'], s['question']) == (x['corpus'], x['question']), f
-            s['laws'].update(x['laws'])
-    return E
 
 
 def constant_file(s):
@@ -173,30 +164,38 @@ def constant_part(s, m, x):
     return g[k - 1] + u * (g[k] - g[k - 1])
 
 
-def horizon_matched(mode, members=tuple(MEMBERS)):
+def horizon_matched(mode, members=tuple(MEMBERS), train_from=None):
     """Every member's constant part past the fitted horizon replaced by a power law of exponent mode with the member's level
     and log-time slope at the horizon: C'(x) = C(1) - (sigma / mode) (1 - x^-mode), sigma = -dC/d ln x at x = 1 (from the
     grid's points at 1 and 1.1 x the horizon); the forecast of a run whose LR area ends at x > 1 moves by C'(x) - C(x).
-    Within the horizon nothing changes."""
+    Within the horizon nothing changes. With train_from, the exponent is the one the constant run's own training loss fits
+    from train_from x the horizon (train_shape), mode where the corpus logs one loss only."""
+    cache = {}
     def adjust(s, m, i, f):
         if m not in members or mode is None or not s['laws'][m].get('const_grid'): return f
+        a = mode
+        if train_from is not None:
+            key = (s['corpus'], s['question'])
+            if key not in cache: cache[key] = train_shape(s, train_from)
+            if cache[key] is not None: a = cache[key].alpha
         x = s['tests'][i]['area'] / s['fit_area']
         if x <= 1: return f
         c1, c11 = constant_part(s, m, 1.0), constant_part(s, m, 1.1)
         sigma = -(c11 - c1) / math.log(1.1)
-        return f + c1 - (sigma / mode) * (1 - x ** -mode) - constant_part(s, m, x)
+        return f + c1 - (sigma / a) * (1 - x ** -a) - constant_part(s, m, x)
     return adjust
 
 
-def train_shape(s, start_fraction=0.3):
+def train_shape(s, start_fraction=0.3, dense_target=True):
     """The constant run's own training loss (logged every 10 steps on the engine corpora, ten times as often as its validation
     loss) from start_fraction x the fitted horizon to the horizon, fitted by L0 + A S1^-alpha (least squares on relative
-    residuals; alpha and L0 on grids, A in closed form); returns T(x), that power law at LR-area ratio x, or None where the
-    corpus logs one loss only (its target is the training loss)."""
+    residuals; alpha and L0 on grids, A in closed form); returns T(x), that power law at LR-area ratio x (its exponent as
+    T.alpha). Where the corpus logs one loss (the MPL corpora: the training loss is the target), that loss, unless
+    dense_target is False (then None)."""
     f = constant_file(s)
     if f is None: return None
     rows = list(csv.DictReader(open(f)))
-    if 'val_loss' not in rows[0]: return None
+    if 'val_loss' not in rows[0] and not dense_target: return None
     h = s['fit_horizon']; area, acc, prev = {}, 0.0, -1
     for r in rows:
         t = int(r['step']); acc += float(r['lr']) * (t - prev); prev = t; area[t] = acc
@@ -212,7 +211,9 @@ def train_shape(s, start_fraction=0.3):
             e = sum(((L0 + A * ui) / yi - 1) ** 2 for ui, yi in zip(u, ys))
             if best is None or e < best[0]: best = (e, L0, A, a)
     _, L0, A, a = best
-    return lambda x: L0 + A * x ** -a
+    T = lambda x: L0 + A * x ** -a
+    T.alpha = a
+    return T
 
 
 def train_matched(start_fraction=0.3, members=tuple(MEMBERS)):
@@ -222,7 +223,7 @@ def train_matched(start_fraction=0.3, members=tuple(MEMBERS)):
     cache = {}
     def adjust(s, m, i, f):
         key = (s['corpus'], s['question'])
-        if key not in cache: cache[key] = train_shape(s, start_fraction)
+        if key not in cache: cache[key] = train_shape(s, start_fraction, dense_target=False)
         T = cache[key]
         if T is None or m not in members or not s['laws'][m].get('const_grid'): return f
         x = s['tests'][i]['area'] / s['fit_area']
@@ -280,11 +281,34 @@ def per_question(d, base):
         print(f"  {k[0]:22s} {k[1]:9s} {st.mean(map(abs, a)):.3f} / {max(map(abs, a)):.2f} / {st.mean(a):+.2f}   ({st.mean(map(abs, b)):.3f} / {max(map(abs, b)):.2f} / {st.mean(b):+.2f})")
 
 
+def train_table(E, start_fraction=0.3):
+    """The share member's constant part at 2x / 3x / 5x the fitted horizon against the constant run (signed %), as fitted and
+    with its fall past the horizon taken from the constant run's training loss (train_shape)."""
+    print(f'### The constant part: share as fitted / with the training loss\'s fall from {start_fraction} h (signed %, at 2x / 3x / 5x)')
+    out = []
+    for s in E:
+        obs, T = observed_constant(s), train_shape(s, start_fraction, dense_target=False)
+        if obs is None or T is None or not s['laws'][SHARE].get('const_grid'): continue
+        row = []
+        for r in [2, 3, 5]:
+            o = grid_at(s, obs, r)
+            k = [j for j, t in enumerate(s['const_grid_steps']) if abs((t + 1) / s['fit_horizon'] - r) < 0.05]
+            if o is None or not k: row.append(None); continue
+            x = s['const_grid_area'][k[0]] / s['fit_area']
+            c = s['laws'][SHARE]['const_grid'][k[0]]
+            t = constant_part(s, SHARE, 1.0) + T(x) - T(1.0)
+            row.append((100 * (c / o - 1), 100 * (t / o - 1)))
+        out += [x for x in row if x]
+        print(f"  {s['corpus']:22s} {s['question']:9s} " + '  '.join('-' if x is None else f'{x[0]:+.2f} / {x[1]:+.2f}' for x in row))
+    print(f'  mean |error| over {len(out)}: {st.mean(abs(a) for a, _ in out):.2f} / {st.mean(abs(b) for _, b in out):.2f} %')
+
+
 if __name__ == '__main__':
     files = [a for a in sys.argv[1:] if a.endswith('.json')]
     E = load(files)
     if '--constant' in sys.argv: constant_table(E)
     if '--features' in sys.argv: feature_table(E)
+    if '--train' in sys.argv: train_table(E)
     base = score(E)
     if '--swap' in sys.argv:
         # The seed-swap check: evidence written on a copy of the corpora calibrated on seed 2 (docs/laws.md, Session 16).
@@ -294,6 +318,7 @@ if __name__ == '__main__':
             d = score(E, adjust=horizon_matched(mode)); summary(f'horizon-matched {mode} (all)', d, base)
         for sf in [0.2, 0.3, 0.4]:
             d = score(E, adjust=train_matched(sf)); summary(f'train-matched from {sf}h (all)', d, base)
+            d = score(E, adjust=horizon_matched(0.4, train_from=sf)); summary(f'horizon-matched, training-loss exponent from {sf}h', d, base)
         d = score(E, adjust=horizon_matched(0.4)); by_ratio(base, 'main'); by_ratio(d, 'horizon-matched 0.4'); per_question(d, base)
     if '--candidates' in sys.argv:
         summary('main', base, base); by_ratio(base, 'main')
@@ -306,6 +331,7 @@ if __name__ == '__main__':
                         name = f"alpha'={mode} k={k} taper={taper} convex x{cs}"
                         opts[name] = score(E, adjust=slope_matched(mode, k), taper=taper, cvx_scale=cs)
         for sf in [0.2, 0.3, 0.4]:
+            opts[f"horizon-matched, exponent of the training loss from {sf}h (all) convex x1.0"] = score(E, adjust=horizon_matched(0.4, train_from=sf))
             opts[f"train-matched from {sf}h (all) convex x1.0"] = score(E, adjust=train_matched(sf))
             opts[f"train-matched from {sf}h (all) convex x0.5"] = score(E, adjust=train_matched(sf), cvx_scale=0.5)
         for mode in [0.2, 0.25, 0.35, 0.45]:
