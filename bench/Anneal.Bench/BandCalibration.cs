@@ -7,7 +7,7 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k, kw, a, b and the floor s) are calibrated, and how well
+/// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k, kw, a, b, the floor s and the extrapolation's scale c) are calibrated, and how well
 /// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands" and "Session 13: bands").
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
 /// forecast's inputs to the band, for offline checks; gpt100m-rope joins when ../shared exists). Every split of
@@ -158,30 +158,39 @@ internal static class BandCalibration
 
     private static void Calibrate(List<Row> rows, double z)
     {
-        // The rule twice: with the floor s in its grid and without. The floor is kept only when the calibrations without
-        // each corpus in turn still meet the rule's lower bounds on the corpus left out (and 95 % pooled): on the
-        // forecasts of session 12 it made the band narrowest in sample but left MLP, the one corpus whose errors are a
-        // shared offset, 73 % covered when calibrated without it (docs/laws.md, "Session 12: bands").
-        var forms = new[] { true, false }.Select(floor =>
+        // The rule on three forms of the band: the five terms without the floor, with it, and the floor with the extrapolation's
+        // term alone (k = kw = a = b = 0; session 16). The form kept is the first whose calibrations without each corpus in turn
+        // meet the rule's lower bounds on the corpus left out (and 95 % pooled); when none does, the one covering the most
+        // forecasts left out. Session 12: the floor made the band narrowest in sample but left MLP, the one corpus whose errors
+        // are a shared offset, 73 % covered when calibrated without it (docs/laws.md, "Session 12: bands"); session 16: the five
+        // terms, calibrated on nine corpora, covered 37 of the 68 forecasts of the two corpora held out then, the floor with
+        // the extrapolation 60 ("Session 16: band out of sample").
+        var forms = new (string Name, Func<IEnumerable<BandConstants>> Shapes)[]
         {
-            var (constants, upper) = Narrowest(rows, floor);
+            ("the five terms with the floor", () => StackBandCalibration.Shapes(floor: true)),
+            ("the five terms without the floor", () => StackBandCalibration.Shapes(floor: false)),
+            ("the floor and the extrapolation", StackBandCalibration.ExtrapolationShapes),
+        }.Select(form =>
+        {
+            var (constants, upper) = Narrowest(rows, form.Shapes);
             var held = new List<(Row Row, BandConstants P)>();
             foreach (var name in rows.Select(r => r.Corpus).Distinct())
             {
                 // A left-out calibration without a solution falls back to the all-corpora constants (said in its line).
-                var (without, withoutUpper) = Narrowest(rows.Where(r => r.Corpus != name).ToList(), floor);
-                Console.WriteLine($"{(floor ? "with" : "without")} the floor, without {name}: {(without is null ? "no solution, the all-corpora constants used" : without + (withoutUpper ? "" : UpperDropped))}");
+                var (without, withoutUpper) = Narrowest(rows.Where(r => r.Corpus != name).ToList(), form.Shapes);
+                Console.WriteLine($"{form.Name}, without {name}: {(without is null ? "no solution, the all-corpora constants used" : without + (withoutUpper ? "" : UpperDropped))}");
                 held.AddRange(rows.Where(r => r.Corpus == name).Select(r => (r, without ?? constants ?? InUse)));
             }
             var heldRows = held.Select(x => Rule(x.Row)).ToList();
             bool holds = StackBandCalibration.MeetsLowerBounds(heldRows, held.Select(x => x.P).ToList(), Level);
             int covered = held.Count(x => Math.Abs(x.Row.E) <= HalfWidth(x.Row, x.P, z));
-            Console.WriteLine($"{(floor ? "with" : "without")} the floor: {(constants is null ? "no solution" : constants + (upper ? "" : UpperDropped))}; left out: {covered}/{held.Count} covered, lower bounds {(holds ? "met" : "not met")}");
-            return (Floor: floor, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper);
+            Console.WriteLine($"{form.Name}: {(constants is null ? "no solution" : constants + (upper ? "" : UpperDropped))}; left out: {covered}/{held.Count} covered, lower bounds {(holds ? "met" : "not met")}");
+            return (form.Name, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper);
         }).ToList();
-        var chosen = forms.Where(f => f.Constants is not null && f.Holds).Select(f => (f.Floor, f.Constants, f.Held, f.Upper)).FirstOrDefault();
+        var chosen = forms.Where(f => f.Constants is not null && f.Holds).Select(f => (f.Name, f.Constants, f.Held, f.Upper)).FirstOrDefault();
+        bool anyHolds = chosen.Constants is not null;
         if (chosen.Constants is null)
-            chosen = forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered).Select(f => (f.Floor, f.Constants, f.Held, f.Upper)).FirstOrDefault();
+            chosen = forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered).Select(f => (f.Name, f.Constants, f.Held, f.Upper)).FirstOrDefault();
         var all = chosen.Constants;
         var loco = chosen.Held ?? [];
         if (all is null)
@@ -194,10 +203,10 @@ internal static class BandCalibration
         }
         else
         {
-            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the floor {(forms.Any(f => f.Constants is not null && f.Holds) ? (chosen.Floor ? "kept (its left-out calibrations meet the lower bounds)" : "left out (with it, the left-out calibrations miss the lower bounds)") : $"{(chosen.Floor ? "kept" : "left out")}: neither form's left-out calibrations meet the lower bounds, the one covering more left out is used")}");
+            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the form: {chosen.Name} ({(anyHolds ? "the first whose left-out calibrations meet the lower bounds" : "no form's left-out calibrations meet the lower bounds: the one covering the most left out")})");
             Console.WriteLine($"all corpora: {all}{(chosen.Upper ? "" : UpperDropped)} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
-                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}"));
+                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}"));
         }
         Console.WriteLine("\n| corpus | question | forecasts | covered (constants in use) | median half-width | covered (this rule, all corpora) | median half-width | covered (left out of the calibration) | median half-width |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -214,11 +223,11 @@ internal static class BandCalibration
     /// The rule's constants on <paramref name="rows"/>, and whether they meet the questions' upper bound too: when no shape
     /// does, the narrowest that meets the lower bounds (<see cref="StackBandCalibration.Narrowest"/>, session 15).
     /// </summary>
-    private static (BandConstants? Constants, bool Upper) Narrowest(List<Row> rows, bool floor)
+    private static (BandConstants? Constants, bool Upper) Narrowest(List<Row> rows, Func<IEnumerable<BandConstants>> shapes)
     {
         var rule = rows.Select(Rule).ToList();
-        var both = StackBandCalibration.Narrowest(rule, Level, StackBandCalibration.Shapes(floor));
-        return both is not null ? (both, true) : (StackBandCalibration.Narrowest(rule, Level, StackBandCalibration.Shapes(floor), upperBound: false), false);
+        var both = StackBandCalibration.Narrowest(rule, Level, shapes());
+        return both is not null ? (both, true) : (StackBandCalibration.Narrowest(rule, Level, shapes(), upperBound: false), false);
     }
 
     private const string UpperDropped = " (no shape meets the questions' upper bound: the narrowest meeting the lower bounds)";

@@ -14,17 +14,17 @@ public sealed record BandCalibrationRow(string Corpus, string Question, double L
     public string Group => Question == StackBandCalibration.Published ? Corpus + "/" + Question : Corpus;
 }
 
-/// <summary>The constants of <see cref="StackBand"/>: k, kw, a, b and the floor s.</summary>
-public sealed record BandConstants(double K, double KW, double A, double B, double S)
+/// <summary>The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s and the extrapolation's scale c (session 16).</summary>
+public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0)
 {
     /// <summary>The constants in use (<see cref="StackBand"/>).</summary>
-    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale);
+    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale);
 
     /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> computes it with these constants.</summary>
     public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, this);
 
     /// <summary>The line to copy into <see cref="StackBand"/>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}");
 }
 
 /// <summary>
@@ -74,6 +74,18 @@ public static class StackBandCalibration
                         for (int s = 0; s <= (floor ? 16 : 0); s++)
                             if (k + kw + a + b + s > 0)
                                 yield return new BandConstants(0.05 * k, 0.05 * kw, 0.125 * a, 0.125 * b, 0.00025 * s);
+    }
+
+    /// <summary>
+    /// The shapes of the band that does not depend on the fit (session 16): <c>s^2 + c^2 h^2</c>, k = kw = a = b = 0, the
+    /// ratio c / s in [0, 10] by 0.1 (the scale, solved exactly, sets both). The band calibration tool offers it beside
+    /// <see cref="Shapes"/> with and without the floor and keeps the form whose calibrations with each corpus left out
+    /// cover best.
+    /// </summary>
+    public static IEnumerable<BandConstants> ExtrapolationShapes()
+    {
+        for (int c = 0; c <= 100; c++)
+            yield return new BandConstants(0, 0, 0, 0, 0.001, 0.0001 * c);
     }
 
     /// <summary>
@@ -177,10 +189,10 @@ public static class StackBandCalibration
         return v[Math.Min(m, v.Length) - 1];
     }
 
-    /// <summary>The shape scaled by q, rounded up (three decimals; the floor five) so that no score at the bound is lost.</summary>
+    /// <summary>The shape scaled by q, rounded up (three decimals; the floor and the extrapolation's scale five) so that no score at the bound is lost.</summary>
     private static BandConstants Scaled(BandConstants shape, double q)
     {
         static double Up(double x, int digits) { double f = Math.Pow(10, digits); return Math.Max(0.0, Math.Ceiling(x * f - 1e-9) / f); }
-        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5));
+        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5));
     }
 }

@@ -256,8 +256,8 @@ public class ForecastBenchmarkTests
                 if (weights[m] > 0) chosen += Math.Pow((losses[m] - mean) / mean, 2) / nw;
         if (weights.Length == 1) dis = chosen = own;
         double f = double.IsNaN(futureError) ? 0 : futureError;
-        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
-        return Math.Sqrt((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s) * z;
+        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, c = StackBand.ExtrapolationScale;
+        return Math.Sqrt((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s + c * c * h * h) * z;
     }
 
     /// <summary>
@@ -346,6 +346,14 @@ public class ForecastBenchmarkTests
         var noBand = FittedLaw.FromJson(old.ToJsonString()).Predict(split.Tests[0].Run);
         noBand.HasBand.ShouldBeFalse();
         noBand.BandUnavailable!.ShouldContain("band_end_misfit");
+        // One written before the fitted horizon was recorded cannot tell how far a forecast extrapolates: no band either, since
+        // the band grows with the extrapolation (StackBand.ExtrapolationScale, session 16).
+        StackBand.ExtrapolationScale.ShouldBeGreaterThan(0);
+        var noHorizon = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
+        noHorizon.Remove("fitted_horizon");
+        var unknown = FittedLaw.FromJson(noHorizon.ToJsonString()).Predict(split.Tests[0].Run);
+        unknown.HasBand.ShouldBeFalse();
+        unknown.BandUnavailable!.ShouldContain("fitted_horizon");
         foreach (var t in split.Tests)
         {
             back.Predict(t.Run).FinalLoss.ShouldBe(auto.Predict(t.Run).FinalLoss, 1e-12);
@@ -360,10 +368,10 @@ public class ForecastBenchmarkTests
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
-        // Independent source: the bundled runs' observed finals. Measured 272/276 with the constants of the rule on session 16's
-        // eleven corpora (docs/laws.md, "Session 16: band out of sample", step 1): MPL 7/7, 7/7, 7/7, gpt-deep 30/33,
-        // gpt-rope-lion 29/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 26/26, MLP 30/30, MLP-long 35/35, mlp-sgd 35/35.
-        // A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
+        // Independent source: the bundled runs' observed finals. Measured 269/276 with the floor and the extrapolation's term
+        // calibrated on session 16's eleven corpora (docs/laws.md, "Session 16: band out of sample"): MPL 7/7, 7/7, 7/7,
+        // gpt-deep 30/33, gpt-rope-lion 27/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 25/26, MLP 30/30, MLP-long 35/35,
+        // mlp-sgd 35/35. A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
         // (the corpora the band was calibrated on: since session 15 also gpt-rope-lion and gpt3-b32, held out in session 14, and
         // since session 16 mlp-sgd and gpt-deep, held out in session 15; not a corpus held out now, which is measured apart)
@@ -375,9 +383,7 @@ public class ForecastBenchmarkTests
         var forecasts = rows.SelectMany(r => r.Forecasts).ToArray();
         forecasts.Length.ShouldBe(276); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32, 28 + 7 mlp-sgd, 27 + 6 gpt-deep
         int covered = forecasts.Count(f => f.Covered);
-        // At least 90 % pooled; at most 99 % since session 16's step 1 (272/276, 98.6 %: the five terms need gpt-deep's misses
-        // covered, which over-covers the rest; docs/laws.md, "Session 16: band out of sample").
-        ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.99, $"{covered}/{forecasts.Length} covered");
+        ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.98, $"{covered}/{forecasts.Length} covered");
         foreach (var corpus in rows.GroupBy(r => r.Corpus))
         {
             var fs = corpus.SelectMany(r => r.Forecasts).ToArray();

@@ -89,13 +89,15 @@ public class StackBandTests
         // and a set-aside third member forecasts L(1 + D). Disagreement of all three about L: (d^2 + d^2 + D^2) / 3; of the
         // mixed two: d^2. Within the fitted horizon (h = 0) the relative variance is k^2 (2 d^2 + D^2) / 3 + kw^2 d^2 +
         // a^2 M^2 + b^2 F^2 + s^2.
+        // Constants of that form (k 0.2, kw 0.35, a 0.5, b 0.1, s 0.001, c 0.01; the ones in use, session 16, set k, kw, a and b to
+        // 0, and the form is still the band's).
         double d = 0.004, D = 0.05, m = 0.003, f = 0.006;
-        double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
+        var c = new BandConstants(0.2, 0.35, 0.5, 0.1, 0.001, 0.01);
+        double k = c.K, kw = c.KW, a = c.A, b = c.B, s = c.S;
         double all = (2 * d * d + D * D) / 3;
-        StackBand.RelativeVariance(all, d * d, m, f, 0).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
-        // A set-aside member 5 % off widens the band no more than the same distance among the mixed members would (less
-        // while kw > 0; session 16's step 1 calibrated kw to 0, so the mixed members' disagreement adds nothing of its own).
-        StackBand.RelativeVariance(all, all, m, f, 0).ShouldBe(StackBand.RelativeVariance(all, d * d, m, f, 0) + kw * kw * (all - d * d), 1e-18);
+        StackBand.RelativeVariance(all, d * d, m, f, 0, c).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
+        // A set-aside member 5 % off widens the band less than the same distance among the mixed members would.
+        StackBand.RelativeVariance(all, d * d, m, f, 0, c).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f, 0, c));
         // Every input finite gives a finite band; a non-finite input is no band (BandCheck), never an absurd one.
         double rel = Math.Sqrt(StackBand.RelativeVariance(all, d * d, m, f, 0));
         var (lo, hi) = PredictionBand.Interval(3.0, Math.Pow(rel * 3.0, 2), FittedLaw.NormalQuantile(0.975));
@@ -113,6 +115,12 @@ public class StackBandTests
         // s^2 = 1e-6; total 2.049e-5.
         var c = new BandConstants(0.3, 0.5, 0.6, 0.2, 0.001);
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), c).ShouldBe(2.049e-5, 1e-15);
+        // With the extrapolation's term c = 0.01 (session 16): + c^2 h^2 = 1e-4 x (ln 2)^2 = 4.80453e-5 (ln 2 = 0.693147...),
+        // 6.85353e-5 in all; nothing within the fitted horizon; unknown (NaN) h, no band (NaN).
+        var withC = c with { C = 0.01 };
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), withC).ShouldBe(2.049e-5 + 1e-4 * 0.4804530139182014, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, withC).ShouldBe(6.624e-5, 1e-15);
+        double.IsNaN(StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, withC)).ShouldBeTrue();
         // Within the fitted horizon nothing is discounted: 0.09 x 4e-4 + 0.25 x 1e-4 = 6.1e-5, plus 5.24e-6.
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, c).ShouldBe(6.624e-5, 1e-15);
         // F not measured adds nothing (2.049e-5 - 1e-6); no extrapolation known (NaN) discounts nothing (the wider band).
@@ -196,10 +204,11 @@ public class StackBandTests
         band.FinalLoss.ShouldBe(lm, 1e-12);
         Math.Abs(lp / lm - 1).ShouldBeGreaterThan(0.001);   // the two laws part on this schedule, or the test shows nothing
         double dis = Math.Pow((lp - lm) / lm, 2) / 2;
-        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, z = FittedLaw.NormalQuantile(0.975);
-        // The target extrapolates past the fitted horizon (999): its learning-rate area through 1999 over that through 999.
-        double discount = Math.Pow(target.Eta.Take(1000).Sum() / target.Eta.Take(2000).Sum(), 2);
-        double half = z * Math.Sqrt(k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s);
+        double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, cx = StackBand.ExtrapolationScale, z = FittedLaw.NormalQuantile(0.975);
+        // The target extrapolates past the fitted horizon (999): h = ln of its learning-rate area through 1999 over that through 999.
+        double h = Math.Log(target.Eta.Take(2000).Sum() / target.Eta.Take(1000).Sum()), discount = Math.Exp(-2 * h);
+        double grows = cx * cx * h * h;
+        double half = z * Math.Sqrt(k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows);
         band.BandUnavailable.ShouldBeNull();
         Math.Log(band.FinalHigh / band.FinalLoss).ShouldBe(half, 1e-9);
         Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
@@ -209,7 +218,7 @@ public class StackBandTests
         var band2 = fit2.Predict(target);
         double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
         double kw = StackBand.WeightedDisagreementScale;
-        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s), 1e-9);
+        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows), 1e-9);
     }
 
     /// <summary>
@@ -292,6 +301,34 @@ public class StackBandTests
         c.S.ShouldBe(Math.Ceiling(0.038 / z * 1e5) / 1e5, 1e-12);
         rows.Count(r => Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(38);
         StackBandCalibration.Meets(rows, c).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void The_calibration_rule_scales_the_floor_and_the_extrapolation_by_an_order_statistic()
+    {
+        // Independent source: order statistics counted by hand. 20 forecasts of one corpus and question, half at h = 0 and half
+        // at h = ln 3, every fit-time input 0; the shape s = 0.001, c = 0.002 gives sigma_i = sqrt(s^2 + c^2 h_i^2), and the
+        // errors are |e_i| = z sigma_i (i / 10 + 0.003) (i = 1..20, signs alternating): the normalised scores |e_i| / (z sigma_i)
+        // are 0.103, 0.203, ..., 2.003. At least 95 % covered (19 of 20) needs the scale q >= 1.903 (the 19th score), the
+        // corpus's and the question's 90 % 1.803, at most 98 % q < 2.003: q = 1.903, so s = 0.001903 and c = 0.003806, rounded up
+        // to five decimals 0.00191 and 0.00381, and exactly 19 covered.
+        double z = FittedLaw.NormalQuantile(0.975), h3 = Math.Log(3);
+        var rows = Enumerable.Range(1, 20).Select(i =>
+        {
+            double h = i % 2 == 0 ? h3 : 0, sigma = Math.Sqrt(1e-6 + 4e-6 * h * h);
+            return new BandCalibrationRow("x", "schedules", (i % 2 == 0 ? 1 : -1) * z * sigma * (i / 10.0 + 0.003), 0, 0, 0, double.NaN, h);
+        }).ToList();
+        var c = StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(0, 0, 0, 0, 0.001, 0.002)])!;
+        c.ShouldNotBeNull();
+        c.S.ShouldBe(0.00191, 1e-12);
+        c.C.ShouldBe(0.00381, 1e-12);
+        (c.K, c.KW, c.A, c.B).ShouldBe((0.0, 0.0, 0.0, 0.0));
+        rows.Count(r => Math.Abs(r.LogError) <= z * Math.Sqrt(c.Variance(r))).ShouldBe(19);
+        // The forms' grid: c / s from 0 to 10 by 0.1, the floor fixed (the scale sets both).
+        var shapes = StackBandCalibration.ExtrapolationShapes().ToArray();
+        shapes.Length.ShouldBe(101);
+        shapes.ShouldAllBe(x => x.S == 0.001 && x.K == 0 && x.KW == 0 && x.A == 0 && x.B == 0);
+        shapes[^1].C.ShouldBe(0.01, 1e-15);
     }
 
     [Fact]
