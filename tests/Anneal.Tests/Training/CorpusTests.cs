@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json")], ignoreOrder: true);
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public class CorpusTests
         // without the held-out corpora) read all six. gpt-rope-lion differs from the other engine corpora in architecture
         // (RMSNorm, rotary positions) and optimizer (Lion, not AdamW); gpt3-b32 in depth (3 layers of 4 heads, width 64) and
         // batch (32, not 16).
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true).Where(c => !Session15HeldOut.Contains(c.Name)).ToList(); // (those: the test below)
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true).Where(c => !Session15HeldOut.Contains(c.Name) && !Session16HeldOut.Contains(c.Name)).ToList(); // (those: the tests below)
         all.Select(c => c.Name).ShouldBe(["engine-gpt-rope-lion", "engine-gpt-tiny", "engine-gpt-tiny-long", "engine-gpt3-b32", "engine-mlp", "engine-mlp-long"]);
         all.Where(c => c.HeldOut).ShouldBeEmpty();
         var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false);
@@ -146,6 +146,78 @@ public class CorpusTests
         // every fitted point is a validation loss (after every evalEvery-th update and the run's last), from the end of the warmup on
         foreach (var r in cooldowns.Fit.Concat(schedules.Fit))
             r.Steps.ShouldAllBe(s => s >= warmupEnd && ((s + 1) % evalEvery == 0 || s + 1 == r.Eta.Length));
+        var noise = ForecastBenchmark.Noise([corpus]);
+        noise.Count.ShouldBe(pairs);
+        noise.ShouldAllBe(n => n.Finals.Length == 2);
+    }
+
+    private static readonly string[] Session16HeldOut = ["engine-gpt-jargon", "engine-mlp-lion"];
+
+    [Fact]
+    public void Session_16s_held_out_corpora_are_flagged_left_out_of_the_calibrations_and_name_their_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-jargon, mlp-lion): both are marked "held_out", so the
+        // calibrations (ForecastCorpus.LoadFolders without the held-out corpora) never read them. gpt-jargon is a 2-layer GPT with a
+        // 128-byte context at batch 8 x 128, trained with Adam without weight decay (b2 0.999) after a 120-step warmup on a third
+        // text, the Jargon File; mlp-lion an MLP with two hidden layers (context 5, width 160) trained with Lion (wd 1.0) on the
+        // Brown corpus at batch 16.
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var held = all.Where(c => Session16HeldOut.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal).ToArray();
+        held.Select(c => c.Name).ShouldBe(Session16HeldOut);
+        held.ShouldAllBe(c => c.HeldOut);
+        var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ToArray();
+        foreach (var n in Session16HeldOut) calibration.ShouldNotContain(n);
+        var (gpt, mlp) = (held[0], held[1]);
+        gpt.Source.ShouldContain("model gpt(layers=2, heads=4, dim=64, seq=128) on the Jargon File 4.4.7");
+        gpt.Source.ShouldContain("batch 8 x seq 128, adam (b1 0.9, b2 0.999, eps 1e-8, no weight decay)");
+        gpt.Source.ShouldContain("peak 4e-3, warmup 120,");
+        gpt.Source.ShouldNotContain("Brown");
+        mlp.Source.ShouldContain("model mlp(context=5, hidden=160, layers=2) on the Brown corpus");
+        mlp.Source.ShouldContain("batch 16 x seq 64, lion (b1 0.9, b2 0.99, wd 1.0)");
+        mlp.Source.ShouldContain("peak 1e-3, warmup 50,");
+        // and no other corpus is that model, optimizer, context or text, nor another MLP trained with Lion
+        foreach (var c in all.Where(c => !Session16HeldOut.Contains(c.Name)))
+        {
+            c.Source.ShouldNotContain("seq=128");
+            c.Source.ShouldNotContain("x seq 128");
+            c.Source.ShouldNotContain("adam (");
+            c.Source.ShouldNotContain("Jargon");
+            c.Source.ShouldNotContain("mlp(context=5");
+            if (c.Source.Contains("model mlp(", StringComparison.Ordinal)) c.Source.ShouldNotContain("lion");
+        }
+    }
+
+    [Theory]
+    // gpt-jargon: the short design (generate): schedules at 600 and 1,200, 10% cooldowns at totals 300, 600, ..., 2,400 (those at
+    // 600 and 1,200 are the schedules' 10% runs); the cooldowns question fits the first two (300, 600) and the constant run to 600
+    // and predicts the six later ones out to 4x. Seed 2: constant, cosine at 600 and WSD 20% at both horizons (4 pairs).
+    // Validation every 100 updates, warmup 120 updates (10% of H2).
+    [InlineData("gpt-jargon", 31, 600, 1200, 600, new[] { 300, 600 }, new[] { 900, 1200, 1500, 1800, 2100, 2400 }, 4, 119)]
+    // mlp-lion: the long design (generate_long): schedules at 600 and 1,200, 10% cooldowns at totals 450, 900, ..., 3,600 (and
+    // the schedules' 10% runs at 600 and 1,200); the cooldowns question fits the 450 and 900 ones (named: 600 sorts between
+    // them) and the constant run to 900 and predicts the seven later 10% cooldowns out to 4x. Seed 2: constant, cosine at both
+    // horizons and WSD 20% at both (5 pairs). Validation every 100 updates, warmup 50.
+    [InlineData("mlp-lion", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 49)]
+    public void Session_16s_held_out_corpora_ask_both_questions_with_the_runs_of_their_design(
+        string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int warmupEnd)
+    {
+        // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
+        // cooldown, cosine to P/10, linear and step (9 at H1, where the cosine to 0 is fitted) and the cosine to 0 too at H2 (10).
+        var corpus = ForecastCorpus.Load(Path.Combine(Root, folder));
+        corpus.Runs.Count.ShouldBe(runs);
+        var splits = ForecastProtocol.Splits(corpus);
+        var cooldowns = splits.Single(s => s.Question == "cooldowns");
+        cooldowns.FitHorizon.ShouldBe(fitAt);
+        cooldowns.Fit.Select(f => f.Name).ShouldBe([$"constant_s1[:{fitAt}]", .. fitted.Select(t => $"wsd_lin10_T{t}_s1")]);
+        cooldowns.Tests.Select(t => t.Run.Steps[^1] + 1).ShouldBe(predicted.Select(t => (long)t));
+        cooldowns.Tests.Max(t => t.Run.Steps[^1] + 1).ShouldBe(4 * cooldowns.FitHorizon);
+        var schedules = splits.Single(s => s.Question == "schedules");
+        schedules.Fit.Select(f => f.Name).ShouldBe([$"constant_s1[:{h1}]", $"cosine_T{h1}_s1"]);
+        schedules.Tests.Count(t => t.Horizon == h1).ShouldBe(9);
+        schedules.Tests.Count(t => t.Horizon == h2).ShouldBe(10);
+        // every fitted point is a validation loss (after every 100th update and the run's last), from the end of the warmup on
+        foreach (var r in cooldowns.Fit.Concat(schedules.Fit))
+            r.Steps.ShouldAllBe(s => s >= warmupEnd && ((s + 1) % 100 == 0 || s + 1 == r.Eta.Length));
         var noise = ForecastBenchmark.Noise([corpus]);
         noise.Count.ShouldBe(pairs);
         noise.ShouldAllBe(n => n.Finals.Length == 2);
