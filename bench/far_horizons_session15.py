@@ -21,24 +21,15 @@ member's signed error and the stack's weights; --loco chooses the option with ea
 among the options that worsen no remaining question by more than its seed noise, nor the pooled mean or worst) and scores
 it on the corpus left out.
 """
-import itertools, json, statistics as st, sys
+import itertools, statistics as st, sys
 from collections import defaultdict
 
-from stack_replay import CAP, CVX, choose, loco, place, scale
+from stack_replay import CAP, CVX, choose, load, loco, place, scale
 
 REF, AGE, SHARE = 'mpl(warmup=reference, drops=continuous)', 'age(q=0.7, prior=13)', 'share'
 NOISE = {'engine-gpt-tiny-long': .210, 'engine-gpt-tiny': .203, 'engine-mlp-long': .185, 'engine-mlp': .423,
          'engine-gpt3-b32': .378, 'engine-gpt-rope-lion': 2.951}   # docs/accuracy.md, "The floor"
 DEV14 = {'engine-gpt-rope-lion', 'engine-gpt3-b32'}   # held out in session 14, development corpora since
-
-
-def load(files):
-    E = json.load(open(files[0]))
-    for f in files[1:]:
-        for s, x in zip(E, json.load(open(f))):
-            assert (s['corpus'], s['question']) == (x['corpus'], x['question']), f
-            s['laws'].update(x['laws'])
-    return E
 
 
 def replay(s, sub):

@@ -1,11 +1,21 @@
 """The replay of auto's per-fit weight choice from a stack-selection evidence file (bench/Anneal.Bench StackSelection), shared
 by the offline rule scripts (bench/stack_rules_session11.py, bench/stack_rules_session13.py): StackFitter.ChooseWeights
 recomputed from each candidate's forecasts of the fitted runs' own future (the default cut, StackFitter.FutureCut)."""
-import math, statistics
+import json, math, statistics
 
 CAP, REF, CVX = 'momentum(cap=fit)', 'mpl(warmup=reference)', 'convex'
 # StackFitter.Tilt, Margin, Alone.
 TILT, MARGIN, ALONE = 0.9, 0.8, 0.33
+
+
+def load(files):
+    """Stack-selection evidence files merged: the first file's splits, with every other file's laws added to each split."""
+    E = json.load(open(files[0]))
+    for f in files[1:]:
+        for s, x in zip(E, json.load(open(f))):
+            assert (s['corpus'], s['question']) == (x['corpus'], x['question']), f
+            s['laws'].update(x['laws'])
+    return E
 
 
 def ok(s, m):

@@ -39,6 +39,31 @@ internal static class StackSelection
         return r with { Eta = eta, Observed = null };
     }
 
+    /// <summary>The LR area S1 through <paramref name="step"/> (the rate held at its last value past the array's end).</summary>
+    private static double Area(double[] eta, long step)
+    {
+        double s = 0;
+        for (long i = 0; i <= step; i++) s += eta[Math.Min(i, eta.Length - 1)];
+        return s;
+    }
+
+    /// <summary>Ratios of the fitted horizon at which the fitted constant part is read (<see cref="ConstantFuture"/>).</summary>
+    private static readonly double[] GridRatios = [0.5, 0.75, 1, 1.1, 1.25, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6];
+
+    /// <summary>
+    /// The first fitted run (the constant run or its constant-at-peak prefix) held at its last rate out to the longest held-out
+    /// run's end, read at <see cref="GridRatios"/> of the fitted horizon: what each law says of the constant run's own future.
+    /// </summary>
+    private static LawRun ConstantFuture(ForecastSplit split)
+    {
+        var c = split.Fit[0];
+        long h = split.FitHorizon, end = Math.Max(h, split.Tests.Max(t => t.Run.Eta.Length));
+        var eta = new double[end];
+        for (int i = 0; i < end; i++) eta[i] = c.Eta[Math.Min(i, c.Eta.Length - 1)];
+        var steps = GridRatios.Select(r => (long)Math.Round(r * h) - 1).Where(s => s >= c.Steps[0] && s < end).Distinct().ToArray();
+        return c with { Name = c.Name + "[future]", Eta = eta, Steps = steps, Observed = null, GradNorm = null };
+    }
+
     /// <summary>Points kept per held-out tail when every future point is scored (evenly spaced, the last always kept).</summary>
     private const int TailPoints = 24;
 
@@ -72,16 +97,18 @@ internal static class StackSelection
                         if (tt.Count > 0 && hh.Count > 0) cuts.Add((name, cc, hh, tt));
                     }
                 var perLaw = new Dictionary<string, object>();
+                var constRun = ConstantFuture(split);
                 foreach (var law in candidates)
                 {
-                    double[]? finals = null, own = null, atH = null, constFinals = null;
+                    double[]? finals = null, own = null, atH = null, constFinals = null, constGrid = null;
+                    Dictionary<string, double>? parameters = null;
                     double cvRmse = double.NaN, objective = double.NaN;
                     string[] warnings = [];
                     var cv = new Dictionary<string, object?>();
                     string? error = null;
                     try
                     {
-                        var options = new FitOptions { Jackknife = law.PreferredMethod != FitMethod.EarlyStoppedAdamW, KeepBestEvaluated = true };   // as auto fits its members (StackFitter)
+                        var options = new FitOptions { Jackknife = law.PreferredMethod != FitMethod.EarlyStoppedAdamW, KeepBestEvaluated = true, ReducedForm = false };   // as auto fits its members (StackFitter: no reduced form)
                         var fit = LawFitter.Fit(law, split.Fit, options);
                         cvRmse = fit.CrossValidationLogError;
                         objective = fit.Report.Objective;
@@ -95,6 +122,9 @@ internal static class StackSelection
                         own = preds.Select(p => p.BandUnavailable is null ? p.High.Select((hi, i) => Math.Log(hi / p.Loss[i]) / z).Average() : double.NaN).ToArray();
                         // Runs that end within the fitted horizon extrapolate nothing (D = 0 in the band): null.
                         atH = split.Tests.Select(t => t.Run.Steps[^1] > h ? fit.Law.Predict(t.Run with { Steps = [h], Observed = null }, fit.Values)[0] : double.NaN).ToArray();
+                        // The fitted constant part: the constant run's own future at the grid's steps (docs/laws.md, "Session 16: far horizons").
+                        constGrid = fit.Law.Predict(constRun, fit.Values);
+                        parameters = fit.Law.Parameters.Select((q, k) => (q.Name, V: fit.Values[k])).ToDictionary(x => x.Name, x => x.V);
                         foreach (var (name, _, heads, tails) in cuts)
                         {
                             try
@@ -110,15 +140,19 @@ internal static class StackSelection
                         }
                     }
                     catch (InputException e) { error = e.Message; }
-                    perLaw[law.Spec] = new { finals, const_finals = constFinals, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, objective = double.IsFinite(objective) ? objective : (double?)null, warnings, cv, error };
+                    perLaw[law.Spec] = new { finals, const_finals = constFinals, const_grid = constGrid, parameters, own, at_horizon = atH, cv_log_rmse = double.IsFinite(cvRmse) ? cvRmse : (double?)null, objective = double.IsFinite(objective) ? objective : (double?)null, warnings, cv, error };
                 }
                 splits.Add(new
                 {
                     corpus = split.Corpus,
                     question = split.Question,
                     fit_horizon = h,
+                    const_grid_steps = constRun.Steps,
+                    const_grid_area = constRun.Steps.Select(t => Area(constRun.Eta, t)).ToArray(),
                     fit_runs = split.Fit.Select(r => new { run = r.Name, first = r.Steps[0], last = r.Steps[^1], points = r.Count }).ToArray(),
-                    tests = split.Tests.Select(t => new { run = t.Run.Name, horizon = t.Horizon, last = t.Run.Steps[^1], observed = t.ObservedFinal }).ToArray(),
+                    tests = split.Tests.Select(t => new { run = t.Run.Name, horizon = t.Horizon, last = t.Run.Steps[^1], observed = t.ObservedFinal, area = Area(t.Run.Eta, t.Run.Steps[^1]) }).ToArray(),
+                    // The LR area (S1) of the fitted constant part at the fitted horizon, in the runs' own rate unit.
+                    fit_area = Area(split.Fit[0].Eta, h),
                     cuts = cuts.Select(c => new { name = c.Name, cut = c.Cut, tails = c.Tails.Select(t => new { run = t.Name, step = t.Steps[^1], observed = t.Observed![^1], steps = Thin(t.Steps), observed_points = Thin(t.Steps, t.Observed!) }).ToArray() }).ToArray(),
                     laws = perLaw,
                 });

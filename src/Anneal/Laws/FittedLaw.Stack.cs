@@ -81,7 +81,7 @@ public sealed partial record FittedLaw
                     chosen += d * d / weighted.Length;
                 }
             if (voices.Length == 1) disagree = chosen = own;
-            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands" to "Session 15: band out of sample").
+            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands" to "Session 16: band out of sample").
             double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i]));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }

@@ -360,22 +360,24 @@ public class ForecastBenchmarkTests
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
-        // Independent source: the bundled runs' observed finals. Measured 200/208 with the constants of session 15's rule on
-        // nine corpora (docs/laws.md, "Session 15: band out of sample"): MPL 7/7, 6/7, 7/7, gpt-rope-lion 27/30, gpt-tiny
-        // 30/30, gpt-tiny-long 33/36, gpt3-b32 25/26, MLP 30/30, MLP-long 35/35. A corpus of 7 forecasts can only be 86 % or
-        // 100 % covered: it may miss one.
+        // Independent source: the bundled runs' observed finals. Measured 272/276 with the constants of the rule on session 16's
+        // eleven corpora (docs/laws.md, "Session 16: band out of sample", step 1): MPL 7/7, 7/7, 7/7, gpt-deep 30/33,
+        // gpt-rope-lion 29/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 26/26, MLP 30/30, MLP-long 35/35, mlp-sgd 35/35.
+        // A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
-        // (the corpora the band was calibrated on: since session 15 also gpt-rope-lion and gpt3-b32, held out in session 14;
-        // not a corpus held out now, which is measured apart)
+        // (the corpora the band was calibrated on: since session 15 also gpt-rope-lion and gpt3-b32, held out in session 14, and
+        // since session 16 mlp-sgd and gpt-deep, held out in session 15; not a corpus held out now, which is measured apart)
         var engine = ForecastCorpus.LoadFolders(Path.Combine(TestPaths.RepoRoot, "data/corpora"), includeHeldOut: false);
         var report = ForecastBenchmark.Run(new AccuracyRequest([.. mpl.Sizes.Select(mpl.Corpus), .. engine], ["auto"]));
         report.Rows.ShouldAllBe(r => r.Error == null);
         // the questions the band was calibrated on: not cooldown-ends, which predicts the cooldowns question's finals again
         var rows = report.Rows.Where(r => !report.Restatements.Contains(r.Question)).ToArray();
         var forecasts = rows.SelectMany(r => r.Forecasts).ToArray();
-        forecasts.Length.ShouldBe(208); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32
+        forecasts.Length.ShouldBe(276); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32, 28 + 7 mlp-sgd, 27 + 6 gpt-deep
         int covered = forecasts.Count(f => f.Covered);
-        ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.98, $"{covered}/{forecasts.Length} covered");
+        // At least 90 % pooled; at most 99 % since session 16's step 1 (272/276, 98.6 %: the five terms need gpt-deep's misses
+        // covered, which over-covers the rest; docs/laws.md, "Session 16: band out of sample").
+        ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.99, $"{covered}/{forecasts.Length} covered");
         foreach (var corpus in rows.GroupBy(r => r.Corpus))
         {
             var fs = corpus.SelectMany(r => r.Forecasts).ToArray();
