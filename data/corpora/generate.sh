@@ -3,7 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#   (default: all eight, in that order)
+#                            [gpt-jargon] [mlp-lion]
+#   (default: all ten, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -19,6 +20,9 @@
 # mlp-long's design on another MLP, mlp(context=6, hidden=192), trained with SGD with Nesterov momentum at batch 32;
 # gpt-deep is a 4-layer GPT of width 48 trained with AdamW (b2 0.99) at batch 24 on another text, the King James Bible
 # (public domain; Debian's bible-kjv-text, fetched with apt-get download by fetch_kjv below), validated every 50 updates.
+# gpt-jargon and mlp-lion are session 16's held-out corpora: gpt-jargon is a GPT with a 128-byte context trained with Adam
+# without weight decay after a long warmup on a third text, the Jargon File (public domain; Debian's jargon-text, fetched by
+# fetch_jargon below); mlp-lion is the long design on an MLP with two hidden layers trained with Lion.
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -39,33 +43,45 @@ source bench/private_engine.sh
 # --- the design (README.md explains the choices) ---
 LOG_EVERY=10; EVAL_BATCHES=16
 
-# fetch_kjv: prints the path of the King James Bible as plain text (one verse a line, references stripped; 4,137,850
-# bytes, SHA-256 below), made once into the data cache from the Debian packages bible-kjv-text 4.38 (the text,
-# compressed; "the copyright for the King James Version text of the Bible is expired", its copyright file) and
-# bible-kjv 4.38 (the program that reads it; GPL-2+), fetched with the ordinary client (apt-get download; run apt-get
-# update first if it cannot find them). Nothing is installed: the packages are unpacked into a temporary folder.
-fetch_kjv() {
-  local dir=${ANNEAL_DATA_DIR:-$HOME/.cache/anneal} sum=b5c4940bcfeee072c0935b5200d0f9d88a00a0199cb0961d16133458fcdfae5d
-  local txt=$dir/kjv-4.38.txt
+# fetch_text NAME SHA256 MAKE PKG=VERSION...: prints the path of a text made once into the data cache ($ANNEAL_DATA_DIR or
+# ~/.cache/anneal) from Debian packages fetched with the ordinary client (apt-get download; run apt-get update first if it
+# cannot find them), and checks its SHA-256. Nothing is installed: the packages are unpacked into a temporary folder and
+# MAKE, given that folder, prints the text.
+fetch_text() {
+  local dir=${ANNEAL_DATA_DIR:-$HOME/.cache/anneal} name=$1 sum=$2 make=$3; shift 3
+  local txt=$dir/$name
   if [[ ! -f $txt ]]; then
     local tmp; tmp=$(mktemp -d)
-    ( cd "$tmp" && apt-get download bible-kjv-text=4.38 bible-kjv=4.38 >/dev/null 2>&1 ) ||
-      { echo "generate.sh: 'apt-get download bible-kjv-text=4.38 bible-kjv=4.38' failed: run apt-get update (Debian), or put the King James text (SHA-256 $sum) at $txt" >&2; exit 2; }
+    ( cd "$tmp" && apt-get download "$@" >/dev/null 2>&1 ) ||
+      { echo "generate.sh: 'apt-get download $*' failed: run apt-get update (Debian), or put the text (SHA-256 $sum) at $txt" >&2; exit 2; }
     for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/x"; done
     mkdir -p "$dir"
-    "$tmp/x/usr/bin/bible" -f -p "$tmp/x/usr/lib" "Gen1:1-Rev22:21" | sed -E 's/^[^ ]+ //' >"$txt.tmp"
+    "$make" "$tmp/x" >"$txt.tmp"
     rm -rf "$tmp"; mv "$txt.tmp" "$txt"
   fi
-  [[ $(sha256sum "$txt" | cut -d' ' -f1) == "$sum" ]] || { echo "generate.sh: $txt is not the expected King James text (SHA-256 $sum): delete it to fetch it again" >&2; exit 2; }
+  [[ $(sha256sum "$txt" | cut -d' ' -f1) == "$sum" ]] || { echo "generate.sh: $txt is not the expected text (SHA-256 $sum): delete it to fetch it again" >&2; exit 2; }
   echo "$txt"
 }
+
+# The King James Bible as plain text (one verse a line, references stripped; 4,137,850 bytes), from the Debian packages
+# bible-kjv-text 4.38 (the text, compressed; "the copyright for the King James Version text of the Bible is expired", its
+# copyright file) and bible-kjv 4.38 (the program that reads it; GPL-2+): the package's own program prints Genesis 1:1
+# to Revelation 22:21.
+kjv_text() { "$1/usr/bin/bible" -f -p "$1/usr/lib" "Gen1:1-Rev22:21" | sed -E 's/^[^ ]+ //'; }
+fetch_kjv() { fetch_text kjv-4.38.txt b5c4940bcfeee072c0935b5200d0f9d88a00a0199cb0961d16133458fcdfae5d kjv_text bible-kjv-text=4.38 bible-kjv=4.38; }
+
+# The Jargon File 4.4.7 (the hackers' lexicon; "in the public domain, to be freely used, shared, and modified", its
+# copyright) as plain text, from the Debian package jargon-text 4.4.7-4.1: its jargon.txt with each line's indentation
+# stripped (1,591,430 bytes of UTF-8 in 41,630 lines).
+jargon_text() { zcat "$1/usr/share/doc/jargon-text/jargon.txt.gz" | sed -E 's/^ +//'; }
+fetch_jargon() { fetch_text jargon-4.4.7.txt 302da95f79bd0dc5f123f6ff5a956ede67baac8a42ad9e839c445661a7d62537 jargon_text jargon-text=4.4.7-4.1; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
 # from it (each total's 10% a whole number of steps, so the branch step is the cooldown's first step).
 workload() {
   COOLDOWNS="10 20 40 60 80"  # linear WSD cooldowns, % of the horizon
-  BATCH=16                     # sequences of 64 bytes a step
+  BATCH=16; SEQ=64             # sequences of SEQ bytes a step
   COOLDOWNS_FIT="" # the two cooldowns the cooldowns question fits, when not the first two of the series
   # the optimizer (as anneal train takes it) and how corpus.json's source describes it; HELD_OUT=1 marks a corpus that no
   # calibration may read (corpus.json's "held_out": true)
@@ -116,7 +132,24 @@ workload() {
       COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T1200_s1"
       OPTIMIZER="adamw(b1=0.9, b2=0.99, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.99, wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_kjv); DATA_DESC="the King James Bible (Debian packages bible-kjv-text and bible-kjv 4.38, public domain text; verse references stripped; byte tokens; the last 10% of the file, from Acts 21:40 to Revelation, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd or gpt-deep)" >&2; exit 2 ;;
+    # session 16's first held-out corpus (README.md, "gpt-jargon"): the short design on a GPT with a context of 128 bytes
+    # (batch 8 x 128: as many bytes a step as batch 16 x 64) trained with Adam without weight decay (the common defaults
+    # b1 0.9, b2 0.999) after a long warmup, 10% of H2 (20% of H1), on a third text, the Jargon File, its peak chosen by four
+    # 400-step cosine screening runs (README.md). Schedules at 600 and 1,200; the WSD question fitted at 600 (the constant
+    # run to 600 + the 300 and 600 cooldowns) out to 2,400 (4x)
+    gpt-jargon) MODEL="gpt(layers=2, heads=4, dim=64, seq=128)"; PEAK=4e-3; MINLR=4e-4; WARMUP=120
+      H1=600; H2=1200; TMAX=2400; TOTALS="300 600 900 1200 1500 1800 2100 2400"; BATCH=8; SEQ=128
+      OPTIMIZER="adam"; OPTIMIZER_DESC="adam (b1 0.9, b2 0.999, eps 1e-8, no weight decay)"; HELD_OUT=1
+      DATA=$(fetch_jargon); DATA_DESC="the Jargon File 4.4.7 (Debian package jargon-text 4.4.7-4.1, public domain; each line's indentation stripped; byte tokens; the last 10% of the file, from the entry vaxocentrism to the bibliography, is validation)" ;;
+    # session 16's second held-out corpus (README.md, "mlp-lion"): the long design (generate_long) on an MLP with two
+    # hidden layers trained with Lion (wd 1.0, the upper end of the Lion paper's 3-10x AdamW's), its peak chosen by four
+    # 500-step cosine screening runs (README.md). Schedules at 600 and 1,200; the WSD question fitted at 900 (the
+    # constant run to 900 + the 450 and 900 cooldowns, named because the schedules' 10% run at 600 sorts between
+    # them) out to 3,600 (4x), every 450 steps
+    mlp-lion) MODEL="mlp(context=5, hidden=160, layers=2)"; PEAK=1e-3; MINLR=1e-4; WARMUP=50; H1=600; H2=1200; TMAX=3600
+      TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"
+      OPTIMIZER="lion(b1=0.9, b2=0.99, wd=1)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, wd 1.0)"; HELD_OUT=1 ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon or mlp-lion)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -135,7 +168,7 @@ define() {
 train() {
   local n=$1 p=${PARENT[$1]}
   local raw=$WORK/$WL/$n.csv
-  local args=(train --model "$MODEL" --data "$DATA" --batch "$BATCH" --seq 64 --optimizer "$OPTIMIZER" --clip 1 --seed "${SEED[$n]}"
+  local args=(train --model "$MODEL" --data "$DATA" --batch "$BATCH" --seq "$SEQ" --optimizer "$OPTIMIZER" --clip 1 --seed "${SEED[$n]}"
     --schedule "${SPEC[$n]}" --steps "${STEPS[$n]}" --log-every $LOG_EVERY --eval-every $EVAL_EVERY
     --eval-batches $EVAL_BATCHES --threads 1 --out "$raw")
   # A constant-rate run continues from its latest checkpoint kept in $WORK (a constant rate does not depend on the run's
@@ -180,8 +213,8 @@ manifest() {
   local tmp="$DIR/.corpus.json.$$.tmp" first=1 n
   {
     printf '{\n  "format": "anneal-corpus/1",\n  "name": "engine-%s",\n' "$WL"
-    printf '  "source": "generated by data/corpora/generate.sh with the Anneal CPU training engine at commit %s: model %s on %s, batch %s x seq 64, %s, clip 1, peak %s, warmup %s, one training thread, matmul backend %s; columns step,lr,loss,val_loss of anneal train --log-every %s (loss = mean training loss of the %s updates ending at the row), val_loss every %s updates on %s fixed validation batches; WSD runs are branched from the constant run of their seed at the start of their cooldown",\n' \
-      "$ENGINE" "$MODEL" "$DATA_DESC" "$BATCH" "$OPTIMIZER_DESC" "$PEAK" "$WARMUP" "$BACKEND" "$LOG_EVERY" "$LOG_EVERY" "$EVAL_EVERY" "$EVAL_BATCHES"
+    printf '  "source": "generated by data/corpora/generate.sh with the Anneal CPU training engine at commit %s: model %s on %s, batch %s x seq %s, %s, clip 1, peak %s, warmup %s, one training thread, matmul backend %s; columns step,lr,loss,val_loss of anneal train --log-every %s (loss = mean training loss of the %s updates ending at the row), val_loss every %s updates on %s fixed validation batches; WSD runs are branched from the constant run of their seed at the start of their cooldown",\n' \
+      "$ENGINE" "$MODEL" "$DATA_DESC" "$BATCH" "$SEQ" "$OPTIMIZER_DESC" "$PEAK" "$WARMUP" "$BACKEND" "$LOG_EVERY" "$LOG_EVERY" "$EVAL_EVERY" "$EVAL_BATCHES"
     # The protocol fits and scores the validation loss: 16 fixed batches at every evaluation, far less noisy than a 10-update mean of 16-sequence training batches (docs/accuracy.md).
     printf '  "loss_column": "val_loss",\n  "log_every": %s,\n  "eval_every": %s,\n' "$LOG_EVERY" "$EVAL_EVERY"
     # a held-out corpus: `anneal accuracy` reports it apart, and no calibration of the laws or their band reads it
@@ -241,7 +274,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long or mlp-sgd. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd or mlp-lion. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -274,7 +307,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  [[ $1 != *-long && $1 != mlp-sgd ]] || { generate_long "$1" "$2"; return; }
+  case $1 in *-long|mlp-sgd|mlp-lion) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -311,4 +344,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion}"; do for x in $w; do generate "$x" $pass; done; done; done

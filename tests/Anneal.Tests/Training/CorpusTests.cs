@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -97,27 +97,14 @@ public class CorpusTests
         // reported at its end, they joined the calibrations in session 16 (HELD_OUT=0: no "held_out" flag). mlp-sgd is an MLP of
         // another shape than mlp/mlp-long (context 6, hidden 192) trained with SGD with Nesterov momentum at batch 32 on the Brown
         // corpus; gpt-deep a 4-layer GPT of width 48 trained with AdamW (b2 0.99) at batch 24 on the King James Bible.
+        var (gpt, mlp) = GptAndMlp(Session15Corpora, heldOut: false);
         var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true).Where(c => EngineCorpora.Contains(c.Name)).ToList();
-        var joined = all.Where(c => Session15Corpora.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal).ToArray();
-        joined.Select(c => c.Name).ShouldBe(Session15Corpora);
-        joined.ShouldAllBe(c => !c.HeldOut);
-        var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ToArray();
-        foreach (var n in Session15Corpora) calibration.ShouldContain(n);
-        var (gpt, mlp) = (joined[0], joined[1]);
-        mlp.Source.ShouldContain("model mlp(context=6, hidden=192) on the Brown corpus");
-        mlp.Source.ShouldContain("batch 32 x seq 64, sgd (momentum 0.9, Nesterov, wd 5e-4)");
-        mlp.Source.ShouldNotContain("adamw");
-        gpt.Source.ShouldContain("model gpt(layers=4, heads=4, dim=48, seq=64) on the King James Bible");
-        gpt.Source.ShouldContain("batch 24 x seq 64, adamw (b1 0.9, b2 0.99, wd 0.1)");
-        gpt.Source.ShouldNotContain("Brown");
+        SourcesSay([mlp], "model mlp(context=6, hidden=192) on the Brown corpus", "batch 32 x seq 64, sgd (momentum 0.9, Nesterov, wd 5e-4)");
+        SourcesSayNone([mlp], "adamw");
+        SourcesSay([gpt], "model gpt(layers=4, heads=4, dim=48, seq=64) on the King James Bible", "batch 24 x seq 64, adamw (b1 0.9, b2 0.99, wd 0.1)");
+        SourcesSayNone([gpt], "Brown");
         // and no other of the eight engine corpora is that model, optimizer or text
-        foreach (var c in all.Where(c => !Session15Corpora.Contains(c.Name)))
-        {
-            c.Source.ShouldNotContain("mlp(context=6");
-            c.Source.ShouldNotContain("sgd");
-            c.Source.ShouldNotContain("layers=4");
-            c.Source.ShouldNotContain("King James");
-        }
+        SourcesSayNone(all.Where(c => !Session15Corpora.Contains(c.Name)), "mlp(context=6", "sgd", "layers=4", "King James");
     }
 
     [Theory]
@@ -131,7 +118,17 @@ public class CorpusTests
     // them) and the constant run to 1,200 and predicts the six later ones out to 3.3x. Seed 2: constant, cosine at 800 and WSD 20%
     // at both horizons (4 pairs), validation every 50 updates.
     [InlineData("gpt-deep", 32, 800, 1600, 1200, new[] { 600, 1200 }, new[] { 1600, 1800, 2400, 3000, 3600, 4000 }, 4, 50, 99)]
-    public void Session_15s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-jargon: the short design (generate): schedules at 600 and 1,200, 10% cooldowns at totals 300, 600, ..., 2,400 (those at
+    // 600 and 1,200 are the schedules' 10% runs); the cooldowns question fits the first two (300, 600) and the constant run to 600
+    // and predicts the six later ones out to 4x. Seed 2: constant, cosine at 600 and WSD 20% at both horizons (4 pairs).
+    // Validation every 100 updates, warmup 120 updates (10% of H2).
+    [InlineData("gpt-jargon", 31, 600, 1200, 600, new[] { 300, 600 }, new[] { 900, 1200, 1500, 1800, 2100, 2400 }, 4, 100, 119)]
+    // mlp-lion: the long design (generate_long): schedules at 600 and 1,200, 10% cooldowns at totals 450, 900, ..., 3,600 (and
+    // the schedules' 10% runs at 600 and 1,200); the cooldowns question fits the 450 and 900 ones (named: 600 sorts between
+    // them) and the constant run to 900 and predicts the seven later 10% cooldowns out to 4x. Seed 2: constant, cosine at both
+    // horizons and WSD 20% at both (5 pairs). Validation every 100 updates, warmup 50.
+    [InlineData("mlp-lion", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 100, 49)]
+    public void Session_15s_and_16s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -153,6 +150,55 @@ public class CorpusTests
         var noise = ForecastBenchmark.Noise([corpus]);
         noise.Count.ShouldBe(pairs);
         noise.ShouldAllBe(n => n.Finals.Length == 2);
+    }
+
+    private static readonly string[] Session16HeldOut = ["engine-gpt-jargon", "engine-mlp-lion"];
+
+    [Fact]
+    public void Session_16s_held_out_corpora_are_flagged_left_out_of_the_calibrations_and_name_their_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-jargon, mlp-lion): both are marked "held_out", so the
+        // calibrations (ForecastCorpus.LoadFolders without the held-out corpora) never read them. gpt-jargon is a 2-layer GPT with a
+        // 128-byte context at batch 8 x 128, trained with Adam without weight decay (b2 0.999) after a 120-step warmup on a third
+        // text, the Jargon File; mlp-lion an MLP with two hidden layers (context 5, width 160) trained with Lion (wd 1.0) on the
+        // Brown corpus at batch 16.
+        var (gpt, mlp) = GptAndMlp(Session16HeldOut, heldOut: true);
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        SourcesSay([gpt], "model gpt(layers=2, heads=4, dim=64, seq=128) on the Jargon File 4.4.7",
+            "batch 8 x seq 128, adam (b1 0.9, b2 0.999, eps 1e-8, no weight decay)", "peak 4e-3, warmup 120,");
+        SourcesSayNone([gpt], "Brown");
+        SourcesSay([mlp], "model mlp(context=5, hidden=160, layers=2) on the Brown corpus", "batch 16 x seq 64, lion (b1 0.9, b2 0.99, wd 1.0)", "peak 1e-3, warmup 50,");
+        // and no other corpus is that model, optimizer, context or text, nor another MLP trained with Lion
+        var others = all.Where(c => !Session16HeldOut.Contains(c.Name)).ToList();
+        SourcesSayNone(others, "seq=128", "x seq 128", "adam (", "Jargon", "mlp(context=5");
+        SourcesSayNone(others.Where(c => c.Source.Contains("model mlp(", StringComparison.Ordinal)), "lion");
+    }
+
+    /// <summary>
+    /// The bundled corpora <paramref name="names"/> (a GPT's and an MLP's, in that ordinal order), checked to be flagged held out
+    /// or not as <paramref name="heldOut"/> says and read by the calibrations (ForecastCorpus.LoadFolders without the held-out
+    /// corpora) exactly when they are not.
+    /// </summary>
+    private static (ForecastCorpus Gpt, ForecastCorpus Mlp) GptAndMlp(string[] names, bool heldOut)
+    {
+        var pair = ForecastCorpus.LoadFolders(Root, includeHeldOut: true).Where(c => names.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal).ToArray();
+        pair.Select(c => c.Name).ShouldBe(names);
+        pair.ShouldAllBe(c => c.HeldOut == heldOut);
+        var calibration = ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ToArray();
+        foreach (var n in names) calibration.Contains(n).ShouldBe(!heldOut, n);
+        return (pair[0], pair[1]);
+    }
+
+    /// <summary>Every one of <paramref name="corpora"/> names each of <paramref name="parts"/> in its source.</summary>
+    private static void SourcesSay(IEnumerable<ForecastCorpus> corpora, params string[] parts)
+    {
+        foreach (var c in corpora) foreach (var p in parts) c.Source.ShouldContain(p, customMessage: c.Name);
+    }
+
+    /// <summary>None of <paramref name="corpora"/> names any of <paramref name="parts"/> in its source.</summary>
+    private static void SourcesSayNone(IEnumerable<ForecastCorpus> corpora, params string[] parts)
+    {
+        foreach (var c in corpora) foreach (var p in parts) c.Source.ShouldNotContain(p, customMessage: c.Name);
     }
 
     [Fact]
