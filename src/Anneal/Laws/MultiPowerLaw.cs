@@ -112,7 +112,7 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
     /// <summary>
     /// The reference convention is fitted by the reference procedure (early-stopped AdamW from the
     /// reference initialisation), which reproduces the published parameters from the benchmark runs
-    /// and predicts held-out schedules better than the exact optimum, which overfits (docs/laws.md).
+    /// and predicts held-out schedules better than the exact optimum, which overfits (docs/laws.md, "Fitting").
     /// </summary>
     public override FitMethod PreferredMethod =>
         Convention == WarmupConvention.Reference ? FitMethod.EarlyStoppedAdamW : FitMethod.Optimum;
