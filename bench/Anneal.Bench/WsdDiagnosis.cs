@@ -27,6 +27,7 @@ internal static class WsdDiagnosis
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+
     public static void Run(IReadOnlyList<string> folders)
     {
         Console.WriteLine("corpus\tfit\tforecaster\tweight\tbranch\tratio\tobserved\tfinal_err\tconstant_err\tgain_err\tobserved_gain\tconstant_smooth_err\tgain_smooth_err");

@@ -84,7 +84,11 @@ public static class StackFitter
         // shape); a full decay's gain scaled onto other shapes forecast them worse (engine-gpt-tiny's schedules 0.31 ->
         // 2.18 %; docs/journal/session-16-wsd-question.md). auto(weights=fixed) makes no per-fit choice, this one included.
         var scale = Enumerable.Repeat(1.0, nc).ToArray();
-        if (law.CrossValidatedWeights && !ShareLaw.SpansLongDecay(runs))
+        // The same calibrations extrapolate the members' constant parts past the fitted horizon at a fixed exponent
+        // (HorizonMatch): on the WSD question it helps under either calibration seed's constant run; on the schedules
+        // question (a full decay fitted) session 16 found the other seed did not confirm it (docs/journal/session-17-wsd-question.md).
+        bool matches = law.CrossValidatedWeights && !ShareLaw.SpansLongDecay(runs);
+        if (matches)
             for (int i = 0; i < nc; i++)
             {
                 if (outcome[i].Fit is { } f) scale[i] = GainScale.Fit(f.Law, f.Values, runs);
@@ -173,7 +177,11 @@ public static class StackFitter
         {
             FittedHorizon = horizon, RampsReference = ramps,
             GainScales = scales.All(k => k == 1) ? [] : scales.ToArray(),
+            HorizonMatchExponent = matches ? HorizonMatch.Exponent : 0,
         };
+        if (matches)
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"past the fitted horizon ({horizon}) each member's constant-rate part extrapolates as a power law of exponent {HorizonMatch.Exponent} with its level and slope at the horizon (HorizonMatch, on a calibration of short cooldowns)");
         if (scales.Any(k => k != 1))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join(", ", fits.Select((f, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{f.Fit.Law.Spec} gain x {scales[i]:0.###}"))) + " (each member's gain over its constant counterpart scaled to meet the fitted runs' points inside decays: GainScale)";

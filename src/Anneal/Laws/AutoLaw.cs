@@ -137,6 +137,13 @@ public sealed record AutoLaw : LossLaw
     /// </summary>
     public IReadOnlyList<double> GainScales { get; init; } = [];
 
+    /// <summary>
+    /// The exponent of each member's constant part past <see cref="FittedHorizon"/> (<see cref="HorizonMatch"/>); 0: the
+    /// members' own extrapolation. Set by a fit on a calibration of short cooldowns (the WSD question,
+    /// <see cref="Anneal.Fitting.StackFitter.Fit"/>) and recorded in the law file (<c>horizon_match</c>).
+    /// </summary>
+    public double HorizonMatchExponent { get; init; }
+
     /// <summary>Member <paramref name="m"/>'s gain scale (<see cref="GainScales"/>; 1 when none is recorded).</summary>
     public double GainScaleOf(int m) => m < GainScales.Count ? GainScales[m] : 1;
 
@@ -306,7 +313,13 @@ public sealed record AutoLaw : LossLaw
             bool decays = GainScale.Decays(run);
             var counterpart = decays ? GainScale.Counterpart(run) : null;
             _constant = law.Members.Select((m, i) => decays && law.GainScaleOf(i) != 1 ? m.Law.Prepare(counterpart!) : null).ToArray();
+            _match = HorizonMatch.For(run, law.FittedHorizon, law.HorizonMatchExponent);
+            _matched = _match is null ? [] : law.Members.Select(m => m.Law.Prepare(_match.Query)).ToArray();
         }
+
+        /// <summary>The constant part's extrapolation past the fitted horizon (HorizonMatch) and each member's state on its query; null / empty: none.</summary>
+        private readonly HorizonMatch? _match;
+        private readonly LawState[] _matched;
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
         {
@@ -332,6 +345,16 @@ public sealed record AutoLaw : LossLaw
                     for (int i = 0; i < n; i++) part[i] = GainScale.Mix(part[i], cpart[i], g);
                     for (int i = 0; i < cjac.Length; i++) jac[i] = GainScale.Mix(jac[i], cjac[i], g);
                 }
+                if (_match is not null)
+                {
+                    // The member's constant part past the fitted horizon at the fixed exponent (HorizonMatch), and so its Jacobian.
+                    int nq = _match.Query.Count;
+                    var qpart = new double[nq];
+                    var qjac = jacobian.IsEmpty ? [] : new double[nq * k];
+                    _matched[m].Evaluate(p.Slice(off[m], k), qpart, qjac);
+                    _match.Apply(part, qpart);
+                    if (!jacobian.IsEmpty) _match.Apply(jac, qjac, k);
+                }
                 // Each member enters as NonRisingForecast reads it (held after a fall of the rate while it stays above its
                 // value before the fall), the same readings the band's disagreement is measured on: the convex bound's
                 // jump right after a step drop is no forecast of a rising loss (docs/journal/session-14-auto-step-drop.md).
@@ -347,6 +370,7 @@ public sealed record AutoLaw : LossLaw
         {
             foreach (var m in Members) m.Release();
             foreach (var c in _constant) c?.Release();
+            foreach (var q in _matched) q.Release();
         }
     }
 }

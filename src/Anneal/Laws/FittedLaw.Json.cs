@@ -61,6 +61,8 @@ public sealed partial record FittedLaw
         }
         // Each member's gain scale (AutoLaw.GainScales), only where a fit scaled one: a file without them reads, and writes, as before.
         if (Law is AutoLaw { GainScales.Count: > 0 } scaled) o["gain_scales"] = new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray());
+        // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent), only where a fit set one.
+        if (Law is AutoLaw { HorizonMatchExponent: > 0 } matched) o["horizon_match"] = matched.HorizonMatchExponent;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -208,7 +210,12 @@ public sealed partial record FittedLaw
                 gainScales = ga.Select((x, i) => FiniteNumber(x, () => Bad($"gain_scales[{i}] must be a finite number >= 0, got {Show(x)}")) is var k && k >= 0 ? k
                     : throw Bad($"gain_scales[{i}] must be a finite number >= 0, got {Show(x)}")).ToArray();
             }
-            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales };
+            // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent, HorizonMatch); absent: none.
+            double matchExponent = o["horizon_match"] is null ? 0
+                : FiniteNumber(o["horizon_match"], () => Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}")) is var a && a > 0 ? a
+                : throw Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}");
+            if (matchExponent > 0 && law is not AutoLaw) throw Bad("horizon_match belongs to an auto law only");
+            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales, HorizonMatchExponent = matchExponent };
             return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)

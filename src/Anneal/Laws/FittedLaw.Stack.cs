@@ -36,6 +36,7 @@ public sealed partial record FittedLaw
         if (carriers.Length == 0) carriers = weighted;
         var preds = new LawPrediction?[nm];
         var losses = new double[nm][];
+        var match = HorizonMatch.For(run, FittedHorizon, stack.HorizonMatchExponent);
         for (int m = 0; m < nm; m++)
         {
             if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
@@ -50,6 +51,14 @@ public sealed partial record FittedLaw
             {
                 var constant = Members[m].Law.Predict(GainScale.Counterpart(run), Members[m].Values);
                 losses[m] = losses[m].Select((x, i) => GainScale.Mix(x, constant[i], stack.GainScaleOf(m))).ToArray();
+                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
+            }
+            // The member's constant part past the fitted horizon at the fixed exponent (AutoLaw.HorizonMatchExponent).
+            if (match is not null)
+            {
+                // A copy: a band carrier's own band (own) stays relative to its forecast as predicted.
+                losses[m] = (double[])losses[m].Clone();
+                match.Apply(losses[m], Members[m].Law.Predict(match.Query, Members[m].Values));
                 if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
             }
         }
