@@ -12,14 +12,14 @@ namespace Anneal.Tests.Laws;
 /// </summary>
 public class GainScaleTests
 {
-    private static readonly MomentumLaw Law = new(0.999);
-    private static readonly double[] P = [2.0, 1.5, 0.35, 1.0];
+    internal static readonly MomentumLaw Law = new(0.999);
+    internal static readonly double[] P = [2.0, 1.5, 0.35, 1.0];
     private const string Constant = "constant(peak=3e-3, warmup=100)";
 
     private static string Wsd(int total) => $"wsd(peak=3e-3, total={total}, warmup=100, decay=0.1, shape=linear)";
 
     /// <summary>A run of <paramref name="spec"/> logged at <paramref name="steps"/>, no loss.</summary>
-    private static LawRun RunOf(string spec, int total, long[] steps) => LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(total), steps, spec);
+    internal static LawRun RunOf(string spec, int total, long[] steps) => LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(total), steps, spec);
 
     /// <summary>
     /// The WSD question's calibration from end points, its losses the momentum law's with every cooldown's gain over the

@@ -13,8 +13,9 @@ namespace Anneal.Tests.Laws;
 /// </summary>
 public class HorizonMatchTests
 {
-    private static readonly MomentumLaw Law = new(0.999);
-    private static readonly double[] P = [2.0, 1.5, 0.35, 1.0];
+    // The momentum law and parameters of GainScaleTests, whose runs these extend past the horizon.
+    private static readonly MomentumLaw Law = GainScaleTests.Law;
+    private static readonly double[] P = GainScaleTests.P;
     private const double Peak = 3e-3, A = HorizonMatch.Exponent;
 
     // No warmup: the rate is the peak from step 0, so the LR area up to and including step s is Peak (s + 1) and the area
@@ -22,7 +23,7 @@ public class HorizonMatchTests
     private const string Constant = "constant(peak=3e-3)";
     private const long H = 1999;
 
-    private static LawRun RunOf(string spec, int total, long[] steps) => LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(total), steps, spec);
+    private static LawRun RunOf(string spec, int total, long[] steps) => GainScaleTests.RunOf(spec, total, steps);
 
     private static AutoLaw Stack(params (LossLaw Law, double Weight)[] members) =>
         new(members, crossValidatedWeights: false) { FittedHorizon = H, HorizonMatchExponent = A };
@@ -84,18 +85,7 @@ public class HorizonMatchTests
             for (int i = 0; i < steps.Length; i++) byHand[i] += w * f[i];
         }
         stack.Predict(run, p).ShouldBe(byHand, 1e-12);
-        var loss = new double[steps.Length];
-        var jac = new double[steps.Length * p.Length];
-        stack.Prepare(run).Evaluate(p, loss, jac);
-        for (int j = 0; j < p.Length; j++)
-        {
-            double h = 1e-6 * Math.Max(1, Math.Abs(p[j]));
-            var up = (double[])p.Clone(); up[j] += h;
-            var down = (double[])p.Clone(); down[j] -= h;
-            double[] fu = stack.Predict(run, up), fd = stack.Predict(run, down);
-            for (int i = 0; i < steps.Length; i++)
-                jac[i * p.Length + j].ShouldBe((fu[i] - fd[i]) / (2 * h), 1e-6 * Math.Max(1, Math.Abs(jac[i * p.Length + j])));
-        }
+        LawMathTests.JacobianMatchesCentralDifferences(stack, stack.Prepare(run), p, steps);
     }
 
     /// <summary>The WSD question's calibration from end points: the constant run to step 2000 and the ends of the 10 % cooldowns at 1000 and 2000.</summary>
