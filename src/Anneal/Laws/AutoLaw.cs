@@ -20,7 +20,9 @@ namespace Anneal.Laws;
 /// ramps from 0 at the fitted horizon to its prior at <see cref="ReferenceRamp"/> x it (<see cref="WeightsFor"/>;
 /// docs/journal/session-13-auto.md). On a calibration of short cooldowns (no fitted run decaying over half its length: the
 /// WSD question), each member's gain over its own forecast of the run's constant counterpart is scaled to meet the fitted
-/// runs' points inside decays (<see cref="GainScales"/>, <see cref="GainScale"/>; docs/journal/session-16-wsd-question.md).
+/// runs' points inside decays (<see cref="GainScales"/>, <see cref="GainScale"/>; docs/journal/session-16-wsd-question.md),
+/// and past the fitted horizon each member's constant-rate part follows a power law of fixed exponent with its level and
+/// slope at the horizon (<see cref="HorizonMatchExponent"/>, <see cref="HorizonMatch"/>; docs/journal/session-17-wsd-question.md).
 /// <c>auto(weights=fixed)</c> keeps the default members at their prior weights, unscaled. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
