@@ -6,7 +6,7 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// Where the WSD question's errors come from (docs/laws.md, "Session 16: the WSD question"). Run:
+/// Where the WSD question's errors come from (docs/journal/session-16-wsd-question.md). Run:
 /// <c>dotnet run -c Release --project bench/Anneal.Bench -- wsd-diagnosis [corpus folder ...]</c>. For each corpus with the
 /// question and each of its two fits (<c>cooldowns</c>: the fitted branches' curves; <c>cooldown-ends</c>: their end points),
 /// per held-out branch (its end T over the fitted horizon H): the signed error of <c>auto</c>, of each of its fitted members,

@@ -11,11 +11,11 @@
 # and the WSD question fitted at 1,500 out to 6,000 (their design in generate_long below). gpt-rope-lion is the held-out
 # corpus: another architecture (RMSNorm, rotary positions, 2 heads of width 32) and another optimizer (Lion), made after
 # every law and band constant was chosen; held out in session 14, it joined the calibrations in session 15 after its
-# numbers were reported (docs/laws.md, "Session 14: a held-out corpus"). gpt3-b32 was the second held-out corpus of
+# numbers were reported (docs/journal/session-14-held-out-corpus.md). gpt3-b32 was the second held-out corpus of
 # session 14 and joined them with it: a 3-layer layer-norm GPT trained with AdamW at batch 32 (less noisy, and twice
 # the tokens a step), with fewer cooldown lengths (10, 20 and 40%) to fit the time it was given.
 # mlp-sgd and gpt-deep were session 15's held-out corpora (session 14's two became development corpora); their numbers
-# reported at the end of session 15 (docs/laws.md, "Session 15: the held-out measurement"), they joined the calibrations
+# reported at the end of session 15 (docs/journal/session-15-held-out-measurement.md), they joined the calibrations
 # in session 16 (HELD_OUT=0): mlp-sgd is
 # mlp-long's design on another MLP, mlp(context=6, hidden=192), trained with SGD with Nesterov momentum at batch 32;
 # gpt-deep is a 4-layer GPT of width 48 trained with AdamW (b2 0.99) at batch 24 on another text, the King James Bible

@@ -75,12 +75,13 @@ public static class FitWindow
 /// of that to step 599) before it enters the regime the laws describe, where that slope falls steadily (every law's constant
 /// part <c>L0 + A*S1^-alpha</c> has a log-time slope proportional to S1^-alpha). Fitted from the warmup on, those transient
 /// points bend the power law: L0 goes too low and the forecast falls too steeply beyond the fitted horizon
-/// (gpt-tiny-long's 12,000-step constant run, fitted to 2,000: -5 to -9 % for the annealing laws; docs/laws.md "The early
-/// transient"). So the laws are fitted from where the loss falls fastest in log time, when a plateau of that slope shows
+/// (gpt-tiny-long's 12,000-step constant run, fitted to 2,000: -5 to -9 % for the annealing laws;
+/// docs/journal/session-07-early-transient.md). So the laws are fitted from where the loss falls fastest in log time,
+/// when a plateau of that slope shows
 /// a transient. Not from the plateau's end (session 7's rule): the points between the steepest one and the plateau's end
 /// lie on the later power law (gpt-tiny-long's steps 399 and 499 within 0.3 % of the law fitted to 599-12,000), and
 /// leaving them out lets noise tilt the fitted exponent (0.57 fitted to 599-2,999, 0.50 to 399-2,999, 0.48 to 599-11,999):
-/// the constant part then flattens too early beyond the fitted horizon (docs/laws.md, "Session 9: horizons").
+/// the constant part then flattens too early beyond the fitted horizon (docs/journal/session-09-horizons.md).
 /// </summary>
 public static class TransientWindow
 {
@@ -130,7 +131,7 @@ public static class TransientWindow
         }
         // The plateau (up to `last`) says there is a transient; it ends where the loss falls fastest in log time. The points
         // between the steepest one and the plateau's end already lie on the law: their smoothed slope is held up only by
-        // the regression window reaching back into the transient (docs/laws.md, "Session 9: horizons").
+        // the regression window reaching back into the transient (docs/journal/session-09-horizons.md).
         return steepest > 0 && x[last] - x[0] >= Math.Log(MinSpan) ? steps[steepest] : 0;
     }
 

@@ -16,7 +16,7 @@ public sealed partial record FittedLaw
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
     /// (<see cref="FutureError"/>). The first sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
     /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
-    /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
+    /// one of them can be off, whichever the cross-validation chose (docs/journal/session-08-auto-band.md: on the MPL splits
     /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it),
     /// with a small scale since session 11; the second, of the n_w members of positive weight, carries most of the band.
     /// Both are read on the same held forecasts <c>N(L_i)</c> (the convex bound's jump at a step drop is no parting).
@@ -62,7 +62,7 @@ public sealed partial record FittedLaw
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         // The members are read on forecasts that do not rise while the rate does not (NonRisingForecast): the convex
         // bound's jump right after a step drop of the rate is neither a rise of the loss (the stack's forecast, as
-        // AutoLaw's own evaluation mixes them; docs/laws.md, "Session 14: auto at a step drop") nor a parting of the laws
+        // AutoLaw's own evaluation mixes them; docs/journal/session-14-auto-step-drop.md) nor a parting of the laws
         // (the disagreement, measured about that forecast; "Session 14: band at a step drop").
         var read = new double[nm][];
         foreach (int m in voices) read[m] = NonRisingForecast.Of(run, losses[m]);
@@ -89,7 +89,8 @@ public sealed partial record FittedLaw
                     chosen += d * d / weighted.Length;
                 }
             if (voices.Length == 1) disagree = chosen = own;
-            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands" to "Session 16: band out of sample").
+            // The band model and its constants: StackBand (docs/journal/session-11-bands.md to
+            // docs/journal/session-16-band-out-of-sample.md).
             double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i]));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }

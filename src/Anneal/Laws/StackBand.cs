@@ -3,7 +3,8 @@ using Anneal.Fitting;
 namespace Anneal.Laws;
 
 /// <summary>
-/// The band model of an <see cref="AutoLaw"/> stack (docs/laws.md, "Session 10: bands" to "Session 16: band out of sample"). The 95 %
+/// The band model of an <see cref="AutoLaw"/> stack (docs/journal/session-10-bands.md to
+/// docs/journal/session-16-band-out-of-sample.md). The 95 %
 /// band is log-normal around the stack's forecast L with relative variance
 /// <c>(k^2 disagreement + kw^2 chosen) e^(-2 h) + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2</c>, each term a different error source seen at
 /// fit time:
@@ -47,10 +48,11 @@ namespace Anneal.Laws;
 /// calibration then prefers the two terms that do not depend on the fit, <c>s^2 + c^2 h^2</c>, with k, kw, a and b at 0:
 /// chosen on eleven corpora over the five-term forms because its calibrations with each corpus left out cover more of it
 /// (280 of 296 forecasts, against 279 and 275), and, calibrated on the nine corpora of session 15, it covers 60 of the 68
-/// forecasts of the two corpora held out then where the five terms covered 37 (docs/laws.md, "Session 16: band out of
-/// sample"). A NaN h (no fitted horizon recorded) with c above 0 gives no band: how far the forecast extrapolates is unknown.
-/// Nor does a forecast past the fitted horizon of runs that have not reached the laws' regime (<see cref="Anneal.Fitting.RegimeCheck"/>,
-/// session 17): the calibration leaves such forecasts out, as no draw of this band's error.</item>
+/// forecasts of the two corpora held out then where the five terms covered 37
+/// (docs/journal/session-16-band-out-of-sample.md). A NaN h (no fitted horizon recorded) with c above 0 gives no band:
+/// how far the forecast extrapolates is unknown. Nor does a forecast past the fitted horizon of runs that have not reached the
+/// laws' regime (<see cref="Anneal.Fitting.RegimeCheck"/>, session 17): the calibration leaves such forecasts out, as no draw
+/// of this band's error.</item>
 /// </list>
 /// The constants are calibrated by <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration . rows.csv</c>
 /// (the rule: <see cref="StackBandCalibration"/>; the narrowest band that covers at least 95 % of the forecasting

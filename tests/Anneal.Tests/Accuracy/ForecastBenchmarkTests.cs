@@ -234,7 +234,8 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 11: bands" to "Session 13: bands";
+    /// The stack's band recomputed from its members fitted alone (docs/journal/session-11-bands.md to
+    /// docs/journal/session-13-bands.md;
     /// StackBand): relative variance (k^2 disagreement + kw^2 chosen) e^(-2 h) + a^2 M^2 + b^2 F^2 + s^2, the disagreement
     /// the mean square relative distance of every member's forecast (also those of weight 0) from the stack's, chosen the
     /// same over the members of positive weight (0 with one of them; with one member fitted, both are its own variance, the
@@ -367,7 +368,7 @@ public class ForecastBenchmarkTests
         // Issue 10, item 4: on every corpus, the 95 % band covers 90-98 % of the held-out finals. StackBand's constants
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
-        // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
+        // recalibration (docs/journal/session-11-bands.md; the leave-one-corpus-out check is bench band-calibration's).
         // Independent source: the bundled runs' observed finals. Measured with the floor and the extrapolation's term
         // calibrated on session 17's thirteen corpora (docs/journal/session-17-plateau.md): 311/321 of the forecasts given a band (MPL 7/7, 7/7, 7/7,
         // gpt-deep 30/33, gpt-jargon 10/10, gpt-rope-lion 27/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 25/26, MLP 30/30,
@@ -395,7 +396,7 @@ public class ForecastBenchmarkTests
             int c = fs.Count(f => f.Covered);
             // At least 90 % of a corpus of 20 or more. Not "at most 98 %" since session 15: on the nine corpora no constants of
             // this band meet both (gpt-rope-lion needs about twice the scale that leaves every other large question one miss;
-            // docs/laws.md, "Session 15: band out of sample"), and the rule keeps the lower bounds: gpt-tiny, MLP and MLP-long
+            // docs/journal/session-15-band-out-of-sample.md), and the rule keeps the lower bounds: gpt-tiny, MLP and MLP-long
             // are covered 100 % in sample.
             if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeGreaterThanOrEqualTo(0.90, $"{corpus.Key}: {c}/{fs.Length} covered");
             else (fs.Length - c).ShouldBeLessThanOrEqualTo(1, $"{corpus.Key}: {c}/{fs.Length} covered");

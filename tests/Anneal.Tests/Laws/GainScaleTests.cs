@@ -6,7 +6,7 @@ namespace Anneal.Tests.Laws;
 
 /// <summary>
 /// A stack member's decay gain scaled to the fitted runs' points inside decays (<see cref="GainScale"/>,
-/// <see cref="AutoLaw.GainScales"/>; docs/laws.md, "Session 16: the WSD question"): a known scale recovered, the stack's
+/// <see cref="AutoLaw.GainScales"/>; docs/journal/session-16-wsd-question.md): a known scale recovered, the stack's
 /// forecast and Jacobian against the formula by hand and finite differences, the fit's choice of where to scale, and
 /// the law file keeping the scales.
 /// </summary>
