@@ -128,7 +128,11 @@ internal static class BandCalibration
                 }
             }
             string candidates = string.Create(CultureInfo.InvariantCulture, $"{phase:R},{phaseObs:R},{Math.Sqrt(rs / rn):R},{Math.Sqrt(rh / rhn):R},{rn}");
-            foreach (var t in split.Tests)
+            // A forecast the regime check gives no band (RegimeCheck: past the fitted horizon of runs that have not reached the
+            // laws' regime) is no draw of the band's error: it is left out of the calibration, and said.
+            var withheld = split.Tests.Where(t => fit.Regime?.BandWithheld(t.Run, Level) is not null).ToArray();
+            if (withheld.Length > 0) Console.WriteLine($"{split.Corpus} / {split.Question}: {withheld.Length} of {split.Tests.Count} forecasts left out, their band withheld ({fit.Regime!.Warning})");
+            foreach (var t in split.Tests.Except(withheld))
             {
                 var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
                 double Mean(double[] v) => v.Average();

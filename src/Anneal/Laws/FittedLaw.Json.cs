@@ -59,6 +59,13 @@ public sealed partial record FittedLaw
             o["band_end_misfit"] = double.IsFinite(EndMisfit) ? EndMisfit : null;
             o["band_future_error"] = double.IsFinite(FutureError) ? FutureError : null;
         }
+        // The regime check (RegimeCheck), where the fit made one: its numbers, and whether it fired (read back from the numbers).
+        if (Regime is { } g)
+            o["regime_check"] = new JsonObject
+            {
+                ["from_step"] = g.FromStep, ["before_step"] = g.BeforeStep, ["to_step"] = g.ToStep, ["slope_before"] = g.SlopeBefore,
+                ["slope_end"] = g.SlopeEnd, ["standard_error"] = g.StandardError, ["horizon"] = g.Horizon, ["fires"] = g.Fires,
+            };
         // Each member's gain scale (AutoLaw.GainScales), only where a fit scaled one: a file without them reads, and writes, as before.
         if (Law is AutoLaw { GainScales.Count: > 0 } scaled) o["gain_scales"] = new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray());
         // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent), only where a fit set one.
@@ -216,12 +223,31 @@ public sealed partial record FittedLaw
                 : throw Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}");
             if (matchExponent > 0 && law is not AutoLaw) throw Bad("horizon_match belongs to an auto law only");
             if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales, HorizonMatchExponent = matchExponent };
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
+            var regime = ReadRegime(o["regime_check"], Bad);
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, Regime = regime };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             throw new InputException($"{where}: malformed law file ({e.Message}); write the law file with 'anneal fit'");
         }
+    }
+
+    /// <summary>
+    /// The regime check of a law file (<see cref="Anneal.Fitting.RegimeCheck"/>): null when absent (a file written before
+    /// session 17, or a fit without a constant-rate phase to check); otherwise its steps (whole numbers, in order) and
+    /// finite slopes and standard error. Whether it fires is recomputed from them, not read.
+    /// </summary>
+    private static Anneal.Fitting.RegimeCheck? ReadRegime(JsonNode? node, Func<string, InputException> bad)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject g) throw bad($"regime_check must be an object (from_step, before_step, to_step, slope_before, slope_end, standard_error, horizon) or absent, got {Show(node)}");
+        long Step(string key) => g[key] is JsonValue v && v.TryGetValue<long>(out var x) && x >= 0 ? x : throw bad($"regime_check.{key} must be a whole number of steps >= 0, got {Show(g[key])}");
+        double Number(string key) => FiniteNumber(g[key], () => bad($"regime_check.{key} must be a finite number, got {Show(g[key])}"));
+        long from = Step("from_step"), before = Step("before_step"), to = Step("to_step"), horizon = Step("horizon");
+        if (!(from <= before && before < to && to <= horizon)) throw bad($"regime_check's steps must satisfy from_step <= before_step < to_step <= horizon, got {from}, {before}, {to}, {horizon}");
+        double se = Number("standard_error");
+        if (se < 0) throw bad($"regime_check.standard_error must be >= 0, got {Show(g["standard_error"])}");
+        return new Anneal.Fitting.RegimeCheck(from, before, to, Number("slope_before"), Number("slope_end"), se, horizon);
     }
 
     /// <summary>
