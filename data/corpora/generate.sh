@@ -23,6 +23,9 @@
 # gpt-jargon and mlp-lion are session 16's held-out corpora: gpt-jargon is a GPT with a 128-byte context trained with Adam
 # without weight decay after a long warmup on a third text, the Jargon File (public domain; Debian's jargon-text, fetched by
 # fetch_jargon below); mlp-lion is the long design on an MLP with two hidden layers trained with Lion.
+# gpt-code is session 17's held-out corpus: the long design on a 3-layer GPT with RMSNorm, rotary positions and a context of
+# 256 bytes at batch 6, trained with NAdamW on a fourth text, Python source code (Docutils and Sphinx: public domain and
+# BSD-2-clause; Debian's python3-docutils and python3-sphinx, fetched by fetch_python below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -162,9 +165,9 @@ workload() {
     # session 17's held-out corpus (README.md, "gpt-code"): the long design (generate_long) on a 3-layer RMSNorm GPT with
     # rotary positions and a context of 256 bytes (batch 6 x 256: 1,536 bytes a step) trained with NAdamW on a fourth text,
     # Python source code (Docutils and Sphinx), its peak chosen by five 500-step cosine screening runs and its horizons from a
-    # constant-rate screening run (README.md). Schedules at H1 and H2 = 2 H1; the WSD question fitted at 1.5 H1 (the constant
-    # run to 1.5 H1 + the 0.75 H1 and 1.5 H1 cooldowns, named because the schedules' 10% run at H1 sorts between them) out to
-    # 6 H1 (4x), every 0.75 H1
+    # constant-rate screening run (README.md). mlp-lion's lengths: schedules at 600 and 1,200; the WSD question fitted at 900
+    # (the constant run to 900 + the 450 and 900 cooldowns, named because the schedules' 10% run at 600 sorts between them)
+    # out to 3,600 (4x), every 450 steps
     gpt-code) MODEL="gpt(layers=3, heads=4, dim=96, seq=256, norm=rms, rotary=true)"; PEAK=6e-3; MINLR=6e-4; WARMUP=40
       H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=6; SEQ=256
       OPTIMIZER="nadamw(b1=0.9, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
