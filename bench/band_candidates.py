@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Band candidates of docs/laws.md, "Session 10: bands": each form of the auto band's relative variance, calibrated by a
+"""Band candidates of docs/journal/session-10-bands.md: each form of the auto band's relative variance, calibrated by a
 rule on the forecasting benchmark's held-out finals and scored with each corpus left out of the calibration.
 
     dotnet run -c Release --project bench/Anneal.Bench -- band-features . features.csv

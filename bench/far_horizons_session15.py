@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Session 15 (far horizons): which member carries `auto`'s error far past the fitted horizon, and what replacing a member's
-constant-rate part does to the stack, scored offline from stack-selection evidence files (docs/laws.md, "Session 15: far
-horizons"). The evidence (one file per set of laws; every split of the protocol, the session-14 corpora included once their
+constant-rate part does to the stack, scored offline from stack-selection evidence files
+(docs/journal/session-15-far-horizons.md). The evidence (one file per set of laws; every split of the protocol, the
+session-14 corpora included once their
 "held_out" flag is gone):
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . ev-base.json \\

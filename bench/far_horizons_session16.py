@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Session 16 (far horizons): each member's and `auto`'s error on the constant run's own future and on the far held-out runs,
 by extrapolation ratio and with sign, per corpus; what is known at fit time about each split; candidate corrections of the
-constant-rate part, scored on every corpus and leave-one-corpus-out (docs/laws.md, "Session 16: far horizons").
+constant-rate part, scored on every corpus and leave-one-corpus-out (docs/journal/session-16-far-horizons.md).
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . ev-base.json \\
       "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share"
@@ -311,7 +311,7 @@ if __name__ == '__main__':
     if '--train' in sys.argv: train_table(E)
     base = score(E)
     if '--swap' in sys.argv:
-        # The seed-swap check: evidence written on a copy of the corpora calibrated on seed 2 (docs/laws.md, Session 16).
+        # The seed-swap check: evidence written on a copy of the corpora calibrated on seed 2 (docs/journal/session-16-far-horizons.md).
         E = [x for x in E if x['corpus'].startswith('engine-')]; base = score(E)
         summary('main (seed-2 calibration)', base, base); per_question(base, base)
         for mode in [0.3, 0.35, 0.4, 0.45, 0.5]:

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Scores auto's weighting rule and band offline from `stack-selection` evidence (docs/laws.md, "auto in session 7").
+"""Scores auto's weighting rule and band offline from `stack-selection` evidence
+(docs/journal/session-07-auto-convex-member.md).
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
       "momentum(cap=fit),mpl(warmup=reference),convex"
   python3 bench/stack_rules.py evidence.json
 
-(docs/laws.md, "auto in session 8", used the three members only.) A stack's forecast is the weighted sum of its members' (each fitted alone), so the rule of StackFitter.ChooseWeights
+(docs/journal/session-08-auto-band.md, used the three members only.) A stack's forecast is the weighted sum of its
+members' (each fitted alone), so the rule of StackFitter.ChooseWeights
 (prior, each member tilted to 0.9, adopted below 0.8 x the prior's cross-validated error, kept alone below 0.33 x the
 tilt's; session 9: the convex weight tapered as 5 H / T beyond 5x the fitted horizon H, AutoLaw.ConvexTaper) and the band of FittedLaw.PredictStack (k^2 (min own + disagreement) + (c D)^2, the disagreement of every fitted member
 with the stack's forecast, equally weighted) are recomputed here from the evidence. Prints: the prior weight of convex swept, chosen with each corpus left out; per split auto's mean final

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Rules tried in session 11 for putting the age law into auto where the fitted runs say so (docs/laws.md, "Session 11:
-auto"), scored offline from the evidence files:
+"""Rules tried in session 11 for putting the age law into auto where the fitted runs say so
+(docs/journal/session-11-auto.md), scored offline from the evidence files:
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
       "momentum(cap=fit),mpl(warmup=reference),convex,age(q=0.7,prior=13),age(q=0.8,prior=13),age(q=0.7),age(q=0.8)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Session 13's rules for auto (docs/laws.md, "Session 13: auto"), scored offline from the evidence files:
+"""Session 13's rules for auto (docs/journal/session-13-auto.md), scored offline from the evidence files:
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
       "momentum(cap=fit),mpl(warmup=reference),convex,age(q=0.7,prior=13),share,mpl,momentum"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Session 14 (the published split through auto): the share law's alternates in `auto`, scored offline from the evidence file
-(docs/laws.md, "Session 14: the published split through auto"):
+(docs/journal/session-14-published-split-auto.md):
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
       "momentum(cap=fit),mpl(warmup=reference, drops=continuous),convex,age(q=0.7, prior=13),share,share(clock=level)"

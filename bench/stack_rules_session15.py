@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Session 15 (stack weights out of sample): weighting and member-selection rules for `auto`, replayed offline from one
-evidence file and judged leave-one-corpus-out over the nine engine/MPL corpora and gpt100m-rope (docs/laws.md, "Session 15:
-stack weights out of sample").
+evidence file and judged leave-one-corpus-out over the nine engine/MPL corpora and gpt100m-rope
+(docs/journal/session-15-stack-weights.md).
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json "$LAWS"
   ./anneal accuracy --corpus bench/corpora/gpt100m-rope.json --law auto --json accuracy.json

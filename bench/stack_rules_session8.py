@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The rules tried for auto in session 8 and not adopted (docs/laws.md, "auto in session 8"), scored offline.
+"""The rules tried for auto in session 8 and not adopted (docs/journal/session-08-auto-band.md), scored offline.
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json "momentum(cap=fit),mpl(warmup=reference),convex"
   dotnet run -c Release --project bench/Anneal.Bench -- published-blend . published.json

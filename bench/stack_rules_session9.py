@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rules tried for auto in session 9 (docs/laws.md, "Session 9: auto"), scored offline from the evidence files.
+"""Rules tried for auto in session 9 (docs/journal/session-09-auto.md), scored offline from the evidence files.
 
   dotnet run -c Release --project bench/Anneal.Bench -- stack-selection . evidence.json \
       "momentum(cap=fit),mpl(warmup=reference),convex,fsl(slowest=8000),momentum(cap=log),momentum(cap=fit,power=1.5)"

@@ -8,7 +8,8 @@ namespace Anneal.Bench;
 
 /// <summary>
 /// How the <c>auto</c> band's constants (<see cref="StackBand"/>: k, kw, a, b, the floor s and the extrapolation's scale c) are calibrated, and how well
-/// they hold on a corpus left out of the calibration (docs/laws.md, "Session 12: bands" and "Session 13: bands").
+/// they hold on a corpus left out of the calibration (docs/journal/session-12-bands.md and
+/// docs/journal/session-13-bands.md).
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration [repo] [rows.csv]</c> (rows.csv: every
 /// forecast's inputs to the band, for offline checks; gpt100m-rope joins when ../shared exists). Every split of
 /// <c>anneal accuracy</c>'s protocol, and the published split of every size, is fitted once with <c>auto</c>; each
@@ -21,7 +22,7 @@ internal static class BandCalibration
 {
     private sealed record Row(string Corpus, string Question, double Observed, double Predicted, double Own, double Disagree, bool Single, double EndMisfit, double FutureError)
     {
-        /// <summary>For offline checks of other band models (docs/laws.md, "Session 11: bands"): the forecast's horizon over the fitted horizon.</summary>
+        /// <summary>For offline checks of other band models (docs/journal/session-11-bands.md): the forecast's horizon over the fitted horizon.</summary>
         public double Ratio { get; init; } = double.NaN;
 
         /// <summary>For offline checks: the fitted runs' point-to-point scatter about the stack (log; from second differences of the residuals).</summary>
@@ -127,7 +128,11 @@ internal static class BandCalibration
                 }
             }
             string candidates = string.Create(CultureInfo.InvariantCulture, $"{phase:R},{phaseObs:R},{Math.Sqrt(rs / rn):R},{Math.Sqrt(rh / rhn):R},{rn}");
-            foreach (var t in split.Tests)
+            // A forecast the regime check gives no band (RegimeCheck: past the fitted horizon of runs that have not reached the
+            // laws' regime) is no draw of the band's error: it is left out of the calibration, and said.
+            var withheld = split.Tests.Where(t => fit.Regime?.BandWithheld(t.Run, Level) is not null).ToArray();
+            if (withheld.Length > 0) Console.WriteLine($"{split.Corpus} / {split.Question}: {withheld.Length} of {split.Tests.Count} forecasts left out, their band withheld ({fit.Regime!.Warning})");
+            foreach (var t in split.Tests.Except(withheld))
             {
                 var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
                 double Mean(double[] v) => v.Average();
@@ -162,7 +167,7 @@ internal static class BandCalibration
         // term alone (k = kw = a = b = 0; session 16). The form kept is the first whose calibrations without each corpus in turn
         // meet the rule's lower bounds on the corpus left out (and 95 % pooled); when none does, the one covering the most
         // forecasts left out. Session 12: the floor made the band narrowest in sample but left MLP, the one corpus whose errors
-        // are a shared offset, 73 % covered when calibrated without it (docs/laws.md, "Session 12: bands"); session 16: the five
+        // are a shared offset, 73 % covered when calibrated without it (docs/journal/session-12-bands.md); session 16: the five
         // terms, calibrated on nine corpora, covered 37 of the 68 forecasts of the two corpora held out then, the floor with
         // the extrapolation 60 ("Session 16: band out of sample").
         var forms = new (string Name, Func<IEnumerable<BandConstants>> Shapes)[]

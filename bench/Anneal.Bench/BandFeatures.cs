@@ -6,7 +6,7 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// Exploration dump for the band model (docs/laws.md, "Session 10: bands"): per held-out final, every fit-time quantity a
+/// Exploration dump for the band model (docs/journal/session-10-bands.md): per held-out final, every fit-time quantity a
 /// band could scale with. Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- band-features [repo] out.csv</c>.
 /// </summary>
 internal static class BandFeatures

@@ -7,7 +7,7 @@ namespace Anneal.Bench;
 
 /// <summary>
 /// Why a law forecasts the WSD question as it does, fitted on the branches' curves (<c>cooldowns</c>) or on their end points
-/// (<c>cooldown-ends</c>) (docs/laws.md, "Session 15: the WSD question from end points"). Run:
+/// (<c>cooldown-ends</c>) (docs/journal/session-15-wsd-end-points.md). Run:
 /// <c>dotnet run -c Release --project bench/Anneal.Bench -- cooldown-ends [corpus folder ...]</c>. For each corpus with the
 /// question and each of the two fits: the fitted runs' points, <c>auto</c>'s choice (members, weights, the reason) and every
 /// member's forecast error per held-out branch beside the stack's, then each single law's mean error (or why it failed).

@@ -6,8 +6,8 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// Why the laws forecast gpt-tiny's long runs too low (docs/laws.md, "Cooldown gains that saturate, and horizons that
-/// extrapolate"). Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- horizon-diagnosis</c>. On the engine's
+/// Why the laws forecast gpt-tiny's long runs too low (docs/journal/session-05-cooldown-saturation-horizons.md). Run:
+/// <c>dotnet run -c Release --project bench/Anneal.Bench -- horizon-diagnosis</c>. On the engine's
 /// gpt-tiny corpus (validation loss) it prints: (1) the plain power law fitted to the constant run's first 1000 steps
 /// alone, and its forecast of the same run at 2000 and 3000 steps, for fits starting at several steps; (2) the
 /// profile of the fit's objective over a held L0, with the 3000-step forecast at each L0; (3) every law of the

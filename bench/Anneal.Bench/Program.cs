@@ -4,17 +4,17 @@ using BenchmarkDotNet.Running;
 // Every [Benchmark] class in this assembly is listed; pick with --filter, e.g.
 //   dotnet run -c Release --project bench/Anneal.Bench -- --filter '*Schedule*'
 // `band-calibration` recomputes the auto band's constants and their leave-one-corpus-out coverage (docs/laws.md).
-// `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/laws.md).
+// `horizon-diagnosis` prints why the laws forecast gpt-tiny's long runs too low (docs/journal/session-05-cooldown-saturation-horizons.md).
 // `published-diagnosis [repo] [laws] [sizes]` and `published-path [repo] [sizes]`: where the published MPL split's error
-// comes from, and the reference procedure's path (docs/laws.md, "Session 11: published split").
+// comes from, and the reference procedure's path (docs/journal/session-11-published-split.md).
 // `wsd-diagnosis [corpus folder ...]`: the WSD question's signed errors per forecaster and held-out branch, split into the
-// constant run's part and the cooldown gain's part, with issue 10's by-hand baseline (docs/laws.md, "Session 16: the WSD question").
+// constant run's part and the cooldown gain's part, with issue 10's by-hand baseline (docs/journal/session-16-wsd-question.md).
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
-// curves and on their end points (docs/laws.md, "Session 15: the WSD question from end points").
+// curves and on their end points (docs/journal/session-15-wsd-end-points.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -73,6 +73,12 @@ if (args is ["published-diagnosis", ..])
 if (args is ["band-features", _, _])
 {
     Anneal.Bench.BandFeatures.Run(args[1], args[2]);
+    return 0;
+}
+// `regime-check [repo]`: the fit-time regime check on every split the band calibration fits (docs/journal/session-17-plateau.md).
+if (args is ["regime-check", ..])
+{
+    Anneal.Bench.RegimeTable.Run(args.Length > 1 ? args[1] : ".");
     return 0;
 }
 if (args is ["band-calibration", ..])

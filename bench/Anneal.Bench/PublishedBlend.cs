@@ -6,8 +6,9 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// The evidence behind <c>auto</c>'s weights on the multi-power-law paper's published split (docs/laws.md, "auto in
-/// session 8"). Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- published-blend [repo] [out.json]</c>.
+/// The evidence behind <c>auto</c>'s weights on the multi-power-law paper's published split
+/// (docs/journal/session-08-auto-band.md). Run: <c>dotnet run -c Release --project bench/Anneal.Bench --
+/// published-blend [repo] [out.json]</c>.
 /// Per size, each default member of <c>auto</c> is fitted alone on the split's fitted curves (as a stack fits it) and
 /// predicts every held-out curve at every point; each member also refitted on the fitted runs' past
 /// (<see cref="StackFitter.FutureCut"/>) forecasts the last point of their future, as the cross-validated weights see it.

@@ -6,7 +6,7 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// Where the published multi-power-law split's error comes from (docs/laws.md, "Session 11: published split").
+/// Where the published multi-power-law split's error comes from (docs/journal/session-11-published-split.md).
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- published-diagnosis [repo] [laws] [sizes]</c>.
 /// Per size and law: the fit (as the published split fits it, without band refits), then per held-out curve its R^2 and
 /// PredE and the mean signed relative error (prediction - observation) / observation over step windows, so that the
@@ -160,7 +160,7 @@ internal static class PublishedDiagnosis
     }
 
     // "fmpl": mpl(area=P) with the power P fitted (an eighth parameter, starts 0.7 and 1), paper convention, to the optimum:
-    // does the fit identify P? (It does not: docs/laws.md.) The progress sum is MultiPowerLaw's, plus its derivative in P.
+    // does the fit identify P? (It does not: docs/journal/session-12-published-split.md, "1. Fitting the power P (identifiable?)".) The progress sum is MultiPowerLaw's, plus its derivative in P.
     // "fmplg:G": the same with gamma held at G (realisation in LR area at G = 0): does P become identifiable then?
     // "fmplg1:G": and P <= 1.
     private sealed record FittedPowerMpl(double HeldGamma = double.NaN, double MaxPower = 1.5) : LossLaw

@@ -7,8 +7,9 @@ using Anneal.Laws;
 namespace Anneal.Bench;
 
 /// <summary>
-/// The evidence behind <c>auto</c>'s per-fit choice of members and its band (docs/laws.md, "auto: weights chosen per fit",
-/// "Calibrated bands"). Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- stack-selection [repo] [out.json] [laws]</c>.
+/// The evidence behind <c>auto</c>'s per-fit choice of members and its band
+/// (docs/journal/session-06-auto-weights-per-fit.md, "Calibrated bands (session 6)"). Run: <c>dotnet run -c Release
+/// --project bench/Anneal.Bench -- stack-selection [repo] [out.json] [laws]</c>.
 /// Every split of <c>anneal accuracy</c>'s protocol is fitted once by each candidate law (with its leave-one-run-out
 /// refits, except for laws fitted by the early-stopped reference procedure, which a stack fits without them). Per
 /// held-out run: each candidate's forecast of the final window, its own relative standard error (read back from its
@@ -122,7 +123,7 @@ internal static class StackSelection
                         own = preds.Select(p => p.BandUnavailable is null ? p.High.Select((hi, i) => Math.Log(hi / p.Loss[i]) / z).Average() : double.NaN).ToArray();
                         // Runs that end within the fitted horizon extrapolate nothing (D = 0 in the band): null.
                         atH = split.Tests.Select(t => t.Run.Steps[^1] > h ? fit.Law.Predict(t.Run with { Steps = [h], Observed = null }, fit.Values)[0] : double.NaN).ToArray();
-                        // The fitted constant part: the constant run's own future at the grid's steps (docs/laws.md, "Session 16: far horizons").
+                        // The fitted constant part: the constant run's own future at the grid's steps (docs/journal/session-16-far-horizons.md).
                         constGrid = fit.Law.Predict(constRun, fit.Values);
                         parameters = fit.Law.Parameters.Select((q, k) => (q.Name, V: fit.Values[k])).ToDictionary(x => x.Name, x => x.V);
                         foreach (var (name, _, heads, tails) in cuts)

@@ -11,7 +11,7 @@ public static partial class LawCommands
     private static Command Fit()
     {
         var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated), or a stored run: run:ID or run:NAME (optionally @SCHEDULE; read from --store's store).", Arity = ArgumentArity.OneOrMore };
-        var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(cap=fit) or age(q=0.7, prior=13) or share, mpl(warmup=reference) and convex, chosen per fit, see docs/laws.md), powerlaw, momentum, momentum(lambda=fit), momentum(cap=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
+        var law = new Option<string>("--law", "-l") { Description = "Law spec: auto (default: a stack of momentum(cap=fit) (or age(q=0.7, prior=13) or share), mpl(warmup=reference, drops=continuous) and convex, chosen per fit, see docs/laws.md), powerlaw, momentum, momentum(lambda=fit), momentum(cap=fit), mpl, mpl(warmup=reference), fm, fm(n=1e8), convex.", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the fitted law (values, standard errors, covariance, report) to this JSON file." };
         var target = TargetOption();
         var json = new Option<bool>("--json") { Description = "Print the fitted law as JSON instead of a table." };

@@ -3,7 +3,8 @@ using MathNet.Numerics;
 namespace Anneal.Accuracy;
 
 /// <summary>
-/// The error a perfect forecaster would still show on a corpus (docs/laws.md, "Session 14: the accuracy floor"): one that
+/// The error a perfect forecaster would still show on a corpus (docs/journal/session-14-band.md, "The accuracy floor in
+/// the benchmark's metrics"): one that
 /// forecasts every held-out run's expected final loss exactly, scored, as the benchmark scores, against one seed's
 /// observation. Its relative error is that seed's deviation, modelled as X ~ N(0, sigma^2), sigma the corpus's seed noise
 /// (<see cref="ForecastBenchmark.NoiseFloor"/>: the root mean square of its seed pairs' relative standard deviations, an

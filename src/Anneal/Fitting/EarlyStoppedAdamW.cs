@@ -27,7 +27,7 @@ internal sealed partial class HuberObjective
     /// evaluated (the point before that step), so the result is the best fit the path reached: on a long split the two
     /// are a step apart on a smooth path, but where Adam's fixed steps oscillate (a few points: engine-mlp's schedules
     /// split, 10 points for 7 parameters) the point after the best step fits 3.4 times worse (objective 1.38e-4 against
-    /// 4.09e-5) and lands anywhere on the oscillation (docs/laws.md, "Session 10: auto").
+    /// 4.09e-5) and lands anywhere on the oscillation (docs/journal/session-10-auto.md).
     /// </summary>
     public FitSolution AdamW(double[] x0, IReadOnlySet<int> fixedIdx, int maxSteps = 200, int patience = 20)
     {

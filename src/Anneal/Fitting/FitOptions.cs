@@ -28,7 +28,7 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
     /// When the runs have too few logged points for every free parameter, fit the law's reduced form
     /// (<see cref="LossLaw.ReducedForm"/>: the multi-power law holds its drop term's shape) instead of refusing the fit.
     /// <see cref="StackFitter"/> turns it off for its members: inside <c>auto</c> the reduced multi-power law forecast the
-    /// WSD question worse than the stack without it (docs/laws.md, "Session 15: the WSD question from end points").
+    /// WSD question worse than the stack without it (docs/journal/session-15-wsd-end-points.md).
     /// </summary>
     public bool ReducedForm { get; init; } = true;
 }

@@ -75,12 +75,13 @@ public static class FitWindow
 /// of that to step 599) before it enters the regime the laws describe, where that slope falls steadily (every law's constant
 /// part <c>L0 + A*S1^-alpha</c> has a log-time slope proportional to S1^-alpha). Fitted from the warmup on, those transient
 /// points bend the power law: L0 goes too low and the forecast falls too steeply beyond the fitted horizon
-/// (gpt-tiny-long's 12,000-step constant run, fitted to 2,000: -5 to -9 % for the annealing laws; docs/laws.md "The early
-/// transient"). So the laws are fitted from where the loss falls fastest in log time, when a plateau of that slope shows
+/// (gpt-tiny-long's 12,000-step constant run, fitted to 2,000: -5 to -9 % for the annealing laws;
+/// docs/journal/session-07-early-transient.md). So the laws are fitted from where the loss falls fastest in log time,
+/// when a plateau of that slope shows
 /// a transient. Not from the plateau's end (session 7's rule): the points between the steepest one and the plateau's end
 /// lie on the later power law (gpt-tiny-long's steps 399 and 499 within 0.3 % of the law fitted to 599-12,000), and
 /// leaving them out lets noise tilt the fitted exponent (0.57 fitted to 599-2,999, 0.50 to 399-2,999, 0.48 to 599-11,999):
-/// the constant part then flattens too early beyond the fitted horizon (docs/laws.md, "Session 9: horizons").
+/// the constant part then flattens too early beyond the fitted horizon (docs/journal/session-09-horizons.md).
 /// </summary>
 public static class TransientWindow
 {
@@ -114,29 +115,14 @@ public static class TransientWindow
     /// </summary>
     public static long End(IReadOnlyList<LawRun> runs)
     {
-        if (runs.Count == 0) return 0;
-        LawRun? best = null; int bestN = 0;
-        foreach (var r in runs)
-        {
-            if (r.Observed is null) return 0;
-            long peak = r.PeakStep;
-            if (r.Steps[0] < peak) return 0;
-            double top = r.Eta[peak];
-            long firstDrop = peak + 1;
-            while (firstDrop < r.Eta.Length && r.Eta[firstDrop] >= top) firstDrop++;
-            int n = 0;
-            while (n < r.Count && r.Steps[n] < firstDrop) n++;
-            if (n > bestN) { best = r; bestN = n; }
-        }
-        if (best is null || bestN < MinPoints) return 0;
-        var pre = EtaMath.Prefix(best.Eta);
-        var x = new double[bestN]; var y = new double[bestN];
-        for (int i = 0; i < bestN; i++) { x[i] = Math.Log(pre[best.Steps[i] + 1]); y[i] = best.Observed![i]; }
+        if (ConstantPhase(runs) is not { } phase || phase.X.Length < MinPoints) return 0;
+        var (steps, x, y) = phase;
+        int bestN = x.Length;
         double limit = MaxFraction * runs.Max(r => r.Steps[^1]);
         double max = Slope(x, y, 0);
         if (!(max > 0)) return 0;
         int last = 0, steepest = 0;
-        for (int i = 1; i < bestN && best.Steps[i] <= limit; i++)
+        for (int i = 1; i < bestN && steps[i] <= limit; i++)
         {
             double s = Slope(x, y, i);
             if (s < (1 - Tolerance) * max) break;
@@ -145,8 +131,37 @@ public static class TransientWindow
         }
         // The plateau (up to `last`) says there is a transient; it ends where the loss falls fastest in log time. The points
         // between the steepest one and the plateau's end already lie on the law: their smoothed slope is held up only by
-        // the regression window reaching back into the transient (docs/laws.md, "Session 9: horizons").
-        return steepest > 0 && x[last] - x[0] >= Math.Log(MinSpan) ? best.Steps[steepest] : 0;
+        // the regression window reaching back into the transient (docs/journal/session-09-horizons.md).
+        return steepest > 0 && x[last] - x[0] >= Math.Log(MinSpan) ? steps[steepest] : 0;
+    }
+
+    /// <summary>
+    /// The constant-rate phase the transient is found on (and <see cref="RegimeCheck"/> reads): the points of the fitted run
+    /// with the most points from its peak rate to the rate's first decrease, as their steps, x = ln S1 (the cumulative
+    /// learning rate up to and including the point's step) and the observed losses y. Null when there is no run, a run has
+    /// no observed losses, or a run keeps points before its peak (a window chosen to include the warmup).
+    /// </summary>
+    internal static (long[] Steps, double[] X, double[] Y)? ConstantPhase(IReadOnlyList<LawRun> runs)
+    {
+        if (runs.Count == 0) return null;
+        LawRun? best = null; int bestN = 0;
+        foreach (var r in runs)
+        {
+            if (r.Observed is null) return null;
+            long peak = r.PeakStep;
+            if (r.Steps[0] < peak) return null;
+            double top = r.Eta[peak];
+            long firstDrop = peak + 1;
+            while (firstDrop < r.Eta.Length && r.Eta[firstDrop] >= top) firstDrop++;
+            int n = 0;
+            while (n < r.Count && r.Steps[n] < firstDrop) n++;
+            if (n > bestN) { best = r; bestN = n; }
+        }
+        if (best is null) return null;
+        var pre = EtaMath.Prefix(best.Eta);
+        var x = new double[bestN]; var y = new double[bestN];
+        for (int i = 0; i < bestN; i++) { x[i] = Math.Log(pre[best.Steps[i] + 1]); y[i] = best.Observed![i]; }
+        return (best.Steps[..bestN], x, y);
     }
     /// <summary>Least-squares slope -dy/dx over the points within <see cref="HalfWidth"/> of x[i] in x, at least i-1..i+1.</summary>
     private static double Slope(double[] x, double[] y, int i)

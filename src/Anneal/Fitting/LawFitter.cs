@@ -14,8 +14,18 @@ namespace Anneal.Fitting;
 /// </summary>
 public static class LawFitter
 {
-    /// <summary>Fits <paramref name="law"/> to <paramref name="runs"/> (each with observed losses).</summary>
-    public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null) => FitShared(law, runs, options, null);
+    /// <summary>
+    /// Fits <paramref name="law"/> to <paramref name="runs"/> (each with observed losses), and checks that the runs end in
+    /// the regime the laws describe (<see cref="RegimeCheck"/>): when they do not, the fit's warnings say so and forecasts
+    /// past the fitted horizon get no band (<see cref="FittedLaw.Regime"/>).
+    /// </summary>
+    public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
+    {
+        var fit = FitShared(law, runs, options, null);
+        var regime = RegimeCheck.Of(runs);
+        if (regime is null) return fit;
+        return fit with { Regime = regime, Report = regime.Fires ? fit.Report with { Warnings = [.. fit.Report.Warnings, regime.Warning] } : fit.Report };
+    }
 
     internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
     {

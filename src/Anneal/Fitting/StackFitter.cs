@@ -27,10 +27,10 @@ public static class StackFitter
         // A member fitted by the early-stopped reference procedure keeps the best point its path evaluated, not the point
         // one step after it (the reference's choice, kept for mpl(warmup=reference) fitted alone so that it reproduces the
         // published fits): on the engine corpora's small splits the path oscillates and the point after the best step fit
-        // its own runs 3.4x worse, which put engine-mlp's stack 0.8 % above every schedule (docs/laws.md, "Session 10: auto").
+        // its own runs 3.4x worse, which put engine-mlp's stack 0.8 % above every schedule (docs/journal/session-10-auto.md).
         // A member whose runs have too few points for its full form is left out, not fitted in its reduced form
-        // (FitOptions.ReducedForm): the reduced multi-power law made the stack's WSD forecasts worse (docs/laws.md, "Session 15:
-        // the WSD question from end points").
+        // (FitOptions.ReducedForm): the reduced multi-power law made the stack's WSD forecasts worse
+        // (docs/journal/session-15-wsd-end-points.md).
         var memberOptions = options with { Method = null, KeepBestEvaluated = true, ReducedForm = false };
         int n = law.Members.Count;
         // The cross-validation's refits on the fitted runs' past (ChooseMembers, ChooseWeights) are independent of the full
@@ -82,9 +82,13 @@ public static class StackFitter
         // will use them. Only on a calibration of short cooldowns (no fitted run decays over more than half its length: the
         // WSD question, where the scale carries a cooldown's gain from the fitted branch steps to later ones of the same
         // shape); a full decay's gain scaled onto other shapes forecast them worse (engine-gpt-tiny's schedules 0.31 ->
-        // 2.18 %; docs/laws.md, "Session 16: the WSD question"). auto(weights=fixed) makes no per-fit choice, this one included.
+        // 2.18 %; docs/journal/session-16-wsd-question.md). auto(weights=fixed) makes no per-fit choice, this one included.
         var scale = Enumerable.Repeat(1.0, nc).ToArray();
-        if (law.CrossValidatedWeights && !ShareLaw.SpansLongDecay(runs))
+        // The same calibrations extrapolate the members' constant parts past the fitted horizon at a fixed exponent
+        // (HorizonMatch): on the WSD question it helps under either calibration seed's constant run; on the schedules
+        // question (a full decay fitted) session 16 found the other seed did not confirm it (docs/journal/session-17-wsd-question.md).
+        bool matches = law.CrossValidatedWeights && !ShareLaw.SpansLongDecay(runs);
+        if (matches)
             for (int i = 0; i < nc; i++)
             {
                 if (outcome[i].Fit is { } f) scale[i] = GainScale.Fit(f.Law, f.Values, runs);
@@ -173,7 +177,11 @@ public static class StackFitter
         {
             FittedHorizon = horizon, RampsReference = ramps,
             GainScales = scales.All(k => k == 1) ? [] : scales.ToArray(),
+            HorizonMatchExponent = matches ? HorizonMatch.Exponent : 0,
         };
+        if (matches)
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"past the fitted horizon ({horizon}) each member's constant-rate part extrapolates as a power law of exponent {HorizonMatch.Exponent} with its level and slope at the horizon (HorizonMatch, on a calibration of short cooldowns)");
         if (scales.Any(k => k != 1))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join(", ", fits.Select((f, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{f.Fit.Law.Spec} gain x {scales[i]:0.###}"))) + " (each member's gain over its constant counterpart scaled to meet the fitted runs' points inside decays: GainScale)";
@@ -197,7 +205,7 @@ public static class StackFitter
     /// default, and at a small weight the place changes the stack little either way. Why after the weights and not among
     /// them: the weights are chosen among the default members as before, so that a law swapped in cannot also move them on
     /// a tail or two (on the published 25M split, weights chosen with the age law in place turned a tilt to the multi-power
-    /// law, the best forecaster there, into a tilt to the age law, R^2 0.9990 -> 0.9982; docs/laws.md, "Session 11: auto").
+    /// law, the best forecaster there, into a tilt to the age law, R^2 0.9990 -> 0.9982; docs/journal/session-11-auto.md).
     /// Returns the weights (in the order of <paramref name="past"/>), whether the alternate is in, and the reason in words,
     /// with the errors.
     /// </summary>
@@ -229,8 +237,8 @@ public static class StackFitter
     /// margin is needed; the future (a few tail points) reads the stack's cancellation with the other members more than the
     /// form (on the published 400M split <c>share(clock=level)</c> forecasts the future alone at 0.057 % against <c>share</c>'s
     /// 0.096 %, but at weight 0.9 in the stack 0.136 % against 0.090 %), and on the forecasting benchmark the fit keeps the
-    /// age clock on every split where <c>share</c> is weighed, so the benchmark's forecasts are unchanged (docs/laws.md,
-    /// "Session 14: the published split through auto"). Each choice is added to <paramref name="why"/>. Returns the kept
+    /// age clock on every split where <c>share</c> is weighed, so the benchmark's forecasts are unchanged
+    /// (docs/journal/session-14-published-split-auto.md). Each choice is added to <paramref name="why"/>. Returns the kept
     /// alternates, in their order.
     /// </summary>
     public static List<int> BetterFitOfSame(IReadOnlyList<int> alternates, IReadOnlyList<LossLaw> candidates, IReadOnlyList<(FittedLaw? Fit, string? Error)> outcome, List<string> why)
@@ -255,8 +263,8 @@ public static class StackFitter
     /// Whether a cross-validated stack ramps its reference member's weight (<see cref="AutoLaw.RampsReference"/>): the
     /// members as chosen (<paramref name="chosen"/>, after <see cref="ChooseWeights"/> and <see cref="ChooseMembers"/>) are
     /// at the <paramref name="prior"/> weights (no tilt, no member alone), the share law holds a place and a multi-power
-    /// member fitted by the reference procedure another: the stack on which the ramp was measured (docs/laws.md,
-    /// "Session 13: auto").
+    /// member fitted by the reference procedure another: the stack on which the ramp was measured
+    /// (docs/journal/session-13-auto.md).
     /// </summary>
     public static bool RampsReference(IReadOnlyList<(LossLaw Law, double Weight)> chosen, IReadOnlyList<double> prior) =>
         chosen.Select(m => m.Weight).SequenceEqual(prior) && chosen.Any(m => m.Law is ShareLaw && m.Weight > 0)
@@ -299,7 +307,7 @@ public static class StackFitter
     /// later cooldown 4.7 % off, the capped momentum law 0.1 %, and a 0.1 share of the former cost 0.55 % of final-loss error).
     /// On the forecasting benchmark the tilted member's error alone is 0.285 x the tilt's there and 0.71-1.64 x on every
     /// other tilted split, so any value in (0.285, 0.71) makes the same choices, with or without any one corpus. Within that
-    /// interval the published multi-power-law split decides (docs/laws.md, "Session 9: auto"): at 100M the capped member's
+    /// interval the published multi-power-law split decides (docs/journal/session-09-auto.md): at 100M the capped member's
     /// error alone is 0.40 x its tilt's, and alone it forecasts the six test curves worse (R^2 0.9978, PredE 0.00154) than its
     /// tilt does (0.9983, 0.00139; the paper's table 0.9983, 0.00142); 0.33 lies between 0.285 and 0.40.
     /// </summary>

@@ -4,7 +4,7 @@ using Anneal.Specs;
 namespace Anneal.Laws;
 
 /// <summary>
-/// The momentum law with a memory proportional to the run's age (<c>age</c>; docs/laws.md, "Session 10: cooldown gains"):
+/// The momentum law with a memory proportional to the run's age (<c>age</c>; docs/journal/session-10-cooldown-gains.md):
 /// <code>
 /// L(t) = L0 + A * S1(t)^(-alpha) - B * G(t),   G(t) = sum_{k&lt;=t} d_k * (1 - ((k+1)/(t+1))^nu),   d_k = eta_{k-1} - eta_k after the peak
 /// </code>
@@ -34,7 +34,8 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
     /// <summary>
     /// The mode of <c>nu * H^(1-q)</c> (H the fitted horizon + 1: the age at the horizon over the memory there) that
     /// <c>age(prior=13)</c> uses: the geometric mean of the constant + cosine fits of the four engine workloads
-    /// (docs/laws.md, "Pinning nu"). The prior is off unless the spec asks for it, and then acts only where no fitted run
+    /// (docs/journal/session-10-cooldown-gains.md, "Pinning nu"). The prior is off unless the spec asks for it, and
+    /// then acts only where no fitted run
     /// decays over more than half its length.
     /// </summary>
     public const double SuggestedNuPrior = 13;
@@ -45,7 +46,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
     /// <summary>
     /// The log-loss residual one sigma of the prior is worth (<see cref="LawPrior.Scale"/>): 0.01 pulls nu with a force
     /// of 1.7e-5 (objective units) per unit of ln nu once ln nu is 0.06 or more from the mode, enough to pin it on the WSD calibration of
-    /// gpt-tiny-long (docs/laws.md, "Pinning nu": 0.003 was not).
+    /// gpt-tiny-long (docs/journal/session-10-cooldown-gains.md, "Pinning nu": 0.003 was not).
     /// </summary>
     public const double NuPriorScale = 0.01;
 
@@ -120,7 +121,7 @@ public sealed record AgeMomentumLaw(double? Nu = null, double Q = 1, double? NuP
         // A decay spanning most of a run (a cosine, a linear decay) pins nu by itself: its gain is realised over the
         // whole age clock. Only a calibration without one (a constant run and short cooldown branches: the WSD
         // question's) leaves nu to the prior; with one, the prior would overrule a fit that forecasts better
-        // (docs/laws.md, "Pinning nu").
+        // (docs/journal/session-10-cooldown-gains.md, "Pinning nu").
         if (ShareLaw.SpansLongDecay(runs.Select(r => r.Run).ToArray())) return priors;
         double horizon = runs.Max(r => r.Run.Steps[^1]) + 1.0;
         priors.Add(new LawPrior(4, mode * Math.Pow(horizon, Q - 1), NuPriorSigma, NuPriorScale));

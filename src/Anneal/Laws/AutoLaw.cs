@@ -6,20 +6,23 @@ namespace Anneal.Laws;
 /// <c>auto</c>, the default law: a stack of laws whose errors partly cancel,
 /// <c>L(t) = sum_i w_i N(L_i)(t; p_i)</c>, each member fitted on its own (by its own method) and read through
 /// <see cref="NonRisingForecast"/> (<c>N</c>: held after a fall of the rate for as long as it stays above its value before
-/// the fall, so that the stack's forecast does not rise where the rate falls; docs/laws.md, "Session 14: auto at a step
-/// drop"). Members and prior weights:
+/// the fall, so that the stack's forecast does not rise where the rate falls;
+/// docs/journal/session-14-auto-step-drop.md). Members and prior weights:
 /// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference, drops=continuous)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>).
 /// Each fit tilts one member to 0.9, or keeps it alone, when the fitted runs' own future says so clearly
-/// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/laws.md, "auto: weights chosen per fit"); then the first
+/// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/journal/session-06-auto-weights-per-fit.md); then the first
 /// member's place goes to <c>age(q=0.7, prior=13)</c> (calibrations without a decay over half a run) or <c>share</c> (with
 /// one), at its weight or alone, where that forecasts the same future better (<see cref="DefaultAlternates"/>,
-/// <see cref="Weighs"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>; docs/laws.md, "Session 11: auto",
-/// "Session 12: forms"). Per schedule, the convex member's weight tapers off beyond <see cref="ConvexTaper"/> x the fitted
+/// <see cref="Weighs"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>;
+/// docs/journal/session-11-auto.md, docs/journal/session-12-forms.md). Per schedule, the convex member's weight tapers
+/// off beyond <see cref="ConvexTaper"/> x the fitted
 /// horizon, and, where the fit kept the prior weights with <c>share</c> in the first place, the reference member's weight
 /// ramps from 0 at the fitted horizon to its prior at <see cref="ReferenceRamp"/> x it (<see cref="WeightsFor"/>;
-/// docs/laws.md, "Session 13: auto"). On a calibration of short cooldowns (no fitted run decaying over half its length: the
+/// docs/journal/session-13-auto.md). On a calibration of short cooldowns (no fitted run decaying over half its length: the
 /// WSD question), each member's gain over its own forecast of the run's constant counterpart is scaled to meet the fitted
-/// runs' points inside decays (<see cref="GainScales"/>, <see cref="GainScale"/>; docs/laws.md, "Session 16: the WSD question").
+/// runs' points inside decays (<see cref="GainScales"/>, <see cref="GainScale"/>; docs/journal/session-16-wsd-question.md),
+/// and past the fitted horizon each member's constant-rate part follows a power law of fixed exponent with its level and
+/// slope at the horizon (<see cref="HorizonMatchExponent"/>, <see cref="HorizonMatch"/>; docs/journal/session-17-wsd-question.md).
 /// <c>auto(weights=fixed)</c> keeps the default members at their prior weights, unscaled. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
@@ -27,7 +30,7 @@ namespace Anneal.Laws;
 /// generalisation, Wolpert 1992; Breiman 1996). A member whose fit fails is dropped and the others renormalised; the
 /// fitted law file records the members, their weights and why (<see cref="FittedLaw.StackChoice"/>).
 /// The band: <see cref="StackBand"/> (the members' disagreement, the fit's misfit at its runs' ends and its error on their
-/// own future, calibrated on the forecasting benchmark; docs/laws.md, "Session 10: bands").
+/// own future, calibrated on the forecasting benchmark; docs/journal/session-10-bands.md).
 /// </summary>
 public sealed record AutoLaw : LossLaw
 {
@@ -67,7 +70,7 @@ public sealed record AutoLaw : LossLaw
     /// 0.456 / 1.16 % pooled mean / worst against 0.475 / 1.28 % at 5 (R = 3.5: 0.448 / 1.60 %, gpt-tiny's WSD question
     /// worse by more than its seed noise). With each corpus left out, R chosen on the others (the lowest pooled mean among
     /// the R that worsen no corpus by more than its seed noise nor the pooled worst) is 4 in 6 of 8 folds (4.5 without
-    /// gpt-tiny-long, 3.5 without gpt-tiny); docs/laws.md, "Session 13: auto".
+    /// gpt-tiny-long, 3.5 without gpt-tiny); docs/journal/session-13-auto.md.
     /// </summary>
     public const double ConvexTaper = 4;
 
@@ -84,7 +87,7 @@ public sealed record AutoLaw : LossLaw
     /// the reference member at 0.35 and 0.22 / 0.26 / 0.32 % without it; beyond 4x (gpt-tiny-long) 0.40 % with it and 2.28 %
     /// without. E = 3: with each corpus left out, the pooled mean on the others chooses E = 3 (and no floor) in 7 of 8 folds
     /// (E = 2 without gpt-tiny), and each left-out corpus gains or stays within its seed noise (gpt-tiny 0.62 -> 0.45 %,
-    /// gpt-tiny-long 0.51 -> 0.33 %, mlp-long 0.30 -> 0.31 %); docs/laws.md, "Session 13: auto".
+    /// gpt-tiny-long 0.51 -> 0.33 %, mlp-long 0.30 -> 0.31 %); docs/journal/session-13-auto.md.
     /// </summary>
     public const double ReferenceRamp = 3;
 
@@ -136,6 +139,13 @@ public sealed record AutoLaw : LossLaw
     /// </summary>
     public IReadOnlyList<double> GainScales { get; init; } = [];
 
+    /// <summary>
+    /// The exponent of each member's constant part past <see cref="FittedHorizon"/> (<see cref="HorizonMatch"/>); 0: the
+    /// members' own extrapolation. Set by a fit on a calibration of short cooldowns (the WSD question,
+    /// <see cref="Anneal.Fitting.StackFitter.Fit"/>) and recorded in the law file (<c>horizon_match</c>).
+    /// </summary>
+    public double HorizonMatchExponent { get; init; }
+
     /// <summary>Member <paramref name="m"/>'s gain scale (<see cref="GainScales"/>; 1 when none is recorded).</summary>
     public double GainScaleOf(int m) => m < GainScales.Count ? GainScales[m] : 1;
 
@@ -160,11 +170,13 @@ public sealed record AutoLaw : LossLaw
     }
 
     /// <summary>
-    /// The default members and prior weights (docs/laws.md, "auto: weights chosen per fit"): <c>momentum(cap=fit)</c> 0.35,
+    /// The default members and prior weights (docs/journal/session-06-auto-weights-per-fit.md):
+    /// <c>momentum(cap=fit)</c> 0.35,
     /// <c>mpl(warmup=reference, drops=continuous)</c> 0.35, <c>convex</c> 0.3. The multi-power member realises a step drop
     /// over the rates it crosses (<see cref="MultiPowerLaw.ContinuousDrops"/>): with it the stack's pooled error fell 0.36 -> 0.34 %
-    /// (worst 1.10 -> 0.99 %) and the published split's 25M 0.00102 -> 0.00094 PredE (docs/laws.md, "Session 13: auto with
-    /// continuous drops"); law files written with <c>mpl(warmup=reference)</c> keep their member. The convex bound errs the
+    /// (worst 1.10 -> 0.99 %) and the published split's 25M 0.00102 -> 0.00094 PredE
+    /// (docs/journal/session-13-auto-continuous-drops.md); law files written with <c>mpl(warmup=reference)</c> keep
+    /// their member. The convex bound errs the
     /// other way from the annealing laws far past the fitted horizon (too high where they are too low, docs/accuracy.md "By extrapolation"), so its share
     /// cancels much of their common error there; where it is the worse forecaster, the per-fit cross-validation tilts
     /// the stack away from it (the MPL splits and gpt100m-rope). 0.3 is the prior weight with the lowest pooled error on
@@ -177,11 +189,11 @@ public sealed record AutoLaw : LossLaw
     /// <summary>
     /// The alternates of <see cref="DefaultMembers"/> (<see cref="Alternates"/>): <c>age(q=0.7, prior=13)</c> for the capped
     /// momentum law. Both are annealing laws of five parameters; the age law realises a cooldown's gain on the clock of the
-    /// run's age, which the engine corpora follow (docs/laws.md, "Session 10: cooldown gains") and the MPL runs and
+    /// run's age, which the engine corpora follow (docs/journal/session-10-cooldown-gains.md) and the MPL runs and
     /// gpt100m-rope less so; as a fixed member it cost several corpora more than seed noise. Put in per fit by the fitted
     /// runs' own future (<see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>), it takes the place on the engine corpora's
     /// schedules questions and gpt-tiny-long's WSD question and leaves it on MPL 25M / 100M, mlp-long's WSD question and
-    /// gpt100m-rope (docs/laws.md, "Session 11: auto"; since session 12 it is weighed only where no fitted run decays over
+    /// gpt100m-rope (docs/journal/session-11-auto.md; since session 12 it is weighed only where no fitted run decays over
     /// half its length, <see cref="Weighs"/>: the WSD questions). q = 0.7 and the prior on nu (active only where no fitted run
     /// decays over more than half its length: the WSD calibration, which does not pin nu) are the settings that met the
     /// WSD target as a single law ("Pinning nu"); q = 0.8, or no prior, lose gpt-tiny-long's WSD question (0.98 and 1.26 %).
@@ -191,14 +203,14 @@ public sealed record AutoLaw : LossLaw
     /// its length (<see cref="Weighs"/>), where the age law is not: its spectrum of memories realises a cooldown's gain as
     /// a power of its share of the log-age, as the engine corpora do, where the age law's one memory gives cooldowns of
     /// 20-60 % nearly a full decay's gain (engine-gpt-tiny's schedules 0.77 -> 0.65 %, gpt-tiny-long's 0.66 -> 0.60 %;
-    /// docs/laws.md, "Session 12: forms").
+    /// docs/journal/session-12-forms.md).
     /// Third round: <c>share(clock=level)</c>, weighed where <c>share</c> is, against whichever law then holds the place: the share
     /// law with each decrease realised on the age clock scaled by the rate relative to the level it crosses, so that a step
     /// drop to a low rate is realised more slowly (<see cref="ShareLaw.LevelClock"/>). It takes the place on the published
     /// 400M split (the fitted runs' future: 0.057 % alone against share's 0.096 %; held-out R^2 / PredE 0.9979 / 0.00175 ->
     /// 0.9988 / 0.00130) and on no split of the forecasting benchmark, whose forecasts it leaves as they were (alone it
-    /// forecasts the schedules questions worse: gpt-tiny 0.44 -> 1.81 %; docs/laws.md, "Session 14: the published split
-    /// through auto").
+    /// forecasts the schedules questions worse: gpt-tiny 0.44 -> 1.81 %;
+    /// docs/journal/session-14-published-split-auto.md).
     /// </remarks>
     public static IReadOnlyList<LossLaw?> DefaultAlternates { get; } =
         [new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), null, null, new ShareLaw(), null, null, new ShareLaw(LevelClock: true), null, null];
@@ -211,7 +223,7 @@ public sealed record AutoLaw : LossLaw
     /// the run). Why not both, the fitted runs' future choosing: on the schedules question the future of a calibration cut
     /// at half its horizon holds the cosine's second half only, where the two laws' forecasts differ by less than the cut's
     /// noise (gpt-tiny: 2.1 % against 1.5 %, both from 5 points), so the choice was noise; their gain shapes differ where
-    /// the cosine decays over the whole run, which the full fit sees (docs/laws.md, "Session 12: forms"). Any other law is
+    /// the cosine decays over the whole run, which the full fit sees (docs/journal/session-12-forms.md). Any other law is
     /// always weighed.
     /// </summary>
     public static bool Weighs(LossLaw alternate, IReadOnlyList<LawRun> runs) => alternate switch
@@ -303,7 +315,13 @@ public sealed record AutoLaw : LossLaw
             bool decays = GainScale.Decays(run);
             var counterpart = decays ? GainScale.Counterpart(run) : null;
             _constant = law.Members.Select((m, i) => decays && law.GainScaleOf(i) != 1 ? m.Law.Prepare(counterpart!) : null).ToArray();
+            _match = HorizonMatch.For(run, law.FittedHorizon, law.HorizonMatchExponent);
+            _matched = _match is null ? [] : law.Members.Select(m => m.Law.Prepare(_match.Query)).ToArray();
         }
+
+        /// <summary>The constant part's extrapolation past the fitted horizon (HorizonMatch) and each member's state on its query; null / empty: none.</summary>
+        private readonly HorizonMatch? _match;
+        private readonly LawState[] _matched;
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
         {
@@ -329,9 +347,19 @@ public sealed record AutoLaw : LossLaw
                     for (int i = 0; i < n; i++) part[i] = GainScale.Mix(part[i], cpart[i], g);
                     for (int i = 0; i < cjac.Length; i++) jac[i] = GainScale.Mix(jac[i], cjac[i], g);
                 }
+                if (_match is not null)
+                {
+                    // The member's constant part past the fitted horizon at the fixed exponent (HorizonMatch), and so its Jacobian.
+                    int nq = _match.Query.Count;
+                    var qpart = new double[nq];
+                    var qjac = jacobian.IsEmpty ? [] : new double[nq * k];
+                    _matched[m].Evaluate(p.Slice(off[m], k), qpart, qjac);
+                    _match.Apply(part, qpart);
+                    if (!jacobian.IsEmpty) _match.Apply(jac, qjac, k);
+                }
                 // Each member enters as NonRisingForecast reads it (held after a fall of the rate while it stays above its
                 // value before the fall), the same readings the band's disagreement is measured on: the convex bound's
-                // jump right after a step drop is no forecast of a rising loss (docs/laws.md, "Session 14: auto at a step drop").
+                // jump right after a step drop is no forecast of a rising loss (docs/journal/session-14-auto-step-drop.md).
                 var from = NonRisingForecast.Sources(Run, part);
                 for (int i = 0; i < n; i++) loss[i] += w * part[from[i]];
                 if (!jacobian.IsEmpty)
@@ -344,6 +372,7 @@ public sealed record AutoLaw : LossLaw
         {
             foreach (var m in Members) m.Release();
             foreach (var c in _constant) c?.Release();
+            foreach (var q in _matched) q.Release();
         }
     }
 }

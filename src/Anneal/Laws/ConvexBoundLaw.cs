@@ -21,7 +21,7 @@ namespace Anneal.Laws;
 /// <c>D^2 / (2 eta_max^(1-a) (sum eta)^a)</c> with a in [0.05, 1] a fourth parameter (a = 1 is the bound; eta_max, the run's
 /// peak rate, keeps the law equivariant to the rate's unit): for a constant rate the bound's distance term falls as
 /// 1 / (eta T) while its noise term grows as (eta / 2) ln T, so fitted at a short horizon the two cancel beyond it and the
-/// bound's constant part flattens (docs/laws.md, "Session 14: members" and "Session 15: far horizons").
+/// bound's constant part flattens (docs/journal/session-14-members.md and docs/journal/session-15-far-horizons.md).
 /// </para>
 /// </summary>
 /// <param name="LoggedGrad">G_t from the logged gradient norms (true) or 1.</param>

@@ -59,13 +59,22 @@ public sealed partial record FittedLaw
             o["band_end_misfit"] = double.IsFinite(EndMisfit) ? EndMisfit : null;
             o["band_future_error"] = double.IsFinite(FutureError) ? FutureError : null;
         }
+        // The regime check (RegimeCheck), where the fit made one: its numbers, and whether it fired (read back from the numbers).
+        if (Regime is { } g)
+            o["regime_check"] = new JsonObject
+            {
+                ["from_step"] = g.FromStep, ["before_step"] = g.BeforeStep, ["to_step"] = g.ToStep, ["slope_before"] = g.SlopeBefore,
+                ["slope_end"] = g.SlopeEnd, ["standard_error"] = g.StandardError, ["horizon"] = g.Horizon, ["fires"] = g.Fires,
+            };
         // Each member's gain scale (AutoLaw.GainScales), only where a fit scaled one: a file without them reads, and writes, as before.
         if (Law is AutoLaw { GainScales.Count: > 0 } scaled) o["gain_scales"] = new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray());
+        // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent), only where a fit set one.
+        if (Law is AutoLaw { HorizonMatchExponent: > 0 } matched) o["horizon_match"] = matched.HorizonMatchExponent;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
-    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.35, mpl(warmup=reference, drops=continuous) 0.35, convex 0.3: the prior of the cross-validated auto) chosen on the forecasting benchmark of docs/accuracy.md (pooled final-loss error, leave-one-corpus-out checked; docs/laws.md, \"auto in session 7\"); members whose fit failed are left out (see warnings)";
+    public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.35, mpl(warmup=reference, drops=continuous) 0.35, convex 0.3: the prior of the cross-validated auto) chosen on the forecasting benchmark of docs/accuracy.md (pooled final-loss error, leave-one-corpus-out checked; docs/journal/session-07-auto-convex-member.md); members whose fit failed are left out (see warnings)";
 
     private static JsonNode? Bound(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(v > 0 ? "inf" : "-inf");
 
@@ -208,13 +217,37 @@ public sealed partial record FittedLaw
                 gainScales = ga.Select((x, i) => FiniteNumber(x, () => Bad($"gain_scales[{i}] must be a finite number >= 0, got {Show(x)}")) is var k && k >= 0 ? k
                     : throw Bad($"gain_scales[{i}] must be a finite number >= 0, got {Show(x)}")).ToArray();
             }
-            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales };
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError };
+            // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent, HorizonMatch); absent: none.
+            double matchExponent = o["horizon_match"] is null ? 0
+                : FiniteNumber(o["horizon_match"], () => Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}")) is var a && a > 0 ? a
+                : throw Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}");
+            if (matchExponent > 0 && law is not AutoLaw) throw Bad("horizon_match belongs to an auto law only");
+            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales, HorizonMatchExponent = matchExponent };
+            var regime = ReadRegime(o["regime_check"], Bad);
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, Regime = regime };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             throw new InputException($"{where}: malformed law file ({e.Message}); write the law file with 'anneal fit'");
         }
+    }
+
+    /// <summary>
+    /// The regime check of a law file (<see cref="Anneal.Fitting.RegimeCheck"/>): null when absent (a file written before
+    /// session 17, or a fit without a constant-rate phase to check); otherwise its steps (whole numbers, in order) and
+    /// finite slopes and standard error. Whether it fires is recomputed from them, not read.
+    /// </summary>
+    private static Anneal.Fitting.RegimeCheck? ReadRegime(JsonNode? node, Func<string, InputException> bad)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject g) throw bad($"regime_check must be an object (from_step, before_step, to_step, slope_before, slope_end, standard_error, horizon) or absent, got {Show(node)}");
+        long Step(string key) => g[key] is JsonValue v && v.TryGetValue<long>(out var x) && x >= 0 ? x : throw bad($"regime_check.{key} must be a whole number of steps >= 0, got {Show(g[key])}");
+        double Number(string key) => FiniteNumber(g[key], () => bad($"regime_check.{key} must be a finite number, got {Show(g[key])}"));
+        long from = Step("from_step"), before = Step("before_step"), to = Step("to_step"), horizon = Step("horizon");
+        if (!(from <= before && before < to && to <= horizon)) throw bad($"regime_check's steps must satisfy from_step <= before_step < to_step <= horizon, got {from}, {before}, {to}, {horizon}");
+        double se = Number("standard_error");
+        if (se < 0) throw bad($"regime_check.standard_error must be >= 0, got {Show(g["standard_error"])}");
+        return new Anneal.Fitting.RegimeCheck(from, before, to, Number("slope_before"), Number("slope_end"), se, horizon);
     }
 
     /// <summary>

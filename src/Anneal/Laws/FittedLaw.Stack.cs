@@ -16,7 +16,7 @@ public sealed partial record FittedLaw
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
     /// (<see cref="FutureError"/>). The first sum is the disagreement of all n fitted members, equally weighted, with the stack's forecast, also of
     /// those the cross-validation gave weight 0: how far the laws part on this schedule is fit-time evidence of how far any
-    /// one of them can be off, whichever the cross-validation chose (docs/laws.md, "auto in session 8": on the MPL splits
+    /// one of them can be off, whichever the cross-validation chose (docs/journal/session-08-auto-band.md: on the MPL splits
     /// the chosen members agree on cooldowns they all forecast 0.7-1 % too low, and only the others' disagreement shows it),
     /// with a small scale since session 11; the second, of the n_w members of positive weight, carries most of the band.
     /// Both are read on the same held forecasts <c>N(L_i)</c> (the convex bound's jump at a step drop is no parting).
@@ -36,6 +36,7 @@ public sealed partial record FittedLaw
         if (carriers.Length == 0) carriers = weighted;
         var preds = new LawPrediction?[nm];
         var losses = new double[nm][];
+        var match = HorizonMatch.For(run, FittedHorizon, stack.HorizonMatchExponent);
         for (int m = 0; m < nm; m++)
         {
             if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
@@ -52,6 +53,14 @@ public sealed partial record FittedLaw
                 losses[m] = losses[m].Select((x, i) => GainScale.Mix(x, constant[i], stack.GainScaleOf(m))).ToArray();
                 if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
             }
+            // The member's constant part past the fitted horizon at the fixed exponent (AutoLaw.HorizonMatchExponent).
+            if (match is not null)
+            {
+                // A copy: a band carrier's own band (own) stays relative to its forecast as predicted.
+                losses[m] = (double[])losses[m].Clone();
+                match.Apply(losses[m], Members[m].Law.Predict(match.Query, Members[m].Values));
+                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
+            }
         }
         // Every member with a usable forecast measures the disagreement; one of weight 0 whose forecast is not finite and
         // positive is left out of it (it is out of the forecast already).
@@ -62,7 +71,7 @@ public sealed partial record FittedLaw
         var loss = new double[n]; var lo = new double[n]; var hi = new double[n];
         // The members are read on forecasts that do not rise while the rate does not (NonRisingForecast): the convex
         // bound's jump right after a step drop of the rate is neither a rise of the loss (the stack's forecast, as
-        // AutoLaw's own evaluation mixes them; docs/laws.md, "Session 14: auto at a step drop") nor a parting of the laws
+        // AutoLaw's own evaluation mixes them; docs/journal/session-14-auto-step-drop.md) nor a parting of the laws
         // (the disagreement, measured about that forecast; "Session 14: band at a step drop").
         var read = new double[nm][];
         foreach (int m in voices) read[m] = NonRisingForecast.Of(run, losses[m]);
@@ -89,12 +98,14 @@ public sealed partial record FittedLaw
                     chosen += d * d / weighted.Length;
                 }
             if (voices.Length == 1) disagree = chosen = own;
-            // The band model and its constants: StackBand (docs/laws.md, "Session 11: bands" to "Session 16: band out of sample").
+            // The band model and its constants: StackBand (docs/journal/session-11-bands.md to
+            // docs/journal/session-16-band-out-of-sample.md).
             double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i]));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.
-        var unavailable = carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+        // Past the fitted horizon of runs that have not reached the laws' regime, the band's calibration does not hold (RegimeCheck).
+        var unavailable = Regime?.BandWithheld(run, level) ?? carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
             ?? (double.IsFinite(EndMisfit) ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_end_misfit (a law file written before it was; refit it), so how far its fit misses its own runs is unknown"))
             ?? (StackBand.ExtrapolationScale > 0 && extrapolation.Any(double.IsNaN) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far the forecast extrapolates past its fitted runs is unknown") : null)
             ?? BandCheck.Problem(run.Steps, lo, hi, level);

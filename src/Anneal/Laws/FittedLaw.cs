@@ -47,6 +47,13 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     /// </summary>
     public string? StackChoice { get; init; }
 
+    /// <summary>
+    /// Whether the fitted runs end in the regime the laws describe (<see cref="Anneal.Fitting.RegimeCheck"/>; law.json's
+    /// <c>regime_check</c>): when it fires, a forecast past the fitted horizon gets no band. Null: not checked (a stack's
+    /// member, a law file written before session 17) or no constant-rate phase to check on.
+    /// </summary>
+    public Anneal.Fitting.RegimeCheck? Regime { get; init; }
+
     /// <summary>Value of a parameter by name.</summary>
     public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
 
@@ -90,8 +97,8 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
             bool deltaTerm = PredictionBand.UsesDeltaMethod(Report.Method, Replicates.Length);
             CheckLoss(run, loss);
             var cov = Covariance;
-            string? unavailable = deltaTerm && cov is null
-                ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the fit's parameter covariance could not be computed (see the fit's warnings)") : null;
+            string? unavailable = Regime?.BandWithheld(run, level) ?? (deltaTerm && cov is null
+                ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the fit's parameter covariance could not be computed (see the fit's warnings)") : null);
             Span<double> atPoint = stackalloc double[Math.Max(1, rr)];
             for (int i = 0; i < n && unavailable is null; i++)
             {

@@ -11,7 +11,7 @@ namespace Anneal.Laws;
 /// term is pinned by one point per branch among dozens of constant-rate ones, and a member fitted by the early-stopped
 /// reference procedure stops before it meets them (engine-gpt-tiny-long: the multi-power member misses its two fitted
 /// cooldown ends by +3.95 and +4.21 %, and forecasts the later ones 4.6-5.9 % too high); the gain over the constant run
-/// at the same step is exactly what the end points say (docs/laws.md, "Session 16: the WSD question"). A member that
+/// at the same step is exactly what the end points say (docs/journal/session-16-wsd-question.md). A member that
 /// meets its decay points already (fitted to the optimum with a free decay term) gets k near 1 and is unchanged.
 /// </summary>
 public static class GainScale

@@ -9,8 +9,9 @@ namespace Anneal.Laws;
 /// <see cref="Mode"/>; where they do, the row pulls with a force of at most <c>HuberDelta * Scale / Sigma</c> per unit of
 /// <c>ln p</c> (beyond the Huber threshold the row is linear: a Laplace prior's tails), so strong data move it little.
 /// Used by <see cref="AgeMomentumLaw"/> for nu, which a WSD calibration (two early cooldowns) does not pin
-/// (docs/laws.md, "Pinning nu"), and by <see cref="Exponent"/> for the exponent of the LR-area power law, which calibration
-/// runs that end in or near the early transient do not pin (docs/laws.md, "Session 11: horizons").
+/// (docs/journal/session-10-cooldown-gains.md, "Pinning nu"), and by <see cref="Exponent"/> for the exponent of the
+/// LR-area power law, which calibration
+/// runs that end in or near the early transient do not pin (docs/journal/session-11-horizons.md).
 /// </summary>
 /// <param name="Index">The parameter the prior is on.</param>
 /// <param name="Mode">Its most probable value (in the fitter's canonical LR unit; a unit-free parameter needs no conversion).</param>
@@ -20,15 +21,15 @@ internal sealed record LawPrior(int Index, double Mode, double Sigma, double Sca
 {
     /// <summary>
     /// Standard deviation of <c>ln alpha</c> in <see cref="Exponent"/>: a little wider than the spread (0.12) of the exponents
-    /// of the whole constant runs of the seven corpora that have one (0.435-0.625 around their geometric mean 0.50; docs/laws.md,
-    /// "Session 11: horizons").
+    /// of the whole constant runs of the seven corpora that have one (0.435-0.625 around their geometric mean 0.50;
+    /// docs/journal/session-11-horizons.md).
     /// </summary>
     public const double ExponentSigma = 0.15;
 
     /// <summary>
     /// The log-loss residual one sigma of <see cref="Exponent"/> is worth: weak, so that it moves alpha only where the
     /// fitted runs leave it loose along the L0-alpha ridge (a short calibration inside the early transient fits alpha
-    /// 0.09-0.13 with L0 at 0); measured in docs/laws.md, "Session 11: horizons".
+    /// 0.09-0.13 with L0 at 0); measured in docs/journal/session-11-horizons.md.
     /// </summary>
     public const double ExponentScale = 0.003;
 

@@ -12,8 +12,9 @@ namespace Anneal.Laws;
 /// (0.999 as in the paper) or fitted (<c>momentum(lambda=fit)</c>); lambda = 0 gives S2 = eta_peak - eta_t.
 /// <para>
 /// <c>momentum(cap=fit)</c> makes the annealing gain saturate: <c>C * S2</c> becomes <c>C * S2 / (1 + S2 / S2max)</c>,
-/// linear for a small annealing area and at most <c>C * S2max</c> (a fitted cap on the annealing area; docs/laws.md,
-/// "Cooldown gains that saturate"). With lambda = 0.999 the momentum's memory is long, so a short cooldown's S2 keeps
+/// linear for a small annealing area and at most <c>C * S2max</c> (a fitted cap on the annealing area;
+/// docs/journal/session-05-cooldown-saturation-horizons.md). With lambda = 0.999 the momentum's memory is long, so a
+/// short cooldown's S2 keeps
 /// growing for ~1000 steps after the rate has stopped falling; the cap lets the data say how soon the gain stops.
 /// S2max is in units of the rate (S2 is), so the law stays equivariant to the rate's unit.
 /// </para>
@@ -21,8 +22,8 @@ namespace Anneal.Laws;
 /// <c>momentum(cap=log)</c> and <c>momentum(cap=fit, power=q)</c> change how the gain bends: its slope in S2 is
 /// <c>(1 + S2/S2max)^-q</c>, so <c>G = S2max ((1 + S2/S2max)^(1-q) - 1) / (1 - q)</c>; q = 2 is the hyperbolic cap above
 /// (<see cref="HyperbolicCap"/>), q = 1 the log cap <c>S2max ln(1 + S2/S2max)</c> (<see cref="LogCap"/>), whose gain keeps
-/// growing with the log of the area: longer cooldowns keep gaining, as gpt-tiny-long's 10 % cooldowns do (docs/laws.md,
-/// "Session 8").
+/// growing with the log of the area: longer cooldowns keep gaining, as gpt-tiny-long's 10 % cooldowns do
+/// (docs/journal/session-08-cooldown-gain.md).
 /// </para>
 /// </summary>
 public sealed record MomentumLaw(double? Lambda = 0.999, bool Cap = false, double CapPower = 2, double? AlphaPrior = null) : LossLaw

@@ -16,11 +16,11 @@ namespace Anneal.Laws;
 /// <c>sum_{tau&lt;=t} peak (eta_tau / peak)^P</c> instead of the LR area (peak: the run's largest rate), so that a low rate
 /// makes more progress per unit of area than its area says; LD is unchanged, and a run at its peak rate is unchanged.
 /// Why: on the published MPL split the form misses cosine_24000's long low-rate end by 0.4-0.5 % at every size even
-/// fitted to all nine curves, and fitting that end through B over-credits the WSD cooldowns (docs/laws.md, "Session 11:
-/// published split").
+/// fitted to all nine curves, and fitting that end through B over-credits the WSD cooldowns
+/// (docs/journal/session-11-published-split.md).
 /// <c>mpl(area=fit)</c> makes P an eighth fitted parameter (the last; in [0.05, 1.5]); <c>mpl(gamma=G)</c> holds gamma at G:
 /// at G = 0 each drop's gain is realised on the clock of the LR area since the drop, so a drop to a low rate is realised
-/// as slowly as its area accrues (what the published split's step drops show: docs/laws.md, "Session 12: published split").
+/// as slowly as its area accrues (what the published split's step drops show: docs/journal/session-12-published-split.md).
 /// Evaluation is exact and fast: prefix sums make S_k(t) O(1), only steps where eta changes enter
 /// LD, and the inner sum runs over SIMD lanes with the four gradient sums accumulated alongside.
 /// </summary>
@@ -112,7 +112,7 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
     /// <summary>
     /// The reference convention is fitted by the reference procedure (early-stopped AdamW from the
     /// reference initialisation), which reproduces the published parameters from the benchmark runs
-    /// and predicts held-out schedules better than the exact optimum, which overfits (docs/laws.md).
+    /// and predicts held-out schedules better than the exact optimum, which overfits (docs/laws.md, "Fitting").
     /// </summary>
     public override FitMethod PreferredMethod =>
         Convention == WarmupConvention.Reference ? FitMethod.EarlyStoppedAdamW : FitMethod.Optimum;

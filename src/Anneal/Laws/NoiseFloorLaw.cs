@@ -14,7 +14,7 @@ namespace Anneal.Laws;
 /// <c>C * S2 = sigma * (1 - ebar_t / eta_peak)</c> with <c>sigma = C * eta_peak / (1 - lambda)</c>.
 /// p &lt; 1 makes the gain of lowering the rate concave (most of it comes near zero rate); p &gt; 1 makes it
 /// saturate (the first part of a cooldown gains most) — the "cooldown gains that saturate" candidate of
-/// docs/laws.md. The SGD picture behind it: the stationary excess loss of SGD with constant rate eta is
+/// docs/journal/session-05-cooldown-saturation-horizons.md. The SGD picture behind it: the stationary excess loss of SGD with constant rate eta is
 /// proportional to eta for a quadratic (Mandt et al. 2017), and the exponent measures departures from that.
 /// <c>floor(time=area)</c> runs the average on the intrinsic clock of cumulative rate instead of steps:
 /// <c>ebar_t = ebar_{t-1} + (1 - lambda) * (eta_t / eta_peak) * (eta_t - ebar_{t-1})</c>.

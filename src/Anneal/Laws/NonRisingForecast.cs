@@ -1,8 +1,9 @@
 namespace Anneal.Laws;
 
 /// <summary>
-/// A member's forecast as the auto stack mixes it into its forecast (<see cref="AutoLaw"/>; docs/laws.md, "Session 14: auto
-/// at a step drop") and its band reads it (docs/laws.md, "Session 14: band at a step drop"): where the
+/// A member's forecast as the auto stack mixes it into its forecast (<see cref="AutoLaw"/>;
+/// docs/journal/session-14-auto-step-drop.md) and its band reads it (docs/journal/session-14-band.md, "Band at a step
+/// drop"): where the
 /// learning rate falls, the forecast is held at its value before the fall for as long as it stays above it, until it
 /// comes back below or the rate rises. Why: lowering the rate does not raise the loss, not in the logged runs (they fall
 /// at every drop) and not in the multi-power, momentum or share laws (their forecasts fall with the rate); the convex

@@ -15,7 +15,7 @@ public sealed partial record ShareLaw
     /// after a step drop (a drop from 3e-4 to 3e-5 is realised, at its top, 10 times more slowly). Why: on the published
     /// multi-power-law split the fitted step drop (wsdcon_9) prefers a clock in LR area and the fitted cosine the age clock
     /// (in sample, at every size), and a drop to a low rate is realised several times more slowly than the same drop in
-    /// small steps (docs/laws.md, "Session 11: published split", "Session 14: the published split through auto"). Unit-free
+    /// small steps (docs/journal/session-11-published-split.md, docs/journal/session-14-published-split-auto.md). Unit-free
     /// (only rate ratios enter). The same prefix I serves every level, so the decreases are grouped by level in buckets of
     /// ratio <see cref="MultiPowerLaw.State.MaxPieceRatio"/> counted from the peak rate (each realised at its bucket's geometric
     /// centre: the clock's speed within 1 % of the decrease's own; equivariant to the rate's units) and each bucket's memory is brought forward only when a decrease joins it or a

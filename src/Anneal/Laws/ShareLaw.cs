@@ -5,7 +5,7 @@ namespace Anneal.Laws;
 
 /// <summary>
 /// <c>share</c>: the age law (<see cref="AgeMomentumLaw"/>) with a spectrum of memories instead of one, tilted by one fitted
-/// exponent (docs/laws.md, "Session 12: forms"):
+/// exponent (docs/journal/session-12-forms.md):
 /// <code>
 /// L(t) = L0 + A * S1(t)^(-alpha) - B * sum_{k&lt;=t} d_k * K((k+1)/(t+1)),   K(x) = sum_j w_j(p) (1 - x^(nu_j)),
 /// nu_j = 2^j (j = -2 .. 8),   w_j(p) = nu_j^(-p) / sum_i nu_i^(-p)
@@ -19,7 +19,7 @@ namespace Anneal.Laws;
 /// <para>
 /// Why: on the engine corpora the gain of a linear cooldown over the share s of the run, with the constant run's power law
 /// in LR area taken out, grows as about s^0.4 (10 / 20 / 40 / 60 / 80 / 100 %: 0.40 / 0.53 / 0.69 / 0.82 / 0.92 / 1 of the
-/// full decay's on gpt-tiny at 1,000 and 2,000 steps; docs/laws.md, "Session 10: cooldown gains"), i.e. a kernel close to
+/// full decay's on gpt-tiny at 1,000 and 2,000 steps; docs/journal/session-10-cooldown-gains.md), i.e. a kernel close to
 /// <c>(1 - (k+1)/(t+1))^0.4</c>. One exponential, fitted on a cosine, gives cooldowns of 20-60 % almost the full decay's
 /// gain (nu 7.5: 0.57 / 0.80 / 0.91) and short ones too little (10 %: 0.35): the forecasts of WSD runs too low and of
 /// full decays too high, the pattern of the schedules question ("Session 12: forms").
@@ -35,7 +35,7 @@ namespace Anneal.Laws;
 /// <param name="Q">The clock, as the age law's: <c>tau(t) = ((t+1)^(1-q) - 1)/(1-q)</c>, <c>ln(t+1)</c> at q = 1 (the default,
 /// scale-free); q &lt; 1 realises a cooldown of a given share of the run more completely the longer the run.</param>
 /// <param name="LevelClock">When true (<c>clock=level</c>), each decrease is realised on the clock of the level it crosses:
-/// <see cref="LevelGains"/> (docs/laws.md, "Session 14: the published split through auto"). Needs q = 1.</param>
+/// <see cref="LevelGains"/> (docs/journal/session-14-published-split-auto.md). Needs q = 1.</param>
 public sealed partial record ShareLaw(double? P = null, double? AlphaPrior = null, double Q = 1, bool LevelClock = false) : LossLaw
 {
     /// <summary>The modes' speeds per unit of log-age: 2^-2 .. 2^8.</summary>
@@ -106,7 +106,7 @@ public sealed partial record ShareLaw(double? P = null, double? AlphaPrior = nul
     /// True when some run decays its rate over more than half of its length (its first post-peak decrease lies before the
     /// middle of its steps: a cosine, a linear decay, a long WSD cooldown): such a decay realises its gain over most of the
     /// log-age clock, which is what pins p. Short cooldowns alone (the WSD question's calibration) realise theirs in a
-    /// small range of log-age and leave the spectrum's tilt to the fit's noise (docs/laws.md, "Session 12: forms"). The same
+    /// small range of log-age and leave the spectrum's tilt to the fit's noise (docs/journal/session-12-forms.md). The same
     /// test decides whether <see cref="AgeMomentumLaw"/>'s prior on nu applies (a long decay pins nu there too), so
     /// <see cref="AutoLaw.Weighs"/> weighs exactly one of the two alternates.
     /// </summary>

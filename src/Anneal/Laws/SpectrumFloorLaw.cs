@@ -15,8 +15,9 @@ namespace Anneal.Laws;
 /// eta (mode j after an area of about 1/r_j), and when the rate falls it relaxes towards the new rate, again only as
 /// area accrues (no area, no relaxation: SGD at rate zero does not move). The modes span M = 12 octaves of speed with
 /// equal weight, the scale-free case of the FSL's power-law spectrum (<c>fsl(octaves=M)</c> sets M); tau is the slowest mode's area, fitted, or held at N steps of the run's own peak rate
-/// with <c>fsl(slowest=N)</c> (a prior on the time scales, which the calibration runs do not identify: docs/laws.md, "Session 8"). Why this shape
-/// (docs/laws.md, "Session 8"): a short cooldown relaxes the fast modes at once, a longer one reaches slower modes, so
+/// with <c>fsl(slowest=N)</c> (a prior on the time scales, which the calibration runs do not identify:
+/// docs/journal/session-08-cooldown-gain.md). Why this shape
+/// (docs/journal/session-08-cooldown-gain.md): a short cooldown relaxes the fast modes at once, a longer one reaches slower modes, so
 /// the gain keeps growing with the cooldown's length like a log of its area; and a later cooldown of the same fraction
 /// finds more slow modes filled, so gains grow with the run's progress, as gpt-tiny-long's 10 % cooldowns do.
 /// Equivariant in the rate's unit: sigma is per unit of rate, tau an area.

@@ -28,7 +28,7 @@ public sealed record BandConstants(double K, double KW, double A, double B, doub
 }
 
 /// <summary>
-/// The calibration rule of the <c>auto</c> band's constants (docs/laws.md, "Session 12: bands"), run by
+/// The calibration rule of the <c>auto</c> band's constants (docs/journal/session-12-bands.md), run by
 /// <c>dotnet run -c Release --project bench/Anneal.Bench -- band-calibration . rows.csv</c> on the forecasting benchmark's
 /// held-out finals. Among the constants whose 95 % band covers
 /// <list type="bullet">

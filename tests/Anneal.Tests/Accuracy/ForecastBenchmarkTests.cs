@@ -234,7 +234,8 @@ public class ForecastBenchmarkTests
     }
 
     /// <summary>
-    /// The stack's band recomputed from its members fitted alone (docs/laws.md, "Session 11: bands" to "Session 13: bands";
+    /// The stack's band recomputed from its members fitted alone (docs/journal/session-11-bands.md to
+    /// docs/journal/session-13-bands.md;
     /// StackBand): relative variance (k^2 disagreement + kw^2 chosen) e^(-2 h) + a^2 M^2 + b^2 F^2 + s^2, the disagreement
     /// the mean square relative distance of every member's forecast (also those of weight 0) from the stack's, chosen the
     /// same over the members of positive weight (0 with one of them; with one member fitted, both are its own variance, the
@@ -367,30 +368,35 @@ public class ForecastBenchmarkTests
         // Issue 10, item 4: on every corpus, the 95 % band covers 90-98 % of the held-out finals. StackBand's constants
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
-        // recalibration (docs/laws.md, "Session 11: bands"; the leave-one-corpus-out check is bench band-calibration's).
-        // Independent source: the bundled runs' observed finals. Measured 269/276 with the floor and the extrapolation's term
-        // calibrated on session 16's eleven corpora (docs/laws.md, "Session 16: band out of sample"): MPL 7/7, 7/7, 7/7,
-        // gpt-deep 30/33, gpt-rope-lion 27/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 25/26, MLP 30/30, MLP-long 35/35,
-        // mlp-sgd 35/35. A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
+        // recalibration (docs/journal/session-11-bands.md; the leave-one-corpus-out check is bench band-calibration's).
+        // Independent source: the bundled runs' observed finals. Measured with the floor and the extrapolation's term
+        // calibrated on session 17's thirteen corpora (docs/journal/session-17-plateau.md): 311/321 of the forecasts given a band (MPL 7/7, 7/7, 7/7,
+        // gpt-deep 30/33, gpt-jargon 10/10, gpt-rope-lion 27/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 25/26, MLP 30/30,
+        // mlp-lion 32/35, MLP-long 35/35, mlp-sgd 35/35). A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
-        // (the corpora the band was calibrated on: since session 15 also gpt-rope-lion and gpt3-b32, held out in session 14, and
-        // since session 16 mlp-sgd and gpt-deep, held out in session 15; not a corpus held out now, which is measured apart)
+        // (the corpora the band was calibrated on: every bundled corpus since session 17, gpt-jargon and mlp-lion, held out in
+        // session 16, included; a corpus held out again later is measured apart)
         var engine = ForecastCorpus.LoadFolders(Path.Combine(TestPaths.RepoRoot, "data/corpora"), includeHeldOut: false);
         var report = ForecastBenchmark.Run(new AccuracyRequest([.. mpl.Sizes.Select(mpl.Corpus), .. engine], ["auto"]));
         report.Rows.ShouldAllBe(r => r.Error == null);
         // the questions the band was calibrated on: not cooldown-ends, which predicts the cooldowns question's finals again
         var rows = report.Rows.Where(r => !report.Restatements.Contains(r.Question)).ToArray();
-        var forecasts = rows.SelectMany(r => r.Forecasts).ToArray();
-        forecasts.Length.ShouldBe(276); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32, 28 + 7 mlp-sgd, 27 + 6 gpt-deep
+        var all = rows.SelectMany(r => r.Forecasts).ToArray();
+        all.Length.ShouldBe(343); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32, 28 + 7 mlp-sgd, 27 + 6 gpt-deep, 26 + 6 gpt-jargon, 28 + 7 mlp-lion
+        // The regime check withholds the band of gpt-jargon's forecasts past its fitted horizon (16 schedules, 6 cooldowns),
+        // and of no other corpus's (RegimeCheck; the calibration leaves them out): the band is judged on the others.
+        rows.Where(r => r.Forecasts.Any(f => !f.HasBand)).Select(r => r.Corpus).Distinct().ShouldBe(["engine-gpt-jargon"]);
+        all.Count(f => !f.HasBand).ShouldBe(22);
+        var forecasts = all.Where(f => f.HasBand).ToArray();
         int covered = forecasts.Count(f => f.Covered);
         ((double)covered / forecasts.Length).ShouldBeInRange(0.90, 0.98, $"{covered}/{forecasts.Length} covered");
         foreach (var corpus in rows.GroupBy(r => r.Corpus))
         {
-            var fs = corpus.SelectMany(r => r.Forecasts).ToArray();
+            var fs = corpus.SelectMany(r => r.Forecasts).Where(f => f.HasBand).ToArray();
             int c = fs.Count(f => f.Covered);
             // At least 90 % of a corpus of 20 or more. Not "at most 98 %" since session 15: on the nine corpora no constants of
             // this band meet both (gpt-rope-lion needs about twice the scale that leaves every other large question one miss;
-            // docs/laws.md, "Session 15: band out of sample"), and the rule keeps the lower bounds: gpt-tiny, MLP and MLP-long
+            // docs/journal/session-15-band-out-of-sample.md), and the rule keeps the lower bounds: gpt-tiny, MLP and MLP-long
             // are covered 100 % in sample.
             if (fs.Length >= 20) ((double)c / fs.Length).ShouldBeGreaterThanOrEqualTo(0.90, $"{corpus.Key}: {c}/{fs.Length} covered");
             else (fs.Length - c).ShouldBeLessThanOrEqualTo(1, $"{corpus.Key}: {c}/{fs.Length} covered");

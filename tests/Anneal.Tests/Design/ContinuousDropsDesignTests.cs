@@ -5,8 +5,8 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Design;
 
 /// <summary>
-/// Schedule design with a law fitted as <c>mpl(drops=continuous)</c> (auto's reference member since "Session 13: auto with
-/// continuous drops", docs/laws.md): the design objective (<see cref="MplFinalLoss"/> with <see cref="MplFinalLoss.ContinuousDrops"/>)
+/// Schedule design with a law fitted as <c>mpl(drops=continuous)</c> (auto's reference member since
+/// docs/journal/session-13-auto-continuous-drops.md): the design objective (<see cref="MplFinalLoss"/> with <see cref="MplFinalLoss.ContinuousDrops"/>)
 /// is checked against the laws layer's evaluation of the same law (value and parameter Jacobian), its per-rate and per-level
 /// gradients against central differences, and an auto law file written before the member changed must read back as it was.
 /// </summary>

@@ -5,7 +5,7 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// <c>age</c>, the momentum law with a memory proportional to the run's age (docs/laws.md, "Session 10: cooldown gains"):
+/// <c>age</c>, the momentum law with a memory proportional to the run's age (docs/journal/session-10-cooldown-gains.md):
 /// its recursion against the closed-form sum over the rate's decreases, its scale-freeness (the same schedule stretched in
 /// time gains the same), and recovery of known parameters from curves it generated.
 /// </summary>

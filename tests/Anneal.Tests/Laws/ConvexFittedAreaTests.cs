@@ -5,7 +5,7 @@ namespace Anneal.Tests.Laws;
 
 /// <summary>
 /// <c>convex(area=fit)</c>: the convex bound with its distance term's power of the rate's area fitted,
-/// <c>D^2 / (2 eta_max^(1-a) (sum eta)^a)</c> (docs/laws.md, "Session 15: far horizons"). Its Jacobian, a's column included,
+/// <c>D^2 / (2 eta_max^(1-a) (sum eta)^a)</c> (docs/journal/session-15-far-horizons.md). Its Jacobian, a's column included,
 /// is checked against central differences in <see cref="LawMathTests"/>; here: at a = 1 it is the bound, its distance term on a
 /// constant rate against the closed form, its equivariance to the rate's units, and its spec.
 /// </summary>

@@ -64,7 +64,7 @@ public class DeferredRefitsTests
     [Fact]
     public void The_stack_gives_its_kept_alternate_the_refits_of_its_own_fit()
     {
-        // 400M's published split: an alternate takes the capped law's place (docs/laws.md, "Session 11: auto"; since
+        // 400M's published split: an alternate takes the capped law's place (docs/journal/session-11-auto.md; since
         // session 12 `share`, the split's cosine decaying over its whole run); its refits, deferred until that choice, are
         // those of the alternate fitted alone as the stack fits its members.
         var runs = MplData.Runs("400m", MplData.FitSplit);

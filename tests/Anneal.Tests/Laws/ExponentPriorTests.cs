@@ -4,8 +4,9 @@ using Anneal.Laws;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// The weak prior on the LR-area exponent, <c>alpha_prior=</c> of <c>age</c> and <c>momentum</c> (docs/laws.md, "Session 11:
-/// horizons"): its pseudo-residual's derivative against central differences, recovery of known parameters when its mode is
+/// The weak prior on the LR-area exponent, <c>alpha_prior=</c> of <c>age</c> and <c>momentum</c>
+/// (docs/journal/session-11-horizons.md): its pseudo-residual's derivative against central differences, recovery of
+/// known parameters when its mode is
 /// the truth, and, on curves that pin alpha, a move of the fitted alpha by the prior's force over the data's profile
 /// curvature (the first-order MAP shift).
 /// </summary>

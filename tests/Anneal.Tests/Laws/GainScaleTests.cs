@@ -6,20 +6,20 @@ namespace Anneal.Tests.Laws;
 
 /// <summary>
 /// A stack member's decay gain scaled to the fitted runs' points inside decays (<see cref="GainScale"/>,
-/// <see cref="AutoLaw.GainScales"/>; docs/laws.md, "Session 16: the WSD question"): a known scale recovered, the stack's
+/// <see cref="AutoLaw.GainScales"/>; docs/journal/session-16-wsd-question.md): a known scale recovered, the stack's
 /// forecast and Jacobian against the formula by hand and finite differences, the fit's choice of where to scale, and
 /// the law file keeping the scales.
 /// </summary>
 public class GainScaleTests
 {
-    private static readonly MomentumLaw Law = new(0.999);
-    private static readonly double[] P = [2.0, 1.5, 0.35, 1.0];
+    internal static readonly MomentumLaw Law = new(0.999);
+    internal static readonly double[] P = [2.0, 1.5, 0.35, 1.0];
     private const string Constant = "constant(peak=3e-3, warmup=100)";
 
     private static string Wsd(int total) => $"wsd(peak=3e-3, total={total}, warmup=100, decay=0.1, shape=linear)";
 
     /// <summary>A run of <paramref name="spec"/> logged at <paramref name="steps"/>, no loss.</summary>
-    private static LawRun RunOf(string spec, int total, long[] steps) => LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(total), steps, spec);
+    internal static LawRun RunOf(string spec, int total, long[] steps) => LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(total), steps, spec);
 
     /// <summary>
     /// The WSD question's calibration from end points, its losses the momentum law's with every cooldown's gain over the

@@ -17,7 +17,7 @@ public class KeepBestEvaluatedTests
         // engine-mlp's schedules split: 10 points for 7 parameters, where Adam's fixed steps oscillate around the fit.
         // Independent source: the path. Both recordings follow the same iterates (same step count); the reference's
         // recorded point (after the best step) is itself evaluated one step later on that path, so the best evaluated
-        // objective can only be lower or equal. Measured here: 4.09e-5 against 1.38e-4 (docs/laws.md, "Session 10: auto").
+        // objective can only be lower or equal. Measured here: 4.09e-5 against 1.38e-4 (docs/journal/session-10-auto.md).
         var corpus = ForecastCorpus.Load(Path.Combine(TestPaths.RepoRoot, "data/corpora/mlp"));
         var runs = ForecastProtocol.Splits(corpus).First(s => s.Question == "schedules").Fit;
         var law = new MultiPowerLaw(WarmupConvention.Reference);
@@ -38,7 +38,7 @@ public class KeepBestEvaluatedTests
         var runs = ForecastProtocol.Splits(corpus).First(s => s.Question == "schedules").Fit;
         var stack = LawFitter.Fit(new AutoLaw(), runs, new FitOptions(Jackknife: false));
         var member = stack.Members.Single(m => m.Law is MultiPowerLaw);
-        // The member is mpl(warmup=reference, drops=continuous) since docs/laws.md "Session 13: auto with continuous drops".
+        // The member is mpl(warmup=reference, drops=continuous) since docs/journal/session-13-auto-continuous-drops.md.
         member.Law.ShouldBe(new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true });
         var direct = LawFitter.Fit(new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true }, runs, new FitOptions(Jackknife: false, KeepBestEvaluated: true));
         member.Values.ShouldBe(direct.Values);

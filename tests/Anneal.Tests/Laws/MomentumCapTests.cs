@@ -5,8 +5,9 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// <c>momentum(cap=fit)</c>, the momentum law with a fitted cap on the annealing area (docs/laws.md, "Cooldown gains
-/// that saturate"): against its closed form on a one-drop schedule, against the plain momentum law in the uncapped
+/// <c>momentum(cap=fit)</c>, the momentum law with a fitted cap on the annealing area
+/// (docs/journal/session-05-cooldown-saturation-horizons.md): against its closed form on a one-drop schedule, against
+/// the plain momentum law in the uncapped
 /// limit, and by recovering known parameters from curves it generated.
 /// </summary>
 public class MomentumCapTests

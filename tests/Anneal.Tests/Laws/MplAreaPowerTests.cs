@@ -8,7 +8,7 @@ namespace Anneal.Tests.Laws;
 /// <c>mpl(area=P)</c>: the multi-power law whose power-law term counts progress as sum peak (eta / peak)^P. Its
 /// numerics are checked against the direct transcription and central differences in <see cref="LawMathTests"/>; here
 /// its spec, its law file, its refusal by schedule design, and its forecast of the published MPL split against the
-/// paper's table (Luo et al. 2025; docs/laws.md, "Session 11: published split").
+/// paper's table (Luo et al. 2025; docs/journal/session-11-published-split.md).
 /// </summary>
 public class MplAreaPowerTests
 {
@@ -43,7 +43,7 @@ public class MplAreaPowerTests
         // 25M 0.9988 / 0.00110, 100M 0.9983 / 0.00142, 400M 0.9978 / 0.00168, and issue 10's 400M target (R^2 >= 0.998,
         // PredE <= 0.0015). Measured with area 0.6 fitted to the optimum: 25M 0.99820 / 0.00124 (below the table: the
         // power was chosen on this split, so this is not claimed as validation), 100M 0.99891 / 0.00108, 400M 0.99905 /
-        // 0.00115 (docs/laws.md, "Session 11: published split"). Asserted: the measured values within 3e-4 / 3 %, and
+        // 0.00115 (docs/journal/session-11-published-split.md). Asserted: the measured values within 3e-4 / 3 %, and
         // 100M and 400M at least as good as the table.
         var tests = MplData.Runs(size, MplData.TestSplit);
         var fit = LawFitter.Fit(new MultiPowerLaw(AreaPower: 0.6), MplData.Runs(size, MplData.FitSplit), new FitOptions(Jackknife: false));

@@ -7,7 +7,7 @@ namespace Anneal.Tests.Laws;
 
 /// <summary>
 /// <c>mpl(drops=continuous)</c>: a decrease between two steps enters the loss drop as the continuous decay it is the limit
-/// of, <c>B * integral_{eta_k}^{eta_(k-1)} G(e^-gamma S_k(t)) de</c> (docs/laws.md, "Session 13: mpl"). Checked against a
+/// of, <c>B * integral_{eta_k}^{eta_(k-1)} G(e^-gamma S_k(t)) de</c> (docs/journal/session-13-mpl.md). Checked against a
 /// fine quadrature of that integral, the closed form at gamma = 0 (where it is the paper's term), its invariance to how a
 /// drop is cut into steps, the parameters it recovers from curves it generated, its Jacobian (central differences), its
 /// spec and law file.
@@ -135,7 +135,7 @@ public class MplContinuousDropsTests
         // Source: the published table (mean over the six held-out curves; Luo et al. 2025): 25M 0.9988 / 0.00110, 100M 0.9983 /
         // 0.00142, 400M 0.9978 / 0.00168. mpl(warmup=reference, drops=continuous), fitted by the reference procedure from the
         // reference initialisation, beats R^2 and PredE at every size; issue 10's 400M target (R^2 >= 0.998, PredE <= 0.0015)
-        // is met in R^2 and missed in PredE (0.00155). Measured values (docs/laws.md, "Session 13: mpl") pinned to 3e-4 in R^2 and
+        // is met in R^2 and missed in PredE (0.00155). Measured values (docs/journal/session-13-mpl.md) pinned to 3e-4 in R^2 and
         // 3 % in PredE: the early-stopped fit moves with the last bits of its input.
         var law = new MultiPowerLaw(WarmupConvention.Reference) { ContinuousDrops = true };
         var fit = LawFitter.Fit(law, MplData.Runs(size, MplData.FitSplit), new FitOptions(Jackknife: false));

@@ -52,7 +52,7 @@ internal static class MplData
 
     public static LawRun[] Runs(string size, IEnumerable<string> names) => names.Select(n => Run(size, n)).ToArray();
 
-    /// <summary>Published parameters [L0, A, alpha, B, C, beta, gamma] (laws.md; fitted in the reference convention).</summary>
+    /// <summary>Published parameters [L0, A, alpha, B, C, beta, gamma] (../shared/docs/laws.md; fitted in the reference convention).</summary>
     public static double[] Published(string size) => size switch
     {
         "25m" => [3.0405, 0.5247, 0.5079, 363.79, 2.0656, 0.5828, 0.6414],
@@ -75,7 +75,7 @@ internal static class MplData
         _ => throw new ArgumentException(size),
     };
 
-    /// <summary>Published metrics R^2, MAE, RMSE, PredE, WorstE on the six held-out curves (laws.md).</summary>
+    /// <summary>Published metrics R^2, MAE, RMSE, PredE, WorstE on the six held-out curves (../shared/docs/laws.md).</summary>
     public static double[] PublishedMetrics(string size) => size switch
     {
         "25m" => [0.9988, 0.00376, 0.00465, 0.00110, 0.00409],

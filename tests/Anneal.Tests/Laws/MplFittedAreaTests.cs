@@ -10,7 +10,7 @@ namespace Anneal.Tests.Laws;
 /// and <c>mpl(gamma=G)</c> (gamma held). Its Jacobian, P's column included, is checked against central differences in
 /// <see cref="LawMathTests"/>; here: its value against the fixed-power law and the direct transcription, its spec and law
 /// file, the parameters it recovers from curves it generated, its equivariance to the rate's units, and schedule design's
-/// refusal (docs/laws.md, "Session 12: published split").
+/// refusal (docs/journal/session-12-published-split.md).
 /// </summary>
 public class MplFittedAreaTests
 {
@@ -69,7 +69,7 @@ public class MplFittedAreaTests
     {
         // Source: the published table (mean over the six held-out curves; Luo et al. 2025, laws.md in ../shared): 25M 0.9988 /
         // 0.00110, 100M 0.9983 / 0.00142, 400M 0.9978 / 0.00168; issue 10's 400M target R^2 >= 0.998, PredE <= 0.0015.
-        // Measured (docs/laws.md, "Session 12: published split"): with P fitted and gamma held at 0 the three fitted curves
+        // Measured (docs/journal/session-12-published-split.md): with P fitted and gamma held at 0 the three fitted curves
         // put P inside its range at 100M (0.77) and 400M (0.70), where the held-out curves beat the table and 400M meets the
         // target; at 25M they drive P to its upper bound (1.5, with beta -> 0 and B large: not identified) and the
         // held-out curves fall below the table. Asserted: the measured values (3e-4 in R^2, 3 % in PredE, 0.01 in P).

@@ -5,7 +5,7 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// <c>share</c>, the age law with a spectrum of memories (docs/laws.md, "Session 12: forms"): its per-mode recursions against
+/// <c>share</c>, the age law with a spectrum of memories (docs/journal/session-12-forms.md): its per-mode recursions against
 /// the closed-form double sum over the rate's decreases, its scale-freeness, the power-law shape of its kernel, and recovery
 /// of known parameters from curves it generated.
 /// </summary>

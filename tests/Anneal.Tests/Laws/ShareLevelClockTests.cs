@@ -5,7 +5,7 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// <c>share(clock=level)</c> (docs/laws.md, "Session 14: the published split through auto"): each decrease realised on the
+/// <c>share(clock=level)</c> (docs/journal/session-14-published-split-auto.md): each decrease realised on the
 /// age clock scaled by the rate relative to the level it crosses. Its gains against the definition summed over every
 /// decrease, its equivariance to the rate's units, its spec, and its place in <c>auto</c>: chosen over <c>share</c> by the
 /// better fit of the fitted runs (<see cref="StackFitter.BetterFitOfSame"/>), which meets the published 400M target.
@@ -155,7 +155,8 @@ public class ShareLevelClockTests
     {
         // Source: the published table (mean over the six held-out curves of R^2, MAE, RMSE, PredE, WorstE; Luo et al. 2025;
         // MplData.PublishedMetrics). Issue 10: 400M R^2 >= 0.998 and PredE <= 0.0015, every size at least as good as the
-        // table. Measured (docs/laws.md, "Session 14"): 25M 0.99907 / 0.000944, 100M 0.99852 / 0.001298, 400M 0.99879 / 0.001302
+        // table. Measured (docs/journal/session-14-published-split-auto.md): 25M 0.99907 / 0.000944, 100M 0.99852 /
+        // 0.001298, 400M 0.99879 / 0.001302
         // (before: 0.99790 / 0.001752, share in the first place). At 400M the level clock fits the three runs better
         // (objective 9.25e-5 against 9.39e-5); at 25M and 100M the age clock does.
         var fit = LawFitter.Fit(new AutoLaw(), MplData.Runs(size, MplData.FitSplit), new FitOptions(Jackknife: false));

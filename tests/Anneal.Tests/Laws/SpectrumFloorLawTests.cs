@@ -5,7 +5,8 @@ using Anneal.Schedules;
 namespace Anneal.Tests.Laws;
 
 /// <summary>
-/// <c>fsl</c>, the spectrum-floor law (docs/laws.md, "Session 8"): against its closed form on a schedule of two constant
+/// <c>fsl</c>, the spectrum-floor law (docs/journal/session-08-cooldown-gain.md): against its closed form on a schedule
+/// of two constant
 /// rates, and by recovering known parameters from curves it generated (the analytic Jacobian is checked against central
 /// differences with every law in LawMathTests).
 /// </summary>

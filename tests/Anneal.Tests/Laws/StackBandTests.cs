@@ -6,7 +6,8 @@ using Xunit;
 
 namespace Anneal.Tests.Laws;
 
-/// <summary>The auto stack's band model (<see cref="StackBand"/>; docs/laws.md, "Session 10: bands" and "Session 11: bands").</summary>
+/// <summary>The auto stack's band model (<see cref="StackBand"/>; docs/journal/session-10-bands.md and
+/// docs/journal/session-11-bands.md).</summary>
 public class StackBandTests
 {
     private static readonly double[] P = [2.0, 1.5, 0.35, 0.1];

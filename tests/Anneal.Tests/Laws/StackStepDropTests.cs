@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Anneal.Tests.Laws;
 
-/// <summary>The auto stack's forecast at a step drop of the rate (docs/laws.md, "Session 14: auto at a step drop").</summary>
+/// <summary>The auto stack's forecast at a step drop of the rate (docs/journal/session-14-auto-step-drop.md).</summary>
 public class StackStepDropTests
 {
     [Fact]
