@@ -3,8 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#                            [gpt-jargon] [mlp-lion]
-#   (default: all ten, in that order)
+#                            [gpt-jargon] [mlp-lion] [gpt-code]
+#   (default: all eleven, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -24,6 +24,9 @@
 # they are development corpora since (HELD_OUT=0): gpt-jargon is a GPT with a 128-byte context trained with Adam
 # without weight decay after a long warmup on a third text, the Jargon File (public domain; Debian's jargon-text, fetched by
 # fetch_jargon below); mlp-lion is the long design on an MLP with two hidden layers trained with Lion.
+# gpt-code is session 17's held-out corpus: the long design on a 3-layer GPT with RMSNorm, rotary positions and a context of
+# 256 bytes at batch 6, trained with NAdamW on a fourth text, Python source code (Docutils and Sphinx: public domain and
+# BSD-2-clause; Debian's python3-docutils and python3-sphinx, fetched by fetch_python below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -76,6 +79,16 @@ fetch_kjv() { fetch_text kjv-4.38.txt b5c4940bcfeee072c0935b5200d0f9d88a00a0199c
 # stripped (1,591,430 bytes of UTF-8 in 41,630 lines).
 jargon_text() { zcat "$1/usr/share/doc/jargon-text/jargon.txt.gz" | sed -E 's/^ +//'; }
 fetch_jargon() { fetch_text jargon-4.4.7.txt 302da95f79bd0dc5f123f6ff5a956ede67baac8a42ad9e839c445661a7d62537 jargon_text jargon-text=4.4.7-4.1; }
+
+# Python source code: every .py file of Docutils 0.19 (the reStructuredText tools; "placed in the public domain", a few files
+# BSD-2-clause or the Python 2.1.1 licence: its copyright file) and of Sphinx 5.3.0 (the documentation generator built on
+# it; BSD-2-clause, a few files BSD-3-clause), from the Debian packages python3-docutils 0.19+dfsg-6 and python3-sphinx
+# 5.3.0-4, in byte order of their paths (docutils/... then sphinx/...), each after a line '# file: <path>'; indentation
+# kept: it is the code's syntax (4,146,866 bytes in 110,422 lines, 294 files).
+python_text() {
+  ( cd "$1/usr/lib/python3/dist-packages" && find docutils sphinx -name '*.py' | LC_ALL=C sort | while read -r f; do printf '# file: %s\n' "$f"; cat "$f"; done )
+}
+fetch_python() { fetch_text docutils-0.19-sphinx-5.3.0.py.txt 249232c6c649ae6f0cb9f0e945fda3fcaeaf4fe9bfe1534be40cfbb10c97fc31 python_text python3-docutils=0.19+dfsg-6 python3-sphinx=5.3.0-4; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -152,7 +165,17 @@ workload() {
     mlp-lion) MODEL="mlp(context=5, hidden=160, layers=2)"; PEAK=1e-3; MINLR=1e-4; WARMUP=50; H1=600; H2=1200; TMAX=3600
       TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"
       OPTIMIZER="lion(b1=0.9, b2=0.99, wd=1)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, wd 1.0)"; HELD_OUT=0 ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon or mlp-lion)" >&2; exit 2 ;;
+    # session 17's held-out corpus (README.md, "gpt-code"): the long design (generate_long) on a 3-layer RMSNorm GPT with
+    # rotary positions and a context of 256 bytes (batch 6 x 256: 1,536 bytes a step) trained with NAdamW on a fourth text,
+    # Python source code (Docutils and Sphinx), its peak chosen by five 500-step cosine screening runs and its horizons from a
+    # constant-rate screening run (README.md). mlp-lion's lengths: schedules at 600 and 1,200; the WSD question fitted at 900
+    # (the constant run to 900 + the 450 and 900 cooldowns, named because the schedules' 10% run at 600 sorts between them)
+    # out to 3,600 (4x), every 450 steps
+    gpt-code) MODEL="gpt(layers=3, heads=4, dim=96, seq=256, norm=rms, rotary=true)"; PEAK=6e-3; MINLR=6e-4; WARMUP=40
+      H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=6; SEQ=256
+      OPTIMIZER="nadamw(b1=0.9, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
+      DATA=$(fetch_python); DATA_DESC="Python source code, the .py files of Docutils 0.19 and Sphinx 5.3.0 (Debian packages python3-docutils 0.19+dfsg-6 and python3-sphinx 5.3.0-4; public domain and BSD-2-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from the middle of sphinx/util/inspect.py to sphinx/writers/xml.py, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion or gpt-code)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -277,7 +300,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd or mlp-lion. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion or gpt-code. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -310,7 +333,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -347,4 +370,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code}"; do for x in $w; do generate "$x" $pass; done; done; done

@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -128,7 +128,10 @@ public class CorpusTests
     // them) and the constant run to 900 and predicts the seven later 10% cooldowns out to 4x. Seed 2: constant, cosine at both
     // horizons and WSD 20% at both (5 pairs). Validation every 100 updates, warmup 50.
     [InlineData("mlp-lion", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 100, 49)]
-    public void Session_15s_and_16s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-code (session 17): mlp-lion's design and lengths (generate_long) on another workload, so the same splits and pairs;
+    // warmup 40 updates.
+    [InlineData("gpt-code", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 100, 39)]
+    public void Session_15s_to_17s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -173,6 +176,25 @@ public class CorpusTests
         var others = all.Where(c => !Session16Corpora.Contains(c.Name)).ToList();
         SourcesSayNone(others, "seq=128", "x seq 128", "adam (", "Jargon", "mlp(context=5");
         SourcesSayNone(others.Where(c => c.Source.Contains("model mlp(", StringComparison.Ordinal)), "lion");
+    }
+
+    [Fact]
+    public void Session_17s_held_out_corpus_is_flagged_left_out_of_the_calibrations_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-code): marked "held_out", so the calibrations
+        // (ForecastCorpus.LoadFolders without the held-out corpora) never read it. A 3-layer GPT of width 96 with RMSNorm, rotary
+        // positions and a 256-byte context at batch 6 x 256, trained with NAdamW (b2 0.95, wd 0.1) after a 40-update warmup on a
+        // fourth text, the Python source code of Docutils and Sphinx.
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var code = all.Single(c => c.Name == "engine-gpt-code");
+        code.HeldOut.ShouldBeTrue();
+        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldNotContain("engine-gpt-code");
+        SourcesSay([code], "model gpt(layers=3, heads=4, dim=96, seq=256, norm=rms, rotary=true) on Python source code",
+            "Docutils 0.19 and Sphinx 5.3.0", "batch 6 x seq 256, nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)",
+            "peak 6e-3, warmup 40,");
+        SourcesSayNone([code], "Brown");
+        // and no other corpus is that optimizer, context or text
+        SourcesSayNone(all.Where(c => c.Name != "engine-gpt-code"), "nadamw", "seq=256", "x seq 256", "Python", "Docutils");
     }
 
     /// <summary>
