@@ -24,7 +24,7 @@
 # they are development corpora since (HELD_OUT=0): gpt-jargon is a GPT with a 128-byte context trained with Adam
 # without weight decay after a long warmup on a third text, the Jargon File (public domain; Debian's jargon-text, fetched by
 # fetch_jargon below); mlp-lion is the long design on an MLP with two hidden layers trained with Lion.
-# gpt-code is session 17's held-out corpus: the long design on a 3-layer GPT with RMSNorm, rotary positions and a context of
+# gpt-code was session 17's held-out corpus, measured blind at its end and a development corpus since (HELD_OUT=0): the long design on a 3-layer GPT with RMSNorm, rotary positions and a context of
 # 256 bytes at batch 6, trained with NAdamW on a fourth text, Python source code (Docutils and Sphinx: public domain and
 # BSD-2-clause; Debian's python3-docutils and python3-sphinx, fetched by fetch_python below).
 #
@@ -165,7 +165,7 @@ workload() {
     mlp-lion) MODEL="mlp(context=5, hidden=160, layers=2)"; PEAK=1e-3; MINLR=1e-4; WARMUP=50; H1=600; H2=1200; TMAX=3600
       TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"
       OPTIMIZER="lion(b1=0.9, b2=0.99, wd=1)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, wd 1.0)"; HELD_OUT=0 ;;
-    # session 17's held-out corpus (README.md, "gpt-code"): the long design (generate_long) on a 3-layer RMSNorm GPT with
+    # session 17's held-out corpus (README.md, "gpt-code"), measured blind at its end, a development corpus since (HELD_OUT=0): the long design (generate_long) on a 3-layer RMSNorm GPT with
     # rotary positions and a context of 256 bytes (batch 6 x 256: 1,536 bytes a step) trained with NAdamW on a fourth text,
     # Python source code (Docutils and Sphinx), its peak chosen by five 500-step cosine screening runs and its horizons from a
     # constant-rate screening run (README.md). mlp-lion's lengths: schedules at 600 and 1,200; the WSD question fitted at 900
@@ -173,7 +173,7 @@ workload() {
     # out to 3,600 (4x), every 450 steps
     gpt-code) MODEL="gpt(layers=3, heads=4, dim=96, seq=256, norm=rms, rotary=true)"; PEAK=6e-3; MINLR=6e-4; WARMUP=40
       H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=6; SEQ=256
-      OPTIMIZER="nadamw(b1=0.9, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
+      OPTIMIZER="nadamw(b1=0.9, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_python); DATA_DESC="Python source code, the .py files of Docutils 0.19 and Sphinx 5.3.0 (Debian packages python3-docutils 0.19+dfsg-6 and python3-sphinx 5.3.0-4; public domain and BSD-2-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from the middle of sphinx/util/inspect.py to sphinx/writers/xml.py, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion or gpt-code)" >&2; exit 2 ;;
   esac
