@@ -246,8 +246,7 @@ public static class ForecastProtocol
     private static long ConstantPrefixEnd(CorpusRun run)
     {
         var eta = LawRun.FromCurve(run.Curve).Eta;
-        int k = 0;
-        for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[k]) k = i;
+        int k = EtaMath.PeakIndex(eta);
         int j = k;
         while (j + 1 < eta.Length && eta[j + 1] >= eta[k] * (1 - 1e-9)) j++;
         return j + 1 >= eta.Length ? 0 : j + 1;

@@ -19,18 +19,10 @@ public static class GainScale
     /// <summary>Relative tolerance below the peak rate for a step to count as inside a decay.</summary>
     private const double Below = 1e-9;
 
-    /// <summary>The first step at which the rate reaches its maximum (the end of the warmup).</summary>
-    private static int PeakStep(double[] eta)
-    {
-        int k = 0;
-        for (int i = 1; i < eta.Length; i++) if (eta[i] > eta[k]) k = i;
-        return k;
-    }
-
     /// <summary>Whether step <paramref name="step"/> of a run with rates <paramref name="eta"/> lies inside a decay: after the peak, at a rate below it.</summary>
     public static bool InDecay(double[] eta, long step)
     {
-        int k = PeakStep(eta);
+        int k = EtaMath.PeakIndex(eta);
         return step > k && step < eta.Length && eta[step] < eta[k] * (1 - Below);
     }
 
@@ -40,7 +32,7 @@ public static class GainScale
     /// <summary>The run's constant counterpart: its rates held at the peak from the peak on (the constant run a cooldown branch left), the same steps asked.</summary>
     public static LawRun Counterpart(LawRun run)
     {
-        int k = PeakStep(run.Eta);
+        int k = EtaMath.PeakIndex(run.Eta);
         var eta = (double[])run.Eta.Clone();
         for (int i = k + 1; i < eta.Length; i++) eta[i] = eta[k];
         return run with { Eta = eta, Observed = null, Name = run.Name + "[constant]" };
