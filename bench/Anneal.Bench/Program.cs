@@ -9,11 +9,13 @@ using BenchmarkDotNet.Running;
 // comes from, and the reference procedure's path (docs/journal/session-11-published-split.md).
 // `wsd-diagnosis [corpus folder ...]`: the WSD question's signed errors per forecaster and held-out branch, split into the
 // constant run's part and the cooldown gain's part, with issue 10's by-hand baseline (docs/journal/session-16-wsd-question.md).
+// `cooldown-bias [repo] [law] [calibration kind]`: the schedules question's signed errors per forecaster and held-out run, by decay fraction, split
+// into the constant counterpart's part and the decay gain's part (docs/journal/session-18-cooldown-gain.md).
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
 // curves and on their end points (docs/journal/session-15-wsd-end-points.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
-string[] folderModes = ["cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
+string[] folderModes = ["cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
     "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
@@ -25,6 +27,11 @@ if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1
 if (args is ["cooldown-ends", ..])
 {
     Anneal.Bench.CooldownEndsDiagnosis.Run(args[1..], Environment.GetEnvironmentVariable("ANNEAL_LAWS") ?? string.Join(",", Anneal.Laws.LawRegistry.DefaultSpecs));
+    return 0;
+}
+if (args is ["cooldown-bias", ..])
+{
+    Anneal.Bench.CooldownBias.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "auto", args.Length > 3 ? args[3] : "cosine");
     return 0;
 }
 if (args is ["wsd-diagnosis", ..])

@@ -1,0 +1,130 @@
+using System.Globalization;
+using Anneal.Accuracy;
+using Anneal.Fitting;
+using Anneal.Laws;
+
+namespace Anneal.Bench;
+
+/// <summary>
+/// Whether the laws over-predict the benefit of cooldowns within the fitted horizon (issue 10, item 3;
+/// docs/journal/session-18-cooldown-gain.md). Run:
+/// <c>dotnet run -c Release --project bench/Anneal.Bench -- cooldown-bias . [law spec]</c> (the law: <c>auto</c> unless given).
+/// For every corpus of the forecasting benchmark (the bundled MPL sizes, every folder of data/corpora, gpt100m-rope where
+/// ../shared has it) and its <b>schedules</b> split (constant run to H plus the cosine at H), per held-out run: its end T
+/// over the fitted horizon, its decay fraction (the share of its steps after the last step at the peak rate), its kind, and
+/// the signed error of the law and, for a stack, of each fitted member as the stack weighs it, each split into the part from
+/// the forecast of the run's constant counterpart at T (the corpus's longest constant run of the first seed, observed at T)
+/// and the part from the decay's gain over it (final = constant - gain; both relative to the observed final; a negative
+/// gain part: the law gives the decay more benefit than the run shows). Tab-separated rows after a header, to be pooled by
+/// a script; runs without a constant counterpart observed at T have empty parts.
+/// </summary>
+internal static class CooldownBias
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void Run(string repo, string spec, string calibration = "cosine")
+    {
+        var corpora = BandCalibration.Corpora(repo);
+        corpora.AddRange(ForecastCorpus.LoadFolders(Path.Combine(repo, "data/corpora"), includeHeldOut: true).Where(c => c.HeldOut));
+        Console.WriteLine("corpus\tforecaster\tweight\trun\tkind\tratio\tfraction\tobserved\tfinal_err\tconstant_err\tgain_err\tobserved_gain\tarea_err\tanneal_err\tobserved_anneal_gain");
+        foreach (var corpus in corpora)
+        {
+            var split = ForecastProtocol.AllSplits(corpus).FirstOrDefault(s => s.Question == "schedules");
+            if (split is null) continue;
+            if (calibration != "cosine")
+            {
+                if (WithCalibration(corpus, split, calibration) is not { } swapped) continue;
+                split = swapped;
+            }
+            var law = LawFitter.Fit(LawRegistry.ParseList(spec).Single(), split.Fit);
+            Console.Error.WriteLine($"{corpus.Name}: H {split.FitHorizon}; {law.StackChoice}");
+            foreach (var m in law.Members)
+                Console.Error.WriteLine($"  {m.Law.Spec}: " + string.Join(", ", m.Law.Parameters.Select((p, i) => string.Create(Inv, $"{p.Name} {m.Values[i]:G4}"))));
+            var forecasters = new List<(string Name, double Weight, Func<LawRun, double> Predict)> { (spec, 1, r => law.Predict(r).Loss.Average()) };
+            if (law.Law is AutoLaw stack)
+                for (int m = 0; m < law.Members.Count; m++)
+                {
+                    var f = law.Members[m];
+                    double k = stack.GainScaleOf(m);
+                    forecasters.Add((f.Law.Spec, stack.Members[m].Weight, r => GainScale.Predict(f.Law, f.Values, r, k).Average()));
+                }
+            var constant = corpus.Runs.Where(r => ForecastProtocol.Kind(r) == "constant").OrderBy(r => r.Seed).ThenByDescending(r => r.Horizon).FirstOrDefault();
+            foreach (var t in split.Tests)
+            {
+                string name = t.Run.Name.Split('/')[^1];
+                var run = corpus.Runs.FirstOrDefault(r => r.Name == name);
+                string kind = run is null ? "?" : ForecastProtocol.Kind(run);
+                long n = t.Run.Eta.Length;
+                double obs = t.ObservedFinal, ratio = (double)n / split.FitHorizon, fraction = DecayFraction(t.Run.Eta);
+                ForecastTarget? c = constant is not null && constant.Horizon >= n * 0.99 && kind != "constant" ? ForecastProtocol.Target(corpus, constant, n) : null;
+                var matched = constant is not null && kind != "constant" ? AreaMatched(LawRun.FromCurve(constant.Curve, corpus.Target), t.Run.Eta) : null;
+                foreach (var (fname, weight, predict) in forecasters)
+                {
+                    double pw = predict(t.Run), final = pw / obs - 1;
+                    string parts = "\t\t";
+                    if (c is not null)
+                    {
+                        double pc = predict(c.Run), constErr = (pc - c.ObservedFinal) / obs;
+                        parts = string.Create(Inv, $"{100 * constErr:F3}\t{100 * (final - constErr):F3}\t{100 * (c.ObservedFinal - obs) / obs:F3}");
+                    }
+                    else parts = "\t\t";
+                    if (matched is not null)
+                    {
+                        double pm = predict(matched), areaErr = (pm - matched.Observed![0]) / obs;
+                        parts += string.Create(Inv, $"\t{100 * areaErr:F3}\t{100 * (final - areaErr):F3}\t{100 * (matched.Observed![0] - obs) / obs:F3}");
+                    }
+                    Console.WriteLine(string.Create(Inv,
+                        $"{corpus.Name}\t{fname}\t{weight:0.###}\t{name}\t{kind}\t{ratio:0.000}\t{fraction:0.000}\t{obs:F5}\t{100 * final:F3}\t{parts}"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The schedules split with its fitted cosine replaced by the run of kind <paramref name="kind"/> (e.g. linear) of the same
+    /// seed and horizon, which becomes a fitted run while the cosine joins the held-out ones; null when the corpus has none.
+    /// How much of the in-horizon error comes from which decay calibrates the gain.
+    /// </summary>
+    private static ForecastSplit? WithCalibration(ForecastCorpus corpus, ForecastSplit split, string kind)
+    {
+        string cosineName = split.Fit[1].Name.Split('/')[^1];
+        var cosine = corpus.Runs.FirstOrDefault(r => r.Name == cosineName);
+        if (cosine is null) return null;
+        var other = corpus.Runs.FirstOrDefault(r => r.Seed == cosine.Seed && ForecastProtocol.Kind(r) == kind
+            && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(cosine.Horizon));
+        if (other is null) return null;
+        var tests = split.Tests.Where(t => t.Run.Name.Split('/')[^1] != other.Name).Append(ForecastProtocol.Target(corpus, cosine)).ToArray();
+        return split with { Fit = [split.Fit[0], corpus.LawRunOf(other)], Tests = tests };
+    }
+
+    /// <summary>
+    /// The constant run stopped where its LR area equals the area of <paramref name="eta"/> (all its steps), as one point: its
+    /// observed loss there interpolated linearly between the logged points around it; null when the constant run is too short
+    /// or logs no point on either side. The law's error on it is the error of its constant-rate part at the schedule's area,
+    /// the rest of its error on the schedule is its annealing gain's (the laws' picture: loss = f(LR area) - gain).
+    /// </summary>
+    private static LawRun? AreaMatched(LawRun constant, double[] eta)
+    {
+        double area = eta.Sum(), sum = 0;
+        int end = -1;
+        for (int i = 0; i < constant.Eta.Length; i++)
+        {
+            sum += constant.Eta[i];
+            if (sum >= area) { end = i; break; }
+        }
+        if (end < 0) return null;
+        int hi = Array.FindIndex(constant.Steps, s => s >= end);
+        if (hi <= 0) return null;
+        long s0 = constant.Steps[hi - 1], s1 = constant.Steps[hi];
+        double y = constant.Observed![hi - 1] + (constant.Observed[hi] - constant.Observed[hi - 1]) * (end - s0) / Math.Max(1, s1 - s0);
+        return constant with { Eta = constant.Eta[..(end + 1)], Steps = [end], Observed = [y] };
+    }
+
+    /// <summary>The share of a schedule's steps after its last step at the peak rate (0: constant to the end).</summary>
+    internal static double DecayFraction(double[] eta)
+    {
+        double peak = eta.Max();
+        int last = Array.FindLastIndex(eta, e => e >= peak * (1 - 1e-9));
+        return (double)(eta.Length - 1 - last) / eta.Length;
+    }
+}
