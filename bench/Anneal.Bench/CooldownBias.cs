@@ -22,11 +22,25 @@ internal static class CooldownBias
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Run(string repo, string spec, string calibration = "cosine")
+    /// <summary>Prints the rows; returns 0, or 2 with one message when the law spec is not one valid law.</summary>
+    public static int Run(string repo, string spec, string calibration = "cosine")
     {
+        LossLaw prototype;
+        try
+        {
+            var laws = LawRegistry.ParseList(spec);
+            if (laws.Count != 1) throw new InputException($"give one law, got {laws.Count} ('{spec}')");
+            prototype = laws[0];
+        }
+        catch (InputException e)
+        {
+            Console.Error.WriteLine($"bench cooldown-bias: law: {e.Message}");
+            return 2;
+        }
         var corpora = BandCalibration.Corpora(repo);
         corpora.AddRange(ForecastCorpus.LoadFolders(Path.Combine(repo, "data/corpora"), includeHeldOut: true).Where(c => c.HeldOut));
         Console.WriteLine("corpus\tforecaster\tweight\trun\tkind\tratio\tfraction\tobserved\tfinal_err\tconstant_err\tgain_err\tobserved_gain\tarea_err\tanneal_err\tobserved_anneal_gain");
+        int measured = 0;
         foreach (var corpus in corpora)
         {
             var split = ForecastProtocol.AllSplits(corpus).FirstOrDefault(s => s.Question == "schedules");
@@ -36,7 +50,8 @@ internal static class CooldownBias
                 if (WithCalibration(corpus, split, calibration) is not { } swapped) continue;
                 split = swapped;
             }
-            var law = LawFitter.Fit(LawRegistry.ParseList(spec).Single(), split.Fit);
+            measured++;
+            var law = LawFitter.Fit(prototype, split.Fit);
             Console.Error.WriteLine($"{corpus.Name}: H {split.FitHorizon}; {law.StackChoice}");
             foreach (var m in law.Members)
                 Console.Error.WriteLine($"  {m.Law.Spec}: " + string.Join(", ", m.Law.Parameters.Select((p, i) => string.Create(Inv, $"{p.Name} {m.Values[i]:G4}"))));
@@ -78,6 +93,9 @@ internal static class CooldownBias
                 }
             }
         }
+        if (measured > 0) return 0;
+        Console.Error.WriteLine($"bench cooldown-bias: no corpus has a schedules split{(calibration == "cosine" ? "" : $" with a run of kind '{calibration}' at its cosine's horizon (e.g. linear)")}");
+        return 2;
     }
 
     /// <summary>

@@ -31,8 +31,7 @@ if (args is ["cooldown-ends", ..])
 }
 if (args is ["cooldown-bias", ..])
 {
-    Anneal.Bench.CooldownBias.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "auto", args.Length > 3 ? args[3] : "cosine");
-    return 0;
+    return Anneal.Bench.CooldownBias.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "auto", args.Length > 3 ? args[3] : "cosine");
 }
 if (args is ["wsd-diagnosis", ..])
 {
