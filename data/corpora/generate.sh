@@ -243,6 +243,12 @@ manifest() {
       "$ENGINE" "$MODEL" "$DATA_DESC" "$BATCH" "$SEQ" "$OPTIMIZER_DESC" "$PEAK" "$WARMUP" "$BACKEND" "$LOG_EVERY" "$LOG_EVERY" "$EVAL_EVERY" "$EVAL_BATCHES"
     # The protocol fits and scores the validation loss: 16 fixed batches at every evaluation, far less noisy than a 10-update mean of 16-sequence training batches (docs/accuracy.md).
     printf '  "loss_column": "val_loss",\n  "log_every": %s,\n  "eval_every": %s,\n' "$LOG_EVERY" "$EVAL_EVERY"
+    # One pass over the training text (anneal train draws random windows: the step by which it has drawn as many bytes as
+    # the text holds): its bytes (brown: the cached training split; a text file: its first 90%) over the bytes a step, rounded
+    # up. A forecast past it, when the fitted runs end before it, gets no band (EpochBoundary, docs/journal/session-18-repeated-data.md).
+    local text_bytes
+    if [[ $DATA == brown ]]; then text_bytes=$(stat -c %s "${ANNEAL_DATA_DIR:-$HOME/.cache/anneal}/brown-train.txt"); else text_bytes=$(( $(stat -c %s "$DATA") * 9 / 10 )); fi
+    printf '  "steps_per_epoch": %s,\n' $(( (text_bytes + BATCH * SEQ - 1) / (BATCH * SEQ) ))
     # a held-out corpus: `anneal accuracy` reports it apart, and no calibration of the laws or their band reads it
     if [[ $HELD_OUT == 1 ]]; then printf '  "held_out": true,\n'; fi
     if [[ -n $COOLDOWNS_FIT ]]; then printf '  "cooldowns_fit": [%s],\n' "$(printf '"%s.csv", ' $COOLDOWNS_FIT | sed 's/, $//')"; fi

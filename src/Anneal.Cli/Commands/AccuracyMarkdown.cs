@@ -37,7 +37,7 @@ internal static class AccuracyMarkdown
         sb.AppendLine("- **cooldowns** (the WSD question, corpora with cooldown branches of a constant run): fit on the constant run up to the second branch's end plus the first two branches' cooldowns (or the two the corpus names in `cooldowns_fit`, e.g. gpt-tiny-long's 1,500 and 3,000); predict the end of every later branch.");
         sb.AppendLine("- **cooldown-ends** (the WSD question as asked of runs kept outside the project): the same series, split and held-out branches as **cooldowns**, but each fitted branch contributes only its end point, the mean loss over its final window (the number a held-out run is scored on) at the window's mean step, which is its last logged point whenever the window holds one (every fitted branch here); the constant run is fitted as before. It predicts the same finals as **cooldowns**, so it is reported apart and is in no pooled table over questions, no by-extrapolation table but its own, no seed floor and no band calibration.");
         sb.AppendLine("- Fitted points start after the warmup; runs are binned to at most 1000 points. The final loss is the mean over the last 1 % of a run's steps, observed and predicted alike.");
-        sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10), or that the regime check withholds (a forecast past the fitted horizon of runs whose loss still falls ever faster in log time at their end, `RegimeCheck`), counts as not covering and is reported as missing. The `auto` band's constants (StackBand) and every rule of `auto` were chosen on these same corpora, so its numbers here are in-sample, except on a held-out corpus (`\"held_out\": true` in its corpus.json), which no calibration reads and which is pooled apart; docs/journal/session-16-band-out-of-sample.md has the band's coverage on each corpus left out of the calibration (`bench band-calibration`), and corpora once held out join the calibration after their numbers are reported (gpt-rope-lion and gpt3-b32, held out in session 14; mlp-sgd and gpt-deep, held out in session 15; gpt-jargon and mlp-lion, held out in session 16).");
+        sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10), or that the regime check withholds (a forecast past the fitted horizon of runs whose loss still falls ever faster in log time at their end, `RegimeCheck`) or the epoch boundary (a run past four epochs of data the fitted runs saw once, `EpochBoundary`), counts as not covering and is reported as missing. The `auto` band's constants (StackBand) and every rule of `auto` were chosen on these same corpora, so its numbers here are in-sample, except on a held-out corpus (`\"held_out\": true` in its corpus.json), which no calibration reads and which is pooled apart; docs/journal/session-16-band-out-of-sample.md has the band's coverage on each corpus left out of the calibration (`bench band-calibration`), and corpora once held out join the calibration after their numbers are reported (gpt-rope-lion and gpt3-b32, held out in session 14; mlp-sgd and gpt-deep, held out in session 15; gpt-jargon and mlp-lion, held out in session 16).");
         sb.AppendLine();
         foreach (var sk in report.Skipped) sb.AppendLine($"Corpus skipped: {sk}.");
         if (report.Skipped.Count > 0) sb.AppendLine();
@@ -58,6 +58,7 @@ internal static class AccuracyMarkdown
         }
         if (report.Questions.Contains("cooldowns") && report.Questions.Contains(ForecastProtocol.CooldownEndsQuestion))
             WsdTarget(sb, report);
+        RepeatedData(sb, report);
         sb.AppendLine("## Per corpus");
         sb.AppendLine();
         sb.AppendLine("| corpus | question | law | mean err | worst | Spearman | regret | band covers | median half-width | fit s |");
@@ -129,7 +130,7 @@ internal static class AccuracyMarkdown
                 foreach (var r in rows)
                 {
                     var f = r.Forecasts.First(x => x.Run == t.Run.Name);
-                    sb.Append($" {f.Predicted.ToString("F4", Inv)} ({SignedPct(f.Predicted / f.Observed - 1)}){(f.HasBand ? f.Covered ? "" : " out" : " no band")} |");
+                    sb.Append($" {f.Predicted.ToString("F4", Inv)} ({SignedPct(f.Predicted / f.Observed - 1)}){(f.HasBand ? f.Covered ? "" : " out" : " no band")}{(f.RepeatsData ? " rep" : "")} |");
                 }
                 sb.AppendLine();
             }
@@ -139,6 +140,37 @@ internal static class AccuracyMarkdown
     }
 
     /// <summary>A corpus's name, marked when it is held out.</summary>
+    /// <summary>
+    /// The forecasts of runs that train past the first epoch of their corpus's data after a fit within it (corpus.json's
+    /// <c>steps_per_epoch</c>; <see cref="Anneal.Fitting.EpochBoundary"/>) against the same corpora's other forecasts: pooled
+    /// per law over the in-sample corpora (the restated questions apart), and per corpus and question for <c>auto</c>.
+    /// </summary>
+    private static void RepeatedData(StringBuilder sb, AccuracyReport report)
+    {
+        var rows = report.Rows.Where(r => !r.Failed && !report.HeldOut.Contains(r.Corpus) && !report.Restatements.Contains(r.Question)).ToArray();
+        var corpora = rows.Where(r => r.Forecasts.Any(f => f.RepeatsData)).Select(r => r.Corpus).ToHashSet();
+        if (corpora.Count == 0) return;
+        static string Cells(TargetForecast[] fs) => fs.Length == 0 ? "0 | - | - | - | - |"
+            : $"{fs.Length} | {Pct(fs.Average(f => f.RelError))} | {SignedPct(fs.Average(f => (f.Predicted - f.Observed) / f.Observed))} | {Pct(fs.Max(f => f.RelError))} | {fs.Count(f => f.Covered)}/{fs.Length}{(fs.Any(f => !f.HasBand) ? $" ({fs.Count(f => !f.HasBand)} no band)" : "")} |";
+        sb.AppendLine("## Forecasts past the first epoch of their corpus's data");
+        sb.AppendLine();
+        sb.AppendLine($"A run that trains past the first epoch of its corpus's training data (`steps_per_epoch` in corpus.json), forecast from runs that end within it, is marked `rep` below: its forecast warns that it assumes fresh data, and past {Anneal.Fitting.EpochBoundary.EpochsWithBand:0} epochs it gets no band, counted as not covering (`EpochBoundary`). The corpora with such forecasts ({string.Join(", ", corpora.Order(StringComparer.Ordinal))}), every question but the restatements, past the first epoch and within it:");
+        sb.AppendLine();
+        sb.AppendLine("| law | past: forecasts | mean err | mean signed | worst | band covers | within: forecasts | mean err | mean signed | worst | band covers |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var law in report.Laws)
+        {
+            var fs = rows.Where(r => r.Law == law && corpora.Contains(r.Corpus)).SelectMany(r => r.Forecasts).ToArray();
+            sb.AppendLine($"| `{law}` | {Cells(fs.Where(f => f.RepeatsData).ToArray())} {Cells(fs.Where(f => !f.RepeatsData).ToArray())}");
+        }
+        sb.AppendLine();
+        sb.AppendLine("| `auto` on | question | past: forecasts | mean err | mean signed | worst | band covers | within: forecasts | mean err | mean signed | worst | band covers |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows.Where(r => r.Law == "auto" && corpora.Contains(r.Corpus)))
+            sb.AppendLine($"| {r.Corpus} | {r.Question} | {Cells(r.Forecasts.Where(f => f.RepeatsData).ToArray())} {Cells(r.Forecasts.Where(f => !f.RepeatsData).ToArray())}");
+        sb.AppendLine();
+    }
+
     private static string Label(AccuracyReport report, string corpus) => report.HeldOut.Contains(corpus) ? corpus + " (held out)" : corpus;
 
     /// <summary>The pooled tables of the in-sample or the held-out corpora: every question, each question, by extrapolation.</summary>
@@ -268,6 +300,7 @@ internal static class AccuracyMarkdown
                 ["forecasts"] = new JsonArray(r.Forecasts.Select(f => (JsonNode)new JsonObject
                 {
                     ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted, ["low"] = FiniteJson(f.Low), ["high"] = FiniteJson(f.High),
+                    ["repeats_data"] = f.RepeatsData,
                 }).ToArray()),
             });
         }

@@ -8,6 +8,15 @@ namespace Anneal.Cli.Commands;
 /// <summary><c>anneal fit</c>: fits a loss-curve law to logged runs.</summary>
 public static partial class LawCommands
 {
+    /// <summary>
+    /// <c>--steps-per-epoch</c> of fit and predict (the parameter <c>steps_per_epoch</c>): where the training data starts to
+    /// repeat, so that forecasts past it say so and get no band (<see cref="EpochBoundary"/>).
+    /// </summary>
+    private static Option<long?> StepsPerEpochOption() => new("--steps-per-epoch")
+    {
+        Description = "Optimizer steps in one pass over the training data (training tokens / tokens per step; default: the logs' epoch column, where they have one). Forecasts of runs that train past it, when the fitted runs end before it, warn that they assume fresh data and get no band.",
+    };
+
     private static Command Fit()
     {
         var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated), or a stored run: run:ID or run:NAME (optionally @SCHEDULE; read from --store's store).", Arity = ArgumentArity.OneOrMore };
@@ -19,12 +28,13 @@ public static partial class LawCommands
         var seed = new Option<int>("--seed") { Description = "Seed of the random starts (the fit is deterministic per seed).", DefaultValueFactory = _ => 0 };
         var fromStep = FromStepOption();
         var methodOpt = MethodOption();
+        var stepsPerEpoch = StepsPerEpochOption();
         var store = StoreInputs.SaveOption("fitted law");
         var cmd = new Command("fit", """
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
             Stored runs, the law saved with them: anneal fit run:12 run:13 --store   (then: anneal predict law:ID ..., anneal runs artifacts)
-            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt, store };
+            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt, stepsPerEpoch, store };
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
@@ -40,6 +50,7 @@ public static partial class LawCommands
             var res = FitService.Fit(new FitRequest(curves, l)
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
+                StepsPerEpoch = r.GetValue(stepsPerEpoch),
             }, FitProgress(io.Err));
             PrintNotes(res.Prepared.NotesNaming(OptionNames.Of(r)), io.Err);
             var fit = res.Fit;
@@ -71,6 +82,7 @@ public static partial class LawCommands
                 io.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
             io.Out.WriteLine(string.Create(Inv, $"standard errors: Gauss-Newton at the fitted point, x{rep.Inflation:F1} variance for autocorrelated residuals"));
             foreach (var w in rep.Warnings) io.Out.WriteLine("warning: " + w);
+            if (fit.Epoch is { } epoch) io.Out.WriteLine("epoch: " + epoch.Summary);
             foreach (var (name, m) in res.PerRun)
                 io.Out.WriteLine(string.Create(Inv, $"  {name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
             if (r.GetValue(outFile) is { } p2) io.Out.WriteLine($"wrote {p2}");

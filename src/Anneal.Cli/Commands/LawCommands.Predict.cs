@@ -22,13 +22,14 @@ public static partial class LawCommands
         var csv = new Option<string?>("--csv") { Description = "Write step,loss,low,high to this CSV file." };
         var svg = new Option<string?>("--svg") { Description = "Plot the predicted curve and band to this SVG file." };
         var json = new Option<bool>("--json") { Description = "Print JSON (final_loss, final_loss_low, final_loss_high, curve)." };
+        var stepsPerEpoch = StepsPerEpochOption();
         var store = StoreInputs.SaveOption("forecast (linked to its law)");
         var cmd = new Command("predict", """
             Predict the loss curve of a schedule with a fitted law, with an uncertainty band.
             Example: anneal predict law.json --schedule "wsd(peak=3e-4, total=72000, warmup=2160, decay=0.2, shape=sqrt, min=3e-5)" --svg wsd.svg
             Or from per-step rates: anneal predict law.json --lr-file my_schedule.csv
             With a stored law, the forecast saved beside it: anneal predict law:5 --schedule "cosine(peak=3e-4, total=48000, warmup=2160)" --store
-            """) { lawFile, schedule, lrFile, steps, points, level, csv, svg, json, store };
+            """) { lawFile, schedule, lrFile, steps, points, level, csv, svg, json, stepsPerEpoch, store };
         cmd.SetAction(r =>
         {
             var io = CliContext.Of(r);
@@ -37,7 +38,7 @@ public static partial class LawCommands
             using var runStore = StoreInputs.Open(r, store, Anneal.Store.Provenance.IsLaw(path));
             var (fit, storedLaw) = StoreInputs.ReadLaw(path, runStore);
             var specText = r.GetValue(schedule); var lrPath = r.GetValue(lrFile);
-            var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level) };
+            var request = new PredictRequest(fit) { Steps = r.GetValue(steps), Points = r.GetValue(points), Level = r.GetValue(level), StepsPerEpoch = r.GetValue(stepsPerEpoch) };
             PredictService.CheckOneSchedule(specText is not null, lrPath is not null);
             if (lrPath is not null)
             {
@@ -70,6 +71,7 @@ public static partial class LawCommands
             }
             // the CSV and the SVG together or neither: a failure leaves both existing files as they were
             AtomicFile.WriteAll(outputs);
+            if (pred.Warning is { } repeated) io.Err.WriteLine("warning: " + repeated);
             if (pred.BandUnavailable is { } noBand) io.Err.WriteLine("warning: " + noBand);
             if (r.GetResult(store) is not null)
             {

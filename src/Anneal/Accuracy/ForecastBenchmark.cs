@@ -18,6 +18,12 @@ public sealed record TargetForecast(string Run, long Horizon, double Observed, d
 
     /// <summary>Half the band's width relative to the prediction (NaN without a band).</summary>
     public double RelHalfWidth => HasBand ? (High - Low) / 2 / Predicted : double.NaN;
+
+    /// <summary>
+    /// Whether the run trains past the first epoch of its corpus's training data when the fitted runs did not
+    /// (<see cref="EpochBoundary.Repeats"/>): the forecast warns that it assumes fresh data.
+    /// </summary>
+    public bool RepeatsData { get; init; }
 }
 
 /// <summary>One law on one split: its forecasts and the protocol's metrics.</summary>
@@ -284,6 +290,8 @@ public static class ForecastBenchmark
     {
         var sw = Stopwatch.StartNew();
         FittedLaw fit;
+        // the corpus's epoch length, where it records one (EpochBoundary: forecasts past it get no band)
+        if (split.StepsPerEpoch is { } spe) options = (options ?? new FitOptions()) with { Epoch = (spe, $"steps_per_epoch of {split.Corpus}'s corpus.json") };
         try { fit = LawFitter.Fit(law, split.Fit, options); }
         catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], sw.Elapsed.TotalSeconds, e.Message); }
         catch (Exception e) when (e is not OperationCanceledException) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], sw.Elapsed.TotalSeconds, InternalError("fit", e)); }
@@ -298,7 +306,7 @@ public static class ForecastBenchmark
                 if (!double.IsFinite(pred) || pred <= 0)
                     return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: the fitted law predicts a non-positive or non-finite loss");
                 if (!(double.IsFinite(lo) && double.IsFinite(hi)) || lo <= 0 || hi / lo > 10) (lo, hi) = (double.NaN, double.NaN);
-                forecasts.Add(new TargetForecast(t.Run.Name, t.Horizon, t.ObservedFinal, pred, lo, hi));
+                forecasts.Add(new TargetForecast(t.Run.Name, t.Horizon, t.ObservedFinal, pred, lo, hi) { RepeatsData = fit.Epoch?.Repeats(t.Run) == true });
             }
             catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {e.Message}"); }
             catch (Exception e) when (e is not OperationCanceledException) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {InternalError("predict", e)}"); }

@@ -31,7 +31,8 @@ public sealed record CorpusRun(string Name, LossCurve Curve, string? Schedule, i
 /// names the loss fitted and scored; <c>schedule</c> is optional (the lr column is used);
 /// <c>cooldowns_fit</c> (optional, two run files) names the two cooldown branches the cooldowns question
 /// fits (<see cref="CooldownsFit"/>); <c>held_out</c> (optional, default false) marks a corpus that no calibration may
-/// read (<see cref="HeldOut"/>).
+/// read (<see cref="HeldOut"/>); <c>steps_per_epoch</c> (optional) is where the runs' training data starts to repeat
+/// (<see cref="StepsPerEpoch"/>).
 /// </summary>
 public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<CorpusRun> Runs)
 {
@@ -58,6 +59,13 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// out of sample. <c>anneal accuracy</c> reports it apart from the pooled in-sample numbers.
     /// </summary>
     public bool HeldOut { get; init; }
+
+    /// <summary>
+    /// Optimizer steps in one pass over the runs' training data (<c>"steps_per_epoch"</c>: training tokens / tokens a step);
+    /// null: not recorded. Every fit of the protocol is given it (<see cref="Anneal.Fitting.FitOptions.Epoch"/>), so a
+    /// forecast past it, when the fitted runs end before it, gets no band (<see cref="Anneal.Fitting.EpochBoundary"/>).
+    /// </summary>
+    public long? StepsPerEpoch { get; init; }
 
     /// <summary>The format tag every <c>corpus.json</c> carries.</summary>
     public const string Format = "anneal-corpus/1";
@@ -112,6 +120,12 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
             JsonValue hv when hv.TryGetValue<bool>(out var h) => h,
             _ => throw new InputException($"{origin}: \"held_out\" must be true or false (true: a corpus no calibration reads, reported apart)"),
         };
+        long? stepsPerEpoch = root["steps_per_epoch"] switch
+        {
+            null => null,
+            JsonValue pv when pv.TryGetValue<long>(out var p) && p >= 1 => p,
+            var bad => throw new InputException($"{origin}: \"steps_per_epoch\" must be a whole number of steps >= 1 (training tokens / tokens a step), got {bad.ToJsonString()}"),
+        };
         var lossColumn = root["loss_column"] is null ? "loss" : Str(root["loss_column"], "loss_column");
         var target = lossColumn switch
         {
@@ -151,7 +165,7 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
                 cooldownsFit.Add(n);
             }
         }
-        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target, CooldownsFit = cooldownsFit, HeldOut = heldOut };
+        return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target, CooldownsFit = cooldownsFit, HeldOut = heldOut, StepsPerEpoch = stepsPerEpoch };
     }
 
     /// <summary>

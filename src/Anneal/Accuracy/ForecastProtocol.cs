@@ -27,6 +27,9 @@ public sealed record ForecastSplit(string Corpus, string Question, string Descri
     /// restates would count the same finals twice.
     /// </summary>
     public string? Restates { get; init; }
+
+    /// <summary>Optimizer steps in one pass over the corpus's training data (<see cref="ForecastCorpus.StepsPerEpoch"/>); null: unknown.</summary>
+    public long? StepsPerEpoch { get; init; }
 }
 
 /// <summary>
@@ -75,7 +78,7 @@ public static class ForecastProtocol
             splits.Add(Cooldowns(corpus, series));
             splits.Add(CooldownEnds(corpus, series));
         }
-        return splits;
+        return splits.Select(s => s with { StepsPerEpoch = corpus.StepsPerEpoch }).ToArray();
     }
 
     /// <summary>Why a corpus asks no question of the protocol (for a corpus with none).</summary>

@@ -3,7 +3,7 @@ using static Anneal.ParameterName;
 namespace Anneal.Curves;
 
 /// <summary>What a column of a curve file holds.</summary>
-internal enum CurveRole { Step = 0, Lr = 1, Loss = 2, ValLoss = 3, GradNorm = 4, Tokens = 5 }
+internal enum CurveRole { Step = 0, Lr = 1, Loss = 2, ValLoss = 3, GradNorm = 4, Tokens = 5, Epoch = 6 }
 
 /// <summary>
 /// Maps header names (or JSON keys) to <see cref="CurveRole"/>s: explicit names from
@@ -13,7 +13,7 @@ internal enum CurveRole { Step = 0, Lr = 1, Loss = 2, ValLoss = 3, GradNorm = 4,
 /// </summary>
 internal static class CurveColumns
 {
-    public const int RoleCount = 6;
+    public const int RoleCount = 7;
 
     private static readonly string[][] Aliases =
     [
@@ -26,6 +26,10 @@ internal static class CurveColumns
             "val_loss_epoch", "validation_epoch_loss", "val_epoch_loss", "eval_epoch_loss", "valid_epoch_loss"],
         ["grad_norm", "gradnorm", "train_grad_norm", "global_grad_norm", "grad_norm_total"],
         ["tokens", "tokens_seen", "num_tokens", "train_tokens", "total_tokens", "consumed_tokens"],
+        // Epochs beside the step (HF's trainer_state.json and W&B's train/epoch: epochs completed, a fraction; Lightning's
+        // metrics.csv: the 0-based epoch index), read for where the data starts to repeat (Anneal.Fitting.EpochBoundary);
+        // a log whose only step-like column is "epoch" (Keras) has it taken as the step above, and none here.
+        ["epoch", "train_epoch", "epochs", "trainer_epoch"],
     ];
 
     public static string RoleName(CurveRole r) => r switch
@@ -35,7 +39,8 @@ internal static class CurveColumns
         CurveRole.Loss => "loss",
         CurveRole.ValLoss => "val_loss",
         CurveRole.GradNorm => "grad_norm",
-        _ => "tokens",
+        CurveRole.Tokens => "tokens",
+        _ => "epoch",
     };
 
     /// <summary>
@@ -49,7 +54,8 @@ internal static class CurveColumns
         CurveRole.Loss => "loss_col",
         CurveRole.ValLoss => "val_col",
         CurveRole.GradNorm => "grad_norm_col",
-        _ => "tokens_col",
+        CurveRole.Tokens => "tokens_col",
+        _ => "epoch_col",
     });
 
     public static string AcceptedNames(CurveRole r) => string.Join(", ", Aliases[(int)r]);
@@ -105,7 +111,8 @@ internal static class CurveColumns
         CurveRole.Loss => o.LossColumn,
         CurveRole.ValLoss => o.ValLossColumn,
         CurveRole.GradNorm => o.GradNormColumn,
-        _ => o.TokensColumn,
+        CurveRole.Tokens => o.TokensColumn,
+        _ => o.EpochColumn,
     };
 
     /// <summary>

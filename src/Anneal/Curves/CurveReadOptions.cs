@@ -37,6 +37,9 @@ public sealed record CurveReadOptions
     /// <summary>Column holding tokens seen.</summary>
     public string? TokensColumn { get; init; }
 
+    /// <summary>Column holding the epoch (epochs completed, or the 0-based epoch index: <see cref="Anneal.Fitting.EpochBoundary"/>).</summary>
+    public string? EpochColumn { get; init; }
+
     /// <summary>Curve name; default the file name without extension.</summary>
     public string? Name { get; init; }
 

@@ -152,6 +152,7 @@ internal sealed class CurveRows
             ValLoss = Col(CurveRole.ValLoss),
             GradNorm = Col(CurveRole.GradNorm),
             Tokens = Col(CurveRole.Tokens),
+            Epochs = Col(CurveRole.Epoch),
             SourceFile = sourceFile,
             Warnings = warnings ?? [],
         };

@@ -6,7 +6,7 @@ namespace Anneal.Curves;
 
 /// <summary>
 /// Writes a <see cref="LossCurve"/> atomically (via <see cref="AtomicFile"/>) as CSV
-/// (<c>step,lr,loss,val_loss,grad_norm,tokens</c>, only the columns present, NaN as an empty cell)
+/// (<c>step,lr,loss,val_loss,grad_norm,tokens,epoch</c>, only the columns present, NaN as an empty cell)
 /// or as a JSON column object (<c>{"name":..,"schedule":..,"step":[..],"loss":[..]}</c>, NaN as null).
 /// Both read back with <see cref="CurveReader.Read"/> to an equal curve (numbers round-trip exactly).
 /// </summary>
@@ -14,7 +14,7 @@ public static class CurveWriter
 {
     private static readonly (string Name, Func<LossCurve, double[]?> Get)[] Columns =
     [
-        ("lr", c => c.Lr), ("loss", c => c.Loss), ("val_loss", c => c.ValLoss), ("grad_norm", c => c.GradNorm), ("tokens", c => c.Tokens),
+        ("lr", c => c.Lr), ("loss", c => c.Loss), ("val_loss", c => c.ValLoss), ("grad_norm", c => c.GradNorm), ("tokens", c => c.Tokens), ("epoch", c => c.Epochs),
     ];
 
     /// <summary>Writes CSV with a header; the schedule spec, which CSV cannot hold, is not written.</summary>

@@ -195,7 +195,7 @@ internal static class JsonCurveParser
         // Validation is logged on its own steps: merge it into the training steps, NaN elsewhere.
         var vcols = Columns(v, valPath, file);
         var vkeys = vcols.Keys.ToList();
-        var vopt = options with { LossColumn = options.ValLossColumn, LrColumn = null, ValLossColumn = null, GradNormColumn = null, TokensColumn = null };
+        var vopt = options with { LossColumn = options.ValLossColumn, LrColumn = null, ValLossColumn = null, GradNormColumn = null, TokensColumn = null, EpochColumn = null };
         ResolveVal(vkeys, vopt, file, valPath, out int vStep, out int vLoss);
         var vs = vcols[vkeys[vStep]];
         var vl = vcols[vkeys[vLoss]];

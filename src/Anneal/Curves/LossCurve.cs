@@ -30,6 +30,13 @@ public sealed record LossCurve
     /// <summary>Tokens seen at each logged step, or null.</summary>
     public double[]? Tokens { get; init; }
 
+    /// <summary>
+    /// The epoch at each logged step (NaN where not logged), or null: epochs completed, a fraction (Hugging Face's
+    /// trainer_state.json), or the 0-based index of the current epoch (Lightning); where the training data starts to
+    /// repeat is read from it (<see cref="Anneal.Fitting.EpochBoundary.Interval"/>).
+    /// </summary>
+    public double[]? Epochs { get; init; }
+
     /// <summary>The file this curve was read from, if any.</summary>
     public string? SourceFile { get; init; }
 

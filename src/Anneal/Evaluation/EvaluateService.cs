@@ -48,6 +48,8 @@ public static class EvaluateService
     /// </summary>
     public static EvaluateResult Evaluate(EvaluateRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
+        // where the fitted runs' data starts to repeat, when their logs have an epoch column (EpochBoundary)
+        var epoch = Anneal.Fitting.EpochBoundary.FromLogs(request.FitCurves, null);
         var fits = FitWindow.Prepare(request.FitCurves, request.Target, request.FromStep, cancel);
         var tests = FitWindow.Prepare(request.TestCurves, request.Target, request.FromStep, cancel);
         var testRuns = tests.Runs;
@@ -55,7 +57,7 @@ public static class EvaluateService
         if (fits.Runs.Any(f => f.GradNorm is not null))
             testRuns = testRuns.Select(t => request.TestGradNorm == TestGradNorm.Logged && t.GradNorm is not null ? t : t.WithGradNormFrom(fits.Runs)).ToArray();
         cancel.ThrowIfCancellationRequested();
-        var options = new FitOptions(EqualRunWeights: request.EqualRunWeights, Method: request.Method) { Progress = progress is null ? null : progress.Report };
+        var options = new FitOptions(EqualRunWeights: request.EqualRunWeights, Method: request.Method) { Progress = progress is null ? null : progress.Report, Epoch = epoch };
         var scores = LawEvaluation.Run(request.Laws, fits.Runs, testRuns, options);
         var report = new EvaluationReport("evaluation", fits.Runs.Select(f => f.Name).ToArray(), scores, null);
         return new EvaluateResult(report, fits, tests);

@@ -31,4 +31,11 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
     /// WSD question worse than the stack without it (docs/journal/session-15-wsd-end-points.md).
     /// </summary>
     public bool ReducedForm { get; init; } = true;
+
+    /// <summary>
+    /// Optimizer steps in one pass over the fitted runs' training data, and where that number came from (null: unknown).
+    /// The fit records it with its horizon (<see cref="FittedLaw.Epoch"/>, <see cref="EpochBoundary"/>): forecasts that train
+    /// past it when the fitted runs did not get a warning and no band.
+    /// </summary>
+    public (long StepsPerEpoch, string Source)? Epoch { get; init; }
 }

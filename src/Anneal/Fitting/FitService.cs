@@ -22,6 +22,13 @@ public sealed record FitRequest(IReadOnlyList<LossCurve> Curves, LossLaw Law)
 
     /// <summary>How to minimise; null: the law's own (<see cref="LossLaw.PreferredMethod"/>).</summary>
     public FitMethod? Method { get; init; }
+
+    /// <summary>
+    /// Optimizer steps in one pass over the training data (training tokens / tokens per step); null: read from the logs'
+    /// epoch column where they have one (<see cref="EpochBoundary.FromLogs"/>). Forecasts past it, when the fitted runs end
+    /// before it, get a warning and no band (<see cref="EpochBoundary"/>).
+    /// </summary>
+    public long? StepsPerEpoch { get; init; }
 }
 
 /// <summary>How well the fitted law describes one of the runs it was fitted on.</summary>
@@ -45,11 +52,13 @@ public static class FitService
     /// </summary>
     public static FitResult Fit(FitRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
+        var epoch = EpochBoundary.FromLogs(request.Curves, request.StepsPerEpoch);
         var prepared = FitWindow.Prepare(request.Curves, request.Target, request.FromStep, cancel);
         cancel.ThrowIfCancellationRequested();
         var options = new FitOptions(EqualRunWeights: request.EqualRunWeights, Seed: request.Seed, Method: request.Method)
         {
             Progress = progress is null ? null : progress.Report,
+            Epoch = epoch,
         };
         var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
         cancel.ThrowIfCancellationRequested();

@@ -17,11 +17,19 @@ public static class LawFitter
     /// <summary>
     /// Fits <paramref name="law"/> to <paramref name="runs"/> (each with observed losses), and checks that the runs end in
     /// the regime the laws describe (<see cref="RegimeCheck"/>): when they do not, the fit's warnings say so and forecasts
-    /// past the fitted horizon get no band (<see cref="FittedLaw.Regime"/>).
+    /// past the fitted horizon get no band (<see cref="FittedLaw.Regime"/>); with <see cref="FitOptions.Epoch"/>, records where the
+    /// training data starts to repeat (<see cref="FittedLaw.Epoch"/>): forecasts past it, when the fitted runs end before it,
+    /// get a warning (and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs).
     /// </summary>
     public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
         var fit = FitShared(law, runs, options, null);
+        // Where the training data starts to repeat (EpochBoundary): recorded with the fitted horizon; the forecasts past it say so.
+        if (options?.Epoch is var (stepsPerEpoch, source))
+        {
+            var epoch = new EpochBoundary(stepsPerEpoch, runs.Max(q => q.Steps[^1]), source);
+            fit = fit with { Epoch = epoch };
+        }
         var regime = RegimeCheck.Of(runs);
         if (regime is null) return fit;
         return fit with { Regime = regime, Report = regime.Fires ? fit.Report with { Warnings = [.. fit.Report.Warnings, regime.Warning] } : fit.Report };

@@ -66,6 +66,9 @@ public sealed partial record FittedLaw
                 ["from_step"] = g.FromStep, ["before_step"] = g.BeforeStep, ["to_step"] = g.ToStep, ["slope_before"] = g.SlopeBefore,
                 ["slope_end"] = g.SlopeEnd, ["standard_error"] = g.StandardError, ["horizon"] = g.Horizon, ["fires"] = g.Fires,
             };
+        // Where the training data starts to repeat (EpochBoundary), where the fit knew it.
+        if (Epoch is { } ep)
+            o["epoch"] = new JsonObject { ["steps_per_epoch"] = ep.StepsPerEpoch, ["horizon"] = ep.Horizon, ["source"] = ep.Source };
         // Each member's gain scale (AutoLaw.GainScales), only where a fit scaled one: a file without them reads, and writes, as before.
         if (Law is AutoLaw { GainScales.Count: > 0 } scaled) o["gain_scales"] = new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray());
         // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent), only where a fit set one.
@@ -224,7 +227,8 @@ public sealed partial record FittedLaw
             if (matchExponent > 0 && law is not AutoLaw) throw Bad("horizon_match belongs to an auto law only");
             if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales, HorizonMatchExponent = matchExponent };
             var regime = ReadRegime(o["regime_check"], Bad);
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, Regime = regime };
+            var epoch = ReadEpoch(o["epoch"], Bad);
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, Regime = regime, Epoch = epoch };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
@@ -248,6 +252,20 @@ public sealed partial record FittedLaw
         double se = Number("standard_error");
         if (se < 0) throw bad($"regime_check.standard_error must be >= 0, got {Show(g["standard_error"])}");
         return new Anneal.Fitting.RegimeCheck(from, before, to, Number("slope_before"), Number("slope_end"), se, horizon);
+    }
+
+    /// <summary>
+    /// Where the training data starts to repeat, as a law file records it (<see cref="Anneal.Fitting.EpochBoundary"/>): null
+    /// when absent (unknown to the fit, or a file written before session 18); otherwise steps_per_epoch >= 1, the fitted
+    /// horizon >= 0 and the source text.
+    /// </summary>
+    private static Anneal.Fitting.EpochBoundary? ReadEpoch(JsonNode? node, Func<string, InputException> bad)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject g) throw bad($"epoch must be an object (steps_per_epoch, horizon, source) or absent, got {Show(node)}");
+        long Step(string key, long min) => g[key] is JsonValue v && v.TryGetValue<long>(out var x) && x >= min ? x : throw bad($"epoch.{key} must be a whole number of steps >= {min}, got {Show(g[key])}");
+        string source = g["source"] is JsonValue sv && sv.TryGetValue<string>(out var s) ? s : throw bad($"epoch.source must be a string, got {Show(g["source"])}");
+        return new Anneal.Fitting.EpochBoundary(Step("steps_per_epoch", 1), Step("horizon", 0), source);
     }
 
     /// <summary>

@@ -104,13 +104,14 @@ public sealed partial record FittedLaw
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.
-        // Past the fitted horizon of runs that have not reached the laws' regime, the band's calibration does not hold (RegimeCheck).
-        var unavailable = Regime?.BandWithheld(run, level) ?? carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
+        // Past the fitted horizon of runs that have not reached the laws' regime (RegimeCheck), or past four epochs of data the
+        // fitted runs saw once (EpochBoundary), the band's calibration does not hold.
+        var unavailable = BandWithheld(run, level) ?? carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
             ?? (double.IsFinite(EndMisfit) ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_end_misfit (a law file written before it was; refit it), so how far its fit misses its own runs is unknown"))
             ?? (StackBand.ExtrapolationScale > 0 && extrapolation.Any(double.IsNaN) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far the forecast extrapolates past its fitted runs is unknown") : null)
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
-        return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
+        return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable, Warning = Epoch?.ForecastWarning(run) };
     }
 
     /// <summary>

@@ -54,6 +54,15 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     /// </summary>
     public Anneal.Fitting.RegimeCheck? Regime { get; init; }
 
+    /// <summary>
+    /// Where the fitted runs' training data starts to repeat (<see cref="Anneal.Fitting.EpochBoundary"/>; law.json's
+    /// <c>epoch</c>): a forecast that trains past it when the fitted runs did not gets no band, and says why. Null: unknown.
+    /// </summary>
+    public Anneal.Fitting.EpochBoundary? Epoch { get; init; }
+
+    /// <summary>Why a forecast of <paramref name="run"/> gets no band whatever its numbers: the regime check, then the epoch boundary; null when neither withholds it.</summary>
+    internal string? BandWithheld(LawRun run, double level) => Regime?.BandWithheld(run, level) ?? Epoch?.BandWithheld(run, level);
+
     /// <summary>Value of a parameter by name.</summary>
     public double this[string name] => Values[Law.IndexOf(name) is var i and >= 0 ? i : throw new KeyNotFoundException(name)];
 
@@ -97,7 +106,7 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
             bool deltaTerm = PredictionBand.UsesDeltaMethod(Report.Method, Replicates.Length);
             CheckLoss(run, loss);
             var cov = Covariance;
-            string? unavailable = Regime?.BandWithheld(run, level) ?? (deltaTerm && cov is null
+            string? unavailable = BandWithheld(run, level) ?? (deltaTerm && cov is null
                 ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the fit's parameter covariance could not be computed (see the fit's warnings)") : null);
             Span<double> atPoint = stackalloc double[Math.Max(1, rr)];
             for (int i = 0; i < n && unavailable is null; i++)
@@ -114,7 +123,7 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
             }
             unavailable ??= BandCheck.Problem(run.Steps, lo, hi, level);
             if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
-            return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable };
+            return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable, Warning = Epoch?.ForecastWarning(run) };
         }
         finally { state.Release(); }
     }

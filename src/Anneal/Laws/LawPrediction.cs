@@ -14,6 +14,12 @@ public sealed record LawPrediction(long[] Steps, double[] Loss, double[] Low, do
     /// <summary>Why there is no band (null when there is one).</summary>
     public string? BandUnavailable { get; init; }
 
+    /// <summary>
+    /// What the forecast's user must know beyond its band, or null: it trains past the first epoch of data the fitted runs
+    /// saw once (<see cref="Anneal.Fitting.EpochBoundary.ForecastWarning"/>).
+    /// </summary>
+    public string? Warning { get; init; }
+
     /// <summary>True when <see cref="Low"/> and <see cref="High"/> hold a band.</summary>
     public bool HasBand => BandUnavailable is null;
 }

@@ -30,6 +30,12 @@ public sealed record PredictRequest(FittedLaw Law)
     /// <summary>Coverage of the band, in (0, 1).</summary>
     public double Level { get; init; } = 0.95;
 
+    /// <summary>
+    /// Optimizer steps in one pass over the training data, when the law file does not record it (or to confirm it): a
+    /// forecast past it, when the fitted runs end before it, gets a warning and no band (<see cref="Anneal.Fitting.EpochBoundary"/>).
+    /// </summary>
+    public long? StepsPerEpoch { get; init; }
+
     /// <summary>Called, before the work starts, with a note when the prediction will take long (a horizon of millions of steps).</summary>
     public Action<string>? Note { get; init; }
 }
@@ -52,6 +58,7 @@ public sealed record PredictResult(string Law, string Label, long Steps, double[
         ["law"] = Law, ["schedule"] = Label, ["steps"] = Steps, ["level"] = Prediction.Level,
         ["final_loss"] = Prediction.FinalLoss, ["final_loss_low"] = JsonNumbers.OrNull(Prediction.FinalLow), ["final_loss_high"] = JsonNumbers.OrNull(Prediction.FinalHigh),
         ["band_unavailable"] = Prediction.BandUnavailable,
+        ["warning"] = Prediction.Warning,
         ["curve"] = new JsonObject
         {
             ["step"] = JsonNumbers.Array(Prediction.Steps.Select(v => (double)v)), ["loss"] = JsonNumbers.Array(Prediction.Loss),
@@ -87,7 +94,7 @@ public static class PredictService
     /// <summary>
     /// Predicts <see cref="PredictRequest.Points"/> points from the end of the warmup (where the learning rate
     /// first peaks: laws are fitted after it) to the last step. Checks the request first; errors name
-    /// the parameters (<c>steps</c>, <c>level</c>, <c>points</c>, <c>schedule</c>, <c>rates</c>).
+    /// the parameters (<c>steps</c>, <c>level</c>, <c>points</c>, <c>schedule</c>, <c>rates</c>, <c>steps_per_epoch</c>).
     /// </summary>
     public static PredictResult Predict(PredictRequest request, CancellationToken cancel = default)
     {
@@ -100,11 +107,12 @@ public static class PredictService
         double level = request.Level;
         if (!(level > 0 && level < 1)) throw InputException.Naming($"{Parameter("level")} must be in (0, 1), got {level}");
         if (request.Points < 1) throw InputException.Naming($"{Parameter("points")} must be >= 1, got {request.Points}");
+        var law = Anneal.Fitting.EpochBoundary.Given(request.Law, request.StepsPerEpoch);
         cancel.ThrowIfCancellationRequested();
         if (n > LongSteps) request.Note?.Invoke($"predicting {n} steps at {request.Points} points; the law sums over every step, so at this length it takes minutes");
         var eta = request.Rates ?? s!.Sample((int)n);
         long first = Math.Max(1, EtaMath.PeakIndex(eta));
-        var prediction = request.Law.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, request.Points, first), label), level);
+        var prediction = law.Predict(LawRun.ForSchedule(label, eta, LawRun.EvenSteps(n, request.Points, first), label), level);
         return new PredictResult(request.Law.Law.Spec, label, n, eta, prediction);
     }
 }

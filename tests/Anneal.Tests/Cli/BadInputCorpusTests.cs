@@ -40,6 +40,8 @@ public sealed class BadInputFiles : IDisposable
         File.WriteAllText(P("empty.csv"), "");
         File.WriteAllText(P("header.csv"), "step,lr,loss\n");
         File.WriteAllText(P("text-cell.csv"), "step,lr,loss\n100,3e-4,3.5\n200,3e-4,abc\n300,3e-4,3.4\n");
+        // a run logging its epochs completed (HF's convention): 100 steps per epoch, to step 300
+        File.WriteAllText(P("epochs.csv"), "step,lr,loss,epoch\n100,3e-4,3.5,1\n150,3e-4,3.45,1.5\n200,3e-4,3.4,2\n250,3e-4,3.35,2.5\n300,3e-4,3.3,3\n");
         File.WriteAllText(P("nolr.csv"), "step,loss\n100,3.5\n200,3.4\n300,3.3\n400,3.25\n");
         File.WriteAllText(P("short-lr.csv"), "step,lr\n0,1e-4\n1,2e-4\n2,3e-4\n");
         File.WriteAllText(P("bad-header-lr.csv"), "iteration,rate\n0,1e-4\n");
@@ -186,6 +188,9 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("watch: unreadable log", ["watch", "{d}/binary.csv", "--schedule", S, "--idle", "5"], ["binary.csv"]),
         R("watch: unknown option", ["watch", "{d}/run.csv", "--schedule", S, "--bogus"], ["unknown option", "--bogus"]),
         // ---- fit
+        R("fit: --steps-per-epoch 0", ["fit", Cos, "--steps-per-epoch", "0", "--out", "{d}/f.json"], ["--steps-per-epoch", ">= 1", "got 0"], "=f.json"),
+        R("fit: --steps-per-epoch contradicts the log's epoch column", ["fit", "{d}/epochs.csv", "--law", "powerlaw", "--steps-per-epoch", "500", "--out", "{d}/f.json"],
+            ["--steps-per-epoch 500", "epochs.csv", "at most 100", "leave --steps-per-epoch out"], "=f.json"),
         R("fit: missing file", ["fit", "{d}/nosuch.csv", "--out", "{d}/f.json"], ["nosuch.csv", "not found"], "f.json"),
         R("fit: unwritable --out", ["fit", Cos, "--out", "/proc/law.json"], ["--out", "/proc"]),
         R("fit: --out is a folder", ["fit", Cos, "--out", "{d}/afolder"], ["--out", "is a folder"]),
@@ -199,6 +204,9 @@ public sealed class BadInputCorpusTests(BadInputFiles files) : IClassFixture<Bad
         R("fit: a run ending one step past the maximum", ["fit", "{d}/edge.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["edge.csv", "5000000"], "=f.json"),
         R("fit: a 5-row run ending at step 199,999,999", ["fit", "{d}/far.csv", "--law", "powerlaw", "--out", "{d}/f.json"], ["far.csv", "199999999", "5000000"], "=f.json"),
         // ---- predict
+        R("predict: --steps-per-epoch with a law that records no fitted horizon", ["predict", "mpl-400m", "--schedule", S, "--steps-per-epoch", "3000", "--csv", "{d}/p.csv"],
+            ["--steps-per-epoch", "give --steps-per-epoch when fitting"], "=p.csv"),
+        R("predict: --steps-per-epoch -1", ["predict", "{d}/law.json", "--schedule", S, "--steps-per-epoch", "-1", "--csv", "{d}/p.csv"], ["--steps-per-epoch", ">= 1"], "=p.csv"),
         R("predict: missing law", ["predict", "{d}/nosuch.json", "--schedule", S, "--csv", "{d}/p.csv"], ["nosuch.json", "not found"], "=p.csv"),
         R("predict: law not JSON", ["predict", "{d}/junk.json", "--schedule", S, "--csv", "{d}/p.csv"], ["junk.json"], "=p.csv"),
         R("predict: law parameter out of range", ["predict", "{d}/alpha50.law.json", "--schedule", S, "--csv", "{d}/p.csv"], ["alpha", "50"], "=p.csv"),

@@ -163,7 +163,7 @@ internal sealed class MetricLog(string file, string format, string whereWord)
         var curve = new LossCurve
         {
             Name = name, Steps = steps, Lr = cols[(int)CurveRole.Lr], Loss = cols[(int)CurveRole.Loss], ValLoss = cols[(int)CurveRole.ValLoss],
-            GradNorm = cols[(int)CurveRole.GradNorm], Tokens = cols[(int)CurveRole.Tokens], SourceFile = File, Warnings = warnings, NoteTexts = notes, Format = Format,
+            GradNorm = cols[(int)CurveRole.GradNorm], Tokens = cols[(int)CurveRole.Tokens], Epochs = cols[(int)CurveRole.Epoch], SourceFile = File, Warnings = warnings, NoteTexts = notes, Format = Format,
         };
         return divergedAt is int d ? curve with { DivergedAtLine = WhereWord == "line" ? loss.Where[d] : d + 1, DivergedAtStep = loss.Steps[d] } : curve;
     }
