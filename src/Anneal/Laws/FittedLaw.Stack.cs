@@ -36,7 +36,6 @@ public sealed partial record FittedLaw
         if (carriers.Length == 0) carriers = weighted;
         var preds = new LawPrediction?[nm];
         var losses = new double[nm][];
-        var match = HorizonMatch.For(run, FittedHorizon, stack.HorizonMatchExponent);
         for (int m = 0; m < nm; m++)
         {
             if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
@@ -46,21 +45,11 @@ public sealed partial record FittedLaw
                 losses[m] = Members[m].Law.Predict(run, Members[m].Values);
                 if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
             }
-            // The member's gain scaled to the fitted runs' decay points (AutoLaw.GainScales); its own band (own) stays relative to its forecast.
-            if (stack.GainScaleOf(m) != 1 && GainScale.Decays(run))
-            {
-                var constant = Members[m].Law.Predict(GainScale.Counterpart(run), Members[m].Values);
-                losses[m] = losses[m].Select((x, i) => GainScale.Mix(x, constant[i], stack.GainScaleOf(m))).ToArray();
-                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
-            }
-            // The member's constant part past the fitted horizon at the fixed exponent (AutoLaw.HorizonMatchExponent).
-            if (match is not null)
-            {
-                // A copy: a band carrier's own band (own) stays relative to its forecast as predicted.
-                losses[m] = (double[])losses[m].Clone();
-                match.Apply(losses[m], Members[m].Law.Predict(match.Query, Members[m].Values));
-                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
-            }
+            // The member's gain scaled to the fitted runs' decay points (AutoLaw.GainScales), then its constant part past the
+            // fitted horizon at the fixed exponent (AutoLaw.HorizonMatchExponent), as the stack's own evaluation adjusts it
+            // (AutoLaw.MemberForecast); a copy, so a band carrier's own band (own) stays relative to its forecast as predicted.
+            losses[m] = stack.MemberForecast(m, run, Members[m].Values, losses[m]);
+            if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
         }
         // Every member with a usable forecast measures the disagreement; one of weight 0 whose forecast is not finite and
         // positive is left out of it (it is out of the forecast already).
