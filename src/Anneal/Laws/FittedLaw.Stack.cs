@@ -10,7 +10,8 @@ public sealed partial record FittedLaw
     /// The stack's forecast <c>L = sum_i w_i N(L_i)</c> over the members of positive weight (<c>N</c>: a member's forecast
     /// held after a fall of the rate, <see cref="NonRisingForecast"/>, as <see cref="AutoLaw"/> mixes them) and its calibrated band
     /// (<see cref="StackBand"/>): relative variance <c>[k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2] e^(-2 h)
-    /// + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2</c> (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
+    /// + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2</c>, all times the noise factor <c>max(N, N0) / N0</c> (N the fitted runs' point
+    /// noise, <see cref="BandNoise"/>; session 18) (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
     /// time past the fitted horizon, <see cref="StackBand.Extrapolation"/>; s the floor; c h the error that grows with the
     /// extrapolation whatever the members say, session 16), M the
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
@@ -89,13 +90,14 @@ public sealed partial record FittedLaw
             if (voices.Length == 1) disagree = chosen = own;
             // The band model and its constants: StackBand (docs/journal/session-11-bands.md to
             // docs/journal/session-16-band-out-of-sample.md).
-            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i]));
+            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i], BandNoise));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.
         // Past the fitted horizon of runs that have not reached the laws' regime, the band's calibration does not hold (RegimeCheck).
         var unavailable = Regime?.BandWithheld(run, level) ?? carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
             ?? (double.IsFinite(EndMisfit) ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_end_misfit (a law file written before it was; refit it), so how far its fit misses its own runs is unknown"))
+            ?? (StackBand.NoiseFloor > 0 && double.IsNaN(BandNoise) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_noise (a law file written before it was; refit it), so how noisy its fitted runs are, which sets the band's width, is unknown") : null)
             ?? (StackBand.ExtrapolationScale > 0 && extrapolation.Any(double.IsNaN) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far the forecast extrapolates past its fitted runs is unknown") : null)
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
