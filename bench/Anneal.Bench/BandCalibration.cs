@@ -49,7 +49,7 @@ internal static class BandCalibration
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
     private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise);
 
-    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false)
+    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false)
     {
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         // The rule again on the rows a previous run wrote, without refitting (minutes): for checking a change of the rule.
@@ -60,7 +60,7 @@ internal static class BandCalibration
             var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R},{r.Candidates}"));
             File.WriteAllLines(rowsCsv, lines.Prepend(Header));
         }
-        Calibrate(rows, z);
+        Calibrate(rows, z, extrapolationOnly);
     }
 
     private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points";
@@ -152,7 +152,7 @@ internal static class BandCalibration
         return rows;
     }
 
-    private static void Calibrate(List<Row> rows, double z)
+    private static void Calibrate(List<Row> rows, double z, bool extrapolationOnly)
     {
         // The rule on three forms of the band: the five terms without the floor, with it, and the floor with the extrapolation's
         // term alone (k = kw = a = b = 0; session 16). The form kept is the first whose calibrations without each corpus in turn
@@ -167,7 +167,7 @@ internal static class BandCalibration
             ("the five terms without the floor", () => StackBandCalibration.Shapes(floor: false)),
             ("the floor and the extrapolation", StackBandCalibration.ExtrapolationShapes),
             ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(StackBand.NoiseFloor)),
-        }.Select(form =>
+        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation")).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
             var held = new List<(Row Row, BandConstants P)>();
