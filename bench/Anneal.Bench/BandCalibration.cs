@@ -25,7 +25,7 @@ internal static class BandCalibration
         /// <summary>For offline checks of other band models (docs/journal/session-11-bands.md): the forecast's horizon over the fitted horizon.</summary>
         public double Ratio { get; init; } = double.NaN;
 
-        /// <summary>For offline checks: the fitted runs' point-to-point scatter about the stack (log; from second differences of the residuals).</summary>
+        /// <summary>The fitted runs' point-to-point scatter about the stack (log; from second differences of the residuals): the band's noise factor (<see cref="StackBand.NoiseOf"/>).</summary>
         public double Noise { get; init; } = double.NaN;
 
         /// <summary>The disagreement of the members of positive weight only (the band's <c>chosen</c>, <see cref="StackBand"/>; 0 with one of them).</summary>
@@ -47,9 +47,9 @@ internal static class BandCalibration
     private static readonly BandConstants InUse = BandConstants.InUse;
 
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
-    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation);
+    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise);
 
-    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false)
+    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false)
     {
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         // The rule again on the rows a previous run wrote, without refitting (minutes): for checking a change of the rule.
@@ -60,7 +60,7 @@ internal static class BandCalibration
             var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R},{r.Candidates}"));
             File.WriteAllLines(rowsCsv, lines.Prepend(Header));
         }
-        Calibrate(rows, z);
+        Calibrate(rows, z, extrapolationOnly);
     }
 
     private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points";
@@ -73,7 +73,7 @@ internal static class BandCalibration
         int Col(string name) => Array.IndexOf(head, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column {name}");
         double D(string[] f, string name) => double.Parse(f[Col(name)], CultureInfo.InvariantCulture);
         return lines.Skip(1).Select(l => l.Split(',')).Select(f => new Row(f[Col("corpus")], f[Col("question")], D(f, "observed"), D(f, "predicted"), D(f, "own"), D(f, "disagree"),
-            bool.Parse(f[Col("single")]), D(f, "end_misfit"), D(f, "future_error")) { DisWeighted = D(f, "disagree_weighted"), Extrapolation = D(f, "extrapolation"), Ratio = D(f, "ratio") }).ToList();
+            bool.Parse(f[Col("single")]), D(f, "end_misfit"), D(f, "future_error")) { DisWeighted = D(f, "disagree_weighted"), Extrapolation = D(f, "extrapolation"), Ratio = D(f, "ratio"), Noise = D(f, "noise") }).ToList();
     }
 
     private static List<Row> Fit(string repo, double z)
@@ -95,17 +95,8 @@ internal static class BandCalibration
             var weighted = Enumerable.Range(0, fit.Members.Count).Where(m => stack.Members[m].Weight > 0).ToArray();
             var carriers = weighted.Where(m => fit.Members[m].Report.Method != FitMethod.EarlyStoppedAdamW).ToArray();
             if (carriers.Length == 0) carriers = weighted;
-            // The fitted runs' point-to-point scatter about the stack: for white noise on a smooth residual, the second
-            // differences have variance 6 sigma^2.
-            double nz = 0; int nzn = 0;
             // Each fitted run's mean log residual over its last tenth, RMS over the runs (offline column end_rms).
             double endRms = Math.Sqrt(split.Fit.Average(r => { var pr = stack.Predict(r, fit.Values); int w = Math.Max(1, (int)(StackBand.EndFraction * r.Observed!.Length)); double m = 0; for (int i = r.Observed.Length - w; i < r.Observed.Length; i++) m += Math.Log(r.Observed[i] / pr[i]) / w; return m * m; }));
-            foreach (var r in split.Fit)
-            {
-                var pr = stack.Predict(r, fit.Values);
-                var res = r.Observed!.Select((o, i) => Math.Log(o / pr[i])).ToArray();
-                for (int i = 1; i + 1 < res.Length; i++) { double d2 = res[i + 1] - 2 * res[i] + res[i - 1]; nz += d2 * d2 / 6; nzn++; }
-            }
             // Offline candidates (session 15): the phase of training at the fitted horizon, -d ln L / d ln S1 of the stack along
             // the fitted run of the most learning-rate area, between half its area and its end (also from the observed points);
             // the RMS log residual of the stack over all fitted points and over each run's second half; the fitted points.
@@ -147,7 +138,7 @@ internal static class BandCalibration
                 var band = fit.Predict(t.Run, Level);
                 var row = new Row(split.Corpus, split.Question, t.ObservedFinal, pred, own, dis, fit.Members.Count == 1, fit.EndMisfit, fit.FutureError)
                 {
-                    Ratio = (double)t.Run.Eta.Length / fit.FittedHorizon, Noise = nzn > 0 ? Math.Sqrt(nz / nzn) : double.NaN,
+                    Ratio = (double)t.Run.Eta.Length / fit.FittedHorizon, Noise = fit.BandNoise,
                     DisWeighted = weighted.Length > 1 ? weighted.Select(m => Math.Pow((losses[m] - pred) / pred, 2)).Average() : 0,
                     Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(), Candidates = candidates,
                     Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, preds.Select((p, m) => Math.Pow(Math.Log(Mean(p.High) / losses[m]) / z, 2)).ToArray()),
@@ -161,7 +152,7 @@ internal static class BandCalibration
         return rows;
     }
 
-    private static void Calibrate(List<Row> rows, double z)
+    private static void Calibrate(List<Row> rows, double z, bool extrapolationOnly)
     {
         // The rule on three forms of the band: the five terms without the floor, with it, and the floor with the extrapolation's
         // term alone (k = kw = a = b = 0; session 16). The form kept is the first whose calibrations without each corpus in turn
@@ -175,7 +166,8 @@ internal static class BandCalibration
             ("the five terms with the floor", () => StackBandCalibration.Shapes(floor: true)),
             ("the five terms without the floor", () => StackBandCalibration.Shapes(floor: false)),
             ("the floor and the extrapolation", StackBandCalibration.ExtrapolationShapes),
-        }.Select(form =>
+            ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(StackBand.NoiseFloor)),
+        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation")).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
             var held = new List<(Row Row, BandConstants P)>();
@@ -190,12 +182,17 @@ internal static class BandCalibration
             bool holds = StackBandCalibration.MeetsLowerBounds(heldRows, held.Select(x => x.P).ToList(), Level);
             int covered = held.Count(x => Math.Abs(x.Row.E) <= HalfWidth(x.Row, x.P, z));
             Console.WriteLine($"{form.Name}: {(constants is null ? "no solution" : constants + (upper ? "" : UpperDropped))}; left out: {covered}/{held.Count} covered, lower bounds {(holds ? "met" : "not met")}");
-            return (form.Name, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper);
+            double width = held.Count > 0 ? Median(held.Select(x => Math.Sinh(HalfWidth(x.Row, x.P, z))).ToArray()) : double.NaN;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{form.Name}: median half-width left out {100 * width:F2} %"));
+            return (form.Name, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper, Width: width);
         }).ToList();
+        // The first form whose left-out calibrations meet the lower bounds; else (session 18) the narrowest left out among
+        // those covering the pooled share (95 %) left out; else the one covering the most left out.
         var chosen = forms.Where(f => f.Constants is not null && f.Holds).Select(f => (f.Name, f.Constants, f.Held, f.Upper)).FirstOrDefault();
         bool anyHolds = chosen.Constants is not null;
         if (chosen.Constants is null)
-            chosen = forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered).Select(f => (f.Name, f.Constants, f.Held, f.Upper)).FirstOrDefault();
+            chosen = forms.Where(f => f.Constants is not null && f.Covered >= StackBandCalibration.Pooled * f.Held.Count - 1e-9).OrderBy(f => f.Width)
+                .Concat(forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered)).Select(f => (f.Name, f.Constants, f.Held, f.Upper)).FirstOrDefault();
         var all = chosen.Constants;
         var loco = chosen.Held ?? [];
         if (all is null)
@@ -208,10 +205,10 @@ internal static class BandCalibration
         }
         else
         {
-            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the form: {chosen.Name} ({(anyHolds ? "the first whose left-out calibrations meet the lower bounds" : "no form's left-out calibrations meet the lower bounds: the one covering the most left out")})");
+            Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the form: {chosen.Name} ({(anyHolds ? "the first whose left-out calibrations meet the lower bounds" : $"no form's left-out calibrations meet the lower bounds: the narrowest left out of those covering {StackBandCalibration.Pooled:P0} left out, else the one covering the most")})");
             Console.WriteLine($"all corpora: {all}{(chosen.Upper ? "" : UpperDropped)} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
-                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}"));
+                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}, NoiseFloor = {all.N0:0.#####}"));
         }
         Console.WriteLine("\n| corpus | question | forecasts | covered (constants in use) | median half-width | covered (this rule, all corpora) | median half-width | covered (left out of the calibration) | median half-width |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -298,7 +295,7 @@ internal static class BandCalibration
         return corpora;
     }
 
-    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
+    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
     private static double HalfWidth(Row r, BandConstants p, double z) => z * Math.Sqrt(p.Variance(Rule(r)));
 
     private static string Line(string corpus, string question, List<(Row Row, BandConstants P)> inUse, List<(Row Row, BandConstants P)> rule, List<(Row Row, BandConstants P)> held, double z)

@@ -65,8 +65,9 @@ internal static class WsdDiagnosis
                 for (int m = 0; m < auto.Members.Count; m++)
                 {
                     var f = auto.Members[m];
-                    double k = stack.GainScaleOf(m);
-                    forecasters.Add((f.Law.Spec, stack.Members[m].Weight, r => GainScale.Predict(f.Law, f.Values, r, k).Average()));
+                    int member = m;
+                    // The member as the stack reads it: its gain scaled, its constant part past the horizon matched.
+                    forecasters.Add((f.Law.Spec, stack.Members[m].Weight, r => stack.MemberForecast(member, r, f.Values, f.Law.Predict(r, f.Values)).Average()));
                 }
                 foreach (var (t, heldOut) in fittedBranches.Select(b => (ForecastProtocol.Target(corpus, b), false)).Concat(split.Tests.Select(t => (t, true))))
                 {

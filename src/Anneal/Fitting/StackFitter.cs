@@ -186,11 +186,16 @@ public static class StackFitter
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join(", ", fits.Select((f, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{f.Fit.Law.Spec} gain x {scales[i]:0.###}"))) + " (each member's gain over its constant counterpart scaled to meet the fitted runs' points inside decays: GainScale)";
         foreach (var f in fits) warnings.AddRange(f.Fit.Report.Warnings.Select(w => $"{f.Fit.Law.Spec}: {w}"));
-        // The band's fit-time evidence (StackBand): the misfit at the fitted runs' ends, and the chosen weights' error on
-        // the fitted runs' future from the refits on their past (when every member could be refitted there).
+        // The band's fit-time evidence (StackBand): the misfit at the fitted runs' ends, the chosen weights' error on the
+        // fitted runs' future from the refits on their past (when every member could be refitted there), and the fitted
+        // runs' point noise about the stack, which scales the band.
         var assembled = Assemble(stack, fits.Select(f => f.Fit).ToArray(), warnings, sw.Elapsed.TotalSeconds);
         double future = cv && pasts.All(p => p.Fit is not null) ? StackBand.FutureErrorOf(pasts.Select(p => p.Fit!).ToArray(), fits.Select(f => f.Weight).ToArray(), tails) : double.NaN;
-        return assembled with { StackChoice = choice, EndMisfit = StackBand.EndMisfitOf(stack, assembled.Values, runs), FutureError = future };
+        return assembled with
+        {
+            StackChoice = choice, EndMisfit = StackBand.EndMisfitOf(stack, assembled.Values, runs), FutureError = future,
+            BandNoise = StackBand.NoiseOf(stack, assembled.Values, runs),
+        };
     }
 
     /// <summary>

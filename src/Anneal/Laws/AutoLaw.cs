@@ -300,28 +300,103 @@ public sealed record AutoLaw : LossLaw
         yield return parts.SelectMany(p => p).ToArray();
     }
 
+    /// <summary>
+    /// Member <paramref name="m"/>'s forecast of <paramref name="run"/> as the stack reads it, from its own forecast
+    /// <paramref name="forecast"/> at its parameters <paramref name="values"/> (the member's block of the stack's vector):
+    /// its gain scaled (<see cref="GainScales"/>, where its scale is not 1 and the run decays), then its constant part
+    /// past the fitted horizon matched (<see cref="HorizonMatchExponent"/>, where a fit set one). The stack's own
+    /// evaluation applies the same adjustments, with their Jacobians, through the same code (<see cref="MemberAdjustment"/>),
+    /// so the band's path (<see cref="FittedLaw"/>'s forecast of a stack) and the fit's cannot drift apart. A new array;
+    /// <paramref name="forecast"/> is left as it was.
+    /// </summary>
+    public double[] MemberForecast(int m, LawRun run, IReadOnlyList<double> values, double[] forecast)
+    {
+        var loss = (double[])forecast.Clone();
+        if (MemberAdjustment.For(this, m, run, HorizonMatch.For(run, FittedHorizon, HorizonMatchExponent)) is not { } adjust) return loss;
+        try { adjust.Apply(values.ToArray(), loss, []); }
+        finally { adjust.Release(); }
+        return loss;
+    }
+
+    /// <summary>
+    /// What the stack does to one member's forecast of one run, in order: the gain over the run's constant counterpart
+    /// scaled (<see cref="GainScale"/>), then the constant part past the fitted horizon matched (<see cref="HorizonMatch"/>).
+    /// Both are linear in the member's forecasts, so a Jacobian is adjusted by the same combination of the member's.
+    /// </summary>
+    private sealed class MemberAdjustment
+    {
+        private readonly double _scale;
+
+        /// <summary>The member's state on the run's constant counterpart, where its gain is scaled and the run decays; else null.</summary>
+        private readonly LawState? _constant;
+
+        /// <summary>The constant part's extrapolation past the fitted horizon and the member's state on its query; null: none.</summary>
+        private readonly HorizonMatch? _match;
+        private readonly LawState? _matched;
+
+        private MemberAdjustment(double scale, LawState? constant, HorizonMatch? match, LawState? matched) =>
+            (_scale, _constant, _match, _matched) = (scale, constant, match, matched);
+
+        /// <summary>Member <paramref name="m"/>'s adjustment on <paramref name="run"/> given the run's <paramref name="match"/>; null when it changes nothing.</summary>
+        public static MemberAdjustment? For(AutoLaw law, int m, LawRun run, HorizonMatch? match)
+        {
+            double scale = law.GainScaleOf(m);
+            bool scaled = scale != 1 && GainScale.Decays(run);
+            if (!scaled && match is null) return null;
+            var member = law.Members[m].Law;
+            return new(scale, scaled ? member.Prepare(GainScale.Counterpart(run)) : null, match, match is null ? null : member.Prepare(match.Query));
+        }
+
+        /// <summary>
+        /// Adjusts the member's forecast <paramref name="part"/> (one value per asked step) at its parameters
+        /// <paramref name="p"/> and, unless empty, its Jacobian rows <paramref name="jac"/> (<paramref name="p"/>.Length per step).
+        /// </summary>
+        public void Apply(ReadOnlySpan<double> p, Span<double> part, Span<double> jac)
+        {
+            int n = part.Length, k = p.Length;
+            if (_constant is not null)
+            {
+                // The member's gain over its constant counterpart scaled (GainScale): Lc - g (Lc - L), and so its Jacobian.
+                var cpart = new double[n];
+                var cjac = jac.IsEmpty ? [] : new double[n * k];
+                _constant.Evaluate(p, cpart, cjac);
+                for (int i = 0; i < n; i++) part[i] = GainScale.Mix(part[i], cpart[i], _scale);
+                for (int i = 0; i < cjac.Length; i++) jac[i] = GainScale.Mix(jac[i], cjac[i], _scale);
+            }
+            if (_match is not null)
+            {
+                // The member's constant part past the fitted horizon at the fixed exponent (HorizonMatch), and so its Jacobian.
+                int nq = _match.Query.Count;
+                var qpart = new double[nq];
+                var qjac = jac.IsEmpty ? [] : new double[nq * k];
+                _matched!.Evaluate(p, qpart, qjac);
+                _match.Apply(part, qpart);
+                if (!jac.IsEmpty) _match.Apply(jac, qjac, k);
+            }
+        }
+
+        public void Release()
+        {
+            _constant?.Release();
+            _matched?.Release();
+        }
+    }
+
     private sealed class State : LawState
     {
         private readonly AutoLaw _law;
         public readonly LawState[] Members;
 
-        /// <summary>Each member's state on the run's constant counterpart, where its gain is scaled (GainScale) and the run decays; else null.</summary>
-        private readonly LawState?[] _constant;
+        /// <summary>Each member's adjustment on this run (gain scale, horizon match); null where it changes nothing.</summary>
+        private readonly MemberAdjustment?[] _adjust;
 
         public State(AutoLaw law, LawRun run) : base(run)
         {
             _law = law;
             Members = law.Members.Select(m => m.Law.Prepare(run)).ToArray();
-            bool decays = GainScale.Decays(run);
-            var counterpart = decays ? GainScale.Counterpart(run) : null;
-            _constant = law.Members.Select((m, i) => decays && law.GainScaleOf(i) != 1 ? m.Law.Prepare(counterpart!) : null).ToArray();
-            _match = HorizonMatch.For(run, law.FittedHorizon, law.HorizonMatchExponent);
-            _matched = _match is null ? [] : law.Members.Select(m => m.Law.Prepare(_match.Query)).ToArray();
+            var match = HorizonMatch.For(run, law.FittedHorizon, law.HorizonMatchExponent);
+            _adjust = law.Members.Select((_, i) => MemberAdjustment.For(law, i, run, match)).ToArray();
         }
-
-        /// <summary>The constant part's extrapolation past the fitted horizon (HorizonMatch) and each member's state on its query; null / empty: none.</summary>
-        private readonly HorizonMatch? _match;
-        private readonly LawState[] _matched;
 
         public override void Evaluate(ReadOnlySpan<double> p, Span<double> loss, Span<double> jacobian)
         {
@@ -337,26 +412,8 @@ public sealed record AutoLaw : LossLaw
                 double w = weights[m];
                 var jac = jacobian.IsEmpty ? [] : new double[n * k];
                 Members[m].Evaluate(p.Slice(off[m], k), part, jac);
-                if (_constant[m] is { } cs)
-                {
-                    // The member's gain over its constant counterpart scaled (GainScale): Lc - g (Lc - L), and so its Jacobian.
-                    double g = _law.GainScaleOf(m);
-                    var cpart = new double[n];
-                    var cjac = jacobian.IsEmpty ? [] : new double[n * k];
-                    cs.Evaluate(p.Slice(off[m], k), cpart, cjac);
-                    for (int i = 0; i < n; i++) part[i] = GainScale.Mix(part[i], cpart[i], g);
-                    for (int i = 0; i < cjac.Length; i++) jac[i] = GainScale.Mix(jac[i], cjac[i], g);
-                }
-                if (_match is not null)
-                {
-                    // The member's constant part past the fitted horizon at the fixed exponent (HorizonMatch), and so its Jacobian.
-                    int nq = _match.Query.Count;
-                    var qpart = new double[nq];
-                    var qjac = jacobian.IsEmpty ? [] : new double[nq * k];
-                    _matched[m].Evaluate(p.Slice(off[m], k), qpart, qjac);
-                    _match.Apply(part, qpart);
-                    if (!jacobian.IsEmpty) _match.Apply(jac, qjac, k);
-                }
+                // The member's gain scaled, then its constant part past the fitted horizon matched (MemberAdjustment).
+                _adjust[m]?.Apply(p.Slice(off[m], k), part, jac);
                 // Each member enters as NonRisingForecast reads it (held after a fall of the rate while it stays above its
                 // value before the fall), the same readings the band's disagreement is measured on: the convex bound's
                 // jump right after a step drop is no forecast of a rising loss (docs/journal/session-14-auto-step-drop.md).
@@ -371,8 +428,7 @@ public sealed record AutoLaw : LossLaw
         internal override void Release()
         {
             foreach (var m in Members) m.Release();
-            foreach (var c in _constant) c?.Release();
-            foreach (var q in _matched) q.Release();
+            foreach (var a in _adjust) a?.Release();
         }
     }
 }

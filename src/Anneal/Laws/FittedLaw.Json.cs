@@ -58,6 +58,8 @@ public sealed partial record FittedLaw
             // The stack band's fit-time evidence (StackBand); null: unknown or not measured.
             o["band_end_misfit"] = double.IsFinite(EndMisfit) ? EndMisfit : null;
             o["band_future_error"] = double.IsFinite(FutureError) ? FutureError : null;
+            // Since session 18; absent where unknown, so that a file written before reads back as the same text.
+            if (double.IsFinite(BandNoise)) o["band_noise"] = BandNoise;
         }
         // The regime check (RegimeCheck), where the fit made one: its numbers, and whether it fired (read back from the numbers).
         if (Regime is { } g)
@@ -205,7 +207,7 @@ public sealed partial record FittedLaw
             // The stack band's fit-time evidence (StackBand); absent: unknown (no band) and not measured (no such term).
             double Evidence(string key) => o[key] is null ? double.NaN
                 : FiniteNumber(o[key], () => Bad($"{key} must be a finite number >= 0 or null, got {Show(o[key])}")) is var x && x >= 0 ? x : throw Bad($"{key} must be a finite number >= 0 or null, got {Show(o[key])}");
-            double endMisfit = Evidence("band_end_misfit"), futureError = Evidence("band_future_error");
+            double endMisfit = Evidence("band_end_misfit"), futureError = Evidence("band_future_error"), bandNoise = Evidence("band_noise");
             string? choice = law is AutoLaw && o["chosen_because"] is JsonValue cv && cv.TryGetValue<string>(out var cs) && cs != AutoLawReason ? cs : null;
             // The stack tapers its convex member's weight past a multiple of the fitted horizon (AutoLaw.ConvexTaper), and may
             // ramp its reference member's (AutoLaw.ReferenceRamp; absent in files written before it: no ramp).
@@ -228,7 +230,7 @@ public sealed partial record FittedLaw
             if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales, HorizonMatchExponent = matchExponent };
             var regime = ReadRegime(o["regime_check"], Bad);
             var epoch = ReadEpoch(o["epoch"], Bad);
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, Regime = regime, Epoch = epoch };
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, BandNoise = bandNoise, Regime = regime, Epoch = epoch };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {

@@ -10,7 +10,8 @@ public sealed partial record FittedLaw
     /// The stack's forecast <c>L = sum_i w_i N(L_i)</c> over the members of positive weight (<c>N</c>: a member's forecast
     /// held after a fall of the rate, <see cref="NonRisingForecast"/>, as <see cref="AutoLaw"/> mixes them) and its calibrated band
     /// (<see cref="StackBand"/>): relative variance <c>[k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2] e^(-2 h)
-    /// + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2</c> (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
+    /// + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2</c>, all times the noise factor <c>max(N, N0) / N0</c> (N the fitted runs' point
+    /// noise, <see cref="BandNoise"/>; session 18) (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
     /// time past the fitted horizon, <see cref="StackBand.Extrapolation"/>; s the floor; c h the error that grows with the
     /// extrapolation whatever the members say, session 16), M the
     /// stack's misfit at the end of its fitted runs (<see cref="EndMisfit"/>), F its error on their own future
@@ -36,7 +37,6 @@ public sealed partial record FittedLaw
         if (carriers.Length == 0) carriers = weighted;
         var preds = new LawPrediction?[nm];
         var losses = new double[nm][];
-        var match = HorizonMatch.For(run, FittedHorizon, stack.HorizonMatchExponent);
         for (int m = 0; m < nm; m++)
         {
             if (carriers.Contains(m)) { preds[m] = Members[m].Predict(run, level); losses[m] = preds[m]!.Loss; }
@@ -46,21 +46,11 @@ public sealed partial record FittedLaw
                 losses[m] = Members[m].Law.Predict(run, Members[m].Values);
                 if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
             }
-            // The member's gain scaled to the fitted runs' decay points (AutoLaw.GainScales); its own band (own) stays relative to its forecast.
-            if (stack.GainScaleOf(m) != 1 && GainScale.Decays(run))
-            {
-                var constant = Members[m].Law.Predict(GainScale.Counterpart(run), Members[m].Values);
-                losses[m] = losses[m].Select((x, i) => GainScale.Mix(x, constant[i], stack.GainScaleOf(m))).ToArray();
-                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
-            }
-            // The member's constant part past the fitted horizon at the fixed exponent (AutoLaw.HorizonMatchExponent).
-            if (match is not null)
-            {
-                // A copy: a band carrier's own band (own) stays relative to its forecast as predicted.
-                losses[m] = (double[])losses[m].Clone();
-                match.Apply(losses[m], Members[m].Law.Predict(match.Query, Members[m].Values));
-                if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
-            }
+            // The member's gain scaled to the fitted runs' decay points (AutoLaw.GainScales), then its constant part past the
+            // fitted horizon at the fixed exponent (AutoLaw.HorizonMatchExponent), as the stack's own evaluation adjusts it
+            // (AutoLaw.MemberForecast); a copy, so a band carrier's own band (own) stays relative to its forecast as predicted.
+            losses[m] = stack.MemberForecast(m, run, Members[m].Values, losses[m]);
+            if (weighted.Contains(m)) Members[m].CheckLoss(run, losses[m]);
         }
         // Every member with a usable forecast measures the disagreement; one of weight 0 whose forecast is not finite and
         // positive is left out of it (it is out of the forecast already).
@@ -100,7 +90,7 @@ public sealed partial record FittedLaw
             if (voices.Length == 1) disagree = chosen = own;
             // The band model and its constants: StackBand (docs/journal/session-11-bands.md to
             // docs/journal/session-16-band-out-of-sample.md).
-            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i]));
+            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i], BandNoise));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.
@@ -108,6 +98,7 @@ public sealed partial record FittedLaw
         // fitted runs saw once (EpochBoundary), the band's calibration does not hold.
         var unavailable = BandWithheld(run, level) ?? carriers.Select(m => preds[m]!.BandUnavailable is { } why ? $"{why} (member {stack.Members[m].Law.Spec} of the auto stack)" : null).FirstOrDefault(w => w is not null)
             ?? (double.IsFinite(EndMisfit) ? null : string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_end_misfit (a law file written before it was; refit it), so how far its fit misses its own runs is unknown"))
+            ?? (StackBand.NoiseFloor > 0 && double.IsNaN(BandNoise) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no band_noise (a law file written before it was; refit it), so how noisy its fitted runs are, which sets the band's width, is unknown") : null)
             ?? (StackBand.ExtrapolationScale > 0 && extrapolation.Any(double.IsNaN) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so how far the forecast extrapolates past its fitted runs is unknown") : null)
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }

@@ -67,14 +67,4 @@ public static class GainScale
         double k = num / den;
         return double.IsFinite(k) ? Math.Max(0, k) : 1;
     }
-
-    /// <summary>The forecast of <paramref name="run"/> by a member with parameters <paramref name="p"/>, its gain scaled by <paramref name="k"/>.</summary>
-    public static double[] Predict(LossLaw law, IReadOnlyList<double> p, LawRun run, double k)
-    {
-        var loss = law.Predict(run, p);
-        if (k == 1 || !Decays(run)) return loss;
-        var c = law.Predict(Counterpart(run), p);
-        for (int i = 0; i < loss.Length; i++) loss[i] = Mix(loss[i], c[i], k);
-        return loss;
-    }
 }

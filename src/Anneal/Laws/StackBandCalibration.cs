@@ -4,27 +4,27 @@ namespace Anneal.Laws;
 
 /// <summary>
 /// One held-out forecast of the band's calibration: its corpus and question, its log error ln(observed / forecast), and
-/// the band's inputs as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> takes them (the disagreement of every fitted member, that
+/// the band's inputs as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> takes them (the disagreement of every fitted member, that
 /// of the members of positive weight, the end misfit M, the future error F, NaN when not measured, and the extrapolation
-/// in intrinsic time h, <see cref="StackBand.Extrapolation"/>).
+/// in intrinsic time h, <see cref="StackBand.Extrapolation"/>, and the fitted runs' point noise N, <see cref="StackBand.NoiseOf"/>).
 /// </summary>
-public sealed record BandCalibrationRow(string Corpus, string Question, double LogError, double Disagreement, double Chosen, double EndMisfit, double FutureError, double Extrapolation)
+public sealed record BandCalibrationRow(string Corpus, string Question, double LogError, double Disagreement, double Chosen, double EndMisfit, double FutureError, double Extrapolation, double Noise = double.NaN)
 {
     /// <summary>The group whose coverage is held to the rule: the corpus, the published split of a size apart (another kind of fit).</summary>
     public string Group => Question == StackBandCalibration.Published ? Corpus + "/" + Question : Corpus;
 }
 
-/// <summary>The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s and the extrapolation's scale c (session 16).</summary>
-public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0)
+/// <summary>The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s, the extrapolation's scale c (session 16) and the noise floor N0 (session 18; 0: no noise factor).</summary>
+public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0)
 {
     /// <summary>The constants in use (<see cref="StackBand"/>).</summary>
-    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale);
+    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor);
 
-    /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double)"/> computes it with these constants.</summary>
-    public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, this);
+    /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> computes it with these constants.</summary>
+    public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, this);
 
     /// <summary>The line to copy into <see cref="StackBand"/>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}");
 }
 
 /// <summary>
@@ -82,10 +82,16 @@ public static class StackBandCalibration
     /// <see cref="Shapes"/> with and without the floor and keeps the form whose calibrations with each corpus left out
     /// cover best.
     /// </summary>
-    public static IEnumerable<BandConstants> ExtrapolationShapes()
+    public static IEnumerable<BandConstants> ExtrapolationShapes() => ExtrapolationShapes(0);
+
+    /// <summary>
+    /// <see cref="ExtrapolationShapes()"/> times the noise factor <c>max(N, N0) / N0</c> of the fit's point noise N, with
+    /// N0 = <paramref name="noiseFloor"/> (0: none; session 18, <see cref="StackBand.NoiseFloor"/>).
+    /// </summary>
+    public static IEnumerable<BandConstants> ExtrapolationShapes(double noiseFloor)
     {
         for (int c = 0; c <= 100; c++)
-            yield return new BandConstants(0, 0, 0, 0, 0.001, 0.0001 * c);
+            yield return new BandConstants(0, 0, 0, 0, 0.001, 0.0001 * c, noiseFloor);
     }
 
     /// <summary>
@@ -193,6 +199,6 @@ public static class StackBandCalibration
     private static BandConstants Scaled(BandConstants shape, double q)
     {
         static double Up(double x, int digits) { double f = Math.Pow(10, digits); return Math.Max(0.0, Math.Ceiling(x * f - 1e-9) / f); }
-        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5));
+        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0);
     }
 }

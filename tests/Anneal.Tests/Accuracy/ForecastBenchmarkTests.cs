@@ -240,9 +240,10 @@ public class ForecastBenchmarkTests
     /// the mean square relative distance of every member's forecast (also those of weight 0) from the stack's, chosen the
     /// same over the members of positive weight (0 with one of them; with one member fitted, both are its own variance, the
     /// smallest among those of positive weight that carry the band), M the end misfit, F the future error (0 when not
-    /// measured) and h the target's extrapolation in intrinsic time at its last point (<see cref="IntrinsicExtrapolation"/>).
+    /// measured) and h the target's extrapolation in intrinsic time at its last point (<see cref="IntrinsicExtrapolation"/>),
+    /// all times max(N, N0) / N0, N the fitted runs' point noise (<see cref="ExpectedNoise"/>) and N0 StackBand.NoiseFloor.
     /// </summary>
-    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double endMisfit, double futureError, double h, double z)
+    private static double ExpectedHalfWidth(double[] weights, double[] losses, double[] ownSd, bool[] carries, double endMisfit, double futureError, double h, double noise, double z)
     {
         double mean = weights.Zip(losses).Sum(x => x.First * x.Second), own = double.PositiveInfinity, dis = 0, chosen = 0;
         for (int m = 0; m < weights.Length; m++)
@@ -258,7 +259,9 @@ public class ForecastBenchmarkTests
         if (weights.Length == 1) dis = chosen = own;
         double f = double.IsNaN(futureError) ? 0 : futureError;
         double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, c = StackBand.ExtrapolationScale;
-        return Math.Sqrt((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s + c * c * h * h) * z;
+        // Times the noise factor max(N, N0) / N0 of the fitted runs' point noise N (session 18).
+        double factor = Math.Max(noise, StackBand.NoiseFloor) / StackBand.NoiseFloor;
+        return Math.Sqrt(factor * ((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s + c * c * h * h)) * z;
     }
 
     /// <summary>
@@ -275,6 +278,28 @@ public class ForecastBenchmarkTests
     /// The end misfit recomputed from the members fitted alone: |mean over the fitted runs of the mean log residual of the
     /// weighted members' forecast over each run's last tenth of points (at least one)|.
     /// </summary>
+    /// <summary>
+    /// The fitted runs' point noise recomputed from the members fitted alone: sqrt of the mean over every run's interior
+    /// points of (second difference of ln(observed / weighted members' forecast))^2 / 6 (white noise of sd sigma on a smooth
+    /// residual: 6 sigma^2).
+    /// </summary>
+    private static double ExpectedNoise(double[] weights, FittedLaw[] members, IReadOnlyList<LawRun> runs)
+    {
+        var squares = new List<double>();
+        foreach (var r in runs)
+        {
+            var pred = new double[r.Count];
+            for (int m = 0; m < members.Length; m++)
+            {
+                var l = members[m].Law.Predict(r, members[m].Values);
+                for (int i = 0; i < r.Count; i++) pred[i] += weights[m] * l[i];
+            }
+            var res = Enumerable.Range(0, r.Count).Select(i => Math.Log(r.Observed![i] / pred[i])).ToArray();
+            for (int i = 1; i + 1 < res.Length; i++) squares.Add(Math.Pow(res[i + 1] - 2 * res[i] + res[i - 1], 2) / 6);
+        }
+        return Math.Sqrt(squares.Average());
+    }
+
     private static double ExpectedEndMisfit(double[] weights, FittedLaw[] members, IReadOnlyList<LawRun> runs) =>
         Math.Abs(runs.Average(r =>
         {
@@ -321,6 +346,7 @@ public class ForecastBenchmarkTests
         // The band's fit-time evidence, recomputed: the misfit at the fitted runs' ends, and the chosen weights' error on
         // the fitted runs' future from the members refitted on their past (StackFitter.FutureCut).
         auto.EndMisfit.ShouldBe(ExpectedEndMisfit(w, alone, split.Fit), 1e-9);
+        auto.BandNoise.ShouldBe(ExpectedNoise(w, alone, split.Fit), 1e-9 * auto.BandNoise);
         var (heads, tails, _) = StackFitter.FutureCut(split.Fit);
         var past = chosen.Select(l => LawFitter.Fit(l, heads, new FitOptions(Jackknife: false, KeepBestEvaluated: true))).ToArray();
         double future = tails.Average(t => Math.Abs(Math.Log(t.Observed![^1] / w.Zip(past).Sum(x => x.First * x.Second.Law.Predict(t with { Steps = [t.Steps[^1]], Observed = null }, x.Second.Values)[0]))));
@@ -331,7 +357,7 @@ public class ForecastBenchmarkTests
             var each = alone.Select(f => f.Predict(t.Run)).ToArray();
             a.FinalLoss.ShouldBe(w.Zip(each).Sum(x => x.First * x.Second.FinalLoss), 1e-9);
             double half = ExpectedHalfWidth(w, each.Select(e => e.FinalLoss).ToArray(),
-                each.Select((e, m) => carries[m] ? Math.Log(e.FinalHigh / e.FinalLoss) / z : double.NaN).ToArray(), carries, auto.EndMisfit, auto.FutureError, IntrinsicExtrapolation(t.Run, auto.FittedHorizon), z);
+                each.Select((e, m) => carries[m] ? Math.Log(e.FinalHigh / e.FinalLoss) / z : double.NaN).ToArray(), carries, auto.EndMisfit, auto.FutureError, IntrinsicExtrapolation(t.Run, auto.FittedHorizon), auto.BandNoise, z);
             Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9, t.Run.Name);
             Math.Log(a.FinalLoss / a.FinalLow).ShouldBe(half, 1e-9, t.Run.Name);
         }
@@ -341,12 +367,17 @@ public class ForecastBenchmarkTests
         back.FittedHorizon.ShouldBe(auto.FittedHorizon);
         back.EndMisfit.ShouldBe(auto.EndMisfit);
         back.FutureError.ShouldBe(auto.FutureError);
+        back.BandNoise.ShouldBe(auto.BandNoise);
         // A file written before the end misfit was recorded predicts without a band, and says why.
         var old = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
         old.Remove("band_end_misfit");
         var noBand = FittedLaw.FromJson(old.ToJsonString()).Predict(split.Tests[0].Run);
         noBand.HasBand.ShouldBeFalse();
         noBand.BandUnavailable!.ShouldContain("band_end_misfit");
+        // Likewise one written before the point noise was (session 18): the band's width depends on it.
+        var beforeNoise = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
+        beforeNoise.Remove("band_noise");
+        FittedLaw.FromJson(beforeNoise.ToJsonString()).Predict(split.Tests[0].Run).BandUnavailable!.ShouldContain("band_noise");
         // One written before the fitted horizon was recorded cannot tell how far a forecast extrapolates: no band either, since
         // the band grows with the extrapolation (StackBand.ExtrapolationScale, session 16).
         StackBand.ExtrapolationScale.ShouldBeGreaterThan(0);
@@ -430,7 +461,7 @@ public class ForecastBenchmarkTests
         var a = auto.Predict(target); var m = mom.Predict(target);
         double z = FittedLaw.NormalQuantile(0.975);
         auto.EndMisfit.ShouldBe(ExpectedEndMisfit([1.0], [mom], runs), 1e-9);
-        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], auto.EndMisfit, auto.FutureError, IntrinsicExtrapolation(target, auto.FittedHorizon), z);
+        double half = ExpectedHalfWidth([1.0], [m.FinalLoss], [Math.Log(m.FinalHigh / m.FinalLoss) / z], [true], auto.EndMisfit, auto.FutureError, IntrinsicExtrapolation(target, auto.FittedHorizon), auto.BandNoise, z);
         a.FinalLoss.ShouldBe(m.FinalLoss, 1e-12);
         Math.Log(a.FinalHigh / a.FinalLoss).ShouldBe(half, 1e-9);
         // Not narrower than the member's own band scaled as a disagreement would be (per unit of intrinsic time extrapolated).

@@ -68,6 +68,30 @@ public class HorizonMatchTests
     }
 
     [Fact]
+    public void A_members_forecast_on_the_bands_path_is_its_gain_scaled_then_its_constant_part_matched()
+    {
+        // AutoLaw.MemberForecast (what FittedLaw's forecast of a stack reads) against the closed forms: at the end of a 10 %
+        // cooldown ending at 6000, Lc - k (Lc - L) (GainScale, Lc the member's constant run at the same step), then moved by
+        // C'(x) - C(x) (the match at the branch's area ratio x).
+        var spec = "wsd(peak=3e-3, total=6000, decay=0.1, shape=linear)";
+        var run = RunOf(spec, 6000, [5999]);
+        double x = Schedule.Parse(spec).Sample(6000).Sum() / (Peak * 2000);
+        long s = (long)Math.Round(x * 2000) - 1;
+        const double k = 1.7;
+        double l = Law.Predict(run, P)[0], lc = Law.Predict(RunOf(Constant, 6000, [5999]), P)[0];
+        double byHand = lc - k * (lc - l) + Matched(Law, P, x) - Law.Predict(RunOf(Constant, (int)s + 1, [s]), P)[0];
+        var other = new MomentumLaw(0.99);
+        var stack = Stack((Law, 0.6), (other, 0.4)) with { GainScales = [k, 0.5] };
+        var own = Law.Predict(run, P);
+        stack.MemberForecast(0, run, P, own)[0].ShouldBe(byHand, 1e-12);
+        own[0].ShouldBe(l);   // the member's own forecast is left as it was
+        // And the fitted stack's forecast, on the band's path, is the fit's own evaluation of the same stack.
+        double[] q = [1.9, 1.2, 0.3, 0.6];
+        var fitted = FittedLaw.FromValues(stack, [.. P, .. q]) with { Members = [FittedLaw.FromValues(Law, P), FittedLaw.FromValues(other, q)], EndMisfit = 0 };
+        fitted.Predict(run).Loss[0].ShouldBe(stack.Predict(run, [.. P, .. q])[0], 1e-12);
+    }
+
+    [Fact]
     public void The_stacks_jacobian_with_the_match_and_gain_scales_matches_finite_differences()
     {
         var other = new MomentumLaw(0.99);

@@ -66,7 +66,7 @@ public class StackBandTests
         var rng = new Random(12345);
         double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         double z = FittedLaw.NormalQuantile(0.975);
-        double sigma = Math.Sqrt(StackBand.RelativeVariance(1.2e-4, 0.8e-4, 0.004, 0.01, 0.3));
+        double sigma = Math.Sqrt(StackBand.RelativeVariance(1.2e-4, 0.8e-4, 0.004, 0.01, 0.3, StackBand.NoiseFloor));
         int n = 40000, covered = 0, offsetCovered = 0;
         for (int i = 0; i < n; i++)
         {
@@ -74,7 +74,7 @@ public class StackBandTests
             var (lo, hi) = PredictionBand.Interval(loss, Math.Pow(sigma * loss, 2), z);
             if (observed >= lo && observed <= hi) covered++;
             double m = 0.008, offset = m * Normal();
-            double s = Math.Sqrt(StackBand.RelativeVariance(0, 0, m, double.NaN, 0));
+            double s = Math.Sqrt(StackBand.RelativeVariance(0, 0, m, double.NaN, 0, StackBand.NoiseFloor));
             if (Math.Abs(offset) <= z * s) offsetCovered++;
         }
         ((double)covered / n).ShouldBe(0.95, 0.0045);
@@ -96,14 +96,14 @@ public class StackBandTests
         var c = new BandConstants(0.2, 0.35, 0.5, 0.1, 0.001, 0.01);
         double k = c.K, kw = c.KW, a = c.A, b = c.B, s = c.S;
         double all = (2 * d * d + D * D) / 3;
-        StackBand.RelativeVariance(all, d * d, m, f, 0, c).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
+        StackBand.RelativeVariance(all, d * d, m, f, 0, double.NaN, c).ShouldBe(k * k * all + kw * kw * d * d + a * a * m * m + b * b * f * f + s * s, 1e-18);
         // A set-aside member 5 % off widens the band less than the same distance among the mixed members would.
-        StackBand.RelativeVariance(all, d * d, m, f, 0, c).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f, 0, c));
+        StackBand.RelativeVariance(all, d * d, m, f, 0, double.NaN, c).ShouldBeLessThan(StackBand.RelativeVariance(all, all, m, f, 0, double.NaN, c));
         // Every input finite gives a finite band; a non-finite input is no band (BandCheck), never an absurd one.
-        double rel = Math.Sqrt(StackBand.RelativeVariance(all, d * d, m, f, 0));
+        double rel = Math.Sqrt(StackBand.RelativeVariance(all, d * d, m, f, 0, StackBand.NoiseFloor));
         var (lo, hi) = PredictionBand.Interval(3.0, Math.Pow(rel * 3.0, 2), FittedLaw.NormalQuantile(0.975));
         BandCheck.IsSane(lo, hi).ShouldBeTrue();
-        var (lo2, hi2) = PredictionBand.Interval(3.0, Math.Pow(Math.Sqrt(StackBand.RelativeVariance(double.PositiveInfinity, d * d, m, f, 0)) * 3.0, 2), FittedLaw.NormalQuantile(0.975));
+        var (lo2, hi2) = PredictionBand.Interval(3.0, Math.Pow(Math.Sqrt(StackBand.RelativeVariance(double.PositiveInfinity, d * d, m, f, 0, StackBand.NoiseFloor)) * 3.0, 2), FittedLaw.NormalQuantile(0.975));
         BandCheck.Problem([1000], [lo2], [hi2], 0.95).ShouldNotBeNull();
     }
 
@@ -115,20 +115,27 @@ public class StackBandTests
         // By hand: (0.09 x 4e-4 + 0.25 x 1e-4) / 4 = 1.525e-5; a^2 M^2 = 0.36 x 9e-6 = 3.24e-6; b^2 F^2 = 0.04 x 2.5e-5 = 1e-6;
         // s^2 = 1e-6; total 2.049e-5.
         var c = new BandConstants(0.3, 0.5, 0.6, 0.2, 0.001);
-        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), c).ShouldBe(2.049e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c).ShouldBe(2.049e-5, 1e-15);
         // With the extrapolation's term c = 0.01 (session 16): + c^2 h^2 = 1e-4 x (ln 2)^2 = 4.80453e-5 (ln 2 = 0.693147...),
         // 6.85353e-5 in all; nothing within the fitted horizon; unknown (NaN) h, no band (NaN).
         var withC = c with { C = 0.01 };
-        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), withC).ShouldBe(2.049e-5 + 1e-4 * 0.4804530139182014, 1e-15);
-        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, withC).ShouldBe(6.624e-5, 1e-15);
-        double.IsNaN(StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, withC)).ShouldBeTrue();
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, withC).ShouldBe(2.049e-5 + 1e-4 * 0.4804530139182014, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, withC).ShouldBe(6.624e-5, 1e-15);
+        double.IsNaN(StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, double.NaN, withC)).ShouldBeTrue();
         // Within the fitted horizon nothing is discounted: 0.09 x 4e-4 + 0.25 x 1e-4 = 6.1e-5, plus 5.24e-6.
-        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, c).ShouldBe(6.624e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, c).ShouldBe(6.624e-5, 1e-15);
         // F not measured adds nothing (2.049e-5 - 1e-6); no extrapolation known (NaN) discounts nothing (the wider band).
-        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, double.NaN, Math.Log(2), c).ShouldBe(1.949e-5, 1e-15);
-        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, c).ShouldBe(6.624e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, double.NaN, Math.Log(2), double.NaN, c).ShouldBe(1.949e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, double.NaN, c).ShouldBe(6.624e-5, 1e-15);
         // The calibration's rows read the same formula.
         c.Variance(new BandCalibrationRow("c", "q", 0, 4e-4, 1e-4, 0.003, 0.005, Math.Log(2))).ShouldBe(2.049e-5, 1e-15);
+        // The noise factor (session 18), N0 = 0.001: a fit whose points scatter by N = 0.004 gets the variance x 4 (the band
+        // x 2); at or below N0, x 1; no noise recorded (NaN), no band.
+        var noisy = withC with { N0 = 0.001 };
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, 0.004, noisy).ShouldBe(4 * 6.624e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, 0.0002, noisy).ShouldBe(6.624e-5, 1e-15);
+        double.IsNaN(StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, noisy)).ShouldBeTrue();
+        noisy.Variance(new BandCalibrationRow("c", "q", 0, 4e-4, 1e-4, 0.003, 0.005, 0, 0.004)).ShouldBe(4 * 6.624e-5, 1e-15);
     }
 
     [Fact]
@@ -198,7 +205,7 @@ public class StackBandTests
         var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
         var pow = Anneal.Fitting.LawFitter.Fit(new PowerLaw(), runs);
         var stack = new AutoLaw([(new MomentumLaw(0.999), 1.0), (new PowerLaw(), 0.0)]) { FittedHorizon = 999 };
-        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, pow], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
+        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, pow], [], 0) with { EndMisfit = 0.002, FutureError = 0.004, BandNoise = 0.002 };
         var target = LawRun.ForSchedule("wsd", Schedule.Parse("wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)").Sample(2000), [1999], "wsd");
         var band = fit.Predict(target);
         double lm = mom.Law.Predict(target, mom.Values)[0], lp = pow.Law.Predict(target, pow.Values)[0];
@@ -209,17 +216,19 @@ public class StackBandTests
         // The target extrapolates past the fitted horizon (999): h = ln of its learning-rate area through 1999 over that through 999.
         double h = Math.Log(target.Eta.Take(2000).Sum() / target.Eta.Take(1000).Sum()), discount = Math.Exp(-2 * h);
         double grows = cx * cx * h * h;
-        double half = z * Math.Sqrt(k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows);
+        // The noise factor max(N, N0) / N0 of the recorded point noise N = 0.002 (session 18).
+        double nf = Math.Max(0.002, StackBand.NoiseFloor) / StackBand.NoiseFloor;
+        double half = z * Math.Sqrt(nf * (k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows));
         band.BandUnavailable.ShouldBeNull();
         Math.Log(band.FinalHigh / band.FinalLoss).ShouldBe(half, 1e-9);
         Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
         // The same two members both mixed (0.5, 0.5): chosen = disagreement about their mean, scaled by kw as well.
         var both = new AutoLaw([(new MomentumLaw(0.999), 0.5), (new PowerLaw(), 0.5)]) { FittedHorizon = 999 };
-        var fit2 = Anneal.Fitting.StackFitter.Assemble(both, [mom, pow], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
+        var fit2 = Anneal.Fitting.StackFitter.Assemble(both, [mom, pow], [], 0) with { EndMisfit = 0.002, FutureError = 0.004, BandNoise = 0.002 };
         var band2 = fit2.Predict(target);
         double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
         double kw = StackBand.WeightedDisagreementScale;
-        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows), 1e-9);
+        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt(nf * ((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows)), 1e-9);
     }
 
     /// <summary>
@@ -232,7 +241,7 @@ public class StackBandTests
         var mom = Anneal.Fitting.LawFitter.Fit(new MomentumLaw(0.999), runs);
         var cvx = Anneal.Fitting.LawFitter.Fit(new ConvexBoundLaw(), runs);
         var stack = new AutoLaw([(new MomentumLaw(0.999), 1 - convexWeight), (new ConvexBoundLaw(), convexWeight)]) { FittedHorizon = 999 };
-        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, cvx], [], 0) with { EndMisfit = 0.002, FutureError = 0.004 };
+        var fit = Anneal.Fitting.StackFitter.Assemble(stack, [mom, cvx], [], 0) with { EndMisfit = 0.002, FutureError = 0.004, BandNoise = 0.002 };
         const string spec = "join(constant(peak=3e-3, warmup=100), constant(peak=3e-4), at=[600])";
         long[] steps = Enumerable.Range(560, last - 559).Select(i => (long)i).ToArray();
         return (mom, cvx, fit, LawRun.ForSchedule(spec, Schedule.Parse(spec).Sample(1000), steps, spec));
@@ -263,7 +272,8 @@ public class StackBandTests
         // The closed form at the drop's step (within the fitted horizon: no discount).
         double c = Math.Min(lc[at], lc[at - 1]), centre = (lm[at] + c) / 2, d2 = Math.Pow((lm[at] - centre) / centre, 2);
         double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
-        double half = FittedLaw.NormalQuantile(0.975) * Math.Sqrt((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s);
+        double nf = Math.Max(0.002, StackBand.NoiseFloor) / StackBand.NoiseFloor;   // the noise factor of N = 0.002 (session 18)
+        double half = FittedLaw.NormalQuantile(0.975) * Math.Sqrt(nf * ((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s));
         band.Loss[at].ShouldBe(centre, 1e-12);   // the stack's forecast is that mix too (session 14: auto at a step drop)
         Half(at).ShouldBe(half, 1e-9);
     }
