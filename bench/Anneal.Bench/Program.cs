@@ -15,7 +15,7 @@ using BenchmarkDotNet.Running;
 // curves and on their end points (docs/journal/session-15-wsd-end-points.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
-string[] folderModes = ["cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile",
+string[] folderModes = ["cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
     "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
@@ -57,6 +57,13 @@ if (args is ["published-blend", ..])
 if (args is ["published-path", ..])
 {
     Anneal.Bench.PublishedDiagnosis.ReferencePath(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "25m,100m,400m");
+    return 0;
+}
+// `kernel-speed [repo] [rounds]`: the multi-power law's loss-drop kernel alone on the 400M split, CPU ns per pair and a
+// checksum of its bits (docs/benchmarks.md, "Session 18").
+if (args is ["kernel-speed", ..])
+{
+    Anneal.Bench.KernelSpeed.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? int.Parse(args[2]) : 5);
     return 0;
 }
 if (args is ["fit-profile", ..])

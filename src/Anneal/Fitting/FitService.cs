@@ -72,7 +72,10 @@ public static class FitService
     /// </summary>
     public static FitResult Scored(FittedLaw fit, PreparedRuns prepared)
     {
-        var perRun = prepared.Runs.Select(r => new RunFit(r.Name, LawEvaluation.Score(fit, [r]).Pooled!)).ToArray();
+        // Each run's score is independent of the others': side by side on the cores (the CLI's fit waits for them, the
+        // second core otherwise idle), each written to its place.
+        var perRun = new RunFit[prepared.Runs.Count];
+        LawFitter.ForEachIndependent(perRun.Length, i => { var r = prepared.Runs[i]; perRun[i] = new RunFit(r.Name, LawEvaluation.Score(fit, [r]).Pooled!); });
         return new FitResult(fit, prepared.Runs, prepared, perRun);
     }
 }

@@ -55,25 +55,8 @@ public static class LawFitter
         if (law is AutoLaw) throw new ArgumentException("a stack is fitted by StackFitter", nameof(law));
         options ??= new FitOptions();
         var sw = Stopwatch.StartNew();
-        if (runs.Count == 0) throw new InputException("fit: give at least one curve");
-        foreach (var r in runs)
-        {
-            r.Validate();
-            if (r.Observed is null) throw new InputException($"{r.Name}: no observed losses to fit");
-        }
-        double peak = runs.Max(r => r.Eta.Max());
-        if (!(peak > 0)) throw new InputException($"fit: every fitted run has learning rate 0 at every step; the laws describe training at a positive rate (check the lr column or the schedule)");
-        // Fit in the canonical LR unit (LrUnits): every start, grid and step size below then means the
-        // same thing whatever unit the runs' rates are in; the parameters are converted back at the end.
-        double unit = peak / LrUnits.CanonicalPeak;
-        if (unit != 1) runs = runs.Select(r => r with { Eta = Array.ConvertAll(r.Eta, e => e / unit) }).ToArray();
         var warnings = new List<string>();
-        // The fit window starts after the early transient, where the laws' form holds (TransientWindow).
-        if (options.SkipTransient)
-        {
-            runs = TransientWindow.Skip(runs, out long transientEnd);
-            if (transientEnd > 0) warnings.Add($"points before step {transientEnd} left out: the early transient, where the loss still falls ever faster in log time (the laws describe what follows)");
-        }
+        (runs, double unit) = Fitted(runs, options, warnings);
         var states = runs.Select(law.Prepare).ToArray();
         var objective = new HuberObjective(law, states, options);
         // The same run given twice counts twice: its weight doubles and the standard errors shrink by sqrt(2).
@@ -207,6 +190,35 @@ public static class LawFitter
         if (runs.Count < 2 || !options.Jackknife) return (fit, null);
         var context = new RefitContext(law, runs, states, fixedPs, reduced, earlyStopped, starts[0], best.X, unit, options);
         return (fit, () => WithRefits(fit, context));
+    }
+
+    /// <summary>
+    /// The runs as a fit sees them: checked (bad input throws <see cref="InputException"/>), their rates in the canonical LR
+    /// unit (returned: the runs' unit, their peak / <see cref="LrUnits.CanonicalPeak"/>), and, when the options ask for it,
+    /// without the early transient (<see cref="TransientWindow"/>; a warning says so). Every law fitted to the same runs
+    /// with the same options sees the same runs, so a stack's members share one pre-fit of them (<see cref="SharedPreFit"/>).
+    /// </summary>
+    internal static (IReadOnlyList<LawRun> Runs, double Unit) Fitted(IReadOnlyList<LawRun> runs, FitOptions options, List<string> warnings)
+    {
+        if (runs.Count == 0) throw new InputException("fit: give at least one curve");
+        foreach (var r in runs)
+        {
+            r.Validate();
+            if (r.Observed is null) throw new InputException($"{r.Name}: no observed losses to fit");
+        }
+        double peak = runs.Max(r => r.Eta.Max());
+        if (!(peak > 0)) throw new InputException($"fit: every fitted run has learning rate 0 at every step; the laws describe training at a positive rate (check the lr column or the schedule)");
+        // Fit in the canonical LR unit (LrUnits): every start, grid and step size then means the
+        // same thing whatever unit the runs' rates are in; the parameters are converted back at the end.
+        double unit = peak / LrUnits.CanonicalPeak;
+        if (unit != 1) runs = runs.Select(r => r with { Eta = Array.ConvertAll(r.Eta, e => e / unit) }).ToArray();
+        // The fit window starts after the early transient, where the laws' form holds (TransientWindow).
+        if (options.SkipTransient)
+        {
+            runs = TransientWindow.Skip(runs, out long transientEnd);
+            if (transientEnd > 0) warnings.Add($"points before step {transientEnd} left out: the early transient, where the loss still falls ever faster in log time (the laws describe what follows)");
+        }
+        return (runs, unit);
     }
 
     /// <summary>What the leave-one-run-out refits of a fit need: its law, runs and states (in the canonical LR unit, after

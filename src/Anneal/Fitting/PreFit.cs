@@ -45,14 +45,16 @@ internal static class PreFit
                 foreach (var dal in new[] { -0.1, 0, 0.1 })
                     foreach (var b in new[] { 100.0, 550, 1000 })
                         grid.Add([Math.Max(0.01, minLoss + l0), Math.Max(1e-3, a0 + da), Math.Clamp(al0 + dal, 0.01, 4.9), fixedIdx.Count > 0 ? 0 : b]);
-        // 135 independent small fits: two halves side by side, one HuberObjective (scratch) per half; the
-        // best is then chosen in grid order, as the sequential loop did.
+        // 135 independent small fits, in interleaved parts side by side, one HuberObjective (scratch) per part; the
+        // best is then chosen in grid order, as the sequential loop did (a fit from a grid point does not depend on what
+        // its objective computed before). Eight parts, not one per core: a stack pre-fits its runs and their past side by
+        // side (StackFitter), and a core done with one takes the other's remaining parts.
         var sols = new FitSolution[grid.Count];
-        int halves = EvaluationParallelism.Allowed ? 2 : 1;
-        LawFitter.ForEachIndependent(halves, h =>
+        int parts = EvaluationParallelism.Allowed ? 8 : 1;
+        LawFitter.ForEachIndependent(parts, h =>
         {
             var objective = new HuberObjective(law, states, options with { MaxIterations = 100 });
-            for (int g = h; g < grid.Count; g += halves) sols[g] = objective.Minimize(grid[g], fixedIdx, 100);
+            for (int g = h; g < grid.Count; g += parts) sols[g] = objective.Minimize(grid[g], fixedIdx, 100);
         });
         FitSolution? best = null;
         foreach (var sol in sols)
@@ -74,5 +76,15 @@ internal sealed class SharedPreFit
     public StartHint Get(IReadOnlyList<LawRun> runs, FitOptions options)
     {
         lock (_gate) return _hint ??= PreFit.Fit(runs, options);
+    }
+
+    /// <summary>
+    /// Computes the pre-fit ahead of the fits that share it, from the runs as they see them (<see cref="LawFitter.Fitted"/>):
+    /// the same hint as the first of them would compute. Runs a fit would refuse are left to the fits, which report it.
+    /// </summary>
+    public void Warm(IReadOnlyList<LawRun> runs, FitOptions options)
+    {
+        try { Get(LawFitter.Fitted(runs, options, []).Runs, options); }
+        catch (InputException) { }
     }
 }

@@ -55,6 +55,12 @@ public static class StackFitter
         var outcome = new (FittedLaw? Fit, string? Error)[nc];
         var past = new (FittedLaw? Fit, string? Error)[nc];
         var pastPreFit = new SharedPreFit();
+        // Every fit starts from its runs' pre-fit, which the first fit to need it used to compute while the others waited for
+        // it, one core idle: both pre-fits (the runs' and their past's) are computed first, side by side, each in parts that
+        // the core done first shares (PreFit.Fit). The same hints: each is computed once, from the runs the fits see
+        // (docs/benchmarks.md, "Session 18").
+        if (EvaluationParallelism.Allowed)
+            Parallel.Invoke(EvaluationParallelism.Options, () => preFit.Warm(runs, memberOptions), () => { if (cv) pastPreFit.Warm(heads, memberOptions); });
         // The early-stopped reference procedure's fits (full and past) take several times longer than the others: started
         // first, they run while the short fits fill the other core, instead of starting last and leaving one core idle.
         var order = Enumerable.Range(0, cv ? 2 * nc : nc).OrderBy(j => candidates[j % nc].PreferredMethod == FitMethod.EarlyStoppedAdamW ? 0 : 1).ToArray();
