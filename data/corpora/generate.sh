@@ -195,7 +195,7 @@ workload() {
     gpt-perldoc) MODEL="gpt(layers=2, heads=4, dim=96, seq=128, dropout=0.1)"; PEAK=3e-3; MINLR=3e-4; WARMUP=60
       H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=12; SEQ=128
       OPTIMIZER="adamw(b1=0.9, b2=0.98, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
-      DATA=$(fetch_perl); DATA_DESC="Perl's documentation, the .pod pages of the Perl 5.36 core manual but the generated perltoc and perluniprops (Debian package perl-doc 5.36.0-7+deb12u3; GPL-1+ or Artistic; in byte order of the file names, POD markup kept; byte tokens; the last 10% of the file, from the start of perlsub.pod to perlxstypemap.pod, is validation)" ;;
+      DATA=$(fetch_perl); DATA_DESC="Perl's documentation, the .pod pages of the Perl 5.36 core manual but the generated perltoc and perluniprops (Debian package perl-doc 5.36.0-7+deb12u3; GPL-1+ or Artistic; in byte order of the file names, POD markup kept; byte tokens; the last 10% of the file, from 4,646 bytes into perlsub.pod to the end of perlxstypemap.pod, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code or gpt-perldoc)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
