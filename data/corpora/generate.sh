@@ -3,8 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#                            [gpt-jargon] [mlp-lion] [gpt-code]
-#   (default: all eleven, in that order)
+#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc]
+#   (default: all twelve, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -27,6 +27,9 @@
 # gpt-code was session 17's held-out corpus, measured blind at its end and a development corpus since (HELD_OUT=0): the long design on a 3-layer GPT with RMSNorm, rotary positions and a context of
 # 256 bytes at batch 6, trained with NAdamW on a fourth text, Python source code (Docutils and Sphinx: public domain and
 # BSD-2-clause; Debian's python3-docutils and python3-sphinx, fetched by fetch_python below).
+# gpt-perldoc is session 18's held-out corpus: the long design on a 2-layer GPT of width 96 with dropout 0.1 and a context of
+# 128 bytes at batch 12, trained with AdamW (b2 0.98) on a fifth text, Perl's documentation (the Perl 5.36 manual's POD pages:
+# GPL-1+ or Artistic; Debian's perl-doc, fetched by fetch_perl below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -89,6 +92,14 @@ python_text() {
   ( cd "$1/usr/lib/python3/dist-packages" && find docutils sphinx -name '*.py' | LC_ALL=C sort | while read -r f; do printf '# file: %s\n' "$f"; cat "$f"; done )
 }
 fetch_python() { fetch_text docutils-0.19-sphinx-5.3.0.py.txt 249232c6c649ae6f0cb9f0e945fda3fcaeaf4fe9bfe1534be40cfbb10c97fc31 python_text python3-docutils=0.19+dfsg-6 python3-sphinx=5.3.0-4; }
+
+# Perl's documentation: the .pod files of the Perl 5.36 core manual (perlintro, perlsyn, perlfunc, perlre, perlguts, the
+# perl*delta change notes, ...; Perl's licence, GPL-1+ or Artistic: its copyright file) from the Debian package perl-doc
+# 5.36.0-7+deb12u3, in byte order of the file names, each as shipped (POD markup kept: it is how the manual is written),
+# but for the two generated listings, perltoc.pod (every page's headings again) and perluniprops.pod (Unicode property
+# tables): 204 files, 7,581,890 bytes.
+perl_text() { ( cd "$1/usr/share/perl/5.36.0/pod" && find . -maxdepth 1 -name '*.pod' ! -name perltoc.pod ! -name perluniprops.pod | LC_ALL=C sort | xargs cat ); }
+fetch_perl() { fetch_text perl-doc-5.36.0.pod.txt 061d2240593dc42c95119174239dae894f9584d8a51179d9a1ca0ad121a533a4 perl_text perl-doc=5.36.0-7+deb12u3; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -175,7 +186,17 @@ workload() {
       H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=6; SEQ=256
       OPTIMIZER="nadamw(b1=0.9, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_python); DATA_DESC="Python source code, the .py files of Docutils 0.19 and Sphinx 5.3.0 (Debian packages python3-docutils 0.19+dfsg-6 and python3-sphinx 5.3.0-4; public domain and BSD-2-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from the middle of sphinx/util/inspect.py to sphinx/writers/xml.py, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion or gpt-code)" >&2; exit 2 ;;
+    # session 18's held-out corpus (README.md, "gpt-perldoc"): the long design (generate_long) on a 2-layer layer-norm GPT
+    # of width 96 with dropout 0.1 and a context of 128 bytes at batch 12 x 128 (1,536 bytes a step), trained with AdamW
+    # (b2 0.98) on a fifth text, Perl's documentation (the POD pages of the Perl 5.36 manual), its peak chosen by five
+    # 400-step cosine screening runs (README.md). mlp-lion's lengths: schedules at 600 and 1,200; the WSD question fitted at
+    # 900 (the constant run to 900 + the 450 and 900 cooldowns, named because the schedules' 10% run at 600 sorts between
+    # them) out to 3,600 (4x), every 450 steps
+    gpt-perldoc) MODEL="gpt(layers=2, heads=4, dim=96, seq=128, dropout=0.1)"; PEAK=3e-3; MINLR=3e-4; WARMUP=60
+      H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=12; SEQ=128
+      OPTIMIZER="adamw(b1=0.9, b2=0.98, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
+      DATA=$(fetch_perl); DATA_DESC="Perl's documentation, the .pod pages of the Perl 5.36 core manual but the generated perltoc and perluniprops (Debian package perl-doc 5.36.0-7+deb12u3; GPL-1+ or Artistic; in byte order of the file names, POD markup kept; byte tokens; the last 10% of the file, from 4,646 bytes into perlsub.pod to the end of perlxstypemap.pod, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code or gpt-perldoc)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -306,7 +327,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion or gpt-code. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code or gpt-perldoc. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -339,7 +360,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -376,4 +397,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc}"; do for x in $w; do generate "$x" $pass; done; done; done

@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -131,7 +131,10 @@ public class CorpusTests
     // gpt-code (session 17): mlp-lion's design and lengths (generate_long) on another workload, so the same splits and pairs;
     // warmup 40 updates.
     [InlineData("gpt-code", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 100, 39)]
-    public void Session_15s_to_17s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-perldoc (session 18, held out): mlp-lion's design and lengths (generate_long) on another workload, so the same splits
+    // and pairs; warmup 60 updates.
+    [InlineData("gpt-perldoc", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 100, 59)]
+    public void Session_15s_to_18s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -172,9 +175,11 @@ public class CorpusTests
             "batch 8 x seq 128, adam (b1 0.9, b2 0.999, eps 1e-8, no weight decay)", "peak 4e-3, warmup 120,");
         SourcesSayNone([gpt], "Brown");
         SourcesSay([mlp], "model mlp(context=5, hidden=160, layers=2) on the Brown corpus", "batch 16 x seq 64, lion (b1 0.9, b2 0.99, wd 1.0)", "peak 1e-3, warmup 50,");
-        // and no other corpus is that model, optimizer, context or text, nor another MLP trained with Lion
+        // and no other corpus is that model, optimizer or text, nor another MLP trained with Lion; nor that context but
+        // gpt-perldoc (session 18: 128 bytes at batch 12)
         var others = all.Where(c => !Session16Corpora.Contains(c.Name)).ToList();
-        SourcesSayNone(others, "seq=128", "x seq 128", "adam (", "Jargon", "mlp(context=5");
+        SourcesSayNone(others, "adam (", "Jargon", "mlp(context=5");
+        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-perldoc"), "seq=128", "x seq 128");
         SourcesSayNone(others.Where(c => c.Source.Contains("model mlp(", StringComparison.Ordinal)), "lion");
     }
 
@@ -196,6 +201,24 @@ public class CorpusTests
         SourcesSayNone([code], "Brown");
         // and no other corpus is that optimizer, context or text
         SourcesSayNone(all.Where(c => c.Name != "engine-gpt-code"), "nadamw", "seq=256", "x seq 256", "Python", "Docutils");
+    }
+
+    [Fact]
+    public void Session_18s_held_out_corpus_is_flagged_left_out_of_the_calibrations_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-perldoc): marked "held_out" (HELD_OUT=1), so the
+        // calibrations (ForecastCorpus.LoadFolders without the held-out corpora) never read it. A 2-layer layer-norm GPT of
+        // width 96 with dropout 0.1 and a 128-byte context at batch 12 x 128, trained with AdamW (b2 0.98, wd 0.1) after a
+        // 60-update warmup on a fifth text, the POD pages of the Perl 5.36 manual.
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var perl = all.Single(c => c.Name == "engine-gpt-perldoc");
+        perl.HeldOut.ShouldBeTrue();
+        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldNotContain("engine-gpt-perldoc");
+        SourcesSay([perl], "model gpt(layers=2, heads=4, dim=96, seq=128, dropout=0.1) on Perl's documentation",
+            "perl-doc 5.36.0-7+deb12u3", "batch 12 x seq 128, adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)", "peak 3e-3, warmup 60,");
+        SourcesSayNone([perl], "Brown");
+        // and no other corpus is that dropout, optimizer setting, batch or text
+        SourcesSayNone(all.Where(c => c.Name != "engine-gpt-perldoc"), "dropout", "b2 0.98", "batch 12 x", "Perl", "perl-doc");
     }
 
     /// <summary>
