@@ -60,8 +60,9 @@ internal static class CooldownBias
                 for (int m = 0; m < law.Members.Count; m++)
                 {
                     var f = law.Members[m];
-                    double k = stack.GainScaleOf(m);
-                    forecasters.Add((f.Law.Spec, stack.Members[m].Weight, r => GainScale.Predict(f.Law, f.Values, r, k).Average()));
+                    int member = m;
+                    // The member as the stack reads it (AutoLaw.MemberForecast: its gain scaled, its constant part past the horizon matched).
+                    forecasters.Add((f.Law.Spec, stack.Members[m].Weight, r => stack.MemberForecast(member, r, f.Values, f.Law.Predict(r, f.Values)).Average()));
                 }
             var constant = corpus.Runs.Where(r => ForecastProtocol.Kind(r) == "constant").OrderBy(r => r.Seed).ThenByDescending(r => r.Horizon).FirstOrDefault();
             foreach (var t in split.Tests)
