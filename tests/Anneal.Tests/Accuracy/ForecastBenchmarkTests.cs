@@ -401,9 +401,11 @@ public class ForecastBenchmarkTests
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/journal/session-11-bands.md; the leave-one-corpus-out check is bench band-calibration's).
         // Independent source: the bundled runs' observed finals. Measured with the floor and the extrapolation's term
-        // calibrated on session 17's fourteen corpora (gpt-code joined at its end; docs/journal/session-17-blind-measurement.md):
-        // 353/356 of the forecasts given a band (MPL 7/7, 7/7, 7/7, gpt-code 32/35, gpt-deep 33/33, gpt-jargon 10/10, gpt-rope-lion
-        // 30/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 26/26, MLP 30/30, mlp-lion 35/35, MLP-long 35/35, mlp-sgd 35/35). A corpus of 7 forecasts can only be 86 % or 100 % covered: it may miss one.
+        // (scaled by the fit's noise) calibrated on session 18's fifteen corpora (gpt-perldoc joined at its end;
+        // docs/journal/session-18-blind-measurement.md): 356/366 of the forecasts given a band (docs/accuracy.md:
+        // MPL 7/7, 7/7, 7/7, gpt-code 33/35, gpt-deep 30/33, gpt-jargon 10/10, gpt-perldoc 9/10, gpt-rope-lion
+        // 29/30, gpt-tiny 30/30, gpt-tiny-long 36/36, gpt3-b32 25/26, MLP 30/30, mlp-lion 33/35, MLP-long 35/35, mlp-sgd 35/35).
+        // A corpus of fewer than 20 forecasts with a band may miss one.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
         // (the corpora the band was calibrated on: every bundled corpus since session 17, gpt-jargon and mlp-lion, held out in
         // session 16, included; a corpus held out again later is measured apart)
@@ -413,11 +415,12 @@ public class ForecastBenchmarkTests
         // the questions the band was calibrated on: not cooldown-ends, which predicts the cooldowns question's finals again
         var rows = report.Rows.Where(r => !report.Restatements.Contains(r.Question)).ToArray();
         var all = rows.SelectMany(r => r.Forecasts).ToArray();
-        all.Length.ShouldBe(378); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32, 28 + 7 mlp-sgd, 27 + 6 gpt-deep, 26 + 6 gpt-jargon, 28 + 7 mlp-lion, 28 + 7 gpt-code
-        // The regime check withholds the band of gpt-jargon's forecasts past its fitted horizon (16 schedules, 6 cooldowns),
-        // and of no other corpus's (RegimeCheck; the calibration leaves them out): the band is judged on the others.
-        rows.Where(r => r.Forecasts.Any(f => !f.HasBand)).Select(r => r.Corpus).Distinct().ShouldBe(["engine-gpt-jargon"]);
-        all.Count(f => !f.HasBand).ShouldBe(22);
+        all.Length.ShouldBe(413); // 3 x 7 MPL schedules, 25 + 5 gpt-tiny, 29 + 7 gpt-tiny-long, 25 + 5 MLP, 28 + 7 MLP-long, 25 + 5 gpt-rope-lion, 21 + 5 gpt3-b32, 28 + 7 mlp-sgd, 27 + 6 gpt-deep, 26 + 6 gpt-jargon, 28 + 7 mlp-lion, 28 + 7 gpt-code, 28 + 7 gpt-perldoc
+        // The regime check withholds the band of gpt-jargon's forecasts past its fitted horizon (16 schedules, 6 cooldowns)
+        // and of gpt-perldoc's (18 schedules, 7 cooldowns), and of no other corpus's (RegimeCheck; the calibration leaves them
+        // out): the band is judged on the others.
+        rows.Where(r => r.Forecasts.Any(f => !f.HasBand)).Select(r => r.Corpus).Distinct().Order(StringComparer.Ordinal).ShouldBe(["engine-gpt-jargon", "engine-gpt-perldoc"]);
+        all.Count(f => !f.HasBand).ShouldBe(47);
         var forecasts = all.Where(f => f.HasBand).ToArray();
         int covered = forecasts.Count(f => f.Covered);
         // Pooled at least 90 %. Not at most 98 % since gpt-code joined (end of session 17): the narrowest constants covering it
