@@ -9,12 +9,12 @@ namespace Anneal.Cli.Commands;
 public static partial class LawCommands
 {
     /// <summary>
-    /// <c>--steps-per-epoch</c> of fit and predict (the parameter <c>steps_per_epoch</c>): where the training data starts to
+    /// <c>--steps-per-epoch</c> of fit, predict and watch (the parameter <c>steps_per_epoch</c>): where the training data starts to
     /// repeat, so that forecasts past it say so and get no band (<see cref="EpochBoundary"/>).
     /// </summary>
-    private static Option<long?> StepsPerEpochOption() => new("--steps-per-epoch")
+    internal static Option<long?> StepsPerEpochOption() => new("--steps-per-epoch")
     {
-        Description = "Optimizer steps in one pass over the training data (training tokens / tokens per step; default: the logs' epoch column, where they have one). Forecasts of runs that train past it, when the fitted runs end before it, warn that they assume fresh data and get no band.",
+        Description = "Optimizer steps in one pass over the training data (training tokens / tokens per step; default: the logs' epoch column, where they have one). Forecasts of runs that train past it, when the fitted runs end before it, warn that they assume fresh data; past 4 epochs they get no band.",
     };
 
     private static Command Fit()

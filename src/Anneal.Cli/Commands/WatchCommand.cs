@@ -19,13 +19,14 @@ public static class WatchCommand
         var idle = new Option<double>("--idle") { Description = "Stop when the log has not grown for this many seconds.", DefaultValueFactory = _ => 120 };
         var poll = new Option<double>("--poll") { Description = "Seconds between checks of the log.", DefaultValueFactory = _ => 0.2 };
         var level = new Option<double>("--level") { Description = "Coverage of the band.", DefaultValueFactory = _ => 0.95 };
+        var stepsPerEpoch = LawCommands.StepsPerEpochOption();
         var cmd = new Command("watch", """
             Follow the log of a job that is still training and forecast its final loss under its planned schedule as points arrive,
             with the band, the ETA and the step. On a terminal the line is redrawn in place; in a pipe each update is one line.
             Stops when the run reaches its last step, when the log stops growing (--idle), or on Ctrl-C.
             Example: anneal train --schedule "cosine(peak=3e-3, total=2000, warmup=100)" --steps 2000 --out run.csv &
                      anneal watch run.csv --schedule "cosine(peak=3e-3, total=2000, warmup=100)" --against "constant(peak=3e-3, warmup=100)"
-            """) { log, schedule, law, against, every, idle, poll, level };
+            """) { log, schedule, law, against, every, idle, poll, level, stepsPerEpoch };
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
@@ -36,10 +37,10 @@ public static class WatchCommand
             var request = new WatchRequest(r.GetValue(log)!, r.GetValue(schedule)!, r.GetValue(law)!)
             {
                 Read = cols.Get(r), Against = r.GetValue(against) ?? [], RefitEvery = r.GetValue(every), Level = r.GetValue(level),
-                IdleStop = TimeSpan.FromSeconds(idleS), Poll = TimeSpan.FromSeconds(pollS),
+                IdleStop = TimeSpan.FromSeconds(idleS), Poll = TimeSpan.FromSeconds(pollS), StepsPerEpoch = r.GetValue(stepsPerEpoch),
             };
             try { RunWatcher.Validate(request); }
-            catch (InputException e) { throw new InputException(Flags(e.Message)); }
+            catch (InputException e) when (e.Parameters.Count == 0) { throw new InputException(Flags(e.Message)); } // a message naming its parameter is renamed by the CLI's own handler
             var outw = io.Out;
             var err = io.Err;
             // redraw in place only on a real terminal; a pipe or a file gets one line per update

@@ -41,6 +41,13 @@ public sealed record WatchRequest(string LogPath, string ScheduleSpec, string La
 
     /// <summary>Coverage of the band.</summary>
     public double Level { get; init; } = 0.95;
+
+    /// <summary>
+    /// Optimizer steps in one pass over the training data (the parameter <c>steps_per_epoch</c>); null: the log's epoch
+    /// column, where it has one (<see cref="EpochBoundary.FromLogs"/>). A forecast of the planned run past the first epoch,
+    /// while the points so far are within it, warns that it assumes fresh data (<see cref="EpochBoundary"/>).
+    /// </summary>
+    public long? StepsPerEpoch { get; init; }
 }
 
 /// <summary>One comparison with a <see cref="WatchRequest.Against"/> plan.</summary>
@@ -120,6 +127,7 @@ public static class RunWatcher
         if (!(request.Level is > 0 and < 1)) throw new InputException($"level must be in (0, 1), got {request.Level}");
         if (request.MaxPoints < 4) throw new InputException($"max_points must be at least 4, got {request.MaxPoints}");
         if (request.RefitEvery < 1) throw new InputException($"refit_every must be at least 1, got {request.RefitEvery}");
+        EpochBoundary.FromLogs([], request.StepsPerEpoch); // a non-positive steps_per_epoch is refused before any watching
         var parent = Path.GetDirectoryName(Path.GetFullPath(request.LogPath));
         if (!File.Exists(request.LogPath) && !Directory.Exists(request.LogPath) && (parent is null || !Directory.Exists(parent)))
             throw new InputException($"{request.LogPath}: neither the log nor its folder exists; check the path");
@@ -216,13 +224,16 @@ public static class RunWatcher
         if (curve.Steps.Count(s => s >= peak) < request.MinPoints) return null;
         var run = LawRun.FromCurve(CurveArgument.Attach(curve, schedule)).From(peak);
         run = run.Binned(request.MaxPoints);
+        // where the data starts to repeat (the given steps_per_epoch or the log's epoch column): outside the try, so that a log
+        // contradicting the given value ends the watch with its message rather than waiting for more points
+        var epoch = EpochBoundary.FromLogs([curve], request.StepsPerEpoch);
         var fitClock = Stopwatch.StartNew();
         FittedLaw fit;
         LawPrediction pred;
         try
         {
             // one random start and no leave-one-out refits (one run has none): a refit per update must stay well under a second
-            fit = LawFitter.Fit(law, [run], new FitOptions(RandomStarts: 1));
+            fit = LawFitter.Fit(law, [run], new FitOptions(RandomStarts: 1) { Epoch = epoch });
             pred = fit.Predict(LawRun.ForSchedule(schedule.Spec, eta, LawRun.EvenSteps(total, 200, curve.Steps[^1]), schedule.Spec), request.Level);
         }
         catch (InputException e)
@@ -251,6 +262,7 @@ public static class RunWatcher
         }
         var (sps, left) = EtaOf(rate, total);
         if (pred.BandUnavailable is { } why) messages = [.. messages, $"{why}"];
+        if (pred.Warning is { } warning) messages = [.. messages, $"{warning}"];
         return new WatchUpdate
         {
             Step = curve.Steps[^1], TotalSteps = total, Rows = curve.Count, FitPoints = run.Count, LastLoss = curve.Loss![^1],

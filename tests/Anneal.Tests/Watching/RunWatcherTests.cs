@@ -108,6 +108,31 @@ public sealed class RunWatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_forecast_past_the_first_epoch_warns_until_the_log_itself_passes_it()
+    {
+        // Independent source: EpochBoundary's rule (docs/journal/session-18-repeated-data.md) applied by hand: with 2,000 steps
+        // an epoch and a 3,000-step plan, a forecast made from points that end before step 2,000 trains past the first epoch
+        // (1.5 epochs, under the 4 that keep a band) and must say so, naming step 2,000; once the log's points pass step 2,000
+        // the law is fitted on repeated data and nothing is said.
+        var (header, rows, _) = Log();
+        var early = _tmp.Combine("early.csv");
+        File.WriteAllText(early, header + string.Concat(rows.Take(60))); // steps 19..1199
+        var request = new WatchRequest(early, Spec, "mpl") { Poll = TimeSpan.FromMilliseconds(50), IdleStop = TimeSpan.FromMilliseconds(500), StepsPerEpoch = 2000 };
+        var updates = new List<WatchUpdate>();
+        await RunWatcher.RunAsync(request, new Sync(updates.Add));
+        updates.Count.ShouldBe(1);
+        updates[0].MessagesNaming(n => n).ShouldContain(m => m.Contains("past step 2000") && m.Contains("1.5 epochs"), string.Join(" | ", updates[0].MessagesNaming(n => n)));
+        updates[0].Low.ShouldBeLessThan(updates[0].FinalLoss); // within 4 epochs the band stays
+
+        var late = _tmp.Combine("late.csv");
+        File.WriteAllText(late, header + string.Concat(rows.Take(120))); // steps 19..2399: past the epoch
+        updates.Clear();
+        await RunWatcher.RunAsync(request with { LogPath = late }, new Sync(updates.Add));
+        updates.Count.ShouldBe(1);
+        updates[0].MessagesNaming(n => n).ShouldNotContain(m => m.Contains("epoch"));
+    }
+
+    [Fact]
     public void Bad_input_is_refused_before_watching()
     {
         var (code, _, err) = Run("watch", _tmp.Combine("nofolder/x.csv"), "--schedule", Spec);
@@ -119,6 +144,9 @@ public sealed class RunWatcherTests : IDisposable
         (code, _, err) = Run("watch", _tmp.Combine("x.csv"), "--schedule", Spec, "--level", "2");
         code.ShouldBe(2);
         err.ShouldContain("--level");
+        (code, _, err) = Run("watch", _tmp.Combine("x.csv"), "--schedule", Spec, "--steps-per-epoch", "0");
+        code.ShouldBe(2);
+        err.ShouldContain("--steps-per-epoch must be a whole number of steps >= 1");
     }
 
     private sealed class Sync(Action<WatchUpdate> a) : IProgress<WatchUpdate>
