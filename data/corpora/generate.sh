@@ -266,7 +266,7 @@ manifest() {
     printf '  "loss_column": "val_loss",\n  "log_every": %s,\n  "eval_every": %s,\n' "$LOG_EVERY" "$EVAL_EVERY"
     # One pass over the training text (anneal train draws random windows: the step by which it has drawn as many bytes as
     # the text holds): its bytes (brown: the cached training split; a text file: its first 90%) over the bytes a step, rounded
-    # up. A forecast past it, when the fitted runs end before it, gets no band (EpochBoundary, docs/journal/session-18-repeated-data.md).
+    # up. A forecast past it, when the fitted runs end before it, warns, and past 4 epochs gets no band (EpochBoundary, docs/journal/session-18-repeated-data.md).
     local text_bytes
     if [[ $DATA == brown ]]; then text_bytes=$(stat -c %s "${ANNEAL_DATA_DIR:-$HOME/.cache/anneal}/brown-train.txt"); else text_bytes=$(( $(stat -c %s "$DATA") * 9 / 10 )); fi
     printf '  "steps_per_epoch": %s,\n' $(( (text_bytes + BATCH * SEQ - 1) / (BATCH * SEQ) ))

@@ -63,7 +63,8 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// <summary>
     /// Optimizer steps in one pass over the runs' training data (<c>"steps_per_epoch"</c>: training tokens / tokens a step);
     /// null: not recorded. Every fit of the protocol is given it (<see cref="Anneal.Fitting.FitOptions.Epoch"/>), so a
-    /// forecast past it, when the fitted runs end before it, gets no band (<see cref="Anneal.Fitting.EpochBoundary"/>).
+    /// forecast past it, when the fitted runs end before it, says so, and gets no band past
+    /// <see cref="Anneal.Fitting.EpochBoundary.EpochsWithBand"/> epochs (<see cref="Anneal.Fitting.EpochBoundary"/>).
     /// </summary>
     public long? StepsPerEpoch { get; init; }
 

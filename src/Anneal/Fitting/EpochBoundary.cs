@@ -94,8 +94,7 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
     public static FittedLaw Given(FittedLaw law, long? given)
     {
         if (given is not { } g) return law;
-        var option = ParameterName.Parameter("steps_per_epoch");
-        if (g <= 0) throw InputException.Naming($"{option} must be a whole number of steps >= 1 (training tokens / tokens per step), got {g}");
+        var option = Checked(g);
         if (law.Epoch is { } known)
             return known.StepsPerEpoch == g ? law
                 : throw InputException.Naming($"{option} {g} contradicts the law file's {known.StepsPerEpoch} steps per epoch (from {known.Source} at fit time); leave {option} out, or refit with the right one");
@@ -145,6 +144,17 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
     }
 
     /// <summary>
+    /// The parameter <c>steps_per_epoch</c>, for messages, after refusing a <paramref name="given"/> value that is not
+    /// positive (<see cref="InputException"/> naming it); null passes.
+    /// </summary>
+    private static ParameterName Checked(long? given)
+    {
+        var option = ParameterName.Parameter("steps_per_epoch");
+        if (given is <= 0) throw InputException.Naming($"{option} must be a whole number of steps >= 1 (training tokens / tokens per step), got {given}");
+        return option;
+    }
+
+    /// <summary>
     /// The steps per epoch of runs fitted together, and where it came from: <paramref name="given"/> (the caller's
     /// <c>steps_per_epoch</c>) when set, else the smallest whole number every log's epoch column allows (<see cref="Interval"/>:
     /// the earliest step the data may repeat); null when neither says (no epoch column, or logs that never reach the end of
@@ -153,8 +163,7 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
     /// </summary>
     public static (long StepsPerEpoch, string Source)? FromLogs(IReadOnlyList<LossCurve> curves, long? given)
     {
-        var option = ParameterName.Parameter("steps_per_epoch");
-        if (given is <= 0) throw InputException.Naming($"{option} must be a whole number of steps >= 1 (training tokens / tokens per step), got {given}");
+        var option = Checked(given);
         long low = 1, high = long.MaxValue;
         string? lowFrom = null, highFrom = null;
         foreach (var c in curves)

@@ -35,7 +35,7 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
     /// <summary>
     /// Optimizer steps in one pass over the fitted runs' training data, and where that number came from (null: unknown).
     /// The fit records it with its horizon (<see cref="FittedLaw.Epoch"/>, <see cref="EpochBoundary"/>): forecasts that train
-    /// past it when the fitted runs did not get a warning and no band.
+    /// past it when the fitted runs did not get a warning, and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs.
     /// </summary>
     public (long StepsPerEpoch, string Source)? Epoch { get; init; }
 }

@@ -26,7 +26,7 @@ public sealed record FitRequest(IReadOnlyList<LossCurve> Curves, LossLaw Law)
     /// <summary>
     /// Optimizer steps in one pass over the training data (training tokens / tokens per step); null: read from the logs'
     /// epoch column where they have one (<see cref="EpochBoundary.FromLogs"/>). Forecasts past it, when the fitted runs end
-    /// before it, get a warning and no band (<see cref="EpochBoundary"/>).
+    /// before it, get a warning, and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs (<see cref="EpochBoundary"/>).
     /// </summary>
     public long? StepsPerEpoch { get; init; }
 }

@@ -56,7 +56,8 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
 
     /// <summary>
     /// Where the fitted runs' training data starts to repeat (<see cref="Anneal.Fitting.EpochBoundary"/>; law.json's
-    /// <c>epoch</c>): a forecast that trains past it when the fitted runs did not gets no band, and says why. Null: unknown.
+    /// <c>epoch</c>): a forecast that trains past it when the fitted runs did not says so, and gets no band past
+    /// <see cref="Anneal.Fitting.EpochBoundary.EpochsWithBand"/> epochs. Null: unknown.
     /// </summary>
     public Anneal.Fitting.EpochBoundary? Epoch { get; init; }
 

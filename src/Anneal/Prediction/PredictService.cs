@@ -32,7 +32,8 @@ public sealed record PredictRequest(FittedLaw Law)
 
     /// <summary>
     /// Optimizer steps in one pass over the training data, when the law file does not record it (or to confirm it): a
-    /// forecast past it, when the fitted runs end before it, gets a warning and no band (<see cref="Anneal.Fitting.EpochBoundary"/>).
+    /// forecast past it, when the fitted runs end before it, gets a warning, and no band past
+    /// <see cref="Anneal.Fitting.EpochBoundary.EpochsWithBand"/> epochs (<see cref="Anneal.Fitting.EpochBoundary"/>).
     /// </summary>
     public long? StepsPerEpoch { get; init; }
 
