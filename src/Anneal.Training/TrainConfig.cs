@@ -18,7 +18,7 @@ public sealed record TrainConfig
     public ulong Seed { get; init; } = 1;
     /// <summary>Global gradient-norm clip (0 = off).</summary>
     public double Clip { get; init; } = 1.0;
-    /// <summary>CSV log path (step,lr,loss,val_loss,grad_norm,tokens,seconds; step convention in <see cref="Trainer.Run(TrainConfig, Data.TextDataset, TextWriter, long?)"/>).</summary>
+    /// <summary>CSV log path (step,lr,loss,val_loss,grad_norm,tokens,seconds,epoch; step convention in <see cref="Trainer.Run(TrainConfig, Data.TextDataset, TextWriter, long?)"/>).</summary>
     public required string Out { get; init; }
     /// <summary>Checkpoint path; null = <c>Out + ".ckpt"</c>. Written at every evaluation and at the end.</summary>
     public string? Checkpoint { get; init; }

@@ -23,7 +23,7 @@ public static partial class Trainer
     /// Columns of the training log. Row s follows the laws' convention (<c>Anneal.Laws.LawRun</c>): lr and grad_norm
     /// belong to update s; loss, val_loss and tokens to the model after updates 0..s (details in <see cref="Run(TrainConfig, TextDataset, TextWriter, long?)"/>).
     /// </summary>
-    public const string CsvHeader = "step,lr,loss,val_loss,grad_norm,tokens,seconds";
+    public const string CsvHeader = "step,lr,loss,val_loss,grad_norm,tokens,seconds,epoch";
 
     private static readonly FormattableString DivergenceAdvice =
         $"Lower the peak learning rate or lengthen the warmup (both in {Parameter("schedule")}), or clip gradients ({Parameter("clip")}).";
@@ -40,7 +40,10 @@ public static partial class Trainer
     /// <item><c>loss</c>: the training loss after updates 0..s, i.e. the minibatch loss of the forward pass of update s+1
     /// (measured on batch s+1 before that update; for the last row an extra forward pass on batch <c>Steps</c>);</item>
     /// <item><c>val_loss</c>: the validation loss after update s (every <c>EvalEvery</c> updates: rows EvalEvery-1, 2*EvalEvery-1, ..., and the last);</item>
-    /// <item><c>tokens</c>: training tokens consumed by updates 0..s, <c>(s+1)*batch*seq</c>.</item>
+    /// <item><c>tokens</c>: training tokens consumed by updates 0..s, <c>(s+1)*batch*seq</c>;</item>
+    /// <item><c>seconds</c>: run wall clock when update s finished;</item>
+    /// <item><c>epoch</c>: epochs of the training text drawn by updates 0..s, <c>tokens / training tokens</c> (batches are random
+    /// windows, so this counts tokens drawn, not a pass in order): fits read it for where the data starts to repeat.</item>
     /// </list>
     /// The loss before any update (at initialisation) belongs to no row; it is printed on the progress writer.
     /// The log is rewritten (atomically) at every evaluation and at the end, so a log written mid-run ends at the last row whose
@@ -163,6 +166,8 @@ public static partial class Trainer
         double cpuSeconds = 0;
         long explored = 0; // AutoLRS exploration updates in this process (undone; training cost on top of the run's)
         double Seconds() => secondsBefore + total.Elapsed.TotalSeconds;
+        // epochs of the training text drawn by the updates so far (the log's epoch column)
+        double Epochs(long tokens) => (double)tokens / data.Train.Length;
         double TokensPerSecond() => trainTokens > 0 ? trainTokens / Math.Max(1e-9, trainSeconds) : 0;
         TrainSummary Halt(long done)
         {
@@ -257,7 +262,7 @@ public static partial class Trainer
                 // carries its LR and gradient norm and a NaN loss (the state after it is undefined)
                 if (double.IsFinite(lv) || step == 0)
                 {
-                    var row = new TrainLogRow(step, lr, double.NaN, double.NaN, gn, tokens, Seconds());
+                    var row = new TrainLogRow(step, lr, double.NaN, double.NaN, gn, tokens, Seconds(), Epochs(tokens));
                     rows.Add(row);
                     events.Publish(new StepCompleted(step, lr, lv, double.NaN, double.NaN, gn, tokens, row.Seconds, TokensPerSecond(), row));
                 }
@@ -269,7 +274,7 @@ public static partial class Trainer
             bool eval = done % cfg.EvalEvery == 0 || done == cfg.Steps;
             double val = eval ? Evaluate(model, data, cfg.Batch, seq, cfg.EvalBatches) : double.NaN;
             if (eval) lastVal = val;
-            pending = new Pending(new TrainLogRow(step, lr, double.NaN, val, gn, tokens, Seconds()), lv, TokensPerSecond());
+            pending = new Pending(new TrainLogRow(step, lr, double.NaN, val, gn, tokens, Seconds(), Epochs(tokens)), lv, TokensPerSecond());
             if (eval) events.Publish(new Evaluated(step, val, pending.Row.Seconds));
             bool keep = cfg.SaveAt.Contains(done);
             if ((eval || keep) && events.WantsCheckpoints)

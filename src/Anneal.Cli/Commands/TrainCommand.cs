@@ -26,7 +26,7 @@ public static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, batches and dropout (same seed = same curve).", DefaultValueFactory = _ => 1UL };
         var clip = new Option<double>("--clip") { Description = "Clip the global gradient norm to this value (0 = off).", DefaultValueFactory = _ => 1.0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var output = new Option<string>("--out", "-o") { Description = "CSV log: step,lr,loss,val_loss,grad_norm,tokens,seconds (written atomically at every evaluation).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "CSV log: step,lr,loss,val_loss,grad_norm,tokens,seconds,epoch (written atomically at every evaluation).", Required = true };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file (default: OUT.ckpt), rewritten at every evaluation." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint; the resumed curve equals the uninterrupted one bit for bit." };
         var plot = new Option<string?>("--plot") { Description = "Also write an SVG of train/validation loss with the learning rate on the right axis." };

@@ -89,11 +89,16 @@ public sealed record RunDiverged(long Step, string Reason) : TrainEvent;
 /// <param name="GradNorm">Its gradient norm before clipping.</param>
 /// <param name="Tokens">Training tokens consumed by updates 0..Step.</param>
 /// <param name="Seconds">Run wall clock when the update finished (written with millisecond precision).</param>
-public sealed record TrainLogRow(long Step, double Lr, double Loss, double ValLoss, double GradNorm, long Tokens, double Seconds)
+/// <param name="Epoch">
+/// Epochs of training data drawn by updates 0..Step: <c>Tokens / training tokens</c>, a fraction (the column Hugging Face's
+/// trainer_state.json calls <c>epoch</c>), so a fit learns where the data starts to repeat (<c>Anneal.Fitting.EpochBoundary</c>);
+/// NaN for rows of a checkpoint written before the column existed (a blank cell).
+/// </param>
+public sealed record TrainLogRow(long Step, double Lr, double Loss, double ValLoss, double GradNorm, long Tokens, double Seconds, double Epoch)
 {
     /// <summary>
     /// The CSV line: round-trip numbers (so the laws read exactly the trainer's rates), a blank val_loss when not
-    /// evaluated, seconds to the millisecond.
+    /// evaluated, seconds to the millisecond, epochs to 1e-7 (a reader's tolerance for an epoch column is 0.005).
     /// </summary>
     public string ToCsv() => ToCsv(Loss.ToString("R", CultureInfo.InvariantCulture));
 
@@ -102,17 +107,20 @@ public sealed record TrainLogRow(long Step, double Lr, double Loss, double ValLo
     {
         var inv = CultureInfo.InvariantCulture;
         return string.Join(',', Step.ToString(inv), Lr.ToString("R", inv), loss, double.IsNaN(ValLoss) ? "" : ValLoss.ToString("R", inv),
-            GradNorm.ToString("R", inv), Tokens.ToString(inv), Seconds.ToString("F3", inv));
+            GradNorm.ToString("R", inv), Tokens.ToString(inv), Seconds.ToString("F3", inv), double.IsNaN(Epoch) ? "" : Epoch.ToString("0.#######", inv));
     }
 
-    /// <summary>Reads a line written by <see cref="ToCsv()"/> (a blank loss or val_loss is NaN); every number round-trips.</summary>
+    /// <summary>
+    /// Reads a line written by <see cref="ToCsv()"/> (a blank loss, val_loss or epoch is NaN); every number but the epoch
+    /// round-trips. A row of 7 cells, from a checkpoint written before the epoch column existed, gets a NaN epoch.
+    /// </summary>
     internal static TrainLogRow Parse(string line)
     {
         var f = line.Split(',');
-        if (f.Length != 7) throw new FormatException($"a log row has 7 cells, got {f.Length}: '{line}'");
+        if (f.Length is not (7 or 8)) throw new FormatException($"a log row has 8 cells (7 before the epoch column), got {f.Length}: '{line}'");
         var inv = CultureInfo.InvariantCulture;
         static double D(string s) => s.Length == 0 ? double.NaN : double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
-        return new TrainLogRow(long.Parse(f[0], inv), D(f[1]), D(f[2]), D(f[3]), D(f[4]), long.Parse(f[5], inv), D(f[6]));
+        return new TrainLogRow(long.Parse(f[0], inv), D(f[1]), D(f[2]), D(f[3]), D(f[4]), long.Parse(f[5], inv), D(f[6]), f.Length == 8 ? D(f[7]) : double.NaN);
     }
 }
 

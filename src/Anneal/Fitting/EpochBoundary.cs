@@ -107,7 +107,9 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
     /// The steps per epoch one log's epoch column allows, as a closed interval of whole steps [<c>Low</c>, <c>High</c>]
     /// (<c>High</c> = <see cref="long.MaxValue"/> when the log never reaches the end of the first epoch), and what it read.
     /// A column of epochs completed (any fraction, or a Hugging Face trainer state): each row gives
-    /// <c>step / (epoch +- </c><see cref="FractionRounding"/><c>)</c>. A column of whole epoch indices (Lightning, 0-based):
+    /// <c>step / (epoch + </c><see cref="FractionRounding"/><c>) &lt;= P &lt;= (step + 1) / (epoch - </c><see cref="FractionRounding"/><c>)</c>,
+    /// the step counting updates (Hugging Face) or naming the last one, 0-based (<c>anneal train</c>'s log, whose epoch after
+    /// update s is <c>(s + 1) / P</c>). A column of whole epoch indices (Lightning, 0-based):
     /// a row of epoch e at step s has <c>e P &lt;= s + 1</c> and <c>s &lt; (e + 1) P</c> (one step either way for the
     /// loggers' 0- or 1-based steps). Null: no epoch column, or no row with a step after 0.
     /// </summary>
@@ -125,7 +127,7 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
             if (completed)
             {
                 lo = Math.Max(lo, s / (e + FractionRounding));
-                if (e > FractionRounding) hi = Math.Min(hi, s / (e - FractionRounding));
+                if (e > FractionRounding) hi = Math.Min(hi, (s + 1) / (e - FractionRounding));
             }
             else
             {
@@ -136,6 +138,9 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
         if (rows == 0) return null;
         // whole steps: at least lo (completed epochs), more than lo (an index); at most hi
         long low = Math.Max(1, completed ? (long)Math.Ceiling(lo - 1e-9) : (long)Math.Floor(lo) + 1), high = double.IsFinite(hi) ? (long)Math.Floor(hi + 1e-9) : long.MaxValue;
+        // a fraction of a step per epoch (random windows: training tokens / tokens a step, as anneal train's log) can lie
+        // strictly between two whole numbers: the epoch ends within update low-1, so low steps per epoch (ceil(P))
+        if (completed && low > high && lo <= hi) high = low;
         // the last row read, to show in messages
         int last = Array.FindLastIndex(epochs, e => double.IsFinite(e) && e >= 0);
         string reading = string.Create(CultureInfo.InvariantCulture,

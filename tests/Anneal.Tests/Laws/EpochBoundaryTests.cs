@@ -21,7 +21,8 @@ public sealed class EpochBoundaryTests : IDisposable
     public void A_hf_trainer_state_gives_its_epochs_completed_and_100_steps_per_epoch()
     {
         // The fixture logs epoch = step / 100 (TrainerLogFixtures: 100 steps per epoch, rows every 10 steps to 200). By hand:
-        // the row at step 200, epoch 2.0, allows 200 / 2.005 = 99.75 to 200 / 1.995 = 100.25 steps per epoch: 100 exactly.
+        // the row at step 200, epoch 2.0, allows 200 / 2.005 = 99.75 to 201 / 1.995 = 100.75 steps per epoch (one step either
+        // way for 0- or 1-based steps): 100 exactly.
         var dir = _tmp.Combine("out/checkpoint-200");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "trainer_state.json"), TrainerLogFixtures.HfTrainerState());

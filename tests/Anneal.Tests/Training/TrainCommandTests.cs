@@ -25,13 +25,32 @@ public class TrainCommandTests : IDisposable
         stdout.ShouldContain("tokens/s");
         stderr.ShouldContain("ETA");
         var lines = File.ReadAllLines(csv);
-        lines[0].ShouldBe("step,lr,loss,val_loss,grad_norm,tokens,seconds");
+        lines[0].ShouldBe("step,lr,loss,val_loss,grad_norm,tokens,seconds,epoch");
         lines.Length.ShouldBe(21);
         lines[20].Split(',')[5].ShouldBe((20 * 4 * 16).ToString()); // tokens = steps x batch x seq
         File.ReadAllText(svg).ShouldStartWith("<svg");
         var (c2, table, _) = Run("train", "compare", csv);
         c2.ShouldBe(0);
         table.ShouldContain("val_loss");
+    }
+
+    [Fact]
+    public void The_log_epoch_column_gives_fits_the_step_where_the_text_repeats()
+    {
+        // A 1,200-byte text: 1,080 training bytes (the first 90 %), 4 x 16 = 64 tokens a step, so the text is drawn once by
+        // 1,080 / 64 = 16.875 updates: by hand, the epoch after update s is (s + 1) * 64 / 1,080, and the epoch ends
+        // within update 16 (updates 0..15 draw 1,024 bytes, 0..16 draw 1,088): 17 steps per epoch, ceil(16.875).
+        string text = Path.Combine(_dir, "short.txt"), csv = Path.Combine(_dir, "short.csv");
+        File.WriteAllBytes(text, File.ReadAllBytes(Sample)[..1200]);
+        var (code, _, stderr) = Run("train", "--model", "gpt(layers=1, heads=2, dim=16, seq=16)", "--data", text, "--schedule", "constant(peak=1e-2)",
+            "--steps", "40", "--batch", "4", "--eval-every", "10", "--eval-batches", "1", "--out", csv);
+        code.ShouldBe(0, stderr);
+        var rows = File.ReadAllLines(csv)[1..].Select(l => l.Split(',')).ToArray();
+        foreach (var r in rows)
+            double.Parse(r[7], System.Globalization.CultureInfo.InvariantCulture).ShouldBe((long.Parse(r[0]) + 1) * 64 / 1080.0, 1e-7);
+        // a fit reads the column (as epochs completed) and finds that number
+        var curve = Anneal.Curves.CurveReader.Read(csv);
+        Anneal.Fitting.EpochBoundary.FromLogs([curve], null)!.Value.StepsPerEpoch.ShouldBe(17);
     }
 
     [Fact]
