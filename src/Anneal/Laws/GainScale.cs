@@ -29,12 +29,15 @@ public static class GainScale
     /// <summary>Whether any of the run's asked steps lies inside a decay (else its counterpart is itself and the scale changes nothing).</summary>
     public static bool Decays(LawRun run) => run.Steps.Any(s => InDecay(run.Eta, s));
 
-    /// <summary>The run's constant counterpart: its rates held at the peak from the peak on (the constant run a cooldown branch left), the same steps asked.</summary>
-    public static LawRun Counterpart(LawRun run)
+    /// <summary>
+    /// The run's constant counterpart: its rates held at the peak from the peak on (the constant run a cooldown branch left),
+    /// the same steps asked; its schedule <paramref name="length"/> steps long when given (past the run's end: the peak held on).
+    /// </summary>
+    public static LawRun Counterpart(LawRun run, long? length = null)
     {
         int k = EtaMath.PeakIndex(run.Eta);
-        var eta = (double[])run.Eta.Clone();
-        for (int i = k + 1; i < eta.Length; i++) eta[i] = eta[k];
+        var eta = new double[length ?? run.Eta.Length];
+        for (int i = 0; i < eta.Length; i++) eta[i] = i <= k ? run.Eta[i] : run.Eta[k];
         return run with { Eta = eta, Observed = null, Name = run.Name + "[constant]" };
     }
 

@@ -49,32 +49,21 @@ public sealed class HorizonMatch
         int peak = EtaMath.PeakIndex(eta);
         if (fittedHorizon <= peak) return null;
         double top = eta[peak];
-        // The counterpart's area up to and including step s: its own rates to the peak, then the peak.
-        var rise = new double[peak + 1];
-        for (int i = 0; i <= peak; i++) rise[i] = (i > 0 ? rise[i - 1] : 0) + eta[i];
-        double Area(long s) => s <= peak ? rise[s] : rise[peak] + (s - peak) * top;
-        long StepOf(double area) => area <= rise[peak] ? peak : peak + (long)Math.Round((area - rise[peak]) / top);
+        // areas up to and including a step: the run's own (its rates, none past its end), and the counterpart's (its own
+        // rates to the peak, then the peak)
+        var prefix = EtaMath.Prefix(eta);
+        double Area(long s) => s <= peak ? prefix[s + 1] : prefix[peak + 1] + (s - peak) * top;
+        long StepOf(double area) => area <= prefix[peak + 1] ? peak : peak + (long)Math.Round((area - prefix[peak + 1]) / top);
         double areaH = Area(fittedHorizon);
-        double runArea = 0;
-        var ratio = new double[run.Count];
-        int next = 0;
-        for (long s = 0; next < run.Count; s++)
-        {
-            runArea += s < eta.Length ? eta[s] : 0;
-            while (next < run.Count && run.Steps[next] == s) ratio[next++] = runArea / areaH;
-        }
+        var ratio = run.Steps.Select(s => prefix[Math.Min(s + 1, eta.Length)] / areaH).ToArray();
         if (ratio.All(x => x <= 1)) return null;
         var steps = new SortedSet<long> { fittedHorizon, StepOf(SlopeRatio * areaH) };
         var stepOf = ratio.Select(x => x > 1 ? StepOf(x * areaH) : -1).ToArray();
         foreach (var s in stepOf) if (s >= 0) steps.Add(s);
         var sorted = steps.ToArray();
-        long last = sorted[^1];
-        var qEta = new double[last + 1];
-        for (long i = 0; i <= last; i++) qEta[i] = i <= peak ? eta[i] : top;
-        var query = run with
+        var query = GainScale.Counterpart(run, sorted[^1] + 1) with
         {
-            Name = run.Name + "[constant, horizon-matched]", Eta = qEta, Steps = sorted, Observed = null,
-            GradNorm = null, GradNormInterpolated = false,
+            Name = run.Name + "[constant, horizon-matched]", Steps = sorted, GradNorm = null, GradNormInterpolated = false,
         };
         var at = stepOf.Select(s => s >= 0 ? Array.BinarySearch(sorted, s) : -1).ToArray();
         var q = ratio.Select(x => x > 1 ? (1 - Math.Pow(x, -a)) / (a * Math.Log(SlopeRatio)) : 0).ToArray();
