@@ -1,3 +1,4 @@
+using Anneal.Design;
 using Anneal.Fitting;
 using Anneal.Laws;
 using Anneal.Schedules;
@@ -57,5 +58,38 @@ public class RegimeOnsetTests
         onset.AsksLonger.ShouldBeFalse();
         onset.Step.ShouldBe(799);
         onset.Alarms.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_fit_before_the_regime_with_a_longer_constant_log_says_where_the_log_enters_it()
+    {
+        // The fitted run: the curve to step 999 (the check fires there); the log: the same run to 5999. The warning names the
+        // onset RegimeOnset finds on the log from the fit's horizon, whatever it is (the rule's own value, bracketed above).
+        var log = Constant(6000, SecondPhase);
+        var fitted = Constant(1000, SecondPhase);
+        var onset = RegimeOnset.Of(log, 999)!;
+        var fit = LawFitter.Fit(LossLaw.Parse("powerlaw"), [fitted], new FitOptions { ConstantLog = log });
+        fit.Regime!.Fires.ShouldBeTrue();
+        fit.Report.Warnings.ShouldContain(w => w.Contains("before the regime") && w.Contains($"at about step {onset.Step}"));
+        // Without the log the fit says only that its runs are too short.
+        LawFitter.Fit(LossLaw.Parse("powerlaw"), [fitted]).Report.Warnings.ShouldNotContain(w => w.Contains("before the regime"));
+    }
+
+    [Fact]
+    public void Probe_leaves_out_every_design_that_ends_before_the_logs_onset_and_refuses_a_budget_that_reaches_none()
+    {
+        var log = Constant(6000, SecondPhase);
+        var request = new ProbeRequest(12000, ["cosine(peak=1e-3, total=6000)"]) { Priors = [ProbePriors.Published("mpl-400m")!], ConstantLog = log };
+        var free = ProbePlanner.Designs(request with { ConstantLog = null });
+        var (_, _, _, designs, baseline, _, onset) = ProbePlanner.Designs(request);
+        onset!.AsksLonger.ShouldBeTrue();
+        // judged from the shortest design's last step; a design's runs must reach the onset (its last step at or after it)
+        onset.Horizon.ShouldBeLessThanOrEqualTo(free.Designs.Min(d => d.Horizon) - 1);
+        designs.ShouldAllBe(d => d.Horizon - 1 >= onset.Step);
+        designs.Count.ShouldBe(free.Designs.Count(d => d.Horizon - 1 >= onset.Step));
+        designs.Count.ShouldBeLessThan(free.Designs.Count);
+        (baseline is null || baseline.Horizon - 1 >= onset.Step).ShouldBeTrue();
+        // A budget whose designs all end before the onset is refused, naming the budget.
+        Should.Throw<InputException>(() => ProbePlanner.Designs(request with { Budget = onset.Step })).Message.ShouldContain("reach the laws' regime");
     }
 }
