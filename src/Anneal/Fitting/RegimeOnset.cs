@@ -15,7 +15,7 @@ namespace Anneal.Fitting;
 /// Why the end of H's alarm and not the last alarm of the log: the check fires at one standard error, so over the dozens of
 /// stops of a long log it raises isolated alarms on corpora whose fits are in the regime (gpt-deep's seed-1 constant run
 /// fires at 7 of 75 stops past 3,000 steps, mlp-long's seed-2 run at 2 of 16); the two corpora fitted before the regime
-/// (gpt-jargon, gpt-perldoc) fire at every stop from H for 16 and 15 stops. Why two quiet stops: one can be the end's noise
+/// (gpt-jargon, gpt-perldoc) fire at every stop from H = 599 to the onset, 17 and 14 stops in a row. Why two quiet stops: one can be the end's noise
 /// (gpt-perldoc's seed-2 run is quiet at 799, at 1.0 standard errors, between alarms). Nothing is fitted and no constant is
 /// chosen on a corpus (docs/journal/session-19-regime.md measures the rule on the fifteen corpora).
 /// </para>
@@ -35,10 +35,10 @@ public sealed record RegimeOnset(string Run, long Horizon, long Step, long End, 
 
     /// <summary>One sentence for the user: where the regime starts on this run, or that it does not within the run.</summary>
     public string Describe() => !AsksLonger
-        ? string.Create(CultureInfo.InvariantCulture, $"{Run} is in the power-law regime the laws assume at step {Horizon} (the regime check is quiet there): calibration runs of {Horizon} steps reach it")
+        ? string.Create(CultureInfo.InvariantCulture, $"{Run} is in the power-law regime the laws assume at step {Horizon} (the regime check is quiet there): calibration runs to step {Horizon} reach it")
         : !Reached
             ? string.Create(CultureInfo.InvariantCulture, $"{Run} has not reached the power-law regime the laws assume by its last logged step {End} (the regime check fires from step {Horizon} on): calibration runs must be longer than {End} steps; train it further to find how much")
-            : string.Create(CultureInfo.InvariantCulture, $"{Run} enters the power-law regime the laws assume at about step {Step} (the regime check, which fires when it is stopped at {Horizon}, is quiet from there on): calibration runs should reach step {Step}, {(double)Step / Horizon:0.#}x the {Horizon} steps");
+            : string.Create(CultureInfo.InvariantCulture, $"{Run} enters the power-law regime the laws assume at about step {Step} (the regime check, which fires when it is stopped at {Horizon}, is quiet from there on): calibration runs should reach step {Step}, {(double)Step / Horizon:0.#}x the fit's horizon");
 
     /// <summary>
     /// The onset on <paramref name="run"/>, a run whose rate is constant after its warmup (its points after the warmup, as a
