@@ -16,7 +16,7 @@ using BenchmarkDotNet.Running;
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -86,6 +86,12 @@ if (args is ["published-diagnosis", ..])
 if (args is ["band-features", _, _])
 {
     Anneal.Bench.BandFeatures.Run(args[1], args[2]);
+    return 0;
+}
+// `regime-onset [repo]`: where each corpus's constant runs enter the laws' regime, and the WSD question refitted there (docs/journal/session-19-regime.md).
+if (args is ["regime-onset", ..])
+{
+    Anneal.Bench.RegimeOnsetTable.Run(args.Length > 1 ? args[1] : ".");
     return 0;
 }
 // `regime-check [repo]`: the fit-time regime check on every split the band calibration fits (docs/journal/session-17-plateau.md).

@@ -20,6 +20,14 @@ internal static class AccuracyMarkdown
         return v.ToString("+0.00;-0.00;+0.00", Inv) + " %";
     }
 
+    /// <summary>
+    /// Coverage among the forecasts given a band, with the count whose band the regime check withheld: the pooled coverage
+    /// beside it counts those as not covering (honest, and no reward for withholding); this one says how the bands that were
+    /// given did, so a reader sees both.
+    /// </summary>
+    private static string GivenBand(int covered, int withBand, int withheld) =>
+        $"{covered}/{withBand}{(withBand == 0 ? "" : $" ({Pct((double)covered / withBand, 0)})")}, {withheld} withheld";
+
     private static string Num(double x, string fmt = "F2") => double.IsFinite(x) ? x.ToString(fmt, Inv) : "-";
 
     /// <summary>The whole protocol part of docs/accuracy.md.</summary>
@@ -37,7 +45,7 @@ internal static class AccuracyMarkdown
         sb.AppendLine("- **cooldowns** (the WSD question, corpora with cooldown branches of a constant run): fit on the constant run up to the second branch's end plus the first two branches' cooldowns (or the two the corpus names in `cooldowns_fit`, e.g. gpt-tiny-long's 1,500 and 3,000); predict the end of every later branch.");
         sb.AppendLine("- **cooldown-ends** (the WSD question as asked of runs kept outside the project): the same series, split and held-out branches as **cooldowns**, but each fitted branch contributes only its end point, the mean loss over its final window (the number a held-out run is scored on) at the window's mean step, which is its last logged point whenever the window holds one (every fitted branch here); the constant run is fitted as before. It predicts the same finals as **cooldowns**, so it is reported apart and is in no pooled table over questions, no by-extrapolation table but its own, no seed floor and no band calibration.");
         sb.AppendLine("- Fitted points start after the warmup; runs are binned to at most 1000 points. The final loss is the mean over the last 1 % of a run's steps, observed and predicted alike.");
-        sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10), or that the regime check withholds (a forecast past the fitted horizon of runs whose loss still falls ever faster in log time at their end, `RegimeCheck`) or the epoch boundary (a run past four epochs of data the fitted runs saw once, `EpochBoundary`), counts as not covering and is reported as missing. The `auto` band's constants (StackBand) and every rule of `auto` were chosen on these same corpora, so its numbers here are in-sample, except on a held-out corpus (`\"held_out\": true` in its corpus.json), which no calibration reads and which is pooled apart; docs/journal/session-16-band-out-of-sample.md has the band's coverage on each corpus left out of the calibration (`bench band-calibration`), and corpora once held out join the calibration after their numbers are reported (gpt-rope-lion and gpt3-b32, held out in session 14; mlp-sgd and gpt-deep, held out in session 15; gpt-jargon and mlp-lion, held out in session 16; gpt-code, held out in session 17; gpt-perldoc, held out in session 18).");
+        sb.AppendLine($"- Metrics: mean and worst |pred-obs|/obs of the final loss; Spearman correlation of predicted and observed finals among held-out runs of one horizon (mean over horizons with at least 3 runs); pick regret, the observed loss of the schedule predicted best over the best observed, minus one (mean over horizons with at least 2 runs); {report.Level:P0} band coverage and median band half-width; fit time including the band's refits. A band that cannot be computed (non-finite or wider than x10), or that the regime check withholds (a forecast past the fitted horizon of runs whose loss still falls ever faster in log time at their end, `RegimeCheck`) or the epoch boundary (a run past four epochs of data the fitted runs saw once, `EpochBoundary`), counts as not covering and is reported as missing; the column `of those given a band` gives the coverage among the forecasts that have one, and how many bands the regime check withheld (`RegimeCheck`; docs/laws.md says how long calibration runs must be to reach the regime, `RegimeOnset`). The `auto` band's constants (StackBand) and every rule of `auto` were chosen on these same corpora, so its numbers here are in-sample, except on a held-out corpus (`\"held_out\": true` in its corpus.json), which no calibration reads and which is pooled apart; docs/journal/session-16-band-out-of-sample.md has the band's coverage on each corpus left out of the calibration (`bench band-calibration`), and corpora once held out join the calibration after their numbers are reported (gpt-rope-lion and gpt3-b32, held out in session 14; mlp-sgd and gpt-deep, held out in session 15; gpt-jargon and mlp-lion, held out in session 16; gpt-code, held out in session 17; gpt-perldoc, held out in session 18).");
         sb.AppendLine();
         foreach (var sk in report.Skipped) sb.AppendLine($"Corpus skipped: {sk}.");
         if (report.Skipped.Count > 0) sb.AppendLine();
@@ -66,7 +74,7 @@ internal static class AccuracyMarkdown
         foreach (var r in report.Rows)
         {
             if (r.Failed) { sb.AppendLine($"| {Label(report, r.Corpus)} | {r.Question} | `{r.Law}` | failed: {Escape(r.Error!)} | | | | | | {Num(r.FitSeconds)} |"); continue; }
-            sb.AppendLine($"| {Label(report, r.Corpus)} | {r.Question} | `{r.Law}` | {Pct(r.MeanError)} | {Pct(r.WorstError)} | {Num(r.Spearman)} | {Pct(r.Regret)} | {r.Covered}/{r.Forecasts.Count}{(r.WithBand < r.Forecasts.Count ? $" ({r.Forecasts.Count - r.WithBand} no band)" : "")} | {Pct(r.MedianHalfWidth)} | {Num(r.FitSeconds)} |");
+            sb.AppendLine($"| {Label(report, r.Corpus)} | {r.Question} | `{r.Law}` | {Pct(r.MeanError)} | {Pct(r.WorstError)} | {Num(r.Spearman)} | {Pct(r.Regret)} | {r.Covered}/{r.Forecasts.Count}{(r.WithBand < r.Forecasts.Count ? $" ({r.Forecasts.Count - r.WithBand} no band{(r.RegimeWithheld > 0 ? $", {r.RegimeWithheld} withheld by the regime check" : "")})" : "")} | {Pct(r.MedianHalfWidth)} | {Num(r.FitSeconds)} |");
         }
         sb.AppendLine();
         if (report.Noise.Count > 0)
@@ -256,13 +264,13 @@ internal static class AccuracyMarkdown
     public static string PooledTable(AccuracyReport report, string? question = null, bool heldOut = false)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| law | forecasts | mean err | worst | Spearman | regret | band covers | median half-width | fit s | failures |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| law | forecasts | mean err | worst | Spearman | regret | band covers | of those given a band | median half-width | fit s | failures |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var law in report.Laws)
         {
             var p = report.Pooled(law, question, heldOut);
             if (p.Rows.Count == 0) continue;
-            sb.AppendLine($"| `{law}` | {p.Count} | {Pct(p.MeanError)} | {Pct(p.WorstError)} | {Num(p.Spearman)} | {Pct(p.Regret)} | {p.Covered}/{p.Count} ({(p.Count == 0 ? "-" : Pct((double)p.Covered / p.Count, 0))}) | {Pct(p.MedianHalfWidth)} | {Num(p.FitSeconds, "F1")} | {p.Failures} |");
+            sb.AppendLine($"| `{law}` | {p.Count} | {Pct(p.MeanError)} | {Pct(p.WorstError)} | {Num(p.Spearman)} | {Pct(p.Regret)} | {p.Covered}/{p.Count} ({(p.Count == 0 ? "-" : Pct((double)p.Covered / p.Count, 0))}) | {GivenBand(p.Covered, p.WithBand, p.RegimeWithheld)} | {Pct(p.MedianHalfWidth)} | {Num(p.FitSeconds, "F1")} | {p.Failures} |");
         }
         return sb.ToString();
     }
@@ -274,13 +282,13 @@ internal static class AccuracyMarkdown
     public static string RatioTable(AccuracyReport report, bool heldOut = false, string? question = null)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| law | horizon / fit | forecasts | mean err | mean signed | worst | band covers | median half-width |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| law | horizon / fit | forecasts | mean err | mean signed | worst | band covers | of those given a band | median half-width |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var law in report.Laws)
             foreach (var b in report.ByRatio(law, heldOut, question))
             {
                 string range = double.IsPositiveInfinity(b.To) ? $"> {b.From:0.#}x" : b.From == 0 ? $"<= {b.To:0.#}x" : $"{b.From:0.#}-{b.To:0.#}x";
-                sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {SignedPct(b.MeanSignedError)} | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {Pct(b.MedianHalfWidth)} |");
+                sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {SignedPct(b.MeanSignedError)} | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {GivenBand(b.Covered, b.WithBand, b.RegimeWithheld)} | {Pct(b.MedianHalfWidth)} |");
             }
         return sb.ToString();
     }
@@ -296,23 +304,23 @@ internal static class AccuracyMarkdown
             {
                 ["corpus"] = r.Corpus, ["held_out"] = report.HeldOut.Contains(r.Corpus), ["question"] = r.Question, ["law"] = r.Law, ["error"] = r.Error, ["note"] = r.Note,
                 ["mean_error"] = FiniteJson(r.MeanError), ["worst_error"] = FiniteJson(r.WorstError), ["spearman"] = FiniteJson(r.Spearman), ["regret"] = FiniteJson(r.Regret),
-                ["covered"] = r.Covered, ["with_band"] = r.WithBand, ["median_half_width"] = FiniteJson(r.MedianHalfWidth), ["fit_seconds"] = r.FitSeconds,
+                ["covered"] = r.Covered, ["with_band"] = r.WithBand, ["regime_withheld"] = r.RegimeWithheld, ["median_half_width"] = FiniteJson(r.MedianHalfWidth), ["fit_seconds"] = r.FitSeconds,
                 ["forecasts"] = new JsonArray(r.Forecasts.Select(f => (JsonNode)new JsonObject
                 {
                     ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted, ["low"] = FiniteJson(f.Low), ["high"] = FiniteJson(f.High),
-                    ["repeats_data"] = f.RepeatsData,
+                    ["repeats_data"] = f.RepeatsData, ["regime_withheld"] = f.RegimeWithheld,
                 }).ToArray()),
             });
         }
         JsonArray Pooled(bool heldOut, string? question = null) => new(report.Laws.Select(l => report.Pooled(l, question, heldOut)).Where(p => p.Rows.Count > 0).Select(p => (JsonNode)new JsonObject
         {
             ["law"] = p.Law, ["forecasts"] = p.Count, ["mean_error"] = FiniteJson(p.MeanError), ["worst_error"] = FiniteJson(p.WorstError), ["spearman"] = FiniteJson(p.Spearman),
-            ["regret"] = FiniteJson(p.Regret), ["covered"] = p.Covered, ["median_half_width"] = FiniteJson(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
+            ["regret"] = FiniteJson(p.Regret), ["covered"] = p.Covered, ["with_band"] = p.WithBand, ["regime_withheld"] = p.RegimeWithheld, ["median_half_width"] = FiniteJson(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
         }).ToArray());
         JsonArray ByRatio(bool heldOut, string? question = null) => new(report.Laws.SelectMany(l => report.ByRatio(l, heldOut, question)).Select(b => (JsonNode)new JsonObject
         {
             ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = FiniteJson(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = FiniteJson(b.MeanError),
-            ["mean_signed_error"] = FiniteJson(b.MeanSignedError), ["worst_error"] = FiniteJson(b.WorstError), ["covered"] = b.Covered, ["median_half_width"] = FiniteJson(b.MedianHalfWidth),
+            ["mean_signed_error"] = FiniteJson(b.MeanSignedError), ["worst_error"] = FiniteJson(b.WorstError), ["covered"] = b.Covered, ["with_band"] = b.WithBand, ["regime_withheld"] = b.RegimeWithheld, ["median_half_width"] = FiniteJson(b.MedianHalfWidth),
         }).ToArray());
         var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = FiniteJson(n.RelStd) }).ToArray());
         // "pooled" and "by_extrapolation" are the in-sample corpora's, every question but the restatements; the held-out

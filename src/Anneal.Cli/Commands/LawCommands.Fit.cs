@@ -29,12 +29,13 @@ public static partial class LawCommands
         var fromStep = FromStepOption();
         var methodOpt = MethodOption();
         var stepsPerEpoch = StepsPerEpochOption();
+        var constantLog = new Option<string?>("--constant-log") { Description = "A longer log of a constant-rate run at the fitted runs' peak (FILE or FILE@SCHEDULE: the fitted constant run logged on, or a pilot): when the fitted runs end before the laws' regime, the warning says at about which step this log enters it, how long calibration runs must be." };
         var store = StoreInputs.SaveOption("fitted law");
         var cmd = new Command("fit", """
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).
             Example: anneal fit runs/cosine_24000.csv@"cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)" runs/constant_24000.csv@"constant(peak=3e-4, warmup=2160)" --law mpl --out law.json
             Stored runs, the law saved with them: anneal fit run:12 run:13 --store   (then: anneal predict law:ID ..., anneal runs artifacts)
-            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt, stepsPerEpoch, store };
+            """) { curvesArg, law, outFile, target, json, equal, seed, fromStep, methodOpt, stepsPerEpoch, constantLog, store };
         var cols = CurveColumnOptions.For(cmd);
         cmd.SetAction(r =>
         {
@@ -51,6 +52,7 @@ public static partial class LawCommands
             {
                 Target = r.GetValue(target)!, FromStep = r.GetValue(fromStep), EqualRunWeights = r.GetValue(equal), Seed = r.GetValue(seed), Method = method,
                 StepsPerEpoch = r.GetValue(stepsPerEpoch),
+                ConstantLog = r.GetValue(constantLog) is { } logArg ? ReadCurves([logArg], read, r)[0] : null,
             }, FitProgress(io.Err));
             PrintNotes(res.Prepared.NotesNaming(OptionNames.Of(r)), io.Err);
             var fit = res.Fit;

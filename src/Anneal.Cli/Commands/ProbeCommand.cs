@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anneal.Accuracy;
+using Anneal.Curves;
 using Anneal.Design;
 using Anneal.IO;
 using Anneal.Laws;
@@ -28,12 +29,14 @@ internal static class ProbeCommand
         var margin = new Option<double>("--margin") { Description = "Recommend a design other than constant + cosine only when its runs bracket every target's schedule shape and its simulated error is at most 1/MARGIN of constant + cosine's under every prior (docs/probe.md).", DefaultValueFactory = _ => ProbePlanner.DefaultMargin };
         var seeds = new Option<int>("--seeds") { Description = "Noise seeds per prior for the finalists.", DefaultValueFactory = _ => 3 };
         var check = new Option<string?>("--check") { Description = "Corpus folder or bundled corpus (mpl-400m, ...): compare only the designs its existing runs realise, fit each on the real runs and score it on the targets' observed finals (the targets must be runs of the corpus)." };
+        var constantLog = new Option<string?>("--constant-log") { Description = "A log of a constant-rate run at the targets' peak (FILE or FILE@SCHEDULE: a pilot, or an earlier run of the same model and data): where it enters the laws' regime is the shortest calibration horizon compared; designs whose runs end before it are left out (docs/probe.md)." };
+        var constantLogTarget = new Option<string>("--constant-log-target") { Description = "Which loss of --constant-log to judge: val (default, where logged: the regime check is 8-12x less noisy on it) or loss (training).", DefaultValueFactory = _ => "val" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (format anneal-probe/1) instead of tables." };
         var outFile = new Option<string?>("--out", "-o") { Description = "Also write the JSON result to this file." };
         var cmd = new Command("probe", """
             Design the calibration runs: the cheapest set of runs that best pins down the loss-curve law for the schedules you intend to train (the targets), within a budget of steps. Candidates: a constant-rate run, a cosine run, both, a constant run with short linear cooldowns branched from its checkpoints (each costs only its own steps), or a shorter run of a target's own decay, at several horizons. Each is scored by simulation: prior laws fitted on real runs generate its curves with measured noise, your law is fitted on them and forecasts the targets' finals; the error is compared with the priors' true finals. Reports each run's cost, the total, and the simulated error of every design (docs/probe.md).
             Example: anneal probe --budget 2000 --target "cosine(peak=3e-3, total=2000, warmup=100)" --target "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2)"
-            """) { budget, targets, law, reference, priors, noise, noiseFrom, seeds, margin, check, json, outFile };
+            """) { budget, targets, law, reference, priors, noise, noiseFrom, seeds, margin, check, constantLog, constantLogTarget, json, outFile };
         cmd.SetAction(r =>
         {
             var io = CliContext.Of(r);
@@ -60,9 +63,10 @@ internal static class ProbeCommand
                 Noise = r.GetValue(noise) is { } sigma ? ProbePlanner.DefaultNoise with { Sigma = sigma } : ProbePlanner.DefaultNoise,
                 Priors = userPriors,
                 References = refRuns,
+                ConstantLog = r.GetValue(constantLog) is { } logArg ? ConstantLog(logArg, r.GetValue(constantLogTarget)!) : null,
             };
             // Every input is checked before any work: targets, budget, law, noise, files.
-            var (parsed, _, _, _, _, _) = ProbePlanner.Designs(request);
+            var (parsed, _, _, _, _, _, _) = ProbePlanner.Designs(request);
             ForecastCorpus? corpus = null;
             IReadOnlyList<CorpusRun> targetRuns = [];
             IReadOnlyList<CorpusDesign> menu = [];
@@ -114,6 +118,21 @@ internal static class ProbeCommand
     }
 
     /// <summary>The bundled multi-power-law 400M runs (every schedule of the benchmark), the default reference.</summary>
+    /// <summary>
+    /// The constant-rate log of --constant-log as a fit sees it: its <paramref name="target"/> loss from the end of its warmup
+    /// on, binned as a fit bins it (<see cref="LawRun.DefaultMaxPoints"/>).
+    /// </summary>
+    private static LawRun ConstantLog(string arg, string target)
+    {
+        if (target is not ("val" or "loss")) throw new InputException($"--constant-log-target must be val or loss, got '{target}'");
+        try
+        {
+            var run = LawRun.FromCurve(CurveArgument.Parse(arg), target);
+            return run.From(run.PeakStep).Binned(LawRun.DefaultMaxPoints);
+        }
+        catch (InputException e) { throw e.Prefixed($"--constant-log: "); }
+    }
+
     private static ProbeReference BundledReference() => Reference(LoadCorpus("mpl-400m"));
 
     /// <summary>A corpus folder (or its corpus.json), or a bundled multi-power-law corpus by name (mpl-25m, mpl-100m, mpl-400m).</summary>

@@ -24,6 +24,13 @@ public sealed record TargetForecast(string Run, long Horizon, double Observed, d
     /// (<see cref="EpochBoundary.Repeats"/>): the forecast warns that it assumes fresh data.
     /// </summary>
     public bool RepeatsData { get; init; }
+
+    /// <summary>
+    /// Whether the regime check withheld the band (<see cref="RegimeCheck.BandWithheld"/>: a forecast past the fitted
+    /// horizon of runs that had not reached the laws' regime). The pooled coverage counts it as not covering; the report
+    /// also gives the coverage among the forecasts given a band, with the count withheld beside it.
+    /// </summary>
+    public bool RegimeWithheld { get; init; }
 }
 
 /// <summary>One law on one split: its forecasts and the protocol's metrics.</summary>
@@ -37,6 +44,8 @@ public sealed record LawAccuracy(string Corpus, string Question, string Law, IRe
     public double WorstError => Forecasts.Count == 0 ? double.NaN : Forecasts.Max(f => f.RelError);
     public int Covered => Forecasts.Count(f => f.Covered);
     public int WithBand => Forecasts.Count(f => f.HasBand);
+    /// <summary>Forecasts whose band the regime check withheld (<see cref="TargetForecast.RegimeWithheld"/>).</summary>
+    public int RegimeWithheld => Forecasts.Count(f => f.RegimeWithheld);
     public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
 
     /// <summary>Groups of at least two held-out runs of one horizon: the schedules a user would choose among.</summary>
@@ -226,6 +235,8 @@ public sealed record RatioAccuracy(string Law, double From, double To, IReadOnly
     /// <summary>Mean signed error (pred-obs)/obs: negative when the law forecasts too low a loss.</summary>
     public double MeanSignedError => Forecasts.Average(f => (f.Predicted - f.Observed) / f.Observed);
     public int Covered => Forecasts.Count(f => f.Covered);
+    public int WithBand => Forecasts.Count(f => f.HasBand);
+    public int RegimeWithheld => Forecasts.Count(f => f.RegimeWithheld);
     public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
 }
 
@@ -241,6 +252,8 @@ public sealed record PooledAccuracy(string Law, IReadOnlyList<LawAccuracy> Rows)
     public double Regret => LawAccuracy.MeanRegret(Rows.Where(r => !r.Failed).SelectMany(r => r.HorizonGroups));
     public int Covered => Forecasts.Count(f => f.Covered);
     public int WithBand => Forecasts.Count(f => f.HasBand);
+    /// <summary>Forecasts whose band the regime check withheld (<see cref="TargetForecast.RegimeWithheld"/>).</summary>
+    public int RegimeWithheld => Forecasts.Count(f => f.RegimeWithheld);
     public double MedianHalfWidth => SampleStatistics.Median(Forecasts.Select(f => f.RelHalfWidth));
     public double FitSeconds => Rows.Sum(r => r.FitSeconds);
 }
@@ -306,7 +319,10 @@ public static class ForecastBenchmark
                 if (!double.IsFinite(pred) || pred <= 0)
                     return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: the fitted law predicts a non-positive or non-finite loss");
                 if (!(double.IsFinite(lo) && double.IsFinite(hi)) || lo <= 0 || hi / lo > 10) (lo, hi) = (double.NaN, double.NaN);
-                forecasts.Add(new TargetForecast(t.Run.Name, t.Horizon, t.ObservedFinal, pred, lo, hi) { RepeatsData = fit.Epoch?.Repeats(t.Run) == true });
+                forecasts.Add(new TargetForecast(t.Run.Name, t.Horizon, t.ObservedFinal, pred, lo, hi)
+                {
+                    RepeatsData = fit.Epoch?.Repeats(t.Run) == true, RegimeWithheld = fit.Regime?.BandWithheld(t.Run, level) is not null,
+                });
             }
             catch (InputException e) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {e.Message}"); }
             catch (Exception e) when (e is not OperationCanceledException) { return new LawAccuracy(split.Corpus, split.Question, law.Spec, [], seconds, $"{t.Run.Name}: {InternalError("predict", e)}"); }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Anneal.Fitting;
 using Anneal.Laws;
 using static Anneal.ParameterName;
 
@@ -49,6 +50,14 @@ public sealed record ProbeRequest(long Budget, IReadOnlyList<string> Targets)
 
     /// <summary>The design to compare against; null: <see cref="ProbeGrid.Baseline"/> (constant + cosine with the same budget).</summary>
     public CalibrationDesign? Baseline { get; init; }
+
+    /// <summary>
+    /// A logged run at constant rate after its warmup, at the targets' peak (a pilot, or an earlier run of the same model
+    /// and data), as a fit sees it (points after the warmup); null: none. Where it enters the laws' regime
+    /// (<see cref="RegimeOnset"/>, from the shortest design's horizon) is the shortest calibration horizon compared: designs
+    /// whose runs end before it are left out, since a fit on them forecasts far off with no band (<see cref="RegimeCheck"/>).
+    /// </summary>
+    public LawRun? ConstantLog { get; init; }
 }
 
 /// <summary>One target's simulated forecast error under a design: root mean square and mean (signed) of predicted/true - 1.</summary>
@@ -153,7 +162,7 @@ public static class ProbePlanner
     /// The calibration horizons, designs and baseline the request will compare, without simulating anything:
     /// throws <see cref="InputException"/> (naming <c>budget</c>) when the budget pays for no design.
     /// </summary>
-    public static (IReadOnlyList<ProbeTarget> Targets, double Peak, long Warmup, IReadOnlyList<CalibrationDesign> Designs, CalibrationDesign? Baseline, long StepUnit)
+    public static (IReadOnlyList<ProbeTarget> Targets, double Peak, long Warmup, IReadOnlyList<CalibrationDesign> Designs, CalibrationDesign? Baseline, long StepUnit, RegimeOnset? Onset)
         Designs(ProbeRequest request)
     {
         var targets = Validate(request);
@@ -173,15 +182,42 @@ public static class ProbePlanner
                 : InputException.Naming($"{Parameter("budget")} {request.Budget} pays for none of the {request.Candidates.Count} given designs (the cheapest costs {request.Candidates.Min(d => d.Cost)} steps)");
         }
         var baseline = request.Baseline ?? (request.Candidates is null ? ProbeGrid.Baseline(targets, peak, w, request.Budget, unit) : null);
-        return (targets, peak, w, designs, baseline, unit);
+        var onset = Regime(request, designs);
+        if (onset is { AsksLonger: true })
+        {
+            long shortest = Shortest(onset);
+            designs = designs.Where(d => d.Horizon >= shortest).ToArray();
+            if (designs.Count == 0)
+                throw InputException.Naming($"{Parameter("budget")} {request.Budget} pays for no calibration design whose runs reach the laws' regime: {onset.Describe()}; raise the budget so that a constant-rate run reaches step {shortest}");
+            if (baseline is not null && baseline.Horizon < shortest) baseline = null;
+        }
+        return (targets, peak, w, designs, baseline, unit, onset);
     }
+
+    /// <summary>
+    /// Where the request's constant-rate log (<see cref="ProbeRequest.ConstantLog"/>) enters the laws' regime, judged from the
+    /// shortest of <paramref name="designs"/>' horizons (<see cref="RegimeOnset.Of"/>); null without a log. Throws, naming
+    /// <c>constant_log</c>, when the regime check cannot judge the log stopped there.
+    /// </summary>
+    public static RegimeOnset? Regime(ProbeRequest request, IReadOnlyList<CalibrationDesign> designs)
+    {
+        if (request.ConstantLog is not { } log || designs.Count == 0) return null;
+        long first = designs.Min(d => d.Horizon) - 1;
+        return RegimeOnset.Of(log, first)
+            ?? throw InputException.Naming($"{Parameter("constant_log")}: the regime check cannot judge {log.Name} stopped at step {first}, the shortest design's horizon (it needs a constant-rate phase with at least {RegimeCheck.MinPoints} logged points after the warmup by then)");
+    }
+
+    /// <summary>The shortest calibration horizon in the regime by <paramref name="onset"/>: the onset, or past the log's end when the log does not reach it.</summary>
+    public static long Shortest(RegimeOnset onset) => !onset.AsksLonger ? 0 : onset.Reached ? onset.Step + 1 : onset.End + 2;
 
     /// <summary>Scores every design and recommends one.</summary>
     public static ProbeResult Plan(ProbeRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         var sw = Stopwatch.StartNew();
-        var (targets, peak, warmup, designs, baseline, _) = Designs(request);
+        var (targets, peak, warmup, designs, baseline, _, onset) = Designs(request);
         var notes = new List<string>();
+        if (onset is not null)
+            notes.Add(onset.AsksLonger ? $"{onset.Describe()}: designs whose runs end before step {Shortest(onset)} were left out" : onset.Describe());
         for (int i = 1; i < targets.Count; i++)
         {
             var e = targets[i].Rates();

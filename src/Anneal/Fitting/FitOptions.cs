@@ -38,4 +38,12 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
     /// past it when the fitted runs did not get a warning, and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs.
     /// </summary>
     public (long StepsPerEpoch, string Source)? Epoch { get; init; }
+
+    /// <summary>
+    /// A longer log of a constant-rate run at the fitted runs' peak (the fitted constant run logged on, or a pilot), as a
+    /// fit sees it; null: none. When the regime check fires (<see cref="RegimeCheck"/>), where this log enters the laws'
+    /// regime after the fitted horizon (<see cref="RegimeOnset"/>) is added to the fit's warning: how long calibration
+    /// runs must be.
+    /// </summary>
+    public LawRun? ConstantLog { get; init; }
 }

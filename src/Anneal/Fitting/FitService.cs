@@ -29,6 +29,13 @@ public sealed record FitRequest(IReadOnlyList<LossCurve> Curves, LossLaw Law)
     /// before it, get a warning, and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs (<see cref="EpochBoundary"/>).
     /// </summary>
     public long? StepsPerEpoch { get; init; }
+
+    /// <summary>
+    /// A longer log of a constant-rate run at the fitted runs' peak, read with the same target and window as the fitted
+    /// runs; null: none. When the fit is before the laws' regime, where this log enters it is in the warning
+    /// (<see cref="FitOptions.ConstantLog"/>).
+    /// </summary>
+    public LossCurve? ConstantLog { get; init; }
 }
 
 /// <summary>How well the fitted law describes one of the runs it was fitted on.</summary>
@@ -59,6 +66,7 @@ public static class FitService
         {
             Progress = progress is null ? null : progress.Report,
             Epoch = epoch,
+            ConstantLog = request.ConstantLog is { } log ? FitWindow.Prepare([log], request.Target, request.FromStep, cancel).Runs[0] : null,
         };
         var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
         cancel.ThrowIfCancellationRequested();

@@ -32,7 +32,11 @@ public static class LawFitter
         }
         var regime = RegimeCheck.Of(runs);
         if (regime is null) return fit;
-        return fit with { Regime = regime, Report = regime.Fires ? fit.Report with { Warnings = [.. fit.Report.Warnings, regime.Warning] } : fit.Report };
+        if (!regime.Fires) return fit with { Regime = regime };
+        // How long calibration runs must be, where a longer constant-rate log says (RegimeOnset, from the fitted constant phase's end).
+        string[] onset = options?.ConstantLog is { } log && RegimeOnset.Of(log, regime.ToStep) is { } o
+            ? [string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the fit's horizon (step {regime.Horizon}) is before the regime: {o.Describe()}")] : [];
+        return fit with { Regime = regime, Report = fit.Report with { Warnings = [.. fit.Report.Warnings, regime.Warning, .. onset] } };
     }
 
     internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)

@@ -421,6 +421,15 @@ public class ForecastBenchmarkTests
         // out): the band is judged on the others.
         rows.Where(r => r.Forecasts.Any(f => !f.HasBand)).Select(r => r.Corpus).Distinct().Order(StringComparer.Ordinal).ShouldBe(["engine-gpt-jargon", "engine-gpt-perldoc"]);
         all.Count(f => !f.HasBand).ShouldBe(47);
+        // Every one of them is the regime check's (not the epoch boundary's, nor a band too wide to show), and the report
+        // counts them apart: the pooled coverage counts them as misses, the coverage among those given a band leaves them out.
+        all.Count(f => f.RegimeWithheld).ShouldBe(47);
+        all.Where(f => f.RegimeWithheld).ShouldAllBe(f => !f.HasBand);
+        var pooled = report.Pooled("auto");
+        pooled.RegimeWithheld.ShouldBe(47);
+        pooled.WithBand.ShouldBe(413 - 47);
+        pooled.Rows.Single(r => r.Corpus == "engine-gpt-perldoc" && r.Question == "schedules").RegimeWithheld.ShouldBe(18);
+        report.ByRatio("auto").Where(b => b.To <= 1).Sum(b => b.RegimeWithheld).ShouldBe(0); // a forecast within the horizon keeps its band
         var forecasts = all.Where(f => f.HasBand).ToArray();
         int covered = forecasts.Count(f => f.Covered);
         // Pooled at least 90 %. Not at most 98 % since gpt-code joined (end of session 17): the narrowest constants covering it

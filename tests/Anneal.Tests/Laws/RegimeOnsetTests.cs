@@ -1,0 +1,95 @@
+using Anneal.Design;
+using Anneal.Fitting;
+using Anneal.Laws;
+using Anneal.Schedules;
+
+namespace Anneal.Tests.Laws;
+
+/// <summary>
+/// Where a constant-rate run enters the laws' regime after a fit that ended before it (<see cref="RegimeOnset"/>): the end of
+/// the regime check's alarm that the fit's horizon is in. On closed-form curves the onset is bracketed by the curve's own
+/// geometry: a fall in ln S1 that speeds up until its inflection point and slows after it.
+/// </summary>
+public class RegimeOnsetTests
+{
+    /// <summary>A constant run at 1e-3 from step 0, logged every 50 steps from 49 to n-1, its loss <paramref name="loss"/> of S1.</summary>
+    private static LawRun Constant(int n, Func<double, double> loss)
+    {
+        var eta = Schedule.Parse("constant(peak=1e-3)").Sample(n);
+        var steps = Enumerable.Range(0, n).Where(i => i % 50 == 49).Select(i => (long)i).ToArray();
+        return new LawRun { Name = "constant", Eta = eta, Steps = steps, Observed = steps.Select(t => loss(1e-3 * (t + 1))).ToArray() };
+    }
+
+    /// <summary>A power law towards a floor plus a drop of 0.5 nats in ln S1, centred where S1 = 1e-3 x 1200 (step 1199), 0.3 wide.</summary>
+    private static double SecondPhase(double s1) => 2 + Math.Pow(s1, -0.3) + 0.25 * (1 - Math.Tanh((Math.Log(s1) - Math.Log(1.2)) / 0.3));
+
+    [Fact]
+    public void A_fit_that_ends_while_the_fall_speeds_up_is_told_a_step_between_the_inflection_and_two_doublings_after_it()
+    {
+        var onset = RegimeOnset.Of(Constant(6000, SecondPhase), 999)!;
+        // At 999 the drop's fall speeds up in ln S1 (its inflection is at 1199): the check fires there.
+        onset.Horizon.ShouldBe(999);
+        onset.AsksLonger.ShouldBeTrue();
+        onset.Reached.ShouldBeTrue();
+        // Closed form: the drop is concave in ln S1 up to its inflection, so the fall is still speeding up at 1199 and the check
+        // cannot be quiet before it; once the check's window (two doublings of S1, RegimeCheck.Window) lies wholly past it, the
+        // curve in the window is convex and the check is quiet, so the onset is by step 4 x 1200 - 1 = 4799.
+        onset.Step.ShouldBeGreaterThan(1199);
+        onset.Step.ShouldBeLessThanOrEqualTo(4799);
+        onset.Describe().ShouldContain($"step {onset.Step}");
+    }
+
+    [Fact]
+    public void A_run_that_ends_before_its_fall_slows_has_not_reached_the_regime()
+    {
+        // The same curve logged only to step 1099, before the inflection: the check fires at every stop from the horizon on.
+        var onset = RegimeOnset.Of(Constant(1100, SecondPhase), 999)!;
+        onset.AsksLonger.ShouldBeTrue();
+        onset.Reached.ShouldBeFalse();
+        onset.Alarms.ShouldBe(3); // 999, 1049, 1099
+        onset.Describe().ShouldContain("longer than 1099 steps");
+    }
+
+    [Fact]
+    public void A_power_law_towards_a_floor_is_in_the_regime_at_any_horizon()
+    {
+        // Convex in ln S1 everywhere: the check never fires, so nothing longer is asked.
+        var onset = RegimeOnset.Of(Constant(3000, s1 => 2 + Math.Pow(s1, -0.3)), 799)!;
+        onset.AsksLonger.ShouldBeFalse();
+        onset.Step.ShouldBe(799);
+        onset.Alarms.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_fit_before_the_regime_with_a_longer_constant_log_says_where_the_log_enters_it()
+    {
+        // The fitted run: the curve to step 999 (the check fires there); the log: the same run to 5999. The warning names the
+        // onset RegimeOnset finds on the log from the fit's horizon, whatever it is (the rule's own value, bracketed above).
+        var log = Constant(6000, SecondPhase);
+        var fitted = Constant(1000, SecondPhase);
+        var onset = RegimeOnset.Of(log, 999)!;
+        var fit = LawFitter.Fit(LossLaw.Parse("powerlaw"), [fitted], new FitOptions { ConstantLog = log });
+        fit.Regime!.Fires.ShouldBeTrue();
+        fit.Report.Warnings.ShouldContain(w => w.Contains("before the regime") && w.Contains($"at about step {onset.Step}"));
+        // Without the log the fit says only that its runs are too short.
+        LawFitter.Fit(LossLaw.Parse("powerlaw"), [fitted]).Report.Warnings.ShouldNotContain(w => w.Contains("before the regime"));
+    }
+
+    [Fact]
+    public void Probe_leaves_out_every_design_that_ends_before_the_logs_onset_and_refuses_a_budget_that_reaches_none()
+    {
+        var log = Constant(6000, SecondPhase);
+        var request = new ProbeRequest(12000, ["cosine(peak=1e-3, total=6000)"]) { Priors = [ProbePriors.Published("mpl-400m")!], ConstantLog = log };
+        var free = ProbePlanner.Designs(request with { ConstantLog = null });
+        var (_, _, _, designs, baseline, _, onset) = ProbePlanner.Designs(request);
+        onset!.AsksLonger.ShouldBeTrue();
+        // judged from the shortest design's last step; a design's runs must reach the onset (its last step at or after it)
+        onset.Horizon.ShouldBeLessThanOrEqualTo(free.Designs.Min(d => d.Horizon) - 1);
+        designs.ShouldAllBe(d => d.Horizon - 1 >= onset.Step);
+        designs.Count.ShouldBe(free.Designs.Count(d => d.Horizon - 1 >= onset.Step));
+        designs.Count.ShouldBeLessThan(free.Designs.Count);
+        (baseline is null || baseline.Horizon - 1 >= onset.Step).ShouldBeTrue();
+        // A budget whose designs all end before the onset is refused, naming the budget.
+        Should.Throw<InputException>(() => ProbePlanner.Designs(request with { Budget = onset.Step })).Message.ShouldContain("reach the laws' regime");
+    }
+}
