@@ -153,7 +153,7 @@ public sealed record AutoLaw : LossLaw
     public static bool IsReferenceMember(LossLaw law) => law is MultiPowerLaw { Convention: WarmupConvention.Reference };
 
     /// <summary>Member i keeps <paramref name="factor"/> of its weight; the others share what it gives up in proportion to theirs (a member alone keeps all).</summary>
-    private static void Scale(double[] w, int i, double factor)
+    internal static void Scale(double[] w, int i, double factor)
     {
         if (!(w[i] > 0) || !(w[i] < 1)) return;
         double kept = w[i] * factor, rest = 1 - w[i];
