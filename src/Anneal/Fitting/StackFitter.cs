@@ -162,14 +162,6 @@ public static class StackFitter
                     fits = fits.Select((f, i) => (f.Fit, chosen[i])).ToList();
                 }
             }
-            // Runs that end before the laws' regime: the convex member, there to cancel the annealing laws' low error far out,
-            // errs the same way as they do and most (ConvexLeftOutBeforeRegime).
-            if (RegimeCheck.Of(runs) is { Fires: true } regime && ConvexLeftOutBeforeRegime(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray()) is { } kept)
-            {
-                fits = fits.Select((f, i) => (f.Fit, kept[i])).ToList();
-                placeWhy.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"the convex member left out: the fitted runs have not reached the laws' regime (the loss falls faster in log time at their end, {regime.Z:0.#} standard errors: RegimeCheck), so every member's forecast past step {regime.Horizon} errs high and the convex bound's the most (StackFitter.ConvexLeftOutBeforeRegime)"));
-            }
             // Where the cross-validation kept the prior weights and put the share law in the first place, the reference
             // member's weight ramps up with the extrapolation (AutoLaw.ReferenceRamp); a tilt or a member alone stands as chosen.
             ramps = cv && failed < 0 && RampsReference(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), prior);
@@ -184,12 +176,19 @@ public static class StackFitter
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
+        // Runs that end before the laws' regime (RegimeCheck): past the fitted horizon the convex member's weight goes to the
+        // others (AutoLaw.LeavesConvexPastHorizon).
+        var regime = law.CrossValidatedWeights ? RegimeCheck.Of(runs) : null;
+        bool leaves = regime is { Fires: true } && fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight));
+        if (leaves)
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"on a schedule ending past the fitted horizon ({horizon}) the convex member's weight goes to the others in proportion: the fitted runs have not reached the laws' regime (the loss falls faster in log time at their end, {regime!.Z:0.#} standard errors: RegimeCheck), so every member's forecast past it errs high and the convex bound's the most (AutoLaw.LeavesConvexPastHorizon)");
         if (ramps)
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"with the share law in the first place at the prior weights, the reference member keeps the fraction clamp((T / {horizon} - 1) / {AutoLaw.ReferenceRamp - 1}, 0, 1) of its weight on a schedule ending at step T, the others sharing the rest (AutoLaw.ReferenceRamp)");
         var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights)
         {
-            FittedHorizon = horizon, RampsReference = ramps,
+            FittedHorizon = horizon, RampsReference = ramps, LeavesConvexPastHorizon = leaves,
             GainScales = scales.All(k => k == 1) ? [] : scales.ToArray(),
             HorizonMatchExponent = matches ? HorizonMatch.Exponent : 0,
         };
@@ -313,28 +312,6 @@ public static class StackFitter
     /// </summary>
     private static double EndError(double[][] ends, IReadOnlyList<double> w, IReadOnlyList<LawRun> tails) =>
         tails.Select((t, k) => Math.Abs(Math.Log(Enumerable.Range(0, ends.Length).Sum(i => w[i] * ends[i][k]) / t.Observed![^1]))).Average();
-
-    /// <summary>
-    /// The weights of a cross-validated stack whose fitted runs have not reached the laws' regime (<see cref="RegimeCheck"/>
-    /// fires: the loss falls faster in log time at their end than before): <paramref name="chosen"/>'s, with each convex
-    /// bound's weight shared among the other members in proportion to theirs; null when no convex member has weight
-    /// beside another member. Why: the convex bound is in the stack to cancel the annealing laws' error far past the fitted
-    /// horizon, which is low where the runs are in the regime (docs/accuracy.md, "By extrapolation"); before it every law
-    /// forecasts past the horizon too high, as the check's warning says (gpt-perldoc, session 18: all 25 forecasts past the
-    /// horizon too high, +9 % at 1-1.5x to +35 % beyond 3x), and the convex bound, the highest of them there (its WSD
-    /// question's held-out cooldowns +30 % as the stack reads it, the other members +10 to +19 %; gpt-jargon +20 % against
-    /// +19 %), only adds to their common error: no weighting cancels it. Measured on the WSD question
-    /// (docs/journal/session-19-member-choice.md): gpt-perldoc 18.2 -> 13.2 % mean, gpt-jargon 19.3 -> 18.7 %; the check fires
-    /// on no other corpus's fit, whose forecasts stay as they were. No constant: the rule reads the check's verdict only.
-    /// </summary>
-    public static double[]? ConvexLeftOutBeforeRegime(IReadOnlyList<(LossLaw Law, double Weight)> chosen)
-    {
-        var w = chosen.Select(m => m.Weight).ToArray();
-        bool any = false;
-        for (int i = 0; i < w.Length; i++)
-            if (chosen[i].Law is ConvexBoundLaw && w[i] > 0 && w[i] < 1) { AutoLaw.Scale(w, i, 0); any = true; }
-        return any ? w : null;
-    }
 
     /// <summary>Weight a cross-validated fit may give one member (the others share the rest in their prior proportions).</summary>
     public const double Tilt = 0.9;
