@@ -9,13 +9,15 @@ using BenchmarkDotNet.Running;
 // comes from, and the reference procedure's path (docs/journal/session-11-published-split.md).
 // `wsd-diagnosis [corpus folder ...]`: the WSD question's signed errors per forecaster and held-out branch, split into the
 // constant run's part and the cooldown gain's part, with issue 10's by-hand baseline (docs/journal/session-16-wsd-question.md).
+// `member-choice [corpus folder ...]`: each candidate member of auto, fitted alone as the stack reads it, on the WSD question: its
+// residuals at the fitted runs' ends, its cross-validated error and its held-out errors (docs/journal/session-19-member-choice.md).
 // `cooldown-bias [repo] [law] [calibration kind]`: the schedules question's signed errors per forecaster and held-out run, by decay fraction, split
 // into the constant counterpart's part and the decay gain's part (docs/journal/session-18-cooldown-gain.md).
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
 // curves and on their end points (docs/journal/session-15-wsd-end-points.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
-string[] folderModes = ["cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
+string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
     "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
@@ -27,6 +29,11 @@ if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1
 if (args is ["cooldown-ends", ..])
 {
     Anneal.Bench.CooldownEndsDiagnosis.Run(args[1..], Environment.GetEnvironmentVariable("ANNEAL_LAWS") ?? string.Join(",", Anneal.Laws.LawRegistry.DefaultSpecs));
+    return 0;
+}
+if (args is ["member-choice", ..])
+{
+    Anneal.Bench.MemberChoice.Run(args[1..]);
     return 0;
 }
 if (args is ["cooldown-bias", ..])

@@ -176,12 +176,19 @@ public static class StackFitter
         if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
+        // Runs that end before the laws' regime (RegimeCheck): past the fitted horizon the convex member's weight goes to the
+        // others (AutoLaw.LeavesConvexPastHorizon).
+        var regime = law.CrossValidatedWeights ? RegimeCheck.Of(runs) : null;
+        bool leaves = regime is { Fires: true } && fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight));
+        if (leaves)
+            choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"on a schedule ending past the fitted horizon ({horizon}) the convex member's weight goes to the others in proportion: the fitted runs have not reached the laws' regime (the loss falls faster in log time at their end, {regime!.Z:0.#} standard errors: RegimeCheck), so every member's forecast past it errs high and the convex bound's the most (AutoLaw.LeavesConvexPastHorizon)");
         if (ramps)
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"with the share law in the first place at the prior weights, the reference member keeps the fraction clamp((T / {horizon} - 1) / {AutoLaw.ReferenceRamp - 1}, 0, 1) of its weight on a schedule ending at step T, the others sharing the rest (AutoLaw.ReferenceRamp)");
         var stack = new AutoLaw(fits.Select(f => (f.Fit.Law, f.Weight)).ToArray(), law.CrossValidatedWeights)
         {
-            FittedHorizon = horizon, RampsReference = ramps,
+            FittedHorizon = horizon, RampsReference = ramps, LeavesConvexPastHorizon = leaves,
             GainScales = scales.All(k => k == 1) ? [] : scales.ToArray(),
             HorizonMatchExponent = matches ? HorizonMatch.Exponent : 0,
         };

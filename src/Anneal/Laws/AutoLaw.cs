@@ -23,6 +23,8 @@ namespace Anneal.Laws;
 /// runs' points inside decays (<see cref="GainScales"/>, <see cref="GainScale"/>; docs/journal/session-16-wsd-question.md),
 /// and past the fitted horizon each member's constant-rate part follows a power law of fixed exponent with its level and
 /// slope at the horizon (<see cref="HorizonMatchExponent"/>, <see cref="HorizonMatch"/>; docs/journal/session-17-wsd-question.md).
+/// Where the fitted runs have not reached the laws' regime, the convex member's weight goes to the others past the fitted
+/// horizon (<see cref="LeavesConvexPastHorizon"/>; docs/journal/session-19-member-choice.md).
 /// <c>auto(weights=fixed)</c> keeps the default members at their prior weights, unscaled. The capped
 /// momentum law ranks schedules well while describing whole curves; the age law realises a cooldown's gain on the clock of
 /// the run's age, as the engine corpora do; the multi-power law fitted by the reference procedure describes long curves
@@ -100,6 +102,23 @@ public sealed record AutoLaw : LossLaw
     public bool RampsReference { get; init; }
 
     /// <summary>
+    /// Whether, on a schedule ending past <see cref="FittedHorizon"/>, the convex member's weight goes to the other members in
+    /// proportion to theirs (<see cref="WeightsFor"/>): set by a cross-validated fit whose runs have not reached the laws'
+    /// regime (<see cref="Anneal.Fitting.RegimeCheck"/> fires: the loss falls faster in log time at their end than before)
+    /// and whose chosen weights give the convex member a share; recorded in the law file (<c>leaves_convex_past_horizon</c>).
+    /// Why: the convex bound is in the stack to cancel the annealing laws' error far past the fitted horizon, low where the
+    /// runs are in the regime (docs/accuracy.md, "By extrapolation"); before it every member forecasts past the horizon too
+    /// high, as the check's warning says (gpt-perldoc, session 18: all 25 forecasts past its horizon too high), and the convex
+    /// bound the most (gpt-perldoc's WSD question: its held-out cooldowns +30 % as the stack reads it, the other members +10
+    /// to +19 %; gpt-jargon's +20 % against +19 %), so its share only adds to their common error. Within the horizon the
+    /// check says nothing and the stack is as chosen, so the band, which the check withholds past the horizon, reads the same
+    /// stack as before. Measured in sample (docs/journal/session-19-member-choice.md): gpt-perldoc's WSD question 18.2 -> 13.2 %
+    /// mean, its schedules 14.2 -> 13.3 %; gpt-jargon's 19.3 -> 18.7 % and 8.3 -> 7.9 %; the check fires on no other corpus's fit.
+    /// No constant: the rule reads the check's verdict only.
+    /// </summary>
+    public bool LeavesConvexPastHorizon { get; init; }
+
+    /// <summary>
     /// The last step reached by the fitted runs (0: unknown, no taper): set on the stack a fit returns, and from a law
     /// file's <c>fitted_horizon</c>; <see cref="FittedLaw.FittedHorizon"/> reads it from here. Past <see cref="ConvexTaper"/>
     /// times it the convex member's weight tapers off.
@@ -109,7 +128,8 @@ public sealed record AutoLaw : LossLaw
     /// <summary>
     /// The members' weights on <paramref name="run"/>'s schedule: <see cref="Members"/>' weights, with a convex bound's
     /// tapered as <see cref="ConvexTaper"/> says when the schedule's last step (the end of its rates) lies beyond
-    /// <see cref="ConvexTaper"/> x <see cref="FittedHorizon"/>, then, when <see cref="RampsReference"/>, a reference-procedure
+    /// <see cref="ConvexTaper"/> x <see cref="FittedHorizon"/> (or given to the others past <see cref="FittedHorizon"/> when
+    /// <see cref="LeavesConvexPastHorizon"/>), then, when <see cref="RampsReference"/>, a reference-procedure
     /// multi-power member's ramped as <see cref="ReferenceRamp"/> says. One set of weights for the whole schedule, whichever
     /// steps are asked, so that a curve has no kink and a point's forecast does not depend on the others asked with it.
     /// </summary>
@@ -118,9 +138,9 @@ public sealed record AutoLaw : LossLaw
         var w = Members.Select(m => m.Weight).ToArray();
         long last = run.Eta.Length - 1;
         if (FittedHorizon <= 0) return w;
-        if (last > ConvexTaper * FittedHorizon)
+        if (last > ConvexTaper * FittedHorizon || LeavesConvexPastHorizon && last > FittedHorizon)
             for (int i = 0; i < w.Length; i++)
-                if (Members[i].Law is ConvexBoundLaw) Scale(w, i, ConvexTaper * FittedHorizon / last);
+                if (Members[i].Law is ConvexBoundLaw) Scale(w, i, LeavesConvexPastHorizon ? 0 : ConvexTaper * FittedHorizon / last);
         if (RampsReference)
         {
             double ratio = (double)last / FittedHorizon;

@@ -75,6 +75,8 @@ public sealed partial record FittedLaw
         if (Law is AutoLaw { GainScales.Count: > 0 } scaled) o["gain_scales"] = new JsonArray(scaled.GainScales.Select(k => (JsonNode?)k).ToArray());
         // The constant part's exponent past the fitted horizon (AutoLaw.HorizonMatchExponent), only where a fit set one.
         if (Law is AutoLaw { HorizonMatchExponent: > 0 } matched) o["horizon_match"] = matched.HorizonMatchExponent;
+        // The convex member left out past the fitted horizon (AutoLaw.LeavesConvexPastHorizon), only where a fit set it.
+        if (Law is AutoLaw { LeavesConvexPastHorizon: true }) o["leaves_convex_past_horizon"] = true;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -213,6 +215,9 @@ public sealed partial record FittedLaw
             // ramp its reference member's (AutoLaw.ReferenceRamp; absent in files written before it: no ramp).
             bool ramps = o["reference_ramp"] is null ? false
                 : o["reference_ramp"] is JsonValue rv && rv.TryGetValue<bool>(out var rb) ? rb : throw Bad($"reference_ramp must be true or false, got {Show(o["reference_ramp"])}");
+            // Past the fitted horizon the convex member's weight may go to the others (AutoLaw.LeavesConvexPastHorizon); absent: not.
+            bool leaves = o["leaves_convex_past_horizon"] is null ? false
+                : o["leaves_convex_past_horizon"] is JsonValue leavesValue && leavesValue.TryGetValue<bool>(out var lb) ? lb : throw Bad($"leaves_convex_past_horizon must be true or false, got {Show(o["leaves_convex_past_horizon"])}");
             // Each member's gain scale (AutoLaw.GainScales, GainScale); absent in files written before it, and where every scale is 1.
             double[] gainScales = [];
             if (o["gain_scales"] is { } gs)
@@ -227,7 +232,7 @@ public sealed partial record FittedLaw
                 : FiniteNumber(o["horizon_match"], () => Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}")) is var a && a > 0 ? a
                 : throw Bad($"horizon_match must be a finite number > 0, got {Show(o["horizon_match"])}");
             if (matchExponent > 0 && law is not AutoLaw) throw Bad("horizon_match belongs to an auto law only");
-            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, GainScales = gainScales, HorizonMatchExponent = matchExponent };
+            if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, LeavesConvexPastHorizon = leaves, GainScales = gainScales, HorizonMatchExponent = matchExponent };
             var regime = ReadRegime(o["regime_check"], Bad);
             var epoch = ReadEpoch(o["epoch"], Bad);
             return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, BandNoise = bandNoise, Regime = regime, Epoch = epoch };
