@@ -197,10 +197,7 @@ public class CorpusTests
         // (ForecastCorpus.LoadFolders without the held-out corpora) read it. A 3-layer GPT of width 96 with RMSNorm, rotary
         // positions and a 256-byte context at batch 6 x 256, trained with NAdamW (b2 0.95, wd 0.1) after a 40-update warmup on a
         // fourth text, the Python source code of Docutils and Sphinx.
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
-        var code = all.Single(c => c.Name == "engine-gpt-code");
-        code.HeldOut.ShouldBeFalse();
-        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldContain("engine-gpt-code");
+        var (code, all) = Bundled("engine-gpt-code", heldOut: false);
         SourcesSay([code], "model gpt(layers=3, heads=4, dim=96, seq=256, norm=rms, rotary=true) on Python source code",
             "Docutils 0.19 and Sphinx 5.3.0", "batch 6 x seq 256, nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)",
             "peak 6e-3, warmup 40,");
@@ -217,10 +214,7 @@ public class CorpusTests
         // so the calibrations (ForecastCorpus.LoadFolders without the held-out corpora) read it. A 2-layer layer-norm GPT of
         // width 96 with dropout 0.1 and a 128-byte context at batch 12 x 128, trained with AdamW (b2 0.98, wd 0.1) after a
         // 60-update warmup on a fifth text, the POD pages of the Perl 5.36 manual.
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
-        var perl = all.Single(c => c.Name == "engine-gpt-perldoc");
-        perl.HeldOut.ShouldBeFalse();
-        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldContain("engine-gpt-perldoc");
+        var (perl, all) = Bundled("engine-gpt-perldoc", heldOut: false);
         SourcesSay([perl], "model gpt(layers=2, heads=4, dim=96, seq=128, dropout=0.1) on Perl's documentation",
             "perl-doc 5.36.0-7+deb12u3", "batch 12 x seq 128, adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)", "peak 3e-3, warmup 60,");
         SourcesSayNone([perl], "Brown");
@@ -236,10 +230,7 @@ public class CorpusTests
         // small GPT, 2 RMSNorm blocks with learned positions (no rotary), 2 heads of width 24 and a 48-byte context at batch 16 x 48,
         // trained with AdamW (b1 0.8, b2 0.95, wd 0.1) after a 50-update warmup on a sixth text, the GCIDE dictionary; one pass
         // over its 35,957,092 training bytes (the first 90 % of 39,952,325) is 46,820 steps of 768 bytes.
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
-        var dict = all.Single(c => c.Name == "engine-gpt-gcide");
-        dict.HeldOut.ShouldBeTrue();
-        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldNotContain("engine-gpt-gcide");
+        var (dict, all) = Bundled("engine-gpt-gcide", heldOut: true);
         SourcesSay([dict], "model gpt(layers=2, heads=2, dim=48, seq=48, norm=rms) on a dictionary, GCIDE 0.48",
             "dict-gcide 0.48.5+nmu2", "batch 16 x seq 48, adamw (b1 0.8, b2 0.95, eps 1e-8, decoupled wd 0.1)", "peak 1.2e-2, warmup 50,");
         SourcesSayNone([dict], "Brown", "rotary");
@@ -249,6 +240,20 @@ public class CorpusTests
         var others = all.Where(c => c.Name != "engine-gpt-gcide").ToList();
         SourcesSayNone(others, "b1 0.8", "GCIDE", "dictionary", "seq=48", "x seq 48");
         others.Where(c => c.Source.Contains("norm=rms", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("rotary=true", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The bundled corpus <paramref name="name"/> and every bundled corpus, checked to be flagged held out or not as
+    /// <paramref name="heldOut"/> says and read by the calibrations (ForecastCorpus.LoadFolders without the held-out corpora)
+    /// exactly when it is not.
+    /// </summary>
+    private static (ForecastCorpus Corpus, IReadOnlyList<ForecastCorpus> All) Bundled(string name, bool heldOut)
+    {
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var corpus = all.Single(c => c.Name == name);
+        corpus.HeldOut.ShouldBe(heldOut);
+        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).Contains(name).ShouldBe(!heldOut, name);
+        return (corpus, all);
     }
 
     /// <summary>
