@@ -3,8 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc]
-#   (default: all twelve, in that order)
+#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide]
+#   (default: all thirteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -30,6 +30,11 @@
 # gpt-perldoc is session 18's held-out corpus: the long design on a 2-layer GPT of width 96 with dropout 0.1 and a context of
 # 128 bytes at batch 12, trained with AdamW (b2 0.98) on a fifth text, Perl's documentation (the Perl 5.36 manual's POD pages:
 # GPL-1+ or Artistic; Debian's perl-doc, fetched by fetch_perl below).
+# gpt-gcide is session 19's held-out corpus (HELD_OUT=1): the long design at gpt-tiny-long's lengths, its horizons chosen past
+# the early transient of a constant-rate screening run, on a small 2-layer RMSNorm GPT with learned positions (no rotary), 2
+# heads of width 24 and a context of 48 bytes at batch 16, trained with AdamW (b1 0.8, b2 0.95) on a sixth text, a dictionary
+# (GCIDE, the GNU version of the Collaborative International Dictionary of English: GPL-2+; Debian's dict-gcide, fetched by
+# fetch_gcide below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -100,6 +105,14 @@ fetch_python() { fetch_text docutils-0.19-sphinx-5.3.0.py.txt 249232c6c649ae6f0c
 # tables): 204 files, 7,581,890 bytes.
 perl_text() { ( cd "$1/usr/share/perl/5.36.0/pod" && find . -maxdepth 1 -name '*.pod' ! -name perltoc.pod ! -name perluniprops.pod | LC_ALL=C sort | xargs cat ); }
 fetch_perl() { fetch_text perl-doc-5.36.0.pod.txt 061d2240593dc42c95119174239dae894f9584d8a51179d9a1ca0ad121a533a4 perl_text perl-doc=5.36.0-7+deb12u3; }
+
+# A dictionary: GCIDE 0.48, the GNU version of the Collaborative International Dictionary of English (Webster's Revised
+# Unabridged Dictionary of 1913 with additions from WordNet; GPL-2+, its copyright file), from the Debian package dict-gcide
+# 0.48.5+nmu2: its dictd database gcide.dict.dz uncompressed as shipped (the dictd header entries, then the entries A to Z,
+# each a headword line and its indented definitions), but for its 3 non-UTF-8 bytes (Windows-1252 quotes and a c-cedilla in
+# three WordNet examples), read as Windows-1252 (39,952,325 bytes in 1,204,190 lines).
+gcide_text() { zcat "$1/usr/share/dictd/gcide.dict.dz" | iconv -f cp1252 -t utf-8; }
+fetch_gcide() { fetch_text gcide-0.48.5.txt 86a086f9e4cc2c8325e97bd4d7ccccf1d39c613d337512c736c7e831f115c0f6 gcide_text dict-gcide=0.48.5+nmu2; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -196,7 +209,17 @@ workload() {
       H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=12; SEQ=128
       OPTIMIZER="adamw(b1=0.9, b2=0.98, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_perl); DATA_DESC="Perl's documentation, the .pod pages of the Perl 5.36 core manual but the generated perltoc and perluniprops (Debian package perl-doc 5.36.0-7+deb12u3; GPL-1+ or Artistic; in byte order of the file names, POD markup kept; byte tokens; the last 10% of the file, from 4,646 bytes into perlsub.pod to the end of perlxstypemap.pod, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code or gpt-perldoc)" >&2; exit 2 ;;
+    # session 19's held-out corpus (README.md, "gpt-gcide"; HELD_OUT=1: no calibration reads it): the long design
+    # (generate_long) at gpt-tiny-long's lengths on a small GPT, 2 RMSNorm blocks with learned positions (no rotary), 2 heads
+    # of width 24 and a context of 48 bytes at batch 16 x 48 (768 bytes a step), trained with AdamW (b1 0.8, b2 0.95) on a sixth
+    # text, a dictionary (GCIDE), its peak chosen by four 1,000-step cosine screening runs and its horizons from a 6,000-step
+    # constant-rate screening run (README.md): H1 past the early transient. Schedules at 2,000 and 4,000; the WSD question
+    # fitted at 3,000 (the constant run to 3,000 + the 1,500 and 3,000 cooldowns) out to 12,000 (4x), every 1,500 steps
+    gpt-gcide) MODEL="gpt(layers=2, heads=2, dim=48, seq=48, norm=rms)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=50
+      H1=2000; H2=4000; TMAX=12000; TOTALS="1500 3000 4500 6000 7500 9000 10500 12000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T3000_s1"; BATCH=16; SEQ=48
+      OPTIMIZER="adamw(b1=0.8, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.8, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
+      DATA=$(fetch_gcide); DATA_DESC="a dictionary, GCIDE 0.48 (the GNU Collaborative International Dictionary of English; Debian package dict-gcide 0.48.5+nmu2; GPL-2+; its dictd database uncompressed, 3 non-UTF-8 bytes read as Windows-1252; byte tokens; the last 10% of the file, from within the entry Ticktack to the end of Z, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc or gpt-gcide)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -327,7 +350,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code or gpt-perldoc. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc or gpt-gcide. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -360,7 +383,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -397,4 +420,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide}"; do for x in $w; do generate "$x" $pass; done; done; done

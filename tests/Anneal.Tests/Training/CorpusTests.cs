@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -134,7 +134,13 @@ public class CorpusTests
     // gpt-perldoc (session 18): mlp-lion's design and lengths (generate_long) on another workload, so the same splits
     // and pairs; warmup 60 updates.
     [InlineData("gpt-perldoc", 34, 600, 1200, 900, new[] { 450, 900 }, new[] { 1200, 1350, 1800, 2250, 2700, 3150, 3600 }, 5, 100, 59)]
-    public void Session_15s_to_18s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-gcide (session 19, held out): the long design (generate_long) at gpt-tiny-long's lengths, H1 2,000 past the early
+    // transient of its constant-rate screening run: schedules at 2,000 and 4,000, 10% cooldowns at totals 1,500, 3,000, ...,
+    // 12,000 (and the schedules' 10% runs at 2,000 and 4,000); the cooldowns question fits the 1,500 and 3,000 ones (named:
+    // 2,000 sorts between them) and the constant run to 3,000 and predicts the seven later 10% cooldowns out to 4x. Seed 2:
+    // constant, cosine at both horizons and WSD 20% at both (5 pairs). Validation every 100 updates, warmup 50.
+    [InlineData("gpt-gcide", 34, 2000, 4000, 3000, new[] { 1500, 3000 }, new[] { 4000, 4500, 6000, 7500, 9000, 10500, 12000 }, 5, 100, 49)]
+    public void Session_15s_to_19s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -191,10 +197,7 @@ public class CorpusTests
         // (ForecastCorpus.LoadFolders without the held-out corpora) read it. A 3-layer GPT of width 96 with RMSNorm, rotary
         // positions and a 256-byte context at batch 6 x 256, trained with NAdamW (b2 0.95, wd 0.1) after a 40-update warmup on a
         // fourth text, the Python source code of Docutils and Sphinx.
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
-        var code = all.Single(c => c.Name == "engine-gpt-code");
-        code.HeldOut.ShouldBeFalse();
-        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldContain("engine-gpt-code");
+        var (code, all) = Bundled("engine-gpt-code", heldOut: false);
         SourcesSay([code], "model gpt(layers=3, heads=4, dim=96, seq=256, norm=rms, rotary=true) on Python source code",
             "Docutils 0.19 and Sphinx 5.3.0", "batch 6 x seq 256, nadamw (Nesterov Adam, b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)",
             "peak 6e-3, warmup 40,");
@@ -211,15 +214,46 @@ public class CorpusTests
         // so the calibrations (ForecastCorpus.LoadFolders without the held-out corpora) read it. A 2-layer layer-norm GPT of
         // width 96 with dropout 0.1 and a 128-byte context at batch 12 x 128, trained with AdamW (b2 0.98, wd 0.1) after a
         // 60-update warmup on a fifth text, the POD pages of the Perl 5.36 manual.
-        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
-        var perl = all.Single(c => c.Name == "engine-gpt-perldoc");
-        perl.HeldOut.ShouldBeFalse();
-        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).ShouldContain("engine-gpt-perldoc");
+        var (perl, all) = Bundled("engine-gpt-perldoc", heldOut: false);
         SourcesSay([perl], "model gpt(layers=2, heads=4, dim=96, seq=128, dropout=0.1) on Perl's documentation",
             "perl-doc 5.36.0-7+deb12u3", "batch 12 x seq 128, adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)", "peak 3e-3, warmup 60,");
         SourcesSayNone([perl], "Brown");
         // and no other corpus is that dropout, optimizer setting, batch or text
         SourcesSayNone(all.Where(c => c.Name != "engine-gpt-perldoc"), "dropout", "b2 0.98", "batch 12 x", "Perl", "perl-doc");
+    }
+
+    [Fact]
+    public void Session_19s_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-gcide): held out in session 19 (HELD_OUT=1: corpus.json
+        // says "held_out": true), so no calibration (ForecastCorpus.LoadFolders without the held-out corpora) reads it. A
+        // small GPT, 2 RMSNorm blocks with learned positions (no rotary), 2 heads of width 24 and a 48-byte context at batch 16 x 48,
+        // trained with AdamW (b1 0.8, b2 0.95, wd 0.1) after a 50-update warmup on a sixth text, the GCIDE dictionary; one pass
+        // over its 35,957,092 training bytes (the first 90 % of 39,952,325) is 46,820 steps of 768 bytes.
+        var (dict, all) = Bundled("engine-gpt-gcide", heldOut: true);
+        SourcesSay([dict], "model gpt(layers=2, heads=2, dim=48, seq=48, norm=rms) on a dictionary, GCIDE 0.48",
+            "dict-gcide 0.48.5+nmu2", "batch 16 x seq 48, adamw (b1 0.8, b2 0.95, eps 1e-8, decoupled wd 0.1)", "peak 1.2e-2, warmup 50,");
+        SourcesSayNone([dict], "Brown", "rotary");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-gcide", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(46820);
+        // and no other corpus is that text, context, optimizer setting, or RMSNorm without rotary positions
+        var others = all.Where(c => c.Name != "engine-gpt-gcide").ToList();
+        SourcesSayNone(others, "b1 0.8", "GCIDE", "dictionary", "seq=48", "x seq 48");
+        others.Where(c => c.Source.Contains("norm=rms", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("rotary=true", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The bundled corpus <paramref name="name"/> and every bundled corpus, checked to be flagged held out or not as
+    /// <paramref name="heldOut"/> says and read by the calibrations (ForecastCorpus.LoadFolders without the held-out corpora)
+    /// exactly when it is not.
+    /// </summary>
+    private static (ForecastCorpus Corpus, IReadOnlyList<ForecastCorpus> All) Bundled(string name, bool heldOut)
+    {
+        var all = ForecastCorpus.LoadFolders(Root, includeHeldOut: true);
+        var corpus = all.Single(c => c.Name == name);
+        corpus.HeldOut.ShouldBe(heldOut);
+        ForecastCorpus.LoadFolders(Root, includeHeldOut: false).Select(c => c.Name).Contains(name).ShouldBe(!heldOut, name);
+        return (corpus, all);
     }
 
     /// <summary>
