@@ -30,7 +30,7 @@
 # gpt-perldoc is session 18's held-out corpus: the long design on a 2-layer GPT of width 96 with dropout 0.1 and a context of
 # 128 bytes at batch 12, trained with AdamW (b2 0.98) on a fifth text, Perl's documentation (the Perl 5.36 manual's POD pages:
 # GPL-1+ or Artistic; Debian's perl-doc, fetched by fetch_perl below).
-# gpt-gcide is session 19's held-out corpus (HELD_OUT=1): the long design at gpt-tiny-long's lengths, its horizons chosen past
+# gpt-gcide was session 19's held-out corpus, measured blind at its end and a development corpus since (HELD_OUT=0): the long design at gpt-tiny-long's lengths, its horizons chosen past
 # the early transient of a constant-rate screening run, on a small 2-layer RMSNorm GPT with learned positions (no rotary), 2
 # heads of width 24 and a context of 48 bytes at batch 16, trained with AdamW (b1 0.8, b2 0.95) on a sixth text, a dictionary
 # (GCIDE, the GNU version of the Collaborative International Dictionary of English: GPL-2+; Debian's dict-gcide, fetched by
@@ -209,7 +209,7 @@ workload() {
       H1=600; H2=1200; TMAX=3600; TOTALS="450 900 1350 1800 2250 2700 3150 3600"; COOLDOWNS_FIT="wsd_lin10_T450_s1 wsd_lin10_T900_s1"; BATCH=12; SEQ=128
       OPTIMIZER="adamw(b1=0.9, b2=0.98, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.98, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_perl); DATA_DESC="Perl's documentation, the .pod pages of the Perl 5.36 core manual but the generated perltoc and perluniprops (Debian package perl-doc 5.36.0-7+deb12u3; GPL-1+ or Artistic; in byte order of the file names, POD markup kept; byte tokens; the last 10% of the file, from 4,646 bytes into perlsub.pod to the end of perlxstypemap.pod, is validation)" ;;
-    # session 19's held-out corpus (README.md, "gpt-gcide"; HELD_OUT=1: no calibration reads it): the long design
+    # session 19's held-out corpus (README.md, "gpt-gcide"), measured blind at its end, a development corpus since (HELD_OUT=0): the long design
     # (generate_long) at gpt-tiny-long's lengths on a small GPT, 2 RMSNorm blocks with learned positions (no rotary), 2 heads
     # of width 24 and a context of 48 bytes at batch 16 x 48 (768 bytes a step), trained with AdamW (b1 0.8, b2 0.95) on a sixth
     # text, a dictionary (GCIDE), its peak chosen by four 1,000-step cosine screening runs and its horizons from a 6,000-step
@@ -217,7 +217,7 @@ workload() {
     # fitted at 3,000 (the constant run to 3,000 + the 1,500 and 3,000 cooldowns) out to 12,000 (4x), every 1,500 steps
     gpt-gcide) MODEL="gpt(layers=2, heads=2, dim=48, seq=48, norm=rms)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=50
       H1=2000; H2=4000; TMAX=12000; TOTALS="1500 3000 4500 6000 7500 9000 10500 12000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T3000_s1"; BATCH=16; SEQ=48
-      OPTIMIZER="adamw(b1=0.8, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.8, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1
+      OPTIMIZER="adamw(b1=0.8, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.8, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_gcide); DATA_DESC="a dictionary, GCIDE 0.48 (the GNU Collaborative International Dictionary of English; Debian package dict-gcide 0.48.5+nmu2; GPL-2+; its dictd database uncompressed, 3 non-UTF-8 bytes read as Windows-1252; byte tokens; the last 10% of the file, from within the entry Ticktack to the end of Z, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc or gpt-gcide)" >&2; exit 2 ;;
   esac
