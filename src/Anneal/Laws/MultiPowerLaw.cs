@@ -119,6 +119,13 @@ public sealed partial record MultiPowerLaw(WarmupConvention Convention = WarmupC
 
     public override LawState Prepare(LawRun run) => new State(run, Convention, AreaPower, ContinuousDrops);
 
+    /// <summary>
+    /// With continuous drops, the run prepared for a fit: LD by a quadrature whose nodes merge consecutive changes between
+    /// two points (<see cref="State.FitNodes"/>): the fit of the published 400M split visits 4.8 times fewer (point, change)
+    /// pairs per evaluation, its loss within 2.5e-6. Predictions keep the change-by-change sum.
+    /// </summary>
+    internal override LawState PrepareForFit(LawRun run) => ContinuousDrops ? new State(run, Convention, AreaPower, true, fitNodes: true) : Prepare(run);
+
     public override IReadOnlyList<HeldParameter> NonIdentifiable(IReadOnlyList<LawState> runs)
     {
         if (runs.Any(r => EtaMath.HasDrop(r.Run.Eta)))
