@@ -81,10 +81,11 @@ public sealed partial record MultiPowerLaw
 
         /// <summary>
         /// Prepares <paramref name="run"/>; <paramref name="areaPower"/> NaN: the power is the fitted eighth parameter;
-        /// <paramref name="continuousDrops"/>: <see cref="MultiPowerLaw.ContinuousDrops"/>; <paramref name="fitNodes"/> (with
-        /// continuous drops): LD by <see cref="FitNodes"/>' quadrature at the run's points instead of change by change.
+        /// <paramref name="continuousDrops"/>: <see cref="MultiPowerLaw.ContinuousDrops"/>; with continuous drops and at least
+        /// <paramref name="nodesFromPairs"/> (point, change) pairs change by change, LD by <see cref="FitNodes"/>' quadrature at
+        /// the run's points instead (the default: never).
         /// </summary>
-        public State(LawRun run, WarmupConvention convention, double areaPower = 1, bool continuousDrops = false, bool fitNodes = false) : base(run)
+        public State(LawRun run, WarmupConvention convention, double areaPower = 1, bool continuousDrops = false, long nodesFromPairs = long.MaxValue) : base(run)
         {
             var eta = run.Eta;
             int n = run.Count;
@@ -127,7 +128,8 @@ public sealed partial record MultiPowerLaw
                 }
                 // The kernel's own log: the same bits on every vector width (MplKernel).
                 MplKernel.Log(_lnEta.AsSpan(0, nPos), _lnEta.AsSpan(0, nPos));
-                if (fitNodes && continuousDrops) _nPos = nPos = FitNodes(run, prefix, _d, _pk, _lnEta, k, nPos);
+                if (continuousDrops && nodesFromPairs < long.MaxValue && PairCount(run, k, nPos) >= nodesFromPairs)
+                    _nPos = nPos = FitNodes(run, prefix, _d, _pk, _lnEta, k, nPos);
                 _pt1 = new double[n];
                 _upTo = new int[n];
                 int j = 0, items = 0;
@@ -181,15 +183,20 @@ public sealed partial record MultiPowerLaw
         /// at their midpoint rates), as long as the node's rates stay within <see cref="MaxPieceRatio"/> of each other and its
         /// area span is at most <see cref="NodeSpan"/> of the area from its last change to the next point. The node's error is
         /// then second order: G's curvature times (span / distance)^2 / 24 of the node's own term for the nearest point, less
-        /// for every later one, and of the order of the cut pieces' own midpoint error. On the published 400M split: 4.8
-        /// times fewer (point, change) pairs; at three parameter vectors along the reference fit's path, LD within 2.1e-5 of
+        /// for every later one, and of the order of the cut pieces' own midpoint error. On the published 400M split's three runs:
+        /// 4.8 times fewer (point, change) pairs; at three parameter vectors along the reference fit's path, LD within 2.1e-5 of
         /// its largest size (the loss within 2.5e-6, for losses of 2.9-3.6), the drop term's derivatives within 8e-5
         /// (MplFitNodesTests; a span of 0.25 gave 7.8 times fewer pairs and 3 times the error). Returns the number of nodes
         /// (written over the first entries of the arrays).
         /// </summary>
         private static int FitNodes(LawRun run, double[] prefix, double[] d, double[] pk, double[] lnEta, int[] k, int nPos)
         {
-            double maxLnRatio = Math.Log(MaxPieceRatio);
+            // The limits widened by 1e-9: regular schedules meet them exactly (a linear warmup's rates 50 and 51, a constant
+            // rate's span of one step against ten), and rounding, which differs with the LR's unit, would decide such a tie
+            // one way in one unit and the other way in another, giving another objective (by the node's quadrature error,
+            // ~1e-6) and, on a chaotic early-stopped path, another fit (MplFewPointsTests' LR-unit check).
+            const double slack = 1e-9;
+            double maxLnRatio = Math.Log(MaxPieceRatio) + slack, span = NodeSpan * (1 + slack);
             var steps = run.Steps;
             int w = 0, p = 0;
             for (int r = 0; r < nPos;)
@@ -202,7 +209,7 @@ public sealed partial record MultiPowerLaw
                 for (; end < nPos && k[end] <= next && (d[end] > 0) == (d[r] > 0); end++)
                 {
                     double nlo = Math.Min(lo, lnEta[end]), nhi = Math.Max(hi, lnEta[end]);
-                    if (nhi - nlo > maxLnRatio || pk[end] - pk[r] > NodeSpan * (reach - pk[end])) break;
+                    if (nhi - nlo > maxLnRatio || pk[end] - pk[r] > span * (reach - pk[end])) break;
                     (lo, hi) = (nlo, nhi);
                 }
                 if (end == r + 1) { d[w] = d[r]; pk[w] = pk[r]; lnEta[w] = lnEta[r]; }
@@ -217,6 +224,18 @@ public sealed partial record MultiPowerLaw
                 w++; r = end;
             }
             return w;
+        }
+
+        // Pairs of points and the changes (at steps k[0..nPos), ascending) at or before them.
+        private static long PairCount(LawRun run, int[] k, int nPos)
+        {
+            long pairs = 0;
+            for (int i = 0, j = 0; i < run.Count; i++)
+            {
+                while (j < nPos && k[j] <= run.Steps[i]) j++;
+                pairs += j;
+            }
+            return pairs;
         }
 
         /// <summary>Number of (point, change) pairs one evaluation visits.</summary>

@@ -17,6 +17,9 @@ public class MplFitNodesTests(ITestOutputHelper output)
 {
     private static readonly MultiPowerLaw Law = new(WarmupConvention.Reference) { ContinuousDrops = true };
 
+    // The quadrature whatever the run's size (a fit uses it from MultiPowerLaw.NodesFromPairs pairs).
+    private static MultiPowerLaw.State Nodes(LawRun run) => new(run, WarmupConvention.Reference, 1, continuousDrops: true, nodesFromPairs: 0);
+
     // The reference initialisation and a point near the 400M fit's end (docs/benchmarks.md, kernel-speed's parameters).
     public static TheoryData<double[]> Parameters => new() { new[] { 2.5, 0.5, 0.5, 400, 1, 0.5, 0.5 }, new[] { 2.4, 0.55, 0.45, 500, 2.0, 0.6, 0.55 }, new[] { 3.3, 0.6, 0.5, 600, 0.3, 1.5, 0.3 } };
 
@@ -29,7 +32,7 @@ public class MplFitNodesTests(ITestOutputHelper output)
         foreach (var run in MplData.Runs("400m", MplData.FitSplit))
         {
             var exact = (MultiPowerLaw.State)Law.Prepare(run);
-            var nodes = (MultiPowerLaw.State)Law.PrepareForFit(run);
+            var nodes = Nodes(run);
             exactPairs += exact.Pairs; nodePairs += nodes.Pairs;
             int n = run.Count;
             double[] le = new double[n], ln = new double[n], je = new double[7 * n], jn = new double[7 * n];
@@ -63,7 +66,26 @@ public class MplFitNodesTests(ITestOutputHelper output)
         var eta2 = Schedule.Parse("cosine(peak=3e-4, total=3000, warmup=100, min=3e-5)").Sample(3000);
         long[] steps = [500, 1000, 1400, 2000, 2600, 2999];
         foreach (var e in new[] { eta, eta2 })
-            LawMathTests.JacobianMatchesCentralDifferences(Law, Law.PrepareForFit(LawRun.ForSchedule("t", e, steps, "test")), [2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63], steps);
+            LawMathTests.JacobianMatchesCentralDifferences(Law, Nodes(LawRun.ForSchedule("t", e, steps, "test")), [2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63], steps);
+    }
+
+    [Fact]
+    public void A_fit_uses_it_on_the_400M_cosine_run_and_not_on_a_run_below_a_million_pairs()
+    {
+        var runs = MplData.Runs("400m", MplData.FitSplit);
+        long allExact = 0, allFit = 0;
+        foreach (var run in runs)
+        {
+            long exact = ((MultiPowerLaw.State)Law.Prepare(run)).Pairs, fit = ((MultiPowerLaw.State)Law.PrepareForFit(run)).Pairs;
+            output.WriteLine($"{run.Name}: {exact} -> {fit} pairs");
+            fit.ShouldBe(exact >= MultiPowerLaw.NodesFromPairs ? Nodes(run).Pairs : exact, run.Name);
+            allExact += exact; allFit += fit;
+        }
+        output.WriteLine($"split: {allExact} -> {allFit} pairs");
+        // The cosine run (2.2M pairs) four times fewer; the constant and WSD runs (0.4M, 0.2M) as they were.
+        long cosine = ((MultiPowerLaw.State)Law.Prepare(runs[0])).Pairs;
+        cosine.ShouldBeGreaterThan(MultiPowerLaw.NodesFromPairs);
+        ((MultiPowerLaw.State)Law.PrepareForFit(runs[0])).Pairs.ShouldBeLessThan(cosine / 4);
     }
 
     [Fact]
@@ -75,7 +97,7 @@ public class MplFitNodesTests(ITestOutputHelper output)
         double[] p = [2.5, 0.65, 0.43, 520.0, 2.0, 0.59, 0.63];
         double[] le = new double[steps.Length], ln = new double[steps.Length], je = new double[7 * steps.Length], jn = new double[7 * steps.Length];
         Law.Prepare(run).Evaluate(p, le, je);
-        Law.PrepareForFit(run).Evaluate(p, ln, jn);
+        Nodes(run).Evaluate(p, ln, jn);
         ln.ShouldBe(le);
         jn.ShouldBe(je);
     }
