@@ -61,7 +61,7 @@ public static class LawFitter
         var sw = Stopwatch.StartNew();
         var warnings = new List<string>();
         (runs, double unit) = Fitted(runs, options, warnings);
-        var states = runs.Select(law.Prepare).ToArray();
+        var states = runs.Select(law.PrepareForFit).ToArray();
         var objective = new HuberObjective(law, states, options);
         // The same run given twice counts twice: its weight doubles and the standard errors shrink by sqrt(2).
         for (int a = 0; a < runs.Count; a++)

@@ -49,6 +49,12 @@ public abstract record LossLaw
     public abstract LawState Prepare(LawRun run);
 
     /// <summary>
+    /// The run prepared for a fit's objective (<see cref="Fitting.LawFitter"/>): <see cref="Prepare"/> unless the law evaluates
+    /// its fitted points more cheaply to within a small quadrature error (<c>mpl(drops=continuous)</c>).
+    /// </summary>
+    internal virtual LawState PrepareForFit(LawRun run) => Prepare(run);
+
+    /// <summary>
     /// Parameters the given runs cannot determine (e.g. a decay term from constant-LR runs only),
     /// with the value they are held at and the reason. Empty when everything is identifiable.
     /// </summary>
