@@ -127,7 +127,11 @@ internal static class BandCalibration
             {
                 var preds = fit.Members.Select(m => m.Predict(t.Run, Level)).ToArray();
                 double Mean(double[] v) => v.Average();
-                var losses = preds.Select(p => Mean(p.Loss)).ToArray();
+                // Each member's forecast as the stack reads it (FittedLaw.PredictStack): its gain scaled and its constant part
+                // matched past the fitted horizon (AutoLaw.MemberForecast), then not rising while the rate does not
+                // (NonRisingForecast); the raw forecasts left the disagreement and the forecast itself off the product's on
+                // every adjusted member (gpt-code's cooldowns: 1.2619 against 1.2593).
+                var losses = preds.Select((p, m) => Mean(NonRisingForecast.Of(t.Run, stack.MemberForecast(m, t.Run, fit.Members[m].Values, (double[])p.Loss.Clone())))).ToArray();
                 // The weights on this schedule (the convex member's taper far past the fitted horizon), as the stack forecasts.
                 var w = stack.WeightsFor(t.Run);
                 double pred = w.Select((x, i) => x * losses[i]).Sum();
@@ -152,6 +156,12 @@ internal static class BandCalibration
         return rows;
     }
 
+    /// <summary>
+    /// N0 of the noise-scaled form (session 18's 0.001, about the MPL curves' point noise): the form's own definition, not
+    /// the constant in use, which is 0 whenever another form is.
+    /// </summary>
+    private const double NoiseFormFloor = 0.001;
+
     private static void Calibrate(List<Row> rows, double z, bool extrapolationOnly)
     {
         // The rule on three forms of the band: the five terms without the floor, with it, and the floor with the extrapolation's
@@ -166,7 +176,7 @@ internal static class BandCalibration
             ("the five terms with the floor", () => StackBandCalibration.Shapes(floor: true)),
             ("the five terms without the floor", () => StackBandCalibration.Shapes(floor: false)),
             ("the floor and the extrapolation", StackBandCalibration.ExtrapolationShapes),
-            ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(StackBand.NoiseFloor)),
+            ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(NoiseFormFloor)),
         }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation")).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
