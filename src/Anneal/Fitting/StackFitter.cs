@@ -173,13 +173,15 @@ public static class StackFitter
         if (placeWhy.Count > 0) choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Join("; ", placeWhy);
         long horizon = runs.Max(r => r.Steps[^1]);
         // The convex member tapers off far beyond the last fitted step (AutoLaw.ConvexTaper): record where that is.
-        if (fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight)))
+        // The convex member has a share, and not the whole: the taper and the regime rule below move its weight to the others.
+        bool convexShares = fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight));
+        if (convexShares)
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
         // Runs that end before the laws' regime (RegimeCheck): past the fitted horizon the convex member's weight goes to the
         // others (AutoLaw.LeavesConvexPastHorizon).
         var regime = law.CrossValidatedWeights ? RegimeCheck.Of(runs) : null;
-        bool leaves = regime is { Fires: true } && fits.Any(f => f.Fit.Law is ConvexBoundLaw && f.Weight > 0 && f.Weight < fits.Sum(g => g.Weight));
+        bool leaves = regime is { Fires: true } && convexShares;
         if (leaves)
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending past the fitted horizon ({horizon}) the convex member's weight goes to the others in proportion: the fitted runs have not reached the laws' regime (the loss falls faster in log time at their end, {regime!.Z:0.#} standard errors: RegimeCheck), so every member's forecast past it errs high and the convex bound's the most (AutoLaw.LeavesConvexPastHorizon)");
