@@ -26,7 +26,7 @@ internal static class CalibrationApi
         return Body.Ok(new
         {
             constant_log = id, run = judged.Log.Name, target, horizon, logged_to = judged.Log.Steps[^1],
-            judged = judged.Onset is not null, asks_longer = judged.Onset?.AsksLonger ?? false, message = judged.Message,
+            judged = judged.Onset is not null, asks_longer = judged.Onset?.AsksLonger ?? false, ask = judged.Onset?.Ask, message = judged.Message,
             onset = judged.Onset is { } onset ? ForecastApi.Onset(onset) : null,
         });
     });

@@ -118,7 +118,7 @@ internal static class ForecastApi
     internal static object Onset(RegimeOnset o, RegimeCheck? fit = null) => new
     {
         run = o.Run, horizon = o.Horizon, step = o.Step, end = o.End, alarms = o.Alarms, reached = o.Reached, asks_longer = o.AsksLonger,
-        shortest_run = o.ShortestRun, message = fit is null ? o.Describe() : o.FitWarning(fit),
+        shortest_run = o.ShortestRun, ask = o.Ask, message = fit is null ? o.Describe() : o.FitWarning(fit),
     };
 
     /// <summary>First step worth predicting: the end of the warmup (laws are fitted after it).</summary>
