@@ -88,9 +88,12 @@ export async function render(root, params) {
     try { ({ data: d } = await api('/api/forecast', body)); }
     catch (e) { status.className = 'error'; status.textContent = e.message; go1.disabled = false; return; }
     go1.disabled = false;
+    // The regime check's sentences are in their own panel (showRegime), not repeated in the status line.
+    const shown = d.regime && d.regime.fires ? [d.regime.message, d.regime.onset && d.regime.onset.message] : [];
+    const warnings = d.report.warnings.filter(w => !shown.includes(w));
     status.textContent = (d.saved_law ? `law:${d.saved_law.id} (saved ${d.saved_law.created.slice(0, 10)} by Anneal ${d.saved_law.anneal_version.split('+')[0]}): ` : '')
       + `${d.law} fitted to ${d.runs.length} run(s), ${d.report.points} points in ${d.report.seconds.toFixed(2)} s; rms log residual ${fmt(d.report.rms_log_residual, 5)}`
-      + (d.report.warnings.length ? ' — ' + d.report.warnings.join('; ') : '')
+      + (warnings.length ? ' — ' + warnings.join('; ') : '')
       + (d.notes && d.notes.length ? ' — ' + d.notes.join('; ') : ''); // what the fit window left out or averaged, as `anneal fit` notes it
     if (d.saved_law) ids.value = d.saved_law.runs.filter(r => r.exists).map(r => r.id).join(',');
     showRegime(d.regime);
@@ -100,7 +103,8 @@ export async function render(root, params) {
     drawChart(resChart, { title: 'Residuals (observed − fitted)', yLabel: 'residual', height: 300, series: d.runs.map((r, i) => ({ label: `${r.name} residual (R² ${fmt(r.r2)})`, x: r.step, y: r.residual, color: color(i) })) });
     if (d.prediction) {
       const p = d.prediction;
-      final.textContent = `predicted final loss ${fmt(p.final_loss)}` + (p.final_low !== null ? `  (${Math.round(100 * p.level)}% band ${fmt(p.final_low)} – ${fmt(p.final_high)})` : `  (no band: ${p.band_unavailable})`);
+      final.textContent = `predicted final loss ${fmt(p.final_loss)}` + (p.final_low !== null ? `  (${Math.round(100 * p.level)}% band ${fmt(p.final_low)} – ${fmt(p.final_high)})`
+        : p.band_withheld_by_regime ? '  (no band past the fitted horizon: see under the chart)' : `  (no band: ${p.band_unavailable})`);
       drawChart(predChart, { title: `Forecast: ${p.schedule}`, yLabel: 'loss', y2Label: 'learning rate', height: 380, series: [
         { label: p.final_low !== null ? 'predicted' : 'predicted (no band)', x: p.step, y: p.loss, color: '#000000', width: 2, band: p.final_low !== null ? { low: p.low, high: p.high } : null },
         ...d.runs.map((r, i) => ({ label: `${r.name} observed`, x: r.step, y: r.observed, color: color(i), points: true })),
@@ -112,7 +116,7 @@ export async function render(root, params) {
     params_.replaceChildren(el('h2', {}, 'Fitted parameters'), el('table', {},
       el('tr', {}, el('th', {}, 'parameter'), el('th', { class: 'num' }, 'value'), el('th', { class: 'num' }, 'std error'), el('th', {}, 'unit')),
       d.parameters.map(p => el('tr', {}, el('td', {}, p.name), el('td', { class: 'num' }, fmt(p.value, 5)), el('td', { class: 'num' }, fmt(p.std_error, 5)), el('td', { class: 'muted' }, p.unit)))),
-      d.members ? el('p', { class: 'muted' }, 'auto = ' + d.members.map(m => `${m.weight} × ${m.law}`).join(' + ')) : null);
+      ...(d.members ? [el('p', { class: 'muted' }, 'auto = ' + d.members.map(m => `${m.weight} × ${m.law}`).join(' + '))] : []));
     toDesigner.classList.toggle('hidden', !d.designable);
     toDesigner.onclick = () => go('designer', { law: d.fit_id });
     save.classList.toggle('hidden', !!d.saved_law);
