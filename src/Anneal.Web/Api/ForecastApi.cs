@@ -23,8 +23,7 @@ internal static class ForecastApi
         var stored = o["law_id"] is null ? null : Provenance.ReadLaw(d.Runs, Body.Int(o, "law_id", null, 1, long.MaxValue));
         var ids = stored is null ? Body.Ids(o, "runs", 1, 8) : stored.ExistingRuns.Take(8).ToArray();
         var law = stored?.Law.Law ?? Dashboard.ParseLaw(Body.Str(o, "law"));
-        var target = Body.Str(o, "target") ?? "loss";
-        if (target is not ("loss" or "val")) throw new ApiException(400, $"target: loss (training loss) or val (validation loss), got '{Body.Trunc(target)}'");
+        var target = Body.Target(o, "loss");
         double level = Body.Num(o, "level", 0.95, 0.5, 0.999);
         int points = (int)Body.Int(o, "points", 400, 10, 5000);
         var specText = Body.Str(o, "schedule");

@@ -154,4 +154,17 @@ public class RegimeOnsetTests
             "engine-gpt-perldoc/constant_s2@599: >1199", "engine-gpt-perldoc/constant_s2@899: >1199",
         }.Order());
     }
+
+    [Fact]
+    public void Probe_reads_its_constant_log_as_a_fit_does_and_refuses_a_budget_whose_runs_all_end_before_the_onset()
+    {
+        // anneal probe --constant-log on gpt-perldoc's seed-1 constant run (validation loss, the default): the log read by
+        // RegimeService.Read gives session 19's onset, 1999 (the test above), so a budget of 1500 steps pays for no design
+        // whose runs reach it; the refusal names the onset and the step to reach, before any simulation (exit 2).
+        var log = Path.Combine(TestPaths.RepoRoot, "data/corpora/gpt-perldoc/constant_s1.csv") + "@constant(peak=3e-3, warmup=60)";
+        var (code, _, err) = Anneal.Tests.Cli.CliRunner.Run("probe", "--budget", "1500", "--target", "cosine(peak=3e-3, total=3600, warmup=60)", "--constant-log", log);
+        code.ShouldBe(2, err);
+        err.ShouldContain("--budget 1500 pays for no calibration design whose runs reach the laws' regime: constant_s1 enters the power-law regime the laws assume at about step 1999");
+        err.ShouldContain("raise the budget so that a constant-rate run reaches step 2000");
+    }
 }
