@@ -260,7 +260,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         }
         long cosine = Ids("tag=engine-gpt-perldoc&q=cosine_T600_s1")[0];
         long log = Ids("tag=engine-gpt-perldoc&q=constant_s1")[0];
-        Open($"#/forecast?ids={cutId},{cosine}&law=powerlaw&target=val&constant_log={log}&schedule=" + Uri.EscapeDataString("cosine(peak=3e-3, total=2400, warmup=60)"));
+        Open($"#/forecast?ids={cutId},{cosine}&law=auto&target=val&constant_log={log}&schedule=" + Uri.EscapeDataString("cosine(peak=3e-3, total=2400, warmup=60)"));
         Wait("#forecast-final", e => e.Text.StartsWith("predicted final loss"), 120);
         var regime = Wait("#forecast-regime", e => e.Displayed && e.Text.Contains("Calibration runs should reach step 1999."));
         regime.Text.ShouldContain("the fit's horizon (step 599) is before the regime");
