@@ -242,6 +242,49 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
     }
 
     [BrowserFact]
+    public void Forecast_before_the_regime_says_how_long_calibration_runs_must_be_and_draws_no_band_past_the_horizon()
+    {
+        // gpt-perldoc's schedules fit: its seed-1 constant run cut at 600 steps (uploaded) and the 600-step cosine, on the
+        // validation loss; its whole constant run (seeded) is the longer log, which enters the regime at step 1999
+        // (RegimeOnset; RegimeApiTests checks the number against the library).
+        var corpus = Path.Combine(ApiTests.RepoRoot(), "data/corpora/gpt-perldoc");
+        var lines = File.ReadAllLines(Path.Combine(corpus, "constant_s1.csv"));
+        var cut = string.Join("\n", lines.Where((l, i) => i == 0 || long.Parse(l.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture) < 600)) + "\n";
+        long cutId;
+        using (var http = new HttpClient { BaseAddress = server.Address })
+        {
+            var r = http.PostAsync("/api/runs?file=constant_s1_to600.csv&name=perldoc-constant-to-600&tags=browser&schedule=" + Uri.EscapeDataString("constant(peak=3e-3, warmup=60)"),
+                new StringContent(cut, Encoding.UTF8, "text/csv")).Result;
+            r.EnsureSuccessStatusCode();
+            cutId = System.Text.Json.Nodes.JsonNode.Parse(r.Content.ReadAsStringAsync().Result)!["id"]!.GetValue<long>();
+        }
+        long cosine = Ids("tag=engine-gpt-perldoc&q=cosine_T600_s1")[0];
+        long log = Ids("tag=engine-gpt-perldoc&q=constant_s1")[0];
+        Open($"#/forecast?ids={cutId},{cosine}&law=auto&target=val&constant_log={log}&schedule=" + Uri.EscapeDataString("cosine(peak=3e-3, total=2400, warmup=60)"));
+        Wait("#forecast-final", e => e.Text.StartsWith("predicted final loss"), 120);
+        var regime = Wait("#forecast-regime", e => e.Displayed && e.Text.Contains("Calibration runs should reach step 1999."));
+        regime.Text.ShouldContain("the fit's horizon (step 599) is before the regime");
+        Wait("#forecast-band-note", e => e.Displayed).Text.ShouldStartWith("No band drawn: no 95% band: the forecast reaches past the fitted horizon (step 599)");
+        // no band series on the chart: the prediction is drawn alone
+        Drew("#forecast-prediction-chart", "predicted (no band)", "learning rate");
+        Legend("#forecast-prediction-chart").ShouldNotContain("predicted (no band) (low)");
+        // the calibration planner, filled from the fit: the same step
+        Wait("#calibration-horizon", e => e.GetAttribute("value") == "599");
+        Click(By.Id("calibration-run"));
+        Wait("#calibration-result", e => e.Text.StartsWith("Calibration runs should reach step 1999."));
+        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") == "1")
+        {
+            // the whole page, from the fit's form to the calibration planner
+            var size = D.Manage().Window.Size;
+            D.Manage().Window.Size = new System.Drawing.Size(1400, 2100);
+            D.ExecuteScript("window.scrollTo(0, 0);");
+            Thread.Sleep(500);
+            D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", "serve-regime.png"));
+            D.Manage().Window.Size = size;
+        }
+    }
+
+    [BrowserFact]
     public void Accuracy_shows_the_benchmark_table()
     {
         Open("#/accuracy");

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Anneal.Accuracy;
 using Anneal.Curves;
 using Anneal.Design;
+using Anneal.Fitting;
 using Anneal.IO;
 using Anneal.Laws;
 
@@ -117,22 +118,18 @@ internal static class ProbeCommand
         return cmd;
     }
 
-    /// <summary>The bundled multi-power-law 400M runs (every schedule of the benchmark), the default reference.</summary>
-    /// <summary>
-    /// The constant-rate log of --constant-log as a fit sees it: its <paramref name="target"/> loss from the end of its warmup
-    /// on, binned as a fit bins it (<see cref="LawRun.DefaultMaxPoints"/>).
-    /// </summary>
+    /// <summary>The constant-rate log of --constant-log as a fit sees it (<see cref="RegimeService.Read"/>, the reader of <c>anneal fit --constant-log</c>): its <paramref name="target"/> loss.</summary>
     private static LawRun ConstantLog(string arg, string target)
     {
         if (target is not ("val" or "loss")) throw new InputException($"--constant-log-target must be val or loss, got '{target}'");
         try
         {
-            var run = LawRun.FromCurve(CurveArgument.Parse(arg), target);
-            return run.From(run.PeakStep).Binned(LawRun.DefaultMaxPoints);
+            return RegimeService.Read(CurveArgument.Parse(arg), target);
         }
         catch (InputException e) { throw e.Prefixed($"--constant-log: "); }
     }
 
+    /// <summary>The bundled multi-power-law 400M runs (every schedule of the benchmark), the default reference.</summary>
     private static ProbeReference BundledReference() => Reference(LoadCorpus("mpl-400m"));
 
     /// <summary>A corpus folder (or its corpus.json), or a bundled multi-power-law corpus by name (mpl-25m, mpl-100m, mpl-400m).</summary>

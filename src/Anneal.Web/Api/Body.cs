@@ -60,6 +60,13 @@ internal static class Body
         return (long)v;
     }
 
+    /// <summary>Which loss a request reads (<c>target</c>): <c>loss</c> (training) or <c>val</c> (validation); <paramref name="fallback"/> when absent.</summary>
+    public static string Target(JsonObject o, string fallback)
+    {
+        var target = Str(o, "target") ?? fallback;
+        return target is "loss" or "val" ? target : throw new ApiException(400, $"target: loss (training loss) or val (validation loss), got '{Trunc(target)}'");
+    }
+
     public static long[] Ids(JsonObject o, string key, int min, int max)
     {
         if (o[key] is not JsonArray a) throw new ApiException(400, $"{key}: give a list of run ids, e.g. [1, 2]");

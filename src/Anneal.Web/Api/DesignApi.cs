@@ -144,6 +144,8 @@ internal static class DesignApi
             return new
             {
                 law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
+                // A law fitted on runs that end before the laws' regime gives no band past its fitted horizon (RegimeCheck).
+                band_withheld = dl.BandWithheld(problem), regime = dl.Regime is { } g ? ForecastApi.Regime(g, null, null) : null,
                 step = at, loss = Body.N(curve), lr = at.Select(s => eta[s]).ToArray(),
             };
         }

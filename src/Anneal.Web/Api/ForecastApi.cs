@@ -23,30 +23,37 @@ internal static class ForecastApi
         var stored = o["law_id"] is null ? null : Provenance.ReadLaw(d.Runs, Body.Int(o, "law_id", null, 1, long.MaxValue));
         var ids = stored is null ? Body.Ids(o, "runs", 1, 8) : stored.ExistingRuns.Take(8).ToArray();
         var law = stored?.Law.Law ?? Dashboard.ParseLaw(Body.Str(o, "law"));
-        var target = Body.Str(o, "target") ?? "loss";
-        if (target is not ("loss" or "val")) throw new ApiException(400, $"target: loss (training loss) or val (validation loss), got '{Body.Trunc(target)}'");
+        var target = Body.Target(o, "loss");
         double level = Body.Num(o, "level", 0.95, 0.5, 0.999);
         int points = (int)Body.Int(o, "points", 400, 10, 5000);
         var specText = Body.Str(o, "schedule");
         var schedule = string.IsNullOrWhiteSpace(specText) ? null : Dashboard.ParseSchedule(specText);
         long? steps = o["steps"] is null ? null : Body.Int(o, "steps", null, 2, Dashboard.MaxSteps);
+        // A longer log of a constant-rate run (a stored run), read with the fit's target: where it enters the laws' regime
+        // when the fitted runs end before it (RegimeService, as anneal fit --constant-log).
+        long? logId = o["constant_log"] is null ? null : Body.Int(o, "constant_log", null, 1, long.MaxValue);
+        var logCurve = logId is { } li ? d.Runs.LoadCurve(li) ?? throw new ApiException(404, $"constant_log: no run with id {li}") : null;
 
         // The curves as the store holds them; one name per run (two stored runs may share a name).
         var curves = ids.Select(id => d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"runs: no run with id {id}")).ToArray();
         if (curves.Select(r => r.Name).Distinct().Count() < curves.Length)
             for (int i = 0; i < curves.Length; i++) curves[i] = curves[i] with { Name = $"{curves[i].Name}#{ids[i]}" };
-        string key = stored is not null ? Provenance.LawPrefix + stored.Id : $"{law.Spec}|{target}|{string.Join(",", ids)}"; // in the given order: the runs' order is the fit's
+        string key = stored is not null ? Provenance.LawPrefix + stored.Id
+            : $"{law.Spec}|{target}|{(logId is { } l ? $"log {l}|" : "")}{string.Join(",", ids)}"; // in the given order: the runs' order is the fit's
         // The fit of `anneal fit` (FitService: the same fit window, bins, fitter and per-run scores); a saved law is
         // scored on its runs prepared the same way.
         var result = stored is not null ? FitService.Scored(stored.Law, FitWindow.Prepare(curves, target, cancel: c.RequestAborted)) : d.FitResult(key);
         if (result is null)
         {
             await d.Heavy.WaitAsync(c.RequestAborted);
-            try { result = await Task.Run(() => FitService.Fit(new FitRequest(curves, law) { Target = target }, cancel: c.RequestAborted), c.RequestAborted); }
+            try { result = await Task.Run(() => FitService.Fit(new FitRequest(curves, law) { Target = target, ConstantLog = logCurve }, cancel: c.RequestAborted), c.RequestAborted); }
             finally { d.Heavy.Release(); }
             d.KeepFit(key, result, ids);
         }
         var fit = result.Fit;
+        // A saved law was fitted before: its regime check is in the law file, the log is judged against it here as the fit would.
+        var onset = stored is null || logCurve is null ? fit.Onset
+            : RegimeService.ForFit(fit.Regime, await Task.Run(() => RegimeService.Read(logCurve, target, cancel: c.RequestAborted), c.RequestAborted));
 
         object? prediction = null;
         if (schedule is not null)
@@ -59,7 +66,7 @@ internal static class ForecastApi
             prediction = new
             {
                 schedule = schedule.Spec, steps = n, level, final_loss = p.FinalLoss, final_low = Body.N(p.FinalLow), final_high = Body.N(p.FinalHigh),
-                band_unavailable = p.BandUnavailable, step = p.Steps, loss = Body.N(p.Loss), low = Body.N(p.Low), high = Body.N(p.High),
+                band_unavailable = p.BandUnavailable, band_withheld_by_regime = fit.Regime?.BandWithheld(n - 1, level) is not null, step = p.Steps, loss = Body.N(p.Loss), low = Body.N(p.Low), high = Body.N(p.High),
                 lr = p.Steps.Select(s => res.Rates[s]).ToArray(),
             };
         }
@@ -74,6 +81,7 @@ internal static class ForecastApi
             parameters = fit.Law.Parameters.Select((p, i) => new { name = p.Name, value = Body.N(fit.Values[i]), std_error = Body.N(fit.StdErrors[i]), unit = p.Unit }).ToArray(),
             report = new { points = fit.Report.Points, rms_log_residual = Body.N(fit.Report.RmsLogResidual), seconds = fit.Report.WallSeconds, warnings = fit.Report.Warnings },
             designable = fit.Law is MultiPowerLaw || fit.Law is AutoLaw,
+            regime = Regime(fit.Regime, onset, logId),
             notes = result.Prepared.Notes.ToArray(),
             runs = result.Runs.Select((run, i) =>
             {
@@ -89,6 +97,28 @@ internal static class ForecastApi
             prediction,
         });
     });
+
+    /// <summary>
+    /// The regime verdict of a fit as the API gives it (the forecast's and the designer's): the check's numbers and its
+    /// sentence (<see cref="RegimeCheck.Verdict"/>, the fit's warning when it fires), the step past which bands are withheld,
+    /// and, with a constant-rate log (<paramref name="logId"/>), where it enters the regime (<see cref="RegimeOnset"/>: the
+    /// sentence <c>anneal fit --constant-log</c> prints, <see cref="RegimeOnset.FitWarning"/>).
+    /// </summary>
+    internal static object Regime(RegimeCheck? check, RegimeOnset? onset, long? logId) => check is null
+        ? new { @checked = false, fires = false, message = RegimeCheck.Unavailable, horizon = (long?)null, z = (double?)null, band_withheld_past = (long?)null, constant_log = logId, onset = (object?)null }
+        : new
+        {
+            @checked = true, fires = check.Fires, message = check.Verdict, horizon = (long?)check.Horizon, z = Body.N(check.Z),
+            band_withheld_past = check.Fires ? check.Horizon : (long?)null, constant_log = logId,
+            onset = onset is null ? null : (object)Onset(onset, check),
+        };
+
+    /// <summary>One onset for the API: its numbers, the step calibration runs must reach, and the library's sentence.</summary>
+    internal static object Onset(RegimeOnset o, RegimeCheck? fit = null) => new
+    {
+        run = o.Run, horizon = o.Horizon, step = o.Step, end = o.End, alarms = o.Alarms, reached = o.Reached, asks_longer = o.AsksLonger,
+        shortest_run = o.ShortestRun, ask = o.Ask, message = fit is null ? o.Describe() : o.FitWarning(fit),
+    };
 
     /// <summary>First step worth predicting: the end of the warmup (laws are fitted after it).</summary>
     internal static long FirstStep(double[] eta) => Math.Max(1, new LawRun { Name = "", Eta = eta, Steps = [] }.PeakStep);

@@ -26,7 +26,7 @@ public sealed record TargetForecast(string Run, long Horizon, double Observed, d
     public bool RepeatsData { get; init; }
 
     /// <summary>
-    /// Whether the regime check withheld the band (<see cref="RegimeCheck.BandWithheld"/>: a forecast past the fitted
+    /// Whether the regime check withheld the band (<see cref="RegimeCheck.BandWithheld(LawRun, double)"/>: a forecast past the fitted
     /// horizon of runs that had not reached the laws' regime). The pooled coverage counts it as not covering; the report
     /// also gives the coverage among the forecasts given a band, with the count withheld beside it.
     /// </summary>

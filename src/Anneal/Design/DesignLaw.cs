@@ -27,6 +27,16 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// <summary>Why the law gives no band although it was fitted (its covariance could not be computed); null otherwise.</summary>
     public string? BandUnavailable { get; init; }
 
+    /// <summary>
+    /// The regime check of the fit the law comes from (<see cref="FittedLaw.Regime"/>; null for published values): where it
+    /// fires, a schedule ending past the fitted horizon gets no band (<see cref="BandWithheld"/>), as a forecast gets none.
+    /// </summary>
+    public Anneal.Fitting.RegimeCheck? Regime { get; init; }
+
+    /// <summary>Why <paramref name="problem"/>'s schedule gets no band although the law has one: the regime check withholds it past the fitted horizon (<see cref="Anneal.Fitting.RegimeCheck.BandWithheld(long, double)"/>); null otherwise.</summary>
+    public string? BandWithheld(DesignProblem problem, double level = 0.95) =>
+        Regime?.BandWithheld(problem.Total - 1, level);
+
     /// <summary>True when the law carries any uncertainty to draw a band from.</summary>
     public bool HasBand => BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
 
@@ -64,6 +74,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             Replicates = fit.Replicates.Where(r => r.Length == 7).Select(r => (double[])r.Clone()).ToArray(),
             CrossValidationLogError = fit.CrossValidationLogError,
             EarlyStopped = fit.Report.Method == Anneal.Fitting.FitMethod.EarlyStoppedAdamW,
+            Regime = fit.Regime,
             // As the laws layer decides: a band that needs the delta method needs the covariance.
             BandUnavailable = fit.Covariance is null && PredictionBand.UsesDeltaMethod(fit.Report.Method, fit.Replicates.Length)
                 ? "the fit's parameter covariance could not be computed (see the fit's warnings)" : null,
@@ -74,11 +85,12 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// Band of the predicted final loss, as the laws layer draws it: Var = g' Cov g (delta method,
     /// g = dL/dtheta analytic; left out for an early-stopped fit with refits) + the jackknife variance
     /// over <see cref="Replicates"/> + (L * <see cref="CrossValidationLogError"/>)^2, and the band
-    /// L * exp(+-z sqrt(Var) / L). Null when the law carries no uncertainty or the band fails <see cref="BandCheck"/>.
+    /// L * exp(+-z sqrt(Var) / L). Null when the law carries no uncertainty, the regime check withholds it
+    /// (<see cref="BandWithheld"/>) or the band fails <see cref="BandCheck"/>.
     /// </summary>
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
-        if (!HasBand) return null;
+        if (!HasBand || BandWithheld(problem) is not null) return null;
         var g = new double[7];
         double l = problem.Objective().ParameterGradient(postWarmup, g);
         double v = DeltaTerm ? Quadratic(g) : 0;

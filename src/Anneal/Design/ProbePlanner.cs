@@ -53,7 +53,7 @@ public sealed record ProbeRequest(long Budget, IReadOnlyList<string> Targets)
 
     /// <summary>
     /// A logged run at constant rate after its warmup, at the targets' peak (a pilot, or an earlier run of the same model
-    /// and data), as a fit sees it (points after the warmup); null: none. Where it enters the laws' regime
+    /// and data), as a fit sees it (<see cref="RegimeService.Read"/>: points after the warmup, binned); null: none. Where it enters the laws' regime
     /// (<see cref="RegimeOnset"/>, from the shortest design's horizon) is the shortest calibration horizon compared: designs
     /// whose runs end before it are left out, since a fit on them forecasts far off with no band (<see cref="RegimeCheck"/>).
     /// </summary>
@@ -185,7 +185,7 @@ public static class ProbePlanner
         var onset = Regime(request, designs);
         if (onset is { AsksLonger: true })
         {
-            long shortest = Shortest(onset);
+            long shortest = onset.ShortestRun;
             designs = designs.Where(d => d.Horizon >= shortest).ToArray();
             if (designs.Count == 0)
                 throw InputException.Naming($"{Parameter("budget")} {request.Budget} pays for no calibration design whose runs reach the laws' regime: {onset.Describe()}; raise the budget so that a constant-rate run reaches step {shortest}");
@@ -202,13 +202,9 @@ public static class ProbePlanner
     public static RegimeOnset? Regime(ProbeRequest request, IReadOnlyList<CalibrationDesign> designs)
     {
         if (request.ConstantLog is not { } log || designs.Count == 0) return null;
-        long first = designs.Min(d => d.Horizon) - 1;
-        return RegimeOnset.Of(log, first)
-            ?? throw InputException.Naming($"{Parameter("constant_log")}: the regime check cannot judge {log.Name} stopped at step {first}, the shortest design's horizon (it needs a constant-rate phase with at least {RegimeCheck.MinPoints} logged points after the warmup by then)");
+        var judged = RegimeService.Judge(log, designs.Min(d => d.Horizon) - 1);
+        return judged.Onset ?? throw InputException.Naming($"{Parameter("constant_log")}: {judged.Message}, the shortest design's horizon");
     }
-
-    /// <summary>The shortest calibration horizon in the regime by <paramref name="onset"/>: the onset, or past the log's end when the log does not reach it.</summary>
-    public static long Shortest(RegimeOnset onset) => !onset.AsksLonger ? 0 : onset.Reached ? onset.Step + 1 : onset.End + 2;
 
     /// <summary>Scores every design and recommends one.</summary>
     public static ProbeResult Plan(ProbeRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
@@ -217,7 +213,7 @@ public static class ProbePlanner
         var (targets, peak, warmup, designs, baseline, _, onset) = Designs(request);
         var notes = new List<string>();
         if (onset is not null)
-            notes.Add(onset.AsksLonger ? $"{onset.Describe()}: designs whose runs end before step {Shortest(onset)} were left out" : onset.Describe());
+            notes.Add(onset.AsksLonger ? $"{onset.Describe()}: designs whose runs end before step {onset.ShortestRun} were left out" : onset.Describe());
         for (int i = 1; i < targets.Count; i++)
         {
             var e = targets[i].Rates();

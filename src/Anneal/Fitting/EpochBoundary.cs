@@ -78,7 +78,7 @@ public sealed record EpochBoundary(long StepsPerEpoch, long Horizon, string Sour
     /// <summary>
     /// Why a forecast of <paramref name="run"/> gets no band: null unless it trains past <see cref="EpochsWithBand"/> epochs
     /// (its last step at or after <see cref="BandEnd"/>) and the fitted runs did not pass the first. Whole or absent, as
-    /// <see cref="RegimeCheck.BandWithheld"/>.
+    /// <see cref="RegimeCheck.BandWithheld(LawRun, double)"/>.
     /// </summary>
     public string? BandWithheld(LawRun run, double level) => Repeats(run) && run.Steps[^1] >= BandEnd
         ? string.Create(CultureInfo.InvariantCulture,

@@ -66,7 +66,7 @@ public static class FitService
         {
             Progress = progress is null ? null : progress.Report,
             Epoch = epoch,
-            ConstantLog = request.ConstantLog is { } log ? FitWindow.Prepare([log], request.Target, request.FromStep, cancel).Runs[0] : null,
+            ConstantLog = request.ConstantLog is { } log ? RegimeService.Read(log, request.Target, request.FromStep, cancel) : null,
         };
         var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
         cancel.ThrowIfCancellationRequested();

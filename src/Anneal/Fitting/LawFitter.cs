@@ -23,25 +23,30 @@ public static class LawFitter
     /// </summary>
     public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
-        var fit = FitShared(law, runs, options, null);
+        // The regime check, made once: the stack's rule reads it (StackFitter), and the fit records it.
+        var regime = RegimeCheck.Of(runs);
+        var fit = FitShared(law, runs, options, null, regime);
         // Where the training data starts to repeat (EpochBoundary): recorded with the fitted horizon; the forecasts past it say so.
         if (options?.Epoch is var (stepsPerEpoch, source))
         {
             var epoch = new EpochBoundary(stepsPerEpoch, runs.Max(q => q.Steps[^1]), source);
             fit = fit with { Epoch = epoch };
         }
-        var regime = RegimeCheck.Of(runs);
         if (regime is null) return fit;
         if (!regime.Fires) return fit with { Regime = regime };
         // How long calibration runs must be, where a longer constant-rate log says (RegimeOnset, from the fitted constant phase's end).
-        string[] onset = options?.ConstantLog is { } log && RegimeOnset.Of(log, regime.ToStep) is { } o
-            ? [string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the fit's horizon (step {regime.Horizon}) is before the regime: {o.Describe()}")] : [];
-        return fit with { Regime = regime, Report = fit.Report with { Warnings = [.. fit.Report.Warnings, regime.Warning, .. onset] } };
+        var onset = RegimeService.ForFit(regime, options?.ConstantLog);
+        string[] said = onset is null ? [] : [onset.FitWarning(regime)];
+        return fit with { Regime = regime, Onset = onset, Report = fit.Report with { Warnings = [.. fit.Report.Warnings, regime.Warning, .. said] } };
     }
 
-    internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared)
+    /// <summary>
+    /// The fit of <see cref="Fit"/> without its regime and epoch records; a stack's rule reads <paramref name="regime"/>
+    /// (<see cref="StackFitter.Fit"/>), null for a stack's members (no stack inside a stack) or where the check cannot be made.
+    /// </summary>
+    internal static FittedLaw FitShared(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, SharedPreFit? shared, RegimeCheck? regime = null)
     {
-        if (law is AutoLaw stack) return StackFitter.Fit(stack, runs, options);
+        if (law is AutoLaw stack) return StackFitter.Fit(stack, runs, options, regime);
         var (fit, refits) = FitDeferred(law, runs, options, shared);
         return refits is null ? fit : refits();
     }

@@ -77,12 +77,22 @@ public sealed record RegimeCheck(long FromStep, long BeforeStep, long ToStep, do
     public string Warning => string.Create(CultureInfo.InvariantCulture,
         $"the loss falls faster in log time at the end of the fitted runs than before ({SlopeEnd:0.###} nats per e-fold of learning-rate area from step {BeforeStep} to {ToStep}, against {SlopeBefore:0.###} from step {FromStep} to {BeforeStep}: {Z:0.#} standard errors of the points' scatter), so the runs have not reached the power-law regime the laws assume (a plateau or an early transient): forecasts beyond step {Horizon} may be far off (too high if the loss drops again) and get no band; fit runs long enough for that fall to shrink");
 
+    /// <summary>The verdict in one sentence: <see cref="Warning"/> when the check fires; else that the runs end as the laws assume.</summary>
+    public string Verdict => Fires ? Warning : string.Create(CultureInfo.InvariantCulture,
+        $"the fitted runs end in the power-law regime the laws assume (the loss falls no faster in log time at their end, {SlopeEnd:0.###} nats per e-fold of learning-rate area from step {BeforeStep} to {ToStep}, than before, {SlopeBefore:0.###} from step {FromStep}: {Z:0.#} standard errors of the points' scatter), so forecasts beyond step {Horizon} get a band");
+
+    /// <summary>Why there is no verdict (<see cref="Of(IReadOnlyList{LawRun})"/> null), in one sentence.</summary>
+    public static string Unavailable => $"the regime check cannot be made on these runs: it needs a constant-rate phase with at least {MinPoints} logged points after the warmup in its last two doublings of learning-rate area (a fit of decaying runs only, too few points, or points kept before the peak)";
+
     /// <summary>
     /// Why a forecast of <paramref name="run"/> gets no band: null when the check does not fire or the forecast ends by the
     /// fitted horizon (it interpolates, and keeps its band). A forecast that reaches past the horizon gets none at all, its
     /// steps within the horizon included: a prediction's band is whole or absent (<see cref="LawPrediction"/>).
     /// </summary>
-    public string? BandWithheld(LawRun run, double level) => Fires && run.Count > 0 && run.Steps[^1] > Horizon
+public string? BandWithheld(LawRun run, double level) => run.Count > 0 ? BandWithheld(run.Steps[^1], level) : null;
+
+    /// <summary>Why a forecast whose last step is <paramref name="lastStep"/> gets no band (<see cref="BandWithheld(LawRun, double)"/>); null when it keeps it.</summary>
+        public string? BandWithheld(long lastStep, double level) => Fires && lastStep > Horizon
         ? string.Create(CultureInfo.InvariantCulture,
             $"no {level * 100:G4}% band: the forecast reaches past the fitted horizon (step {Horizon}) and the fitted runs have not reached the power-law regime the laws assume (the loss falls faster in log time at their end, {SlopeEnd:0.###} nats per e-fold of learning-rate area, than before, {SlopeBefore:0.###}), so how far it is off is unknown")
         : null;
@@ -92,16 +102,22 @@ public sealed record RegimeCheck(long FromStep, long BeforeStep, long ToStep, do
     /// cannot be made: no constant-rate phase with at least <see cref="MinPoints"/> points in its last <see cref="Window"/>
     /// (a fit of decaying runs only, or too few logged points), or runs that keep points before their peak.
     /// </summary>
-    public static RegimeCheck? Of(IReadOnlyList<LawRun> runs)
+    public static RegimeCheck? Of(IReadOnlyList<LawRun> runs) =>
+        TransientWindow.ConstantPhase(runs) is { } phase ? Of(phase, phase.Steps.Length, runs.Max(q => q.Steps[^1])) : null;
+
+    /// <summary>
+    /// The check on the first <paramref name="n"/> points of a constant-rate phase (<see cref="TransientWindow.ConstantPhase"/>)
+    /// of runs whose last fitted step is <paramref name="horizon"/>: what <see cref="Of(IReadOnlyList{LawRun})"/> gives on a
+    /// run stopped at its n-th point, without finding the phase again (<see cref="RegimeOnset"/> asks it at every stop of a log).
+    /// </summary>
+    internal static RegimeCheck? Of((long[] Steps, double[] X, double[] Y) phase, int n, long horizon)
     {
-        if (TransientWindow.ConstantPhase(runs) is not { } phase) return null;
         var (steps, x, y) = phase;
-        int n = x.Length;
         int first = 0;
-        while (first < n && x[first] < x[^1] - Window) first++;
+        while (first < n && x[first] < x[n - 1] - Window) first++;
         // The end: the points within EndWidth of the last (at least the last); the earlier points: the window's others.
         int end = n - 1;
-        while (end - 1 > first && x[end - 1] > x[^1] - EndWidth) end--;
+        while (end - 1 > first && x[end - 1] > x[n - 1] - EndWidth) end--;
         int m = end - first, k = n - end;
         if (m < MinPoints - 1) return null;
         // The points' scatter from the second differences of the whole phase.
@@ -119,6 +135,6 @@ public sealed record RegimeCheck(long FromStep, long BeforeStep, long ToStep, do
         double slope = -sxy / sxx;
         double residual = ey - (my - slope * (ex - mx));
         double se = sigma * Math.Sqrt(1.0 / k + 1.0 / m + (ex - mx) * (ex - mx) / sxx) / gap;
-        return new RegimeCheck(steps[first], steps[end - 1], steps[^1], slope, slope - residual / gap, se, runs.Max(q => q.Steps[^1]));
+        return new RegimeCheck(steps[first], steps[end - 1], steps[n - 1], slope, slope - residual / gap, se, horizon);
     }
 }

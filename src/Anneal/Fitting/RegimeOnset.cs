@@ -33,47 +33,54 @@ public sealed record RegimeOnset(string Run, long Horizon, long Step, long End, 
     /// <summary>Whether a fit to the horizon ends before the regime: the calibration runs must be longer.</summary>
     public bool AsksLonger => Alarms > 0;
 
+    /// <summary>
+    /// The shortest calibration run, in steps, whose last step is in the regime: the onset's step + 1, or past the log's end
+    /// when the log does not reach it; 0 when runs to the horizon already are.
+    /// </summary>
+    public long ShortestRun => !AsksLonger ? 0 : Reached ? Step + 1 : End + 2;
+
+    /// <summary>What the log asks of calibration runs, in a few words ("calibration runs should reach step N"); null when it asks nothing.</summary>
+    public string? Ask => !AsksLonger ? null : Reached
+        ? string.Create(CultureInfo.InvariantCulture, $"calibration runs should reach step {Step}")
+        : string.Create(CultureInfo.InvariantCulture, $"calibration runs must be longer than {End} steps");
+
     /// <summary>One sentence for the user: where the regime starts on this run, or that it does not within the run.</summary>
     public string Describe() => !AsksLonger
         ? string.Create(CultureInfo.InvariantCulture, $"{Run} is in the power-law regime the laws assume at step {Horizon} (the regime check is quiet there): calibration runs to step {Horizon} reach it")
         : !Reached
-            ? string.Create(CultureInfo.InvariantCulture, $"{Run} has not reached the power-law regime the laws assume by its last logged step {End} (the regime check fires from step {Horizon} on): calibration runs must be longer than {End} steps; train it further to find how much")
-            : string.Create(CultureInfo.InvariantCulture, $"{Run} enters the power-law regime the laws assume at about step {Step} (the regime check, which fires when it is stopped at {Horizon}, is quiet from there on): calibration runs should reach step {Step}, {(double)Step / Horizon:0.#}x the fit's horizon");
+            ? string.Create(CultureInfo.InvariantCulture, $"{Run} has not reached the power-law regime the laws assume by its last logged step {End} (the regime check fires from step {Horizon} on): {Ask}; train it further to find how much")
+            : string.Create(CultureInfo.InvariantCulture, $"{Run} enters the power-law regime the laws assume at about step {Step} (the regime check, which fires when it is stopped at {Horizon}, is quiet from there on): {Ask}, {(double)Step / Horizon:0.#}x the fit's horizon");
+
+    /// <summary>The fit's warning when its own <paramref name="regime"/> check fires: its horizon is before the regime, and where this log enters it.</summary>
+    public string FitWarning(RegimeCheck regime) => string.Create(CultureInfo.InvariantCulture, $"the fit's horizon (step {regime.Horizon}) is before the regime: {Describe()}");
 
     /// <summary>
-    /// The onset on <paramref name="run"/>, a run whose rate is constant after its warmup (its points after the warmup, as a
-    /// fit sees them), for a fit that ends at <paramref name="horizon"/>; null when the check cannot judge the run stopped at
-    /// <paramref name="horizon"/> (too few points after the peak, no constant-rate phase: <see cref="RegimeCheck.Of"/>, or no
-    /// logged point there).
+    /// The onset on <paramref name="run"/>, a run whose rate is constant after its warmup (its points from its peak on, as a
+    /// fit sees them: <see cref="RegimeService.Read"/>), for a fit that ends at <paramref name="horizon"/>; null when the check
+    /// cannot judge the run stopped at <paramref name="horizon"/> (too few points after the peak, no constant-rate phase:
+    /// <see cref="RegimeCheck.Of(IReadOnlyList{LawRun})"/>, or no logged point there).
     /// </summary>
     public static RegimeOnset? Of(LawRun run, long horizon)
     {
         if (run.Observed is null || run.Count == 0) return null;
         int at = Array.FindLastIndex(run.Steps, s => s <= horizon);
-        if (at < 0 || RegimeCheck.Of([Truncated(run, at + 1)]) is not { } first) return null;
+        // The run stopped at its p-th point has the first p points of the whole run's constant-rate phase (the rates up to
+        // a stop are a prefix of the whole run's, and its peak, the first maximum, is the whole run's from the run's first
+        // point on): the phase is found once, and the check at each stop reads its first points.
+        if (at < 0 || TransientWindow.ConstantPhase([run]) is not { } phase) return null;
+        RegimeCheck? At(int points) => RegimeCheck.Of(phase, Math.Min(points, phase.Steps.Length), run.Steps[points - 1]);
+        if (At(at + 1) is not { } first) return null;
         long h = run.Steps[at], end = run.Steps[^1];
         if (!first.Fires) return new RegimeOnset(run.Name, h, h, end, 0);
         int alarms = 1;
         long? quiet = null;
         for (int i = at + 1; i < run.Count; i++)
         {
-            bool fires = RegimeCheck.Of([Truncated(run, i + 1)])?.Fires ?? true;
+            bool fires = At(i + 1)?.Fires ?? true;
             if (fires) { alarms++; quiet = null; continue; }
             if (quiet is { } q) return new RegimeOnset(run.Name, h, q, end, alarms);
             quiet = run.Steps[i];
         }
         return new RegimeOnset(run.Name, h, end, end, alarms) { Reached = false };
-    }
-
-    /// <summary>The run as if it had stopped at its <paramref name="points"/>-th logged point: those points and the rates up to its step.</summary>
-    private static LawRun Truncated(LawRun run, int points)
-    {
-        long n = run.Steps[points - 1] + 1;
-        return run with
-        {
-            Steps = run.Steps[..points], Observed = run.Observed![..points],
-            Eta = n < run.Eta.Length ? run.Eta[..(int)n] : run.Eta,
-            GradNorm = run.GradNorm is { } g && n < g.Length ? g[..(int)n] : run.GradNorm,
-        };
     }
 }

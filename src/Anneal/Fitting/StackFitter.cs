@@ -15,9 +15,11 @@ public static class StackFitter
     /// <summary>
     /// Fits every member of <paramref name="law"/> on <paramref name="runs"/>, and, when the weights are cross-validated,
     /// each member's alternate (<see cref="AutoLaw.Alternates"/>): <see cref="ChooseWeights"/> chooses the weights among
-    /// the members, then <see cref="ChooseMembers"/> whether an alternate takes its member's place.
+    /// the members, then <see cref="ChooseMembers"/> whether an alternate takes its member's place. <paramref name="regime"/>
+    /// is the runs' regime check (<see cref="RegimeCheck.Of(IReadOnlyList{LawRun})"/>, null where it cannot be made), made once by
+    /// <see cref="LawFitter.Fit"/>, which records it on the fit: where it fires, the convex member leaves past the horizon.
     /// </summary>
-    public static FittedLaw Fit(AutoLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
+    public static FittedLaw Fit(AutoLaw law, IReadOnlyList<LawRun> runs, FitOptions? options, RegimeCheck? regime)
     {
         options ??= new FitOptions();
         var sw = Stopwatch.StartNew();
@@ -180,8 +182,7 @@ public static class StackFitter
                 $"on a schedule ending at step T beyond {AutoLaw.ConvexTaper} x the fitted horizon ({horizon}), the convex member's weight is scaled by {AutoLaw.ConvexTaper * horizon:0} / T, the others sharing the rest (AutoLaw.ConvexTaper)");
         // Runs that end before the laws' regime (RegimeCheck): past the fitted horizon the convex member's weight goes to the
         // others (AutoLaw.LeavesConvexPastHorizon).
-        var regime = law.CrossValidatedWeights ? RegimeCheck.Of(runs) : null;
-        bool leaves = regime is { Fires: true } && convexShares;
+        bool leaves = law.CrossValidatedWeights && regime is { Fires: true } && convexShares;
         if (leaves)
             choice = (choice ?? FittedLaw.AutoLawReason) + "; " + string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"on a schedule ending past the fitted horizon ({horizon}) the convex member's weight goes to the others in proportion: the fitted runs have not reached the laws' regime (the loss falls faster in log time at their end, {regime!.Z:0.#} standard errors: RegimeCheck), so every member's forecast past it errs high and the convex bound's the most (AutoLaw.LeavesConvexPastHorizon)");

@@ -55,6 +55,14 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     public Anneal.Fitting.RegimeCheck? Regime { get; init; }
 
     /// <summary>
+    /// Where a longer log of a constant-rate run (<see cref="Anneal.Fitting.FitOptions.ConstantLog"/>) enters the laws' regime
+    /// after the fitted horizon, when <see cref="Regime"/> fires (<see cref="Anneal.Fitting.RegimeOnset"/>): how long calibration
+    /// runs must be. Null: no log, the check quiet, or the log cannot be judged there. Not kept in law.json except as the
+    /// report's warning (<see cref="Anneal.Fitting.RegimeOnset.FitWarning"/>): the log is not part of the law.
+    /// </summary>
+    public Anneal.Fitting.RegimeOnset? Onset { get; init; }
+
+    /// <summary>
     /// Where the fitted runs' training data starts to repeat (<see cref="Anneal.Fitting.EpochBoundary"/>; law.json's
     /// <c>epoch</c>): a forecast that trains past it when the fitted runs did not says so, and gets no band past
     /// <see cref="Anneal.Fitting.EpochBoundary.EpochsWithBand"/> epochs. Null: unknown.

@@ -1,3 +1,4 @@
+using Anneal.Accuracy;
 using Anneal.Design;
 using Anneal.Fitting;
 using Anneal.Laws;
@@ -91,5 +92,79 @@ public class RegimeOnsetTests
         (baseline is null || baseline.Horizon - 1 >= onset.Step).ShouldBeTrue();
         // A budget whose designs all end before the onset is refused, naming the budget.
         Should.Throw<InputException>(() => ProbePlanner.Designs(request with { Budget = onset.Step })).Message.ShouldContain("reach the laws' regime");
+    }
+
+    /// <summary>
+    /// The rule by its definition (docs/journal/session-19-regime.md), the oracle of the next test: <see cref="RegimeCheck.Of(IReadOnlyList{LawRun})"/>
+    /// on the run cut at each of its logged points from the horizon on (its points up to there, the rates up to that step), the
+    /// onset the first of two quiet stops in a row. <see cref="RegimeOnset.Of"/> finds the constant-rate phase once and reads
+    /// its first points at each stop instead.
+    /// </summary>
+    private static RegimeOnset? ByDefinition(LawRun run, long horizon)
+    {
+        static LawRun Cut(LawRun r, int points)
+        {
+            long n = r.Steps[points - 1] + 1;
+            return r with { Steps = r.Steps[..points], Observed = r.Observed![..points], Eta = n < r.Eta.Length ? r.Eta[..(int)n] : r.Eta, GradNorm = null };
+        }
+        int at = Array.FindLastIndex(run.Steps, s => s <= horizon);
+        if (at < 0 || RegimeCheck.Of([Cut(run, at + 1)]) is not { } first) return null;
+        long h = run.Steps[at], end = run.Steps[^1];
+        if (!first.Fires) return new RegimeOnset(run.Name, h, h, end, 0);
+        int alarms = 1;
+        long? quiet = null;
+        for (int i = at + 1; i < run.Count; i++)
+        {
+            if (RegimeCheck.Of([Cut(run, i + 1)])?.Fires ?? true) { alarms++; quiet = null; continue; }
+            if (quiet is { } q) return new RegimeOnset(run.Name, h, q, end, alarms);
+            quiet = run.Steps[i];
+        }
+        return new RegimeOnset(run.Name, h, end, end, alarms) { Reached = false };
+    }
+
+    [Fact]
+    public void On_every_engine_corpus_the_onset_is_the_rules_definition_and_the_shared_reader_gives_session_19s_onsets()
+    {
+        // Every constant run of every seed, from each question's fitted horizon (bench regime-onset's rows), read by the one
+        // reader of fit, probe and the dashboard (RegimeService.Read: the fit's window and bins) and by the benchmark's
+        // (ForecastCorpus.LawRunOf, which produced session 19's table): the onset on both equals the rule's definition, and
+        // the flagged ones are the journal's (gpt-jargon seed 1 from 599: 2299; gpt-perldoc seed 1: 1999; their seed-2 logs
+        // not reached by 1199); on every other corpus the rule asks for nothing.
+        var corpora = ForecastCorpus.LoadFolders(Path.Combine(TestPaths.RepoRoot, "data/corpora"), includeHeldOut: false);
+        int compared = 0;
+        var asks = new List<string>();
+        foreach (var corpus in corpora)
+            foreach (var run in corpus.Runs.Where(r => ForecastProtocol.Kind(r) == "constant"))
+                foreach (var split in ForecastProtocol.Splits(corpus))
+                {
+                    long h = split.Fit.Max(f => f.Steps[^1]);
+                    if (run.Curve.Steps[^1] < h) continue;
+                    var shared = RegimeService.Read(run.Curve, corpus.Target);
+                    var onset = RegimeOnset.Of(shared, h);
+                    onset.ShouldBe(ByDefinition(shared, h), $"{corpus.Name}/{run.Name} from {h}");
+                    onset.ShouldBe(RegimeOnset.Of(corpus.LawRunOf(run), h), $"{corpus.Name}/{run.Name} from {h}: the shared reader and the benchmark's");
+                    compared++;
+                    if (onset is { AsksLonger: true }) asks.Add($"{corpus.Name}/{run.Name}@{onset.Horizon}: {(onset.Reached ? onset.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) : ">" + onset.End)}");
+                }
+        compared.ShouldBeGreaterThan(40);
+        asks.Distinct().Order().ShouldBe(new[]
+        {
+            "engine-gpt-jargon/constant_s1@599: 2299", "engine-gpt-jargon/constant_s2@599: >1199",
+            "engine-gpt-perldoc/constant_s1@599: 1999", "engine-gpt-perldoc/constant_s1@899: 1999",
+            "engine-gpt-perldoc/constant_s2@599: >1199", "engine-gpt-perldoc/constant_s2@899: >1199",
+        }.Order());
+    }
+
+    [Fact]
+    public void Probe_reads_its_constant_log_as_a_fit_does_and_refuses_a_budget_whose_runs_all_end_before_the_onset()
+    {
+        // anneal probe --constant-log on gpt-perldoc's seed-1 constant run (validation loss, the default): the log read by
+        // RegimeService.Read gives session 19's onset, 1999 (the test above), so a budget of 1500 steps pays for no design
+        // whose runs reach it; the refusal names the onset and the step to reach, before any simulation (exit 2).
+        var log = Path.Combine(TestPaths.RepoRoot, "data/corpora/gpt-perldoc/constant_s1.csv") + "@constant(peak=3e-3, warmup=60)";
+        var (code, _, err) = Anneal.Tests.Cli.CliRunner.Run("probe", "--budget", "1500", "--target", "cosine(peak=3e-3, total=3600, warmup=60)", "--constant-log", log);
+        code.ShouldBe(2, err);
+        err.ShouldContain("--budget 1500 pays for no calibration design whose runs reach the laws' regime: constant_s1 enters the power-law regime the laws assume at about step 1999");
+        err.ShouldContain("raise the budget so that a constant-rate run reaches step 2000");
     }
 }

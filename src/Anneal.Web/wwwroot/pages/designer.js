@@ -28,6 +28,7 @@ export async function render(root, params) {
   const final = el('div', { class: 'big', id: 'designer-final' }, '…');
   const specOut = el('div', { class: 'spec muted', id: 'designer-spec' });
   const latency = el('div', { class: 'muted', id: 'designer-latency' });
+  const bandNote = el('div', { class: 'warn', id: 'designer-band-note' });
   const chart = el('div', { class: 'chart', id: 'designer-chart' });
   const optStatus = el('p', { class: 'muted', id: 'designer-optimum-status' });
   const optTable = el('table', { id: 'designer-optimum' });
@@ -48,7 +49,7 @@ export async function render(root, params) {
         el('label', {}, 'cooldown fraction', cooldown, out.cooldown),
         el('label', {}, 'cooldown shape', shape, ''),
         el('div', { class: 'row' }, ptButton, hfButton, exportLink), el('div', { class: 'row' }, saveButton), savedOut),
-      el('div', { class: 'panel' }, el('div', { class: 'muted' }, 'predicted final loss'), final, specOut, latency, err)),
+      el('div', { class: 'panel' }, el('div', { class: 'muted' }, 'predicted final loss'), final, bandNote, specOut, latency, err)),
     chart, exportOut, el('h2', {}, 'Free optimum and the best of each family (same horizon, warmup and peak)'), optStatus, optTable);
 
   const values = () => {
@@ -72,6 +73,8 @@ export async function render(root, params) {
       current = data;
       err.textContent = '';
       final.textContent = fmt(data.final_loss) + (data.band ? `  [${fmt(data.band.low)}, ${fmt(data.band.high)}]` : '');
+      // A law fitted before the laws' regime gives no band past its fitted horizon: say why instead.
+      bandNote.textContent = data.band_withheld ? `No band: ${data.band_withheld}.` : '';
       specOut.textContent = data.spec;
       draw();
       const work = serverTime();
