@@ -8,7 +8,7 @@ calibration seeds (docs/journal/session-20-far-horizons.md).
   dotnet run -c Release --project bench/Anneal.Bench -- cooldown-bias . auto seed2 > cb2.tsv 2> cb2.err
   python3 bench/far_horizons_session20.py acc.json cb1.tsv cb1.err cb2.tsv cb2.err
 
-Left out everywhere: the corpora fitted before the laws' regime (the regime check fires on their fits: gpt-jargon,
+acc.md must sit beside acc.json (the splits' fitted horizons are read from its headings). Left out everywhere: the corpora fitted before the laws' regime (the regime check fires on their fits: gpt-jargon,
 gpt-perldoc) and every forecast of a run past the first epoch of its data (corpus.json's steps_per_epoch).
 """
 import csv, glob, json, os, re, statistics as st, sys, collections

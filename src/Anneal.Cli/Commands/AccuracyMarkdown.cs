@@ -281,7 +281,8 @@ internal static class AccuracyMarkdown
 
     /// <summary>
     /// Each law's pooled accuracy by extrapolation ratio (<see cref="AccuracyReport.ByRatio"/>), in-sample or held out; every
-    /// question but the restatements, or only <paramref name="question"/>.
+    /// question but the restatements, or only <paramref name="question"/>; with <paramref name="inRegime"/>, without the
+    /// forecasts whose band the regime check withheld and those of runs past the first epoch.
     /// </summary>
     public static string RatioTable(AccuracyReport report, bool heldOut = false, string? question = null, bool inRegime = false)
     {
