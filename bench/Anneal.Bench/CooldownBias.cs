@@ -56,6 +56,32 @@ internal static class CooldownBias
             foreach (var m in law.Members)
                 Console.Error.WriteLine($"  {m.Law.Spec}: " + string.Join(", ", m.Law.Parameters.Select((p, i) => string.Create(Inv, $"{p.Name} {m.Values[i]:G4}"))));
             var forecasters = new List<(string Name, double Weight, Func<LawRun, double> Predict)> { (spec, 1, r => law.Predict(r).Loss.Average()) };
+            if (law.Law is AutoLaw { HorizonMatchExponent: 0 } unmatched)
+                foreach (double a in MatchExponents)
+                {
+                    // The same fit read with every member's constant part horizon-matched at exponent a (HorizonMatch), as
+                    // the WSD question's fits read theirs (docs/journal/session-20-far-horizons.md).
+                    var matched = law with { Law = WithMatch(unmatched, a) };
+                    forecasters.Add((string.Create(Inv, $"{spec}[match {a}]"), 1, r => matched.Predict(r).Loss.Average()));
+                    // Only the convex member's constant part matched, or only the annealing members': the stack's weights
+                    // (AutoLaw.WeightsFor) over its members as it reads them (NonRisingForecast), as FittedLaw.Stack mixes them.
+                    var m = (AutoLaw)matched.Law;
+                    foreach (bool convexOnly in new[] { true, false })
+                        forecasters.Add((string.Create(Inv, $"{spec}[match {a} {(convexOnly ? "convex" : "annealing")}]"), 1, r =>
+                        {
+                            var w = unmatched.WeightsFor(r);
+                            var sum = new double[r.Steps.Length];
+                            for (int k = 0; k < law.Members.Count; k++)
+                            {
+                                if (!(w[k] > 0)) continue;
+                                var f = law.Members[k];
+                                var raw = f.Law.Predict(r, f.Values);
+                                var read = NonRisingForecast.Of(r, ((f.Law is ConvexBoundLaw) == convexOnly ? m : unmatched).MemberForecast(k, r, f.Values, raw));
+                                for (int i = 0; i < sum.Length; i++) sum[i] += w[k] * read[i];
+                            }
+                            return sum.Average();
+                        }));
+                }
             if (law.Law is AutoLaw stack)
                 for (int m = 0; m < law.Members.Count; m++)
                 {
@@ -106,6 +132,7 @@ internal static class CooldownBias
     /// </summary>
     private static ForecastSplit? WithCalibration(ForecastCorpus corpus, ForecastSplit split, string kind)
     {
+        if (kind == "seed2") return SecondSeed(corpus, split);
         string cosineName = split.Fit[1].Name.Split('/')[^1];
         var cosine = corpus.Runs.FirstOrDefault(r => r.Name == cosineName);
         if (cosine is null) return null;
@@ -137,6 +164,34 @@ internal static class CooldownBias
         long s0 = constant.Steps[hi - 1], s1 = constant.Steps[hi];
         double y = constant.Observed![hi - 1] + (constant.Observed[hi] - constant.Observed[hi - 1]) * (end - s0) / Math.Max(1, s1 - s0);
         return constant with { Eta = constant.Eta[..(end + 1)], Steps = [end], Observed = [y] };
+    }
+
+    /// <summary>The exponents at which <c>auto</c>'s fits are also read horizon-matched (<see cref="HorizonMatch"/>).</summary>
+    private static readonly double[] MatchExponents = [0.3, 0.4, 0.5];
+
+    /// <summary><paramref name="stack"/> with every member's constant part past its fitted horizon matched at exponent <paramref name="a"/>.</summary>
+    private static AutoLaw WithMatch(AutoLaw stack, double a) => new(stack.Members, stack.CrossValidatedWeights)
+    {
+        Alternates = stack.Alternates, RampsReference = stack.RampsReference, LeavesConvexPastHorizon = stack.LeavesConvexPastHorizon,
+        FittedHorizon = stack.FittedHorizon, GainScales = stack.GainScales, HorizonMatchExponent = a,
+    };
+
+    /// <summary>
+    /// The seed-swap check: the schedules split calibrated on the second seed's constant run (to the same step) and its cosine
+    /// of the same horizon, predicting the first seed's runs as before; null when the corpus has no such pair.
+    /// </summary>
+    private static ForecastSplit? SecondSeed(ForecastCorpus corpus, ForecastSplit split)
+    {
+        int first = corpus.Runs.Min(r => r.Seed);
+        var seconds = corpus.Runs.Where(r => r.Seed != first).ToArray();
+        string cosineName = split.Fit[1].Name.Split('/')[^1];
+        var cosine = corpus.Runs.First(r => r.Name == cosineName);
+        var constant = seconds.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
+        var cosine2 = seconds.FirstOrDefault(r => ForecastProtocol.Kind(r) == "cosine" && r.Seed == constant?.Seed && r.Horizon == cosine.Horizon);
+        if (constant is null || cosine2 is null) return null;
+        long end = cosine.Horizon;   // where the protocol stops the first seed's constant run (ForecastProtocol's schedules split)
+        if (constant.Horizon < end) return null;
+        return split with { Fit = [corpus.LawRunOf(constant, endStep: end) with { Name = $"{constant.Name}[:{end}]" }, corpus.LawRunOf(cosine2)] };
     }
 
     /// <summary>The share of a schedule's steps after its last step at the peak rate (0: constant to the end).</summary>

@@ -13,6 +13,8 @@ using BenchmarkDotNet.Running;
 // residuals at the fitted runs' ends, its cross-validated error and its held-out errors (docs/journal/session-19-member-choice.md).
 // `cooldown-bias [repo] [law] [calibration kind]`: the schedules question's signed errors per forecaster and held-out run, by decay fraction, split
 // into the constant counterpart's part and the decay gain's part (docs/journal/session-18-cooldown-gain.md).
+// Calibration kind `seed2`: the second seed's constant run and cosine, predicting the first seed's runs (the seed-swap check); a stack is
+// also read with its members' constant parts horizon-matched at 0.3, 0.4 and 0.5 (docs/journal/session-20-far-horizons.md).
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
 // curves and on their end points (docs/journal/session-15-wsd-end-points.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a

@@ -209,6 +209,10 @@ internal static class AccuracyMarkdown
         sb.AppendLine();
         sb.Append(RatioTable(report, heldOut));
         sb.AppendLine();
+        sb.AppendLine("The same in the laws' regime and the first epoch: without the forecasts whose band the regime check withheld (fitted before the laws' regime) and those of runs past the first epoch of their data (docs/laws.md, \"Known limits\"), which the laws do not describe and which carry the far buckets' signed error above.");
+        sb.AppendLine();
+        sb.Append(RatioTable(report, heldOut, inRegime: true));
+        sb.AppendLine();
         foreach (var q in asked.Where(report.Restatements.Contains)) Question(q);
     }
 
@@ -277,15 +281,16 @@ internal static class AccuracyMarkdown
 
     /// <summary>
     /// Each law's pooled accuracy by extrapolation ratio (<see cref="AccuracyReport.ByRatio"/>), in-sample or held out; every
-    /// question but the restatements, or only <paramref name="question"/>.
+    /// question but the restatements, or only <paramref name="question"/>; with <paramref name="inRegime"/>, without the
+    /// forecasts whose band the regime check withheld and those of runs past the first epoch.
     /// </summary>
-    public static string RatioTable(AccuracyReport report, bool heldOut = false, string? question = null)
+    public static string RatioTable(AccuracyReport report, bool heldOut = false, string? question = null, bool inRegime = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine("| law | horizon / fit | forecasts | mean err | mean signed | worst | band covers | of those given a band | median half-width |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var law in report.Laws)
-            foreach (var b in report.ByRatio(law, heldOut, question))
+            foreach (var b in report.ByRatio(law, heldOut, question, inRegime))
             {
                 string range = double.IsPositiveInfinity(b.To) ? $"> {b.From:0.#}x" : b.From == 0 ? $"<= {b.To:0.#}x" : $"{b.From:0.#}-{b.To:0.#}x";
                 sb.AppendLine($"| `{law}` | {range} | {b.Forecasts.Count} | {Pct(b.MeanError)} | {SignedPct(b.MeanSignedError)} | {Pct(b.WorstError)} | {b.Covered}/{b.Forecasts.Count} | {GivenBand(b.Covered, b.WithBand, b.RegimeWithheld)} | {Pct(b.MedianHalfWidth)} |");
@@ -317,7 +322,7 @@ internal static class AccuracyMarkdown
             ["law"] = p.Law, ["forecasts"] = p.Count, ["mean_error"] = FiniteJson(p.MeanError), ["worst_error"] = FiniteJson(p.WorstError), ["spearman"] = FiniteJson(p.Spearman),
             ["regret"] = FiniteJson(p.Regret), ["covered"] = p.Covered, ["with_band"] = p.WithBand, ["regime_withheld"] = p.RegimeWithheld, ["median_half_width"] = FiniteJson(p.MedianHalfWidth), ["fit_seconds"] = p.FitSeconds, ["failures"] = p.Failures,
         }).ToArray());
-        JsonArray ByRatio(bool heldOut, string? question = null) => new(report.Laws.SelectMany(l => report.ByRatio(l, heldOut, question)).Select(b => (JsonNode)new JsonObject
+        JsonArray ByRatio(bool heldOut, string? question = null, bool inRegime = false) => new(report.Laws.SelectMany(l => report.ByRatio(l, heldOut, question, inRegime)).Select(b => (JsonNode)new JsonObject
         {
             ["law"] = b.Law, ["ratio_above"] = b.From, ["ratio_up_to"] = FiniteJson(b.To), ["forecasts"] = b.Forecasts.Count, ["mean_error"] = FiniteJson(b.MeanError),
             ["mean_signed_error"] = FiniteJson(b.MeanSignedError), ["worst_error"] = FiniteJson(b.WorstError), ["covered"] = b.Covered, ["with_band"] = b.WithBand, ["regime_withheld"] = b.RegimeWithheld, ["median_half_width"] = FiniteJson(b.MedianHalfWidth),
@@ -325,12 +330,13 @@ internal static class AccuracyMarkdown
         var noise = new JsonArray(report.Noise.Select(n => (JsonNode)new JsonObject { ["corpus"] = n.Corpus, ["schedule"] = n.Schedule, ["finals"] = new JsonArray(n.Finals.Select(f => (JsonNode)f).ToArray()), ["rel_std"] = FiniteJson(n.RelStd) }).ToArray());
         // "pooled" and "by_extrapolation" are the in-sample corpora's, every question but the restatements; the held-out
         // corpora's are pooled apart
-        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = Pooled(false), ["by_extrapolation"] = ByRatio(false) };
+        var root = new JsonObject { ["format"] = "anneal-accuracy/1", ["level"] = report.Level, ["pooled"] = Pooled(false), ["by_extrapolation"] = ByRatio(false), ["by_extrapolation_in_regime"] = ByRatio(false, inRegime: true) };
         if (report.HasHeldOut)
         {
             root["held_out_corpora"] = new JsonArray(report.HeldOut.Order(StringComparer.Ordinal).Select(n => (JsonNode)n).ToArray());
             root["pooled_held_out"] = Pooled(true);
             root["by_extrapolation_held_out"] = ByRatio(true);
+            root["by_extrapolation_in_regime_held_out"] = ByRatio(true, inRegime: true);
         }
         // a restated question (cooldown-ends) is pooled apart: it predicts another question's finals again
         var restated = new JsonArray();

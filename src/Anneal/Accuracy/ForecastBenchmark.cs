@@ -187,14 +187,18 @@ public sealed record AccuracyReport(IReadOnlyList<ForecastSplit> Splits, IReadOn
     /// extrapolate, the held-out run's horizon over the last fitted step of its split (<see cref="ForecastSplit.FitHorizon"/>).
     /// One accuracy per bucket of <see cref="RatioBuckets"/> (a bucket holds ratios above the previous end, up to its own);
     /// empty buckets are left out. The in-sample corpora's splits, or with <paramref name="heldOut"/> the held-out ones'; every
-    /// question but the restatements, or only <paramref name="question"/>.
+    /// question but the restatements, or only <paramref name="question"/>. With <paramref name="inRegime"/>, only the forecasts
+    /// the laws are meant for: those whose band the regime check withheld (<see cref="TargetForecast.RegimeWithheld"/>: fitted
+    /// before the laws' regime) and those of runs past the first epoch of their data (<see cref="TargetForecast.RepeatsData"/>)
+    /// left out. Pooled with them, the far buckets' signed error is those corpora's (docs/journal/session-20-far-horizons.md).
     /// </summary>
-    public IReadOnlyList<RatioAccuracy> ByRatio(string law, bool heldOut = false, string? question = null)
+    public IReadOnlyList<RatioAccuracy> ByRatio(string law, bool heldOut = false, string? question = null, bool inRegime = false)
     {
         var fitEnd = Splits.ToDictionary(s => (s.Corpus, s.Question), s => s.FitHorizon);
         var answers = Answering(question);
         var ratios = Rows.Where(r => r.Law == law && !r.Failed && HeldOut.Contains(r.Corpus) == heldOut && answers(r))
-            .SelectMany(r => r.Forecasts.Select(f => (Ratio: (double)f.Horizon / fitEnd[(r.Corpus, r.Question)], Forecast: f)))
+            .SelectMany(r => r.Forecasts.Where(f => !inRegime || !(f.RegimeWithheld || f.RepeatsData))
+                .Select(f => (Ratio: (double)f.Horizon / fitEnd[(r.Corpus, r.Question)], Forecast: f)))
             .ToArray();
         var result = new List<RatioAccuracy>();
         double from = 0;

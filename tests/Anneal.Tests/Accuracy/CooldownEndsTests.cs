@@ -135,6 +135,32 @@ public class CooldownEndsTests
         SeedFloor.Of(report).First(f => f.Corpus == "a").Forecasts.ShouldBe(3);
     }
 
+    [Fact]
+    public void By_extrapolation_in_the_regime_leaves_out_withheld_bands_and_runs_past_the_first_epoch()
+    {
+        // Hand-made, fitted to 1000: at 2.5x errors +1 % (in the regime), +10 % (band withheld by the regime check) and
+        // -4 % (past the first epoch); at 4x +20 % (withheld). Pooled, the 2-3x bucket's signed mean is (1 + 10 - 4) / 3 %
+        // and the > 3x bucket holds one forecast; in the regime the 2-3x bucket is the +1 % forecast alone and > 3x is empty.
+        static ForecastTarget[] Targets(params string[] names) =>
+            names.Select(n => new ForecastTarget(new LawRun { Name = n, Eta = [1.0], Steps = [0], Observed = [1.0] }, 1000)).ToArray();
+        ForecastSplit[] splits = [new("a", "schedules", "", [], Targets("p", "q", "r", "s"), 1000)];
+        var rows = new[]
+        {
+            new LawAccuracy("a", "schedules", "x",
+            [
+                F("p", 2500, 1.01), F("q", 2500, 1.10) with { RegimeWithheld = true }, F("r", 2500, 0.96) with { RepeatsData = true },
+                F("s", 4000, 1.20) with { RegimeWithheld = true },
+            ], 0, null),
+        };
+        var report = new AccuracyReport(splits, rows, [], 0.95);
+        var all = report.ByRatio("x");
+        all.Select(b => (b.From, b.Forecasts.Count)).ShouldBe([(2.0, 3), (3.0, 1)]);
+        all[0].MeanSignedError.ShouldBe((0.01 + 0.10 - 0.04) / 3, 1e-12);
+        var inRegime = report.ByRatio("x", inRegime: true);
+        inRegime.Select(b => (b.From, b.Forecasts.Count)).ShouldBe([(2.0, 1)]);
+        inRegime[0].MeanSignedError.ShouldBe(0.01, 1e-12);
+    }
+
     /// <summary>A test-only law whose fit ends in an internal error (a bug, not bad input): its preparation throws.</summary>
     private sealed record ThrowingLaw : LossLaw
     {
