@@ -35,6 +35,11 @@
 # heads of width 24 and a context of 48 bytes at batch 16, trained with AdamW (b1 0.8, b2 0.95) on a sixth text, a dictionary
 # (GCIDE, the GNU version of the Collaborative International Dictionary of English: GPL-2+; Debian's dict-gcide, fetched by
 # fetch_gcide below).
+# gpt-manpages is session 20's held-out corpus (HELD_OUT=1, measured blind at its end): the long design, its horizons chosen past the
+# early transient of a constant-rate screening run at its peak, on a 3-layer layer-norm GPT with rotary positions, 3 heads of
+# width 16 and a context of 64 bytes at batch 8, the first GPT trained with SGD (Nesterov momentum), on a seventh text, German
+# manual pages (the roff sources of manpages-l10n's German translations: GPL-3+; Debian's manpages-de, fetched by
+# fetch_manpages_de below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
