@@ -3,8 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide]
-#   (default: all thirteen, in that order)
+#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages]
+#   (default: all fourteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -35,6 +35,11 @@
 # heads of width 24 and a context of 48 bytes at batch 16, trained with AdamW (b1 0.8, b2 0.95) on a sixth text, a dictionary
 # (GCIDE, the GNU version of the Collaborative International Dictionary of English: GPL-2+; Debian's dict-gcide, fetched by
 # fetch_gcide below).
+# gpt-manpages is session 20's held-out corpus (HELD_OUT=1, measured blind at its end): the long design, its horizons chosen past the
+# early transient of a constant-rate screening run at its peak, on a 3-layer layer-norm GPT with rotary positions, 3 heads of
+# width 16 and a context of 64 bytes at batch 8, the first GPT trained with SGD (Nesterov momentum), on a seventh text, German
+# manual pages (the roff sources of manpages-l10n's German translations: GPL-3+; Debian's manpages-de, fetched by
+# fetch_manpages_de below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -113,6 +118,14 @@ fetch_perl() { fetch_text perl-doc-5.36.0.pod.txt 061d2240593dc42c95119174239dae
 # three WordNet examples), read as Windows-1252 (39,952,325 bytes in 1,204,190 lines).
 gcide_text() { zcat "$1/usr/share/dictd/gcide.dict.dz" | iconv -f cp1252 -t utf-8; }
 fetch_gcide() { fetch_text gcide-0.48.5.txt 86a086f9e4cc2c8325e97bd4d7ccccf1d39c613d337512c736c7e831f115c0f6 gcide_text dict-gcide=0.48.5+nmu2; }
+
+# German manual pages: the roff sources of the German translations of the manual pages (manpages-l10n 4.18.1: coreutils,
+# util-linux, systemd, procps, ... sections 1-8; GPL-3+, its copyright file), from the Debian package manpages-de 4.18.1-1:
+# every page file (not the symbolic links to them) uncompressed as shipped, roff markup, the po4a header comment and the
+# translators' closing section kept, in byte order of their paths (man1/AusweisApp2.1 ... man8/zramctl.8): 908 pages,
+# 9,841,862 bytes of UTF-8 in 278,427 lines.
+manpages_de_text() { ( cd "$1/usr/share/man/de" && find . -type f -name '*.gz' | LC_ALL=C sort | xargs zcat ); }
+fetch_manpages_de() { fetch_text manpages-de-4.18.1.txt d41e4f62ff9587e88043a1232dcaedcfb17e1d85e6f7fdbe1f6cc01c887561c9 manpages_de_text manpages-de=4.18.1-1; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -219,7 +232,18 @@ workload() {
       H1=2000; H2=4000; TMAX=12000; TOTALS="1500 3000 4500 6000 7500 9000 10500 12000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T3000_s1"; BATCH=16; SEQ=48
       OPTIMIZER="adamw(b1=0.8, b2=0.95, wd=0.1)"; OPTIMIZER_DESC="adamw (b1 0.8, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0
       DATA=$(fetch_gcide); DATA_DESC="a dictionary, GCIDE 0.48 (the GNU Collaborative International Dictionary of English; Debian package dict-gcide 0.48.5+nmu2; GPL-2+; its dictd database uncompressed, 3 non-UTF-8 bytes read as Windows-1252; byte tokens; the last 10% of the file, from within the entry Ticktack to the end of Z, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc or gpt-gcide)" >&2; exit 2 ;;
+    # session 20's held-out corpus (README.md, "gpt-manpages"; HELD_OUT=1: no calibration may read it): the long design
+    # (generate_long) on a 3-layer layer-norm GPT with rotary positions, 3 heads of width 16 and a context of 64 bytes at batch
+    # 8 x 64 (512 bytes a step), the first GPT trained with SGD (Nesterov momentum 0.9, coupled wd 1e-4), on a seventh text,
+    # German manual pages (roff sources), its peak chosen by five 1,000-step cosine screening runs and its horizons from a
+    # 4,000-step constant-rate screening run at that peak (README.md): H1 past the early transient. Schedules at 2,400 and
+    # 4,800; the WSD question fitted at 3,600 (the constant run to 3,600 + the 1,800 and 3,600 cooldowns, named because the
+    # schedules' 10% run at 2,400 sorts between them) out to 14,400 (4x), every 1,800 steps
+    gpt-manpages) MODEL="gpt(layers=3, heads=3, dim=48, seq=64, rotary=true)"; PEAK=0.5; MINLR=0.05; WARMUP=50
+      H1=2400; H2=4800; TMAX=14400; TOTALS="1800 3600 5400 7200 9000 10800 12600 14400"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T3600_s1"; BATCH=8; SEQ=64
+      OPTIMIZER="sgd(momentum=0.9, nesterov=true, wd=1e-4)"; OPTIMIZER_DESC="sgd (momentum 0.9, Nesterov, coupled wd 1e-4)"; HELD_OUT=1
+      DATA=$(fetch_manpages_de); DATA_DESC="German manual pages, the roff sources of manpages-l10n 4.18.1's German translations (Debian package manpages-de 4.18.1-1; GPL-3+; every page file uncompressed as shipped, in byte order of the paths man1/AusweisApp2.1 to man8/zramctl.8; byte tokens; the last 10% of the file, from within mkfs.cramfs(8) to the end of zramctl(8), is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide or gpt-manpages)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -350,7 +374,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc or gpt-gcide. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide or gpt-manpages. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -383,7 +407,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -420,4 +444,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages}"; do for x in $w; do generate "$x" $pass; done; done; done

@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -140,7 +140,13 @@ public class CorpusTests
     // 2,000 sorts between them) and the constant run to 3,000 and predicts the seven later 10% cooldowns out to 4x. Seed 2:
     // constant, cosine at both horizons and WSD 20% at both (5 pairs). Validation every 100 updates, warmup 50.
     [InlineData("gpt-gcide", 34, 2000, 4000, 3000, new[] { 1500, 3000 }, new[] { 4000, 4500, 6000, 7500, 9000, 10500, 12000 }, 5, 100, 49)]
-    public void Session_15s_to_19s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-manpages (session 20, held out): the long design (generate_long) at 1.2x gpt-gcide's lengths, H1 2,400 past the early
+    // transient of its constant-rate screening run: schedules at 2,400 and 4,800, 10% cooldowns at totals 1,800, 3,600, ...,
+    // 14,400 (and the schedules' 10% runs at 2,400 and 4,800); the cooldowns question fits the 1,800 and 3,600 ones (named:
+    // 2,400 sorts between them) and the constant run to 3,600 and predicts the seven later 10% cooldowns out to 4x. Seed 2:
+    // constant, cosine at both horizons and WSD 20% at both (5 pairs). Validation every 100 updates, warmup 50.
+    [InlineData("gpt-manpages", 34, 2400, 4800, 3600, new[] { 1800, 3600 }, new[] { 4800, 5400, 7200, 9000, 10800, 12600, 14400 }, 5, 100, 49)]
+    public void Session_15s_to_20s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -241,6 +247,28 @@ public class CorpusTests
         var others = all.Where(c => c.Name != "engine-gpt-gcide").ToList();
         SourcesSayNone(others, "b1 0.8", "GCIDE", "dictionary", "seq=48", "x seq 48");
         others.Where(c => c.Source.Contains("norm=rms", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("rotary=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Session_20s_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-manpages): made in session 20 for the lead's blind
+        // measurement at its end (HELD_OUT=1: "held_out": true), so no calibration (ForecastCorpus.LoadFolders without the
+        // held-out corpora) reads it. A 3-layer layer-norm GPT with rotary positions, 3 heads of width 16 and a 64-byte context
+        // at batch 8 x 64, the first GPT trained with SGD (Nesterov momentum 0.9, coupled wd 1e-4), after a 50-update warmup on
+        // a seventh text, German manual pages; one pass over its 8,857,675 training bytes (the first 90 % of 9,841,862) is
+        // 17,301 steps of 512 bytes.
+        var (man, all) = Bundled("engine-gpt-manpages", heldOut: true);
+        SourcesSay([man], "model gpt(layers=3, heads=3, dim=48, seq=64, rotary=true) on German manual pages",
+            "manpages-de 4.18.1-1", "batch 8 x seq 64, sgd (momentum 0.9, Nesterov, coupled wd 1e-4)", "peak 0.5, warmup 50,");
+        SourcesSayNone([man], "Brown", "norm=rms");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-manpages", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(17301);
+        // and no other corpus is that text or batch, nor another GPT trained with SGD, nor rotary positions with layer norm
+        var others = all.Where(c => c.Name != "engine-gpt-manpages").ToList();
+        SourcesSayNone(others, "German", "manpages", "batch 8 x seq 64", "heads=3");
+        SourcesSayNone(others.Where(c => c.Source.Contains("model gpt", StringComparison.Ordinal)), "sgd");
+        others.Where(c => c.Source.Contains("rotary=true", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("norm=rms", StringComparison.Ordinal));
     }
 
     /// <summary>
