@@ -130,15 +130,70 @@ public static class StackBandCalibration
     /// </summary>
     public static bool MeetsLowerBounds(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level = 0.95)
     {
+        var covered = Covered(rows, constants, level);
+        return covered.Count(x => x) >= Pooled * rows.Count - 1e-9 && Short(rows, covered).Count == 0;
+    }
+
+    /// <summary>Whether each row's final lies in its band (<paramref name="constants"/>[i] for row i).</summary>
+    private static bool[] Covered(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level)
+    {
         double z = FittedLaw.NormalQuantile(0.5 + level / 2);
-        var covered = rows.Select((r, i) => Math.Abs(r.LogError) <= z * Math.Sqrt(constants[i].Variance(r))).ToArray();
-        if (covered.Count(x => x) < Pooled * rows.Count - 1e-9) return false;
-        foreach (var g in LowerBoundGroups(rows))
+        return rows.Select((r, i) => Math.Abs(r.LogError) <= z * Math.Sqrt(constants[i].Variance(r))).ToArray();
+    }
+
+    /// <summary>The groups of <see cref="LowerBoundGroups"/> below their lower bound, with whether each is a question pooled over the corpora.</summary>
+    private static List<(string Name, bool Question)> Short(IReadOnlyList<BandCalibrationRow> rows, bool[] covered)
+    {
+        var shortOf = new List<(string, bool)>();
+        foreach (var (g, name, question) in LowerBoundGroups(rows).Zip(GroupNames(rows), (g, n) => (g, n.Name, n.Question)))
         {
             int n = g.Length, hit = g.Count(i => covered[i]);
-            if (n >= LargeGroup ? hit < CorpusLow * n - 1e-9 : n - hit > 1) return false;
+            if (n >= LargeGroup ? hit < CorpusLow * n - 1e-9 : n - hit > 1) shortOf.Add((name, question));
         }
-        return true;
+        return shortOf;
+    }
+
+    /// <summary>The corpora a form's left-out bands may leave below their lower bound and still be chosen (<see cref="ScoreForm"/>).</summary>
+    public const int CorporaShortAllowed = 1;
+
+    /// <summary>
+    /// How one form of the band does with each corpus left out of its calibration (<see cref="ScoreForm"/>): the forecasts
+    /// covered of all, the corpora (the published split of a size apart) below their lower bound, whether every question
+    /// pooled over the corpora meets its own, and the width score: the geometric mean over the corpora of each corpus's
+    /// median relative half-width <c>sinh(z sigma)</c>.
+    /// </summary>
+    public sealed record FormScore(int Covered, int Count, IReadOnlyList<string> CorporaShort, bool QuestionsMet, double Width)
+    {
+        /// <summary>At least <see cref="Pooled"/> covered, every question's lower bound met, at most <see cref="CorporaShortAllowed"/> corpora short of theirs.</summary>
+        public bool Admissible => Covered >= Pooled * Count - 1e-9 && QuestionsMet && CorporaShort.Count <= CorporaShortAllowed;
+    }
+
+    /// <summary>
+    /// The form choice's score of bands whose constants were each calibrated without the row's corpus (session 20,
+    /// docs/journal/session-20-band.md): the band calibration tool keeps, among the admissible forms
+    /// (<see cref="FormScore.Admissible"/>), the one of the smallest <see cref="FormScore.Width"/>,
+    /// <c>exp(mean over corpora of ln median_corpus sinh(z sigma))</c>. Per corpus, because each corpus is one workload and
+    /// its user sees its band (a pooled median lets the corpora of many forecasts decide); in log, because a band's cost is
+    /// its width relative to what its workload can resolve: a band twice as wide as it need be on a clean corpus costs as
+    /// much as one twice too wide on a noisy corpus, where a median in percent lets a band flat over the corpora trade the
+    /// noisy corpus's width for the clean ones'. One corpus may fall short (the band's promise is about one new workload in
+    /// ten covered less than 90 %).
+    /// </summary>
+    public static FormScore ScoreForm(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level = 0.95)
+    {
+        double z = FittedLaw.NormalQuantile(0.5 + level / 2);
+        var covered = Covered(rows, constants, level);
+        var shortOf = Short(rows, covered);
+        double logWidth = rows.Select((r, i) => (r.Corpus, W: Math.Sinh(z * Math.Sqrt(constants[i].Variance(r)))))
+            .GroupBy(x => x.Corpus).Average(g => Math.Log(Median(g.Select(x => x.W))));
+        return new FormScore(covered.Count(x => x), rows.Count, shortOf.Where(x => !x.Question).Select(x => x.Name).ToList(),
+            shortOf.All(x => !x.Question), Math.Exp(logWidth));
+    }
+
+    private static double Median(IEnumerable<double> x)
+    {
+        var w = x.Order().ToArray();
+        return w.Length % 2 == 1 ? w[w.Length / 2] : (w[w.Length / 2 - 1] + w[w.Length / 2]) / 2;
     }
 
     /// <summary>
@@ -151,6 +206,10 @@ public static class StackBandCalibration
     private static int[][] LowerBoundGroups(IReadOnlyList<BandCalibrationRow> rows) =>
         [.. rows.Select((r, i) => (r.Group, i)).GroupBy(x => x.Group, x => x.i).Select(g => g.ToArray()),
          .. rows.Select((r, i) => (r.Question, i)).GroupBy(x => x.Question, x => x.i).Select(g => g.ToArray())];
+
+    /// <summary>The names of <see cref="LowerBoundGroups"/>, in its order, and whether each is a question pooled over the corpora.</summary>
+    private static (string Name, bool Question)[] GroupNames(IReadOnlyList<BandCalibrationRow> rows) =>
+        [.. rows.Select(r => r.Group).Distinct().Select(g => (g, false)), .. rows.Select(r => r.Question).Distinct().Select(q => (q, true))];
 
     /// <summary>Whether constants <paramref name="c"/> meet the rule's bounds on <paramref name="rows"/> (every forecast counted once).</summary>
     public static bool Meets(IReadOnlyList<BandCalibrationRow> rows, BandConstants c, double level = 0.95)

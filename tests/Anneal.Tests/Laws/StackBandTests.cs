@@ -441,4 +441,31 @@ public class StackBandTests
         // and a floor one error narrower (b's 27th just out) misses b's 90 %
         StackBandCalibration.MeetsLowerBounds(rows, rows.Select(_ => c with { S = 0.053 / z }).ToList()).ShouldBeFalse();
     }
+
+    [Fact]
+    public void The_form_choice_scores_each_corpus_s_median_width_in_log_and_allows_one_corpus_short()
+    {
+        // Session 20's form choice (StackBandCalibration.ScoreForm). Independent source: the ladders counted by hand
+        // (|e| = 0.001 i on a, c, d and 0.002 i on b, i = 1..30, a floor alone of half-width w = z s).
+        double z = FittedLaw.NormalQuantile(0.975);
+        var two = Ladder("a", 30, 0.001, 0.01).Concat(Ladder("b", 30, 0.002, 0.02)).ToList();
+        BandConstants Floor(double w) => new(0, 0, 0, 0, w / z);
+        // w = 0.054: a 30/30, b 27/30 (0.002 i <= 0.054 for i <= 27), pooled 57/60 = 95 %: admissible, the score the one width.
+        var wide = StackBandCalibration.ScoreForm(two, two.Select(_ => Floor(0.0541)).ToList());
+        (wide.Covered, wide.Count, wide.CorporaShort.Count, wide.QuestionsMet, wide.Admissible).ShouldBe((57, 60, 0, true, true));
+        wide.Width.ShouldBe(Math.Sinh(0.0541), 1e-12);
+        // b's band twice as wide (its own constants): the geometric mean of the two corpora's medians, not their mean.
+        var mixed = StackBandCalibration.ScoreForm(two, two.Select(r => Floor(r.Corpus == "b" ? 0.1082 : 0.0541)).ToList());
+        mixed.Width.ShouldBe(Math.Sqrt(Math.Sinh(0.0541) * Math.Sinh(0.1082)), 1e-12);
+        mixed.Covered.ShouldBe(60);
+        // w = 0.040: b 20/30 short, pooled 50/60 below 95 %: not admissible.
+        var narrow = StackBandCalibration.ScoreForm(two, two.Select(_ => Floor(0.0401)).ToList());
+        narrow.CorporaShort.ShouldBe(["b"]);
+        narrow.Admissible.ShouldBeFalse();
+        // Four corpora at w = 0.050: b 25/30 (83 %) short, the others 30/30, pooled 115/120 (95.8 %), the question 96 %:
+        // one corpus short is allowed.
+        var four = two.Concat(Ladder("c", 30, 0.001, 0.01)).Concat(Ladder("d", 30, 0.001, 0.01)).ToList();
+        var one = StackBandCalibration.ScoreForm(four, four.Select(_ => Floor(0.0501)).ToList());
+        (one.Covered, one.CorporaShort.Count, one.QuestionsMet, one.Admissible).ShouldBe((115, 1, true, true));
+    }
 }
