@@ -49,7 +49,7 @@ internal static class BandCalibration
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
     private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise);
 
-    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false)
+    public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false, bool seedTwins = true)
     {
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
         // The rule again on the rows a previous run wrote, without refitting (minutes): for checking a change of the rule.
@@ -60,7 +60,7 @@ internal static class BandCalibration
             var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Corpus},{r.Question},{r.Observed:R},{r.Predicted:R},{r.Own:R},{r.Disagree:R},{r.Single},{r.EndMisfit:R},{r.FutureError:R},{r.Ratio:R},{r.Noise:R},{r.DisWeighted:R},{r.Extra},{r.Extrapolation:R},{r.Candidates}"));
             File.WriteAllLines(rowsCsv, lines.Prepend(Header));
         }
-        Calibrate(rows, z, extrapolationOnly);
+        Calibrate(rows, z, extrapolationOnly, seedTwins);
     }
 
     private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points";
@@ -81,8 +81,8 @@ internal static class BandCalibration
         var corpora = Corpora(repo);
         var rows = new List<Row>();
         // Session 20: the schedules fit (of the first seed's runs) also forecasts every run of the corpus's other seeds
-        // longer than the fit (question SeedTwin, reported apart and never read by the rule): with the fitted cosine's own
-        // twin among them, the band's check against a run-level seed offset it cannot see in the fitted points.
+        // longer than the fit (question SeedTwin): with the fitted cosine's own twin among them, the band's check against a
+        // seed offset it cannot see in the fitted points.
         var splits = corpora.SelectMany(c => ForecastProtocol.Splits(c).Select(s => (s.Corpus, s.Question, s.Fit,
             Tests: s.Question != "schedules" ? s.Tests : [.. s.Tests, .. SeedTwins(c, s.FitHorizon)]))).ToList();
         // The published multi-power-law split of every size (three fitted runs: the constant and cosine runs to 24,000 and a
@@ -186,10 +186,11 @@ internal static class BandCalibration
     /// </summary>
     private const double NoiseFormFloor = 0.001;
 
-    private static void Calibrate(List<Row> fitted, double z, bool extrapolationOnly)
+    private static void Calibrate(List<Row> fitted, double z, bool extrapolationOnly, bool seedTwins)
     {
-        var rows = fitted.Where(r => r.Question != SeedTwin).ToList();
-        var twins = fitted.Where(r => r.Question == SeedTwin).ToList();
+        // Session 20: the seed twins are held-out finals like the others (a user's next run has another seed): the rule reads
+        // them, a question of their own, unless asked not to (for the rule as it was).
+        var rows = seedTwins ? fitted : fitted.Where(r => r.Question != SeedTwin).ToList();
         // The rule on three forms of the band: the five terms without the floor, with it, and the floor with the extrapolation's
         // term alone (k = kw = a = b = 0; session 16). The form kept is the first whose calibrations without each corpus in turn
         // meet the rule's lower bounds on the corpus left out (and 95 % pooled); when none does, the one covering the most
@@ -203,6 +204,7 @@ internal static class BandCalibration
             ("the five terms without the floor", () => StackBandCalibration.Shapes(floor: false)),
             ("the floor and the extrapolation", StackBandCalibration.ExtrapolationShapes),
             ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(NoiseFormFloor)),
+            ("the floor and the extrapolation with the members' disagreement undiscounted, scaled by the fit's noise", () => StackBandCalibration.DisagreementShapes(NoiseFormFloor)),
         }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation")).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
@@ -257,7 +259,7 @@ internal static class BandCalibration
             Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the form: {chosen.Name} ({(anyHolds ? "the admissible form of the smallest score" : "no form admissible: the one covering the most left out")})");
             Console.WriteLine($"all corpora: {all}{(chosen.Upper ? "" : UpperDropped)} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
-                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}, NoiseFloor = {all.N0:0.#####}"));
+                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}, NoiseFloor = {all.N0:0.#####}, DisagreementDiscount = {all.D:0.##}"));
         }
         Console.WriteLine("\n| corpus | question | forecasts | covered (constants in use) | median half-width | covered (this rule, all corpora) | median half-width | covered (left out of the calibration) | median half-width |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -268,16 +270,6 @@ internal static class BandCalibration
         foreach (var g in rows.GroupBy(r => r.Question))
             Console.WriteLine(Line("(every corpus)", g.Key, g.Select(r => (r, InUse)).ToList(), g.Select(r => (r, all)).ToList(), loco.Where(x => x.Row.Question == g.Key).ToList(), z));
         Console.WriteLine(Line("**pooled**", "", rows.Select(r => (r, InUse)).ToList(), rows.Select(r => (r, all)).ToList(), loco, z));
-        if (twins.Count == 0) return;
-        // The other seed's runs forecast from the first seed's fit (not in the rule): the left-out columns use the
-        // constants calibrated without the corpus.
-        var without = loco.GroupBy(x => x.Row.Corpus).ToDictionary(g => g.Key, g => g.First().P);
-        Console.WriteLine($"\n## {SeedTwin}: the schedules fit of the first seed forecasting the other seeds' runs (not read by the rule)\n");
-        Console.WriteLine("| corpus | question | forecasts | covered (constants in use) | median half-width | covered (this rule, all corpora) | median half-width | covered (left out of the calibration) | median half-width |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var g in twins.GroupBy(r => r.Corpus))
-            Console.WriteLine(Line(g.Key, SeedTwin, g.Select(r => (r, InUse)).ToList(), g.Select(r => (r, all)).ToList(), g.Select(r => (r, without.GetValueOrDefault(r.Corpus, all))).ToList(), z));
-        Console.WriteLine(Line("**pooled**", SeedTwin, twins.Select(r => (r, InUse)).ToList(), twins.Select(r => (r, all)).ToList(), twins.Select(r => (r, without.GetValueOrDefault(r.Corpus, all))).ToList(), z));
     }
 
     /// <summary>

@@ -14,17 +14,21 @@ public sealed record BandCalibrationRow(string Corpus, string Question, double L
     public string Group => Question == StackBandCalibration.Published ? Corpus + "/" + Question : Corpus;
 }
 
-/// <summary>The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s, the extrapolation's scale c (session 16) and the noise floor N0 (session 18; 0: no noise factor).</summary>
-public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0)
+/// <summary>
+/// The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s, the extrapolation's scale c (session 16), the noise
+/// floor N0 (session 18; 0: no noise factor) and the disagreements' discount D (session 20: their variance counts
+/// <c>e^(-2 D h)</c>; 1 as sessions 13-19, 0 undiscounted).
+/// </summary>
+public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0, double D = 1)
 {
     /// <summary>The constants in use (<see cref="StackBand"/>).</summary>
-    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor);
+    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor, StackBand.DisagreementDiscount);
 
     /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> computes it with these constants.</summary>
     public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, this);
 
     /// <summary>The line to copy into <see cref="StackBand"/>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}, D = {D:0.##}");
 }
 
 /// <summary>
@@ -92,6 +96,19 @@ public static class StackBandCalibration
     {
         for (int c = 0; c <= 100; c++)
             yield return new BandConstants(0, 0, 0, 0, 0.001, 0.0001 * c, noiseFloor);
+    }
+
+    /// <summary>
+    /// <see cref="ExtrapolationShapes(double)"/> with the disagreement of every fitted member, undiscounted (D = 0): the
+    /// variance <c>(k^2 disagreement + s^2 + c^2 h^2) max(N, N0) / N0</c>, the ratios k / s in [0, 120] by 2 and c / s in
+    /// [0, 10] by 0.2 (session 20: the members part where a fitted run's seed offset makes them read its decay differently,
+    /// gpt-gcide's fitted cosine; docs/journal/session-20-band.md).
+    /// </summary>
+    public static IEnumerable<BandConstants> DisagreementShapes(double noiseFloor)
+    {
+        for (int k = 0; k <= 60; k++)
+            for (int c = 0; c <= 50; c++)
+                yield return new BandConstants(0.002 * k, 0, 0, 0, 0.001, 0.0002 * c, noiseFloor, 0);
     }
 
     /// <summary>
@@ -258,6 +275,6 @@ public static class StackBandCalibration
     private static BandConstants Scaled(BandConstants shape, double q)
     {
         static double Up(double x, int digits) { double f = Math.Pow(10, digits); return Math.Max(0.0, Math.Ceiling(x * f - 1e-9) / f); }
-        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0);
+        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0, shape.D);
     }
 }

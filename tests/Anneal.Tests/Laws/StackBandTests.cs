@@ -127,6 +127,10 @@ public class StackBandTests
         // F not measured adds nothing (2.049e-5 - 1e-6); no extrapolation known (NaN) discounts nothing (the wider band).
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, double.NaN, Math.Log(2), double.NaN, c).ShouldBe(1.949e-5, 1e-15);
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, double.NaN, c).ShouldBe(6.624e-5, 1e-15);
+        // Undiscounted (D = 0, session 20's fifth form): the disagreements count in full at h = ln 2 as within the horizon,
+        // 6.1e-5 + 5.24e-6 = 6.624e-5; half-discounted (D = 0.5): e^(-ln 2) = 1/2, 3.05e-5 + 5.24e-6 = 3.574e-5.
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c with { D = 0 }).ShouldBe(6.624e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c with { D = 0.5 }).ShouldBe(3.574e-5, 1e-15);
         // The calibration's rows read the same formula.
         c.Variance(new BandCalibrationRow("c", "q", 0, 4e-4, 1e-4, 0.003, 0.005, Math.Log(2))).ShouldBe(2.049e-5, 1e-15);
         // The noise factor (session 18), N0 = 0.001: a fit whose points scatter by N = 0.004 gets the variance x 4 (the band
