@@ -111,10 +111,12 @@ if (args is ["regime-check", ..])
 }
 if (args is ["band-calibration", ..])
 {
-    // band-calibration [repo] [rows.csv] [--from-rows] [--extrapolation-forms]: with --from-rows, the rule on rows.csv as a
-    // previous run wrote it; with --extrapolation-forms, only the forms that do not weigh the members (the floor and the
-    // extrapolation, with and without the noise factor): minutes instead of the five-term forms' hour under load.
-    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 && !args[2].StartsWith("--") ? args[2] : null, args.Contains("--from-rows"), args.Contains("--extrapolation-forms"));
+    // band-calibration [repo] [rows.csv] [--from-rows] [--extrapolation-forms] [--seed-twins]: with --from-rows, the rule
+    // on rows.csv as a previous run wrote it; with --extrapolation-forms, only the forms of few shapes (the floor and the
+    // extrapolation, with and without the noise factor, and with the members' disagreement undiscounted): minutes instead of
+    // the five-term forms' hour under load; with --seed-twins, the rule also reads the other seeds' runs forecast from the
+    // first seed's fit (session 20; by default they are reported apart).
+    Anneal.Bench.BandCalibration.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 && !args[2].StartsWith("--") ? args[2] : null, args.Contains("--from-rows"), args.Contains("--extrapolation-forms"), args.Contains("--seed-twins"));
     return 0;
 }
 // The tuning benchmark replayed from recorded curves is a separate mode (docs/tuning.md):

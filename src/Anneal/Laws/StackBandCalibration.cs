@@ -14,17 +14,21 @@ public sealed record BandCalibrationRow(string Corpus, string Question, double L
     public string Group => Question == StackBandCalibration.Published ? Corpus + "/" + Question : Corpus;
 }
 
-/// <summary>The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s, the extrapolation's scale c (session 16) and the noise floor N0 (session 18; 0: no noise factor).</summary>
-public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0)
+/// <summary>
+/// The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s, the extrapolation's scale c (session 16), the noise
+/// floor N0 (session 18; 0: no noise factor) and the disagreements' discount D (session 20: their variance counts
+/// <c>e^(-2 D h)</c>; 1 as sessions 13-19, 0 undiscounted).
+/// </summary>
+public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0, double D = 1)
 {
     /// <summary>The constants in use (<see cref="StackBand"/>).</summary>
-    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor);
+    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor, StackBand.DisagreementDiscount);
 
     /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> computes it with these constants.</summary>
     public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, this);
 
     /// <summary>The line to copy into <see cref="StackBand"/>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}, D = {D:0.##}");
 }
 
 /// <summary>
@@ -95,6 +99,19 @@ public static class StackBandCalibration
     }
 
     /// <summary>
+    /// <see cref="ExtrapolationShapes(double)"/> with the disagreement of every fitted member, undiscounted (D = 0): the
+    /// variance <c>(k^2 disagreement + s^2 + c^2 h^2) max(N, N0) / N0</c>, the ratios k / s in [0, 120] by 2 and c / s in
+    /// [0, 10] by 0.2 (session 20: the members part where a fitted run's seed offset makes them read its decay differently,
+    /// gpt-gcide's fitted cosine; docs/journal/session-20-band.md).
+    /// </summary>
+    public static IEnumerable<BandConstants> DisagreementShapes(double noiseFloor)
+    {
+        for (int k = 0; k <= 60; k++)
+            for (int c = 0; c <= 50; c++)
+                yield return new BandConstants(0.002 * k, 0, 0, 0, 0.001, 0.0002 * c, noiseFloor, 0);
+    }
+
+    /// <summary>
     /// The rule's constants for <paramref name="rows"/> (see <see cref="StackBandCalibration"/>), over <paramref name="shapes"/>
     /// (default <see cref="Shapes"/>); null when no shape meets the bounds. Without <paramref name="upperBound"/> the
     /// questions' "at most 98 %" is not asked: the narrowest band that meets the lower bounds (session 15: on the nine
@@ -130,15 +147,70 @@ public static class StackBandCalibration
     /// </summary>
     public static bool MeetsLowerBounds(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level = 0.95)
     {
+        var covered = Covered(rows, constants, level);
+        return covered.Count(x => x) >= Pooled * rows.Count - 1e-9 && Short(rows, covered).Count == 0;
+    }
+
+    /// <summary>Whether each row's final lies in its band (<paramref name="constants"/>[i] for row i).</summary>
+    private static bool[] Covered(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level)
+    {
         double z = FittedLaw.NormalQuantile(0.5 + level / 2);
-        var covered = rows.Select((r, i) => Math.Abs(r.LogError) <= z * Math.Sqrt(constants[i].Variance(r))).ToArray();
-        if (covered.Count(x => x) < Pooled * rows.Count - 1e-9) return false;
-        foreach (var g in LowerBoundGroups(rows))
+        return rows.Select((r, i) => Math.Abs(r.LogError) <= z * Math.Sqrt(constants[i].Variance(r))).ToArray();
+    }
+
+    /// <summary>The groups of <see cref="LowerBoundGroups"/> below their lower bound, with whether each is a question pooled over the corpora.</summary>
+    private static List<(string Name, bool Question)> Short(IReadOnlyList<BandCalibrationRow> rows, bool[] covered)
+    {
+        var shortOf = new List<(string, bool)>();
+        foreach (var (g, name, question) in LowerBoundGroups(rows).Zip(GroupNames(rows), (g, n) => (g, n.Name, n.Question)))
         {
             int n = g.Length, hit = g.Count(i => covered[i]);
-            if (n >= LargeGroup ? hit < CorpusLow * n - 1e-9 : n - hit > 1) return false;
+            if (n >= LargeGroup ? hit < CorpusLow * n - 1e-9 : n - hit > 1) shortOf.Add((name, question));
         }
-        return true;
+        return shortOf;
+    }
+
+    /// <summary>The corpora a form's left-out bands may leave below their lower bound and still be chosen (<see cref="ScoreForm"/>).</summary>
+    public const int CorporaShortAllowed = 1;
+
+    /// <summary>
+    /// How one form of the band does with each corpus left out of its calibration (<see cref="ScoreForm"/>): the forecasts
+    /// covered of all, the corpora (the published split of a size apart) below their lower bound, whether every question
+    /// pooled over the corpora meets its own, and the width score: the geometric mean over the corpora of each corpus's
+    /// median relative half-width <c>sinh(z sigma)</c>.
+    /// </summary>
+    public sealed record FormScore(int Covered, int Count, IReadOnlyList<string> CorporaShort, bool QuestionsMet, double Width)
+    {
+        /// <summary>At least <see cref="Pooled"/> covered, every question's lower bound met, at most <see cref="CorporaShortAllowed"/> corpora short of theirs.</summary>
+        public bool Admissible => Covered >= Pooled * Count - 1e-9 && QuestionsMet && CorporaShort.Count <= CorporaShortAllowed;
+    }
+
+    /// <summary>
+    /// The form choice's score of bands whose constants were each calibrated without the row's corpus (session 20,
+    /// docs/journal/session-20-band.md): the band calibration tool keeps, among the admissible forms
+    /// (<see cref="FormScore.Admissible"/>), the one of the smallest <see cref="FormScore.Width"/>,
+    /// <c>exp(mean over corpora of ln median_corpus sinh(z sigma))</c>. Per corpus, because each corpus is one workload and
+    /// its user sees its band (a pooled median lets the corpora of many forecasts decide); in log, because a band's cost is
+    /// its width relative to what its workload can resolve: a band twice as wide as it need be on a clean corpus costs as
+    /// much as one twice too wide on a noisy corpus, where a median in percent lets a band flat over the corpora trade the
+    /// noisy corpus's width for the clean ones'. One corpus may fall short (the band's promise is about one new workload in
+    /// ten covered less than 90 %).
+    /// </summary>
+    public static FormScore ScoreForm(IReadOnlyList<BandCalibrationRow> rows, IReadOnlyList<BandConstants> constants, double level = 0.95)
+    {
+        double z = FittedLaw.NormalQuantile(0.5 + level / 2);
+        var covered = Covered(rows, constants, level);
+        var shortOf = Short(rows, covered);
+        double logWidth = rows.Select((r, i) => (r.Corpus, W: Math.Sinh(z * Math.Sqrt(constants[i].Variance(r)))))
+            .GroupBy(x => x.Corpus).Average(g => Math.Log(Median(g.Select(x => x.W))));
+        return new FormScore(covered.Count(x => x), rows.Count, shortOf.Where(x => !x.Question).Select(x => x.Name).ToList(),
+            shortOf.All(x => !x.Question), Math.Exp(logWidth));
+    }
+
+    private static double Median(IEnumerable<double> x)
+    {
+        var w = x.Order().ToArray();
+        return w.Length % 2 == 1 ? w[w.Length / 2] : (w[w.Length / 2 - 1] + w[w.Length / 2]) / 2;
     }
 
     /// <summary>
@@ -151,6 +223,10 @@ public static class StackBandCalibration
     private static int[][] LowerBoundGroups(IReadOnlyList<BandCalibrationRow> rows) =>
         [.. rows.Select((r, i) => (r.Group, i)).GroupBy(x => x.Group, x => x.i).Select(g => g.ToArray()),
          .. rows.Select((r, i) => (r.Question, i)).GroupBy(x => x.Question, x => x.i).Select(g => g.ToArray())];
+
+    /// <summary>The names of <see cref="LowerBoundGroups"/>, in its order, and whether each is a question pooled over the corpora.</summary>
+    private static (string Name, bool Question)[] GroupNames(IReadOnlyList<BandCalibrationRow> rows) =>
+        [.. rows.Select(r => r.Group).Distinct().Select(g => (g, false)), .. rows.Select(r => r.Question).Distinct().Select(q => (q, true))];
 
     /// <summary>Whether constants <paramref name="c"/> meet the rule's bounds on <paramref name="rows"/> (every forecast counted once).</summary>
     public static bool Meets(IReadOnlyList<BandCalibrationRow> rows, BandConstants c, double level = 0.95)
@@ -199,6 +275,6 @@ public static class StackBandCalibration
     private static BandConstants Scaled(BandConstants shape, double q)
     {
         static double Up(double x, int digits) { double f = Math.Pow(10, digits); return Math.Max(0.0, Math.Ceiling(x * f - 1e-9) / f); }
-        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0);
+        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0, shape.D);
     }
 }

@@ -127,6 +127,10 @@ public class StackBandTests
         // F not measured adds nothing (2.049e-5 - 1e-6); no extrapolation known (NaN) discounts nothing (the wider band).
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, double.NaN, Math.Log(2), double.NaN, c).ShouldBe(1.949e-5, 1e-15);
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, double.NaN, double.NaN, c).ShouldBe(6.624e-5, 1e-15);
+        // Undiscounted (D = 0, session 20's fifth form): the disagreements count in full at h = ln 2 as within the horizon,
+        // 6.1e-5 + 5.24e-6 = 6.624e-5; half-discounted (D = 0.5): e^(-ln 2) = 1/2, 3.05e-5 + 5.24e-6 = 3.574e-5.
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c with { D = 0 }).ShouldBe(6.624e-5, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c with { D = 0.5 }).ShouldBe(3.574e-5, 1e-15);
         // The calibration's rows read the same formula.
         c.Variance(new BandCalibrationRow("c", "q", 0, 4e-4, 1e-4, 0.003, 0.005, Math.Log(2))).ShouldBe(2.049e-5, 1e-15);
         // The noise factor (session 18), N0 = 0.001: a fit whose points scatter by N = 0.004 gets the variance x 4 (the band
@@ -440,5 +444,32 @@ public class StackBandTests
         StackBandCalibration.Meets(rows, c).ShouldBeFalse();
         // and a floor one error narrower (b's 27th just out) misses b's 90 %
         StackBandCalibration.MeetsLowerBounds(rows, rows.Select(_ => c with { S = 0.053 / z }).ToList()).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void The_form_choice_scores_each_corpus_s_median_width_in_log_and_allows_one_corpus_short()
+    {
+        // Session 20's form choice (StackBandCalibration.ScoreForm). Independent source: the ladders counted by hand
+        // (|e| = 0.001 i on a, c, d and 0.002 i on b, i = 1..30, a floor alone of half-width w = z s).
+        double z = FittedLaw.NormalQuantile(0.975);
+        var two = Ladder("a", 30, 0.001, 0.01).Concat(Ladder("b", 30, 0.002, 0.02)).ToList();
+        BandConstants Floor(double w) => new(0, 0, 0, 0, w / z);
+        // w = 0.054: a 30/30, b 27/30 (0.002 i <= 0.054 for i <= 27), pooled 57/60 = 95 %: admissible, the score the one width.
+        var wide = StackBandCalibration.ScoreForm(two, two.Select(_ => Floor(0.0541)).ToList());
+        (wide.Covered, wide.Count, wide.CorporaShort.Count, wide.QuestionsMet, wide.Admissible).ShouldBe((57, 60, 0, true, true));
+        wide.Width.ShouldBe(Math.Sinh(0.0541), 1e-12);
+        // b's band twice as wide (its own constants): the geometric mean of the two corpora's medians, not their mean.
+        var mixed = StackBandCalibration.ScoreForm(two, two.Select(r => Floor(r.Corpus == "b" ? 0.1082 : 0.0541)).ToList());
+        mixed.Width.ShouldBe(Math.Sqrt(Math.Sinh(0.0541) * Math.Sinh(0.1082)), 1e-12);
+        mixed.Covered.ShouldBe(60);
+        // w = 0.040: b 20/30 short, pooled 50/60 below 95 %: not admissible.
+        var narrow = StackBandCalibration.ScoreForm(two, two.Select(_ => Floor(0.0401)).ToList());
+        narrow.CorporaShort.ShouldBe(["b"]);
+        narrow.Admissible.ShouldBeFalse();
+        // Four corpora at w = 0.050: b 25/30 (83 %) short, the others 30/30, pooled 115/120 (95.8 %), the question 96 %:
+        // one corpus short is allowed.
+        var four = two.Concat(Ladder("c", 30, 0.001, 0.01)).Concat(Ladder("d", 30, 0.001, 0.01)).ToList();
+        var one = StackBandCalibration.ScoreForm(four, four.Select(_ => Floor(0.0501)).ToList());
+        (one.Covered, one.CorporaShort.Count, one.QuestionsMet, one.Admissible).ShouldBe((115, 1, true, true));
     }
 }
