@@ -65,7 +65,7 @@ internal static class TrajectoryTable
         File.WriteAllLines(rowsPath ?? "trajectory-rows.csv", rows);
     }
 
-    /// <summary>The variance of white noise on <paramref name="y"/> from its second differences (6 sigma^2 each); NaN under three points.</summary>
+    /// <summary>The variance of white noise on <paramref name="y"/> from its second differences (6 sigma^2 each; RegimeCheck.Of estimates its sigma so, inline); NaN under three points.</summary>
     private static double Scatter(double[] y)
     {
         double s = 0;
