@@ -17,10 +17,13 @@ using BenchmarkDotNet.Running;
 // also read with its members' constant parts horizon-matched at 0.3, 0.4 and 0.5 (docs/journal/session-20-far-horizons.md).
 // `cooldown-ends [corpus folder ...]`: auto's choice and every law's forecasts of the WSD question fitted on the branches'
 // curves and on their end points (docs/journal/session-15-wsd-end-points.md).
+// `trajectory-check [repo] [rows.csv]`: whether the schedules question's two fitted runs (each seed's own fit) are one trajectory before
+// their rates part: the log-loss gap beyond the fitted law's where the rates are within 5 % and 10 %, beside the fit's forecast errors
+// (docs/journal/session-20-trajectory.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -104,6 +107,11 @@ if (args is ["regime-onset", ..])
     return 0;
 }
 // `regime-check [repo]`: the fit-time regime check on every split the band calibration fits (docs/journal/session-17-plateau.md).
+if (args is ["trajectory-check", ..])
+{
+    Anneal.Bench.TrajectoryTable.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null);
+    return 0;
+}
 if (args is ["regime-check", ..])
 {
     Anneal.Bench.RegimeTable.Run(args.Length > 1 ? args[1] : ".");
