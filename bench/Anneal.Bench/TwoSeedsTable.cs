@@ -24,8 +24,8 @@ internal static class TwoSeedsTable
         const double level = 0.95;
         var pooled = new Dictionary<string, List<LawAccuracy>>();
         void Add(string key, LawAccuracy row) { if (!pooled.TryGetValue(key, out var l)) pooled[key] = l = []; if (!row.Failed) l.Add(row); }
-        Console.WriteLine("| corpus | design | fitted runs | forecasts | mean err | worst | Spearman | regret | band covers | median half-width |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| corpus | design | fitted runs | forecasts | mean err | mean signed | worst | Spearman | regret | band covers (with a band, regime-withheld) | median half-width | warnings |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var corpus in BandCalibration.Corpora(repo))
         {
             var a = ForecastProtocol.Splits(corpus).FirstOrDefault(s => s.Question == "schedules");
@@ -52,6 +52,30 @@ internal static class TwoSeedsTable
                 ? other.Where(r => r != cosine2 && !(ForecastProtocol.Kind(r) == "constant" && ForecastProtocol.Nominal(r.Horizon) <= ForecastProtocol.Nominal(h)))
                     .Select(r => ForecastProtocol.Target(corpus, r)).ToArray()
                 : [];
+            // The same schedules' seed mean: each second-seed target beside its first-seed twin (same spec and horizon), its observed
+            // final the mean of the two seeds' finals (the first seed's window rescaled to it): what a schedule yields, not one seed's luck.
+            var meanTests = seed2Tests.Select(t2 =>
+            {
+                var twin = corpus.Runs.FirstOrDefault(r => r.Seed == s1 && r.Schedule is not null && r.Schedule == other.First(o => LawRun.FromCurve(o.Curve, corpus.Target).Name == t2.Run.Name).Schedule
+                    && ForecastProtocol.Nominal(r.Horizon) == t2.Horizon);
+                if (twin is null) return null;
+                var t1 = ForecastProtocol.Target(corpus, twin);
+                double scale = (t1.ObservedFinal + t2.ObservedFinal) / 2 / t1.ObservedFinal;
+                return t1 with { Run = t1.Run with { Observed = t1.Run.Observed!.Select(v => v * scale).ToArray() } };
+            }).OfType<ForecastTarget>().ToArray();
+            // The seed spread design (b) sees at fit time: sigma^2 = mean over the two fitted schedules of ln(L_s1 / L_s2)^2 / 2, the
+            // finals of each pair at H (the constant runs' windows before H). A forecast of the two seeds' mean scored against one
+            // seed's final carries sigma^2 (the target's seed) + sigma^2 / 2 (the fit's mean): the seed term measured below.
+            double seedVar = double.NaN;
+            if (designs.Count > 1 && designs[1].Name.StartsWith('b'))
+            {
+                var constant1 = corpus.Runs.Where(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).First();
+                double Gap(CorpusRun x, CorpusRun y) => Math.Log(ForecastProtocol.Target(corpus, x, h).ObservedFinal / ForecastProtocol.Target(corpus, y, h).ObservedFinal);
+                double g1 = Gap(constant1, constant2!), g2 = Gap(cosine1, cosine2!);
+                seedVar = (g1 * g1 + g2 * g2) / 4;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {corpus.Name} | seed gaps at H: constant {Math.Round(g1 * 100, 2):+0.00;-0.00;0.00} %, cosine {Math.Round(g2 * 100, 2):+0.00;-0.00;0.00} %, sigma {Math.Sqrt(seedVar) * 100:0.00} % |"));
+            }
             foreach (var (name, fit) in designs)
             {
                 string tag = name[..1];
@@ -59,6 +83,8 @@ internal static class TwoSeedsTable
                 {
                     var row = ForecastBenchmark.Score(a with { Fit = fit }, law, level, null);
                     Add($"{tag} protocol targets", row);
+                    if (tag == "a" && designs.Count > 1 && designs[1].Name.StartsWith('b')) Add("a protocol targets, corpora with (b)", row);
+                    if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term protocol targets", WithSeedTerm(row, 1.5 * seedVar, level));
                     Print(corpus.Name, name + ", protocol targets", fit, row);
                 }
                 if (common is not null)
@@ -71,18 +97,26 @@ internal static class TwoSeedsTable
                 {
                     var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = seed2Tests }, law, level, null);
                     Add($"{tag} seed-2 targets", row);
+                    if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term seed-2 targets", WithSeedTerm(row, 1.5 * seedVar, level));
                     Print(corpus.Name, name + ", seed-2 targets", fit, row);
+                }
+                if (meanTests.Length > 0 && tag != "c")
+                {
+                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = meanTests }, law, level, null);
+                    Add($"{tag} seed-mean targets", row);
+                    if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term seed-mean targets", WithSeedTerm(row, seedVar, level));
+                    Print(corpus.Name, name + ", seed-mean targets", fit, row);
                 }
             }
         }
         Console.WriteLine();
-        Console.WriteLine("| pooled | corpora | forecasts | mean err | worst | Spearman | regret | band covers | median half-width |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| pooled | corpora | forecasts | mean err | mean signed | worst | Spearman | regret | band covers | median half-width |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var (key, rows) in pooled.OrderBy(kv => kv.Key.Split(' ', 2)[1]).ThenBy(kv => kv.Key))
         {
             var p = new PooledAccuracy("auto", rows);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {key} | {rows.Count} | {p.Count} | {p.MeanError:P2} | {p.WorstError:P2} | {p.Spearman:0.00} | {p.Regret:P2} | {p.Covered}/{p.Count} ({p.WithBand} with a band) | {p.MedianHalfWidth:P2} |"));
+                $"| {key} | {rows.Count} | {p.Count} | {p.MeanError:P2} | {Signed(p.Forecasts):+0.00 %;-0.00 %} | {p.WorstError:P2} | {p.Spearman:0.00} | {p.Regret:P2} | {p.Covered}/{p.Count} ({p.WithBand} with a band) | {p.MedianHalfWidth:P2} |"));
         }
     }
 
@@ -93,10 +127,32 @@ internal static class TwoSeedsTable
         return Math.Abs(Ratio(r) - Ratio(cosine)) < 0.02;
     }
 
+    /// <summary>
+    /// The row's bands widened by a seed term of log variance <paramref name="variance"/> added to the band's own:
+    /// <c>w = sqrt(w0^2 + z^2 variance)</c> in log space, w0 = ln(High / Predicted) (measured here, not in <see cref="StackBand"/>).
+    /// A forecast without a band stays without one.
+    /// </summary>
+    private static LawAccuracy WithSeedTerm(LawAccuracy row, double variance, double level)
+    {
+        double z = FittedLaw.NormalQuantile(0.5 + level / 2);
+        return row with
+        {
+            Forecasts = row.Forecasts.Select(f =>
+            {
+                if (!f.HasBand) return f;
+                double w0 = Math.Log(f.High / f.Predicted), w = Math.Sqrt(w0 * w0 + z * z * variance);
+                return f with { Low = f.Predicted * Math.Exp(-w), High = f.Predicted * Math.Exp(w) };
+            }).ToArray(),
+        };
+    }
+
+    /// <summary>The mean signed relative error (forecast - observed) / observed.</summary>
+    private static double Signed(IEnumerable<TargetForecast> f) => f.Average(x => (x.Predicted - x.Observed) / x.Observed);
+
     private static void Print(string corpus, string design, IReadOnlyList<LawRun> fit, LawAccuracy row)
     {
         if (row.Failed) { Console.WriteLine($"| {corpus} | {design} | {fit.Count} | failed: {row.Error} |"); return; }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {corpus} | {design} | {fit.Count} | {row.Forecasts.Count} | {row.MeanError:P2} | {row.WorstError:P2} | {row.Spearman:0.00} | {row.Regret:P2} | {row.Covered}/{row.Forecasts.Count} ({row.WithBand}) | {row.MedianHalfWidth:P2} |"));
+            $"| {corpus} | {design} | {fit.Count} | {row.Forecasts.Count} | {row.MeanError:P2} | {Signed(row.Forecasts):+0.00 %;-0.00 %} | {row.WorstError:P2} | {row.Spearman:0.00} | {row.Regret:P2} | {row.Covered}/{row.Forecasts.Count} ({row.WithBand}, {row.RegimeWithheld}) | {row.MedianHalfWidth:P2} | {row.Note} |"));
     }
 }
