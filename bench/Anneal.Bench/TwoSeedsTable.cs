@@ -43,8 +43,12 @@ internal static class TwoSeedsTable
             var cosine2h = corpus.Runs.FirstOrDefault(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine"
                 && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(2 * h) && SameShape(r, cosine1, h));
             var designs = new List<(string Name, IReadOnlyList<LawRun> Fit)> { ("a: one seed", a.Fit) };
+            IReadOnlyList<LawRun>? pair2 = null;
             if (constant2 is not null && cosine2 is not null && constant2.Horizon >= h)
-                designs.Add(("b: two seeds", [.. a.Fit, corpus.LawRunOf(constant2, endStep: h) with { Name = $"{constant2.Name}[:{h}]" }, corpus.LawRunOf(cosine2)]));
+            {
+                pair2 = [corpus.LawRunOf(constant2, endStep: h) with { Name = $"{constant2.Name}[:{h}]" }, corpus.LawRunOf(cosine2)];
+                designs.Add(("b: two seeds", [.. a.Fit, .. pair2]));
+            }
             if (cosine2h is not null)
                 designs.Add(("c: one seed + cosine 2H", [.. a.Fit, corpus.LawRunOf(cosine2h)]));
             var common = cosine2h is null ? null : a.Tests.Where(t => t.Run.Name != LawRun.FromCurve(cosine2h.Curve, corpus.Target).Name).ToArray();
@@ -100,6 +104,20 @@ internal static class TwoSeedsTable
                     if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term seed-2 targets", WithSeedTerm(row, 1.5 * seedVar, level));
                     Print(corpus.Name, name + ", seed-2 targets", fit, row);
                 }
+                if (tag == "b")
+                {
+                    // (b'): the same four runs as two fits, one per seed's pair, their forecasts' geometric mean (each law
+                    // fitted on one trajectory), the band the two fits' bands' root mean square half-width in log space.
+                    foreach (var (what, tests) in new[] { ("protocol targets", (IReadOnlyList<ForecastTarget>)a.Tests), ("seed-2 targets", seed2Tests), ("seed-mean targets", meanTests) })
+                    {
+                        if (tests.Count == 0) continue;
+                        var r1 = ForecastBenchmark.Score(a with { Tests = tests }, law, level, null);
+                        var r2 = ForecastBenchmark.Score(a with { Fit = pair2!, Tests = tests }, law, level, null);
+                        var row = MeanOfFits(r1, r2);
+                        Add($"b' {what}", row);
+                        Print(corpus.Name, $"b': two fits averaged, {what}", fit, row);
+                    }
+                }
                 if (meanTests.Length > 0 && tag != "c")
                 {
                     var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = meanTests }, law, level, null);
@@ -144,6 +162,23 @@ internal static class TwoSeedsTable
                 return f with { Low = f.Predicted * Math.Exp(-w), High = f.Predicted * Math.Exp(w) };
             }).ToArray(),
         };
+    }
+
+    /// <summary>
+    /// Two fits' forecasts of the same targets as one: the geometric mean of their forecasts, the band's log half-width the
+    /// root mean square of theirs (no band when either has none); a failed fit fails the row.
+    /// </summary>
+    private static LawAccuracy MeanOfFits(LawAccuracy r1, LawAccuracy r2)
+    {
+        if (r1.Failed || r2.Failed) return r1.Failed ? r1 : r2;
+        var forecasts = r1.Forecasts.Zip(r2.Forecasts, (f1, f2) =>
+        {
+            double p = Math.Sqrt(f1.Predicted * f2.Predicted);
+            if (!f1.HasBand || !f2.HasBand) return f1 with { Predicted = p, Low = double.NaN, High = double.NaN };
+            double w1 = Math.Log(f1.High / f1.Predicted), w2 = Math.Log(f2.High / f2.Predicted), w = Math.Sqrt((w1 * w1 + w2 * w2) / 2);
+            return f1 with { Predicted = p, Low = p * Math.Exp(-w), High = p * Math.Exp(w), RegimeWithheld = f1.RegimeWithheld || f2.RegimeWithheld };
+        }).ToArray();
+        return r1 with { Forecasts = forecasts, Note = null };
     }
 
     /// <summary>The mean signed relative error (forecast - observed) / observed.</summary>
