@@ -7,12 +7,14 @@ namespace Anneal.Bench;
 /// <summary>
 /// What a second seed of the schedules question's calibration runs buys, on every corpus: the question fitted on
 /// (a) the protocol's two runs (the first seed's constant run to H and its cosine at H), (b) both seeds' pairs (the second
-/// seed's constant run to H and its cosine of the same spec at H added: four runs, twice the compute), and (c) for the same
+/// seed's constant run to H and its cosine of the same spec at H added: four runs, twice the compute), (b') the same four runs
+/// as two fits, one per seed's pair, their forecasts' geometric mean, and (c) for the same
 /// compute as (b), one seed with a second cosine at 2H (the first seed's constant run to H, its cosines at H and 2H; the
 /// 2H cosine then leaves the held-out set). Each design's forecasts are scored as <see cref="ForecastBenchmark.Score"/>
 /// scores <c>anneal accuracy</c>'s rows (mean and worst relative error, Spearman and regret per horizon, band coverage
 /// and median half-width): on the protocol's held-out first-seed runs, on the same set less the 2H cosine (where (c)
 /// exists, so the three designs are compared on one set), and on the second seed's runs that (b) does not fit.
+/// On (b) a seed term is measured (not used by the library): the bands widened by the seed spread the four runs show at H.
 /// A corpus without a second seed of both fitted runs reports (a) only.
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- two-seeds [repo]</c> (docs/journal/session-20-two-seeds.md).
 /// </summary>
