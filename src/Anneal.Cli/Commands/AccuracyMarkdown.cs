@@ -134,7 +134,8 @@ internal static class AccuracyMarkdown
             sb.AppendLine("|---|---|---|" + string.Concat(rows.Select(_ => "---|")));
             foreach (var t in s.Tests)
             {
-                sb.Append($"| {t.Run.Name} | {t.Horizon} | {t.ObservedFinal.ToString("F4", Inv)} |");
+                // the steps the run trained (its schedule's length), not the two-digit horizon it is grouped by (ForecastProtocol.Nominal)
+                sb.Append($"| {t.Run.Name} | {t.Run.Eta.Length} | {t.ObservedFinal.ToString("F4", Inv)} |");
                 foreach (var r in rows)
                 {
                     var f = r.Forecasts.First(x => x.Run == t.Run.Name);

@@ -204,5 +204,10 @@ public class CooldownEndsTests
         var text = File.ReadAllText(md);
         text.ShouldContain("### Pooled, cooldown-ends question only (apart: it predicts the cooldowns question's finals again)");
         text.ShouldContain("## The WSD question's target: fitted on the branches' curves or on their end points");
+        // Every forecast's row names the steps its run trained (the corpus's schedule total=3750 and 5250: data/corpora/mlp-long),
+        // not the two-digit horizon runs are grouped by (ForecastProtocol.Nominal: 3800 and 5200).
+        text.ShouldContain("| wsd_lin10_T3750_s1 | 3750 |");
+        text.ShouldContain("| wsd_lin10_T5250_s1 | 5250 |");
+        ForecastProtocol.Nominal(3750).ShouldBe(3800);
     }
 }
