@@ -19,13 +19,17 @@ public static class LawFitter
     /// the regime the laws describe (<see cref="RegimeCheck"/>): when they do not, the fit's warnings say so and forecasts
     /// past the fitted horizon get no band (<see cref="FittedLaw.Regime"/>); with <see cref="FitOptions.Epoch"/>, records where the
     /// training data starts to repeat (<see cref="FittedLaw.Epoch"/>): forecasts past it, when the fitted runs end before it,
-    /// get a warning (and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs).
+    /// get a warning (and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs). Two runs of one schedule with
+    /// different losses (two seeds: <see cref="SeedTwins"/>) get a warning naming their gap.
     /// </summary>
     public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
         // The regime check, made once: the stack's rule reads it (StackFitter), and the fit records it.
         var regime = RegimeCheck.Of(runs);
         var fit = FitShared(law, runs, options, null, regime);
+        // Two seeds of one schedule fitted together (SeedTwins): said once per fit, not once per member of a stack.
+        if (SeedTwins.Of(runs) is { Count: > 0 } twins)
+            fit = fit with { Report = fit.Report with { Warnings = [.. fit.Report.Warnings, .. twins.Select(t => t.Warning)] } };
         // Where the training data starts to repeat (EpochBoundary): recorded with the fitted horizon; the forecasts past it say so.
         if (options?.Epoch is var (stepsPerEpoch, source))
         {
