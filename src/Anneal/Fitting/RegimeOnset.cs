@@ -49,7 +49,7 @@ public sealed record RegimeOnset(string Run, long Horizon, long Step, long End, 
         ? string.Create(CultureInfo.InvariantCulture, $"{Run} is in the power-law regime the laws assume at step {Horizon} (the regime check is quiet there): calibration runs to step {Horizon} reach it")
         : !Reached
             ? string.Create(CultureInfo.InvariantCulture, $"{Run} has not reached the power-law regime the laws assume by its last logged step {End} (the regime check fires from step {Horizon} on): {Ask}; train it further to find how much")
-            : string.Create(CultureInfo.InvariantCulture, $"{Run} enters the power-law regime the laws assume at about step {Step} (the regime check, which fires when it is stopped at {Horizon}, is quiet from there on): {Ask}, {(double)Step / Horizon:0.#}x the fit's horizon");
+            : string.Create(CultureInfo.InvariantCulture, $"{Run} enters the power-law regime the laws assume at about step {Step} (the regime check, which fires when it is stopped at {Horizon}, is quiet from there on): {Ask}, {(double)Step / Horizon:0.#}x step {Horizon}");
 
     /// <summary>The fit's warning when its own <paramref name="regime"/> check fires: its horizon is before the regime, and where this log enters it.</summary>
     public string FitWarning(RegimeCheck regime) => string.Create(CultureInfo.InvariantCulture, $"the fit's horizon (step {regime.Horizon}) is before the regime: {Describe()}");
