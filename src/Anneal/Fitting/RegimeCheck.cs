@@ -89,10 +89,10 @@ public sealed record RegimeCheck(long FromStep, long BeforeStep, long ToStep, do
     /// fitted horizon (it interpolates, and keeps its band). A forecast that reaches past the horizon gets none at all, its
     /// steps within the horizon included: a prediction's band is whole or absent (<see cref="LawPrediction"/>).
     /// </summary>
-public string? BandWithheld(LawRun run, double level) => run.Count > 0 ? BandWithheld(run.Steps[^1], level) : null;
+    public string? BandWithheld(LawRun run, double level) => run.Count > 0 ? BandWithheld(run.Steps[^1], level) : null;
 
     /// <summary>Why a forecast whose last step is <paramref name="lastStep"/> gets no band (<see cref="BandWithheld(LawRun, double)"/>); null when it keeps it.</summary>
-        public string? BandWithheld(long lastStep, double level) => Fires && lastStep > Horizon
+    public string? BandWithheld(long lastStep, double level) => Fires && lastStep > Horizon
         ? string.Create(CultureInfo.InvariantCulture,
             $"no {level * 100:G4}% band: the forecast reaches past the fitted horizon (step {Horizon}) and the fitted runs have not reached the power-law regime the laws assume (the loss falls faster in log time at their end, {SlopeEnd:0.###} nats per e-fold of learning-rate area, than before, {SlopeBefore:0.###}), so how far it is off is unknown")
         : null;
