@@ -234,13 +234,14 @@ public static class ForecastProtocol
 
     /// <summary>
     /// A horizon rounded to two significant digits: logs end a few steps short of the planned total
-    /// (23,905 and 23,937 are both a 24,000-step run), and runs of one planned total compete for the pick.
+    /// (23,905 and 23,937 are both a 24,000-step run), and runs of one planned total compete for the pick. Halves round
+    /// away from zero: 10,500 is 11,000, not (banker's rounding) the 10,000 of a shorter run it would then compete with.
     /// </summary>
     public static long Nominal(long horizon)
     {
         if (horizon < 100) return horizon;
         double scale = Math.Pow(10, Math.Floor(Math.Log10(horizon)) - 1);
-        return (long)(Math.Round(horizon / scale) * scale);
+        return (long)(Math.Round(horizon / scale, MidpointRounding.AwayFromZero) * scale);
     }
 
     private static double FinalRate(CorpusRun run) => LawRun.FromCurve(run.Curve).Eta[^1];

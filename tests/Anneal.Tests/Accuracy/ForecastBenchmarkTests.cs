@@ -95,6 +95,9 @@ public class ForecastBenchmarkTests
         ForecastProtocol.Nominal(15937).ShouldBe(16000);
         ForecastProtocol.Nominal(2000).ShouldBe(2000);
         ForecastProtocol.Nominal(71937).ShouldBe(72000);
+        // Halves away from zero (two significant digits of 10,500 and 2,250 by hand): banker's rounding gave 10,000 and 2,200.
+        ForecastProtocol.Nominal(10500).ShouldBe(11000);
+        ForecastProtocol.Nominal(2250).ShouldBe(2300);
     }
 
     [Fact]
