@@ -381,9 +381,9 @@ public class ForecastBenchmarkTests
         var beforeNoise = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
         beforeNoise.Remove("band_noise");
         FittedLaw.FromJson(beforeNoise.ToJsonString()).Predict(split.Tests[0].Run).BandUnavailable!.ShouldContain("band_noise");
-        // One written before the fitted horizon was recorded cannot tell how far a forecast extrapolates: no band either, since
-        // the band grows with the extrapolation (StackBand.ExtrapolationScale, session 16).
-        StackBand.ExtrapolationScale.ShouldBeGreaterThan(0);
+        // One written before the fitted horizon was recorded cannot tell whether or how far a forecast extrapolates: no band
+        // either, whether or not the band's constants let it grow with the extrapolation (StackBand.ExtrapolationScale, 0 since
+        // session 21), since the regime check withholds it past the horizon.
         var noHorizon = System.Text.Json.Nodes.JsonNode.Parse(auto.ToJson())!.AsObject();
         noHorizon.Remove("fitted_horizon");
         var unknown = FittedLaw.FromJson(noHorizon.ToJsonString()).Predict(split.Tests[0].Run);
@@ -403,14 +403,10 @@ public class ForecastBenchmarkTests
         // were calibrated on these forecasts (plus gpt100m-rope's 2, outside the repository), so this is in sample: it
         // guards against a change to the members, their weights or the fit window that moves the band without a
         // recalibration (docs/journal/session-11-bands.md; the leave-one-corpus-out check is bench band-calibration's).
-        // Independent source: the bundled runs' observed finals. Measured with the floor and the extrapolation's term (scaled
-        // by the fit's noise) calibrated on session 19's sixteen corpora (gpt-gcide joined at its end; docs/journal/session-19-blind-measurement.md)
-        // and kept at the end of session 20 (gpt-manpages joined; docs/laws.md, "Kept at the end of session 20"):
-        // 420/435 of the forecasts given a band (docs/accuracy.md: MPL 7/7, 7/7, 7/7, gpt-code 35/35, gpt-deep 33/33, gpt-gcide
-        // 32/35, gpt-jargon 10/10, gpt-manpages 22/34, gpt-perldoc 10/10, gpt-rope-lion 30/30, gpt-tiny 30/30, gpt-tiny-long
-        // 36/36, gpt3-b32 26/26, MLP 30/30, mlp-lion 35/35, MLP-long 35/35, mlp-sgd 35/35).
-        // A corpus of fewer than 20 forecasts with a band may miss one; one corpus (StackBandCalibration.CorporaShortAllowed)
-        // may fall short: gpt-manpages, whose seed-1 constant run lags its cosine twin (docs/journal/session-20-blind-measurement.md).
+        // Independent source: the bundled runs' observed finals. Measured with the floor (scaled by the fit's noise) the rule
+        // asks on the seventeen corpora with no corpus short in sample (session 21, docs/journal/session-21-band-decision.md:
+        // eight blind measurements of eight fell short of 90 %, so the tolerance of one corpus short is no longer read as the
+        // band's promise in sample): every corpus of 20 or more forecasts at least 90 %, gpt-manpages the tightest.
         var mpl = MplBenchmark.FromFolder(TestPaths.Mpl());
         // (the corpora the band was calibrated on: every bundled corpus since session 17, gpt-jargon and mlp-lion, held out in
         // session 16, included; a corpus held out again later is measured apart)
@@ -452,8 +448,7 @@ public class ForecastBenchmarkTests
             // are covered 100 % in sample.
             if (fs.Length >= 20 ? c < 0.90 * fs.Length - 1e-9 : fs.Length - c > 1) shortOf.Add($"{corpus.Key}: {c}/{fs.Length}");
         }
-        shortOf.Count.ShouldBeLessThanOrEqualTo(StackBandCalibration.CorporaShortAllowed, string.Join(", ", shortOf));
-        shortOf.ShouldBe(["engine-gpt-manpages: 22/34"]);
+        shortOf.ShouldBeEmpty(string.Join(", ", shortOf));
     }
 
     [Fact]
