@@ -37,7 +37,7 @@ internal static class ProbeBranchesTable
         rows?.WriteLine("corpus,question,design,family,cost,horizon,branches,baseline,picked,covers,sim_rms,sim_prior_max_ratio,target,target_horizon,observed,predicted,low,high,failure");
         var law = LossLaw.Parse("auto");
         var mpl400 = BandCalibration.Corpora(repo).First(c => c.Name == "mpl-400m");
-        var reference = Reference(mpl400);
+        var reference = ProbeReference.Of(mpl400);
         Console.WriteLine("| corpus | question | targets | design | cost | mean err | worst | regret | band covers | probe's simulated error |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var corpus in BandCalibration.Corpora(repo))
@@ -122,14 +122,6 @@ internal static class ProbeBranchesTable
     {
         var spec = r.Schedule ?? throw new InvalidOperationException($"{r.Name} has no schedule spec");
         return Schedules.Schedule.Parse(spec).Length is null ? $"{spec}@{ForecastProtocol.Nominal(r.Horizon)}" : spec;
-    }
-
-    /// <summary>The reference the CLI uses by default (<c>anneal probe</c>'s mpl-400m): every run of the corpus's first seed.</summary>
-    private static ProbeReference Reference(ForecastCorpus corpus)
-    {
-        int seed = corpus.Runs.Min(x => x.Seed);
-        var runs = corpus.Runs.Where(x => x.Seed == seed).Select(x => corpus.LawRunOf(x, x.BranchOf is null ? 0 : x.BranchStep)).ToArray();
-        return new ProbeReference(corpus.Name, runs, runs.Max(x => x.Eta.Max()), runs.Max(x => x.Steps[^1] + 1), corpus.Source);
     }
 
     private static string F(double x) => double.IsFinite(x) ? x.ToString("R", Inv) : "";

@@ -145,19 +145,9 @@ internal static class ProbeCommand
         return ForecastCorpus.Load(path);
     }
 
-    /// <summary>A corpus's runs of its first seed as a reference.</summary>
-    private static ProbeReference Reference(ForecastCorpus corpus)
-    {
-        var runs = CorpusRuns(corpus);
-        return new ProbeReference(corpus.Name, runs, runs.Max(x => x.Eta.Max()), runs.Max(x => x.Steps[^1] + 1), corpus.Source);
-    }
+    private static ProbeReference Reference(ForecastCorpus corpus) => ProbeReference.Of(corpus);
 
-    /// <summary>Every run of the corpus's first seed as the laws see it (a branch from its branch step on).</summary>
-    private static LawRun[] CorpusRuns(ForecastCorpus corpus)
-    {
-        int seed = corpus.Runs.Min(x => x.Seed);
-        return corpus.Runs.Where(x => x.Seed == seed).Select(x => corpus.LawRunOf(x, x.BranchOf is null ? 0 : x.BranchStep)).ToArray();
-    }
+    private static LawRun[] CorpusRuns(ForecastCorpus corpus) => ProbeReference.CorpusRuns(corpus);
 
     private static string Pct(double x, int digits = 2) => double.IsFinite(x) ? (x * 100).ToString("F" + digits, Inv) + " %" : "-";
 
