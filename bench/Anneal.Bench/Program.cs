@@ -20,12 +20,14 @@ using BenchmarkDotNet.Running;
 // `trajectory-check [repo] [rows.csv]`: whether the schedules question's two fitted runs (each seed's own fit) are one trajectory before
 // their rates part: the log-loss gap beyond the fitted law's where the rates are within 5 % and 10 %, beside the fit's forecast errors
 // (docs/journal/session-20-trajectory.md).
+// `probe-branches [repo] [corpus|all] [rows.csv] [after]`: calibration designs of one trajectory (constant + cooldown branches) against constant + cosine
+// at the same compute, on WSD-like and decay targets, on every corpus (docs/journal/session-21-probe.md).
 // `two-seeds [repo]`: the schedules question fitted on one seed's pair, on both seeds' pairs (one fit, and two fits averaged) and on
 // one seed with a second cosine at 2H, scored as anneal accuracy scores it (docs/journal/session-20-two-seeds.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -112,6 +114,12 @@ if (args is ["regime-onset", ..])
 if (args is ["trajectory-check", ..])
 {
     Anneal.Bench.TrajectoryTable.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null);
+    return 0;
+}
+if (args is ["probe-branches", ..])
+{
+    Anneal.Bench.ProbeBranchesTable.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null, args.Length > 3 ? args[3] : null,
+        args.Length > 4 ? double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1);
     return 0;
 }
 if (args is ["two-seeds", ..])

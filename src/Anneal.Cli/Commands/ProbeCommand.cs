@@ -27,7 +27,7 @@ internal static class ProbeCommand
         var priors = new Option<string[]>("--prior") { Description = "A law file (anneal fit --out) fitted in your own units and steps, or a published law (mpl-25m, mpl-100m, mpl-400m, mapped from its own world), that plays the real runs; repeatable. Replaces the default reference unless --reference is given too." };
         var noise = new Option<double?>("--noise") { Description = $"Relative noise of one logged loss at one point per H/{ProbeSimulation.PointsPerHorizon} steps (default {ProbePlanner.DefaultNoise.Sigma.ToString(Inv)}, measured on the 400M runs; see docs/probe.md)." };
         var noiseFrom = new Option<string?>("--noise-from") { Description = "Measure the noise (level, correlation, share between runs) from a corpus folder of your own runs instead." };
-        var margin = new Option<double>("--margin") { Description = "Recommend a design other than constant + cosine only when its runs bracket every target's schedule shape and its simulated error is at most 1/MARGIN of constant + cosine's under every prior (docs/probe.md).", DefaultValueFactory = _ => ProbePlanner.DefaultMargin };
+        var margin = new Option<double>("--margin") { Description = "Recommend a design other than constant + cosine only when its runs bracket every target's schedule shape, at least two of them decay, and its simulated error is at most 1/MARGIN of constant + cosine's under every prior (docs/probe.md).", DefaultValueFactory = _ => ProbePlanner.DefaultMargin };
         var seeds = new Option<int>("--seeds") { Description = "Noise seeds per prior for the finalists.", DefaultValueFactory = _ => 3 };
         var check = new Option<string?>("--check") { Description = "Corpus folder or bundled corpus (mpl-400m, ...): compare only the designs its existing runs realise, fit each on the real runs and score it on the targets' observed finals (the targets must be runs of the corpus)." };
         var constantLog = new Option<string?>("--constant-log") { Description = "A log of a constant-rate run at the targets' peak (FILE or FILE@SCHEDULE: a pilot, or an earlier run of the same model and data): where it enters the laws' regime is the shortest calibration horizon compared; designs whose runs end before it are left out (docs/probe.md)." };
@@ -145,19 +145,9 @@ internal static class ProbeCommand
         return ForecastCorpus.Load(path);
     }
 
-    /// <summary>A corpus's runs of its first seed as a reference.</summary>
-    private static ProbeReference Reference(ForecastCorpus corpus)
-    {
-        var runs = CorpusRuns(corpus);
-        return new ProbeReference(corpus.Name, runs, runs.Max(x => x.Eta.Max()), runs.Max(x => x.Steps[^1] + 1), corpus.Source);
-    }
+    private static ProbeReference Reference(ForecastCorpus corpus) => ProbeReference.Of(corpus);
 
-    /// <summary>Every run of the corpus's first seed as the laws see it (a branch from its branch step on).</summary>
-    private static LawRun[] CorpusRuns(ForecastCorpus corpus)
-    {
-        int seed = corpus.Runs.Min(x => x.Seed);
-        return corpus.Runs.Where(x => x.Seed == seed).Select(x => corpus.LawRunOf(x, x.BranchOf is null ? 0 : x.BranchStep)).ToArray();
-    }
+    private static LawRun[] CorpusRuns(ForecastCorpus corpus) => ProbeReference.CorpusRuns(corpus);
 
     private static string Pct(double x, int digits = 2) => double.IsFinite(x) ? (x * 100).ToString("F" + digits, Inv) + " %" : "-";
 
@@ -264,6 +254,8 @@ internal static class ProbeCommand
         ["prior_rms_errors"] = new JsonArray(d.PriorErrors.Select(FiniteJson).ToArray()),
         ["covers_targets"] = d.Covers,
         ["uncovered_targets"] = new JsonArray(d.Uncovered.Select(x => (JsonNode?)x).ToArray()),
+        ["decay_runs"] = d.DecayRuns,
+        ["eligible"] = d.Eligible,
         ["worst_target_error"] = FiniteJson(d.WorstTarget),
         ["regret"] = FiniteJson(d.Regret),
         ["simulations"] = d.Simulations,

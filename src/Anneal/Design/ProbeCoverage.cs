@@ -40,6 +40,7 @@ public readonly record struct ScheduleShape(double DecayShare, double AreaRemove
 /// runs, widened by <see cref="Slack"/> on each side; constant + cosine spans every shape between a constant rate and
 /// a full decay, so it covers every target that decays no further than a cosine. The idea is that of response-surface
 /// designs robust to model bias (Box and Draper 1959): spread the design points over the region you will predict.
+/// For the same reason a design other than the baseline must hold at least <see cref="MinDecayRuns"/> runs that decay.
 /// </summary>
 public static class ProbeCoverage
 {
@@ -50,6 +51,25 @@ public static class ProbeCoverage
     /// cooldowns covers cooldowns up to about 20 % (one step of the grid's cooldown fractions further) but no 40 % one and no cosine.
     /// </summary>
     public const double Slack = 0.1;
+
+    /// <summary>
+    /// How many runs of a design other than the baseline must leave the peak rate (<see cref="DecayRuns"/>): two. A design with
+    /// one decay (a constant run and one cooldown branch, or one cosine alone) measures the gain of a decay at one point, and the
+    /// law's form alone carries it to the targets' other lengths and shapes, the extrapolation that coverage keeps out in shape.
+    /// Chosen from the structure (two points fix a gain and its trend), not tuned: measured on the seventeen corpora in
+    /// docs/journal/session-21-probe.md (the one-cooldown and one-decay picks lost to constant + cosine on 6 of 7 questions).
+    /// </summary>
+    public const int MinDecayRuns = 2;
+
+    /// <summary>
+    /// The runs of <paramref name="design"/> whose rate falls below their peak (<see cref="ScheduleShape.DecayShare"/> above 0):
+    /// cooldown branches, cosines, linear and step decays; not the constant-rate run. <paramref name="cache"/> as in <see cref="Uncovered"/>.
+    /// </summary>
+    public static int DecayRuns(CalibrationDesign design, IDictionary<string, ScheduleShape>? cache = null)
+    {
+        cache ??= new Dictionary<string, ScheduleShape>();
+        return design.Runs.Count(r => (cache.TryGetValue(r.Key, out var known) ? known : cache[r.Key] = Shape(r)).DecayShare > 0);
+    }
 
     /// <summary>The shape of a calibration run (a branch is its whole schedule, parent's steps included).</summary>
     public static ScheduleShape Shape(CalibrationRun run) => ScheduleShape.Of(Schedule.Parse(run.Schedule), run.Horizon);

@@ -86,6 +86,15 @@ public sealed record DesignScore(CalibrationDesign Design, double RmsError, doub
 
     /// <summary>Whether the design's runs bracket every target's schedule shape.</summary>
     public bool Covers => Uncovered.Count == 0;
+
+    /// <summary>Its runs whose rate falls below their peak (<see cref="ProbeCoverage.DecayRuns"/>).</summary>
+    public int DecayRuns { get; init; }
+
+    /// <summary>
+    /// Whether it may be recommended over the baseline: it brackets every target and holds at least
+    /// <see cref="ProbeCoverage.MinDecayRuns"/> runs that decay (docs/probe.md, "Robust recommendation").
+    /// </summary>
+    public bool Eligible => Covers && DecayRuns >= ProbeCoverage.MinDecayRuns;
 }
 
 /// <summary>The recommendation and everything behind it.</summary>
@@ -266,9 +275,11 @@ public static class ProbePlanner
         var targetShapes = targets.Select(ProbeCoverage.Shape).ToArray();
         var shapes = new Dictionary<string, ScheduleShape>();
         var uncovered = all.Select(d => (IReadOnlyList<string>)ProbeCoverage.Uncovered(d, targetShapes, shapes).Select(t => targets[t].Label).ToArray()).ToArray();
-        // Only designs that bracket every target can be recommended (docs/probe.md, "Robust recommendation"): the finalists
-        // are chosen among them, unless none does.
-        var candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0).ToArray();
+        var decayRuns = all.Select(d => ProbeCoverage.DecayRuns(d, shapes)).ToArray();
+        // Only designs that bracket every target and hold two decays can be recommended (docs/probe.md, "Robust
+        // recommendation"): the finalists are chosen among them, else among those that bracket, else among all.
+        var candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0 && decayRuns[d] >= ProbeCoverage.MinDecayRuns).ToArray();
+        if (candidates.Length == 0) candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0).ToArray();
         if (candidates.Length == 0) candidates = Enumerable.Range(0, all.Count).ToArray();
 
         // Stage 1: every design, every prior, the first seed.
@@ -316,6 +327,7 @@ public static class ProbePlanner
                 Finalist = finalists.Contains(d),
                 PriorErrors = perPrior.Select(l => l.Count == 0 ? double.NaN : Math.Sqrt(l.Average(e => e * e))).ToArray(),
                 Uncovered = uncovered[d],
+                DecayRuns = decayRuns[d],
             };
         }
 
@@ -328,16 +340,16 @@ public static class ProbePlanner
         var ordered = scored.Where(s => s.Design.Cost <= request.Budget || s == baseScore)
             .OrderByDescending(s => s.Finalist).ThenBy(s => s.RmsError).ThenBy(s => s.Design.Cost).ToArray();
         var settings = new ProbeSettings(priors.Select(p => $"{p.Name}: {p.Source}").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds) { Margin = request.Margin };
-        var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore, winners, scored.Count(x => !x.Covers));
+        var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore, winners, scored.Count(x => !x.Eligible));
         return new ProbeResult(targets, peak, warmup, request.Budget, law.Spec, recommended, accurate, baseScore, ordered, reasons, notes, settings);
     }
 
     /// <summary>
     /// The recommendation among the finalists (docs/probe.md, "Robust recommendation"). With a baseline: the designs that
-    /// bracket every target, never failed, and simulate at most 1/<paramref name="margin"/> of the baseline's error under
+    /// bracket every target, hold two decays (<see cref="DesignScore.Eligible"/>), never failed, and simulate at most 1/<paramref name="margin"/> of the baseline's error under
     /// every prior are the winners; the cheapest winner within <paramref name="tolerance"/> of the most accurate winner is
-    /// recommended, and the baseline when nothing wins. Without one: the cheapest covering finalist within the tolerance of
-    /// the most accurate covering finalist (any finalist if none covers). Also returns how many designs won.
+    /// recommended, and the baseline when nothing wins. Without one: the cheapest eligible finalist within the tolerance of
+    /// the most accurate eligible finalist (else among the covering ones, else any). Also returns how many designs won.
     /// </summary>
     public static (DesignScore Recommended, int Winners) Recommend(IReadOnlyList<DesignScore> finalists, DesignScore? baseline, double margin, double tolerance)
     {
@@ -346,8 +358,12 @@ public static class ProbePlanner
             var best = pool.OrderBy(s => s.RmsError).ThenBy(s => s.Design.Cost).First();
             return pool.Where(s => s.RmsError <= best.RmsError * (1 + tolerance)).OrderBy(s => s.Design.Cost).ThenBy(s => s.RmsError).First();
         }
-        var sound = finalists.Where(s => s.Covers && s.Failures == 0).ToArray();
-        if (baseline is null) return (Cheapest(sound.Length > 0 ? sound : finalists, tolerance), 0);
+        var sound = finalists.Where(s => s.Eligible && s.Failures == 0).ToArray();
+        if (baseline is null)
+        {
+            var covering = finalists.Where(s => s.Covers && s.Failures == 0).ToArray();
+            return (Cheapest(sound.Length > 0 ? sound : covering.Length > 0 ? covering : finalists, tolerance), 0);
+        }
         var winners = sound.Where(s => s.Design.Key != baseline.Design.Key && Beats(s, baseline, margin)).ToArray();
         return winners.Length == 0 ? (baseline, 0) : (Cheapest(winners, tolerance), winners.Length);
     }
@@ -369,11 +385,18 @@ public static class ProbePlanner
               $"and forecast every target's final loss. Error = root mean square of predicted/true - 1 over priors, noise seeds ({request.Seeds} for the finalists, 1 for the screening) and targets.");
         r.Add($"Recommended: {rec.Design.Name}, {rec.Design.Cost:N0} steps ({string.Join(" + ", rec.Design.Runs.Select(x => $"{x.Name}: {x.Cost:N0}"))}); simulated error {rec.RmsError:P2}" +
               (double.IsNaN(rec.Regret) ? "." : $", pick regret {rec.Regret:P3}."));
+        var branches = rec.Design.Runs.Where(x => x.IsBranch).ToArray();
+        if (branches.Length > 0)
+            r.Add($"Its cooldown{(branches.Length == 1 ? "" : "s")} start{(branches.Length == 1 ? "s" : "")} from checkpoints of the constant-rate run at step{(branches.Length == 1 ? "" : "s")} " +
+                  $"{string.Join(", ", branches.Select(x => x.BranchStep.ToString("N0", CultureInfo.InvariantCulture)))} and cost{(branches.Length == 1 ? "s" : "")} only {(branches.Length == 1 ? "its" : "their")} own steps " +
+                  $"({string.Join(" + ", branches.Select(x => x.Cost.ToString("N0", CultureInfo.InvariantCulture)))}); the fitted runs are one trajectory, so no offset between " +
+                  "runs trained from scratch (one seed's luck) enters the fit.");
         string rule = $"another design than {baseline?.Design.Name ?? "constant + cosine"} is recommended only when its runs bracket every target's schedule shape " +
-                      $"(decay share and area removed, within {ProbeCoverage.Slack:0.##}) and its simulated error is at most 1/{request.Margin:0.##} of the baseline's under every prior";
+                      $"(decay share and area removed, within {ProbeCoverage.Slack:0.##}), at least {ProbeCoverage.MinDecayRuns} of them decay (one decay measures the gain at one point " +
+                      $"and leaves the law's form to carry it to the targets) and its simulated error is at most 1/{request.Margin:0.##} of the baseline's under every prior";
         if (baseline is not null && rec == baseline)
-            r.Add($"It is the baseline: {rule}, and no design did ({notCovering} of the designs do not bracket the targets" +
-                  (accurate != rec ? $"; the most accurate covering finalist, {accurate.Design.Name}, simulates at {accurate.RmsError:P2} against {rec.RmsError:P2}, not under every prior by the margin)." : ")."));
+            r.Add($"It is the baseline: {rule}, and no design did ({notCovering} of the designs do not bracket the targets or hold fewer than {ProbeCoverage.MinDecayRuns} decays" +
+                  (accurate != rec ? $"; the most accurate finalist, {accurate.Design.Name}, simulates at {accurate.RmsError:P2} against {rec.RmsError:P2}, not under every prior by the margin)." : ")."));
         else if (baseline is not null)
             r.Add($"It beats the baseline: {rule}; {winners} design{(winners == 1 ? "" : "s")} did, and it is the cheapest within {request.Tolerance:P0} of the most accurate of them.");
         else if (accurate != rec)

@@ -46,6 +46,20 @@ public sealed record ProbeReference(string Name, IReadOnlyList<LawRun> Runs, dou
 {
     /// <summary>The law families fitted on the mapped runs, one prior each.</summary>
     public IReadOnlyList<string> Laws { get; init; } = ["momentum(lambda=fit)", "mpl"];
+
+    /// <summary>A corpus's runs of its first seed as a reference (<see cref="CorpusRuns"/>), peak and horizon theirs.</summary>
+    public static ProbeReference Of(Accuracy.ForecastCorpus corpus)
+    {
+        var runs = CorpusRuns(corpus);
+        return new ProbeReference(corpus.Name, runs, runs.Max(x => x.Eta.Max()), runs.Max(x => x.Steps[^1] + 1), corpus.Source);
+    }
+
+    /// <summary>Every run of the corpus's first seed as the laws see it (a branch from its branch step on).</summary>
+    public static LawRun[] CorpusRuns(Accuracy.ForecastCorpus corpus)
+    {
+        int seed = corpus.Runs.Min(x => x.Seed);
+        return corpus.Runs.Where(x => x.Seed == seed).Select(x => corpus.LawRunOf(x, x.BranchOf is null ? 0 : x.BranchStep)).ToArray();
+    }
 }
 
 

@@ -186,10 +186,34 @@ public class ProbeTests
         ProbeCoverage.Covers([cos], constant).ShouldBeFalse();
     }
 
-    private static DesignScore Scored(string name, double[] priorErrors, bool covers = true) =>
+    private static DesignScore Scored(string name, double[] priorErrors, bool covers = true, int decays = 2) =>
         new(new CalibrationDesign(name, "test", [new CalibrationRun(name, $"constant(peak={Peak})", 100 + name.Length)]),
             Math.Sqrt(priorErrors.Average(e => e * e)), priorErrors.Max(), double.NaN, priorErrors.Length, 0, [], null)
-        { Finalist = true, PriorErrors = priorErrors, Uncovered = covers ? [] : ["cosine@2000"] };
+        { Finalist = true, PriorErrors = priorErrors, Uncovered = covers ? [] : ["cosine@2000"], DecayRuns = decays };
+
+    [Fact]
+    public void Decay_runs_are_the_runs_whose_rate_falls_below_their_peak()
+    {
+        // Counted by hand from the schedules: the constant run never decays (its warmup rises to the peak), a cooldown
+        // branch, a cosine and a step schedule do.
+        var constant = ProbeGrid.Constant(Peak, Warmup, 1000);
+        ProbeCoverage.DecayRuns(new CalibrationDesign("c", "constant", [constant])).ShouldBe(0);
+        ProbeCoverage.DecayRuns(ProbeGrid.ConstantAndCosine(Peak, Warmup, 1000, 0)).ShouldBe(1);
+        var two = new CalibrationDesign("c + 2", "constant+cooldowns", [constant, ProbeGrid.Cooldown(Peak, Warmup, 500, 0.1), ProbeGrid.Cooldown(Peak, Warmup, 1000, 0.1)]);
+        ProbeCoverage.DecayRuns(two).ShouldBe(2);
+        var step = new CalibrationRun("step", $"warmup(multistep(peak={Peak}, milestones=[450], gamma=0.316), steps={Warmup})", 1000);
+        ProbeCoverage.DecayRuns(new CalibrationDesign("c + step", "constant+multistep", [constant, step])).ShouldBe(1);
+        // A one-cooldown design that beats the baseline by the margin under every prior is still not recommended: it
+        // measures a decay's gain at one point (docs/journal/session-21-probe.md: such picks lost on the real runs).
+        var baseline = Scored("baseline", [0.010, 0.010], decays: 1);
+        var one = Scored("constant + one cooldown", [0.002, 0.002], decays: 1);
+        var twoScored = Scored("constant + two cooldowns", [0.004, 0.004]);
+        ProbePlanner.Recommend([baseline, one], baseline, 2, 0.1).ShouldBe((baseline, 0));
+        ProbePlanner.Recommend([baseline, one, twoScored], baseline, 2, 0.1).ShouldBe((twoScored, 1));
+        // Without a baseline, a one-decay design is kept only when no eligible design is among the finalists.
+        ProbePlanner.Recommend([one, twoScored], null, 2, 0.1).Recommended.ShouldBe(twoScored);
+        ProbePlanner.Recommend([one], null, 2, 0.1).Recommended.ShouldBe(one);
+    }
 
     [Fact]
     public void Another_design_is_recommended_only_when_it_brackets_the_targets_and_wins_under_every_prior_by_the_margin()
@@ -239,6 +263,20 @@ public class ProbeTests
         result.Baseline.ShouldNotBeNull();
         result.Recommended.Design.Family.ShouldBe("constant+cooldowns", result.Recommended.Design.Name);
         result.Recommended.Covers.ShouldBeTrue();
+        // At least two cooldowns, each branched where its schedule leaves the peak and costing its steps below the peak (counted
+        // on the sampled schedule, within the one step at the branch point), and the result says so, with each branch's own cost.
+        var branches = result.Recommended.Design.Runs.Where(r => r.IsBranch).ToArray();
+        branches.Length.ShouldBeGreaterThanOrEqualTo(ProbeCoverage.MinDecayRuns);
+        foreach (var b in branches)
+        {
+            var rates = Schedule.Parse(b.Schedule).Sample((int)b.Horizon);
+            rates[(int)b.BranchStep - 1].ShouldBe(Peak, 1e-15, b.Name);
+            rates[(int)b.BranchStep + 1].ShouldBeLessThan(Peak, b.Name);
+            ((double)b.Cost).ShouldBe(rates.Skip((int)b.BranchStep).Count(r => r < Peak), 1.0, b.Name);
+        }
+        var sentence = result.Reasons.Single(x => x.StartsWith("Its cooldowns start from checkpoints", StringComparison.Ordinal));
+        sentence.ShouldContain(string.Join(", ", branches.Select(b => b.BranchStep.ToString("N0", CultureInfo.InvariantCulture))));
+        sentence.ShouldContain(string.Join(" + ", branches.Select(b => b.Cost.ToString("N0", CultureInfo.InvariantCulture))));
         ProbePlanner.Beats(result.Recommended, result.Baseline, ProbePlanner.DefaultMargin).ShouldBeTrue();
     }
 
