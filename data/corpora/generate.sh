@@ -3,8 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages]
-#   (default: all fourteen, in that order)
+#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
+#   (default: all fifteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -40,6 +40,11 @@
 # width 16 and a context of 64 bytes at batch 8, the first GPT trained with SGD (Nesterov momentum), on a seventh text, German
 # manual pages (the roff sources of manpages-l10n's German translations: GPL-3+; Debian's manpages-de, fetched by
 # fetch_manpages_de below).
+# gpt-lisp is session 21's held-out corpus (HELD_OUT=1 until the lead's blind measurement at its end): the long design, its
+# horizons chosen past the early transient of a constant-rate screening run at its peak, the WSD question out to 3x so that no
+# run repeats data, on a one-layer layer-norm GPT of width 96 with dropout 0.1 and a context of 32 bytes at batch 16, the first
+# GPT with dropout trained with Lion, on an eighth text, Common Lisp source code (Maxima 5.46.0's: GPL-2; Debian's maxima-src,
+# fetched by fetch_maxima below); seed 2 for 13 schedules (SEED2_MORE), not 4-5.
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -131,7 +136,7 @@ fetch_manpages_de() { fetch_text manpages-de-4.18.1.txt d41e4f62ff9587e88043a123
 # copyright file), from the Debian package maxima-src 5.46.0-11: every .lisp file under usr/share/maxima/5.46.0/src but the
 # machine-made ones, the SLATEC library translated from Fortran by f2cl (numerical/slatec/) and GCL's type proclamations
 # (sys-proclaim.lisp), in byte order of their paths (acall.lisp ... zero.lisp), each after a line ';;; file: <path>' and
-# ending in a newline (two files lack their last one); comments, docstrings and indentation kept: 184 files, 4,552,759 bytes
+# ending in a newline (maxmin.lisp lacks its last one); comments, docstrings and indentation kept: 184 files, 4,552,759 bytes
 # of UTF-8 in 129,921 lines.
 maxima_text() {
   ( cd "$1/usr/share/maxima/5.46.0/src" && find . -name '*.lisp' ! -path './numerical/slatec/*' ! -name sys-proclaim.lisp | sed 's|^\./||' | LC_ALL=C sort |
@@ -263,8 +268,8 @@ workload() {
     # batch 16 x 32 (512 bytes a step), trained with Lion (b1 0.9, b2 0.99, wd 0.3), on an eighth text, Common Lisp source code
     # (Maxima 5.46.0's), its peak chosen by four 1,000-step cosine screening runs and its horizons from a 6,000-step
     # constant-rate screening run at that peak (README.md): H1 past the early transient. Schedules at 2,400 and 4,800; the WSD
-    # question fitted at 2,400 (the constant run to 2,400 + the 1,800 and 2,400 cooldowns, named: the 1,200 a 600-step spacing
-    # would start from is inside the transient) out to 7,200 (3x, within one epoch of the text), every 600 steps; seed 2 for more
+    # question fitted at 2,400 (the constant run to 2,400 + the 1,800 and 2,400 cooldowns, the series' first two: it starts at
+    # 1,800, not at 600 or 1,200, which are inside the transient) out to 7,200 (3x, within one epoch of the text), every 600 steps; seed 2 for more
     # schedules than before (SEED2_MORE: cosine to P/10, linear, step and 1-sqrt 20% at both horizons too)
     gpt-lisp) MODEL="gpt(layers=1, heads=4, dim=96, seq=32, dropout=0.1)"; PEAK=4e-4; MINLR=4e-5; WARMUP=50
       H1=2400; H2=4800; TMAX=7200; TOTALS="1800 2400 3000 3600 4200 4800 5400 6000 6600 7200"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T2400_s1"; BATCH=16; SEQ=32
