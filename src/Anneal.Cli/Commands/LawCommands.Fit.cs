@@ -95,6 +95,7 @@ public static partial class LawCommands
             var rep = fit.Report;
             foreach (var w in rep.Warnings) io.Out.WriteLine("warning: " + w);
             if (fit.Epoch is { } epoch) io.Out.WriteLine("epoch: " + epoch.Summary);
+            if (fit.Seeds is not null) io.Out.WriteLine("each run against its own seed group's fit:");
             foreach (var (name, m) in res.PerRun)
                 io.Out.WriteLine(string.Create(Inv, $"  {name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
             if (r.GetValue(outFile) is { } p2) io.Out.WriteLine($"wrote {p2}");

@@ -87,7 +87,8 @@ internal static class ForecastApi
             notes = result.Prepared.Notes.ToArray(),
             runs = result.Runs.Select((run, i) =>
             {
-                var pr = fit.Predict(run, level);
+                // a seed ensemble's run against its own seed group's fit, as its scores (FitService.Scored)
+                var pr = (fit.Seeds?.GroupOf(run.Name) ?? fit).Predict(run, level);
                 var obs = run.Observed!;
                 var m = result.PerRun[i].Metrics;
                 return new

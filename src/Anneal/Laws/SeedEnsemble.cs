@@ -31,6 +31,9 @@ public sealed record SeedEnsemble(IReadOnlyList<FittedLaw> Groups)
     /// <summary>The forecast of <paramref name="run"/>: every group's forecast combined (<see cref="Combine"/>).</summary>
     public LawPrediction Predict(LawRun run, double level) => Combine(Groups.Select(g => g.Predict(run, level)).ToArray());
 
+    /// <summary>The first group that fitted the run named <paramref name="run"/> (a run without a twin is in every group); null: none did.</summary>
+    public FittedLaw? GroupOf(string run) => Groups.FirstOrDefault(g => g.Report.Runs.Contains(run));
+
     /// <summary>
     /// The groups' forecasts of one schedule as one: the geometric mean, and the band of the type's description (none where
     /// any group has none). A forecast's warning is the first group's that has one (the groups share their horizon and epoch).
