@@ -34,15 +34,7 @@ internal static class SeedEnsembleTable
         var notes = new List<string>();
         foreach (var corpus in BandCalibration.Corpora(repo))
         {
-            var a = ForecastProtocol.Splits(corpus).FirstOrDefault(s => s.Question == "schedules");
-            if (a is null) continue;
-            int s1 = corpus.Runs.Min(r => r.Seed);
-            var cosines = corpus.Runs.Where(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine").ToArray();
-            var cosine1 = cosines.Where(r => r.Horizon == cosines.Min(c => c.Horizon)).OrderBy(r => LawRun.FromCurve(r.Curve).Eta[^1]).First();
-            long h = cosine1.Horizon;
-            var other = corpus.Runs.Where(r => r.Seed != s1).ToArray();
-            var constant2 = other.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
-            var cosine2 = other.FirstOrDefault(r => r.Schedule is not null && r.Schedule == cosine1.Schedule && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(h));
+            if (TwoSeedsTable.Pairs(corpus) is not var (a, s1, _, h, other, constant2, cosine2)) continue;
             if (constant2 is null || cosine2 is null || constant2.Horizon < h) continue;
             IReadOnlyList<LawRun> pair2 = [corpus.LawRunOf(constant2, endStep: h) with { Name = $"{constant2.Name}[:{h}]" }, corpus.LawRunOf(cosine2)];
             // The schedules both seeds ran, the fitted pair's aside (and constant runs no longer than H, already fitted).

@@ -31,17 +31,7 @@ internal static class TwoSeedsTable
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var corpus in BandCalibration.Corpora(repo))
         {
-            var a = ForecastProtocol.Splits(corpus).FirstOrDefault(s => s.Question == "schedules");
-            if (a is null) continue;
-            int s1 = corpus.Runs.Min(r => r.Seed);
-            // The protocol's fitted cosine: the first seed's shortest cosine, the one ending at the lowest rate among those.
-            var cosines = corpus.Runs.Where(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine").ToArray();
-            var cosine1 = cosines.Where(r => r.Horizon == cosines.Min(c => c.Horizon)).OrderBy(r => LawRun.FromCurve(r.Curve).Eta[^1]).First();
-            long h = cosine1.Horizon;
-            // The second seed's twins of the fitted pair: its longest constant run and its cosine of the fitted cosine's spec.
-            var other = corpus.Runs.Where(r => r.Seed != s1).ToArray();
-            var constant2 = other.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
-            var cosine2 = other.FirstOrDefault(r => r.Schedule is not null && r.Schedule == cosine1.Schedule && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(h));
+            if (Pairs(corpus) is not var (a, s1, cosine1, h, other, constant2, cosine2)) continue;
             // (c): the first seed's cosine of the same shape at 2H.
             var cosine2h = corpus.Runs.FirstOrDefault(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine"
                 && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(2 * h) && SameShape(r, cosine1, h));
@@ -139,6 +129,26 @@ internal static class TwoSeedsTable
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {key} | {rows.Count} | {p.Count} | {p.MeanError:P2} | {Signed(p.Forecasts):+0.00 %;-0.00 %} | {p.WorstError:P2} | {p.Spearman:0.00} | {p.Regret:P2} | {p.Covered}/{p.Count} ({p.WithBand} with a band) | {p.MedianHalfWidth:P2} |"));
         }
+    }
+
+    /// <summary>
+    /// The schedules question of <paramref name="corpus"/> and its fitted pair's second-seed twins: the protocol's split, the
+    /// first seed, the fitted cosine (the first seed's shortest, the one ending at the lowest rate among those) and its horizon H,
+    /// the other seeds' runs, and among them the longest constant run and the cosine of the fitted cosine's spec at H (null
+    /// where missing); null without the question.
+    /// </summary>
+    internal static (ForecastSplit A, int S1, CorpusRun Cosine1, long H, CorpusRun[] Other, CorpusRun? Constant2, CorpusRun? Cosine2)? Pairs(ForecastCorpus corpus)
+    {
+        var a = ForecastProtocol.Splits(corpus).FirstOrDefault(s => s.Question == "schedules");
+        if (a is null) return null;
+        int s1 = corpus.Runs.Min(r => r.Seed);
+        var cosines = corpus.Runs.Where(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine").ToArray();
+        var cosine1 = cosines.Where(r => r.Horizon == cosines.Min(c => c.Horizon)).OrderBy(r => LawRun.FromCurve(r.Curve).Eta[^1]).First();
+        long h = cosine1.Horizon;
+        var other = corpus.Runs.Where(r => r.Seed != s1).ToArray();
+        var constant2 = other.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
+        var cosine2 = other.FirstOrDefault(r => r.Schedule is not null && r.Schedule == cosine1.Schedule && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(h));
+        return (a, s1, cosine1, h, other, constant2, cosine2);
     }
 
     /// <summary>Design (b) is one joint fit of both seeds' pairs, as session 20 measured it: the seed ensemble (session 21) off.</summary>
