@@ -16,8 +16,9 @@ namespace Anneal.Bench;
 /// joint fit (<see cref="FitOptions.SeedEnsemble"/> off) and the seed ensemble (<see cref="SeedEnsemble"/>: each seed's pair
 /// fitted apart, the forecasts' geometric mean, the band of <see cref="SeedEnsemble.Combine"/>). Beside the library's band,
 /// the candidate bands measured to choose it: each group's band's root mean square log half-width alone ("rms", session
-/// 20's b'), the same widened by the largest group's distance from the mean ("rms + spread", in use) and the union of the
-/// groups' bands ("union"). Mean and worst relative error, mean signed error, band coverage and median half-width per corpus
+/// 20's b'), the same widened by the largest group's distance from the mean ("rms + spread", in use: it must equal the
+/// library's row), the same with that distance added in quadrature ("rms (+) spread") and the union of the groups' bands
+/// ("union"). Mean and worst relative error, mean signed error, band coverage and median half-width per corpus
 /// and pooled, as <see cref="ForecastBenchmark.Score"/> scores a row (a band wider than a factor 10 counts as none).
 /// Run: <c>dotnet run -c Release --project bench/Anneal.Bench -- seed-ensemble [repo]</c> (docs/journal/session-21-seeds.md).
 /// </summary>
@@ -74,7 +75,7 @@ internal static class SeedEnsembleTable
                 ("one seed (seed 1's pair, today)", one1), ("one seed (seed 2's pair)", one2), ("joint fit", joint),
                 ("ensemble (library)", ensemble),
                 ("ensemble, band rms", Candidate(one1, one2, BandRms)), ("ensemble, band rms + spread", Candidate(one1, one2, BandSpread)),
-                ("ensemble, band union", Candidate(one1, one2, BandUnion)),
+                ("ensemble, band union", Candidate(one1, one2, BandUnion)), ("ensemble, band rms (+) spread in quadrature", Candidate(one1, one2, BandQuadrature)),
                 ("three runs (seed 2's cosine only), joint fit", threeJoint), ("three runs (seed 2's cosine only), ensemble", threeEnsemble),
             };
             foreach (var (name, f) in designs)
@@ -132,6 +133,12 @@ internal static class SeedEnsembleTable
     private static (double, double) BandSpread(TargetForecast f1, TargetForecast f2, double p)
     {
         double w = Math.Sqrt((HalfWidth(f1) * HalfWidth(f1) + HalfWidth(f2) * HalfWidth(f2)) / 2) + Math.Abs(Math.Log(f1.Predicted / f2.Predicted)) / 2;
+        return (p * Math.Exp(-w), p * Math.Exp(w));
+    }
+
+    private static (double, double) BandQuadrature(TargetForecast f1, TargetForecast f2, double p)
+    {
+        double d = Math.Abs(Math.Log(f1.Predicted / f2.Predicted)) / 2, w = Math.Sqrt((HalfWidth(f1) * HalfWidth(f1) + HalfWidth(f2) * HalfWidth(f2)) / 2 + d * d);
         return (p * Math.Exp(-w), p * Math.Exp(w));
     }
 
