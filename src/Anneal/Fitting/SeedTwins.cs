@@ -9,7 +9,9 @@ namespace Anneal.Fitting;
 /// shape. Session 20 measured it (docs/journal/session-20-two-seeds.md, bench two-seeds): fitting both seeds' constant and
 /// cosine runs in one fit forecast the other schedules worse than one seed's pair on 9 of 14 corpora (pooled mean error
 /// 2.71 -> 3.10 %; gpt-gcide 2.24 -> 4.75 %, whose cosines end 5.5 % apart), while each seed's pair fitted apart and the two
-/// forecasts averaged did not lose. So the fit says so and names the gap.
+/// forecasts averaged did not lose. So a fit of such runs is a seed ensemble (<see cref="SeedGroups"/>,
+/// <see cref="Anneal.Laws.SeedEnsemble"/>) whose report names each pair's gap (<see cref="Description"/>); where the runs are
+/// fitted together after all (<see cref="FitOptions.SeedEnsemble"/> off, uneven seed counts) the fit warns (<see cref="Warning"/>).
 /// <para>
 /// One schedule: the same learning rate at every step both runs have (<see cref="LawRun.Eta"/> over the shorter one), and
 /// at least <see cref="MinCommon"/> fitted points at the same steps. A branch of a run and its parent share their rows
