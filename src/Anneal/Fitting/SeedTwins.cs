@@ -65,7 +65,7 @@ public sealed record SeedTwins(string First, string Second, long Step, double Ga
 
     /// <summary>What the pair is, with its gap: the first half of <see cref="Warning"/>, and what a seed ensemble's report says of each pair.</summary>
     public string Description => string.Create(CultureInfo.InvariantCulture,
-        $"{First} and {Second} are one schedule (the same learning rate at every step) but two trajectories ({Second} ends {Gap:+0.0%;-0.0%} against {First} by step {Step}: two seeds or data orders)");
+        $"{First} and {Second} are one schedule (the same learning rate at every step) but two trajectories ({Second} ends {(Gap < 0 ? "-" : "+")}{Math.Abs(Gap):0.0%} against {First} by step {Step}: two seeds or data orders)");
 
     /// <summary>The warning of a joint fit of both (<see cref="FitOptions.SeedEnsemble"/> off, or seed groups that cannot be formed).</summary>
     public string Warning => Description + ": every law describes one trajectory, so one fit reads the gap into its shape (fitting two seeds' runs together forecast worse than one seed's on 9 of 14 corpora, docs/journal/session-20-two-seeds.md); fit each seed's runs apart and compare their forecasts";
