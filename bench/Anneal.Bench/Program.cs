@@ -27,7 +27,7 @@ using BenchmarkDotNet.Running;
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches", "seed-ensemble"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -125,6 +125,12 @@ if (args is ["probe-branches", ..])
 if (args is ["two-seeds", ..])
 {
     Anneal.Bench.TwoSeedsTable.Run(args.Length > 1 ? args[1] : ".");
+    return 0;
+}
+// `seed-ensemble [repo]`: the two-seed question: one seed, a joint fit and the seed ensemble (docs/journal/session-21-seeds.md).
+if (args is ["seed-ensemble", ..])
+{
+    Anneal.Bench.SeedEnsembleTable.Run(args.Length > 1 ? args[1] : ".");
     return 0;
 }
 if (args is ["regime-check", ..])

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Anneal.Accuracy;
+using Anneal.Fitting;
 using Anneal.Laws;
 
 namespace Anneal.Bench;
@@ -30,17 +31,7 @@ internal static class TwoSeedsTable
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var corpus in BandCalibration.Corpora(repo))
         {
-            var a = ForecastProtocol.Splits(corpus).FirstOrDefault(s => s.Question == "schedules");
-            if (a is null) continue;
-            int s1 = corpus.Runs.Min(r => r.Seed);
-            // The protocol's fitted cosine: the first seed's shortest cosine, the one ending at the lowest rate among those.
-            var cosines = corpus.Runs.Where(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine").ToArray();
-            var cosine1 = cosines.Where(r => r.Horizon == cosines.Min(c => c.Horizon)).OrderBy(r => LawRun.FromCurve(r.Curve).Eta[^1]).First();
-            long h = cosine1.Horizon;
-            // The second seed's twins of the fitted pair: its longest constant run and its cosine of the fitted cosine's spec.
-            var other = corpus.Runs.Where(r => r.Seed != s1).ToArray();
-            var constant2 = other.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
-            var cosine2 = other.FirstOrDefault(r => r.Schedule is not null && r.Schedule == cosine1.Schedule && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(h));
+            if (Pairs(corpus) is not var (a, s1, cosine1, h, other, constant2, cosine2)) continue;
             // (c): the first seed's cosine of the same shape at 2H.
             var cosine2h = corpus.Runs.FirstOrDefault(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine"
                 && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(2 * h) && SameShape(r, cosine1, h));
@@ -87,7 +78,7 @@ internal static class TwoSeedsTable
                 string tag = name[..1];
                 if (tag != "c")
                 {
-                    var row = ForecastBenchmark.Score(a with { Fit = fit }, law, level, null);
+                    var row = ForecastBenchmark.Score(a with { Fit = fit }, law, level, Options(tag));
                     Add($"{tag} protocol targets", row);
                     if (tag == "a" && designs.Count > 1 && designs[1].Name.StartsWith('b')) Add("a protocol targets, corpora with (b)", row);
                     if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term protocol targets", WithSeedTerm(row, 1.5 * seedVar, level));
@@ -95,13 +86,13 @@ internal static class TwoSeedsTable
                 }
                 if (common is not null)
                 {
-                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = common }, law, level, null);
+                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = common }, law, level, Options(tag));
                     Add($"{tag} targets less cosine 2H", row);
                     Print(corpus.Name, name + ", less cosine 2H", fit, row);
                 }
                 if (seed2Tests.Length > 0 && tag != "c")
                 {
-                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = seed2Tests }, law, level, null);
+                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = seed2Tests }, law, level, Options(tag));
                     Add($"{tag} seed-2 targets", row);
                     if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term seed-2 targets", WithSeedTerm(row, 1.5 * seedVar, level));
                     Print(corpus.Name, name + ", seed-2 targets", fit, row);
@@ -122,7 +113,7 @@ internal static class TwoSeedsTable
                 }
                 if (meanTests.Length > 0 && tag != "c")
                 {
-                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = meanTests }, law, level, null);
+                    var row = ForecastBenchmark.Score(a with { Fit = fit, Tests = meanTests }, law, level, Options(tag));
                     Add($"{tag} seed-mean targets", row);
                     if (tag == "b" && double.IsFinite(seedVar)) Add("b+seed term seed-mean targets", WithSeedTerm(row, seedVar, level));
                     Print(corpus.Name, name + ", seed-mean targets", fit, row);
@@ -139,6 +130,29 @@ internal static class TwoSeedsTable
                 $"| {key} | {rows.Count} | {p.Count} | {p.MeanError:P2} | {Signed(p.Forecasts):+0.00 %;-0.00 %} | {p.WorstError:P2} | {p.Spearman:0.00} | {p.Regret:P2} | {p.Covered}/{p.Count} ({p.WithBand} with a band) | {p.MedianHalfWidth:P2} |"));
         }
     }
+
+    /// <summary>
+    /// The schedules question of <paramref name="corpus"/> and its fitted pair's second-seed twins: the protocol's split, the
+    /// first seed, the fitted cosine (the first seed's shortest, the one ending at the lowest rate among those) and its horizon H,
+    /// the other seeds' runs, and among them the longest constant run and the cosine of the fitted cosine's spec at H (null
+    /// where missing); null without the question.
+    /// </summary>
+    internal static (ForecastSplit A, int S1, CorpusRun Cosine1, long H, CorpusRun[] Other, CorpusRun? Constant2, CorpusRun? Cosine2)? Pairs(ForecastCorpus corpus)
+    {
+        var a = ForecastProtocol.Splits(corpus).FirstOrDefault(s => s.Question == "schedules");
+        if (a is null) return null;
+        int s1 = corpus.Runs.Min(r => r.Seed);
+        var cosines = corpus.Runs.Where(r => r.Seed == s1 && ForecastProtocol.Kind(r) == "cosine").ToArray();
+        var cosine1 = cosines.Where(r => r.Horizon == cosines.Min(c => c.Horizon)).OrderBy(r => LawRun.FromCurve(r.Curve).Eta[^1]).First();
+        long h = cosine1.Horizon;
+        var other = corpus.Runs.Where(r => r.Seed != s1).ToArray();
+        var constant2 = other.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).FirstOrDefault();
+        var cosine2 = other.FirstOrDefault(r => r.Schedule is not null && r.Schedule == cosine1.Schedule && ForecastProtocol.Nominal(r.Horizon) == ForecastProtocol.Nominal(h));
+        return (a, s1, cosine1, h, other, constant2, cosine2);
+    }
+
+    /// <summary>Design (b) is one joint fit of both seeds' pairs, as session 20 measured it: the seed ensemble (session 21) off.</summary>
+    private static FitOptions? Options(string tag) => tag == "b" ? new FitOptions { SeedEnsemble = false } : null;
 
     /// <summary>Whether <paramref name="r"/> is <paramref name="cosine"/>'s schedule stretched to its own horizon: the same final rate relative to the peak (both cosines to 0, or both to 10 %).</summary>
     private static bool SameShape(CorpusRun r, CorpusRun cosine, long h)

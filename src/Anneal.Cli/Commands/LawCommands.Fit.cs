@@ -73,18 +73,29 @@ public static partial class LawCommands
                 return CliExit.Ok;
             }
             io.Out.WriteLine($"law {fit.Law.Spec} fitted to {runs.Count} run(s), {fit.Report.Points} points");
-            if (fit.Law is AutoLaw stack)
-                io.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({fit.StackChoice ?? FittedLaw.AutoLawReason})");
-            io.Out.Write(fit.Table());
+            // A seed ensemble (SeedEnsemble): each seed group's fit in turn; its forecasts are their mean (the first warning says how).
+            var parts = fit.Seeds is { } seeds ? seeds.Groups : [fit];
+            if (fit.Seeds is not null)
+                io.Out.WriteLine($"seed ensemble of {parts.Count} groups, each one seed's runs fitted apart; every forecast is their geometric mean, with their spread in its band");
+            for (int g = 0; g < parts.Count; g++)
+            {
+                var part = parts[g];
+                if (fit.Seeds is not null) io.Out.WriteLine($"seed group {g + 1}: {string.Join(", ", part.Report.Runs)} ({part.Report.Points} points)");
+                if (part.Law is AutoLaw stack)
+                    io.Out.WriteLine("auto = " + string.Join(" + ", stack.Members.Select(m => string.Create(Inv, $"{m.Weight:0.##} x {m.Law.Spec}"))) + $" ({part.StackChoice ?? FittedLaw.AutoLawReason})");
+                io.Out.Write(part.Table());
+                var pr = part.Report;
+                io.Out.WriteLine(string.Create(Inv, $"objective {pr.Objective:G6} (Huber delta {pr.HuberDelta:G3} on log loss), rms log residual {pr.RmsLogResidual:G3}"));
+                if (pr.Method == FitMethod.EarlyStoppedAdamW)
+                    io.Out.WriteLine(string.Create(Inv, $"reference procedure: {pr.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {pr.Evaluations} evaluations, {pr.WallSeconds:F2} s"));
+                else
+                    io.Out.WriteLine(string.Create(Inv, $"{pr.Starts} starts ({pr.ConvergedStarts} converged), best after {pr.Iterations} iterations, {pr.Evaluations} evaluations, {pr.WallSeconds:F2} s"));
+                io.Out.WriteLine(string.Create(Inv, $"standard errors: Gauss-Newton at the fitted point, x{pr.Inflation:F1} variance for autocorrelated residuals"));
+            }
             var rep = fit.Report;
-            io.Out.WriteLine(string.Create(Inv, $"objective {rep.Objective:G6} (Huber delta {rep.HuberDelta:G3} on log loss), rms log residual {rep.RmsLogResidual:G3}"));
-            if (rep.Method == FitMethod.EarlyStoppedAdamW)
-                io.Out.WriteLine(string.Create(Inv, $"reference procedure: {rep.Iterations} AdamW steps from the reference initialisation (early-stopped by design), {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
-            else
-                io.Out.WriteLine(string.Create(Inv, $"{rep.Starts} starts ({rep.ConvergedStarts} converged), best after {rep.Iterations} iterations, {rep.Evaluations} evaluations, {rep.WallSeconds:F2} s"));
-            io.Out.WriteLine(string.Create(Inv, $"standard errors: Gauss-Newton at the fitted point, x{rep.Inflation:F1} variance for autocorrelated residuals"));
             foreach (var w in rep.Warnings) io.Out.WriteLine("warning: " + w);
             if (fit.Epoch is { } epoch) io.Out.WriteLine("epoch: " + epoch.Summary);
+            if (fit.Seeds is not null) io.Out.WriteLine("each run against its own seed group's fit:");
             foreach (var (name, m) in res.PerRun)
                 io.Out.WriteLine(string.Create(Inv, $"  {name}: R^2 {m.R2:F4}, RMSE {m.Rmse:G3}, PredE {m.PredE:P3}"));
             if (r.GetValue(outFile) is { } p2) io.Out.WriteLine($"wrote {p2}");

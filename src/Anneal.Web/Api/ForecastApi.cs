@@ -77,15 +77,18 @@ internal static class ForecastApi
                 id = stored.Id, name = stored.Info.Name, anneal_version = stored.Info.AnnealVersion, created = stored.Info.CreatedAt,
                 runs = stored.Info.Runs.Select(r => new { id = r.RunId, name = r.RunName, exists = r.Exists }).ToArray(),
             },
-            members = fit.Law is AutoLaw stack ? stack.Members.Select(m => new { law = m.Law.Spec, weight = m.Weight }).ToArray() : null,
-            parameters = fit.Law.Parameters.Select((p, i) => new { name = p.Name, value = Body.N(fit.Values[i]), std_error = Body.N(fit.StdErrors[i]), unit = p.Unit }).ToArray(),
+            members = Members(fit),
+            parameters = Parameters(fit),
+            // A seed ensemble (SeedEnsemble): each seed group's runs, stack and parameters; the fields above are the first group's.
+            seed_groups = fit.Seeds?.Groups.Select(g => new { runs = g.Report.Runs, points = g.Report.Points, members = Members(g), parameters = Parameters(g) }).ToArray(),
             report = new { points = fit.Report.Points, rms_log_residual = Body.N(fit.Report.RmsLogResidual), seconds = fit.Report.WallSeconds, warnings = fit.Report.Warnings },
             designable = fit.Law is MultiPowerLaw || fit.Law is AutoLaw,
             regime = Regime(fit.Regime, onset, logId),
             notes = result.Prepared.Notes.ToArray(),
             runs = result.Runs.Select((run, i) =>
             {
-                var pr = fit.Predict(run, level);
+                // a seed ensemble's run against its own seed group's fit, as its scores (FitService.Scored)
+                var pr = (fit.Seeds?.GroupOf(run.Name) ?? fit).Predict(run, level);
                 var obs = run.Observed!;
                 var m = result.PerRun[i].Metrics;
                 return new
@@ -97,6 +100,13 @@ internal static class ForecastApi
             prediction,
         });
     });
+
+    /// <summary>An auto stack's members and weights as the API gives them; null for another law.</summary>
+    private static object? Members(FittedLaw fit) => fit.Law is AutoLaw stack ? stack.Members.Select(m => new { law = m.Law.Spec, weight = m.Weight }).ToArray() : null;
+
+    /// <summary>A fit's parameters as the API gives them: name, value, standard error, unit.</summary>
+    private static object Parameters(FittedLaw fit) =>
+        fit.Law.Parameters.Select((p, i) => new { name = p.Name, value = Body.N(fit.Values[i]), std_error = Body.N(fit.StdErrors[i]), unit = p.Unit }).ToArray();
 
     /// <summary>
     /// The regime verdict of a fit as the API gives it (the forecast's and the designer's): the check's numbers and its

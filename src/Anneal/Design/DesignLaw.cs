@@ -58,6 +58,10 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// </summary>
     public static DesignLaw FromFitted(FittedLaw fit, string source)
     {
+        // A seed ensemble (SeedEnsemble) is designed through its first seed group's fit: one parameter vector is what the
+        // designer optimises; the source says so, and the ensemble's forecast of the result is anneal predict's.
+        if (fit.Seeds is { } seeds)
+            return FromFitted(seeds.Groups[0], source + $" (its first seed group's fit, {string.Join(", ", seeds.Groups[0].Report.Runs)}, of {seeds.Groups.Count}; the seed ensemble's forecast of the result: anneal predict)");
         // An auto stack is designed through its multi-power member: the design layer's exact per-rate
         // gradients exist for the multi-power law only. The source says so, and every report shows it.
         if (fit.Law is AutoLaw && fit.Members.FirstOrDefault(m => m.Law is MultiPowerLaw) is { } member)

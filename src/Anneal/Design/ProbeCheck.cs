@@ -142,7 +142,8 @@ public static class ProbeCheck
         try
         {
             var runs = design.Parts.Select(p => corpus.LawRunOf(p.Run, p.FirstStep, p.EndStep) with { Name = p.EndStep < p.Run.Horizon ? $"{p.Run.Name}[:{p.EndStep}]" : p.Run.Name }).ToArray();
-            fit = LawFitter.Fit(law, runs, options ?? new FitOptions(Jackknife: false));
+            // one joint fit (the seed ensemble off): the score below evaluates the fit's one parameter vector
+            fit = LawFitter.Fit(law, runs, options ?? new FitOptions(Jackknife: false) { SeedEnsemble = false });
         }
         catch (InputException e) { return new RealScore(design.Design, [], e.Message); }
         var forecasts = new List<TargetForecast>();

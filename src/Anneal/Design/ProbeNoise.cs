@@ -34,7 +34,8 @@ public sealed record ProbeNoise(double Sigma, double Correlation, double CommonS
     /// </summary>
     public static ProbeNoise Measure(IReadOnlyList<LawRun> runs, LossLaw law)
     {
-        var fit = Fitting.LawFitter.Fit(law, runs, new Fitting.FitOptions(Jackknife: false));
+        // One joint fit (the seed ensemble off): the noise is the runs' scatter about one parameter vector, seeds included.
+        var fit = Fitting.LawFitter.Fit(law, runs, new Fitting.FitOptions(Jackknife: false) { SeedEnsemble = false });
         long h = runs.Max(r => r.Steps[^1] + 1);
         long cell = Math.Max(1, (long)Math.Round((double)h / ProbeSimulation.PointsPerHorizon));
         var byRun = runs.Select(r =>

@@ -95,7 +95,8 @@ public static class ProbePriors
         {
             try
             {
-                var fit = Fitting.LawFitter.Fit(laws[i], runs, new Fitting.FitOptions(Jackknife: false));
+                // one joint fit (the seed ensemble off): the prior is one parameter vector
+                var fit = Fitting.LawFitter.Fit(laws[i], runs, new Fitting.FitOptions(Jackknife: false) { SeedEnsemble = false });
                 priors[i] = new ProbePrior($"{laws[i].Spec} on {reference.Name}", fit, $"{reference.Source}, mapped to the targets' horizon")
                 { InSimulationWorld = true, RateScale = reference.Peak / peak };
             }

@@ -124,9 +124,10 @@ public sealed class ProbeSimulation
     /// <summary>
     /// The fit of the inner loop: the defaults of <c>anneal fit</c> without the seeded random starts and the
     /// leave-one-run-out refits (they shape the band, not the point forecast), so that a design's dozens
-    /// of simulated fits stay cheap.
+    /// of simulated fits stay cheap. One joint fit (<see cref="Anneal.Fitting.FitOptions.SeedEnsemble"/> off): the simulation evaluates the
+    /// fit's one parameter vector, and models a run's seed as noise about one trajectory.
     /// </summary>
-    public static FitOptions FitOptions { get; } = new(RandomStarts: 0, Jackknife: false);
+    public static FitOptions FitOptions { get; } = new(RandomStarts: 0, Jackknife: false) { SeedEnsemble = false };
 
     private sealed record SimRun(double[] Eta, long[] Steps, long[] UserSteps);
 

@@ -46,4 +46,12 @@ public sealed record FitOptions(double HuberDelta = 1e-3, bool EqualRunWeights =
     /// runs must be.
     /// </summary>
     public LawRun? ConstantLog { get; init; }
+
+    /// <summary>
+    /// When the runs hold two seeds (or data orders) of the same schedules (<see cref="SeedGroups"/>), fit each seed's runs
+    /// apart and forecast the groups' mean (<see cref="Anneal.Laws.SeedEnsemble"/>) instead of one fit of every run; false:
+    /// one joint fit, with <see cref="SeedTwins"/>' warning (what every fit did before session 21; the benchmark's joint design).
+    /// Runs without twins are fitted as before whatever this says.
+    /// </summary>
+    public bool SeedEnsemble { get; init; } = true;
 }

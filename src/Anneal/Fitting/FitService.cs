@@ -38,7 +38,7 @@ public sealed record FitRequest(IReadOnlyList<LossCurve> Curves, LossLaw Law)
     public LossCurve? ConstantLog { get; init; }
 }
 
-/// <summary>How well the fitted law describes one of the runs it was fitted on.</summary>
+/// <summary>How well the fitted law describes one of the runs it was fitted on (a seed ensemble's: the run's own seed group's fit).</summary>
 public sealed record RunFit(string Run, LawMetrics Metrics);
 
 /// <summary>The outcome of <see cref="FitService.Fit"/>.</summary>
@@ -82,8 +82,10 @@ public static class FitService
     {
         // Each run's score is independent of the others': side by side on the cores (the CLI's fit waits for them, the
         // second core otherwise idle), each written to its place.
+        // A seed ensemble's run is scored by its own seed group's fit (SeedEnsemble.GroupOf): the ensemble's mean is not
+        // meant to pass through either seed's runs.
         var perRun = new RunFit[prepared.Runs.Count];
-        LawFitter.ForEachIndependent(perRun.Length, i => { var r = prepared.Runs[i]; perRun[i] = new RunFit(r.Name, LawEvaluation.Score(fit, [r]).Pooled!); });
+        LawFitter.ForEachIndependent(perRun.Length, i => { var r = prepared.Runs[i]; perRun[i] = new RunFit(r.Name, LawEvaluation.Score(fit.Seeds?.GroupOf(r.Name) ?? fit, [r]).Pooled!); });
         return new FitResult(fit, prepared.Runs, prepared, perRun);
     }
 }

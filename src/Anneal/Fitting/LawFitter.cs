@@ -20,16 +20,24 @@ public static class LawFitter
     /// past the fitted horizon get no band (<see cref="FittedLaw.Regime"/>); with <see cref="FitOptions.Epoch"/>, records where the
     /// training data starts to repeat (<see cref="FittedLaw.Epoch"/>): forecasts past it, when the fitted runs end before it,
     /// get a warning (and no band past <see cref="EpochBoundary.EpochsWithBand"/> epochs). Two runs of one schedule with
-    /// different losses (two seeds: <see cref="SeedTwins"/>) get a warning naming their gap.
+    /// different losses (two seeds: <see cref="SeedTwins"/>) are grouped by seed (<see cref="SeedGroups"/>) and each group
+    /// fitted apart, the law's forecasts the groups' mean (<see cref="SeedEnsemble"/>, <see cref="FittedLaw.Seeds"/>), unless
+    /// <see cref="FitOptions.SeedEnsemble"/> is off or the groups are uneven: then one joint fit with a warning naming their gap.
+    /// Runs without twins are fitted exactly as before.
     /// </summary>
     public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
+        // Two or more seeds of the same schedules (SeedGroups): each seed's runs fitted apart with the same law and options,
+        // the forecasts their mean (SeedEnsemble). A group holds no twins, so its fit is the ordinary one below.
+        var seeds = SeedGroups.Of(runs);
+        if (seeds.Groups.Count >= 2 && options?.SeedEnsemble != false)
+            return SeedEnsemble.AsFit(seeds, seeds.Groups.Select(g => Fit(law, g, options)).ToArray(), runs);
         // The regime check, made once: the stack's rule reads it (StackFitter), and the fit records it.
         var regime = RegimeCheck.Of(runs);
         var fit = FitShared(law, runs, options, null, regime);
         // Two seeds of one schedule fitted together (SeedTwins): said once per fit, not once per member of a stack.
-        if (SeedTwins.Of(runs) is { Count: > 0 } twins)
-            fit = fit with { Report = fit.Report with { Warnings = [.. fit.Report.Warnings, .. twins.Select(t => t.Warning)] } };
+        if (seeds.Twins.Count > 0)
+            fit = fit with { Report = fit.Report with { Warnings = [.. fit.Report.Warnings, .. seeds.Twins.Select(t => t.Warning), .. seeds.Why is null ? [] : new[] { seeds.Why }] } };
         // Where the training data starts to repeat (EpochBoundary): recorded with the fitted horizon; the forecasts past it say so.
         if (options?.Epoch is var (stepsPerEpoch, source))
         {

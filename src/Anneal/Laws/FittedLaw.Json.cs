@@ -77,8 +77,19 @@ public sealed partial record FittedLaw
         if (Law is AutoLaw { HorizonMatchExponent: > 0 } matched) o["horizon_match"] = matched.HorizonMatchExponent;
         // The convex member left out past the fitted horizon (AutoLaw.LeavesConvexPastHorizon), only where a fit set it.
         if (Law is AutoLaw { LeavesConvexPastHorizon: true }) o["leaves_convex_past_horizon"] = true;
+        // A seed ensemble (SeedEnsemble): each seed group's own law file, in order; the fields above are the first group's.
+        // Absent for one fit, so a file without it reads, and writes, as before.
+        if (Seeds is { } seeds)
+            o["seed_ensemble"] = new JsonObject
+            {
+                ["combine"] = SeedEnsembleRule,
+                ["groups"] = new JsonArray(seeds.Groups.Select(g => (JsonNode?)JsonNode.Parse(g.ToJson())).ToArray()),
+            };
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary>How a seed ensemble's forecast is made from its groups', recorded in its law file (<see cref="SeedEnsemble"/>).</summary>
+    public const string SeedEnsembleRule = "every forecast is the geometric mean of the groups' forecasts (each group one seed's runs fitted apart); its band is that mean times exp(+-(root mean square of the groups' log half-widths + the largest group's log distance from the mean)); the law, parameters and fields above are the first group's (docs/journal/session-21-seeds.md)";
 
     /// <summary>Why <c>auto</c> stacks what it stacks, recorded in every auto law file.</summary>
     public const string AutoLawReason = "fixed stacking weights (momentum(cap=fit) 0.35, mpl(warmup=reference, drops=continuous) 0.35, convex 0.3: the prior of the cross-validated auto) chosen on the forecasting benchmark of docs/accuracy.md (pooled final-loss error, leave-one-corpus-out checked; docs/journal/session-07-auto-convex-member.md); members whose fit failed are left out (see warnings)";
@@ -235,7 +246,8 @@ public sealed partial record FittedLaw
             if (law is AutoLaw stack) law = stack with { FittedHorizon = horizon, RampsReference = ramps, LeavesConvexPastHorizon = leaves, GainScales = gainScales, HorizonMatchExponent = matchExponent };
             var regime = ReadRegime(o["regime_check"], Bad);
             var epoch = ReadEpoch(o["epoch"], Bad);
-            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, BandNoise = bandNoise, Regime = regime, Epoch = epoch };
+            var seeds = ReadSeeds(o["seed_ensemble"], where, Bad);
+            return new FittedLaw(law, values, se, cov, report) { Replicates = reps.ToArray(), CrossValidationLogError = cvErr, Members = members, StackChoice = choice, EndMisfit = endMisfit, FutureError = futureError, BandNoise = bandNoise, Regime = regime, Epoch = epoch, Seeds = seeds };
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
@@ -259,6 +271,22 @@ public sealed partial record FittedLaw
         double se = Number("standard_error");
         if (se < 0) throw bad($"regime_check.standard_error must be >= 0, got {Show(g["standard_error"])}");
         return new Anneal.Fitting.RegimeCheck(from, before, to, Number("slope_before"), Number("slope_end"), se, horizon);
+    }
+
+    /// <summary>
+    /// A seed ensemble's groups, as a law file records them (<see cref="SeedEnsemble"/>): null when absent (one fit, or a file
+    /// written before session 21); otherwise two or more law files of one law, each read and checked as a whole law file.
+    /// </summary>
+    private static SeedEnsemble? ReadSeeds(JsonNode? node, string where, Func<string, InputException> bad)
+    {
+        if (node is null) return null;
+        if (node is not JsonObject e || e["groups"] is not JsonArray gs || gs.Count < 2)
+            throw bad($"seed_ensemble must be an object whose \"groups\" lists two or more law files (one per seed group) or absent, got {Show(node)}");
+        var groups = gs.Select((g, i) => g is JsonObject ? FromJson(g.ToJsonString(), $"{where} seed_ensemble.groups[{i}]")
+            : throw bad($"seed_ensemble.groups[{i}] must be a law file (an object), got {Show(g)}")).ToArray();
+        if (groups.FirstOrDefault(g => g.Seeds is not null || g.Law.Name != groups[0].Law.Name) is { } odd)
+            throw bad($"seed_ensemble.groups must be single fits of one law ({groups[0].Law.Name}); group {Array.IndexOf(groups, odd) + 1} is {(odd.Seeds is not null ? "itself an ensemble" : odd.Law.Name)}");
+        return new SeedEnsemble(groups);
     }
 
     /// <summary>

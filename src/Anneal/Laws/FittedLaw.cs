@@ -69,6 +69,13 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     /// </summary>
     public Anneal.Fitting.EpochBoundary? Epoch { get; init; }
 
+    /// <summary>
+    /// Where the fitted runs held two or more seeds of the same schedules (<see cref="Anneal.Fitting.SeedGroups"/>): each seed
+    /// group's fit, whose forecasts' mean is every forecast of this law (<see cref="SeedEnsemble"/>; law.json's
+    /// <c>seed_ensemble</c>). The rest of this record is then the first group's fit. Null: one fit of every run.
+    /// </summary>
+    public SeedEnsemble? Seeds { get; init; }
+
     /// <summary>Why a forecast of <paramref name="run"/> gets no band whatever its numbers: the regime check, then the epoch boundary; null when neither withholds it.</summary>
     internal string? BandWithheld(LawRun run, double level) => Regime?.BandWithheld(run, level) ?? Epoch?.BandWithheld(run, level);
 
@@ -78,6 +85,7 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     /// <summary>Predicts the loss of <paramref name="run"/> at its steps, with a two-sided band at <paramref name="level"/>.</summary>
     public LawPrediction Predict(LawRun run, double level = 0.95)
     {
+        if (Seeds is { } seeds) return seeds.Predict(run, level);
         if (Law is AutoLaw stack && Members.Count == stack.Members.Count) return PredictStack(stack, run, level);
         // One prepared state (prefix sums, rate changes, logs of the rates) serves the fitted
         // parameters and every jackknife replicate; only the per-vector work is repeated.

@@ -78,8 +78,12 @@ public sealed class ForecastPruner : IPruner
     /// </summary>
     public int MinPointsWithPrior { get; }
 
-    /// <summary>Fit settings: the law's deterministic starts only, delta-method band (no refits), for speed at every checkpoint.</summary>
-    public FitOptions FitOptions { get; init; } = new(RandomStarts: 0, MaxIterations: 150, Jackknife: false);
+    /// <summary>
+    /// Fit settings: the law's deterministic starts only, delta-method band (no refits), for speed at every checkpoint; one
+    /// joint fit where a trial repeats a complete trial's schedule with another seed (<see cref="Anneal.Fitting.FitOptions.SeedEnsemble"/>
+    /// off: the seed ensemble was measured on the forecasting benchmark, not on the pruner's decisions).
+    /// </summary>
+    public FitOptions FitOptions { get; init; } = new(RandomStarts: 0, MaxIterations: 150, Jackknife: false) { SeedEnsemble = false };
 
     /// <summary>Attribute holding the last forecast of the trial's final value (the sampler's stand-in for a pruned trial's value).</summary>
     public const string ForecastKey = "forecast";

@@ -113,10 +113,15 @@ export async function render(root, params) {
       bandNote.classList.toggle('hidden', !p.band_withheld_by_regime);
       bandNote.textContent = p.band_withheld_by_regime ? `No band drawn: ${p.band_unavailable}.` : '';
     } else { final.textContent = 'Type a schedule spec to see its predicted curve.'; predChart.replaceChildren(); bandNote.classList.add('hidden'); }
-    params_.replaceChildren(el('h2', {}, 'Fitted parameters'), el('table', {},
+    // One table per fit: the law's, or each seed group's of a seed ensemble (its forecasts are the groups' mean).
+    const paramTable = g => [el('table', {},
       el('tr', {}, el('th', {}, 'parameter'), el('th', { class: 'num' }, 'value'), el('th', { class: 'num' }, 'std error'), el('th', {}, 'unit')),
-      d.parameters.map(p => el('tr', {}, el('td', {}, p.name), el('td', { class: 'num' }, fmt(p.value, 5)), el('td', { class: 'num' }, fmt(p.std_error, 5)), el('td', { class: 'muted' }, p.unit)))),
-      ...(d.members ? [el('p', { class: 'muted' }, 'auto = ' + d.members.map(m => `${m.weight} × ${m.law}`).join(' + '))] : []));
+      g.parameters.map(p => el('tr', {}, el('td', {}, p.name), el('td', { class: 'num' }, fmt(p.value, 5)), el('td', { class: 'num' }, fmt(p.std_error, 5)), el('td', { class: 'muted' }, p.unit)))),
+      ...(g.members ? [el('p', { class: 'muted' }, 'auto = ' + g.members.map(m => `${m.weight} × ${m.law}`).join(' + '))] : [])];
+    params_.replaceChildren(el('h2', {}, 'Fitted parameters'), ...(d.seed_groups
+      ? [el('p', { class: 'muted' }, `Seed ensemble of ${d.seed_groups.length} groups, each one seed's runs fitted apart; every forecast is their geometric mean, with their spread in its band.`),
+         ...d.seed_groups.flatMap((g, i) => [el('h3', {}, `Seed group ${i + 1}: ${g.runs.join(', ')} (${g.points} points)`), ...paramTable(g)])]
+      : paramTable(d)));
     toDesigner.classList.toggle('hidden', !d.designable);
     toDesigner.onclick = () => go('designer', { law: d.fit_id });
     save.classList.toggle('hidden', !!d.saved_law);
