@@ -104,11 +104,13 @@ public static class StackFitter
             }
         // A member whose gain runs against the fitted points inside decays (its scale stops at 0: it forecasts that the
         // cooldown raised the loss, or bought nothing) would forecast every cooldown at its constant run; it is left out
-        // like a member whose fit failed, where another member's gain meets them. From end points the convex member's fit
-        // runs to c1 -> 0, its bound's distance term alone, whose gain is of the other sign, and at scale 0 it forecast
-        // gpt-gcide's cooldowns 7-16 % too high at weight 0.3 (docs/journal/session-21-ends.md).
+        // like a member whose fit failed, where at least two members whose gains meet them stay (with one member left
+        // there would be nothing to weigh, and no alternate would be weighed: StackFitter's cross-validation chooses
+        // among two or more). From end points the convex member's fit runs to c1 -> 0, its bound's distance term alone,
+        // whose gain is of the other sign, and at scale 0 it forecast gpt-gcide's cooldowns 7-16 % too high at weight 0.3
+        // (docs/journal/session-21-ends.md).
         var against = new bool[nc];
-        if (matches && Enumerable.Range(0, nc).Any(i => outcome[i].Fit is not null && scale[i] > 0))
+        if (matches && Enumerable.Range(0, n).Count(i => outcome[i].Fit is not null && scale[i] > 0) >= 2)
             for (int i = 0; i < nc; i++)
                 if (outcome[i].Fit is not null && scale[i] == 0)
                 {
