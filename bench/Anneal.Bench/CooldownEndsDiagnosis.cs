@@ -35,7 +35,8 @@ internal static class CooldownEndsDiagnosis
                 {
                     double obs = t.ObservedFinal;
                     string Err(FittedLaw f) => string.Create(Inv, $"{100 * (f.Predict(t.Run).Loss.Average() / obs - 1):+0.00;-0.00} %");
-                    Console.WriteLine($"   {t.Run.Name} | {obs.ToString("F4", Inv)} | {Err(auto)} | " + string.Join(" | ", auto.Members.Select(Err)));
+                    Console.WriteLine($"   {t.Run.Name} | {obs.ToString("F4", Inv)} | {Err(auto)} | " + string.Join(" | ", auto.Members.Select(Err))
+                        + (auto.Predict(t.Run).BandUnavailable is { } why ? " | " + why : ""));
                 }
                 foreach (var law in LawRegistry.ParseList(laws))
                 {

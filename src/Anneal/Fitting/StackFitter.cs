@@ -102,6 +102,21 @@ public static class StackFitter
                 if (outcome[i].Fit is { } f) scale[i] = GainScale.Fit(f.Law, f.Values, runs);
                 if (past[i].Fit is { } pf) past[i] = (Scaled(pf, heads), null);
             }
+        // A member whose gain runs against the fitted points inside decays (its scale stops at 0: it forecasts that the
+        // cooldown raised the loss, or bought nothing) would forecast every cooldown at its constant run; it is left out
+        // like a member whose fit failed, where at least two members whose gains meet them stay (with one member left
+        // there would be nothing to weigh, and no alternate would be weighed: StackFitter's cross-validation chooses
+        // among two or more). From end points the convex member's fit runs to c1 -> 0, its bound's distance term alone,
+        // whose gain is of the other sign, and at scale 0 it forecast gpt-gcide's cooldowns 7-16 % too high at weight 0.3
+        // (docs/journal/session-21-ends.md).
+        var against = new bool[nc];
+        if (matches && Enumerable.Range(0, n).Count(i => outcome[i].Fit is not null && scale[i] > 0) >= 2)
+            for (int i = 0; i < nc; i++)
+                if (outcome[i].Fit is not null && scale[i] == 0)
+                {
+                    against[i] = true;
+                    outcome[i] = (null, "its gain over its constant counterpart runs against the fitted runs' points inside decays (GainScale 0: scaled to meet them it forecasts no gain)");
+                }
         // The candidate in each place: the member, or its first alternate that could be fitted when the member could not;
         // the alternates fitted beside it (alternatesOf[i], in order) are weighed against it, one after the other, once
         // the weights are chosen.
@@ -112,7 +127,7 @@ public static class StackFitter
         {
             int i = slot[c];
             if (outcome[c].Fit is null) continue;   // an alternate that cannot be fitted leaves the member in place
-            if (outcome[place[i]].Fit is null) { placeWhy.Add($"{candidates[c].Spec} in place of {candidates[place[i]].Spec}, whose fit failed"); place[i] = c; }
+            if (outcome[place[i]].Fit is null) { placeWhy.Add($"{candidates[c].Spec} in place of {candidates[place[i]].Spec}, " + (against[place[i]] ? "whose gain runs against the fitted decays" : "whose fit failed")); place[i] = c; }
             else alternatesOf[i].Add(c);
         }
         // Alternates of one place with the same parameters (one law under another structural option: share's clock) are one
@@ -130,7 +145,7 @@ public static class StackFitter
             else
             {
                 errors.Add($"{candidates[c].Spec}: {outcome[c].Error}");
-                warnings.Add($"auto: member {candidates[c].Spec} left out (its fit failed: {outcome[c].Error})");
+                warnings.Add($"auto: member {candidates[c].Spec} left out ({(against[c] ? "" : "its fit failed: ")}{outcome[c].Error})");
             }
         }
         if (fits.Count == 0) throw new InputException("fit of auto failed: every member law failed (" + string.Join("; ", errors) + ")");

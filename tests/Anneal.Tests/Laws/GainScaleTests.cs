@@ -122,6 +122,49 @@ public class GainScaleTests
     }
 
     [Fact]
+    public void A_member_whose_gain_runs_against_the_end_points_is_left_out_where_two_others_meet_them()
+    {
+        // The power law in the rate's area, L0 + A S1^-alpha, has a cooldown's area below its constant run's at the same step,
+        // so it forecasts a cooldown ABOVE the constant run (closed form: gain G = A (S1c^-alpha - S1^-alpha) < 0), against the
+        // end points' gain: its least-squares scale stops at 0 (by hand: sum G (Lc - y) < 0).
+        var runs = Calibration(1.0);
+        var power = LawFitter.Fit(new PowerLaw(), runs);
+        double num = 0;
+        foreach (var (end, t) in runs[1..].Zip(new[] { 1000, 2000 }))
+        {
+            double l = power.Law.Predict(end, power.Values)[0], c = power.Law.Predict(RunOf(Constant, t, [t - 1]), power.Values)[0];
+            (c - l).ShouldBeLessThan(0);
+            num += (c - l) * (c - end.Observed![0]);
+        }
+        num.ShouldBeLessThan(0);
+        GainScale.Fit(power.Law, power.Values, runs).ShouldBe(0);
+        // In a stack with the law that made the end points (twice, so that two members meet them), the power law is left out
+        // (at scale 0 it would forecast every cooldown at its constant run): each member recovers the known parameters to
+        // 1e-2 and the known law's end of a later branch (6,000 steps, 3x the fitted horizon) to 1e-3, and the stack a branch
+        // ending within the fitted horizon (1,500 steps; past it HorizonMatch replaces the constant part) to 1e-4.
+        var fit = LawFitter.Fit(new AutoLaw([(Law, 0.4), (Law, 0.3), (new PowerLaw(), 0.3)]), runs);
+        var stack = (AutoLaw)fit.Law;
+        stack.Members.Select(m => m.Law).ShouldBe([Law, Law]);
+        fit.Report.Warnings.ShouldContain(w => w.Contains("auto: member powerlaw left out") && w.Contains("runs against the fitted runs' points inside decays"));
+        var later = RunOf(Wsd(6000), 6000, [5999]);
+        foreach (var member in fit.Members)
+        {
+            member.Values.ShouldBe(P, 1e-2);
+            member.Predict(later).Loss[0].ShouldBe(Law.Predict(later, P)[0], 1e-3 * Law.Predict(later, P)[0]);
+        }
+        var within = RunOf(Wsd(1500), 1500, [1499]);
+        fit.Predict(within).Loss[0].ShouldBe(Law.Predict(within, P)[0], 1e-4 * Law.Predict(within, P)[0]);
+        // The convex bound fitted on end points whose gain is 1.5 x the law's runs to c1 -> 0 (its distance term alone, whose
+        // gain has the power law's sign), as on gpt-gcide's and gpt-manpages' end points: left out too.
+        var convex = LawFitter.Fit(new AutoLaw([(Law, 0.4), (new MomentumLaw(0.999, Cap: true), 0.3), (new ConvexBoundLaw(), 0.3)]), Calibration(1.5));
+        ((AutoLaw)convex.Law).Members.Select(m => m.Law.Name).ShouldBe(["momentum", "momentum"]);
+        // With one member whose gain meets them, nothing is left out: the cross-validation needs two members to weigh.
+        var two = LawFitter.Fit(new AutoLaw([(Law, 0.5), (new PowerLaw(), 0.5)]), runs);
+        ((AutoLaw)two.Law).Members.Count.ShouldBe(2);
+        ((AutoLaw)two.Law).GainScaleOf(1).ShouldBe(0);
+    }
+
+    [Fact]
     public void The_law_file_keeps_the_gain_scales()
     {
         var fit = LawFitter.Fit(new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.5), (new ConvexBoundLaw(), 0.5)]), Calibration(1.5));

@@ -158,20 +158,24 @@ public class StackWeightsTests
     }
 
     [Fact]
-    public void Gpt_perldocs_wsd_question_fitted_before_the_regime_leaves_the_convex_member_out_past_the_horizon()
+    public void Gpt_jargons_wsd_question_fitted_before_the_regime_leaves_the_convex_member_out_past_the_horizon()
     {
-        // gpt-perldoc's WSD question (docs/journal/session-19-member-choice.md): the regime check fires (4.6 standard errors),
-        // the cross-validation keeps the prior weights (every weighting misses the later cooldown by 5.6-6.3 %), and past the
-        // fitted horizon the convex member's 0.3 goes to the other two in proportion. Against the same fitted members with the
-        // convex member kept: every held-out cooldown (all past the horizon) is forecast too high either way, and lower, so
-        // closer, without it (the stack's mean error 18.2 % with it, 13.2 % without, on the forecasting benchmark); the fitted
-        // branches, within the horizon, are forecast as before.
-        var split = ForecastProtocol.Splits(ForecastCorpus.Load(Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-perldoc"))).Single(s => s.Question == "cooldowns");
+        // gpt-jargon's WSD question (docs/journal/session-19-member-choice.md): the regime check fires, the reference member
+        // cannot be fitted on its 7 points and the prior weights of the other two stand (0.35 / 0.3 renormalised), and past
+        // the fitted horizon the convex member's weight goes to the capped momentum member. Against the same fitted members
+        // with the convex member kept: every held-out cooldown (all past the horizon) is forecast too high either way, and
+        // lower, so closer, without it; the fitted branches, within the horizon, are forecast as before. (Session 19 showed it
+        // on gpt-perldoc, whose convex member is now left out altogether: its gain runs against the fitted decays,
+        // docs/journal/session-21-ends.md.)
+        var perldoc = LawFitter.Fit(new AutoLaw(), ForecastProtocol.Splits(ForecastCorpus.Load(Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-perldoc"))).Single(s => s.Question == "cooldowns").Fit);
+        ((AutoLaw)perldoc.Law).Members.Select(m => m.Law.Name).ShouldBe(["momentum", "mpl"]);
+        perldoc.Report.Warnings.ShouldContain(w => w.StartsWith("auto: member convex left out (its gain over its constant counterpart runs against"));
+        var split = ForecastProtocol.Splits(ForecastCorpus.Load(Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-jargon"))).Single(s => s.Question == "cooldowns");
         var fit = LawFitter.Fit(new AutoLaw(), split.Fit);
         fit.Regime!.Fires.ShouldBeTrue();
         var stack = (AutoLaw)fit.Law;
-        stack.Members.Select(m => m.Law.Name).ShouldBe(["momentum", "mpl", "convex"]);
-        stack.Members.Select(m => m.Weight).ToArray().ShouldBe([0.35, 0.35, 0.3], 1e-12);
+        stack.Members.Select(m => m.Law.Name).ShouldBe(["momentum", "convex"]);
+        stack.Members.Select(m => m.Weight).ToArray().ShouldBe([0.35 / 0.65, 0.3 / 0.65], 1e-12);
         stack.LeavesConvexPastHorizon.ShouldBeTrue();
         fit.StackChoice!.ShouldContain("the convex member's weight goes to the others");
         var kept = stack with { LeavesConvexPastHorizon = false };
