@@ -30,6 +30,13 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>For parameters: whether weight decay applies (matrices and embeddings yes; biases and norm gains no).</summary>
     public bool Decay { get; init; }
 
+    /// <summary>
+    /// For parameters: whether it is an input or output layer of the network (token and position embeddings, the output
+    /// head, a first layer over one-hot features) rather than a hidden weight matrix. Optimizers that treat hidden matrices
+    /// as matrices (<see cref="Optim.Muon{T}"/>) leave these, like every non-matrix parameter, to an element-wise rule.
+    /// </summary>
+    public bool InputOrOutput { get; init; }
+
     /// <summary>Made by an op (its gradient may come from the step's <see cref="Arena"/>); false for parameters and inputs.</summary>
     internal bool Transient { get; init; }
 
@@ -48,12 +55,15 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>A zero tensor.</summary>
     public static Tensor<T> Zeros(params int[] shape) => new(new T[Size(shape)], shape);
 
-    /// <summary>A trainable parameter initialised from N(0, std²) (std 0: zeros; <paramref name="fill"/> overrides).</summary>
-    public static Tensor<T> Param(string name, int[] shape, ref Rng rng, double std, bool decay, double? fill = null)
+    /// <summary>
+    /// A trainable parameter initialised from N(0, std²) (std 0: zeros; <paramref name="fill"/> overrides);
+    /// <paramref name="inputOrOutput"/> sets <see cref="InputOrOutput"/>.
+    /// </summary>
+    public static Tensor<T> Param(string name, int[] shape, ref Rng rng, double std, bool decay, double? fill = null, bool inputOrOutput = false)
     {
         var d = new T[Size(shape)];
         for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(fill ?? (std == 0 ? 0.0 : std * rng.NextNormal()));
-        return new Tensor<T>(d, shape, requiresGrad: true) { Name = name, Decay = decay };
+        return new Tensor<T>(d, shape, requiresGrad: true) { Name = name, Decay = decay, InputOrOutput = inputOrOutput };
     }
 
     /// <summary>A constant from doubles.</summary>

@@ -11,6 +11,10 @@ public sealed record TrainConfig
     public int Batch { get; init; } = 16;
     /// <summary>Sequence length; null = the model's maximum.</summary>
     public int? Seq { get; init; }
+    /// <summary>
+    /// The optimizer spec (<see cref="Optim.Optimizer{T}.Create"/>): sgd, adam, adamw, nadamw, lion or muon (Muon on the
+    /// hidden weight matrices and AdamW on the rest, both at the schedule's learning rate, <see cref="Optim.Muon{T}"/>).
+    /// </summary>
     public string Optimizer { get; init; } = "adamw";
     /// <summary>Validate, write the log and checkpoint every EvalEvery updates (and after the last).</summary>
     public int EvalEvery { get; init; } = 100;

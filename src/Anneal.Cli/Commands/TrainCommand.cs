@@ -20,7 +20,7 @@ public static class TrainCommand
         var steps = new Option<int>("--steps", "-n") { Description = "Optimizer steps to train.", Required = true };
         var batch = new Option<int>("--batch", "-b") { Description = "Sequences per batch.", DefaultValueFactory = _ => 16 };
         var seq = new Option<int?>("--seq") { Description = "Tokens per sequence (default: the model's context length)." };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd(momentum=, nesterov=, wd=), adam, adamw(b1=, b2=, eps=, wd=), nadamw, lion(b1=, b2=, wd=).", DefaultValueFactory = _ => "adamw" };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd(momentum=, nesterov=, wd=), adam, adamw(b1=, b2=, eps=, wd=), nadamw, lion(b1=, b2=, wd=), or muon(momentum=0.95, nesterov=true, ns_steps=5, wd=0.1, adam_b1=0.9, adam_b2=0.95, adam_eps=1e-8, adam_wd=0.1): Muon for the hidden weight matrices, AdamW (the adam_ values) for embeddings, output head, norms and biases, one learning rate for both in AdamW's units (update RMS matched, Moonshot's convention).", DefaultValueFactory = _ => "adamw" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Validate, write the log and checkpoint every K steps.", DefaultValueFactory = _ => 100 };
         var evalBatches = new Option<int>("--eval-batches") { Description = "Validation batches per evaluation.", DefaultValueFactory = _ => 8 };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, batches and dropout (same seed = same curve).", DefaultValueFactory = _ => 1UL };
@@ -40,6 +40,7 @@ public static class TrainCommand
         var cmd = new Command("train", """
             Train a GPT-style byte-level language model on CPU and log its loss curve as CSV (progress on stderr).
             Example: anneal train --model gpt-tiny --data brown --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --eval-every 100 --out run.csv
+            Muon on the hidden matrices (AdamW's learning rate carries over): anneal train --optimizer muon --schedule "cosine(peak=3e-3, total=600, warmup=30)" --steps 600 --out muon.csv
             Convex workload: anneal train --model logreg --data brown --schedule "cosine(peak=0.1, total=300, warmup=10)" --optimizer "adamw(wd=0)" --steps 300 --out logreg.csv
             WSD cooldown branched from a constant run (each cooldown costs only its own steps):
               anneal train --schedule "constant(peak=3e-3, warmup=100)" --steps 2000 --save-at 1600 --out const.csv

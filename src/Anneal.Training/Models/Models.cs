@@ -20,7 +20,8 @@ public sealed class LogisticRegression<T> : IModule<T> where T : unmanaged, IFlo
     public LogisticRegression(int inputs, int classes)
     {
         var rng = new Rng(0);
-        W = Tensor<T>.Param("w", [classes, inputs], ref rng, 0, decay: true);
+        // the one matrix is both the input and the output layer
+        W = Tensor<T>.Param("w", [classes, inputs], ref rng, 0, decay: true, inputOrOutput: true);
         B = Tensor<T>.Param("b", [classes], ref rng, 0, decay: false);
     }
 
@@ -36,8 +37,10 @@ public sealed class Mlp<T> : IModule<T> where T : unmanaged, IFloatingPointIeee7
     public Mlp(int[] sizes, ulong seed = 0)
     {
         var rng = new Rng(seed);
+        // the first layer (over the inputs, one-hot features in the n-gram models: an embedding) and the last (the output
+        // head) are input/output layers; the ones between are hidden matrices
         for (int i = 0; i + 1 < sizes.Length; i++)
-            _layers.Add((Tensor<T>.Param($"l{i}.w", [sizes[i + 1], sizes[i]], ref rng, Math.Sqrt(1.0 / sizes[i]), decay: true),
+            _layers.Add((Tensor<T>.Param($"l{i}.w", [sizes[i + 1], sizes[i]], ref rng, Math.Sqrt(1.0 / sizes[i]), decay: true, inputOrOutput: i == 0 || i + 2 == sizes.Length),
                          Tensor<T>.Param($"l{i}.b", [sizes[i + 1]], ref rng, 0, decay: false)));
     }
 
@@ -127,9 +130,10 @@ public sealed class Gpt<T> : IModule<T> where T : unmanaged, IFloatingPointIeee7
         int d = config.Dim;
         double std = 0.02, resid = 0.02 / Math.Sqrt(2.0 * config.Layers);
         var ps = new List<Tensor<T>>();
-        Tensor<T> P(string name, int[] shape, double s, bool decay, double? fill = null) { var t = Tensor<T>.Param(name, shape, ref rng, s, decay, fill); ps.Add(t); return t; }
-        _wte = P("wte", [config.Vocab, d], std, true);
-        if (!config.Rotary) _wpe = P("wpe", [config.MaxSeq, d], std, true);
+        Tensor<T> P(string name, int[] shape, double s, bool decay, double? fill = null, bool io = false) { var t = Tensor<T>.Param(name, shape, ref rng, s, decay, fill, io); ps.Add(t); return t; }
+        // the token embedding is also the (tied) output head
+        _wte = P("wte", [config.Vocab, d], std, true, io: true);
+        if (!config.Rotary) _wpe = P("wpe", [config.MaxSeq, d], std, true, io: true);
         _blocks = new Block[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {

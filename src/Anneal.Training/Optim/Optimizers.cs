@@ -48,7 +48,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Parses <c>sgd(momentum=0.9, nesterov=true, wd=0)</c>, <c>adam(b1, b2, eps, wd)</c>, <c>adamw(...)</c>,
-    /// <c>nadamw(...)</c> or <c>lion(b1=0.9, b2=0.99, wd=0)</c>; a bare name takes the defaults.
+    /// <c>nadamw(...)</c>, <c>lion(b1=0.9, b2=0.99, wd=0)</c> or
+    /// <c>muon(momentum=0.95, nesterov=true, ns_steps=5, wd=0.1, adam_b1=0.9, adam_b2=0.95, adam_eps=1e-8, adam_wd=0.1)</c>
+    /// (<see cref="Muon{T}"/>: the adam_ values are those of the AdamW it leaves the non-matrix parameters to); a bare name takes the defaults.
     /// </summary>
     public static Optimizer<T> Create(string spec, IReadOnlyList<Tensor<T>> parameters)
     {
@@ -61,16 +63,28 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             "adamw" => new Adam<T>(parameters, a.Number("b1", 0.9), a.Number("b2", 0.95), a.Number("eps", 1e-8), a.Number("wd", 0.1), decoupled: true),
             "nadamw" => new NAdamW<T>(parameters, a.Number("b1", 0.9), a.Number("b2", 0.95), a.Number("eps", 1e-8), a.Number("wd", 0.1)),
             "lion" => new Lion<T>(parameters, a.Number("b1", 0.9), a.Number("b2", 0.99), a.Number("wd", 0.1)),
-            _ => throw new SpecException($"unknown optimizer '{call.Name}': use sgd, adam, adamw, nadamw or lion, e.g. 'adamw(b2=0.95, wd=0.1)'"),
+            "muon" => new Muon<T>(parameters, a.Number("momentum", 0.95), a.Flag("nesterov", true), NewtonSchulzSteps(a), a.Number("wd", 0.1),
+                a.Number("adam_b1", 0.9), a.Number("adam_b2", 0.95), a.Number("adam_eps", 1e-8), a.Number("adam_wd", 0.1)),
+            _ => throw new SpecException($"unknown optimizer '{call.Name}': use sgd, adam, adamw, nadamw, lion or muon, e.g. 'adamw(b2=0.95, wd=0.1)'"),
         };
         a.EnsureAllUsed();
         // the documented ranges: a coefficient of 1 or more makes the moving averages grow without bound, a negative
         // weight decay grows the weights, a negative eps can divide by zero (eps = 0 is PyTorch's allowed minimum)
-        foreach (var (key, lo, hi) in new[] { ("b1", 0.0, 1.0), ("b2", 0.0, 1.0), ("momentum", 0.0, 1.0) })
-            if (a.Has(key) && a.Number(key) is var v && !(v >= lo && v < hi)) throw a.Fail($"{key} must be in [0, 1), got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        if (a.Has("wd") && a.Number("wd") is var wd && !(wd >= 0 && double.IsFinite(wd))) throw a.Fail($"wd must be a finite weight decay >= 0, got {wd.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        if (a.Has("eps") && a.Number("eps") is var eps && !(eps >= 0 && double.IsFinite(eps))) throw a.Fail($"eps must be a finite number >= 0, got {eps.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var key in new[] { "b1", "b2", "momentum", "adam_b1", "adam_b2" })
+            if (a.Has(key) && a.Number(key) is var v && !(v >= 0 && v < 1)) throw a.Fail($"{key} must be in [0, 1), got {v.ToString(inv)}");
+        foreach (var key in new[] { "wd", "adam_wd" })
+            if (a.Has(key) && a.Number(key) is var wd && !(wd >= 0 && double.IsFinite(wd))) throw a.Fail($"{key} must be a finite weight decay >= 0, got {wd.ToString(inv)}");
+        foreach (var key in new[] { "eps", "adam_eps" })
+            if (a.Has(key) && a.Number(key) is var eps && !(eps >= 0 && double.IsFinite(eps))) throw a.Fail($"{key} must be a finite number >= 0, got {eps.ToString(inv)}");
         return o;
+    }
+
+    /// <summary>Muon's <c>ns_steps</c>: 1 to 20 Newton–Schulz iterations (5 in the reference; more only oscillate in the quintic's band).</summary>
+    private static int NewtonSchulzSteps(SpecArgs a)
+    {
+        long k = a.Integer("ns_steps", 5);
+        return k is >= 1 and <= 20 ? (int)k : throw a.Fail($"ns_steps must be a whole number from 1 to 20 (5 is the reference), got {k}");
     }
 
     // the update arithmetic runs in double whatever the tensors' element type; only the stored moments and parameters
@@ -117,10 +131,17 @@ public sealed class Adam<T>(IReadOnlyList<Tensor<T>> parameters, double b1, doub
     private readonly T[][] _v = parameters.Select(p => new T[p.Length]).ToArray();
     public override string Spec => new SpecBuilder(decoupled ? "adamw" : "adam").Num("b1", b1).Num("b2", b2).Num("eps", eps).Num("wd", WeightDecay).Build().ToString();
 
-    protected override void Update(int index, T[] p, T[] g, double lr, double wd)
+    protected override void Update(int index, T[] p, T[] g, double lr, double wd) =>
+        Apply(p, g, _m[index], _v[index], lr, wd, b1, b2, eps, StepCount, decoupled);
+
+    /// <summary>
+    /// The Adam update of one parameter array at step <paramref name="t"/> (1-based) with its moments
+    /// <paramref name="m"/> and <paramref name="v"/>: the one implementation, also used by <see cref="Muon{T}"/> for the
+    /// parameters it leaves to AdamW.
+    /// </summary>
+    internal static void Apply(T[] p, T[] g, T[] m, T[] v, double lr, double wd, double b1, double b2, double eps, long t, bool decoupled)
     {
-        var m = _m[index]; var v = _v[index];
-        double c1 = 1 - Math.Pow(b1, StepCount), c2 = 1 - Math.Pow(b2, StepCount);
+        double c1 = 1 - Math.Pow(b1, t), c2 = 1 - Math.Pow(b2, t);
         for (int i = 0; i < p.Length; i++)
         {
             double pi = ToDouble(p[i]), gi = ToDouble(g[i]);
