@@ -40,7 +40,7 @@
 # width 16 and a context of 64 bytes at batch 8, the first GPT trained with SGD (Nesterov momentum), on a seventh text, German
 # manual pages (the roff sources of manpages-l10n's German translations: GPL-3+; Debian's manpages-de, fetched by
 # fetch_manpages_de below).
-# gpt-lisp is session 21's held-out corpus (HELD_OUT=1 until the lead's blind measurement at its end): the long design, its
+# gpt-lisp was session 21's held-out corpus, measured blind at its end and a development corpus since (HELD_OUT=0): the long design, its
 # horizons chosen past the early transient of a constant-rate screening run at its peak, the WSD question out to 3x so that no
 # run repeats data, on a one-layer layer-norm GPT of width 96 with dropout 0.1 and a context of 32 bytes at batch 16, the first
 # GPT with dropout trained with Lion, on an eighth text, Common Lisp source code (Maxima 5.46.0's: GPL-2; Debian's maxima-src,
@@ -263,7 +263,7 @@ workload() {
       H1=2400; H2=4800; TMAX=14400; TOTALS="1800 3600 5400 7200 9000 10800 12600 14400"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T3600_s1"; BATCH=8; SEQ=64
       OPTIMIZER="sgd(momentum=0.9, nesterov=true, wd=1e-4)"; OPTIMIZER_DESC="sgd (momentum 0.9, Nesterov, coupled wd 1e-4)"; HELD_OUT=0
       DATA=$(fetch_manpages_de); DATA_DESC="German manual pages, the roff sources of manpages-l10n 4.18.1's German translations (Debian package manpages-de 4.18.1-1; GPL-3+; every page file uncompressed as shipped, in byte order of the paths man1/AusweisApp2.1 to man8/zramctl.8; byte tokens; the last 10% of the file, from within mkfs.cramfs(8) to the end of zramctl(8), is validation)" ;;
-    # session 21's held-out corpus (README.md, "gpt-lisp"; HELD_OUT=1 until the lead's blind measurement): the long design
+    # session 21's held-out corpus (README.md, "gpt-lisp"), measured blind at its end, a development corpus since (HELD_OUT=0): the long design
     # (generate_long) on a one-layer layer-norm GPT of width 96 (4 heads of width 24) with dropout 0.1 and a context of 32 bytes at
     # batch 16 x 32 (512 bytes a step), trained with Lion (b1 0.9, b2 0.99, wd 0.3), on an eighth text, Common Lisp source code
     # (Maxima 5.46.0's), its peak chosen by four 1,000-step cosine screening runs and its horizons from a 6,000-step
@@ -273,7 +273,7 @@ workload() {
     # schedules than before (SEED2_MORE: cosine to P/10, linear, step and 1-sqrt 20% at both horizons too)
     gpt-lisp) MODEL="gpt(layers=1, heads=4, dim=96, seq=32, dropout=0.1)"; PEAK=4e-4; MINLR=4e-5; WARMUP=50
       H1=2400; H2=4800; TMAX=7200; TOTALS="1800 2400 3000 3600 4200 4800 5400 6000 6600 7200"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T2400_s1"; BATCH=16; SEQ=32
-      OPTIMIZER="lion(b1=0.9, b2=0.99, wd=0.3)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, decoupled wd 0.3)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="lion(b1=0.9, b2=0.99, wd=0.3)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, decoupled wd 0.3)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_maxima); DATA_DESC="Common Lisp source code, the .lisp files of Maxima 5.46.0 but the f2cl-translated SLATEC and sys-proclaim.lisp (Debian package maxima-src 5.46.0-11; GPL-2; each file after a line ';;; file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 2,753 bytes into solve.lisp to the end of zero.lisp, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages or gpt-lisp)" >&2; exit 2 ;;
   esac
