@@ -139,7 +139,16 @@ public sealed class TrainingFaultTests(ITestOutputHelper output) : IDisposable
             {
                 Trainer.Run(cfg, TextDataset.Load(Sample, _dir), TextWriter.Null,
                     // a buffer of one event holds training back while the folder is being made read-only
-                    events => events.Subscribe(ev => { if (ev is Evaluated { Step: 11 }) { triggered = true; readOnly = ReadOnly.Make(runDir); } }, new TrainSubscriptionOptions { Capacity = 1 }));
+                    // and, since the log and the checkpoint are written by subscribers of their own, waits (at most a minute) until
+                    // both have reached the disk: on a loaded machine they can lag the third evaluation, and the fault this test
+                    // makes is a folder turning read-only after a checkpoint was written (it flaked once at load 35 without this)
+                    events => events.Subscribe(ev =>
+                    {
+                        if (ev is not Evaluated { Step: 11 }) return;
+                        SpinWait.SpinUntil(() => File.Exists(csv) && File.Exists(csv + ".ckpt"), TimeSpan.FromMinutes(1));
+                        triggered = true;
+                        readOnly = ReadOnly.Make(runDir);
+                    }, new TrainSubscriptionOptions { Capacity = 1 }));
             }
             catch (Exception ex) { thrown = ex; }
             // in this order, so that a failure says which step of the fault did not happen
