@@ -65,8 +65,11 @@ export function probePanel(log) {
     const rec = p.recommended;
     const isBaseline = p.baseline && p.baseline.name === rec.name;
     const parts = [];
+    // The regime stage: its ask in bold, then the library's note on it (its sentence and what it left out), shown once.
+    const regimeNote = p.regime ? p.notes.find(n => n.startsWith(p.regime.message)) : undefined;
+    const notes = p.notes.filter(n => n !== regimeNote);
     if (p.regime) parts.push(el('div', { class: p.regime.asks_longer ? 'panel warn' : 'panel muted', id: 'probe-regime' },
-      p.regime.ask ? el('strong', {}, `${p.regime.ask.charAt(0).toUpperCase()}${p.regime.ask.slice(1)}. `) : null, p.regime.message));
+      p.regime.ask ? el('strong', {}, `${p.regime.ask.charAt(0).toUpperCase()}${p.regime.ask.slice(1)}. `) : null, regimeNote || p.regime.message));
     parts.push(el('p', { class: 'big', id: 'probe-recommended' }, `Recommended: ${rec.name}, ${rec.cost.toLocaleString('en-US')} steps`),
       el('p', { class: 'muted' }, `simulated error ${pct(rec.rms_error)} (per prior ${rec.prior_rms_errors.map(pct).join(' / ')})`
         + (isBaseline ? ' — the baseline, constant + cosine' : p.baseline ? ` against constant + cosine's ${pct(p.baseline.rms_error)}` : '')));
@@ -77,7 +80,7 @@ export function probePanel(log) {
         el('td', { class: 'spec' }, r.branch_step > 0 ? `cooldown from the constant run's checkpoint at step ${r.branch_step.toLocaleString('en-US')}: only its own steps are trained` : 'trained from scratch'))),
       el('tr', {}, el('th', {}, 'total'), el('td', {}), el('td', {}), el('th', { class: 'num' }, rec.cost.toLocaleString('en-US')), el('td', { class: 'muted' }, `of a budget of ${p.budget.toLocaleString('en-US')}`))));
     parts.push(el('h3', {}, 'Why'), el('ul', { id: 'probe-reasons' }, p.reasons.map(r => el('li', {}, r))));
-    if (p.notes.length) parts.push(el('ul', { id: 'probe-notes', class: 'warn' }, p.notes.map(n => el('li', {}, `note: ${n}`))));
+    if (notes.length) parts.push(el('ul', { id: 'probe-notes', class: 'warn' }, notes.map(n => el('li', {}, `note: ${n}`))));
     // The finalists (simulated with every seed), as the CLI's table lists them first.
     const finalists = p.designs.filter(d => d.finalist);
     parts.push(el('h3', {}, `Finalists (simulated with ${p.settings.seeds} noise seed${p.settings.seeds === 1 ? '' : 's'}; ${p.designs.length} designs screened)`),
