@@ -150,6 +150,21 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         }
     }
 
+    /// <summary>
+    /// With ANNEAL_UPDATE_FIGURES=1, saves the page as docs/figures/<paramref name="name"/>: the window <paramref name="height"/>
+    /// pixels tall, scrolled by <paramref name="scroll"/> (a script), then back to its size.
+    /// </summary>
+    private void Figure(string name, int height, string scroll)
+    {
+        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") != "1") return;
+        var size = D.Manage().Window.Size;
+        D.Manage().Window.Size = new System.Drawing.Size(1400, height);
+        D.ExecuteScript(scroll);
+        Thread.Sleep(500);
+        D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", name));
+        D.Manage().Window.Size = size;
+    }
+
     private long[] Ids(string query)
     {
         using var http = new HttpClient { BaseAddress = server.Address };
@@ -272,16 +287,8 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         Wait("#calibration-horizon", e => e.GetAttribute("value") == "599");
         Click(By.Id("calibration-run"));
         Wait("#calibration-result", e => e.Text.StartsWith("Calibration runs should reach step 1999."));
-        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") == "1")
-        {
-            // the whole page, from the fit's form to the calibration planner
-            var size = D.Manage().Window.Size;
-            D.Manage().Window.Size = new System.Drawing.Size(1400, 2100);
-            D.ExecuteScript("window.scrollTo(0, 0);");
-            Thread.Sleep(500);
-            D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", "serve-regime.png"));
-            D.Manage().Window.Size = size;
-        }
+        // the whole page, from the fit's form to the calibration planner
+        Figure("serve-regime.png", 2100, "window.scrollTo(0, 0);");
     }
 
     [BrowserFact]
@@ -329,15 +336,7 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         D.FindElement(By.Id("probe-regime")).Text.ShouldBe($"Calibration runs should reach step 1999. {lib.Regime!.Describe()}: designs whose runs end before step 2000 were left out");
         D.FindElements(By.CssSelector("#probe-notes li")).Count.ShouldBe(lib.Notes.Count - 1);
         D.FindElement(By.Id("probe-progress")).Displayed.ShouldBeFalse();
-        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") == "1")
-        {
-            var size = D.Manage().Window.Size;
-            D.Manage().Window.Size = new System.Drawing.Size(1400, 1250);
-            D.ExecuteScript("document.getElementById('probe-panel').scrollIntoView(); window.scrollBy(0, -12);");
-            Thread.Sleep(500);
-            D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", "serve-probe.png"));
-            D.Manage().Window.Size = size;
-        }
+        Figure("serve-probe.png", 1250, "document.getElementById('probe-panel').scrollIntoView(); window.scrollBy(0, -12);");
     }
 
     [BrowserFact]

@@ -44,11 +44,7 @@ public sealed class ProbeApiTests(SeededServer server) : IClassFixture<SeededSer
         }
     }
 
-    private async Task<long> Seeded(string name)
-    {
-        var j = JsonNode.Parse(await _http.GetStringAsync($"/api/runs?tag=engine-gpt-perldoc&q={name}"))!;
-        return j["runs"]!.AsArray().Single(r => r!["name"]!.GetValue<string>() == name)!["id"]!.GetValue<long>();
-    }
+    private Task<long> Seeded(string name) => RegimeApiTests.Seeded(_http, name);
 
     /// <summary>The document without its wall times, which differ between any two runs.</summary>
     internal static JsonNode Timeless(string json)
