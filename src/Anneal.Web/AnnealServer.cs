@@ -43,6 +43,7 @@ public static class AnnealServer
             RunsApi.Map(e);
             ForecastApi.Map(e);
             CalibrationApi.Map(e);
+            ProbeApi.Map(e);
             DesignApi.Map(e);
             AccuracyApi.Map(e);
             LiveApi.Map(e);

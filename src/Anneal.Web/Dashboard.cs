@@ -25,6 +25,11 @@ public sealed class Dashboard
     private Task<AccuracyReport>? _accuracy;
     private volatile string _accuracyProgress = "";
 
+    private readonly ConcurrentDictionary<string, Anneal.Design.ProbeReference> _probeReferences = new();
+
+    /// <summary>The calibration designs of <c>/api/probe</c>, computed in the background.</summary>
+    public ProbeJobs Probes { get; } = new();
+
     /// <summary>Serialises heavy work (fits, free optima, the accuracy run).</summary>
     public SemaphoreSlim Heavy { get; } = new(1, 1);
 
@@ -193,6 +198,18 @@ public sealed class Dashboard
     {
         if (_rates.Count < 2) _rates.Add(rates);
     }
+
+    /// <summary>
+    /// The example corpus <paramref name="name"/> as the runs prior laws are fitted on for <c>/api/probe</c>
+    /// (<see cref="Anneal.Design.ProbeReference.Of"/>, as <c>anneal probe --reference</c> reads it), made once per name.
+    /// </summary>
+    public Anneal.Design.ProbeReference ProbeReference(string name) => _probeReferences.GetOrAdd(name, n =>
+    {
+        var corpora = _options.Examples();
+        var corpus = corpora.FirstOrDefault(c => c.Name == n)
+            ?? throw new ApiException(400, $"reference: '{(n.Length <= 60 ? n : n[..60] + "...")}' is not an example corpus of this server ({string.Join(", ", corpora.Select(c => c.Name))})");
+        return Anneal.Design.ProbeReference.Of(corpus);
+    });
 
     /// <summary>
     /// The accuracy table of the example corpora (the computation of <c>anneal accuracy</c>), started on the first

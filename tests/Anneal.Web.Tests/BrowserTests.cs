@@ -150,6 +150,21 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         }
     }
 
+    /// <summary>
+    /// With ANNEAL_UPDATE_FIGURES=1, saves the page as docs/figures/<paramref name="name"/>: the window <paramref name="height"/>
+    /// pixels tall, scrolled by <paramref name="scroll"/> (a script), then back to its size.
+    /// </summary>
+    private void Figure(string name, int height, string scroll)
+    {
+        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") != "1") return;
+        var size = D.Manage().Window.Size;
+        D.Manage().Window.Size = new System.Drawing.Size(1400, height);
+        D.ExecuteScript(scroll);
+        Thread.Sleep(500);
+        D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", name));
+        D.Manage().Window.Size = size;
+    }
+
     private long[] Ids(string query)
     {
         using var http = new HttpClient { BaseAddress = server.Address };
@@ -272,16 +287,56 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         Wait("#calibration-horizon", e => e.GetAttribute("value") == "599");
         Click(By.Id("calibration-run"));
         Wait("#calibration-result", e => e.Text.StartsWith("Calibration runs should reach step 1999."));
-        if (Environment.GetEnvironmentVariable("ANNEAL_UPDATE_FIGURES") == "1")
+        // the whole page, from the fit's form to the calibration planner
+        Figure("serve-regime.png", 2100, "window.scrollTo(0, 0);");
+    }
+
+    [BrowserFact]
+    public void The_calibration_planner_shows_the_probes_recommended_runs_with_its_reasons_and_the_regime_stage()
+    {
+        // gpt-perldoc's seed-1 constant run (seeded) as the constant-rate log: it enters the regime at step 1999, so designs
+        // ending before step 2000 are left out (ProbeApiTests checks the whole document against the library).
+        long log = Ids("tag=engine-gpt-perldoc&q=constant_s1")[0];
+        Open($"#/forecast?constant_log={log}&run=0");
+        var budget = Wait("#probe-budget");
+        budget.SendKeys("4800");
+        D.FindElement(By.Id("probe-seeds")).Clear();
+        D.FindElement(By.Id("probe-seeds")).SendKeys("2");
+        D.FindElement(By.Id("probe-targets")).SendKeys(string.Join("\n", ProbeApiTests.Targets));
+        Wait("#calibration-log", e => e.GetAttribute("value") == log.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Click(By.Id("probe-run"));
+        // While it computes: the bar and the planner's own progress message with the seconds elapsed.
+        Wait("#probe-status", e => System.Text.RegularExpressions.Regex.IsMatch(e.Text, @"(simulated fits|prior laws|heavy work|queued).* — \d+ s$"), 60);
+        D.FindElement(By.Id("probe-progress")).Displayed.ShouldBeTrue();
+        var table = Wait("#probe-table", null, 300);
+
+        // The library on the same request, independently of the server.
+        var curve = Anneal.Curves.CurveReader.Read(Path.Combine(ApiTests.RepoRoot(), "data/corpora/gpt-perldoc/constant_s1.csv")) with { ScheduleSpec = "constant(peak=3e-3, warmup=60)" };
+        var lib = Anneal.Design.ProbePlanner.Plan(new Anneal.Design.ProbeRequest(4800, ProbeApiTests.Targets)
         {
-            // the whole page, from the fit's form to the calibration planner
-            var size = D.Manage().Window.Size;
-            D.Manage().Window.Size = new System.Drawing.Size(1400, 2100);
-            D.ExecuteScript("window.scrollTo(0, 0);");
-            Thread.Sleep(500);
-            D.GetScreenshot().SaveAsFile(Path.Combine(ApiTests.RepoRoot(), "docs", "figures", "serve-regime.png"));
-            D.Manage().Window.Size = size;
+            Seeds = 2,
+            References = [Anneal.Design.ProbeReference.Of(ServeRunner.Examples().Single(c => c.Name == "mpl-400m"))],
+            ConstantLog = Anneal.Fitting.RegimeService.Read(curve, "val"),
+        });
+        var rows = table.FindElements(By.CssSelector("tr")).Select(r => r.FindElements(By.CssSelector("td, th")).Select(c => c.Text).ToArray()).ToArray();
+        rows[0].ShouldBe(["run", "schedule", "steps", "compute (steps trained)", "why"]);
+        var runs = lib.Recommended.Design.Runs;
+        rows.Length.ShouldBe(runs.Count + 2); // header, one row per run, the total
+        for (int i = 0; i < runs.Count; i++)
+        {
+            rows[i + 1][0].ShouldBe(runs[i].Name);
+            rows[i + 1][1].ShouldBe(runs[i].Schedule);
+            rows[i + 1][2].ShouldBe(runs[i].Horizon.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+            rows[i + 1][3].ShouldBe(runs[i].Cost.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         }
+        rows[^1][3].ShouldBe(lib.Recommended.Design.Cost.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        D.FindElement(By.Id("probe-recommended")).Text.ShouldStartWith($"Recommended: {lib.Recommended.Design.Name}, ");
+        D.FindElements(By.CssSelector("#probe-reasons li")).Select(e => e.Text).ShouldBe(lib.Reasons);
+        // the regime stage: its ask in bold and the library's note (its sentence and what it left out), not repeated below
+        D.FindElement(By.Id("probe-regime")).Text.ShouldBe($"Calibration runs should reach step 1999. {lib.Regime!.Describe()}: designs whose runs end before step 2000 were left out");
+        D.FindElements(By.CssSelector("#probe-notes li")).Count.ShouldBe(lib.Notes.Count - 1);
+        D.FindElement(By.Id("probe-progress")).Displayed.ShouldBeFalse();
+        Figure("serve-probe.png", 1250, "document.getElementById('probe-panel').scrollIntoView(); window.scrollBy(0, -12);");
     }
 
     [BrowserFact]

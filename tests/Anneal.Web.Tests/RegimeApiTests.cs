@@ -29,9 +29,12 @@ public sealed class RegimeApiTests(SeededServer server) : IClassFixture<SeededSe
     }
 
     /// <summary>The seeded run of gpt-perldoc named <paramref name="name"/>.</summary>
-    private async Task<long> Seeded(string name)
+    private Task<long> Seeded(string name) => Seeded(_http, name);
+
+    /// <summary>The id of the seeded run of gpt-perldoc named <paramref name="name"/> on the server <paramref name="http"/> talks to.</summary>
+    internal static async Task<long> Seeded(HttpClient http, string name)
     {
-        var j = JsonNode.Parse(await _http.GetStringAsync($"/api/runs?tag=engine-gpt-perldoc&q={name}"))!;
+        var j = JsonNode.Parse(await http.GetStringAsync($"/api/runs?tag=engine-gpt-perldoc&q={name}"))!;
         return j["runs"]!.AsArray().Single(r => r!["name"]!.GetValue<string>() == name)!["id"]!.GetValue<long>();
     }
 

@@ -108,7 +108,7 @@ internal static class ProbeCommand
                 real = scores;
             }
             double seconds = sw.Elapsed.TotalSeconds;
-            var node = Json(result, corpus, real, seconds);
+            var node = ProbeJson.Write(result, seconds, corpus is null ? null : (corpus.Name, real));
             if (outPath is not null) AtomicFile.WriteAllText(outPath, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
             if (r.GetValue(json)) io.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else io.Out.Write(Markdown(result, corpus, real, seconds));
@@ -227,85 +227,8 @@ internal static class ProbeCommand
         Row("constant + cosine", bas);
         Row("best in hindsight", best);
         sb.AppendLine();
-        sb.AppendLine($"Rank correlation (Spearman) of the simulated and the real RMS error over the {ok.Length} designs fitted: {SimRealSpearman(p, real).ToString("0.00", Inv)}.");
+        sb.AppendLine($"Rank correlation (Spearman) of the simulated and the real RMS error over the {ok.Length} designs fitted: {ProbeCheck.SimulatedVsReal(p, real).ToString("0.00", Inv)}.");
         sb.AppendLine();
         return sb.ToString();
-    }
-
-    /// <summary>How well the simulation ranks the designs: Spearman's rho of simulated and real RMS error (NaN with fewer than 3 designs).</summary>
-    private static double SimRealSpearman(ProbeResult p, IReadOnlyList<RealScore> real)
-    {
-        var pairs = real.Where(x => x.Failure is null).Select(x => (Sim: p.Designs.First(d => d.Design.Key == x.Design.Key).RmsError, Real: x.RmsError)).ToArray();
-        return pairs.Length < 3 ? double.NaN : RankStatistics.Spearman(pairs.Select(x => x.Sim).ToArray(), pairs.Select(x => x.Real).ToArray());
-    }
-
-    private static JsonNode? FiniteJson(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
-
-    private static JsonObject Design(DesignScore d) => new()
-    {
-        ["name"] = d.Design.Name,
-        ["family"] = d.Design.Family,
-        ["cost"] = d.Design.Cost,
-        ["runs"] = new JsonArray(d.Design.Runs.Select(x => (JsonNode)new JsonObject
-        {
-            ["name"] = x.Name, ["schedule"] = x.Schedule, ["horizon"] = x.Horizon, ["branch_step"] = x.BranchStep, ["cost"] = x.Cost,
-        }).ToArray()),
-        ["rms_error"] = FiniteJson(d.RmsError),
-        ["prior_rms_errors"] = new JsonArray(d.PriorErrors.Select(FiniteJson).ToArray()),
-        ["covers_targets"] = d.Covers,
-        ["uncovered_targets"] = new JsonArray(d.Uncovered.Select(x => (JsonNode?)x).ToArray()),
-        ["decay_runs"] = d.DecayRuns,
-        ["eligible"] = d.Eligible,
-        ["worst_target_error"] = FiniteJson(d.WorstTarget),
-        ["regret"] = FiniteJson(d.Regret),
-        ["simulations"] = d.Simulations,
-        ["failures"] = d.Failures,
-        ["failure"] = d.Failure,
-        ["finalist"] = d.Finalist,
-        ["targets"] = new JsonArray(d.Targets.Select(t => (JsonNode)new JsonObject { ["target"] = t.Target, ["rms_error"] = FiniteJson(t.RmsError), ["mean_error"] = FiniteJson(t.MeanError) }).ToArray()),
-    };
-
-    private static JsonObject Json(ProbeResult p, ForecastCorpus? corpus, IReadOnlyList<RealScore> real, double seconds)
-    {
-        var o = new JsonObject
-        {
-            ["format"] = "anneal-probe/1",
-            ["budget"] = p.Budget,
-            ["law"] = p.Law,
-            ["peak"] = p.Peak,
-            ["warmup"] = p.Warmup,
-            ["targets"] = new JsonArray(p.Targets.Select(t => (JsonNode)new JsonObject { ["spec"] = t.Spec, ["label"] = t.Label, ["horizon"] = t.Horizon }).ToArray()),
-            ["recommended"] = Design(p.Recommended),
-            ["most_accurate"] = Design(p.MostAccurate),
-            ["baseline"] = p.Baseline is null ? null : Design(p.Baseline),
-            ["designs"] = new JsonArray(p.Designs.Select(d => (JsonNode)Design(d)).ToArray()),
-            ["reasons"] = new JsonArray(p.Reasons.Select(x => (JsonNode?)x).ToArray()),
-            ["notes"] = new JsonArray(p.Notes.Select(x => (JsonNode?)x).ToArray()),
-            ["settings"] = new JsonObject
-            {
-                ["priors"] = new JsonArray(p.Settings.Priors.Select(x => (JsonNode?)x).ToArray()),
-                ["noise"] = new JsonObject { ["sigma"] = p.Settings.Noise.Sigma, ["correlation"] = p.Settings.Noise.Correlation, ["common_share"] = p.Settings.Noise.CommonShare },
-                ["seeds"] = p.Settings.Seeds,
-                ["margin"] = p.Settings.Margin,
-                ["block"] = p.Settings.Block,
-                ["log_every"] = p.Settings.LogEvery,
-                ["simulations"] = p.Settings.Simulations,
-                ["simulation_seconds"] = p.Settings.Seconds,
-                ["seconds"] = seconds,
-            },
-        };
-        if (corpus is not null)
-            o["check"] = new JsonObject
-            {
-                ["corpus"] = corpus.Name,
-                ["spearman_simulated_vs_real"] = FiniteJson(SimRealSpearman(p, real)),
-                ["designs"] = new JsonArray(real.Select(s => (JsonNode)new JsonObject
-                {
-                    ["name"] = s.Design.Name, ["cost"] = s.Design.Cost, ["failure"] = s.Failure,
-                    ["mean_error"] = FiniteJson(s.MeanError), ["rms_error"] = FiniteJson(s.RmsError), ["worst_error"] = FiniteJson(s.WorstError), ["regret"] = FiniteJson(s.Regret),
-                    ["forecasts"] = new JsonArray(s.Forecasts.Select(f => (JsonNode)new JsonObject { ["run"] = f.Run, ["horizon"] = f.Horizon, ["observed"] = f.Observed, ["predicted"] = f.Predicted }).ToArray()),
-                }).ToArray()),
-            };
-        return o;
     }
 }

@@ -157,6 +157,16 @@ public static class ProbeCheck
         return new RealScore(design.Design, forecasts, null);
     }
 
+    /// <summary>
+    /// How well the simulation ranks the designs fitted on real runs: Spearman's rho of <paramref name="p"/>'s simulated RMS
+    /// error and the real RMS error of every design that fitted (NaN with fewer than 3).
+    /// </summary>
+    public static double SimulatedVsReal(ProbeResult p, IReadOnlyList<RealScore> real)
+    {
+        var pairs = real.Where(x => x.Failure is null).Select(x => (Sim: p.Designs.First(d => d.Design.Key == x.Design.Key).RmsError, Real: x.RmsError)).ToArray();
+        return pairs.Length < 3 ? double.NaN : RankStatistics.Spearman(pairs.Select(x => x.Sim).ToArray(), pairs.Select(x => x.Real).ToArray());
+    }
+
     private static double[] Rates(CorpusRun r) => LawRun.FromCurve(r.Curve).Eta;
 
     private static bool SameRates(double[] a, double[] b)

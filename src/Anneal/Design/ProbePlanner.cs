@@ -112,7 +112,14 @@ public sealed record DesignScore(CalibrationDesign Design, double RmsError, doub
 /// <param name="Settings">How the simulation was run.</param>
 public sealed record ProbeResult(IReadOnlyList<ProbeTarget> Targets, double Peak, long Warmup, long Budget, string Law,
     DesignScore Recommended, DesignScore MostAccurate, DesignScore? Baseline, IReadOnlyList<DesignScore> Designs,
-    IReadOnlyList<string> Reasons, IReadOnlyList<string> Notes, ProbeSettings Settings);
+    IReadOnlyList<string> Reasons, IReadOnlyList<string> Notes, ProbeSettings Settings)
+{
+    /// <summary>
+    /// The regime stage: where <see cref="ProbeRequest.ConstantLog"/> enters the laws' regime, judged from the shortest design's
+    /// horizon (<see cref="ProbePlanner.Regime"/>); null without a log.
+    /// </summary>
+    public RegimeOnset? Regime { get; init; }
+}
 
 /// <summary>The simulation's settings as run, for the report.</summary>
 /// <param name="Priors">Prior names with their sources.</param>
@@ -341,7 +348,7 @@ public static class ProbePlanner
             .OrderByDescending(s => s.Finalist).ThenBy(s => s.RmsError).ThenBy(s => s.Design.Cost).ToArray();
         var settings = new ProbeSettings(priors.Select(p => $"{p.Name}: {p.Source}").ToArray(), request.Noise, request.Seeds, sim.Block, sim.StepUnit, simulations, sw.Elapsed.TotalSeconds) { Margin = request.Margin };
         var reasons = Reasons(request, priors, targets, peak, warmup, sim, recommended, accurate, baseScore, winners, scored.Count(x => !x.Eligible));
-        return new ProbeResult(targets, peak, warmup, request.Budget, law.Spec, recommended, accurate, baseScore, ordered, reasons, notes, settings);
+        return new ProbeResult(targets, peak, warmup, request.Budget, law.Spec, recommended, accurate, baseScore, ordered, reasons, notes, settings) { Regime = onset };
     }
 
     /// <summary>

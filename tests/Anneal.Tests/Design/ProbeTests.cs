@@ -454,6 +454,9 @@ public class ProbeCliTests
                 r!["cost"]!.GetValue<long>().ShouldBe(r["horizon"]!.GetValue<long>() - r["branch_step"]!.GetValue<long>());
             o["baseline"]!["cost"]!.GetValue<long>().ShouldBe(800);
             o["designs"]!.AsArray().Count.ShouldBeGreaterThan(5);
+            // no constant-rate log, no regime stage (with one, /api/probe's test checks it: ProbeApiTests)
+            o.AsObject().ContainsKey("regime").ShouldBeTrue();
+            o["regime"].ShouldBeNull();
             err.ShouldContain("screening");
         }
         finally { dir.Delete(true); }

@@ -1,5 +1,6 @@
 import { api, el, fmt, go } from '../app.js';
 import { drawChart, color } from '../chart.js';
+import { probePanel } from './probe.js';
 
 // Fit a law to chosen runs (auto by default), show each run's fit and residuals, and predict any typed schedule
 // with its band over the observed runs.
@@ -18,6 +19,8 @@ export async function render(root, params) {
   const planHorizon = el('input', { type: 'number', id: 'calibration-horizon', min: 1, placeholder: 'last step of the planned runs' });
   const planGo = el('button', { class: 'secondary', id: 'calibration-run' }, 'Check the length');
   const planOut = el('p', { class: 'muted', id: 'calibration-result' });
+  // The probe's recommendation, with the constant-rate log and the loss it judges of the section above.
+  const probe = probePanel(() => planLog.value.trim() ? { id: Number(planLog.value.trim()), target: planTarget.value } : null);
   const go1 = el('button', { id: 'forecast-run' }, 'Fit and predict');
   const status = el('p', { class: 'muted', id: 'forecast-status' });
   const params_ = el('div');
@@ -38,6 +41,7 @@ export async function render(root, params) {
     el('p', { class: 'muted' }, 'From a longer log of a constant-rate run (a pilot, or an earlier run of the same model and data), where it enters the power-law regime the laws assume: calibration runs that end before it give forecasts past their horizon without a band (anneal probe --constant-log leaves such designs out).'),
     el('div', { class: 'row' }, el('label', {}, 'constant-rate log ', planLog), el('label', {}, 'judge ', planTarget), el('label', {}, 'calibration runs to step ', planHorizon), planGo),
     planOut,
+    probe.panel,
     el('h2', {}, 'Saved laws'), el('p', { class: 'muted' }, 'Laws saved here or by anneal fit --store, with the runs they were fitted to. Open one to predict with it as it was fitted.'), savedLaws);
   await listSaved();
   if (!spec.value) {
@@ -150,4 +154,5 @@ export async function render(root, params) {
   }
   if (params.get('law_id')) await run(Number(params.get('law_id')));
   else if (ids.value && params.get('run') !== '0') await run(null);
+  return probe.cleanup;
 }
