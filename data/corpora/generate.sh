@@ -4,7 +4,8 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#   (default: all fifteen, in that order)
+#                            [gpt-erlang]
+#   (default: all sixteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -45,6 +46,11 @@
 # run repeats data, on a one-layer layer-norm GPT of width 96 with dropout 0.1 and a context of 32 bytes at batch 16, the first
 # GPT with dropout trained with Lion, on an eighth text, Common Lisp source code (Maxima 5.46.0's: GPL-2; Debian's maxima-src,
 # fetched by fetch_maxima below); seed 2 for 13 schedules (SEED2_MORE), not 4-5.
+# gpt-erlang is session 21's second held-out corpus (HELD_OUT=1 until its blind measurement at the start of session 22): the
+# long design as gpt-lisp's (horizons past the early transient of a constant-rate screen at the peak, SEED2_MORE), the WSD
+# question out to 4x within one epoch, the first corpus trained with Muon, on a 2-layer layer-norm GPT with rotary positions, 4
+# heads of width 16 and a context of 40 bytes at batch 14, on a ninth text, Erlang source code (the kernel and stdlib
+# applications of Erlang/OTP 25.2.3: Apache-2.0; Debian's erlang-src, fetched by fetch_erlang below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -143,6 +149,19 @@ maxima_text() {
     while read -r f; do printf ';;; file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
 }
 fetch_maxima() { fetch_text maxima-5.46.0.lisp.txt 37c05cea4fde59c7b24f4c2ea1685342d121128a5ac1e43b717347395db79410 maxima_text maxima-src=5.46.0-11; }
+
+# Erlang source code: the .erl files of two applications of Erlang/OTP 25.2.3, kernel 8.5.3 (code loading, files, sockets,
+# distribution, logging) and stdlib 4.2 (lists, maps, gen_server, gen_statem, the shell, the compiler's front end, ...;
+# Apache-2.0, its copyright file: "Files: * Copyright: 2002-2018 Ericsson AB License: Apache-2.0"), from the Debian package
+# erlang-src 1:25.2.3+dfsg-1+deb12u4, but the two machine-made ones, erl_parse.erl (written by yecc from erl_parse.yrl) and
+# unicode_util.erl (written from the Unicode data tables), in byte order of their paths (kernel-8.5.3/src/application.erl
+# ... stdlib-4.2/src/zip.erl), each after a line '%% file: <path>' and ending in a newline; comments, edoc and indentation
+# kept: 181 files, 5,381,112 bytes of UTF-8 in 160,283 lines.
+erlang_text() {
+  ( cd "$1/usr/lib/erlang/lib" && find kernel-8.5.3/src stdlib-4.2/src -name '*.erl' ! -name erl_parse.erl ! -name unicode_util.erl | LC_ALL=C sort |
+    while read -r f; do printf '%%%% file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_erlang() { fetch_text erlang-otp-25.2.3.erl.txt 158203a5d20109da092e1aa7c9ef7cbd644b78249ddf5cf399ed708390eb23a5 erlang_text erlang-src=1:25.2.3+dfsg-1+deb12u4; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -275,7 +294,19 @@ workload() {
       H1=2400; H2=4800; TMAX=7200; TOTALS="1800 2400 3000 3600 4200 4800 5400 6000 6600 7200"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T2400_s1"; BATCH=16; SEQ=32
       OPTIMIZER="lion(b1=0.9, b2=0.99, wd=0.3)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, decoupled wd 0.3)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_maxima); DATA_DESC="Common Lisp source code, the .lisp files of Maxima 5.46.0 but the f2cl-translated SLATEC and sys-proclaim.lisp (Debian package maxima-src 5.46.0-11; GPL-2; each file after a line ';;; file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 2,753 bytes into solve.lisp to the end of zero.lisp, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages or gpt-lisp)" >&2; exit 2 ;;
+    # session 21's second held-out corpus (README.md, "gpt-erlang"; HELD_OUT=1 until its blind measurement at the start of
+    # session 22): the long design (generate_long) on a 2-layer layer-norm GPT with rotary positions, 4 heads of width 16 and a
+    # context of 40 bytes at batch 14 x 40 (560 bytes a step), the first corpus trained with Muon (momentum 0.95, Nesterov, five
+    # Newton-Schulz steps, wd 0.1; embeddings, norms and biases by AdamW b1 0.9, b2 0.95, wd 0.1), on a ninth text, Erlang
+    # source code (OTP 25.2.3's kernel and stdlib), its peak chosen by six 800-step cosine screening runs and its horizons from a
+    # 4,000-step constant-rate screening run at that peak (README.md): H1 past the early transient (which ends at about 450
+    # steps). Schedules at 1,200 and 2,400; the WSD question fitted at 1,200 (the constant run to 1,200 + the 900 and 1,200
+    # cooldowns, the series' first two) out to 4,800 (4x, within one epoch of the text), every 300 steps; seed 2 for 13 schedules
+    gpt-erlang) MODEL="gpt(layers=2, heads=4, dim=64, seq=40, rotary=true)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=50
+      H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=14; SEQ=40
+      OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1; embeddings, norm gains and biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_erlang); DATA_DESC="Erlang source code, the .erl files of Erlang/OTP 25.2.3's kernel 8.5.3 and stdlib 4.2 but the machine-made erl_parse.erl and unicode_util.erl (Debian package erlang-src 1:25.2.3+dfsg-1+deb12u4; Apache-2.0; each file after a line '%% file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 32,182 bytes into stdlib's shell.erl to the end of zip.erl, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp or gpt-erlang)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -406,7 +437,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages or gpt-lisp. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp or gpt-erlang. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -447,7 +478,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -484,4 +515,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang}"; do for x in $w; do generate "$x" $pass; done; done; done

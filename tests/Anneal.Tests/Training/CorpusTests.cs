@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -152,6 +152,13 @@ public class CorpusTests
     // cooldowns_fit too), and the constant run to 2,400 and predicts the eight later 10% cooldowns out to 3x. Seed 2 (SEED2_MORE): constant, and cosine to 0 and to P/10, linear,
     // step, WSD 20% and 1-sqrt 20% at both horizons (13 pairs). Validation every 100 updates, warmup 50.
     [InlineData("gpt-lisp", 42, 2400, 4800, 2400, new[] { 1800, 2400 }, new[] { 3000, 3600, 4200, 4800, 5400, 6000, 6600, 7200 }, 13, 100, 49)]
+    // gpt-erlang (session 21's second, held out): the long design (generate_long), H1 1,200 about 3x past the early transient of its
+    // constant-rate screening run: schedules at 1,200 and 2,400, 10% cooldowns at totals 900, 1,200, 1,500, ..., 4,800 (every 300;
+    // those at 1,200 and 2,400 are the schedules' 10% runs); the cooldowns question fits the first two, 900 and 1,200 (named in
+    // cooldowns_fit too), and the constant run to 1,200 and predicts the twelve later 10% cooldowns out to 4x. Seed 2 (SEED2_MORE):
+    // constant, and cosine to 0 and to P/10, linear, step, WSD 20% and 1-sqrt 20% at both horizons (13 pairs). Validation every
+    // 100 updates, warmup 50.
+    [InlineData("gpt-erlang", 46, 1200, 2400, 1200, new[] { 900, 1200 }, new[] { 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, 4800 }, 13, 100, 49)]
     public void Session_15s_to_21s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
@@ -272,11 +279,12 @@ public class CorpusTests
         SourcesSayNone([man], "Brown", "norm=rms");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-manpages", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(17301);
-        // and no other corpus is that text or batch, nor another GPT trained with SGD, nor rotary positions with layer norm
+        // and no other corpus is that text or batch, nor another GPT trained with SGD, nor rotary positions with layer norm but
+        // gpt-erlang (session 21: a 2-layer rotary layer-norm GPT trained with Muon)
         var others = all.Where(c => c.Name != "engine-gpt-manpages").ToList();
         SourcesSayNone(others, "German", "manpages", "batch 8 x seq 64", "heads=3");
         SourcesSayNone(others.Where(c => c.Source.Contains("model gpt", StringComparison.Ordinal)), "sgd");
-        others.Where(c => c.Source.Contains("rotary=true", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("norm=rms", StringComparison.Ordinal));
+        others.Where(c => c.Name != "engine-gpt-erlang" && c.Source.Contains("rotary=true", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("norm=rms", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -298,6 +306,27 @@ public class CorpusTests
         var others = all.Where(c => c.Name != "engine-gpt-lisp").ToList();
         SourcesSayNone(others, "Lisp", "Maxima", "seq=32", "x seq 32", "layers=1");
         SourcesSayNone(others.Where(c => c.Source.Contains("dropout", StringComparison.Ordinal)), "lion");
+    }
+
+    [Fact]
+    public void Session_21s_second_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-erlang): made in session 21 for a blind measurement at
+        // the start of session 22 (HELD_OUT=1: "held_out": true), so no calibration (ForecastCorpus.LoadFolders without the
+        // held-out corpora) reads it. A 2-layer layer-norm GPT with rotary positions (4 heads of width 16) and a 40-byte context at
+        // batch 14 x 40, trained with Muon (AdamW on the embeddings, norms and biases) after a 50-update warmup on a ninth text,
+        // Erlang source code (OTP 25.2.3's kernel and stdlib); one pass over its 4,843,000 training bytes (the first 90 % of
+        // 5,381,112) is 8,649 steps of 560 bytes, so its longest run (4,800 steps) stays within one epoch.
+        var (erlang, all) = Bundled("engine-gpt-erlang", heldOut: true);
+        SourcesSay([erlang], "model gpt(layers=2, heads=4, dim=64, seq=40, rotary=true) on Erlang source code",
+            "erlang-src 1:25.2.3+dfsg-1+deb12u4", "batch 14 x seq 40, muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps",
+            "embeddings, norm gains and biases by adamw b1 0.9, b2 0.95, wd 0.1", "peak 1.2e-2, warmup 50,");
+        SourcesSayNone([erlang], "Brown", "norm=rms", "dropout");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-erlang", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(8649);
+        // and no other corpus is that optimizer, text, context or batch
+        var others = all.Where(c => c.Name != "engine-gpt-erlang").ToList();
+        SourcesSayNone(others, "muon", "Erlang", "erlang-src", "seq=40", "x seq 40", "batch 14 x");
     }
 
     /// <summary>
