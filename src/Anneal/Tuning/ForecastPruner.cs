@@ -277,10 +277,14 @@ public sealed class ForecastPruner : IPruner
     /// <summary>
     /// With fewer than 2 cross-validation cases at its peak, the law's own band is widened by this factor about the
     /// point forecast, when the cross-peak forecast cannot judge the trial instead (or <see cref="CrossPeakFallback"/> is
-    /// off) (conservative: the uncalibrated band's low end missed the final in 19% of forecasts on the tables,
-    /// which a normal error puts at 0.9 instead of 1.96 standard deviations, a factor 2.2).
+    /// off). 1 since session 21: the law's band is <c>auto</c>'s (<see cref="Anneal.Laws.StackBand"/>), calibrated since
+    /// session 21 to cover every development corpus, and on the tabular benchmark's uncalibrated law-path forecasts its
+    /// low end, unwidened, missed the final as often as its nominal 2.5 % (docs/tuning.md, "Session 21: the pruner under
+    /// the wider band"). It was 3 from session 10, when the law's band was the fit's delta-method band and missed the
+    /// final below its low end in 19 % of the tables' forecasts (a normal error puts that end at 0.9 instead of 1.96
+    /// standard deviations, a factor 2.2).
     /// </summary>
-    public double UncalibratedScale { get; init; } = 3;
+    public double UncalibratedScale { get; init; } = 1;
 
     /// <summary>
     /// The law path's forecast from <paramref name="prior"/> and the trial's partial curve, with the law's own band and
