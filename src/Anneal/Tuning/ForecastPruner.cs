@@ -122,7 +122,7 @@ public sealed class ForecastPruner : IPruner
         // cross-peak forecast needs only one, its band being as wide as such forecasts from that fraction of a run
         // have missed on the complete runs, so a clear loser stops at 10% of its steps instead of 20%.
         // So, too, does a trial the law path can forecast but not calibrate (fewer than 2 complete trials at its peak
-        // whose cut curves it could forecast): its band would be the law's own widened by UncalibratedScale, and the
+        // whose cut curves it could forecast): its band would be the law's own (widened 3x by UncalibratedScale until session 21), and the
         // law's own band (auto's) is built for another question, so that guess decided nothing on the tables (session
         // 12: 123 of 158 law-path forecasts of kept losers on large-best/mlp were uncalibrated; those forecasts had a
         // median low half-width of 0.13 where the finals lay 0.007 from them), while the cross-peak band is measured

@@ -173,11 +173,18 @@ public class ForecastPrunerTests
         var incumbent = Complete(0, "cosine_T1000_s1.csv", "cosine(peak=5e-2, total=1000, warmup=50)", "mlp");
         var constant = Curve("mlp", "constant_s1.csv", untilStep: 999);
         var trial = new TrialRecord(1, new TrialParams([]), TrialState.Running, null, []) { Schedule = "constant(peak=5e-2, warmup=50)", PlannedSteps = 1000 };
+        double final = constant[^1].Value;
+        final.ShouldBe(1.918, 0.001); // the premise: 8 % above the incumbent
         foreach (var pruner in new[] { new ForecastPruner(), new ForecastPruner(risk: 0.2) })
         {
             var (prunedAt, reasons) = Replay(pruner, incumbent, trial, constant);
             prunedAt.ShouldNotBeNull(string.Join("\n", reasons));
             prunedAt!.Value.ShouldBeLessThan(900L, string.Join("\n", reasons));
+            // The unwidened band it is pruned on still holds the run's recorded end (the independent check: the corpus's own
+            // final value), so the prune is not bought by a band that is confidently wrong.
+            var band = System.Text.RegularExpressions.Regex.Match(reasons[^1], @"\[([0-9.]+), ([0-9.]+)\]");
+            band.Success.ShouldBeTrue(reasons[^1]);
+            final.ShouldBeInRange(double.Parse(band.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(band.Groups[2].Value, CultureInfo.InvariantCulture), reasons[^1]);
         }
         // The band widened 3x (the rule before session 21) lets it run to its end at the default risk.
         var (widened, why) = Replay(new ForecastPruner { UncalibratedScale = 3 }, incumbent, trial, constant);
