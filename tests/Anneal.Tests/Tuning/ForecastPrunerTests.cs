@@ -164,7 +164,7 @@ public class ForecastPrunerTests
     /// every development corpus (docs/journal/session-21-band-decision.md), about +-5 % on this noisy training loss. Widened
     /// 3x as before session 21 (+-16 %), P(ends below the incumbent) was 0.14-0.18 from step 199 to 699 and the trial ran
     /// to its end at the default risk; the 3x widening was set in session 10 for the fit's delta-method band, which missed
-    /// 19 % of the tables' finals, where auto's band, unwidened, misses as often as it promises (docs/tuning.md, "Session
+    /// 19 % of the tables' finals, where auto's band, unwidened, misses no more often than it promises (docs/tuning.md, "Session
     /// 21: the pruner under the wider band").
     /// </summary>
     [Fact]
