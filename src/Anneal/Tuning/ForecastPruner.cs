@@ -122,7 +122,7 @@ public sealed class ForecastPruner : IPruner
         // cross-peak forecast needs only one, its band being as wide as such forecasts from that fraction of a run
         // have missed on the complete runs, so a clear loser stops at 10% of its steps instead of 20%.
         // So, too, does a trial the law path can forecast but not calibrate (fewer than 2 complete trials at its peak
-        // whose cut curves it could forecast): its band would be the law's own widened by UncalibratedScale, and the
+        // whose cut curves it could forecast): its band would be the law's own (widened 3x by UncalibratedScale until session 21), and the
         // law's own band (auto's) is built for another question, so that guess decided nothing on the tables (session
         // 12: 123 of 158 law-path forecasts of kept losers on large-best/mlp were uncalibrated; those forecasts had a
         // median low half-width of 0.13 where the finals lay 0.007 from them), while the cross-peak band is measured
@@ -177,7 +177,7 @@ public sealed class ForecastPruner : IPruner
     /// few points; a reason (and no decision) when the band is unavailable or the fit fails. The band is the law
     /// path's cross-validated errors on <paramref name="calibration"/> (the complete trials at the trial's peak, one
     /// per schedule, best first; <paramref name="prior"/> when null) about the law's point forecast: see
-    /// <see cref="Calibrate"/>. With fewer than 2 such cases it is the law's own band widened by
+    /// <see cref="Calibrate"/>. With fewer than 2 such cases it is the law's own band scaled by
     /// <see cref="UncalibratedScale"/>, and <c>Calibrated</c> is false.
     /// </summary>
     public (double Low, double Mid, double High, double IncumbentPessimistic, string? Unavailable, bool Calibrated)? Forecast(TrialRecord trial, TrialRecord incumbent, IReadOnlyList<TrialRecord> prior, long planned, IReadOnlyList<TrialRecord>? calibration = null)
@@ -277,10 +277,14 @@ public sealed class ForecastPruner : IPruner
     /// <summary>
     /// With fewer than 2 cross-validation cases at its peak, the law's own band is widened by this factor about the
     /// point forecast, when the cross-peak forecast cannot judge the trial instead (or <see cref="CrossPeakFallback"/> is
-    /// off) (conservative: the uncalibrated band's low end missed the final in 19% of forecasts on the tables,
-    /// which a normal error puts at 0.9 instead of 1.96 standard deviations, a factor 2.2).
+    /// off). 1 since session 21: the law's band is <c>auto</c>'s (<see cref="Anneal.Laws.StackBand"/>), calibrated since
+    /// session 21 to cover every development corpus, and on the tabular benchmark's uncalibrated law-path forecasts its
+    /// low end, unwidened, missed the final no more often than its nominal 2.5 % (2 of 133 forecasts; the band before
+    /// session 21, half as wide, 7 of 106: docs/tuning.md, "Session 21: the pruner under the wider band"). It was 3 from session 10, when the law's band was the fit's delta-method band and missed the
+    /// final below its low end in 19 % of the tables' forecasts (a normal error puts that end at 0.9 instead of 1.96
+    /// standard deviations, a factor 2.2).
     /// </summary>
-    public double UncalibratedScale { get; init; } = 3;
+    public double UncalibratedScale { get; init; } = 1;
 
     /// <summary>
     /// The law path's forecast from <paramref name="prior"/> and the trial's partial curve, with the law's own band and
