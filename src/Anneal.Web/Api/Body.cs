@@ -60,11 +60,11 @@ internal static class Body
         return (long)v;
     }
 
-    /// <summary>Which loss a request reads (<c>target</c>): <c>loss</c> (training) or <c>val</c> (validation); <paramref name="fallback"/> when absent.</summary>
-    public static string Target(JsonObject o, string fallback)
+    /// <summary>Which loss a request reads (the field <paramref name="key"/>, <c>target</c> unless named): <c>val</c> (validation) or <c>loss</c> (training); <paramref name="fallback"/> when absent.</summary>
+    public static string Target(JsonObject o, string fallback, string key = "target")
     {
-        var target = Str(o, "target") ?? fallback;
-        return target is "loss" or "val" ? target : throw new ApiException(400, $"target: loss (training loss) or val (validation loss), got '{Trunc(target)}'");
+        var target = Str(o, key) ?? fallback;
+        return target is "loss" or "val" ? target : throw new ApiException(400, $"{key}: val (validation loss) or loss (training loss), got '{Trunc(target)}'");
     }
 
     public static long[] Ids(JsonObject o, string key, int min, int max)

@@ -83,8 +83,7 @@ internal static class ProbeApi
     {
         if (o["constant_log"] is null) return null;
         long id = Body.Int(o, "constant_log", null, 1, long.MaxValue);
-        var target = Body.Str(o, "constant_log_target") ?? "val";
-        if (target is not ("val" or "loss")) throw new ApiException(400, $"constant_log_target: val (validation loss) or loss (training loss), got '{Body.Trunc(target)}'");
+        var target = Body.Target(o, "val", "constant_log_target");
         var curve = d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"constant_log: no run with id {id}");
         try { return RegimeService.Read(curve, target); }
         catch (InputException x) { throw new ApiException(400, "constant_log: " + x.Message); }
