@@ -36,8 +36,8 @@ internal static class BandCalibration
 
         /// <summary>The forecast's extrapolation in intrinsic time (<see cref="StackBand.Extrapolation"/>), averaged over the final's points as the members' forecasts are.</summary>
         public double Extrapolation { get; init; } = double.NaN;
-        /// <summary>For offline checks (session 15): phase, phase_obs, rms_resid, rms_resid_half, fit_points of the fit.</summary>
-        public string Candidates { get; init; } = ",,,,";
+        /// <summary>For offline checks (session 15): phase, phase_obs, rms_resid, rms_resid_half, fit_points of the fit; own_adjusted (session 22), the smallest carrier's own variance read about its adjusted forecast, as these rows did before.</summary>
+        public string Candidates { get; init; } = ",,,,,";
 
         public double E => Math.Log(Observed / Predicted);
     }
@@ -47,7 +47,10 @@ internal static class BandCalibration
     private static readonly BandConstants InUse = BandConstants.InUse;
 
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
-    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise);
+    private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, r.Own);
+
+    /// <summary>The name of the form of <see cref="StackBandCalibration.OwnShapes"/> (session 22).</summary>
+    private const string OwnForm = "the floor and the fit's own evidence (the carrying member's own variance plus the members' disagreement)";
 
     public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false, bool seedTwins = false)
     {
@@ -63,7 +66,7 @@ internal static class BandCalibration
         Calibrate(rows, z, extrapolationOnly, seedTwins);
     }
 
-    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points";
+    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points,own_adjusted";
 
     /// <summary>The rows a previous run wrote (the columns the rule reads; the offline ones are not read back).</summary>
     private static List<Row> ReadRows(string path)
@@ -73,7 +76,8 @@ internal static class BandCalibration
         int Col(string name) => Array.IndexOf(head, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column {name}");
         double D(string[] f, string name) => double.Parse(f[Col(name)], CultureInfo.InvariantCulture);
         return lines.Skip(1).Select(l => l.Split(',')).Select(f => new Row(f[Col("corpus")], f[Col("question")], D(f, "observed"), D(f, "predicted"), D(f, "own"), D(f, "disagree"),
-            bool.Parse(f[Col("single")]), D(f, "end_misfit"), D(f, "future_error")) { DisWeighted = D(f, "disagree_weighted"), Extrapolation = D(f, "extrapolation"), Ratio = D(f, "ratio"), Noise = D(f, "noise") }).ToList();
+            bool.Parse(f[Col("single")]), D(f, "end_misfit"), D(f, "future_error")) { DisWeighted = D(f, "disagree_weighted"), Extrapolation = D(f, "extrapolation"), Ratio = D(f, "ratio"), Noise = D(f, "noise") })
+            .Where(r => !double.IsNaN(r.Own)).ToList(); // no band whatever the constants (a carrying member has none; see Fit)
     }
 
     private static List<Row> Fit(string repo, double z)
@@ -140,7 +144,19 @@ internal static class BandCalibration
                 // The weights on this schedule (the convex member's taper far past the fitted horizon), as the stack forecasts.
                 var w = stack.WeightsFor(t.Run);
                 double pred = w.Select((x, i) => x * losses[i]).Sum();
-                double own = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
+                // A member's own relative variance, as FittedLaw.PredictStack reads it: its band about its own forecast as
+                // predicted (before the stack's adjustments; session 22: this row read it about the adjusted forecast, so a
+                // member's adjustment entered it as width, offline column own_adjusted).
+                double OwnOf(int m) => Math.Pow(Math.Log(Mean(preds[m].High) / Mean(preds[m].Loss)) / z, 2);
+                double own = carriers.Min(OwnOf);
+                double ownAdjusted = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
+                // A carrying member without a band of its own leaves the stack without one, whatever the constants
+                // (FittedLaw.PredictStack): no draw of the band's error either.
+                if (double.IsNaN(own))
+                {
+                    Console.WriteLine($"{split.Corpus} / {t.Run.Name}: left out, no band (a member carrying the band has none: {preds[carriers[0]].BandUnavailable ?? "its band is not finite"})");
+                    continue;
+                }
                 // The disagreement of every fitted member, equally weighted (also those of weight 0).
                 double dis = losses.Length == 1 ? own : losses.Select(l => Math.Pow((l - pred) / pred, 2)).Average();
                 // The stack's own band, as FittedLaw.PredictStack draws it: the check that this row reproduces it.
@@ -149,8 +165,9 @@ internal static class BandCalibration
                 {
                     Ratio = (double)t.Run.Eta.Length / fit.FittedHorizon, Noise = fit.BandNoise,
                     DisWeighted = weighted.Length > 1 ? weighted.Select(m => Math.Pow((losses[m] - pred) / pred, 2)).Average() : 0,
-                    Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(), Candidates = candidates,
-                    Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, preds.Select((p, m) => Math.Pow(Math.Log(Mean(p.High) / losses[m]) / z, 2)).ToArray()),
+                    Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(),
+                    Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, Enumerable.Range(0, preds.Length).Select(OwnOf).ToArray()),
+                    Candidates = candidates + string.Create(CultureInfo.InvariantCulture, $",{ownAdjusted:R}"),
                 };
                 if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: {split.Corpus}/{t.Run.Name}: the law's band ({Math.Log(band.High.Average() / band.Loss.Average()):G4}) differs from this row's ({HalfWidth(row, InUse, z):G4})"));
@@ -207,7 +224,10 @@ internal static class BandCalibration
             ("the floor and the extrapolation", StackBandCalibration.ExtrapolationShapes),
             ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(NoiseFormFloor)),
             ("the floor and the extrapolation with the members' disagreement undiscounted, scaled by the fit's noise", () => StackBandCalibration.DisagreementShapes(NoiseFormFloor)),
-        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation")).Select(form =>
+            // Session 22: the fit's own evidence, the carrying member's own variance plus the members' spread (a mixture's
+            // total variance), over a floor; few shapes, so run with the forms of --extrapolation-forms.
+            (OwnForm, StackBandCalibration.OwnShapes),
+        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name == OwnForm).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
             var held = new List<(Row Row, BandConstants P)>();
@@ -261,7 +281,7 @@ internal static class BandCalibration
             Console.WriteLine($"\n## rule (StackBandCalibration): narrowest band covering {StackBandCalibration.Pooled:P0} of the forecasts, every corpus >= {StackBandCalibration.CorpusLow:P0} (or one miss), every question pooled over the corpora likewise, every question of {StackBandCalibration.LargeGroup}+ forecasts <= {StackBandCalibration.QuestionHigh:P0}; the form: {chosen.Name} ({(anyHolds ? "the admissible form of the smallest score" : "no form admissible: the one covering the most left out")})");
             Console.WriteLine($"all corpora: {all}{(chosen.Upper ? "" : UpperDropped)} (in use: {InUse})");
             Console.WriteLine(all == InUse ? "the constants in use are the rule's" : string.Create(CultureInfo.InvariantCulture,
-                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}, NoiseFloor = {all.N0:0.#####}, DisagreementDiscount = {all.D:0.##}"));
+                $"copy into StackBand: DisagreementScale = {all.K:0.###}, WeightedDisagreementScale = {all.KW:0.###}, MisfitScale = {all.A:0.###}, FutureScale = {all.B:0.###}, FloorScale = {all.S:0.#####}, ExtrapolationScale = {all.C:0.#####}, NoiseFloor = {all.N0:0.#####}, DisagreementDiscount = {all.D:0.##}, OwnScale = {all.U:0.###}"));
         }
         Console.WriteLine("\n| corpus | question | forecasts | covered (constants in use) | median half-width | covered (this rule, all corpora) | median half-width | covered (left out of the calibration) | median half-width |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -359,7 +379,7 @@ internal static class BandCalibration
         return corpora;
     }
 
-    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
+    /// <summary>The band's half-width in log space, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double, double)"/> computes it, with constants <paramref name="p"/>.</summary>
     private static double HalfWidth(Row r, BandConstants p, double z) => z * Math.Sqrt(p.Variance(Rule(r)));
 
     private static string Line(string corpus, string question, List<(Row Row, BandConstants P)> inUse, List<(Row Row, BandConstants P)> rule, List<(Row Row, BandConstants P)> held, double z)

@@ -10,7 +10,7 @@ public sealed partial record FittedLaw
     /// The stack's forecast <c>L = sum_i w_i N(L_i)</c> over the members of positive weight (<c>N</c>: a member's forecast
     /// held after a fall of the rate, <see cref="NonRisingForecast"/>, as <see cref="AutoLaw"/> mixes them) and its calibrated band
     /// (<see cref="StackBand"/>): relative variance <c>[k^2 (1/n) sum_i ((L_i - L)/L)^2 + kw^2 (1/n_w) sum_{w_i > 0} ((L_i - L)/L)^2] e^(-2 h)
-    /// + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2</c>, all times the noise factor <c>max(N, N0) / N0</c> (N the fitted runs' point
+    /// + a^2 M^2 + b^2 F^2 + s^2 + c^2 h^2 + u^2 own</c> (own below; session 22), all times the noise factor <c>max(N, N0) / N0</c> (N the fitted runs' point
     /// noise, <see cref="BandNoise"/>; session 18) (the second sum 0 when one member has weight; h the point's extrapolation in intrinsic
     /// time past the fitted horizon, <see cref="StackBand.Extrapolation"/>; s the floor; c h the error that grows with the
     /// extrapolation whatever the members say, session 16), M the
@@ -90,7 +90,7 @@ public sealed partial record FittedLaw
             if (voices.Length == 1) disagree = chosen = own;
             // The band model and its constants: StackBand (docs/journal/session-11-bands.md to
             // docs/journal/session-16-band-out-of-sample.md).
-            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i], BandNoise));
+            double rel = Math.Sqrt(StackBand.RelativeVariance(disagree, chosen, EndMisfit, FutureError, extrapolation[i], BandNoise, own));
             (lo[i], hi[i]) = (mean * Math.Exp(-z * rel), mean * Math.Exp(z * rel));
         }
         // A member without a band leaves the stack without one: its spread is unknown, not zero.

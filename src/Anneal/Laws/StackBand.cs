@@ -68,7 +68,7 @@ namespace Anneal.Laws;
 public static class StackBand
 {
     /// <summary>k: scale of the disagreement of every fitted member (also those of weight 0).</summary>
-    public const double DisagreementScale = 0;
+    public const double DisagreementScale = 0.581;
 
     /// <summary>kw: scale of the disagreement of the members the stack mixes (and of a lone member's own variance).</summary>
     public const double WeightedDisagreementScale = 0;
@@ -80,7 +80,7 @@ public static class StackBand
     public const double FutureScale = 0;
 
     /// <summary>s: the floor, the relative standard deviation of the error every forecast has (see <see cref="StackBand"/>).</summary>
-    public const double FloorScale = 0.01635;
+    public const double FloorScale = 0.0003;
 
     /// <summary>c: the relative standard deviation of the error per unit of extrapolation in intrinsic time (<see cref="Extrapolation"/>; see <see cref="StackBand"/>). 0 since session 21: once the floor covers the corpus that needs most, the calibration rule finds the band need not grow with the extrapolation to cover the others' far forecasts (it was 0.00595).</summary>
     public const double ExtrapolationScale = 0;
@@ -96,13 +96,26 @@ public static class StackBand
     /// tells that corpus from the others with each corpus left out of the calibration
     /// (docs/journal/session-18-band.md). Kept at the recalibration with gpt-gcide at the end of session 19 (<see cref="FloorScale"/>).
     /// </summary>
-    public const double NoiseFloor = 0.001;
+    public const double NoiseFloor = 0;
+
+    /// <summary>
+    /// u, the scale of the own variance of the stack's band-carrying member (session 22, docs/journal/session-22-band.md):
+    /// the term <c>u^2 own</c>, own the smallest <c>s_i^2</c> among the members of positive weight fitted to the optimum,
+    /// <c>s_i = ln(high_i / L_i) / z</c> read back from member i's own band (<see cref="FittedLaw"/>'s delta method,
+    /// leave-one-run-out jackknife and cross-validated law error: how far the fitted runs, refitted without one of them,
+    /// move the forecast and how far such a refit misses the run it left out). With the members' disagreement
+    /// undiscounted at the same scale (k = u, D = 0) the band is <c>s^2 + u^2 (own + disagreement)</c>: the stack read as a
+    /// mixture of its members, the law of total variance (the variance within the carrying member plus the members' spread).
+    /// It follows the evidence each fit has: a fit whose members agree and whose runs, refitted one left out, forecast the
+    /// same gets a narrow band (MPL, mlp-sgd), one whose runs disagree (gpt-manpages' constant run lagging its cosine) a wide one.
+    /// </summary>
+    public const double OwnScale = 0.581;
 
     /// <summary>
     /// D, the disagreements' discount (session 20): their variance counts <c>e^(-2 D h)</c> per unit of extrapolation h
     /// (<see cref="Extrapolation"/>); 1 as since session 13, 0 undiscounted.
     /// </summary>
-    public const double DisagreementDiscount = 1;
+    public const double DisagreementDiscount = 0;
 
     /// <summary>Fraction of a fitted run's logged points, at its end, over which <see cref="EndMisfitOf"/> averages the residual.</summary>
     public const double EndFraction = 0.1;
@@ -115,20 +128,24 @@ public static class StackBand
     /// <paramref name="extrapolation"/> (no fitted horizon recorded) discounts nothing (the wider band), and with c above 0
     /// makes the variance NaN: no band, the error that grows with the extrapolation being unknown. All of it is multiplied by
     /// the noise factor <c>max(N, N0) / N0</c> (<see cref="NoiseFloor"/>, <paramref name="noise"/> = N, <see cref="NoiseOf"/>).
+    /// Session 22: plus <c>u^2 own</c> (<see cref="OwnScale"/>), <paramref name="own"/> the own relative variance of the
+    /// stack's band-carrying member at this forecast.
     /// </summary>
-    public static double RelativeVariance(double disagreement, double weightedDisagreement, double endMisfit, double futureError, double extrapolation, double noise) =>
-        RelativeVariance(disagreement, weightedDisagreement, endMisfit, futureError, extrapolation, noise, BandConstants.InUse);
+    public static double RelativeVariance(double disagreement, double weightedDisagreement, double endMisfit, double futureError, double extrapolation, double noise, double own = 0) =>
+        RelativeVariance(disagreement, weightedDisagreement, endMisfit, futureError, extrapolation, noise, BandConstants.InUse, own);
 
     /// <summary>
     /// The relative variance of the band with constants <paramref name="c"/> (the calibration's candidates), times the
     /// noise factor <c>max(N, N0) / N0</c> where <paramref name="c"/>'s N0 is above 0 (<see cref="NoiseFloor"/>; a NaN
     /// <paramref name="noise"/>, not recorded, then makes it NaN: no band).
     /// </summary>
-    public static double RelativeVariance(double disagreement, double weightedDisagreement, double endMisfit, double futureError, double extrapolation, double noise, BandConstants c)
+    public static double RelativeVariance(double disagreement, double weightedDisagreement, double endMisfit, double futureError, double extrapolation, double noise, BandConstants c, double own = 0)
     {
         double factor = c.N0 > 0 ? Math.Max(noise, c.N0) / c.N0 : 1;
         if (c.N0 > 0 && double.IsNaN(noise)) return double.NaN;
-        return factor * TermsVariance(disagreement, weightedDisagreement, endMisfit, futureError, extrapolation, c);
+        // The carrying member's own variance (session 22): NaN (its band unknown) gives no band while it has weight.
+        double ownTerm = c.U > 0 ? c.U * c.U * own : 0;
+        return factor * (TermsVariance(disagreement, weightedDisagreement, endMisfit, futureError, extrapolation, c) + ownTerm);
     }
 
     private static double TermsVariance(double disagreement, double weightedDisagreement, double endMisfit, double futureError, double extrapolation, BandConstants c)

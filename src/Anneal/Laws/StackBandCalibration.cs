@@ -4,11 +4,12 @@ namespace Anneal.Laws;
 
 /// <summary>
 /// One held-out forecast of the band's calibration: its corpus and question, its log error ln(observed / forecast), and
-/// the band's inputs as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> takes them (the disagreement of every fitted member, that
+/// the band's inputs as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double, double)"/> takes them (the disagreement of every fitted member, that
 /// of the members of positive weight, the end misfit M, the future error F, NaN when not measured, and the extrapolation
-/// in intrinsic time h, <see cref="StackBand.Extrapolation"/>, and the fitted runs' point noise N, <see cref="StackBand.NoiseOf"/>).
+/// in intrinsic time h, <see cref="StackBand.Extrapolation"/>, the fitted runs' point noise N, <see cref="StackBand.NoiseOf"/>,
+/// and the own relative variance of the stack's band-carrying member, <c>own</c>, session 22).
 /// </summary>
-public sealed record BandCalibrationRow(string Corpus, string Question, double LogError, double Disagreement, double Chosen, double EndMisfit, double FutureError, double Extrapolation, double Noise = double.NaN)
+public sealed record BandCalibrationRow(string Corpus, string Question, double LogError, double Disagreement, double Chosen, double EndMisfit, double FutureError, double Extrapolation, double Noise = double.NaN, double Own = 0)
 {
     /// <summary>The group whose coverage is held to the rule: the corpus, the published split of a size apart (another kind of fit).</summary>
     public string Group => Question == StackBandCalibration.Published ? Corpus + "/" + Question : Corpus;
@@ -16,19 +17,19 @@ public sealed record BandCalibrationRow(string Corpus, string Question, double L
 
 /// <summary>
 /// The constants of <see cref="StackBand"/>: k, kw, a, b, the floor s, the extrapolation's scale c (session 16), the noise
-/// floor N0 (session 18; 0: no noise factor) and the disagreements' discount D (session 20: their variance counts
-/// <c>e^(-2 D h)</c>; 1 as sessions 13-19, 0 undiscounted).
+/// floor N0 (session 18; 0: no noise factor), the disagreements' discount D (session 20: their variance counts
+/// <c>e^(-2 D h)</c>; 1 as sessions 13-19, 0 undiscounted) and the scale u of the members' own variance (session 22).
 /// </summary>
-public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0, double D = 1)
+public sealed record BandConstants(double K, double KW, double A, double B, double S, double C = 0, double N0 = 0, double D = 1, double U = 0)
 {
     /// <summary>The constants in use (<see cref="StackBand"/>).</summary>
-    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor, StackBand.DisagreementDiscount);
+    public static BandConstants InUse => new(StackBand.DisagreementScale, StackBand.WeightedDisagreementScale, StackBand.MisfitScale, StackBand.FutureScale, StackBand.FloorScale, StackBand.ExtrapolationScale, StackBand.NoiseFloor, StackBand.DisagreementDiscount, StackBand.OwnScale);
 
-    /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double)"/> computes it with these constants.</summary>
-    public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, this);
+    /// <summary>The relative variance of the band for one row's inputs, as <see cref="StackBand.RelativeVariance(double, double, double, double, double, double, double)"/> computes it with these constants.</summary>
+    public double Variance(BandCalibrationRow r) => StackBand.RelativeVariance(r.Disagreement, r.Chosen, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, this, r.Own);
 
     /// <summary>The line to copy into <see cref="StackBand"/>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}, D = {D:0.##}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"k = {K:0.###}, kw = {KW:0.###}, a = {A:0.###}, b = {B:0.###}, s = {S:0.#####}, c = {C:0.#####}, N0 = {N0:0.#####}, D = {D:0.##}, u = {U:0.###}");
 }
 
 /// <summary>
@@ -109,6 +110,21 @@ public static class StackBandCalibration
         for (int k = 0; k <= 60; k++)
             for (int c = 0; c <= 50; c++)
                 yield return new BandConstants(0.002 * k, 0, 0, 0, 0.001, 0.0002 * c, noiseFloor, 0);
+    }
+
+    /// <summary>
+    /// The shapes of the band that follows each fit's own evidence (session 22, docs/journal/session-22-band.md): the variance
+    /// <c>s^2 + u^2 (own + disagreement)</c>, k = u with the disagreement undiscounted (D = 0), no noise factor, the ratio
+    /// u / s in [0, 2000] (0 to 10 by 1, then by factors of about 1.26 to 2000; the scale, solved exactly, sets both). own
+    /// + disagreement is the law of total variance of the stack read as a mixture of its members: the variance of the
+    /// carrying member's own forecast (its delta-method, leave-one-run-out and cross-validated law error, <see cref="FittedLaw"/>)
+    /// plus the spread of the members' forecasts about the stack's.
+    /// </summary>
+    public static IEnumerable<BandConstants> OwnShapes()
+    {
+        for (int i = 0; i <= 10; i++) yield return Own(i);
+        for (double r = 10 * Math.Pow(10, 0.1); r <= 2000 * 1.0001; r *= Math.Pow(10, 0.1)) yield return Own(r);
+        static BandConstants Own(double ratio) => new(0.001 * ratio, 0, 0, 0, 0.001, 0, 0, 0, 0.001 * ratio);
     }
 
     /// <summary>
@@ -275,6 +291,6 @@ public static class StackBandCalibration
     private static BandConstants Scaled(BandConstants shape, double q)
     {
         static double Up(double x, int digits) { double f = Math.Pow(10, digits); return Math.Max(0.0, Math.Ceiling(x * f - 1e-9) / f); }
-        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0, shape.D);
+        return new BandConstants(Up(q * shape.K, 3), Up(q * shape.KW, 3), Up(q * shape.A, 3), Up(q * shape.B, 3), Up(q * shape.S, 5), Up(q * shape.C, 5), shape.N0, shape.D, Up(q * shape.U, 3));
     }
 }

@@ -262,9 +262,11 @@ public class ForecastBenchmarkTests
         if (weights.Length == 1) dis = chosen = own;
         double f = double.IsNaN(futureError) ? 0 : futureError;
         double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, c = StackBand.ExtrapolationScale;
-        // Times the noise factor max(N, N0) / N0 of the fitted runs' point noise N (session 18).
-        double factor = Math.Max(noise, StackBand.NoiseFloor) / StackBand.NoiseFloor;
-        return Math.Sqrt(factor * ((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s + c * c * h * h)) * z;
+        // Times the noise factor max(N, N0) / N0 of the fitted runs' point noise N (session 18; none with N0 = 0).
+        double factor = StackBand.NoiseFloor > 0 ? Math.Max(noise, StackBand.NoiseFloor) / StackBand.NoiseFloor : 1;
+        // Plus u^2 own, the carrying member's own variance (session 22); the disagreements discounted by e^(-2 D h).
+        double u = StackBand.OwnScale;
+        return Math.Sqrt(factor * ((k * k * dis + kw * kw * chosen) * Math.Exp(-2 * StackBand.DisagreementDiscount * h) + a * a * endMisfit * endMisfit + b * b * f * f + s * s + c * c * h * h + u * u * own)) * z;
     }
 
     /// <summary>

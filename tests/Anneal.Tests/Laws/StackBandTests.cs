@@ -218,11 +218,16 @@ public class StackBandTests
         double dis = Math.Pow((lp - lm) / lm, 2) / 2;
         double k = StackBand.DisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale, cx = StackBand.ExtrapolationScale, z = FittedLaw.NormalQuantile(0.975);
         // The target extrapolates past the fitted horizon (999): h = ln of its learning-rate area through 1999 over that through 999.
-        double h = Math.Log(target.Eta.Take(2000).Sum() / target.Eta.Take(1000).Sum()), discount = Math.Exp(-2 * h);
+        double h = Math.Log(target.Eta.Take(2000).Sum() / target.Eta.Take(1000).Sum()), discount = Math.Exp(-2 * StackBand.DisagreementDiscount * h);
         double grows = cx * cx * h * h;
-        // The noise factor max(N, N0) / N0 of the recorded point noise N = 0.002 (session 18).
-        double nf = Math.Max(0.002, StackBand.NoiseFloor) / StackBand.NoiseFloor;
-        double half = z * Math.Sqrt(nf * (k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows));
+        // The noise factor max(N, N0) / N0 of the recorded point noise N = 0.002 (session 18; 1 without it, N0 = 0).
+        double nf = StackBand.NoiseFloor > 0 ? Math.Max(0.002, StackBand.NoiseFloor) / StackBand.NoiseFloor : 1;
+        // Session 22: + u^2 own, own the carrying member's own relative variance, read back from its own band.
+        double u = StackBand.OwnScale;
+        double OwnOf(FittedLaw m) { var p = m.Predict(target); return Math.Pow(Math.Log(p.FinalHigh / p.FinalLoss) / z, 2); }
+        double own = OwnOf(mom);
+        own.ShouldBeGreaterThan(0);
+        double half = z * Math.Sqrt(nf * (k * k * dis * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows + u * u * own));
         band.BandUnavailable.ShouldBeNull();
         Math.Log(band.FinalHigh / band.FinalLoss).ShouldBe(half, 1e-9);
         Math.Log(band.FinalLoss / band.FinalLow).ShouldBe(half, 1e-9);
@@ -232,7 +237,9 @@ public class StackBandTests
         var band2 = fit2.Predict(target);
         double mean = (lm + lp) / 2, d2 = Math.Pow((lm - mean) / mean, 2);
         double kw = StackBand.WeightedDisagreementScale;
-        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt(nf * ((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows)), 1e-9);
+        // Both carry the band now: own is the smaller of their own variances.
+        double own2 = Math.Min(own, OwnOf(pow));
+        Math.Log(band2.FinalHigh / band2.FinalLoss).ShouldBe(z * Math.Sqrt(nf * ((k * k + kw * kw) * d2 * discount + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + grows + u * u * own2)), 1e-9);
     }
 
     /// <summary>
@@ -276,8 +283,12 @@ public class StackBandTests
         // The closed form at the drop's step (within the fitted horizon: no discount).
         double c = Math.Min(lc[at], lc[at - 1]), centre = (lm[at] + c) / 2, d2 = Math.Pow((lm[at] - centre) / centre, 2);
         double k = StackBand.DisagreementScale, kw = StackBand.WeightedDisagreementScale, a = StackBand.MisfitScale, b = StackBand.FutureScale, s = StackBand.FloorScale;
-        double nf = Math.Max(0.002, StackBand.NoiseFloor) / StackBand.NoiseFloor;   // the noise factor of N = 0.002 (session 18)
-        double half = FittedLaw.NormalQuantile(0.975) * Math.Sqrt(nf * ((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s));
+        double nf = StackBand.NoiseFloor > 0 ? Math.Max(0.002, StackBand.NoiseFloor) / StackBand.NoiseFloor : 1;   // the noise factor of N = 0.002 (session 18)
+        // Session 22: + u^2 own, the smaller own variance of the two carrying members at that step (their own bands).
+        double zq = FittedLaw.NormalQuantile(0.975);
+        var pm = mom.Predict(target); var pc = cvx.Predict(target);
+        double own = Math.Min(Math.Pow(Math.Log(pm.High[at] / pm.Loss[at]) / zq, 2), Math.Pow(Math.Log(pc.High[at] / pc.Loss[at]) / zq, 2));
+        double half = zq * Math.Sqrt(nf * ((k * k + kw * kw) * d2 + a * a * 0.002 * 0.002 + b * b * 0.004 * 0.004 + s * s + StackBand.OwnScale * StackBand.OwnScale * own));
         band.Loss[at].ShouldBe(centre, 1e-12);   // the stack's forecast is that mix too (session 14: auto at a step drop)
         Half(at).ShouldBe(half, 1e-9);
     }
@@ -471,5 +482,65 @@ public class StackBandTests
         var four = two.Concat(Ladder("c", 30, 0.001, 0.01)).Concat(Ladder("d", 30, 0.001, 0.01)).ToList();
         var one = StackBandCalibration.ScoreForm(four, four.Select(_ => Floor(0.0501)).ToList());
         (one.Covered, one.CorporaShort.Count, one.QuestionsMet, one.Admissible).ShouldBe((115, 1, true, true));
+    }
+    [Fact]
+    public void The_own_variance_term_adds_u_squared_times_own()
+    {
+        // Hand computation (session 22): constants k = u = 0.5 (the disagreement undiscounted, D = 0), s 0.001, no noise
+        // factor; disagreement 4e-4, chosen 1e-4 (kw 0), own 9e-4, at h = ln 2: 0.25 x 4e-4 + 1e-6 + 0.25 x 9e-4 = 3.26e-4.
+        var c = new BandConstants(0.5, 0, 0, 0, 0.001, 0, 0, 0, 0.5);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c, 9e-4).ShouldBe(3.26e-4, 1e-15);
+        c.Variance(new BandCalibrationRow("c", "q", 0, 4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, 9e-4)).ShouldBe(3.26e-4, 1e-15);
+        // A carrying member without a band of its own (own NaN) gives no band while u is above 0; with u 0 own is not read.
+        double.IsNaN(StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, c, double.NaN)).ShouldBeTrue();
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, c with { U = 0 }, double.NaN).ShouldBe(1.01e-4, 1e-15);
+        // The form's grid: u / s from 0 to 2000, k = u, D = 0, no noise factor.
+        var shapes = StackBandCalibration.OwnShapes().ToArray();
+        shapes.ShouldAllBe(x => x.S == 0.001 && x.K == x.U && x.D == 0 && x.N0 == 0 && x.KW == 0 && x.C == 0);
+        shapes[0].U.ShouldBe(0);
+        shapes[^1].U.ShouldBe(2.0, 1e-9);
+    }
+
+    [Fact]
+    public void The_calibration_recovers_the_scale_of_errors_drawn_with_the_fits_own_variance()
+    {
+        // Independent source: the normal distribution. Four corpora of 100 forecasts whose log errors are
+        // e = u_true sqrt(own + disagreement) x_j, own and disagreement spread over two decades (1e-4 to 1e-2, not tied to
+        // x), x_j the quantiles of |N(0, 1)| at (j - 0.5) / 100 (j = 1..100, signs alternating). The band
+        // z u sqrt(own + disagreement) then covers x_j <= z u / u_true, and the rule's binding bound is the pooled 95 %:
+        // 380 of 400 covered, the 95th of each corpus's |x|, Phi^-1(0.5 + 0.5 x 0.945) = 1.919, so the recovered
+        // u = u_true x 1.919 / z (Phi^-1(0.975) = 1.960), rounded up to three decimals, the floor s at most 1/2000 of it.
+        const double uTrue = 0.6;
+        double z = FittedLaw.NormalQuantile(0.975);
+        double Abs(int j) => MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, 0.5 + 0.5 * (j - 0.5) / 100);
+        var rows = new List<BandCalibrationRow>();
+        foreach (var corpus in new[] { "a", "b", "c", "d" })
+            for (int j = 1; j <= 100; j++)
+            {
+                // own and the disagreement from a fixed permutation of j (37 is prime to 100): independent of the error's rank.
+                int p = (37 * j + corpus[0]) % 100;
+                double own = 1e-4 * Math.Pow(100, p / 99.0), dis = 1e-4 * Math.Pow(100, ((p * 13) % 100) / 99.0);
+                rows.Add(new BandCalibrationRow(corpus, "schedules", (j % 2 == 0 ? 1 : -1) * uTrue * Math.Sqrt(own + dis) * Abs(j), dis, 0, 0, double.NaN, 0, double.NaN, own));
+            }
+        var c = StackBandCalibration.Narrowest(rows, shapes: StackBandCalibration.OwnShapes())!;
+        c.ShouldNotBeNull();
+        double expected = uTrue * MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, 0.5 + 0.5 * 0.945) / z;
+        c.U.ShouldBe(expected, 0.002);
+        c.K.ShouldBe(c.U);
+        c.S.ShouldBeLessThanOrEqualTo(c.U / 1000);
+        // Coverage on a simulated normal: fresh errors e ~ N(0, u_true^2 (own + disagreement)) (fixed seed, 40,000 draws,
+        // binomial sd 0.11 %) are covered at P(|N(0, 1)| <= z u / u_true) = 2 Phi(z u / u_true) - 1, about 94.5 %.
+        var rng = new Random(2222);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        int n = 40000, covered = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double own = 1e-4 * Math.Pow(100, rng.NextDouble()), dis = 1e-4 * Math.Pow(100, rng.NextDouble());
+            var row = new BandCalibrationRow("x", "schedules", uTrue * Math.Sqrt(own + dis) * Normal(), dis, 0, 0, double.NaN, 0, double.NaN, own);
+            if (Math.Abs(row.LogError) <= z * Math.Sqrt(c.Variance(row))) covered++;
+        }
+        double nominal = 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, z * c.U / uTrue) - 1;
+        ((double)covered / n).ShouldBe(nominal, 0.005);
+        nominal.ShouldBe(0.945, 0.003);
     }
 }
