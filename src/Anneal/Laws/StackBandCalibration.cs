@@ -115,7 +115,7 @@ public static class StackBandCalibration
     /// <summary>
     /// The shapes of the band that follows each fit's own evidence (session 22, docs/journal/session-22-band.md): the variance
     /// <c>s^2 + u^2 (own + disagreement)</c>, k = u with the disagreement undiscounted (D = 0), no noise factor, the ratio
-    /// u / s in [0, 2000] (0 to 10 by 1, then by factors of about 1.26 to 2000; the scale, solved exactly, sets both). own
+    /// u / s in [0, 10^3.3] (0 to 10 by 1, then by factors of 10^0.1 to 10^3.3, about 1995; the scale, solved exactly, sets both). own
     /// + disagreement is the law of total variance of the stack read as a mixture of its members: the variance of the
     /// carrying member's own forecast (its delta-method, leave-one-run-out and cross-validated law error, <see cref="FittedLaw"/>)
     /// plus the spread of the members' forecasts about the stack's.
@@ -123,7 +123,7 @@ public static class StackBandCalibration
     public static IEnumerable<BandConstants> OwnShapes()
     {
         for (int i = 0; i <= 10; i++) yield return Own(i);
-        for (double r = 10 * Math.Pow(10, 0.1); r <= 2000 * 1.0001; r *= Math.Pow(10, 0.1)) yield return Own(r);
+        for (int i = 11; i <= 33; i++) yield return Own(Math.Pow(10, i / 10.0));
         static BandConstants Own(double ratio) => new(0.001 * ratio, 0, 0, 0, 0.001, 0, 0, 0, 0.001 * ratio);
     }
 
