@@ -4,13 +4,14 @@ gpt-erlang, and whether a rule on the constant part's exponent, or one of two of
 with cooldown branches (docs/journal/session-22-wsd.md).
 
   dotnet run -c Release --project bench/Anneal.Bench -- wsd-diagnosis $(ls -d data/corpora/*/) > wsd.tsv 2> wsd.err
-  python3 bench/wsd_session22.py wsd.tsv
+  ./anneal accuracy --corpus bench/corpora/gpt100m-rope.json --law auto --out acc.md --json acc.json   (for the seed noise)
+  python3 bench/wsd_session22.py wsd.tsv acc.json
 
 Every number is of held-out branches past the fitted horizon (ratio > 1). "In regime" pools leave out gpt-jargon and
 gpt-perldoc (the regime check fires on their fits). Parts: `constant` is the error of the forecast of the constant run at
 the branch's end against the constant run's mean within 5 % of it, `gain` the rest (wsd-diagnosis's smoothed columns).
 """
-import collections, math, sys
+import collections, json, math, sys
 
 REGIME = {'engine-gpt-jargon', 'engine-gpt-perldoc'}
 EXPONENTS = ['0.3', '0.4', '0.5', '0.6', '0.8']   # 0.4: auto itself (HorizonMatch.Exponent)
@@ -129,13 +130,64 @@ def readings(rows):
               f" better on {better}, worse on {worse}")
 
 
+def convex_floor(rows, fit, noise, floors=(0.05, 0.1, 0.15, 0.2, 0.3)):
+    """(4) A reading: past the horizon the convex member's weight raised to at least a floor (the others scaled in
+    proportion), from the members' finals as the stack reads them; leave-one-corpus-out by session 16's rule (the floor
+    with the lowest pooled mean on the others among those that worsen no other corpus by more than its seed noise and
+    not the pooled mean; none: main)."""
+    print(f"\n## (4) The convex member's weight past the horizon raised to a floor, fit: {fit}: mean / worst |error| %\n")
+    data = collections.defaultdict(lambda: collections.defaultdict(dict))
+    for r in rows:
+        if r['fit'] == fit and r['ratio'] > 1.0001 and r['fc'] not in SKIP and '[match' not in r['fc']:
+            data[r['corpus']][r['branch']][r['fc']] = (r['w'], r['final'])
+    res = {f: {} for f in (None,) + floors}
+    for c, branches in data.items():
+        for f in res:
+            out = []
+            for m in branches.values():
+                members = {k: v for k, v in m.items() if k != 'auto'}
+                rest = {k: v for k, v in members.items() if k != 'convex'}
+                wr = sum(v[0] for v in rest.values())
+                # the regime rule (LeavesConvexPastHorizon) takes precedence: those fits are left as they are
+                if f is None or 'convex' not in members or wr <= 0 or c in REGIME:
+                    out.append(m['auto'][1])
+                    continue
+                wc = max(members['convex'][0], f)
+                out.append(wc * members['convex'][1] + (1 - wc) * sum(v[0] * v[1] for v in rest.values()) / wr)
+            res[f][c] = out
+    print('corpus'.ljust(22) + ''.join(('main' if f is None else f'floor {f}').ljust(17) for f in res))
+    for c in data:
+        print(c.ljust(22) + ''.join(mw(res[f][c]).ljust(17) for f in res))
+    inreg = [c for c in data if c not in REGIME]
+    m = lambda f, c: mean([abs(x) for x in res[f][c]])
+    for f in floors:
+        print(f"floor {f}: pooled in regime {mw([x for c in inreg for x in res[None][c]])} -> {mw([x for c in inreg for x in res[f][c]])};"
+              f" better on {sum(m(f, c) < m(None, c) - 0.005 for c in inreg)}, worse on {sum(m(f, c) > m(None, c) + 0.005 for c in inreg)}"
+              f" ({', '.join(f'{c[7:]} {m(None, c):.2f} -> {m(f, c):.2f}' for c in inreg if m(f, c) > m(None, c) + 0.005)})")
+    picks, main, loco = [], [], []
+    for c in inreg:
+        others = [k for k in inreg if k != c]
+        pooled = lambda f: mean([abs(x) for k in others for x in res[f][k]])
+        ok = [f for f in res if f is None or (all(m(f, k) - m(None, k) <= noise.get(k, 0) for k in others) and pooled(f) <= pooled(None))]
+        best = min(ok, key=pooled)
+        picks.append(best)
+        main += res[None][c]
+        loco += res[best][c]
+    print(f"leave-one-corpus-out: picks {dict(collections.Counter(picks))}; scored on the corpus left out: main {mw(main)}, LOCO {mw(loco)}")
+
+
 def main():
     rows = load(sys.argv[1])
+    noise = {}
+    if len(sys.argv) > 2:
+        noise = {r['corpus']: 100 * r['seed_noise'] for r in json.load(open(sys.argv[2]))['seed_floor']}
     for fit in ('curves', 'ends'):
         parts(rows, fit)
     for fit in ('curves', 'ends'):
         exponents(rows, fit)
     readings(rows)
+    for fit in ('curves', 'ends'):
+        convex_floor(rows, fit, noise)
 
 
 if __name__ == '__main__':

@@ -49,7 +49,7 @@ internal static class WsdDiagnosis
                 var power = LawFitter.Fit(new PowerLaw(), [split.Fit[0]]);
                 var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
                 var stack = (AutoLaw)auto.Law;
-                Console.Error.WriteLine($"{corpus.Name} / {split.Question}: {auto.StackChoice}");
+                Console.Error.WriteLine($"{corpus.Name} / {split.Question}: band noise {auto.BandNoise:G4}, end misfit {auto.EndMisfit:G4}, future error {auto.FutureError:G4}; {auto.StackChoice}");
                 var age = LawFitter.Fit(new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), split.Fit);
                 var otherSeed = corpus.Runs.FirstOrDefault(r => r.Seed != constant.Seed && r.Schedule == constant.Schedule
                     && ForecastProtocol.Kind(r) == "constant" && r.Horizon >= split.FitHorizon);
