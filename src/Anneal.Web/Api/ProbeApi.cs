@@ -77,7 +77,7 @@ internal static class ProbeApi
             Noise = ProbePlanner.DefaultNoise with { Sigma = Body.Num(o, "noise", ProbePlanner.DefaultNoise.Sigma, 0, 1) },
             Priors = priors,
             References = references,
-            ConstantLog = ConstantLog(d, o),
+            ConstantLog = ConstantLogRun(d, o),
         };
         try { _ = ProbePlanner.Designs(request); }
         catch (InputException x) { throw new ApiException(400, x.MessageNaming(Field)); }
@@ -88,12 +88,10 @@ internal static class ProbeApi
     private static string Field(string parameter) => parameter == "target" ? "targets" : parameter;
 
     /// <summary>The constant-rate log (a stored run) read as <c>anneal probe --constant-log</c> reads a file (<see cref="RegimeService.Read"/>).</summary>
-    private static Anneal.Laws.LawRun? ConstantLog(Dashboard d, JsonObject o)
+    private static Anneal.Laws.LawRun? ConstantLogRun(Dashboard d, JsonObject o)
     {
-        if (o["constant_log"] is null) return null;
-        long id = Body.Int(o, "constant_log", null, 1, long.MaxValue);
         var target = Body.Target(o, "val", "constant_log_target");
-        var curve = d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"constant_log: no run with id {id}");
+        if (ConstantLog.LoadIfGiven(d, o) is not { Curve: var curve }) return null;
         try { return RegimeService.Read(curve, target); }
         catch (InputException x) { throw new ApiException(400, "constant_log: " + x.Message); }
     }
