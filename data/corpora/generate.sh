@@ -46,7 +46,7 @@
 # run repeats data, on a one-layer layer-norm GPT of width 96 with dropout 0.1 and a context of 32 bytes at batch 16, the first
 # GPT with dropout trained with Lion, on an eighth text, Common Lisp source code (Maxima 5.46.0's: GPL-2; Debian's maxima-src,
 # fetched by fetch_maxima below); seed 2 for 13 schedules (SEED2_MORE), not 4-5.
-# gpt-erlang is session 21's second held-out corpus (HELD_OUT=1 until its blind measurement at the start of session 22): the
+# gpt-erlang was session 21's second held-out corpus, measured blind at the start of session 22 and a development corpus since (HELD_OUT=0): the
 # long design as gpt-lisp's (horizons past the early transient of a constant-rate screen at the peak, SEED2_MORE), the WSD
 # question out to 4x within one epoch, the first corpus trained with Muon, on a 2-layer layer-norm GPT with rotary positions, 4
 # heads of width 16 and a context of 40 bytes at batch 14, on a ninth text, Erlang source code (the kernel and stdlib
@@ -311,8 +311,8 @@ workload() {
       H1=2400; H2=4800; TMAX=7200; TOTALS="1800 2400 3000 3600 4200 4800 5400 6000 6600 7200"; COOLDOWNS_FIT="wsd_lin10_T1800_s1 wsd_lin10_T2400_s1"; BATCH=16; SEQ=32
       OPTIMIZER="lion(b1=0.9, b2=0.99, wd=0.3)"; OPTIMIZER_DESC="lion (b1 0.9, b2 0.99, decoupled wd 0.3)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_maxima); DATA_DESC="Common Lisp source code, the .lisp files of Maxima 5.46.0 but the f2cl-translated SLATEC and sys-proclaim.lisp (Debian package maxima-src 5.46.0-11; GPL-2; each file after a line ';;; file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 2,753 bytes into solve.lisp to the end of zero.lisp, is validation)" ;;
-    # session 21's second held-out corpus (README.md, "gpt-erlang"; HELD_OUT=1 until its blind measurement at the start of
-    # session 22): the long design (generate_long) on a 2-layer layer-norm GPT with rotary positions, 4 heads of width 16 and a
+    # session 21's second held-out corpus (README.md, "gpt-erlang"), measured blind at the start of session 22, a development
+    # corpus since (HELD_OUT=0): the long design (generate_long) on a 2-layer layer-norm GPT with rotary positions, 4 heads of width 16 and a
     # context of 40 bytes at batch 14 x 40 (560 bytes a step), the first corpus trained with Muon (momentum 0.95, Nesterov, five
     # Newton-Schulz steps, wd 0.1; embeddings, norms and biases by AdamW b1 0.9, b2 0.95, wd 0.1), on a ninth text, Erlang
     # source code (OTP 25.2.3's kernel and stdlib), its peak chosen by six 800-step cosine screening runs and its horizons from a
@@ -321,7 +321,7 @@ workload() {
     # cooldowns, the series' first two) out to 4,800 (4x, within one epoch of the text), every 300 steps; seed 2 for 13 schedules
     gpt-erlang) MODEL="gpt(layers=2, heads=4, dim=64, seq=40, rotary=true)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=50
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=14; SEQ=40
-      OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1; embeddings, norm gains and biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1; embeddings, norm gains and biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_erlang); DATA_DESC="Erlang source code, the .erl files of Erlang/OTP 25.2.3's kernel 8.5.3 and stdlib 4.2 but the machine-made erl_parse.erl and unicode_util.erl (Debian package erlang-src 1:25.2.3+dfsg-1+deb12u4; Apache-2.0; each file after a line '%% file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 32,182 bytes into stdlib's shell.erl to the end of zip.erl, is validation)" ;;
     # session 22's held-out corpus (README.md, "mlp-muon"; HELD_OUT=1 until its blind measurement in session 23): the long design
     # (generate_long) at gpt-erlang's lengths on an MLP with three GELU hidden layers of width 160 on the one-hot previous 7 bytes

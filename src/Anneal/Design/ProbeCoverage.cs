@@ -62,6 +62,13 @@ public static class ProbeCoverage
     public const int MinDecayRuns = 2;
 
     /// <summary>
+    /// Whether a design may be recommended over the baseline: none of the targets is left unbracketed
+    /// (<paramref name="uncovered"/> 0, see <see cref="Uncovered"/>) and it holds at least <see cref="MinDecayRuns"/>
+    /// runs that decay (<paramref name="decayRuns"/>, see <see cref="DecayRuns"/>).
+    /// </summary>
+    public static bool Eligible(int uncovered, int decayRuns) => uncovered == 0 && decayRuns >= MinDecayRuns;
+
+    /// <summary>
     /// The runs of <paramref name="design"/> whose rate falls below their peak (<see cref="ScheduleShape.DecayShare"/> above 0):
     /// cooldown branches, cosines, linear and step decays; not the constant-rate run. <paramref name="cache"/> as in <see cref="Uncovered"/>.
     /// </summary>

@@ -94,7 +94,7 @@ public sealed record DesignScore(CalibrationDesign Design, double RmsError, doub
     /// Whether it may be recommended over the baseline: it brackets every target and holds at least
     /// <see cref="ProbeCoverage.MinDecayRuns"/> runs that decay (docs/probe.md, "Robust recommendation").
     /// </summary>
-    public bool Eligible => Covers && DecayRuns >= ProbeCoverage.MinDecayRuns;
+    public bool Eligible => ProbeCoverage.Eligible(Uncovered.Count, DecayRuns);
 }
 
 /// <summary>The recommendation and everything behind it.</summary>
@@ -285,7 +285,7 @@ public static class ProbePlanner
         var decayRuns = all.Select(d => ProbeCoverage.DecayRuns(d, shapes)).ToArray();
         // Only designs that bracket every target and hold two decays can be recommended (docs/probe.md, "Robust
         // recommendation"): the finalists are chosen among them, else among those that bracket, else among all.
-        var candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0 && decayRuns[d] >= ProbeCoverage.MinDecayRuns).ToArray();
+        var candidates = Enumerable.Range(0, all.Count).Where(d => ProbeCoverage.Eligible(uncovered[d].Count, decayRuns[d])).ToArray();
         if (candidates.Length == 0) candidates = Enumerable.Range(0, all.Count).Where(d => uncovered[d].Count == 0).ToArray();
         if (candidates.Length == 0) candidates = Enumerable.Range(0, all.Count).ToArray();
 
