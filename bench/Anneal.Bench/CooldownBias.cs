@@ -170,7 +170,7 @@ internal static class CooldownBias
     private static readonly double[] MatchExponents = [0.3, 0.4, 0.5];
 
     /// <summary><paramref name="stack"/> with every member's constant part past its fitted horizon matched at exponent <paramref name="a"/>.</summary>
-    private static AutoLaw WithMatch(AutoLaw stack, double a) => new(stack.Members, stack.CrossValidatedWeights)
+    internal static AutoLaw WithMatch(AutoLaw stack, double a) => new(stack.Members, stack.CrossValidatedWeights)
     {
         Alternates = stack.Alternates, RampsReference = stack.RampsReference, LeavesConvexPastHorizon = stack.LeavesConvexPastHorizon,
         FittedHorizon = stack.FittedHorizon, GainScales = stack.GainScales, HorizonMatchExponent = a,

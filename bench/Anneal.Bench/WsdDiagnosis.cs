@@ -18,7 +18,9 @@ namespace Anneal.Bench;
 /// the last two columns split the same error against the constant run's mean over the logged points within 5 % of T
 /// instead (session 17, docs/journal/session-17-wsd-question.md). The forecaster <c>auto(seed-2 constant)</c> is <c>auto</c>
 /// fitted on the same split with the constant run of the other seed (same schedule, up to the same step) in place of the
-/// fitted one, where the corpus has it: how far the constant part moves with the calibration seed. After the rows, one
+/// fitted one, where the corpus has it: how far the constant part moves with the calibration seed. <c>auto[match a]</c> is the
+/// same fit with every member's constant part past the horizon matched at exponent a instead of
+/// <see cref="HorizonMatch.Exponent"/> (bench/wsd_session22.py tabulates them). After the rows, one
 /// summary line per (corpus, fit) on standard error: mean and worst |error| of <c>auto</c> over the held-out branches,
 /// in total and by part. Output lines are tab-separated, one per (corpus, fit, forecaster, branch), after a header, so that
 /// they can be pooled by a script.
@@ -47,7 +49,7 @@ internal static class WsdDiagnosis
                 var power = LawFitter.Fit(new PowerLaw(), [split.Fit[0]]);
                 var auto = LawFitter.Fit(new AutoLaw(), split.Fit);
                 var stack = (AutoLaw)auto.Law;
-                Console.Error.WriteLine($"{corpus.Name} / {split.Question}: {auto.StackChoice}");
+                Console.Error.WriteLine($"{corpus.Name} / {split.Question}: band noise {auto.BandNoise:G4}, end misfit {auto.EndMisfit:G4}, future error {auto.FutureError:G4}; {auto.StackChoice}");
                 var age = LawFitter.Fit(new AgeMomentumLaw(Q: 0.7, NuPrior: AgeMomentumLaw.SuggestedNuPrior), split.Fit);
                 var otherSeed = corpus.Runs.FirstOrDefault(r => r.Seed != constant.Seed && r.Schedule == constant.Schedule
                     && ForecastProtocol.Kind(r) == "constant" && r.Horizon >= split.FitHorizon);
@@ -57,6 +59,13 @@ internal static class WsdDiagnosis
                     ("baseline", 0, r => power.Predict(r with { Eta = Constant(r.Eta) }).Loss.Average() * (IsConstant(r.Eta) ? 1 : 1 - gains.Average())),
                     ("age(alone)", 0, r => age.Predict(r).Loss.Average()),
                 };
+                // The same fit read with every member's constant part matched at another exponent (HorizonMatch): a reading,
+                // not a refit, since no choice of the fit depends on the exponent (docs/journal/session-22-wsd.md).
+                foreach (double a in ExponentReadings)
+                {
+                    var read = auto with { Law = CooldownBias.WithMatch(stack, a) };
+                    forecasters.Add((string.Create(Inv, $"auto[match {a}]"), 0, r => read.Predict(r).Loss.Average()));
+                }
                 if (otherSeed is not null)
                 {
                     var swapped = LawFitter.Fit(new AutoLaw(), [corpus.LawRunOf(otherSeed, endStep: split.FitHorizon), .. split.Fit.Skip(1)]);
@@ -91,6 +100,9 @@ internal static class WsdDiagnosis
             }
         }
     }
+
+    /// <summary>The exponents besides <see cref="HorizonMatch.Exponent"/> at which <c>auto</c>'s fits are also read (<c>auto[match a]</c>).</summary>
+    private static readonly double[] ExponentReadings = [0.3, 0.5, 0.6, 0.8];
 
     private static string Fit(ForecastSplit split) => split.Question == "cooldowns" ? "curves" : "ends";
 

@@ -4,8 +4,8 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#                            [gpt-erlang]
-#   (default: all sixteen, in that order)
+#                            [gpt-erlang] [mlp-muon]
+#   (default: all seventeen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -51,6 +51,11 @@
 # question out to 4x within one epoch, the first corpus trained with Muon, on a 2-layer layer-norm GPT with rotary positions, 4
 # heads of width 16 and a context of 40 bytes at batch 14, on a ninth text, Erlang source code (the kernel and stdlib
 # applications of Erlang/OTP 25.2.3: Apache-2.0; Debian's erlang-src, fetched by fetch_erlang below).
+# mlp-muon is session 22's held-out corpus (HELD_OUT=1 until its blind measurement in session 23): the long design as
+# gpt-erlang's (horizons past the early transient of a constant-rate screen at the peak, SEED2_MORE), the first MLP trained
+# with Muon (three GELU hidden layers of width 160 on the one-hot previous 7 bytes: Muon on the two hidden-to-hidden matrices,
+# AdamW on the input and output layers and the biases) at batch 9 x 64, on a tenth text, Pascal source code (the Free Pascal
+# 3.2.2 compiler's own units: GPL-2+; Debian's fpc-source-3.2.2, fetched by fetch_fpc below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -162,6 +167,18 @@ erlang_text() {
     while read -r f; do printf '%%%% file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
 }
 fetch_erlang() { fetch_text erlang-otp-25.2.3.erl.txt 158203a5d20109da092e1aa7c9ef7cbd644b78249ddf5cf399ed708390eb23a5 erlang_text erlang-src=1:25.2.3+dfsg-1+deb12u4; }
+
+# Pascal source code: the compiler of Free Pascal 3.2.2 (the Object Pascal compiler written in itself: scanner, parser,
+# type checker, node trees, code generators, object writers; GPL-2+, its copyright file: "Files: * ... License: GPL-2+"),
+# from the Debian package fpc-source-3.2.2 3.2.2+dfsg-20: the target-independent units, every .pas file directly in
+# usr/share/fpcsrc/3.2.2/compiler (not the per-CPU folders, the utilities or the .inc include files), in byte order of their
+# names (aasmbase.pas ... wpoinfo.pas), each after a line '{ file: compiler/<name> }' and ending in a newline; comments
+# (the GPL header of each unit among them) and indentation kept: 193 files, 8,735,242 bytes of UTF-8 in 236,766 lines.
+fpc_text() {
+  ( cd "$1/usr/share/fpcsrc/3.2.2/compiler" && find . -maxdepth 1 -name '*.pas' | sed 's|^\./||' | LC_ALL=C sort |
+    while read -r f; do printf '{ file: compiler/%s }\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_fpc() { fetch_text fpc-3.2.2-compiler.pas.txt 9834f3fe6b7f9d85006ce3f16a8c83fbac10f8cc9046ad92163337b629cd87a7 fpc_text fpc-source-3.2.2=3.2.2+dfsg-20; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -306,7 +323,19 @@ workload() {
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=14; SEQ=40
       OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1; embeddings, norm gains and biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_erlang); DATA_DESC="Erlang source code, the .erl files of Erlang/OTP 25.2.3's kernel 8.5.3 and stdlib 4.2 but the machine-made erl_parse.erl and unicode_util.erl (Debian package erlang-src 1:25.2.3+dfsg-1+deb12u4; Apache-2.0; each file after a line '%% file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 32,182 bytes into stdlib's shell.erl to the end of zip.erl, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp or gpt-erlang)" >&2; exit 2 ;;
+    # session 22's held-out corpus (README.md, "mlp-muon"; HELD_OUT=1 until its blind measurement in session 23): the long design
+    # (generate_long) at gpt-erlang's lengths on an MLP with three GELU hidden layers of width 160 on the one-hot previous 7 bytes
+    # at batch 9 x 64 (576 bytes a step), the first MLP trained with Muon (momentum 0.95, Nesterov, five Newton-Schulz steps, wd
+    # 0.1, on the two hidden-to-hidden matrices; the input and output layers and the biases by AdamW b1 0.9, b2 0.95, wd 0.1), on
+    # a tenth text, Pascal source code (the Free Pascal 3.2.2 compiler's units), its peak chosen by five 800-step cosine
+    # screening runs and its horizons from a 4,000-step constant-rate screening run at that peak (README.md): H1 past the early
+    # transient. Schedules at 1,200 and 2,400; the WSD question fitted at 1,200 (the constant run to 1,200 + the 900 and 1,200
+    # cooldowns, the series' first two) out to 4,800 (4x, within one epoch of the text), every 300 steps; seed 2 for 13 schedules
+    mlp-muon) MODEL="mlp(context=7, hidden=160, layers=3)"; PEAK=1.6e-2; MINLR=1.6e-3; WARMUP=50
+      H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=9; SEQ=64
+      OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1, on the two hidden-to-hidden matrices; the input and output layers and the biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_fpc); DATA_DESC="Pascal source code, the .pas units of the Free Pascal 3.2.2 compiler (its folder's top level, not the per-CPU code generators; Debian package fpc-source-3.2.2 3.2.2+dfsg-20; GPL-2+; each file after a line '{ file: compiler/<name> }', in byte order of the names; byte tokens; the last 10% of the file, from 9,816 bytes into symconst.pas to the end of wpoinfo.pas, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang or mlp-muon)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -437,7 +466,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp or gpt-erlang. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang or mlp-muon. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -478,7 +507,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -515,4 +544,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon}"; do for x in $w; do generate "$x" $pass; done; done; done

@@ -28,7 +28,7 @@ public sealed class Dashboard
     private readonly ConcurrentDictionary<string, Anneal.Design.ProbeReference> _probeReferences = new();
 
     /// <summary>The calibration designs of <c>/api/probe</c>, computed in the background.</summary>
-    public ProbeJobs Probes { get; } = new();
+    public ProbeJobs Probes { get; }
 
     /// <summary>Serialises heavy work (fits, free optima, the accuracy run).</summary>
     public SemaphoreSlim Heavy { get; } = new(1, 1);
@@ -44,6 +44,7 @@ public sealed class Dashboard
     {
         _options = options;
         Runs = runs;
+        Probes = new ProbeJobs(options.UnpolledJob);
         // all or none, and once when servers start together on one empty store
         runs.SeedIfEmpty(() => [.. options.Examples().SelectMany(corpus => corpus.Runs.Select(r => (r.Curve, (NewRun?)new NewRun
         {

@@ -26,7 +26,7 @@ public static class ErrorHandling
             await next(context);
             // Statuses the framework sets without a body (405 for a wrong method, 404 past the routes) get one too.
             if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && context.Response.ContentType is null)
-                await context.Response.WriteAsJsonAsync(new { error = context.Response.StatusCode == 405 ? "this route does not take that method (GET reads, POST sends)" : $"HTTP {context.Response.StatusCode}" }, JsonOptions);
+                await context.Response.WriteAsJsonAsync(new { error = context.Response.StatusCode == 405 ? "this route does not take that method (GET reads, POST sends, DELETE cancels a job)" : $"HTTP {context.Response.StatusCode}" }, JsonOptions);
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {

@@ -34,6 +34,9 @@ public sealed record ServerOptions
     /// <summary>Laws of the accuracy table (the same default list as <c>anneal accuracy</c>).</summary>
     public IReadOnlyList<string> AccuracyLaws { get; init; } = Anneal.Laws.LawRegistry.DefaultSpecs;
 
+    /// <summary>How long a background job (<c>/api/probe</c>'s) lives without a poll: null for <see cref="ProbeJobs.DefaultUnpolled"/>.</summary>
+    public TimeSpan? UnpolledJob { get; init; }
+
     /// <summary>True when <see cref="Host"/> is a loopback address or <c>localhost</c>.</summary>
     public bool IsLoopback => Host == "localhost" || (IPAddress.TryParse(Host, out var a) && IPAddress.IsLoopback(a));
 
@@ -53,6 +56,7 @@ public sealed record ServerOptions
             throw InputException.Naming($"{host} {Host} lets other machines connect, so it needs {token} T (a secret of at least 16 characters every request must present)");
         if (Token is { } t && (t.Length < 16 || t.Any(c => c <= ' ' || c > '~')))
             throw InputException.Naming($"{token} must be at least 16 printable ASCII characters without spaces (e.g. the output of 'openssl rand -hex 16')");
+        if (UnpolledJob is { } u && u <= TimeSpan.Zero) throw InputException.Naming($"{Parameter("unpolled_job")} must be positive, got {u}");
         if (MaxUploadBytes < 1024) throw InputException.Naming($"{Parameter("max_upload_bytes")} must be at least 1024, got {MaxUploadBytes}");
         return this;
     }

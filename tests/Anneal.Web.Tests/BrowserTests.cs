@@ -2,7 +2,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using Anneal.Cli.Commands;
 using Anneal.Store;
+using Anneal.Web.Api;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
@@ -337,6 +339,33 @@ public sealed class BrowserTests(LiveServer server) : IClassFixture<LiveServer>
         D.FindElements(By.CssSelector("#probe-notes li")).Count.ShouldBe(lib.Notes.Count - 1);
         D.FindElement(By.Id("probe-progress")).Displayed.ShouldBeFalse();
         Figure("serve-probe.png", 1250, "document.getElementById('probe-panel').scrollIntoView(); window.scrollBy(0, -12);");
+    }
+
+    [BrowserFact]
+    public void The_calibration_planners_cancel_button_stops_the_job_on_the_server()
+    {
+        var d = server.App.Services.GetRequiredService<Dashboard>();
+        Open("#/forecast");
+        Wait("#probe-budget").SendKeys("4800");
+        D.FindElement(By.Id("probe-targets")).SendKeys(string.Join("\n", ProbeApiTests.Targets));
+        D.FindElement(By.Id("probe-cancel")).Displayed.ShouldBeFalse(); // nothing to cancel yet
+        int held = d.Probes.Count; // another test's finished design may be kept
+        Click(By.Id("probe-run"));
+        // Once the planner's loop runs (three seeds: tens of seconds more to go), the button cancels it.
+        Wait("#probe-status", e => e.Text.StartsWith("screening: ", StringComparison.Ordinal), 180);
+        d.Probes.Pending.ShouldBe(1);
+        d.Heavy.CurrentCount.ShouldBe(0);
+        Click(By.Id("probe-cancel"));
+        // The page says so once the server answered that the planner stopped (DELETE /api/probe/JOB)...
+        Wait("#probe-status", e => e.Text.StartsWith("cancelled: the planner stopped after ", StringComparison.Ordinal), (int)ProbeApi.StopWait.TotalSeconds + 30);
+        // ...and on the server the job is gone and its work ended: the heavy slot is free.
+        d.Probes.Pending.ShouldBe(0);
+        d.Probes.Count.ShouldBeLessThanOrEqualTo(held);
+        d.Heavy.CurrentCount.ShouldBe(1);
+        D.FindElement(By.Id("probe-cancel")).Displayed.ShouldBeFalse();
+        D.FindElement(By.Id("probe-progress")).Displayed.ShouldBeFalse();
+        D.FindElements(By.CssSelector("#probe-table")).ShouldBeEmpty();
+        D.FindElement(By.Id("probe-run")).Enabled.ShouldBeTrue();
     }
 
     [BrowserFact]

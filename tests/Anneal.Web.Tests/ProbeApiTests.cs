@@ -5,6 +5,9 @@ using Anneal.Cli.Commands;
 using Anneal.Curves;
 using Anneal.Design;
 using Anneal.Fitting;
+using Anneal.Web.Api;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Anneal.Web.Tests;
 
@@ -128,5 +131,99 @@ public sealed class ProbeApiTests(SeededServer server) : IClassFixture<SeededSer
         var g = await _http.GetAsync("/api/probe/0123456789abcdef");
         g.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         JsonNode.Parse(await g.Content.ReadAsStringAsync())!["error"]!.GetValue<string>().ShouldStartWith("job: no calibration design");
+    }
+
+    /// <summary>Polls <paramref name="poll"/> until its progress names simulated fits (the planner's loop is running); returns the message.</summary>
+    internal static async Task<string> UntilSimulating(HttpClient http, string poll)
+    {
+        for (int polls = 0; ; polls++)
+        {
+            var g = await http.GetAsync(poll);
+            var t = await g.Content.ReadAsStringAsync();
+            g.StatusCode.ShouldBe(HttpStatusCode.Accepted, t);
+            string progress = JsonNode.Parse(t)!["progress"]!.GetValue<string>();
+            if (progress.Contains("simulated fits")) return progress;
+            polls.ShouldBeLessThan(1000, "the planner did not start simulating in about 5 minutes");
+            await Task.Delay(300);
+        }
+    }
+
+    /// <summary>Until the server's one heavy slot is free again (the job's work has ended), at most <paramref name="seconds"/>.</summary>
+    internal static async Task<double> UntilHeavyFree(Dashboard d, double seconds)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (d.Heavy.CurrentCount == 0)
+        {
+            sw.Elapsed.TotalSeconds.ShouldBeLessThan(seconds, "the job still holds the server's heavy slot");
+            await Task.Delay(100);
+        }
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    [Fact]
+    public async Task Cancelling_a_probe_stops_its_planner_and_frees_the_server()
+    {
+        var d = server.Factory.Services.GetRequiredService<Dashboard>();
+        // three seeds: the plan would run for tens of seconds past the moment it is cancelled
+        var r = await _http.PostAsJsonAsync("/api/probe", new { budget = 4800, targets = Targets, seeds = 3 });
+        var start = JsonNode.Parse(await r.Content.ReadAsStringAsync())!;
+        r.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        string job = start["job"]!.GetValue<string>();
+        string progress = await UntilSimulating(_http, $"/api/probe/{job}");
+        progress.ShouldStartWith("screening: "); // cancelled inside the screening, long before the finalists
+        d.Heavy.CurrentCount.ShouldBe(0);
+
+        var del = await _http.DeleteAsync($"/api/probe/{job}");
+        var text = await del.Content.ReadAsStringAsync();
+        del.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        var x = JsonNode.Parse(text)!;
+        x["job"]!.GetValue<string>().ShouldBe(job);
+        // "cancelled": the DELETE answered after the job's work ended, its token having stopped the planner's loop
+        x["status"]!.GetValue<string>().ShouldBe("cancelled", text);
+        x["seconds"]!.GetValue<double>().ShouldBeLessThan(ProbeApi.StopWait.TotalSeconds);
+        // the work ended: the heavy slot is free and no job waits or runs
+        d.Heavy.CurrentCount.ShouldBe(1);
+        d.Probes.Pending.ShouldBe(0);
+        // the job is forgotten
+        (await _http.GetAsync($"/api/probe/{job}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        var again = await _http.DeleteAsync($"/api/probe/{job}");
+        again.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        JsonNode.Parse(await again.Content.ReadAsStringAsync())!["error"]!.GetValue<string>().ShouldStartWith("job: no calibration design");
+    }
+
+    [Fact]
+    public async Task A_job_nobody_polls_stops_and_a_finished_one_nobody_reads_is_dropped()
+    {
+        // A server whose jobs live 3 s without a poll (ServerOptions.UnpolledJob; two minutes by default).
+        using var factory = new ServerFactory { Options = new() { Examples = ServeRunner.Examples, UnpolledJob = TimeSpan.FromSeconds(3) } };
+        using var http = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        http.Timeout = TimeSpan.FromMinutes(10);
+        var d = factory.Services.GetRequiredService<Dashboard>();
+        d.Probes.Unpolled.ShouldBe(TimeSpan.FromSeconds(3));
+
+        // Started, polled until it simulates, then left: 3 s later its token stops the planner and frees the heavy slot.
+        var r = await http.PostAsJsonAsync("/api/probe", new { budget = 4800, targets = Targets, seeds = 3 });
+        r.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        string job = JsonNode.Parse(await r.Content.ReadAsStringAsync())!["job"]!.GetValue<string>();
+        await UntilSimulating(http, $"/api/probe/{job}");
+        await UntilHeavyFree(d, 3 + ProbeApi.StopWait.TotalSeconds);
+        // stopped, not finished: a finished job polled within 3 s of its end would answer 200 with its document
+        var g = await http.GetAsync($"/api/probe/{job}");
+        g.StatusCode.ShouldBe(HttpStatusCode.NotFound, await g.Content.ReadAsStringAsync());
+        JsonNode.Parse(await g.Content.ReadAsStringAsync())!["error"]!.GetValue<string>().ShouldContain("went 3 s without a poll");
+        d.Probes.Count.ShouldBe(0);
+
+        // A short plan (a published prior, one target, one seed) polled to its end stays readable while polled, then is
+        // dropped 3 s after its last poll.
+        var (status, body, _, _) = await Probe(http, new { budget = 2400, targets = Targets[..1], seeds = 1, prior = new[] { "mpl-400m" } });
+        status.ShouldBe(HttpStatusCode.OK, body);
+        d.Probes.Count.ShouldBe(1);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        d.Probes.Pending.ShouldBe(0);
+        var late = JsonNode.Parse(body)!; // the document was read; the job behind it is gone
+        late["format"]!.GetValue<string>().ShouldBe("anneal-probe/1");
+        d.Probes.Count.ShouldBe(1); // dropped lazily, by the next request to the job store
+        (await http.GetAsync("/api/probe/0123456789abcdef")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        d.Probes.Count.ShouldBe(0);
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Anneal.Curves;
 using Anneal.Fitting;
+using Anneal.Web.Api;
 
 namespace Anneal.Web.Tests;
 
@@ -124,6 +125,31 @@ public sealed class RegimeApiTests(SeededServer server) : IClassFixture<SeededSe
         // bad input: one message naming the field
         (await Post("/api/calibration", new { constant_log = 99999999, horizon = 599 }, HttpStatusCode.NotFound))["error"]!.GetValue<string>().ShouldContain("constant_log");
         (await Post("/api/calibration", new { constant_log = log }, HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldContain("horizon");
+    }
+
+    [Theory]
+    [InlineData("/api/forecast")]
+    [InlineData("/api/calibration")]
+    [InlineData("/api/probe")]
+    public async Task Every_route_reads_constant_log_alike(string route)
+    {
+        // One reader of the field (ConstantLog) on the three routes that take it: the same 400s and 404, before any work.
+        long run = await Seeded("constant_s1");
+        JsonObject With(JsonNode? log)
+        {
+            var body = route switch
+            {
+                "/api/forecast" => new JsonObject { ["runs"] = new JsonArray(run), ["law"] = "powerlaw" },
+                "/api/calibration" => new JsonObject { ["horizon"] = 599 },
+                _ => new JsonObject { ["budget"] = 4800, ["targets"] = new JsonArray(ProbeApiTests.Targets[0]) },
+            };
+            body["constant_log"] = log;
+            return body;
+        }
+        (await Post(route, With(99999999), HttpStatusCode.NotFound))["error"]!.GetValue<string>().ShouldBe("constant_log: no run with id 99999999");
+        (await Post(route, With(0), HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldBe($"constant_log: must be between 1 and {Body.G6(long.MaxValue)}, got 0");
+        (await Post(route, With(1.5), HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldBe("constant_log: must be a whole number, got 1.5");
+        (await Post(route, With(new JsonArray(run)), HttpStatusCode.BadRequest))["error"]!.GetValue<string>().ShouldBe("constant_log: expected a number, e.g. 3e-4");
     }
 
     [Fact]

@@ -16,11 +16,10 @@ internal static class CalibrationApi
     public static void Map(IEndpointRouteBuilder e) => e.MapPost("/api/calibration", async (HttpContext c, Dashboard d) =>
     {
         var o = await Body.Json(c);
-        long id = Body.Int(o, "constant_log", null, 1, long.MaxValue);
         // Validation loss by default, as anneal probe --constant-log-target: the regime check is 8-12x less noisy on it.
         var target = Body.Target(o, "val");
         long horizon = Body.Int(o, "horizon", null, 1, Dashboard.MaxSteps);
-        var curve = d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"constant_log: no run with id {id}");
+        var (id, curve) = ConstantLog.Load(d, o);
         var judged = await Task.Run(() => RegimeService.Judge(new RegimeRequest(curve, horizon) { Target = target }, c.RequestAborted), c.RequestAborted);
         return Body.Ok(new
         {

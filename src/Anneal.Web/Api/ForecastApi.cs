@@ -31,8 +31,8 @@ internal static class ForecastApi
         long? steps = o["steps"] is null ? null : Body.Int(o, "steps", null, 2, Dashboard.MaxSteps);
         // A longer log of a constant-rate run (a stored run), read with the fit's target: where it enters the laws' regime
         // when the fitted runs end before it (RegimeService, as anneal fit --constant-log).
-        long? logId = o["constant_log"] is null ? null : Body.Int(o, "constant_log", null, 1, long.MaxValue);
-        var logCurve = logId is { } li ? d.Runs.LoadCurve(li) ?? throw new ApiException(404, $"constant_log: no run with id {li}") : null;
+        var log = ConstantLog.LoadIfGiven(d, o);
+        var (logId, logCurve) = (log?.Id, log?.Curve);
 
         // The curves as the store holds them; one name per run (two stored runs may share a name).
         var curves = ids.Select(id => d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"runs: no run with id {id}")).ToArray();

@@ -14,12 +14,15 @@ namespace Anneal.Web.Api;
 /// <c>noise</c>, <c>reference</c> (example corpora by name), <c>prior</c> (a published law or a saved <c>law:ID</c>),
 /// <c>constant_log</c> (a stored run) and <c>constant_log_target</c>. Every input is checked before any work (a 400 naming
 /// the field); the plan then runs in the background (<see cref="ProbeJobs"/>): 202 with the job's address, which answers
-/// 202 with the planner's progress until it answers 200 with the document.
+/// 202 with the planner's progress until it answers 200 with the document; <c>DELETE</c> on it stops the planner and forgets the job.
 /// A separate route from <c>/api/calibration</c>: that one is the regime stage alone, answered at once; this one is the
 /// whole design, which includes that stage (the document's <c>regime</c>) and takes tens of seconds.
 /// </summary>
 internal static class ProbeApi
 {
+    /// <summary>How long <c>DELETE /api/probe/{job}</c> waits for the planner to stop (the simulated fits in flight to end) before answering <c>cancelling</c>.</summary>
+    public static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
+
     /// <summary>Most target schedules in one request (the simulation's cost grows with them).</summary>
     public const int MaxTargets = 16;
 
@@ -34,11 +37,17 @@ internal static class ProbeApi
         });
         e.MapGet("/api/probe/{job}", (string job, Dashboard d) =>
         {
-            var s = d.Probes.Get(job) ?? throw new ApiException(404, $"job: no calibration design '{Body.Trunc(job)}' on this server (it finished long ago or the server restarted); start it again");
+            var s = d.Probes.Get(job) ?? throw new ApiException(404, $"job: no calibration design '{Body.Trunc(job)}' on this server (it was cancelled, went {d.Probes.Unpolled.TotalSeconds:0} s without a poll, finished long ago, or the server restarted); start it again");
             if (s.Error is not null) throw s.Error is ApiException or InputException ? s.Error : new ApiException(500, $"the calibration design failed ({s.Error.GetType().Name}: {s.Error.Message})");
             if (s.Result is null) return Body.Ok(new { status = "computing", job, progress = s.Progress, seconds = s.Seconds }, StatusCodes.Status202Accepted);
             // The document itself, exactly as anneal probe --json prints it.
             return Results.Text(s.Result.ToJsonString(), "application/json; charset=utf-8");
+        });
+        e.MapDelete("/api/probe/{job}", async (string job, Dashboard d) =>
+        {
+            // Stops the planner (its token reaches the loop of simulated fits) and forgets the job; answers once it stopped.
+            var x = await d.Probes.Cancel(job, StopWait) ?? throw new ApiException(404, $"job: no calibration design '{Body.Trunc(job)}' on this server (it was cancelled, went {d.Probes.Unpolled.TotalSeconds:0} s without a poll, finished long ago, or the server restarted)");
+            return Body.Ok(new { job, status = !x.WasRunning ? "dropped" : x.Stopped ? "cancelled" : "cancelling", seconds = x.Seconds });
         });
     }
 
@@ -68,7 +77,7 @@ internal static class ProbeApi
             Noise = ProbePlanner.DefaultNoise with { Sigma = Body.Num(o, "noise", ProbePlanner.DefaultNoise.Sigma, 0, 1) },
             Priors = priors,
             References = references,
-            ConstantLog = ConstantLog(d, o),
+            ConstantLog = ConstantLogRun(d, o),
         };
         try { _ = ProbePlanner.Designs(request); }
         catch (InputException x) { throw new ApiException(400, x.MessageNaming(Field)); }
@@ -79,12 +88,10 @@ internal static class ProbeApi
     private static string Field(string parameter) => parameter == "target" ? "targets" : parameter;
 
     /// <summary>The constant-rate log (a stored run) read as <c>anneal probe --constant-log</c> reads a file (<see cref="RegimeService.Read"/>).</summary>
-    private static Anneal.Laws.LawRun? ConstantLog(Dashboard d, JsonObject o)
+    private static Anneal.Laws.LawRun? ConstantLogRun(Dashboard d, JsonObject o)
     {
-        if (o["constant_log"] is null) return null;
-        long id = Body.Int(o, "constant_log", null, 1, long.MaxValue);
         var target = Body.Target(o, "val", "constant_log_target");
-        var curve = d.Runs.LoadCurve(id) ?? throw new ApiException(404, $"constant_log: no run with id {id}");
+        if (ConstantLog.LoadIfGiven(d, o) is not { Curve: var curve }) return null;
         try { return RegimeService.Read(curve, target); }
         catch (InputException x) { throw new ApiException(400, "constant_log: " + x.Message); }
     }

@@ -40,9 +40,9 @@ async function show() {
   }
 }
 
-/** Calls the API; throws an Error carrying the server's message on failure. */
-export async function api(path, body, signal) {
-  const init = body === undefined ? { signal } : {
+/** Calls the API (GET without a body, POST with one, or the given method); throws an Error carrying the server's message on failure. */
+export async function api(path, body, signal, method) {
+  const init = body === undefined ? { signal, method: method || 'GET' } : {
     method: 'POST', body: typeof body === 'string' || body instanceof Blob ? body : JSON.stringify(body),
     headers: { 'Content-Type': body instanceof Blob ? 'application/octet-stream' : 'application/json' }, signal,
   };

@@ -12,6 +12,9 @@ namespace Anneal.Accuracy;
 /// </summary>
 public sealed record CorpusRun(string Name, LossCurve Curve, string? Schedule, int Seed, string? BranchOf = null, long BranchStep = 0)
 {
+    /// <summary>Whether the corpus file states <see cref="Seed"/> (else it is 1 by default and says nothing of the run).</summary>
+    public bool SeedGiven { get; init; }
+
     /// <summary>Steps the run trained: its last logged step + 1.</summary>
     public long Horizon => Curve.Steps[^1] + 1;
 }
@@ -143,13 +146,14 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
             var rel = dataDir.Length == 0 ? fileName : dataDir + "/" + fileName;
             var bytes = open(rel) ?? throw new InputException($"{origin}: run file '{rel}' not found");
             string? spec = r["schedule"] is null ? null : Str(r["schedule"], "runs[].schedule");
-            int seed = r["seed"] is JsonValue sv && sv.TryGetValue<int>(out var s) ? s : 1;
+            int? given = r["seed"] is JsonValue sv && sv.TryGetValue<int>(out var g) ? g : null;
+            int seed = given ?? 1;
             string? parent = r["branch_of"] is null ? null : Str(r["branch_of"], "runs[].branch_of");
             long at = r["branch_step"] is JsonValue bv && bv.TryGetValue<long>(out var b) ? b : 0;
             var curve = CurveReader.Parse(bytes, Path.Combine(Path.GetDirectoryName(origin) ?? "", rel));
             var runName = Path.GetFileNameWithoutExtension(fileName);
             curve = curve with { Name = runName, ScheduleSpec = spec is null ? null : Schedules.Schedule.Parse(spec).Spec };
-            runs.Add(new CorpusRun(runName, curve, spec, seed, parent is null ? null : Path.GetFileNameWithoutExtension(parent), at));
+            runs.Add(new CorpusRun(runName, curve, spec, seed, parent is null ? null : Path.GetFileNameWithoutExtension(parent), at) { SeedGiven = given is not null });
         }
         foreach (var r in runs.Where(r => r.BranchOf is not null))
             if (!runs.Any(p => p.Name == r.BranchOf)) throw new InputException($"{origin}: run '{r.Name}' branches from '{r.BranchOf}', which is not in \"runs\"");
@@ -175,7 +179,7 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// </summary>
     public LawRun LawRunOf(CorpusRun run, long firstStep = 0, long endStep = long.MaxValue)
     {
-        var r = LawRun.FromCurve(run.Curve, Target);
+        var r = LawRun.FromCurve(run.Curve, Target) with { Seed = run.SeedGiven ? run.Seed : null };
         long from = Math.Max(Math.Max(r.PeakStep, MinStep), firstStep);
         var keep = Enumerable.Range(0, r.Count).Where(i => r.Steps[i] >= from && r.Steps[i] < endStep).ToArray();
         if (keep.Length == 0) throw new InputException($"{Name}/{run.Name}: no logged point in steps [{from}, {endStep})");

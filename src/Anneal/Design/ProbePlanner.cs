@@ -222,7 +222,11 @@ public static class ProbePlanner
         return judged.Onset ?? throw InputException.Naming($"{Parameter("constant_log")}: {judged.Message}, the shortest design's horizon");
     }
 
-    /// <summary>Scores every design and recommends one.</summary>
+    /// <summary>
+    /// Scores every design and recommends one. <paramref name="cancel"/> stops the plan between simulated fits (each in flight
+    /// finishes; none starts after it) and between the prior laws' fits, throwing <see cref="OperationCanceledException"/>:
+    /// a caller that gives up (the dashboard's cancelled job) frees the machine within one fit.
+    /// </summary>
     public static ProbeResult Plan(ProbeRequest request, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         var sw = Stopwatch.StartNew();
@@ -241,8 +245,9 @@ public static class ProbePlanner
         var priors = request.Priors.ToList();
         foreach (var reference in request.References)
         {
+            cancel.ThrowIfCancellationRequested();
             progress?.Report($"fitting the prior laws on {reference.Name}");
-            priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed));
+            priors.AddRange(ProbePriors.FromReference(reference, peak, targets.Max(t => t.Horizon), out var failed, cancel));
             notes.AddRange(failed);
         }
         var sim = new ProbeSimulation(targets, peak, law, priors, request.Noise, request.Seed);
@@ -255,6 +260,7 @@ public static class ProbePlanner
 
         void Simulate(IReadOnlyList<int> which, IReadOnlyList<int> seeds, string stage)
         {
+            cancel.ThrowIfCancellationRequested();
             var jobs = (from d in which from p in Enumerable.Range(0, nPriors) from s in seeds select (d, p, s)).ToArray();
             var outcome = new (double[]?, double[]?, string?)[jobs.Length];
             int done = 0, reported = 0;

@@ -73,9 +73,9 @@ public static class ProbePriors
     /// (points landing on one simulated step averaged), points before each run's peak left out. A law whose fit
     /// fails is left out, named in <paramref name="failed"/> with the reason, and so is a reference run that keeps fewer than two logged points once mapped. The laws are fitted in the reference's own
     /// rate units, where they were made to fit (the multi-power law is not equivariant to the units of the rate), and
-    /// generate the targets' rates scaled to those units.
+    /// generate the targets' rates scaled to those units. <paramref name="cancel"/> stops it before any law's fit not yet begun.
     /// </summary>
-    public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon, out IReadOnlyList<string> failed)
+    public static IReadOnlyList<ProbePrior> FromReference(ProbeReference reference, double peak, long horizon, out IReadOnlyList<string> failed, CancellationToken cancel = default)
     {
         long hs = ProbeSimulation.SimHorizon(horizon);
         double scale = (double)hs / reference.Horizon;
@@ -93,6 +93,7 @@ public static class ProbePriors
         var why = new string?[laws.Length];
         Fitting.LawFitter.ForEachIndependent(laws.Length, i =>
         {
+            if (cancel.IsCancellationRequested) return;
             try
             {
                 // one joint fit (the seed ensemble off): the prior is one parameter vector
@@ -102,6 +103,7 @@ public static class ProbePriors
             }
             catch (InputException e) { why[i] = $"prior left out, its fit failed: {laws[i].Spec} on {reference.Name}: {e.Message}"; }
         });
+        cancel.ThrowIfCancellationRequested();
         failed = skipped.Concat(why.OfType<string>()).ToArray();
         var ok = priors.OfType<ProbePrior>().ToArray();
         if (ok.Length == 0) throw new InputException($"no prior law could be fitted on {reference.Name} ({string.Join("; ", failed)}); give another reference");

@@ -23,14 +23,16 @@ public static class LawFitter
     /// different losses (two seeds: <see cref="SeedTwins"/>) are grouped by seed (<see cref="SeedGroups"/>) and each group
     /// fitted apart, the law's forecasts the groups' mean (<see cref="SeedEnsemble"/>, <see cref="FittedLaw.Seeds"/>), unless
     /// <see cref="FitOptions.SeedEnsemble"/> is off or the groups are uneven: then one joint fit with a warning naming their gap.
-    /// Runs without twins are fitted exactly as before.
+    /// Runs without twins are fitted exactly as before. Twins whose stated seeds cannot form groups (<see cref="SeedGroups"/>)
+    /// are an <see cref="InputException"/> saying which runs and how to fix them.
     /// </summary>
     public static FittedLaw Fit(LossLaw law, IReadOnlyList<LawRun> runs, FitOptions? options = null)
     {
         // Two or more seeds of the same schedules (SeedGroups): each seed's runs fitted apart with the same law and options,
         // the forecasts their mean (SeedEnsemble). A group holds no twins, so its fit is the ordinary one below.
-        var seeds = SeedGroups.Of(runs);
-        if (seeds.Groups.Count >= 2 && options?.SeedEnsemble != false)
+        // A joint fit (the option off) needs no groups, only the twins it warns of: runs whose seeds cannot be grouped still fit.
+        var seeds = options?.SeedEnsemble != false ? SeedGroups.Of(runs) : new SeedGroups([], SeedTwins.Of(runs), [], null);
+        if (seeds.Groups.Count >= 2)
             return SeedEnsemble.AsFit(seeds, seeds.Groups.Select(g => Fit(law, g, options)).ToArray(), runs);
         // The regime check, made once: the stack's rule reads it (StackFitter), and the fit records it.
         var regime = RegimeCheck.Of(runs);

@@ -10,7 +10,9 @@ namespace Anneal.Laws;
 /// docs/journal/session-14-auto-step-drop.md). Members and prior weights:
 /// <c>momentum(cap=fit)</c> 0.35, <c>mpl(warmup=reference, drops=continuous)</c> 0.35 and <c>convex</c> 0.3 (<see cref="DefaultMembers"/>).
 /// Each fit tilts one member to 0.9, or keeps it alone, when the fitted runs' own future says so clearly
-/// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/journal/session-06-auto-weights-per-fit.md); then the first
+/// (<see cref="Anneal.Fitting.StackFitter.ChooseWeights"/>; docs/journal/session-06-auto-weights-per-fit.md) and, where a
+/// fitted run decays over half its length, their past holds enough points to say it
+/// (<see cref="Anneal.Fitting.StackFitter.PastWeighs"/>; docs/journal/session-22-stack.md); then the first
 /// member's place goes to <c>age(q=0.7, prior=13)</c> (calibrations without a decay over half a run) or <c>share</c> (with
 /// one), at its weight or alone, where that forecasts the same future better (<see cref="DefaultAlternates"/>,
 /// <see cref="Weighs"/>, <see cref="Anneal.Fitting.StackFitter.ChooseMembers"/>;

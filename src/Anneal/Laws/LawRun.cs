@@ -44,6 +44,12 @@ public sealed record LawRun
     /// <summary>What was made up when <see cref="GradNorm"/> was rebuilt (null when exact), for the CLI to print.</summary>
     public string? GradNormWarning { get; init; }
 
+    /// <summary>
+    /// The run's seed where its source states it (a corpus's <c>seed</c> field); null otherwise. With it, or a seed named in
+    /// <see cref="Name"/> (<c>_s2</c>), a fit of several seeds pairs runs by seed (<see cref="Anneal.Fitting.SeedGroups"/>).
+    /// </summary>
+    public int? Seed { get; init; }
+
     /// <summary>Number of evaluated points.</summary>
     public int Count => Steps.Length;
 

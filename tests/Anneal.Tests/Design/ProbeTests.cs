@@ -158,6 +158,44 @@ public class ProbeTests
         result.Designs.Count.ShouldBeGreaterThan(10);
     }
 
+    /// <summary>Progress reported on the planner's thread, cancelling the plan at the first message <paramref name="stopAt"/> accepts.</summary>
+    private sealed class CancelAt(CancellationTokenSource cts, Func<string, bool> stopAt) : IProgress<string>
+    {
+        public List<string> Seen { get; } = [];
+
+        public void Report(string value)
+        {
+            lock (Seen) Seen.Add(value);
+            if (stopAt(value)) cts.Cancel();
+        }
+    }
+
+    [Theory]
+    [InlineData("fitting the prior laws")]
+    [InlineData("screening: ")]
+    public void A_cancelled_plan_stops_its_loop_before_the_next_stage(string stopAt)
+    {
+        // The token reaches the planner's loop: cancelled while the priors are fitted, no design is simulated; cancelled inside
+        // the screening, the finalists are never simulated. Without a cancel the same request reaches the finalists (checked once, at the end).
+        var request = new ProbeRequest(2000, [Cos(1000), Cos(1000, 3e-4)])
+        {
+            References = [Reference400M() with { Laws = ["momentum(lambda=fit)"] }],
+            Law = "momentum",
+            Seeds = 2,
+        };
+        using var cts = new CancellationTokenSource();
+        var progress = new CancelAt(cts, m => m.StartsWith(stopAt, StringComparison.Ordinal));
+        Should.Throw<OperationCanceledException>(() => ProbePlanner.Plan(request, progress, cts.Token));
+        progress.Seen.ShouldContain(m => m.StartsWith(stopAt, StringComparison.Ordinal));
+        progress.Seen.ShouldNotContain(m => m.StartsWith("finalists", StringComparison.Ordinal));
+        if (stopAt.StartsWith("fitting", StringComparison.Ordinal)) progress.Seen.ShouldNotContain(m => m.Contains("simulated fits"));
+        if (stopAt != "screening: ") return;
+        // the same request, not cancelled, reaches the finalists
+        var whole = new CancelAt(cts, _ => false);
+        ProbePlanner.Plan(request, whole).Designs.Count.ShouldBeGreaterThan(10);
+        whole.Seen.ShouldContain(m => m.StartsWith("finalists", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Schedule_shapes_are_the_closed_form_decay_share_and_area_removed()
     {

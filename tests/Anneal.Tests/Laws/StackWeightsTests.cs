@@ -59,7 +59,9 @@ public class StackWeightsTests
     {
         // Data from the momentum law (known parameters); the other member, the power law, is blind to the cosine's decay,
         // so on the runs' own future it errs and the momentum law does not.
-        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 25)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 25))];
+        // Logged every 10 steps: the past (to step 499) holds 36 points a run, 72 >= 10 x the momentum law's 4 parameters
+        // (StackFitter.PastWeighs; the thin-past case is the next test).
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 10)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 10))];
         LossLaw[] laws = [new MomentumLaw(0.999), new PowerLaw()];
         var auto = LawFitter.Fit(new AutoLaw([(laws[0], 0.5), (laws[1], 0.5)]), runs);
         // The momentum law's forecast of the future is exact, so it is kept alone (its error is far below the tilt's).
@@ -94,6 +96,37 @@ public class StackWeightsTests
         ((AutoLaw)fixedFit.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([0.5, 0.5]);
         fixedFit.StackChoice.ShouldBeNull();
         fixedFit.Law.Spec.ShouldBe("auto(weights=fixed)");
+    }
+
+    [Fact]
+    public void On_a_long_decay_a_past_of_few_points_leaves_the_prior_weights()
+    {
+        // The data of the test above (the momentum law at known parameters, which its past fit recovers and the tilt then
+        // picks) logged every 100 steps, as the engine corpora log validation: the past up to step 499 holds the points at
+        // 199, 299, 399 and 499 of each run, 8 in all, below 10 x the momentum law's 4 parameters (the largest member), so
+        // the prior stands however well the momentum member forecasts the future.
+        LossLaw[] laws = [new MomentumLaw(0.999), new PowerLaw()];
+        LawRun[] thin = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(199, 999, 100)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(199, 999, 100))];
+        var (heads, _, cut) = StackFitter.FutureCut(thin);
+        cut.ShouldBe(499);
+        heads.Sum(h => h.Count).ShouldBe(8);
+        StackFitter.PastWeighs(laws, thin, heads).ShouldBeFalse();
+        var auto = LawFitter.Fit(new AutoLaw([(laws[0], 0.5), (laws[1], 0.5)]), thin);
+        ((AutoLaw)auto.Law).Members.Select(m => m.Weight).ToArray().ShouldBe([0.5, 0.5], 1e-12);
+        auto.StackChoice!.ShouldContain("(8) are fewer than 10 per parameter of the largest member (4)");
+
+        // The line: 40 points (10 x 4) weigh, 39 do not; the 3-parameter power law alone would need 30.
+        LawRun[] dense = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(109, 999, 10)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(109, 999, 10))];
+        var (denseHeads, _, _) = StackFitter.FutureCut(dense);
+        denseHeads.Sum(h => h.Count).ShouldBe(80);   // 109..499 by 10: 40 points a run
+        StackFitter.PastWeighs(laws, dense, [denseHeads[0]]).ShouldBeTrue();
+        StackFitter.PastWeighs(laws, dense, [denseHeads[0] with { Steps = denseHeads[0].Steps[1..], Observed = denseHeads[0].Observed![1..] }]).ShouldBeFalse();
+        StackFitter.PastWeighs([new PowerLaw()], dense, [denseHeads[0] with { Steps = denseHeads[0].Steps[10..], Observed = denseHeads[0].Observed![10..] }]).ShouldBeTrue();
+
+        // Without a run decaying over more than half its length (the WSD question's layout: a constant run and 10 %
+        // cooldowns) the rule does not apply, however few the points.
+        LawRun[] wsd = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(199, 999, 100)), Make("wsd(peak=3e-3, total=1000, warmup=100, decay=0.1)", 1000, [999])];
+        StackFitter.PastWeighs(laws, wsd, [wsd[0]]).ShouldBeTrue();
     }
 
     [Fact]

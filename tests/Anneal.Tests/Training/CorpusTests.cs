@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -159,7 +159,10 @@ public class CorpusTests
     // constant, and cosine to 0 and to P/10, linear, step, WSD 20% and 1-sqrt 20% at both horizons (13 pairs). Validation every
     // 100 updates, warmup 50.
     [InlineData("gpt-erlang", 46, 1200, 2400, 1200, new[] { 900, 1200 }, new[] { 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, 4800 }, 13, 100, 49)]
-    public void Session_15s_to_21s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // mlp-muon (session 22, held out): gpt-erlang's design and lengths (generate_long) on another workload, H1 1,200 about 3x past
+    // the early transient of its constant-rate screening run, so the same splits and 13 pairs; warmup 50.
+    [InlineData("mlp-muon", 46, 1200, 2400, 1200, new[] { 900, 1200 }, new[] { 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, 4800 }, 13, 100, 49)]
+    public void Session_15s_to_22s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -324,9 +327,33 @@ public class CorpusTests
         SourcesSayNone([erlang], "Brown", "norm=rms", "dropout");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-erlang", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(8649);
-        // and no other corpus is that optimizer, text, context or batch
+        // and no other corpus is that text, context or batch, nor another GPT trained with Muon (mlp-muon, session 22, is an MLP)
         var others = all.Where(c => c.Name != "engine-gpt-erlang").ToList();
-        SourcesSayNone(others, "muon", "Erlang", "erlang-src", "seq=40", "x seq 40", "batch 14 x");
+        SourcesSayNone(others, "Erlang", "erlang-src", "seq=40", "x seq 40", "batch 14 x");
+        SourcesSayNone(others.Where(c => c.Source.Contains("model gpt", StringComparison.Ordinal)), "muon");
+    }
+
+    [Fact]
+    public void Session_22s_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (mlp-muon): made in session 22 for a blind measurement in
+        // session 23 (HELD_OUT=1: "held_out": true), so no calibration (ForecastCorpus.LoadFolders without the held-out corpora)
+        // reads it. An MLP with three GELU hidden layers of width 160 on the one-hot previous 7 bytes at batch 9 x 64, trained
+        // with Muon (its two hidden-to-hidden matrices; AdamW on the input and output layers and the biases) after a 50-update
+        // warmup on a tenth text, Pascal source code (the Free Pascal 3.2.2 compiler's units); one pass over its 7,861,717
+        // training bytes (the first 90 % of 8,735,242) is 13,649 steps of 576 bytes, so its longest run (4,800 steps) stays
+        // within one epoch.
+        var (muon, all) = Bundled("engine-mlp-muon", heldOut: true);
+        SourcesSay([muon], "model mlp(context=7, hidden=160, layers=3) on Pascal source code", "fpc-source-3.2.2 3.2.2+dfsg-20",
+            "batch 9 x seq 64, muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps", "on the two hidden-to-hidden matrices",
+            "the input and output layers and the biases by adamw b1 0.9, b2 0.95, wd 0.1", "peak 1.6e-2, warmup 50,");
+        SourcesSayNone([muon], "Brown", "gpt(", "dropout");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "mlp-muon", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(13649);
+        // and no other corpus is that text, batch or depth, nor another MLP trained with Muon
+        var others = all.Where(c => c.Name != "engine-mlp-muon").ToList();
+        SourcesSayNone(others, "Pascal", "fpc-source", "mlp(context=7", "layers=3)", "batch 9 x");
+        SourcesSayNone(others.Where(c => c.Source.Contains("model mlp", StringComparison.Ordinal)), "muon");
     }
 
     /// <summary>

@@ -13,11 +13,16 @@ export function probePanel(log) {
   const seeds = el('input', { type: 'number', id: 'probe-seeds', value: 3, min: 1, max: 50, style: 'width: 5em' });
   const margin = el('input', { type: 'number', id: 'probe-margin', value: 2, min: 1, max: 100, step: 0.5, style: 'width: 5em' });
   const goBtn = el('button', { id: 'probe-run' }, 'Design the calibration runs');
+  // Stops the planner on the server (DELETE /api/probe/JOB), not only this page's polling.
+  const cancelBtn = el('button', { id: 'probe-cancel', class: 'hidden' }, 'Cancel');
   const bar = el('progress', { id: 'probe-progress', class: 'hidden', style: 'width: 260px' });
   const status = el('p', { class: 'muted', id: 'probe-status' });
   const out = el('div', { id: 'probe-result' });
   let alive = true;
+  let job = null;        // the job being polled, while it runs
+  let cancelled = false;
   goBtn.addEventListener('click', run);
+  cancelBtn.addEventListener('click', cancel);
   const panel = el('div', { id: 'probe-panel' },
     el('h2', {}, 'Which calibration runs should I train?'),
     el('p', { class: 'muted' }, 'For the schedules you intend to train (the targets), the cheapest calibration runs that pin the law down, within a budget of steps (anneal probe, docs/probe.md). Every candidate design is simulated: prior laws generate its runs with measured noise, your law is fitted on them and forecasts the targets. A cooldown branched from a checkpoint of the constant run costs only its own steps. With a constant-rate log above, designs whose runs end before the laws\' regime are left out. Takes tens of seconds.'),
@@ -25,7 +30,7 @@ export function probePanel(log) {
       el('label', { title: 'noise seeds per prior for the finalists' }, 'seeds ', seeds),
       el('label', { title: 'another design than constant + cosine must simulate at most 1/margin of its error under every prior' }, 'margin ', margin)),
     el('div', { class: 'row' }, targets),
-    el('div', { class: 'row' }, goBtn, bar, status),
+    el('div', { class: 'row' }, goBtn, cancelBtn, bar, status),
     out);
 
   async function run() {
@@ -34,6 +39,7 @@ export function probePanel(log) {
     const l = log();
     if (l) { body.constant_log = l.id; body.constant_log_target = l.target; }
     goBtn.disabled = true;
+    cancelled = false;
     out.replaceChildren();
     status.className = 'muted';
     status.textContent = 'checking the request…';
@@ -41,17 +47,41 @@ export function probePanel(log) {
     bar.classList.remove('hidden');
     try {
       let { status: code, data } = await api('/api/probe', body);
+      job = data.job;
+      cancelBtn.classList.remove('hidden');
       const started = Date.now();
-      while (code === 202 && alive) {
+      while (code === 202 && alive && !cancelled) {
         showProgress(data.progress, (Date.now() - started) / 1000);
         await new Promise(r => setTimeout(r, 700));
+        if (cancelled) break;
         ({ status: code, data } = await api(data.poll || `/api/probe/${data.job}`));
       }
-      if (!alive) return;
+      job = null;
+      if (!alive || cancelled) return;
       status.textContent = `done in ${data.settings.seconds.toFixed(1)} s (${data.settings.simulations} simulated fits)`;
       render(data);
+    } catch (e) {
+      if (cancelled) return; // a poll that raced the cancel: the cancel's answer is what to show
+      status.className = 'error'; status.textContent = e.message;
+    }
+    finally { job = null; goBtn.disabled = false; cancelBtn.classList.add('hidden'); bar.classList.add('hidden'); }
+  }
+
+  // Cancels the running job on the server; the answer comes once its planner stopped.
+  async function cancel() {
+    if (!job) return;
+    const id = job;
+    cancelled = true;
+    cancelBtn.disabled = true;
+    status.className = 'muted';
+    status.textContent = 'cancelling…';
+    try {
+      const { data } = await api(`/api/probe/${id}`, undefined, undefined, 'DELETE');
+      status.textContent = data.status === 'cancelling' ? 'cancelled; the server is still ending the simulated fits in flight'
+        : data.status === 'dropped' ? 'cancelled: the design had just finished; run it again to see it'
+        : `cancelled: the planner stopped after ${data.seconds.toFixed(1)} s`;
     } catch (e) { status.className = 'error'; status.textContent = e.message; }
-    finally { goBtn.disabled = false; bar.classList.add('hidden'); }
+    finally { cancelBtn.disabled = false; }
   }
 
   // The planner's message ("screening: 12/66 simulated fits (3.1 s)"); its counts fill the bar.
@@ -92,5 +122,6 @@ export function probePanel(log) {
     out.replaceChildren(...parts);
   }
 
-  return { panel, cleanup: () => { alive = false; } };
+  // Leaving the page cancels a running job: nobody will read its result.
+  return { panel, cleanup: () => { alive = false; if (job) api(`/api/probe/${job}`, undefined, undefined, 'DELETE').catch(() => {}); } };
 }
