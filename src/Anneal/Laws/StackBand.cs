@@ -74,7 +74,7 @@ namespace Anneal.Laws;
 public static class StackBand
 {
     /// <summary>k: scale of the disagreement of every fitted member (also those of weight 0).</summary>
-    public const double DisagreementScale = 0.581;
+    public const double DisagreementScale = 0.693;
 
     /// <summary>kw: scale of the disagreement of the members the stack mixes (and of a lone member's own variance).</summary>
     public const double WeightedDisagreementScale = 0;
@@ -86,7 +86,7 @@ public static class StackBand
     public const double FutureScale = 0;
 
     /// <summary>s: the floor, the relative standard deviation of the error every forecast has (see <see cref="StackBand"/>).</summary>
-    public const double FloorScale = 0.0003;
+    public const double FloorScale = 0.00035;
 
     /// <summary>c: the relative standard deviation of the error per unit of extrapolation in intrinsic time (<see cref="Extrapolation"/>; see <see cref="StackBand"/>). 0 since session 21: once the floor covers the corpus that needs most, the calibration rule finds the band need not grow with the extrapolation to cover the others' far forecasts (it was 0.00595).</summary>
     public const double ExtrapolationScale = 0;
@@ -115,7 +115,7 @@ public static class StackBand
     /// It follows the evidence each fit has: a fit whose members agree and whose runs, refitted one left out, forecast the
     /// same gets a narrow band (MPL, mlp-sgd), one whose runs disagree (gpt-manpages' constant run lagging its cosine) a wide one.
     /// </summary>
-    public const double OwnScale = 0.581;
+    public const double OwnScale = 0.693;
 
     /// <summary>
     /// D, the disagreements' discount (session 20): their variance counts <c>e^(-2 D h)</c> per unit of extrapolation h
