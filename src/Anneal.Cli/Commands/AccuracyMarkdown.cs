@@ -94,19 +94,22 @@ internal static class AccuracyMarkdown
             bool auto = report.Laws.Contains("auto");
             sb.AppendLine("### The floor in the benchmark's metrics: a perfect forecaster against one seed");
             sb.AppendLine();
-            sb.AppendLine("A forecaster that knew every held-out run's expected final loss would still be scored against one seed's observation: its relative error is that seed's deviation, drawn from N(0, sigma^2) with sigma the corpus's seed noise (the root mean square of the relative standard deviations above). Expected mean |error| sigma sqrt(2/pi) (closed form); expected worst |error| over the corpus's forecasts, the expected largest of that many half-normals (numerical integration of its survival function; pooled: over every corpus with seed pairs, each with its own sigma). The draws are taken as independent; the held-out runs of one seed, and the cooldown branches of one constant run, share noise, which lowers the expected worst, so it is the upper end of the floor's. Corpora without seed pairs have no floor and are left out of the pooled row." + (auto ? " `auto`'s errors are on the same forecasts." : ""));
+            string draws = SeedFloor.PickDraws.ToString("N0", Inv);
+            sb.AppendLine($"A forecaster that knew every held-out run's expected final loss would still be scored against one seed's observation: its relative error is that seed's deviation, drawn from N(0, sigma^2) with sigma the corpus's seed noise (the root mean square of the relative standard deviations above). Expected mean |error| sigma sqrt(2/pi) (closed form); expected worst |error| over the corpus's forecasts, the expected largest of that many half-normals (numerical integration of its survival function; pooled: over every corpus with seed pairs, each with its own sigma). The same forecaster picks, in every horizon group, the run of lowest expected final, and is scored against one seed's finals: its expected pick regret and Spearman correlation (averaged over the groups as the metrics are) by a seeded Monte Carlo of {draws} draws per group (no closed form beyond two runs), each final drawn as mu (1 + sigma z) with mu the observed final and sigma the corpus's within-seed noise: its seed pairs' log ratios of finals with their mean (a seed's shared offset, which moves no ranking) removed, sqrt(var / 2) (none with fewer than two pairs). The draws are taken as independent; the held-out runs of one seed, and the cooldown branches of one constant run, share noise, which lowers the expected worst and regret and raises the expected Spearman, so these are the floor's upper end (its lower end for Spearman), and a forecaster fitted on the same seed's runs can score beyond them. Corpora without seed pairs have no floor and are left out of the pooled row." + (auto ? " `auto`'s errors, regret and Spearman are on the same forecasts and horizon groups." : ""));
             sb.AppendLine();
-            sb.AppendLine("| corpus | forecasts | seed noise | floor: mean error | floor: worst error |" + (auto ? " `auto` mean | `auto` worst |" : ""));
-            sb.AppendLine("|---|---|---|---|---|" + (auto ? "---|---|" : ""));
+            sb.AppendLine("| corpus | forecasts | seed noise | floor: mean error | floor: worst error |" + (auto ? " `auto` mean | `auto` worst |" : "") + " horizon groups | within-seed noise | floor: regret | floor: Spearman |" + (auto ? " `auto` regret | `auto` Spearman |" : ""));
+            sb.AppendLine("|---|---|---|---|---|" + (auto ? "---|---|" : "") + "---|---|---|---|" + (auto ? "---|---|" : ""));
             var restated = report.Restatements;
             foreach (var f in floors)
             {
                 sb.Append($"| {(f.Corpus == SeedFloor.Pooled ? "**pooled** (in-sample corpora with seed pairs)" : Label(report, f.Corpus))} | {f.Forecasts} | {Pct(f.Sigma, 3)} | {Pct(f.ExpectedMean, 3)} | {Pct(f.ExpectedWorst, 3)} |");
-                if (auto)
-                {
-                    var mine = report.Rows.Where(r => r.Law == "auto" && !restated.Contains(r.Question) && (f.Corpus == SeedFloor.Pooled ? floors.Any(x => x.Corpus == r.Corpus) && !report.HeldOut.Contains(r.Corpus) : r.Corpus == f.Corpus)).SelectMany(r => r.Forecasts).ToArray();
-                    sb.Append(mine.Length == 0 ? " - | - |" : $" {Pct(mine.Average(x => x.RelError))} | {Pct(mine.Max(x => x.RelError))} |");
-                }
+                var rows = report.Rows.Where(r => r.Law == "auto" && !r.Failed && !restated.Contains(r.Question) && (f.Corpus == SeedFloor.Pooled ? floors.Any(x => x.Corpus == r.Corpus) && !report.HeldOut.Contains(r.Corpus) : r.Corpus == f.Corpus)).ToArray();
+                var mine = rows.SelectMany(r => r.Forecasts).ToArray();
+                if (auto) sb.Append(mine.Length == 0 ? " - | - |" : $" {Pct(mine.Average(x => x.RelError))} | {Pct(mine.Max(x => x.RelError))} |");
+                sb.Append($" {f.PickGroups} | {Pct(f.WithinSigma, 3)} | {Pct(f.ExpectedRegret, 3)} | {Num(f.ExpectedSpearman)} |");
+                // auto's regret and Spearman over its groups on the corpora whose pick floor exists (the pooled floor's groups)
+                var groups = rows.Where(r => f.Corpus != SeedFloor.Pooled || floors.Any(x => x.Corpus == r.Corpus && x.PickGroups > 0)).SelectMany(r => r.HorizonGroups).ToArray();
+                if (auto) sb.Append(f.PickGroups == 0 ? " - | - |" : $" {Pct(LawAccuracy.MeanRegret(groups), 3)} | {Num(LawAccuracy.MeanSpearman(groups))} |");
                 sb.AppendLine();
             }
             sb.AppendLine();
@@ -354,7 +357,7 @@ internal static class AccuracyMarkdown
         if (restated.Count > 0) root["restated_questions"] = restated;
         root["rows"] = rows;
         root["seed_noise"] = noise;
-        root["seed_floor"] = new JsonArray(SeedFloor.Of(report).Select(f => (JsonNode)new JsonObject { ["corpus"] = f.Corpus, ["forecasts"] = f.Forecasts, ["seed_noise"] = FiniteJson(f.Sigma), ["expected_mean_error"] = FiniteJson(f.ExpectedMean), ["expected_worst_error"] = FiniteJson(f.ExpectedWorst) }).ToArray());
+        root["seed_floor"] = new JsonArray(SeedFloor.Of(report).Select(f => (JsonNode)new JsonObject { ["corpus"] = f.Corpus, ["forecasts"] = f.Forecasts, ["seed_noise"] = FiniteJson(f.Sigma), ["expected_mean_error"] = FiniteJson(f.ExpectedMean), ["expected_worst_error"] = FiniteJson(f.ExpectedWorst), ["horizon_groups"] = f.PickGroups, ["within_seed_noise"] = FiniteJson(f.WithinSigma), ["expected_regret"] = FiniteJson(f.ExpectedRegret), ["expected_spearman"] = FiniteJson(f.ExpectedSpearman) }).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 

@@ -374,6 +374,21 @@ public static class ForecastBenchmark
         var v = noise.Where(n => n.Corpus == corpus).Select(n => n.RelStd * n.RelStd).ToArray();
         return v.Length == 0 ? double.NaN : Math.Sqrt(v.Average());
     }
+
+    /// <summary>
+    /// A corpus's seed noise within one seed, the part that can reorder its runs: each seed pair's log ratio of finals
+    /// <c>d = ln(L_seed1 / L_seed2)</c> (the first two seeds of every schedule of <paramref name="noise"/>) has its mean over
+    /// the corpus's pairs removed, since a seed lower on every run (a shared offset) moves no ranking, and
+    /// <c>sigma = sqrt(var(d) / 2)</c> (the sample variance; one final's relative deviation, each pair holding two).
+    /// NaN with fewer than two pairs. gpt-lisp: 0.75 %, against its 2.95 % total (docs/journal/session-22-stack.md).
+    /// </summary>
+    public static double WithinSeedNoise(IEnumerable<SeedNoise> noise, string corpus)
+    {
+        var d = noise.Where(n => n.Corpus == corpus && n.Finals.Length >= 2).Select(n => Math.Log(n.Finals[0] / n.Finals[1])).ToArray();
+        if (d.Length < 2) return double.NaN;
+        double m = d.Average();
+        return Math.Sqrt(d.Sum(x => (x - m) * (x - m)) / (d.Length - 1) / 2);
+    }
 }
 
 /// <summary>Rank statistics for the accuracy report.</summary>
