@@ -116,7 +116,7 @@ public static class OptimizeService
         string family = request.Family;
         if (family != Free && !ScheduleDesigner.Families.Contains(family))
             throw InputException.Naming($"{Parameter("family")} must be {Free} or one of {string.Join(", ", ScheduleDesigner.Families)}, got '{family}'");
-        var problem = new DesignProblem(law.Parameters, request.Total, request.Warmup, request.Peak, request.MinLr, law.Convention) { ContinuousDrops = law.ContinuousDrops }.Validate();
+        var problem = law.Problem(request.Total, request.Warmup, request.Peak, request.MinLr);
         var d = new ScheduleDesigner(problem);
         var rows = new List<(string Label, Schedule? Schedule, double Loss, double[] Rates)>();
         FreeDesign? free = null;
