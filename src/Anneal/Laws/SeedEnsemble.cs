@@ -97,8 +97,8 @@ public sealed record SeedEnsemble(IReadOnlyList<FittedLaw> Groups)
 
     /// <summary>
     /// The ensemble as one fitted law (what <see cref="LawFitter.Fit"/> returns and law.json records): the first group's fit
-    /// (its law, values, members, regime check and epoch: what a reader of one parameter vector, such as the schedule
-    /// designer, takes, and says so) with <see cref="FittedLaw.Seeds"/> set, so that every forecast is the ensemble's. Its
+    /// (its law, values, members, regime check and epoch: what a reader of one parameter vector takes; the schedule designer
+    /// reads every group, <c>DesignLaw.FromFitted</c>) with <see cref="FittedLaw.Seeds"/> set, so that every forecast is the ensemble's. Its
     /// report lists every run fitted (<paramref name="runs"/>, in the order given), the points and seconds of all groups, and
     /// as its first warning what was grouped and why (<paramref name="grouping"/>), then each group's warnings. The regime check
     /// recorded is the first group's that fires, if any (its band is withheld past the horizon in the ensemble too).

@@ -158,5 +158,7 @@ public class SeedEnsembleDesignTests
         design.Design.Loss.ShouldBeLessThanOrEqualTo(objective.Value(first.Design.PostWarmup) * (1 + 1e-9));
         foreach (var c in design.Candidates) c.Loss.ShouldBeGreaterThanOrEqualTo(design.Design.Loss * (1 - 1e-9), c.Label);
         design.Design.Band.ShouldBe(ensemble.Predict(design.Problem, design.Design.PostWarmup).Band);
+        design.ToJson()["seed_groups"]!.AsArray().Count.ShouldBe(2);
+        first.ToJson().ContainsKey("seed_groups").ShouldBeFalse();
     }
 }
