@@ -67,6 +67,11 @@ public sealed class ProvenanceApiTests : IDisposable
         Math.Abs(final / groups.Select(g => new DesignProblem(g, 30000, 2160, 3e-4).Objective().Value(post)).First() - 1).ShouldBeGreaterThan(0.003);   // not the first group's
         Math.Abs(design["loss"]!.AsArray()[^1]!.GetValue<double>() / final - 1).ShouldBeLessThan(1e-5);
         design["law"]!.GetValue<string>().ShouldContain("seed ensemble of 2 groups");
+        // the free optimum minimises the same geometric mean: no family or reference beats it, and its curve ends at its loss
+        var optimum = await Send(HttpMethod.Post, "/api/design/optimum", new { law = fit["fit_id"]!.GetValue<string>(), peak = 3e-4, total = 30000, warmup = 2160 }, HttpStatusCode.OK);
+        double free = optimum["free"]!["final_loss"]!.GetValue<double>();
+        foreach (var c in optimum["candidates"]!.AsArray()) c!["final_loss"]!.GetValue<double>().ShouldBeGreaterThanOrEqualTo(free * (1 - 1e-9), c["label"]!.GetValue<string>());
+        Math.Abs(optimum["free"]!["loss"]!.AsArray()[^1]!.GetValue<double>() / free - 1).ShouldBeLessThan(1e-5);
     }
 
     [Fact]
