@@ -20,7 +20,7 @@ public sealed class Dashboard
     private readonly ConcurrentDictionary<string, object> _designs = new();
     private readonly ConcurrentDictionary<string, Anneal.Design.DesignLaw> _designLaws = new();
     private readonly ConcurrentDictionary<string, FittedLaw> _curveLaws = new();
-    private readonly ConcurrentDictionary<string, ConcurrentBag<MplFinalLoss>> _objectives = new();
+    private readonly ConcurrentDictionary<string, ConcurrentBag<IFinalLoss>> _objectives = new();
     private readonly object _accuracyLock = new();
     private Task<AccuracyReport>? _accuracy;
     private volatile string _accuracyProgress = "";
@@ -152,11 +152,11 @@ public sealed class Dashboard
     /// it keeps six buffers of the horizon's length (48 MB at a million steps) that a new one would allocate on every
     /// move. Not thread-safe, so each request rents one and gives it back (<see cref="ReturnObjective"/>).
     /// </summary>
-    public MplFinalLoss RentObjective(string key, Func<MplFinalLoss> create) =>
+    public IFinalLoss RentObjective(string key, Func<IFinalLoss> create) =>
         _objectives.TryGetValue(key, out var bag) && bag.TryTake(out var o) ? o : create();
 
     /// <summary>Gives back an evaluator rented with <see cref="RentObjective"/>; only the latest problems are kept.</summary>
-    public void ReturnObjective(string key, MplFinalLoss objective)
+    public void ReturnObjective(string key, IFinalLoss objective)
     {
         if (_objectives.Count > 4 && !_objectives.ContainsKey(key)) _objectives.Clear();
         var bag = _objectives.GetOrAdd(key, _ => []);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Anneal.Design;
 using Anneal.Laws;
 using Anneal.Schedules;
 using Anneal.Store;
@@ -41,6 +42,36 @@ public sealed class ProvenanceApiTests : IDisposable
         return [.. new[] { (cos, "law-cosine"), (con, "law-constant") }.Select(x => _factory.Store.ImportCurve(
             Anneal.Curves.CurveArgument.Attach(Anneal.Curves.CurveReader.Parse(System.Text.Encoding.UTF8.GetBytes(ApiTests.LawCsv(Published400M, x.Item1, 24000)), "run.csv"), x.Item1),
             new NewRun { Name = x.Item2 }))];
+    }
+
+    [Fact]
+    public async Task The_Designer_of_a_two_seed_fit_predicts_the_seed_ensembles_final_loss_and_draws_its_curve()
+    {
+        // Two seeds' cosine and constant runs (seed 2's law 3 % higher in L0): the Forecast page fits a seed ensemble. Its
+        // designer's final loss is the geometric mean of the two groups' MplFinalLoss (from the groups' parameters the
+        // forecast reports: the objective's definition, computed here), and its curve ends there.
+        var second = FittedLaw.FromValues(new MultiPowerLaw(WarmupConvention.Paper), MplParameters.Published400M.ToArray().Select((x, i) => i == 0 ? 1.03 * x : x).ToArray());
+        var cos = Schedule.Parse("cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)");
+        var con = Schedule.Parse("constant(peak=3e-4, warmup=2160)");
+        long[] ids = [.. new[] { (Published400M, cos, "cosine_s1"), (Published400M, con, "constant_s1"), (second, cos, "cosine_s2"), (second, con, "constant_s2") }.Select(x => _factory.Store.ImportCurve(
+            Anneal.Curves.CurveArgument.Attach(Anneal.Curves.CurveReader.Parse(System.Text.Encoding.UTF8.GetBytes(ApiTests.LawCsv(x.Item1, x.Item2, 24000)), "run.csv"), x.Item2),
+            new NewRun { Name = x.Item3 }))];
+        var fit = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, law = "mpl", schedule = "wsd(peak=3e-4, total=36000, warmup=2160, decay=0.2, shape=sqrt)" }, HttpStatusCode.OK);
+        var groups = fit["seed_groups"]!.AsArray().Select(g => MplParameters.FromVector(g!["parameters"]!.AsArray().Select(p => p!["value"]!.GetValue<double>()).ToArray())).ToArray();
+        groups.Length.ShouldBe(2);
+        var design = await Send(HttpMethod.Post, "/api/design", new { law = fit["fit_id"]!.GetValue<string>(), peak = 3e-4, total = 30000, warmup = 2160, cooldown = 0.2, shape = "sqrt" }, HttpStatusCode.OK);
+        var post = MplFinalLoss.PostWarmup(Schedule.Parse(design["spec"]!.GetValue<string>()), 30000, 2160);
+        double expected = Math.Sqrt(groups.Select(g => new DesignProblem(g, 30000, 2160, 3e-4).Objective().Value(post)).Aggregate(1.0, (a, b) => a * b));
+        double final = design["final_loss"]!.GetValue<double>();
+        final.ShouldBe(expected, 1e-12 * expected);
+        Math.Abs(final / groups.Select(g => new DesignProblem(g, 30000, 2160, 3e-4).Objective().Value(post)).First() - 1).ShouldBeGreaterThan(0.003);   // not the first group's
+        Math.Abs(design["loss"]!.AsArray()[^1]!.GetValue<double>() / final - 1).ShouldBeLessThan(1e-5);
+        design["law"]!.GetValue<string>().ShouldContain("seed ensemble of 2 groups");
+        // the free optimum minimises the same geometric mean: no family or reference beats it, and its curve ends at its loss
+        var optimum = await Send(HttpMethod.Post, "/api/design/optimum", new { law = fit["fit_id"]!.GetValue<string>(), peak = 3e-4, total = 30000, warmup = 2160 }, HttpStatusCode.OK);
+        double free = optimum["free"]!["final_loss"]!.GetValue<double>();
+        foreach (var c in optimum["candidates"]!.AsArray()) c!["final_loss"]!.GetValue<double>().ShouldBeGreaterThanOrEqualTo(free * (1 - 1e-9), c["label"]!.GetValue<string>());
+        Math.Abs(optimum["free"]!["loss"]!.AsArray()[^1]!.GetValue<double>() / free - 1).ShouldBeLessThan(1e-5);
     }
 
     [Fact]

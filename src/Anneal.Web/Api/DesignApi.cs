@@ -134,13 +134,13 @@ internal static class DesignApi
             // Steps W..T-1 of the same rates are the post-warmup schedule MplFinalLoss.PostWarmup would sample again.
             var post = eta.AsSpan(checked((int)problem.Warmup));
             string key = string.Create(CultureInfo.InvariantCulture, $"{lawName}|{problem.Total}|{problem.Warmup}|{problem.Peak:R}|{problem.MinLr:R}");
-            var objective = d.RentObjective(key, problem.Objective);
+            var objective = d.RentObjective(key, problem.FinalLoss);
             double final;
             try { final = objective.Value(post); }
             finally { d.ReturnObjective(key, objective); }
             var band = dl.Band(problem, post);
             var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
-            var curve = d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at);
+            var curve = dl.Seeds is null ? d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at) : Curve(dl, eta, at);
             return new
             {
                 law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
@@ -176,7 +176,7 @@ internal static class DesignApi
         long warmup = Body.Int(o, "warmup", 0, 0, Dashboard.MaxSteps);
         double peak = Body.Num(o, "peak", null, 1e-12, DesignProblem.MaxPeak);
         double minLr = Body.Num(o, "min_lr", 0, 0, DesignProblem.MaxPeak);
-        var problem = new DesignProblem(dl.Parameters, total, warmup, peak, minLr, dl.Convention) { ContinuousDrops = dl.ContinuousDrops }.Validate();
+        var problem = dl.Problem(total, warmup, peak, minLr);
         return (dl, problem);
     }
 
@@ -194,6 +194,19 @@ internal static class DesignApi
         return DesignLaw.FromFitted(fit, "fit of " + name.Split('|')[0] + " to runs " + name.Split('|')[^1]);
     });
 
+    /// <summary>
+    /// The design law's predicted loss of rates <paramref name="eta"/> at steps <paramref name="at"/>: <see cref="Curve(FittedLaw, double[], long[])"/>
+    /// of its multi-power law, or for a seed ensemble each group's curve combined as the ensemble forecasts
+    /// (<see cref="SeedEnsemble.Combine"/>: the geometric mean), so the curve ends at the designer's final loss. An ensemble's
+    /// curve is evaluated whole on every move (the memo holds one law's).
+    /// </summary>
+    private static double[] Curve(DesignLaw dl, double[] eta, long[] at)
+    {
+        if (dl.Seeds is not { } seeds) return Curve(CurveLaw(dl), eta, at);
+        var none = Enumerable.Repeat(double.NaN, at.Length).ToArray();
+        return SeedEnsemble.Combine(seeds.Select(g => new LawPrediction(at, Curve(CurveLaw(g), eta, at), none, none, 0.95) { BandUnavailable = "a curve without a band" }).ToArray()).Loss;
+    }
+
     /// <summary>The law layer's multi-power law with the design law's parameters, to draw whole curves.</summary>
     private static FittedLaw CurveLaw(DesignLaw dl) =>
         FittedLaw.FromValues(new MultiPowerLaw(dl.Convention) { ContinuousDrops = dl.ContinuousDrops }, dl.Parameters.ToArray());
@@ -204,7 +217,7 @@ internal static class DesignApi
         var free = designer.Optimize();
         var full = problem.FullSchedule(free.PostWarmup);
         var at = LawRun.EvenSteps(problem.Total, 300, Math.Max(1, problem.Warmup));
-        var freeCurve = Curve(CurveLaw(dl), full, at);
+        var freeCurve = Curve(dl, full, at);
         var families = designer.BestOfFamilies().Concat(designer.References()).Select(x => new
         {
             label = x.Label, spec = x.Schedule.Spec, final_loss = x.Loss,

@@ -35,10 +35,59 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
 
     /// <summary>Why <paramref name="problem"/>'s schedule gets no band although the law has one: the regime check withholds it past the fitted horizon (<see cref="Anneal.Fitting.RegimeCheck.BandWithheld(long, double)"/>); null otherwise.</summary>
     public string? BandWithheld(DesignProblem problem, double level = 0.95) =>
-        Regime?.BandWithheld(problem.Total - 1, level);
+        Regime?.BandWithheld(problem.Total - 1, level)
+        ?? Seeds?.Select((g, k) => g.BandWithheld(problem, level) is { } why ? $"seed group {k + 1}: {why}" : null).FirstOrDefault(w => w is not null);
 
-    /// <summary>True when the law carries any uncertainty to draw a band from.</summary>
-    public bool HasBand => BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
+    /// <summary>True when the law carries any uncertainty to draw a band from (for a seed ensemble: every group does).</summary>
+    public bool HasBand => Seeds is { } seeds ? seeds.All(g => g.HasBand)
+        : BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
+
+    /// <summary>
+    /// A seed ensemble's groups (<see cref="SeedEnsemble"/>: one fit per seed group, each its own design law), else null. The
+    /// top-level parameters, covariance and refits are then the first group's; losses and bands are the ensemble's
+    /// (<see cref="Predict"/>), and <see cref="Problem"/> poses the design question over every group.
+    /// </summary>
+    public IReadOnlyList<DesignLaw>? Seeds { get; init; }
+
+    /// <summary>
+    /// The design question of a schedule of <paramref name="total"/> steps under this law (validated): its parameters, warmup
+    /// convention and drops, and for a seed ensemble every group's parameters (<see cref="DesignProblem.Seeds"/>), so that
+    /// <see cref="DesignProblem.FinalLoss"/> is the ensemble's objective.
+    /// </summary>
+    public DesignProblem Problem(long total, long warmup, double peak, double minLr = 0) =>
+        new DesignProblem(Parameters, total, warmup, peak, minLr, Convention)
+        {
+            ContinuousDrops = ContinuousDrops,
+            Seeds = Seeds?.Select(g => g.Parameters).ToArray() ?? [],
+        }.Validate();
+
+    /// <summary>One seed group's problem: <paramref name="problem"/> under group <paramref name="k"/>'s parameters alone.</summary>
+    private DesignProblem GroupProblem(DesignProblem problem, int k) => problem with { Law = Seeds![k].Parameters, Seeds = [] };
+
+    /// <summary>
+    /// The predicted final loss of the post-warmup rates and its band (null where <see cref="Band"/> gives none). One law:
+    /// <see cref="DesignProblem.Objective"/>'s value and <see cref="Band"/>. A seed ensemble: each group's final loss and band
+    /// combined by <see cref="SeedEnsemble.CombinePoint"/>, as the ensemble's forecast combines them point by point
+    /// (<c>L = exp(mean_g ln L_g)</c>, band from every group's; none where any group has none).
+    /// </summary>
+    public (double Loss, (double Low, double High)? Band) Predict(DesignProblem problem, ReadOnlySpan<double> postWarmup)
+    {
+        if (Seeds is not { } seeds) return (problem.Objective().Value(postWarmup), Band(problem, postWarmup));
+        int g = seeds.Count;
+        var loss = new double[g];
+        var low = new double[g];
+        var high = new double[g];
+        bool band = true;
+        for (int k = 0; k < g; k++)
+        {
+            var p = GroupProblem(problem, k);
+            loss[k] = p.Objective().Value(postWarmup);
+            if (seeds[k].Band(p, postWarmup) is { } b) (low[k], high[k]) = b; else band = false;
+        }
+        if (!band) return (SeedEnsemble.CombinePoint(loss, default, default, out _, out _), null);
+        double l = SeedEnsemble.CombinePoint(loss, low, high, out double lo, out double hi);
+        return (l, BandCheck.IsSane(lo, hi) ? (lo, hi) : null);
+    }
 
     /// <summary>
     /// Resolves a law argument: a built-in name (<see cref="BuiltinLaws"/>: the published values in the warmup convention
@@ -58,10 +107,21 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// </summary>
     public static DesignLaw FromFitted(FittedLaw fit, string source)
     {
-        // A seed ensemble (SeedEnsemble) is designed through its first seed group's fit: one parameter vector is what the
-        // designer optimises; the source says so, and the ensemble's forecast of the result is anneal predict's.
+        // A seed ensemble (SeedEnsemble) is designed through every group's fit: each group's multi-power vector, the
+        // objective their geometric mean (DesignProblem.FinalLoss), the band combined as the ensemble combines it (Predict).
         if (fit.Seeds is { } seeds)
-            return FromFitted(seeds.Groups[0], source + $" (its first seed group's fit, {string.Join(", ", seeds.Groups[0].Report.Runs)}, of {seeds.Groups.Count}; the seed ensemble's forecast of the result: anneal predict)");
+        {
+            var groups = seeds.Groups.Select((g, i) => FromFitted(g, $"{source} (seed group {i + 1})")).ToArray();
+            if (groups.Any(g => g.Convention != groups[0].Convention || g.ContinuousDrops != groups[0].ContinuousDrops))
+                throw new InputException($"{source}: the seed groups' laws differ in warmup convention or drops; a seed ensemble's groups are fitted with one law");
+            return groups[0] with
+            {
+                Source = source + $" (a seed ensemble of {groups.Length} groups, each group's fit designed through; losses the geometric mean of the groups')",
+                Seeds = groups,
+                Regime = fit.Regime,
+                BandUnavailable = groups.Select((g, i) => g.BandUnavailable is { } why ? $"seed group {i + 1}: {why}" : null).FirstOrDefault(w => w is not null),
+            };
+        }
         // An auto stack is designed through its multi-power member: the design layer's exact per-rate
         // gradients exist for the multi-power law only. The source says so, and every report shows it.
         if (fit.Law is AutoLaw && fit.Members.FirstOrDefault(m => m.Law is MultiPowerLaw) is { } member)
@@ -94,6 +154,8 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// </summary>
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
+        // A seed ensemble's band is its groups' combined (Predict); each group's is drawn at the 95 % level.
+        if (Seeds is not null) return Predict(problem, postWarmup).Band;
         if (!HasBand || BandWithheld(problem) is not null) return null;
         var g = new double[7];
         double l = problem.Objective().ParameterGradient(postWarmup, g);
@@ -113,6 +175,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// </summary>
     public double? GainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z = 1.959963984540054)
     {
+        if (Seeds is not null) return EnsembleGainHalfWidth(problem, a, b, z);
         if (!DeltaTerm && Replicates.Length < 2) return null;
         double v = 0;
         if (DeltaTerm)
@@ -124,6 +187,34 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         }
         v += JackknifeVariance(problem, b, a.ToArray());
         return z * Math.Sqrt(Math.Max(0, v));
+    }
+
+    /// <summary>
+    /// A seed ensemble's half-width of the gain L(b) - L(a), as its band is drawn (<see cref="SeedEnsemble.CombinePoint"/>) but
+    /// on the difference: the groups' half-widths' root mean square plus the largest distance of a group's gain
+    /// L_g(b) - L_g(a) from the ensemble's (what the seeds' fits disagree by). By analogy with the band; not measured on its
+    /// own. Null where any group has none.
+    /// </summary>
+    private double? EnsembleGainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z)
+    {
+        var seeds = Seeds!;
+        int g = seeds.Count;
+        var la = new double[g];
+        var lb = new double[g];
+        double squares = 0;
+        for (int k = 0; k < g; k++)
+        {
+            var p = GroupProblem(problem, k);
+            if (seeds[k].GainHalfWidth(p, a, b, z) is not { } h) return null;
+            squares += h * h;
+            var f = p.Objective();
+            la[k] = f.Value(a);
+            lb[k] = f.Value(b);
+        }
+        double gain = SeedEnsemble.CombinePoint(lb, default, default, out _, out _) - SeedEnsemble.CombinePoint(la, default, default, out _, out _);
+        double farthest = 0;
+        for (int k = 0; k < g; k++) farthest = Math.Max(farthest, Math.Abs(lb[k] - la[k] - gain));
+        return Math.Sqrt(squares / g) + farthest;
     }
 
     /// <summary>(R-1)/R * sum (x_i - mean)^2 of the refits' final loss (minus their final loss on <paramref name="minus"/> when given); 0 with fewer than two refits.</summary>

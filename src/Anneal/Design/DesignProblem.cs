@@ -29,7 +29,20 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     /// </summary>
     public double Floor => Math.Max(MinLr, 1e-8 * Peak);
 
-    /// <summary>A fresh objective (holds scratch buffers; one per thread).</summary>
+    /// <summary>
+    /// The seed groups' parameter vectors when the law is a seed ensemble (<see cref="SeedEnsemble"/>; <see cref="Law"/> is
+    /// then the first group's), else empty. With two or more, <see cref="FinalLoss"/> is the ensemble's objective.
+    /// </summary>
+    public IReadOnlyList<MplParameters> Seeds { get; init; } = [];
+
+    /// <summary>
+    /// A fresh design objective (holds scratch buffers; one per thread): <see cref="Objective"/> for one law; for a seed
+    /// ensemble (<see cref="Seeds"/>) the geometric mean of each group's objective, <see cref="SeedEnsembleFinalLoss"/>.
+    /// </summary>
+    public IFinalLoss FinalLoss() => Seeds.Count < 2 ? Objective()
+        : new SeedEnsembleFinalLoss(Seeds.Select(s => (this with { Law = s, Seeds = [] }).Objective()).ToArray());
+
+    /// <summary>A fresh objective of the one parameter vector <see cref="Law"/> (holds scratch buffers; one per thread).</summary>
     public MplFinalLoss Objective() => ReferenceWarmup ? MplFinalLoss.ReferenceConvention(Law, Peak, Ramp(), ContinuousDrops) : new(Law, Peak, WarmupArea) { ContinuousDrops = ContinuousDrops };
 
     /// <summary>True for a law fitted with <c>drops=continuous</c> (<see cref="MplFinalLoss.ContinuousDrops"/>).</summary>
@@ -53,6 +66,7 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
     public DesignProblem Validate()
     {
         Law.Validate("law");
+        foreach (var seed in Seeds) seed.Validate("law");
         if (!(Peak > 0) || !double.IsFinite(Peak) || Peak > MaxPeak) throw InputException.Naming($"{Parameter("peak")} must be a learning rate in (0, {MaxPeak}], got {Peak}");
         if (Warmup < 0) throw InputException.Naming($"{Parameter("warmup")} must be >= 0, got {Warmup}");
         if (Total <= Warmup + 1) throw InputException.Naming($"{Parameter("total")} ({Total}) must exceed {Parameter("warmup")} ({Warmup}) by at least 2");
@@ -64,7 +78,7 @@ public sealed record DesignProblem(MplParameters Law, long Total, long Warmup, d
 
 
     /// <summary>Predicted final loss of a schedule (its rates at steps W..T-1 are used).</summary>
-    public double Predict(Schedule schedule) => Objective().Value(MplFinalLoss.PostWarmup(schedule, Total, Warmup));
+    public double Predict(Schedule schedule) => FinalLoss().Value(MplFinalLoss.PostWarmup(schedule, Total, Warmup));
 
     /// <summary>Per-step rates for steps 0..T-1: the linear warmup peak*t/W, then <paramref name="postWarmup"/>.</summary>
     public double[] FullSchedule(ReadOnlySpan<double> postWarmup)

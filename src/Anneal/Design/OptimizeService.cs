@@ -66,7 +66,7 @@ public sealed record OptimizeResult(DesignProblem Problem, DesignLaw Law, string
     public JsonObject ToJson()
     {
         var design = Design;
-        return new JsonObject
+        var json = new JsonObject
         {
             ["format"] = Format,
             ["law"] = Law.Source, ["parameters"] = Law.Parameters.ToJson(), ["convention"] = WarmupConventions.Name(Law.Convention),
@@ -86,6 +86,9 @@ public sealed record OptimizeResult(DesignProblem Problem, DesignLaw Law, string
             ["gain_half_width_95"] = new JsonArray(Candidates.Select(c => (JsonNode?)(c.GainHalfWidth is { } v ? JsonValue.Create(v) : null)).ToArray()),
             ["closest_rms_distance"] = Free?.Closest.RmsDistance,
         };
+        // a seed ensemble's every group's parameters (parameters above are the first group's); absent for one law
+        if (Law.Seeds is { } seeds) json["seed_groups"] = new JsonArray(seeds.Select(g => (JsonNode)g.Parameters.ToJson()).ToArray());
+        return json;
     }
 
     /// <summary><see cref="ToJson"/> indented, as printed.</summary>
@@ -116,7 +119,7 @@ public static class OptimizeService
         string family = request.Family;
         if (family != Free && !ScheduleDesigner.Families.Contains(family))
             throw InputException.Naming($"{Parameter("family")} must be {Free} or one of {string.Join(", ", ScheduleDesigner.Families)}, got '{family}'");
-        var problem = new DesignProblem(law.Parameters, request.Total, request.Warmup, request.Peak, request.MinLr, law.Convention) { ContinuousDrops = law.ContinuousDrops }.Validate();
+        var problem = law.Problem(request.Total, request.Warmup, request.Peak, request.MinLr);
         var d = new ScheduleDesigner(problem);
         var rows = new List<(string Label, Schedule? Schedule, double Loss, double[] Rates)>();
         FreeDesign? free = null;

@@ -20,7 +20,7 @@ public sealed partial class ScheduleDesigner
         double floor = Problem.Floor;
         var eta = new double[n];
         var ge = new double[n];
-        var obj = Problem.Objective();
+        var obj = Problem.FinalLoss();
         var best = new double[n];
         LbfgsResult r;
         if (method == FreeMethod.LogRates)
@@ -87,7 +87,7 @@ public sealed partial class ScheduleDesigner
         int n = Problem.PostWarmupSteps;
         double floor = Problem.Floor;
         var current = start.ToArray();
-        var obj = Problem.Objective();
+        var obj = Problem.FinalLoss();
         int iters = 0, evals = 0, offset = 0;
         var trace = new System.Text.StringBuilder();
         foreach (int kRequested in knotLevels)
@@ -117,7 +117,7 @@ public sealed partial class ScheduleDesigner
         return last with { Solver = s with { Iterations = iters + s.Iterations, Evaluations = evals + s.Evaluations }, Levels = trace.ToString() };
     }
 
-    private LbfgsResult OnKnots(int[] knots, double[] current, LbfgsOptions options, FreeMethod method, MplFinalLoss obj, Action<int, double>? progress)
+    private LbfgsResult OnKnots(int[] knots, double[] current, LbfgsOptions options, FreeMethod method, IFinalLoss obj, Action<int, double>? progress)
     {
         int n = current.Length, k = knots.Length;
         double floor = Problem.Floor;
@@ -182,7 +182,7 @@ public sealed partial class ScheduleDesigner
     /// the predicted loss improves (the rates keep their levels). Returns whether anything moved.
     /// The trial schedules are staircases, evaluated in O(drops) (<see cref="MplFinalLoss.EvaluateStaircase"/>).
     /// </summary>
-    private static bool ShiftDrops(double[] eta, MplFinalLoss obj, ref int evals)
+    private static bool ShiftDrops(double[] eta, IFinalLoss obj, ref int evals)
     {
         int n = eta.Length;
         bool any = false;

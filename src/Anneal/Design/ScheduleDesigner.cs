@@ -10,14 +10,14 @@ namespace Anneal.Design;
 /// </summary>
 public sealed partial class ScheduleDesigner
 {
-    private readonly MplFinalLoss _objective;
+    private readonly IFinalLoss _objective;
     private readonly double[] _eta;
 
     /// <summary>A designer for <paramref name="problem"/> (validated here). Holds scratch buffers: one per thread.</summary>
     public ScheduleDesigner(DesignProblem problem)
     {
         Problem = problem.Validate();
-        _objective = problem.Objective();
+        _objective = problem.FinalLoss();
         _eta = new double[problem.PostWarmupSteps];
     }
 

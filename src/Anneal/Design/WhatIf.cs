@@ -75,15 +75,15 @@ public static class WhatIf
         long total = s.Length ?? throw new InputException($"'{s.Spec}' has no total length: give total=T in the spec");
         double p = peak ?? Arg(call, "peak") ?? throw InputException.Naming($"'{s.Spec}': cannot tell the peak LR; give {Parameter("peak")}");
         long w = warmup ?? (long)(Arg(call, "warmup") ?? 0);
-        return new DesignProblem(law.Parameters, total, w, p, minLr, law.Convention) { ContinuousDrops = law.ContinuousDrops }.Validate();
+        return law.Problem(total, w, p, minLr);
     }
 
-    /// <summary>Predicted final loss (and band) of one schedule.</summary>
+    /// <summary>Predicted final loss (and band) of one schedule: <see cref="DesignLaw.Predict"/> (a seed ensemble's: its groups' combined).</summary>
     public static (double Loss, (double, double)? Band) Evaluate(DesignLaw law, Schedule s, double? peak, long? warmup)
     {
         var problem = ProblemFor(law, s, peak, warmup);
-        var eta = MplFinalLoss.PostWarmup(s, problem.Total, problem.Warmup);
-        return (problem.Objective().Value(eta), law.Band(problem, eta));
+        var (loss, band) = law.Predict(problem, MplFinalLoss.PostWarmup(s, problem.Total, problem.Warmup));
+        return (loss, band);
     }
 
     /// <summary>Every combination of the axes' values applied to <paramref name="baseSpec"/>.</summary>
@@ -142,10 +142,9 @@ public static class WhatIf
             var tail = new SpecBuilder("wsd").Num("peak", rate).Num("total", n + d).Num("decay_steps", d).WordIf("shape", DecayShapes.Name(sh), "linear").NumIf("min", min, 0).Build();
             var join = new SpecCall("join", [new SpecArg(null, call), new SpecArg(null, tail), new SpecArg("at", new SpecList([new SpecNumber(fromStep)]))]);
             var s = ScheduleRegistry.Create(join);
-            var problem = new DesignProblem(law.Parameters, fromStep + n + d, w, p, 0, law.Convention) { ContinuousDrops = law.ContinuousDrops }.Validate();
-            var eta = MplFinalLoss.PostWarmup(s, problem.Total, w);
-            double loss = problem.Objective().Value(eta);
-            list.Add(new Continuation(n == 0 ? "cool down now" : $"extend {n} then cool down", n, d, s.Spec, problem.Total, loss, law.Band(problem, eta)));
+            var problem = law.Problem(fromStep + n + d, w, p);
+            var (loss, band) = law.Predict(problem, MplFinalLoss.PostWarmup(s, problem.Total, w));
+            list.Add(new Continuation(n == 0 ? "cool down now" : $"extend {n} then cool down", n, d, s.Spec, problem.Total, loss, band));
         }
         return list;
     }

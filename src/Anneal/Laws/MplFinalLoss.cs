@@ -22,7 +22,7 @@ namespace Anneal.Laws;
 /// </para>
 /// Instances hold scratch buffers and are not thread-safe; create one per thread.
 /// </summary>
-public sealed partial class MplFinalLoss
+public sealed partial class MplFinalLoss : IFinalLoss
 {
     private double[] _suffix = [], _w = [], _x = [], _u = [], _g = [], _gp = [];
 

@@ -51,23 +51,11 @@ public sealed record SeedEnsemble(IReadOnlyList<FittedLaw> Groups)
         var lo = new double[n];
         var hi = new double[n];
         int noBand = groups.ToList().FindIndex(p => !p.HasBand);
+        Span<double> at = stackalloc double[g], atLow = stackalloc double[g], atHigh = stackalloc double[g];
         for (int i = 0; i < n; i++)
         {
-            double meanLog = 0;
-            foreach (var p in groups) meanLog += Math.Log(p.Loss[i]);
-            meanLog /= g;
-            loss[i] = Math.Exp(meanLog);
-            if (noBand >= 0) { lo[i] = hi[i] = double.NaN; continue; }
-            double squares = 0, farthest = 0;
-            foreach (var p in groups)
-            {
-                double w = Math.Log(p.High[i] / p.Low[i]) / 2;
-                squares += w * w;
-                farthest = Math.Max(farthest, Math.Abs(Math.Log(p.Loss[i]) - meanLog));
-            }
-            double half = Math.Sqrt(squares / g) + farthest;
-            lo[i] = loss[i] * Math.Exp(-half);
-            hi[i] = loss[i] * Math.Exp(half);
+            for (int k = 0; k < g; k++) { at[k] = groups[k].Loss[i]; atLow[k] = groups[k].Low[i]; atHigh[k] = groups[k].High[i]; }
+            loss[i] = noBand >= 0 ? CombinePoint(at, default, default, out lo[i], out hi[i]) : CombinePoint(at, atLow, atHigh, out lo[i], out hi[i]);
         }
         string? unavailable = noBand < 0 ? null : string.Create(CultureInfo.InvariantCulture, $"seed group {noBand + 1}: {groups[noBand].BandUnavailable}");
         return new LawPrediction(first.Steps, loss, lo, hi, first.Level)
@@ -78,9 +66,39 @@ public sealed record SeedEnsemble(IReadOnlyList<FittedLaw> Groups)
     }
 
     /// <summary>
+    /// One point of <see cref="Combine"/>: the groups' losses <paramref name="loss"/> (and bands <paramref name="low"/>,
+    /// <paramref name="high"/>) as the ensemble's, <c>L = exp(mean_g ln L_g)</c>, band
+    /// <c>L exp(+-(sqrt(mean_g w_g^2) + max_g |ln(L_g / L)|))</c>, w_g = ln(high_g / low_g) / 2 (the type's description).
+    /// Empty <paramref name="low"/>: no band (<paramref name="bandLow"/>, <paramref name="bandHigh"/> NaN). Every forecast
+    /// of an ensemble combines through here, a curve's (<see cref="Predict"/>) and a designed schedule's final loss
+    /// (<c>DesignLaw.Predict</c>).
+    /// </summary>
+    public static double CombinePoint(ReadOnlySpan<double> loss, ReadOnlySpan<double> low, ReadOnlySpan<double> high, out double bandLow, out double bandHigh)
+    {
+        int g = loss.Length;
+        if (g == 0) throw new ArgumentException("a seed ensemble has at least one group", nameof(loss));
+        double meanLog = 0;
+        foreach (double l in loss) meanLog += Math.Log(l);
+        meanLog /= g;
+        double mean = Math.Exp(meanLog);
+        if (low.IsEmpty) { bandLow = bandHigh = double.NaN; return mean; }
+        double squares = 0, farthest = 0;
+        for (int k = 0; k < g; k++)
+        {
+            double w = Math.Log(high[k] / low[k]) / 2;
+            squares += w * w;
+            farthest = Math.Max(farthest, Math.Abs(Math.Log(loss[k]) - meanLog));
+        }
+        double half = Math.Sqrt(squares / g) + farthest;
+        bandLow = mean * Math.Exp(-half);
+        bandHigh = mean * Math.Exp(half);
+        return mean;
+    }
+
+    /// <summary>
     /// The ensemble as one fitted law (what <see cref="LawFitter.Fit"/> returns and law.json records): the first group's fit
-    /// (its law, values, members, regime check and epoch: what a reader of one parameter vector, such as the schedule
-    /// designer, takes, and says so) with <see cref="FittedLaw.Seeds"/> set, so that every forecast is the ensemble's. Its
+    /// (its law, values, members, regime check and epoch: what a reader of one parameter vector takes; the schedule designer
+    /// reads every group, <c>DesignLaw.FromFitted</c>) with <see cref="FittedLaw.Seeds"/> set, so that every forecast is the ensemble's. Its
     /// report lists every run fitted (<paramref name="runs"/>, in the order given), the points and seconds of all groups, and
     /// as its first warning what was grouped and why (<paramref name="grouping"/>), then each group's warnings. The regime check
     /// recorded is the first group's that fires, if any (its band is withheld past the horizon in the ensemble too).
