@@ -280,7 +280,9 @@ public sealed class ForecastPruner : IPruner
     /// off). 1 since session 21: the law's band is <c>auto</c>'s (<see cref="Anneal.Laws.StackBand"/>), calibrated since
     /// session 21 to cover every development corpus, and on the tabular benchmark's uncalibrated law-path forecasts its
     /// low end, unwidened, missed the final no more often than its nominal 2.5 % (2 of 133 forecasts; the band before
-    /// session 21, half as wide, 7 of 106: docs/tuning.md, "Session 21: the pruner under the wider band"). It was 3 from session 10, when the law's band was the fit's delta-method band and missed the
+    /// session 21, half as wide, 7 of 106: docs/tuning.md, "Session 21: the pruner under the wider band"). Kept 1 under
+    /// session 22's narrower band (its low end missed 4 of 60 such forecasts; factors 2 and 3 cost steps on the tables and
+    /// still left wrong prunes: docs/tuning.md, "Session 22: the pruner under the evidence band"). It was 3 from session 10, when the law's band was the fit's delta-method band and missed the
     /// final below its low end in 19 % of the tables' forecasts (a normal error puts that end at 0.9 instead of 1.96
     /// standard deviations, a factor 2.2).
     /// </summary>
