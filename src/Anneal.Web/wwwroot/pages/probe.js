@@ -21,6 +21,7 @@ export function probePanel(log) {
   let alive = true;
   let job = null;        // the job being polled, while it runs
   let cancelled = false;
+  let current = 0;       // the latest run's number: a run the user started again over must not touch the page
   goBtn.addEventListener('click', run);
   cancelBtn.addEventListener('click', cancel);
   const panel = el('div', { id: 'probe-panel' },
@@ -38,6 +39,7 @@ export function probePanel(log) {
     const body = { budget: Number(budget.value), targets: list, law: law.value || 'auto', seeds: Number(seeds.value), margin: Number(margin.value) };
     const l = log();
     if (l) { body.constant_log = l.id; body.constant_log_target = l.target; }
+    const me = ++current;
     goBtn.disabled = true;
     cancelled = false;
     out.replaceChildren();
@@ -50,22 +52,25 @@ export function probePanel(log) {
       job = data.job;
       cancelBtn.classList.remove('hidden');
       const started = Date.now();
-      while (code === 202 && alive && !cancelled) {
+      while (code === 202 && alive && !cancelled && me === current) {
         showProgress(data.progress, (Date.now() - started) / 1000);
         await new Promise(r => setTimeout(r, 700));
-        if (cancelled) break;
+        if (cancelled || me !== current) break;
         ({ status: code, data } = await api(data.poll || `/api/probe/${data.job}`));
       }
-      job = null;
-      if (!alive || cancelled) return;
+      if (me === current) job = null;
+      if (!alive || cancelled || me !== current) return;
       status.textContent = `done in ${data.settings.seconds.toFixed(1)} s (${data.settings.simulations} simulated fits)`;
       render(data);
     } catch (e) {
-      if (cancelled) return; // a poll that raced the cancel: the cancel's answer is what to show
+      if (cancelled || me !== current) return; // a poll that raced the cancel: the cancel's answer is what to show
       status.className = 'error'; status.textContent = e.message;
     }
-    finally { job = null; goBtn.disabled = false; cancelBtn.classList.add('hidden'); bar.classList.add('hidden'); }
+    finally { if (me === current) idle(); }
   }
+
+  // The panel between runs: nothing to cancel, a new run may start.
+  function idle() { job = null; goBtn.disabled = false; cancelBtn.classList.add('hidden'); bar.classList.add('hidden'); }
 
   // Cancels the running job on the server; the answer comes once its planner stopped.
   async function cancel() {
@@ -81,7 +86,8 @@ export function probePanel(log) {
         : data.status === 'dropped' ? 'cancelled: the design had just finished; run it again to see it'
         : `cancelled: the planner stopped after ${data.seconds.toFixed(1)} s`;
     } catch (e) { status.className = 'error'; status.textContent = e.message; }
-    finally { cancelBtn.disabled = false; }
+    // The run's loop may still sleep between polls: the panel is idle now, not when it wakes (it then leaves the page alone).
+    finally { cancelBtn.disabled = false; if (id === job) idle(); }
   }
 
   // The planner's message ("screening: 12/66 simulated fits (3.1 s)"); its counts fill the bar.
