@@ -156,10 +156,11 @@ public static class StackFitter
             double total = fits.Sum(f => f.Weight);
             var prior = fits.Select(f => f.Weight / total).ToArray();
             int failed = pasts.FindIndex(p => p.Fit is null);
+            var members = fits.Select(f => f.Fit.Law).ToArray();
             var (weights, why) = !cv ? (prior, "the prior weights stand: no step of the fitted runs leaves points on both sides to forecast their future from their past")
                 : failed >= 0 ? (prior, $"the prior weights stand: {fits[failed].Fit.Law.Spec} could not be refitted on the fitted runs' points up to step {cut} ({pasts[failed].Error})")
-                : !PastWeighs(fits.Select(f => f.Fit.Law).ToArray(), runs, heads) ? (prior, ThinPast(fits.Select(f => f.Fit.Law).ToArray(), heads, cut))
-                : ChooseWeights(fits.Select(f => f.Fit.Law).ToArray(), prior, pasts.Select(p => p.Fit!).ToArray(), tails, cut);
+                : !PastWeighs(members, runs, heads) ? (prior, ThinPast(members, heads, cut))
+                : ChooseWeights(members, prior, pasts.Select(p => p.Fit!).ToArray(), tails, cut);
             fits = fits.Select((f, i) => (f.Fit, weights[i])).ToList();
             choice = why;
             // Then each member's alternate takes its place, at its weight (or alone), where that forecasts the fitted runs'

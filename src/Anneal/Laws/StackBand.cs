@@ -101,7 +101,7 @@ public static class StackBand
     /// extrapolation alone, the band's scale is set by the one corpus that needs the widest (gpt-code, 2-10 x the scale the
     /// others need), so every other corpus was covered 100 %; the point noise is the one fit-time quantity found that
     /// tells that corpus from the others with each corpus left out of the calibration
-    /// (docs/journal/session-18-band.md). Kept at the recalibration with gpt-gcide at the end of session 19 (<see cref="FloorScale"/>).
+    /// (docs/journal/session-18-band.md). Kept at the recalibration with gpt-gcide at the end of session 19 (<see cref="FloorScale"/>). 0 (no noise factor) since session 22: the form in use reads the carrying member's own variance instead (<see cref="OwnScale"/>).
     /// </summary>
     public const double NoiseFloor = 0;
 
