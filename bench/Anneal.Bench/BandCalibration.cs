@@ -49,8 +49,8 @@ internal static class BandCalibration
     /// <summary>The row as the rule reads it: the disagreements as <see cref="FittedLaw"/> computes them (a lone member's own variance stands in for both).</summary>
     private static BandCalibrationRow Rule(Row r) => new(r.Corpus, r.Question, r.E, r.Single ? r.Own : r.Disagree, r.Single ? r.Own : r.DisWeighted, r.EndMisfit, r.FutureError, r.Extrapolation, r.Noise, r.Own);
 
-    /// <summary>The name of the form of <see cref="StackBandCalibration.OwnShapes"/> (session 22).</summary>
-    private const string OwnForm = "the floor and the fit's own evidence (the carrying member's own variance plus the members' disagreement)";
+    /// <summary>The name of the form of <see cref="StackBandCalibration.OwnShapes"/> (session 22; without its floor since session 23).</summary>
+    private const string OwnForm = "the fit's own evidence (the carrying member's own variance plus the members' disagreement), no floor";
 
     public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false, bool seedTwins = false)
     {
@@ -225,7 +225,7 @@ internal static class BandCalibration
             ("the floor and the extrapolation, scaled by the fit's noise", () => StackBandCalibration.ExtrapolationShapes(NoiseFormFloor)),
             ("the floor and the extrapolation with the members' disagreement undiscounted, scaled by the fit's noise", () => StackBandCalibration.DisagreementShapes(NoiseFormFloor)),
             // Session 22: the fit's own evidence, the carrying member's own variance plus the members' spread (a mixture's
-            // total variance), over a floor; few shapes, so run with the forms of --extrapolation-forms.
+            // total variance); over a floor until session 23, one shape since; run with the forms of --extrapolation-forms.
             (OwnForm, StackBandCalibration.OwnShapes),
         }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name == OwnForm).Select(form =>
         {
@@ -245,7 +245,7 @@ internal static class BandCalibration
             double width = held.Count > 0 ? Median(held.Select(x => Math.Sinh(HalfWidth(x.Row, x.P, z))).ToArray()) : double.NaN;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{form.Name}: median half-width left out {100 * width:F2} %"));
             var score = StackBandCalibration.ScoreForm(heldRows, held.Select(x => x.P).ToList(), Level);
-            return (form.Name, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper, Width: width, Score: score);
+            return (form.Name, Constants: constants, Held: held, Holds: holds, Covered: covered, Upper: upper, Width: width, Score: score, form.Shapes, Few: !form.Name.StartsWith("the five terms"));
         }).ToList();
         // Session 20: among the forms whose left-out bands are admissible (95 % pooled, every question's lower bound, at most
         // one corpus short of its own), the one of the smallest geometric mean over the corpora of each corpus's median
@@ -259,6 +259,16 @@ internal static class BandCalibration
         foreach (var f in forms)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {f.Name} | {f.Constants?.ToString() ?? "no solution"} | {f.Covered}/{f.Held.Count} | {(f.Score.CorporaShort.Count == 0 ? "none" : string.Join(", ", f.Score.CorporaShort))} | {(f.Score.QuestionsMet ? "yes" : "no")} | {100 * f.Width:F2} % | {100 * f.Score.Width:F2} % | {(f.Constants is not null && f.Score.Admissible ? "yes" : "no")} |"));
+        // Session 23: the replay in corpus order, the closest stand-in for a blind measurement the corpora allow: each corpus
+        // measured blind (BlindOrder) scored with the form calibrated on the corpora made before it (docs/journal/session-23-band.md).
+        Console.WriteLine("\n## replay in corpus order (session 23): each blind corpus scored with the form's constants calibrated on the corpora made before it\n");
+        Console.WriteLine("| form | covered | per blind corpus: covered, median half-width |");
+        Console.WriteLine("|---|---|---|");
+        foreach (var f in forms.Where(f => f.Few))
+        {
+            var (covered, count, parts) = Replay(rows, f.Shapes, z);
+            Console.WriteLine($"| {f.Name} | {covered}/{count} | {string.Join("; ", parts)} |");
+        }
         var oldRule = forms.Where(f => f.Constants is not null && f.Holds).Concat(forms.Where(f => f.Constants is not null && f.Covered >= StackBandCalibration.Pooled * f.Held.Count - 1e-9).OrderBy(f => f.Width))
             .Concat(forms.Where(f => f.Constants is not null).OrderByDescending(f => f.Covered)).Select(f => f.Name).FirstOrDefault();
         Console.WriteLine($"sessions 16-19's rule (the first form meeting every lower bound left out, else the narrowest pooled median covering {StackBandCalibration.Pooled:P0} left out) would pick: {oldRule ?? "none"}");
@@ -303,6 +313,45 @@ internal static class BandCalibration
         foreach (var g in twins.GroupBy(r => r.Corpus))
             Console.WriteLine(Line(g.Key, SeedTwin, g.Select(r => (r, InUse)).ToList(), g.Select(r => (r, all)).ToList(), LeftOut(g), z));
         Console.WriteLine(Line("**pooled**", SeedTwin, twins.Select(r => (r, InUse)).ToList(), twins.Select(r => (r, all)).ToList(), LeftOut(twins), z));
+    }
+
+    /// <summary>
+    /// The corpora measured blind, in the order they were made and measured (docs/journal/session-14-blind-measurement.md to
+    /// session-23-blind-measurement.md); every other corpus was made before session 14 (the MPL curves, gpt100m-rope,
+    /// gpt-tiny, gpt-tiny-long, mlp, mlp-long). Session 22 replayed the record with an offline script (session-22-band.md).
+    /// </summary>
+    internal static readonly (int Session, string[] Corpora)[] BlindOrder =
+    [
+        (14, ["engine-gpt-rope-lion", "engine-gpt3-b32"]), (15, ["engine-mlp-sgd", "engine-gpt-deep"]), (16, ["engine-mlp-lion", "engine-gpt-jargon"]),
+        (17, ["engine-gpt-code"]), (18, ["engine-gpt-perldoc"]), (19, ["engine-gpt-gcide"]), (20, ["engine-gpt-manpages"]), (21, ["engine-gpt-lisp"]),
+        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]),
+    ];
+
+    /// <summary>
+    /// The replay in corpus order (session 23): each corpus of <see cref="BlindOrder"/> scored with the constants the rule gives
+    /// <paramref name="shapes"/> on the corpora made before it (the same session's other corpus not among them); the forecasts
+    /// covered, of how many, and per blind corpus its coverage and median relative half-width.
+    /// </summary>
+    private static (int Covered, int Count, List<string> Parts) Replay(List<Row> rows, Func<IEnumerable<BandConstants>> shapes, double z)
+    {
+        var blind = BlindOrder.SelectMany(b => b.Corpora).ToList();
+        int covered = 0, count = 0;
+        var parts = new List<string>();
+        foreach (var (session, names) in BlindOrder)
+        {
+            int first = blind.IndexOf(names[0]);
+            var before = rows.Where(r => blind.IndexOf(r.Corpus) is var i && (i < 0 || i < first)).ToList();
+            var (c, _) = Narrowest(before, shapes);
+            foreach (var g in rows.Where(r => names.Contains(r.Corpus)).GroupBy(r => r.Corpus))
+            {
+                int k = c is null ? 0 : g.Count(r => Math.Abs(r.E) <= HalfWidth(r, c, z));
+                covered += k;
+                count += g.Count();
+                string width = c is null ? "no solution" : string.Create(CultureInfo.InvariantCulture, $"{100 * Median(g.Select(r => Math.Sinh(HalfWidth(r, c, z))).ToArray()):F1} %");
+                parts.Add($"{g.Key.Replace("engine-", "")} ({session}) {k}/{g.Count()} at {width}");
+            }
+        }
+        return (covered, count, parts);
     }
 
     /// <summary>

@@ -494,13 +494,9 @@ public class StackBandTests
         // A carrying member without a band of its own (own NaN) gives no band while u is above 0; with u 0 own is not read.
         double.IsNaN(StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, c, double.NaN)).ShouldBeTrue();
         StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, 0, double.NaN, c with { U = 0 }, double.NaN).ShouldBe(1.01e-4, 1e-15);
-        // The form's grid: u / s from 0 to 10 by 1, then by 10^0.1 to 10^3.3, k = u, D = 0, no noise factor.
+        // The form's shape (session 23): k = u, D = 0, no noise factor, no floor (session 22's grid of u / s is gone).
         var shapes = StackBandCalibration.OwnShapes().ToArray();
-        shapes.Length.ShouldBe(34);
-        shapes.ShouldAllBe(x => x.S == 0.001 && x.K == x.U && x.D == 0 && x.N0 == 0 && x.KW == 0 && x.C == 0);
-        shapes[0].U.ShouldBe(0);
-        shapes[11].U.ShouldBe(0.001 * Math.Pow(10, 1.1), 1e-12);
-        shapes[^1].U.ShouldBe(0.001 * Math.Pow(10, 3.3), 1e-12);
+        shapes.ShouldBe([new BandConstants(1, 0, 0, 0, 0, 0, 0, 0, 1)]);
     }
 
     [Fact]
@@ -511,9 +507,10 @@ public class StackBandTests
         // x), x_j the quantiles of |N(0, 1)| at (j - 0.5) / 100 (j = 1..100, signs alternating). The band of the form's pure
         // shape (k = u, no floor) z u sqrt(own + disagreement) covers x_j <= z u / u_true, and the rule's binding bound is the
         // pooled 95 %: 380 of 400 covered, the 95th of each corpus's |x|, Phi^-1(0.5 + 0.5 x 0.945) = 1.919, so the
-        // recovered u = u_true x 1.919 / z (Phi^-1(0.975) = 1.960), rounded up to three decimals. (Over the form's grid,
-        // OwnShapes, the rule may buy a narrower mean width with a floor that covers the small-variance forecasts and lets
-        // the pooled misses fall on the large ones: its objective is the mean width, not the likelihood.)
+        // recovered u = u_true x 1.919 / z (Phi^-1(0.975) = 1.960), rounded up to three decimals. (Over session 22's grid
+        // of floors the rule could buy a narrower mean width with a floor that covers the small-variance forecasts and lets
+        // the pooled misses fall on the large ones: its objective is the mean width, not the likelihood; since session 23
+        // the form, StackBandCalibration.OwnShapes, is this shape alone.)
         const double uTrue = 0.6;
         double z = FittedLaw.NormalQuantile(0.975);
         double Abs(int j) => MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, 0.5 + 0.5 * (j - 0.5) / 100);
@@ -526,7 +523,7 @@ public class StackBandTests
                 double own = 1e-4 * Math.Pow(100, p / 99.0), dis = 1e-4 * Math.Pow(100, ((p * 13) % 100) / 99.0);
                 rows.Add(new BandCalibrationRow(corpus, "schedules", (j % 2 == 0 ? 1 : -1) * uTrue * Math.Sqrt(own + dis) * Abs(j), dis, 0, 0, double.NaN, 0, double.NaN, own));
             }
-        var c = StackBandCalibration.Narrowest(rows, shapes: [new BandConstants(1, 0, 0, 0, 0, 0, 0, 0, 1)])!;
+        var c = StackBandCalibration.Narrowest(rows, shapes: StackBandCalibration.OwnShapes())!;
         c.ShouldNotBeNull();
         double expected = uTrue * MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, 0.5 + 0.5 * 0.945) / z;
         c.U.ShouldBe(Math.Ceiling(expected * 1000 - 1e-9) / 1000, 1e-12);
