@@ -112,7 +112,7 @@ public static class StackBand
     /// <c>s_i = ln(high_i / L_i) / z</c> read back from member i's own band (<see cref="FittedLaw"/>'s delta method,
     /// leave-one-run-out jackknife and cross-validated law error: how far the fitted runs, refitted without one of them,
     /// move the forecast and how far such a refit misses the run it left out). With the members' disagreement
-    /// undiscounted at the same scale (k = u, D = 0) the band is <c>s^2 + u^2 (own + disagreement)</c>: the stack read as a
+    /// undiscounted at the same scale (k = u, D = 0) the band is <c>u^2 (own + disagreement)</c> (over a floor s 0.00035 in session 22, none since session 23): the stack read as a
     /// mixture of its members, the law of total variance (the variance within the carrying member plus the members' spread).
     /// It follows the evidence each fit has: a fit whose members agree and whose runs, refitted one left out, forecast the
     /// same gets a narrow band (MPL, mlp-sgd), one whose runs disagree (gpt-manpages' constant run lagging its cosine) a wide one.
