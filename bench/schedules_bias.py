@@ -114,7 +114,8 @@ def table(rows, acc, noise, meta):
     for law, d in forecasts_by_law(acc, meta).items():
         if law != "auto":
             forecasters["law: " + law] = d
-    print("## Every forecaster, in-regime corpora (18), mean over corpora of the cell's mean signed error (%) [corpora < 0 of n]")
+    n_reg = len({r["corpus"] for r in rows} - OUTSIDE_REGIME)
+    print(f"## Every forecaster, in-regime corpora ({n_reg}), mean over corpora of the cell's mean signed error (%) [corpora < 0 of n]")
     print("| forecaster | " + " | ".join(f"{f} {h}" for f, h in cells) + " | constant >2x | schedules mean abs |")
     print("|---|" + "---|" * (len(cells) + 2))
     for name, d in forecasters.items():
@@ -293,6 +294,18 @@ def candidates(cb_path, acc_path):
     for fams in [("short",), ("short", "mid")]:
         for k_ in [0.6, 0.8, 0.9]:
             R.line(f"reference member's gain x {k_} on {'/'.join(fams)}", R.all(ref_gain=lambda k, k_=k_, fams=fams: k_ if fam(k) in fams else 1), base)
+    # A member choice: a single law of the accuracy JSON (fitted alone) in the reference member's place, at its weight.
+    laws = forecasts_by_law(R.acc, R.meta)
+    for law in ["mpl", "momentum(lambda=fit)"]:
+        sub = {}
+        for k in base:
+            saved = R.mem[k].get("ref")
+            if saved and k in laws[law]:
+                R.mem[k]["ref"] = (saved[0], laws[law][k])
+            sub[k] = R.stack(k)
+            if saved:
+                R.mem[k]["ref"] = saved
+        R.line(f"{law} in the reference member's place", sub, base)
     fopts = {"main": R.auto}
     for g in [0.025, 0.05, 0.075, 0.1, 0.15]:
         fopts[f"{g}"] = R.with_gain(lambda k, g=g: 1 + g * R.fraction[k])
