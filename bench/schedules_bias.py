@@ -6,7 +6,8 @@ Usage:
   dotnet run -c Release --project bench/Anneal.Bench -- cooldown-bias . auto seed2 > cb2.tsv 2> cb2.err     # seed 2's (the seed swap)
   ./anneal accuracy --out acc.md --json acc.json                                                            # single laws, seed floor
   python3 bench/schedules_bias.py table cb.tsv acc.json         # the signed-error tables (auto, its members, every law)
-  python3 bench/schedules_bias.py candidates cb.tsv acc.json cb2.tsv   # the candidates, offline; then on seed 2's calibration
+  python3 bench/schedules_bias.py candidates cb.tsv acc.json cb2.tsv   # the candidates, offline; then on seed 2's calibration,
+                                                                      # and constants chosen on both seeds at once
 
 The candidates are replays: auto's forecast is its members' forecasts at the weights the fit chose (the `weight` column) with
 AutoLaw.WeightsFor's per-schedule rules (ReferenceRamp, ConvexTaper, LeavesConvexPastHorizon, read from cb.err's choice line)
@@ -145,6 +146,7 @@ class Replay:
             if m:
                 self.flags[m.group(1)] = ("ReferenceRamp" in m.group(3), "LeavesConvexPastHorizon" in m.group(3))
         self.mem = collections.defaultdict(dict)
+        self.const = collections.defaultdict(dict)
         self.auto, self.obs, self.gain, self.fraction, self.ref_gain = {}, {}, {}, {}, {}
         for r in self.rows:
             k, f = (r["corpus"], r["run"]), r["forecaster"]
@@ -158,6 +160,8 @@ class Replay:
             elif not f.startswith("auto"):
                 place = "cvx" if f == "convex" else ("ref" if f.startswith("mpl(") else "p1")
                 self.mem[k][place] = (float(r["weight"]), float(r["final_err"]))
+                if r["constant_err"] != "":   # its forecast of the run's constant counterpart, signed % of the observed final
+                    self.const[k][place] = float(r["constant_err"])
         self.corpora = sorted({k[0] for k in self.auto})
         self.in_regime = [c for c in self.corpora if c not in OUTSIDE_REGIME]
 
@@ -189,12 +193,16 @@ class Replay:
         total = sum(w.values())
         return {m: v / total for m, v in w.items()}
 
-    def stack(self, k, ref_gain=None, **kw):
-        """The stack's error on run k; ref_gain(k): the reference member's own gain scaled by it (a saturation of its gain)."""
+    def stack(self, k, ref_gain=None, cvx_const=None, **kw):
+        """The stack's error on run k; ref_gain(k): the reference member's own gain scaled by it (a saturation of its gain);
+        cvx_const(k): the share of the way the convex member's constant part moves to the annealing members' mean (its gain kept)."""
         def err(m):
             e = self.mem[k][m][1]
             if m == "ref" and ref_gain and k in self.ref_gain:
                 e += (1 - ref_gain(k)) * self.ref_gain[k]
+            c = self.const[k]
+            if m == "cvx" and cvx_const and "cvx" in c and ("p1" in c or "ref" in c):
+                e -= cvx_const(k) * (c["cvx"] - mean([c[o] for o in ("p1", "ref") if o in c]))
             return e
         return sum(w * err(m) for m, w in self.weights(k, **kw).items())
 
@@ -306,6 +314,9 @@ def candidates(cb_path, acc_path):
             if saved:
                 R.mem[k]["ref"] = saved
         R.line(f"{law} in the reference member's place", sub, base)
+    for lam in [0.25, 0.5, 1.0]:
+        R.line(f"convex member's constant part {lam} of the way to the others' past H", R.all(cvx_const=lambda k, lam=lam: lam if R.meta[k][2] > 1.001 else 0), base)
+        R.line(f"convex member's constant part {lam} of the way to the others'", R.all(cvx_const=lambda k, lam=lam: lam), base)
     fopts = {"main": R.auto}
     for g in [0.025, 0.05, 0.075, 0.1, 0.15]:
         fopts[f"{g}"] = R.with_gain(lambda k, g=g: 1 + g * R.fraction[k])
@@ -369,6 +380,40 @@ def seed_swap(cb2_path, acc_path, chosen, g_in):
         R.line(f"reference member's gain x {k_} on short", R.all(ref_gain=lambda k, k_=k_: k_ if fam(k) == "short" else 1), base)
     for g in [0.05, 0.1]:
         R.line(f"gain x (1 + {g} x decay fraction)", R.with_gain(lambda k, g=g: 1 + g * R.fraction[k]), R.auto)
+    for lam in [0.25, 0.5]:
+        R.line(f"convex member's constant part {lam} of the way to the others' past H", R.all(cvx_const=lambda k, lam=lam: lam if R.meta[k][2] > 1.001 else 0), base)
+
+
+def both_seeds(cb_path, cb2_path, acc_path):
+    """Constants chosen on both calibration seeds at once: each corpus left out, the option with the lowest sum of the two
+    calibrations' pooled means on the others, scored on the corpus left out under each; and each option's mean over the two
+    seeds on the corpora both have."""
+    R1, R2 = Replay(cb_path, acc_path), Replay(cb2_path, acc_path)
+
+    def families(R):
+        return {
+            "convex weight past H": {c: R.all(cvx_s=lambda r, c=c: c if r > 1.001 else 1.0) for c in [0.5, 0.6, 0.67, 0.75, 0.85, 1.0]},
+            "convex constant part past H": {l: R.all(cvx_const=lambda k, l=l: l if R.meta[k][2] > 1.001 else 0) for l in [0.0, 0.1, 0.25, 0.5]},
+            "gain x (1 + g x decay fraction)": {g: R.with_gain(lambda k, g=g: 1 + g * R.fraction[k]) for g in [0.0, 0.025, 0.05, 0.075, 0.1]},
+            "short cooldowns' gain": {g: R.with_gain(lambda k, g=g: g if R.meta[k][0] == "short" else 1) for g in [0.8, 0.9, 0.95, 1.0, 1.05]},
+        }
+    F1, F2 = families(R1), families(R2)
+    print("| candidate | picks | seed 1: mean, Spearman, regret | seed 2: mean, Spearman, regret | both seeds on the common corpora, per option |")
+    print("|---|---|---|---|---|")
+    for name in F1:
+        O1, O2 = F1[name], F2[name]
+        main = 1.0 if 1.0 in O1 else 0.0
+        out1, out2, picks = {}, {}, collections.Counter()
+        for c in R1.corpora:
+            o1, o2 = [x for x in R1.corpora if x != c], [x for x in R2.corpora if x != c]
+            best = min(O1, key=lambda l: R1.pooled(O1[l], o1)[0] + R2.pooled(O2[l], o2)[0])
+            picks[best] += 1
+            out1.update({k: e for k, e in O1[best].items() if k[0] == c})
+            out2.update({k: e for k, e in O2[best].items() if k[0] == c})
+        m1, m2, p1, p2 = R1.pooled(O1[main]), R2.pooled(O2[main]), R1.pooled(out1), R2.pooled(out2)
+        avg = ", ".join(f"{l}: {(R1.pooled(O1[l], R2.corpora)[0] + R2.pooled(O2[l], R2.corpora)[0]) / 2:.3f}" for l in O1)
+        print(f"| {name} | {', '.join(f'{l} x{n}' for l, n in picks.most_common())} | {m1[0]:.3f} -> {p1[0]:.3f}, {m1[2]:.3f} -> {p1[2]:.3f}, "
+              f"{m1[3]:.3f} -> {p1[3]:.3f} | {m2[0]:.3f} -> {p2[0]:.3f}, {m2[2]:.3f} -> {p2[2]:.3f}, {m2[3]:.3f} -> {p2[3]:.3f} | {avg} |")
 
 
 if __name__ == "__main__":
@@ -381,5 +426,7 @@ if __name__ == "__main__":
         if len(sys.argv) > 4:
             print()
             seed_swap(sys.argv[4], acc_path, chosen, g_in)
+            print()
+            both_seeds(cb, sys.argv[4], acc_path)
     else:
         sys.exit(f"schedules_bias.py: unknown mode '{mode}' (table or candidates)")
