@@ -25,6 +25,8 @@ namespace Anneal.Bench;
 /// is asked about those alone, with the baseline), re-simulated with every seed, that bracket the targets and have two
 /// decaying runs (<see cref="DesignScore.Eligible"/>); <c>a</c> itself where there is none. The probe's margin rule is not
 /// applied: at the larger budget it keeps the baseline on these menus, which would leave the extra steps unspent;</item>
+/// <item><c>d</c>, <c>d2</c>: the same compute as <c>b</c> (<c>b2</c>) spent on a longer run: <c>a</c> with its constant-rate run
+/// trained on by the twin's steps (where the corpus's constant run is that long);</item>
 /// </list>
 /// Scored as <see cref="ForecastBenchmark.Score"/> scores a row, on the first seed's finals (the protocol's) and, where the
 /// second seed ran the target too, on the seed mean (the mean of the two finals: what the schedule yields over seeds).
@@ -132,6 +134,17 @@ internal static class ProbeSeedsTable
                     var c = best is null ? pick : m2.First(m => m.Design.Key == best.Design.Key);
                     designs.Add(new Design("c" + b.Tag[1..], c.Design.Name + (best is null ? " (no eligible design dearer than a)" : ""), c.Design.Cost, c.Parts));
                 }
+                // A longer run for the same compute: a's constant-rate run trained on by the twin's steps (its branches unchanged).
+                var constant1 = first.Where(r => ForecastProtocol.Kind(r) == "constant").OrderByDescending(r => r.Horizon).First();
+                foreach (var b in designs.Where(d => d.Tag.StartsWith('b')).ToArray())
+                {
+                    int i = a.Parts.ToList().FindIndex(p => p.Run == constant1 && p.FirstStep == 0);
+                    long longer = i < 0 ? 0 : a.Parts[i].EndStep + b.Cost - a.Cost;
+                    if (i < 0 || longer > constant1.Horizon) { Console.Error.WriteLine($"{corpus.Name} {question}: no longer constant run for {b.Tag} ({constant1.Name} ends at {constant1.Horizon})"); continue; }
+                    var parts = a.Parts.ToArray();
+                    parts[i] = parts[i] with { EndStep = longer };
+                    designs.Add(new Design("d" + b.Tag[1..], $"{a.Name}, the constant run to {longer}", b.Cost, parts));
+                }
                 foreach (var d in designs)
                 {
                     var score = FitOf(d);
@@ -141,7 +154,7 @@ internal static class ProbeSeedsTable
                     pooled.Add((corpus.Name, question, d.Tag, d.Cost, f1, fm));
                     foreach (var f in f1.Concat(fm))
                         rows?.WriteLine(string.Join(",", corpus.Name, question, d.Tag, Csv(d.Name), d.Cost, Csv(f.Run), f.Horizon, f.Run.EndsWith(MeanSuffix) ? 1 : 0, F(f.Observed), F(f.Predicted), F(f.Low), F(f.High)));
-                    Console.WriteLine($"| {corpus.Name} | {question} | {d.Tag} | {d.Name} | {d.Cost:N0} | {Cells(f1)} | {(fm.Length == 0 ? "-" : $"{Pct(fm.Average(f => f.RelError))} / {fm.Count(f => f.Covered)}/{fm.Length}")} |");
+                    Console.WriteLine($"| {corpus.Name} | {question} | {d.Tag} | {d.Name} | {d.Cost:N0} | {Cells(f1)}{(f1.Count(f => f.RegimeWithheld) is > 0 and var w ? $" ({w} withheld by the regime check)" : "")} | {(fm.Length == 0 ? "-" : $"{Pct(fm.Average(f => f.RelError))} / {fm.Count(f => f.Covered)}/{fm.Length}")} |");
                 }
             }
             Console.Error.WriteLine($"{corpus.Name}: {sw.Elapsed.TotalSeconds:F0} s");
@@ -155,7 +168,7 @@ internal static class ProbeSeedsTable
         Console.WriteLine("| question | comparison | corpora | forecasts | seed-1 mean err | worst | regret | band | median half-width | seed-mean n | seed-mean err | band | corpora where the first is lower (seed 1 / seed mean) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var question in rows.Select(r => r.Question).Distinct())
-        foreach (var (x, y) in new[] { ("b", "a"), ("b", "c"), ("b2", "a"), ("b2", "c2") })
+        foreach (var (x, y) in new[] { ("b", "a"), ("b", "c"), ("b", "d"), ("b2", "a"), ("b2", "c2"), ("b2", "d2") })
         {
             // Only the corpora where both designs were fitted, so that both sides forecast the same targets.
             var corpora = rows.Where(r => r.Question == question && r.Tag == x).Select(r => r.Corpus)
