@@ -37,6 +37,7 @@ internal static class GainBandTable
     {
         var law = LossLaw.Parse("auto");
         var gains = new List<Gain>();
+        var regrets = new List<(string Law, double Regret)>();
         Console.WriteLine("| corpus | law | schedule | reference loss (observed) | gain predicted | observed, seed 1 | observed, seed mean | half-width | covers seed 1 / seed mean |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var corpus in BandCalibration.Corpora(repo))
@@ -84,6 +85,11 @@ internal static class GainBandTable
                     if (rows.Count == 0) continue;
                     // The schedule this law would choose among the trained ones of this horizon: the lowest predicted gain.
                     string chosen = rows.MinBy(x => x.Predicted)!.Run;
+                    // Its regret among the trained schedules of this horizon, the reference (gain 0) a candidate too: how much worse the
+                    // observed final (seed 1) of the one predicted lowest is than the best observed.
+                    var seed1 = rows.Where(x => !x.SeedMean).ToArray();
+                    double pickedObserved = seed1.Min(x => x.Predicted) < 0 ? seed1.First(x => x.Run == chosen).Observed : 0;
+                    regrets.Add((lawName, (pickedObserved - Math.Min(0, seed1.Min(x => x.Observed))) / seed1[0].Reference));
                     foreach (var g in rows) gains.Add(g with { Chosen = g.Run == chosen });
                     foreach (var run in rows.Select(x => x.Run).Distinct())
                     {
@@ -95,6 +101,11 @@ internal static class GainBandTable
                 }
             }
         }
+        Console.WriteLine();
+        Console.WriteLine("| law | horizons | mean regret of the chosen (lowest predicted) trained schedule, seed 1 | worst | chose the best |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var g in regrets.GroupBy(r => r.Law))
+            Console.WriteLine($"| {g.Key} | {g.Count()} | {Pct(g.Average(r => r.Regret), 3)} | {Pct(g.Max(r => r.Regret), 3)} | {g.Count(r => r.Regret <= 0)} |");
         Console.WriteLine();
         Console.WriteLine("| law | observed | schedules | gains | with a band | covered | median half-width (of the reference loss) | its delta-method part alone / refits' part alone (one law) | mean abs gain error | mean abs observed gain | corpora |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
