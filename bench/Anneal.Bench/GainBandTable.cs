@@ -73,7 +73,7 @@ internal static class GainBandTable
                     foreach (var r in group.Where(r => r != reference))
                     {
                         var (eta, p) = Rates(dl, r, total);
-                        if (p.Warmup != problem.Warmup || p.Peak != problem.Peak) continue;  // gains compare schedules of one warmup and peak
+                        if (p.Warmup != problem.Warmup || Math.Abs(p.Peak / problem.Peak - 1) > 1e-9) continue;  // gains compare schedules of one warmup and peak
                         double pred = dl.Predict(problem, eta).Loss - refLoss;
                         double? hw = dl.GainHalfWidth(problem, refEta, eta);
                         // Where the width comes from (one law): the delta method alone (no refits) and the refits alone (no covariance).
