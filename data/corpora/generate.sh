@@ -51,7 +51,7 @@
 # question out to 4x within one epoch, the first corpus trained with Muon, on a 2-layer layer-norm GPT with rotary positions, 4
 # heads of width 16 and a context of 40 bytes at batch 14, on a ninth text, Erlang source code (the kernel and stdlib
 # applications of Erlang/OTP 25.2.3: Apache-2.0; Debian's erlang-src, fetched by fetch_erlang below).
-# mlp-muon is session 22's held-out corpus (HELD_OUT=1 until its blind measurement in session 23): the long design as
+# mlp-muon was session 22's held-out corpus, measured blind at the start of session 23 and a development corpus since (HELD_OUT=0): the long design as
 # gpt-erlang's (horizons past the early transient of a constant-rate screen at the peak, SEED2_MORE), the first MLP trained
 # with Muon (three GELU hidden layers of width 160 on the one-hot previous 7 bytes: Muon on the two hidden-to-hidden matrices,
 # AdamW on the input and output layers and the biases) at batch 9 x 64, on a tenth text, Pascal source code (the Free Pascal
@@ -323,7 +323,8 @@ workload() {
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=14; SEQ=40
       OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1; embeddings, norm gains and biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_erlang); DATA_DESC="Erlang source code, the .erl files of Erlang/OTP 25.2.3's kernel 8.5.3 and stdlib 4.2 but the machine-made erl_parse.erl and unicode_util.erl (Debian package erlang-src 1:25.2.3+dfsg-1+deb12u4; Apache-2.0; each file after a line '%% file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 32,182 bytes into stdlib's shell.erl to the end of zip.erl, is validation)" ;;
-    # session 22's held-out corpus (README.md, "mlp-muon"; HELD_OUT=1 until its blind measurement in session 23): the long design
+    # session 22's held-out corpus (README.md, "mlp-muon"), measured blind at the start of session 23, a development corpus
+    # since (HELD_OUT=0): the long design
     # (generate_long) at gpt-erlang's lengths on an MLP with three GELU hidden layers of width 160 on the one-hot previous 7 bytes
     # at batch 9 x 64 (576 bytes a step), the first MLP trained with Muon (momentum 0.95, Nesterov, five Newton-Schulz steps, wd
     # 0.1, on the two hidden-to-hidden matrices; the input and output layers and the biases by AdamW b1 0.9, b2 0.95, wd 0.1), on
@@ -333,7 +334,7 @@ workload() {
     # cooldowns, the series' first two) out to 4,800 (4x, within one epoch of the text), every 300 steps; seed 2 for 13 schedules
     mlp-muon) MODEL="mlp(context=7, hidden=160, layers=3)"; PEAK=1.6e-2; MINLR=1.6e-3; WARMUP=50
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=9; SEQ=64
-      OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1, on the two hidden-to-hidden matrices; the input and output layers and the biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1, on the two hidden-to-hidden matrices; the input and output layers and the biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_fpc); DATA_DESC="Pascal source code, the .pas units of the Free Pascal 3.2.2 compiler (its folder's top level, not the per-CPU code generators; Debian package fpc-source-3.2.2 3.2.2+dfsg-20; GPL-2+; each file after a line '{ file: compiler/<name> }', in byte order of the names; byte tokens; the last 10% of the file, from 9,816 bytes into symconst.pas to the end of wpoinfo.pas, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang or mlp-muon)" >&2; exit 2 ;;
   esac
