@@ -27,7 +27,7 @@ using BenchmarkDotNet.Running;
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches", "seed-ensemble"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches", "seed-ensemble", "probe-seeds", "gain-band"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -120,6 +120,20 @@ if (args is ["probe-branches", ..])
 {
     Anneal.Bench.ProbeBranchesTable.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null, args.Length > 3 ? args[3] : null,
         args.Length > 4 ? double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1);
+    return 0;
+}
+// `probe-seeds [repo] [corpus|all] [rows.csv]`: is a second seed of a calibration run worth its compute? The probe's design, the same plus a
+// seed twin (forecast through the seed ensemble), and the same compute on the probe's best non-seed design (docs/journal/session-23-probe-seeds.md).
+if (args is ["probe-seeds", ..])
+{
+    Anneal.Bench.ProbeSeedsTable.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : null, args.Length > 3 ? args[3] : null);
+    return 0;
+}
+// `gain-band [repo]`: optimize's gain band (one seed's law and the seed ensemble's) against the observed gains of the trained schedules over
+// the cosine of their horizon (docs/journal/session-23-probe-seeds.md).
+if (args is ["gain-band", ..])
+{
+    Anneal.Bench.GainBandTable.Run(args.Length > 1 ? args[1] : ".");
     return 0;
 }
 if (args is ["two-seeds", ..])
