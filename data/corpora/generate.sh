@@ -4,8 +4,8 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#                            [gpt-erlang] [mlp-muon]
-#   (default: all seventeen, in that order)
+#                            [gpt-erlang] [mlp-muon] [gpt-cmake]
+#   (default: all eighteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -56,6 +56,10 @@
 # with Muon (three GELU hidden layers of width 160 on the one-hot previous 7 bytes: Muon on the two hidden-to-hidden matrices,
 # AdamW on the input and output layers and the biases) at batch 9 x 64, on a tenth text, Pascal source code (the Free Pascal
 # 3.2.2 compiler's own units: GPL-2+; Debian's fpc-source-3.2.2, fetched by fetch_fpc below).
+# gpt-cmake is session 23's held-out corpus (HELD_OUT=1 until its blind measurement in session 24): the long design as mlp-muon's
+# (horizons from a constant-rate screen at the peak, SEED2_MORE), a long warmup (240 updates, 20 % of H1) on a two-layer
+# layer-norm GPT of width 32 with a context of 32 bytes at batch 24 x 32 trained with AdamW, on an eleventh text, CMake source
+# code (CMake 3.25.1's modules: BSD-3-clause; Debian's cmake-data, fetched by fetch_cmake below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -179,6 +183,20 @@ fpc_text() {
     while read -r f; do printf '{ file: compiler/%s }\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
 }
 fetch_fpc() { fetch_text fpc-3.2.2-compiler.pas.txt 9834f3fe6b7f9d85006ce3f16a8c83fbac10f8cc9046ad92163337b629cd87a7 fpc_text fpc-source-3.2.2=3.2.2+dfsg-20; }
+
+# CMake source code: the modules of CMake 3.25.1 (the build-system generator's own library, written in the CMake language:
+# the Find<Package> modules, the compiler and platform descriptions, CPack, ExternalProject, FetchContent, ...; BSD-3-clause,
+# its copyright file: "Files: * ... License: BSD-3-clause", and each module's header), from the Debian package cmake-data
+# 3.25.1-1: every .cmake file under usr/share/cmake-3.25/Modules (its subfolders Compiler/, Platform/, Internal/, ... too; not
+# the .in templates or the C, C++ and Fortran test sources beside them), in byte order of their paths (Modules/AddFileDependencies.cmake ...
+# Modules/kde3uic.cmake: capitals first), each after a line '# file: <path>' and ending in a newline; the
+# reStructuredText documentation in each module's bracket comment, comments and indentation kept: 974 files, 4,184,363 bytes
+# of ASCII in 110,575 lines.
+cmake_text() {
+  ( cd "$1/usr/share/cmake-3.25" && find Modules -name '*.cmake' | LC_ALL=C sort |
+    while read -r f; do printf '# file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_cmake() { fetch_text cmake-3.25.1-modules.cmake.txt d0b776fe9a62d1fea513669e5f3baa4997c7fab6cc5cd0a5eb3bd5ad59ebe2ca cmake_text cmake-data=3.25.1-1; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -336,7 +354,19 @@ workload() {
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=9; SEQ=64
       OPTIMIZER="muon(wd=0.1)"; OPTIMIZER_DESC="muon (momentum 0.95, Nesterov, 5 Newton-Schulz steps, update scale 0.2 sqrt(max(A,B)), decoupled wd 0.1, on the two hidden-to-hidden matrices; the input and output layers and the biases by adamw b1 0.9, b2 0.95, wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_fpc); DATA_DESC="Pascal source code, the .pas units of the Free Pascal 3.2.2 compiler (its folder's top level, not the per-CPU code generators; Debian package fpc-source-3.2.2 3.2.2+dfsg-20; GPL-2+; each file after a line '{ file: compiler/<name> }', in byte order of the names; byte tokens; the last 10% of the file, from 9,816 bytes into symconst.pas to the end of wpoinfo.pas, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang or mlp-muon)" >&2; exit 2 ;;
+    # session 23's held-out corpus (README.md, "gpt-cmake"; HELD_OUT=1 until its blind measurement in session 24): the long
+    # design (generate_long) at gpt-erlang's lengths on the narrowest GPT of the corpora, two pre-norm layer-norm blocks of width
+    # 32 (2 heads of width 16, learned positions) with a context of 32 bytes at batch 24 x 32 (768 bytes a step), trained with
+    # AdamW (b1 0.9, b2 0.95, wd 0.1) after a LONG warmup, 240 updates (20 % of H1, 10 % of H2, 5 % of the constant run; the
+    # other corpora 40-120), on an eleventh text, CMake source code (CMake 3.25.1's modules), its peak chosen by three 800-step
+    # cosine screening runs (with the same warmup) and its horizons from a constant-rate screening run at that peak (README.md).
+    # Schedules at 1,200 and 2,400; the WSD question fitted at 1,200 (the constant run to 1,200 + the 900 and 1,200 cooldowns,
+    # the series' first two) out to 4,800 (4x, within one epoch of the text), every 300 steps; seed 2 for 13 schedules
+    gpt-cmake) MODEL="gpt(layers=2, heads=2, dim=32, seq=32)"; PEAK=3.2e-2; MINLR=3.2e-3; WARMUP=240
+      H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=24; SEQ=32
+      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_cmake); DATA_DESC="CMake source code, the .cmake modules of CMake 3.25.1 (Debian package cmake-data 3.25.1-1; BSD-3-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 334 bytes into Modules/Platform/Darwin-Initialize.cmake to the end of Modules/kde3uic.cmake, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon or gpt-cmake)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -467,7 +497,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang or mlp-muon. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon or gpt-cmake. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -508,7 +538,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -545,4 +575,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake}"; do for x in $w; do generate "$x" $pass; done; done; done

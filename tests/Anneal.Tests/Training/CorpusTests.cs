@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -162,7 +162,11 @@ public class CorpusTests
     // mlp-muon (session 22, held out then, measured blind in session 23): gpt-erlang's design and lengths (generate_long) on another workload, H1 1,200 about 3x past
     // the early transient of its constant-rate screening run, so the same splits and 13 pairs; warmup 50.
     [InlineData("mlp-muon", 46, 1200, 2400, 1200, new[] { 900, 1200 }, new[] { 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, 4800 }, 13, 100, 49)]
-    public void Session_15s_to_22s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-cmake (session 23, held out): gpt-erlang's design and lengths (generate_long) on another workload, H1 1,200 past the
+    // early transient of its constant-rate screening run, so the same splits and 13 pairs; but a long warmup, 240 updates (20 %
+    // of H1), so the fitted points start at the first validation after it (299).
+    [InlineData("gpt-cmake", 46, 1200, 2400, 1200, new[] { 900, 1200 }, new[] { 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, 4800 }, 13, 100, 239)]
+    public void Session_15s_to_23s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -307,7 +311,9 @@ public class CorpusTests
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(8003);
         // and no other corpus is that text, context or depth, nor another GPT with dropout trained with Lion
         var others = all.Where(c => c.Name != "engine-gpt-lisp").ToList();
-        SourcesSayNone(others, "Lisp", "Maxima", "seq=32", "x seq 32", "layers=1");
+        SourcesSayNone(others, "Lisp", "Maxima", "layers=1");
+        // nor that context but gpt-cmake (session 23: 32 bytes at batch 24 on a two-layer GPT of width 32 trained with AdamW)
+        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-cmake"), "seq=32", "x seq 32");
         SourcesSayNone(others.Where(c => c.Source.Contains("dropout", StringComparison.Ordinal)), "lion");
     }
 
@@ -354,6 +360,36 @@ public class CorpusTests
         var others = all.Where(c => c.Name != "engine-mlp-muon").ToList();
         SourcesSayNone(others, "Pascal", "fpc-source", "mlp(context=7", "layers=3)", "batch 9 x");
         SourcesSayNone(others.Where(c => c.Source.Contains("model mlp", StringComparison.Ordinal)), "muon");
+    }
+
+    [Fact]
+    public void Session_23s_corpus_is_held_out_and_names_its_model_optimizer_warmup_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-cmake): made in session 23 for a blind measurement in
+        // session 24 (HELD_OUT=1: "held_out": true), so no calibration (ForecastCorpus.LoadFolders without the held-out corpora)
+        // reads it. A two-layer layer-norm GPT of width 32 (2 heads of width 16, learned positions) with a 32-byte context at
+        // batch 24 x 32, trained with AdamW (b1 0.9, b2 0.95, wd 0.1) after a 240-update warmup (20 % of H1) on an eleventh
+        // text, CMake source code (CMake 3.25.1's modules); one pass over its 3,765,926 training bytes (the first 90 % of
+        // 4,184,363) is 4,904 steps of 768 bytes, so its longest run (4,800 steps) stays within one epoch.
+        var (cmake, all) = Bundled("engine-gpt-cmake", heldOut: true);
+        SourcesSay([cmake], "model gpt(layers=2, heads=2, dim=32, seq=32) on CMake source code", "cmake-data 3.25.1-1",
+            "batch 24 x seq 32, adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)", "peak 3.2e-2, warmup 240,");
+        SourcesSayNone([cmake], "Brown", "rotary", "norm=rms", "dropout");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-cmake", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(4904);
+        // and no other corpus is that text, width or batch, nor has a warmup that long: the others' are 40-120 updates
+        var others = all.Where(c => c.Name != "engine-gpt-cmake").ToList();
+        SourcesSayNone(others, "CMake", "cmake-data", "dim=32", "batch 24 x seq 32", "warmup 240");
+        others.ShouldAllBe(c => WarmupOf(c) <= 120, "warmup");
+        WarmupOf(cmake).ShouldBe(240);
+    }
+
+    /// <summary>The warmup (updates) a corpus's source names: its "warmup N," (generate.sh's manifest).</summary>
+    private static int WarmupOf(ForecastCorpus c)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(c.Source, @"warmup (\d+),");
+        m.Success.ShouldBeTrue(c.Name);
+        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>
