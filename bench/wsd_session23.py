@@ -7,6 +7,8 @@ fitted horizon changed (docs/journal/session-23-wsd.md).
   dotnet run -c Release --project bench/Anneal.Bench -- wsd-diagnosis $(ls -d data/corpora/*/) > wsd.tsv 2> wsd.err
   ./anneal accuracy --json acc.json ...   (for the seed noise: its seed_floor table)
   python3 bench/wsd_session23.py wsd.tsv acc.json data/corpora wsd.err
+  python3 bench/wsd_session23.py wsd.tsv acc.json data/corpora wsd.err main=wsd.tsv x0.5=wsd-05.tsv x1=wsd-1.tsv
+      (section 5: wsd-diagnosis run on builds with StackFitter.NoiseLead = 0 (main), 0.5 and 1)
 
 Every number is of held-out branches past the fitted horizon (ratio > 1) unless said. "In regime" leaves out gpt-jargon and
 gpt-perldoc (the regime check fires on their fits). Parts against the constant run's mean within 5 % of the branch's end
@@ -327,6 +329,22 @@ def envelope(rows):
         print(f"| {c[7:]} | {', '.join(fitted)} | {math.sqrt(mean([e * e for e in held])):.2f}, {mean(held):+.2f} |")
 
 
+def variants(pairs, noise):
+    """Section 5: whole wsd-diagnosis runs of builds that differ in one option (name=path pairs, the first the baseline),
+    per corpus and pooled in regime, and leave one corpus out among them by session 16's rule."""
+    runs = {name: load(path) for name, path in (p.split('=', 1) for p in pairs)}
+    names = list(runs)
+    for fit in ('curves', 'ends'):
+        opts = {n: reading(runs[n], fit, 'auto', 0.0, 'on') for n in names}
+        inreg = [c for c in opts[names[0]] if c not in REGIME]
+        print(f"\n## (9) Builds compared, fit: {fit}: mean / worst |error| %\n")
+        print('corpus'.ljust(16) + ''.join(n.ljust(15) for n in names))
+        for c in opts[names[0]]:
+            print(c[7:].ljust(16) + ''.join(mw(opts[n][c]).ljust(15) for n in names))
+        print('pooled in regime'.ljust(16) + ''.join(mw([x for c in inreg for x in opts[n][c]]).ljust(15) for n in names))
+        loco(opts, names[0], noise, inreg, f'builds ({fit})')
+
+
 def main():
     rows = load(sys.argv[1])
     noise = {}
@@ -341,6 +359,9 @@ def main():
     envelope(rows)
     gs_on = [-0.1, -0.05, 0.05, 0.1, 0.15, 0.2]
     gs_anchor = [-0.4, 0.0, 0.2, 0.3, 0.4, 0.5]
+    if len(sys.argv) > 5:
+        variants(sys.argv[5:], noise)
+        return
     for fit in ('curves', 'ends'):
         growth_table(rows, fit, noise, 'on', gs_on)
         growth_table(rows, fit, noise, 'anchor', gs_anchor)
