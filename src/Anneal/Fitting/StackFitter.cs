@@ -161,7 +161,7 @@ public static class StackFitter
             // noise about the prior mixture of the members as fitted (StackBand.PointNoise): how far one logged point strays by
             // chance (the noise test of ChooseWeights and ChooseMembers). Not where a fitted run decays over more than half its
             // length: there PastWeighs already keeps the prior on thin pasts, and on gpt100m-rope's schedules fit (1,752 points
-            // of training loss) the test kept the prior over a tilt that forecast 0.31 % instead of 1.77 % (session 23).
+            // of training loss) the test kept the prior weights, 1.77 % off, over a tilt 0.31 % off (session 23).
             double noise = cv && matches ? StackBand.PointNoise(r => MixedForecast(fits, prior, r), runs) : double.NaN;
             var (weights, why) = !cv ? (prior, "the prior weights stand: no step of the fitted runs leaves points on both sides to forecast their future from their past")
                 : failed >= 0 ? (prior, $"the prior weights stand: {fits[failed].Fit.Law.Spec} could not be refitted on the fitted runs' points up to step {cut} ({pasts[failed].Error})")
@@ -343,8 +343,8 @@ public static class StackFitter
     }
 
     /// <summary>
-    /// Whether a choice's <paramref name="lead"/> in cross-validated error over the weighting it would replace exceeds the
-    /// fitted runs' point <paramref name="noise"/> (always, when the noise is 0 or unknown): both are scored on the same
+    /// Whether a choice's <paramref name="lead"/> in cross-validated error over the weighting it would replace exceeds
+    /// <see cref="NoiseLead"/> x the fitted runs' point <paramref name="noise"/> (always, when the noise is 0 or unknown): both are scored on the same
     /// observed points, and where the replaced weighting forecasts a point exactly, noise e on its observation lets another
     /// lead by up to |e| by chance.
     /// </summary>
