@@ -236,7 +236,7 @@ public class StackWeightsTests
         // The cross-validation of the test above: the momentum law's past fit recovers the generating parameters, the power
         // law errs, and the tilt to the momentum law wins by more than the margin. Its lead over the prior, from the errors
         // computed here independently of ChooseWeights, is the line: a point noise just above lead / NoiseLead keeps the prior,
-        // just below it leaves the choice as without the test (the member alone).
+        // just below it takes the tilt.
         LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 10)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 10))];
         LossLaw[] laws = [new MomentumLaw(0.999), new PowerLaw()];
         var (heads, tails, cut) = StackFitter.FutureCut(runs);
@@ -251,8 +251,13 @@ public class StackWeightsTests
         lead.ShouldBeGreaterThan(0);
         var (kept, why) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 1.01 * lead / StackFitter.NoiseLead);
         kept.ShouldBe([0.5, 0.5]);
-        why.ShouldContain("below the fitted runs' point noise");
-        var (taken, _) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 0.99 * lead / StackFitter.NoiseLead);
+        why.ShouldContain(FormattableString.Invariant($"below {StackFitter.NoiseLead} x the fitted runs' point noise"));
+        // The member alone must lead its tilt likewise: between the two leads the tilt is taken, below both the member alone.
+        double aloneLead = Error(StackFitter.Tilt) - Error(1.0);
+        aloneLead.ShouldBeInRange(1e-6, 0.99 * lead);
+        var (tilt, _) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 0.99 * lead / StackFitter.NoiseLead);
+        tilt.ShouldBe([StackFitter.Tilt, 1 - StackFitter.Tilt], 1e-12);
+        var (taken, _) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 0.99 * aloneLead / StackFitter.NoiseLead);
         taken.ShouldBe([1.0, 0.0], 1e-12);
         StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut).Weights.ShouldBe([1.0, 0.0], 1e-12);
     }
