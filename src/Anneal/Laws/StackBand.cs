@@ -227,14 +227,22 @@ public static class StackBand
     /// over three logged points, a second difference has variance <c>6 sigma^2</c>, so N estimates sigma whatever slow misfit
     /// the stack leaves. NaN when no run has three logged points.
     /// </summary>
-    public static double NoiseOf(AutoLaw stack, double[] values, IReadOnlyList<LawRun> runs)
+    public static double NoiseOf(AutoLaw stack, double[] values, IReadOnlyList<LawRun> runs) =>
+        PointNoise(r => stack.Predict(r, values), runs);
+
+    /// <summary>
+    /// The same point noise <c>N = sqrt(sum d_i^2 / (6 n))</c> about any smooth forecast <paramref name="predict"/> of the
+    /// <paramref name="runs"/>' logged points (one per point, in the run's order): the second differences cancel whatever
+    /// slowly varying misfit the forecast leaves, so any member's or mixture's fit gives nearly the same N.
+    /// </summary>
+    public static double PointNoise(Func<LawRun, double[]> predict, IReadOnlyList<LawRun> runs)
     {
         double sum = 0;
         int n = 0;
         foreach (var r in runs)
         {
             if (r.Observed is not { Length: >= 3 } obs) continue;
-            var pred = stack.Predict(r, values);
+            var pred = predict(r);
             for (int i = 1; i + 1 < obs.Length; i++)
             {
                 double d = Math.Log(obs[i + 1] / pred[i + 1]) - 2 * Math.Log(obs[i] / pred[i]) + Math.Log(obs[i - 1] / pred[i - 1]);

@@ -229,4 +229,53 @@ public class StackWeightsTests
         json["leaves_convex_past_horizon"] = "yes";
         Should.Throw<InputException>(() => FittedLaw.FromJson(json.ToJsonString())).Message.ShouldContain("leaves_convex_past_horizon must be true or false");
     }
+
+    [Fact]
+    public void A_tilt_that_leads_the_prior_by_less_than_the_point_noise_leaves_the_prior_weights()
+    {
+        // The cross-validation of the test above: the momentum law's past fit recovers the generating parameters, the power
+        // law errs, and the tilt to the momentum law wins by more than the margin. Its lead over the prior, from the errors
+        // computed here independently of ChooseWeights, is the line: a point noise just above lead / NoiseLead keeps the prior,
+        // just below it takes the tilt.
+        LawRun[] runs = [Make("constant(peak=3e-3, warmup=100)", 1000, Every(149, 999, 10)), Make("cosine(peak=3e-3, total=1000, warmup=100)", 1000, Every(149, 999, 10))];
+        LossLaw[] laws = [new MomentumLaw(0.999), new PowerLaw()];
+        var (heads, tails, cut) = StackFitter.FutureCut(runs);
+        var past = laws.Select(l => LawFitter.Fit(l, heads, new FitOptions { Jackknife = false })).ToArray();
+        double Error(double w) => tails.Average(t =>
+        {
+            var end = t with { Steps = [t.Steps[^1]], Observed = null };
+            double f = w * past[0].Law.Predict(end, past[0].Values)[0] + (1 - w) * past[1].Law.Predict(end, past[1].Values)[0];
+            return Math.Abs(Math.Log(f / t.Observed![^1]));
+        });
+        double lead = Error(0.5) - Error(StackFitter.Tilt);
+        lead.ShouldBeGreaterThan(0);
+        var (kept, why) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 1.01 * lead / StackFitter.NoiseLead);
+        kept.ShouldBe([0.5, 0.5]);
+        why.ShouldContain(FormattableString.Invariant($"below {StackFitter.NoiseLead} x the fitted runs' point noise"));
+        // The member alone must lead its tilt likewise: between the two leads the tilt is taken, below both the member alone.
+        double aloneLead = Error(StackFitter.Tilt) - Error(1.0);
+        aloneLead.ShouldBeInRange(1e-6, 0.99 * lead);
+        var (tilt, _) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 0.99 * lead / StackFitter.NoiseLead);
+        tilt.ShouldBe([StackFitter.Tilt, 1 - StackFitter.Tilt], 1e-12);
+        var (taken, _) = StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut, noise: 0.99 * aloneLead / StackFitter.NoiseLead);
+        taken.ShouldBe([1.0, 0.0], 1e-12);
+        StackFitter.ChooseWeights(laws, [0.5, 0.5], past, tails, cut).Weights.ShouldBe([1.0, 0.0], 1e-12);
+    }
+
+    [Fact]
+    public void The_point_noise_is_the_scatter_of_the_residuals_second_differences_whatever_smooth_misfit()
+    {
+        // Closed form: log residuals alternating +-s have second differences +-4 s, so N = sqrt(16 s^2 / 6) = s sqrt(8/3);
+        // a residual linear in the point's index (a smooth misfit) has second differences 0 and adds nothing.
+        const double s = 0.01;
+        long[] steps = Every(100, 1000, 10);
+        var forecast = steps.Select(t => 3.0 + 1.0 / Math.Sqrt(t)).ToArray();
+        LawRun Run(Func<int, double> logResidual) => LawRun.ForSchedule("constant", Enumerable.Repeat(1e-3, 1001).ToArray(), steps, "constant")
+            with { Observed = forecast.Select((f, i) => f * Math.Exp(logResidual(i))).ToArray() };
+        var alternating = Run(i => i % 2 == 0 ? s : -s);
+        StackBand.PointNoise(_ => forecast, [alternating]).ShouldBe(s * Math.Sqrt(8.0 / 3), 1e-12);
+        var tilted = Run(i => (i % 2 == 0 ? s : -s) + 0.002 * i - 0.05);
+        StackBand.PointNoise(_ => forecast, [tilted]).ShouldBe(s * Math.Sqrt(8.0 / 3), 1e-9);
+        StackBand.PointNoise(_ => forecast, [Run(i => 0.002 * i)]).ShouldBe(0, 1e-9);
+    }
 }
