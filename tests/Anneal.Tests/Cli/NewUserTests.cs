@@ -1,0 +1,46 @@
+using static Anneal.Tests.Cli.CliRunner;
+using Anneal.Tests.Curves;
+
+namespace Anneal.Tests.Cli;
+
+/// <summary>
+/// What a new user following the README met in session 23 (docs/journal/session-23-newuser.md): each test failed before
+/// its fix.
+/// </summary>
+[Collection("Console")] // the serial collection of the in-process CLI tests
+public sealed class NewUserTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private const string Cos = "cosine(peak=3e-4, total=24000, warmup=2160, min=3e-5)";
+
+    [Fact]
+    public void Fit_of_one_run_given_twice_is_exit_2_naming_both_and_writes_nothing()
+    {
+        // Before: exit 0; the run was fitted twice as two "seeds" (constant_24000#1, #2), its points counted twice.
+        string run = TestPaths.Mpl("400m", "cosine_24000.csv") + "@" + Cos;
+        string outPath = Path.Combine(_tmp.Path, "law.json");
+        var (code, stdout, err) = Run("fit", run, run, "--law", "powerlaw", "--out", outPath);
+        (stdout + err).ShouldNotContain("   at ");
+        code.ShouldBe(2, err);
+        err.ShouldContain("runs 1 and 2 (cosine_24000, cosine_24000) are the same run given twice");
+        err.ShouldContain("give each run once");
+        File.Exists(outPath).ShouldBeFalse();
+        Directory.GetFiles(_tmp.Path).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Fit_of_two_seeds_of_one_schedule_still_fits()
+    {
+        // The duplicate check compares losses, not names: two seeds' runs of one schedule (gpt-lisp's constant_s1 and
+        // constant_s2, one schedule, different losses) are a seed ensemble, as before.
+        string dir = Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-lisp");
+        const string C = "@constant(peak=4e-4, warmup=50)";
+        string outPath = Path.Combine(_tmp.Path, "law.json");
+        var (code, _, err) = Run("fit", Path.Combine(dir, "constant_s1.csv") + C, Path.Combine(dir, "constant_s2.csv") + C,
+            "--law", "powerlaw", "--loss-col", "val_loss", "--out", outPath);
+        code.ShouldBe(0, err);
+        File.ReadAllText(outPath).ShouldContain("seed_ensemble");
+    }
+}
