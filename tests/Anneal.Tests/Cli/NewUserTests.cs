@@ -43,4 +43,14 @@ public sealed class NewUserTests : IDisposable
         code.ShouldBe(0, err);
         File.ReadAllText(outPath).ShouldContain("seed_ensemble");
     }
+
+    [Fact]
+    public void A_sparse_loss_column_chosen_with_loss_col_is_named_in_the_skipped_rows_warning()
+    {
+        // Before: "3 row(s) at steps without a training loss were skipped" although the loss column was val_loss.
+        string f = _tmp.File("run.csv", "step,lr,loss,val_loss\n0,1e-3,3.0,3.1\n1,1e-3,2.9,\n2,1e-3,2.8,\n3,1e-3,2.7,\n4,1e-3,2.6,2.7\n");
+        var (code, _, err) = Run("curve", "info", f, "--loss-col", "val_loss");
+        code.ShouldBe(0, err);
+        err.ShouldContain("3 row(s) at steps without a value in the loss column 'val_loss' were skipped (first: line 3, step 1)");
+    }
 }
