@@ -53,4 +53,18 @@ public sealed class NewUserTests : IDisposable
         code.ShouldBe(0, err);
         err.ShouldContain("3 row(s) at steps without a value in the loss column 'val_loss' were skipped (first: line 3, step 1)");
     }
+
+    [Fact]
+    public void The_design_band_note_of_an_auto_law_says_it_is_the_members_band_and_ends_cleanly()
+    {
+        // Before: "uncertainty: 95% band as 'anneal predict' draws it: parameter covariance (delta method), " (a dangling
+        // comma: TrimEnd bound to the last term only), and 'anneal predict' of the stack draws StackBand, not this band.
+        var (code, stdout, err) = Run("whatif", TestPaths.TestData("laws", "auto-400m-step-drops.law.json"),
+            "--base", "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)", "--vary", "decay=0.1,0.2");
+        code.ShouldBe(0, err);
+        var note = stdout.Split('\n').Single(l => l.StartsWith("uncertainty:", StringComparison.Ordinal)).TrimEnd('\r');
+        note.ShouldContain("the multi-power member's own fit, not the auto stack's band that 'anneal predict' draws");
+        note.ShouldNotEndWith(",");
+        note.ShouldNotEndWith(" ");
+    }
 }
