@@ -67,4 +67,19 @@ public sealed class NewUserTests : IDisposable
         note.ShouldNotEndWith(",");
         note.ShouldNotEndWith(" ");
     }
+    [Theory]
+    [InlineData("mpl,momentum", "--law 'mpl,momentum': fit fits one law; give one (e.g. --law mpl), or compare several with anneal evaluate --law 'mpl,momentum'")]
+    [InlineData("mpl(warmup=reference), convex", "give one (e.g. --law mpl(warmup=reference))")]
+    [InlineData("", "--law is empty: give one law, e.g. --law auto")]
+    public void Fit_with_a_list_or_no_law_names_the_option_and_the_fix(string law, string words)
+    {
+        // Before: "unexpected ',' at position 4 of spec 'mpl,momentum'" and, for an empty --law, "empty spec: expected
+        // something like cosine(peak=3e-4, total=10000)" (a schedule, for a law option).
+        string outPath = Path.Combine(_tmp.Path, "law.json");
+        var (code, stdout, err) = Run("fit", TestPaths.Mpl("400m", "cosine_24000.csv") + "@" + Cos, "--law", law, "--out", outPath);
+        (stdout + err).ShouldNotContain("   at ");
+        code.ShouldBe(2, err);
+        err.ShouldContain(words);
+        File.Exists(outPath).ShouldBeFalse();
+    }
 }
