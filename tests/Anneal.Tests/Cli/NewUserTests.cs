@@ -82,4 +82,25 @@ public sealed class NewUserTests : IDisposable
         err.ShouldContain(words);
         File.Exists(outPath).ShouldBeFalse();
     }
+    [Fact]
+    public void A_curve_argument_ending_in_at_says_the_schedule_is_missing()
+    {
+        // Before: "cosine_24000.csv@: file not found; check the path", though the file exists.
+        string arg = TestPaths.Mpl("400m", "cosine_24000.csv") + "@";
+        var (code, stdout, err) = Run("curve", "info", arg);
+        (stdout + err).ShouldNotContain("   at ");
+        code.ShouldBe(2, err);
+        err.ShouldContain(arg + ": nothing after '@'");
+        err.ShouldNotContain("file not found");
+    }
+
+    [Fact]
+    public void A_64_bit_option_that_is_not_a_number_gets_no_range_of_19_digits()
+    {
+        // Before: "--steps-per-epoch: 'abc' is not a whole number between -9223372036854775808 and 9223372036854775807".
+        var (code, _, err) = Run("fit", TestPaths.Mpl("400m", "cosine_24000.csv"), "--steps-per-epoch", "abc");
+        code.ShouldBe(2, err);
+        err.ShouldContain("--steps-per-epoch: 'abc' is not a whole number (write it in digits, e.g. 24000)");
+        err.ShouldNotContain("9223372036854775807");
+    }
 }
