@@ -26,12 +26,12 @@ public static partial class LawCommands
         if (string.IsNullOrWhiteSpace(spec))
             throw new InputException("--law is empty: give one law, e.g. --law auto (the default) or --law mpl; 'anneal fit --help' lists them");
         int depth = 0;
-        foreach (char c in spec)
+        for (int i = 0; i < spec.Length; i++)
         {
-            if (c == '(') depth++;
-            else if (c == ')') depth--;
-            else if (c == ',' && depth == 0)
-                throw new InputException($"--law '{spec}': fit fits one law; give one (e.g. --law {spec[..spec.IndexOf(',')].Trim()}), or compare several with anneal evaluate --law '{spec}'");
+            if (spec[i] == '(') depth++;
+            else if (spec[i] == ')') depth--;
+            else if (spec[i] == ',' && depth == 0)
+                throw new InputException($"--law '{spec}': fit fits one law; give one (e.g. --law {spec[..i].Trim()}), or compare several with anneal evaluate --law '{spec}'");
         }
         return LossLaw.Parse(spec);
     }

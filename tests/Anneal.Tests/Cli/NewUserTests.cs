@@ -69,7 +69,7 @@ public sealed class NewUserTests : IDisposable
     }
     [Theory]
     [InlineData("mpl,momentum", "--law 'mpl,momentum': fit fits one law; give one (e.g. --law mpl), or compare several with anneal evaluate --law 'mpl,momentum'")]
-    [InlineData("mpl(warmup=reference), convex", "give one (e.g. --law mpl(warmup=reference))")]
+    [InlineData("mpl(warmup=reference, drops=continuous), convex", "give one (e.g. --law mpl(warmup=reference, drops=continuous))")]
     [InlineData("", "--law is empty: give one law, e.g. --law auto")]
     public void Fit_with_a_list_or_no_law_names_the_option_and_the_fix(string law, string words)
     {
