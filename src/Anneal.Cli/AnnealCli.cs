@@ -78,8 +78,9 @@ public static class AnnealCli
     private static readonly (string Type, string Words)[] TypeWords =
     [
         ("System.Int32", "a whole number between -2147483648 and 2147483647"),
-        ("System.Int64", "a whole number between -9223372036854775808 and 9223372036854775807"),
-        ("System.UInt64", "a whole number between 0 and 18446744073709551615"),
+        // the 64-bit ranges are no limit a user meets (each option checks its own): naming them only hides the fix
+        ("System.Int64", "a whole number"),
+        ("System.UInt64", "a whole number >= 0"),
         ("System.Double", "a number such as 3e-4"),
         ("System.Boolean", "true or false"),
     ];

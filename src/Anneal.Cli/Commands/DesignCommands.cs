@@ -37,8 +37,13 @@ public static class DesignCommands
     private static string BandNote(DesignLaw law) => law.BandUnavailable is { } why ? "uncertainty: no band: " + why
         : !law.HasBand
         ? "uncertainty: no band (the law has no covariance or refits: published parameters or a fit without them)"
-        : "uncertainty: 95% band as 'anneal predict' draws it: " + (law.EarlyStopped && law.Replicates.Length > 0 ? "" : "parameter covariance (delta method), ")
-          + (law.Replicates.Length >= 2 ? "leave-one-run-out refits, " : "") + (law.CrossValidationLogError > 0 ? "cross-validated law error" : "").TrimEnd(',', ' ');
+        : (law.StackMember
+            // 'anneal predict' of the stack draws the stack's band (StackBand), not this member's
+            ? "uncertainty: 95% band of the multi-power member's own fit, not the auto stack's band that 'anneal predict' draws: "
+            : "uncertainty: 95% band as 'anneal predict' draws it: ")
+          // the whole list trimmed, so that it never ends in a dangling comma
+          + ((law.EarlyStopped && law.Replicates.Length > 0 ? "" : "parameter covariance (delta method), ")
+             + (law.Replicates.Length >= 2 ? "leave-one-run-out refits, " : "") + (law.CrossValidationLogError > 0 ? "cross-validated law error" : "")).TrimEnd(',', ' ');
 
     // ------------------------------------------------------------------ optimize
     private static Command Optimize()

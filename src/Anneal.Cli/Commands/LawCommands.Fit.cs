@@ -17,6 +17,25 @@ public static partial class LawCommands
         Description = "Optimizer steps in one pass over the training data (training tokens / tokens per step; default: the logs' epoch column, where they have one). Forecasts of runs that train past it, when the fitted runs end before it, warn that they assume fresh data; past 4 epochs they get no band.",
     };
 
+    /// <summary>
+    /// fit's <c>--law</c>: one law. A list (evaluate's <c>--law auto,mpl</c>) and an empty value are refused naming the
+    /// option and the fix; the spec parser alone would say "unexpected ','" or suggest a schedule.
+    /// </summary>
+    internal static LossLaw ParseOneLaw(string spec)
+    {
+        if (string.IsNullOrWhiteSpace(spec))
+            throw new InputException("--law is empty: give one law, e.g. --law auto (the default) or --law mpl; 'anneal fit --help' lists them");
+        int depth = 0;
+        for (int i = 0; i < spec.Length; i++)
+        {
+            if (spec[i] == '(') depth++;
+            else if (spec[i] == ')') depth--;
+            else if (spec[i] == ',' && depth == 0)
+                throw new InputException($"--law '{spec}': fit fits one law; give one (e.g. --law {spec[..i].Trim()}), or compare several with anneal evaluate --law '{spec}'");
+        }
+        return LossLaw.Parse(spec);
+    }
+
     private static Command Fit()
     {
         var curvesArg = new Argument<string[]>("curves") { Description = "Logged runs: FILE or FILE@SCHEDULE (the exact schedule; otherwise the lr column is interpolated), or a stored run: run:ID or run:NAME (optionally @SCHEDULE; read from --store's store).", Arity = ArgumentArity.OneOrMore };
@@ -41,7 +60,7 @@ public static partial class LawCommands
         {
             var io = CliContext.Of(r);
             CliOutputs.Check(("--out", r.GetValue(outFile)));
-            var l = LossLaw.Parse(r.GetValue(law)!);
+            var l = ParseOneLaw(r.GetValue(law)!);
             FitWindow.CheckFromStep(r.GetValue(fromStep));
             var method = ParseMethod(r.GetValue(methodOpt)!);
             var args = r.GetValue(curvesArg)!;

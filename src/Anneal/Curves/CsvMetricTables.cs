@@ -128,7 +128,7 @@ internal static partial class CsvCurveParser
         var lossSteps = series[lossCol]!.Steps.ToHashSet();
         var orphan = rowSteps.Where(p => !lossSteps.Contains(p.Step)).ToList();
         if (orphan.Count > 0)
-            log.Warnings.Add($"{file}: {orphan.Count} row(s) at steps without a training loss were skipped (first: line {orphan[0].Line}, step {orphan[0].Step}); their other values are not in the curve");
+            log.Warnings.Add($"{file}: {orphan.Count} row(s) at steps without a value in the loss column '{CurveText.Echo(names[lossCol])}' were skipped (first: line {orphan[0].Line}, step {orphan[0].Step}); their other values are not in the curve");
         if (skipped > 0) log.Notes.Add($"{file}: {skipped} row(s) without a step in '{names[stepCol]}' were skipped (first: line {firstSkipped})");
         if (log.Series.All(s => s.Count == 0))
             throw new CurveFormatException(file, headerLine, null, "the file has a header but no data rows",

@@ -33,6 +33,9 @@ public static class CurveArgument
     {
         if (string.IsNullOrWhiteSpace(arg)) throw new CurveFormatException("empty curve argument: expected FILE or FILE@SPEC, e.g. runs/a.csv@cosine(peak=3e-4, total=24000)");
         if (File.Exists(arg)) return (arg, null);
+        // "FILE@" (a schedule left out, or lost to the shell's quoting) would otherwise be "file not found" for "FILE@"
+        if (arg.TrimEnd().EndsWith('@') && arg.TrimEnd()[..^1] is { Length: > 0 } bare && (File.Exists(bare) || Directory.Exists(bare)))
+            throw new CurveFormatException($"{arg}: nothing after '@': attach the run's exact schedule, e.g. {bare}@cosine(peak=3e-4, total=24000) (quote it), or leave the '@' out");
         for (int at = arg.IndexOf('@'); at >= 0; at = arg.IndexOf('@', at + 1))
         {
             if (at == 0) continue;

@@ -24,6 +24,12 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
 
     private bool DeltaTerm => Covariance is not null && PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
 
+    /// <summary>
+    /// True when the law is the multi-power member of an auto stack (designed through it): its band is the member's own
+    /// (parameter covariance, refits), not the stack's band (<see cref="StackBand"/>) that a forecast of the stack draws.
+    /// </summary>
+    public bool StackMember { get; init; }
+
     /// <summary>Why the law gives no band although it was fitted (its covariance could not be computed); null otherwise.</summary>
     public string? BandUnavailable { get; init; }
 
@@ -125,7 +131,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         // An auto stack is designed through its multi-power member: the design layer's exact per-rate
         // gradients exist for the multi-power law only. The source says so, and every report shows it.
         if (fit.Law is AutoLaw && fit.Members.FirstOrDefault(m => m.Law is MultiPowerLaw) is { } member)
-            return FromFitted(member, source + " (its multi-power member; the auto stack's forecast of the result: anneal predict)");
+            return FromFitted(member, source + " (its multi-power member; the auto stack's forecast of the result: anneal predict)") with { StackMember = true };
         if (fit.Law is not MultiPowerLaw mpl)
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         if (mpl.AreaPower != 1)

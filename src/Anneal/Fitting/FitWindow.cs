@@ -60,6 +60,12 @@ public static class FitWindow
             if (run.BinSize > 1) notes.Add($"{run.Name}: {curve.Count} rows averaged in bins of {run.BinSize} ({run.Count} points) for the fit");
             runs.Add(run);
         }
+        // The same run given twice (one file named twice, or one stored run) would count its points twice and, where runs of
+        // one schedule are read as seeds, pass for a second seed that agrees exactly with the first: refused by name.
+        for (int i = 0; i < runs.Count; i++)
+            for (int j = i + 1; j < runs.Count; j++)
+                if (SameRun(runs[i], runs[j]))
+                    throw new InputException($"runs {i + 1} and {j + 1} ({runs[i].Name}, {runs[j].Name}) are the same run given twice: the same steps, learning rates and losses; give each run once (a second seed's run differs in its losses)");
         if (runs.GroupBy(r => r.Name).Any(g => g.Count() > 1))
         {
             // Same file name in two folders: make names unique so tables stay readable.
@@ -67,6 +73,9 @@ public static class FitWindow
         }
         return new PreparedRuns(runs, notes);
     }
+
+    private static bool SameRun(LawRun a, LawRun b) =>
+        a.Observed is { } la && b.Observed is { } lb && a.Steps.AsSpan().SequenceEqual(b.Steps) && la.AsSpan().SequenceEqual(lb) && a.Eta.AsSpan().SequenceEqual(b.Eta);
 }
 
 /// <summary>

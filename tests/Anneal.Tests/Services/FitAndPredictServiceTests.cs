@@ -60,8 +60,11 @@ public class FitAndPredictServiceTests
         var e = Should.Throw<InputException>(() => FitWindow.Prepare([curve], fromStep: -1));
         e.Parameters.ShouldBe(["from_step"]);
         e.MessageNaming(p => "--" + p.Replace('_', '-')).ShouldContain("--from-step must be >= 0");
-        // The same file twice: names made unique.
-        FitWindow.Prepare([curve, curve]).Runs.Select(r => r.Name).ShouldBe(["log#1", "log#2"]);
+        // Two runs of one file name (two folders, or two seeds' logs): names made unique.
+        var seed2 = curve with { Loss = curve.Loss!.Select(l => l * 1.01).ToArray() };
+        FitWindow.Prepare([curve, seed2]).Runs.Select(r => r.Name).ShouldBe(["log#1", "log#2"]);
+        // The same run twice (same steps, rates and losses) is refused, naming both: it would be fitted twice.
+        Should.Throw<InputException>(() => FitWindow.Prepare([curve, curve])).Message.ShouldContain("runs 1 and 2 (log, log) are the same run given twice");
         // The benchmark's logs start after the warmup: nothing left out.
         MomentumFit().Runs.ShouldAllBe(r => r.Steps[0] >= 2160);
     }
