@@ -138,7 +138,11 @@ internal static class DesignApi
             double final;
             try { final = objective.Value(post); }
             finally { d.ReturnObjective(key, objective); }
-            var band = dl.Band(problem, post);
+            // An auto stack's law reports the stack's forecast of the schedule and its calibrated band, as anneal predict
+            // (DesignLaw.Predict); the curve below is still the member designed through.
+            (double Low, double High)? band;
+            if (dl.Forecaster is not null) (final, band) = dl.Predict(problem, post);
+            else band = dl.Band(problem, post);
             var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
             var curve = dl.Seeds is null ? d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at) : Curve(dl, eta, at);
             return new
