@@ -31,6 +31,8 @@ internal static class GainBandTable
         public (double? Delta, double? Refits) Parts { get; init; }
         /// <summary>The reference's predicted loss (the unit of <see cref="DesignLaw.GainScale"/>).</summary>
         public double ReferencePredicted { get; init; }
+        /// <summary>The schedule's own loss band's half-width ((high - low) / 2 of <see cref="DesignLaw.Predict"/>), NaN without one: the gain band if nothing the two forecasts share cancelled.</summary>
+        public double Marginal { get; init; } = double.NaN;
         public bool HasBand => HalfWidth is not null;
         public bool Covered => HalfWidth is { } h && Math.Abs(Predicted - Observed) <= h;
     }
@@ -76,11 +78,13 @@ internal static class GainBandTable
                     {
                         var (eta, p) = Rates(dl, r, total);
                         if (p.Warmup != problem.Warmup || Math.Abs(p.Peak / problem.Peak - 1) > 1e-9) continue;  // gains compare schedules of one warmup and peak
-                        double pred = dl.Predict(problem, eta).Loss - refLoss;
+                        var (own, ownBand) = dl.Predict(problem, eta);
+                        double pred = own - refLoss;
+                        double marginal = ownBand is { } ob ? (ob.High - ob.Low) / 2 : double.NaN;
                         double? hw = dl.GainHalfWidth(problem, refEta, eta);
                         // Where the width comes from (one law): the delta method alone (no refits) and the refits alone (no covariance).
                         var parts = dl.Seeds is null ? ((dl with { Replicates = [] }).GainHalfWidth(problem, refEta, eta), (dl with { Covariance = null }).GainHalfWidth(problem, refEta, eta)) : (null, null);
-                        rows.Add(new Gain(corpus.Name, lawName, r.Name, false, false, Obs(reference), pred, Obs(r) - Obs(reference), hw) { Parts = parts, ReferencePredicted = refLoss });
+                        rows.Add(new Gain(corpus.Name, lawName, r.Name, false, false, Obs(reference), pred, Obs(r) - Obs(reference), hw) { Parts = parts, ReferencePredicted = refLoss, Marginal = marginal });
                         if (ObsMean(r) is { } m && ObsMean(reference) is { } mr)
                             rows.Add(new Gain(corpus.Name, lawName, r.Name, false, true, mr, pred, m - mr, hw) { ReferencePredicted = refLoss });
                     }
@@ -153,6 +157,8 @@ internal static class GainBandTable
             Console.WriteLine($"| {c.Key} | {gc:F5} | {cov}/{c.Count()} | {res} |");
         }
         Console.WriteLine($"| all, each left out | | {covered}/{sel.Length} | {resolved} |");
+        var m = sel.Where(g => double.IsFinite(g.Marginal)).ToArray();
+        Console.WriteLine($"the schedule's own loss band as the gain's (nothing cancelled): {m.Length} with a band, covered {m.Count(g => Math.Abs(g.Predicted - g.Observed) <= g.Marginal)}/{m.Length}, median half-width {Pct(m.Length > 0 ? SampleStatistics.Median(m.Select(g => g.Marginal / g.ReferencePredicted)) : double.NaN)} of the loss, resolved {m.Count(g => Math.Abs(g.Predicted) > g.Marginal)}");
         Console.WriteLine($"in sample at g = {all:F5}: covered {sel.Count(g => Covers(g, all))}/{sel.Length}, resolved {sel.Count(g => Math.Abs(g.Predicted) > all * g.ReferencePredicted)}; observed gains larger than g L: {sel.Count(g => Math.Abs(g.Observed) > all * g.ReferencePredicted)}");
     }
 

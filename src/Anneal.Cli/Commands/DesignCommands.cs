@@ -34,9 +34,9 @@ public static class DesignCommands
 
     private static string BandText((double Low, double High)? b) => b is { } x ? $"[{Loss5(x.Low)}, {Loss5(x.High)}]" : "";
 
-    private static string BandNote(DesignLaw law) => law.BandUnavailable is { } why ? "uncertainty: no band: " + why
-        : law.Forecaster is not null
+    private static string BandNote(DesignLaw law) => law.Forecaster is not null
         ? "uncertainty: 95% band as 'anneal predict' draws it for the auto stack (its calibrated band, docs/accuracy.md)"
+        : law.BandUnavailable is { } why ? "uncertainty: no band: " + why
         : !law.HasBand
         ? "uncertainty: no band (the law has no covariance or refits: published parameters or a fit without them)"
         : "uncertainty: 95% band as 'anneal predict' draws it: " + (law.EarlyStopped && law.Replicates.Length > 0 ? "" : "parameter covariance (delta method), ")

@@ -62,9 +62,9 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         Regime?.BandWithheld(problem.Total - 1, level)
         ?? Seeds?.Select((g, k) => g.BandWithheld(problem, level) is { } why ? $"seed group {k + 1}: {why}" : null).FirstOrDefault(w => w is not null);
 
-    /// <summary>True when the law carries any uncertainty to draw a band from (for a seed ensemble: every group does).</summary>
-    public bool HasBand => Seeds is { } seeds ? seeds.All(g => g.HasBand)
-        : BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
+    /// <summary>True when the law carries any uncertainty to draw a band from (for a seed ensemble: every group does; a law with a <see cref="Forecaster"/>: the stack's band, which a schedule may still be refused).</summary>
+    public bool HasBand => Forecaster is not null || Seeds is { } seeds && seeds.All(g => g.HasBand) || Seeds is null
+        && BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
 
     /// <summary>
     /// A seed ensemble's groups (<see cref="SeedEnsemble"/>: one fit per seed group, each its own design law), else null. The
