@@ -84,7 +84,8 @@ public static class DesignCommands
                 var plot = new SvgPlot { Title = $"Designed schedule under {dl.Source.Split(' ')[0]} (T={problem.Total}, peak={Exact(problem.Peak)})", XLabel = "step", YLabel = "learning rate" };
                 var x = Enumerable.Range(0, (int)problem.Total).Select(i => (double)i).ToArray();
                 plot.AddLine($"{rows[0].Label} ({Loss5(rows[0].Loss)})", x, full);
-                foreach (var c in res.References) plot.AddLine($"{c.Label} ({Loss5(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
+                // the legend's losses are the table's (an auto law's: the stack's forecast)
+                foreach (var c in res.References) plot.AddLine($"{c.Label} ({Loss5(rows.First(k => k.Label == c.Label && k.Spec == c.Schedule.Spec).Loss)})", x, c.Schedule.Sample((int)problem.Total));
                 outputs.Add((svgPath, plot.Render()));
             }
             // the schedule and its plot together or neither: a failure leaves both existing files as they were (none asked
