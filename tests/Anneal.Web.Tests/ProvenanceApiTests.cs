@@ -152,6 +152,31 @@ public sealed class ProvenanceApiTests : IDisposable
     }
 
     [Fact]
+    public async Task The_designer_of_an_auto_fit_shows_the_stacks_forecast_and_band_as_the_forecast_page_does()
+    {
+        // Peer: the Forecast page's prediction of the same schedule (the laws layer's FittedLaw.Predict of the auto stack, equal
+        // to `anneal predict`'s in the test above): the designer's final loss and band are the stack's, not the member's it
+        // designs through (docs/design.md, "With an auto law"), and its curve ends at that final loss.
+        var ids = StoreLawRuns();
+        var target = "wsd(peak=3e-4, total=36000, warmup=2160, decay=0.2, shape=sqrt)";
+        var web = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, schedule = target }, HttpStatusCode.OK);
+        var p = web["prediction"]!;
+        p["band_unavailable"].ShouldBeNull();
+        var design = await Send(HttpMethod.Post, "/api/design", new { law = web["fit_id"]!.GetValue<string>(), peak = 3e-4, total = 36000, warmup = 2160, cooldown = 0.2, shape = "sqrt" }, HttpStatusCode.OK);
+        design["spec"]!.GetValue<string>().ShouldBe(Schedule.Parse(target).Spec);
+        double final = design["final_loss"]!.GetValue<double>();
+        final.ShouldBe(p["final_loss"]!.GetValue<double>(), 1e-9 * final);
+        design["band"]!["low"]!.GetValue<double>().ShouldBe(p["final_low"]!.GetValue<double>(), 1e-9 * final);
+        design["band"]!["high"]!.GetValue<double>().ShouldBe(p["final_high"]!.GetValue<double>(), 1e-9 * final);
+        design["loss"]!.AsArray()[^1]!.GetValue<double>().ShouldBe(final, 1e-9 * final);
+        // the optimum panel's losses are the same forecast: its cosine to 10 % is the stack's forecast of that spec
+        var optimum = await Send(HttpMethod.Post, "/api/design/optimum", new { law = web["fit_id"]!.GetValue<string>(), peak = 3e-4, total = 36000, warmup = 2160 }, HttpStatusCode.OK);
+        var cos = optimum["candidates"]!.AsArray().Single(c => c!["label"]!.GetValue<string>() == "cosine to 10%")!;
+        var cosForecast = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, schedule = cos["spec"]!.GetValue<string>() }, HttpStatusCode.OK);
+        cos["final_loss"]!.GetValue<double>().ShouldBe(cosForecast["prediction"]!["final_loss"]!.GetValue<double>(), 1e-9 * final);
+    }
+
+    [Fact]
     public async Task The_designers_save_keeps_its_schedule_and_final_loss_linked_to_its_law()
     {
         // a published law: saved once without runs, and every design links to that one

@@ -34,13 +34,12 @@ public static class DesignCommands
 
     private static string BandText((double Low, double High)? b) => b is { } x ? $"[{Loss5(x.Low)}, {Loss5(x.High)}]" : "";
 
-    private static string BandNote(DesignLaw law) => law.BandUnavailable is { } why ? "uncertainty: no band: " + why
+    private static string BandNote(DesignLaw law) => law.Forecaster is not null
+        ? "uncertainty: 95% band as 'anneal predict' draws it for the auto stack (its calibrated band, docs/accuracy.md)"
+        : law.BandUnavailable is { } why ? "uncertainty: no band: " + why
         : !law.HasBand
         ? "uncertainty: no band (the law has no covariance or refits: published parameters or a fit without them)"
-        : (law.StackMember
-            // 'anneal predict' of the stack draws the stack's band (StackBand), not this member's
-            ? "uncertainty: 95% band of the multi-power member's own fit, not the auto stack's band that 'anneal predict' draws: "
-            : "uncertainty: 95% band as 'anneal predict' draws it: ")
+        : "uncertainty: 95% band as 'anneal predict' draws it: "
           // the whole list trimmed, so that it never ends in a dangling comma
           + ((law.EarlyStopped && law.Replicates.Length > 0 ? "" : "parameter covariance (delta method), ")
              + (law.Replicates.Length >= 2 ? "leave-one-run-out refits, " : "") + (law.CrossValidationLogError > 0 ? "cross-validated law error" : "")).TrimEnd(',', ' ');
@@ -87,7 +86,8 @@ public static class DesignCommands
                 var plot = new SvgPlot { Title = $"Designed schedule under {dl.Source.Split(' ')[0]} (T={problem.Total}, peak={Exact(problem.Peak)})", XLabel = "step", YLabel = "learning rate" };
                 var x = Enumerable.Range(0, (int)problem.Total).Select(i => (double)i).ToArray();
                 plot.AddLine($"{rows[0].Label} ({Loss5(rows[0].Loss)})", x, full);
-                foreach (var c in res.References) plot.AddLine($"{c.Label} ({Loss5(c.Loss)})", x, c.Schedule.Sample((int)problem.Total));
+                // the legend's losses are the table's (an auto law's: the stack's forecast)
+                foreach (var c in res.References) plot.AddLine($"{c.Label} ({Loss5(rows.First(k => k.Label == c.Label && k.Spec == c.Schedule.Spec).Loss)})", x, c.Schedule.Sample((int)problem.Total));
                 outputs.Add((svgPath, plot.Render()));
             }
             // the schedule and its plot together or neither: a failure leaves both existing files as they were (none asked
@@ -111,16 +111,21 @@ public static class DesignCommands
             foreach (var x in rows)
             {
                 string gain = (baseline - x.Loss).ToString("+0.00000;-0.00000;0", CultureInfo.InvariantCulture);
-                if (x.GainHalfWidth is { } hw && hw > 0) gain += $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}";
+                // A gain its half-width does not exceed is not resolved by the fit: no ± that holds both signs (issue 10).
+                if (x.GainHalfWidth is { } hw && hw > 0)
+                    gain += DesignLaw.GainResolved(baseline - x.Loss, hw) ? $" ±{hw.ToString("F5", CultureInfo.InvariantCulture)}" : x == rows.First(c => c.Label == res.References[0].Label) ? "" : " (unresolved)";
                 var spec = x.Spec ?? $"(per-step; {x.PostWarmup.Length} rates, write with --out)";
                 io.Out.WriteLine($"{x.Label,-17} {Loss5(x.Loss),10} {gain.PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : BandText(x.Band).PadRight(22))}{spec}");
             }
-            if (rows.Any(h => h.GainHalfWidth is not null)) io.Out.WriteLine("gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference)");
+            if (rows.Any(h => h.GainHalfWidth is not null))
+                io.Out.WriteLine(dl.Forecaster is not null
+                    ? $"losses and bands: the auto stack's forecast of each schedule (as anneal predict), the design chosen through its multi-power member; gain ± : 95% half-width of the gain over cosine to 10%, {DesignLaw.GainScale * 100:F1}% of its loss (calibrated on observed gains); (unresolved): a gain within that half-width, not resolved by the fit"
+                    : "gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference); (unresolved): a gain within it, not resolved by the fit");
             if (res.Free is { } f)
             {
                 var designed = res.Design.PostWarmup;
                 io.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Rate6(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
-                io.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].Loss)} against it");
+                io.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].DesignedLoss)} against it{(dl.Forecaster is null ? "" : " (under the multi-power member designed through)")}");
             }
             io.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");
             return CliExit.Ok;

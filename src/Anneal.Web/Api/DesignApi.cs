@@ -138,9 +138,13 @@ internal static class DesignApi
             double final;
             try { final = objective.Value(post); }
             finally { d.ReturnObjective(key, objective); }
-            var band = dl.Band(problem, post);
+            // An auto stack's law reports the stack's forecast of the schedule and its calibrated band, as anneal predict
+            // (DesignLaw.Predict); the curve below is still the member designed through.
+            (double Low, double High)? band;
+            if (dl.Forecaster is not null) (final, band) = dl.Predict(problem, post);
+            else band = dl.Band(problem, post);
             var at = LawRun.EvenSteps(problem.Total, points, ForecastApi.FirstStep(eta));
-            var curve = dl.Seeds is null ? d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at) : Curve(dl, eta, at);
+            var curve = dl.Seeds is null && dl.Forecaster is null ? d.DesignCurve(lawName, d.CurveLaw(lawName, () => CurveLaw(dl)), eta, at) : Curve(dl, eta, at);
             return new
             {
                 law = dl.Source, spec = schedule.Spec, final_loss = final, band = band is { } b ? new { low = b.Low, high = b.High, level = 0.95 } : null,
@@ -202,6 +206,8 @@ internal static class DesignApi
     /// </summary>
     private static double[] Curve(DesignLaw dl, double[] eta, long[] at)
     {
+        // An auto law's curve is the stack's forecast, as its final loss and band are (DesignLaw.Predict), so the curve ends there.
+        if (dl.Forecaster is { } forecaster) return forecaster.Predict(LawRun.ForSchedule("design", eta, at, "designer sliders")).Loss;
         if (dl.Seeds is not { } seeds) return Curve(CurveLaw(dl), eta, at);
         var none = Enumerable.Repeat(double.NaN, at.Length).ToArray();
         return SeedEnsemble.Combine(seeds.Select(g => new LawPrediction(at, Curve(CurveLaw(g), eta, at), none, none, 0.95) { BandUnavailable = "a curve without a band" }).ToArray()).Loss;
@@ -210,6 +216,10 @@ internal static class DesignApi
     /// <summary>The law layer's multi-power law with the design law's parameters, to draw whole curves.</summary>
     private static FittedLaw CurveLaw(DesignLaw dl) =>
         FittedLaw.FromValues(new MultiPowerLaw(dl.Convention) { ContinuousDrops = dl.ContinuousDrops }, dl.Parameters.ToArray());
+
+    /// <summary>The final loss the designer shows for a schedule: an auto law's stack forecast (<see cref="DesignLaw.Predict"/>, as the slider's), else the law designed through's (<paramref name="designed"/>).</summary>
+    private static double Reported(DesignLaw dl, DesignProblem problem, double[] post, double designed) =>
+        dl.Forecaster is null ? designed : dl.Predict(problem, post).Loss;
 
     private static object Optimum(DesignLaw dl, DesignProblem problem)
     {
@@ -220,13 +230,13 @@ internal static class DesignApi
         var freeCurve = Curve(dl, full, at);
         var families = designer.BestOfFamilies().Concat(designer.References()).Select(x => new
         {
-            label = x.Label, spec = x.Schedule.Spec, final_loss = x.Loss,
+            label = x.Label, spec = x.Schedule.Spec, final_loss = Reported(dl, problem, MplFinalLoss.PostWarmup(x.Schedule, problem.Total, problem.Warmup), x.Loss),
         }).ToArray();
         var lrAt = LawRun.EvenSteps(problem.Total, 600);
         return new
         {
             law = dl.Source, total = problem.Total, warmup = problem.Warmup, peak = problem.Peak,
-            free = new { final_loss = free.Loss, step = lrAt, lr = lrAt.Select(s => full[s]).ToArray(), loss_step = at, loss = Body.N(freeCurve) },
+            free = new { final_loss = Reported(dl, problem, free.PostWarmup, free.Loss), step = lrAt, lr = lrAt.Select(s => full[s]).ToArray(), loss_step = at, loss = Body.N(freeCurve) },
             candidates = families,
         };
     }

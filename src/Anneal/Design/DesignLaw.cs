@@ -13,6 +13,28 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// <summary>True for a law fitted with <c>drops=continuous</c>: its problems' objectives cut large decreases as the law does (<see cref="DesignProblem.ContinuousDrops"/>).</summary>
     public bool ContinuousDrops { get; init; }
 
+    /// <summary>
+    /// The fitted law whose forecast the design layer reports where it is not the law designed through: an <c>auto</c> stack
+    /// (or a seed ensemble of stacks), designed through its multi-power member (<see cref="FromFitted"/>). Where set, a
+    /// schedule's loss and band are the stack's forecast at its final step, as <c>anneal predict</c> gives them
+    /// (<see cref="FittedLaw.Predict(LawRun, double)"/>: its calibrated <see cref="StackBand"/>), and a gain's half-width is
+    /// <see cref="GainScale"/> times the reference's loss (<see cref="GainHalfWidth"/>). Null: the law designed through is the
+    /// law reported (a multi-power fit, published values).
+    /// </summary>
+    public FittedLaw? Forecaster { get; init; }
+
+    /// <summary>
+    /// g: the 95 % half-width of a stack's forecast gain between two schedules of one horizon, as a fraction of the reference
+    /// schedule's forecast loss (<see cref="GainHalfWidth"/>). The stack's band (<see cref="StackBand"/>) is calibrated on single
+    /// forecasts and says nothing of how two forecasts' errors correlate, so it cannot be differenced; this constant is
+    /// calibrated on differences instead: the narrowest one covering at least 95 % of the errors |predicted - observed| of
+    /// the gains over the cosine to a tenth that <c>bench gain-band</c> checks (every corpus with two seeds of the schedules
+    /// question's pair: one seed's fit and the seed ensemble's, each trained schedule longer than the fitted horizon against
+    /// the cosine to a tenth of its horizon, observed on the first seed), a rule fixed before the errors were read
+    /// (docs/journal/session-23-designband.md, which also gives its coverage with each corpus left out).
+    /// </summary>
+    public const double GainScale = GainScaleValue;
+
     /// <summary>Leave-one-run-out refits of the law (empty for published values or a single run).</summary>
     public double[][] Replicates { get; init; } = [];
 
@@ -22,13 +44,9 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// <summary>True for an early-stopped fit (the reference procedure): the delta method is left out when refits exist.</summary>
     public bool EarlyStopped { get; init; }
 
-    private bool DeltaTerm => Covariance is not null && PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
+    private const double GainScaleValue = 0.0351;
 
-    /// <summary>
-    /// True when the law is the multi-power member of an auto stack (designed through it): its band is the member's own
-    /// (parameter covariance, refits), not the stack's band (<see cref="StackBand"/>) that a forecast of the stack draws.
-    /// </summary>
-    public bool StackMember { get; init; }
+    private bool DeltaTerm => Covariance is not null && PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
 
     /// <summary>Why the law gives no band although it was fitted (its covariance could not be computed); null otherwise.</summary>
     public string? BandUnavailable { get; init; }
@@ -44,9 +62,9 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         Regime?.BandWithheld(problem.Total - 1, level)
         ?? Seeds?.Select((g, k) => g.BandWithheld(problem, level) is { } why ? $"seed group {k + 1}: {why}" : null).FirstOrDefault(w => w is not null);
 
-    /// <summary>True when the law carries any uncertainty to draw a band from (for a seed ensemble: every group does).</summary>
-    public bool HasBand => Seeds is { } seeds ? seeds.All(g => g.HasBand)
-        : BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
+    /// <summary>True when the law carries any uncertainty to draw a band from (for a seed ensemble: every group does; a law with a <see cref="Forecaster"/>: the stack's band, which a schedule may still be refused).</summary>
+    public bool HasBand => Forecaster is not null || Seeds is { } seeds && seeds.All(g => g.HasBand) || Seeds is null
+        && BandUnavailable is null && (DeltaTerm || Replicates.Length >= 2 || CrossValidationLogError > 0);
 
     /// <summary>
     /// A seed ensemble's groups (<see cref="SeedEnsemble"/>: one fit per seed group, each its own design law), else null. The
@@ -71,13 +89,21 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     private DesignProblem GroupProblem(DesignProblem problem, int k) => problem with { Law = Seeds![k].Parameters, Seeds = [] };
 
     /// <summary>
-    /// The predicted final loss of the post-warmup rates and its band (null where <see cref="Band"/> gives none). One law:
+    /// The predicted final loss of the post-warmup rates and its band (null where <see cref="Band"/> gives none). A law with a
+    /// <see cref="Forecaster"/> (an <c>auto</c> stack): the stack's forecast of the whole schedule (the linear warmup, then the
+    /// rates: <see cref="DesignProblem.FullSchedule"/>) at its final step T-1 and its calibrated band, what <c>anneal predict</c>
+    /// gives for the same schedule. One law:
     /// <see cref="DesignProblem.Objective"/>'s value and <see cref="Band"/>. A seed ensemble: each group's final loss and band
     /// combined by <see cref="SeedEnsemble.CombinePoint"/>, as the ensemble's forecast combines them point by point
     /// (<c>L = exp(mean_g ln L_g)</c>, band from every group's; none where any group has none).
     /// </summary>
     public (double Loss, (double Low, double High)? Band) Predict(DesignProblem problem, ReadOnlySpan<double> postWarmup)
     {
+        if (Forecaster is { } forecaster)
+        {
+            var p = forecaster.Predict(problem.FullSchedule(postWarmup), [problem.Total - 1]);
+            return (p.Loss[0], p.BandUnavailable is null ? (p.Low[0], p.High[0]) : null);
+        }
         if (Seeds is not { } seeds) return (problem.Objective().Value(postWarmup), Band(problem, postWarmup));
         int g = seeds.Count;
         var loss = new double[g];
@@ -125,13 +151,15 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
                 Source = source + $" (a seed ensemble of {groups.Length} groups, each group's fit designed through; losses the geometric mean of the groups')",
                 Seeds = groups,
                 Regime = fit.Regime,
+                // A seed ensemble of stacks reports the ensemble's forecast (its groups' stacks combined), as anneal predict.
+                Forecaster = groups.All(g => g.Forecaster is not null) ? fit : null,
                 BandUnavailable = groups.Select((g, i) => g.BandUnavailable is { } why ? $"seed group {i + 1}: {why}" : null).FirstOrDefault(w => w is not null),
             };
         }
         // An auto stack is designed through its multi-power member: the design layer's exact per-rate
         // gradients exist for the multi-power law only. The source says so, and every report shows it.
         if (fit.Law is AutoLaw && fit.Members.FirstOrDefault(m => m.Law is MultiPowerLaw) is { } member)
-            return FromFitted(member, source + " (its multi-power member; the auto stack's forecast of the result: anneal predict)") with { StackMember = true };
+            return FromFitted(member, source + " (its multi-power member; losses and bands the auto stack's forecast, as anneal predict)") with { Forecaster = fit };
         if (fit.Law is not MultiPowerLaw mpl)
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         if (mpl.AreaPower != 1)
@@ -160,8 +188,8 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// </summary>
     public (double Low, double High)? Band(DesignProblem problem, ReadOnlySpan<double> postWarmup, double z = 1.959963984540054)
     {
-        // A seed ensemble's band is its groups' combined (Predict); each group's is drawn at the 95 % level.
-        if (Seeds is not null) return Predict(problem, postWarmup).Band;
+        // A stack's band is its forecast's (Predict); a seed ensemble's is its groups' combined, each drawn at the 95 % level.
+        if (Forecaster is not null || Seeds is not null) return Predict(problem, postWarmup).Band;
         if (!HasBand || BandWithheld(problem) is not null) return null;
         var g = new double[7];
         double l = problem.Objective().ParameterGradient(postWarmup, g);
@@ -177,10 +205,15 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// 95% half-width of the predicted gain L(b) - L(a) of schedule a over schedule b: the delta method on
     /// the difference, g = dL(b)/dtheta - dL(a)/dtheta, so the parameter errors the two share cancel,
     /// plus the jackknife variance of the difference over the refits. The cross-validated law error
-    /// is not added: it is measured on single runs, not on differences. Null without either.
+    /// is not added: it is measured on single runs, not on differences. Null without either. A law with a
+    /// <see cref="Forecaster"/> (an <c>auto</c> stack, its seed ensemble too): <see cref="GainScale"/> times the forecast loss of
+    /// <paramref name="a"/> (the reference), calibrated on observed gains (the delta method on the member designed through is
+    /// 15-25 times wider than the gains it covers: docs/journal/session-23-probe-seeds.md); <paramref name="z"/> is then not
+    /// read (the constant is the 95 % one). Whether the gain is resolved: <see cref="GainResolved"/>.
     /// </summary>
     public double? GainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z = 1.959963984540054)
     {
+        if (Forecaster is not null) return GainScale * Predict(problem, a).Loss;
         if (Seeds is not null) return EnsembleGainHalfWidth(problem, a, b, z);
         if (!DeltaTerm && Replicates.Length < 2) return null;
         double v = 0;
@@ -222,6 +255,13 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         for (int k = 0; k < g; k++) farthest = Math.Max(farthest, Math.Abs(lb[k] - la[k] - gain));
         return Math.Sqrt(squares / g) + farthest;
     }
+
+    /// <summary>
+    /// Whether a predicted gain is resolved by the fit: its 95 % half-width is known and smaller than the gain itself. An
+    /// unresolved gain is reported without a +- (its band would hold both signs): "not resolved by the fit" (issue 10: no
+    /// band that says nothing).
+    /// </summary>
+    public static bool GainResolved(double gain, double? halfWidth) => halfWidth is { } h && double.IsFinite(h) && Math.Abs(gain) > h;
 
     /// <summary>(R-1)/R * sum (x_i - mean)^2 of the refits' final loss (minus their final loss on <paramref name="minus"/> when given); 0 with fewer than two refits.</summary>
     private double JackknifeVariance(DesignProblem problem, ReadOnlySpan<double> rates, double[]? minus)

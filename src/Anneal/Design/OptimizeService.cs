@@ -25,11 +25,15 @@ public sealed record OptimizeRequest(DesignLaw Law, long Total, double Peak)
 /// <summary>One schedule of a design's table.</summary>
 /// <param name="Label">Its role: <c>free optimum</c>, <c>best wsd</c>, <c>cosine to 10%</c>, <c>closest named</c>, ...</param>
 /// <param name="Spec">Its spec; null for the free optimum (per-step rates only).</param>
-/// <param name="Loss">Predicted final loss.</param>
+/// <param name="Loss">Predicted final loss (<see cref="DesignLaw.Predict"/>: an auto stack's forecast where the law is one).</param>
 /// <param name="Band">95% band of the final loss; null when the law has none.</param>
-/// <param name="GainHalfWidth">95% half-width of its gain over <see cref="OptimizeResult.Baseline"/>; null without uncertainty.</param>
+/// <param name="GainHalfWidth">95% half-width of its gain over <see cref="OptimizeResult.Baseline"/> (<see cref="DesignLaw.GainHalfWidth"/>); null without uncertainty. A gain no larger than it is not resolved by the fit (<see cref="DesignLaw.GainResolved"/>).</param>
 /// <param name="PostWarmup">Its rates at steps W..T-1.</param>
-public sealed record DesignCandidate(string Label, string? Spec, double Loss, (double Low, double High)? Band, double? GainHalfWidth, double[] PostWarmup);
+public sealed record DesignCandidate(string Label, string? Spec, double Loss, (double Low, double High)? Band, double? GainHalfWidth, double[] PostWarmup)
+{
+    /// <summary>Its final loss under the law designed through (<see cref="DesignProblem.FinalLoss"/>), which chose it; <see cref="Loss"/> where the law reports no other forecast (<see cref="DesignLaw.Forecaster"/>).</summary>
+    public double DesignedLoss { get; init; } = double.NaN;
+}
 
 /// <summary>What the free optimum looks like and how the solver got there.</summary>
 /// <param name="Iterations">Solver iterations over all levels.</param>
@@ -56,8 +60,8 @@ public sealed record OptimizeResult(DesignProblem Problem, DesignLaw Law, string
     /// <summary>The designed schedule.</summary>
     public DesignCandidate Design => Candidates[0];
 
-    /// <summary>The loss of cosine to 10% of peak, against which gains are reported.</summary>
-    public double Baseline => References[0].Loss;
+    /// <summary>The loss of cosine to 10% of peak, against which gains are reported: its candidate's (the law's forecast, as every candidate's).</summary>
+    public double Baseline => Candidates.First(c => c.Label == References[0].Label && c.Spec == References[0].Schedule.Spec).Loss;
 
     /// <summary>The designed rates for every step 0..T-1 (the linear warmup, then the design).</summary>
     public double[] FullSchedule() => Problem.FullSchedule(Design.PostWarmup);
@@ -81,7 +85,7 @@ public sealed record OptimizeResult(DesignProblem Problem, DesignLaw Law, string
             },
             ["candidates"] = new JsonArray(Candidates.Select(x => (JsonNode)new JsonObject
             {
-                ["label"] = x.Label, ["spec"] = x.Spec, ["loss"] = x.Loss, ["band"] = BandJson(x.Band), ["gain_vs_cosine_10"] = Baseline - x.Loss,
+                ["label"] = x.Label, ["spec"] = x.Spec, ["loss"] = x.Loss, ["band"] = BandJson(x.Band), ["gain_vs_cosine_10"] = Baseline - x.Loss, ["gain_resolved"] = DesignLaw.GainResolved(Baseline - x.Loss, x.GainHalfWidth),
             }).ToArray()),
             ["gain_half_width_95"] = new JsonArray(Candidates.Select(c => (JsonNode?)(c.GainHalfWidth is { } v ? JsonValue.Create(v) : null)).ToArray()),
             ["closest_rms_distance"] = Free?.Closest.RmsDistance,
@@ -160,7 +164,13 @@ public static class OptimizeService
         if (free is { } fr) rows.Add(("closest named", fr.Closest.Candidate.Schedule, fr.Closest.Candidate.Loss, Post(fr.Closest.Candidate.Schedule, problem)));
         cancel.ThrowIfCancellationRequested();
         var baseRates = Post(refs[0].Schedule, problem);
-        var candidates = rows.Select(r => new DesignCandidate(r.Label, r.Schedule?.Spec, r.Loss, law.Band(problem, r.Rates), law.GainHalfWidth(problem, r.Rates, baseRates), r.Rates)).ToArray();
+        // Each candidate's loss and band as the law forecasts them (DesignLaw.Predict: an auto stack's forecast and calibrated
+        // band, what anneal predict gives for the same schedule; else the law designed through, whose loss the row has).
+        var candidates = rows.Select(r =>
+        {
+            var (loss, band) = law.Forecaster is null ? (r.Loss, law.Band(problem, r.Rates)) : law.Predict(problem, r.Rates);
+            return new DesignCandidate(r.Label, r.Schedule?.Spec, loss, band, law.GainHalfWidth(problem, baseRates, r.Rates), r.Rates) { DesignedLoss = r.Loss };
+        }).ToArray();
         return new OptimizeResult(problem, law, family, candidates, refs, free);
     }
 

@@ -55,15 +55,17 @@ public sealed class NewUserTests : IDisposable
     }
 
     [Fact]
-    public void The_design_band_note_of_an_auto_law_says_it_is_the_members_band_and_ends_cleanly()
+    public void The_design_band_note_of_an_auto_law_says_it_is_the_stacks_band_and_ends_cleanly()
     {
         // Before: "uncertainty: 95% band as 'anneal predict' draws it: parameter covariance (delta method), " (a dangling
-        // comma: TrimEnd bound to the last term only), and 'anneal predict' of the stack draws StackBand, not this band.
+        // comma: TrimEnd bound to the last term only) for the multi-power member's own band, which 'anneal predict' of the
+        // stack does not draw. Since session 23 (designband) whatif and optimize of an auto law give the stack's forecast and
+        // its calibrated band, as predict does (StackDesignBandTests), and the note says so.
         var (code, stdout, err) = Run("whatif", TestPaths.TestData("laws", "auto-400m-step-drops.law.json"),
             "--base", "wsd(peak=3e-4, total=24000, warmup=2160, decay=0.2, shape=sqrt)", "--vary", "decay=0.1,0.2");
         code.ShouldBe(0, err);
         var note = stdout.Split('\n').Single(l => l.StartsWith("uncertainty:", StringComparison.Ordinal)).TrimEnd('\r');
-        note.ShouldContain("the multi-power member's own fit, not the auto stack's band that 'anneal predict' draws");
+        note.ShouldContain("as 'anneal predict' draws it for the auto stack (its calibrated band");
         note.ShouldNotEndWith(",");
         note.ShouldNotEndWith(" ");
     }
