@@ -118,7 +118,7 @@ internal static class ProbeBranchesTable
     }
 
     /// <summary>A corpus run as a probe target: its schedule, with its nominal horizon when the schedule has no length.</summary>
-    private static string Spec(CorpusRun r)
+    internal static string Spec(CorpusRun r)
     {
         var spec = r.Schedule ?? throw new InvalidOperationException($"{r.Name} has no schedule spec");
         return Schedules.Schedule.Parse(spec).Length is null ? $"{spec}@{ForecastProtocol.Nominal(r.Horizon)}" : spec;

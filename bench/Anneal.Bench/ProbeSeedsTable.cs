@@ -219,12 +219,8 @@ internal static class ProbeSeedsTable
     private static string Cells(TargetForecast[] f) => f.Length == 0 ? "-"
         : $"{Pct(f.Average(x => x.RelError))} / {Pct(f.Max(x => x.RelError))} / {Pct(LawAccuracy.MeanRegret(f.GroupBy(x => x.Horizon).Select(g => g.ToArray()).Where(g => g.Length >= 2)), 3)} / {f.Count(x => x.Covered)}/{f.Length}";
 
-    /// <summary>A corpus run as a probe target: its schedule, with its nominal horizon when the schedule has no length.</summary>
-    private static string Spec(CorpusRun r)
-    {
-        var spec = r.Schedule ?? throw new InvalidOperationException($"{r.Name} has no schedule spec");
-        return Schedules.Schedule.Parse(spec).Length is null ? $"{spec}@{ForecastProtocol.Nominal(r.Horizon)}" : spec;
-    }
+    /// <summary>A corpus run as a probe target (<see cref="ProbeBranchesTable.Spec"/>).</summary>
+    private static string Spec(CorpusRun r) => ProbeBranchesTable.Spec(r);
 
     private static string F(double x) => double.IsFinite(x) ? x.ToString("R", Inv) : "";
 
