@@ -36,11 +36,13 @@ internal static class ProbeBranchesTable
         using var rows = csv is null ? null : new StreamWriter(csv);
         rows?.WriteLine("corpus,question,design,family,cost,horizon,branches,baseline,picked,covers,sim_rms,sim_prior_max_ratio,target,target_horizon,observed,predicted,low,high,failure");
         var law = LossLaw.Parse("auto");
-        var mpl400 = BandCalibration.Corpora(repo).First(c => c.Name == "mpl-400m");
+        // every corpus read once: the reference's (mpl-400m) and the loop's
+        var corpora = BandCalibration.Corpora(repo);
+        var mpl400 = corpora.First(c => c.Name == "mpl-400m");
         var reference = ProbeReference.Of(mpl400);
         Console.WriteLine("| corpus | question | targets | design | cost | mean err | worst | regret | band covers | probe's simulated error |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var corpus in BandCalibration.Corpora(repo))
+        foreach (var corpus in corpora)
         {
             if (only is not null && only != "all" && !corpus.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             var sw = Stopwatch.StartNew();

@@ -46,12 +46,14 @@ internal static class ProbeSeedsTable
         using var rows = csv is null ? null : new StreamWriter(csv);
         rows?.WriteLine("corpus,question,tag,design,cost,target,horizon,seed_mean,observed,predicted,low,high");
         var law = LossLaw.Parse("auto");
-        var mpl400 = BandCalibration.Corpora(repo).First(c => c.Name == "mpl-400m");
+        // every corpus read once: the reference's (mpl-400m) and the loop's
+        var corpora = BandCalibration.Corpora(repo);
+        var mpl400 = corpora.First(c => c.Name == "mpl-400m");
         var reference = ProbeReference.Of(mpl400);
         var pooled = new List<(string Corpus, string Question, string Tag, long Cost, TargetForecast[] Seed1, TargetForecast[] Mean)>();
         Console.WriteLine("| corpus | question | design | runs | cost | seed-1 finals: mean / worst / regret / band | seed mean: mean / band |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
-        foreach (var corpus in BandCalibration.Corpora(repo))
+        foreach (var corpus in corpora)
         {
             if (only is not null && only != "all" && !corpus.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             var sw = Stopwatch.StartNew();
