@@ -33,7 +33,7 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// the cosine to a tenth of its horizon, observed on the first seed), a rule fixed before the errors were read
     /// (docs/journal/session-23-designband.md, which also gives its coverage with each corpus left out).
     /// </summary>
-    public const double GainScale = GainScaleValue;
+    public const double GainScale = 0.0351;
 
     /// <summary>Leave-one-run-out refits of the law (empty for published values or a single run).</summary>
     public double[][] Replicates { get; init; } = [];
@@ -43,8 +43,6 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
 
     /// <summary>True for an early-stopped fit (the reference procedure): the delta method is left out when refits exist.</summary>
     public bool EarlyStopped { get; init; }
-
-    private const double GainScaleValue = 0.0351;
 
     private bool DeltaTerm => Covariance is not null && PredictionBand.UsesDeltaMethod(EarlyStopped ? Anneal.Fitting.FitMethod.EarlyStoppedAdamW : Anneal.Fitting.FitMethod.Optimum, Replicates.Length);
 
