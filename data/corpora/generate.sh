@@ -56,7 +56,7 @@
 # with Muon (three GELU hidden layers of width 160 on the one-hot previous 7 bytes: Muon on the two hidden-to-hidden matrices,
 # AdamW on the input and output layers and the biases) at batch 9 x 64, on a tenth text, Pascal source code (the Free Pascal
 # 3.2.2 compiler's own units: GPL-2+; Debian's fpc-source-3.2.2, fetched by fetch_fpc below).
-# gpt-cmake is session 23's held-out corpus (HELD_OUT=1 until its blind measurement in session 24): the long design as mlp-muon's
+# gpt-cmake was session 23's held-out corpus, measured blind at the start of session 24 and a development corpus since (HELD_OUT=0): the long design as mlp-muon's
 # (horizons from a constant-rate screen at the peak, SEED2_MORE), a long warmup (240 updates, 20 % of H1) on a two-layer
 # layer-norm GPT of width 32 with a context of 32 bytes at batch 24 x 32 trained with AdamW, on an eleventh text, CMake source
 # code (CMake 3.25.1's modules: BSD-3-clause; Debian's cmake-data, fetched by fetch_cmake below).
@@ -364,7 +364,7 @@ workload() {
     # the series' first two) out to 4,800 (4x, within one epoch of the text), every 300 steps; seed 2 for 13 schedules
     gpt-cmake) MODEL="gpt(layers=2, heads=2, dim=32, seq=32)"; PEAK=3.2e-2; MINLR=3.2e-3; WARMUP=240
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=24; SEQ=32
-      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_cmake); DATA_DESC="CMake source code, the .cmake modules of CMake 3.25.1 (Debian package cmake-data 3.25.1-1; BSD-3-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 334 bytes into Modules/Platform/Darwin-Initialize.cmake to the end of Modules/kde3uic.cmake, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon or gpt-cmake)" >&2; exit 2 ;;
   esac
