@@ -4,7 +4,9 @@ bench/band_session23.py judges them (its port of StackBandCalibration's rule: in
 in corpus order with gpt-cmake, measured blind in session 24, added, the seed twins), on the rows of
 
     dotnet run -c Release --no-build --project bench/Anneal.Bench -- band-calibration . rows.csv --extrapolation-forms
-    python3 bench/band_session24.py rows.csv [forms|per FORM-INDEX|diagnose]
+    python3 bench/band_session24.py rows.csv [forms|per FORM-INDEX ...|diagnose]
+
+(rows.csv from a run of the bench after session 24: it needs the column own_cv.)
 
 Every form's variance is u^2 times the form's unit variance; the rule solves u (and, for a form of several shapes, picks the
 shape of the narrowest band meeting the lower bounds). Pure Python.
@@ -65,9 +67,9 @@ def candidates():
 
 
 def main():
-    rows = load(sys.argv[1])
+    rows = load_cv(sys.argv[1])
     mode = sys.argv[2] if len(sys.argv) > 2 else 'forms'
-    forms = candidates() + future_forms()
+    forms = candidates() + future_forms() + cv_forms()
     if mode == 'forms':
         print('| form | in sample | median half-width | LOCO | median half-width | groups short LOCO | score | replay | gpt-cmake replayed | twins LOCO |')
         print('|---|---|---|---|---|---|---|---|---|---|')
@@ -117,6 +119,30 @@ def line(rows, form):
           f"{', '.join(short_groups(rows, form, res)) or 'none'} | {100 * res['score']:.2f} % | {res['replay'][0]}/{res['replay'][1]} | {k}/{n} at {100 * w:.1f} % | "
           f"{res['twins'][1]}/{res['twins'][2]} |", flush=True)
     return res
+
+
+
+def load_cv(path):
+    """load() plus the carrying member's cross-validated law error squared (own_cv, FittedLaw.CrossValidationLogError), and
+    own without it (own_rest: its delta-method and leave-one-run-out parts)."""
+    rows = load(path)
+    extra = [r for r in csv.DictReader(open(path)) if not math.isnan(float(r['own']))]
+    for r, x in zip(rows, extra):
+        r['cv'] = float(x['own_cv'])
+        r['own_rest'] = max(0.0, r['own'] - r['cv'])
+    return rows
+
+
+def cv_forms():
+    """The carrying member's own variance split: its cross-validated law error (a level per fit, the leave-one-run-out refits'
+    error on the run left out) counted at r^2 instead of 1."""
+    F2 = lambda r: r['F'] ** 2 if r['F'] == r['F'] else 0.0
+    dis = lambda r: r['own_rest'] if r['single'] else r['dis']
+    f = [unit(f'own_rest + {x}^2 cv + dis', (lambda x: lambda r, sh: r['own_rest'] + x * x * r['cv'] + r['dis'])(x)) for x in (0, 0.25, 0.5, 0.75)]
+    f += [unit('own_rest + r^2 cv + dis, r on a grid', lambda r, sh: r['own_rest'] + sh[0] ** 2 * r['cv'] + r['dis'], [(x / 8,) for x in range(0, 9)])]
+    f += [unit(f'own_rest + {x}^2 cv + dis + F^2', (lambda x: lambda r, sh: r['own_rest'] + x * x * r['cv'] + r['dis'] + F2(r))(x)) for x in (0, 0.25, 0.5, 0.75)]
+    f += [unit('own_rest + r^2 cv + dis + F^2, r on a grid', lambda r, sh: r['own_rest'] + sh[0] ** 2 * r['cv'] + r['dis'] + F2(r), [(x / 8,) for x in range(0, 9)])]
+    return f
 
 
 if __name__ == '__main__':

@@ -52,6 +52,9 @@ internal static class BandCalibration
     /// <summary>The name of the form of <see cref="StackBandCalibration.OwnShapes"/> (session 22; without its floor since session 23).</summary>
     private const string OwnForm = "the fit's own evidence (the carrying member's own variance plus the members' disagreement), no floor";
 
+    /// <summary>The forms of <see cref="StackBandCalibration.OwnShapes"/> with the stack's own errors (session 24): its error on the fitted runs' future F, and F with its misfit at their ends M.</summary>
+    private const string FutureForm = OwnForm + ", plus the stack's error on the fitted runs' future F^2", ResidualForm = FutureForm + " and its misfit at their ends M^2";
+
     public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false, bool seedTwins = false)
     {
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
@@ -229,8 +232,11 @@ internal static class BandCalibration
             ("the floor and the extrapolation with the members' disagreement undiscounted, scaled by the fit's noise", () => StackBandCalibration.DisagreementShapes(NoiseFormFloor)),
             // Session 22: the fit's own evidence, the carrying member's own variance plus the members' spread (a mixture's
             // total variance); over a floor until session 23, one shape since; run with the forms of --extrapolation-forms.
-            (OwnForm, StackBandCalibration.OwnShapes),
-        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name == OwnForm).Select(form =>
+            (OwnForm, () => StackBandCalibration.OwnShapes()),
+            // Session 24: the same plus the stack's own errors where the fit can check it (docs/journal/session-24-band.md).
+            (FutureForm, () => StackBandCalibration.OwnShapes(future: true)),
+            (ResidualForm, () => StackBandCalibration.OwnShapes(future: true, misfit: true)),
+        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name.StartsWith(OwnForm)).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
             var held = new List<(Row Row, BandConstants P)>();
