@@ -54,7 +54,7 @@ namespace Anneal.Laws;
 /// laws' regime (<see cref="Anneal.Fitting.RegimeCheck"/>, session 17): the calibration leaves such forecasts out, as no draw
 /// of this band's error.</item>
 /// <item><c>own</c> (<see cref="OwnScale"/>, session 22): the own relative variance of the stack's band-carrying member.
-/// With the disagreement undiscounted at the same scale the band in use is <c>u^2 (own + disagreement)</c>, the
+/// With the disagreement undiscounted at the same scale the band was <c>u^2 (own + disagreement)</c> (sessions 22-23), the
 /// stack's total variance read as a mixture of its members, no floor (session 23; 0.00035 in session 22) and no noise
 /// factor: it follows the evidence each fit has (docs/journal/session-22-band.md; on the 19 corpora after helper stack's
 /// weights, median half-width 4.92 % against 7.61 % for the constants before and 5.08 % for the noise-scaled floor
