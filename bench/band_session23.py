@@ -140,7 +140,7 @@ def judge(all_rows, form):
         ix = [i for i, r in enumerate(rule) if r['corpus'] == c]
         per[c] = (sum(rule[i]['e'] <= ins[i] for i in ix), len(ix), med([math.sinh(ins[i]) for i in ix]),
                   sum(rule[i]['e'] <= loco[i] for i in ix), med([math.sinh(loco[i]) for i in ix]), sum(rule[i]['e'] for i in ix) / len(ix))
-    return dict(name=form['name'], c=c_all, ins=sum(v[0] for v in per.values()), n=len(rule), w_in=med([math.sinh(x) for x in ins]),
+    return dict(loco_c=loco_c, name=form['name'], c=c_all, ins=sum(v[0] for v in per.values()), n=len(rule), w_in=med([math.sinh(x) for x in ins]),
                 loco=sum(v[3] for v in per.values()), w_lo=med([math.sinh(x) for x in loco]),
                 score=math.exp(sum(math.log(v[4]) for v in per.values()) / len(per)),
                 short_in=[c for c, v in per.items() if short(v[1], v[0])], short_lo=[c for c, v in per.items() if short(v[1], v[3])],

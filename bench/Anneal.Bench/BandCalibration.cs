@@ -36,8 +36,8 @@ internal static class BandCalibration
 
         /// <summary>The forecast's extrapolation in intrinsic time (<see cref="StackBand.Extrapolation"/>), averaged over the final's points as the members' forecasts are.</summary>
         public double Extrapolation { get; init; } = double.NaN;
-        /// <summary>For offline checks (session 15): phase, phase_obs, rms_resid, rms_resid_half, fit_points of the fit; own_adjusted (session 22), the smallest carrier's own variance read about its adjusted forecast, as these rows did before.</summary>
-        public string Candidates { get; init; } = ",,,,,";
+        /// <summary>For offline checks (session 15): phase, phase_obs, rms_resid, rms_resid_half, fit_points of the fit; own_adjusted (session 22), the smallest carrier's own variance read about its adjusted forecast, as these rows did before; own_cv (session 24), that carrier's cross-validated law error squared.</summary>
+        public string Candidates { get; init; } = ",,,,,,";
 
         public double E => Math.Log(Observed / Predicted);
     }
@@ -51,6 +51,9 @@ internal static class BandCalibration
 
     /// <summary>The name of the form of <see cref="StackBandCalibration.OwnShapes"/> (session 22; without its floor since session 23).</summary>
     private const string OwnForm = "the fit's own evidence (the carrying member's own variance plus the members' disagreement), no floor";
+
+    /// <summary>The forms of <see cref="StackBandCalibration.OwnShapes"/> with the stack's own errors (session 24): its error on the fitted runs' future F, and F with its misfit at their ends M.</summary>
+    private const string FutureForm = OwnForm + ", plus the stack's error on the fitted runs' future F^2", ResidualForm = FutureForm + " and its misfit at their ends M^2";
 
     public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false, bool seedTwins = false)
     {
@@ -66,7 +69,7 @@ internal static class BandCalibration
         Calibrate(rows, z, extrapolationOnly, seedTwins);
     }
 
-    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points,own_adjusted";
+    private const string Header = "corpus,question,observed,predicted,own,disagree,single,end_misfit,future_error,ratio,noise,disagree_weighted,end_rms,name,losses,weights,owns,area,fit_area,final_lr,fit_final_lr,anneal_area,fit_anneal_area,extrapolation,phase,phase_obs,rms_resid,rms_resid_half,fit_points,own_adjusted,own_cv";
 
     /// <summary>The rows a previous run wrote (the columns the rule reads; the offline ones are not read back).</summary>
     private static List<Row> ReadRows(string path)
@@ -150,6 +153,9 @@ internal static class BandCalibration
                 double OwnOf(int m) => Math.Pow(Math.Log(Mean(preds[m].High) / Mean(preds[m].Loss)) / z, 2);
                 double own = carriers.Min(OwnOf);
                 double ownAdjusted = carriers.Min(m => Math.Pow(Math.Log(Mean(preds[m].High) / losses[m]) / z, 2));
+                // Session 24: the carrying member's cross-validated law error, the part of its own variance that is a level per
+                // fit (FittedLaw.CrossValidationLogError, squared; offline column own_cv).
+                double ownCv = Math.Pow(fit.Members[carriers.MinBy(OwnOf)].CrossValidationLogError, 2);
                 // A carrying member without a band of its own leaves the stack without one, whatever the constants
                 // (FittedLaw.PredictStack): no draw of the band's error either.
                 if (double.IsNaN(own))
@@ -167,7 +173,7 @@ internal static class BandCalibration
                     DisWeighted = weighted.Length > 1 ? weighted.Select(m => Math.Pow((losses[m] - pred) / pred, 2)).Average() : 0,
                     Extrapolation = StackBand.Extrapolation(t.Run, fit.FittedHorizon).Average(),
                     Extra = string.Create(CultureInfo.InvariantCulture, $"{endRms:R},") + ExtraOf(t.Run, split.Fit, losses, w, Enumerable.Range(0, preds.Length).Select(OwnOf).ToArray()),
-                    Candidates = candidates + string.Create(CultureInfo.InvariantCulture, $",{ownAdjusted:R}"),
+                    Candidates = candidates + string.Create(CultureInfo.InvariantCulture, $",{ownAdjusted:R},{ownCv:R}"),
                 };
                 if (band.BandUnavailable is null && Math.Abs(Math.Log(band.High.Average() / band.Loss.Average()) - HalfWidth(row, InUse, z)) > 1e-3)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: {split.Corpus}/{t.Run.Name}: the law's band ({Math.Log(band.High.Average() / band.Loss.Average()):G4}) differs from this row's ({HalfWidth(row, InUse, z):G4})"));
@@ -226,8 +232,11 @@ internal static class BandCalibration
             ("the floor and the extrapolation with the members' disagreement undiscounted, scaled by the fit's noise", () => StackBandCalibration.DisagreementShapes(NoiseFormFloor)),
             // Session 22: the fit's own evidence, the carrying member's own variance plus the members' spread (a mixture's
             // total variance); over a floor until session 23, one shape since; run with the forms of --extrapolation-forms.
-            (OwnForm, StackBandCalibration.OwnShapes),
-        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name == OwnForm).Select(form =>
+            (OwnForm, () => StackBandCalibration.OwnShapes()),
+            // Session 24: the same plus the stack's own errors where the fit can check it (docs/journal/session-24-band.md).
+            (FutureForm, () => StackBandCalibration.OwnShapes(future: true)),
+            (ResidualForm, () => StackBandCalibration.OwnShapes(future: true, misfit: true)),
+        }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name.StartsWith(OwnForm)).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);
             var held = new List<(Row Row, BandConstants P)>();
@@ -317,14 +326,14 @@ internal static class BandCalibration
 
     /// <summary>
     /// The corpora measured blind, in the order they were made and measured (docs/journal/session-14-blind-measurement.md to
-    /// session-23-blind-measurement.md); every other corpus was made before session 14 (the MPL curves, gpt100m-rope,
+    /// session-24-blind-measurement.md; gpt-cmake, made in session 23, measured in 24); every other corpus was made before session 14 (the MPL curves, gpt100m-rope,
     /// gpt-tiny, gpt-tiny-long, mlp, mlp-long). Session 22 replayed the record with an offline script (session-22-band.md).
     /// </summary>
     internal static readonly (int Session, string[] Corpora)[] BlindOrder =
     [
         (14, ["engine-gpt-rope-lion", "engine-gpt3-b32"]), (15, ["engine-mlp-sgd", "engine-gpt-deep"]), (16, ["engine-mlp-lion", "engine-gpt-jargon"]),
         (17, ["engine-gpt-code"]), (18, ["engine-gpt-perldoc"]), (19, ["engine-gpt-gcide"]), (20, ["engine-gpt-manpages"]), (21, ["engine-gpt-lisp"]),
-        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]),
+        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]), (24, ["engine-gpt-cmake"]),
     ];
 
     /// <summary>

@@ -123,10 +123,15 @@ public static class StackBandCalibration
     /// (s 0.00035 against u 0.693: no width), and where the calibration held few clean corpora (the eight before session 14)
     /// it chose a floor alone (u 0, 0.8 % everywhere), which follows no evidence and covered the next blind corpora less
     /// (gpt-rope-lion 12 of 30; without the floor 30 of 30).
+    /// Session 24 (docs/journal/session-24-band.md): with <paramref name="future"/> the stack's error on the fitted runs' own
+    /// future F (<see cref="FittedLaw.FutureError"/>, b = u; NaN: not measured, no term) joins the sum, with
+    /// <paramref name="misfit"/> its misfit at the fitted runs' ends M (<see cref="FittedLaw.EndMisfit"/>, a = u): the variance
+    /// <c>u^2 (own + disagreement + F^2 + M^2)</c>, the two errors the stack itself makes where its fit can check it, at the
+    /// same scale as the members' variance (no ratio to fit).
     /// </summary>
-    public static IEnumerable<BandConstants> OwnShapes()
+    public static IEnumerable<BandConstants> OwnShapes(bool future = false, bool misfit = false)
     {
-        yield return new BandConstants(1, 0, 0, 0, 0, 0, 0, 0, 1);
+        yield return new BandConstants(1, 0, misfit ? 1 : 0, future ? 1 : 0, 0, 0, 0, 0, 1);
     }
 
     /// <summary>

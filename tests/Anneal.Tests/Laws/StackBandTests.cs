@@ -500,6 +500,26 @@ public class StackBandTests
     }
 
     [Fact]
+    public void The_form_in_use_adds_the_stacks_own_errors_at_the_members_scale()
+    {
+        // Session 24 (docs/journal/session-24-band.md): u^2 (own + disagreement + F^2 + M^2), a = b = k = u, D = 0, no floor, no
+        // noise factor. Hand computation at u = 0.5: disagreement 4e-4, own 9e-4, M 0.003 (9e-6), F 0.005 (2.5e-5), chosen 1e-4
+        // (kw 0), at h = ln 2 (no discount): 0.25 x (4e-4 + 9e-4 + 9e-6 + 2.5e-5) = 3.335e-4; F not measured (NaN) adds
+        // nothing: 0.25 x 1.309e-3 = 3.2725e-4.
+        var shape = StackBandCalibration.OwnShapes(future: true, misfit: true).Single();
+        shape.ShouldBe(new BandConstants(1, 0, 1, 1, 0, 0, 0, 0, 1));
+        var c = new BandConstants(0.5 * shape.K, 0.5 * shape.KW, 0.5 * shape.A, 0.5 * shape.B, 0, 0, 0, 0, 0.5 * shape.U);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, 0.005, Math.Log(2), double.NaN, c, 9e-4).ShouldBe(3.335e-4, 1e-15);
+        StackBand.RelativeVariance(4e-4, 1e-4, 0.003, double.NaN, Math.Log(2), double.NaN, c, 9e-4).ShouldBe(3.2725e-4, 1e-15);
+        StackBandCalibration.OwnShapes(future: true).Single().ShouldBe(new BandConstants(1, 0, 0, 1, 0, 0, 0, 0, 1));
+        // The constants in use are this shape at the rule's scale (bench band-calibration on 21 corpora: u 0.482).
+        var inUse = BandConstants.InUse;
+        (inUse.K, inUse.A, inUse.B).ShouldBe((inUse.U, inUse.U, inUse.U));
+        (inUse.KW, inUse.S, inUse.C, inUse.N0, inUse.D).ShouldBe((0.0, 0.0, 0.0, 0.0, 0.0));
+        inUse.U.ShouldBe(0.482);
+    }
+
+    [Fact]
     public void The_calibration_recovers_the_scale_of_errors_drawn_with_the_fits_own_variance()
     {
         // Independent source: the normal distribution. Four corpora of 100 forecasts whose log errors are
