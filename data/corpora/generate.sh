@@ -4,8 +4,8 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#                            [gpt-erlang] [mlp-muon] [gpt-cmake]
-#   (default: all eighteen, in that order)
+#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go]
+#   (default: all nineteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -60,6 +60,10 @@
 # (horizons from a constant-rate screen at the peak, SEED2_MORE), a long warmup (240 updates, 20 % of H1) on a two-layer
 # layer-norm GPT of width 32 with a context of 32 bytes at batch 24 x 32 trained with AdamW, on an eleventh text, CMake source
 # code (CMake 3.25.1's modules: BSD-3-clause; Debian's cmake-data, fetched by fetch_cmake below).
+# gpt-go is session 24's held-out corpus (HELD_OUT=1): the long design as gpt-cmake's (horizons from a constant-rate screen at the
+# peak, SEED2_MORE) at a much larger batch, 64 sequences x 32 bytes (2,048 bytes a step; the others 6-32 sequences), on a
+# two-layer RMSNorm GPT of width 32 with rotary positions trained with AdamW, on a twelfth text, Go source code (the Go 1.19
+# standard library: BSD-3-clause, the Go licence; Debian's golang-1.19-src, fetched by fetch_go below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -197,6 +201,19 @@ cmake_text() {
     while read -r f; do printf '# file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
 }
 fetch_cmake() { fetch_text cmake-3.25.1-modules.cmake.txt d0b776fe9a62d1fea513669e5f3baa4997c7fab6cc5cd0a5eb3bd5ad59ebe2ca cmake_text cmake-data=3.25.1-1; }
+
+# Go source code: the standard library of Go 1.19.8 (bufio ... unsafe: the runtime, net, crypto, go/ast, go/types, reflect,
+# ...; "License: Go", BSD-3-clause, for every file but a few under other permissive terms, its copyright file), from the
+# Debian package golang-1.19-src 1.19.8-2: every .go file under usr/share/go-1.19/src but the tests (*_test.go), the test data
+# (testdata/), the toolchain's own source (cmd/), the vendored packages (vendor/) and the machine-made files (those with Go's
+# marker line '// Code generated ... DO NOT EDIT.': syscall's z-tables, unicode's tables, ...), in byte order of their paths
+# (archive/tar/common.go ... unsafe/unsafe.go), each after a line '// file: <path>' and ending in a newline; comments (the
+# package documentation among them) and tab indentation kept: 1,841 files, 12,655,804 bytes of UTF-8 in 445,353 lines.
+go_text() {
+  ( cd "$1/usr/share/go-1.19/src" && find . -name '*.go' ! -name '*_test.go' ! -path './cmd/*' ! -path '*/testdata/*' ! -path './vendor/*' | sed 's|^\./||' | LC_ALL=C sort |
+    while read -r f; do ! grep -q -E '^// Code generated .* DO NOT EDIT\.$' "$f" || continue; printf '// file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_go() { fetch_text go-1.19.8-std.go.txt e4ab9b8c2a8f7dbdfb1b0d263c66e67f6dd8fd6d60b021a187bfb40139913d94 go_text golang-1.19-src=1.19.8-2; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -366,7 +383,19 @@ workload() {
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=24; SEQ=32
       OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_cmake); DATA_DESC="CMake source code, the .cmake modules of CMake 3.25.1 (Debian package cmake-data 3.25.1-1; BSD-3-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 334 bytes into Modules/Platform/Darwin-Initialize.cmake to the end of Modules/kde3uic.cmake, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon or gpt-cmake)" >&2; exit 2 ;;
+    # session 24's held-out corpus (README.md, "gpt-go"; HELD_OUT=1 until its blind measurement): the long design
+    # (generate_long) at a MUCH LARGER BATCH, 64 sequences of 32 bytes (2,048 bytes a step; the other corpora 6-32 sequences), on a
+    # two-layer RMSNorm GPT of width 32 with rotary positions (2 heads of width 16), trained with AdamW (b1 0.9, b2 0.95, wd 0.1)
+    # after a 100-update warmup, on a twelfth text, Go source code (the Go 1.19 standard library), its peak chosen by three
+    # 800-step cosine screening runs and its horizons from a constant-rate screening run at that peak (README.md): H1 past the
+    # early transient (which ends at about 450-500 steps), validated every 50 updates (a fit to 800 sees 15 points). Schedules
+    # at 800 and 1,600; the WSD question fitted at 800 (the constant run to 800 + the 600 and 800 cooldowns, the series' first
+    # two) out to 3,200 (4x, within one epoch of the text), every 200 steps; seed 2 for 13 schedules
+    gpt-go) MODEL="gpt(layers=2, heads=2, dim=32, seq=32, norm=rms, rotary=true)"; PEAK=4e-2; MINLR=4e-3; WARMUP=100
+      H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=64; SEQ=32; EVAL_EVERY=50
+      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_go); DATA_DESC="Go source code, the .go files of the Go 1.19.8 standard library but the tests, test data, cmd/, vendor/ and the machine-made files (Debian package golang-1.19-src 1.19.8-2; BSD-3-clause, the Go licence; each file after a line '// file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within syscall/fs_js.go to the end of unsafe/unsafe.go, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake or gpt-go)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -497,7 +526,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon or gpt-cmake. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake or gpt-go. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -538,7 +567,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -575,4 +604,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go}"; do for x in $w; do generate "$x" $pass; done; done; done

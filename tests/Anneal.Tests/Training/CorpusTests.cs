@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -166,7 +166,13 @@ public class CorpusTests
     // early transient of its constant-rate screening run, so the same splits and 13 pairs; but a long warmup, 240 updates (20 %
     // of H1), so the fitted points start at the first validation after it (299).
     [InlineData("gpt-cmake", 46, 1200, 2400, 1200, new[] { 900, 1200 }, new[] { 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, 4800 }, 13, 100, 239)]
-    public void Session_15s_to_23s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-go (session 24, held out): the long design (generate_long) at two thirds of gpt-erlang's lengths, H1 800 past the early
+    // transient of its constant-rate screening run (about 450-500 steps): schedules at 800 and 1,600, 10% cooldowns at totals 600,
+    // 800, 1,000, ..., 3,200 (every 200; those at 800 and 1,600 are the schedules' 10% runs); the cooldowns question fits the first
+    // two, 600 and 800 (named in cooldowns_fit too), and the constant run to 800 and predicts the twelve later 10% cooldowns out to
+    // 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates (as gpt-deep), warmup 100.
+    [InlineData("gpt-go", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
+    public void Session_15s_to_24s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -312,8 +318,9 @@ public class CorpusTests
         // and no other corpus is that text, context or depth, nor another GPT with dropout trained with Lion
         var others = all.Where(c => c.Name != "engine-gpt-lisp").ToList();
         SourcesSayNone(others, "Lisp", "Maxima", "layers=1");
-        // nor that context but gpt-cmake (session 23: 32 bytes at batch 24 on a two-layer GPT of width 32 trained with AdamW)
-        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-cmake"), "seq=32", "x seq 32");
+        // nor that context but gpt-cmake (session 23: 32 bytes at batch 24 on a two-layer GPT of width 32 trained with AdamW) and
+        // gpt-go (session 24: 32 bytes at batch 64 on a two-layer RMSNorm rotary GPT of width 32 trained with AdamW)
+        SourcesSayNone(others.Where(c => c.Name is not ("engine-gpt-cmake" or "engine-gpt-go")), "seq=32", "x seq 32");
         SourcesSayNone(others.Where(c => c.Source.Contains("dropout", StringComparison.Ordinal)), "lion");
     }
 
@@ -377,11 +384,51 @@ public class CorpusTests
         SourcesSayNone([cmake], "Brown", "rotary", "norm=rms", "dropout");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-cmake", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(4904);
-        // and no other corpus is that text, width or batch, nor has a warmup that long: the others' are 40-120 updates
+        // and no other corpus is that text or batch, nor has a warmup that long: the others' are 40-120 updates; nor that width
+        // but gpt-go (session 24: RMSNorm and rotary positions at batch 64 x 32)
         var others = all.Where(c => c.Name != "engine-gpt-cmake").ToList();
-        SourcesSayNone(others, "CMake", "cmake-data", "dim=32", "batch 24 x seq 32", "warmup 240");
+        SourcesSayNone(others, "CMake", "cmake-data", "batch 24 x seq 32", "warmup 240");
+        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-go"), "dim=32");
         others.ShouldAllBe(c => WarmupOf(c) <= 120, "warmup");
         WarmupOf(cmake).ShouldBe(240);
+    }
+
+    [Fact]
+    public void Session_24s_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-go): held out in session 24 (HELD_OUT=1: "held_out":
+        // true), so no calibration reads it (ForecastCorpus.LoadFolders without the held-out corpora leaves it out) and `anneal
+        // accuracy`, which reads the corpora embedded in the CLI (BundledCorpora), pools it apart (ForecastBenchmark.Run's HeldOut
+        // is the corpora flagged held out: A_held_out_corpus_is_pooled_apart_from_the_in_sample_ones). A two-layer RMSNorm GPT of
+        // width 32 with rotary positions (2 heads of width 16) and a 32-byte context at batch 64 x 32, trained with AdamW (b1 0.9,
+        // b2 0.95, wd 0.1) after a 100-update warmup on a twelfth text, Go source code (the Go 1.19.8 standard library); one pass
+        // over its 11,390,223 training bytes (the first 90 % of 12,655,804) is 5,562 steps of 2,048 bytes, so its longest run
+        // (3,200 steps) stays within one epoch.
+        var (go, all) = Bundled("engine-gpt-go", heldOut: true);
+        SourcesSay([go], "model gpt(layers=2, heads=2, dim=32, seq=32, norm=rms, rotary=true) on Go source code", "golang-1.19-src 1.19.8-2",
+            "batch 64 x seq 32, adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)", "peak 4e-2, warmup 100,",
+            "val_loss every 50 updates");
+        SourcesSayNone([go], "Brown", "dropout");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-go", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(5562);
+        json["held_out"]!.GetValue<bool>().ShouldBeTrue();
+        // the copy `anneal accuracy` reads is flagged too (the CLI embeds data/corpora)
+        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-go").HeldOut.ShouldBeTrue();
+        // and no other corpus is that text, nor has a batch of more than 32 sequences (the others' are 6-32, read from each
+        // source's "batch N x seq")
+        var others = all.Where(c => c.Name != "engine-gpt-go").ToList();
+        SourcesSayNone(others, "Go source", "golang", "batch 64 x");
+        others.ShouldAllBe(c => SequencesOf(c) <= 32, "batch");
+        SequencesOf(go).ShouldBe(64);
+    }
+
+    /// <summary>The sequences a step a corpus's source names: its "batch N x seq" (generate.sh's manifest); the engine's
+    /// first corpora, on the Brown corpus, say "batch 16 x seq 64" too.</summary>
+    private static int SequencesOf(ForecastCorpus c)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(c.Source, @"batch (\d+) x seq");
+        m.Success.ShouldBeTrue(c.Name);
+        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>The warmup (updates) a corpus's source names: its "warmup N," (generate.sh's manifest).</summary>
