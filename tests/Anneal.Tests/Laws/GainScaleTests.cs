@@ -27,17 +27,40 @@ public class GainScaleTests
     /// end points of the 10 % cooldowns ending at 1000 and 2000. The constant counterpart is the constant schedule sampled
     /// on its own, not <see cref="GainScale.Counterpart"/>.
     /// </summary>
-    private static LawRun[] Calibration(double gain)
+    private static LawRun[] Calibration(double gain) => Calibration(gain, gain);
+
+    /// <summary>As <see cref="Calibration(double)"/>, the cooldown ending at 1000 gaining <paramref name="first"/> x the law's gain, the one at 2000 <paramref name="last"/> x.</summary>
+    private static LawRun[] Calibration(double first, double last)
     {
         var constant = RunOf(Constant, 2000, Enumerable.Range(20, 180).Select(i => 10L * i + 9).ToArray());
         var runs = new List<LawRun> { constant with { Observed = Law.Predict(constant, P) } };
-        foreach (int t in new[] { 1000, 2000 })
+        foreach (var (t, gain) in new[] { (1000, first), (2000, last) })
         {
             var end = RunOf(Wsd(t), t, [t - 1]);
             double l = Law.Predict(end, P)[0], c = Law.Predict(RunOf(Constant, t, [t - 1]), P)[0];
             runs.Add(end with { Observed = [c - gain * (c - l)] });
         }
         return runs.ToArray();
+    }
+
+    /// <summary>The law's own gain over the constant run at the end of the 10 % cooldown ending at <paramref name="t"/>.</summary>
+    private static double GainAt(int t) =>
+        Law.Predict(RunOf(Constant, t, [t - 1]), P)[0] - Law.Predict(RunOf(Wsd(t), t, [t - 1]), P)[0];
+
+    [Fact]
+    public void The_latest_cooldown_weighs_half_of_the_scale()
+    {
+        // Cooldowns gaining 1.2 x (at 1000) and 1.6 x (at 2000) the law's gain: the least-squares scale over both end
+        // points is (G1^2 1.2 + G2^2 1.6) / (G1^2 + G2^2), G the law's gains there; the latest one's own scale is 1.6; the
+        // fit blends them by GainScale.LatestWeight = 0.5 (docs/journal/session-24-wsd.md). The formula by hand.
+        double g1 = GainAt(1000), g2 = GainAt(2000);
+        double all = (g1 * g1 * 1.2 + g2 * g2 * 1.6) / (g1 * g1 + g2 * g2);
+        GainScale.LatestWeight.ShouldBe(0.5);
+        GainScale.Fit(Law, P, Calibration(1.2, 1.6)).ShouldBe(0.5 * all + 0.5 * 1.6, 1e-9);
+        // A latest cooldown that gained nothing (its end above the constant run) is no evidence of the gain's level: the
+        // scale over both stands.
+        double none = (g1 * g1 * 1.2 + g2 * g2 * -0.2) / (g1 * g1 + g2 * g2);
+        GainScale.Fit(Law, P, Calibration(1.2, -0.2)).ShouldBe(none, 1e-9);
     }
 
     [Fact]
