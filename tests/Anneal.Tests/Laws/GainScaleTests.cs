@@ -114,9 +114,10 @@ public class GainScaleTests
     [Fact]
     public void A_fit_on_short_cooldowns_scales_each_members_gain_to_its_least_squares_and_a_fit_on_a_full_decay_does_not()
     {
-        // End points whose gain is 1.5 x the momentum law's: each member's scale is its least-squares scale over the two end
-        // points, by hand (the member on each cooldown and on the constant schedule sampled on its own), stopped at 0 (the
-        // convex member forecasts a gain of the other sign there).
+        // End points whose gain is 1.5 x the momentum law's: each member's scale is half its least-squares scale over the two
+        // end points and half the one over the latest (GainScale.LatestWeight, where that one gained), by hand (the member on
+        // each cooldown and on the constant schedule sampled on its own), stopped at 0 (the convex member forecasts a gain of
+        // the other sign there).
         var runs = Calibration(1.5);
         var fit = LawFitter.Fit(new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.5), (new ConvexBoundLaw(), 0.5)]), runs);
         var stack = (AutoLaw)fit.Law;
@@ -124,14 +125,16 @@ public class GainScaleTests
         for (int m = 0; m < 2; m++)
         {
             var member = fit.Members[m];
-            double num = 0, den = 0;
+            double num = 0, den = 0, lastNum = 0, lastDen = 0;
             foreach (var (end, t) in runs[1..].Zip(new[] { 1000, 2000 }))
             {
                 double l = member.Law.Predict(end, member.Values)[0], c = member.Law.Predict(RunOf(Constant, t, [t - 1]), member.Values)[0];
-                num += (c - l) * (c - end.Observed![0]);
-                den += (c - l) * (c - l);
+                (lastNum, lastDen) = ((c - l) * (c - end.Observed![0]), (c - l) * (c - l));
+                num += lastNum;
+                den += lastDen;
             }
-            stack.GainScaleOf(m).ShouldBe(Math.Max(0, num / den), 1e-9);
+            double k = lastNum > 0 ? 0.5 * num / den + 0.5 * lastNum / lastDen : num / den;
+            stack.GainScaleOf(m).ShouldBe(Math.Max(0, k), 1e-9);
         }
         stack.GainScaleOf(0).ShouldBe(1, 0.01);   // the capped momentum member meets the end points itself (its C takes the 1.5): its gain stays
         fit.StackChoice!.ShouldContain("gain x");
