@@ -27,17 +27,40 @@ public class GainScaleTests
     /// end points of the 10 % cooldowns ending at 1000 and 2000. The constant counterpart is the constant schedule sampled
     /// on its own, not <see cref="GainScale.Counterpart"/>.
     /// </summary>
-    private static LawRun[] Calibration(double gain)
+    private static LawRun[] Calibration(double gain) => Calibration(gain, gain);
+
+    /// <summary>As <see cref="Calibration(double)"/>, the cooldown ending at 1000 gaining <paramref name="first"/> x the law's gain, the one at 2000 <paramref name="last"/> x.</summary>
+    private static LawRun[] Calibration(double first, double last)
     {
         var constant = RunOf(Constant, 2000, Enumerable.Range(20, 180).Select(i => 10L * i + 9).ToArray());
         var runs = new List<LawRun> { constant with { Observed = Law.Predict(constant, P) } };
-        foreach (int t in new[] { 1000, 2000 })
+        foreach (var (t, gain) in new[] { (1000, first), (2000, last) })
         {
             var end = RunOf(Wsd(t), t, [t - 1]);
             double l = Law.Predict(end, P)[0], c = Law.Predict(RunOf(Constant, t, [t - 1]), P)[0];
             runs.Add(end with { Observed = [c - gain * (c - l)] });
         }
         return runs.ToArray();
+    }
+
+    /// <summary>The law's own gain over the constant run at the end of the 10 % cooldown ending at <paramref name="t"/>.</summary>
+    private static double GainAt(int t) =>
+        Law.Predict(RunOf(Constant, t, [t - 1]), P)[0] - Law.Predict(RunOf(Wsd(t), t, [t - 1]), P)[0];
+
+    [Fact]
+    public void The_latest_cooldown_weighs_half_of_the_scale()
+    {
+        // Cooldowns gaining 1.2 x (at 1000) and 1.6 x (at 2000) the law's gain: the least-squares scale over both end
+        // points is (G1^2 1.2 + G2^2 1.6) / (G1^2 + G2^2), G the law's gains there; the latest one's own scale is 1.6; the
+        // fit blends them by GainScale.LatestWeight = 0.5 (docs/journal/session-24-wsd.md). The formula by hand.
+        double g1 = GainAt(1000), g2 = GainAt(2000);
+        double all = (g1 * g1 * 1.2 + g2 * g2 * 1.6) / (g1 * g1 + g2 * g2);
+        GainScale.LatestWeight.ShouldBe(0.5);
+        GainScale.Fit(Law, P, Calibration(1.2, 1.6)).ShouldBe(0.5 * all + 0.5 * 1.6, 1e-9);
+        // A latest cooldown that gained nothing (its end above the constant run) is no evidence of the gain's level: the
+        // scale over both stands.
+        double none = (g1 * g1 * 1.2 + g2 * g2 * -0.2) / (g1 * g1 + g2 * g2);
+        GainScale.Fit(Law, P, Calibration(1.2, -0.2)).ShouldBe(none, 1e-9);
     }
 
     [Fact]
@@ -91,9 +114,10 @@ public class GainScaleTests
     [Fact]
     public void A_fit_on_short_cooldowns_scales_each_members_gain_to_its_least_squares_and_a_fit_on_a_full_decay_does_not()
     {
-        // End points whose gain is 1.5 x the momentum law's: each member's scale is its least-squares scale over the two end
-        // points, by hand (the member on each cooldown and on the constant schedule sampled on its own), stopped at 0 (the
-        // convex member forecasts a gain of the other sign there).
+        // End points whose gain is 1.5 x the momentum law's: each member's scale is half its least-squares scale over the two
+        // end points and half the one over the latest (GainScale.LatestWeight, where that one gained), by hand (the member on
+        // each cooldown and on the constant schedule sampled on its own), stopped at 0 (the convex member forecasts a gain of
+        // the other sign there).
         var runs = Calibration(1.5);
         var fit = LawFitter.Fit(new AutoLaw([(new MomentumLaw(0.999, Cap: true), 0.5), (new ConvexBoundLaw(), 0.5)]), runs);
         var stack = (AutoLaw)fit.Law;
@@ -101,14 +125,16 @@ public class GainScaleTests
         for (int m = 0; m < 2; m++)
         {
             var member = fit.Members[m];
-            double num = 0, den = 0;
+            double num = 0, den = 0, lastNum = 0, lastDen = 0;
             foreach (var (end, t) in runs[1..].Zip(new[] { 1000, 2000 }))
             {
                 double l = member.Law.Predict(end, member.Values)[0], c = member.Law.Predict(RunOf(Constant, t, [t - 1]), member.Values)[0];
-                num += (c - l) * (c - end.Observed![0]);
-                den += (c - l) * (c - l);
+                (lastNum, lastDen) = ((c - l) * (c - end.Observed![0]), (c - l) * (c - l));
+                num += lastNum;
+                den += lastDen;
             }
-            stack.GainScaleOf(m).ShouldBe(Math.Max(0, num / den), 1e-9);
+            double k = lastNum > 0 ? 0.5 * num / den + 0.5 * lastNum / lastDen : num / den;
+            stack.GainScaleOf(m).ShouldBe(Math.Max(0, k), 1e-9);
         }
         stack.GainScaleOf(0).ShouldBe(1, 0.01);   // the capped momentum member meets the end points itself (its C takes the 1.5): its gain stays
         fit.StackChoice!.ShouldContain("gain x");
