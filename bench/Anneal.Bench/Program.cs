@@ -27,7 +27,7 @@ using BenchmarkDotNet.Running;
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
 string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
-    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches", "seed-ensemble", "probe-seeds", "gain-band"];
+    "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches", "seed-ensemble", "probe-seeds", "gain-band", "design-regret"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
     Console.Error.WriteLine($"bench {args[0]}: '{args[1]}' is not a folder. Give the repository root (e.g. .) first"
@@ -134,6 +134,13 @@ if (args is ["probe-seeds", ..])
 if (args is ["gain-band", ..])
 {
     Anneal.Bench.GainBandTable.Run(args.Length > 1 ? args[1] : ".");
+    return 0;
+}
+// `design-regret [repo]`: the schedule an auto law's design objective picks among each corpus's trained runs of one horizon,
+// the multi-power member's (before session 24) against the stack's forecast (docs/journal/session-24-designstack.md).
+if (args is ["design-regret", ..])
+{
+    Anneal.Bench.DesignRegretTable.Run(args.Length > 1 ? args[1] : ".");
     return 0;
 }
 if (args is ["two-seeds", ..])

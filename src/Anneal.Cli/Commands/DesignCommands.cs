@@ -119,13 +119,13 @@ public static class DesignCommands
             }
             if (rows.Any(h => h.GainHalfWidth is not null))
                 io.Out.WriteLine(dl.Forecaster is not null
-                    ? $"losses and bands: the auto stack's forecast of each schedule (as anneal predict), the design chosen through its multi-power member; gain ± : 95% half-width of the gain over cosine to 10%, {DesignLaw.GainScale * 100:F1}% of its loss (calibrated on observed gains); (unresolved): a gain within that half-width, not resolved by the fit"
+                    ? $"losses and bands: the auto stack's forecast of each schedule (as anneal predict), the design chosen by the same forecast; gain ± : 95% half-width of the gain over cosine to 10%, {DesignLaw.GainScale * 100:F1}% of its loss (calibrated on observed gains); (unresolved): a gain within that half-width, not resolved by the fit"
                     : "gain ± : 95% half-width of the gain over cosine to 10% (delta method on the difference, where shared parameter errors cancel, plus the refits' spread of the difference); (unresolved): a gain within it, not resolved by the fit");
             if (res.Free is { } f)
             {
                 var designed = res.Design.PostWarmup;
                 io.Out.WriteLine($"free optimum: decay starts at step {f.DecayStart}, final LR {Rate6(designed[^1])}, {f.Drops} distinct drops; solver {f.Iterations} iterations, {f.Evaluations} evaluations ({f.Stop})");
-                io.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].DesignedLoss)} against it{(dl.Forecaster is null ? "" : " (under the multi-power member designed through)")}");
+                io.Out.WriteLine($"closest named schedule to the optimum (RMS distance {f.Closest.RmsDistance * 100:F2}% of peak) loses {Loss5(f.Closest.Candidate.Loss - rows[0].DesignedLoss)} against it{(dl.Forecaster is null ? "" : " (under the auto stack's forecast)")}");
             }
             io.Out.WriteLine("These are predictions of the law, not measurements: validate the chosen schedule on a real run.");
             return CliExit.Ok;

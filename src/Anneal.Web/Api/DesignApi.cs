@@ -223,12 +223,14 @@ internal static class DesignApi
 
     private static object Optimum(DesignLaw dl, DesignProblem problem)
     {
-        var designer = new ScheduleDesigner(problem);
-        var free = designer.Optimize();
+        // The optimum of what the designer reports (DesignLaw.Designer: an auto stack's forecast, else the multi-power law's).
+        var designer = dl.Designer(problem);
+        var named = designer.BestOfFamilies().Concat(designer.References()).ToArray();
+        var free = designer.OptimizeAfter(named);
         var full = problem.FullSchedule(free.PostWarmup);
         var at = LawRun.EvenSteps(problem.Total, 300, Math.Max(1, problem.Warmup));
         var freeCurve = Curve(dl, full, at);
-        var families = designer.BestOfFamilies().Concat(designer.References()).Select(x => new
+        var families = named.Select(x => new
         {
             label = x.Label, spec = x.Schedule.Spec, final_loss = Reported(dl, problem, MplFinalLoss.PostWarmup(x.Schedule, problem.Total, problem.Warmup), x.Loss),
         }).ToArray();

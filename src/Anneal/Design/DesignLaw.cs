@@ -14,8 +14,9 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     public bool ContinuousDrops { get; init; }
 
     /// <summary>
-    /// The fitted law whose forecast the design layer reports where it is not the law designed through: an <c>auto</c> stack
-    /// (or a seed ensemble of stacks), designed through its multi-power member (<see cref="FromFitted"/>). Where set, a
+    /// The fitted law whose forecast the design layer minimises and reports where it is not the multi-power law of
+    /// <see cref="Parameters"/>: an <c>auto</c> stack (or a seed ensemble of stacks; <see cref="FromFitted"/>). Where set, the
+    /// design minimises the stack's forecast (<see cref="Objective"/>, since session 24), and a
     /// schedule's loss and band are the stack's forecast at its final step, as <c>anneal predict</c> gives them
     /// (<see cref="FittedLaw.Predict(LawRun, double)"/>: its calibrated <see cref="StackBand"/>), and a gain's half-width is
     /// <see cref="GainScale"/> times the reference's loss (<see cref="GainHalfWidth"/>). Null: the law designed through is the
@@ -82,6 +83,20 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
             ContinuousDrops = ContinuousDrops,
             Seeds = Seeds?.Select(g => g.Parameters).ToArray() ?? [],
         }.Validate();
+
+    /// <summary>
+    /// A fresh objective of the design (one per thread): what the law reports is what the design minimises. A law with a
+    /// <see cref="Forecaster"/> (an <c>auto</c> stack, or a seed ensemble of stacks): the stack's forecast of the final loss
+    /// (<see cref="StackFinalLoss"/>, equal to <see cref="Predict"/>'s loss), searched without per-rate gradients; else the
+    /// problem's own (<see cref="DesignProblem.FinalLoss"/>: the multi-power law's, or its seed ensemble's, with exact gradients).
+    /// Before session 24 a stack was designed through its multi-power member and reported through the stack, so the reported
+    /// optimum could be forecast worse than a reference (gpt-tiny: best wsd 1.73526 against wsd 20 % sqrt's 1.72163;
+    /// docs/journal/session-24-designstack.md).
+    /// </summary>
+    public IFinalLoss Objective(DesignProblem problem) => Forecaster is { } f ? new StackFinalLoss(f, problem) : problem.FinalLoss();
+
+    /// <summary>A designer of <paramref name="problem"/> minimising the law's forecast (<see cref="Objective"/>); one per thread.</summary>
+    public ScheduleDesigner Designer(DesignProblem problem) => new(problem, () => Objective(problem));
 
     /// <summary>One seed group's problem: <paramref name="problem"/> under group <paramref name="k"/>'s parameters alone.</summary>
     private DesignProblem GroupProblem(DesignProblem problem, int k) => problem with { Law = Seeds![k].Parameters, Seeds = [] };
@@ -154,10 +169,11 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
                 BandUnavailable = groups.Select((g, i) => g.BandUnavailable is { } why ? $"seed group {i + 1}: {why}" : null).FirstOrDefault(w => w is not null),
             };
         }
-        // An auto stack is designed through its multi-power member: the design layer's exact per-rate
-        // gradients exist for the multi-power law only. The source says so, and every report shows it.
+        // An auto stack is designed through its own forecast (Objective: StackFinalLoss); its multi-power member's parameters
+        // are kept as the law's parameters (the JSON's parameters, the problem's convention) and the member's closed forms
+        // as the reference of the design's cost (the --json's member loss).
         if (fit.Law is AutoLaw && fit.Members.FirstOrDefault(m => m.Law is MultiPowerLaw) is { } member)
-            return FromFitted(member, source + " (its multi-power member; losses and bands the auto stack's forecast, as anneal predict)") with { Forecaster = fit };
+            return FromFitted(member, source + " (auto stack: designed through and reported as its forecast, as anneal predict)") with { Forecaster = fit };
         if (fit.Law is not MultiPowerLaw mpl)
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         if (mpl.AreaPower != 1)

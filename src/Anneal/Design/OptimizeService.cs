@@ -31,7 +31,7 @@ public sealed record OptimizeRequest(DesignLaw Law, long Total, double Peak)
 /// <param name="PostWarmup">Its rates at steps W..T-1.</param>
 public sealed record DesignCandidate(string Label, string? Spec, double Loss, (double Low, double High)? Band, double? GainHalfWidth, double[] PostWarmup)
 {
-    /// <summary>Its final loss under the law designed through (<see cref="DesignProblem.FinalLoss"/>), which chose it; <see cref="Loss"/> where the law reports no other forecast (<see cref="DesignLaw.Forecaster"/>).</summary>
+    /// <summary>Its final loss under the objective the design minimised (<see cref="DesignLaw.Objective"/>), which chose it: <see cref="Loss"/> itself, to rounding (an auto stack's forecast evaluated without its band, or the multi-power law's).</summary>
     public double DesignedLoss { get; init; } = double.NaN;
 }
 
@@ -124,7 +124,8 @@ public static class OptimizeService
         if (family != Free && !ScheduleDesigner.Families.Contains(family))
             throw InputException.Naming($"{Parameter("family")} must be {Free} or one of {string.Join(", ", ScheduleDesigner.Families)}, got '{family}'");
         var problem = law.Problem(request.Total, request.Warmup, request.Peak, request.MinLr);
-        var d = new ScheduleDesigner(problem);
+        // Every search minimises what the law reports (DesignLaw.Objective: an auto stack's forecast, else the multi-power law's).
+        var d = law.Designer(problem);
         var rows = new List<(string Label, Schedule? Schedule, double Loss, double[] Rates)>();
         FreeDesign? free = null;
         IReadOnlyList<Candidate> refs;
@@ -136,12 +137,27 @@ public static class OptimizeService
             // shared), from the start, so that they also overlap the references and the first calls' set-up; this thread
             // does the references, the free optimum and the three short families. With two cores the scheduler shares
             // them out; with more, they run side by side. Same candidates in the same order.
-            var background = new[] { "wsd", "cosine_power" }.ToDictionary(f => f, f => Task.Run(() => new ScheduleDesigner(problem).BestOf(f), cancel));
+            var background = new[] { "wsd", "cosine_power" }.ToDictionary(f => f, f => Task.Run(() => law.Designer(problem).BestOf(f), cancel));
             refs = d.References();
-            var opt = d.Optimize();
+            FreeOptimum opt;
+            Dictionary<string, Candidate> others;
+            if (d.RateGradient)
+            {
+                opt = d.Optimize();
+                progress?.Report("best member of each family...");
+                others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
+            }
+            else
+            {
+                // Without per-rate gradients (an auto stack's forecast) the free optimum starts from the lowest of every
+                // family's best, the references and the multi-power member's per-step optimum (ScheduleDesigner.OptimizeAfter).
+                progress?.Report("best member of each family...");
+                others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
+                var named = ScheduleDesigner.Families.Select(f => background.TryGetValue(f, out var t) ? t.GetAwaiter().GetResult() : others[f]).Concat(refs).ToArray();
+                progress?.Report($"free optimum through the stack's forecast: staircases over {problem.PostWarmupSteps} post-warmup steps...");
+                opt = d.OptimizeAfter(named);
+            }
             rows.Add(("free optimum", null, opt.Loss, opt.PostWarmup));
-            progress?.Report("best member of each family...");
-            var others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
             foreach (var f in ScheduleDesigner.Families)
             {
                 var c = background.TryGetValue(f, out var task) ? task.GetAwaiter().GetResult() : others[f];

@@ -45,6 +45,7 @@ public sealed partial class ScheduleDesigner
                     var c = Make("wsd", WsdSpec(Math.Round(f, 3), shape, mr));
                     if (best is null || c.Loss < best.Loss) { best = c; bestDecay = Math.Round(f, 3); bestMin = mr; bestShape = shape; }
                 }
+        var grid = best!;
         var sh = bestShape;
         double mrBest = bestMin;
         double fBest = GoldenSection.Minimize(x => Make("wsd", WsdSpec(Math.Round(x, 3), sh, mrBest)).Loss, Math.Max(0.001, bestDecay - 0.05), Math.Min(MaxDecay, bestDecay + 0.05), 0.001);
@@ -58,6 +59,9 @@ public sealed partial class ScheduleDesigner
             best = alt.Loss < keep.Loss ? alt : keep;
         }
         else best = Make("wsd", WsdSpec(fBest, sh, 0));
+        // The refinements assume one minimum near the grid's best cell; where the objective has several (an auto stack's
+        // forecast can), they may end above that cell, which is then kept: the search never returns more than its grid's best.
+        if (grid.Loss < best.Loss) best = grid;
         return best with { Label = "best wsd" };
     }
 

@@ -20,7 +20,7 @@ public sealed partial class ScheduleDesigner
         double floor = Problem.Floor;
         var eta = new double[n];
         var ge = new double[n];
-        var obj = Problem.FinalLoss();
+        var obj = _newObjective();
         var best = new double[n];
         LbfgsResult r;
         if (method == FreeMethod.LogRates)
@@ -87,7 +87,7 @@ public sealed partial class ScheduleDesigner
         int n = Problem.PostWarmupSteps;
         double floor = Problem.Floor;
         var current = start.ToArray();
-        var obj = Problem.FinalLoss();
+        var obj = _newObjective();
         int iters = 0, evals = 0, offset = 0;
         var trace = new System.Text.StringBuilder();
         foreach (int kRequested in knotLevels)
@@ -110,6 +110,14 @@ public sealed partial class ScheduleDesigner
             iters += r.Iterations; evals += r.Evaluations;
             trace.Append($"drop search {round + 1}: {knots.Length - 1} drops, {evals - before} ev, {r.Value:F6}; ");
             if (!moved) break;
+        }
+        // Without per-rate gradients (an auto stack's forecast) the last, per-step level cannot run: the staircase is the optimum.
+        if (!obj.RateGradient)
+        {
+            double value = obj.Value(current);
+            evals++;
+            trace.Append($"staircase (no per-rate gradient): {value:F6}");
+            return new FreeOptimum(current, value, new LbfgsResult(current, value, iters, evals, true, "staircase levels and drops converged (no per-rate gradient for a per-step level)"), trace.ToString());
         }
         var last = Optimize(current, fine, progress is null ? null : (i, f) => progress(offset + i, f), method);
         var s = last.Solver;
@@ -247,10 +255,48 @@ public sealed partial class ScheduleDesigner
     /// The free optimum with the default settings: coarse-to-fine from WSD with a 20% 1-sqrt
     /// cooldown (any feasible start works; this one is cheap and close).
     /// </summary>
-    public FreeOptimum Optimize(Action<int, double>? progress = null)
+    public FreeOptimum Optimize(Action<int, double>? progress = null) => Optimize([], progress);
+
+    /// <summary>
+    /// The free optimum once the named schedules <paramref name="named"/> (every family's best, the references) are known: with
+    /// per-rate gradients <see cref="Optimize(Action{int, double}?)"/>, which needs no start; without (an auto stack's forecast)
+    /// <see cref="Optimize(IReadOnlyList{double[]}, Action{int, double}?)"/> from the lowest of them and of the multi-power
+    /// law's own per-step optimum (<see cref="DesignProblem.FinalLoss"/>, exact gradients: the stack's multi-power member),
+    /// so that the optimum is forecast no higher than any of them.
+    /// </summary>
+    public FreeOptimum OptimizeAfter(IEnumerable<Candidate> named)
     {
-        var start = Schedule.Parse(WsdSpec(0.2, DecayShape.Sqrt, MinRatio));
-        return OptimizeMultilevel(MplFinalLoss.PostWarmup(start, T, W), DefaultLevels,
+        if (RateGradient) return Optimize();
+        var starts = named.Select(c => MplFinalLoss.PostWarmup(c.Schedule, T, W)).Append(new ScheduleDesigner(Problem).Optimize().PostWarmup).ToArray();
+        return Optimize(starts);
+    }
+
+    /// <summary>
+    /// Knot counts of the staircase levels when the objective has no per-rate gradient (<see cref="IFinalLoss.RateGradient"/>:
+    /// an auto stack's forecast): each gradient there costs one forecast per knot (<see cref="StackFinalLoss.EvaluateStaircase"/>),
+    /// so the levels stop at 16 knots and the drop search polishes where the drops sit.
+    /// </summary>
+    public static IReadOnlyList<int> StaircaseLevels { get; } = [16];
+
+    /// <summary>
+    /// The free optimum, from WSD with a 20 % 1-sqrt cooldown or from the lowest of <paramref name="starts"/> (post-warmup rates,
+    /// e.g. the best member of each family) under the objective where that is lower. With per-rate gradients: coarse-to-fine
+    /// (<see cref="DefaultLevels"/>, then every step). Without (<see cref="RateGradient"/> false): the staircase levels
+    /// (<see cref="StaircaseLevels"/>) and the drop search only; a level keeps its start unless it improves on it
+    /// (<see cref="OptimizeMultilevel"/>), so the result is never above the lowest start under the objective.
+    /// </summary>
+    public FreeOptimum Optimize(IReadOnlyList<double[]> starts, Action<int, double>? progress = null)
+    {
+        var start = MplFinalLoss.PostWarmup(Schedule.Parse(WsdSpec(0.2, DecayShape.Sqrt, MinRatio)), T, W);
+        double startLoss = _objective.Value(start);
+        foreach (var s in starts)
+        {
+            double l = _objective.Value(s);
+            if (l < startLoss) (start, startLoss) = ((double[])s.Clone(), l);
+        }
+        if (!RateGradient)
+            return OptimizeMultilevel(start, StaircaseLevels, new LbfgsOptions(MaxIterations: 60, RelativeTolerance: 1e-9), new LbfgsOptions(), progress);
+        return OptimizeMultilevel(start, DefaultLevels,
             new LbfgsOptions(MaxIterations: 150, RelativeTolerance: 1e-12), new LbfgsOptions(MaxIterations: 300, RelativeTolerance: 1e-13), progress);
     }
 }

@@ -11,15 +11,27 @@ namespace Anneal.Design;
 public sealed partial class ScheduleDesigner
 {
     private readonly IFinalLoss _objective;
+    private readonly Func<IFinalLoss> _newObjective;
     private readonly double[] _eta;
 
-    /// <summary>A designer for <paramref name="problem"/> (validated here). Holds scratch buffers: one per thread.</summary>
-    public ScheduleDesigner(DesignProblem problem)
+    /// <summary>A designer for <paramref name="problem"/> (validated here) minimising its own objective (<see cref="DesignProblem.FinalLoss"/>). Holds scratch buffers: one per thread.</summary>
+    public ScheduleDesigner(DesignProblem problem) : this(problem, problem.FinalLoss) { }
+
+    /// <summary>
+    /// A designer for <paramref name="problem"/> (validated here) minimising the objectives <paramref name="objective"/> makes
+    /// (a fresh one wherever a search needs its own; <see cref="DesignLaw.Objective"/>: an <c>auto</c> stack's forecast). Holds
+    /// scratch buffers: one per thread.
+    /// </summary>
+    public ScheduleDesigner(DesignProblem problem, Func<IFinalLoss> objective)
     {
         Problem = problem.Validate();
-        _objective = problem.FinalLoss();
+        _newObjective = objective;
+        _objective = objective();
         _eta = new double[problem.PostWarmupSteps];
     }
+
+    /// <summary>Whether the objective gives per-rate gradients (<see cref="IFinalLoss.RateGradient"/>); without them the free optimum is a staircase (<see cref="Optimize(Action{int, double}?)"/>).</summary>
+    public bool RateGradient => _objective.RateGradient;
 
     /// <summary>The design question.</summary>
     public DesignProblem Problem { get; }

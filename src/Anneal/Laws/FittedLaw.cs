@@ -146,6 +146,29 @@ public sealed partial record FittedLaw(LossLaw Law, double[] Values, double[] St
     }
 
     /// <summary>
+    /// The loss of <see cref="Predict(LawRun, double)"/> without its band: what schedule design minimises when it designs
+    /// through this law's own forecast (<c>Anneal.Design.StackFinalLoss</c>). A seed ensemble: every group's loss combined by
+    /// <see cref="SeedEnsemble.CombinePoint"/> (<c>L = exp(mean_g ln L_g)</c>); an <see cref="AutoLaw"/> stack: the stack's own
+    /// evaluation (<see cref="LossLaw.Predict(LawRun, IReadOnlyList{double})"/> of its concatenated <see cref="Values"/>:
+    /// <c>sum_i w_i N(L_i)</c> with each member's gain scale and horizon match, the same combination its fit and its
+    /// forecast read); any other law: its loss at <see cref="Values"/>. No Jacobian, refits or band are evaluated, so it costs
+    /// one evaluation of each member (the band's path also evaluates the carriers' Jacobians and refits).
+    /// </summary>
+    public double[] ForecastLoss(LawRun run)
+    {
+        if (Seeds is not { } seeds) return Law.Predict(run, Values);
+        var groups = seeds.Groups.Select(g => g.ForecastLoss(run)).ToArray();
+        var loss = new double[run.Count];
+        Span<double> at = stackalloc double[groups.Length];
+        for (int i = 0; i < loss.Length; i++)
+        {
+            for (int k = 0; k < groups.Length; k++) at[k] = groups[k][i];
+            loss[i] = SeedEnsemble.CombinePoint(at, default, default, out _, out _);
+        }
+        return loss;
+    }
+
+    /// <summary>
     /// The last step any fitted point reached, as an <c>auto</c> stack records it (<see cref="AutoLaw.FittedHorizon"/>, the
     /// one place it is kept: the stack's convex member tapers off far beyond it, <see cref="AutoLaw.ConvexTaper"/>); 0 for
     /// other laws and for a law file written before it was recorded.

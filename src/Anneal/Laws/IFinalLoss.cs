@@ -19,4 +19,11 @@ public interface IFinalLoss
     /// dL/dlevel_j, the sum of dL/deta_i over the segment.
     /// </summary>
     double EvaluateStaircase(ReadOnlySpan<int> starts, ReadOnlySpan<double> levels, int n, Span<double> gradient);
+
+    /// <summary>
+    /// Whether <see cref="Evaluate"/> gives the exact per-rate gradient (the multi-power law's and its seed ensemble's do). False
+    /// for a forecast whose laws have none (an <c>auto</c> stack's, <c>Anneal.Design.StackFinalLoss</c>): the free optimum is then
+    /// searched over staircases only, whose few levels' gradient <see cref="EvaluateStaircase"/> gives.
+    /// </summary>
+    bool RateGradient => true;
 }
