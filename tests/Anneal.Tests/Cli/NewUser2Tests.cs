@@ -65,4 +65,26 @@ public sealed class NewUser2Tests : IDisposable
         code.ShouldBe(0, err);
         stdout.ShouldContain("\"law\"");
     }
+
+    [Theory]
+    // Before: "x.jsonl: not valid JSON ('{' is invalid after a single JSON value. Expected end of data. LineNumber: 1 | BytePositionInLine: 0.)"
+    [InlineData("x.jsonl", "{\"step\": 0, \"loss\": 3.1}\n{\"step\": 1, \"loss\": 3.0}\n", "JSON Lines, one object a line: a run's log")]
+    // Before: "x.csv: not valid JSON ('s' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.)"
+    [InlineData("x.csv", "step,lr,loss\n0,1e-3,3.1\n1,1e-3,3.0\n", "a table (CSV): a run's log")]
+    // Before: "x.json: \"format\" must be a string"
+    [InlineData("x.json", "{\"law\": \"powerlaw\", \"parameters\": {\"A\": 1}}", "a fitted law, as anneal fit --out writes")]
+    [InlineData("x.json", "{\"runs\": []}", "a JSON object without \"format\"; its keys: runs")]
+    public void Accuracy_of_a_file_that_is_not_a_corpus_manifest_names_it_and_the_format(string name, string text, string why)
+    {
+        string f = _tmp.File(name, text);
+        string report = Path.Combine(_tmp.Path, "accuracy.md");
+        var (code, stdout, err) = Run("accuracy", "--corpus", f, "--no-bundled", "--out", report);
+        (stdout + err).ShouldNotContain("   at ");
+        code.ShouldBe(2, err);
+        err.ShouldContain($"{f}: not a corpus manifest ({why}");
+        err.ShouldContain("\"format\": \"anneal-corpus/1\"");
+        err.ShouldContain("give a corpus folder or its corpus.json");
+        err.ShouldNotContain("LineNumber");
+        File.Exists(report).ShouldBeFalse();
+    }
 }
