@@ -87,4 +87,60 @@ public sealed class NewUser2Tests : IDisposable
         err.ShouldNotContain("LineNumber");
         File.Exists(report).ShouldBeFalse();
     }
+
+    private static string Perldoc(string file) => Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-perldoc", file);
+
+    [Fact]
+    public void Fit_constant_log_of_a_cosine_run_is_refused_before_the_fit_naming_the_option_and_the_fix()
+    {
+        // --help: "A longer log of a constant-rate run at the fitted runs' peak". Before: a cosine's log was accepted without
+        // a word (exit 0; it is read only when the regime check fires, and then "cannot judge" it).
+        string outPath = Path.Combine(_tmp.Path, "law.json");
+        var (code, stdout, err) = Run("fit", Cos, Con, "--law", "powerlaw", "--constant-log", TestPaths.Mpl("400m", "cosine_72000.csv") + "@cosine(peak=3e-4, total=72000, warmup=2160, min=3e-5)", "--out", outPath);
+        (stdout + err).ShouldNotContain("   at ");
+        code.ShouldBe(2, err);
+        err.ShouldContain("error: --constant-log cosine_72000: its learning rate falls after its peak (0.0003 at step ");
+        err.ShouldContain("a decaying schedule, not a constant rate");
+        err.ShouldContain("give such a run's log");
+        err.ShouldNotContain("start 1/");   // refused before the fit's first start
+        File.Exists(outPath).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Probe_constant_log_of_a_cosine_run_is_refused_naming_the_option()
+    {
+        var (code, _, err) = Run("probe", "--budget", "6000", "--target", "cosine(peak=3e-3, total=3600, warmup=60)",
+            "--constant-log", Perldoc("cosine_T600_s1.csv") + "@cosine(peak=3e-3, total=600, warmup=60)");
+        code.ShouldBe(2, err);
+        err.ShouldContain("--constant-log: cosine_T600_s1: its learning rate falls after its peak");
+    }
+
+    [Fact]
+    public void Fit_constant_log_no_longer_than_the_fitted_constant_run_or_without_one_is_refused()
+    {
+        // The log the same length as the fitted constant run: no point past the step the regime check judges from.
+        var (code, _, err) = Run("fit", Cos, Con, "--law", "powerlaw", "--constant-log", Con);
+        code.ShouldBe(2, err);
+        err.ShouldContain("--constant-log constant_24000: its constant-rate phase ends at step");
+        err.ShouldContain("not past the fitted constant-rate run's last step");
+        // No fitted run at a constant rate: the check that reads the log cannot be made.
+        (code, _, err) = Run("fit", Cos, "--law", "powerlaw", "--constant-log", TestPaths.Mpl("400m", "constant_72000.csv") + "@constant(peak=3e-4, warmup=2160)");
+        code.ShouldBe(2, err);
+        err.ShouldContain("--constant-log constant_72000: the regime check that reads this log cannot be made on the fitted runs (it needs a constant-rate phase");
+    }
+
+    [Fact]
+    public void Fit_constant_log_of_a_longer_constant_run_is_still_read()
+    {
+        // The option's own use (gpt-perldoc, docs/journal/session-19-regime.md): the constant run cut at 600 steps fitted with
+        // the 600-step cosine on the validation loss; its whole log (3,600 steps) enters the regime at step 1999 (the value
+        // session 19 measured and RegimeOnsetTests pins).
+        string cut = _tmp.File("constant_600.csv", string.Join("\n", File.ReadLines(Perldoc("constant_s1.csv"))
+            .Where((l, i) => i == 0 || long.Parse(l.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture) < 600)) + "\n");
+        var (code, stdout, err) = Run("fit", Perldoc("cosine_T600_s1.csv") + "@cosine(peak=3e-3, total=600, warmup=60)",
+            cut + "@constant(peak=3e-3, warmup=60)", "--law", "powerlaw", "--loss-col", "val_loss",
+            "--constant-log", Perldoc("constant_s1.csv") + "@constant(peak=3e-3, warmup=60)");
+        code.ShouldBe(0, err);
+        stdout.ShouldContain("constant_s1 enters the power-law regime the laws assume at about step 1999");
+    }
 }
