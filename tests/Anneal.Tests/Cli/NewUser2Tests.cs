@@ -143,4 +143,21 @@ public sealed class NewUser2Tests : IDisposable
         code.ShouldBe(0, err);
         stdout.ShouldContain("constant_s1 enters the power-law regime the laws assume at about step 1999");
     }
+
+    [Fact]
+    public void A_spec_errors_valid_here_lists_every_parameter_of_the_kind_marking_the_given_ones()
+    {
+        // Before: "wsd: unknown parameter 'bogus'; valid here: convention, decay, min, min_ratio, shape, warmup, warmup_shape":
+        // peak and total (given) missing, as if not valid, and decay_steps and stable (read only in some forms) never listed.
+        // The list: ScheduleRegistry's wsd parameters, as `anneal schedule list` prints them.
+        var (code, _, err) = Run("schedule", "sample", "wsd(peak=3e-4, total=100, bogus=1)", "--steps", "10");
+        code.ShouldBe(2, err);
+        err.ShouldContain("wsd: unknown parameter 'bogus'; valid here: convention, decay, decay_steps, min, min_ratio, peak (given), shape, stable, total (given), warmup, warmup_shape (in ");
+        var listed = Anneal.Schedules.ScheduleRegistry.Find("wsd")!.Parameters.Select(p => p.Name).Order(StringComparer.Ordinal);
+        err.ShouldContain("valid here: " + string.Join(", ", listed.Select(p => p is "peak" or "total" ? p + " (given)" : p)) + " (in ");
+        // A near miss of a parameter read only in some forms gets its hint (before: none, decay_steps was not in the list).
+        (code, _, err) = Run("schedule", "sample", "wsd(peak=3e-4, total=100, decay_step=10)", "--steps", "10");
+        code.ShouldBe(2, err);
+        err.ShouldContain("'decay_step' (did you mean 'decay_steps'?)");
+    }
 }
