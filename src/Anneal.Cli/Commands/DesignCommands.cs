@@ -107,6 +107,7 @@ public static class DesignCommands
             }
             io.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={Exact(problem.Peak)}, min-lr={Exact(problem.MinLr)}");
             io.Out.WriteLine(BandNote(dl));
+            if (dl.BandWithheld(problem) is { } withheld) io.Out.WriteLine($"no band and no gain ± for these schedules: {withheld}");
             io.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var x in rows)
             {

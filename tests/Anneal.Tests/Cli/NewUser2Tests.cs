@@ -160,4 +160,35 @@ public sealed class NewUser2Tests : IDisposable
         code.ShouldBe(2, err);
         err.ShouldContain("'decay_step' (did you mean 'decay_steps'?)");
     }
+
+    [Fact]
+    public void Optimize_past_the_horizon_of_runs_before_the_regime_withholds_the_gain_band_with_the_loss_band_and_says_why()
+    {
+        // gpt-perldoc cut at 600 steps (the regime check fires there: RegimeOnsetTests, session 19), fitted with its 600-step
+        // cosine on the validation loss (auto). Before: at T = 1200 every loss band was withheld, yet every gain got the
+        // calibrated half-width (3.5 % of the cosine to 10 %'s loss) and was printed "(unresolved)".
+        string cut = _tmp.File("constant_600.csv", string.Join("\n", File.ReadLines(Perldoc("constant_s1.csv"))
+            .Where((l, i) => i == 0 || long.Parse(l.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture) < 600)) + "\n");
+        string law = Path.Combine(_tmp.Path, "law.json");
+        var (code, _, err) = Run("fit", Perldoc("cosine_T600_s1.csv") + "@cosine(peak=3e-3, total=600, warmup=60)",
+            cut + "@constant(peak=3e-3, warmup=60)", "--loss-col", "val_loss", "--out", law);
+        code.ShouldBe(0, err);
+        (code, var stdout, err) = Run("optimize", law, "--steps", "1200", "--peak", "3e-3", "--warmup", "60", "--family", "wsd", "--json");
+        code.ShouldBe(0, err);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(stdout)!;
+        json["band_withheld"]!.GetValue<string>().ShouldContain("past the fitted horizon (step 599)");
+        json["gain_half_width_95"]!.AsArray().ShouldAllBe(h => h == null);
+        json["candidates"]!.AsArray().ShouldAllBe(c => c!["band"] == null && !c["gain_resolved"]!.GetValue<bool>());
+        (code, stdout, err) = Run("optimize", law, "--steps", "1200", "--peak", "3e-3", "--warmup", "60", "--family", "wsd");
+        code.ShouldBe(0, err);
+        stdout.ShouldContain("no band and no gain ± for these schedules: no 95% band: the forecast reaches past the fitted horizon (step 599)");
+        stdout.ShouldNotContain("(unresolved)");
+        // Within the fitted horizon nothing is withheld: the gains keep their half-width (GainScale x the baseline's loss).
+        (code, stdout, err) = Run("optimize", law, "--steps", "600", "--peak", "3e-3", "--warmup", "60", "--family", "wsd", "--json");
+        code.ShouldBe(0, err);
+        json = System.Text.Json.Nodes.JsonNode.Parse(stdout)!;
+        json["band_withheld"].ShouldBeNull();
+        var cos10 = json["candidates"]!.AsArray().First(c => c!["label"]!.GetValue<string>() == "cosine to 10%")!["loss"]!.GetValue<double>();
+        json["gain_half_width_95"]!.AsArray().ShouldAllBe(h => Math.Abs(h!.GetValue<double>() - Anneal.Design.DesignLaw.GainScale * cos10) < 1e-12);
+    }
 }
