@@ -261,6 +261,10 @@ public static class DesignCommands
                     throw new InputException($"{table.Warning}; an exported table must list every step from 0 (prepend the warmup rates if it starts later)");
                 request = request with { Rates = table.Lr, RatesSource = Path.GetFileName(arg) };
             }
+            // A name with a file's extension or a folder, not a spec (no '('), that is not there: the file is missing (the Tour's
+            // optimum.csv before `anneal optimize --out optimum.csv` ran), not an unknown schedule named 'optimum.csv'.
+            else if (!arg.Contains('(') && (arg.Contains('/') || Path.GetExtension(arg) is ".csv" or ".tsv" or ".txt" or ".json" or ".jsonl"))
+                throw new InputException($"{arg}: file not found; check the path (relative paths start at {Environment.CurrentDirectory}). export takes a schedule spec or a step,lr table such as 'anneal optimize ... --out {arg}' writes");
             else request = request with { Schedule = Schedule.Parse(arg) };
             // streamed: the table is written while it is computed (memory stays small at the largest --steps)
             string? snippet = null;

@@ -191,4 +191,18 @@ public sealed class NewUser2Tests : IDisposable
         var cos10 = json["candidates"]!.AsArray().First(c => c!["label"]!.GetValue<string>() == "cosine to 10%")!["loss"]!.GetValue<double>();
         json["gain_half_width_95"]!.AsArray().ShouldAllBe(h => Math.Abs(h!.GetValue<double>() - Anneal.Design.DesignLaw.GainScale * cos10) < 1e-12);
     }
+
+    [Fact]
+    public void Export_of_a_missing_rate_table_says_file_not_found_not_unknown_schedule()
+    {
+        // The Tour's `anneal export optimum.csv --format pytorch ...` before `anneal optimize ... --out optimum.csv` ran.
+        // Before: "unknown schedule 'optimum.csv': run 'anneal schedule list' to see them all".
+        string missing = Path.Combine(_tmp.Path, "optimum.csv");
+        var (code, _, err) = Run("export", missing, "--format", "pytorch", "--steps", "24000", "--out", Path.Combine(_tmp.Path, "schedule.json"));
+        code.ShouldBe(2, err);
+        err.ShouldContain($"{missing}: file not found");
+        err.ShouldContain("anneal optimize ... --out");
+        err.ShouldNotContain("unknown schedule");
+        Directory.GetFiles(_tmp.Path).ShouldBeEmpty();
+    }
 }
