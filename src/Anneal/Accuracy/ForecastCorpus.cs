@@ -183,7 +183,7 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     private static string NotManifest(byte[] json, JsonObject? root)
     {
         if (root is not null)
-            return root.ContainsKey("parameters") && root.ContainsKey("law") ? "a fitted law, as anneal fit --out writes"
+            return root.ContainsKey("parameters") && root.ContainsKey("law") ? "a fitted law file, as anneal fit writes one"
                 : $"a JSON object without \"format\"; its keys: {string.Join(", ", root.Select(k => k.Key).Take(6))}";
         var text = System.Text.Encoding.UTF8.GetString(json, 0, Math.Min(json.Length, 4096)).TrimStart('\uFEFF');
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -72,7 +72,7 @@ public sealed class NewUser2Tests : IDisposable
     // Before: "x.csv: not valid JSON ('s' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.)"
     [InlineData("x.csv", "step,lr,loss\n0,1e-3,3.1\n1,1e-3,3.0\n", "a table (CSV): a run's log")]
     // Before: "x.json: \"format\" must be a string"
-    [InlineData("x.json", "{\"law\": \"powerlaw\", \"parameters\": {\"A\": 1}}", "a fitted law, as anneal fit --out writes")]
+    [InlineData("x.json", "{\"law\": \"powerlaw\", \"parameters\": {\"A\": 1}}", "a fitted law file, as anneal fit writes one")]
     [InlineData("x.json", "{\"runs\": []}", "a JSON object without \"format\"; its keys: runs")]
     public void Accuracy_of_a_file_that_is_not_a_corpus_manifest_names_it_and_the_format(string name, string text, string why)
     {
