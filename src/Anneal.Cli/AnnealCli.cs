@@ -52,6 +52,14 @@ public static class AnnealCli
             error.WriteLine($"error: unknown option '{unknown}' for '{CommandPath(parse)}'; run '{CommandPath(parse)} --help' for its options");
             return CliExit.BadInput;
         }
+        // A switch followed by a file name (fit --json law.json, as accuracy --json FILE takes one): the name was read as
+        // one of the command's arguments (a curve) or left over; said before any work, naming the switch and the fix.
+        var afterSwitch = ValueAfterSwitch(parse, args);
+        if (afterSwitch is { } sw && (sw.Unmatched || !PathExists(sw.Value)))
+        {
+            error.WriteLine($"error: {SwitchTakesNoValue(parse, sw.Switch, sw.Value, sw.Unmatched ? "the command takes no such argument" : "it was read as one of the command's arguments, and there is no such file")}");
+            return CliExit.BadInput;
+        }
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) error.WriteLine($"error: {Plain(e.Message)}");
@@ -64,7 +72,11 @@ public static class AnnealCli
         }
         catch (InputException e)
         {
-            error.WriteLine($"error: {e.MessageNaming(OptionNames.Of(parse))}");
+            var message = e.MessageNaming(OptionNames.Of(parse));
+            // an existing file after a switch, refused as the argument it was read as (a law file read as a curve)
+            if (afterSwitch is { } sw2 && message.Contains(sw2.Value, StringComparison.Ordinal))
+                message = SwitchTakesNoValue(parse, sw2.Switch, sw2.Value, $"it was read as one of the command's arguments, and as one it fails ({message.TrimEnd('.')})");
+            error.WriteLine($"error: {message}");
             return CliExit.BadInput;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -119,6 +131,61 @@ public static class AnnealCli
         foreach (var t in parse.UnmatchedTokens)
             if (t.Length > 1 && t[0] == '-') return t;
         return null;
+    }
+
+    /// <summary>
+    /// A value typed right after a switch (an option that takes none, e.g. <c>--json</c>, <c>--lr</c>): the switch as typed, the
+    /// value, and whether the parser left it over (else it became one of the command's arguments). Null when no switch is
+    /// followed by such a token. Only tokens that look like a path (a '.' or '/', no '(' of a spec) count: a value after a
+    /// switch that is meant as an argument is a file the command will read, so one that exists is passed on.
+    /// </summary>
+    private static (string Switch, string Value, bool Unmatched)? ValueAfterSwitch(ParseResult parse, string[] args)
+    {
+        var command = parse.CommandResult.Command;
+        var switches = new HashSet<string>(StringComparer.Ordinal);
+        for (System.CommandLine.Parsing.SymbolResult? s = parse.CommandResult; s is not null; s = s.Parent)
+            if (s is System.CommandLine.Parsing.CommandResult c)
+                foreach (var o in c.Command.Options)
+                    if (o.ValueType == typeof(bool) && (ReferenceEquals(c.Command, command) || o.Recursive))
+                    {
+                        switches.Add(o.Name);
+                        foreach (var a in o.Aliases) switches.Add(a);
+                    }
+        var arguments = parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value).ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--") break;
+            if (!switches.Contains(args[i])) continue;
+            var v = args[i + 1];
+            if (v.Length == 0 || v[0] == '-' || v.Contains('(') || v is "true" or "false") continue;
+            if (!v.Contains('.') && !v.Contains('/')) continue;
+            bool unmatched = parse.UnmatchedTokens.Contains(v);
+            if (unmatched || arguments.Contains(v)) return (args[i], v, unmatched);
+        }
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="value"/> (a file or folder, its <c>@SCHEDULE</c> left out; or a stored run or law) names something that exists.</summary>
+    private static bool PathExists(string value)
+    {
+        if (value.StartsWith("run:", StringComparison.Ordinal) || value.StartsWith("law:", StringComparison.Ordinal)) return true;
+        int at = value.IndexOf('@');
+        var path = at > 0 ? value[..at] : value;
+        return File.Exists(path) || Directory.Exists(path);
+    }
+
+    /// <summary>The message for a value typed after a switch: what the switch does, where the value went, and the fix (the command's <c>--out</c> when it has one, else a redirect).</summary>
+    private static string SwitchTakesNoValue(ParseResult parse, string name, string value, string where)
+    {
+        var command = parse.CommandResult.Command;
+        var option = command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));
+        var what = option?.Description is { Length: > 0 } d ? $" (\"{d}\")" : "";
+        var outOption = command.Options.FirstOrDefault(o => o.Name == "--out");
+        var fix = name == "--json" && outOption is not null
+            ? $"to write to {value}, use --out {value} (\"{outOption.Description}\") or redirect: {name} > {value}"
+            : name == "--json" ? $"to keep the JSON in a file, redirect it: {name} > {value}"
+            : $"give {name} alone, or {name} true / false";
+        return $"{name} is a switch that takes no value{what}, so '{value}' after it is not its value: {where}; {fix}";
     }
 
     /// <summary>The invoked command as typed, e.g. <c>anneal scaling fit</c>.</summary>

@@ -180,6 +180,27 @@ public sealed class Dashboard
     /// <summary>Points of the last designer curve taken from the memo (for tests).</summary>
     internal int DesignCurveReused => Volatile.Read(ref _curveMemo)?.Reused ?? -1;
 
+    private readonly ConcurrentDictionary<string, object> _designAnswers = new(StringComparer.Ordinal);
+    private int _designForecasts;
+
+    /// <summary>
+    /// A designer update whose curve is a whole forecast (an auto stack's or a seed ensemble's: two forecasts of the schedule
+    /// a move, no <see cref="CurveMemo"/>), kept by its request (<paramref name="key"/>: law, horizon, warmup, peak, floor,
+    /// cooldown, shape, points): a slider dragged back over values it passed, or a move the rounding of the sliders maps to
+    /// the same schedule, is answered without forecasting again. At most 256 answers of ~20 kB are kept, then all dropped.
+    /// </summary>
+    public object DesignAnswer(string key, Func<object> compute)
+    {
+        if (_designAnswers.TryGetValue(key, out var answer)) return answer;
+        answer = compute();
+        Interlocked.Increment(ref _designForecasts);
+        if (_designAnswers.Count >= 256) _designAnswers.Clear();
+        return _designAnswers.GetOrAdd(key, answer);
+    }
+
+    /// <summary>Designer updates computed by <see cref="DesignAnswer"/> rather than taken from it (for tests).</summary>
+    internal int DesignForecasts => Volatile.Read(ref _designForecasts);
+
     private readonly ConcurrentBag<double[]> _rates = [];
 
     /// <summary>

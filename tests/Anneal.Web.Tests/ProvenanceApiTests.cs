@@ -177,6 +177,34 @@ public sealed class ProvenanceApiTests : IDisposable
     }
 
     [Fact]
+    public async Task The_designer_of_an_auto_fit_forecasts_each_slider_position_once()
+    {
+        // Session 24 (docs/journal/session-24-newuser.md): an auto stack's designer update forecasts the whole schedule (final
+        // loss and band, then the curve); before, a slider dragged back over positions already shown forecast each again
+        // (no memo on this path). Now each position (its WSD spec) is forecast once, and the kept answer is the same forecast.
+        var ids = StoreLawRuns();
+        var web = await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, schedule = "cosine(peak=3e-4, total=36000, warmup=2160)" }, HttpStatusCode.OK);
+        string fit = web["fit_id"]!.GetValue<string>();
+        var dashboard = _factory.Services.GetService(typeof(Dashboard)).ShouldBeOfType<Dashboard>();
+        int before = dashboard.DesignForecasts;
+        var first = await Send(HttpMethod.Post, "/api/design", new { law = fit, peak = 3e-4, total = 36000, warmup = 2160, cooldown = 0.2, shape = "sqrt" }, HttpStatusCode.OK);
+        (dashboard.DesignForecasts - before).ShouldBe(1);
+        foreach (var c in new[] { 0.21, 0.22, 0.21, 0.2 })
+            await Send(HttpMethod.Post, "/api/design", new { law = fit, peak = 3e-4, total = 36000, warmup = 2160, cooldown = c, shape = "sqrt" }, HttpStatusCode.OK);
+        (dashboard.DesignForecasts - before).ShouldBe(3);   // 0.2, 0.21, 0.22; the drag back is answered from the kept ones
+        var again = await Send(HttpMethod.Post, "/api/design", new { law = fit, peak = 3e-4, total = 36000, warmup = 2160, cooldown = 0.2, shape = "sqrt" }, HttpStatusCode.OK);
+        again.ToJsonString().ShouldBe(first.ToJsonString());
+        // Peer: the Forecast page's prediction of the same spec (the laws layer's FittedLaw.Predict), as the test above.
+        var p = (await Send(HttpMethod.Post, "/api/forecast", new { runs = ids, schedule = again["spec"]!.GetValue<string>() }, HttpStatusCode.OK))["prediction"]!;
+        double final = again["final_loss"]!.GetValue<double>();
+        final.ShouldBe(p["final_loss"]!.GetValue<double>(), 1e-9 * final);
+        // A published law's update stays on its exact memo (CurveMemo), not kept whole.
+        int published = dashboard.DesignForecasts;
+        await Send(HttpMethod.Post, "/api/design", new { law = "mpl-400m", peak = 3e-4, total = 24000, warmup = 2160, cooldown = 0.2, shape = "sqrt" }, HttpStatusCode.OK);
+        dashboard.DesignForecasts.ShouldBe(published);
+    }
+
+    [Fact]
     public async Task The_designers_save_keeps_its_schedule_and_final_loss_linked_to_its_law()
     {
         // a published law: saved once without runs, and every design links to that one

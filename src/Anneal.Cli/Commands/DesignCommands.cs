@@ -107,6 +107,7 @@ public static class DesignCommands
             }
             io.Out.WriteLine($"law: {dl.Source}; T={problem.Total}, warmup={problem.Warmup}, peak={Exact(problem.Peak)}, min-lr={Exact(problem.MinLr)}");
             io.Out.WriteLine(BandNote(dl));
+            if (dl.BandWithheld(problem) is { } withheld) io.Out.WriteLine($"no band and no gain ± for these schedules: {withheld}");
             io.Out.WriteLine($"{"schedule",-17} {"final loss",10} {"gain vs cos10%".PadLeft(!dl.HasBand ? 14 : 23)} {(!dl.HasBand ? "" : "95% band              ")}spec");
             foreach (var x in rows)
             {
@@ -260,6 +261,10 @@ public static class DesignCommands
                     throw new InputException($"{table.Warning}; an exported table must list every step from 0 (prepend the warmup rates if it starts later)");
                 request = request with { Rates = table.Lr, RatesSource = Path.GetFileName(arg) };
             }
+            // A name with a file's extension or a folder, not a spec (no '('), that is not there: the file is missing (the Tour's
+            // optimum.csv before `anneal optimize --out optimum.csv` ran), not an unknown schedule named 'optimum.csv'.
+            else if (!arg.Contains('(') && (arg.Contains('/') || Path.GetExtension(arg) is ".csv" or ".tsv" or ".txt" or ".json" or ".jsonl"))
+                throw new InputException($"{arg}: file not found; check the path (relative paths start at {Environment.CurrentDirectory}). export takes a schedule spec or a step,lr table such as 'anneal optimize ... --out {arg}' writes");
             else request = request with { Schedule = Schedule.Parse(arg) };
             // streamed: the table is written while it is computed (memory stays small at the largest --steps)
             string? snippet = null;

@@ -48,7 +48,7 @@ public static partial class LawCommands
         var fromStep = FromStepOption();
         var methodOpt = MethodOption();
         var stepsPerEpoch = StepsPerEpochOption();
-        var constantLog = new Option<string?>("--constant-log") { Description = "A longer log of a constant-rate run at the fitted runs' peak (FILE or FILE@SCHEDULE: the fitted constant run logged on, or a pilot): when the fitted runs end before the laws' regime, the warning says at about which step this log enters it, how long calibration runs must be." };
+        var constantLog = new Option<string?>("--constant-log") { Description = "A longer log of a constant-rate run at the fitted runs' peak (FILE or FILE@SCHEDULE: the fitted constant run logged on, or a pilot): when the fitted runs end before the laws' regime, the warning says at about which step this log enters it, how long calibration runs must be. Refused where it cannot apply: a log whose rate decays after its warmup (a cosine), one no longer than the fitted constant-rate run, or a fit without a constant-rate run." };
         var store = StoreInputs.SaveOption("fitted law");
         var cmd = new Command("fit", """
             Fit a loss-curve law to one or more logged runs (Huber on log loss, multi-start, analytic gradients).

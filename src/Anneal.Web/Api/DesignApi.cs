@@ -127,6 +127,16 @@ internal static class DesignApi
             .Num("decay", Math.Round(cooldown, 4)).Word("shape", shapeName);
         if (problem.MinLr > 0) spec = spec.Num("min", problem.MinLr);
         var schedule = Dashboard.ParseSchedule(spec.Build().ToString());
+        // An auto stack's or a seed ensemble's update forecasts the whole schedule twice (its final loss and band, its curve):
+        // kept per request, so that a drag back over values already shown does not forecast them again (Dashboard.DesignAnswer).
+        if (dl.Forecaster is not null || dl.Seeds is not null)
+            return d.DesignAnswer(string.Create(CultureInfo.InvariantCulture, $"{lawName}|{schedule.Spec}|{points}"), () => Update(d, dl, problem, schedule, lawName, points));
+        return Update(d, dl, problem, schedule, lawName, points);
+    }
+
+    /// <summary>One designer update of <paramref name="schedule"/> (the sliders' WSD spec), as <see cref="Design"/> describes it.</summary>
+    private static object Update(Dashboard d, DesignLaw dl, DesignProblem problem, Schedule schedule, string lawName, int points)
+    {
         var eta = d.RentRates(checked((int)problem.Total));
         try
         {

@@ -108,12 +108,15 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
     /// </summary>
     public static ForecastCorpus Parse(byte[] json, string origin, Func<string, byte[]?> open)
     {
-        JsonObject root;
-        try { root = JsonNode.Parse(json) as JsonObject ?? throw new InputException($"{origin}: not a JSON object"); }
-        catch (JsonException e) { throw new InputException($"{origin}: not valid JSON ({e.Message})"); }
+        JsonObject? root;
+        try { root = JsonNode.Parse(json) as JsonObject; }
+        catch (JsonException) { root = null; }
+        // Anything else given as a corpus (a run's log, a JSON Lines file, a fitted law) is named as not a manifest, with
+        // the format expected, rather than by the JSON reader's position or the first key it lacks.
+        if (root is null || root["format"] is null) throw new InputException($"{origin}: not a corpus manifest ({NotManifest(json, root)}); {ManifestHelp}");
         string Str(JsonNode? n, string what) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new InputException($"{origin}: \"{what}\" must be a string");
         var format = Str(root["format"], "format");
-        if (format != Format) throw new InputException($"{origin}: format '{format}' is not supported (expected \"{Format}\")");
+        if (format != Format) throw new InputException($"{origin}: format '{format}' is not supported (expected \"{Format}\"); {ManifestHelp}");
         var name = Str(root["name"], "name");
         var source = root["source"] is null ? "" : Str(root["source"], "source");
         var dataDir = root["data_dir"] is null ? "" : Str(root["data_dir"], "data_dir");
@@ -171,6 +174,22 @@ public sealed record ForecastCorpus(string Name, string Source, IReadOnlyList<Co
             }
         }
         return new ForecastCorpus(name, source, runs) { MinStep = minStep, Target = target, CooldownsFit = cooldownsFit, HeldOut = heldOut, StepsPerEpoch = stepsPerEpoch };
+    }
+
+    /// <summary>What a corpus argument must be, for the messages that refuse another file.</summary>
+    internal const string ManifestHelp = "give a corpus folder or its corpus.json, a JSON object {\"format\": \"" + Format + "\", \"name\": ..., \"runs\": [{\"file\": \"constant_s1.csv\", \"schedule\": \"constant(peak=3e-3, warmup=100)\"}, ...]} listing the runs' log files (data/corpora/README.md; bench/corpora/gpt100m-rope.json is one)";
+
+    /// <summary>Why <paramref name="json"/> (parsed as <paramref name="root"/>, null when it is not one JSON object) is no manifest, in the user's words.</summary>
+    private static string NotManifest(byte[] json, JsonObject? root)
+    {
+        if (root is not null)
+            return root.ContainsKey("parameters") && root.ContainsKey("law") ? "a fitted law file, as anneal fit writes one"
+                : $"a JSON object without \"format\"; its keys: {string.Join(", ", root.Select(k => k.Key).Take(6))}";
+        var text = System.Text.Encoding.UTF8.GetString(json, 0, Math.Min(json.Length, 4096)).TrimStart('\uFEFF');
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length > 1 && lines[0].TrimStart().StartsWith('{')) return "JSON Lines, one object a line: a run's log, not the list of a corpus's runs";
+        if (lines.Length > 0 && lines[0].Contains(',') && !lines[0].TrimStart().StartsWith('{')) return "a table (CSV): a run's log, not the list of a corpus's runs";
+        return text.Trim().Length == 0 ? "the file is empty" : "not one JSON object";
     }
 
     /// <summary>

@@ -173,7 +173,10 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
         // are kept as the law's parameters (the JSON's parameters, the problem's convention) and the member's closed forms
         // as the reference of the design's cost (the --json's member loss).
         if (fit.Law is AutoLaw && fit.Members.FirstOrDefault(m => m.Law is MultiPowerLaw) is { } member)
-            return FromFitted(member, source + " (auto stack: designed through and reported as its forecast, as anneal predict)") with { Forecaster = fit };
+        {
+            // The stack's regime check (its members carry none), so that BandWithheld says why the stack's forecast has no band.
+            return FromFitted(member, source + " (auto stack: designed through and reported as its forecast, as anneal predict)") with { Forecaster = fit, Regime = fit.Regime };
+        }
         if (fit.Law is not MultiPowerLaw mpl)
             throw new InputException($"{source}: law '{fit.Law.Spec}' is not the multi-power law; schedule design needs an MPL law (fit one with kind mpl, or use mpl-400m)");
         if (mpl.AreaPower != 1)
@@ -223,10 +226,14 @@ public sealed record DesignLaw(MplParameters Parameters, double[][]? Covariance,
     /// <see cref="Forecaster"/> (an <c>auto</c> stack, its seed ensemble too): <see cref="GainScale"/> times the forecast loss of
     /// <paramref name="a"/> (the reference), calibrated on observed gains (the delta method on the member designed through is
     /// 15-25 times wider than the gains it covers: docs/journal/session-23-probe-seeds.md); <paramref name="z"/> is then not
-    /// read (the constant is the 95 % one). Whether the gain is resolved: <see cref="GainResolved"/>.
+    /// read (the constant is the 95 % one). Whether the gain is resolved: <see cref="GainResolved"/>. Null where
+    /// <see cref="BandWithheld"/> withholds the loss band.
     /// </summary>
     public double? GainHalfWidth(DesignProblem problem, ReadOnlySpan<double> a, ReadOnlySpan<double> b, double z = 1.959963984540054)
     {
+        // Where the regime check withholds the loss band (a horizon past the fit's, runs still before the regime), the gain's
+        // error is as unknown as the loss's: no half-width either (BandWithheld says why).
+        if (BandWithheld(problem) is not null) return null;
         if (Forecaster is not null) return GainScale * Predict(problem, a).Loss;
         if (Seeds is not null) return EnsembleGainHalfWidth(problem, a, b, z);
         if (!DeltaTerm && Replicates.Length < 2) return null;

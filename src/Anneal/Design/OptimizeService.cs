@@ -76,6 +76,8 @@ public sealed record OptimizeResult(DesignProblem Problem, DesignLaw Law, string
             ["law"] = Law.Source, ["parameters"] = Law.Parameters.ToJson(), ["convention"] = WarmupConventions.Name(Law.Convention),
             ["total"] = Problem.Total, ["warmup"] = Problem.Warmup, ["peak"] = Problem.Peak, ["min_lr"] = Problem.MinLr,
             ["family"] = Family, ["band_available"] = Law.HasBand,
+            // why the bands and the gains' half-widths are withheld (the regime check), null where they are not
+            ["band_withheld"] = Law.BandWithheld(Problem),
             ["free"] = Free is not { } f ? null : new JsonObject
             {
                 ["loss"] = design.Loss, ["band"] = BandJson(design.Band), ["iterations"] = f.Iterations, ["evaluations"] = f.Evaluations,

@@ -66,11 +66,19 @@ public static class FitService
         {
             Progress = progress is null ? null : progress.Report,
             Epoch = epoch,
-            ConstantLog = request.ConstantLog is { } log ? RegimeService.Read(log, request.Target, request.FromStep, cancel) : null,
+            ConstantLog = request.ConstantLog is { } log ? ReadConstantLog(log, request, cancel) : null,
         };
+        if (options.ConstantLog is { } constantLog) RegimeService.CheckForFit(constantLog, prepared.Runs);
         var fit = LawFitter.Fit(request.Law, prepared.Runs, options);
         cancel.ThrowIfCancellationRequested();
         return Scored(fit, prepared);
+    }
+
+    /// <summary>The request's constant-rate log read by <see cref="RegimeService.Read"/>; its refusal names the parameter it came from.</summary>
+    private static LawRun ReadConstantLog(LossCurve log, FitRequest request, CancellationToken cancel)
+    {
+        try { return RegimeService.Read(log, request.Target, request.FromStep, cancel); }
+        catch (InputException e) { throw e.Prefixed($"{ParameterName.Parameter("constant_log")} "); }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Anneal.Curves;
 using Anneal.Laws;
 
@@ -38,10 +39,45 @@ public static class RegimeService
     /// <summary>
     /// The constant-rate <paramref name="log"/> as a fit sees it: its <paramref name="target"/> loss from
     /// <paramref name="fromStep"/> (default: its peak step) on, binned as a fit bins it (<see cref="FitWindow.Prepare"/>).
-    /// Throws <see cref="InputException"/> for a missing target column or too few points.
+    /// Throws <see cref="InputException"/> for a missing target column or too few points, and for a log without a
+    /// constant-rate phase of at least <see cref="RegimeCheck.MinPoints"/> logged points after its warmup (a cosine's, whose
+    /// rate falls from its peak on): the regime check reads the loss at a constant rate only, so such a log could never be
+    /// judged (before: it was accepted and read only when the check fired, to say it "cannot judge" it).
     /// </summary>
-    public static LawRun Read(LossCurve log, string target = "loss", long? fromStep = null, CancellationToken cancel = default) =>
-        FitWindow.Prepare([log], target, fromStep, cancel).Runs[0];
+    public static LawRun Read(LossCurve log, string target = "loss", long? fromStep = null, CancellationToken cancel = default)
+    {
+        var run = FitWindow.Prepare([log], target, fromStep, cancel).Runs[0];
+        int points = TransientWindow.ConstantPhase([run]) is { } phase ? phase.Steps.Length : 0;
+        if (points < RegimeCheck.MinPoints)
+        {
+            long peak = run.PeakStep, drop = peak + 1;
+            while (drop < run.Eta.Length && run.Eta[drop] >= run.Eta[peak]) drop++;
+            var rate = drop < run.Eta.Length
+                ? string.Create(CultureInfo.InvariantCulture, $"its learning rate falls after its peak ({run.Eta[peak]:G4} at step {peak}, {run.Eta[^1]:G4} at step {run.Eta.Length - 1}): a decaying schedule, not a constant rate")
+                : "it has too few logged points after its warmup";
+            // Named by its file; the caller says which option or field gave it (fit: FitService, probe: its command, the web: the field).
+            throw new InputException($"{log.Name}: {rate}; {points} logged point(s) at its peak rate, where the regime check needs at least {RegimeCheck.MinPoints}. The check reads the loss of a constant-rate run at the calibration runs' peak: give such a run's log (the fitted constant run logged on past its horizon, or a constant-rate pilot), or leave the log out");
+        }
+        return run;
+    }
+
+    /// <summary>
+    /// Refuses a constant-rate <paramref name="log"/> (read by <see cref="Read"/>) that cannot say how long the fitted
+    /// <paramref name="runs"/>' calibration runs must be: where the runs have no constant-rate phase the regime check cannot be
+    /// made at all, and a log whose constant-rate phase ends at or before the runs' (the step the check judges from) has no
+    /// point past it. Called before the fit, so that the option is refused before any work rather than ignored after it.
+    /// </summary>
+    public static void CheckForFit(LawRun log, IReadOnlyList<LawRun> runs)
+    {
+        var option = ParameterName.Parameter("constant_log");
+        // The check the fit makes (LawFitter.Fit: RegimeCheck.Of on the same prepared runs); it reads the log from its end on.
+        if (RegimeCheck.Of(runs) is not { } check)
+            throw InputException.Naming($"{option} {log.Name}: the regime check that reads this log cannot be made on the fitted runs ({RegimeCheck.Unavailable[(RegimeCheck.Unavailable.IndexOf(": ", StringComparison.Ordinal) + 2)..]}); fit a constant-rate run too, or leave the option out");
+        long horizon = check.ToStep;
+        long logEnd = TransientWindow.ConstantPhase([log])!.Value.Steps[^1];
+        if (logEnd <= horizon)
+            throw InputException.Naming($"{option} {log.Name}: its constant-rate phase ends at step {logEnd}, not past the fitted constant-rate run's last step {horizon}, so it cannot say where a longer run enters the laws' regime; give a log that runs on past step {horizon}, or leave the option out");
+    }
 
     /// <summary>Reads the request's log (<see cref="Read"/>) and finds where it enters the laws' regime from the request's horizon on.</summary>
     public static RegimeResult Judge(RegimeRequest request, CancellationToken cancel = default) =>

@@ -137,7 +137,7 @@ public static class ScheduleRegistry
         }
         var args = new SpecArgs(call);
         var s = kind.Create(args);
-        args.EnsureAllUsed();
+        args.EnsureAllUsedOf(kind.Parameters.Select(p => p.Name));
         return s;
     }
 }

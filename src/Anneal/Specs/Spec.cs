@@ -304,6 +304,20 @@ public sealed class SpecArgs
         return _named.GetValueOrDefault(name);
     }
 
+    /// <summary>
+    /// Call last: fails on any named argument no parameter consumed; the message's "valid here" lists
+    /// <paramref name="kindParameters"/> (a kind's documented parameters, e.g. <see cref="Anneal.Schedules.ScheduleKind.Parameters"/>:
+    /// the factory reads some only in some forms, such as wsd's decay_steps in place of decay) with the ones the factory asked for.
+    /// They are listed only: an argument the factory did not read is still refused.
+    /// </summary>
+    public void EnsureAllUsedOf(IEnumerable<string> kindParameters)
+    {
+        _listed = kindParameters.ToArray();
+        EnsureAllUsed();
+    }
+
+    private string[] _listed = [];
+
     /// <summary>Call last: fails on any named argument no parameter consumed.</summary>
     public void EnsureAllUsed(params string[] alsoAllowed)
     {
@@ -311,15 +325,19 @@ public sealed class SpecArgs
         if (unknown.Length == 0) return;
         // Every parameter the factory asked for is in _used (present or not), so it is the list of
         // valid names to suggest from.
-        var known = _used.Concat(alsoAllowed).Where(k => !_named.ContainsKey(k)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var known = _used.Concat(alsoAllowed).Concat(_listed).Where(k => !_named.ContainsKey(k)).Distinct().Order(StringComparer.Ordinal).ToArray();
         string Hint(string u)
         {
             var near = known.MinBy(k => EditDistance(k, u.ToLowerInvariant()));
             return near is not null && EditDistance(near, u.ToLowerInvariant()) <= Math.Max(1, Math.Min(2, u.Length / 3)) ? $" (did you mean '{near}'?)" : "";
         }
-        string list = string.Join(", ", unknown.Select(u => "'" + u + "'" + Hint(u)));
-        string valid = known.Length > 0 ? $"; valid here: {string.Join(", ", known)}" : "";
-        throw Fail($"unknown parameter{(unknown.Length > 1 ? "s" : "")} {list}{valid}");
+        // A documented parameter the factory did not read is one the others given replace (wsd's decay_steps beside decay).
+        string list = string.Join(", ", unknown.Select(u => "'" + u + "'" + (_listed.Contains(u) ? " (not read with the others given)" : Hint(u))));
+        // Every parameter of the kind, those already given marked (the hints above point only at the others): listing only
+        // the ones not given read as if the given ones were not valid here.
+        var all = _used.Concat(alsoAllowed).Concat(_listed).Distinct().Order(StringComparer.Ordinal).Select(k => _named.ContainsKey(k) ? k + " (given)" : k).ToArray();
+        string valid = all.Length > 0 ? $"; valid here: {string.Join(", ", all)}" : "";
+        throw Fail($"{(unknown.All(_listed.Contains) ? "parameter" : "unknown parameter")}{(unknown.Length > 1 ? "s" : "")} {list}{valid}");
     }
 
     /// <summary>" (you wrote 'totl')" when a given, unused parameter is a near-miss of the missing one.</summary>

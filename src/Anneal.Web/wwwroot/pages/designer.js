@@ -1,8 +1,9 @@
 import { api, el, fmt } from '../app.js';
 import { drawChart } from '../chart.js';
 
-// Sliders for a WSD schedule under a multi-power law: every move asks the server for the predicted curve and
-// final loss (one law evaluation) and redraws; the free optimum and each family's best member are recomputed
+// Sliders for a WSD schedule under a multi-power law: every move that changes the schedule asks the server for the
+// predicted curve and final loss (one law evaluation; an auto stack's forecast, kept per schedule by the server) and
+// redraws, one request at a time (the moves made meanwhile: only the last is asked); the free optimum and each family's best member are recomputed
 // (seconds, cached by the server) when the horizon, warmup, peak or law change.
 export async function render(root, params) {
   const { data: meta } = await api('/api/meta');
@@ -60,10 +61,16 @@ export async function render(root, params) {
   let optimum = null, current = null, inFlight = false, pending = null;
   window.annealDesignerLatencies = [];
 
+  // The schedule last asked for: slider positions the rounding above maps to it (a horizon or peak step too small to
+  // change the rounded number) ask the server nothing.
+  let askedKey = null;
   async function update(started) {
     if (inFlight) { pending = started; return; }
-    inFlight = true;
     const v = values();
+    const key = JSON.stringify(v);
+    if (key === askedKey) return;
+    inFlight = true;
+    askedKey = key;
     out.peak.textContent = v.peak.toExponential(2); out.horizon.textContent = v.total.toLocaleString('en');
     out.warmup.textContent = `${v.warmup} steps`; out.cooldown.textContent = `${Math.round(100 * v.cooldown)} %`;
     try {
@@ -83,7 +90,7 @@ export async function render(root, params) {
         window.annealDesignerLatencies.push({ total: ms, request: server, server: work });
         latency.textContent = `updated ${ms.toFixed(0)} ms after the move (request ${server.toFixed(0)} ms, of which the server's work ${work === null ? '?' : work.toFixed(0)} ms)`;
       });
-    } catch (e) { err.textContent = e.message; }
+    } catch (e) { err.textContent = e.message; askedKey = null; }
     inFlight = false;
     if (pending !== null) { const p = pending; pending = null; update(p); }
   }
