@@ -434,9 +434,16 @@ train() {
   if (( from > 0 )); then echo "[$WL] $n: continues from its checkpoint at step $from"; args+=(--branch-from "$WORK/$WL/$n.csv.step$from.ckpt"); fi
   if [[ -n $p ]]; then
     local ck="$WORK/$WL/$p.csv.step${AT[$n]}.ckpt"
-    # the parent still training in another generator writes the checkpoint on its way: wait for it
-    while [[ ! -f $ck ]] && holder "$p" >/dev/null; do sleep 20; done
-    [[ -f $ck ]] || { echo "[$WL] $n needs $ck: re-running $p"; train "$p"; }
+    # the parent still training in another generator writes the checkpoint on its way: wait for it; else re-run the parent
+    # under its lock, so that two generators needing the same missing parent do not both train it into the same files
+    while [[ ! -f $ck ]]; do
+      if take_lock "$p" >/dev/null; then
+        [[ -f $ck ]] || { echo "[$WL] $n needs $ck: re-running $p"; train "$p"; }
+        rm -rf "$WORK/$WL/$p.lock"
+      else
+        sleep 20
+      fi
+    done
     args+=(--branch-from "$ck")
   fi
   local t0; t0=$(date +%s.%N)
@@ -491,6 +498,17 @@ holder() {
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+# take_lock NAME: takes NAME's lock ($WORK/<workload>/NAME.lock) for this generator (a stopped generator's lock is taken
+# over); fails, printing the holder's pid, while a live generator holds it
+take_lock() {
+  local lock="$WORK/$WL/$1.lock" other
+  if ! mkdir "$lock" 2>/dev/null; then
+    if other=$(holder "$1"); then echo "$other"; return 1; fi
+    rm -rf "$lock"; mkdir "$lock" || { holder "$1"; return 1; }
+  fi
+  echo $$ >"$lock/pid"
+}
+
 # run_all PASS: trains the defined runs of this pass (pass 1 every run but the LATER ones, pass 2 those), or with
 # $ANNEAL_CORPUS_RUNS set, exactly those runs in that order (pass 1 only). Several generators may share a corpus (e.g.
 # one training the constant run while another trains the branches whose checkpoints it has written): each run is
@@ -512,12 +530,8 @@ run_all() {
       local later=1; [[ " ${LATER[*]} " == *" $n "* ]] || later=0
       [[ $later == $(( $1 - 1 )) ]] || continue
     fi
-    local lock="$WORK/$WL/$n.lock" other
-    if ! mkdir "$lock" 2>/dev/null; then
-      if other=$(holder "$n"); then echo "[$WL] $n: being made by generator $other, skipped"; continue; fi
-      rm -rf "$lock"; mkdir "$lock"   # a stopped generator's lock
-    fi
-    echo $$ >"$lock/pid"
+    local other
+    if ! other=$(take_lock "$n"); then echo "[$WL] $n: being made by generator $other, skipped"; continue; fi
     echo "[$WL] $n: ${SPEC[$n]}${PARENT[$n]:+ (branch of ${PARENT[$n]} at step ${AT[$n]})}"
     train "$n"
     rm -rf "$lock"
