@@ -16,7 +16,8 @@ namespace Anneal.Bench;
 /// ends (the only ones that exist), scored as <see cref="ForecastBenchmark.Score"/> scores them, for every law of
 /// <see cref="LawRegistry.DefaultSpecs"/>; a third forecaster is the mean of the two calibrations' predicted losses.
 /// Output: one tab-separated row per (corpus, law, calibration, held-out branch) with the signed error in percent, then
-/// one summary row per (corpus, law, calibration) with the mean signed, mean |error| and worst |error|, and one row per
+/// one summary row per (corpus, law, calibration) with the mean signed, mean |error| and worst |error| and the 95 % band's
+/// coverage and median half-width (relative to the forecast), and one row per
 /// fitted branch with the two seeds' finals (the calibration branches' own seed offset).
 /// </summary>
 internal static class Seed2Cooldowns
@@ -80,11 +81,21 @@ internal static class Seed2Cooldowns
                     var errs = forecasts.Select(f => 100 * (f.Predicted / f.Observed - 1)).ToArray();
                     foreach (var (f, e) in forecasts.Zip(errs))
                         Console.WriteLine(string.Create(Inv, $"branch\t{corpus.Name}\t{spec}\t{cal}\t{f.Run.Split('/')[^1]}\t{(double)f.Horizon / split.FitHorizon:0.00}\t{f.Observed:F4}\t{f.Predicted:F4}\t{e:F2}"));
-                    summary.Add(string.Create(Inv, $"summary\t{corpus.Name}\t{spec}\t{cal}\tsigned {errs.Average():F2}\tabs {errs.Average(Math.Abs):F2}\tworst {errs.Max(Math.Abs):F2}\tn {errs.Length}"));
+                    // the 95 % band of each calibration's own fit (the mean of both has none: its band would be a new design)
+                    var banded = cal == "mean of both" ? [] : forecasts.Where(f => double.IsFinite(f.Low)).ToArray();
+                    string band = banded.Length == 0 ? $"band - (regime check withholds {forecasts.Count(f => f.RegimeWithheld)} of {forecasts.Count})" : string.Create(Inv,
+                        $"band {banded.Count(f => f.Low <= f.Observed && f.Observed <= f.High)}/{banded.Length} at median half-width {100 * Median(banded.Select(f => (f.High - f.Low) / 2 / f.Predicted)):F2}");
+                    summary.Add(string.Create(Inv, $"summary\t{corpus.Name}\t{spec}\t{cal}\tsigned {errs.Average():F2}\tabs {errs.Average(Math.Abs):F2}\tworst {errs.Max(Math.Abs):F2}\tn {errs.Length}\t{band}"));
                 }
             }
         }
         foreach (var line in summary) Console.WriteLine(line);
         return 0;
+    }
+
+    private static double Median(IEnumerable<double> xs)
+    {
+        var v = xs.Order().ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 }
