@@ -9,6 +9,8 @@ using BenchmarkDotNet.Running;
 // comes from, and the reference procedure's path (docs/journal/session-11-published-split.md).
 // `wsd-diagnosis [corpus folder ...]`: the WSD question's signed errors per forecaster and held-out branch, split into the
 // constant run's part and the cooldown gain's part, with issue 10's by-hand baseline (docs/journal/session-16-wsd-question.md).
+// `seed2-cooldowns ROOT corpus-folder ...`: the WSD question calibrated on the seed-2 constant run and the seed-2 twins of its two
+// fitted cooldowns (ROOT/<corpus>/, bench/seed2-cooldowns/README.md), against seed 1's calibration and the mean of both (docs/journal/session-24-seed2-cooldowns.md).
 // `member-choice [corpus folder ...]`: each candidate member of auto, fitted alone as the stack reads it, on the WSD question: its
 // residuals at the fitted runs' ends, its cross-validated error and its held-out errors (docs/journal/session-19-member-choice.md).
 // `cooldown-bias [repo] [law] [calibration kind]`: the schedules question's signed errors per forecaster and held-out run, by decay fraction, split
@@ -26,7 +28,7 @@ using BenchmarkDotNet.Running;
 // one seed with a second cosine at 2H, scored as anneal accuracy scores it (docs/journal/session-20-two-seeds.md).
 // Every mode below that reads the repository (or corpus folders) takes them as its first arguments: one that is not a
 // folder (a typo, or --help) gets the mode's usage line and exit 2 before any work, not an exception from deep inside.
-string[] folderModes = ["member-choice", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
+string[] folderModes = ["member-choice", "seed2-cooldowns", "cooldown-bias", "cooldown-ends", "wsd-diagnosis", "horizon-diagnosis", "stack-selection", "published-blend", "published-path", "fit-profile", "kernel-speed",
     "published-cv", "published-diagnosis", "band-features", "band-calibration", "regime-check", "regime-onset", "trajectory-check", "two-seeds", "probe-branches", "seed-ensemble", "probe-seeds", "gain-band", "design-regret"];
 if (args.Length > 1 && folderModes.Contains(args[0]) && !Directory.Exists(args[1]))
 {
@@ -49,6 +51,8 @@ if (args is ["cooldown-bias", ..])
 {
     return Anneal.Bench.CooldownBias.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? args[2] : "auto", args.Length > 3 ? args[3] : "cosine");
 }
+if (args is ["seed2-cooldowns", var seed2Root, .. var seed2Folders] && seed2Folders.Length > 0)
+    return Anneal.Bench.Seed2Cooldowns.Run(seed2Root, seed2Folders);
 if (args is ["wsd-diagnosis", ..])
 {
     Anneal.Bench.WsdDiagnosis.Run(args[1..]);
