@@ -15,10 +15,6 @@ namespace Anneal.Tests.Design;
 /// </summary>
 public class StackDesignBandTests
 {
-    // One fit of gpt-tiny's schedules question (its pair: the constant run to H1 and the cosine at H1), as `anneal fit` makes it.
-    private static readonly Lazy<FittedLaw> Tiny = new(() => LawFitter.Fit(new AutoLaw(),
-        ForecastProtocol.Splits(ForecastCorpus.Load(Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-tiny"))).Single(s => s.Question == "schedules").Fit));
-
     private static (double Loss, double Low, double High) Predicted(FittedLaw fit, string spec)
     {
         var p = PredictService.Predict(new PredictRequest(fit) { Schedule = Schedule.Parse(spec), Points = 50 }).Prediction;
@@ -29,7 +25,7 @@ public class StackDesignBandTests
     [Fact]
     public void Whatif_and_optimize_give_predict_s_loss_and_band_for_the_same_schedule()
     {
-        var fit = Tiny.Value;
+        var fit = GptTinyStack.Fit;
         var law = DesignLaw.FromFitted(fit, "law.json");
         law.Forecaster.ShouldBeSameAs(fit);
         const string spec = "wsd(peak=3e-3, total=2000, warmup=100, decay=0.2, shape=sqrt)";

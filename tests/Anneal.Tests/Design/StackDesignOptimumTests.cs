@@ -17,10 +17,6 @@ namespace Anneal.Tests.Design;
 /// </summary>
 public class StackDesignOptimumTests
 {
-    // One fit of gpt-tiny's schedules question (its pair: the constant run to H1 and the cosine at H1), as `anneal accuracy` makes it.
-    private static readonly Lazy<FittedLaw> Tiny = new(() => LawFitter.Fit(new AutoLaw(),
-        ForecastProtocol.Splits(ForecastCorpus.Load(Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-tiny"))).Single(s => s.Question == "schedules").Fit));
-
     /// <summary>predict's final loss of a spec, or of per-step rates.</summary>
     private static double Predicted(FittedLaw fit, string? spec, double[]? rates) =>
         PredictService.Predict(new PredictRequest(fit) { Schedule = spec is null ? null : Schedule.Parse(spec), Rates = spec is null ? rates : null, Points = 20 }).Prediction.Loss[^1];
@@ -34,7 +30,7 @@ public class StackDesignOptimumTests
     [InlineData("cosine_power")]
     public void The_design_is_forecast_no_higher_than_the_rows_it_is_compared_with(string family)
     {
-        var fit = Tiny.Value;
+        var fit = GptTinyStack.Fit;
         var law = DesignLaw.FromFitted(fit, "law.json");
         var res = OptimizeService.Optimize(new OptimizeRequest(law, 2000, 3e-3) { Warmup = 100, Family = family });
         var full = res.Candidates.ToDictionary(c => c.Label, c => Predicted(fit, c.Spec, res.Problem.FullSchedule(c.PostWarmup)));
@@ -62,7 +58,7 @@ public class StackDesignOptimumTests
     {
         // FittedLaw.ForecastLoss (the stack's own evaluation, AutoLaw's) against FittedLaw.Predict (the band's path, which
         // combines the members itself): one forecast, for a cooldown, a cosine and a seed ensemble of stacks.
-        var fit = Tiny.Value;
+        var fit = GptTinyStack.Fit;
         foreach (var spec in new[] { "wsd(peak=3e-3, total=2000, warmup=100, decay=0.3, shape=cosine)", "cosine(peak=3e-3, total=3000, warmup=100)" })
         {
             var run = LawRun.ForSchedule("x", Schedule.Parse(spec).Sample(3000), LawRun.EvenSteps(3000, 30, 100), "spec");
@@ -89,7 +85,7 @@ public class StackDesignOptimumTests
     {
         // The free optimum's gradient through the stack: the forward difference over each level, checked against a central
         // difference of the staircase's forecast (independent: two forecasts per level, at +-1e-4 of it).
-        var law = DesignLaw.FromFitted(Tiny.Value, "law.json");
+        var law = DesignLaw.FromFitted(GptTinyStack.Fit, "law.json");
         var problem = law.Problem(2000, 100, 3e-3);
         var f = law.Objective(problem);
         f.RateGradient.ShouldBeFalse();
