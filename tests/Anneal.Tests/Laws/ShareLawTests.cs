@@ -50,6 +50,27 @@ public class ShareLawTests
     }
 
     [Fact]
+    public void DecayFactorsReadFromTheTableMatchTheSumOverDecreasesAcrossItsEnd()
+    {
+        // The q = 1 decay factors come from a per-process table up to ShareLaw.AgeDecaySteps and are computed per step past
+        // it (designspeed, session 24): the forecast on either side of the table's end against the closed form (the
+        // independent source), on a cosine long enough to cross it, twice (the second call reads a table the first grew).
+        int n = ShareLaw.AgeDecaySteps + 2000;
+        var eta = Schedule.Parse($"cosine(peak=3e-3, total={n}, warmup=100, min=3e-4)").Sample(n);
+        long[] steps = [ShareLaw.AgeDecaySteps - 1, ShareLaw.AgeDecaySteps, n - 1];
+        double[] p = [1.5, 0.8, 0.4, 40, 0.4];
+        for (int round = 0; round < 2; round++)
+        {
+            var pred = new ShareLaw().Predict(eta, steps, p);
+            for (int j = 0; j < steps.Length; j++)
+            {
+                double expected = ClosedForm(eta, steps[j], p);
+                pred[j].ShouldBe(expected, 1e-11 * expected, $"step {steps[j]}, round {round}");
+            }
+        }
+    }
+
+    [Fact]
     public void GainDependsOnTheDropsShareOfTheAgeNotItsLength()
     {
         // Without warmup, a drop at step k0 is realised by step t as K((k0+1)/(t+1)): the same at (999, 1999) as at (1999, 3999).
