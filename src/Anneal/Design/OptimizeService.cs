@@ -141,20 +141,14 @@ public static class OptimizeService
             // them out; with more, they run side by side. Same candidates in the same order.
             var background = new[] { "wsd", "cosine_power" }.ToDictionary(f => f, f => Task.Run(() => law.Designer(problem).BestOf(f), cancel));
             refs = d.References();
-            FreeOptimum opt;
-            Dictionary<string, Candidate> others;
-            if (d.RateGradient)
+            // With per-rate gradients the free optimum needs no start and comes first; without them (an auto stack's forecast)
+            // it starts from the lowest of every family's best, the references and the multi-power member's per-step optimum
+            // (ScheduleDesigner.OptimizeAfter), so it waits for the families.
+            var opt = d.RateGradient ? d.Optimize() : null;
+            progress?.Report("best member of each family...");
+            var others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
+            if (opt is null)
             {
-                opt = d.Optimize();
-                progress?.Report("best member of each family...");
-                others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
-            }
-            else
-            {
-                // Without per-rate gradients (an auto stack's forecast) the free optimum starts from the lowest of every
-                // family's best, the references and the multi-power member's per-step optimum (ScheduleDesigner.OptimizeAfter).
-                progress?.Report("best member of each family...");
-                others = ScheduleDesigner.Families.Where(f => !background.ContainsKey(f)).ToDictionary(f => f, d.BestOf);
                 var named = ScheduleDesigner.Families.Select(f => background.TryGetValue(f, out var t) ? t.GetAwaiter().GetResult() : others[f]).Concat(refs).ToArray();
                 progress?.Report($"free optimum through the stack's forecast: staircases over {problem.PostWarmupSteps} post-warmup steps...");
                 opt = d.OptimizeAfter(named);

@@ -239,7 +239,7 @@ public sealed partial class ScheduleDesigner
     }
 
     /// <summary>Per-step rates constant from one knot to the next (a staircase with drops at knots).</summary>
-    private static void Expand(int[] knots, ReadOnlySpan<double> rates, Span<double> eta, int n)
+    internal static void Expand(ReadOnlySpan<int> knots, ReadOnlySpan<double> rates, Span<double> eta, int n)
     {
         for (int j = 0; j < knots.Length; j++)
         {

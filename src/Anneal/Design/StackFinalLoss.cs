@@ -55,7 +55,7 @@ public sealed class StackFinalLoss : IFinalLoss
     public double EvaluateStaircase(ReadOnlySpan<int> starts, ReadOnlySpan<double> levels, int n, Span<double> gradient)
     {
         var eta = new double[n];
-        Fill(starts, levels, eta);
+        ScheduleDesigner.Expand(starts, levels, eta, n);
         double l = Value(eta);
         if (gradient.IsEmpty) return l;
         var moved = levels.ToArray();
@@ -64,20 +64,11 @@ public sealed class StackFinalLoss : IFinalLoss
             double h = 1e-6 * Math.Abs(levels[j]);
             if (h == 0) h = 1e-12;
             moved[j] = levels[j] + h;
-            Fill(starts, moved, eta);
+            ScheduleDesigner.Expand(starts, moved, eta, n);
             double lj = Value(eta);
             gradient[j] = double.IsFinite(l) && double.IsFinite(lj) ? (lj - l) / h : 0;
             moved[j] = levels[j];
         }
         return l;
-    }
-
-    private static void Fill(ReadOnlySpan<int> starts, ReadOnlySpan<double> levels, Span<double> eta)
-    {
-        for (int j = 0; j < starts.Length; j++)
-        {
-            int end = j + 1 < starts.Length ? starts[j + 1] : eta.Length;
-            eta[starts[j]..end].Fill(levels[j]);
-        }
     }
 }
