@@ -60,7 +60,7 @@
 # (horizons from a constant-rate screen at the peak, SEED2_MORE), a long warmup (240 updates, 20 % of H1) on a two-layer
 # layer-norm GPT of width 32 with a context of 32 bytes at batch 24 x 32 trained with AdamW, on an eleventh text, CMake source
 # code (CMake 3.25.1's modules: BSD-3-clause; Debian's cmake-data, fetched by fetch_cmake below).
-# gpt-go is session 24's held-out corpus (HELD_OUT=1): the long design as gpt-cmake's (horizons from a constant-rate screen at the
+# gpt-go was session 24's held-out corpus, measured blind at the start of session 25 and a development corpus since (HELD_OUT=0): the long design as gpt-cmake's (horizons from a constant-rate screen at the
 # peak, SEED2_MORE) at a much larger batch, 64 sequences x 32 bytes (2,048 bytes a step; the others 6-32 sequences), on a
 # two-layer RMSNorm GPT of width 32 with rotary positions trained with AdamW, on a twelfth text, Go source code (the Go 1.19
 # standard library: BSD-3-clause, the Go licence; Debian's golang-1.19-src, fetched by fetch_go below).
@@ -383,7 +383,7 @@ workload() {
       H1=1200; H2=2400; TMAX=4800; TOTALS="900 1200 1500 1800 2100 2400 2700 3000 3300 3600 3900 4200 4500 4800"; COOLDOWNS_FIT="wsd_lin10_T900_s1 wsd_lin10_T1200_s1"; BATCH=24; SEQ=32
       OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_cmake); DATA_DESC="CMake source code, the .cmake modules of CMake 3.25.1 (Debian package cmake-data 3.25.1-1; BSD-3-clause; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from 334 bytes into Modules/Platform/Darwin-Initialize.cmake to the end of Modules/kde3uic.cmake, is validation)" ;;
-    # session 24's held-out corpus (README.md, "gpt-go"; HELD_OUT=1 until its blind measurement): the long design
+    # session 24's held-out corpus (README.md, "gpt-go"), measured blind in session 25, a development corpus since: the long design
     # (generate_long) at a MUCH LARGER BATCH, 64 sequences of 32 bytes (2,048 bytes a step; the other corpora 6-32 sequences), on a
     # two-layer RMSNorm GPT of width 32 with rotary positions (2 heads of width 16), trained with AdamW (b1 0.9, b2 0.95, wd 0.1)
     # after a 100-update warmup, on a twelfth text, Go source code (the Go 1.19 standard library), its peak chosen by three
@@ -393,7 +393,7 @@ workload() {
     # two) out to 3,200 (4x, within one epoch of the text), every 200 steps; seed 2 for 13 schedules
     gpt-go) MODEL="gpt(layers=2, heads=2, dim=32, seq=32, norm=rms, rotary=true)"; PEAK=4e-2; MINLR=4e-3; WARMUP=100
       H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=64; SEQ=32; EVAL_EVERY=50
-      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_go); DATA_DESC="Go source code, the .go files of the Go 1.19.8 standard library but the tests, test data, cmd/, vendor/ and the machine-made files (Debian package golang-1.19-src 1.19.8-2; BSD-3-clause, the Go licence; each file after a line '// file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within syscall/fs_js.go to the end of unsafe/unsafe.go, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake or gpt-go)" >&2; exit 2 ;;
   esac
