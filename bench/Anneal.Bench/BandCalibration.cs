@@ -326,14 +326,14 @@ internal static class BandCalibration
 
     /// <summary>
     /// The corpora measured blind, in the order they were made and measured (docs/journal/session-14-blind-measurement.md to
-    /// session-24-blind-measurement.md; gpt-cmake, made in session 23, measured in 24); every other corpus was made before session 14 (the MPL curves, gpt100m-rope,
+    /// session-25-blind-measurement.md; gpt-cmake, made in session 23, measured in 24; gpt-go, made in 24, measured in 25); every other corpus was made before session 14 (the MPL curves, gpt100m-rope,
     /// gpt-tiny, gpt-tiny-long, mlp, mlp-long). Session 22 replayed the record with an offline script (session-22-band.md).
     /// </summary>
     internal static readonly (int Session, string[] Corpora)[] BlindOrder =
     [
         (14, ["engine-gpt-rope-lion", "engine-gpt3-b32"]), (15, ["engine-mlp-sgd", "engine-gpt-deep"]), (16, ["engine-mlp-lion", "engine-gpt-jargon"]),
         (17, ["engine-gpt-code"]), (18, ["engine-gpt-perldoc"]), (19, ["engine-gpt-gcide"]), (20, ["engine-gpt-manpages"]), (21, ["engine-gpt-lisp"]),
-        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]), (24, ["engine-gpt-cmake"]),
+        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]), (24, ["engine-gpt-cmake"]), (25, ["engine-gpt-go"]),
     ];
 
     /// <summary>
