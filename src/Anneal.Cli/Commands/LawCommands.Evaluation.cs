@@ -102,7 +102,9 @@ public static partial class LawCommands
 
     private static Command Accuracy()
     {
-        var outFile = new Option<string>("--out", "-o") { Description = "Markdown report to write.", DefaultValueFactory = _ => "docs/accuracy.md" };
+        // The default is the current folder's accuracy.md: a user's run of the benchmark must not land in (or fail on) a docs/
+        // folder of wherever they stand; the project's own docs/accuracy.md is regenerated with an explicit --out.
+        var outFile = new Option<string>("--out", "-o") { Description = "Markdown report to write.", DefaultValueFactory = _ => "accuracy.md" };
         var data = new Option<string?>("--data") { Description = "Multi-power-law benchmark folder with manifest.json (default: the bundled copy)." };
         var corpora = new Option<string[]>("--corpus") { Description = "A corpus folder (or its corpus.json) to add to the bundled ones; repeatable.", AllowMultipleArgumentsPerToken = true };
         var noBundled = new Option<bool>("--no-bundled") { Description = "Only the --corpus corpora (skip the bundled MPL and engine corpora and the published-split tables)." };
@@ -110,7 +112,7 @@ public static partial class LawCommands
         var json = new Option<string?>("--json") { Description = "Also write every forecast and metric as JSON to this file." };
         var cmd = new Command("accuracy", """
             The forecasting benchmark: one fixed protocol (docs/accuracy.md) over every corpus. Fit on a constant run truncated at the short horizon plus one cosine run at that horizon and predict every other run's final loss; on corpora with cooldown branches, also fit the first two branches (or the two the corpus's cooldowns_fit names) and predict the later ones, and again from those branches' end points only (cooldown-ends, reported apart). Reports mean and worst final-loss error, Spearman correlation among schedules of one horizon, pick regret, 95% band coverage and width, fit time and seed noise, per corpus and pooled.
-            Example: anneal accuracy --corpus bench/corpora/gpt100m-rope.json --out docs/accuracy.md
+            Example: anneal accuracy --corpus bench/corpora/gpt100m-rope.json --out accuracy.md --json accuracy.json
             """) { outFile, data, corpora, noBundled, laws, json };
         cmd.SetAction(r =>
         {

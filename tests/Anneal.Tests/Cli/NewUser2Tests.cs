@@ -88,6 +88,18 @@ public sealed class NewUser2Tests : IDisposable
         File.Exists(report).ShouldBeFalse();
     }
 
+    [Fact]
+    public void Accuracy_writes_its_report_to_the_current_folder_by_default_not_into_docs()
+    {
+        // Before: --out defaulted to docs/accuracy.md, so `anneal accuracy` run from a user's own folder wrote into (or failed
+        // on) a docs/ folder there; the project's docs/accuracy.md is regenerated with an explicit --out (docs/laws.md).
+        var (code, stdout, err) = Run("accuracy", "--help");
+        code.ShouldBe(0, err);
+        var line = stdout.Split('\n').Single(l => l.TrimStart().StartsWith("-o, --out", StringComparison.Ordinal));
+        line.ShouldContain("[default: accuracy.md]");
+        line.ShouldNotContain("docs/");
+    }
+
     private static string Perldoc(string file) => Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-perldoc", file);
 
     [Fact]
