@@ -559,7 +559,7 @@ run_all() {
     if ! other=$(take_lock "$n"); then echo "[$WL] $n: being made by generator $other, skipped"; continue; fi
     echo "[$WL] $n: ${SPEC[$n]}${PARENT[$n]:+ (branch of ${PARENT[$n]} at step ${AT[$n]})}"
     train "$n"
-    rm -rf "$lock"
+    rm -rf "$WORK/$WL/$n.lock" # take_lock's path (its variable is local to it)
     manifest
   done
   manifest
