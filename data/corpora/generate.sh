@@ -419,7 +419,7 @@ workload() {
     gpt-ruby) MODEL="gpt(layers=6, heads=2, dim=32, seq=64)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=100
       H1=2000; H2=4000; TMAX=8000; TOTALS="1500 2000 2500 3000 3500 4000 4500 5000 5500 6000 6500 7000 7500 8000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T2000_s1"; BATCH=4; SEQ=64; EVAL_BATCHES=64
       OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
-      DATA=$(fetch_ruby); DATA_DESC="Ruby source code, the .rb files of the Ruby 3.1.2 standard library but the vendored and machine-made files (Debian package libruby3.1 3.1.7+really3.1.2-0+deb12u1; BSD-2-clause or Ruby, rubygems Expat or Ruby, bundler Expat; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file is validation)" ;;
+      DATA=$(fetch_ruby); DATA_DESC="Ruby source code, the .rb files of the Ruby 3.1.2 standard library but the vendored and machine-made files (Debian package libruby3.1 3.1.7+really3.1.2-0+deb12u1; BSD-2-clause or Ruby, rubygems Expat or Ruby, bundler Expat; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within rubygems/security/policy.rb to the end of yaml/store.rb, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go or gpt-ruby)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
