@@ -4,7 +4,7 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go]
+#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go] [gpt-ruby]
 #   (default: all nineteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
@@ -214,6 +214,18 @@ go_text() {
     while read -r f; do ! grep -q -E '^// Code generated .* DO NOT EDIT\.$' "$f" || continue; printf '// file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
 }
 fetch_go() { fetch_text go-1.19.8-std.go.txt e4ab9b8c2a8f7dbdfb1b0d263c66e67f6dd8fd6d60b021a187bfb40139913d94 go_text golang-1.19-src=1.19.8-2; }
+# Ruby source code: the standard library of Ruby 3.1.2 as Debian ships it in libruby3.1 3.1.7+really3.1.2-0+deb12u1 (its
+# copyright file: "BSD-2-clause or Ruby" for Ruby's own files, "Expat or Ruby" for rubygems, Expat for bundler, and other
+# permissive terms for a few): every .rb file under usr/lib/ruby/3.1.0 (the default gems' sources: rubygems, bundler, rdoc,
+# irb, psych, net/*, uri, csv, ...; not usr/lib/ruby/gems, the bundled gems with their tests) but the vendored third-party
+# code (*/vendor/*) and the machine-made files (those with "DO NOT MODIFY", "DO NOT EDIT" or "automatically generated" in
+# their first 8 lines: Racc's two rdoc parsers and unicode_normalize's tables), in byte order of their paths (English.rb ...
+# yaml/store.rb), each after a line '# file: <path>' and ending in a newline; comments and indentation kept.
+ruby_text() {
+  ( cd "$1/usr/lib/ruby/3.1.0" && find . -name '*.rb' ! -path '*/vendor/*' | sed 's|^\./||' | LC_ALL=C sort |
+    while read -r f; do ! head -8 "$f" | grep -q -i -E 'DO NOT (MODIFY|EDIT)|automatically generated' || continue; printf '# file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_ruby() { fetch_text ruby-3.1.2-std.rb.txt a5011ba0394e58157d8b6228bdaa88fd4a8ca1a652d7df056806356a6f6caab3 ruby_text libruby3.1=3.1.7+really3.1.2-0+deb12u1; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -395,7 +407,20 @@ workload() {
       H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=64; SEQ=32; EVAL_EVERY=50
       OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_go); DATA_DESC="Go source code, the .go files of the Go 1.19.8 standard library but the tests, test data, cmd/, vendor/ and the machine-made files (Debian package golang-1.19-src 1.19.8-2; BSD-3-clause, the Go licence; each file after a line '// file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within syscall/fs_js.go to the end of unsafe/unsafe.go, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake or gpt-go)" >&2; exit 2 ;;
+    # session 25's held-out corpus (README.md, "gpt-ruby"; HELD_OUT=1 until its blind measurement): the long design
+    # (generate_long) on the DEEPEST GPT of the corpora, six layer-norm blocks of width 32 (2 heads of width 16, learned positions)
+    # at the SMALLEST BATCH, 4 sequences of 64 bytes (256 bytes a step; the others 6-64 sequences, 512-2,048 bytes), trained
+    # with AdamW (b1 0.9, b2 0.95, wd 0.1) after a 100-update warmup, on a thirteenth text, Ruby source code (the Ruby 3.1
+    # standard library); its peak chosen by four 2,000-step cosine screening runs and its horizons from an 8,000-step
+    # constant-rate screen at that peak (README.md). 64 validation batches (16,384 bytes, as the 16 of 16 x 64 elsewhere: 16
+    # batches of 4 x 64 would be a quarter of that) every 100 updates. Schedules at 2,000 and 4,000; the WSD question fitted
+    # at 2,000 (the constant run to 2,000 + the 1,500 and 2,000 cooldowns, the series' first two) out to 8,000 (4x), every 500
+    # steps; seed 2 for 13 schedules
+    gpt-ruby) MODEL="gpt(layers=6, heads=2, dim=32, seq=64)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=100
+      H1=2000; H2=4000; TMAX=8000; TOTALS="1500 2000 2500 3000 3500 4000 4500 5000 5500 6000 6500 7000 7500 8000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T2000_s1"; BATCH=4; SEQ=64; EVAL_BATCHES=64
+      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_ruby); DATA_DESC="Ruby source code, the .rb files of the Ruby 3.1.2 standard library but the vendored and machine-made files (Debian package libruby3.1 3.1.7+really3.1.2-0+deb12u1; BSD-2-clause or Ruby, rubygems Expat or Ruby, bundler Expat; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within rubygems/security/policy.rb to the end of yaml/store.rb, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go or gpt-ruby)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -534,13 +559,13 @@ run_all() {
     if ! other=$(take_lock "$n"); then echo "[$WL] $n: being made by generator $other, skipped"; continue; fi
     echo "[$WL] $n: ${SPEC[$n]}${PARENT[$n]:+ (branch of ${PARENT[$n]} at step ${AT[$n]})}"
     train "$n"
-    rm -rf "$lock"
+    rm -rf "$WORK/$WL/$n.lock" # take_lock's path (its variable is local to it)
     manifest
   done
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake or gpt-go. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go or gpt-ruby. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -581,7 +606,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go|gpt-ruby) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -618,4 +643,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go gpt-ruby}"; do for x in $w; do generate "$x" $pass; done; done; done

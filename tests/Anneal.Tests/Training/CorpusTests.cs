@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json"), Path.Combine("gpt-ruby", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -172,7 +172,12 @@ public class CorpusTests
     // two, 600 and 800 (named in cooldowns_fit too), and the constant run to 800 and predicts the twelve later 10% cooldowns out to
     // 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates (as gpt-deep), warmup 100.
     [InlineData("gpt-go", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
-    public void Session_15s_to_24s_corpora_ask_both_questions_with_the_runs_of_their_design(
+    // gpt-ruby (session 25, held out): the long design (generate_long) at 2,000 and 4,000, H1 past the steep start of its
+    // constant-rate screening run: 10% cooldowns at totals 1,500, 2,000, ..., 8,000 (every 500; those at 2,000 and 4,000 are the
+    // schedules' 10% runs); the cooldowns question fits the first two, 1,500 and 2,000, and the constant run to 2,000 and
+    // predicts the twelve later 10% cooldowns out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 100 updates, warmup 100.
+    [InlineData("gpt-ruby", 46, 2000, 4000, 2000, new[] { 1500, 2000 }, new[] { 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 6500, 7000, 7500, 8000 }, 13, 100, 99)]
+    public void Session_15s_to_25s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
         // At each horizon the schedules question predicts the WSD linear cooldowns of 10, 20, 40, 60 and 80%, the 1-sqrt 20%
@@ -385,10 +390,10 @@ public class CorpusTests
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-cmake", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(4904);
         // and no other corpus is that text or batch, nor has a warmup that long: the others' are 40-120 updates; nor that width
-        // but gpt-go (session 24: RMSNorm and rotary positions at batch 64 x 32)
+        // but gpt-go (session 24: RMSNorm and rotary positions at batch 64 x 32) and gpt-ruby (session 25: six layers at batch 4 x 64)
         var others = all.Where(c => c.Name != "engine-gpt-cmake").ToList();
         SourcesSayNone(others, "CMake", "cmake-data", "batch 24 x seq 32", "warmup 240");
-        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-go"), "dim=32");
+        SourcesSayNone(others.Where(c => c.Name is not ("engine-gpt-go" or "engine-gpt-ruby")), "dim=32");
         others.ShouldAllBe(c => WarmupOf(c) <= 120, "warmup");
         WarmupOf(cmake).ShouldBe(240);
     }
@@ -420,6 +425,35 @@ public class CorpusTests
         SourcesSayNone(others, "Go source", "golang", "batch 64 x");
         others.ShouldAllBe(c => SequencesOf(c) <= 32, "batch");
         SequencesOf(go).ShouldBe(64);
+    }
+
+    [Fact]
+    public void Session_25s_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-ruby): held out in session 25 (HELD_OUT=1: "held_out":
+        // true), so no calibration reads it (ForecastCorpus.LoadFolders without the held-out corpora leaves it out) and `anneal
+        // accuracy`, which reads the corpora embedded in the CLI (BundledCorpora), pools it apart (ForecastBenchmark.Run's HeldOut
+        // is the corpora flagged held out: A_held_out_corpus_is_pooled_apart_from_the_in_sample_ones). A six-layer layer-norm GPT
+        // of width 32 (2 heads of width 16, learned positions) with a 64-byte context at batch 4 x 64, trained with AdamW (b1
+        // 0.9, b2 0.95, wd 0.1) after a 100-update warmup on a thirteenth text, Ruby source code (the Ruby 3.1.2 standard
+        // library); one pass over its 4,508,263 training bytes (the first 90 % of 5,009,182) is 17,611 steps of 256 bytes (rounded up), so its
+        // longest run (8,000 steps) stays within one epoch.
+        var (ruby, all) = Bundled("engine-gpt-ruby", heldOut: true);
+        SourcesSay([ruby], "model gpt(layers=6, heads=2, dim=32, seq=64) on Ruby source code", "libruby3.1 3.1.7+really3.1.2-0+deb12u1",
+            "batch 4 x seq 64, adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)", "peak 1.2e-2, warmup 100,",
+            "val_loss every 100 updates on 64 fixed validation batches");
+        SourcesSayNone([ruby], "Brown", "dropout", "rotary", "norm=rms");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-ruby", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(17611);
+        json["held_out"]!.GetValue<bool>().ShouldBeTrue();
+        // the copy `anneal accuracy` reads is flagged too (the CLI embeds data/corpora)
+        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-ruby").HeldOut.ShouldBeTrue();
+        // and no other corpus is that text, that deep (the others' GPTs have 1-4 layers) or that small a batch (the others'
+        // are 6-64 sequences, read from each source's "batch N x seq")
+        var others = all.Where(c => c.Name != "engine-gpt-ruby").ToList();
+        SourcesSayNone(others, "Ruby", "libruby", "layers=5", "layers=6", "batch 4 x");
+        others.ShouldAllBe(c => SequencesOf(c) >= 6, "batch");
+        SequencesOf(ruby).ShouldBe(4);
     }
 
     /// <summary>The sequences a step a corpus's source names: its "batch N x seq" (generate.sh's manifest); the engine's
