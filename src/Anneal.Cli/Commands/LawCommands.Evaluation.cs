@@ -109,7 +109,9 @@ public static partial class LawCommands
         var corpora = new Option<string[]>("--corpus") { Description = "A corpus folder (or its corpus.json) to add to the bundled ones; repeatable.", AllowMultipleArgumentsPerToken = true };
         var noBundled = new Option<bool>("--no-bundled") { Description = "Only the --corpus corpora (skip the bundled MPL and engine corpora and the published-split tables)." };
         var laws = new Option<string>("--law", "-l") { Description = "Comma-separated law specs (default: all laws).", DefaultValueFactory = _ => string.Join(",", LawRegistry.DefaultSpecs) };
-        var json = new Option<string?>("--json") { Description = "Also write every forecast and metric as JSON to this file." };
+        // --json alone prints the JSON on stdout, as every other command's --json does; --json FILE writes it to FILE (the form
+        // the project's own regeneration and the journals use), the pooled tables still printed.
+        var json = new Option<string?>("--json") { Description = "Print every forecast and metric as JSON (format anneal-accuracy/1) instead of the pooled tables; --json FILE writes it to FILE instead.", Arity = ArgumentArity.ZeroOrOne };
         var cmd = new Command("accuracy", """
             The forecasting benchmark: one fixed protocol (docs/accuracy.md) over every corpus. Fit on a constant run truncated at the short horizon plus one cosine run at that horizon and predict every other run's final loss; on corpora with cooldown branches, also fit the first two branches (or the two the corpus's cooldowns_fit names) and predict the later ones, and again from those branches' end points only (cooldown-ends, reported apart). Reports mean and worst final-loss error, Spearman correlation among schedules of one horizon, pick regret, 95% band coverage and width, fit time and seed noise, per corpus and pooled.
             Example: anneal accuracy --corpus bench/corpora/gpt100m-rope.json --out accuracy.md --json accuracy.json
@@ -119,6 +121,7 @@ public static partial class LawCommands
             var io = CliContext.Of(r);
             var outPath = r.GetValue(outFile)!;
             var jsonPath = r.GetValue(json);
+            bool jsonToStdout = r.GetResult(json) is not null && jsonPath is null;
             AtomicFile.CheckWritable(outPath, "--out");
             if (jsonPath is not null) AtomicFile.CheckWritable(jsonPath, "--json");
             var lawList = LawRegistry.ParseList(r.GetValue(laws)!);
@@ -163,6 +166,12 @@ public static partial class LawCommands
             var outputs = new List<(string Path, string Text)> { (outPath, sb.ToString()) };
             if (jsonPath is not null) outputs.Add((jsonPath, AccuracyMarkdown.Json(report)));
             AtomicFile.WriteAll(outputs);
+            if (jsonToStdout)
+            {
+                io.Out.Write(AccuracyMarkdown.Json(report));
+                io.Err.WriteLine($"wrote {outPath}");
+                return CliExit.Ok;
+            }
             io.Out.Write(AccuracyMarkdown.PooledTable(report));
             if (report.HasHeldOut)
             {

@@ -100,6 +100,24 @@ public sealed class NewUser2Tests : IDisposable
         line.ShouldNotContain("docs/");
     }
 
+    [Fact]
+    public void Accuracy_json_alone_prints_the_json_on_stdout_as_every_other_commands_json_does()
+    {
+        // Before: accuracy's --json needed a file name (`--json` alone: "Required argument missing"), where fit, predict,
+        // evaluate, probe, ... print JSON on stdout with a bare --json. Independent source: the JSON parser (System.Text.Json)
+        // and the report written beside it, whose pooled row for the same law must give the same number of forecasts.
+        string md = Path.Combine(_tmp.Path, "acc.md");
+        var (code, stdout, err) = Run("accuracy", "--no-bundled", "--corpus", Path.Combine(TestPaths.RepoRoot, "data", "corpora", "mlp"), "--law", "powerlaw", "--json", "--out", md);
+        code.ShouldBe(0, err);
+        var doc = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        doc.GetProperty("format").GetString().ShouldBe("anneal-accuracy/1");
+        var pooled = doc.GetProperty("pooled").EnumerateArray().Single(p => p.GetProperty("law").GetString() == "powerlaw");
+        int n = pooled.GetProperty("forecasts").GetInt32();
+        n.ShouldBeGreaterThan(0);
+        File.ReadAllText(md).ShouldContain($"| `powerlaw` | {n} |");
+        err.ShouldContain($"wrote {md}");
+    }
+
     private static string Perldoc(string file) => Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-perldoc", file);
 
     [Fact]
