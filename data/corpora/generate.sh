@@ -4,7 +4,7 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go] [gpt-ruby]
+#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go] [gpt-ruby] [gpt-ocaml]
 #   (default: all nineteen, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
@@ -226,6 +226,19 @@ ruby_text() {
     while read -r f; do ! head -8 "$f" | grep -q -i -E 'DO NOT (MODIFY|EDIT)|automatically generated' || continue; printf '# file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
 }
 fetch_ruby() { fetch_text ruby-3.1.2-std.rb.txt a5011ba0394e58157d8b6228bdaa88fd4a8ca1a652d7df056806356a6f6caab3 ruby_text libruby3.1=3.1.7+really3.1.2-0+deb12u1; }
+# OCaml source code: the OCaml 4.13.1 compiler's standard library and front and middle end (stdlib, parsing, typing, utils,
+# lambda, bytecomp: the .ml and .mli files), from the Debian package ocaml-source 4.13.1-4 (its copyright file: INRIA,
+# LGPL-2.1 with the OCaml linking exception), whose usr/src tarball holds the upstream ocaml_4.13.1.orig.tar.gz: those six
+# folders' .ml and .mli files in byte order of their paths (bytecomp/bytegen.ml ... utils/warnings.mli), each after a line
+# '(* file: <path> *)' and ending in a newline; comments and indentation kept: 335 files, 4,543,262 bytes in 125,698 lines.
+ocaml_text() {
+  local t; t=$(mktemp -d)
+  tar xf "$1/usr/src/ocaml-source-4.13.1.tar" -C "$t" && tar xzf "$t/ocaml-4.13.1/ocaml_4.13.1.orig.tar.gz" -C "$t"
+  ( cd "$t/ocaml-4.13.1" && find stdlib parsing typing utils lambda bytecomp \( -name '*.ml' -o -name '*.mli' \) | LC_ALL=C sort |
+    while read -r f; do printf '(* file: %s *)\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+  rm -rf "$t"
+}
+fetch_ocaml() { fetch_text ocaml-4.13.1-compiler.ml.txt f97a7bd1fe406dd513eff10fb7e65b8123dcc4f34adaca8578a98353b0627168 ocaml_text ocaml-source=4.13.1-4; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -420,7 +433,19 @@ workload() {
       H1=2000; H2=4000; TMAX=8000; TOTALS="1500 2000 2500 3000 3500 4000 4500 5000 5500 6000 6500 7000 7500 8000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T2000_s1"; BATCH=4; SEQ=64; EVAL_BATCHES=64
       OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
       DATA=$(fetch_ruby); DATA_DESC="Ruby source code, the .rb files of the Ruby 3.1.2 standard library but the vendored and machine-made files (Debian package libruby3.1 3.1.7+really3.1.2-0+deb12u1; BSD-2-clause or Ruby, rubygems Expat or Ruby, bundler Expat; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within rubygems/security/policy.rb to the end of yaml/store.rb, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go or gpt-ruby)" >&2; exit 2 ;;
+    # session 25's second held-out corpus (README.md, "gpt-ocaml"; HELD_OUT=1 until its blind measurement): the long design
+    # (generate_long) at gpt-go's lengths on a three-layer RMSNorm rotary GPT of width 64 with a 96-byte context (4 heads of
+    # width 16) at batch 6 x 96, trained with AdamW at a WEIGHT DECAY OF 1.0, ten times every other AdamW corpus's (decoupled:
+    # each update shrinks the weights by lr x wd, 0.8 % at the peak), after a 100-update warmup, on a fourteenth text, OCaml
+    # source code (the OCaml 4.13.1 compiler's standard library and front end); its peak chosen by four 1,500-step cosine
+    # screening runs and its horizons from a constant-rate screen at that peak (README.md). 32 validation batches (18,432
+    # positions) every 50 updates. Schedules at 800 and 1,600; the WSD question fitted at 800 (the constant run to 800 + the 600
+    # and 800 cooldowns) out to 3,200 (4x), every 200 steps; seed 2 for 13 schedules
+    gpt-ocaml) MODEL="gpt(layers=3, heads=4, dim=64, seq=96, norm=rms, rotary=true)"; PEAK=8e-3; MINLR=8e-4; WARMUP=100
+      H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=6; SEQ=96; EVAL_EVERY=50; EVAL_BATCHES=32
+      OPTIMIZER="adamw(b1=0.9, b2=0.95, wd=1.0)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.95, eps 1e-8, decoupled wd 1.0)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_ocaml); DATA_DESC="OCaml source code, the .ml and .mli files of the OCaml 4.13.1 compiler's stdlib, parsing, typing, utils, lambda and bytecomp (Debian package ocaml-source 4.13.1-4; LGPL-2.1 with the OCaml linking exception; each file after a line '(* file: <path> *)', in byte order of the paths; byte tokens; the last 10% of the file, from within typing/typemod.ml to the end of utils/warnings.mli, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby or gpt-ocaml)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -565,7 +590,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go or gpt-ruby. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby or gpt-ocaml. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -606,7 +631,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go|gpt-ruby) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go|gpt-ruby|gpt-ocaml) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -643,4 +668,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go gpt-ruby}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go gpt-ruby gpt-ocaml}"; do for x in $w; do generate "$x" $pass; done; done; done
