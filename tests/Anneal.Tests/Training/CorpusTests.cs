@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json"), Path.Combine("gpt-ruby", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json"), Path.Combine("gpt-ruby", "corpus.json"), Path.Combine("gpt-ocaml", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -177,6 +177,10 @@ public class CorpusTests
     // schedules' 10% runs); the cooldowns question fits the first two, 1,500 and 2,000, and the constant run to 2,000 and
     // predicts the twelve later 10% cooldowns out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 100 updates, warmup 100.
     [InlineData("gpt-ruby", 46, 2000, 4000, 2000, new[] { 1500, 2000 }, new[] { 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 6500, 7000, 7500, 8000 }, 13, 100, 99)]
+    // gpt-ocaml (session 25, held out): gpt-go's design and lengths (generate_long), H1 800: schedules at 800 and 1,600, 10%
+    // cooldowns at totals 600, 800, ..., 3,200; the cooldowns question fits the first two and predicts the twelve later ones
+    // out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates, warmup 100.
+    [InlineData("gpt-ocaml", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
     public void Session_15s_to_25s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
@@ -454,6 +458,32 @@ public class CorpusTests
         SourcesSayNone(others, "Ruby", "libruby", "layers=5", "layers=6", "batch 4 x");
         others.ShouldAllBe(c => SequencesOf(c) >= 6, "batch");
         SequencesOf(ruby).ShouldBe(4);
+    }
+
+    [Fact]
+    public void Session_25s_second_corpus_is_held_out_and_names_its_model_optimizer_weight_decay_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-ocaml): held out in session 25 (HELD_OUT=1:
+        // "held_out": true), so no calibration reads it and `anneal accuracy` (BundledCorpora) pools it apart. A three-layer
+        // RMSNorm rotary GPT of width 64 (4 heads of width 16) with a 96-byte context at batch 6 x 96, trained with AdamW (b1
+        // 0.9, b2 0.95) at a decoupled weight decay of 1.0 after a 100-update warmup, on a fourteenth text, OCaml source code
+        // (the OCaml 4.13.1 compiler's stdlib and front end); one pass over its 4,088,935 training bytes (the first 90 % of
+        // 4,543,262) is 7,099 steps of 576 bytes (rounded up), so its longest run (3,200 steps) stays within one epoch.
+        var (ocaml, all) = Bundled("engine-gpt-ocaml", heldOut: true);
+        SourcesSay([ocaml], "model gpt(layers=3, heads=4, dim=64, seq=96, norm=rms, rotary=true) on OCaml source code", "ocaml-source 4.13.1-4",
+            "batch 6 x seq 96, adamw (b1 0.9, b2 0.95, eps 1e-8, decoupled wd 1.0)", "peak 8e-3, warmup 100,",
+            "val_loss every 50 updates on 32 fixed validation batches");
+        SourcesSayNone([ocaml], "Brown", "dropout");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-ocaml", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(7099);
+        json["held_out"]!.GetValue<bool>().ShouldBeTrue();
+        // the copy `anneal accuracy` reads is flagged too (the CLI embeds data/corpora)
+        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-ocaml").HeldOut.ShouldBeTrue();
+        // and no other corpus is that text or that context, and no other AdamW corpus decays its weights by more than 0.1
+        // (mlp-lion's wd 1.0 is Lion's, whose updates are signs)
+        var others = all.Where(c => c.Name != "engine-gpt-ocaml").ToList();
+        SourcesSayNone(others, "OCaml", "ocaml-source", "seq=96", "x seq 96");
+        SourcesSayNone(others.Where(c => c.Source.Contains("adamw", StringComparison.Ordinal)), "wd 1.0", "wd 0.5", "wd 0.3");
     }
 
     /// <summary>The sequences a step a corpus's source names: its "batch N x seq" (generate.sh's manifest); the engine's
