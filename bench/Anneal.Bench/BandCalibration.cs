@@ -333,7 +333,7 @@ internal static class BandCalibration
     [
         (14, ["engine-gpt-rope-lion", "engine-gpt3-b32"]), (15, ["engine-mlp-sgd", "engine-gpt-deep"]), (16, ["engine-mlp-lion", "engine-gpt-jargon"]),
         (17, ["engine-gpt-code"]), (18, ["engine-gpt-perldoc"]), (19, ["engine-gpt-gcide"]), (20, ["engine-gpt-manpages"]), (21, ["engine-gpt-lisp"]),
-        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]), (24, ["engine-gpt-cmake"]), (25, ["engine-gpt-go"]),
+        (22, ["engine-gpt-erlang"]), (23, ["engine-mlp-muon"]), (24, ["engine-gpt-cmake"]), (25, ["engine-gpt-go"]), (26, ["engine-gpt-ruby", "engine-gpt-ocaml"]),
     ];
 
     /// <summary>

@@ -5,7 +5,7 @@
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
 #                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go] [gpt-ruby] [gpt-ocaml]
-#   (default: all nineteen, in that order)
+#   (default: all twenty-one, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -64,6 +64,11 @@
 # peak, SEED2_MORE) at a much larger batch, 64 sequences x 32 bytes (2,048 bytes a step; the others 6-32 sequences), on a
 # two-layer RMSNorm GPT of width 32 with rotary positions trained with AdamW, on a twelfth text, Go source code (the Go 1.19
 # standard library: BSD-3-clause, the Go licence; Debian's golang-1.19-src, fetched by fetch_go below).
+# gpt-ruby and gpt-ocaml were session 25's held-out corpora, measured blind at the start of session 26 and development corpora
+# since (HELD_OUT=0): gpt-ruby the long design at 2,000 / 4,000 on a six-layer layer-norm GPT of width 32 at batch 4 x 64 trained
+# with AdamW, on Ruby source code (the Ruby 3.1 standard library; fetch_ruby below); gpt-ocaml gpt-go's design on a three-layer
+# RMSNorm rotary GPT of width 64 with a 96-byte context trained with AdamW at weight decay 1.0, on OCaml source code (the OCaml
+# 4.13.1 compiler's stdlib and front end; fetch_ocaml below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -420,7 +425,7 @@ workload() {
       H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=64; SEQ=32; EVAL_EVERY=50
       OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_go); DATA_DESC="Go source code, the .go files of the Go 1.19.8 standard library but the tests, test data, cmd/, vendor/ and the machine-made files (Debian package golang-1.19-src 1.19.8-2; BSD-3-clause, the Go licence; each file after a line '// file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within syscall/fs_js.go to the end of unsafe/unsafe.go, is validation)" ;;
-    # session 25's held-out corpus (README.md, "gpt-ruby"; HELD_OUT=1 until its blind measurement): the long design
+    # session 25's held-out corpus (README.md, "gpt-ruby"), measured blind in session 26, a development corpus since: the long design
     # (generate_long) on the DEEPEST GPT of the corpora, six layer-norm blocks of width 32 (2 heads of width 16, learned positions)
     # at the SMALLEST BATCH, 4 sequences of 64 bytes (256 bytes a step; the others 6-64 sequences, 512-2,048 bytes), trained
     # with AdamW (b1 0.9, b2 0.95, wd 0.1) after a 100-update warmup, on a thirteenth text, Ruby source code (the Ruby 3.1
@@ -431,9 +436,9 @@ workload() {
     # steps; seed 2 for 13 schedules
     gpt-ruby) MODEL="gpt(layers=6, heads=2, dim=32, seq=64)"; PEAK=1.2e-2; MINLR=1.2e-3; WARMUP=100
       H1=2000; H2=4000; TMAX=8000; TOTALS="1500 2000 2500 3000 3500 4000 4500 5000 5500 6000 6500 7000 7500 8000"; COOLDOWNS_FIT="wsd_lin10_T1500_s1 wsd_lin10_T2000_s1"; BATCH=4; SEQ=64; EVAL_BATCHES=64
-      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="adamw"; OPTIMIZER_DESC="adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_ruby); DATA_DESC="Ruby source code, the .rb files of the Ruby 3.1.2 standard library but the vendored and machine-made files (Debian package libruby3.1 3.1.7+really3.1.2-0+deb12u1; BSD-2-clause or Ruby, rubygems Expat or Ruby, bundler Expat; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within rubygems/security/policy.rb to the end of yaml/store.rb, is validation)" ;;
-    # session 25's second held-out corpus (README.md, "gpt-ocaml"; HELD_OUT=1 until its blind measurement): the long design
+    # session 25's second held-out corpus (README.md, "gpt-ocaml"), measured blind in session 26, a development corpus since: the long design
     # (generate_long) at gpt-go's lengths on a three-layer RMSNorm rotary GPT of width 64 with a 96-byte context (4 heads of
     # width 16) at batch 6 x 96, trained with AdamW at a WEIGHT DECAY OF 1.0, ten times every other AdamW corpus's (decoupled:
     # each update shrinks the weights by lr x wd, 0.8 % at the peak), after a 100-update warmup, on a fourteenth text, OCaml
@@ -443,7 +448,7 @@ workload() {
     # and 800 cooldowns) out to 3,200 (4x), every 200 steps; seed 2 for 13 schedules
     gpt-ocaml) MODEL="gpt(layers=3, heads=4, dim=64, seq=96, norm=rms, rotary=true)"; PEAK=8e-3; MINLR=8e-4; WARMUP=100
       H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=6; SEQ=96; EVAL_EVERY=50; EVAL_BATCHES=32
-      OPTIMIZER="adamw(b1=0.9, b2=0.95, wd=1.0)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.95, eps 1e-8, decoupled wd 1.0)"; HELD_OUT=1; SEED2_MORE=1
+      OPTIMIZER="adamw(b1=0.9, b2=0.95, wd=1.0)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.95, eps 1e-8, decoupled wd 1.0)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_ocaml); DATA_DESC="OCaml source code, the .ml and .mli files of the OCaml 4.13.1 compiler's stdlib, parsing, typing, utils, lambda and bytecomp (Debian package ocaml-source 4.13.1-4; LGPL-2.1 with the OCaml linking exception; each file after a line '(* file: <path> *)', in byte order of the paths; byte tokens; the last 10% of the file, from within typing/typemod.ml to the end of utils/warnings.mli, is validation)" ;;
     *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby or gpt-ocaml)" >&2; exit 2 ;;
   esac

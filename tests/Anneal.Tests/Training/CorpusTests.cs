@@ -172,12 +172,12 @@ public class CorpusTests
     // two, 600 and 800 (named in cooldowns_fit too), and the constant run to 800 and predicts the twelve later 10% cooldowns out to
     // 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates (as gpt-deep), warmup 100.
     [InlineData("gpt-go", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
-    // gpt-ruby (session 25, held out): the long design (generate_long) at 2,000 and 4,000, H1 past the steep start of its
+    // gpt-ruby (session 25, held out then, measured blind in session 26): the long design (generate_long) at 2,000 and 4,000, H1 past the steep start of its
     // constant-rate screening run: 10% cooldowns at totals 1,500, 2,000, ..., 8,000 (every 500; those at 2,000 and 4,000 are the
     // schedules' 10% runs); the cooldowns question fits the first two, 1,500 and 2,000, and the constant run to 2,000 and
     // predicts the twelve later 10% cooldowns out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 100 updates, warmup 100.
     [InlineData("gpt-ruby", 46, 2000, 4000, 2000, new[] { 1500, 2000 }, new[] { 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 6500, 7000, 7500, 8000 }, 13, 100, 99)]
-    // gpt-ocaml (session 25, held out): gpt-go's design and lengths (generate_long), H1 800: schedules at 800 and 1,600, 10%
+    // gpt-ocaml (session 25, held out then, measured blind in session 26): gpt-go's design and lengths (generate_long), H1 800: schedules at 800 and 1,600, 10%
     // cooldowns at totals 600, 800, ..., 3,200; the cooldowns question fits the first two and predicts the twelve later ones
     // out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates, warmup 100.
     [InlineData("gpt-ocaml", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
@@ -432,26 +432,26 @@ public class CorpusTests
     }
 
     [Fact]
-    public void Session_25s_corpus_is_held_out_and_names_its_model_optimizer_batch_and_data()
+    public void Session_25s_corpus_joined_the_calibrations_and_names_its_model_optimizer_batch_and_data()
     {
-        // Independent source: the design in data/corpora/generate.sh (gpt-ruby): held out in session 25 (HELD_OUT=1: "held_out":
-        // true), so no calibration reads it (ForecastCorpus.LoadFolders without the held-out corpora leaves it out) and `anneal
-        // accuracy`, which reads the corpora embedded in the CLI (BundledCorpora), pools it apart (ForecastBenchmark.Run's HeldOut
-        // is the corpora flagged held out: A_held_out_corpus_is_pooled_apart_from_the_in_sample_ones). A six-layer layer-norm GPT
+        // Independent source: the design in data/corpora/generate.sh (gpt-ruby): held out in session 25 and measured blind at the
+        // start of session 26 (docs/journal/session-26-blind-measurement.md), a development corpus since (HELD_OUT=0: no
+        // "held_out" flag), so the calibrations (ForecastCorpus.LoadFolders without the held-out corpora) read it and `anneal
+        // accuracy`, which reads the corpora embedded in the CLI (BundledCorpora), pools it with the others. A six-layer layer-norm GPT
         // of width 32 (2 heads of width 16, learned positions) with a 64-byte context at batch 4 x 64, trained with AdamW (b1
         // 0.9, b2 0.95, wd 0.1) after a 100-update warmup on a thirteenth text, Ruby source code (the Ruby 3.1.2 standard
         // library); one pass over its 4,508,263 training bytes (the first 90 % of 5,009,182) is 17,611 steps of 256 bytes (rounded up), so its
         // longest run (8,000 steps) stays within one epoch.
-        var (ruby, all) = Bundled("engine-gpt-ruby", heldOut: true);
+        var (ruby, all) = Bundled("engine-gpt-ruby", heldOut: false);
         SourcesSay([ruby], "model gpt(layers=6, heads=2, dim=32, seq=64) on Ruby source code", "libruby3.1 3.1.7+really3.1.2-0+deb12u1",
             "batch 4 x seq 64, adamw (default b1 0.9, b2 0.95, eps 1e-8, decoupled wd 0.1)", "peak 1.2e-2, warmup 100,",
             "val_loss every 100 updates on 64 fixed validation batches");
         SourcesSayNone([ruby], "Brown", "dropout", "rotary", "norm=rms");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-ruby", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(17611);
-        json["held_out"]!.GetValue<bool>().ShouldBeTrue();
-        // the copy `anneal accuracy` reads is flagged too (the CLI embeds data/corpora)
-        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-ruby").HeldOut.ShouldBeTrue();
+        json["held_out"].ShouldBeNull();
+        // nor is the copy `anneal accuracy` reads (the CLI embeds data/corpora)
+        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-ruby").HeldOut.ShouldBeFalse();
         // and no other corpus is that text, that deep (the others' GPTs have 1-4 layers) or that small a batch (the others'
         // are 6-64 sequences, read from each source's "batch N x seq")
         var others = all.Where(c => c.Name != "engine-gpt-ruby").ToList();
@@ -461,24 +461,25 @@ public class CorpusTests
     }
 
     [Fact]
-    public void Session_25s_second_corpus_is_held_out_and_names_its_model_optimizer_weight_decay_and_data()
+    public void Session_25s_second_corpus_joined_the_calibrations_and_names_its_model_optimizer_weight_decay_and_data()
     {
-        // Independent source: the design in data/corpora/generate.sh (gpt-ocaml): held out in session 25 (HELD_OUT=1:
-        // "held_out": true), so no calibration reads it and `anneal accuracy` (BundledCorpora) pools it apart. A three-layer
+        // Independent source: the design in data/corpora/generate.sh (gpt-ocaml): held out in session 25 and measured blind at
+        // the start of session 26, a development corpus since (HELD_OUT=0: no "held_out" flag), so the calibrations read it and
+        // `anneal accuracy` (BundledCorpora) pools it with the others. A three-layer
         // RMSNorm rotary GPT of width 64 (4 heads of width 16) with a 96-byte context at batch 6 x 96, trained with AdamW (b1
         // 0.9, b2 0.95) at a decoupled weight decay of 1.0 after a 100-update warmup, on a fourteenth text, OCaml source code
         // (the OCaml 4.13.1 compiler's stdlib and front end); one pass over its 4,088,935 training bytes (the first 90 % of
         // 4,543,262) is 7,099 steps of 576 bytes (rounded up), so its longest run (3,200 steps) stays within one epoch.
-        var (ocaml, all) = Bundled("engine-gpt-ocaml", heldOut: true);
+        var (ocaml, all) = Bundled("engine-gpt-ocaml", heldOut: false);
         SourcesSay([ocaml], "model gpt(layers=3, heads=4, dim=64, seq=96, norm=rms, rotary=true) on OCaml source code", "ocaml-source 4.13.1-4",
             "batch 6 x seq 96, adamw (b1 0.9, b2 0.95, eps 1e-8, decoupled wd 1.0)", "peak 8e-3, warmup 100,",
             "val_loss every 50 updates on 32 fixed validation batches");
         SourcesSayNone([ocaml], "Brown", "dropout");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-ocaml", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(7099);
-        json["held_out"]!.GetValue<bool>().ShouldBeTrue();
-        // the copy `anneal accuracy` reads is flagged too (the CLI embeds data/corpora)
-        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-ocaml").HeldOut.ShouldBeTrue();
+        json["held_out"].ShouldBeNull();
+        // nor is the copy `anneal accuracy` reads (the CLI embeds data/corpora)
+        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-ocaml").HeldOut.ShouldBeFalse();
         // and no other corpus is that text or that context, and no other AdamW corpus decays its weights by more than 0.1
         // (mlp-lion's wd 1.0 is Lion's, whose updates are signs)
         var others = all.Where(c => c.Name != "engine-gpt-ocaml").ToList();
