@@ -55,6 +55,9 @@ internal static class BandCalibration
     /// <summary>The forms of <see cref="StackBandCalibration.OwnShapes"/> with the stack's own errors (session 24): its error on the fitted runs' future F, and F with its misfit at their ends M.</summary>
     private const string FutureForm = OwnForm + ", plus the stack's error on the fitted runs' future F^2", ResidualForm = FutureForm + " and its misfit at their ends M^2";
 
+    /// <summary>The form of <see cref="StackBandCalibration.ExtrapolatingOwnShapes"/> (session 26): the residual form plus c^2 h^2.</summary>
+    private const string ExtrapolatingForm = ResidualForm + ", plus the extrapolation's c^2 h^2";
+
     public static void Run(string repo, string? rowsCsv = null, bool fromRows = false, bool extrapolationOnly = false, bool seedTwins = false)
     {
         double z = FittedLaw.NormalQuantile(0.5 + Level / 2);
@@ -236,6 +239,8 @@ internal static class BandCalibration
             // Session 24: the same plus the stack's own errors where the fit can check it (docs/journal/session-24-band.md).
             (FutureForm, () => StackBandCalibration.OwnShapes(future: true)),
             (ResidualForm, () => StackBandCalibration.OwnShapes(future: true, misfit: true)),
+            // Session 26: the same plus an error that grows with the extrapolation (docs/journal/session-26-band.md).
+            (ExtrapolatingForm, StackBandCalibration.ExtrapolatingOwnShapes),
         }.Where(form => !extrapolationOnly || form.Name.StartsWith("the floor and the extrapolation") || form.Name.StartsWith(OwnForm)).Select(form =>
         {
             var (constants, upper) = Narrowest(rows, form.Shapes);

@@ -135,6 +135,19 @@ public static class StackBandCalibration
     }
 
     /// <summary>
+    /// <see cref="OwnShapes"/> with the stack's own errors (F and M) and an error that grows with the extrapolation h
+    /// (session 26, docs/journal/session-26-band.md): the variance <c>u^2 (own + disagreement + F^2 + M^2) + c^2 h^2</c>, the
+    /// ratio c / u in [0, 0.3] by 0.003. Why: on gpt-ruby and gpt-ocaml the members agree on the same miss, which grows with
+    /// the horizon (+3 % at H, +8 to +16 % at 2-4 H): the fit's own evidence is small there, and only a term of the
+    /// extrapolation follows those errors without widening every band within the horizon.
+    /// </summary>
+    public static IEnumerable<BandConstants> ExtrapolatingOwnShapes()
+    {
+        for (int c = 0; c <= 100; c++)
+            yield return new BandConstants(1, 0, 1, 1, 0, 0.003 * c, 0, 0, 1);
+    }
+
+    /// <summary>
     /// The rule's constants for <paramref name="rows"/> (see <see cref="StackBandCalibration"/>), over <paramref name="shapes"/>
     /// (default <see cref="Shapes"/>); null when no shape meets the bounds. Without <paramref name="upperBound"/> the
     /// questions' "at most 98 %" is not asked: the narrowest band that meets the lower bounds (session 15: on the nine
