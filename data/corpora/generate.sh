@@ -4,8 +4,8 @@
 #
 #   data/corpora/generate.sh [gpt-tiny] [mlp] [gpt-tiny-long] [mlp-long] [gpt-rope-lion] [gpt3-b32] [mlp-sgd] [gpt-deep]
 #                            [gpt-jargon] [mlp-lion] [gpt-code] [gpt-perldoc] [gpt-gcide] [gpt-manpages] [gpt-lisp]
-#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go] [gpt-ruby] [gpt-ocaml]
-#   (default: all twenty-one, in that order)
+#                            [gpt-erlang] [mlp-muon] [gpt-cmake] [gpt-go] [gpt-ruby] [gpt-ocaml] [gpt-tcl]
+#   (default: all twenty-two, in that order)
 #
 # gpt-tiny-long is gpt-tiny again at twice its lengths: schedules at 2,000 and 4,000 steps and the WSD question fitted
 # at 3,000 out to 12,000, past the early transient; mlp-long is mlp at twice its lengths, schedules at 1,000 and 2,000
@@ -69,6 +69,11 @@
 # with AdamW, on Ruby source code (the Ruby 3.1 standard library; fetch_ruby below); gpt-ocaml gpt-go's design on a three-layer
 # RMSNorm rotary GPT of width 64 with a 96-byte context trained with AdamW at weight decay 1.0, on OCaml source code (the OCaml
 # 4.13.1 compiler's stdlib and front end; fetch_ocaml below).
+# gpt-tcl is session 26's held-out corpus (HELD_OUT=1): the long design (horizons from a constant-rate screen at the peak,
+# SEED2_MORE) on a two-layer layer-norm GPT of width 64 with a SINGLE attention head (the other GPTs 2-4 heads) at batch 8 x 64,
+# the first corpus trained with ADAM WITH A COUPLED L2 PENALTY (adam wd > 0: the decay added to the gradient before Adam's
+# normalisation, not decoupled as AdamW's), on a fifteenth text, Tcl source code (the modules of Tcllib 1.21: BSD; Debian's
+# tcllib, fetched by fetch_tcl below).
 #
 # Two passes: every run of each workload except the two least needed ones (cosine to 10% and step at the longer
 # horizon), then those, so that a stopped generation has the most useful runs of both workloads.
@@ -244,6 +249,19 @@ ocaml_text() {
   rm -rf "$t"
 }
 fetch_ocaml() { fetch_text ocaml-4.13.1-compiler.ml.txt f97a7bd1fe406dd513eff10fb7e65b8123dcc4f34adaca8578a98353b0627168 ocaml_text ocaml-source=4.13.1-4; }
+# Tcl source code: the modules of Tcllib 1.21, the standard Tcl library (struct, math, snit, mime, ftp, doctools, pt, ...; its
+# copyright file: "Files: * ... License: BSD", the Tcl/Tk licence, and for a few files BSD-style terms of their authors), from
+# the Debian package tcllib 1.21+dfsg-1: every .tcl file under usr/share/tcltk/tcllib1.21 but the package indexes
+# (pkgIndex.tcl) and the machine-made files (those whose first 12 lines say "do not edit", "automatically generated",
+# "generated from / with / by", "parser generated" or "parser by the PG backend": the packrat parsers written by PAGE and pt,
+# the stringprep and Unicode tables, fumagic's 1.3 MB table of file types, the docstrip-extracted files and the ones assembled
+# from src/), in byte order of their paths (0compatibility/d_config.tcl ... zip/mkzip.tcl), each after a line '# file: <path>'
+# and ending in a newline; comments and indentation kept: 529 files, 7,282,040 bytes of UTF-8 in 255,852 lines.
+tcl_text() {
+  ( cd "$1/usr/share/tcltk/tcllib1.21" && find . -name '*.tcl' ! -name pkgIndex.tcl | sed 's|^\./||' | LC_ALL=C sort |
+    while read -r f; do ! head -12 "$f" | grep -q -i -E 'do not edit|automatically generated|generated (from|with|by)|parser generated|parser by the PG backend' || continue; printf '# file: %s\n' "$f"; cat "$f"; [[ -z $(tail -c1 "$f") ]] || echo; done )
+}
+fetch_tcl() { fetch_text tcllib-1.21.tcl.txt d299e4591a04c7c1dd07bb29ee5d533c9e71688837528ff6baba2513da69c3de tcl_text tcllib=1.21+dfsg-1; }
 
 # Per workload: the model, peak and cosine floor (peak/10), warmup, the two horizons H1 < H2 of the full runs and
 # of the cooldown sweep, the seed-1 constant run's length TMAX, and the totals of the 10% WSD cooldowns branched
@@ -450,7 +468,21 @@ workload() {
       H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=6; SEQ=96; EVAL_EVERY=50; EVAL_BATCHES=32
       OPTIMIZER="adamw(b1=0.9, b2=0.95, wd=1.0)"; OPTIMIZER_DESC="adamw (b1 0.9, b2 0.95, eps 1e-8, decoupled wd 1.0)"; HELD_OUT=0; SEED2_MORE=1
       DATA=$(fetch_ocaml); DATA_DESC="OCaml source code, the .ml and .mli files of the OCaml 4.13.1 compiler's stdlib, parsing, typing, utils, lambda and bytecomp (Debian package ocaml-source 4.13.1-4; LGPL-2.1 with the OCaml linking exception; each file after a line '(* file: <path> *)', in byte order of the paths; byte tokens; the last 10% of the file, from within typing/typemod.ml to the end of utils/warnings.mli, is validation)" ;;
-    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby or gpt-ocaml)" >&2; exit 2 ;;
+    # session 26's held-out corpus (README.md, "gpt-tcl"; HELD_OUT=1 until its blind measurement): the long design
+    # (generate_long) on a two-layer layer-norm GPT of width 64 with a SINGLE attention head of width 64 (learned positions, a
+    # context of 64 bytes; every other GPT of the corpora has 2-4 heads) at batch 8 x 64 (512 bytes a step), the first corpus
+    # trained with ADAM WITH A COUPLED L2 PENALTY, adam(b1=0.9, b2=0.99, wd=1e-3): the decay is added to the gradient before
+    # Adam's normalisation (Adam's original weight decay, PyTorch's Adam(weight_decay=)), not applied to the weights as
+    # AdamW's decoupled decay of the other Adam-family corpora (gpt-jargon's Adam has none), after a 100-update warmup, on a
+    # fifteenth text, Tcl source code (Tcllib 1.21's modules); its peak and penalty chosen by 1,500-step cosine screening runs and its
+    # horizons from a constant-rate screen at that peak (README.md). 32 validation batches (16,384 positions) every 50 updates.
+    # Schedules at 800 and 1,600; the WSD question fitted at 800 (the constant run to 800 + the 600 and 800 cooldowns, the series'
+    # first two) out to 3,200 (4x, 0.25 epochs of the text), every 200 steps; seed 2 for 13 schedules
+    gpt-tcl) MODEL="gpt(layers=2, heads=1, dim=64, seq=64)"; PEAK=3e-3; MINLR=3e-4; WARMUP=100
+      H1=800; H2=1600; TMAX=3200; TOTALS="600 800 1000 1200 1400 1600 1800 2000 2200 2400 2600 2800 3000 3200"; COOLDOWNS_FIT="wsd_lin10_T600_s1 wsd_lin10_T800_s1"; BATCH=8; SEQ=64; EVAL_EVERY=50; EVAL_BATCHES=32
+      OPTIMIZER="adam(b1=0.9, b2=0.99, wd=1e-3)"; OPTIMIZER_DESC="adam (b1 0.9, b2 0.99, eps 1e-8, coupled L2 wd 1e-3: added to the clipped gradient before the normalisation, not decoupled)"; HELD_OUT=1; SEED2_MORE=1
+      DATA=$(fetch_tcl); DATA_DESC="Tcl source code, the .tcl files of Tcllib 1.21's modules but the package indexes and the machine-made files (Debian package tcllib 1.21+dfsg-1; BSD; each file after a line '# file: <path>', in byte order of the paths; byte tokens; the last 10% of the file, from within tepam/tepam.tcl to the end of zip/mkzip.tcl, is validation)" ;;
+    *) echo "generate.sh: unknown workload '$1' (use gpt-tiny, mlp, gpt-tiny-long, mlp-long, gpt-rope-lion, gpt3-b32, mlp-sgd, gpt-deep, gpt-jargon, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby, gpt-ocaml or gpt-tcl)" >&2; exit 2 ;;
   esac
   WL=$1; DIR=data/corpora/$WL; mkdir -p "$DIR" "$WORK/$WL"
   # the matrix-product backend of the runs already in the folder (OpenBLAS when libopenblas loads, else managed code;
@@ -595,7 +627,7 @@ run_all() {
   manifest
 }
 
-# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby or gpt-ocaml. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
+# generate_long WORKLOAD PASS: gpt-tiny-long, mlp-long, mlp-sgd, mlp-lion, gpt-code, gpt-perldoc, gpt-gcide, gpt-manpages, gpt-lisp, gpt-erlang, mlp-muon, gpt-cmake, gpt-go, gpt-ruby, gpt-ocaml or gpt-tcl. The WSD question first (the constant run to TMAX and its 10% linear cooldowns at
 # every total), then per horizon H1, H2 the schedules: cosine to 0 (the protocol fits the H1 one), WSD linear 10-80%
 # and 1-sqrt 20% and the step schedule (its rate is the constant run's until H/2), all branched from the constant run,
 # then linear to 0 and cosine to P/10; then seed 2 (constant to H2, cosine at both horizons, WSD 20% at both).
@@ -636,7 +668,7 @@ generate_long() {
 
 # generate WORKLOAD PASS: pass 1 makes every run but the LATER ones, pass 2 those
 generate() {
-  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go|gpt-ruby|gpt-ocaml) generate_long "$1" "$2"; return ;; esac
+  case $1 in *-long|mlp-sgd|mlp-lion|gpt-code|gpt-perldoc|gpt-gcide|gpt-manpages|gpt-lisp|gpt-erlang|mlp-muon|gpt-cmake|gpt-go|gpt-ruby|gpt-ocaml|gpt-tcl) generate_long "$1" "$2"; return ;; esac
   workload "$1"
   local P=$PEAK W=$WARMUP H T c k
   # seed 1: the constant run every WSD branch starts from, then per horizon the full runs and the cooldown sweep
@@ -673,4 +705,4 @@ generate() {
   run_all "$2"
 }
 
-for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go gpt-ruby gpt-ocaml}"; do for x in $w; do generate "$x" $pass; done; done; done
+for pass in 1 2; do for w in "${@:-gpt-tiny mlp gpt-tiny-long mlp-long gpt-rope-lion gpt3-b32 mlp-sgd gpt-deep gpt-jargon mlp-lion gpt-code gpt-perldoc gpt-gcide gpt-manpages gpt-lisp gpt-erlang mlp-muon gpt-cmake gpt-go gpt-ruby gpt-ocaml gpt-tcl}"; do for x in $w; do generate "$x" $pass; done; done; done

@@ -21,7 +21,7 @@ public class CorpusTests
     [Fact]
     public void The_engine_corpora_are_bundled()
     {
-        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json"), Path.Combine("gpt-ruby", "corpus.json"), Path.Combine("gpt-ocaml", "corpus.json")], ignoreOrder: true);
+        ManifestPaths().ShouldBe([Path.Combine("gpt-tiny", "corpus.json"), Path.Combine("gpt-tiny-long", "corpus.json"), Path.Combine("mlp", "corpus.json"), Path.Combine("mlp-long", "corpus.json"), Path.Combine("gpt-rope-lion", "corpus.json"), Path.Combine("gpt3-b32", "corpus.json"), Path.Combine("mlp-sgd", "corpus.json"), Path.Combine("gpt-deep", "corpus.json"), Path.Combine("gpt-jargon", "corpus.json"), Path.Combine("mlp-lion", "corpus.json"), Path.Combine("gpt-code", "corpus.json"), Path.Combine("gpt-perldoc", "corpus.json"), Path.Combine("gpt-gcide", "corpus.json"), Path.Combine("gpt-manpages", "corpus.json"), Path.Combine("gpt-lisp", "corpus.json"), Path.Combine("gpt-erlang", "corpus.json"), Path.Combine("mlp-muon", "corpus.json"), Path.Combine("gpt-cmake", "corpus.json"), Path.Combine("gpt-go", "corpus.json"), Path.Combine("gpt-ruby", "corpus.json"), Path.Combine("gpt-ocaml", "corpus.json"), Path.Combine("gpt-tcl", "corpus.json")], ignoreOrder: true);
     }
 
     /// <summary>The eight engine corpora bundled by the end of session 16's step 1, all in the calibrations.</summary>
@@ -181,6 +181,10 @@ public class CorpusTests
     // cooldowns at totals 600, 800, ..., 3,200; the cooldowns question fits the first two and predicts the twelve later ones
     // out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates, warmup 100.
     [InlineData("gpt-ocaml", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
+    // gpt-tcl (session 26, held out): gpt-go's design and lengths (generate_long), H1 800 past the steep start of its constant-rate
+    // screening run: schedules at 800 and 1,600, 10% cooldowns at totals 600, 800, ..., 3,200; the cooldowns question fits the
+    // first two and predicts the twelve later ones out to 4x. Seed 2 (SEED2_MORE): 13 pairs. Validation every 50 updates, warmup 100.
+    [InlineData("gpt-tcl", 46, 800, 1600, 800, new[] { 600, 800 }, new[] { 1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 2800, 3000, 3200 }, 13, 50, 99)]
     public void Session_15s_to_25s_corpora_ask_both_questions_with_the_runs_of_their_design(
         string folder, int runs, int h1, int h2, int fitAt, int[] fitted, int[] predicted, int pairs, int evalEvery, int warmupEnd)
     {
@@ -223,9 +227,11 @@ public class CorpusTests
         SourcesSayNone([gpt], "Brown");
         SourcesSay([mlp], "model mlp(context=5, hidden=160, layers=2) on the Brown corpus", "batch 16 x seq 64, lion (b1 0.9, b2 0.99, wd 1.0)", "peak 1e-3, warmup 50,");
         // and no other corpus is that model, optimizer or text, nor another MLP trained with Lion; nor that context but
-        // gpt-perldoc (session 18: 128 bytes at batch 12)
+        // gpt-perldoc (session 18: 128 bytes at batch 12); gpt-tcl's Adam (session 26) has a coupled L2 penalty, gpt-jargon's none
         var others = all.Where(c => !Session16Corpora.Contains(c.Name)).ToList();
-        SourcesSayNone(others, "adam (", "Jargon", "mlp(context=5");
+        SourcesSayNone(others, "Jargon", "mlp(context=5");
+        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-tcl"), "adam (");
+        SourcesSay(others.Where(c => c.Source.Contains("adam (", StringComparison.Ordinal)), "coupled L2 wd 1e-3");
         SourcesSayNone(others.Where(c => c.Name != "engine-gpt-perldoc"), "seq=128", "x seq 128");
         SourcesSayNone(others.Where(c => c.Source.Contains("model mlp(", StringComparison.Ordinal)), "lion");
     }
@@ -301,10 +307,12 @@ public class CorpusTests
         SourcesSayNone([man], "Brown", "norm=rms");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-manpages", "corpus.json")))!;
         json["steps_per_epoch"]!.GetValue<int>().ShouldBe(17301);
-        // and no other corpus is that text or batch, nor another GPT trained with SGD, nor rotary positions with layer norm but
-        // gpt-erlang (session 21: a 2-layer rotary layer-norm GPT trained with Muon)
+        // and no other corpus is that text or batch but gpt-tcl (session 26: batch 8 x 64 too, a one-head GPT trained with Adam
+        // and a coupled L2 penalty), nor another GPT trained with SGD, nor rotary positions with layer norm but gpt-erlang
+        // (session 21: a 2-layer rotary layer-norm GPT trained with Muon)
         var others = all.Where(c => c.Name != "engine-gpt-manpages").ToList();
-        SourcesSayNone(others, "German", "manpages", "batch 8 x seq 64", "heads=3");
+        SourcesSayNone(others, "German", "manpages", "heads=3");
+        SourcesSayNone(others.Where(c => c.Name != "engine-gpt-tcl"), "batch 8 x seq 64");
         SourcesSayNone(others.Where(c => c.Source.Contains("model gpt", StringComparison.Ordinal)), "sgd");
         others.Where(c => c.Name != "engine-gpt-erlang" && c.Source.Contains("rotary=true", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("norm=rms", StringComparison.Ordinal));
     }
@@ -485,6 +493,36 @@ public class CorpusTests
         var others = all.Where(c => c.Name != "engine-gpt-ocaml").ToList();
         SourcesSayNone(others, "OCaml", "ocaml-source", "seq=96", "x seq 96");
         SourcesSayNone(others.Where(c => c.Source.Contains("adamw", StringComparison.Ordinal)), "wd 1.0", "wd 0.5", "wd 0.3");
+    }
+
+    [Fact]
+    public void Session_26s_corpus_is_held_out_and_names_its_model_optimizer_penalty_and_data()
+    {
+        // Independent source: the design in data/corpora/generate.sh (gpt-tcl): held out in session 26 (HELD_OUT=1: "held_out":
+        // true), so no calibration reads it (ForecastCorpus.LoadFolders without the held-out corpora leaves it out) and `anneal
+        // accuracy` (BundledCorpora) pools it apart. A two-layer layer-norm GPT of width 64 with a single attention head (learned
+        // positions, a 64-byte context) at batch 8 x 64, trained with Adam (b1 0.9, b2 0.99) with a coupled L2 penalty of 1e-3
+        // (added to the gradient before Adam's normalisation, not decoupled as AdamW's) after a 100-update warmup, on a fifteenth
+        // text, Tcl source code (Tcllib 1.21's modules); one pass over its 6,553,836 training bytes (the first 90 % of 7,282,040)
+        // is 12,801 steps of 512 bytes (rounded up), so its longest run (3,200 steps) reads a quarter of it.
+        var (tcl, all) = Bundled("engine-gpt-tcl", heldOut: true);
+        SourcesSay([tcl], "model gpt(layers=2, heads=1, dim=64, seq=64) on Tcl source code", "tcllib 1.21+dfsg-1",
+            "batch 8 x seq 64, adam (b1 0.9, b2 0.99, eps 1e-8, coupled L2 wd 1e-3", "peak 3e-3, warmup 100,",
+            "val_loss every 50 updates on 32 fixed validation batches");
+        SourcesSayNone([tcl], "Brown", "dropout", "rotary", "norm=rms", "adamw");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "gpt-tcl", "corpus.json")))!;
+        json["steps_per_epoch"]!.GetValue<int>().ShouldBe(12801);
+        json["held_out"]!.GetValue<bool>().ShouldBeTrue();
+        // the copy `anneal accuracy` reads is flagged too (the CLI embeds data/corpora); and it is the only held-out corpus
+        // (session 25's two were measured blind at the start of session 26 and joined the calibrations)
+        Anneal.Cli.Commands.BundledCorpora.All().Single(c => c.Name == "engine-gpt-tcl").HeldOut.ShouldBeTrue();
+        all.Where(c => c.HeldOut).Select(c => c.Name).ShouldBe(["engine-gpt-tcl"]);
+        Anneal.Cli.Commands.BundledCorpora.All().Where(c => c.HeldOut).Select(c => c.Name).ShouldBe(["engine-gpt-tcl"]);
+        // and no other corpus is that text or has a single head, and none adds a coupled penalty to Adam's gradient (the only
+        // other Adam corpus, gpt-jargon, has no weight decay; the SGD corpora's coupled decay is SGD's)
+        var others = all.Where(c => c.Name != "engine-gpt-tcl").ToList();
+        SourcesSayNone(others, "Tcl", "tcllib", "heads=1,", "coupled L2");
+        others.Where(c => c.Source.Contains(", adam (", StringComparison.Ordinal)).ShouldAllBe(c => c.Source.Contains("no weight decay"));
     }
 
     /// <summary>The sequences a step a corpus's source names: its "batch N x seq" (generate.sh's manifest); the engine's
