@@ -108,6 +108,9 @@ public static partial class LawCommands
         var data = new Option<string?>("--data") { Description = "Multi-power-law benchmark folder with manifest.json (default: the bundled copy)." };
         var corpora = new Option<string[]>("--corpus") { Description = "A corpus folder (or its corpus.json) to add to the bundled ones; repeatable.", AllowMultipleArgumentsPerToken = true };
         var noBundled = new Option<bool>("--no-bundled") { Description = "Only the --corpus corpora (skip the bundled MPL and engine corpora and the published-split tables)." };
+        // A held-out corpus is measured once, blind, with the band and rules declared before it (docs/accuracy.md): a
+        // development run of the benchmark (trying a law, a rule) must not compute forecasts on it, or it is held out no more.
+        var noHeldOut = new Option<bool>("--no-held-out") { Description = "Leave out the bundled corpora marked held out (\"held_out\": true): for development runs, which must not see a corpus kept for a blind measurement." };
         var laws = new Option<string>("--law", "-l") { Description = "Comma-separated law specs (default: all laws).", DefaultValueFactory = _ => string.Join(",", LawRegistry.DefaultSpecs) };
         // --json alone prints the JSON on stdout, as every other command's --json does; --json FILE writes it to FILE (the form
         // the project's own regeneration and the journals use), the pooled tables still printed.
@@ -115,7 +118,7 @@ public static partial class LawCommands
         var cmd = new Command("accuracy", """
             The forecasting benchmark: one fixed protocol (docs/accuracy.md) over every corpus. Fit on a constant run truncated at the short horizon plus one cosine run at that horizon and predict every other run's final loss; on corpora with cooldown branches, also fit the first two branches (or the two the corpus's cooldowns_fit names) and predict the later ones, and again from those branches' end points only (cooldown-ends, reported apart). Reports mean and worst final-loss error, Spearman correlation among schedules of one horizon, pick regret, 95% band coverage and width, fit time and seed noise, per corpus and pooled.
             Example: anneal accuracy --corpus bench/corpora/gpt100m-rope.json --out accuracy.md --json accuracy.json
-            """) { outFile, data, corpora, noBundled, laws, json };
+            """) { outFile, data, corpora, noBundled, noHeldOut, laws, json };
         cmd.SetAction(r =>
         {
             var io = CliContext.Of(r);
@@ -133,7 +136,7 @@ public static partial class LawCommands
             {
                 bench = BundledBenchmark.Open(r.GetValue(data));
                 list.AddRange(bench.Sizes.Select(bench.Corpus));
-                list.AddRange(BundledCorpora.All());
+                list.AddRange(BundledCorpora.All().Where(c => !(r.GetValue(noHeldOut) && c.HeldOut)));
             }
             foreach (var c in r.GetValue(corpora) ?? [])
             {
@@ -144,7 +147,7 @@ public static partial class LawCommands
             if (list.Count == 0) throw new InputException("--no-bundled needs at least one --corpus");
             var report = Anneal.Accuracy.ForecastBenchmark.Run(new Anneal.Accuracy.AccuracyRequest(list, specs),
                 new SyncProgress<string>(m => io.Err.WriteLine("== " + m)));
-            var command = "anneal accuracy" + string.Concat((r.GetValue(corpora) ?? []).Select(c => $" --corpus {c}")) + (bundled ? "" : " --no-bundled")
+            var command = "anneal accuracy" + string.Concat((r.GetValue(corpora) ?? []).Select(c => $" --corpus {c}")) + (bundled ? "" : " --no-bundled") + (r.GetValue(noHeldOut) ? " --no-held-out" : "")
                 + (r.GetValue(laws) == string.Join(",", LawRegistry.DefaultSpecs) ? "" : $" --law \"{r.GetValue(laws)}\"") + $" --out {outPath}";
             foreach (var sk in report.Skipped) io.Err.WriteLine("note: corpus skipped: " + sk);
             var sb = new StringBuilder(AccuracyMarkdown.Render(report, command));

@@ -118,6 +118,26 @@ public sealed class NewUser2Tests : IDisposable
         err.ShouldContain($"wrote {md}");
     }
 
+    [Fact]
+    public void Accuracy_no_held_out_computes_no_forecast_on_a_corpus_kept_for_a_blind_measurement()
+    {
+        // Session 26: a development run of the benchmark (`--law` with a candidate) computed forecasts on the held-out corpus
+        // gpt-tcl and printed its pooled line. Independent source: the bundled corpora's own held_out flags
+        // (BundledCorpora, from each corpus.json): with --no-held-out no row is of a flagged corpus, the held-out list is
+        // empty, and every unflagged engine corpus is still there.
+        string md = Path.Combine(_tmp.Path, "acc.md");
+        var (code, stdout, err) = Run("accuracy", "--no-held-out", "--law", "powerlaw", "--json", "--out", md);
+        code.ShouldBe(0, err);
+        var doc = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        var flagged = Anneal.Cli.Commands.BundledCorpora.All().Where(c => c.HeldOut).Select(c => c.Name).ToHashSet();
+        var kept = Anneal.Cli.Commands.BundledCorpora.All().Where(c => !c.HeldOut).Select(c => c.Name).ToHashSet();
+        var seen = doc.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("corpus").GetString()!).ToHashSet();
+        seen.Overlaps(flagged).ShouldBeFalse(string.Join(", ", seen.Intersect(flagged)));
+        kept.IsSubsetOf(seen).ShouldBeTrue(string.Join(", ", kept.Except(seen)));
+        (doc.TryGetProperty("held_out_corpora", out var held) ? held.GetArrayLength() : 0).ShouldBe(0);
+        File.ReadAllText(md).ShouldContain("--no-held-out");
+    }
+
     private static string Perldoc(string file) => Path.Combine(TestPaths.RepoRoot, "data", "corpora", "gpt-perldoc", file);
 
     [Fact]
