@@ -102,7 +102,32 @@ public sealed partial record FittedLaw
             ?? (extrapolation.Any(double.IsNaN) ? string.Create(CultureInfo.InvariantCulture, $"no {level * 100:G4}% band: the auto law records no fitted_horizon (a law file written before it was; refit it), so whether and how far the forecast extrapolates past its fitted runs (which the band and the regime check read) is unknown") : null)
             ?? BandCheck.Problem(run.Steps, lo, hi, level);
         if (unavailable is not null) { Array.Fill(lo, double.NaN); Array.Fill(hi, double.NaN); }
-        return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable, Warning = Epoch?.ForecastWarning(run) };
+        var warning = string.Join("; ", new[] { Epoch?.ForecastWarning(run), FarHorizonWarning(run) }.Where(w => w is not null));
+        return new LawPrediction(run.Steps, loss, lo, hi, level) { BandUnavailable = unavailable, Warning = warning.Length > 0 ? warning : null };
+    }
+
+    /// <summary>
+    /// The ratio of a forecast's end to the fitted horizon past which it carries <see cref="FarHorizonWarning"/>: 2, where the
+    /// benchmark's coverage of <c>auto</c>'s 95 % band falls to 86-90 % and its errors reach 15-16 % (docs/accuracy.md, "By
+    /// extrapolation"; session 26).
+    /// </summary>
+    public const double FarHorizon = 2;
+
+    /// <summary>
+    /// Null unless <paramref name="run"/> ends more than <see cref="FarHorizon"/> times the fitted horizon (the last step a
+    /// fitted point reached); then what the benchmark says of such forecasts. Why: measured blind in session 26, gpt-ruby and
+    /// gpt-ocaml's annealed schedules at 2-4x their fitted horizon were forecast 8-16 % too high, their decay's gain over the
+    /// constant rate doubling between the fitted horizon and 2x, which nothing the fit measures shows and the band does not
+    /// cover (docs/laws.md, "Known limits"; docs/journal/session-26-blind-measurement.md).
+    /// </summary>
+    public string? FarHorizonWarning(LawRun run)
+    {
+        if (FittedHorizon <= 0 || run.Steps.Length == 0) return null;
+        double ratio = (run.Steps[^1] + 1.0) / (FittedHorizon + 1.0);
+        return ratio > FarHorizon
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"the forecast runs to {ratio:0.#}x the fitted runs' last step ({FittedHorizon}): that far out the band covers fewer than 95 % of the benchmark's finals, and where a decay's gain grows faster with training than the laws' it is forecast several percent too high (docs/laws.md, Known limits); fit runs that reach closer to this horizon, e.g. a constant run with a short cooldown branch near it")
+            : null;
     }
 
     /// <summary>
