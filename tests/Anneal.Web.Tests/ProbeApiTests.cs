@@ -202,8 +202,10 @@ public sealed class ProbeApiTests(SeededServer server) : IClassFixture<SeededSer
         var d = factory.Services.GetRequiredService<Dashboard>();
         d.Probes.Unpolled.ShouldBe(TimeSpan.FromSeconds(6));
 
-        // Started (ten seeds: about 25 s of work on a quiet machine, so it outlives the 6 s), polled until it simulates, then left: 6 s later its token stops the planner and frees the heavy slot.
-        var r = await http.PostAsJsonAsync("/api/probe", new { budget = 4800, targets = Targets, seeds = 10 });
+        // Started (fifty seeds: about 25 s of work on a quiet machine, so it outlives the 6 s; ten seeds were 25 s once, 6.5 s
+        // since the planner got faster, and the job then ended within 6 s of its last poll), polled until it simulates, then
+        // left: 6 s later its token stops the planner and frees the heavy slot.
+        var r = await http.PostAsJsonAsync("/api/probe", new { budget = 4800, targets = Targets, seeds = 50 });
         r.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         string job = JsonNode.Parse(await r.Content.ReadAsStringAsync())!["job"]!.GetValue<string>();
         await UntilSimulating(http, $"/api/probe/{job}");
